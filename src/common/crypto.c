@@ -1,0 +1,126 @@
+#include "common/crypto.h"
+
+#include <errno.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/hkdf.h>
+#include <mbedtls/md.h>
+#include <mbedtls/sha256.h>
+
+static mbedtls_entropy_context g_entropy;
+static mbedtls_ctr_drbg_context g_drbg;
+static int g_seeded;
+
+static int rng_seed(void)
+{
+	if (g_seeded)
+		return 0;
+	mbedtls_entropy_init(&g_entropy);
+	mbedtls_ctr_drbg_init(&g_drbg);
+	static const unsigned char pers[] = "ospay";
+	if (mbedtls_ctr_drbg_seed(&g_drbg, mbedtls_entropy_func, &g_entropy, pers,
+				  sizeof(pers) - 1) != 0)
+		return -EIO;
+	g_seeded = 1;
+	return 0;
+}
+
+int crypto_random(void *out, size_t n)
+{
+	if (rng_seed() != 0)
+		return -EIO;
+	unsigned char *p = out;
+	while (n > 0) {
+		size_t k = n > MBEDTLS_CTR_DRBG_MAX_REQUEST ? MBEDTLS_CTR_DRBG_MAX_REQUEST : n;
+		if (mbedtls_ctr_drbg_random(&g_drbg, p, k) != 0)
+			return -EIO;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+void *crypto_rng_ctx(void)
+{
+	return rng_seed() == 0 ? &g_drbg : NULL;
+}
+
+int crypto_rng_fn(void *ctx, unsigned char *out, size_t n)
+{
+	return mbedtls_ctr_drbg_random(ctx, out, n);
+}
+
+void crypto_sha256(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32])
+{
+	mbedtls_sha256_context c;
+	mbedtls_sha256_init(&c);
+	mbedtls_sha256_starts_ret(&c, 0);
+	mbedtls_sha256_update_ret(&c, a, alen);
+	if (blen > 0)
+		mbedtls_sha256_update_ret(&c, b, blen);
+	mbedtls_sha256_finish_ret(&c, out);
+	mbedtls_sha256_free(&c);
+}
+
+void crypto_hmac_sha256(const uint8_t *key, size_t klen, const void *data, size_t dlen,
+			uint8_t out[32])
+{
+	mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), key, klen, data, dlen, out);
+}
+
+int crypto_derive_key(const uint8_t master[CRYPTO_KEY_LEN], const char *label,
+		      uint8_t out[CRYPTO_KEY_LEN])
+{
+	static const unsigned char salt[] = "ospay key derivation";
+	size_t llen = 0;
+	while (label[llen] != '\0')
+		llen++;
+	if (mbedtls_hkdf(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), salt, sizeof(salt) - 1,
+			 master, CRYPTO_KEY_LEN, (const unsigned char *)label, llen, out,
+			 CRYPTO_KEY_LEN) != 0)
+		return -EINVAL;
+	return 0;
+}
+
+bool crypto_equal(const void *a, const void *b, size_t n)
+{
+	const volatile unsigned char *x = a, *y = b;
+	unsigned char d = 0;
+	for (size_t i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
+}
+
+void crypto_hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void crypto_base64url(const uint8_t *in, size_t n, char *out)
+{
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t o = 0, i = 0;
+	for (; i + 2 < n; i += 3) {
+		uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
+		out[o++] = tbl[(v >> 18) & 63];
+		out[o++] = tbl[(v >> 12) & 63];
+		out[o++] = tbl[(v >> 6) & 63];
+		out[o++] = tbl[v & 63];
+	}
+	if (i < n) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		out[o++] = tbl[(v >> 18) & 63];
+		out[o++] = tbl[(v >> 12) & 63];
+		if (i + 1 < n)
+			out[o++] = tbl[(v >> 6) & 63];
+	}
+	out[o] = '\0';
+}

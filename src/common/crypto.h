@@ -1,0 +1,31 @@
+/* Thin wrappers over mbedTLS for the few primitives ospay needs. */
+#ifndef OSPAY_COMMON_CRYPTO_H
+#define OSPAY_COMMON_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CRYPTO_KEY_LEN 32
+
+/* Fills out with n bytes from a CTR-DRBG seeded by mbedTLS's entropy; 0 or -EIO. */
+int crypto_random(void *out, size_t n);
+/* The process's DRBG, for mbedtls_ssl_conf_rng (pass crypto_rng_fn, crypto_rng_ctx()). */
+void *crypto_rng_ctx(void);
+int crypto_rng_fn(void *ctx, unsigned char *out, size_t n);
+
+void crypto_sha256(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32]);
+void crypto_hmac_sha256(const uint8_t *key, size_t klen, const void *data, size_t dlen,
+			uint8_t out[32]);
+/* HKDF-SHA256 of a master key with a label ("ospay token v1"); 0 or -EINVAL. */
+int crypto_derive_key(const uint8_t master[CRYPTO_KEY_LEN], const char *label,
+		      uint8_t out[CRYPTO_KEY_LEN]);
+/* Constant-time comparison of two n-byte strings. */
+bool crypto_equal(const void *a, const void *b, size_t n);
+
+/* Lowercase hex of n bytes into out (2n+1 bytes). */
+void crypto_hex(const uint8_t *in, size_t n, char *out);
+/* Unpadded base64url of n bytes into out (4*ceil(n/3)+1 bytes is enough). */
+void crypto_base64url(const uint8_t *in, size_t n, char *out);
+
+#endif

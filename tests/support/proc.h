@@ -1,0 +1,58 @@
+/*
+ * Test support: real ospayd processes on ephemeral loopback ports, started and
+ * stopped by pid, and raw frame I/O for protocol tests.
+ */
+#ifndef OSPAY_TESTS_PROC_H
+#define OSPAY_TESTS_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct tsp_server {
+	pid_t pid;
+	char dir[256];       /* data directory (a fresh temporary one) */
+	char log_path[300];  /* the server's stderr */
+	char rpc_addr[64];   /* "127.0.0.1:PORT" */
+	char https_addr[64]; /* "127.0.0.1:PORT" */
+	char admin_token[160];
+	uint64_t org_id;
+	uint64_t unit_id;
+} tsp_server_t;
+
+/* Creates a temporary data dir and runs `ospayd init`; fills dir, admin_token, ids. */
+int tsp_server_init(tsp_server_t *s);
+/* Runs `ospayd serve` on that dir with extra args (may be NULL) and waits for the
+ * listening line (10 s at most). */
+int tsp_server_start(tsp_server_t *s, const char *const *extra_args);
+/* Sends sig (SIGTERM, SIGKILL), waits for exit; returns the exit status as waitpid gives it. */
+int tsp_server_stop(tsp_server_t *s, int sig);
+/* Stops if running and removes the data dir. */
+void tsp_server_cleanup(tsp_server_t *s);
+/* Init + start in one call, aborting the test (cr_assert) on failure. */
+void tsp_server_up(tsp_server_t *s, const char *const *extra_args);
+/* RssAnon of the server process in KiB, from /proc; -1 if unknown. */
+long tsp_server_rss_anon_kb(const tsp_server_t *s);
+
+/* Runs argv with env additions ("K=V", NULL-terminated); captures stdout (up to cap)
+ * and returns the exit status (or -1). */
+int tsp_run(const char *const *argv, const char *const *env, char *out, size_t cap);
+
+/* ---- raw frames over a blocking TCP socket */
+int tsp_connect(const char *addr);
+/* Writes a length-prefixed frame. */
+int tsp_send_frame(int fd, const void *p, size_t n);
+/* Reads one frame into a malloc'd buffer; 0, or -1 on EOF/error/timeout (ms). */
+int tsp_recv_frame(int fd, uint8_t **out, size_t *n, int timeout_ms);
+/* Sends an RpcRequest (packed) as one frame. */
+int tsp_send_request(int fd, uint64_t id, const char *method, const void *body, size_t len,
+		     const char *idem_key);
+/* Receives an RpcResponse; code and body copied out (body may be NULL). */
+int tsp_recv_response(int fd, uint64_t *id, int *code, uint8_t **body, size_t *blen,
+		      int timeout_ms);
+/* Says Hello with token; returns the status code. */
+int tsp_hello(int fd, const char *token);
+/* True once the peer has closed (read returns 0) within timeout_ms. */
+int tsp_wait_closed(int fd, int timeout_ms);
+
+#endif
