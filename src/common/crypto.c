@@ -5,6 +5,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/hkdf.h>
 #include <mbedtls/md.h>
+#include <mbedtls/platform_util.h>
 #include <mbedtls/sha256.h>
 
 static mbedtls_entropy_context g_entropy;
@@ -123,4 +124,9 @@ void crypto_base64url(const uint8_t *in, size_t n, char *out)
 			out[o++] = tbl[(v >> 6) & 63];
 	}
 	out[o] = '\0';
+}
+
+void crypto_wipe(void *p, size_t n)
+{
+	mbedtls_platform_zeroize(p, n);
 }

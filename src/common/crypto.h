@@ -23,6 +23,9 @@ int crypto_derive_key(const uint8_t master[CRYPTO_KEY_LEN], const char *label,
 /* Constant-time comparison of two n-byte strings. */
 bool crypto_equal(const void *a, const void *b, size_t n);
 
+/* Zeroes n bytes in a way the compiler may not drop (keys, secrets). */
+void crypto_wipe(void *p, size_t n);
+
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void crypto_hex(const uint8_t *in, size_t n, char *out);
 /* Unpadded base64url of n bytes into out (4*ceil(n/3)+1 bytes is enough). */

@@ -1,4 +1,155 @@
-int main(void)
+/* ospayd: init, serve, backup (SPEC 3.2). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "server/server.h"
+
+static void usage(FILE *f)
 {
+	fprintf(f, "usage:\n"
+		   "  ospayd init --data DIR [--org-name NAME] [--unit-name NAME]\n"
+		   "  ospayd serve --data DIR --rpc HOST:PORT --https HOST:PORT\n"
+		   "               [--test-clock RFC3339] [--log-level debug|info|warn|error]\n"
+		   "               [--max-frame BYTES] [--max-inflight N] [--idle-timeout-ms MS]\n"
+		   "               [--max-conns N] [--map-size BYTES]\n"
+		   "  ospayd backup --data DIR OUT\n"
+		   "  ospayd --version\n");
+}
+
+/* Reads an unsigned decimal option value in [min, max]. */
+static int opt_u64(const char *name, const char *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 10);
+	if (errno || *end != '\0' || v[0] == '-' || x < min || x > max) {
+		fprintf(stderr, "ospayd: %s must be a number in [%llu, %llu]\n", name,
+			(unsigned long long)min, (unsigned long long)max);
+		return -1;
+	}
+	*out = x;
 	return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	srv_opts_t o = {0};
+	rpc_limits_default(&o.rpc);
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		uint64_t x;
+		if (v == NULL) {
+			fprintf(stderr, "ospayd serve: %s needs a value\n", a);
+			return 2;
+		}
+		i++;
+		if (strcmp(a, "--data") == 0) {
+			o.data_dir = v;
+		} else if (strcmp(a, "--rpc") == 0) {
+			o.rpc_listen = v;
+		} else if (strcmp(a, "--https") == 0) {
+			o.https_listen = v;
+		} else if (strcmp(a, "--test-clock") == 0) {
+			if (util_parse_rfc3339(v, &o.test_clock_ms) != 0) {
+				fprintf(stderr, "ospayd serve: --test-clock wants RFC 3339\n");
+				return 2;
+			}
+			o.test_clock = true;
+		} else if (strcmp(a, "--log-level") == 0) {
+			int l = log_level_parse(v);
+			if (l < 0) {
+				fprintf(stderr, "ospayd serve: unknown log level %s\n", v);
+				return 2;
+			}
+			log_set_level(l);
+		} else if (strcmp(a, "--max-frame") == 0) {
+			if (opt_u64(a, v, 64, 64u << 20, &x))
+				return 2;
+			o.rpc.max_frame = x;
+		} else if (strcmp(a, "--max-inflight") == 0) {
+			if (opt_u64(a, v, 1, 1u << 20, &x))
+				return 2;
+			o.rpc.max_inflight = (unsigned)x;
+		} else if (strcmp(a, "--idle-timeout-ms") == 0) {
+			if (opt_u64(a, v, 100, UINT32_MAX, &x))
+				return 2;
+			o.rpc.idle_ms = x;
+		} else if (strcmp(a, "--max-conns") == 0) {
+			if (opt_u64(a, v, 1, 1u << 20, &x))
+				return 2;
+			o.rpc.max_conns = (unsigned)x;
+		} else if (strcmp(a, "--map-size") == 0) {
+			if (opt_u64(a, v, 1u << 20, UINT64_C(1) << 40, &x))
+				return 2;
+			o.map_size = x;
+		} else {
+			fprintf(stderr, "ospayd serve: unknown option %s\n", a);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (o.data_dir == NULL || o.rpc_listen == NULL || o.https_listen == NULL) {
+		fprintf(stderr, "ospayd serve: --data, --rpc and --https are required\n");
+		usage(stderr);
+		return 2;
+	}
+	return srv_serve(&o);
+}
+
+static int cmd_init(int argc, char **argv)
+{
+	const char *dir = NULL, *org = "My organization", *unit = "Main unit";
+	for (int i = 0; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--data") == 0)
+			dir = argv[i + 1];
+		else if (strcmp(argv[i], "--org-name") == 0)
+			org = argv[i + 1];
+		else if (strcmp(argv[i], "--unit-name") == 0)
+			unit = argv[i + 1];
+		else
+			dir = NULL, i = argc;
+	}
+	if (dir == NULL || argc % 2 != 0) {
+		usage(stderr);
+		return 2;
+	}
+	return srv_init_data(dir, org, unit) == 0 ? 0 : 1;
+}
+
+static int cmd_backup(int argc, char **argv)
+{
+	if (argc != 3 || strcmp(argv[0], "--data") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	return srv_backup(argv[1], argv[2]) == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 2, argv + 2);
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(argc - 2, argv + 2);
+	if (strcmp(cmd, "backup") == 0)
+		return cmd_backup(argc - 2, argv + 2);
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("ospayd %s\n", OSPAY_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	usage(stderr);
+	return 2;
 }

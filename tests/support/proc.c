@@ -1,1 +1,379 @@
 #include "support/proc.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "ospay/v1/rpc.pb-c.h"
+#include "ospay/v1/session.pb-c.h"
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int tsp_run(const char *const *argv, const char *const *env, char *out, size_t cap)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(pfd[1], STDOUT_FILENO);
+		for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+			putenv((char *)env[i]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	size_t n = 0;
+	for (;;) {
+		char tmp[4096];
+		ssize_t r = read(pfd[0], tmp, sizeof(tmp));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		size_t k = (size_t)r;
+		if (out != NULL && cap > 0) {
+			if (k > cap - 1 - n)
+				k = cap - 1 - n;
+			memcpy(out + n, tmp, k);
+			n += k;
+		}
+	}
+	if (out != NULL && cap > 0)
+		out[n] = '\0';
+	close(pfd[0]);
+	int status;
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int tsp_server_init(tsp_server_t *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->pid = -1;
+	snprintf(s->dir, sizeof(s->dir), "/tmp/ospay-test-XXXXXX");
+	if (mkdtemp(s->dir) == NULL)
+		return -1;
+	char data[300];
+	snprintf(data, sizeof(data), "%s/data", s->dir);
+	snprintf(s->log_path, sizeof(s->log_path), "%s/ospayd.log", s->dir);
+	const char *argv[] = {OSPAYD_BIN, "init", "--data", data, NULL};
+	char out[8192];
+	if (tsp_run(argv, NULL, out, sizeof(out)) != 0)
+		return -1;
+	json_error_t err;
+	json_t *j = json_loads(out, 0, &err);
+	if (j == NULL)
+		return -1;
+	const char *tok = NULL;
+	json_int_t org = 0, unit = 0;
+	int rc = json_unpack(j, "{s:{s:I}, s:{s:I}, s:{s:s}}", "organization", "id", &org, "unit",
+			     "id", &unit, "admin_token", "token", &tok);
+	if (rc == 0) {
+		snprintf(s->admin_token, sizeof(s->admin_token), "%s", tok);
+		s->org_id = (uint64_t)org;
+		s->unit_id = (uint64_t)unit;
+	}
+	json_decref(j);
+	return rc == 0 ? 0 : -1;
+}
+
+int tsp_server_start(tsp_server_t *s, const char *const *extra_args)
+{
+	char data[300];
+	snprintf(data, sizeof(data), "%s/data", s->dir);
+	const char *argv[64] = {OSPAYD_BIN, "serve",   "--data",     data, "--rpc",
+				"127.0.0.1:0", "--https", "127.0.0.1:0"};
+	size_t n = 8;
+	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 62; i++)
+		argv[n++] = extra_args[i];
+	argv[n] = NULL;
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(pfd[1], STDOUT_FILENO);
+		int logfd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (logfd >= 0)
+			dup2(logfd, STDERR_FILENO);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	s->pid = pid;
+	/* Wait for "listening rpc=H:P https=H:P". */
+	char line[512];
+	size_t len = 0;
+	uint64_t deadline = now_ms() + 10000;
+	int rc = -1;
+	while (now_ms() < deadline && len < sizeof(line) - 1) {
+		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		ssize_t r = read(pfd[0], line + len, sizeof(line) - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		line[len] = '\0';
+		if (strchr(line, '\n') != NULL) {
+			if (sscanf(line, "listening rpc=%63s https=%63s", s->rpc_addr,
+				   s->https_addr) == 2)
+				rc = 0;
+			break;
+		}
+	}
+	close(pfd[0]);
+	if (rc != 0)
+		tsp_server_stop(s, SIGKILL);
+	return rc;
+}
+
+int tsp_server_stop(tsp_server_t *s, int sig)
+{
+	if (s->pid <= 0)
+		return -1;
+	kill(s->pid, sig);
+	int status = -1;
+	/* Bounded: a server that ignores SIGTERM for 15 s is killed. */
+	uint64_t deadline = now_ms() + 15000;
+	for (;;) {
+		pid_t r = waitpid(s->pid, &status, WNOHANG);
+		if (r == s->pid)
+			break;
+		if (r < 0) {
+			status = -1;
+			break;
+		}
+		if (now_ms() > deadline) {
+			kill(s->pid, SIGKILL);
+			waitpid(s->pid, &status, 0);
+			status = -1;
+			break;
+		}
+		usleep(10000);
+	}
+	s->pid = -1;
+	return status;
+}
+
+void tsp_server_cleanup(tsp_server_t *s)
+{
+	if (s->pid > 0)
+		tsp_server_stop(s, SIGKILL);
+	if (s->dir[0] != '\0' && strncmp(s->dir, "/tmp/ospay-test-", 16) == 0) {
+		char cmd[400];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", s->dir);
+	}
+	s->dir[0] = '\0';
+}
+
+void tsp_server_up(tsp_server_t *s, const char *const *extra_args)
+{
+	cr_assert_eq(tsp_server_init(s), 0, "ospayd init failed");
+	cr_assert_eq(tsp_server_start(s, extra_args), 0, "ospayd serve did not start (log: %s)",
+		     s->log_path);
+}
+
+long tsp_server_rss_anon_kb(const tsp_server_t *s)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)s->pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	long kb = -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "RssAnon: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* ------------------------------------------------------------------ raw frames */
+
+int tsp_connect(const char *addr)
+{
+	char host[64];
+	int port;
+	if (util_parse_hostport(addr, host, sizeof(host), &port) != 0)
+		return -1;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+		return -1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	while (n > 0) {
+		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int tsp_send_frame(int fd, const void *p, size_t n)
+{
+	uint8_t hdr[4];
+	be32_put(hdr, (uint32_t)n);
+	if (write_all(fd, hdr, 4) != 0)
+		return -1;
+	return n > 0 ? write_all(fd, p, n) : 0;
+}
+
+static int read_full(int fd, uint8_t *p, size_t n, uint64_t deadline)
+{
+	while (n > 0) {
+		int left = (int)(deadline > now_ms() ? deadline - now_ms() : 0);
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		if (poll(&pf, 1, left) <= 0)
+			return -1;
+		ssize_t r = recv(fd, p, n, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int tsp_recv_frame(int fd, uint8_t **out, size_t *n, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	uint8_t hdr[4];
+	if (read_full(fd, hdr, 4, deadline) != 0)
+		return -1;
+	size_t len = be32_get(hdr);
+	uint8_t *p = malloc(len ? len : 1);
+	if (p == NULL)
+		return -1;
+	if (read_full(fd, p, len, deadline) != 0) {
+		free(p);
+		return -1;
+	}
+	*out = p;
+	*n = len;
+	return 0;
+}
+
+int tsp_send_request(int fd, uint64_t id, const char *method, const void *body, size_t len,
+		     const char *idem_key)
+{
+	Ospay__V1__RpcRequest req = OSPAY__V1__RPC_REQUEST__INIT;
+	req.id = id;
+	req.method = (char *)method;
+	req.body.data = (uint8_t *)body;
+	req.body.len = len;
+	if (idem_key != NULL)
+		req.idempotency_key = (char *)idem_key;
+	size_t n = ospay__v1__rpc_request__get_packed_size(&req);
+	uint8_t *p = malloc(n ? n : 1);
+	if (p == NULL)
+		return -1;
+	ospay__v1__rpc_request__pack(&req, p);
+	int rc = tsp_send_frame(fd, p, n);
+	free(p);
+	return rc;
+}
+
+int tsp_recv_response(int fd, uint64_t *id, int *code, uint8_t **body, size_t *blen,
+		      int timeout_ms)
+{
+	uint8_t *p;
+	size_t n;
+	if (tsp_recv_frame(fd, &p, &n, timeout_ms) != 0)
+		return -1;
+	Ospay__V1__RpcResponse *r = ospay__v1__rpc_response__unpack(NULL, n, p);
+	free(p);
+	if (r == NULL)
+		return -1;
+	if (id != NULL)
+		*id = r->id;
+	if (code != NULL)
+		*code = r->status != NULL ? r->status->code : 0;
+	if (body != NULL) {
+		*body = malloc(r->body.len ? r->body.len : 1);
+		if (*body != NULL && r->body.len > 0)
+			memcpy(*body, r->body.data, r->body.len);
+		*blen = r->body.len;
+	}
+	ospay__v1__rpc_response__free_unpacked(r, NULL);
+	return 0;
+}
+
+int tsp_hello(int fd, const char *token)
+{
+	Ospay__V1__HelloRequest h = OSPAY__V1__HELLO_REQUEST__INIT;
+	h.token = (char *)token;
+	uint8_t buf[512];
+	size_t n = ospay__v1__hello_request__pack(&h, buf);
+	if (tsp_send_request(fd, 1, "ospay.v1.Session/Hello", buf, n, NULL) != 0)
+		return -1;
+	int code = -1;
+	if (tsp_recv_response(fd, NULL, &code, NULL, NULL, 5000) != 0)
+		return -1;
+	return code;
+}
+
+int tsp_wait_closed(int fd, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	uint8_t tmp[4096];
+	while (now_ms() < deadline) {
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		int left = (int)(deadline - now_ms());
+		if (poll(&pf, 1, left) <= 0)
+			return 0;
+		ssize_t r = recv(fd, tmp, sizeof(tmp), 0);
+		if (r == 0 || (r < 0 && errno == ECONNRESET))
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,451 @@
+/* Session/Hello, Admin units and tokens, and the test clock. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "core/text.h"
+#include "ospay/v1/admin.pb-c.h"
+#include "ospay/v1/clock.pb-c.h"
+#include "ospay/v1/session.pb-c.h"
+#include "server/db.h"
+#include "server/server.h"
+
+#define NAME_MAX_BYTES 100
+#define TOKEN_MAX_UNITS 256
+#define LIST_DEFAULT_PAGE 100
+#define LIST_MAX_PAGE 1000
+
+/* ------------------------------------------------------------------ tokens */
+
+int srv_token_new(char *out, size_t outlen)
+{
+	uint8_t raw[32];
+	char b64[48];
+	if (outlen < sizeof(SRV_TOKEN_PREFIX) + 43)
+		return -EINVAL;
+	int rc = crypto_random(raw, sizeof(raw));
+	if (rc != 0)
+		return rc;
+	crypto_base64url(raw, sizeof(raw), b64);
+	snprintf(out, outlen, "%s%s", SRV_TOKEN_PREFIX, b64);
+	return 0;
+}
+
+void srv_token_hash(const uint8_t key[CRYPTO_KEY_LEN], const char *token, uint8_t out[32])
+{
+	crypto_hmac_sha256(key, CRYPTO_KEY_LEN, token, strlen(token), out);
+}
+
+/* ------------------------------------------------------------------ Session */
+
+static int session_adopt(srv_session_t *sess, const Ospay__V1__Token *t)
+{
+	uint64_t *units = NULL;
+	if (t->n_unit_ids > 0) {
+		units = malloc(t->n_unit_ids * sizeof(*units));
+		if (units == NULL)
+			return -ENOMEM;
+		memcpy(units, t->unit_ids, t->n_unit_ids * sizeof(*units));
+		/* Stored sorted by CreateToken; perm_sees_unit relies on it. */
+	}
+	free(sess->units);
+	sess->units = units;
+	sess->p.org_id = t->organization_id;
+	sess->p.token_id = t->id;
+	sess->p.role = t->role;
+	sess->p.org_wide = t->org_wide;
+	sess->p.unit_ids = units;
+	sess->p.n_units = t->n_unit_ids;
+	sess->authed = true;
+	return 0;
+}
+
+int h_session_hello(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__HelloRequest *in = (const Ospay__V1__HelloRequest *)r->in;
+	Ospay__V1__TokenRecord *rec = NULL;
+	Ospay__V1__Organization *org = NULL;
+	int rc;
+	/* Any failure here closes the connection: no guessing tokens on one socket. */
+	r->reply_flags = RPC_REPLY_CLOSE;
+	size_t n = strlen(in->token);
+	if (n == 0 || n > SRV_TOKEN_MAX ||
+	    strncmp(in->token, SRV_TOKEN_PREFIX, strlen(SRV_TOKEN_PREFIX)) != 0) {
+		rc = srv_fail(r, ST_UNAUTHENTICATED, "invalid token");
+		goto out;
+	}
+	uint8_t hash[32];
+	srv_token_hash(r->srv->token_key, in->token, hash);
+	rc = db_token_by_hash(txn, hash, &rec);
+	if (rc == -ENOENT) {
+		rc = srv_fail(r, ST_UNAUTHENTICATED, "invalid token");
+		goto out;
+	}
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "token lookup");
+		goto out;
+	}
+	if (rec->token->revoked_ms != 0) {
+		rc = srv_fail(r, ST_UNAUTHENTICATED, "token revoked");
+		goto out;
+	}
+	rc = db_get_by_id(txn, DB_ORGS, rec->token->organization_id,
+			  &ospay__v1__organization__descriptor, (ProtobufCMessage **)&org);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "organization lookup");
+		goto out;
+	}
+	rc = session_adopt(r->sess, rec->token);
+	if (rc != 0)
+		goto out;
+	r->sess->epoch = r->srv->token_epoch;
+	r->reply_flags = 0;
+	Ospay__V1__Principal p = OSPAY__V1__PRINCIPAL__INIT;
+	p.organization = org;
+	p.token = rec->token;
+	Ospay__V1__HelloResponse resp = OSPAY__V1__HELLO_RESPONSE__INIT;
+	resp.principal = &p;
+	resp.server_version = OSPAY_VERSION;
+	resp.server_time_ms = r->now_ms;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (rec != NULL)
+		ospay__v1__token_record__free_unpacked(rec, NULL);
+	if (org != NULL)
+		ospay__v1__organization__free_unpacked(org, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ units */
+
+/* Checks a required, bounded, printable name; adds a violation when bad. */
+static bool check_name(srv_req_t *r, const char *field, const char *name)
+{
+	const char *why = text_check_name(name, NAME_MAX_BYTES);
+	if (why != NULL)
+		status_violation(&r->st, field, "%s", why);
+	return why == NULL;
+}
+
+int h_admin_create_unit(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__CreateUnitRequest *in = (const Ospay__V1__CreateUnitRequest *)r->in;
+	int rc = srv_check(r, PERM_CONFIGURE, 0);
+	if (rc != ST_OK)
+		return rc;
+	if (!check_name(r, "name", in->name))
+		return r->st.code;
+	uint64_t id;
+	rc = store_seq_next(txn, "unit", &id);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "unit id");
+	Ospay__V1__Unit unit = OSPAY__V1__UNIT__INIT;
+	unit.id = id;
+	unit.organization_id = r->sess->p.org_id;
+	unit.name = in->name;
+	unit.created_ms = r->now_ms;
+	rc = db_unit_insert(txn, &unit);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "unit insert");
+	Ospay__V1__CreateUnitResponse resp = OSPAY__V1__CREATE_UNIT_RESPONSE__INIT;
+	resp.unit = &unit;
+	return srv_reply_msg(r, &resp.base);
+}
+
+/* Page tokens are opaque to clients: a version byte and the last id seen. */
+static void page_token_encode(uint64_t last, char *out)
+{
+	uint8_t raw[9];
+	raw[0] = 1;
+	be64_put(raw + 1, last);
+	crypto_base64url(raw, sizeof(raw), out);
+}
+
+static bool page_token_decode(const char *tok, uint64_t *last)
+{
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	if (strlen(tok) != 12)
+		return false;
+	uint8_t raw[9];
+	for (int i = 0; i < 3; i++) {
+		uint32_t v = 0;
+		for (int j = 0; j < 4; j++) {
+			const char *p = strchr(tbl, tok[i * 4 + j]);
+			if (p == NULL || *p == '\0')
+				return false;
+			v = (v << 6) | (uint32_t)(p - tbl);
+		}
+		raw[i * 3] = (uint8_t)(v >> 16);
+		raw[i * 3 + 1] = (uint8_t)(v >> 8);
+		raw[i * 3 + 2] = (uint8_t)v;
+	}
+	if (raw[0] != 1)
+		return false;
+	*last = be64_get(raw + 1);
+	return true;
+}
+
+int h_admin_list_units(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__ListUnitsRequest *in = (const Ospay__V1__ListUnitsRequest *)r->in;
+	Ospay__V1__Unit **units = NULL;
+	size_t n = 0;
+	store_cursor_t *cur = NULL;
+	char next[16] = "";
+	int rc = srv_check(r, PERM_READ, 0);
+	if (rc != ST_OK)
+		return rc;
+	uint64_t after = 0;
+	if (in->page_token[0] != '\0' && !page_token_decode(in->page_token, &after)) {
+		status_violation(&r->st, "page_token", "not a page token from this method");
+		return r->st.code;
+	}
+	size_t limit = in->page_size == 0 ? LIST_DEFAULT_PAGE : in->page_size;
+	if (limit > LIST_MAX_PAGE)
+		limit = LIST_MAX_PAGE;
+	units = calloc(limit, sizeof(*units));
+	if (units == NULL)
+		return -ENOMEM;
+	rc = store_cursor_open(txn, DB_UNITS_BY_ORG, &cur);
+	if (rc != 0)
+		goto out;
+	uint8_t k[8], v[8];
+	be64_put(k, r->sess->p.org_id);
+	be64_put(v, after + 1);
+	store_val_t ck, cv;
+	rc = after == UINT64_MAX ? -ENOENT : store_cursor_seek_dup(cur, k, 8, v, 8, &ck, &cv);
+	bool more = false;
+	while (rc == 0) {
+		uint64_t id = be64_get(cv.data);
+		if (perm_sees_unit(&r->sess->p, id)) {
+			if (n == limit) {
+				more = true;
+				break;
+			}
+			rc = db_get_by_id(txn, DB_UNITS, id, &ospay__v1__unit__descriptor,
+					  (ProtobufCMessage **)&units[n]);
+			if (rc != 0)
+				goto out;
+			n++;
+		}
+		rc = store_cursor_next_dup(cur, &ck, &cv);
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	if (rc != 0)
+		goto out;
+	if (more)
+		page_token_encode(units[n - 1]->id, next);
+	Ospay__V1__ListUnitsResponse resp = OSPAY__V1__LIST_UNITS_RESPONSE__INIT;
+	resp.units = units;
+	resp.n_units = n;
+	resp.next_page_token = next;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (rc < 0 && rc != -ENOMEM)
+		rc = srv_store_fail(r, rc, "list units");
+	store_cursor_close(cur);
+	for (size_t i = 0; i < n; i++)
+		ospay__v1__unit__free_unpacked(units[i], NULL);
+	free(units);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ tokens */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int h_admin_create_token(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__CreateTokenRequest *in = (const Ospay__V1__CreateTokenRequest *)r->in;
+	uint64_t *units = NULL;
+	int rc;
+	check_name(r, "name", in->name);
+	if (perm_role_name(in->role) == NULL)
+		status_violation(&r->st, "role", "one of ROLE_ADMIN, ROLE_OPERATOR, ROLE_READ_ONLY");
+	if (in->org_wide && in->n_unit_ids > 0)
+		status_violation(&r->st, "unit_ids", "must be empty for an org_wide token");
+	if (!in->org_wide && in->n_unit_ids == 0)
+		status_violation(&r->st, "unit_ids", "name at least one unit, or set org_wide");
+	if (in->n_unit_ids > TOKEN_MAX_UNITS)
+		status_violation(&r->st, "unit_ids", "at most %d units", TOKEN_MAX_UNITS);
+	if (r->st.code != ST_OK)
+		return r->st.code;
+	size_t nu = 0;
+	if (in->n_unit_ids > 0) {
+		units = malloc(in->n_unit_ids * sizeof(*units));
+		if (units == NULL)
+			return -ENOMEM;
+		memcpy(units, in->unit_ids, in->n_unit_ids * sizeof(*units));
+		qsort(units, in->n_unit_ids, sizeof(*units), cmp_u64);
+		for (size_t i = 0; i < in->n_unit_ids; i++)
+			if (nu == 0 || units[nu - 1] != units[i])
+				units[nu++] = units[i];
+	}
+	rc = perm_check_token_scope(&r->sess->p, in->role, in->org_wide, units, nu, &r->st);
+	if (rc != ST_OK)
+		goto out;
+	for (size_t i = 0; i < nu; i++) {
+		Ospay__V1__Unit *u = NULL;
+		rc = db_get_by_id(txn, DB_UNITS, units[i], &ospay__v1__unit__descriptor,
+				  (ProtobufCMessage **)&u);
+		bool ok = rc == 0 && u->organization_id == r->sess->p.org_id;
+		if (u != NULL)
+			ospay__v1__unit__free_unpacked(u, NULL);
+		if (rc != 0 && rc != -ENOENT) {
+			rc = srv_store_fail(r, rc, "unit lookup");
+			goto out;
+		}
+		if (!ok)
+			status_violation(&r->st, "unit_ids", "no unit %llu in this organization",
+					 (unsigned long long)units[i]);
+	}
+	if (r->st.code != ST_OK) {
+		rc = r->st.code;
+		goto out;
+	}
+	char secret[SRV_TOKEN_MAX];
+	rc = srv_token_new(secret, sizeof(secret));
+	if (rc != 0)
+		goto out;
+	uint8_t hash[32];
+	srv_token_hash(r->srv->token_key, secret, hash);
+	uint64_t id;
+	rc = store_seq_next(txn, "token", &id);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "token id");
+		goto out;
+	}
+	Ospay__V1__Token t = OSPAY__V1__TOKEN__INIT;
+	t.id = id;
+	t.organization_id = r->sess->p.org_id;
+	t.name = in->name;
+	t.role = in->role;
+	t.org_wide = in->org_wide;
+	t.unit_ids = units;
+	t.n_unit_ids = nu;
+	t.created_ms = r->now_ms;
+	t.created_by_token_id = r->sess->p.token_id;
+	Ospay__V1__TokenRecord rec = OSPAY__V1__TOKEN_RECORD__INIT;
+	rec.token = &t;
+	rec.secret_hash.data = hash;
+	rec.secret_hash.len = sizeof(hash);
+	rc = db_token_insert(txn, &rec);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "token insert");
+		goto out;
+	}
+	Ospay__V1__CreateTokenResponse resp = OSPAY__V1__CREATE_TOKEN_RESPONSE__INIT;
+	resp.token = &t;
+	/* An idempotent repeat gets the token without its secret: the server keeps
+	 * no copy of a secret, not even inside a stored reply. */
+	rc = srv_replay_msg(r, &resp.base);
+	if (rc == 0) {
+		resp.secret = secret;
+		rc = srv_reply_msg(r, &resp.base);
+	}
+	log_info("token created", "token_id=%llu org=%llu role=%s by=%llu",
+		 (unsigned long long)id, (unsigned long long)t.organization_id,
+		 perm_role_name(t.role), (unsigned long long)t.created_by_token_id);
+out:
+	free(units);
+	return rc;
+}
+
+static void revoke_committed(srv_req_t *r)
+{
+	/* Open connections re-check their token before their next call. */
+	r->srv->token_epoch++;
+}
+
+int h_admin_revoke_token(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__RevokeTokenRequest *in = (const Ospay__V1__RevokeTokenRequest *)r->in;
+	Ospay__V1__TokenRecord *rec = NULL;
+	int rc;
+	if (in->token_id == 0) {
+		status_violation(&r->st, "token_id", "required");
+		return r->st.code;
+	}
+	rc = db_get_by_id(txn, DB_TOKENS, in->token_id, &ospay__v1__token_record__descriptor,
+			  (ProtobufCMessage **)&rec);
+	if (rc == -ENOENT || (rc == 0 && rec->token->organization_id != r->sess->p.org_id)) {
+		rc = srv_fail(r, ST_NOT_FOUND, "no token %llu", (unsigned long long)in->token_id);
+		goto out;
+	}
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "token lookup");
+		goto out;
+	}
+	Ospay__V1__Token *t = rec->token;
+	rc = perm_check_token_scope(&r->sess->p, t->role, t->org_wide, t->unit_ids, t->n_unit_ids,
+				    &r->st);
+	if (rc != ST_OK)
+		goto out;
+	if (t->revoked_ms == 0) {
+		t->revoked_ms = r->now_ms;
+		rc = db_put_by_id(txn, DB_TOKENS, t->id, &rec->base);
+		if (rc != 0) {
+			rc = srv_store_fail(r, rc, "token update");
+			goto out;
+		}
+		r->on_commit = revoke_committed;
+		log_info("token revoked", "token_id=%llu by=%llu", (unsigned long long)t->id,
+			 (unsigned long long)r->sess->p.token_id);
+	}
+	Ospay__V1__RevokeTokenResponse resp = OSPAY__V1__REVOKE_TOKEN_RESPONSE__INIT;
+	resp.token = t;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (rec != NULL)
+		ospay__v1__token_record__free_unpacked(rec, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ Clock */
+
+int h_clock_now(srv_req_t *r, store_txn_t *txn)
+{
+	(void)txn;
+	if (!r->srv->opts.test_clock)
+		return srv_fail(r, ST_UNIMPLEMENTED, "the server runs without --test-clock");
+	char now[40];
+	util_rfc3339(r->now_ms, now, sizeof(now));
+	Ospay__V1__NowResponse resp = OSPAY__V1__NOW_RESPONSE__INIT;
+	resp.now_ms = r->now_ms;
+	resp.now = now;
+	return srv_reply_msg(r, &resp.base);
+}
+
+#define CLOCK_MAX_ADVANCE_MS (INT64_C(3650) * 86400 * 1000)
+
+int h_clock_advance(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__AdvanceRequest *in = (const Ospay__V1__AdvanceRequest *)r->in;
+	(void)txn;
+	if (!r->srv->opts.test_clock)
+		return srv_fail(r, ST_UNIMPLEMENTED, "the server runs without --test-clock");
+	if (r->sess->p.role != PERM_ROLE_ADMIN)
+		return srv_fail(r, ST_PERMISSION_DENIED, "only ADMIN tokens move the clock");
+	if (in->by_ms <= 0 || in->by_ms > CLOCK_MAX_ADVANCE_MS) {
+		status_violation(&r->st, "by_ms", "must be > 0 and at most 10 years");
+		return r->st.code;
+	}
+	r->srv->clock_ms += in->by_ms;
+	log_info("test clock advanced", "by_ms=%lld now_ms=%lld", (long long)in->by_ms,
+		 (long long)r->srv->clock_ms);
+	char now[40];
+	util_rfc3339(r->srv->clock_ms, now, sizeof(now));
+	Ospay__V1__AdvanceResponse resp = OSPAY__V1__ADVANCE_RESPONSE__INIT;
+	resp.now_ms = r->srv->clock_ms;
+	resp.now = now;
+	return srv_reply_msg(r, &resp.base);
+}

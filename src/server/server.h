@@ -1,0 +1,151 @@
+/*
+ * ospayd's wiring: the loop, the store, the RPC listener and the handlers.
+ *
+ * A handler runs synchronously with a store transaction: a read handler in a
+ * read snapshot, a write handler inside the group-commit batch (its reply is
+ * sent only after the batch is durable). Handlers return 0 (OK, response packed
+ * with srv_reply_msg), a positive status code (r->st filled), or a negative
+ * errno from the store (answered INTERNAL; -ENOSPC lets the store grow and rerun).
+ */
+#ifndef OSPAY_SERVER_SERVER_H
+#define OSPAY_SERVER_SERVER_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/buf.h"
+#include "common/crypto.h"
+#include "common/status.h"
+#include "core/perm.h"
+#include "net/rpc.h"
+#include "ospay/v1/common.pb-c.h"
+#include "store/store.h"
+
+typedef struct srv_opts {
+	const char *data_dir;
+	const char *rpc_listen;   /* "HOST:PORT" */
+	const char *https_listen; /* "HOST:PORT" */
+	bool test_clock;
+	int64_t test_clock_ms; /* start of the test clock */
+	rpc_limits_t rpc;
+	size_t map_size;             /* 0: store default */
+	uint64_t idem_ttl_ms;        /* idempotency keys kept this long; 24 h */
+	uint64_t idem_sweep_ms;      /* how often expired keys are deleted; 10 min */
+	uint64_t drain_timeout_ms;   /* on SIGTERM, wait this long for calls; 10 s */
+} srv_opts_t;
+
+typedef struct srv {
+	uv_loop_t *loop;
+	srv_opts_t opts;
+	store_t *store;
+	rpc_server_t *rpc;
+	uv_check_t committer;
+	uv_idle_t kicker; /* keeps poll from blocking while a batch waits */
+	uv_signal_t sig_term, sig_int;
+	uv_timer_t drain_timer, idem_timer;
+	uint8_t master_key[CRYPTO_KEY_LEN];
+	uint8_t token_key[CRYPTO_KEY_LEN];
+	int64_t clock_ms;     /* the test clock's now */
+	uint64_t token_epoch; /* bumped when a token is revoked */
+	bool draining;
+	int exit_code;
+	char rpc_addr[80];
+	char https_addr[80];
+} srv_t;
+
+/* What a connection knows about its caller once Hello succeeded. */
+typedef struct srv_session {
+	bool authed;
+	perm_principal_t p;
+	uint64_t *units; /* owned; p.unit_ids points here */
+	uint64_t epoch;
+} srv_session_t;
+
+typedef struct srv_req srv_req_t;
+typedef int (*srv_handler_fn)(srv_req_t *r, store_txn_t *txn);
+
+enum srv_method_flags {
+	SRV_M_WRITE = 1u << 0,  /* runs in the write batch, reply after commit */
+	SRV_M_NOAUTH = 1u << 1, /* allowed before Hello (Hello itself) */
+};
+
+typedef struct srv_method {
+	const char *name;
+	const ProtobufCMessageDescriptor *in;
+	srv_handler_fn fn;
+	unsigned flags;
+} srv_method_t;
+
+struct srv_req {
+	srv_t *srv;
+	rpc_call_t *call;
+	const srv_method_t *method;
+	srv_session_t *sess;
+	ProtobufCMessage *in; /* decoded request, owned */
+	status_t st;
+	buf_t out;      /* packed response */
+	buf_t replay;   /* what an idempotent repeat gets, when not out (secrets) */
+	bool has_replay;
+	int64_t now_ms;
+	const char *idem_key; /* points into the call's request */
+	size_t idem_len;
+	uint8_t req_hash[32];
+	bool idem_hit;
+	unsigned reply_flags;
+	/* Runs once the write is durable, before the reply (not on idempotent repeats). */
+	void (*on_commit)(srv_req_t *r);
+};
+
+/* Current time: the test clock when enabled, else the wall clock. */
+int64_t srv_now_ms(const srv_t *s);
+
+/* Packs m as the response (again, if the handler reruns). 0 or -ENOMEM. */
+int srv_reply_msg(srv_req_t *r, const ProtobufCMessage *m);
+/* Packs m as what an idempotent repeat will get instead of the response. */
+int srv_replay_msg(srv_req_t *r, const ProtobufCMessage *m);
+/* Sets r->st and returns the code. */
+int srv_fail(srv_req_t *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* perm_check against the caller: returns the status code (ST_OK to go on). */
+int srv_check(srv_req_t *r, enum perm_action action, uint64_t unit_id);
+/* Translates a store error met by a handler into a status (rc passed through). */
+int srv_store_fail(srv_req_t *r, int rc, const char *what);
+
+/* Looks a method up by its full name; NULL if unknown. */
+const srv_method_t *srv_method_find(const char *name);
+
+/* The RPC entry point (rpc_call_fn) and connection release (rpc_conn_gone_fn). */
+void srv_dispatch(rpc_call_t *call, void *udata);
+void srv_session_gone(rpc_conn_t *conn, void *data, void *udata);
+
+/* Token secrets: "ospt_" + 43 base64url chars. Hash with the server's token key. */
+#define SRV_TOKEN_PREFIX "ospt_"
+#define SRV_TOKEN_MAX 128
+int srv_token_new(char *out, size_t outlen);
+void srv_token_hash(const uint8_t key[CRYPTO_KEY_LEN], const char *token, uint8_t out[32]);
+
+/* Handlers, by service. */
+int h_session_hello(srv_req_t *r, store_txn_t *txn);
+int h_admin_create_unit(srv_req_t *r, store_txn_t *txn);
+int h_admin_list_units(srv_req_t *r, store_txn_t *txn);
+int h_admin_create_token(srv_req_t *r, store_txn_t *txn);
+int h_admin_revoke_token(srv_req_t *r, store_txn_t *txn);
+int h_clock_now(srv_req_t *r, store_txn_t *txn);
+int h_clock_advance(srv_req_t *r, store_txn_t *txn);
+
+/* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
+int srv_serve(const srv_opts_t *opts);
+/* `ospayd init`: creates the data dir and prints the init JSON on stdout. */
+int srv_init_data(const char *dir, const char *org_name, const char *unit_name);
+/* `ospayd backup`: a consistent copy of a (possibly running) server's data dir. */
+int srv_backup(const char *dir, const char *out);
+
+/* Paths inside a data dir. */
+#define SRV_MASTER_KEY_FILE "master.key"
+#define SRV_TLS_CERT_FILE "tls.crt"
+#define SRV_TLS_KEY_FILE "tls.key"
+#define SRV_STORE_DIR "store"
+int srv_load_master_key(const char *dir, uint8_t key[CRYPTO_KEY_LEN]);
+
+#endif
