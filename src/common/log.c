@@ -35,7 +35,8 @@ void log_write(int level, const char *msg, const char *kvfmt, ...)
 		return;
 	char line[2048], ts[40];
 	util_rfc3339(util_wall_ms(), ts, sizeof(ts));
-	int n = snprintf(line, sizeof(line), "ts=%s level=%s msg=\"%s\"", ts, names[level & 3], msg);
+	int n = snprintf(line, sizeof(line), "ts=%s level=%s msg=\"%s\"", ts, names[level & 3],
+			 msg);
 	if (n < 0)
 		return;
 	if ((size_t)n < sizeof(line) - 2 && kvfmt[0] != '\0') {

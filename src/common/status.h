@@ -44,8 +44,7 @@ typedef struct status {
 void status_clear(status_t *st);
 
 /* Sets code and a printf-style message; returns code (so `return status_set(...)` reads well). */
-int status_set(status_t *st, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int status_set(status_t *st, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Adds a field violation and makes the code INVALID_ARGUMENT (message "invalid

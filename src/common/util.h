@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define OSPAY_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static inline void be64_put(uint8_t *p, uint64_t v)
 {

@@ -39,8 +39,8 @@ typedef void (*ospay_call_cb)(ospay_client_t *c, const status_t *st, const uint8
  * Returns 0 and the client in *out (usable for ospay_call at once: calls are
  * queued until Hello completes), or a negative errno.
  */
-int ospay_client_connect(uv_loop_t *loop, const char *addr, const char *token,
-			 ospay_connect_cb cb, void *arg, ospay_client_t **out);
+int ospay_client_connect(uv_loop_t *loop, const char *addr, const char *token, ospay_connect_cb cb,
+			 void *arg, ospay_client_t **out);
 /* Sends one call; cb runs exactly once (CANCELLED/UNAVAILABLE if the connection ends). */
 int ospay_call(ospay_client_t *c, const char *method, const void *body, size_t len,
 	       const ospay_call_opts_t *opts, ospay_call_cb cb, void *arg);
@@ -59,8 +59,8 @@ void ospay_client_close(ospay_client_t *c);
 typedef struct ospay_sync ospay_sync_t;
 
 /* Connects and says Hello, waiting up to timeout_ms. Returns st->code (0 = OK). */
-int ospay_sync_open(const char *addr, const char *token, uint32_t timeout_ms,
-		    ospay_sync_t **out, status_t *st);
+int ospay_sync_open(const char *addr, const char *token, uint32_t timeout_ms, ospay_sync_t **out,
+		    status_t *st);
 /*
  * One call: packs req, waits for the reply, unpacks it with resp_desc into *resp
  * (free with protobuf_c_message_free_unpacked(*resp, NULL)). Returns st->code.

@@ -1,0 +1,85 @@
+# ospay developer entry points; see docs/development.md.
+#   make test            deps + build + every Criterion test (ctest)
+#   make asan            the same tests built with ASan + UBSan (in $(BUILD_ASAN))
+#   make lint            buf lint (proto/) + clang-format check
+#   make run | demo | bench | clean | format
+# Overridable: BUILD, BUILD_ASAN, BUILD_TYPE, JOBS, CMAKE_ARGS, CTEST_ARGS.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+# --no-tests=error: a build that registers no tests is a failure, not a pass.
+CTEST_ARGS ?= --output-on-failure -j2 --timeout 600 --no-tests=error
+
+# Our own C sources (bench/ may not exist yet).
+FMT_FILES = $(shell find src tests bench -type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null | sort)
+
+# CMake's generated Makefiles run their own make; keep this Makefile's command-line
+# variables (BUILD=...) and jobserver out of it.
+SUBMAKE_ENV := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
+
+.PHONY: all deps build test asan asan-build lint format run demo bench clean distclean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) --log-level=WARNING $(CMAKE_ARGS)
+	@$(SUBMAKE_ENV) cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) $(CTEST_ARGS)
+
+asan-build: deps
+	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DOSPAY_SANITIZE=ON \
+		--log-level=WARNING $(CMAKE_ARGS)
+	@$(SUBMAKE_ENV) cmake --build $(BUILD_ASAN) -j$(JOBS)
+
+asan: asan-build
+	ASAN_OPTIONS="$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" \
+	UBSAN_OPTIONS="$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
+		ctest --test-dir $(BUILD_ASAN) $(CTEST_ARGS)
+
+lint: deps
+	@echo "lint: buf lint (proto/, buf.yaml)"
+	@scripts/buf-lint.sh
+	@echo "lint: clang-format --dry-run -Werror ($(words $(FMT_FILES)) files in src/ tests/ bench/)"
+	@$(if $(FMT_FILES),clang-format --dry-run -Werror $(FMT_FILES),true)
+
+# Rewrites the C sources in place with .clang-format.
+format: deps
+	@$(if $(FMT_FILES),clang-format -i $(FMT_FILES),true)
+
+run: build
+	OSPAY_BUILD_DIR=$(BUILD) bash scripts/run.sh
+
+ifneq ($(wildcard scripts/demo.sh),)
+demo: build
+	OSPAY_BUILD_DIR=$(BUILD) bash scripts/demo.sh
+else
+demo:
+	@echo "make demo: scripts/demo.sh does not exist yet" >&2; exit 1
+endif
+
+ifneq ($(wildcard bench/run.sh),)
+bench: build
+	OSPAY_BUILD_DIR=$(BUILD) bash bench/run.sh
+else
+bench:
+	@echo "make bench: bench/run.sh does not exist yet" >&2; exit 1
+endif
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)
+
+# Also drops node_modules/ (buf); `make lint` reinstalls it with npm ci.
+distclean: clean
+	rm -rf node_modules

@@ -1,0 +1,66 @@
+/*
+ * The Python example client (examples/python/ospay_client.py), generated from the
+ * .proto files alone, against a real ospayd: Hello + paged ListUnits, and a wrong
+ * token answered UNAUTHENTICATED.
+ */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "support/proc.h"
+
+#define PYTHON "/usr/bin/python3"
+#define CLIENT OSPAY_SOURCE_DIR "/examples/python/ospay_client.py"
+
+static tsp_server_t srv;
+static char out[64 * 1024];
+
+static void setup(void)
+{
+	memset(&srv, 0, sizeof(srv));
+	tsp_server_up(&srv, NULL);
+}
+
+static void teardown(void)
+{
+	tsp_server_cleanup(&srv);
+}
+
+/* Runs the client with stderr folded into stdout; returns tsp_run's status. */
+static int run_client(const char *token)
+{
+	char addr_env[96], token_env[200];
+	snprintf(addr_env, sizeof(addr_env), "OSPAY_ADDR=%s", srv.rpc_addr);
+	snprintf(token_env, sizeof(token_env), "OSPAY_TOKEN=%s", token);
+	const char *const env[] = {addr_env, token_env, NULL};
+	const char *const argv[] = {"/bin/sh", "-c", "exec " PYTHON " \"$0\" 2>&1", CLIENT, NULL};
+	out[0] = '\0';
+	return tsp_run(argv, env, out, sizeof(out));
+}
+
+TestSuite(e2e_python_client, .init = setup, .fini = teardown);
+
+Test(e2e_python_client, hello_and_list_units)
+{
+	int rc = run_client(srv.admin_token);
+	cr_assert_eq(rc, 0, "client exited %d:\n%s", rc, out);
+
+	char want[128];
+	snprintf(want, sizeof(want), "principal: organization=%" PRIu64 " ", srv.org_id);
+	cr_assert(strstr(out, want) != NULL, "no \"%s\" in:\n%s", want, out);
+	cr_assert(strstr(out, "role=ROLE_ADMIN") != NULL, "admin token not ROLE_ADMIN:\n%s", out);
+	snprintf(want, sizeof(want), "unit: id=%" PRIu64 " organization=%" PRIu64 " ", srv.unit_id,
+		 srv.org_id);
+	cr_assert(strstr(out, want) != NULL, "no \"%s\" in:\n%s", want, out);
+	/* init creates exactly one unit */
+	cr_assert(strstr(out, "units: 1\n") != NULL, "unexpected unit count:\n%s", out);
+}
+
+Test(e2e_python_client, wrong_token_is_unauthenticated)
+{
+	int rc = run_client("not-a-token");
+	cr_assert(rc != 0 && rc != -1, "client exited %d:\n%s", rc, out);
+	cr_assert(strstr(out, "UNAUTHENTICATED") != NULL, "no UNAUTHENTICATED in:\n%s", out);
+	cr_assert(strstr(out, "principal:") == NULL, "wrong token got a principal:\n%s", out);
+}
