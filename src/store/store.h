@@ -68,7 +68,10 @@ typedef struct store_stats {
 
 /* Opens (creating if needed) the environment and every table, in one transaction. */
 int store_open(store_t **out, const store_opts_t *opts);
-/* Aborts an open batch (its done callbacks get -ECANCELED), closes the environment. */
+/*
+ * Aborts an open batch (its done callbacks get -ECANCELED; committed ones not yet
+ * told get their result), closes the environment. Not from a callback of s.
+ */
 void store_close(store_t *s);
 void store_get_stats(const store_t *s, store_stats_t *out);
 
@@ -83,7 +86,10 @@ void store_read_end(store_txn_t *txn);
 
 int store_get(store_txn_t *txn, unsigned table, const void *key, size_t klen, store_val_t *val);
 
-/* Cursors: positioned by seek, moved by next/prev; each returns -ENOENT past the end. */
+/*
+ * Cursors: positioned by seek, moved by next/prev; each returns -ENOENT past the end.
+ * A cursor still open when its transaction ends is closed with it.
+ */
 int store_cursor_open(store_txn_t *txn, unsigned table, store_cursor_t **out);
 void store_cursor_close(store_cursor_t *c);
 /* First entry with key >= key (for DUPSORT tables: its first value). */
@@ -126,19 +132,28 @@ typedef void (*store_done_fn)(void *arg, int rc);
 
 /*
  * Runs fn now in a nested transaction of the current batch. Returns fn's
- * result; when that is 0, done will be called from a later store_flush() (never
- * from inside store_write). When it is not 0, done is never called.
+ * result; when that is 0, done (may be NULL) will be called from a later
+ * store_flush() (never from inside store_write). When it is not 0, done is never
+ * called. Store failures: -ENOSPC (map_max reached), -EFBIG (fn alone is too
+ * big for one transaction), -EBUSY (called from inside fn, or the map must grow
+ * while a read transaction is open), -EROFS (read-only store).
  */
 int store_write(store_t *s, store_write_fn fn, store_done_fn done, void *arg);
-/* True when a batch holds mutations not yet committed. */
+/* True when a batch holds mutations not yet committed, or done callbacks wait. */
 bool store_pending(const store_t *s);
 /*
  * Commits the batch (the only blocking call on the loop) and calls each done
- * callback in order with the commit's result. Returns that result.
+ * callback in order with the commit's result. Returns that result (-EBUSY from
+ * inside a store_write_fn). A done callback may call store_write (a new batch,
+ * committed by a later flush) or store_flush (it commits; the callbacks still
+ * come in order from the outer flush).
  */
 int store_flush(store_t *s);
 
-/* Writes a compacted, consistent copy of the environment to dir/data.mdb. */
+/*
+ * Writes a compacted, consistent copy of the environment to dir/data.mdb (mode
+ * 0600, synced). dir is created if missing; -EEXIST if dir/data.mdb exists.
+ */
 int store_backup(store_t *s, const char *dir);
 
 #endif
