@@ -143,7 +143,7 @@ int tsp_server_start(tsp_server_t *s, const char *const *extra_args)
 		line[len] = '\0';
 		if (strchr(line, '\n') != NULL) {
 			if (sscanf(line, "listening rpc=%63s https=%63s", s->rpc_addr,
-				   s->https_addr) == 2)
+				   s->https_addr) >= 1)
 				rc = 0;
 			break;
 		}
