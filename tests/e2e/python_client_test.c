@@ -24,7 +24,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	tsp_server_cleanup(&srv);
+	tsp_server_down(&srv);
 }
 
 /* Runs the client with stderr folded into stdout; returns tsp_run's status. */

@@ -34,7 +34,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	tsp_server_cleanup(&srv);
+	tsp_server_down(&srv);
 }
 
 TestSuite(rpc, .init = setup, .fini = teardown, .timeout = 120);
@@ -365,7 +365,7 @@ Test(rpc, thousand_pipelined_calls_answered_by_id)
 Test(rpc, too_many_calls_in_flight_is_resource_exhausted)
 {
 	/* A second server whose limit is tiny, so calls pile up while commits wait. */
-	tsp_server_cleanup(&srv);
+	tsp_server_down(&srv);
 	const char *args[] = {"--max-inflight", "4", NULL};
 	tsp_server_up(&srv, args);
 	int fd = admin_conn();

@@ -202,6 +202,48 @@ void tsp_server_up(tsp_server_t *s, const char *const *extra_args)
 		     s->log_path);
 }
 
+int tsp_log_has_sanitizer_report(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	char line[1024];
+	int found = 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, "Sanitizer") != NULL || strstr(line, "runtime error:") != NULL;
+	fclose(f);
+	return found;
+}
+
+void tsp_server_down(tsp_server_t *s)
+{
+	int status = s->pid > 0 ? tsp_server_stop(s, SIGTERM) : 0;
+	int report = tsp_log_has_sanitizer_report(s->log_path);
+	char log[300];
+	snprintf(log, sizeof(log), "%s", s->log_path);
+	if (report) {
+		/* Keep the evidence: copy the log out before the dir is removed. */
+		char cmd[700];
+		snprintf(cmd, sizeof(cmd), "cp '%s' /tmp/ospayd-sanitizer-%d.log", log, (int)getpid());
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not keep %s\n", log);
+	}
+	tsp_server_cleanup(s);
+	cr_assert_not(report, "ospayd's log has a sanitizer report (kept in /tmp/ospayd-sanitizer-%d.log)",
+		      (int)getpid());
+	cr_assert(status == 0, "ospayd did not exit 0 on SIGTERM (status %d)", status);
+}
+
+/* Present only when the sanitizer runtime is linked in. */
+extern int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
+
+void tsp_assert_no_leaks(void)
+{
+	if (__lsan_do_recoverable_leak_check != NULL)
+		cr_assert_eq(__lsan_do_recoverable_leak_check(), 0,
+			     "LeakSanitizer found leaks in this test (report above)");
+}
+
 long tsp_server_rss_anon_kb(const tsp_server_t *s)
 {
 	char path[64], line[256];

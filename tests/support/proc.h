@@ -29,6 +29,16 @@ int tsp_server_start(tsp_server_t *s, const char *const *extra_args);
 int tsp_server_stop(tsp_server_t *s, int sig);
 /* Stops if running and removes the data dir. */
 void tsp_server_cleanup(tsp_server_t *s);
+/*
+ * Stops with SIGTERM and asserts a clean exit (status 0) and a log free of
+ * sanitizer reports, then removes the data dir. Use in .fini of e2e suites.
+ */
+void tsp_server_down(tsp_server_t *s);
+/* In sanitizer builds, asserts LeakSanitizer finds no leak in this test process
+ * (Criterion's workers exit without LSan's report); a no-op otherwise. */
+void tsp_assert_no_leaks(void);
+/* True when the log file holds a sanitizer report. */
+int tsp_log_has_sanitizer_report(const char *path);
 /* Init + start in one call, aborting the test (cr_assert) on failure. */
 void tsp_server_up(tsp_server_t *s, const char *const *extra_args);
 /* RssAnon of the server process in KiB, from /proc; -1 if unknown. */
