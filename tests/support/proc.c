@@ -419,3 +419,67 @@ int tsp_wait_closed(int fd, int timeout_ms)
 	}
 	return 0;
 }
+
+int tsp_call(int fd, const char *method, const ProtobufCMessage *req,
+	     const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
+	     const char *idem_key, status_t *st)
+{
+	static uint64_t next_id = 1000000;
+	uint64_t id = next_id++;
+	size_t n = req != NULL ? protobuf_c_message_get_packed_size(req) : 0;
+	uint8_t *body = malloc(n ? n : 1);
+	if (body == NULL)
+		return -1;
+	if (req != NULL)
+		protobuf_c_message_pack(req, body);
+	int rc = tsp_send_request(fd, id, method, body, n, idem_key);
+	free(body);
+	if (rc != 0)
+		return -1;
+	uint8_t *p;
+	size_t len;
+	if (tsp_recv_frame(fd, &p, &len, 10000) != 0)
+		return -1;
+	Ospay__V1__RpcResponse *r = ospay__v1__rpc_response__unpack(NULL, len, p);
+	free(p);
+	if (r == NULL || r->id != id) {
+		if (r != NULL)
+			ospay__v1__rpc_response__free_unpacked(r, NULL);
+		return -1;
+	}
+	int code = r->status != NULL ? r->status->code : 0;
+	if (st != NULL) {
+		status_clear(st);
+		if (r->status != NULL) {
+			st->code = code;
+			snprintf(st->message, sizeof(st->message), "%s", r->status->message);
+			for (size_t i = 0; i < r->status->n_violations && i < STATUS_MAX_VIOLATIONS;
+			     i++) {
+				snprintf(st->violations[i].field, sizeof(st->violations[i].field), "%s",
+					 r->status->violations[i]->field);
+				snprintf(st->violations[i].description,
+					 sizeof(st->violations[i].description), "%s",
+					 r->status->violations[i]->description);
+				st->n_violations = i + 1;
+			}
+		}
+	}
+	if (resp != NULL) {
+		*resp = NULL;
+		if (code == 0 && resp_desc != NULL) {
+			*resp = protobuf_c_message_unpack(resp_desc, NULL, r->body.len, r->body.data);
+			if (*resp == NULL)
+				code = -1;
+		}
+	}
+	ospay__v1__rpc_response__free_unpacked(r, NULL);
+	return code;
+}
+
+int tsp_login(const tsp_server_t *s, const char *token)
+{
+	int fd = tsp_connect(s->rpc_addr);
+	cr_assert_geq(fd, 0, "cannot connect to %s", s->rpc_addr);
+	cr_assert_eq(tsp_hello(fd, token), 0, "Hello failed");
+	return fd;
+}

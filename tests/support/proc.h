@@ -7,7 +7,10 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <protobuf-c/protobuf-c.h>
 #include <sys/types.h>
+
+#include "common/status.h"
 
 typedef struct tsp_server {
 	pid_t pid;
@@ -60,6 +63,17 @@ int tsp_send_request(int fd, uint64_t id, const char *method, const void *body, 
 /* Receives an RpcResponse; code and body copied out (body may be NULL). */
 int tsp_recv_response(int fd, uint64_t *id, int *code, uint8_t **body, size_t *blen,
 		      int timeout_ms);
+/*
+ * One call on a raw connection: packs req, sends it, waits (10 s) for the
+ * reply. Returns the status code (or -1 on I/O failure); fills st (may be NULL)
+ * with the whole status, and *resp (may be NULL) with the unpacked body when
+ * OK, to free with protobuf_c_message_free_unpacked(*resp, NULL).
+ */
+int tsp_call(int fd, const char *method, const ProtobufCMessage *req,
+	     const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
+	     const char *idem_key, status_t *st);
+/* Connects to s and says Hello with token (asserting both). */
+int tsp_login(const tsp_server_t *s, const char *token);
 /* Says Hello with token; returns the status code. */
 int tsp_hello(int fd, const char *token);
 /* True once the peer has closed (read returns 0) within timeout_ms. */
