@@ -41,12 +41,12 @@ static int write_file(const char *path, const unsigned char *p, size_t n, mode_t
 static int add_san(mbedtls_x509write_cert *crt)
 {
 	static const unsigned char san[] = {
-		0x30, 0x11, 0x82, 0x09, 'l', 'o', 'c', 'a', 'l', 'h', 'o',
-		's',  't',  0x87, 0x04, 127, 0,   0,   1,
+		0x30, 0x11, 0x82, 0x09, 'l',  'o', 'c', 'a', 'l', 'h',
+		'o',  's',  't',  0x87, 0x04, 127, 0,   0,   1,
 	};
 	return mbedtls_x509write_crt_set_extension(crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
-						   MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0,
-						   san, sizeof(san));
+						   MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME),
+						   0, san, sizeof(san));
 }
 
 int tls_cert_generate(const char *crt_path, const char *key_path, const char *common_name)
@@ -65,8 +65,8 @@ int tls_cert_generate(const char *crt_path, const char *key_path, const char *co
 	if (rng == NULL)
 		goto out;
 	if (mbedtls_pk_setup(&key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
-	    mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key), crypto_rng_fn,
-				rng) != 0)
+	    mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key), crypto_rng_fn, rng) !=
+		    0)
 		goto out;
 
 	time_t now = time(NULL);

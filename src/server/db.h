@@ -15,13 +15,13 @@
 #include "store/store.h"
 
 enum db_table {
-	DB_ORGS,            /* org id -> Organization */
-	DB_UNITS,           /* unit id -> Unit */
-	DB_UNITS_BY_ORG,    /* org id -> unit id (dup) */
-	DB_TOKENS,          /* token id -> TokenRecord */
-	DB_TOKENS_BY_HASH,  /* HMAC of the secret -> token id */
-	DB_IDEM,            /* token id | key -> IdempotencyRecord */
-	DB_IDEM_BY_TIME,    /* created ms | token id | key -> "" */
+	DB_ORGS,           /* org id -> Organization */
+	DB_UNITS,          /* unit id -> Unit */
+	DB_UNITS_BY_ORG,   /* org id -> unit id (dup) */
+	DB_TOKENS,         /* token id -> TokenRecord */
+	DB_TOKENS_BY_HASH, /* HMAC of the secret -> token id */
+	DB_IDEM,           /* token id | key -> IdempotencyRecord */
+	DB_IDEM_BY_TIME,   /* created ms | token id | key -> "" */
 	DB_N_TABLES,
 };
 

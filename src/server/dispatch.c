@@ -26,8 +26,8 @@ static const srv_method_t methods[] = {
 	 h_admin_create_token, SRV_M_WRITE},
 	{"ospay.v1.Admin/CreateUnit", &ospay__v1__create_unit_request__descriptor,
 	 h_admin_create_unit, SRV_M_WRITE},
-	{"ospay.v1.Admin/ListUnits", &ospay__v1__list_units_request__descriptor,
-	 h_admin_list_units, 0},
+	{"ospay.v1.Admin/ListUnits", &ospay__v1__list_units_request__descriptor, h_admin_list_units,
+	 0},
 	{"ospay.v1.Admin/RevokeToken", &ospay__v1__revoke_token_request__descriptor,
 	 h_admin_revoke_token, SRV_M_WRITE},
 	{"ospay.v1.Clock/Advance", &ospay__v1__advance_request__descriptor, h_clock_advance, 0},
@@ -258,7 +258,8 @@ static void write_done(void *arg, int rc)
 	if (rc != 0) {
 		log_error("commit failed", "method=%s err=%d", r->method->name, rc);
 		status_clear(&r->st);
-		srv_fail(r, ST_UNAVAILABLE, "the change could not be made durable; nothing was done");
+		srv_fail(r, ST_UNAVAILABLE,
+			 "the change could not be made durable; nothing was done");
 	} else if (!r->idem_hit && r->on_commit != NULL) {
 		r->on_commit(r);
 	}
@@ -314,8 +315,8 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 		return;
 	}
 	if (is_hello && sess->authed) {
-		reply_status(call, ST_FAILED_PRECONDITION, "Hello was already said on this connection",
-			     0);
+		reply_status(call, ST_FAILED_PRECONDITION,
+			     "Hello was already said on this connection", 0);
 		return;
 	}
 	if (sess->authed && sess->epoch != s->token_epoch) {

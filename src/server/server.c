@@ -138,8 +138,7 @@ static void idem_sweep_done(void *arg, int rc)
 		log_info("expired idempotency keys deleted", "count=%d", sw->deleted);
 	/* A full batch means more are waiting: come back soon instead of in 10 min. */
 	if (rc == 0 && sw->deleted == IDEM_SWEEP_BATCH && !s->draining)
-		uv_timer_start(&s->idem_timer, on_idem_timer, 1000,
-			       s->opts.idem_sweep_ms);
+		uv_timer_start(&s->idem_timer, on_idem_timer, 1000, s->opts.idem_sweep_ms);
 	free(sw);
 }
 
@@ -222,8 +221,7 @@ static int listen_rpc(srv_t *s)
 		log_error("bad --rpc address", "value=\"%s\"", s->opts.rpc_listen);
 		return -EINVAL;
 	}
-	int rc = rpc_server_init(&s->rpc, s->loop, &s->opts.rpc, srv_dispatch, srv_session_gone,
-				 s);
+	int rc = rpc_server_init(&s->rpc, s->loop, &s->opts.rpc, srv_dispatch, srv_session_gone, s);
 	if (rc == 0)
 		rc = rpc_server_listen(s->rpc, host, port, s->rpc_addr, sizeof(s->rpc_addr));
 	if (rc != 0)
@@ -254,8 +252,8 @@ int srv_serve(const srv_opts_t *opts)
 
 	rc = srv_load_master_key(opts->data_dir, s->master_key);
 	if (rc != 0) {
-		log_error("cannot read the master key (run `ospayd init` first)", "dir=\"%s\" err=%d",
-			  opts->data_dir, rc);
+		log_error("cannot read the master key (run `ospayd init` first)",
+			  "dir=\"%s\" err=%d", opts->data_dir, rc);
 		goto out;
 	}
 	rc = crypto_derive_key(s->master_key, "ospay token v1", s->token_key);

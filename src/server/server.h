@@ -30,10 +30,10 @@ typedef struct srv_opts {
 	bool test_clock;
 	int64_t test_clock_ms; /* start of the test clock */
 	rpc_limits_t rpc;
-	size_t map_size;             /* 0: store default */
-	uint64_t idem_ttl_ms;        /* idempotency keys kept this long; 24 h */
-	uint64_t idem_sweep_ms;      /* how often expired keys are deleted; 10 min */
-	uint64_t drain_timeout_ms;   /* on SIGTERM, wait this long for calls; 10 s */
+	size_t map_size;           /* 0: store default */
+	uint64_t idem_ttl_ms;      /* idempotency keys kept this long; 24 h */
+	uint64_t idem_sweep_ms;    /* how often expired keys are deleted; 10 min */
+	uint64_t drain_timeout_ms; /* on SIGTERM, wait this long for calls; 10 s */
 } srv_opts_t;
 
 typedef struct srv {
@@ -85,8 +85,8 @@ struct srv_req {
 	srv_session_t *sess;
 	ProtobufCMessage *in; /* decoded request, owned */
 	status_t st;
-	buf_t out;      /* packed response */
-	buf_t replay;   /* what an idempotent repeat gets, when not out (secrets) */
+	buf_t out;    /* packed response */
+	buf_t replay; /* what an idempotent repeat gets, when not out (secrets) */
 	bool has_replay;
 	int64_t now_ms;
 	const char *idem_key; /* points into the call's request */
