@@ -18,14 +18,12 @@
  * column) follows the other columns: IRREVERSIBLE only when every column that
  * has the code says so, so a code never becomes final by guesswork.
  *
- * Where the page and the reference summary differ, the page wins and the
- * choice is written here and in docs/decisions.md:
- * - 57: ELO irreversible, VISA and MASTERCARD/HIPER reversible (both versions
- *   of the page list VISA 57 in the reversible row "TRANSAÇÃO NÃO PERMITIDA
- *   PARA O CARTÃO"; the summary says Elo/Visa irreversible).
- * - 78: ELO reversible, VISA irreversible (the page's 2022 row "CARTÃO NOVO
- *   SEM DESBLOQUEIO - IRREVERSÍVEL - VISA 78"; the summary says both
- *   reversible). MASTERCARD/HIPER report that case as 57.
+ * SPEC 4.7 names reference table 1.10 as the contract, so where Cielo's page
+ * and that table differ, the table wins:
+ * - 57: irreversible for Elo and Visa, reversible for Mastercard/Hiper (1.10);
+ *   Cielo's page also lists Visa 57 as reversible.
+ * - 78: reversible for every brand (1.10: "card not unlocked"); the page's
+ *   2022 row makes Visa 78 irreversible. Revisit if the contract changes.
  * Where the two versions of the page differ, the summary decides: AB, AC, 39,
  * 52, 53 ("função incorreta") reversible; 63 VISA irreversible.
  * Codes two rows of one column disagree on: ELO 62 reversible (temporary
@@ -49,7 +47,7 @@ static const decline_row_t decline_rows[] = {
 	{"51", 'R', 'R', 'R', 0, "insufficient funds or limit"},
 	{"55", 'R', 'R', 'R', 0, "invalid PIN"},
 	{"86", 0, 'R', 0, 0, "invalid PIN"},
-	{"57", 'I', 'R', 'R', 0, "transaction not permitted for the card"},
+	{"57", 'I', 'I', 'R', 0, "transaction not permitted for the card"},
 	{"14", 'I', 'I', 'I', 0, "invalid card number"},
 	{"56", 'I', 0, 0, 0, "invalid card number"},
 	{"1", 0, 0, 'I', 0, "invalid card number"},
@@ -80,7 +78,7 @@ static const decline_row_t decline_rows[] = {
 	{"88", 0, 0, 'I', 0, "PIN or cryptogram error"},
 	{"76", 'I', 'I', 0, 0, "invalid account or reversal"},
 	{"77", 'I', 0, 0, 0, "invalid source account"},
-	{"78", 'R', 'I', 0, 0, "new card not unlocked"},
+	{"78", 'R', 'R', 'R', 0, "new card not unlocked"},
 	{"91", 'R', 'R', 'R', 0, "issuer unavailable"},
 	{"96", 'R', 'R', 'R', 0, "system failure"},
 	{"N8", 0, 'I', 0, 0, "differs from pre-authorization"},

@@ -41,15 +41,15 @@ Test(declines, reversible_for_every_brand)
 
 Test(declines, brand_dependent_codes)
 {
-	/* 57: Elo irreversible; Visa and Mastercard/Hiper reversible (Cielo's ABECS page). */
+	/* 57: Elo/Visa irreversible, Mastercard/Hiper reversible (reference table 1.10). */
 	cr_assert_eq(kind("57", CARD_BRAND_ELO), DECLINE_IRREVERSIBLE);
 	cr_assert_eq(kind("57", CARD_BRAND_MASTERCARD), DECLINE_REVERSIBLE);
 	cr_assert_eq(kind("57", CARD_BRAND_HIPERCARD), DECLINE_REVERSIBLE);
-	cr_assert_eq(kind("57", CARD_BRAND_VISA), DECLINE_REVERSIBLE);
-	/* 78: Elo reversible ("desbloqueie o cartão"), Visa irreversible since 2022. */
+	cr_assert_eq(kind("57", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE);
+	/* 78: "card not unlocked" is reversible for every brand (table 1.10). */
 	cr_assert_eq(kind("78", CARD_BRAND_ELO), DECLINE_REVERSIBLE);
-	cr_assert_eq(kind("78", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE);
-	cr_assert_eq(kind("78", CARD_BRAND_MASTERCARD), DECLINE_REVERSIBLE, "mixed: reversible");
+	cr_assert_eq(kind("78", CARD_BRAND_VISA), DECLINE_REVERSIBLE);
+	cr_assert_eq(kind("78", CARD_BRAND_MASTERCARD), DECLINE_REVERSIBLE);
 	/* 63: security violation is final for Elo/Visa, reversible for Mastercard. */
 	cr_assert_eq(kind("63", CARD_BRAND_ELO), DECLINE_IRREVERSIBLE);
 	cr_assert_eq(kind("63", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE);
@@ -80,7 +80,7 @@ Test(declines, brands_without_a_column_follow_the_others)
 	/* R0 is only in Visa's column: final everywhere. */
 	cr_assert_eq(kind("R0", CARD_BRAND_ELO), DECLINE_IRREVERSIBLE);
 	cr_assert_eq(kind("R0", CARD_BRAND_DINERS), DECLINE_IRREVERSIBLE);
-	/* 57 is mixed across columns: Diners, Discover, JCB get the second attempt. */
+	/* 57 is mixed across columns: brands without a column get the second attempt. */
 	cr_assert_eq(kind("57", CARD_BRAND_DINERS), DECLINE_REVERSIBLE);
 	cr_assert_eq(kind("57", CARD_BRAND_DISCOVER), DECLINE_REVERSIBLE);
 	cr_assert_eq(kind("57", CARD_BRAND_JCB), DECLINE_REVERSIBLE);
@@ -139,8 +139,8 @@ Test(declines, cielo_sandbox_return_codes)
 {
 	/* Reference 1.9: the sandbox's codes by final digit, seen as production codes. */
 	cr_assert_eq(kind("05", CARD_BRAND_VISA), DECLINE_REVERSIBLE, "final digit 2");
-	cr_assert_eq(kind("57", CARD_BRAND_VISA), DECLINE_REVERSIBLE, "final digit 3");
-	cr_assert_eq(kind("78", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE, "final digit 5, Visa");
+	cr_assert_eq(kind("57", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE, "final digit 3");
+	cr_assert_eq(kind("78", CARD_BRAND_VISA), DECLINE_REVERSIBLE, "final digit 5, Visa");
 	cr_assert_eq(kind("78", CARD_BRAND_ELO), DECLINE_REVERSIBLE, "final digit 5, Elo");
 	cr_assert_eq(kind("99", CARD_BRAND_VISA), DECLINE_REVERSIBLE, "final digit 6");
 	cr_assert_eq(kind("77", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE, "final digit 7");
