@@ -64,7 +64,7 @@ fuzz:
 	@scripts/deps.sh fuzz
 	@CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOSPAY_FUZZ=ON \
 		--log-level=WARNING $(CMAKE_ARGS)
-	@$(SUBMAKE_ENV) cmake --build $(BUILD_FUZZ) -j$(JOBS)
+	@$(SUBMAKE_ENV) cmake --build $(BUILD_FUZZ) -j$(JOBS) --target fuzzers
 	@for f in $(BUILD_FUZZ)/fuzz_*; do \
 		[[ -x $$f ]] || continue; \
 		corpus=$(BUILD_FUZZ)/corpus/$$(basename $$f); mkdir -p $$corpus; \
