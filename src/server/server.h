@@ -19,6 +19,7 @@
 #include "common/crypto.h"
 #include "common/status.h"
 #include "core/perm.h"
+#include "net/https_server.h"
 #include "net/rpc.h"
 #include "ospay/v1/common.pb-c.h"
 #include "store/store.h"
@@ -36,11 +37,14 @@ typedef struct srv_opts {
 	uint64_t drain_timeout_ms; /* on SIGTERM, wait this long for calls; 10 s */
 } srv_opts_t;
 
+#define SRV_STATUS_CODES 17
+
 typedef struct srv {
 	uv_loop_t *loop;
 	srv_opts_t opts;
 	store_t *store;
 	rpc_server_t *rpc;
+	https_server_t *https;
 	uv_check_t committer;
 	uv_idle_t kicker; /* keeps poll from blocking while a batch waits */
 	uv_signal_t sig_term, sig_int;
@@ -50,9 +54,14 @@ typedef struct srv {
 	int64_t clock_ms;     /* the test clock's now */
 	uint64_t token_epoch; /* bumped when a token is revoked */
 	bool draining;
+	bool https_closing;
 	int exit_code;
 	char rpc_addr[80];
 	char https_addr[80];
+	/* Metrics. */
+	uint64_t calls_by_code[SRV_STATUS_CODES];
+	https_hist_t rpc_latency;    /* decode to reply, handled calls */
+	https_hist_t commit_latency; /* one group commit */
 } srv_t;
 
 /* What a connection knows about its caller once Hello succeeded. */
@@ -94,6 +103,7 @@ struct srv_req {
 	uint8_t req_hash[32];
 	bool idem_hit;
 	unsigned reply_flags;
+	uint64_t start_ns; /* for the latency histogram */
 	/* Runs once the write is durable, before the reply (not on idempotent repeats). */
 	void (*on_commit)(srv_req_t *r);
 };
@@ -133,6 +143,12 @@ int h_admin_create_token(srv_req_t *r, store_txn_t *txn);
 int h_admin_revoke_token(srv_req_t *r, store_txn_t *txn);
 int h_clock_now(srv_req_t *r, store_txn_t *txn);
 int h_clock_advance(srv_req_t *r, store_txn_t *txn);
+
+/* The HTTPS listener's request handler (https_handler_fn), and the metrics page. */
+void srv_http_handle(https_request_t *req, void *udata);
+int srv_metrics_format(srv_t *s, char *out, size_t cap, size_t *off);
+/* Counts a call's outcome for /metrics. */
+void srv_count_call(srv_t *s, int code);
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
 int srv_serve(const srv_opts_t *opts);
