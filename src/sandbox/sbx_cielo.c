@@ -187,8 +187,8 @@ static void cielo_links(sbx_t *s, json_t *pay, const cielo_sale_t *x)
 	char href[256];
 	json_t *links = json_array();
 	snprintf(href, sizeof(href), "%s/cielo/1/sales/%s", s->self_base, x->payment_id);
-	json_array_append_new(links,
-			      json_pack("{s:s, s:s, s:s}", "Method", "GET", "Rel", "self", "Href", href));
+	json_array_append_new(
+		links, json_pack("{s:s, s:s, s:s}", "Method", "GET", "Rel", "self", "Href", href));
 	if (x->status == 1) {
 		snprintf(href, sizeof(href), "%s/cielo/1/sales/%s/capture", s->self_base,
 			 x->payment_id);
@@ -208,8 +208,8 @@ static json_t *cielo_sale_json(sbx_t *s, const cielo_sale_t *x)
 {
 	char when[32];
 	json_t *card = json_pack("{s:s, s:s, s:s, s:b, s:s}", "CardNumber", x->masked, "Holder",
-				 x->holder, "ExpirationDate", x->exp, "SaveCard", x->token[0] != '\0',
-				 "Brand", x->brand);
+				 x->holder, "ExpirationDate", x->exp, "SaveCard",
+				 x->token[0] != '\0', "Brand", x->brand);
 	if (x->token[0] != '\0')
 		json_object_set_new(card, "CardToken", json_string(x->token));
 	sbx_time_brt(x->received_ms, when);
@@ -398,7 +398,8 @@ static void cielo_sale_create(sbx_t *s, const sbx_req_t *rq, const char *const *
 		holder = sbx_jstr(cc, "Holder");
 		exp = sbx_jstr(cc, "ExpirationDate");
 		if (number == NULL || number[0] == '\0')
-			cielo_err_add(errs, 127, "You must provide CreditCard Number, Token or Alias");
+			cielo_err_add(errs, 127,
+				      "You must provide CreditCard Number, Token or Alias");
 		else if (strlen(number) > 19)
 			cielo_err_add(errs, 128, "Card Number length exceeded");
 		else if (!sbx_luhn_ok(number))
@@ -463,7 +464,8 @@ invalid:
 	sbx_table_add(s, &s->sales, &x->age);
 	sbx_charge_record(s, "cielo", org->id, x->moid, x->payment_id, amount,
 			  x->status == 1 || x->status == 2,
-			  x->status == 3 ? "Denied" : (x->status == 2 ? "PaymentConfirmed" : "Authorized"),
+			  x->status == 3 ? "Denied"
+					 : (x->status == 2 ? "PaymentConfirmed" : "Authorized"),
 			  x->ret_code, x->ret_msg, 0);
 	sbx_resp_json(rs, 201, cielo_sale_json(s, x));
 	if (x->status == 2)
@@ -473,8 +475,7 @@ out:
 	json_decref(j);
 }
 
-static void cielo_sale_get(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			   sbx_resp_t *rs)
+static void cielo_sale_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	sbx_org_t *org = cielo_auth(s, rq, rs);
 	cielo_sale_t *x = org != NULL ? cielo_sale_find(s, org, args[0]) : NULL;
@@ -488,8 +489,7 @@ out:
 	return;
 }
 
-static void cielo_sale_query(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			     sbx_resp_t *rs)
+static void cielo_sale_query(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	sbx_org_t *org = cielo_auth(s, rq, rs);
 	char moid[64];
@@ -551,9 +551,9 @@ static void cielo_sale_change(sbx_t *s, const sbx_req_t *rq, const char *id, boo
 		cielo_err(rs, 404, 307, "Transaction not found");
 		goto out;
 	}
-	amount = cielo_amount_param(rq, capture ? x->amount : x->captured_amount > 0
-								  ? x->captured_amount
-								  : x->amount);
+	amount = cielo_amount_param(rq, capture                  ? x->amount
+					: x->captured_amount > 0 ? x->captured_amount
+								 : x->amount);
 	if (capture && (x->status != 1 || amount <= 0 || amount > x->amount)) {
 		cielo_err(rs, 400, 308, "Transaction not available to capture");
 		goto out;
@@ -591,8 +591,7 @@ static void cielo_sale_capture(sbx_t *s, const sbx_req_t *rq, const char *const 
 	cielo_sale_change(s, rq, args[0], true, rs);
 }
 
-static void cielo_sale_void(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			    sbx_resp_t *rs)
+static void cielo_sale_void(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	cielo_sale_change(s, rq, args[0], false, rs);
 }
@@ -648,8 +647,7 @@ out:
 	json_decref(j);
 }
 
-static void cielo_card_get(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			   sbx_resp_t *rs)
+static void cielo_card_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	sbx_org_t *org = cielo_auth(s, rq, rs);
 	cielo_card_t *c = org != NULL ? cielo_card_find(s, org, args[0]) : NULL;

@@ -15,7 +15,6 @@
 
 #include "common/util.h"
 
-
 typedef void (*ctl_fn)(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
 		       sbx_resp_t *rs);
 
@@ -30,16 +29,11 @@ static const struct {
 	enum sbx_fault_kind kind;
 	bool hook;
 } ctl_kinds[] = {
-	{"latency", SBX_F_LATENCY, false},
-	{"http500", SBX_F_HTTP500, false},
-	{"timeout", SBX_F_TIMEOUT, false},
-	{"reset", SBX_F_RESET, false},
-	{"malformed", SBX_F_MALFORMED, false},
-	{"duplicate", SBX_F_HOOK_DUPLICATE, true},
-	{"delay", SBX_F_HOOK_DELAY, true},
-	{"reorder", SBX_F_HOOK_REORDER, true},
-	{"bad_auth", SBX_F_HOOK_BAD_AUTH, true},
-	{"drop", SBX_F_HOOK_DROP, true},
+	{"latency", SBX_F_LATENCY, false},       {"http500", SBX_F_HTTP500, false},
+	{"timeout", SBX_F_TIMEOUT, false},       {"reset", SBX_F_RESET, false},
+	{"malformed", SBX_F_MALFORMED, false},   {"duplicate", SBX_F_HOOK_DUPLICATE, true},
+	{"delay", SBX_F_HOOK_DELAY, true},       {"reorder", SBX_F_HOOK_REORDER, true},
+	{"bad_auth", SBX_F_HOOK_BAD_AUTH, true}, {"drop", SBX_F_HOOK_DROP, true},
 };
 
 static void ctl_err(sbx_resp_t *rs, int status, const char *msg)
@@ -98,8 +92,8 @@ static bool ctl_service_ok(const char *svc)
 
 /* ------------------------------------------------------------------ organizations */
 
-static void ctl_org_register(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			     json_t *body, sbx_resp_t *rs)
+static void ctl_org_register(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			     sbx_resp_t *rs)
 {
 	uint64_t id = 0;
 	sbx_org_t tmp;
@@ -159,8 +153,8 @@ static void ctl_org_register(sbx_t *s, const sbx_req_t *rq, const char *const *a
 	} else if (strcmp(svc, "getnet") == 0) {
 		ctl_field(body, "client_id", tmp.gn_client_id, sizeof(tmp.gn_client_id), true,
 			  &bad);
-		ctl_field(body, "client_secret", tmp.gn_client_secret,
-			  sizeof(tmp.gn_client_secret), true, &bad);
+		ctl_field(body, "client_secret", tmp.gn_client_secret, sizeof(tmp.gn_client_secret),
+			  true, &bad);
 		ctl_field(body, "seller_id", tmp.gn_seller_id, sizeof(tmp.gn_seller_id), true,
 			  &bad);
 		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
@@ -205,9 +199,9 @@ static void ctl_org_register(sbx_t *s, const sbx_req_t *rq, const char *const *a
 	if (org == NULL)
 		org = &s->orgs[s->n_orgs++];
 	*org = tmp;
-	sbx_resp_json(rs, 200,
-		      json_pack("{s:b, s:I, s:s}", "ok", true, "org", (json_int_t)id, "service",
-				svc));
+	sbx_resp_json(
+		rs, 200,
+		json_pack("{s:b, s:I, s:s}", "ok", true, "org", (json_int_t)id, "service", svc));
 out:
 	return;
 }
@@ -230,8 +224,8 @@ static void ctl_org_list(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 			json_array_append_new(svcs, json_string("pagolivre"));
 		if (o->zapme)
 			json_array_append_new(svcs, json_string("zapme"));
-		json_array_append_new(arr, json_pack("{s:I, s:o}", "org", (json_int_t)o->id,
-						     "services", svcs));
+		json_array_append_new(
+			arr, json_pack("{s:I, s:o}", "org", (json_int_t)o->id, "services", svcs));
 	}
 	sbx_resp_json(rs, 200, json_pack("{s:o}", "orgs", arr));
 }
@@ -374,8 +368,8 @@ static void ctl_fault_add(sbx_t *s, const sbx_req_t *rq, const char *const *args
 	ctl_fault_add_any(s, body, false, rs);
 }
 
-static void ctl_hookfault_add(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			      json_t *body, sbx_resp_t *rs)
+static void ctl_hookfault_add(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			      sbx_resp_t *rs)
 {
 	(void)rq;
 	(void)args;
@@ -400,8 +394,8 @@ static void ctl_fault_list(sbx_t *s, const sbx_req_t *rq, const char *const *arg
 	ctl_fault_list_any(s, false, rs);
 }
 
-static void ctl_hookfault_list(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			       json_t *body, sbx_resp_t *rs)
+static void ctl_hookfault_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			       sbx_resp_t *rs)
 {
 	(void)rq;
 	(void)args;
@@ -430,14 +424,14 @@ static void ctl_fault_clear_any(sbx_t *s, bool hook, const char *id, sbx_resp_t 
 	if (id != NULL && removed == 0)
 		ctl_err(rs, 404, "no such fault");
 	else
-		sbx_resp_json(rs, 200, json_pack("{s:b, s:I}", "ok", true, "removed",
-						 (json_int_t)removed));
+		sbx_resp_json(rs, 200,
+			      json_pack("{s:b, s:I}", "ok", true, "removed", (json_int_t)removed));
 out:
 	return;
 }
 
-static void ctl_fault_clear(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			    json_t *body, sbx_resp_t *rs)
+static void ctl_fault_clear(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			    sbx_resp_t *rs)
 {
 	(void)rq;
 	(void)body;
@@ -478,7 +472,8 @@ static void ctl_settings(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 			int64_t v = 0;
 			if (json_object_get(body, keys[i].key) == NULL)
 				continue;
-			if (!sbx_jint(body, keys[i].key, &v) || v < keys[i].min || v > keys[i].max) {
+			if (!sbx_jint(body, keys[i].key, &v) || v < keys[i].min ||
+			    v > keys[i].max) {
 				char msg[120];
 				snprintf(msg, sizeof(msg), "%s out of range", keys[i].key);
 				ctl_err(rs, 400, msg);
@@ -514,8 +509,8 @@ static void ctl_pagolivre(sbx_t *s, const sbx_req_t *rq, const char *const *args
 	json_decref(empty);
 }
 
-static void ctl_zapme_status(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			     json_t *body, sbx_resp_t *rs)
+static void ctl_zapme_status(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			     sbx_resp_t *rs)
 {
 	(void)rq;
 	sbx_zapme_control_status(s, args[0], body, rs);
@@ -539,8 +534,8 @@ static void ctl_charges(sbx_t *s, const sbx_req_t *rq, const char *const *args, 
 			sbx_resp_t *rs)
 {
 	char moid[128];
-	bool has = sbx_form_get(rq->query, strlen(rq->query), "merchant_order_id", moid,
-				sizeof(moid));
+	bool has =
+		sbx_form_get(rq->query, strlen(rq->query), "merchant_order_id", moid, sizeof(moid));
 	(void)args;
 	(void)body;
 	json_t *arr = sbx_charges_json(s, has ? moid : NULL);

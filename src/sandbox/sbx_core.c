@@ -319,7 +319,8 @@ static void sbx_held_release(sbx_t *s)
 
 static bool sbx_fault_matches(const sbx_fault_t *f, const char *service, const char *route)
 {
-	return f->remaining != 0 && (strcmp(f->service, "*") == 0 || strcmp(f->service, service) == 0) &&
+	return f->remaining != 0 &&
+	       (strcmp(f->service, "*") == 0 || strcmp(f->service, service) == 0) &&
 	       (route == NULL || strcmp(f->route, "*") == 0 || strcmp(f->route, route) == 0);
 }
 
@@ -617,8 +618,8 @@ static bool sbx_match(const char *pat, const char *path, char *argbuf, size_t ar
 }
 
 const sbx_route_t *sbx_route_find(const sbx_route_t *table, size_t n, const char *method,
-				  const char *path, char *argbuf, size_t argcap,
-				  const char **args, bool *method_mismatch)
+				  const char *path, char *argbuf, size_t argcap, const char **args,
+				  bool *method_mismatch)
 {
 	const sbx_route_t *r = NULL;
 	*method_mismatch = false;
@@ -668,8 +669,7 @@ void sbx_handle(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 
 	memset(rs, 0, sizeof(*rs));
 	rs->status = 404;
-	if (strncmp(rq->path, "/control", 8) == 0 &&
-	    (rq->path[8] == '/' || rq->path[8] == '\0')) {
+	if (strncmp(rq->path, "/control", 8) == 0 && (rq->path[8] == '/' || rq->path[8] == '\0')) {
 		sbx_control(s, rq, rq->path + 8, rs);
 		goto out;
 	}
@@ -701,7 +701,8 @@ void sbx_handle(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 
 	for (size_t i = 0; i < s->n_faults;) {
 		sbx_fault_t f = s->faults[i];
-		if (f.kind >= SBX_F_HOOK_DUPLICATE || !sbx_fault_matches(&f, svc->name, route->name) ||
+		if (f.kind >= SBX_F_HOOK_DUPLICATE ||
+		    !sbx_fault_matches(&f, svc->name, route->name) ||
 		    (f.kind != SBX_F_LATENCY && has_term)) {
 			i++;
 			continue;

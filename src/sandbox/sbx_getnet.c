@@ -151,10 +151,9 @@ static void gn_err(sbx_resp_t *rs, int status, const char *name, const char *mes
 {
 	json_t *details = json_array();
 	if (code != NULL)
-		json_array_append_new(details,
-				      json_pack("{s:s, s:s, s:s, s:s}", "status", dstatus,
-						"error_code", code, "description", desc,
-						"description_detail", detail));
+		json_array_append_new(details, json_pack("{s:s, s:s, s:s, s:s}", "status", dstatus,
+							 "error_code", code, "description", desc,
+							 "description_detail", detail));
 	json_t *j = json_pack("{s:s, s:i, s:o}", "message", message, "status_code", status,
 			      "details", details);
 	if (name != NULL)
@@ -300,13 +299,13 @@ static json_t *gn_payment_json(const sbx_org_t *org, const gn_payment_t *p)
 	char recv[32], auth_at[32];
 	sbx_time_iso(p->received_ms, recv);
 	sbx_time_iso(p->received_ms, auth_at);
-	json_t *credit = json_pack(
-		"{s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "delayed", false,
-		"authorization_code", p->auth_code, "authorized_at", auth_at, "reason_code",
-		p->reason_code, "reason_message", p->reason_message, "acquirer", "GETNET",
-		"soft_descriptor", p->soft, "brand", p->brand, "terminal_nsu", p->nsu,
-		"acquirer_transaction_id", p->acq_tid, "number_installments",
-		(json_int_t)p->installments);
+	json_t *credit =
+		json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "delayed",
+			  false, "authorization_code", p->auth_code, "authorized_at", auth_at,
+			  "reason_code", p->reason_code, "reason_message", p->reason_message,
+			  "acquirer", "GETNET", "soft_descriptor", p->soft, "brand", p->brand,
+			  "terminal_nsu", p->nsu, "acquirer_transaction_id", p->acq_tid,
+			  "number_installments", (json_int_t)p->installments);
 	json_object_set_new(credit, "transaction_id", json_string(p->acq_tid));
 	json_t *j = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:o}", "payment_id",
 			      p->payment_id, "seller_id", org->gn_seller_id, "amount",
@@ -325,7 +324,7 @@ static json_t *gn_payment_json(const sbx_org_t *org, const gn_payment_t *p)
 /* GetNet's notification: a GET whose parameters describe the payment. */
 static void gn_notify(sbx_t *s, const sbx_org_t *org, const gn_payment_t *p)
 {
-	char q[1024], seller[256], order[320], cust[320];
+	char q[2048], seller[256], order[320], cust[320];
 	char summary[96];
 	sbx_url_encode(org->gn_seller_id, seller, sizeof(seller));
 	sbx_url_encode(p->order_id, order, sizeof(order));
@@ -387,8 +386,8 @@ static void gn_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx
 	if (h == NULL || strncasecmp(h, "Basic ", 6) != 0 ||
 	    !gn_b64_decode(h + 6, cred, sizeof(cred)) || strchr(cred, ':') == NULL) {
 		sbx_resp_json(rs, 401,
-			      json_pack("{s:s, s:s}", "error", "invalid_client", "error_description",
-					"Client authentication failed"));
+			      json_pack("{s:s, s:s}", "error", "invalid_client",
+					"error_description", "Client authentication failed"));
 		goto out;
 	}
 	char *colon = strchr(cred, ':');
@@ -400,8 +399,8 @@ static void gn_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx
 	crypto_wipe(cred, sizeof(cred));
 	if (org == NULL) {
 		sbx_resp_json(rs, 401,
-			      json_pack("{s:s, s:s}", "error", "invalid_client", "error_description",
-					"Client authentication failed"));
+			      json_pack("{s:s, s:s}", "error", "invalid_client",
+					"error_description", "Client authentication failed"));
 		goto out;
 	}
 	if (!sbx_form_get((const char *)rq->body, rq->body_len, "grant_type", grant,
@@ -409,7 +408,8 @@ static void gn_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx
 	    strcmp(grant, "client_credentials") != 0) {
 		sbx_resp_json(rs, 400,
 			      json_pack("{s:s, s:s}", "error", "unsupported_grant_type",
-					"error_description", "grant_type must be client_credentials"));
+					"error_description",
+					"grant_type must be client_credentials"));
 		goto out;
 	}
 	a = calloc(1, sizeof(*a));
@@ -430,8 +430,7 @@ out:
 	return;
 }
 
-static void gn_tokens_card(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			   sbx_resp_t *rs)
+static void gn_tokens_card(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	sbx_org_t *org = gn_auth(s, rq, rs);
 	json_t *j = NULL;
@@ -469,8 +468,7 @@ static void gn_not_found(sbx_resp_t *rs)
 	gn_err(rs, 404, NULL, "Not found", NULL, NULL, NULL, NULL);
 }
 
-static void gn_card_save(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			 sbx_resp_t *rs)
+static void gn_card_save(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	sbx_org_t *org = gn_auth(s, rq, rs);
 	json_t *j = NULL;
@@ -515,15 +513,14 @@ static void gn_card_save(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 	c->created_ms = util_wall_ms();
 	sbx_htab_insert(&s->gn_vault_by_id, &c->by_id, c->card_id);
 	sbx_table_add(s, &s->gn_vault, &c->age);
-	sbx_resp_json(rs, 201,
-		      json_pack("{s:s, s:s}", "card_id", c->card_id, "number_token",
-				c->number_token));
+	sbx_resp_json(
+		rs, 201,
+		json_pack("{s:s, s:s}", "card_id", c->card_id, "number_token", c->number_token));
 out:
 	json_decref(j);
 }
 
-static void gn_card_get(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			sbx_resp_t *rs)
+static void gn_card_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	sbx_org_t *org = gn_auth(s, rq, rs);
 	gn_card_t *c = org != NULL ? gn_card_find(s, org, args[0]) : NULL;
@@ -546,8 +543,7 @@ out:
 	return;
 }
 
-static void gn_card_delete(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			   sbx_resp_t *rs)
+static void gn_card_delete(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	sbx_org_t *org = gn_auth(s, rq, rs);
 	gn_card_t *c = org != NULL ? gn_card_find(s, org, args[0]) : NULL;
@@ -646,8 +642,8 @@ static void gn_payment_credit(sbx_t *s, const sbx_req_t *rq, const char *const *
 	sbx_htab_insert(&s->gn_pay_by_id, &p->by_id, p->payment_id);
 	sbx_htab_insert(&s->gn_pay_by_order, &p->by_order, p->order_id);
 	sbx_table_add(s, &s->gn_payments, &p->age);
-	sbx_charge_record(s, "getnet", org->id, p->order_id, p->payment_id, amount, ok,
-			  p->status, code, msg, 0);
+	sbx_charge_record(s, "getnet", org->id, p->order_id, p->payment_id, amount, ok, p->status,
+			  code, msg, 0);
 	if (ok) {
 		sbx_resp_json(rs, 200, gn_payment_json(org, p));
 	} else {
@@ -687,9 +683,8 @@ static void gn_payment_cancel(sbx_t *s, const sbx_req_t *rq, const char *const *
 		goto out;
 	}
 	if (strcmp(p->status, "APPROVED") != 0) {
-		gn_err(rs, 400, "CreditCancelServiceError", "Bad Request", "DENIED",
-		       "PAYMENTS-400", "Bad Request",
-		       "Transaction cannot be cancelled in its current status");
+		gn_err(rs, 400, "CreditCancelServiceError", "Bad Request", "DENIED", "PAYMENTS-400",
+		       "Bad Request", "Transaction cannot be cancelled in its current status");
 		goto out;
 	}
 	snprintf(p->status, sizeof(p->status), "CANCELED");
@@ -700,8 +695,7 @@ out:
 	return;
 }
 
-static void gn_payment_get(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			   sbx_resp_t *rs)
+static void gn_payment_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	sbx_org_t *org = gn_auth(s, rq, rs);
 	gn_payment_t *p = org != NULL ? gn_payment_find(s, org, args[0]) : NULL;
@@ -715,8 +709,7 @@ out:
 	return;
 }
 
-static void gn_payment_query(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			     sbx_resp_t *rs)
+static void gn_payment_query(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	sbx_org_t *org = gn_auth(s, rq, rs);
 	char order[128];

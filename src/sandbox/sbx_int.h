@@ -110,10 +110,10 @@ enum sbx_fault_kind {
 typedef struct sbx_fault {
 	uint64_t id;
 	enum sbx_fault_kind kind;
-	char service[16]; /* "*" for every service */
-	char route[32];   /* "*" for every route (request faults only) */
-	uint32_t ms;      /* latency, hook delay, reorder window */
-	uint32_t copies;  /* duplicate: extra copies; reorder: batch size */
+	char service[16];  /* "*" for every service */
+	char route[32];    /* "*" for every route (request faults only) */
+	uint32_t ms;       /* latency, hook delay, reorder window */
+	uint32_t copies;   /* duplicate: extra copies; reorder: batch size */
 	int64_t remaining; /* requests or hooks still affected; -1 = until deleted */
 	bool process;      /* run the request before failing it */
 	uint64_t hits;
@@ -187,7 +187,7 @@ typedef void (*sbx_route_fn)(sbx_t *s, const sbx_req_t *rq, const char *const *a
 
 typedef struct sbx_route {
 	const char *method;
-	const char *pattern; /* "/1/sales/*" : '*' matches one non-empty segment */
+	const char *pattern; /* "/1/sales/{x}" form; a star matches one non-empty segment */
 	const char *name;    /* stable name used by faults */
 	sbx_route_fn fn;
 } sbx_route_t;
@@ -196,8 +196,8 @@ typedef struct sbx_route {
  * copies in argbuf). Returns it, or NULL with *method_mismatch set when the path
  * exists under another method. */
 const sbx_route_t *sbx_route_find(const sbx_route_t *table, size_t n, const char *method,
-				  const char *path, char *argbuf, size_t argcap,
-				  const char **args, bool *method_mismatch);
+				  const char *path, char *argbuf, size_t argcap, const char **args,
+				  bool *method_mismatch);
 
 extern const sbx_route_t sbx_cielo_routes[];
 extern const size_t sbx_cielo_n_routes;

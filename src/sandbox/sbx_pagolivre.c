@@ -26,8 +26,7 @@
 enum pl_status { PL_CREATED = 0, PL_PAID, PL_CANCELED, PL_DECLINED, PL_EXPIRED };
 enum pl_inst { PL_I_SCHEDULED = 0, PL_I_PAID, PL_I_DECLINED, PL_I_CANCELED };
 
-static const char *const pl_status_names[] = {"created", "paid", "canceled", "declined",
-					      "expired"};
+static const char *const pl_status_names[] = {"created", "paid", "canceled", "declined", "expired"};
 static const char *const pl_inst_names[] = {"scheduled", "paid", "declined", "canceled"};
 
 typedef struct pl_order {
@@ -234,8 +233,7 @@ static pl_order_t *pl_find_key(sbx_t *s, uint64_t org, const char *key)
 
 /* ------------------------------------------------------------------ routes */
 
-static void pl_order_create(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			    sbx_resp_t *rs)
+static void pl_order_create(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	sbx_org_t *org = pl_auth(s, rq, rs);
 	json_t *j = NULL;
@@ -255,7 +253,8 @@ static void pl_order_create(sbx_t *s, const sbx_req_t *rq, const char *const *ar
 	json_t *guest = json_array_get(json_object_get(j, "orderGuests"), 0);
 	const char *phone = sbx_jstr(guest, "mobileNumber"), *cpf = sbx_jstr(guest, "cpf");
 	if (key == NULL || key[0] == '\0' || strlen(key) > 100) {
-		pl_err(rs, 400, "invalid_order_key", "orderKey is required (at most 100 characters)");
+		pl_err(rs, 400, "invalid_order_key",
+		       "orderKey is required (at most 100 characters)");
 		goto out;
 	}
 	if (req != NULL && (req[0] == '\0' || strlen(req) > 64)) {
@@ -275,11 +274,13 @@ static void pl_order_create(sbx_t *s, const sbx_req_t *rq, const char *const *ar
 	}
 	if (opt == NULL || strcmp(opt, "creditCard") != 0) {
 		pl_err(rs, 400, "invalid_receiving_option",
-		       "receivingOptionType must be creditCard (the only option the sandbox serves)");
+		       "receivingOptionType must be creditCard (the only option the sandbox "
+		       "serves)");
 		goto out;
 	}
 	if (phone == NULL || !pl_phone_ok(phone)) {
-		pl_err(rs, 400, "invalid_guest", "orderGuests[0].mobileNumber is required (digits)");
+		pl_err(rs, 400, "invalid_guest",
+		       "orderGuests[0].mobileNumber is required (digits)");
 		goto out;
 	}
 	if (req != NULL) {
@@ -333,8 +334,7 @@ out:
 	json_decref(j);
 }
 
-static void pl_order_by_key(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			    sbx_resp_t *rs)
+static void pl_order_by_key(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	sbx_org_t *org = pl_auth(s, rq, rs);
 	pl_order_t *o = org != NULL ? pl_find_key(s, org->id, args[0]) : NULL;
@@ -348,8 +348,7 @@ out:
 	return;
 }
 
-static void pl_order_get(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			 sbx_resp_t *rs)
+static void pl_order_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	sbx_org_t *org = pl_auth(s, rq, rs);
 	pl_order_t *o = org != NULL ? pl_find_id(s, org->id, args[0]) : NULL;
@@ -370,8 +369,7 @@ static void pl_cancel_rest(pl_order_t *o)
 			o->inst[i].status = PL_I_CANCELED;
 }
 
-static void pl_order_cancel(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			    sbx_resp_t *rs)
+static void pl_order_cancel(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	sbx_org_t *org = pl_auth(s, rq, rs);
 	pl_order_t *o = org != NULL ? pl_find_id(s, org->id, args[0]) : NULL;
@@ -415,8 +413,7 @@ out:
 }
 
 /* The page paymentUrl points to: what a customer would see (paying is a control call). */
-static void pl_pay_page(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			sbx_resp_t *rs)
+static void pl_pay_page(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	sbx_hnode_t *n = sbx_htab_find(&s->pl_by_id, args[0]);
 	pl_order_t *o = n != NULL ? container_of(n, pl_order_t, by_id) : NULL;
@@ -428,7 +425,8 @@ static void pl_pay_page(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 	} else {
 		int len = snprintf(page, sizeof(page),
 				   "<html><body><h1>PagoLivre sandbox</h1><p>Order %s: R$ "
-				   "%" PRId64 ".%02d in %d installment(s), status %s.</p></body></html>",
+				   "%" PRId64
+				   ".%02d in %d installment(s), status %s.</p></body></html>",
 				   o->id, o->amount / 100, (int)(o->amount % 100), o->installments,
 				   pl_status_names[o->status]);
 		sbx_resp_set(rs, 200, "text/html; charset=utf-8", page, (size_t)len);
@@ -488,12 +486,14 @@ void sbx_pagolivre_control(sbx_t *s, const char *ref, const char *action, json_t
 	if (n != NULL)
 		o = container_of(n, pl_order_t, by_key);
 	if (o == NULL) {
-		sbx_resp_json(rs, 404, json_pack("{s:s}", "error", "no order with this id or orderKey"));
+		sbx_resp_json(rs, 404,
+			      json_pack("{s:s}", "error", "no order with this id or orderKey"));
 		goto out;
 	}
 	const char *outcome = sbx_jstr(body, "outcome");
 	if (outcome != NULL && strcmp(outcome, "paid") != 0 && strcmp(outcome, "declined") != 0) {
-		sbx_resp_json(rs, 400, json_pack("{s:s}", "error", "outcome must be paid or declined"));
+		sbx_resp_json(rs, 400,
+			      json_pack("{s:s}", "error", "outcome must be paid or declined"));
 		goto out;
 	}
 	if (strcmp(action, "pay") == 0 || strcmp(action, "decline") == 0) {
@@ -501,8 +501,9 @@ void sbx_pagolivre_control(sbx_t *s, const char *ref, const char *action, json_t
 		if (strcmp(action, "decline") == 0)
 			ok = false;
 		if (o->status != PL_CREATED) {
-			sbx_resp_json(rs, 409, json_pack("{s:s, s:s}", "error", "order is not payable",
-							 "status", pl_status_names[o->status]));
+			sbx_resp_json(rs, 409,
+				      json_pack("{s:s, s:s}", "error", "order is not payable",
+						"status", pl_status_names[o->status]));
 			goto out;
 		}
 		o->inst[0].at_ms = util_wall_ms();
@@ -523,8 +524,9 @@ void sbx_pagolivre_control(sbx_t *s, const char *ref, const char *action, json_t
 		pl_event(s, o, ok ? "orderPaid" : "orderDeclined", 1);
 	} else if (strcmp(action, "expire") == 0) {
 		if (o->status != PL_CREATED) {
-			sbx_resp_json(rs, 409, json_pack("{s:s, s:s}", "error", "order is not open",
-							 "status", pl_status_names[o->status]));
+			sbx_resp_json(rs, 409,
+				      json_pack("{s:s, s:s}", "error", "order is not open",
+						"status", pl_status_names[o->status]));
 			goto out;
 		}
 		o->status = PL_EXPIRED;
@@ -536,10 +538,11 @@ void sbx_pagolivre_control(sbx_t *s, const char *ref, const char *action, json_t
 		while (i < o->installments && o->inst[i].status != PL_I_SCHEDULED)
 			i++;
 		if (o->status != PL_PAID || i >= o->installments) {
-			sbx_resp_json(rs, 409,
-				      json_pack("{s:s, s:s}", "error",
-						"no installment left to charge (order must be paid)",
-						"status", pl_status_names[o->status]));
+			sbx_resp_json(
+				rs, 409,
+				json_pack("{s:s, s:s}", "error",
+					  "no installment left to charge (order must be paid)",
+					  "status", pl_status_names[o->status]));
 			goto out;
 		}
 		bool ok = pl_outcome(body, true, reason, sizeof(reason));

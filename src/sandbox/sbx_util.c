@@ -248,8 +248,8 @@ bool sbx_form_get(const char *form, size_t len, const char *name, char *out, siz
 		if (klen == nlen && memcmp(form + i, name, nlen) == 0) {
 			found = true;
 			if (eq != NULL)
-				found = sbx_form_decode(eq + 1, (size_t)(form + end - (eq + 1)), out,
-							cap);
+				found = sbx_form_decode(eq + 1, (size_t)(form + end - (eq + 1)),
+							out, cap);
 			else if (cap > 0)
 				out[0] = '\0';
 		}
@@ -375,10 +375,9 @@ void sbx_uuid(char out[37])
 	}
 	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
 	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-		 b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-		 b[14], b[15]);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
 }
 
 void sbx_hexid(char *out, size_t n)

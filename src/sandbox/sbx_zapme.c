@@ -25,7 +25,7 @@ typedef struct zm_msg {
 	uint64_t org;
 	char id[24];
 	char hash[33];
-	char phone[24];
+	char phone[32];
 	char status[24];
 	char *text;
 	int64_t created_ms, updated_ms;
@@ -72,8 +72,9 @@ static sbx_org_t *zm_auth(sbx_t *s, const char *form, size_t len, sbx_resp_t *rs
 		size_t al = strlen(api), sl = strlen(secret);
 		for (size_t i = 0; i < s->n_orgs && org == NULL; i++) {
 			sbx_org_t *o = &s->orgs[i];
-			if (o->zapme && strlen(o->zm_api) == al && crypto_equal(o->zm_api, api, al) &&
-			    strlen(o->zm_secret) == sl && crypto_equal(o->zm_secret, secret, sl))
+			if (o->zapme && strlen(o->zm_api) == al &&
+			    crypto_equal(o->zm_api, api, al) && strlen(o->zm_secret) == sl &&
+			    crypto_equal(o->zm_secret, secret, sl))
 				org = o;
 		}
 		crypto_wipe(secret, sizeof(secret));
@@ -89,8 +90,8 @@ static json_t *zm_msg_json(const zm_msg_t *m)
 	sbx_time_brt(m->created_ms, c);
 	sbx_time_brt(m->updated_ms, u);
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", m->id, "hash", m->hash,
-			 "message", m->text, "phone", m->phone, "type", "api", "status",
-			 m->status, "created_at", c, "updated_at", u);
+			 "message", m->text, "phone", m->phone, "type", "api", "status", m->status,
+			 "created_at", c, "updated_at", u);
 }
 
 /* Tells the organization's webhook the message's current status. */
