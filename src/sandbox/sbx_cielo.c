@@ -38,7 +38,7 @@ typedef struct cielo_sale {
 	char soft[14];
 	int64_t amount;
 	int64_t installments;
-	bool capture, recurrent;
+	bool capture, recurrent, saved;
 	int status;
 	char ret_code[4];
 	char ret_msg[40];
@@ -207,9 +207,9 @@ static void cielo_links(sbx_t *s, json_t *pay, const cielo_sale_t *x)
 static json_t *cielo_sale_json(sbx_t *s, const cielo_sale_t *x)
 {
 	char when[32];
-	json_t *card = json_pack("{s:s, s:s, s:s, s:b, s:s}", "CardNumber", x->masked, "Holder",
-				 x->holder, "ExpirationDate", x->exp, "SaveCard",
-				 x->token[0] != '\0', "Brand", x->brand);
+	json_t *card =
+		json_pack("{s:s, s:s, s:s, s:b, s:s}", "CardNumber", x->masked, "Holder", x->holder,
+			  "ExpirationDate", x->exp, "SaveCard", x->saved, "Brand", x->brand);
 	if (x->token[0] != '\0')
 		json_object_set_new(card, "CardToken", json_string(x->token));
 	sbx_time_brt(x->received_ms, when);
@@ -456,8 +456,10 @@ invalid:
 	}
 	if (tok == NULL && sbx_jbool(cc, "SaveCard", false) && (x->status == 1 || x->status == 2)) {
 		cielo_card_t *nc = cielo_card_new(s, org, number, holder, exp, brand);
-		if (nc != NULL)
+		if (nc != NULL) {
 			snprintf(x->token, sizeof(x->token), "%s", nc->token);
+			x->saved = true;
+		}
 	}
 	sbx_htab_insert(&s->sale_by_id, &x->by_id, x->payment_id);
 	sbx_htab_insert(&s->sale_by_moid, &x->by_moid, x->moid);
