@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/util.h"
 
@@ -568,7 +569,6 @@ void sbx_free(sbx_t *s)
 	sbx_hooks_clear(s);
 	/* Tables first (their drop callbacks touch the indexes), then the indexes. */
 	sbx_table_clear(s, &s->sent);
-	sbx_table_clear(s, &s->charges);
 	sbx_table_clear(s, &s->hooklog);
 	if (s->charge_by_moid.b != NULL)
 		sbx_table_clear(s, &s->charges);
