@@ -632,7 +632,7 @@ out:
  * that https_respond only frees it; one still being received is freed. The memory
  * goes in the close callbacks, so callers up the stack may still touch c.
  */
-static void conn_close(https_conn_t *c)
+static void conn_close_how(https_conn_t *c, bool reset)
 {
 	if (c->phase == PH_CLOSED)
 		goto out;
@@ -644,10 +644,18 @@ static void conn_close(https_conn_t *c)
 			request_free(c->req);
 		c->req = NULL;
 	}
-	uv_close((uv_handle_t *)&c->tcp, conn_on_close);
+	/* uv_tcp_close_reset fails only when the handle is already closing, which
+	 * PH_CLOSED rules out; fall back to a plain close all the same. */
+	if (!reset || uv_tcp_close_reset(&c->tcp, conn_on_close) != 0)
+		uv_close((uv_handle_t *)&c->tcp, conn_on_close);
 	uv_close((uv_handle_t *)&c->timer, conn_on_close);
 out:
 	return;
+}
+
+static void conn_close(https_conn_t *c)
+{
+	conn_close_how(c, false);
 }
 
 /*
@@ -1363,6 +1371,22 @@ int https_respond(https_request_t *req, int status, const char *content_type, co
 		conn_set_phase(c, PH_DRAIN);
 	}
 	conn_process(c);
+out:
+	request_free(req);
+	return rc;
+}
+
+int https_reset(https_request_t *req)
+{
+	int rc = 0;
+	https_conn_t *c = req->conn;
+	if (c == NULL) {
+		rc = -ENOTCONN;
+		goto out;
+	}
+	c->req = NULL;
+	req->conn = NULL;
+	conn_close_how(c, true);
 out:
 	request_free(req);
 	return rc;

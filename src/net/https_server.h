@@ -158,6 +158,14 @@ bool https_request_connected(const https_request_t *req);
 int https_respond(https_request_t *req, int status, const char *content_type, const void *body,
 		  size_t len, const char *const *extra_headers);
 
+/*
+ * Releases req without answering it: the connection is closed with a TCP reset
+ * (SO_LINGER 0), as a crashed or hostile peer would. For test tools such as
+ * ospay-sandbox's "reset" fault. Returns 0, or -ENOTCONN when the connection
+ * had already gone (req is freed either way).
+ */
+int https_reset(https_request_t *req);
+
 /* ---- metrics */
 
 /* Records one observation of us microseconds. */

@@ -1,0 +1,120 @@
+/*
+ * ospay-sandbox --listen HOST:PORT --webhook-base URL [--log-level LEVEL]
+ *
+ * The local emulator of every external service ospayd talks to (Cielo,
+ * GetNet, PagoLivre, ZapMe) on one port, with a control API to configure it
+ * and make it misbehave (docs/sandbox.md). Prints "listening HOST:PORT" once
+ * it listens; SIGTERM or SIGINT stop it with exit status 0.
+ */
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <uv.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "sandbox/sbx_server.h"
+
+typedef struct sbx_main {
+	sbx_server_t *srv;
+	uv_signal_t sigterm;
+	uv_signal_t sigint;
+	bool stopped;
+} sbx_main_t;
+
+static void sbx_main_usage(void)
+{
+	fprintf(stderr, "usage: ospay-sandbox --listen HOST:PORT --webhook-base URL "
+			"[--log-level debug|info|warn|error]\n");
+}
+
+static void sbx_main_on_signal(uv_signal_t *h, int signum)
+{
+	sbx_main_t *m = h->data;
+	(void)signum;
+	if (!m->stopped) {
+		m->stopped = true;
+		log_info("sandbox stopping", "%s", "");
+		sbx_server_stop(m->srv);
+		uv_close((uv_handle_t *)&m->sigterm, NULL);
+		uv_close((uv_handle_t *)&m->sigint, NULL);
+	}
+}
+
+/* A webhook base is an http(s) URL without a trailing slash, a query or spaces. */
+static bool sbx_main_base_ok(const char *u)
+{
+	size_t n = strlen(u);
+	bool ok = (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) && n < 512 &&
+		  u[n - 1] != '/' && strpbrk(u, "?# \r\n\t") == NULL;
+	return ok;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = 0;
+	const char *listen = NULL, *base = NULL;
+	char host[256];
+	int port = 0;
+	uv_loop_t loop;
+	sbx_main_t m;
+	bool loop_ok = false;
+
+	memset(&m, 0, sizeof(m));
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
+			listen = argv[++i];
+		} else if (strcmp(argv[i], "--webhook-base") == 0 && i + 1 < argc) {
+			base = argv[++i];
+		} else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc &&
+			   log_level_parse(argv[i + 1]) >= 0) {
+			log_set_level(log_level_parse(argv[++i]));
+		} else {
+			sbx_main_usage();
+			rc = 2;
+			goto out;
+		}
+	}
+	if (listen == NULL || base == NULL ||
+	    util_parse_hostport(listen, host, sizeof(host), &port) != 0 ||
+	    !sbx_main_base_ok(base)) {
+		sbx_main_usage();
+		rc = 2;
+		goto out;
+	}
+	/* Writes to a peer that went away must fail with EPIPE, not kill the sandbox. */
+	signal(SIGPIPE, SIG_IGN);
+	if (uv_loop_init(&loop) != 0) {
+		rc = 1;
+		goto out;
+	}
+	loop_ok = true;
+	int err = sbx_server_start(&loop, host, port, base, &m.srv);
+	if (err != 0) {
+		fprintf(stderr, "ospay-sandbox: cannot listen on %s: %s\n", listen,
+			uv_strerror(err));
+		rc = 1;
+		goto run;
+	}
+	uv_signal_init(&loop, &m.sigterm);
+	uv_signal_init(&loop, &m.sigint);
+	m.sigterm.data = &m;
+	m.sigint.data = &m;
+	uv_signal_start(&m.sigterm, sbx_main_on_signal, SIGTERM);
+	uv_signal_start(&m.sigint, sbx_main_on_signal, SIGINT);
+	printf(strchr(host, ':') != NULL ? "listening [%s]:%d\n" : "listening %s:%d\n", host,
+	       sbx_server_port(m.srv));
+	fflush(stdout);
+	log_info("sandbox listening", "port=%d", sbx_server_port(m.srv));
+run:
+	uv_run(&loop, UV_RUN_DEFAULT);
+out:
+	if (loop_ok && uv_loop_close(&loop) != 0) {
+		fprintf(stderr, "ospay-sandbox: handles left open at exit\n");
+		rc = 1;
+	}
+	return rc;
+}

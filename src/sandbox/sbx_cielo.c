@@ -1,0 +1,680 @@
+/*
+ * Cielo API E-commerce ("API 3.0") as its sandbox behaves (reference section 1):
+ * sales decided by the card number's final digit (table 1.9), Payment.Status
+ * codes of table 1.8, card tokens, queries by PaymentId and MerchantOrderId,
+ * capture and void, validation errors as Cielo's JSON array, and the "Post de
+ * Notificação" (PaymentId + ChangeType) with the organization's registered
+ * static headers whenever a payment is captured or voided.
+ */
+#include "sandbox/sbx_int.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/crypto.h"
+#include "common/util.h"
+
+/* Cielo's "Post de Notificação": the first try and 3 retries. */
+#define CIELO_HOOK_ATTEMPTS 4
+
+typedef struct cielo_sale {
+	list_node_t age;
+	sbx_hnode_t by_id, by_moid;
+	uint64_t org;
+	char payment_id[37];
+	char moid[51];
+	char tid[21];
+	char proof[8];
+	char auth[7];
+	char masked[24];
+	char holder[64];
+	char brand[16];
+	char exp[8];
+	char token[37];
+	char customer[64];
+	char soft[14];
+	int64_t amount;
+	int64_t installments;
+	bool capture, recurrent, saved;
+	int status;
+	char ret_code[4];
+	char ret_msg[40];
+	int64_t received_ms;
+	int64_t captured_ms, captured_amount;
+	int64_t voided_ms, voided_amount;
+} cielo_sale_t;
+
+typedef struct cielo_card {
+	list_node_t age;
+	sbx_hnode_t by_token;
+	uint64_t org;
+	char token[37];
+	char number[20];
+	char holder[64];
+	char exp[8];
+	char brand[16];
+} cielo_card_t;
+
+static void cielo_sale_drop(sbx_t *s, list_node_t *n)
+{
+	cielo_sale_t *x = container_of(n, cielo_sale_t, age);
+	sbx_htab_remove(&s->sale_by_id, &x->by_id);
+	sbx_htab_remove(&s->sale_by_moid, &x->by_moid);
+	free(x);
+}
+
+static void cielo_card_drop(sbx_t *s, list_node_t *n)
+{
+	cielo_card_t *c = container_of(n, cielo_card_t, age);
+	sbx_htab_remove(&s->card_by_token, &c->by_token);
+	crypto_wipe(c->number, sizeof(c->number));
+	free(c);
+}
+
+int sbx_cielo_init(sbx_t *s)
+{
+	int rc = 0;
+	sbx_table_init(&s->sales, SBX_MAX_SALES, cielo_sale_drop);
+	sbx_table_init(&s->cards, SBX_MAX_CARDS, cielo_card_drop);
+	rc = sbx_htab_init(&s->sale_by_id, SBX_MAX_SALES);
+	if (rc == 0)
+		rc = sbx_htab_init(&s->sale_by_moid, SBX_MAX_SALES);
+	if (rc == 0)
+		rc = sbx_htab_init(&s->card_by_token, SBX_MAX_CARDS);
+	return rc;
+}
+
+void sbx_cielo_fini(sbx_t *s)
+{
+	if (s->sale_by_id.b != NULL && s->sale_by_moid.b != NULL)
+		sbx_table_clear(s, &s->sales);
+	if (s->card_by_token.b != NULL)
+		sbx_table_clear(s, &s->cards);
+	sbx_htab_free(&s->sale_by_id);
+	sbx_htab_free(&s->sale_by_moid);
+	sbx_htab_free(&s->card_by_token);
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static void cielo_err_add(json_t *arr, int code, const char *msg)
+{
+	json_array_append_new(arr, json_pack("{s:i, s:s}", "Code", code, "Message", msg));
+}
+
+static void cielo_err(sbx_resp_t *rs, int status, int code, const char *msg)
+{
+	json_t *arr = json_array();
+	cielo_err_add(arr, code, msg);
+	sbx_resp_json(rs, status, arr);
+}
+
+static bool cielo_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	return la == lb && crypto_equal(a, b, la);
+}
+
+/* The organization whose MerchantId/MerchantKey the request carries, or NULL after
+ * answering 401. */
+static sbx_org_t *cielo_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
+{
+	const char *mid = sbx_req_header(rq, "MerchantId");
+	const char *mkey = sbx_req_header(rq, "MerchantKey");
+	sbx_org_t *org = NULL;
+
+	if (mid == NULL || mid[0] == '\0') {
+		cielo_err(rs, 401, 101, "MerchantId is required");
+		goto out;
+	}
+	if (mkey == NULL || mkey[0] == '\0') {
+		cielo_err(rs, 401, 131, "MerchantKey is required");
+		goto out;
+	}
+	for (size_t i = 0; i < s->n_orgs && org == NULL; i++)
+		if (s->orgs[i].cielo && cielo_eq(s->orgs[i].cielo_mid, mid))
+			org = &s->orgs[i];
+	if (org == NULL) {
+		cielo_err(rs, 401, 115, "The provided MerchantId was not found");
+	} else if (!cielo_eq(org->cielo_mkey, mkey)) {
+		org = NULL;
+		cielo_err(rs, 401, 132, "MerchantKey is invalid");
+	}
+out:
+	return org;
+}
+
+static cielo_sale_t *cielo_sale_find(sbx_t *s, const sbx_org_t *org, const char *id)
+{
+	sbx_hnode_t *n = sbx_htab_find(&s->sale_by_id, id);
+	cielo_sale_t *x = n != NULL ? container_of(n, cielo_sale_t, by_id) : NULL;
+	/* Another merchant's payment does not exist for this one (Cielo answers 404). */
+	return x != NULL && x->org == org->id ? x : NULL;
+}
+
+static void cielo_digits(sbx_t *s, char *out, size_t n)
+{
+	uint64_t v = sbx_next(s) * 7919u + (uint64_t)util_wall_ms();
+	for (size_t i = 0; i < n; i++) {
+		out[n - 1 - i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	out[n] = '\0';
+}
+
+static bool cielo_exp_ok(const char *e)
+{
+	return strlen(e) == 7 && isdigit((unsigned char)e[0]) && isdigit((unsigned char)e[1]) &&
+	       e[2] == '/' && isdigit((unsigned char)e[3]) && isdigit((unsigned char)e[4]) &&
+	       isdigit((unsigned char)e[5]) && isdigit((unsigned char)e[6]) &&
+	       ((e[0] - '0') * 10 + (e[1] - '0')) >= 1 && ((e[0] - '0') * 10 + (e[1] - '0')) <= 12;
+}
+
+static bool cielo_moid_ok(const char *m)
+{
+	size_t n = strlen(m);
+	bool ok = n > 0 && n <= 50;
+	for (size_t i = 0; i < n && ok; i++)
+		ok = isalnum((unsigned char)m[i]) != 0;
+	return ok;
+}
+
+static void cielo_links(sbx_t *s, json_t *pay, const cielo_sale_t *x)
+{
+	char href[256];
+	json_t *links = json_array();
+	snprintf(href, sizeof(href), "%s/cielo/1/sales/%s", s->self_base, x->payment_id);
+	json_array_append_new(
+		links, json_pack("{s:s, s:s, s:s}", "Method", "GET", "Rel", "self", "Href", href));
+	if (x->status == 1) {
+		snprintf(href, sizeof(href), "%s/cielo/1/sales/%s/capture", s->self_base,
+			 x->payment_id);
+		json_array_append_new(links, json_pack("{s:s, s:s, s:s}", "Method", "PUT", "Rel",
+						       "capture", "Href", href));
+	}
+	if (x->status == 1 || x->status == 2) {
+		snprintf(href, sizeof(href), "%s/cielo/1/sales/%s/void", s->self_base,
+			 x->payment_id);
+		json_array_append_new(links, json_pack("{s:s, s:s, s:s}", "Method", "PUT", "Rel",
+						       "void", "Href", href));
+	}
+	json_object_set_new(pay, "Links", links);
+}
+
+static json_t *cielo_sale_json(sbx_t *s, const cielo_sale_t *x)
+{
+	char when[32];
+	json_t *card =
+		json_pack("{s:s, s:s, s:s, s:b, s:s}", "CardNumber", x->masked, "Holder", x->holder,
+			  "ExpirationDate", x->exp, "SaveCard", x->saved, "Brand", x->brand);
+	if (x->token[0] != '\0')
+		json_object_set_new(card, "CardToken", json_string(x->token));
+	sbx_time_brt(x->received_ms, when);
+	json_t *pay = json_pack(
+		"{s:i, s:I, s:s, s:b, s:b, s:b, s:o, s:s, s:s, s:s, s:s, s:I, s:s, s:i, s:s, s:s, "
+		"s:s, s:s, s:s, s:s, s:b}",
+		"ServiceTaxAmount", 0, "Installments", (json_int_t)x->installments, "Interest",
+		"ByMerchant", "Capture", x->capture, "Authenticate", false, "Recurrent",
+		x->recurrent, "CreditCard", card, "ProofOfSale", x->proof, "Tid", x->tid,
+		"SoftDescriptor", x->soft, "Provider", "Simulado", "Amount", (json_int_t)x->amount,
+		"ReceivedDate", when, "Status", x->status, "ReturnCode", x->ret_code,
+		"ReturnMessage", x->ret_msg, "PaymentId", x->payment_id, "Type", "CreditCard",
+		"Currency", "BRL", "Country", "BRA", "IsSplitted", false);
+	if (x->auth[0] != '\0')
+		json_object_set_new(pay, "AuthorizationCode", json_string(x->auth));
+	if (x->captured_ms != 0) {
+		sbx_time_brt(x->captured_ms, when);
+		json_object_set_new(pay, "CapturedAmount", json_integer(x->captured_amount));
+		json_object_set_new(pay, "CapturedDate", json_string(when));
+	}
+	if (x->voided_ms != 0) {
+		sbx_time_brt(x->voided_ms, when);
+		json_object_set_new(pay, "VoidedAmount", json_integer(x->voided_amount));
+		json_object_set_new(pay, "VoidedDate", json_string(when));
+	}
+	cielo_links(s, pay, x);
+	return json_pack("{s:s, s:{s:s}, s:o}", "MerchantOrderId", x->moid, "Customer", "Name",
+			 x->customer, "Payment", pay);
+}
+
+/* Cielo's "Post de Notificação" for a payment whose status changed. */
+static void cielo_notify(sbx_t *s, const sbx_org_t *org, const cielo_sale_t *x)
+{
+	const char *hdr[4][2];
+	size_t n = 0;
+	char body[160];
+	char summary[96];
+
+	hdr[n][0] = "Content-Type";
+	hdr[n][1] = "application/json";
+	n++;
+	for (size_t i = 0; i < org->cielo_n_hdr && i < 3; i++) {
+		hdr[n][0] = org->cielo_hname[i];
+		hdr[n][1] = org->cielo_hvalue[i];
+		n++;
+	}
+	int len = snprintf(body, sizeof(body), "{\"PaymentId\":\"%s\",\"ChangeType\":1}",
+			   x->payment_id);
+	snprintf(summary, sizeof(summary), "PaymentId=%s ChangeType=1 Status=%d", x->payment_id,
+		 x->status);
+	sbx_hook_emit(s, "cielo", org->id, "POST", "", (const char *const(*)[2])hdr, n, body,
+		      (size_t)len, CIELO_HOOK_ATTEMPTS, summary, NULL);
+}
+
+/*
+ * The sandbox's outcome table (reference 1.9) by the card number's final digit.
+ * Final digit 9 is "random" in Cielo's sandbox; here a hash of the
+ * MerchantOrderId picks the code so a test can repeat it.
+ */
+static void cielo_decide(cielo_sale_t *x, int digit)
+{
+	static const struct {
+		const char *code;
+		const char *msg;
+	} denied[10] = {
+		[2] = {"05", "Not Authorized"}, [3] = {"57", "Card Expired"},
+		[5] = {"78", "Blocked Card"},   [6] = {"99", "Time Out"},
+		[7] = {"77", "Card Canceled"},  [8] = {"70", "Problems with Credit Card"},
+	};
+	bool ok = digit == 0 || digit == 1 || digit == 4;
+	int code9 = 0;
+
+	if (digit == 9) {
+		uint32_t h = 2166136261u;
+		for (const char *p = x->moid; *p != '\0'; p++)
+			h = (h ^ (uint8_t)*p) * 16777619u;
+		code9 = 4 + (int)(h % 96);
+		ok = code9 == 4 || code9 == 6;
+	}
+	if (ok) {
+		x->status = x->capture ? 2 : 1;
+		snprintf(x->ret_code, sizeof(x->ret_code), "%s", x->capture ? "6" : "4");
+		snprintf(x->ret_msg, sizeof(x->ret_msg), "Operation Successful");
+	} else {
+		x->status = 3;
+		if (digit == 9) {
+			snprintf(x->ret_code, sizeof(x->ret_code), "%02d", code9);
+			snprintf(x->ret_msg, sizeof(x->ret_msg), "Not Authorized");
+		} else if (digit >= 0 && denied[digit].code != NULL) {
+			snprintf(x->ret_code, sizeof(x->ret_code), "%s", denied[digit].code);
+			snprintf(x->ret_msg, sizeof(x->ret_msg), "%s", denied[digit].msg);
+		} else {
+			snprintf(x->ret_code, sizeof(x->ret_code), "05");
+			snprintf(x->ret_msg, sizeof(x->ret_msg), "Not Authorized");
+		}
+	}
+}
+
+static cielo_card_t *cielo_card_new(sbx_t *s, const sbx_org_t *org, const char *number,
+				    const char *holder, const char *exp, const char *brand)
+{
+	cielo_card_t *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		goto out;
+	c->org = org->id;
+	sbx_uuid(c->token);
+	snprintf(c->number, sizeof(c->number), "%s", number);
+	snprintf(c->holder, sizeof(c->holder), "%s", holder);
+	snprintf(c->exp, sizeof(c->exp), "%s", exp);
+	snprintf(c->brand, sizeof(c->brand), "%s", brand);
+	sbx_htab_insert(&s->card_by_token, &c->by_token, c->token);
+	sbx_table_add(s, &s->cards, &c->age);
+out:
+	return c;
+}
+
+static cielo_card_t *cielo_card_find(sbx_t *s, const sbx_org_t *org, const char *token)
+{
+	sbx_hnode_t *n = sbx_htab_find(&s->card_by_token, token);
+	cielo_card_t *c = n != NULL ? container_of(n, cielo_card_t, by_token) : NULL;
+	return c != NULL && c->org == org->id ? c : NULL;
+}
+
+/* ------------------------------------------------------------------ routes */
+
+static void cielo_sale_create(sbx_t *s, const sbx_req_t *rq, const char *const *args,
+			      sbx_resp_t *rs)
+{
+	sbx_org_t *org = cielo_auth(s, rq, rs);
+	json_t *j = NULL, *errs = NULL;
+	cielo_sale_t *x = NULL;
+	const char *number = NULL, *holder = NULL, *exp = NULL, *brand = NULL;
+	const cielo_card_t *card = NULL;
+	(void)args;
+
+	if (org == NULL)
+		goto out;
+	j = sbx_req_json(rq);
+	if (!json_is_object(j)) {
+		cielo_err(rs, 400, 0, "Request body is not a JSON object");
+		goto out;
+	}
+	errs = json_array();
+	const char *moid = sbx_jstr(j, "MerchantOrderId");
+	json_t *pay = json_object_get(j, "Payment");
+	json_t *cc = json_object_get(pay, "CreditCard");
+	const char *type = sbx_jstr(pay, "Type");
+	int64_t amount = 0, inst = 1;
+	const char *tok = sbx_jstr(cc, "CardToken");
+
+	if (moid == NULL || moid[0] == '\0')
+		cielo_err_add(errs, 122, "MerchantOrderId is required");
+	else if (!cielo_moid_ok(moid))
+		cielo_err_add(errs, 0, "MerchantOrderId must be 1 to 50 letters and digits");
+	if (!json_is_object(pay)) {
+		cielo_err_add(errs, 119, "At least one Payment is required");
+		goto invalid;
+	}
+	if (type == NULL)
+		cielo_err_add(errs, 102, "Payment Type is required");
+	else if (strcmp(type, "CreditCard") != 0)
+		cielo_err_add(errs, 133, "Provider is not supported for this Payment Type");
+	if (!sbx_jint(pay, "Amount", &amount) || amount <= 0)
+		cielo_err_add(errs, 108, "Amount must be greater or equal to zero");
+	if (json_object_get(pay, "Installments") != NULL &&
+	    (!sbx_jint(pay, "Installments", &inst) || inst < 1 || inst > 99))
+		cielo_err_add(errs, 123, "Installments must be greater or equal to one");
+	if (!json_is_object(cc)) {
+		cielo_err_add(errs, 124, "Credit Card is Required");
+		goto invalid;
+	}
+	brand = sbx_jstr(cc, "Brand");
+	if (tok != NULL) {
+		card = cielo_card_find(s, org, tok);
+		if (card == NULL) {
+			cielo_err_add(errs, 130, "Could not get Credit Card");
+			goto invalid;
+		}
+		number = card->number;
+		holder = card->holder;
+		exp = card->exp;
+		if (brand == NULL)
+			brand = card->brand;
+	} else {
+		number = sbx_jstr(cc, "CardNumber");
+		holder = sbx_jstr(cc, "Holder");
+		exp = sbx_jstr(cc, "ExpirationDate");
+		if (number == NULL || number[0] == '\0')
+			cielo_err_add(errs, 127,
+				      "You must provide CreditCard Number, Token or Alias");
+		else if (strlen(number) > 19)
+			cielo_err_add(errs, 128, "Card Number length exceeded");
+		else if (!sbx_luhn_ok(number))
+			cielo_err_add(errs, 0, "Credit Card Number is invalid");
+		if (holder == NULL || holder[0] == '\0')
+			cielo_err_add(errs, 117, "Credit Card Holder is required");
+		if (exp == NULL || exp[0] == '\0')
+			cielo_err_add(errs, 125, "Credit Card Expiration Date is required");
+		else if (!cielo_exp_ok(exp))
+			cielo_err_add(errs, 126, "Credit Card Expiration Date is invalid");
+	}
+	if (brand == NULL || brand[0] == '\0' || strlen(brand) >= 16)
+		cielo_err_add(errs, 0, "Brand is required");
+invalid:
+	if (json_array_size(errs) > 0) {
+		sbx_resp_json(rs, 400, errs);
+		errs = NULL;
+		goto out;
+	}
+
+	x = calloc(1, sizeof(*x));
+	if (x == NULL) {
+		cielo_err(rs, 500, 0, "out of memory");
+		goto out;
+	}
+	x->org = org->id;
+	sbx_uuid(x->payment_id);
+	snprintf(x->moid, sizeof(x->moid), "%s", moid);
+	cielo_digits(s, x->tid, 20);
+	cielo_digits(s, x->proof, 6);
+	sbx_mask_card(number, x->masked);
+	snprintf(x->holder, sizeof(x->holder), "%s", holder);
+	snprintf(x->brand, sizeof(x->brand), "%s", brand);
+	snprintf(x->exp, sizeof(x->exp), "%s", exp);
+	snprintf(x->customer, sizeof(x->customer), "%s",
+		 sbx_jstr(json_object_get(j, "Customer"), "Name") != NULL
+			 ? sbx_jstr(json_object_get(j, "Customer"), "Name")
+			 : "");
+	snprintf(x->soft, sizeof(x->soft), "%s",
+		 sbx_jstr(pay, "SoftDescriptor") != NULL ? sbx_jstr(pay, "SoftDescriptor") : "");
+	x->amount = amount;
+	x->installments = inst;
+	x->capture = sbx_jbool(pay, "Capture", false);
+	x->recurrent = sbx_jbool(pay, "Recurrent", false);
+	x->received_ms = util_wall_ms();
+	if (tok != NULL)
+		snprintf(x->token, sizeof(x->token), "%s", tok);
+	cielo_decide(x, sbx_final_digit(number));
+	if (x->status == 1 || x->status == 2)
+		cielo_digits(s, x->auth, 6);
+	if (x->status == 2) {
+		x->captured_ms = x->received_ms;
+		x->captured_amount = amount;
+	}
+	if (tok == NULL && sbx_jbool(cc, "SaveCard", false) && (x->status == 1 || x->status == 2)) {
+		cielo_card_t *nc = cielo_card_new(s, org, number, holder, exp, brand);
+		if (nc != NULL) {
+			snprintf(x->token, sizeof(x->token), "%s", nc->token);
+			x->saved = true;
+		}
+	}
+	sbx_htab_insert(&s->sale_by_id, &x->by_id, x->payment_id);
+	sbx_htab_insert(&s->sale_by_moid, &x->by_moid, x->moid);
+	sbx_table_add(s, &s->sales, &x->age);
+	sbx_charge_record(s, "cielo", org->id, x->moid, x->payment_id, amount,
+			  x->status == 1 || x->status == 2,
+			  x->status == 3 ? "Denied"
+					 : (x->status == 2 ? "PaymentConfirmed" : "Authorized"),
+			  x->ret_code, x->ret_msg, 0);
+	sbx_resp_json(rs, 201, cielo_sale_json(s, x));
+	if (x->status == 2)
+		cielo_notify(s, org, x);
+out:
+	json_decref(errs);
+	json_decref(j);
+}
+
+static void cielo_sale_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	sbx_org_t *org = cielo_auth(s, rq, rs);
+	cielo_sale_t *x = org != NULL ? cielo_sale_find(s, org, args[0]) : NULL;
+	if (org == NULL)
+		goto out;
+	if (x == NULL)
+		sbx_resp_set(rs, 404, NULL, NULL, 0);
+	else
+		sbx_resp_json(rs, 200, cielo_sale_json(s, x));
+out:
+	return;
+}
+
+static void cielo_sale_query(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	sbx_org_t *org = cielo_auth(s, rq, rs);
+	char moid[64];
+	json_t *list = NULL;
+	(void)args;
+
+	if (org == NULL)
+		goto out;
+	if (!sbx_form_get(rq->query, strlen(rq->query), "merchantOrderId", moid, sizeof(moid)) ||
+	    moid[0] == '\0') {
+		cielo_err(rs, 400, 122, "MerchantOrderId is required");
+		goto out;
+	}
+	list = json_array();
+	for (sbx_hnode_t *n = sbx_htab_find(&s->sale_by_moid, moid); n != NULL;
+	     n = sbx_htab_next(n)) {
+		cielo_sale_t *x = container_of(n, cielo_sale_t, by_moid);
+		char when[32];
+		if (x->org != org->id)
+			continue;
+		sbx_time_brt(x->received_ms, when);
+		json_array_append_new(list, json_pack("{s:s, s:s}", "PaymentId", x->payment_id,
+						      "ReceveidDate", when));
+	}
+	if (json_array_size(list) == 0) {
+		sbx_resp_set(rs, 404, NULL, NULL, 0);
+	} else {
+		sbx_resp_json(rs, 200,
+			      json_pack("{s:i, s:s, s:o}", "ReasonCode", 0, "ReasonMessage",
+					"Successful", "Payments", list));
+		list = NULL;
+	}
+out:
+	json_decref(list);
+}
+
+static int64_t cielo_amount_param(const sbx_req_t *rq, int64_t def)
+{
+	char v[24];
+	int64_t a = def;
+	if (sbx_form_get(rq->query, strlen(rq->query), "amount", v, sizeof(v)) && v[0] != '\0') {
+		char *end = NULL;
+		long long n = strtoll(v, &end, 10);
+		a = end != NULL && *end == '\0' && n > 0 ? (int64_t)n : -1;
+	}
+	return a;
+}
+
+static void cielo_sale_change(sbx_t *s, const sbx_req_t *rq, const char *id, bool capture,
+			      sbx_resp_t *rs)
+{
+	sbx_org_t *org = cielo_auth(s, rq, rs);
+	cielo_sale_t *x = org != NULL ? cielo_sale_find(s, org, id) : NULL;
+	int64_t amount = 0;
+
+	if (org == NULL)
+		goto out;
+	if (x == NULL) {
+		cielo_err(rs, 404, 307, "Transaction not found");
+		goto out;
+	}
+	amount = cielo_amount_param(rq, capture                  ? x->amount
+					: x->captured_amount > 0 ? x->captured_amount
+								 : x->amount);
+	if (capture && (x->status != 1 || amount <= 0 || amount > x->amount)) {
+		cielo_err(rs, 400, 308, "Transaction not available to capture");
+		goto out;
+	}
+	if (!capture && ((x->status != 1 && x->status != 2) || amount <= 0 || amount > x->amount)) {
+		cielo_err(rs, 400, 309, "Transaction not available to void");
+		goto out;
+	}
+	if (capture) {
+		x->status = 2;
+		x->captured_ms = util_wall_ms();
+		x->captured_amount = amount;
+		snprintf(x->ret_code, sizeof(x->ret_code), "6");
+	} else {
+		x->status = 10;
+		x->voided_ms = util_wall_ms();
+		x->voided_amount = amount;
+		snprintf(x->ret_code, sizeof(x->ret_code), "9");
+	}
+	snprintf(x->ret_msg, sizeof(x->ret_msg), "Operation Successful");
+	json_t *r = json_pack("{s:i, s:i, s:s, s:s, s:s, s:s, s:s}", "Status", x->status,
+			      "ReasonCode", 0, "ReasonMessage", "Successful", "ProviderReturnCode",
+			      x->ret_code, "ProviderReturnMessage", x->ret_msg, "ReturnCode",
+			      x->ret_code, "ReturnMessage", x->ret_msg);
+	cielo_links(s, r, x);
+	sbx_resp_json(rs, 200, r);
+	cielo_notify(s, org, x);
+out:
+	return;
+}
+
+static void cielo_sale_capture(sbx_t *s, const sbx_req_t *rq, const char *const *args,
+			       sbx_resp_t *rs)
+{
+	cielo_sale_change(s, rq, args[0], true, rs);
+}
+
+static void cielo_sale_void(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	cielo_sale_change(s, rq, args[0], false, rs);
+}
+
+static void cielo_card_create(sbx_t *s, const sbx_req_t *rq, const char *const *args,
+			      sbx_resp_t *rs)
+{
+	sbx_org_t *org = cielo_auth(s, rq, rs);
+	json_t *j = NULL, *errs = NULL;
+	(void)args;
+
+	if (org == NULL)
+		goto out;
+	j = sbx_req_json(rq);
+	if (!json_is_object(j)) {
+		cielo_err(rs, 400, 0, "Request body is not a JSON object");
+		goto out;
+	}
+	const char *number = sbx_jstr(j, "CardNumber"), *holder = sbx_jstr(j, "Holder");
+	const char *exp = sbx_jstr(j, "ExpirationDate"), *brand = sbx_jstr(j, "Brand");
+	errs = json_array();
+	if (number == NULL || number[0] == '\0')
+		cielo_err_add(errs, 118, "Credit Card Number is required");
+	else if (strlen(number) > 19)
+		cielo_err_add(errs, 128, "Card Number length exceeded");
+	else if (!sbx_luhn_ok(number))
+		cielo_err_add(errs, 0, "Credit Card Number is invalid");
+	if (holder == NULL || holder[0] == '\0')
+		cielo_err_add(errs, 117, "Credit Card Holder is required");
+	if (exp == NULL || exp[0] == '\0')
+		cielo_err_add(errs, 125, "Credit Card Expiration Date is required");
+	else if (!cielo_exp_ok(exp))
+		cielo_err_add(errs, 126, "Credit Card Expiration Date is invalid");
+	if (brand == NULL || brand[0] == '\0' || strlen(brand) >= 16)
+		cielo_err_add(errs, 0, "Brand is required");
+	if (json_array_size(errs) > 0) {
+		sbx_resp_json(rs, 400, errs);
+		errs = NULL;
+		goto out;
+	}
+	cielo_card_t *c = cielo_card_new(s, org, number, holder, exp, brand);
+	if (c == NULL) {
+		cielo_err(rs, 500, 0, "out of memory");
+		goto out;
+	}
+	char href[256];
+	snprintf(href, sizeof(href), "%s/cielo/1/card/%s", s->self_base, c->token);
+	sbx_resp_json(rs, 201,
+		      json_pack("{s:s, s:{s:s, s:s, s:s}}", "CardToken", c->token, "Links",
+				"Method", "GET", "Rel", "self", "Href", href));
+out:
+	json_decref(errs);
+	json_decref(j);
+}
+
+static void cielo_card_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	sbx_org_t *org = cielo_auth(s, rq, rs);
+	cielo_card_t *c = org != NULL ? cielo_card_find(s, org, args[0]) : NULL;
+	char masked[24];
+	if (org == NULL)
+		goto out;
+	if (c == NULL) {
+		sbx_resp_set(rs, 404, NULL, NULL, 0);
+		goto out;
+	}
+	sbx_mask_card(c->number, masked);
+	sbx_resp_json(rs, 200,
+		      json_pack("{s:s, s:s, s:s}", "CardNumber", masked, "Holder", c->holder,
+				"ExpirationDate", c->exp));
+out:
+	return;
+}
+
+const sbx_route_t sbx_cielo_routes[] = {
+	{"POST", "/1/sales", "sale_create", cielo_sale_create},
+	{"GET", "/1/sales", "sale_query", cielo_sale_query},
+	{"GET", "/1/sales/*", "sale_get", cielo_sale_get},
+	{"PUT", "/1/sales/*/capture", "sale_capture", cielo_sale_capture},
+	{"PUT", "/1/sales/*/void", "sale_void", cielo_sale_void},
+	{"POST", "/1/card", "card_create", cielo_card_create},
+	{"GET", "/1/card/*", "card_get", cielo_card_get},
+};
+const size_t sbx_cielo_n_routes = OSPAY_ARRAY_LEN(sbx_cielo_routes);

@@ -1,0 +1,649 @@
+/*
+ * The control API (/control/...): how tests and operators configure the
+ * sandbox and make it misbehave. JSON in, JSON out; documented with examples
+ * in docs/sandbox.md. It is not authenticated: the sandbox listens on
+ * loopback for tests.
+ */
+#include "sandbox/sbx_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+typedef void (*ctl_fn)(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+		       sbx_resp_t *rs);
+
+typedef struct ctl_route {
+	const char *method;
+	const char *pattern;
+	ctl_fn fn;
+} ctl_route_t;
+
+static const struct {
+	const char *name;
+	enum sbx_fault_kind kind;
+	bool hook;
+} ctl_kinds[] = {
+	{"latency", SBX_F_LATENCY, false},       {"http500", SBX_F_HTTP500, false},
+	{"timeout", SBX_F_TIMEOUT, false},       {"reset", SBX_F_RESET, false},
+	{"malformed", SBX_F_MALFORMED, false},   {"duplicate", SBX_F_HOOK_DUPLICATE, true},
+	{"delay", SBX_F_HOOK_DELAY, true},       {"reorder", SBX_F_HOOK_REORDER, true},
+	{"bad_auth", SBX_F_HOOK_BAD_AUTH, true}, {"drop", SBX_F_HOOK_DROP, true},
+};
+
+static void ctl_err(sbx_resp_t *rs, int status, const char *msg)
+{
+	sbx_resp_json(rs, status, json_pack("{s:s}", "error", msg));
+}
+
+static void ctl_ok(sbx_resp_t *rs)
+{
+	sbx_resp_json(rs, 200, json_pack("{s:b}", "ok", true));
+}
+
+static bool ctl_org_id(const char *s, uint64_t *out)
+{
+	char *end = NULL;
+	bool ok = s[0] != '\0' && strlen(s) <= 20;
+	for (const char *p = s; *p != '\0' && ok; p++)
+		ok = isdigit((unsigned char)*p) != 0;
+	if (ok) {
+		errno = 0;
+		*out = strtoull(s, &end, 10);
+		ok = errno == 0 && *out > 0;
+	}
+	return ok;
+}
+
+/* Copies body[key] (a non-empty string that fits) into dst; sets *bad otherwise. */
+static void ctl_field(json_t *body, const char *key, char *dst, size_t cap, bool required,
+		      const char **bad)
+{
+	const char *v = sbx_jstr(body, key);
+	if (v == NULL && !required) {
+		dst[0] = '\0';
+	} else if (v == NULL || v[0] == '\0' || !sbx_copy(dst, cap, v)) {
+		if (*bad == NULL)
+			*bad = key;
+	}
+}
+
+/* Header names and values travel in HTTP requests: no CR, LF or NUL, names are tokens. */
+static bool ctl_header_ok(const char *name, const char *value)
+{
+	bool ok = name[0] != '\0';
+	for (const char *p = name; *p != '\0' && ok; p++)
+		ok = isalnum((unsigned char)*p) || strchr("!#$%&'*+-.^_`|~", *p) != NULL;
+	for (const char *p = value; *p != '\0' && ok; p++)
+		ok = *p != '\r' && *p != '\n';
+	return ok;
+}
+
+static bool ctl_service_ok(const char *svc)
+{
+	return strcmp(svc, "cielo") == 0 || strcmp(svc, "getnet") == 0 ||
+	       strcmp(svc, "pagolivre") == 0 || strcmp(svc, "zapme") == 0;
+}
+
+/* ------------------------------------------------------------------ organizations */
+
+static void ctl_org_register(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			     sbx_resp_t *rs)
+{
+	uint64_t id = 0;
+	sbx_org_t tmp;
+	const char *bad = NULL;
+	const char *svc = args[1];
+	(void)rq;
+
+	if (!ctl_org_id(args[0], &id)) {
+		ctl_err(rs, 400, "organization id must be a positive integer");
+		goto out;
+	}
+	if (!ctl_service_ok(svc)) {
+		ctl_err(rs, 404, "service must be cielo, getnet, pagolivre or zapme");
+		goto out;
+	}
+	if (!json_is_object(body)) {
+		ctl_err(rs, 400, "body must be a JSON object");
+		goto out;
+	}
+	sbx_org_t *org = sbx_org_find(s, id);
+	if (org == NULL && s->n_orgs >= SBX_MAX_ORGS) {
+		ctl_err(rs, 507, "too many organizations");
+		goto out;
+	}
+	if (org != NULL) {
+		tmp = *org;
+	} else {
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.id = id;
+	}
+	if (strcmp(svc, "cielo") == 0) {
+		ctl_field(body, "merchant_id", tmp.cielo_mid, sizeof(tmp.cielo_mid), true, &bad);
+		ctl_field(body, "merchant_key", tmp.cielo_mkey, sizeof(tmp.cielo_mkey), true, &bad);
+		json_t *h = json_object_get(body, "notification_headers");
+		tmp.cielo_n_hdr = 0;
+		if (h != NULL && (!json_is_object(h) || json_object_size(h) > 3) && bad == NULL)
+			bad = "notification_headers (an object of at most 3 headers)";
+		const char *k;
+		json_t *v;
+		json_object_foreach(h, k, v)
+		{
+			size_t i = tmp.cielo_n_hdr;
+			if (i >= 3 || !json_is_string(v) || !sbx_copy(tmp.cielo_hname[i], 64, k) ||
+			    !sbx_copy(tmp.cielo_hvalue[i], 256, json_string_value(v)) ||
+			    !ctl_header_ok(k, json_string_value(v))) {
+				if (bad == NULL)
+					bad = "notification_headers";
+			} else {
+				tmp.cielo_n_hdr++;
+			}
+		}
+		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
+			if (s->orgs[i].id != id && s->orgs[i].cielo &&
+			    strcmp(s->orgs[i].cielo_mid, tmp.cielo_mid) == 0)
+				bad = "merchant_id (another organization has it)";
+		tmp.cielo = true;
+	} else if (strcmp(svc, "getnet") == 0) {
+		ctl_field(body, "client_id", tmp.gn_client_id, sizeof(tmp.gn_client_id), true,
+			  &bad);
+		ctl_field(body, "client_secret", tmp.gn_client_secret, sizeof(tmp.gn_client_secret),
+			  true, &bad);
+		ctl_field(body, "seller_id", tmp.gn_seller_id, sizeof(tmp.gn_seller_id), true,
+			  &bad);
+		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
+			if (s->orgs[i].id != id && s->orgs[i].getnet &&
+			    strcmp(s->orgs[i].gn_client_id, tmp.gn_client_id) == 0)
+				bad = "client_id (another organization has it)";
+		if (strchr(tmp.gn_client_id, ':') != NULL && bad == NULL)
+			bad = "client_id (no ':' allowed in HTTP Basic)";
+		tmp.getnet = true;
+	} else if (strcmp(svc, "pagolivre") == 0) {
+		ctl_field(body, "token", tmp.pl_token, sizeof(tmp.pl_token), true, &bad);
+		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
+			if (s->orgs[i].id != id && s->orgs[i].pagolivre &&
+			    strcmp(s->orgs[i].pl_token, tmp.pl_token) == 0)
+				bad = "token (another organization has it)";
+		if (bad == NULL && !ctl_header_ok("x", tmp.pl_token))
+			bad = "token";
+		tmp.pagolivre = true;
+	} else {
+		ctl_field(body, "api", tmp.zm_api, sizeof(tmp.zm_api), true, &bad);
+		ctl_field(body, "secret", tmp.zm_secret, sizeof(tmp.zm_secret), true, &bad);
+		ctl_field(body, "webhook_secret", tmp.zm_hook_secret, sizeof(tmp.zm_hook_secret),
+			  false, &bad);
+		ctl_field(body, "webhook_header", tmp.zm_hook_header, sizeof(tmp.zm_hook_header),
+			  false, &bad);
+		if (tmp.zm_hook_header[0] == '\0')
+			snprintf(tmp.zm_hook_header, sizeof(tmp.zm_hook_header), "X-ZapMe-Secret");
+		if (bad == NULL && !ctl_header_ok(tmp.zm_hook_header, tmp.zm_hook_secret))
+			bad = "webhook_header/webhook_secret";
+		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
+			if (s->orgs[i].id != id && s->orgs[i].zapme &&
+			    strcmp(s->orgs[i].zm_api, tmp.zm_api) == 0)
+				bad = "api (another organization has it)";
+		tmp.zapme = true;
+	}
+	if (bad != NULL) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "invalid or missing field: %s", bad);
+		ctl_err(rs, 400, msg);
+		goto out;
+	}
+	if (org == NULL)
+		org = &s->orgs[s->n_orgs++];
+	*org = tmp;
+	sbx_resp_json(
+		rs, 200,
+		json_pack("{s:b, s:I, s:s}", "ok", true, "org", (json_int_t)id, "service", svc));
+out:
+	return;
+}
+
+static void ctl_org_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			 sbx_resp_t *rs)
+{
+	json_t *arr = json_array();
+	(void)rq;
+	(void)args;
+	(void)body;
+	for (size_t i = 0; i < s->n_orgs; i++) {
+		const sbx_org_t *o = &s->orgs[i];
+		json_t *svcs = json_array();
+		if (o->cielo)
+			json_array_append_new(svcs, json_string("cielo"));
+		if (o->getnet)
+			json_array_append_new(svcs, json_string("getnet"));
+		if (o->pagolivre)
+			json_array_append_new(svcs, json_string("pagolivre"));
+		if (o->zapme)
+			json_array_append_new(svcs, json_string("zapme"));
+		json_array_append_new(
+			arr, json_pack("{s:I, s:o}", "org", (json_int_t)o->id, "services", svcs));
+	}
+	sbx_resp_json(rs, 200, json_pack("{s:o}", "orgs", arr));
+}
+
+/* ------------------------------------------------------------------ faults */
+
+static json_t *ctl_fault_json(const sbx_fault_t *f)
+{
+	const char *kind = "";
+	for (size_t i = 0; i < OSPAY_ARRAY_LEN(ctl_kinds); i++)
+		if (ctl_kinds[i].kind == f->kind)
+			kind = ctl_kinds[i].name;
+	json_t *j = json_pack("{s:I, s:s, s:s, s:i, s:o, s:I}", "id", (json_int_t)f->id, "kind",
+			      kind, "service", f->service, "ms", (int)f->ms, "remaining",
+			      f->remaining < 0 ? json_null() : json_integer(f->remaining), "hits",
+			      (json_int_t)f->hits);
+	if (f->kind < SBX_F_HOOK_DUPLICATE) {
+		json_object_set_new(j, "route", json_string(f->route));
+		json_object_set_new(j, "process", json_boolean(f->process));
+	} else if (f->kind == SBX_F_HOOK_DUPLICATE) {
+		json_object_set_new(j, "copies", json_integer(f->copies));
+	} else if (f->kind == SBX_F_HOOK_REORDER) {
+		json_object_set_new(j, "batch", json_integer(f->copies));
+	}
+	return j;
+}
+
+static bool ctl_route_exists(const char *svc, const char *route)
+{
+	const sbx_route_t *t = NULL;
+	size_t n = 0;
+	bool found = false;
+	if (strcmp(svc, "cielo") == 0) {
+		t = sbx_cielo_routes;
+		n = sbx_cielo_n_routes;
+	} else if (strcmp(svc, "getnet") == 0) {
+		t = sbx_getnet_routes;
+		n = sbx_getnet_n_routes;
+	} else if (strcmp(svc, "pagolivre") == 0) {
+		t = sbx_pagolivre_routes;
+		n = sbx_pagolivre_n_routes;
+	} else if (strcmp(svc, "zapme") == 0) {
+		t = sbx_zapme_routes;
+		n = sbx_zapme_n_routes;
+	}
+	for (size_t i = 0; i < n && !found; i++)
+		found = strcmp(t[i].name, route) == 0;
+	return found;
+}
+
+static void ctl_fault_add_any(sbx_t *s, json_t *body, bool hook, sbx_resp_t *rs)
+{
+	sbx_fault_t f;
+	const char *svc = sbx_jstr(body, "service"), *kind = sbx_jstr(body, "kind");
+	const char *route = sbx_jstr(body, "route");
+	int64_t v = 0;
+	bool found = false;
+
+	memset(&f, 0, sizeof(f));
+	if (!json_is_object(body) || kind == NULL) {
+		ctl_err(rs, 400, "body must be an object with kind");
+		goto out;
+	}
+	for (size_t i = 0; i < OSPAY_ARRAY_LEN(ctl_kinds) && !found; i++) {
+		if (strcmp(ctl_kinds[i].name, kind) == 0 && ctl_kinds[i].hook == hook) {
+			f.kind = ctl_kinds[i].kind;
+			found = true;
+		}
+	}
+	if (!found) {
+		ctl_err(rs, 400,
+			hook ? "kind must be duplicate, delay, reorder, bad_auth or drop"
+			     : "kind must be latency, http500, timeout, reset or malformed");
+		goto out;
+	}
+	if (svc == NULL)
+		svc = "*";
+	if (strcmp(svc, "*") != 0 && !ctl_service_ok(svc)) {
+		ctl_err(rs, 400, "service must be cielo, getnet, pagolivre, zapme or *");
+		goto out;
+	}
+	snprintf(f.service, sizeof(f.service), "%s", svc);
+	if (route == NULL || hook)
+		route = "*";
+	if (strcmp(route, "*") != 0 && (strcmp(svc, "*") == 0 || !ctl_route_exists(svc, route))) {
+		ctl_err(rs, 400, "route is not a route name of that service (see docs/sandbox.md)");
+		goto out;
+	}
+	snprintf(f.route, sizeof(f.route), "%s", route);
+	f.remaining = -1;
+	if (json_object_get(body, "count") != NULL) {
+		if (!sbx_jint(body, "count", &v) || v < 1 || v > 1000000) {
+			ctl_err(rs, 400, "count must be 1 to 1000000 (omit it for until deleted)");
+			goto out;
+		}
+		f.remaining = v;
+	}
+	if (json_object_get(body, "ms") != NULL &&
+	    (!sbx_jint(body, "ms", &v) || v < 0 || v > 3600000)) {
+		ctl_err(rs, 400, "ms must be 0 to 3600000");
+		goto out;
+	}
+	f.ms = json_object_get(body, "ms") != NULL ? (uint32_t)v : 0;
+	if ((f.kind == SBX_F_LATENCY || f.kind == SBX_F_HOOK_DELAY) && f.ms == 0) {
+		ctl_err(rs, 400, "ms is required for latency and delay");
+		goto out;
+	}
+	if (f.kind == SBX_F_HOOK_REORDER && f.ms == 0)
+		f.ms = 1000;
+	if (f.kind == SBX_F_HOOK_DUPLICATE || f.kind == SBX_F_HOOK_REORDER) {
+		const char *key = f.kind == SBX_F_HOOK_DUPLICATE ? "copies" : "batch";
+		v = f.kind == SBX_F_HOOK_DUPLICATE ? 1 : 2;
+		if (json_object_get(body, key) != NULL &&
+		    (!sbx_jint(body, key, &v) || v < 1 || v > 50)) {
+			ctl_err(rs, 400, "copies/batch must be 1 to 50");
+			goto out;
+		}
+		if (f.kind == SBX_F_HOOK_REORDER && v < 2)
+			v = 2;
+		f.copies = (uint32_t)v;
+	}
+	/* A malformed answer is the answer to a request that did happen. */
+	f.process = sbx_jbool(body, "process", f.kind == SBX_F_MALFORMED);
+	if (s->n_faults >= SBX_MAX_FAULTS) {
+		ctl_err(rs, 507, "too many faults; delete some");
+		goto out;
+	}
+	f.id = ++s->next_fault_id;
+	s->faults[s->n_faults++] = f;
+	sbx_resp_json(rs, 201, ctl_fault_json(&f));
+out:
+	return;
+}
+
+static void ctl_fault_add(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			  sbx_resp_t *rs)
+{
+	(void)rq;
+	(void)args;
+	ctl_fault_add_any(s, body, false, rs);
+}
+
+static void ctl_hookfault_add(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			      sbx_resp_t *rs)
+{
+	(void)rq;
+	(void)args;
+	ctl_fault_add_any(s, body, true, rs);
+}
+
+static void ctl_fault_list_any(sbx_t *s, bool hook, sbx_resp_t *rs)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < s->n_faults; i++)
+		if ((s->faults[i].kind >= SBX_F_HOOK_DUPLICATE) == hook)
+			json_array_append_new(arr, ctl_fault_json(&s->faults[i]));
+	sbx_resp_json(rs, 200, json_pack("{s:o}", "faults", arr));
+}
+
+static void ctl_fault_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			   sbx_resp_t *rs)
+{
+	(void)rq;
+	(void)args;
+	(void)body;
+	ctl_fault_list_any(s, false, rs);
+}
+
+static void ctl_hookfault_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			       sbx_resp_t *rs)
+{
+	(void)rq;
+	(void)args;
+	(void)body;
+	ctl_fault_list_any(s, true, rs);
+}
+
+static void ctl_fault_clear_any(sbx_t *s, bool hook, const char *id, sbx_resp_t *rs)
+{
+	uint64_t want = 0;
+	size_t removed = 0;
+	if (id != NULL && !ctl_org_id(id, &want)) {
+		ctl_err(rs, 400, "fault id must be a positive integer");
+		goto out;
+	}
+	for (size_t i = 0; i < s->n_faults;) {
+		sbx_fault_t *f = &s->faults[i];
+		if ((f->kind >= SBX_F_HOOK_DUPLICATE) == hook && (id == NULL || f->id == want)) {
+			memmove(f, f + 1, (s->n_faults - i - 1) * sizeof(*f));
+			s->n_faults--;
+			removed++;
+		} else {
+			i++;
+		}
+	}
+	if (id != NULL && removed == 0)
+		ctl_err(rs, 404, "no such fault");
+	else
+		sbx_resp_json(rs, 200,
+			      json_pack("{s:b, s:I}", "ok", true, "removed", (json_int_t)removed));
+out:
+	return;
+}
+
+static void ctl_fault_clear(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			    sbx_resp_t *rs)
+{
+	(void)rq;
+	(void)body;
+	ctl_fault_clear_any(s, false, args[0], rs);
+}
+
+static void ctl_hookfault_clear(sbx_t *s, const sbx_req_t *rq, const char *const *args,
+				json_t *body, sbx_resp_t *rs)
+{
+	(void)rq;
+	(void)body;
+	ctl_fault_clear_any(s, true, args[0], rs);
+}
+
+/* ------------------------------------------------------------------ the rest */
+
+static void ctl_settings(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			 sbx_resp_t *rs)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+		int64_t min, max;
+	} keys[] = {
+		{"getnet_token_ttl_ms", offsetof(sbx_t, gn_token_ttl_ms), 1, 86400000},
+		{"webhook_retry_ms", offsetof(sbx_t, hook_retry_ms), 1, 3600000},
+		{"webhook_timeout_ms", offsetof(sbx_t, hook_timeout_ms), 100, 600000},
+		{"pagolivre_expiry_s", offsetof(sbx_t, pl_expiry_s), 1, 365 * 86400},
+	};
+	(void)rq;
+	(void)args;
+	if (rq->method[0] == 'P') {
+		if (!json_is_object(body)) {
+			ctl_err(rs, 400, "body must be a JSON object");
+			goto out;
+		}
+		for (size_t i = 0; i < OSPAY_ARRAY_LEN(keys); i++) {
+			int64_t v = 0;
+			if (json_object_get(body, keys[i].key) == NULL)
+				continue;
+			if (!sbx_jint(body, keys[i].key, &v) || v < keys[i].min ||
+			    v > keys[i].max) {
+				char msg[120];
+				snprintf(msg, sizeof(msg), "%s out of range", keys[i].key);
+				ctl_err(rs, 400, msg);
+				goto out;
+			}
+		}
+		for (size_t i = 0; i < OSPAY_ARRAY_LEN(keys); i++) {
+			int64_t v = 0;
+			if (sbx_jint(body, keys[i].key, &v))
+				*(uint32_t *)((char *)s + keys[i].off) = (uint32_t)v;
+		}
+	}
+	json_t *j = json_object();
+	for (size_t i = 0; i < OSPAY_ARRAY_LEN(keys); i++)
+		json_object_set_new(j, keys[i].key,
+				    json_integer(*(uint32_t *)((char *)s + keys[i].off)));
+	sbx_resp_json(rs, 200, j);
+out:
+	return;
+}
+
+static void ctl_pagolivre(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			  sbx_resp_t *rs)
+{
+	json_t *empty = NULL;
+	(void)rq;
+	if (body == NULL)
+		body = empty = json_object();
+	if (!json_is_object(body))
+		ctl_err(rs, 400, "body must be a JSON object");
+	else
+		sbx_pagolivre_control(s, args[0], args[1], body, rs);
+	json_decref(empty);
+}
+
+static void ctl_zapme_status(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			     sbx_resp_t *rs)
+{
+	(void)rq;
+	sbx_zapme_control_status(s, args[0], body, rs);
+}
+
+static void ctl_messages(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			 sbx_resp_t *rs)
+{
+	char svc[16], phone[32];
+	size_t ql = strlen(rq->query);
+	bool has_svc = sbx_form_get(rq->query, ql, "service", svc, sizeof(svc));
+	bool has_phone = sbx_form_get(rq->query, ql, "phone", phone, sizeof(phone));
+	(void)args;
+	(void)body;
+	sbx_resp_json(rs, 200,
+		      json_pack("{s:o}", "messages",
+				sbx_sent_json(s, has_svc ? svc : NULL, has_phone ? phone : NULL)));
+}
+
+static void ctl_charges(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			sbx_resp_t *rs)
+{
+	char moid[128];
+	bool has =
+		sbx_form_get(rq->query, strlen(rq->query), "merchant_order_id", moid, sizeof(moid));
+	(void)args;
+	(void)body;
+	json_t *arr = sbx_charges_json(s, has ? moid : NULL);
+	size_t approved = 0, i;
+	json_t *c;
+	json_array_foreach(arr, i, c)
+	{
+		if (json_is_true(json_object_get(c, "approved")))
+			approved++;
+	}
+	sbx_resp_json(rs, 200,
+		      json_pack("{s:I, s:I, s:o}", "count", (json_int_t)json_array_size(arr),
+				"approved", (json_int_t)approved, "charges", arr));
+}
+
+static void ctl_webhooks(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			 sbx_resp_t *rs)
+{
+	char svc[16];
+	bool has = sbx_form_get(rq->query, strlen(rq->query), "service", svc, sizeof(svc));
+	(void)args;
+	(void)body;
+	sbx_resp_json(rs, 200,
+		      json_pack("{s:I, s:I, s:I, s:o}", "queued", (json_int_t)s->n_outbox, "held",
+				(json_int_t)s->n_held, "overflowed",
+				(json_int_t)s->hooks_overflowed, "deliveries",
+				sbx_hooklog_json(s, has ? svc : NULL)));
+}
+
+static void ctl_reset(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+		      sbx_resp_t *rs)
+{
+	(void)rq;
+	(void)args;
+	sbx_clear(s, sbx_jbool(body, "keep_orgs", false));
+	ctl_ok(rs);
+}
+
+static void ctl_health(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+		       sbx_resp_t *rs)
+{
+	(void)rq;
+	(void)args;
+	(void)body;
+	sbx_resp_json(rs, 200,
+		      json_pack("{s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "ok",
+				true, "records", "cielo_sales", (json_int_t)s->sales.n,
+				"cielo_cards", (json_int_t)s->cards.n, "getnet_payments",
+				(json_int_t)s->gn_payments.n, "getnet_cards",
+				(json_int_t)s->gn_vault.n, "pagolivre_orders",
+				(json_int_t)s->pl_orders.n, "zapme_messages",
+				(json_int_t)s->zm_messages.n, "messages", (json_int_t)s->sent.n,
+				"charges", (json_int_t)s->charges.n, "webhook_log",
+				(json_int_t)s->hooklog.n));
+}
+
+static const ctl_route_t ctl_routes[] = {
+	{"GET", "/health", ctl_health},
+	{"GET", "/orgs", ctl_org_list},
+	{"POST", "/orgs/*/*", ctl_org_register},
+	{"GET", "/faults", ctl_fault_list},
+	{"POST", "/faults", ctl_fault_add},
+	{"DELETE", "/faults", ctl_fault_clear},
+	{"DELETE", "/faults/*", ctl_fault_clear},
+	{"GET", "/webhook-faults", ctl_hookfault_list},
+	{"POST", "/webhook-faults", ctl_hookfault_add},
+	{"DELETE", "/webhook-faults", ctl_hookfault_clear},
+	{"DELETE", "/webhook-faults/*", ctl_hookfault_clear},
+	{"GET", "/settings", ctl_settings},
+	{"POST", "/settings", ctl_settings},
+	{"POST", "/pagolivre/orders/*/*", ctl_pagolivre},
+	{"POST", "/zapme/messages/*/status", ctl_zapme_status},
+	{"GET", "/messages", ctl_messages},
+	{"GET", "/charges", ctl_charges},
+	{"GET", "/webhooks", ctl_webhooks},
+	{"POST", "/reset", ctl_reset},
+};
+
+void sbx_control(sbx_t *s, const sbx_req_t *rq, const char *sub, sbx_resp_t *rs)
+{
+	char argbuf[512];
+	const char *args[SBX_MAX_ARGS + 1] = {0};
+	const ctl_route_t *r = NULL;
+	bool mismatch = false;
+	json_t *body = NULL;
+
+	/* The generic matcher works on sbx_route_t; the control table has the same head. */
+	for (size_t i = 0; i < OSPAY_ARRAY_LEN(ctl_routes) && r == NULL; i++) {
+		sbx_route_t probe = {ctl_routes[i].method, ctl_routes[i].pattern, "", NULL};
+		bool mm = false;
+		memset(args, 0, sizeof(args));
+		if (sbx_route_find(&probe, 1, rq->method, sub, argbuf, sizeof(argbuf), args, &mm) !=
+		    NULL)
+			r = &ctl_routes[i];
+		mismatch = mismatch || mm;
+	}
+	if (r == NULL) {
+		ctl_err(rs, mismatch ? 405 : 404, "no such control route (see docs/sandbox.md)");
+		goto out;
+	}
+	if (rq->body_len > 0) {
+		body = sbx_req_json(rq);
+		if (body == NULL) {
+			ctl_err(rs, 400, "body is not JSON");
+			goto out;
+		}
+	}
+	r->fn(s, rq, args, body, rs);
+out:
+	json_decref(body);
+}
