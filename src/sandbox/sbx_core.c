@@ -307,14 +307,27 @@ static void sbx_outbox_push(sbx_t *s, sbx_hook_t *h)
 	s->n_outbox++;
 }
 
-/* Releases the webhooks a reorder fault held, newest first. */
+/*
+ * Releases the webhooks a reorder fault held, newest first. The held list is
+ * detached whole before it is walked: GCC 12 at -O2 kept the old head pointer
+ * in a register across the inlined list_remove() of the form "pop the head's
+ * prev until empty" and looped forever (seen in the disassembly).
+ */
 static void sbx_held_release(sbx_t *s)
 {
-	while (!list_empty(&s->held)) {
-		list_node_t *n = s->held.prev;
-		list_remove(n);
-		s->n_held--;
+	if (list_empty(&s->held))
+		return;
+	list_node_t *first = s->held.next, *n = s->held.prev;
+	list_init(&s->held);
+	s->n_held = 0;
+	for (;;) {
+		list_node_t *prev = n->prev;
+		bool last = n == first;
+		list_init(n);
 		sbx_outbox_push(s, container_of(n, sbx_hook_t, node));
+		if (last)
+			break;
+		n = prev;
 	}
 }
 
