@@ -18,13 +18,13 @@ CMAKE_ARGS ?=
 CTEST_ARGS ?= --output-on-failure -j2 --timeout 600 --no-tests=error
 
 # Our own C sources (bench/ may not exist yet).
-FMT_FILES = $(shell find src tests bench -type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null | sort)
+FMT_FILES = $(shell find src tests bench fuzz -type f \( -name '*.c' -o -name '*.h' \) 2>/dev/null | sort)
 
 # CMake's generated Makefiles run their own make; keep this Makefile's command-line
 # variables (BUILD=...) and jobserver out of it.
 SUBMAKE_ENV := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
 
-.PHONY: all deps build test asan asan-build lint format run demo bench clean distclean
+.PHONY: all deps build test asan asan-build fuzz lint format run demo bench clean distclean
 
 all: build
 
@@ -43,10 +43,36 @@ asan-build: deps
 		--log-level=WARNING $(CMAKE_ARGS)
 	@$(SUBMAKE_ENV) cmake --build $(BUILD_ASAN) -j$(JOBS)
 
+# Every sanitizer report (test processes, Criterion's forked workers, the ospayd
+# children) goes to a file under $(SAN_LOGS): Criterion does not fail a test whose
+# worker reports a leak at exit, so any file there fails the run.
+SAN_LOGS = $(abspath $(BUILD_ASAN))/sanitizer-logs
 asan: asan-build
-	ASAN_OPTIONS="$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" \
-	UBSAN_OPTIONS="$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
+	@rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS)
+	ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:log_path=$(SAN_LOGS)/asan$${ASAN_OPTIONS:+:$$ASAN_OPTIONS}" \
+	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$(SAN_LOGS)/ubsan$${UBSAN_OPTIONS:+:$$UBSAN_OPTIONS}" \
 		ctest --test-dir $(BUILD_ASAN) $(CTEST_ARGS)
+	@# LSan's "Running thread ... was not suspended" note (from forked children) is not a report.
+	@bad=$$(grep -lE 'ERROR: |SUMMARY: |runtime error' $(SAN_LOGS)/* 2>/dev/null || true); \
+	if [[ -n $$bad ]]; then echo "sanitizer reports:"; cat $$bad; exit 1; \
+	else echo "sanitizers: no reports"; fi
+
+# libFuzzer targets (fuzz/*.c), each run FUZZ_SECONDS on a scratch corpus.
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 20
+fuzz:
+	@scripts/deps.sh fuzz
+	@CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOSPAY_FUZZ=ON \
+		--log-level=WARNING $(CMAKE_ARGS)
+	@$(SUBMAKE_ENV) cmake --build $(BUILD_FUZZ) -j$(JOBS) --target fuzzers
+	@for f in $(BUILD_FUZZ)/fuzz_*; do \
+		[[ -x $$f ]] || continue; \
+		corpus=$(BUILD_FUZZ)/corpus/$$(basename $$f); mkdir -p $$corpus; \
+		echo "fuzz: $$(basename $$f) for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 $$corpus \
+			2>$(BUILD_FUZZ)/$$(basename $$f).log || { tail -50 $(BUILD_FUZZ)/$$(basename $$f).log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units' $(BUILD_FUZZ)/$$(basename $$f).log; \
+	done
 
 lint: deps
 	@echo "lint: buf lint (proto/, buf.yaml)"

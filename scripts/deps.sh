@@ -3,6 +3,7 @@
 # missing ones. Silent and fast (one dpkg-query) when everything is present.
 #
 #   OSPAY_NO_INSTALL=1   skip entirely (you manage packages yourself)
+#   scripts/deps.sh fuzz also installs clang and its libFuzzer runtime (make fuzz)
 #
 # Node.js and npm (only for `make lint`, which runs buf from package.json) are
 # taken from PATH when present — NodeSource, nvm or /usr/local installs are not
@@ -21,6 +22,9 @@ pkgs=(
 	curl openssl ca-certificates
 	clang-format
 )
+if [[ "${1:-}" == fuzz ]]; then
+	pkgs+=(clang libclang-rt-14-dev)
+fi
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 

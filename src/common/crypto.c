@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
+#include <mbedtls/gcm.h>
 #include <mbedtls/hkdf.h>
 #include <mbedtls/md.h>
 #include <mbedtls/platform_util.h>
@@ -81,6 +82,64 @@ int crypto_derive_key(const uint8_t master[CRYPTO_KEY_LEN], const char *label,
 			 CRYPTO_KEY_LEN) != 0)
 		return -EINVAL;
 	return 0;
+}
+
+int crypto_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm, size_t ikmlen,
+		       const void *info, size_t infolen, uint8_t *out, size_t outlen)
+{
+	int rc = 0;
+	if (outlen == 0 || outlen > 255 * 32) {
+		rc = -EINVAL;
+		goto out;
+	}
+	if (mbedtls_hkdf(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), salt, saltlen, ikm, ikmlen,
+			 info, infolen, out, outlen) != 0)
+		rc = -EINVAL;
+out:
+	return rc;
+}
+
+int crypto_aes256gcm_seal(const uint8_t key[CRYPTO_KEY_LEN],
+			  const uint8_t nonce[CRYPTO_GCM_NONCE_LEN], const void *aad, size_t aadlen,
+			  const void *pt, size_t n, uint8_t *ct, uint8_t tag[CRYPTO_GCM_TAG_LEN])
+{
+	int rc = 0;
+	mbedtls_gcm_context gcm;
+	mbedtls_gcm_init(&gcm);
+	if (mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, CRYPTO_KEY_LEN * 8) != 0) {
+		rc = -EINVAL;
+		goto out;
+	}
+	if (mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, n, nonce, CRYPTO_GCM_NONCE_LEN,
+				      aad, aadlen, pt, ct, CRYPTO_GCM_TAG_LEN, tag) != 0)
+		rc = -EINVAL;
+out:
+	/* The context holds the expanded key schedule: free wipes it. */
+	mbedtls_gcm_free(&gcm);
+	return rc;
+}
+
+int crypto_aes256gcm_open(const uint8_t key[CRYPTO_KEY_LEN],
+			  const uint8_t nonce[CRYPTO_GCM_NONCE_LEN], const void *aad, size_t aadlen,
+			  const uint8_t *ct, size_t n, const uint8_t tag[CRYPTO_GCM_TAG_LEN],
+			  uint8_t *pt)
+{
+	int rc = 0;
+	mbedtls_gcm_context gcm;
+	mbedtls_gcm_init(&gcm);
+	if (mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, CRYPTO_KEY_LEN * 8) != 0) {
+		rc = -EINVAL;
+		goto out;
+	}
+	/* Any failure here (tag mismatch above all) is reported as a bad message. */
+	if (mbedtls_gcm_auth_decrypt(&gcm, n, nonce, CRYPTO_GCM_NONCE_LEN, aad, aadlen, tag,
+				     CRYPTO_GCM_TAG_LEN, ct, pt) != 0)
+		rc = -EBADMSG;
+out:
+	if (rc != 0 && n > 0)
+		mbedtls_platform_zeroize(pt, n);
+	mbedtls_gcm_free(&gcm);
+	return rc;
 }
 
 bool crypto_equal(const void *a, const void *b, size_t n)

@@ -20,6 +20,33 @@ void crypto_hmac_sha256(const uint8_t *key, size_t klen, const void *data, size_
 /* HKDF-SHA256 of a master key with a label ("ospay token v1"); 0 or -EINVAL. */
 int crypto_derive_key(const uint8_t master[CRYPTO_KEY_LEN], const char *label,
 		      uint8_t out[CRYPTO_KEY_LEN]);
+/*
+ * HKDF-SHA256 (RFC 5869) of ikm with any salt and info into outlen bytes of out
+ * (at most 255 * 32). Nothing is allocated; 0 or -EINVAL.
+ */
+int crypto_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm, size_t ikmlen,
+		       const void *info, size_t infolen, uint8_t *out, size_t outlen);
+
+#define CRYPTO_GCM_NONCE_LEN 12
+#define CRYPTO_GCM_TAG_LEN 16
+
+/*
+ * AES-256-GCM: encrypts n bytes of pt into ct (n bytes, may be pt itself) and
+ * writes the tag, authenticating aad too. The caller owns every buffer and must
+ * never reuse a nonce with the same key. 0 or -EINVAL.
+ */
+int crypto_aes256gcm_seal(const uint8_t key[CRYPTO_KEY_LEN],
+			  const uint8_t nonce[CRYPTO_GCM_NONCE_LEN], const void *aad, size_t aadlen,
+			  const void *pt, size_t n, uint8_t *ct, uint8_t tag[CRYPTO_GCM_TAG_LEN]);
+/*
+ * The inverse of crypto_aes256gcm_seal: 0 when the tag matches, else -EBADMSG
+ * with pt zeroed, so a forged or damaged input never yields plaintext bytes.
+ */
+int crypto_aes256gcm_open(const uint8_t key[CRYPTO_KEY_LEN],
+			  const uint8_t nonce[CRYPTO_GCM_NONCE_LEN], const void *aad, size_t aadlen,
+			  const uint8_t *ct, size_t n, const uint8_t tag[CRYPTO_GCM_TAG_LEN],
+			  uint8_t *pt);
+
 /* Constant-time comparison of two n-byte strings. */
 bool crypto_equal(const void *a, const void *b, size_t n);
 

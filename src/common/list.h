@@ -41,7 +41,7 @@ static inline void list_remove(list_node_t *n)
 }
 
 #define list_for_each_safe(pos, tmp, head)                                                         \
-	for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head);                          \
+	for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head);                           \
 	     (pos) = (tmp), (tmp) = (pos)->next)
 
 #endif

@@ -362,6 +362,19 @@ static void conn_dispatch_frame(rpc_conn_t *c, const uint8_t *p, size_t n)
 	s->on_call(call, s->udata);
 }
 
+int rpc_frame_next(const uint8_t *p, size_t len, size_t max_frame, size_t *payload_len)
+{
+	if (len < 4)
+		return RPC_FRAME_MORE;
+	size_t n = be32_get(p);
+	if (n > max_frame)
+		return RPC_FRAME_TOO_BIG;
+	if (len - 4 < n)
+		return RPC_FRAME_MORE;
+	*payload_len = n;
+	return RPC_FRAME_OK;
+}
+
 static bool conn_over_high(const rpc_conn_t *c)
 {
 	return c->out.len + c->writing > c->srv->lim.out_high;
@@ -389,12 +402,13 @@ static void conn_process(rpc_conn_t *c, const uint8_t *data, size_t len)
 			conn_check_backpressure(c);
 			break;
 		}
-		uint32_t n = be32_get(p);
-		if (n > max) {
+		size_t n;
+		int fr = rpc_frame_next(p, left, max, &n);
+		if (fr == RPC_FRAME_TOO_BIG) {
 			conn_reply_error(c, 0, ST_RESOURCE_EXHAUSTED, "frame too large", true);
 			return;
 		}
-		if (left - 4 < n)
+		if (fr == RPC_FRAME_MORE)
 			break;
 		conn_dispatch_frame(c, p + 4, n);
 		p += 4 + n;

@@ -49,6 +49,16 @@ typedef void (*rpc_call_fn)(rpc_call_t *call, void *udata);
 /* A connection is gone: release what was attached with rpc_conn_set_data(). */
 typedef void (*rpc_conn_gone_fn)(rpc_conn_t *conn, void *conn_data, void *udata);
 
+/* What rpc_frame_next found at the start of a buffer. */
+enum rpc_frame_result {
+	RPC_FRAME_MORE = 0,   /* incomplete: wait for more bytes */
+	RPC_FRAME_OK = 1,     /* a whole frame: *payload_len bytes after the 4-byte header */
+	RPC_FRAME_TOO_BIG = 2 /* the declared length exceeds max_frame */
+};
+
+/* Pure frame cutting (no allocation): looks at p[0..len). */
+int rpc_frame_next(const uint8_t *p, size_t len, size_t max_frame, size_t *payload_len);
+
 /* Fills lim with the defaults above. */
 void rpc_limits_default(rpc_limits_t *lim);
 

@@ -151,9 +151,17 @@ static void req_free(srv_req_t *r)
 	free(r);
 }
 
+void srv_count_call(srv_t *s, int code)
+{
+	if (code >= 0 && code < SRV_STATUS_CODES)
+		s->calls_by_code[code]++;
+}
+
 /* Sends r's outcome and frees it. */
 static void req_finish(srv_req_t *r)
 {
+	srv_count_call(r->srv, r->st.code);
+	https_hist_observe(&r->srv->rpc_latency, (uv_hrtime() - r->start_ns) / 1000);
 	if (r->st.code == ST_OK)
 		rpc_call_reply(r->call, NULL, r->out.data, r->out.len, r->reply_flags);
 	else
@@ -302,7 +310,8 @@ static void write_done(void *arg, int rc)
 	if (rc != 0) {
 		log_error("commit failed", "method=%s err=%d", r->method->name, rc);
 		status_clear(&r->st);
-		srv_fail(r, ST_UNAVAILABLE, "the change could not be made durable; nothing was done");
+		srv_fail(r, ST_UNAVAILABLE,
+			 "the change could not be made durable; nothing was done");
 	} else if (!r->idem_hit && r->on_commit != NULL) {
 		r->on_commit(r);
 	}
@@ -311,8 +320,9 @@ static void write_done(void *arg, int rc)
 
 /* ------------------------------------------------------------------ dispatch */
 
-static void reply_status(rpc_call_t *call, int code, const char *msg, unsigned flags)
+static void reply_status(srv_t *s, rpc_call_t *call, int code, const char *msg, unsigned flags)
 {
+	srv_count_call(s, code);
 	status_t st;
 	status_clear(&st);
 	status_set(&st, code, "%s", msg);
@@ -328,7 +338,8 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 	if (sess == NULL) {
 		sess = calloc(1, sizeof(*sess));
 		if (sess == NULL) {
-			reply_status(call, ST_RESOURCE_EXHAUSTED, "out of memory", RPC_REPLY_CLOSE);
+			reply_status(s, call, ST_RESOURCE_EXHAUSTED, "out of memory",
+				     RPC_REPLY_CLOSE);
 			return;
 		}
 		rpc_conn_set_data(conn, sess);
@@ -336,12 +347,12 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 	const srv_method_t *m = srv_method_find(req->method);
 	bool is_hello = m != NULL && (m->flags & SRV_M_NOAUTH);
 	if (!sess->authed && !is_hello) {
-		reply_status(call, ST_UNAUTHENTICATED, "the first call must be " HELLO_METHOD,
+		reply_status(s, call, ST_UNAUTHENTICATED, "the first call must be " HELLO_METHOD,
 			     RPC_REPLY_CLOSE);
 		return;
 	}
 	if (s->draining) {
-		reply_status(call, ST_UNAVAILABLE, "server is shutting down", 0);
+		reply_status(s, call, ST_UNAVAILABLE, "server is shutting down", 0);
 		return;
 	}
 	if (req->method[0] == '\0') {
@@ -354,12 +365,12 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 	if (m == NULL) {
 		char msg[160];
 		snprintf(msg, sizeof(msg), "unknown method \"%.100s\"", req->method);
-		reply_status(call, ST_UNIMPLEMENTED, msg, 0);
+		reply_status(s, call, ST_UNIMPLEMENTED, msg, 0);
 		return;
 	}
 	if (is_hello && sess->authed) {
-		reply_status(call, ST_FAILED_PRECONDITION, "Hello was already said on this connection",
-			     0);
+		reply_status(s, call, ST_FAILED_PRECONDITION,
+			     "Hello was already said on this connection", 0);
 		return;
 	}
 	if (sess->authed && sess->epoch != s->token_epoch) {
@@ -380,10 +391,11 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 	}
 	srv_req_t *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		reply_status(call, ST_RESOURCE_EXHAUSTED, "out of memory", 0);
+		reply_status(s, call, ST_RESOURCE_EXHAUSTED, "out of memory", 0);
 		return;
 	}
 	r->srv = s;
+	r->start_ns = uv_hrtime();
 	r->call = call;
 	r->method = m;
 	r->sess = sess;

@@ -270,7 +270,8 @@ int h_admin_create_token(srv_req_t *r, store_txn_t *txn)
 	int rc;
 	check_name(r, "name", in->name);
 	if (perm_role_name(in->role) == NULL)
-		status_violation(&r->st, "role", "one of ROLE_ADMIN, ROLE_OPERATOR, ROLE_READ_ONLY");
+		status_violation(&r->st, "role",
+				 "one of ROLE_ADMIN, ROLE_OPERATOR, ROLE_READ_ONLY");
 	if (in->org_wide && in->n_unit_ids > 0)
 		status_violation(&r->st, "unit_ids", "must be empty for an org_wide token");
 	if (!in->org_wide && in->n_unit_ids == 0)
@@ -352,9 +353,9 @@ int h_admin_create_token(srv_req_t *r, store_txn_t *txn)
 		resp.secret = secret;
 		rc = srv_reply_msg(r, &resp.base);
 	}
-	log_info("token created", "token_id=%llu org=%llu role=%s by=%llu",
-		 (unsigned long long)id, (unsigned long long)t.organization_id,
-		 perm_role_name(t.role), (unsigned long long)t.created_by_token_id);
+	log_info("token created", "token_id=%llu org=%llu role=%s by=%llu", (unsigned long long)id,
+		 (unsigned long long)t.organization_id, perm_role_name(t.role),
+		 (unsigned long long)t.created_by_token_id);
 out:
 	free(units);
 	return rc;

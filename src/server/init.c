@@ -10,7 +10,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "net/tls_cert.h"
+#include "net/tls.h"
 #include "server/db.h"
 #include "server/server.h"
 

@@ -58,8 +58,11 @@ static void on_idle_noop(uv_idle_t *h)
 static void on_check(uv_check_t *h)
 {
 	srv_t *s = container_of(h, srv_t, committer);
-	if (store_pending(s->store))
+	if (store_pending(s->store)) {
+		uint64_t t0 = uv_hrtime();
 		store_flush(s->store);
+		https_hist_observe(&s->commit_latency, (uv_hrtime() - t0) / 1000);
+	}
 	/* A done callback may have started a new batch: don't let poll block on it. */
 	if (store_pending(s->store))
 		uv_idle_start(&s->kicker, on_idle_noop);
@@ -138,8 +141,7 @@ static void idem_sweep_done(void *arg, int rc)
 		log_info("expired idempotency keys deleted", "count=%d", sw->deleted);
 	/* A full batch means more are waiting: come back soon instead of in 10 min. */
 	if (rc == 0 && sw->deleted == IDEM_SWEEP_BATCH && !s->draining)
-		uv_timer_start(&s->idem_timer, on_idem_timer, 1000,
-			       s->opts.idem_sweep_ms);
+		uv_timer_start(&s->idem_timer, on_idem_timer, 1000, s->opts.idem_sweep_ms);
 	free(sw);
 }
 
@@ -171,11 +173,21 @@ static void on_rpc_closed(void *arg)
 	s->rpc = NULL;
 }
 
+static void on_https_closed(void *arg)
+{
+	srv_t *s = arg;
+	s->https = NULL;
+}
+
 static void srv_finish(srv_t *s)
 {
 	uv_timer_stop(&s->drain_timer);
 	if (s->rpc != NULL)
 		rpc_server_close(s->rpc, on_rpc_closed, s);
+	if (s->https != NULL && !s->https_closing) {
+		s->https_closing = true;
+		https_server_close(s->https, 0, on_https_closed, s);
+	}
 	/* Commit whatever the last turn wrote before the environment closes. */
 	if (store_pending(s->store))
 		store_flush(s->store);
@@ -207,12 +219,46 @@ static void on_signal(uv_signal_t *h, int signum)
 	log_info("shutting down", "signal=%d", signum);
 	s->draining = true;
 	rpc_server_stop_accepting(s->rpc);
+	if (s->https != NULL && !s->https_closing) {
+		/* Webhook requests in flight get their answers (or are cut after 5 s). */
+		s->https_closing = true;
+		https_server_close(s->https, 5000, on_https_closed, s);
+	}
 	uv_timer_stop(&s->idem_timer);
 	s->drain_timer.data = (void *)(uintptr_t)uv_now(s->loop);
 	uv_timer_start(&s->drain_timer, on_drain_tick, 0, DRAIN_POLL_MS);
 }
 
 /* ------------------------------------------------------------------ serve */
+
+static int listen_https(srv_t *s)
+{
+	char host[64], crt[512], key[512];
+	int port;
+	if (util_parse_hostport(s->opts.https_listen, host, sizeof(host), &port) != 0) {
+		log_error("bad --https address", "value=\"%s\"", s->opts.https_listen);
+		return -EINVAL;
+	}
+	snprintf(crt, sizeof(crt), "%s/%s", s->opts.data_dir, SRV_TLS_CERT_FILE);
+	snprintf(key, sizeof(key), "%s/%s", s->opts.data_dir, SRV_TLS_KEY_FILE);
+	https_options_t o;
+	https_options_default(&o);
+	o.host = host;
+	o.port = port;
+	o.cert_path = crt;
+	o.key_path = key;
+	int rc = https_server_start(s->loop, &o, srv_http_handle, s, &s->https);
+	if (rc != 0) {
+		log_error("https listen failed", "addr=%s err=%d", s->opts.https_listen, rc);
+		return rc;
+	}
+	int bound = https_server_port(s->https);
+	if (strchr(host, ':') != NULL)
+		snprintf(s->https_addr, sizeof(s->https_addr), "[%s]:%d", host, bound);
+	else
+		snprintf(s->https_addr, sizeof(s->https_addr), "%s:%d", host, bound);
+	return 0;
+}
 
 static int listen_rpc(srv_t *s)
 {
@@ -222,8 +268,7 @@ static int listen_rpc(srv_t *s)
 		log_error("bad --rpc address", "value=\"%s\"", s->opts.rpc_listen);
 		return -EINVAL;
 	}
-	int rc = rpc_server_init(&s->rpc, s->loop, &s->opts.rpc, srv_dispatch, srv_session_gone,
-				 s);
+	int rc = rpc_server_init(&s->rpc, s->loop, &s->opts.rpc, srv_dispatch, srv_session_gone, s);
 	if (rc == 0)
 		rc = rpc_server_listen(s->rpc, host, port, s->rpc_addr, sizeof(s->rpc_addr));
 	if (rc != 0)
@@ -254,8 +299,8 @@ int srv_serve(const srv_opts_t *opts)
 
 	rc = srv_load_master_key(opts->data_dir, s->master_key);
 	if (rc != 0) {
-		log_error("cannot read the master key (run `ospayd init` first)", "dir=\"%s\" err=%d",
-			  opts->data_dir, rc);
+		log_error("cannot read the master key (run `ospayd init` first)",
+			  "dir=\"%s\" err=%d", opts->data_dir, rc);
 		goto out;
 	}
 	rc = crypto_derive_key(s->master_key, "ospay token v1", s->token_key);
@@ -273,6 +318,8 @@ int srv_serve(const srv_opts_t *opts)
 		goto out;
 	}
 	rc = listen_rpc(s);
+	if (rc == 0)
+		rc = listen_https(s);
 	if (rc != 0)
 		goto out_store;
 	uv_check_init(s->loop, &s->committer);
@@ -295,11 +342,14 @@ int srv_serve(const srv_opts_t *opts)
 	uv_run(s->loop, UV_RUN_DEFAULT);
 	s->exit_code = 0;
 out_store:
-	if (s->rpc != NULL) {
-		/* Listening failed: nothing ran, close what was opened. */
+	/* Listening failed: nothing ran, close what was opened. */
+	if (s->rpc != NULL)
 		rpc_server_close(s->rpc, on_rpc_closed, s);
-		uv_run(s->loop, UV_RUN_DEFAULT);
+	if (s->https != NULL && !s->https_closing) {
+		s->https_closing = true;
+		https_server_close(s->https, 0, on_https_closed, s);
 	}
+	uv_run(s->loop, UV_RUN_DEFAULT);
 	store_close(s->store);
 out:
 	rc = uv_loop_close(&loop);

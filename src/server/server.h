@@ -19,6 +19,7 @@
 #include "common/crypto.h"
 #include "common/status.h"
 #include "core/perm.h"
+#include "net/https_server.h"
 #include "net/rpc.h"
 #include "ospay/v1/common.pb-c.h"
 #include "store/store.h"
@@ -30,17 +31,20 @@ typedef struct srv_opts {
 	bool test_clock;
 	int64_t test_clock_ms; /* start of the test clock */
 	rpc_limits_t rpc;
-	size_t map_size;             /* 0: store default */
-	uint64_t idem_ttl_ms;        /* idempotency keys kept this long; 24 h */
-	uint64_t idem_sweep_ms;      /* how often expired keys are deleted; 10 min */
-	uint64_t drain_timeout_ms;   /* on SIGTERM, wait this long for calls; 10 s */
+	size_t map_size;           /* 0: store default */
+	uint64_t idem_ttl_ms;      /* idempotency keys kept this long; 24 h */
+	uint64_t idem_sweep_ms;    /* how often expired keys are deleted; 10 min */
+	uint64_t drain_timeout_ms; /* on SIGTERM, wait this long for calls; 10 s */
 } srv_opts_t;
+
+#define SRV_STATUS_CODES 17
 
 typedef struct srv {
 	uv_loop_t *loop;
 	srv_opts_t opts;
 	store_t *store;
 	rpc_server_t *rpc;
+	https_server_t *https;
 	uv_check_t committer;
 	uv_idle_t kicker; /* keeps poll from blocking while a batch waits */
 	uv_signal_t sig_term, sig_int;
@@ -50,9 +54,14 @@ typedef struct srv {
 	int64_t clock_ms;     /* the test clock's now */
 	uint64_t token_epoch; /* bumped when a token is revoked */
 	bool draining;
+	bool https_closing;
 	int exit_code;
 	char rpc_addr[80];
 	char https_addr[80];
+	/* Metrics. */
+	uint64_t calls_by_code[SRV_STATUS_CODES];
+	https_hist_t rpc_latency;    /* decode to reply, handled calls */
+	https_hist_t commit_latency; /* one group commit */
 } srv_t;
 
 /* What a connection knows about its caller once Hello succeeded. */
@@ -85,8 +94,8 @@ struct srv_req {
 	srv_session_t *sess;
 	ProtobufCMessage *in; /* decoded request, owned */
 	status_t st;
-	buf_t out;      /* packed response */
-	buf_t replay;   /* what an idempotent repeat gets, when not out (secrets) */
+	buf_t out;    /* packed response */
+	buf_t replay; /* what an idempotent repeat gets, when not out (secrets) */
 	bool has_replay;
 	int64_t now_ms;
 	const char *idem_key; /* points into the call's request */
@@ -94,6 +103,7 @@ struct srv_req {
 	uint8_t req_hash[32];
 	bool idem_hit;
 	unsigned reply_flags;
+	uint64_t start_ns; /* for the latency histogram */
 	/* Runs once the write is durable, before the reply (not on idempotent repeats). */
 	void (*on_commit)(srv_req_t *r);
 };
@@ -155,6 +165,12 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn);
 int h_orders_reschedule(srv_req_t *r, store_txn_t *txn);
 int h_orders_finalize(srv_req_t *r, store_txn_t *txn);
 int h_orders_cancel(srv_req_t *r, store_txn_t *txn);
+
+/* The HTTPS listener's request handler (https_handler_fn), and the metrics page. */
+void srv_http_handle(https_request_t *req, void *udata);
+int srv_metrics_format(srv_t *s, char *out, size_t cap, size_t *off);
+/* Counts a call's outcome for /metrics. */
+void srv_count_call(srv_t *s, int code);
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
 int srv_serve(const srv_opts_t *opts);

@@ -69,8 +69,8 @@ Test(text, names_and_utf8)
 Test(perm, roles_and_units)
 {
 	uint64_t units[] = {2, 5};
-	perm_principal_t scoped = {.org_id = 1, .role = PERM_ROLE_OPERATOR, .unit_ids = units,
-				   .n_units = 2};
+	perm_principal_t scoped = {
+		.org_id = 1, .role = PERM_ROLE_OPERATOR, .unit_ids = units, .n_units = 2};
 	perm_principal_t ro = {.org_id = 1, .role = PERM_ROLE_READ_ONLY, .org_wide = true};
 	status_t st;
 	status_clear(&st);
@@ -82,8 +82,8 @@ Test(perm, roles_and_units)
 		     "org-level changes need an org-wide token");
 	cr_assert_eq(perm_check(&ro, PERM_READ, 1, 9, &st), ST_OK);
 	cr_assert_eq(perm_check(&ro, PERM_OPERATE, 1, 9, &st), ST_PERMISSION_DENIED);
-	perm_principal_t admin = {.org_id = 1, .role = PERM_ROLE_ADMIN, .unit_ids = units,
-				  .n_units = 2};
+	perm_principal_t admin = {
+		.org_id = 1, .role = PERM_ROLE_ADMIN, .unit_ids = units, .n_units = 2};
 	uint64_t ok[] = {5}, bad[] = {3};
 	cr_assert_eq(perm_check_token_scope(&admin, PERM_ROLE_OPERATOR, false, ok, 1, &st), ST_OK);
 	cr_assert_eq(perm_check_token_scope(&admin, PERM_ROLE_OPERATOR, false, bad, 1, &st),

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -72,7 +73,8 @@ static uint64_t create_unit(int fd, uint64_t id, const char *name, const char *k
 	cr_assert_eq(tsp_recv_response(fd, &rid, &code, &body, &blen, 10000), 0);
 	cr_assert_eq(rid, id);
 	cr_assert_eq(code, 0, "CreateUnit answered %d", code);
-	Ospay__V1__CreateUnitResponse *r = ospay__v1__create_unit_response__unpack(NULL, blen, body);
+	Ospay__V1__CreateUnitResponse *r =
+		ospay__v1__create_unit_response__unpack(NULL, blen, body);
 	cr_assert_not_null(r);
 	uint64_t uid = r->unit->id;
 	ospay__v1__create_unit_response__free_unpacked(r, NULL);
@@ -120,7 +122,8 @@ Test(rpc, frame_split_at_every_byte_boundary)
 			break;
 		cr_assert_eq(send(fd, frame, split, MSG_NOSIGNAL), (ssize_t)split);
 		usleep(2000); /* make the two halves arrive in separate reads */
-		cr_assert_eq(send(fd, frame + split, n - split, MSG_NOSIGNAL), (ssize_t)(n - split));
+		cr_assert_eq(send(fd, frame + split, n - split, MSG_NOSIGNAL),
+			     (ssize_t)(n - split));
 		uint64_t rid;
 		int code;
 		cr_assert_eq(tsp_recv_response(fd, &rid, &code, NULL, NULL, 5000), 0,
@@ -259,7 +262,8 @@ static uint64_t create_token(int fd, int role, uint64_t unit, char *secret, size
 	cr_assert_eq(tsp_send_request(fd, 41, CREATE_TOKEN, buf, n, NULL), 0);
 	cr_assert_eq(tsp_recv_response(fd, NULL, &code, &body, &blen, 5000), 0);
 	cr_assert_eq(code, 0);
-	Ospay__V1__CreateTokenResponse *r = ospay__v1__create_token_response__unpack(NULL, blen, body);
+	Ospay__V1__CreateTokenResponse *r =
+		ospay__v1__create_token_response__unpack(NULL, blen, body);
 	cr_assert_not_null(r);
 	snprintf(secret, cap, "%s", r->secret);
 	uint64_t id = r->token->id;
@@ -272,7 +276,8 @@ Test(rpc, revoked_token_is_refused_on_open_and_new_connections)
 {
 	int adm = admin_conn();
 	char secret[160];
-	uint64_t tid = create_token(adm, OSPAY__V1__ROLE__ROLE_READ_ONLY, 0, secret, sizeof(secret));
+	uint64_t tid =
+		create_token(adm, OSPAY__V1__ROLE__ROLE_READ_ONLY, 0, secret, sizeof(secret));
 	int fd = tsp_connect(srv.rpc_addr);
 	cr_assert_eq(tsp_hello(fd, secret), 0);
 	Ospay__V1__ListUnitsResponse *r = list_units(fd);
@@ -422,8 +427,9 @@ Test(rpc, slow_reader_does_not_grow_server_memory)
 	size_t flen = build_frame(frame, 1, LIST_UNITS, body, blen);
 	size_t sent = 0;
 	int stalled_ms = 0;
-	/* Bounded: stop after 3 s without progress or 200 MB of requests. */
-	while (stalled_ms < 3000 && sent < (200u << 20)) {
+	/* Bounded: stop after 3 s without progress, 200 MB of requests, or 20 s. */
+	time_t t0 = time(NULL);
+	while (stalled_ms < 3000 && sent < (200u << 20) && time(NULL) - t0 < 20) {
 		size_t off = sent % flen; /* a partial send leaves the rest of a frame */
 		ssize_t w = send(fd, frame + off, flen - off, MSG_NOSIGNAL);
 		if (w > 0) {
@@ -431,7 +437,8 @@ Test(rpc, slow_reader_does_not_grow_server_memory)
 			stalled_ms = 0;
 			continue;
 		}
-		cr_assert(w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), "failed send: %zd", w);
+		cr_assert(w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK), "failed send: %zd",
+			  w);
 		struct pollfd p = {.fd = fd, .events = POLLOUT};
 		if (poll(&p, 1, 100) == 0)
 			stalled_ms += 100;
@@ -443,6 +450,7 @@ Test(rpc, slow_reader_does_not_grow_server_memory)
 	/* Each request would make a ~25 KB reply: unbounded buffering would need
 	 * requests * 25 KB. The server must have stopped reading instead. */
 	cr_assert_lt(sent, 200u << 20, "the server kept reading from a client that never reads");
+	cr_assert_geq(stalled_ms, 3000, "sending never stalled: the server kept reading");
 	cr_assert(requests > 1000, "only %zu requests went out before the stall", requests);
 	cr_assert_lt(after - before, 48 * 1024,
 		     "server RssAnon grew by %ld KiB for %zu unread requests (~%zu MiB of replies)",
@@ -504,7 +512,8 @@ Test(rpc, idempotent_pair_in_one_batch_executes_once)
 		int code;
 		cr_assert_eq(tsp_recv_response(fd, NULL, &code, &rb, &rl, 5000), 0);
 		cr_assert_eq(code, 0);
-		Ospay__V1__CreateUnitResponse *r = ospay__v1__create_unit_response__unpack(NULL, rl, rb);
+		Ospay__V1__CreateUnitResponse *r =
+			ospay__v1__create_unit_response__unpack(NULL, rl, rb);
 		ids[i] = r->unit->id;
 		ospay__v1__create_unit_response__free_unpacked(r, NULL);
 		free(rb);
@@ -528,7 +537,8 @@ Test(rpc, create_token_repeat_does_not_reveal_the_secret_again)
 		uint8_t *rb;
 		size_t rl;
 		int code;
-		cr_assert_eq(tsp_send_request(fd, 10 + (uint64_t)i, CREATE_TOKEN, buf, n, "tok-k"), 0);
+		cr_assert_eq(tsp_send_request(fd, 10 + (uint64_t)i, CREATE_TOKEN, buf, n, "tok-k"),
+			     0);
 		cr_assert_eq(tsp_recv_response(fd, NULL, &code, &rb, &rl, 5000), 0);
 		cr_assert_eq(code, 0);
 		Ospay__V1__CreateTokenResponse *r =
@@ -640,7 +650,8 @@ Test(rpc, backup_while_writing_is_consistent)
 		cr_assert_eq(tsp_send_request(fd, 1, LIST_UNITS, buf, n, NULL), 0);
 		cr_assert_eq(tsp_recv_response(fd, NULL, &code, &rb, &rl, 10000), 0);
 		cr_assert_eq(code, 0);
-		Ospay__V1__ListUnitsResponse *l = ospay__v1__list_units_response__unpack(NULL, rl, rb);
+		Ospay__V1__ListUnitsResponse *l =
+			ospay__v1__list_units_response__unpack(NULL, rl, rb);
 		for (size_t i = 0; i < l->n_units; i++) {
 			/* Units were created one at a time: ids are contiguous. */
 			cr_assert_eq(l->units[i]->id, last + 1);

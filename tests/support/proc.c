@@ -105,8 +105,8 @@ int tsp_server_start(tsp_server_t *s, const char *const *extra_args)
 {
 	char data[300];
 	snprintf(data, sizeof(data), "%s/data", s->dir);
-	const char *argv[64] = {OSPAYD_BIN, "serve",   "--data",     data, "--rpc",
-				"127.0.0.1:0", "--https", "127.0.0.1:0"};
+	const char *argv[64] = {OSPAYD_BIN, "serve",       "--data",  data,
+				"--rpc",    "127.0.0.1:0", "--https", "127.0.0.1:0"};
 	size_t n = 8;
 	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 62; i++)
 		argv[n++] = extra_args[i];
@@ -224,12 +224,14 @@ void tsp_server_down(tsp_server_t *s)
 	if (report) {
 		/* Keep the evidence: copy the log out before the dir is removed. */
 		char cmd[700];
-		snprintf(cmd, sizeof(cmd), "cp '%s' /tmp/ospayd-sanitizer-%d.log", log, (int)getpid());
+		snprintf(cmd, sizeof(cmd), "cp '%s' /tmp/ospayd-sanitizer-%d.log", log,
+			 (int)getpid());
 		if (system(cmd) != 0)
 			fprintf(stderr, "could not keep %s\n", log);
 	}
 	tsp_server_cleanup(s);
-	cr_assert_not(report, "ospayd's log has a sanitizer report (kept in /tmp/ospayd-sanitizer-%d.log)",
+	cr_assert_not(report,
+		      "ospayd's log has a sanitizer report (kept in /tmp/ospayd-sanitizer-%d.log)",
 		      (int)getpid());
 	cr_assert(status == 0, "ospayd did not exit 0 on SIGTERM (status %d)", status);
 }
@@ -363,8 +365,7 @@ int tsp_send_request(int fd, uint64_t id, const char *method, const void *body, 
 	return rc;
 }
 
-int tsp_recv_response(int fd, uint64_t *id, int *code, uint8_t **body, size_t *blen,
-		      int timeout_ms)
+int tsp_recv_response(int fd, uint64_t *id, int *code, uint8_t **body, size_t *blen, int timeout_ms)
 {
 	uint8_t *p;
 	size_t n;
@@ -455,8 +456,8 @@ int tsp_call(int fd, const char *method, const ProtobufCMessage *req,
 			snprintf(st->message, sizeof(st->message), "%s", r->status->message);
 			for (size_t i = 0; i < r->status->n_violations && i < STATUS_MAX_VIOLATIONS;
 			     i++) {
-				snprintf(st->violations[i].field, sizeof(st->violations[i].field), "%s",
-					 r->status->violations[i]->field);
+				snprintf(st->violations[i].field, sizeof(st->violations[i].field),
+					 "%s", r->status->violations[i]->field);
 				snprintf(st->violations[i].description,
 					 sizeof(st->violations[i].description), "%s",
 					 r->status->violations[i]->description);
@@ -467,7 +468,8 @@ int tsp_call(int fd, const char *method, const ProtobufCMessage *req,
 	if (resp != NULL) {
 		*resp = NULL;
 		if (code == 0 && resp_desc != NULL) {
-			*resp = protobuf_c_message_unpack(resp_desc, NULL, r->body.len, r->body.data);
+			*resp = protobuf_c_message_unpack(resp_desc, NULL, r->body.len,
+							  r->body.data);
 			if (*resp == NULL)
 				code = -1;
 		}

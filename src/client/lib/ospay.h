@@ -38,10 +38,17 @@ typedef void (*ospay_call_cb)(ospay_client_t *c, const status_t *st, const uint8
  * Connects to addr ("HOST:PORT") and says Hello with token. cb runs once.
  * Returns 0 and the client in *out (usable for ospay_call at once: calls are
  * queued until Hello completes), or a negative errno.
+ * If Hello fails, the calls queued meanwhile get the same status, and the
+ * client frees itself once cb returns: do not close it after that. The token
+ * is not kept after the Hello frame is written.
  */
 int ospay_client_connect(uv_loop_t *loop, const char *addr, const char *token, ospay_connect_cb cb,
 			 void *arg, ospay_client_t **out);
-/* Sends one call; cb runs exactly once (CANCELLED/UNAVAILABLE if the connection ends). */
+/*
+ * Sends one call; cb runs exactly once (CANCELLED/UNAVAILABLE if the connection ends).
+ * -ENOTCONN once the connection is closing or gone, -EMSGSIZE past the 4 MiB
+ * frame limit, -ENOBUFS past 64 MiB of unsent output or 65536 calls in flight.
+ */
 int ospay_call(ospay_client_t *c, const char *method, const void *body, size_t len,
 	       const ospay_call_opts_t *opts, ospay_call_cb cb, void *arg);
 /* ospay_call with a protobuf-c message packed for you. */
@@ -51,19 +58,29 @@ int ospay_call_msg(ospay_client_t *c, const char *method, const ProtobufCMessage
 const Ospay__V1__Principal *ospay_client_principal(const ospay_client_t *c);
 /* Calls in flight (sent or queued, not yet answered). */
 size_t ospay_client_inflight(const ospay_client_t *c);
-/* Closes; pending calls are answered CANCELLED; memory is freed by the loop. */
+/*
+ * Closes; pending calls are answered CANCELLED; memory is freed by the loop.
+ * Needed after a successful connect even when the connection dropped (its
+ * calls were then answered UNAVAILABLE and new calls get -ENOTCONN). Safe
+ * inside callbacks; callbacks run from the loop, never from this function.
+ */
 void ospay_client_close(ospay_client_t *c);
 
 /* ---- blocking wrapper */
 
 typedef struct ospay_sync ospay_sync_t;
 
-/* Connects and says Hello, waiting up to timeout_ms. Returns st->code (0 = OK). */
+/*
+ * Connects and says Hello, waiting up to timeout_ms. Returns st->code (0 = OK).
+ * timeout_ms also bounds every ospay_sync_call (0: no limit); a call without a
+ * deadline of its own is sent with deadline_ms = timeout_ms.
+ */
 int ospay_sync_open(const char *addr, const char *token, uint32_t timeout_ms, ospay_sync_t **out,
 		    status_t *st);
 /*
  * One call: packs req, waits for the reply, unpacks it with resp_desc into *resp
  * (free with protobuf_c_message_free_unpacked(*resp, NULL)). Returns st->code.
+ * On timeout: DEADLINE_EXCEEDED, and the late reply is dropped when it comes.
  */
 int ospay_sync_call(ospay_sync_t *s, const char *method, const ProtobufCMessage *req,
 		    const ProtobufCMessageDescriptor *resp_desc, const ospay_call_opts_t *opts,

@@ -1,0 +1,145 @@
+/*
+ * The HTTPS listener's routes. Webhook routes come with the gateway layer; for
+ * now: /healthz (liveness and store status) and /metrics (Prometheus text).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "net/https_server.h"
+#include "server/server.h"
+
+#define METRICS_CAP (64 * 1024)
+
+static void respond_text(https_request_t *req, int status, const char *ctype, const char *body)
+{
+	https_respond(req, status, ctype, body, strlen(body), NULL);
+}
+
+static void route_healthz(srv_t *s, https_request_t *req)
+{
+	store_txn_t *txn;
+	int rc = store_read_begin(s->store, &txn);
+	if (rc == 0)
+		store_read_end(txn);
+	if (rc == 0 && !s->draining)
+		respond_text(req, 200, "application/json",
+			     "{\"status\":\"ok\",\"store\":\"ok\"}\n");
+	else if (rc == 0)
+		respond_text(req, 503, "application/json",
+			     "{\"status\":\"draining\",\"store\":\"ok\"}\n");
+	else
+		respond_text(req, 503, "application/json",
+			     "{\"status\":\"unhealthy\",\"store\":\"unavailable\"}\n");
+}
+
+/* Appends a printf-formatted piece; -ENOSPC when out is full. */
+static int put(char *out, size_t cap, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int put(char *out, size_t cap, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(out + *off, cap - *off, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap - *off)
+		return -ENOSPC;
+	*off += (size_t)n;
+	return 0;
+}
+
+int srv_metrics_format(srv_t *s, char *out, size_t cap, size_t *off)
+{
+	rpc_stats_t r;
+	store_stats_t st;
+	rpc_server_get_stats(s->rpc, &r);
+	store_get_stats(s->store, &st);
+	int rc = put(
+		out, cap, off,
+		"# TYPE ospay_rpc_connections_open gauge\nospay_rpc_connections_open %llu\n"
+		"# TYPE ospay_rpc_connections_accepted_total counter\n"
+		"ospay_rpc_connections_accepted_total %llu\n"
+		"# TYPE ospay_rpc_connections_rejected_total counter\n"
+		"ospay_rpc_connections_rejected_total %llu\n"
+		"# TYPE ospay_rpc_frames_in_total counter\nospay_rpc_frames_in_total %llu\n"
+		"# TYPE ospay_rpc_frames_out_total counter\nospay_rpc_frames_out_total %llu\n"
+		"# TYPE ospay_rpc_calls_pending gauge\nospay_rpc_calls_pending %llu\n"
+		"# TYPE ospay_rpc_output_buffered_bytes gauge\n"
+		"ospay_rpc_output_buffered_bytes %llu\n"
+		"# TYPE ospay_rpc_reads_paused_total counter\nospay_rpc_reads_paused_total %llu\n"
+		"# TYPE ospay_rpc_deadlines_expired_total counter\n"
+		"ospay_rpc_deadlines_expired_total %llu\n",
+		(unsigned long long)r.conns_open, (unsigned long long)r.conns_accepted,
+		(unsigned long long)r.conns_rejected, (unsigned long long)r.frames_in,
+		(unsigned long long)r.frames_out, (unsigned long long)r.calls_pending,
+		(unsigned long long)r.out_buffered, (unsigned long long)r.reads_paused,
+		(unsigned long long)r.deadlines_expired);
+	if (rc == 0)
+		rc = put(out, cap, off, "# TYPE ospay_rpc_calls_total counter\n");
+	for (int code = 0; rc == 0 && code < SRV_STATUS_CODES; code++)
+		if (s->calls_by_code[code] > 0)
+			rc = put(out, cap, off, "ospay_rpc_calls_total{code=\"%s\"} %llu\n",
+				 status_code_name(code),
+				 (unsigned long long)s->calls_by_code[code]);
+	if (rc == 0)
+		rc = https_hist_format(&s->rpc_latency, "ospay_rpc_call_duration_seconds", NULL,
+				       out, cap, off);
+	if (rc == 0)
+		rc = put(
+			out, cap, off,
+			"# TYPE ospay_store_commits_total counter\nospay_store_commits_total %llu\n"
+			"# TYPE ospay_store_writes_committed_total counter\n"
+			"ospay_store_writes_committed_total %llu\n"
+			"# TYPE ospay_store_records_read_total counter\n"
+			"ospay_store_records_read_total %llu\n"
+			"# TYPE ospay_store_map_grows_total counter\n"
+			"ospay_store_map_grows_total %llu\n"
+			"# TYPE ospay_store_map_size_bytes gauge\nospay_store_map_size_bytes %zu\n",
+			(unsigned long long)st.commits, (unsigned long long)st.writes_committed,
+			(unsigned long long)st.records_read, (unsigned long long)st.map_grows,
+			st.map_size);
+	if (rc == 0)
+		rc = https_hist_format(&s->commit_latency, "ospay_store_commit_duration_seconds",
+				       NULL, out, cap, off);
+	if (rc == 0 && s->https != NULL)
+		rc = https_stats_format(https_server_stats(s->https), "ospay_https", out, cap, off);
+	return rc;
+}
+
+static void route_metrics(srv_t *s, https_request_t *req)
+{
+	char *out = malloc(METRICS_CAP);
+	size_t off = 0;
+	if (out == NULL) {
+		respond_text(req, 503, "text/plain", "out of memory\n");
+		return;
+	}
+	out[0] = '\0';
+	if (srv_metrics_format(s, out, METRICS_CAP, &off) != 0)
+		log_warn("metrics page truncated", "cap=%d", METRICS_CAP);
+	https_respond(req, 200, "text/plain; version=0.0.4", out, off, NULL);
+	free(out);
+}
+
+void srv_http_handle(https_request_t *req, void *udata)
+{
+	srv_t *s = udata;
+	const char *method = https_request_method(req);
+	const char *path = https_request_path(req);
+	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	if (strcmp(path, "/healthz") == 0 && get) {
+		route_healthz(s, req);
+	} else if (strcmp(path, "/metrics") == 0 && get) {
+		route_metrics(s, req);
+	} else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0) {
+		static const char *const allow[] = {"Allow: GET, HEAD", NULL};
+		https_respond(req, 405, "text/plain", "method not allowed\n", 19, allow);
+	} else {
+		respond_text(req, 404, "text/plain", "not found\n");
+	}
+}

@@ -1,0 +1,283 @@
+/*
+ * The CLI's protobuf -> JSON converter. The CLI is an executable, not a
+ * library, so its sources are compiled into this test directly.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "client/cli/pbjson.c"
+#include "client/cli/utf8.c"
+#include "ospay/v1/admin.pb-c.h"
+#include "ospay/v1/common.pb-c.h"
+#include "ospay/v1/records.pb-c.h"
+
+/* Compact JSON text of m, keys in the converter's (field-number) order. */
+static char *to_text(const ProtobufCMessage *m)
+{
+	json_t *j = cli_pbjson_from_message(m);
+	cr_assert_not_null(j);
+	char *s = json_dumps(j, JSON_COMPACT);
+	cr_assert_not_null(s);
+	json_decref(j);
+	return s;
+}
+
+static void expect_json(const ProtobufCMessage *m, const char *want)
+{
+	char *got = to_text(m);
+	cr_assert_str_eq(got, want);
+	free(got);
+}
+
+Test(pbjson, nested_repeated_enum_and_64_bit_fields)
+{
+	Ospay__V1__Principal p = OSPAY__V1__PRINCIPAL__INIT;
+	Ospay__V1__Organization org = OSPAY__V1__ORGANIZATION__INIT;
+	Ospay__V1__Token tok = OSPAY__V1__TOKEN__INIT;
+	/* 2^53 + 1: a double would print it as ...992. */
+	uint64_t units[] = {3, 4, UINT64_C(9007199254740993)};
+	org.id = 7;
+	org.name = "Acme Telecom";
+	org.utc_offset_minutes = -180;
+	org.created_ms = INT64_C(1700000000000);
+	tok.id = 9;
+	tok.organization_id = 7;
+	tok.name = "ops";
+	tok.role = OSPAY__V1__ROLE__ROLE_OPERATOR;
+	tok.n_unit_ids = 3;
+	tok.unit_ids = units;
+	tok.created_ms = INT64_MIN;
+	tok.created_by_token_id = (uint64_t)INT64_MAX;
+	p.organization = &org;
+	p.token = &tok;
+	expect_json(&p.base, "{\"organization\":{\"id\":7,\"name\":\"Acme Telecom\","
+			     "\"utc_offset_minutes\":-180,\"created_ms\":1700000000000},"
+			     "\"token\":{\"id\":9,\"organization_id\":7,\"name\":\"ops\","
+			     "\"role\":\"ROLE_OPERATOR\",\"org_wide\":false,"
+			     "\"unit_ids\":[3,4,9007199254740993],"
+			     "\"created_ms\":-9223372036854775808,\"revoked_ms\":0,"
+			     "\"created_by_token_id\":9223372036854775807}}");
+}
+
+Test(pbjson, uint64_beyond_int64_is_a_lossless_string)
+{
+	Ospay__V1__Unit u = OSPAY__V1__UNIT__INIT;
+	u.id = UINT64_MAX;
+	u.organization_id = (uint64_t)INT64_MAX + 1;
+	expect_json(&u.base, "{\"id\":\"18446744073709551615\","
+			     "\"organization_id\":\"9223372036854775808\",\"name\":\"\","
+			     "\"created_ms\":0}");
+}
+
+Test(pbjson, zero_values_and_unset_messages_are_present)
+{
+	Ospay__V1__Principal p = OSPAY__V1__PRINCIPAL__INIT;
+	Ospay__V1__Token tok = OSPAY__V1__TOKEN__INIT;
+	expect_json(&p.base, "{\"organization\":null,\"token\":null}");
+	tok.name = NULL; /* hand-built messages may leave strings NULL */
+	expect_json(&tok.base, "{\"id\":0,\"organization_id\":0,\"name\":\"\","
+			       "\"role\":\"ROLE_UNSPECIFIED\",\"org_wide\":false,\"unit_ids\":[],"
+			       "\"created_ms\":0,\"revoked_ms\":0,\"created_by_token_id\":0}");
+}
+
+Test(pbjson, repeated_messages_become_an_array_of_objects)
+{
+	Ospay__V1__ListUnitsResponse r = OSPAY__V1__LIST_UNITS_RESPONSE__INIT;
+	Ospay__V1__Unit a = OSPAY__V1__UNIT__INIT, b = OSPAY__V1__UNIT__INIT;
+	Ospay__V1__Unit *units[] = {&a, &b};
+	a.id = 1;
+	a.name = "São Paulo";
+	b.id = 2;
+	b.name = "東京";
+	r.n_units = 2;
+	r.units = units;
+	r.next_page_token = "p2";
+	json_t *j = cli_pbjson_from_message(&r.base);
+	cr_assert_not_null(j);
+	json_t *arr = json_object_get(j, "units");
+	cr_assert(json_is_array(arr));
+	cr_assert_eq(json_array_size(arr), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(arr, 0), "name")),
+			 "São Paulo");
+	cr_assert_eq(json_integer_value(json_object_get(json_array_get(arr, 1), "id")), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "next_page_token")), "p2");
+	json_decref(j);
+}
+
+Test(pbjson, bytes_are_padded_base64)
+{
+	Ospay__V1__TokenRecord rec = OSPAY__V1__TOKEN_RECORD__INIT;
+	uint8_t hash[] = {0x00, 0x01, 0x02, 0xfe, 0xff};
+	rec.secret_hash.data = hash;
+	rec.secret_hash.len = sizeof(hash);
+	expect_json(&rec.base, "{\"token\":null,\"secret_hash\":\"AAEC/v8=\"}");
+
+	/* RFC 4648 section 10 vectors. */
+	static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const want[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
+					   "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+	char out[16];
+	for (size_t i = 0; i < 7; i++) {
+		cli_pbjson_base64((const uint8_t *)in[i], strlen(in[i]), out);
+		cr_assert_str_eq(out, want[i]);
+	}
+}
+
+Test(pbjson, unknown_enum_is_a_number_and_bad_utf8_is_replaced)
+{
+	Ospay__V1__Token tok = OSPAY__V1__TOKEN__INIT;
+	tok.role = (Ospay__V1__Role)42;
+	tok.name = "a\xff"
+		   "b\xc3";
+	json_t *j = cli_pbjson_from_message(&tok.base);
+	cr_assert_not_null(j);
+	cr_assert_eq(json_integer_value(json_object_get(j, "role")), 42);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "name")), "a\xEF\xBF\xBD"
+									"b\xEF\xBF\xBD");
+	json_decref(j);
+}
+
+/*
+ * Types ospay's protos do not use yet (double, float, proto3 optional, oneof,
+ * repeated double), through a descriptor written by hand.
+ */
+typedef struct mixed {
+	ProtobufCMessage base;
+	double d;
+	float f;
+	protobuf_c_boolean b;
+	protobuf_c_boolean has_opt_i;
+	int32_t opt_i;
+	char *opt_s;
+	uint32_t which;
+	union {
+		int64_t one_a;
+		char *one_b;
+	};
+	size_t n_ds;
+	double *ds;
+} mixed_t;
+
+static const ProtobufCFieldDescriptor mixed_fields[] = {
+	{.name = "d",
+	 .id = 1,
+	 .label = PROTOBUF_C_LABEL_NONE,
+	 .type = PROTOBUF_C_TYPE_DOUBLE,
+	 .offset = offsetof(mixed_t, d)},
+	{.name = "f",
+	 .id = 2,
+	 .label = PROTOBUF_C_LABEL_NONE,
+	 .type = PROTOBUF_C_TYPE_FLOAT,
+	 .offset = offsetof(mixed_t, f)},
+	{.name = "b",
+	 .id = 3,
+	 .label = PROTOBUF_C_LABEL_NONE,
+	 .type = PROTOBUF_C_TYPE_BOOL,
+	 .offset = offsetof(mixed_t, b)},
+	{.name = "opt_i",
+	 .id = 4,
+	 .label = PROTOBUF_C_LABEL_OPTIONAL,
+	 .type = PROTOBUF_C_TYPE_INT32,
+	 .quantifier_offset = offsetof(mixed_t, has_opt_i),
+	 .offset = offsetof(mixed_t, opt_i)},
+	{.name = "opt_s",
+	 .id = 5,
+	 .label = PROTOBUF_C_LABEL_OPTIONAL,
+	 .type = PROTOBUF_C_TYPE_STRING,
+	 .offset = offsetof(mixed_t, opt_s)},
+	{.name = "one_a",
+	 .id = 6,
+	 .label = PROTOBUF_C_LABEL_NONE,
+	 .type = PROTOBUF_C_TYPE_INT64,
+	 .quantifier_offset = offsetof(mixed_t, which),
+	 .offset = offsetof(mixed_t, one_a),
+	 .flags = PROTOBUF_C_FIELD_FLAG_ONEOF},
+	{.name = "one_b",
+	 .id = 7,
+	 .label = PROTOBUF_C_LABEL_NONE,
+	 .type = PROTOBUF_C_TYPE_STRING,
+	 .quantifier_offset = offsetof(mixed_t, which),
+	 .offset = offsetof(mixed_t, one_b),
+	 .flags = PROTOBUF_C_FIELD_FLAG_ONEOF},
+	{.name = "ds",
+	 .id = 8,
+	 .label = PROTOBUF_C_LABEL_REPEATED,
+	 .type = PROTOBUF_C_TYPE_DOUBLE,
+	 .quantifier_offset = offsetof(mixed_t, n_ds),
+	 .offset = offsetof(mixed_t, ds)},
+};
+
+static const ProtobufCMessageDescriptor mixed_desc = {
+	.magic = PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+	.name = "test.Mixed",
+	.sizeof_message = sizeof(mixed_t),
+	.n_fields = 8,
+	.fields = mixed_fields,
+};
+
+Test(pbjson, floats_optionals_and_oneofs)
+{
+	mixed_t m;
+	double ds[] = {NAN, INFINITY, -2.5};
+	memset(&m, 0, sizeof(m));
+	m.base.descriptor = &mixed_desc;
+	m.d = 1.5;
+	m.f = 0.25f;
+	m.b = 1;
+	m.which = 7;
+	m.one_b = "x";
+	m.n_ds = 3;
+	m.ds = ds;
+	expect_json(&m.base, "{\"d\":1.5,\"f\":0.25,\"b\":true,\"opt_i\":null,\"opt_s\":null,"
+			     "\"one_b\":\"x\",\"ds\":[\"NaN\",\"Infinity\",-2.5]}");
+	/* A set optional holding zero is not the same as an unset one. */
+	m.has_opt_i = 1;
+	m.opt_i = 0;
+	m.opt_s = "";
+	m.which = 6;
+	m.one_a = -1;
+	m.n_ds = 0;
+	m.ds = NULL;
+	expect_json(&m.base, "{\"d\":1.5,\"f\":0.25,\"b\":true,\"opt_i\":0,\"opt_s\":\"\","
+			     "\"one_a\":-1,\"ds\":[]}");
+	m.which = 0;
+	char *none = to_text(&m.base);
+	cr_assert_null(strstr(none, "one_"), "an unset oneof shows no member: %s", none);
+	free(none);
+}
+
+typedef struct node {
+	ProtobufCMessage base;
+	struct node *child;
+} node_t;
+
+extern const ProtobufCMessageDescriptor node_desc;
+static const ProtobufCFieldDescriptor node_fields[] = {
+	{.name = "child",
+	 .id = 1,
+	 .label = PROTOBUF_C_LABEL_NONE,
+	 .type = PROTOBUF_C_TYPE_MESSAGE,
+	 .offset = offsetof(node_t, child),
+	 .descriptor = &node_desc},
+};
+const ProtobufCMessageDescriptor node_desc = {
+	.magic = PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+	.name = "test.Node",
+	.sizeof_message = sizeof(node_t),
+	.n_fields = 1,
+	.fields = node_fields,
+};
+
+Test(pbjson, nesting_is_bounded)
+{
+	static node_t chain[100];
+	for (int i = 0; i < 100; i++) {
+		chain[i].base.descriptor = &node_desc;
+		chain[i].child = i + 1 < 100 ? &chain[i + 1] : NULL;
+	}
+	cr_assert_null(cli_pbjson_from_message(&chain[0].base), "100 levels are refused");
+	json_t *j = cli_pbjson_from_message(&chain[90].base);
+	cr_assert_not_null(j, "10 levels are fine");
+	json_decref(j);
+}

@@ -1,0 +1,239 @@
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "core/declines.h"
+
+static enum decline_kind kind(const char *code, enum card_brand brand)
+{
+	decline_info_t info;
+	decline_classify(code, brand, &info);
+	return info.kind;
+}
+
+static const enum card_brand all_brands[] = {
+	CARD_BRAND_VISA,      CARD_BRAND_MASTERCARD, CARD_BRAND_AMEX,     CARD_BRAND_ELO,
+	CARD_BRAND_HIPERCARD, CARD_BRAND_DINERS,     CARD_BRAND_DISCOVER, CARD_BRAND_JCB,
+};
+#define N_BRANDS (sizeof(all_brands) / sizeof(all_brands[0]))
+
+Test(declines, irreversible_for_every_brand)
+{
+	/* Reference 1.10: lost, stolen, invalid number, expired, recurring suspended... */
+	static const char *const codes[] = {"41", "43", "14", "54", "13", "12", "R0", "R1",
+					    "R3", "SC", "BN", "82", "46", "58", "15"};
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		for (size_t b = 0; b < N_BRANDS; b++)
+			cr_assert_eq(kind(codes[i], all_brands[b]), DECLINE_IRREVERSIBLE,
+				     "%s brand %d", codes[i], all_brands[b]);
+}
+
+Test(declines, reversible_for_every_brand)
+{
+	static const char *const codes[] = {"05", "5",  "51", "61",    "65",   "91",
+					    "96", "60", "67", "70",    "98",   "999",
+					    "AA", "BL", "DM", "BP171", "BP900"};
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		for (size_t b = 0; b < N_BRANDS; b++)
+			cr_assert_eq(kind(codes[i], all_brands[b]), DECLINE_REVERSIBLE,
+				     "%s brand %d", codes[i], all_brands[b]);
+}
+
+Test(declines, brand_dependent_codes)
+{
+	/* 57: Elo/Visa irreversible, Mastercard/Hiper reversible (reference table 1.10). */
+	cr_assert_eq(kind("57", CARD_BRAND_ELO), DECLINE_IRREVERSIBLE);
+	cr_assert_eq(kind("57", CARD_BRAND_MASTERCARD), DECLINE_REVERSIBLE);
+	cr_assert_eq(kind("57", CARD_BRAND_HIPERCARD), DECLINE_REVERSIBLE);
+	cr_assert_eq(kind("57", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE);
+	/* 78: "card not unlocked" is reversible for every brand (table 1.10). */
+	cr_assert_eq(kind("78", CARD_BRAND_ELO), DECLINE_REVERSIBLE);
+	cr_assert_eq(kind("78", CARD_BRAND_VISA), DECLINE_REVERSIBLE);
+	cr_assert_eq(kind("78", CARD_BRAND_MASTERCARD), DECLINE_REVERSIBLE);
+	/* 63: security violation is final for Elo/Visa, reversible for Mastercard. */
+	cr_assert_eq(kind("63", CARD_BRAND_ELO), DECLINE_IRREVERSIBLE);
+	cr_assert_eq(kind("63", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE);
+	cr_assert_eq(kind("63", CARD_BRAND_MASTERCARD), DECLINE_REVERSIBLE);
+	/* 04: Elo asks for a retry; for Visa/Mastercard it is "pick up card". */
+	cr_assert_eq(kind("04", CARD_BRAND_ELO), DECLINE_REVERSIBLE);
+	cr_assert_eq(kind("04", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE);
+	cr_assert_eq(kind("04", CARD_BRAND_MASTERCARD), DECLINE_IRREVERSIBLE);
+	/* 06: Elo "consult acquirer" reversible; Visa card error irreversible. */
+	cr_assert_eq(kind("06", CARD_BRAND_ELO), DECLINE_REVERSIBLE);
+	cr_assert_eq(kind("06", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE);
+	/* 62: temporary block (Elo, Visa) vs Mastercard's restricted/closed. */
+	cr_assert_eq(kind("62", CARD_BRAND_ELO), DECLINE_REVERSIBLE);
+	cr_assert_eq(kind("62", CARD_BRAND_VISA), DECLINE_REVERSIBLE);
+	cr_assert_eq(kind("62", CARD_BRAND_MASTERCARD), DECLINE_IRREVERSIBLE);
+	/* 6P: irreversible for Visa (ABECS), "4 times in 16 days" otherwise. */
+	cr_assert_eq(kind("6P", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE);
+	cr_assert_eq(kind("6P", CARD_BRAND_ELO), DECLINE_REVERSIBLE);
+	/* Amex through Cielo's De/Para. */
+	cr_assert_eq(kind("FD", CARD_BRAND_AMEX), DECLINE_IRREVERSIBLE);
+	cr_assert_eq(kind("BV", CARD_BRAND_AMEX), DECLINE_IRREVERSIBLE);
+	cr_assert_eq(kind("A5", CARD_BRAND_AMEX), DECLINE_REVERSIBLE);
+	cr_assert_eq(kind("A1", CARD_BRAND_AMEX), DECLINE_REVERSIBLE);
+}
+
+Test(declines, brands_without_a_column_follow_the_others)
+{
+	/* R0 is only in Visa's column: final everywhere. */
+	cr_assert_eq(kind("R0", CARD_BRAND_ELO), DECLINE_IRREVERSIBLE);
+	cr_assert_eq(kind("R0", CARD_BRAND_DINERS), DECLINE_IRREVERSIBLE);
+	/* 57 is mixed across columns: brands without a column get the second attempt. */
+	cr_assert_eq(kind("57", CARD_BRAND_DINERS), DECLINE_REVERSIBLE);
+	cr_assert_eq(kind("57", CARD_BRAND_DISCOVER), DECLINE_REVERSIBLE);
+	cr_assert_eq(kind("57", CARD_BRAND_JCB), DECLINE_REVERSIBLE);
+	cr_assert_eq(kind("57", CARD_BRAND_UNSPECIFIED), DECLINE_REVERSIBLE);
+	/* 77 only in Elo's column (irreversible): the sandbox's "Cartão Cancelado". */
+	cr_assert_eq(kind("77", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE);
+}
+
+Test(declines, delayed_retries_beyond_the_window_are_final)
+{
+	/* NR: retry after 30 days; RP: after 72 hours. The schedule has no such day. */
+	for (size_t b = 0; b < N_BRANDS; b++) {
+		cr_assert_eq(kind("NR", all_brands[b]), DECLINE_IRREVERSIBLE);
+		cr_assert_eq(kind("RP", all_brands[b]), DECLINE_IRREVERSIBLE);
+	}
+}
+
+Test(declines, code_spelling)
+{
+	decline_info_t info;
+	decline_classify(" 05 ", CARD_BRAND_VISA, &info);
+	cr_assert(info.known);
+	cr_assert_str_eq(info.meaning, "generic decline");
+	decline_classify("005", CARD_BRAND_VISA, &info);
+	cr_assert(info.known);
+	decline_classify("r0", CARD_BRAND_VISA, &info);
+	cr_assert(info.known);
+	cr_assert_eq(info.kind, DECLINE_IRREVERSIBLE);
+	decline_classify("sc", CARD_BRAND_MASTERCARD, &info);
+	cr_assert_eq(info.kind, DECLINE_IRREVERSIBLE);
+	cr_assert_str_eq(info.meaning, "recurring payment, service canceled");
+	/* "0"s alone stay a code. */
+	decline_classify("00", CARD_BRAND_VISA, &info);
+	cr_assert_not(info.known);
+}
+
+Test(declines, unknown_codes_are_reversible)
+{
+	static const char *const codes[] = {
+		"99", "ZZ", "123456", "", "   ", "THIS-CODE-IS-FAR-TOO-LONG-TO-BE-A-RETURN-CODE"};
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		decline_info_t info;
+		decline_classify(codes[i], CARD_BRAND_VISA, &info);
+		cr_assert_eq(info.kind, DECLINE_REVERSIBLE, "%s", codes[i]);
+		cr_assert_not(info.known);
+		cr_assert_str_eq(info.meaning, "");
+	}
+	decline_info_t info;
+	decline_classify(NULL, CARD_BRAND_VISA, &info);
+	cr_assert_eq(info.kind, DECLINE_REVERSIBLE);
+	cr_assert_not(decline_is_irreversible(NULL, CARD_BRAND_ELO));
+	cr_assert(decline_is_irreversible("41", CARD_BRAND_ELO));
+}
+
+Test(declines, cielo_sandbox_return_codes)
+{
+	/* Reference 1.9: the sandbox's codes by final digit, seen as production codes. */
+	cr_assert_eq(kind("05", CARD_BRAND_VISA), DECLINE_REVERSIBLE, "final digit 2");
+	cr_assert_eq(kind("57", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE, "final digit 3");
+	cr_assert_eq(kind("78", CARD_BRAND_VISA), DECLINE_REVERSIBLE, "final digit 5, Visa");
+	cr_assert_eq(kind("78", CARD_BRAND_ELO), DECLINE_REVERSIBLE, "final digit 5, Elo");
+	cr_assert_eq(kind("99", CARD_BRAND_VISA), DECLINE_REVERSIBLE, "final digit 6");
+	cr_assert_eq(kind("77", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE, "final digit 7");
+	cr_assert_eq(kind("70", CARD_BRAND_VISA), DECLINE_REVERSIBLE, "final digit 8");
+}
+
+Test(declines, cielo_statuses)
+{
+	static const struct {
+		int status;
+		enum billing_result result;
+		bool capture;
+	} cases[] = {
+		{0, BILLING_RESULT_ERROR, false},    {1, BILLING_RESULT_SUCCESS, true},
+		{2, BILLING_RESULT_SUCCESS, false},  {3, BILLING_RESULT_DECLINED, false},
+		{10, BILLING_RESULT_ERROR, false},   {11, BILLING_RESULT_ERROR, false},
+		{12, BILLING_RESULT_UNKNOWN, false}, {13, BILLING_RESULT_ERROR, false},
+		{20, BILLING_RESULT_ERROR, false},   {4, BILLING_RESULT_UNKNOWN, false},
+		{99, BILLING_RESULT_UNKNOWN, false}, {-1, BILLING_RESULT_UNKNOWN, false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		decline_status_t st;
+		decline_cielo_status(cases[i].status, &st);
+		cr_assert_eq(st.result, cases[i].result, "status %d", cases[i].status);
+		cr_assert_eq(st.needs_capture, cases[i].capture, "status %d", cases[i].status);
+		cr_assert_not_null(st.name);
+	}
+	decline_status_t st;
+	decline_cielo_status(2, &st);
+	cr_assert_str_eq(st.name, "PaymentConfirmed");
+}
+
+Test(declines, getnet_statuses)
+{
+	static const struct {
+		const char *status;
+		enum billing_result result;
+	} cases[] = {
+		{"APPROVED", BILLING_RESULT_SUCCESS},
+		{"approved", BILLING_RESULT_SUCCESS},
+		{"CONFIRMED", BILLING_RESULT_SUCCESS},
+		{"PAID", BILLING_RESULT_SUCCESS},
+		{"AUTHORIZED", BILLING_RESULT_SUCCESS},
+		{"DENIED", BILLING_RESULT_DECLINED},
+		{"NOT APPROVED", BILLING_RESULT_DECLINED},
+		{"CANCELED", BILLING_RESULT_ERROR},
+		{"ERROR", BILLING_RESULT_ERROR},
+		{"EXPIRED", BILLING_RESULT_ERROR},
+		{"UNPROCESSED", BILLING_RESULT_ERROR},
+		{"PENDING", BILLING_RESULT_UNKNOWN},
+		{"", BILLING_RESULT_UNKNOWN},
+		{"APPROVEDX", BILLING_RESULT_UNKNOWN},
+		{"APPROVE", BILLING_RESULT_UNKNOWN},
+		{NULL, BILLING_RESULT_UNKNOWN},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		decline_status_t st;
+		decline_getnet_status(cases[i].status, &st);
+		cr_assert_eq(st.result, cases[i].result, "%s",
+			     cases[i].status ? cases[i].status : "NULL");
+	}
+	decline_status_t st;
+	decline_getnet_status("AUTHORIZED", &st);
+	cr_assert(st.needs_capture);
+	decline_getnet_status("APPROVED", &st);
+	cr_assert_not(st.needs_capture);
+}
+
+Test(declines, getnet_acquirer_code)
+{
+	char code[DECLINE_CODE_MAX + 1];
+	/* The recorded decline of reference 2.7. */
+	cr_assert_eq(decline_getnet_code("CARTAO EXCEDEU O LIMITE PARA PARCELAMENTO [ECOM - 23]",
+					 code, sizeof(code)),
+		     0);
+	cr_assert_str_eq(code, "23");
+	cr_assert_eq(kind(code, CARD_BRAND_ELO), DECLINE_IRREVERSIBLE, "invalid installment");
+	cr_assert_eq(decline_getnet_code("CARTAO PERDIDO [ECOM-41]", code, sizeof(code)), 0);
+	cr_assert_str_eq(code, "41");
+	cr_assert_eq(decline_getnet_code("[old - 05] NEGADA [ECOM - R0]", code, sizeof(code)), 0);
+	cr_assert_str_eq(code, "R0");
+	cr_assert_eq(decline_getnet_code("[51]", code, sizeof(code)), 0);
+	cr_assert_str_eq(code, "51");
+
+	static const char *const bad[] = {"NO CODE HERE", "[ECOM - ]",  "[ECOM - 2 3]",
+					  "ECOM - 23]",   "[ECOM - 23", "]["};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cr_assert_eq(decline_getnet_code(bad[i], code, sizeof(code)), -EINVAL, "%s",
+			     bad[i]);
+		cr_assert_str_eq(code, "");
+	}
+	cr_assert_eq(decline_getnet_code(NULL, code, sizeof(code)), -EINVAL);
+	char tiny[2];
+	cr_assert_eq(decline_getnet_code("[ECOM - 23]", tiny, sizeof(tiny)), -EINVAL);
+	cr_assert_str_eq(tiny, "");
+}
