@@ -77,7 +77,8 @@ int h_agendas_create(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__AgendasCreateRequest *in = (const void *)r->in;
 	uint64_t unit = 0, id = 0;
 	int rc = h_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &unit);
-	if (rc != ST_OK)
+	/* A bad unit_id is one violation among the others; not seeing it ends here. */
+	if (rc != ST_OK && rc != ST_INVALID_ARGUMENT)
 		goto out;
 	check_settings(r, in->name, in->cities, in->n_cities, in->windows, in->n_windows,
 		       in->daily_max, in->slot_minutes, 31u);

@@ -90,7 +90,8 @@ int h_customers_create(srv_req_t *r, store_txn_t *txn)
 	cust_norm_t n;
 	uint64_t unit = 0, id = 0, holder = 0;
 	int rc = h_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_OPERATE, &unit);
-	if (rc != ST_OK)
+	/* A bad unit_id is one violation among the others; not seeing it ends here. */
+	if (rc != ST_OK && rc != ST_INVALID_ARGUMENT)
 		goto out;
 	h_check_name(r, "name", in->name, CUST_NAME_MAX);
 	check_document(r, in->document, &n);

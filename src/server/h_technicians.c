@@ -16,7 +16,8 @@ int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 	uint64_t unit = 0, id = 0;
 	const char *why;
 	int rc = h_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &unit);
-	if (rc != ST_OK)
+	/* A bad unit_id is one violation among the others; not seeing it ends here. */
+	if (rc != ST_OK && rc != ST_INVALID_ARGUMENT)
 		goto out;
 	h_check_name(r, "name", in->name, H_NAME_MAX);
 	if (in->phone[0] != '\0') {
