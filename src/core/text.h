@@ -14,4 +14,14 @@ bool text_utf8_valid(const char *s, size_t n);
  */
 const char *text_check_name(const char *s, size_t max_bytes);
 
+/*
+ * Compares two names the way people mean them: without case, without the
+ * accents of Portuguese (and the rest of Latin-1: á à â ã ä é ê è í ó ô õ ö ú
+ * ü ç ñ ... and their capitals fold to the base letter), ignoring leading and
+ * trailing spaces and treating runs of spaces as one. "São Paulo",
+ * "SAO PAULO" and " sao  paulo " are equal. Other characters compare as
+ * they are. Returns <0, 0, >0 like strcmp.
+ */
+int text_cmp_folded(const char *a, const char *b);
+
 #endif

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/util.h"
 
@@ -13,6 +14,25 @@ const store_table_def_t db_tables[DB_N_TABLES] = {
 	[DB_TOKENS_BY_HASH] = {"tokens_by_hash", 0},
 	[DB_IDEM] = {"idempotency", 0},
 	[DB_IDEM_BY_TIME] = {"idempotency_by_time", 0},
+	[DB_CUSTOMERS] = {"customers", 0},
+	[DB_CUSTOMERS_BY_UNIT] = {"customers_by_unit", STORE_DUPSORT},
+	[DB_CUSTOMERS_BY_DOC] = {"customers_by_document", 0},
+	[DB_SERVICES] = {"services", 0},
+	[DB_SERVICES_BY_CUST] = {"services_by_customer", STORE_DUPSORT},
+	[DB_TECHNICIANS] = {"technicians", 0},
+	[DB_TECHNICIANS_BY_UNIT] = {"technicians_by_unit", STORE_DUPSORT},
+	[DB_AGENDAS] = {"agendas", 0},
+	[DB_AGENDAS_BY_UNIT] = {"agendas_by_unit", STORE_DUPSORT},
+	[DB_ORDERS] = {"orders", 0},
+	[DB_ORD_C_UNIT] = {"orders_c_unit", STORE_DUPSORT},
+	[DB_ORD_C_STATUS] = {"orders_c_status", STORE_DUPSORT},
+	[DB_ORD_C_PAY] = {"orders_c_payment", STORE_DUPSORT},
+	[DB_ORD_C_AGENDA] = {"orders_c_agenda", STORE_DUPSORT},
+	[DB_ORD_C_TECH] = {"orders_c_technician", STORE_DUPSORT},
+	[DB_ORD_C_CUSTOMER] = {"orders_c_customer", STORE_DUPSORT},
+	[DB_ORD_S_UNIT] = {"orders_s_unit", STORE_DUPSORT},
+	[DB_ORD_S_AGENDA] = {"orders_s_agenda", STORE_DUPSORT},
+	[DB_ORD_S_TECH] = {"orders_s_technician", STORE_DUPSORT},
 };
 
 int db_get_msg(store_txn_t *txn, unsigned table, const void *key, size_t klen,
@@ -93,4 +113,299 @@ int db_token_by_hash(store_txn_t *txn, const uint8_t hash[32], Ospay__V1__TokenR
 		return -EBADMSG;
 	return db_get_by_id(txn, DB_TOKENS, be64_get(v.data), &ospay__v1__token_record__descriptor,
 			    (ProtobufCMessage **)out);
+}
+
+int db_index_del(store_txn_t *txn, unsigned table, uint64_t key, uint64_t val)
+{
+	uint8_t k[8], v[8];
+	be64_put(k, key);
+	be64_put(v, val);
+	return store_del(txn, table, k, sizeof(k), v, sizeof(v));
+}
+
+/* ------------------------------------------------------------------ customers */
+
+static size_t doc_key(uint8_t *k, uint64_t unit_id, const char *doc)
+{
+	size_t n = strnlen(doc, 32);
+	be64_put(k, unit_id);
+	memcpy(k + 8, doc, n);
+	return 8 + n;
+}
+
+int db_customer_by_doc(store_txn_t *txn, uint64_t unit_id, const char *doc, uint64_t *id)
+{
+	uint8_t k[8 + 32];
+	store_val_t v;
+	int rc = store_get(txn, DB_CUSTOMERS_BY_DOC, k, doc_key(k, unit_id, doc), &v);
+	if (rc == 0 && v.len != 8)
+		rc = -EBADMSG;
+	if (rc == 0)
+		*id = be64_get(v.data);
+	return rc;
+}
+
+int db_customer_put(store_txn_t *txn, const Ospay__V1__Customer *old, const Ospay__V1__Customer *c,
+		    uint64_t *holder)
+{
+	uint8_t k[8 + 32], v[8];
+	int rc = 0;
+	bool doc_changed = old == NULL || strcmp(old->document, c->document) != 0;
+	if (doc_changed) {
+		uint64_t other;
+		rc = db_customer_by_doc(txn, c->unit_id, c->document, &other);
+		if (rc == 0) {
+			if (holder != NULL)
+				*holder = other;
+			rc = -EEXIST;
+			goto out;
+		}
+		if (rc != -ENOENT)
+			goto out;
+		if (old != NULL) {
+			rc = store_del(txn, DB_CUSTOMERS_BY_DOC, k,
+				       doc_key(k, old->unit_id, old->document), NULL, 0);
+			if (rc != 0)
+				goto out;
+		}
+		be64_put(v, c->id);
+		rc = store_put(txn, DB_CUSTOMERS_BY_DOC, k, doc_key(k, c->unit_id, c->document), v,
+			       sizeof(v), STORE_NOOVERWRITE);
+		if (rc != 0)
+			goto out;
+	}
+	rc = db_put_by_id(txn, DB_CUSTOMERS, c->id, &c->base);
+	if (rc == 0 && old == NULL)
+		rc = db_index_add(txn, DB_CUSTOMERS_BY_UNIT, c->unit_id, c->id);
+out:
+	return rc;
+}
+
+/* ------------------------------------------------------------------ services, technicians, agendas */
+
+int db_service_insert(store_txn_t *txn, const Ospay__V1__CustomerService *svc)
+{
+	int rc = db_put_by_id(txn, DB_SERVICES, svc->id, &svc->base);
+	if (rc == 0)
+		rc = db_index_add(txn, DB_SERVICES_BY_CUST, svc->customer_id, svc->id);
+	return rc;
+}
+
+int db_technician_insert(store_txn_t *txn, const Ospay__V1__Technician *t)
+{
+	int rc = db_put_by_id(txn, DB_TECHNICIANS, t->id, &t->base);
+	if (rc == 0)
+		rc = db_index_add(txn, DB_TECHNICIANS_BY_UNIT, t->unit_id, t->id);
+	return rc;
+}
+
+int db_agenda_insert(store_txn_t *txn, const Ospay__V1__Agenda *a)
+{
+	int rc = db_put_by_id(txn, DB_AGENDAS, a->id, &a->base);
+	if (rc == 0)
+		rc = db_index_add(txn, DB_AGENDAS_BY_UNIT, a->unit_id, a->id);
+	return rc;
+}
+
+int db_agenda_delete(store_txn_t *txn, const Ospay__V1__Agenda *a)
+{
+	uint8_t k[8];
+	be64_put(k, a->id);
+	int rc = store_del(txn, DB_AGENDAS, k, sizeof(k), NULL, 0);
+	if (rc == 0)
+		rc = db_index_del(txn, DB_AGENDAS_BY_UNIT, a->unit_id, a->id);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ orders */
+
+void db_pos_put(uint8_t out[DB_POS_LEN], int64_t sort, uint64_t id)
+{
+	be64_put_i64(out, sort);
+	be64_put(out + 8, id);
+}
+
+int64_t db_pos_sort(const uint8_t *pos)
+{
+	return be64_get_i64(pos);
+}
+
+uint64_t db_pos_id(const uint8_t *pos)
+{
+	return be64_get(pos + 8);
+}
+
+/* One index entry of an order. */
+typedef struct ord_entry {
+	unsigned table;
+	uint8_t key[9];
+	size_t klen;
+	uint8_t val[DB_POS_LEN];
+} ord_entry_t;
+
+#define ORD_MAX_ENTRIES 9
+
+static void ord_entry(ord_entry_t *e, unsigned table, uint64_t key, int tag, int64_t sort,
+		      uint64_t id)
+{
+	e->table = table;
+	be64_put(e->key, key);
+	e->klen = 8;
+	if (tag >= 0) {
+		e->key[8] = (uint8_t)tag;
+		e->klen = 9;
+	}
+	db_pos_put(e->val, sort, id);
+}
+
+/* Every index entry an order has, from its fields alone. */
+static size_t ord_entries(const Ospay__V1__Order *o, ord_entry_t *e)
+{
+	size_t n = 0;
+	int64_t c = o->created_ms, s = o->scheduled_start_ms;
+	ord_entry(&e[n++], DB_ORD_C_UNIT, o->unit_id, -1, c, o->id);
+	ord_entry(&e[n++], DB_ORD_C_STATUS, o->unit_id, (int)o->status, c, o->id);
+	ord_entry(&e[n++], DB_ORD_C_PAY, o->unit_id, (int)o->payment_status, c, o->id);
+	ord_entry(&e[n++], DB_ORD_C_CUSTOMER, o->customer_id, -1, c, o->id);
+	if (o->agenda_id != 0)
+		ord_entry(&e[n++], DB_ORD_C_AGENDA, o->agenda_id, -1, c, o->id);
+	if (o->technician_id != 0)
+		ord_entry(&e[n++], DB_ORD_C_TECH, o->technician_id, -1, c, o->id);
+	if (s != 0) {
+		ord_entry(&e[n++], DB_ORD_S_UNIT, o->unit_id, -1, s, o->id);
+		if (o->agenda_id != 0)
+			ord_entry(&e[n++], DB_ORD_S_AGENDA, o->agenda_id, -1, s, o->id);
+		if (o->technician_id != 0)
+			ord_entry(&e[n++], DB_ORD_S_TECH, o->technician_id, -1, s, o->id);
+	}
+	return n;
+}
+
+static bool ord_entry_in(const ord_entry_t *x, const ord_entry_t *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i].table == x->table && set[i].klen == x->klen &&
+		    memcmp(set[i].key, x->key, x->klen) == 0 &&
+		    memcmp(set[i].val, x->val, DB_POS_LEN) == 0)
+			return true;
+	return false;
+}
+
+int db_order_put(store_txn_t *txn, const Ospay__V1__Order *old, const Ospay__V1__Order *o)
+{
+	ord_entry_t before[ORD_MAX_ENTRIES], after[ORD_MAX_ENTRIES];
+	size_t nb = old != NULL ? ord_entries(old, before) : 0;
+	size_t na = ord_entries(o, after);
+	int rc = db_put_by_id(txn, DB_ORDERS, o->id, &o->base);
+	for (size_t i = 0; i < nb && rc == 0; i++)
+		if (!ord_entry_in(&before[i], after, na))
+			rc = store_del(txn, before[i].table, before[i].key, before[i].klen,
+				       before[i].val, DB_POS_LEN);
+	for (size_t i = 0; i < na && rc == 0; i++)
+		if (!ord_entry_in(&after[i], before, nb))
+			rc = store_put(txn, after[i].table, after[i].key, after[i].klen,
+				       after[i].val, DB_POS_LEN, STORE_NODUPDATA);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ merged scans */
+
+#define DB_SCAN_VAL_MAX 16
+
+typedef struct scan_src {
+	store_cursor_t *cur;
+	bool live;
+	uint8_t val[DB_SCAN_VAL_MAX];
+} scan_src_t;
+
+struct db_scan {
+	size_t n, vlen;
+	uint8_t out[DB_SCAN_VAL_MAX];
+	scan_src_t src[];
+};
+
+/* Keeps a source's current value, or marks it done at the end of its key. */
+static int scan_take(db_scan_t *s, scan_src_t *src, int rc, const store_val_t *v)
+{
+	if (rc == -ENOENT) {
+		src->live = false;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	if (v->len != s->vlen)
+		return -EBADMSG;
+	memcpy(src->val, v->data, s->vlen);
+	src->live = true;
+	return 0;
+}
+
+int db_scan_open(store_txn_t *txn, unsigned table, const uint8_t *keys, size_t klen, size_t nkeys,
+		 const uint8_t *from, size_t vlen, db_scan_t **out)
+{
+	int rc = 0;
+	db_scan_t *s = NULL;
+	*out = NULL;
+	if (vlen == 0 || vlen > DB_SCAN_VAL_MAX) {
+		rc = -EINVAL;
+		goto out;
+	}
+	s = calloc(1, sizeof(*s) + nkeys * sizeof(s->src[0]));
+	if (s == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	s->vlen = vlen;
+	for (size_t i = 0; i < nkeys && rc == 0; i++) {
+		store_val_t k, v;
+		rc = store_cursor_open(txn, table, &s->src[i].cur);
+		s->n = i + 1;
+		if (rc == 0)
+			rc = store_cursor_seek_dup(s->src[i].cur, keys + i * klen, klen, from, vlen,
+						   &k, &v);
+		if (rc == 0 || rc == -ENOENT)
+			rc = scan_take(s, &s->src[i], rc, &v);
+	}
+	if (rc == 0) {
+		*out = s;
+		s = NULL;
+	}
+out:
+	db_scan_close(s);
+	return rc;
+}
+
+int db_scan_next(db_scan_t *s, const uint8_t **val)
+{
+	scan_src_t *min = NULL;
+	int rc = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->src[i].live && (min == NULL || memcmp(s->src[i].val, min->val, s->vlen) < 0))
+			min = &s->src[i];
+	if (min == NULL) {
+		rc = -ENOENT;
+		goto out;
+	}
+	memcpy(s->out, min->val, s->vlen);
+	*val = s->out;
+	/* Advance every source sitting on this value, so a tie comes out once. */
+	for (size_t i = 0; i < s->n && rc == 0; i++) {
+		scan_src_t *src = &s->src[i];
+		if (!src->live || memcmp(src->val, s->out, s->vlen) != 0)
+			continue;
+		store_val_t k, v;
+		int mrc = store_cursor_next_dup(src->cur, &k, &v);
+		rc = scan_take(s, src, mrc, &v);
+	}
+out:
+	return rc;
+}
+
+void db_scan_close(db_scan_t *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		store_cursor_close(s->src[i].cur);
+	free(s);
 }

@@ -10,20 +10,54 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "ospay/v1/admin.pb-c.h"
+#include "ospay/v1/agendas.pb-c.h"
 #include "ospay/v1/common.pb-c.h"
+#include "ospay/v1/customers.pb-c.h"
+#include "ospay/v1/orders.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
 #include "store/store.h"
 
 enum db_table {
-	DB_ORGS,           /* org id -> Organization */
-	DB_UNITS,          /* unit id -> Unit */
-	DB_UNITS_BY_ORG,   /* org id -> unit id (dup) */
-	DB_TOKENS,         /* token id -> TokenRecord */
-	DB_TOKENS_BY_HASH, /* HMAC of the secret -> token id */
-	DB_IDEM,           /* token id | key -> IdempotencyRecord */
-	DB_IDEM_BY_TIME,   /* created ms | token id | key -> "" */
+	DB_ORGS,                /* org id -> Organization */
+	DB_UNITS,               /* unit id -> Unit */
+	DB_UNITS_BY_ORG,        /* org id -> unit id (dup) */
+	DB_TOKENS,              /* token id -> TokenRecord */
+	DB_TOKENS_BY_HASH,      /* HMAC of the secret -> token id */
+	DB_IDEM,                /* token id | key -> IdempotencyRecord */
+	DB_IDEM_BY_TIME,        /* created ms | token id | key -> "" */
+	DB_CUSTOMERS,           /* customer id -> Customer */
+	DB_CUSTOMERS_BY_UNIT,   /* unit id -> customer id (dup) */
+	DB_CUSTOMERS_BY_DOC,    /* unit id | document digits -> customer id (unique per unit) */
+	DB_SERVICES,            /* service id -> CustomerService */
+	DB_SERVICES_BY_CUST,    /* customer id -> service id (dup) */
+	DB_TECHNICIANS,         /* technician id -> Technician */
+	DB_TECHNICIANS_BY_UNIT, /* unit id -> technician id (dup) */
+	DB_AGENDAS,             /* agenda id -> Agenda */
+	DB_AGENDAS_BY_UNIT,     /* unit id -> agenda id (dup) */
+	DB_ORDERS,              /* order id -> Order */
+	/*
+	 * Order indexes (dup). Every value is a 16-byte position: a sort key then
+	 * the order id, both big-endian. In the ORD_C tables the sort key is
+	 * created_ms (lists in creation order, created ranges); in the ORD_S
+	 * tables it is scheduled_start_ms, and only scheduled orders are in them
+	 * (scheduled ranges, agenda capacity, technician overlap, the calendar).
+	 * Canceled orders stay in every index: lists and the calendar show them.
+	 */
+	DB_ORD_C_UNIT,     /* unit id -> created | order id */
+	DB_ORD_C_STATUS,   /* unit id | status (1 byte) -> created | order id */
+	DB_ORD_C_PAY,      /* unit id | payment status (1 byte) -> created | order id */
+	DB_ORD_C_AGENDA,   /* agenda id -> created | order id */
+	DB_ORD_C_TECH,     /* technician id -> created | order id */
+	DB_ORD_C_CUSTOMER, /* customer id -> created | order id */
+	DB_ORD_S_UNIT,     /* unit id -> start | order id */
+	DB_ORD_S_AGENDA,   /* agenda id -> start | order id */
+	DB_ORD_S_TECH,     /* technician id -> start | order id */
 	DB_N_TABLES,
 };
+
+/* Length of an order index value (sort key | order id). */
+#define DB_POS_LEN 16
 
 extern const store_table_def_t db_tables[DB_N_TABLES];
 
@@ -48,5 +82,50 @@ int db_unit_insert(store_txn_t *txn, Ospay__V1__Unit *unit);
 int db_token_insert(store_txn_t *txn, Ospay__V1__TokenRecord *rec);
 /* Looks up a token by the HMAC of its secret; -ENOENT when unknown. */
 int db_token_by_hash(store_txn_t *txn, const uint8_t hash[32], Ospay__V1__TokenRecord **out);
+
+/* Removes index entry key -> val of a DUPSORT table keyed by 64-bit ids. */
+int db_index_del(store_txn_t *txn, unsigned table, uint64_t key, uint64_t val);
+
+/*
+ * Customers: the record, its unit index and its document index. old is the
+ * stored version being replaced (NULL for a new customer). -EEXIST when the
+ * document is taken in the unit (*holder, may be NULL, gets the customer id).
+ */
+int db_customer_put(store_txn_t *txn, const Ospay__V1__Customer *old, const Ospay__V1__Customer *c,
+		    uint64_t *holder);
+/* The customer of a unit with that document (digits); -ENOENT when none. */
+int db_customer_by_doc(store_txn_t *txn, uint64_t unit_id, const char *doc, uint64_t *id);
+
+/* Services, technicians, agendas: record + the index of their owner. */
+int db_service_insert(store_txn_t *txn, const Ospay__V1__CustomerService *svc);
+int db_technician_insert(store_txn_t *txn, const Ospay__V1__Technician *t);
+int db_agenda_insert(store_txn_t *txn, const Ospay__V1__Agenda *a);
+int db_agenda_delete(store_txn_t *txn, const Ospay__V1__Agenda *a);
+
+/*
+ * Stores an order and brings every order index in line with it, in txn: old
+ * is the stored version being replaced (NULL for a new order); only the index
+ * entries that differ are deleted and added.
+ */
+int db_order_put(store_txn_t *txn, const Ospay__V1__Order *old, const Ospay__V1__Order *o);
+
+/* An index position: sort key (signed ms) and order id. */
+void db_pos_put(uint8_t out[DB_POS_LEN], int64_t sort, uint64_t id);
+int64_t db_pos_sort(const uint8_t *pos);
+uint64_t db_pos_id(const uint8_t *pos);
+
+/*
+ * A merged walk over several keys of one DUPSORT table whose values all have
+ * length vlen: every value of every key, in ascending byte order (ties come
+ * once), starting at the first value >= from. Keys are nkeys contiguous
+ * klen-byte strings (copied). Reads cost one store read per value returned
+ * plus one per key at open.
+ */
+typedef struct db_scan db_scan_t;
+int db_scan_open(store_txn_t *txn, unsigned table, const uint8_t *keys, size_t klen, size_t nkeys,
+		 const uint8_t *from, size_t vlen, db_scan_t **out);
+/* Next value (valid until the next call or close); -ENOENT at the end. */
+int db_scan_next(db_scan_t *s, const uint8_t **val);
+void db_scan_close(db_scan_t *s);
 
 #endif

@@ -12,7 +12,10 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "ospay/v1/admin.pb-c.h"
+#include "ospay/v1/agendas.pb-c.h"
 #include "ospay/v1/clock.pb-c.h"
+#include "ospay/v1/customers.pb-c.h"
+#include "ospay/v1/orders.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
 #include "ospay/v1/session.pb-c.h"
 #include "server/db.h"
@@ -20,18 +23,59 @@
 
 #define HELLO_METHOD "ospay.v1.Session/Hello"
 
-/* Sorted by name: looked up with bsearch. */
+/* Sorted by name (strcmp order): looked up with bsearch. */
 static const srv_method_t methods[] = {
+	{"ospay.v1.Admin/CreateTechnician", &ospay__v1__create_technician_request__descriptor,
+	 h_admin_create_technician, SRV_M_WRITE},
 	{"ospay.v1.Admin/CreateToken", &ospay__v1__create_token_request__descriptor,
 	 h_admin_create_token, SRV_M_WRITE},
 	{"ospay.v1.Admin/CreateUnit", &ospay__v1__create_unit_request__descriptor,
 	 h_admin_create_unit, SRV_M_WRITE},
+	{"ospay.v1.Admin/ListTechnicians", &ospay__v1__list_technicians_request__descriptor,
+	 h_admin_list_technicians, 0},
 	{"ospay.v1.Admin/ListUnits", &ospay__v1__list_units_request__descriptor, h_admin_list_units,
 	 0},
 	{"ospay.v1.Admin/RevokeToken", &ospay__v1__revoke_token_request__descriptor,
 	 h_admin_revoke_token, SRV_M_WRITE},
+	{"ospay.v1.Agendas/Calendar", &ospay__v1__agendas_calendar_request__descriptor,
+	 h_agendas_calendar, 0},
+	{"ospay.v1.Agendas/Create", &ospay__v1__agendas_create_request__descriptor,
+	 h_agendas_create, SRV_M_WRITE},
+	{"ospay.v1.Agendas/Delete", &ospay__v1__agendas_delete_request__descriptor,
+	 h_agendas_delete, SRV_M_WRITE},
+	{"ospay.v1.Agendas/Get", &ospay__v1__agendas_get_request__descriptor, h_agendas_get, 0},
+	{"ospay.v1.Agendas/List", &ospay__v1__agendas_list_request__descriptor, h_agendas_list, 0},
+	{"ospay.v1.Agendas/Update", &ospay__v1__agendas_update_request__descriptor,
+	 h_agendas_update, SRV_M_WRITE},
 	{"ospay.v1.Clock/Advance", &ospay__v1__advance_request__descriptor, h_clock_advance, 0},
 	{"ospay.v1.Clock/Now", &ospay__v1__now_request__descriptor, h_clock_now, 0},
+	{"ospay.v1.Customers/AddService", &ospay__v1__customers_add_service_request__descriptor,
+	 h_customers_add_service, SRV_M_WRITE},
+	{"ospay.v1.Customers/Create", &ospay__v1__customers_create_request__descriptor,
+	 h_customers_create, SRV_M_WRITE},
+	{"ospay.v1.Customers/Get", &ospay__v1__customers_get_request__descriptor, h_customers_get,
+	 0},
+	{"ospay.v1.Customers/List", &ospay__v1__customers_list_request__descriptor,
+	 h_customers_list, 0},
+	{"ospay.v1.Customers/ListServices", &ospay__v1__customers_list_services_request__descriptor,
+	 h_customers_list_services, 0},
+	{"ospay.v1.Customers/Update", &ospay__v1__customers_update_request__descriptor,
+	 h_customers_update, SRV_M_WRITE},
+	{"ospay.v1.Customers/UpdateService",
+	 &ospay__v1__customers_update_service_request__descriptor, h_customers_update_service,
+	 SRV_M_WRITE},
+	{"ospay.v1.Orders/Cancel", &ospay__v1__orders_cancel_request__descriptor, h_orders_cancel,
+	 SRV_M_WRITE},
+	{"ospay.v1.Orders/Create", &ospay__v1__orders_create_request__descriptor, h_orders_create,
+	 SRV_M_WRITE},
+	{"ospay.v1.Orders/Finalize", &ospay__v1__orders_finalize_request__descriptor,
+	 h_orders_finalize, SRV_M_WRITE},
+	{"ospay.v1.Orders/Get", &ospay__v1__orders_get_request__descriptor, h_orders_get, 0},
+	{"ospay.v1.Orders/List", &ospay__v1__orders_list_request__descriptor, h_orders_list, 0},
+	{"ospay.v1.Orders/Reschedule", &ospay__v1__orders_reschedule_request__descriptor,
+	 h_orders_reschedule, SRV_M_WRITE},
+	{"ospay.v1.Orders/Update", &ospay__v1__orders_update_request__descriptor, h_orders_update,
+	 SRV_M_WRITE},
 	{HELLO_METHOD, &ospay__v1__hello_request__descriptor, h_session_hello, SRV_M_NOAUTH},
 };
 

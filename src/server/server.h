@@ -143,6 +143,28 @@ int h_admin_create_token(srv_req_t *r, store_txn_t *txn);
 int h_admin_revoke_token(srv_req_t *r, store_txn_t *txn);
 int h_clock_now(srv_req_t *r, store_txn_t *txn);
 int h_clock_advance(srv_req_t *r, store_txn_t *txn);
+int h_admin_create_technician(srv_req_t *r, store_txn_t *txn);
+int h_admin_list_technicians(srv_req_t *r, store_txn_t *txn);
+int h_customers_create(srv_req_t *r, store_txn_t *txn);
+int h_customers_get(srv_req_t *r, store_txn_t *txn);
+int h_customers_list(srv_req_t *r, store_txn_t *txn);
+int h_customers_update(srv_req_t *r, store_txn_t *txn);
+int h_customers_add_service(srv_req_t *r, store_txn_t *txn);
+int h_customers_update_service(srv_req_t *r, store_txn_t *txn);
+int h_customers_list_services(srv_req_t *r, store_txn_t *txn);
+int h_agendas_create(srv_req_t *r, store_txn_t *txn);
+int h_agendas_get(srv_req_t *r, store_txn_t *txn);
+int h_agendas_list(srv_req_t *r, store_txn_t *txn);
+int h_agendas_update(srv_req_t *r, store_txn_t *txn);
+int h_agendas_delete(srv_req_t *r, store_txn_t *txn);
+int h_agendas_calendar(srv_req_t *r, store_txn_t *txn);
+int h_orders_create(srv_req_t *r, store_txn_t *txn);
+int h_orders_get(srv_req_t *r, store_txn_t *txn);
+int h_orders_list(srv_req_t *r, store_txn_t *txn);
+int h_orders_update(srv_req_t *r, store_txn_t *txn);
+int h_orders_reschedule(srv_req_t *r, store_txn_t *txn);
+int h_orders_finalize(srv_req_t *r, store_txn_t *txn);
+int h_orders_cancel(srv_req_t *r, store_txn_t *txn);
 
 /* The HTTPS listener's request handler (https_handler_fn), and the metrics page. */
 void srv_http_handle(https_request_t *req, void *udata);

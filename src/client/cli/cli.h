@@ -125,5 +125,27 @@ int cli_cmd_units_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_units_create(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_tokens_create(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_tokens_revoke(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_technicians_create(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_technicians_list(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_customers_create(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_customers_get(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_customers_list(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_customers_update(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_customers_add_service(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_customers_update_service(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_customers_services(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_agendas_create(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_agendas_get(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_agendas_list(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_agendas_update(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_calendar(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_orders_create(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_orders_get(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_orders_update(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_orders_reschedule(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_orders_finalize(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_orders_cancel(cli_ctx_t *ctx, int argc, char **argv);
 
 #endif

@@ -16,6 +16,84 @@ const cli_command_t cli_commands[] = {
 	 "The secret is printed this once (the server keeps only a keyed hash): store it now.\n"
 	 "--org-wide lets the token see every unit; otherwise give each unit with --unit.\n"},
 	{"tokens", "revoke", cli_cmd_tokens_revoke, "ID", "revoke a token", NULL},
+	{"technicians", "create", cli_cmd_technicians_create,
+	 "--name N [--unit ID] [--phone +55...] [--email E]", "add a field technician to a unit",
+	 "--unit may be left out by a token scoped to one unit.\n"},
+	{"technicians", "list", cli_cmd_technicians_list, "[--unit ID]", "list technicians", NULL},
+	{"customers", "create", cli_cmd_customers_create,
+	 "--name N --document CPF|CNPJ --street S --city C --state UF --cep CEP [--number N] "
+	 "[--district D] [--complement C] [--phone +55...] [--email E] [--unit ID]",
+	 "create a customer with its installation address",
+	 "Documents, phones and CEPs may carry the usual punctuation: 529.982.247-25,\n"
+	 "\"+55 (11) 98765-4321\", 01310-100. Phones need the country code.\n"},
+	{"customers", "get", cli_cmd_customers_get, "ID", "show a customer", NULL},
+	{"customers", "list", cli_cmd_customers_list, "[--unit ID] [--document CPF|CNPJ]",
+	 "list customers (every page)", NULL},
+	{"customers", "update", cli_cmd_customers_update,
+	 "ID [--name N] [--document D] [--phone P] [--email E] [address options]",
+	 "change a customer's fields",
+	 "Only the fields given change. An empty value clears an optional field (--email \"\").\n"
+	 "Address options (--street, --number, --complement, --district, --city, --state,\n"
+	 "--cep) change those parts and keep the rest of the address.\n"},
+	{"customers", "add-service", cli_cmd_customers_add_service,
+	 "CUSTOMER_ID --plan P --amount 99.90 [--recurring on|off] [--card ID]",
+	 "add a service (contract) to a customer", NULL},
+	{"customers", "update-service", cli_cmd_customers_update_service,
+	 "SERVICE_ID [--plan P] [--amount A] [--recurring on|off [--card ID|none]] "
+	 "[--status active|blocked]",
+	 "change a service", NULL},
+	{"customers", "services", cli_cmd_customers_services, "CUSTOMER_ID",
+	 "list a customer's services", NULL},
+	{"agendas", "create", cli_cmd_agendas_create,
+	 "--name N --slot MIN --window DAY,HH:MM-HH:MM,CAP [--window ...] [--daily-max N] "
+	 "[--city C ...] [--unit ID]",
+	 "create an agenda (booking calendar for orders)",
+	 "DAY is mon..sun (or seg..dom). Orders may start on the slot grid of a window,\n"
+	 "CAP of them per window and day, at most --daily-max a day (0: no maximum).\n"
+	 "With cities, only customers installed in one of them (case and accents\n"
+	 "ignored) can be booked.\n"
+	 "Example: ospay agendas create --name Instalações --slot 60 \\\n"
+	 "    --window mon,08:00-12:00,4 --window mon,13:00-18:00,4 --city \"São Paulo\"\n"},
+	{"agendas", "get", cli_cmd_agendas_get, "ID", "show an agenda and its windows", NULL},
+	{"agendas", "list", cli_cmd_agendas_list, "[--unit ID]", "list agendas", NULL},
+	{"agendas", "update", cli_cmd_agendas_update,
+	 "ID [--name N] [--window ... (replaces all)] [--city ... | --any-city] [--daily-max N] "
+	 "[--slot MIN]",
+	 "change an agenda; orders already booked stay", NULL},
+	{"agendas", "delete", cli_cmd_agendas_delete, "ID", "delete an agenda",
+	 "Its orders keep the agenda's id and can still be listed by it.\n"},
+	{"calendar", NULL, cli_cmd_calendar,
+	 "--by agenda|technician --from YYYY-MM-DD --to YYYY-MM-DD [--unit ID] [--id ID ...] "
+	 "[--canceled]",
+	 "the orders of a date range, day by day (at most 62 days)",
+	 "--id limits the view to those agendas or technicians.\n"},
+	{"orders", "create", cli_cmd_orders_create,
+	 "--customer ID --kind K [--description D] [--agenda ID] [--technician ID] "
+	 "[--start \"YYYY-MM-DD HH:MM\"] [--minutes N] [--amount 150.00]",
+	 "open a service order",
+	 "Times are the organization's local time. With an agenda, --start is required\n"
+	 "and --minutes defaults to the agenda's slot.\n"},
+	{"orders", "get", cli_cmd_orders_get, "ID", "show an order and its history", NULL},
+	{"orders", "list", cli_cmd_orders_list,
+	 "[--status open|closed|canceled] [--payment none|pending|error|paid] [--agenda ID] "
+	 "[--technician ID] [--customer ID] [--unit ID] [--from DATE] [--to DATE] "
+	 "[--created-from DATE] [--created-to DATE] [--limit N]",
+	 "list orders (every page, or --limit)",
+	 "--from/--to filter the scheduled start by local date (both days included) and\n"
+	 "sort by start; otherwise orders come in creation order.\n"
+	 "Example: ospay orders list --status open --agenda 3 --from 2026-12-01 --to 2026-12-07\n"},
+	{"orders", "update", cli_cmd_orders_update,
+	 "ID [--kind K] [--description D] [--agenda ID|none] [--technician ID|none] "
+	 "[--start T|none] [--minutes N] [--amount A]",
+	 "change an open order (agenda and technician are checked again)", NULL},
+	{"orders", "reschedule", cli_cmd_orders_reschedule,
+	 "ID --start \"YYYY-MM-DD HH:MM\" [--minutes N]",
+	 "move an order and/or change its duration", NULL},
+	{"orders", "finalize", cli_cmd_orders_finalize,
+	 "ID --method cash|pix|boleto|card [--installments N] [--note N]",
+	 "close an order, recording how it was paid", NULL},
+	{"orders", "cancel", cli_cmd_orders_cancel, "ID [--reason R]", "cancel an open order",
+	 NULL},
 };
 
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);

@@ -1,0 +1,523 @@
+/* ospay agendas ..., ospay technicians ..., ospay calendar: agendas, technicians, the calendar. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "client/cli/cli.h"
+#include "client/cli/dom.h"
+#include "client/cli/table.h"
+#include "ospay/v1/admin.pb-c.h"
+#include "ospay/v1/agendas.pb-c.h"
+
+#define MAX_WINDOWS 64
+
+static const char *const day_names[] = {"",         "Monday", "Tuesday",  "Wednesday",
+					"Thursday", "Friday", "Saturday", "Sunday"};
+
+/* "mon" .. "sun" (English) or "seg" .. "dom" (Portuguese): 1..7, else 0. */
+static int weekday_parse(const char *s, size_t n)
+{
+	static const char *const en[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+	static const char *const pt[] = {"seg", "ter", "qua", "qui", "sex", "sab", "dom"};
+	for (int i = 0; i < 7; i++)
+		if (n == 3 && (strncasecmp(s, en[i], 3) == 0 || strncasecmp(s, pt[i], 3) == 0))
+			return i + 1;
+	return 0;
+}
+
+/* "HH:MM" (24:00 allowed for an end) as minutes; -1 otherwise. */
+static int hhmm_parse(const char *s, size_t n)
+{
+	if (n != 5 || s[2] != ':')
+		return -1;
+	int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+	for (size_t i = 0; i < 5; i++)
+		if (i != 2 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	if (m > 59 || h > 24 || (h == 24 && m != 0))
+		return -1;
+	return h * 60 + m;
+}
+
+/* "mon,08:00-12:00,2": weekday, start-end, capacity. */
+static int window_parse(cli_ctx_t *ctx, const char *s, Ospay__V1__AgendaWindow *w)
+{
+	const char *c1 = strchr(s, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+	const char *dash = c1 ? strchr(c1 + 1, '-') : NULL;
+	uint32_t cap = 0;
+	ospay__v1__agenda_window__init(w);
+	if (c1 == NULL || c2 == NULL || dash == NULL || dash > c2)
+		goto bad;
+	int wd = weekday_parse(s, (size_t)(c1 - s));
+	int from = hhmm_parse(c1 + 1, (size_t)(dash - c1 - 1));
+	int to = hhmm_parse(dash + 1, (size_t)(c2 - dash - 1));
+	if (wd == 0 || from < 0 || to < 0 || cli_parse_u32(c2 + 1, &cap) < 0)
+		goto bad;
+	w->weekday = wd;
+	w->start_minute = (uint32_t)from;
+	w->end_minute = (uint32_t)to;
+	w->capacity = cap;
+	return CLI_EXIT_OK;
+bad:
+	return cli_usage_error(ctx,
+			       "--window is DAY,HH:MM-HH:MM,CAPACITY (e.g. mon,08:00-12:00,4), "
+			       "not \"%s\"",
+			       s);
+}
+
+static int print_agenda(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	const Ospay__V1__Agenda *a = (const Ospay__V1__Agenda *)m;
+	char id[24], unit[24], daily[24], slot[24], cities[1024] = "any";
+	cli_table_t *t = cli_table_new(2, NULL);
+	int rc = t == NULL ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+	(void)ctx;
+	snprintf(id, sizeof(id), "%" PRIu64, a->id);
+	snprintf(unit, sizeof(unit), "%" PRIu64, a->unit_id);
+	if (a->daily_max == 0)
+		snprintf(daily, sizeof(daily), "none");
+	else
+		snprintf(daily, sizeof(daily), "%u", a->daily_max);
+	snprintf(slot, sizeof(slot), "%u min", a->slot_minutes);
+	for (size_t i = 0, k = 0; i < a->n_cities; i++) {
+		int w = snprintf(cities + k, sizeof(cities) - k, "%s%s", i ? ", " : "",
+				 a->cities[i]);
+		if (w < 0 || (size_t)w >= sizeof(cities) - k)
+			break;
+		k += (size_t)w;
+	}
+	const char *rows[][2] = {{"id", id},         {"unit", unit},       {"name", a->name},
+				 {"cities", cities}, {"daily max", daily}, {"slot", slot}};
+	for (size_t i = 0; i < 6 && rc == CLI_EXIT_OK; i++)
+		if (cli_table_add(t, rows[i]) < 0)
+			rc = CLI_EXIT_ERROR;
+	for (size_t i = 0; i < a->n_windows && rc == CLI_EXIT_OK; i++) {
+		const Ospay__V1__AgendaWindow *w = a->windows[i];
+		char text[96];
+		snprintf(text, sizeof(text), "%s %02u:%02u-%02u:%02u, %u per day",
+			 w->weekday >= 1 && w->weekday <= 7 ? day_names[w->weekday] : "?",
+			 w->start_minute / 60, w->start_minute % 60, w->end_minute / 60,
+			 w->end_minute % 60, w->capacity);
+		const char *row[] = {i == 0 ? "windows" : "", text};
+		if (cli_table_add(t, row) < 0)
+			rc = CLI_EXIT_ERROR;
+	}
+	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+	cli_table_free(t);
+	return rc;
+}
+
+static const struct option agenda_opts[] = {
+	{"unit", required_argument, NULL, 'U'},   {"name", required_argument, NULL, 'n'},
+	{"city", required_argument, NULL, 'c'},   {"any-city", no_argument, NULL, 'A'},
+	{"window", required_argument, NULL, 'w'}, {"daily-max", required_argument, NULL, 'd'},
+	{"slot", required_argument, NULL, 's'},   {NULL, 0, NULL, 0},
+};
+
+/* Cities and windows from the repeated options. */
+typedef struct agenda_lists {
+	char *cities[DOM_MAX_REPEATED];
+	size_t n_cities;
+	Ospay__V1__AgendaWindow w[DOM_MAX_REPEATED];
+	Ospay__V1__AgendaWindow *wp[DOM_MAX_REPEATED];
+	size_t n_windows;
+} agenda_lists_t;
+
+static int agenda_lists(cli_ctx_t *ctx, const dom_opts_t *o, agenda_lists_t *l)
+{
+	int rc = CLI_EXIT_OK;
+	l->n_cities = l->n_windows = 0;
+	for (size_t i = 0; i < o->n_rep && rc == CLI_EXIT_OK; i++) {
+		if (o->rep_code[i] == 'c') {
+			l->cities[l->n_cities++] = (char *)o->rep[i];
+		} else {
+			rc = window_parse(ctx, o->rep[i], &l->w[l->n_windows]);
+			l->wp[l->n_windows] = &l->w[l->n_windows];
+			l->n_windows++;
+		}
+	}
+	if (rc == CLI_EXIT_OK && o->seen['A'] && l->n_cities > 0)
+		rc = cli_usage_error(ctx, "--any-city and --city exclude each other");
+	return rc;
+}
+
+int cli_cmd_agendas_create(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	agenda_lists_t l;
+	int first;
+	Ospay__V1__AgendasCreateRequest req = OSPAY__V1__AGENDAS_CREATE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, agenda_opts, "cw", 0, 0, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_u32(ctx, &o, 'd', &req.daily_max);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_u32(ctx, &o, 's', &req.slot_minutes);
+	if (rc == CLI_EXIT_OK)
+		rc = agenda_lists(ctx, &o, &l);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.name = (char *)(o.v['n'] ? o.v['n'] : "");
+	req.cities = l.cities;
+	req.n_cities = l.n_cities;
+	req.windows = l.wp;
+	req.n_windows = l.n_windows;
+	rc = dom_call_print(ctx, "ospay.v1.Agendas/Create", &req.base,
+			    &ospay__v1__agendas_create_response__descriptor, CLI_CALL_MUTATING,
+			    "agenda", print_agenda);
+out:
+	return rc;
+}
+
+int cli_cmd_agendas_update(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	agenda_lists_t l;
+	int first;
+	char *mask[5];
+	size_t nm = 0;
+	Ospay__V1__AgendasUpdateRequest req = OSPAY__V1__AGENDAS_UPDATE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, agenda_opts, "cw", 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_u32(ctx, &o, 'd', &req.daily_max);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_u32(ctx, &o, 's', &req.slot_minutes);
+	if (rc == CLI_EXIT_OK)
+		rc = agenda_lists(ctx, &o, &l);
+	if (rc == CLI_EXIT_OK && o.v['U'] != NULL)
+		rc = cli_usage_error(ctx, "an agenda's unit does not change");
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	if (o.v['n'] != NULL) {
+		req.name = (char *)o.v['n'];
+		mask[nm++] = "name";
+	}
+	if (l.n_cities > 0 || o.seen['A']) {
+		req.cities = l.cities;
+		req.n_cities = l.n_cities;
+		mask[nm++] = "cities";
+	}
+	if (l.n_windows > 0) {
+		req.windows = l.wp;
+		req.n_windows = l.n_windows;
+		mask[nm++] = "windows";
+	}
+	if (o.v['d'] != NULL)
+		mask[nm++] = "daily_max";
+	if (o.v['s'] != NULL)
+		mask[nm++] = "slot_minutes";
+	if (nm == 0) {
+		rc = cli_usage_error(ctx, "nothing to change: give at least one option");
+		goto out;
+	}
+	req.update_mask = mask;
+	req.n_update_mask = nm;
+	rc = dom_call_print(ctx, "ospay.v1.Agendas/Update", &req.base,
+			    &ospay__v1__agendas_update_response__descriptor, CLI_CALL_MUTATING,
+			    "agenda", print_agenda);
+out:
+	return rc;
+}
+
+int cli_cmd_agendas_get(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	int first;
+	Ospay__V1__AgendasGetRequest req = OSPAY__V1__AGENDAS_GET_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_call_print(ctx, "ospay.v1.Agendas/Get", &req.base,
+				    &ospay__v1__agendas_get_response__descriptor, 0, "agenda",
+				    print_agenda);
+	return rc;
+}
+
+int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	int first;
+	ProtobufCMessage *resp = NULL;
+	Ospay__V1__AgendasDeleteRequest req = OSPAY__V1__AGENDAS_DELETE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc == CLI_EXIT_OK)
+		rc = cli_call(ctx, "ospay.v1.Agendas/Delete", &req.base,
+			      &ospay__v1__agendas_delete_response__descriptor, CLI_CALL_MUTATING,
+			      &resp);
+	if (rc == CLI_EXIT_OK) {
+		if (ctx->json)
+			rc = cli_output_json(json_pack("{s:I}", "deleted", (json_int_t)req.id));
+		else
+			printf("agenda %" PRIu64 " deleted\n", req.id);
+	}
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	return rc;
+}
+
+static int agenda_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
+{
+	const Ospay__V1__Agenda *a = (const Ospay__V1__Agenda *)m;
+	char id[24], unit[24], windows[16], daily[16], slot[16], cities[16];
+	(void)ctx;
+	snprintf(id, sizeof(id), "%" PRIu64, a->id);
+	snprintf(unit, sizeof(unit), "%" PRIu64, a->unit_id);
+	snprintf(windows, sizeof(windows), "%zu", a->n_windows);
+	snprintf(daily, sizeof(daily), "%u", a->daily_max);
+	snprintf(slot, sizeof(slot), "%u", a->slot_minutes);
+	if (a->n_cities == 0)
+		snprintf(cities, sizeof(cities), "any");
+	else
+		snprintf(cities, sizeof(cities), "%zu", a->n_cities);
+	const char *row[] = {id,   unit,  a->name, windows, a->daily_max == 0 ? "none" : daily,
+			     slot, cities};
+	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
+int cli_cmd_agendas_list(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {{"unit", required_argument, NULL, 'U'},
+					     {NULL, 0, NULL, 0}};
+	static const char *const hdr[] = {"ID",        "UNIT",       "NAME",  "WINDOWS",
+					  "DAILY MAX", "SLOT (MIN)", "CITIES"};
+	dom_opts_t o;
+	int first;
+	cli_table_t *t = NULL;
+	Ospay__V1__AgendasListRequest req = OSPAY__V1__AGENDAS_LIST_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	t = cli_table_new(7, hdr);
+	if (t == NULL) {
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
+	rc = dom_list(ctx, "ospay.v1.Agendas/List", &req.base,
+		      &ospay__v1__agendas_list_response__descriptor, "agendas", 0, agenda_row, t);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+out:
+	cli_table_free(t);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ technicians */
+
+int cli_cmd_technicians_create(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"unit", required_argument, NULL, 'U'},
+		{"name", required_argument, NULL, 'n'},
+		{"phone", required_argument, NULL, 'p'},
+		{"email", required_argument, NULL, 'e'},
+		{NULL, 0, NULL, 0},
+	};
+	dom_opts_t o;
+	int first;
+	Ospay__V1__CreateTechnicianRequest req = OSPAY__V1__CREATE_TECHNICIAN_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.name = (char *)(o.v['n'] ? o.v['n'] : "");
+	req.phone = (char *)(o.v['p'] ? o.v['p'] : "");
+	req.email = (char *)(o.v['e'] ? o.v['e'] : "");
+	rc = dom_call_print(ctx, "ospay.v1.Admin/CreateTechnician", &req.base,
+			    &ospay__v1__create_technician_response__descriptor, CLI_CALL_MUTATING,
+			    "technician", dom_print_record);
+out:
+	return rc;
+}
+
+static int technician_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
+{
+	const Ospay__V1__Technician *t = (const Ospay__V1__Technician *)m;
+	char id[24], unit[24];
+	(void)ctx;
+	snprintf(id, sizeof(id), "%" PRIu64, t->id);
+	snprintf(unit, sizeof(unit), "%" PRIu64, t->unit_id);
+	const char *row[] = {id, unit, t->name, t->phone, t->email};
+	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
+int cli_cmd_technicians_list(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {{"unit", required_argument, NULL, 'U'},
+					     {NULL, 0, NULL, 0}};
+	static const char *const hdr[] = {"ID", "UNIT", "NAME", "PHONE", "EMAIL"};
+	dom_opts_t o;
+	int first;
+	cli_table_t *t = NULL;
+	Ospay__V1__ListTechniciansRequest req = OSPAY__V1__LIST_TECHNICIANS_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	t = cli_table_new(5, hdr);
+	if (t == NULL) {
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
+	rc = dom_list(ctx, "ospay.v1.Admin/ListTechnicians", &req.base,
+		      &ospay__v1__list_technicians_response__descriptor, "technicians", 0,
+		      technician_row, t);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+out:
+	cli_table_free(t);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ calendar */
+
+/* One calendar line, with the group it came from. */
+typedef struct cal_line {
+	const Ospay__V1__CalendarEntry *e;
+	const Ospay__V1__CalendarGroup *g;
+} cal_line_t;
+
+static int cal_line_cmp(const void *a, const void *b)
+{
+	const cal_line_t *x = a, *y = b;
+	int c = strcmp(x->e->local_date, y->e->local_date);
+	if (c != 0)
+		return c;
+	if (x->e->local_start_minute != y->e->local_start_minute)
+		return x->e->local_start_minute < y->e->local_start_minute ? -1 : 1;
+	if (x->g->id != y->g->id)
+		return x->g->id < y->g->id ? -1 : 1;
+	return x->e->order_id < y->e->order_id ? -1 : x->e->order_id > y->e->order_id;
+}
+
+/* Day by day: a heading per day, then its orders by start time. */
+static int calendar_print(const Ospay__V1__AgendasCalendarResponse *r, bool by_agenda,
+			  int64_t from_day, int64_t to_day)
+{
+	static const char *const hdr_a[] = {"TIME",     "AGENDA", "ORDER",
+					    "CUSTOMER", "KIND",   "STATUS"};
+	static const char *const hdr_t[] = {"TIME",     "TECHNICIAN", "ORDER",
+					    "CUSTOMER", "KIND",       "STATUS"};
+	size_t n = 0, k = 0;
+	int rc = CLI_EXIT_OK;
+	for (size_t g = 0; g < r->n_groups; g++)
+		n += r->groups[g]->n_entries;
+	cal_line_t *lines = calloc(n + 1, sizeof(*lines));
+	if (lines == NULL)
+		return CLI_EXIT_ERROR;
+	for (size_t g = 0; g < r->n_groups; g++)
+		for (size_t i = 0; i < r->groups[g]->n_entries; i++)
+			lines[k++] = (cal_line_t){r->groups[g]->entries[i], r->groups[g]};
+	qsort(lines, n, sizeof(*lines), cal_line_cmp);
+	k = 0;
+	for (int64_t day = from_day; day <= to_day && rc == CLI_EXIT_OK; day++) {
+		char date[16];
+		dom_date_text(day, date, sizeof(date));
+		printf("%s%s %s\n", day == from_day ? "" : "\n", date, dom_weekday_name(day));
+		cli_table_t *t = cli_table_new(6, by_agenda ? hdr_a : hdr_t);
+		if (t == NULL) {
+			rc = CLI_EXIT_ERROR;
+			break;
+		}
+		cli_table_align(t, 2, CLI_ALIGN_RIGHT);
+		for (; k < n && strcmp(lines[k].e->local_date, date) == 0 && rc == CLI_EXIT_OK;
+		     k++) {
+			const Ospay__V1__CalendarEntry *e = lines[k].e;
+			char when[24], group[140], order[24], customer[160], status[24];
+			uint32_t s = e->local_start_minute, end = s + e->duration_minutes;
+			snprintf(when, sizeof(when), "%02u:%02u-%02u:%02u", s / 60, s % 60,
+				 (end / 60) % 24, end % 60);
+			snprintf(group, sizeof(group), "%s (%" PRIu64 ")", lines[k].g->name,
+				 lines[k].g->id);
+			snprintf(order, sizeof(order), "%" PRIu64, e->order_id);
+			snprintf(customer, sizeof(customer), "%s (%" PRIu64 ")", e->customer_name,
+				 e->customer_id);
+			dom_enum_text(&ospay__v1__order_status__descriptor, "ORDER_STATUS_",
+				      e->status, status, sizeof(status));
+			const char *row[] = {when, group, order, customer, e->kind, status};
+			if (cli_table_add(t, row) < 0)
+				rc = CLI_EXIT_ERROR;
+		}
+		if (rc == CLI_EXIT_OK && cli_table_rows(t) == 0)
+			printf("  no orders\n");
+		else if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
+			rc = CLI_EXIT_ERROR;
+		cli_table_free(t);
+	}
+	if (rc == CLI_EXIT_OK && r->truncated)
+		fprintf(stderr, "warning: more orders than one answer holds: narrow the range\n");
+	free(lines);
+	return rc;
+}
+
+int cli_cmd_calendar(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"by", required_argument, NULL, 'b'},
+		{"from", required_argument, NULL, 'f'},
+		{"to", required_argument, NULL, 't'},
+		{"unit", required_argument, NULL, 'U'},
+		{"id", required_argument, NULL, 'i'},
+		{"canceled", no_argument, NULL, 'c'},
+		{NULL, 0, NULL, 0},
+	};
+	dom_opts_t o;
+	int first, by = 0;
+	int64_t from_day = 0, to_day = 0;
+	uint64_t ids[DOM_MAX_REPEATED];
+	ProtobufCMessage *resp = NULL;
+	Ospay__V1__AgendasCalendarRequest req = OSPAY__V1__AGENDAS_CALENDAR_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, "i", 0, 0, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	if (o.v['b'] == NULL || dom_enum_parse(&ospay__v1__calendar_view_by__descriptor,
+					       "CALENDAR_VIEW_BY_", o.v['b'], &by) != 0) {
+		rc = cli_usage_error(ctx, "--by is agenda or technician");
+		goto out;
+	}
+	if (o.v['f'] == NULL || dom_date_parse(o.v['f'], &from_day) != 0 || o.v['t'] == NULL ||
+	    dom_date_parse(o.v['t'], &to_day) != 0 || to_day < from_day) {
+		rc = cli_usage_error(ctx, "--from and --to are dates YYYY-MM-DD, --from first");
+		goto out;
+	}
+	for (size_t i = 0; i < o.n_rep && rc == CLI_EXIT_OK; i++)
+		rc = dom_id(ctx, o.rep[i], "--id", &ids[i]);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.from_date = (char *)o.v['f'];
+	req.to_date = (char *)o.v['t'];
+	req.view_by = by;
+	req.ids = ids;
+	req.n_ids = o.n_rep;
+	req.include_canceled = o.seen['c'];
+	rc = cli_call(ctx, "ospay.v1.Agendas/Calendar", &req.base,
+		      &ospay__v1__agendas_calendar_response__descriptor, 0, &resp);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	if (ctx->json)
+		rc = cli_output_message(resp);
+	else
+		rc = calendar_print((const Ospay__V1__AgendasCalendarResponse *)resp,
+				    by == OSPAY__V1__CALENDAR_VIEW_BY__CALENDAR_VIEW_BY_AGENDA,
+				    from_day, to_day);
+out:
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	return rc;
+}

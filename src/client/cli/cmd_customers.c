@@ -1,0 +1,343 @@
+/* ospay customers ...: the Customers service (customers and their services). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client/cli/cli.h"
+#include "client/cli/dom.h"
+#include "client/cli/table.h"
+#include "ospay/v1/customers.pb-c.h"
+
+static const struct option customer_opts[] = {
+	{"unit", required_argument, NULL, 'U'},
+	{"name", required_argument, NULL, 'n'},
+	{"document", required_argument, NULL, 'd'},
+	{"phone", required_argument, NULL, 'p'},
+	{"email", required_argument, NULL, 'e'},
+	{"street", required_argument, NULL, 's'},
+	{"number", required_argument, NULL, 'N'},
+	{"complement", required_argument, NULL, 'c'},
+	{"district", required_argument, NULL, 'D'},
+	{"city", required_argument, NULL, 'C'},
+	{"state", required_argument, NULL, 'S'},
+	{"cep", required_argument, NULL, 'z'},
+	{NULL, 0, NULL, 0},
+};
+
+/* Copies the address options given over a (which may hold the stored address). */
+static bool address_opts(const dom_opts_t *o, Ospay__V1__Address *a)
+{
+	const struct {
+		int code;
+		char **field;
+	} map[] = {{'s', &a->street}, {'N', &a->number}, {'c', &a->complement}, {'D', &a->district},
+		   {'C', &a->city},   {'S', &a->state},  {'z', &a->cep}};
+	bool any = false;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		if (o->v[map[i].code] != NULL) {
+			*map[i].field = (char *)o->v[map[i].code];
+			any = true;
+		}
+	}
+	return any;
+}
+
+static int print_record(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	return dom_print_record(ctx, m);
+}
+
+int cli_cmd_customers_create(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	int first;
+	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
+	Ospay__V1__CustomersCreateRequest req = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, customer_opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.name = (char *)(o.v['n'] ? o.v['n'] : "");
+	req.document = (char *)(o.v['d'] ? o.v['d'] : "");
+	req.phone = (char *)(o.v['p'] ? o.v['p'] : "");
+	req.email = (char *)(o.v['e'] ? o.v['e'] : "");
+	address_opts(&o, &a);
+	req.address = &a;
+	/* The server names every missing or bad field at once. */
+	rc = dom_call_print(ctx, "ospay.v1.Customers/Create", &req.base,
+			    &ospay__v1__customers_create_response__descriptor, CLI_CALL_MUTATING,
+			    "customer", print_record);
+out:
+	return rc;
+}
+
+int cli_cmd_customers_get(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	int first;
+	Ospay__V1__CustomersGetRequest req = OSPAY__V1__CUSTOMERS_GET_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_call_print(ctx, "ospay.v1.Customers/Get", &req.base,
+				    &ospay__v1__customers_get_response__descriptor, 0, "customer",
+				    print_record);
+	return rc;
+}
+
+static int customer_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
+{
+	const Ospay__V1__Customer *c = (const Ospay__V1__Customer *)m;
+	char id[24], unit[24];
+	(void)ctx;
+	snprintf(id, sizeof(id), "%" PRIu64, c->id);
+	snprintf(unit, sizeof(unit), "%" PRIu64, c->unit_id);
+	const char *city = c->address != NULL ? c->address->city : "";
+	const char *uf = c->address != NULL ? c->address->state : "";
+	const char *row[] = {id, unit, c->name, c->document, city, uf, c->phone};
+	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
+int cli_cmd_customers_list(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"unit", required_argument, NULL, 'U'},
+		{"document", required_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const hdr[] = {"ID", "UNIT", "NAME", "DOCUMENT", "CITY", "UF", "PHONE"};
+	dom_opts_t o;
+	int first;
+	cli_table_t *t = NULL;
+	Ospay__V1__CustomersListRequest req = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.document = (char *)(o.v['d'] ? o.v['d'] : "");
+	t = cli_table_new(7, hdr);
+	if (t == NULL) {
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
+	rc = dom_list(ctx, "ospay.v1.Customers/List", &req.base,
+		      &ospay__v1__customers_list_response__descriptor, "customers", 0, customer_row,
+		      t);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+out:
+	cli_table_free(t);
+	return rc;
+}
+
+int cli_cmd_customers_update(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct {
+		int code;
+		const char *path;
+	} plain[] = {{'n', "name"}, {'d', "document"}, {'p', "phone"}, {'e', "email"}};
+	dom_opts_t o;
+	int first;
+	char *mask[8];
+	size_t nm = 0;
+	ProtobufCMessage *cur = NULL;
+	Ospay__V1__CustomersUpdateRequest req = OSPAY__V1__CUSTOMERS_UPDATE_REQUEST__INIT;
+	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, customer_opts, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	if (o.v['U'] != NULL) {
+		rc = cli_usage_error(ctx, "a customer's unit does not change");
+		goto out;
+	}
+	char **fields[] = {&req.name, &req.document, &req.phone, &req.email};
+	for (size_t i = 0; i < 4; i++) {
+		if (o.v[plain[i].code] != NULL) {
+			*fields[i] = (char *)o.v[plain[i].code];
+			mask[nm++] = (char *)plain[i].path;
+		}
+	}
+	Ospay__V1__Address probe = OSPAY__V1__ADDRESS__INIT;
+	if (address_opts(&o, &probe)) {
+		/* The address is replaced whole: start from the stored one. */
+		Ospay__V1__CustomersGetRequest g = OSPAY__V1__CUSTOMERS_GET_REQUEST__INIT;
+		g.id = req.id;
+		rc = cli_call(ctx, "ospay.v1.Customers/Get", &g.base,
+			      &ospay__v1__customers_get_response__descriptor, 0, &cur);
+		if (rc != CLI_EXIT_OK)
+			goto out;
+		const Ospay__V1__Customer *c = ((Ospay__V1__CustomersGetResponse *)cur)->customer;
+		if (c != NULL && c->address != NULL)
+			a = *c->address;
+		address_opts(&o, &a);
+		req.address = &a;
+		mask[nm++] = "address";
+	}
+	if (nm == 0) {
+		rc = cli_usage_error(ctx, "nothing to change: give at least one field option");
+		goto out;
+	}
+	req.update_mask = mask;
+	req.n_update_mask = nm;
+	rc = dom_call_print(ctx, "ospay.v1.Customers/Update", &req.base,
+			    &ospay__v1__customers_update_response__descriptor, CLI_CALL_MUTATING,
+			    "customer", print_record);
+out:
+	if (cur != NULL)
+		protobuf_c_message_free_unpacked(cur, NULL);
+	return rc;
+}
+
+static const struct option service_opts[] = {
+	{"plan", required_argument, NULL, 'p'},      {"amount", required_argument, NULL, 'a'},
+	{"recurring", required_argument, NULL, 'r'}, {"card", required_argument, NULL, 'c'},
+	{"status", required_argument, NULL, 's'},    {NULL, 0, NULL, 0},
+};
+
+/* --amount and --recurring on|off / --card for both service commands. */
+static int service_values(cli_ctx_t *ctx, const dom_opts_t *o, int64_t *amount,
+			  Ospay__V1__RecurringPayment *rp)
+{
+	int rc = CLI_EXIT_OK;
+	if (o->v['a'] != NULL && dom_money_parse(o->v['a'], amount) != 0)
+		rc = cli_usage_error(ctx, "--amount must be money (99.90 or 99,90), not \"%s\"",
+				     o->v['a']);
+	if (rc == CLI_EXIT_OK && o->v['r'] != NULL) {
+		if (strcmp(o->v['r'], "on") == 0)
+			rp->enabled = 1;
+		else if (strcmp(o->v['r'], "off") != 0)
+			rc = cli_usage_error(ctx, "--recurring is on or off");
+	}
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, o, 'c', true, &rp->card_id);
+	return rc;
+}
+
+int cli_cmd_customers_add_service(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	int first;
+	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
+	Ospay__V1__CustomersAddServiceRequest req = OSPAY__V1__CUSTOMERS_ADD_SERVICE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, service_opts, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "CUSTOMER_ID", &req.customer_id);
+	if (rc == CLI_EXIT_OK)
+		rc = service_values(ctx, &o, &req.monthly_amount, &rp);
+	if (rc == CLI_EXIT_OK && o.v['s'] != NULL)
+		rc = cli_usage_error(ctx,
+				     "a new service is active: --status is for update-service");
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.plan_name = (char *)(o.v['p'] ? o.v['p'] : "");
+	req.recurring_payment = &rp;
+	rc = dom_call_print(ctx, "ospay.v1.Customers/AddService", &req.base,
+			    &ospay__v1__customers_add_service_response__descriptor,
+			    CLI_CALL_MUTATING, "service", print_record);
+out:
+	return rc;
+}
+
+int cli_cmd_customers_update_service(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	int first, status = 0;
+	char *mask[4];
+	size_t nm = 0;
+	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
+	Ospay__V1__CustomersUpdateServiceRequest req =
+		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, service_opts, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "SERVICE_ID", &req.service_id);
+	if (rc == CLI_EXIT_OK)
+		rc = service_values(ctx, &o, &req.monthly_amount, &rp);
+	if (rc == CLI_EXIT_OK && o.v['s'] != NULL &&
+	    dom_enum_parse(&ospay__v1__service_status__descriptor, "SERVICE_STATUS_", o.v['s'],
+			   &status) != 0)
+		rc = cli_usage_error(ctx, "--status is active or blocked");
+	if (rc == CLI_EXIT_OK && o.v['c'] != NULL && o.v['r'] == NULL)
+		rc = cli_usage_error(ctx, "--card goes with --recurring on|off");
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	if (o.v['p'] != NULL) {
+		req.plan_name = (char *)o.v['p'];
+		mask[nm++] = "plan_name";
+	}
+	if (o.v['a'] != NULL)
+		mask[nm++] = "monthly_amount";
+	if (o.v['r'] != NULL) {
+		req.recurring_payment = &rp;
+		mask[nm++] = "recurring_payment";
+	}
+	if (o.v['s'] != NULL) {
+		req.status = status;
+		mask[nm++] = "status";
+	}
+	if (nm == 0) {
+		rc = cli_usage_error(ctx, "nothing to change: give at least one option");
+		goto out;
+	}
+	req.update_mask = mask;
+	req.n_update_mask = nm;
+	rc = dom_call_print(ctx, "ospay.v1.Customers/UpdateService", &req.base,
+			    &ospay__v1__customers_update_service_response__descriptor,
+			    CLI_CALL_MUTATING, "service", print_record);
+out:
+	return rc;
+}
+
+static int service_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
+{
+	const Ospay__V1__CustomerService *s = (const Ospay__V1__CustomerService *)m;
+	char id[24], amount[40], status[24], rec[48];
+	(void)ctx;
+	snprintf(id, sizeof(id), "%" PRIu64, s->id);
+	dom_money_text(s->monthly_amount, amount, sizeof(amount));
+	dom_enum_text(&ospay__v1__service_status__descriptor, "SERVICE_STATUS_", s->status, status,
+		      sizeof(status));
+	if (s->recurring_payment == NULL || !s->recurring_payment->enabled)
+		snprintf(rec, sizeof(rec), "off");
+	else if (s->recurring_payment->card_id == 0)
+		snprintf(rec, sizeof(rec), "on (default card)");
+	else
+		snprintf(rec, sizeof(rec), "on (card %" PRIu64 ")", s->recurring_payment->card_id);
+	const char *row[] = {id, s->plan_name, amount, status, rec};
+	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
+int cli_cmd_customers_services(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const char *const hdr[] = {"ID", "PLAN", "MONTHLY", "STATUS", "RECURRING"};
+	dom_opts_t o;
+	int first;
+	cli_table_t *t = NULL;
+	Ospay__V1__CustomersListServicesRequest req =
+		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "CUSTOMER_ID", &req.customer_id);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	t = cli_table_new(5, hdr);
+	if (t == NULL) {
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
+	cli_table_align(t, 2, CLI_ALIGN_RIGHT);
+	rc = dom_list(ctx, "ospay.v1.Customers/ListServices", &req.base,
+		      &ospay__v1__customers_list_services_response__descriptor, "services", 0,
+		      service_row, t);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+out:
+	cli_table_free(t);
+	return rc;
+}

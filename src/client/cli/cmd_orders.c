@@ -1,0 +1,409 @@
+/* ospay orders ...: the Orders service. Times are the organization's local time. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client/cli/cli.h"
+#include "client/cli/dom.h"
+#include "client/cli/table.h"
+#include "ospay/v1/orders.pb-c.h"
+
+#define STATUS_PREFIX "ORDER_STATUS_"
+#define PAY_PREFIX "ORDER_PAYMENT_STATUS_"
+#define METHOD_PREFIX "PAYMENT_METHOD_TYPE_"
+
+/* An order for people: its fields, local times, payment and history. */
+static int print_order(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	const Ospay__V1__Order *o = (const Ospay__V1__Order *)m;
+	char id[24], unit[24], cust[24], agenda[24], tech[24], start[32], dur[24], amount[40],
+		status[24], pay[24], created[32], updated[32], method[96] = "";
+	int offset = 0;
+	int rc = dom_offset(ctx, &offset);
+	cli_table_t *t = NULL, *h = NULL;
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	snprintf(id, sizeof(id), "%" PRIu64, o->id);
+	snprintf(unit, sizeof(unit), "%" PRIu64, o->unit_id);
+	snprintf(cust, sizeof(cust), "%" PRIu64, o->customer_id);
+	snprintf(agenda, sizeof(agenda), o->agenda_id ? "%" PRIu64 : "none", o->agenda_id);
+	snprintf(tech, sizeof(tech), o->technician_id ? "%" PRIu64 : "none", o->technician_id);
+	dom_datetime_text(o->scheduled_start_ms, offset, start, sizeof(start));
+	if (start[0] == '\0')
+		snprintf(start, sizeof(start), "not scheduled");
+	snprintf(dur, sizeof(dur), "%u min", o->duration_minutes);
+	dom_money_text(o->amount, amount, sizeof(amount));
+	dom_enum_text(&ospay__v1__order_status__descriptor, STATUS_PREFIX, o->status, status,
+		      sizeof(status));
+	dom_enum_text(&ospay__v1__order_payment_status__descriptor, PAY_PREFIX, o->payment_status,
+		      pay, sizeof(pay));
+	dom_datetime_text(o->created_ms, offset, created, sizeof(created));
+	dom_datetime_text(o->updated_ms, offset, updated, sizeof(updated));
+	if (o->payment != NULL && o->payment->method_type != 0) {
+		char mt[32];
+		dom_enum_text(&ospay__v1__payment_method_type__descriptor, METHOD_PREFIX,
+			      o->payment->method_type, mt, sizeof(mt));
+		snprintf(method, sizeof(method), "%s, %u installment%s", mt,
+			 o->payment->installments, o->payment->installments == 1 ? "" : "s");
+	}
+	const char *rows[][2] = {
+		{"id", id},
+		{"unit", unit},
+		{"customer", cust},
+		{"kind", o->kind},
+		{"description", o->description},
+		{"agenda", agenda},
+		{"technician", tech},
+		{"start", start},
+		{"duration", dur},
+		{"amount", amount},
+		{"status", status},
+		{"payment", pay},
+		{"payment method", method},
+		{"created", created},
+		{"updated", updated},
+	};
+	t = cli_table_new(2, NULL);
+	h = cli_table_new(5, (const char *const[]){"WHEN", "FROM", "TO", "BY TOKEN", "NOTE"});
+	if (t == NULL || h == NULL) {
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && rc == CLI_EXIT_OK; i++)
+		if (cli_table_add(t, rows[i]) < 0)
+			rc = CLI_EXIT_ERROR;
+	for (size_t i = 0; i < o->n_history && rc == CLI_EXIT_OK; i++) {
+		const Ospay__V1__OrderStatusChange *c = o->history[i];
+		char when[32], from[24], to[24], by[24];
+		dom_datetime_text(c->at_ms, offset, when, sizeof(when));
+		if (c->from == 0)
+			snprintf(from, sizeof(from), "-");
+		else
+			dom_enum_text(&ospay__v1__order_status__descriptor, STATUS_PREFIX, c->from,
+				      from, sizeof(from));
+		dom_enum_text(&ospay__v1__order_status__descriptor, STATUS_PREFIX, c->to, to,
+			      sizeof(to));
+		snprintf(by, sizeof(by), "%" PRIu64, c->by_token_id);
+		const char *row[] = {when, from, to, by, c->note};
+		if (cli_table_add(h, row) < 0)
+			rc = CLI_EXIT_ERROR;
+	}
+	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+	if (rc == CLI_EXIT_OK && o->n_history > 0) {
+		printf("\nhistory\n");
+		if (cli_table_print(h, stdout) < 0)
+			rc = CLI_EXIT_ERROR;
+	}
+out:
+	cli_table_free(t);
+	cli_table_free(h);
+	return rc;
+}
+
+static const struct option order_opts[] = {
+	{"customer", required_argument, NULL, 'c'},
+	{"kind", required_argument, NULL, 'k'},
+	{"description", required_argument, NULL, 'd'},
+	{"agenda", required_argument, NULL, 'a'},
+	{"technician", required_argument, NULL, 't'},
+	{"start", required_argument, NULL, 's'},
+	{"minutes", required_argument, NULL, 'm'},
+	{"amount", required_argument, NULL, 'A'},
+	{NULL, 0, NULL, 0},
+};
+
+/* --start, --minutes and --amount, shared by create and update. */
+static int order_values(cli_ctx_t *ctx, const dom_opts_t *o, int64_t *start, uint32_t *minutes,
+			int64_t *amount)
+{
+	int rc = dom_opt_u32(ctx, o, 'm', minutes);
+	if (rc == CLI_EXIT_OK && o->v['A'] != NULL && dom_money_parse(o->v['A'], amount) != 0)
+		rc = cli_usage_error(ctx, "--amount must be money (150.00 or 150,00)");
+	if (rc == CLI_EXIT_OK && o->v['s'] != NULL) {
+		int offset = 0;
+		if (strcmp(o->v['s'], "none") == 0) {
+			*start = 0;
+			return CLI_EXIT_OK;
+		}
+		rc = dom_offset(ctx, &offset);
+		if (rc == CLI_EXIT_OK && dom_datetime_parse(o->v['s'], offset, start) != 0)
+			rc = cli_usage_error(ctx, "--start is \"YYYY-MM-DD HH:MM\" (local time)");
+	}
+	return rc;
+}
+
+int cli_cmd_orders_create(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	int first;
+	Ospay__V1__OrdersCreateRequest req = OSPAY__V1__ORDERS_CREATE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, order_opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'a', true, &req.agenda_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 't', true, &req.technician_id);
+	if (rc == CLI_EXIT_OK)
+		rc = order_values(ctx, &o, &req.scheduled_start_ms, &req.duration_minutes,
+				  &req.amount);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.kind = (char *)(o.v['k'] ? o.v['k'] : "");
+	req.description = (char *)(o.v['d'] ? o.v['d'] : "");
+	rc = dom_call_print(ctx, "ospay.v1.Orders/Create", &req.base,
+			    &ospay__v1__orders_create_response__descriptor, CLI_CALL_MUTATING,
+			    "order", print_order);
+out:
+	return rc;
+}
+
+int cli_cmd_orders_get(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	int first;
+	Ospay__V1__OrdersGetRequest req = OSPAY__V1__ORDERS_GET_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_call_print(ctx, "ospay.v1.Orders/Get", &req.base,
+				    &ospay__v1__orders_get_response__descriptor, 0, "order",
+				    print_order);
+	return rc;
+}
+
+int cli_cmd_orders_update(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct {
+		int code;
+		const char *path;
+	} paths[] = {{'k', "kind"},          {'d', "description"},        {'a', "agenda_id"},
+		     {'t', "technician_id"}, {'s', "scheduled_start_ms"}, {'m', "duration_minutes"},
+		     {'A', "amount"}};
+	dom_opts_t o;
+	int first;
+	char *mask[8];
+	size_t nm = 0;
+	Ospay__V1__OrdersUpdateRequest req = OSPAY__V1__ORDERS_UPDATE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, order_opts, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc == CLI_EXIT_OK && o.v['c'] != NULL)
+		rc = cli_usage_error(ctx, "an order's customer does not change");
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'a', true, &req.agenda_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 't', true, &req.technician_id);
+	if (rc == CLI_EXIT_OK)
+		rc = order_values(ctx, &o, &req.scheduled_start_ms, &req.duration_minutes,
+				  &req.amount);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.kind = (char *)(o.v['k'] ? o.v['k'] : "");
+	req.description = (char *)(o.v['d'] ? o.v['d'] : "");
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (o.v[paths[i].code] != NULL)
+			mask[nm++] = (char *)paths[i].path;
+	if (nm == 0) {
+		rc = cli_usage_error(ctx, "nothing to change: give at least one option");
+		goto out;
+	}
+	req.update_mask = mask;
+	req.n_update_mask = nm;
+	rc = dom_call_print(ctx, "ospay.v1.Orders/Update", &req.base,
+			    &ospay__v1__orders_update_response__descriptor, CLI_CALL_MUTATING,
+			    "order", print_order);
+out:
+	return rc;
+}
+
+int cli_cmd_orders_reschedule(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	int first;
+	int64_t unused = 0;
+	Ospay__V1__OrdersRescheduleRequest req = OSPAY__V1__ORDERS_RESCHEDULE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, order_opts, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc == CLI_EXIT_OK && (o.v['s'] == NULL || strcmp(o.v['s'], "none") == 0))
+		rc = cli_usage_error(ctx, "--start \"YYYY-MM-DD HH:MM\" is required");
+	for (const char *p = "ckdatA"; rc == CLI_EXIT_OK && *p != '\0'; p++)
+		if (o.v[(int)*p] != NULL)
+			rc = cli_usage_error(ctx, "reschedule takes --start and --minutes only");
+	if (rc == CLI_EXIT_OK)
+		rc = order_values(ctx, &o, &req.scheduled_start_ms, &req.duration_minutes, &unused);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_call_print(ctx, "ospay.v1.Orders/Reschedule", &req.base,
+				    &ospay__v1__orders_reschedule_response__descriptor,
+				    CLI_CALL_MUTATING, "order", print_order);
+	return rc;
+}
+
+int cli_cmd_orders_finalize(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"method", required_argument, NULL, 'm'},
+		{"payment-method", required_argument, NULL, 'p'},
+		{"installments", required_argument, NULL, 'i'},
+		{"note", required_argument, NULL, 'n'},
+		{NULL, 0, NULL, 0},
+	};
+	dom_opts_t o;
+	int first, method = 0;
+	Ospay__V1__OrdersFinalizeRequest req = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'p', false, &req.payment_method_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_u32(ctx, &o, 'i', &req.installments);
+	if (rc == CLI_EXIT_OK && o.v['m'] != NULL &&
+	    dom_enum_parse(&ospay__v1__payment_method_type__descriptor, METHOD_PREFIX, o.v['m'],
+			   &method) != 0)
+		rc = cli_usage_error(ctx,
+				     "--method is cash, pix, boleto, card or recurring-credit");
+	if (rc == CLI_EXIT_OK && o.v['m'] == NULL && o.v['p'] == NULL)
+		rc = cli_usage_error(ctx, "give --method or --payment-method");
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.method_type = method;
+	req.note = (char *)(o.v['n'] ? o.v['n'] : "");
+	rc = dom_call_print(ctx, "ospay.v1.Orders/Finalize", &req.base,
+			    &ospay__v1__orders_finalize_response__descriptor, CLI_CALL_MUTATING,
+			    "order", print_order);
+out:
+	return rc;
+}
+
+int cli_cmd_orders_cancel(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {{"reason", required_argument, NULL, 'r'},
+					     {NULL, 0, NULL, 0}};
+	dom_opts_t o;
+	int first;
+	Ospay__V1__OrdersCancelRequest req = OSPAY__V1__ORDERS_CANCEL_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.reason = (char *)(o.v['r'] ? o.v['r'] : "");
+	rc = dom_call_print(ctx, "ospay.v1.Orders/Cancel", &req.base,
+			    &ospay__v1__orders_cancel_response__descriptor, CLI_CALL_MUTATING,
+			    "order", print_order);
+out:
+	return rc;
+}
+
+typedef struct list_state {
+	cli_table_t *t;
+	int offset;
+} list_state_t;
+
+static int order_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
+{
+	const Ospay__V1__Order *o = (const Ospay__V1__Order *)m;
+	list_state_t *ls = state;
+	char id[24], start[32], dur[16], cust[24], agenda[24], tech[24], status[24], pay[24],
+		amount[40];
+	(void)ctx;
+	snprintf(id, sizeof(id), "%" PRIu64, o->id);
+	dom_datetime_text(o->scheduled_start_ms, ls->offset, start, sizeof(start));
+	snprintf(dur, sizeof(dur), o->duration_minutes ? "%u" : "", o->duration_minutes);
+	snprintf(cust, sizeof(cust), "%" PRIu64, o->customer_id);
+	snprintf(agenda, sizeof(agenda), o->agenda_id ? "%" PRIu64 : "", o->agenda_id);
+	snprintf(tech, sizeof(tech), o->technician_id ? "%" PRIu64 : "", o->technician_id);
+	dom_enum_text(&ospay__v1__order_status__descriptor, STATUS_PREFIX, o->status, status,
+		      sizeof(status));
+	dom_enum_text(&ospay__v1__order_payment_status__descriptor, PAY_PREFIX, o->payment_status,
+		      pay, sizeof(pay));
+	dom_money_text(o->amount, amount, sizeof(amount));
+	const char *row[] = {id, start, dur, cust, agenda, tech, status, pay, amount, o->kind};
+	return cli_table_add(ls->t, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
+int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"status", required_argument, NULL, 's'},
+		{"payment", required_argument, NULL, 'p'},
+		{"agenda", required_argument, NULL, 'a'},
+		{"technician", required_argument, NULL, 't'},
+		{"customer", required_argument, NULL, 'c'},
+		{"unit", required_argument, NULL, 'U'},
+		{"from", required_argument, NULL, 'f'},
+		{"to", required_argument, NULL, 'T'},
+		{"created-from", required_argument, NULL, 'F'},
+		{"created-to", required_argument, NULL, 'G'},
+		{"limit", required_argument, NULL, 'l'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const hdr[] = {"ID",   "START",  "MIN",     "CUSTOMER", "AGENDA",
+					  "TECH", "STATUS", "PAYMENT", "AMOUNT",   "KIND"};
+	/* Date options: local days, both ends included. */
+	static const struct {
+		int code;
+		bool end;
+	} dates[] = {{'f', false}, {'T', true}, {'F', false}, {'G', true}};
+	dom_opts_t o;
+	int first, st = 0, pay = 0;
+	uint32_t limit = 0;
+	list_state_t ls = {NULL, 0};
+	Ospay__V1__OrdersListRequest req = OSPAY__V1__ORDERS_LIST_REQUEST__INIT;
+	int64_t *ranges[] = {&req.scheduled_from_ms, &req.scheduled_to_ms, &req.created_from_ms,
+			     &req.created_to_ms};
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'a', false, &req.agenda_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 't', false, &req.technician_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_u32(ctx, &o, 'l', &limit);
+	if (rc == CLI_EXIT_OK && o.v['s'] != NULL &&
+	    dom_enum_parse(&ospay__v1__order_status__descriptor, STATUS_PREFIX, o.v['s'], &st) != 0)
+		rc = cli_usage_error(ctx, "--status is open, closed or canceled");
+	if (rc == CLI_EXIT_OK && o.v['p'] != NULL &&
+	    dom_enum_parse(&ospay__v1__order_payment_status__descriptor, PAY_PREFIX, o.v['p'],
+			   &pay) != 0)
+		rc = cli_usage_error(ctx, "--payment is none, pending, error or paid");
+	if (rc == CLI_EXIT_OK)
+		rc = dom_offset(ctx, &ls.offset);
+	for (size_t i = 0; i < 4 && rc == CLI_EXIT_OK; i++) {
+		int64_t day;
+		const char *v = o.v[dates[i].code];
+		if (v == NULL)
+			continue;
+		if (dom_date_parse(v, &day) != 0)
+			rc = cli_usage_error(ctx, "%s is a date YYYY-MM-DD, not \"%s\"",
+					     dom_opt_name(&o, dates[i].code), v);
+		else
+			*ranges[i] = dom_day_start(day + (dates[i].end ? 1 : 0), ls.offset);
+	}
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.status = st;
+	req.payment_status = pay;
+	ls.t = cli_table_new(10, hdr);
+	if (ls.t == NULL) {
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	cli_table_align(ls.t, 0, CLI_ALIGN_RIGHT);
+	cli_table_align(ls.t, 8, CLI_ALIGN_RIGHT);
+	rc = dom_list(ctx, "ospay.v1.Orders/List", &req.base,
+		      &ospay__v1__orders_list_response__descriptor, "orders", limit, order_row,
+		      &ls);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(ls.t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+out:
+	cli_table_free(ls.t);
+	return rc;
+}

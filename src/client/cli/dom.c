@@ -1,0 +1,461 @@
+#include "client/cli/dom.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "client/cli/pbjson.h"
+#include "client/cli/table.h"
+
+/* A server that never ends a listing must not keep the CLI forever. */
+#define DOM_MAX_PAGES 100000u
+#define DOM_PAGE 1000u
+
+/* ------------------------------------------------------------------ options */
+
+static int dom_on_opt(cli_ctx_t *ctx, int c, const char *value, void *state)
+{
+	dom_opts_t *o = state;
+	int rc = CLI_EXIT_OK;
+	if (c <= 0 || c >= 128) {
+		rc = cli_usage_error(ctx, "unexpected option");
+	} else if (value == NULL) {
+		o->seen[c] = true;
+	} else if (strchr(o->repeatable, c) != NULL) {
+		if (o->n_rep == DOM_MAX_REPEATED) {
+			rc = cli_usage_error(ctx, "too many %s", dom_opt_name(o, c));
+		} else {
+			o->rep[o->n_rep] = value;
+			o->rep_code[o->n_rep++] = c;
+			o->seen[c] = true;
+		}
+	} else if (o->v[c] != NULL) {
+		rc = cli_usage_error(ctx, "%s given twice", dom_opt_name(o, c));
+	} else {
+		o->v[c] = value;
+		o->seen[c] = true;
+	}
+	return rc;
+}
+
+int dom_parse(cli_ctx_t *ctx, int argc, char **argv, dom_opts_t *o, const struct option *table,
+	      const char *repeatable, int min_pos, int max_pos, int *first)
+{
+	memset(o, 0, sizeof(*o));
+	o->table = table;
+	o->repeatable = repeatable != NULL ? repeatable : "";
+	int rc = cli_getopt(ctx, argc, argv, table, dom_on_opt, o, first);
+	if (rc == CLI_EXIT_OK)
+		rc = cli_positionals(ctx, argc, *first, min_pos, max_pos);
+	return rc;
+}
+
+const char *dom_opt_name(const dom_opts_t *o, int c)
+{
+	static char buf[64];
+	for (const struct option *p = o->table; p != NULL && p->name != NULL; p++) {
+		if (p->val == c) {
+			snprintf(buf, sizeof(buf), "--%s", p->name);
+			return buf;
+		}
+	}
+	return "option";
+}
+
+int dom_id(cli_ctx_t *ctx, const char *text, const char *what, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (cli_parse_u64(text, &v) < 0 || v == 0)
+		return cli_usage_error(ctx, "%s must be an id, not \"%s\"", what, text);
+	*out = v;
+	return CLI_EXIT_OK;
+}
+
+int dom_opt_id(cli_ctx_t *ctx, const dom_opts_t *o, int c, bool allow_none, uint64_t *out)
+{
+	const char *v = o->v[c];
+	if (v == NULL)
+		return CLI_EXIT_OK;
+	if (allow_none && strcmp(v, "none") == 0) {
+		*out = 0;
+		return CLI_EXIT_OK;
+	}
+	return dom_id(ctx, v, dom_opt_name(o, c), out);
+}
+
+int dom_opt_u32(cli_ctx_t *ctx, const dom_opts_t *o, int c, uint32_t *out)
+{
+	const char *v = o->v[c];
+	if (v != NULL && cli_parse_u32(v, out) < 0)
+		return cli_usage_error(ctx, "%s must be a number, not \"%s\"", dom_opt_name(o, c),
+				       v);
+	return CLI_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ money */
+
+int dom_money_parse(const char *s, int64_t *centavos)
+{
+	/* The last '.' or ',' followed by one or two digits is the decimal mark; other
+	 * marks group thousands. */
+	int64_t units = 0, cents = 0;
+	size_t n = strlen(s), dec = n;
+	if (n == 0 || n > 24)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '.' || s[i] == ',')
+			dec = i;
+	if (dec != n && (n - dec - 1 == 0 || n - dec - 1 > 2))
+		dec = n; /* "1.234": a thousands mark */
+	for (size_t i = 0; i < dec; i++) {
+		if (s[i] == '.' || s[i] == ',')
+			continue;
+		if (!isdigit((unsigned char)s[i]) || units > INT64_MAX / 1000)
+			return -EINVAL;
+		units = units * 10 + (s[i] - '0');
+	}
+	for (size_t i = dec + 1, k = 0; i < n; i++, k++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -EINVAL;
+		cents += (s[i] - '0') * (k == 0 ? 10 : 1);
+	}
+	*centavos = units * 100 + cents;
+	return 0;
+}
+
+void dom_money_text(int64_t c, char *out, size_t n)
+{
+	char digits[32], grouped[48];
+	uint64_t a = c < 0 ? (uint64_t)0 - (uint64_t)c : (uint64_t)c;
+	snprintf(digits, sizeof(digits), "%" PRIu64, a / 100);
+	size_t len = strlen(digits), k = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			grouped[k++] = '.';
+		grouped[k++] = digits[i];
+	}
+	grouped[k] = '\0';
+	snprintf(out, n, "%sR$ %s,%02u", c < 0 ? "-" : "", grouped, (unsigned)(a % 100));
+}
+
+/* ------------------------------------------------------------------ dates */
+
+/* Civil dates <-> day numbers (days since 1970-01-01), proleptic Gregorian. */
+static int64_t days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	const int64_t era = (y >= 0 ? y : y - 399) / 400;
+	const int64_t yoe = y - era * 400;
+	const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	const int64_t doe = z - era * 146097;
+	const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	const int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+int dom_offset(cli_ctx_t *ctx, int *offset_min)
+{
+	ospay_sync_t *s = NULL;
+	int rc = cli_session(ctx, &s);
+	if (rc == CLI_EXIT_OK) {
+		const Ospay__V1__Principal *p = ospay_client_principal(ospay_sync_client(s));
+		*offset_min = p != NULL && p->organization != NULL
+				      ? p->organization->utc_offset_minutes
+				      : -180;
+	}
+	return rc;
+}
+
+/* Exactly `width` digits at s; -1 otherwise. */
+static int fixed_digits(const char *s, int width)
+{
+	int v = 0;
+	for (int i = 0; i < width; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int dom_date_parse(const char *s, int64_t *day)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return -EINVAL;
+	int y = fixed_digits(s, 4), m = fixed_digits(s + 5, 2), d = fixed_digits(s + 8, 2);
+	if (y < 1900 || m < 1 || m > 12 || d < 1)
+		return -EINVAL;
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d > mdays[m - 1] + (m == 2 && leap))
+		return -EINVAL;
+	*day = days_from_civil(y, m, d);
+	return 0;
+}
+
+int64_t dom_day_start(int64_t day, int offset_min)
+{
+	return day * 86400000 - (int64_t)offset_min * 60000;
+}
+
+int dom_datetime_parse(const char *s, int offset_min, int64_t *ms)
+{
+	char date[11];
+	int64_t day;
+	if (strlen(s) != 16 || (s[10] != ' ' && s[10] != 'T') || s[13] != ':')
+		return -EINVAL;
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	int h = fixed_digits(s + 11, 2), mi = fixed_digits(s + 14, 2);
+	if (dom_date_parse(date, &day) != 0 || h < 0 || h > 23 || mi < 0 || mi > 59)
+		return -EINVAL;
+	*ms = dom_day_start(day, offset_min) + ((int64_t)h * 60 + mi) * 60000;
+	return 0;
+}
+
+void dom_date_text(int64_t day, char *out, size_t n)
+{
+	int y, m, d;
+	civil_from_days(day, &y, &m, &d);
+	snprintf(out, n, "%04d-%02d-%02d", y, m, d);
+}
+
+const char *dom_weekday_name(int64_t day)
+{
+	static const char *const names[] = {"Thursday", "Friday",  "Saturday", "Sunday",
+					    "Monday",   "Tuesday", "Wednesday"};
+	int64_t w = day % 7;
+	return names[w < 0 ? w + 7 : w];
+}
+
+void dom_datetime_text(int64_t ms, int offset_min, char *out, size_t n)
+{
+	if (ms == 0) {
+		if (n > 0)
+			out[0] = '\0';
+		return;
+	}
+	int64_t local = ms + (int64_t)offset_min * 60000;
+	int64_t day = floor_div(local, 86400000);
+	int64_t minute = (local - day * 86400000) / 60000;
+	char date[16];
+	dom_date_text(day, date, sizeof(date));
+	snprintf(out, n, "%s %02d:%02d", date, (int)(minute / 60), (int)(minute % 60));
+}
+
+/* ------------------------------------------------------------------ enums */
+
+int dom_enum_parse(const ProtobufCEnumDescriptor *d, const char *prefix, const char *s, int *out)
+{
+	char want[96];
+	size_t pl = strlen(prefix);
+	if (strlen(s) + pl >= sizeof(want))
+		return -EINVAL;
+	snprintf(want, sizeof(want), "%s%s", prefix, s);
+	for (char *p = want + pl; *p != '\0'; p++)
+		*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+	for (unsigned i = 0; i < d->n_values; i++) {
+		if (strcmp(d->values[i].name, want) == 0 && d->values[i].value != 0) {
+			*out = d->values[i].value;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *dom_enum_text(const ProtobufCEnumDescriptor *d, const char *prefix, int v, char *buf,
+			  size_t n)
+{
+	const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
+	if (ev == NULL || n == 0)
+		return "?";
+	const char *name = ev->name;
+	if (strncmp(name, prefix, strlen(prefix)) == 0)
+		name += strlen(prefix);
+	size_t i = 0;
+	for (; name[i] != '\0' && i + 1 < n; i++)
+		buf[i] = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
+	buf[i] = '\0';
+	return buf;
+}
+
+/* ------------------------------------------------------------------ listing */
+
+static const ProtobufCFieldDescriptor *field(const ProtobufCMessageDescriptor *d, const char *name)
+{
+	return protobuf_c_message_descriptor_get_field_by_name(d, name);
+}
+
+int dom_list(cli_ctx_t *ctx, const char *method, ProtobufCMessage *req,
+	     const ProtobufCMessageDescriptor *resp_desc, const char *items, size_t limit,
+	     dom_item_fn fn, void *state)
+{
+	const ProtobufCFieldDescriptor *fsize = field(req->descriptor, "page_size");
+	const ProtobufCFieldDescriptor *ftok = field(req->descriptor, "page_token");
+	const ProtobufCFieldDescriptor *fitems = field(resp_desc, items);
+	const ProtobufCFieldDescriptor *fnext = field(resp_desc, "next_page_token");
+	ProtobufCMessage *resp = NULL;
+	json_t *arr = NULL;
+	char *page = NULL;
+	size_t seen = 0;
+	int rc = CLI_EXIT_OK;
+	if (fsize == NULL || ftok == NULL || fitems == NULL || fnext == NULL) {
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	if (ctx->json && (arr = json_array()) == NULL) {
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	*(uint32_t *)((char *)req + fsize->offset) = DOM_PAGE;
+	for (unsigned n = 0; rc == CLI_EXIT_OK; n++) {
+		*(const char **)((char *)req + ftok->offset) = page != NULL ? page : "";
+		rc = cli_call(ctx, method, req, resp_desc, 0, &resp);
+		if (rc != CLI_EXIT_OK)
+			break;
+		size_t count = *(size_t *)((char *)resp + fitems->quantifier_offset);
+		ProtobufCMessage **list = *(ProtobufCMessage ***)((char *)resp + fitems->offset);
+		for (size_t i = 0; i < count && rc == CLI_EXIT_OK && (limit == 0 || seen < limit);
+		     i++, seen++) {
+			if (arr != NULL)
+				rc = json_array_append_new(arr, cli_pbjson_from_message(list[i])) ==
+						     0
+					     ? CLI_EXIT_OK
+					     : CLI_EXIT_ERROR;
+			else
+				rc = fn(ctx, list[i], state);
+		}
+		const char *next = *(const char **)((char *)resp + fnext->offset);
+		if (rc != CLI_EXIT_OK || next[0] == '\0' || (limit != 0 && seen >= limit))
+			break;
+		if ((page != NULL && strcmp(page, next) == 0) || n + 1 >= DOM_MAX_PAGES) {
+			fprintf(stderr, "error: the server keeps answering more pages; stopped\n");
+			rc = CLI_EXIT_ERROR;
+			break;
+		}
+		free(page);
+		page = strdup(next);
+		protobuf_c_message_free_unpacked(resp, NULL);
+		resp = NULL;
+		if (page == NULL)
+			rc = CLI_EXIT_ERROR;
+	}
+	*(const char **)((char *)req + ftok->offset) = "";
+	if (rc == CLI_EXIT_OK && arr != NULL) {
+		rc = cli_output_json(json_pack("{s:O}", items, arr));
+	}
+out:
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	json_decref(arr);
+	free(page);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ records */
+
+/* Adds "key  value" rows for a JSON object, nested objects under "prefix.". */
+static int kv_rows(cli_table_t *t, const char *prefix, json_t *obj)
+{
+	const char *key;
+	json_t *val;
+	int rc = CLI_EXIT_OK;
+	json_object_foreach(obj, key, val)
+	{
+		char name[128], num[48];
+		char *dumped = NULL;
+		const char *text = "";
+		snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "." : "", key);
+		if (json_is_object(val)) {
+			rc = kv_rows(t, name, val);
+			if (rc != CLI_EXIT_OK)
+				break;
+			continue;
+		}
+		if (json_is_string(val)) {
+			text = json_string_value(val);
+		} else if (json_is_integer(val)) {
+			size_t kl = strlen(key);
+			/* Instants (created_ms...) read better as times. */
+			if (kl > 3 && strcmp(key + kl - 3, "_ms") == 0)
+				cli_time_text(json_integer_value(val), num, sizeof(num));
+			else
+				snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+					 json_integer_value(val));
+			text = num;
+		} else if (json_is_true(val) || json_is_false(val)) {
+			text = json_is_true(val) ? "yes" : "no";
+		} else if (!json_is_null(val)) {
+			dumped = json_dumps(val, JSON_COMPACT);
+			text = dumped != NULL ? dumped : "";
+		}
+		const char *row[] = {name, text};
+		if (cli_table_add(t, row) < 0)
+			rc = CLI_EXIT_ERROR;
+		free(dumped);
+		if (rc != CLI_EXIT_OK)
+			break;
+	}
+	return rc;
+}
+
+int dom_print_record(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	json_t *j = NULL;
+	cli_table_t *t = NULL;
+	int rc = CLI_EXIT_ERROR;
+	if (ctx->json)
+		return cli_output_message(m);
+	j = cli_pbjson_from_message(m);
+	t = cli_table_new(2, NULL);
+	if (j == NULL || t == NULL)
+		goto out;
+	rc = kv_rows(t, "", j);
+	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+out:
+	json_decref(j);
+	cli_table_free(t);
+	return rc;
+}
+
+int dom_call_print(cli_ctx_t *ctx, const char *method, const ProtobufCMessage *req,
+		   const ProtobufCMessageDescriptor *resp_desc, unsigned flags, const char *name,
+		   int (*print)(cli_ctx_t *ctx, const ProtobufCMessage *m))
+{
+	ProtobufCMessage *resp = NULL;
+	const ProtobufCFieldDescriptor *f = field(resp_desc, name);
+	int rc = f == NULL ? CLI_EXIT_ERROR : cli_call(ctx, method, req, resp_desc, flags, &resp);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	if (ctx->json) {
+		rc = cli_output_message(resp);
+		goto out;
+	}
+	const ProtobufCMessage *rec = *(ProtobufCMessage **)((char *)resp + f->offset);
+	rc = rec != NULL ? print(ctx, rec) : CLI_EXIT_OK;
+out:
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	return rc;
+}

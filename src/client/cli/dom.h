@@ -1,0 +1,94 @@
+/*
+ * ospay CLI: helpers for the domain commands (customers, technicians,
+ * agendas, orders, calendar): an option collector, parsers for ids, money,
+ * local dates and times and enum names, paging through List methods, and
+ * key/value output. Local dates and times are in the organization's time
+ * zone, which Session/Hello tells.
+ */
+#ifndef OSPAY_CLI_DOM_H
+#define OSPAY_CLI_DOM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "client/cli/cli.h"
+
+#define DOM_MAX_REPEATED 64
+
+/*
+ * Options seen by a command, by their getopt code (a character): the value of
+ * each single option, whether a flag was given, and every value of the
+ * repeatable options (those whose code is in `repeatable`).
+ */
+typedef struct dom_opts {
+	const struct option *table;
+	const char *repeatable;
+	const char *v[128];
+	bool seen[128];
+	const char *rep[DOM_MAX_REPEATED];
+	int rep_code[DOM_MAX_REPEATED];
+	size_t n_rep;
+} dom_opts_t;
+
+/* cli_getopt over table with a dom_opts_t; positionals between min and max. */
+int dom_parse(cli_ctx_t *ctx, int argc, char **argv, dom_opts_t *o, const struct option *table,
+	      const char *repeatable, int min_pos, int max_pos, int *first);
+
+/* The long name of option code c ("--agenda"), for messages. */
+const char *dom_opt_name(const dom_opts_t *o, int c);
+
+/* An id (> 0) from text; CLI_EXIT_OK or a usage error naming what. */
+int dom_id(cli_ctx_t *ctx, const char *text, const char *what, uint64_t *out);
+/* Option c as an id, when given (*out untouched otherwise). "none" gives 0 when allow_none. */
+int dom_opt_id(cli_ctx_t *ctx, const dom_opts_t *o, int c, bool allow_none, uint64_t *out);
+int dom_opt_u32(cli_ctx_t *ctx, const dom_opts_t *o, int c, uint32_t *out);
+
+/* "150", "150.5", "150,50", "1.234,56" as centavos; -EINVAL when not money. */
+int dom_money_parse(const char *s, int64_t *centavos);
+/* "R$ 1.234,56". */
+void dom_money_text(int64_t centavos, char *out, size_t n);
+
+/* The organization's UTC offset (minutes) from the session; opens it if needed. */
+int dom_offset(cli_ctx_t *ctx, int *offset_min);
+/* "YYYY-MM-DD" as a day number; -EINVAL otherwise. */
+int dom_date_parse(const char *s, int64_t *day);
+/* UTC ms of local midnight starting day. */
+int64_t dom_day_start(int64_t day, int offset_min);
+/* "YYYY-MM-DD HH:MM" (or with a T) in local time as UTC ms; -EINVAL otherwise. */
+int dom_datetime_parse(const char *s, int offset_min, int64_t *ms);
+/* UTC ms as local "YYYY-MM-DD HH:MM"; "" for 0. */
+void dom_datetime_text(int64_t ms, int offset_min, char *out, size_t n);
+/* "YYYY-MM-DD" of a day number, and its weekday name ("Monday"). */
+void dom_date_text(int64_t day, char *out, size_t n);
+const char *dom_weekday_name(int64_t day);
+
+/* Enum values by the names people type (case-insensitive), and back. */
+int dom_enum_parse(const ProtobufCEnumDescriptor *d, const char *prefix, const char *s, int *out);
+/* The value's name without prefix, lower case ("open"); "?" when unknown. */
+const char *dom_enum_text(const ProtobufCEnumDescriptor *d, const char *prefix, int v, char *buf,
+			  size_t n);
+
+/* Called for each item of a listing. */
+typedef int (*dom_item_fn)(cli_ctx_t *ctx, const ProtobufCMessage *item, void *state);
+
+/*
+ * Pages through a List method: req's page_size and page_token are set by
+ * name, the response's repeated field `items` is walked. Stops after limit
+ * items (0: all). With --json, prints {"<items>": [...]} and ignores fn.
+ */
+int dom_list(cli_ctx_t *ctx, const char *method, ProtobufCMessage *req,
+	     const ProtobufCMessageDescriptor *resp_desc, const char *items, size_t limit,
+	     dom_item_fn fn, void *state);
+
+/*
+ * A record for people: one "key  value" line per field, nested messages as
+ * "address.city", lists as compact JSON. With --json, the message itself.
+ */
+int dom_print_record(cli_ctx_t *ctx, const ProtobufCMessage *m);
+
+/* Calls a method whose response holds one record in field `field` and prints it. */
+int dom_call_print(cli_ctx_t *ctx, const char *method, const ProtobufCMessage *req,
+		   const ProtobufCMessageDescriptor *resp_desc, unsigned flags, const char *field,
+		   int (*print)(cli_ctx_t *ctx, const ProtobufCMessage *m));
+
+#endif

@@ -1,0 +1,149 @@
+#include "core/agenda.h"
+
+#include <stdio.h>
+
+#include "core/date.h"
+#include "core/text.h"
+
+int agenda_iso_weekday(int64_t day)
+{
+	int w = date_weekday(day); /* 0 = Sunday */
+	return w == 0 ? 7 : w;
+}
+
+const char *agenda_check_window(const agenda_window_t *w)
+{
+	if (w->weekday < 1 || w->weekday > 7)
+		return "weekday is required (WEEKDAY_MONDAY ... WEEKDAY_SUNDAY)";
+	if (w->start_min >= AGENDA_DAY_MINUTES)
+		return "start_minute must be 0..1439";
+	if (w->end_min <= w->start_min || w->end_min > AGENDA_DAY_MINUTES)
+		return "end_minute must be after start_minute and at most 1440";
+	if (w->capacity == 0 || w->capacity > AGENDA_MAX_CAPACITY)
+		return "capacity must be 1..10000";
+	return NULL;
+}
+
+const char *agenda_check_windows(const agenda_window_t *w, size_t n, size_t *bad)
+{
+	*bad = 0;
+	if (n > AGENDA_MAX_WINDOWS) {
+		*bad = AGENDA_MAX_WINDOWS;
+		return "at most 64 windows";
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *why = agenda_check_window(&w[i]);
+		if (why != NULL) {
+			*bad = i;
+			return why;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (w[i].weekday == w[j].weekday && w[i].start_min < w[j].end_min &&
+			    w[j].start_min < w[i].end_min) {
+				*bad = i;
+				return "overlaps another window of the same weekday";
+			}
+		}
+	}
+	return NULL;
+}
+
+const char *agenda_check_slot(uint32_t slot_minutes)
+{
+	if (slot_minutes < AGENDA_SLOT_MIN || slot_minutes > AGENDA_DAY_MINUTES)
+		return "must be 5..1440 minutes";
+	return NULL;
+}
+
+int agenda_locate(const agenda_rules_t *a, int64_t start_ms, agenda_place_t *place)
+{
+	int64_t day = date_local_day(start_ms, a->utc_offset_min);
+	uint32_t minute = (uint32_t)date_local_minute(start_ms, a->utc_offset_min);
+	int wd = agenda_iso_weekday(day);
+	for (size_t i = 0; i < a->n_windows; i++) {
+		const agenda_window_t *w = &a->windows[i];
+		if (w->weekday != wd || minute < w->start_min || minute >= w->end_min)
+			continue;
+		/* A start between two minutes (seconds set) is off the grid too. */
+		int64_t in_minute =
+			start_ms - date_local_to_utc(day, (int)minute, a->utc_offset_min);
+		if (a->slot_minutes == 0 || (minute - w->start_min) % a->slot_minutes != 0 ||
+		    in_minute != 0)
+			return AGENDA_OFF_GRID;
+		place->window = i;
+		place->day = day;
+		place->window_from_ms =
+			date_local_to_utc(day, (int)w->start_min, a->utc_offset_min);
+		place->window_to_ms = date_local_to_utc(day, (int)w->end_min, a->utc_offset_min);
+		place->day_from_ms = date_local_to_utc(day, 0, a->utc_offset_min);
+		place->day_to_ms = date_local_to_utc(day + 1, 0, a->utc_offset_min);
+		return AGENDA_OK;
+	}
+	return AGENDA_NO_WINDOW;
+}
+
+int agenda_check_counts(const agenda_rules_t *a, const agenda_place_t *place, uint32_t in_window,
+			uint32_t in_day)
+{
+	if (in_window >= a->windows[place->window].capacity)
+		return AGENDA_WINDOW_FULL;
+	if (a->daily_max != 0 && in_day >= a->daily_max)
+		return AGENDA_DAY_FULL;
+	return AGENDA_OK;
+}
+
+static void hhmm(uint32_t minute, char *out, size_t cap)
+{
+	snprintf(out, cap, "%02u:%02u", minute / 60, minute % 60);
+}
+
+void agenda_explain(const agenda_rules_t *a, int verdict, int64_t start_ms,
+		    const agenda_place_t *place, char *out, size_t cap)
+{
+	static const char *const days[] = {"",         "Monday", "Tuesday",  "Wednesday",
+					   "Thursday", "Friday", "Saturday", "Sunday"};
+	int64_t day = date_local_day(start_ms, a->utc_offset_min);
+	char date[16], t[8], ws[8], we[8];
+	date_format(day, date, sizeof(date));
+	hhmm((uint32_t)date_local_minute(start_ms, a->utc_offset_min), t, sizeof(t));
+	const agenda_window_t *w = verdict == AGENDA_WINDOW_FULL || verdict == AGENDA_DAY_FULL
+					   ? &a->windows[place->window]
+					   : NULL;
+	if (w != NULL) {
+		hhmm(w->start_min, ws, sizeof(ws));
+		hhmm(w->end_min, we, sizeof(we));
+	}
+	switch (verdict) {
+	case AGENDA_NO_WINDOW:
+		snprintf(out, cap, "%s %s (%s) is outside the agenda's windows", date, t,
+			 days[agenda_iso_weekday(day)]);
+		break;
+	case AGENDA_OFF_GRID:
+		snprintf(out, cap, "%s %s is not on the agenda's %u-minute slots", date, t,
+			 a->slot_minutes);
+		break;
+	case AGENDA_WINDOW_FULL:
+		snprintf(out, cap, "the window %s-%s of %s is full (capacity %u)", ws, we, date,
+			 w->capacity);
+		break;
+	case AGENDA_DAY_FULL:
+		snprintf(out, cap, "the agenda's daily maximum of %u orders is reached on %s",
+			 a->daily_max, date);
+		break;
+	default:
+		snprintf(out, cap, "accepted");
+		break;
+	}
+}
+
+bool agenda_city_served(const char *const *cities, size_t n, const char *city)
+{
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (text_cmp_folded(cities[i], city) == 0)
+			return true;
+	return false;
+}

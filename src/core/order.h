@@ -1,0 +1,73 @@
+/*
+ * Service-order rules (SPEC 4.4): the status state machine, what an order's
+ * status means for the agenda and the technician, and time overlap. Pure.
+ *
+ * status: OPEN -> CLOSED (finalized) or OPEN -> CANCELED; nothing leaves
+ * CLOSED or CANCELED, and only OPEN orders are edited or rescheduled.
+ * A CANCELED order gives its place in the agenda and its technician's time
+ * back; a CLOSED one keeps them (the work happened then).
+ */
+#ifndef OSPAY_CORE_ORDER_H
+#define OSPAY_CORE_ORDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Numbers as in proto OrderStatus, OrderPaymentStatus and PaymentMethodType. */
+enum order_status {
+	ORDER_NEW = 0, /* the "from" of an order's creation */
+	ORDER_OPEN = 1,
+	ORDER_CLOSED = 2,
+	ORDER_CANCELED = 3,
+};
+
+enum order_pay_status {
+	ORDER_PAY_NONE = 1,
+	ORDER_PAY_PENDING = 2,
+	ORDER_PAY_ERROR = 3,
+	ORDER_PAY_PAID = 4,
+};
+
+enum order_method {
+	ORDER_METHOD_CASH = 1,
+	ORDER_METHOD_PIX = 2,
+	ORDER_METHOD_BOLETO = 3,
+	ORDER_METHOD_CARD = 4,
+	ORDER_METHOD_RECURRING_CREDIT = 5,
+};
+
+/* Longest order: a day. Bounds how far back an overlapping order can start. */
+#define ORDER_MAX_DURATION_MIN 1440
+#define ORDER_MAX_INSTALLMENTS 12
+
+/* "OPEN", "CLOSED", "CANCELED" or "?". */
+const char *order_status_name(int status);
+
+/* May an order go from -> to? NULL, or why not (static). */
+const char *order_transition_check(int from, int to);
+
+/* Only OPEN orders change (edit, reschedule, finalize, cancel). */
+bool order_is_open(int status);
+
+/* Does an order in this status hold its agenda place and its technician's time? */
+bool order_holds_time(int status);
+
+/* End of [start, start + minutes). */
+int64_t order_end_ms(int64_t start_ms, uint32_t minutes);
+
+/* Do [a, a + am) and [b, b + bm) share any instant? Touching ends do not overlap. */
+bool order_spans_overlap(int64_t a_ms, uint32_t am, int64_t b_ms, uint32_t bm);
+
+/* What Finalize does with a method (SPEC 4.4). */
+enum order_finalize {
+	ORDER_FINALIZE_CLOSE,         /* non-integrated: closes at once */
+	ORDER_FINALIZE_START_PAYMENT, /* integrated recurring credit: stays OPEN, PENDING */
+};
+
+/*
+ * Checks a Finalize's method and installments and says what happens. Returns
+ * NULL and sets *what, or why not (static) naming the bad input.
+ */
+const char *order_finalize_plan(int method, bool integrated, uint32_t installments, int *what);
+
+#endif

@@ -1,0 +1,500 @@
+/* Customers and their services (SPEC 4.2). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "core/addr.h"
+#include "core/contact.h"
+#include "core/doc.h"
+#include "core/money.h"
+#include "server/db.h"
+#include "server/h_util.h"
+#include "server/server.h"
+
+#define CUST_NAME_MAX 200
+#define STREET_MAX 200
+#define NUMBER_MAX 20
+#define PLAN_NAME_MAX 100
+
+/* Normalized forms of what a person typed, owned by the handler's stack. */
+typedef struct cust_norm {
+	char doc[DOC_MAX_DIGITS + 1];
+	int doc_type;
+	char phone[CONTACT_PHONE_MAX + 1];
+	char uf[3];
+	char cep[9];
+	Ospay__V1__Address addr;
+} cust_norm_t;
+
+static void check_document(srv_req_t *r, const char *in, cust_norm_t *n)
+{
+	const char *why = NULL;
+	n->doc_type = doc_parse(in, n->doc, &why);
+	if (n->doc_type == DOC_NONE)
+		status_violation(&r->st, "document", "%s", why);
+}
+
+static void check_phone(srv_req_t *r, const char *in, cust_norm_t *n)
+{
+	n->phone[0] = '\0';
+	if (in[0] == '\0')
+		return;
+	const char *why = contact_phone_parse(in, n->phone);
+	if (why != NULL)
+		status_violation(&r->st, "phone", "%s", why);
+}
+
+static void check_email(srv_req_t *r, const char *in)
+{
+	const char *why = in[0] != '\0' ? contact_email_check(in) : NULL;
+	if (why != NULL)
+		status_violation(&r->st, "email", "%s", why);
+}
+
+/* Validates the address and fills n->addr with it, state and CEP normalized. */
+static void check_address(srv_req_t *r, const Ospay__V1__Address *a, cust_norm_t *n)
+{
+	const char *why;
+	ospay__v1__address__init(&n->addr);
+	if (a == NULL) {
+		status_violation(&r->st, "address", "required: the installation address");
+		return;
+	}
+	h_check_name(r, "address.street", a->street, STREET_MAX);
+	h_check_text(r, "address.number", a->number, NUMBER_MAX);
+	h_check_text(r, "address.complement", a->complement, H_NAME_MAX);
+	h_check_text(r, "address.district", a->district, H_NAME_MAX);
+	h_check_name(r, "address.city", a->city, H_NAME_MAX);
+	why = addr_uf_parse(a->state, n->uf);
+	if (why != NULL)
+		status_violation(&r->st, "address.state", "%s", why);
+	why = addr_cep_parse(a->cep, n->cep);
+	if (why != NULL)
+		status_violation(&r->st, "address.cep", "%s", why);
+	n->addr = *a;
+	n->addr.state = n->uf;
+	n->addr.cep = n->cep;
+}
+
+static int doc_taken(srv_req_t *r, uint64_t holder)
+{
+	return srv_fail(r, ST_ALREADY_EXISTS, "customer %llu of this unit has that document",
+			(unsigned long long)holder);
+}
+
+int h_customers_create(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__CustomersCreateRequest *in = (const void *)r->in;
+	cust_norm_t n;
+	uint64_t unit = 0, id = 0, holder = 0;
+	int rc = h_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_OPERATE, &unit);
+	/* A bad unit_id is one violation among the others; not seeing it ends here. */
+	if (rc != ST_OK && rc != ST_INVALID_ARGUMENT)
+		goto out;
+	h_check_name(r, "name", in->name, CUST_NAME_MAX);
+	check_document(r, in->document, &n);
+	check_phone(r, in->phone, &n);
+	check_email(r, in->email);
+	check_address(r, in->address, &n);
+	if (r->st.code != ST_OK) {
+		rc = r->st.code;
+		goto out;
+	}
+	rc = store_seq_next(txn, "customer", &id);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "customer id");
+		goto out;
+	}
+	Ospay__V1__Customer c = OSPAY__V1__CUSTOMER__INIT;
+	c.id = id;
+	c.organization_id = r->sess->p.org_id;
+	c.unit_id = unit;
+	c.name = in->name;
+	c.document = n.doc;
+	c.document_type = n.doc_type;
+	c.phone = n.phone;
+	c.email = in->email;
+	c.address = &n.addr;
+	c.created_ms = c.updated_ms = r->now_ms;
+	rc = db_customer_put(txn, NULL, &c, &holder);
+	if (rc == -EEXIST) {
+		rc = doc_taken(r, holder);
+		goto out;
+	}
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "customer insert");
+		goto out;
+	}
+	Ospay__V1__CustomersCreateResponse resp = OSPAY__V1__CUSTOMERS_CREATE_RESPONSE__INIT;
+	resp.customer = &c;
+	rc = srv_reply_msg(r, &resp.base);
+	log_info("customer created", "customer_id=%llu unit=%llu by=%llu", (unsigned long long)id,
+		 (unsigned long long)unit, (unsigned long long)r->sess->p.token_id);
+out:
+	return rc;
+}
+
+/* Loads a customer the caller may act on; NOT_FOUND (and the like) otherwise. */
+static int load_customer(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
+			 Ospay__V1__Customer **out)
+{
+	int rc = h_load(txn, DB_CUSTOMERS, id, &ospay__v1__customer__descriptor, out);
+	if (rc == 0)
+		rc = h_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
+	else if (rc == -ENOENT)
+		rc = srv_fail(r, ST_NOT_FOUND, "no customer %llu", (unsigned long long)id);
+	else
+		rc = srv_store_fail(r, rc, "customer lookup");
+	if (rc == ST_NOT_FOUND)
+		srv_fail(r, ST_NOT_FOUND, "no customer %llu", (unsigned long long)id);
+	return rc;
+}
+
+int h_customers_get(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__CustomersGetRequest *in = (const void *)r->in;
+	Ospay__V1__Customer *c = NULL;
+	int rc;
+	if (in->id == 0) {
+		status_violation(&r->st, "id", "required");
+		rc = r->st.code;
+		goto out;
+	}
+	rc = load_customer(r, txn, in->id, PERM_READ, &c);
+	if (rc != ST_OK)
+		goto out;
+	Ospay__V1__CustomersGetResponse resp = OSPAY__V1__CUSTOMERS_GET_RESPONSE__INIT;
+	resp.customer = c;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (c != NULL)
+		ospay__v1__customer__free_unpacked(c, NULL);
+	return rc;
+}
+
+/* A document filter finds at most one customer per unit: no paging needed. */
+static int list_by_document(srv_req_t *r, store_txn_t *txn,
+			    const Ospay__V1__CustomersListRequest *in)
+{
+	char doc[DOC_MAX_DIGITS + 1];
+	const char *why = NULL;
+	uint64_t *units = NULL;
+	size_t nu = 0, cnt = 0;
+	Ospay__V1__Customer **found = NULL;
+	int rc;
+	if (doc_parse(in->document, doc, &why) == DOC_NONE) {
+		status_violation(&r->st, "document", "%s", why);
+		rc = r->st.code;
+		goto out;
+	}
+	if (in->page_token[0] != '\0') {
+		status_violation(&r->st, "page_token", "a document filter has a single page");
+		rc = r->st.code;
+		goto out;
+	}
+	rc = h_scope_units(r, txn, in->unit_id, &units, &nu);
+	if (rc != 0)
+		goto out;
+	found = calloc(nu + 1, sizeof(*found));
+	if (found == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nu && rc == 0; i++) {
+		uint64_t id;
+		rc = db_customer_by_doc(txn, units[i], doc, &id);
+		if (rc == -ENOENT) {
+			rc = 0;
+			continue;
+		}
+		if (rc == 0)
+			rc = h_load(txn, DB_CUSTOMERS, id, &ospay__v1__customer__descriptor,
+				    &found[cnt]);
+		if (rc == 0)
+			cnt++;
+	}
+	if (rc != 0)
+		goto out;
+	Ospay__V1__CustomersListResponse resp = OSPAY__V1__CUSTOMERS_LIST_RESPONSE__INIT;
+	resp.customers = found;
+	resp.n_customers = cnt;
+	resp.next_page_token = "";
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (rc < 0 && rc != -ENOMEM)
+		rc = srv_store_fail(r, rc, "customers by document");
+	for (size_t i = 0; i < cnt; i++)
+		ospay__v1__customer__free_unpacked(found[i], NULL);
+	free(found);
+	free(units);
+	return rc;
+}
+
+int h_customers_list(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__CustomersListRequest *in = (const void *)r->in;
+	ProtobufCMessage **items = NULL;
+	size_t n = 0;
+	char next[H_TOKEN_MAX];
+	int rc;
+	if (in->document[0] != '\0') {
+		rc = list_by_document(r, txn, in);
+		goto out;
+	}
+	rc = h_list_by_unit(r, txn, DB_CUSTOMERS_BY_UNIT, DB_CUSTOMERS,
+			    &ospay__v1__customer__descriptor, H_TOK_CUSTOMERS, in->unit_id,
+			    in->page_size, in->page_token, &items, &n, next);
+	if (rc != 0)
+		goto out;
+	Ospay__V1__CustomersListResponse resp = OSPAY__V1__CUSTOMERS_LIST_RESPONSE__INIT;
+	resp.customers = (Ospay__V1__Customer **)items;
+	resp.n_customers = n;
+	resp.next_page_token = next;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	for (size_t i = 0; i < n; i++)
+		protobuf_c_message_free_unpacked(items[i], NULL);
+	free(items);
+	return rc;
+}
+
+enum { CU_NAME, CU_DOCUMENT, CU_PHONE, CU_EMAIL, CU_ADDRESS };
+static const char *const cust_paths[] = {"name", "document", "phone", "email", "address"};
+
+int h_customers_update(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__CustomersUpdateRequest *in = (const void *)r->in;
+	Ospay__V1__Customer *old = NULL;
+	cust_norm_t n;
+	uint64_t holder = 0;
+	bool bad;
+	int rc;
+	if (in->id == 0) {
+		status_violation(&r->st, "id", "required");
+		rc = r->st.code;
+		goto out;
+	}
+	rc = load_customer(r, txn, in->id, PERM_OPERATE, &old);
+	if (rc != ST_OK)
+		goto out;
+	uint32_t m = h_mask_parse(r, in->update_mask, in->n_update_mask, cust_paths,
+				  OSPAY_ARRAY_LEN(cust_paths), &bad);
+	if (in->n_update_mask == 0) {
+		/* AIP-134: no mask means every field that was given. */
+		m = (in->name[0] != '\0') << CU_NAME | (in->document[0] != '\0') << CU_DOCUMENT |
+		    (in->phone[0] != '\0') << CU_PHONE | (in->email[0] != '\0') << CU_EMAIL |
+		    (in->address != NULL) << CU_ADDRESS;
+	}
+	Ospay__V1__Customer c = *old;
+	if (m & (1u << CU_NAME)) {
+		h_check_name(r, "name", in->name, CUST_NAME_MAX);
+		c.name = in->name;
+	}
+	if (m & (1u << CU_DOCUMENT)) {
+		check_document(r, in->document, &n);
+		c.document = n.doc;
+		c.document_type = n.doc_type;
+	}
+	if (m & (1u << CU_PHONE)) {
+		check_phone(r, in->phone, &n);
+		c.phone = n.phone;
+	}
+	if (m & (1u << CU_EMAIL)) {
+		check_email(r, in->email);
+		c.email = in->email;
+	}
+	if (m & (1u << CU_ADDRESS)) {
+		check_address(r, in->address, &n);
+		c.address = &n.addr;
+	}
+	if (r->st.code != ST_OK || bad) {
+		rc = r->st.code;
+		goto out;
+	}
+	c.updated_ms = r->now_ms;
+	rc = db_customer_put(txn, old, &c, &holder);
+	if (rc == -EEXIST) {
+		rc = doc_taken(r, holder);
+		goto out;
+	}
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "customer update");
+		goto out;
+	}
+	Ospay__V1__CustomersUpdateResponse resp = OSPAY__V1__CUSTOMERS_UPDATE_RESPONSE__INIT;
+	resp.customer = &c;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (old != NULL)
+		ospay__v1__customer__free_unpacked(old, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ services */
+
+static void check_amount(srv_req_t *r, const char *field, int64_t amount)
+{
+	if (amount < 0 || amount > MONEY_MAX_CENTAVOS)
+		status_violation(&r->st, field, "must be 0..%lld centavos",
+				 (long long)MONEY_MAX_CENTAVOS);
+}
+
+int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__CustomersAddServiceRequest *in = (const void *)r->in;
+	Ospay__V1__Customer *c = NULL;
+	uint64_t id;
+	int rc;
+	if (in->customer_id == 0) {
+		status_violation(&r->st, "customer_id", "required");
+		rc = r->st.code;
+		goto out;
+	}
+	rc = load_customer(r, txn, in->customer_id, PERM_OPERATE, &c);
+	if (rc != ST_OK)
+		goto out;
+	h_check_name(r, "plan_name", in->plan_name, PLAN_NAME_MAX);
+	check_amount(r, "monthly_amount", in->monthly_amount);
+	if (r->st.code != ST_OK) {
+		rc = r->st.code;
+		goto out;
+	}
+	rc = store_seq_next(txn, "service", &id);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "service id");
+		goto out;
+	}
+	Ospay__V1__RecurringPayment off = OSPAY__V1__RECURRING_PAYMENT__INIT;
+	Ospay__V1__CustomerService s = OSPAY__V1__CUSTOMER_SERVICE__INIT;
+	s.id = id;
+	s.organization_id = c->organization_id;
+	s.unit_id = c->unit_id;
+	s.customer_id = c->id;
+	s.plan_name = in->plan_name;
+	s.monthly_amount = in->monthly_amount;
+	s.recurring_payment = in->recurring_payment != NULL ? in->recurring_payment : &off;
+	s.status = OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_ACTIVE;
+	s.created_ms = s.updated_ms = r->now_ms;
+	rc = db_service_insert(txn, &s);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "service insert");
+		goto out;
+	}
+	Ospay__V1__CustomersAddServiceResponse resp =
+		OSPAY__V1__CUSTOMERS_ADD_SERVICE_RESPONSE__INIT;
+	resp.service = &s;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (c != NULL)
+		ospay__v1__customer__free_unpacked(c, NULL);
+	return rc;
+}
+
+enum { SU_PLAN, SU_AMOUNT, SU_RECURRING, SU_STATUS };
+static const char *const svc_paths[] = {"plan_name", "monthly_amount", "recurring_payment",
+					"status"};
+
+int h_customers_update_service(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__CustomersUpdateServiceRequest *in = (const void *)r->in;
+	Ospay__V1__CustomerService *old = NULL;
+	bool bad;
+	int rc;
+	if (in->service_id == 0) {
+		status_violation(&r->st, "service_id", "required");
+		rc = r->st.code;
+		goto out;
+	}
+	rc = h_load(txn, DB_SERVICES, in->service_id, &ospay__v1__customer_service__descriptor,
+		    &old);
+	if (rc == 0)
+		rc = h_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id);
+	else if (rc != -ENOENT)
+		rc = srv_store_fail(r, rc, "service lookup");
+	if (rc == -ENOENT || rc == ST_NOT_FOUND)
+		rc = srv_fail(r, ST_NOT_FOUND, "no service %llu",
+			      (unsigned long long)in->service_id);
+	if (rc != ST_OK)
+		goto out;
+	uint32_t m = h_mask_parse(r, in->update_mask, in->n_update_mask, svc_paths,
+				  OSPAY_ARRAY_LEN(svc_paths), &bad);
+	if (in->n_update_mask == 0)
+		m = (in->plan_name[0] != '\0') << SU_PLAN | (in->monthly_amount != 0) << SU_AMOUNT |
+		    (in->recurring_payment != NULL) << SU_RECURRING |
+		    (in->status != 0) << SU_STATUS;
+	Ospay__V1__RecurringPayment off = OSPAY__V1__RECURRING_PAYMENT__INIT;
+	Ospay__V1__CustomerService s = *old;
+	if (m & (1u << SU_PLAN)) {
+		h_check_name(r, "plan_name", in->plan_name, PLAN_NAME_MAX);
+		s.plan_name = in->plan_name;
+	}
+	if (m & (1u << SU_AMOUNT)) {
+		check_amount(r, "monthly_amount", in->monthly_amount);
+		s.monthly_amount = in->monthly_amount;
+	}
+	if (m & (1u << SU_RECURRING))
+		s.recurring_payment = in->recurring_payment != NULL ? in->recurring_payment : &off;
+	if (m & (1u << SU_STATUS)) {
+		if (in->status != OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_ACTIVE &&
+		    in->status != OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED)
+			status_violation(&r->st, "status",
+					 "SERVICE_STATUS_ACTIVE or SERVICE_STATUS_BLOCKED");
+		s.status = in->status;
+	}
+	if (r->st.code != ST_OK || bad) {
+		rc = r->st.code;
+		goto out;
+	}
+	s.updated_ms = r->now_ms;
+	rc = db_put_by_id(txn, DB_SERVICES, s.id, &s.base);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "service update");
+		goto out;
+	}
+	Ospay__V1__CustomersUpdateServiceResponse resp =
+		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_RESPONSE__INIT;
+	resp.service = &s;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (old != NULL)
+		ospay__v1__customer_service__free_unpacked(old, NULL);
+	return rc;
+}
+
+int h_customers_list_services(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__CustomersListServicesRequest *in = (const void *)r->in;
+	Ospay__V1__Customer *c = NULL;
+	ProtobufCMessage **items = NULL;
+	size_t n = 0;
+	char next[H_TOKEN_MAX];
+	int rc;
+	if (in->customer_id == 0) {
+		status_violation(&r->st, "customer_id", "required");
+		rc = r->st.code;
+		goto out;
+	}
+	rc = load_customer(r, txn, in->customer_id, PERM_READ, &c);
+	if (rc != ST_OK)
+		goto out;
+	rc = h_list_by_keys(r, txn, DB_SERVICES_BY_CUST, &c->id, 1, DB_SERVICES,
+			    &ospay__v1__customer_service__descriptor, H_TOK_SERVICES, in->page_size,
+			    in->page_token, &items, &n, next);
+	if (rc != 0)
+		goto out;
+	Ospay__V1__CustomersListServicesResponse resp =
+		OSPAY__V1__CUSTOMERS_LIST_SERVICES_RESPONSE__INIT;
+	resp.services = (Ospay__V1__CustomerService **)items;
+	resp.n_services = n;
+	resp.next_page_token = next;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	for (size_t i = 0; i < n; i++)
+		protobuf_c_message_free_unpacked(items[i], NULL);
+	free(items);
+	if (c != NULL)
+		ospay__v1__customer__free_unpacked(c, NULL);
+	return rc;
+}

@@ -1,0 +1,1005 @@
+/*
+ * Service orders (SPEC 4.3, 4.4): create, get, list, update, reschedule,
+ * finalize, cancel, with the agenda and technician checks.
+ *
+ * The checks read what the current write batch holds: two requests handled in
+ * one group commit run one after the other in nested transactions of the same
+ * batch, so the second sees the first's booking and "the last place" has
+ * exactly one winner.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "core/agenda.h"
+#include "core/date.h"
+#include "core/money.h"
+#include "core/order.h"
+#include "server/db.h"
+#include "server/h_util.h"
+#include "server/server.h"
+
+#define KIND_MAX 100
+#define NOTE_MAX 500
+/* Scheduled starts between 2000-01-01 and 2200-01-01 (a bound against typos). */
+#define START_MIN_MS (INT64_C(10957) * DATE_MS_PER_DAY)
+#define START_MAX_MS (INT64_C(84006) * DATE_MS_PER_DAY)
+/* Orders a List call looks at, at most, before it answers with a page token. */
+#define LIST_EXAMINE_MAX 2000
+
+/* ------------------------------------------------------------------ loading */
+
+static int load_order(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
+		      Ospay__V1__Order **out)
+{
+	int rc = h_load(txn, DB_ORDERS, id, &ospay__v1__order__descriptor, out);
+	if (rc == 0)
+		rc = h_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
+	else if (rc != -ENOENT)
+		rc = srv_store_fail(r, rc, "order lookup");
+	if (rc == -ENOENT || rc == ST_NOT_FOUND)
+		rc = srv_fail(r, ST_NOT_FOUND, "no order %llu", (unsigned long long)id);
+	return rc;
+}
+
+/* Loads a record the caller sees, or answers NOT_FOUND "no <what> <id>". */
+static int load_visible(srv_req_t *r, store_txn_t *txn, unsigned table, uint64_t id,
+			const ProtobufCMessageDescriptor *desc, const char *what, void *out,
+			uint64_t *org, uint64_t *unit)
+{
+	ProtobufCMessage **m = out;
+	int rc = h_load(txn, table, id, desc, m);
+	if (rc == 0) {
+		h_owner(*m, org, unit);
+		if (!h_sees(r, *org, *unit))
+			rc = -ENOENT;
+	} else if (rc != -ENOENT) {
+		rc = srv_store_fail(r, rc, what);
+	}
+	if (rc == -ENOENT)
+		rc = srv_fail(r, ST_NOT_FOUND, "no %s %llu", what, (unsigned long long)id);
+	return rc;
+}
+
+/* "2026-12-07 09:00" in the organization's time. */
+static void local_time(int64_t ms, int offset, char *out, size_t cap)
+{
+	char d[16];
+	int m = date_local_minute(ms, offset);
+	date_format(date_local_day(ms, offset), d, sizeof(d));
+	snprintf(out, cap, "%s %02d:%02d", d, m / 60, m % 60);
+}
+
+/* ------------------------------------------------------------------ booking checks */
+
+/*
+ * Counts the bookings of an agenda that hold their place (not canceled, not
+ * the order being moved) starting in the place's window and on its day.
+ */
+static int agenda_count(store_txn_t *txn, uint64_t agenda_id, const agenda_place_t *p,
+			bool whole_day, uint64_t self, uint32_t *in_window, uint32_t *in_day)
+{
+	db_scan_t *scan = NULL;
+	uint8_t key[8], from[DB_POS_LEN];
+	int64_t lo = whole_day ? p->day_from_ms : p->window_from_ms;
+	int64_t hi = whole_day ? p->day_to_ms : p->window_to_ms;
+	const uint8_t *pos;
+	*in_window = *in_day = 0;
+	be64_put(key, agenda_id);
+	db_pos_put(from, lo, 0);
+	int rc = db_scan_open(txn, DB_ORD_S_AGENDA, key, 8, 1, from, DB_POS_LEN, &scan);
+	while (rc == 0) {
+		rc = db_scan_next(scan, &pos);
+		if (rc != 0 || db_pos_sort(pos) >= hi)
+			break;
+		if (db_pos_id(pos) == self)
+			continue;
+		Ospay__V1__Order *o = NULL;
+		rc = h_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
+		if (rc == -ENOENT)
+			rc = -EBADMSG;
+		if (rc != 0)
+			break;
+		if (order_holds_time(o->status)) {
+			int64_t s = db_pos_sort(pos);
+			(*in_day)++;
+			if (s >= p->window_from_ms && s < p->window_to_ms)
+				(*in_window)++;
+		}
+		ospay__v1__order__free_unpacked(o, NULL);
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	db_scan_close(scan);
+	return rc;
+}
+
+/*
+ * The technician's booking that overlaps [start, start + minutes), other than
+ * self: *conflict gets it (caller frees) or stays NULL.
+ */
+static int tech_overlap(store_txn_t *txn, uint64_t tech, int64_t start, uint32_t minutes,
+			uint64_t self, Ospay__V1__Order **conflict)
+{
+	db_scan_t *scan = NULL;
+	uint8_t key[8], from[DB_POS_LEN];
+	int64_t end = order_end_ms(start, minutes);
+	const uint8_t *pos;
+	*conflict = NULL;
+	be64_put(key, tech);
+	/* Nothing lasts longer than ORDER_MAX_DURATION_MIN: earlier starts cannot reach us. */
+	db_pos_put(from, start - (int64_t)ORDER_MAX_DURATION_MIN * 60000, 0);
+	int rc = db_scan_open(txn, DB_ORD_S_TECH, key, 8, 1, from, DB_POS_LEN, &scan);
+	while (rc == 0 && *conflict == NULL) {
+		rc = db_scan_next(scan, &pos);
+		if (rc != 0 || db_pos_sort(pos) >= end)
+			break;
+		if (db_pos_id(pos) == self)
+			continue;
+		Ospay__V1__Order *o = NULL;
+		rc = h_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
+		if (rc == -ENOENT)
+			rc = -EBADMSG;
+		if (rc != 0)
+			break;
+		if (order_holds_time(o->status) &&
+		    order_spans_overlap(start, minutes, o->scheduled_start_ms, o->duration_minutes))
+			*conflict = o;
+		else
+			ospay__v1__order__free_unpacked(o, NULL);
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	db_scan_close(scan);
+	return rc;
+}
+
+/* The agenda checks: unit, city, window, slot grid, capacity, daily maximum. */
+static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, bool agenda_changed,
+			int offset)
+{
+	Ospay__V1__Agenda *a = NULL;
+	Ospay__V1__Customer *cust = NULL;
+	agenda_window_t wbuf[AGENDA_MAX_WINDOWS];
+	agenda_rules_t rules;
+	agenda_place_t place;
+	uint64_t org, unit;
+	uint32_t in_window, in_day;
+	char why[200];
+	int rc = load_visible(r, txn, DB_AGENDAS, o->agenda_id, &ospay__v1__agenda__descriptor,
+			      "agenda", &a, &org, &unit);
+	if (rc != ST_OK)
+		goto out;
+	if (unit != o->unit_id) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "agenda %llu belongs to unit %llu, the customer to unit %llu",
+			      (unsigned long long)a->id, (unsigned long long)unit,
+			      (unsigned long long)o->unit_id);
+		goto out;
+	}
+	if (agenda_changed && a->n_cities > 0) {
+		rc = h_load(txn, DB_CUSTOMERS, o->customer_id, &ospay__v1__customer__descriptor,
+			    &cust);
+		if (rc != 0) {
+			rc = srv_store_fail(r, rc == -ENOENT ? -EBADMSG : rc, "order customer");
+			goto out;
+		}
+		const char *city = cust->address != NULL ? cust->address->city : "";
+		if (!agenda_city_served((const char *const *)a->cities, a->n_cities, city)) {
+			rc = srv_fail(r, ST_FAILED_PRECONDITION,
+				      "agenda %llu does not serve the customer's installation city",
+				      (unsigned long long)a->id);
+			goto out;
+		}
+	}
+	if (o->duration_minutes == 0)
+		o->duration_minutes = a->slot_minutes;
+	h_agenda_rules(a, offset, wbuf, &rules);
+	int verdict = agenda_locate(&rules, o->scheduled_start_ms, &place);
+	if (verdict == AGENDA_OK) {
+		rc = agenda_count(txn, a->id, &place, rules.daily_max != 0, o->id, &in_window,
+				  &in_day);
+		if (rc != 0) {
+			rc = srv_store_fail(r, rc, "agenda count");
+			goto out;
+		}
+		verdict = agenda_check_counts(&rules, &place, in_window, in_day);
+	}
+	if (verdict != AGENDA_OK) {
+		agenda_explain(&rules, verdict, o->scheduled_start_ms, &place, why, sizeof(why));
+		rc = srv_fail(r, ST_FAILED_PRECONDITION, "agenda %llu: %s",
+			      (unsigned long long)a->id, why);
+		goto out;
+	}
+out:
+	if (a != NULL)
+		ospay__v1__agenda__free_unpacked(a, NULL);
+	if (cust != NULL)
+		ospay__v1__customer__free_unpacked(cust, NULL);
+	return rc;
+}
+
+/* The technician checks: same unit, and no other booking overlapping this one. */
+static int check_technician(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order *o,
+			    bool tech_changed, int offset)
+{
+	Ospay__V1__Technician *t = NULL;
+	Ospay__V1__Order *other = NULL;
+	uint64_t org, unit;
+	int rc = ST_OK;
+	if (tech_changed) {
+		rc = load_visible(r, txn, DB_TECHNICIANS, o->technician_id,
+				  &ospay__v1__technician__descriptor, "technician", &t, &org,
+				  &unit);
+		if (rc != ST_OK)
+			goto out;
+		if (unit != o->unit_id) {
+			rc = srv_fail(r, ST_FAILED_PRECONDITION,
+				      "technician %llu belongs to unit %llu, the customer to unit "
+				      "%llu",
+				      (unsigned long long)t->id, (unsigned long long)unit,
+				      (unsigned long long)o->unit_id);
+			goto out;
+		}
+	}
+	if (o->scheduled_start_ms == 0)
+		goto out;
+	rc = tech_overlap(txn, o->technician_id, o->scheduled_start_ms, o->duration_minutes, o->id,
+			  &other);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "technician overlap");
+		goto out;
+	}
+	if (other != NULL) {
+		char from[32], to[32];
+		local_time(other->scheduled_start_ms, offset, from, sizeof(from));
+		local_time(order_end_ms(other->scheduled_start_ms, other->duration_minutes), offset,
+			   to, sizeof(to));
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "technician %llu is already booked on order %llu from %s to %s",
+			      (unsigned long long)o->technician_id, (unsigned long long)other->id,
+			      from, to);
+	}
+out:
+	if (t != NULL)
+		ospay__v1__technician__free_unpacked(t, NULL);
+	if (other != NULL)
+		ospay__v1__order__free_unpacked(other, NULL);
+	return rc;
+}
+
+/*
+ * Every check of SPEC 4.3 for an order as it will be stored. old is the
+ * stored version (NULL on create): only what changed is checked again, so an
+ * order already booked is not refused for a window that filled up later. May
+ * set o's duration to the agenda's slot when it has none.
+ */
+static int check_booking(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order *old,
+			 Ospay__V1__Order *o)
+{
+	bool agenda_changed = old == NULL || old->agenda_id != o->agenda_id;
+	bool start_changed = old == NULL || old->scheduled_start_ms != o->scheduled_start_ms;
+	bool time_changed = start_changed || old->duration_minutes != o->duration_minutes;
+	bool tech_changed = old == NULL || old->technician_id != o->technician_id;
+	int offset = 0;
+	int rc = h_org_offset(r, txn, &offset);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "organization");
+		goto out;
+	}
+	if (o->agenda_id != 0 && (agenda_changed || start_changed)) {
+		rc = check_agenda(r, txn, o, agenda_changed, offset);
+		if (rc != ST_OK)
+			goto out;
+	}
+	if (o->scheduled_start_ms != 0 && o->duration_minutes == 0) {
+		status_violation(&r->st, "duration_minutes",
+				 "required for a scheduled order without an agenda");
+		rc = r->st.code;
+		goto out;
+	}
+	if (o->technician_id != 0 && (tech_changed || time_changed))
+		rc = check_technician(r, txn, o, tech_changed, offset);
+out:
+	return rc;
+}
+
+/* ------------------------------------------------------------------ field checks */
+
+static void check_start(srv_req_t *r, const char *field, int64_t start)
+{
+	if (start == 0)
+		return;
+	if (start < START_MIN_MS || start >= START_MAX_MS)
+		status_violation(&r->st, field, "UTC ms between 2000 and 2200");
+	else if (start % 60000 != 0)
+		status_violation(&r->st, field, "must be a whole minute");
+}
+
+static void check_duration(srv_req_t *r, uint32_t minutes, int64_t start)
+{
+	if (minutes > ORDER_MAX_DURATION_MIN)
+		status_violation(&r->st, "duration_minutes", "at most %d minutes (a day)",
+				 ORDER_MAX_DURATION_MIN);
+	else if (minutes != 0 && start == 0)
+		status_violation(&r->st, "duration_minutes", "only for a scheduled order");
+}
+
+static void check_amount(srv_req_t *r, int64_t amount)
+{
+	if (amount < 0 || amount > MONEY_MAX_CENTAVOS)
+		status_violation(&r->st, "amount", "must be 0..%lld centavos",
+				 (long long)MONEY_MAX_CENTAVOS);
+}
+
+/* Cross-field rules of an order as it will be. */
+static void check_schedule_shape(srv_req_t *r, const Ospay__V1__Order *o)
+{
+	if (o->agenda_id != 0 && o->scheduled_start_ms == 0)
+		status_violation(&r->st, "scheduled_start_ms", "required with an agenda");
+}
+
+/* ------------------------------------------------------------------ history */
+
+/*
+ * Appends a status change to o's history and sets o's status. *hist gets the
+ * new array (malloc'd: the caller frees it, not its entries, which belong to
+ * the stored order and to *entry).
+ */
+static int history_append(srv_req_t *r, Ospay__V1__Order *o, Ospay__V1__OrderStatusChange *entry,
+			  int to, const char *note, Ospay__V1__OrderStatusChange ***hist)
+{
+	Ospay__V1__OrderStatusChange **h = malloc((o->n_history + 1) * sizeof(*h));
+	if (h == NULL)
+		return -ENOMEM;
+	if (o->n_history > 0)
+		memcpy(h, o->history, o->n_history * sizeof(*h));
+	ospay__v1__order_status_change__init(entry);
+	entry->at_ms = r->now_ms;
+	entry->from = o->status;
+	entry->to = to;
+	entry->by_token_id = r->sess->p.token_id;
+	entry->note = (char *)note;
+	h[o->n_history] = entry;
+	o->history = h;
+	o->n_history++;
+	o->status = to;
+	*hist = h;
+	return 0;
+}
+
+/* Stores o (replacing old, NULL for a new order) with its indexes. */
+static int put_order(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order *old,
+		     Ospay__V1__Order *o)
+{
+	o->updated_ms = r->now_ms;
+	int rc = db_order_put(txn, old, o);
+	return rc != 0 ? srv_store_fail(r, rc, "order store") : 0;
+}
+
+/* ------------------------------------------------------------------ handlers */
+
+int h_orders_create(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__OrdersCreateRequest *in = (const void *)r->in;
+	Ospay__V1__Customer *cust = NULL;
+	Ospay__V1__OrderStatusChange created, **hist = NULL;
+	Ospay__V1__Order o = OSPAY__V1__ORDER__INIT;
+	int rc;
+	if (in->customer_id == 0) {
+		status_violation(&r->st, "customer_id", "required");
+		rc = r->st.code;
+		goto out;
+	}
+	rc = h_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor, &cust);
+	if (rc == 0)
+		rc = h_check_record(r, PERM_OPERATE, cust->organization_id, cust->unit_id);
+	else if (rc != -ENOENT)
+		rc = srv_store_fail(r, rc, "customer lookup");
+	if (rc == -ENOENT || rc == ST_NOT_FOUND)
+		rc = srv_fail(r, ST_NOT_FOUND, "no customer %llu",
+			      (unsigned long long)in->customer_id);
+	if (rc != ST_OK)
+		goto out;
+	h_check_name(r, "kind", in->kind, KIND_MAX);
+	h_check_text(r, "description", in->description, H_TEXT_MAX);
+	check_start(r, "scheduled_start_ms", in->scheduled_start_ms);
+	check_duration(r, in->duration_minutes, in->scheduled_start_ms);
+	check_amount(r, in->amount);
+	o.organization_id = cust->organization_id;
+	o.unit_id = cust->unit_id;
+	o.customer_id = cust->id;
+	o.kind = in->kind;
+	o.description = in->description;
+	o.agenda_id = in->agenda_id;
+	o.technician_id = in->technician_id;
+	o.scheduled_start_ms = in->scheduled_start_ms;
+	o.duration_minutes = in->duration_minutes;
+	o.amount = in->amount;
+	o.status = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_UNSPECIFIED;
+	o.payment_status = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_NONE;
+	o.created_ms = r->now_ms;
+	check_schedule_shape(r, &o);
+	if (r->st.code != ST_OK) {
+		rc = r->st.code;
+		goto out;
+	}
+	rc = check_booking(r, txn, NULL, &o);
+	if (rc != ST_OK)
+		goto out;
+	rc = store_seq_next(txn, "order", &o.id);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "order id");
+		goto out;
+	}
+	rc = history_append(r, &o, &created, ORDER_OPEN, "", &hist);
+	if (rc == 0)
+		rc = put_order(r, txn, NULL, &o);
+	if (rc != 0)
+		goto out;
+	Ospay__V1__OrdersCreateResponse resp = OSPAY__V1__ORDERS_CREATE_RESPONSE__INIT;
+	resp.order = &o;
+	rc = srv_reply_msg(r, &resp.base);
+	if (rc == 0)
+		log_info("order created",
+			 "order_id=%llu unit=%llu customer=%llu agenda=%llu by=%llu",
+			 (unsigned long long)o.id, (unsigned long long)o.unit_id,
+			 (unsigned long long)o.customer_id, (unsigned long long)o.agenda_id,
+			 (unsigned long long)r->sess->p.token_id);
+out:
+	free(hist);
+	if (cust != NULL)
+		ospay__v1__customer__free_unpacked(cust, NULL);
+	return rc;
+}
+
+int h_orders_get(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__OrdersGetRequest *in = (const void *)r->in;
+	Ospay__V1__Order *o = NULL;
+	int rc;
+	if (in->id == 0) {
+		status_violation(&r->st, "id", "required");
+		rc = r->st.code;
+		goto out;
+	}
+	rc = load_order(r, txn, in->id, PERM_READ, &o);
+	if (rc != ST_OK)
+		goto out;
+	Ospay__V1__OrdersGetResponse resp = OSPAY__V1__ORDERS_GET_RESPONSE__INIT;
+	resp.order = o;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (o != NULL)
+		ospay__v1__order__free_unpacked(o, NULL);
+	return rc;
+}
+
+/* Loads an order to change: visible, the caller may operate, and still OPEN. */
+static int load_open_order(srv_req_t *r, store_txn_t *txn, uint64_t id, Ospay__V1__Order **o)
+{
+	int rc;
+	if (id == 0) {
+		status_violation(&r->st, "id", "required");
+		rc = r->st.code;
+		goto out;
+	}
+	rc = load_order(r, txn, id, PERM_OPERATE, o);
+	if (rc != ST_OK)
+		goto out;
+	if (!order_is_open((*o)->status))
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "order %llu is %s: only OPEN orders change", (unsigned long long)id,
+			      order_status_name((*o)->status));
+out:
+	return rc;
+}
+
+enum { OU_KIND, OU_DESCRIPTION, OU_AGENDA, OU_TECH, OU_START, OU_DURATION, OU_AMOUNT };
+static const char *const order_paths[] = {"kind",          "description",        "agenda_id",
+					  "technician_id", "scheduled_start_ms", "duration_minutes",
+					  "amount"};
+
+int h_orders_update(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__OrdersUpdateRequest *in = (const void *)r->in;
+	Ospay__V1__Order *old = NULL;
+	bool bad;
+	int rc = load_open_order(r, txn, in->id, &old);
+	if (rc != ST_OK)
+		goto out;
+	uint32_t m = h_mask_parse(r, in->update_mask, in->n_update_mask, order_paths,
+				  OSPAY_ARRAY_LEN(order_paths), &bad);
+	if (in->n_update_mask == 0)
+		m = (in->kind[0] != '\0') << OU_KIND |
+		    (in->description[0] != '\0') << OU_DESCRIPTION |
+		    (in->agenda_id != 0) << OU_AGENDA | (in->technician_id != 0) << OU_TECH |
+		    (in->scheduled_start_ms != 0) << OU_START |
+		    (in->duration_minutes != 0) << OU_DURATION | (in->amount != 0) << OU_AMOUNT;
+	Ospay__V1__Order o = *old;
+	if (m & (1u << OU_KIND)) {
+		h_check_name(r, "kind", in->kind, KIND_MAX);
+		o.kind = in->kind;
+	}
+	if (m & (1u << OU_DESCRIPTION)) {
+		h_check_text(r, "description", in->description, H_TEXT_MAX);
+		o.description = in->description;
+	}
+	if (m & (1u << OU_AGENDA))
+		o.agenda_id = in->agenda_id;
+	if (m & (1u << OU_TECH))
+		o.technician_id = in->technician_id;
+	if (m & (1u << OU_START)) {
+		check_start(r, "scheduled_start_ms", in->scheduled_start_ms);
+		o.scheduled_start_ms = in->scheduled_start_ms;
+		/* Unscheduling an order also drops its duration. */
+		if (o.scheduled_start_ms == 0 && !(m & (1u << OU_DURATION)))
+			o.duration_minutes = 0;
+	}
+	if (m & (1u << OU_DURATION)) {
+		check_duration(r, in->duration_minutes, o.scheduled_start_ms);
+		o.duration_minutes = in->duration_minutes;
+	}
+	if (m & (1u << OU_AMOUNT)) {
+		check_amount(r, in->amount);
+		o.amount = in->amount;
+	}
+	check_schedule_shape(r, &o);
+	if (r->st.code != ST_OK || bad) {
+		rc = r->st.code;
+		goto out;
+	}
+	rc = check_booking(r, txn, old, &o);
+	if (rc != ST_OK)
+		goto out;
+	rc = put_order(r, txn, old, &o);
+	if (rc != 0)
+		goto out;
+	Ospay__V1__OrdersUpdateResponse resp = OSPAY__V1__ORDERS_UPDATE_RESPONSE__INIT;
+	resp.order = &o;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (old != NULL)
+		ospay__v1__order__free_unpacked(old, NULL);
+	return rc;
+}
+
+int h_orders_reschedule(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__OrdersRescheduleRequest *in = (const void *)r->in;
+	Ospay__V1__Order *old = NULL;
+	int rc = load_open_order(r, txn, in->id, &old);
+	if (rc != ST_OK)
+		goto out;
+	if (in->scheduled_start_ms == 0)
+		status_violation(&r->st, "scheduled_start_ms", "required: the new start");
+	check_start(r, "scheduled_start_ms", in->scheduled_start_ms);
+	check_duration(r, in->duration_minutes, in->scheduled_start_ms);
+	if (r->st.code != ST_OK) {
+		rc = r->st.code;
+		goto out;
+	}
+	Ospay__V1__Order o = *old;
+	o.scheduled_start_ms = in->scheduled_start_ms;
+	if (in->duration_minutes != 0)
+		o.duration_minutes = in->duration_minutes;
+	rc = check_booking(r, txn, old, &o);
+	if (rc != ST_OK)
+		goto out;
+	rc = put_order(r, txn, old, &o);
+	if (rc != 0)
+		goto out;
+	Ospay__V1__OrdersRescheduleResponse resp = OSPAY__V1__ORDERS_RESCHEDULE_RESPONSE__INIT;
+	resp.order = &o;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (old != NULL)
+		ospay__v1__order__free_unpacked(old, NULL);
+	return rc;
+}
+
+int h_orders_finalize(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__OrdersFinalizeRequest *in = (const void *)r->in;
+	Ospay__V1__Order *old = NULL;
+	Ospay__V1__OrderStatusChange closed, **hist = NULL;
+	int what = ORDER_FINALIZE_CLOSE;
+	int rc = load_open_order(r, txn, in->id, &old);
+	if (rc != ST_OK)
+		goto out;
+	if (old->payment_status == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION, "order %llu has a payment pending",
+			      (unsigned long long)old->id);
+		goto out;
+	}
+	h_check_text(r, "note", in->note, NOTE_MAX);
+	if (in->payment_method_id == 0 && in->method_type == 0)
+		status_violation(&r->st, "method_type", "required (or payment_method_id)");
+	if (r->st.code != ST_OK) {
+		rc = r->st.code;
+		goto out;
+	}
+	if (in->payment_method_id != 0) {
+		/* No payment method has been configured anywhere yet (Admin/CreatePaymentMethod
+		 * comes with the payments work), so no id can name one. */
+		rc = srv_fail(r, ST_NOT_FOUND, "no payment method %llu",
+			      (unsigned long long)in->payment_method_id);
+		goto out;
+	}
+	/* A bare RECURRING_CREDIT type is the integrated mode: MANUAL needs a configured method. */
+	int method = (int)in->method_type;
+	bool integrated = method == ORDER_METHOD_RECURRING_CREDIT;
+	const char *why = order_finalize_plan(method, integrated, in->installments, &what);
+	if (why != NULL) {
+		bool known = method >= ORDER_METHOD_CASH && method <= ORDER_METHOD_RECURRING_CREDIT;
+		status_violation(&r->st, known ? "installments" : "method_type", "%s", why);
+		rc = r->st.code;
+		goto out;
+	}
+	if (what == ORDER_FINALIZE_START_PAYMENT) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "integrated recurring payment is not available yet");
+		goto out;
+	}
+	Ospay__V1__Order o = *old;
+	Ospay__V1__OrderPayment pay = OSPAY__V1__ORDER_PAYMENT__INIT;
+	pay.method_type = in->method_type;
+	pay.installments = in->installments == 0 ? 1 : in->installments;
+	pay.recorded_ms = r->now_ms;
+	o.payment = &pay;
+	rc = history_append(r, &o, &closed, ORDER_CLOSED, in->note, &hist);
+	if (rc == 0)
+		rc = put_order(r, txn, old, &o);
+	if (rc != 0)
+		goto out;
+	Ospay__V1__OrdersFinalizeResponse resp = OSPAY__V1__ORDERS_FINALIZE_RESPONSE__INIT;
+	resp.order = &o;
+	rc = srv_reply_msg(r, &resp.base);
+	if (rc == 0)
+		log_info("order finalized", "order_id=%llu method_type=%d by=%llu",
+			 (unsigned long long)o.id, (int)in->method_type,
+			 (unsigned long long)r->sess->p.token_id);
+out:
+	free(hist);
+	if (old != NULL)
+		ospay__v1__order__free_unpacked(old, NULL);
+	return rc;
+}
+
+int h_orders_cancel(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__OrdersCancelRequest *in = (const void *)r->in;
+	Ospay__V1__Order *old = NULL;
+	Ospay__V1__OrderStatusChange canceled, **hist = NULL;
+	int rc = load_open_order(r, txn, in->id, &old);
+	if (rc != ST_OK)
+		goto out;
+	if (old->payment_status == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "order %llu has a payment pending: cancel the payment attempt first",
+			      (unsigned long long)old->id);
+		goto out;
+	}
+	if (!h_check_text(r, "reason", in->reason, NOTE_MAX)) {
+		rc = r->st.code;
+		goto out;
+	}
+	Ospay__V1__Order o = *old;
+	rc = history_append(r, &o, &canceled, ORDER_CANCELED, in->reason, &hist);
+	if (rc == 0)
+		rc = put_order(r, txn, old, &o);
+	if (rc != 0)
+		goto out;
+	Ospay__V1__OrdersCancelResponse resp = OSPAY__V1__ORDERS_CANCEL_RESPONSE__INIT;
+	resp.order = &o;
+	rc = srv_reply_msg(r, &resp.base);
+	if (rc == 0)
+		log_info("order canceled", "order_id=%llu by=%llu", (unsigned long long)o.id,
+			 (unsigned long long)r->sess->p.token_id);
+out:
+	free(hist);
+	if (old != NULL)
+		ospay__v1__order__free_unpacked(old, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ list */
+
+/*
+ * How a List call walks the indexes. Results come in the index's order: by
+ * (scheduled start, id) when a scheduled range is given, else by (created,
+ * id); every index of a family has that order, so the one with the fewest
+ * expected entries is chosen from the filters alone (never from the data),
+ * and the rest of the filters are checked on each order read.
+ */
+typedef struct list_plan {
+	unsigned table;
+	bool scheduled;
+	bool by_unit; /* keys are the units in scope (with a status byte for some) */
+	int tag;      /* status byte after the unit, or -1 */
+	uint64_t key; /* the agenda, technician or customer when !by_unit */
+	int64_t lo, hi;
+} list_plan_t;
+
+/* Page token: filters' hash (4), then the last position examined (sort, id). */
+#define LIST_TOKEN_LEN (4 + DB_POS_LEN)
+
+static void list_plan(const Ospay__V1__OrdersListRequest *in, list_plan_t *p)
+{
+	const int pending = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING;
+	const int error = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_ERROR;
+	memset(p, 0, sizeof(*p));
+	p->tag = -1;
+	p->scheduled = in->scheduled_from_ms != 0 || in->scheduled_to_ms != 0;
+	int64_t from = p->scheduled ? in->scheduled_from_ms : in->created_from_ms;
+	int64_t to = p->scheduled ? in->scheduled_to_ms : in->created_to_ms;
+	p->lo = from != 0 ? from : INT64_MIN;
+	p->hi = to != 0 ? to : INT64_MAX;
+	if (p->scheduled) {
+		if (in->technician_id != 0) {
+			p->table = DB_ORD_S_TECH;
+			p->key = in->technician_id;
+		} else if (in->agenda_id != 0) {
+			p->table = DB_ORD_S_AGENDA;
+			p->key = in->agenda_id;
+		} else {
+			p->table = DB_ORD_S_UNIT;
+			p->by_unit = true;
+		}
+		return;
+	}
+	/* A customer has few orders, a technician or an agenda more; orders with a
+	 * payment pending or in error are few, a status many. */
+	if (in->customer_id != 0) {
+		p->table = DB_ORD_C_CUSTOMER;
+		p->key = in->customer_id;
+	} else if (in->technician_id != 0) {
+		p->table = DB_ORD_C_TECH;
+		p->key = in->technician_id;
+	} else if (in->agenda_id != 0) {
+		p->table = DB_ORD_C_AGENDA;
+		p->key = in->agenda_id;
+	} else if ((int)in->payment_status == pending || (int)in->payment_status == error) {
+		p->table = DB_ORD_C_PAY;
+		p->by_unit = true;
+		p->tag = (int)in->payment_status;
+	} else if (in->status != 0) {
+		p->table = DB_ORD_C_STATUS;
+		p->by_unit = true;
+		p->tag = (int)in->status;
+	} else if (in->payment_status != 0) {
+		p->table = DB_ORD_C_PAY;
+		p->by_unit = true;
+		p->tag = (int)in->payment_status;
+	} else {
+		p->table = DB_ORD_C_UNIT;
+		p->by_unit = true;
+	}
+}
+
+static bool in_range(int64_t v, int64_t from, int64_t to)
+{
+	return (from == 0 || v >= from) && (to == 0 || v < to);
+}
+
+static bool list_match(const srv_req_t *r, const Ospay__V1__OrdersListRequest *in,
+		       const Ospay__V1__Order *o)
+{
+	bool scheduled = in->scheduled_from_ms != 0 || in->scheduled_to_ms != 0;
+	return h_sees(r, o->organization_id, o->unit_id) &&
+	       (in->unit_id == 0 || o->unit_id == in->unit_id) &&
+	       (in->status == 0 || o->status == in->status) &&
+	       (in->payment_status == 0 || o->payment_status == in->payment_status) &&
+	       (in->agenda_id == 0 || o->agenda_id == in->agenda_id) &&
+	       (in->technician_id == 0 || o->technician_id == in->technician_id) &&
+	       (in->customer_id == 0 || o->customer_id == in->customer_id) &&
+	       (!scheduled ||
+		(o->scheduled_start_ms != 0 &&
+		 in_range(o->scheduled_start_ms, in->scheduled_from_ms, in->scheduled_to_ms))) &&
+	       in_range(o->created_ms, in->created_from_ms, in->created_to_ms);
+}
+
+/* A token is good only for the filters it was made for. */
+static void list_filters_hash(const Ospay__V1__OrdersListRequest *in, uint8_t out[4])
+{
+	uint8_t b[8 * 10], h[32];
+	be64_put(b, (uint64_t)in->status);
+	be64_put(b + 8, (uint64_t)in->payment_status);
+	be64_put(b + 16, in->agenda_id);
+	be64_put(b + 24, in->technician_id);
+	be64_put(b + 32, in->customer_id);
+	be64_put(b + 40, in->unit_id);
+	be64_put_i64(b + 48, in->scheduled_from_ms);
+	be64_put_i64(b + 56, in->scheduled_to_ms);
+	be64_put_i64(b + 64, in->created_from_ms);
+	be64_put_i64(b + 72, in->created_to_ms);
+	crypto_sha256(b, sizeof(b), NULL, 0, h);
+	memcpy(out, h, 4);
+}
+
+static void list_check(srv_req_t *r, const Ospay__V1__OrdersListRequest *in)
+{
+	if ((int)in->status < 0 || in->status > OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CANCELED)
+		status_violation(&r->st, "status", "an OrderStatus");
+	if ((int)in->payment_status < 0 ||
+	    in->payment_status > OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PAID)
+		status_violation(&r->st, "payment_status", "an OrderPaymentStatus");
+	if (in->scheduled_from_ms < 0)
+		status_violation(&r->st, "scheduled_from_ms", "must not be negative");
+	if (in->scheduled_to_ms < 0)
+		status_violation(&r->st, "scheduled_to_ms", "must not be negative");
+	else if (in->scheduled_to_ms != 0 && in->scheduled_to_ms <= in->scheduled_from_ms)
+		status_violation(&r->st, "scheduled_to_ms", "must be after scheduled_from_ms");
+	if (in->created_from_ms < 0)
+		status_violation(&r->st, "created_from_ms", "must not be negative");
+	if (in->created_to_ms < 0)
+		status_violation(&r->st, "created_to_ms", "must not be negative");
+	else if (in->created_to_ms != 0 && in->created_to_ms <= in->created_from_ms)
+		status_violation(&r->st, "created_to_ms", "must be after created_from_ms");
+}
+
+/* False when the filter names an agenda, technician or customer the caller cannot see. */
+static int list_key_visible(srv_req_t *r, store_txn_t *txn, const list_plan_t *p, bool *visible)
+{
+	unsigned table;
+	const ProtobufCMessageDescriptor *desc;
+	ProtobufCMessage *m = NULL;
+	*visible = true;
+	if (p->by_unit)
+		return 0;
+	if (p->table == DB_ORD_C_CUSTOMER) {
+		table = DB_CUSTOMERS;
+		desc = &ospay__v1__customer__descriptor;
+	} else if (p->table == DB_ORD_C_TECH || p->table == DB_ORD_S_TECH) {
+		table = DB_TECHNICIANS;
+		desc = &ospay__v1__technician__descriptor;
+	} else {
+		table = DB_AGENDAS;
+		desc = &ospay__v1__agenda__descriptor;
+	}
+	int rc = h_load(txn, table, p->key, desc, &m);
+	if (rc == 0) {
+		uint64_t org, unit;
+		h_owner(m, &org, &unit);
+		*visible = h_sees(r, org, unit);
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+	/* A deleted agenda's orders keep its id: they are checked one by one. */
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* Opens the plan's walk at from. */
+static int list_open(srv_req_t *r, store_txn_t *txn, const Ospay__V1__OrdersListRequest *in,
+		     const list_plan_t *p, const uint8_t *from, db_scan_t **scan)
+{
+	uint64_t *units = NULL;
+	size_t nu = 0, klen = p->tag >= 0 ? 9 : 8;
+	uint8_t one[9], *keys = one;
+	int rc = 0;
+	*scan = NULL;
+	if (!p->by_unit) {
+		be64_put(one, p->key);
+		rc = db_scan_open(txn, p->table, one, 8, 1, from, DB_POS_LEN, scan);
+		goto out;
+	}
+	rc = h_scope_units(r, txn, in->unit_id, &units, &nu);
+	if (rc != 0 || nu == 0)
+		goto out;
+	if (nu > 1) {
+		keys = malloc(nu * klen);
+		if (keys == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nu; i++) {
+		be64_put(keys + i * klen, units[i]);
+		if (p->tag >= 0)
+			keys[i * klen + 8] = (uint8_t)p->tag;
+	}
+	rc = db_scan_open(txn, p->table, keys, klen, nu, from, DB_POS_LEN, scan);
+out:
+	if (keys != one)
+		free(keys);
+	free(units);
+	return rc;
+}
+
+int h_orders_list(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__OrdersListRequest *in = (const void *)r->in;
+	Ospay__V1__Order **out = NULL;
+	db_scan_t *scan = NULL;
+	list_plan_t plan;
+	uint8_t hash[4], raw[LIST_TOKEN_LEN], from[DB_POS_LEN], last[DB_POS_LEN];
+	char next[H_TOKEN_MAX] = "";
+	size_t n = 0, examined = 0;
+	bool visible = true, more = false;
+	int rc;
+	list_check(r, in);
+	list_plan(in, &plan);
+	list_filters_hash(in, hash);
+	db_pos_put(from, plan.lo, 0);
+	if (in->page_token[0] != '\0') {
+		if (!h_token_decode(in->page_token, H_TOK_ORDERS, raw, sizeof(raw)) ||
+		    memcmp(raw, hash, 4) != 0) {
+			status_violation(&r->st, "page_token",
+					 "not a page token of this method with these filters");
+		} else {
+			/* Continue just after the last position examined. */
+			int64_t sort = db_pos_sort(raw + 4);
+			uint64_t id = db_pos_id(raw + 4);
+			if (id == UINT64_MAX)
+				db_pos_put(from, sort + 1, 0);
+			else
+				db_pos_put(from, sort, id + 1);
+		}
+	}
+	if (r->st.code != ST_OK) {
+		rc = r->st.code;
+		goto out;
+	}
+	rc = srv_check(r, PERM_READ, 0);
+	if (rc != ST_OK)
+		goto out;
+	size_t limit = h_page_limit(in->page_size);
+	out = calloc(limit, sizeof(*out));
+	if (out == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = list_key_visible(r, txn, &plan, &visible);
+	if (rc == 0 && visible)
+		rc = list_open(r, txn, in, &plan, from, &scan);
+	if (rc != 0 || scan == NULL)
+		goto reply;
+	const uint8_t *pos;
+	while (n < limit && examined < LIST_EXAMINE_MAX) {
+		rc = db_scan_next(scan, &pos);
+		if (rc != 0 || db_pos_sort(pos) >= plan.hi)
+			break;
+		examined++;
+		memcpy(last, pos, DB_POS_LEN);
+		Ospay__V1__Order *o = NULL;
+		rc = h_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
+		if (rc == -ENOENT)
+			rc = -EBADMSG;
+		if (rc != 0)
+			break;
+		if (list_match(r, in, o))
+			out[n++] = o;
+		else
+			ospay__v1__order__free_unpacked(o, NULL);
+	}
+	if (rc == 0 && (n == limit || examined == LIST_EXAMINE_MAX)) {
+		/* Stopped early: is anything left in range? */
+		rc = db_scan_next(scan, &pos);
+		more = rc == 0 && db_pos_sort(pos) < plan.hi;
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+reply:
+	if (rc != 0)
+		goto out;
+	if (more) {
+		memcpy(raw, hash, 4);
+		memcpy(raw + 4, last, DB_POS_LEN);
+		h_token_encode(H_TOK_ORDERS, raw, sizeof(raw), next);
+	}
+	Ospay__V1__OrdersListResponse resp = OSPAY__V1__ORDERS_LIST_RESPONSE__INIT;
+	resp.orders = out;
+	resp.n_orders = n;
+	resp.next_page_token = next;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (rc < 0 && rc != -ENOMEM)
+		rc = srv_store_fail(r, rc, "list orders");
+	db_scan_close(scan);
+	for (size_t i = 0; i < n; i++)
+		ospay__v1__order__free_unpacked(out[i], NULL);
+	free(out);
+	return rc;
+}

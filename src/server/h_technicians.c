@@ -1,0 +1,87 @@
+/* Admin/CreateTechnician and Admin/ListTechnicians: the people orders are assigned to. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "common/log.h"
+#include "core/contact.h"
+#include "ospay/v1/admin.pb-c.h"
+#include "server/db.h"
+#include "server/h_util.h"
+#include "server/server.h"
+
+int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__CreateTechnicianRequest *in = (const void *)r->in;
+	char phone[CONTACT_PHONE_MAX + 1] = "";
+	uint64_t unit = 0, id = 0;
+	const char *why;
+	int rc = h_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &unit);
+	/* A bad unit_id is one violation among the others; not seeing it ends here. */
+	if (rc != ST_OK && rc != ST_INVALID_ARGUMENT)
+		goto out;
+	h_check_name(r, "name", in->name, H_NAME_MAX);
+	if (in->phone[0] != '\0') {
+		why = contact_phone_parse(in->phone, phone);
+		if (why != NULL)
+			status_violation(&r->st, "phone", "%s", why);
+	}
+	why = in->email[0] != '\0' ? contact_email_check(in->email) : NULL;
+	if (why != NULL)
+		status_violation(&r->st, "email", "%s", why);
+	if (r->st.code != ST_OK) {
+		rc = r->st.code;
+		goto out;
+	}
+	rc = store_seq_next(txn, "technician", &id);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "technician id");
+		goto out;
+	}
+	Ospay__V1__Technician t = OSPAY__V1__TECHNICIAN__INIT;
+	t.id = id;
+	t.organization_id = r->sess->p.org_id;
+	t.unit_id = unit;
+	t.name = in->name;
+	t.phone = phone;
+	t.email = in->email;
+	t.created_ms = r->now_ms;
+	rc = db_technician_insert(txn, &t);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "technician insert");
+		goto out;
+	}
+	Ospay__V1__CreateTechnicianResponse resp = OSPAY__V1__CREATE_TECHNICIAN_RESPONSE__INIT;
+	resp.technician = &t;
+	rc = srv_reply_msg(r, &resp.base);
+	log_info("technician created", "technician_id=%llu unit=%llu by=%llu",
+		 (unsigned long long)id, (unsigned long long)unit,
+		 (unsigned long long)r->sess->p.token_id);
+out:
+	return rc;
+}
+
+int h_admin_list_technicians(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__ListTechniciansRequest *in = (const void *)r->in;
+	ProtobufCMessage **items = NULL;
+	size_t n = 0;
+	char next[H_TOKEN_MAX];
+	int rc = srv_check(r, PERM_READ, 0);
+	if (rc != ST_OK)
+		goto out;
+	rc = h_list_by_unit(r, txn, DB_TECHNICIANS_BY_UNIT, DB_TECHNICIANS,
+			    &ospay__v1__technician__descriptor, H_TOK_TECHNICIANS, in->unit_id,
+			    in->page_size, in->page_token, &items, &n, next);
+	if (rc != 0)
+		goto out;
+	Ospay__V1__ListTechniciansResponse resp = OSPAY__V1__LIST_TECHNICIANS_RESPONSE__INIT;
+	resp.technicians = (Ospay__V1__Technician **)items;
+	resp.n_technicians = n;
+	resp.next_page_token = next;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	for (size_t i = 0; i < n; i++)
+		protobuf_c_message_free_unpacked(items[i], NULL);
+	free(items);
+	return rc;
+}

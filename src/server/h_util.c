@@ -1,0 +1,378 @@
+#include "server/h_util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "core/text.h"
+#include "ospay/v1/common.pb-c.h"
+#include "server/db.h"
+
+#define TOKEN_VERSION 1
+
+int h_check_record(srv_req_t *r, enum perm_action action, uint64_t org_id, uint64_t unit_id)
+{
+	return perm_check(&r->sess->p, action, org_id, unit_id, &r->st);
+}
+
+bool h_sees(const srv_req_t *r, uint64_t org_id, uint64_t unit_id)
+{
+	return org_id == r->sess->p.org_id && perm_sees_unit(&r->sess->p, unit_id);
+}
+
+int h_load(store_txn_t *txn, unsigned table, uint64_t id, const ProtobufCMessageDescriptor *desc,
+	   void *out)
+{
+	return db_get_by_id(txn, table, id, desc, (ProtobufCMessage **)out);
+}
+
+int h_unit_for_create(srv_req_t *r, store_txn_t *txn, const char *field, uint64_t unit_id,
+		      enum perm_action action, uint64_t *unit)
+{
+	const perm_principal_t *p = &r->sess->p;
+	Ospay__V1__Unit *u = NULL;
+	int rc;
+	if (unit_id == 0 && !p->org_wide && p->n_units == 1)
+		unit_id = p->unit_ids[0];
+	if (unit_id == 0) {
+		status_violation(&r->st, field, "required: the unit this belongs to");
+		rc = r->st.code;
+		goto out;
+	}
+	rc = srv_check(r, action, unit_id);
+	if (rc != ST_OK)
+		goto out;
+	rc = h_load(txn, DB_UNITS, unit_id, &ospay__v1__unit__descriptor, &u);
+	if (rc == -ENOENT || (rc == 0 && u->organization_id != p->org_id)) {
+		status_violation(&r->st, field, "no unit %llu in this organization",
+				 (unsigned long long)unit_id);
+		rc = r->st.code;
+		goto out;
+	}
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "unit lookup");
+		goto out;
+	}
+	*unit = unit_id;
+out:
+	if (u != NULL)
+		ospay__v1__unit__free_unpacked(u, NULL);
+	return rc;
+}
+
+int h_scope_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_filter, uint64_t **units, size_t *n)
+{
+	const perm_principal_t *p = &r->sess->p;
+	uint64_t *out = NULL;
+	size_t cnt = 0, cap = 0;
+	store_cursor_t *cur = NULL;
+	int rc = 0;
+	*units = NULL;
+	*n = 0;
+	if (unit_filter != 0) {
+		/* An org-wide token could name another organization's unit: check. */
+		Ospay__V1__Unit *u = NULL;
+		rc = h_load(txn, DB_UNITS, unit_filter, &ospay__v1__unit__descriptor, &u);
+		bool visible = rc == 0 && u->organization_id == p->org_id &&
+			       perm_sees_unit(p, unit_filter);
+		if (u != NULL)
+			ospay__v1__unit__free_unpacked(u, NULL);
+		if (rc == -ENOENT)
+			rc = 0;
+		if (rc != 0 || !visible)
+			goto out;
+		out = malloc(sizeof(*out));
+		if (out == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		out[cnt++] = unit_filter;
+		goto out;
+	}
+	if (!p->org_wide) {
+		if (p->n_units > 0) {
+			out = malloc(p->n_units * sizeof(*out));
+			if (out == NULL) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			memcpy(out, p->unit_ids, p->n_units * sizeof(*out));
+			cnt = p->n_units;
+		}
+		goto out;
+	}
+	rc = store_cursor_open(txn, DB_UNITS_BY_ORG, &cur);
+	if (rc != 0)
+		goto out;
+	uint8_t k[8], v0[8];
+	be64_put(k, p->org_id);
+	be64_put(v0, 0);
+	store_val_t ck, cv;
+	for (rc = store_cursor_seek_dup(cur, k, 8, v0, 8, &ck, &cv); rc == 0;
+	     rc = store_cursor_next_dup(cur, &ck, &cv)) {
+		if (cnt == cap) {
+			size_t ncap = cap == 0 ? 16 : cap * 2;
+			uint64_t *grown = realloc(out, ncap * sizeof(*out));
+			if (grown == NULL) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			out = grown;
+			cap = ncap;
+		}
+		out[cnt++] = be64_get(cv.data);
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+out:
+	store_cursor_close(cur);
+	if (rc != 0) {
+		free(out);
+		out = NULL;
+		cnt = 0;
+	}
+	*units = out;
+	*n = cnt;
+	return rc;
+}
+
+size_t h_page_limit(uint32_t page_size)
+{
+	if (page_size == 0)
+		return H_PAGE_DEFAULT;
+	return page_size > H_PAGE_MAX ? H_PAGE_MAX : page_size;
+}
+
+void h_token_encode(uint8_t kind, const uint8_t *raw, size_t n, char out[H_TOKEN_MAX])
+{
+	uint8_t buf[2 + H_TOKEN_RAW_MAX];
+	if (n > H_TOKEN_RAW_MAX)
+		n = H_TOKEN_RAW_MAX;
+	buf[0] = TOKEN_VERSION;
+	buf[1] = kind;
+	memcpy(buf + 2, raw, n);
+	crypto_base64url(buf, n + 2, out);
+}
+
+static int b64url_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+bool h_token_decode(const char *tok, uint8_t kind, uint8_t *raw, size_t n)
+{
+	uint8_t buf[2 + H_TOKEN_RAW_MAX + 3];
+	size_t len = strlen(tok), out = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+	if (n > H_TOKEN_RAW_MAX || len != ((n + 2) * 4 + 2) / 3)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		int v = b64url_value(tok[i]);
+		if (v < 0)
+			return false;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf[out++] = (uint8_t)(acc >> bits);
+		}
+	}
+	if (out != n + 2 || buf[0] != TOKEN_VERSION || buf[1] != kind)
+		return false;
+	memcpy(raw, buf + 2, n);
+	return true;
+}
+
+int h_list_by_keys(srv_req_t *r, store_txn_t *txn, unsigned index, const uint64_t *ids,
+		   size_t nkeys, unsigned table, const ProtobufCMessageDescriptor *desc,
+		   uint8_t token_kind, uint32_t page_size, const char *page_token,
+		   ProtobufCMessage ***items, size_t *n, char next[H_TOKEN_MAX])
+{
+	size_t cnt = 0;
+	ProtobufCMessage **out = NULL;
+	db_scan_t *scan = NULL;
+	uint8_t from[8], keys_buf[8];
+	uint8_t *keys = NULL;
+	uint64_t after = 0;
+	int rc = 0;
+	next[0] = '\0';
+	if (page_token[0] != '\0') {
+		uint8_t raw[8];
+		if (!h_token_decode(page_token, token_kind, raw, sizeof(raw))) {
+			status_violation(&r->st, "page_token", "not a page token from this method");
+			rc = r->st.code;
+			goto out;
+		}
+		after = be64_get(raw);
+	}
+	size_t limit = h_page_limit(page_size);
+	out = calloc(limit, sizeof(*out));
+	if (out == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (nkeys == 0 || after == UINT64_MAX)
+		goto out;
+	keys = nkeys == 1 ? keys_buf : malloc(nkeys * 8);
+	if (keys == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nkeys; i++)
+		be64_put(keys + i * 8, ids[i]);
+	be64_put(from, after + 1);
+	rc = db_scan_open(txn, index, keys, 8, nkeys, from, 8, &scan);
+	const uint8_t *v;
+	while (rc == 0) {
+		rc = db_scan_next(scan, &v);
+		if (rc != 0)
+			break;
+		if (cnt == limit) {
+			uint8_t raw[8];
+			be64_put(raw, after);
+			h_token_encode(token_kind, raw, sizeof(raw), next);
+			break;
+		}
+		after = be64_get(v);
+		int g = db_get_by_id(txn, table, after, desc, &out[cnt]);
+		/* An index entry without its record is corruption, not the end. */
+		rc = g == -ENOENT ? -EBADMSG : g;
+		if (rc == 0)
+			cnt++;
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+out:
+	if (rc < 0 && rc != -ENOMEM)
+		rc = srv_store_fail(r, rc, "list");
+	db_scan_close(scan);
+	if (keys != keys_buf)
+		free(keys);
+	*items = out;
+	*n = cnt;
+	return rc;
+}
+
+int h_list_by_unit(srv_req_t *r, store_txn_t *txn, unsigned index, unsigned table,
+		   const ProtobufCMessageDescriptor *desc, uint8_t token_kind, uint64_t unit_filter,
+		   uint32_t page_size, const char *page_token, ProtobufCMessage ***items, size_t *n,
+		   char next[H_TOKEN_MAX])
+{
+	uint64_t *units = NULL;
+	size_t nu = 0;
+	*items = NULL;
+	*n = 0;
+	next[0] = '\0';
+	int rc = h_scope_units(r, txn, unit_filter, &units, &nu);
+	if (rc != 0)
+		rc = srv_store_fail(r, rc, "list scope");
+	else
+		rc = h_list_by_keys(r, txn, index, units, nu, table, desc, token_kind, page_size,
+				    page_token, items, n, next);
+	free(units);
+	return rc;
+}
+
+uint32_t h_mask_parse(srv_req_t *r, char **mask, size_t n_mask, const char *const *paths,
+		      size_t n_paths, bool *bad)
+{
+	uint32_t bits = 0;
+	*bad = false;
+	for (size_t i = 0; i < n_mask; i++) {
+		size_t j = 0;
+		while (j < n_paths && strcmp(mask[i], paths[j]) != 0)
+			j++;
+		if (j == n_paths) {
+			status_violation(&r->st, "update_mask", "unknown field \"%.40s\"", mask[i]);
+			*bad = true;
+		} else {
+			bits |= UINT32_C(1) << j;
+		}
+	}
+	return bits;
+}
+
+bool h_check_name(srv_req_t *r, const char *field, const char *s, size_t max)
+{
+	const char *why = text_check_name(s, max);
+	if (why != NULL)
+		status_violation(&r->st, field, "%s", why);
+	return why == NULL;
+}
+
+bool h_check_text(srv_req_t *r, const char *field, const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	const char *why = NULL;
+	if (n > max)
+		why = "too long";
+	else if (!text_utf8_valid(s, n))
+		why = "not valid UTF-8";
+	for (size_t i = 0; i < n && why == NULL; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F)
+			why = "control characters are not allowed";
+	}
+	if (why != NULL)
+		status_violation(&r->st, field, "%s", why);
+	return why == NULL;
+}
+
+int h_org_offset(srv_req_t *r, store_txn_t *txn, int *offset_min)
+{
+	Ospay__V1__Organization *org = NULL;
+	int rc =
+		h_load(txn, DB_ORGS, r->sess->p.org_id, &ospay__v1__organization__descriptor, &org);
+	if (rc == 0)
+		*offset_min = org->utc_offset_minutes;
+	if (org != NULL)
+		ospay__v1__organization__free_unpacked(org, NULL);
+	return rc;
+}
+
+void h_agenda_rules(const Ospay__V1__Agenda *a, int offset_min, agenda_window_t *buf,
+		    agenda_rules_t *out)
+{
+	size_t n = a->n_windows < AGENDA_MAX_WINDOWS ? a->n_windows : AGENDA_MAX_WINDOWS;
+	for (size_t i = 0; i < n; i++) {
+		buf[i].weekday = (int)a->windows[i]->weekday;
+		buf[i].start_min = a->windows[i]->start_minute;
+		buf[i].end_min = a->windows[i]->end_minute;
+		buf[i].capacity = a->windows[i]->capacity;
+	}
+	out->windows = buf;
+	out->n_windows = n;
+	out->daily_max = a->daily_max;
+	out->slot_minutes = a->slot_minutes;
+	out->utc_offset_min = offset_min;
+}
+
+/* Reads a uint64 field by name through the message's descriptor. */
+static uint64_t field_u64(const ProtobufCMessage *m, const char *name)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_UINT64 || f->label == PROTOBUF_C_LABEL_REPEATED)
+		return 0;
+	uint64_t v;
+	memcpy(&v, (const char *)m + f->offset, sizeof(v));
+	return v;
+}
+
+void h_owner(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit)
+{
+	*org = field_u64(m, "organization_id");
+	*unit = field_u64(m, "unit_id");
+}

@@ -1,0 +1,143 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "core/agenda.h"
+#include "core/date.h"
+
+#define BRT (-180)
+
+/* Monday 08:00-12:00 (capacity 2), Monday 13:00-18:00 (capacity 3), Saturday 08:00-12:00. */
+static const agenda_window_t win[] = {
+	{1, 8 * 60, 12 * 60, 2},
+	{1, 13 * 60, 18 * 60, 3},
+	{6, 8 * 60, 12 * 60, 1},
+};
+
+static agenda_rules_t rules(uint32_t daily_max)
+{
+	agenda_rules_t a = {win, 3, daily_max, 30, BRT};
+	return a;
+}
+
+/* 2026-12-07 is a Monday. */
+static int64_t at(int d, int h, int m)
+{
+	return date_local_to_utc(date_from_civil(2026, 12, d), h * 60 + m, BRT);
+}
+
+Test(agenda, iso_weekday)
+{
+	cr_assert_eq(agenda_iso_weekday(date_from_civil(2026, 12, 7)), 1);
+	cr_assert_eq(agenda_iso_weekday(date_from_civil(2026, 12, 13)), 7);
+}
+
+Test(agenda, start_in_window_in_local_time)
+{
+	agenda_rules_t a = rules(0);
+	agenda_place_t p;
+	cr_assert_eq(agenda_locate(&a, at(7, 8, 0), &p), AGENDA_OK);
+	cr_assert_eq(p.window, 0);
+	cr_assert_eq(p.day, date_from_civil(2026, 12, 7));
+	cr_assert_eq(p.window_from_ms, at(7, 8, 0));
+	cr_assert_eq(p.window_to_ms, at(7, 12, 0));
+	cr_assert_eq(p.day_from_ms, at(7, 0, 0));
+	cr_assert_eq(p.day_to_ms, at(8, 0, 0));
+	cr_assert_eq(agenda_locate(&a, at(7, 11, 30), &p), AGENDA_OK, "last slot of the window");
+	cr_assert_eq(agenda_locate(&a, at(7, 13, 0), &p), AGENDA_OK);
+	cr_assert_eq(p.window, 1);
+	cr_assert_eq(agenda_locate(&a, at(12, 8, 0), &p), AGENDA_OK);
+	cr_assert_eq(p.window, 2);
+}
+
+Test(agenda, outside_windows)
+{
+	agenda_rules_t a = rules(0);
+	agenda_place_t p;
+	cr_assert_eq(agenda_locate(&a, at(7, 7, 30), &p), AGENDA_NO_WINDOW);
+	cr_assert_eq(agenda_locate(&a, at(7, 12, 0), &p), AGENDA_NO_WINDOW, "end is exclusive");
+	cr_assert_eq(agenda_locate(&a, at(7, 18, 0), &p), AGENDA_NO_WINDOW);
+	cr_assert_eq(agenda_locate(&a, at(8, 9, 0), &p), AGENDA_NO_WINDOW, "Tuesday");
+	/* 08:00 local Monday is 11:00 UTC: the same instant read in UTC would be wrong. */
+	agenda_rules_t utc = a;
+	utc.utc_offset_min = 0;
+	cr_assert_eq(agenda_locate(&utc, at(7, 8, 0), &p), AGENDA_OK);
+	cr_assert_eq(p.window, 0, "11:00 UTC is in the 08-12 window only in UTC terms");
+	cr_assert_eq(agenda_locate(&utc, at(7, 9, 30), &p), AGENDA_NO_WINDOW, "12:30 UTC");
+	/* Sunday 23:00 local is Monday 02:00 UTC: still Sunday for the agenda. */
+	cr_assert_eq(agenda_locate(&a, at(13, 23, 0), &p), AGENDA_NO_WINDOW);
+}
+
+Test(agenda, slot_grid)
+{
+	agenda_rules_t a = rules(0);
+	agenda_place_t p;
+	cr_assert_eq(agenda_locate(&a, at(7, 8, 15), &p), AGENDA_OFF_GRID);
+	cr_assert_eq(agenda_locate(&a, at(7, 8, 30), &p), AGENDA_OK);
+	cr_assert_eq(agenda_locate(&a, at(7, 8, 30) + 1000, &p), AGENDA_OFF_GRID, "seconds");
+}
+
+Test(agenda, capacity_and_daily_max)
+{
+	agenda_rules_t a = rules(4);
+	agenda_place_t p;
+	cr_assert_eq(agenda_locate(&a, at(7, 9, 0), &p), AGENDA_OK);
+	cr_assert_eq(agenda_check_counts(&a, &p, 0, 0), AGENDA_OK);
+	cr_assert_eq(agenda_check_counts(&a, &p, 1, 1), AGENDA_OK);
+	cr_assert_eq(agenda_check_counts(&a, &p, 2, 2), AGENDA_WINDOW_FULL);
+	cr_assert_eq(agenda_locate(&a, at(7, 14, 0), &p), AGENDA_OK);
+	cr_assert_eq(agenda_check_counts(&a, &p, 2, 3), AGENDA_OK);
+	cr_assert_eq(agenda_check_counts(&a, &p, 2, 4), AGENDA_DAY_FULL);
+	a.daily_max = 0;
+	cr_assert_eq(agenda_check_counts(&a, &p, 2, 400), AGENDA_OK, "0 = no daily maximum");
+	char why[160];
+	agenda_explain(&a, AGENDA_WINDOW_FULL, at(7, 14, 0), &p, why, sizeof(why));
+	cr_assert_str_eq(why, "the window 13:00-18:00 of 2026-12-07 is full (capacity 3)");
+	agenda_explain(&a, AGENDA_NO_WINDOW, at(8, 9, 0), &p, why, sizeof(why));
+	cr_assert_str_eq(why, "2026-12-08 09:00 (Tuesday) is outside the agenda's windows");
+}
+
+Test(agenda, window_validation)
+{
+	size_t bad;
+	cr_assert_null(agenda_check_windows(win, 3, &bad));
+	agenda_window_t w[2] = {{1, 480, 720, 2}, {1, 700, 800, 1}};
+	cr_assert_str_eq(agenda_check_windows(w, 2, &bad),
+			 "overlaps another window of the same weekday");
+	cr_assert_eq(bad, 1);
+	w[1].start_min = 720; /* touching is fine */
+	cr_assert_null(agenda_check_windows(w, 2, &bad));
+	w[1].weekday = 0;
+	cr_assert_not_null(agenda_check_windows(w, 2, &bad));
+	cr_assert_eq(bad, 1);
+	w[1] = (agenda_window_t){8, 0, 60, 1};
+	cr_assert_not_null(agenda_check_window(&w[1]));
+	w[1] = (agenda_window_t){2, 600, 600, 1};
+	cr_assert_not_null(agenda_check_window(&w[1]), "empty window");
+	w[1] = (agenda_window_t){2, 600, 1441, 1};
+	cr_assert_not_null(agenda_check_window(&w[1]), "past midnight");
+	w[1] = (agenda_window_t){2, 1440, 1440, 1};
+	cr_assert_not_null(agenda_check_window(&w[1]));
+	w[1] = (agenda_window_t){2, 0, 1440, 0};
+	cr_assert_not_null(agenda_check_window(&w[1]), "capacity 0");
+	w[1] = (agenda_window_t){2, 0, 1440, 1};
+	cr_assert_null(agenda_check_window(&w[1]), "a whole day");
+	agenda_window_t many[AGENDA_MAX_WINDOWS + 1];
+	for (int i = 0; i <= AGENDA_MAX_WINDOWS; i++)
+		many[i] = (agenda_window_t){1 + i % 7, (uint32_t)(i / 7) * 60,
+					    (uint32_t)(i / 7) * 60 + 30, 1};
+	cr_assert_null(agenda_check_windows(many, AGENDA_MAX_WINDOWS, &bad));
+	cr_assert_not_null(agenda_check_windows(many, AGENDA_MAX_WINDOWS + 1, &bad));
+	cr_assert_null(agenda_check_slot(5));
+	cr_assert_not_null(agenda_check_slot(4));
+	cr_assert_not_null(agenda_check_slot(1441));
+}
+
+Test(agenda, cities_without_case_or_accents)
+{
+	const char *cities[] = {"São Paulo", "Santo André"};
+	cr_assert(agenda_city_served(cities, 2, "SAO PAULO"));
+	cr_assert(agenda_city_served(cities, 2, "sao paulo"));
+	cr_assert(agenda_city_served(cities, 2, "SANTO ANDRE"));
+	cr_assert_not(agenda_city_served(cities, 2, "Campinas"));
+	cr_assert(agenda_city_served(NULL, 0, "Campinas"), "no cities: any city");
+}

@@ -1,0 +1,379 @@
+/*
+ * Permissions on every method of Customers, Agendas, Orders and the Admin
+ * technician methods: a unit-scoped token never sees another unit's data
+ * (gets answer NOT_FOUND, lists leave it out), READ_ONLY changes nothing,
+ * OPERATOR does not configure, and an org-wide token sees every unit.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "support/domain.h"
+#include "support/proc.h"
+
+static tsp_server_t srv;
+static int adm;
+
+static void setup(void)
+{
+	const char *args[] = {"--test-clock", "2026-12-01T12:00:00Z", NULL};
+	tsp_server_up(&srv, args);
+	adm = tsp_login(&srv, srv.admin_token);
+}
+
+static void teardown(void)
+{
+	close(adm);
+	tsp_server_down(&srv);
+}
+
+TestSuite(scoping, .init = setup, .fini = teardown, .timeout = 60);
+
+#define MON(h, m) tso_at(2026, 12, 7, (h), (m))
+
+/* Unit 1's data, made by the org-wide admin. */
+static struct {
+	uint64_t u1, u2, cust, svc, agenda, tech, order, u2cust;
+} d;
+
+static void build(void)
+{
+	d.u1 = srv.unit_id;
+	d.u2 = tso_unit(adm, "Zona Norte");
+	d.cust = tso_customer(adm, d.u1, 1, "São Paulo");
+	Ospay__V1__AgendaWindow w = tso_window(1, 8, 18, 10);
+	d.agenda = tso_agenda(adm, d.u1, NULL, 0, &w, 1, 0, 30);
+	d.tech = tso_technician(adm, d.u1, "João");
+	status_t st;
+	cr_assert_eq(tso_order(adm, d.cust, d.agenda, d.tech, MON(9, 0), 0, &d.order, &st), 0, "%s",
+		     st.message);
+	Ospay__V1__CustomersAddServiceRequest as = OSPAY__V1__CUSTOMERS_ADD_SERVICE_REQUEST__INIT;
+	as.customer_id = d.cust;
+	as.plan_name = "Fibra 500";
+	as.monthly_amount = 9990;
+	Ospay__V1__CustomersAddServiceResponse *r = NULL;
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Customers/AddService", &as.base,
+			      &ospay__v1__customers_add_service_response__descriptor,
+			      (ProtobufCMessage **)&r, NULL, &st),
+		     0, "%s", st.message);
+	d.svc = r->service->id;
+	ospay__v1__customers_add_service_response__free_unpacked(r, NULL);
+	d.u2cust = tso_customer(adm, d.u2, 2, "São Paulo");
+}
+
+static int call(int fd, const char *method, const ProtobufCMessage *m)
+{
+	status_t st;
+	int code = tsp_call(fd, method, m, NULL, NULL, NULL, &st);
+	cr_assert_geq(code, 0, "%s: no reply", method);
+	return code;
+}
+
+/*
+ * Every method once with requests naming unit 1's records (or creating in
+ * unit 1). want_read / want_op / want_conf: the codes expected for reads,
+ * daily-work writes and configuration writes.
+ */
+static void every_method(int fd, int want_read, int want_op, int want_conf, const char *who)
+{
+#define EXPECT(method, msg, want)                                                                  \
+	do {                                                                                       \
+		int c_ = call(fd, method, &(msg).base);                                            \
+		cr_assert_eq(c_, (want), "%s: %s answered %d, expected %d", who, method, c_,       \
+			     (want));                                                              \
+	} while (0)
+	Ospay__V1__CustomersGetRequest cg = OSPAY__V1__CUSTOMERS_GET_REQUEST__INIT;
+	cg.id = d.cust;
+	EXPECT("ospay.v1.Customers/Get", cg, want_read);
+	Ospay__V1__CustomersListServicesRequest ls =
+		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
+	ls.customer_id = d.cust;
+	EXPECT("ospay.v1.Customers/ListServices", ls, want_read);
+	Ospay__V1__AgendasGetRequest ag = OSPAY__V1__AGENDAS_GET_REQUEST__INIT;
+	ag.id = d.agenda;
+	EXPECT("ospay.v1.Agendas/Get", ag, want_read);
+	Ospay__V1__AgendasCalendarRequest cal = OSPAY__V1__AGENDAS_CALENDAR_REQUEST__INIT;
+	uint64_t ids[] = {d.agenda};
+	cal.from_date = "2026-12-07";
+	cal.to_date = "2026-12-07";
+	cal.view_by = OSPAY__V1__CALENDAR_VIEW_BY__CALENDAR_VIEW_BY_AGENDA;
+	cal.ids = ids;
+	cal.n_ids = 1;
+	EXPECT("ospay.v1.Agendas/Calendar", cal, want_read);
+	uint64_t tids[] = {d.tech};
+	cal.view_by = OSPAY__V1__CALENDAR_VIEW_BY__CALENDAR_VIEW_BY_TECHNICIAN;
+	cal.ids = tids;
+	EXPECT("ospay.v1.Agendas/Calendar", cal, want_read);
+	Ospay__V1__OrdersGetRequest og = OSPAY__V1__ORDERS_GET_REQUEST__INIT;
+	og.id = d.order;
+	EXPECT("ospay.v1.Orders/Get", og, want_read);
+
+	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
+	a.street = "Rua A";
+	a.city = "Santos";
+	a.state = "SP";
+	a.cep = "11010-000";
+	Ospay__V1__CustomersCreateRequest cc = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
+	char cpf[12];
+	tso_cpf(900, cpf);
+	cc.unit_id = d.u1;
+	cc.name = "Nova";
+	cc.document = cpf;
+	cc.address = &a;
+	EXPECT("ospay.v1.Customers/Create", cc, want_op);
+	Ospay__V1__CustomersUpdateRequest cu = OSPAY__V1__CUSTOMERS_UPDATE_REQUEST__INIT;
+	cu.id = d.cust;
+	cu.name = "Outro Nome";
+	EXPECT("ospay.v1.Customers/Update", cu, want_op);
+	Ospay__V1__CustomersAddServiceRequest as = OSPAY__V1__CUSTOMERS_ADD_SERVICE_REQUEST__INIT;
+	as.customer_id = d.cust;
+	as.plan_name = "Fibra 1G";
+	EXPECT("ospay.v1.Customers/AddService", as, want_op);
+	Ospay__V1__CustomersUpdateServiceRequest us =
+		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
+	us.service_id = d.svc;
+	us.plan_name = "Fibra 2G";
+	EXPECT("ospay.v1.Customers/UpdateService", us, want_op);
+
+	Ospay__V1__OrdersCreateRequest oc = OSPAY__V1__ORDERS_CREATE_REQUEST__INIT;
+	oc.customer_id = d.cust;
+	oc.kind = "REPARO";
+	EXPECT("ospay.v1.Orders/Create", oc, want_op);
+	Ospay__V1__OrdersUpdateRequest ou = OSPAY__V1__ORDERS_UPDATE_REQUEST__INIT;
+	ou.id = d.order;
+	ou.description = "mudou";
+	EXPECT("ospay.v1.Orders/Update", ou, want_op);
+	Ospay__V1__OrdersRescheduleRequest orr = OSPAY__V1__ORDERS_RESCHEDULE_REQUEST__INIT;
+	orr.id = d.order;
+	orr.scheduled_start_ms = MON(10, 0);
+	EXPECT("ospay.v1.Orders/Reschedule", orr, want_op);
+	Ospay__V1__OrdersFinalizeRequest of = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
+	of.id = d.order;
+	of.method_type = OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_CASH;
+	/* Finalize and Cancel would end the order: run them only where they must fail. */
+	if (want_op != 0) {
+		EXPECT("ospay.v1.Orders/Finalize", of, want_op);
+		Ospay__V1__OrdersCancelRequest ocn = OSPAY__V1__ORDERS_CANCEL_REQUEST__INIT;
+		ocn.id = d.order;
+		EXPECT("ospay.v1.Orders/Cancel", ocn, want_op);
+	}
+
+	Ospay__V1__AgendasCreateRequest ac = OSPAY__V1__AGENDAS_CREATE_REQUEST__INIT;
+	Ospay__V1__AgendaWindow w = tso_window(2, 8, 12, 1), *wp[] = {&w};
+	ac.unit_id = d.u1;
+	ac.name = "Nova agenda";
+	ac.windows = wp;
+	ac.n_windows = 1;
+	ac.slot_minutes = 60;
+	EXPECT("ospay.v1.Agendas/Create", ac, want_conf);
+	Ospay__V1__AgendasUpdateRequest au = OSPAY__V1__AGENDAS_UPDATE_REQUEST__INIT;
+	au.id = d.agenda;
+	au.name = "Renomeada";
+	EXPECT("ospay.v1.Agendas/Update", au, want_conf);
+	Ospay__V1__CreateTechnicianRequest ct = OSPAY__V1__CREATE_TECHNICIAN_REQUEST__INIT;
+	ct.unit_id = d.u1;
+	ct.name = "Pedro";
+	EXPECT("ospay.v1.Admin/CreateTechnician", ct, want_conf);
+	if (want_conf != 0) {
+		Ospay__V1__AgendasDeleteRequest ad = OSPAY__V1__AGENDAS_DELETE_REQUEST__INIT;
+		ad.id = d.agenda;
+		EXPECT("ospay.v1.Agendas/Delete", ad, want_conf);
+	}
+#undef EXPECT
+}
+
+/* Whether each list shows unit 1's records (those build() made). */
+static void lists_show(int fd, bool want, const char *who)
+{
+	status_t st;
+	bool seen;
+	Ospay__V1__CustomersListRequest cl = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
+	Ospay__V1__CustomersListResponse *c = NULL;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Customers/List", &cl.base,
+			      &ospay__v1__customers_list_response__descriptor,
+			      (ProtobufCMessage **)&c, NULL, &st),
+		     0);
+	seen = false;
+	for (size_t i = 0; i < c->n_customers; i++)
+		seen |= c->customers[i]->id == d.cust;
+	cr_assert_eq(seen, want, "%s: customers", who);
+	ospay__v1__customers_list_response__free_unpacked(c, NULL);
+	char cpf[12];
+	tso_cpf(1, cpf);
+	cl.document = cpf;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Customers/List", &cl.base,
+			      &ospay__v1__customers_list_response__descriptor,
+			      (ProtobufCMessage **)&c, NULL, &st),
+		     0);
+	cr_assert_eq(c->n_customers, want ? 1 : 0, "%s: customers by document", who);
+	ospay__v1__customers_list_response__free_unpacked(c, NULL);
+
+	Ospay__V1__AgendasListRequest al = OSPAY__V1__AGENDAS_LIST_REQUEST__INIT;
+	Ospay__V1__AgendasListResponse *a = NULL;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Agendas/List", &al.base,
+			      &ospay__v1__agendas_list_response__descriptor,
+			      (ProtobufCMessage **)&a, NULL, &st),
+		     0);
+	seen = false;
+	for (size_t i = 0; i < a->n_agendas; i++)
+		seen |= a->agendas[i]->id == d.agenda;
+	cr_assert_eq(seen, want, "%s: agendas", who);
+	ospay__v1__agendas_list_response__free_unpacked(a, NULL);
+
+	Ospay__V1__ListTechniciansRequest tl = OSPAY__V1__LIST_TECHNICIANS_REQUEST__INIT;
+	Ospay__V1__ListTechniciansResponse *t = NULL;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/ListTechnicians", &tl.base,
+			      &ospay__v1__list_technicians_response__descriptor,
+			      (ProtobufCMessage **)&t, NULL, &st),
+		     0);
+	seen = false;
+	for (size_t i = 0; i < t->n_technicians; i++)
+		seen |= t->technicians[i]->id == d.tech;
+	cr_assert_eq(seen, want, "%s: technicians", who);
+	ospay__v1__list_technicians_response__free_unpacked(t, NULL);
+
+	Ospay__V1__OrdersListRequest ol = OSPAY__V1__ORDERS_LIST_REQUEST__INIT;
+	Ospay__V1__OrdersListResponse *o = NULL;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Orders/List", &ol.base,
+			      &ospay__v1__orders_list_response__descriptor, (ProtobufCMessage **)&o,
+			      NULL, &st),
+		     0);
+	seen = false;
+	for (size_t i = 0; i < o->n_orders; i++)
+		seen |= o->orders[i]->id == d.order;
+	cr_assert_eq(seen, want, "%s: orders", who);
+	ospay__v1__orders_list_response__free_unpacked(o, NULL);
+
+	Ospay__V1__AgendasCalendarRequest cal = OSPAY__V1__AGENDAS_CALENDAR_REQUEST__INIT;
+	cal.from_date = "2026-12-07";
+	cal.to_date = "2026-12-07";
+	cal.view_by = OSPAY__V1__CALENDAR_VIEW_BY__CALENDAR_VIEW_BY_TECHNICIAN;
+	Ospay__V1__AgendasCalendarResponse *k = NULL;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Agendas/Calendar", &cal.base,
+			      &ospay__v1__agendas_calendar_response__descriptor,
+			      (ProtobufCMessage **)&k, NULL, &st),
+		     0);
+	seen = false;
+	for (size_t g = 0; g < k->n_groups; g++)
+		for (size_t i = 0; i < k->groups[g]->n_entries; i++)
+			seen |= k->groups[g]->entries[i]->order_id == d.order;
+	cr_assert_eq(seen, want, "%s: calendar", who);
+	ospay__v1__agendas_calendar_response__free_unpacked(k, NULL);
+}
+
+static int token_conn(int role, uint64_t unit)
+{
+	char secret[160];
+	tso_token(adm, role, unit, secret, sizeof(secret));
+	return tsp_login(&srv, secret);
+}
+
+Test(scoping, another_units_token_finds_nothing)
+{
+	build();
+	int op = token_conn(OSPAY__V1__ROLE__ROLE_OPERATOR, d.u2);
+	every_method(op, 5, 5, 5, "unit 2 operator");
+	lists_show(op, false, "unit 2 operator");
+	/* Naming unit 1 in a list filter shows nothing either. */
+	Ospay__V1__CustomersListRequest cl = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
+	cl.unit_id = d.u1;
+	Ospay__V1__CustomersListResponse *c = NULL;
+	cr_assert_eq(tsp_call(op, "ospay.v1.Customers/List", &cl.base,
+			      &ospay__v1__customers_list_response__descriptor,
+			      (ProtobufCMessage **)&c, NULL, NULL),
+		     0);
+	cr_assert_eq(c->n_customers, 0);
+	ospay__v1__customers_list_response__free_unpacked(c, NULL);
+	/* Its own unit works; a unit-2 order cannot use unit 1's agenda or technician. */
+	status_t st;
+	uint64_t own;
+	cr_assert_eq(tso_order(op, d.u2cust, 0, 0, 0, 0, &own, &st), 0, "%s", st.message);
+	cr_assert_eq(tso_order(op, d.u2cust, d.agenda, 0, MON(9, 0), 0, NULL, &st), 5);
+	cr_assert_eq(tso_order(op, d.u2cust, 0, d.tech, MON(9, 0), 30, NULL, &st), 5);
+	close(op);
+	int ad = token_conn(OSPAY__V1__ROLE__ROLE_ADMIN, d.u2);
+	every_method(ad, 5, 5, 5, "unit 2 admin");
+	lists_show(ad, false, "unit 2 admin");
+	close(ad);
+	/* The org-wide admin's order in unit 2 with unit 1's agenda: another unit. */
+	cr_assert_eq(tso_order(adm, d.u2cust, d.agenda, 0, MON(9, 0), 0, NULL, &st), 9);
+}
+
+Test(scoping, read_only_tokens_change_nothing)
+{
+	build();
+	int ro = token_conn(OSPAY__V1__ROLE__ROLE_READ_ONLY, 0);
+	every_method(ro, 0, 7, 7, "org-wide read-only");
+	lists_show(ro, true, "org-wide read-only");
+	close(ro);
+	int uro = token_conn(OSPAY__V1__ROLE__ROLE_READ_ONLY, d.u1);
+	every_method(uro, 0, 7, 7, "unit 1 read-only");
+	lists_show(uro, true, "unit 1 read-only");
+	close(uro);
+	/* Nothing changed. */
+	Ospay__V1__Order *o = tso_get_order(adm, d.order);
+	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN);
+	cr_assert_str_eq(o->description, "instalação na casa do cliente");
+	cr_assert_eq(o->scheduled_start_ms, MON(9, 0));
+	ospay__v1__order__free_unpacked(o, NULL);
+}
+
+Test(scoping, operators_do_daily_work_but_do_not_configure)
+{
+	build();
+	int op = token_conn(OSPAY__V1__ROLE__ROLE_OPERATOR, d.u1);
+	lists_show(op, true, "unit 1 operator");
+	every_method(op, 0, 0, 7, "unit 1 operator");
+	close(op);
+}
+
+Test(scoping, unit_admins_configure_their_units)
+{
+	build();
+	int ua = token_conn(OSPAY__V1__ROLE__ROLE_ADMIN, d.u1);
+	every_method(ua, 0, 0, 0, "unit 1 admin");
+	/* A unit-1 admin may not create in unit 2. */
+	Ospay__V1__CreateTechnicianRequest ct = OSPAY__V1__CREATE_TECHNICIAN_REQUEST__INIT;
+	ct.unit_id = d.u2;
+	ct.name = "Pedro";
+	cr_assert_eq(call(ua, "ospay.v1.Admin/CreateTechnician", &ct.base), 5);
+	/* Its only unit is the default for creates. */
+	ct.unit_id = 0;
+	Ospay__V1__CreateTechnicianResponse *r = NULL;
+	cr_assert_eq(tsp_call(ua, "ospay.v1.Admin/CreateTechnician", &ct.base,
+			      &ospay__v1__create_technician_response__descriptor,
+			      (ProtobufCMessage **)&r, NULL, NULL),
+		     0);
+	cr_assert_eq(r->technician->unit_id, d.u1);
+	ospay__v1__create_technician_response__free_unpacked(r, NULL);
+	close(ua);
+}
+
+Test(scoping, org_wide_tokens_see_every_unit)
+{
+	build();
+	Ospay__V1__CustomersListRequest cl = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
+	Ospay__V1__CustomersListResponse *c = NULL;
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Customers/List", &cl.base,
+			      &ospay__v1__customers_list_response__descriptor,
+			      (ProtobufCMessage **)&c, NULL, NULL),
+		     0);
+	cr_assert_eq(c->n_customers, 2);
+	cr_assert_eq(c->customers[0]->unit_id, d.u1);
+	cr_assert_eq(c->customers[1]->unit_id, d.u2);
+	ospay__v1__customers_list_response__free_unpacked(c, NULL);
+	/* An org-wide create must say which unit. */
+	Ospay__V1__CreateTechnicianRequest ct = OSPAY__V1__CREATE_TECHNICIAN_REQUEST__INIT;
+	ct.name = "Pedro";
+	status_t st;
+	cr_assert_eq(
+		tsp_call(adm, "ospay.v1.Admin/CreateTechnician", &ct.base, NULL, NULL, NULL, &st),
+		3);
+	cr_assert(tso_violation(&st, "unit_id"));
+	ct.unit_id = 987654;
+	cr_assert_eq(
+		tsp_call(adm, "ospay.v1.Admin/CreateTechnician", &ct.base, NULL, NULL, NULL, &st),
+		3);
+	cr_assert(tso_violation(&st, "unit_id"));
+}
