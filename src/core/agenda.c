@@ -96,7 +96,9 @@ int agenda_check_counts(const agenda_rules_t *a, const agenda_place_t *place, ui
 
 static void hhmm(uint32_t minute, char *out, size_t cap)
 {
-	snprintf(out, cap, "%02u:%02u", minute / 60, minute % 60);
+	/* Minutes of a day: clamp so the hour always has two digits. */
+	unsigned m = minute % (24 * 60);
+	snprintf(out, cap, "%02u:%02u", (m / 60) % 24, m % 60);
 }
 
 void agenda_explain(const agenda_rules_t *a, int verdict, int64_t start_ms,

@@ -914,7 +914,7 @@ int h_orders_list(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Order **out = NULL;
 	db_scan_t *scan = NULL;
 	list_plan_t plan;
-	uint8_t hash[4], raw[LIST_TOKEN_LEN], from[DB_POS_LEN], last[DB_POS_LEN];
+	uint8_t hash[4], raw[LIST_TOKEN_LEN], from[DB_POS_LEN], last[DB_POS_LEN] = {0};
 	char next[H_TOKEN_MAX] = "";
 	size_t n = 0, examined = 0;
 	bool visible = true, more = false;

@@ -267,7 +267,7 @@ int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv)
 static int agenda_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
 {
 	const Ospay__V1__Agenda *a = (const Ospay__V1__Agenda *)m;
-	char id[24], unit[24], windows[16], daily[16], slot[16], cities[16];
+	char id[24], unit[24], windows[24], daily[24], slot[24], cities[24];
 	(void)ctx;
 	snprintf(id, sizeof(id), "%" PRIu64, a->id);
 	snprintf(unit, sizeof(unit), "%" PRIu64, a->unit_id);

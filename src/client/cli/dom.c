@@ -271,7 +271,9 @@ int dom_enum_parse(const ProtobufCEnumDescriptor *d, const char *prefix, const c
 	size_t pl = strlen(prefix);
 	if (strlen(s) + pl >= sizeof(want))
 		return -EINVAL;
-	snprintf(want, sizeof(want), "%s%s", prefix, s);
+	/* Lengths checked above: two copies, no truncation. */
+	memcpy(want, prefix, pl);
+	memcpy(want + pl, s, strlen(s) + 1);
 	for (char *p = want + pl; *p != '\0'; p++)
 		*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
 	for (unsigned i = 0; i < d->n_values; i++) {
