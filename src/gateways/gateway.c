@@ -412,6 +412,7 @@ int gw_http_send(gw_call_t *call, const http_header_t *headers, size_t n_headers
 	char url[GW_BASE_URL_MAX + GW_PATH_MAX + 1];
 	http_request_t req = {0};
 	int n = snprintf(url, sizeof(url), "%s%s", base, call->path);
+	int rc;
 
 	if (n < 0 || (size_t)n >= sizeof(url))
 		return -E2BIG;
@@ -425,7 +426,10 @@ int gw_http_send(gw_call_t *call, const http_header_t *headers, size_t n_headers
 	req.pool = gw->cfg.pool;
 	req.ca_file = gw->cfg.ca_file;
 	req.insecure = gw->cfg.insecure;
-	return http_client_send(gw->http, &req, cb, call);
+	rc = http_client_send(gw->http, &req, cb, call);
+	/* ZapMe puts its credentials in the query string. */
+	crypto_wipe(url, sizeof(url));
+	return rc;
 }
 
 /* Starts one call: allocation, the adapter's entry, and the undo of both on an
@@ -603,8 +607,10 @@ int gw_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *ou
 {
 	int rc = -EBADMSG;
 
-	if (out == NULL)
-		return -EINVAL;
+	if (out == NULL) {
+		rc = -EINVAL;
+		goto out;
+	}
 	memset(out, 0, sizeof(*out));
 	if (gw == NULL || req == NULL || gw->ad->parse_webhook == NULL) {
 		snprintf(out->error, sizeof(out->error), "no webhook parser for this gateway");

@@ -429,12 +429,14 @@ int gw_tokenize_card(gw_t *gw, const gw_card_t *card, gw_token_cb cb, void *arg)
  */
 int gw_charge_card(gw_t *gw, const gw_charge_req_t *req, gw_charge_cb cb, void *arg);
 
-/* Cielo (void), GetNet (cancel): cancels a charge; amount_cents 0 = all of it.
+/* Cielo (void), GetNet (cancel): cancels a charge; amount_cents 0 = all of it
+ * (GetNet's v1 cancel takes no amount: anything but 0 is -EINVAL there).
  * Outcomes: CANCELED, REJECTED (not cancelable), NOT_FOUND. */
 int gw_cancel_charge(gw_t *gw, const char *payment_id, int64_t amount_cents, gw_charge_cb cb,
 		     void *arg);
 
-/* Cielo, GetNet: the charge's current state by the service's payment id. */
+/* Cielo, GetNet: the charge's current state by the service's payment id. GetNet
+ * documents no such query; the path used is an assumption (docs/gateways.md). */
 int gw_query_charge(gw_t *gw, const char *payment_id, gw_charge_cb cb, void *arg);
 
 /*

@@ -337,7 +337,7 @@ void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutati
 		   sizeof(out->authorization_code), GW_F_NUMOK);
 	if (gw_get_int(&p, pay, "Payment", "Amount", &amount, 0, GW_MAX_AMOUNT_CENTS, 0))
 		out->amount_cents = amount;
-	gw_get_str(&p, j, "", "MerchantOrderId", oid, sizeof(oid), 0);
+	gw_get_str(&p, j, "", "MerchantOrderId", oid, sizeof(oid), GW_F_TRUNC);
 	card = gw_get_object(&p, pay, "Payment", "CreditCard", 0);
 	gw_get_str(&p, card, "Payment.CreditCard", "CardToken", out->card_token,
 		   sizeof(out->card_token), GW_F_ID);
@@ -556,15 +556,18 @@ static void cielo_on_http(const http_response_t *res, void *arg)
 	case GW_OP_CHARGE:
 	case GW_OP_QUERY_CHARGE:
 		gw_cielo_parse_sale(call->gw, res, call->mutating, call->brand, &call->res.charge);
-		if (call->op == GW_OP_CHARGE)
+		if (call->op == GW_OP_CHARGE) {
+			gw_reply_create_404(&call->res.charge.r);
 			gw_copy(call->res.charge.merchant_order_id, GW_ORDER_ID_MAX,
 				call->merchant_order_id);
+		}
 		break;
 	case GW_OP_CANCEL_CHARGE:
 		cielo_parse_void(call->gw, res, &call->res.charge);
 		break;
 	case GW_OP_TOKENIZE:
 		cielo_parse_token(call->gw, res, &call->res.token);
+		gw_reply_create_404(&call->res.token.r);
 		break;
 	case GW_OP_QUERY_ORDER:
 		if (call->step == 1) {

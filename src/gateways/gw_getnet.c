@@ -38,7 +38,7 @@ enum {
 typedef struct getnet_priv {
 	char token[GETNET_TOKEN_MAX]; /* secret: wiped when replaced and at free */
 	bool have_token;
-	uint64_t token_deadline; /* loop ms after which the token is not used */
+	uint64_t token_deadline; /* util_mono_ms() after which the token is not used */
 	uint64_t generation;     /* bumped for every token stored */
 	bool fetching;
 	list_node_t waiters; /* calls waiting for the token fetch */
@@ -64,8 +64,6 @@ static int getnet_check_config(const gw_config_t *cfg, status_t *st)
 	/* The colon separates id and secret in the Basic credentials. */
 	if (cfg->client_id != NULL && strchr(cfg->client_id, ':') != NULL)
 		status_violation(st, "client_id", "must not contain ':'");
-	if (cfg->soft_descriptor != NULL && strlen(cfg->soft_descriptor) > 22)
-		status_violation(st, "soft_descriptor", "at most 22 characters");
 	return st->code == ST_OK ? 0 : -EINVAL;
 }
 
@@ -238,7 +236,7 @@ static void getnet_store_token(gw_t *gw, const http_response_t *res, gw_reply_t 
 	p->have_token = true;
 	p->generation++;
 	/* Counted from when the answer arrived: the lifetime started at least then. */
-	p->token_deadline = gw_getnet_token_deadline(uv_now(gw->loop), ttl);
+	p->token_deadline = gw_getnet_token_deadline(util_mono_ms(), ttl);
 	r->outcome = GW_OUTCOME_APPROVED;
 out:
 	crypto_wipe(tok, sizeof(tok));
@@ -353,16 +351,21 @@ static int getnet_send(gw_call_t *call)
 	getnet_priv_t *p = getnet_priv(gw);
 	int rc = 0;
 
-	if (p->have_token && uv_now(gw->loop) < p->token_deadline)
-		return getnet_send_now(call);
+	/* The real clock, not the loop's cached time, which is stale after an idle
+	 * wait; never the test clock either: the token's life is real time. */
+	if (p->have_token && util_mono_ms() < p->token_deadline) {
+		rc = getnet_send_now(call);
+		goto out;
+	}
 	p->have_token = false;
 	if (!p->fetching) {
 		rc = getnet_fetch_token(gw);
 		if (rc < 0)
-			return rc;
+			goto out;
 	}
 	list_insert_tail(&p->waiters, &call->wait_node);
-	return 0;
+out:
+	return rc;
 }
 
 /* ------------------------------------------------------------------ answers */
@@ -665,6 +668,7 @@ static void getnet_tokenize_step(gw_call_t *call, const http_response_t *res)
 	out->r.http_status = res->status;
 	if (res->error < 0 || (res->status != 200 && res->status != 201)) {
 		getnet_reply_error(call->gw, res, true, NULL, &out->r);
+		gw_reply_create_404(&out->r);
 		goto finish;
 	}
 	j = gw_json_parse(&p, res->body, res->body_len);
@@ -747,6 +751,7 @@ static void getnet_on_http(const http_response_t *res, void *arg)
 			return;
 		}
 		gw_getnet_parse_payment(call->gw, res, true, &call->res.charge);
+		gw_reply_create_404(&call->res.charge.r);
 		if (call->res.charge.brand == GW_BRAND_UNKNOWN)
 			call->res.charge.brand = call->brand;
 		if (call->res.charge.r.outcome == GW_OUTCOME_DECLINED)
@@ -1079,14 +1084,16 @@ static int getnet_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_
 		snprintf(ev->error, sizeof(ev->error), "getnet: %s payment_id",
 			 rc == -ENOENT ? "no" : "bad");
 		ev->payment_id[0] = '\0';
-		return -EBADMSG;
+		rc = -EBADMSG;
+		goto out;
 	}
 	rc = getnet_param(req, "order_id", ev->order_ref, sizeof(ev->order_ref));
 	if ((rc < 0 && rc != -ENOENT) ||
 	    (rc == 0 && !gw_str_charset(ev->order_ref, GW_ID_MAX - 1, gw_is_id_char))) {
 		snprintf(ev->error, sizeof(ev->error), "getnet: bad order_id");
 		ev->order_ref[0] = '\0';
-		return -EBADMSG;
+		rc = -EBADMSG;
+		goto out;
 	}
 	if (getnet_param(req, "status", status, sizeof(status)) == 0 &&
 	    gw_str_charset(status, sizeof(status) - 1, gw_is_id_char))
@@ -1097,7 +1104,9 @@ static int getnet_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_
 	snprintf(id, sizeof(id), "getnet:%s:%s", ev->payment_id, ev->hint);
 	gw_event_id_set(ev, id);
 	ev->derived_id = true;
-	return 0;
+	rc = 0;
+out:
+	return rc;
 }
 
 const gw_adapter_t gw_getnet_adapter = {

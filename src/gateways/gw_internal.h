@@ -167,6 +167,10 @@ void gw_reply_from_http(gw_reply_t *r, const http_response_t *res, bool mutating
 void gw_reply_malformed(gw_reply_t *r, long http_status, bool mutating, const char *service,
 			const char *why);
 
+/* After a call that creates something (a sale, a token, an order, a message)
+ * a 404 means a wrong URL, not a missing object: the request was refused. */
+void gw_reply_create_404(gw_reply_t *r);
+
 /* Copies a service message into r->message with secrets and card-like digit
  * runs redacted and control characters replaced. */
 void gw_reply_message(const gw_t *gw, gw_reply_t *r, const char *msg);

@@ -346,6 +346,8 @@ static void pagolivre_on_http(const http_response_t *res, void *arg)
 		pagolivre_parse_cancel(call->gw, res, &call->res.link);
 	else
 		gw_pagolivre_parse_order(call->gw, res, call->mutating, &call->res.link);
+	if (call->op == GW_OP_CREATE_LINK)
+		gw_reply_create_404(&call->res.link.r);
 	if (call->res.link.order_key[0] == '\0')
 		gw_copy(call->res.link.order_key, GW_ID_MAX, call->merchant_order_id);
 	gw_call_finish(call);

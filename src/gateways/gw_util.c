@@ -466,6 +466,12 @@ void gw_reply_from_http(gw_reply_t *r, const http_response_t *res, bool mutating
 	}
 }
 
+void gw_reply_create_404(gw_reply_t *r)
+{
+	if (r->outcome == GW_OUTCOME_NOT_FOUND)
+		r->outcome = GW_OUTCOME_REJECTED;
+}
+
 void gw_reply_malformed(gw_reply_t *r, long http_status, bool mutating, const char *service,
 			const char *why)
 {

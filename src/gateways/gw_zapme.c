@@ -107,6 +107,8 @@ static void zapme_on_http(const http_response_t *res, void *arg)
 	gw_call_t *call = arg;
 
 	gw_zapme_parse(call->gw, res, call->mutating, &call->res.message);
+	if (call->op == GW_OP_SEND_MESSAGE)
+		gw_reply_create_404(&call->res.message.r);
 	if (call->op == GW_OP_MESSAGE_STATUS && call->res.message.message_id[0] == '\0')
 		gw_copy(call->res.message.message_id, GW_ID_MAX, call->merchant_order_id);
 	gw_call_finish(call);

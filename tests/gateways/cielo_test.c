@@ -579,6 +579,12 @@ Test(cielo_http, server_error_is_unknown)
 	charge_fault(GWSRV_REPLY, 500, GW_OUTCOME_UNKNOWN);
 }
 
+Test(cielo_http, not_found_on_create_is_a_rejection)
+{
+	/* A 404 on POST /1/sales/ is a wrong URL: nothing was charged. */
+	charge_fault(GWSRV_REPLY, 404, GW_OUTCOME_REJECTED);
+}
+
 Test(cielo_http, garbage_success_is_unknown)
 {
 	charge_fault(GWSRV_REPLY, 201, GW_OUTCOME_UNKNOWN);
@@ -638,6 +644,7 @@ Test(cielo_http, queries_go_to_the_query_host)
 		cr_assert_str_eq(reqs[i].method, "GET");
 	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
+	free(ok);
 }
 
 Test(cielo_http, query_by_order_picks_the_approved_payment)
