@@ -1,0 +1,745 @@
+/*
+ * The gateway object: configuration copy, adapter dispatch, call lifetime, and
+ * the names of the interface's enums.
+ */
+#include "gateways/gateway.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/crypto.h"
+#include "common/util.h"
+#include "gateways/gw_internal.h"
+
+/* Longest base URL accepted; paths are appended to it. */
+#define GW_BASE_URL_MAX 512u
+/* Longest credential or other configured string. */
+#define GW_CONFIG_STR_MAX 1024u
+
+static const gw_adapter_t *gw_adapter_for(gw_kind_t kind)
+{
+	switch (kind) {
+	case GW_KIND_CIELO:
+		return &gw_cielo_adapter;
+	case GW_KIND_GETNET:
+		return &gw_getnet_adapter;
+	case GW_KIND_PAGOLIVRE:
+		return &gw_pagolivre_adapter;
+	case GW_KIND_ZAPME:
+		return &gw_zapme_adapter;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ configuration */
+
+static void gw_free_str(char **p, bool secret)
+{
+	if (*p != NULL && secret)
+		crypto_wipe(*p, strlen(*p));
+	free(*p);
+	*p = NULL;
+}
+
+/* Copies one optional string of the configuration; false on no memory. */
+static bool gw_dup(const char **dst, const char *src)
+{
+	char *c;
+
+	*dst = NULL;
+	if (src == NULL)
+		return true;
+	c = strdup(src);
+	if (c == NULL)
+		return false;
+	*dst = c;
+	return true;
+}
+
+static void gw_cfg_free(gw_config_t *c)
+{
+	gw_free_str((char **)&c->base_url, false);
+	gw_free_str((char **)&c->query_base_url, false);
+	gw_free_str((char **)&c->merchant_id, false);
+	gw_free_str((char **)&c->merchant_key, true);
+	gw_free_str((char **)&c->client_id, false);
+	gw_free_str((char **)&c->client_secret, true);
+	gw_free_str((char **)&c->seller_id, true);
+	gw_free_str((char **)&c->api_token, true);
+	gw_free_str((char **)&c->callback_url, false);
+	gw_free_str((char **)&c->api_key, true);
+	gw_free_str((char **)&c->api_secret, true);
+	for (size_t i = 0; i < c->n_webhook_headers; i++) {
+		gw_free_str((char **)&c->webhook_headers[i].name, false);
+		gw_free_str((char **)&c->webhook_headers[i].value, true);
+	}
+	gw_free_str((char **)&c->soft_descriptor, false);
+	gw_free_str((char **)&c->pool, false);
+	gw_free_str((char **)&c->ca_file, false);
+}
+
+static int gw_cfg_copy(gw_config_t *dst, const gw_config_t *src)
+{
+	bool ok = true;
+
+	memset(dst, 0, sizeof(*dst));
+	dst->kind = src->kind;
+	dst->timeout_ms = src->timeout_ms;
+	dst->insecure = src->insecure;
+	ok = ok && gw_dup(&dst->base_url, src->base_url);
+	ok = ok && gw_dup(&dst->query_base_url, src->query_base_url);
+	ok = ok && gw_dup(&dst->merchant_id, src->merchant_id);
+	ok = ok && gw_dup(&dst->merchant_key, src->merchant_key);
+	ok = ok && gw_dup(&dst->client_id, src->client_id);
+	ok = ok && gw_dup(&dst->client_secret, src->client_secret);
+	ok = ok && gw_dup(&dst->seller_id, src->seller_id);
+	ok = ok && gw_dup(&dst->api_token, src->api_token);
+	ok = ok && gw_dup(&dst->callback_url, src->callback_url);
+	ok = ok && gw_dup(&dst->api_key, src->api_key);
+	ok = ok && gw_dup(&dst->api_secret, src->api_secret);
+	ok = ok && gw_dup(&dst->soft_descriptor, src->soft_descriptor);
+	ok = ok && gw_dup(&dst->pool, src->pool);
+	ok = ok && gw_dup(&dst->ca_file, src->ca_file);
+	for (size_t i = 0; ok && i < src->n_webhook_headers; i++) {
+		dst->n_webhook_headers = i + 1;
+		ok = gw_dup(&dst->webhook_headers[i].name, src->webhook_headers[i].name) &&
+		     gw_dup(&dst->webhook_headers[i].value, src->webhook_headers[i].value);
+	}
+	if (!ok) {
+		gw_cfg_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool gw_url_ok(const char *u)
+{
+	size_t n;
+
+	if (u == NULL)
+		return false;
+	n = strlen(u);
+	if (n == 0 || n > GW_BASE_URL_MAX)
+		return false;
+	if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+		return false;
+	/* A query or fragment in a base URL would swallow every path appended to it. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)u[i];
+		if (c <= ' ' || c >= 0x7f || c == '?' || c == '#')
+			return false;
+	}
+	return true;
+}
+
+static bool gw_header_name_ok(int c)
+{
+	return gw_is_alnum(c) || (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* Checks what every kind shares; the adapter checks its credentials. */
+static void gw_cfg_check_common(const gw_config_t *cfg, status_t *st)
+{
+	const char *strs[] = {cfg->merchant_id,     cfg->merchant_key, cfg->client_id,
+			      cfg->client_secret,   cfg->seller_id,    cfg->api_token,
+			      cfg->callback_url,    cfg->api_key,      cfg->api_secret,
+			      cfg->soft_descriptor, cfg->pool,         cfg->ca_file};
+	const char *names[] = {"merchant_id", "merchant_key",    "client_id",    "client_secret",
+			       "seller_id",   "api_token",       "callback_url", "api_key",
+			       "api_secret",  "soft_descriptor", "pool",         "ca_file"};
+
+	if (!gw_url_ok(cfg->base_url))
+		status_violation(st, "base_url", "an http:// or https:// URL is required");
+	if (cfg->query_base_url != NULL && !gw_url_ok(cfg->query_base_url))
+		status_violation(st, "query_base_url", "must be an http:// or https:// URL");
+	for (size_t i = 0; i < OSPAY_ARRAY_LEN(strs); i++) {
+		/* Control characters would end up in headers or bodies: refused. */
+		if (strs[i] != NULL && !gw_text_ok(strs[i], GW_CONFIG_STR_MAX))
+			status_violation(st, names[i], "must be 1..%u printable bytes",
+					 GW_CONFIG_STR_MAX);
+	}
+	if (cfg->n_webhook_headers > GW_MAX_WEBHOOK_HEADERS) {
+		status_violation(st, "webhook_headers", "at most %d pairs", GW_MAX_WEBHOOK_HEADERS);
+		return;
+	}
+	for (size_t i = 0; i < cfg->n_webhook_headers; i++) {
+		const gw_header_pair_t *h = &cfg->webhook_headers[i];
+		if (!gw_str_charset(h->name, 128, gw_header_name_ok))
+			status_violation(st, "webhook_headers.name",
+					 "an HTTP header name is required");
+		if (h->value == NULL || !gw_text_ok(h->value, GW_CONFIG_STR_MAX))
+			status_violation(st, "webhook_headers.value",
+					 "1..%u printable bytes are required", GW_CONFIG_STR_MAX);
+	}
+}
+
+/* Drops one trailing '/' so paths ("/1/sales/") append cleanly. */
+static char *gw_base_dup(const char *u)
+{
+	size_t n = strlen(u);
+	char *c;
+
+	while (n > 0 && u[n - 1] == '/')
+		n--;
+	c = malloc(n + 1);
+	if (c != NULL) {
+		memcpy(c, u, n);
+		c[n] = '\0';
+	}
+	return c;
+}
+
+static void gw_free(gw_t *gw)
+{
+	if (gw->ad != NULL && gw->ad->priv_free != NULL)
+		gw->ad->priv_free(gw);
+	gw_cfg_free(&gw->cfg);
+	free(gw->base_url);
+	free(gw->query_base_url);
+	free(gw);
+}
+
+int gw_open(gw_t **out, http_client_t *http, uv_loop_t *loop, const gw_config_t *cfg, status_t *st)
+{
+	status_t local;
+	status_t *s = st != NULL ? st : &local;
+	const gw_adapter_t *ad;
+	gw_t *gw = NULL;
+	int rc = 0;
+
+	status_clear(s);
+	if (out == NULL || http == NULL || loop == NULL || cfg == NULL) {
+		rc = -EINVAL;
+		goto out;
+	}
+	ad = gw_adapter_for(cfg->kind);
+	if (ad == NULL) {
+		status_violation(s, "kind", "unknown gateway kind %d", (int)cfg->kind);
+		rc = -EINVAL;
+		goto out;
+	}
+	gw_cfg_check_common(cfg, s);
+	ad->check_config(cfg, s);
+	if (s->code != ST_OK) {
+		rc = -EINVAL;
+		goto out;
+	}
+	gw = calloc(1, sizeof(*gw));
+	if (gw == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	gw->http = http;
+	gw->loop = loop;
+	rc = gw_cfg_copy(&gw->cfg, cfg);
+	if (rc < 0)
+		goto out;
+	gw->base_url = gw_base_dup(cfg->base_url);
+	gw->query_base_url =
+		gw_base_dup(cfg->query_base_url != NULL ? cfg->query_base_url : cfg->base_url);
+	if (gw->base_url == NULL || gw->query_base_url == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (gw->cfg.pool == NULL && !gw_dup(&gw->cfg.pool, ad->name)) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (ad->priv_init != NULL) {
+		rc = ad->priv_init(gw);
+		if (rc < 0)
+			goto out;
+	}
+	/* Set last: gw_free calls priv_free only for a gateway whose state exists. */
+	gw->ad = ad;
+	*out = gw;
+	gw = NULL;
+out:
+	if (gw != NULL)
+		gw_free(gw);
+	return rc;
+}
+
+void gw_close(gw_t *gw)
+{
+	if (gw == NULL || gw->closing)
+		return;
+	gw->closing = true;
+	if (gw->n_pending == 0)
+		gw_free(gw);
+}
+
+gw_kind_t gw_kind(const gw_t *gw)
+{
+	return gw->cfg.kind;
+}
+
+/* ------------------------------------------------------------------ calls */
+
+static gw_call_t *gw_call_new(gw_t *gw, gw_op_t op, bool mutating, void *arg)
+{
+	gw_call_t *call = calloc(1, sizeof(*call));
+
+	if (call == NULL)
+		return NULL;
+	call->gw = gw;
+	call->op = op;
+	call->mutating = mutating;
+	call->arg = arg;
+	list_init(&call->wait_node);
+	call->res.r.outcome = GW_OUTCOME_ERROR_RETRYABLE;
+	if (op == GW_OP_CHARGE || op == GW_OP_CANCEL_CHARGE || op == GW_OP_QUERY_CHARGE ||
+	    op == GW_OP_QUERY_ORDER) {
+		call->res.charge.provider_status = -1;
+		call->res.charge.amount_cents = -1;
+		call->best.provider_status = -1;
+		call->best.amount_cents = -1;
+	}
+	gw_pending_hold(gw);
+	return call;
+}
+
+void gw_pending_hold(gw_t *gw)
+{
+	gw->n_pending++;
+}
+
+void gw_pending_release(gw_t *gw)
+{
+	if (--gw->n_pending == 0 && gw->closing)
+		gw_free(gw);
+}
+
+static void gw_call_free(gw_call_t *call)
+{
+	gw_t *gw = call->gw;
+
+	if (call->body != NULL) {
+		crypto_wipe(call->body, call->body_len);
+		free(call->body);
+	}
+	if (call->pending != NULL)
+		json_decref(call->pending);
+	if (list_linked(&call->wait_node))
+		list_remove(&call->wait_node);
+	crypto_wipe(call, sizeof(*call));
+	free(call);
+	gw_pending_release(gw);
+}
+
+void gw_call_finish(gw_call_t *call)
+{
+	switch (call->op) {
+	case GW_OP_CREATE_LINK:
+	case GW_OP_QUERY_LINK:
+	case GW_OP_CANCEL_LINK:
+		call->cb.link(&call->res.link, call->arg);
+		break;
+	case GW_OP_TOKENIZE:
+		call->cb.token(&call->res.token, call->arg);
+		break;
+	case GW_OP_CHARGE:
+	case GW_OP_CANCEL_CHARGE:
+	case GW_OP_QUERY_CHARGE:
+	case GW_OP_QUERY_ORDER:
+		call->cb.charge(&call->res.charge, call->arg);
+		break;
+	case GW_OP_SEND_MESSAGE:
+	case GW_OP_MESSAGE_STATUS:
+		call->cb.message(&call->res.message, call->arg);
+		break;
+	}
+	gw_call_free(call);
+}
+
+int gw_call_path(gw_call_t *call, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(call->path, sizeof(call->path), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(call->path)) {
+		call->path[0] = '\0';
+		return -E2BIG;
+	}
+	return 0;
+}
+
+int gw_call_set_json(gw_call_t *call, const json_t *body)
+{
+	/* Compact, UTF-8 as is; 15 significant digits print decimal reais exactly. */
+	size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(15);
+	size_t n = json_dumpb(body, NULL, 0, flags);
+	char *buf;
+	int rc = 0;
+
+	if (n == 0 || n > GW_MAX_REQUEST_BODY) {
+		rc = n == 0 ? -EINVAL : -E2BIG;
+		goto out;
+	}
+	buf = malloc(n);
+	if (buf == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (json_dumpb(body, buf, n, flags) != n) {
+		crypto_wipe(buf, n);
+		free(buf);
+		rc = -EIO;
+		goto out;
+	}
+	if (call->body != NULL) {
+		crypto_wipe(call->body, call->body_len);
+		free(call->body);
+	}
+	call->body = buf;
+	call->body_len = n;
+	call->content_type = "application/json";
+out:
+	return rc;
+}
+
+int gw_http_send(gw_call_t *call, const http_header_t *headers, size_t n_headers, http_done_cb cb)
+{
+	gw_t *gw = call->gw;
+	const char *base = call->query_host ? gw->query_base_url : gw->base_url;
+	char url[GW_BASE_URL_MAX + GW_PATH_MAX + 1];
+	http_request_t req = {0};
+	int n = snprintf(url, sizeof(url), "%s%s", base, call->path);
+	int rc;
+
+	if (n < 0 || (size_t)n >= sizeof(url))
+		return -E2BIG;
+	req.method = call->method;
+	req.url = url;
+	req.headers = headers;
+	req.n_headers = n_headers;
+	req.body = call->body;
+	req.body_len = call->body != NULL ? call->body_len : 0;
+	req.timeout_ms = gw->cfg.timeout_ms;
+	req.pool = gw->cfg.pool;
+	req.ca_file = gw->cfg.ca_file;
+	req.insecure = gw->cfg.insecure;
+	rc = http_client_send(gw->http, &req, cb, call);
+	/* ZapMe puts its credentials in the query string. */
+	crypto_wipe(url, sizeof(url));
+	return rc;
+}
+
+/* Starts one call: allocation, the adapter's entry, and the undo of both on an
+ * immediate failure (the callback then never runs). */
+#define GW_START(gw, op, mutating, fn, cbfield, cbv, arg, ...)                                     \
+	do {                                                                                       \
+		gw_call_t *call_;                                                                  \
+		if ((gw) == NULL || (cbv) == NULL) {                                               \
+			rc = -EINVAL;                                                              \
+			goto out;                                                                  \
+		}                                                                                  \
+		if ((gw)->closing) {                                                               \
+			rc = -ESHUTDOWN;                                                           \
+			goto out;                                                                  \
+		}                                                                                  \
+		if ((gw)->ad->fn == NULL) {                                                        \
+			rc = -ENOTSUP;                                                             \
+			goto out;                                                                  \
+		}                                                                                  \
+		call_ = gw_call_new((gw), (op), (mutating), (arg));                                \
+		if (call_ == NULL) {                                                               \
+			rc = -ENOMEM;                                                              \
+			goto out;                                                                  \
+		}                                                                                  \
+		call_->cb.cbfield = (cbv);                                                         \
+		rc = (gw)->ad->fn(call_, __VA_ARGS__);                                             \
+		if (rc < 0)                                                                        \
+			gw_call_free(call_);                                                       \
+	} while (0)
+
+int gw_create_link(gw_t *gw, const gw_link_req_t *req, gw_link_cb cb, void *arg)
+{
+	int rc = 0;
+
+	if (req == NULL) {
+		rc = -EINVAL;
+		goto out;
+	}
+	GW_START(gw, GW_OP_CREATE_LINK, true, create_link, link, cb, arg, req);
+out:
+	return rc;
+}
+
+int gw_query_link(gw_t *gw, const char *order_key, gw_link_cb cb, void *arg)
+{
+	int rc = 0;
+
+	if (order_key == NULL) {
+		rc = -EINVAL;
+		goto out;
+	}
+	GW_START(gw, GW_OP_QUERY_LINK, false, query_link, link, cb, arg, order_key);
+out:
+	return rc;
+}
+
+int gw_cancel_link(gw_t *gw, const gw_cancel_link_req_t *req, gw_link_cb cb, void *arg)
+{
+	int rc = 0;
+
+	if (req == NULL) {
+		rc = -EINVAL;
+		goto out;
+	}
+	GW_START(gw, GW_OP_CANCEL_LINK, true, cancel_link, link, cb, arg, req);
+out:
+	return rc;
+}
+
+int gw_tokenize_card(gw_t *gw, const gw_card_t *card, gw_token_cb cb, void *arg)
+{
+	int rc = 0;
+
+	if (card == NULL) {
+		rc = -EINVAL;
+		goto out;
+	}
+	GW_START(gw, GW_OP_TOKENIZE, true, tokenize, token, cb, arg, card);
+out:
+	return rc;
+}
+
+int gw_charge_card(gw_t *gw, const gw_charge_req_t *req, gw_charge_cb cb, void *arg)
+{
+	int rc = 0;
+
+	if (req == NULL) {
+		rc = -EINVAL;
+		goto out;
+	}
+	GW_START(gw, GW_OP_CHARGE, true, charge, charge, cb, arg, req);
+out:
+	return rc;
+}
+
+int gw_cancel_charge(gw_t *gw, const char *payment_id, int64_t amount_cents, gw_charge_cb cb,
+		     void *arg)
+{
+	int rc = 0;
+
+	if (payment_id == NULL || amount_cents < 0 || amount_cents > GW_MAX_AMOUNT_CENTS) {
+		rc = -EINVAL;
+		goto out;
+	}
+	GW_START(gw, GW_OP_CANCEL_CHARGE, true, cancel_charge, charge, cb, arg, payment_id,
+		 amount_cents);
+out:
+	return rc;
+}
+
+int gw_query_charge(gw_t *gw, const char *payment_id, gw_charge_cb cb, void *arg)
+{
+	int rc = 0;
+
+	if (payment_id == NULL) {
+		rc = -EINVAL;
+		goto out;
+	}
+	GW_START(gw, GW_OP_QUERY_CHARGE, false, query_charge, charge, cb, arg, payment_id);
+out:
+	return rc;
+}
+
+int gw_query_charge_by_order(gw_t *gw, const char *merchant_order_id, gw_charge_cb cb, void *arg)
+{
+	int rc = 0;
+
+	if (merchant_order_id == NULL) {
+		rc = -EINVAL;
+		goto out;
+	}
+	GW_START(gw, GW_OP_QUERY_ORDER, false, query_order, charge, cb, arg, merchant_order_id);
+out:
+	return rc;
+}
+
+int gw_send_message(gw_t *gw, const gw_message_req_t *req, gw_message_cb cb, void *arg)
+{
+	int rc = 0;
+
+	if (req == NULL) {
+		rc = -EINVAL;
+		goto out;
+	}
+	GW_START(gw, GW_OP_SEND_MESSAGE, true, send_message, message, cb, arg, req);
+out:
+	return rc;
+}
+
+int gw_message_status(gw_t *gw, const char *message_id, gw_message_cb cb, void *arg)
+{
+	int rc = 0;
+
+	if (message_id == NULL) {
+		rc = -EINVAL;
+		goto out;
+	}
+	GW_START(gw, GW_OP_MESSAGE_STATUS, false, message_status, message, cb, arg, message_id);
+out:
+	return rc;
+}
+
+int gw_verify_webhook(const gw_t *gw, const gw_webhook_req_t *req)
+{
+	int rc = -EACCES;
+
+	if (gw == NULL || req == NULL || gw->ad->verify_webhook == NULL)
+		goto out;
+	rc = gw->ad->verify_webhook(gw, req);
+out:
+	return rc;
+}
+
+int gw_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *out)
+{
+	int rc = -EBADMSG;
+
+	if (out == NULL) {
+		rc = -EINVAL;
+		goto out;
+	}
+	memset(out, 0, sizeof(*out));
+	if (gw == NULL || req == NULL || gw->ad->parse_webhook == NULL) {
+		snprintf(out->error, sizeof(out->error), "no webhook parser for this gateway");
+		goto out;
+	}
+	rc = gw->ad->parse_webhook(gw, req, out);
+	if (rc < 0 && out->error[0] == '\0')
+		snprintf(out->error, sizeof(out->error), "malformed notification");
+out:
+	return rc;
+}
+
+/* ------------------------------------------------------------------ names */
+
+const char *gw_outcome_name(gw_outcome_t o)
+{
+	switch (o) {
+	case GW_OUTCOME_APPROVED:
+		return "APPROVED";
+	case GW_OUTCOME_DECLINED:
+		return "DECLINED";
+	case GW_OUTCOME_PENDING:
+		return "PENDING";
+	case GW_OUTCOME_CANCELED:
+		return "CANCELED";
+	case GW_OUTCOME_EXPIRED:
+		return "EXPIRED";
+	case GW_OUTCOME_NOT_FOUND:
+		return "NOT_FOUND";
+	case GW_OUTCOME_REJECTED:
+		return "REJECTED";
+	case GW_OUTCOME_AUTH_FAILED:
+		return "AUTH_FAILED";
+	case GW_OUTCOME_ERROR_RETRYABLE:
+		return "ERROR_RETRYABLE";
+	case GW_OUTCOME_UNKNOWN:
+		return "UNKNOWN";
+	}
+	return "?";
+}
+
+const char *gw_kind_name(gw_kind_t k)
+{
+	const gw_adapter_t *ad = gw_adapter_for(k);
+	return ad != NULL ? ad->name : "?";
+}
+
+static const struct {
+	gw_brand_t brand;
+	const char *name;
+} gw_brand_names[] = {
+	{GW_BRAND_VISA, "visa"},
+	{GW_BRAND_MASTERCARD, "mastercard"},
+	{GW_BRAND_MASTERCARD, "master"},
+	{GW_BRAND_AMEX, "amex"},
+	{GW_BRAND_AMEX, "americanexpress"},
+	{GW_BRAND_ELO, "elo"},
+	{GW_BRAND_HIPERCARD, "hipercard"},
+	{GW_BRAND_HIPERCARD, "hiper"},
+	{GW_BRAND_DINERS, "diners"},
+	{GW_BRAND_DINERS, "dinersclub"},
+	{GW_BRAND_DISCOVER, "discover"},
+	{GW_BRAND_JCB, "jcb"},
+	{GW_BRAND_AURA, "aura"},
+};
+
+const char *gw_brand_name(gw_brand_t b)
+{
+	for (size_t i = 0; i < OSPAY_ARRAY_LEN(gw_brand_names); i++) {
+		if (gw_brand_names[i].brand == b)
+			return gw_brand_names[i].name;
+	}
+	return "unknown";
+}
+
+gw_brand_t gw_brand_parse(const char *s)
+{
+	char norm[32];
+	size_t n = 0;
+
+	if (s == NULL)
+		return GW_BRAND_UNKNOWN;
+	/* "American Express", "Diners Club": spaces and case do not matter. */
+	for (; *s != '\0'; s++) {
+		if (*s == ' ' || *s == '_' || *s == '-')
+			continue;
+		if (n + 1 >= sizeof(norm))
+			return GW_BRAND_UNKNOWN;
+		norm[n++] = (char)((*s >= 'A' && *s <= 'Z') ? *s - 'A' + 'a' : *s);
+	}
+	norm[n] = '\0';
+	for (size_t i = 0; i < OSPAY_ARRAY_LEN(gw_brand_names); i++) {
+		if (strcmp(norm, gw_brand_names[i].name) == 0)
+			return gw_brand_names[i].brand;
+	}
+	return GW_BRAND_UNKNOWN;
+}
+
+const char *gw_event_kind_name(gw_event_kind_t k)
+{
+	switch (k) {
+	case GW_EVENT_OTHER:
+		return "other";
+	case GW_EVENT_PAYMENT_STATUS:
+		return "payment_status";
+	case GW_EVENT_RECURRENCE:
+		return "recurrence";
+	case GW_EVENT_ANTIFRAUD:
+		return "antifraud";
+	case GW_EVENT_CANCEL_DENIED:
+		return "cancel_denied";
+	case GW_EVENT_CHARGEBACK:
+		return "chargeback";
+	case GW_EVENT_FRAUD_ALERT:
+		return "fraud_alert";
+	case GW_EVENT_LINK_PAID:
+		return "link_paid";
+	case GW_EVENT_LINK_DECLINED:
+		return "link_declined";
+	case GW_EVENT_LINK_CANCELED:
+		return "link_canceled";
+	case GW_EVENT_LINK_EXPIRED:
+		return "link_expired";
+	case GW_EVENT_INSTALLMENT_CONFIRMED:
+		return "installment_confirmed";
+	case GW_EVENT_INSTALLMENT_DENIED:
+		return "installment_denied";
+	case GW_EVENT_MESSAGE_STATUS:
+		return "message_status";
+	}
+	return "?";
+}

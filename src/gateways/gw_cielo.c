@@ -1,0 +1,801 @@
+/*
+ * Cielo API 3.0 ("API E-commerce Cielo"): sales with a stored card token and
+ * the "Recorrência Própria" flags, tokenization, void, queries by payment id
+ * and by merchant order id, and the change notification. Facts: reference
+ * section 1.
+ *
+ * Transactional calls (POST/PUT) go to the base URL, queries (GET) to the
+ * query host; both carry MerchantId and MerchantKey headers.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "gateways/gw_internal.h"
+
+#define CIELO "cielo"
+
+/* ------------------------------------------------------------------ configuration */
+
+static bool cielo_descriptor_char(int c)
+{
+	return gw_is_alnum(c) || c == ' ';
+}
+
+static int cielo_check_config(const gw_config_t *cfg, status_t *st)
+{
+	if (cfg->merchant_id == NULL)
+		status_violation(st, "merchant_id", "required for Cielo");
+	if (cfg->merchant_key == NULL)
+		status_violation(st, "merchant_key", "required for Cielo");
+	/* Cielo: at most 13 characters, no special characters (reference 1.5). */
+	if (cfg->soft_descriptor != NULL &&
+	    !gw_str_charset(cfg->soft_descriptor, 13, cielo_descriptor_char))
+		status_violation(st, "soft_descriptor", "1..13 letters, digits or spaces");
+	return st->code == ST_OK ? 0 : -EINVAL;
+}
+
+/* ------------------------------------------------------------------ names */
+
+/* Cielo's spelling of each brand (reference 1.4). */
+static const char *cielo_brand(gw_brand_t b)
+{
+	switch (b) {
+	case GW_BRAND_VISA:
+		return "Visa";
+	case GW_BRAND_MASTERCARD:
+		return "Master";
+	case GW_BRAND_AMEX:
+		return "Amex";
+	case GW_BRAND_ELO:
+		return "Elo";
+	case GW_BRAND_HIPERCARD:
+		return "Hipercard";
+	case GW_BRAND_DINERS:
+		return "Diners";
+	case GW_BRAND_DISCOVER:
+		return "Discover";
+	case GW_BRAND_JCB:
+		return "JCB";
+	case GW_BRAND_AURA:
+		return "Aura";
+	case GW_BRAND_UNKNOWN:
+		break;
+	}
+	return NULL;
+}
+
+/* Payment.Status (reference 1.8): its name, and what it means for ospay. */
+static gw_outcome_t cielo_status_outcome(int64_t st, const char **name)
+{
+	switch (st) {
+	case 0:
+		*name = "NotFinished";
+		/* Not settled: Cielo may still void it (TryAutomaticCancellation). */
+		return GW_OUTCOME_PENDING;
+	case 1:
+		*name = "Authorized";
+		return GW_OUTCOME_APPROVED;
+	case 2:
+		*name = "PaymentConfirmed";
+		return GW_OUTCOME_APPROVED;
+	case 3:
+		*name = "Denied";
+		return GW_OUTCOME_DECLINED;
+	case 10:
+		*name = "Voided";
+		return GW_OUTCOME_CANCELED;
+	case 11:
+		*name = "Refunded";
+		return GW_OUTCOME_CANCELED;
+	case 12:
+		*name = "Pending";
+		return GW_OUTCOME_PENDING;
+	case 13:
+		*name = "Aborted";
+		return GW_OUTCOME_DECLINED;
+	case 20:
+		*name = "Scheduled";
+		return GW_OUTCOME_PENDING;
+	default:
+		break;
+	}
+	*name = "";
+	return GW_OUTCOME_UNKNOWN;
+}
+
+/* ------------------------------------------------------------------ requests */
+
+int gw_cielo_order_id(const char *ours, char out[GW_ORDER_ID_MAX])
+{
+	size_t n = 0;
+
+	/* Cielo takes only letters and digits (max 50); ospay's ids are
+	 * "<invoice>-<attempt>". '-' is written as 'x', which is therefore not
+	 * accepted in ours, so the mapping stays one-to-one. */
+	if (ours == NULL)
+		return -EINVAL;
+	for (; ours[n] != '\0'; n++) {
+		unsigned char c = (unsigned char)ours[n];
+		if (n >= GW_ORDER_ID_MAX - 1 || c == 'x' || c == 'X' ||
+		    !(gw_is_alnum(c) || c == '-'))
+			return -EINVAL;
+		out[n] = c == '-' ? 'x' : (char)c;
+	}
+	out[n] = '\0';
+	return n > 0 ? 0 : -EINVAL;
+}
+
+static bool cielo_cvv_ok(const char *s)
+{
+	return s == NULL || (strlen(s) >= 3 && gw_str_charset(s, 4, gw_is_digit));
+}
+
+int gw_cielo_build_sale(const gw_t *gw, const gw_charge_req_t *req, json_t **out)
+{
+	char oid[GW_ORDER_ID_MAX];
+	const char *brand = cielo_brand(req->brand);
+	uint32_t inst = req->installments == 0 ? 1 : req->installments;
+	const char *category;
+	const char *subcategory;
+	const char *reason;
+	json_t *root = NULL;
+	json_t *pay;
+	json_t *card;
+	int rc = 0;
+
+	*out = NULL;
+	if (gw_cielo_order_id(req->merchant_order_id, oid) < 0 || req->amount_cents <= 0 ||
+	    req->amount_cents > GW_MAX_AMOUNT_CENTS || brand == NULL ||
+	    !gw_str_charset(req->card_token, GW_TOKEN_MAX - 1, gw_is_id_char) ||
+	    !cielo_cvv_ok(req->security_code) || inst > GW_MAX_INSTALLMENTS ||
+	    (req->customer_name != NULL && !gw_text_ok(req->customer_name, 255))) {
+		rc = -EINVAL;
+		goto out;
+	}
+	/* Reference 1.5: recurrence goes with one installment, never more. */
+	if (req->recurring && inst != 1) {
+		rc = -EINVAL;
+		goto out;
+	}
+	/*
+	 * Reference 1.5: a monthly charge of a stored card, started by ospay without
+	 * the customer, is merchant-initiated M1 "Subscription" (fixed amount and
+	 * interval); its first use, with the customer present, is C1. A stored-card
+	 * charge outside a recurrence is C1 "CredentialsOnFile".
+	 */
+	if (req->recurring) {
+		category = req->first_use ? "C1" : "M1";
+		subcategory = "Subscription";
+		reason = "Recurring";
+	} else {
+		category = "C1";
+		subcategory = "CredentialsOnFile";
+		reason = inst > 1 ? "Installments" : "Unscheduled";
+	}
+	root = json_object();
+	pay = json_object();
+	card = json_object();
+	if (root == NULL || pay == NULL || card == NULL) {
+		json_decref(pay);
+		json_decref(card);
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* Children are filled before they are attached: an attach that fails frees
+	 * the child, which is then never touched again. */
+	gw_jset(card, "CardToken", json_string(req->card_token), &rc);
+	if (req->security_code != NULL)
+		gw_jset(card, "SecurityCode", json_string(req->security_code), &rc);
+	gw_jset(card, "Brand", json_string(brand), &rc);
+	gw_jset(card, "CardOnFile",
+		json_pack("{s:s,s:s}", "Usage", req->first_use ? "First" : "Used", "Reason",
+			  reason),
+		&rc);
+	gw_jset(pay, "Type", json_string("CreditCard"), &rc);
+	gw_jset(pay, "Amount", json_integer(req->amount_cents), &rc);
+	gw_jset(pay, "Installments", json_integer(inst), &rc);
+	gw_jset(pay, "Capture", json_true(), &rc);
+	if (gw->cfg.soft_descriptor != NULL)
+		gw_jset(pay, "SoftDescriptor", json_string(gw->cfg.soft_descriptor), &rc);
+	/* Without Recurrent=true a "Recorrência Própria" sale is denied (reference 1.5). */
+	gw_jset(pay, "Recurrent", json_boolean(req->recurring), &rc);
+	gw_jset(pay, "InitiatedTransactionIndicator",
+		json_pack("{s:s,s:s}", "Category", category, "Subcategory", subcategory), &rc);
+	gw_jset(pay, "CreditCard", card, &rc);
+	gw_jset(root, "MerchantOrderId", json_string(oid), &rc);
+	if (req->customer_name != NULL)
+		gw_jset(root, "Customer", json_pack("{s:s}", "Name", req->customer_name), &rc);
+	gw_jset(root, "Payment", pay, &rc);
+	if (rc < 0)
+		goto out;
+	*out = root;
+	root = NULL;
+out:
+	json_decref(root);
+	return rc;
+}
+
+/* MerchantId, MerchantKey and the content headers; n receives the count. */
+static size_t cielo_headers(const gw_t *gw, const gw_call_t *call, http_header_t h[4])
+{
+	size_t n = 0;
+
+	h[n++] = (http_header_t){"MerchantId", gw->cfg.merchant_id};
+	h[n++] = (http_header_t){"MerchantKey", gw->cfg.merchant_key};
+	h[n++] = (http_header_t){"Accept", "application/json"};
+	if (call->body != NULL)
+		h[n++] = (http_header_t){"Content-Type", "application/json"};
+	return n;
+}
+
+static void cielo_on_http(const http_response_t *res, void *arg);
+
+static int cielo_send(gw_call_t *call)
+{
+	http_header_t h[4];
+	size_t n = cielo_headers(call->gw, call, h);
+
+	return gw_http_send(call, h, n, cielo_on_http);
+}
+
+/* ------------------------------------------------------------------ answers */
+
+/* The JSON array of validation errors (reference 1.7): [{"Code":126,"Message":"..."}]. */
+static bool cielo_parse_errors(const gw_t *gw, const json_t *arr, gw_reply_t *r)
+{
+	char msg[GW_MSG_MAX] = "";
+	size_t used = 0;
+	size_t i;
+	json_t *e;
+	gw_parse_t p = {0};
+
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return false;
+	json_array_foreach(arr, i, e)
+	{
+		char code[GW_CODE_MAX];
+		char m[GW_MSG_MAX];
+
+		if (!json_is_object(e))
+			return false;
+		gw_get_str(&p, e, "", "Code", code, sizeof(code), GW_F_NUMOK | GW_F_TRUNC);
+		gw_get_str(&p, e, "", "Message", m, sizeof(m), GW_F_TRUNC);
+		if (p.err != 0)
+			return false;
+		if (i == 0)
+			gw_copy(r->code, sizeof(r->code), code);
+		/* Every message, joined, as far as they fit. */
+		if (used < sizeof(msg) - 1) {
+			int k = snprintf(msg + used, sizeof(msg) - used, "%s%s%s%s",
+					 used > 0 ? "; " : "", code, code[0] ? " " : "", m);
+			used = k < 0 ? used : used + (size_t)k;
+			if (used >= sizeof(msg))
+				used = sizeof(msg) - 1;
+		}
+	}
+	r->outcome = GW_OUTCOME_REJECTED;
+	r->error = 0;
+	gw_reply_message(gw, r, msg);
+	return true;
+}
+
+/* A 400 (or other 4xx) with Cielo's error array is a rejection with its code;
+ * anything else falls to the generic HTTP classification. */
+static void cielo_reply_error(const gw_t *gw, const http_response_t *res, bool mutating,
+			      gw_reply_t *r)
+{
+	gw_parse_t p = {0};
+	json_t *j = NULL;
+
+	r->http_status = res->status;
+	if (res->error == 0 && res->status >= 400 && res->status < 500 && res->status != 401 &&
+	    res->status != 403 && res->status != 404 && res->status != 429) {
+		j = gw_json_parse(&p, res->body, res->body_len);
+		if (j != NULL && cielo_parse_errors(gw, j, r))
+			goto out;
+	}
+	gw_reply_from_http(r, res, mutating, CIELO);
+out:
+	json_decref(j);
+}
+
+void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutating,
+			 gw_brand_t brand, gw_charge_result_t *out)
+{
+	gw_parse_t p = {0};
+	json_t *j = NULL;
+	json_t *pay;
+	json_t *card;
+	int64_t st = -1;
+	int64_t amount = -1;
+	char brand_s[32];
+	char oid[GW_ORDER_ID_MAX];
+	char msg[GW_MSG_MAX];
+	const char *st_name;
+
+	out->r.http_status = res->status;
+	if (res->error < 0 || (res->status != 200 && res->status != 201)) {
+		cielo_reply_error(gw, res, mutating, &out->r);
+		goto out;
+	}
+	j = gw_json_parse(&p, res->body, res->body_len);
+	if (j != NULL && !json_is_object(j))
+		gw_parse_fail(&p, "expected an object");
+	pay = gw_get_object(&p, j, "", "Payment", GW_F_REQ);
+	gw_get_int(&p, pay, "Payment", "Status", &st, 0, 255, GW_F_REQ);
+	gw_get_str(&p, pay, "Payment", "PaymentId", out->payment_id, sizeof(out->payment_id),
+		   GW_F_REQ | GW_F_ID);
+	gw_get_str(&p, pay, "Payment", "ReturnCode", out->r.code, sizeof(out->r.code), GW_F_NUMOK);
+	gw_get_str(&p, pay, "Payment", "ReturnMessage", msg, sizeof(msg), GW_F_TRUNC);
+	gw_get_str(&p, pay, "Payment", "ProofOfSale", out->proof_of_sale,
+		   sizeof(out->proof_of_sale), GW_F_NUMOK);
+	gw_get_str(&p, pay, "Payment", "Tid", out->tid, sizeof(out->tid), GW_F_ID);
+	gw_get_str(&p, pay, "Payment", "AuthorizationCode", out->authorization_code,
+		   sizeof(out->authorization_code), GW_F_NUMOK);
+	if (gw_get_int(&p, pay, "Payment", "Amount", &amount, 0, GW_MAX_AMOUNT_CENTS, 0))
+		out->amount_cents = amount;
+	gw_get_str(&p, j, "", "MerchantOrderId", oid, sizeof(oid), GW_F_TRUNC);
+	card = gw_get_object(&p, pay, "Payment", "CreditCard", 0);
+	gw_get_str(&p, card, "Payment.CreditCard", "CardToken", out->card_token,
+		   sizeof(out->card_token), GW_F_ID);
+	if (gw_get_str(&p, card, "Payment.CreditCard", "Brand", brand_s, sizeof(brand_s),
+		       GW_F_TRUNC))
+		out->brand = gw_brand_parse(brand_s);
+	if (p.err != 0) {
+		gw_reply_malformed(&out->r, res->status, mutating, CIELO, p.why);
+		goto out;
+	}
+	out->provider_status = (int)st;
+	out->r.outcome = cielo_status_outcome(st, &st_name);
+	gw_copy(out->status_text, sizeof(out->status_text), st_name);
+	gw_copy(out->abecs_code, sizeof(out->abecs_code), out->r.code);
+	gw_reply_message(gw, &out->r, msg);
+	out->r.error = 0;
+	if (out->r.outcome == GW_OUTCOME_UNKNOWN) {
+		/* A status the reference does not list says nothing settled. */
+		out->r.outcome = mutating ? GW_OUTCOME_UNKNOWN : GW_OUTCOME_ERROR_RETRYABLE;
+		out->r.error = -EBADMSG;
+		snprintf(out->r.message, sizeof(out->r.message), "cielo: unknown Payment.Status %d",
+			 (int)st);
+	}
+	if (out->r.outcome == GW_OUTCOME_DECLINED)
+		out->irreversible = gw_code_irreversible(
+			out->r.code, out->brand != GW_BRAND_UNKNOWN ? out->brand : brand);
+	if (out->brand == GW_BRAND_UNKNOWN)
+		out->brand = brand;
+out:
+	json_decref(j);
+}
+
+/* PUT /1/sales/{id}/void answers the new status at the top level. */
+static void cielo_parse_void(const gw_t *gw, const http_response_t *res, gw_charge_result_t *out)
+{
+	gw_parse_t p = {0};
+	json_t *j = NULL;
+	int64_t st = -1;
+	char msg[GW_MSG_MAX] = "";
+	const char *st_name;
+
+	out->r.http_status = res->status;
+	if (res->error < 0 || res->status != 200) {
+		cielo_reply_error(gw, res, true, &out->r);
+		goto out;
+	}
+	j = gw_json_parse(&p, res->body, res->body_len);
+	if (j != NULL && !json_is_object(j))
+		gw_parse_fail(&p, "expected an object");
+	gw_get_int(&p, j, "", "Status", &st, 0, 255, GW_F_REQ);
+	gw_get_str(&p, j, "", "ReturnCode", out->r.code, sizeof(out->r.code), GW_F_NUMOK);
+	gw_get_str(&p, j, "", "ReturnMessage", msg, sizeof(msg), GW_F_TRUNC);
+	gw_get_str(&p, j, "", "Tid", out->tid, sizeof(out->tid), GW_F_ID);
+	if (p.err != 0) {
+		gw_reply_malformed(&out->r, res->status, true, CIELO, p.why);
+		goto out;
+	}
+	out->provider_status = (int)st;
+	out->r.outcome = cielo_status_outcome(st, &st_name);
+	gw_copy(out->status_text, sizeof(out->status_text), st_name);
+	gw_reply_message(gw, &out->r, msg);
+	out->r.error = 0;
+	/* Anything but Voided/Refunded means the void did not happen. */
+	if (out->r.outcome != GW_OUTCOME_CANCELED)
+		out->r.outcome = GW_OUTCOME_REJECTED;
+out:
+	json_decref(j);
+}
+
+static void cielo_parse_token(const gw_t *gw, const http_response_t *res, gw_token_result_t *out)
+{
+	gw_parse_t p = {0};
+	json_t *j = NULL;
+
+	out->r.http_status = res->status;
+	if (res->error < 0 || (res->status != 200 && res->status != 201)) {
+		cielo_reply_error(gw, res, true, &out->r);
+		goto out;
+	}
+	j = gw_json_parse(&p, res->body, res->body_len);
+	if (j != NULL && !json_is_object(j))
+		gw_parse_fail(&p, "expected an object");
+	gw_get_str(&p, j, "", "CardToken", out->card_token, sizeof(out->card_token),
+		   GW_F_REQ | GW_F_ID);
+	if (p.err != 0) {
+		gw_reply_malformed(&out->r, res->status, true, CIELO, p.why);
+		goto out;
+	}
+	out->r.outcome = GW_OUTCOME_APPROVED;
+	out->r.error = 0;
+out:
+	json_decref(j);
+}
+
+/* GET /1/sales?merchantOrderId= answers {"Payments":[{"PaymentId":...}]}; older
+ * examples say "Payment". Fills call->ids; false with r set when unusable. */
+static bool cielo_parse_order_list(gw_call_t *call, const http_response_t *res)
+{
+	gw_charge_result_t *out = &call->res.charge;
+	gw_parse_t p = {0};
+	json_t *j = NULL;
+	json_t *arr;
+	json_t *e;
+	size_t i;
+	bool ok = false;
+
+	out->r.http_status = res->status;
+	if (res->error < 0 || res->status != 200) {
+		cielo_reply_error(call->gw, res, false, &out->r);
+		goto out;
+	}
+	j = gw_json_parse(&p, res->body, res->body_len);
+	if (j != NULL && !json_is_object(j))
+		gw_parse_fail(&p, "expected an object");
+	arr = gw_get_array(&p, j, "", "Payments", 0);
+	if (arr == NULL && p.err == 0)
+		arr = gw_get_array(&p, j, "", "Payment", 0);
+	json_array_foreach(arr, i, e)
+	{
+		char id[GW_ID_MAX];
+		if (!json_is_object(e)) {
+			gw_parse_fail(&p, "Payments[%zu]: expected an object", i);
+			break;
+		}
+		if (!gw_get_str(&p, e, "Payments[]", "PaymentId", id, sizeof(id),
+				GW_F_REQ | GW_F_ID))
+			break;
+		if (call->n_ids < GW_MAX_ORDER_PAYMENTS)
+			gw_copy(call->ids[call->n_ids++], GW_ID_MAX, id);
+	}
+	if (p.err != 0) {
+		gw_reply_malformed(&out->r, res->status, false, CIELO, p.why);
+		goto out;
+	}
+	out->n_found = arr != NULL ? (uint32_t)json_array_size(arr) : 0;
+	ok = true;
+out:
+	json_decref(j);
+	return ok;
+}
+
+/* Ranks a payment's outcome for the choice among an order's payments. */
+static int cielo_rank(gw_outcome_t o)
+{
+	switch (o) {
+	case GW_OUTCOME_APPROVED:
+		return 4;
+	case GW_OUTCOME_PENDING:
+		return 3;
+	case GW_OUTCOME_DECLINED:
+		return 2;
+	case GW_OUTCOME_CANCELED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int cielo_fetch_next(gw_call_t *call)
+{
+	char enc[3 * GW_ID_MAX];
+	int rc = gw_url_encode(call->ids[call->next_id++], enc, sizeof(enc));
+
+	if (rc == 0)
+		rc = gw_call_path(call, "/1/sales/%s", enc);
+	if (rc == 0)
+		rc = cielo_send(call);
+	return rc;
+}
+
+/* One payment of the order was read: keep the best, fetch the next or finish. */
+static void cielo_order_step(gw_call_t *call, const http_response_t *res)
+{
+	gw_charge_result_t one;
+	uint32_t n_found = call->res.charge.n_found;
+	int rc;
+
+	memset(&one, 0, sizeof(one));
+	one.provider_status = -1;
+	one.amount_cents = -1;
+	gw_cielo_parse_sale(call->gw, res, false, GW_BRAND_UNKNOWN, &one);
+	if (cielo_rank(one.r.outcome) == 0) {
+		/* One payment could not be read: no conclusion is safe (it may be the
+		 * approved one), so the whole query is to be tried again. */
+		call->res.charge = one;
+		call->res.charge.n_found = n_found;
+		goto finish;
+	}
+	if (!call->have_best || cielo_rank(one.r.outcome) > cielo_rank(call->best.r.outcome)) {
+		call->best = one;
+		call->have_best = true;
+	}
+	if (call->next_id < call->n_ids) {
+		rc = cielo_fetch_next(call);
+		if (rc == 0)
+			return;
+		call->res.charge.r.outcome = GW_OUTCOME_ERROR_RETRYABLE;
+		call->res.charge.r.error = rc;
+		snprintf(call->res.charge.r.message, sizeof(call->res.charge.r.message),
+			 "cielo: could not send the query");
+		goto finish;
+	}
+	call->res.charge = call->best;
+	call->res.charge.n_found = n_found;
+finish:
+	gw_copy(call->res.charge.merchant_order_id, GW_ORDER_ID_MAX, call->merchant_order_id);
+	gw_call_finish(call);
+}
+
+static void cielo_on_http(const http_response_t *res, void *arg)
+{
+	gw_call_t *call = arg;
+	int rc;
+
+	switch (call->op) {
+	case GW_OP_CHARGE:
+	case GW_OP_QUERY_CHARGE:
+		gw_cielo_parse_sale(call->gw, res, call->mutating, call->brand, &call->res.charge);
+		if (call->op == GW_OP_CHARGE) {
+			gw_reply_create_404(&call->res.charge.r);
+			gw_copy(call->res.charge.merchant_order_id, GW_ORDER_ID_MAX,
+				call->merchant_order_id);
+		}
+		break;
+	case GW_OP_CANCEL_CHARGE:
+		cielo_parse_void(call->gw, res, &call->res.charge);
+		break;
+	case GW_OP_TOKENIZE:
+		cielo_parse_token(call->gw, res, &call->res.token);
+		gw_reply_create_404(&call->res.token.r);
+		break;
+	case GW_OP_QUERY_ORDER:
+		if (call->step == 1) {
+			cielo_order_step(call, res);
+			return;
+		}
+		/* A 404 on the list is how Cielo says "no such order". */
+		if (res->error == 0 && res->status == 404) {
+			call->res.charge.r.outcome = GW_OUTCOME_NOT_FOUND;
+			call->res.charge.r.http_status = 404;
+			snprintf(call->res.charge.r.message, sizeof(call->res.charge.r.message),
+				 "cielo: no payment for this merchant order id");
+			break;
+		}
+		if (!cielo_parse_order_list(call, res))
+			break;
+		if (call->n_ids == 0) {
+			call->res.charge.r.outcome = GW_OUTCOME_NOT_FOUND;
+			snprintf(call->res.charge.r.message, sizeof(call->res.charge.r.message),
+				 "cielo: no payment for this merchant order id");
+			break;
+		}
+		call->step = 1;
+		rc = cielo_fetch_next(call);
+		if (rc == 0)
+			return;
+		call->res.charge.r.outcome = GW_OUTCOME_ERROR_RETRYABLE;
+		call->res.charge.r.error = rc;
+		snprintf(call->res.charge.r.message, sizeof(call->res.charge.r.message),
+			 "cielo: could not send the query");
+		break;
+	default:
+		break;
+	}
+	if (call->op == GW_OP_QUERY_ORDER)
+		gw_copy(call->res.charge.merchant_order_id, GW_ORDER_ID_MAX,
+			call->merchant_order_id);
+	gw_call_finish(call);
+}
+
+/* ------------------------------------------------------------------ calls */
+
+static int cielo_charge(gw_call_t *call, const gw_charge_req_t *req)
+{
+	json_t *body = NULL;
+	int rc = gw_cielo_build_sale(call->gw, req, &body);
+
+	if (rc < 0)
+		goto out;
+	rc = gw_call_set_json(call, body);
+	if (rc < 0)
+		goto out;
+	gw_copy(call->merchant_order_id, sizeof(call->merchant_order_id), req->merchant_order_id);
+	call->brand = req->brand;
+	call->method = "POST";
+	gw_call_path(call, "/1/sales/");
+	rc = cielo_send(call);
+out:
+	json_decref(body);
+	return rc;
+}
+
+static int cielo_tokenize(gw_call_t *call, const gw_card_t *card)
+{
+	const char *brand = cielo_brand(card->brand);
+	const char *name = card->customer_name != NULL ? card->customer_name : card->holder;
+	char exp[8];
+	json_t *body = NULL;
+	int rc = 0;
+
+	if (brand == NULL || card->number == NULL || strlen(card->number) < 12 ||
+	    !gw_str_charset(card->number, 19, gw_is_digit) || !gw_text_ok(card->holder, 64) ||
+	    !gw_text_ok(name, 255) || card->exp_month < 1 || card->exp_month > 12 ||
+	    card->exp_year < 2000 || card->exp_year > 2099) {
+		rc = -EINVAL;
+		goto out;
+	}
+	snprintf(exp, sizeof(exp), "%02u/%04u", card->exp_month, card->exp_year);
+	body = json_pack("{s:s,s:s,s:s,s:s,s:s}", "CustomerName", name, "CardNumber", card->number,
+			 "Holder", card->holder, "ExpirationDate", exp, "Brand", brand);
+	if (body == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = gw_call_set_json(call, body);
+	if (rc < 0)
+		goto out;
+	call->res.token.brand = card->brand;
+	call->method = "POST";
+	gw_call_path(call, "/1/card/");
+	rc = cielo_send(call);
+out:
+	json_decref(body);
+	return rc;
+}
+
+static int cielo_query_charge(gw_call_t *call, const char *payment_id)
+{
+	char enc[3 * GW_ID_MAX];
+	int rc = 0;
+
+	if (!gw_str_charset(payment_id, GW_ID_MAX - 1, gw_is_id_char)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	gw_url_encode(payment_id, enc, sizeof(enc));
+	call->method = "GET";
+	call->query_host = true;
+	rc = gw_call_path(call, "/1/sales/%s", enc);
+	if (rc == 0)
+		rc = cielo_send(call);
+out:
+	return rc;
+}
+
+static int cielo_query_order(gw_call_t *call, const char *merchant_order_id)
+{
+	char oid[GW_ORDER_ID_MAX];
+	int rc = gw_cielo_order_id(merchant_order_id, oid);
+
+	if (rc < 0)
+		goto out;
+	gw_copy(call->merchant_order_id, sizeof(call->merchant_order_id), merchant_order_id);
+	call->method = "GET";
+	call->query_host = true;
+	/* The Cielo form of the id is letters and digits only: no encoding needed. */
+	rc = gw_call_path(call, "/1/sales?merchantOrderId=%s", oid);
+	if (rc == 0)
+		rc = cielo_send(call);
+out:
+	return rc;
+}
+
+static int cielo_cancel_charge(gw_call_t *call, const char *payment_id, int64_t amount_cents)
+{
+	char enc[3 * GW_ID_MAX];
+	int rc = 0;
+
+	if (!gw_str_charset(payment_id, GW_ID_MAX - 1, gw_is_id_char)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	gw_url_encode(payment_id, enc, sizeof(enc));
+	gw_copy(call->res.charge.payment_id, GW_ID_MAX, payment_id);
+	call->method = "PUT";
+	if (amount_cents > 0)
+		rc = gw_call_path(call, "/1/sales/%s/void?amount=%lld", enc,
+				  (long long)amount_cents);
+	else
+		rc = gw_call_path(call, "/1/sales/%s/void", enc);
+	if (rc == 0)
+		rc = cielo_send(call);
+out:
+	return rc;
+}
+
+/* ------------------------------------------------------------------ webhooks */
+
+static int cielo_verify_webhook(const gw_t *gw, const gw_webhook_req_t *req)
+{
+	return gw_verify_header_pairs(gw, req);
+}
+
+static gw_event_kind_t cielo_change_kind(int64_t t)
+{
+	switch (t) {
+	case 1:
+		return GW_EVENT_PAYMENT_STATUS;
+	case 2:
+	case 4:
+		return GW_EVENT_RECURRENCE;
+	case 3:
+		return GW_EVENT_ANTIFRAUD;
+	case 5:
+		return GW_EVENT_CANCEL_DENIED;
+	case 7:
+		return GW_EVENT_CHARGEBACK;
+	case 8:
+		return GW_EVENT_FRAUD_ALERT;
+	default:
+		return GW_EVENT_OTHER;
+	}
+}
+
+/* {"RecurrentPaymentId": "...", "PaymentId": "...", "ChangeType": n} (reference 1.11). */
+static int cielo_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *ev)
+{
+	gw_parse_t p = {0};
+	json_t *j = gw_json_parse(&p, req->body, req->body_len);
+	int64_t ct = 0;
+	char id[2 * GW_ID_MAX + 32];
+	int rc = -EBADMSG;
+
+	(void)gw;
+	if (j != NULL && !json_is_object(j))
+		gw_parse_fail(&p, "expected an object");
+	gw_get_int_lenient(&p, j, "", "ChangeType", &ct, 1, 99, GW_F_REQ);
+	gw_get_str(&p, j, "", "PaymentId", ev->payment_id, sizeof(ev->payment_id), GW_F_ID);
+	gw_get_str(&p, j, "", "RecurrentPaymentId", ev->recurrence_id, sizeof(ev->recurrence_id),
+		   GW_F_ID);
+	if (p.err == 0 && ev->payment_id[0] == '\0' && ev->recurrence_id[0] == '\0')
+		gw_parse_fail(&p, "neither PaymentId nor RecurrentPaymentId");
+	if (p.err != 0) {
+		snprintf(ev->error, sizeof(ev->error), "cielo: %s", p.why);
+		goto out;
+	}
+	ev->change_type = (int)ct;
+	ev->kind = cielo_change_kind(ct);
+	snprintf(ev->hint, sizeof(ev->hint), "ChangeType %d", (int)ct);
+	/* Cielo sends no event id: the content is the identity. */
+	snprintf(id, sizeof(id), "cielo:%s:%s:%d", ev->payment_id, ev->recurrence_id, (int)ct);
+	gw_event_id_set(ev, id);
+	ev->derived_id = true;
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
+const gw_adapter_t gw_cielo_adapter = {
+	.kind = GW_KIND_CIELO,
+	.name = CIELO,
+	.check_config = cielo_check_config,
+	.tokenize = cielo_tokenize,
+	.charge = cielo_charge,
+	.cancel_charge = cielo_cancel_charge,
+	.query_charge = cielo_query_charge,
+	.query_order = cielo_query_order,
+	.verify_webhook = cielo_verify_webhook,
+	.parse_webhook = cielo_parse_webhook,
+};

@@ -1,0 +1,212 @@
+/*
+ * ZapMe adapter: the send form (api, secret, phone, message), the status
+ * query, the answer envelope {status, result, date, data}, and the
+ * delivery-status webhook behind the configured secret header.
+ */
+#include "gateways/gwtest.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#define API_KEY "zapme-api-key-0001"
+#define API_SECRET "zapme-secret/+=&0002"
+
+static gw_config_t zm_cfg(void)
+{
+	gw_config_t c = {0};
+	c.kind = GW_KIND_ZAPME;
+	c.api_key = API_KEY;
+	c.api_secret = API_SECRET;
+	c.timeout_ms = 2000;
+	c.webhook_headers[0] = (gw_header_pair_t){"X-ZapMe-Secret", "hook-secret-xyz"};
+	c.n_webhook_headers = 1;
+	return c;
+}
+
+static gw_message_result_t parse(struct gwpfx *p, long status, const char *body, bool mutating)
+{
+	gw_message_result_t r;
+	http_response_t res = gwfx_resp(status, body);
+
+	memset(&r, 0, sizeof(r));
+	gw_zapme_parse(p->gw, &res, mutating, &r);
+	return r;
+}
+
+Test(zapme_parse, envelopes)
+{
+	struct gwpfx p;
+	gw_config_t c = zm_cfg();
+	gw_message_result_t r;
+
+	gwpfx_open(&p, &c);
+	r = parse(&p, 200,
+		  "{\"status\":true,\"result\":\"success\",\"date\":\"2022-08-01 01:57:50\","
+		  "\"data\":\"message_sent\"}",
+		  true);
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED);
+	cr_assert_str_eq(r.status, "message_sent");
+	cr_assert_eq(r.message_id[0], '\0');
+	r = parse(&p, 200,
+		  "{\"status\":true,\"result\":\"success\",\"data\":{\"id\":981,\"hash\":\"ab12\","
+		  "\"message\":\"Seu link: https://pay/x 4111111111111111\",\"phone\":"
+		  "\"5511985850505\",\"type\":\"api\",\"status\":\"missing_number\","
+		  "\"created_at\":\"2022-08-01 01:57:50\",\"updated_at\":\"2022-08-01 01:58:00\"}}",
+		  false);
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_DECLINED);
+	cr_assert_str_eq(r.message_id, "981");
+	cr_assert_str_eq(r.status, "missing_number");
+	cr_assert_null(strstr(r.r.message, "4111"), "the message text is not copied");
+	r = parse(&p, 200, "{\"status\":false,\"result\":\"invalid_api_credentials\"}", true);
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED);
+	cr_assert_str_eq(r.r.code, "invalid_api_credentials");
+	r = parse(&p, 200, "{\"status\":false,\"result\":\"message_not_found\"}", false);
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_NOT_FOUND);
+	r = parse(&p, 200,
+		  "{\"status\":true,\"result\":\"success\",\"data\":{\"id\":\"5\","
+		  "\"status\":\"queued\"}}",
+		  false);
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_PENDING);
+	r = parse(&p, 401, "", true);
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_AUTH_FAILED);
+	r = parse(&p, 502, "", true);
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN);
+	r = parse(&p, 200, "{\"status\":\"yes\",\"result\":\"success\"}", true);
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN);
+	cr_assert_eq(r.r.error, -EBADMSG);
+	r = parse(&p, 200, "{\"status\":true,\"result\":\"success\",\"data\":[1]}", false);
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
+	r = parse(&p, 200, "{\"status\":true}", false);
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
+	r = parse(&p, 200, "<!doctype html>", false);
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
+	gwpfx_close(&p);
+}
+
+Test(zapme_http, send_and_status)
+{
+	gwsrv_rule_t rules[] = {
+		{"POST", "/zapme/messages/create", 200,
+		 "{\"status\":true,\"result\":\"success\",\"date\":\"2022-08-01 01:57:50\","
+		 "\"data\":\"message_sent\"}",
+		 GWSRV_REPLY, 0, 0},
+		{"GET", "/zapme/messages/981?*", 200,
+		 "{\"status\":true,\"result\":\"success\",\"data\":{\"id\":981,\"status\":"
+		 "\"message_sent\"}}",
+		 GWSRV_REPLY, 0, 0},
+	};
+	struct gwfx fx;
+	gw_config_t c = zm_cfg();
+	gw_message_req_t m = {
+		.phone = "+5511985850505",
+		.text = "Ol\xc3\xa1! Seu link: https://pay.example/p?a=1&b=2\nObrigado"};
+	struct rec_msg sent = {0};
+	struct rec_msg st = {0};
+	gwsrv_req_t *reqs;
+	size_t n;
+	char h[128];
+
+	gwfx_open(&fx, &c, "/zapme", NULL, rules, 2);
+	cr_assert_eq(gw_send_message(fx.gw, &m, rec_on_msg, &sent), 0);
+	cr_assert_eq(gw_message_status(fx.gw, "981", rec_on_msg, &st), 0);
+	gwfx_run(&fx);
+	cr_assert_eq(sent.res.r.outcome, GW_OUTCOME_APPROVED, "%s", sent.res.r.message);
+	cr_assert_eq(st.res.r.outcome, GW_OUTCOME_APPROVED);
+	cr_assert_str_eq(st.res.message_id, "981");
+	n = gwfx_requests(&fx, &reqs);
+	cr_assert_eq(n, 2);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(reqs[i].method, "POST") == 0) {
+			cr_assert_str_eq(gwsrv_req_header(&reqs[i], "Content-Type", h, sizeof(h)),
+					 "application/x-www-form-urlencoded");
+			cr_assert_str_eq(
+				reqs[i].body,
+				"api=zapme-api-key-0001&secret=zapme-secret%2F%2B%3D%260002"
+				"&phone=5511985850505&message=Ol%C3%A1%21%20Seu%20link%3A%20"
+				"https%3A%2F%2Fpay.example%2Fp%3Fa%3D1%26b%3D2%0AObrigado");
+		} else {
+			cr_assert_str_eq(reqs[i].target,
+					 "/zapme/messages/981?api=zapme-api-key-0001&secret=zapme-"
+					 "secret%2F%2B%3D%260002");
+		}
+	}
+	gwsrv_reqs_free(reqs, n);
+	gwfx_close(&fx);
+}
+
+Test(zapme_http, faults_and_refusals)
+{
+	gwsrv_rule_t rules[] = {
+		{"POST", "/zapme/messages/create", 0, NULL, GWSRV_HANG, 0, 1},
+		{"POST", "/zapme/messages/create", 200,
+		 "{\"status\":false,\"result\":\"invalid_phone\"}", GWSRV_REPLY, 0, 1},
+		{"GET", "/zapme/messages/*", 404, "", GWSRV_REPLY, 0, 0},
+	};
+	struct gwfx fx;
+	gw_config_t c = zm_cfg();
+	gw_message_req_t m = {.phone = "5511985850505", .text = "oi"};
+	gw_message_req_t sms = {.phone = "5511985850505", .text = "oi", .channel = GW_CHANNEL_SMS};
+	gw_message_req_t bad = {.phone = "55 11", .text = "oi"};
+	gw_message_req_t ctl = {.phone = "5511985850505", .text = "a\x01b"};
+	struct rec_msg a = {0}, b = {0}, s = {0}, none = {0};
+
+	c.timeout_ms = 300;
+	gwfx_open(&fx, &c, "/zapme", NULL, rules, 3);
+	cr_assert_eq(gw_send_message(fx.gw, &sms, rec_on_msg, &none), -ENOTSUP);
+	cr_assert_eq(gw_send_message(fx.gw, &bad, rec_on_msg, &none), -EINVAL);
+	cr_assert_eq(gw_send_message(fx.gw, &ctl, rec_on_msg, &none), -EINVAL);
+	cr_assert_eq(gw_message_status(fx.gw, "a/b", rec_on_msg, &none), -EINVAL);
+	cr_assert_eq(gw_send_message(fx.gw, &m, rec_on_msg, &a), 0);
+	gwfx_run(&fx);
+	cr_assert_eq(gw_send_message(fx.gw, &m, rec_on_msg, &b), 0);
+	cr_assert_eq(gw_message_status(fx.gw, "77", rec_on_msg, &s), 0);
+	gwfx_run(&fx);
+	cr_assert_eq(none.calls, 0);
+	cr_assert_eq(a.res.r.outcome, GW_OUTCOME_UNKNOWN, "a lost send may have gone out");
+	cr_assert_eq(b.res.r.outcome, GW_OUTCOME_REJECTED);
+	cr_assert_str_eq(b.res.r.code, "invalid_phone");
+	cr_assert_eq(s.res.r.outcome, GW_OUTCOME_NOT_FOUND);
+	cr_assert_null(strstr(a.res.r.message, API_SECRET));
+	gwfx_close(&fx);
+}
+
+Test(zapme_webhook, secret_header_and_parse)
+{
+	struct gwpfx p;
+	gw_config_t c = zm_cfg();
+	http_header_t good[] = {{"x-zapme-secret", "hook-secret-xyz"}};
+	http_header_t badh[] = {{"X-ZapMe-Secret", "hook-secret-xy"}};
+	gw_webhook_req_t w = {.method = "POST"};
+	gw_event_t ev;
+	uint64_t before;
+
+	gwpfx_open(&p, &c);
+	w.body = (const uint8_t *)"{\"id\":981,\"status\":\"message_sent\"}";
+	w.body_len = strlen((const char *)w.body);
+	before = gw_secret_compare_count();
+	w.headers = good;
+	w.n_headers = 1;
+	cr_assert_eq(gw_verify_webhook(p.gw, &w), 0);
+	cr_assert_eq(gw_secret_compare_count() - before, 1);
+	w.headers = badh;
+	cr_assert_eq(gw_verify_webhook(p.gw, &w), -EACCES);
+	w.headers = NULL;
+	w.n_headers = 0;
+	cr_assert_eq(gw_verify_webhook(p.gw, &w), -EACCES);
+	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), 0, "%s", ev.error);
+	cr_assert_eq(ev.kind, GW_EVENT_MESSAGE_STATUS);
+	cr_assert_str_eq(ev.message_id, "981");
+	cr_assert_str_eq(ev.hint, "message_sent");
+	cr_assert(ev.derived_id);
+	w.body = (const uint8_t *)"{\"data\":{\"id\":\"982\",\"status\":\"read\"}}";
+	w.body_len = strlen((const char *)w.body);
+	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), 0);
+	cr_assert_str_eq(ev.message_id, "982");
+	w.body = (const uint8_t *)"{\"status\":\"read\"}";
+	w.body_len = strlen((const char *)w.body);
+	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), -EBADMSG);
+	w.body = (const uint8_t *)"{\"id\":true}";
+	w.body_len = strlen((const char *)w.body);
+	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), -EBADMSG);
+	gwpfx_close(&p);
+}
