@@ -33,6 +33,10 @@ const store_table_def_t db_tables[DB_N_TABLES] = {
 	[DB_ORD_S_UNIT] = {"orders_s_unit", STORE_DUPSORT},
 	[DB_ORD_S_AGENDA] = {"orders_s_agenda", STORE_DUPSORT},
 	[DB_ORD_S_TECH] = {"orders_s_technician", STORE_DUPSORT},
+	[DB_GATEWAYS] = {"gateways", 0},
+	[DB_WEBHOOK_EVENTS] = {"webhook_events", 0},
+	[DB_WEBHOOK_INBOX] = {"webhook_inbox", 0},
+	[DB_GW_OBJECTS] = {"gateway_objects", 0},
 };
 
 int db_get_msg(store_txn_t *txn, unsigned table, const void *key, size_t klen,

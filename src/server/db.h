@@ -53,6 +53,10 @@ enum db_table {
 	DB_ORD_S_UNIT,     /* unit id -> start | order id */
 	DB_ORD_S_AGENDA,   /* agenda id -> start | order id */
 	DB_ORD_S_TECH,     /* technician id -> start | order id */
+	DB_GATEWAYS,       /* org id | service kind (1 byte) -> GatewayRecord */
+	DB_WEBHOOK_EVENTS, /* org id | kind | provider event id -> WebhookEventRecord */
+	DB_WEBHOOK_INBOX,  /* received ms | org id | kind | event id -> "" (awaiting re-query) */
+	DB_GW_OBJECTS,     /* org id | kind | provider reference -> GatewayObjectRecord */
 	DB_N_TABLES,
 };
 

@@ -106,6 +106,34 @@ int srv_metrics_format(srv_t *s, char *out, size_t cap, size_t *off)
 	if (rc == 0)
 		rc = https_hist_format(&s->commit_latency, "ospay_store_commit_duration_seconds",
 				       NULL, out, cap, off);
+	if (rc == 0)
+		rc = put(out, cap, off,
+			 "# TYPE ospay_webhooks_total counter\n"
+			 "ospay_webhooks_total{result=\"accepted\"} %llu\n"
+			 "ospay_webhooks_total{result=\"duplicate\"} %llu\n"
+			 "ospay_webhooks_total{result=\"unauthorized\"} %llu\n"
+			 "ospay_webhooks_total{result=\"rejected\"} %llu\n"
+			 "ospay_webhooks_total{result=\"failed\"} %llu\n"
+			 "# TYPE ospay_webhook_requeries_total counter\n"
+			 "ospay_webhook_requeries_total %llu\n",
+			 (unsigned long long)s->wh_stats.accepted,
+			 (unsigned long long)s->wh_stats.duplicates,
+			 (unsigned long long)s->wh_stats.unauthorized,
+			 (unsigned long long)s->wh_stats.rejected,
+			 (unsigned long long)s->wh_stats.failed,
+			 (unsigned long long)s->wh_stats.requeried);
+	if (rc == 0 && s->http != NULL) {
+		http_client_stats_t hs;
+		http_client_get_stats(s->http, &hs);
+		rc = put(out, cap, off,
+			 "# TYPE ospay_gateway_calls_total counter\n"
+			 "ospay_gateway_calls_total{result=\"completed\"} %llu\n"
+			 "ospay_gateway_calls_total{result=\"failed\"} %llu\n"
+			 "# TYPE ospay_gateway_calls_in_flight gauge\n"
+			 "ospay_gateway_calls_in_flight %llu\n",
+			 (unsigned long long)hs.completed, (unsigned long long)hs.failed,
+			 (unsigned long long)hs.in_flight);
+	}
 	if (rc == 0 && s->https != NULL)
 		rc = https_stats_format(https_server_stats(s->https), "ospay_https", out, cap, off);
 	return rc;
@@ -136,6 +164,21 @@ void srv_http_handle(https_request_t *req, void *udata)
 		route_healthz(s, req);
 	} else if (strcmp(path, "/metrics") == 0 && get) {
 		route_metrics(s, req);
+	} else if (strncmp(path, "/webhooks/", 10) == 0) {
+		/* /webhooks/<service>/<organization id>, nothing after. */
+		char service[16], org[24];
+		const char *p = path + 10, *slash = strchr(p, '/');
+		size_t sl = slash != NULL ? (size_t)(slash - p) : 0;
+		size_t ol = slash != NULL ? strlen(slash + 1) : 0;
+		if (slash == NULL || sl == 0 || sl >= sizeof(service) || ol == 0 ||
+		    ol >= sizeof(org) || strchr(slash + 1, '/') != NULL) {
+			respond_text(req, 404, "text/plain", "no such webhook route\n");
+			return;
+		}
+		memcpy(service, p, sl);
+		service[sl] = '\0';
+		memcpy(org, slash + 1, ol + 1);
+		srv_webhook_handle(s, req, service, org);
 	} else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0) {
 		static const char *const allow[] = {"Allow: GET, HEAD", NULL};
 		https_respond(req, 405, "text/plain", "method not allowed\n", 19, allow);

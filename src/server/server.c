@@ -142,6 +142,9 @@ static void idem_sweep_done(void *arg, int rc)
 	/* A full batch means more are waiting: come back soon instead of in 10 min. */
 	if (rc == 0 && sw->deleted == IDEM_SWEEP_BATCH && !s->draining)
 		uv_timer_start(&s->idem_timer, on_idem_timer, 1000, s->opts.idem_sweep_ms);
+	uv_timer_init(s->loop, &s->requery_timer);
+	/* Webhook events accepted before a restart are re-queried now. */
+	srv_webhooks_kick(s);
 	free(sw);
 }
 
@@ -179,9 +182,20 @@ static void on_https_closed(void *arg)
 	s->https = NULL;
 }
 
+static void on_http_closed(void *arg)
+{
+	srv_t *s = arg;
+	s->http = NULL;
+}
+
 static void srv_finish(srv_t *s)
 {
 	uv_timer_stop(&s->drain_timer);
+	uv_timer_stop(&s->requery_timer);
+	/* Adapters first: their calls in flight are cancelled by the client's close. */
+	srv_gateway_adapters_close();
+	if (s->http != NULL)
+		http_client_close(s->http, on_http_closed, s);
 	if (s->rpc != NULL)
 		rpc_server_close(s->rpc, on_rpc_closed, s);
 	if (s->https != NULL && !s->https_closing) {
@@ -197,6 +211,7 @@ static void srv_finish(srv_t *s)
 	uv_close((uv_handle_t *)&s->sig_int, on_handle_closed);
 	uv_close((uv_handle_t *)&s->drain_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&s->idem_timer, on_handle_closed);
+	uv_close((uv_handle_t *)&s->requery_timer, on_handle_closed);
 }
 
 static void on_drain_tick(uv_timer_t *t)
@@ -304,6 +319,8 @@ int srv_serve(const srv_opts_t *opts)
 		goto out;
 	}
 	rc = crypto_derive_key(s->master_key, "ospay token v1", s->token_key);
+	if (rc == 0)
+		rc = vault_key_derive(s->master_key, 1, &s->vault_key);
 	if (rc != 0)
 		goto out;
 	char store_path[512];
@@ -316,6 +333,11 @@ int srv_serve(const srv_opts_t *opts)
 	if (rc != 0) {
 		log_error("cannot open the store", "path=\"%s\" err=%d", store_path, rc);
 		goto out;
+	}
+	rc = http_client_init(&s->http, s->loop, NULL);
+	if (rc != 0) {
+		log_error("http client init failed", "err=%d", rc);
+		goto out_store;
 	}
 	rc = listen_rpc(s);
 	if (rc == 0)
@@ -333,6 +355,9 @@ int srv_serve(const srv_opts_t *opts)
 	uv_timer_init(s->loop, &s->drain_timer);
 	uv_timer_init(s->loop, &s->idem_timer);
 	uv_timer_start(&s->idem_timer, on_idem_timer, 1000, s->opts.idem_sweep_ms);
+	uv_timer_init(s->loop, &s->requery_timer);
+	/* Webhook events accepted before a restart are re-queried now. */
+	srv_webhooks_kick(s);
 
 	printf("listening rpc=%s https=%s\n", s->rpc_addr, s->https_addr);
 	fflush(stdout);
@@ -349,6 +374,8 @@ out_store:
 		s->https_closing = true;
 		https_server_close(s->https, 0, on_https_closed, s);
 	}
+	if (s->http != NULL)
+		http_client_close(s->http, on_http_closed, s);
 	uv_run(s->loop, UV_RUN_DEFAULT);
 	store_close(s->store);
 out:
@@ -359,6 +386,8 @@ out:
 	if (code == 0)
 		log_info("ospayd stopped", "");
 	crypto_wipe(s->master_key, sizeof(s->master_key));
+	crypto_wipe(s->token_key, sizeof(s->token_key));
+	vault_key_wipe(&s->vault_key);
 	free(s);
 	return code;
 }

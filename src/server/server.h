@@ -19,6 +19,8 @@
 #include "common/crypto.h"
 #include "common/status.h"
 #include "core/perm.h"
+#include "core/vault.h"
+#include "net/http_client.h"
 #include "net/https_server.h"
 #include "net/rpc.h"
 #include "ospay/v1/common.pb-c.h"
@@ -39,6 +41,14 @@ typedef struct srv_opts {
 
 #define SRV_STATUS_CODES 17
 
+/* External services, numbered as GatewayKind (ZapMe, the notifier, is 4). */
+enum srv_service {
+	SRV_SERVICE_PAGOLIVRE = 1,
+	SRV_SERVICE_CIELO = 2,
+	SRV_SERVICE_GETNET = 3,
+	SRV_SERVICE_ZAPME = 4,
+};
+
 typedef struct srv {
 	uv_loop_t *loop;
 	srv_opts_t opts;
@@ -51,13 +61,21 @@ typedef struct srv {
 	uv_timer_t drain_timer, idem_timer;
 	uint8_t master_key[CRYPTO_KEY_LEN];
 	uint8_t token_key[CRYPTO_KEY_LEN];
-	int64_t clock_ms;     /* the test clock's now */
-	uint64_t token_epoch; /* bumped when a token is revoked */
+	vault_key_t vault_key;  /* seals gateway credentials (key id 1) */
+	uint64_t gateway_epoch; /* bumped when a gateway's settings change */
+	int64_t clock_ms;       /* the test clock's now */
+	uint64_t token_epoch;   /* bumped when a token is revoked */
 	bool draining;
 	bool https_closing;
 	int exit_code;
 	char rpc_addr[80];
 	char https_addr[80];
+	http_client_t *http;      /* outbound calls to the external services */
+	uv_timer_t requery_timer; /* next webhook re-query pass */
+	unsigned requery_inflight;
+	struct {
+		uint64_t accepted, duplicates, unauthorized, rejected, failed, requeried;
+	} wh_stats;
 	/* Metrics. */
 	uint64_t calls_by_code[SRV_STATUS_CODES];
 	https_hist_t rpc_latency;    /* decode to reply, handled calls */
@@ -144,6 +162,9 @@ int h_admin_revoke_token(srv_req_t *r, store_txn_t *txn);
 int h_clock_now(srv_req_t *r, store_txn_t *txn);
 int h_clock_advance(srv_req_t *r, store_txn_t *txn);
 int h_admin_create_technician(srv_req_t *r, store_txn_t *txn);
+int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn);
+int h_admin_get_gateway(srv_req_t *r, store_txn_t *txn);
+int h_admin_set_notifier(srv_req_t *r, store_txn_t *txn);
 int h_admin_list_technicians(srv_req_t *r, store_txn_t *txn);
 int h_customers_create(srv_req_t *r, store_txn_t *txn);
 int h_customers_get(srv_req_t *r, store_txn_t *txn);
@@ -171,6 +192,35 @@ void srv_http_handle(https_request_t *req, void *udata);
 int srv_metrics_format(srv_t *s, char *out, size_t cap, size_t *off);
 /* Counts a call's outcome for /metrics. */
 void srv_count_call(srv_t *s, int code);
+
+/* "pagolivre", "cielo", "getnet", "zapme" (NULL for others), and back (0 if unknown). */
+const char *srv_service_name(int kind);
+int srv_service_parse(const char *name);
+/* The stored settings of (org, kind): 0, -ENOENT, or a store error. Caller frees. */
+struct Ospay__V1__GatewayRecord;
+struct Ospay__V1__GatewayCredentials;
+int srv_gateway_get(store_txn_t *txn, uint64_t org, int kind,
+		    struct Ospay__V1__GatewayRecord **out);
+/* Opens a record's sealed credentials (caller frees; they are secrets). */
+int srv_gateway_open_credentials(const srv_t *s, const struct Ospay__V1__GatewayRecord *rec,
+				 struct Ospay__V1__GatewayCredentials **out);
+
+/* Webhooks: the route's handler, the re-query pass, the adapters' cache. */
+void srv_webhook_handle(srv_t *s, https_request_t *req, const char *service, const char *org);
+void srv_webhooks_kick(srv_t *s);
+struct gw;
+int srv_gateway_adapter(srv_t *s, store_txn_t *txn, uint64_t org, int kind, struct gw **out);
+void srv_gateway_adapters_close(void);
+/*
+ * Provider objects: what ospay asked a service for (a payment link, a charge, a
+ * message), keyed by the service's or our reference. Registering makes its
+ * webhooks acceptable; the re-query records the service's answer on it.
+ */
+struct Ospay__V1__GatewayObjectRecord;
+int srv_gateway_object_register(store_txn_t *txn, uint64_t org, int kind, const char *ref,
+				int64_t now_ms);
+int srv_gateway_object_get(store_txn_t *txn, uint64_t org, int kind, const char *ref,
+			   struct Ospay__V1__GatewayObjectRecord **out);
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
 int srv_serve(const srv_opts_t *opts);

@@ -1,0 +1,353 @@
+/*
+ * Admin/SetGateway, GetGateway, SetNotifier: an organization's external
+ * services. Credentials are sealed with the vault (AES-256-GCM under a key
+ * derived from the master key, bound to the organization and service) and
+ * never returned, logged or echoed in an error.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "core/vault.h"
+#include "ospay/v1/admin.pb-c.h"
+#include "ospay/v1/gateway.pb-c.h"
+#include "server/db.h"
+#include "server/server.h"
+
+#define URL_MAX 512
+#define CRED_MAX 512
+#define SOFT_DESCRIPTOR_MAX 13
+#define HEADERS_MAX 3
+
+const char *srv_service_name(int kind)
+{
+	static const char *const names[] = {NULL, "pagolivre", "cielo", "getnet", "zapme"};
+	return kind >= 1 && kind <= SRV_SERVICE_ZAPME ? names[kind] : NULL;
+}
+
+int srv_service_parse(const char *name)
+{
+	for (int k = 1; k <= SRV_SERVICE_ZAPME; k++)
+		if (strcmp(name, srv_service_name(k)) == 0)
+			return k;
+	return 0;
+}
+
+static void vault_ctx(uint64_t org, int kind, vault_context_t *ctx)
+{
+	ctx->kind = "gateway";
+	ctx->org_id = org;
+	ctx->owner_id = (uint64_t)kind;
+	ctx->record_id = 0;
+}
+
+int srv_gateway_open_credentials(const srv_t *s, const Ospay__V1__GatewayRecord *rec,
+				 Ospay__V1__GatewayCredentials **out)
+{
+	uint8_t plain[VAULT_MAX_PLAINTEXT];
+	size_t n = 0;
+	vault_context_t ctx;
+	vault_ctx(rec->organization_id, rec->kind, &ctx);
+	int rc = vault_open(&s->vault_key, 1, &ctx, rec->sealed_credentials.data,
+			    rec->sealed_credentials.len, plain, sizeof(plain), &n);
+	if (rc == 0) {
+		*out = ospay__v1__gateway_credentials__unpack(NULL, n, plain);
+		if (*out == NULL)
+			rc = -EBADMSG;
+	}
+	crypto_wipe(plain, sizeof(plain));
+	return rc;
+}
+
+int srv_gateway_get(store_txn_t *txn, uint64_t org, int kind, Ospay__V1__GatewayRecord **out)
+{
+	uint8_t k[9];
+	be64_put(k, org);
+	k[8] = (uint8_t)kind;
+	return db_get_msg(txn, DB_GATEWAYS, k, sizeof(k), &ospay__v1__gateway_record__descriptor,
+			  (ProtobufCMessage **)out);
+}
+
+/* ------------------------------------------------------------------ validation */
+
+static void check_url(srv_req_t *r, const char *field, const char *url, bool required)
+{
+	size_t n = strlen(url);
+	if (n == 0) {
+		if (required)
+			status_violation(&r->st, field, "required");
+		return;
+	}
+	if (n > URL_MAX)
+		status_violation(&r->st, field, "at most %d characters", URL_MAX);
+	else if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		status_violation(&r->st, field, "must start with http:// or https://");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)url[i] <= ' ' || url[i] == 0x7f) {
+			status_violation(&r->st, field, "no spaces or control characters");
+			break;
+		}
+}
+
+/* A credential field: present when required, bounded, printable. Never echoed. */
+static void check_secret(srv_req_t *r, const char *field, const char *v, bool required)
+{
+	size_t n = strlen(v);
+	if (n == 0 && required)
+		status_violation(&r->st, field, "required");
+	if (n > CRED_MAX)
+		status_violation(&r->st, field, "at most %d characters", CRED_MAX);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
+			status_violation(&r->st, field, "no control characters");
+			break;
+		}
+}
+
+static void check_headers(srv_req_t *r, const Ospay__V1__GatewayCredentials *c, bool required)
+{
+	if (c->n_webhook_headers == 0 && required)
+		status_violation(&r->st, "credentials.webhook_headers",
+				 "at least one header the service sends with its notifications");
+	if (c->n_webhook_headers > HEADERS_MAX)
+		status_violation(&r->st, "credentials.webhook_headers", "at most %d", HEADERS_MAX);
+	for (size_t i = 0; i < c->n_webhook_headers && i < HEADERS_MAX; i++) {
+		const char *name = c->webhook_headers[i]->name;
+		size_t n = strlen(name);
+		bool token = n > 0 && n <= 64;
+		for (size_t j = 0; j < n && token; j++)
+			token = name[j] > ' ' && name[j] < 0x7f && name[j] != ':';
+		if (!token)
+			status_violation(&r->st, "credentials.webhook_headers.name",
+					 "a header name: 1-64 visible characters, no ':'");
+		check_secret(r, "credentials.webhook_headers.value", c->webhook_headers[i]->value,
+			     true);
+	}
+}
+
+/* The fields each service needs (gateways.md, section 8 and the adapters). */
+static void check_credentials(srv_req_t *r, int kind, const Ospay__V1__GatewayCredentials *c)
+{
+	switch (kind) {
+	case SRV_SERVICE_CIELO:
+		check_secret(r, "credentials.merchant_id", c->merchant_id, true);
+		check_secret(r, "credentials.merchant_key", c->merchant_key, true);
+		check_headers(r, c, true);
+		break;
+	case SRV_SERVICE_GETNET:
+		check_secret(r, "credentials.client_id", c->client_id, true);
+		check_secret(r, "credentials.client_secret", c->client_secret, true);
+		check_secret(r, "credentials.seller_id", c->seller_id, true);
+		break;
+	case SRV_SERVICE_PAGOLIVRE:
+		check_secret(r, "credentials.api_token", c->api_token, true);
+		break;
+	case SRV_SERVICE_ZAPME:
+		check_secret(r, "credentials.api_key", c->api_key, true);
+		check_secret(r, "credentials.api_secret", c->api_secret, true);
+		check_headers(r, c, true);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ views */
+
+static void webhook_path(uint64_t org, int kind, char *out, size_t cap)
+{
+	snprintf(out, cap, "/webhooks/%s/%llu", srv_service_name(kind), (unsigned long long)org);
+}
+
+static void gateway_view(const Ospay__V1__GatewayRecord *rec, Ospay__V1__Gateway *g, char *path,
+			 size_t cap)
+{
+	g->kind = (Ospay__V1__GatewayKind)rec->kind;
+	g->base_url = rec->base_url;
+	g->query_base_url = rec->query_base_url;
+	g->allow_automatic_recurrence = rec->allow_automatic_recurrence;
+	g->credentials_set = rec->sealed_credentials.len > 0;
+	g->soft_descriptor = rec->soft_descriptor;
+	g->updated_ms = rec->updated_ms;
+	webhook_path(rec->organization_id, rec->kind, path, cap);
+	g->webhook_path = path;
+}
+
+/* ------------------------------------------------------------------ write */
+
+static void gateway_committed(srv_req_t *r)
+{
+	/* Open adapters hold the old settings: the next use reopens them. */
+	r->srv->gateway_epoch++;
+}
+
+/* Seals c (when given) into rec, or keeps rec's credentials; stores rec. */
+static int gateway_store(srv_req_t *r, store_txn_t *txn, Ospay__V1__GatewayRecord *rec,
+			 const Ospay__V1__GatewayCredentials *c)
+{
+	uint8_t plain[VAULT_MAX_PLAINTEXT], sealed[VAULT_MAX_SEALED];
+	int rc = 0;
+	if (c != NULL) {
+		size_t n = ospay__v1__gateway_credentials__get_packed_size(c), len = 0;
+		if (n > sizeof(plain)) {
+			status_violation(&r->st, "credentials", "too large");
+			rc = r->st.code;
+			goto out;
+		}
+		ospay__v1__gateway_credentials__pack(c, plain);
+		vault_context_t ctx;
+		vault_ctx(rec->organization_id, rec->kind, &ctx);
+		rc = vault_seal(&r->srv->vault_key, &ctx, plain, n, sealed, sizeof(sealed), &len);
+		if (rc != 0) {
+			log_error("sealing credentials failed", "err=%d", rc);
+			rc = srv_fail(r, ST_INTERNAL, "could not protect the credentials");
+			goto out;
+		}
+		rec->sealed_credentials.data = sealed;
+		rec->sealed_credentials.len = len;
+	}
+	rec->updated_ms = r->now_ms;
+	uint8_t k[9];
+	be64_put(k, rec->organization_id);
+	k[8] = (uint8_t)rec->kind;
+	rc = db_put_msg(txn, DB_GATEWAYS, k, sizeof(k), &rec->base, 0);
+	if (rc != 0)
+		rc = srv_store_fail(r, rc, "gateway store");
+	else
+		r->on_commit = gateway_committed;
+out:
+	crypto_wipe(plain, sizeof(plain));
+	return rc;
+}
+
+/*
+ * The common part of SetGateway and SetNotifier: validation, the existing
+ * record (credentials kept when none are given), sealing, storing.
+ */
+static int service_set(srv_req_t *r, store_txn_t *txn, int kind, const char *base_url,
+		       const char *query_base_url, const Ospay__V1__GatewayCredentials *creds,
+		       Ospay__V1__GatewayRecord *rec, Ospay__V1__GatewayRecord **old)
+{
+	int rc = srv_check(r, PERM_CONFIGURE, 0);
+	if (rc != ST_OK)
+		return rc;
+	check_url(r, "base_url", base_url, true);
+	check_url(r, "query_base_url", query_base_url, false);
+	rc = srv_gateway_get(txn, r->sess->p.org_id, kind, old);
+	if (rc != 0 && rc != -ENOENT)
+		return srv_store_fail(r, rc, "gateway lookup");
+	if (creds != NULL)
+		check_credentials(r, kind, creds);
+	else if (*old == NULL)
+		status_violation(&r->st, "credentials", "required the first time");
+	if (r->st.code != ST_OK)
+		return r->st.code;
+	rec->organization_id = r->sess->p.org_id;
+	rec->kind = kind;
+	rec->base_url = (char *)base_url;
+	rec->query_base_url = (char *)query_base_url;
+	if (creds == NULL)
+		rec->sealed_credentials = (*old)->sealed_credentials;
+	return gateway_store(r, txn, rec, creds);
+}
+
+int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__SetGatewayRequest *in = (const Ospay__V1__SetGatewayRequest *)r->in;
+	Ospay__V1__GatewayRecord rec = OSPAY__V1__GATEWAY_RECORD__INIT, *old = NULL;
+	int rc;
+	if (in->kind < OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_PAGOLIVRE ||
+	    in->kind > OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET) {
+		status_violation(&r->st, "kind", "one of PAGOLIVRE, CIELO, GETNET");
+		return r->st.code;
+	}
+	size_t sd = strlen(in->soft_descriptor);
+	bool sd_ok = sd <= SOFT_DESCRIPTOR_MAX;
+	for (size_t i = 0; i < sd && sd_ok; i++)
+		sd_ok = (in->soft_descriptor[i] >= 'A' && in->soft_descriptor[i] <= 'Z') ||
+			(in->soft_descriptor[i] >= 'a' && in->soft_descriptor[i] <= 'z') ||
+			(in->soft_descriptor[i] >= '0' && in->soft_descriptor[i] <= '9') ||
+			in->soft_descriptor[i] == ' ';
+	if (!sd_ok)
+		status_violation(&r->st, "soft_descriptor", "at most 13 letters, digits or spaces");
+	rec.allow_automatic_recurrence = in->allow_automatic_recurrence;
+	rec.soft_descriptor = in->soft_descriptor;
+	rc = service_set(r, txn, (int)in->kind, in->base_url, in->query_base_url, in->credentials,
+			 &rec, &old);
+	if (rc != 0)
+		goto out;
+	char path[64];
+	Ospay__V1__Gateway g = OSPAY__V1__GATEWAY__INIT;
+	gateway_view(&rec, &g, path, sizeof(path));
+	Ospay__V1__SetGatewayResponse resp = OSPAY__V1__SET_GATEWAY_RESPONSE__INIT;
+	resp.gateway = &g;
+	rc = srv_reply_msg(r, &resp.base);
+	log_info("gateway configured", "org=%llu service=%s credentials=%s auto_recurrence=%d",
+		 (unsigned long long)rec.organization_id, srv_service_name(rec.kind),
+		 in->credentials != NULL ? "replaced" : "kept", rec.allow_automatic_recurrence);
+out:
+	if (old != NULL)
+		ospay__v1__gateway_record__free_unpacked(old, NULL);
+	return rc;
+}
+
+int h_admin_get_gateway(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__GetGatewayRequest *in = (const Ospay__V1__GetGatewayRequest *)r->in;
+	Ospay__V1__GatewayRecord *rec = NULL;
+	int rc = srv_check(r, PERM_CONFIGURE, 0);
+	if (rc != ST_OK)
+		return rc;
+	if (in->kind < OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_PAGOLIVRE ||
+	    in->kind > OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET) {
+		status_violation(&r->st, "kind", "one of PAGOLIVRE, CIELO, GETNET");
+		return r->st.code;
+	}
+	rc = srv_gateway_get(txn, r->sess->p.org_id, (int)in->kind, &rec);
+	if (rc == -ENOENT)
+		return srv_fail(r, ST_NOT_FOUND, "%s is not configured",
+				srv_service_name(in->kind));
+	if (rc != 0)
+		return srv_store_fail(r, rc, "gateway lookup");
+	char path[64];
+	Ospay__V1__Gateway g = OSPAY__V1__GATEWAY__INIT;
+	gateway_view(rec, &g, path, sizeof(path));
+	Ospay__V1__GetGatewayResponse resp = OSPAY__V1__GET_GATEWAY_RESPONSE__INIT;
+	resp.gateway = &g;
+	rc = srv_reply_msg(r, &resp.base);
+	ospay__v1__gateway_record__free_unpacked(rec, NULL);
+	return rc;
+}
+
+int h_admin_set_notifier(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__SetNotifierRequest *in = (const Ospay__V1__SetNotifierRequest *)r->in;
+	Ospay__V1__GatewayRecord rec = OSPAY__V1__GATEWAY_RECORD__INIT, *old = NULL;
+	if (in->channel != OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_WHATSAPP &&
+	    in->channel != OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_SMS)
+		status_violation(&r->st, "channel", "WHATSAPP or SMS");
+	rec.channel = in->channel;
+	int rc = service_set(r, txn, SRV_SERVICE_ZAPME, in->base_url, "", in->credentials, &rec,
+			     &old);
+	if (rc != 0)
+		goto out;
+	char path[64];
+	Ospay__V1__Notifier nt = OSPAY__V1__NOTIFIER__INIT;
+	nt.base_url = rec.base_url;
+	nt.channel = (Ospay__V1__NotifierChannel)rec.channel;
+	nt.credentials_set = true;
+	nt.updated_ms = rec.updated_ms;
+	webhook_path(rec.organization_id, SRV_SERVICE_ZAPME, path, sizeof(path));
+	nt.webhook_path = path;
+	Ospay__V1__SetNotifierResponse resp = OSPAY__V1__SET_NOTIFIER_RESPONSE__INIT;
+	resp.notifier = &nt;
+	rc = srv_reply_msg(r, &resp.base);
+	log_info("notifier configured", "org=%llu credentials=%s",
+		 (unsigned long long)rec.organization_id,
+		 in->credentials != NULL ? "replaced" : "kept");
+out:
+	if (old != NULL)
+		ospay__v1__gateway_record__free_unpacked(old, NULL);
+	return rc;
+}

@@ -1,0 +1,659 @@
+/*
+ * Inbound webhooks (SPEC 5): /webhooks/<service>/<organization id>.
+ *
+ * A request is authenticated first (the organization's own credentials at that
+ * service, compared in constant time): failures get 401 and nothing is stored.
+ * Then its body is parsed for the provider's event id and references; the
+ * reference must name something ospay asked that service for (a provider
+ * object of this organization), else 404. An accepted event is written
+ * durably, deduplicated by (organization, service, event id), and only then
+ * answered 200; a repeat gets 200 and changes nothing.
+ *
+ * The body is a hint, never the truth: after the commit the event is
+ * re-queried with ospay's own credentials, and what the service answers is
+ * recorded on the provider object, never moving a final state back. Events
+ * waiting for their re-query live in an inbox table ordered by when to try
+ * next, so a restart resumes them and failures back off.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "gateways/gateway.h"
+#include "ospay/v1/gateway.pb-c.h"
+#include "ospay/v1/records.pb-c.h"
+#include "server/db.h"
+#include "server/server.h"
+
+#define GWC_SLOTS 64         /* open adapters kept, one per (organization, service) */
+#define REQUERY_PARALLEL 64  /* re-queries in flight at once */
+#define REQUERY_MAX_TRIES 10 /* then the event is left for an operator */
+#define REQUERY_BATCH 256    /* inbox entries looked at per pass */
+#define WH_MAX_HEADERS 64
+
+/* ------------------------------------------------------------------ keys */
+
+enum { EV_WAITING = 0, EV_DONE = 1, EV_GAVE_UP = 2 };
+
+/* org | kind | text, the key of events and provider objects. */
+static size_t ref_key(uint64_t org, int kind, const char *text, uint8_t *k, size_t cap)
+{
+	size_t n = strlen(text);
+	if (9 + n > cap)
+		n = cap - 9;
+	be64_put(k, org);
+	k[8] = (uint8_t)kind;
+	memcpy(k + 9, text, n);
+	return 9 + n;
+}
+
+/* next try (ms) | org | kind | event id: the inbox's order. */
+static size_t inbox_key(int64_t when, uint64_t org, int kind, const char *event_id, uint8_t *k,
+			size_t cap)
+{
+	be64_put_i64(k, when);
+	return 8 + ref_key(org, kind, event_id, k + 8, cap - 8);
+}
+
+#define KEY_CAP (8 + 9 + GW_EVENT_ID_MAX)
+
+/* The provider object an event is about. */
+static const char *event_ref(int kind, const Ospay__V1__WebhookEventRecord *ev)
+{
+	switch (kind) {
+	case SRV_SERVICE_PAGOLIVRE:
+		return ev->order_ref;
+	case SRV_SERVICE_ZAPME:
+		return ev->message_id;
+	default:
+		return ev->payment_id;
+	}
+}
+
+/* ------------------------------------------------------------------ adapters */
+
+typedef struct gwc_slot {
+	uint64_t org;
+	int kind;
+	uint64_t epoch;
+	uint64_t used;
+	gw_t *gw;
+} gwc_slot_t;
+
+static gwc_slot_t gwc[GWC_SLOTS];
+static uint64_t gwc_clock;
+
+static void gw_config_from(const Ospay__V1__GatewayRecord *rec,
+			   const Ospay__V1__GatewayCredentials *c, gw_config_t *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->kind = (gw_kind_t)rec->kind;
+	cfg->base_url = rec->base_url;
+	cfg->query_base_url = rec->query_base_url[0] ? rec->query_base_url : NULL;
+	cfg->merchant_id = c->merchant_id[0] ? c->merchant_id : NULL;
+	cfg->merchant_key = c->merchant_key[0] ? c->merchant_key : NULL;
+	cfg->client_id = c->client_id[0] ? c->client_id : NULL;
+	cfg->client_secret = c->client_secret[0] ? c->client_secret : NULL;
+	cfg->seller_id = c->seller_id[0] ? c->seller_id : NULL;
+	cfg->api_token = c->api_token[0] ? c->api_token : NULL;
+	cfg->api_key = c->api_key[0] ? c->api_key : NULL;
+	cfg->api_secret = c->api_secret[0] ? c->api_secret : NULL;
+	cfg->soft_descriptor = rec->soft_descriptor[0] ? rec->soft_descriptor : NULL;
+	for (size_t i = 0; i < c->n_webhook_headers && i < GW_MAX_WEBHOOK_HEADERS; i++) {
+		cfg->webhook_headers[i].name = c->webhook_headers[i]->name;
+		cfg->webhook_headers[i].value = c->webhook_headers[i]->value;
+		cfg->n_webhook_headers = i + 1;
+	}
+}
+
+/*
+ * The adapter for (org, kind), opened from its stored settings when there is
+ * none or the settings changed since. 0, -ENOENT (not configured), or another
+ * negative errno.
+ */
+int srv_gateway_adapter(srv_t *s, store_txn_t *txn, uint64_t org, int kind, gw_t **out)
+{
+	gwc_slot_t *slot = NULL, *victim = &gwc[0];
+	Ospay__V1__GatewayRecord *rec = NULL;
+	Ospay__V1__GatewayCredentials *creds = NULL;
+	int rc = 0;
+	for (size_t i = 0; i < GWC_SLOTS; i++) {
+		if (gwc[i].gw != NULL && gwc[i].org == org && gwc[i].kind == kind)
+			slot = &gwc[i];
+		if (gwc[i].used < victim->used)
+			victim = &gwc[i];
+	}
+	if (slot != NULL && slot->epoch == s->gateway_epoch) {
+		slot->used = ++gwc_clock;
+		*out = slot->gw;
+		goto out;
+	}
+	if (slot == NULL)
+		slot = victim;
+	rc = srv_gateway_get(txn, org, kind, &rec);
+	if (rc == 0)
+		rc = srv_gateway_open_credentials(s, rec, &creds);
+	if (rc != 0)
+		goto out;
+	gw_config_t cfg;
+	gw_config_from(rec, creds, &cfg);
+	gw_t *gw = NULL;
+	rc = gw_open(&gw, s->http, s->loop, &cfg, NULL);
+	crypto_wipe(&cfg, sizeof(cfg));
+	if (rc != 0)
+		goto out;
+	gw_close(slot->gw); /* calls in flight finish on their own */
+	slot->gw = gw;
+	slot->org = org;
+	slot->kind = kind;
+	slot->epoch = s->gateway_epoch;
+	slot->used = ++gwc_clock;
+	*out = gw;
+out:
+	if (creds != NULL) {
+		/* Secrets: wipe the unpacked strings before freeing them. */
+		const char *f[] = {creds->merchant_id,   creds->merchant_key, creds->client_id,
+				   creds->client_secret, creds->seller_id,    creds->api_token,
+				   creds->api_key,       creds->api_secret};
+		for (size_t i = 0; i < OSPAY_ARRAY_LEN(f); i++)
+			crypto_wipe((void *)f[i], strlen(f[i]));
+		ospay__v1__gateway_credentials__free_unpacked(creds, NULL);
+	}
+	if (rec != NULL)
+		ospay__v1__gateway_record__free_unpacked(rec, NULL);
+	return rc;
+}
+
+void srv_gateway_adapters_close(void)
+{
+	for (size_t i = 0; i < GWC_SLOTS; i++) {
+		gw_close(gwc[i].gw);
+		memset(&gwc[i], 0, sizeof(gwc[i]));
+	}
+}
+
+/* ------------------------------------------------------------------ accepting */
+
+typedef struct wh_accept {
+	srv_t *srv;
+	https_request_t *req;
+	Ospay__V1__WebhookEventRecord ev;
+	char event_id[GW_EVENT_ID_MAX];
+	char payment_id[GW_ID_MAX], order_ref[GW_ID_MAX], message_id[GW_ID_MAX];
+	char hint[GW_STATUS_MAX];
+	bool duplicate;
+} wh_accept_t;
+
+static int accept_fn(store_txn_t *txn, void *arg)
+{
+	wh_accept_t *a = arg;
+	uint8_t k[KEY_CAP];
+	size_t klen = ref_key(a->ev.organization_id, a->ev.kind, a->event_id, k, sizeof(k));
+	store_val_t v;
+	int rc = store_get(txn, DB_WEBHOOK_EVENTS, k, klen, &v);
+	a->duplicate = rc == 0;
+	if (rc == 0)
+		return 0;
+	if (rc != -ENOENT)
+		return rc;
+	rc = db_put_msg(txn, DB_WEBHOOK_EVENTS, k, klen, &a->ev.base, 0);
+	if (rc == 0) {
+		uint8_t ik[KEY_CAP];
+		size_t ilen = inbox_key(a->ev.received_ms, a->ev.organization_id, a->ev.kind,
+					a->event_id, ik, sizeof(ik));
+		rc = store_put(txn, DB_WEBHOOK_INBOX, ik, ilen, "", 0, 0);
+	}
+	return rc;
+}
+
+static void respond(https_request_t *req, int status, const char *text)
+{
+	char body[300];
+	int n = snprintf(body, sizeof(body), "%s\n", text);
+	https_respond(req, status, "text/plain; charset=utf-8", body,
+		      n > 0 && (size_t)n < sizeof(body) ? (size_t)n : strlen(body), NULL);
+}
+
+static void accept_done(void *arg, int rc)
+{
+	wh_accept_t *a = arg;
+	srv_t *s = a->srv;
+	if (rc != 0) {
+		s->wh_stats.failed++;
+		respond(a->req, 503, "could not store the event; send it again");
+	} else if (a->duplicate) {
+		s->wh_stats.duplicates++;
+		respond(a->req, 200, "duplicate: already received");
+	} else {
+		s->wh_stats.accepted++;
+		respond(a->req, 200, "ok");
+		srv_webhooks_kick(s);
+	}
+	free(a);
+}
+
+/* Does the event name something ospay asked this service for? */
+static bool reference_known(store_txn_t *txn, uint64_t org, int kind, const char *ref)
+{
+	uint8_t k[9 + GW_ID_MAX];
+	store_val_t v;
+	if (ref[0] == '\0')
+		return false;
+	size_t klen = ref_key(org, kind, ref, k, sizeof(k));
+	return store_get(txn, DB_GW_OBJECTS, k, klen, &v) == 0;
+}
+
+void srv_webhook_handle(srv_t *s, https_request_t *req, const char *service, const char *org_s)
+{
+	int kind = srv_service_parse(service);
+	char *end = NULL;
+	unsigned long long org = strtoull(org_s, &end, 10);
+	store_txn_t *txn = NULL;
+	wh_accept_t *a = NULL;
+	if (kind == 0 || org == 0 || end == org_s || *end != '\0') {
+		respond(req, 404, "no such webhook route");
+		return;
+	}
+	const char *method = https_request_method(req);
+	bool get_ok = kind == SRV_SERVICE_GETNET && strcmp(method, "GET") == 0;
+	if (strcmp(method, "POST") != 0 && !get_ok) {
+		respond(req, 405, "method not allowed");
+		return;
+	}
+	http_header_t hdrs[WH_MAX_HEADERS];
+	size_t nh = https_request_header_count(req);
+	if (nh > WH_MAX_HEADERS)
+		nh = WH_MAX_HEADERS;
+	for (size_t i = 0; i < nh; i++)
+		https_request_header_at(req, i, &hdrs[i].name, &hdrs[i].value);
+	size_t blen = 0;
+	const uint8_t *body = https_request_body(req, &blen);
+	const char *query = https_request_query(req);
+	gw_webhook_req_t wr = {.method = method,
+			       .query = query[0] ? query : NULL,
+			       .headers = hdrs,
+			       .n_headers = nh,
+			       .body = body,
+			       .body_len = blen};
+	if (store_read_begin(s->store, &txn) != 0) {
+		respond(req, 503, "storage unavailable");
+		return;
+	}
+	gw_t *gw = NULL;
+	int rc = srv_gateway_adapter(s, txn, org, kind, &gw);
+	if (rc != 0) {
+		/* Unknown organization and unconfigured service look the same from outside. */
+		s->wh_stats.rejected++;
+		respond(req, rc == -ENOENT ? 404 : 503,
+			rc == -ENOENT ? "no such organization or service" : "service unavailable");
+		goto out;
+	}
+	if (gw_verify_webhook(gw, &wr) != 0) {
+		s->wh_stats.unauthorized++;
+		log_warn("webhook refused: bad credentials", "service=%s org=%llu peer=%s", service,
+			 org, https_request_peer(req));
+		respond(req, 401, "unauthorized");
+		goto out;
+	}
+	gw_event_t ev;
+	memset(&ev, 0, sizeof(ev));
+	if (gw_parse_webhook(gw, &wr, &ev) != 0) {
+		s->wh_stats.rejected++;
+		char msg[GW_MSG_MAX + 32];
+		snprintf(msg, sizeof(msg), "bad notification: %s", ev.error);
+		respond(req, 400, msg);
+		goto out;
+	}
+	const char *ref = kind == SRV_SERVICE_PAGOLIVRE ? ev.order_ref
+			  : kind == SRV_SERVICE_ZAPME   ? ev.message_id
+							: ev.payment_id;
+	if (!reference_known(txn, org, kind, ref)) {
+		s->wh_stats.rejected++;
+		respond(req, 404, "unknown reference for this organization");
+		goto out;
+	}
+	store_read_end(txn);
+	txn = NULL;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		respond(req, 503, "out of memory");
+		goto out;
+	}
+	a->srv = s;
+	a->req = req;
+	ospay__v1__webhook_event_record__init(&a->ev);
+	snprintf(a->event_id, sizeof(a->event_id), "%s", ev.event_id);
+	snprintf(a->payment_id, sizeof(a->payment_id), "%s", ev.payment_id);
+	snprintf(a->order_ref, sizeof(a->order_ref), "%s", ev.order_ref);
+	snprintf(a->message_id, sizeof(a->message_id), "%s", ev.message_id);
+	snprintf(a->hint, sizeof(a->hint), "%s", ev.hint);
+	a->ev.organization_id = org;
+	a->ev.kind = kind;
+	a->ev.event_id = a->event_id;
+	a->ev.derived_id = ev.derived_id;
+	a->ev.event_kind = ev.kind;
+	a->ev.payment_id = a->payment_id;
+	a->ev.order_ref = a->order_ref;
+	a->ev.message_id = a->message_id;
+	a->ev.installment = ev.installment;
+	a->ev.hint = a->hint;
+	a->ev.received_ms = srv_now_ms(s);
+	a->ev.state = EV_WAITING;
+	a->ev.last_error = "";
+	rc = store_write(s->store, accept_fn, accept_done, a);
+	if (rc != 0) {
+		s->wh_stats.failed++;
+		respond(req, 503, "could not store the event; send it again");
+		free(a);
+	}
+out:
+	if (txn != NULL)
+		store_read_end(txn);
+}
+
+/* ------------------------------------------------------------------ re-query */
+
+typedef struct requery {
+	srv_t *srv;
+	uint8_t inbox_key[KEY_CAP];
+	size_t inbox_len;
+	Ospay__V1__WebhookEventRecord *ev;
+	/* What the service answered, as the object record to merge. */
+	Ospay__V1__GatewayObjectRecord obj;
+	Ospay__V1__GatewayInstallment inst[GW_MAX_INSTALLMENTS];
+	Ospay__V1__GatewayInstallment *instp[GW_MAX_INSTALLMENTS];
+	char status[GW_STATUS_MAX], code[GW_CODE_MAX], message[GW_MSG_MAX];
+	char inst_status[GW_MAX_INSTALLMENTS][GW_STATUS_MAX];
+	char inst_reason[GW_MAX_INSTALLMENTS][GW_MSG_MAX];
+	bool retry;
+	char error[GW_MSG_MAX];
+} requery_t;
+
+/* Final states are never moved back by an older answer (SPEC 5). */
+static int outcome_rank(int o)
+{
+	switch (o) {
+	case GW_OUTCOME_PENDING:
+		return 0;
+	case GW_OUTCOME_APPROVED:
+	case GW_OUTCOME_DECLINED:
+	case GW_OUTCOME_EXPIRED:
+		return 1;
+	case GW_OUTCOME_CANCELED:
+		return 2;
+	default:
+		return -1;
+	}
+}
+
+static int requery_store_fn(store_txn_t *txn, void *arg)
+{
+	requery_t *q = arg;
+	srv_t *s = q->srv;
+	Ospay__V1__WebhookEventRecord *ev = q->ev;
+	Ospay__V1__GatewayObjectRecord *old = NULL;
+	uint8_t k[KEY_CAP];
+	int rc = store_del(txn, DB_WEBHOOK_INBOX, q->inbox_key, q->inbox_len, NULL, 0);
+	if (rc != 0 && rc != -ENOENT)
+		return rc;
+	ev->attempts++;
+	if (q->retry && ev->attempts < REQUERY_MAX_TRIES) {
+		/* Back off: 1 s, 2 s, 4 s ... capped at 10 min. */
+		int64_t delay = (int64_t)1000 << (ev->attempts < 10 ? ev->attempts - 1 : 9);
+		if (delay > 600000)
+			delay = 600000;
+		ev->last_error = q->error;
+		uint8_t ik[KEY_CAP];
+		size_t ilen = inbox_key(srv_now_ms(s) + delay, ev->organization_id, ev->kind,
+					ev->event_id, ik, sizeof(ik));
+		rc = store_put(txn, DB_WEBHOOK_INBOX, ik, ilen, "", 0, 0);
+	} else if (q->retry) {
+		ev->state = EV_GAVE_UP;
+		ev->last_error = q->error;
+		log_warn("webhook re-query given up", "service=%s org=%llu tries=%u",
+			 srv_service_name(ev->kind), (unsigned long long)ev->organization_id,
+			 ev->attempts);
+	} else {
+		ev->state = EV_DONE;
+		ev->processed_ms = srv_now_ms(s);
+		ev->last_error = q->error;
+		size_t klen = ref_key(ev->organization_id, ev->kind, q->obj.ref, k, sizeof(k));
+		rc = db_get_msg(txn, DB_GW_OBJECTS, k, klen,
+				&ospay__v1__gateway_object_record__descriptor,
+				(ProtobufCMessage **)&old);
+		if ((rc == 0 || rc == -ENOENT) && outcome_rank(q->obj.outcome) < 0) {
+			/* NOT_FOUND, REJECTED: nothing to learn about the object itself. */
+			rc = 0;
+		} else if (rc == 0 && outcome_rank(q->obj.outcome) < outcome_rank(old->outcome)) {
+			/* An answer older than what we know: keep the final state. */
+			rc = 0;
+		} else if (rc == 0 || rc == -ENOENT) {
+			if (old != NULL)
+				q->obj.queries = old->queries + 1;
+			/* Installments: a final one is never moved back to waiting. */
+			for (size_t i = 0; old != NULL && i < q->obj.n_installments; i++)
+				for (size_t j = 0; j < old->n_installments; j++)
+					if (old->installments[j]->number ==
+						    q->obj.installments[i]->number &&
+					    outcome_rank(q->obj.installments[i]->outcome) <
+						    outcome_rank(old->installments[j]->outcome))
+						*q->obj.installments[i] = *old->installments[j];
+			rc = db_put_msg(txn, DB_GW_OBJECTS, k, klen, &q->obj.base, 0);
+		}
+	}
+	if (rc == 0) {
+		size_t klen = ref_key(ev->organization_id, ev->kind, ev->event_id, k, sizeof(k));
+		rc = db_put_msg(txn, DB_WEBHOOK_EVENTS, k, klen, &ev->base, 0);
+	}
+	if (old != NULL)
+		ospay__v1__gateway_object_record__free_unpacked(old, NULL);
+	return rc;
+}
+
+static void requery_free(requery_t *q)
+{
+	q->srv->requery_inflight--;
+	if (q->ev != NULL)
+		ospay__v1__webhook_event_record__free_unpacked(q->ev, NULL);
+	free(q);
+}
+
+static void requery_stored(void *arg, int rc)
+{
+	requery_t *q = arg;
+	srv_t *s = q->srv;
+	if (rc == 0 && !q->retry)
+		s->wh_stats.requeried++;
+	requery_free(q);
+	srv_webhooks_kick(s);
+}
+
+/* Records the outcome of the re-query (from an adapter callback). */
+static void requery_finish(requery_t *q, const gw_reply_t *r)
+{
+	q->retry = r->outcome == GW_OUTCOME_ERROR_RETRYABLE || r->outcome == GW_OUTCOME_UNKNOWN ||
+		   r->outcome == GW_OUTCOME_AUTH_FAILED;
+	snprintf(q->error, sizeof(q->error), "%s",
+		 r->outcome == GW_OUTCOME_APPROVED || r->outcome == GW_OUTCOME_PENDING
+			 ? ""
+			 : r->message);
+	q->obj.outcome = r->outcome;
+	snprintf(q->code, sizeof(q->code), "%s", r->code);
+	snprintf(q->message, sizeof(q->message), "%s", r->message);
+	q->obj.code = q->code;
+	q->obj.message = q->message;
+	q->obj.status_text = q->status;
+	q->obj.updated_ms = srv_now_ms(q->srv);
+	q->obj.last_event_id = q->ev->event_id;
+	q->obj.queries = 1;
+	if (q->srv->draining ||
+	    store_write(q->srv->store, requery_store_fn, requery_stored, q) != 0) {
+		srv_t *s = q->srv;
+		requery_free(q); /* stays in the inbox: tried again later */
+		srv_webhooks_kick(s);
+	}
+}
+
+static void on_link(const gw_link_result_t *res, void *arg)
+{
+	requery_t *q = arg;
+	snprintf(q->status, sizeof(q->status), "%s", res->status);
+	q->obj.amount = -1;
+	for (size_t i = 0; i < res->n_charges && i < GW_MAX_INSTALLMENTS; i++) {
+		Ospay__V1__GatewayInstallment *g = &q->inst[i];
+		ospay__v1__gateway_installment__init(g);
+		g->number = res->charges[i].number;
+		g->outcome = res->charges[i].outcome;
+		snprintf(q->inst_status[i], GW_STATUS_MAX, "%s", res->charges[i].status);
+		snprintf(q->inst_reason[i], GW_MSG_MAX, "%s", res->charges[i].reason);
+		g->status = q->inst_status[i];
+		g->reason = q->inst_reason[i];
+		g->amount = res->charges[i].amount_cents;
+		q->instp[i] = g;
+		q->obj.n_installments = i + 1;
+	}
+	q->obj.installments = q->instp;
+	requery_finish(q, &res->r);
+}
+
+static void on_charge(const gw_charge_result_t *res, void *arg)
+{
+	requery_t *q = arg;
+	snprintf(q->status, sizeof(q->status), "%s", res->status_text);
+	q->obj.provider_status = res->provider_status;
+	q->obj.amount = res->amount_cents;
+	requery_finish(q, &res->r);
+}
+
+static void on_message(const gw_message_result_t *res, void *arg)
+{
+	requery_t *q = arg;
+	snprintf(q->status, sizeof(q->status), "%s", res->status);
+	requery_finish(q, &res->r);
+}
+
+/* Starts the re-query of one inbox entry; 0 when its callback will run. */
+static int requery_start(srv_t *s, store_txn_t *txn, const store_val_t *ik)
+{
+	requery_t *q = calloc(1, sizeof(*q));
+	int rc = -ENOMEM;
+	if (q == NULL)
+		return rc;
+	q->srv = s;
+	memcpy(q->inbox_key, ik->data, ik->len);
+	q->inbox_len = ik->len;
+	const uint8_t *ek = (const uint8_t *)ik->data + 8;
+	size_t elen = ik->len - 8;
+	rc = db_get_msg(txn, DB_WEBHOOK_EVENTS, ek, elen,
+			&ospay__v1__webhook_event_record__descriptor, (ProtobufCMessage **)&q->ev);
+	gw_t *gw = NULL;
+	if (rc == 0)
+		rc = srv_gateway_adapter(s, txn, q->ev->organization_id, q->ev->kind, &gw);
+	if (rc != 0)
+		goto fail;
+	ospay__v1__gateway_object_record__init(&q->obj);
+	q->obj.organization_id = q->ev->organization_id;
+	q->obj.kind = q->ev->kind;
+	q->obj.ref = (char *)event_ref(q->ev->kind, q->ev);
+	q->obj.status_text = "";
+	q->obj.code = "";
+	q->obj.message = "";
+	q->obj.last_event_id = "";
+	s->requery_inflight++;
+	switch (q->ev->kind) {
+	case SRV_SERVICE_PAGOLIVRE:
+		rc = gw_query_link(gw, q->obj.ref, on_link, q);
+		break;
+	case SRV_SERVICE_ZAPME:
+		rc = gw_message_status(gw, q->obj.ref, on_message, q);
+		break;
+	default:
+		rc = gw_query_charge(gw, q->obj.ref, on_charge, q);
+		break;
+	}
+	if (rc != 0) {
+		s->requery_inflight--;
+		goto fail;
+	}
+	return 0;
+fail:
+	if (q->ev != NULL)
+		ospay__v1__webhook_event_record__free_unpacked(q->ev, NULL);
+	free(q);
+	return rc;
+}
+
+static void on_requery_timer(uv_timer_t *t)
+{
+	srv_webhooks_kick(container_of(t, srv_t, requery_timer));
+}
+
+void srv_webhooks_kick(srv_t *s)
+{
+	store_txn_t *txn = NULL;
+	store_cursor_t *cur = NULL;
+	if (s->draining || s->requery_inflight > 0 || s->store == NULL)
+		return;
+	if (store_read_begin(s->store, &txn) != 0)
+		return;
+	int64_t now = srv_now_ms(s), next = -1;
+	int rc = store_cursor_open(txn, DB_WEBHOOK_INBOX, &cur);
+	store_val_t k, v;
+	size_t seen = 0;
+	for (rc = rc == 0 ? store_cursor_first(cur, &k, &v) : rc;
+	     rc == 0 && seen < REQUERY_BATCH && s->requery_inflight < REQUERY_PARALLEL;
+	     rc = store_cursor_next(cur, &k, &v), seen++) {
+		if (k.len < 17 || k.len > KEY_CAP)
+			continue;
+		int64_t when = be64_get_i64(k.data);
+		if (when > now) {
+			next = when;
+			break;
+		}
+		/* A pass starts only when none is in flight, so nothing starts twice. */
+		if (requery_start(s, txn, &k) != 0)
+			log_warn("webhook re-query could not start", "");
+	}
+	store_cursor_close(cur);
+	store_read_end(txn);
+	/* Come back when the earliest backed-off entry is due (test clock: 1 s). */
+	if (next >= 0 && s->requery_inflight == 0) {
+		uint64_t wait = (uint64_t)(next - now);
+		if (s->opts.test_clock || wait > 600000)
+			wait = 1000;
+		uv_timer_start(&s->requery_timer, on_requery_timer, wait, 0);
+	}
+}
+
+int srv_gateway_object_register(store_txn_t *txn, uint64_t org, int kind, const char *ref,
+				int64_t now_ms)
+{
+	uint8_t k[9 + GW_ID_MAX];
+	store_val_t v;
+	if (ref[0] == '\0' || strlen(ref) >= GW_ID_MAX)
+		return -EINVAL;
+	size_t klen = ref_key(org, kind, ref, k, sizeof(k));
+	int rc = store_get(txn, DB_GW_OBJECTS, k, klen, &v);
+	if (rc != -ENOENT)
+		return rc;
+	Ospay__V1__GatewayObjectRecord obj = OSPAY__V1__GATEWAY_OBJECT_RECORD__INIT;
+	obj.organization_id = org;
+	obj.kind = kind;
+	obj.ref = (char *)ref;
+	obj.outcome = GW_OUTCOME_PENDING;
+	obj.amount = -1;
+	obj.updated_ms = now_ms;
+	return db_put_msg(txn, DB_GW_OBJECTS, k, klen, &obj.base, 0);
+}
+
+int srv_gateway_object_get(store_txn_t *txn, uint64_t org, int kind, const char *ref,
+			   Ospay__V1__GatewayObjectRecord **out)
+{
+	uint8_t k[9 + GW_ID_MAX];
+	size_t klen = ref_key(org, kind, ref, k, sizeof(k));
+	return db_get_msg(txn, DB_GW_OBJECTS, k, klen,
+			  &ospay__v1__gateway_object_record__descriptor, (ProtobufCMessage **)out);
+}
