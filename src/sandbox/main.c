@@ -1,5 +1,5 @@
 /*
- * ospay-sandbox --listen HOST:PORT --webhook-base URL [--log-level LEVEL]
+ * ospay-sandbox --listen HOST:PORT --webhook-base URL [--webhook-ca PEM] [--log-level LEVEL]
  *
  * The local emulator of every external service ospayd talks to (Cielo,
  * GetNet, PagoLivre, ZapMe) on one port, with a control API to configure it
@@ -28,7 +28,7 @@ typedef struct sbx_main {
 static void sbx_main_usage(void)
 {
 	fprintf(stderr, "usage: ospay-sandbox --listen HOST:PORT --webhook-base URL "
-			"[--log-level debug|info|warn|error]\n");
+			"[--webhook-ca PEM] [--log-level debug|info|warn|error]\n");
 }
 
 static void sbx_main_on_signal(uv_signal_t *h, int signum)
@@ -56,7 +56,7 @@ static bool sbx_main_base_ok(const char *u)
 int main(int argc, char **argv)
 {
 	int rc = 0;
-	const char *listen = NULL, *base = NULL;
+	const char *listen = NULL, *base = NULL, *ca = NULL;
 	char host[256];
 	int port = 0;
 	uv_loop_t loop;
@@ -69,6 +69,8 @@ int main(int argc, char **argv)
 			listen = argv[++i];
 		} else if (strcmp(argv[i], "--webhook-base") == 0 && i + 1 < argc) {
 			base = argv[++i];
+		} else if (strcmp(argv[i], "--webhook-ca") == 0 && i + 1 < argc) {
+			ca = argv[++i];
 		} else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc &&
 			   log_level_parse(argv[i + 1]) >= 0) {
 			log_set_level(log_level_parse(argv[++i]));
@@ -96,6 +98,10 @@ int main(int argc, char **argv)
 	if (err != 0) {
 		fprintf(stderr, "ospay-sandbox: cannot listen on %s: %s\n", listen,
 			uv_strerror(err));
+		rc = 1;
+		goto run;
+	}
+	if (ca != NULL && sbx_server_set_webhook_ca(m.srv, ca) != 0) {
 		rc = 1;
 		goto run;
 	}

@@ -37,6 +37,7 @@ struct sbx_server {
 	int open;               /* handles and sub-objects still closing */
 	int port;
 	bool stopping;
+	char *webhook_ca; /* PEM bundle that verifies the webhook receiver (NULL: system CAs) */
 };
 
 typedef struct sbx_pending {
@@ -62,6 +63,7 @@ static void sbx_srv_maybe_free(sbx_server_t *srv)
 {
 	if (srv->stopping && srv->open == 0) {
 		sbx_free(srv->sbx);
+		free(srv->webhook_ca);
 		free(srv);
 	}
 }
@@ -160,6 +162,7 @@ static void sbx_delivery_send(sbx_delivery_t *d)
 	rq.body_len = h->body_len;
 	rq.timeout_ms = sbx_hook_timeout_ms(srv->sbx);
 	rq.pool = h->service;
+	rq.ca_file = srv->webhook_ca;
 	h->attempt++;
 	int rc = http_client_send(srv->client, &rq, sbx_delivery_done, d);
 	if (rc != 0) {
@@ -402,4 +405,14 @@ void sbx_server_stop(sbx_server_t *srv)
 			sbx_delivery_close(d);
 	}
 	http_client_close(srv->client, sbx_srv_on_sub_closed, srv);
+}
+
+int sbx_server_set_webhook_ca(sbx_server_t *srv, const char *path)
+{
+	char *copy = strdup(path);
+	if (copy == NULL)
+		return -ENOMEM;
+	free(srv->webhook_ca);
+	srv->webhook_ca = copy;
+	return 0;
 }

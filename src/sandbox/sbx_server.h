@@ -19,6 +19,9 @@ typedef struct sbx_server sbx_server_t;
  */
 int sbx_server_start(uv_loop_t *loop, const char *host, int port, const char *webhook_base,
 		     sbx_server_t **out);
+/* Verifies the webhook receiver's TLS certificate with the PEM bundle at path
+ * (ospayd's self-signed certificate) instead of the system CAs. 0 or -ENOMEM. */
+int sbx_server_set_webhook_ca(sbx_server_t *srv, const char *path);
 /* The port actually listened on. */
 int sbx_server_port(const sbx_server_t *srv);
 /*

@@ -393,7 +393,9 @@ static int requery_store_fn(store_txn_t *txn, void *arg)
 {
 	requery_t *q = arg;
 	srv_t *s = q->srv;
-	Ospay__V1__WebhookEventRecord *ev = q->ev;
+	/* A shallow copy: fields of the unpacked record must not point at our buffers,
+	 * or free_unpacked would free them. */
+	Ospay__V1__WebhookEventRecord copy = *q->ev, *ev = &copy;
 	Ospay__V1__GatewayObjectRecord *old = NULL;
 	uint8_t k[KEY_CAP];
 	int rc = store_del(txn, DB_WEBHOOK_INBOX, q->inbox_key, q->inbox_len, NULL, 0);

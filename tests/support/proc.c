@@ -221,7 +221,7 @@ void tsp_server_down(tsp_server_t *s)
 	int report = tsp_log_has_sanitizer_report(s->log_path);
 	char log[300];
 	snprintf(log, sizeof(log), "%s", s->log_path);
-	if (report) {
+	if (report || status != 0) {
 		/* Keep the evidence: copy the log out before the dir is removed. */
 		char cmd[700];
 		snprintf(cmd, sizeof(cmd), "cp '%s' /tmp/ospayd-sanitizer-%d.log", log,
@@ -233,7 +233,9 @@ void tsp_server_down(tsp_server_t *s)
 	cr_assert_not(report,
 		      "ospayd's log has a sanitizer report (kept in /tmp/ospayd-sanitizer-%d.log)",
 		      (int)getpid());
-	cr_assert(status == 0, "ospayd did not exit 0 on SIGTERM (status %d)", status);
+	cr_assert(status == 0, "ospayd did not exit 0 on SIGTERM (status %d; log kept in "
+			       "/tmp/ospayd-sanitizer-%d.log)",
+		  status, (int)getpid());
 }
 
 /* Present only when the sanitizer runtime is linked in. */
@@ -484,4 +486,107 @@ int tsp_login(const tsp_server_t *s, const char *token)
 	cr_assert_geq(fd, 0, "cannot connect to %s", s->rpc_addr);
 	cr_assert_eq(tsp_hello(fd, token), 0, "Hello failed");
 	return fd;
+}
+
+void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv)
+{
+	char base[128], ca[400];
+	const char *colon = strrchr(srv->https_addr, ':');
+	cr_assert_not_null(colon);
+	snprintf(base, sizeof(base), "https://localhost:%s", colon + 1);
+	snprintf(ca, sizeof(ca), "%s/data/tls.crt", srv->dir);
+	const char *argv[] = {OSPAY_SANDBOX_BIN, "--listen", "127.0.0.1:0", "--webhook-base", base,
+			      "--webhook-ca",    ca,         NULL};
+	int pfd[2];
+	cr_assert_eq(pipe2(pfd, O_CLOEXEC), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(pfd[1], STDOUT_FILENO);
+		char log[400];
+		snprintf(log, sizeof(log), "%s/sandbox.log", srv->dir);
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0)
+			dup2(fd, STDERR_FILENO);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(pfd[1]);
+	sb->pid = pid;
+	char line[256];
+	size_t len = 0;
+	uint64_t deadline = now_ms() + 10000;
+	int ok = 0;
+	while (!ok && now_ms() < deadline && len < sizeof(line) - 1) {
+		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		ssize_t r = read(pfd[0], line + len, sizeof(line) - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		line[len] = '\0';
+		ok = strchr(line, '\n') != NULL && sscanf(line, "listening %63s", sb->addr) == 1;
+	}
+	close(pfd[0]);
+	cr_assert(ok, "ospay-sandbox did not start");
+	snprintf(sb->base, sizeof(sb->base), "http://%s", sb->addr);
+}
+
+void tsp_sandbox_down(tsp_sandbox_t *sb)
+{
+	if (sb->pid <= 0)
+		return;
+	kill(sb->pid, SIGTERM);
+	int status = -1;
+	uint64_t deadline = now_ms() + 10000;
+	while (waitpid(sb->pid, &status, WNOHANG) == 0) {
+		if (now_ms() > deadline) {
+			kill(sb->pid, SIGKILL);
+			waitpid(sb->pid, &status, 0);
+			break;
+		}
+		usleep(10000);
+	}
+	sb->pid = -1;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sandbox exit status %d", status);
+}
+
+int tsp_http(const char *method, const char *url, const char *body, const char *header,
+	     const char *cacert, char *out, size_t cap)
+{
+	const char *argv[20];
+	size_t n = 0;
+	argv[n++] = "/usr/bin/curl";
+	argv[n++] = "-sS";
+	argv[n++] = "--max-time";
+	argv[n++] = "10";
+	argv[n++] = "-X";
+	argv[n++] = method;
+	argv[n++] = "-w";
+	argv[n++] = "\n%{http_code}";
+	if (cacert != NULL) {
+		argv[n++] = "--cacert";
+		argv[n++] = cacert;
+	}
+	if (body != NULL) {
+		argv[n++] = "-H";
+		argv[n++] = "Content-Type: application/json";
+		argv[n++] = "--data-binary";
+		argv[n++] = body;
+	}
+	if (header != NULL) {
+		argv[n++] = "-H";
+		argv[n++] = header;
+	}
+	argv[n++] = url;
+	argv[n] = NULL;
+	if (tsp_run(argv, NULL, out, cap) != 0)
+		return -1;
+	char *nl = strrchr(out, '\n');
+	if (nl == NULL)
+		return -1;
+	int code = atoi(nl + 1);
+	*nl = '\0';
+	return code;
 }

@@ -44,6 +44,22 @@ void tsp_assert_no_leaks(void);
 int tsp_log_has_sanitizer_report(const char *path);
 /* Init + start in one call, aborting the test (cr_assert) on failure. */
 void tsp_server_up(tsp_server_t *s, const char *const *extra_args);
+/* A running ospay-sandbox. */
+typedef struct tsp_sandbox {
+	pid_t pid;
+	char addr[64]; /* "127.0.0.1:PORT" */
+	char base[96]; /* "http://127.0.0.1:PORT" */
+} tsp_sandbox_t;
+
+/* Starts ospay-sandbox sending webhooks to srv's HTTPS listener (verified with
+ * srv's certificate); asserts it is listening within 10 s. */
+void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv);
+/* SIGTERM, wait, assert exit 0. */
+void tsp_sandbox_down(tsp_sandbox_t *sb);
+/* curl -X method base+path [-d body] [extra header]; returns the HTTP status, body in out. */
+int tsp_http(const char *method, const char *url, const char *body, const char *header,
+	     const char *cacert, char *out, size_t cap);
+
 /* RssAnon of the server process in KiB, from /proc; -1 if unknown. */
 long tsp_server_rss_anon_kb(const tsp_server_t *s);
 

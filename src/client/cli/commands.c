@@ -16,6 +16,23 @@ const cli_command_t cli_commands[] = {
 	 "The secret is printed this once (the server keeps only a keyed hash): store it now.\n"
 	 "--org-wide lets the token see every unit; otherwise give each unit with --unit.\n"},
 	{"tokens", "revoke", cli_cmd_tokens_revoke, "ID", "revoke a token", NULL},
+	{"gateways", "set", cli_cmd_gateways_set,
+	 "pagolivre|cielo|getnet --base-url URL [--query-base-url URL] [--credentials FILE|-] "
+	 "[--soft-descriptor TEXT] [--allow-automatic-recurrence]",
+	 "configure a payment gateway (credentials are stored sealed, never shown)",
+	 "--credentials reads a JSON object (a file, or - for standard input) so secrets stay off\n"
+	 "the command line: {\"merchant_id\": \"...\", \"merchant_key\": \"...\",\n"
+	 "\"webhook_headers\": {\"X-Name\": \"value\"}} for Cielo; client_id, client_secret and\n"
+	 "seller_id for GetNet; api_token for PagoLivre. Without --credentials the stored ones "
+	 "are\n"
+	 "kept. Automatic recurrence is off unless --allow-automatic-recurrence is given.\n"},
+	{"gateways", "get", cli_cmd_gateways_get, "pagolivre|cielo|getnet",
+	 "show a gateway's settings (never its credentials)", NULL},
+	{"notifier", "set", cli_cmd_notifier_set,
+	 "--base-url URL [--channel whatsapp|sms] [--credentials FILE|-]",
+	 "configure ZapMe (WhatsApp/SMS)",
+	 "--credentials: {\"api_key\": \"...\", \"api_secret\": \"...\", \"webhook_headers\":\n"
+	 "{\"X-ZapMe-Secret\": \"...\"}}.\n"},
 	{"technicians", "create", cli_cmd_technicians_create,
 	 "--name N [--unit ID] [--phone +55...] [--email E]", "add a field technician to a unit",
 	 "--unit may be left out by a token scoped to one unit.\n"},

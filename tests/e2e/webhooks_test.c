@@ -1,0 +1,282 @@
+/*
+ * The webhook pipeline end to end: a real ospayd, a real ospay-sandbox sending
+ * PagoLivre notifications over HTTPS (verifying ospayd's certificate), and
+ * ospayd re-querying the sandbox with its own credentials.
+ *
+ * The payment link is created at the sandbox by the test, and ospayd is told
+ * it exists by writing its provider object into the live store from this
+ * process (LMDB is multi-process safe): that is what Orders/Finalize will do
+ * once integrated payments exist.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateways/gateway.h"
+#include "ospay/v1/admin.pb-c.h"
+#include "ospay/v1/gateway.pb-c.h"
+#include "ospay/v1/records.pb-c.h"
+#include "server/db.h"
+#include "server/server.h"
+#include "support/proc.h"
+
+static tsp_server_t srv;
+static tsp_sandbox_t sbx;
+static int fd;
+static char webhook_url[200];
+static char cacert[400];
+
+#define TOKEN "pl-token-e2e"
+
+static void setup(void)
+{
+	tsp_server_up(&srv, NULL);
+	tsp_sandbox_up(&sbx, &srv);
+	snprintf(cacert, sizeof(cacert), "%s/data/tls.crt", srv.dir);
+	const char *colon = strrchr(srv.https_addr, ':');
+	snprintf(webhook_url, sizeof(webhook_url), "https://localhost:%s/webhooks/pagolivre/%llu",
+		 colon + 1, (unsigned long long)srv.org_id);
+	char url[200], body[200], out[4096];
+	/* The sandbox knows the organization's PagoLivre token... */
+	snprintf(url, sizeof(url), "%s/control/orgs/%llu/pagolivre", sbx.base,
+		 (unsigned long long)srv.org_id);
+	snprintf(body, sizeof(body), "{\"token\":\"%s\"}", TOKEN);
+	int code = tsp_http("POST", url, body, NULL, NULL, out, sizeof(out));
+	cr_assert(code >= 200 && code < 300, "register org at sandbox: %d %s", code, out);
+	/* ...and ospayd is configured to talk to the sandbox with it. */
+	fd = tsp_login(&srv, srv.admin_token);
+	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
+	cred.api_token = TOKEN;
+	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
+	char base[128];
+	snprintf(base, sizeof(base), "%s/pagolivre", sbx.base);
+	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_PAGOLIVRE;
+	req.base_url = base;
+	req.credentials = &cred;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st), 0,
+		     "SetGateway: %s", st.message);
+}
+
+static void teardown(void)
+{
+	close(fd);
+	tsp_sandbox_down(&sbx);
+	tsp_server_down(&srv);
+}
+
+TestSuite(webhooks, .init = setup, .fini = teardown, .timeout = 90);
+
+/* Opens the live server's store from this process. */
+static store_t *store_attach(void)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/data/store", srv.dir);
+	store_opts_t so = {.path = path, .tables = db_tables, .n_tables = DB_N_TABLES};
+	store_t *st = NULL;
+	cr_assert_eq(store_open(&st, &so), 0);
+	return st;
+}
+
+typedef struct reg {
+	const char *ref;
+} reg_t;
+
+static int register_fn(store_txn_t *txn, void *arg)
+{
+	return srv_gateway_object_register(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE,
+					   ((reg_t *)arg)->ref, 1);
+}
+
+/* Creates a payment link at the sandbox and tells ospayd about it. */
+static void make_link(const char *key, int installments)
+{
+	char url[200], body[512], out[4096];
+	snprintf(url, sizeof(url), "%s/pagolivre/orders", sbx.base);
+	snprintf(body, sizeof(body),
+		 "{\"requestId\":\"req-%s\",\"orderKey\":\"%s\",\"amount\":300.00,"
+		 "\"installments\":%d,\"receivingOptionType\":\"creditCard\","
+		 "\"orderGuests\":[{\"cpf\":\"12345678909\",\"mobileNumber\":\"5511985850505\"}]}",
+		 key, key, installments);
+	int code =
+		tsp_http("POST", url, body, "Authorization: Basic " TOKEN, NULL, out, sizeof(out));
+	cr_assert_eq(code, 201, "create link: %s", out);
+	store_t *st = store_attach();
+	reg_t r = {.ref = key};
+	cr_assert_eq(store_write(st, register_fn, NULL, &r), 0);
+	cr_assert_eq(store_flush(st), 0);
+	store_close(st);
+}
+
+/* The provider object ospayd recorded (NULL when none); caller frees. */
+static Ospay__V1__GatewayObjectRecord *object(const char *ref)
+{
+	store_t *st = store_attach();
+	store_txn_t *txn;
+	cr_assert_eq(store_read_begin(st, &txn), 0);
+	Ospay__V1__GatewayObjectRecord *o = NULL;
+	if (srv_gateway_object_get(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE, ref, &o) != 0)
+		o = NULL;
+	store_read_end(txn);
+	store_close(st);
+	return o;
+}
+
+/* Waits (10 s at most) until the object's installment n has outcome want. */
+static bool wait_installment(const char *ref, uint32_t n, int want)
+{
+	for (int i = 0; i < 200; i++) {
+		Ospay__V1__GatewayObjectRecord *o = object(ref);
+		bool ok = false;
+		for (size_t k = 0; o != NULL && k < o->n_installments; k++)
+			if (o->installments[k]->number == n && o->installments[k]->outcome == want)
+				ok = true;
+		if (o != NULL)
+			ospay__v1__gateway_object_record__free_unpacked(o, NULL);
+		if (ok)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/* POST /control/pagolivre/orders/<ref>/<action> at the sandbox. */
+static int control(const char *action, const char *ref, const char *body)
+{
+	char url[300], out[4096];
+	snprintf(url, sizeof(url), "%s/control/pagolivre/orders/%s/%s", sbx.base, ref, action);
+	return tsp_http("POST", url, body != NULL ? body : "{}", NULL, NULL, out, sizeof(out));
+}
+
+static unsigned long long metric(const char *needle)
+{
+	char url[200], out[65536];
+	const char *colon = strrchr(srv.https_addr, ':');
+	snprintf(url, sizeof(url), "https://localhost:%s/metrics", colon + 1);
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, cacert, out, sizeof(out)), 200);
+	/* Match at a line start: "# TYPE <name> counter" lines hold the name too. */
+	char line[200];
+	snprintf(line, sizeof(line), "\n%s", needle);
+	const char *p = strstr(out, line);
+	cr_assert_not_null(p, "no %s in metrics", needle);
+	return strtoull(p + strlen(line), NULL, 10);
+}
+
+Test(webhooks, paid_link_is_confirmed_by_requery)
+{
+	make_link("os-1", 3);
+	cr_assert_eq(control("pay", "os-1", NULL), 200);
+	cr_assert(wait_installment("os-1", 1, GW_OUTCOME_APPROVED),
+		  "installment 1 should be confirmed by the re-query");
+	Ospay__V1__GatewayObjectRecord *o = object("os-1");
+	cr_assert_eq(o->outcome, GW_OUTCOME_APPROVED);
+	cr_assert_str_eq(o->status_text, "paid");
+	ospay__v1__gateway_object_record__free_unpacked(o, NULL);
+	cr_assert_geq(metric("ospay_webhooks_total{result=\"accepted\"} "), 1);
+	/* Counted by the commit's callback, just after the record becomes visible. */
+	for (int i = 0; i < 100 && metric("ospay_webhook_requeries_total ") < 1; i++)
+		usleep(20000);
+	cr_assert_geq(metric("ospay_webhook_requeries_total "), 1);
+}
+
+Test(webhooks, duplicates_change_nothing)
+{
+	make_link("os-2", 3);
+	cr_assert_eq(control("pay", "os-2", NULL), 200);
+	cr_assert(wait_installment("os-2", 1, GW_OUTCOME_APPROVED));
+	char out[512];
+	char url[200];
+	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url,
+			      "{\"service\":\"pagolivre\",\"kind\":\"duplicate\",\"count\":1}",
+			      NULL, NULL, out, sizeof(out)),
+		     201);
+	cr_assert_eq(control("charge", "os-2", "{\"outcome\":\"paid\"}"), 200);
+	cr_assert(wait_installment("os-2", 2, GW_OUTCOME_APPROVED));
+	/* Both copies were answered 200; the second was recognized and changed nothing. */
+	for (int i = 0; i < 100 && metric("ospay_webhooks_total{result=\"duplicate\"} ") < 1; i++)
+		usleep(50000);
+	cr_assert_eq(metric("ospay_webhooks_total{result=\"duplicate\"} "), 1);
+	cr_assert_eq(metric("ospay_webhooks_total{result=\"accepted\"} "), 2);
+}
+
+Test(webhooks, reordered_installments_end_in_the_right_state)
+{
+	make_link("os-3", 4);
+	cr_assert_eq(control("pay", "os-3", NULL), 200);
+	cr_assert(wait_installment("os-3", 1, GW_OUTCOME_APPROVED));
+	char out[512], url[200];
+	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url,
+			      "{\"service\":\"pagolivre\",\"kind\":\"reorder\",\"batch\":3}", NULL,
+			      NULL, out, sizeof(out)),
+		     201);
+	cr_assert_eq(control("charge", "os-3", "{\"outcome\":\"paid\"}"), 200);
+	cr_assert_eq(control("charge", "os-3",
+			     "{\"outcome\":\"declined\",\"reason\":\"insufficient funds\"}"),
+		     200);
+	cr_assert_eq(control("charge", "os-3", "{\"outcome\":\"paid\"}"), 200);
+	/* Delivered newest first; the final states are the service's, whatever the order. */
+	cr_assert(wait_installment("os-3", 2, GW_OUTCOME_APPROVED));
+	cr_assert(wait_installment("os-3", 3, GW_OUTCOME_DECLINED));
+	cr_assert(wait_installment("os-3", 4, GW_OUTCOME_APPROVED));
+	Ospay__V1__GatewayObjectRecord *o = object("os-3");
+	cr_assert_eq(o->outcome, GW_OUTCOME_APPROVED, "the order itself stays paid");
+	ospay__v1__gateway_object_record__free_unpacked(o, NULL);
+}
+
+Test(webhooks, wrong_credentials_get_401_and_nothing_is_stored)
+{
+	char out[1024], url[300];
+	snprintf(url, sizeof(url), "%s?accessToken=wrong", webhook_url);
+	int code = tsp_http("POST", url,
+			    "{\"eventId\":\"e1\",\"eventName\":\"orderPaid\","
+			    "\"orderKey\":\"os-1\"}",
+			    NULL, cacert, out, sizeof(out));
+	cr_assert_eq(code, 401, "%s", out);
+	code = tsp_http("POST", webhook_url, "{\"eventId\":\"e1\",\"eventName\":\"orderPaid\"}",
+			NULL, cacert, out, sizeof(out));
+	cr_assert_eq(code, 401, "missing token: %s", out);
+	cr_assert_eq(metric("ospay_webhooks_total{result=\"unauthorized\"} "), 2);
+	cr_assert_eq(metric("ospay_webhooks_total{result=\"accepted\"} "), 0);
+	/* Through the sandbox too: its bad_auth fault. */
+	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"pagolivre\",\"kind\":\"bad_auth\"}",
+			      NULL, NULL, out, sizeof(out)),
+		     201);
+	make_link("os-4", 1);
+	cr_assert_eq(control("pay", "os-4", NULL), 200);
+	for (int i = 0; i < 100 && metric("ospay_webhooks_total{result=\"unauthorized\"} ") < 3;
+	     i++)
+		usleep(50000);
+	cr_assert_geq(metric("ospay_webhooks_total{result=\"unauthorized\"} "), 3);
+	cr_assert_eq(metric("ospay_webhooks_total{result=\"accepted\"} "), 0, "nothing stored");
+	Ospay__V1__GatewayObjectRecord *o = object("os-4");
+	cr_assert_not_null(o);
+	cr_assert_eq(o->outcome, GW_OUTCOME_PENDING, "an unauthenticated hint changes nothing");
+	ospay__v1__gateway_object_record__free_unpacked(o, NULL);
+}
+
+Test(webhooks, bad_json_unknown_reference_and_other_org_are_4xx)
+{
+	char out[1024], url[300];
+	snprintf(url, sizeof(url), "%s?accessToken=%s", webhook_url, TOKEN);
+	cr_assert_eq(tsp_http("POST", url, "{not json", NULL, cacert, out, sizeof(out)), 400, "%s",
+		     out);
+	cr_assert_eq(
+		tsp_http("POST", url,
+			 "{\"eventId\":\"e9\",\"eventName\":\"orderPaid\",\"orderKey\":\"nope\"}",
+			 NULL, cacert, out, sizeof(out)),
+		404, "%s", out);
+	const char *colon = strrchr(srv.https_addr, ':');
+	snprintf(url, sizeof(url), "https://localhost:%s/webhooks/pagolivre/999?accessToken=%s",
+		 colon + 1, TOKEN);
+	cr_assert_eq(
+		tsp_http("POST", url,
+			 "{\"eventId\":\"e9\",\"eventName\":\"orderPaid\",\"orderKey\":\"os-1\"}",
+			 NULL, cacert, out, sizeof(out)),
+		404, "%s", out);
+	cr_assert_eq(metric("ospay_webhooks_total{result=\"accepted\"} "), 0);
+}
