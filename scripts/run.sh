@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: first run creates ./var/ (store, 0600 master key, TLS certificate,
-# organization, unit, admin token printed once), then serves in the foreground.
+# organization, unit, admin token printed once). Every run starts ospay-sandbox
+# and ospayd, points the organization's gateways and notifier at the sandbox,
+# and stays in the foreground; Ctrl-C stops both (by pid).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -8,6 +10,7 @@ build=${OSPAY_BUILD_DIR:-build}
 var=${OSPAY_VAR:-var}
 rpc=${OSPAY_RPC_LISTEN:-127.0.0.1:7411}
 https=${OSPAY_HTTPS_LISTEN:-127.0.0.1:7443}
+sandbox=${OSPAY_SANDBOX_LISTEN:-127.0.0.1:7480}
 extra=()
 # OSPAY_TEST_CLOCK=2026-12-01T09:00:00-03:00 starts the server on the test clock.
 if [[ -n ${OSPAY_TEST_CLOCK:-} ]]; then
@@ -16,22 +19,94 @@ fi
 
 mkdir -p "$var"
 chmod 700 "$var"
+umask 077
 if [[ ! -f $var/data/master.key ]]; then
-	umask 077
 	"$build/ospayd" init --data "$var/data" >"$var/init.json"
 	echo "First run: created $var/data. Keep this; the admin token is shown only now:"
 	cat "$var/init.json"
 	echo "(a copy is in $var/init.json, mode 0600, for make demo; delete it if you like)"
 fi
+token=$(sed -n 's/.*"token": "\(ospt_[^"]*\)".*/\1/p' "$var/init.json")
+org=$(sed -n '/"organization"/,/}/s/.*"id": \([0-9]*\).*/\1/p' "$var/init.json" | head -n1)
+
+# Development credentials for the sandbox, made once and kept with the data (0600).
+creds=$var/sandbox-credentials.json
+if [[ ! -f $creds ]]; then
+	r() { head -c 18 /dev/urandom | base64 | tr '+/' '-_'; }
+	cat >"$creds" <<EOC
+{"merchant_id": "mid-$(r)", "merchant_key": "mkey-$(r)", "cielo_hook": "$(r)",
+ "client_id": "cid-$(r)", "client_secret": "$(r)", "seller_id": "seller-$(r)",
+ "api_token": "$(r)", "api_key": "zapi-$(r)", "api_secret": "$(r)", "zapme_hook": "$(r)"}
+EOC
+fi
+val() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" "$creds"; }
+
+pids=()
+stop() {
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap stop EXIT
+trap 'exit 0' INT TERM
+
+# Waits for a "listening ..." line from a background process writing to $1.
+wait_listening() {
+	for _ in $(seq 100); do
+		grep -q '^listening' "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "run: $2 did not start; its output:" >&2
+	cat "$1" >&2
+	return 1
+}
+
+out=$(mktemp -d)
+"$build/ospayd" serve --data "$var/data" --rpc "$rpc" --https "$https" \
+	${extra[@]+"${extra[@]}"} >"$out/ospayd" &
+pids+=($!)
+wait_listening "$out/ospayd" ospayd
+cat "$out/ospayd"
+
+"$build/ospay-sandbox" --listen "$sandbox" --webhook-base "https://localhost:${https##*:}" \
+	--webhook-ca "$var/data/tls.crt" >"$out/sandbox" &
+pids+=($!)
+wait_listening "$out/sandbox" ospay-sandbox
+echo "sandbox $(cat "$out/sandbox")"
+
+# The sandbox keeps state in memory: register the organization at each service.
+sb=http://$sandbox
+ctl() { curl -fsS -XPOST "$sb/control/orgs/$org/$1" -d "$2" >/dev/null; }
+ctl cielo "{\"merchant_id\":\"$(val merchant_id)\",\"merchant_key\":\"$(val merchant_key)\",\"notification_headers\":{\"X-Ospay-Hook\":\"$(val cielo_hook)\"}}"
+ctl getnet "{\"client_id\":\"$(val client_id)\",\"client_secret\":\"$(val client_secret)\",\"seller_id\":\"$(val seller_id)\"}"
+ctl pagolivre "{\"token\":\"$(val api_token)\"}"
+ctl zapme "{\"api\":\"$(val api_key)\",\"secret\":\"$(val api_secret)\",\"webhook_secret\":\"$(val zapme_hook)\",\"webhook_header\":\"X-ZapMe-Secret\"}"
+
+# And point ospayd's gateways at it (credentials on standard input, never argv).
+export OSPAY_ADDR=$rpc OSPAY_TOKEN=$token
+ospay=$build/ospay
+echo "{\"merchant_id\":\"$(val merchant_id)\",\"merchant_key\":\"$(val merchant_key)\",\"webhook_headers\":{\"X-Ospay-Hook\":\"$(val cielo_hook)\"}}" |
+	"$ospay" gateways set cielo --base-url "$sb/cielo" --credentials - >/dev/null
+echo "{\"client_id\":\"$(val client_id)\",\"client_secret\":\"$(val client_secret)\",\"seller_id\":\"$(val seller_id)\"}" |
+	"$ospay" gateways set getnet --base-url "$sb/getnet" --credentials - >/dev/null
+echo "{\"api_token\":\"$(val api_token)\"}" |
+	"$ospay" gateways set pagolivre --base-url "$sb/pagolivre" --credentials - >/dev/null
+echo "{\"api_key\":\"$(val api_key)\",\"api_secret\":\"$(val api_secret)\",\"webhook_headers\":{\"X-ZapMe-Secret\":\"$(val zapme_hook)\"}}" |
+	"$ospay" notifier set --base-url "$sb/zapme" --channel whatsapp --credentials - >/dev/null
+echo "gateways (cielo, getnet, pagolivre) and notifier (zapme) point at the sandbox"
+unset OSPAY_TOKEN
 
 cat <<EOT
 
 Talk to the server from another terminal:
   export OSPAY_ADDR=$rpc
-  export OSPAY_TOKEN=<admin_token.token from the JSON above or $var/init.json>
+  export OSPAY_TOKEN=<admin_token.token from the first run's JSON, or in $var/init.json>
   $build/ospay whoami
   $build/ospay units list
-Stop with Ctrl-C (drains calls, commits, exits 0).
+  $build/ospay gateways get cielo
+  curl --cacert $var/data/tls.crt https://localhost:${https##*:}/metrics
+The sandbox's control API is at $sb/control (docs/sandbox.md).
+Stop with Ctrl-C (both processes drain and exit).
 
 EOT
-exec "$build/ospayd" serve --data "$var/data" --rpc "$rpc" --https "$https" ${extra[@]+"${extra[@]}"}
+# Foreground: until ospayd exits (or Ctrl-C).
+wait "${pids[0]}"

@@ -142,9 +142,6 @@ static void idem_sweep_done(void *arg, int rc)
 	/* A full batch means more are waiting: come back soon instead of in 10 min. */
 	if (rc == 0 && sw->deleted == IDEM_SWEEP_BATCH && !s->draining)
 		uv_timer_start(&s->idem_timer, on_idem_timer, 1000, s->opts.idem_sweep_ms);
-	uv_timer_init(s->loop, &s->requery_timer);
-	/* Webhook events accepted before a restart are re-queried now. */
-	srv_webhooks_kick(s);
 	free(sw);
 }
 
@@ -292,6 +289,14 @@ static int listen_rpc(srv_t *s)
 	return rc;
 }
 
+static void log_open_handle(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	log_error("handle still open at exit", "type=%s closing=%d active=%d ptr=%p",
+		  uv_handle_type_name(uv_handle_get_type(h)), uv_is_closing(h), uv_is_active(h),
+		  (void *)h);
+}
+
 int srv_serve(const srv_opts_t *opts)
 {
 	srv_t *s = calloc(1, sizeof(*s));
@@ -380,8 +385,12 @@ out_store:
 	store_close(s->store);
 out:
 	rc = uv_loop_close(&loop);
-	if (rc != 0)
-		log_warn("loop closed with handles open", "err=%s", uv_err_name(rc));
+	if (rc != 0) {
+		/* A handle nobody closed is a bug: say which, and do not exit 0. */
+		log_error("loop closed with handles open", "err=%s", uv_err_name(rc));
+		uv_walk(&loop, log_open_handle, NULL);
+		s->exit_code = 1;
+	}
 	int code = s->exit_code;
 	if (code == 0)
 		log_info("ospayd stopped", "");
