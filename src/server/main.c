@@ -16,6 +16,10 @@ static void usage(FILE *f)
 		   "               [--test-clock RFC3339] [--log-level debug|info|warn|error]\n"
 		   "               [--max-frame BYTES] [--max-inflight N] [--idle-timeout-ms MS]\n"
 		   "               [--max-conns N] [--map-size BYTES]\n"
+		   "               [--https-max-header-bytes N] [--https-max-body-bytes N]\n"
+		   "               [--https-header-timeout-ms MS] [--https-body-timeout-ms MS]\n"
+		   "               [--https-idle-timeout-ms MS] [--https-max-conns N]\n"
+		   "               [--gateway-max-inflight N]\n"
 		   "  ospayd backup --data DIR OUT\n"
 		   "  ospayd --version\n");
 }
@@ -39,6 +43,7 @@ static int cmd_serve(int argc, char **argv)
 {
 	srv_opts_t o = {0};
 	rpc_limits_default(&o.rpc);
+	https_options_default(&o.https);
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		uint64_t x;
@@ -82,6 +87,34 @@ static int cmd_serve(int argc, char **argv)
 			if (opt_u64(a, v, 1, 1u << 20, &x))
 				return 2;
 			o.rpc.max_conns = (unsigned)x;
+		} else if (strcmp(a, "--https-max-header-bytes") == 0) {
+			if (opt_u64(a, v, 1024, 1u << 20, &x))
+				return 2;
+			o.https.max_header_bytes = x;
+		} else if (strcmp(a, "--https-max-body-bytes") == 0) {
+			if (opt_u64(a, v, 1024, 64u << 20, &x))
+				return 2;
+			o.https.max_body_bytes = x;
+		} else if (strcmp(a, "--https-header-timeout-ms") == 0) {
+			if (opt_u64(a, v, 100, 600000, &x))
+				return 2;
+			o.https.header_timeout_ms = x;
+		} else if (strcmp(a, "--https-body-timeout-ms") == 0) {
+			if (opt_u64(a, v, 100, 600000, &x))
+				return 2;
+			o.https.body_timeout_ms = x;
+		} else if (strcmp(a, "--https-idle-timeout-ms") == 0) {
+			if (opt_u64(a, v, 100, 3600000, &x))
+				return 2;
+			o.https.idle_timeout_ms = x;
+		} else if (strcmp(a, "--https-max-conns") == 0) {
+			if (opt_u64(a, v, 1, 1u << 20, &x))
+				return 2;
+			o.https.max_connections = (unsigned)x;
+		} else if (strcmp(a, "--gateway-max-inflight") == 0) {
+			if (opt_u64(a, v, 1, 4096, &x))
+				return 2;
+			o.gateway_max_inflight = (uint32_t)x;
 		} else if (strcmp(a, "--map-size") == 0) {
 			if (opt_u64(a, v, 1u << 20, UINT64_C(1) << 40, &x))
 				return 2;

@@ -253,8 +253,8 @@ static int listen_https(srv_t *s)
 	}
 	snprintf(crt, sizeof(crt), "%s/%s", s->opts.data_dir, SRV_TLS_CERT_FILE);
 	snprintf(key, sizeof(key), "%s/%s", s->opts.data_dir, SRV_TLS_KEY_FILE);
-	https_options_t o;
-	https_options_default(&o);
+	/* The limits given on the command line; zero fields take the defaults. */
+	https_options_t o = s->opts.https;
 	o.host = host;
 	o.port = port;
 	o.cert_path = crt;
@@ -339,7 +339,8 @@ int srv_serve(const srv_opts_t *opts)
 		log_error("cannot open the store", "path=\"%s\" err=%d", store_path, rc);
 		goto out;
 	}
-	rc = http_client_init(&s->http, s->loop, NULL);
+	http_client_opts_t ho = {.pool_max_in_flight = s->opts.gateway_max_inflight};
+	rc = http_client_init(&s->http, s->loop, &ho);
 	if (rc != 0) {
 		log_error("http client init failed", "err=%d", rc);
 		goto out_store;

@@ -29,9 +29,10 @@
 #include "server/server.h"
 
 #define GWC_SLOTS 64         /* open adapters kept, one per (organization, service) */
-#define REQUERY_PARALLEL 64  /* re-queries in flight at once */
+/* Re-queries started per pass; the HTTP client's per-service bound queues the rest. */
+#define REQUERY_PARALLEL 1024
 #define REQUERY_MAX_TRIES 10 /* then the event is left for an operator */
-#define REQUERY_BATCH 256    /* inbox entries looked at per pass */
+#define REQUERY_BATCH 1024   /* inbox entries looked at per pass */
 #define WH_MAX_HEADERS 64
 
 /* ------------------------------------------------------------------ keys */

@@ -96,3 +96,68 @@ Test(http, tls_is_1_2_or_newer)
 			  strstr(out, "rc=1") != NULL,
 		  "TLS 1.1 handshake should fail:\n%s", out);
 }
+
+Test(http, keep_alive_sequence_reuses_one_connection)
+{
+	char url[200], cacert[400], out[32768];
+	const char *colon = strrchr(srv.https_addr, ':');
+	snprintf(url, sizeof(url), "https://localhost:%s/healthz", colon + 1);
+	snprintf(cacert, sizeof(cacert), "%s/data/tls.crt", srv.dir);
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd),
+		 "curl -sv --max-time 10 --cacert '%s' '%s' '%s' '%s' -o /dev/null -o /dev/null "
+		 "-o /dev/null 2>&1",
+		 cacert, url, url, url);
+	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	cr_assert_eq(tsp_run(argv, NULL, out, sizeof(out)), 0, "%s", out);
+	int reused = 0;
+	for (const char *p = out; (p = strstr(p, "Re-using existing connection")) != NULL; p++)
+		reused++;
+	cr_assert_eq(reused, 2, "three requests on one connection:\n%s", out);
+}
+
+/* Sends raw bytes over TLS with openssl and returns what came back. */
+static void tls_raw(const char *shell_producer, char *out, size_t cap)
+{
+	char cmd[2000];
+	snprintf(cmd, sizeof(cmd),
+		 "(%s) | timeout 20 openssl s_client -quiet -connect %s -servername localhost "
+		 "2>/dev/null",
+		 shell_producer, srv.https_addr);
+	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	tsp_run(argv, NULL, out, cap);
+}
+
+Test(http, header_and_body_limits)
+{
+	char out[8192];
+	/* Headers over 16 KiB: 431. */
+	tls_raw("printf 'GET /healthz HTTP/1.1\\r\\nHost: x\\r\\nX-Big: '; head -c 17000 /dev/zero "
+		"| tr '\\0' a; printf '\\r\\n\\r\\n'; sleep 1",
+		out, sizeof(out));
+	cr_assert(strstr(out, " 431 ") != NULL, "expected 431:\n%.300s", out);
+	/* A body over 1 MiB: 413, refused from the declared length. */
+	tls_raw("printf 'POST /webhooks/pagolivre/1 HTTP/1.1\\r\\nHost: x\\r\\n"
+		"Content-Length: 1048577\\r\\n\\r\\n'; sleep 1",
+		out, sizeof(out));
+	cr_assert(strstr(out, " 413 ") != NULL, "expected 413:\n%.300s", out);
+	/* Content-Length and Transfer-Encoding together: 400 (request smuggling). */
+	tls_raw("printf 'POST /webhooks/pagolivre/1 HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: "
+		"3\\r\\n"
+		"Transfer-Encoding: chunked\\r\\n\\r\\n0\\r\\n\\r\\n'; sleep 1",
+		out, sizeof(out));
+	cr_assert(strstr(out, " 400 ") != NULL, "expected 400:\n%.300s", out);
+}
+
+Test(http, slow_client_is_cut)
+{
+	/* A server whose header timeout is 1 s, and a client typing one byte every 0.5 s. */
+	tsp_server_down(&srv);
+	const char *args[] = {"--https-header-timeout-ms", "1000", NULL};
+	tsp_server_up(&srv, args);
+	char out[4096];
+	tls_raw("for c in G E T ' ' / h e a l t h z; do printf %s \"$c\"; sleep 0.5; done; sleep 2",
+		out, sizeof(out));
+	cr_assert(strstr(out, " 408 ") != NULL, "expected 408 Request Timeout:\n%.300s", out);
+	cr_assert(strstr(out, " 200 ") == NULL, "the slow request must not be served");
+}

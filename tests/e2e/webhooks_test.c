@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gateways/gateway.h"
@@ -32,7 +33,9 @@ static char cacert[400];
 
 static void setup(void)
 {
-	tsp_server_up(&srv, NULL);
+	/* Room for 600 calls in flight to one service (the default bound is 64). */
+	const char *args[] = {"--gateway-max-inflight", "600", NULL};
+	tsp_server_up(&srv, args);
 	tsp_sandbox_up(&sbx, &srv);
 	snprintf(cacert, sizeof(cacert), "%s/data/tls.crt", srv.dir);
 	const char *colon = strrchr(srv.https_addr, ':');
@@ -279,4 +282,67 @@ Test(webhooks, bad_json_unknown_reference_and_other_org_are_4xx)
 			 NULL, cacert, out, sizeof(out)),
 		404, "%s", out);
 	cr_assert_eq(metric("ospay_webhooks_total{result=\"accepted\"} "), 0);
+}
+
+Test(webhooks, rpc_answered_while_500_slow_sandbox_calls_are_in_flight)
+{
+	make_link("os-slow", 1);
+	char out[65536], url[300], cfg[400];
+	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url,
+			      "{\"service\":\"pagolivre\",\"route\":\"order_by_key\","
+			      "\"kind\":\"latency\",\"ms\":1500}",
+			      NULL, NULL, out, sizeof(out)),
+		     201);
+	/* 500 distinct events about the same link: 500 re-queries, each 1.5 s slow. */
+	snprintf(cfg, sizeof(cfg), "%s/many.curl", srv.dir);
+	FILE *f = fopen(cfg, "w");
+	cr_assert_not_null(f);
+	for (int i = 0; i < 500; i++)
+		fprintf(f,
+			/* "next" separates transfers; one after the last would be empty. */
+			"%surl = \"%s?accessToken=%s\"\ndata = \"{\\\"eventId\\\":\\\"slow-%d\\\","
+			"\\\"eventName\\\":\\\"orderPaid\\\",\\\"orderKey\\\":\\\"os-slow\\\"}\"\n"
+			"header = \"Content-Type: application/json\"\ncacert = \"%s\"\n"
+			"output = \"/dev/null\"\nwrite-out = \"%%{http_code} \"\n",
+			i > 0 ? "next\n" : "", webhook_url, TOKEN, i, cacert);
+	fclose(f);
+	const char *argv[] = {"/usr/bin/curl",
+			      "-sS",
+			      "--parallel",
+			      "--parallel-max",
+			      "50",
+			      "--max-time",
+			      "30",
+			      "-K",
+			      cfg,
+			      NULL};
+	cr_assert_eq(tsp_run(argv, NULL, out, sizeof(out)), 0);
+	int ok = 0;
+	for (const char *p = out; (p = strstr(p, "200")) != NULL; p += 3)
+		ok++;
+	cr_assert_eq(ok, 500, "every webhook accepted: %.200s", out);
+	/* Wait until most re-queries are in flight at the sandbox. */
+	unsigned long long inflight = 0;
+	for (int i = 0; i < 200 && inflight < 400; i++) {
+		inflight = metric("ospay_gateway_calls_in_flight ");
+		if (inflight < 400)
+			usleep(20000);
+	}
+	cr_assert_geq(inflight, 400, "re-queries in flight: %llu", inflight);
+	/* An RPC now is answered while they are all still pending: the loop is free. */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	Ospay__V1__ListUnitsRequest lr = OSPAY__V1__LIST_UNITS_REQUEST__INIT;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/ListUnits", &lr.base, NULL, NULL, NULL, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	unsigned long long after = metric("ospay_gateway_calls_in_flight ");
+	cr_log_info("RPC answered in %.3f ms with %llu sandbox calls in flight (%llu after)",
+		    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+		    inflight, after);
+	cr_assert_geq(after, 300, "the RPC must not have waited for the sandbox calls");
+	/* And they all complete and are recorded. */
+	for (int i = 0; i < 300 && metric("ospay_webhook_requeries_total ") < 500; i++)
+		usleep(50000);
+	cr_assert_eq(metric("ospay_webhook_requeries_total "), 500);
 }
