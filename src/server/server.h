@@ -33,10 +33,10 @@ typedef struct srv_opts {
 	bool test_clock;
 	int64_t test_clock_ms; /* start of the test clock */
 	rpc_limits_t rpc;
-	size_t map_size;           /* 0: store default */
-	uint64_t idem_ttl_ms;      /* idempotency keys kept this long; 24 h */
-	uint64_t idem_sweep_ms;    /* how often expired keys are deleted; 10 min */
-	uint64_t drain_timeout_ms; /* on SIGTERM, wait this long for calls; 10 s */
+	size_t map_size;               /* 0: store default */
+	uint64_t idem_ttl_ms;          /* idempotency keys kept this long; 24 h */
+	uint64_t idem_sweep_ms;        /* how often expired keys are deleted; 10 min */
+	uint64_t drain_timeout_ms;     /* on SIGTERM, wait this long for calls; 10 s */
 	https_options_t https;         /* webhook listener limits (0 = default) */
 	uint32_t gateway_max_inflight; /* calls in flight per external service; 64 */
 } srv_opts_t;

@@ -28,7 +28,7 @@
 #include "server/db.h"
 #include "server/server.h"
 
-#define GWC_SLOTS 64         /* open adapters kept, one per (organization, service) */
+#define GWC_SLOTS 64 /* open adapters kept, one per (organization, service) */
 /* Re-queries started per pass; the HTTP client's per-service bound queues the rest. */
 #define REQUERY_PARALLEL 1024
 #define REQUERY_MAX_TRIES 10 /* then the event is left for an operator */
@@ -196,11 +196,20 @@ static int accept_fn(store_txn_t *txn, void *arg)
 	store_val_t v;
 	int rc = store_get(txn, DB_WEBHOOK_EVENTS, k, klen, &v);
 	a->duplicate = rc == 0;
-	if (rc == 0)
+	if (rc == 0 && !a->ev.derived_id)
 		return 0;
-	if (rc != -ENOENT)
+	if (rc != 0 && rc != -ENOENT)
 		return rc;
-	rc = db_put_msg(txn, DB_WEBHOOK_EVENTS, k, klen, &a->ev.base, 0);
+	/*
+	 * An id derived from the content (Cielo sends none) repeats whenever the
+	 * same notification does, and also when the same payment really changes
+	 * again with the same change type: such a repeat changes no event, but
+	 * the payment is queried once more.
+	 */
+	if (rc == -ENOENT)
+		rc = db_put_msg(txn, DB_WEBHOOK_EVENTS, k, klen, &a->ev.base, 0);
+	else
+		rc = 0;
 	if (rc == 0) {
 		uint8_t ik[KEY_CAP];
 		size_t ilen = inbox_key(a->ev.received_ms, a->ev.organization_id, a->ev.kind,
@@ -228,6 +237,8 @@ static void accept_done(void *arg, int rc)
 	} else if (a->duplicate) {
 		s->wh_stats.duplicates++;
 		respond(a->req, 200, "duplicate: already received");
+		if (a->ev.derived_id)
+			srv_webhooks_kick(s);
 	} else {
 		s->wh_stats.accepted++;
 		respond(a->req, 200, "ok");

@@ -346,3 +346,111 @@ Test(webhooks, rpc_answered_while_500_slow_sandbox_calls_are_in_flight)
 		usleep(50000);
 	cr_assert_eq(metric("ospay_webhook_requeries_total "), 500);
 }
+
+/* Cielo: register the org at the sandbox and point ospayd's Cielo gateway at it. */
+static void cielo_setup(void)
+{
+	char url[200], out[4096];
+	snprintf(url, sizeof(url), "%s/control/orgs/%llu/cielo", sbx.base,
+		 (unsigned long long)srv.org_id);
+	int code = tsp_http("POST", url,
+			    "{\"merchant_id\":\"11111111-2222-3333-4444-555555555555\","
+			    "\"merchant_key\":\"cielo-key-e2e\","
+			    "\"notification_headers\":{\"X-Hook\":\"hook-e2e\"}}",
+			    NULL, NULL, out, sizeof(out));
+	cr_assert(code >= 200 && code < 300, "%d %s", code, out);
+	Ospay__V1__HeaderPair hp = OSPAY__V1__HEADER_PAIR__INIT;
+	hp.name = "X-Hook";
+	hp.value = "hook-e2e";
+	Ospay__V1__HeaderPair *hpp[1] = {&hp};
+	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
+	cred.merchant_id = "11111111-2222-3333-4444-555555555555";
+	cred.merchant_key = "cielo-key-e2e";
+	cred.webhook_headers = hpp;
+	cred.n_webhook_headers = 1;
+	char base[128];
+	snprintf(base, sizeof(base), "%s/cielo", sbx.base);
+	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
+	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
+	req.base_url = base;
+	req.credentials = &cred;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st), 0,
+		     "%s", st.message);
+}
+
+typedef struct reg_kind {
+	int kind;
+	const char *ref;
+} reg_kind_t;
+
+static int register_kind_fn(store_txn_t *txn, void *arg)
+{
+	reg_kind_t *r = arg;
+	return srv_gateway_object_register(txn, srv.org_id, r->kind, r->ref, 1);
+}
+
+static int object_outcome(int kind, const char *ref)
+{
+	store_t *st = store_attach();
+	store_txn_t *txn;
+	cr_assert_eq(store_read_begin(st, &txn), 0);
+	Ospay__V1__GatewayObjectRecord *o = NULL;
+	int out = -1;
+	if (srv_gateway_object_get(txn, srv.org_id, kind, ref, &o) == 0) {
+		out = o->outcome;
+		ospay__v1__gateway_object_record__free_unpacked(o, NULL);
+	}
+	store_read_end(txn);
+	store_close(st);
+	return out;
+}
+
+Test(webhooks, cielo_repeated_notification_is_queried_again)
+{
+	cielo_setup();
+	char url[200], out[4096], hdr[2][120];
+	snprintf(hdr[0], sizeof(hdr[0]), "MerchantId: 11111111-2222-3333-4444-555555555555");
+	snprintf(hdr[1], sizeof(hdr[1]), "MerchantKey: cielo-key-e2e");
+	/* An authorized (not captured) sale, made directly at the sandbox. */
+	snprintf(url, sizeof(url), "%s/cielo/1/sales/", sbx.base);
+	char cmd[1500];
+	snprintf(
+		cmd, sizeof(cmd),
+		"curl -sS --max-time 10 -H '%s' -H '%s' -H 'Content-Type: application/json' "
+		"--data-binary '{\"MerchantOrderId\":\"e2e1\",\"Payment\":{\"Type\":\"CreditCard\","
+		"\"Amount\":1500,\"Capture\":false,\"CreditCard\":{\"CardNumber\":"
+		"\"4111111111111111\",\"Holder\":\"A\",\"ExpirationDate\":\"12/2035\","
+		"\"Brand\":\"Visa\"}}}' '%s'",
+		hdr[0], hdr[1], url);
+	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	cr_assert_eq(tsp_run(argv, NULL, out, sizeof(out)), 0, "%s", out);
+	const char *p = strstr(out, "\"PaymentId\":\"");
+	cr_assert_not_null(p, "%s", out);
+	char pid[64];
+	cr_assert_eq(sscanf(p, "\"PaymentId\":\"%63[^\"]", pid), 1);
+	store_t *st = store_attach();
+	reg_kind_t r = {.kind = SRV_SERVICE_CIELO, .ref = pid};
+	cr_assert_eq(store_write(st, register_kind_fn, NULL, &r), 0);
+	cr_assert_eq(store_flush(st), 0);
+	store_close(st);
+	/* Capture, then void: two notifications with the same content. */
+	for (int step = 0; step < 2; step++) {
+		snprintf(cmd, sizeof(cmd),
+			 "curl -sS --max-time 10 -X PUT -H '%s' -H '%s' -H 'Content-Length: 0' "
+			 "'%s/cielo/1/sales/%s/%s'",
+			 hdr[0], hdr[1], sbx.base, pid, step == 0 ? "capture" : "void");
+		cr_assert_eq(tsp_run(argv, NULL, out, sizeof(out)), 0, "%s", out);
+		int want = step == 0 ? GW_OUTCOME_APPROVED : GW_OUTCOME_CANCELED;
+		int got = -1;
+		for (int i = 0; i < 200 && got != want; i++) {
+			got = object_outcome(SRV_SERVICE_CIELO, pid);
+			if (got != want)
+				usleep(50000);
+		}
+		cr_assert_eq(got, want, "after %s: outcome %d (%s)", step == 0 ? "capture" : "void",
+			     got, out);
+	}
+	cr_assert_geq(metric("ospay_webhooks_total{result=\"duplicate\"} "), 1,
+		      "the second notification repeats the first's content");
+}

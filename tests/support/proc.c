@@ -233,8 +233,9 @@ void tsp_server_down(tsp_server_t *s)
 	cr_assert_not(report,
 		      "ospayd's log has a sanitizer report (kept in /tmp/ospayd-sanitizer-%d.log)",
 		      (int)getpid());
-	cr_assert(status == 0, "ospayd did not exit 0 on SIGTERM (status %d; log kept in "
-			       "/tmp/ospayd-sanitizer-%d.log)",
+	cr_assert(status == 0,
+		  "ospayd did not exit 0 on SIGTERM (status %d; log kept in "
+		  "/tmp/ospayd-sanitizer-%d.log)",
 		  status, (int)getpid());
 }
 
