@@ -37,6 +37,10 @@ const store_table_def_t db_tables[DB_N_TABLES] = {
 	[DB_WEBHOOK_EVENTS] = {"webhook_events", 0},
 	[DB_WEBHOOK_INBOX] = {"webhook_inbox", 0},
 	[DB_GW_OBJECTS] = {"gateway_objects", 0},
+	[DB_PAYMENT_METHODS] = {"payment_methods", 0},
+	[DB_PAYMENT_METHODS_BY_ORG] = {"payment_methods_by_org", STORE_DUPSORT},
+	[DB_CARDS] = {"cards", 0},
+	[DB_CARDS_BY_CUST] = {"cards_by_customer", STORE_DUPSORT},
 };
 
 int db_get_msg(store_txn_t *txn, unsigned table, const void *key, size_t klen,

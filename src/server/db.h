@@ -44,19 +44,23 @@ enum db_table {
 	 * (scheduled ranges, agenda capacity, technician overlap, the calendar).
 	 * Canceled orders stay in every index: lists and the calendar show them.
 	 */
-	DB_ORD_C_UNIT,     /* unit id -> created | order id */
-	DB_ORD_C_STATUS,   /* unit id | status (1 byte) -> created | order id */
-	DB_ORD_C_PAY,      /* unit id | payment status (1 byte) -> created | order id */
-	DB_ORD_C_AGENDA,   /* agenda id -> created | order id */
-	DB_ORD_C_TECH,     /* technician id -> created | order id */
-	DB_ORD_C_CUSTOMER, /* customer id -> created | order id */
-	DB_ORD_S_UNIT,     /* unit id -> start | order id */
-	DB_ORD_S_AGENDA,   /* agenda id -> start | order id */
-	DB_ORD_S_TECH,     /* technician id -> start | order id */
-	DB_GATEWAYS,       /* org id | service kind (1 byte) -> GatewayRecord */
-	DB_WEBHOOK_EVENTS, /* org id | kind | provider event id -> WebhookEventRecord */
-	DB_WEBHOOK_INBOX,  /* received ms | org id | kind | event id -> "" (awaiting re-query) */
-	DB_GW_OBJECTS,     /* org id | kind | provider reference -> GatewayObjectRecord */
+	DB_ORD_C_UNIT,      /* unit id -> created | order id */
+	DB_ORD_C_STATUS,    /* unit id | status (1 byte) -> created | order id */
+	DB_ORD_C_PAY,       /* unit id | payment status (1 byte) -> created | order id */
+	DB_ORD_C_AGENDA,    /* agenda id -> created | order id */
+	DB_ORD_C_TECH,      /* technician id -> created | order id */
+	DB_ORD_C_CUSTOMER,  /* customer id -> created | order id */
+	DB_ORD_S_UNIT,      /* unit id -> start | order id */
+	DB_ORD_S_AGENDA,    /* agenda id -> start | order id */
+	DB_ORD_S_TECH,      /* technician id -> start | order id */
+	DB_GATEWAYS,        /* org id | service kind (1 byte) -> GatewayRecord */
+	DB_WEBHOOK_EVENTS,  /* org id | kind | provider event id -> WebhookEventRecord */
+	DB_WEBHOOK_INBOX,   /* received ms | org id | kind | event id -> "" (awaiting re-query) */
+	DB_GW_OBJECTS,      /* org id | kind | provider reference -> GatewayObjectRecord */
+	DB_PAYMENT_METHODS, /* payment method id -> PaymentMethod */
+	DB_PAYMENT_METHODS_BY_ORG, /* org id -> payment method id (dup) */
+	DB_CARDS,                  /* card id -> CardRecord */
+	DB_CARDS_BY_CUST,          /* customer id -> card id (dup) */
 	DB_N_TABLES,
 };
 

@@ -25,6 +25,9 @@
 
 /* Sorted by name (strcmp order): looked up with bsearch. */
 static const srv_method_t methods[] = {
+	{"ospay.v1.Admin/CreatePaymentMethod",
+	 &ospay__v1__create_payment_method_request__descriptor, h_admin_create_payment_method,
+	 SRV_M_WRITE},
 	{"ospay.v1.Admin/CreateTechnician", &ospay__v1__create_technician_request__descriptor,
 	 h_admin_create_technician, SRV_M_WRITE},
 	{"ospay.v1.Admin/CreateToken", &ospay__v1__create_token_request__descriptor,
@@ -33,6 +36,8 @@ static const srv_method_t methods[] = {
 	 h_admin_create_unit, SRV_M_WRITE},
 	{"ospay.v1.Admin/GetGateway", &ospay__v1__get_gateway_request__descriptor,
 	 h_admin_get_gateway, 0},
+	{"ospay.v1.Admin/ListPaymentMethods", &ospay__v1__list_payment_methods_request__descriptor,
+	 h_admin_list_payment_methods, 0},
 	{"ospay.v1.Admin/ListTechnicians", &ospay__v1__list_technicians_request__descriptor,
 	 h_admin_list_technicians, 0},
 	{"ospay.v1.Admin/ListUnits", &ospay__v1__list_units_request__descriptor, h_admin_list_units,

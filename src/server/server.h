@@ -168,6 +168,8 @@ int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn);
 int h_admin_get_gateway(srv_req_t *r, store_txn_t *txn);
 int h_admin_set_notifier(srv_req_t *r, store_txn_t *txn);
 int h_admin_list_technicians(srv_req_t *r, store_txn_t *txn);
+int h_admin_create_payment_method(srv_req_t *r, store_txn_t *txn);
+int h_admin_list_payment_methods(srv_req_t *r, store_txn_t *txn);
 int h_customers_create(srv_req_t *r, store_txn_t *txn);
 int h_customers_get(srv_req_t *r, store_txn_t *txn);
 int h_customers_list(srv_req_t *r, store_txn_t *txn);
