@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/agendas.pb-c.h"
+#include "ospay/v1/cards.pb-c.h"
 #include "ospay/v1/clock.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
@@ -58,6 +59,12 @@ static const srv_method_t methods[] = {
 	{"ospay.v1.Agendas/List", &ospay__v1__agendas_list_request__descriptor, h_agendas_list, 0},
 	{"ospay.v1.Agendas/Update", &ospay__v1__agendas_update_request__descriptor,
 	 h_agendas_update, SRV_M_WRITE},
+	{"ospay.v1.Cards/Add", &ospay__v1__cards_add_request__descriptor, h_cards_add, SRV_M_ASYNC},
+	{"ospay.v1.Cards/List", &ospay__v1__cards_list_request__descriptor, h_cards_list, 0},
+	{"ospay.v1.Cards/Remove", &ospay__v1__cards_remove_request__descriptor, h_cards_remove,
+	 SRV_M_WRITE},
+	{"ospay.v1.Cards/SetDefault", &ospay__v1__cards_set_default_request__descriptor,
+	 h_cards_set_default, SRV_M_WRITE},
 	{"ospay.v1.Clock/Advance", &ospay__v1__advance_request__descriptor, h_clock_advance, 0},
 	{"ospay.v1.Clock/Now", &ospay__v1__now_request__descriptor, h_clock_now, 0},
 	{"ospay.v1.Customers/AddService", &ospay__v1__customers_add_service_request__descriptor,
@@ -153,8 +160,31 @@ int srv_store_fail(srv_req_t *r, int rc, const char *what)
 	return srv_fail(r, ST_INTERNAL, "storage error");
 }
 
+/* Clears the top-level strings of an async request (a card number, a security code). */
+static void wipe_strings(ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
+			continue;
+		char *str = *(char **)((uint8_t *)m + f->offset);
+		if (str != NULL && str != f->default_value)
+			crypto_wipe(str, strlen(str));
+	}
+}
+
 static void req_free(srv_req_t *r)
 {
+	if (list_linked(&r->async_link))
+		list_remove(&r->async_link);
+	if (r->async_free != NULL)
+		r->async_free(r->async_arg);
+	if (r->method->flags & SRV_M_ASYNC) {
+		free(r->own_sess.units);
+		if (r->in != NULL)
+			wipe_strings(r->in);
+	}
 	if (r->in != NULL)
 		protobuf_c_message_free_unpacked(r->in, NULL);
 	buf_free(&r->out);
@@ -304,7 +334,7 @@ static int write_fn(store_txn_t *txn, void *arg)
 		if (rc != 0)
 			return rc;
 	}
-	rc = r->method->fn(r, txn);
+	rc = (r->finish != NULL ? r->finish : r->method->fn)(r, txn);
 	if (rc != 0)
 		return rc;
 	if (r->idem_len > 0) {
@@ -326,6 +356,102 @@ static void write_done(void *arg, int rc)
 	} else if (!r->idem_hit && r->on_commit != NULL) {
 		r->on_commit(r);
 	}
+	req_finish(r);
+}
+
+/* ------------------------------------------------------------------ async path */
+
+void srv_async_finish(srv_req_t *r, srv_handler_fn fn)
+{
+	r->finish = fn;
+	int rc = store_write(r->srv->store, write_fn, write_done, r);
+	if (rc != 0) {
+		req_status_from_rc(r, rc);
+		req_finish(r);
+	}
+}
+
+void srv_async_fail(srv_req_t *r, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->st.message, sizeof(r->st.message), fmt, ap);
+	va_end(ap);
+	r->st.code = code;
+	req_finish(r);
+}
+
+/* True when another call of this token with this idempotency key is pending. */
+static bool async_in_progress(const srv_req_t *r)
+{
+	list_node_t *pos, *tmp;
+	list_for_each_safe(pos, tmp, &r->srv->async_reqs)
+	{
+		const srv_req_t *o = container_of(pos, srv_req_t, async_link);
+		if (o->sess->p.token_id == r->sess->p.token_id && o->idem_len == r->idem_len &&
+		    memcmp(o->idem_key, r->idem_key, r->idem_len) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* An SRV_M_ASYNC call: idempotency first, then the handler in a read snapshot. */
+static void dispatch_async(srv_t *s, srv_req_t *r, Ospay__V1__RpcRequest *req, size_t klen)
+{
+	/* The connection's session may be freed before the call ends: keep a copy. */
+	r->own_sess = *r->sess;
+	r->own_sess.units = NULL;
+	if (r->sess->p.n_units > 0) {
+		r->own_sess.units = malloc(r->sess->p.n_units * sizeof(uint64_t));
+		if (r->own_sess.units == NULL) {
+			srv_fail(r, ST_RESOURCE_EXHAUSTED, "out of memory");
+			goto finish;
+		}
+		memcpy(r->own_sess.units, r->sess->p.unit_ids,
+		       r->sess->p.n_units * sizeof(uint64_t));
+	}
+	r->own_sess.p.unit_ids = r->own_sess.units;
+	r->sess = &r->own_sess;
+	if (klen > 0) {
+		r->idem_key = req->idempotency_key;
+		r->idem_len = klen;
+		/* Keyed: a plain hash of a body holding a card number could be brute-forced. */
+		uint8_t plain[32];
+		crypto_sha256(req->method, strlen(req->method) + 1, req->body.data, req->body.len,
+			      plain);
+		crypto_hmac_sha256(s->token_key, CRYPTO_KEY_LEN, plain, sizeof(plain), r->req_hash);
+		crypto_wipe(plain, sizeof(plain));
+	}
+	crypto_wipe(req->body.data, req->body.len);
+	if (klen > 0 && async_in_progress(r)) {
+		srv_fail(r, ST_ABORTED,
+			 "a call with this idempotency key is still in progress; try again");
+		goto finish;
+	}
+	store_txn_t *txn;
+	int rc = store_read_begin(s->store, &txn);
+	if (rc != 0) {
+		srv_fail(r, ST_UNAVAILABLE, "storage unavailable");
+		goto finish;
+	}
+	if (klen > 0) {
+		rc = idem_lookup(r, txn);
+		if (rc != 0) {
+			store_read_end(txn);
+			if (rc < 0)
+				req_status_from_rc(r, rc);
+			goto finish; /* 1: the stored reply is in r->out */
+		}
+	}
+	rc = r->method->fn(r, txn);
+	store_read_end(txn);
+	if (rc == SRV_PENDING) {
+		if (klen > 0)
+			list_insert_tail(&s->async_reqs, &r->async_link);
+		return;
+	}
+	req_status_from_rc(r, rc);
+finish:
 	req_finish(r);
 }
 
@@ -405,6 +531,7 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 		reply_status(s, call, ST_RESOURCE_EXHAUSTED, "out of memory", 0);
 		return;
 	}
+	list_init(&r->async_link);
 	r->srv = s;
 	r->start_ns = uv_hrtime();
 	r->call = call;
@@ -414,8 +541,14 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 	status_clear(&r->st);
 	r->in = protobuf_c_message_unpack(m->in, NULL, req->body.len, req->body.data);
 	if (r->in == NULL) {
+		if (m->flags & SRV_M_ASYNC)
+			crypto_wipe(req->body.data, req->body.len);
 		srv_fail(r, ST_INVALID_ARGUMENT, "request body is not a valid %s", m->in->name);
 		req_finish(r);
+		return;
+	}
+	if (m->flags & SRV_M_ASYNC) {
+		dispatch_async(s, r, (Ospay__V1__RpcRequest *)req, klen);
 		return;
 	}
 	if (m->flags & SRV_M_WRITE) {

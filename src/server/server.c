@@ -305,6 +305,7 @@ int srv_serve(const srv_opts_t *opts)
 	if (s == NULL)
 		return 1;
 	s->opts = *opts;
+	list_init(&s->async_reqs);
 	if (s->opts.idem_ttl_ms == 0)
 		s->opts.idem_ttl_ms = 24ull * 3600 * 1000;
 	if (s->opts.idem_sweep_ms == 0)

@@ -17,6 +17,7 @@
 
 #include "common/buf.h"
 #include "common/crypto.h"
+#include "common/list.h"
 #include "common/status.h"
 #include "core/perm.h"
 #include "core/vault.h"
@@ -82,6 +83,7 @@ typedef struct srv {
 	uint64_t calls_by_code[SRV_STATUS_CODES];
 	https_hist_t rpc_latency;    /* decode to reply, handled calls */
 	https_hist_t commit_latency; /* one group commit */
+	list_node_t async_reqs;      /* SRV_M_ASYNC calls in progress with an idempotency key */
 } srv_t;
 
 /* What a connection knows about its caller once Hello succeeded. */
@@ -98,7 +100,19 @@ typedef int (*srv_handler_fn)(srv_req_t *r, store_txn_t *txn);
 enum srv_method_flags {
 	SRV_M_WRITE = 1u << 0,  /* runs in the write batch, reply after commit */
 	SRV_M_NOAUTH = 1u << 1, /* allowed before Hello (Hello itself) */
+	/*
+	 * Work outside the store first (a gateway call), then a write. The
+	 * handler runs in a read snapshot; it either answers at once like a read
+	 * handler or starts the outside work and returns SRV_PENDING, and later
+	 * ends the call exactly once with srv_async_finish or srv_async_fail.
+	 * The request may carry secrets (a card number): its raw body and its
+	 * decoded strings are wiped, and its idempotency hash is keyed.
+	 */
+	SRV_M_ASYNC = 1u << 2,
 };
+
+/* What an SRV_M_ASYNC handler returns once it has started its outside work. */
+#define SRV_PENDING 1000
 
 typedef struct srv_method {
 	const char *name;
@@ -126,6 +140,13 @@ struct srv_req {
 	uint64_t start_ns; /* for the latency histogram */
 	/* Runs once the write is durable, before the reply (not on idempotent repeats). */
 	void (*on_commit)(srv_req_t *r);
+	/* SRV_M_ASYNC: the write that ends the call (srv_async_finish). */
+	srv_handler_fn finish;
+	/* SRV_M_ASYNC: a copy of the caller's session (the connection may close first). */
+	srv_session_t own_sess;
+	list_node_t async_link; /* in srv_t.async_reqs while pending with a key */
+	void *async_arg;        /* the handler's state, released by async_free */
+	void (*async_free)(void *arg);
 };
 
 /* Current time: the test clock when enabled, else the wall clock. */
@@ -141,6 +162,18 @@ int srv_fail(srv_req_t *r, int code, const char *fmt, ...) __attribute__((format
 int srv_check(srv_req_t *r, enum perm_action action, uint64_t unit_id);
 /* Translates a store error met by a handler into a status (rc passed through). */
 int srv_store_fail(srv_req_t *r, int rc, const char *what);
+
+/*
+ * SRV_M_ASYNC: ends a pending call with fn run inside the write batch (with
+ * the idempotency record, like any write handler); the reply follows the
+ * commit. The change is committed even when the caller has left or its
+ * deadline passed: the outside work was done, and a repeat with the same
+ * idempotency key then gets its result instead of doing it again.
+ */
+void srv_async_finish(srv_req_t *r, srv_handler_fn fn);
+/* SRV_M_ASYNC: ends a pending call with a status (nothing is written). */
+void srv_async_fail(srv_req_t *r, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Looks a method up by its full name; NULL if unknown. */
 const srv_method_t *srv_method_find(const char *name);
@@ -170,6 +203,10 @@ int h_admin_set_notifier(srv_req_t *r, store_txn_t *txn);
 int h_admin_list_technicians(srv_req_t *r, store_txn_t *txn);
 int h_admin_create_payment_method(srv_req_t *r, store_txn_t *txn);
 int h_admin_list_payment_methods(srv_req_t *r, store_txn_t *txn);
+int h_cards_add(srv_req_t *r, store_txn_t *txn);
+int h_cards_list(srv_req_t *r, store_txn_t *txn);
+int h_cards_remove(srv_req_t *r, store_txn_t *txn);
+int h_cards_set_default(srv_req_t *r, store_txn_t *txn);
 int h_customers_create(srv_req_t *r, store_txn_t *txn);
 int h_customers_get(srv_req_t *r, store_txn_t *txn);
 int h_customers_list(srv_req_t *r, store_txn_t *txn);

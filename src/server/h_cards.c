@@ -1,0 +1,490 @@
+/*
+ * Cards/Add, List, Remove, SetDefault (SPEC 4.7): a customer's cards on file.
+ *
+ * Add checks the number (core/card.h), tokenizes it at the organization's
+ * card gateway through the adapter, without blocking the loop (an
+ * SRV_M_ASYNC method: the gateway call runs between the read snapshot that
+ * validated the request and the write that stores the card), and keeps only
+ * brand, last four digits, holder, expiry and the gateway's token sealed by
+ * the vault. The number and the security code are never stored or logged;
+ * every copy ospay makes of them is wiped.
+ *
+ * Every customer with a card has exactly one default: the first card becomes
+ * it, and removing it promotes the newest remaining card.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "core/card.h"
+#include "core/date.h"
+#include "core/vault.h"
+#include "gateways/gateway.h"
+#include "ospay/v1/cards.pb-c.h"
+#include "ospay/v1/records.pb-c.h"
+#include "server/db.h"
+#include "server/h_util.h"
+#include "server/server.h"
+
+/* Cielo's Holder field takes at most 64 characters. */
+#define HOLDER_MAX 64
+/* A bound on one customer's cards, so a list is one bounded reply. */
+#define CARDS_MAX 100
+
+/* card.h numbers brands like gateway.h and the CardBrand proto enum. */
+_Static_assert((int)CARD_BRAND_JCB == (int)GW_BRAND_JCB, "card and gateway brands differ");
+_Static_assert((int)CARD_BRAND_JCB == OSPAY__V1__CARD_BRAND__CARD_BRAND_JCB,
+	       "card and proto brands differ");
+
+static void card_vault_ctx(const Ospay__V1__Card *c, vault_context_t *ctx)
+{
+	ctx->kind = "card";
+	ctx->org_id = c->organization_id;
+	ctx->owner_id = c->customer_id;
+	ctx->record_id = c->id;
+}
+
+/* Every card of a customer, ids ascending (free with cards_free). */
+static int cards_load(store_txn_t *txn, uint64_t customer, Ospay__V1__CardRecord ***out, size_t *n)
+{
+	uint8_t key[8], from[8] = {0};
+	db_scan_t *scan = NULL;
+	const uint8_t *val;
+	Ospay__V1__CardRecord **v = NULL;
+	size_t cnt = 0;
+	be64_put(key, customer);
+	int rc = db_scan_open(txn, DB_CARDS_BY_CUST, key, sizeof(key), 1, from, 8, &scan);
+	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
+		Ospay__V1__CardRecord **nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (nv == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		v = nv;
+		rc = h_load(txn, DB_CARDS, be64_get(val), &ospay__v1__card_record__descriptor,
+			    &v[cnt]);
+		if (rc == 0)
+			cnt++;
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	db_scan_close(scan);
+	*out = v;
+	*n = cnt;
+	return rc;
+}
+
+static void cards_free(Ospay__V1__CardRecord **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ospay__v1__card_record__free_unpacked(v[i], NULL);
+	free(v);
+}
+
+/* Loads a customer the caller may act on (NOT_FOUND for others' customers). */
+static int load_customer(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
+			 Ospay__V1__Customer **out)
+{
+	int rc = h_load(txn, DB_CUSTOMERS, id, &ospay__v1__customer__descriptor, out);
+	if (rc == -ENOENT)
+		return srv_fail(r, ST_NOT_FOUND, "customer %" PRIu64 " not found", id);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "customer lookup");
+	return h_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
+}
+
+/* Loads a card the caller may act on (NOT_FOUND for others' cards). */
+static int load_card(srv_req_t *r, store_txn_t *txn, uint64_t id, Ospay__V1__CardRecord **out)
+{
+	if (id == 0) {
+		status_violation(&r->st, "card_id", "required");
+		return r->st.code;
+	}
+	int rc = h_load(txn, DB_CARDS, id, &ospay__v1__card_record__descriptor, out);
+	if (rc == -ENOENT)
+		return srv_fail(r, ST_NOT_FOUND, "card %" PRIu64 " not found", id);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "card lookup");
+	return h_check_record(r, PERM_OPERATE, (*out)->card->organization_id,
+			      (*out)->card->unit_id);
+}
+
+/* ------------------------------------------------------------------ Add */
+
+/* What Add keeps between its read phase and its write (no number, no code). */
+typedef struct card_add {
+	srv_req_t *r;
+	Ospay__V1__Card card;
+	char last4[5];
+	char token[GW_TOKEN_MAX];
+} card_add_t;
+
+static void card_add_free(void *arg)
+{
+	card_add_t *a = arg;
+	crypto_wipe(a->token, sizeof(a->token));
+	free(a);
+}
+
+/*
+ * The card gateway of an organization: CIELO or GETNET, whichever is
+ * configured; with both, the one with automatic recurrence on (the one the
+ * billing run will charge through), else CIELO. 0 when none.
+ */
+static int pick_gateway(store_txn_t *txn, uint64_t org, int *kind)
+{
+	Ospay__V1__GatewayRecord *cielo = NULL, *getnet = NULL;
+	int rc = srv_gateway_get(txn, org, SRV_SERVICE_CIELO, &cielo);
+	if (rc == -ENOENT)
+		rc = 0;
+	if (rc == 0)
+		rc = srv_gateway_get(txn, org, SRV_SERVICE_GETNET, &getnet);
+	if (rc == -ENOENT)
+		rc = 0;
+	*kind = 0;
+	if (cielo != NULL && getnet != NULL)
+		*kind = getnet->allow_automatic_recurrence && !cielo->allow_automatic_recurrence
+				? SRV_SERVICE_GETNET
+				: SRV_SERVICE_CIELO;
+	else if (cielo != NULL)
+		*kind = SRV_SERVICE_CIELO;
+	else if (getnet != NULL)
+		*kind = SRV_SERVICE_GETNET;
+	if (cielo != NULL)
+		ospay__v1__gateway_record__free_unpacked(cielo, NULL);
+	if (getnet != NULL)
+		ospay__v1__gateway_record__free_unpacked(getnet, NULL);
+	return rc;
+}
+
+/* In the write batch: the card gets its id, its sealed token and maybe the default. */
+static int card_add_commit(srv_req_t *r, store_txn_t *txn)
+{
+	card_add_t *a = r->async_arg;
+	Ospay__V1__CardRecord **all = NULL;
+	size_t n = 0;
+	uint8_t sealed[GW_TOKEN_MAX + VAULT_OVERHEAD];
+	size_t slen = 0;
+	uint64_t id = 0;
+	int rc = cards_load(txn, a->card.customer_id, &all, &n);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "cards lookup");
+		goto out;
+	}
+	if (n >= CARDS_MAX) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "a customer has at most %d cards; remove one first", CARDS_MAX);
+		goto out;
+	}
+	rc = store_seq_next(txn, "card", &id);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "card id");
+		goto out;
+	}
+	Ospay__V1__Card c = a->card;
+	c.id = id;
+	c.is_default = n == 0;
+	c.created_ms = r->now_ms;
+	vault_context_t ctx;
+	card_vault_ctx(&c, &ctx);
+	rc = vault_seal(&r->srv->vault_key, &ctx, a->token, strlen(a->token), sealed,
+			sizeof(sealed), &slen);
+	if (rc != 0) {
+		log_error("sealing a card token failed", "err=%d", rc);
+		rc = srv_fail(r, ST_INTERNAL, "could not protect the card token");
+		goto out;
+	}
+	Ospay__V1__CardRecord rec = OSPAY__V1__CARD_RECORD__INIT;
+	rec.card = &c;
+	rec.sealed_token.data = sealed;
+	rec.sealed_token.len = slen;
+	rc = db_put_by_id(txn, DB_CARDS, id, &rec.base);
+	if (rc == 0)
+		rc = db_index_add(txn, DB_CARDS_BY_CUST, c.customer_id, id);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "card insert");
+		goto out;
+	}
+	Ospay__V1__CardsAddResponse resp = OSPAY__V1__CARDS_ADD_RESPONSE__INIT;
+	resp.card = &c;
+	rc = srv_reply_msg(r, &resp.base);
+	log_info("card added", "card_id=%" PRIu64 " customer_id=%" PRIu64 " gateway=%s by=%" PRIu64,
+		 id, c.customer_id, srv_service_name(c.gateway), r->sess->p.token_id);
+out:
+	crypto_wipe(sealed, sizeof(sealed));
+	cards_free(all, n);
+	return rc;
+}
+
+static void on_tokenized(const gw_token_result_t *res, void *arg)
+{
+	card_add_t *a = arg;
+	srv_req_t *r = a->r;
+	/* The service's message is not echoed: a refusal may quote what was sent. */
+	log_info("card tokenization", "customer_id=%" PRIu64 " gateway=%s outcome=%s code=\"%s\"",
+		 a->card.customer_id, srv_service_name(a->card.gateway),
+		 gw_outcome_name(res->r.outcome), res->r.code);
+	switch (res->r.outcome) {
+	case GW_OUTCOME_APPROVED:
+		if (res->card_token[0] == '\0' || strlen(res->card_token) >= sizeof(a->token))
+			break;
+		memcpy(a->token, res->card_token, strlen(res->card_token) + 1);
+		srv_async_finish(r, card_add_commit);
+		return;
+	case GW_OUTCOME_DECLINED:
+	case GW_OUTCOME_REJECTED:
+		srv_async_fail(r, ST_FAILED_PRECONDITION,
+			       "the %s gateway refused the card (code \"%s\"); nothing was stored",
+			       srv_service_name(a->card.gateway), res->r.code);
+		return;
+	case GW_OUTCOME_AUTH_FAILED:
+		srv_async_fail(r, ST_FAILED_PRECONDITION,
+			       "the %s gateway refused ospay's credentials; check its settings",
+			       srv_service_name(a->card.gateway));
+		return;
+	default:
+		break;
+	}
+	/* Unreachable, timed out, or an answer without a token: a retry is safe
+	 * (at worst the gateway keeps an unused token). */
+	srv_async_fail(r, ST_UNAVAILABLE,
+		       "the %s gateway did not tokenize the card; nothing was stored, try again",
+		       srv_service_name(a->card.gateway));
+}
+
+int h_cards_add(srv_req_t *r, store_txn_t *txn)
+{
+	Ospay__V1__CardsAddRequest *in = (Ospay__V1__CardsAddRequest *)r->in;
+	Ospay__V1__Customer *cust = NULL;
+	card_add_t *a = NULL;
+	card_pan_t pan;
+	card_expiry_t exp = {0, 0};
+	char cust_id[24];
+	int kind = 0, off = 0;
+	gw_t *gw = NULL;
+	const char *why;
+	int rc;
+	memset(&pan, 0, sizeof(pan));
+	if (in->customer_id == 0) {
+		status_violation(&r->st, "customer_id", "required");
+	} else {
+		rc = load_customer(r, txn, in->customer_id, PERM_OPERATE, &cust);
+		if (rc != ST_OK)
+			goto out;
+	}
+	why = card_check_number(in->number, &pan);
+	if (why != NULL)
+		status_violation(&r->st, "number", "%s", why);
+	h_check_name(r, "holder", in->holder, HOLDER_MAX);
+	rc = h_org_offset(r, txn, &off);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "organization lookup");
+		goto out;
+	}
+	/* "Not expired" is judged on the organization's local calendar. */
+	why = card_check_expiry(in->expiry, date_local_day(r->now_ms, off), &exp);
+	if (why != NULL)
+		status_violation(&r->st, "expiry", "%s", why);
+	if (in->security_code[0] == '\0')
+		status_violation(&r->st, "security_code", "required");
+	else if (pan.brand != CARD_BRAND_UNSPECIFIED &&
+		 (why = card_check_security_code(in->security_code, pan.brand)) != NULL)
+		status_violation(&r->st, "security_code", "%s", why);
+	if (r->st.code != ST_OK) {
+		rc = r->st.code;
+		goto out;
+	}
+	rc = pick_gateway(txn, cust->organization_id, &kind);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "gateway lookup");
+		goto out;
+	}
+	if (kind == 0) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "no card gateway is configured: set CIELO or GETNET first");
+		goto out;
+	}
+	rc = srv_gateway_adapter(r->srv, txn, cust->organization_id, kind, &gw);
+	if (rc != 0) {
+		log_error("card gateway unusable", "gateway=%s err=%d", srv_service_name(kind), rc);
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "the %s gateway's settings cannot be used; set them again",
+			      srv_service_name(kind));
+		goto out;
+	}
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	a->r = r;
+	ospay__v1__card__init(&a->card);
+	a->card.organization_id = cust->organization_id;
+	a->card.unit_id = cust->unit_id;
+	a->card.customer_id = cust->id;
+	a->card.brand = (Ospay__V1__CardBrand)pan.brand;
+	card_last4(&pan, a->last4);
+	a->card.last4 = a->last4;
+	a->card.holder = in->holder; /* kept alive by r->in until the call ends */
+	a->card.exp_month = (uint32_t)exp.month;
+	a->card.exp_year = (uint32_t)exp.year;
+	a->card.gateway = (Ospay__V1__GatewayKind)kind;
+	snprintf(cust_id, sizeof(cust_id), "%" PRIu64, cust->id);
+	gw_card_t gc = {
+		.number = pan.digits,
+		.holder = in->holder,
+		.exp_month = (unsigned)exp.month,
+		.exp_year = (unsigned)exp.year,
+		.security_code = in->security_code,
+		.brand = (gw_brand_t)pan.brand,
+		.customer_id = cust_id,
+		.customer_name = cust->name,
+		.document = cust->document[0] != '\0' ? cust->document : NULL,
+	};
+	/* The adapter copies the card into its request body before returning. */
+	rc = gw_tokenize_card(gw, &gc, on_tokenized, a);
+	crypto_wipe(&gc, sizeof(gc));
+	if (rc != 0) {
+		log_error("card tokenization not started", "gateway=%s err=%d",
+			  srv_service_name(kind), rc);
+		rc = rc == -EAGAIN
+			     ? srv_fail(r, ST_UNAVAILABLE, "the card gateway is busy; try again")
+			     : srv_fail(r, ST_INTERNAL, "the card could not be sent");
+		goto out;
+	}
+	r->async_arg = a;
+	r->async_free = card_add_free;
+	a = NULL;
+	rc = SRV_PENDING;
+out:
+	card_pan_wipe(&pan);
+	/* The code is used for the one call: wipe it now rather than at the reply. */
+	crypto_wipe(in->security_code, strlen(in->security_code));
+	crypto_wipe(in->number, strlen(in->number));
+	free(a);
+	if (cust != NULL)
+		ospay__v1__customer__free_unpacked(cust, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ List */
+
+int h_cards_list(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__CardsListRequest *in = (const void *)r->in;
+	Ospay__V1__Customer *cust = NULL;
+	Ospay__V1__CardRecord **all = NULL;
+	Ospay__V1__Card **cards = NULL;
+	size_t n = 0;
+	int rc;
+	if (in->customer_id == 0) {
+		status_violation(&r->st, "customer_id", "required");
+		rc = r->st.code;
+		goto out;
+	}
+	rc = load_customer(r, txn, in->customer_id, PERM_READ, &cust);
+	if (rc != ST_OK)
+		goto out;
+	rc = cards_load(txn, cust->id, &all, &n);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "cards lookup");
+		goto out;
+	}
+	cards = calloc(n + 1, sizeof(*cards));
+	if (cards == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* Only the Card part: the sealed token never leaves the store. */
+	for (size_t i = 0; i < n; i++)
+		cards[i] = all[i]->card;
+	Ospay__V1__CardsListResponse resp = OSPAY__V1__CARDS_LIST_RESPONSE__INIT;
+	resp.cards = cards;
+	resp.n_cards = n;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	free(cards);
+	cards_free(all, n);
+	if (cust != NULL)
+		ospay__v1__customer__free_unpacked(cust, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ Remove, SetDefault */
+
+int h_cards_remove(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__CardsRemoveRequest *in = (const void *)r->in;
+	Ospay__V1__CardRecord *rec = NULL, **all = NULL;
+	size_t n = 0;
+	uint8_t k[8];
+	int rc = load_card(r, txn, in->card_id, &rec);
+	if (rc != ST_OK)
+		goto out;
+	const Ospay__V1__Card *c = rec->card;
+	be64_put(k, c->id);
+	rc = store_del(txn, DB_CARDS, k, sizeof(k), NULL, 0);
+	if (rc == 0)
+		rc = db_index_del(txn, DB_CARDS_BY_CUST, c->customer_id, c->id);
+	if (rc == 0)
+		rc = cards_load(txn, c->customer_id, &all, &n);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "card delete");
+		goto out;
+	}
+	Ospay__V1__CardsRemoveResponse resp = OSPAY__V1__CARDS_REMOVE_RESPONSE__INIT;
+	if (c->is_default && n > 0) {
+		/* The newest remaining card: ids grow with time, all[] is ascending. */
+		Ospay__V1__CardRecord *next = all[n - 1];
+		next->card->is_default = true;
+		rc = db_put_by_id(txn, DB_CARDS, next->card->id, &next->base);
+		if (rc != 0) {
+			rc = srv_store_fail(r, rc, "card update");
+			goto out;
+		}
+		resp.new_default = next->card;
+	}
+	rc = srv_reply_msg(r, &resp.base);
+	log_info("card removed", "card_id=%" PRIu64 " customer_id=%" PRIu64 " by=%" PRIu64, c->id,
+		 c->customer_id, r->sess->p.token_id);
+out:
+	cards_free(all, n);
+	if (rec != NULL)
+		ospay__v1__card_record__free_unpacked(rec, NULL);
+	return rc;
+}
+
+int h_cards_set_default(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__CardsSetDefaultRequest *in = (const void *)r->in;
+	Ospay__V1__CardRecord *rec = NULL, **all = NULL;
+	size_t n = 0;
+	int rc = load_card(r, txn, in->card_id, &rec);
+	if (rc != ST_OK)
+		goto out;
+	rc = cards_load(txn, rec->card->customer_id, &all, &n);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		bool want = all[i]->card->id == rec->card->id;
+		if (all[i]->card->is_default == want)
+			continue;
+		all[i]->card->is_default = want;
+		rc = db_put_by_id(txn, DB_CARDS, all[i]->card->id, &all[i]->base);
+	}
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "card update");
+		goto out;
+	}
+	rec->card->is_default = true;
+	Ospay__V1__CardsSetDefaultResponse resp = OSPAY__V1__CARDS_SET_DEFAULT_RESPONSE__INIT;
+	resp.card = rec->card;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	cards_free(all, n);
+	if (rec != NULL)
+		ospay__v1__card_record__free_unpacked(rec, NULL);
+	return rc;
+}
