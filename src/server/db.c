@@ -41,6 +41,10 @@ const store_table_def_t db_tables[DB_N_TABLES] = {
 	[DB_PAYMENT_METHODS_BY_ORG] = {"payment_methods_by_org", STORE_DUPSORT},
 	[DB_CARDS] = {"cards", 0},
 	[DB_CARDS_BY_CUST] = {"cards_by_customer", STORE_DUPSORT},
+	[DB_INVOICES] = {"invoices", 0},
+	[DB_INV_UNIT] = {"invoices_unit", STORE_DUPSORT},
+	[DB_INV_STATUS] = {"invoices_status", STORE_DUPSORT},
+	[DB_INV_CUSTOMER] = {"invoices_customer", STORE_DUPSORT},
 };
 
 int db_get_msg(store_txn_t *txn, unsigned table, const void *key, size_t klen,
@@ -416,4 +420,38 @@ void db_scan_close(db_scan_t *s)
 	for (size_t i = 0; i < s->n; i++)
 		store_cursor_close(s->src[i].cur);
 	free(s);
+}
+
+static void inv_status_key(uint8_t k[9], uint64_t unit, int status)
+{
+	be64_put(k, unit);
+	k[8] = (uint8_t)status;
+}
+
+int db_invoice_put(store_txn_t *txn, const Ospay__V1__Invoice *old, const Ospay__V1__Invoice *inv,
+		   int64_t due_day)
+{
+	uint8_t pos[DB_POS_LEN], k[9];
+	db_pos_put(pos, due_day, inv->id);
+	int rc = db_put_by_id(txn, DB_INVOICES, inv->id, &inv->base);
+	if (rc != 0)
+		return rc;
+	if (old == NULL) {
+		be64_put(k, inv->unit_id);
+		rc = store_put(txn, DB_INV_UNIT, k, 8, pos, sizeof(pos), STORE_NODUPDATA);
+		be64_put(k, inv->customer_id);
+		if (rc == 0)
+			rc = store_put(txn, DB_INV_CUSTOMER, k, 8, pos, sizeof(pos),
+				       STORE_NODUPDATA);
+	} else if (old->status != inv->status) {
+		inv_status_key(k, old->unit_id, old->status);
+		rc = store_del(txn, DB_INV_STATUS, k, sizeof(k), pos, sizeof(pos));
+		if (rc == -ENOENT)
+			rc = 0;
+	}
+	if (rc == 0 && (old == NULL || old->status != inv->status)) {
+		inv_status_key(k, inv->unit_id, inv->status);
+		rc = store_put(txn, DB_INV_STATUS, k, sizeof(k), pos, sizeof(pos), STORE_NODUPDATA);
+	}
+	return rc;
 }

@@ -12,6 +12,7 @@
 
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/agendas.pb-c.h"
+#include "ospay/v1/billing.pb-c.h"
 #include "ospay/v1/common.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
@@ -61,6 +62,15 @@ enum db_table {
 	DB_PAYMENT_METHODS_BY_ORG, /* org id -> payment method id (dup) */
 	DB_CARDS,                  /* card id -> CardRecord */
 	DB_CARDS_BY_CUST,          /* customer id -> card id (dup) */
+	/*
+	 * Invoices and their indexes (dup). Values are 16-byte positions: the due
+	 * date's day number then the invoice id, so lists come by due date and a
+	 * due range is one seek. Canceled invoices stay in every index.
+	 */
+	DB_INVOICES,     /* invoice id -> Invoice */
+	DB_INV_UNIT,     /* unit id -> due day | invoice id */
+	DB_INV_STATUS,   /* unit id | status (1 byte) -> due day | invoice id */
+	DB_INV_CUSTOMER, /* customer id -> due day | invoice id */
 	DB_N_TABLES,
 };
 
@@ -116,6 +126,14 @@ int db_agenda_delete(store_txn_t *txn, const Ospay__V1__Agenda *a);
  * entries that differ are deleted and added.
  */
 int db_order_put(store_txn_t *txn, const Ospay__V1__Order *old, const Ospay__V1__Order *o);
+
+/*
+ * Stores an invoice and brings its indexes in line with it: old is the stored
+ * version being replaced (NULL for a new invoice). Unit, customer and due
+ * date never change; only the status index moves.
+ */
+int db_invoice_put(store_txn_t *txn, const Ospay__V1__Invoice *old, const Ospay__V1__Invoice *inv,
+		   int64_t due_day);
 
 /* An index position: sort key (signed ms) and order id. */
 void db_pos_put(uint8_t out[DB_POS_LEN], int64_t sort, uint64_t id);

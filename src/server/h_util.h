@@ -30,6 +30,7 @@ enum h_token_kind {
 	H_TOK_AGENDAS = 4,
 	H_TOK_ORDERS = 5,
 	H_TOK_PAYMENT_METHODS = 6,
+	H_TOK_INVOICES = 7,
 };
 
 /*

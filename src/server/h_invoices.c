@@ -1,0 +1,356 @@
+/*
+ * Billing/CreateInvoice, GetInvoice, ListInvoices, CancelInvoice (SPEC 4.7):
+ * a customer's invoices (faturas). The billing run charges only invoices that
+ * exist; creating them is the business's job, through these methods.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/crypto.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "core/date.h"
+#include "ospay/v1/billing.pb-c.h"
+#include "server/db.h"
+#include "server/h_util.h"
+#include "server/server.h"
+
+/* Largest amount: R$ 1 billion (the gateways' bound too). */
+#define INVOICE_AMOUNT_MAX INT64_C(100000000000)
+/* Records looked at per page at most, so a filter matching little stays bounded. */
+#define LIST_EXAMINE_MAX 2000
+/* Page token: a hash of the filters, then the last position examined. */
+#define LIST_TOKEN_LEN (4 + DB_POS_LEN)
+
+static int load_invoice(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
+			Ospay__V1__Invoice **out)
+{
+	if (id == 0) {
+		status_violation(&r->st, "invoice_id", "required");
+		return r->st.code;
+	}
+	int rc = h_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, out);
+	if (rc == -ENOENT)
+		return srv_fail(r, ST_NOT_FOUND, "invoice %" PRIu64 " not found", id);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "invoice lookup");
+	return h_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
+}
+
+int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__BillingCreateInvoiceRequest *in = (const void *)r->in;
+	Ospay__V1__Customer *cust = NULL;
+	Ospay__V1__CustomerService *svc = NULL;
+	int64_t due = 0;
+	uint64_t id = 0;
+	int rc = ST_OK;
+	if (in->customer_id == 0) {
+		status_violation(&r->st, "customer_id", "required");
+	} else {
+		rc = h_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor,
+			    &cust);
+		if (rc == -ENOENT) {
+			rc = srv_fail(r, ST_NOT_FOUND, "customer %" PRIu64 " not found",
+				      in->customer_id);
+			goto out;
+		}
+		if (rc != 0) {
+			rc = srv_store_fail(r, rc, "customer lookup");
+			goto out;
+		}
+		rc = h_check_record(r, PERM_OPERATE, cust->organization_id, cust->unit_id);
+		if (rc != ST_OK)
+			goto out;
+	}
+	if (in->service_id == 0) {
+		status_violation(&r->st, "service_id", "required");
+	} else if (cust != NULL) {
+		rc = h_load(txn, DB_SERVICES, in->service_id,
+			    &ospay__v1__customer_service__descriptor, &svc);
+		if (rc != 0 && rc != -ENOENT) {
+			rc = srv_store_fail(r, rc, "service lookup");
+			goto out;
+		}
+		if (rc == -ENOENT || svc->customer_id != cust->id)
+			status_violation(&r->st, "service_id", "not a service of this customer");
+	}
+	if (in->amount <= 0 || in->amount > INVOICE_AMOUNT_MAX)
+		status_violation(&r->st, "amount", "centavos, 1 to %" PRId64, INVOICE_AMOUNT_MAX);
+	if (date_parse(in->due_date, &due) != 0)
+		status_violation(&r->st, "due_date", "required: a date \"YYYY-MM-DD\"");
+	if (r->st.code != ST_OK) {
+		rc = r->st.code;
+		goto out;
+	}
+	rc = store_seq_next(txn, "invoice", &id);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "invoice id");
+		goto out;
+	}
+	Ospay__V1__Invoice inv = OSPAY__V1__INVOICE__INIT;
+	inv.id = id;
+	inv.organization_id = cust->organization_id;
+	inv.unit_id = cust->unit_id;
+	inv.customer_id = cust->id;
+	inv.service_id = svc->id;
+	inv.amount = in->amount;
+	inv.due_date = in->due_date;
+	inv.status = OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN;
+	inv.created_ms = inv.updated_ms = r->now_ms;
+	rc = db_invoice_put(txn, NULL, &inv, due);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "invoice insert");
+		goto out;
+	}
+	Ospay__V1__BillingCreateInvoiceResponse resp =
+		OSPAY__V1__BILLING_CREATE_INVOICE_RESPONSE__INIT;
+	resp.invoice = &inv;
+	rc = srv_reply_msg(r, &resp.base);
+	log_info("invoice created", "invoice_id=%" PRIu64 " customer_id=%" PRIu64 " by=%" PRIu64,
+		 id, inv.customer_id, r->sess->p.token_id);
+out:
+	if (svc != NULL)
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	if (cust != NULL)
+		ospay__v1__customer__free_unpacked(cust, NULL);
+	return rc;
+}
+
+int h_billing_get_invoice(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__BillingGetInvoiceRequest *in = (const void *)r->in;
+	Ospay__V1__Invoice *inv = NULL;
+	int rc = load_invoice(r, txn, in->invoice_id, PERM_READ, &inv);
+	if (rc == ST_OK) {
+		Ospay__V1__BillingGetInvoiceResponse resp =
+			OSPAY__V1__BILLING_GET_INVOICE_RESPONSE__INIT;
+		resp.invoice = inv;
+		rc = srv_reply_msg(r, &resp.base);
+	}
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}
+
+int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__BillingCancelInvoiceRequest *in = (const void *)r->in;
+	Ospay__V1__Invoice *inv = NULL;
+	int64_t due = 0;
+	int rc = load_invoice(r, txn, in->invoice_id, PERM_OPERATE, &inv);
+	if (rc != ST_OK)
+		goto out;
+	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION, "a paid invoice cannot be canceled");
+		goto out;
+	}
+	/* Canceling a canceled invoice changes nothing and says so by its status. */
+	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN) {
+		Ospay__V1__Invoice old = *inv;
+		Ospay__V1__Invoice now = *inv;
+		now.status = OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_CANCELED;
+		now.updated_ms = r->now_ms;
+		if (date_parse(inv->due_date, &due) != 0) {
+			rc = srv_store_fail(r, -EBADMSG, "invoice due date");
+			goto out;
+		}
+		rc = db_invoice_put(txn, &old, &now, due);
+		if (rc != 0) {
+			rc = srv_store_fail(r, rc, "invoice update");
+			goto out;
+		}
+		inv->status = now.status;
+		inv->updated_ms = now.updated_ms;
+		log_info("invoice canceled", "invoice_id=%" PRIu64 " by=%" PRIu64, inv->id,
+			 r->sess->p.token_id);
+	}
+	Ospay__V1__BillingCancelInvoiceResponse resp =
+		OSPAY__V1__BILLING_CANCEL_INVOICE_RESPONSE__INIT;
+	resp.invoice = inv;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ List */
+
+/* The first 4 bytes of a hash of the filters: a page token fits only its own list. */
+static void list_hash(const Ospay__V1__BillingListInvoicesRequest *in, uint8_t out[4])
+{
+	uint8_t buf[8 * 3], h[32];
+	be64_put(buf, in->unit_id);
+	be64_put(buf + 8, in->customer_id);
+	be64_put(buf + 16, (uint64_t)in->status);
+	char dates[64];
+	int n = snprintf(dates, sizeof(dates), "%.20s|%.20s", in->due_from, in->due_to);
+	crypto_sha256(buf, sizeof(buf), dates, n > 0 ? (size_t)n : 0, h);
+	memcpy(out, h, 4);
+}
+
+/*
+ * Opens the walk: the customer's index when one is named (nothing when the
+ * caller does not see that customer), else the status index or the unit
+ * index of every unit in scope. *scan stays NULL when there is nothing.
+ */
+static int list_open(srv_req_t *r, store_txn_t *txn,
+		     const Ospay__V1__BillingListInvoicesRequest *in, const uint8_t *from,
+		     db_scan_t **scan)
+{
+	uint64_t *units = NULL;
+	uint8_t *keys = NULL;
+	size_t nu = 0;
+	int rc = 0;
+	*scan = NULL;
+	if (in->customer_id != 0) {
+		Ospay__V1__Customer *c = NULL;
+		rc = h_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor,
+			    &c);
+		bool visible = rc == 0 && h_sees(r, c->organization_id, c->unit_id) &&
+			       (in->unit_id == 0 || in->unit_id == c->unit_id);
+		if (c != NULL)
+			ospay__v1__customer__free_unpacked(c, NULL);
+		if (rc == -ENOENT)
+			rc = 0;
+		if (rc == 0 && visible) {
+			uint8_t k[8];
+			be64_put(k, in->customer_id);
+			rc = db_scan_open(txn, DB_INV_CUSTOMER, k, sizeof(k), 1, from, DB_POS_LEN,
+					  scan);
+		}
+		return rc;
+	}
+	rc = h_scope_units(r, txn, in->unit_id, &units, &nu);
+	if (rc != 0 || nu == 0)
+		goto out;
+	size_t klen = in->status != 0 ? 9 : 8;
+	keys = malloc(nu * klen);
+	if (keys == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nu; i++) {
+		be64_put(keys + i * klen, units[i]);
+		if (klen == 9)
+			keys[i * klen + 8] = (uint8_t)in->status;
+	}
+	rc = db_scan_open(txn, in->status != 0 ? DB_INV_STATUS : DB_INV_UNIT, keys, klen, nu, from,
+			  DB_POS_LEN, scan);
+out:
+	free(keys);
+	free(units);
+	return rc;
+}
+
+int h_billing_list_invoices(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__BillingListInvoicesRequest *in = (const void *)r->in;
+	Ospay__V1__Invoice **out = NULL;
+	db_scan_t *scan = NULL;
+	uint8_t hash[4], raw[LIST_TOKEN_LEN], from[DB_POS_LEN], last[DB_POS_LEN] = {0};
+	char next[H_TOKEN_MAX] = "";
+	int64_t lo = INT64_MIN, hi = INT64_MAX, day;
+	size_t n = 0, examined = 0;
+	bool more = false;
+	int rc;
+	if (in->status < 0 || in->status > OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_CANCELED)
+		status_violation(&r->st, "status", "one of OPEN, PAID, CANCELED, or unspecified");
+	if (in->due_from[0] != '\0') {
+		if (date_parse(in->due_from, &day) != 0)
+			status_violation(&r->st, "due_from", "a date \"YYYY-MM-DD\"");
+		else
+			lo = day;
+	}
+	if (in->due_to[0] != '\0') {
+		if (date_parse(in->due_to, &day) != 0)
+			status_violation(&r->st, "due_to", "a date \"YYYY-MM-DD\"");
+		else
+			hi = day + 1; /* inclusive bound, exclusive in the walk */
+	}
+	if (lo != INT64_MIN && hi != INT64_MAX && hi <= lo)
+		status_violation(&r->st, "due_to", "must not be before due_from");
+	list_hash(in, hash);
+	db_pos_put(from, lo, 0);
+	if (in->page_token[0] != '\0') {
+		if (!h_token_decode(in->page_token, H_TOK_INVOICES, raw, sizeof(raw)) ||
+		    memcmp(raw, hash, 4) != 0) {
+			status_violation(&r->st, "page_token",
+					 "not a page token of this method with these filters");
+		} else {
+			/* Continue just after the last position examined. */
+			int64_t sort = db_pos_sort(raw + 4);
+			uint64_t id = db_pos_id(raw + 4);
+			if (id == UINT64_MAX)
+				db_pos_put(from, sort + 1, 0);
+			else
+				db_pos_put(from, sort, id + 1);
+		}
+	}
+	if (r->st.code != ST_OK) {
+		rc = r->st.code;
+		goto out;
+	}
+	size_t limit = h_page_limit(in->page_size);
+	out = calloc(limit, sizeof(*out));
+	if (out == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = list_open(r, txn, in, from, &scan);
+	if (rc != 0 || scan == NULL)
+		goto reply;
+	const uint8_t *pos;
+	while (n < limit && examined < LIST_EXAMINE_MAX) {
+		rc = db_scan_next(scan, &pos);
+		if (rc != 0 || db_pos_sort(pos) >= hi)
+			break;
+		examined++;
+		memcpy(last, pos, DB_POS_LEN);
+		Ospay__V1__Invoice *inv = NULL;
+		rc = h_load(txn, DB_INVOICES, db_pos_id(pos), &ospay__v1__invoice__descriptor,
+			    &inv);
+		if (rc == -ENOENT)
+			rc = -EBADMSG;
+		if (rc != 0)
+			break;
+		/* The customer's index holds every status and unit: filter here. */
+		if ((in->status == 0 || (int)inv->status == (int)in->status) &&
+		    h_sees(r, inv->organization_id, inv->unit_id))
+			out[n++] = inv;
+		else
+			ospay__v1__invoice__free_unpacked(inv, NULL);
+	}
+	if (rc == 0 && (n == limit || examined == LIST_EXAMINE_MAX)) {
+		/* Stopped early: is anything left in range? */
+		rc = db_scan_next(scan, &pos);
+		more = rc == 0 && db_pos_sort(pos) < hi;
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+reply:
+	if (rc != 0)
+		goto out;
+	if (more) {
+		memcpy(raw, hash, 4);
+		memcpy(raw + 4, last, DB_POS_LEN);
+		h_token_encode(H_TOK_INVOICES, raw, sizeof(raw), next);
+	}
+	Ospay__V1__BillingListInvoicesResponse resp =
+		OSPAY__V1__BILLING_LIST_INVOICES_RESPONSE__INIT;
+	resp.invoices = out;
+	resp.n_invoices = n;
+	resp.next_page_token = next;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (rc < 0 && rc != -ENOMEM)
+		rc = srv_store_fail(r, rc, "list invoices");
+	db_scan_close(scan);
+	for (size_t i = 0; i < n; i++)
+		ospay__v1__invoice__free_unpacked(out[i], NULL);
+	free(out);
+	return rc;
+}
