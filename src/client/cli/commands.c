@@ -33,6 +33,13 @@ const cli_command_t cli_commands[] = {
 	 "configure ZapMe (WhatsApp/SMS)",
 	 "--credentials: {\"api_key\": \"...\", \"api_secret\": \"...\", \"webhook_headers\":\n"
 	 "{\"X-ZapMe-Secret\": \"...\"}}.\n"},
+	{"payment-methods", "create", cli_cmd_payment_methods_create,
+	 "--name N --type cash|pix|boleto|card|recurring-credit [--mode integrated|manual]",
+	 "create a payment method (organization-wide admins)",
+	 "--mode is required for recurring-credit: integrated (a gateway charges) or manual\n"
+	 "(the business records the payments).\n"},
+	{"payment-methods", "list", cli_cmd_payment_methods_list, "",
+	 "list the organization's payment methods", NULL},
 	{"technicians", "create", cli_cmd_technicians_create,
 	 "--name N [--unit ID] [--phone +55...] [--email E]", "add a field technician to a unit",
 	 "--unit may be left out by a token scoped to one unit.\n"},
@@ -61,6 +68,28 @@ const cli_command_t cli_commands[] = {
 	 "change a service", NULL},
 	{"customers", "services", cli_cmd_customers_services, "CUSTOMER_ID",
 	 "list a customer's services", NULL},
+	{"cards", "add", cli_cmd_cards_add, "--customer ID --holder NAME --expiry MM/YYYY",
+	 "add a card on file (tokenized at the organization's Cielo or GetNet)",
+	 "The card number and the security code are never command-line arguments: they are\n"
+	 "read from standard input, one per line, or prompted for without echo on a terminal.\n"
+	 "Example: printf '%s\\n%s\\n' \"$NUMBER\" \"$CVV\" | ospay cards add --customer 7 \\\n"
+	 "    --holder \"MARIA SILVA\" --expiry 12/2030\n"
+	 "The first card of a customer becomes its default.\n"},
+	{"cards", "list", cli_cmd_cards_list, "--customer ID",
+	 "list a customer's cards (brand, last four digits, expiry)", NULL},
+	{"cards", "remove", cli_cmd_cards_remove, "ID", "remove a card",
+	 "Removing the default card makes the newest remaining card the default.\n"},
+	{"cards", "set-default", cli_cmd_cards_set_default, "ID", "make a card the default", NULL},
+	{"invoices", "create", cli_cmd_invoices_create,
+	 "--customer ID --service ID --amount 99,90 --due YYYY-MM-DD",
+	 "create an invoice (fatura) for a customer's service", NULL},
+	{"invoices", "get", cli_cmd_invoices_get, "ID", "show an invoice", NULL},
+	{"invoices", "list", cli_cmd_invoices_list,
+	 "[--customer ID] [--status open|paid|canceled] [--from DATE] [--to DATE] [--unit ID] "
+	 "[--limit N]",
+	 "list invoices by due date (every page, or --limit)",
+	 "--from/--to bound the due date (both days included).\n"},
+	{"invoices", "cancel", cli_cmd_invoices_cancel, "ID", "cancel an open invoice", NULL},
 	{"agendas", "create", cli_cmd_agendas_create,
 	 "--name N --slot MIN --window DAY,HH:MM-HH:MM,CAP [--window ...] [--daily-max N] "
 	 "[--city C ...] [--unit ID]",

@@ -1,0 +1,387 @@
+/*
+ * ospay cards add|list|remove|set-default, ospay payment-methods create|list,
+ * ospay invoices create|get|list|cancel.
+ *
+ * A card's number and security code are never taken from the command line
+ * (argv is visible in `ps` and kept in shell history): `cards add` reads them
+ * from standard input, one per line, or prompts for them without echo when
+ * standard input is a terminal. The buffers are wiped once the call is made.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "client/cli/cli.h"
+#include "client/cli/dom.h"
+#include "client/cli/table.h"
+#include "common/crypto.h"
+#include "ospay/v1/admin.pb-c.h"
+#include "ospay/v1/billing.pb-c.h"
+#include "ospay/v1/cards.pb-c.h"
+
+#define SECRET_MAX 80
+#define TYPE_PREFIX "PAYMENT_METHOD_TYPE_"
+#define MODE_PREFIX "OPERATION_MODE_"
+#define BRAND_PREFIX "CARD_BRAND_"
+#define INV_PREFIX "INVOICE_STATUS_"
+
+/* ------------------------------------------------------------------ cards */
+
+/*
+ * One line of standard input into buf (newline removed); on a terminal, after
+ * prompt on stderr and with echo off. 0, or -EIO at end of input.
+ */
+static int read_secret(const char *prompt, char *buf, size_t cap)
+{
+	struct termios old, quiet;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+	if (tty) {
+		fputs(prompt, stderr);
+		fflush(stderr);
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	char *got = fgets(buf, (int)cap, stdin);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (got == NULL)
+		return -EIO;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
+}
+
+int cli_cmd_cards_add(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"customer", required_argument, NULL, 'c'},
+		{"holder", required_argument, NULL, 'h'},
+		{"expiry", required_argument, NULL, 'e'},
+		{NULL, 0, NULL, 0},
+	};
+	dom_opts_t o;
+	int first;
+	char number[SECRET_MAX] = "", code[SECRET_MAX] = "";
+	Ospay__V1__CardsAddRequest req = OSPAY__V1__CARDS_ADD_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
+	if (rc == CLI_EXIT_OK && (o.v['c'] == NULL || o.v['h'] == NULL || o.v['e'] == NULL))
+		rc = cli_usage_error(ctx, "--customer, --holder and --expiry are required");
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	if (read_secret("Card number: ", number, sizeof(number)) != 0 ||
+	    read_secret("Security code: ", code, sizeof(code)) != 0) {
+		rc = cli_usage_error(ctx, "the card number and the security code are read from "
+					  "standard input, one per line");
+		goto out;
+	}
+	req.holder = (char *)o.v['h'];
+	req.expiry = (char *)o.v['e'];
+	req.number = number;
+	req.security_code = code;
+	rc = dom_call_print(ctx, "ospay.v1.Cards/Add", &req.base,
+			    &ospay__v1__cards_add_response__descriptor, CLI_CALL_MUTATING, "card",
+			    dom_print_record);
+out:
+	crypto_wipe(number, sizeof(number));
+	crypto_wipe(code, sizeof(code));
+	return rc;
+}
+
+int cli_cmd_cards_list(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {{"customer", required_argument, NULL, 'c'},
+					     {NULL, 0, NULL, 0}};
+	static const char *const hdr[] = {"ID",     "BRAND",   "CARD",    "HOLDER",
+					  "EXPIRY", "DEFAULT", "GATEWAY", "ADDED"};
+	dom_opts_t o;
+	int first;
+	cli_table_t *t = NULL;
+	Ospay__V1__CardsListResponse *resp = NULL;
+	Ospay__V1__CardsListRequest req = OSPAY__V1__CARDS_LIST_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
+	if (rc == CLI_EXIT_OK && o.v['c'] == NULL)
+		rc = cli_usage_error(ctx, "--customer is required");
+	if (rc == CLI_EXIT_OK)
+		rc = cli_call(ctx, "ospay.v1.Cards/List", &req.base,
+			      &ospay__v1__cards_list_response__descriptor, 0,
+			      (ProtobufCMessage **)&resp);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	if (ctx->json) {
+		rc = cli_output_message(&resp->base);
+		goto out;
+	}
+	t = cli_table_new(8, hdr);
+	if (t == NULL) {
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
+	for (size_t i = 0; i < resp->n_cards && rc == CLI_EXIT_OK; i++) {
+		const Ospay__V1__Card *c = resp->cards[i];
+		char id[24], brand[32], masked[32], exp[16], gw[32], added[40];
+		snprintf(id, sizeof(id), "%" PRIu64, c->id);
+		dom_enum_text(&ospay__v1__card_brand__descriptor, BRAND_PREFIX, c->brand, brand,
+			      sizeof(brand));
+		snprintf(masked, sizeof(masked), "•••• %s", c->last4);
+		snprintf(exp, sizeof(exp), "%02u/%04u", c->exp_month, c->exp_year);
+		dom_enum_text(&ospay__v1__gateway_kind__descriptor, "GATEWAY_KIND_", c->gateway, gw,
+			      sizeof(gw));
+		cli_time_text(c->created_ms, added, sizeof(added));
+		const char *row[] = {id, brand, masked, c->holder, exp, c->is_default ? "yes" : "",
+				     gw, added};
+		if (cli_table_add(t, row) < 0)
+			rc = CLI_EXIT_ERROR;
+	}
+	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+out:
+	cli_table_free(t);
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return rc;
+}
+
+int cli_cmd_cards_remove(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	int first;
+	Ospay__V1__CardsRemoveResponse *resp = NULL;
+	Ospay__V1__CardsRemoveRequest req = OSPAY__V1__CARDS_REMOVE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.card_id);
+	if (rc == CLI_EXIT_OK)
+		rc = cli_call(ctx, "ospay.v1.Cards/Remove", &req.base,
+			      &ospay__v1__cards_remove_response__descriptor, CLI_CALL_MUTATING,
+			      (ProtobufCMessage **)&resp);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	if (ctx->json)
+		rc = cli_output_message(&resp->base);
+	else if (resp->new_default != NULL)
+		printf("card %" PRIu64 " removed; card %" PRIu64 " is now the default\n",
+		       req.card_id, resp->new_default->id);
+	else
+		printf("card %" PRIu64 " removed\n", req.card_id);
+out:
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return rc;
+}
+
+int cli_cmd_cards_set_default(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	int first;
+	Ospay__V1__CardsSetDefaultRequest req = OSPAY__V1__CARDS_SET_DEFAULT_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.card_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_call_print(ctx, "ospay.v1.Cards/SetDefault", &req.base,
+				    &ospay__v1__cards_set_default_response__descriptor,
+				    CLI_CALL_MUTATING, "card", dom_print_record);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ payment methods */
+
+int cli_cmd_payment_methods_create(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"name", required_argument, NULL, 'n'},
+		{"type", required_argument, NULL, 't'},
+		{"mode", required_argument, NULL, 'm'},
+		{NULL, 0, NULL, 0},
+	};
+	dom_opts_t o;
+	int first, type = 0, mode = 0;
+	Ospay__V1__CreatePaymentMethodRequest req = OSPAY__V1__CREATE_PAYMENT_METHOD_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK &&
+	    (o.v['t'] == NULL || dom_enum_parse(&ospay__v1__payment_method_type__descriptor,
+						TYPE_PREFIX, o.v['t'], &type) != 0))
+		rc = cli_usage_error(ctx, "--type is cash, pix, boleto, card or recurring-credit");
+	if (rc == CLI_EXIT_OK && o.v['m'] != NULL &&
+	    dom_enum_parse(&ospay__v1__operation_mode__descriptor, MODE_PREFIX, o.v['m'], &mode) !=
+		    0)
+		rc = cli_usage_error(ctx, "--mode is integrated or manual");
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	req.name = (char *)(o.v['n'] ? o.v['n'] : "");
+	req.type = type;
+	req.operation_mode = mode;
+	return dom_call_print(ctx, "ospay.v1.Admin/CreatePaymentMethod", &req.base,
+			      &ospay__v1__create_payment_method_response__descriptor,
+			      CLI_CALL_MUTATING, "payment_method", dom_print_record);
+}
+
+static int method_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
+{
+	const Ospay__V1__PaymentMethod *p = (const Ospay__V1__PaymentMethod *)m;
+	char id[24], type[40], mode[40];
+	(void)ctx;
+	snprintf(id, sizeof(id), "%" PRIu64, p->id);
+	dom_enum_text(&ospay__v1__payment_method_type__descriptor, TYPE_PREFIX, p->type, type,
+		      sizeof(type));
+	const char *mode_text = "";
+	if (p->operation_mode != 0)
+		mode_text = dom_enum_text(&ospay__v1__operation_mode__descriptor, MODE_PREFIX,
+					  p->operation_mode, mode, sizeof(mode));
+	const char *row[] = {id, p->name, type, mode_text};
+	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
+int cli_cmd_payment_methods_list(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const char *const hdr[] = {"ID", "NAME", "TYPE", "MODE"};
+	dom_opts_t o;
+	int first;
+	Ospay__V1__ListPaymentMethodsRequest req = OSPAY__V1__LIST_PAYMENT_METHODS_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 0, 0, &first);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	cli_table_t *t = cli_table_new(4, hdr);
+	if (t == NULL)
+		return CLI_EXIT_ERROR;
+	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
+	rc = dom_list(ctx, "ospay.v1.Admin/ListPaymentMethods", &req.base,
+		      &ospay__v1__list_payment_methods_response__descriptor, "payment_methods", 0,
+		      method_row, t);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+	cli_table_free(t);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ invoices */
+
+int cli_cmd_invoices_create(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"customer", required_argument, NULL, 'c'},
+		{"service", required_argument, NULL, 's'},
+		{"amount", required_argument, NULL, 'a'},
+		{"due", required_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
+	};
+	dom_opts_t o;
+	int first;
+	Ospay__V1__BillingCreateInvoiceRequest req =
+		OSPAY__V1__BILLING_CREATE_INVOICE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 's', false, &req.service_id);
+	if (rc == CLI_EXIT_OK && o.v['a'] != NULL && dom_money_parse(o.v['a'], &req.amount) != 0)
+		rc = cli_usage_error(ctx, "--amount is money: 99.90 or 99,90");
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	req.due_date = (char *)(o.v['d'] ? o.v['d'] : "");
+	return dom_call_print(ctx, "ospay.v1.Billing/CreateInvoice", &req.base,
+			      &ospay__v1__billing_create_invoice_response__descriptor,
+			      CLI_CALL_MUTATING, "invoice", dom_print_record);
+}
+
+/* invoices get ID and invoices cancel ID. */
+static int invoice_by_id(cli_ctx_t *ctx, int argc, char **argv, const char *method, unsigned flags)
+{
+	dom_opts_t o;
+	int first;
+	Ospay__V1__BillingGetInvoiceRequest req = OSPAY__V1__BILLING_GET_INVOICE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.invoice_id);
+	/* GetInvoice and CancelInvoice requests and responses have the same shape. */
+	if (rc == CLI_EXIT_OK)
+		rc = dom_call_print(ctx, method, &req.base,
+				    &ospay__v1__billing_get_invoice_response__descriptor, flags,
+				    "invoice", dom_print_record);
+	return rc;
+}
+
+int cli_cmd_invoices_get(cli_ctx_t *ctx, int argc, char **argv)
+{
+	return invoice_by_id(ctx, argc, argv, "ospay.v1.Billing/GetInvoice", 0);
+}
+
+int cli_cmd_invoices_cancel(cli_ctx_t *ctx, int argc, char **argv)
+{
+	return invoice_by_id(ctx, argc, argv, "ospay.v1.Billing/CancelInvoice", CLI_CALL_MUTATING);
+}
+
+static int invoice_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
+{
+	const Ospay__V1__Invoice *v = (const Ospay__V1__Invoice *)m;
+	char id[24], cust[24], svc[24], amount[40], status[24];
+	(void)ctx;
+	snprintf(id, sizeof(id), "%" PRIu64, v->id);
+	snprintf(cust, sizeof(cust), "%" PRIu64, v->customer_id);
+	snprintf(svc, sizeof(svc), "%" PRIu64, v->service_id);
+	dom_money_text(v->amount, amount, sizeof(amount));
+	dom_enum_text(&ospay__v1__invoice_status__descriptor, INV_PREFIX, v->status, status,
+		      sizeof(status));
+	const char *row[] = {id, v->due_date, cust, svc, amount, status};
+	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
+int cli_cmd_invoices_list(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"customer", required_argument, NULL, 'c'},
+		{"status", required_argument, NULL, 's'},
+		{"from", required_argument, NULL, 'f'},
+		{"to", required_argument, NULL, 't'},
+		{"unit", required_argument, NULL, 'U'},
+		{"limit", required_argument, NULL, 'l'},
+		{NULL, 0, NULL, 0},
+	};
+	static const char *const hdr[] = {"ID", "DUE", "CUSTOMER", "SERVICE", "AMOUNT", "STATUS"};
+	dom_opts_t o;
+	int first, st = 0;
+	uint32_t limit = 0;
+	cli_table_t *t = NULL;
+	Ospay__V1__BillingListInvoicesRequest req = OSPAY__V1__BILLING_LIST_INVOICES_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_u32(ctx, &o, 'l', &limit);
+	if (rc == CLI_EXIT_OK && o.v['s'] != NULL &&
+	    dom_enum_parse(&ospay__v1__invoice_status__descriptor, INV_PREFIX, o.v['s'], &st) != 0)
+		rc = cli_usage_error(ctx, "--status is open, paid or canceled");
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.status = st;
+	req.due_from = (char *)(o.v['f'] ? o.v['f'] : "");
+	req.due_to = (char *)(o.v['t'] ? o.v['t'] : "");
+	t = cli_table_new(6, hdr);
+	if (t == NULL) {
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
+	cli_table_align(t, 4, CLI_ALIGN_RIGHT);
+	rc = dom_list(ctx, "ospay.v1.Billing/ListInvoices", &req.base,
+		      &ospay__v1__billing_list_invoices_response__descriptor, "invoices", limit,
+		      invoice_row, t);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+out:
+	cli_table_free(t);
+	return rc;
+}
