@@ -14,6 +14,7 @@
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/cards.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
+#include "ospay/v1/rpc.pb-c.h"
 #include "support/domain.h"
 #include "support/proc.h"
 
@@ -413,4 +414,155 @@ Test(cards, repeat_while_in_progress_is_aborted)
 	size_t n = 0;
 	default_of(cust, &n);
 	cr_assert_eq(n, 1);
+}
+
+/* POST /control/faults at the sandbox (asserting 201). */
+static void fault(const char *json)
+{
+	char url[200], out[1024];
+	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url, json, NULL, NULL, out, sizeof(out)), 201, "%s", out);
+}
+
+Test(cards, gateway_failure_stores_nothing)
+{
+	uint64_t cust = tso_customer(adm, srv.unit_id, 9, "São Paulo");
+	status_t st;
+	fault("{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"http500\",\"count\":1}");
+	cr_assert_eq(add(adm, cust, VISA, "12/2030", "123", "fail-1", NULL, &st), 14, "%s",
+		     st.message);
+	cr_assert_null(strstr(st.message, "4111"));
+	size_t n = 0;
+	default_of(cust, &n);
+	cr_assert_eq(n, 0);
+	/* An unreadable answer: the token may exist at the gateway, ospay has none. */
+	fault("{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"malformed\","
+	      "\"count\":1}");
+	cr_assert_eq(add(adm, cust, VISA, "12/2030", "123", "fail-1", NULL, &st), 14, "%s",
+		     st.message);
+	/* A failure is not stored under the key: the retry with it succeeds. */
+	cr_assert_eq(add(adm, cust, VISA, "12/2030", "123", "fail-1", NULL, &st), 0, "%s",
+		     st.message);
+	default_of(cust, &n);
+	cr_assert_eq(n, 1);
+}
+
+/* Sends Cards/Add on fd with a deadline, without waiting for the answer. */
+static void send_add(int fd, uint64_t id, uint64_t customer, const char *key, uint32_t deadline)
+{
+	Ospay__V1__CardsAddRequest m;
+	add_req(&m, customer, VISA, "12/2030", "123");
+	uint8_t body[512], frame[1024];
+	Ospay__V1__RpcRequest rq = OSPAY__V1__RPC_REQUEST__INIT;
+	rq.id = id;
+	rq.method = "ospay.v1.Cards/Add";
+	rq.body.data = body;
+	rq.body.len = ospay__v1__cards_add_request__pack(&m, body);
+	rq.idempotency_key = (char *)key;
+	rq.deadline_ms = deadline;
+	size_t n = ospay__v1__rpc_request__pack(&rq, frame);
+	cr_assert_eq(tsp_send_frame(fd, frame, n), 0);
+}
+
+Test(cards, deadline_passed_or_client_gone_still_commits)
+{
+	uint64_t cust = tso_customer(adm, srv.unit_id, 10, "São Paulo");
+	long before = sandbox_cielo_cards();
+	fault("{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"latency\",\"ms\":800,"
+	      "\"count\":2}");
+	/* The deadline passes while the gateway works: DEADLINE_EXCEEDED... */
+	send_add(adm, 701, cust, "late-1", 200);
+	uint64_t id = 0;
+	int code = -1;
+	cr_assert_eq(tsp_recv_response(adm, &id, &code, NULL, NULL, 5000), 0);
+	cr_assert_eq(id, 701);
+	cr_assert_eq(code, 4);
+	/* ...and a client that hangs up before the answer. */
+	int fd = tsp_login(&srv, srv.admin_token);
+	send_add(fd, 702, cust, "gone-1", 0);
+	close(fd);
+	/* Both tokenizations finish and are committed (the loop kept serving meanwhile). */
+	size_t n = 0;
+	for (int i = 0; i < 60 && n < 2; i++) {
+		usleep(50000);
+		default_of(cust, &n);
+	}
+	cr_assert_eq(n, 2);
+	cr_assert_eq(sandbox_cielo_cards(), before + 2);
+	/* Repeating with the keys gets the stored cards: no new tokenization. */
+	status_t st;
+	Ospay__V1__Card *c = NULL;
+	cr_assert_eq(add(adm, cust, VISA, "12/2030", "123", "late-1", &c, &st), 0, "%s",
+		     st.message);
+	cr_assert_eq(c->customer_id, cust);
+	ospay__v1__card__free_unpacked(c, NULL);
+	cr_assert_eq(sandbox_cielo_cards(), before + 2);
+	default_of(cust, &n);
+	cr_assert_eq(n, 2);
+}
+
+Test(cards, getnet_when_it_runs_the_recurrence)
+{
+	char url[200], out[4096];
+	snprintf(url, sizeof(url), "%s/control/orgs/%llu/getnet", sbx.base,
+		 (unsigned long long)srv.org_id);
+	cr_assert(tsp_http("POST", url,
+			   "{\"client_id\":\"cid-e2e\",\"client_secret\":\"cs-e2e\","
+			   "\"seller_id\":\"seller-e2e\"}",
+			   NULL, NULL, out, sizeof(out)) < 300,
+		  "%s", out);
+	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
+	cred.client_id = "cid-e2e";
+	cred.client_secret = "cs-e2e";
+	cred.seller_id = "seller-e2e";
+	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
+	char base[128];
+	snprintf(base, sizeof(base), "%s/getnet", sbx.base);
+	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET;
+	req.base_url = base;
+	req.credentials = &cred;
+	status_t st;
+	uint64_t cust = tso_customer(adm, srv.unit_id, 11, "São Paulo");
+	/* Both configured, neither recurring: Cielo. */
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st),
+		     0, "SetGateway: %s", st.message);
+	Ospay__V1__Card *c = NULL;
+	cr_assert_eq(add(adm, cust, VISA, "12/2030", "123", NULL, &c, &st), 0, "%s", st.message);
+	cr_assert_eq(c->gateway, OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO);
+	ospay__v1__card__free_unpacked(c, NULL);
+	/* GetNet runs the automatic recurrence: cards go there. */
+	req.credentials = NULL;
+	req.allow_automatic_recurrence = true;
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st),
+		     0, "SetGateway: %s", st.message);
+	cr_assert_eq(add(adm, cust, MASTER, "12/2030", "123", NULL, &c, &st), 0, "%s", st.message);
+	cr_assert_eq(c->gateway, OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET);
+	cr_assert_eq(c->brand, OSPAY__V1__CARD_BRAND__CARD_BRAND_MASTERCARD);
+	ospay__v1__card__free_unpacked(c, NULL);
+	snprintf(url, sizeof(url), "%s/control/health", sbx.base);
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out)), 200);
+	cr_assert_not_null(strstr(out, "\"getnet_cards\":1"), "%s", out);
+}
+
+/* An organization without a card gateway. */
+static void setup_nogw(void)
+{
+	tsp_server_up(&srv, NULL);
+	adm = tsp_login(&srv, srv.admin_token);
+}
+
+static void teardown_nogw(void)
+{
+	close(adm);
+	tsp_server_down(&srv);
+}
+
+TestSuite(cards_nogw, .init = setup_nogw, .fini = teardown_nogw, .timeout = 60);
+
+Test(cards_nogw, add_needs_a_card_gateway)
+{
+	uint64_t cust = tso_customer(adm, srv.unit_id, 1, "São Paulo");
+	status_t st;
+	cr_assert_eq(add(adm, cust, VISA, "12/2030", "123", NULL, NULL, &st), 9);
+	cr_assert_not_null(strstr(st.message, "gateway"), "%s", st.message);
 }
