@@ -6,9 +6,11 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ospay/v1/admin.pb-c.h"
@@ -565,4 +567,48 @@ Test(cards_nogw, add_needs_a_card_gateway)
 	status_t st;
 	cr_assert_eq(add(adm, cust, VISA, "12/2030", "123", NULL, NULL, &st), 9);
 	cr_assert_not_null(strstr(st.message, "gateway"), "%s", st.message);
+}
+
+Test(cards, shutdown_waits_for_a_pending_add)
+{
+	uint64_t cust = tso_customer(adm, srv.unit_id, 12, "São Paulo");
+	fault("{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"latency\",\"ms\":1000,"
+	      "\"count\":1}");
+	send_add(adm, 801, cust, "drain-1", 0);
+	usleep(200000);
+	/* SIGTERM drains: the pending call is finished, committed and answered first. */
+	int status = tsp_server_stop(&srv, SIGTERM);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
+	uint64_t id = 0;
+	int code = -1;
+	cr_assert_eq(tsp_recv_response(adm, &id, &code, NULL, NULL, 2000), 0);
+	cr_assert_eq(id, 801);
+	cr_assert_eq(code, 0);
+	close(adm);
+	cr_assert_eq(tsp_server_start(&srv, NULL), 0);
+	adm = tsp_login(&srv, srv.admin_token);
+	size_t n = 0;
+	cr_assert_neq(default_of(cust, &n), 0);
+	cr_assert_eq(n, 1);
+}
+
+Test(cards, shutdown_with_a_gateway_that_never_answers)
+{
+	uint64_t cust = tso_customer(adm, srv.unit_id, 13, "São Paulo");
+	fault("{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"timeout\",\"count\":1}");
+	send_add(adm, 901, cust, "stuck-1", 0);
+	usleep(200000);
+	/* The drain gives up on the call (or the gateway's timeout ends it): a clean exit. */
+	int status = tsp_server_stop(&srv, SIGTERM);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
+	uint64_t id = 0;
+	int code = -1;
+	if (tsp_recv_response(adm, &id, &code, NULL, NULL, 1000) == 0)
+		cr_assert_eq(code, 14, "a stuck tokenization is UNAVAILABLE, got %d", code);
+	close(adm);
+	cr_assert_eq(tsp_server_start(&srv, NULL), 0);
+	adm = tsp_login(&srv, srv.admin_token);
+	size_t n = 0;
+	default_of(cust, &n);
+	cr_assert_eq(n, 0);
 }
