@@ -351,9 +351,16 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	if (rc != 0) {
 		log_error("card tokenization not started", "gateway=%s err=%d",
 			  srv_service_name(kind), rc);
-		rc = rc == -EAGAIN
-			     ? srv_fail(r, ST_UNAVAILABLE, "the card gateway is busy; try again")
-			     : srv_fail(r, ST_INTERNAL, "the card could not be sent");
+		if (rc == -EAGAIN)
+			rc = srv_fail(r, ST_UNAVAILABLE, "the card gateway is busy; try again");
+		else if (rc == -EINVAL)
+			/* The adapter's own rules: a brand this gateway does not take (GetNet
+			 * has no Diners, Discover or JCB) or a name it refuses. */
+			rc = srv_fail(r, ST_FAILED_PRECONDITION,
+				      "the %s gateway does not accept this card (brand or names)",
+				      srv_service_name(kind));
+		else
+			rc = srv_fail(r, ST_INTERNAL, "the card could not be sent");
 		goto out;
 	}
 	r->async_arg = a;

@@ -541,6 +541,12 @@ Test(cards, getnet_when_it_runs_the_recurrence)
 	cr_assert_eq(c->gateway, OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET);
 	cr_assert_eq(c->brand, OSPAY__V1__CARD_BRAND__CARD_BRAND_MASTERCARD);
 	ospay__v1__card__free_unpacked(c, NULL);
+	/* GetNet takes no Discover card: refused before anything is sent, nothing stored. */
+	cr_assert_eq(add(adm, cust, "6011111111111117", "12/2030", "123", NULL, NULL, &st), 9);
+	cr_assert_not_null(strstr(st.message, "getnet"), "%s", st.message);
+	size_t n = 0;
+	default_of(cust, &n);
+	cr_assert_eq(n, 2);
 	snprintf(url, sizeof(url), "%s/control/health", sbx.base);
 	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out)), 200);
 	cr_assert_not_null(strstr(out, "\"getnet_cards\":1"), "%s", out);
