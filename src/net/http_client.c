@@ -575,7 +575,6 @@ out:
 	return 0;
 }
 
-/* Sockets close-on-exec, so children the server starts inherit none. */
 /*
  * curl re-sends a request on a fresh connection, body included, when a reused
  * connection dies before any byte of the answer arrives. For a request that
@@ -599,6 +598,7 @@ static int on_curl_prereq(void *clientp, char *primary_ip, char *local_ip, int p
 	return CURL_PREREQFUNC_ABORT;
 }
 
+/* Sockets close-on-exec, so children the server starts inherit none. */
 static curl_socket_t on_curl_opensocket(void *clientp, curlsocktype purpose,
 					struct curl_sockaddr *addr)
 {
