@@ -69,7 +69,8 @@ fuzz:
 		[[ -x $$f ]] || continue; \
 		corpus=$(BUILD_FUZZ)/corpus/$$(basename $$f); mkdir -p $$corpus; \
 		echo "fuzz: $$(basename $$f) for $(FUZZ_SECONDS)s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 $$corpus \
+		seeds=fuzz/seeds/$$(basename $$f); [[ -d $$seeds ]] || seeds=; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 $$corpus $$seeds \
 			2>$(BUILD_FUZZ)/$$(basename $$f).log || { tail -50 $(BUILD_FUZZ)/$$(basename $$f).log; exit 1; }; \
 		grep -E '^stat::number_of_executed_units' $(BUILD_FUZZ)/$$(basename $$f).log; \
 	done
