@@ -88,6 +88,10 @@ int h_session_hello(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "token lookup");
 		goto out;
 	}
+	if (rec->token == NULL) {
+		rc = srv_store_fail(r, -EBADMSG, "token record");
+		goto out;
+	}
 	if (rec->token->revoked_ms != 0) {
 		rc = srv_fail(r, ST_UNAUTHENTICATED, "token revoked");
 		goto out;
@@ -378,6 +382,8 @@ int h_admin_revoke_token(srv_req_t *r, store_txn_t *txn)
 	}
 	rc = db_get_by_id(txn, DB_TOKENS, in->token_id, &ospay__v1__token_record__descriptor,
 			  (ProtobufCMessage **)&rec);
+	if (rc == 0 && rec->token == NULL)
+		rc = -EBADMSG;
 	if (rc == -ENOENT || (rc == 0 && rec->token->organization_id != r->sess->p.org_id)) {
 		rc = srv_fail(r, ST_NOT_FOUND, "no token %llu", (unsigned long long)in->token_id);
 		goto out;
