@@ -29,6 +29,7 @@ enum h_token_kind {
 	H_TOK_TECHNICIANS = 3,
 	H_TOK_AGENDAS = 4,
 	H_TOK_ORDERS = 5,
+	H_TOK_UNITS = 6,
 };
 
 /*
