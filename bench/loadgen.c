@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
@@ -128,6 +129,15 @@ static double proc_cpu_s(int pid)
 }
 
 /* RssAnon of pid in KiB, or -1. */
+/* This process's own CPU seconds: a load generator near 1.0 per second is the limit. */
+static double self_cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static long proc_rss_anon_kb(int pid)
 {
 	char path[64], line[256];
@@ -196,7 +206,7 @@ struct run {
 	size_t n_ids, cap_ids;
 	uint64_t rng;
 	unsigned live_slots, open_conns;
-	double cpu0, cpu1;
+	double cpu0, cpu1, self0, self1;
 	long rss_peak;
 	hist_t hist;
 	int first_error;
@@ -256,11 +266,13 @@ static void slot_done(run_t *r, slot_t *s, bool ok, uint64_t t)
 	if (!r->measuring && !r->seeding && t >= r->t_measure) {
 		r->measuring = true;
 		r->cpu0 = r->o->pid > 0 ? proc_cpu_s(r->o->pid) : 0;
+		r->self0 = self_cpu_s();
 	}
 	if (run_over(r, t)) {
 		r->live_slots--;
 		if (r->live_slots == 0) {
 			r->t_end = t;
+			r->self1 = self_cpu_s();
 			if (r->o->pid > 0)
 				r->cpu1 = proc_cpu_s(r->o->pid);
 			close_all(r);
@@ -435,11 +447,13 @@ static void raw_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		if (!r->measuring && t >= r->t_measure) {
 			r->measuring = true;
 			r->cpu0 = r->o->pid > 0 ? proc_cpu_s(r->o->pid) : 0;
+			r->self0 = self_cpu_s();
 		}
 		if (!over)
 			again++;
 		else if (--r->live_slots == 0) {
 			r->t_end = t;
+			r->self1 = self_cpu_s();
 			if (r->o->pid > 0)
 				r->cpu1 = proc_cpu_s(r->o->pid);
 		}
@@ -692,6 +706,7 @@ static void report(const run_t *r)
 	if (!o->raw)
 		printf(",\"order_record_bytes\":%zu",
 		       r->n_bodies > 0 ? (size_t)(r->resp_body_sum / r->n_bodies) - 3 : 0);
+	printf(",\"load_cpu_s\":%.2f", r->self1 - r->self0);
 	if (o->pid > 0)
 		printf(",\"server_pid\":%d,\"server_cpu_s\":%.2f,\"server_cpu_per_call_us\":%.2f,"
 		       "\"server_rss_anon_peak_kb\":%ld",
