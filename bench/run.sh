@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench (about 2 minutes) / make bench-quick (BENCH_QUICK=1, under 1 minute):
+# make bench (about 3 minutes) / make bench-quick (BENCH_QUICK=1, under 1 minute):
 # runs the benchmarks and prints one JSON line per result (SPEC 8, issue 7).
 #   bench_orders_list   Orders/List page time at 1,000 and 1,000,000 stored orders
 #                       (100,000 in quick mode).
@@ -18,9 +18,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build=${OSPAY_BUILD_DIR:-build}
 quick=${BENCH_QUICK:-0}
 if [[ $quick == 1 ]]; then
-	secs=2 warm=0.5 seed=1000 list_orders=100000
+	secs=2 warm=0.5 seed=1000 list_orders=100000 rounds=1
 else
-	secs=10 warm=1 seed=1000 list_orders=1000000
+	secs=10 warm=1 seed=1000 list_orders=1000000 rounds=3
 fi
 conns=64 inflight=16
 dir=$(mktemp -d /tmp/ospay-bench-XXXXXX)
@@ -96,48 +96,71 @@ https=$(sed -n 's/.*https=\([^ ]*\).*/\1/p' <<<"$line")
 load=("${load_pin[@]}" "$build/bench/bench_loadgen" --conns "$conns" --inflight "$inflight"
 	--duration "$secs" --warmup "$warm")
 
+# Figure and reference alternate, $rounds times each, so that a burst of noise from the
+# machine's other tenants hits one round rather than one side; the summary line gives
+# the median of the rounds' ratios.
+summary() {
+	jq -sc --arg bench "$1" --argjson target "$2" --argjson p99 "$3" '
+		def median: sort | .[(length - 1) / 2 | floor];
+		(map(.ratio) | median) as $ratio | (map(.p99_us) | median) as $p |
+		{bench: $bench, rounds: length, ratios: map(.ratio), ratio: $ratio,
+		 target_ratio: $target, p99_us: $p}
+		+ (if $p99 > 0 then {target_p99_us: $p99} else {} end)
+		+ {met: ($ratio >= $target and ($p99 == 0 or $p <= $p99))}'
+}
+
 # ---- Orders/Get vs the echo
-get=$("${load[@]}" --addr "$rpc" --token "$token" --pid "$srv" --get-pct 100 --seed "$seed" \
-	--label orders_get)
-echo "$get"
-req=$(jq .req_frame_bytes <<<"$get")
-resp=$(jq .resp_frame_bytes <<<"$get")
-"${srv_pin[@]}" "$build/bench/bench_ref_echo" --reply-bytes "$resp" >"$dir/echo.out" &
-echo_pid=$!
-pids+=("$echo_pid")
-echo_addr=$(wait_line "$dir/echo.out" '^listening' "$echo_pid" | sed 's/^listening //')
-echo_res=$("${load[@]}" --raw --addr "$echo_addr" --req-bytes "$req" --resp-bytes "$resp" \
-	--pid "$echo_pid" --label ref_echo)
-echo "$echo_res"
-stop_pid "$echo_pid"
-jq -nc --argjson f "$get" --argjson r "$echo_res" '
-	($f.calls_per_s / $r.calls_per_s) as $ratio |
-	{bench: "orders_get_vs_echo", conns: $f.conns, inflight: $f.inflight,
-	 figure_calls_per_s: $f.calls_per_s, reference_frames_per_s: $r.calls_per_s,
-	 ratio: (($ratio * 1000 | round) / 1000), target_ratio: 0.25,
-	 p99_us: $f.p99_us, target_p99_us: 2000, reference_p99_us: $r.p99_us,
-	 met: ($ratio >= 0.25 and $f.p99_us <= 2000)}'
+: >"$dir/get.ratios"
+for ((round = 1; round <= rounds; round++)); do
+	get=$("${load[@]}" --addr "$rpc" --token "$token" --pid "$srv" --get-pct 100 \
+		--seed "$seed" --label orders_get)
+	echo "$get"
+	req=$(jq .req_frame_bytes <<<"$get")
+	resp=$(jq .resp_frame_bytes <<<"$get")
+	"${srv_pin[@]}" "$build/bench/bench_ref_echo" --reply-bytes "$resp" >"$dir/echo.out" &
+	echo_pid=$!
+	pids+=("$echo_pid")
+	echo_addr=$(wait_line "$dir/echo.out" '^listening' "$echo_pid" | sed 's/^listening //')
+	echo_res=$("${load[@]}" --raw --addr "$echo_addr" --req-bytes "$req" --resp-bytes "$resp" \
+		--pid "$echo_pid" --label ref_echo)
+	echo "$echo_res"
+	stop_pid "$echo_pid"
+	jq -nc --argjson f "$get" --argjson r "$echo_res" --argjson round "$round" '
+		($f.calls_per_s / $r.calls_per_s) as $ratio |
+		{bench: "orders_get_vs_echo_round", round: $round, conns: $f.conns,
+		 inflight: $f.inflight, figure_calls_per_s: $f.calls_per_s,
+		 reference_frames_per_s: $r.calls_per_s, ratio: (($ratio * 1000 | round) / 1000),
+		 p99_us: $f.p99_us, reference_p99_us: $r.p99_us}' | tee -a "$dir/get.ratios"
+done
+summary orders_get_vs_echo 0.25 2000 <"$dir/get.ratios"
 
 # ---- Orders/Create (durable) vs the bare LMDB writer
-commits0=$(metric ospay_store_commits_total)
-writes0=$(metric ospay_store_writes_committed_total)
-create=$("${load[@]}" --addr "$rpc" --token "$token" --pid "$srv" --get-pct 0 \
-	--label orders_create)
-echo "$create"
-commits1=$(metric ospay_store_commits_total)
-writes1=$(metric ospay_store_writes_committed_total)
+: >"$dir/create.ratios"
+for ((round = 1; round <= rounds; round++)); do
+	commits0=$(metric ospay_store_commits_total)
+	writes0=$(metric ospay_store_writes_committed_total)
+	create=$("${load[@]}" --addr "$rpc" --token "$token" --pid "$srv" --get-pct 0 \
+		--label orders_create)
+	echo "$create"
+	commits1=$(metric ospay_store_commits_total)
+	writes1=$(metric ospay_store_writes_committed_total)
+	# The server's own batch size in this round: mutations made durable per commit.
+	commits=$((commits1 - commits0))
+	batch=$(((writes1 - writes0 + commits / 2) / (commits > 0 ? commits : 1)))
+	((batch >= 1)) || batch=1
+	record=$(jq .order_record_bytes <<<"$create")
+	# The reference's store grows across rounds as the server's does.
+	lmdb=$("${srv_pin[@]}" "$build/bench/bench_ref_lmdb" --dir "$dir/lmdb" --batch "$batch" \
+		--record-bytes "$record" --seconds "$secs")
+	echo "$lmdb"
+	jq -nc --argjson f "$create" --argjson r "$lmdb" --argjson c "$commits" \
+		--argjson round "$round" '
+		($f.calls_per_s / $r.records_per_s) as $ratio |
+		{bench: "orders_create_vs_lmdb_round", round: $round, conns: $f.conns,
+		 inflight: $f.inflight, figure_records_per_s: $f.calls_per_s,
+		 reference_records_per_s: $r.records_per_s, server_commits: $c, batch: $r.batch,
+		 ratio: (($ratio * 1000 | round) / 1000), p99_us: $f.p99_us}' |
+		tee -a "$dir/create.ratios"
+done
+summary orders_create_vs_lmdb 0.5 0 <"$dir/create.ratios"
 stop_pid "$srv"
-# The server's own batch size in this run: mutations made durable per commit.
-batch=$(((writes1 - writes0 + (commits1 - commits0) / 2) / (commits1 - commits0)))
-((batch >= 1)) || batch=1
-record=$(jq .order_record_bytes <<<"$create")
-lmdb=$("${srv_pin[@]}" "$build/bench/bench_ref_lmdb" --dir "$dir/lmdb" --batch "$batch" \
-	--record-bytes "$record" --seconds "$secs")
-echo "$lmdb"
-jq -nc --argjson f "$create" --argjson r "$lmdb" --argjson c "$((commits1 - commits0))" '
-	($f.calls_per_s / $r.records_per_s) as $ratio |
-	{bench: "orders_create_vs_lmdb", conns: $f.conns, inflight: $f.inflight,
-	 figure_records_per_s: $f.calls_per_s, reference_records_per_s: $r.records_per_s,
-	 server_commits: $c, batch: $r.batch,
-	 ratio: (($ratio * 1000 | round) / 1000), target_ratio: 0.5, p99_us: $f.p99_us,
-	 met: ($ratio >= 0.5)}'
