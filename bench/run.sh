@@ -98,13 +98,16 @@ load=("${load_pin[@]}" "$build/bench/bench_loadgen" --conns "$conns" --inflight 
 
 # Figure and reference alternate, $rounds times each, so that a burst of noise from the
 # machine's other tenants hits one round rather than one side; the summary line gives
-# the median of the rounds' ratios.
+# the median of the rounds' ratios. cpu_ratio (the reference's CPU per frame or record
+# over the server's CPU per call, from /proc and getrusage) is given beside the
+# throughput ratio: it holds steady when other tenants take the cores away. For
+# Create it leaves out the fsync waits, so it says how much of the gap is CPU.
 summary() {
 	jq -sc --arg bench "$1" --argjson target "$2" --argjson p99 "$3" '
 		def median: sort | .[(length - 1) / 2 | floor];
 		(map(.ratio) | median) as $ratio | (map(.p99_us) | median) as $p |
 		{bench: $bench, rounds: length, ratios: map(.ratio), ratio: $ratio,
-		 target_ratio: $target, p99_us: $p}
+		 target_ratio: $target, p99_us: $p, cpu_ratio: (map(.cpu_ratio) | median)}
 		+ (if $p99 > 0 then {target_p99_us: $p99} else {} end)
 		+ {met: ($ratio >= $target and ($p99 == 0 or $p <= $p99))}'
 }
@@ -130,7 +133,9 @@ for ((round = 1; round <= rounds; round++)); do
 		{bench: "orders_get_vs_echo_round", round: $round, conns: $f.conns,
 		 inflight: $f.inflight, figure_calls_per_s: $f.calls_per_s,
 		 reference_frames_per_s: $r.calls_per_s, ratio: (($ratio * 1000 | round) / 1000),
-		 p99_us: $f.p99_us, reference_p99_us: $r.p99_us}' | tee -a "$dir/get.ratios"
+		 p99_us: $f.p99_us, reference_p99_us: $r.p99_us,
+		 cpu_ratio: (($r.server_cpu_per_call_us / $f.server_cpu_per_call_us * 1000 | round)
+			/ 1000)}' | tee -a "$dir/get.ratios"
 done
 summary orders_get_vs_echo 0.25 2000 <"$dir/get.ratios"
 
@@ -159,7 +164,9 @@ for ((round = 1; round <= rounds; round++)); do
 		{bench: "orders_create_vs_lmdb_round", round: $round, conns: $f.conns,
 		 inflight: $f.inflight, figure_records_per_s: $f.calls_per_s,
 		 reference_records_per_s: $r.records_per_s, server_commits: $c, batch: $r.batch,
-		 ratio: (($ratio * 1000 | round) / 1000), p99_us: $f.p99_us}' |
+		 ratio: (($ratio * 1000 | round) / 1000), p99_us: $f.p99_us,
+		 cpu_ratio: (($r.cpu_per_record_us / $f.server_cpu_per_call_us * 1000 | round)
+			/ 1000)}' |
 		tee -a "$dir/create.ratios"
 done
 summary orders_create_vs_lmdb 0.5 0 <"$dir/create.ratios"
