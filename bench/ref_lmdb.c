@@ -11,7 +11,10 @@
  * opened as src/store/store.c opens it (MDB_NOTLS, no NOSYNC, no WRITEMAP), so
  * every commit is an fsync; nothing else (no protobuf, no nested transaction).
  *
- *   ref_lmdb --dir DIR --batch B --record-bytes R [--seconds S] [--records N]
+ *   ref_lmdb --dir DIR --batch B --record-bytes R [--seconds S] [--records N] [--nested]
+ *
+ * --nested puts each order in a child transaction of the batch, as store_write does:
+ * not the reference, but it measures what the server's per-mutation rollback costs.
  *
  * Prints one JSON line: records/s and commits/s.
  */
@@ -101,8 +104,15 @@ int main(int argc, char **argv)
 	MDB_txn *txn = NULL;
 	MDB_dbi seq, orders, idx[N_INDEX];
 	uint8_t *record = NULL;
-	int rc = 0;
-	for (int i = 1; i + 1 < argc; i += 2) {
+	int rc = 0, nested = 0;
+	for (int i = 1; i < argc; i += 2) {
+		if (strcmp(argv[i], "--nested") == 0) {
+			nested = 1;
+			i--;
+			continue;
+		}
+		if (i + 1 >= argc)
+			break;
 		if (strcmp(argv[i], "--dir") == 0)
 			dir = argv[i + 1];
 		else if (strcmp(argv[i], "--batch") == 0)
@@ -152,8 +162,20 @@ int main(int argc, char **argv)
 	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(seconds * 1e9), t = t0;
 	while (t < end && (max_records == 0 || records < max_records)) {
 		rc = mdb_txn_begin(env, NULL, 0, &txn);
-		for (size_t i = 0; i < batch && rc == 0; i++)
-			rc = put_order(txn, seq, orders, idx, record, record_bytes);
+		for (size_t i = 0; i < batch && rc == 0; i++) {
+			MDB_txn *child = NULL;
+			if (!nested) {
+				rc = put_order(txn, seq, orders, idx, record, record_bytes);
+				continue;
+			}
+			rc = mdb_txn_begin(env, txn, 0, &child);
+			if (rc == 0)
+				rc = put_order(child, seq, orders, idx, record, record_bytes);
+			if (rc == 0)
+				rc = mdb_txn_commit(child);
+			else if (child != NULL)
+				mdb_txn_abort(child);
+		}
 		if (rc == 0)
 			rc = mdb_txn_commit(txn);
 		else
@@ -166,12 +188,14 @@ int main(int argc, char **argv)
 		t = now_ns();
 	}
 	double secs = (double)(t - t0) / 1e9, cpu = cpu_s() - cpu0;
-	printf("{\"bench\":\"ref_lmdb\",\"batch\":%zu,\"record_bytes\":%zu,\"index_entries\":%d,"
+	printf("{\"bench\":\"ref_lmdb\",\"nested\":%s,\"batch\":%zu,\"record_bytes\":%zu,\"index_"
+	       "entries\":%d,"
 	       "\"seconds\":%.3f,\"records\":%" PRIu64 ",\"commits\":%" PRIu64
 	       ",\"records_per_s\":%.0f,\"commits_per_s\":%.0f,\"cpu_s\":%.2f,"
 	       "\"cpu_per_record_us\":%.2f}\n",
-	       batch, record_bytes, N_INDEX, secs, records, commits, (double)records / secs,
-	       (double)commits / secs, cpu, records > 0 ? cpu * 1e6 / (double)records : 0);
+	       nested ? "true" : "false", batch, record_bytes, N_INDEX, secs, records, commits,
+	       (double)records / secs, (double)commits / secs, cpu,
+	       records > 0 ? cpu * 1e6 / (double)records : 0);
 out:
 	if (rc != 0)
 		fprintf(stderr, "ref_lmdb: %s\n", mdb_strerror(rc));
