@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench (about 3 minutes) / make bench-quick (BENCH_QUICK=1, under 1 minute):
+# make bench (about 2.5 minutes) / make bench-quick (BENCH_QUICK=1, under 1 minute):
 # runs the benchmarks and prints one JSON line per result (SPEC 8, issue 7).
 #   bench_orders_list   Orders/List page time at 1,000 and 1,000,000 stored orders
 #                       (100,000 in quick mode).
