@@ -2,7 +2,7 @@
 #   make test            deps + build + every Criterion test (ctest)
 #   make asan            the same tests built with ASan + UBSan (in $(BUILD_ASAN))
 #   make lint            buf lint (proto/) + clang-format check
-#   make run | demo | bench | clean | format
+#   make run | demo | bench | bench-quick | clean | format
 # Overridable: BUILD, BUILD_ASAN, BUILD_TYPE, JOBS, CMAKE_ARGS, CTEST_ARGS.
 
 SHELL := /bin/bash
@@ -24,7 +24,7 @@ FMT_FILES = $(shell find src tests bench fuzz -type f \( -name '*.c' -o -name '*
 # variables (BUILD=...) and jobserver out of it.
 SUBMAKE_ENV := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
 
-.PHONY: all deps build test asan asan-build fuzz lint format run demo bench clean distclean
+.PHONY: all deps build test asan asan-build fuzz lint format run demo bench bench-quick clean distclean
 
 all: build
 
@@ -69,7 +69,8 @@ fuzz:
 		[[ -x $$f ]] || continue; \
 		corpus=$(BUILD_FUZZ)/corpus/$$(basename $$f); mkdir -p $$corpus; \
 		echo "fuzz: $$(basename $$f) for $(FUZZ_SECONDS)s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 $$corpus \
+		seeds=fuzz/seeds/$$(basename $$f); [[ -d $$seeds ]] || seeds=; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 $$corpus $$seeds \
 			2>$(BUILD_FUZZ)/$$(basename $$f).log || { tail -50 $(BUILD_FUZZ)/$$(basename $$f).log; exit 1; }; \
 		grep -E '^stat::number_of_executed_units' $(BUILD_FUZZ)/$$(basename $$f).log; \
 	done
@@ -98,9 +99,12 @@ endif
 ifneq ($(wildcard bench/run.sh),)
 bench: build
 	OSPAY_BUILD_DIR=$(BUILD) bash bench/run.sh
+# The same suite with short runs (2 s per figure and reference, 100,000 orders for List).
+bench-quick: build
+	OSPAY_BUILD_DIR=$(BUILD) BENCH_QUICK=1 bash bench/run.sh
 else
-bench:
-	@echo "make bench: bench/run.sh does not exist yet" >&2; exit 1
+bench bench-quick:
+	@echo "make $@: bench/run.sh does not exist yet" >&2; exit 1
 endif
 
 clean:

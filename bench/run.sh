@@ -1,13 +1,173 @@
 #!/usr/bin/env bash
-# make bench: runs every benchmark and prints one JSON line per result.
-# The full load harness of SPEC 8 (issue 7) is not written yet; this runs what exists:
-#   bench_orders_list   Orders/List page time at 1,000 and 1,000,000 stored orders.
+# make bench (about 2.5 minutes) / make bench-quick (BENCH_QUICK=1, under 1 minute):
+# runs the benchmarks and prints one JSON line per result (SPEC 8, issue 7).
+#   bench_orders_list   Orders/List page time at 1,000 and 1,000,000 stored orders
+#                       (100,000 in quick mode).
+#   Orders/Get  64 x 16 through libospay vs bench_ref_echo (bare libuv echo of frames
+#               of the same sizes, driven by the same loadgen in raw mode).
+#   Orders/Create durable 64 x 16 vs bench_ref_lmdb (the same records and index
+#               entries in durable transactions of the batch size ospayd committed,
+#               from its /metrics).
+# Every figure is judged against a reference run in the same invocation, because the
+# machine is shared and noisy. The server (and each reference server or writer) runs
+# on core 0, the load on core 1. The webhook and billing references of SPEC 8 are
+# not run yet.
+# Every process started here is stopped by its pid, on success or failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build=${OSPAY_BUILD_DIR:-build}
+quick=${BENCH_QUICK:-0}
+if [[ $quick == 1 ]]; then
+	secs=2 warm=0.5 seed=1000 list_orders=100000 rounds=1
+else
+	secs=10 warm=1 seed=1000 list_orders=1000000 rounds=3
+fi
+conns=64 inflight=16
 dir=$(mktemp -d /tmp/ospay-bench-XXXXXX)
-trap 'rm -rf "$dir"' EXIT
-# Pinned to one core when taskset exists, so the other core's noise matters less.
-pin=()
-command -v taskset >/dev/null && pin=(taskset -c 0)
-"${pin[@]}" "$build/bench/bench_orders_list" --orders 1000 --orders 1000000 --dir "$dir"
+
+pids=()
+# SIGTERM, then SIGKILL after 10 s; only processes this script started.
+stop_pid() {
+	local p=$1 i
+	kill -TERM "$p" 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
+	# Forgotten once stopped, so cleanup never signals a reused pid.
+	local keep=() q
+	for q in "${pids[@]}"; do
+		[[ $q == "$p" ]] || keep+=("$q")
+	done
+	pids=("${keep[@]}")
+}
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		stop_pid "$p"
+	done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+# Server and references on core 0, load on core 1, when taskset and two cores exist.
+srv_pin=() load_pin=()
+if command -v taskset >/dev/null && [[ $(nproc) -ge 2 ]]; then
+	srv_pin=(taskset -c 0) load_pin=(taskset -c 1)
+fi
+
+# Waits (10 s at most) for a line matching $2 in file $1 written by pid $3; prints it.
+wait_line() {
+	local f=$1 pat=$2 p=$3 i
+	for ((i = 0; i < 100; i++)); do
+		if grep -q "$pat" "$f" 2>/dev/null; then
+			grep -m1 "$pat" "$f"
+			return 0
+		fi
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "bench: no '$pat' in $f" >&2
+	return 1
+}
+
+# One counter from the server's /metrics.
+metric() {
+	curl -sS --cacert "$dir/srv/tls.crt" "https://$https/metrics" |
+		awk -v m="$1" '$1 == m { print $2 }'
+}
+
+# ---- Orders/List at 1,000 and 1,000,000 (in process)
+"${srv_pin[@]}" "$build/bench/bench_orders_list" --orders 1000 --orders "$list_orders" \
+	--dir "$dir"
+
+# ---- ospayd, fresh
+token=$("$build/ospayd" init --data "$dir/srv" | jq -r .admin_token.token)
+"${srv_pin[@]}" "$build/ospayd" serve --data "$dir/srv" --rpc 127.0.0.1:0 \
+	--https 127.0.0.1:0 >"$dir/srv.out" 2>"$dir/srv.log" &
+srv=$!
+pids+=("$srv")
+line=$(wait_line "$dir/srv.out" '^listening' "$srv")
+rpc=$(sed -n 's/.*rpc=\([^ ]*\).*/\1/p' <<<"$line")
+https=$(sed -n 's/.*https=\([^ ]*\).*/\1/p' <<<"$line")
+
+load=("${load_pin[@]}" "$build/bench/bench_loadgen" --conns "$conns" --inflight "$inflight"
+	--duration "$secs" --warmup "$warm")
+
+# Figure and reference alternate, $rounds times each, so that a burst of noise from the
+# machine's other tenants hits one round rather than one side; the summary line gives
+# the median of the rounds' ratios. cpu_ratio (the reference's CPU per frame or record
+# over the server's CPU per call, from /proc and getrusage) is given beside the
+# throughput ratio: it holds steady when other tenants take the cores away. For
+# Create it leaves out the fsync waits, so it says how much of the gap is CPU.
+summary() {
+	jq -sc --arg bench "$1" --argjson target "$2" --argjson p99 "$3" '
+		def median: sort | .[(length - 1) / 2 | floor];
+		(map(.ratio) | median) as $ratio | (map(.p99_us) | median) as $p |
+		{bench: $bench, rounds: length, ratios: map(.ratio), ratio: $ratio,
+		 target_ratio: $target, p99_us: $p, cpu_ratio: (map(.cpu_ratio) | median)}
+		+ (if $p99 > 0 then {target_p99_us: $p99} else {} end)
+		+ {met: ($ratio >= $target and ($p99 == 0 or $p <= $p99))}'
+}
+
+# ---- Orders/Get vs the echo
+: >"$dir/get.ratios"
+for ((round = 1; round <= rounds; round++)); do
+	get=$("${load[@]}" --addr "$rpc" --token "$token" --pid "$srv" --get-pct 100 \
+		--seed "$seed" --label orders_get)
+	echo "$get"
+	req=$(jq .req_frame_bytes <<<"$get")
+	resp=$(jq .resp_frame_bytes <<<"$get")
+	"${srv_pin[@]}" "$build/bench/bench_ref_echo" --reply-bytes "$resp" >"$dir/echo.out" &
+	echo_pid=$!
+	pids+=("$echo_pid")
+	echo_addr=$(wait_line "$dir/echo.out" '^listening' "$echo_pid" | sed 's/^listening //')
+	echo_res=$("${load[@]}" --raw --addr "$echo_addr" --req-bytes "$req" --resp-bytes "$resp" \
+		--pid "$echo_pid" --label ref_echo)
+	echo "$echo_res"
+	stop_pid "$echo_pid"
+	jq -nc --argjson f "$get" --argjson r "$echo_res" --argjson round "$round" '
+		($f.calls_per_s / $r.calls_per_s) as $ratio |
+		{bench: "orders_get_vs_echo_round", round: $round, conns: $f.conns,
+		 inflight: $f.inflight, figure_calls_per_s: $f.calls_per_s,
+		 reference_frames_per_s: $r.calls_per_s, ratio: (($ratio * 1000 | round) / 1000),
+		 p99_us: $f.p99_us, reference_p99_us: $r.p99_us,
+		 cpu_ratio: (($r.server_cpu_per_call_us / $f.server_cpu_per_call_us * 1000 | round)
+			/ 1000)}' | tee -a "$dir/get.ratios"
+done
+summary orders_get_vs_echo 0.25 2000 <"$dir/get.ratios"
+
+# ---- Orders/Create (durable) vs the bare LMDB writer
+: >"$dir/create.ratios"
+for ((round = 1; round <= rounds; round++)); do
+	commits0=$(metric ospay_store_commits_total)
+	writes0=$(metric ospay_store_writes_committed_total)
+	create=$("${load[@]}" --addr "$rpc" --token "$token" --pid "$srv" --get-pct 0 \
+		--label orders_create)
+	echo "$create"
+	commits1=$(metric ospay_store_commits_total)
+	writes1=$(metric ospay_store_writes_committed_total)
+	# The server's own batch size in this round: mutations made durable per commit.
+	commits=$((commits1 - commits0))
+	batch=$(((writes1 - writes0 + commits / 2) / (commits > 0 ? commits : 1)))
+	((batch >= 1)) || batch=1
+	record=$(jq .order_record_bytes <<<"$create")
+	# The reference's store grows across rounds as the server's does.
+	lmdb=$("${srv_pin[@]}" "$build/bench/bench_ref_lmdb" --dir "$dir/lmdb" --batch "$batch" \
+		--record-bytes "$record" --seconds "$secs")
+	echo "$lmdb"
+	jq -nc --argjson f "$create" --argjson r "$lmdb" --argjson c "$commits" \
+		--argjson round "$round" '
+		($f.calls_per_s / $r.records_per_s) as $ratio |
+		{bench: "orders_create_vs_lmdb_round", round: $round, conns: $f.conns,
+		 inflight: $f.inflight, figure_records_per_s: $f.calls_per_s,
+		 reference_records_per_s: $r.records_per_s, server_commits: $c, batch: $r.batch,
+		 ratio: (($ratio * 1000 | round) / 1000), p99_us: $f.p99_us,
+		 cpu_ratio: (($r.cpu_per_record_us / $f.server_cpu_per_call_us * 1000 | round)
+			/ 1000)}' |
+		tee -a "$dir/create.ratios"
+done
+summary orders_create_vs_lmdb 0.5 0 <"$dir/create.ratios"
+stop_pid "$srv"

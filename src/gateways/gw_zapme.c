@@ -80,6 +80,17 @@ void gw_zapme_parse(const gw_t *gw, const http_response_t *res, bool mutating,
 	} else if (data != NULL && !json_is_null(data) && ok) {
 		gw_parse_fail(&p, "data: expected a string or an object");
 	}
+	/* The documented send answer (reference 4) carries no id, but an answer
+	 * that does give one (ospay-sandbox adds "id" beside "data") must not lose
+	 * it: without it the sent message cannot be asked about later. Read
+	 * leniently: an id ospay cannot use leaves message_id empty, as before. */
+	if (out->message_id[0] == '\0' && p.err == 0 && json_is_object(j)) {
+		gw_parse_t idp = {0};
+		gw_get_str(&idp, j, "", "id", out->message_id, sizeof(out->message_id),
+			   GW_F_ID | GW_F_NUMOK);
+		if (idp.err != 0)
+			out->message_id[0] = '\0';
+	}
 	if (p.err != 0) {
 		gw_reply_malformed(&out->r, res->status, mutating, ZAPME, p.why);
 		goto out;

@@ -88,6 +88,7 @@ struct httpc_req {
 	size_t body_len;
 	bool insecure;
 	bool has_content_type;
+	unsigned attempts; /* times curl was about to send a non-idempotent request */
 	char errbuf[CURL_ERROR_SIZE];
 	char data[];
 };
@@ -574,6 +575,29 @@ out:
 	return 0;
 }
 
+/*
+ * curl re-sends a request on a fresh connection, body included, when a reused
+ * connection dies before any byte of the answer arrives. For a request that
+ * changes something that is a second charge whenever the server had already
+ * processed the first (ospay-sandbox's "reset" fault shows it): such requests
+ * are sent at most once, and the lost answer is reported as a reset.
+ */
+static int on_curl_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+			  int local_port)
+{
+	struct httpc_req *r = clientp;
+
+	(void)primary_ip;
+	(void)local_ip;
+	(void)primary_port;
+	(void)local_port;
+	if (r->attempts++ == 0)
+		return CURL_PREREQFUNC_OK;
+	r->err = -ECONNRESET;
+	r->err_msg = "connection lost after the request was sent";
+	return CURL_PREREQFUNC_ABORT;
+}
+
 /* Sockets close-on-exec, so children the server starts inherit none. */
 static curl_socket_t on_curl_opensocket(void *clientp, curlsocktype purpose,
 					struct curl_sockaddr *addr)
@@ -783,6 +807,10 @@ static int req_start(http_client_t *c, struct httpc_req *r)
 	if (r->insecure) {
 		HTTPC_SETOPT(CURLOPT_SSL_VERIFYPEER, 0L);
 		HTTPC_SETOPT(CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (!head && strcmp(r->method, "GET") != 0) {
+		HTTPC_SETOPT(CURLOPT_PREREQFUNCTION, on_curl_prereq);
+		HTTPC_SETOPT(CURLOPT_PREREQDATA, (void *)r);
 	}
 	if (head) {
 		HTTPC_SETOPT(CURLOPT_NOBODY, 1L);

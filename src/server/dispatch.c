@@ -253,7 +253,7 @@ static int session_revalidate(srv_t *s, srv_session_t *sess, status_t *st)
 	rc = db_get_by_id(txn, DB_TOKENS, sess->p.token_id, &ospay__v1__token_record__descriptor,
 			  (ProtobufCMessage **)&rec);
 	int code = ST_OK;
-	if (rc != 0 || rec->token->revoked_ms != 0)
+	if (rc != 0 || rec->token == NULL || rec->token->revoked_ms != 0)
 		code = status_set(st, ST_UNAUTHENTICATED, "token revoked");
 	else
 		sess->epoch = s->token_epoch;
@@ -547,6 +547,9 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 	r->sess = sess;
 	r->now_ms = srv_now_ms(s);
 	status_clear(&r->st);
+	/* Before Hello, any failure closes the connection (SPEC 3). */
+	if (!sess->authed)
+		r->reply_flags = RPC_REPLY_CLOSE;
 	r->in = protobuf_c_message_unpack(m->in, NULL, req->body.len, req->body.data);
 	if (r->in == NULL) {
 		if (m->flags & SRV_M_ASYNC)

@@ -11,12 +11,11 @@
 #include "ospay/v1/clock.pb-c.h"
 #include "ospay/v1/session.pb-c.h"
 #include "server/db.h"
+#include "server/h_util.h"
 #include "server/server.h"
 
 #define NAME_MAX_BYTES 100
 #define TOKEN_MAX_UNITS 256
-#define LIST_DEFAULT_PAGE 100
-#define LIST_MAX_PAGE 1000
 
 /* ------------------------------------------------------------------ tokens */
 
@@ -88,6 +87,10 @@ int h_session_hello(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "token lookup");
 		goto out;
 	}
+	if (rec->token == NULL) {
+		rc = srv_store_fail(r, -EBADMSG, "token record");
+		goto out;
+	}
 	if (rec->token->revoked_ms != 0) {
 		rc = srv_fail(r, ST_UNAUTHENTICATED, "token revoked");
 		goto out;
@@ -155,58 +158,26 @@ int h_admin_create_unit(srv_req_t *r, store_txn_t *txn)
 	return srv_reply_msg(r, &resp.base);
 }
 
-/* Page tokens are opaque to clients: a version byte and the last id seen. */
-static void page_token_encode(uint64_t last, char *out)
-{
-	uint8_t raw[9];
-	raw[0] = 1;
-	be64_put(raw + 1, last);
-	crypto_base64url(raw, sizeof(raw), out);
-}
-
-static bool page_token_decode(const char *tok, uint64_t *last)
-{
-	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	if (strlen(tok) != 12)
-		return false;
-	uint8_t raw[9];
-	for (int i = 0; i < 3; i++) {
-		uint32_t v = 0;
-		for (int j = 0; j < 4; j++) {
-			const char *p = strchr(tbl, tok[i * 4 + j]);
-			if (p == NULL || *p == '\0')
-				return false;
-			v = (v << 6) | (uint32_t)(p - tbl);
-		}
-		raw[i * 3] = (uint8_t)(v >> 16);
-		raw[i * 3 + 1] = (uint8_t)(v >> 8);
-		raw[i * 3 + 2] = (uint8_t)v;
-	}
-	if (raw[0] != 1)
-		return false;
-	*last = be64_get(raw + 1);
-	return true;
-}
-
 int h_admin_list_units(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__ListUnitsRequest *in = (const Ospay__V1__ListUnitsRequest *)r->in;
 	Ospay__V1__Unit **units = NULL;
 	size_t n = 0;
 	store_cursor_t *cur = NULL;
-	char next[16] = "";
+	char next[H_TOKEN_MAX] = "";
 	int rc = srv_check(r, PERM_READ, 0);
 	if (rc != ST_OK)
 		return rc;
 	uint64_t after = 0;
-	if (in->page_token[0] != '\0' && !page_token_decode(in->page_token, &after)) {
-		status_violation(&r->st, "page_token", "not a page token from this method");
-		return r->st.code;
+	uint8_t raw[8];
+	if (in->page_token[0] != '\0') {
+		if (!h_token_decode(in->page_token, H_TOK_UNITS, raw, sizeof(raw))) {
+			status_violation(&r->st, "page_token", "not a page token from this method");
+			return r->st.code;
+		}
+		after = be64_get(raw);
 	}
-	size_t limit = in->page_size == 0 ? LIST_DEFAULT_PAGE : in->page_size;
-	if (limit > LIST_MAX_PAGE)
-		limit = LIST_MAX_PAGE;
+	size_t limit = h_page_limit(in->page_size);
 	units = calloc(limit, sizeof(*units));
 	if (units == NULL)
 		return -ENOMEM;
@@ -238,8 +209,10 @@ int h_admin_list_units(srv_req_t *r, store_txn_t *txn)
 		rc = 0;
 	if (rc != 0)
 		goto out;
-	if (more)
-		page_token_encode(units[n - 1]->id, next);
+	if (more) {
+		be64_put(raw, units[n - 1]->id);
+		h_token_encode(H_TOK_UNITS, raw, sizeof(raw), next);
+	}
 	Ospay__V1__ListUnitsResponse resp = OSPAY__V1__LIST_UNITS_RESPONSE__INIT;
 	resp.units = units;
 	resp.n_units = n;
@@ -378,6 +351,8 @@ int h_admin_revoke_token(srv_req_t *r, store_txn_t *txn)
 	}
 	rc = db_get_by_id(txn, DB_TOKENS, in->token_id, &ospay__v1__token_record__descriptor,
 			  (ProtobufCMessage **)&rec);
+	if (rc == 0 && rec->token == NULL)
+		rc = -EBADMSG;
 	if (rc == -ENOENT || (rc == 0 && rec->token->organization_id != r->sess->p.org_id)) {
 		rc = srv_fail(r, ST_NOT_FOUND, "no token %llu", (unsigned long long)in->token_id);
 		goto out;

@@ -161,6 +161,9 @@ out:
 				   creds->api_key,       creds->api_secret};
 		for (size_t i = 0; i < OSPAY_ARRAY_LEN(f); i++)
 			crypto_wipe((void *)f[i], strlen(f[i]));
+		for (size_t i = 0; i < creds->n_webhook_headers; i++)
+			crypto_wipe(creds->webhook_headers[i]->value,
+				    strlen(creds->webhook_headers[i]->value));
 		ospay__v1__gateway_credentials__free_unpacked(creds, NULL);
 	}
 	if (rec != NULL)
@@ -449,12 +452,20 @@ static int requery_store_fn(store_txn_t *txn, void *arg)
 				q->obj.queries = old->queries + 1;
 			/* Installments: a final one is never moved back to waiting. */
 			for (size_t i = 0; old != NULL && i < q->obj.n_installments; i++)
-				for (size_t j = 0; j < old->n_installments; j++)
-					if (old->installments[j]->number ==
-						    q->obj.installments[i]->number &&
-					    outcome_rank(q->obj.installments[i]->outcome) <
-						    outcome_rank(old->installments[j]->outcome))
-						*q->obj.installments[i] = *old->installments[j];
+				for (size_t j = 0; j < old->n_installments; j++) {
+					const Ospay__V1__GatewayInstallment *o =
+						old->installments[j];
+					Ospay__V1__GatewayInstallment *n = &q->inst[i];
+					if (o->number != n->number ||
+					    outcome_rank(n->outcome) >= outcome_rank(o->outcome))
+						continue;
+					/* Copied into q's own buffers: old is freed below, and
+					 * this function may run again (store.h). */
+					n->outcome = o->outcome;
+					n->amount = o->amount;
+					snprintf(q->inst_status[i], GW_STATUS_MAX, "%s", o->status);
+					snprintf(q->inst_reason[i], GW_MSG_MAX, "%s", o->reason);
+				}
 			rc = db_put_msg(txn, DB_GW_OBJECTS, k, klen, &q->obj.base, 0);
 		}
 	}
@@ -485,6 +496,8 @@ static void requery_stored(void *arg, int rc)
 	srv_webhooks_kick(s);
 }
 
+static void on_requery_timer(uv_timer_t *t);
+
 /* Records the outcome of the re-query (from an adapter callback). */
 static void requery_finish(requery_t *q, const gw_reply_t *r)
 {
@@ -506,8 +519,9 @@ static void requery_finish(requery_t *q, const gw_reply_t *r)
 	if (q->srv->draining ||
 	    store_write(q->srv->store, requery_store_fn, requery_stored, q) != 0) {
 		srv_t *s = q->srv;
-		requery_free(q); /* stays in the inbox: tried again later */
-		srv_webhooks_kick(s);
+		requery_free(q); /* stays in the inbox: tried again in a second, not at once */
+		if (!s->draining && s->requery_inflight == 0)
+			uv_timer_start(&s->requery_timer, on_requery_timer, 1000, 0);
 	}
 }
 
@@ -600,6 +614,64 @@ fail:
 	return rc;
 }
 
+typedef struct defer {
+	srv_t *srv;
+	uint8_t key[KEY_CAP];
+	size_t len;
+	const char *why;
+} defer_t;
+
+static int defer_fn(store_txn_t *txn, void *arg)
+{
+	defer_t *d = arg;
+	Ospay__V1__WebhookEventRecord *ev = NULL;
+	int rc = store_del(txn, DB_WEBHOOK_INBOX, d->key, d->len, NULL, 0);
+	if (rc != 0)
+		return rc == -ENOENT ? 0 : rc;
+	rc = db_get_msg(txn, DB_WEBHOOK_EVENTS, d->key + 8, d->len - 8,
+			&ospay__v1__webhook_event_record__descriptor, (ProtobufCMessage **)&ev);
+	if (rc == -ENOENT || rc == -EBADMSG)
+		return 0; /* nothing left to re-query: the entry just goes */
+	if (rc != 0)
+		return rc;
+	Ospay__V1__WebhookEventRecord copy = *ev;
+	copy.attempts++;
+	copy.last_error = (char *)d->why;
+	if (copy.attempts >= REQUERY_MAX_TRIES) {
+		copy.state = EV_GAVE_UP;
+	} else {
+		int64_t delay = (int64_t)1000 << (copy.attempts < 10 ? copy.attempts - 1 : 9);
+		uint8_t ik[KEY_CAP];
+		be64_put_i64(ik, srv_now_ms(d->srv) + (delay > 600000 ? 600000 : delay));
+		memcpy(ik + 8, d->key + 8, d->len - 8);
+		rc = store_put(txn, DB_WEBHOOK_INBOX, ik, d->len, "", 0, 0);
+	}
+	if (rc == 0)
+		rc = db_put_msg(txn, DB_WEBHOOK_EVENTS, d->key + 8, d->len - 8, &copy.base, 0);
+	ospay__v1__webhook_event_record__free_unpacked(ev, NULL);
+	return rc;
+}
+
+static void defer_done(void *arg, int rc)
+{
+	(void)rc;
+	free(arg);
+}
+
+/* Moves an inbox entry to a later try (or gives it up), in the next commit. */
+static void requery_defer(srv_t *s, const uint8_t *key, size_t len, const char *why)
+{
+	defer_t *d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return;
+	d->srv = s;
+	memcpy(d->key, key, len);
+	d->len = len;
+	d->why = why;
+	if (store_write(s->store, defer_fn, defer_done, d) != 0)
+		free(d);
+}
+
 static void on_requery_timer(uv_timer_t *t)
 {
 	srv_webhooks_kick(container_of(t, srv_t, requery_timer));
@@ -614,6 +686,14 @@ void srv_webhooks_kick(srv_t *s)
 	if (store_read_begin(s->store, &txn) != 0)
 		return;
 	int64_t now = srv_now_ms(s), next = -1;
+	/* Entries whose re-query could not even start (gateway gone, record
+	 * unreadable) are moved back with a backoff after the scan, so they
+	 * neither block the inbox nor spin. */
+	static struct {
+		uint8_t key[KEY_CAP];
+		size_t len;
+	} failed[REQUERY_BATCH];
+	size_t n_failed = 0;
 	int rc = store_cursor_open(txn, DB_WEBHOOK_INBOX, &cur);
 	store_val_t k, v;
 	size_t seen = 0;
@@ -628,11 +708,17 @@ void srv_webhooks_kick(srv_t *s)
 			break;
 		}
 		/* A pass starts only when none is in flight, so nothing starts twice. */
-		if (requery_start(s, txn, &k) != 0)
-			log_warn("webhook re-query could not start", "");
+		if (requery_start(s, txn, &k) != 0 && n_failed < REQUERY_BATCH) {
+			memcpy(failed[n_failed].key, k.data, k.len);
+			failed[n_failed++].len = k.len;
+		}
 	}
 	store_cursor_close(cur);
 	store_read_end(txn);
+	for (size_t i = 0; i < n_failed; i++)
+		requery_defer(s, failed[i].key, failed[i].len, "the re-query could not start");
+	if (n_failed > 0 && next < 0)
+		next = now + 1000;
 	/* Come back when the earliest backed-off entry is due (test clock: 1 s). */
 	if (next >= 0 && s->requery_inflight == 0) {
 		uint64_t wait = (uint64_t)(next - now);

@@ -668,3 +668,17 @@ Test(rpc, backup_while_writing_is_consistent)
 	close(fd);
 	tsp_server_stop(&b, SIGTERM);
 }
+
+Test(rpc, undecodable_hello_is_refused_and_closed)
+{
+	int fd = tsp_connect(srv.rpc_addr);
+	uint8_t junk[8];
+	memset(junk, 0xff, sizeof(junk));
+	cr_assert_eq(tsp_send_request(fd, 1, "ospay.v1.Session/Hello", junk, sizeof(junk), NULL),
+		     0);
+	int code;
+	cr_assert_eq(tsp_recv_response(fd, NULL, &code, NULL, NULL, 5000), 0);
+	cr_assert_eq(code, 3);
+	cr_assert(tsp_wait_closed(fd, 5000), "no second try on the same connection before Hello");
+	close(fd);
+}

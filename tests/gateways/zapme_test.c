@@ -47,6 +47,17 @@ Test(zapme_parse, envelopes)
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED);
 	cr_assert_str_eq(r.status, "message_sent");
 	cr_assert_eq(r.message_id[0], '\0');
+	/* An id beside "data" (ospay-sandbox's addition) is kept; an unusable one is not. */
+	r = parse(&p, 200,
+		  "{\"status\":true,\"result\":\"success\",\"data\":\"message_sent\",\"id\":982}",
+		  true);
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED);
+	cr_assert_str_eq(r.message_id, "982");
+	r = parse(&p, 200,
+		  "{\"status\":true,\"result\":\"success\",\"data\":\"message_sent\",\"id\":{}}",
+		  true);
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED);
+	cr_assert_eq(r.message_id[0], '\0');
 	r = parse(&p, 200,
 		  "{\"status\":true,\"result\":\"success\",\"data\":{\"id\":981,\"hash\":\"ab12\","
 		  "\"message\":\"Seu link: https://pay/x 4111111111111111\",\"phone\":"

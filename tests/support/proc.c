@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -21,6 +22,17 @@
 #include "common/util.h"
 #include "ospay/v1/rpc.pb-c.h"
 #include "ospay/v1/session.pb-c.h"
+
+/*
+ * In a forked child: die with the test process, however it ends (a test killed
+ * by its timeout never runs its .fini, and its servers would outlive it).
+ */
+static void child_dies_with_parent(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1); /* the parent died before prctl took effect */
+}
 
 static uint64_t now_ms(void)
 {
@@ -34,10 +46,12 @@ int tsp_run(const char *const *argv, const char *const *env, char *out, size_t c
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) != 0)
 		return -1;
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		child_dies_with_parent(parent);
 		dup2(pfd[1], STDOUT_FILENO);
 		for (size_t i = 0; env != NULL && env[i] != NULL; i++)
 			putenv((char *)env[i]);
@@ -114,10 +128,12 @@ int tsp_server_start(tsp_server_t *s, const char *const *extra_args)
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) != 0)
 		return -1;
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		child_dies_with_parent(parent);
 		dup2(pfd[1], STDOUT_FILENO);
 		int logfd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (logfd >= 0)
@@ -500,9 +516,11 @@ void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv)
 			      "--webhook-ca",    ca,         NULL};
 	int pfd[2];
 	cr_assert_eq(pipe2(pfd, O_CLOEXEC), 0);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
+		child_dies_with_parent(parent);
 		dup2(pfd[1], STDOUT_FILENO);
 		char log[400];
 		snprintf(log, sizeof(log), "%s/sandbox.log", srv->dir);
