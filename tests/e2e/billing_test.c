@@ -7,6 +7,7 @@
  * (the sandbox's own charge records count the approvals).
  */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +104,7 @@ static void visa_ending(int last, char out[17])
 	cr_assert_fail("no Visa number ends in %d", last);
 }
 
-static void add_card(uint64_t customer, int last)
+static uint64_t add_card(uint64_t customer, int last)
 {
 	char number[17];
 	visa_ending(last, number);
@@ -114,8 +115,33 @@ static void add_card(uint64_t customer, int last)
 	m.expiry = "12/2030";
 	m.security_code = "123";
 	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Cards/Add", &m.base, NULL, NULL, NULL, &st), 0,
-		     "Cards/Add: %s", st.message);
+	Ospay__V1__CardsAddResponse *r = NULL;
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Cards/Add", &m.base,
+			      &ospay__v1__cards_add_response__descriptor, (ProtobufCMessage **)&r,
+			      NULL, &st),
+		     0, "Cards/Add: %s", st.message);
+	uint64_t id = r->card->id;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return id;
+}
+
+/* The service charges card (0: the default) with recurring payment on. */
+static void choose_card(uint64_t svc, uint64_t card)
+{
+	Ospay__V1__CustomersUpdateServiceRequest u =
+		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
+	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
+	rp.enabled = true;
+	rp.card_id = card;
+	char *mask[] = {"recurring_payment"};
+	u.service_id = svc;
+	u.recurring_payment = &rp;
+	u.update_mask = mask;
+	u.n_update_mask = 1;
+	status_t st;
+	cr_assert_eq(
+		tsp_call(adm, "ospay.v1.Customers/UpdateService", &u.base, NULL, NULL, NULL, &st),
+		0, "UpdateService: %s", st.message);
 }
 
 static uint64_t service(uint64_t customer, bool recurring)
@@ -427,6 +453,88 @@ Test(billing, unknown_outcome_is_resolved_by_query_and_never_charged_twice, .tim
 	cr_assert_eq(invoice_status(inv), INV(PAID));
 	run_now();
 	int count, approved;
+	sandbox_sales(inv, 1, &count, &approved);
+	cr_assert_eq(count, 1);
+	cr_assert_eq(approved, 1);
+	sandbox_sales(inv, 2, &count, &approved);
+	cr_assert_eq(count, 0);
+}
+
+Test(billing, success_at_attempt_two_with_the_chosen_card)
+{
+	uint64_t svc, c = billed_customer(11, 2, true, &svc);
+	uint64_t inv = invoice(c, svc, "2020-12-10");
+	run_now();
+	cr_assert_eq(n_charges(c), 1);
+	/* The customer adds a good card and the service picks it before D+1. */
+	uint64_t good = add_card(c, 0);
+	choose_card(svc, good);
+	advance(DAY_MS);
+	run_now();
+	Ospay__V1__BillingListChargesResponse *r = charges(c, 0);
+	cr_assert_eq(r->n_charges, 2);
+	cr_assert_eq(r->charges[1]->attempt, 2);
+	cr_assert_eq(r->charges[1]->status, CHG(APPROVED));
+	cr_assert_eq(r->charges[1]->card_id, good);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	cr_assert_eq(invoice_status(inv), INV(PAID));
+}
+
+Test(billing, chosen_card_removed_charges_the_default)
+{
+	uint64_t svc, c = billed_customer(12, 0, true, &svc);
+	uint64_t other = add_card(c, 4);
+	choose_card(svc, other);
+	Ospay__V1__CardsRemoveRequest rm = OSPAY__V1__CARDS_REMOVE_REQUEST__INIT;
+	rm.card_id = other;
+	status_t st;
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Cards/Remove", &rm.base, NULL, NULL, NULL, &st), 0,
+		     "Remove: %s", st.message);
+	invoice(c, svc, "2020-12-10");
+	run_now();
+	Ospay__V1__BillingListChargesResponse *r = charges(c, 0);
+	cr_assert_eq(r->n_charges, 1);
+	cr_assert_eq(r->charges[0]->status, CHG(APPROVED));
+	cr_assert_neq(r->charges[0]->card_id, other);
+	cr_assert_str_eq(r->charges[0]->card_last4 + 3, "0");
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+Test(billing, kill_mid_charge_then_restart_resolves_by_query, .timeout = 150)
+{
+	uint64_t svc, c = billed_customer(13, 0, true, &svc);
+	uint64_t inv = invoice(c, svc, "2020-12-10");
+	char url[200], out[1024];
+	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
+	int code = tsp_http("POST", url,
+			    "{\"service\":\"cielo\",\"route\":\"sale_create\",\"kind\":\"timeout\","
+			    "\"process\":true,\"count\":1}",
+			    NULL, NULL, out, sizeof(out));
+	cr_assert_eq(code, 201, "%s", out);
+	advance(1000);
+	/* Wait until the sandbox has made the sale (its answer is held), then kill -9. */
+	int count = 0, approved = 0;
+	for (int i = 0; i < 100 && count == 0; i++) {
+		usleep(100 * 1000);
+		sandbox_sales(inv, 1, &count, &approved);
+	}
+	cr_assert_eq(count, 1);
+	Ospay__V1__BillingListChargesResponse *r = charges(c, 0);
+	cr_assert_eq(r->n_charges, 1);
+	cr_assert_eq(r->charges[0]->status, CHG(PENDING));
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	close(adm);
+	tsp_server_stop(&srv, SIGKILL);
+	const char *args[] = {"--test-clock", "2020-12-10T15:00:00Z", NULL};
+	cr_assert_eq(tsp_server_start(&srv, args), 0);
+	adm = tsp_login(&srv, srv.admin_token);
+	/* The start-up run queries the attempt before anything else; RunNow waits for a run. */
+	run_now();
+	r = charges(c, 0);
+	cr_assert_eq(r->n_charges, 1);
+	cr_assert_eq(r->charges[0]->status, CHG(APPROVED));
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	cr_assert_eq(invoice_status(inv), INV(PAID));
 	sandbox_sales(inv, 1, &count, &approved);
 	cr_assert_eq(count, 1);
 	cr_assert_eq(approved, 1);
