@@ -80,6 +80,7 @@ enum db_table {
 	DB_CHG_TIME,       /* unit id -> created ms | charge id (dup) */
 	DB_CHG_INVOICE,    /* invoice id -> charge id (dup) */
 	DB_CHG_UNRESOLVED, /* charge id -> "" (PENDING or UNKNOWN attempts) */
+	DB_SUSPENSION,     /* org id -> SuspensionProfile */
 	DB_N_TABLES,
 };
 

@@ -60,6 +60,7 @@ struct srv_billing {
 	bool org_open;           /* its walk has begun */
 	int64_t org_today;       /* its local day */
 	int org_kind;            /* its card gateway */
+	int org_days;            /* its suspension profile (0: never block) */
 	uint8_t pos[DB_POS_LEN]; /* the next position in its DB_INV_OPEN */
 	unsigned inflight;
 	Ospay__V1__BillingRunNowResponse stats;
@@ -76,6 +77,7 @@ typedef struct bill_job {
 	char code[GW_CODE_MAX], msg[GW_MSG_MAX], payment_id[GW_ID_MAX];
 	char token[GW_TOKEN_MAX];
 	enum card_brand brand;
+	bool block; /* block c.service_id (suspension), no gateway call */
 } bill_job_t;
 
 static void bill_pump(struct srv_billing *b);
@@ -154,6 +156,21 @@ static int auto_gateway(store_txn_t *txn, uint64_t org, int *kind)
 		ospay__v1__gateway_record__free_unpacked(g, NULL);
 	}
 	return 0;
+}
+
+/* An organization's suspension profile days (0 when none is set). */
+static int profile_days(store_txn_t *txn, uint64_t org, int *days)
+{
+	Ospay__V1__SuspensionProfile *p = NULL;
+	*days = 0;
+	int rc = h_load(txn, DB_SUSPENSION, org, &ospay__v1__suspension_profile__descriptor, &p);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0)
+		*days = (int)p->days;
+	if (p != NULL)
+		ospay__v1__suspension_profile__free_unpacked(p, NULL);
+	return rc;
 }
 
 static enum billing_result result_of(int status)
@@ -465,6 +482,8 @@ static int outcome_fn(store_txn_t *txn, void *arg)
 	now.status = INV_PAID;
 	now.updated_ms = j->c.updated_ms;
 	rc = db_invoice_put(txn, inv, &now, due);
+	if (rc == 0)
+		rc = srv_billing_unblock(txn, &now, j->c.updated_ms);
 out:
 	if (inv != NULL)
 		ospay__v1__invoice__free_unpacked(inv, NULL);
@@ -497,6 +516,159 @@ static void store_outcome(bill_job_t *j)
 	int rc = store_write(j->b->s->store, outcome_fn, outcome_done, j);
 	if (rc != 0)
 		outcome_done(j, rc);
+}
+
+/* ------------------------------------------------------------------ suspension */
+
+static bool service_blocked(const Ospay__V1__CustomerService *svc)
+{
+	return svc->status == OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED;
+}
+
+/* An OPEN invoice past the window: a block job when it blocks an ACTIVE service. */
+static int plan_block(struct srv_billing *b, store_txn_t *txn, uint64_t id, int64_t due,
+		      bill_job_t **out)
+{
+	Ospay__V1__Invoice *inv = NULL;
+	Ospay__V1__CustomerService *svc = NULL;
+	*out = NULL;
+	if (!billing_blocks_service(BILLING_INVOICE_OPEN, due, b->org_days, b->org_today))
+		return 0;
+	int rc = h_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
+	if (rc == 0)
+		rc = h_load(txn, DB_SERVICES, inv->service_id,
+			    &ospay__v1__customer_service__descriptor, &svc);
+	if (rc == 0 && !service_blocked(svc)) {
+		bill_job_t *j = calloc(1, sizeof(*j));
+		if (j == NULL) {
+			rc = -ENOMEM;
+		} else {
+			j->b = b;
+			j->block = true;
+			j->c.invoice_id = id;
+			j->c.service_id = svc->id;
+			*out = j;
+		}
+	}
+	if (svc != NULL)
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}
+
+static int set_service_status(store_txn_t *txn, uint64_t id, int status, int64_t now_ms)
+{
+	Ospay__V1__CustomerService *svc = NULL;
+	int rc = h_load(txn, DB_SERVICES, id, &ospay__v1__customer_service__descriptor, &svc);
+	if (rc != 0)
+		return rc;
+	if ((int)svc->status != status) {
+		svc->status = status;
+		svc->updated_ms = now_ms;
+		rc = db_put_by_id(txn, DB_SERVICES, id, &svc->base);
+		log_info(status == OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED
+				 ? "service blocked by the suspension profile"
+				 : "service unblocked: its blocking invoices are settled",
+			 "service_id=%" PRIu64, id);
+	}
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
+	return rc;
+}
+
+static int block_fn(store_txn_t *txn, void *arg)
+{
+	bill_job_t *j = arg;
+	return set_service_status(txn, j->c.service_id,
+				  OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED,
+				  srv_now_ms(j->b->s));
+}
+
+static void block_done(void *arg, int rc)
+{
+	bill_job_t *j = arg;
+	if (rc != 0) {
+		j->b->stats.failed++;
+		log_error("billing: blocking a service failed", "service_id=%" PRIu64 " err=%d",
+			  j->c.service_id, rc);
+	}
+	job_done(j);
+}
+
+int srv_billing_unblock(store_txn_t *txn, const Ospay__V1__Invoice *inv, int64_t now_ms)
+{
+	Ospay__V1__CustomerService *svc = NULL;
+	Ospay__V1__Organization *org = NULL;
+	db_scan_t *scan = NULL;
+	int days = 0;
+	bool still = false;
+	int rc = h_load(txn, DB_SERVICES, inv->service_id, &ospay__v1__customer_service__descriptor,
+			&svc);
+	/* A service blocked with no profile was blocked by an operator: left alone. */
+	if (rc != 0 || !service_blocked(svc))
+		goto out;
+	rc = profile_days(txn, inv->organization_id, &days);
+	if (rc != 0 || days == 0)
+		goto out;
+	rc = h_load(txn, DB_ORGS, inv->organization_id, &ospay__v1__organization__descriptor, &org);
+	if (rc != 0)
+		goto out;
+	int64_t today = date_local_day(now_ms, org->utc_offset_minutes);
+	uint8_t key[8], from[DB_POS_LEN];
+	const uint8_t *pos;
+	be64_put(key, inv->customer_id);
+	db_pos_put(from, INT64_MIN, 0);
+	rc = db_scan_open(txn, DB_INV_CUSTOMER, key, sizeof(key), 1, from, DB_POS_LEN, &scan);
+	while (rc == 0 && !still && (rc = db_scan_next(scan, &pos)) == 0) {
+		if (db_pos_id(pos) == inv->id ||
+		    !billing_blocks_service(BILLING_INVOICE_OPEN, db_pos_sort(pos), days, today))
+			continue;
+		Ospay__V1__Invoice *o = NULL;
+		rc = h_load(txn, DB_INVOICES, db_pos_id(pos), &ospay__v1__invoice__descriptor, &o);
+		if (rc == 0)
+			still = o->service_id == inv->service_id && o->status == INV_OPEN;
+		if (o != NULL)
+			ospay__v1__invoice__free_unpacked(o, NULL);
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	if (rc == 0 && !still)
+		rc = set_service_status(txn, inv->service_id,
+					OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_ACTIVE, now_ms);
+out:
+	db_scan_close(scan);
+	if (org != NULL)
+		ospay__v1__organization__free_unpacked(org, NULL);
+	if (svc != NULL)
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int h_admin_set_suspension_profile(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__SetSuspensionProfileRequest *in = (const void *)r->in;
+	/* Unit 0: an organization-level setting, for org-wide ADMIN tokens only. */
+	int rc = srv_check(r, PERM_CONFIGURE, 0);
+	if (rc != ST_OK)
+		return rc;
+	const char *why = in->days > BILLING_SUSPENSION_MAX_DAYS
+				  ? "0, or 2 to 365"
+				  : billing_check_suspension_days((int)in->days);
+	if (why != NULL) {
+		status_violation(&r->st, "days", "%s", why);
+		return r->st.code;
+	}
+	Ospay__V1__SuspensionProfile p = OSPAY__V1__SUSPENSION_PROFILE__INIT;
+	p.days = in->days;
+	p.updated_ms = r->now_ms;
+	rc = db_put_by_id(txn, DB_SUSPENSION, r->sess->p.org_id, &p.base);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "suspension profile");
+	log_info("suspension profile set", "days=%u by=%" PRIu64, in->days, r->sess->p.token_id);
+	Ospay__V1__SetSuspensionProfileResponse resp =
+		OSPAY__V1__SET_SUSPENSION_PROFILE_RESPONSE__INIT;
+	resp.profile = &p;
+	return srv_reply_msg(r, &resp.base);
 }
 
 /* ------------------------------------------------------------------ calls */
@@ -629,6 +801,12 @@ static void inserted(void *arg, int rc)
 static void job_start(bill_job_t *j)
 {
 	j->b->inflight++;
+	if (j->block) {
+		int rc = store_write(j->b->s->store, block_fn, block_done, j);
+		if (rc != 0)
+			block_done(j, rc);
+		return;
+	}
 	if (j->action == BILLING_ACTION_RESOLVE_UNKNOWN) {
 		job_call(j);
 		return;
@@ -689,16 +867,21 @@ static int next_org(struct srv_billing *b, store_txn_t *txn, bool *end)
 		}
 		b->org = be64_get(k.data);
 		rc = auto_gateway(txn, b->org, &b->org_kind);
-		if (rc != 0 || b->org_kind == 0)
+		if (rc == 0)
+			rc = profile_days(txn, b->org, &b->org_days);
+		/* Nothing to charge and nothing to block here. */
+		if (rc != 0 || (b->org_kind == 0 && b->org_days == 0))
 			continue;
 		Ospay__V1__Organization *org = NULL;
 		rc = h_load(txn, DB_ORGS, b->org, &ospay__v1__organization__descriptor, &org);
 		if (rc != 0)
 			break;
 		b->org_today = date_local_day(srv_now_ms(b->s), org->utc_offset_minutes);
-		ospay__v1__organization__free_unpacked(org, NULL);
-		/* Due yesterday or today: the two days attempts can be made on. */
-		db_pos_put(b->pos, b->org_today - 1, 0);
+		ospay__v1__organization__free_unpacked(
+			org,
+			NULL); /* Due yesterday or today: the two days attempts can be made on; with a
+		 * suspension profile, every older OPEN invoice too (it may block). */
+		db_pos_put(b->pos, b->org_days > 0 ? INT64_MIN : b->org_today - 1, 0);
 		b->org_open = true;
 		break;
 	}
@@ -760,6 +943,16 @@ static int next_job(struct srv_billing *b, store_txn_t *txn, bill_job_t **out, b
 			continue;
 		}
 		b->stats.examined++;
+		if (db_pos_sort(b->pos) < b->org_today - 1) {
+			rc = plan_block(b, txn, id, db_pos_sort(b->pos), out);
+			if (rc != 0)
+				return rc;
+			if (*out != NULL)
+				return 0;
+			continue;
+		} /* Without automatic recurrence only blocking was to be looked at. */
+		if (b->org_kind == 0)
+			continue;
 		rc = plan_invoice(b, txn, id, out);
 		if (rc != 0) {
 			log_error("billing: an invoice could not be planned; skipped",

@@ -202,6 +202,7 @@ int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn);
 int h_admin_get_gateway(srv_req_t *r, store_txn_t *txn);
 int h_admin_set_notifier(srv_req_t *r, store_txn_t *txn);
 int h_admin_list_technicians(srv_req_t *r, store_txn_t *txn);
+int h_admin_set_suspension_profile(srv_req_t *r, store_txn_t *txn);
 int h_admin_create_payment_method(srv_req_t *r, store_txn_t *txn);
 int h_admin_list_payment_methods(srv_req_t *r, store_txn_t *txn);
 int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn);
@@ -280,6 +281,13 @@ void srv_billing_start(srv_t *s);
 void srv_billing_kick(srv_t *s);
 bool srv_billing_busy(const srv_t *s);
 void srv_billing_stop(srv_t *s);
+/*
+ * After an invoice left OPEN (paid, canceled) in txn: its service goes back to
+ * ACTIVE when it is BLOCKED and no other OPEN invoice of it blocks it under the
+ * organization's suspension profile on today (org local day). 0 or a store error.
+ */
+struct Ospay__V1__Invoice;
+int srv_billing_unblock(store_txn_t *txn, const struct Ospay__V1__Invoice *inv, int64_t now_ms);
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
 int srv_serve(const srv_opts_t *opts);

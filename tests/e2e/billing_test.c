@@ -541,3 +541,72 @@ Test(billing, kill_mid_charge_then_restart_resolves_by_query, .timeout = 150)
 	sandbox_sales(inv, 2, &count, &approved);
 	cr_assert_eq(count, 0);
 }
+
+static int service_status(uint64_t customer, uint64_t svc)
+{
+	Ospay__V1__CustomersListServicesRequest m =
+		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
+	m.customer_id = customer;
+	Ospay__V1__CustomersListServicesResponse *r = NULL;
+	status_t st;
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Customers/ListServices", &m.base,
+			      &ospay__v1__customers_list_services_response__descriptor,
+			      (ProtobufCMessage **)&r, NULL, &st),
+		     0, "%s", st.message);
+	int s = -1;
+	for (size_t i = 0; i < r->n_services; i++)
+		if (r->services[i]->id == svc)
+			s = r->services[i]->status;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return s;
+}
+
+static int set_profile(uint32_t days, status_t *st)
+{
+	Ospay__V1__SetSuspensionProfileRequest m = OSPAY__V1__SET_SUSPENSION_PROFILE_REQUEST__INIT;
+	m.days = days;
+	return tsp_call(adm, "ospay.v1.Admin/SetSuspensionProfile", &m.base, NULL, NULL, NULL, st);
+}
+
+#define SVC(x) OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_##x
+
+Test(billing, both_attempts_fail_then_blocked_after_the_profile_days_then_unblocked)
+{
+	status_t st;
+	cr_assert_eq(set_profile(1, &st), 3);
+	cr_assert_eq(set_profile(366, &st), 3);
+	cr_assert_eq(set_profile(2, &st), 0, "%s", st.message);
+	uint64_t svc, c = billed_customer(14, 2, true, &svc);
+	uint64_t inv = invoice(c, svc, "2020-12-10");
+	run_now();
+	advance(DAY_MS); /* 12-11: attempt 2 fails too, not blocked yet */
+	run_now();
+	cr_assert_eq(n_charges(c), 2);
+	cr_assert_eq(service_status(c, svc), SVC(ACTIVE));
+	advance(DAY_MS); /* 12-12: the due date + 2 days */
+	run_now();
+	cr_assert_eq(n_charges(c), 2);
+	cr_assert_eq(service_status(c, svc), SVC(BLOCKED));
+	/* Settling the invoice unblocks at once. */
+	Ospay__V1__BillingCancelInvoiceRequest cm = OSPAY__V1__BILLING_CANCEL_INVOICE_REQUEST__INIT;
+	cm.invoice_id = inv;
+	cr_assert_eq(
+		tsp_call(adm, "ospay.v1.Billing/CancelInvoice", &cm.base, NULL, NULL, NULL, &st), 0,
+		"%s", st.message);
+	cr_assert_eq(service_status(c, svc), SVC(ACTIVE));
+	run_now();
+	cr_assert_eq(service_status(c, svc), SVC(ACTIVE));
+}
+
+Test(billing, an_old_unpaid_invoice_blocks_and_paying_a_newer_one_does_not_unblock)
+{
+	status_t st;
+	cr_assert_eq(set_profile(2, &st), 0, "%s", st.message);
+	uint64_t svc, c = billed_customer(15, 0, true, &svc);
+	invoice(c, svc, "2020-12-01"); /* long overdue: blocks, never charged */
+	uint64_t inv = invoice(c, svc, "2020-12-10");
+	run_now();
+	cr_assert_eq(invoice_status(inv), INV(PAID));
+	cr_assert_eq(n_charges(c), 1);
+	cr_assert_eq(service_status(c, svc), SVC(BLOCKED));
+}
