@@ -610,3 +610,68 @@ Test(billing, an_old_unpaid_invoice_blocks_and_paying_a_newer_one_does_not_unblo
 	cr_assert_eq(n_charges(c), 1);
 	cr_assert_eq(service_status(c, svc), SVC(BLOCKED));
 }
+
+static void fault(const char *kind, bool process)
+{
+	char url[200], body[200], out[1024];
+	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
+	snprintf(body, sizeof(body),
+		 "{\"service\":\"cielo\",\"route\":\"sale_create\",\"kind\":\"%s\","
+		 "\"process\":%s,\"count\":1}",
+		 kind, process ? "true" : "false");
+	int code = tsp_http("POST", url, body, NULL, NULL, out, sizeof(out));
+	cr_assert_eq(code, 201, "%s", out);
+}
+
+static int last_status(uint64_t customer, size_t *n)
+{
+	Ospay__V1__BillingListChargesResponse *r = charges(customer, 0);
+	*n = r->n_charges;
+	int s = r->n_charges > 0 ? (int)r->charges[r->n_charges - 1]->status : 0;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return s;
+}
+
+Test(billing, http500_not_processed_is_an_error_then_attempt_two_next_day)
+{
+	uint64_t svc, c = billed_customer(16, 0, true, &svc);
+	uint64_t inv = invoice(c, svc, "2020-12-10");
+	fault("http500", false);
+	run_now();
+	size_t n;
+	/* A 5xx may or may not have been processed: unknown until asked. */
+	cr_assert_eq(last_status(c, &n), CHG(UNKNOWN));
+	run_now();
+	/* The gateway has no sale under that order id: a failed attempt, no money taken. */
+	cr_assert_eq(last_status(c, &n), CHG(ERROR));
+	cr_assert_eq(n, 1);
+	cr_assert_eq(invoice_status(inv), INV(OPEN));
+	advance(DAY_MS);
+	run_now();
+	cr_assert_eq(last_status(c, &n), CHG(APPROVED));
+	cr_assert_eq(n, 2);
+	cr_assert_eq(invoice_status(inv), INV(PAID));
+	int count, approved;
+	sandbox_sales(inv, 1, &count, &approved);
+	cr_assert_eq(count, 0);
+	sandbox_sales(inv, 2, &count, &approved);
+	cr_assert_eq(approved, 1);
+}
+
+Test(billing, reset_after_processing_is_resolved_as_approved_once)
+{
+	uint64_t svc, c = billed_customer(17, 0, true, &svc);
+	uint64_t inv = invoice(c, svc, "2020-12-10");
+	fault("reset", true);
+	run_now();
+	size_t n;
+	cr_assert_eq(last_status(c, &n), CHG(UNKNOWN));
+	run_now();
+	cr_assert_eq(last_status(c, &n), CHG(APPROVED));
+	cr_assert_eq(n, 1);
+	cr_assert_eq(invoice_status(inv), INV(PAID));
+	int count, approved;
+	sandbox_sales(inv, 1, &count, &approved);
+	cr_assert_eq(count, 1);
+	cr_assert_eq(approved, 1);
+}
