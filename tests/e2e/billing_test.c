@@ -675,3 +675,69 @@ Test(billing, reset_after_processing_is_resolved_as_approved_once)
 	cr_assert_eq(count, 1);
 	cr_assert_eq(approved, 1);
 }
+
+/* GetNet runs the recurrence instead of Cielo. */
+static void use_getnet(void)
+{
+	char url[200], out[4096];
+	snprintf(url, sizeof(url), "%s/control/orgs/%llu/getnet", sbx.base,
+		 (unsigned long long)srv.org_id);
+	cr_assert(tsp_http("POST", url,
+			   "{\"client_id\":\"cid-bill\",\"client_secret\":\"cs-bill\","
+			   "\"seller_id\":\"seller-bill\"}",
+			   NULL, NULL, out, sizeof(out)) < 300,
+		  "%s", out);
+	set_gateway(false);
+	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
+	cred.client_id = "cid-bill";
+	cred.client_secret = "cs-bill";
+	cred.seller_id = "seller-bill";
+	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
+	char base[128];
+	snprintf(base, sizeof(base), "%s/getnet", sbx.base);
+	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET;
+	req.base_url = base;
+	req.credentials = &cred;
+	req.allow_automatic_recurrence = true;
+	status_t st;
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st),
+		     0, "SetGateway: %s", st.message);
+}
+
+Test(billing, getnet_declines_store_its_code_and_message)
+{
+	use_getnet();
+	uint64_t svc5, c5 = billed_customer(18, 5, true, &svc5);
+	uint64_t inv5 = invoice(c5, svc5, "2020-12-10");
+	uint64_t svc7, c7 = billed_customer(19, 7, true, &svc7);
+	invoice(c7, svc7, "2020-12-10");
+	uint64_t svc0, c0 = billed_customer(20, 0, true, &svc0);
+	uint64_t inv0 = invoice(c0, svc0, "2020-12-10");
+	run_now();
+	Ospay__V1__BillingListChargesResponse *r = charges(c5, 0);
+	cr_assert_eq(r->n_charges, 1);
+	cr_assert_eq(r->charges[0]->gateway, OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET);
+	cr_assert_eq(r->charges[0]->status, CHG(DECLINED));
+	cr_assert_str_eq(r->charges[0]->return_code, "78");
+	cr_assert_not_null(strstr(r->charges[0]->return_message, "CARTAO BLOQUEADO"), "%s",
+			   r->charges[0]->return_message);
+	cr_assert_not(r->charges[0]->irreversible);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	r = charges(c7, 0);
+	cr_assert_eq(r->n_charges, 1);
+	cr_assert_str_eq(r->charges[0]->return_code, "R1");
+	cr_assert(r->charges[0]->irreversible);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	r = charges(c0, 0);
+	cr_assert_eq(r->n_charges, 1);
+	cr_assert_eq(r->charges[0]->status, CHG(APPROVED));
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	cr_assert_eq(invoice_status(inv0), INV(PAID));
+	/* The next day: a second attempt for the reversible decline only. */
+	advance(DAY_MS);
+	run_now();
+	cr_assert_eq(n_charges(c5), 2);
+	cr_assert_eq(n_charges(c7), 1);
+	cr_assert_eq(n_charges(c0), 1);
+	cr_assert_eq(invoice_status(inv5), INV(OPEN));
+}
