@@ -210,4 +210,9 @@ Test(cli_billing, billing_run_and_charges_list)
 	HAS("CHARGE_STATUS_APPROVED");
 	cr_assert_eq(ospay("invoices", "get", "1", NULL), 0, "%s", out);
 	HAS("INVOICE_STATUS_PAID");
+	cr_assert_eq(ospay("suspension-profile", "set", "--days", "5", NULL), 0, "%s", out);
+	HAS("5");
+	cr_assert_eq(ospay("suspension-profile", "set", "--days", "1", NULL), 1);
+	HAS("days");
+	cr_assert_eq(ospay("suspension-profile", "set", NULL), 2);
 }

@@ -498,3 +498,25 @@ int cli_cmd_billing_run(cli_ctx_t *ctx, int argc, char **argv)
 		protobuf_c_message_free_unpacked(resp, NULL);
 	return rc;
 }
+
+int cli_cmd_suspension_set(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"days", required_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
+	};
+	dom_opts_t o;
+	int first;
+	Ospay__V1__SetSuspensionProfileRequest req =
+		OSPAY__V1__SET_SUSPENSION_PROFILE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK && o.v['d'] == NULL)
+		rc = cli_usage_error(ctx, "--days is required (0: never block)");
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_u32(ctx, &o, 'd', &req.days);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	return dom_call_print(ctx, "ospay.v1.Admin/SetSuspensionProfile", &req.base,
+			      &ospay__v1__set_suspension_profile_response__descriptor,
+			      CLI_CALL_MUTATING, "profile", dom_print_record);
+}

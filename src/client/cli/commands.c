@@ -95,6 +95,9 @@ const cli_command_t cli_commands[] = {
 	 "list charge attempts (the card processing panel)",
 	 "S is pending, approved, declined, error, unknown or no-valid-card.\n"
 	 "Declines show the gateway's return code and message.\n"},
+	{"suspension-profile", "set", cli_cmd_suspension_set, "--days N",
+	 "block a customer's service N days after an unpaid due date (ADMIN)",
+	 "N is 0 (never block) or 2 to 365. Paying or canceling the invoice unblocks.\n"},
 	{"billing", "run", cli_cmd_billing_run, "",
 	 "run the automatic card billing now and wait for it (ADMIN)", NULL},
 	{"agendas", "create", cli_cmd_agendas_create,
