@@ -45,6 +45,12 @@ const store_table_def_t db_tables[DB_N_TABLES] = {
 	[DB_INV_UNIT] = {"invoices_unit", STORE_DUPSORT},
 	[DB_INV_STATUS] = {"invoices_status", STORE_DUPSORT},
 	[DB_INV_CUSTOMER] = {"invoices_customer", STORE_DUPSORT},
+	[DB_INV_OPEN] = {"invoices_open", STORE_DUPSORT},
+	[DB_CHARGES] = {"charges", 0},
+	[DB_CHG_TIME] = {"charges_time", STORE_DUPSORT},
+	[DB_CHG_INVOICE] = {"charges_invoice", STORE_DUPSORT},
+	[DB_CHG_UNRESOLVED] = {"charges_unresolved", 0},
+	[DB_SUSPENSION] = {"suspension_profiles", 0},
 };
 
 int db_get_msg(store_txn_t *txn, unsigned table, const void *key, size_t klen,
@@ -428,6 +434,26 @@ static void inv_status_key(uint8_t k[9], uint64_t unit, int status)
 	k[8] = (uint8_t)status;
 }
 
+/*
+ * The billing run's index: an invoice is in DB_INV_OPEN exactly while OPEN
+ * (the run never walks paid or canceled invoices, however many there are).
+ */
+static int inv_open_index(store_txn_t *txn, const Ospay__V1__Invoice *old,
+			  const Ospay__V1__Invoice *inv, const uint8_t pos[DB_POS_LEN])
+{
+	const int open = OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN;
+	bool was = old != NULL && old->status == open, is = inv->status == open;
+	uint8_t k[8];
+	be64_put(k, inv->organization_id);
+	if (is && !was)
+		return store_put(txn, DB_INV_OPEN, k, 8, pos, DB_POS_LEN, STORE_NODUPDATA);
+	if (was && !is) {
+		int rc = store_del(txn, DB_INV_OPEN, k, 8, pos, DB_POS_LEN);
+		return rc == -ENOENT ? 0 : rc;
+	}
+	return 0;
+}
+
 int db_invoice_put(store_txn_t *txn, const Ospay__V1__Invoice *old, const Ospay__V1__Invoice *inv,
 		   int64_t due_day)
 {
@@ -452,6 +478,39 @@ int db_invoice_put(store_txn_t *txn, const Ospay__V1__Invoice *old, const Ospay_
 	if (rc == 0 && (old == NULL || old->status != inv->status)) {
 		inv_status_key(k, inv->unit_id, inv->status);
 		rc = store_put(txn, DB_INV_STATUS, k, sizeof(k), pos, sizeof(pos), STORE_NODUPDATA);
+	}
+	if (rc == 0)
+		rc = inv_open_index(txn, old, inv, pos);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ charges */
+
+static bool charge_unresolved(const Ospay__V1__Charge *c)
+{
+	return c->status == OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_PENDING ||
+	       c->status == OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_UNKNOWN;
+}
+
+int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V1__Charge *c)
+{
+	uint8_t k[8], pos[DB_POS_LEN];
+	int rc = db_put_by_id(txn, DB_CHARGES, c->id, &c->base);
+	if (rc == 0 && old == NULL) {
+		be64_put(k, c->unit_id);
+		db_pos_put(pos, c->created_ms, c->id);
+		rc = store_put(txn, DB_CHG_TIME, k, 8, pos, sizeof(pos), STORE_NODUPDATA);
+		if (rc == 0)
+			rc = db_index_add(txn, DB_CHG_INVOICE, c->invoice_id, c->id);
+	}
+	be64_put(k, c->id);
+	bool was = old != NULL && charge_unresolved(old), is = charge_unresolved(c);
+	if (rc == 0 && is && !was)
+		rc = store_put(txn, DB_CHG_UNRESOLVED, k, 8, "", 0, 0);
+	if (rc == 0 && was && !is) {
+		rc = store_del(txn, DB_CHG_UNRESOLVED, k, 8, NULL, 0);
+		if (rc == -ENOENT)
+			rc = 0;
 	}
 	return rc;
 }

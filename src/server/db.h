@@ -71,6 +71,16 @@ enum db_table {
 	DB_INV_UNIT,     /* unit id -> due day | invoice id */
 	DB_INV_STATUS,   /* unit id | status (1 byte) -> due day | invoice id */
 	DB_INV_CUSTOMER, /* customer id -> due day | invoice id */
+	/*
+	 * Billing run and charge attempts. DB_INV_OPEN holds OPEN invoices only,
+	 * so the run seeks straight to an organization's due window.
+	 */
+	DB_INV_OPEN,       /* org id -> due day | invoice id (dup, OPEN only) */
+	DB_CHARGES,        /* charge id -> Charge */
+	DB_CHG_TIME,       /* unit id -> created ms | charge id (dup) */
+	DB_CHG_INVOICE,    /* invoice id -> charge id (dup) */
+	DB_CHG_UNRESOLVED, /* charge id -> "" (PENDING or UNKNOWN attempts) */
+	DB_SUSPENSION,     /* org id -> SuspensionProfile */
 	DB_N_TABLES,
 };
 
@@ -134,6 +144,12 @@ int db_order_put(store_txn_t *txn, const Ospay__V1__Order *old, const Ospay__V1_
  */
 int db_invoice_put(store_txn_t *txn, const Ospay__V1__Invoice *old, const Ospay__V1__Invoice *inv,
 		   int64_t due_day);
+
+/*
+ * Stores a charge attempt and its indexes: old is the stored version (NULL for
+ * a new one). The unresolved index follows the status (PENDING, UNKNOWN).
+ */
+int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V1__Charge *c);
 
 /* An index position: sort key (signed ms) and order id. */
 void db_pos_put(uint8_t out[DB_POS_LEN], int64_t sort, uint64_t id);

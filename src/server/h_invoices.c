@@ -158,6 +158,9 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 			goto out;
 		}
 		rc = db_invoice_put(txn, &old, &now, due);
+		/* Canceling settles the invoice: it no longer blocks its service. */
+		if (rc == 0)
+			rc = srv_billing_unblock(txn, &now, r->now_ms);
 		if (rc != 0) {
 			rc = srv_store_fail(r, rc, "invoice update");
 			goto out;

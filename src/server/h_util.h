@@ -32,6 +32,7 @@ enum h_token_kind {
 	H_TOK_UNITS = 6,
 	H_TOK_PAYMENT_METHODS = 7,
 	H_TOK_INVOICES = 8,
+	H_TOK_CHARGES = 9,
 };
 
 /*

@@ -84,6 +84,7 @@ typedef struct srv {
 	https_hist_t rpc_latency;    /* decode to reply, handled calls */
 	https_hist_t commit_latency; /* one group commit */
 	list_node_t async_reqs;      /* SRV_M_ASYNC calls in progress with an idempotency key */
+	struct srv_billing *billing; /* the billing run (h_billing.c) */
 } srv_t;
 
 /* What a connection knows about its caller once Hello succeeded. */
@@ -201,12 +202,15 @@ int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn);
 int h_admin_get_gateway(srv_req_t *r, store_txn_t *txn);
 int h_admin_set_notifier(srv_req_t *r, store_txn_t *txn);
 int h_admin_list_technicians(srv_req_t *r, store_txn_t *txn);
+int h_admin_set_suspension_profile(srv_req_t *r, store_txn_t *txn);
 int h_admin_create_payment_method(srv_req_t *r, store_txn_t *txn);
 int h_admin_list_payment_methods(srv_req_t *r, store_txn_t *txn);
 int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn);
 int h_billing_get_invoice(srv_req_t *r, store_txn_t *txn);
 int h_billing_list_invoices(srv_req_t *r, store_txn_t *txn);
 int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn);
+int h_billing_list_charges(srv_req_t *r, store_txn_t *txn);
+int h_billing_run_now(srv_req_t *r, store_txn_t *txn);
 int h_cards_add(srv_req_t *r, store_txn_t *txn);
 int h_cards_list(srv_req_t *r, store_txn_t *txn);
 int h_cards_remove(srv_req_t *r, store_txn_t *txn);
@@ -266,6 +270,24 @@ int srv_gateway_object_register(store_txn_t *txn, uint64_t org, int kind, const 
 				int64_t now_ms);
 int srv_gateway_object_get(store_txn_t *txn, uint64_t org, int kind, const char *ref,
 			   struct Ospay__V1__GatewayObjectRecord **out);
+
+/*
+ * The billing run (SPEC 4.7): start arms the hourly timer (first run at once);
+ * kick asks for a run now (after the current one, if one is going); busy says
+ * gateway calls are in flight (the drain waits for them); stop ends it, calls
+ * in flight left unresolved for the next start.
+ */
+void srv_billing_start(srv_t *s);
+void srv_billing_kick(srv_t *s);
+bool srv_billing_busy(const srv_t *s);
+void srv_billing_stop(srv_t *s);
+/*
+ * After an invoice left OPEN (paid, canceled) in txn: its service goes back to
+ * ACTIVE when it is BLOCKED and no other OPEN invoice of it blocks it under the
+ * organization's suspension profile on today (org local day). 0 or a store error.
+ */
+struct Ospay__V1__Invoice;
+int srv_billing_unblock(store_txn_t *txn, const struct Ospay__V1__Invoice *inv, int64_t now_ms);
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
 int srv_serve(const srv_opts_t *opts);

@@ -1,5 +1,5 @@
 /*
- * ospay payment-methods, cards and invoices run as processes against a real
+ * ospay payment-methods, cards, invoices, charges and billing run as processes against a real
  * ospayd and ospay-sandbox (Cielo): the card number and security code come
  * from standard input, never argv, and never come back out.
  */
@@ -16,6 +16,8 @@ static tsp_server_t srv;
 static tsp_sandbox_t sbx;
 static char out[65536];
 
+static void set_gateway(bool automatic);
+
 static void setup(void)
 {
 	const char *args[] = {"--test-clock", "2026-12-01T12:00:00Z", NULL};
@@ -29,6 +31,12 @@ static void setup(void)
 			    "\"notification_headers\":{\"X-Cielo-Hook\":\"hook-cli\"}}",
 			    NULL, NULL, res, sizeof(res));
 	cr_assert(code >= 200 && code < 300, "register org at sandbox: %d %s", code, res);
+	set_gateway(false);
+}
+
+/* Cielo at the sandbox; automatic: the billing run may charge through it. */
+static void set_gateway(bool automatic)
+{
 	int fd = tsp_login(&srv, srv.admin_token);
 	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
 	cred.merchant_id = "mid-cli";
@@ -45,6 +53,7 @@ static void setup(void)
 	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
 	req.base_url = base;
 	req.credentials = &cred;
+	req.allow_automatic_recurrence = automatic;
 	status_t st;
 	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st), 0,
 		     "SetGateway: %s", st.message);
@@ -169,4 +178,41 @@ Test(cli_billing, cards_and_invoices)
 		     0, "%s", out);
 	HAS("2026-12-10");
 	HASNT("2027-01-10");
+}
+
+Test(cli_billing, billing_run_and_charges_list)
+{
+	set_gateway(true);
+	cr_assert_eq(ospay("customers", "create", "--unit", "1", "--name", "Maria Souza",
+			   "--document", "529.982.247-25", "--street", "Rua Augusta", "--city",
+			   "São Paulo", "--state", "SP", "--cep", "01305-000", NULL),
+		     0, "%s", out);
+	cr_assert_eq(ospay("customers", "add-service", "1", "--plan", "Fibra", "--amount", "99,90",
+			   "--recurring", "on", NULL),
+		     0, "%s", out);
+	cr_assert_eq(ospay_in("4111 1111 1111 1111\n123\n", "cards", "add", "--customer", "1",
+			      "--holder", "MARIA SOUZA", "--expiry", "12/2030", NULL),
+		     0, "%s", out);
+	cr_assert_eq(ospay("invoices", "create", "--customer", "1", "--service", "1", "--amount",
+			   "99,90", "--due", "2026-12-01", NULL),
+		     0, "%s", out);
+	cr_assert_eq(ospay("billing", "run", NULL), 0, "%s", out);
+	HAS("approved");
+	cr_assert_eq(ospay("charges", "list", "--recurring", NULL), 0, "%s", out);
+	HAS("visa ****1111");
+	HAS("approved");
+	HAS("2026-12-01");
+	HAS("R$ 99,90");
+	cr_assert_eq(ospay("charges", "list", "--non-recurring", NULL), 0, "%s", out);
+	HASNT("approved");
+	cr_assert_eq(ospay("charges", "list", "--recurring", "--non-recurring", NULL), 2);
+	cr_assert_eq(ospay("--json", "charges", "list", NULL), 0, "%s", out);
+	HAS("CHARGE_STATUS_APPROVED");
+	cr_assert_eq(ospay("invoices", "get", "1", NULL), 0, "%s", out);
+	HAS("INVOICE_STATUS_PAID");
+	cr_assert_eq(ospay("suspension-profile", "set", "--days", "5", NULL), 0, "%s", out);
+	HAS("5");
+	cr_assert_eq(ospay("suspension-profile", "set", "--days", "1", NULL), 1);
+	HAS("days");
+	cr_assert_eq(ospay("suspension-profile", "set", NULL), 2);
 }

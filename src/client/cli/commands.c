@@ -90,6 +90,16 @@ const cli_command_t cli_commands[] = {
 	 "list invoices by due date (every page, or --limit)",
 	 "--from/--to bound the due date (both days included).\n"},
 	{"invoices", "cancel", cli_cmd_invoices_cancel, "ID", "cancel an open invoice", NULL},
+	{"charges", "list", cli_cmd_charges_list,
+	 "[--recurring|--non-recurring] [--status S] [--customer ID] [--unit ID] [--limit N]",
+	 "list charge attempts (the card processing panel)",
+	 "S is pending, approved, declined, error, unknown or no-valid-card.\n"
+	 "Declines show the gateway's return code and message.\n"},
+	{"suspension-profile", "set", cli_cmd_suspension_set, "--days N",
+	 "block a customer's service N days after an unpaid due date (ADMIN)",
+	 "N is 0 (never block) or 2 to 365. Paying or canceling the invoice unblocks.\n"},
+	{"billing", "run", cli_cmd_billing_run, "",
+	 "run the automatic card billing now and wait for it (ADMIN)", NULL},
 	{"agendas", "create", cli_cmd_agendas_create,
 	 "--name N --slot MIN --window DAY,HH:MM-HH:MM,CAP [--window ...] [--daily-max N] "
 	 "[--city C ...] [--unit ID]",

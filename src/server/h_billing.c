@@ -1,0 +1,1298 @@
+/*
+ * The billing run (SPEC 4.7) and the card processing panel: Billing/RunNow,
+ * Billing/ListCharges, the hourly timer.
+ *
+ * A run has two phases. First every attempt left PENDING or UNKNOWN (a
+ * timeout, a crash mid-call) is resolved by querying the gateway by its
+ * merchant order id, so nothing else happens to its invoice before that.
+ * Then, organization by organization (only those whose card gateway allows
+ * automatic recurrence), the OPEN invoices due yesterday or today on the
+ * organization's local calendar are walked through DB_INV_OPEN with a cursor
+ * (a position, not a list: memory stays flat) and billing_decide says what
+ * each one needs. A charge is stored PENDING and made durable before the
+ * gateway is called, so a crash leaves an attempt the next run resolves
+ * instead of a charge nobody knows about. At most BILL_INFLIGHT calls are
+ * in flight.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/crypto.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "core/billing.h"
+#include "core/date.h"
+#include "core/declines.h"
+#include "core/vault.h"
+#include "gateways/gateway.h"
+#include "ospay/v1/billing.pb-c.h"
+#include "ospay/v1/cards.pb-c.h"
+#include "ospay/v1/records.pb-c.h"
+#include "server/db.h"
+#include "server/h_util.h"
+#include "server/server.h"
+
+/* Gateway calls of one run in flight at most (the adapter has its own bound too). */
+#define BILL_INFLIGHT 8
+/* Invoices looked at per loop turn, so a long walk does not stall the loop. */
+#define BILL_STEP_MAX 256
+#define BILL_HOUR_MS (3600 * 1000)
+
+#define CHG(x) OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_##x
+#define INV_OPEN OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN
+#define INV_PAID OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID
+
+typedef struct bill_waiter {
+	srv_req_t *r;
+	struct bill_waiter *next;
+} bill_waiter_t;
+
+struct srv_billing {
+	srv_t *s;
+	uv_timer_t hour_timer, step_timer;
+	bool running, again, stopping;
+	int phase;               /* 0 unresolved attempts, 1 invoices, 2 walk over */
+	uint64_t next_charge;    /* phase 0: the next unresolved charge id to look at */
+	uint64_t org;            /* phase 1: the organization being walked (0: next) */
+	bool org_open;           /* its walk has begun */
+	int64_t org_today;       /* its local day */
+	int org_kind;            /* its card gateway */
+	int org_days;            /* its suspension profile (0: never block) */
+	uint8_t pos[DB_POS_LEN]; /* the next position in its DB_INV_OPEN */
+	unsigned inflight;
+	Ospay__V1__BillingRunNowResponse stats;
+	bill_waiter_t *waiting; /* answered when the current run ends */
+	bill_waiter_t *queued;  /* arrived during a run: answered after the next one */
+};
+
+/* One invoice's action in progress. Holds no card number; the token is wiped. */
+typedef struct bill_job {
+	struct srv_billing *b;
+	enum billing_action action;
+	Ospay__V1__Charge c;
+	char last4[5], date[16], order_id[BILLING_ORDER_ID_SIZE];
+	char code[GW_CODE_MAX], msg[GW_MSG_MAX], payment_id[GW_ID_MAX];
+	char token[GW_TOKEN_MAX];
+	enum card_brand brand;
+	bool block; /* block c.service_id (suspension), no gateway call */
+} bill_job_t;
+
+static void bill_pump(struct srv_billing *b);
+
+static void job_free(bill_job_t *j)
+{
+	crypto_wipe(j->token, sizeof(j->token));
+	free(j);
+}
+
+/* The job's charge points into its own buffers (a copy survives the txn). */
+static void job_link(bill_job_t *j)
+{
+	j->c.card_last4 = j->last4;
+	j->c.local_date = j->date;
+	j->c.merchant_order_id = j->order_id;
+	j->c.return_code = j->code;
+	j->c.return_message = j->msg;
+	j->c.payment_id = j->payment_id;
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src != NULL ? src : "");
+}
+
+/* A RESOLVE job for a stored charge (copied: c may be freed after). */
+static bill_job_t *job_for_charge(struct srv_billing *b, const Ospay__V1__Charge *c)
+{
+	bill_job_t *j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		return NULL;
+	j->b = b;
+	j->action = BILLING_ACTION_RESOLVE_UNKNOWN;
+	j->c = *c;
+	copy_str(j->last4, sizeof(j->last4), c->card_last4);
+	copy_str(j->date, sizeof(j->date), c->local_date);
+	copy_str(j->order_id, sizeof(j->order_id), c->merchant_order_id);
+	copy_str(j->code, sizeof(j->code), c->return_code);
+	copy_str(j->msg, sizeof(j->msg), c->return_message);
+	copy_str(j->payment_id, sizeof(j->payment_id), c->payment_id);
+	j->brand = (enum card_brand)c->card_brand;
+	job_link(j);
+	return j;
+}
+
+static void job_done(bill_job_t *j)
+{
+	struct srv_billing *b = j->b;
+	b->inflight--;
+	job_free(j);
+	/* Stopped: a late callback of a cancelled call only releases. */
+	if (!b->stopping)
+		bill_pump(b);
+}
+
+/* ------------------------------------------------------------------ facts */
+
+/*
+ * The card gateway the run charges through: CIELO or GETNET with automatic
+ * recurrence on (CIELO first, as Cards/Add picks). 0 when none allows it.
+ */
+static int auto_gateway(store_txn_t *txn, uint64_t org, int *kind)
+{
+	static const int kinds[] = {SRV_SERVICE_CIELO, SRV_SERVICE_GETNET};
+	*kind = 0;
+	for (size_t i = 0; i < OSPAY_ARRAY_LEN(kinds) && *kind == 0; i++) {
+		Ospay__V1__GatewayRecord *g = NULL;
+		int rc = srv_gateway_get(txn, org, kinds[i], &g);
+		if (rc == -ENOENT)
+			continue;
+		if (rc != 0)
+			return rc;
+		if (g->allow_automatic_recurrence)
+			*kind = kinds[i];
+		ospay__v1__gateway_record__free_unpacked(g, NULL);
+	}
+	return 0;
+}
+
+/* An organization's suspension profile days (0 when none is set). */
+static int profile_days(store_txn_t *txn, uint64_t org, int *days)
+{
+	Ospay__V1__SuspensionProfile *p = NULL;
+	*days = 0;
+	int rc = h_load(txn, DB_SUSPENSION, org, &ospay__v1__suspension_profile__descriptor, &p);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0)
+		*days = (int)p->days;
+	if (p != NULL)
+		ospay__v1__suspension_profile__free_unpacked(p, NULL);
+	return rc;
+}
+
+static enum billing_result result_of(int status)
+{
+	switch (status) {
+	case CHG(APPROVED):
+		return BILLING_RESULT_SUCCESS;
+	case CHG(DECLINED):
+		return BILLING_RESULT_DECLINED;
+	case CHG(ERROR):
+		return BILLING_RESULT_ERROR;
+	case CHG(NO_VALID_CARD):
+		return BILLING_RESULT_NO_VALID_CARD;
+	default:
+		return BILLING_RESULT_UNKNOWN;
+	}
+}
+
+/* An invoice's attempts in number order (at most cap; *n may reach cap + 1). */
+static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge **v, size_t cap,
+			 size_t *n)
+{
+	uint8_t key[8], from[8] = {0};
+	db_scan_t *scan = NULL;
+	const uint8_t *val;
+	*n = 0;
+	be64_put(key, invoice);
+	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
+	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
+		if (*n == cap) {
+			(*n)++;
+			break;
+		}
+		rc = h_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &v[*n]);
+		if (rc == -ENOENT)
+			rc = -EBADMSG;
+		if (rc == 0)
+			(*n)++;
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	db_scan_close(scan);
+	return rc;
+}
+
+static void attempts_free(Ospay__V1__Charge **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] != NULL)
+			ospay__v1__charge__free_unpacked(v[i], NULL);
+}
+
+static void bcard_of(const Ospay__V1__Card *c, billing_card_t *out)
+{
+	out->id = c->id;
+	out->expiry.month = (int)c->exp_month;
+	out->expiry.year = (int)c->exp_year;
+}
+
+/* The service's chosen card (if still stored) and the customer's default. */
+static int load_cards(store_txn_t *txn, uint64_t customer, uint64_t chosen_id,
+		      Ospay__V1__CardRecord **chosen, Ospay__V1__CardRecord **def)
+{
+	uint8_t key[8], from[8] = {0};
+	db_scan_t *scan = NULL;
+	const uint8_t *val;
+	be64_put(key, customer);
+	int rc = db_scan_open(txn, DB_CARDS_BY_CUST, key, sizeof(key), 1, from, 8, &scan);
+	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
+		uint64_t id = be64_get(val);
+		Ospay__V1__CardRecord *c = NULL;
+		rc = h_load(txn, DB_CARDS, id, &ospay__v1__card_record__descriptor, &c);
+		if (rc != 0)
+			break;
+		bool keep = false;
+		if (id == chosen_id && *chosen == NULL) {
+			*chosen = c;
+			keep = true;
+		}
+		if (c->card->is_default && *def == NULL) {
+			*def = keep ? NULL : c;
+			if (keep) {
+				/* The chosen card is the default too: load it once more. */
+				rc = h_load(txn, DB_CARDS, id, &ospay__v1__card_record__descriptor,
+					    def);
+				if (rc != 0)
+					break;
+			}
+			keep = true;
+		}
+		if (!keep)
+			ospay__v1__card_record__free_unpacked(c, NULL);
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	db_scan_close(scan);
+	return rc;
+}
+
+/* Opens a card's sealed gateway token into j->token. */
+static int open_token(srv_t *s, const Ospay__V1__CardRecord *rec, bill_job_t *j)
+{
+	vault_context_t ctx = {.kind = "card",
+			       .org_id = rec->card->organization_id,
+			       .owner_id = rec->card->customer_id,
+			       .record_id = rec->card->id};
+	size_t len = 0;
+	int rc = vault_open(&s->vault_key, 1, &ctx, rec->sealed_token.data, rec->sealed_token.len,
+			    (uint8_t *)j->token, sizeof(j->token) - 1, &len);
+	if (rc == 0)
+		j->token[len] = '\0';
+	return rc;
+}
+
+/*
+ * Decides one OPEN invoice on the organization's today and, when something
+ * is due, fills a job (*out, NULL when nothing is). 0 or a store error.
+ */
+static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bill_job_t **out)
+{
+	Ospay__V1__Invoice *inv = NULL;
+	Ospay__V1__CustomerService *svc = NULL;
+	Ospay__V1__CardRecord *chosen = NULL, *def = NULL;
+	Ospay__V1__Charge *att[BILLING_MAX_ATTEMPTS + 1] = {0};
+	billing_attempt_t in_att[BILLING_MAX_ATTEMPTS];
+	billing_card_t cc, dc;
+	size_t n = 0;
+	bill_job_t *j = NULL;
+	*out = NULL;
+	int rc = h_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
+	if (rc == 0)
+		rc = h_load(txn, DB_SERVICES, inv->service_id,
+			    &ospay__v1__customer_service__descriptor, &svc);
+	if (rc == 0)
+		rc = load_attempts(txn, id, att, BILLING_MAX_ATTEMPTS, &n);
+	uint64_t chosen_id = 0;
+	bool recurring = false;
+	if (rc == 0 && svc->recurring_payment != NULL) {
+		chosen_id = svc->recurring_payment->card_id;
+		recurring = svc->recurring_payment->enabled;
+	}
+	if (rc == 0)
+		rc = load_cards(txn, inv->customer_id, chosen_id, &chosen, &def);
+	if (rc != 0)
+		goto out;
+	billing_input_t in = {0};
+	in.status = (enum billing_invoice_status)inv->status;
+	if (date_parse(inv->due_date, &in.due_day) != 0) {
+		rc = -EBADMSG;
+		goto out;
+	}
+	in.amount = inv->amount;
+	in.service_recurring = recurring;
+	in.org_automatic_recurrence = true; /* only such organizations are walked */
+	if (chosen != NULL && (int)chosen->card->gateway == b->org_kind) {
+		bcard_of(chosen->card, &cc);
+		in.chosen = &cc;
+	}
+	/* A card tokenized at another gateway cannot be charged through this one. */
+	if (def != NULL && (int)def->card->gateway == b->org_kind) {
+		bcard_of(def->card, &dc);
+		in.default_card = &dc;
+	}
+	for (size_t i = 0; i < n && i < BILLING_MAX_ATTEMPTS; i++) {
+		in_att[i].number = (int)att[i]->attempt;
+		in_att[i].result = result_of(att[i]->status);
+		in_att[i].return_code = att[i]->return_code;
+		in_att[i].irreversible = att[i]->irreversible;
+		if (date_parse(att[i]->local_date, &in_att[i].day) != 0) {
+			rc = -EBADMSG;
+			goto out;
+		}
+	}
+	in.attempts = in_att;
+	in.n_attempts = n;
+	billing_decision_t d;
+	if (billing_decide(&in, b->org_today, &d) != 0) {
+		log_error("billing: an invoice's attempts are inconsistent; skipped",
+			  "invoice_id=%" PRIu64, id);
+		goto out;
+	}
+	if (d.action == BILLING_ACTION_NOTHING)
+		goto out;
+	if (d.action == BILLING_ACTION_RESOLVE_UNKNOWN) {
+		/* The unknown attempt is the last one stored. */
+		j = job_for_charge(b, att[n - 1]);
+		rc = j == NULL ? -ENOMEM : 0;
+		*out = j;
+		goto out;
+	}
+	j = calloc(1, sizeof(*j));
+	if (j == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	j->b = b;
+	j->action = d.action;
+	ospay__v1__charge__init(&j->c);
+	j->c.organization_id = inv->organization_id;
+	j->c.unit_id = inv->unit_id;
+	j->c.customer_id = inv->customer_id;
+	j->c.service_id = inv->service_id;
+	j->c.invoice_id = inv->id;
+	j->c.gateway = b->org_kind;
+	j->c.amount = inv->amount;
+	j->c.recurring = true;
+	j->c.attempt = (uint32_t)d.attempt;
+	date_format(b->org_today, j->date, sizeof(j->date));
+	billing_order_id(inv->id, d.attempt, j->order_id);
+	if (d.action == BILLING_ACTION_RECORD_NO_VALID_CARD) {
+		j->c.status = CHG(NO_VALID_CARD);
+		copy_str(j->msg, sizeof(j->msg), "no valid card");
+	} else {
+		const Ospay__V1__CardRecord *card =
+			chosen != NULL && chosen->card->id == d.card_id ? chosen : def;
+		j->c.status = CHG(PENDING);
+		j->c.card_id = card->card->id;
+		j->c.card_brand = card->card->brand;
+		j->brand = (enum card_brand)card->card->brand;
+		copy_str(j->last4, sizeof(j->last4), card->card->last4);
+		if (open_token(b->s, card, j) != 0) {
+			/* A token that cannot be opened is a card that cannot be used. */
+			log_error("billing: a card token cannot be opened", "card_id=%" PRIu64,
+				  card->card->id);
+			j->action = BILLING_ACTION_RECORD_NO_VALID_CARD;
+			j->c.status = CHG(NO_VALID_CARD);
+			copy_str(j->msg, sizeof(j->msg),
+				 "the card's stored token cannot be opened");
+		}
+	}
+	job_link(j);
+	*out = j;
+out:
+	attempts_free(att, n < BILLING_MAX_ATTEMPTS ? n : BILLING_MAX_ATTEMPTS);
+	if (chosen != NULL)
+		ospay__v1__card_record__free_unpacked(chosen, NULL);
+	if (def != NULL)
+		ospay__v1__card_record__free_unpacked(def, NULL);
+	if (svc != NULL)
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	if (rc != 0 && j != NULL) {
+		job_free(j);
+		*out = NULL;
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------ writes */
+
+/* Counts an invoice's attempts in txn. */
+static int count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n)
+{
+	uint8_t key[8], from[8] = {0};
+	db_scan_t *scan = NULL;
+	const uint8_t *val;
+	*n = 0;
+	be64_put(key, invoice);
+	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
+	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0)
+		(*n)++;
+	db_scan_close(scan);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* A new attempt (PENDING or NO_VALID_CARD), only if it is still the next one. */
+static int insert_fn(store_txn_t *txn, void *arg)
+{
+	bill_job_t *j = arg;
+	size_t n = 0;
+	int rc = count_attempts(txn, j->c.invoice_id, &n);
+	if (rc != 0)
+		return rc;
+	/* Another run stored this attempt meanwhile: never two calls for it. */
+	if (n + 1 != j->c.attempt)
+		return -EALREADY;
+	rc = store_seq_next(txn, "charge", &j->c.id);
+	if (rc == 0) {
+		j->c.created_ms = j->c.updated_ms = srv_now_ms(j->b->s);
+		rc = db_charge_put(txn, NULL, &j->c);
+	}
+	return rc;
+}
+
+/* The outcome of a call: the charge, and the invoice PAID when approved. */
+static int outcome_fn(store_txn_t *txn, void *arg)
+{
+	bill_job_t *j = arg;
+	Ospay__V1__Charge *old = NULL;
+	Ospay__V1__Invoice *inv = NULL;
+	int rc = h_load(txn, DB_CHARGES, j->c.id, &ospay__v1__charge__descriptor, &old);
+	if (rc != 0)
+		goto out;
+	j->c.created_ms = old->created_ms;
+	j->c.updated_ms = srv_now_ms(j->b->s);
+	rc = db_charge_put(txn, old, &j->c);
+	if (rc != 0 || j->c.status != CHG(APPROVED))
+		goto out;
+	rc = h_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor, &inv);
+	if (rc != 0 || inv->status != INV_OPEN)
+		goto out;
+	Ospay__V1__Invoice now = *inv;
+	int64_t due = 0;
+	if (date_parse(inv->due_date, &due) != 0) {
+		rc = -EBADMSG;
+		goto out;
+	}
+	now.status = INV_PAID;
+	now.updated_ms = j->c.updated_ms;
+	rc = db_invoice_put(txn, inv, &now, due);
+	if (rc == 0)
+		rc = srv_billing_unblock(txn, &now, j->c.updated_ms);
+out:
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	if (old != NULL)
+		ospay__v1__charge__free_unpacked(old, NULL);
+	return rc;
+}
+
+static void outcome_done(void *arg, int rc)
+{
+	bill_job_t *j = arg;
+	if (rc != 0) {
+		j->b->stats.failed++;
+		log_error("billing: storing an attempt's outcome failed; the next run resolves it",
+			  "charge_id=%" PRIu64 " err=%d", j->c.id, rc);
+	}
+	log_info("billing attempt",
+		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " attempt=%u status=%d code=\"%s\"",
+		 j->c.id, j->c.invoice_id, j->c.attempt, (int)j->c.status, j->code);
+	job_done(j);
+}
+
+static void store_outcome(bill_job_t *j)
+{
+	if (j->b->stopping) {
+		/* Shutting down: the attempt stays unresolved, the next start queries it. */
+		job_done(j);
+		return;
+	}
+	int rc = store_write(j->b->s->store, outcome_fn, outcome_done, j);
+	if (rc != 0)
+		outcome_done(j, rc);
+}
+
+/* ------------------------------------------------------------------ suspension */
+
+static bool service_blocked(const Ospay__V1__CustomerService *svc)
+{
+	return svc->status == OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED;
+}
+
+/* An OPEN invoice past the window: a block job when it blocks an ACTIVE service. */
+static int plan_block(struct srv_billing *b, store_txn_t *txn, uint64_t id, int64_t due,
+		      bill_job_t **out)
+{
+	Ospay__V1__Invoice *inv = NULL;
+	Ospay__V1__CustomerService *svc = NULL;
+	*out = NULL;
+	if (!billing_blocks_service(BILLING_INVOICE_OPEN, due, b->org_days, b->org_today))
+		return 0;
+	int rc = h_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
+	if (rc == 0)
+		rc = h_load(txn, DB_SERVICES, inv->service_id,
+			    &ospay__v1__customer_service__descriptor, &svc);
+	if (rc == 0 && !service_blocked(svc)) {
+		bill_job_t *j = calloc(1, sizeof(*j));
+		if (j == NULL) {
+			rc = -ENOMEM;
+		} else {
+			j->b = b;
+			j->block = true;
+			j->c.invoice_id = id;
+			j->c.service_id = svc->id;
+			*out = j;
+		}
+	}
+	if (svc != NULL)
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}
+
+static int set_service_status(store_txn_t *txn, uint64_t id, int status, int64_t now_ms)
+{
+	Ospay__V1__CustomerService *svc = NULL;
+	int rc = h_load(txn, DB_SERVICES, id, &ospay__v1__customer_service__descriptor, &svc);
+	if (rc != 0)
+		return rc;
+	if ((int)svc->status != status) {
+		svc->status = status;
+		svc->updated_ms = now_ms;
+		rc = db_put_by_id(txn, DB_SERVICES, id, &svc->base);
+		log_info(status == OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED
+				 ? "service blocked by the suspension profile"
+				 : "service unblocked: its blocking invoices are settled",
+			 "service_id=%" PRIu64, id);
+	}
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
+	return rc;
+}
+
+static int block_fn(store_txn_t *txn, void *arg)
+{
+	bill_job_t *j = arg;
+	return set_service_status(txn, j->c.service_id,
+				  OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED,
+				  srv_now_ms(j->b->s));
+}
+
+static void block_done(void *arg, int rc)
+{
+	bill_job_t *j = arg;
+	if (rc != 0) {
+		j->b->stats.failed++;
+		log_error("billing: blocking a service failed", "service_id=%" PRIu64 " err=%d",
+			  j->c.service_id, rc);
+	}
+	job_done(j);
+}
+
+int srv_billing_unblock(store_txn_t *txn, const Ospay__V1__Invoice *inv, int64_t now_ms)
+{
+	Ospay__V1__CustomerService *svc = NULL;
+	Ospay__V1__Organization *org = NULL;
+	db_scan_t *scan = NULL;
+	int days = 0;
+	bool still = false;
+	int rc = h_load(txn, DB_SERVICES, inv->service_id, &ospay__v1__customer_service__descriptor,
+			&svc);
+	/* A service blocked with no profile was blocked by an operator: left alone. */
+	if (rc != 0 || !service_blocked(svc))
+		goto out;
+	rc = profile_days(txn, inv->organization_id, &days);
+	if (rc != 0 || days == 0)
+		goto out;
+	rc = h_load(txn, DB_ORGS, inv->organization_id, &ospay__v1__organization__descriptor, &org);
+	if (rc != 0)
+		goto out;
+	int64_t today = date_local_day(now_ms, org->utc_offset_minutes);
+	uint8_t key[8], from[DB_POS_LEN];
+	const uint8_t *pos;
+	be64_put(key, inv->customer_id);
+	db_pos_put(from, INT64_MIN, 0);
+	rc = db_scan_open(txn, DB_INV_CUSTOMER, key, sizeof(key), 1, from, DB_POS_LEN, &scan);
+	while (rc == 0 && !still && (rc = db_scan_next(scan, &pos)) == 0) {
+		if (db_pos_id(pos) == inv->id ||
+		    !billing_blocks_service(BILLING_INVOICE_OPEN, db_pos_sort(pos), days, today))
+			continue;
+		Ospay__V1__Invoice *o = NULL;
+		rc = h_load(txn, DB_INVOICES, db_pos_id(pos), &ospay__v1__invoice__descriptor, &o);
+		if (rc == 0)
+			still = o->service_id == inv->service_id && o->status == INV_OPEN;
+		if (o != NULL)
+			ospay__v1__invoice__free_unpacked(o, NULL);
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	if (rc == 0 && !still)
+		rc = set_service_status(txn, inv->service_id,
+					OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_ACTIVE, now_ms);
+out:
+	db_scan_close(scan);
+	if (org != NULL)
+		ospay__v1__organization__free_unpacked(org, NULL);
+	if (svc != NULL)
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int h_admin_set_suspension_profile(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__SetSuspensionProfileRequest *in = (const void *)r->in;
+	/* Unit 0: an organization-level setting, for org-wide ADMIN tokens only. */
+	int rc = srv_check(r, PERM_CONFIGURE, 0);
+	if (rc != ST_OK)
+		return rc;
+	const char *why = in->days > BILLING_SUSPENSION_MAX_DAYS
+				  ? "0, or 2 to 365"
+				  : billing_check_suspension_days((int)in->days);
+	if (why != NULL) {
+		status_violation(&r->st, "days", "%s", why);
+		return r->st.code;
+	}
+	Ospay__V1__SuspensionProfile p = OSPAY__V1__SUSPENSION_PROFILE__INIT;
+	p.days = in->days;
+	p.updated_ms = r->now_ms;
+	rc = db_put_by_id(txn, DB_SUSPENSION, r->sess->p.org_id, &p.base);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "suspension profile");
+	log_info("suspension profile set", "days=%u by=%" PRIu64, in->days, r->sess->p.token_id);
+	Ospay__V1__SetSuspensionProfileResponse resp =
+		OSPAY__V1__SET_SUSPENSION_PROFILE_RESPONSE__INIT;
+	resp.profile = &p;
+	return srv_reply_msg(r, &resp.base);
+}
+
+/* ------------------------------------------------------------------ calls */
+
+/* What a charge (or a query about one) came to, in j->c. */
+static void take_result(bill_job_t *j, const gw_charge_result_t *res, bool query)
+{
+	struct srv_billing *b = j->b;
+	const char *code = res->abecs_code[0] ? res->abecs_code : res->r.code;
+	if (res->payment_id[0] != '\0')
+		copy_str(j->payment_id, sizeof(j->payment_id), res->payment_id);
+	switch (res->r.outcome) {
+	case GW_OUTCOME_APPROVED:
+		j->c.status = CHG(APPROVED);
+		b->stats.approved++;
+		break;
+	case GW_OUTCOME_DECLINED:
+		j->c.status = CHG(DECLINED);
+		j->c.irreversible = res->irreversible || decline_is_irreversible(code, j->brand);
+		b->stats.declined++;
+		break;
+	case GW_OUTCOME_NOT_FOUND:
+	case GW_OUTCOME_CANCELED:
+		/* No money taken: the gateway has no such charge, or voided it. */
+		j->c.status = CHG(ERROR);
+		break;
+	case GW_OUTCOME_REJECTED:
+	case GW_OUTCOME_AUTH_FAILED:
+	case GW_OUTCOME_ERROR_RETRYABLE:
+		/* A charge refused before processing is a failed attempt; a query that
+		 * failed so tells nothing, and the attempt stays unknown. */
+		j->c.status = query ? CHG(UNKNOWN) : CHG(ERROR);
+		break;
+	default:
+		j->c.status = CHG(UNKNOWN);
+		b->stats.unknown++;
+		break;
+	}
+	if (query && j->c.status != CHG(UNKNOWN))
+		b->stats.resolved++;
+	if (!query || j->c.status != CHG(UNKNOWN)) {
+		copy_str(j->code, sizeof(j->code), code);
+		/* The gateway's message is stored, never logged (it may quote the request). */
+		copy_str(j->msg, sizeof(j->msg), res->r.message);
+	}
+}
+
+static void on_charged(const gw_charge_result_t *res, void *arg)
+{
+	bill_job_t *j = arg;
+	crypto_wipe(j->token, sizeof(j->token));
+	take_result(j, res, false);
+	store_outcome(j);
+}
+
+static void on_queried(const gw_charge_result_t *res, void *arg)
+{
+	bill_job_t *j = arg;
+	if (res->n_found > 1)
+		log_warn("billing: the gateway holds several charges for one attempt",
+			 "charge_id=%" PRIu64 " found=%u", j->c.id, res->n_found);
+	take_result(j, res, true);
+	store_outcome(j);
+}
+
+/* The gateway call of a job (the attempt is durable when this runs). */
+static void job_call(bill_job_t *j)
+{
+	srv_t *s = j->b->s;
+	store_txn_t *txn = NULL;
+	gw_t *gw = NULL;
+	int rc = store_read_begin(s->store, &txn);
+	if (rc == 0) {
+		rc = srv_gateway_adapter(s, txn, j->c.organization_id, j->c.gateway, &gw);
+		store_read_end(txn);
+	}
+	if (rc == 0 && j->action == BILLING_ACTION_RESOLVE_UNKNOWN) {
+		rc = gw_query_charge_by_order(gw, j->order_id, on_queried, j);
+	} else if (rc == 0) {
+		char cust[24];
+		snprintf(cust, sizeof(cust), "%" PRIu64, j->c.customer_id);
+		gw_charge_req_t req = {0};
+		req.customer_id = cust;
+		req.merchant_order_id = j->order_id;
+		req.amount_cents = j->c.amount;
+		req.installments = 1;
+		req.recurring = true;
+		req.card_token = j->token;
+		req.brand = (gw_brand_t)j->brand;
+		j->b->stats.charged++;
+		rc = gw_charge_card(gw, &req, on_charged, j);
+	}
+	if (rc == 0)
+		return;
+	/* Nothing was sent: a charge failed without money taken, a query stays unknown. */
+	log_error("billing: gateway call not made", "charge_id=%" PRIu64 " gateway=%s err=%d",
+		  j->c.id, srv_service_name((int)j->c.gateway), rc);
+	crypto_wipe(j->token, sizeof(j->token));
+	if (j->action == BILLING_ACTION_RESOLVE_UNKNOWN) {
+		j->b->stats.failed++;
+		job_done(j);
+		return;
+	}
+	j->c.status = CHG(ERROR);
+	copy_str(j->msg, sizeof(j->msg), "the gateway could not be called");
+	store_outcome(j);
+}
+
+static void inserted(void *arg, int rc)
+{
+	bill_job_t *j = arg;
+	if (rc != 0) {
+		if (rc != -EALREADY) {
+			j->b->stats.failed++;
+			log_error("billing: storing an attempt failed",
+				  "invoice_id=%" PRIu64 " err=%d", j->c.invoice_id, rc);
+		}
+		job_done(j);
+		return;
+	}
+	if (j->action == BILLING_ACTION_RECORD_NO_VALID_CARD || j->b->stopping) {
+		if (j->action == BILLING_ACTION_RECORD_NO_VALID_CARD)
+			j->b->stats.no_valid_card++;
+		job_done(j);
+		return;
+	}
+	job_call(j);
+}
+
+static void job_start(bill_job_t *j)
+{
+	j->b->inflight++;
+	if (j->block) {
+		int rc = store_write(j->b->s->store, block_fn, block_done, j);
+		if (rc != 0)
+			block_done(j, rc);
+		return;
+	}
+	if (j->action == BILLING_ACTION_RESOLVE_UNKNOWN) {
+		job_call(j);
+		return;
+	}
+	int rc = store_write(j->b->s->store, insert_fn, inserted, j);
+	if (rc != 0)
+		inserted(j, rc);
+}
+
+/* ------------------------------------------------------------------ the walk */
+
+/* Phase 0: the next unresolved attempt (as a RESOLVE job), or NULL at the end. */
+static int next_unresolved(struct srv_billing *b, store_txn_t *txn, bill_job_t **out)
+{
+	store_cursor_t *cur = NULL;
+	store_val_t k, v;
+	uint8_t key[8];
+	Ospay__V1__Charge *c = NULL;
+	*out = NULL;
+	be64_put(key, b->next_charge);
+	int rc = store_cursor_open(txn, DB_CHG_UNRESOLVED, &cur);
+	if (rc == 0)
+		rc = store_cursor_seek(cur, key, sizeof(key), &k, &v);
+	if (rc == 0 && k.len == 8) {
+		uint64_t id = be64_get(k.data);
+		b->next_charge = id + 1;
+		rc = h_load(txn, DB_CHARGES, id, &ospay__v1__charge__descriptor, &c);
+	} else if (rc == 0) {
+		rc = -EBADMSG;
+	}
+	store_cursor_close(cur);
+	if (rc != 0)
+		return rc;
+	*out = job_for_charge(b, c);
+	ospay__v1__charge__free_unpacked(c, NULL);
+	return *out == NULL ? -ENOMEM : 0;
+}
+
+/* Phase 1: moves to the next organization that allows automatic recurrence. */
+static int next_org(struct srv_billing *b, store_txn_t *txn, bool *end)
+{
+	store_cursor_t *cur = NULL;
+	store_val_t k, v;
+	uint8_t key[8];
+	*end = false;
+	int rc = store_cursor_open(txn, DB_ORGS, &cur);
+	while (rc == 0) {
+		be64_put(key, b->org + 1);
+		rc = store_cursor_seek(cur, key, sizeof(key), &k, &v);
+		if (rc == -ENOENT) {
+			*end = true;
+			rc = 0;
+			break;
+		}
+		if (rc != 0 || k.len != 8) {
+			rc = rc != 0 ? rc : -EBADMSG;
+			break;
+		}
+		b->org = be64_get(k.data);
+		rc = auto_gateway(txn, b->org, &b->org_kind);
+		if (rc == 0)
+			rc = profile_days(txn, b->org, &b->org_days);
+		/* Nothing to charge and nothing to block here. */
+		if (rc != 0 || (b->org_kind == 0 && b->org_days == 0))
+			continue;
+		Ospay__V1__Organization *org = NULL;
+		rc = h_load(txn, DB_ORGS, b->org, &ospay__v1__organization__descriptor, &org);
+		if (rc != 0)
+			break;
+		b->org_today = date_local_day(srv_now_ms(b->s), org->utc_offset_minutes);
+		ospay__v1__organization__free_unpacked(
+			org,
+			NULL); /* Due yesterday or today: the two days attempts can be made on; with a
+		 * suspension profile, every older OPEN invoice too (it may block). */
+		db_pos_put(b->pos, b->org_days > 0 ? INT64_MIN : b->org_today - 1, 0);
+		b->org_open = true;
+		break;
+	}
+	store_cursor_close(cur);
+	return rc;
+}
+
+/*
+ * Finds the next job of the run (NULL: none now). Looks at BILL_STEP_MAX
+ * invoices at most; *more says the walk is not over.
+ */
+static int next_job(struct srv_billing *b, store_txn_t *txn, bill_job_t **out, bool *more)
+{
+	*out = NULL;
+	*more = true;
+	if (b->phase == 0) {
+		int rc = next_unresolved(b, txn, out);
+		if (rc == -ENOENT) {
+			/* Every unresolved attempt is asked about before any invoice moves on. */
+			if (b->inflight > 0) {
+				*more = false;
+				return 0;
+			}
+			b->phase = 1;
+			return 0;
+		}
+		return rc;
+	}
+	for (int steps = 0; steps < BILL_STEP_MAX; steps++) {
+		if (!b->org_open) {
+			bool end = false;
+			int rc = next_org(b, txn, &end);
+			if (rc != 0)
+				return rc;
+			if (end) {
+				b->phase = 2;
+				*more = false;
+				return 0;
+			}
+		}
+		uint8_t key[8];
+		const uint8_t *pos = NULL;
+		db_scan_t *scan = NULL;
+		be64_put(key, b->org);
+		int rc = db_scan_open(txn, DB_INV_OPEN, key, sizeof(key), 1, b->pos, DB_POS_LEN,
+				      &scan);
+		if (rc == 0)
+			rc = db_scan_next(scan, &pos);
+		uint64_t id = 0;
+		if (rc == 0 && db_pos_sort(pos) <= b->org_today) {
+			id = db_pos_id(pos);
+			db_pos_put(b->pos, db_pos_sort(pos), id + 1);
+		}
+		db_scan_close(scan);
+		if (rc != 0 && rc != -ENOENT)
+			return rc;
+		if (id == 0) {
+			b->org_open = false;
+			continue;
+		}
+		b->stats.examined++;
+		if (db_pos_sort(b->pos) < b->org_today - 1) {
+			rc = plan_block(b, txn, id, db_pos_sort(b->pos), out);
+			if (rc != 0)
+				return rc;
+			if (*out != NULL)
+				return 0;
+			continue;
+		} /* Without automatic recurrence only blocking was to be looked at. */
+		if (b->org_kind == 0)
+			continue;
+		rc = plan_invoice(b, txn, id, out);
+		if (rc != 0) {
+			log_error("billing: an invoice could not be planned; skipped",
+				  "invoice_id=%" PRIu64 " err=%d", id, rc);
+			continue;
+		}
+		if (*out != NULL)
+			return 0;
+	}
+	return 0;
+}
+
+static void finish_waiters(bill_waiter_t *w, const Ospay__V1__BillingRunNowResponse *stats);
+
+static void run_end(struct srv_billing *b)
+{
+	b->running = false;
+	log_info("billing run done",
+		 "examined=%" PRIu64 " charged=%" PRIu64 " approved=%" PRIu64 " declined=%" PRIu64
+		 " unknown=%" PRIu64 " resolved=%" PRIu64 " no_valid_card=%" PRIu64
+		 " failed=%" PRIu64,
+		 b->stats.examined, b->stats.charged, b->stats.approved, b->stats.declined,
+		 b->stats.unknown, b->stats.resolved, b->stats.no_valid_card, b->stats.failed);
+	bill_waiter_t *w = b->waiting;
+	b->waiting = NULL;
+	finish_waiters(w, &b->stats);
+	if (b->stopping || b->s->draining) {
+		w = b->queued;
+		b->queued = NULL;
+		finish_waiters(w, &b->stats);
+		return;
+	}
+	if (b->again || b->queued != NULL) {
+		b->waiting = b->queued;
+		b->queued = NULL;
+		b->again = false;
+		srv_billing_kick(b->s);
+	}
+}
+
+static void on_step(uv_timer_t *t)
+{
+	bill_pump(t->data);
+}
+
+static void bill_pump(struct srv_billing *b)
+{
+	bool more = true;
+	while (b->running && !b->stopping && !b->s->draining && b->phase < 2 &&
+	       b->inflight < BILL_INFLIGHT && more) {
+		store_txn_t *txn = NULL;
+		bill_job_t *j = NULL;
+		int rc = store_read_begin(b->s->store, &txn);
+		if (rc == 0) {
+			int before = b->phase;
+			rc = next_job(b, txn, &j, &more);
+			store_read_end(txn);
+			if (rc == 0 && j == NULL && more && b->phase == before && b->phase == 1) {
+				/* A full step found nothing: yield to the loop, then go on. */
+				uv_timer_start(&b->step_timer, on_step, 0, 0);
+				return;
+			}
+		}
+		if (rc != 0) {
+			log_error("billing run stopped by a store error", "err=%d", rc);
+			b->stats.failed++;
+			b->phase = 2;
+			break;
+		}
+		if (j != NULL)
+			job_start(j);
+	}
+	if (b->running && b->inflight == 0 && (b->phase == 2 || b->stopping || b->s->draining))
+		run_end(b);
+}
+
+/* ------------------------------------------------------------------ control */
+
+void srv_billing_kick(srv_t *s)
+{
+	struct srv_billing *b = s->billing;
+	if (b == NULL || b->stopping || s->draining)
+		return;
+	if (b->running) {
+		b->again = true;
+		return;
+	}
+	b->running = true;
+	b->phase = 0;
+	b->next_charge = 0;
+	b->org = 0;
+	b->org_open = false;
+	ospay__v1__billing_run_now_response__init(&b->stats);
+	log_info("billing run started", "now_ms=%" PRId64, srv_now_ms(s));
+	/* From the loop, never inside the caller: RunNow is answered only after it returned. */
+	uv_timer_start(&b->step_timer, on_step, 0, 0);
+}
+
+static void on_hour(uv_timer_t *t)
+{
+	struct srv_billing *b = t->data;
+	srv_billing_kick(b->s);
+}
+
+/*
+ * One server per process: the run's state is static, so a callback of a call
+ * cancelled at shutdown, arriving after stop, still finds it.
+ */
+static struct srv_billing bill;
+
+void srv_billing_start(srv_t *s)
+{
+	struct srv_billing *b = &bill;
+	memset(b, 0, sizeof(*b));
+	b->s = s;
+	uv_timer_init(s->loop, &b->hour_timer);
+	uv_timer_init(s->loop, &b->step_timer);
+	b->hour_timer.data = b->step_timer.data = b;
+	s->billing = b;
+	/* The first run at start-up resolves what a crash left unknown. */
+	uv_timer_start(&b->hour_timer, on_hour, 0, BILL_HOUR_MS);
+}
+
+bool srv_billing_busy(const srv_t *s)
+{
+	return s->billing != NULL && s->billing->inflight > 0;
+}
+
+void srv_billing_stop(srv_t *s)
+{
+	struct srv_billing *b = s->billing;
+	if (b == NULL)
+		return;
+	b->stopping = true;
+	bill_waiter_t *w = b->waiting;
+	b->waiting = NULL;
+	finish_waiters(w, &b->stats);
+	w = b->queued;
+	b->queued = NULL;
+	finish_waiters(w, &b->stats);
+	uv_timer_stop(&b->hour_timer);
+	uv_timer_stop(&b->step_timer);
+	uv_close((uv_handle_t *)&b->hour_timer, NULL);
+	uv_close((uv_handle_t *)&b->step_timer, NULL);
+	s->billing = NULL;
+}
+
+/* ------------------------------------------------------------------ RunNow */
+
+static int run_now_reply(srv_req_t *r, store_txn_t *txn)
+{
+	(void)txn;
+	return srv_reply_msg(r, &((Ospay__V1__BillingRunNowResponse *)r->async_arg)->base);
+}
+
+static void finish_waiters(bill_waiter_t *w, const Ospay__V1__BillingRunNowResponse *stats)
+{
+	while (w != NULL) {
+		bill_waiter_t *next = w->next;
+		Ospay__V1__BillingRunNowResponse *copy = malloc(sizeof(*copy));
+		if (copy == NULL) {
+			srv_async_fail(w->r, ST_INTERNAL, "out of memory");
+		} else {
+			*copy = *stats;
+			w->r->async_arg = copy;
+			w->r->async_free = free;
+			srv_async_finish(w->r, run_now_reply);
+		}
+		free(w);
+		w = next;
+	}
+}
+
+int h_billing_run_now(srv_req_t *r, store_txn_t *txn)
+{
+	(void)txn;
+	struct srv_billing *b = r->srv->billing;
+	if (r->sess->p.role != PERM_ROLE_ADMIN)
+		return srv_fail(r, ST_PERMISSION_DENIED, "only ADMIN tokens run the billing");
+	if (b == NULL || b->stopping || r->srv->draining)
+		return srv_fail(r, ST_UNAVAILABLE, "the server is shutting down");
+	bill_waiter_t *w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return -ENOMEM;
+	w->r = r;
+	/* A run already going may have passed invoices this caller cares about:
+	 * the caller is answered after a run that starts after its call. */
+	if (b->running) {
+		w->next = b->queued;
+		b->queued = w;
+		b->again = true;
+	} else {
+		w->next = b->waiting;
+		b->waiting = w;
+		srv_billing_kick(r->srv);
+	}
+	return SRV_PENDING;
+}
+
+/* ------------------------------------------------------------------ ListCharges */
+
+/* Records looked at per page at most, so a filter matching little stays bounded. */
+#define LIST_EXAMINE_MAX 2000
+#define LIST_TOKEN_LEN (4 + DB_POS_LEN)
+
+static void list_hash(const Ospay__V1__BillingListChargesRequest *in, uint8_t out[4])
+{
+	uint8_t buf[8 * 6], h[32];
+	be64_put(buf, in->unit_id);
+	be64_put(buf + 8, in->customer_id);
+	be64_put(buf + 16, (uint64_t)in->status);
+	be64_put(buf + 24, (uint64_t)in->recurrence);
+	be64_put(buf + 32, (uint64_t)in->from_ms);
+	be64_put(buf + 40, (uint64_t)in->to_ms);
+	crypto_sha256(buf, sizeof(buf), NULL, 0, h);
+	memcpy(out, h, 4);
+}
+
+static bool list_match(const srv_req_t *r, const Ospay__V1__BillingListChargesRequest *in,
+		       const Ospay__V1__Charge *c)
+{
+	if (in->status != 0 && (int)c->status != (int)in->status)
+		return false;
+	if (in->customer_id != 0 && c->customer_id != in->customer_id)
+		return false;
+	if (in->recurrence ==
+		    OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_RECURRING &&
+	    !c->recurring)
+		return false;
+	if (in->recurrence ==
+		    OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_NON_RECURRING &&
+	    c->recurring)
+		return false;
+	return h_sees(r, c->organization_id, c->unit_id);
+}
+
+int h_billing_list_charges(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__BillingListChargesRequest *in = (const void *)r->in;
+	Ospay__V1__Charge **out = NULL;
+	db_scan_t *scan = NULL;
+	uint64_t *units = NULL;
+	uint8_t *keys = NULL;
+	uint8_t hash[4], raw[LIST_TOKEN_LEN], from[DB_POS_LEN], last[DB_POS_LEN] = {0};
+	char next[H_TOKEN_MAX] = "";
+	int64_t hi = in->to_ms > 0 ? in->to_ms : INT64_MAX;
+	size_t n = 0, examined = 0, nu = 0;
+	bool more = false;
+	int rc;
+	if (in->status < 0 || in->status > CHG(NO_VALID_CARD))
+		status_violation(&r->st, "status", "a ChargeStatus, or unspecified");
+	if (in->recurrence < 0 ||
+	    in->recurrence > OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_ALL)
+		status_violation(&r->st, "recurrence", "ALL, RECURRING or NON_RECURRING");
+	if (in->from_ms < 0)
+		status_violation(&r->st, "from_ms", "must not be negative");
+	if (in->to_ms < 0 || (in->to_ms > 0 && in->to_ms <= in->from_ms))
+		status_violation(&r->st, "to_ms", "must be after from_ms (or 0: unbounded)");
+	list_hash(in, hash);
+	db_pos_put(from, in->from_ms, 0);
+	if (in->page_token[0] != '\0') {
+		if (!h_token_decode(in->page_token, H_TOK_CHARGES, raw, sizeof(raw)) ||
+		    memcmp(raw, hash, 4) != 0) {
+			status_violation(&r->st, "page_token",
+					 "not a page token of this method with these filters");
+		} else {
+			int64_t sort = db_pos_sort(raw + 4);
+			uint64_t id = db_pos_id(raw + 4);
+			if (id == UINT64_MAX)
+				db_pos_put(from, sort + 1, 0);
+			else
+				db_pos_put(from, sort, id + 1);
+		}
+	}
+	if (r->st.code != ST_OK) {
+		rc = r->st.code;
+		goto out;
+	}
+	size_t limit = h_page_limit(in->page_size);
+	out = calloc(limit, sizeof(*out));
+	if (out == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = h_scope_units(r, txn, in->unit_id, &units, &nu);
+	if (rc != 0 || nu == 0)
+		goto reply;
+	keys = malloc(nu * 8);
+	if (keys == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nu; i++)
+		be64_put(keys + i * 8, units[i]);
+	rc = db_scan_open(txn, DB_CHG_TIME, keys, 8, nu, from, DB_POS_LEN, &scan);
+	const uint8_t *pos;
+	while (rc == 0 && n < limit && examined < LIST_EXAMINE_MAX) {
+		rc = db_scan_next(scan, &pos);
+		if (rc != 0 || db_pos_sort(pos) >= hi)
+			break;
+		examined++;
+		memcpy(last, pos, DB_POS_LEN);
+		Ospay__V1__Charge *c = NULL;
+		rc = h_load(txn, DB_CHARGES, db_pos_id(pos), &ospay__v1__charge__descriptor, &c);
+		if (rc == -ENOENT)
+			rc = -EBADMSG;
+		if (rc != 0)
+			break;
+		if (list_match(r, in, c))
+			out[n++] = c;
+		else
+			ospay__v1__charge__free_unpacked(c, NULL);
+	}
+	if (rc == 0 && (n == limit || examined == LIST_EXAMINE_MAX)) {
+		rc = db_scan_next(scan, &pos);
+		more = rc == 0 && db_pos_sort(pos) < hi;
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+reply:
+	if (rc != 0)
+		goto out;
+	if (more) {
+		memcpy(raw, hash, 4);
+		memcpy(raw + 4, last, DB_POS_LEN);
+		h_token_encode(H_TOK_CHARGES, raw, sizeof(raw), next);
+	}
+	Ospay__V1__BillingListChargesResponse resp = OSPAY__V1__BILLING_LIST_CHARGES_RESPONSE__INIT;
+	resp.charges = out;
+	resp.n_charges = n;
+	resp.next_page_token = next;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (rc < 0 && rc != -ENOMEM)
+		rc = srv_store_fail(r, rc, "list charges");
+	db_scan_close(scan);
+	for (size_t i = 0; i < n; i++)
+		ospay__v1__charge__free_unpacked(out[i], NULL);
+	free(out);
+	free(keys);
+	free(units);
+	return rc;
+}
