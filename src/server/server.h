@@ -113,6 +113,10 @@ enum srv_method_flags {
 
 /* What an SRV_M_ASYNC handler returns once it has started its outside work. */
 #define SRV_PENDING 1000
+/* What an SRV_M_ASYNC handler returns when no outside work is needed: the
+ * dispatcher runs r->finish in the write batch as srv_async_finish would
+ * (Orders/Finalize with a method that involves no gateway). */
+#define SRV_WRITE_NOW 1001
 
 typedef struct srv_method {
 	const char *name;
