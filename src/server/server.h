@@ -270,6 +270,14 @@ int srv_gateway_object_register(store_txn_t *txn, uint64_t org, int kind, const 
 				int64_t now_ms);
 int srv_gateway_object_get(store_txn_t *txn, uint64_t org, int kind, const char *ref,
 			   struct Ospay__V1__GatewayObjectRecord **out);
+/*
+ * Orders: a PagoLivre object (a payment link) was written with what the
+ * service said; the order of that link follows it in the same transaction
+ * (paid, declined, monthly installments). Objects of no order, or of an
+ * older attempt, change nothing. 0 or a store error.
+ */
+int srv_orders_link_update(store_txn_t *txn, const struct Ospay__V1__GatewayObjectRecord *obj,
+			   int64_t now_ms);
 
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
 int srv_serve(const srv_opts_t *opts);

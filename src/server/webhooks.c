@@ -467,6 +467,9 @@ static int requery_store_fn(store_txn_t *txn, void *arg)
 					snprintf(q->inst_reason[i], GW_MSG_MAX, "%s", o->reason);
 				}
 			rc = db_put_msg(txn, DB_GW_OBJECTS, k, klen, &q->obj.base, 0);
+			/* A payment link's order follows it in the same transaction. */
+			if (rc == 0 && ev->kind == SRV_SERVICE_PAGOLIVRE)
+				rc = srv_orders_link_update(txn, &q->obj, srv_now_ms(s));
 		}
 	}
 	if (rc == 0) {

@@ -242,3 +242,122 @@ Test(paylink, a_stored_non_integrated_method_closes_the_order)
 	/* A method of no organization of the caller's is unknown. */
 	cr_assert_eq(finalize(order(5), pm + 100, 0, NULL, &st), 5);
 }
+
+/* ------------------------------------------------------------------ webhook-driven outcomes */
+
+/* POST /control/pagolivre/orders/<ref>/<action> at the sandbox. */
+static int control(const char *action, const char *ref, const char *body)
+{
+	char url[300], out[4096];
+	snprintf(url, sizeof(url), "%s/control/pagolivre/orders/%s/%s", sbx.base, ref, action);
+	return tsp_http("POST", url, body != NULL ? body : "{}", NULL, NULL, out, sizeof(out));
+}
+
+/* An integrated order finalized with n installments; its link key in key. */
+static uint64_t linked_order(uint32_t cust, uint32_t n, char key[64])
+{
+	uint64_t pm = method("Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
+	uint64_t id = order(cust);
+	Ospay__V1__Order *o = NULL;
+	status_t st;
+	cr_assert_eq(finalize(id, pm, n, &o, &st), 0, "finalize: %s", st.message);
+	snprintf(key, 64, "%s", o->payment->order_key);
+	ospay__v1__order__free_unpacked(o, NULL);
+	return id;
+}
+
+/* Waits (10 s at most) until the order's payment status is want and, when n > 0,
+ * installment n has status inst; returns the order (caller frees) or NULL. */
+static Ospay__V1__Order *wait_order(uint64_t id, int want, uint32_t n, int inst)
+{
+	for (int i = 0; i < 200; i++) {
+		Ospay__V1__Order *o = tso_get_order(fd, id);
+		if ((int)o->payment_status == want &&
+		    (n == 0 || (o->payment != NULL && n <= o->payment->n_schedule &&
+				(int)o->payment->schedule[n - 1]->status == inst)))
+			return o;
+		ospay__v1__order__free_unpacked(o, NULL);
+		usleep(50000);
+	}
+	return NULL;
+}
+
+Test(paylink, a_paid_link_closes_the_order)
+{
+	char key[64];
+	uint64_t id = linked_order(11, 3, key);
+	cr_assert_eq(control("pay", key, NULL), 200);
+	Ospay__V1__Order *o = wait_order(id, PAY(PAID), 1, INST(CONFIRMED));
+	cr_assert_not_null(o, "the order should be PAID with installment 1 confirmed");
+	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
+	cr_assert_eq(o->payment->schedule[1]->status, INST(WAITING));
+	const Ospay__V1__OrderStatusChange *h = o->history[o->n_history - 1];
+	cr_assert_eq(h->to, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
+	cr_assert_eq(h->by_token_id, 0);
+	cr_assert(strstr(h->note, "PagoLivre") != NULL);
+	ospay__v1__order__free_unpacked(o, NULL);
+}
+
+Test(paylink, a_failed_first_payment_shows_the_reason)
+{
+	char key[64];
+	uint64_t id = linked_order(12, 3, key);
+	cr_assert_eq(
+		control("pay", key, "{\"outcome\":\"declined\",\"reason\":\"Saldo insuficiente\"}"),
+		200);
+	Ospay__V1__Order *o = wait_order(id, PAY(ERROR), 0, 0);
+	cr_assert_not_null(o, "the order should show the payment ERROR");
+	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN);
+	cr_assert(strstr(o->payment->error_message, "Saldo insuficiente") != NULL, "reason: %s",
+		  o->payment->error_message);
+	ospay__v1__order__free_unpacked(o, NULL);
+}
+
+Test(paylink, twelve_installments_some_denied_with_duplicated_and_reordered_webhooks)
+{
+	char key[64], url[200], out[4096];
+	uint64_t id = linked_order(13, 12, key);
+	cr_assert_eq(control("pay", key, NULL), 200);
+	Ospay__V1__Order *o = wait_order(id, PAY(PAID), 1, INST(CONFIRMED));
+	cr_assert_not_null(o);
+	ospay__v1__order__free_unpacked(o, NULL);
+	/* Every notification twice, and batches of three delivered out of order. */
+	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"pagolivre\",\"kind\":\"duplicate\"}",
+			      NULL, NULL, out, sizeof(out)),
+		     201, "%s", out);
+	cr_assert_eq(tsp_http("POST", url,
+			      "{\"service\":\"pagolivre\",\"kind\":\"reorder\",\"batch\":3}", NULL,
+			      NULL, out, sizeof(out)),
+		     201, "%s", out);
+	/* Installments 2..12: 4, 7 and 12 denied. */
+	for (uint32_t n = 2; n <= 12; n++) {
+		bool deny = n == 4 || n == 7 || n == 12;
+		cr_assert_eq(
+			control("charge", key,
+				deny ? "{\"outcome\":\"declined\",\"reason\":\"Cartão bloqueado\"}"
+				     : "{\"outcome\":\"paid\"}"),
+			200, "charge %u", n);
+	}
+	o = wait_order(id, PAY(PAID), 12, INST(DENIED));
+	cr_assert_not_null(o, "installment 12 should be denied");
+	ospay__v1__order__free_unpacked(o, NULL);
+	/* The reordered batches all arrive: wait for each installment's final state. */
+	for (uint32_t n = 2; n <= 12; n++) {
+		bool deny = n == 4 || n == 7 || n == 12;
+		o = wait_order(id, PAY(PAID), n, deny ? INST(DENIED) : INST(CONFIRMED));
+		cr_assert_not_null(o, "installment %u", n);
+		if (deny)
+			cr_assert(strstr(o->payment->schedule[n - 1]->reason, "bloqueado") != NULL,
+				  "reason %u: %s", n, o->payment->schedule[n - 1]->reason);
+		cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
+		ospay__v1__order__free_unpacked(o, NULL);
+	}
+	/* One CLOSED entry only, whatever the duplicates. */
+	o = tso_get_order(fd, id);
+	size_t closes = 0;
+	for (size_t i = 0; i < o->n_history; i++)
+		closes += o->history[i]->to == OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED;
+	cr_assert_eq(closes, 1);
+	ospay__v1__order__free_unpacked(o, NULL);
+}
