@@ -630,6 +630,7 @@ typedef struct fin {
 	int offset_min;   /* the organization's UTC offset, for due dates */
 	char order_key[GW_ID_MAX];
 	char link_url[GW_URL_MAX];
+	char link_id[GW_ID_MAX];
 } fin_t;
 
 /* Installment i (0-based) of n: monthly from today, the same day of the month
@@ -704,6 +705,7 @@ static int fin_commit(srv_req_t *r, store_txn_t *txn)
 			pay.attempt = f->attempt;
 			pay.order_key = f->order_key;
 			pay.link_url = f->link_url;
+			pay.link_id = f->link_id;
 			/* Makes the link's webhooks acceptable; the re-query updates the order. */
 			rc = srv_gateway_object_register(txn, f->org_id, SRV_SERVICE_PAGOLIVRE,
 							 f->order_key, r->now_ms);
@@ -743,6 +745,7 @@ static void on_link_created(const gw_link_result_t *res, void *arg)
 		if (res->payment_url[0] == '\0')
 			break;
 		snprintf(f->link_url, sizeof(f->link_url), "%s", res->payment_url);
+		snprintf(f->link_id, sizeof(f->link_id), "%s", res->link_id);
 		srv_async_finish(r, fin_commit);
 		return;
 	case GW_OUTCOME_DECLINED:
@@ -1060,6 +1063,168 @@ int srv_orders_link_update(store_txn_t *txn, const Ospay__V1__GatewayObjectRecor
 	}
 out:
 	free(hist);
+	if (old != NULL)
+		ospay__v1__order__free_unpacked(old, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ cancel payment attempt */
+
+/* What CancelPaymentAttempt keeps between its read phase and its write. */
+typedef struct cpa {
+	srv_req_t *r;
+	uint64_t order_id;
+	uint32_t attempt;
+} cpa_t;
+
+/* Is the order's payment an attempt that can be canceled (PENDING or ERROR)? */
+static bool cpa_cancelable(const Ospay__V1__Order *o)
+{
+	return o->payment != NULL &&
+	       (o->payment_status ==
+			OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING ||
+		o->payment_status == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_ERROR);
+}
+
+/* The write: the attempt is over, the order OPEN with payment_status NONE. */
+static int cpa_commit(srv_req_t *r, store_txn_t *txn)
+{
+	cpa_t *c = r->async_arg;
+	Ospay__V1__Order *old = NULL;
+	Ospay__V1__OrderInstallment ins[ORDER_MAX_INSTALLMENTS], *insp[ORDER_MAX_INSTALLMENTS];
+	int rc = load_open_order(r, txn, c->order_id, &old);
+	if (rc != ST_OK)
+		goto out;
+	if (!cpa_cancelable(old) || old->payment->attempt != c->attempt ||
+	    old->payment->n_schedule > ORDER_MAX_INSTALLMENTS) {
+		rc = srv_fail(r, ST_ABORTED, "order %llu's payment changed meanwhile; try again",
+			      (unsigned long long)old->id);
+		goto out;
+	}
+	Ospay__V1__Order o = *old;
+	Ospay__V1__OrderPayment p = *old->payment;
+	for (size_t i = 0; i < p.n_schedule; i++) {
+		ins[i] = *old->payment->schedule[i];
+		/* Confirmed or denied installments stay what they were: money did move. */
+		if (ins[i].status == OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_WAITING) {
+			ins[i].status = OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_CANCELED;
+			ins[i].updated_ms = r->now_ms;
+		}
+		insp[i] = &ins[i];
+	}
+	p.schedule = insp;
+	p.recorded_ms = r->now_ms;
+	o.payment = &p;
+	o.payment_status = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_NONE;
+	rc = put_order(r, txn, old, &o);
+	if (rc != 0)
+		goto out;
+	Ospay__V1__OrdersCancelPaymentAttemptResponse resp =
+		OSPAY__V1__ORDERS_CANCEL_PAYMENT_ATTEMPT_RESPONSE__INIT;
+	resp.order = &o;
+	rc = srv_reply_msg(r, &resp.base);
+	if (rc == 0)
+		log_info("order payment attempt canceled", "order_id=%llu attempt=%u by=%llu",
+			 (unsigned long long)o.id, c->attempt,
+			 (unsigned long long)r->sess->p.token_id);
+out:
+	if (old != NULL)
+		ospay__v1__order__free_unpacked(old, NULL);
+	return rc;
+}
+
+static void on_link_canceled(const gw_link_result_t *res, void *arg)
+{
+	cpa_t *c = arg;
+	srv_req_t *r = c->r;
+	log_info("payment link cancel", "order_id=%llu attempt=%u outcome=%s code=\"%s\"",
+		 (unsigned long long)c->order_id, c->attempt, gw_outcome_name(res->r.outcome),
+		 res->r.code);
+	switch (res->r.outcome) {
+	case GW_OUTCOME_CANCELED:
+		srv_async_finish(r, cpa_commit);
+		return;
+	case GW_OUTCOME_DECLINED:
+	case GW_OUTCOME_REJECTED:
+	case GW_OUTCOME_NOT_FOUND:
+		/* Typically the link was paid meanwhile: the webhook will close the order. */
+		srv_async_fail(r, ST_FAILED_PRECONDITION,
+			       "PagoLivre did not cancel the payment link (code \"%s\"); refresh "
+			       "the payment to see its state",
+			       res->r.code);
+		return;
+	case GW_OUTCOME_AUTH_FAILED:
+		srv_async_fail(r, ST_FAILED_PRECONDITION,
+			       "PagoLivre refused ospay's credentials; check its settings");
+		return;
+	default:
+		break;
+	}
+	srv_async_fail(r, ST_UNAVAILABLE,
+		       "PagoLivre did not answer the cancel; the order is unchanged, try again");
+}
+
+int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__OrdersCancelPaymentAttemptRequest *in = (const void *)r->in;
+	Ospay__V1__Order *old = NULL;
+	cpa_t *c = NULL;
+	gw_t *gw = NULL;
+	int rc = load_open_order(r, txn, in->id, &old);
+	if (rc != ST_OK)
+		goto out;
+	if (!h_check_text(r, "reason", in->reason, NOTE_MAX)) {
+		rc = r->st.code;
+		goto out;
+	}
+	if (!cpa_cancelable(old)) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "order %llu has no payment attempt to cancel",
+			      (unsigned long long)old->id);
+		goto out;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	c->r = r;
+	c->order_id = old->id;
+	c->attempt = old->payment->attempt;
+	/* A MANUAL schedule, or a link that already failed: nothing to cancel outside. */
+	if (!old->payment->integrated ||
+	    old->payment_status != OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING) {
+		r->finish = cpa_commit;
+		rc = SRV_WRITE_NOW;
+		goto keep;
+	}
+	rc = srv_gateway_adapter(r->srv, txn, old->organization_id, SRV_SERVICE_PAGOLIVRE, &gw);
+	if (rc != 0) {
+		log_error("payment link gateway unusable", "err=%d", rc);
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "the PagoLivre settings cannot be used; set them again");
+		goto out;
+	}
+	gw_cancel_link_req_t req = {
+		.link_id = old->payment->link_id,
+		.reason = in->reason[0] != '\0' ? in->reason : NULL,
+	};
+	rc = gw_cancel_link(gw, &req, on_link_canceled, c);
+	if (rc != 0) {
+		log_error("payment link cancel not started", "order_id=%llu err=%d",
+			  (unsigned long long)old->id, rc);
+		rc = rc == -EAGAIN ? srv_fail(r, ST_UNAVAILABLE, "PagoLivre is busy; try again")
+				   : srv_fail(r, ST_FAILED_PRECONDITION,
+					      "the payment link cannot be canceled from here");
+		goto out;
+	}
+	rc = SRV_PENDING;
+keep:
+	r->async_arg = c;
+	r->async_free = free;
+	c = NULL;
+out:
+	free(c);
 	if (old != NULL)
 		ospay__v1__order__free_unpacked(old, NULL);
 	return rc;

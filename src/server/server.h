@@ -235,6 +235,7 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn);
 int h_orders_reschedule(srv_req_t *r, store_txn_t *txn);
 int h_orders_finalize(srv_req_t *r, store_txn_t *txn);
 int h_orders_cancel(srv_req_t *r, store_txn_t *txn);
+int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn);
 
 /* The HTTPS listener's request handler (https_handler_fn), and the metrics page. */
 void srv_http_handle(https_request_t *req, void *udata);

@@ -361,3 +361,79 @@ Test(paylink, twelve_installments_some_denied_with_duplicated_and_reordered_webh
 	cr_assert_eq(closes, 1);
 	ospay__v1__order__free_unpacked(o, NULL);
 }
+
+/* ------------------------------------------------------------------ cancel attempt */
+
+static int cancel_attempt(uint64_t id, Ospay__V1__Order **out, status_t *st)
+{
+	Ospay__V1__OrdersCancelPaymentAttemptRequest c =
+		OSPAY__V1__ORDERS_CANCEL_PAYMENT_ATTEMPT_REQUEST__INIT;
+	c.id = id;
+	c.reason = "cliente desistiu";
+	Ospay__V1__OrdersCancelPaymentAttemptResponse *r = NULL;
+	int code = tsp_call(fd, "ospay.v1.Orders/CancelPaymentAttempt", &c.base,
+			    &ospay__v1__orders_cancel_payment_attempt_response__descriptor,
+			    (ProtobufCMessage **)&r, NULL, st);
+	if (code == 0 && out != NULL) {
+		*out = r->order;
+		r->order = NULL;
+	}
+	if (r != NULL)
+		protobuf_c_message_free_unpacked(&r->base, NULL);
+	return code;
+}
+
+Test(paylink, a_canceled_attempt_returns_the_order_to_open_none)
+{
+	char key[64];
+	uint64_t id = linked_order(21, 3, key);
+	Ospay__V1__Order *o = NULL;
+	status_t st;
+	cr_assert_eq(cancel_attempt(id, &o, &st), 0, "cancel: %s", st.message);
+	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN);
+	cr_assert_eq(o->payment_status, PAY(NONE));
+	for (size_t i = 0; i < o->payment->n_schedule; i++)
+		cr_assert_eq(o->payment->schedule[i]->status, INST(CANCELED));
+	ospay__v1__order__free_unpacked(o, NULL);
+	/* Canceled at PagoLivre too: paying the link is refused there. */
+	cr_assert_eq(control("pay", key, NULL), 409);
+	/* Nothing left to cancel; a new attempt gets a new key. */
+	cr_assert_eq(cancel_attempt(id, NULL, &st), 9, "%s", st.message);
+	uint64_t pm = method("Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
+	cr_assert_eq(finalize(id, pm, 2, &o, &st), 0, "%s", st.message);
+	char key2[64];
+	snprintf(key2, sizeof(key2), "os-%llu-2", (unsigned long long)id);
+	cr_assert_str_eq(o->payment->order_key, key2);
+	cr_assert_eq(o->payment_status, PAY(PENDING));
+	ospay__v1__order__free_unpacked(o, NULL);
+	/* The first link's late cancel notification does not touch the new attempt. */
+	usleep(300000);
+	o = tso_get_order(fd, id);
+	cr_assert_eq(o->payment_status, PAY(PENDING));
+	cr_assert_str_eq(o->payment->order_key, key2);
+	ospay__v1__order__free_unpacked(o, NULL);
+}
+
+Test(paylink, a_manual_schedule_or_a_failed_link_is_canceled_without_the_gateway)
+{
+	uint64_t pm = method("Recorrente manual", T(RECURRING_CREDIT), M(MANUAL));
+	uint64_t id = order(22);
+	Ospay__V1__Order *o = NULL;
+	status_t st;
+	cr_assert_eq(finalize(id, pm, 4, NULL, &st), 0, "%s", st.message);
+	cr_assert_eq(cancel_attempt(id, &o, &st), 0, "%s", st.message);
+	cr_assert_eq(o->payment_status, PAY(NONE));
+	cr_assert_eq(o->payment->schedule[3]->status, INST(CANCELED));
+	ospay__v1__order__free_unpacked(o, NULL);
+
+	char key[64];
+	id = linked_order(23, 3, key);
+	cr_assert_eq(control("pay", key, "{\"outcome\":\"declined\",\"reason\":\"Recusado\"}"),
+		     200);
+	o = wait_order(id, PAY(ERROR), 0, 0);
+	cr_assert_not_null(o);
+	ospay__v1__order__free_unpacked(o, NULL);
+	cr_assert_eq(cancel_attempt(id, &o, &st), 0, "%s", st.message);
+	cr_assert_eq(o->payment_status, PAY(NONE));
+	ospay__v1__order__free_unpacked(o, NULL);
+}
