@@ -101,6 +101,8 @@ static const srv_method_t methods[] = {
 	 h_orders_finalize, SRV_M_ASYNC},
 	{"ospay.v1.Orders/Get", &ospay__v1__orders_get_request__descriptor, h_orders_get, 0},
 	{"ospay.v1.Orders/List", &ospay__v1__orders_list_request__descriptor, h_orders_list, 0},
+	{"ospay.v1.Orders/RefreshPayment", &ospay__v1__orders_refresh_payment_request__descriptor,
+	 h_orders_refresh_payment, SRV_M_ASYNC},
 	{"ospay.v1.Orders/Reschedule", &ospay__v1__orders_reschedule_request__descriptor,
 	 h_orders_reschedule, SRV_M_WRITE},
 	{"ospay.v1.Orders/Update", &ospay__v1__orders_update_request__descriptor, h_orders_update,

@@ -1230,6 +1230,133 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------------ refresh payment */
+
+typedef struct refresh {
+	srv_req_t *r;
+	uint64_t order_id;
+	uint64_t org_id;
+	char key[GW_ID_MAX];
+	srv_link_answer_t *answer;
+} refresh_t;
+
+static void refresh_free(void *arg)
+{
+	refresh_t *f = arg;
+	free(f->answer);
+	free(f);
+}
+
+/* The write: the answer recorded (the order follows), the order answered. */
+static int refresh_commit(srv_req_t *r, store_txn_t *txn)
+{
+	refresh_t *f = r->async_arg;
+	Ospay__V1__Order *o = NULL;
+	int rc = srv_link_answer_store(txn, f->answer, r->now_ms);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "payment link store");
+		goto out;
+	}
+	rc = load_order(r, txn, f->order_id, PERM_OPERATE, &o);
+	if (rc != ST_OK)
+		goto out;
+	Ospay__V1__OrdersRefreshPaymentResponse resp =
+		OSPAY__V1__ORDERS_REFRESH_PAYMENT_RESPONSE__INIT;
+	resp.order = o;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (o != NULL)
+		ospay__v1__order__free_unpacked(o, NULL);
+	return rc;
+}
+
+static void on_link_refreshed(const gw_link_result_t *res, void *arg)
+{
+	refresh_t *f = arg;
+	srv_req_t *r = f->r;
+	log_info("payment link refresh", "order_id=%llu outcome=%s code=\"%s\"",
+		 (unsigned long long)f->order_id, gw_outcome_name(res->r.outcome), res->r.code);
+	switch (res->r.outcome) {
+	case GW_OUTCOME_PENDING:
+	case GW_OUTCOME_APPROVED:
+	case GW_OUTCOME_DECLINED:
+	case GW_OUTCOME_CANCELED:
+	case GW_OUTCOME_EXPIRED:
+		if (srv_link_answer_new(f->org_id, f->key, res, r->now_ms, &f->answer) != 0)
+			break;
+		srv_async_finish(r, refresh_commit);
+		return;
+	case GW_OUTCOME_NOT_FOUND:
+		srv_async_fail(r, ST_FAILED_PRECONDITION,
+			       "PagoLivre does not know the payment link of order %llu",
+			       (unsigned long long)f->order_id);
+		return;
+	case GW_OUTCOME_AUTH_FAILED:
+		srv_async_fail(r, ST_FAILED_PRECONDITION,
+			       "PagoLivre refused ospay's credentials; check its settings");
+		return;
+	default:
+		break;
+	}
+	srv_async_fail(r, ST_UNAVAILABLE, "PagoLivre did not answer; try again");
+}
+
+int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__OrdersRefreshPaymentRequest *in = (const void *)r->in;
+	Ospay__V1__Order *o = NULL;
+	refresh_t *f = NULL;
+	gw_t *gw = NULL;
+	int rc;
+	if (in->id == 0) {
+		status_violation(&r->st, "id", "required");
+		rc = r->st.code;
+		goto out;
+	}
+	rc = load_order(r, txn, in->id, PERM_OPERATE, &o);
+	if (rc != ST_OK)
+		goto out;
+	if (o->payment == NULL || !o->payment->integrated || o->payment->order_key[0] == '\0') {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION, "order %llu has no payment link",
+			      (unsigned long long)o->id);
+		goto out;
+	}
+	rc = srv_gateway_adapter(r->srv, txn, o->organization_id, SRV_SERVICE_PAGOLIVRE, &gw);
+	if (rc != 0) {
+		log_error("payment link gateway unusable", "err=%d", rc);
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "the PagoLivre settings cannot be used; set them again");
+		goto out;
+	}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	f->r = r;
+	f->order_id = o->id;
+	f->org_id = o->organization_id;
+	snprintf(f->key, sizeof(f->key), "%s", o->payment->order_key);
+	rc = gw_query_link(gw, f->key, on_link_refreshed, f);
+	if (rc != 0) {
+		log_error("payment link refresh not started", "order_id=%llu err=%d",
+			  (unsigned long long)o->id, rc);
+		rc = rc == -EAGAIN
+			     ? srv_fail(r, ST_UNAVAILABLE, "PagoLivre is busy; try again")
+			     : srv_fail(r, ST_INTERNAL, "the payment link could not be queried");
+		goto out;
+	}
+	r->async_arg = f;
+	r->async_free = refresh_free;
+	f = NULL;
+	rc = SRV_PENDING;
+out:
+	free(f);
+	if (o != NULL)
+		ospay__v1__order__free_unpacked(o, NULL);
+	return rc;
+}
+
 int h_orders_cancel(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__OrdersCancelRequest *in = (const void *)r->in;

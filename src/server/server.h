@@ -236,6 +236,7 @@ int h_orders_reschedule(srv_req_t *r, store_txn_t *txn);
 int h_orders_finalize(srv_req_t *r, store_txn_t *txn);
 int h_orders_cancel(srv_req_t *r, store_txn_t *txn);
 int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn);
+int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn);
 
 /* The HTTPS listener's request handler (https_handler_fn), and the metrics page. */
 void srv_http_handle(https_request_t *req, void *udata);
@@ -277,6 +278,16 @@ int srv_gateway_object_get(store_txn_t *txn, uint64_t org, int kind, const char 
  * (paid, declined, monthly installments). Objects of no order, or of an
  * older attempt, change nothing. 0 or a store error.
  */
+/*
+ * A payment link's query answer kept for a write (Orders/RefreshPayment):
+ * stored like the webhook pipeline's re-query (final states kept, the order
+ * following). Free with free().
+ */
+typedef struct srv_link_answer srv_link_answer_t;
+struct gw_link_result;
+int srv_link_answer_new(uint64_t org, const char *ref, const struct gw_link_result *res,
+			int64_t now_ms, srv_link_answer_t **out);
+int srv_link_answer_store(store_txn_t *txn, srv_link_answer_t *a, int64_t now_ms);
 int srv_orders_link_update(store_txn_t *txn, const struct Ospay__V1__GatewayObjectRecord *obj,
 			   int64_t now_ms);
 

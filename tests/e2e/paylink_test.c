@@ -437,3 +437,69 @@ Test(paylink, a_manual_schedule_or_a_failed_link_is_canceled_without_the_gateway
 	cr_assert_eq(o->payment_status, PAY(NONE));
 	ospay__v1__order__free_unpacked(o, NULL);
 }
+
+/* ------------------------------------------------------------------ refresh */
+
+static int refresh(uint64_t id, Ospay__V1__Order **out, status_t *st)
+{
+	Ospay__V1__OrdersRefreshPaymentRequest q = OSPAY__V1__ORDERS_REFRESH_PAYMENT_REQUEST__INIT;
+	q.id = id;
+	Ospay__V1__OrdersRefreshPaymentResponse *r = NULL;
+	int code = tsp_call(fd, "ospay.v1.Orders/RefreshPayment", &q.base,
+			    &ospay__v1__orders_refresh_payment_response__descriptor,
+			    (ProtobufCMessage **)&r, NULL, st);
+	if (code == 0 && out != NULL) {
+		*out = r->order;
+		r->order = NULL;
+	}
+	if (r != NULL)
+		protobuf_c_message_free_unpacked(&r->base, NULL);
+	return code;
+}
+
+Test(paylink, refresh_learns_what_lost_webhooks_did_not_say)
+{
+	char key[64], url[200], out[4096];
+	uint64_t id = linked_order(31, 3, key);
+	Ospay__V1__Order *o = NULL;
+	status_t st;
+	/* Still pending: a refresh answers the order as it is. */
+	cr_assert_eq(refresh(id, &o, &st), 0, "%s", st.message);
+	cr_assert_eq(o->payment_status, PAY(PENDING));
+	ospay__v1__order__free_unpacked(o, NULL);
+	/* Every notification lost from now on. */
+	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"pagolivre\",\"kind\":\"drop\"}", NULL,
+			      NULL, out, sizeof(out)),
+		     201, "%s", out);
+	cr_assert_eq(control("pay", key, NULL), 200);
+	usleep(300000);
+	o = tso_get_order(fd, id);
+	cr_assert_eq(o->payment_status, PAY(PENDING), "no webhook: nothing known yet");
+	ospay__v1__order__free_unpacked(o, NULL);
+	cr_assert_eq(refresh(id, &o, &st), 0, "%s", st.message);
+	cr_assert_eq(o->payment_status, PAY(PAID));
+	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
+	cr_assert_eq(o->payment->schedule[0]->status, INST(CONFIRMED));
+	ospay__v1__order__free_unpacked(o, NULL);
+	/* A CLOSED order is refreshed too: its monthly installments go on. */
+	cr_assert_eq(control("charge", key, "{\"outcome\":\"declined\",\"reason\":\"Sem limite\"}"),
+		     200);
+	cr_assert_eq(refresh(id, &o, &st), 0, "%s", st.message);
+	cr_assert_eq(o->payment->schedule[1]->status, INST(DENIED));
+	cr_assert(strstr(o->payment->schedule[1]->reason, "Sem limite") != NULL, "%s",
+		  o->payment->schedule[1]->reason);
+	cr_assert_eq(o->payment->schedule[2]->status, INST(WAITING));
+	ospay__v1__order__free_unpacked(o, NULL);
+	/* Refreshing again changes nothing. */
+	cr_assert_eq(refresh(id, &o, &st), 0, "%s", st.message);
+	cr_assert_eq(o->payment->schedule[1]->status, INST(DENIED));
+	size_t closes = 0;
+	for (size_t i = 0; i < o->n_history; i++)
+		closes += o->history[i]->to == OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED;
+	cr_assert_eq(closes, 1);
+	ospay__v1__order__free_unpacked(o, NULL);
+	/* An order without a link has nothing to refresh. */
+	cr_assert_eq(refresh(order(32), NULL, &st), 9);
+	cr_assert(strstr(st.message, "no payment link") != NULL, "%s", st.message);
+}
