@@ -5,6 +5,7 @@
  * needs no gateway.
  */
 #include <criterion/criterion.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -502,4 +503,56 @@ Test(paylink, refresh_learns_what_lost_webhooks_did_not_say)
 	/* An order without a link has nothing to refresh. */
 	cr_assert_eq(refresh(order(32), NULL, &st), 9);
 	cr_assert(strstr(st.message, "no payment link") != NULL, "%s", st.message);
+}
+
+/* ------------------------------------------------------------------ CLI */
+
+static char cli_out[65536];
+
+/* Runs ospay with the arguments (NULL-terminated), stderr folded into cli_out. */
+static int ospay(const char *first, ...)
+{
+	const char *argv[40] = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", OSPAY_BIN, first};
+	size_t n = 5;
+	va_list ap;
+	va_start(ap, first);
+	for (const char *a = va_arg(ap, const char *); a != NULL; a = va_arg(ap, const char *)) {
+		cr_assert_lt(n, 39);
+		argv[n++] = a;
+	}
+	va_end(ap);
+	argv[n] = NULL;
+	char addr[96], tok[200];
+	snprintf(addr, sizeof(addr), "OSPAY_ADDR=%s", srv.rpc_addr);
+	snprintf(tok, sizeof(tok), "OSPAY_TOKEN=%s", srv.admin_token);
+	const char *env[] = {addr, tok, NULL};
+	return tsp_run(argv, env, cli_out, sizeof(cli_out));
+}
+
+#define HAS(s) cr_assert(strstr(cli_out, (s)) != NULL, "missing \"%s\" in:\n%s", (s), cli_out)
+
+Test(paylink, cli_finalize_refresh_and_cancel_payment)
+{
+	uint64_t pm = method("Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
+	uint64_t id = order(41);
+	char ids[24], pms[24], key[64];
+	snprintf(ids, sizeof(ids), "%llu", (unsigned long long)id);
+	snprintf(pms, sizeof(pms), "%llu", (unsigned long long)pm);
+	snprintf(key, sizeof(key), "os-%llu-1", (unsigned long long)id);
+	cr_assert_eq(ospay("orders", "finalize", ids, "--payment-method", pms, "--installments",
+			   "3", NULL),
+		     0, "%s", cli_out);
+	HAS("pending");
+	HAS("/pagolivre/pay/");
+	HAS("installments");
+	HAS("waiting");
+	cr_assert_eq(ospay("orders", "refresh-payment", ids, NULL), 0, "%s", cli_out);
+	HAS("pending");
+	cr_assert_eq(ospay("orders", "cancel-payment", ids, "--reason", "desistiu", NULL), 0, "%s",
+		     cli_out);
+	HAS("none");
+	HAS("canceled");
+	cr_assert_eq(ospay("orders", "refresh-payment", ids, NULL), 0, "%s", cli_out);
+	cr_assert_neq(ospay("orders", "cancel-payment", ids, NULL), 0);
+	HAS("no payment attempt to cancel");
 }
