@@ -631,6 +631,8 @@ typedef struct fin {
 	char order_key[GW_ID_MAX];
 	char link_url[GW_URL_MAX];
 	char link_id[GW_ID_MAX];
+	gw_t *gw;        /* alive while one of its calls runs (gateway.h) */
+	bool recovering; /* the link is being looked up by key after a lost answer */
 } fin_t;
 
 /* Installment i (0-based) of n: monthly from today, the same day of the month
@@ -736,9 +738,20 @@ static void on_link_created(const gw_link_result_t *res, void *arg)
 	fin_t *f = arg;
 	srv_req_t *r = f->r;
 	/* The service's message is not logged: it may quote the customer's data. */
-	log_info("payment link", "order_id=%llu attempt=%u outcome=%s code=\"%s\"",
+	log_info("payment link", "order_id=%llu attempt=%u outcome=%s code=\"%s\" recovering=%d",
 		 (unsigned long long)f->order_id, f->attempt, gw_outcome_name(res->r.outcome),
-		 res->r.code);
+		 res->r.code, (int)f->recovering);
+	/* The answer was lost (the link may exist), or an earlier try whose answer was
+	 * lost made it (same key): look it up by the key, once. Called from inside
+	 * one of f->gw's callbacks, so the adapter is still alive. */
+	bool lost = res->r.outcome == GW_OUTCOME_UNKNOWN ||
+		    res->r.outcome == GW_OUTCOME_ERROR_RETRYABLE ||
+		    strcmp(res->r.code, "duplicated_order_key") == 0;
+	if (lost && !f->recovering) {
+		f->recovering = true;
+		if (gw_query_link(f->gw, f->order_key, on_link_created, f) == 0)
+			return;
+	}
 	switch (res->r.outcome) {
 	case GW_OUTCOME_PENDING:
 	case GW_OUTCOME_APPROVED:
@@ -847,6 +860,7 @@ static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order
 		.customer_email = cust->email[0] != '\0' ? cust->email : NULL,
 	};
 	/* The adapter builds its request body before returning. */
+	f->gw = gw;
 	rc = gw_create_link(gw, &req, on_link_created, f);
 	if (rc != 0) {
 		log_error("payment link not started", "order_id=%llu err=%d",

@@ -556,3 +556,32 @@ Test(paylink, cli_finalize_refresh_and_cancel_payment)
 	cr_assert_neq(ospay("orders", "cancel-payment", ids, NULL), 0);
 	HAS("no payment attempt to cancel");
 }
+
+Test(paylink, a_lost_create_answer_is_recovered_by_the_order_key)
+{
+	uint64_t pm = method("Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
+	uint64_t id = order(51);
+	char url[200], out[4096];
+	/* The link is made at PagoLivre but its answer arrives garbled. */
+	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url,
+			      "{\"service\":\"pagolivre\",\"route\":\"order_create\","
+			      "\"kind\":\"malformed\",\"count\":1}",
+			      NULL, NULL, out, sizeof(out)),
+		     201, "%s", out);
+	Ospay__V1__Order *o = NULL;
+	status_t st;
+	cr_assert_eq(finalize(id, pm, 2, &o, &st), 0, "%s", st.message);
+	cr_assert_eq(o->payment_status, PAY(PENDING));
+	cr_assert(strstr(o->payment->link_url, "/pagolivre/pay/") != NULL, "%s",
+		  o->payment->link_url);
+	cr_assert_neq(o->payment->link_id[0], '\0');
+	char key[64];
+	snprintf(key, sizeof(key), "%s", o->payment->order_key);
+	ospay__v1__order__free_unpacked(o, NULL);
+	/* It is the one link: paying it closes the order. */
+	cr_assert_eq(control("pay", key, NULL), 200);
+	o = wait_order(id, PAY(PAID), 1, INST(CONFIRMED));
+	cr_assert_not_null(o);
+	ospay__v1__order__free_unpacked(o, NULL);
+}
