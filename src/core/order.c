@@ -63,7 +63,8 @@ const char *order_finalize_plan(int method, bool integrated, uint32_t installmen
 	case ORDER_METHOD_RECURRING_CREDIT:
 		if (installments > ORDER_MAX_INSTALLMENTS)
 			return "installments must be 1..12";
-		*what = integrated ? ORDER_FINALIZE_START_PAYMENT : ORDER_FINALIZE_CLOSE;
+		*what = integrated ? ORDER_FINALIZE_START_PAYMENT
+				   : ORDER_FINALIZE_MANUAL_INSTALLMENTS;
 		return NULL;
 	default:
 		return "unknown payment method type";

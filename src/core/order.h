@@ -62,6 +62,8 @@ bool order_spans_overlap(int64_t a_ms, uint32_t am, int64_t b_ms, uint32_t bm);
 enum order_finalize {
 	ORDER_FINALIZE_CLOSE,         /* non-integrated: closes at once */
 	ORDER_FINALIZE_START_PAYMENT, /* integrated recurring credit: stays OPEN, PENDING */
+	/* MANUAL recurring credit: installments recorded by operators; OPEN, PENDING. */
+	ORDER_FINALIZE_MANUAL_INSTALLMENTS,
 };
 
 /*

@@ -99,12 +99,17 @@ static const srv_method_t methods[] = {
 	 SRV_M_WRITE},
 	{"ospay.v1.Orders/Cancel", &ospay__v1__orders_cancel_request__descriptor, h_orders_cancel,
 	 SRV_M_WRITE},
+	{"ospay.v1.Orders/CancelPaymentAttempt",
+	 &ospay__v1__orders_cancel_payment_attempt_request__descriptor,
+	 h_orders_cancel_payment_attempt, SRV_M_ASYNC},
 	{"ospay.v1.Orders/Create", &ospay__v1__orders_create_request__descriptor, h_orders_create,
 	 SRV_M_WRITE},
 	{"ospay.v1.Orders/Finalize", &ospay__v1__orders_finalize_request__descriptor,
-	 h_orders_finalize, SRV_M_WRITE},
+	 h_orders_finalize, SRV_M_ASYNC},
 	{"ospay.v1.Orders/Get", &ospay__v1__orders_get_request__descriptor, h_orders_get, 0},
 	{"ospay.v1.Orders/List", &ospay__v1__orders_list_request__descriptor, h_orders_list, 0},
+	{"ospay.v1.Orders/RefreshPayment", &ospay__v1__orders_refresh_payment_request__descriptor,
+	 h_orders_refresh_payment, SRV_M_ASYNC},
 	{"ospay.v1.Orders/Reschedule", &ospay__v1__orders_reschedule_request__descriptor,
 	 h_orders_reschedule, SRV_M_WRITE},
 	{"ospay.v1.Orders/Update", &ospay__v1__orders_update_request__descriptor, h_orders_update,
@@ -460,9 +465,12 @@ static void dispatch_async(srv_t *s, srv_req_t *r, Ospay__V1__RpcRequest *req, s
 	}
 	rc = r->method->fn(r, txn);
 	store_read_end(txn);
-	if (rc == SRV_PENDING) {
+	if (rc == SRV_PENDING || rc == SRV_WRITE_NOW) {
 		if (klen > 0)
 			list_insert_tail(&s->async_reqs, &r->async_link);
+		/* After the insert: a failing store_write finishes (and unlinks) r at once. */
+		if (rc == SRV_WRITE_NOW)
+			srv_async_finish(r, r->finish);
 		return;
 	}
 	req_status_from_rc(r, rc);

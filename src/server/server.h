@@ -114,6 +114,10 @@ enum srv_method_flags {
 
 /* What an SRV_M_ASYNC handler returns once it has started its outside work. */
 #define SRV_PENDING 1000
+/* What an SRV_M_ASYNC handler returns when no outside work is needed: the
+ * dispatcher runs r->finish in the write batch as srv_async_finish would
+ * (Orders/Finalize with a method that involves no gateway). */
+#define SRV_WRITE_NOW 1001
 
 typedef struct srv_method {
 	const char *name;
@@ -235,6 +239,8 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn);
 int h_orders_reschedule(srv_req_t *r, store_txn_t *txn);
 int h_orders_finalize(srv_req_t *r, store_txn_t *txn);
 int h_orders_cancel(srv_req_t *r, store_txn_t *txn);
+int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn);
+int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn);
 
 /* The HTTPS listener's request handler (https_handler_fn), and the metrics page. */
 void srv_http_handle(https_request_t *req, void *udata);
@@ -270,6 +276,24 @@ int srv_gateway_object_register(store_txn_t *txn, uint64_t org, int kind, const 
 				int64_t now_ms);
 int srv_gateway_object_get(store_txn_t *txn, uint64_t org, int kind, const char *ref,
 			   struct Ospay__V1__GatewayObjectRecord **out);
+/*
+ * Orders: a PagoLivre object (a payment link) was written with what the
+ * service said; the order of that link follows it in the same transaction
+ * (paid, declined, monthly installments). Objects of no order, or of an
+ * older attempt, change nothing. 0 or a store error.
+ */
+/*
+ * A payment link's query answer kept for a write (Orders/RefreshPayment):
+ * stored like the webhook pipeline's re-query (final states kept, the order
+ * following). Free with free().
+ */
+typedef struct srv_link_answer srv_link_answer_t;
+struct gw_link_result;
+int srv_link_answer_new(uint64_t org, const char *ref, const struct gw_link_result *res,
+			int64_t now_ms, srv_link_answer_t **out);
+int srv_link_answer_store(store_txn_t *txn, srv_link_answer_t *a, int64_t now_ms);
+int srv_orders_link_update(store_txn_t *txn, const struct Ospay__V1__GatewayObjectRecord *obj,
+			   int64_t now_ms);
 
 /*
  * The billing run (SPEC 4.7): start arms the hourly timer (first run at once);

@@ -404,6 +404,52 @@ static int outcome_rank(int o)
 	}
 }
 
+/*
+ * Merges a query's answer (q->obj) into the stored provider object and writes
+ * it; a payment link's order follows in the same transaction. May run again
+ * (store.h): it only reads q's answer and rewrites q's own buffers.
+ */
+static int object_store(store_txn_t *txn, requery_t *q, int64_t now_ms)
+{
+	Ospay__V1__GatewayObjectRecord *old = NULL;
+	uint8_t k[KEY_CAP];
+	size_t klen = ref_key(q->obj.organization_id, q->obj.kind, q->obj.ref, k, sizeof(k));
+	int rc = db_get_msg(txn, DB_GW_OBJECTS, k, klen,
+			    &ospay__v1__gateway_object_record__descriptor,
+			    (ProtobufCMessage **)&old);
+	if ((rc == 0 || rc == -ENOENT) && outcome_rank(q->obj.outcome) < 0) {
+		/* NOT_FOUND, REJECTED: nothing to learn about the object itself. */
+		rc = 0;
+	} else if (rc == 0 && outcome_rank(q->obj.outcome) < outcome_rank(old->outcome)) {
+		/* An answer older than what we know: keep the final state. */
+		rc = 0;
+	} else if (rc == 0 || rc == -ENOENT) {
+		if (old != NULL)
+			q->obj.queries = old->queries + 1;
+		/* Installments: a final one is never moved back to waiting. */
+		for (size_t i = 0; old != NULL && i < q->obj.n_installments; i++)
+			for (size_t j = 0; j < old->n_installments; j++) {
+				const Ospay__V1__GatewayInstallment *o = old->installments[j];
+				Ospay__V1__GatewayInstallment *n = &q->inst[i];
+				if (o->number != n->number ||
+				    outcome_rank(n->outcome) >= outcome_rank(o->outcome))
+					continue;
+				/* Copied into q's own buffers: old is freed below. */
+				n->outcome = o->outcome;
+				n->amount = o->amount;
+				snprintf(q->inst_status[i], GW_STATUS_MAX, "%s", o->status);
+				snprintf(q->inst_reason[i], GW_MSG_MAX, "%s", o->reason);
+			}
+		rc = db_put_msg(txn, DB_GW_OBJECTS, k, klen, &q->obj.base, 0);
+		/* A payment link's order follows it in the same transaction. */
+		if (rc == 0 && q->obj.kind == SRV_SERVICE_PAGOLIVRE)
+			rc = srv_orders_link_update(txn, &q->obj, now_ms);
+	}
+	if (old != NULL)
+		ospay__v1__gateway_object_record__free_unpacked(old, NULL);
+	return rc;
+}
+
 static int requery_store_fn(store_txn_t *txn, void *arg)
 {
 	requery_t *q = arg;
@@ -411,7 +457,6 @@ static int requery_store_fn(store_txn_t *txn, void *arg)
 	/* A shallow copy: fields of the unpacked record must not point at our buffers,
 	 * or free_unpacked would free them. */
 	Ospay__V1__WebhookEventRecord copy = *q->ev, *ev = &copy;
-	Ospay__V1__GatewayObjectRecord *old = NULL;
 	uint8_t k[KEY_CAP];
 	int rc = store_del(txn, DB_WEBHOOK_INBOX, q->inbox_key, q->inbox_len, NULL, 0);
 	if (rc != 0 && rc != -ENOENT)
@@ -437,44 +482,12 @@ static int requery_store_fn(store_txn_t *txn, void *arg)
 		ev->state = EV_DONE;
 		ev->processed_ms = srv_now_ms(s);
 		ev->last_error = q->error;
-		size_t klen = ref_key(ev->organization_id, ev->kind, q->obj.ref, k, sizeof(k));
-		rc = db_get_msg(txn, DB_GW_OBJECTS, k, klen,
-				&ospay__v1__gateway_object_record__descriptor,
-				(ProtobufCMessage **)&old);
-		if ((rc == 0 || rc == -ENOENT) && outcome_rank(q->obj.outcome) < 0) {
-			/* NOT_FOUND, REJECTED: nothing to learn about the object itself. */
-			rc = 0;
-		} else if (rc == 0 && outcome_rank(q->obj.outcome) < outcome_rank(old->outcome)) {
-			/* An answer older than what we know: keep the final state. */
-			rc = 0;
-		} else if (rc == 0 || rc == -ENOENT) {
-			if (old != NULL)
-				q->obj.queries = old->queries + 1;
-			/* Installments: a final one is never moved back to waiting. */
-			for (size_t i = 0; old != NULL && i < q->obj.n_installments; i++)
-				for (size_t j = 0; j < old->n_installments; j++) {
-					const Ospay__V1__GatewayInstallment *o =
-						old->installments[j];
-					Ospay__V1__GatewayInstallment *n = &q->inst[i];
-					if (o->number != n->number ||
-					    outcome_rank(n->outcome) >= outcome_rank(o->outcome))
-						continue;
-					/* Copied into q's own buffers: old is freed below, and
-					 * this function may run again (store.h). */
-					n->outcome = o->outcome;
-					n->amount = o->amount;
-					snprintf(q->inst_status[i], GW_STATUS_MAX, "%s", o->status);
-					snprintf(q->inst_reason[i], GW_MSG_MAX, "%s", o->reason);
-				}
-			rc = db_put_msg(txn, DB_GW_OBJECTS, k, klen, &q->obj.base, 0);
-		}
+		rc = object_store(txn, q, srv_now_ms(s));
 	}
 	if (rc == 0) {
 		size_t klen = ref_key(ev->organization_id, ev->kind, ev->event_id, k, sizeof(k));
 		rc = db_put_msg(txn, DB_WEBHOOK_EVENTS, k, klen, &ev->base, 0);
 	}
-	if (old != NULL)
-		ospay__v1__gateway_object_record__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -499,6 +512,19 @@ static void requery_stored(void *arg, int rc)
 static void on_requery_timer(uv_timer_t *t);
 
 /* Records the outcome of the re-query (from an adapter callback). */
+/* The reply part of a query's answer, into q's object. */
+static void answer_fill(requery_t *q, const gw_reply_t *r, int64_t now_ms)
+{
+	q->obj.outcome = r->outcome;
+	snprintf(q->code, sizeof(q->code), "%s", r->code);
+	snprintf(q->message, sizeof(q->message), "%s", r->message);
+	q->obj.code = q->code;
+	q->obj.message = q->message;
+	q->obj.status_text = q->status;
+	q->obj.updated_ms = now_ms;
+	q->obj.queries = 1;
+}
+
 static void requery_finish(requery_t *q, const gw_reply_t *r)
 {
 	q->retry = r->outcome == GW_OUTCOME_ERROR_RETRYABLE || r->outcome == GW_OUTCOME_UNKNOWN ||
@@ -507,15 +533,8 @@ static void requery_finish(requery_t *q, const gw_reply_t *r)
 		 r->outcome == GW_OUTCOME_APPROVED || r->outcome == GW_OUTCOME_PENDING
 			 ? ""
 			 : r->message);
-	q->obj.outcome = r->outcome;
-	snprintf(q->code, sizeof(q->code), "%s", r->code);
-	snprintf(q->message, sizeof(q->message), "%s", r->message);
-	q->obj.code = q->code;
-	q->obj.message = q->message;
-	q->obj.status_text = q->status;
-	q->obj.updated_ms = srv_now_ms(q->srv);
+	answer_fill(q, r, srv_now_ms(q->srv));
 	q->obj.last_event_id = q->ev->event_id;
-	q->obj.queries = 1;
 	if (q->srv->draining ||
 	    store_write(q->srv->store, requery_store_fn, requery_stored, q) != 0) {
 		srv_t *s = q->srv;
@@ -525,9 +544,9 @@ static void requery_finish(requery_t *q, const gw_reply_t *r)
 	}
 }
 
-static void on_link(const gw_link_result_t *res, void *arg)
+/* A link query's status and installments, into q's object. */
+static void link_fill(requery_t *q, const gw_link_result_t *res)
 {
-	requery_t *q = arg;
 	snprintf(q->status, sizeof(q->status), "%s", res->status);
 	q->obj.amount = -1;
 	for (size_t i = 0; i < res->n_charges && i < GW_MAX_INSTALLMENTS; i++) {
@@ -544,7 +563,43 @@ static void on_link(const gw_link_result_t *res, void *arg)
 		q->obj.n_installments = i + 1;
 	}
 	q->obj.installments = q->instp;
+}
+
+static void on_link(const gw_link_result_t *res, void *arg)
+{
+	requery_t *q = arg;
+	link_fill(q, res);
 	requery_finish(q, &res->r);
+}
+
+/* ------------------------------------------------------------------ link answers */
+
+struct srv_link_answer {
+	requery_t q;
+	char ref[GW_ID_MAX];
+};
+
+int srv_link_answer_new(uint64_t org, const char *ref, const gw_link_result_t *res, int64_t now_ms,
+			srv_link_answer_t **out)
+{
+	srv_link_answer_t *a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return -ENOMEM;
+	snprintf(a->ref, sizeof(a->ref), "%s", ref);
+	ospay__v1__gateway_object_record__init(&a->q.obj);
+	a->q.obj.organization_id = org;
+	a->q.obj.kind = SRV_SERVICE_PAGOLIVRE;
+	a->q.obj.ref = a->ref;
+	a->q.obj.last_event_id = "";
+	link_fill(&a->q, res);
+	answer_fill(&a->q, &res->r, now_ms);
+	*out = a;
+	return 0;
+}
+
+int srv_link_answer_store(store_txn_t *txn, srv_link_answer_t *a, int64_t now_ms)
+{
+	return object_store(txn, &a->q, now_ms);
 }
 
 static void on_charge(const gw_charge_result_t *res, void *arg)

@@ -45,7 +45,7 @@ Test(order, finalize_plans)
 	cr_assert_null(order_finalize_plan(ORDER_METHOD_PIX, false, 1, &what));
 	cr_assert_not_null(order_finalize_plan(ORDER_METHOD_BOLETO, false, 3, &what));
 	cr_assert_null(order_finalize_plan(ORDER_METHOD_RECURRING_CREDIT, false, 12, &what));
-	cr_assert_eq(what, ORDER_FINALIZE_CLOSE, "MANUAL recurring credit closes at once");
+	cr_assert_eq(what, ORDER_FINALIZE_MANUAL_INSTALLMENTS, "MANUAL recurring credit waits");
 	cr_assert_null(order_finalize_plan(ORDER_METHOD_RECURRING_CREDIT, true, 3, &what));
 	cr_assert_eq(what, ORDER_FINALIZE_START_PAYMENT);
 	cr_assert_not_null(order_finalize_plan(ORDER_METHOD_RECURRING_CREDIT, true, 13, &what));

@@ -353,7 +353,7 @@ Test(orders, finalize_and_cancel_follow_the_state_machine)
 	f.installments = 3;
 	expect(tsp_call(adm, "ospay.v1.Orders/Finalize", &f.base, NULL, NULL, NULL, &st), 9, &st,
 	       "integrated");
-	cr_assert_str_eq(st.message, "integrated recurring payment is not available yet");
+	cr_assert_str_eq(st.message, "integrated recurring credit needs PagoLivre: set it first");
 	f.method_type = 0;
 	f.payment_method_id = 42;
 	expect(tsp_call(adm, "ospay.v1.Orders/Finalize", &f.base, NULL, NULL, NULL, &st), 5, &st,

@@ -163,5 +163,7 @@ int cli_cmd_orders_update(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_orders_reschedule(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_orders_finalize(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_orders_cancel(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_orders_refresh_payment(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_orders_cancel_payment(cli_ctx_t *ctx, int argc, char **argv);
 
 #endif

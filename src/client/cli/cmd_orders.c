@@ -20,7 +20,7 @@ static int print_order(cli_ctx_t *ctx, const ProtobufCMessage *m)
 		status[24], pay[24], created[32], updated[32], method[96] = "";
 	int offset = 0;
 	int rc = dom_offset(ctx, &offset);
-	cli_table_t *t = NULL, *h = NULL;
+	cli_table_t *t = NULL, *h = NULL, *in = NULL;
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	snprintf(id, sizeof(id), "%" PRIu64, o->id);
@@ -60,6 +60,8 @@ static int print_order(cli_ctx_t *ctx, const ProtobufCMessage *m)
 		{"status", status},
 		{"payment", pay},
 		{"payment method", method},
+		{"payment link", o->payment != NULL ? o->payment->link_url : ""},
+		{"payment error", o->payment != NULL ? o->payment->error_message : ""},
 		{"created", created},
 		{"updated", updated},
 	};
@@ -90,6 +92,27 @@ static int print_order(cli_ctx_t *ctx, const ProtobufCMessage *m)
 	}
 	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
+	size_t n_inst = o->payment != NULL ? o->payment->n_schedule : 0;
+	if (rc == CLI_EXIT_OK && n_inst > 0) {
+		in = cli_table_new(5,
+				   (const char *const[]){"N", "DUE", "AMOUNT", "STATUS", "REASON"});
+		if (in == NULL)
+			rc = CLI_EXIT_ERROR;
+		for (size_t i = 0; i < n_inst && rc == CLI_EXIT_OK; i++) {
+			const Ospay__V1__OrderInstallment *x = o->payment->schedule[i];
+			char n[16], amt[40], st[24];
+			snprintf(n, sizeof(n), "%u", x->number);
+			dom_money_text(x->amount, amt, sizeof(amt));
+			dom_enum_text(&ospay__v1__installment_status__descriptor,
+				      "INSTALLMENT_STATUS_", x->status, st, sizeof(st));
+			const char *row[] = {n, x->due_date, amt, st, x->reason};
+			if (cli_table_add(in, row) < 0)
+				rc = CLI_EXIT_ERROR;
+		}
+		printf("\ninstallments\n");
+		if (rc == CLI_EXIT_OK && cli_table_print(in, stdout) < 0)
+			rc = CLI_EXIT_ERROR;
+	}
 	if (rc == CLI_EXIT_OK && o->n_history > 0) {
 		printf("\nhistory\n");
 		if (cli_table_print(h, stdout) < 0)
@@ -98,6 +121,7 @@ static int print_order(cli_ctx_t *ctx, const ProtobufCMessage *m)
 out:
 	cli_table_free(t);
 	cli_table_free(h);
+	cli_table_free(in);
 	return rc;
 }
 
@@ -295,6 +319,47 @@ int cli_cmd_orders_cancel(cli_ctx_t *ctx, int argc, char **argv)
 	rc = dom_call_print(ctx, "ospay.v1.Orders/Cancel", &req.base,
 			    &ospay__v1__orders_cancel_response__descriptor, CLI_CALL_MUTATING,
 			    "order", print_order);
+out:
+	return rc;
+}
+
+/* refresh-payment and cancel-payment: one order id in, the order out. */
+int cli_cmd_orders_refresh_payment(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {{NULL, 0, NULL, 0}};
+	dom_opts_t o;
+	int first;
+	Ospay__V1__OrdersRefreshPaymentRequest req =
+		OSPAY__V1__ORDERS_REFRESH_PAYMENT_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	rc = dom_call_print(ctx, "ospay.v1.Orders/RefreshPayment", &req.base,
+			    &ospay__v1__orders_refresh_payment_response__descriptor,
+			    CLI_CALL_MUTATING, "order", print_order);
+out:
+	return rc;
+}
+
+int cli_cmd_orders_cancel_payment(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {{"reason", required_argument, NULL, 'r'},
+					     {NULL, 0, NULL, 0}};
+	dom_opts_t o;
+	int first;
+	Ospay__V1__OrdersCancelPaymentAttemptRequest req =
+		OSPAY__V1__ORDERS_CANCEL_PAYMENT_ATTEMPT_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.reason = (char *)(o.v['r'] ? o.v['r'] : "");
+	rc = dom_call_print(ctx, "ospay.v1.Orders/CancelPaymentAttempt", &req.base,
+			    &ospay__v1__orders_cancel_payment_attempt_response__descriptor,
+			    CLI_CALL_MUTATING, "order", print_order);
 out:
 	return rc;
 }

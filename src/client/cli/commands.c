@@ -146,10 +146,17 @@ const cli_command_t cli_commands[] = {
 	 "ID --start \"YYYY-MM-DD HH:MM\" [--minutes N]",
 	 "move an order and/or change its duration", NULL},
 	{"orders", "finalize", cli_cmd_orders_finalize,
-	 "ID --method cash|pix|boleto|card [--installments N] [--note N]",
-	 "close an order, recording how it was paid", NULL},
+	 "ID --method cash|pix|boleto|card|recurring-credit | --payment-method ID "
+	 "[--installments N] [--note N]",
+	 "close an order, recording how it was paid; recurring credit sends a payment link "
+	 "(integrated) or schedules the installments (manual) and leaves it open",
+	 NULL},
 	{"orders", "cancel", cli_cmd_orders_cancel, "ID [--reason R]", "cancel an open order",
 	 NULL},
+	{"orders", "refresh-payment", cli_cmd_orders_refresh_payment, "ID",
+	 "ask the gateway about the order's payment link now", NULL},
+	{"orders", "cancel-payment", cli_cmd_orders_cancel_payment, "ID [--reason R]",
+	 "cancel the payment attempt (the link at the gateway); the order stays open", NULL},
 };
 
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
