@@ -1129,9 +1129,11 @@ static void finish_waiters(bill_waiter_t *w, const Ospay__V1__BillingRunNowRespo
 int h_billing_run_now(srv_req_t *r, store_txn_t *txn)
 {
 	(void)txn;
-	struct srv_billing *b = r->srv->billing;
-	if (r->sess->p.role != PERM_ROLE_ADMIN)
-		return srv_fail(r, ST_PERMISSION_DENIED, "only ADMIN tokens run the billing");
+	struct srv_billing *b =
+		r->srv->billing; /* The run is the organization's (every unit's invoices): org-wide ADMIN only. */
+	int rc = srv_check(r, PERM_CONFIGURE, 0);
+	if (rc != ST_OK)
+		return rc;
 	if (b == NULL || b->stopping || r->srv->draining)
 		return srv_fail(r, ST_UNAVAILABLE, "the server is shutting down");
 	bill_waiter_t *w = calloc(1, sizeof(*w));

@@ -741,3 +741,20 @@ Test(billing, getnet_declines_store_its_code_and_message)
 	cr_assert_eq(n_charges(c0), 1);
 	cr_assert_eq(invoice_status(inv5), INV(OPEN));
 }
+
+Test(billing, run_now_needs_an_org_wide_admin)
+{
+	char secret[200];
+	tso_token(adm, 2, 0, secret, sizeof(secret)); /* OPERATOR */
+	int fd = tsp_login(&srv, secret);
+	Ospay__V1__BillingRunNowRequest m = OSPAY__V1__BILLING_RUN_NOW_REQUEST__INIT;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/RunNow", &m.base, NULL, NULL, NULL, &st), 7,
+		     "%s", st.message);
+	close(fd);
+	tso_token(adm, 1, srv.unit_id, secret, sizeof(secret)); /* a unit's ADMIN */
+	fd = tsp_login(&srv, secret);
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/RunNow", &m.base, NULL, NULL, NULL, &st), 7,
+		     "%s", st.message);
+	close(fd);
+}
