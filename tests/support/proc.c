@@ -41,28 +41,73 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-int tsp_run(const char *const *argv, const char *const *env, char *out, size_t cap)
+/*
+ * Starts argv[0] with env additions ("K=V", may be NULL), its stdout on a pipe
+ * (*out_fd, the read end) and, when stderr_log is not NULL, its stderr appended
+ * to that file. The child dies with this process. Returns the pid, or -1.
+ */
+static pid_t spawn(const char *const *argv, const char *const *env, const char *stderr_log,
+		   int *out_fd)
 {
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) != 0)
 		return -1;
 	pid_t parent = getpid();
 	pid_t pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
 		return -1;
+	}
 	if (pid == 0) {
 		child_dies_with_parent(parent);
 		dup2(pfd[1], STDOUT_FILENO);
+		if (stderr_log != NULL) {
+			int fd = open(stderr_log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+			if (fd >= 0)
+				dup2(fd, STDERR_FILENO);
+		}
 		for (size_t i = 0; env != NULL && env[i] != NULL; i++)
 			putenv((char *)env[i]);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	close(pfd[1]);
+	*out_fd = pfd[0];
+	return pid;
+}
+
+/* Reads fd until its first newline (timeout_ms at most) into line; 0 once one came. */
+static int read_line(int fd, char *line, size_t cap, int timeout_ms)
+{
+	size_t len = 0;
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	line[0] = '\0';
+	while (now_ms() < deadline && len < cap - 1) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		ssize_t r = read(fd, line + len, cap - 1 - len);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		line[len] = '\0';
+		if (strchr(line, '\n') != NULL)
+			return 0;
+	}
+	return -1;
+}
+
+int tsp_run(const char *const *argv, const char *const *env, char *out, size_t cap)
+{
+	int fd;
+	pid_t pid = spawn(argv, env, NULL, &fd);
+	if (pid < 0)
+		return -1;
 	size_t n = 0;
 	for (;;) {
 		char tmp[4096];
-		ssize_t r = read(pfd[0], tmp, sizeof(tmp));
+		ssize_t r = read(fd, tmp, sizeof(tmp));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -77,7 +122,7 @@ int tsp_run(const char *const *argv, const char *const *env, char *out, size_t c
 	}
 	if (out != NULL && cap > 0)
 		out[n] = '\0';
-	close(pfd[0]);
+	close(fd);
 	int status;
 	if (waitpid(pid, &status, 0) != pid)
 		return -1;
@@ -125,46 +170,18 @@ int tsp_server_start(tsp_server_t *s, const char *const *extra_args)
 	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 62; i++)
 		argv[n++] = extra_args[i];
 	argv[n] = NULL;
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) != 0)
-		return -1;
-	pid_t parent = getpid();
-	pid_t pid = fork();
+	int out;
+	pid_t pid = spawn(argv, NULL, s->log_path, &out);
 	if (pid < 0)
 		return -1;
-	if (pid == 0) {
-		child_dies_with_parent(parent);
-		dup2(pfd[1], STDOUT_FILENO);
-		int logfd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (logfd >= 0)
-			dup2(logfd, STDERR_FILENO);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(pfd[1]);
 	s->pid = pid;
 	/* Wait for "listening rpc=H:P https=H:P". */
 	char line[512];
-	size_t len = 0;
-	uint64_t deadline = now_ms() + 10000;
 	int rc = -1;
-	while (now_ms() < deadline && len < sizeof(line) - 1) {
-		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		ssize_t r = read(pfd[0], line + len, sizeof(line) - 1 - len);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		line[len] = '\0';
-		if (strchr(line, '\n') != NULL) {
-			if (sscanf(line, "listening rpc=%63s https=%63s", s->rpc_addr,
-				   s->https_addr) >= 1)
-				rc = 0;
-			break;
-		}
-	}
-	close(pfd[0]);
+	if (read_line(out, line, sizeof(line), 10000) == 0 &&
+	    sscanf(line, "listening rpc=%63s https=%63s", s->rpc_addr, s->https_addr) >= 1)
+		rc = 0;
+	close(out);
 	if (rc != 0)
 		tsp_server_stop(s, SIGKILL);
 	return rc;
@@ -514,40 +531,16 @@ void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv)
 	snprintf(ca, sizeof(ca), "%s/data/tls.crt", srv->dir);
 	const char *argv[] = {OSPAY_SANDBOX_BIN, "--listen", "127.0.0.1:0", "--webhook-base", base,
 			      "--webhook-ca",    ca,         NULL};
-	int pfd[2];
-	cr_assert_eq(pipe2(pfd, O_CLOEXEC), 0);
-	pid_t parent = getpid();
-	pid_t pid = fork();
+	char log[400];
+	snprintf(log, sizeof(log), "%s/sandbox.log", srv->dir);
+	int out;
+	pid_t pid = spawn(argv, NULL, log, &out);
 	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		child_dies_with_parent(parent);
-		dup2(pfd[1], STDOUT_FILENO);
-		char log[400];
-		snprintf(log, sizeof(log), "%s/sandbox.log", srv->dir);
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (fd >= 0)
-			dup2(fd, STDERR_FILENO);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(pfd[1]);
 	sb->pid = pid;
 	char line[256];
-	size_t len = 0;
-	uint64_t deadline = now_ms() + 10000;
-	int ok = 0;
-	while (!ok && now_ms() < deadline && len < sizeof(line) - 1) {
-		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		ssize_t r = read(pfd[0], line + len, sizeof(line) - 1 - len);
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		line[len] = '\0';
-		ok = strchr(line, '\n') != NULL && sscanf(line, "listening %63s", sb->addr) == 1;
-	}
-	close(pfd[0]);
+	int ok = read_line(out, line, sizeof(line), 10000) == 0 &&
+		 sscanf(line, "listening %63s", sb->addr) == 1;
+	close(out);
 	cr_assert(ok, "ospay-sandbox did not start");
 	snprintf(sb->base, sizeof(sb->base), "http://%s", sb->addr);
 }
