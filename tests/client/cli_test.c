@@ -32,8 +32,7 @@ typedef struct run {
 } run_t;
 
 /* What the server saw; written by its thread, read after the CLI exited. */
-static struct seen {
-	uv_mutex_t mu;
+struct seen {
 	int hellos;
 	int list_calls;
 	uint32_t page_size;
@@ -43,7 +42,21 @@ static struct seen {
 	Ospay__V1__CreateTokenRequest *token_req;
 	char token_key[64];
 	bool drop_next_create;
-} S;
+};
+static struct seen S;
+static uv_mutex_t MU;
+
+/*
+ * A copy taken under the lock: tests assert on the copy, never while holding
+ * the lock, so a failed assert cannot leave the server's thread blocked.
+ */
+static struct seen seen_now(void)
+{
+	uv_mutex_lock(&MU);
+	struct seen c = S;
+	uv_mutex_unlock(&MU);
+	return c;
+}
 
 static tsp_fake_thread_t T;
 
@@ -62,12 +75,12 @@ static void reply_unit_list(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *
 	Ospay__V1__Unit u[2] = {OSPAY__V1__UNIT__INIT, OSPAY__V1__UNIT__INIT};
 	Ospay__V1__Unit *ups[2] = {&u[0], &u[1]};
 	MUST(in != NULL);
-	uv_mutex_lock(&S.mu);
+	uv_mutex_lock(&MU);
 	int n = S.list_calls++;
 	if (n < 4)
 		snprintf(S.page_tokens[n], sizeof(S.page_tokens[0]), "%s", in->page_token);
 	S.page_size = in->page_size;
-	uv_mutex_unlock(&S.mu);
+	uv_mutex_unlock(&MU);
 	/* Three pages: "" -> "p2" -> "p3" -> end. */
 	int page = in->page_token[0] == '\0' ? 0 : in->page_token[1] - '1';
 	if (page == 0) {
@@ -103,13 +116,13 @@ static void reply_create_unit(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest
 	Ospay__V1__Unit u = OSPAY__V1__UNIT__INIT;
 	bool drop = false;
 	MUST(in != NULL);
-	uv_mutex_lock(&S.mu);
+	uv_mutex_lock(&MU);
 	int n = S.create_unit_calls++;
 	if (n < 4)
 		snprintf(S.create_keys[n], sizeof(S.create_keys[0]), "%s", req->idempotency_key);
 	drop = S.drop_next_create;
 	S.drop_next_create = false;
-	uv_mutex_unlock(&S.mu);
+	uv_mutex_unlock(&MU);
 	if (drop) {
 		/* As if the server went away before answering. */
 		tsp_fake_conn_close(conn);
@@ -154,13 +167,14 @@ static void reply_create_token(tsp_fake_conn_t *conn, const Ospay__V1__RpcReques
 	t.unit_ids = in->unit_ids;
 	out.token = &t;
 	out.secret = "s3cr3t-once";
-	tsp_fake_reply(conn, req->id, 0, NULL, &out.base);
-	uv_mutex_lock(&S.mu);
+	/* Recorded before the reply: the CLI exits on the reply and the test looks at once. */
+	uv_mutex_lock(&MU);
 	if (S.token_req != NULL)
 		ospay__v1__create_token_request__free_unpacked(S.token_req, NULL);
 	S.token_req = in;
 	snprintf(S.token_key, sizeof(S.token_key), "%s", req->idempotency_key);
-	uv_mutex_unlock(&S.mu);
+	uv_mutex_unlock(&MU);
+	tsp_fake_reply(conn, req->id, 0, NULL, &out.base);
 }
 
 static void reply_revoke(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req)
@@ -191,9 +205,9 @@ static void handler(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req, voi
 		Ospay__V1__HelloRequest *h =
 			ospay__v1__hello_request__unpack(NULL, req->body.len, req->body.data);
 		MUST(h != NULL);
-		uv_mutex_lock(&S.mu);
+		uv_mutex_lock(&MU);
 		S.hellos++;
-		uv_mutex_unlock(&S.mu);
+		uv_mutex_unlock(&MU);
 		if (strcmp(h->token, GOOD_TOKEN) == 0) {
 			tsp_fake_hello_ok(conn, req->id);
 		} else if (strcmp(h->token, LEAKY_TOKEN) == 0) {
@@ -221,7 +235,7 @@ static void handler(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req, voi
 static void setup(void)
 {
 	memset(&S, 0, sizeof(S));
-	uv_mutex_init(&S.mu);
+	uv_mutex_init(&MU);
 	cr_assert_eq(tsp_fake_thread_start(&T, handler, NULL), 0);
 }
 
@@ -230,7 +244,7 @@ static void teardown(void)
 	tsp_fake_thread_stop(&T);
 	if (S.token_req != NULL)
 		ospay__v1__create_token_request__free_unpacked(S.token_req, NULL);
-	uv_mutex_destroy(&S.mu);
+	uv_mutex_destroy(&MU);
 }
 
 static void drain(int fd, char *buf, size_t cap, size_t *len, bool *open)
@@ -367,9 +381,8 @@ Test(cli, help_and_usage_errors)
 	run_cli(&r, NULL, ARGS("ping"));
 	cr_assert_eq(r.status, 2);
 	cr_assert_not_null(strstr(r.err, "OSPAY_TOKEN"));
-	uv_mutex_lock(&S.mu);
-	cr_assert_eq(S.hellos, 0, "usage errors never connect");
-	uv_mutex_unlock(&S.mu);
+	struct seen s = seen_now();
+	cr_assert_eq(s.hellos, 0, "usage errors never connect");
 }
 
 Test(cli, ping)
@@ -417,13 +430,12 @@ Test(cli, units_list_fetches_every_page)
 	run_t r;
 	run_cli(&r, GOOD_TOKEN, ARGS("units", "list"));
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	uv_mutex_lock(&S.mu);
-	cr_assert_eq(S.list_calls, 3);
-	cr_assert_str_eq(S.page_tokens[0], "");
-	cr_assert_str_eq(S.page_tokens[1], "p2");
-	cr_assert_str_eq(S.page_tokens[2], "p3");
-	cr_assert_eq(S.page_size, 1000);
-	uv_mutex_unlock(&S.mu);
+	struct seen s = seen_now();
+	cr_assert_eq(s.list_calls, 3);
+	cr_assert_str_eq(s.page_tokens[0], "");
+	cr_assert_str_eq(s.page_tokens[1], "p2");
+	cr_assert_str_eq(s.page_tokens[2], "p3");
+	cr_assert_eq(s.page_size, 1000);
 	cr_assert_not_null(strstr(r.out, "ID  NAME            CREATED\n"), "%s", r.out);
 	cr_assert_not_null(strstr(r.out, " 1  São Paulo       2023-11-14T22:13:20.000Z\n"), "%s",
 			   r.out);
@@ -455,9 +467,9 @@ Test(cli, units_create_reports_violations)
 Test(cli, units_create_retries_a_dropped_call_with_the_same_key)
 {
 	run_t r;
-	uv_mutex_lock(&S.mu);
+	uv_mutex_lock(&MU);
 	S.drop_next_create = true;
-	uv_mutex_unlock(&S.mu);
+	uv_mutex_unlock(&MU);
 	run_cli(&r, GOOD_TOKEN, ARGS("units", "create", "Campinas"));
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_not_null(strstr(r.out, "77  Campinas"), "%s", r.out);
@@ -467,12 +479,11 @@ Test(cli, units_create_retries_a_dropped_call_with_the_same_key)
 	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "unit"), "name")),
 			 "Santos");
 	json_decref(j);
-	uv_mutex_lock(&S.mu);
-	cr_assert_eq(S.create_unit_calls, 3);
-	cr_assert_eq(strlen(S.create_keys[0]), 32, "a random 128-bit key, in hex");
-	cr_assert_str_eq(S.create_keys[0], S.create_keys[1], "the retry reuses the key");
-	cr_assert_str_neq(S.create_keys[1], S.create_keys[2], "each command has its own key");
-	uv_mutex_unlock(&S.mu);
+	struct seen s = seen_now();
+	cr_assert_eq(s.create_unit_calls, 3);
+	cr_assert_eq(strlen(s.create_keys[0]), 32, "a random 128-bit key, in hex");
+	cr_assert_str_eq(s.create_keys[0], s.create_keys[1], "the retry reuses the key");
+	cr_assert_str_neq(s.create_keys[1], s.create_keys[2], "each command has its own key");
 }
 
 Test(cli, tokens_create_and_revoke)
@@ -482,15 +493,14 @@ Test(cli, tokens_create_and_revoke)
 		ARGS("tokens", "create", "--name", "field app", "--role", "operator", "--unit", "3",
 		     "--unit", "4"));
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	uv_mutex_lock(&S.mu);
-	cr_assert_not_null(S.token_req);
-	cr_assert_str_eq(S.token_req->name, "field app");
-	cr_assert_eq(S.token_req->role, OSPAY__V1__ROLE__ROLE_OPERATOR);
-	cr_assert_not(S.token_req->org_wide);
-	cr_assert_eq(S.token_req->n_unit_ids, 2);
-	cr_assert_eq(S.token_req->unit_ids[1], 4);
-	cr_assert_eq(strlen(S.token_key), 32);
-	uv_mutex_unlock(&S.mu);
+	struct seen s = seen_now();
+	cr_assert_not_null(s.token_req);
+	cr_assert_str_eq(s.token_req->name, "field app");
+	cr_assert_eq(s.token_req->role, OSPAY__V1__ROLE__ROLE_OPERATOR);
+	cr_assert_not(s.token_req->org_wide);
+	cr_assert_eq(s.token_req->n_unit_ids, 2);
+	cr_assert_eq(s.token_req->unit_ids[1], 4);
+	cr_assert_eq(strlen(s.token_key), 32);
 	cr_assert_not_null(strstr(r.out, "35  field app  operator  units 3, 4\n"), "%s", r.out);
 	cr_assert_not_null(strstr(r.out, "secret: s3cr3t-once\n"), "%s", r.out);
 	cr_assert_not_null(strstr(r.err, "only this once"));
