@@ -117,7 +117,7 @@ int cli_call(cli_ctx_t *ctx, const char *method, const ProtobufCMessage *req,
 		 * Whether the call ran is unknown, so it is sent again on a new
 		 * connection; the idempotency key makes a mutation happen once.
 		 */
-		if (st.code != ST_UNAVAILABLE || attempt >= CLI_RETRIES)
+		if (st.code != ST_UNAVAILABLE || attempt >= CLI_RETRIES || (flags & CLI_CALL_ONCE))
 			break;
 		ospay_sync_close(ctx->session);
 		ctx->session = NULL;

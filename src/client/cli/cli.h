@@ -58,6 +58,7 @@ extern const size_t cli_n_commands;
 
 /* cli_call flags */
 #define CLI_CALL_MUTATING 1u /* sends an idempotency key; retries reuse it */
+#define CLI_CALL_ONCE 2u     /* never resent: a call that is neither read-only nor keyed */
 
 /*
  * Opens the session (OSPAY_TOKEN, ctx->addr, ctx->timeout_ms) unless open.
@@ -121,6 +122,8 @@ void cli_print_group_help(FILE *f, const char *name);
 /* ---- commands (cmd_*.c) */
 int cli_cmd_ping(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_whoami(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_clock_now(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_clock_advance(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_units_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_units_create(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_tokens_create(cli_ctx_t *ctx, int argc, char **argv);

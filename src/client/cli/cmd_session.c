@@ -1,10 +1,11 @@
-/* ospay ping, ospay whoami: Session/Hello and what it answers. */
+/* ospay ping, whoami, clock: Session/Hello and what it answers; the Clock service. */
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "client/cli/cli.h"
 #include "client/cli/pbjson.h"
 #include "client/cli/table.h"
+#include "ospay/v1/clock.pb-c.h"
 
 int cli_cmd_ping(cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -74,5 +75,99 @@ int cli_cmd_whoami(cli_ctx_t *ctx, int argc, char **argv)
 		rc = CLI_EXIT_ERROR;
 out:
 	cli_table_free(t);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ clock */
+
+static int clock_print(cli_ctx_t *ctx, const ProtobufCMessage *resp, int64_t now_ms,
+		       const char *now)
+{
+	if (ctx->json)
+		return cli_output_message(resp);
+	printf("%s (%" PRId64 " ms)\n", now, now_ms);
+	return CLI_EXIT_OK;
+}
+
+int cli_cmd_clock_now(cli_ctx_t *ctx, int argc, char **argv)
+{
+	int first = 0;
+	ProtobufCMessage *resp = NULL;
+	Ospay__V1__NowRequest req = OSPAY__V1__NOW_REQUEST__INIT;
+	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = cli_positionals(ctx, argc, first, 0, 0);
+	if (rc == CLI_EXIT_OK)
+		rc = cli_call(ctx, "ospay.v1.Clock/Now", &req.base,
+			      &ospay__v1__now_response__descriptor, 0, &resp);
+	if (rc == CLI_EXIT_OK) {
+		const Ospay__V1__NowResponse *n = (const Ospay__V1__NowResponse *)resp;
+		rc = clock_print(ctx, resp, n->now_ms, n->now);
+	}
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	return rc;
+}
+
+/* "1d12h30m15s" -> ms; -1 when malformed or out of range. */
+static int64_t clock_parse_duration(const char *s)
+{
+	int64_t total = 0;
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		int64_t n = 0, unit;
+		if (*s < '0' || *s > '9')
+			return -1;
+		for (; *s >= '0' && *s <= '9'; s++) {
+			n = n * 10 + (*s - '0');
+			if (n > 100000000)
+				return -1;
+		}
+		switch (*s++) {
+		case 'd':
+			unit = 86400000;
+			break;
+		case 'h':
+			unit = 3600000;
+			break;
+		case 'm':
+			unit = 60000;
+			break;
+		case 's':
+			unit = 1000;
+			break;
+		default:
+			return -1;
+		}
+		total += n * unit;
+		if (total > INT64_C(400) * 86400000 * 366)
+			return -1;
+	}
+	return total;
+}
+
+int cli_cmd_clock_advance(cli_ctx_t *ctx, int argc, char **argv)
+{
+	int first = 0;
+	ProtobufCMessage *resp = NULL;
+	Ospay__V1__AdvanceRequest req = OSPAY__V1__ADVANCE_REQUEST__INIT;
+	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = cli_positionals(ctx, argc, first, 1, 1);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	req.by_ms = clock_parse_duration(argv[first]);
+	if (req.by_ms <= 0)
+		return cli_usage_error(ctx, "DURATION is like 90s, 30m, 2h, 1d or 1d12h");
+	/* No idempotency key on Clock/Advance: a resend would move the clock twice. */
+	rc = cli_call(ctx, "ospay.v1.Clock/Advance", &req.base,
+		      &ospay__v1__advance_response__descriptor, CLI_CALL_ONCE, &resp);
+	if (rc == CLI_EXIT_OK) {
+		const Ospay__V1__AdvanceResponse *n = (const Ospay__V1__AdvanceResponse *)resp;
+		rc = clock_print(ctx, resp, n->now_ms, n->now);
+	}
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(resp, NULL);
 	return rc;
 }

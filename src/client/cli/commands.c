@@ -6,6 +6,13 @@ const cli_command_t cli_commands[] = {
 	 "Measures connecting and authenticating (TCP connect + Session/Hello).\n"},
 	{"whoami", NULL, cli_cmd_whoami, "", "show the token's organization, role and unit scope",
 	 NULL},
+	{"clock", "now", cli_cmd_clock_now, "",
+	 "show the server's clock (the test clock when it runs on one)", NULL},
+	{"clock", "advance", cli_cmd_clock_advance, "DURATION",
+	 "move the test clock forward (ADMIN; servers started with --test-clock)",
+	 "DURATION is a number with a unit: 90s, 30m, 2h, 1d (or several: 1d12h).\n"
+	 "Timers fire as if the time had passed (the billing run, retries).\n"
+	 "Not retried on a broken connection: check `ospay clock now` before repeating.\n"},
 	{"units", "list", cli_cmd_units_list, "", "list the organization's units (every page)",
 	 NULL},
 	{"units", "create", cli_cmd_units_create, "NAME", "create a unit",
