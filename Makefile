@@ -88,13 +88,10 @@ format: deps
 run: build
 	OSPAY_BUILD_DIR=$(BUILD) bash scripts/run.sh
 
-ifneq ($(wildcard scripts/demo.sh),)
+# Against a running `make run` (another terminal): the story of SPEC 4, step by step.
 demo: build
+	@scripts/deps.sh demo
 	OSPAY_BUILD_DIR=$(BUILD) bash scripts/demo.sh
-else
-demo:
-	@echo "make demo: scripts/demo.sh does not exist yet" >&2; exit 1
-endif
 
 ifneq ($(wildcard bench/run.sh),)
 bench: build

@@ -4,6 +4,7 @@
 #
 #   OSPAY_NO_INSTALL=1   skip entirely (you manage packages yourself)
 #   scripts/deps.sh fuzz also installs clang and its libFuzzer runtime (make fuzz)
+#   scripts/deps.sh demo also installs jq (make demo reads the CLI's --json with it)
 #
 # Node.js and npm (only for `make lint`, which runs buf from package.json) are
 # taken from PATH when present — NodeSource, nvm or /usr/local installs are not
@@ -24,6 +25,9 @@ pkgs=(
 )
 if [[ "${1:-}" == fuzz ]]; then
 	pkgs+=(clang libclang-rt-14-dev)
+fi
+if [[ "${1:-}" == demo ]]; then
+	pkgs+=(jq)
 fi
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -12,9 +12,21 @@ rpc=${OSPAY_RPC_LISTEN:-127.0.0.1:7411}
 https=${OSPAY_HTTPS_LISTEN:-127.0.0.1:7443}
 sandbox=${OSPAY_SANDBOX_LISTEN:-127.0.0.1:7480}
 extra=()
-# OSPAY_TEST_CLOCK=2026-12-01T09:00:00-03:00 starts the server on the test clock.
-if [[ -n ${OSPAY_TEST_CLOCK:-} ]]; then
-	extra+=(--test-clock "$OSPAY_TEST_CLOCK")
+# The development server runs on the test clock (SPEC 4.10) so that `make demo`
+# and you can move time with `ospay clock advance`. It starts at the time it
+# had when it was last stopped (kept in $var/test-clock), or now on a first run.
+#   OSPAY_TEST_CLOCK=2026-12-01T09:00:00-03:00   start at that time instead
+#   OSPAY_TEST_CLOCK=off                         the wall clock (Clock/* unimplemented)
+clock_file=$var/test-clock
+clock=${OSPAY_TEST_CLOCK:-}
+if [[ -z $clock && -s $clock_file ]]; then
+	clock=$(cat "$clock_file")
+fi
+if [[ -z $clock ]]; then
+	clock=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+fi
+if [[ $clock != off ]]; then
+	extra+=(--test-clock "$clock")
 fi
 
 mkdir -p "$var"
@@ -43,6 +55,13 @@ val() { sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" "$creds"; }
 
 pids=()
 stop() {
+	# Keep the test clock for the next start: the data may already be dated ahead of now.
+	if [[ $clock != off && -n ${token:-} ]]; then
+		OSPAY_ADDR=$rpc OSPAY_TOKEN=$token "$build/ospay" --json clock now 2>/dev/null |
+			sed -n 's/.*"now": "\([^"]*\)".*/\1/p' >"$clock_file.new" &&
+			[[ -s $clock_file.new ]] && mv "$clock_file.new" "$clock_file"
+		rm -f "$clock_file.new"
+	fi
 	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 }
@@ -61,13 +80,13 @@ wait_listening() {
 }
 
 out=$(mktemp -d)
-"$build/ospayd" serve --data "$var/data" --rpc "$rpc" --https "$https" \
+setsid "$build/ospayd" serve --data "$var/data" --rpc "$rpc" --https "$https" \
 	${extra[@]+"${extra[@]}"} >"$out/ospayd" &
 pids+=($!)
 wait_listening "$out/ospayd" ospayd
 cat "$out/ospayd"
 
-"$build/ospay-sandbox" --listen "$sandbox" --webhook-base "https://localhost:${https##*:}" \
+setsid "$build/ospay-sandbox" --listen "$sandbox" --webhook-base "https://localhost:${https##*:}" \
 	--webhook-ca "$var/data/tls.crt" >"$out/sandbox" &
 pids+=($!)
 wait_listening "$out/sandbox" ospay-sandbox
@@ -103,6 +122,8 @@ Talk to the server from another terminal:
   $build/ospay whoami
   $build/ospay units list
   $build/ospay gateways get cielo
+  $build/ospay clock now              (the test clock; OSPAY_TEST_CLOCK=off make run for the wall clock)
+  make demo                           (the whole story of SPEC 4, step by step)
   curl --cacert $var/data/tls.crt https://localhost:${https##*:}/metrics
 The sandbox's control API is at $sb/control (docs/sandbox.md).
 Stop with Ctrl-C (both processes drain and exit).

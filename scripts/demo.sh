@@ -1,0 +1,221 @@
+#!/usr/bin/env bash
+# `make demo`: the story of SPEC 4 against a running `make run` (which serves on
+# the test clock), every step printed with the command that does it:
+#   1. an agenda, a technician, a customer, a service order booked on the agenda;
+#   2. the order finalized with integrated recurring credit: a PagoLivre payment
+#      link, sent by SMS (the sandbox records it) and by WhatsApp (the outbox);
+#   3. the customer pays the link: the webhook closes the order, PAID;
+#   4. eleven monthly installments charged by PagoLivre, one denied;
+#   5. the recurring-credit report for the period, as a table and as CSV;
+#   6. the card flow of SPEC 4.7: cards on file, invoices, the billing run, a
+#      decline retried the next day, the service blocked, then paid and unblocked.
+# Each run makes new records (new customers, a new agenda), so it can be run again.
+#
+#   OSPAY_ADDR (127.0.0.1:7411), OSPAY_VAR (var), OSPAY_SANDBOX (http://127.0.0.1:7480)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+build=${OSPAY_BUILD_DIR:-build}
+var=${OSPAY_VAR:-var}
+sb=${OSPAY_SANDBOX:-http://127.0.0.1:7480}
+export OSPAY_ADDR=${OSPAY_ADDR:-127.0.0.1:7411}
+if [[ -z ${OSPAY_TOKEN:-} ]]; then
+	if [[ ! -f $var/init.json ]]; then
+		echo "demo: no $var/init.json: start \`make run\` first (in another terminal)" >&2
+		exit 1
+	fi
+	OSPAY_TOKEN=$(sed -n 's/.*"token": "\(ospt_[^"]*\)".*/\1/p' "$var/init.json")
+	export OSPAY_TOKEN
+fi
+ospay_bin=$(realpath "$build/ospay")
+
+bold=$'\e[1m' dim=$'\e[2m' off=$'\e[0m'
+[[ -t 1 ]] || bold='' dim='' off=''
+step_no=0
+step() {
+	step_no=$((step_no + 1))
+	printf '\n%s== %d. %s%s\n' "$bold" "$step_no" "$*" "$off"
+}
+say() { printf '%s# %s%s\n' "$dim" "$*" "$off"; }
+# Prints the command, then runs it.
+ospay() {
+	printf '%s$ ospay %s%s\n' "$dim" "$*" "$off"
+	"$ospay_bin" "$@"
+}
+# Runs quietly and prints one value of the JSON answer (jq filter first).
+q() {
+	local filter=$1
+	shift
+	"$ospay_bin" --json "$@" | jq -er "$filter"
+}
+# The sandbox's control API: prints the call and the part of the answer that matters (jq filter first).
+sandbox() {
+	local filter=$1
+	shift
+	printf '%s$ curl %s%s\n' "$dim" "$*" "$off"
+	curl -fsS "$@" | jq -c "$filter"
+}
+# Polls the order until the jq condition holds (the webhook arrives on its own time).
+wait_order() {
+	local id=$1 cond=$2
+	for _ in $(seq 100); do
+		if "$ospay_bin" --json orders get "$id" | jq -e ".order | $cond" >/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "demo: order $id never reached: $cond" >&2
+	"$ospay_bin" orders get "$id" >&2
+	return 1
+}
+die() {
+	echo "demo: $*" >&2
+	exit 1
+}
+
+# A random CPF with valid check digits, so every run makes new customers.
+cpf() {
+	local d=() s i r
+	for i in $(seq 9); do d+=($((RANDOM % 10))); done
+	for r in 10 11; do
+		s=0
+		for i in $(seq 0 $((r - 2))); do s=$((s + d[i] * (r - i))); done
+		s=$((s * 10 % 11 % 10))
+		d+=("$s")
+	done
+	printf '%d%d%d.%d%d%d.%d%d%d-%d%d' "${d[@]}"
+}
+phone() { printf '+55119%08d' $((RANDOM * 32768 + RANDOM)) | cut -c1-14; }
+
+"$ospay_bin" ping >/dev/null 2>&1 || die "ospayd does not answer at $OSPAY_ADDR: start \`make run\` first"
+curl -fsS "$sb/control/health" >/dev/null || die "the sandbox does not answer at $sb (make run starts it)"
+"$ospay_bin" clock now >/dev/null 2>&1 ||
+	die "the server is not on the test clock: start it with \`make run\` (not OSPAY_TEST_CLOCK=off)"
+# Local dates in the organization's zone (UTC-3, as `make run` creates it).
+local_date() { TZ='<-03>+3' date -d "@$(($(q .now_ms clock now) / 1000 + ${1:-0} * 86400))" +%F; }
+keep_clock() { q .now clock now >"$var/test-clock" 2>/dev/null || true; }
+trap keep_clock EXIT
+unit=$(q '.units[0].id' units list)
+
+step "Who am I, and what time is it on the server"
+ospay whoami
+ospay clock now
+today=$(local_date 0)
+tomorrow=$(local_date 1)
+
+step "An agenda for installations, a technician, a customer with an internet service"
+agenda=$(q .agenda.id agendas create --unit "$unit" --name "Instalações $RANDOM" --slot 60 \
+	--window mon,08:00-12:00,2 --window tue,08:00-12:00,2 --window wed,08:00-12:00,2 \
+	--window thu,08:00-12:00,2 --window fri,08:00-12:00,2 --window sat,08:00-12:00,2 \
+	--window sun,08:00-12:00,2 --daily-max 10 --city "São Paulo")
+ospay agendas get "$agenda"
+tech=$(q .technician.id technicians create --unit "$unit" --name "João Técnico" --phone "$(phone)")
+say "technician $tech"
+cust_phone=$(phone)
+cust=$(q .customer.id customers create --unit "$unit" --name "Ana Lima" --document "$(cpf)" \
+	--street "Rua Augusta" --number 100 --city "SAO PAULO" --state SP --cep 01305-000 \
+	--phone "$cust_phone" --email ana@example.com)
+ospay customers get "$cust"
+
+step "A service order booked on the agenda, tomorrow at 09:00"
+order=$(q .order.id orders create --customer "$cust" --kind "Instalação fibra" --agenda "$agenda" \
+	--technician "$tech" --start "$tomorrow 09:00" --amount 1200.00)
+ospay orders get "$order"
+ospay calendar --by technician --from "$tomorrow" --to "$tomorrow" --id "$tech"
+
+step "Finalize with integrated recurring credit: 12 installments by a PagoLivre payment link"
+pm=$("$ospay_bin" --json payment-methods list |
+	jq -r '[.payment_methods[] | select(.type == "PAYMENT_METHOD_TYPE_RECURRING_CREDIT" and .operation_mode == "OPERATION_MODE_INTEGRATED")][0].id // empty')
+if [[ -z $pm ]]; then
+	pm=$(q .payment_method.id payment-methods create --name "Crédito recorrente" \
+		--type recurring-credit --mode integrated)
+fi
+ospay orders finalize "$order" --payment-method "$pm" --installments 12
+say "the order stays OPEN with its payment PENDING until the customer pays the link"
+link_key=$(q .order.payment.order_key orders get "$order")
+say "the SMS PagoLivre sent with the link (recorded by the sandbox):"
+sandbox '.messages[] | {service, channel, text}' "$sb/control/messages?service=pagolivre&phone=${cust_phone#+}"
+say "and the WhatsApp message from ospay's outbox through ZapMe:"
+for _ in $(seq 50); do
+	n=$(curl -fsS "$sb/control/messages?service=zapme&phone=${cust_phone#+}" | jq '.messages | length')
+	[[ $n -gt 0 ]] && break
+	sleep 0.1
+done
+sandbox '.messages[] | {service, channel, text}' "$sb/control/messages?service=zapme&phone=${cust_phone#+}"
+
+step "The customer pays the link; PagoLivre's webhook closes the order"
+sandbox '{orderKey, status, paidAt}' -XPOST "$sb/control/pagolivre/orders/$link_key/pay" -d '{"outcome":"paid"}'
+wait_order "$order" '.status == "ORDER_STATUS_CLOSED" and .payment_status == "ORDER_PAYMENT_STATUS_PAID"'
+ospay orders get "$order"
+
+step "Eleven monthly charges by PagoLivre, a month apart; the 5th is denied"
+for i in $(seq 2 12); do
+	ospay clock advance 31d >/dev/null
+	if [[ $i == 5 ]]; then
+		outcome='{"outcome":"declined","reason":"Saldo insuficiente"}'
+		want=INSTALLMENT_STATUS_DENIED
+	else
+		outcome='{"outcome":"paid"}'
+		want=INSTALLMENT_STATUS_CONFIRMED
+	fi
+	sandbox . -XPOST "$sb/control/pagolivre/orders/$link_key/charge" -d "$outcome" >/dev/null
+	wait_order "$order" ".payment.schedule[$((i - 1))].status == \"$want\""
+	say "installment $i: $want"
+done
+ospay orders get "$order"
+
+step "The recurring-credit report for the period (table, then CSV)"
+to=$(local_date 0)
+ospay report recurring-credit --from "$today" --to "$to" --customer "$cust"
+ospay report recurring-credit --from "$today" --to "$to" --customer "$cust" --csv
+ospay installments list --customer "$cust" --status denied
+
+step "Cards on file: the automatic monthly card billing (Cielo, Recorrência Própria)"
+ospay gateways set cielo --base-url "$sb/cielo" --allow-automatic-recurrence >/dev/null
+ospay suspension-profile set --days 5
+today=$(local_date 0)
+expiry=12/$((${today%%-*} + 4)) # cards must not be expired on the (test) clock
+good=$(q .customer.id customers create --unit "$unit" --name "Bruno Reis" --document "$(cpf)" \
+	--street "Av. Paulista" --number 1000 --city "São Paulo" --state SP --cep 01310-100 \
+	--phone "$(phone)")
+good_svc=$(q .service.id customers add-service "$good" --plan "Fibra 500" --amount 99.90 --recurring on)
+say "the card number and security code go on standard input, never on the command line"
+printf '4111111111111111\n123\n' | ospay cards add --customer "$good" --holder "BRUNO REIS" --expiry "$expiry"
+ospay invoices create --customer "$good" --service "$good_svc" --amount 99,90 --due "$today" >/dev/null
+bad=$(q .customer.id customers create --unit "$unit" --name "Carla Dias" --document "$(cpf)" \
+	--street "Rua da Consolação" --number 50 --city "São Paulo" --state SP --cep 01302-000 \
+	--phone "$(phone)")
+bad_svc=$(q .service.id customers add-service "$bad" --plan "Fibra 300" --amount 79.90 --recurring on)
+say "a card ending in 2: the sandbox declines it (05, Not Authorized: a reversible decline)"
+printf '4111111111111152\n123\n' | ospay cards add --customer "$bad" --holder "CARLA DIAS" --expiry "$expiry"
+inv=$(q .invoice.id invoices create --customer "$bad" --service "$bad_svc" --amount 79,90 --due "$today")
+ospay billing run
+ospay charges list --recurring --customer "$good"
+ospay charges list --recurring --customer "$bad"
+
+step "The next day: the declined invoice gets its second and last attempt"
+say "moving the clock fires the hourly billing run as if the time had passed;"
+say "\`ospay billing run\` waits for a run that starts after it"
+ospay clock advance 1d
+ospay billing run >/dev/null
+ospay charges list --customer "$bad"
+say "a third day: no third attempt"
+ospay clock advance 1d
+ospay billing run >/dev/null
+ospay charges list --customer "$bad"
+
+step "Five days after the due date the service is blocked (the suspension profile)"
+ospay clock advance 4d
+ospay billing run >/dev/null
+ospay customers services "$bad"
+
+step "The customer brings a new card; the operator charges the invoice; the service is unblocked"
+printf '5555666677778884\n321\n' | ospay cards add --customer "$bad" --holder "CARLA DIAS" --expiry "$expiry"
+card=$(q '[.cards[] | select(.last4 == "8884")][0].id' cards list --customer "$bad")
+ospay cards set-default "$card"
+ospay invoices charge "$inv" --card "$card"
+ospay invoices get "$inv"
+ospay customers services "$bad"
+ospay charges list --non-recurring --customer "$bad"
+
+printf '\n%sDemo complete.%s The server stays up: explore with ospay (ospay help).\n' "$bold" "$off"
