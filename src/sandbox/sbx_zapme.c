@@ -179,11 +179,15 @@ static void zm_send(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_
 		      json_pack("{s:b, s:s, s:s, s:s, s:I}", "status", true, "result", "success",
 				"date", now, "data", "message_sent", "id",
 				(json_int_t)s->zm_next_id));
-	/* Delivery: numbers ending in 9 have no WhatsApp (ZapMe's "missing_number"). */
-	snprintf(m->status, sizeof(m->status), "%s",
-		 sbx_final_digit(m->phone) == 9 ? "missing_number" : "delivered");
-	m->updated_ms = util_wall_ms();
-	zm_notify(s, m);
+	/* Delivery: numbers ending in 9 have no WhatsApp (ZapMe's "missing_number");
+	 * numbers ending in 8 stay "message_sent" with no webhook until the control
+	 * API sets a status (a delivery that takes long, or never comes). */
+	if (sbx_final_digit(m->phone) != 8) {
+		snprintf(m->status, sizeof(m->status), "%s",
+			 sbx_final_digit(m->phone) == 9 ? "missing_number" : "delivered");
+		m->updated_ms = util_wall_ms();
+		zm_notify(s, m);
+	}
 out:
 	free(text);
 }

@@ -81,6 +81,16 @@ enum db_table {
 	DB_CHG_INVOICE,    /* invoice id -> charge id (dup) */
 	DB_CHG_UNRESOLVED, /* charge id -> "" (PENDING or UNKNOWN attempts) */
 	DB_SUSPENSION,     /* org id -> SuspensionProfile */
+	/*
+	 * The notifications outbox (server/outbox.c). DB_OUTBOX_DUE holds every
+	 * message the sender still has to act on, by when: QUEUED ones at their
+	 * next try, SENDING ones at 0 (the head), SENT ones at their next status
+	 * query.
+	 */
+	DB_OUTBOX,          /* message id -> OutboxMessageRecord */
+	DB_OUTBOX_DUE,      /* when ms | message id -> "" */
+	DB_OUTBOX_OBJ,      /* object kind | object id | message kind | event id -> message id */
+	DB_OUTBOX_PROVIDER, /* org id | provider message id -> message id */
 	DB_N_TABLES,
 };
 

@@ -12,6 +12,7 @@
 #include "ospay/v1/session.pb-c.h"
 #include "server/db.h"
 #include "server/h_util.h"
+#include "server/outbox.h"
 #include "server/server.h"
 
 #define NAME_MAX_BYTES 100
@@ -418,6 +419,7 @@ int h_clock_advance(srv_req_t *r, store_txn_t *txn)
 	r->srv->clock_ms += in->by_ms;
 	/* Timers fire as if the time had passed: the hourly billing run does. */
 	srv_billing_kick(r->srv);
+	outbox_kick(r->srv); /* retries and status queries now due */
 	log_info("test clock advanced", "by_ms=%lld now_ms=%lld", (long long)in->by_ms,
 		 (long long)r->srv->clock_ms);
 	char now[40];

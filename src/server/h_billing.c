@@ -33,6 +33,7 @@
 #include "ospay/v1/records.pb-c.h"
 #include "server/db.h"
 #include "server/h_util.h"
+#include "server/outbox.h"
 #include "server/server.h"
 
 /* Gateway calls of one run in flight at most (the adapter has its own bound too). */
@@ -453,6 +454,8 @@ static int insert_fn(store_txn_t *txn, void *arg)
 		j->c.created_ms = j->c.updated_ms = srv_now_ms(j->b->s);
 		rc = db_charge_put(txn, NULL, &j->c);
 	}
+	if (rc == 0) /* NO_VALID_CARD tells the customer */
+		rc = outbox_on_charge(txn, &j->c, j->c.created_ms);
 	return rc;
 }
 
@@ -468,6 +471,8 @@ static int outcome_fn(store_txn_t *txn, void *arg)
 	j->c.created_ms = old->created_ms;
 	j->c.updated_ms = srv_now_ms(j->b->s);
 	rc = db_charge_put(txn, old, &j->c);
+	if (rc == 0) /* a failed charge tells the customer */
+		rc = outbox_on_charge(txn, &j->c, j->c.updated_ms);
 	if (rc != 0 || j->c.status != CHG(APPROVED))
 		goto out;
 	rc = h_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor, &inv);
@@ -579,9 +584,13 @@ static int set_service_status(store_txn_t *txn, uint64_t id, int status, int64_t
 static int block_fn(store_txn_t *txn, void *arg)
 {
 	bill_job_t *j = arg;
-	return set_service_status(txn, j->c.service_id,
-				  OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED,
-				  srv_now_ms(j->b->s));
+	int rc = set_service_status(txn, j->c.service_id,
+				    OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED,
+				    srv_now_ms(j->b->s));
+	if (rc == 0)
+		rc = outbox_on_service_blocked(txn, j->c.invoice_id, j->c.service_id,
+					       srv_now_ms(j->b->s));
+	return rc;
 }
 
 static void block_done(void *arg, int rc)

@@ -15,6 +15,7 @@
 #include "ospay/v1/billing.pb-c.h"
 #include "server/db.h"
 #include "server/h_util.h"
+#include "server/outbox.h"
 #include "server/server.h"
 
 /* Largest amount: R$ 1 billion (the gateways' bound too). */
@@ -123,12 +124,18 @@ int h_billing_get_invoice(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__BillingGetInvoiceRequest *in = (const void *)r->in;
 	Ospay__V1__Invoice *inv = NULL;
+	Ospay__V1__Notification **notes = NULL;
 	int rc = load_invoice(r, txn, in->invoice_id, PERM_READ, &inv);
 	if (rc == ST_OK) {
 		Ospay__V1__BillingGetInvoiceResponse resp =
 			OSPAY__V1__BILLING_GET_INVOICE_RESPONSE__INIT;
 		resp.invoice = inv;
-		rc = srv_reply_msg(r, &resp.base);
+		/* Failed charges and the blocked service told to the customer. */
+		rc = outbox_list(txn, OUTBOX_OBJ_INVOICE, inv->id, &notes, &resp.n_notifications);
+		resp.notifications = notes;
+		if (rc == 0)
+			rc = srv_reply_msg(r, &resp.base);
+		outbox_list_free(notes, resp.n_notifications);
 	}
 	if (inv != NULL)
 		ospay__v1__invoice__free_unpacked(inv, NULL);

@@ -24,6 +24,7 @@
 #include "ospay/v1/records.pb-c.h"
 #include "server/db.h"
 #include "server/h_util.h"
+#include "server/outbox.h"
 #include "server/server.h"
 
 #define KIND_MAX 100
@@ -467,6 +468,7 @@ int h_orders_get(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__OrdersGetRequest *in = (const void *)r->in;
 	Ospay__V1__Order *o = NULL;
+	Ospay__V1__Notification **notes = NULL;
 	int rc;
 	if (in->id == 0) {
 		status_violation(&r->st, "id", "required");
@@ -478,7 +480,11 @@ int h_orders_get(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	Ospay__V1__OrdersGetResponse resp = OSPAY__V1__ORDERS_GET_RESPONSE__INIT;
 	resp.order = o;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = outbox_list(txn, OUTBOX_OBJ_ORDER, o->id, &notes, &resp.n_notifications);
+	resp.notifications = notes;
+	if (rc == 0)
+		rc = srv_reply_msg(r, &resp.base);
+	outbox_list_free(notes, resp.n_notifications);
 out:
 	if (o != NULL)
 		ospay__v1__order__free_unpacked(o, NULL);
@@ -717,6 +723,9 @@ static int fin_commit(srv_req_t *r, store_txn_t *txn)
 	}
 	if (rc == 0)
 		rc = put_order(r, txn, old, &o);
+	/* The customer gets the link by WhatsApp too, when a notifier is set. */
+	if (rc == 0 && pay.integrated && (rc = outbox_on_link_created(txn, &o, r->now_ms)) != 0)
+		rc = srv_store_fail(r, rc, "notification");
 	if (rc != 0)
 		goto out;
 	Ospay__V1__OrdersFinalizeResponse resp = OSPAY__V1__ORDERS_FINALIZE_RESPONSE__INIT;

@@ -26,6 +26,7 @@
 #include "ospay/v1/gateway.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
 #include "server/db.h"
+#include "server/outbox.h"
 #include "server/server.h"
 
 #define GWC_SLOTS 64 /* open adapters kept, one per (organization, service) */
@@ -444,6 +445,10 @@ static int object_store(store_txn_t *txn, requery_t *q, int64_t now_ms)
 		/* A payment link's order follows it in the same transaction. */
 		if (rc == 0 && q->obj.kind == SRV_SERVICE_PAGOLIVRE)
 			rc = srv_orders_link_update(txn, &q->obj, now_ms);
+		/* So does a notification (outbox.c), by ZapMe's status word. */
+		if (rc == 0 && q->obj.kind == SRV_SERVICE_ZAPME)
+			rc = outbox_on_message_status(txn, q->obj.organization_id, q->obj.ref,
+						      q->obj.status_text, now_ms);
 	}
 	if (old != NULL)
 		ospay__v1__gateway_object_record__free_unpacked(old, NULL);

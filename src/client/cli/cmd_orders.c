@@ -6,6 +6,7 @@
 #include "client/cli/cli.h"
 #include "client/cli/dom.h"
 #include "client/cli/table.h"
+#include "ospay/v1/notifications.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
 
 #define STATUS_PREFIX "ORDER_STATUS_"
@@ -125,6 +126,41 @@ out:
 	return rc;
 }
 
+/* Orders/Get: the order, then the messages sent to the customer about it. */
+static int print_order_get(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	const Ospay__V1__OrdersGetResponse *r = (const Ospay__V1__OrdersGetResponse *)m;
+	int offset = 0;
+	int rc = r->order != NULL ? print_order(ctx, &r->order->base) : CLI_EXIT_OK;
+	if (rc == CLI_EXIT_OK)
+		rc = dom_offset(ctx, &offset);
+	if (rc != CLI_EXIT_OK || r->n_notifications == 0)
+		return rc;
+	cli_table_t *t = cli_table_new(
+		6, (const char *const[]){"ID", "KIND", "STATUS", "TRIES", "UPDATED", "ERROR"});
+	if (t == NULL)
+		return CLI_EXIT_ERROR;
+	for (size_t i = 0; i < r->n_notifications && rc == CLI_EXIT_OK; i++) {
+		const Ospay__V1__Notification *n = r->notifications[i];
+		char id[24], kind[40], st[24], tries[16], when[32];
+		snprintf(id, sizeof(id), "%" PRIu64, n->id);
+		dom_enum_text(&ospay__v1__notification_kind__descriptor, "NOTIFICATION_KIND_",
+			      n->kind, kind, sizeof(kind));
+		dom_enum_text(&ospay__v1__notification_status__descriptor, "NOTIFICATION_STATUS_",
+			      n->status, st, sizeof(st));
+		snprintf(tries, sizeof(tries), "%u", n->attempts);
+		dom_datetime_text(n->updated_ms, offset, when, sizeof(when));
+		const char *row[] = {id, kind, st, tries, when, n->last_error};
+		if (cli_table_add(t, row) < 0)
+			rc = CLI_EXIT_ERROR;
+	}
+	printf("\nnotifications\n");
+	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+	cli_table_free(t);
+	return rc;
+}
+
 static const struct option order_opts[] = {
 	{"customer", required_argument, NULL, 'c'},
 	{"kind", required_argument, NULL, 'k'},
@@ -191,10 +227,14 @@ int cli_cmd_orders_get(cli_ctx_t *ctx, int argc, char **argv)
 	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	ProtobufCMessage *resp = NULL;
 	if (rc == CLI_EXIT_OK)
-		rc = dom_call_print(ctx, "ospay.v1.Orders/Get", &req.base,
-				    &ospay__v1__orders_get_response__descriptor, 0, "order",
-				    print_order);
+		rc = cli_call(ctx, "ospay.v1.Orders/Get", &req.base,
+			      &ospay__v1__orders_get_response__descriptor, 0, &resp);
+	if (rc == CLI_EXIT_OK)
+		rc = ctx->json ? cli_output_message(resp) : print_order_get(ctx, resp);
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(resp, NULL);
 	return rc;
 }
 

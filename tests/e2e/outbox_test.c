@@ -1,0 +1,664 @@
+/*
+ * The notifications outbox end to end (SPEC 4.8): a real ospayd with the test
+ * clock and a real ospay-sandbox standing in for PagoLivre, Cielo and ZapMe.
+ * Messages are queued with the event that causes them, sent through ZapMe
+ * with retries and backoff, follow ZapMe's delivery webhooks, and show on
+ * Orders/Get and Billing/GetInvoice.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ospay/v1/admin.pb-c.h"
+#include "ospay/v1/billing.pb-c.h"
+#include "ospay/v1/cards.pb-c.h"
+#include "ospay/v1/clock.pb-c.h"
+#include "ospay/v1/customers.pb-c.h"
+#include "ospay/v1/gateway.pb-c.h"
+#include "ospay/v1/notifications.pb-c.h"
+#include "ospay/v1/orders.pb-c.h"
+#include "ospay/v1/records.pb-c.h"
+#include "server/db.h"
+#include "server/server.h"
+#include "support/domain.h"
+#include "support/proc.h"
+
+static tsp_server_t srv;
+static tsp_sandbox_t sbx;
+static int fd;
+
+#define PL_TOKEN "pl-token-outbox"
+#define START "2020-12-10T15:00:00Z"
+#define DAY_MS (24LL * 3600 * 1000)
+#define T(x) OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_##x
+#define M(x) OSPAY__V1__OPERATION_MODE__OPERATION_MODE_##x
+#define NST(x) OSPAY__V1__NOTIFICATION_STATUS__NOTIFICATION_STATUS_##x
+#define NKIND(x) OSPAY__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_##x
+
+static void sandbox_register(const char *svc, const char *body)
+{
+	char url[200], out[4096];
+	snprintf(url, sizeof(url), "%s/control/orgs/%llu/%s", sbx.base,
+		 (unsigned long long)srv.org_id, svc);
+	int code = tsp_http("POST", url, body, NULL, NULL, out, sizeof(out));
+	cr_assert(code >= 200 && code < 300, "register %s at sandbox: %d %s", svc, code, out);
+}
+
+static void setup(void)
+{
+	const char *args[] = {"--test-clock", START, NULL};
+	tsp_server_up(&srv, args);
+	tsp_sandbox_up(&sbx, &srv);
+	char body[200];
+	snprintf(body, sizeof(body), "{\"token\":\"%s\"}", PL_TOKEN);
+	sandbox_register("pagolivre", body);
+	sandbox_register("zapme", "{\"api\":\"zapi-ob\",\"secret\":\"zsecret-ob\","
+				  "\"webhook_secret\":\"zhook-ob\",\"webhook_header\":"
+				  "\"X-ZapMe-Secret\"}");
+	fd = tsp_login(&srv, srv.admin_token);
+	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
+	cred.api_token = PL_TOKEN;
+	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
+	char base[128];
+	snprintf(base, sizeof(base), "%s/pagolivre", sbx.base);
+	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_PAGOLIVRE;
+	req.base_url = base;
+	req.credentials = &cred;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st), 0,
+		     "SetGateway: %s", st.message);
+}
+
+static void teardown(void)
+{
+	close(fd);
+	tsp_sandbox_down(&sbx);
+	tsp_server_down(&srv);
+}
+
+TestSuite(outbox, .init = setup, .fini = teardown, .timeout = 90);
+
+static void set_notifier(void)
+{
+	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
+	cred.api_key = "zapi-ob";
+	cred.api_secret = "zsecret-ob";
+	Ospay__V1__HeaderPair hook = OSPAY__V1__HEADER_PAIR__INIT;
+	hook.name = "X-ZapMe-Secret";
+	hook.value = "zhook-ob";
+	Ospay__V1__HeaderPair *hooks[] = {&hook};
+	cred.webhook_headers = hooks;
+	cred.n_webhook_headers = 1;
+	Ospay__V1__SetNotifierRequest req = OSPAY__V1__SET_NOTIFIER_REQUEST__INIT;
+	char base[128];
+	snprintf(base, sizeof(base), "%s/zapme", sbx.base);
+	req.base_url = base;
+	req.channel = OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_WHATSAPP;
+	req.credentials = &cred;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetNotifier", &req.base, NULL, NULL, NULL, &st),
+		     0, "SetNotifier: %s", st.message);
+}
+
+static void advance(int64_t ms)
+{
+	Ospay__V1__AdvanceRequest m = OSPAY__V1__ADVANCE_REQUEST__INIT;
+	m.by_ms = ms;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Clock/Advance", &m.base, NULL, NULL, NULL, &st), 0,
+		     "Advance: %s", st.message);
+}
+
+static void fault(const char *body)
+{
+	char url[200], out[1024];
+	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
+	int code = tsp_http("POST", url, body, NULL, NULL, out, sizeof(out));
+	cr_assert_eq(code, 201, "%s", out);
+}
+
+/* A customer whose phone is "+55 11 98765-432<last>" (ZapMe sandbox: 8 is never
+ * delivered by itself, 9 has no WhatsApp, others are delivered at once). */
+static uint64_t customer(uint32_t n, int last)
+{
+	char cpf[12], phone[32], name[32];
+	tso_cpf(n, cpf);
+	snprintf(phone, sizeof(phone), "+55 11 98765-432%d", last);
+	snprintf(name, sizeof(name), "Maria %u", n);
+	Ospay__V1__CustomersCreateRequest m = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
+	m.unit_id = srv.unit_id;
+	m.name = name;
+	m.document = cpf;
+	m.phone = phone;
+	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
+	a.street = "Rua Augusta";
+	a.number = "100";
+	a.district = "Consolação";
+	a.city = "São Paulo";
+	a.state = "SP";
+	a.cep = "01305-000";
+	m.address = &a;
+	Ospay__V1__CustomersCreateResponse *r = NULL;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Customers/Create", &m.base,
+			      &ospay__v1__customers_create_response__descriptor,
+			      (ProtobufCMessage **)&r, NULL, &st),
+		     0, "Customers/Create: %s (%s)", st.message,
+		     st.n_violations ? st.violations[0].field : "");
+	uint64_t id = r->customer->id;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return id;
+}
+
+/* An order of the customer finalized with integrated recurring credit. */
+static uint64_t linked_order(uint64_t cust, char link[2100])
+{
+	Ospay__V1__CreatePaymentMethodRequest pm = OSPAY__V1__CREATE_PAYMENT_METHOD_REQUEST__INIT;
+	pm.name = "Crédito recorrente";
+	pm.type = T(RECURRING_CREDIT);
+	pm.operation_mode = M(INTEGRATED);
+	Ospay__V1__CreatePaymentMethodResponse *pr = NULL;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/CreatePaymentMethod", &pm.base,
+			      &ospay__v1__create_payment_method_response__descriptor,
+			      (ProtobufCMessage **)&pr, NULL, &st),
+		     0, "CreatePaymentMethod: %s", st.message);
+	uint64_t id = 0;
+	cr_assert_eq(tso_order(fd, cust, 0, 0, 0, 0, &id, &st), 0, "order: %s", st.message);
+	Ospay__V1__OrdersFinalizeRequest f = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
+	f.id = id;
+	f.payment_method_id = pr->payment_method->id;
+	f.installments = 3;
+	protobuf_c_message_free_unpacked(&pr->base, NULL);
+	Ospay__V1__OrdersFinalizeResponse *r = NULL;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Orders/Finalize", &f.base,
+			      &ospay__v1__orders_finalize_response__descriptor,
+			      (ProtobufCMessage **)&r, NULL, &st),
+		     0, "finalize: %s", st.message);
+	snprintf(link, 2100, "%s", r->order->payment->link_url);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return id;
+}
+
+static Ospay__V1__OrdersGetResponse *get_order(uint64_t id)
+{
+	Ospay__V1__OrdersGetRequest m = OSPAY__V1__ORDERS_GET_REQUEST__INIT;
+	m.id = id;
+	Ospay__V1__OrdersGetResponse *r = NULL;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Orders/Get", &m.base,
+			      &ospay__v1__orders_get_response__descriptor, (ProtobufCMessage **)&r,
+			      NULL, &st),
+		     0, "Orders/Get: %s", st.message);
+	return r;
+}
+
+/*
+ * Waits (15 s at most) until the order's only notification has status want
+ * and (attempts > 0) that many tries; returns a copy of it (caller frees) or
+ * fails the test with the last one seen.
+ */
+static Ospay__V1__Notification *wait_note(uint64_t order, int want, uint32_t attempts)
+{
+	int last = -1;
+	uint32_t last_att = 0;
+	for (int i = 0; i < 300; i++) {
+		Ospay__V1__OrdersGetResponse *r = get_order(order);
+		cr_assert_leq(r->n_notifications, 1);
+		if (r->n_notifications == 1) {
+			Ospay__V1__Notification *n = r->notifications[0];
+			last = (int)n->status;
+			last_att = n->attempts;
+			if (last == want && (attempts == 0 || n->attempts == attempts)) {
+				r->notifications[0] = NULL;
+				r->n_notifications = 0;
+				protobuf_c_message_free_unpacked(&r->base, NULL);
+				return n;
+			}
+		}
+		protobuf_c_message_free_unpacked(&r->base, NULL);
+		usleep(50000);
+	}
+	cr_assert_fail("notification of order %llu: status %d after %u tries, wanted %d/%u",
+		       (unsigned long long)order, last, last_att, want, attempts);
+	return NULL;
+}
+
+/* WhatsApp messages the sandbox's ZapMe recorded for the phone; the texts in out. */
+static int zapme_messages(const char *phone, char *out, size_t cap)
+{
+	char url[300];
+	snprintf(url, sizeof(url), "%s/control/messages?service=zapme&phone=%s", sbx.base, phone);
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, cap), 200, "%s", out);
+	int n = 0;
+	for (const char *p = strstr(out, "\"text\""); p != NULL; p = strstr(p + 1, "\"text\""))
+		n++;
+	return n;
+}
+
+static void zapme_status(const char *id, const char *status)
+{
+	char url[300], body[80], out[4096];
+	snprintf(url, sizeof(url), "%s/control/zapme/messages/%s/status", sbx.base, id);
+	snprintf(body, sizeof(body), "{\"status\":\"%s\"}", status);
+	cr_assert_eq(tsp_http("POST", url, body, NULL, NULL, out, sizeof(out)), 200, "%s", out);
+}
+
+/* How often ospay has queried ZapMe about its message (the live store). */
+static uint32_t zapme_queries(const char *id)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/data/store", srv.dir);
+	store_opts_t so = {.path = path, .tables = db_tables, .n_tables = DB_N_TABLES};
+	store_t *s = NULL;
+	cr_assert_eq(store_open(&s, &so), 0);
+	store_txn_t *txn;
+	cr_assert_eq(store_read_begin(s, &txn), 0);
+	Ospay__V1__GatewayObjectRecord *o = NULL;
+	uint32_t n = 0;
+	if (srv_gateway_object_get(txn, srv.org_id, SRV_SERVICE_ZAPME, id, &o) == 0)
+		n = o->queries;
+	if (o != NULL)
+		ospay__v1__gateway_object_record__free_unpacked(o, NULL);
+	store_read_end(txn);
+	store_close(s);
+	return n;
+}
+
+static void wait_queries(const char *id, uint32_t want)
+{
+	for (int i = 0; i < 300 && zapme_queries(id) < want; i++)
+		usleep(50000);
+	cr_assert_geq(zapme_queries(id), want, "ZapMe message %s: never re-queried", id);
+}
+
+/* ------------------------------------------------------------------ payment links */
+
+Test(outbox, a_new_link_is_sent_then_follows_delivery_and_read_never_backwards)
+{
+	set_notifier();
+	char link[2100], out[65536];
+	uint64_t id = linked_order(customer(1, 8), link);
+	Ospay__V1__Notification *n = wait_note(id, NST(SENT), 1);
+	cr_assert_eq(n->kind, NKIND(PAYMENT_LINK_CREATED));
+	cr_assert_eq(n->channel, OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_WHATSAPP);
+	cr_assert_eq(n->order_id, id);
+	cr_assert(strstr(n->text, link) != NULL, "text: %s", n->text);
+	cr_assert(strstr(n->text, "Maria") != NULL, "text: %s", n->text);
+	cr_assert_neq(n->provider_message_id[0], '\0');
+	cr_assert_str_eq(n->last_error, "");
+	cr_assert_gt(n->sent_ms, 0);
+	char mid[64];
+	snprintf(mid, sizeof(mid), "%s", n->provider_message_id);
+	ospay__v1__notification__free_unpacked(n, NULL);
+	/* The sandbox got it once, with the link, at the customer's phone. */
+	cr_assert_eq(zapme_messages("5511987654328", out, sizeof(out)), 1, "%s", out);
+	cr_assert(strstr(out, link) != NULL, "%s", out);
+
+	/* ZapMe's webhook (confirmed by a query) moves it to DELIVERED; the same
+	 * status again, duplicated, changes nothing. */
+	char url[200];
+	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"zapme\",\"kind\":\"duplicate\"}", NULL,
+			      NULL, out, sizeof(out)),
+		     201, "%s", out);
+	zapme_status(mid, "delivered");
+	n = wait_note(id, NST(DELIVERED), 1);
+	int64_t delivered = n->delivered_ms;
+	cr_assert_gt(delivered, 0);
+	ospay__v1__notification__free_unpacked(n, NULL);
+	uint32_t q = zapme_queries(mid);
+	zapme_status(mid, "delivered");
+	wait_queries(mid, q + 1);
+	n = wait_note(id, NST(DELIVERED), 1);
+	cr_assert_eq(n->delivered_ms, delivered);
+	ospay__v1__notification__free_unpacked(n, NULL);
+
+	zapme_status(mid, "read");
+	ospay__v1__notification__free_unpacked(wait_note(id, NST(READ), 1), NULL);
+	/* An older status after READ (ZapMe's query says delivered) is ignored. */
+	q = zapme_queries(mid);
+	zapme_status(mid, "delivered");
+	wait_queries(mid, q + 1);
+	ospay__v1__notification__free_unpacked(wait_note(id, NST(READ), 1), NULL);
+	cr_assert_eq(zapme_messages("5511987654328", out, sizeof(out)), 1, "%s", out);
+}
+
+Test(outbox, a_sent_message_nobody_told_about_is_asked_for_later)
+{
+	set_notifier();
+	char link[2100], url[200], out[4096];
+	uint64_t id = linked_order(customer(9, 8), link);
+	Ospay__V1__Notification *n = wait_note(id, NST(SENT), 1);
+	cr_assert_eq(n->next_attempt_ms, n->sent_ms + 5 * 60000);
+	char mid[64];
+	snprintf(mid, sizeof(mid), "%s", n->provider_message_id);
+	ospay__v1__notification__free_unpacked(n, NULL);
+	/* Delivered at ZapMe, but its webhook is lost. */
+	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"zapme\",\"kind\":\"drop\"}", NULL, NULL,
+			      out, sizeof(out)),
+		     201, "%s", out);
+	zapme_status(mid, "delivered");
+	advance(5 * 60000);
+	n = wait_note(id, NST(DELIVERED), 1);
+	cr_assert_eq(n->next_attempt_ms, 0);
+	ospay__v1__notification__free_unpacked(n, NULL);
+}
+
+/* ------------------------------------------------------------------ CLI */
+
+static char cli_out[65536];
+
+static int ospay(const char *first, ...)
+{
+	const char *argv[40] = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", OSPAY_BIN, first};
+	size_t n = 5;
+	va_list ap;
+	va_start(ap, first);
+	for (const char *a = va_arg(ap, const char *); a != NULL; a = va_arg(ap, const char *)) {
+		cr_assert_lt(n, 39);
+		argv[n++] = a;
+	}
+	va_end(ap);
+	argv[n] = NULL;
+	char addr[96], tok[200];
+	snprintf(addr, sizeof(addr), "OSPAY_ADDR=%s", srv.rpc_addr);
+	snprintf(tok, sizeof(tok), "OSPAY_TOKEN=%s", srv.admin_token);
+	const char *env[] = {addr, tok, NULL};
+	return tsp_run(argv, env, cli_out, sizeof(cli_out));
+}
+
+Test(outbox, delivered_at_once_and_shown_by_the_cli)
+{
+	set_notifier();
+	char link[2100];
+	uint64_t id = linked_order(customer(2, 1), link);
+	ospay__v1__notification__free_unpacked(wait_note(id, NST(DELIVERED), 1), NULL);
+	char ids[24];
+	snprintf(ids, sizeof(ids), "%llu", (unsigned long long)id);
+	cr_assert_eq(ospay("orders", "get", ids, NULL), 0, "%s", cli_out);
+	cr_assert(strstr(cli_out, "notifications") != NULL, "%s", cli_out);
+	cr_assert(strstr(cli_out, "payment-link-created") != NULL, "%s", cli_out);
+	cr_assert(strstr(cli_out, "delivered") != NULL, "%s", cli_out);
+}
+
+Test(outbox, a_number_without_whatsapp_ends_failed_with_zapmes_reason)
+{
+	set_notifier();
+	char link[2100];
+	uint64_t id = linked_order(customer(3, 9), link);
+	Ospay__V1__Notification *n = wait_note(id, NST(FAILED), 1);
+	cr_assert(strstr(n->last_error, "missing_number") != NULL, "%s", n->last_error);
+	cr_assert_eq(n->delivered_ms, 0);
+	ospay__v1__notification__free_unpacked(n, NULL);
+}
+
+Test(outbox, no_notifier_queues_nothing)
+{
+	char link[2100], out[65536];
+	uint64_t id = linked_order(customer(4, 1), link);
+	/* Queued in Finalize's own transaction: its absence is final at once. */
+	Ospay__V1__OrdersGetResponse *r = get_order(id);
+	cr_assert_eq(r->n_notifications, 0);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	cr_assert_eq(zapme_messages("5511987654321", out, sizeof(out)), 0, "%s", out);
+	/* A notifier set later does not send old events. */
+	set_notifier();
+	advance(60000);
+	r = get_order(id);
+	cr_assert_eq(r->n_notifications, 0);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* ------------------------------------------------------------------ failures */
+
+Test(outbox, http_500s_are_retried_with_backoff_through_the_test_clock)
+{
+	set_notifier();
+	fault("{\"service\":\"zapme\",\"route\":\"message_create\",\"kind\":\"http500\","
+	      "\"count\":2}");
+	char link[2100], out[65536];
+	uint64_t id = linked_order(customer(5, 1), link);
+	Ospay__V1__Notification *n = wait_note(id, NST(QUEUED), 1);
+	cr_assert(strstr(n->last_error, "500") != NULL, "%s", n->last_error);
+	cr_assert_eq(n->next_attempt_ms, n->updated_ms + 30000);
+	ospay__v1__notification__free_unpacked(n, NULL);
+	/* Not due yet: a pass changes nothing. */
+	advance(29000);
+	n = wait_note(id, NST(QUEUED), 1);
+	ospay__v1__notification__free_unpacked(n, NULL);
+	advance(1000);
+	n = wait_note(id, NST(QUEUED), 2);
+	cr_assert_eq(n->next_attempt_ms, n->updated_ms + 60000);
+	ospay__v1__notification__free_unpacked(n, NULL);
+	advance(60000);
+	n = wait_note(id, NST(DELIVERED), 3);
+	cr_assert_str_eq(n->last_error, "");
+	ospay__v1__notification__free_unpacked(n, NULL);
+	cr_assert_eq(zapme_messages("5511987654321", out, sizeof(out)), 1, "%s", out);
+}
+
+Test(outbox, after_six_tries_the_message_fails_with_the_reason)
+{
+	set_notifier();
+	fault("{\"service\":\"zapme\",\"route\":\"message_create\",\"kind\":\"http500\"}");
+	char link[2100], out[65536];
+	uint64_t id = linked_order(customer(6, 1), link);
+	int64_t delay = 30000;
+	for (uint32_t k = 1; k < 6; k++, delay *= 2) {
+		Ospay__V1__Notification *n = wait_note(id, NST(QUEUED), k);
+		cr_assert_eq(n->next_attempt_ms, n->updated_ms + delay, "try %u", k);
+		ospay__v1__notification__free_unpacked(n, NULL);
+		advance(delay);
+	}
+	Ospay__V1__Notification *n = wait_note(id, NST(FAILED), 6);
+	cr_assert(strstr(n->last_error, "given up after 6 tries") != NULL, "%s", n->last_error);
+	cr_assert(strstr(n->last_error, "HTTP 500") != NULL, "%s", n->last_error);
+	cr_assert_eq(n->next_attempt_ms, 0);
+	ospay__v1__notification__free_unpacked(n, NULL);
+	/* FAILED is final: time passing sends nothing. */
+	advance(DAY_MS);
+	n = wait_note(id, NST(FAILED), 6);
+	ospay__v1__notification__free_unpacked(n, NULL);
+	cr_assert_eq(zapme_messages("5511987654321", out, sizeof(out)), 0, "%s", out);
+}
+
+Test(outbox, kill_while_sending_never_sends_twice)
+{
+	set_notifier();
+	/* ZapMe takes the message and never answers. */
+	fault("{\"service\":\"zapme\",\"route\":\"message_create\",\"kind\":\"timeout\","
+	      "\"process\":true,\"count\":1}");
+	char link[2100], out[65536];
+	uint64_t id = linked_order(customer(7, 1), link);
+	Ospay__V1__Notification *n = wait_note(id, NST(SENDING), 1);
+	ospay__v1__notification__free_unpacked(n, NULL);
+	for (int i = 0; i < 200 && zapme_messages("5511987654321", out, sizeof(out)) == 0; i++)
+		usleep(50000);
+	cr_assert_eq(zapme_messages("5511987654321", out, sizeof(out)), 1, "%s", out);
+	close(fd);
+	tsp_server_stop(&srv, SIGKILL);
+	const char *args[] = {"--test-clock", START, NULL};
+	cr_assert_eq(tsp_server_start(&srv, args), 0);
+	fd = tsp_login(&srv, srv.admin_token);
+	/* ZapMe cannot be asked whether it got it (no id, no idempotency key):
+	 * FAILED with the reason, never sent again. */
+	n = wait_note(id, NST(FAILED), 1);
+	cr_assert(strstr(n->last_error, "interrupted") != NULL, "%s", n->last_error);
+	ospay__v1__notification__free_unpacked(n, NULL);
+	advance(DAY_MS);
+	ospay__v1__notification__free_unpacked(wait_note(id, NST(FAILED), 1), NULL);
+	cr_assert_eq(zapme_messages("5511987654321", out, sizeof(out)), 1, "%s", out);
+}
+
+/* ------------------------------------------------------------------ billing */
+
+static void set_cielo(void)
+{
+	sandbox_register("cielo", "{\"merchant_id\":\"mid-ob\",\"merchant_key\":\"mkey-ob\","
+				  "\"notification_headers\":{\"X-Cielo-Hook\":\"hook-ob\"}}");
+	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
+	cred.merchant_id = "mid-ob";
+	cred.merchant_key = "mkey-ob";
+	Ospay__V1__HeaderPair hook = OSPAY__V1__HEADER_PAIR__INIT;
+	hook.name = "X-Cielo-Hook";
+	hook.value = "hook-ob";
+	Ospay__V1__HeaderPair *hooks[] = {&hook};
+	cred.webhook_headers = hooks;
+	cred.n_webhook_headers = 1;
+	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
+	char base[128];
+	snprintf(base, sizeof(base), "%s/cielo", sbx.base);
+	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
+	req.base_url = base;
+	req.credentials = &cred;
+	req.allow_automatic_recurrence = true;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st), 0,
+		     "SetGateway: %s", st.message);
+	Ospay__V1__SetSuspensionProfileRequest p = OSPAY__V1__SET_SUSPENSION_PROFILE_REQUEST__INIT;
+	p.days = 2;
+	cr_assert_eq(
+		tsp_call(fd, "ospay.v1.Admin/SetSuspensionProfile", &p.base, NULL, NULL, NULL, &st),
+		0, "%s", st.message);
+}
+
+/* A Visa number passing Luhn that ends in 2 (the sandbox declines it, "05"). */
+static void declined_visa(char out[17])
+{
+	for (int body = 0; body < 1000; body++) {
+		snprintf(out, 17, "411111111111%03d2", body);
+		int sum = 0;
+		for (int i = 15; i >= 0; i--) {
+			int d = out[i] - '0';
+			if ((15 - i) % 2 == 1) {
+				d *= 2;
+				if (d > 9)
+					d -= 9;
+			}
+			sum += d;
+		}
+		if (sum % 10 == 0)
+			return;
+	}
+	cr_assert_fail("no Visa number ends in 2");
+}
+
+/* A customer with a declined card, a recurring service and an invoice due today. */
+static uint64_t declined_invoice(uint64_t *svc_out)
+{
+	uint64_t c = customer(8, 1);
+	char number[17];
+	declined_visa(number);
+	Ospay__V1__CardsAddRequest m = OSPAY__V1__CARDS_ADD_REQUEST__INIT;
+	m.customer_id = c;
+	m.number = number;
+	m.holder = "MARIA DA SILVA";
+	m.expiry = "12/2030";
+	m.security_code = "123";
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Cards/Add", &m.base, NULL, NULL, NULL, &st), 0,
+		     "Cards/Add: %s", st.message);
+	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
+	rp.enabled = true;
+	Ospay__V1__CustomersAddServiceRequest s = OSPAY__V1__CUSTOMERS_ADD_SERVICE_REQUEST__INIT;
+	s.customer_id = c;
+	s.plan_name = "Fibra 500";
+	s.monthly_amount = 9990;
+	s.recurring_payment = &rp;
+	Ospay__V1__CustomersAddServiceResponse *sr = NULL;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Customers/AddService", &s.base,
+			      &ospay__v1__customers_add_service_response__descriptor,
+			      (ProtobufCMessage **)&sr, NULL, &st),
+		     0, "%s", st.message);
+	*svc_out = sr->service->id;
+	protobuf_c_message_free_unpacked(&sr->base, NULL);
+	Ospay__V1__BillingCreateInvoiceRequest i = OSPAY__V1__BILLING_CREATE_INVOICE_REQUEST__INIT;
+	i.customer_id = c;
+	i.service_id = *svc_out;
+	i.amount = 9990;
+	i.due_date = "2020-12-10";
+	Ospay__V1__BillingCreateInvoiceResponse *ir = NULL;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/CreateInvoice", &i.base,
+			      &ospay__v1__billing_create_invoice_response__descriptor,
+			      (ProtobufCMessage **)&ir, NULL, &st),
+		     0, "%s", st.message);
+	uint64_t id = ir->invoice->id;
+	protobuf_c_message_free_unpacked(&ir->base, NULL);
+	return id;
+}
+
+static void run_now(void)
+{
+	Ospay__V1__BillingRunNowRequest m = OSPAY__V1__BILLING_RUN_NOW_REQUEST__INIT;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/RunNow", &m.base, NULL, NULL, NULL, &st), 0,
+		     "RunNow: %s", st.message);
+}
+
+/* Waits until the invoice shows n notifications, all DELIVERED; returns the response. */
+static Ospay__V1__BillingGetInvoiceResponse *wait_invoice_notes(uint64_t inv, size_t n)
+{
+	Ospay__V1__BillingGetInvoiceResponse *r = NULL;
+	for (int i = 0; i < 300; i++) {
+		Ospay__V1__BillingGetInvoiceRequest m =
+			OSPAY__V1__BILLING_GET_INVOICE_REQUEST__INIT;
+		m.invoice_id = inv;
+		status_t st;
+		if (r != NULL)
+			protobuf_c_message_free_unpacked(&r->base, NULL);
+		r = NULL;
+		cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/GetInvoice", &m.base,
+				      &ospay__v1__billing_get_invoice_response__descriptor,
+				      (ProtobufCMessage **)&r, NULL, &st),
+			     0, "%s", st.message);
+		bool done = r->n_notifications == n;
+		for (size_t k = 0; done && k < n; k++)
+			done = r->notifications[k]->status == NST(DELIVERED);
+		if (done)
+			return r;
+		usleep(50000);
+	}
+	cr_assert_fail("invoice %llu: %zu notifications, wanted %zu delivered",
+		       (unsigned long long)inv, r->n_notifications, n);
+	return NULL;
+}
+
+Test(outbox, failed_charges_and_the_blocked_service_are_told_on_the_invoice)
+{
+	set_notifier();
+	set_cielo();
+	uint64_t svc = 0, inv = declined_invoice(&svc);
+	run_now(); /* attempt 1 declined */
+	Ospay__V1__BillingGetInvoiceResponse *r = wait_invoice_notes(inv, 1);
+	cr_assert_eq(r->notifications[0]->kind, NKIND(CHARGE_FAILED));
+	cr_assert_neq(r->notifications[0]->charge_id, 0);
+	cr_assert(strstr(r->notifications[0]->text, "não foi aprovada") != NULL, "%s",
+		  r->notifications[0]->text);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	run_now(); /* the same day: no attempt, no message */
+	advance(DAY_MS);
+	run_now(); /* attempt 2 declined */
+	r = wait_invoice_notes(inv, 2);
+	cr_assert_eq(r->notifications[1]->kind, NKIND(CHARGE_FAILED));
+	cr_assert_neq(r->notifications[1]->charge_id, r->notifications[0]->charge_id);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	advance(DAY_MS);
+	run_now(); /* due + 2 days: blocked */
+	r = wait_invoice_notes(inv, 3);
+	cr_assert_eq(r->notifications[2]->kind, NKIND(SERVICE_BLOCKED));
+	cr_assert_eq(r->notifications[2]->service_id, svc);
+	cr_assert(strstr(r->notifications[2]->text, "bloqueado") != NULL, "%s",
+		  r->notifications[2]->text);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	run_now();
+	r = wait_invoice_notes(inv, 3);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	char out[65536];
+	cr_assert_eq(zapme_messages("5511987654321", out, sizeof(out)), 3, "%s", out);
+}
