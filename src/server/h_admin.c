@@ -418,6 +418,7 @@ int h_clock_advance(srv_req_t *r, store_txn_t *txn)
 	r->srv->clock_ms += in->by_ms;
 	/* Timers fire as if the time had passed: the hourly billing run does. */
 	srv_billing_kick(r->srv);
+	srv_reconcile_kick(r->srv);
 	log_info("test clock advanced", "by_ms=%lld now_ms=%lld", (long long)in->by_ms,
 		 (long long)r->srv->clock_ms);
 	char now[40];
