@@ -49,8 +49,7 @@ enum inst_record {
  * status as in core/order.h) be recorded as next (a recordable status)?
  * NULL with *verdict set, or why not (static): a precondition failure.
  */
-const char *inst_record_check(bool integrated, int order_status, int cur, int next,
-			      int *verdict);
+const char *inst_record_check(bool integrated, int order_status, int cur, int next, int *verdict);
 
 /* What a recorded installment does to its order. */
 enum inst_effect {

@@ -286,7 +286,8 @@ void db_inst_pos_put(uint8_t out[DB_POS_LEN], int64_t due_day, uint64_t order_id
 
 int64_t db_inst_pos_day(const uint8_t *pos)
 {
-	uint32_t d = (uint32_t)pos[0] << 24 | (uint32_t)pos[1] << 16 | (uint32_t)pos[2] << 8 | pos[3];
+	uint32_t d =
+		(uint32_t)pos[0] << 24 | (uint32_t)pos[1] << 16 | (uint32_t)pos[2] << 8 | pos[3];
 	return (int64_t)(int32_t)(d ^ UINT32_C(0x80000000));
 }
 
@@ -319,7 +320,8 @@ static bool inst_reconcilable(const Ospay__V1__Order *o, const Ospay__V1__OrderI
 	return o->payment->integrated &&
 	       in->status == OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_WAITING &&
 	       o->status != OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CANCELED &&
-	       (o->payment_status == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING ||
+	       (o->payment_status ==
+			OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING ||
 		o->payment_status == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PAID);
 }
 

@@ -386,8 +386,9 @@ int h_billing_record_installment(srv_req_t *r, store_txn_t *txn)
 			rc = srv_store_fail(r, rc, "order store");
 			goto out;
 		}
-		log_info("installment recorded", "order_id=%" PRIu64 " number=%u status=%d by=%" PRIu64,
-			 o.id, in->number, (int)in->status, r->sess->p.token_id);
+		log_info("installment recorded",
+			 "order_id=%" PRIu64 " number=%u status=%d by=%" PRIu64, o.id, in->number,
+			 (int)in->status, r->sess->p.token_id);
 	}
 	Ospay__V1__BillingRecordInstallmentResponse resp =
 		OSPAY__V1__BILLING_RECORD_INSTALLMENT_RESPONSE__INIT;
@@ -539,9 +540,10 @@ static int rep_charges(report_t *p, store_txn_t *txn, const uint64_t *units, siz
 				row->charge_id = c->id;
 				row->invoice_id = c->invoice_id;
 				int64_t day;
-				p->chg.days[p->chg.n] = date_parse(c->local_date, &day) == 0
-								? day
-								: date_local_day(c->created_ms, p->offset);
+				p->chg.days[p->chg.n] =
+					date_parse(c->local_date, &day) == 0
+						? day
+						: date_local_day(c->created_ms, p->offset);
 				p->chg.owners[p->chg.n++] = c;
 				c = NULL;
 			}
@@ -600,15 +602,16 @@ int h_billing_recurring_credit_report(srv_req_t *r, store_txn_t *txn)
 	if (in->status < 0 || in->status > IST(CANCELED))
 		status_violation(&r->st, "status", "an InstallmentStatus, or unspecified");
 	if (in->mode < 0 || in->mode > IMODE(AUTOMATIC_CARD))
-		status_violation(&r->st, "mode", "INTEGRATED, MANUAL, AUTOMATIC_CARD or unspecified");
+		status_violation(&r->st, "mode",
+				 "INTEGRATED, MANUAL, AUTOMATIC_CARD or unspecified");
 	rep_period(&p, date_local_day(r->now_ms, p.offset));
 	if (r->st.code != ST_OK) {
 		rc = r->st.code;
 		goto out;
 	}
-	p.max_rows = in->max_rows == 0 ? REPORT_ROWS_DEFAULT
+	p.max_rows = in->max_rows == 0                ? REPORT_ROWS_DEFAULT
 		     : in->max_rows > REPORT_ROWS_MAX ? REPORT_ROWS_MAX
-						       : in->max_rows;
+						      : in->max_rows;
 	for (int i = 0; i < 4; i++) {
 		ospay__v1__report_total__init(&p.totals[i]);
 		p.totals[i].status = i + 1;
@@ -875,6 +878,7 @@ static bool recon_step(struct recon *x, store_txn_t *txn)
 		rc = store_cursor_seek_dup(cur, key, 8, x->pos, DB_POS_LEN, &k, &v);
 		if (rc == -ENOENT || (rc == 0 && (k.len != 8 || be64_get(k.data) != x->org))) {
 			/* This organization is done: on to the next key. */
+			looked++;
 			if (x->org == UINT64_MAX) {
 				over = true;
 				break;
@@ -910,8 +914,8 @@ static bool recon_step(struct recon *x, store_txn_t *txn)
 			continue;
 		int src = recon_start(x, txn, x->org, order);
 		if (src != 0)
-			log_warn("reconciliation query not started",
-				 "order_id=%" PRIu64 " err=%d", order, src);
+			log_warn("reconciliation query not started", "order_id=%" PRIu64 " err=%d",
+				 order, src);
 	}
 	store_cursor_close(cur);
 	if (rc != 0 && rc != -ENOENT) {

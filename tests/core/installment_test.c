@@ -28,7 +28,8 @@ Test(installment, record_check)
 	cr_assert_eq(v, INST_RECORD_SAME);
 	cr_assert_not_null(inst_record_check(false, ORDER_OPEN, INST_CONFIRMED, INST_DENIED, &v));
 	cr_assert_not_null(inst_record_check(false, ORDER_OPEN, INST_CANCELED, INST_CONFIRMED, &v));
-	cr_assert_not_null(inst_record_check(false, ORDER_CANCELED, INST_WAITING, INST_CONFIRMED, &v));
+	cr_assert_not_null(
+		inst_record_check(false, ORDER_CANCELED, INST_WAITING, INST_CONFIRMED, &v));
 	cr_assert_not_null(inst_record_check(true, ORDER_OPEN, INST_WAITING, INST_CONFIRMED, &v));
 	cr_assert_not_null(inst_record_check(true, ORDER_OPEN, INST_CONFIRMED, INST_CONFIRMED, &v));
 }

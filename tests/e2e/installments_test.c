@@ -165,8 +165,7 @@ static int record(int call_fd, uint64_t order, uint32_t n, int status, const cha
 static void record_ok(uint64_t order, uint32_t n, int status, const char *reason)
 {
 	status_t st;
-	cr_assert_eq(record(fd, order, n, status, reason, NULL, &st), 0, "record: %s",
-		     st.message);
+	cr_assert_eq(record(fd, order, n, status, reason, NULL, &st), 0, "record: %s", st.message);
 }
 
 typedef struct rq {
@@ -233,8 +232,7 @@ static bool has_row(const Ospay__V1__BillingRecurringCreditReportResponse *r, ui
 {
 	for (size_t i = 0; i < r->n_rows; i++) {
 		const Ospay__V1__InstallmentRow *w = r->rows[i];
-		if (charge != 0 ? w->charge_id == charge
-				: (w->order_id == order && w->number == n))
+		if (charge != 0 ? w->charge_id == charge : (w->order_id == order && w->number == n))
 			return true;
 	}
 	return false;
@@ -331,15 +329,16 @@ static uint64_t card_customer(uint64_t unit, uint32_t n, int last)
 			      &ospay__v1__customers_add_service_response__descriptor,
 			      (ProtobufCMessage **)&sr, NULL, &st),
 		     0, "%s", st.message);
-	Ospay__V1__BillingCreateInvoiceRequest inv = OSPAY__V1__BILLING_CREATE_INVOICE_REQUEST__INIT;
+	Ospay__V1__BillingCreateInvoiceRequest inv =
+		OSPAY__V1__BILLING_CREATE_INVOICE_REQUEST__INIT;
 	inv.customer_id = c;
 	inv.service_id = sr->service->id;
 	inv.amount = 9990;
 	inv.due_date = "2026-03-10";
 	protobuf_c_message_free_unpacked(&sr->base, NULL);
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/CreateInvoice", &inv.base, NULL, NULL, NULL,
-			      &st),
-		     0, "%s", st.message);
+	cr_assert_eq(
+		tsp_call(fd, "ospay.v1.Billing/CreateInvoice", &inv.base, NULL, NULL, NULL, &st), 0,
+		"%s", st.message);
 	return c;
 }
 
@@ -752,7 +751,7 @@ Test(installments, manual_recording_rules_and_permissions)
 /* ------------------------------------------------------------------ ListInstallments */
 
 static Ospay__V1__BillingListInstallmentsResponse *list_page(uint32_t size, const char *tok,
-							    int status)
+							     int status)
 {
 	Ospay__V1__BillingListInstallmentsRequest m =
 		OSPAY__V1__BILLING_LIST_INSTALLMENTS_REQUEST__INIT;
@@ -823,7 +822,8 @@ Test(installments, list_pages_across_inserts)
 	Ospay__V1__BillingListInstallmentsResponse *r = list_page(100, "", 0);
 	cr_assert_eq(r->n_installments, 15);
 	for (size_t i = 1; i < r->n_installments; i++) {
-		const Ospay__V1__InstallmentRow *a = r->installments[i - 1], *b = r->installments[i];
+		const Ospay__V1__InstallmentRow *a = r->installments[i - 1],
+						*b = r->installments[i];
 		int cmp = strcmp(a->due_date, b->due_date);
 		cr_assert(cmp < 0 || (cmp == 0 && a->order_id < b->order_id));
 	}
@@ -835,9 +835,9 @@ Test(installments, list_pages_across_inserts)
 	m.page_token = r->next_page_token;
 	m.status = IST(WAITING);
 	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/ListInstallments", &m.base, NULL, NULL, NULL,
-			      &st),
-		     3);
+	cr_assert_eq(
+		tsp_call(fd, "ospay.v1.Billing/ListInstallments", &m.base, NULL, NULL, NULL, &st),
+		3);
 	cr_assert(tso_violation(&st, "page_token"));
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	/* The status index follows recording. */
@@ -933,8 +933,7 @@ Test(installments, cli_record_list_and_report_table_and_csv)
 			    "denied", NULL),
 		      0);
 	HAS("reason");
-	cr_assert_eq(ospay("installments", "record", "--order", ids, "--status", "confirmed",
-			   NULL),
+	cr_assert_eq(ospay("installments", "record", "--order", ids, "--status", "confirmed", NULL),
 		     2, "%s", cli_out);
 	cr_assert_eq(ospay("installments", "list", "--status", "waiting", NULL), 0, "%s", cli_out);
 	snprintf(line, sizeof(line), "order %s #3/3", ids);
@@ -966,8 +965,8 @@ Test(installments, cli_record_list_and_report_table_and_csv)
 		     0, "%s", cli_out);
 	HAS("date,order_id,number,installments,charge_id,invoice_id,unit_id,customer_id,mode,"
 	    "status,amount,reason\n");
-	snprintf(line, sizeof(line), "2026-03-10,%s,1,3,,,%llu,%llu,manual,confirmed,50.00,\n",
-		 ids, (unsigned long long)srv.unit_id, (unsigned long long)c);
+	snprintf(line, sizeof(line), "2026-03-10,%s,1,3,,,%llu,%llu,manual,confirmed,50.00,\n", ids,
+		 (unsigned long long)srv.unit_id, (unsigned long long)c);
 	HAS(line);
 	snprintf(line, sizeof(line),
 		 "2026-04-10,%s,2,3,,,%llu,%llu,manual,denied,50.00,\"Saldo \"\"insuficiente\"\", "

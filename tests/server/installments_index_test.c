@@ -233,8 +233,8 @@ Test(installments_index, a_report_reads_its_period_only)
 	call("ospay.v1.Billing/RecurringCreditReport", &m.base,
 	     &ospay__v1__billing_recurring_credit_report_response__descriptor,
 	     (ProtobufCMessage **)&r, &reads);
-	cr_log_info("RecurringCreditReport: %zu rows, %llu records read among %d orders",
-		    r->n_rows, (unsigned long long)reads, N_ORDERS);
+	cr_log_info("RecurringCreditReport: %zu rows, %llu records read among %d orders", r->n_rows,
+		    (unsigned long long)reads, N_ORDERS);
 	cr_assert_eq(r->n_rows, 40);
 	cr_assert_eq(r->totals[0]->count, 40);
 	cr_assert_eq(r->totals[0]->amount, 40 * 1000);

@@ -84,7 +84,7 @@ static cli_table_t *row_table(void)
 int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"status", required_argument, NULL, 's'}, {"mode", required_argument, NULL, 'm'},
+		{"status", required_argument, NULL, 's'},   {"mode", required_argument, NULL, 'm'},
 		{"customer", required_argument, NULL, 'c'}, {"unit", required_argument, NULL, 'U'},
 		{"from", required_argument, NULL, 'f'},     {"to", required_argument, NULL, 't'},
 		{"limit", required_argument, NULL, 'l'},    {NULL, 0, NULL, 0},
@@ -132,8 +132,10 @@ out:
 int cli_cmd_installments_record(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"order", required_argument, NULL, 'o'},  {"number", required_argument, NULL, 'n'},
-		{"status", required_argument, NULL, 's'}, {"reason", required_argument, NULL, 'r'},
+		{"order", required_argument, NULL, 'o'},
+		{"number", required_argument, NULL, 'n'},
+		{"status", required_argument, NULL, 's'},
+		{"reason", required_argument, NULL, 'r'},
 		{NULL, 0, NULL, 0},
 	};
 	dom_opts_t o;
@@ -186,9 +188,9 @@ static void csv_amount(int64_t c, char *out, size_t n)
 
 static int report_csv(const Ospay__V1__BillingRecurringCreditReportResponse *r)
 {
-	static const char *const hdr[] = {"date",        "order_id", "number",  "installments",
-					  "charge_id",   "invoice_id", "unit_id", "customer_id",
-					  "mode",        "status",   "amount",  "reason"};
+	static const char *const hdr[] = {"date",      "order_id",   "number",  "installments",
+					  "charge_id", "invoice_id", "unit_id", "customer_id",
+					  "mode",      "status",     "amount",  "reason"};
 	size_t nh = sizeof(hdr) / sizeof(hdr[0]);
 	for (size_t i = 0; i < nh; i++)
 		csv_field(stdout, hdr[i], i + 1 == nh);
@@ -212,8 +214,8 @@ static int report_csv(const Ospay__V1__BillingRecurringCreditReportResponse *r)
 		dom_enum_text(&ospay__v1__installment_status__descriptor, IST_PREFIX, w->status, st,
 			      sizeof(st));
 		csv_amount(w->amount, amount, sizeof(amount));
-		const char *cells[] = {w->due_date, ord,  num, of,     chg,      inv,
-				       unit,        cust, mode, st,    amount,   w->reason};
+		const char *cells[] = {w->due_date, ord,  num,  of, chg,    inv,
+				       unit,        cust, mode, st, amount, w->reason};
 		for (size_t k = 0; k < nh; k++)
 			csv_field(stdout, cells[k], k + 1 == nh);
 	}
