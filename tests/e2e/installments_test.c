@@ -890,6 +890,76 @@ Test(installments, a_lost_webhook_is_reconciled_two_days_after_the_due_date)
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
+/* How many times needle occurs in the file at path. */
+static size_t count_in_file(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	static char buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f), hits = 0;
+	fclose(f);
+	buf[n] = '\0';
+	for (const char *p = buf; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		hits++;
+	return hits;
+}
+
+/* Waits (10 s at most) until the server logged at least want reconciliation passes. */
+static void wait_passes(size_t want)
+{
+	for (int i = 0; i < 200; i++) {
+		if (count_in_file(srv.log_path, "reconciliation pass done") >= want)
+			return;
+		usleep(50000);
+	}
+	cr_assert_fail("no reconciliation pass %zu in the log", want);
+}
+
+Test(installments, the_reconciliation_asks_once_a_day)
+{
+	char key[64], url[200], out[4096];
+	uint64_t c = tso_customer(fd, srv.unit_id, 42, "São Paulo");
+	uint64_t id = finalized(fd, c, pm_integrated, 3, key);
+	cr_assert_eq(control("pay", key, NULL), 200);
+	Ospay__V1__Order *o = wait_inst(id, 1, IST(CONFIRMED));
+	cr_assert_not_null(o);
+	ospay__v1__order__free_unpacked(o, NULL);
+	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"pagolivre\",\"kind\":\"drop\"}", NULL,
+			      NULL, out, sizeof(out)),
+		     201, "%s", out);
+	advance(31 * DAY_MS); /* 2026-04-10 */
+	cr_assert_eq(control("charge", key, NULL), 200);
+	/* The next link query fails once. */
+	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url,
+			      "{\"service\":\"pagolivre\",\"route\":\"order_by_key\","
+			      "\"kind\":\"http500\",\"count\":1}",
+			      NULL, NULL, out, sizeof(out)),
+		     201, "%s", out);
+	size_t passes = count_in_file(srv.log_path, "reconciliation pass done");
+	size_t asked = count_in_file(srv.log_path, "installment reconciliation");
+	advance(2 * DAY_MS); /* 04-12: due + 2, asked, and the query fails */
+	wait_passes(passes + 1);
+	cr_assert_eq(count_in_file(srv.log_path, "installment reconciliation"), asked + 1);
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out)), 200);
+	cr_assert(strstr(out, "http500") == NULL, "the fault should be used up: %s", out);
+	/* An hour later, the same day: not asked again. */
+	passes = count_in_file(srv.log_path, "reconciliation pass done");
+	advance(3600 * 1000);
+	wait_passes(passes + 1);
+	cr_assert_eq(count_in_file(srv.log_path, "installment reconciliation"), asked + 1);
+	o = tso_get_order(fd, id);
+	cr_assert_eq(o->payment->schedule[1]->status, IST(WAITING));
+	ospay__v1__order__free_unpacked(o, NULL);
+	/* The next day it is asked again, and learns. */
+	advance(DAY_MS);
+	o = wait_inst(id, 2, IST(CONFIRMED));
+	cr_assert_not_null(o, "the next day's query should confirm installment 2");
+	ospay__v1__order__free_unpacked(o, NULL);
+	cr_assert_eq(count_in_file(srv.log_path, "installment reconciliation"), asked + 2);
+}
+
 /* ------------------------------------------------------------------ CLI */
 
 static char cli_out[65536];
