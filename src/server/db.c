@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "core/date.h"
 
 const store_table_def_t db_tables[DB_N_TABLES] = {
 	[DB_ORGS] = {"orgs", 0},
@@ -55,6 +56,9 @@ const store_table_def_t db_tables[DB_N_TABLES] = {
 	[DB_OUTBOX_DUE] = {"outbox_due", 0},
 	[DB_OUTBOX_OBJ] = {"outbox_by_object", 0},
 	[DB_OUTBOX_PROVIDER] = {"outbox_by_provider_id", 0},
+	[DB_INST_UNIT] = {"installments_unit", STORE_DUPSORT},
+	[DB_INST_STATUS] = {"installments_status", STORE_DUPSORT},
+	[DB_INST_RECON] = {"installments_reconcile", STORE_DUPSORT},
 };
 
 int db_get_msg(store_txn_t *txn, unsigned table, const void *key, size_t klen,
@@ -265,7 +269,41 @@ typedef struct ord_entry {
 	uint8_t val[DB_POS_LEN];
 } ord_entry_t;
 
-#define ORD_MAX_ENTRIES 9
+/* 9 of the order, 3 per installment (12 at most; more are not indexed). */
+#define ORD_INST_MAX 12
+#define ORD_MAX_ENTRIES (9 + 3 * ORD_INST_MAX)
+
+void db_inst_pos_put(uint8_t out[DB_POS_LEN], int64_t due_day, uint64_t order_id, uint32_t number)
+{
+	/* The sign bit flipped: unsigned byte order is numeric order. */
+	uint32_t d = (uint32_t)(int32_t)due_day ^ UINT32_C(0x80000000);
+	out[0] = (uint8_t)(d >> 24);
+	out[1] = (uint8_t)(d >> 16);
+	out[2] = (uint8_t)(d >> 8);
+	out[3] = (uint8_t)d;
+	be64_put(out + 4, order_id);
+	out[12] = (uint8_t)(number >> 24);
+	out[13] = (uint8_t)(number >> 16);
+	out[14] = (uint8_t)(number >> 8);
+	out[15] = (uint8_t)number;
+}
+
+int64_t db_inst_pos_day(const uint8_t *pos)
+{
+	uint32_t d =
+		(uint32_t)pos[0] << 24 | (uint32_t)pos[1] << 16 | (uint32_t)pos[2] << 8 | pos[3];
+	return (int64_t)(int32_t)(d ^ UINT32_C(0x80000000));
+}
+
+uint64_t db_inst_pos_order(const uint8_t *pos)
+{
+	return be64_get(pos + 4);
+}
+
+uint32_t db_inst_pos_number(const uint8_t *pos)
+{
+	return (uint32_t)pos[12] << 24 | (uint32_t)pos[13] << 16 | (uint32_t)pos[14] << 8 | pos[15];
+}
 
 static void ord_entry(ord_entry_t *e, unsigned table, uint64_t key, int tag, int64_t sort,
 		      uint64_t id)
@@ -278,6 +316,48 @@ static void ord_entry(ord_entry_t *e, unsigned table, uint64_t key, int tag, int
 		e->klen = 9;
 	}
 	db_pos_put(e->val, sort, id);
+}
+
+/* Is an installment one reconciliation may have to query (DB_INST_RECON)? */
+static bool inst_reconcilable(const Ospay__V1__Order *o, const Ospay__V1__OrderInstallment *in)
+{
+	return o->payment->integrated &&
+	       in->status == OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_WAITING &&
+	       o->status != OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CANCELED &&
+	       (o->payment_status ==
+			OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING ||
+		o->payment_status == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PAID);
+}
+
+/* The installment index entries of an order (due dates that do not parse are left out). */
+static size_t inst_entries(const Ospay__V1__Order *o, ord_entry_t *e)
+{
+	size_t n = 0;
+	if (o->payment == NULL)
+		return 0;
+	for (size_t i = 0; i < o->payment->n_schedule && i < ORD_INST_MAX; i++) {
+		const Ospay__V1__OrderInstallment *in = o->payment->schedule[i];
+		int64_t day;
+		if (date_parse(in->due_date, &day) != 0)
+			continue;
+		ord_entry_t *x = &e[n];
+		x->table = DB_INST_UNIT;
+		be64_put(x->key, o->unit_id);
+		x->klen = 8;
+		db_inst_pos_put(x->val, day, o->id, in->number);
+		e[n + 1] = *x;
+		e[n + 1].table = DB_INST_STATUS;
+		e[n + 1].key[8] = (uint8_t)in->status;
+		e[n + 1].klen = 9;
+		n += 2;
+		if (inst_reconcilable(o, in)) {
+			e[n] = *x;
+			e[n].table = DB_INST_RECON;
+			be64_put(e[n].key, o->organization_id);
+			n++;
+		}
+	}
+	return n;
 }
 
 /* Every index entry an order has, from its fields alone. */
@@ -300,7 +380,7 @@ static size_t ord_entries(const Ospay__V1__Order *o, ord_entry_t *e)
 		if (o->technician_id != 0)
 			ord_entry(&e[n++], DB_ORD_S_TECH, o->technician_id, -1, s, o->id);
 	}
-	return n;
+	return n + inst_entries(o, e + n);
 }
 
 static bool ord_entry_in(const ord_entry_t *x, const ord_entry_t *set, size_t n)

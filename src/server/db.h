@@ -91,6 +91,15 @@ enum db_table {
 	DB_OUTBOX_DUE,      /* when ms | message id -> "" */
 	DB_OUTBOX_OBJ,      /* object kind | object id | message kind | event id -> message id */
 	DB_OUTBOX_PROVIDER, /* org id | provider message id -> message id */
+	/*
+	 * Installments of orders (dup), kept by db_order_put. Values are 16-byte
+	 * positions (db_inst_pos_put): due day, order id, number, so a due range
+	 * is one seek. DB_INST_RECON holds only what reconciliation looks at:
+	 * INTEGRATED installments still WAITING of a link that is PENDING or PAID.
+	 */
+	DB_INST_UNIT,   /* unit id -> due day | order id | number */
+	DB_INST_STATUS, /* unit id | status (1 byte) -> due day | order id | number */
+	DB_INST_RECON,  /* org id -> due day | order id | number */
 	DB_N_TABLES,
 };
 
@@ -160,6 +169,12 @@ int db_invoice_put(store_txn_t *txn, const Ospay__V1__Invoice *old, const Ospay_
  * a new one). The unresolved index follows the status (PENDING, UNKNOWN).
  */
 int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V1__Charge *c);
+
+/* An installment position: due day (4 bytes, order-preserving), order id, number. */
+void db_inst_pos_put(uint8_t out[DB_POS_LEN], int64_t due_day, uint64_t order_id, uint32_t number);
+int64_t db_inst_pos_day(const uint8_t *pos);
+uint64_t db_inst_pos_order(const uint8_t *pos);
+uint32_t db_inst_pos_number(const uint8_t *pos);
 
 /* An index position: sort key (signed ms) and order id. */
 void db_pos_put(uint8_t out[DB_POS_LEN], int64_t sort, uint64_t id);

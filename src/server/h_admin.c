@@ -420,6 +420,7 @@ int h_clock_advance(srv_req_t *r, store_txn_t *txn)
 	/* Timers fire as if the time had passed: the hourly billing run does. */
 	srv_billing_kick(r->srv);
 	outbox_kick(r->srv); /* retries and status queries now due */
+	srv_reconcile_kick(r->srv);
 	log_info("test clock advanced", "by_ms=%lld now_ms=%lld", (long long)in->by_ms,
 		 (long long)r->srv->clock_ms);
 	char now[40];

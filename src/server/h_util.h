@@ -33,6 +33,7 @@ enum h_token_kind {
 	H_TOK_PAYMENT_METHODS = 7,
 	H_TOK_INVOICES = 8,
 	H_TOK_CHARGES = 9,
+	H_TOK_INSTALLMENTS = 10,
 };
 
 /*

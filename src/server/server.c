@@ -192,6 +192,7 @@ static void srv_finish(srv_t *s)
 	uv_timer_stop(&s->requery_timer);
 	srv_billing_stop(s);
 	outbox_stop(s);
+	srv_reconcile_stop(s);
 	/* Adapters first: their calls in flight are cancelled by the client's close. */
 	srv_gateway_adapters_close();
 	if (s->http != NULL)
@@ -219,7 +220,7 @@ static void on_drain_tick(uv_timer_t *t)
 	srv_t *s = container_of(t, srv_t, drain_timer);
 	uint64_t waited = (uint64_t)uv_now(s->loop) - (uint64_t)(uintptr_t)t->data;
 	bool done = rpc_server_drained(s->rpc) && !store_pending(s->store) &&
-		    !srv_billing_busy(s) && !outbox_busy(s);
+		    !srv_billing_busy(s) && !outbox_busy(s) && !srv_reconcile_busy(s);
 	if (done || waited >= s->opts.drain_timeout_ms) {
 		if (!done)
 			log_warn("drain timed out; closing with calls in flight", "");
@@ -371,6 +372,7 @@ int srv_serve(const srv_opts_t *opts)
 	srv_webhooks_kick(s);
 	srv_billing_start(s);
 	outbox_start(s);
+	srv_reconcile_start(s);
 
 	printf("listening rpc=%s https=%s\n", s->rpc_addr, s->https_addr);
 	fflush(stdout);

@@ -313,6 +313,20 @@ void srv_billing_stop(srv_t *s);
 struct Ospay__V1__Invoice;
 int srv_billing_unblock(store_txn_t *txn, const struct Ospay__V1__Invoice *inv, int64_t now_ms);
 
+/* Installments across orders and the report (h_installments.c). */
+int h_billing_list_installments(srv_req_t *r, store_txn_t *txn);
+int h_billing_record_installment(srv_req_t *r, store_txn_t *txn);
+int h_billing_recurring_credit_report(srv_req_t *r, store_txn_t *txn);
+/*
+ * Reconciliation of INTEGRATED installments (SPEC 4.6.6), like the billing
+ * run: start arms the hourly timer (first pass at once), kick asks for a pass
+ * now, busy says link queries are in flight, stop ends it.
+ */
+void srv_reconcile_start(srv_t *s);
+void srv_reconcile_kick(srv_t *s);
+bool srv_reconcile_busy(const srv_t *s);
+void srv_reconcile_stop(srv_t *s);
+
 /* Runs the server until SIGTERM/SIGINT; returns the process exit code. */
 int srv_serve(const srv_opts_t *opts);
 /* `ospayd init`: creates the data dir and prints the init JSON on stdout. */

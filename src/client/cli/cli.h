@@ -168,5 +168,8 @@ int cli_cmd_orders_finalize(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_orders_cancel(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_orders_refresh_payment(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_orders_cancel_payment(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_installments_record(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_report_recurring_credit(cli_ctx_t *ctx, int argc, char **argv);
 
 #endif

@@ -164,6 +164,25 @@ const cli_command_t cli_commands[] = {
 	 "ask the gateway about the order's payment link now", NULL},
 	{"orders", "cancel-payment", cli_cmd_orders_cancel_payment, "ID [--reason R]",
 	 "cancel the payment attempt (the link at the gateway); the order stays open", NULL},
+	{"installments", "list", cli_cmd_installments_list,
+	 "[--status waiting|confirmed|denied|canceled] [--mode integrated|manual] [--customer ID] "
+	 "[--unit ID] [--from DATE] [--to DATE] [--limit N]",
+	 "list the installments of orders by due date (every page, or --limit)",
+	 "--from/--to bound the due date (both days included).\n"},
+	{"installments", "record", cli_cmd_installments_record,
+	 "--order ID --number N --status confirmed|denied|canceled [--reason TEXT]",
+	 "record a MANUAL installment's result",
+	 "--reason is required with denied. Confirming installment 1 closes the order as paid;\n"
+	 "a final status cannot be changed. Repeating the same record changes nothing.\n"},
+	{"report", "recurring-credit", cli_cmd_report_recurring_credit,
+	 "[--period today|this-week|this-month|last-month | --from YYYY-MM-DD --to YYYY-MM-DD] "
+	 "[--status S] [--mode integrated|manual|automatic-card] [--customer ID] [--unit ID] "
+	 "[--max-rows N] [--csv]",
+	 "installments and recurring card charges of a period, with totals per status",
+	 "Periods are in the organization's local calendar (weeks from Monday); the default\n"
+	 "is this month. Without --unit an org-wide token sees the whole organization.\n"
+	 "--csv prints the rows as CSV (amounts like 1234.56, no totals).\n"
+	 "Example: ospay report recurring-credit --period last-month --status denied --csv\n"},
 };
 
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);

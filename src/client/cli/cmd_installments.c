@@ -1,0 +1,342 @@
+/*
+ * ospay installments list|record, ospay report recurring-credit (SPEC 4.9).
+ *
+ * The report prints a table with totals per status, or CSV (RFC 4180 quoting,
+ * one line per row, no totals: a spreadsheet sums them) with --csv, or the
+ * response as JSON with --json.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/cli/cli.h"
+#include "client/cli/dom.h"
+#include "client/cli/table.h"
+#include "ospay/v1/billing.pb-c.h"
+#include "ospay/v1/installments.pb-c.h"
+
+#define IST_PREFIX "INSTALLMENT_STATUS_"
+#define IMODE_PREFIX "INSTALLMENT_MODE_"
+#define PERIOD_PREFIX "REPORT_PERIOD_"
+
+static int parse_status(cli_ctx_t *ctx, const char *s, int *out)
+{
+	if (s == NULL)
+		return CLI_EXIT_OK;
+	if (dom_enum_parse(&ospay__v1__installment_status__descriptor, IST_PREFIX, s, out) != 0)
+		return cli_usage_error(ctx, "--status is waiting, confirmed, denied or canceled");
+	return CLI_EXIT_OK;
+}
+
+static int parse_mode(cli_ctx_t *ctx, const char *s, bool card, int *out)
+{
+	if (s == NULL)
+		return CLI_EXIT_OK;
+	if (dom_enum_parse(&ospay__v1__installment_mode__descriptor, IMODE_PREFIX, s, out) != 0 ||
+	    (!card && *out == OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_AUTOMATIC_CARD))
+		return cli_usage_error(ctx, card ? "--mode is integrated, manual or automatic-card"
+						 : "--mode is integrated or manual");
+	return CLI_EXIT_OK;
+}
+
+/* "order 12 #2/12" or "charge 7 (invoice 3)". */
+static void row_ref(const Ospay__V1__InstallmentRow *w, char *out, size_t n)
+{
+	if (w->charge_id != 0)
+		snprintf(out, n, "charge %" PRIu64 " (invoice %" PRIu64 ")", w->charge_id,
+			 w->invoice_id);
+	else
+		snprintf(out, n, "order %" PRIu64 " #%u/%u", w->order_id, w->number,
+			 w->installments);
+}
+
+/* ------------------------------------------------------------------ installments list */
+
+static int inst_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
+{
+	const Ospay__V1__InstallmentRow *w = (const Ospay__V1__InstallmentRow *)m;
+	char ref[80], cust[24], unit[24], mode[32], status[32], amount[40];
+	(void)ctx;
+	row_ref(w, ref, sizeof(ref));
+	snprintf(cust, sizeof(cust), "%" PRIu64, w->customer_id);
+	snprintf(unit, sizeof(unit), "%" PRIu64, w->unit_id);
+	dom_enum_text(&ospay__v1__installment_mode__descriptor, IMODE_PREFIX, w->mode, mode,
+		      sizeof(mode));
+	dom_enum_text(&ospay__v1__installment_status__descriptor, IST_PREFIX, w->status, status,
+		      sizeof(status));
+	dom_money_text(w->amount, amount, sizeof(amount));
+	const char *row[] = {w->due_date, ref, cust, unit, mode, status, amount, w->reason};
+	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
+static const char *const row_hdr[] = {"DATE", "WHAT",   "CUSTOMER", "UNIT",
+				      "MODE", "STATUS", "AMOUNT",   "REASON"};
+
+static cli_table_t *row_table(void)
+{
+	cli_table_t *t = cli_table_new(8, row_hdr);
+	if (t != NULL)
+		cli_table_align(t, 6, CLI_ALIGN_RIGHT);
+	return t;
+}
+
+int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"status", required_argument, NULL, 's'},   {"mode", required_argument, NULL, 'm'},
+		{"customer", required_argument, NULL, 'c'}, {"unit", required_argument, NULL, 'U'},
+		{"from", required_argument, NULL, 'f'},     {"to", required_argument, NULL, 't'},
+		{"limit", required_argument, NULL, 'l'},    {NULL, 0, NULL, 0},
+	};
+	dom_opts_t o;
+	int first, st = 0, mode = 0;
+	uint32_t limit = 0;
+	cli_table_t *t = NULL;
+	Ospay__V1__BillingListInstallmentsRequest req =
+		OSPAY__V1__BILLING_LIST_INSTALLMENTS_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_u32(ctx, &o, 'l', &limit);
+	if (rc == CLI_EXIT_OK)
+		rc = parse_status(ctx, o.v['s'], &st);
+	if (rc == CLI_EXIT_OK)
+		rc = parse_mode(ctx, o.v['m'], false, &mode);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.status = st;
+	req.mode = mode;
+	req.due_from = (char *)(o.v['f'] ? o.v['f'] : "");
+	req.due_to = (char *)(o.v['t'] ? o.v['t'] : "");
+	t = row_table();
+	if (t == NULL) {
+		rc = CLI_EXIT_ERROR;
+		goto out;
+	}
+	rc = dom_list(ctx, "ospay.v1.Billing/ListInstallments", &req.base,
+		      &ospay__v1__billing_list_installments_response__descriptor, "installments",
+		      limit, inst_row, t);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+out:
+	cli_table_free(t);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ installments record */
+
+int cli_cmd_installments_record(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"order", required_argument, NULL, 'o'},
+		{"number", required_argument, NULL, 'n'},
+		{"status", required_argument, NULL, 's'},
+		{"reason", required_argument, NULL, 'r'},
+		{NULL, 0, NULL, 0},
+	};
+	dom_opts_t o;
+	int first, st = 0;
+	Ospay__V1__BillingRecordInstallmentRequest req =
+		OSPAY__V1__BILLING_RECORD_INSTALLMENT_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK && (o.v['o'] == NULL || o.v['n'] == NULL || o.v['s'] == NULL))
+		rc = cli_usage_error(ctx, "--order, --number and --status are required");
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'o', false, &req.order_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_u32(ctx, &o, 'n', &req.number);
+	if (rc == CLI_EXIT_OK)
+		rc = parse_status(ctx, o.v['s'], &st);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	req.status = st;
+	req.reason = (char *)(o.v['r'] ? o.v['r'] : "");
+	return dom_call_print(ctx, "ospay.v1.Billing/RecordInstallment", &req.base,
+			      &ospay__v1__billing_record_installment_response__descriptor,
+			      CLI_CALL_MUTATING, "order", dom_print_record);
+}
+
+/* ------------------------------------------------------------------ report */
+
+/* One CSV field: quoted when it holds a comma, a quote or a line break. */
+static void csv_field(FILE *f, const char *s, bool last)
+{
+	if (strpbrk(s, ",\"\r\n") != NULL) {
+		fputc('"', f);
+		for (const char *p = s; *p != '\0'; p++) {
+			if (*p == '"')
+				fputc('"', f);
+			fputc(*p, f);
+		}
+		fputc('"', f);
+	} else {
+		fputs(s, f);
+	}
+	fputc(last ? '\n' : ',', f);
+}
+
+/* Centavos as "1234.56" (CSV: no currency sign, no thousands separator). */
+static void csv_amount(int64_t c, char *out, size_t n)
+{
+	uint64_t a = c < 0 ? (uint64_t)0 - (uint64_t)c : (uint64_t)c;
+	snprintf(out, n, "%s%" PRIu64 ".%02" PRIu64, c < 0 ? "-" : "", a / 100, a % 100);
+}
+
+static int report_csv(const Ospay__V1__BillingRecurringCreditReportResponse *r)
+{
+	static const char *const hdr[] = {"date",      "order_id",   "number",  "installments",
+					  "charge_id", "invoice_id", "unit_id", "customer_id",
+					  "mode",      "status",     "amount",  "reason"};
+	size_t nh = sizeof(hdr) / sizeof(hdr[0]);
+	for (size_t i = 0; i < nh; i++)
+		csv_field(stdout, hdr[i], i + 1 == nh);
+	for (size_t i = 0; i < r->n_rows; i++) {
+		const Ospay__V1__InstallmentRow *w = r->rows[i];
+		char ord[24] = "", num[12] = "", of[12] = "", chg[24] = "", inv[24] = "", unit[24],
+		     cust[24], mode[32], st[32], amount[40];
+		if (w->order_id != 0) {
+			snprintf(ord, sizeof(ord), "%" PRIu64, w->order_id);
+			snprintf(num, sizeof(num), "%u", w->number);
+			snprintf(of, sizeof(of), "%u", w->installments);
+		}
+		if (w->charge_id != 0) {
+			snprintf(chg, sizeof(chg), "%" PRIu64, w->charge_id);
+			snprintf(inv, sizeof(inv), "%" PRIu64, w->invoice_id);
+		}
+		snprintf(unit, sizeof(unit), "%" PRIu64, w->unit_id);
+		snprintf(cust, sizeof(cust), "%" PRIu64, w->customer_id);
+		dom_enum_text(&ospay__v1__installment_mode__descriptor, IMODE_PREFIX, w->mode, mode,
+			      sizeof(mode));
+		dom_enum_text(&ospay__v1__installment_status__descriptor, IST_PREFIX, w->status, st,
+			      sizeof(st));
+		csv_amount(w->amount, amount, sizeof(amount));
+		const char *cells[] = {w->due_date, ord,  num,  of, chg,    inv,
+				       unit,        cust, mode, st, amount, w->reason};
+		for (size_t k = 0; k < nh; k++)
+			csv_field(stdout, cells[k], k + 1 == nh);
+	}
+	return ferror(stdout) ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
+static int report_table(cli_ctx_t *ctx, const Ospay__V1__BillingRecurringCreditReportResponse *r)
+{
+	static const char *const thdr[] = {"STATUS", "COUNT", "AMOUNT"};
+	cli_table_t *t = row_table(), *tot = cli_table_new(3, thdr);
+	int rc = t != NULL && tot != NULL ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+	uint64_t count = 0;
+	int64_t sum = 0;
+	for (size_t i = 0; i < r->n_rows && rc == CLI_EXIT_OK; i++)
+		rc = inst_row(ctx, &r->rows[i]->base, t);
+	if (tot != NULL) {
+		cli_table_align(tot, 1, CLI_ALIGN_RIGHT);
+		cli_table_align(tot, 2, CLI_ALIGN_RIGHT);
+	}
+	for (size_t i = 0; i < r->n_totals && rc == CLI_EXIT_OK; i++) {
+		const Ospay__V1__ReportTotal *x = r->totals[i];
+		char st[32], n[24], amount[40];
+		dom_enum_text(&ospay__v1__installment_status__descriptor, IST_PREFIX, x->status, st,
+			      sizeof(st));
+		snprintf(n, sizeof(n), "%" PRIu64, x->count);
+		dom_money_text(x->amount, amount, sizeof(amount));
+		const char *row[] = {st, n, amount};
+		if (cli_table_add(tot, row) < 0)
+			rc = CLI_EXIT_ERROR;
+		count += x->count;
+		sum += x->amount;
+	}
+	if (rc == CLI_EXIT_OK) {
+		char n[24], amount[40];
+		snprintf(n, sizeof(n), "%" PRIu64, count);
+		dom_money_text(sum, amount, sizeof(amount));
+		const char *row[] = {"total", n, amount};
+		if (cli_table_add(tot, row) < 0)
+			rc = CLI_EXIT_ERROR;
+	}
+	if (rc == CLI_EXIT_OK) {
+		printf("Recurring credit %s to %s\n\n", r->from, r->to);
+		if (r->n_rows > 0 && cli_table_print(t, stdout) < 0)
+			rc = CLI_EXIT_ERROR;
+		if (r->n_rows == 0)
+			printf("(no installments or charges)\n");
+		if (r->truncated)
+			printf("(%zu of %" PRIu64 " rows shown; the totals cover all of them)\n",
+			       r->n_rows, r->total_rows);
+		printf("\n");
+		if (rc == CLI_EXIT_OK && cli_table_print(tot, stdout) < 0)
+			rc = CLI_EXIT_ERROR;
+	}
+	cli_table_free(t);
+	cli_table_free(tot);
+	return rc;
+}
+
+int cli_cmd_report_recurring_credit(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"period", required_argument, NULL, 'p'},
+		{"from", required_argument, NULL, 'f'},
+		{"to", required_argument, NULL, 't'},
+		{"status", required_argument, NULL, 's'},
+		{"mode", required_argument, NULL, 'm'},
+		{"customer", required_argument, NULL, 'c'},
+		{"unit", required_argument, NULL, 'U'},
+		{"max-rows", required_argument, NULL, 'x'},
+		{"csv", no_argument, NULL, 'C'},
+		{NULL, 0, NULL, 0},
+	};
+	dom_opts_t o;
+	int first, st = 0, mode = 0, period = 0;
+	Ospay__V1__BillingRecurringCreditReportResponse *resp = NULL;
+	Ospay__V1__BillingRecurringCreditReportRequest req =
+		OSPAY__V1__BILLING_RECURRING_CREDIT_REPORT_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	if (rc == CLI_EXIT_OK && o.v['p'] != NULL && (o.v['f'] != NULL || o.v['t'] != NULL))
+		rc = cli_usage_error(ctx, "--period excludes --from/--to");
+	if (rc == CLI_EXIT_OK && (o.v['f'] != NULL) != (o.v['t'] != NULL))
+		rc = cli_usage_error(ctx, "--from and --to go together");
+	if (rc == CLI_EXIT_OK && o.seen['C'] && ctx->json)
+		rc = cli_usage_error(ctx, "--csv and --json exclude each other");
+	if (rc == CLI_EXIT_OK && o.v['p'] != NULL &&
+	    dom_enum_parse(&ospay__v1__report_period__descriptor, PERIOD_PREFIX, o.v['p'],
+			   &period) != 0)
+		rc = cli_usage_error(ctx, "--period is today, this-week, this-month or last-month");
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_u32(ctx, &o, 'x', &req.max_rows);
+	if (rc == CLI_EXIT_OK)
+		rc = parse_status(ctx, o.v['s'], &st);
+	if (rc == CLI_EXIT_OK)
+		rc = parse_mode(ctx, o.v['m'], true, &mode);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.period = period;
+	req.status = st;
+	req.mode = mode;
+	req.from = (char *)(o.v['f'] ? o.v['f'] : "");
+	req.to = (char *)(o.v['t'] ? o.v['t'] : "");
+	rc = cli_call(ctx, "ospay.v1.Billing/RecurringCreditReport", &req.base,
+		      &ospay__v1__billing_recurring_credit_report_response__descriptor, 0,
+		      (ProtobufCMessage **)&resp);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	if (ctx->json)
+		rc = cli_output_message(&resp->base);
+	else if (o.seen['C'])
+		rc = report_csv(resp);
+	else
+		rc = report_table(ctx, resp);
+	if (rc == CLI_EXIT_OK && o.seen['C'] && resp->truncated)
+		fprintf(stderr, "warning: %zu of %" PRIu64 " rows (raise --max-rows, up to 5000)\n",
+			resp->n_rows, resp->total_rows);
+out:
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(&resp->base, NULL);
+	return rc;
+}

@@ -1,0 +1,1016 @@
+/*
+ * Installments across orders (SPEC 4.6, 4.9): Billing/ListInstallments,
+ * Billing/RecordInstallment (MANUAL mode), Billing/RecurringCreditReport, and
+ * the reconciliation job that queries PagoLivre about INTEGRATED installments
+ * nothing was heard of two days after their due date.
+ *
+ * Everything reads the installment indexes db_order_put keeps (db.h:
+ * DB_INST_UNIT, DB_INST_STATUS, DB_INST_RECON), never a walk over all orders.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/crypto.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "core/date.h"
+#include "core/installment.h"
+#include "core/order.h"
+#include "gateways/gateway.h"
+#include "ospay/v1/billing.pb-c.h"
+#include "ospay/v1/customers.pb-c.h"
+#include "ospay/v1/installments.pb-c.h"
+#include "ospay/v1/records.pb-c.h"
+#include "server/db.h"
+#include "server/h_util.h"
+#include "server/server.h"
+
+#define IST(x) OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_##x
+#define IMODE(x) OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_##x
+#define PAYST(x) OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_##x
+
+/* Index entries a ListInstallments page looks at, at most. */
+#define LIST_EXAMINE_MAX 2000
+#define LIST_TOKEN_LEN (4 + DB_POS_LEN)
+/* Report rows returned at most (default, cap), entries examined at most, days at most. */
+#define REPORT_ROWS_DEFAULT 1000
+#define REPORT_ROWS_MAX 5000
+#define REPORT_EXAMINE_MAX 200000
+#define REPORT_DAYS_MAX 366
+
+/* ------------------------------------------------------------------ shared */
+
+/* The installment of number n of an order, or NULL. */
+static const Ospay__V1__OrderInstallment *order_inst(const Ospay__V1__Order *o, uint32_t n)
+{
+	if (o->payment == NULL || n == 0 || n > o->payment->n_schedule)
+		return NULL;
+	const Ospay__V1__OrderInstallment *in = o->payment->schedule[n - 1];
+	return in->number == n ? in : NULL;
+}
+
+/* A row pointing into o (o must outlive the row). */
+static void row_of_order(Ospay__V1__InstallmentRow *row, const Ospay__V1__Order *o,
+			 const Ospay__V1__OrderInstallment *in)
+{
+	ospay__v1__installment_row__init(row);
+	row->order_id = o->id;
+	row->number = in->number;
+	row->installments = (uint32_t)o->payment->n_schedule;
+	row->organization_id = o->organization_id;
+	row->unit_id = o->unit_id;
+	row->customer_id = o->customer_id;
+	row->due_date = in->due_date;
+	row->amount = in->amount;
+	row->status = in->status;
+	row->mode = o->payment->integrated ? IMODE(INTEGRATED) : IMODE(MANUAL);
+	row->reason = in->reason;
+	row->updated_ms = in->updated_ms;
+}
+
+/* An optional inclusive "YYYY-MM-DD" bound; adds a violation when malformed. */
+static void parse_day(srv_req_t *r, const char *field, const char *s, int64_t dflt, int64_t *out)
+{
+	*out = dflt;
+	if (s[0] != '\0' && date_parse(s, out) != 0)
+		status_violation(&r->st, field, "a date \"YYYY-MM-DD\"");
+}
+
+/*
+ * The units a query covers: the filter's unit, narrowed to the customer's
+ * unit when a customer is named (NOT_FOUND when the caller cannot see it).
+ * 0 or a status code / negative errno; *units may be empty.
+ */
+static int query_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_id, uint64_t customer_id,
+		       uint64_t **units, size_t *n)
+{
+	*units = NULL;
+	*n = 0;
+	if (customer_id != 0) {
+		Ospay__V1__Customer *c = NULL;
+		int rc = h_load(txn, DB_CUSTOMERS, customer_id, &ospay__v1__customer__descriptor,
+				&c);
+		if (rc == 0 && !h_sees(r, c->organization_id, c->unit_id))
+			rc = -ENOENT;
+		uint64_t cu = rc == 0 ? c->unit_id : 0;
+		if (c != NULL)
+			ospay__v1__customer__free_unpacked(c, NULL);
+		if (rc == -ENOENT)
+			return srv_fail(r, ST_NOT_FOUND, "no customer %" PRIu64, customer_id);
+		if (rc != 0)
+			return srv_store_fail(r, rc, "customer lookup");
+		if (unit_id != 0 && unit_id != cu)
+			return 0; /* the customer is in another unit: nothing matches */
+		unit_id = cu;
+	}
+	return h_scope_units(r, txn, unit_id, units, n);
+}
+
+/* Index keys of units (8 bytes), or unit | status (9 bytes) when status is set. */
+static uint8_t *index_keys(const uint64_t *units, size_t n, int status, size_t *klen)
+{
+	*klen = status != 0 ? 9 : 8;
+	uint8_t *k = malloc(n * *klen + 1);
+	if (k == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		be64_put(k + i * *klen, units[i]);
+		if (status != 0)
+			k[i * *klen + 8] = (uint8_t)status;
+	}
+	return k;
+}
+
+/*
+ * Loads the order of an index position and finds its installment; *in is
+ * NULL when the entry is stale (never, as db_order_put keeps the index, but
+ * an index is not trusted blindly). 0 or a negative errno.
+ */
+static int load_pos(store_txn_t *txn, const uint8_t *pos, Ospay__V1__Order **o,
+		    const Ospay__V1__OrderInstallment **in)
+{
+	*in = NULL;
+	int rc = h_load(txn, DB_ORDERS, db_inst_pos_order(pos), &ospay__v1__order__descriptor, o);
+	if (rc == -ENOENT) {
+		*o = NULL;
+		return 0;
+	}
+	if (rc == 0)
+		*in = order_inst(*o, db_inst_pos_number(pos));
+	return rc;
+}
+
+/* Does an installment pass the filters the index did not apply? */
+static bool inst_match(const srv_req_t *r, const Ospay__V1__Order *o,
+		       const Ospay__V1__OrderInstallment *in, int status, int mode,
+		       uint64_t customer_id)
+{
+	if (status != 0 && (int)in->status != status)
+		return false;
+	if (mode == IMODE(INTEGRATED) && !o->payment->integrated)
+		return false;
+	if (mode == IMODE(MANUAL) && o->payment->integrated)
+		return false;
+	if (customer_id != 0 && o->customer_id != customer_id)
+		return false;
+	return h_sees(r, o->organization_id, o->unit_id);
+}
+
+/* ------------------------------------------------------------------ ListInstallments */
+
+static void list_hash(const Ospay__V1__BillingListInstallmentsRequest *in, uint8_t out[4])
+{
+	uint8_t buf[32], h[32];
+	be64_put(buf, in->unit_id);
+	be64_put(buf + 8, in->customer_id);
+	be64_put(buf + 16, (uint64_t)in->status << 32 | (uint32_t)in->mode);
+	crypto_sha256(buf, 24, (const uint8_t *)in->due_from, strlen(in->due_from), h);
+	memcpy(buf, h, 32);
+	crypto_sha256(buf, 32, (const uint8_t *)in->due_to, strlen(in->due_to), h);
+	memcpy(out, h, 4);
+}
+
+int h_billing_list_installments(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__BillingListInstallmentsRequest *in = (const void *)r->in;
+	Ospay__V1__InstallmentRow *rows = NULL, **rowp = NULL;
+	Ospay__V1__Order **orders = NULL;
+	db_scan_t *scan = NULL;
+	uint64_t *units = NULL;
+	uint8_t *keys = NULL;
+	uint8_t hash[4], raw[LIST_TOKEN_LEN], from[DB_POS_LEN], last[DB_POS_LEN] = {0};
+	char next[H_TOKEN_MAX] = "";
+	int64_t lo, hi;
+	size_t n = 0, examined = 0, nu = 0, klen = 8, limit = h_page_limit(in->page_size);
+	bool more = false;
+	int rc;
+	if (in->status < 0 || in->status > IST(CANCELED))
+		status_violation(&r->st, "status", "an InstallmentStatus, or unspecified");
+	if (in->mode != 0 && in->mode != IMODE(INTEGRATED) && in->mode != IMODE(MANUAL))
+		status_violation(&r->st, "mode", "INTEGRATED, MANUAL, or unspecified");
+	parse_day(r, "due_from", in->due_from, INT32_MIN + 1, &lo);
+	parse_day(r, "due_to", in->due_to, INT32_MAX - 1, &hi);
+	if (r->st.code == ST_OK && hi < lo)
+		status_violation(&r->st, "due_to", "must not be before due_from");
+	list_hash(in, hash);
+	db_inst_pos_put(from, lo, 0, 0);
+	if (in->page_token[0] != '\0') {
+		if (!h_token_decode(in->page_token, H_TOK_INSTALLMENTS, raw, sizeof(raw)) ||
+		    memcmp(raw, hash, 4) != 0) {
+			status_violation(&r->st, "page_token",
+					 "not a page token of this method with these filters");
+		} else {
+			/* Just after the last position served (numbers stay far below 2^32). */
+			const uint8_t *p = raw + 4;
+			db_inst_pos_put(from, db_inst_pos_day(p), db_inst_pos_order(p),
+					db_inst_pos_number(p) + 1);
+		}
+	}
+	if (r->st.code != ST_OK) {
+		rc = r->st.code;
+		goto out;
+	}
+	rows = calloc(limit, sizeof(*rows));
+	rowp = calloc(limit, sizeof(*rowp));
+	orders = calloc(limit, sizeof(*orders));
+	if (rows == NULL || rowp == NULL || orders == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = query_units(r, txn, in->unit_id, in->customer_id, &units, &nu);
+	if (rc != 0 || nu == 0)
+		goto reply;
+	keys = index_keys(units, nu, in->status, &klen);
+	if (keys == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = db_scan_open(txn, in->status != 0 ? DB_INST_STATUS : DB_INST_UNIT, keys, klen, nu,
+			  from, DB_POS_LEN, &scan);
+	const uint8_t *pos;
+	while (rc == 0 && n < limit && examined < LIST_EXAMINE_MAX) {
+		rc = db_scan_next(scan, &pos);
+		if (rc != 0 || db_inst_pos_day(pos) > hi)
+			break;
+		examined++;
+		memcpy(last, pos, DB_POS_LEN);
+		Ospay__V1__Order *o = NULL;
+		const Ospay__V1__OrderInstallment *ins;
+		rc = load_pos(txn, pos, &o, &ins);
+		if (rc == 0 && ins != NULL &&
+		    inst_match(r, o, ins, in->status, in->mode, in->customer_id)) {
+			row_of_order(&rows[n], o, ins);
+			rowp[n] = &rows[n];
+			orders[n++] = o;
+		} else if (o != NULL) {
+			ospay__v1__order__free_unpacked(o, NULL);
+		}
+	}
+	if (rc == 0 && (n == limit || examined == LIST_EXAMINE_MAX)) {
+		rc = db_scan_next(scan, &pos);
+		more = rc == 0 && db_inst_pos_day(pos) <= hi;
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+reply:
+	if (rc != 0)
+		goto out;
+	if (more) {
+		memcpy(raw, hash, 4);
+		memcpy(raw + 4, last, DB_POS_LEN);
+		h_token_encode(H_TOK_INSTALLMENTS, raw, sizeof(raw), next);
+	}
+	Ospay__V1__BillingListInstallmentsResponse resp =
+		OSPAY__V1__BILLING_LIST_INSTALLMENTS_RESPONSE__INIT;
+	resp.installments = rowp;
+	resp.n_installments = n;
+	resp.next_page_token = next;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (rc < 0 && rc != -ENOMEM && r->st.code == ST_OK)
+		rc = srv_store_fail(r, rc, "installments list");
+	db_scan_close(scan);
+	for (size_t i = 0; i < n; i++)
+		ospay__v1__order__free_unpacked(orders[i], NULL);
+	free(orders);
+	free(rowp);
+	free(rows);
+	free(keys);
+	free(units);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ RecordInstallment */
+
+int h_billing_record_installment(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__BillingRecordInstallmentRequest *in = (const void *)r->in;
+	Ospay__V1__Order *old = NULL;
+	Ospay__V1__OrderStatusChange closed, **hist = NULL;
+	Ospay__V1__OrderInstallment ins[ORDER_MAX_INSTALLMENTS], *insp[ORDER_MAX_INSTALLMENTS];
+	int rc;
+	if (in->order_id == 0)
+		status_violation(&r->st, "order_id", "required");
+	if (in->number == 0)
+		status_violation(&r->st, "number", "required: the installment's number (1-based)");
+	if (!inst_recordable(in->status))
+		status_violation(&r->st, "status", "CONFIRMED, DENIED or CANCELED");
+	if (in->status == IST(DENIED) && in->reason[0] == '\0')
+		status_violation(&r->st, "reason", "required with DENIED");
+	else if (in->status != IST(DENIED) && in->reason[0] != '\0')
+		status_violation(&r->st, "reason", "only with DENIED");
+	else
+		h_check_text(r, "reason", in->reason, INST_REASON_MAX);
+	if (r->st.code != ST_OK)
+		return r->st.code;
+	rc = h_load(txn, DB_ORDERS, in->order_id, &ospay__v1__order__descriptor, &old);
+	if (rc == 0)
+		rc = h_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id);
+	else if (rc != -ENOENT)
+		rc = srv_store_fail(r, rc, "order lookup");
+	if (rc == -ENOENT || rc == ST_NOT_FOUND)
+		rc = srv_fail(r, ST_NOT_FOUND, "no order %" PRIu64, in->order_id);
+	if (rc != ST_OK)
+		goto out;
+	const Ospay__V1__OrderPayment *op = old->payment;
+	if (op == NULL || op->n_schedule == 0 || op->n_schedule > ORDER_MAX_INSTALLMENTS) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION, "order %" PRIu64 " has no installments",
+			      old->id);
+		goto out;
+	}
+	if (in->number > op->n_schedule) {
+		status_violation(&r->st, "number", "order has %zu installments", op->n_schedule);
+		rc = r->st.code;
+		goto out;
+	}
+	int verdict = INST_RECORD_SAME;
+	const char *why = inst_record_check(op->integrated, (int)old->status,
+					    (int)op->schedule[in->number - 1]->status,
+					    (int)in->status, &verdict);
+	if (why != NULL) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION, "installment %u of order %" PRIu64 ": %s",
+			      in->number, old->id, why);
+		goto out;
+	}
+	Ospay__V1__Order o = *old;
+	Ospay__V1__OrderPayment p = *op;
+	if (verdict == INST_RECORD_CHANGE) {
+		for (size_t i = 0; i < op->n_schedule; i++) {
+			ins[i] = *op->schedule[i];
+			insp[i] = &ins[i];
+		}
+		Ospay__V1__OrderInstallment *x = &ins[in->number - 1];
+		x->status = in->status;
+		x->reason = in->reason;
+		x->updated_ms = r->now_ms;
+		p.schedule = insp;
+		o.payment = &p;
+		switch (inst_record_effect(in->number, (int)in->status, (int)old->payment_status)) {
+		case INST_EFFECT_PAID:
+			/* As the PagoLivre paid path: the first installment in, the order done. */
+			o.payment_status = PAYST(PAID);
+			p.error_message = "";
+			if (order_is_open((int)o.status)) {
+				hist = malloc((o.n_history + 1) * sizeof(*hist));
+				if (hist == NULL) {
+					rc = -ENOMEM;
+					goto out;
+				}
+				if (o.n_history > 0)
+					memcpy(hist, o.history, o.n_history * sizeof(*hist));
+				ospay__v1__order_status_change__init(&closed);
+				closed.at_ms = r->now_ms;
+				closed.from = o.status;
+				closed.to = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED;
+				closed.by_token_id = r->sess->p.token_id;
+				closed.note = "first installment recorded as paid (MANUAL)";
+				hist[o.n_history] = &closed;
+				o.history = hist;
+				o.n_history++;
+				o.status = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED;
+			}
+			break;
+		case INST_EFFECT_ERROR:
+			o.payment_status = PAYST(ERROR);
+			p.error_message = in->reason;
+			break;
+		default:
+			break;
+		}
+		o.updated_ms = r->now_ms;
+		rc = db_order_put(txn, old, &o);
+		if (rc != 0) {
+			rc = srv_store_fail(r, rc, "order store");
+			goto out;
+		}
+		log_info("installment recorded",
+			 "order_id=%" PRIu64 " number=%u status=%d by=%" PRIu64, o.id, in->number,
+			 (int)in->status, r->sess->p.token_id);
+	}
+	Ospay__V1__BillingRecordInstallmentResponse resp =
+		OSPAY__V1__BILLING_RECORD_INSTALLMENT_RESPONSE__INIT;
+	resp.order = &o;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	free(hist);
+	if (old != NULL)
+		ospay__v1__order__free_unpacked(old, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ RecurringCreditReport */
+
+/* Rows kept for the reply, in one source's order, and what they point into. */
+typedef struct rep_rows {
+	Ospay__V1__InstallmentRow *rows;
+	void **owners; /* an unpacked Order or Charge per row */
+	int64_t *days;
+	size_t n;
+} rep_rows_t;
+
+typedef struct report {
+	srv_req_t *r;
+	const Ospay__V1__BillingRecurringCreditReportRequest *in;
+	int64_t from, to; /* local days, inclusive */
+	int offset;
+	size_t max_rows;
+	size_t examined;
+	uint64_t total_rows;
+	Ospay__V1__ReportTotal totals[4];
+	rep_rows_t inst, chg;
+} report_t;
+
+static void rep_count(report_t *p, int status, int64_t amount)
+{
+	if (status < IST(WAITING) || status > IST(CANCELED))
+		return;
+	p->totals[status - 1].count++;
+	p->totals[status - 1].amount += amount;
+	p->total_rows++;
+}
+
+static int rep_alloc(rep_rows_t *x, size_t n)
+{
+	x->rows = calloc(n + 1, sizeof(*x->rows));
+	x->owners = calloc(n + 1, sizeof(*x->owners));
+	x->days = calloc(n + 1, sizeof(*x->days));
+	return x->rows != NULL && x->owners != NULL && x->days != NULL ? 0 : -ENOMEM;
+}
+
+/* The installments of the period. 0 or a status code / negative errno. */
+static int rep_installments(report_t *p, store_txn_t *txn, const uint64_t *units, size_t nu)
+{
+	const Ospay__V1__BillingRecurringCreditReportRequest *in = p->in;
+	db_scan_t *scan = NULL;
+	size_t klen;
+	uint8_t from[DB_POS_LEN];
+	uint8_t *keys = index_keys(units, nu, in->status, &klen);
+	if (keys == NULL)
+		return -ENOMEM;
+	db_inst_pos_put(from, p->from, 0, 0);
+	int rc = db_scan_open(txn, in->status != 0 ? DB_INST_STATUS : DB_INST_UNIT, keys, klen, nu,
+			      from, DB_POS_LEN, &scan);
+	const uint8_t *pos;
+	while (rc == 0 && (rc = db_scan_next(scan, &pos)) == 0) {
+		if (db_inst_pos_day(pos) > p->to)
+			break;
+		if (++p->examined > REPORT_EXAMINE_MAX) {
+			rc = srv_fail(p->r, ST_RESOURCE_EXHAUSTED,
+				      "the report covers more than %d installments and charges; "
+				      "narrow the period or the filters",
+				      REPORT_EXAMINE_MAX);
+			break;
+		}
+		Ospay__V1__Order *o = NULL;
+		const Ospay__V1__OrderInstallment *ins;
+		rc = load_pos(txn, pos, &o, &ins);
+		if (rc == 0 && ins != NULL &&
+		    inst_match(p->r, o, ins, in->status, in->mode, in->customer_id)) {
+			rep_count(p, (int)ins->status, ins->amount);
+			if (p->inst.n < p->max_rows) {
+				row_of_order(&p->inst.rows[p->inst.n], o, ins);
+				p->inst.owners[p->inst.n] = o;
+				p->inst.days[p->inst.n++] = db_inst_pos_day(pos);
+				o = NULL;
+			}
+		}
+		if (o != NULL)
+			ospay__v1__order__free_unpacked(o, NULL);
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	db_scan_close(scan);
+	free(keys);
+	return rc;
+}
+
+/* The billing run's recurring card charges of the period. */
+static int rep_charges(report_t *p, store_txn_t *txn, const uint64_t *units, size_t nu)
+{
+	const Ospay__V1__BillingRecurringCreditReportRequest *in = p->in;
+	db_scan_t *scan = NULL;
+	uint8_t from[DB_POS_LEN];
+	uint8_t *keys = index_keys(units, nu, 0, &(size_t){0});
+	if (keys == NULL)
+		return -ENOMEM;
+	int64_t lo = date_local_to_utc(p->from, 0, p->offset);
+	int64_t hi = date_local_to_utc(p->to + 1, 0, p->offset);
+	db_pos_put(from, lo, 0);
+	int rc = db_scan_open(txn, DB_CHG_TIME, keys, 8, nu, from, DB_POS_LEN, &scan);
+	const uint8_t *pos;
+	while (rc == 0 && (rc = db_scan_next(scan, &pos)) == 0) {
+		if (db_pos_sort(pos) >= hi)
+			break;
+		if (++p->examined > REPORT_EXAMINE_MAX) {
+			rc = srv_fail(p->r, ST_RESOURCE_EXHAUSTED,
+				      "the report covers more than %d installments and charges; "
+				      "narrow the period or the filters",
+				      REPORT_EXAMINE_MAX);
+			break;
+		}
+		Ospay__V1__Charge *c = NULL;
+		rc = h_load(txn, DB_CHARGES, db_pos_id(pos), &ospay__v1__charge__descriptor, &c);
+		if (rc == -ENOENT) {
+			rc = 0;
+			continue;
+		}
+		if (rc != 0)
+			break;
+		int st = inst_status_of_charge((int)c->status);
+		bool match = c->recurring && h_sees(p->r, c->organization_id, c->unit_id) &&
+			     (in->status == 0 || (int)in->status == st) &&
+			     (in->customer_id == 0 || c->customer_id == in->customer_id);
+		if (match) {
+			rep_count(p, st, c->amount);
+			if (p->chg.n < p->max_rows) {
+				Ospay__V1__InstallmentRow *row = &p->chg.rows[p->chg.n];
+				ospay__v1__installment_row__init(row);
+				row->organization_id = c->organization_id;
+				row->unit_id = c->unit_id;
+				row->customer_id = c->customer_id;
+				row->due_date = c->local_date;
+				row->amount = c->amount;
+				row->status = st;
+				row->mode = IMODE(AUTOMATIC_CARD);
+				row->reason = st == IST(DENIED) ? c->return_message : "";
+				row->updated_ms = c->updated_ms;
+				row->charge_id = c->id;
+				row->invoice_id = c->invoice_id;
+				int64_t day;
+				p->chg.days[p->chg.n] =
+					date_parse(c->local_date, &day) == 0
+						? day
+						: date_local_day(c->created_ms, p->offset);
+				p->chg.owners[p->chg.n++] = c;
+				c = NULL;
+			}
+		}
+		if (c != NULL)
+			ospay__v1__charge__free_unpacked(c, NULL);
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	db_scan_close(scan);
+	free(keys);
+	return rc;
+}
+
+/* The period asked for, into p->from / p->to; violations on r->st. */
+static void rep_period(report_t *p, int64_t today)
+{
+	srv_req_t *r = p->r;
+	const Ospay__V1__BillingRecurringCreditReportRequest *in = p->in;
+	bool custom = in->from[0] != '\0' || in->to[0] != '\0';
+	if (custom && in->period != 0) {
+		status_violation(&r->st, "period", "either a preset period or from and to");
+		return;
+	}
+	if (custom) {
+		if (in->from[0] == '\0' || date_parse(in->from, &p->from) != 0)
+			status_violation(&r->st, "from", "a date \"YYYY-MM-DD\"");
+		if (in->to[0] == '\0' || date_parse(in->to, &p->to) != 0)
+			status_violation(&r->st, "to", "a date \"YYYY-MM-DD\"");
+		else if (r->st.code == ST_OK && p->to < p->from)
+			status_violation(&r->st, "to", "must not be before from");
+		else if (r->st.code == ST_OK && p->to - p->from >= REPORT_DAYS_MAX)
+			status_violation(&r->st, "to", "at most %d days after from",
+					 REPORT_DAYS_MAX - 1);
+		return;
+	}
+	int preset = in->period != 0 ? (int)in->period : INST_PERIOD_THIS_MONTH;
+	if (inst_period_days(preset, today, &p->from, &p->to) != 0)
+		status_violation(&r->st, "period", "TODAY, THIS_WEEK, THIS_MONTH or LAST_MONTH");
+}
+
+int h_billing_recurring_credit_report(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__BillingRecurringCreditReportRequest *in = (const void *)r->in;
+	report_t p = {.r = r, .in = in};
+	Ospay__V1__InstallmentRow **rowp = NULL;
+	Ospay__V1__ReportTotal *totp[4];
+	uint64_t *units = NULL;
+	size_t nu = 0, n = 0;
+	char from_s[16], to_s[16];
+	int rc = h_org_offset(r, txn, &p.offset);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "organization lookup");
+		goto out;
+	}
+	if (in->status < 0 || in->status > IST(CANCELED))
+		status_violation(&r->st, "status", "an InstallmentStatus, or unspecified");
+	if (in->mode < 0 || in->mode > IMODE(AUTOMATIC_CARD))
+		status_violation(&r->st, "mode",
+				 "INTEGRATED, MANUAL, AUTOMATIC_CARD or unspecified");
+	rep_period(&p, date_local_day(r->now_ms, p.offset));
+	if (r->st.code != ST_OK) {
+		rc = r->st.code;
+		goto out;
+	}
+	p.max_rows = in->max_rows == 0                ? REPORT_ROWS_DEFAULT
+		     : in->max_rows > REPORT_ROWS_MAX ? REPORT_ROWS_MAX
+						      : in->max_rows;
+	for (int i = 0; i < 4; i++) {
+		ospay__v1__report_total__init(&p.totals[i]);
+		p.totals[i].status = i + 1;
+		totp[i] = &p.totals[i];
+	}
+	if (rep_alloc(&p.inst, p.max_rows) != 0 || rep_alloc(&p.chg, p.max_rows) != 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = query_units(r, txn, in->unit_id, in->customer_id, &units, &nu);
+	if (rc == 0 && nu > 0 && in->mode != IMODE(AUTOMATIC_CARD))
+		rc = rep_installments(&p, txn, units, nu);
+	if (rc == 0 && nu > 0 && (in->mode == 0 || in->mode == IMODE(AUTOMATIC_CARD)))
+		rc = rep_charges(&p, txn, units, nu);
+	if (rc != 0)
+		goto out;
+	/* Both sources come by day: merged, installments first on a day, then cut. */
+	rowp = calloc(p.max_rows + 1, sizeof(*rowp));
+	if (rowp == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	size_t a = 0, b = 0;
+	while (n < p.max_rows && (a < p.inst.n || b < p.chg.n)) {
+		if (b >= p.chg.n || (a < p.inst.n && p.inst.days[a] <= p.chg.days[b]))
+			rowp[n++] = &p.inst.rows[a++];
+		else
+			rowp[n++] = &p.chg.rows[b++];
+	}
+	date_format(p.from, from_s, sizeof(from_s));
+	date_format(p.to, to_s, sizeof(to_s));
+	Ospay__V1__BillingRecurringCreditReportResponse resp =
+		OSPAY__V1__BILLING_RECURRING_CREDIT_REPORT_RESPONSE__INIT;
+	resp.from = from_s;
+	resp.to = to_s;
+	resp.rows = rowp;
+	resp.n_rows = n;
+	resp.totals = totp;
+	resp.n_totals = 4;
+	resp.total_rows = p.total_rows;
+	resp.truncated = p.total_rows > n;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (rc < 0 && rc != -ENOMEM && r->st.code == ST_OK)
+		rc = srv_store_fail(r, rc, "report");
+	for (size_t i = 0; i < p.inst.n; i++)
+		ospay__v1__order__free_unpacked(p.inst.owners[i], NULL);
+	for (size_t i = 0; i < p.chg.n; i++)
+		ospay__v1__charge__free_unpacked(p.chg.owners[i], NULL);
+	free(p.inst.rows);
+	free(p.inst.owners);
+	free(p.inst.days);
+	free(p.chg.rows);
+	free(p.chg.owners);
+	free(p.chg.days);
+	free(rowp);
+	free(units);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ reconciliation */
+
+/*
+ * SPEC 4.6.6: every hour (and on Clock/Advance) a pass walks DB_INST_RECON,
+ * organization by organization, and for each INTEGRATED installment still
+ * WAITING whose due date is INST_RECONCILE_DAYS days past (org local day)
+ * queries its order's payment link at PagoLivre, as Orders/RefreshPayment
+ * does; the answer is stored like a webhook's re-query (the order follows).
+ * One query covers every installment of the link; an order is queried at
+ * most once per local day (kept in memory: a restart may query once more).
+ */
+#define RECON_INFLIGHT 4
+#define RECON_HOUR_MS (3600 * 1000)
+/* Index entries looked at per loop turn. */
+#define RECON_STEP_MAX 512
+
+typedef struct recon_seen {
+	uint64_t order;
+	int64_t day;
+} recon_seen_t;
+
+struct recon {
+	srv_t *s;
+	uv_timer_t hour_timer, step_timer;
+	bool started, running, again, stopping;
+	uint64_t org;            /* the organization being walked (0: from the start) */
+	int64_t org_today;       /* its local day */
+	uint8_t pos[DB_POS_LEN]; /* the next position in its entries */
+	unsigned inflight;
+	recon_seen_t *seen; /* sorted by order id */
+	size_t n_seen, cap_seen;
+	uint64_t queries, stored;
+};
+
+static struct recon recon;
+
+typedef struct recon_job {
+	struct recon *rc;
+	uint64_t org, order;
+	char key[GW_ID_MAX];
+	srv_link_answer_t *answer;
+} recon_job_t;
+
+static void recon_pump(struct recon *x);
+
+/* Was the order queried on day? Otherwise remembers it was (0), or -ENOMEM. */
+static int recon_mark(struct recon *x, uint64_t order, int64_t day)
+{
+	size_t lo = 0, hi = x->n_seen;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (x->seen[mid].order < order)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < x->n_seen && x->seen[lo].order == order) {
+		if (x->seen[lo].day >= day)
+			return 1;
+		x->seen[lo].day = day;
+		return 0;
+	}
+	if (x->n_seen == x->cap_seen) {
+		size_t cap = x->cap_seen ? x->cap_seen * 2 : 64;
+		recon_seen_t *p = realloc(x->seen, cap * sizeof(*p));
+		if (p == NULL)
+			return -ENOMEM;
+		x->seen = p;
+		x->cap_seen = cap;
+	}
+	memmove(&x->seen[lo + 1], &x->seen[lo], (x->n_seen - lo) * sizeof(*x->seen));
+	x->seen[lo] = (recon_seen_t){order, day};
+	x->n_seen++;
+	return 0;
+}
+
+/* Forgets orders queried before day (keeps the table to one day's queries). */
+static void recon_prune(struct recon *x, int64_t day)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < x->n_seen; i++)
+		if (x->seen[i].day >= day)
+			x->seen[k++] = x->seen[i];
+	x->n_seen = k;
+}
+
+static void recon_job_end(recon_job_t *j)
+{
+	struct recon *x = j->rc;
+	x->inflight--;
+	free(j->answer);
+	free(j);
+	recon_pump(x);
+}
+
+static int recon_store_fn(store_txn_t *txn, void *arg)
+{
+	recon_job_t *j = arg;
+	return srv_link_answer_store(txn, j->answer, srv_now_ms(j->rc->s));
+}
+
+static void recon_stored(void *arg, int rc)
+{
+	recon_job_t *j = arg;
+	if (rc == 0)
+		j->rc->stored++;
+	else
+		log_error("reconciliation answer not stored", "order_id=%" PRIu64 " err=%d",
+			  j->order, rc);
+	recon_job_end(j);
+}
+
+static void on_recon_answer(const gw_link_result_t *res, void *arg)
+{
+	recon_job_t *j = arg;
+	struct recon *x = j->rc;
+	log_info("installment reconciliation", "order_id=%" PRIu64 " outcome=%s code=\"%s\"",
+		 j->order, gw_outcome_name(res->r.outcome), res->r.code);
+	switch (res->r.outcome) {
+	case GW_OUTCOME_PENDING:
+	case GW_OUTCOME_APPROVED:
+	case GW_OUTCOME_DECLINED:
+	case GW_OUTCOME_CANCELED:
+	case GW_OUTCOME_EXPIRED:
+		if (x->stopping || x->s->draining)
+			break;
+		if (srv_link_answer_new(j->org, j->key, res, srv_now_ms(x->s), &j->answer) != 0)
+			break;
+		if (store_write(x->s->store, recon_store_fn, recon_stored, j) == 0)
+			return;
+		break;
+	default:
+		break;
+	}
+	recon_job_end(j);
+}
+
+/* Starts the query of an order's link; 0 when its callback will run. */
+static int recon_start(struct recon *x, store_txn_t *txn, uint64_t org, uint64_t order_id)
+{
+	Ospay__V1__Order *o = NULL;
+	recon_job_t *j = NULL;
+	gw_t *gw = NULL;
+	int rc = h_load(txn, DB_ORDERS, order_id, &ospay__v1__order__descriptor, &o);
+	if (rc != 0 || o->payment == NULL || !o->payment->integrated ||
+	    o->payment->order_key[0] == '\0' || o->organization_id != org) {
+		rc = rc != 0 ? rc : -ENOENT;
+		goto out;
+	}
+	rc = srv_gateway_adapter(x->s, txn, org, SRV_SERVICE_PAGOLIVRE, &gw);
+	if (rc != 0)
+		goto out;
+	j = calloc(1, sizeof(*j));
+	if (j == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	j->rc = x;
+	j->org = org;
+	j->order = order_id;
+	snprintf(j->key, sizeof(j->key), "%s", o->payment->order_key);
+	x->inflight++;
+	rc = gw_query_link(gw, j->key, on_recon_answer, j);
+	if (rc != 0) {
+		x->inflight--;
+		goto out;
+	}
+	x->queries++;
+	j = NULL;
+out:
+	free(j);
+	if (o != NULL)
+		ospay__v1__order__free_unpacked(o, NULL);
+	return rc;
+}
+
+/* The local day of an organization now (0 when it cannot be read). */
+static int64_t recon_org_today(struct recon *x, store_txn_t *txn, uint64_t org)
+{
+	Ospay__V1__Organization *o = NULL;
+	int offset = 0;
+	if (h_load(txn, DB_ORGS, org, &ospay__v1__organization__descriptor, &o) == 0) {
+		offset = o->utc_offset_minutes;
+		ospay__v1__organization__free_unpacked(o, NULL);
+	}
+	return date_local_day(srv_now_ms(x->s), offset);
+}
+
+/*
+ * One step of the pass: from (x->org, x->pos), starts queries until the bound
+ * in flight is reached, RECON_STEP_MAX entries were looked at, or the index
+ * ends. Returns true when the pass is over.
+ */
+static bool recon_step(struct recon *x, store_txn_t *txn)
+{
+	store_cursor_t *cur = NULL;
+	store_val_t k, v;
+	uint8_t key[8];
+	size_t looked = 0;
+	bool over = false;
+	int rc = store_cursor_open(txn, DB_INST_RECON, &cur);
+	while (rc == 0 && looked < RECON_STEP_MAX && x->inflight < RECON_INFLIGHT) {
+		be64_put(key, x->org);
+		rc = store_cursor_seek_dup(cur, key, 8, x->pos, DB_POS_LEN, &k, &v);
+		if (rc == -ENOENT || (rc == 0 && (k.len != 8 || be64_get(k.data) != x->org))) {
+			/* This organization is done: on to the next key. */
+			looked++;
+			if (x->org == UINT64_MAX) {
+				over = true;
+				break;
+			}
+			be64_put(key, x->org + 1);
+			rc = store_cursor_seek(cur, key, 8, &k, &v);
+			if (rc == -ENOENT) {
+				over = true;
+				break;
+			}
+			if (rc != 0 || k.len != 8)
+				break;
+			x->org = be64_get(k.data);
+			x->org_today = recon_org_today(x, txn, x->org);
+			memset(x->pos, 0, sizeof(x->pos));
+			continue;
+		}
+		if (rc != 0 || v.len != DB_POS_LEN)
+			break;
+		looked++;
+		const uint8_t *pos = v.data;
+		if (x->org_today == 0)
+			x->org_today = recon_org_today(x, txn, x->org);
+		if (!inst_reconcile_due(db_inst_pos_day(pos), x->org_today)) {
+			/* Later entries are due later still: skip the rest of this organization. */
+			memset(x->pos, 0xff, sizeof(x->pos));
+			continue;
+		}
+		uint64_t order = db_inst_pos_order(pos);
+		/* Past this order's entry (its other installments are covered by the same query). */
+		db_inst_pos_put(x->pos, db_inst_pos_day(pos), order, db_inst_pos_number(pos) + 1);
+		if (recon_mark(x, order, x->org_today) != 0)
+			continue;
+		int src = recon_start(x, txn, x->org, order);
+		if (src != 0)
+			log_warn("reconciliation query not started", "order_id=%" PRIu64 " err=%d",
+				 order, src);
+	}
+	store_cursor_close(cur);
+	if (rc != 0 && rc != -ENOENT) {
+		log_error("reconciliation pass stopped by a store error", "err=%d", rc);
+		over = true;
+	}
+	return over;
+}
+
+static void on_recon_step(uv_timer_t *t)
+{
+	recon_pump(t->data);
+}
+
+static void recon_pump(struct recon *x)
+{
+	if (!x->running || x->stopping || x->s->draining)
+		return;
+	if (x->inflight >= RECON_INFLIGHT)
+		return;
+	store_txn_t *txn = NULL;
+	if (store_read_begin(x->s->store, &txn) != 0)
+		return;
+	bool over = recon_step(x, txn);
+	store_read_end(txn);
+	if (!over) {
+		if (x->inflight < RECON_INFLIGHT)
+			uv_timer_start(&x->step_timer, on_recon_step, 0, 0);
+		return;
+	}
+	if (x->inflight > 0)
+		return; /* the last answers end the pass */
+	x->running = false;
+	log_info("reconciliation pass done", "queries=%" PRIu64 " stored=%" PRIu64, x->queries,
+		 x->stored);
+	if (x->again)
+		srv_reconcile_kick(x->s);
+}
+
+void srv_reconcile_kick(srv_t *s)
+{
+	struct recon *x = &recon;
+	if (!x->started || x->stopping || s->draining)
+		return;
+	if (x->running) {
+		x->again = true;
+		return;
+	}
+	x->again = false;
+	x->running = true;
+	x->org = 0;
+	x->org_today = 0;
+	memset(x->pos, 0, sizeof(x->pos));
+	/* Yesterday's marks are of no use: a new day queries again. */
+	recon_prune(x, date_local_day(srv_now_ms(s), -14 * 60) - 1);
+	uv_timer_start(&x->step_timer, on_recon_step, 0, 0);
+}
+
+static void on_recon_hour(uv_timer_t *t)
+{
+	struct recon *x = t->data;
+	srv_reconcile_kick(x->s);
+}
+
+void srv_reconcile_start(srv_t *s)
+{
+	struct recon *x = &recon;
+	free(x->seen);
+	memset(x, 0, sizeof(*x));
+	x->s = s;
+	uv_timer_init(s->loop, &x->hour_timer);
+	uv_timer_init(s->loop, &x->step_timer);
+	x->hour_timer.data = x->step_timer.data = x;
+	x->started = true;
+	uv_timer_start(&x->hour_timer, on_recon_hour, 0, RECON_HOUR_MS);
+}
+
+bool srv_reconcile_busy(const srv_t *s)
+{
+	(void)s;
+	return recon.started && recon.inflight > 0;
+}
+
+void srv_reconcile_stop(srv_t *s)
+{
+	struct recon *x = &recon;
+	(void)s;
+	if (!x->started || x->stopping)
+		return;
+	x->stopping = true;
+	uv_timer_stop(&x->hour_timer);
+	uv_timer_stop(&x->step_timer);
+	uv_close((uv_handle_t *)&x->hour_timer, NULL);
+	uv_close((uv_handle_t *)&x->step_timer, NULL);
+	free(x->seen);
+	x->seen = NULL;
+	x->n_seen = x->cap_seen = 0;
+}
