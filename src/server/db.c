@@ -51,6 +51,7 @@ const store_table_def_t db_tables[DB_N_TABLES] = {
 	[DB_CHG_INVOICE] = {"charges_invoice", STORE_DUPSORT},
 	[DB_CHG_UNRESOLVED] = {"charges_unresolved", 0},
 	[DB_SUSPENSION] = {"suspension_profiles", 0},
+	[DB_VAULT_KEYS] = {"vault_keys", 0},
 };
 
 int db_get_msg(store_txn_t *txn, unsigned table, const void *key, size_t klen,

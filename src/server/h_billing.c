@@ -278,7 +278,7 @@ static int open_token(srv_t *s, const Ospay__V1__CardRecord *rec, bill_job_t *j)
 			       .owner_id = rec->card->customer_id,
 			       .record_id = rec->card->id};
 	size_t len = 0;
-	int rc = vault_open(&s->vault_key, 1, &ctx, rec->sealed_token.data, rec->sealed_token.len,
+	int rc = vault_open(s->vault_keys, s->n_vault_keys, &ctx, rec->sealed_token.data, rec->sealed_token.len,
 			    (uint8_t *)j->token, sizeof(j->token) - 1, &len);
 	if (rc == 0)
 		j->token[len] = '\0';

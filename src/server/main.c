@@ -1,4 +1,4 @@
-/* ospayd: init, serve, backup (SPEC 3.2). */
+/* ospayd: init, serve, backup, rotate-key (SPEC 3.2). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +21,7 @@ static void usage(FILE *f)
 		   "               [--https-idle-timeout-ms MS] [--https-max-conns N]\n"
 		   "               [--gateway-max-inflight N]\n"
 		   "  ospayd backup --data DIR OUT\n"
+		   "  ospayd rotate-key --data DIR   (with no server running on DIR)\n"
 		   "  ospayd --version\n");
 }
 
@@ -162,6 +163,15 @@ static int cmd_backup(int argc, char **argv)
 	return srv_backup(argv[1], argv[2]) == 0 ? 0 : 1;
 }
 
+static int cmd_rotate_key(int argc, char **argv)
+{
+	if (argc != 2 || strcmp(argv[0], "--data") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	return srv_rotate_key(argv[1]) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -175,6 +185,8 @@ int main(int argc, char **argv)
 		return cmd_init(argc - 2, argv + 2);
 	if (strcmp(cmd, "backup") == 0)
 		return cmd_backup(argc - 2, argv + 2);
+	if (strcmp(cmd, "rotate-key") == 0)
+		return cmd_rotate_key(argc - 2, argv + 2);
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
 		printf("ospayd %s\n", OSPAY_VERSION);
 		return 0;
