@@ -59,9 +59,9 @@ static int current_key_id(store_txn_t *txn, uint32_t *id)
 		rc = store_cursor_last(cur, &k, &v);
 	if (rc == 0 && k.len == 4) {
 		const uint8_t *p = k.data;
-		*id = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-	}
-	else if (rc == 0)
+		*id = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) |
+		      p[3];
+	} else if (rc == 0)
 		rc = -EBADMSG;
 	store_cursor_close(cur);
 	return rc == -ENOENT ? 0 : rc;
@@ -340,8 +340,8 @@ int srv_rotate_key(const char *dir)
 	rc = rotate_table(st, &ro, DB_GATEWAYS, &gateways);
 	if (rc != 0)
 		goto fail;
-	printf("{\"key_id\": %" PRIu32 ", \"previous_key_id\": %" PRIu32
-	       ", \"resealed\": %" PRIu64 ", \"cards\": %" PRIu64 ", \"gateways\": %" PRIu64 "}\n",
+	printf("{\"key_id\": %" PRIu32 ", \"previous_key_id\": %" PRIu32 ", \"resealed\": %" PRIu64
+	       ", \"cards\": %" PRIu64 ", \"gateways\": %" PRIu64 "}\n",
 	       ro.new_key->id, ro.old_id, cards + gateways, cards, gateways);
 	fflush(stdout);
 	log_info("vault key rotated", "key_id=%" PRIu32 " cards=%" PRIu64 " gateways=%" PRIu64,

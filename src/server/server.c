@@ -323,8 +323,9 @@ int srv_serve(const srv_opts_t *opts)
 	/* Never two servers, or a server and rotate-key, on one data dir. */
 	rc = srv_data_lock(opts->data_dir, &s->lock_fd);
 	if (rc != 0) {
-		log_error(rc == -EWOULDBLOCK ? "the data dir is in use by another ospayd or rotate-key"
-					     : "cannot lock the data dir",
+		log_error(rc == -EWOULDBLOCK
+				  ? "the data dir is in use by another ospayd or rotate-key"
+				  : "cannot lock the data dir",
 			  "dir=\"%s\" err=%d", opts->data_dir, rc);
 		goto out;
 	}

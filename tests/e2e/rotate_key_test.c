@@ -239,7 +239,8 @@ static void count_table(store_txn_t *txn, unsigned table, sealed_census_t *c)
 		const ProtobufCBinaryData *sealed;
 		ProtobufCMessage *m = NULL;
 		if (table == DB_CARDS) {
-			Ospay__V1__CardRecord *r = ospay__v1__card_record__unpack(NULL, v.len, v.data);
+			Ospay__V1__CardRecord *r =
+				ospay__v1__card_record__unpack(NULL, v.len, v.data);
 			cr_assert_not_null(r);
 			sealed = &r->sealed_token;
 			m = &r->base;
