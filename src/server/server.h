@@ -64,10 +64,10 @@ typedef struct srv {
 	uv_timer_t drain_timer, idem_timer;
 	uint8_t master_key[CRYPTO_KEY_LEN];
 	uint8_t token_key[CRYPTO_KEY_LEN];
-	vault_key_t vault_key;  /* the current key: seals new cards and credentials */
+	vault_key_t vault_key;   /* the current key: seals new cards and credentials */
 	vault_key_t *vault_keys; /* every key id 1..current (opens older records), owned */
 	size_t n_vault_keys;
-	int lock_fd; /* the data dir's lock (srv_data_lock), held while serving */
+	int lock_fd;            /* the data dir's lock (srv_data_lock), held while serving */
 	uint64_t gateway_epoch; /* bumped when a gateway's settings change */
 	int64_t clock_ms;       /* the test clock's now */
 	uint64_t token_epoch;   /* bumped when a token is revoked */
@@ -218,6 +218,7 @@ int h_billing_list_invoices(srv_req_t *r, store_txn_t *txn);
 int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn);
 int h_billing_list_charges(srv_req_t *r, store_txn_t *txn);
 int h_billing_run_now(srv_req_t *r, store_txn_t *txn);
+int h_billing_charge_invoice(srv_req_t *r, store_txn_t *txn);
 int h_cards_add(srv_req_t *r, store_txn_t *txn);
 int h_cards_list(srv_req_t *r, store_txn_t *txn);
 int h_cards_remove(srv_req_t *r, store_txn_t *txn);
