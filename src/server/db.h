@@ -81,7 +81,7 @@ enum db_table {
 	DB_CHG_INVOICE,    /* invoice id -> charge id (dup) */
 	DB_CHG_UNRESOLVED, /* charge id -> "" (PENDING or UNKNOWN attempts) */
 	DB_SUSPENSION,     /* org id -> SuspensionProfile */
-	DB_VAULT_KEYS,     /* vault key id (4 bytes) -> created ms (8 bytes); the last is current */
+	DB_VAULT_KEYS,     /* vault key id (4 bytes) -> created ms (8) | done (1); last: current */
 	DB_N_TABLES,
 };
 

@@ -9,8 +9,10 @@
  * the data. Rotation adds id current + 1, then seals every card token and
  * gateway credential again under it, a bounded batch per transaction: a
  * crash midway leaves each record under the old or the new key, both
- * derivable, and running rotate-key again finishes the job under yet another
- * key. A server and rotate-key never share a data dir: both hold its lock file.
+ * derivable. The key's entry says whether its rotation finished: rotate-key
+ * run again resumes an unfinished one under the same key (--max-batches stops
+ * one on purpose). A server and rotate-key never share a data dir: both hold
+ * its lock file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +31,10 @@
 
 /* Records sealed again per write transaction: bounded work, bounded pages. */
 #define ROTATE_BATCH 256
+#define ROTATE_BATCH_MAX 1024
+/* DB_VAULT_KEYS values: created ms (8 bytes BE) | state (1 byte). */
+#define KEY_ROTATING 0
+#define KEY_COMPLETE 1
 /* Longest table key of a sealed record (gateways: org id | kind). */
 #define ROTATE_KEY_MAX 9
 
@@ -48,23 +54,44 @@ int srv_data_lock(const char *dir, int *fd)
 	return 0;
 }
 
-/* The current key id: the last in DB_VAULT_KEYS, 1 when none was added. */
-static int current_key_id(store_txn_t *txn, uint32_t *id)
+/*
+ * The current key id: the last in DB_VAULT_KEYS, 1 when none was added; and
+ * whether its rotation finished (every record sealed again under it).
+ */
+static int current_key(store_txn_t *txn, uint32_t *id, bool *complete)
 {
 	store_cursor_t *cur = NULL;
 	store_val_t k, v;
 	*id = 1;
+	*complete = true;
 	int rc = store_cursor_open(txn, DB_VAULT_KEYS, &cur);
 	if (rc == 0)
 		rc = store_cursor_last(cur, &k, &v);
-	if (rc == 0 && k.len == 4) {
+	if (rc == 0 && k.len == 4 && v.len == 9) {
 		const uint8_t *p = k.data;
 		*id = ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) |
 		      p[3];
-	} else if (rc == 0)
+		*complete = ((const uint8_t *)v.data)[8] == KEY_COMPLETE;
+	} else if (rc == 0) {
 		rc = -EBADMSG;
+	}
 	store_cursor_close(cur);
 	return rc == -ENOENT ? 0 : rc;
+}
+
+static int current_key_id(store_txn_t *txn, uint32_t *id)
+{
+	bool complete;
+	return current_key(txn, id, &complete);
+}
+
+static int put_key(store_txn_t *txn, uint32_t id, int64_t created_ms, uint8_t state)
+{
+	uint8_t k[4] = {(uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8), (uint8_t)id};
+	uint8_t v[9];
+	be64_put(v, (uint64_t)created_ms);
+	v[8] = state;
+	return store_put(txn, DB_VAULT_KEYS, k, sizeof(k), v, sizeof(v), 0);
 }
 
 void srv_vault_keys_free(vault_key_t *keys, size_t n)
@@ -119,8 +146,13 @@ typedef struct rotate {
 	const vault_key_t *keys; /* 1..new */
 	size_t n_keys;
 	const vault_key_t *new_key;
-	uint32_t old_id; /* the current id before (written in add_key_fn) */
-	unsigned table;  /* DB_CARDS or DB_GATEWAYS */
+	uint32_t old_id;  /* the current id before (written in add_key_fn) */
+	uint32_t new_id;  /* the key records are sealed again under */
+	bool resumed;     /* an unfinished rotation to new_id was taken up again */
+	size_t batch;     /* records per transaction */
+	uint64_t batches; /* transactions left before stopping (0: no bound) */
+	bool stopped;     /* stopped by that bound, not finished */
+	unsigned table;   /* DB_CARDS or DB_GATEWAYS */
 	uint8_t from[ROTATE_KEY_MAX];
 	size_t from_len;
 	bool has_from;
@@ -132,28 +164,40 @@ typedef struct rotate {
 	int64_t now_ms;
 } rotate_t;
 
+/*
+ * The key to seal under: the current one when its rotation never finished
+ * (resumed), else a new id current + 1, current from now on.
+ */
 static int add_key_fn(store_txn_t *txn, void *arg)
 {
 	rotate_t *ro = arg;
 	uint32_t cur = 1;
-	int rc = current_key_id(txn, &cur);
+	bool complete = true;
+	int rc = current_key(txn, &cur, &complete);
 	if (rc != 0)
 		return rc;
+	ro->resumed = !complete;
+	if (!complete) {
+		ro->new_id = cur;
+		ro->old_id = cur - 1;
+		return 0;
+	}
 	if (cur >= SRV_VAULT_MAX_KEYS)
 		return -ERANGE;
 	ro->old_id = cur;
-	uint8_t k[8], v[8];
-	be64_put(k, cur + 1);
-	be64_put(v, (uint64_t)ro->now_ms);
+	ro->new_id = cur + 1;
 	/* Key 1 was never written (it is the default): record it too, for the history. */
-	if (cur == 1) {
-		uint8_t k1[8], v0[8] = {0};
-		be64_put(k1, 1);
-		rc = store_put(txn, DB_VAULT_KEYS, k1 + 4, 4, v0, 8, 0);
-	}
+	if (cur == 1)
+		rc = put_key(txn, 1, 0, KEY_COMPLETE);
 	if (rc == 0)
-		rc = store_put(txn, DB_VAULT_KEYS, k + 4, 4, v, 8, STORE_NOOVERWRITE);
+		rc = put_key(txn, ro->new_id, ro->now_ms, KEY_ROTATING);
 	return rc;
+}
+
+static int mark_done_fn(store_txn_t *txn, void *arg)
+{
+	rotate_t *ro = arg;
+	return put_key(txn, ro->new_id, ro->now_ms, KEY_COMPLETE);
 }
 
 /* One record sealed again under the new key, unless it already is. */
@@ -218,8 +262,8 @@ out:
 static int batch_fn(store_txn_t *txn, void *arg)
 {
 	rotate_t *ro = arg;
-	uint8_t keys[ROTATE_BATCH][ROTATE_KEY_MAX];
-	size_t lens[ROTATE_BATCH], n = 0;
+	uint8_t keys[ROTATE_BATCH_MAX][ROTATE_KEY_MAX];
+	size_t lens[ROTATE_BATCH_MAX], n = 0;
 	store_cursor_t *cur = NULL;
 	store_val_t k, v;
 	ro->batch_resealed = 0;
@@ -229,7 +273,7 @@ static int batch_fn(store_txn_t *txn, void *arg)
 		rc = ro->has_from ? store_cursor_seek(cur, ro->from, ro->from_len, &k, &v)
 				  : store_cursor_first(cur, &k, &v);
 	/* Keys first, then the writes: no put under an open cursor. */
-	while (rc == 0 && n < ROTATE_BATCH) {
+	while (rc == 0 && n < ro->batch) {
 		if (k.len == 0 || k.len > ROTATE_KEY_MAX) {
 			rc = -EBADMSG;
 			break;
@@ -260,13 +304,15 @@ static int rotate_table(store_t *st, rotate_t *ro, unsigned table, uint64_t *cou
 	ro->has_from = false;
 	*count = 0;
 	for (;;) {
+		if (ro->batches > 0 && --ro->batches == 0)
+			ro->stopped = true;
 		int rc = store_write(st, batch_fn, NULL, ro);
 		if (rc == 0)
 			rc = store_flush(st);
 		if (rc != 0)
 			return rc;
 		*count += ro->batch_resealed;
-		if (ro->end)
+		if (ro->end || ro->stopped)
 			return 0;
 		/* Seek to the last key + one byte of 0: the first key after it. */
 		memcpy(ro->from, ro->next, ro->next_len);
@@ -285,7 +331,7 @@ static int rotate_table(store_t *st, rotate_t *ro, unsigned table, uint64_t *cou
 	}
 }
 
-int srv_rotate_key(const char *dir)
+int srv_rotate_key(const char *dir, size_t batch, uint64_t max_batches)
 {
 	uint8_t master[CRYPTO_KEY_LEN];
 	char path[512];
@@ -296,6 +342,10 @@ int srv_rotate_key(const char *dir)
 	int fd = -1;
 	const char *what = "";
 	rotate_t ro = {0};
+	ro.batch = batch == 0 ? ROTATE_BATCH : batch;
+	ro.batches = max_batches;
+	if (ro.batch > ROTATE_BATCH_MAX)
+		return -EINVAL;
 	int rc = srv_data_lock(dir, &fd);
 	if (rc == -EWOULDBLOCK) {
 		fprintf(stderr,
@@ -326,7 +376,7 @@ int srv_rotate_key(const char *dir)
 		rc = store_flush(st);
 	if (rc != 0)
 		goto fail;
-	rc = derive_keys(master, ro.old_id + 1, &keys, &n_keys);
+	rc = derive_keys(master, ro.new_id, &keys, &n_keys);
 	if (rc != 0)
 		goto fail;
 	ro.keys = keys;
@@ -337,15 +387,29 @@ int srv_rotate_key(const char *dir)
 	if (rc != 0)
 		goto fail;
 	what = "sealing the gateway credentials again failed";
-	rc = rotate_table(st, &ro, DB_GATEWAYS, &gateways);
+	if (!ro.stopped)
+		rc = rotate_table(st, &ro, DB_GATEWAYS, &gateways);
 	if (rc != 0)
 		goto fail;
-	printf("{\"key_id\": %" PRIu32 ", \"previous_key_id\": %" PRIu32 ", \"resealed\": %" PRIu64
-	       ", \"cards\": %" PRIu64 ", \"gateways\": %" PRIu64 "}\n",
-	       ro.new_key->id, ro.old_id, cards + gateways, cards, gateways);
+	/* Finished: the next rotate-key adds a key instead of resuming this one. */
+	what = "cannot mark the rotation done";
+	if (!ro.stopped) {
+		rc = store_write(st, mark_done_fn, NULL, &ro);
+		if (rc == 0)
+			rc = store_flush(st);
+		if (rc != 0)
+			goto fail;
+	}
+	printf("{\"key_id\": %" PRIu32 ", \"previous_key_id\": %" PRIu32
+	       ", \"resumed\": %s, \"complete\": %s, \"resealed\": %" PRIu64 ", \"cards\": %" PRIu64
+	       ", \"gateways\": %" PRIu64 "}\n",
+	       ro.new_key->id, ro.old_id, ro.resumed ? "true" : "false",
+	       ro.stopped ? "false" : "true", cards + gateways, cards, gateways);
 	fflush(stdout);
-	log_info("vault key rotated", "key_id=%" PRIu32 " cards=%" PRIu64 " gateways=%" PRIu64,
-		 ro.new_key->id, cards, gateways);
+	log_info(ro.stopped ? "vault key rotation stopped; run rotate-key again to finish"
+			    : "vault key rotated",
+		 "key_id=%" PRIu32 " cards=%" PRIu64 " gateways=%" PRIu64, ro.new_key->id, cards,
+		 gateways);
 	goto out;
 fail:
 	fprintf(stderr, "ospayd rotate-key: %s: %s%s\n", what, strerror(rc < 0 ? -rc : rc),

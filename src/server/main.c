@@ -21,7 +21,9 @@ static void usage(FILE *f)
 		   "               [--https-idle-timeout-ms MS] [--https-max-conns N]\n"
 		   "               [--gateway-max-inflight N]\n"
 		   "  ospayd backup --data DIR OUT\n"
-		   "  ospayd rotate-key --data DIR   (with no server running on DIR)\n"
+		   "  ospayd rotate-key --data DIR [--batch N] [--max-batches N]\n"
+		   "               (with no server running on DIR; --max-batches stops early,\n"
+		   "                the next rotate-key resumes)\n"
 		   "  ospayd --version\n");
 }
 
@@ -165,11 +167,32 @@ static int cmd_backup(int argc, char **argv)
 
 static int cmd_rotate_key(int argc, char **argv)
 {
-	if (argc != 2 || strcmp(argv[0], "--data") != 0) {
+	const char *dir = NULL;
+	uint64_t batch = 0, max_batches = 0;
+	for (int i = 0; i < argc; i += 2) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (v == NULL) {
+			usage(stderr);
+			return 2;
+		}
+		if (strcmp(a, "--data") == 0) {
+			dir = v;
+		} else if (strcmp(a, "--batch") == 0) {
+			if (opt_u64(a, v, 1, 1024, &batch))
+				return 2;
+		} else if (strcmp(a, "--max-batches") == 0) {
+			if (opt_u64(a, v, 1, UINT32_MAX, &max_batches))
+				return 2;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (dir == NULL) {
 		usage(stderr);
 		return 2;
 	}
-	return srv_rotate_key(argv[1]) == 0 ? 0 : 1;
+	return srv_rotate_key(dir, (size_t)batch, max_batches) == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)

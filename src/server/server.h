@@ -350,7 +350,12 @@ int srv_data_lock(const char *dir, int *fd);
 int srv_vault_keys_load(store_t *st, const uint8_t master[CRYPTO_KEY_LEN], vault_key_t **keys,
 			size_t *n);
 void srv_vault_keys_free(vault_key_t *keys, size_t n);
-/* `ospayd rotate-key`: a new current key, every sealed record sealed again under it. */
-int srv_rotate_key(const char *dir);
+/*
+ * `ospayd rotate-key`: a new current key, every sealed record sealed again
+ * under it, batch records per transaction (0: 256; at most 1024). With
+ * max_batches > 0 it stops after that many transactions, the rotation left
+ * unfinished; the next call resumes it under the same key instead of adding one.
+ */
+int srv_rotate_key(const char *dir, size_t batch, uint64_t max_batches);
 
 #endif

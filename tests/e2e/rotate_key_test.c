@@ -203,14 +203,20 @@ static size_t n_cards(uint64_t customer)
 	return n;
 }
 
-/* `ospayd rotate-key --data DIR`: its exit code, its stdout in out. */
-static int rotate(char *out, size_t cap)
+/* `ospayd rotate-key --data DIR [extra...]`: its exit code, its stdout in out. */
+static int rotate_with(const char *a1, const char *a2, const char *a3, const char *a4, char *out,
+		       size_t cap)
 {
 	char data[300];
 	snprintf(data, sizeof(data), "%s/data", srv.dir);
-	const char *argv[] = {OSPAYD_BIN, "rotate-key", "--data", data, NULL};
+	const char *argv[] = {OSPAYD_BIN, "rotate-key", "--data", data, a1, a2, a3, a4, NULL};
 	out[0] = '\0';
 	return tsp_run(argv, NULL, out, cap);
+}
+
+static int rotate(char *out, size_t cap)
+{
+	return rotate_with(NULL, NULL, NULL, NULL, out, cap);
 }
 
 static long json_num(const char *json, const char *key)
@@ -382,4 +388,48 @@ Test(rotate_key, a_second_server_on_the_same_data_dir_is_refused)
 	cr_assert_neq(tsp_server_start(&other, clock_args), 0);
 	/* The first one still answers. */
 	cr_assert_eq(n_cards(tso_customer(adm, srv.unit_id, 9, "São Paulo")), 0);
+}
+
+Test(rotate_key, an_interrupted_rotation_leaves_both_keys_readable_and_resumes)
+{
+	char out[4096];
+	uint64_t inv[3], cust[3];
+	for (int i = 0; i < 3; i++)
+		cust[i] = billed((uint32_t)(20 + i), &inv[i]);
+	stop_server();
+	/* Two transactions of one record, then a stop: as a crash midway would leave it. */
+	cr_assert_eq(rotate_with("--batch", "1", "--max-batches", "2", out, sizeof(out)), 0, "%s",
+		     out);
+	cr_assert(strstr(out, "\"complete\": false") != NULL, "%s", out);
+	cr_assert_eq(json_num(out, "key_id"), 2, "%s", out);
+	cr_assert_eq(json_num(out, "resealed"), 2, "%s", out);
+	sealed_census_t c;
+	census(&c);
+	cr_assert_eq(c.current, 2);
+	cr_assert_eq(c.under[1], 2, "one card and the gateway still under key 1");
+	cr_assert_eq(c.under[2], 2);
+
+	/* Both keys open: every card lists and is charged, through the key-1 credentials. */
+	start_server();
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(n_cards(cust[i]), 1);
+	run_now();
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(invoice_status(inv[i]), INV(PAID));
+	stop_server();
+
+	/* Run again: the same key is taken up and finished, no new one. */
+	cr_assert_eq(rotate(out, sizeof(out)), 0, "%s", out);
+	cr_assert(strstr(out, "\"resumed\": true") != NULL, "%s", out);
+	cr_assert(strstr(out, "\"complete\": true") != NULL, "%s", out);
+	cr_assert_eq(json_num(out, "key_id"), 2, "%s", out);
+	cr_assert_eq(json_num(out, "resealed"), 2, "%s", out);
+	census(&c);
+	cr_assert_eq(c.under[1], 0);
+	cr_assert_eq(c.under[2], 4);
+	/* Finished: the next rotation adds key 3. */
+	cr_assert_eq(rotate(out, sizeof(out)), 0, "%s", out);
+	cr_assert(strstr(out, "\"resumed\": false") != NULL, "%s", out);
+	cr_assert_eq(json_num(out, "key_id"), 3, "%s", out);
+	start_server();
 }
