@@ -151,6 +151,16 @@ out:
 	return rc;
 }
 
+int billing_operator_order_id(uint64_t invoice_id, int n, char out[BILLING_OP_ORDER_ID_SIZE])
+{
+	out[0] = '\0';
+	if (invoice_id == 0 || n < 1 || n > BILLING_MAX_OPERATOR_CHARGES)
+		return -EINVAL;
+	/* 'M' (manual) where the run's ids have 'A': the two series never meet. */
+	snprintf(out, BILLING_OP_ORDER_ID_SIZE, "%020" PRIu64 "M%d", invoice_id, n);
+	return 0;
+}
+
 int billing_order_id_parse(const char *s, uint64_t *invoice_id, int *attempt)
 {
 	int rc = -EINVAL;

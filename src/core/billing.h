@@ -137,6 +137,15 @@ uint64_t billing_choose_card(const billing_card_t *chosen, const billing_card_t 
  */
 int billing_order_id(uint64_t invoice_id, int attempt, char out[BILLING_ORDER_ID_SIZE]);
 
+/*
+ * Operator charges of an invoice (Billing/ChargeInvoice), numbered 1.. in
+ * their own series: "<invoice id, 20 digits>M<n>", never equal to an id of
+ * billing_order_id. 0, or -EINVAL for id 0 or n out of 1..BILLING_MAX_OPERATOR_CHARGES.
+ */
+#define BILLING_MAX_OPERATOR_CHARGES 99
+#define BILLING_OP_ORDER_ID_SIZE (20 + 1 + 2 + 1)
+int billing_operator_order_id(uint64_t invoice_id, int n, char out[BILLING_OP_ORDER_ID_SIZE]);
+
 /* The inverse of billing_order_id (for webhooks and queries); 0 or -EINVAL. */
 int billing_order_id_parse(const char *s, uint64_t *invoice_id, int *attempt);
 

@@ -469,6 +469,14 @@ invalid:
 			  x->status == 3 ? "Denied"
 					 : (x->status == 2 ? "PaymentConfirmed" : "Authorized"),
 			  x->ret_code, x->ret_msg, 0);
+	{
+		json_t *iti = json_object_get(pay, "InitiatedTransactionIndicator");
+		char ind[48];
+		snprintf(ind, sizeof(ind), "%s/%s",
+			 sbx_jstr(iti, "Category") != NULL ? sbx_jstr(iti, "Category") : "",
+			 sbx_jstr(iti, "Subcategory") != NULL ? sbx_jstr(iti, "Subcategory") : "");
+		sbx_charge_mark(s, x->moid, x->recurrent, ind);
+	}
 	sbx_resp_json(rs, 201, cielo_sale_json(s, x));
 	if (x->status == 2)
 		cielo_notify(s, org, x);

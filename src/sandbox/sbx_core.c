@@ -48,6 +48,8 @@ typedef struct sbx_charge {
 	char message[96];
 	int installment;
 	int64_t at_ms;
+	bool recurrent;     /* Cielo's Payment.Recurrent as sent */
+	char initiator[48]; /* Cielo's InitiatedTransactionIndicator "Category/Subcategory" */
 } sbx_charge_t;
 
 typedef struct sbx_sent {
@@ -168,6 +170,22 @@ out:
 	return;
 }
 
+void sbx_charge_mark(sbx_t *s, const char *moid, bool recurrent, const char *initiator)
+{
+	sbx_charge_t *last = NULL;
+	list_node_t *n, *tmp;
+	list_for_each_safe(n, tmp, &s->charges.fifo)
+	{
+		sbx_charge_t *c = container_of(n, sbx_charge_t, age);
+		if (strcmp(moid, c->moid) == 0)
+			last = c;
+	}
+	if (last != NULL) {
+		last->recurrent = recurrent;
+		snprintf(last->initiator, sizeof(last->initiator), "%s", initiator);
+	}
+}
+
 json_t *sbx_charges_json(sbx_t *s, const char *moid)
 {
 	json_t *arr = json_array();
@@ -180,12 +198,15 @@ json_t *sbx_charges_json(sbx_t *s, const char *moid)
 			continue;
 		sbx_time_iso(c->at_ms, at);
 		json_array_append_new(
-			arr, json_pack("{s:s, s:I, s:s, s:s, s:I, s:b, s:s, s:s, s:s, s:i, s:s}",
-				       "service", c->service, "org", (json_int_t)c->org,
-				       "merchant_order_id", c->moid, "payment_id", c->payment_id,
-				       "amount", (json_int_t)c->amount, "approved", c->approved,
-				       "status", c->status, "code", c->code, "message", c->message,
-				       "installment", c->installment, "at", at));
+			arr,
+			json_pack(
+				"{s:s, s:I, s:s, s:s, s:I, s:b, s:s, s:s, s:s, s:i, s:s, s:b, s:s}",
+				"service", c->service, "org", (json_int_t)c->org,
+				"merchant_order_id", c->moid, "payment_id", c->payment_id, "amount",
+				(json_int_t)c->amount, "approved", c->approved, "status", c->status,
+				"code", c->code, "message", c->message, "installment",
+				c->installment, "at", at, "recurrent", c->recurrent, "initiator",
+				c->initiator));
 	}
 	return arr;
 }

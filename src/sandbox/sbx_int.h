@@ -281,6 +281,8 @@ void sbx_mask_card(const char *number, char out[24]);
 void sbx_charge_record(sbx_t *s, const char *service, uint64_t org, const char *moid,
 		       const char *payment_id, int64_t amount, bool approved, const char *status,
 		       const char *code, const char *message, int installment);
+/* Marks the last recorded charge of moid with the sale's initiator flags (Cielo). */
+void sbx_charge_mark(sbx_t *s, const char *moid, bool recurrent, const char *initiator);
 /* Records one SMS or WhatsApp message sent. */
 void sbx_sent_record(sbx_t *s, const char *service, const char *channel, uint64_t org,
 		     const char *phone, const char *text, const char *ref);

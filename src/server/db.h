@@ -100,6 +100,7 @@ enum db_table {
 	DB_INST_UNIT,   /* unit id -> due day | order id | number */
 	DB_INST_STATUS, /* unit id | status (1 byte) -> due day | order id | number */
 	DB_INST_RECON,  /* org id -> due day | order id | number */
+	DB_VAULT_KEYS,  /* vault key id (4 bytes) -> created ms (8) | done (1); last: current */
 	DB_N_TABLES,
 };
 

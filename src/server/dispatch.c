@@ -64,6 +64,8 @@ static const srv_method_t methods[] = {
 	 h_agendas_update, SRV_M_WRITE},
 	{"ospay.v1.Billing/CancelInvoice", &ospay__v1__billing_cancel_invoice_request__descriptor,
 	 h_billing_cancel_invoice, SRV_M_WRITE},
+	{"ospay.v1.Billing/ChargeInvoice", &ospay__v1__billing_charge_invoice_request__descriptor,
+	 h_billing_charge_invoice, SRV_M_ASYNC},
 	{"ospay.v1.Billing/CreateInvoice", &ospay__v1__billing_create_invoice_request__descriptor,
 	 h_billing_create_invoice, SRV_M_WRITE},
 	{"ospay.v1.Billing/GetInvoice", &ospay__v1__billing_get_invoice_request__descriptor,

@@ -41,6 +41,8 @@
 /* Invoices looked at per loop turn, so a long walk does not stall the loop. */
 #define BILL_STEP_MAX 256
 #define BILL_HOUR_MS (3600 * 1000)
+/* Operator charges (Billing/ChargeInvoice) in flight at most. */
+#define BILL_MANUAL_MAX 32
 
 #define CHG(x) OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_##x
 #define INV_OPEN OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN
@@ -64,6 +66,10 @@ struct srv_billing {
 	int org_days;            /* its suspension profile (0: never block) */
 	uint8_t pos[DB_POS_LEN]; /* the next position in its DB_INV_OPEN */
 	unsigned inflight;
+	/* Invoices with an operator charge (ChargeInvoice) in flight: the run
+	 * leaves their PENDING attempt alone, it is not unknown. */
+	uint64_t manual[BILL_MANUAL_MAX];
+	unsigned n_manual;
 	Ospay__V1__BillingRunNowResponse stats;
 	bill_waiter_t *waiting; /* answered when the current run ends */
 	bill_waiter_t *queued;  /* arrived during a run: answered after the next one */
@@ -74,14 +80,17 @@ typedef struct bill_job {
 	struct srv_billing *b;
 	enum billing_action action;
 	Ospay__V1__Charge c;
-	char last4[5], date[16], order_id[BILLING_ORDER_ID_SIZE];
+	char last4[5], date[16], order_id[BILLING_OP_ORDER_ID_SIZE];
 	char code[GW_CODE_MAX], msg[GW_MSG_MAX], payment_id[GW_ID_MAX];
 	char token[GW_TOKEN_MAX];
 	enum card_brand brand;
-	bool block; /* block c.service_id (suspension), no gateway call */
+	bool block;   /* block c.service_id (suspension), no gateway call */
+	srv_req_t *r; /* an operator charge (ChargeInvoice): the call it ends */
+	Ospay__V1__BillingRunNowResponse own; /* its counters, kept off the run's */
 } bill_job_t;
 
 static void bill_pump(struct srv_billing *b);
+static void job_outcome(bill_job_t *j);
 
 static void job_free(bill_job_t *j)
 {
@@ -190,10 +199,21 @@ static enum billing_result result_of(int status)
 	}
 }
 
-/* An invoice's attempts in number order (at most cap; *n may reach cap + 1). */
-static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge **v, size_t cap,
-			 size_t *n)
+static bool unresolved(const Ospay__V1__Charge *c)
 {
+	return c->status == CHG(PENDING) || c->status == CHG(UNKNOWN);
+}
+
+/*
+ * An invoice's automatic attempts in number order (at most cap; *n may reach
+ * cap + 1). Operator charges are not attempts of the run: they are skipped,
+ * *busy saying one of them is PENDING or UNKNOWN (nothing may happen to the
+ * invoice before it is resolved).
+ */
+static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge **v, size_t cap,
+			 size_t *n, bool *busy)
+{
+	*busy = false;
 	uint8_t key[8], from[8] = {0};
 	db_scan_t *scan = NULL;
 	const uint8_t *val;
@@ -201,15 +221,23 @@ static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge *
 	be64_put(key, invoice);
 	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
+		Ospay__V1__Charge *c = NULL;
+		rc = h_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
+		if (rc == -ENOENT)
+			rc = -EBADMSG;
+		if (rc != 0)
+			break;
+		if (!c->recurring) {
+			*busy = *busy || unresolved(c);
+			ospay__v1__charge__free_unpacked(c, NULL);
+			continue;
+		}
 		if (*n == cap) {
+			ospay__v1__charge__free_unpacked(c, NULL);
 			(*n)++;
 			break;
 		}
-		rc = h_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &v[*n]);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		if (rc == 0)
-			(*n)++;
+		v[(*n)++] = c;
 	}
 	if (rc == -ENOENT)
 		rc = 0;
@@ -279,8 +307,8 @@ static int open_token(srv_t *s, const Ospay__V1__CardRecord *rec, bill_job_t *j)
 			       .owner_id = rec->card->customer_id,
 			       .record_id = rec->card->id};
 	size_t len = 0;
-	int rc = vault_open(&s->vault_key, 1, &ctx, rec->sealed_token.data, rec->sealed_token.len,
-			    (uint8_t *)j->token, sizeof(j->token) - 1, &len);
+	int rc = vault_open(s->vault_keys, s->n_vault_keys, &ctx, rec->sealed_token.data,
+			    rec->sealed_token.len, (uint8_t *)j->token, sizeof(j->token) - 1, &len);
 	if (rc == 0)
 		j->token[len] = '\0';
 	return rc;
@@ -305,8 +333,12 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	if (rc == 0)
 		rc = h_load(txn, DB_SERVICES, inv->service_id,
 			    &ospay__v1__customer_service__descriptor, &svc);
+	bool busy = false;
 	if (rc == 0)
-		rc = load_attempts(txn, id, att, BILLING_MAX_ATTEMPTS, &n);
+		rc = load_attempts(txn, id, att, BILLING_MAX_ATTEMPTS, &n, &busy);
+	/* An operator charge of it not resolved yet: phase 0 sees to it first. */
+	if (rc == 0 && busy)
+		goto out;
 	uint64_t chosen_id = 0;
 	bool recurring = false;
 	if (rc == 0 && svc->recurring_payment != NULL) {
@@ -423,17 +455,33 @@ out:
 
 /* ------------------------------------------------------------------ writes */
 
-/* Counts an invoice's attempts in txn. */
-static int count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n)
+/*
+ * Counts an invoice's charges in txn: the run's attempts (*n), the operator's
+ * (*n_op), and whether any charge is PENDING or UNKNOWN (*busy).
+ */
+static int count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t *n_op, bool *busy)
 {
 	uint8_t key[8], from[8] = {0};
 	db_scan_t *scan = NULL;
 	const uint8_t *val;
-	*n = 0;
+	*n = *n_op = 0;
+	*busy = false;
 	be64_put(key, invoice);
 	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
-	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0)
-		(*n)++;
+	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
+		Ospay__V1__Charge *c = NULL;
+		rc = h_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
+		if (rc == -ENOENT)
+			rc = -EBADMSG;
+		if (rc != 0)
+			break;
+		if (c->recurring)
+			(*n)++;
+		else
+			(*n_op)++;
+		*busy = *busy || unresolved(c);
+		ospay__v1__charge__free_unpacked(c, NULL);
+	}
 	db_scan_close(scan);
 	return rc == -ENOENT ? 0 : rc;
 }
@@ -442,12 +490,14 @@ static int count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n)
 static int insert_fn(store_txn_t *txn, void *arg)
 {
 	bill_job_t *j = arg;
-	size_t n = 0;
-	int rc = count_attempts(txn, j->c.invoice_id, &n);
+	size_t n = 0, n_op = 0;
+	bool busy = false;
+	int rc = count_attempts(txn, j->c.invoice_id, &n, &n_op, &busy);
 	if (rc != 0)
 		return rc;
-	/* Another run stored this attempt meanwhile: never two calls for it. */
-	if (n + 1 != j->c.attempt)
+	/* Another run stored this attempt meanwhile, or an operator charge of the
+	 * invoice is in flight: never two calls for it. */
+	if (n + 1 != j->c.attempt || busy)
 		return -EALREADY;
 	rc = store_seq_next(txn, "charge", &j->c.id);
 	if (rc == 0) {
@@ -685,19 +735,19 @@ int h_admin_set_suspension_profile(srv_req_t *r, store_txn_t *txn)
 /* What a charge (or a query about one) came to, in j->c. */
 static void take_result(bill_job_t *j, const gw_charge_result_t *res, bool query)
 {
-	struct srv_billing *b = j->b;
+	Ospay__V1__BillingRunNowResponse *st = j->r != NULL ? &j->own : &j->b->stats;
 	const char *code = res->abecs_code[0] ? res->abecs_code : res->r.code;
 	if (res->payment_id[0] != '\0')
 		copy_str(j->payment_id, sizeof(j->payment_id), res->payment_id);
 	switch (res->r.outcome) {
 	case GW_OUTCOME_APPROVED:
 		j->c.status = CHG(APPROVED);
-		b->stats.approved++;
+		st->approved++;
 		break;
 	case GW_OUTCOME_DECLINED:
 		j->c.status = CHG(DECLINED);
 		j->c.irreversible = res->irreversible || decline_is_irreversible(code, j->brand);
-		b->stats.declined++;
+		st->declined++;
 		break;
 	case GW_OUTCOME_NOT_FOUND:
 	case GW_OUTCOME_CANCELED:
@@ -713,11 +763,11 @@ static void take_result(bill_job_t *j, const gw_charge_result_t *res, bool query
 		break;
 	default:
 		j->c.status = CHG(UNKNOWN);
-		b->stats.unknown++;
+		st->unknown++;
 		break;
 	}
 	if (query && j->c.status != CHG(UNKNOWN))
-		b->stats.resolved++;
+		st->resolved++;
 	if (!query || j->c.status != CHG(UNKNOWN)) {
 		copy_str(j->code, sizeof(j->code), code);
 		/* The gateway's message is stored, never logged (it may quote the request). */
@@ -730,7 +780,7 @@ static void on_charged(const gw_charge_result_t *res, void *arg)
 	bill_job_t *j = arg;
 	crypto_wipe(j->token, sizeof(j->token));
 	take_result(j, res, false);
-	store_outcome(j);
+	job_outcome(j);
 }
 
 static void on_queried(const gw_charge_result_t *res, void *arg)
@@ -764,10 +814,12 @@ static void job_call(bill_job_t *j)
 		req.merchant_order_id = j->order_id;
 		req.amount_cents = j->c.amount;
 		req.installments = 1;
-		req.recurring = true;
+		/* An operator's charge is customer-initiated: no Recurrent flag. */
+		req.recurring = j->c.recurring;
 		req.card_token = j->token;
 		req.brand = (gw_brand_t)j->brand;
-		j->b->stats.charged++;
+		if (j->r == NULL)
+			j->b->stats.charged++;
 		rc = gw_charge_card(gw, &req, on_charged, j);
 	}
 	if (rc == 0)
@@ -783,7 +835,7 @@ static void job_call(bill_job_t *j)
 	}
 	j->c.status = CHG(ERROR);
 	copy_str(j->msg, sizeof(j->msg), "the gateway could not be called");
-	store_outcome(j);
+	job_outcome(j);
 }
 
 static void inserted(void *arg, int rc)
@@ -849,6 +901,13 @@ static int next_unresolved(struct srv_billing *b, store_txn_t *txn, bill_job_t *
 	store_cursor_close(cur);
 	if (rc != 0)
 		return rc;
+	for (unsigned i = 0; i < b->n_manual; i++) {
+		if (b->manual[i] == c->invoice_id) {
+			/* An operator charge in flight, not an unknown one: its call ends it. */
+			ospay__v1__charge__free_unpacked(c, NULL);
+			return next_unresolved(b, txn, out);
+		}
+	}
 	*out = job_for_charge(b, c);
 	ospay__v1__charge__free_unpacked(c, NULL);
 	return *out == NULL ? -ENOMEM : 0;
@@ -1087,7 +1146,7 @@ void srv_billing_start(srv_t *s)
 
 bool srv_billing_busy(const srv_t *s)
 {
-	return s->billing != NULL && s->billing->inflight > 0;
+	return s->billing != NULL && (s->billing->inflight > 0 || s->billing->n_manual > 0);
 }
 
 void srv_billing_stop(srv_t *s)
@@ -1305,5 +1364,307 @@ out:
 	free(out);
 	free(keys);
 	free(units);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ ChargeInvoice */
+
+/*
+ * An operator's charge of an OPEN invoice (after its automatic attempts
+ * failed, typically): the run's machinery with a request at its end. The
+ * attempt is stored PENDING (durable) before the call, its outcome written by
+ * the call's finishing write, APPROVED paying the invoice and unblocking its
+ * service there too (outcome_fn). Customer-initiated at the gateway (no
+ * Recurrent flag), its own merchant order id series ("M<n>"); an unknown
+ * outcome is left UNKNOWN for the run's phase 0 to resolve by query.
+ */
+
+static void manual_forget(struct srv_billing *b, uint64_t invoice)
+{
+	for (unsigned i = 0; i < b->n_manual; i++) {
+		if (b->manual[i] == invoice) {
+			b->manual[i] = b->manual[--b->n_manual];
+			return;
+		}
+	}
+}
+
+/* The call's end releases the job (async_free): in flight no more. */
+static void manual_free(void *arg)
+{
+	bill_job_t *j = arg;
+	manual_forget(j->b, j->c.invoice_id);
+	job_free(j);
+}
+
+/* In the write batch: the PENDING attempt, only if the invoice still allows it. */
+static int manual_insert_fn(store_txn_t *txn, void *arg)
+{
+	bill_job_t *j = arg;
+	Ospay__V1__Invoice *inv = NULL;
+	size_t n = 0, n_op = 0;
+	bool busy = false;
+	int rc = h_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor, &inv);
+	if (rc == 0 && inv->status != INV_OPEN)
+		rc = -ESTALE;
+	if (rc == 0)
+		rc = count_attempts(txn, j->c.invoice_id, &n, &n_op, &busy);
+	if (rc == 0 && busy)
+		rc = -EALREADY;
+	if (rc == 0 && n_op + 1 != j->c.attempt)
+		rc = -EALREADY;
+	if (rc == 0)
+		rc = store_seq_next(txn, "charge", &j->c.id);
+	if (rc == 0) {
+		j->c.created_ms = j->c.updated_ms = srv_now_ms(j->b->s);
+		rc = db_charge_put(txn, NULL, &j->c);
+	}
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}
+
+/* The call's end, in the write batch: the outcome, then the reply. */
+static int manual_finish(srv_req_t *r, store_txn_t *txn)
+{
+	bill_job_t *j = r->async_arg;
+	Ospay__V1__Invoice *inv = NULL;
+	int rc = outcome_fn(txn, j);
+	if (rc == 0)
+		rc = h_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
+			    &inv);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "charge outcome");
+		goto out;
+	}
+	log_info("operator charge",
+		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " status=%d code=\"%s\" by=%" PRIu64,
+		 j->c.id, j->c.invoice_id, (int)j->c.status, j->code, r->sess->p.token_id);
+	Ospay__V1__BillingChargeInvoiceResponse resp =
+		OSPAY__V1__BILLING_CHARGE_INVOICE_RESPONSE__INIT;
+	resp.charge = &j->c;
+	resp.invoice = inv;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}
+
+static void job_outcome(bill_job_t *j)
+{
+	if (j->r == NULL) {
+		store_outcome(j);
+		return;
+	}
+	if (j->b->stopping) {
+		/* Shutting down: the attempt stays PENDING, the next start queries it. */
+		srv_async_fail(j->r, ST_UNAVAILABLE,
+			       "the server stopped during the charge; its outcome is resolved "
+			       "by the next billing run");
+		return;
+	}
+	srv_async_finish(j->r, manual_finish);
+}
+
+static void manual_inserted(void *arg, int rc)
+{
+	bill_job_t *j = arg;
+	if (rc != 0) {
+		srv_async_fail(j->r, ST_UNAVAILABLE, "the charge could not be stored; try again");
+		return;
+	}
+	job_call(j);
+}
+
+/* The card to charge: the asked one (the customer's), else chosen, else default. */
+static int manual_card(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice *inv,
+		       uint64_t card_id, Ospay__V1__CardRecord **out)
+{
+	Ospay__V1__CustomerService *svc = NULL;
+	Ospay__V1__CardRecord *chosen = NULL, *def = NULL;
+	int rc;
+	*out = NULL;
+	if (card_id != 0) {
+		rc = h_load(txn, DB_CARDS, card_id, &ospay__v1__card_record__descriptor, out);
+		if (rc == 0 && (*out)->card->customer_id != inv->customer_id)
+			rc = -ENOENT;
+		if (rc == -ENOENT) {
+			if (*out != NULL)
+				ospay__v1__card_record__free_unpacked(*out, NULL);
+			*out = NULL;
+			return srv_fail(r, ST_NOT_FOUND,
+					"card %" PRIu64 " is not a card of the invoice's customer",
+					card_id);
+		}
+		return rc != 0 ? srv_store_fail(r, rc, "card lookup") : 0;
+	}
+	rc = h_load(txn, DB_SERVICES, inv->service_id, &ospay__v1__customer_service__descriptor,
+		    &svc);
+	uint64_t chosen_id = 0;
+	if (rc == 0 && svc->recurring_payment != NULL)
+		chosen_id = svc->recurring_payment->card_id;
+	if (rc == 0)
+		rc = load_cards(txn, inv->customer_id, chosen_id, &chosen, &def);
+	if (svc != NULL)
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "cards lookup");
+	} else if (chosen != NULL) {
+		*out = chosen;
+		chosen = NULL;
+	} else if (def != NULL) {
+		*out = def;
+		def = NULL;
+	} else {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION, "the customer has no card on file");
+	}
+	if (chosen != NULL)
+		ospay__v1__card_record__free_unpacked(chosen, NULL);
+	if (def != NULL)
+		ospay__v1__card_record__free_unpacked(def, NULL);
+	return rc;
+}
+
+int h_billing_charge_invoice(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__BillingChargeInvoiceRequest *in = (const void *)r->in;
+	struct srv_billing *b = r->srv->billing;
+	Ospay__V1__Invoice *inv = NULL;
+	Ospay__V1__CardRecord *card = NULL;
+	bill_job_t *j = NULL;
+	gw_t *gw = NULL;
+	size_t n = 0, n_op = 0;
+	bool busy = false;
+	int off = 0, rc;
+	if (in->invoice_id == 0) {
+		status_violation(&r->st, "invoice_id", "required");
+		return r->st.code;
+	}
+	if (b == NULL || b->stopping || r->srv->draining)
+		return srv_fail(r, ST_UNAVAILABLE, "the server is shutting down");
+	rc = h_load(txn, DB_INVOICES, in->invoice_id, &ospay__v1__invoice__descriptor, &inv);
+	if (rc == -ENOENT) {
+		rc = srv_fail(r, ST_NOT_FOUND, "invoice %" PRIu64 " not found", in->invoice_id);
+		goto out;
+	}
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "invoice lookup");
+		goto out;
+	}
+	rc = h_check_record(r, PERM_OPERATE, inv->organization_id, inv->unit_id);
+	if (rc != ST_OK)
+		goto out;
+	if (inv->status != INV_OPEN) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION, "invoice %" PRIu64 " is %s, not OPEN",
+			      inv->id, inv->status == INV_PAID ? "PAID" : "CANCELED");
+		goto out;
+	}
+	rc = count_attempts(txn, inv->id, &n, &n_op, &busy);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "charges lookup");
+		goto out;
+	}
+	for (unsigned i = 0; i < b->n_manual; i++)
+		busy = busy || b->manual[i] == inv->id;
+	if (busy) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "a charge of invoice %" PRIu64
+			      " is still pending or unknown; resolve it first (Billing/RunNow "
+			      "queries the gateway)",
+			      inv->id);
+		goto out;
+	}
+	if (n_op >= BILLING_MAX_OPERATOR_CHARGES) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "invoice %" PRIu64 " was charged by operators %d times already",
+			      inv->id, BILLING_MAX_OPERATOR_CHARGES);
+		goto out;
+	}
+	rc = manual_card(r, txn, inv, in->card_id, &card);
+	if (rc != 0)
+		goto out;
+	rc = h_org_offset(r, txn, &off);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "organization lookup");
+		goto out;
+	}
+	int64_t today = date_local_day(r->now_ms, off);
+	billing_card_t bc;
+	bcard_of(card->card, &bc);
+	if (billing_choose_card(&bc, NULL, today) == 0) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION, "card %" PRIu64 " has expired",
+			      card->card->id);
+		goto out;
+	}
+	rc = srv_gateway_adapter(r->srv, txn, inv->organization_id, (int)card->card->gateway, &gw);
+	if (rc != 0) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "the card's %s gateway is not configured or its settings cannot be "
+			      "used",
+			      srv_service_name((int)card->card->gateway));
+		goto out;
+	}
+	if (b->n_manual >= BILL_MANUAL_MAX) {
+		rc = srv_fail(r, ST_UNAVAILABLE, "too many operator charges in flight; try again");
+		goto out;
+	}
+	j = calloc(1, sizeof(*j));
+	if (j == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	j->b = b;
+	j->r = r;
+	j->action = BILLING_ACTION_CHARGE;
+	ospay__v1__charge__init(&j->c);
+	j->c.organization_id = inv->organization_id;
+	j->c.unit_id = inv->unit_id;
+	j->c.customer_id = inv->customer_id;
+	j->c.service_id = inv->service_id;
+	j->c.invoice_id = inv->id;
+	j->c.gateway = card->card->gateway;
+	j->c.amount = inv->amount;
+	j->c.recurring = false;
+	j->c.attempt = (uint32_t)(n_op + 1);
+	j->c.status = CHG(PENDING);
+	j->c.card_id = card->card->id;
+	j->c.card_brand = card->card->brand;
+	j->brand = (enum card_brand)card->card->brand;
+	copy_str(j->last4, sizeof(j->last4), card->card->last4);
+	date_format(today, j->date, sizeof(j->date));
+	billing_operator_order_id(inv->id, (int)j->c.attempt, j->order_id);
+	job_link(j);
+	if (open_token(r->srv, card, j) != 0) {
+		log_error("operator charge: a card token cannot be opened", "card_id=%" PRIu64,
+			  card->card->id);
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "card %" PRIu64 "'s stored token cannot be opened; add it again",
+			      card->card->id);
+		goto out;
+	}
+	/* Durable before the call: a crash leaves an attempt the run resolves. */
+	rc = store_write(r->srv->store, manual_insert_fn, manual_inserted, j);
+	if (rc == -ESTALE || rc == -EALREADY) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "invoice %" PRIu64 " changed meanwhile; look at it again", inv->id);
+		goto out;
+	}
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "charge insert");
+		goto out;
+	}
+	b->manual[b->n_manual++] = inv->id;
+	r->async_arg = j;
+	r->async_free = manual_free;
+	j = NULL;
+	rc = SRV_PENDING;
+out:
+	if (j != NULL)
+		job_free(j);
+	if (card != NULL)
+		ospay__v1__card_record__free_unpacked(card, NULL);
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }

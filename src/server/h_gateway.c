@@ -51,7 +51,7 @@ int srv_gateway_open_credentials(const srv_t *s, const Ospay__V1__GatewayRecord 
 	size_t n = 0;
 	vault_context_t ctx;
 	vault_ctx(rec->organization_id, rec->kind, &ctx);
-	int rc = vault_open(&s->vault_key, 1, &ctx, rec->sealed_credentials.data,
+	int rc = vault_open(s->vault_keys, s->n_vault_keys, &ctx, rec->sealed_credentials.data,
 			    rec->sealed_credentials.len, plain, sizeof(plain), &n);
 	if (rc == 0) {
 		*out = ospay__v1__gateway_credentials__unpack(NULL, n, plain);

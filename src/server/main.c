@@ -1,4 +1,4 @@
-/* ospayd: init, serve, backup (SPEC 3.2). */
+/* ospayd: init, serve, backup, rotate-key (SPEC 3.2). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +21,9 @@ static void usage(FILE *f)
 		   "               [--https-idle-timeout-ms MS] [--https-max-conns N]\n"
 		   "               [--gateway-max-inflight N]\n"
 		   "  ospayd backup --data DIR OUT\n"
+		   "  ospayd rotate-key --data DIR [--batch N] [--max-batches N]\n"
+		   "               (with no server running on DIR; --max-batches stops early,\n"
+		   "                the next rotate-key resumes)\n"
 		   "  ospayd --version\n");
 }
 
@@ -162,6 +165,36 @@ static int cmd_backup(int argc, char **argv)
 	return srv_backup(argv[1], argv[2]) == 0 ? 0 : 1;
 }
 
+static int cmd_rotate_key(int argc, char **argv)
+{
+	const char *dir = NULL;
+	uint64_t batch = 0, max_batches = 0;
+	for (int i = 0; i < argc; i += 2) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (v == NULL) {
+			usage(stderr);
+			return 2;
+		}
+		if (strcmp(a, "--data") == 0) {
+			dir = v;
+		} else if (strcmp(a, "--batch") == 0) {
+			if (opt_u64(a, v, 1, 1024, &batch))
+				return 2;
+		} else if (strcmp(a, "--max-batches") == 0) {
+			if (opt_u64(a, v, 1, UINT32_MAX, &max_batches))
+				return 2;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (dir == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	return srv_rotate_key(dir, (size_t)batch, max_batches) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -175,6 +208,8 @@ int main(int argc, char **argv)
 		return cmd_init(argc - 2, argv + 2);
 	if (strcmp(cmd, "backup") == 0)
 		return cmd_backup(argc - 2, argv + 2);
+	if (strcmp(cmd, "rotate-key") == 0)
+		return cmd_rotate_key(argc - 2, argv + 2);
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
 		printf("ospayd %s\n", OSPAY_VERSION);
 		return 0;

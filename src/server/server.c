@@ -319,10 +319,20 @@ int srv_serve(const srv_opts_t *opts)
 		s->opts.drain_timeout_ms = 10000;
 	s->clock_ms = opts->test_clock_ms;
 	s->exit_code = 1;
+	s->lock_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
 	uv_loop_init(&loop);
 	s->loop = &loop;
 
+	/* Never two servers, or a server and rotate-key, on one data dir. */
+	rc = srv_data_lock(opts->data_dir, &s->lock_fd);
+	if (rc != 0) {
+		log_error(rc == -EWOULDBLOCK
+				  ? "the data dir is in use by another ospayd or rotate-key"
+				  : "cannot lock the data dir",
+			  "dir=\"%s\" err=%d", opts->data_dir, rc);
+		goto out;
+	}
 	rc = srv_load_master_key(opts->data_dir, s->master_key);
 	if (rc != 0) {
 		log_error("cannot read the master key (run `ospayd init` first)",
@@ -330,8 +340,6 @@ int srv_serve(const srv_opts_t *opts)
 		goto out;
 	}
 	rc = crypto_derive_key(s->master_key, "ospay token v1", s->token_key);
-	if (rc == 0)
-		rc = vault_key_derive(s->master_key, 1, &s->vault_key);
 	if (rc != 0)
 		goto out;
 	char store_path[512];
@@ -345,6 +353,13 @@ int srv_serve(const srv_opts_t *opts)
 		log_error("cannot open the store", "path=\"%s\" err=%d", store_path, rc);
 		goto out;
 	}
+	/* Every key id the store names (rotate-key adds them); the last seals. */
+	rc = srv_vault_keys_load(s->store, s->master_key, &s->vault_keys, &s->n_vault_keys);
+	if (rc != 0) {
+		log_error("cannot load the vault keys", "err=%d", rc);
+		goto out_store;
+	}
+	s->vault_key = s->vault_keys[s->n_vault_keys - 1];
 	http_client_opts_t ho = {.pool_max_in_flight = s->opts.gateway_max_inflight};
 	rc = http_client_init(&s->http, s->loop, &ho);
 	if (rc != 0) {
@@ -407,6 +422,9 @@ out:
 	crypto_wipe(s->master_key, sizeof(s->master_key));
 	crypto_wipe(s->token_key, sizeof(s->token_key));
 	vault_key_wipe(&s->vault_key);
+	srv_vault_keys_free(s->vault_keys, s->n_vault_keys);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	free(s);
 	return code;
 }

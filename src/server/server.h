@@ -64,7 +64,10 @@ typedef struct srv {
 	uv_timer_t drain_timer, idem_timer;
 	uint8_t master_key[CRYPTO_KEY_LEN];
 	uint8_t token_key[CRYPTO_KEY_LEN];
-	vault_key_t vault_key;  /* seals gateway credentials (key id 1) */
+	vault_key_t vault_key;   /* the current key: seals new cards and credentials */
+	vault_key_t *vault_keys; /* every key id 1..current (opens older records), owned */
+	size_t n_vault_keys;
+	int lock_fd;            /* the data dir's lock (srv_data_lock), held while serving */
 	uint64_t gateway_epoch; /* bumped when a gateway's settings change */
 	int64_t clock_ms;       /* the test clock's now */
 	uint64_t token_epoch;   /* bumped when a token is revoked */
@@ -215,6 +218,7 @@ int h_billing_list_invoices(srv_req_t *r, store_txn_t *txn);
 int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn);
 int h_billing_list_charges(srv_req_t *r, store_txn_t *txn);
 int h_billing_run_now(srv_req_t *r, store_txn_t *txn);
+int h_billing_charge_invoice(srv_req_t *r, store_txn_t *txn);
 int h_cards_add(srv_req_t *r, store_txn_t *txn);
 int h_cards_list(srv_req_t *r, store_txn_t *txn);
 int h_cards_remove(srv_req_t *r, store_txn_t *txn);
@@ -340,5 +344,32 @@ int srv_backup(const char *dir, const char *out);
 #define SRV_TLS_KEY_FILE "tls.key"
 #define SRV_STORE_DIR "store"
 int srv_load_master_key(const char *dir, uint8_t key[CRYPTO_KEY_LEN]);
+
+/*
+ * The data dir's lock file: held by a serving ospayd for its lifetime and by
+ * `ospayd rotate-key`, so they never run on one data dir together. An
+ * exclusive flock, released when the process ends however it ends. 0 and
+ * *fd, -EWOULDBLOCK when another process holds it, or -errno.
+ */
+#define SRV_LOCK_FILE "ospayd.lock"
+int srv_data_lock(const char *dir, int *fd);
+/* Largest vault key id: rotations are rare, every key is derived at start. */
+#define SRV_VAULT_MAX_KEYS 1000
+/*
+ * The vault keys of a store: ids 1..current (current is the last id in
+ * DB_VAULT_KEYS, 1 when none was ever added), derived from master. *keys
+ * (caller frees after vault_key_wipe of each) has *n entries, the last the
+ * current one. 0 or a store error / -ENOMEM / -ERANGE.
+ */
+int srv_vault_keys_load(store_t *st, const uint8_t master[CRYPTO_KEY_LEN], vault_key_t **keys,
+			size_t *n);
+void srv_vault_keys_free(vault_key_t *keys, size_t n);
+/*
+ * `ospayd rotate-key`: a new current key, every sealed record sealed again
+ * under it, batch records per transaction (0: 256; at most 1024). With
+ * max_batches > 0 it stops after that many transactions, the rotation left
+ * unfinished; the next call resumes it under the same key instead of adding one.
+ */
+int srv_rotate_key(const char *dir, size_t batch, uint64_t max_batches);
 
 #endif

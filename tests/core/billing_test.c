@@ -496,3 +496,21 @@ Test(billing, names)
 	cr_assert_str_eq(billing_reason_name((enum billing_reason)99), "?");
 	cr_assert_str_eq(billing_action_name((enum billing_action) - 1), "?");
 }
+
+Test(billing, operator_order_ids_are_their_own_series)
+{
+	char id[BILLING_OP_ORDER_ID_SIZE];
+	uint64_t inv;
+	int att;
+	cr_assert_eq(billing_operator_order_id(42, 1, id), 0);
+	cr_assert_str_eq(id, "00000000000000000042M1");
+	cr_assert(cielo_order_id_ok(id));
+	/* Never taken for one of the run's attempts. */
+	cr_assert_neq(billing_order_id_parse(id, &inv, &att), 0);
+	cr_assert_eq(billing_operator_order_id(UINT64_MAX, BILLING_MAX_OPERATOR_CHARGES, id), 0);
+	cr_assert_str_eq(id, "18446744073709551615M99");
+	cr_assert(cielo_order_id_ok(id));
+	cr_assert_eq(billing_operator_order_id(0, 1, id), -EINVAL);
+	cr_assert_eq(billing_operator_order_id(42, 0, id), -EINVAL);
+	cr_assert_eq(billing_operator_order_id(42, BILLING_MAX_OPERATOR_CHARGES + 1, id), -EINVAL);
+}

@@ -210,6 +210,20 @@ Test(cli_billing, billing_run_and_charges_list)
 	HAS("CHARGE_STATUS_APPROVED");
 	cr_assert_eq(ospay("invoices", "get", "1", NULL), 0, "%s", out);
 	HAS("INVOICE_STATUS_PAID");
+	/* An operator's charge: refused for the paid invoice, made for an open one. */
+	cr_assert_eq(ospay("invoices", "charge", "1", NULL), 1);
+	HAS("not OPEN");
+	cr_assert_eq(ospay("invoices", "create", "--customer", "1", "--service", "1", "--amount",
+			   "99,90", "--due", "2027-01-10", NULL),
+		     0, "%s", out);
+	cr_assert_eq(ospay("invoices", "charge", "2", "--card", "1", NULL), 0, "%s", out);
+	HAS("CHARGE_STATUS_APPROVED");
+	HAS("M1");
+	cr_assert_eq(ospay("invoices", "charge", "2", "--card", "x", NULL), 2);
+	cr_assert_eq(ospay("charges", "list", "--non-recurring", NULL), 0, "%s", out);
+	HAS("approved");
+	cr_assert_eq(ospay("invoices", "get", "2", NULL), 0, "%s", out);
+	HAS("INVOICE_STATUS_PAID");
 	cr_assert_eq(ospay("suspension-profile", "set", "--days", "5", NULL), 0, "%s", out);
 	HAS("5");
 	cr_assert_eq(ospay("suspension-profile", "set", "--days", "1", NULL), 1);

@@ -322,6 +322,27 @@ int cli_cmd_invoices_cancel(cli_ctx_t *ctx, int argc, char **argv)
 	return invoice_by_id(ctx, argc, argv, "ospay.v1.Billing/CancelInvoice", CLI_CALL_MUTATING);
 }
 
+int cli_cmd_invoices_charge(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {{"card", required_argument, NULL, 'k'},
+					     {NULL, 0, NULL, 0}};
+	dom_opts_t o;
+	int first;
+	Ospay__V1__BillingChargeInvoiceRequest req =
+		OSPAY__V1__BILLING_CHARGE_INVOICE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.invoice_id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_opt_id(ctx, &o, 'k', false, &req.card_id);
+	/* The attempt is what the operator looks at: approved, or the decline's code. */
+	if (rc == CLI_EXIT_OK)
+		rc = dom_call_print(ctx, "ospay.v1.Billing/ChargeInvoice", &req.base,
+				    &ospay__v1__billing_charge_invoice_response__descriptor,
+				    CLI_CALL_MUTATING, "charge", dom_print_record);
+	return rc;
+}
+
 static int invoice_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
 {
 	const Ospay__V1__Invoice *v = (const Ospay__V1__Invoice *)m;
