@@ -182,9 +182,10 @@ good_svc=$(q .service.id customers add-service "$good" --plan "Fibra 500" --amou
 say "the card number and security code go on standard input, never on the command line"
 printf '4111111111111111\n123\n' | ospay cards add --customer "$good" --holder "BRUNO REIS" --expiry "$expiry"
 ospay invoices create --customer "$good" --service "$good_svc" --amount 99,90 --due "$today" >/dev/null
+bad_phone=$(phone)
 bad=$(q .customer.id customers create --unit "$unit" --name "Carla Dias" --document "$(cpf)" \
 	--street "Rua da Consolação" --number 50 --city "São Paulo" --state SP --cep 01302-000 \
-	--phone "$(phone)")
+	--phone "$bad_phone")
 bad_svc=$(q .service.id customers add-service "$bad" --plan "Fibra 300" --amount 79.90 --recurring on)
 say "a card ending in 2: the sandbox declines it (05, Not Authorized: a reversible decline)"
 printf '4111111111111152\n123\n' | ospay cards add --customer "$bad" --holder "CARLA DIAS" --expiry "$expiry"
@@ -208,6 +209,15 @@ step "Five days after the due date the service is blocked (the suspension profil
 ospay clock advance 4d
 ospay billing run >/dev/null
 ospay customers services "$bad"
+say "what the customer was told on WhatsApp (the outbox, through ZapMe):"
+# The outbox sends on its own timer, just after the write that queued the message: two failed
+# charges and the block are three messages.
+for _ in $(seq 50); do
+	n=$(curl -fsS "$sb/control/messages?service=zapme&phone=${bad_phone#+}" | jq '.messages | length')
+	[[ $n -ge 3 ]] && break
+	sleep 0.1
+done
+sandbox '.messages[] | {channel, text}' "$sb/control/messages?service=zapme&phone=${bad_phone#+}"
 
 step "The customer brings a new card; the operator charges the invoice; the service is unblocked"
 printf '5555666677778884\n321\n' | ospay cards add --customer "$bad" --holder "CARLA DIAS" --expiry "$expiry"
