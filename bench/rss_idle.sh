@@ -3,7 +3,7 @@
 # BENCH_QUICK=1). Run by bench/run.sh; alone: bash bench/rss_idle.sh.
 #
 # A fresh ospayd (core 0) is given the orders through Orders/Create by the load
-# generator (core 1, 64 x 16, durable), then left idle for 3 s: its RssAnon (heap,
+# generator (core 1, 64 x 16, durable), then left idle for 3 s (1 s in quick mode): its RssAnon (heap,
 # stacks, allocator caches: what the orders cost in memory) is read from /proc, and
 # again after a restart on the same store. LMDB's map is file-backed and counts as
 # RssFile (page cache the kernel takes back), which is printed beside it.
@@ -12,9 +12,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then
-	orders=100000
+	orders=100000 idle=1
 else
-	orders=1000000
+	orders=1000000 idle=3
 fi
 orders=${RSS_ORDERS:-$orders}
 dir=$(mktemp -d /tmp/ospay-bench-rss-XXXXXX)
@@ -30,11 +30,11 @@ load=$("${load_pin[@]}" "$build/bench/bench_loadgen" --addr "$rpc" --token "$tok
 	--conns 64 --inflight 16 --count "$orders" --warmup 0 --get-pct 0 --pid "$srv" \
 	--label rss_orders_create)
 echo "$load"
-sleep 3
+sleep "$idle"
 after_load=$(rss_of "$srv")
 bench_stop "$srv"
 bench_ospayd_start "$dir/srv"
-sleep 3
+sleep "$idle"
 after_restart=$(rss_of "$srv")
 bench_stop "$srv"
 jq -nc --argjson l "$load" --argjson a "$after_load" --argjson b "$after_restart" \
