@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # sourced: the variables are for the caller
 # Helpers for the bench scripts that run on their own (bench/webhooks.sh,
 # bench/rss_idle.sh, bench/plot): sourced, never run. The caller sets $dir (a
 # scratch directory it removes) and calls bench_cleanup from its EXIT trap.

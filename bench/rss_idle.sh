@@ -3,10 +3,10 @@
 # BENCH_QUICK=1). Run by bench/run.sh; alone: bash bench/rss_idle.sh.
 #
 # A fresh ospayd (core 0) is given the orders through Orders/Create by the load
-# generator (core 1, 64 x 16, durable), then left idle for 3 s (1 s in quick mode): its RssAnon (heap,
-# stacks, allocator caches: what the orders cost in memory) is read from /proc, and
-# again after a restart on the same store. LMDB's map is file-backed and counts as
-# RssFile (page cache the kernel takes back), which is printed beside it.
+# generator (core 1, 64 x 16, durable), then left idle for 3 s (1 s in quick mode): its
+# RssAnon (heap, stacks, allocator caches: what the orders cost in memory) is read from
+# /proc, and again after a restart on the same store. LMDB's map is file-backed and
+# counts as RssFile (page cache the kernel takes back), which is printed beside it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=bench/lib.sh

@@ -317,6 +317,7 @@ typedef struct run {
 	conn_t *conns;
 	uint64_t seq, t_measure, t_end, t_stop;
 	unsigned ready; /* connections past their handshake */
+	bool measuring, measured;
 	uint64_t ok, measured_ok, non200, reconnects, errors;
 	hist_t hist;
 	double cpu0, cpu1, self0, self1;
@@ -549,6 +550,22 @@ static int conn_step(run_t *r, conn_t *c)
 	}
 }
 
+/* CPU readings at the window's start and end (/proc for the server, rusage for us). */
+static void window_edges(run_t *r, uint64_t t)
+{
+	const opts_t *o = r->o;
+	if (!r->measuring && t >= r->t_measure) {
+		r->measuring = true;
+		r->cpu0 = o->pid > 0 ? proc_cpu_s(o->pid) : 0;
+		r->self0 = self_cpu_s();
+	}
+	if (r->measuring && !r->measured && t >= r->t_end) {
+		r->measured = true;
+		r->cpu1 = o->pid > 0 ? proc_cpu_s(o->pid) : 0;
+		r->self1 = self_cpu_s();
+	}
+}
+
 static int load(const opts_t *o)
 {
 	static run_t run;
@@ -601,23 +618,12 @@ static int load(const opts_t *o)
 			goto out;
 		}
 	}
-	bool measuring = false;
 	uint64_t last_sample = 0;
 	unsigned open = o->conns;
 	struct epoll_event evs[256];
 	while (open > 0) {
 		uint64_t t = now_ns();
-		if (!measuring && t >= r->t_measure) {
-			measuring = true;
-			r->cpu0 = o->pid > 0 ? proc_cpu_s(o->pid) : 0;
-			r->self0 = self_cpu_s();
-		}
-		if (measuring && r->cpu1 == 0 && t >= r->t_end) {
-			r->cpu1 = o->pid > 0 ? proc_cpu_s(o->pid) : 0;
-			r->self1 = self_cpu_s();
-			if (r->cpu1 == 0)
-				r->cpu1 = 1e-9;
-		}
+		window_edges(r, t);
 		if (o->pid > 0 && t - last_sample > 50000000u) {
 			long kb = proc_rss_anon_kb(o->pid);
 			if (kb > r->rss_peak)
@@ -630,6 +636,8 @@ static int load(const opts_t *o)
 			break;
 		}
 		int n = epoll_wait(r->ep, evs, 256, 50);
+		/* Before any answer is taken: connections close on the first one past the end. */
+		window_edges(r, now_ns());
 		for (int i = 0; i < n; i++) {
 			conn_t *c = evs[i].data.ptr;
 			if (c->fd < 0)
@@ -650,6 +658,10 @@ static int load(const opts_t *o)
 				}
 			}
 		}
+	}
+	if (!r->measured) { /* stopped early: whatever was measured so far */
+		r->cpu1 = o->pid > 0 ? proc_cpu_s(o->pid) : 0;
+		r->self1 = self_cpu_s();
 	}
 	double secs = o->duration;
 	printf("{\"bench\":\"webhooks\",\"label\":\"%s\",\"tls\":%s,\"conns\":%u,\"refs\":%u,"

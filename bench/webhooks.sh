@@ -23,7 +23,7 @@ if [[ $quick == 1 ]]; then
 else
 	secs=8 warm=1 rounds=3
 fi
-conns=${WEBHOOK_CONNS:-64} refs=1000
+conns=${WEBHOOK_CONNS:-256} refs=1000
 dir=$(mktemp -d /tmp/ospay-bench-wh-XXXXXX)
 trap bench_cleanup EXIT
 
