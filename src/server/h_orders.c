@@ -464,8 +464,12 @@ out:
 }
 
 /* One base-128 varint at p[*i], at most 10 bytes and within n. */
-static bool get_varint(const uint8_t *p, size_t n, size_t *i, uint64_t *v)
+static inline bool get_varint(const uint8_t *p, size_t n, size_t *i, uint64_t *v)
 {
+	if (*i < n && p[*i] < 0x80) { /* most tags and small numbers: one byte */
+		*v = p[(*i)++];
+		return true;
+	}
 	*v = 0;
 	for (unsigned shift = 0; shift < 70 && *i < n; shift += 7) {
 		uint8_t b = p[(*i)++];
