@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench (about 2.5 minutes) / make bench-quick (BENCH_QUICK=1, under 1 minute):
+# make bench (about 5 minutes) / make bench-quick (BENCH_QUICK=1, under 1 minute):
 # runs the benchmarks and prints one JSON line per result (SPEC 8, issue 7).
 #   bench_orders_list   Orders/List page time at 1,000 and 1,000,000 stored orders
 #                       (100,000 in quick mode).
@@ -10,8 +10,10 @@
 #               from its /metrics).
 # Every figure is judged against a reference run in the same invocation, because the
 # machine is shared and noisy. The server (and each reference server or writer) runs
-# on core 0, the load on core 1. The webhook and billing references of SPEC 8 are
-# not run yet.
+# on core 0, the load on core 1.
+#   bench/webhooks.sh   webhooks over TLS keep-alive, stored durably, vs nginx.
+#   bench/rss_idle.sh   idle RssAnon with 1,000,000 orders (100,000 in quick mode).
+#   bench/plot          Orders/Get throughput and p99 charts (PNG) in bench/out.
 # Every process started here is stopped by its pid, on success or failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -78,6 +80,12 @@ metric() {
 	curl -sS --cacert "$dir/srv/tls.crt" "https://$https/metrics" |
 		awk -v m="$1" '$1 == m { print $2 }'
 }
+
+# ---- Webhooks over TLS vs nginx, idle RssAnon with 1,000,000 orders, and the Orders/Get
+# charts: scripts of their own, each starting and stopping its own processes.
+bash bench/webhooks.sh
+bash bench/rss_idle.sh
+bash bench/plot --out "${BENCH_OUT:-bench/out}"
 
 # ---- Orders/List at 1,000 and 1,000,000 (in process)
 "${srv_pin[@]}" "$build/bench/bench_orders_list" --orders 1000 --orders "$list_orders" \
