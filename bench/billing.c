@@ -62,6 +62,7 @@ typedef struct bb {
 	uv_timer_t sampler;
 	bool run_done;
 	long rss_peak;
+	unsigned long rss_samples;
 	Ospay__V1__BillingRunNowResponse *stats;
 } bb_t;
 
@@ -373,13 +374,13 @@ static size_t on_metrics(char *p, size_t size, size_t n, void *arg)
 }
 
 /* The value of an unlabelled metric on the page, or -1. */
-static long long metric_of(const char *page, const char *name)
+static double metric_of(const char *page, const char *name)
 {
 	size_t n = strlen(name);
 	const char *p = page;
 	while (p != NULL) {
 		if (strncmp(p, name, n) == 0 && p[n] == ' ')
-			return strtoll(p + n + 1, NULL, 10);
+			return strtod(p + n + 1, NULL);
 		p = strchr(p, '\n');
 		if (p != NULL)
 			p++;
@@ -387,12 +388,16 @@ static long long metric_of(const char *page, const char *name)
 	return -1;
 }
 
-/* The server's billing figures: fills the three peaks and bound (-1 when unread). */
-static void read_metrics(bb_t *b, long long out[3])
+/* What the run's line reports from /metrics (-1: not read). */
+typedef struct bb_metrics {
+	double in_flight_max, calls_max, limit, commits, writes, commit_s;
+} bb_metrics_t;
+
+static void read_metrics(bb_t *b, bb_metrics_t *out)
 {
 	static char page[128 * 1024];
 	bb_buf_t buf = {.p = page, .cap = sizeof(page)};
-	out[0] = out[1] = out[2] = -1;
+	*out = (bb_metrics_t){-1, -1, -1, -1, -1, -1};
 	page[0] = '\0';
 	CURL *e = curl_easy_init();
 	if (e == NULL)
@@ -408,9 +413,12 @@ static void read_metrics(bb_t *b, long long out[3])
 		fprintf(stderr, "bench_billing: /metrics: %s\n", curl_easy_strerror(ec));
 		return;
 	}
-	out[0] = metric_of(page, "ospay_billing_in_flight_max");
-	out[1] = metric_of(page, "ospay_billing_calls_in_flight_max");
-	out[2] = metric_of(page, "ospay_billing_in_flight_limit");
+	out->in_flight_max = metric_of(page, "ospay_billing_in_flight_max");
+	out->calls_max = metric_of(page, "ospay_billing_calls_in_flight_max");
+	out->limit = metric_of(page, "ospay_billing_in_flight_limit");
+	out->commits = metric_of(page, "ospay_store_commits_total");
+	out->writes = metric_of(page, "ospay_store_writes_committed_total");
+	out->commit_s = metric_of(page, "ospay_store_commit_duration_seconds_sum");
 }
 
 /* ------------------------------------------------------------------ the run */
@@ -419,6 +427,7 @@ static void on_sample(uv_timer_t *t)
 {
 	bb_t *b = t->data;
 	long kb = rss_anon_kb(b->pid);
+	b->rss_samples++;
 	if (kb > b->rss_peak)
 		b->rss_peak = kb;
 }
@@ -446,6 +455,11 @@ static int run_size(bb_t *b, size_t k)
 		Ospay__V1__AdvanceRequest adv = OSPAY__V1__ADVANCE_REQUEST__INIT;
 		adv.by_ms = BB_DAY_MS;
 		rc = one_call(b, "ospay.v1.Clock/Advance", &adv.base, NULL, 0, NULL);
+		/* Advance kicks a run: it is over before this size's invoices exist. */
+		Ospay__V1__BillingRunNowRequest idle = OSPAY__V1__BILLING_RUN_NOW_REQUEST__INIT;
+		if (rc == 0)
+			rc = one_call(b, "ospay.v1.Billing/RunNow", &idle.base, NULL, 600 * 1000,
+				      NULL);
 		if (rc != 0)
 			return rc;
 	}
@@ -458,12 +472,15 @@ static int run_size(bb_t *b, size_t k)
 	double setup_s = now_s() - t0;
 	long rss_before = rss_anon_kb(b->pid);
 	b->rss_peak = rss_before;
+	b->rss_samples = 0;
 	b->run_done = false;
 	b->stats = NULL;
 	uv_timer_start(&b->sampler, on_sample, 10, 10);
 	Ospay__V1__BillingRunNowRequest req = OSPAY__V1__BILLING_RUN_NOW_REQUEST__INIT;
 	/* The answer comes when the run is over: far past the default deadline. */
 	ospay_call_opts_t opts = {.deadline_ms = 3600 * 1000};
+	bb_metrics_t m0, m;
+	read_metrics(b, &m0);
 	double cpu0 = cpu_s(b->pid);
 	double t1 = now_s();
 	if (b->clients[0] == NULL)
@@ -480,19 +497,24 @@ static int run_size(bb_t *b, size_t k)
 	Ospay__V1__BillingRunNowResponse *s = b->stats;
 	if (s == NULL)
 		return -EIO;
-	long long m[3];
-	read_metrics(b, m);
+	read_metrics(b, &m);
+	/* The store's commits in the run (the loop waits for each one's fdatasync). */
+	double commits = m.commits - m0.commits, writes = m.writes - m0.writes;
+	double commit_s = m.commit_s - m0.commit_s;
 	printf("{\"bench\":\"billing_run\",\"invoices\":%zu,\"customers\":%zu,\"due\":\"%s\","
 	       "\"wall_s\":%.3f,\"charges_per_s\":%.1f,\"examined\":%" PRIu64
 	       ",\"charged\":%" PRIu64 ",\"approved\":%" PRIu64 ",\"declined\":%" PRIu64
 	       ",\"unknown\":%" PRIu64 ",\"failed\":%" PRIu64
-	       ",\"rss_anon_before_kb\":%ld,\"rss_anon_peak_kb\":%ld,"
+	       ",\"rss_anon_before_kb\":%ld,\"rss_anon_peak_kb\":%ld,\"rss_samples\":%lu,"
 	       "\"server_cpu_s\":%.2f,\"server_cpu_per_charge_us\":%.1f,"
-	       "\"in_flight_max\":%lld,\"calls_in_flight_max\":%lld,\"in_flight_limit\":%lld,"
+	       "\"in_flight_max\":%.0f,\"calls_in_flight_max\":%.0f,\"in_flight_limit\":%.0f,"
+	       "\"store_commits\":%.0f,\"writes_per_commit\":%.1f,\"commit_s\":%.2f,"
 	       "\"invoices_setup_s\":%.1f}\n",
 	       n, b->customers, b->due, wall, (double)s->charged / wall, s->examined, s->charged,
-	       s->approved, s->declined, s->unknown, s->failed, rss_before, b->rss_peak, cpu,
-	       s->charged > 0 ? cpu * 1e6 / (double)s->charged : 0.0, m[0], m[1], m[2], setup_s);
+	       s->approved, s->declined, s->unknown, s->failed, rss_before, b->rss_peak,
+	       b->rss_samples, cpu, s->charged > 0 ? cpu * 1e6 / (double)s->charged : 0.0,
+	       m.in_flight_max, m.calls_max, m.limit, commits, commits > 0 ? writes / commits : 0.0,
+	       commit_s, setup_s);
 	fflush(stdout);
 	/* Every invoice due must have been charged once, or the figure means nothing. */
 	if (s->charged != n || s->failed != 0) {

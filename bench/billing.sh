@@ -14,12 +14,15 @@
 # webhook fault), so both sides pay the same sandbox work; webhook intake is the
 # webhook benchmark's. Every process started here is stopped by its pid.
 #   BENCH_BILLING_SIZES      sizes, ascending (10000,100000)
-#   BENCH_BILLING_CUSTOMERS  customers (default: the largest size, one invoice each)
+#   BENCH_BILLING_CUSTOMERS  customers, each with a card and a service (default: the
+#                            largest size, at most 100,000; past that a customer has
+#                            several invoices due the same day, each charged on its own)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build=${OSPAY_BUILD_DIR:-build}
 sizes=${BENCH_BILLING_SIZES:-10000,100000}
-customers=${BENCH_BILLING_CUSTOMERS:-0}
+largest=${sizes##*,}
+customers=${BENCH_BILLING_CUSTOMERS:-$((largest < 100000 ? largest : 100000))}
 # 09:00 on 2026-01-05 in the organization's UTC-03:00: every size's day is whole.
 clock=2026-01-05T12:00:00Z date0=2026-01-05
 dir=$(mktemp -d /tmp/ospay-bench-billing-XXXXXX)
@@ -120,8 +123,11 @@ while read -r run; do
 		{bench: "billing_run_vs_curl", invoices: $f.invoices, wall_s: $f.wall_s,
 		 charges_per_s: $f.charges_per_s, reference_requests_per_s: $r.requests_per_s,
 		 ratio: (($ratio * 1000 | round) / 1000), target_ratio: 0.5,
+		 cpu_ratio: (($r.client_cpu_per_request_us / $f.server_cpu_per_charge_us * 1000
+			| round) / 1000),
 		 in_flight_max: $f.in_flight_max, calls_in_flight_max: $f.calls_in_flight_max,
-		 in_flight_limit: $f.in_flight_limit,
+		 in_flight_limit: $f.in_flight_limit, writes_per_commit: $f.writes_per_commit,
+		 commit_share: (($f.commit_s / $f.wall_s * 1000 | round) / 1000),
 		 rss_anon_before_kb: $f.rss_anon_before_kb, rss_anon_peak_kb: $f.rss_anon_peak_kb,
 		 rss_anon_growth_kb: ($f.rss_anon_peak_kb - $f.rss_anon_before_kb),
 		 smallest: {invoices: $s.invoices,

@@ -10,8 +10,10 @@
 #               from its /metrics).
 # Every figure is judged against a reference run in the same invocation, because the
 # machine is shared and noisy. The server (and each reference server or writer) runs
-# on core 0, the load on core 1. The webhook and billing references of SPEC 8 are
-# not run yet.
+# on core 0, the load on core 1. The webhook reference of SPEC 8 is not run yet.
+# The billing run (bench/billing.sh, at the end) is judged against a bare curl-multi
+# client: 10,000 and 100,000 due invoices (BENCH_BILLING_N=1000000 for 100,000 and
+# 1,000,000, past make bench's 10 minutes), 200 and 2,000 in quick mode.
 # Every process started here is stopped by its pid, on success or failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -171,3 +173,13 @@ for ((round = 1; round <= rounds; round++)); do
 done
 summary orders_create_vs_lmdb 0.5 0 <"$dir/create.ratios"
 stop_pid "$srv"
+
+# ---- The billing run vs a bare curl-multi client (its own ospayd and sandbox; two
+# sizes, a tenth and the whole, for the run's memory flat in the number of invoices)
+if [[ $quick == 1 ]]; then
+	billing_sizes=200,2000
+else
+	billing_n=${BENCH_BILLING_N:-100000}
+	billing_sizes=$((billing_n / 10)),$billing_n
+fi
+OSPAY_BUILD_DIR=$build BENCH_BILLING_SIZES=$billing_sizes bash bench/billing.sh

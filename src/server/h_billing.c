@@ -36,7 +36,7 @@
 #include "server/server.h"
 
 /* Gateway calls of one run in flight at most (the adapter has its own bound too). */
-#define BILL_INFLIGHT 8
+#define BILL_INFLIGHT 64
 /* Invoices looked at per loop turn, so a long walk does not stall the loop. */
 #define BILL_STEP_MAX 256
 #define BILL_HOUR_MS (3600 * 1000)
