@@ -138,8 +138,9 @@ while read -r run; do
 		 charges_per_s: $f.charges_per_s, reference_requests_per_s: $r.requests_per_s,
 		 reference_rounds: $r.rounds,
 		 ratio: (($ratio * 1000 | round) / 1000), target_ratio: 0.5,
-		 cpu_ratio: (($r.client_cpu_per_request_us / $f.server_cpu_per_charge_us * 1000
-			| round) / 1000),
+		 cpu_ratio: (if $f.server_cpu_per_charge_us > 0 then
+			($r.client_cpu_per_request_us / $f.server_cpu_per_charge_us * 1000 | round)
+			/ 1000 else null end),
 		 in_flight_max: $f.in_flight_max, calls_in_flight_max: $f.calls_in_flight_max,
 		 in_flight_limit: $f.in_flight_limit, writes_per_commit: $f.writes_per_commit,
 		 commit_share: (($f.commit_s / $f.wall_s * 1000 | round) / 1000),

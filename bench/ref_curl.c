@@ -235,7 +235,9 @@ int main(int argc, char **argv)
 				sale_body(x, ++sent, token);
 				x->resp_len = 0;
 				x->resp[0] = '\0';
-				if (curl_multi_add_handle(multi, e) != CURLM_OK)
+				if (curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE,
+						     (long)strlen(x->body)) != CURLE_OK ||
+				    curl_multi_add_handle(multi, e) != CURLM_OK)
 					goto out;
 			}
 		}
