@@ -14,6 +14,9 @@
 #   bench/webhooks.sh   webhooks over TLS keep-alive, stored durably, vs nginx.
 #   bench/rss_idle.sh   idle RssAnon with 1,000,000 orders (100,000 in quick mode).
 #   bench/plot          Orders/Get throughput and p99 charts (PNG) in bench/out.
+#   bench/billing.sh    (at the end) the billing run vs a bare curl-multi client:
+#                       10,000 and 100,000 due invoices (BENCH_BILLING_N=1000000 for 100,000
+#                       and 1,000,000, past make bench's 10 minutes), 200 and 2,000 in quick mode.
 # Every process started here is stopped by its pid, on success or failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -179,3 +182,13 @@ for ((round = 1; round <= rounds; round++)); do
 done
 summary orders_create_vs_lmdb 0.5 0 <"$dir/create.ratios"
 stop_pid "$srv"
+
+# ---- The billing run vs a bare curl-multi client (its own ospayd and sandbox; two
+# sizes, a tenth and the whole, for the run's memory flat in the number of invoices)
+if [[ $quick == 1 ]]; then
+	billing_sizes=200,2000
+else
+	billing_n=${BENCH_BILLING_N:-100000}
+	billing_sizes=$((billing_n / 10)),$billing_n
+fi
+OSPAY_BUILD_DIR=$build BENCH_BILLING_SIZES=$billing_sizes bash bench/billing.sh

@@ -37,7 +37,7 @@
 #include "server/server.h"
 
 /* Gateway calls of one run in flight at most (the adapter has its own bound too). */
-#define BILL_INFLIGHT 8
+#define BILL_INFLIGHT 64
 /* Invoices looked at per loop turn, so a long walk does not stall the loop. */
 #define BILL_STEP_MAX 256
 #define BILL_HOUR_MS (3600 * 1000)
@@ -70,6 +70,9 @@ struct srv_billing {
 	 * leaves their PENDING attempt alone, it is not unknown. */
 	uint64_t manual[BILL_MANUAL_MAX];
 	unsigned n_manual;
+	/* For /metrics: peaks of this run (jobs, gateway calls), charges since start. */
+	unsigned inflight_max, calling, calling_max;
+	uint64_t charges_total;
 	Ospay__V1__BillingRunNowResponse stats;
 	bill_waiter_t *waiting; /* answered when the current run ends */
 	bill_waiter_t *queued;  /* arrived during a run: answered after the next one */
@@ -778,6 +781,7 @@ static void take_result(bill_job_t *j, const gw_charge_result_t *res, bool query
 static void on_charged(const gw_charge_result_t *res, void *arg)
 {
 	bill_job_t *j = arg;
+	j->b->calling--;
 	crypto_wipe(j->token, sizeof(j->token));
 	take_result(j, res, false);
 	job_outcome(j);
@@ -786,6 +790,7 @@ static void on_charged(const gw_charge_result_t *res, void *arg)
 static void on_queried(const gw_charge_result_t *res, void *arg)
 {
 	bill_job_t *j = arg;
+	j->b->calling--;
 	if (res->n_found > 1)
 		log_warn("billing: the gateway holds several charges for one attempt",
 			 "charge_id=%" PRIu64 " found=%u", j->c.id, res->n_found);
@@ -820,10 +825,14 @@ static void job_call(bill_job_t *j)
 		req.brand = (gw_brand_t)j->brand;
 		if (j->r == NULL)
 			j->b->stats.charged++;
+		j->b->charges_total++;
 		rc = gw_charge_card(gw, &req, on_charged, j);
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		if (++j->b->calling > j->b->calling_max)
+			j->b->calling_max = j->b->calling;
 		return;
+	}
 	/* Nothing was sent: a charge failed without money taken, a query stays unknown. */
 	log_error("billing: gateway call not made", "charge_id=%" PRIu64 " gateway=%s err=%d",
 		  j->c.id, srv_service_name((int)j->c.gateway), rc);
@@ -861,7 +870,8 @@ static void inserted(void *arg, int rc)
 
 static void job_start(bill_job_t *j)
 {
-	j->b->inflight++;
+	if (++j->b->inflight > j->b->inflight_max)
+		j->b->inflight_max = j->b->inflight;
 	if (j->block) {
 		int rc = store_write(j->b->s->store, block_fn, block_done, j);
 		if (rc != 0)
@@ -1113,6 +1123,7 @@ void srv_billing_kick(srv_t *s)
 	b->next_charge = 0;
 	b->org = 0;
 	b->org_open = false;
+	b->inflight_max = b->calling_max = 0;
 	ospay__v1__billing_run_now_response__init(&b->stats);
 	log_info("billing run started", "now_ms=%" PRId64, srv_now_ms(s));
 	/* From the loop, never inside the caller: RunNow is answered only after it returned. */
@@ -1147,6 +1158,19 @@ void srv_billing_start(srv_t *s)
 bool srv_billing_busy(const srv_t *s)
 {
 	return s->billing != NULL && (s->billing->inflight > 0 || s->billing->n_manual > 0);
+}
+
+void srv_billing_metrics(const srv_t *s, srv_billing_metrics_t *out)
+{
+	const struct srv_billing *b = s->billing;
+	memset(out, 0, sizeof(*out));
+	out->in_flight_limit = BILL_INFLIGHT;
+	if (b == NULL)
+		return;
+	out->in_flight = b->inflight;
+	out->in_flight_max = b->inflight_max;
+	out->calls_in_flight_max = b->calling_max;
+	out->charges = b->charges_total;
 }
 
 void srv_billing_stop(srv_t *s)

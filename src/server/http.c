@@ -134,6 +134,24 @@ int srv_metrics_format(srv_t *s, char *out, size_t cap, size_t *off)
 			 (unsigned long long)hs.completed, (unsigned long long)hs.failed,
 			 (unsigned long long)hs.in_flight);
 	}
+	if (rc == 0) {
+		srv_billing_metrics_t bm;
+		srv_billing_metrics(s, &bm);
+		rc = put(out, cap, off,
+			 "# TYPE ospay_billing_charges_total counter\n"
+			 "ospay_billing_charges_total %llu\n"
+			 "# TYPE ospay_billing_in_flight gauge\nospay_billing_in_flight %llu\n"
+			 "# TYPE ospay_billing_in_flight_limit gauge\n"
+			 "ospay_billing_in_flight_limit %llu\n"
+			 "# TYPE ospay_billing_in_flight_max gauge\n"
+			 "ospay_billing_in_flight_max %llu\n"
+			 "# TYPE ospay_billing_calls_in_flight_max gauge\n"
+			 "ospay_billing_calls_in_flight_max %llu\n",
+			 (unsigned long long)bm.charges, (unsigned long long)bm.in_flight,
+			 (unsigned long long)bm.in_flight_limit,
+			 (unsigned long long)bm.in_flight_max,
+			 (unsigned long long)bm.calls_in_flight_max);
+	}
 	if (rc == 0 && s->https != NULL)
 		rc = https_stats_format(https_server_stats(s->https), "ospay_https", out, cap, off);
 	return rc;

@@ -309,6 +309,12 @@ void srv_billing_start(srv_t *s);
 void srv_billing_kick(srv_t *s);
 bool srv_billing_busy(const srv_t *s);
 void srv_billing_stop(srv_t *s);
+/* The run's figures for /metrics: jobs in flight now, their bound, the peaks of
+ * the current (or last) run, and the gateway charges sent since start. */
+typedef struct srv_billing_metrics {
+	uint64_t in_flight, in_flight_limit, in_flight_max, calls_in_flight_max, charges;
+} srv_billing_metrics_t;
+void srv_billing_metrics(const srv_t *s, srv_billing_metrics_t *out);
 /*
  * After an invoice left OPEN (paid, canceled) in txn: its service goes back to
  * ACTIVE when it is BLOCKED and no other OPEN invoice of it blocks it under the

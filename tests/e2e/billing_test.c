@@ -758,3 +758,46 @@ Test(billing, run_now_needs_an_org_wide_admin)
 		     "%s", st.message);
 	close(fd);
 }
+
+/* The value of an unlabelled metric on a /metrics page, or -1. */
+static long long metric_value(const char *page, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = page;
+	while (p != NULL) {
+		if (strncmp(p, name, n) == 0 && p[n] == ' ')
+			return atoll(p + n + 1);
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return -1;
+}
+
+Test(billing, metrics_count_the_runs_charges_and_its_peak_in_flight)
+{
+	uint64_t svc[3];
+	for (uint32_t i = 0; i < 3; i++) {
+		uint64_t c = billed_customer(40 + i, 0, true, &svc[i]);
+		invoice(c, svc[i], "2020-12-10");
+	}
+	run_now();
+	char url[128], ca[300], page[65536];
+	snprintf(url, sizeof(url), "https://%s/metrics", srv.https_addr);
+	snprintf(ca, sizeof(ca), "%s/data/tls.crt", srv.dir);
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, ca, page, sizeof(page)), 200);
+	cr_assert_eq(metric_value(page, "ospay_billing_charges_total"), 3, "%s", page);
+	/* The run is over: nothing in flight; its peak is within the bound. */
+	cr_assert_eq(metric_value(page, "ospay_billing_in_flight"), 0);
+	long long limit = metric_value(page, "ospay_billing_in_flight_limit");
+	long long peak = metric_value(page, "ospay_billing_in_flight_max");
+	long long calls = metric_value(page, "ospay_billing_calls_in_flight_max");
+	cr_assert(limit >= 1, "limit %lld", limit);
+	cr_assert(peak >= 1 && peak <= 3 && peak <= limit, "peak %lld", peak);
+	cr_assert(calls >= 1 && calls <= peak, "calls %lld", calls);
+	/* Another run charges nothing more (all three are paid). */
+	run_now();
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, ca, page, sizeof(page)), 200);
+	cr_assert_eq(metric_value(page, "ospay_billing_charges_total"), 3);
+	cr_assert_eq(metric_value(page, "ospay_billing_in_flight_max"), 0);
+}
