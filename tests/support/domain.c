@@ -1,9 +1,12 @@
 #include "support/domain.h"
 
 #include <criterion/criterion.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "ospay/v1/cards.pb-c.h"
+#include "ospay/v1/clock.pb-c.h"
 #include "support/proc.h"
 
 static int64_t days_from_civil(int y, int m, int d)
@@ -202,4 +205,232 @@ bool tso_violation(const status_t *st, const char *field)
 		if (strcmp(st->violations[i].field, field) == 0)
 			return true;
 	return false;
+}
+
+void tso_visa_ending(int last, char out[17])
+{
+	for (int body = 0; body < 1000; body++) {
+		char tmp[32];
+		snprintf(tmp, sizeof(tmp), "411111111111%03d%d", body % 1000, last % 10);
+		memcpy(out, tmp, 17);
+		int sum = 0;
+		for (int i = 15; i >= 0; i--) {
+			int d = out[i] - '0';
+			if ((15 - i) % 2 == 1) {
+				d *= 2;
+				if (d > 9)
+					d -= 9;
+			}
+			sum += d;
+		}
+		if (sum % 10 == 0)
+			return;
+	}
+	cr_assert_fail("no Visa number ends in %d", last);
+}
+
+uint64_t tso_card(int fd, uint64_t customer, const char *number)
+{
+	Ospay__V1__CardsAddRequest m = OSPAY__V1__CARDS_ADD_REQUEST__INIT;
+	m.customer_id = customer;
+	m.number = (char *)number;
+	m.holder = "MARIA DA SILVA";
+	m.expiry = "12/2030";
+	m.security_code = "123";
+	status_t st;
+	Ospay__V1__CardsAddResponse *r = NULL;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Cards/Add", &m.base,
+			      &ospay__v1__cards_add_response__descriptor, (ProtobufCMessage **)&r,
+			      NULL, &st),
+		     0, "Cards/Add: %s", st.message);
+	uint64_t id = r->card->id;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return id;
+}
+
+uint64_t tso_visa_card(int fd, uint64_t customer, int last)
+{
+	char number[17];
+	tso_visa_ending(last, number);
+	return tso_card(fd, customer, number);
+}
+
+static uint64_t add_service(int fd, uint64_t customer, Ospay__V1__RecurringPayment *rp)
+{
+	Ospay__V1__CustomersAddServiceRequest m = OSPAY__V1__CUSTOMERS_ADD_SERVICE_REQUEST__INIT;
+	m.customer_id = customer;
+	m.plan_name = "Fibra 500";
+	m.monthly_amount = 9990;
+	m.recurring_payment = rp;
+	Ospay__V1__CustomersAddServiceResponse *r = NULL;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Customers/AddService", &m.base,
+			      &ospay__v1__customers_add_service_response__descriptor,
+			      (ProtobufCMessage **)&r, NULL, &st),
+		     0, "AddService: %s", st.message);
+	uint64_t id = r->service->id;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return id;
+}
+
+uint64_t tso_service(int fd, uint64_t customer, bool recurring)
+{
+	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
+	rp.enabled = recurring;
+	return add_service(fd, customer, &rp);
+}
+
+uint64_t tso_service_plain(int fd, uint64_t customer)
+{
+	return add_service(fd, customer, NULL);
+}
+
+uint64_t tso_billed_customer(int fd, uint64_t unit, uint32_t n, int last, bool recurring,
+			     uint64_t *svc)
+{
+	uint64_t c = tso_customer(fd, unit, n, "São Paulo");
+	if (last >= 0)
+		tso_visa_card(fd, c, last);
+	*svc = tso_service(fd, c, recurring);
+	return c;
+}
+
+uint64_t tso_invoice(int fd, uint64_t customer, uint64_t svc, const char *due)
+{
+	Ospay__V1__BillingCreateInvoiceRequest m = OSPAY__V1__BILLING_CREATE_INVOICE_REQUEST__INIT;
+	m.customer_id = customer;
+	m.service_id = svc;
+	m.amount = 9990;
+	m.due_date = (char *)due;
+	Ospay__V1__BillingCreateInvoiceResponse *r = NULL;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/CreateInvoice", &m.base,
+			      &ospay__v1__billing_create_invoice_response__descriptor,
+			      (ProtobufCMessage **)&r, NULL, &st),
+		     0, "CreateInvoice: %s", st.message);
+	uint64_t id = r->invoice->id;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return id;
+}
+
+int tso_invoice_status(int fd, uint64_t id)
+{
+	Ospay__V1__BillingGetInvoiceRequest m = OSPAY__V1__BILLING_GET_INVOICE_REQUEST__INIT;
+	m.invoice_id = id;
+	Ospay__V1__BillingGetInvoiceResponse *r = NULL;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/GetInvoice", &m.base,
+			      &ospay__v1__billing_get_invoice_response__descriptor,
+			      (ProtobufCMessage **)&r, NULL, &st),
+		     0, "GetInvoice: %s", st.message);
+	int s = r->invoice->status;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return s;
+}
+
+void tso_run_now(int fd)
+{
+	Ospay__V1__BillingRunNowRequest m = OSPAY__V1__BILLING_RUN_NOW_REQUEST__INIT;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/RunNow", &m.base, NULL, NULL, NULL, &st), 0,
+		     "RunNow: %s", st.message);
+}
+
+void tso_advance(int fd, int64_t ms)
+{
+	Ospay__V1__AdvanceRequest m = OSPAY__V1__ADVANCE_REQUEST__INIT;
+	m.by_ms = ms;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Clock/Advance", &m.base, NULL, NULL, NULL, &st), 0,
+		     "Advance: %s", st.message);
+}
+
+Ospay__V1__BillingListChargesResponse *tso_charges(int fd, uint64_t customer, int recurrence)
+{
+	Ospay__V1__BillingListChargesRequest m = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
+	m.customer_id = customer;
+	m.recurrence = recurrence;
+	Ospay__V1__BillingListChargesResponse *r = NULL;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/ListCharges", &m.base,
+			      &ospay__v1__billing_list_charges_response__descriptor,
+			      (ProtobufCMessage **)&r, NULL, &st),
+		     0, "ListCharges: %s", st.message);
+	return r;
+}
+
+size_t tso_n_charges(int fd, uint64_t customer)
+{
+	Ospay__V1__BillingListChargesResponse *r = tso_charges(fd, customer, 0);
+	size_t n = r->n_charges;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return n;
+}
+
+int tso_service_status(int fd, uint64_t customer, uint64_t svc)
+{
+	Ospay__V1__CustomersListServicesRequest m =
+		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
+	m.customer_id = customer;
+	Ospay__V1__CustomersListServicesResponse *r = NULL;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Customers/ListServices", &m.base,
+			      &ospay__v1__customers_list_services_response__descriptor,
+			      (ProtobufCMessage **)&r, NULL, &st),
+		     0, "ListServices: %s", st.message);
+	int s = -1;
+	for (size_t i = 0; i < r->n_services; i++)
+		if (r->services[i]->id == svc)
+			s = r->services[i]->status;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return s;
+}
+
+int tso_set_profile(int fd, uint32_t days, status_t *st)
+{
+	Ospay__V1__SetSuspensionProfileRequest m = OSPAY__V1__SET_SUSPENSION_PROFILE_REQUEST__INIT;
+	m.days = days;
+	return tsp_call(fd, "ospay.v1.Admin/SetSuspensionProfile", &m.base, NULL, NULL, NULL, st);
+}
+
+uint64_t tso_payment_method(int fd, const char *name, int type, int mode)
+{
+	Ospay__V1__CreatePaymentMethodRequest m = OSPAY__V1__CREATE_PAYMENT_METHOD_REQUEST__INIT;
+	m.name = (char *)name;
+	m.type = type;
+	m.operation_mode = mode;
+	Ospay__V1__CreatePaymentMethodResponse *r = NULL;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/CreatePaymentMethod", &m.base,
+			      &ospay__v1__create_payment_method_response__descriptor,
+			      (ProtobufCMessage **)&r, NULL, &st),
+		     0, "CreatePaymentMethod: %s", st.message);
+	uint64_t id = r->payment_method->id;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return id;
+}
+
+int tso_cli(const tsp_server_t *s, const char *stdin_text, char *out, size_t cap, const char *first,
+	    ...)
+{
+	/* The shell folds stderr into stdout; with stdin_text, printf feeds it. */
+	const char *cmd = stdin_text != NULL
+				  ? "printf '%s' \"$OSPAY_TEST_STDIN\" | \"$0\" \"$@\" 2>&1"
+				  : "exec \"$0\" \"$@\" 2>&1";
+	const char *argv[40] = {"/bin/sh", "-c", cmd, OSPAY_BIN, first};
+	size_t n = 5;
+	va_list ap;
+	va_start(ap, first);
+	for (const char *a = va_arg(ap, const char *); a != NULL; a = va_arg(ap, const char *)) {
+		cr_assert_lt(n, 39);
+		argv[n++] = a;
+	}
+	va_end(ap);
+	argv[n] = NULL;
+	char addr[96], tok[200], in[200];
+	snprintf(addr, sizeof(addr), "OSPAY_ADDR=%s", s->rpc_addr);
+	snprintf(tok, sizeof(tok), "OSPAY_TOKEN=%s", s->admin_token);
+	snprintf(in, sizeof(in), "OSPAY_TEST_STDIN=%s", stdin_text != NULL ? stdin_text : "");
+	const char *env[] = {addr, tok, stdin_text != NULL ? in : NULL, NULL};
+	return tsp_run(argv, env, out, cap);
 }

@@ -12,8 +12,10 @@
 #include <stdint.h>
 
 #include "common/status.h"
+#include "support/proc.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/agendas.pb-c.h"
+#include "ospay/v1/billing.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
 
@@ -51,5 +53,49 @@ Ospay__V1__Order *tso_get_order(int fd, uint64_t id);
 
 /* True when st has a violation on field. */
 bool tso_violation(const status_t *st, const char *field);
+
+/* ---- billing: cards, services, invoices, the billing run (asserting OK) */
+
+/* A Visa number passing Luhn whose final digit is last (the sandbox's outcome). */
+void tso_visa_ending(int last, char out[17]);
+/* Cards/Add of number for MARIA DA SILVA, 12/2030, code 123; asserts OK; the card's id. */
+uint64_t tso_card(int fd, uint64_t customer, const char *number);
+/* tso_card with tso_visa_ending(last); asserts OK; the card's id. */
+uint64_t tso_visa_card(int fd, uint64_t customer, int last);
+/* Customers/AddService "Fibra 500" at 99.90 a month with recurring payment on
+ * or off; asserts OK; the service's id. */
+uint64_t tso_service(int fd, uint64_t customer, bool recurring);
+/* The same service with no recurring payment in the request; asserts OK; its id. */
+uint64_t tso_service_plain(int fd, uint64_t customer);
+/* A customer of unit in São Paulo (n makes its CPF), with (last >= 0) a card
+ * ending in last (tso_visa_card) and a tso_service; *svc its id. Asserts OK. */
+uint64_t tso_billed_customer(int fd, uint64_t unit, uint32_t n, int last, bool recurring,
+			     uint64_t *svc);
+/* Billing/CreateInvoice of 99.90 due on due (YYYY-MM-DD); asserts OK; the invoice's id. */
+uint64_t tso_invoice(int fd, uint64_t customer, uint64_t svc, const char *due);
+/* Billing/GetInvoice (asserting OK): the invoice's status. */
+int tso_invoice_status(int fd, uint64_t id);
+/* Billing/RunNow; asserts OK. */
+void tso_run_now(int fd);
+/* Clock/Advance by ms (the server runs with --test-clock); asserts OK. */
+void tso_advance(int fd, int64_t ms);
+/* Billing/ListCharges of a customer, one page (asserting OK); free the response. */
+Ospay__V1__BillingListChargesResponse *tso_charges(int fd, uint64_t customer, int recurrence);
+/* How many charges the customer has (tso_charges, any recurrence). */
+size_t tso_n_charges(int fd, uint64_t customer);
+/* Customers/ListServices (asserting OK): the status of service svc, -1 if absent. */
+int tso_service_status(int fd, uint64_t customer, uint64_t svc);
+/* Admin/SetSuspensionProfile of days; returns the status code (st may be NULL). */
+int tso_set_profile(int fd, uint32_t days, status_t *st);
+/* Admin/CreatePaymentMethod; asserts OK; the method's id. */
+uint64_t tso_payment_method(int fd, const char *name, int type, int mode);
+
+/*
+ * Runs the ospay CLI against s with its admin token and the arguments
+ * (NULL-terminated, 34 at most), stderr folded into out; stdin_text (NULL:
+ * none) is fed on standard input. Returns the exit status as tsp_run does.
+ */
+int tso_cli(const tsp_server_t *s, const char *stdin_text, char *out, size_t cap, const char *first,
+	    ...);
 
 #endif

@@ -1,0 +1,52 @@
+/*
+ * Test support for the payment and notification gateways: registering the
+ * organization at a running ospay-sandbox (POST <sandbox>/control/orgs/<org>/
+ * <service>) and pointing ospayd at the sandbox (Admin/SetGateway,
+ * Admin/SetNotifier). Credentials come from a tag: tag "bill" gives Cielo
+ * merchant "mid-bill", key "mkey-bill" and X-Cielo-Hook "hook-bill", GetNet
+ * "cid-bill" / "cs-bill" / "seller-bill", ZapMe "zapi-bill" / "zsecret-bill"
+ * with X-ZapMe-Secret "zhook-bill". Every helper asserts (cr_assert) success.
+ */
+#ifndef OSPAY_TESTS_GATEWAYS_H
+#define OSPAY_TESTS_GATEWAYS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ospay/v1/gateway.pb-c.h"
+#include "support/proc.h"
+
+/* POSTs body to the sandbox's control/orgs/<org>/<service>; asserts a 2xx answer. */
+void tsg_register(const tsp_sandbox_t *sb, uint64_t org, const char *service, const char *body);
+/* Registers Cielo credentials of tag at the sandbox; asserts a 2xx answer. */
+void tsg_register_cielo(const tsp_sandbox_t *sb, uint64_t org, const char *tag);
+/* Registers GetNet credentials of tag at the sandbox; asserts a 2xx answer. */
+void tsg_register_getnet(const tsp_sandbox_t *sb, uint64_t org, const char *tag);
+
+/*
+ * Admin/SetGateway of kind at <sandbox>/<service> with cred (may be NULL:
+ * keep the stored ones) and allow_automatic_recurrence; asserts OK.
+ */
+void tsg_set_gateway(int fd, const tsp_sandbox_t *sb, Ospay__V1__GatewayKind kind,
+		     const char *service, Ospay__V1__GatewayCredentials *cred, bool automatic);
+/* Admin/SetGateway: Cielo with tag's credentials and webhook header; asserts OK. */
+void tsg_set_cielo(int fd, const tsp_sandbox_t *sb, const char *tag, bool automatic);
+/* Admin/SetGateway: GetNet with tag's credentials; asserts OK. */
+void tsg_set_getnet(int fd, const tsp_sandbox_t *sb, const char *tag, bool automatic);
+/* tsg_register_cielo then tsg_set_cielo; asserts both. */
+void tsg_cielo(int fd, const tsp_sandbox_t *sb, uint64_t org, const char *tag, bool automatic);
+/* Registers {"token": token} for PagoLivre at the sandbox and sets the gateway; asserts both. */
+void tsg_pagolivre(int fd, const tsp_sandbox_t *sb, uint64_t org, const char *token);
+
+/* Registers ZapMe credentials of tag at the sandbox; asserts a 2xx answer. */
+void tsg_register_zapme(const tsp_sandbox_t *sb, uint64_t org, const char *tag);
+/* Admin/SetNotifier: WhatsApp through ZapMe with tag's credentials and webhook header; asserts OK. */
+void tsg_set_zapme(int fd, const tsp_sandbox_t *sb, const char *tag);
+
+/* POSTs a fault (JSON body) to the sandbox's control/faults; asserts 201. */
+void tsg_fault(const tsp_sandbox_t *sb, const char *body);
+/* tsg_fault for the next Cielo sale_create: kind (http500, timeout...), processed
+ * by the gateway or not, once; asserts 201. */
+void tsg_sale_fault(const tsp_sandbox_t *sb, const char *kind, bool process);
+
+#endif
