@@ -22,6 +22,7 @@
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
 #include "support/domain.h"
+#include "support/gateways.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
@@ -32,46 +33,14 @@ static int adm;
 #define CHG(x) OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_##x
 #define INV(x) OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_##x
 
-static void set_gateway(bool automatic)
-{
-	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	cred.merchant_id = "mid-bill";
-	cred.merchant_key = "mkey-bill";
-	Ospay__V1__HeaderPair hook = OSPAY__V1__HEADER_PAIR__INIT;
-	hook.name = "X-Cielo-Hook";
-	hook.value = "hook-bill";
-	Ospay__V1__HeaderPair *hooks[] = {&hook};
-	cred.webhook_headers = hooks;
-	cred.n_webhook_headers = 1;
-	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
-	char base[128];
-	snprintf(base, sizeof(base), "%s/cielo", sbx.base);
-	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
-	req.base_url = base;
-	req.credentials = &cred;
-	req.allow_automatic_recurrence = automatic;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st),
-		     0, "SetGateway: %s (%s)", st.message,
-		     st.n_violations ? st.violations[0].field : "");
-}
-
 static void setup(void)
 {
 	/* 12:00 local (UTC-03:00) on the seed's due date. */
 	const char *args[] = {"--test-clock", "2020-12-10T15:00:00Z", NULL};
 	tsp_server_up(&srv, args);
 	tsp_sandbox_up(&sbx, &srv);
-	char url[200], out[4096];
-	snprintf(url, sizeof(url), "%s/control/orgs/%llu/cielo", sbx.base,
-		 (unsigned long long)srv.org_id);
-	int code = tsp_http("POST", url,
-			    "{\"merchant_id\":\"mid-bill\",\"merchant_key\":\"mkey-bill\","
-			    "\"notification_headers\":{\"X-Cielo-Hook\":\"hook-bill\"}}",
-			    NULL, NULL, out, sizeof(out));
-	cr_assert(code >= 200 && code < 300, "register org at sandbox: %d %s", code, out);
 	adm = tsp_login(&srv, srv.admin_token);
-	set_gateway(true);
+	tsg_cielo(adm, &sbx, srv.org_id, "bill", true);
 }
 
 static void teardown(void)
@@ -83,192 +52,7 @@ static void teardown(void)
 
 TestSuite(charge_invoice, .init = setup, .fini = teardown, .timeout = 120);
 
-/* A Visa number passing Luhn whose final digit is last (the sandbox's outcome). */
-static void visa_ending(int last, char out[17])
-{
-	for (int body = 0; body < 1000; body++) {
-		char tmp[32];
-		snprintf(tmp, sizeof(tmp), "411111111111%03d%d", body % 1000, last % 10);
-		memcpy(out, tmp, 17);
-		int sum = 0;
-		for (int i = 15; i >= 0; i--) {
-			int d = out[i] - '0';
-			if ((15 - i) % 2 == 1) {
-				d *= 2;
-				if (d > 9)
-					d -= 9;
-			}
-			sum += d;
-		}
-		if (sum % 10 == 0)
-			return;
-	}
-	cr_assert_fail("no Visa number ends in %d", last);
-}
-
-static uint64_t add_card(uint64_t customer, int last)
-{
-	char number[17];
-	visa_ending(last, number);
-	Ospay__V1__CardsAddRequest m = OSPAY__V1__CARDS_ADD_REQUEST__INIT;
-	m.customer_id = customer;
-	m.number = number;
-	m.holder = "MARIA DA SILVA";
-	m.expiry = "12/2030";
-	m.security_code = "123";
-	status_t st;
-	Ospay__V1__CardsAddResponse *r = NULL;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Cards/Add", &m.base,
-			      &ospay__v1__cards_add_response__descriptor, (ProtobufCMessage **)&r,
-			      NULL, &st),
-		     0, "Cards/Add: %s", st.message);
-	uint64_t id = r->card->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return id;
-}
-
-static uint64_t service(uint64_t customer, bool recurring)
-{
-	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
-	rp.enabled = recurring;
-	Ospay__V1__CustomersAddServiceRequest m = OSPAY__V1__CUSTOMERS_ADD_SERVICE_REQUEST__INIT;
-	m.customer_id = customer;
-	m.plan_name = "Fibra 500";
-	m.monthly_amount = 9990;
-	m.recurring_payment = &rp;
-	Ospay__V1__CustomersAddServiceResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Customers/AddService", &m.base,
-			      &ospay__v1__customers_add_service_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
-	uint64_t id = r->service->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return id;
-}
-
-static uint64_t invoice(uint64_t customer, uint64_t svc, const char *due)
-{
-	Ospay__V1__BillingCreateInvoiceRequest m = OSPAY__V1__BILLING_CREATE_INVOICE_REQUEST__INIT;
-	m.customer_id = customer;
-	m.service_id = svc;
-	m.amount = 9990;
-	m.due_date = (char *)due;
-	Ospay__V1__BillingCreateInvoiceResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Billing/CreateInvoice", &m.base,
-			      &ospay__v1__billing_create_invoice_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
-	uint64_t id = r->invoice->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return id;
-}
-
-/* A customer with a recurring service and (last >= 0) a card ending in last. */
-static uint64_t billed_customer(uint32_t n, int last, bool recurring, uint64_t *svc)
-{
-	uint64_t c = tso_customer(adm, srv.unit_id, n, "São Paulo");
-	if (last >= 0)
-		add_card(c, last);
-	*svc = service(c, recurring);
-	return c;
-}
-
-static int invoice_status(uint64_t id)
-{
-	Ospay__V1__BillingGetInvoiceRequest m = OSPAY__V1__BILLING_GET_INVOICE_REQUEST__INIT;
-	m.invoice_id = id;
-	Ospay__V1__BillingGetInvoiceResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Billing/GetInvoice", &m.base,
-			      &ospay__v1__billing_get_invoice_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
-	int s = r->invoice->status;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return s;
-}
-
-static void run_now(void)
-{
-	Ospay__V1__BillingRunNowRequest m = OSPAY__V1__BILLING_RUN_NOW_REQUEST__INIT;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Billing/RunNow", &m.base, NULL, NULL, NULL, &st), 0,
-		     "RunNow: %s", st.message);
-}
-
-static void advance(int64_t ms)
-{
-	Ospay__V1__AdvanceRequest m = OSPAY__V1__ADVANCE_REQUEST__INIT;
-	m.by_ms = ms;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Clock/Advance", &m.base, NULL, NULL, NULL, &st), 0,
-		     "Advance: %s", st.message);
-}
-
-/* Every charge of a customer (one page is enough here); free with the response. */
-static Ospay__V1__BillingListChargesResponse *charges(uint64_t customer, int recurrence)
-{
-	Ospay__V1__BillingListChargesRequest m = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
-	m.customer_id = customer;
-	m.recurrence = recurrence;
-	Ospay__V1__BillingListChargesResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Billing/ListCharges", &m.base,
-			      &ospay__v1__billing_list_charges_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "ListCharges: %s", st.message);
-	return r;
-}
-
-static size_t n_charges(uint64_t customer)
-{
-	Ospay__V1__BillingListChargesResponse *r = charges(customer, 0);
-	size_t n = r->n_charges;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return n;
-}
-
-static int service_status(uint64_t customer, uint64_t svc)
-{
-	Ospay__V1__CustomersListServicesRequest m =
-		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
-	m.customer_id = customer;
-	Ospay__V1__CustomersListServicesResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Customers/ListServices", &m.base,
-			      &ospay__v1__customers_list_services_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
-	int s = -1;
-	for (size_t i = 0; i < r->n_services; i++)
-		if (r->services[i]->id == svc)
-			s = r->services[i]->status;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return s;
-}
-
-static int set_profile(uint32_t days, status_t *st)
-{
-	Ospay__V1__SetSuspensionProfileRequest m = OSPAY__V1__SET_SUSPENSION_PROFILE_REQUEST__INIT;
-	m.days = days;
-	return tsp_call(adm, "ospay.v1.Admin/SetSuspensionProfile", &m.base, NULL, NULL, NULL, st);
-}
-
 #define SVC(x) OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_##x
-
-static void fault(const char *kind, bool process)
-{
-	char url[200], body[200], out[1024];
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	snprintf(body, sizeof(body),
-		 "{\"service\":\"cielo\",\"route\":\"sale_create\",\"kind\":\"%s\","
-		 "\"process\":%s,\"count\":1}",
-		 kind, process ? "true" : "false");
-	int code = tsp_http("POST", url, body, NULL, NULL, out, sizeof(out));
-	cr_assert_eq(code, 201, "%s", out);
-}
 
 #define NON_RECURRING OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_NON_RECURRING
 #define RECURRING OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_RECURRING
@@ -316,17 +100,17 @@ static void sandbox_sale(const char *moid, int *count, bool *recurrent, char *in
 static uint64_t blocked_customer(uint32_t n, uint64_t *svc, uint64_t *inv)
 {
 	status_t st;
-	cr_assert_eq(set_profile(2, &st), 0, "%s", st.message);
-	uint64_t c = billed_customer(n, 2, true, svc);
-	*inv = invoice(c, *svc, "2020-12-10");
-	run_now();
-	advance(DAY_MS);
-	run_now();
-	advance(DAY_MS);
-	run_now();
-	cr_assert_eq(n_charges(c), 2);
-	cr_assert_eq(invoice_status(*inv), INV(OPEN));
-	cr_assert_eq(service_status(c, *svc), SVC(BLOCKED));
+	cr_assert_eq(tso_set_profile(adm, 2, &st), 0, "%s", st.message);
+	uint64_t c = tso_billed_customer(adm, srv.unit_id, n, 2, true, svc);
+	*inv = tso_invoice(adm, c, *svc, "2020-12-10");
+	tso_run_now(adm);
+	tso_advance(adm, DAY_MS);
+	tso_run_now(adm);
+	tso_advance(adm, DAY_MS);
+	tso_run_now(adm);
+	cr_assert_eq(tso_n_charges(adm, c), 2);
+	cr_assert_eq(tso_invoice_status(adm, *inv), INV(OPEN));
+	cr_assert_eq(tso_service_status(adm, c, *svc), SVC(BLOCKED));
 	return c;
 }
 
@@ -334,7 +118,7 @@ Test(charge_invoice, approved_pays_the_invoice_and_unblocks_the_service)
 {
 	uint64_t svc, inv;
 	uint64_t c = blocked_customer(1, &svc, &inv);
-	uint64_t good = add_card(c, 0);
+	uint64_t good = tso_visa_card(adm, c, 0);
 	Ospay__V1__BillingChargeInvoiceResponse *r = NULL;
 	status_t st;
 	cr_assert_eq(charge_invoice(inv, good, "op-charge-1", &r, &st), 0, "%s", st.message);
@@ -349,8 +133,8 @@ Test(charge_invoice, approved_pays_the_invoice_and_unblocks_the_service)
 	cr_assert_eq(r->invoice->status, INV(PAID));
 	uint64_t charge_id = r->charge->id;
 	protobuf_c_message_free_unpacked(&r->base, NULL);
-	cr_assert_eq(invoice_status(inv), INV(PAID));
-	cr_assert_eq(service_status(c, svc), SVC(ACTIVE));
+	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
+	cr_assert_eq(tso_service_status(adm, c, svc), SVC(ACTIVE));
 
 	/* A repeat with the same idempotency key gets the same charge, no new sale. */
 	cr_assert_eq(charge_invoice(inv, good, "op-charge-1", &r, &st), 0, "%s", st.message);
@@ -360,11 +144,11 @@ Test(charge_invoice, approved_pays_the_invoice_and_unblocks_the_service)
 	cr_assert_eq(charge_invoice(inv, good, "op-charge-2", NULL, &st), 9, "%s", st.message);
 
 	/* The panel: 2 recurring attempts, 1 non-recurring charge. */
-	Ospay__V1__BillingListChargesResponse *l = charges(c, NON_RECURRING);
+	Ospay__V1__BillingListChargesResponse *l = tso_charges(adm, c, NON_RECURRING);
 	cr_assert_eq(l->n_charges, 1);
 	cr_assert_eq(l->charges[0]->id, charge_id);
 	protobuf_c_message_free_unpacked(&l->base, NULL);
-	l = charges(c, RECURRING);
+	l = tso_charges(adm, c, RECURRING);
 	cr_assert_eq(l->n_charges, 2);
 	protobuf_c_message_free_unpacked(&l->base, NULL);
 
@@ -383,10 +167,10 @@ Test(charge_invoice, approved_pays_the_invoice_and_unblocks_the_service)
 	cr_assert_str_eq(ind, "M1/Subscription");
 
 	/* The run afterwards leaves the paid invoice alone. */
-	advance(DAY_MS);
-	run_now();
-	cr_assert_eq(n_charges(c), 3);
-	cr_assert_eq(service_status(c, svc), SVC(ACTIVE));
+	tso_advance(adm, DAY_MS);
+	tso_run_now(adm);
+	cr_assert_eq(tso_n_charges(adm, c), 3);
+	cr_assert_eq(tso_service_status(adm, c, svc), SVC(ACTIVE));
 }
 
 Test(charge_invoice, declined_keeps_the_invoice_open_and_the_service_blocked)
@@ -402,11 +186,11 @@ Test(charge_invoice, declined_keeps_the_invoice_open_and_the_service_blocked)
 	cr_assert_not(r->charge->recurring);
 	cr_assert_eq(r->invoice->status, INV(OPEN));
 	protobuf_c_message_free_unpacked(&r->base, NULL);
-	cr_assert_eq(invoice_status(inv), INV(OPEN));
-	cr_assert_eq(service_status(c, svc), SVC(BLOCKED));
+	cr_assert_eq(tso_invoice_status(adm, inv), INV(OPEN));
+	cr_assert_eq(tso_service_status(adm, c, svc), SVC(BLOCKED));
 
 	/* Another card, blocked at the issuer: code 78, the operator's second charge. */
-	uint64_t blocked = add_card(c, 5);
+	uint64_t blocked = tso_visa_card(adm, c, 5);
 	cr_assert_eq(charge_invoice(inv, blocked, NULL, &r, &st), 0, "%s", st.message);
 	cr_assert_eq(r->charge->status, CHG(DECLINED));
 	cr_assert_eq(r->charge->attempt, 2);
@@ -415,7 +199,7 @@ Test(charge_invoice, declined_keeps_the_invoice_open_and_the_service_blocked)
 	cr_assert_str_eq(r->charge->merchant_order_id, oid);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 
-	Ospay__V1__BillingListChargesResponse *l = charges(c, NON_RECURRING);
+	Ospay__V1__BillingListChargesResponse *l = tso_charges(adm, c, NON_RECURRING);
 	cr_assert_eq(l->n_charges, 2);
 	cr_assert_str_eq(l->charges[0]->return_code, "05");
 	cr_assert_str_eq(l->charges[1]->return_code, "78");
@@ -425,10 +209,10 @@ Test(charge_invoice, declined_keeps_the_invoice_open_and_the_service_blocked)
 	protobuf_c_message_free_unpacked(&l->base, NULL);
 
 	/* The run is not misled by the operator's charges: no third attempt, still blocked. */
-	run_now();
-	cr_assert_eq(n_charges(c), 4);
-	cr_assert_eq(service_status(c, svc), SVC(BLOCKED));
-	cr_assert_eq(invoice_status(inv), INV(OPEN));
+	tso_run_now(adm);
+	cr_assert_eq(tso_n_charges(adm, c), 4);
+	cr_assert_eq(tso_service_status(adm, c, svc), SVC(BLOCKED));
+	cr_assert_eq(tso_invoice_status(adm, inv), INV(OPEN));
 }
 
 Test(charge_invoice, refusals)
@@ -437,16 +221,16 @@ Test(charge_invoice, refusals)
 	/* No such invoice. */
 	cr_assert_eq(charge_invoice(999999, 0, NULL, NULL, &st), 5, "%s", st.message);
 	/* A customer without a card. */
-	uint64_t svc1, c1 = billed_customer(3, -1, true, &svc1);
-	uint64_t inv1 = invoice(c1, svc1, "2020-12-20");
+	uint64_t svc1, c1 = tso_billed_customer(adm, srv.unit_id, 3, -1, true, &svc1);
+	uint64_t inv1 = tso_invoice(adm, c1, svc1, "2020-12-20");
 	cr_assert_eq(charge_invoice(inv1, 0, NULL, NULL, &st), 9, "%s", st.message);
 	cr_assert(strstr(st.message, "no card") != NULL, "%s", st.message);
 	/* Another customer's card. */
-	uint64_t svc2, c2 = billed_customer(4, 0, true, &svc2);
-	uint64_t other = add_card(c2, 0);
+	uint64_t svc2, c2 = tso_billed_customer(adm, srv.unit_id, 4, 0, true, &svc2);
+	uint64_t other = tso_visa_card(adm, c2, 0);
 	cr_assert_eq(charge_invoice(inv1, other, NULL, NULL, &st), 5, "%s", st.message);
 	/* A canceled invoice. */
-	uint64_t inv2 = invoice(c2, svc2, "2020-12-20");
+	uint64_t inv2 = tso_invoice(adm, c2, svc2, "2020-12-20");
 	Ospay__V1__BillingCancelInvoiceRequest cm = OSPAY__V1__BILLING_CANCEL_INVOICE_REQUEST__INIT;
 	cm.invoice_id = inv2;
 	cr_assert_eq(
@@ -458,20 +242,20 @@ Test(charge_invoice, refusals)
 	tso_token(adm, 3, srv.unit_id, secret, sizeof(secret));
 	int ro = tsp_login(&srv, secret);
 	Ospay__V1__BillingChargeInvoiceRequest m = OSPAY__V1__BILLING_CHARGE_INVOICE_REQUEST__INIT;
-	uint64_t inv3 = invoice(c2, svc2, "2020-12-20");
+	uint64_t inv3 = tso_invoice(adm, c2, svc2, "2020-12-20");
 	m.invoice_id = inv3;
 	cr_assert_eq(tsp_call(ro, "ospay.v1.Billing/ChargeInvoice", &m.base, NULL, NULL, NULL, &st),
 		     7, "%s", st.message);
 	close(ro);
-	cr_assert_eq(n_charges(c2), 0);
+	cr_assert_eq(tso_n_charges(adm, c2), 0);
 }
 
 Test(charge_invoice, an_unknown_outcome_is_resolved_before_another_charge)
 {
-	uint64_t svc, c = billed_customer(5, 0, true, &svc);
-	uint64_t inv = invoice(c, svc, "2020-12-20");
+	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 5, 0, true, &svc);
+	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-20");
 	/* A 5xx the sandbox did not process: the outcome is unknown. */
-	fault("http500", false);
+	tsg_sale_fault(&sbx, "http500", false);
 	Ospay__V1__BillingChargeInvoiceResponse *r = NULL;
 	status_t st;
 	cr_assert_eq(charge_invoice(inv, 0, NULL, &r, &st), 0, "%s", st.message);
@@ -480,8 +264,8 @@ Test(charge_invoice, an_unknown_outcome_is_resolved_before_another_charge)
 	cr_assert_eq(charge_invoice(inv, 0, NULL, NULL, &st), 9, "%s", st.message);
 	cr_assert(strstr(st.message, "resolve it first") != NULL, "%s", st.message);
 	/* The run queries it: no sale under that id, a failed charge (no money taken). */
-	run_now();
-	Ospay__V1__BillingListChargesResponse *l = charges(c, NON_RECURRING);
+	tso_run_now(adm);
+	Ospay__V1__BillingListChargesResponse *l = tso_charges(adm, c, NON_RECURRING);
 	cr_assert_eq(l->n_charges, 1);
 	cr_assert_eq(l->charges[0]->status, CHG(ERROR));
 	protobuf_c_message_free_unpacked(&l->base, NULL);

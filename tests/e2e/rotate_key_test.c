@@ -25,6 +25,7 @@
 #include "server/db.h"
 #include "store/store.h"
 #include "support/domain.h"
+#include "support/gateways.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
@@ -34,43 +35,12 @@ static const char *const clock_args[] = {"--test-clock", "2020-12-10T15:00:00Z",
 
 #define INV(x) OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_##x
 
-static void set_gateway(void)
-{
-	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	cred.merchant_id = "mid-rot";
-	cred.merchant_key = "mkey-rot";
-	Ospay__V1__HeaderPair hook = OSPAY__V1__HEADER_PAIR__INIT;
-	hook.name = "X-Cielo-Hook";
-	hook.value = "hook-rot";
-	Ospay__V1__HeaderPair *hooks[] = {&hook};
-	cred.webhook_headers = hooks;
-	cred.n_webhook_headers = 1;
-	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
-	char base[128];
-	snprintf(base, sizeof(base), "%s/cielo", sbx.base);
-	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
-	req.base_url = base;
-	req.credentials = &cred;
-	req.allow_automatic_recurrence = true;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st),
-		     0, "SetGateway: %s", st.message);
-}
-
 static void setup(void)
 {
 	tsp_server_up(&srv, clock_args);
 	tsp_sandbox_up(&sbx, &srv);
-	char url[200], out[4096];
-	snprintf(url, sizeof(url), "%s/control/orgs/%llu/cielo", sbx.base,
-		 (unsigned long long)srv.org_id);
-	int code = tsp_http("POST", url,
-			    "{\"merchant_id\":\"mid-rot\",\"merchant_key\":\"mkey-rot\","
-			    "\"notification_headers\":{\"X-Cielo-Hook\":\"hook-rot\"}}",
-			    NULL, NULL, out, sizeof(out));
-	cr_assert(code >= 200 && code < 300, "register org at sandbox: %d %s", code, out);
 	adm = tsp_login(&srv, srv.admin_token);
-	set_gateway();
+	tsg_cielo(adm, &sbx, srv.org_id, "rot", true);
 }
 
 static void teardown(void)
@@ -82,111 +52,6 @@ static void teardown(void)
 }
 
 TestSuite(rotate_key, .init = setup, .fini = teardown, .timeout = 120);
-
-/* A Visa number passing Luhn whose final digit is last (the sandbox's outcome). */
-static void visa_ending(int last, char out[17])
-{
-	for (int body = 0; body < 1000; body++) {
-		char tmp[32];
-		snprintf(tmp, sizeof(tmp), "411111111111%03d%d", body % 1000, last % 10);
-		memcpy(out, tmp, 17);
-		int sum = 0;
-		for (int i = 15; i >= 0; i--) {
-			int d = out[i] - '0';
-			if ((15 - i) % 2 == 1) {
-				d *= 2;
-				if (d > 9)
-					d -= 9;
-			}
-			sum += d;
-		}
-		if (sum % 10 == 0)
-			return;
-	}
-	cr_assert_fail("no Visa number ends in %d", last);
-}
-
-static uint64_t add_card(uint64_t customer, int last)
-{
-	char number[17];
-	visa_ending(last, number);
-	Ospay__V1__CardsAddRequest m = OSPAY__V1__CARDS_ADD_REQUEST__INIT;
-	m.customer_id = customer;
-	m.number = number;
-	m.holder = "MARIA DA SILVA";
-	m.expiry = "12/2030";
-	m.security_code = "123";
-	status_t st;
-	Ospay__V1__CardsAddResponse *r = NULL;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Cards/Add", &m.base,
-			      &ospay__v1__cards_add_response__descriptor, (ProtobufCMessage **)&r,
-			      NULL, &st),
-		     0, "Cards/Add: %s", st.message);
-	uint64_t id = r->card->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return id;
-}
-
-static uint64_t service(uint64_t customer)
-{
-	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
-	rp.enabled = true;
-	Ospay__V1__CustomersAddServiceRequest m = OSPAY__V1__CUSTOMERS_ADD_SERVICE_REQUEST__INIT;
-	m.customer_id = customer;
-	m.plan_name = "Fibra 500";
-	m.monthly_amount = 9990;
-	m.recurring_payment = &rp;
-	Ospay__V1__CustomersAddServiceResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Customers/AddService", &m.base,
-			      &ospay__v1__customers_add_service_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
-	uint64_t id = r->service->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return id;
-}
-
-static uint64_t invoice(uint64_t customer, uint64_t svc, const char *due)
-{
-	Ospay__V1__BillingCreateInvoiceRequest m = OSPAY__V1__BILLING_CREATE_INVOICE_REQUEST__INIT;
-	m.customer_id = customer;
-	m.service_id = svc;
-	m.amount = 9990;
-	m.due_date = (char *)due;
-	Ospay__V1__BillingCreateInvoiceResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Billing/CreateInvoice", &m.base,
-			      &ospay__v1__billing_create_invoice_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
-	uint64_t id = r->invoice->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return id;
-}
-
-static int invoice_status(uint64_t id)
-{
-	Ospay__V1__BillingGetInvoiceRequest m = OSPAY__V1__BILLING_GET_INVOICE_REQUEST__INIT;
-	m.invoice_id = id;
-	Ospay__V1__BillingGetInvoiceResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Billing/GetInvoice", &m.base,
-			      &ospay__v1__billing_get_invoice_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
-	int s = r->invoice->status;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return s;
-}
-
-static void run_now(void)
-{
-	Ospay__V1__BillingRunNowRequest m = OSPAY__V1__BILLING_RUN_NOW_REQUEST__INIT;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Billing/RunNow", &m.base, NULL, NULL, NULL, &st), 0,
-		     "RunNow: %s", st.message);
-}
 
 static size_t n_cards(uint64_t customer)
 {
@@ -315,9 +180,9 @@ static void start_server(void)
 static uint64_t billed(uint32_t n, uint64_t *inv)
 {
 	uint64_t c = tso_customer(adm, srv.unit_id, n, "São Paulo");
-	add_card(c, 0);
-	uint64_t svc = service(c);
-	*inv = invoice(c, svc, "2020-12-10");
+	tso_visa_card(adm, c, 0);
+	uint64_t svc = tso_service(adm, c, true);
+	*inv = tso_invoice(adm, c, svc, "2020-12-10");
 	return c;
 }
 
@@ -327,7 +192,7 @@ Test(rotate_key, reseals_every_record_and_cards_still_charge)
 	/* Under key 1: two customers' cards (one with two) and the Cielo credentials. */
 	uint64_t inv1, inv2;
 	uint64_t c1 = billed(1, &inv1);
-	add_card(c1, 2);
+	tso_visa_card(adm, c1, 2);
 	uint64_t c2 = billed(2, &inv2);
 	(void)c2;
 
@@ -355,9 +220,9 @@ Test(rotate_key, reseals_every_record_and_cards_still_charge)
 	/* The cards list, and the run charges them (tokens and credentials open). */
 	start_server();
 	cr_assert_eq(n_cards(c1), 2);
-	run_now();
-	cr_assert_eq(invoice_status(inv1), INV(PAID));
-	cr_assert_eq(invoice_status(inv2), INV(PAID));
+	tso_run_now(adm);
+	cr_assert_eq(tso_invoice_status(adm, inv1), INV(PAID));
+	cr_assert_eq(tso_invoice_status(adm, inv2), INV(PAID));
 	/* A card added now is sealed under the current key. */
 	uint64_t inv3;
 	billed(3, &inv3);
@@ -374,8 +239,8 @@ Test(rotate_key, reseals_every_record_and_cards_still_charge)
 	cr_assert_eq(after.under[1] + after.under[2], 0);
 	cr_assert_eq(after.under[3], 5);
 	start_server();
-	run_now();
-	cr_assert_eq(invoice_status(inv3), INV(PAID));
+	tso_run_now(adm);
+	cr_assert_eq(tso_invoice_status(adm, inv3), INV(PAID));
 	cr_assert_eq(n_cards(c1), 2);
 }
 
@@ -413,9 +278,9 @@ Test(rotate_key, an_interrupted_rotation_leaves_both_keys_readable_and_resumes)
 	start_server();
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(n_cards(cust[i]), 1);
-	run_now();
+	tso_run_now(adm);
 	for (int i = 0; i < 3; i++)
-		cr_assert_eq(invoice_status(inv[i]), INV(PAID));
+		cr_assert_eq(tso_invoice_status(adm, inv[i]), INV(PAID));
 	stop_server();
 
 	/* Run again: the same key is taken up and finished, no new one. */
