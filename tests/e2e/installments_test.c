@@ -7,7 +7,6 @@
  * the reconciliation of an installment whose webhook was lost, and the CLI.
  */
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include "ospay/v1/installments.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
 #include "support/domain.h"
+#include "support/gateways.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
@@ -39,72 +39,19 @@ static uint64_t pm_integrated, pm_manual;
 #define PERIOD(x) OSPAY__V1__REPORT_PERIOD__REPORT_PERIOD_##x
 #define ROLE(x) OSPAY__V1__ROLE__ROLE_##x
 
-static void sandbox_register(const char *svc, const char *body)
-{
-	char url[200], out[4096];
-	snprintf(url, sizeof(url), "%s/control/orgs/%llu/%s", sbx.base,
-		 (unsigned long long)srv.org_id, svc);
-	int code = tsp_http("POST", url, body, NULL, NULL, out, sizeof(out));
-	cr_assert(code >= 200 && code < 300, "register org at sandbox: %d %s", code, out);
-}
-
-static uint64_t method(const char *name, int type, int mode)
-{
-	Ospay__V1__CreatePaymentMethodRequest m = OSPAY__V1__CREATE_PAYMENT_METHOD_REQUEST__INIT;
-	m.name = (char *)name;
-	m.type = type;
-	m.operation_mode = mode;
-	Ospay__V1__CreatePaymentMethodResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/CreatePaymentMethod", &m.base,
-			      &ospay__v1__create_payment_method_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "CreatePaymentMethod: %s", st.message);
-	uint64_t id = r->payment_method->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return id;
-}
-
 static void setup(void)
 {
 	/* Tuesday 2026-03-10, 12:00 local (UTC-03:00). */
 	const char *args[] = {"--test-clock", "2026-03-10T15:00:00Z", NULL};
 	tsp_server_up(&srv, args);
 	tsp_sandbox_up(&sbx, &srv);
-	sandbox_register("pagolivre", "{\"token\":\"" TOKEN "\"}");
-	sandbox_register("cielo", "{\"merchant_id\":\"mid-inst\",\"merchant_key\":\"mkey-inst\","
-				  "\"notification_headers\":{\"X-Cielo-Hook\":\"hook-inst\"}}");
 	fd = tsp_login(&srv, srv.admin_token);
-	char base[128];
-	status_t st;
-	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	cred.api_token = TOKEN;
-	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
-	snprintf(base, sizeof(base), "%s/pagolivre", sbx.base);
-	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_PAGOLIVRE;
-	req.base_url = base;
-	req.credentials = &cred;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st), 0,
-		     "SetGateway: %s", st.message);
-	Ospay__V1__GatewayCredentials cc = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	cc.merchant_id = "mid-inst";
-	cc.merchant_key = "mkey-inst";
-	Ospay__V1__HeaderPair hook = OSPAY__V1__HEADER_PAIR__INIT;
-	hook.name = "X-Cielo-Hook";
-	hook.value = "hook-inst";
-	Ospay__V1__HeaderPair *hooks[] = {&hook};
-	cc.webhook_headers = hooks;
-	cc.n_webhook_headers = 1;
-	Ospay__V1__SetGatewayRequest rc = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
-	snprintf(base, sizeof(base), "%s/cielo", sbx.base);
-	rc.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
-	rc.base_url = base;
-	rc.credentials = &cc;
-	rc.allow_automatic_recurrence = true;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &rc.base, NULL, NULL, NULL, &st), 0,
-		     "SetGateway cielo: %s", st.message);
-	pm_integrated = method("Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
-	pm_manual = method("Crédito recorrente manual", T(RECURRING_CREDIT), M(MANUAL));
+	tsg_pagolivre(fd, &sbx, srv.org_id, TOKEN);
+	tsg_cielo(fd, &sbx, srv.org_id, "inst", true);
+	pm_integrated =
+		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
+	pm_manual =
+		tso_payment_method(fd, "Crédito recorrente manual", T(RECURRING_CREDIT), M(MANUAL));
 }
 
 static void teardown(void)
@@ -270,75 +217,12 @@ static Ospay__V1__Order *wait_inst(uint64_t id, uint32_t n, int inst)
 	return NULL;
 }
 
-static void advance(int64_t ms)
-{
-	Ospay__V1__AdvanceRequest m = OSPAY__V1__ADVANCE_REQUEST__INIT;
-	m.by_ms = ms;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Clock/Advance", &m.base, NULL, NULL, NULL, &st), 0,
-		     "Advance: %s", st.message);
-}
-
-/* A Visa number passing Luhn whose final digit is last (the sandbox's outcome). */
-static void visa_ending(int last, char out[17])
-{
-	for (int body = 0; body < 1000; body++) {
-		char tmp[32];
-		snprintf(tmp, sizeof(tmp), "411111111111%03d%d", body % 1000, last % 10);
-		memcpy(out, tmp, 17);
-		int sum = 0;
-		for (int i = 15; i >= 0; i--) {
-			int d = out[i] - '0';
-			if ((15 - i) % 2 == 1) {
-				d *= 2;
-				if (d > 9)
-					d -= 9;
-			}
-			sum += d;
-		}
-		if (sum % 10 == 0)
-			return;
-	}
-	cr_assert_fail("no Visa number ends in %d", last);
-}
-
 /* A customer of unit with a card ending in last, a recurring service, and an invoice due today. */
 static uint64_t card_customer(uint64_t unit, uint32_t n, int last)
 {
 	uint64_t c = tso_customer(fd, unit, n, "São Paulo");
-	char number[17];
-	status_t st;
-	visa_ending(last, number);
-	Ospay__V1__CardsAddRequest a = OSPAY__V1__CARDS_ADD_REQUEST__INIT;
-	a.customer_id = c;
-	a.number = number;
-	a.holder = "MARIA DA SILVA";
-	a.expiry = "12/2030";
-	a.security_code = "123";
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Cards/Add", &a.base, NULL, NULL, NULL, &st), 0,
-		     "Cards/Add: %s", st.message);
-	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
-	rp.enabled = true;
-	Ospay__V1__CustomersAddServiceRequest s = OSPAY__V1__CUSTOMERS_ADD_SERVICE_REQUEST__INIT;
-	s.customer_id = c;
-	s.plan_name = "Fibra 500";
-	s.monthly_amount = 9990;
-	s.recurring_payment = &rp;
-	Ospay__V1__CustomersAddServiceResponse *sr = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Customers/AddService", &s.base,
-			      &ospay__v1__customers_add_service_response__descriptor,
-			      (ProtobufCMessage **)&sr, NULL, &st),
-		     0, "%s", st.message);
-	Ospay__V1__BillingCreateInvoiceRequest inv =
-		OSPAY__V1__BILLING_CREATE_INVOICE_REQUEST__INIT;
-	inv.customer_id = c;
-	inv.service_id = sr->service->id;
-	inv.amount = 9990;
-	inv.due_date = "2026-03-10";
-	protobuf_c_message_free_unpacked(&sr->base, NULL);
-	cr_assert_eq(
-		tsp_call(fd, "ospay.v1.Billing/CreateInvoice", &inv.base, NULL, NULL, NULL, &st), 0,
-		"%s", st.message);
+	tso_visa_card(fd, c, last);
+	tso_invoice(fd, c, tso_service(fd, c, true), "2026-03-10");
 	return c;
 }
 
@@ -589,7 +473,7 @@ Test(installments, report_filters_and_totals)
 	cr_assert_eq(report(fd, &bad, &r, &st), 5);
 
 	/* A month later (the test clock): the presets follow it. */
-	advance(31 * DAY_MS);
+	tso_advance(fd, 31 * DAY_MS);
 	r = report_ok(fd, (rq_t){.period = PERIOD(TODAY)});
 	cr_assert_str_eq(r->from, "2026-04-10");
 	cr_assert_eq(r->n_rows, 3);
@@ -869,14 +753,14 @@ Test(installments, a_lost_webhook_is_reconciled_two_days_after_the_due_date)
 			      NULL, out, sizeof(out)),
 		     201, "%s", out);
 	/* The second installment is charged on its due date; nobody tells ospay. */
-	advance(31 * DAY_MS); /* 2026-04-10 */
+	tso_advance(fd, 31 * DAY_MS); /* 2026-04-10 */
 	cr_assert_eq(control("charge", key, NULL), 200);
-	advance(DAY_MS); /* 04-11: due + 1, not overdue yet */
+	tso_advance(fd, DAY_MS); /* 04-11: due + 1, not overdue yet */
 	o = tso_get_order(fd, id);
 	cr_assert_eq(o->payment->schedule[1]->status, IST(WAITING));
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* 04-12: due + 2 days, the reconciliation asks PagoLivre. */
-	advance(DAY_MS);
+	tso_advance(fd, DAY_MS);
 	o = wait_inst(id, 2, IST(CONFIRMED));
 	cr_assert_not_null(o, "the reconciliation should have confirmed installment 2");
 	cr_assert_eq(o->payment->schedule[2]->status, IST(WAITING));
@@ -930,7 +814,7 @@ Test(installments, the_reconciliation_asks_once_a_day)
 		     201, "%s", out);
 	/* The pass this advance starts is over before the counts below are taken. */
 	size_t passes = count_in_file(srv.log_path, "reconciliation pass done");
-	advance(31 * DAY_MS); /* 2026-04-10 */
+	tso_advance(fd, 31 * DAY_MS); /* 2026-04-10 */
 	wait_passes(passes + 1);
 	cr_assert_eq(control("charge", key, NULL), 200);
 	/* The next link query fails once. */
@@ -942,21 +826,21 @@ Test(installments, the_reconciliation_asks_once_a_day)
 		     201, "%s", out);
 	passes = count_in_file(srv.log_path, "reconciliation pass done");
 	size_t asked = count_in_file(srv.log_path, "installment reconciliation");
-	advance(2 * DAY_MS); /* 04-12: due + 2, asked, and the query fails */
+	tso_advance(fd, 2 * DAY_MS); /* 04-12: due + 2, asked, and the query fails */
 	wait_passes(passes + 1);
 	cr_assert_eq(count_in_file(srv.log_path, "installment reconciliation"), asked + 1);
 	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out)), 200);
 	cr_assert(strstr(out, "http500") == NULL, "the fault should be used up: %s", out);
 	/* An hour later, the same day: not asked again. */
 	passes = count_in_file(srv.log_path, "reconciliation pass done");
-	advance(3600 * 1000);
+	tso_advance(fd, 3600 * 1000);
 	wait_passes(passes + 1);
 	cr_assert_eq(count_in_file(srv.log_path, "installment reconciliation"), asked + 1);
 	o = tso_get_order(fd, id);
 	cr_assert_eq(o->payment->schedule[1]->status, IST(WAITING));
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* The next day it is asked again, and learns. */
-	advance(DAY_MS);
+	tso_advance(fd, DAY_MS);
 	o = wait_inst(id, 2, IST(CONFIRMED));
 	cr_assert_not_null(o, "the next day's query should confirm installment 2");
 	ospay__v1__order__free_unpacked(o, NULL);
@@ -967,24 +851,7 @@ Test(installments, the_reconciliation_asks_once_a_day)
 
 static char cli_out[65536];
 
-static int ospay(const char *first, ...)
-{
-	const char *argv[40] = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", OSPAY_BIN, first};
-	size_t n = 5;
-	va_list ap;
-	va_start(ap, first);
-	for (const char *a = va_arg(ap, const char *); a != NULL; a = va_arg(ap, const char *)) {
-		cr_assert_lt(n, 39);
-		argv[n++] = a;
-	}
-	va_end(ap);
-	argv[n] = NULL;
-	char addr[96], tok[200];
-	snprintf(addr, sizeof(addr), "OSPAY_ADDR=%s", srv.rpc_addr);
-	snprintf(tok, sizeof(tok), "OSPAY_TOKEN=%s", srv.admin_token);
-	const char *env[] = {addr, tok, NULL};
-	return tsp_run(argv, env, cli_out, sizeof(cli_out));
-}
+#define ospay(...) tso_cli(&srv, NULL, cli_out, sizeof(cli_out), __VA_ARGS__)
 
 #define HAS(s) cr_assert(strstr(cli_out, (s)) != NULL, "missing \"%s\" in:\n%s", (s), cli_out)
 

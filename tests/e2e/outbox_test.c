@@ -7,7 +7,6 @@
  */
 #include <criterion/criterion.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "server/db.h"
 #include "server/server.h"
 #include "support/domain.h"
+#include "support/gateways.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
@@ -39,38 +39,14 @@ static int fd;
 #define NST(x) OSPAY__V1__NOTIFICATION_STATUS__NOTIFICATION_STATUS_##x
 #define NKIND(x) OSPAY__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_##x
 
-static void sandbox_register(const char *svc, const char *body)
-{
-	char url[200], out[4096];
-	snprintf(url, sizeof(url), "%s/control/orgs/%llu/%s", sbx.base,
-		 (unsigned long long)srv.org_id, svc);
-	int code = tsp_http("POST", url, body, NULL, NULL, out, sizeof(out));
-	cr_assert(code >= 200 && code < 300, "register %s at sandbox: %d %s", svc, code, out);
-}
-
 static void setup(void)
 {
 	const char *args[] = {"--test-clock", START, NULL};
 	tsp_server_up(&srv, args);
 	tsp_sandbox_up(&sbx, &srv);
-	char body[200];
-	snprintf(body, sizeof(body), "{\"token\":\"%s\"}", PL_TOKEN);
-	sandbox_register("pagolivre", body);
-	sandbox_register("zapme", "{\"api\":\"zapi-ob\",\"secret\":\"zsecret-ob\","
-				  "\"webhook_secret\":\"zhook-ob\",\"webhook_header\":"
-				  "\"X-ZapMe-Secret\"}");
 	fd = tsp_login(&srv, srv.admin_token);
-	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	cred.api_token = PL_TOKEN;
-	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
-	char base[128];
-	snprintf(base, sizeof(base), "%s/pagolivre", sbx.base);
-	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_PAGOLIVRE;
-	req.base_url = base;
-	req.credentials = &cred;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st), 0,
-		     "SetGateway: %s", st.message);
+	tsg_pagolivre(fd, &sbx, srv.org_id, PL_TOKEN);
+	tsg_register_zapme(&sbx, srv.org_id, "ob");
 }
 
 static void teardown(void)
@@ -81,45 +57,6 @@ static void teardown(void)
 }
 
 TestSuite(outbox, .init = setup, .fini = teardown, .timeout = 90);
-
-static void set_notifier(void)
-{
-	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	cred.api_key = "zapi-ob";
-	cred.api_secret = "zsecret-ob";
-	Ospay__V1__HeaderPair hook = OSPAY__V1__HEADER_PAIR__INIT;
-	hook.name = "X-ZapMe-Secret";
-	hook.value = "zhook-ob";
-	Ospay__V1__HeaderPair *hooks[] = {&hook};
-	cred.webhook_headers = hooks;
-	cred.n_webhook_headers = 1;
-	Ospay__V1__SetNotifierRequest req = OSPAY__V1__SET_NOTIFIER_REQUEST__INIT;
-	char base[128];
-	snprintf(base, sizeof(base), "%s/zapme", sbx.base);
-	req.base_url = base;
-	req.channel = OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_WHATSAPP;
-	req.credentials = &cred;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetNotifier", &req.base, NULL, NULL, NULL, &st),
-		     0, "SetNotifier: %s", st.message);
-}
-
-static void advance(int64_t ms)
-{
-	Ospay__V1__AdvanceRequest m = OSPAY__V1__ADVANCE_REQUEST__INIT;
-	m.by_ms = ms;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Clock/Advance", &m.base, NULL, NULL, NULL, &st), 0,
-		     "Advance: %s", st.message);
-}
-
-static void fault(const char *body)
-{
-	char url[200], out[1024];
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	int code = tsp_http("POST", url, body, NULL, NULL, out, sizeof(out));
-	cr_assert_eq(code, 201, "%s", out);
-}
 
 /* A customer whose phone is "+55 11 98765-432<last>" (ZapMe sandbox: 8 is never
  * delivered by itself, 9 has no WhatsApp, others are delivered at once). */
@@ -280,7 +217,7 @@ static void wait_queries(const char *id, uint32_t want)
 
 Test(outbox, a_new_link_is_sent_then_follows_delivery_and_read_never_backwards)
 {
-	set_notifier();
+	tsg_set_zapme(fd, &sbx, "ob");
 	char link[2100], out[65536];
 	uint64_t id = linked_order(customer(1, 8), link);
 	Ospay__V1__Notification *n = wait_note(id, NST(SENT), 1);
@@ -330,7 +267,7 @@ Test(outbox, a_new_link_is_sent_then_follows_delivery_and_read_never_backwards)
 
 Test(outbox, a_sent_message_nobody_told_about_is_asked_for_later)
 {
-	set_notifier();
+	tsg_set_zapme(fd, &sbx, "ob");
 	char link[2100], url[200], out[4096];
 	uint64_t id = linked_order(customer(9, 8), link);
 	Ospay__V1__Notification *n = wait_note(id, NST(SENT), 1);
@@ -344,7 +281,7 @@ Test(outbox, a_sent_message_nobody_told_about_is_asked_for_later)
 			      out, sizeof(out)),
 		     201, "%s", out);
 	zapme_status(mid, "delivered");
-	advance(5 * 60000);
+	tso_advance(fd, 5 * 60000);
 	n = wait_note(id, NST(DELIVERED), 1);
 	cr_assert_eq(n->next_attempt_ms, 0);
 	ospay__v1__notification__free_unpacked(n, NULL);
@@ -354,28 +291,11 @@ Test(outbox, a_sent_message_nobody_told_about_is_asked_for_later)
 
 static char cli_out[65536];
 
-static int ospay(const char *first, ...)
-{
-	const char *argv[40] = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", OSPAY_BIN, first};
-	size_t n = 5;
-	va_list ap;
-	va_start(ap, first);
-	for (const char *a = va_arg(ap, const char *); a != NULL; a = va_arg(ap, const char *)) {
-		cr_assert_lt(n, 39);
-		argv[n++] = a;
-	}
-	va_end(ap);
-	argv[n] = NULL;
-	char addr[96], tok[200];
-	snprintf(addr, sizeof(addr), "OSPAY_ADDR=%s", srv.rpc_addr);
-	snprintf(tok, sizeof(tok), "OSPAY_TOKEN=%s", srv.admin_token);
-	const char *env[] = {addr, tok, NULL};
-	return tsp_run(argv, env, cli_out, sizeof(cli_out));
-}
+#define ospay(...) tso_cli(&srv, NULL, cli_out, sizeof(cli_out), __VA_ARGS__)
 
 Test(outbox, delivered_at_once_and_shown_by_the_cli)
 {
-	set_notifier();
+	tsg_set_zapme(fd, &sbx, "ob");
 	char link[2100];
 	uint64_t id = linked_order(customer(2, 1), link);
 	ospay__v1__notification__free_unpacked(wait_note(id, NST(DELIVERED), 1), NULL);
@@ -389,7 +309,7 @@ Test(outbox, delivered_at_once_and_shown_by_the_cli)
 
 Test(outbox, a_number_without_whatsapp_ends_failed_with_zapmes_reason)
 {
-	set_notifier();
+	tsg_set_zapme(fd, &sbx, "ob");
 	char link[2100];
 	uint64_t id = linked_order(customer(3, 9), link);
 	Ospay__V1__Notification *n = wait_note(id, NST(FAILED), 1);
@@ -408,8 +328,8 @@ Test(outbox, no_notifier_queues_nothing)
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	cr_assert_eq(zapme_messages("5511987654321", out, sizeof(out)), 0, "%s", out);
 	/* A notifier set later does not send old events. */
-	set_notifier();
-	advance(60000);
+	tsg_set_zapme(fd, &sbx, "ob");
+	tso_advance(fd, 60000);
 	r = get_order(id);
 	cr_assert_eq(r->n_notifications, 0);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -419,9 +339,9 @@ Test(outbox, no_notifier_queues_nothing)
 
 Test(outbox, http_500s_are_retried_with_backoff_through_the_test_clock)
 {
-	set_notifier();
-	fault("{\"service\":\"zapme\",\"route\":\"message_create\",\"kind\":\"http500\","
-	      "\"count\":2}");
+	tsg_set_zapme(fd, &sbx, "ob");
+	tsg_fault(&sbx, "{\"service\":\"zapme\",\"route\":\"message_create\",\"kind\":\"http500\","
+			"\"count\":2}");
 	char link[2100], out[65536];
 	uint64_t id = linked_order(customer(5, 1), link);
 	Ospay__V1__Notification *n = wait_note(id, NST(QUEUED), 1);
@@ -429,14 +349,14 @@ Test(outbox, http_500s_are_retried_with_backoff_through_the_test_clock)
 	cr_assert_eq(n->next_attempt_ms, n->updated_ms + 30000);
 	ospay__v1__notification__free_unpacked(n, NULL);
 	/* Not due yet: a pass changes nothing. */
-	advance(29000);
+	tso_advance(fd, 29000);
 	n = wait_note(id, NST(QUEUED), 1);
 	ospay__v1__notification__free_unpacked(n, NULL);
-	advance(1000);
+	tso_advance(fd, 1000);
 	n = wait_note(id, NST(QUEUED), 2);
 	cr_assert_eq(n->next_attempt_ms, n->updated_ms + 60000);
 	ospay__v1__notification__free_unpacked(n, NULL);
-	advance(60000);
+	tso_advance(fd, 60000);
 	n = wait_note(id, NST(DELIVERED), 3);
 	cr_assert_str_eq(n->last_error, "");
 	ospay__v1__notification__free_unpacked(n, NULL);
@@ -445,8 +365,9 @@ Test(outbox, http_500s_are_retried_with_backoff_through_the_test_clock)
 
 Test(outbox, after_six_tries_the_message_fails_with_the_reason)
 {
-	set_notifier();
-	fault("{\"service\":\"zapme\",\"route\":\"message_create\",\"kind\":\"http500\"}");
+	tsg_set_zapme(fd, &sbx, "ob");
+	tsg_fault(&sbx,
+		  "{\"service\":\"zapme\",\"route\":\"message_create\",\"kind\":\"http500\"}");
 	char link[2100], out[65536];
 	uint64_t id = linked_order(customer(6, 1), link);
 	int64_t delay = 30000;
@@ -454,7 +375,7 @@ Test(outbox, after_six_tries_the_message_fails_with_the_reason)
 		Ospay__V1__Notification *n = wait_note(id, NST(QUEUED), k);
 		cr_assert_eq(n->next_attempt_ms, n->updated_ms + delay, "try %u", k);
 		ospay__v1__notification__free_unpacked(n, NULL);
-		advance(delay);
+		tso_advance(fd, delay);
 	}
 	Ospay__V1__Notification *n = wait_note(id, NST(FAILED), 6);
 	cr_assert(strstr(n->last_error, "given up after 6 tries") != NULL, "%s", n->last_error);
@@ -462,7 +383,7 @@ Test(outbox, after_six_tries_the_message_fails_with_the_reason)
 	cr_assert_eq(n->next_attempt_ms, 0);
 	ospay__v1__notification__free_unpacked(n, NULL);
 	/* FAILED is final: time passing sends nothing. */
-	advance(DAY_MS);
+	tso_advance(fd, DAY_MS);
 	n = wait_note(id, NST(FAILED), 6);
 	ospay__v1__notification__free_unpacked(n, NULL);
 	cr_assert_eq(zapme_messages("5511987654321", out, sizeof(out)), 0, "%s", out);
@@ -470,10 +391,10 @@ Test(outbox, after_six_tries_the_message_fails_with_the_reason)
 
 Test(outbox, kill_while_sending_never_sends_twice)
 {
-	set_notifier();
+	tsg_set_zapme(fd, &sbx, "ob");
 	/* ZapMe takes the message and never answers. */
-	fault("{\"service\":\"zapme\",\"route\":\"message_create\",\"kind\":\"timeout\","
-	      "\"process\":true,\"count\":1}");
+	tsg_fault(&sbx, "{\"service\":\"zapme\",\"route\":\"message_create\",\"kind\":\"timeout\","
+			"\"process\":true,\"count\":1}");
 	char link[2100], out[65536];
 	uint64_t id = linked_order(customer(7, 1), link);
 	Ospay__V1__Notification *n = wait_note(id, NST(SENDING), 1);
@@ -491,114 +412,18 @@ Test(outbox, kill_while_sending_never_sends_twice)
 	n = wait_note(id, NST(FAILED), 1);
 	cr_assert(strstr(n->last_error, "interrupted") != NULL, "%s", n->last_error);
 	ospay__v1__notification__free_unpacked(n, NULL);
-	advance(DAY_MS);
+	tso_advance(fd, DAY_MS);
 	ospay__v1__notification__free_unpacked(wait_note(id, NST(FAILED), 1), NULL);
 	cr_assert_eq(zapme_messages("5511987654321", out, sizeof(out)), 1, "%s", out);
-}
-
-/* ------------------------------------------------------------------ billing */
-
-static void set_cielo(void)
-{
-	sandbox_register("cielo", "{\"merchant_id\":\"mid-ob\",\"merchant_key\":\"mkey-ob\","
-				  "\"notification_headers\":{\"X-Cielo-Hook\":\"hook-ob\"}}");
-	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	cred.merchant_id = "mid-ob";
-	cred.merchant_key = "mkey-ob";
-	Ospay__V1__HeaderPair hook = OSPAY__V1__HEADER_PAIR__INIT;
-	hook.name = "X-Cielo-Hook";
-	hook.value = "hook-ob";
-	Ospay__V1__HeaderPair *hooks[] = {&hook};
-	cred.webhook_headers = hooks;
-	cred.n_webhook_headers = 1;
-	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
-	char base[128];
-	snprintf(base, sizeof(base), "%s/cielo", sbx.base);
-	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
-	req.base_url = base;
-	req.credentials = &cred;
-	req.allow_automatic_recurrence = true;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st), 0,
-		     "SetGateway: %s", st.message);
-	Ospay__V1__SetSuspensionProfileRequest p = OSPAY__V1__SET_SUSPENSION_PROFILE_REQUEST__INIT;
-	p.days = 2;
-	cr_assert_eq(
-		tsp_call(fd, "ospay.v1.Admin/SetSuspensionProfile", &p.base, NULL, NULL, NULL, &st),
-		0, "%s", st.message);
-}
-
-/* A Visa number passing Luhn that ends in 2 (the sandbox declines it, "05"). */
-static void declined_visa(char out[17])
-{
-	for (int body = 0; body < 1000; body++) {
-		snprintf(out, 17, "411111111111%03d2", body);
-		int sum = 0;
-		for (int i = 15; i >= 0; i--) {
-			int d = out[i] - '0';
-			if ((15 - i) % 2 == 1) {
-				d *= 2;
-				if (d > 9)
-					d -= 9;
-			}
-			sum += d;
-		}
-		if (sum % 10 == 0)
-			return;
-	}
-	cr_assert_fail("no Visa number ends in 2");
 }
 
 /* A customer with a declined card, a recurring service and an invoice due today. */
 static uint64_t declined_invoice(uint64_t *svc_out)
 {
 	uint64_t c = customer(8, 1);
-	char number[17];
-	declined_visa(number);
-	Ospay__V1__CardsAddRequest m = OSPAY__V1__CARDS_ADD_REQUEST__INIT;
-	m.customer_id = c;
-	m.number = number;
-	m.holder = "MARIA DA SILVA";
-	m.expiry = "12/2030";
-	m.security_code = "123";
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Cards/Add", &m.base, NULL, NULL, NULL, &st), 0,
-		     "Cards/Add: %s", st.message);
-	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
-	rp.enabled = true;
-	Ospay__V1__CustomersAddServiceRequest s = OSPAY__V1__CUSTOMERS_ADD_SERVICE_REQUEST__INIT;
-	s.customer_id = c;
-	s.plan_name = "Fibra 500";
-	s.monthly_amount = 9990;
-	s.recurring_payment = &rp;
-	Ospay__V1__CustomersAddServiceResponse *sr = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Customers/AddService", &s.base,
-			      &ospay__v1__customers_add_service_response__descriptor,
-			      (ProtobufCMessage **)&sr, NULL, &st),
-		     0, "%s", st.message);
-	*svc_out = sr->service->id;
-	protobuf_c_message_free_unpacked(&sr->base, NULL);
-	Ospay__V1__BillingCreateInvoiceRequest i = OSPAY__V1__BILLING_CREATE_INVOICE_REQUEST__INIT;
-	i.customer_id = c;
-	i.service_id = *svc_out;
-	i.amount = 9990;
-	i.due_date = "2020-12-10";
-	Ospay__V1__BillingCreateInvoiceResponse *ir = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/CreateInvoice", &i.base,
-			      &ospay__v1__billing_create_invoice_response__descriptor,
-			      (ProtobufCMessage **)&ir, NULL, &st),
-		     0, "%s", st.message);
-	uint64_t id = ir->invoice->id;
-	protobuf_c_message_free_unpacked(&ir->base, NULL);
-	return id;
-}
-
-static void run_now(void)
-{
-	Ospay__V1__BillingRunNowRequest m = OSPAY__V1__BILLING_RUN_NOW_REQUEST__INIT;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/RunNow", &m.base, NULL, NULL, NULL, &st), 0,
-		     "RunNow: %s", st.message);
+	tso_visa_card(fd, c, 2); /* declined, "05" */
+	*svc_out = tso_service(fd, c, true);
+	return tso_invoice(fd, c, *svc_out, "2020-12-10");
 }
 
 /* Waits until the invoice shows n notifications, all DELIVERED; returns the response. */
@@ -631,32 +456,34 @@ static Ospay__V1__BillingGetInvoiceResponse *wait_invoice_notes(uint64_t inv, si
 
 Test(outbox, failed_charges_and_the_blocked_service_are_told_on_the_invoice)
 {
-	set_notifier();
-	set_cielo();
+	tsg_set_zapme(fd, &sbx, "ob");
+	tsg_cielo(fd, &sbx, srv.org_id, "ob", true);
+	status_t pst;
+	cr_assert_eq(tso_set_profile(fd, 2, &pst), 0, "%s", pst.message);
 	uint64_t svc = 0, inv = declined_invoice(&svc);
-	run_now(); /* attempt 1 declined */
+	tso_run_now(fd); /* attempt 1 declined */
 	Ospay__V1__BillingGetInvoiceResponse *r = wait_invoice_notes(inv, 1);
 	cr_assert_eq(r->notifications[0]->kind, NKIND(CHARGE_FAILED));
 	cr_assert_neq(r->notifications[0]->charge_id, 0);
 	cr_assert(strstr(r->notifications[0]->text, "não foi aprovada") != NULL, "%s",
 		  r->notifications[0]->text);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
-	run_now(); /* the same day: no attempt, no message */
-	advance(DAY_MS);
-	run_now(); /* attempt 2 declined */
+	tso_run_now(fd); /* the same day: no attempt, no message */
+	tso_advance(fd, DAY_MS);
+	tso_run_now(fd); /* attempt 2 declined */
 	r = wait_invoice_notes(inv, 2);
 	cr_assert_eq(r->notifications[1]->kind, NKIND(CHARGE_FAILED));
 	cr_assert_neq(r->notifications[1]->charge_id, r->notifications[0]->charge_id);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
-	advance(DAY_MS);
-	run_now(); /* due + 2 days: blocked */
+	tso_advance(fd, DAY_MS);
+	tso_run_now(fd); /* due + 2 days: blocked */
 	r = wait_invoice_notes(inv, 3);
 	cr_assert_eq(r->notifications[2]->kind, NKIND(SERVICE_BLOCKED));
 	cr_assert_eq(r->notifications[2]->service_id, svc);
 	cr_assert(strstr(r->notifications[2]->text, "bloqueado") != NULL, "%s",
 		  r->notifications[2]->text);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
-	run_now();
+	tso_run_now(fd);
 	r = wait_invoice_notes(inv, 3);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	char out[65536];

@@ -5,7 +5,6 @@
  * needs no gateway.
  */
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "server/db.h"
 #include "server/server.h"
 #include "support/domain.h"
+#include "support/gateways.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
@@ -34,24 +34,8 @@ static void setup(void)
 {
 	tsp_server_up(&srv, NULL);
 	tsp_sandbox_up(&sbx, &srv);
-	char url[200], body[200], out[4096];
-	snprintf(url, sizeof(url), "%s/control/orgs/%llu/pagolivre", sbx.base,
-		 (unsigned long long)srv.org_id);
-	snprintf(body, sizeof(body), "{\"token\":\"%s\"}", TOKEN);
-	int code = tsp_http("POST", url, body, NULL, NULL, out, sizeof(out));
-	cr_assert(code >= 200 && code < 300, "register org at sandbox: %d %s", code, out);
 	fd = tsp_login(&srv, srv.admin_token);
-	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	cred.api_token = TOKEN;
-	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
-	char base[128];
-	snprintf(base, sizeof(base), "%s/pagolivre", sbx.base);
-	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_PAGOLIVRE;
-	req.base_url = base;
-	req.credentials = &cred;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st), 0,
-		     "SetGateway: %s", st.message);
+	tsg_pagolivre(fd, &sbx, srv.org_id, TOKEN);
 }
 
 static void teardown(void)
@@ -62,23 +46,6 @@ static void teardown(void)
 }
 
 TestSuite(paylink, .init = setup, .fini = teardown, .timeout = 60);
-
-static uint64_t method(const char *name, int type, int mode)
-{
-	Ospay__V1__CreatePaymentMethodRequest m = OSPAY__V1__CREATE_PAYMENT_METHOD_REQUEST__INIT;
-	m.name = (char *)name;
-	m.type = type;
-	m.operation_mode = mode;
-	Ospay__V1__CreatePaymentMethodResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/CreatePaymentMethod", &m.base,
-			      &ospay__v1__create_payment_method_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "CreatePaymentMethod: %s", st.message);
-	uint64_t id = r->payment_method->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return id;
-}
 
 static uint64_t order(uint32_t n)
 {
@@ -130,7 +97,8 @@ static bool object_registered(const char *key)
 
 Test(paylink, integrated_finalize_sends_the_link_and_leaves_the_order_pending)
 {
-	uint64_t pm = method("Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
+	uint64_t pm =
+		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
 	uint64_t id = order(1);
 	Ospay__V1__Order *o = NULL;
 	status_t st;
@@ -184,7 +152,7 @@ Test(paylink, integrated_finalize_sends_the_link_and_leaves_the_order_pending)
 
 Test(paylink, manual_mode_creates_installments_without_a_gateway)
 {
-	uint64_t pm = method("Recorrente manual", T(RECURRING_CREDIT), M(MANUAL));
+	uint64_t pm = tso_payment_method(fd, "Recorrente manual", T(RECURRING_CREDIT), M(MANUAL));
 	uint64_t id = order(2);
 	Ospay__V1__Order *o = NULL;
 	status_t st;
@@ -206,7 +174,8 @@ Test(paylink, manual_mode_creates_installments_without_a_gateway)
 
 Test(paylink, a_failed_link_leaves_the_order_unchanged)
 {
-	uint64_t pm = method("Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
+	uint64_t pm =
+		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
 	uint64_t id = order(3);
 	char url[200], out[4096];
 	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
@@ -231,7 +200,7 @@ Test(paylink, a_failed_link_leaves_the_order_unchanged)
 
 Test(paylink, a_stored_non_integrated_method_closes_the_order)
 {
-	uint64_t pm = method("Pix", T(PIX), M(UNSPECIFIED));
+	uint64_t pm = tso_payment_method(fd, "Pix", T(PIX), M(UNSPECIFIED));
 	uint64_t id = order(4);
 	Ospay__V1__Order *o = NULL;
 	status_t st;
@@ -257,7 +226,8 @@ static int control(const char *action, const char *ref, const char *body)
 /* An integrated order finalized with n installments; its link key in key. */
 static uint64_t linked_order(uint32_t cust, uint32_t n, char key[64])
 {
-	uint64_t pm = method("Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
+	uint64_t pm =
+		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
 	uint64_t id = order(cust);
 	Ospay__V1__Order *o = NULL;
 	status_t st;
@@ -400,7 +370,8 @@ Test(paylink, a_canceled_attempt_returns_the_order_to_open_none)
 	cr_assert_eq(control("pay", key, NULL), 409);
 	/* Nothing left to cancel; a new attempt gets a new key. */
 	cr_assert_eq(cancel_attempt(id, NULL, &st), 9, "%s", st.message);
-	uint64_t pm = method("Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
+	uint64_t pm =
+		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
 	cr_assert_eq(finalize(id, pm, 2, &o, &st), 0, "%s", st.message);
 	char key2[64];
 	snprintf(key2, sizeof(key2), "os-%llu-2", (unsigned long long)id);
@@ -417,7 +388,7 @@ Test(paylink, a_canceled_attempt_returns_the_order_to_open_none)
 
 Test(paylink, a_manual_schedule_or_a_failed_link_is_canceled_without_the_gateway)
 {
-	uint64_t pm = method("Recorrente manual", T(RECURRING_CREDIT), M(MANUAL));
+	uint64_t pm = tso_payment_method(fd, "Recorrente manual", T(RECURRING_CREDIT), M(MANUAL));
 	uint64_t id = order(22);
 	Ospay__V1__Order *o = NULL;
 	status_t st;
@@ -510,30 +481,14 @@ Test(paylink, refresh_learns_what_lost_webhooks_did_not_say)
 static char cli_out[65536];
 
 /* Runs ospay with the arguments (NULL-terminated), stderr folded into cli_out. */
-static int ospay(const char *first, ...)
-{
-	const char *argv[40] = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", OSPAY_BIN, first};
-	size_t n = 5;
-	va_list ap;
-	va_start(ap, first);
-	for (const char *a = va_arg(ap, const char *); a != NULL; a = va_arg(ap, const char *)) {
-		cr_assert_lt(n, 39);
-		argv[n++] = a;
-	}
-	va_end(ap);
-	argv[n] = NULL;
-	char addr[96], tok[200];
-	snprintf(addr, sizeof(addr), "OSPAY_ADDR=%s", srv.rpc_addr);
-	snprintf(tok, sizeof(tok), "OSPAY_TOKEN=%s", srv.admin_token);
-	const char *env[] = {addr, tok, NULL};
-	return tsp_run(argv, env, cli_out, sizeof(cli_out));
-}
+#define ospay(...) tso_cli(&srv, NULL, cli_out, sizeof(cli_out), __VA_ARGS__)
 
 #define HAS(s) cr_assert(strstr(cli_out, (s)) != NULL, "missing \"%s\" in:\n%s", (s), cli_out)
 
 Test(paylink, cli_finalize_refresh_and_cancel_payment)
 {
-	uint64_t pm = method("Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
+	uint64_t pm =
+		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
 	uint64_t id = order(41);
 	char ids[24], pms[24], key[64];
 	snprintf(ids, sizeof(ids), "%llu", (unsigned long long)id);
@@ -559,7 +514,8 @@ Test(paylink, cli_finalize_refresh_and_cancel_payment)
 
 Test(paylink, a_lost_create_answer_is_recovered_by_the_order_key)
 {
-	uint64_t pm = method("Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
+	uint64_t pm =
+		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
 	uint64_t id = order(51);
 	char url[200], out[4096];
 	/* The link is made at PagoLivre but its answer arrives garbled. */
