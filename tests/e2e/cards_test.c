@@ -18,6 +18,7 @@
 #include "ospay/v1/gateway.pb-c.h"
 #include "ospay/v1/rpc.pb-c.h"
 #include "support/domain.h"
+#include "support/gateways.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
@@ -29,33 +30,8 @@ static void setup(void)
 	const char *args[] = {"--test-clock", "2026-12-01T12:00:00Z", NULL};
 	tsp_server_up(&srv, args);
 	tsp_sandbox_up(&sbx, &srv);
-	char url[200], body[200], out[4096];
-	snprintf(url, sizeof(url), "%s/control/orgs/%llu/cielo", sbx.base,
-		 (unsigned long long)srv.org_id);
-	snprintf(body, sizeof(body),
-		 "{\"merchant_id\":\"mid-e2e\",\"merchant_key\":\"mkey-e2e\","
-		 "\"notification_headers\":{\"X-Cielo-Hook\":\"hook-e2e\"}}");
-	int code = tsp_http("POST", url, body, NULL, NULL, out, sizeof(out));
-	cr_assert(code >= 200 && code < 300, "register org at sandbox: %d %s", code, out);
 	adm = tsp_login(&srv, srv.admin_token);
-	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	cred.merchant_id = "mid-e2e";
-	cred.merchant_key = "mkey-e2e";
-	Ospay__V1__HeaderPair hook = OSPAY__V1__HEADER_PAIR__INIT;
-	hook.name = "X-Cielo-Hook";
-	hook.value = "hook-e2e";
-	Ospay__V1__HeaderPair *hooks[] = {&hook};
-	cred.webhook_headers = hooks;
-	cred.n_webhook_headers = 1;
-	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
-	char base[128];
-	snprintf(base, sizeof(base), "%s/cielo", sbx.base);
-	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
-	req.base_url = base;
-	req.credentials = &cred;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st),
-		     0, "SetGateway: %s", st.message);
+	tsg_cielo(adm, &sbx, srv.org_id, "e2e", false);
 }
 
 static void teardown(void)
@@ -428,19 +404,12 @@ Test(cards, repeat_while_in_progress_is_aborted)
 	cr_assert_eq(n, 1);
 }
 
-/* POST /control/faults at the sandbox (asserting 201). */
-static void fault(const char *json)
-{
-	char url[200], out[1024];
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url, json, NULL, NULL, out, sizeof(out)), 201, "%s", out);
-}
-
 Test(cards, gateway_failure_stores_nothing)
 {
 	uint64_t cust = tso_customer(adm, srv.unit_id, 9, "São Paulo");
 	status_t st;
-	fault("{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"http500\",\"count\":1}");
+	tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"http500\","
+			"\"count\":1}");
 	cr_assert_eq(add(adm, cust, VISA, "12/2030", "123", "fail-1", NULL, &st), 14, "%s",
 		     st.message);
 	cr_assert_null(strstr(st.message, "4111"));
@@ -448,8 +417,8 @@ Test(cards, gateway_failure_stores_nothing)
 	default_of(cust, &n);
 	cr_assert_eq(n, 0);
 	/* An unreadable answer: the token may exist at the gateway, ospay has none. */
-	fault("{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"malformed\","
-	      "\"count\":1}");
+	tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"malformed\","
+			"\"count\":1}");
 	cr_assert_eq(add(adm, cust, VISA, "12/2030", "123", "fail-1", NULL, &st), 14, "%s",
 		     st.message);
 	/* A failure is not stored under the key: the retry with it succeeds. */
@@ -480,8 +449,10 @@ Test(cards, deadline_passed_or_client_gone_still_commits)
 {
 	uint64_t cust = tso_customer(adm, srv.unit_id, 10, "São Paulo");
 	long before = sandbox_cielo_cards();
-	fault("{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"latency\",\"ms\":800,"
-	      "\"count\":2}");
+	tsg_fault(
+		&sbx,
+		"{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"latency\",\"ms\":800,"
+		"\"count\":2}");
 	/* The deadline passes while the gateway works: DEADLINE_EXCEEDED... */
 	send_add(adm, 701, cust, "late-1", 200);
 	uint64_t id = 0;
@@ -516,37 +487,18 @@ Test(cards, deadline_passed_or_client_gone_still_commits)
 Test(cards, getnet_when_it_runs_the_recurrence)
 {
 	char url[200], out[4096];
-	snprintf(url, sizeof(url), "%s/control/orgs/%llu/getnet", sbx.base,
-		 (unsigned long long)srv.org_id);
-	cr_assert(tsp_http("POST", url,
-			   "{\"client_id\":\"cid-e2e\",\"client_secret\":\"cs-e2e\","
-			   "\"seller_id\":\"seller-e2e\"}",
-			   NULL, NULL, out, sizeof(out)) < 300,
-		  "%s", out);
-	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	cred.client_id = "cid-e2e";
-	cred.client_secret = "cs-e2e";
-	cred.seller_id = "seller-e2e";
-	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
-	char base[128];
-	snprintf(base, sizeof(base), "%s/getnet", sbx.base);
-	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET;
-	req.base_url = base;
-	req.credentials = &cred;
+	tsg_register_getnet(&sbx, srv.org_id, "e2e");
 	status_t st;
 	uint64_t cust = tso_customer(adm, srv.unit_id, 11, "São Paulo");
 	/* Both configured, neither recurring: Cielo. */
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st),
-		     0, "SetGateway: %s", st.message);
+	tsg_set_getnet(adm, &sbx, "e2e", false);
 	Ospay__V1__Card *c = NULL;
 	cr_assert_eq(add(adm, cust, VISA, "12/2030", "123", NULL, &c, &st), 0, "%s", st.message);
 	cr_assert_eq(c->gateway, OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO);
 	ospay__v1__card__free_unpacked(c, NULL);
 	/* GetNet runs the automatic recurrence: cards go there. */
-	req.credentials = NULL;
-	req.allow_automatic_recurrence = true;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st),
-		     0, "SetGateway: %s", st.message);
+	tsg_set_gateway(adm, &sbx, OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET, "getnet", NULL,
+			true);
 	cr_assert_eq(add(adm, cust, MASTER, "12/2030", "123", NULL, &c, &st), 0, "%s", st.message);
 	cr_assert_eq(c->gateway, OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET);
 	cr_assert_eq(c->brand, OSPAY__V1__CARD_BRAND__CARD_BRAND_MASTERCARD);
@@ -588,8 +540,10 @@ Test(cards_nogw, add_needs_a_card_gateway)
 Test(cards, shutdown_waits_for_a_pending_add)
 {
 	uint64_t cust = tso_customer(adm, srv.unit_id, 12, "São Paulo");
-	fault("{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"latency\",\"ms\":1000,"
-	      "\"count\":1}");
+	tsg_fault(
+		&sbx,
+		"{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"latency\",\"ms\":1000,"
+		"\"count\":1}");
 	send_add(adm, 801, cust, "drain-1", 0);
 	usleep(200000);
 	/* SIGTERM drains: the pending call is finished, committed and answered first. */
@@ -611,7 +565,8 @@ Test(cards, shutdown_waits_for_a_pending_add)
 Test(cards, shutdown_with_a_gateway_that_never_answers)
 {
 	uint64_t cust = tso_customer(adm, srv.unit_id, 13, "São Paulo");
-	fault("{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"timeout\",\"count\":1}");
+	tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"timeout\","
+			"\"count\":1}");
 	send_add(adm, 901, cust, "stuck-1", 0);
 	usleep(200000);
 	/* The drain gives up on the call (or the gateway's timeout ends it): a clean exit. */

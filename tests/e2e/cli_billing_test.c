@@ -4,60 +4,34 @@
  * from standard input, never argv, and never come back out.
  */
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ospay/v1/gateway.pb-c.h"
+#include "support/domain.h"
+#include "support/gateways.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
 static tsp_sandbox_t sbx;
 static char out[65536];
 
-static void set_gateway(bool automatic);
+/* Cielo at the sandbox; automatic: the billing run may charge through it. */
+static void set_gateway(bool automatic)
+{
+	int fd = tsp_login(&srv, srv.admin_token);
+	tsg_set_cielo(fd, &sbx, "cli", automatic);
+	close(fd);
+}
 
 static void setup(void)
 {
 	const char *args[] = {"--test-clock", "2026-12-01T12:00:00Z", NULL};
 	tsp_server_up(&srv, args);
 	tsp_sandbox_up(&sbx, &srv);
-	char url[200], res[4096];
-	snprintf(url, sizeof(url), "%s/control/orgs/%llu/cielo", sbx.base,
-		 (unsigned long long)srv.org_id);
-	int code = tsp_http("POST", url,
-			    "{\"merchant_id\":\"mid-cli\",\"merchant_key\":\"mkey-cli\","
-			    "\"notification_headers\":{\"X-Cielo-Hook\":\"hook-cli\"}}",
-			    NULL, NULL, res, sizeof(res));
-	cr_assert(code >= 200 && code < 300, "register org at sandbox: %d %s", code, res);
+	tsg_register_cielo(&sbx, srv.org_id, "cli");
 	set_gateway(false);
-}
-
-/* Cielo at the sandbox; automatic: the billing run may charge through it. */
-static void set_gateway(bool automatic)
-{
-	int fd = tsp_login(&srv, srv.admin_token);
-	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	cred.merchant_id = "mid-cli";
-	cred.merchant_key = "mkey-cli";
-	Ospay__V1__HeaderPair hook = OSPAY__V1__HEADER_PAIR__INIT;
-	hook.name = "X-Cielo-Hook";
-	hook.value = "hook-cli";
-	Ospay__V1__HeaderPair *hooks[] = {&hook};
-	cred.webhook_headers = hooks;
-	cred.n_webhook_headers = 1;
-	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
-	char base[128];
-	snprintf(base, sizeof(base), "%s/cielo", sbx.base);
-	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
-	req.base_url = base;
-	req.credentials = &cred;
-	req.allow_automatic_recurrence = automatic;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st), 0,
-		     "SetGateway: %s", st.message);
-	close(fd);
 }
 
 static void teardown(void)
@@ -69,28 +43,7 @@ static void teardown(void)
 TestSuite(cli_billing, .init = setup, .fini = teardown, .timeout = 60);
 
 /* Runs ospay with the arguments (NULL-terminated) and stdin_text on standard input. */
-static int ospay_in(const char *stdin_text, const char *first, ...)
-{
-	const char *argv[40] = {"/bin/sh", "-c",
-				"printf '%s' \"$OSPAY_TEST_STDIN\" | \"$0\" \"$@\" 2>&1", OSPAY_BIN,
-				first};
-	size_t n = 5;
-	va_list ap;
-	va_start(ap, first);
-	for (const char *a = va_arg(ap, const char *); a != NULL; a = va_arg(ap, const char *)) {
-		cr_assert_lt(n, 39);
-		argv[n++] = a;
-	}
-	va_end(ap);
-	argv[n] = NULL;
-	char addr[96], tok[200], in[200];
-	snprintf(addr, sizeof(addr), "OSPAY_ADDR=%s", srv.rpc_addr);
-	snprintf(tok, sizeof(tok), "OSPAY_TOKEN=%s", srv.admin_token);
-	snprintf(in, sizeof(in), "OSPAY_TEST_STDIN=%s", stdin_text);
-	const char *env[] = {addr, tok, in, NULL};
-	return tsp_run(argv, env, out, sizeof(out));
-}
-
+#define ospay_in(stdin_text, ...) tso_cli(&srv, stdin_text, out, sizeof(out), __VA_ARGS__)
 #define ospay(...) ospay_in("", __VA_ARGS__)
 #define HAS(s) cr_assert(strstr(out, (s)) != NULL, "missing \"%s\" in:\n%s", (s), out)
 #define HASNT(s) cr_assert(strstr(out, (s)) == NULL, "unexpected \"%s\" in:\n%s", (s), out)

@@ -5,10 +5,10 @@
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "support/domain.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
@@ -28,25 +28,7 @@ static void teardown(void)
 TestSuite(cli_orders, .init = setup, .fini = teardown, .timeout = 60);
 
 /* Runs ospay with the arguments (NULL-terminated), stderr folded into out. */
-static int ospay(const char *first, ...)
-{
-	const char *argv[40] = {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>&1", OSPAY_BIN, first};
-	size_t n = 5;
-	va_list ap;
-	va_start(ap, first);
-	for (const char *a = va_arg(ap, const char *); a != NULL; a = va_arg(ap, const char *)) {
-		cr_assert_lt(n, 39);
-		argv[n++] = a;
-	}
-	va_end(ap);
-	argv[n] = NULL;
-	char addr[96], tok[200];
-	snprintf(addr, sizeof(addr), "OSPAY_ADDR=%s", srv.rpc_addr);
-	snprintf(tok, sizeof(tok), "OSPAY_TOKEN=%s", srv.admin_token);
-	const char *env[] = {addr, tok, NULL};
-	return tsp_run(argv, env, out, sizeof(out));
-}
-
+#define ospay(...) tso_cli(&srv, NULL, out, sizeof(out), __VA_ARGS__)
 #define HAS(s) cr_assert(strstr(out, (s)) != NULL, "missing \"%s\" in:\n%s", (s), out)
 
 static void world(void)

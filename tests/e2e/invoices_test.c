@@ -34,23 +34,6 @@ TestSuite(invoices, .init = setup, .fini = teardown, .timeout = 60);
 #define OPEN OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN
 #define CANCELED OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_CANCELED
 
-static uint64_t service(uint64_t customer)
-{
-	Ospay__V1__CustomersAddServiceRequest m = OSPAY__V1__CUSTOMERS_ADD_SERVICE_REQUEST__INIT;
-	m.customer_id = customer;
-	m.plan_name = "Fibra 500";
-	m.monthly_amount = 9990;
-	Ospay__V1__CustomersAddServiceResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Customers/AddService", &m.base,
-			      &ospay__v1__customers_add_service_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
-	uint64_t id = r->service->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return id;
-}
-
 static int create(int fd, uint64_t customer, uint64_t svc, int64_t amount, const char *due,
 		  uint64_t *id, status_t *st)
 {
@@ -130,7 +113,7 @@ static size_t list_all(int fd, Ospay__V1__BillingListInvoicesRequest *m, uint64_
 Test(invoices, create_get_cancel)
 {
 	uint64_t cust = tso_customer(adm, srv.unit_id, 1, "São Paulo");
-	uint64_t svc = service(cust);
+	uint64_t svc = tso_service_plain(adm, cust);
 	uint64_t id = create_ok(cust, svc, "2026-12-10");
 	Ospay__V1__Invoice *inv = NULL;
 	cr_assert_eq(by_id(adm, "ospay.v1.Billing/GetInvoice", id, &inv), 0);
@@ -156,7 +139,7 @@ Test(invoices, validation)
 {
 	uint64_t cust = tso_customer(adm, srv.unit_id, 2, "São Paulo");
 	uint64_t other = tso_customer(adm, srv.unit_id, 3, "São Paulo");
-	uint64_t other_svc = service(other);
+	uint64_t other_svc = tso_service_plain(adm, other);
 	status_t st;
 	cr_assert_eq(create(adm, 0, 0, 0, "", NULL, &st), 3);
 	cr_assert(tso_violation(&st, "customer_id"));
@@ -189,7 +172,7 @@ Test(invoices, list_filters_and_pages)
 {
 	uint64_t a = tso_customer(adm, srv.unit_id, 4, "São Paulo");
 	uint64_t b = tso_customer(adm, srv.unit_id, 5, "São Paulo");
-	uint64_t sa = service(a), sb = service(b);
+	uint64_t sa = tso_service_plain(adm, a), sb = tso_service_plain(adm, b);
 	/* Created out of due order: lists come by due date. */
 	uint64_t a3 = create_ok(a, sa, "2027-03-10");
 	uint64_t a1 = create_ok(a, sa, "2027-01-10");
@@ -254,8 +237,8 @@ Test(invoices, unit_scoping_and_roles)
 	uint64_t u2 = tso_unit(adm, "Zona Norte");
 	uint64_t mine = tso_customer(adm, srv.unit_id, 6, "São Paulo");
 	uint64_t theirs = tso_customer(adm, u2, 7, "São Paulo");
-	uint64_t my_inv = create_ok(mine, service(mine), "2028-01-10");
-	uint64_t their_svc = service(theirs);
+	uint64_t my_inv = create_ok(mine, tso_service_plain(adm, mine), "2028-01-10");
+	uint64_t their_svc = tso_service_plain(adm, theirs);
 	uint64_t their_inv = create_ok(theirs, their_svc, "2028-01-10");
 	char secret[160];
 	tso_token(adm, 2, srv.unit_id, secret, sizeof(secret));
@@ -281,7 +264,8 @@ Test(invoices, unit_scoping_and_roles)
 	cr_assert_eq(list_all(adm, &m, ids, 32), 2);
 	tso_token(adm, 3, srv.unit_id, secret, sizeof(secret));
 	int ro = tsp_login(&srv, secret);
-	cr_assert_eq(create(ro, mine, service(mine), 100, "2028-01-10", NULL, &st), 7);
+	cr_assert_eq(create(ro, mine, tso_service_plain(adm, mine), 100, "2028-01-10", NULL, &st),
+		     7);
 	cr_assert_eq(by_id(ro, "ospay.v1.Billing/CancelInvoice", my_inv, NULL), 7);
 	cr_assert_eq(by_id(ro, "ospay.v1.Billing/GetInvoice", my_inv, NULL), 0);
 	close(op);
