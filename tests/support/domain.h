@@ -1,6 +1,7 @@
 /*
  * Test support for the domain services: building customers, technicians,
- * agendas and orders over a raw connection (tsp_call), asserting success
+ * agendas, orders, cards, services and invoices, driving the billing run and
+ * the test clock, over a raw connection (tsp_call), asserting success
  * where the helper's name says so. Times are local to UTC-03:00 (the
  * organization ospayd init creates).
  */
@@ -56,7 +57,8 @@ bool tso_violation(const status_t *st, const char *field);
 
 /* ---- billing: cards, services, invoices, the billing run (asserting OK) */
 
-/* A Visa number passing Luhn whose final digit is last (the sandbox's outcome). */
+/* A Visa number passing Luhn whose final digit is last (the sandbox's outcome);
+ * asserts there is one. */
 void tso_visa_ending(int last, char out[17]);
 /* Cards/Add of number for MARIA DA SILVA, 12/2030, code 123; asserts OK; the card's id. */
 uint64_t tso_card(int fd, uint64_t customer, const char *number);
@@ -92,7 +94,7 @@ uint64_t tso_payment_method(int fd, const char *name, int type, int mode);
 
 /*
  * Runs the ospay CLI against s with its admin token and the arguments
- * (NULL-terminated, 34 at most), stderr folded into out; stdin_text (NULL:
+ * (NULL-terminated, 35 at most), stderr folded into out; stdin_text (NULL:
  * none) is fed on standard input. Returns the exit status as tsp_run does.
  */
 int tso_cli(const tsp_server_t *s, const char *stdin_text, char *out, size_t cap, const char *first,
