@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gateways/gateway.h"
@@ -279,4 +280,37 @@ Test(coalesce, a_failed_shared_query_backs_off_every_event)
 	cr_assert(wait_events("co-2", 4, 1, 3), "all 4 events done after their 3rd try");
 	cr_assert_eq(query_count(), 2, "one query per pass, not one per event");
 	assert_link_paid("co-2");
+}
+
+Test(coalesce, shutdown_with_a_shared_query_in_flight)
+{
+	four_waiting_events("co-3");
+	faults("{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"latency\","
+	       "\"ms\":2000,\"count\":1}");
+	advance(5000);
+	unsigned long long inflight = 0;
+	for (int i = 0; i < 200 && inflight < 1; i++) {
+		inflight = metric("ospay_gateway_calls_in_flight ");
+		if (inflight < 1)
+			usleep(20000);
+	}
+	cr_assert_geq(inflight, 1, "the shared query is in flight");
+	/* SIGTERM while it is: a clean exit, nothing leaked (ASan builds check the log). */
+	int status = tsp_server_stop(&srv, SIGTERM);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
+	cr_assert_not(tsp_log_has_sanitizer_report(srv.log_path));
+	/* Settled together or not at all: all 4 waiting after 1 try, or all 4 done after 2. */
+	tally_t t = events_of("co-3");
+	cr_assert_eq(t.events, 4);
+	cr_log_info("after the stop: %d waiting, %d done", t.waiting, t.done);
+	cr_assert(t.waiting == 4 || t.done == 4, "%d waiting, %d done", t.waiting, t.done);
+	cr_assert_eq(t.min_attempts, t.max_attempts);
+	/* Restarted (the test clock starts over), the inbox resumes. */
+	close(fd);
+	const char *args[] = {"--test-clock", "2026-12-01T12:00:00Z", NULL};
+	cr_assert_eq(tsp_server_start(&srv, args), 0);
+	fd = tsp_login(&srv, srv.admin_token);
+	advance(5000);
+	cr_assert(wait_events("co-3", 4, 1, 2), "all 4 events done after 2 tries");
+	assert_link_paid("co-3");
 }
