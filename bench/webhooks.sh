@@ -136,6 +136,7 @@ done
 accepted=$(bench_metric 'ospay_webhooks_total{result="accepted"}' "$dir/srv")
 requeried=$(bench_metric ospay_webhook_requeries_total "$dir/srv")
 coalesced=$(bench_metric ospay_webhook_requery_coalesced_total "$dir/srv")
+coalesced=${coalesced:-0} # older ospayd: no such counter
 jq -sc --argjson acc "$accepted" --argjson req "$requeried" --argjson coal "$coalesced" \
 	--argjson refs "$refs" '
 	def median: sort | .[(length - 1) / 2 | floor];

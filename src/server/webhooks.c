@@ -881,7 +881,11 @@ void srv_webhooks_kick(srv_t *s)
 			break;
 		}
 		int crc = requery_collect(s, txn, &k, &n_leaders, &tail);
-		if (crc != 0 && crc != -EAGAIN && n_failed < REQUERY_BATCH) {
+		/* All the queries a pass may start: the rest waits for the next pass
+		 * rather than being read now and again then. */
+		if (crc == -EAGAIN)
+			break;
+		if (crc != 0 && n_failed < REQUERY_BATCH) {
 			memcpy(failed[n_failed].key, k.data, k.len);
 			failed[n_failed++].len = k.len;
 		}
