@@ -23,7 +23,7 @@ if [[ $quick == 1 ]]; then
 else
 	secs=8 warm=1 rounds=3
 fi
-conns=${WEBHOOK_CONNS:-256} refs=1000
+conns=${WEBHOOK_CONNS:-256} refs=${WEBHOOK_REFS:-1000}
 dir=$(mktemp -d /tmp/ospay-bench-wh-XXXXXX)
 trap bench_cleanup EXIT
 
@@ -135,10 +135,14 @@ done
 
 accepted=$(bench_metric 'ospay_webhooks_total{result="accepted"}' "$dir/srv")
 requeried=$(bench_metric ospay_webhook_requeries_total "$dir/srv")
-jq -sc --argjson acc "$accepted" --argjson req "$requeried" '
+coalesced=$(bench_metric ospay_webhook_requery_coalesced_total "$dir/srv")
+coalesced=${coalesced:-0} # older ospayd: no such counter
+jq -sc --argjson acc "$accepted" --argjson req "$requeried" --argjson coal "$coalesced" \
+	--argjson refs "$refs" '
 	def median: sort | .[(length - 1) / 2 | floor];
 	(map(.ratio) | median) as $ratio |
 	{bench: "webhooks_vs_nginx", rounds: length, ratios: map(.ratio), ratio: $ratio,
 	 target_ratio: 0.15, p99_us: (map(.p99_us) | median),
 	 cpu_ratio: (map(.cpu_ratio) | median), events_accepted: $acc,
-	 events_requeried: $req, met: ($ratio >= 0.15)}' <"$dir/ratios"
+	 events_requeried: $req, events_coalesced: $coal, refs: $refs,
+	 met: ($ratio >= 0.15)}' <"$dir/ratios"

@@ -115,13 +115,16 @@ int srv_metrics_format(srv_t *s, char *out, size_t cap, size_t *off)
 			 "ospay_webhooks_total{result=\"rejected\"} %llu\n"
 			 "ospay_webhooks_total{result=\"failed\"} %llu\n"
 			 "# TYPE ospay_webhook_requeries_total counter\n"
-			 "ospay_webhook_requeries_total %llu\n",
+			 "ospay_webhook_requeries_total %llu\n"
+			 "# TYPE ospay_webhook_requery_coalesced_total counter\n"
+			 "ospay_webhook_requery_coalesced_total %llu\n",
 			 (unsigned long long)s->wh_stats.accepted,
 			 (unsigned long long)s->wh_stats.duplicates,
 			 (unsigned long long)s->wh_stats.unauthorized,
 			 (unsigned long long)s->wh_stats.rejected,
 			 (unsigned long long)s->wh_stats.failed,
-			 (unsigned long long)s->wh_stats.requeried);
+			 (unsigned long long)s->wh_stats.requeried,
+			 (unsigned long long)s->wh_stats.coalesced);
 	if (rc == 0 && s->http != NULL) {
 		http_client_stats_t hs;
 		http_client_get_stats(s->http, &hs);

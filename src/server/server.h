@@ -81,6 +81,7 @@ typedef struct srv {
 	unsigned requery_inflight;
 	struct {
 		uint64_t accepted, duplicates, unauthorized, rejected, failed, requeried;
+		uint64_t coalesced; /* events settled by another event's re-query */
 	} wh_stats;
 	/* Metrics. */
 	uint64_t calls_by_code[SRV_STATUS_CODES];

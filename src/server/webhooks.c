@@ -33,7 +33,9 @@
 /* Re-queries started per pass; the HTTP client's per-service bound queues the rest. */
 #define REQUERY_PARALLEL 1024
 #define REQUERY_MAX_TRIES 10 /* then the event is left for an operator */
-#define REQUERY_BATCH 1024   /* inbox entries looked at per pass */
+/* Inbox entries looked at per pass: more than queries, so that a backlog's
+ * events about one object share a query (see srv_webhooks_kick). */
+#define REQUERY_BATCH 4096
 #define WH_MAX_HEADERS 64
 
 /* ------------------------------------------------------------------ keys */
@@ -372,11 +374,22 @@ out:
 
 /* ------------------------------------------------------------------ re-query */
 
-typedef struct requery {
-	srv_t *srv;
+/* An event settled by another event's query: same provider object, same pass. */
+typedef struct follower {
+	struct follower *next;
 	uint8_t inbox_key[KEY_CAP];
 	size_t inbox_len;
 	Ospay__V1__WebhookEventRecord *ev;
+} follower_t;
+
+typedef struct requery {
+	srv_t *srv;
+	struct requery *next_leader; /* the pass's list, until started */
+	uint8_t inbox_key[KEY_CAP];
+	size_t inbox_len;
+	Ospay__V1__WebhookEventRecord *ev;
+	follower_t *followers, **tail; /* in inbox order */
+	size_t n_followers;
 	/* What the service answered, as the object record to merge. */
 	Ospay__V1__GatewayObjectRecord obj;
 	Ospay__V1__GatewayInstallment inst[GW_MAX_INSTALLMENTS];
@@ -455,39 +468,41 @@ static int object_store(store_txn_t *txn, requery_t *q, int64_t now_ms)
 	return rc;
 }
 
-static int requery_store_fn(store_txn_t *txn, void *arg)
+/*
+ * Settles one event after its object's query: the inbox entry goes, and the
+ * event is done, or backed off, or given up, by its own attempts count.
+ * May run again: works on a shallow copy (fields of the unpacked record must
+ * not point at q's buffers, or free_unpacked would free them).
+ */
+static int event_settle(store_txn_t *txn, const requery_t *q, const uint8_t *ikey, size_t ilen,
+			const Ospay__V1__WebhookEventRecord *orig)
 {
-	requery_t *q = arg;
 	srv_t *s = q->srv;
-	/* A shallow copy: fields of the unpacked record must not point at our buffers,
-	 * or free_unpacked would free them. */
-	Ospay__V1__WebhookEventRecord copy = *q->ev, *ev = &copy;
+	Ospay__V1__WebhookEventRecord copy = *orig, *ev = &copy;
 	uint8_t k[KEY_CAP];
-	int rc = store_del(txn, DB_WEBHOOK_INBOX, q->inbox_key, q->inbox_len, NULL, 0);
+	int rc = store_del(txn, DB_WEBHOOK_INBOX, ikey, ilen, NULL, 0);
 	if (rc != 0 && rc != -ENOENT)
 		return rc;
+	rc = 0;
 	ev->attempts++;
+	ev->last_error = (char *)q->error;
 	if (q->retry && ev->attempts < REQUERY_MAX_TRIES) {
 		/* Back off: 1 s, 2 s, 4 s ... capped at 10 min. */
 		int64_t delay = (int64_t)1000 << (ev->attempts < 10 ? ev->attempts - 1 : 9);
 		if (delay > 600000)
 			delay = 600000;
-		ev->last_error = q->error;
 		uint8_t ik[KEY_CAP];
-		size_t ilen = inbox_key(srv_now_ms(s) + delay, ev->organization_id, ev->kind,
-					ev->event_id, ik, sizeof(ik));
-		rc = store_put(txn, DB_WEBHOOK_INBOX, ik, ilen, "", 0, 0);
+		size_t n = inbox_key(srv_now_ms(s) + delay, ev->organization_id, ev->kind,
+				     ev->event_id, ik, sizeof(ik));
+		rc = store_put(txn, DB_WEBHOOK_INBOX, ik, n, "", 0, 0);
 	} else if (q->retry) {
 		ev->state = EV_GAVE_UP;
-		ev->last_error = q->error;
 		log_warn("webhook re-query given up", "service=%s org=%llu tries=%u",
 			 srv_service_name(ev->kind), (unsigned long long)ev->organization_id,
 			 ev->attempts);
 	} else {
 		ev->state = EV_DONE;
 		ev->processed_ms = srv_now_ms(s);
-		ev->last_error = q->error;
-		rc = object_store(txn, q, srv_now_ms(s));
 	}
 	if (rc == 0) {
 		size_t klen = ref_key(ev->organization_id, ev->kind, ev->event_id, k, sizeof(k));
@@ -496,20 +511,48 @@ static int requery_store_fn(store_txn_t *txn, void *arg)
 	return rc;
 }
 
-static void requery_free(requery_t *q)
+/* The answer is recorded once; every event that waited for it is settled with it. */
+static int requery_store_fn(store_txn_t *txn, void *arg)
 {
-	q->srv->requery_inflight--;
+	requery_t *q = arg;
+	int rc = q->retry ? 0 : object_store(txn, q, srv_now_ms(q->srv));
+	if (rc == 0)
+		rc = event_settle(txn, q, q->inbox_key, q->inbox_len, q->ev);
+	for (const follower_t *f = q->followers; rc == 0 && f != NULL; f = f->next)
+		rc = event_settle(txn, q, f->inbox_key, f->inbox_len, f->ev);
+	return rc;
+}
+
+/* Frees a pass's query that was never started (or whose start failed). */
+static void requery_discard(requery_t *q)
+{
+	follower_t *f = q->followers;
+	while (f != NULL) {
+		follower_t *next = f->next;
+		ospay__v1__webhook_event_record__free_unpacked(f->ev, NULL);
+		free(f);
+		f = next;
+	}
 	if (q->ev != NULL)
 		ospay__v1__webhook_event_record__free_unpacked(q->ev, NULL);
 	free(q);
+}
+
+static void requery_free(requery_t *q)
+{
+	q->srv->requery_inflight--;
+	requery_discard(q);
 }
 
 static void requery_stored(void *arg, int rc)
 {
 	requery_t *q = arg;
 	srv_t *s = q->srv;
-	if (rc == 0 && !q->retry)
-		s->wh_stats.requeried++;
+	if (rc == 0) {
+		s->wh_stats.coalesced += q->n_followers;
+		if (!q->retry)
+			s->wh_stats.requeried += 1 + q->n_followers;
+	}
 	requery_free(q);
 	srv_webhooks_kick(s);
 }
@@ -539,7 +582,10 @@ static void requery_finish(requery_t *q, const gw_reply_t *r)
 			 ? ""
 			 : r->message);
 	answer_fill(q, r, srv_now_ms(q->srv));
+	/* The newest event the answer settles. */
 	q->obj.last_event_id = q->ev->event_id;
+	for (const follower_t *f = q->followers; f != NULL; f = f->next)
+		q->obj.last_event_id = f->ev->event_id;
 	if (q->srv->draining ||
 	    store_write(q->srv->store, requery_store_fn, requery_stored, q) != 0) {
 		srv_t *s = q->srv;
@@ -623,33 +669,101 @@ static void on_message(const gw_message_result_t *res, void *arg)
 	requery_finish(q, &res->r);
 }
 
-/* Starts the re-query of one inbox entry; 0 when its callback will run. */
-static int requery_start(srv_t *s, store_txn_t *txn, const store_val_t *ik)
+/*
+ * The pass's queries by provider object (org | kind | ref), open addressing:
+ * at most REQUERY_PARALLEL leaders, so a free slot always remains. Only used
+ * while a pass collects its entries, emptied before any query starts.
+ */
+#define COALESCE_SLOTS (2 * REQUERY_PARALLEL)
+static requery_t *coalesce_map[COALESCE_SLOTS];
+
+static requery_t **coalesce_slot(uint64_t org, int kind, const char *ref)
 {
-	requery_t *q = calloc(1, sizeof(*q));
-	int rc = -ENOMEM;
-	if (q == NULL)
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (int i = 0; i < 8; i++)
+		h = (h ^ ((org >> (8 * i)) & 0xff)) * 1099511628211ULL;
+	h = (h ^ (uint8_t)kind) * 1099511628211ULL;
+	for (const char *p = ref; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+	for (size_t i = h & (COALESCE_SLOTS - 1);; i = (i + 1) & (COALESCE_SLOTS - 1)) {
+		requery_t *q = coalesce_map[i];
+		if (q == NULL || (q->obj.organization_id == org && q->obj.kind == kind &&
+				  strcmp(q->obj.ref, ref) == 0))
+			return &coalesce_map[i];
+	}
+}
+
+/*
+ * Reads one due inbox entry's event: it joins the pass's query for the same
+ * object, or becomes the leader of a new one (appended to *tail). 0; -EAGAIN
+ * when the pass has all the queries it may start (the entry waits for the
+ * next pass); another negative errno when it cannot be re-queried.
+ */
+static int requery_collect(srv_t *s, store_txn_t *txn, const store_val_t *ik, size_t *n_leaders,
+			   requery_t ***tail)
+{
+	Ospay__V1__WebhookEventRecord *ev = NULL;
+	const uint8_t *ek = (const uint8_t *)ik->data + 8;
+	int rc = db_get_msg(txn, DB_WEBHOOK_EVENTS, ek, ik->len - 8,
+			    &ospay__v1__webhook_event_record__descriptor, (ProtobufCMessage **)&ev);
+	if (rc != 0)
 		return rc;
+	const char *ref = event_ref(ev->kind, ev);
+	requery_t **slot = coalesce_slot(ev->organization_id, ev->kind, ref);
+	if (*slot != NULL) {
+		/* Its query starts after this entry was committed: the answer is as new. */
+		follower_t *f = calloc(1, sizeof(*f));
+		if (f == NULL) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		memcpy(f->inbox_key, ik->data, ik->len);
+		f->inbox_len = ik->len;
+		f->ev = ev;
+		*(*slot)->tail = f;
+		(*slot)->tail = &f->next;
+		(*slot)->n_followers++;
+		return 0;
+	}
+	if (*n_leaders >= REQUERY_PARALLEL) {
+		rc = -EAGAIN;
+		goto fail;
+	}
+	requery_t *q = calloc(1, sizeof(*q));
+	if (q == NULL) {
+		rc = -ENOMEM;
+		goto fail;
+	}
 	q->srv = s;
 	memcpy(q->inbox_key, ik->data, ik->len);
 	q->inbox_len = ik->len;
-	const uint8_t *ek = (const uint8_t *)ik->data + 8;
-	size_t elen = ik->len - 8;
-	rc = db_get_msg(txn, DB_WEBHOOK_EVENTS, ek, elen,
-			&ospay__v1__webhook_event_record__descriptor, (ProtobufCMessage **)&q->ev);
-	gw_t *gw = NULL;
-	if (rc == 0)
-		rc = srv_gateway_adapter(s, txn, q->ev->organization_id, q->ev->kind, &gw);
-	if (rc != 0)
-		goto fail;
+	q->ev = ev;
+	q->tail = &q->followers;
 	ospay__v1__gateway_object_record__init(&q->obj);
-	q->obj.organization_id = q->ev->organization_id;
-	q->obj.kind = q->ev->kind;
-	q->obj.ref = (char *)event_ref(q->ev->kind, q->ev);
+	q->obj.organization_id = ev->organization_id;
+	q->obj.kind = ev->kind;
+	q->obj.ref = (char *)ref;
 	q->obj.status_text = "";
 	q->obj.code = "";
 	q->obj.message = "";
 	q->obj.last_event_id = "";
+	*slot = q;
+	**tail = q;
+	*tail = &q->next_leader;
+	(*n_leaders)++;
+	return 0;
+fail:
+	ospay__v1__webhook_event_record__free_unpacked(ev, NULL);
+	return rc;
+}
+
+/* Starts a leader's query; 0 when its callback will run (q is then its own). */
+static int requery_start(srv_t *s, store_txn_t *txn, requery_t *q)
+{
+	gw_t *gw = NULL;
+	int rc = srv_gateway_adapter(s, txn, q->ev->organization_id, q->ev->kind, &gw);
+	if (rc != 0)
+		return rc;
 	s->requery_inflight++;
 	switch (q->ev->kind) {
 	case SRV_SERVICE_PAGOLIVRE:
@@ -662,15 +776,8 @@ static int requery_start(srv_t *s, store_txn_t *txn, const store_val_t *ik)
 		rc = gw_query_charge(gw, q->obj.ref, on_charge, q);
 		break;
 	}
-	if (rc != 0) {
+	if (rc != 0)
 		s->requery_inflight--;
-		goto fail;
-	}
-	return 0;
-fail:
-	if (q->ev != NULL)
-		ospay__v1__webhook_event_record__free_unpacked(q->ev, NULL);
-	free(q);
 	return rc;
 }
 
@@ -737,6 +844,12 @@ static void on_requery_timer(uv_timer_t *t)
 	srv_webhooks_kick(container_of(t, srv_t, requery_timer));
 }
 
+/*
+ * One pass: the due inbox entries are collected first, events about the same
+ * provider object joining one query (the one answer settles them all, in one
+ * transaction), then the queries start. A pass starts only when none is in
+ * flight, so nothing starts twice.
+ */
 void srv_webhooks_kick(srv_t *s)
 {
 	store_txn_t *txn = NULL;
@@ -753,12 +866,12 @@ void srv_webhooks_kick(srv_t *s)
 		uint8_t key[KEY_CAP];
 		size_t len;
 	} failed[REQUERY_BATCH];
-	size_t n_failed = 0;
+	size_t n_failed = 0, n_leaders = 0;
+	requery_t *leaders = NULL, **tail = &leaders;
 	int rc = store_cursor_open(txn, DB_WEBHOOK_INBOX, &cur);
 	store_val_t k, v;
 	size_t seen = 0;
-	for (rc = rc == 0 ? store_cursor_first(cur, &k, &v) : rc;
-	     rc == 0 && seen < REQUERY_BATCH && s->requery_inflight < REQUERY_PARALLEL;
+	for (rc = rc == 0 ? store_cursor_first(cur, &k, &v) : rc; rc == 0 && seen < REQUERY_BATCH;
 	     rc = store_cursor_next(cur, &k, &v), seen++) {
 		if (k.len < 17 || k.len > KEY_CAP)
 			continue;
@@ -767,13 +880,33 @@ void srv_webhooks_kick(srv_t *s)
 			next = when;
 			break;
 		}
-		/* A pass starts only when none is in flight, so nothing starts twice. */
-		if (requery_start(s, txn, &k) != 0 && n_failed < REQUERY_BATCH) {
+		int crc = requery_collect(s, txn, &k, &n_leaders, &tail);
+		/* All the queries a pass may start: the rest waits for the next pass
+		 * rather than being read now and again then. */
+		if (crc == -EAGAIN)
+			break;
+		if (crc != 0 && n_failed < REQUERY_BATCH) {
 			memcpy(failed[n_failed].key, k.data, k.len);
 			failed[n_failed++].len = k.len;
 		}
 	}
 	store_cursor_close(cur);
+	memset(coalesce_map, 0, sizeof(coalesce_map));
+	for (requery_t *q = leaders, *nq; q != NULL; q = nq) {
+		nq = q->next_leader; /* q may be gone once started */
+		if (requery_start(s, txn, q) == 0)
+			continue;
+		if (n_failed < REQUERY_BATCH) {
+			memcpy(failed[n_failed].key, q->inbox_key, q->inbox_len);
+			failed[n_failed++].len = q->inbox_len;
+		}
+		for (const follower_t *f = q->followers; f != NULL && n_failed < REQUERY_BATCH;
+		     f = f->next) {
+			memcpy(failed[n_failed].key, f->inbox_key, f->inbox_len);
+			failed[n_failed++].len = f->inbox_len;
+		}
+		requery_discard(q);
+	}
 	store_read_end(txn);
 	for (size_t i = 0; i < n_failed; i++)
 		requery_defer(s, failed[i].key, failed[i].len, "the re-query could not start");

@@ -284,9 +284,26 @@ Test(webhooks, bad_json_unknown_reference_and_other_org_are_4xx)
 	cr_assert_eq(metric("ospay_webhooks_total{result=\"accepted\"} "), 0);
 }
 
+/* Tells ospayd about references slow-0 .. slow-499 (unknown at the sandbox). */
+static int register_slow_fn(store_txn_t *txn, void *arg)
+{
+	(void)arg;
+	char ref[32];
+	int rc = 0;
+	for (int i = 0; i < 500 && rc == 0; i++) {
+		snprintf(ref, sizeof(ref), "slow-%d", i);
+		rc = srv_gateway_object_register(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE, ref, 1);
+	}
+	return rc;
+}
+
 Test(webhooks, rpc_answered_while_500_slow_sandbox_calls_are_in_flight)
 {
-	make_link("os-slow", 1);
+	/* Events about one object would share a query: one object per event. */
+	store_t *st = store_attach();
+	cr_assert_eq(store_write(st, register_slow_fn, NULL, NULL), 0);
+	cr_assert_eq(store_flush(st), 0);
+	store_close(st);
 	char out[65536], url[300], cfg[400];
 	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
 	cr_assert_eq(tsp_http("POST", url,
@@ -294,7 +311,8 @@ Test(webhooks, rpc_answered_while_500_slow_sandbox_calls_are_in_flight)
 			      "\"kind\":\"latency\",\"ms\":1500}",
 			      NULL, NULL, out, sizeof(out)),
 		     201);
-	/* 500 distinct events about the same link: 500 re-queries, each 1.5 s slow. */
+	/* 500 events about 500 links: 500 re-queries, each 1.5 s slow (the sandbox
+	 * answers "no such order", which settles the event). */
 	snprintf(cfg, sizeof(cfg), "%s/many.curl", srv.dir);
 	FILE *f = fopen(cfg, "w");
 	cr_assert_not_null(f);
@@ -302,10 +320,10 @@ Test(webhooks, rpc_answered_while_500_slow_sandbox_calls_are_in_flight)
 		fprintf(f,
 			/* "next" separates transfers; one after the last would be empty. */
 			"%surl = \"%s?accessToken=%s\"\ndata = \"{\\\"eventId\\\":\\\"slow-%d\\\","
-			"\\\"eventName\\\":\\\"orderPaid\\\",\\\"orderKey\\\":\\\"os-slow\\\"}\"\n"
+			"\\\"eventName\\\":\\\"orderPaid\\\",\\\"orderKey\\\":\\\"slow-%d\\\"}\"\n"
 			"header = \"Content-Type: application/json\"\ncacert = \"%s\"\n"
 			"output = \"/dev/null\"\nwrite-out = \"%%{http_code} \"\n",
-			i > 0 ? "next\n" : "", webhook_url, TOKEN, i, cacert);
+			i > 0 ? "next\n" : "", webhook_url, TOKEN, i, i, cacert);
 	fclose(f);
 	const char *argv[] = {"/usr/bin/curl",
 			      "-sS",

@@ -1,0 +1,381 @@
+/*
+ * Coalesced re-queries: events about one provider object that are due in the
+ * same pass share one query at the service, and its answer settles each of
+ * them (done, or backed off with its own attempts count).
+ *
+ * The test clock makes "due together" deterministic: while the sandbox fails
+ * every query, each event is tried once and backed off to the same frozen
+ * instant; advancing the clock past it makes them all due in one pass. The
+ * sandbox counts the queries through a 1 ms latency fault's hits.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gateways/gateway.h"
+#include "ospay/v1/admin.pb-c.h"
+#include "ospay/v1/clock.pb-c.h"
+#include "ospay/v1/gateway.pb-c.h"
+#include "ospay/v1/records.pb-c.h"
+#include "server/db.h"
+#include "server/server.h"
+#include "support/proc.h"
+
+static tsp_server_t srv;
+static tsp_sandbox_t sbx;
+static int fd;
+static char cacert[400];
+
+#define TOKEN "pl-token-coalesce"
+
+static void setup(void)
+{
+	const char *args[] = {"--test-clock", "2026-12-01T12:00:00Z", NULL};
+	tsp_server_up(&srv, args);
+	tsp_sandbox_up(&sbx, &srv);
+	snprintf(cacert, sizeof(cacert), "%s/data/tls.crt", srv.dir);
+	char url[200], body[200], out[4096];
+	snprintf(url, sizeof(url), "%s/control/orgs/%llu/pagolivre", sbx.base,
+		 (unsigned long long)srv.org_id);
+	snprintf(body, sizeof(body), "{\"token\":\"%s\"}", TOKEN);
+	int code = tsp_http("POST", url, body, NULL, NULL, out, sizeof(out));
+	cr_assert(code >= 200 && code < 300, "register org at sandbox: %d %s", code, out);
+	fd = tsp_login(&srv, srv.admin_token);
+	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
+	cred.api_token = TOKEN;
+	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
+	char base[128];
+	snprintf(base, sizeof(base), "%s/pagolivre", sbx.base);
+	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_PAGOLIVRE;
+	req.base_url = base;
+	req.credentials = &cred;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st), 0,
+		     "SetGateway: %s", st.message);
+}
+
+static void teardown(void)
+{
+	close(fd);
+	tsp_sandbox_down(&sbx);
+	tsp_server_down(&srv);
+}
+
+TestSuite(coalesce, .init = setup, .fini = teardown, .timeout = 90);
+
+static store_t *store_attach(void)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/data/store", srv.dir);
+	store_opts_t so = {.path = path, .tables = db_tables, .n_tables = DB_N_TABLES};
+	store_t *st = NULL;
+	cr_assert_eq(store_open(&st, &so), 0);
+	return st;
+}
+
+static int register_fn(store_txn_t *txn, void *arg)
+{
+	return srv_gateway_object_register(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE, arg, 1);
+}
+
+/* A payment link at the sandbox, and its provider object in ospayd. */
+static void make_link(const char *key, int installments)
+{
+	char url[200], body[512], out[4096];
+	snprintf(url, sizeof(url), "%s/pagolivre/orders", sbx.base);
+	snprintf(body, sizeof(body),
+		 "{\"requestId\":\"req-%s\",\"orderKey\":\"%s\",\"amount\":300.00,"
+		 "\"installments\":%d,\"receivingOptionType\":\"creditCard\","
+		 "\"orderGuests\":[{\"cpf\":\"12345678909\",\"mobileNumber\":\"5511985850505\"}]}",
+		 key, key, installments);
+	int code =
+		tsp_http("POST", url, body, "Authorization: Basic " TOKEN, NULL, out, sizeof(out));
+	cr_assert_eq(code, 201, "create link: %s", out);
+	store_t *st = store_attach();
+	cr_assert_eq(store_write(st, register_fn, NULL, (void *)key), 0);
+	cr_assert_eq(store_flush(st), 0);
+	store_close(st);
+}
+
+static int control(const char *action, const char *ref, const char *body)
+{
+	char url[300], out[4096];
+	snprintf(url, sizeof(url), "%s/control/pagolivre/orders/%s/%s", sbx.base, ref, action);
+	return tsp_http("POST", url, body != NULL ? body : "{}", NULL, NULL, out, sizeof(out));
+}
+
+/* POST (body) or DELETE (NULL) /control/faults. */
+static void faults(const char *body)
+{
+	char url[200], out[1024];
+	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
+	int code =
+		tsp_http(body != NULL ? "POST" : "DELETE", url, body, NULL, NULL, out, sizeof(out));
+	cr_assert(code >= 200 && code < 300, "faults: %d %s", code, out);
+}
+
+/* Queries of a link at the sandbox, counted by a 1 ms latency fault's hits. */
+#define COUNT_QUERIES                                                                              \
+	"{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"latency\",\"ms\":1}"
+
+static unsigned long long query_count(void)
+{
+	char url[200], out[8192];
+	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out)), 200);
+	const char *p = strstr(out, "\"kind\":\"latency\"");
+	cr_assert_not_null(p, "%s", out);
+	/* The counting fault is the one latency fault; its object holds "hits". */
+	const char *start = p;
+	while (start > out && *start != '{')
+		start--;
+	const char *h = strstr(start, "\"hits\":");
+	cr_assert_not_null(h, "%s", out);
+	return strtoull(h + 7, NULL, 10);
+}
+
+static unsigned long long metric(const char *needle)
+{
+	char url[200], out[65536];
+	const char *colon = strrchr(srv.https_addr, ':');
+	snprintf(url, sizeof(url), "https://localhost:%s/metrics", colon + 1);
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, cacert, out, sizeof(out)), 200);
+	char line[200];
+	snprintf(line, sizeof(line), "\n%s", needle);
+	const char *p = strstr(out, line);
+	cr_assert_not_null(p, "no %s in metrics", needle);
+	return strtoull(p + strlen(line), NULL, 10);
+}
+
+static void advance(int64_t ms)
+{
+	Ospay__V1__AdvanceRequest m = OSPAY__V1__ADVANCE_REQUEST__INIT;
+	m.by_ms = ms;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Clock/Advance", &m.base, NULL, NULL, NULL, &st), 0,
+		     "Advance: %s", st.message);
+}
+
+typedef struct tally {
+	int events, waiting, done, other;
+	unsigned min_attempts, max_attempts;
+} tally_t;
+
+/* The webhook events about references starting with ref, as stored: how many in
+ * each state, attempts range. */
+static tally_t events_of(const char *ref)
+{
+	tally_t t = {.min_attempts = ~0u};
+	store_t *st = store_attach();
+	store_txn_t *txn;
+	store_cursor_t *cur;
+	cr_assert_eq(store_read_begin(st, &txn), 0);
+	cr_assert_eq(store_cursor_open(txn, DB_WEBHOOK_EVENTS, &cur), 0);
+	store_val_t k, v;
+	for (int rc = store_cursor_first(cur, &k, &v); rc == 0;
+	     rc = store_cursor_next(cur, &k, &v)) {
+		Ospay__V1__WebhookEventRecord *ev = NULL;
+		if (db_get_msg(txn, DB_WEBHOOK_EVENTS, k.data, k.len,
+			       &ospay__v1__webhook_event_record__descriptor,
+			       (ProtobufCMessage **)&ev) != 0)
+			continue;
+		if (strncmp(ev->order_ref, ref, strlen(ref)) == 0) {
+			t.events++;
+			if (ev->state == 0)
+				t.waiting++;
+			else if (ev->state == 1)
+				t.done++;
+			else
+				t.other++;
+			if (ev->attempts < t.min_attempts)
+				t.min_attempts = ev->attempts;
+			if (ev->attempts > t.max_attempts)
+				t.max_attempts = ev->attempts;
+		}
+		ospay__v1__webhook_event_record__free_unpacked(ev, NULL);
+	}
+	store_cursor_close(cur);
+	store_read_end(txn);
+	store_close(st);
+	return t;
+}
+
+/* Waits (15 s at most) until the link's n events are all in state (0 waiting,
+ * 1 done) with exactly `attempts` tries each. */
+static bool wait_events(const char *ref, int n, int state, unsigned attempts)
+{
+	for (int i = 0; i < 300; i++) {
+		tally_t t = events_of(ref);
+		int in_state = state == 0 ? t.waiting : t.done;
+		if (t.events == n && in_state == n && t.min_attempts == attempts &&
+		    t.max_attempts == attempts)
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/*
+ * A link with 4 installments whose 4 notifications (paid, then three
+ * installment charges) were each accepted and tried once against a failing
+ * query: all 4 events wait, backed off to the same instant.
+ */
+static void four_waiting_events(const char *ref)
+{
+	make_link(ref, 4);
+	faults("{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"http500\"}");
+	cr_assert_eq(control("pay", ref, NULL), 200);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(control("charge", ref, "{\"outcome\":\"paid\"}"), 200);
+	cr_assert(wait_events(ref, 4, 0, 1), "4 events tried once and waiting");
+	cr_assert_eq(metric("ospay_webhooks_total{result=\"accepted\"} "), 4);
+	faults(NULL);
+	faults(COUNT_QUERIES);
+}
+
+static void assert_link_paid(const char *ref)
+{
+	store_t *st = store_attach();
+	store_txn_t *txn;
+	cr_assert_eq(store_read_begin(st, &txn), 0);
+	Ospay__V1__GatewayObjectRecord *o = NULL;
+	cr_assert_eq(srv_gateway_object_get(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE, ref, &o), 0);
+	cr_assert_eq(o->outcome, GW_OUTCOME_APPROVED);
+	cr_assert_str_eq(o->status_text, "paid");
+	cr_assert_eq(o->n_installments, 4);
+	for (size_t i = 0; i < o->n_installments; i++)
+		cr_assert_eq(o->installments[i]->outcome, GW_OUTCOME_APPROVED, "installment %u",
+			     o->installments[i]->number);
+	ospay__v1__gateway_object_record__free_unpacked(o, NULL);
+	store_read_end(txn);
+	store_close(st);
+}
+
+Test(coalesce, events_about_one_link_share_one_query)
+{
+	four_waiting_events("co-1");
+	unsigned long long coalesced0 = metric("ospay_webhook_requery_coalesced_total ");
+	advance(5000); /* past the 1 s backoff: all 4 due in the same pass */
+	cr_assert(wait_events("co-1", 4, 1, 2), "all 4 events done, each after 2 tries");
+	cr_assert_eq(query_count(), 1, "one query answered the 4 events");
+	assert_link_paid("co-1");
+	cr_assert_eq(metric("ospay_webhook_requery_coalesced_total ") - coalesced0, 3);
+	for (int i = 0; i < 100 && metric("ospay_webhook_requeries_total ") < 4; i++)
+		usleep(20000);
+	cr_assert_eq(metric("ospay_webhook_requeries_total "), 4);
+}
+
+Test(coalesce, a_failed_shared_query_backs_off_every_event)
+{
+	four_waiting_events("co-2");
+	/* The shared query fails once. */
+	faults("{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"http500\","
+	       "\"count\":1}");
+	advance(5000);
+	cr_assert(wait_events("co-2", 4, 0, 2), "all 4 events backed off after their 2nd try");
+	cr_assert_eq(query_count(), 1);
+	advance(5000); /* past the 2 s backoff */
+	cr_assert(wait_events("co-2", 4, 1, 3), "all 4 events done after their 3rd try");
+	cr_assert_eq(query_count(), 2, "one query per pass, not one per event");
+	assert_link_paid("co-2");
+}
+
+Test(coalesce, shutdown_with_a_shared_query_in_flight)
+{
+	four_waiting_events("co-3");
+	faults("{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"latency\","
+	       "\"ms\":2000,\"count\":1}");
+	advance(5000);
+	unsigned long long inflight = 0;
+	for (int i = 0; i < 200 && inflight < 1; i++) {
+		inflight = metric("ospay_gateway_calls_in_flight ");
+		if (inflight < 1)
+			usleep(20000);
+	}
+	cr_assert_geq(inflight, 1, "the shared query is in flight");
+	/* SIGTERM while it is: a clean exit, nothing leaked (ASan builds check the log). */
+	int status = tsp_server_stop(&srv, SIGTERM);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
+	cr_assert_not(tsp_log_has_sanitizer_report(srv.log_path));
+	/* Settled together or not at all: all 4 waiting after 1 try, or all 4 done after 2. */
+	tally_t t = events_of("co-3");
+	cr_assert_eq(t.events, 4);
+	cr_log_info("after the stop: %d waiting, %d done", t.waiting, t.done);
+	cr_assert(t.waiting == 4 || t.done == 4, "%d waiting, %d done", t.waiting, t.done);
+	cr_assert_eq(t.min_attempts, t.max_attempts);
+	/* Restarted (the test clock starts over), the inbox resumes. */
+	close(fd);
+	const char *args[] = {"--test-clock", "2026-12-01T12:00:00Z", NULL};
+	cr_assert_eq(tsp_server_start(&srv, args), 0);
+	fd = tsp_login(&srv, srv.admin_token);
+	advance(5000);
+	cr_assert(wait_events("co-3", 4, 1, 2), "all 4 events done after 2 tries");
+	assert_link_paid("co-3");
+}
+
+#define MANY 1100 /* more objects than one pass may query (1,024) */
+
+static int register_many_fn(store_txn_t *txn, void *arg)
+{
+	(void)arg;
+	char ref[32];
+	int rc = 0;
+	for (int i = 0; i < MANY && rc == 0; i++) {
+		snprintf(ref, sizeof(ref), "many-%d", i);
+		rc = srv_gateway_object_register(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE, ref, 1);
+	}
+	return rc;
+}
+
+Test(coalesce, more_objects_due_than_a_pass_queries)
+{
+	/* Objects known to ospayd only: the sandbox answers "no such order", which settles. */
+	store_t *st = store_attach();
+	cr_assert_eq(store_write(st, register_many_fn, NULL, NULL), 0);
+	cr_assert_eq(store_flush(st), 0);
+	store_close(st);
+	faults("{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"http500\"}");
+	char cfg[400], out[65536], hook[200];
+	const char *colon = strrchr(srv.https_addr, ':');
+	snprintf(hook, sizeof(hook), "https://localhost:%s/webhooks/pagolivre/%llu?accessToken=%s",
+		 colon + 1, (unsigned long long)srv.org_id, TOKEN);
+	snprintf(cfg, sizeof(cfg), "%s/many.curl", srv.dir);
+	FILE *f = fopen(cfg, "w");
+	cr_assert_not_null(f);
+	for (int i = 0; i < MANY; i++)
+		fprintf(f,
+			"%surl = \"%s\"\ndata = \"{\\\"eventId\\\":\\\"many-%d\\\","
+			"\\\"eventName\\\":\\\"orderPaid\\\",\\\"orderKey\\\":\\\"many-%d\\\"}\"\n"
+			"header = \"Content-Type: application/json\"\ncacert = \"%s\"\n"
+			"output = \"/dev/null\"\nwrite-out = \"%%{http_code} \"\n",
+			i > 0 ? "next\n" : "", hook, i, i, cacert);
+	fclose(f);
+	const char *argv[] = {"/usr/bin/curl",
+			      "-sS",
+			      "--parallel",
+			      "--parallel-max",
+			      "50",
+			      "--max-time",
+			      "30",
+			      "-K",
+			      cfg,
+			      NULL};
+	cr_assert_eq(tsp_run(argv, NULL, out, sizeof(out)), 0);
+	int ok = 0;
+	for (const char *p = out; (p = strstr(p, "200")) != NULL; p += 3)
+		ok++;
+	cr_assert_eq(ok, MANY, "every webhook accepted: %.200s", out);
+	cr_assert(wait_events("many-", MANY, 0, 1), "every event tried once and waiting");
+	faults(NULL);
+	faults(COUNT_QUERIES);
+	/* All due at once: a first pass queries 1,024 objects, the next the rest. */
+	advance(5000);
+	cr_assert(wait_events("many-", MANY, 1, 2), "every event done after 2 tries");
+	cr_assert_eq(query_count(), MANY, "one query per object");
+	for (int i = 0; i < 100 && metric("ospay_webhook_requeries_total ") < MANY; i++)
+		usleep(20000);
+	cr_assert_eq(metric("ospay_webhook_requeries_total "), MANY);
+}
