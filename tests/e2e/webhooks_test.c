@@ -308,11 +308,16 @@ Test(webhooks, rpc_answered_while_500_slow_sandbox_calls_are_in_flight)
 	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
 	cr_assert_eq(tsp_http("POST", url,
 			      "{\"service\":\"pagolivre\",\"route\":\"order_by_key\","
-			      "\"kind\":\"latency\",\"ms\":1500}",
+			      "\"kind\":\"latency\",\"ms\":6000}",
 			      NULL, NULL, out, sizeof(out)),
 		     201);
-	/* 500 events about 500 links: 500 re-queries, each 1.5 s slow (the sandbox
-	 * answers "no such order", which settles the event). */
+	/*
+	 * 500 events about 500 links: 500 re-queries, each 6 s slow (the sandbox
+	 * answers "no such order", which settles the event). A re-query pass
+	 * starts when the previous one is over, so the first few events' pass
+	 * holds the rest back for 6 s: long enough for all 500 to be accepted
+	 * even on a loaded machine under ASan, so the next pass has them all.
+	 */
 	snprintf(cfg, sizeof(cfg), "%s/many.curl", srv.dir);
 	FILE *f = fopen(cfg, "w");
 	cr_assert_not_null(f);
@@ -340,9 +345,9 @@ Test(webhooks, rpc_answered_while_500_slow_sandbox_calls_are_in_flight)
 	for (const char *p = out; (p = strstr(p, "200")) != NULL; p += 3)
 		ok++;
 	cr_assert_eq(ok, 500, "every webhook accepted: %.200s", out);
-	/* Wait until most re-queries are in flight at the sandbox. */
+	/* Wait (20 s at most) until most re-queries are in flight at the sandbox. */
 	unsigned long long inflight = 0;
-	for (int i = 0; i < 200 && inflight < 400; i++) {
+	for (int i = 0; i < 1000 && inflight < 400; i++) {
 		inflight = metric("ospay_gateway_calls_in_flight ");
 		if (inflight < 400)
 			usleep(20000);
@@ -360,7 +365,7 @@ Test(webhooks, rpc_answered_while_500_slow_sandbox_calls_are_in_flight)
 		    inflight, after);
 	cr_assert_geq(after, 300, "the RPC must not have waited for the sandbox calls");
 	/* And they all complete and are recorded. */
-	for (int i = 0; i < 300 && metric("ospay_webhook_requeries_total ") < 500; i++)
+	for (int i = 0; i < 600 && metric("ospay_webhook_requeries_total ") < 500; i++)
 		usleep(50000);
 	cr_assert_eq(metric("ospay_webhook_requeries_total "), 500);
 }
