@@ -375,8 +375,10 @@ int gw_call_set_json(gw_call_t *call, const json_t *body)
 {
 	/* Compact, UTF-8 as is; 15 significant digits print decimal reais exactly. */
 	size_t flags = JSON_COMPACT | JSON_REAL_PRECISION(15);
-	size_t n = json_dumpb(body, NULL, 0, flags);
-	char *buf;
+	/* Most bodies fit: one serialization instead of a sizing pass and a second. */
+	char first[2048];
+	size_t n = json_dumpb(body, first, sizeof(first), flags);
+	char *buf = NULL;
 	int rc = 0;
 
 	if (n == 0 || n > GW_MAX_REQUEST_BODY) {
@@ -388,7 +390,9 @@ int gw_call_set_json(gw_call_t *call, const json_t *body)
 		rc = -ENOMEM;
 		goto out;
 	}
-	if (json_dumpb(body, buf, n, flags) != n) {
+	if (n <= sizeof(first)) {
+		memcpy(buf, first, n);
+	} else if (json_dumpb(body, buf, n, flags) != n) {
 		crypto_wipe(buf, n);
 		free(buf);
 		rc = -EIO;
@@ -402,6 +406,8 @@ int gw_call_set_json(gw_call_t *call, const json_t *body)
 	call->body_len = n;
 	call->content_type = "application/json";
 out:
+	/* Card data may have passed through it. */
+	crypto_wipe(first, n < sizeof(first) ? n : sizeof(first));
 	return rc;
 }
 

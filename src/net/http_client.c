@@ -20,6 +20,13 @@
  *
  * Requests live in exactly one of: a pool's FIFO queue, the active list
  * (handed to curl), the doomed list, or the cancelled list of a closing client.
+ *
+ * Easy handles are recycled: a transfer that ended with CURLE_OK and no error of
+ * ours leaves its handle, curl_easy_reset at once (so it keeps no pointer into
+ * the freed request), on an idle stack that the next req_start pops before
+ * setting every option again. A handle whose transfer failed, timed out or was
+ * cancelled is cleaned up instead. reset keeps the handle's CURLOPT_SHARE
+ * attachment, so idle handles are cleaned up before the share.
  */
 #include "net/http_client.h"
 
@@ -38,6 +45,9 @@
 #define HTTPC_DEFAULT_POOL "default"
 #define HTTPC_METHOD_MAX 32
 #define HTTPC_SOCK_TABLE_MIN 64
+/* Most idle easy handles kept, whatever the pool limits (each holds curl's
+ * transfer buffers, some tens of KiB). */
+#define HTTPC_IDLE_HARD_MAX 256u
 
 /* Intrusive circular doubly-linked list with a sentinel head. */
 struct httpc_node {
@@ -107,6 +117,9 @@ struct http_client {
 	struct httpc_node doomed;
 	struct httpc_node cancelled;
 	http_client_stats_t stats;
+	CURL **idle; /* reset easy handles, the most recently used last */
+	uint32_t idle_cap;
+	uint32_t idle_max; /* largest pool limit, at most HTTPC_IDLE_HARD_MAX */
 	uint32_t default_timeout_ms;
 	uint32_t connect_timeout_ms;
 	size_t max_response;
@@ -332,10 +345,64 @@ static void client_free(http_client_t *c)
 		p = next;
 	}
 	free(c->socks);
+	free(c->idle);
 	free(c->user_agent);
 	free(c->proxy);
 	free(c);
 	curl_global_cleanup();
+}
+
+/* An idle easy handle if there is one, else a new one; NULL without memory. */
+static CURL *easy_get(http_client_t *c)
+{
+	CURL *e;
+
+	if (c->stats.handles_idle > 0) {
+		c->stats.handles_reused++;
+		return c->idle[--c->stats.handles_idle];
+	}
+	e = curl_easy_init();
+	if (e != NULL)
+		c->stats.handles_created++;
+	return e;
+}
+
+/*
+ * Takes back e, out of the multi handle: kept for reuse when its transfer ended
+ * cleanly and there is room, else cleaned up.
+ */
+static void easy_put(http_client_t *c, CURL *e, bool reuse)
+{
+	uint32_t n = c->stats.handles_idle;
+
+	if (e == NULL)
+		return;
+	if (!reuse || c->closing || n >= c->idle_max)
+		goto drop;
+	if (n == c->idle_cap) {
+		uint32_t cap = c->idle_cap ? c->idle_cap * 2 : 8;
+		CURL **t;
+		if (cap > c->idle_max)
+			cap = c->idle_max;
+		t = realloc(c->idle, cap * sizeof(*t));
+		if (t == NULL)
+			goto drop;
+		c->idle = t;
+		c->idle_cap = cap;
+	}
+	curl_easy_reset(e);
+	c->idle[n] = e;
+	c->stats.handles_idle++;
+	return;
+drop:
+	curl_easy_cleanup(e);
+}
+
+/* Cleans up every idle handle; before curl_share_cleanup, which they still use. */
+static void easy_drop_idle(http_client_t *c)
+{
+	while (c->stats.handles_idle > 0)
+		curl_easy_cleanup(c->idle[--c->stats.handles_idle]);
 }
 
 static void req_free(struct httpc_req *r)
@@ -762,7 +829,7 @@ static int req_start(http_client_t *c, struct httpc_req *r)
 			curl_slist_free_all(sl);
 		sl = next;
 	}
-	e = curl_easy_init();
+	e = sl != NULL ? easy_get(c) : NULL;
 	if (sl == NULL || e == NULL) {
 		rc = -ENOMEM;
 		r->err_msg = "out of memory";
@@ -841,15 +908,18 @@ static int req_start(http_client_t *c, struct httpc_req *r)
 out:
 	if (ec != CURLE_OK)
 		rc = httpc_err_from_curl(ec, 0, &r->err_msg);
-	if (e != NULL)
-		curl_easy_cleanup(e);
+	/* Never added to the multi handle: the rare failure just drops it. */
+	easy_put(c, e, false);
 	curl_slist_free_all(sl);
 	return rc;
 }
 
-/* Takes an active or doomed r out of curl and its pool; returns curl's numbers. */
-static void req_detach(http_client_t *c, struct httpc_req *r, long *status, long *os_errno,
-		       uint64_t *transfer_us)
+/*
+ * Takes an active or doomed r out of curl and its pool; returns curl's numbers.
+ * reuse: the transfer ended cleanly, so its easy handle may serve another.
+ */
+static void req_detach(http_client_t *c, struct httpc_req *r, bool reuse, long *status,
+		       long *os_errno, uint64_t *transfer_us)
 {
 	curl_off_t us = 0;
 
@@ -860,8 +930,10 @@ static void req_detach(http_client_t *c, struct httpc_req *r, long *status, long
 	curl_easy_getinfo(r->easy, CURLINFO_TOTAL_TIME_T, &us);
 	*transfer_us = us > 0 ? (uint64_t)us : 0;
 	node_remove(&r->node);
-	curl_multi_remove_handle(c->multi, r->easy);
-	curl_easy_cleanup(r->easy);
+	/* A handle curl would not take out cannot be trusted with another transfer. */
+	if (curl_multi_remove_handle(c->multi, r->easy) != CURLM_OK)
+		reuse = false;
+	easy_put(c, r->easy, reuse);
 	r->easy = NULL;
 	curl_slist_free_all(r->slist);
 	r->slist = NULL;
@@ -908,7 +980,7 @@ static void req_complete(http_client_t *c, struct httpc_req *r, CURLcode ec)
 	const char *msg = NULL;
 	int err;
 
-	req_detach(c, r, &status, &os_errno, &us);
+	req_detach(c, r, ec == CURLE_OK && r->err == 0, &status, &os_errno, &us);
 	err = httpc_err_from_curl(ec, os_errno, &msg);
 	if (r->err < 0) {
 		err = r->err;
@@ -1022,12 +1094,14 @@ static void client_teardown(http_client_t *c)
 	}
 	while (!node_empty(&c->active) || !node_empty(&c->doomed)) {
 		struct httpc_node *n = node_empty(&c->active) ? c->doomed.next : c->active.next;
-		req_detach(c, node_req(n), &status, &os_errno, &us);
+		req_detach(c, node_req(n), false, &status, &os_errno, &us);
 		node_push_back(&c->cancelled, n);
 	}
+	easy_drop_idle(c);
 	curl_multi_cleanup(c->multi);
 	c->multi = NULL;
-	/* Only now: the cached connections closed above still used the share. */
+	/* Only now: the cached connections closed above, and the idle handles, still
+	 * used the share. */
 	if (curl_share_cleanup(c->share) != CURLSHE_OK)
 		log_warn("http client share still in use", "stage=%s", "close");
 	c->share = NULL;
@@ -1100,6 +1174,9 @@ int http_client_pool_limit(http_client_t *c, const char *pool, uint32_t max)
 	if (rc < 0)
 		goto out;
 	p->max_in_flight = max;
+	/* Enough idle handles for the busiest pool's next burst. */
+	if (max > c->idle_max)
+		c->idle_max = max < HTTPC_IDLE_HARD_MAX ? max : HTTPC_IDLE_HARD_MAX;
 	pool_pump(c, p);
 out:
 	client_leave(c);
@@ -1314,6 +1391,7 @@ int http_client_init(http_client_t **out, uv_loop_t *loop, const http_client_opt
 	c->pool_max =
 		opts->pool_max_in_flight ? opts->pool_max_in_flight : HTTP_CLIENT_DEFAULT_POOL_MAX;
 	c->max_queued = opts->max_queued ? opts->max_queued : HTTP_CLIENT_DEFAULT_MAX_QUEUED;
+	c->idle_max = c->pool_max < HTTPC_IDLE_HARD_MAX ? c->pool_max : HTTPC_IDLE_HARD_MAX;
 	ua = opts->user_agent != NULL ? opts->user_agent : "ospay/" OSPAY_VERSION;
 	c->user_agent = strdup(ua);
 	if (c->user_agent == NULL) {

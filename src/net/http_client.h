@@ -7,7 +7,8 @@
  * Every request has a timeout that also counts the time spent queued, and its
  * callback runs exactly once. Requests are grouped in pools (one per external
  * service) that each cap how many run at once; the rest wait in FIFO order.
- * Connections are kept in the multi handle's cache and reused.
+ * Connections are kept in the multi handle's cache and reused, and so are the
+ * easy handles of transfers that ended cleanly (up to the largest pool limit).
  *
  * Single-threaded: every function must be called on the loop's thread. The
  * process must ignore SIGPIPE (ospayd does): with CURLOPT_NOSIGNAL, curl does
@@ -109,6 +110,9 @@ typedef struct http_client_stats {
 	uint64_t rejected;  /* http_client_send calls that returned an error */
 	uint32_t in_flight;
 	uint32_t queued;
+	uint64_t handles_created; /* curl easy handles made */
+	uint64_t handles_reused;  /* transfers started on an idle handle, reset */
+	uint32_t handles_idle;    /* handles kept for reuse right now */
 } http_client_stats_t;
 
 /*

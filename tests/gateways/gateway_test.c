@@ -290,3 +290,40 @@ Test(gateway_life, every_kind_checks_its_credentials)
 	cr_assert_eq(closed, 1);
 	cr_assert_eq(uv_loop_close(&loop), 0);
 }
+
+/* One serialization into a stack buffer when it fits, the sizing pass when it does not:
+ * both give exactly json_dumps's compact bytes, and a later body replaces the first. */
+Test(gateway_body, set_json_small_and_large_bodies)
+{
+	gw_call_t *call = calloc(1, sizeof(*call));
+	json_t *small = json_pack("{s:s,s:i,s:f}", "Name", "Ana", "Amount", 1990, "Rate", 1.5);
+	json_t *large = json_object();
+	char big[3000];
+	char *want = NULL;
+
+	cr_assert_not_null(call);
+	cr_assert_not_null(small);
+	cr_assert_not_null(large);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_eq(json_object_set_new(large, "Blob", json_string(big)), 0);
+
+	cr_assert_eq(gw_call_set_json(call, small), 0);
+	want = json_dumps(small, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	cr_assert_eq(call->body_len, strlen(want));
+	cr_assert_eq(memcmp(call->body, want, call->body_len), 0);
+	cr_assert_str_eq(call->content_type, "application/json");
+	free(want);
+
+	cr_assert_eq(gw_call_set_json(call, large), 0);
+	want = json_dumps(large, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	cr_assert_gt(strlen(want), 2048);
+	cr_assert_eq(call->body_len, strlen(want));
+	cr_assert_eq(memcmp(call->body, want, call->body_len), 0);
+	free(want);
+
+	free(call->body);
+	free(call);
+	json_decref(small);
+	json_decref(large);
+}

@@ -1360,21 +1360,199 @@ static void hook_chain(struct rec *r, const http_response_t *res)
 	}
 }
 
+/* Each request after the first also runs on the first one's reset easy handle. */
 Test(http_client, send_from_a_callback_reuses_the_connection)
 {
 	struct fx fx;
 	static struct rec r[6];
+	http_client_stats_t st;
 
 	fx_url(g_chain_url, sizeof(g_chain_url), "/ok");
 	fx_init(&fx, NULL);
+	fx.close_when_idle = false;
 	r[0].hook = hook_chain;
 	r[0].tag = 0;
 	fx_get(&fx, &r[0], "/ok", 5000);
-	fx_finish(&fx);
+	cr_assert_eq(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
 	for (int i = 0; i < 6; i++)
 		cr_assert(r[i].calls == 1 && r[i].error == 0 && r[i].status == 200, "request %d",
 			  i);
 	cr_assert_eq(srv_counters_get().accepted, 1);
+	http_client_get_stats(fx.c, &st);
+	cr_assert_eq(st.handles_created, 1);
+	cr_assert_eq(st.handles_reused, 5);
+	fx_finish(&fx);
+}
+
+/* ---- easy handle reuse: each step is sent from the previous one's callback */
+
+struct step {
+	const char *method;
+	const char *path;
+	const char *hdr_value; /* sent as X-Step when not NULL */
+	const char *body;
+	uint32_t timeout_ms;
+};
+
+static const struct step g_steps[] = {
+	{"POST", "/echo", "one", "{\"a\":1}", 5000},
+	{"HEAD", "/ok", NULL, NULL, 5000},
+	{"GET", "/echo", NULL, NULL, 5000},
+	{"PUT", "/echo", "two", "xyz", 5000},
+	{"GET", "/status/500", NULL, NULL, 5000},
+	{"DELETE", "/echo", "three", NULL, 5000},
+	{"GET", "/ok", NULL, NULL, 5000},
+	/* Fails: its handle is dropped, not kept. */
+	{"GET", "/slow?ms=3000", NULL, NULL, 200},
+	{"POST", "/echo", "four", "after the timeout", 5000},
+	{"GET", "/reset", NULL, NULL, 5000},
+	{"GET", "/echo", "five", NULL, 5000},
+};
+#define N_STEPS (sizeof(g_steps) / sizeof(g_steps[0]))
+
+static http_client_stats_t g_step_stats[N_STEPS];
+
+static void step_send(struct fx *fx, struct rec *r, int i)
+{
+	const struct step *st = &g_steps[i];
+	char url[256];
+	http_header_t h = {"X-Step", st->hdr_value};
+	http_request_t req = {
+		.method = st->method,
+		.url = url,
+		.headers = st->hdr_value != NULL ? &h : NULL,
+		.n_headers = st->hdr_value != NULL ? 1 : 0,
+		.body = st->body,
+		.body_len = st->body != NULL ? strlen(st->body) : 0,
+		.timeout_ms = st->timeout_ms,
+	};
+
+	fx_url(url, sizeof(url), st->path);
+	r->tag = i;
+	r->hook = (size_t)i + 1 < N_STEPS ? r->hook : NULL;
+	cr_assert_eq(fx_send_req(fx, r, &req), 0, "send step %d", i);
+}
+
+static void hook_step(struct rec *r, const http_response_t *res)
+{
+	(void)res;
+	http_client_get_stats(r->fx->c, &g_step_stats[r->tag]);
+	if ((size_t)r->tag + 1 < N_STEPS) {
+		r[1].hook = hook_step;
+		step_send(r->fx, &r[1], r->tag + 1);
+	}
+}
+
+Test(http_client, sequential_requests_reuse_easy_handles_and_stay_independent)
+{
+	struct fx fx;
+	static struct rec r[N_STEPS];
+	http_client_stats_t st;
+
+	fx_init(&fx, NULL);
+	fx.close_when_idle = false;
+	r[0].hook = hook_step;
+	step_send(&fx, &r[0], 0);
+	cr_assert_eq(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+	for (size_t i = 0; i < N_STEPS; i++)
+		cr_assert_eq(r[i].calls, 1, "step %zu", i);
+
+	cr_assert_eq(r[0].error, 0, "error %d %s", r[0].error, r[0].msg);
+	cr_assert_str_eq(rec_header(&r[0], "X-Echo-Method"), "POST");
+	cr_assert_str_eq(rec_header(&r[0], "X-Echo-X-Step"), "one");
+	cr_assert_eq(r[0].body_len, 7);
+	cr_assert_eq(memcmp(r[0].body, "{\"a\":1}", 7), 0);
+
+	/* HEAD after a POST: no body asked for, none read. */
+	cr_assert_eq(r[1].error, 0, "error %d %s", r[1].error, r[1].msg);
+	cr_assert_eq(r[1].status, 200);
+	cr_assert_eq(r[1].body_len, 0);
+
+	/* GET after a HEAD: nothing of the POST's body or header, the body read again. */
+	cr_assert_eq(r[2].error, 0, "error %d %s", r[2].error, r[2].msg);
+	cr_assert_str_eq(rec_header(&r[2], "X-Echo-Method"), "GET");
+	cr_assert_null(rec_header(&r[2], "X-Echo-X-Step"));
+	cr_assert_null(rec_header(&r[2], "X-Echo-Content-Length"));
+	cr_assert_eq(r[2].body_len, 0);
+
+	cr_assert_eq(r[3].error, 0);
+	cr_assert_str_eq(rec_header(&r[3], "X-Echo-Method"), "PUT");
+	cr_assert_str_eq(rec_header(&r[3], "X-Echo-X-Step"), "two");
+	cr_assert_eq(r[3].body_len, 3);
+	cr_assert_eq(memcmp(r[3].body, "xyz", 3), 0);
+
+	cr_assert_eq(r[4].error, 0);
+	cr_assert_eq(r[4].status, 500);
+	cr_assert_eq(memcmp(r[4].body, "boom", 4), 0);
+
+	cr_assert_eq(r[5].error, 0);
+	cr_assert_eq(r[5].status, 200);
+	cr_assert_str_eq(rec_header(&r[5], "X-Echo-Method"), "DELETE");
+	cr_assert_str_eq(rec_header(&r[5], "X-Echo-X-Step"), "three");
+
+	cr_assert_eq(r[6].error, 0);
+	cr_assert_eq(r[6].body_len, 11);
+	cr_assert_null(rec_header(&r[6], "X-Echo-Method"));
+
+	cr_assert_eq(r[7].error, -ETIMEDOUT, "error %d %s", r[7].error, r[7].msg);
+
+	/* After a timeout: a fresh handle, the whole request sent, its own timeout. */
+	cr_assert_eq(r[8].error, 0, "error %d %s", r[8].error, r[8].msg);
+	cr_assert_str_eq(rec_header(&r[8], "X-Echo-Method"), "POST");
+	cr_assert_str_eq(rec_header(&r[8], "X-Echo-X-Step"), "four");
+	cr_assert_eq(r[8].body_len, 17);
+	cr_assert_eq(memcmp(r[8].body, "after the timeout", 17), 0);
+
+	cr_assert_eq(r[9].error, -ECONNRESET, "error %d %s", r[9].error, r[9].msg);
+
+	cr_assert_eq(r[10].error, 0, "error %d %s", r[10].error, r[10].msg);
+	cr_assert_str_eq(rec_header(&r[10], "X-Echo-Method"), "GET");
+	cr_assert_str_eq(rec_header(&r[10], "X-Echo-X-Step"), "five");
+
+	/* Seven clean transfers on the first handle; the timed-out one and the reset
+	 * one dropped theirs, so steps 8 and 10 each made a new one. */
+	cr_assert_eq(g_step_stats[6].handles_created, 1);
+	cr_assert_eq(g_step_stats[6].handles_reused, 6);
+	cr_assert_eq(g_step_stats[6].handles_idle, 1);
+	cr_assert_eq(g_step_stats[7].handles_idle, 0);
+	cr_assert_eq(g_step_stats[8].handles_created, 2);
+	cr_assert_eq(g_step_stats[9].handles_idle, 0);
+	http_client_get_stats(fx.c, &st);
+	cr_assert_eq(st.handles_created, 3);
+	cr_assert_eq(st.handles_reused, 8);
+	cr_assert_eq(st.handles_idle, 1);
+	cr_assert_eq(st.completed, N_STEPS - 2);
+	cr_assert_eq(st.failed, 2);
+	fx_finish(&fx);
+}
+
+Test(http_client, idle_handles_are_bounded_by_the_largest_pool_limit)
+{
+	struct fx fx;
+	static struct rec r[8];
+	char url[256];
+	http_request_t req = {.url = url, .timeout_ms = 5000};
+	http_client_stats_t st;
+
+	fx_url(url, sizeof(url), "/ok");
+	fx_init(&fx, &(http_client_opts_t){.pool_max_in_flight = 2});
+	fx.close_when_idle = false;
+	for (int round = 0; round < 2; round++) {
+		/* Two pools of two: four transfers at once, but two handles kept. */
+		for (int i = 0; i < 4; i++) {
+			req.pool = i % 2 ? "a" : "b";
+			cr_assert_eq(fx_send_req(&fx, &r[round * 4 + i], &req), 0);
+		}
+		cr_assert_eq(uv_run(&fx.loop, UV_RUN_DEFAULT), 0);
+		http_client_get_stats(fx.c, &st);
+		cr_assert_eq(st.handles_idle, 2, "round %d", round);
+	}
+	for (int i = 0; i < 8; i++)
+		cr_assert(r[i].calls == 1 && r[i].error == 0 && r[i].status == 200, "request %d",
+			  i);
+	cr_assert_eq(st.handles_created, 6);
+	cr_assert_eq(st.handles_reused, 2);
+	fx_finish(&fx);
 }
 
 Test(http_client, idle_close_and_init_errors)
