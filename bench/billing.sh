@@ -29,51 +29,9 @@ customers=${BENCH_BILLING_CUSTOMERS:-$((largest < 100000 ? largest : 100000))}
 clock=2026-01-05T12:00:00Z date0=2026-01-05
 dir=$(mktemp -d /tmp/ospay-bench-billing-XXXXXX)
 
-pids=()
-# SIGTERM, then SIGKILL after 10 s; only processes this script started.
-stop_pid() {
-	local p=$1 i
-	kill -TERM "$p" 2>/dev/null || return 0
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-	local keep=() q
-	for q in "${pids[@]}"; do
-		[[ $q == "$p" ]] || keep+=("$q")
-	done
-	pids=(${keep[@]+"${keep[@]}"})
-}
-cleanup() {
-	local p
-	for p in ${pids[@]+"${pids[@]}"}; do
-		stop_pid "$p"
-	done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-srv_pin=() load_pin=()
-if command -v taskset >/dev/null && [[ $(nproc) -ge 2 ]]; then
-	srv_pin=(taskset -c 0) load_pin=(taskset -c 1)
-fi
-
-# Waits (10 s at most) for a line matching $2 in file $1 written by pid $3; prints it.
-wait_line() {
-	local f=$1 pat=$2 p=$3 i
-	for ((i = 0; i < 100; i++)); do
-		if grep -q "$pat" "$f" 2>/dev/null; then
-			grep -m1 "$pat" "$f"
-			return 0
-		fi
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "bench billing: no '$pat' in $f" >&2
-	return 1
-}
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+trap bench_cleanup EXIT
 
 umask 077
 "$build/ospayd" init --data "$dir/srv" >"$dir/init.json"
@@ -84,8 +42,8 @@ unit=$(jq -r .unit.id "$dir/init.json")
 "${srv_pin[@]}" "$build/ospayd" serve --data "$dir/srv" --rpc 127.0.0.1:0 \
 	--https 127.0.0.1:0 --test-clock "$clock" >"$dir/srv.out" 2>"$dir/srv.log" &
 srv=$!
-pids+=("$srv")
-line=$(wait_line "$dir/srv.out" '^listening' "$srv")
+bench_pids+=("$srv")
+line=$(bench_wait_line "$dir/srv.out" '^listening' "$srv")
 rpc=$(sed -n 's/.*rpc=\([^ ]*\).*/\1/p' <<<"$line")
 https=$(sed -n 's/.*https=\([^ ]*\).*/\1/p' <<<"$line")
 
@@ -93,8 +51,8 @@ https=$(sed -n 's/.*https=\([^ ]*\).*/\1/p' <<<"$line")
 	--webhook-base "https://$https" --webhook-ca "$dir/srv/tls.crt" \
 	>"$dir/sbx.out" 2>"$dir/sbx.log" &
 sbx=$!
-pids+=("$sbx")
-sb=http://$(wait_line "$dir/sbx.out" '^listening' "$sbx" | sed 's/^listening //')
+bench_pids+=("$sbx")
+sb=http://$(bench_wait_line "$dir/sbx.out" '^listening' "$sbx" | sed 's/^listening //')
 
 # Throwaway credentials of this run, registered at the sandbox and given to ospayd on
 # standard input (never argv).
@@ -150,5 +108,5 @@ while read -r run; do
 			rss_anon_growth_kb: ($s.rss_anon_peak_kb - $s.rss_anon_before_kb)},
 		 met: ($ratio >= 0.5)}'
 done <"$dir/runs.json"
-stop_pid "$sbx"
-stop_pid "$srv"
+bench_stop "$sbx"
+bench_stop "$srv"

@@ -38,64 +38,7 @@
 #include "ospay/v1/orders.pb-c.h"
 #include "ospay/v1/rpc.pb-c.h"
 
-/* ------------------------------------------------------------------ histogram */
-
-#define H_SUB_BITS 10
-#define H_SUB (1u << H_SUB_BITS)
-/* Values (ns) up to 2^44 (about 4.9 hours) are kept exactly to 1/1024. */
-#define H_MAX_SHIFT 34
-#define H_BUCKETS (2 * H_SUB + H_MAX_SHIFT * H_SUB)
-
-typedef struct hist {
-	uint64_t count[H_BUCKETS];
-	uint64_t total, max;
-} hist_t;
-
-static size_t hist_index(uint64_t v)
-{
-	if (v < 2 * H_SUB)
-		return (size_t)v;
-	int msb = 63 - __builtin_clzll(v);
-	int shift = msb - H_SUB_BITS;
-	if (shift > H_MAX_SHIFT)
-		return H_BUCKETS - 1;
-	/* v >> shift is in [H_SUB, 2 * H_SUB): the linear part within the power of two. */
-	return 2 * H_SUB + (size_t)(shift - 1) * H_SUB + (size_t)((v >> shift) - H_SUB);
-}
-
-/* The highest value a bucket holds: percentiles err on the high side, like HdrHistogram. */
-static uint64_t hist_value(size_t i)
-{
-	if (i < 2 * H_SUB)
-		return i;
-	size_t shift = (i - 2 * H_SUB) / H_SUB + 1;
-	uint64_t sub = (i - 2 * H_SUB) % H_SUB + H_SUB;
-	return ((sub + 1) << shift) - 1;
-}
-
-static void hist_record(hist_t *h, uint64_t v)
-{
-	h->count[hist_index(v)]++;
-	h->total++;
-	if (v > h->max)
-		h->max = v;
-}
-
-static uint64_t hist_percentile(const hist_t *h, double p)
-{
-	if (h->total == 0)
-		return 0;
-	uint64_t want = (uint64_t)((double)h->total * p / 100.0 + 0.999999);
-	if (want == 0)
-		want = 1;
-	uint64_t seen = 0;
-	for (size_t i = 0; i < H_BUCKETS; i++) {
-		seen += h->count[i];
-		if (seen >= want)
-			return hist_value(i) < h->max ? hist_value(i) : h->max;
-	}
-	return h->max;
-}
+#include "hist.h"
 
 /* ------------------------------------------------------------------ /proc */
 
