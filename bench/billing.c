@@ -38,6 +38,7 @@
 #include "ospay/v1/cards.pb-c.h"
 #include "ospay/v1/clock.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
+#include "sample.h"
 
 #define BB_MAX_SIZES 8
 #define BB_DAY_MS (24LL * 3600 * 1000)
@@ -71,47 +72,6 @@ typedef struct bb_call {
 	unsigned conn;
 	size_t i;
 } bb_call_t;
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static long rss_anon_kb(int pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "RssAnon: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
-/* utime + stime of pid in seconds, or -1. */
-static double cpu_s(int pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	unsigned long ut = 0, st = 0;
-	if (p == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
 
 /* A CPF (11 digits, valid check digits) from n: every customer needs its own. */
 static void cpf_of(uint32_t n, char out[12])
@@ -295,7 +255,7 @@ static void issue(bb_t *b, unsigned conn)
 /* Runs total calls of step with conns x inflight in flight; 0 or the first error. */
 static int pipeline(bb_t *b, enum bb_step step, size_t total)
 {
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	b->step = step;
 	b->next = b->done = 0;
 	b->total = total;
@@ -306,7 +266,8 @@ static int pipeline(bb_t *b, enum bb_step step, size_t total)
 	/* Calls already sent are waited for even after a failure (their memory). */
 	while (b->done < b->next)
 		uv_run(b->loop, UV_RUN_ONCE);
-	fprintf(stderr, "bench_billing: %zu %s in %.1f s\n", total, step_name(step), now_s() - t0);
+	fprintf(stderr, "bench_billing: %zu %s in %.1f s\n", total, step_name(step),
+		bench_now_s() - t0);
 	return b->failed;
 }
 
@@ -426,7 +387,7 @@ static void read_metrics(bb_t *b, bb_metrics_t *out)
 static void on_sample(uv_timer_t *t)
 {
 	bb_t *b = t->data;
-	long kb = rss_anon_kb(b->pid);
+	long kb = bench_rss_anon_kb(b->pid);
 	b->rss_samples++;
 	if (kb > b->rss_peak)
 		b->rss_peak = kb;
@@ -465,12 +426,12 @@ static int run_size(bb_t *b, size_t k)
 	}
 	if (date_plus(b->date, (int)k, b->due) != 0)
 		return -EINVAL;
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	rc = pipeline(b, BB_INVOICES, n);
 	if (rc != 0)
 		return rc;
-	double setup_s = now_s() - t0;
-	long rss_before = rss_anon_kb(b->pid);
+	double setup_s = bench_now_s() - t0;
+	long rss_before = bench_rss_anon_kb(b->pid);
 	b->rss_peak = rss_before;
 	b->rss_samples = 0;
 	b->run_done = false;
@@ -481,8 +442,8 @@ static int run_size(bb_t *b, size_t k)
 	ospay_call_opts_t opts = {.deadline_ms = 3600 * 1000};
 	bb_metrics_t m0, m;
 	read_metrics(b, &m0);
-	double cpu0 = cpu_s(b->pid);
-	double t1 = now_s();
+	double cpu0 = bench_proc_cpu_s(b->pid);
+	double t1 = bench_now_s();
 	if (b->clients[0] == NULL)
 		return -ENOTCONN;
 	rc = ospay_call_msg(b->clients[0], "ospay.v1.Billing/RunNow", &req.base, &opts, on_run, b);
@@ -490,8 +451,8 @@ static int run_size(bb_t *b, size_t k)
 		return rc;
 	while (!b->run_done)
 		uv_run(b->loop, UV_RUN_ONCE);
-	double wall = now_s() - t1;
-	double cpu = cpu_s(b->pid) - cpu0;
+	double wall = bench_now_s() - t1;
+	double cpu = bench_proc_cpu_s(b->pid) - cpu0;
 	uv_timer_stop(&b->sampler);
 	on_sample(&b->sampler);
 	Ospay__V1__BillingRunNowResponse *s = b->stats;
@@ -635,7 +596,7 @@ int main(int argc, char **argv)
 					  &b.clients[c]);
 	if (rc != 0)
 		goto out;
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	rc = pipeline(&b, BB_CUSTOMERS, b.customers);
 	if (rc == 0)
 		rc = pipeline(&b, BB_CARDS, b.customers);
@@ -644,7 +605,7 @@ int main(int argc, char **argv)
 	if (rc == 0)
 		fprintf(stderr,
 			"bench_billing: %zu customers with a card and a service in %.1f s\n",
-			b.customers, now_s() - t0);
+			b.customers, bench_now_s() - t0);
 	for (size_t k = 0; k < b.n_sizes && rc == 0; k++)
 		rc = run_size(&b, k);
 out:

@@ -39,62 +39,7 @@
 #include "ospay/v1/rpc.pb-c.h"
 
 #include "hist.h"
-
-/* ------------------------------------------------------------------ /proc */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* utime + stime of pid in seconds, or -1. */
-static double proc_cpu_s(int pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The command name may hold spaces: fields are counted after its closing ')'. */
-	char *p = strrchr(buf, ')');
-	if (p == NULL)
-		return -1;
-	unsigned long utime = 0, stime = 0;
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) !=
-	    2)
-		return -1;
-	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
-/* RssAnon of pid in KiB, or -1. */
-/* This process's own CPU seconds: a load generator near 1.0 per second is the limit. */
-static double self_cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static long proc_rss_anon_kb(int pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "RssAnon: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
+#include "sample.h"
 
 /* ------------------------------------------------------------------ the run */
 
@@ -181,7 +126,7 @@ static void sample_proc(run_t *r)
 {
 	if (r->o->pid <= 0)
 		return;
-	long kb = proc_rss_anon_kb(r->o->pid);
+	long kb = bench_rss_anon_kb(r->o->pid);
 	if (kb > r->rss_peak)
 		r->rss_peak = kb;
 }
@@ -208,16 +153,16 @@ static void slot_done(run_t *r, slot_t *s, bool ok, uint64_t t)
 	}
 	if (!r->measuring && !r->seeding && t >= r->t_measure) {
 		r->measuring = true;
-		r->cpu0 = r->o->pid > 0 ? proc_cpu_s(r->o->pid) : 0;
-		r->self0 = self_cpu_s();
+		r->cpu0 = r->o->pid > 0 ? bench_proc_cpu_s(r->o->pid) : 0;
+		r->self0 = bench_self_cpu_s();
 	}
 	if (run_over(r, t)) {
 		r->live_slots--;
 		if (r->live_slots == 0) {
 			r->t_end = t;
-			r->self1 = self_cpu_s();
+			r->self1 = bench_self_cpu_s();
 			if (r->o->pid > 0)
-				r->cpu1 = proc_cpu_s(r->o->pid);
+				r->cpu1 = bench_proc_cpu_s(r->o->pid);
 			close_all(r);
 		}
 		return;
@@ -232,7 +177,7 @@ static void on_call(ospay_client_t *c, const status_t *st, const uint8_t *body, 
 {
 	slot_t *s = arg;
 	run_t *r = s->conn->run;
-	uint64_t t = now_ns();
+	uint64_t t = bench_now_ns();
 	bool ok = st->code == ST_OK;
 	if (!ok && r->first_error == 0) {
 		r->first_error = st->code;
@@ -275,7 +220,7 @@ static void slot_next(run_t *r, slot_t *s)
 		method = "ospay.v1.Orders/Create";
 		s->kind = K_CREATE;
 	}
-	s->start = now_ns();
+	s->start = bench_now_ns();
 	r->issued++;
 	r->req_body_sum += len;
 	int rc = ospay_call(c->client, method, body, len, NULL, on_call, s);
@@ -286,7 +231,7 @@ static void slot_next(run_t *r, slot_t *s)
 			fprintf(stderr, "loadgen: ospay_call: %s\n", strerror(-rc));
 		}
 		r->stopping = true;
-		slot_done(r, s, false, now_ns());
+		slot_done(r, s, false, bench_now_ns());
 	}
 }
 
@@ -335,7 +280,7 @@ static void raw_send(conn_t *c, unsigned n)
 		return;
 	}
 	uint8_t *p = (uint8_t *)(w + 1);
-	uint64_t t = now_ns();
+	uint64_t t = bench_now_ns();
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *f = p + fb * i;
 		be32_put(f, (uint32_t)(fb - 4));
@@ -363,7 +308,7 @@ static void raw_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	c->in_len += (size_t)nread;
-	uint64_t t = now_ns();
+	uint64_t t = bench_now_ns();
 	size_t off = 0;
 	unsigned again = 0;
 	while (c->in_len - off >= 4) {
@@ -389,16 +334,16 @@ static void raw_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		r->done_ok++;
 		if (!r->measuring && t >= r->t_measure) {
 			r->measuring = true;
-			r->cpu0 = r->o->pid > 0 ? proc_cpu_s(r->o->pid) : 0;
-			r->self0 = self_cpu_s();
+			r->cpu0 = r->o->pid > 0 ? bench_proc_cpu_s(r->o->pid) : 0;
+			r->self0 = bench_self_cpu_s();
 		}
 		if (!over)
 			again++;
 		else if (--r->live_slots == 0) {
 			r->t_end = t;
-			r->self1 = self_cpu_s();
+			r->self1 = bench_self_cpu_s();
 			if (r->o->pid > 0)
-				r->cpu1 = proc_cpu_s(r->o->pid);
+				r->cpu1 = bench_proc_cpu_s(r->o->pid);
 		}
 	}
 	memmove(c->in, c->in + off, c->in_len - off);
@@ -460,7 +405,7 @@ static void on_tick(uv_timer_t *t)
 	/* A stalled server must not hang the bench: 30 s past the end (5 min for a count),
 	 * cancel what is left
 	 * (RPC calls are then answered CANCELLED; raw connections are closed). */
-	if (now_ns() > r->give_up) {
+	if (bench_now_ns() > r->give_up) {
 		fprintf(stderr, "loadgen: calls still pending 30 s after the end; giving up\n");
 		r->stopping = true;
 		close_all(r);
@@ -484,7 +429,7 @@ static int run_phase(run_t *r)
 	const opts_t *o = r->o;
 	int rc = 0;
 	r->loop = uv_default_loop();
-	r->t_start = now_ns();
+	r->t_start = bench_now_ns();
 	r->t_measure = r->t_start + (r->seeding ? 0 : (uint64_t)(o->warmup_s * 1e9));
 	r->deadline = r->t_measure + (uint64_t)(o->duration_s * 1e9);
 	r->give_up = (o->count > 0 ? r->t_start + 300 * UINT64_C(1000000000) : r->deadline) +
@@ -542,7 +487,7 @@ static int run_phase(run_t *r)
 		close_all(r);
 	uv_run(r->loop, UV_RUN_DEFAULT);
 	if (r->t_end == 0)
-		r->t_end = now_ns();
+		r->t_end = bench_now_ns();
 	return r->errors > 0 || r->stopping ? -EIO : 0;
 }
 
@@ -571,7 +516,7 @@ static int make_customer(run_t *r)
 		goto out;
 	}
 	/* A document of its own per run, so repeated runs on one server do not collide. */
-	cpf((uint32_t)(now_ns() / 1000 % 700000000), doc);
+	cpf((uint32_t)(bench_now_ns() / 1000 % 700000000), doc);
 	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
 	a.street = "Rua Augusta";
 	a.number = "100";
@@ -734,7 +679,7 @@ int main(int argc, char **argv)
 	if (r == NULL)
 		return 1;
 	r->o = &o;
-	r->rng = now_ns() | 1;
+	r->rng = bench_now_ns() | 1;
 	r->conns = calloc(o.conns, sizeof(*r->conns));
 	r->slots = calloc((size_t)o.conns * o.inflight, sizeof(*r->slots));
 	if (r->conns == NULL || r->slots == NULL) {
@@ -785,7 +730,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.pid > 0)
-		r->rss_peak = proc_rss_anon_kb(o.pid);
+		r->rss_peak = bench_rss_anon_kb(o.pid);
 	rc = run_phase(r);
 	report(r);
 out:

@@ -42,58 +42,7 @@
 #include "store/store.h"
 
 #include "hist.h"
-
-/* ------------------------------------------------------------------ histogram */
-
-/* ------------------------------------------------------------------ /proc */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static double proc_cpu_s(int pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	unsigned long utime = 0, stime = 0;
-	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-				&utime, &stime) != 2)
-		return -1;
-	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static double self_cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static long proc_rss_anon_kb(int pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "RssAnon: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
+#include "sample.h"
 
 /* ------------------------------------------------------------------ options */
 
@@ -300,7 +249,7 @@ static void next_request(run_t *r, conn_t *c)
 		 * handshakes (ECDSA signatures) are not what keep-alive measures. */
 		c->ready = true;
 		if (++r->ready == o->conns) {
-			r->t_measure = now_ns() + (uint64_t)(o->warmup * 1e9);
+			r->t_measure = bench_now_ns() + (uint64_t)(o->warmup * 1e9);
 			r->t_end = r->t_measure + (uint64_t)(o->duration * 1e9);
 			r->t_stop = r->t_end + 10000000000u;
 		}
@@ -319,7 +268,7 @@ static void next_request(run_t *r, conn_t *c)
 	c->sent = 0;
 	c->have = 0;
 	c->state = C_SEND;
-	c->t0 = now_ns();
+	c->t0 = bench_now_ns();
 }
 
 static void conn_close(run_t *r, conn_t *c)
@@ -481,7 +430,7 @@ static int conn_step(run_t *r, conn_t *c)
 				return -1;
 			if (st == 0)
 				break;
-			uint64_t t = now_ns();
+			uint64_t t = bench_now_ns();
 			if (st != 200)
 				r->non200++;
 			else
@@ -505,13 +454,13 @@ static void window_edges(run_t *r, uint64_t t)
 	const opts_t *o = r->o;
 	if (!r->measuring && t >= r->t_measure) {
 		r->measuring = true;
-		r->cpu0 = o->pid > 0 ? proc_cpu_s(o->pid) : 0;
-		r->self0 = self_cpu_s();
+		r->cpu0 = o->pid > 0 ? bench_proc_cpu_s(o->pid) : 0;
+		r->self0 = bench_self_cpu_s();
 	}
 	if (r->measuring && !r->measured && t >= r->t_end) {
 		r->measured = true;
-		r->cpu1 = o->pid > 0 ? proc_cpu_s(o->pid) : 0;
-		r->self1 = self_cpu_s();
+		r->cpu1 = o->pid > 0 ? bench_proc_cpu_s(o->pid) : 0;
+		r->self1 = bench_self_cpu_s();
 	}
 }
 
@@ -558,7 +507,7 @@ static int load(const opts_t *o)
 	/* Until every connection is ready (next_request): past the end, answers are
 	 * still awaited 10 s, then the run stops. */
 	r->t_measure = r->t_end = UINT64_MAX;
-	r->t_stop = now_ns() + 60000000000u;
+	r->t_stop = bench_now_ns() + 60000000000u;
 	for (unsigned i = 0; i < o->conns; i++) {
 		r->conns[i].fd = -1;
 		if (conn_open(r, &r->conns[i]) != 0) {
@@ -571,10 +520,10 @@ static int load(const opts_t *o)
 	unsigned open = o->conns;
 	struct epoll_event evs[256];
 	while (open > 0) {
-		uint64_t t = now_ns();
+		uint64_t t = bench_now_ns();
 		window_edges(r, t);
 		if (o->pid > 0 && t - last_sample > 50000000u) {
-			long kb = proc_rss_anon_kb(o->pid);
+			long kb = bench_rss_anon_kb(o->pid);
 			if (kb > r->rss_peak)
 				r->rss_peak = kb;
 			last_sample = t;
@@ -586,7 +535,7 @@ static int load(const opts_t *o)
 		}
 		int n = epoll_wait(r->ep, evs, 256, 50);
 		/* Before any answer is taken: connections close on the first one past the end. */
-		window_edges(r, now_ns());
+		window_edges(r, bench_now_ns());
 		for (int i = 0; i < n; i++) {
 			conn_t *c = evs[i].data.ptr;
 			if (c->fd < 0)
@@ -599,7 +548,7 @@ static int load(const opts_t *o)
 				/* Closed by the server or failed: reconnect until the end. */
 				conn_close(r, c);
 				r->reconnects++;
-				if (now_ns() >= r->t_end || r->reconnects > 10000 ||
+				if (bench_now_ns() >= r->t_end || r->reconnects > 10000 ||
 				    conn_open(r, c) != 0) {
 					conn_close(r, c);
 					r->errors++;
@@ -609,8 +558,8 @@ static int load(const opts_t *o)
 		}
 	}
 	if (!r->measured) { /* stopped early: whatever was measured so far */
-		r->cpu1 = o->pid > 0 ? proc_cpu_s(o->pid) : 0;
-		r->self1 = self_cpu_s();
+		r->cpu1 = o->pid > 0 ? bench_proc_cpu_s(o->pid) : 0;
+		r->self1 = bench_self_cpu_s();
 	}
 	double secs = o->duration;
 	printf("{\"bench\":\"webhooks\",\"label\":\"%s\",\"tls\":%s,\"conns\":%u,\"refs\":%u,"
