@@ -22,6 +22,7 @@
 #include "ospay/v1/records.pb-c.h"
 #include "server/db.h"
 #include "server/server.h"
+#include "support/gateways.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
@@ -37,24 +38,9 @@ static void setup(void)
 	tsp_server_up(&srv, args);
 	tsp_sandbox_up(&sbx, &srv);
 	snprintf(cacert, sizeof(cacert), "%s/data/tls.crt", srv.dir);
-	char url[200], body[200], out[4096];
-	snprintf(url, sizeof(url), "%s/control/orgs/%llu/pagolivre", sbx.base,
-		 (unsigned long long)srv.org_id);
-	snprintf(body, sizeof(body), "{\"token\":\"%s\"}", TOKEN);
-	int code = tsp_http("POST", url, body, NULL, NULL, out, sizeof(out));
-	cr_assert(code >= 200 && code < 300, "register org at sandbox: %d %s", code, out);
+	/* The sandbox knows the organization's PagoLivre token, and ospayd talks to it with it. */
 	fd = tsp_login(&srv, srv.admin_token);
-	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	cred.api_token = TOKEN;
-	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
-	char base[128];
-	snprintf(base, sizeof(base), "%s/pagolivre", sbx.base);
-	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_PAGOLIVRE;
-	req.base_url = base;
-	req.credentials = &cred;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st), 0,
-		     "SetGateway: %s", st.message);
+	tsg_pagolivre(fd, &sbx, srv.org_id, TOKEN);
 }
 
 static void teardown(void)
