@@ -25,6 +25,7 @@
 #include "server/server.h"
 #include "support/domain.h"
 #include "support/gateways.h"
+#include "support/live.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
@@ -188,21 +189,10 @@ static void zapme_status(const char *id, const char *status)
 /* How often ospay has queried ZapMe about its message (the live store). */
 static uint32_t zapme_queries(const char *id)
 {
-	char path[400];
-	snprintf(path, sizeof(path), "%s/data/store", srv.dir);
-	store_opts_t so = {.path = path, .tables = db_tables, .n_tables = DB_N_TABLES};
-	store_t *s = NULL;
-	cr_assert_eq(store_open(&s, &so), 0);
-	store_txn_t *txn;
-	cr_assert_eq(store_read_begin(s, &txn), 0);
-	Ospay__V1__GatewayObjectRecord *o = NULL;
-	uint32_t n = 0;
-	if (srv_gateway_object_get(txn, srv.org_id, SRV_SERVICE_ZAPME, id, &o) == 0)
-		n = o->queries;
+	Ospay__V1__GatewayObjectRecord *o = tsl_object(&srv, SRV_SERVICE_ZAPME, id);
+	uint32_t n = o != NULL ? o->queries : 0;
 	if (o != NULL)
 		ospay__v1__gateway_object_record__free_unpacked(o, NULL);
-	store_read_end(txn);
-	store_close(s);
 	return n;
 }
 

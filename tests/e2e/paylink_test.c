@@ -18,6 +18,7 @@
 #include "server/server.h"
 #include "support/domain.h"
 #include "support/gateways.h"
+#include "support/live.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
@@ -79,20 +80,10 @@ static int finalize(uint64_t id, uint64_t pm, uint32_t installments, Ospay__V1__
 /* Is the PagoLivre object of key registered in the live store? */
 static bool object_registered(const char *key)
 {
-	char path[400];
-	snprintf(path, sizeof(path), "%s/data/store", srv.dir);
-	store_opts_t so = {.path = path, .tables = db_tables, .n_tables = DB_N_TABLES};
-	store_t *s = NULL;
-	cr_assert_eq(store_open(&s, &so), 0);
-	store_txn_t *txn;
-	cr_assert_eq(store_read_begin(s, &txn), 0);
-	Ospay__V1__GatewayObjectRecord *o = NULL;
-	bool ok = srv_gateway_object_get(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE, key, &o) == 0;
+	Ospay__V1__GatewayObjectRecord *o = tsl_object(&srv, SRV_SERVICE_PAGOLIVRE, key);
 	if (o != NULL)
 		ospay__v1__gateway_object_record__free_unpacked(o, NULL);
-	store_read_end(txn);
-	store_close(s);
-	return ok;
+	return o != NULL;
 }
 
 Test(paylink, integrated_finalize_sends_the_link_and_leaves_the_order_pending)

@@ -23,6 +23,7 @@
 #include "server/db.h"
 #include "server/server.h"
 #include "support/gateways.h"
+#include "support/live.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
@@ -51,40 +52,6 @@ static void teardown(void)
 }
 
 TestSuite(coalesce, .init = setup, .fini = teardown, .timeout = 90);
-
-static store_t *store_attach(void)
-{
-	char path[400];
-	snprintf(path, sizeof(path), "%s/data/store", srv.dir);
-	store_opts_t so = {.path = path, .tables = db_tables, .n_tables = DB_N_TABLES};
-	store_t *st = NULL;
-	cr_assert_eq(store_open(&st, &so), 0);
-	return st;
-}
-
-static int register_fn(store_txn_t *txn, void *arg)
-{
-	return srv_gateway_object_register(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE, arg, 1);
-}
-
-/* A payment link at the sandbox, and its provider object in ospayd. */
-static void make_link(const char *key, int installments)
-{
-	char url[200], body[512], out[4096];
-	snprintf(url, sizeof(url), "%s/pagolivre/orders", sbx.base);
-	snprintf(body, sizeof(body),
-		 "{\"requestId\":\"req-%s\",\"orderKey\":\"%s\",\"amount\":300.00,"
-		 "\"installments\":%d,\"receivingOptionType\":\"creditCard\","
-		 "\"orderGuests\":[{\"cpf\":\"12345678909\",\"mobileNumber\":\"5511985850505\"}]}",
-		 key, key, installments);
-	int code =
-		tsp_http("POST", url, body, "Authorization: Basic " TOKEN, NULL, out, sizeof(out));
-	cr_assert_eq(code, 201, "create link: %s", out);
-	store_t *st = store_attach();
-	cr_assert_eq(store_write(st, register_fn, NULL, (void *)key), 0);
-	cr_assert_eq(store_flush(st), 0);
-	store_close(st);
-}
 
 static int control(const char *action, const char *ref, const char *body)
 {
@@ -155,7 +122,7 @@ typedef struct tally {
 static tally_t events_of(const char *ref)
 {
 	tally_t t = {.min_attempts = ~0u};
-	store_t *st = store_attach();
+	store_t *st = tsl_store_attach(&srv);
 	store_txn_t *txn;
 	store_cursor_t *cur;
 	cr_assert_eq(store_read_begin(st, &txn), 0);
@@ -211,7 +178,7 @@ static bool wait_events(const char *ref, int n, int state, unsigned attempts)
  */
 static void four_waiting_events(const char *ref)
 {
-	make_link(ref, 4);
+	tsl_pagolivre_link(&srv, &sbx, TOKEN, ref, 4);
 	faults("{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"http500\"}");
 	cr_assert_eq(control("pay", ref, NULL), 200);
 	for (int i = 0; i < 3; i++)
@@ -224,7 +191,7 @@ static void four_waiting_events(const char *ref)
 
 static void assert_link_paid(const char *ref)
 {
-	store_t *st = store_attach();
+	store_t *st = tsl_store_attach(&srv);
 	store_txn_t *txn;
 	cr_assert_eq(store_read_begin(st, &txn), 0);
 	Ospay__V1__GatewayObjectRecord *o = NULL;
@@ -319,7 +286,7 @@ static int register_many_fn(store_txn_t *txn, void *arg)
 Test(coalesce, more_objects_due_than_a_pass_queries)
 {
 	/* Objects known to ospayd only: the sandbox answers "no such order", which settles. */
-	store_t *st = store_attach();
+	store_t *st = tsl_store_attach(&srv);
 	cr_assert_eq(store_write(st, register_many_fn, NULL, NULL), 0);
 	cr_assert_eq(store_flush(st), 0);
 	store_close(st);

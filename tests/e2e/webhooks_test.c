@@ -22,6 +22,7 @@
 #include "server/db.h"
 #include "server/server.h"
 #include "support/gateways.h"
+#include "support/live.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
@@ -56,66 +57,11 @@ static void teardown(void)
 
 TestSuite(webhooks, .init = setup, .fini = teardown, .timeout = 90);
 
-/* Opens the live server's store from this process. */
-static store_t *store_attach(void)
-{
-	char path[400];
-	snprintf(path, sizeof(path), "%s/data/store", srv.dir);
-	store_opts_t so = {.path = path, .tables = db_tables, .n_tables = DB_N_TABLES};
-	store_t *st = NULL;
-	cr_assert_eq(store_open(&st, &so), 0);
-	return st;
-}
-
-typedef struct reg {
-	const char *ref;
-} reg_t;
-
-static int register_fn(store_txn_t *txn, void *arg)
-{
-	return srv_gateway_object_register(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE,
-					   ((reg_t *)arg)->ref, 1);
-}
-
-/* Creates a payment link at the sandbox and tells ospayd about it. */
-static void make_link(const char *key, int installments)
-{
-	char url[200], body[512], out[4096];
-	snprintf(url, sizeof(url), "%s/pagolivre/orders", sbx.base);
-	snprintf(body, sizeof(body),
-		 "{\"requestId\":\"req-%s\",\"orderKey\":\"%s\",\"amount\":300.00,"
-		 "\"installments\":%d,\"receivingOptionType\":\"creditCard\","
-		 "\"orderGuests\":[{\"cpf\":\"12345678909\",\"mobileNumber\":\"5511985850505\"}]}",
-		 key, key, installments);
-	int code =
-		tsp_http("POST", url, body, "Authorization: Basic " TOKEN, NULL, out, sizeof(out));
-	cr_assert_eq(code, 201, "create link: %s", out);
-	store_t *st = store_attach();
-	reg_t r = {.ref = key};
-	cr_assert_eq(store_write(st, register_fn, NULL, &r), 0);
-	cr_assert_eq(store_flush(st), 0);
-	store_close(st);
-}
-
-/* The provider object ospayd recorded (NULL when none); caller frees. */
-static Ospay__V1__GatewayObjectRecord *object(const char *ref)
-{
-	store_t *st = store_attach();
-	store_txn_t *txn;
-	cr_assert_eq(store_read_begin(st, &txn), 0);
-	Ospay__V1__GatewayObjectRecord *o = NULL;
-	if (srv_gateway_object_get(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE, ref, &o) != 0)
-		o = NULL;
-	store_read_end(txn);
-	store_close(st);
-	return o;
-}
-
 /* Waits (10 s at most) until the object's installment n has outcome want. */
 static bool wait_installment(const char *ref, uint32_t n, int want)
 {
 	for (int i = 0; i < 200; i++) {
-		Ospay__V1__GatewayObjectRecord *o = object(ref);
+		Ospay__V1__GatewayObjectRecord *o = tsl_object(&srv, SRV_SERVICE_PAGOLIVRE, ref);
 		bool ok = false;
 		for (size_t k = 0; o != NULL && k < o->n_installments; k++)
 			if (o->installments[k]->number == n && o->installments[k]->outcome == want)
@@ -153,11 +99,11 @@ static unsigned long long metric(const char *needle)
 
 Test(webhooks, paid_link_is_confirmed_by_requery)
 {
-	make_link("os-1", 3);
+	tsl_pagolivre_link(&srv, &sbx, TOKEN, "os-1", 3);
 	cr_assert_eq(control("pay", "os-1", NULL), 200);
 	cr_assert(wait_installment("os-1", 1, GW_OUTCOME_APPROVED),
 		  "installment 1 should be confirmed by the re-query");
-	Ospay__V1__GatewayObjectRecord *o = object("os-1");
+	Ospay__V1__GatewayObjectRecord *o = tsl_object(&srv, SRV_SERVICE_PAGOLIVRE, "os-1");
 	cr_assert_eq(o->outcome, GW_OUTCOME_APPROVED);
 	cr_assert_str_eq(o->status_text, "paid");
 	ospay__v1__gateway_object_record__free_unpacked(o, NULL);
@@ -170,7 +116,7 @@ Test(webhooks, paid_link_is_confirmed_by_requery)
 
 Test(webhooks, duplicates_change_nothing)
 {
-	make_link("os-2", 3);
+	tsl_pagolivre_link(&srv, &sbx, TOKEN, "os-2", 3);
 	cr_assert_eq(control("pay", "os-2", NULL), 200);
 	cr_assert(wait_installment("os-2", 1, GW_OUTCOME_APPROVED));
 	char out[512];
@@ -191,7 +137,7 @@ Test(webhooks, duplicates_change_nothing)
 
 Test(webhooks, reordered_installments_end_in_the_right_state)
 {
-	make_link("os-3", 4);
+	tsl_pagolivre_link(&srv, &sbx, TOKEN, "os-3", 4);
 	cr_assert_eq(control("pay", "os-3", NULL), 200);
 	cr_assert(wait_installment("os-3", 1, GW_OUTCOME_APPROVED));
 	char out[512], url[200];
@@ -209,7 +155,7 @@ Test(webhooks, reordered_installments_end_in_the_right_state)
 	cr_assert(wait_installment("os-3", 2, GW_OUTCOME_APPROVED));
 	cr_assert(wait_installment("os-3", 3, GW_OUTCOME_DECLINED));
 	cr_assert(wait_installment("os-3", 4, GW_OUTCOME_APPROVED));
-	Ospay__V1__GatewayObjectRecord *o = object("os-3");
+	Ospay__V1__GatewayObjectRecord *o = tsl_object(&srv, SRV_SERVICE_PAGOLIVRE, "os-3");
 	cr_assert_eq(o->outcome, GW_OUTCOME_APPROVED, "the order itself stays paid");
 	ospay__v1__gateway_object_record__free_unpacked(o, NULL);
 }
@@ -233,14 +179,14 @@ Test(webhooks, wrong_credentials_get_401_and_nothing_is_stored)
 	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"pagolivre\",\"kind\":\"bad_auth\"}",
 			      NULL, NULL, out, sizeof(out)),
 		     201);
-	make_link("os-4", 1);
+	tsl_pagolivre_link(&srv, &sbx, TOKEN, "os-4", 1);
 	cr_assert_eq(control("pay", "os-4", NULL), 200);
 	for (int i = 0; i < 100 && metric("ospay_webhooks_total{result=\"unauthorized\"} ") < 3;
 	     i++)
 		usleep(50000);
 	cr_assert_geq(metric("ospay_webhooks_total{result=\"unauthorized\"} "), 3);
 	cr_assert_eq(metric("ospay_webhooks_total{result=\"accepted\"} "), 0, "nothing stored");
-	Ospay__V1__GatewayObjectRecord *o = object("os-4");
+	Ospay__V1__GatewayObjectRecord *o = tsl_object(&srv, SRV_SERVICE_PAGOLIVRE, "os-4");
 	cr_assert_not_null(o);
 	cr_assert_eq(o->outcome, GW_OUTCOME_PENDING, "an unauthenticated hint changes nothing");
 	ospay__v1__gateway_object_record__free_unpacked(o, NULL);
@@ -284,7 +230,7 @@ static int register_slow_fn(store_txn_t *txn, void *arg)
 Test(webhooks, rpc_answered_while_500_slow_sandbox_calls_are_in_flight)
 {
 	/* Events about one object would share a query: one object per event. */
-	store_t *st = store_attach();
+	store_t *st = tsl_store_attach(&srv);
 	cr_assert_eq(store_write(st, register_slow_fn, NULL, NULL), 0);
 	cr_assert_eq(store_flush(st), 0);
 	store_close(st);
@@ -399,7 +345,7 @@ static int register_kind_fn(store_txn_t *txn, void *arg)
 
 static int object_outcome(int kind, const char *ref)
 {
-	store_t *st = store_attach();
+	store_t *st = tsl_store_attach(&srv);
 	store_txn_t *txn;
 	cr_assert_eq(store_read_begin(st, &txn), 0);
 	Ospay__V1__GatewayObjectRecord *o = NULL;
@@ -436,7 +382,7 @@ Test(webhooks, cielo_repeated_notification_is_queried_again)
 	cr_assert_not_null(p, "%s", out);
 	char pid[64];
 	cr_assert_eq(sscanf(p, "\"PaymentId\":\"%63[^\"]", pid), 1);
-	store_t *st = store_attach();
+	store_t *st = tsl_store_attach(&srv);
 	reg_kind_t r = {.kind = SRV_SERVICE_CIELO, .ref = pid};
 	cr_assert_eq(store_write(st, register_kind_fn, NULL, &r), 0);
 	cr_assert_eq(store_flush(st), 0);
