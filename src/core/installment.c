@@ -78,7 +78,10 @@ int inst_status_of_charge(int charge_status)
 	case 4: /* ERROR */
 	case 6: /* NO_VALID_CARD */
 		return INST_DENIED;
-	default: /* PENDING, UNKNOWN */
+	case 8: /* VOIDING: approved for a closed invoice, being given back */
+	case 9: /* VOIDED */
+		return INST_CANCELED;
+	default: /* PENDING, UNKNOWN, OPERATOR_REVIEW */
 		return INST_WAITING;
 	}
 }

@@ -572,6 +572,11 @@ out:
 	return rc;
 }
 
+bool gw_can_query_by_order(const gw_t *gw)
+{
+	return gw != NULL && gw->ad->query_order != NULL;
+}
+
 int gw_send_message(gw_t *gw, const gw_message_req_t *req, gw_message_cb cb, void *arg)
 {
 	int rc = 0;

@@ -445,6 +445,9 @@ int gw_query_charge(gw_t *gw, const char *payment_id, gw_charge_cb cb, void *arg
  * n_found says how many there are. GetNet documents no such query: -ENOTSUP.
  */
 int gw_query_charge_by_order(gw_t *gw, const char *merchant_order_id, gw_charge_cb cb, void *arg);
+/* Whether gw_query_charge_by_order can work here (Cielo yes, GetNet no): a
+ * charge whose answer was lost can then be found without its payment id. */
+bool gw_can_query_by_order(const gw_t *gw);
 
 /* ZapMe: sends a WhatsApp message. Outcomes: APPROVED (accepted), REJECTED.
  * SMS through ZapMe is not documented: -ENOTSUP. */

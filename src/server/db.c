@@ -571,10 +571,19 @@ int db_invoice_put(store_txn_t *txn, const Ospay__V1__Invoice *old, const Ospay_
 
 /* ------------------------------------------------------------------ charges */
 
+/* Charges something still has to happen to: a call in flight or lost
+ * (PENDING, UNKNOWN), an operator's look (OPERATOR_REVIEW), a void (VOIDING). */
 static bool charge_unresolved(const Ospay__V1__Charge *c)
 {
-	return c->status == OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_PENDING ||
-	       c->status == OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_UNKNOWN;
+	switch (c->status) {
+	case OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_PENDING:
+	case OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_UNKNOWN:
+	case OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_OPERATOR_REVIEW:
+	case OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_VOIDING:
+		return true;
+	default:
+		return false;
+	}
 }
 
 int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V1__Charge *c)

@@ -79,7 +79,7 @@ enum db_table {
 	DB_CHARGES,        /* charge id -> Charge */
 	DB_CHG_TIME,       /* unit id -> created ms | charge id (dup) */
 	DB_CHG_INVOICE,    /* invoice id -> charge id (dup) */
-	DB_CHG_UNRESOLVED, /* charge id -> "" (PENDING or UNKNOWN attempts) */
+	DB_CHG_UNRESOLVED, /* charge id -> "" (PENDING, UNKNOWN, OPERATOR_REVIEW, VOIDING) */
 	DB_SUSPENSION,     /* org id -> SuspensionProfile */
 	/*
 	 * The notifications outbox (server/outbox.c). DB_OUTBOX_DUE holds every
@@ -167,7 +167,8 @@ int db_invoice_put(store_txn_t *txn, const Ospay__V1__Invoice *old, const Ospay_
 
 /*
  * Stores a charge attempt and its indexes: old is the stored version (NULL for
- * a new one). The unresolved index follows the status (PENDING, UNKNOWN).
+ * a new one). The unresolved index follows the status (PENDING, UNKNOWN,
+ * OPERATOR_REVIEW, VOIDING).
  */
 int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V1__Charge *c);
 

@@ -82,6 +82,8 @@ static const srv_method_t methods[] = {
 	{"ospay.v1.Billing/RecurringCreditReport",
 	 &ospay__v1__billing_recurring_credit_report_request__descriptor,
 	 h_billing_recurring_credit_report, 0},
+	{"ospay.v1.Billing/ResolveCharge", &ospay__v1__billing_resolve_charge_request__descriptor,
+	 h_billing_resolve_charge, SRV_M_WRITE},
 	{"ospay.v1.Billing/RunNow", &ospay__v1__billing_run_now_request__descriptor,
 	 h_billing_run_now, SRV_M_ASYNC},
 	{"ospay.v1.Cards/Add", &ospay__v1__cards_add_request__descriptor, h_cards_add, SRV_M_ASYNC},

@@ -43,10 +43,17 @@
 #define BILL_HOUR_MS (3600 * 1000)
 /* Operator charges (Billing/ChargeInvoice) in flight at most. */
 #define BILL_MANUAL_MAX 32
+/* Unknown outcomes and voids are retried from the moment they arise, not at
+ * the next hourly run: 5 s, then doubling up to 10 min while some remain. */
+#define BILL_RESOLVE_FIRST_MS 5000
+#define BILL_RESOLVE_MAX_MS (10 * 60 * 1000)
+/* Unresolved charges counted for /metrics at most (the index is small). */
+#define BILL_METRICS_SCAN_MAX 100000
 
 #define CHG(x) OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_##x
 #define INV_OPEN OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN
 #define INV_PAID OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID
+#define NOTE_MAX 600
 
 typedef struct bill_waiter {
 	srv_req_t *r;
@@ -55,16 +62,20 @@ typedef struct bill_waiter {
 
 struct srv_billing {
 	srv_t *s;
-	uv_timer_t hour_timer, step_timer;
+	uv_timer_t hour_timer, step_timer, resolve_timer;
 	bool running, again, stopping;
-	int phase;               /* 0 unresolved attempts, 1 invoices, 2 walk over */
-	uint64_t next_charge;    /* phase 0: the next unresolved charge id to look at */
-	uint64_t org;            /* phase 1: the organization being walked (0: next) */
-	bool org_open;           /* its walk has begun */
-	int64_t org_today;       /* its local day */
-	int org_kind;            /* its card gateway */
-	int org_days;            /* its suspension profile (0: never block) */
-	uint8_t pos[DB_POS_LEN]; /* the next position in its DB_INV_OPEN */
+	/* A resolve pass: phase 0 only (unknown outcomes, voids), no invoice walk. */
+	bool resolve_only, resolve_after;
+	uint64_t resolve_delay_ms; /* the next pass's wait while some stay unresolved */
+	unsigned left;             /* this pass's charges still unknown or voiding */
+	int phase;                 /* 0 unresolved attempts, 1 invoices, 2 walk over */
+	uint64_t next_charge;      /* phase 0: the next unresolved charge id to look at */
+	uint64_t org;              /* phase 1: the organization being walked (0: next) */
+	bool org_open;             /* its walk has begun */
+	int64_t org_today;         /* its local day */
+	int org_kind;              /* its card gateway */
+	int org_days;              /* its suspension profile (0: never block) */
+	uint8_t pos[DB_POS_LEN];   /* the next position in its DB_INV_OPEN */
 	unsigned inflight;
 	/* Invoices with an operator charge (ChargeInvoice) in flight: the run
 	 * leaves their PENDING attempt alone, it is not unknown. */
@@ -72,7 +83,7 @@ struct srv_billing {
 	unsigned n_manual;
 	/* For /metrics: peaks of this run (jobs, gateway calls), charges since start. */
 	unsigned inflight_max, calling, calling_max;
-	uint64_t charges_total;
+	uint64_t charges_total, voids_total, void_failures_total, resolved_total;
 	Ospay__V1__BillingRunNowResponse stats;
 	bill_waiter_t *waiting; /* answered when the current run ends */
 	bill_waiter_t *queued;  /* arrived during a run: answered after the next one */
@@ -85,9 +96,14 @@ typedef struct bill_job {
 	Ospay__V1__Charge c;
 	char last4[5], date[16], order_id[BILLING_OP_ORDER_ID_SIZE];
 	char code[GW_CODE_MAX], msg[GW_MSG_MAX], payment_id[GW_ID_MAX];
+	char note[NOTE_MAX];
 	char token[GW_TOKEN_MAX];
 	enum card_brand brand;
-	bool block;   /* block c.service_id (suspension), no gateway call */
+	bool block;          /* block c.service_id (suspension), no gateway call */
+	bool void_sale;      /* a VOIDING charge: the call voids it (gw_cancel_charge) */
+	bool no_order_query; /* the gateway cannot find a charge by its order id */
+	bool answered;       /* outcome_fn ran once: answer is the call's status */
+	int answer;
 	srv_req_t *r; /* an operator charge (ChargeInvoice): the call it ends */
 	Ospay__V1__BillingRunNowResponse own; /* its counters, kept off the run's */
 } bill_job_t;
@@ -110,6 +126,7 @@ static void job_link(bill_job_t *j)
 	j->c.return_code = j->code;
 	j->c.return_message = j->msg;
 	j->c.payment_id = j->payment_id;
+	j->c.note = j->note;
 }
 
 static void copy_str(char *dst, size_t cap, const char *src)
@@ -132,7 +149,9 @@ static bill_job_t *job_for_charge(struct srv_billing *b, const Ospay__V1__Charge
 	copy_str(j->code, sizeof(j->code), c->return_code);
 	copy_str(j->msg, sizeof(j->msg), c->return_message);
 	copy_str(j->payment_id, sizeof(j->payment_id), c->payment_id);
+	copy_str(j->note, sizeof(j->note), c->note);
 	j->brand = (enum card_brand)c->card_brand;
+	j->void_sale = c->status == CHG(VOIDING);
 	job_link(j);
 	return j;
 }
@@ -197,21 +216,26 @@ static enum billing_result result_of(int status)
 		return BILLING_RESULT_ERROR;
 	case CHG(NO_VALID_CARD):
 		return BILLING_RESULT_NO_VALID_CARD;
-	default:
+	case CHG(VOIDED): /* no money kept */
+		return BILLING_RESULT_ERROR;
+	default: /* PENDING, UNKNOWN, OPERATOR_REVIEW, VOIDING */
 		return BILLING_RESULT_UNKNOWN;
 	}
 }
 
+/* Something must still happen to the charge before anything else happens to
+ * its invoice (SPEC 4.7: unknown first, always). */
 static bool unresolved(const Ospay__V1__Charge *c)
 {
-	return c->status == CHG(PENDING) || c->status == CHG(UNKNOWN);
+	return c->status == CHG(PENDING) || c->status == CHG(UNKNOWN) ||
+	       c->status == CHG(OPERATOR_REVIEW) || c->status == CHG(VOIDING);
 }
 
 /*
  * An invoice's automatic attempts in number order (at most cap; *n may reach
- * cap + 1). Operator charges are not attempts of the run: they are skipped,
- * *busy saying one of them is PENDING or UNKNOWN (nothing may happen to the
- * invoice before it is resolved).
+ * cap + 1). Operator charges are not attempts of the run: they are skipped.
+ * *busy says one of its charges (either kind) is unresolved: nothing may
+ * happen to the invoice before that (phase 0 and the resolve passes see to it).
  */
 static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge **v, size_t cap,
 			 size_t *n, bool *busy)
@@ -230,8 +254,8 @@ static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge *
 			rc = -EBADMSG;
 		if (rc != 0)
 			break;
+		*busy = *busy || unresolved(c);
 		if (!c->recurring) {
-			*busy = *busy || unresolved(c);
 			ospay__v1__charge__free_unpacked(c, NULL);
 			continue;
 		}
@@ -339,7 +363,8 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	bool busy = false;
 	if (rc == 0)
 		rc = load_attempts(txn, id, att, BILLING_MAX_ATTEMPTS, &n, &busy);
-	/* An operator charge of it not resolved yet: phase 0 sees to it first. */
+	/* A charge of it not resolved yet: no attempt until it is (phase 0 and the
+	 * resolve passes query it; OPERATOR_REVIEW waits for a person). */
 	if (rc == 0 && busy)
 		goto out;
 	uint64_t chosen_id = 0;
@@ -489,13 +514,23 @@ static int count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t 
 	return rc == -ENOENT ? 0 : rc;
 }
 
-/* A new attempt (PENDING or NO_VALID_CARD), only if it is still the next one. */
+/* A new attempt (PENDING or NO_VALID_CARD), only if it is still the next one
+ * and its invoice is still OPEN (a cancel may have come since it was planned). */
 static int insert_fn(store_txn_t *txn, void *arg)
 {
 	bill_job_t *j = arg;
+	Ospay__V1__Invoice *inv = NULL;
 	size_t n = 0, n_op = 0;
 	bool busy = false;
-	int rc = count_attempts(txn, j->c.invoice_id, &n, &n_op, &busy);
+	int rc = h_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor, &inv);
+	bool open = rc == 0 && inv->status == INV_OPEN;
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	if (rc != 0)
+		return rc;
+	if (!open)
+		return -EALREADY;
+	rc = count_attempts(txn, j->c.invoice_id, &n, &n_op, &busy);
 	if (rc != 0)
 		return rc;
 	/* Another run stored this attempt meanwhile, or an operator charge of the
@@ -512,42 +547,135 @@ static int insert_fn(store_txn_t *txn, void *arg)
 	return rc;
 }
 
-/* The outcome of a call: the charge, and the invoice PAID when approved. */
+/* How far a charge's state is from "nothing taken": never moved back. */
+static int money_rank(int status)
+{
+	switch (status) {
+	case CHG(APPROVED):
+		return 1;
+	case CHG(VOIDING):
+		return 2;
+	case CHG(VOIDED):
+		return 3;
+	default:
+		return 0;
+	}
+}
+
+static const char *invoice_status_name(int st)
+{
+	return st == INV_OPEN ? "OPEN" : st == INV_PAID ? "PAID" : "CANCELED";
+}
+
+/* The stored state stands (a late or lesser answer): j takes it back. */
+static void keep_stored(bill_job_t *j, const Ospay__V1__Charge *old)
+{
+	j->c.status = old->status;
+	j->c.irreversible = old->irreversible;
+	j->c.resolved_by = old->resolved_by;
+	copy_str(j->code, sizeof(j->code), old->return_code);
+	copy_str(j->msg, sizeof(j->msg), old->return_message);
+	copy_str(j->payment_id, sizeof(j->payment_id), old->payment_id);
+	copy_str(j->note, sizeof(j->note), old->note);
+}
+
+/*
+ * Writes a charge's new state (j->c) over the stored one (old), with what
+ * follows it in the same transaction. Whatever path learned the answer (the
+ * call, a query, a notification, an operator), the rules are these: a state
+ * that says money was taken is never moved back; a charge that becomes
+ * APPROVED pays its invoice when it is OPEN, else it took money for an
+ * invoice that no longer wants it and goes VOIDING (the resolve pass voids
+ * it at the gateway); a payment id is registered so that the gateway's
+ * notifications about it are known. May run again (store.h).
+ */
+static int charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old, bill_job_t *j)
+{
+	Ospay__V1__Invoice *inv = NULL;
+	int64_t now = srv_now_ms(s);
+	int rc = 0;
+	if (money_rank((int)j->c.status) < money_rank((int)old->status)) {
+		keep_stored(j, old);
+		return 0;
+	}
+	j->c.created_ms = old->created_ms;
+	j->c.updated_ms = now;
+	if (j->c.status == CHG(APPROVED) && old->status != CHG(APPROVED)) {
+		rc = h_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
+			    &inv);
+		if (rc != 0)
+			goto out;
+		if (inv->status == INV_OPEN) {
+			Ospay__V1__Invoice paid = *inv;
+			int64_t due = 0;
+			if (date_parse(inv->due_date, &due) != 0) {
+				rc = -EBADMSG;
+				goto out;
+			}
+			paid.status = INV_PAID;
+			paid.updated_ms = now;
+			rc = db_invoice_put(txn, inv, &paid, due);
+			if (rc == 0)
+				rc = srv_billing_unblock(txn, &paid, now);
+		} else {
+			j->c.status = CHG(VOIDING);
+			snprintf(j->note, sizeof(j->note),
+				 "approved after invoice %" PRIu64
+				 " was %s: the sale is voided at the gateway",
+				 inv->id, invoice_status_name((int)inv->status));
+			log_warn("billing: a sale was approved for an invoice no longer open; "
+				 "voiding it",
+				 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " invoice_status=%s",
+				 j->c.id, inv->id, invoice_status_name((int)inv->status));
+		}
+	}
+	if (rc == 0)
+		rc = db_charge_put(txn, old, &j->c);
+	if (rc == 0) /* a failed charge tells the customer */
+		rc = outbox_on_charge(txn, &j->c, now);
+	if (rc == 0 && j->payment_id[0] != '\0')
+		rc = srv_gateway_object_register_charge(
+			txn, j->c.organization_id, (int)j->c.gateway, j->payment_id, j->c.id, now);
+out:
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}
+
+/* The outcome of a call: the charge, and what follows it (charge_settle). */
 static int outcome_fn(store_txn_t *txn, void *arg)
 {
 	bill_job_t *j = arg;
 	Ospay__V1__Charge *old = NULL;
-	Ospay__V1__Invoice *inv = NULL;
-	int rc = h_load(txn, DB_CHARGES, j->c.id, &ospay__v1__charge__descriptor, &old);
-	if (rc != 0)
-		goto out;
-	j->c.created_ms = old->created_ms;
-	j->c.updated_ms = srv_now_ms(j->b->s);
-	rc = db_charge_put(txn, old, &j->c);
-	if (rc == 0) /* a failed charge tells the customer */
-		rc = outbox_on_charge(txn, &j->c, j->c.updated_ms);
-	if (rc != 0 || j->c.status != CHG(APPROVED))
-		goto out;
-	rc = h_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor, &inv);
-	if (rc != 0 || inv->status != INV_OPEN)
-		goto out;
-	Ospay__V1__Invoice now = *inv;
-	int64_t due = 0;
-	if (date_parse(inv->due_date, &due) != 0) {
-		rc = -EBADMSG;
-		goto out;
+	/* Run again: start from the answer, not from what a first run made of it. */
+	if (!j->answered) {
+		j->answer = (int)j->c.status;
+		j->answered = true;
 	}
-	now.status = INV_PAID;
-	now.updated_ms = j->c.updated_ms;
-	rc = db_invoice_put(txn, inv, &now, due);
+	j->c.status = j->answer;
+	int rc = h_load(txn, DB_CHARGES, j->c.id, &ospay__v1__charge__descriptor, &old);
 	if (rc == 0)
-		rc = srv_billing_unblock(txn, &now, j->c.updated_ms);
-out:
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+		rc = charge_settle(txn, j->b->s, old, j);
 	if (old != NULL)
 		ospay__v1__charge__free_unpacked(old, NULL);
 	return rc;
+}
+
+static void resolve_arm(struct srv_billing *b, uint64_t delay_ms);
+
+/* After an outcome is stored: what is still unknown or to be voided is tried
+ * again soon, not at the next hourly run. */
+static void outcome_follow(struct srv_billing *b, const bill_job_t *j)
+{
+	bool again = j->c.status == CHG(UNKNOWN) || j->c.status == CHG(PENDING) ||
+		     j->c.status == CHG(VOIDING);
+	if (!again)
+		return;
+	if (j->action == BILLING_ACTION_RESOLVE_UNKNOWN && j->r == NULL && b->running) {
+		b->left++; /* the pass's end arms the next one, with backoff */
+		return;
+	}
+	resolve_arm(b, j->c.status == CHG(VOIDING) ? 0 : BILL_RESOLVE_FIRST_MS);
 }
 
 static void outcome_done(void *arg, int rc)
@@ -561,6 +689,8 @@ static void outcome_done(void *arg, int rc)
 	log_info("billing attempt",
 		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " attempt=%u status=%d code=\"%s\"",
 		 j->c.id, j->c.invoice_id, j->c.attempt, (int)j->c.status, j->code);
+	if (rc == 0 && !j->b->stopping)
+		outcome_follow(j->b, j);
 	job_done(j);
 }
 
@@ -590,9 +720,16 @@ static int plan_block(struct srv_billing *b, store_txn_t *txn, uint64_t id, int6
 	Ospay__V1__Invoice *inv = NULL;
 	Ospay__V1__CustomerService *svc = NULL;
 	*out = NULL;
+	size_t n = 0, n_op = 0;
+	bool busy = false;
 	if (!billing_blocks_service(BILLING_INVOICE_OPEN, due, b->org_days, b->org_today))
 		return 0;
-	int rc = h_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
+	/* A charge of it still unresolved (unknown, waiting for an operator) may
+	 * have paid it: the customer is not blocked on a guess. */
+	int rc = count_attempts(txn, id, &n, &n_op, &busy);
+	if (rc != 0 || busy)
+		return rc;
+	rc = h_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
 	if (rc == 0)
 		rc = h_load(txn, DB_SERVICES, inv->service_id,
 			    &ospay__v1__customer_service__descriptor, &svc);
@@ -765,7 +902,12 @@ static void take_result(bill_job_t *j, const gw_charge_result_t *res, bool query
 		j->c.status = query ? CHG(UNKNOWN) : CHG(ERROR);
 		break;
 	default:
-		j->c.status = CHG(UNKNOWN);
+		/* Lost: queried by its order id, or, where the gateway has no such
+		 * query and no payment id came back, left for its notification or
+		 * an operator (never charged again meanwhile). */
+		j->c.status = !query && j->no_order_query && j->payment_id[0] == '\0'
+				      ? CHG(OPERATOR_REVIEW)
+				      : CHG(UNKNOWN);
 		st->unknown++;
 		break;
 	}
@@ -785,6 +927,32 @@ static void on_charged(const gw_charge_result_t *res, void *arg)
 	crypto_wipe(j->token, sizeof(j->token));
 	take_result(j, res, false);
 	job_outcome(j);
+}
+
+/* A void's answer: VOIDED when the gateway canceled the sale, else it stays
+ * VOIDING and the next resolve pass tries again. */
+static void on_voided(const gw_charge_result_t *res, void *arg)
+{
+	bill_job_t *j = arg;
+	struct srv_billing *b = j->b;
+	b->calling--;
+	if (res->r.outcome == GW_OUTCOME_CANCELED) {
+		b->voids_total++;
+		j->c.status = CHG(VOIDED);
+		size_t n = strlen(j->note);
+		snprintf(j->note + n, sizeof(j->note) - n, "%svoided at the gateway",
+			 n > 0 ? "; " : "");
+		log_warn("billing: a sale for an invoice no longer open was voided",
+			 "charge_id=%" PRIu64 " invoice_id=%" PRIu64, j->c.id, j->c.invoice_id);
+		store_outcome(j);
+		return;
+	}
+	b->void_failures_total++;
+	log_error("billing: voiding a sale failed; tried again with backoff",
+		  "charge_id=%" PRIu64 " outcome=%s", j->c.id, gw_outcome_name(res->r.outcome));
+	if (b->running && !b->stopping)
+		b->left++;
+	job_done(j);
 }
 
 static void on_queried(const gw_charge_result_t *res, void *arg)
@@ -809,8 +977,24 @@ static void job_call(bill_job_t *j)
 		rc = srv_gateway_adapter(s, txn, j->c.organization_id, j->c.gateway, &gw);
 		store_read_end(txn);
 	}
-	if (rc == 0 && j->action == BILLING_ACTION_RESOLVE_UNKNOWN) {
-		rc = gw_query_charge_by_order(gw, j->order_id, on_queried, j);
+	if (rc == 0)
+		j->no_order_query = !gw_can_query_by_order(gw);
+	if (rc == 0 && j->void_sale) {
+		rc = gw_cancel_charge(gw, j->payment_id, 0, on_voided, j);
+	} else if (rc == 0 && j->action == BILLING_ACTION_RESOLVE_UNKNOWN) {
+		/* By its payment id when the gateway gave one, else by our order id. */
+		if (j->payment_id[0] != '\0')
+			rc = gw_query_charge(gw, j->payment_id, on_queried, j);
+		else if (!j->no_order_query)
+			rc = gw_query_charge_by_order(gw, j->order_id, on_queried, j);
+		else
+			rc = -ENOTSUP;
+		if (rc == -ENOTSUP) {
+			/* Nothing can find it: it waits for a notification or a person. */
+			j->c.status = CHG(OPERATOR_REVIEW);
+			store_outcome(j);
+			return;
+		}
 	} else if (rc == 0) {
 		char cust[24];
 		snprintf(cust, sizeof(cust), "%" PRIu64, j->c.customer_id);
@@ -839,6 +1023,8 @@ static void job_call(bill_job_t *j)
 	crypto_wipe(j->token, sizeof(j->token));
 	if (j->action == BILLING_ACTION_RESOLVE_UNKNOWN) {
 		j->b->stats.failed++;
+		if (j->b->running && !j->b->stopping)
+			j->b->left++;
 		job_done(j);
 		return;
 	}
@@ -911,12 +1097,14 @@ static int next_unresolved(struct srv_billing *b, store_txn_t *txn, bill_job_t *
 	store_cursor_close(cur);
 	if (rc != 0)
 		return rc;
-	for (unsigned i = 0; i < b->n_manual; i++) {
-		if (b->manual[i] == c->invoice_id) {
-			/* An operator charge in flight, not an unknown one: its call ends it. */
-			ospay__v1__charge__free_unpacked(c, NULL);
-			return next_unresolved(b, txn, out);
-		}
+	/* Waiting for a person (or the gateway's notification): nothing to ask. */
+	bool skip = c->status == CHG(OPERATOR_REVIEW);
+	for (unsigned i = 0; i < b->n_manual && !skip; i++)
+		/* An operator charge in flight, not an unknown one: its call ends it. */
+		skip = b->manual[i] == c->invoice_id;
+	if (skip) {
+		ospay__v1__charge__free_unpacked(c, NULL);
+		return next_unresolved(b, txn, out);
 	}
 	*out = job_for_charge(b, c);
 	ospay__v1__charge__free_unpacked(c, NULL);
@@ -983,7 +1171,9 @@ static int next_job(struct srv_billing *b, store_txn_t *txn, bill_job_t **out, b
 				*more = false;
 				return 0;
 			}
-			b->phase = 1;
+			b->phase = b->resolve_only ? 2 : 1;
+			if (b->resolve_only)
+				*more = false;
 			return 0;
 		}
 		return rc;
@@ -1048,6 +1238,28 @@ static void finish_waiters(bill_waiter_t *w, const Ospay__V1__BillingRunNowRespo
 static void run_end(struct srv_billing *b)
 {
 	b->running = false;
+	/* Charges this pass could not settle are tried again with backoff. */
+	if (b->left > 0 && !b->stopping && !b->s->draining) {
+		resolve_arm(b, b->resolve_delay_ms);
+		b->resolve_delay_ms = b->resolve_delay_ms * 2 > BILL_RESOLVE_MAX_MS
+					      ? BILL_RESOLVE_MAX_MS
+					      : b->resolve_delay_ms * 2;
+	} else if (b->left == 0) {
+		b->resolve_delay_ms = BILL_RESOLVE_FIRST_MS;
+	}
+	bool resolve_only = b->resolve_only;
+	b->resolve_only = false;
+	if (resolve_only && b->waiting == NULL && b->queued == NULL && !b->again) {
+		log_debug("billing resolve pass done", "resolved=%" PRIu64 " left=%u",
+			  b->stats.resolved, b->left);
+		if (b->resolve_after)
+			resolve_arm(b, 0);
+		b->resolve_after = false;
+		return;
+	}
+	if (b->resolve_after && !b->stopping && !b->s->draining)
+		resolve_arm(b, 0);
+	b->resolve_after = false;
 	log_info("billing run done",
 		 "examined=%" PRIu64 " charged=%" PRIu64 " approved=%" PRIu64 " declined=%" PRIu64
 		 " unknown=%" PRIu64 " resolved=%" PRIu64 " no_valid_card=%" PRIu64
@@ -1109,6 +1321,23 @@ static void bill_pump(struct srv_billing *b)
 
 /* ------------------------------------------------------------------ control */
 
+static void run_begin(struct srv_billing *b, bool resolve_only)
+{
+	b->running = true;
+	b->resolve_only = resolve_only;
+	b->left = 0;
+	b->phase = 0;
+	b->next_charge = 0;
+	b->org = 0;
+	b->org_open = false;
+	b->inflight_max = b->calling_max = 0;
+	ospay__v1__billing_run_now_response__init(&b->stats);
+	if (!resolve_only)
+		log_info("billing run started", "now_ms=%" PRId64, srv_now_ms(b->s));
+	/* From the loop, never inside the caller: RunNow is answered only after it returned. */
+	uv_timer_start(&b->step_timer, on_step, 0, 0);
+}
+
 void srv_billing_kick(srv_t *s)
 {
 	struct srv_billing *b = s->billing;
@@ -1118,16 +1347,37 @@ void srv_billing_kick(srv_t *s)
 		b->again = true;
 		return;
 	}
-	b->running = true;
-	b->phase = 0;
-	b->next_charge = 0;
-	b->org = 0;
-	b->org_open = false;
-	b->inflight_max = b->calling_max = 0;
-	ospay__v1__billing_run_now_response__init(&b->stats);
-	log_info("billing run started", "now_ms=%" PRId64, srv_now_ms(s));
-	/* From the loop, never inside the caller: RunNow is answered only after it returned. */
-	uv_timer_start(&b->step_timer, on_step, 0, 0);
+	run_begin(b, false);
+}
+
+/* A resolve pass: phase 0 alone (a full run does it first anyway). */
+static void on_resolve(uv_timer_t *t)
+{
+	struct srv_billing *b = t->data;
+	if (b->stopping || b->s->draining)
+		return;
+	if (b->running) {
+		b->resolve_after = true;
+		return;
+	}
+	run_begin(b, true);
+}
+
+/* Asks for a resolve pass in delay_ms, unless one is due sooner. */
+static void resolve_arm(struct srv_billing *b, uint64_t delay_ms)
+{
+	if (b->stopping || b->s->draining)
+		return;
+	if (uv_is_active((uv_handle_t *)&b->resolve_timer) &&
+	    uv_timer_get_due_in(&b->resolve_timer) <= delay_ms)
+		return;
+	uv_timer_start(&b->resolve_timer, on_resolve, delay_ms, 0);
+}
+
+void srv_billing_resolve_soon(srv_t *s)
+{
+	if (s->billing != NULL)
+		resolve_arm(s->billing, 0);
 }
 
 static void on_hour(uv_timer_t *t)
@@ -1149,7 +1399,9 @@ void srv_billing_start(srv_t *s)
 	b->s = s;
 	uv_timer_init(s->loop, &b->hour_timer);
 	uv_timer_init(s->loop, &b->step_timer);
-	b->hour_timer.data = b->step_timer.data = b;
+	uv_timer_init(s->loop, &b->resolve_timer);
+	b->hour_timer.data = b->step_timer.data = b->resolve_timer.data = b;
+	b->resolve_delay_ms = BILL_RESOLVE_FIRST_MS;
 	s->billing = b;
 	/* The first run at start-up resolves what a crash left unknown. */
 	uv_timer_start(&b->hour_timer, on_hour, 0, BILL_HOUR_MS);
@@ -1171,6 +1423,33 @@ void srv_billing_metrics(const srv_t *s, srv_billing_metrics_t *out)
 	out->in_flight_max = b->inflight_max;
 	out->calls_in_flight_max = b->calling_max;
 	out->charges = b->charges_total;
+	out->voids = b->voids_total;
+	out->void_failures = b->void_failures_total;
+	/* What waits, read from the store: an operator looks here for OPERATOR_REVIEW. */
+	store_txn_t *txn = NULL;
+	store_cursor_t *cur = NULL;
+	store_val_t k, v;
+	uint8_t key[8] = {0};
+	if (store_read_begin(s->store, &txn) != 0)
+		return;
+	int rc = store_cursor_open(txn, DB_CHG_UNRESOLVED, &cur);
+	for (unsigned i = 0; rc == 0 && i < BILL_METRICS_SCAN_MAX; i++) {
+		rc = store_cursor_seek(cur, key, sizeof(key), &k, &v);
+		if (rc != 0 || k.len != 8)
+			break;
+		uint64_t id = be64_get(k.data);
+		Ospay__V1__Charge *c = NULL;
+		if (h_load(txn, DB_CHARGES, id, &ospay__v1__charge__descriptor, &c) == 0) {
+			out->pending += c->status == CHG(PENDING);
+			out->unknown += c->status == CHG(UNKNOWN);
+			out->operator_review += c->status == CHG(OPERATOR_REVIEW);
+			out->voiding += c->status == CHG(VOIDING);
+			ospay__v1__charge__free_unpacked(c, NULL);
+		}
+		be64_put(key, id + 1);
+	}
+	store_cursor_close(cur);
+	store_read_end(txn);
 }
 
 void srv_billing_stop(srv_t *s)
@@ -1187,8 +1466,10 @@ void srv_billing_stop(srv_t *s)
 	finish_waiters(w, &b->stats);
 	uv_timer_stop(&b->hour_timer);
 	uv_timer_stop(&b->step_timer);
+	uv_timer_stop(&b->resolve_timer);
 	uv_close((uv_handle_t *)&b->hour_timer, NULL);
 	uv_close((uv_handle_t *)&b->step_timer, NULL);
+	uv_close((uv_handle_t *)&b->resolve_timer, NULL);
 	s->billing = NULL;
 }
 
@@ -1296,7 +1577,7 @@ int h_billing_list_charges(srv_req_t *r, store_txn_t *txn)
 	size_t n = 0, examined = 0, nu = 0;
 	bool more = false;
 	int rc;
-	if (in->status < 0 || in->status > CHG(NO_VALID_CARD))
+	if (in->status < 0 || in->status > CHG(VOIDED))
 		status_violation(&r->st, "status", "a ChargeStatus, or unspecified");
 	if (in->recurrence < 0 ||
 	    in->recurrence > OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_ALL)
@@ -1418,6 +1699,10 @@ static void manual_free(void *arg)
 {
 	bill_job_t *j = arg;
 	manual_forget(j->b, j->c.invoice_id);
+	/* Its answer lost: resolved from now on, like the run's own. */
+	if (!j->b->stopping && (j->c.status == CHG(UNKNOWN) || j->c.status == CHG(PENDING) ||
+				j->c.status == CHG(VOIDING)))
+		resolve_arm(j->b, j->c.status == CHG(VOIDING) ? 0 : BILL_RESOLVE_FIRST_MS);
 	job_free(j);
 }
 
@@ -1589,14 +1874,18 @@ int h_billing_charge_invoice(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "charges lookup");
 		goto out;
 	}
+	if (busy) {
+		rc = srv_billing_refuse_unresolved(r, txn, inv->id, "charging it again");
+		if (rc == 0) /* gone meanwhile: the write below checks again */
+			busy = false;
+		else
+			goto out;
+	}
 	for (unsigned i = 0; i < b->n_manual; i++)
 		busy = busy || b->manual[i] == inv->id;
 	if (busy) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "a charge of invoice %" PRIu64
-			      " is still pending or unknown; resolve it first (Billing/RunNow "
-			      "queries the gateway)",
-			      inv->id);
+			      "an operator charge of invoice %" PRIu64 " is in flight", inv->id);
 		goto out;
 	}
 	if (n_op >= BILLING_MAX_OPERATOR_CHARGES) {
@@ -1690,5 +1979,317 @@ out:
 		ospay__v1__card_record__free_unpacked(card, NULL);
 	if (inv != NULL)
 		ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ unknown first */
+
+static const char *charge_wait_text(int status)
+{
+	switch (status) {
+	case CHG(PENDING):
+		return "is in flight at the gateway";
+	case CHG(UNKNOWN):
+		return "has an unknown outcome, being resolved by querying the gateway";
+	case CHG(OPERATOR_REVIEW):
+		return "has an unknown outcome the gateway cannot be asked about: it waits for "
+		       "the gateway's notification or an operator (Billing/ResolveCharge)";
+	default:
+		return "is being voided at the gateway";
+	}
+}
+
+/* The first unresolved charge of an invoice, or *out NULL. */
+static int first_unresolved(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge **out)
+{
+	uint8_t key[8], from[8] = {0};
+	db_scan_t *scan = NULL;
+	const uint8_t *val;
+	*out = NULL;
+	be64_put(key, invoice);
+	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
+	while (rc == 0 && *out == NULL && (rc = db_scan_next(scan, &val)) == 0) {
+		Ospay__V1__Charge *c = NULL;
+		rc = h_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
+		if (rc == -ENOENT)
+			rc = -EBADMSG;
+		if (rc == 0 && unresolved(c))
+			*out = c;
+		else if (c != NULL)
+			ospay__v1__charge__free_unpacked(c, NULL);
+	}
+	db_scan_close(scan);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int srv_billing_refuse_unresolved(srv_req_t *r, store_txn_t *txn, uint64_t invoice,
+				  const char *what)
+{
+	Ospay__V1__Charge *c = NULL;
+	int rc = first_unresolved(txn, invoice, &c);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "charges lookup");
+	if (c == NULL)
+		return 0;
+	rc = srv_fail(r, ST_FAILED_PRECONDITION,
+		      "invoice %" PRIu64 ": charge %" PRIu64 " (%s %u, order id %s) %s; it is "
+		      "settled before %s",
+		      invoice, c->id, c->recurring ? "attempt" : "operator charge", c->attempt,
+		      c->merchant_order_id, charge_wait_text((int)c->status), what);
+	ospay__v1__charge__free_unpacked(c, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ notifications */
+
+int srv_billing_charge_by_order(store_txn_t *txn, uint64_t org, const char *order_id,
+				uint64_t *charge_id)
+{
+	uint8_t key[8], from[8] = {0};
+	db_scan_t *scan = NULL;
+	const uint8_t *val;
+	uint64_t invoice = 0;
+	*charge_id = 0;
+	/* Ours are 20 digits (the invoice id), then A<n> or M<n> (core/billing.h). */
+	size_t len = strnlen(order_id, BILLING_OP_ORDER_ID_SIZE);
+	if (len < 22 || len >= BILLING_OP_ORDER_ID_SIZE)
+		return 0;
+	for (int i = 0; i < 20; i++) {
+		if (order_id[i] < '0' || order_id[i] > '9')
+			return 0;
+		unsigned d = (unsigned)(order_id[i] - '0');
+		if (invoice > (UINT64_MAX - d) / 10)
+			return 0;
+		invoice = invoice * 10 + d;
+	}
+	if (invoice == 0)
+		return 0;
+	be64_put(key, invoice);
+	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
+	while (rc == 0 && *charge_id == 0 && (rc = db_scan_next(scan, &val)) == 0) {
+		Ospay__V1__Charge *c = NULL;
+		rc = h_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
+		if (rc == -ENOENT)
+			rc = -EBADMSG;
+		if (rc == 0 && c->organization_id == org &&
+		    strcmp(c->merchant_order_id, order_id) == 0)
+			*charge_id = c->id;
+		if (c != NULL)
+			ospay__v1__charge__free_unpacked(c, NULL);
+	}
+	db_scan_close(scan);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int srv_billing_charge_answer(store_txn_t *txn, srv_t *s, const Ospay__V1__GatewayObjectRecord *obj,
+			      bool *resolve)
+{
+	Ospay__V1__Charge *old = NULL;
+	bill_job_t *j = NULL;
+	*resolve = false;
+	if (obj->charge_id == 0)
+		return 0;
+	int rc = h_load(txn, DB_CHARGES, obj->charge_id, &ospay__v1__charge__descriptor, &old);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc != 0)
+		return rc;
+	int status = -1;
+	switch (obj->outcome) {
+	case GW_OUTCOME_APPROVED:
+		status = CHG(APPROVED);
+		break;
+	case GW_OUTCOME_DECLINED:
+		/* Only a charge not settled yet learns a decline this way. */
+		if (old->status == CHG(PENDING) || old->status == CHG(UNKNOWN) ||
+		    old->status == CHG(OPERATOR_REVIEW))
+			status = CHG(DECLINED);
+		break;
+	case GW_OUTCOME_CANCELED:
+		if (old->status == CHG(VOIDING))
+			status = CHG(VOIDED);
+		break;
+	default: /* PENDING, NOT_FOUND, errors: nothing settled */
+		break;
+	}
+	/* A job is the shape charge_settle works on; it never calls anything. */
+	j = status >= 0 ? calloc(1, sizeof(*j)) : NULL;
+	if (status >= 0 && j == NULL)
+		rc = -ENOMEM;
+	if (j == NULL)
+		goto out;
+	j->b = s->billing;
+	j->c = *old;
+	copy_str(j->last4, sizeof(j->last4), old->card_last4);
+	copy_str(j->date, sizeof(j->date), old->local_date);
+	copy_str(j->order_id, sizeof(j->order_id), old->merchant_order_id);
+	copy_str(j->code, sizeof(j->code), obj->code);
+	copy_str(j->msg, sizeof(j->msg), obj->message);
+	copy_str(j->payment_id, sizeof(j->payment_id), obj->ref);
+	copy_str(j->note, sizeof(j->note), old->note);
+	job_link(j);
+	j->c.status = status;
+	if (status == CHG(DECLINED))
+		j->c.irreversible =
+			decline_is_irreversible(j->code, (enum card_brand)old->card_brand);
+	if (status == CHG(VOIDED)) {
+		size_t n = strlen(j->note);
+		snprintf(j->note + n, sizeof(j->note) - n, "%svoided at the gateway",
+			 n > 0 ? "; " : "");
+	}
+	rc = charge_settle(txn, s, old, j);
+	if (rc == 0 && j->c.status != old->status)
+		log_info("billing: a notification settled a charge",
+			 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " status=%d", j->c.id,
+			 j->c.invoice_id, (int)j->c.status);
+	*resolve = rc == 0 && j->c.status == CHG(VOIDING);
+out:
+	free(j);
+	ospay__v1__charge__free_unpacked(old, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ ResolveCharge */
+
+#define REASON_MIN 3
+#define REASON_MAX 500
+
+static void resolve_committed(srv_req_t *r)
+{
+	/* An approval for an invoice no longer open leaves a void to make. */
+	srv_billing_resolve_soon(r->srv);
+}
+
+static bool reason_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < REASON_MIN || n > REASON_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static bool payment_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n >= GW_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+int h_billing_resolve_charge(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__BillingResolveChargeRequest *in = (const void *)r->in;
+	Ospay__V1__Charge *old = NULL;
+	Ospay__V1__Invoice *inv = NULL;
+	bill_job_t *j = NULL;
+	int rc;
+	if (in->charge_id == 0)
+		status_violation(&r->st, "charge_id", "required");
+	if (in->resolution < OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_APPROVED ||
+	    in->resolution > OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_NOT_CHARGED)
+		status_violation(&r->st, "resolution", "APPROVED, DECLINED or NOT_CHARGED");
+	if (!reason_ok(in->reason))
+		status_violation(
+			&r->st, "reason",
+			"what the gateway's portal showed: %d to %d characters, no control "
+			"characters",
+			REASON_MIN, REASON_MAX);
+	if (!payment_id_ok(in->payment_id))
+		status_violation(&r->st, "payment_id",
+				 "letters, digits, '-', '_' or '.', shorter than %d", GW_ID_MAX);
+	if (r->st.code != ST_OK)
+		return r->st.code;
+	rc = h_load(txn, DB_CHARGES, in->charge_id, &ospay__v1__charge__descriptor, &old);
+	if (rc == -ENOENT) {
+		rc = srv_fail(r, ST_NOT_FOUND, "charge %" PRIu64 " not found", in->charge_id);
+		goto out;
+	}
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "charge lookup");
+		goto out;
+	}
+	rc = h_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id);
+	if (rc != ST_OK)
+		goto out;
+	if (old->status != CHG(OPERATOR_REVIEW)) {
+		rc = srv_fail(
+			r, ST_FAILED_PRECONDITION,
+			"charge %" PRIu64 " is not waiting for an operator (its status is %s); "
+			"only a charge in OPERATOR_REVIEW is resolved by hand",
+			old->id,
+			protobuf_c_enum_descriptor_get_value(&ospay__v1__charge_status__descriptor,
+							     (int)old->status) != NULL
+				? protobuf_c_enum_descriptor_get_value(
+					  &ospay__v1__charge_status__descriptor, (int)old->status)
+					  ->name
+				: "?");
+		goto out;
+	}
+	j = calloc(1, sizeof(*j));
+	if (j == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	j->b = r->srv->billing;
+	j->c = *old;
+	copy_str(j->last4, sizeof(j->last4), old->card_last4);
+	copy_str(j->date, sizeof(j->date), old->local_date);
+	copy_str(j->order_id, sizeof(j->order_id), old->merchant_order_id);
+	copy_str(j->code, sizeof(j->code), "");
+	copy_str(j->payment_id, sizeof(j->payment_id),
+		 in->payment_id[0] != '\0' ? in->payment_id : old->payment_id);
+	job_link(j);
+	const char *what;
+	switch (in->resolution) {
+	case OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_APPROVED:
+		j->c.status = CHG(APPROVED);
+		what = "approved";
+		break;
+	case OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_DECLINED:
+		j->c.status = CHG(DECLINED);
+		what = "declined";
+		break;
+	default:
+		j->c.status = CHG(ERROR);
+		what = "not charged";
+		break;
+	}
+	j->c.irreversible = false;
+	j->c.resolved_by = r->sess->p.token_id;
+	copy_str(j->msg, sizeof(j->msg), what);
+	snprintf(j->note, sizeof(j->note), "resolved by an operator as %s: %s", what, in->reason);
+	rc = charge_settle(txn, r->srv, old, j);
+	if (rc == 0)
+		rc = h_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
+			    &inv);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "charge resolution");
+		goto out;
+	}
+	log_info("charge resolved by an operator",
+		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " resolution=%s by=%" PRIu64, j->c.id,
+		 j->c.invoice_id, what, r->sess->p.token_id);
+	if (j->c.status == CHG(VOIDING))
+		r->on_commit = resolve_committed;
+	Ospay__V1__BillingResolveChargeResponse resp =
+		OSPAY__V1__BILLING_RESOLVE_CHARGE_RESPONSE__INIT;
+	resp.charge = &j->c;
+	resp.invoice = inv;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	free(j);
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	if (old != NULL)
+		ospay__v1__charge__free_unpacked(old, NULL);
 	return rc;
 }

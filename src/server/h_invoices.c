@@ -154,6 +154,13 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 		rc = srv_fail(r, ST_FAILED_PRECONDITION, "a paid invoice cannot be canceled");
 		goto out;
 	}
+	/* Unknown first (SPEC 4.7): a charge that may have paid it is settled
+	 * before the invoice can be canceled. */
+	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN) {
+		rc = srv_billing_refuse_unresolved(r, txn, inv->id, "canceling it");
+		if (rc != 0)
+			goto out;
+	}
 	/* Canceling a canceled invoice changes nothing and says so by its status. */
 	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN) {
 		Ospay__V1__Invoice old = *inv;

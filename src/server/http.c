@@ -154,7 +154,24 @@ int srv_metrics_format(srv_t *s, char *out, size_t cap, size_t *off)
 			 (unsigned long long)bm.in_flight_limit,
 			 (unsigned long long)bm.in_flight_max,
 			 (unsigned long long)bm.calls_in_flight_max);
+		if (rc == 0)
+			rc = put(
+				out, cap, off,
+				"# TYPE ospay_billing_voids_total counter\n"
+				"ospay_billing_voids_total %llu\n"
+				"# TYPE ospay_billing_void_failures_total counter\n"
+				"ospay_billing_void_failures_total %llu\n"
+				"# TYPE ospay_billing_charges_unsettled gauge\n"
+				"ospay_billing_charges_unsettled{status=\"pending\"} %llu\n"
+				"ospay_billing_charges_unsettled{status=\"unknown\"} %llu\n"
+				"ospay_billing_charges_unsettled{status=\"operator_review\"} %llu\n"
+				"ospay_billing_charges_unsettled{status=\"voiding\"} %llu\n",
+				(unsigned long long)bm.voids, (unsigned long long)bm.void_failures,
+				(unsigned long long)bm.pending, (unsigned long long)bm.unknown,
+				(unsigned long long)bm.operator_review,
+				(unsigned long long)bm.voiding);
 	}
+
 	if (rc == 0 && s->https != NULL)
 		rc = https_stats_format(https_server_stats(s->https), "ospay_https", out, cap, off);
 	return rc;

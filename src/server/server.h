@@ -279,6 +279,9 @@ void srv_gateway_adapters_close(void);
 struct Ospay__V1__GatewayObjectRecord;
 int srv_gateway_object_register(store_txn_t *txn, uint64_t org, int kind, const char *ref,
 				int64_t now_ms);
+/* The same for a card charge's payment id, tied to the charge it settles. */
+int srv_gateway_object_register_charge(store_txn_t *txn, uint64_t org, int kind, const char *ref,
+				       uint64_t charge_id, int64_t now_ms);
 int srv_gateway_object_get(store_txn_t *txn, uint64_t org, int kind, const char *ref,
 			   struct Ospay__V1__GatewayObjectRecord **out);
 /*
@@ -314,8 +317,39 @@ void srv_billing_stop(srv_t *s);
  * the current (or last) run, and the gateway charges sent since start. */
 typedef struct srv_billing_metrics {
 	uint64_t in_flight, in_flight_limit, in_flight_max, calls_in_flight_max, charges;
+	uint64_t voids, void_failures; /* sales voided since start, failed tries */
+	/* Charges not settled now, by status (read from the store). */
+	uint64_t pending, unknown, operator_review, voiding;
 } srv_billing_metrics_t;
 void srv_billing_metrics(const srv_t *s, srv_billing_metrics_t *out);
+/* A resolve pass now (unknown outcomes, voids): after a notification or an
+ * operator left a charge to void. */
+void srv_billing_resolve_soon(srv_t *s);
+/*
+ * Unknown first (SPEC 4.7): the first charge of an invoice still unresolved
+ * (PENDING, UNKNOWN, OPERATOR_REVIEW, VOIDING), or NULL. When there is one,
+ * r's status is set to FAILED_PRECONDITION naming it and that code is
+ * returned (what must happen before `what`, e.g. "canceling it"); 0 when
+ * there is none, a store error otherwise.
+ */
+int srv_billing_refuse_unresolved(srv_req_t *r, store_txn_t *txn, uint64_t invoice,
+				  const char *what);
+/*
+ * A card gateway's notification about a payment id ospay does not know yet:
+ * the charge of this organization whose merchant order id is order_id (GetNet
+ * sends it), so that the notification can settle it. *charge_id 0 when none.
+ */
+int srv_billing_charge_by_order(store_txn_t *txn, uint64_t org, const char *order_id,
+				uint64_t *charge_id);
+/*
+ * A card gateway's object (obj, a query's answer by payment id) was written:
+ * its charge follows in the same transaction by the rules of every other path
+ * (approved pays the open invoice, else is voided; never moved back). *resolve
+ * says a resolve pass must run after the commit (a void is due).
+ */
+int srv_billing_charge_answer(store_txn_t *txn, srv_t *s,
+			      const struct Ospay__V1__GatewayObjectRecord *obj, bool *resolve);
+int h_billing_resolve_charge(srv_req_t *r, store_txn_t *txn);
 /*
  * After an invoice left OPEN (paid, canceled) in txn: its service goes back to
  * ACTIVE when it is BLOCKED and no other OPEN invoice of it blocks it under the

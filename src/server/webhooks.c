@@ -192,6 +192,9 @@ typedef struct wh_accept {
 	char payment_id[GW_ID_MAX], order_ref[GW_ID_MAX], message_id[GW_ID_MAX];
 	char hint[GW_STATUS_MAX];
 	bool duplicate;
+	/* A card gateway's payment id first heard of here: the charge it is about
+	 * (found by the notification's order id), registered with the event. */
+	uint64_t charge_id;
 } wh_accept_t;
 
 static int accept_fn(store_txn_t *txn, void *arg)
@@ -222,6 +225,10 @@ static int accept_fn(store_txn_t *txn, void *arg)
 					a->event_id, ik, sizeof(ik));
 		rc = store_put(txn, DB_WEBHOOK_INBOX, ik, ilen, "", 0, 0);
 	}
+	if (rc == 0 && a->charge_id != 0)
+		rc = srv_gateway_object_register_charge(txn, a->ev.organization_id, a->ev.kind,
+							a->payment_id, a->charge_id,
+							a->ev.received_ms);
 	return rc;
 }
 
@@ -328,7 +335,14 @@ void srv_webhook_handle(srv_t *s, https_request_t *req, const char *service, con
 	const char *ref = kind == SRV_SERVICE_PAGOLIVRE ? ev.order_ref
 			  : kind == SRV_SERVICE_ZAPME   ? ev.message_id
 							: ev.payment_id;
-	if (!reference_known(txn, org, kind, ref)) {
+	uint64_t charge_id = 0;
+	/* A sale whose answer was lost has a payment id ospay never saw; GetNet's
+	 * notification also names our order id, which ties it to the charge. */
+	if (kind == SRV_SERVICE_GETNET && ev.order_ref[0] != '\0' && ev.payment_id[0] != '\0' &&
+	    !reference_known(txn, org, kind, ref) &&
+	    srv_billing_charge_by_order(txn, org, ev.order_ref, &charge_id) != 0)
+		charge_id = 0;
+	if (charge_id == 0 && !reference_known(txn, org, kind, ref)) {
 		s->wh_stats.rejected++;
 		respond(req, 404, "unknown reference for this organization");
 		goto out;
@@ -342,6 +356,7 @@ void srv_webhook_handle(srv_t *s, https_request_t *req, const char *service, con
 	}
 	a->srv = s;
 	a->req = req;
+	a->charge_id = charge_id;
 	ospay__v1__webhook_event_record__init(&a->ev);
 	snprintf(a->event_id, sizeof(a->event_id), "%s", ev.event_id);
 	snprintf(a->payment_id, sizeof(a->payment_id), "%s", ev.payment_id);
@@ -398,6 +413,7 @@ typedef struct requery {
 	char inst_status[GW_MAX_INSTALLMENTS][GW_STATUS_MAX];
 	char inst_reason[GW_MAX_INSTALLMENTS][GW_MSG_MAX];
 	bool retry;
+	bool resolve; /* a card charge it settled is to be voided: a resolve pass */
 	char error[GW_MSG_MAX];
 } requery_t;
 
@@ -438,8 +454,10 @@ static int object_store(store_txn_t *txn, requery_t *q, int64_t now_ms)
 		/* An answer older than what we know: keep the final state. */
 		rc = 0;
 	} else if (rc == 0 || rc == -ENOENT) {
-		if (old != NULL)
+		if (old != NULL) {
 			q->obj.queries = old->queries + 1;
+			q->obj.charge_id = old->charge_id;
+		}
 		/* Installments: a final one is never moved back to waiting. */
 		for (size_t i = 0; old != NULL && i < q->obj.n_installments; i++)
 			for (size_t j = 0; j < old->n_installments; j++) {
@@ -462,6 +480,10 @@ static int object_store(store_txn_t *txn, requery_t *q, int64_t now_ms)
 		if (rc == 0 && q->obj.kind == SRV_SERVICE_ZAPME)
 			rc = outbox_on_message_status(txn, q->obj.organization_id, q->obj.ref,
 						      q->obj.status_text, now_ms);
+		/* And a card charge, by the rules of every path that settles one. */
+		q->resolve = false;
+		if (rc == 0 && q->obj.charge_id != 0)
+			rc = srv_billing_charge_answer(txn, q->srv, &q->obj, &q->resolve);
 	}
 	if (old != NULL)
 		ospay__v1__gateway_object_record__free_unpacked(old, NULL);
@@ -552,6 +574,8 @@ static void requery_stored(void *arg, int rc)
 		s->wh_stats.coalesced += q->n_followers;
 		if (!q->retry)
 			s->wh_stats.requeried += 1 + q->n_followers;
+		if (q->resolve)
+			srv_billing_resolve_soon(s);
 	}
 	requery_free(q);
 	srv_webhooks_kick(s);
@@ -940,6 +964,37 @@ int srv_gateway_object_register(store_txn_t *txn, uint64_t org, int kind, const 
 	obj.amount = -1;
 	obj.updated_ms = now_ms;
 	return db_put_msg(txn, DB_GW_OBJECTS, k, klen, &obj.base, 0);
+}
+
+int srv_gateway_object_register_charge(store_txn_t *txn, uint64_t org, int kind, const char *ref,
+				       uint64_t charge_id, int64_t now_ms)
+{
+	Ospay__V1__GatewayObjectRecord *old = NULL;
+	uint8_t k[9 + GW_ID_MAX];
+	if (ref[0] == '\0' || strlen(ref) >= GW_ID_MAX)
+		return -EINVAL;
+	size_t klen = ref_key(org, kind, ref, k, sizeof(k));
+	int rc = db_get_msg(txn, DB_GW_OBJECTS, k, klen,
+			    &ospay__v1__gateway_object_record__descriptor,
+			    (ProtobufCMessage **)&old);
+	if (rc == 0 && old->charge_id == 0) {
+		/* Known before its charge was (a notification first): tie them now. */
+		old->charge_id = charge_id;
+		rc = db_put_msg(txn, DB_GW_OBJECTS, k, klen, &old->base, 0);
+	} else if (rc == -ENOENT) {
+		Ospay__V1__GatewayObjectRecord obj = OSPAY__V1__GATEWAY_OBJECT_RECORD__INIT;
+		obj.organization_id = org;
+		obj.kind = kind;
+		obj.ref = (char *)ref;
+		obj.outcome = GW_OUTCOME_PENDING;
+		obj.amount = -1;
+		obj.updated_ms = now_ms;
+		obj.charge_id = charge_id;
+		rc = db_put_msg(txn, DB_GW_OBJECTS, k, klen, &obj.base, 0);
+	}
+	if (old != NULL)
+		ospay__v1__gateway_object_record__free_unpacked(old, NULL);
+	return rc;
 }
 
 int srv_gateway_object_get(store_txn_t *txn, uint64_t org, int kind, const char *ref,

@@ -143,6 +143,7 @@ int cli_cmd_invoices_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_invoices_cancel(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_invoices_charge(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_charges_list(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_charges_resolve(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_billing_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_suspension_set(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_technicians_create(cli_ctx_t *ctx, int argc, char **argv);

@@ -415,6 +415,7 @@ static int charge_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
 {
 	const Ospay__V1__Charge *c = (const Ospay__V1__Charge *)m;
 	char id[24], cust[24], inv[24], att[12], amount[40], status[32], brand[24], card[48];
+	char msg[1200];
 	(void)ctx;
 	snprintf(id, sizeof(id), "%" PRIu64, c->id);
 	snprintf(cust, sizeof(cust), "%" PRIu64, c->customer_id);
@@ -429,17 +430,14 @@ static int charge_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
 			      brand, sizeof(brand));
 		snprintf(card, sizeof(card), "%s ****%s", brand, c->card_last4);
 	}
-	const char *row[] = {id,
-			     c->local_date,
-			     cust,
-			     inv,
-			     att,
-			     card,
-			     amount,
-			     c->recurring ? "yes" : "no",
-			     status,
-			     c->return_code,
-			     c->return_message};
+	const char *row[] = {id,     c->local_date,  cust,   inv,
+			     att,    card,           amount, c->recurring ? "yes" : "no",
+			     status, c->return_code, msg};
+	/* An operator's resolution or a void says more than the gateway's words. */
+	if (c->note[0] != '\0' && c->return_message[0] != '\0')
+		snprintf(msg, sizeof(msg), "%s (%s)", c->return_message, c->note);
+	else
+		snprintf(msg, sizeof(msg), "%s", c->note[0] != '\0' ? c->note : c->return_message);
 	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
 
@@ -473,8 +471,9 @@ int cli_cmd_charges_list(cli_ctx_t *ctx, int argc, char **argv)
 		rc = dom_opt_u32(ctx, &o, 'l', &limit);
 	if (rc == CLI_EXIT_OK && o.v['s'] != NULL &&
 	    dom_enum_parse(&ospay__v1__charge_status__descriptor, CHG_PREFIX, o.v['s'], &st) != 0)
-		rc = cli_usage_error(ctx, "--status is pending, approved, declined, error, unknown "
-					  "or no-valid-card");
+		rc = cli_usage_error(ctx,
+				     "--status is pending, approved, declined, error, unknown, "
+				     "no-valid-card, operator-review, voiding or voided");
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	req.status = st;
@@ -540,4 +539,39 @@ int cli_cmd_suspension_set(cli_ctx_t *ctx, int argc, char **argv)
 	return dom_call_print(ctx, "ospay.v1.Admin/SetSuspensionProfile", &req.base,
 			      &ospay__v1__set_suspension_profile_response__descriptor,
 			      CLI_CALL_MUTATING, "profile", dom_print_record);
+}
+
+int cli_cmd_charges_resolve(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"approved", no_argument, NULL, 'a'},
+		{"declined", no_argument, NULL, 'd'},
+		{"not-charged", no_argument, NULL, 'n'},
+		{"reason", required_argument, NULL, 'r'},
+		{"payment-id", required_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
+	};
+	dom_opts_t o;
+	int first;
+	Ospay__V1__BillingResolveChargeRequest req =
+		OSPAY__V1__BILLING_RESOLVE_CHARGE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.charge_id);
+	if (rc == CLI_EXIT_OK && (int)o.seen['a'] + (int)o.seen['d'] + (int)o.seen['n'] != 1)
+		rc = cli_usage_error(ctx, "give one of --approved, --declined or --not-charged: "
+					  "what the gateway's portal shows");
+	if (rc == CLI_EXIT_OK && o.v['r'] == NULL)
+		rc = cli_usage_error(ctx, "--reason is required (what the portal showed)");
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	req.resolution = o.seen['a'] ? OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_APPROVED
+			 : o.seen['d']
+				 ? OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_DECLINED
+				 : OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_NOT_CHARGED;
+	req.reason = (char *)o.v['r'];
+	req.payment_id = (char *)(o.v['p'] != NULL ? o.v['p'] : "");
+	return dom_call_print(ctx, "ospay.v1.Billing/ResolveCharge", &req.base,
+			      &ospay__v1__billing_resolve_charge_response__descriptor,
+			      CLI_CALL_MUTATING, "charge", dom_print_record);
 }

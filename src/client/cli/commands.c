@@ -103,8 +103,16 @@ const cli_command_t cli_commands[] = {
 	{"charges", "list", cli_cmd_charges_list,
 	 "[--recurring|--non-recurring] [--status S] [--customer ID] [--unit ID] [--limit N]",
 	 "list charge attempts (the card processing panel)",
-	 "S is pending, approved, declined, error, unknown or no-valid-card.\n"
-	 "Declines show the gateway's return code and message.\n"},
+	 "S is pending, approved, declined, error, unknown, no-valid-card, operator-review,\n"
+	 "voiding or voided. Declines show the gateway's return code and message.\n"
+	 "operator-review: the outcome is unknown and the gateway (GetNet) cannot be asked;\n"
+	 "look the sale up in the gateway's portal and record it with 'charges resolve'.\n"},
+	{"charges", "resolve", cli_cmd_charges_resolve,
+	 "ID --approved|--declined|--not-charged --reason TEXT [--payment-id ID]",
+	 "record what the gateway's portal shows for a charge in operator review",
+	 "Approved pays the invoice (or voids the sale if the invoice is no longer open);\n"
+	 "declined and not-charged leave it open for its next attempt. The reason is kept\n"
+	 "on the charge.\n"},
 	{"suspension-profile", "set", cli_cmd_suspension_set, "--days N",
 	 "block a customer's service N days after an unpaid due date (ADMIN)",
 	 "N is 0 (never block) or 2 to 365. Paying or canceling the invoice unblocks.\n"},

@@ -1,0 +1,341 @@
+/*
+ * Unknown first, always (docs/billing.md, "Unknown outcomes"): a charge whose
+ * outcome is unknown is settled before anything else happens to its invoice,
+ * against a real ospay-sandbox. Cielo: a sale processed but answered with a
+ * reset is refused a cancel and an operator charge, then found approved by a
+ * resolve pass that no RunNow or clock move started. GetNet (no query by
+ * order id): the attempt waits for the operator, is never charged again nor
+ * suspended meanwhile, shows in ListCharges and /metrics, and is settled by
+ * GetNet's own notification or by Billing/ResolveCharge; a notification of an
+ * approved sale for an invoice canceled meanwhile voids it at the gateway.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ospay/v1/billing.pb-c.h"
+#include "support/domain.h"
+#include "support/gateways.h"
+#include "support/proc.h"
+
+static tsp_server_t srv;
+static tsp_sandbox_t sbx;
+static int adm;
+
+#define DAY_MS (24LL * 3600 * 1000)
+#define CHG(x) OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_##x
+#define INV(x) OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_##x
+#define SVC(x) OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_##x
+#define RES(x) OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_##x
+
+static void setup(void)
+{
+	/* 12:00 local (UTC-03:00) on the due date. */
+	const char *args[] = {"--test-clock", "2020-12-10T15:00:00Z", NULL};
+	tsp_server_up(&srv, args);
+	tsp_sandbox_up(&sbx, &srv);
+	adm = tsp_login(&srv, srv.admin_token);
+	tsg_cielo(adm, &sbx, srv.org_id, "uf", true);
+}
+
+static void teardown(void)
+{
+	close(adm);
+	tsp_sandbox_down(&sbx);
+	tsp_server_down(&srv);
+}
+
+TestSuite(unknown_first, .init = setup, .fini = teardown, .timeout = 150);
+
+/* GetNet runs the recurrence instead of Cielo. */
+static void use_getnet(void)
+{
+	tsg_register_getnet(&sbx, srv.org_id, "uf");
+	tsg_set_cielo(adm, &sbx, "uf", false);
+	tsg_set_getnet(adm, &sbx, "uf", true);
+}
+
+/* The customer's only charge, asserted to be the only one (free it). */
+static Ospay__V1__Charge *only_charge(uint64_t customer, Ospay__V1__BillingListChargesResponse **r)
+{
+	*r = tso_charges(adm, customer, 0);
+	cr_assert_eq((*r)->n_charges, 1, "charges: %zu", (*r)->n_charges);
+	return (*r)->charges[0];
+}
+
+static int charge_status(uint64_t customer)
+{
+	Ospay__V1__BillingListChargesResponse *r = NULL;
+	int st = (int)only_charge(customer, &r)->status;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return st;
+}
+
+/* Polls (bounded, no timing asserted) until the customer's charge has status want. */
+static void wait_status(uint64_t customer, int want)
+{
+	int st = 0;
+	for (int i = 0; i < 1200 && st != want; i++) {
+		st = charge_status(customer);
+		if (st != want)
+			usleep(50 * 1000);
+	}
+	cr_assert_eq(st, want, "charge status %d, waiting for %d", st, want);
+}
+
+static int cancel_invoice(uint64_t inv, status_t *st)
+{
+	Ospay__V1__BillingCancelInvoiceRequest m = OSPAY__V1__BILLING_CANCEL_INVOICE_REQUEST__INIT;
+	m.invoice_id = inv;
+	return tsp_call(adm, "ospay.v1.Billing/CancelInvoice", &m.base, NULL, NULL, NULL, st);
+}
+
+static int charge_invoice(uint64_t inv, status_t *st)
+{
+	Ospay__V1__BillingChargeInvoiceRequest m = OSPAY__V1__BILLING_CHARGE_INVOICE_REQUEST__INIT;
+	m.invoice_id = inv;
+	return tsp_call(adm, "ospay.v1.Billing/ChargeInvoice", &m.base, NULL, NULL, NULL, st);
+}
+
+static int resolve_charge(uint64_t charge, int resolution, const char *reason,
+			  Ospay__V1__BillingResolveChargeResponse **out, status_t *st)
+{
+	Ospay__V1__BillingResolveChargeRequest m = OSPAY__V1__BILLING_RESOLVE_CHARGE_REQUEST__INIT;
+	m.charge_id = charge;
+	m.resolution = resolution;
+	m.reason = (char *)reason;
+	Ospay__V1__BillingResolveChargeResponse *r = NULL;
+	int code = tsp_call(adm, "ospay.v1.Billing/ResolveCharge", &m.base,
+			    &ospay__v1__billing_resolve_charge_response__descriptor,
+			    (ProtobufCMessage **)&r, NULL, st);
+	if (out != NULL)
+		*out = r;
+	else if (r != NULL)
+		protobuf_c_message_free_unpacked(&r->base, NULL);
+	return code;
+}
+
+/* The sandbox's records of one merchant order id: count, approved, the last payment id. */
+static void sandbox_sales(const char *moid, int *count, int *approved, char *pid, size_t cap)
+{
+	char url[256], out[16384];
+	snprintf(url, sizeof(url), "%s/control/charges?merchant_order_id=%s", sbx.base, moid);
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out)), 200, "%s", out);
+	const char *c = strstr(out, "\"count\":"), *a = strstr(out, "\"approved\":");
+	cr_assert(c != NULL && a != NULL, "%s", out);
+	*count = atoi(c + 8);
+	*approved = atoi(a + 11);
+	if (pid != NULL) {
+		const char *p = strstr(out, "\"payment_id\":\"");
+		cr_assert_not_null(p, "%s", out);
+		p += 14;
+		size_t n = strcspn(p, "\"");
+		cr_assert(n < cap);
+		snprintf(pid, cap, "%.*s", (int)n, p);
+	}
+}
+
+static void faults_clear(void)
+{
+	char url[256], out[512];
+	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
+	cr_assert_eq(tsp_http("DELETE", url, NULL, NULL, NULL, out, sizeof(out)), 200, "%s", out);
+	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
+	cr_assert_eq(tsp_http("DELETE", url, NULL, NULL, NULL, out, sizeof(out)), 200, "%s", out);
+}
+
+/* A labelled metric's value on ospayd's /metrics, or -1. */
+static long long metric(const char *line_prefix)
+{
+	char url[128], ca[300], page[65536];
+	snprintf(url, sizeof(url), "https://%s/metrics", srv.https_addr);
+	snprintf(ca, sizeof(ca), "%s/data/tls.crt", srv.dir);
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, ca, page, sizeof(page)), 200);
+	const char *p = strstr(page, line_prefix);
+	return p != NULL ? atoll(p + strlen(line_prefix)) : -1;
+}
+
+/* The refusal names the charge and says why. */
+static void assert_names(const status_t *st, uint64_t charge, const char *why)
+{
+	char want[48];
+	snprintf(want, sizeof(want), "charge %llu ", (unsigned long long)charge);
+	cr_assert_not_null(strstr(st->message, want), "%s", st->message);
+	cr_assert_not_null(strstr(st->message, why), "%s", st->message);
+}
+
+Test(unknown_first, cielo_reset_after_processing_blocks_cancel_until_resolved_by_query)
+{
+	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 1, 0, true, &svc);
+	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
+	/* The sale is made, its answer lost; queries fail for now, so it stays
+	 * unknown while the refusals are checked, however slow this machine is. */
+	tsg_sale_fault(&sbx, "reset", true);
+	tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"sale_query\",\"kind\":\"http500\"}");
+	tso_run_now(adm);
+	Ospay__V1__BillingListChargesResponse *r = NULL;
+	Ospay__V1__Charge *ch = only_charge(c, &r);
+	cr_assert_eq(ch->status, CHG(UNKNOWN));
+	uint64_t id = ch->id;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	status_t st;
+	cr_assert_eq(cancel_invoice(inv, &st), 9, "%s", st.message);
+	assert_names(&st, id, "unknown outcome");
+	cr_assert_eq(charge_invoice(inv, &st), 9, "%s", st.message);
+	assert_names(&st, id, "unknown outcome");
+	cr_assert_eq(tso_invoice_status(adm, inv), INV(OPEN));
+	cr_assert_eq(metric("ospay_billing_charges_unsettled{status=\"unknown\"} "), 1);
+	/* No RunNow, no clock move: a resolve pass (backoff) asks Cielo and finds
+	 * the sale approved. */
+	faults_clear();
+	wait_status(c, CHG(APPROVED));
+	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
+	cr_assert_eq(cancel_invoice(inv, &st), 9, "%s", st.message);
+	cr_assert_not_null(strstr(st.message, "paid"), "%s", st.message);
+	int count, approved;
+	sandbox_sales("00000000000000000001A1", &count, &approved, NULL, 0);
+	cr_assert_eq(count, 1);
+	cr_assert_eq(approved, 1);
+	cr_assert_eq(metric("ospay_billing_charges_unsettled{status=\"unknown\"} "), 0);
+}
+
+Test(unknown_first, getnet_unknown_waits_for_the_operator_and_is_never_suspended)
+{
+	use_getnet();
+	status_t st;
+	cr_assert_eq(tso_set_profile(adm, 2, &st), 0, "%s", st.message);
+	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 2, 0, true, &svc);
+	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
+	/* GetNet processes the payment, the answer is lost, and so is its notification. */
+	tsg_fault(&sbx, "{\"service\":\"getnet\",\"route\":\"payment_credit\",\"kind\":\"reset\","
+			"\"process\":true,\"count\":1}");
+	char url[256], out[512];
+	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"getnet\",\"kind\":\"drop\",\"count\":1}",
+			      NULL, NULL, out, sizeof(out)),
+		     201, "%s", out);
+	tso_run_now(adm);
+	Ospay__V1__BillingListChargesResponse *r = NULL;
+	Ospay__V1__Charge *ch = only_charge(c, &r);
+	cr_assert_eq(ch->status, CHG(OPERATOR_REVIEW));
+	uint64_t id = ch->id;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	/* Listed by its status, counted on /metrics. */
+	Ospay__V1__BillingListChargesRequest lq = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
+	lq.status = CHG(OPERATOR_REVIEW);
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Billing/ListCharges", &lq.base,
+			      &ospay__v1__billing_list_charges_response__descriptor,
+			      (ProtobufCMessage **)&r, NULL, &st),
+		     0, "%s", st.message);
+	cr_assert_eq(r->n_charges, 1);
+	cr_assert_eq(r->charges[0]->id, id);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	cr_assert_eq(metric("ospay_billing_charges_unsettled{status=\"operator_review\"} "), 1);
+	cr_assert_eq(cancel_invoice(inv, &st), 9, "%s", st.message);
+	assert_names(&st, id, "operator");
+	/* Days pass: no second attempt, and past the profile's 2 days no block. */
+	for (int d = 0; d < 3; d++) {
+		tso_advance(adm, DAY_MS);
+		tso_run_now(adm);
+	}
+	cr_assert_eq(tso_n_charges(adm, c), 1);
+	cr_assert_eq(tso_service_status(adm, c, svc), SVC(ACTIVE));
+	cr_assert_eq(tso_invoice_status(adm, inv), INV(OPEN));
+	int count, approved;
+	sandbox_sales("00000000000000000001A1", &count, &approved, NULL, 0);
+	cr_assert_eq(count, 1);
+	/* Bad resolutions are refused with the field named. */
+	cr_assert_eq(resolve_charge(id, RES(APPROVED), "", NULL, &st), 3);
+	cr_assert(tso_violation(&st, "reason"));
+	cr_assert_eq(resolve_charge(id, 0, "seen at the portal", NULL, &st), 3);
+	cr_assert(tso_violation(&st, "resolution"));
+	/* The operator found it approved at GetNet's portal. */
+	Ospay__V1__BillingResolveChargeResponse *rr = NULL;
+	cr_assert_eq(resolve_charge(id, RES(APPROVED), "portal shows APPROVED, NSU 123", &rr, &st),
+		     0, "%s", st.message);
+	cr_assert_eq(rr->charge->status, CHG(APPROVED));
+	cr_assert_not_null(strstr(rr->charge->note, "portal shows APPROVED, NSU 123"), "%s",
+			   rr->charge->note);
+	cr_assert_neq(rr->charge->resolved_by, 0);
+	cr_assert_eq(rr->invoice->status, INV(PAID));
+	protobuf_c_message_free_unpacked(&rr->base, NULL);
+	cr_assert_eq(tso_service_status(adm, c, svc), SVC(ACTIVE));
+	/* Once only. */
+	cr_assert_eq(resolve_charge(id, RES(DECLINED), "changed my mind", NULL, &st), 9, "%s",
+		     st.message);
+	cr_assert_eq(metric("ospay_billing_charges_unsettled{status=\"operator_review\"} "), 0);
+}
+
+Test(unknown_first, getnet_unknown_is_settled_by_its_notification)
+{
+	use_getnet();
+	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 3, 0, true, &svc);
+	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
+	/* The answer is lost; GetNet's notification (order id + payment id) is not. */
+	tsg_fault(&sbx, "{\"service\":\"getnet\",\"route\":\"payment_credit\",\"kind\":\"reset\","
+			"\"process\":true,\"count\":1}");
+	tso_run_now(adm);
+	wait_status(c, CHG(APPROVED));
+	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
+	int count, approved;
+	sandbox_sales("00000000000000000001A1", &count, &approved, NULL, 0);
+	cr_assert_eq(count, 1);
+	cr_assert_eq(approved, 1);
+}
+
+Test(unknown_first, notification_of_an_approved_sale_for_a_canceled_invoice_voids_it)
+{
+	use_getnet();
+	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 4, 0, true, &svc);
+	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
+	tsg_fault(&sbx, "{\"service\":\"getnet\",\"route\":\"payment_credit\",\"kind\":\"reset\","
+			"\"process\":true,\"count\":1}");
+	char url[512], out[2048];
+	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"getnet\",\"kind\":\"drop\",\"count\":1}",
+			      NULL, NULL, out, sizeof(out)),
+		     201, "%s", out);
+	tso_run_now(adm);
+	cr_assert_eq(charge_status(c), CHG(OPERATOR_REVIEW));
+	Ospay__V1__BillingListChargesResponse *r = NULL;
+	uint64_t id = only_charge(c, &r)->id;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	/* The portal showed nothing yet: not charged; then the invoice is canceled. */
+	status_t st;
+	cr_assert_eq(
+		resolve_charge(id, RES(NOT_CHARGED), "nothing at the portal at 12:05", NULL, &st),
+		0, "%s", st.message);
+	cr_assert_eq(cancel_invoice(inv, &st), 0, "%s", st.message);
+	cr_assert_eq(tso_invoice_status(adm, inv), INV(CANCELED));
+	/* GetNet's notification of that sale, as it would have come. */
+	const char *moid = "00000000000000000001A1";
+	char pid[128];
+	int count, approved;
+	sandbox_sales(moid, &count, &approved, pid, sizeof(pid));
+	cr_assert_eq(approved, 1);
+	char ca[300];
+	snprintf(ca, sizeof(ca), "%s/data/tls.crt", srv.dir);
+	snprintf(url, sizeof(url),
+		 "https://%s/webhooks/getnet/%llu?payment_type=credit&order_id=%s&payment_id=%s"
+		 "&status=APPROVED&seller_id=seller-uf",
+		 srv.https_addr, (unsigned long long)srv.org_id, moid, pid);
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, ca, out, sizeof(out)), 200, "%s", out);
+	/* Re-queried, found approved for a canceled invoice: voided at GetNet. */
+	wait_status(c, CHG(VOIDED));
+	Ospay__V1__Charge *ch = only_charge(c, &r);
+	cr_assert_str_eq(ch->payment_id, pid);
+	cr_assert_not_null(strstr(ch->note, "voided at the gateway"), "%s", ch->note);
+	cr_assert_not_null(strstr(ch->note, "CANCELED"), "%s", ch->note);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	cr_assert_eq(tso_invoice_status(adm, inv), INV(CANCELED));
+	cr_assert_eq(metric("\nospay_billing_voids_total "), 1);
+	/* GetNet canceled the payment (its own notification of the cancel says so). */
+	snprintf(url, sizeof(url), "%s/control/webhooks?service=getnet", sbx.base);
+	char log[65536];
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, log, sizeof(log)), 200);
+	char want[160];
+	snprintf(want, sizeof(want), "payment_id=%s status=CANCELED", pid);
+	cr_assert_not_null(strstr(log, want), "%s", log);
+}
