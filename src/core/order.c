@@ -70,3 +70,23 @@ const char *order_finalize_plan(int method, bool integrated, uint32_t installmen
 		return "unknown payment method type";
 	}
 }
+
+bool order_finalize_closes(int what)
+{
+	return what != ORDER_FINALIZE_START_PAYMENT;
+}
+
+int order_finalize_payment_status(int method, int what)
+{
+	if (what != ORDER_FINALIZE_CLOSE)
+		return ORDER_PAY_PENDING;
+	switch (method) {
+	case ORDER_METHOD_CASH:
+	case ORDER_METHOD_PIX:
+	case ORDER_METHOD_CARD:
+		return ORDER_PAY_PAID;
+	default:
+		/* A boleto is paid days later, at a bank ospay does not hear from. */
+		return ORDER_PAY_NONE;
+	}
+}

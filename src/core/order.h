@@ -58,11 +58,12 @@ int64_t order_end_ms(int64_t start_ms, uint32_t minutes);
 /* Do [a, a + am) and [b, b + bm) share any instant? Touching ends do not overlap. */
 bool order_spans_overlap(int64_t a_ms, uint32_t am, int64_t b_ms, uint32_t bm);
 
-/* What Finalize does with a method (SPEC 4.4). */
+/* What Finalize does with a method (SPEC 4.4, 10.1). */
 enum order_finalize {
-	ORDER_FINALIZE_CLOSE,         /* non-integrated: closes at once */
+	ORDER_FINALIZE_CLOSE,         /* non-integrated, no installments: closes at once */
 	ORDER_FINALIZE_START_PAYMENT, /* integrated recurring credit: stays OPEN, PENDING */
-	/* MANUAL recurring credit: installments recorded by operators; OPEN, PENDING. */
+	/* MANUAL recurring credit: closes at once with a schedule of WAITING
+	 * installments that operators record later (Billing/RecordInstallment). */
 	ORDER_FINALIZE_MANUAL_INSTALLMENTS,
 };
 
@@ -71,5 +72,17 @@ enum order_finalize {
  * NULL and sets *what, or why not (static) naming the bad input.
  */
 const char *order_finalize_plan(int method, bool integrated, uint32_t installments, int *what);
+
+/* Does Finalize with that plan close the order at once? Only the integrated flow waits. */
+bool order_finalize_closes(int what);
+
+/*
+ * The payment status Finalize gives an order (ORDER_PAY_*, SPEC 10.1): PAID
+ * for a method paid at once (cash, PIX, card: none of them runs through a
+ * gateway); NONE for a boleto, whose payment ospay never hears of; PENDING
+ * for recurring credit, integrated or MANUAL, until its first installment is
+ * in.
+ */
+int order_finalize_payment_status(int method, int what);
 
 #endif

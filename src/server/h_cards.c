@@ -25,6 +25,7 @@
 #include "core/vault.h"
 #include "gateways/gateway.h"
 #include "ospay/v1/cards.pb-c.h"
+#include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
 #include "server/db.h"
 #include "server/h_util.h"
@@ -423,6 +424,92 @@ out:
 
 /* ------------------------------------------------------------------ Remove, SetDefault */
 
+/* Ids of the services of a customer, ascending (free *out). */
+static int services_of(store_txn_t *txn, uint64_t customer, uint64_t **out, size_t *n)
+{
+	uint8_t key[8], from[8] = {0};
+	db_scan_t *scan = NULL;
+	const uint8_t *val;
+	uint64_t *v = NULL;
+	size_t cnt = 0;
+	be64_put(key, customer);
+	int rc = db_scan_open(txn, DB_SERVICES_BY_CUST, key, sizeof(key), 1, from, 8, &scan);
+	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
+		uint64_t *nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (nv == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		v = nv;
+		v[cnt++] = be64_get(val);
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	db_scan_close(scan);
+	*out = v;
+	*n = cnt;
+	return rc;
+}
+
+/*
+ * The services of the card's customer that chose it go back to the default
+ * card (card_id 0: SPEC 4.7) and say why in their record, in the removal's
+ * own transaction so no billing run sees one without the other. left is how
+ * many cards the customer still has. 0 or a negative errno.
+ */
+static int services_unchoose(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Card *c, size_t left)
+{
+	Ospay__V1__CustomerService *svc = NULL;
+	uint64_t *ids = NULL;
+	size_t n = 0;
+	char day[11], note[240];
+	int off = 0;
+	int rc = h_org_offset(r, txn, &off);
+	if (rc != 0)
+		goto out;
+	/* The ids first: no store write while the index scan is open. */
+	rc = services_of(txn, c->customer_id, &ids, &n);
+	if (rc != 0)
+		goto out;
+	date_format(date_local_day(r->now_ms, off), day, sizeof(day));
+	const char *brand = card_brand_name((enum card_brand)c->brand);
+	char masked[CARD_MASKED_SIZE];
+	card_masked(c->last4, masked);
+	snprintf(note, sizeof(note), "card %" PRIu64 " (%s %s) was removed on %s; %s", c->id,
+		 brand != NULL ? brand : "card", masked, day,
+		 left > 0 ? "the default card is charged"
+			  : "the customer has no card left to charge");
+	Ospay__V1__CardFallback fb = OSPAY__V1__CARD_FALLBACK__INIT;
+	fb.removed_card_id = c->id;
+	fb.removed_ms = r->now_ms;
+	fb.note = note;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = h_load(txn, DB_SERVICES, ids[i], &ospay__v1__customer_service__descriptor,
+			    &svc);
+		if (rc != 0)
+			break;
+		if (svc->recurring_payment != NULL && svc->recurring_payment->card_id == c->id) {
+			/* Copies over the unpacked record: it frees only what it owns. */
+			Ospay__V1__CustomerService s = *svc;
+			Ospay__V1__RecurringPayment rp = *svc->recurring_payment;
+			rp.card_id = 0;
+			s.recurring_payment = &rp;
+			s.card_fallback = &fb;
+			s.updated_ms = r->now_ms;
+			rc = db_put_by_id(txn, DB_SERVICES, s.id, &s.base);
+			if (rc == 0)
+				log_info("service back to the default card",
+					 "service_id=%" PRIu64 " removed_card_id=%" PRIu64, s.id,
+					 c->id);
+		}
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+		svc = NULL;
+	}
+out:
+	free(ids);
+	return rc;
+}
+
 int h_cards_remove(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CardsRemoveRequest *in = (const void *)r->in;
@@ -454,6 +541,11 @@ int h_cards_remove(srv_req_t *r, store_txn_t *txn)
 			goto out;
 		}
 		resp.new_default = next->card;
+	}
+	rc = services_unchoose(r, txn, c, n);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "services update");
+		goto out;
 	}
 	rc = srv_reply_msg(r, &resp.base);
 	log_info("card removed", "card_id=%" PRIu64 " customer_id=%" PRIu64 " by=%" PRIu64, c->id,

@@ -341,6 +341,36 @@ static void check_amount(srv_req_t *r, const char *field, int64_t amount)
 				 (long long)MONEY_MAX_CENTAVOS);
 }
 
+/*
+ * recurring_payment.card_id (when not 0) must be a stored card of the
+ * service's own customer: a card of nobody's, one removed (Cards/Remove
+ * deletes the record) or another customer's would be passed over by the
+ * billing run, which would then charge the default card unasked. The
+ * violation reads the same in all three cases, so a unit-scoped token learns
+ * nothing of other units' cards. 0, or a negative errno (store failure).
+ */
+static int check_service_card(srv_req_t *r, store_txn_t *txn, uint64_t customer_id,
+			      const Ospay__V1__RecurringPayment *rp)
+{
+	Ospay__V1__CardRecord *card = NULL;
+	int rc = 0;
+	if (rp == NULL || rp->card_id == 0)
+		goto out;
+	rc = h_load(txn, DB_CARDS, rp->card_id, &ospay__v1__card_record__descriptor, &card);
+	if (rc != 0 && rc != -ENOENT)
+		goto out;
+	if (rc == 0 && card->card != NULL && card->card->customer_id == customer_id)
+		goto out;
+	rc = 0;
+	status_violation(&r->st, "recurring_payment.card_id",
+			 "no card %llu among customer %llu's cards (0 = the default card)",
+			 (unsigned long long)rp->card_id, (unsigned long long)customer_id);
+out:
+	if (card != NULL)
+		ospay__v1__card_record__free_unpacked(card, NULL);
+	return rc;
+}
+
 int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CustomersAddServiceRequest *in = (const void *)r->in;
@@ -357,6 +387,11 @@ int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	h_check_name(r, "plan_name", in->plan_name, PLAN_NAME_MAX);
 	check_amount(r, "monthly_amount", in->monthly_amount);
+	rc = check_service_card(r, txn, c->id, in->recurring_payment);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "card lookup");
+		goto out;
+	}
 	if (r->st.code != ST_OK) {
 		rc = r->st.code;
 		goto out;
@@ -434,8 +469,16 @@ int h_customers_update_service(srv_req_t *r, store_txn_t *txn)
 		check_amount(r, "monthly_amount", in->monthly_amount);
 		s.monthly_amount = in->monthly_amount;
 	}
-	if (m & (1u << SU_RECURRING))
+	if (m & (1u << SU_RECURRING)) {
 		s.recurring_payment = in->recurring_payment != NULL ? in->recurring_payment : &off;
+		/* A new choice supersedes the note of a removed card. */
+		s.card_fallback = NULL;
+		rc = check_service_card(r, txn, old->customer_id, s.recurring_payment);
+		if (rc != 0) {
+			rc = srv_store_fail(r, rc, "card lookup");
+			goto out;
+		}
+	}
 	if (m & (1u << SU_STATUS)) {
 		if (in->status != OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_ACTIVE &&
 		    in->status != OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED)

@@ -27,6 +27,18 @@
 #include "server/outbox.h"
 #include "server/server.h"
 
+/* core/order.h numbers payment statuses and methods like the proto enums. */
+_Static_assert((int)ORDER_PAY_NONE == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_NONE &&
+		       (int)ORDER_PAY_PENDING ==
+			       OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING &&
+		       (int)ORDER_PAY_PAID ==
+			       OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PAID,
+	       "order and proto payment statuses differ");
+_Static_assert((int)ORDER_METHOD_CASH == OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_CASH &&
+		       (int)ORDER_METHOD_CARD ==
+			       OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_CARD,
+	       "order and proto methods differ");
+
 #define KIND_MAX 100
 #define NOTE_MAX 500
 /* Scheduled starts between 2000-01-01 and 2200-01-01 (a bound against typos). */
@@ -818,10 +830,13 @@ static int fin_commit(srv_req_t *r, store_txn_t *txn)
 	pay.recorded_ms = r->now_ms;
 	pay.attempt = prev_attempt;
 	o.payment = &pay;
-	if (f->what == ORDER_FINALIZE_CLOSE) {
+	/* The same write moves the payment-status index (db_order_put). */
+	o.payment_status = order_finalize_payment_status(f->method, f->what);
+	if (order_finalize_closes(f->what)) {
 		const Ospay__V1__OrdersFinalizeRequest *in = (const void *)r->in;
 		rc = history_append(r, &o, &closed, ORDER_CLOSED, in->note, &hist);
-	} else {
+	}
+	if (rc == 0 && f->what != ORDER_FINALIZE_CLOSE) {
 		int64_t today = date_local_day(r->now_ms, f->offset_min);
 		for (uint32_t i = 0; i < f->installments; i++) {
 			installment_fill(&inst[i], due[i], i, f->installments, old->amount, today,
@@ -830,7 +845,6 @@ static int fin_commit(srv_req_t *r, store_txn_t *txn)
 		}
 		pay.schedule = instp;
 		pay.n_schedule = f->installments;
-		o.payment_status = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING;
 		pay.integrated = f->what == ORDER_FINALIZE_START_PAYMENT;
 		if (pay.integrated) {
 			pay.attempt = f->attempt;

@@ -45,10 +45,33 @@ Test(order, finalize_plans)
 	cr_assert_null(order_finalize_plan(ORDER_METHOD_PIX, false, 1, &what));
 	cr_assert_not_null(order_finalize_plan(ORDER_METHOD_BOLETO, false, 3, &what));
 	cr_assert_null(order_finalize_plan(ORDER_METHOD_RECURRING_CREDIT, false, 12, &what));
-	cr_assert_eq(what, ORDER_FINALIZE_MANUAL_INSTALLMENTS, "MANUAL recurring credit waits");
+	cr_assert_eq(what, ORDER_FINALIZE_MANUAL_INSTALLMENTS,
+		     "MANUAL recurring credit: a schedule");
 	cr_assert_null(order_finalize_plan(ORDER_METHOD_RECURRING_CREDIT, true, 3, &what));
 	cr_assert_eq(what, ORDER_FINALIZE_START_PAYMENT);
 	cr_assert_not_null(order_finalize_plan(ORDER_METHOD_RECURRING_CREDIT, true, 13, &what));
 	cr_assert_not_null(order_finalize_plan(0, false, 0, &what));
 	cr_assert_not_null(order_finalize_plan(9, false, 0, &what));
+}
+
+Test(order, finalize_closes_and_payment_status)
+{
+	/* SPEC 10.1: every non-integrated plan closes; only the payment link waits. */
+	cr_assert(order_finalize_closes(ORDER_FINALIZE_CLOSE));
+	cr_assert(order_finalize_closes(ORDER_FINALIZE_MANUAL_INSTALLMENTS));
+	cr_assert_not(order_finalize_closes(ORDER_FINALIZE_START_PAYMENT));
+	cr_assert_eq(order_finalize_payment_status(ORDER_METHOD_CASH, ORDER_FINALIZE_CLOSE),
+		     ORDER_PAY_PAID);
+	cr_assert_eq(order_finalize_payment_status(ORDER_METHOD_PIX, ORDER_FINALIZE_CLOSE),
+		     ORDER_PAY_PAID);
+	cr_assert_eq(order_finalize_payment_status(ORDER_METHOD_CARD, ORDER_FINALIZE_CLOSE),
+		     ORDER_PAY_PAID);
+	cr_assert_eq(order_finalize_payment_status(ORDER_METHOD_BOLETO, ORDER_FINALIZE_CLOSE),
+		     ORDER_PAY_NONE, "a boleto's payment is not heard of");
+	cr_assert_eq(order_finalize_payment_status(ORDER_METHOD_RECURRING_CREDIT,
+						   ORDER_FINALIZE_MANUAL_INSTALLMENTS),
+		     ORDER_PAY_PENDING);
+	cr_assert_eq(order_finalize_payment_status(ORDER_METHOD_RECURRING_CREDIT,
+						   ORDER_FINALIZE_START_PAYMENT),
+		     ORDER_PAY_PENDING);
 }

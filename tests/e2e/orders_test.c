@@ -372,7 +372,8 @@ Test(orders, finalize_and_cancel_follow_the_state_machine)
 	       0, &st, "finalize");
 	Ospay__V1__Order *o = fr->order;
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
-	cr_assert_eq(o->payment_status, OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_NONE);
+	/* A manual PIX is paid at once (SPEC 10.1). */
+	cr_assert_eq(o->payment_status, OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PAID);
 	cr_assert_not_null(o->payment);
 	cr_assert_eq(o->payment->method_type,
 		     OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_PIX);

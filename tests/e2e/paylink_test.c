@@ -148,7 +148,8 @@ Test(paylink, manual_mode_creates_installments_without_a_gateway)
 	Ospay__V1__Order *o = NULL;
 	status_t st;
 	cr_assert_eq(finalize(id, pm, 12, &o, &st), 0, "finalize: %s", st.message);
-	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN);
+	/* SPEC 10.1: a MANUAL method closes the order; the installments come later. */
+	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
 	cr_assert(!o->payment->integrated);
 	cr_assert_str_eq(o->payment->link_url, "");
@@ -199,6 +200,7 @@ Test(paylink, a_stored_non_integrated_method_closes_the_order)
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
 	cr_assert_eq(o->payment->payment_method_id, pm);
 	cr_assert_eq(o->payment->method_type, T(PIX));
+	cr_assert_eq(o->payment_status, PAY(PAID), "a manual PIX is paid at once");
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* A method of no organization of the caller's is unknown. */
 	cr_assert_eq(finalize(order(5), pm + 100, 0, NULL, &st), 5);
@@ -377,17 +379,17 @@ Test(paylink, a_canceled_attempt_returns_the_order_to_open_none)
 	ospay__v1__order__free_unpacked(o, NULL);
 }
 
-Test(paylink, a_manual_schedule_or_a_failed_link_is_canceled_without_the_gateway)
+Test(paylink, a_manual_schedule_has_no_attempt_a_failed_link_cancels_locally)
 {
 	uint64_t pm = tso_payment_method(fd, "Recorrente manual", T(RECURRING_CREDIT), M(MANUAL));
 	uint64_t id = order(22);
 	Ospay__V1__Order *o = NULL;
 	status_t st;
 	cr_assert_eq(finalize(id, pm, 4, NULL, &st), 0, "%s", st.message);
-	cr_assert_eq(cancel_attempt(id, &o, &st), 0, "%s", st.message);
-	cr_assert_eq(o->payment_status, PAY(NONE));
-	cr_assert_eq(o->payment->schedule[3]->status, INST(CANCELED));
-	ospay__v1__order__free_unpacked(o, NULL);
+	/* A MANUAL schedule closes the order (SPEC 10.1): no attempt is left to cancel;
+	 * unpaid installments are recorded CANCELED (installments_test.c). */
+	cr_assert_eq(cancel_attempt(id, &o, &st), 9, "%s", st.message);
+	cr_assert(strstr(st.message, "only OPEN orders change") != NULL, "%s", st.message);
 
 	char key[64];
 	id = linked_order(23, 3, key);

@@ -308,13 +308,15 @@ static int service_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
 		snprintf(rec, sizeof(rec), "on (default card)");
 	else
 		snprintf(rec, sizeof(rec), "on (card %" PRIu64 ")", s->recurring_payment->card_id);
-	const char *row[] = {id, s->plan_name, amount, status, rec};
+	/* Why the service went back to the default card, when its card was removed. */
+	const char *note = s->card_fallback != NULL ? s->card_fallback->note : "";
+	const char *row[] = {id, s->plan_name, amount, status, rec, note};
 	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
 
 int cli_cmd_customers_services(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const char *const hdr[] = {"ID", "PLAN", "MONTHLY", "STATUS", "RECURRING"};
+	static const char *const hdr[] = {"ID", "PLAN", "MONTHLY", "STATUS", "RECURRING", "NOTE"};
 	dom_opts_t o;
 	int first;
 	cli_table_t *t = NULL;
@@ -325,7 +327,7 @@ int cli_cmd_customers_services(cli_ctx_t *ctx, int argc, char **argv)
 		rc = dom_id(ctx, argv[first], "CUSTOMER_ID", &req.customer_id);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	t = cli_table_new(5, hdr);
+	t = cli_table_new(6, hdr);
 	if (t == NULL) {
 		rc = CLI_EXIT_ERROR;
 		goto out;
