@@ -1215,12 +1215,13 @@ Test(http_client, loop_keeps_ticking_with_500_requests_in_flight, .timeout = 120
 	cr_log_info("500 x 1 s: %llu ms, %d ticks, max gap %llu ms, server max %d at once",
 		    (unsigned long long)elapsed, smp.ticks, (unsigned long long)smp.max_gap_ms,
 		    sc.max_active);
-	/* A correctness check of non-blocking I/O, not a benchmark. */
-	cr_assert_lt(smp.max_gap_ms, 200, "the loop stalled for %llu ms",
-		     (unsigned long long)smp.max_gap_ms);
-	cr_assert_geq(smp.ticks, 50);
-	/* Concurrent, not one after another. */
-	cr_assert_lt(elapsed, 10000);
+	/* A correctness check of non-blocking I/O, not a benchmark: the loop's
+	 * 10 ms timer kept running while every request was held for a second
+	 * (a loop blocked in I/O would tick once or twice). No wall-clock bound:
+	 * a busy machine only makes the ticks fewer and the gaps longer (make
+	 * bench measures those). */
+	cr_assert_geq(smp.ticks, 10, "the loop ticked %d times", smp.ticks);
+	/* Concurrent, not one after another: all in flight at once. */
 	cr_assert_eq(smp.max_in_flight, N);
 	cr_assert_geq(sc.max_active, N / 2, "only %d at once at the server", sc.max_active);
 }
@@ -1253,7 +1254,10 @@ Test(http_client, names_resolve_without_blocking_the_loop)
 		  bogus.error, bogus.msg);
 	if (bogus.error == -EHOSTUNREACH)
 		cr_assert_str_eq(bogus.msg, "could not resolve host");
-	cr_assert_lt(smp.max_gap_ms, 200, "the loop stalled for %llu ms",
+	/* The resolver ran off the loop. A blocking getaddrinfo that cannot reach
+	 * a resolver waits its own timeout (5 s by default); 2 s is far above any
+	 * scheduling gap of a busy machine and far below that. */
+	cr_assert_lt(smp.max_gap_ms, 2000, "the loop stalled for %llu ms",
 		     (unsigned long long)smp.max_gap_ms);
 }
 
