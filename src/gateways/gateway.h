@@ -206,7 +206,9 @@ typedef struct gw_reply {
 typedef struct gw_charge_result {
 	gw_reply_t r;
 	char payment_id[GW_ID_MAX];
-	char merchant_order_id[GW_ORDER_ID_MAX]; /* as the caller gave it */
+	/* As the caller gave it; for a query by payment id, as the service answered
+	 * (empty when it named none). */
+	char merchant_order_id[GW_ORDER_ID_MAX];
 	/* Cielo's Payment.Status (0..20), -1 when the answer carried none. */
 	int provider_status;
 	/* GetNet's status word ("APPROVED", "DENIED", ...); Cielo's status name. */

@@ -491,6 +491,8 @@ void gw_getnet_parse_payment(const gw_t *gw, const http_response_t *res, bool mu
 	gw_get_str(&p, j, "", "payment_id", out->payment_id, sizeof(out->payment_id),
 		   GW_F_REQ | GW_F_ID);
 	gw_get_str(&p, j, "", "status", status, sizeof(status), GW_F_REQ);
+	gw_get_str(&p, j, "", "order_id", out->merchant_order_id, sizeof(out->merchant_order_id),
+		   GW_F_TRUNC);
 	if (gw_get_int(&p, j, "", "amount", &amount, 0, GW_MAX_AMOUNT_CENTS, 0))
 		out->amount_cents = amount;
 	credit = gw_get_object(&p, j, "", "credit", 0);

@@ -2095,6 +2095,14 @@ int srv_billing_charge_answer(store_txn_t *txn, srv_t *s, const Ospay__V1__Gatew
 	if (rc != 0)
 		return rc;
 	int status = -1;
+	/* The payment must be the charge's own: a notification only names a
+	 * payment id, and its sender is authenticated by a shared id at best. */
+	if (strcmp(obj->order_id, old->merchant_order_id) != 0) {
+		log_warn("billing: a payment's answer names another order id; the charge is "
+			 "left as it is",
+			 "charge_id=%" PRIu64, old->id);
+		goto out;
+	}
 	switch (obj->outcome) {
 	case GW_OUTCOME_APPROVED:
 		status = CHG(APPROVED);

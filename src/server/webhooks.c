@@ -410,6 +410,7 @@ typedef struct requery {
 	Ospay__V1__GatewayInstallment inst[GW_MAX_INSTALLMENTS];
 	Ospay__V1__GatewayInstallment *instp[GW_MAX_INSTALLMENTS];
 	char status[GW_STATUS_MAX], code[GW_CODE_MAX], message[GW_MSG_MAX];
+	char order_id[GW_ORDER_ID_MAX];
 	char inst_status[GW_MAX_INSTALLMENTS][GW_STATUS_MAX];
 	char inst_reason[GW_MAX_INSTALLMENTS][GW_MSG_MAX];
 	bool retry;
@@ -681,6 +682,8 @@ static void on_charge(const gw_charge_result_t *res, void *arg)
 {
 	requery_t *q = arg;
 	snprintf(q->status, sizeof(q->status), "%s", res->status_text);
+	snprintf(q->order_id, sizeof(q->order_id), "%s", res->merchant_order_id);
+	q->obj.order_id = q->order_id;
 	q->obj.provider_status = res->provider_status;
 	q->obj.amount = res->amount_cents;
 	requery_finish(q, &res->r);

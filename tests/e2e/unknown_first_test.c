@@ -339,3 +339,48 @@ Test(unknown_first, notification_of_an_approved_sale_for_a_canceled_invoice_void
 	snprintf(want, sizeof(want), "payment_id=%s status=CANCELED", pid);
 	cr_assert_not_null(strstr(log, want), "%s", log);
 }
+
+Test(unknown_first, a_notification_naming_another_payment_settles_nothing)
+{
+	use_getnet();
+	/* A and B: both answers and both notifications lost; GetNet approved both. */
+	uint64_t sa, a = tso_billed_customer(adm, srv.unit_id, 5, 0, true, &sa);
+	tso_invoice(adm, a, sa, "2020-12-10");
+	uint64_t sb, b = tso_billed_customer(adm, srv.unit_id, 6, 0, true, &sb);
+	uint64_t inv_b = tso_invoice(adm, b, sb, "2020-12-10");
+	tsg_fault(&sbx, "{\"service\":\"getnet\",\"route\":\"payment_credit\",\"kind\":\"reset\","
+			"\"process\":true,\"count\":2}");
+	char url[512], out[2048];
+	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"getnet\",\"kind\":\"drop\",\"count\":2}",
+			      NULL, NULL, out, sizeof(out)),
+		     201, "%s", out);
+	tso_run_now(adm);
+	cr_assert_eq(charge_status(a), CHG(OPERATOR_REVIEW));
+	cr_assert_eq(charge_status(b), CHG(OPERATOR_REVIEW));
+	/* A notification with B's order id but A's payment id (someone who knows
+	 * the seller id): accepted as a hint and re-queried; GetNet's answer names
+	 * A's order, so B is left as it is (and so is A: not its notification). */
+	char pid_a[128];
+	int count, approved;
+	sandbox_sales("00000000000000000001A1", &count, &approved, pid_a, sizeof(pid_a));
+	cr_assert_eq(approved, 1);
+	long long before = metric("\nospay_webhook_requeries_total ");
+	char ca[300];
+	snprintf(ca, sizeof(ca), "%s/data/tls.crt", srv.dir);
+	snprintf(url, sizeof(url),
+		 "https://%s/webhooks/getnet/%llu?payment_type=credit&order_id=%s&payment_id=%s"
+		 "&status=APPROVED&seller_id=seller-uf",
+		 srv.https_addr, (unsigned long long)srv.org_id, "00000000000000000002A1", pid_a);
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, ca, out, sizeof(out)), 200, "%s", out);
+	long long after = before;
+	for (int i = 0; i < 1200 && after == before; i++) {
+		after = metric("\nospay_webhook_requeries_total ");
+		if (after == before)
+			usleep(50 * 1000);
+	}
+	cr_assert_gt(after, before, "the notification was never re-queried");
+	cr_assert_eq(charge_status(b), CHG(OPERATOR_REVIEW));
+	cr_assert_eq(charge_status(a), CHG(OPERATOR_REVIEW));
+	cr_assert_eq(tso_invoice_status(adm, inv_b), INV(OPEN));
+}
