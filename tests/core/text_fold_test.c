@@ -73,6 +73,7 @@ Test(text_fold, case_folding_beyond_latin1)
 	cr_assert_eq(text_cmp_folded("ŁÓDŹ", "łódź"), 0);
 	cr_assert_eq(text_cmp_folded("ŒUVRE", "œuvre"), 0);
 	cr_assert_eq(text_cmp_folded("ΑΘΗΝΑ", "αθηνα"), 0);
+	cr_assert_eq(text_cmp_folded("Ÿ", "y"), 0);
 	cr_assert_eq(text_cmp_folded("Straße", "STRASSE"), 0);
 	cr_assert_eq(text_cmp_folded("ß", "ss"), 0);
 	cr_assert_eq(text_cmp_folded("ẞ", "ss"), 0);
@@ -110,7 +111,7 @@ Test(text_fold, latin1_pairs_of_before_still_match)
 	cr_assert_eq(text_cmp_folded("ÆÐÞ", "æðþ"), 0);
 	cr_assert_eq(text_cmp_folded("Ø", "o"), 0);
 	cr_assert_eq(text_cmp_folded("ø", "O"), 0);
-	cr_assert_eq(text_cmp_folded("ÝŸÿý", "yyyy"), 0);
+	cr_assert_eq(text_cmp_folded("Ýÿý", "yyy"), 0);
 	cr_assert_eq(text_cmp_folded("Ññ", "nn"), 0);
 	cr_assert_neq(text_cmp_folded("×", "x"), 0);
 	cr_assert_neq(text_cmp_folded("÷", "/"), 0);
