@@ -18,7 +18,7 @@ fi
 pkgs=(
 	build-essential cmake pkg-config
 	libuv1-dev libprotobuf-c-dev protobuf-c-compiler node-llhttp
-	libcurl4-openssl-dev liblmdb-dev libmbedtls-dev libjansson-dev libcriterion-dev
+	libcurl4-openssl-dev liblmdb-dev libmbedtls-dev libjansson-dev libcriterion-dev libutf8proc-dev
 	protobuf-compiler python3-protobuf
 	curl openssl ca-certificates
 	clang-format

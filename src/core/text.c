@@ -1,6 +1,9 @@
 #include "core/text.h"
 
+#include <stdint.h>
 #include <string.h>
+
+#include <utf8proc.h>
 
 bool text_utf8_valid(const char *str, size_t n)
 {
@@ -63,82 +66,117 @@ const char *text_check_name(const char *s, size_t max_bytes)
 }
 
 /*
- * Base letters of U+00C0..U+00FF (Latin-1 letters); 0 keeps the character.
- * Lower-case forms follow the upper-case ones at +0x20.
+ * Folding for comparison (SPEC 10.2), with utf8proc's options:
+ * - DECOMPOSE + COMPAT: NFKD, so "a" + U+0303 and "ã" meet, and so do the
+ *   compatibility forms people paste (ligatures "ﬁ", full-width letters, "º").
+ * - STRIPMARK: drops every combining mark (the accents); CASEFOLD: full case
+ *   folding ("ß" is "ss").
+ * - IGNORE: drops default-ignorable characters (soft hyphen, zero-width space
+ *   and joiners, BOM) that copy and paste leaves invisible in a name.
+ * - LUMP: Unicode spaces become ' ', dashes '-', typographic apostrophes
+ *   '\'', as phone keyboards type them ("Santa Bárbara d’Oeste").
+ * Characters are decomposed one at a time into a fixed buffer, so comparing
+ * never allocates whatever the length. utf8proc's whole-string functions also
+ * reorder combining marks canonically; here that is not needed, since
+ * STRIPMARK removes every character with a non-zero combining class.
  */
-static const char latin1_base[64] = {
-	'a', 'a', 'a', 'a', 'a', 'a', 0,   'c', 'e', 'e', 'e', 'e', 'i', 'i', 'i', 'i',
-	0,   'n', 'o', 'o', 'o', 'o', 'o', 0,   'o', 'u', 'u', 'u', 'u', 'y', 0,   0,
-	'a', 'a', 'a', 'a', 'a', 'a', 0,   'c', 'e', 'e', 'e', 'e', 'i', 'i', 'i', 'i',
-	0,   'n', 'o', 'o', 'o', 'o', 'o', 0,   'o', 'u', 'u', 'u', 'u', 'y', 0,   'y',
-};
+#define FOLD_OPTIONS                                                                               \
+	(UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK |           \
+	 UTF8PROC_IGNORE | UTF8PROC_LUMP)
+/* The longest fold of one character is 18 code points (U+FDFA); room to spare. */
+#define FOLD_CHAR_MAX 32
+/* An invalid byte folds to itself above every code point: equal only to the same byte. */
+#define FOLD_INVALID 0x110000u
 
 typedef struct fold_iter {
-	const unsigned char *p;
-	int started; /* a non-space was returned: later spaces may matter */
+	const uint8_t *p, *end;
+	utf8proc_int32_t buf[FOLD_CHAR_MAX]; /* the current character's fold */
+	size_t n, i;                         /* its length and the next to return */
+	unsigned held;                       /* returned after a ' ', 0 when none */
+	bool started;                        /* a non-space was returned: later spaces matter */
 } fold_iter_t;
 
-/* Decodes one character; invalid bytes come back one by one, above any code point. */
-static unsigned fold_decode(const unsigned char **pp)
+static void fold_init(fold_iter_t *it, const char *s)
 {
-	const unsigned char *p = *pp;
-	unsigned c = p[0];
-	if (c < 0x80) {
-		*pp = p + 1;
-		return c;
-	}
-	size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-	unsigned v = len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xC0) != 0x80) {
-			len = 0;
+	memset(it, 0, sizeof(*it));
+	it->p = (const uint8_t *)s;
+	it->end = it->p + strlen(s);
+}
+
+/* The next folded code point, before spaces are collapsed; 0 at the end. */
+static unsigned fold_raw(fold_iter_t *it)
+{
+	while (it->i == it->n) {
+		if (it->p == it->end)
+			return 0;
+		utf8proc_int32_t c = 0;
+		utf8proc_ssize_t len = utf8proc_iterate(it->p, it->end - it->p, &c);
+		if (len <= 0) {
+			/* Validators refuse invalid UTF-8; a stored name that has it still
+			 * compares, byte by byte, and never equals a valid letter. */
+			it->buf[0] = (utf8proc_int32_t)(FOLD_INVALID + *it->p);
+			it->p++;
+			it->n = 1;
+			it->i = 0;
 			break;
 		}
-		v = (v << 6) | (p[i] & 0x3F);
+		it->p += len;
+		int boundclass = 0;
+		utf8proc_ssize_t n = utf8proc_decompose_char(c, it->buf, FOLD_CHAR_MAX,
+							     FOLD_OPTIONS, &boundclass);
+		if (n < 0 || n > FOLD_CHAR_MAX) {
+			/* Not with today's Unicode data; the character then stands for itself. */
+			it->buf[0] = c;
+			n = 1;
+		}
+		it->n = (size_t)n; /* 0 for a mark or an ignorable: read on */
+		it->i = 0;
 	}
-	if (len == 0) {
-		*pp = p + 1;
-		return 0x110000u + c;
-	}
-	*pp = p + len;
-	return v;
+	unsigned c = (unsigned)it->buf[it->i++];
+	/* Before utf8proc, Ø and ø folded to o (Unicode gives ø no decomposition):
+	 * kept, so that every pair of names that matched then still matches. */
+	return c == 0xF8 ? 'o' : c;
 }
 
 /* The next folded character, ' ' for a run of inner spaces, 0 at the end. */
 static unsigned fold_next(fold_iter_t *it)
 {
-	if (*it->p == ' ' || *it->p == '\t') {
-		while (*it->p == ' ' || *it->p == '\t')
-			it->p++;
-		if (*it->p != '\0' && it->started)
-			return ' ';
+	unsigned c = it->held;
+	bool gap = false;
+	if (c != 0) {
+		it->held = 0;
+		return c;
 	}
-	if (*it->p == '\0')
-		return 0;
-	unsigned c = fold_decode(&it->p);
-	it->started = 1;
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A' + 'a';
-	if (c >= 0xC0 && c <= 0xFF) {
-		char base = latin1_base[c - 0xC0];
-		if (base != 0)
-			return (unsigned char)base;
-		if (c <= 0xDE && c != 0xD7)
-			return c + 0x20; /* Æ Ð Þ: their lower-case forms */
+	for (;;) {
+		c = fold_raw(it);
+		if (c != ' ' && c != '\t')
+			break;
+		gap = true;
 	}
+	if (c != 0 && gap && it->started) {
+		it->held = c;
+		return ' ';
+	}
+	if (c != 0)
+		it->started = true;
 	return c;
 }
 
 int text_cmp_folded(const char *a, const char *b)
 {
-	fold_iter_t x = {(const unsigned char *)a, 0};
-	fold_iter_t y = {(const unsigned char *)b, 0};
+	fold_iter_t x, y;
+	int rc = 0;
+	fold_init(&x, a);
+	fold_init(&y, b);
 	for (;;) {
 		unsigned ca = fold_next(&x);
 		unsigned cb = fold_next(&y);
-		if (ca != cb)
-			return ca < cb ? -1 : 1;
+		if (ca != cb) {
+			rc = ca < cb ? -1 : 1;
+			break;
+		}
 		if (ca == 0)
-			return 0;
+			break;
 	}
+	return rc;
 }

@@ -15,12 +15,16 @@ bool text_utf8_valid(const char *s, size_t n);
 const char *text_check_name(const char *s, size_t max_bytes);
 
 /*
- * Compares two names the way people mean them: without case, without the
- * accents of Portuguese (and the rest of Latin-1: á à â ã ä é ê è í ó ô õ ö ú
- * ü ç ñ ... and their capitals fold to the base letter), ignoring leading and
- * trailing spaces and treating runs of spaces as one. "São Paulo",
- * "SAO PAULO" and " sao  paulo " are equal. Other characters compare as
- * they are. Returns <0, 0, >0 like strcmp.
+ * Compares two names the way people mean them (SPEC 10.2): after Unicode
+ * compatibility decomposition (NFKD, by utf8proc), without case (full case
+ * folding: "ß" is "ss"), without accents or any other combining mark, without
+ * invisible default-ignorable characters, with Unicode spaces, dashes and
+ * apostrophes taken as ' ', '-' and '\'', ignoring leading and trailing spaces
+ * and treating runs of spaces and tabs as one. "São Paulo" composed or
+ * decomposed ("Sa" U+0303 "o Paulo"), "SAO PAULO" and " sao  paulo " are
+ * equal. Invalid UTF-8 bytes compare as themselves (equal only to the same
+ * byte). Never allocates. Returns <0, 0, >0 like strcmp, in the order of the
+ * folded code points.
  */
 int text_cmp_folded(const char *a, const char *b);
 

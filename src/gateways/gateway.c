@@ -585,6 +585,11 @@ int gw_send_message(gw_t *gw, const gw_message_req_t *req, gw_message_cb cb, voi
 		rc = -EINVAL;
 		goto out;
 	}
+	if (gw != NULL) {
+		rc = gw_check_channel(gw->ad->kind, req->channel, NULL, 0);
+		if (rc != 0)
+			goto out;
+	}
 	GW_START(gw, GW_OP_SEND_MESSAGE, true, send_message, message, cb, arg, req);
 out:
 	return rc;
@@ -661,6 +666,52 @@ const char *gw_outcome_name(gw_outcome_t o)
 		return "UNKNOWN";
 	}
 	return "?";
+}
+
+/* ------------------------------------------------------------------ capabilities */
+
+static const char *const gw_channel_names[GW_N_CHANNELS] = {"WhatsApp", "SMS"};
+
+int gw_check_channel(gw_kind_t kind, gw_channel_t channel, char *why, size_t cap)
+{
+	const gw_adapter_t *ad = gw_adapter_for(kind);
+	char list[64] = "";
+	size_t n = 0;
+	int rc = 0;
+
+	if (ad == NULL || (unsigned)channel >= GW_N_CHANNELS) {
+		rc = -EINVAL;
+		if (why != NULL && cap > 0)
+			snprintf(why, cap, "unknown service or channel");
+		goto out;
+	}
+	if (ad->send_message != NULL && (ad->channels & GW_CHANNEL_BIT(channel)) != 0)
+		goto out;
+	rc = -ENOTSUP;
+	if (why == NULL || cap == 0)
+		goto out;
+	if (ad->send_message == NULL || ad->channels == 0) {
+		snprintf(why, cap, "%s sends no messages", ad->title);
+		goto out;
+	}
+	/* The sentence names what the service does deliver, from its adapter. */
+	for (unsigned c = 0; c < GW_N_CHANNELS; c++) {
+		if ((ad->channels & GW_CHANNEL_BIT(c)) == 0)
+			continue;
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", n > 0 ? " and " : "",
+				      gw_channel_names[c]);
+		if (n >= sizeof(list))
+			break;
+	}
+	snprintf(why, cap, "%s delivers %s messages only; %s is not supported", ad->title, list,
+		 gw_channel_names[channel]);
+out:
+	return rc;
+}
+
+const char *gw_channel_name(gw_channel_t c)
+{
+	return (unsigned)c < GW_N_CHANNELS ? gw_channel_names[c] : "?";
 }
 
 const char *gw_kind_name(gw_kind_t k)

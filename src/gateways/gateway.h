@@ -108,6 +108,7 @@ typedef enum gw_brand {
 typedef enum gw_channel {
 	GW_CHANNEL_WHATSAPP = 0,
 	GW_CHANNEL_SMS,
+	GW_N_CHANNELS,
 } gw_channel_t;
 
 /* What a webhook says happened (a hint: re-query before changing any state). */
@@ -452,7 +453,7 @@ int gw_query_charge_by_order(gw_t *gw, const char *merchant_order_id, gw_charge_
 bool gw_can_query_by_order(const gw_t *gw);
 
 /* ZapMe: sends a WhatsApp message. Outcomes: APPROVED (accepted), REJECTED.
- * SMS through ZapMe is not documented: -ENOTSUP. */
+ * A channel the service cannot deliver (gw_check_channel): -ENOTSUP. */
 int gw_send_message(gw_t *gw, const gw_message_req_t *req, gw_message_cb cb, void *arg);
 
 /* ZapMe: a message's delivery status. Outcomes: APPROVED (sent), DECLINED
@@ -475,12 +476,27 @@ int gw_verify_webhook(const gw_t *gw, const gw_webhook_req_t *req);
  */
 int gw_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *out);
 
+/* ------------------------------------------------------------------ capabilities */
+
+/*
+ * Can a service of kind deliver messages on channel? Settings are checked with
+ * it before they are stored, so that a notifier never waits for messages it
+ * can never send; gw_send_message applies the same rule. Returns 0 when it
+ * can, -ENOTSUP when the service cannot (no messages at all, or not that
+ * channel), -EINVAL for a kind or channel outside the enums. On failure, why
+ * (cap bytes; may be NULL) gets a sentence for the person configuring it
+ * ("ZapMe delivers WhatsApp messages only; SMS is not supported").
+ */
+int gw_check_channel(gw_kind_t kind, gw_channel_t channel, char *why, size_t cap);
+
 /* ------------------------------------------------------------------ names */
 
 /* "APPROVED", "DECLINED", ...; "?" for values outside the enum. */
 const char *gw_outcome_name(gw_outcome_t o);
 /* "pagolivre", "cielo", "getnet", "zapme"; "?" otherwise. */
 const char *gw_kind_name(gw_kind_t k);
+/* "WhatsApp", "SMS"; "?" otherwise. */
+const char *gw_channel_name(gw_channel_t c);
 /* "visa", "mastercard", ...; "unknown". */
 const char *gw_brand_name(gw_brand_t b);
 /* Case-insensitive; accepts the services' spellings ("Master", "MasterCard"). */

@@ -791,6 +791,7 @@ out:
 const gw_adapter_t gw_cielo_adapter = {
 	.kind = GW_KIND_CIELO,
 	.name = CIELO,
+	.title = "Cielo",
 	.check_config = cielo_check_config,
 	.tokenize = cielo_tokenize,
 	.charge = cielo_charge,

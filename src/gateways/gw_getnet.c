@@ -1114,6 +1114,7 @@ out:
 const gw_adapter_t gw_getnet_adapter = {
 	.kind = GW_KIND_GETNET,
 	.name = GETNET,
+	.title = "GetNet",
 	.check_config = getnet_check_config,
 	.priv_init = getnet_priv_init,
 	.priv_free = getnet_priv_free,

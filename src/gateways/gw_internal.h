@@ -41,6 +41,9 @@ typedef struct gw_call gw_call_t;
 typedef struct gw_adapter {
 	gw_kind_t kind;
 	const char *name;
+	const char *title; /* the service's own spelling, in sentences for people ("ZapMe") */
+	/* GW_CHANNEL_BIT of each channel send_message delivers; 0 without send_message. */
+	unsigned channels;
 	/* Checks the kind-specific configuration (violations into st). */
 	int (*check_config)(const gw_config_t *cfg, status_t *st);
 	/* Adapter state behind gw->priv, created at open and freed at release. */
@@ -59,6 +62,8 @@ typedef struct gw_adapter {
 	int (*verify_webhook)(const gw_t *gw, const gw_webhook_req_t *req);
 	int (*parse_webhook)(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *out);
 } gw_adapter_t;
+
+#define GW_CHANNEL_BIT(c) (1u << (unsigned)(c))
 
 extern const gw_adapter_t gw_cielo_adapter;
 extern const gw_adapter_t gw_getnet_adapter;

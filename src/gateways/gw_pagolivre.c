@@ -531,6 +531,7 @@ out:
 const gw_adapter_t gw_pagolivre_adapter = {
 	.kind = GW_KIND_PAGOLIVRE,
 	.name = PAGOLIVRE,
+	.title = "PagoLivre",
 	.check_config = pagolivre_check_config,
 	.create_link = pagolivre_create_link,
 	.query_link = pagolivre_query_link,

@@ -162,11 +162,6 @@ static int zapme_send_message(gw_call_t *call, const gw_message_req_t *req)
 	char *form = NULL;
 	int rc = 0;
 
-	/* ZapMe documents WhatsApp only; its SMS API is not public. */
-	if (req->channel != GW_CHANNEL_WHATSAPP) {
-		rc = -ENOTSUP;
-		goto out;
-	}
 	if (phone != NULL && phone[0] == '+')
 		phone++;
 	/* Messages may hold line breaks; other control characters are refused. */
@@ -282,6 +277,9 @@ out:
 const gw_adapter_t gw_zapme_adapter = {
 	.kind = GW_KIND_ZAPME,
 	.name = ZAPME,
+	.title = "ZapMe",
+	/* ZapMe documents WhatsApp only; its SMS API is not public. */
+	.channels = GW_CHANNEL_BIT(GW_CHANNEL_WHATSAPP),
 	.check_config = zapme_check_config,
 	.send_message = zapme_send_message,
 	.message_status = zapme_message_status,

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "core/vault.h"
+#include "gateways/gateway.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
 #include "server/db.h"
@@ -324,9 +325,17 @@ int h_admin_set_notifier(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__SetNotifierRequest *in = (const Ospay__V1__SetNotifierRequest *)r->in;
 	Ospay__V1__GatewayRecord rec = OSPAY__V1__GATEWAY_RECORD__INIT, *old = NULL;
+	gw_channel_t ch = in->channel == OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_SMS
+				  ? GW_CHANNEL_SMS
+				  : GW_CHANNEL_WHATSAPP;
+	char why[160];
 	if (in->channel != OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_WHATSAPP &&
-	    in->channel != OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_SMS)
+	    in->channel != OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_SMS) {
 		status_violation(&r->st, "channel", "WHATSAPP or SMS");
+	} else if (gw_check_channel(GW_KIND_ZAPME, ch, why, sizeof(why)) != 0) {
+		/* Every message would fail at send: refused before anything is stored. */
+		status_violation(&r->st, "channel", "%s", why);
+	}
 	rec.channel = in->channel;
 	int rc = service_set(r, txn, SRV_SERVICE_ZAPME, in->base_url, "", in->credentials, &rec,
 			     &old);

@@ -308,6 +308,80 @@ Test(crud, agendas_update_and_delete)
 		     "%s", st.message);
 }
 
+/*
+ * SPEC 10.2: a city typed with combining marks ("Sa" U+0303 "o Paulo", "Foz do
+ * Iguac" U+0327 "u", as some keyboards and imports send it) is the city the
+ * agenda lists precomposed, and the other way round; another city is still refused.
+ */
+Test(crud, decomposed_accents_match_the_agendas_cities)
+{
+	Ospay__V1__AgendaWindow w = tso_window(1, 8, 18, 20);
+	const char *cities[] = {"São Paulo", "Foz do Iguaçu"};
+	uint64_t ag = tso_agenda(adm, srv.unit_id, cities, 2, &w, 1, 0, 60);
+	const char *same[] = {"Sa\xcc\x83o Paulo", "Foz do Iguac\xcc\xa7u", "SA\xcc\x83O PAULO",
+			      "FOZ DO IGUAC\xcc\xa7U"};
+	status_t st;
+	uint64_t o = 0;
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		uint64_t c = tso_customer(adm, srv.unit_id, 40 + (uint32_t)i, same[i]);
+		int code = tso_order(adm, c, ag, 0, tso_at(2026, 12, 7, 8 + (int)i, 0), 0, &o, &st);
+		cr_assert_eq(code, 0, "%s: %d %s", same[i], code, st.message);
+		Ospay__V1__Order *got = tso_get_order(adm, o);
+		cr_assert_eq(got->agenda_id, ag);
+		ospay__v1__order__free_unpacked(got, NULL);
+	}
+	/* Different cities, decomposed or not, are still refused. */
+	const char *other[] = {"Sa\xcc\x83o Carlos", "Foz do Jorda\xcc\x83o", "Campinas"};
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		uint64_t c = tso_customer(adm, srv.unit_id, 50 + (uint32_t)i, other[i]);
+		int code = tso_order(adm, c, ag, 0, tso_at(2026, 12, 7, 14, 0), 0, NULL, &st);
+		cr_assert_eq(code, 9, "%s: %d %s", other[i], code, st.message);
+		cr_assert(strstr(st.message, "city") != NULL, "%s", st.message);
+	}
+
+	/* An agenda that lists the city decomposed serves the composed spelling. */
+	const char *dcities[] = {"Foz do Iguac\xcc\xa7u"};
+	uint64_t dag = tso_agenda(adm, srv.unit_id, dcities, 1, &w, 1, 0, 60);
+	uint64_t foz = tso_customer(adm, srv.unit_id, 60, "Foz do Iguaçu");
+	cr_assert_eq(tso_order(adm, foz, dag, 0, tso_at(2026, 12, 7, 8, 0), 0, NULL, &st), 0, "%s",
+		     st.message);
+	uint64_t sp = tso_customer(adm, srv.unit_id, 61, "São Paulo");
+	cr_assert_eq(tso_order(adm, sp, dag, 0, tso_at(2026, 12, 7, 9, 0), 0, NULL, &st), 9, "%s",
+		     st.message);
+
+	/* Moving an order onto the agenda (Orders/Update) applies the same rule. */
+	uint64_t spd = tso_customer(adm, srv.unit_id, 62, "Sa\xcc\x83o Paulo");
+	uint64_t free_o = 0;
+	cr_assert_eq(tso_order(adm, spd, 0, 0, tso_at(2026, 12, 7, 10, 0), 60, &free_o, &st), 0,
+		     "%s", st.message);
+	char *mask[] = {"agenda_id"};
+	Ospay__V1__OrdersUpdateRequest u = OSPAY__V1__ORDERS_UPDATE_REQUEST__INIT;
+	u.id = free_o;
+	u.agenda_id = dag;
+	u.update_mask = mask;
+	u.n_update_mask = 1;
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Orders/Update", &u.base, NULL, NULL, NULL, &st), 9,
+		     "%s", st.message);
+	u.agenda_id = ag;
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Orders/Update", &u.base, NULL, NULL, NULL, &st), 0,
+		     "%s", st.message);
+
+	/* The same city composed and decomposed in one agenda is listed twice. */
+	const char *twice[] = {"São Paulo", "Sa\xcc\x83o Paulo"};
+	Ospay__V1__AgendaWindow *wp[] = {&w};
+	Ospay__V1__AgendasCreateRequest m = OSPAY__V1__AGENDAS_CREATE_REQUEST__INIT;
+	m.unit_id = srv.unit_id;
+	m.name = "Agenda";
+	m.cities = (char **)twice;
+	m.n_cities = 2;
+	m.windows = wp;
+	m.n_windows = 1;
+	m.slot_minutes = 60;
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Agendas/Create", &m.base, NULL, NULL, NULL, &st), 3,
+		     "%s", st.message);
+	cr_assert(tso_violation(&st, "cities[1]"), "%s", st.message);
+}
+
 Test(crud, technicians_list_by_unit)
 {
 	uint64_t u2 = tso_unit(adm, "Zona Norte");

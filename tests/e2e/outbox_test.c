@@ -6,6 +6,7 @@
  * Orders/Get and Billing/GetInvoice.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@ static int fd;
 #define M(x) OSPAY__V1__OPERATION_MODE__OPERATION_MODE_##x
 #define NST(x) OSPAY__V1__NOTIFICATION_STATUS__NOTIFICATION_STATUS_##x
 #define NKIND(x) OSPAY__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_##x
+#define NC(x) OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_##x
 
 static void setup(void)
 {
@@ -323,6 +325,103 @@ Test(outbox, no_notifier_queues_nothing)
 	r = get_order(id);
 	cr_assert_eq(r->n_notifications, 0);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+/* ------------------------------------------------------------------ settings */
+
+/* Admin/SetNotifier of ZapMe at the sandbox on channel; credentials of tag "ob" unless keep. */
+static int set_notifier(int channel, const char *path, bool keep, status_t *st)
+{
+	char base[160];
+	snprintf(base, sizeof(base), "%s%s", sbx.base, path);
+	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
+	cred.api_key = "zapi-ob";
+	cred.api_secret = "zsecret-ob";
+	Ospay__V1__HeaderPair hook = OSPAY__V1__HEADER_PAIR__INIT;
+	hook.name = "X-ZapMe-Secret";
+	hook.value = "zhook-ob";
+	Ospay__V1__HeaderPair *hooks[] = {&hook};
+	cred.webhook_headers = hooks;
+	cred.n_webhook_headers = 1;
+	Ospay__V1__SetNotifierRequest req = OSPAY__V1__SET_NOTIFIER_REQUEST__INIT;
+	req.base_url = base;
+	req.channel = (Ospay__V1__NotifierChannel)channel;
+	req.credentials = keep ? NULL : &cred;
+	return tsp_call(fd, "ospay.v1.Admin/SetNotifier", &req.base, NULL, NULL, NULL, st);
+}
+
+/*
+ * The stored ZapMe settings (read from the live store), NULL when none; caller
+ * frees. Opened read-only: a write refused by ospayd leaves its group-commit
+ * batch (and LMDB's writer lock) open until the next write, and a writable open
+ * would wait for that lock.
+ */
+static Ospay__V1__GatewayRecord *stored_notifier(void)
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/data/store", srv.dir);
+	store_opts_t so = {
+		.path = path, .tables = db_tables, .n_tables = DB_N_TABLES, .read_only = true};
+	store_t *st = NULL;
+	cr_assert_eq(store_open(&st, &so), 0);
+	store_txn_t *txn;
+	cr_assert_eq(store_read_begin(st, &txn), 0);
+	Ospay__V1__GatewayRecord *rec = NULL;
+	int rc = srv_gateway_get(txn, srv.org_id, SRV_SERVICE_ZAPME, &rec);
+	cr_assert(rc == 0 || rc == -ENOENT, "srv_gateway_get: %d", rc);
+	store_read_end(txn);
+	store_close(st);
+	return rc == 0 ? rec : NULL;
+}
+
+static void expect_sms_refused(int code, const status_t *st)
+{
+	cr_assert_eq(code, 3, "SMS through ZapMe answered %d: %s", code, st->message);
+	cr_assert_eq(st->n_violations, 1, "%s", st->message);
+	cr_assert_str_eq(st->violations[0].field, "channel");
+	cr_assert_str_eq(st->violations[0].description,
+			 "ZapMe delivers WhatsApp messages only; SMS is not supported");
+}
+
+Test(outbox, sms_through_zapme_is_refused_and_nothing_is_stored)
+{
+	/* No notifier yet: refused, and none is created. */
+	status_t st;
+	int code = set_notifier(NC(SMS), "/zapme", false, &st);
+	expect_sms_refused(code, &st);
+	cr_assert_null(stored_notifier(), "a refused SetNotifier stored settings");
+	char link[2100], out[65536];
+	uint64_t quiet = linked_order(customer(5, 1), link);
+	Ospay__V1__OrdersGetResponse *r = get_order(quiet);
+	cr_assert_eq(r->n_notifications, 0, "no notifier: nothing queued");
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+
+	/* WhatsApp is accepted; then SMS, even with other settings, changes nothing. */
+	code = set_notifier(NC(WHATSAPP), "/zapme", false, &st);
+	cr_assert_eq(code, 0, "WhatsApp: %s", st.message);
+	Ospay__V1__GatewayRecord *before = stored_notifier();
+	cr_assert_not_null(before);
+	cr_assert_eq(before->channel, NC(WHATSAPP));
+	code = set_notifier(NC(SMS), "/elsewhere", false, &st);
+	expect_sms_refused(code, &st);
+	code = set_notifier(NC(SMS), "/zapme", true, &st);
+	expect_sms_refused(code, &st);
+	Ospay__V1__GatewayRecord *after = stored_notifier();
+	cr_assert_not_null(after);
+	cr_assert_eq(after->channel, NC(WHATSAPP));
+	cr_assert_str_eq(after->base_url, before->base_url);
+	cr_assert_eq(after->updated_ms, before->updated_ms);
+	ospay__v1__gateway_record__free_unpacked(before, NULL);
+	ospay__v1__gateway_record__free_unpacked(after, NULL);
+
+	/* And messages still go out by WhatsApp, to the sandbox's ZapMe. */
+	uint64_t id = linked_order(customer(6, 1), link);
+	Ospay__V1__Notification *n = wait_note(id, NST(DELIVERED), 1);
+	cr_assert_eq(n->channel, NC(WHATSAPP));
+	cr_assert_str_eq(n->last_error, "");
+	ospay__v1__notification__free_unpacked(n, NULL);
+	cr_assert_eq(zapme_messages("5511987654321", out, sizeof(out)), 1, "%s", out);
+	cr_assert(strstr(out, link) != NULL, "%s", out);
 }
 
 /* ------------------------------------------------------------------ failures */

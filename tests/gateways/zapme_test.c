@@ -221,3 +221,27 @@ Test(zapme_webhook, secret_header_and_parse)
 	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), -EBADMSG);
 	gwpfx_close(&p);
 }
+
+/* The capability SetNotifier checks before storing settings (gw_send_message applies it too). */
+Test(zapme_channels, whatsapp_only)
+{
+	char why[160];
+	cr_assert_eq(gw_check_channel(GW_KIND_ZAPME, GW_CHANNEL_WHATSAPP, why, sizeof(why)), 0);
+	cr_assert_eq(gw_check_channel(GW_KIND_ZAPME, GW_CHANNEL_SMS, why, sizeof(why)), -ENOTSUP);
+	cr_assert_str_eq(why, "ZapMe delivers WhatsApp messages only; SMS is not supported");
+	cr_assert_eq(gw_check_channel(GW_KIND_ZAPME, GW_CHANNEL_SMS, NULL, 0), -ENOTSUP);
+	/* The payment gateways send no messages on any channel. */
+	cr_assert_eq(gw_check_channel(GW_KIND_CIELO, GW_CHANNEL_WHATSAPP, why, sizeof(why)),
+		     -ENOTSUP);
+	cr_assert_str_eq(why, "Cielo sends no messages");
+	cr_assert_eq(gw_check_channel(GW_KIND_PAGOLIVRE, GW_CHANNEL_SMS, NULL, 0), -ENOTSUP);
+	/* Outside the enums; a short buffer is truncated, never overrun. */
+	cr_assert_eq(gw_check_channel((gw_kind_t)99, GW_CHANNEL_WHATSAPP, why, sizeof(why)),
+		     -EINVAL);
+	cr_assert_eq(gw_check_channel(GW_KIND_ZAPME, (gw_channel_t)7, NULL, 0), -EINVAL);
+	char tiny[6] = "xxxxx";
+	cr_assert_eq(gw_check_channel(GW_KIND_ZAPME, GW_CHANNEL_SMS, tiny, 5), -ENOTSUP);
+	cr_assert_str_eq(tiny, "ZapM");
+	cr_assert_str_eq(gw_channel_name(GW_CHANNEL_SMS), "SMS");
+	cr_assert_str_eq(gw_channel_name((gw_channel_t)9), "?");
+}
