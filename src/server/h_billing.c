@@ -2121,21 +2121,14 @@ int srv_billing_charge_answer(store_txn_t *txn, srv_t *s, const Ospay__V1__Gatew
 		break;
 	}
 	/* A job is the shape charge_settle works on; it never calls anything. */
-	j = status >= 0 ? calloc(1, sizeof(*j)) : NULL;
+	j = status >= 0 ? job_for_charge(s->billing, old) : NULL;
 	if (status >= 0 && j == NULL)
 		rc = -ENOMEM;
 	if (j == NULL)
 		goto out;
-	j->b = s->billing;
-	j->c = *old;
-	copy_str(j->last4, sizeof(j->last4), old->card_last4);
-	copy_str(j->date, sizeof(j->date), old->local_date);
-	copy_str(j->order_id, sizeof(j->order_id), old->merchant_order_id);
 	copy_str(j->code, sizeof(j->code), obj->code);
 	copy_str(j->msg, sizeof(j->msg), obj->message);
 	copy_str(j->payment_id, sizeof(j->payment_id), obj->ref);
-	copy_str(j->note, sizeof(j->note), old->note);
-	job_link(j);
 	j->c.status = status;
 	if (status == CHG(DECLINED))
 		j->c.irreversible =
@@ -2152,7 +2145,8 @@ int srv_billing_charge_answer(store_txn_t *txn, srv_t *s, const Ospay__V1__Gatew
 			 j->c.invoice_id, (int)j->c.status);
 	*resolve = rc == 0 && j->c.status == CHG(VOIDING);
 out:
-	free(j);
+	if (j != NULL)
+		job_free(j);
 	ospay__v1__charge__free_unpacked(old, NULL);
 	return rc;
 }
@@ -2242,20 +2236,14 @@ int h_billing_resolve_charge(srv_req_t *r, store_txn_t *txn)
 				: "?");
 		goto out;
 	}
-	j = calloc(1, sizeof(*j));
+	j = job_for_charge(r->srv->billing, old);
 	if (j == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	j->b = r->srv->billing;
-	j->c = *old;
-	copy_str(j->last4, sizeof(j->last4), old->card_last4);
-	copy_str(j->date, sizeof(j->date), old->local_date);
-	copy_str(j->order_id, sizeof(j->order_id), old->merchant_order_id);
 	copy_str(j->code, sizeof(j->code), "");
-	copy_str(j->payment_id, sizeof(j->payment_id),
-		 in->payment_id[0] != '\0' ? in->payment_id : old->payment_id);
-	job_link(j);
+	if (in->payment_id[0] != '\0')
+		copy_str(j->payment_id, sizeof(j->payment_id), in->payment_id);
 	const char *what;
 	switch (in->resolution) {
 	case OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_APPROVED:
@@ -2294,7 +2282,8 @@ int h_billing_resolve_charge(srv_req_t *r, store_txn_t *txn)
 	resp.invoice = inv;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	free(j);
+	if (j != NULL)
+		job_free(j);
 	if (inv != NULL)
 		ospay__v1__invoice__free_unpacked(inv, NULL);
 	if (old != NULL)

@@ -57,6 +57,35 @@ static void use_getnet(void)
 	tsg_set_getnet(adm, &sbx, "uf", true);
 }
 
+/* The next n GetNet payments are made but their answers are lost (a reset
+ * after processing); with notify false their notifications are lost too. */
+static void lose_getnet_answers(int n, bool notify)
+{
+	char body[200], url[256], out[512];
+	snprintf(body, sizeof(body),
+		 "{\"service\":\"getnet\",\"route\":\"payment_credit\",\"kind\":\"reset\","
+		 "\"process\":true,\"count\":%d}",
+		 n);
+	tsg_fault(&sbx, body);
+	if (notify)
+		return;
+	snprintf(body, sizeof(body), "{\"service\":\"getnet\",\"kind\":\"drop\",\"count\":%d}", n);
+	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
+	cr_assert_eq(tsp_http("POST", url, body, NULL, NULL, out, sizeof(out)), 201, "%s", out);
+}
+
+/* GetNet's notification of a payment, as GetNet sends it, to ospayd; asserts 200. */
+static void getnet_notify(const char *order_id, const char *payment_id)
+{
+	char url[512], ca[300], out[512];
+	snprintf(ca, sizeof(ca), "%s/data/tls.crt", srv.dir);
+	snprintf(url, sizeof(url),
+		 "https://%s/webhooks/getnet/%llu?payment_type=credit&order_id=%s&payment_id=%s"
+		 "&status=APPROVED&seller_id=seller-uf",
+		 srv.https_addr, (unsigned long long)srv.org_id, order_id, payment_id);
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, ca, out, sizeof(out)), 200, "%s", out);
+}
+
 /* The customer's only charge, asserted to be the only one (free it). */
 static Ospay__V1__Charge *only_charge(uint64_t customer, Ospay__V1__BillingListChargesResponse **r)
 {
@@ -209,13 +238,7 @@ Test(unknown_first, getnet_unknown_waits_for_the_operator_and_is_never_suspended
 	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 2, 0, true, &svc);
 	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
 	/* GetNet processes the payment, the answer is lost, and so is its notification. */
-	tsg_fault(&sbx, "{\"service\":\"getnet\",\"route\":\"payment_credit\",\"kind\":\"reset\","
-			"\"process\":true,\"count\":1}");
-	char url[256], out[512];
-	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"getnet\",\"kind\":\"drop\",\"count\":1}",
-			      NULL, NULL, out, sizeof(out)),
-		     201, "%s", out);
+	lose_getnet_answers(1, false);
 	tso_run_now(adm);
 	Ospay__V1__BillingListChargesResponse *r = NULL;
 	Ospay__V1__Charge *ch = only_charge(c, &r);
@@ -274,8 +297,7 @@ Test(unknown_first, getnet_unknown_is_settled_by_its_notification)
 	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 3, 0, true, &svc);
 	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
 	/* The answer is lost; GetNet's notification (order id + payment id) is not. */
-	tsg_fault(&sbx, "{\"service\":\"getnet\",\"route\":\"payment_credit\",\"kind\":\"reset\","
-			"\"process\":true,\"count\":1}");
+	lose_getnet_answers(1, true);
 	tso_run_now(adm);
 	wait_status(c, CHG(APPROVED));
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
@@ -290,13 +312,7 @@ Test(unknown_first, notification_of_an_approved_sale_for_a_canceled_invoice_void
 	use_getnet();
 	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 4, 0, true, &svc);
 	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
-	tsg_fault(&sbx, "{\"service\":\"getnet\",\"route\":\"payment_credit\",\"kind\":\"reset\","
-			"\"process\":true,\"count\":1}");
-	char url[512], out[2048];
-	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"getnet\",\"kind\":\"drop\",\"count\":1}",
-			      NULL, NULL, out, sizeof(out)),
-		     201, "%s", out);
+	lose_getnet_answers(1, false);
 	tso_run_now(adm);
 	cr_assert_eq(charge_status(c), CHG(OPERATOR_REVIEW));
 	Ospay__V1__BillingListChargesResponse *r = NULL;
@@ -315,13 +331,7 @@ Test(unknown_first, notification_of_an_approved_sale_for_a_canceled_invoice_void
 	int count, approved;
 	sandbox_sales(moid, &count, &approved, pid, sizeof(pid));
 	cr_assert_eq(approved, 1);
-	char ca[300];
-	snprintf(ca, sizeof(ca), "%s/data/tls.crt", srv.dir);
-	snprintf(url, sizeof(url),
-		 "https://%s/webhooks/getnet/%llu?payment_type=credit&order_id=%s&payment_id=%s"
-		 "&status=APPROVED&seller_id=seller-uf",
-		 srv.https_addr, (unsigned long long)srv.org_id, moid, pid);
-	cr_assert_eq(tsp_http("GET", url, NULL, NULL, ca, out, sizeof(out)), 200, "%s", out);
+	getnet_notify(moid, pid);
 	/* Re-queried, found approved for a canceled invoice: voided at GetNet. */
 	wait_status(c, CHG(VOIDED));
 	Ospay__V1__Charge *ch = only_charge(c, &r);
@@ -332,8 +342,8 @@ Test(unknown_first, notification_of_an_approved_sale_for_a_canceled_invoice_void
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(CANCELED));
 	cr_assert_eq(metric("\nospay_billing_voids_total "), 1);
 	/* GetNet canceled the payment (its own notification of the cancel says so). */
+	char url[256], log[65536];
 	snprintf(url, sizeof(url), "%s/control/webhooks?service=getnet", sbx.base);
-	char log[65536];
 	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, log, sizeof(log)), 200);
 	char want[160];
 	snprintf(want, sizeof(want), "payment_id=%s status=CANCELED", pid);
@@ -348,13 +358,7 @@ Test(unknown_first, a_notification_naming_another_payment_settles_nothing)
 	tso_invoice(adm, a, sa, "2020-12-10");
 	uint64_t sb, b = tso_billed_customer(adm, srv.unit_id, 6, 0, true, &sb);
 	uint64_t inv_b = tso_invoice(adm, b, sb, "2020-12-10");
-	tsg_fault(&sbx, "{\"service\":\"getnet\",\"route\":\"payment_credit\",\"kind\":\"reset\","
-			"\"process\":true,\"count\":2}");
-	char url[512], out[2048];
-	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"getnet\",\"kind\":\"drop\",\"count\":2}",
-			      NULL, NULL, out, sizeof(out)),
-		     201, "%s", out);
+	lose_getnet_answers(2, false);
 	tso_run_now(adm);
 	cr_assert_eq(charge_status(a), CHG(OPERATOR_REVIEW));
 	cr_assert_eq(charge_status(b), CHG(OPERATOR_REVIEW));
@@ -366,13 +370,7 @@ Test(unknown_first, a_notification_naming_another_payment_settles_nothing)
 	sandbox_sales("00000000000000000001A1", &count, &approved, pid_a, sizeof(pid_a));
 	cr_assert_eq(approved, 1);
 	long long before = metric("\nospay_webhook_requeries_total ");
-	char ca[300];
-	snprintf(ca, sizeof(ca), "%s/data/tls.crt", srv.dir);
-	snprintf(url, sizeof(url),
-		 "https://%s/webhooks/getnet/%llu?payment_type=credit&order_id=%s&payment_id=%s"
-		 "&status=APPROVED&seller_id=seller-uf",
-		 srv.https_addr, (unsigned long long)srv.org_id, "00000000000000000002A1", pid_a);
-	cr_assert_eq(tsp_http("GET", url, NULL, NULL, ca, out, sizeof(out)), 200, "%s", out);
+	getnet_notify("00000000000000000002A1", pid_a);
 	long long after = before;
 	for (int i = 0; i < 1200 && after == before; i++) {
 		after = metric("\nospay_webhook_requeries_total ");
