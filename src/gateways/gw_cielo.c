@@ -337,8 +337,13 @@ void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutati
 		   sizeof(out->authorization_code), GW_F_NUMOK);
 	if (gw_get_int(&p, pay, "Payment", "Amount", &amount, 0, GW_MAX_AMOUNT_CENTS, 0))
 		out->amount_cents = amount;
-	if (gw_get_str(&p, j, "", "MerchantOrderId", oid, sizeof(oid), GW_F_TRUNC))
+	if (gw_get_str(&p, j, "", "MerchantOrderId", oid, sizeof(oid), GW_F_TRUNC)) {
+		/* Back to ours: gw_cielo_order_id wrote '-' as 'x'. */
+		for (char *c = oid; *c != '\0'; c++)
+			if (*c == 'x')
+				*c = '-';
 		gw_copy(out->merchant_order_id, sizeof(out->merchant_order_id), oid);
+	}
 	card = gw_get_object(&p, pay, "Payment", "CreditCard", 0);
 	gw_get_str(&p, card, "Payment.CreditCard", "CardToken", out->card_token,
 		   sizeof(out->card_token), GW_F_ID);
