@@ -161,29 +161,44 @@ int billing_operator_order_id(uint64_t invoice_id, int n, char out[BILLING_OP_OR
 	return 0;
 }
 
-int billing_order_id_parse(const char *s, uint64_t *invoice_id, int *attempt)
+/* The 20 zero-padded digits both series start with; 0, or -EINVAL. */
+static int order_id_invoice(const char *s, uint64_t *invoice_id)
 {
-	int rc = -EINVAL;
 	uint64_t id = 0;
-	if (s == NULL || strnlen(s, BILLING_ORDER_ID_SIZE) != BILLING_ORDER_ID_LEN ||
-	    s[20] != 'A' || s[21] < '1' || s[21] > '0' + BILLING_MAX_ATTEMPTS)
-		goto out;
 	for (int i = 0; i < 20; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			goto out;
+			return -EINVAL;
 		unsigned d = (unsigned)(s[i] - '0');
 		/* Twenty digits can exceed UINT64_MAX; such an id was never ours. */
 		if (id > (UINT64_MAX - d) / 10)
-			goto out;
+			return -EINVAL;
 		id = id * 10 + d;
 	}
 	if (id == 0)
-		goto out;
+		return -EINVAL;
+	*invoice_id = id;
+	return 0;
+}
+
+int billing_order_id_parse(const char *s, uint64_t *invoice_id, int *attempt)
+{
+	uint64_t id = 0;
+	if (s == NULL || strnlen(s, BILLING_ORDER_ID_SIZE) != BILLING_ORDER_ID_LEN ||
+	    s[20] != 'A' || s[21] < '1' || s[21] > '0' + BILLING_MAX_ATTEMPTS ||
+	    order_id_invoice(s, &id) != 0)
+		return -EINVAL;
 	*invoice_id = id;
 	*attempt = s[21] - '0';
-	rc = 0;
-out:
-	return rc;
+	return 0;
+}
+
+int billing_order_id_invoice(const char *s, uint64_t *invoice_id)
+{
+	size_t n = s != NULL ? strnlen(s, BILLING_OP_ORDER_ID_SIZE) : 0;
+	if (n < BILLING_ORDER_ID_LEN || n >= BILLING_OP_ORDER_ID_SIZE ||
+	    (s[20] != 'A' && s[20] != 'M'))
+		return -EINVAL;
+	return order_id_invoice(s, invoice_id);
 }
 
 const char *billing_check_suspension_days(int days)

@@ -148,6 +148,9 @@ int billing_operator_order_id(uint64_t invoice_id, int n, char out[BILLING_OP_OR
 
 /* The inverse of billing_order_id (for webhooks and queries); 0 or -EINVAL. */
 int billing_order_id_parse(const char *s, uint64_t *invoice_id, int *attempt);
+/* The invoice of either series (run "…A<n>", operator "…M<n>"): the 20-digit
+ * prefix, for matching a gateway's order id to a charge; 0 or -EINVAL. */
+int billing_order_id_invoice(const char *s, uint64_t *invoice_id);
 
 /*
  * A suspension profile's number of days: 0 (never block) or

@@ -514,3 +514,27 @@ Test(billing, operator_order_ids_are_their_own_series)
 	cr_assert_eq(billing_operator_order_id(42, 0, id), -EINVAL);
 	cr_assert_eq(billing_operator_order_id(42, BILLING_MAX_OPERATOR_CHARGES + 1, id), -EINVAL);
 }
+
+Test(billing, order_id_invoice_reads_both_series)
+{
+	char id[BILLING_OP_ORDER_ID_SIZE];
+	uint64_t inv = 0;
+	cr_assert_eq(billing_order_id(42, 2, id), 0);
+	cr_assert_eq(billing_order_id_invoice(id, &inv), 0);
+	cr_assert_eq(inv, 42);
+	cr_assert_eq(billing_operator_order_id(UINT64_MAX, BILLING_MAX_OPERATOR_CHARGES, id), 0);
+	cr_assert_eq(billing_order_id_invoice(id, &inv), 0);
+	cr_assert_eq(inv, UINT64_MAX);
+	static const char *const bad[] = {
+		"",
+		"00000000000000000042",     /* no series */
+		"00000000000000000042X1",   /* another series */
+		"00000000000000000000A1",   /* invoice 0 */
+		"18446744073709551616A1",   /* over UINT64_MAX */
+		"0000000000000000004aA1",   /* not digits */
+		"00000000000000000042M123", /* too long */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(billing_order_id_invoice(bad[i], &inv), -EINVAL, "%s", bad[i]);
+	cr_assert_eq(billing_order_id_invoice(NULL, &inv), -EINVAL);
+}
