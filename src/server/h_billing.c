@@ -485,15 +485,19 @@ out:
 
 /*
  * Counts an invoice's charges in txn: the run's attempts (*n), the operator's
- * (*n_op), and whether any charge is PENDING or UNKNOWN (*busy).
+ * (*n_op), and whether any is unresolved (*busy); first (may be NULL) gets the
+ * first unresolved one, the caller's to free (NULL when none).
  */
-static int count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t *n_op, bool *busy)
+static int count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t *n_op, bool *busy,
+			  Ospay__V1__Charge **first)
 {
 	uint8_t key[8], from[8] = {0};
 	db_scan_t *scan = NULL;
 	const uint8_t *val;
 	*n = *n_op = 0;
 	*busy = false;
+	if (first != NULL)
+		*first = NULL;
 	be64_put(key, invoice);
 	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
@@ -507,7 +511,13 @@ static int count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t 
 			(*n)++;
 		else
 			(*n_op)++;
-		*busy = *busy || unresolved(c);
+		if (unresolved(c)) {
+			*busy = true;
+			if (first != NULL && *first == NULL) {
+				*first = c;
+				continue;
+			}
+		}
 		ospay__v1__charge__free_unpacked(c, NULL);
 	}
 	db_scan_close(scan);
@@ -530,7 +540,7 @@ static int insert_fn(store_txn_t *txn, void *arg)
 		return rc;
 	if (!open)
 		return -EALREADY;
-	rc = count_attempts(txn, j->c.invoice_id, &n, &n_op, &busy);
+	rc = count_attempts(txn, j->c.invoice_id, &n, &n_op, &busy, NULL);
 	if (rc != 0)
 		return rc;
 	/* Another run stored this attempt meanwhile, or an operator charge of the
@@ -726,7 +736,7 @@ static int plan_block(struct srv_billing *b, store_txn_t *txn, uint64_t id, int6
 		return 0;
 	/* A charge of it still unresolved (unknown, waiting for an operator) may
 	 * have paid it: the customer is not blocked on a guess. */
-	int rc = count_attempts(txn, id, &n, &n_op, &busy);
+	int rc = count_attempts(txn, id, &n, &n_op, &busy, NULL);
 	if (rc != 0 || busy)
 		return rc;
 	rc = h_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
@@ -1717,7 +1727,7 @@ static int manual_insert_fn(store_txn_t *txn, void *arg)
 	if (rc == 0 && inv->status != INV_OPEN)
 		rc = -ESTALE;
 	if (rc == 0)
-		rc = count_attempts(txn, j->c.invoice_id, &n, &n_op, &busy);
+		rc = count_attempts(txn, j->c.invoice_id, &n, &n_op, &busy, NULL);
 	if (rc == 0 && busy)
 		rc = -EALREADY;
 	if (rc == 0 && n_op + 1 != j->c.attempt)
@@ -1869,7 +1879,7 @@ int h_billing_charge_invoice(srv_req_t *r, store_txn_t *txn)
 			      inv->id, inv->status == INV_PAID ? "PAID" : "CANCELED");
 		goto out;
 	}
-	rc = count_attempts(txn, inv->id, &n, &n_op, &busy);
+	rc = count_attempts(txn, inv->id, &n, &n_op, &busy, NULL);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "charges lookup");
 		goto out;
@@ -1999,34 +2009,13 @@ static const char *charge_wait_text(int status)
 	}
 }
 
-/* The first unresolved charge of an invoice, or *out NULL. */
-static int first_unresolved(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge **out)
-{
-	uint8_t key[8], from[8] = {0};
-	db_scan_t *scan = NULL;
-	const uint8_t *val;
-	*out = NULL;
-	be64_put(key, invoice);
-	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
-	while (rc == 0 && *out == NULL && (rc = db_scan_next(scan, &val)) == 0) {
-		Ospay__V1__Charge *c = NULL;
-		rc = h_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		if (rc == 0 && unresolved(c))
-			*out = c;
-		else if (c != NULL)
-			ospay__v1__charge__free_unpacked(c, NULL);
-	}
-	db_scan_close(scan);
-	return rc == -ENOENT ? 0 : rc;
-}
-
 int srv_billing_refuse_unresolved(srv_req_t *r, store_txn_t *txn, uint64_t invoice,
 				  const char *what)
 {
 	Ospay__V1__Charge *c = NULL;
-	int rc = first_unresolved(txn, invoice, &c);
+	size_t n = 0, n_op = 0;
+	bool busy = false;
+	int rc = count_attempts(txn, invoice, &n, &n_op, &busy, &c);
 	if (rc != 0)
 		return srv_store_fail(r, rc, "charges lookup");
 	if (c == NULL)
@@ -2050,20 +2039,8 @@ int srv_billing_charge_by_order(store_txn_t *txn, uint64_t org, const char *orde
 	const uint8_t *val;
 	uint64_t invoice = 0;
 	*charge_id = 0;
-	/* Ours are 20 digits (the invoice id), then A<n> or M<n> (core/billing.h). */
-	size_t len = strnlen(order_id, BILLING_OP_ORDER_ID_SIZE);
-	if (len < 22 || len >= BILLING_OP_ORDER_ID_SIZE)
-		return 0;
-	for (int i = 0; i < 20; i++) {
-		if (order_id[i] < '0' || order_id[i] > '9')
-			return 0;
-		unsigned d = (unsigned)(order_id[i] - '0');
-		if (invoice > (UINT64_MAX - d) / 10)
-			return 0;
-		invoice = invoice * 10 + d;
-	}
-	if (invoice == 0)
-		return 0;
+	if (billing_order_id_invoice(order_id, &invoice) != 0)
+		return 0; /* not one of ours */
 	be64_put(key, invoice);
 	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
 	while (rc == 0 && *charge_id == 0 && (rc = db_scan_next(scan, &val)) == 0) {
