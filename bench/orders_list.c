@@ -22,8 +22,9 @@
 #include "common/log.h"
 #include "core/date.h"
 #include "ospay/v1/admin.pb-c.h"
-#include "server/db.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/srv.h"
+#include "server/services/services.h"
 
 #define MAX_SIZES 8
 #define MAX_QUERIES 16
@@ -222,7 +223,7 @@ static int measure(srv_t *srv, srv_session_t *sess, query_t *q, int reps, result
 		memset(&req, 0, sizeof(req));
 		req.srv = srv;
 		req.sess = sess;
-		req.method = srv_method_find("ospay.v1.Orders/List");
+		req.method = services_method_find("ospay.v1.Orders/List");
 		req.in = &q->req.base;
 		req.now_ms = srv->clock_ms;
 		status_clear(&req.st);

@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "common/util.h"
+#include "server/db/db.h"
 
 #define N_INDEX 4
 

@@ -37,12 +37,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/db.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/srv.h"
 #include "store/store.h"
 
 #include "hist.h"
 #include "sample.h"
+#include "server/providers/objects.h"
 
 /* ------------------------------------------------------------------ options */
 
@@ -122,7 +123,7 @@ static int register_fn(store_txn_t *txn, void *arg)
 	int rc = 0;
 	for (unsigned i = 0; i < r->refs && rc == 0; i++) {
 		snprintf(ref, sizeof(ref), "bw-%u", i);
-		rc = srv_gateway_object_register(txn, r->org, SRV_SERVICE_PAGOLIVRE, ref, 1);
+		rc = prov_object_register(txn, r->org, SRV_SERVICE_PAGOLIVRE, ref, 1);
 	}
 	return rc;
 }

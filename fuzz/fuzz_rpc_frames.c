@@ -10,7 +10,8 @@
 
 #include "net/rpc.h"
 #include "ospay/v1/rpc.pb-c.h"
-#include "server/server.h"
+#include "server/rpc/srv.h"
+#include "server/services/services.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		Ospay__V1__RpcRequest *req = ospay__v1__rpc_request__unpack(NULL, n, data + 4);
 		if (req != NULL) {
-			const srv_method_t *m = srv_method_find(req->method);
+			const srv_method_t *m = services_method_find(req->method);
 			if (m != NULL) {
 				ProtobufCMessage *in = protobuf_c_message_unpack(
 					m->in, NULL, req->body.len, req->body.data);

@@ -11,7 +11,10 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "net/https_server.h"
-#include "server/server.h"
+#include "server/rpc/srv.h"
+#include "server/jobs/billing_run.h"
+#include "server/jobs/webhooks.h"
+#include "server/http.h"
 
 #define METRICS_CAP (64 * 1024)
 
@@ -138,8 +141,8 @@ int srv_metrics_format(srv_t *s, char *out, size_t cap, size_t *off)
 			 (unsigned long long)hs.in_flight);
 	}
 	if (rc == 0) {
-		srv_billing_metrics_t bm;
-		srv_billing_metrics(s, &bm);
+		billing_run_metrics_t bm;
+		billing_run_metrics(s, &bm);
 		rc = put(out, cap, off,
 			 "# TYPE ospay_billing_charges_total counter\n"
 			 "ospay_billing_charges_total %llu\n"
@@ -216,7 +219,7 @@ void srv_http_handle(https_request_t *req, void *udata)
 		memcpy(service, p, sl);
 		service[sl] = '\0';
 		memcpy(org, slash + 1, ol + 1);
-		srv_webhook_handle(s, req, service, org);
+		webhooks_handle(s, req, service, org);
 	} else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0) {
 		static const char *const allow[] = {"Allow: GET, HEAD", NULL};
 		https_respond(req, 405, "text/plain", "method not allowed\n", 19, allow);

@@ -11,7 +11,10 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "net/tls.h"
-#include "server/db.h"
+#include "server/db/db.h"
+#include "server/rpc/srv.h"
+#include "server/rpc/token.h"
+#include "server/keys.h"
 #include "server/server.h"
 
 typedef struct init_ctx {

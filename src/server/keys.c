@@ -26,8 +26,9 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "ospay/v1/records.pb-c.h"
-#include "server/db.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/srv.h"
+#include "server/keys.h"
 
 /* Records sealed again per write transaction: bounded work, bounded pages. */
 #define ROTATE_BATCH 256
@@ -420,5 +421,33 @@ out:
 	crypto_wipe(master, sizeof(master));
 	if (fd >= 0)
 		close(fd);
+	return rc;
+}
+
+int srv_load_master_key(const char *dir, uint8_t key[CRYPTO_KEY_LEN])
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, SRV_MASTER_KEY_FILE);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = 0;
+	struct stat st;
+	if (fstat(fd, &st) != 0) {
+		rc = -errno;
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		log_error("master key is readable by others; refusing to use it",
+			  "path=\"%s\" mode=%o", path, (unsigned)(st.st_mode & 0777));
+		rc = -EPERM;
+		goto out;
+	}
+	if (read(fd, key, CRYPTO_KEY_LEN) != CRYPTO_KEY_LEN) {
+		rc = -EINVAL;
+		goto out;
+	}
+out:
+	close(fd);
 	return rc;
 }

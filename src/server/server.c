@@ -2,8 +2,6 @@
  * `ospayd serve`: one loop, one thread. Mutations of a loop turn are committed
  * together in the check phase; replies are written in the next prepare phase.
  */
-#include "server/server.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,39 +13,16 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "server/db.h"
-#include "server/outbox.h"
+#include "server/db/db.h"
+#include "server/http.h"
+#include "server/jobs/job.h"
+#include "server/keys.h"
+#include "server/providers/adapters.h"
+#include "server/server.h"
+#include "server/services/services.h"
 
 #define IDEM_SWEEP_BATCH 1000
 #define DRAIN_POLL_MS 10
-
-int srv_load_master_key(const char *dir, uint8_t key[CRYPTO_KEY_LEN])
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", dir, SRV_MASTER_KEY_FILE);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = 0;
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	if ((st.st_mode & 077) != 0) {
-		log_error("master key is readable by others; refusing to use it",
-			  "path=\"%s\" mode=%o", path, (unsigned)(st.st_mode & 0777));
-		rc = -EPERM;
-		goto out;
-	}
-	if (read(fd, key, CRYPTO_KEY_LEN) != CRYPTO_KEY_LEN) {
-		rc = -EINVAL;
-		goto out;
-	}
-out:
-	close(fd);
-	return rc;
-}
 
 /* ------------------------------------------------------------------ group commit */
 
@@ -186,15 +161,19 @@ static void on_http_closed(void *arg)
 	s->http = NULL;
 }
 
+static void on_job_stopped(srv_t *s)
+{
+	s->jobs_running--;
+}
+
 static void srv_finish(srv_t *s)
 {
 	uv_timer_stop(&s->drain_timer);
-	uv_timer_stop(&s->requery_timer);
-	srv_billing_stop(s);
-	outbox_stop(s);
-	srv_reconcile_stop(s);
-	/* Adapters first: their calls in flight are cancelled by the client's close. */
-	srv_gateway_adapters_close();
+	/* Jobs first (each frees its state once its calls in flight ended), then
+	 * the adapters: their calls in flight are canceled by the client's close. */
+	for (size_t i = srv_n_jobs; i-- > 0;)
+		srv_jobs[i]->stop(s, on_job_stopped);
+	prov_adapters_close(s);
 	if (s->http != NULL)
 		http_client_close(s->http, on_http_closed, s);
 	if (s->rpc != NULL)
@@ -212,15 +191,13 @@ static void srv_finish(srv_t *s)
 	uv_close((uv_handle_t *)&s->sig_int, on_handle_closed);
 	uv_close((uv_handle_t *)&s->drain_timer, on_handle_closed);
 	uv_close((uv_handle_t *)&s->idem_timer, on_handle_closed);
-	uv_close((uv_handle_t *)&s->requery_timer, on_handle_closed);
 }
 
 static void on_drain_tick(uv_timer_t *t)
 {
 	srv_t *s = container_of(t, srv_t, drain_timer);
 	uint64_t waited = (uint64_t)uv_now(s->loop) - (uint64_t)(uintptr_t)t->data;
-	bool done = rpc_server_drained(s->rpc) && !store_pending(s->store) &&
-		    !srv_billing_busy(s) && !outbox_busy(s) && !srv_reconcile_busy(s);
+	bool done = rpc_server_drained(s->rpc) && !store_pending(s->store) && !srv_jobs_busy(s);
 	if (done || waited >= s->opts.drain_timeout_ms) {
 		if (!done)
 			log_warn("drain timed out; closing with calls in flight", "");
@@ -310,6 +287,7 @@ int srv_serve(const srv_opts_t *opts)
 	if (s == NULL)
 		return 1;
 	s->opts = *opts;
+	s->method_find = services_method_find;
 	list_init(&s->async_reqs);
 	if (s->opts.idem_ttl_ms == 0)
 		s->opts.idem_ttl_ms = 24ull * 3600 * 1000;
@@ -382,12 +360,22 @@ int srv_serve(const srv_opts_t *opts)
 	uv_timer_init(s->loop, &s->drain_timer);
 	uv_timer_init(s->loop, &s->idem_timer);
 	uv_timer_start(&s->idem_timer, on_idem_timer, 1000, s->opts.idem_sweep_ms);
-	uv_timer_init(s->loop, &s->requery_timer);
-	/* Webhook events accepted before a restart are re-queried now. */
-	srv_webhooks_kick(s);
-	srv_billing_start(s);
-	outbox_start(s);
-	srv_reconcile_start(s);
+	rc = prov_adapters_init(s);
+	/* Webhook events accepted before a restart are re-queried at once, the
+	 * billing run resolves what a crash left unknown, the outbox resolves
+	 * messages left SENDING. */
+	for (size_t i = 0; rc == 0 && i < srv_n_jobs; i++) {
+		rc = srv_jobs[i]->start(s);
+		if (rc == 0)
+			s->jobs_running++;
+	}
+	if (rc != 0) {
+		log_error("cannot start the background jobs", "err=%d", rc);
+		srv_finish(s);
+		uv_run(s->loop, UV_RUN_DEFAULT);
+		store_close(s->store);
+		goto out;
+	}
 
 	printf("listening rpc=%s https=%s\n", s->rpc_addr, s->https_addr);
 	fflush(stdout);
@@ -396,6 +384,10 @@ int srv_serve(const srv_opts_t *opts)
 
 	uv_run(s->loop, UV_RUN_DEFAULT);
 	s->exit_code = 0;
+	if (s->jobs_running != 0) {
+		log_error("a job did not release its state", "jobs=%u", s->jobs_running);
+		s->exit_code = 1;
+	}
 out_store:
 	/* Listening failed: nothing ran, close what was opened. */
 	if (s->rpc != NULL)

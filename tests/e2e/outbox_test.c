@@ -22,12 +22,13 @@
 #include "ospay/v1/notifications.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
-#include "server/db.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/srv.h"
 #include "support/domain.h"
 #include "support/gateways.h"
 #include "support/live.h"
 #include "support/proc.h"
+#include "server/providers/adapters.h"
 
 static tsp_server_t srv;
 static tsp_sandbox_t sbx;
@@ -367,8 +368,8 @@ static Ospay__V1__GatewayRecord *stored_notifier(void)
 	store_txn_t *txn;
 	cr_assert_eq(store_read_begin(st, &txn), 0);
 	Ospay__V1__GatewayRecord *rec = NULL;
-	int rc = srv_gateway_get(txn, srv.org_id, SRV_SERVICE_ZAPME, &rec);
-	cr_assert(rc == 0 || rc == -ENOENT, "srv_gateway_get: %d", rc);
+	int rc = prov_settings_get(txn, srv.org_id, SRV_SERVICE_ZAPME, &rec);
+	cr_assert(rc == 0 || rc == -ENOENT, "prov_settings_get: %d", rc);
 	store_read_end(txn);
 	store_close(st);
 	return rc == 0 ? rec : NULL;

@@ -22,7 +22,7 @@
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
-#include "server/db.h"
+#include "server/db/db.h"
 #include "store/store.h"
 #include "support/domain.h"
 #include "support/gateways.h"

@@ -20,11 +20,12 @@
 #include "ospay/v1/clock.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
-#include "server/db.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/srv.h"
 #include "support/gateways.h"
 #include "support/live.h"
 #include "support/proc.h"
+#include "server/providers/objects.h"
 
 static tsp_server_t srv;
 static tsp_sandbox_t sbx;
@@ -195,7 +196,7 @@ static void assert_link_paid(const char *ref)
 	store_txn_t *txn;
 	cr_assert_eq(store_read_begin(st, &txn), 0);
 	Ospay__V1__GatewayObjectRecord *o = NULL;
-	cr_assert_eq(srv_gateway_object_get(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE, ref, &o), 0);
+	cr_assert_eq(prov_object_get(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE, ref, &o), 0);
 	cr_assert_eq(o->outcome, GW_OUTCOME_APPROVED);
 	cr_assert_str_eq(o->status_text, "paid");
 	cr_assert_eq(o->n_installments, 4);
@@ -278,7 +279,7 @@ static int register_many_fn(store_txn_t *txn, void *arg)
 	int rc = 0;
 	for (int i = 0; i < MANY && rc == 0; i++) {
 		snprintf(ref, sizeof(ref), "many-%d", i);
-		rc = srv_gateway_object_register(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE, ref, 1);
+		rc = prov_object_register(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE, ref, 1);
 	}
 	return rc;
 }

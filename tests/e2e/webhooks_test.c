@@ -19,11 +19,12 @@
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
-#include "server/db.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/srv.h"
 #include "support/gateways.h"
 #include "support/live.h"
 #include "support/proc.h"
+#include "server/providers/objects.h"
 
 static tsp_server_t srv;
 static tsp_sandbox_t sbx;
@@ -222,7 +223,7 @@ static int register_slow_fn(store_txn_t *txn, void *arg)
 	int rc = 0;
 	for (int i = 0; i < 500 && rc == 0; i++) {
 		snprintf(ref, sizeof(ref), "slow-%d", i);
-		rc = srv_gateway_object_register(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE, ref, 1);
+		rc = prov_object_register(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE, ref, 1);
 	}
 	return rc;
 }
@@ -340,7 +341,7 @@ typedef struct reg_kind {
 static int register_kind_fn(store_txn_t *txn, void *arg)
 {
 	reg_kind_t *r = arg;
-	return srv_gateway_object_register(txn, srv.org_id, r->kind, r->ref, 1);
+	return prov_object_register(txn, srv.org_id, r->kind, r->ref, 1);
 }
 
 static int object_outcome(int kind, const char *ref)
@@ -350,7 +351,7 @@ static int object_outcome(int kind, const char *ref)
 	cr_assert_eq(store_read_begin(st, &txn), 0);
 	Ospay__V1__GatewayObjectRecord *o = NULL;
 	int out = -1;
-	if (srv_gateway_object_get(txn, srv.org_id, kind, ref, &o) == 0) {
+	if (prov_object_get(txn, srv.org_id, kind, ref, &o) == 0) {
 		out = o->outcome;
 		ospay__v1__gateway_object_record__free_unpacked(o, NULL);
 	}

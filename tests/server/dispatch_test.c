@@ -12,7 +12,8 @@
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
 #include "ospay/v1/session.pb-c.h"
-#include "server/server.h"
+#include "server/rpc/srv.h"
+#include "server/services/services.h"
 
 Test(dispatch, every_proto_method_is_served_with_its_request_type)
 {
@@ -26,12 +27,12 @@ Test(dispatch, every_proto_method_is_served_with_its_request_type)
 			char name[128];
 			snprintf(name, sizeof(name), "%s/%s", services[s]->name,
 				 services[s]->methods[i].name);
-			const srv_method_t *m = srv_method_find(name);
+			const srv_method_t *m = services_method_find(name);
 			cr_assert_not_null(m, "%s is not in the dispatch table (or it is unsorted)",
 					   name);
 			cr_assert_eq(m->in, services[s]->methods[i].input,
 				     "%s decodes another type", name);
 		}
 	}
-	cr_assert_null(srv_method_find("ospay.v1.Orders/Nope"));
+	cr_assert_null(services_method_find("ospay.v1.Orders/Nope"));
 }

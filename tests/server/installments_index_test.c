@@ -19,8 +19,9 @@
 #include "core/date.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/installments.pb-c.h"
-#include "server/db.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/srv.h"
+#include "server/services/services.h"
 
 #define N_ORDERS 3000
 #define N_INST 12
@@ -149,7 +150,7 @@ static void call(const char *method, ProtobufCMessage *in, const ProtobufCMessag
 	memset(&r, 0, sizeof(r));
 	r.srv = &srv;
 	r.sess = &sess;
-	r.method = srv_method_find(method);
+	r.method = services_method_find(method);
 	cr_assert_not_null(r.method);
 	r.in = in;
 	r.now_ms = srv.clock_ms;

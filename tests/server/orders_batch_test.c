@@ -12,8 +12,9 @@
 
 #include "common/log.h"
 #include "core/date.h"
-#include "server/db.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/srv.h"
+#include "server/services/services.h"
 
 static char dir[64];
 static store_t *store;
@@ -35,7 +36,7 @@ static int write_call(const char *method, ProtobufCMessage *in, uint64_t *id_out
 	memset(&r, 0, sizeof(r));
 	r.srv = &srv;
 	r.sess = &sess;
-	r.method = srv_method_find(method);
+	r.method = services_method_find(method);
 	r.in = in;
 	r.now_ms = srv.clock_ms;
 	int rc = store_write(store, run, NULL, &r);

@@ -12,8 +12,9 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "server/db.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/srv.h"
+#include "server/services/services.h"
 
 static char dir[64];
 static store_t *store;
@@ -107,7 +108,7 @@ static int get(uint64_t id, srv_req_t *r)
 	memset(r, 0, sizeof(*r));
 	r->srv = &srv;
 	r->sess = &sess;
-	r->method = srv_method_find("ospay.v1.Orders/Get");
+	r->method = services_method_find("ospay.v1.Orders/Get");
 	cr_assert_not_null(r->method);
 	r->in = &in.base;
 	status_clear(&r->st);

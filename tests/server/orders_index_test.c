@@ -14,8 +14,9 @@
 #include "common/log.h"
 #include "core/date.h"
 #include "ospay/v1/admin.pb-c.h"
-#include "server/db.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/srv.h"
+#include "server/services/services.h"
 
 #define N_ORDERS 10000
 #define N_CUSTOMERS 100
@@ -46,7 +47,7 @@ static int call(const char *method, ProtobufCMessage *in, const ProtobufCMessage
 	memset(&r, 0, sizeof(r));
 	r.srv = &srv;
 	r.sess = &sess;
-	r.method = srv_method_find(method);
+	r.method = services_method_find(method);
 	cr_assert_not_null(r.method);
 	r.in = in;
 	r.now_ms = srv.clock_ms;
@@ -106,7 +107,7 @@ static int create_orders(store_txn_t *txn, void *arg)
 		memset(&r, 0, sizeof(r));
 		r.srv = &srv;
 		r.sess = &sess;
-		r.method = srv_method_find("ospay.v1.Orders/Create");
+		r.method = services_method_find("ospay.v1.Orders/Create");
 		r.in = &m.base;
 		r.now_ms = srv.clock_ms;
 		status_clear(&r.st);
@@ -118,7 +119,7 @@ static int create_orders(store_txn_t *txn, void *arg)
 			Ospay__V1__OrdersCancelRequest c = OSPAY__V1__ORDERS_CANCEL_REQUEST__INIT;
 			c.id = resp->order->id;
 			ospay__v1__orders_create_response__free_unpacked(resp, NULL);
-			r.method = srv_method_find("ospay.v1.Orders/Cancel");
+			r.method = services_method_find("ospay.v1.Orders/Cancel");
 			r.in = &c.base;
 			r.out.len = 0;
 			rc = r.method->fn(&r, txn);

@@ -4,8 +4,9 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 
-#include "server/db.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/srv.h"
+#include "server/providers/objects.h"
 
 store_t *tsl_store_attach(const tsp_server_t *s)
 {
@@ -23,7 +24,7 @@ Ospay__V1__GatewayObjectRecord *tsl_object(const tsp_server_t *s, int kind, cons
 	store_txn_t *txn;
 	cr_assert_eq(store_read_begin(st, &txn), 0);
 	Ospay__V1__GatewayObjectRecord *o = NULL;
-	if (srv_gateway_object_get(txn, s->org_id, kind, ref, &o) != 0)
+	if (prov_object_get(txn, s->org_id, kind, ref, &o) != 0)
 		o = NULL;
 	store_read_end(txn);
 	store_close(st);
@@ -38,7 +39,7 @@ typedef struct link_reg {
 static int link_register_fn(store_txn_t *txn, void *arg)
 {
 	const link_reg_t *r = arg;
-	return srv_gateway_object_register(txn, r->org, SRV_SERVICE_PAGOLIVRE, r->ref, 1);
+	return prov_object_register(txn, r->org, SRV_SERVICE_PAGOLIVRE, r->ref, 1);
 }
 
 void tsl_pagolivre_link(const tsp_server_t *s, const tsp_sandbox_t *sb, const char *token,

@@ -18,7 +18,7 @@
  * Statuses only move forward (outbox.h); the webhook pipeline and the status
  * queries both go through ob_apply_word.
  */
-#include "server/outbox.h"
+#include "server/jobs/outbox.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -34,8 +34,10 @@
 #include "gateways/gateway.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
-#include "server/db.h"
-#include "server/h_util.h"
+#include "server/db/db.h"
+#include "server/rpc/kit.h"
+#include "server/providers/adapters.h"
+#include "server/providers/objects.h"
 
 /* Messages being sent or queried at once (ZapMe's pool bounds it too). */
 #define OB_INFLIGHT 8
@@ -117,27 +119,27 @@ static int rec_load(store_txn_t *txn, uint64_t id, Ospay__V1__OutboxMessageRecor
 
 typedef struct outbox {
 	srv_t *s;
+	srv_job_done_fn done; /* set by stop: runs once this is freed */
 	uv_timer_t timer;
-	bool started, stopping;
+	bool closing, stopping;
 	unsigned inflight;
 	uint64_t busy[OB_INFLIGHT]; /* ids of the messages in flight (0: free slot) */
 } outbox_t;
 
-static outbox_t ob;
-
 static void on_timer(uv_timer_t *t);
+static void ob_release(outbox_t *ob);
 
 /* Soon, not now: the write that asks is committed at the end of this loop
  * turn, and a pass reads only what is committed. */
-static void ob_kick_in(uint64_t ms)
+static void ob_kick_in(outbox_t *ob, uint64_t ms)
 {
-	if (ob.started && !ob.stopping)
-		uv_timer_start(&ob.timer, on_timer, ms, 0);
+	if (ob != NULL && !ob->stopping)
+		uv_timer_start(&ob->timer, on_timer, ms, 0);
 }
 
-static void ob_kick_later(void)
+static void ob_kick_later(outbox_t *ob)
 {
-	ob_kick_in(1);
+	ob_kick_in(ob, 1);
 }
 
 /* Does the message need its due entry at when? Any other entry is stale. */
@@ -276,10 +278,11 @@ static void date_br(const char *iso, char *out, size_t cap)
  * or when this event already has its message. text is a printf format whose
  * first argument is the customer's first name.
  */
-static int ob_enqueue(store_txn_t *txn, const ob_event_t *e, int64_t now_ms, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static int ob_enqueue(srv_t *s, store_txn_t *txn, const ob_event_t *e, int64_t now_ms,
+		      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static int ob_enqueue(store_txn_t *txn, const ob_event_t *e, int64_t now_ms, const char *fmt, ...)
+static int ob_enqueue(srv_t *s, store_txn_t *txn, const ob_event_t *e, int64_t now_ms,
+		      const char *fmt, ...)
 {
 	Ospay__V1__GatewayRecord *notifier = NULL;
 	Ospay__V1__Customer *cust = NULL;
@@ -287,7 +290,7 @@ static int ob_enqueue(store_txn_t *txn, const ob_event_t *e, int64_t now_ms, con
 	store_val_t val;
 	char text[OB_TEXT_MAX], phone[OB_PHONE_MAX], name[64];
 	uint64_t id = 0;
-	int rc = srv_gateway_get(txn, e->org, SRV_SERVICE_ZAPME, &notifier);
+	int rc = prov_settings_get(txn, e->org, SRV_SERVICE_ZAPME, &notifier);
 	if (rc == -ENOENT) {
 		rc = 0; /* no notifier: nothing to send */
 		goto out;
@@ -298,7 +301,7 @@ static int ob_enqueue(store_txn_t *txn, const ob_event_t *e, int64_t now_ms, con
 	rc = store_get(txn, DB_OUTBOX_OBJ, ok, sizeof(ok), &val);
 	if (rc != -ENOENT)
 		goto out; /* 0: this event has its message already */
-	rc = h_load(txn, DB_CUSTOMERS, e->customer, &ospay__v1__customer__descriptor, &cust);
+	rc = kit_load(txn, DB_CUSTOMERS, e->customer, &ospay__v1__customer__descriptor, &cust);
 	if (rc != 0)
 		goto out;
 	first_name(cust->name, name, sizeof(name));
@@ -346,7 +349,7 @@ static int ob_enqueue(store_txn_t *txn, const ob_event_t *e, int64_t now_ms, con
 	if (rc == 0)
 		rc = store_put(txn, DB_OUTBOX_OBJ, ok, sizeof(ok), v, sizeof(v), STORE_NOOVERWRITE);
 	if (rc == 0 && usable)
-		ob_kick_later();
+		ob_kick_later(s->outbox);
 out:
 	if (cust != NULL)
 		ospay__v1__customer__free_unpacked(cust, NULL);
@@ -355,7 +358,7 @@ out:
 	return rc;
 }
 
-int outbox_on_link_created(store_txn_t *txn, const Ospay__V1__Order *o, int64_t now_ms)
+int outbox_on_link_created(srv_t *s, store_txn_t *txn, const Ospay__V1__Order *o, int64_t now_ms)
 {
 	const Ospay__V1__OrderPayment *p = o->payment;
 	char amount[40];
@@ -371,19 +374,19 @@ int outbox_on_link_created(store_txn_t *txn, const Ospay__V1__Order *o, int64_t 
 			.order_id = o->id};
 	money_format_brl(o->amount, amount, sizeof(amount));
 	return ob_enqueue(
-		txn, &e, now_ms,
+		s, txn, &e, now_ms,
 		"Este é o link para pagar a ordem de serviço %" PRIu64 " (%s em %u parcela%s): %s",
 		o->id, amount, p->installments, p->installments == 1 ? "" : "s", p->link_url);
 }
 
-int outbox_on_charge(store_txn_t *txn, const Ospay__V1__Charge *c, int64_t now_ms)
+int outbox_on_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c, int64_t now_ms)
 {
 	Ospay__V1__Invoice *inv = NULL;
 	char amount[40], due[16];
 	if (c->status != CHG(DECLINED) && c->status != CHG(ERROR) &&
 	    c->status != CHG(NO_VALID_CARD))
 		return 0;
-	int rc = h_load(txn, DB_INVOICES, c->invoice_id, &ospay__v1__invoice__descriptor, &inv);
+	int rc = kit_load(txn, DB_INVOICES, c->invoice_id, &ospay__v1__invoice__descriptor, &inv);
 	if (rc != 0)
 		return rc;
 	ob_event_t e = {.org = c->organization_id,
@@ -400,13 +403,13 @@ int outbox_on_charge(store_txn_t *txn, const Ospay__V1__Charge *c, int64_t now_m
 	date_br(inv->due_date, due, sizeof(due));
 	/* The gateway's message is not quoted: it may repeat request data. */
 	if (c->status == CHG(NO_VALID_CARD))
-		rc = ob_enqueue(txn, &e, now_ms,
+		rc = ob_enqueue(s, txn, &e, now_ms,
 				"Não conseguimos cobrar a fatura %" PRIu64
 				" (%s, vencimento %s): não há cartão válido cadastrado. "
 				"Atualize seu cartão ou fale conosco.",
 				inv->id, amount, due);
 	else
-		rc = ob_enqueue(txn, &e, now_ms,
+		rc = ob_enqueue(s, txn, &e, now_ms,
 				"A cobrança da fatura %" PRIu64
 				" (%s, vencimento %s) no cartão final %s não foi aprovada. "
 				"Verifique seu cartão ou fale conosco.",
@@ -416,12 +419,12 @@ int outbox_on_charge(store_txn_t *txn, const Ospay__V1__Charge *c, int64_t now_m
 	return rc;
 }
 
-int outbox_on_service_blocked(store_txn_t *txn, uint64_t invoice_id, uint64_t service_id,
+int outbox_on_service_blocked(srv_t *s, store_txn_t *txn, uint64_t invoice_id, uint64_t service_id,
 			      int64_t now_ms)
 {
 	Ospay__V1__Invoice *inv = NULL;
 	char amount[40], due[16];
-	int rc = h_load(txn, DB_INVOICES, invoice_id, &ospay__v1__invoice__descriptor, &inv);
+	int rc = kit_load(txn, DB_INVOICES, invoice_id, &ospay__v1__invoice__descriptor, &inv);
 	if (rc != 0)
 		return rc;
 	ob_event_t e = {.org = inv->organization_id,
@@ -435,7 +438,7 @@ int outbox_on_service_blocked(store_txn_t *txn, uint64_t invoice_id, uint64_t se
 			.service_id = service_id};
 	money_format_brl(inv->amount, amount, sizeof(amount));
 	date_br(inv->due_date, due, sizeof(due));
-	rc = ob_enqueue(txn, &e, now_ms,
+	rc = ob_enqueue(s, txn, &e, now_ms,
 			"Seu serviço %" PRIu64 " foi bloqueado porque a fatura %" PRIu64
 			" (%s, vencimento %s) está em aberto. Ele volta a funcionar "
 			"assim que o pagamento for confirmado.",
@@ -542,6 +545,7 @@ void outbox_list_free(Ospay__V1__Notification **v, size_t n)
 enum ob_what { OB_SEND, OB_CHECK, OB_ORPHAN, OB_STALE };
 
 typedef struct ob_job {
+	outbox_t *ob; /* the sender it runs in */
 	enum ob_what what;
 	uint64_t id, org;
 	int64_t due_ms; /* the due entry the job was started from */
@@ -560,15 +564,18 @@ typedef struct ob_job {
 
 static void job_done_after(ob_job_t *j, uint64_t ms)
 {
+	outbox_t *ob = j->ob;
 	for (size_t i = 0; i < OB_INFLIGHT; i++)
-		if (ob.busy[i] == j->id) {
-			ob.busy[i] = 0;
+		if (ob->busy[i] == j->id) {
+			ob->busy[i] = 0;
 			break;
 		}
-	ob.inflight--;
+	ob->inflight--;
 	free(j);
-	if (!ob.stopping)
-		ob_kick_in(ms);
+	if (!ob->stopping)
+		ob_kick_in(ob, ms);
+	else
+		ob_release(ob);
 }
 
 static void job_done(ob_job_t *j)
@@ -576,10 +583,10 @@ static void job_done(ob_job_t *j)
 	job_done_after(j, 1);
 }
 
-static bool in_flight(uint64_t id)
+static bool in_flight(const outbox_t *ob, uint64_t id)
 {
 	for (size_t i = 0; i < OB_INFLIGHT; i++)
-		if (ob.busy[i] == id)
+		if (ob->busy[i] == id)
 			return true;
 	return false;
 }
@@ -597,6 +604,7 @@ static int64_t retry_delay(uint32_t attempts)
 static int mark_fn(store_txn_t *txn, void *arg)
 {
 	ob_job_t *j = arg;
+	outbox_t *ob = j->ob;
 	Ospay__V1__OutboxMessageRecord *rec = NULL;
 	int rc = rec_load(txn, j->id, &rec);
 	if (rc != 0)
@@ -612,7 +620,7 @@ static int mark_fn(store_txn_t *txn, void *arg)
 	n.status = NST(SENDING);
 	n.attempts++;
 	n.next_attempt_ms = 0;
-	n.updated_ms = srv_now_ms(ob.s);
+	n.updated_ms = srv_now_ms(ob->s);
 	Ospay__V1__OutboxMessageRecord r2 = *rec;
 	r2.notification = &n;
 	if (rc == 0)
@@ -626,8 +634,9 @@ out:
 static int result_fn(store_txn_t *txn, void *arg)
 {
 	ob_job_t *j = arg;
+	outbox_t *ob = j->ob;
 	Ospay__V1__OutboxMessageRecord *rec = NULL;
-	int64_t now = srv_now_ms(ob.s);
+	int64_t now = srv_now_ms(ob->s);
 	int rc = rec_load(txn, j->id, &rec);
 	if (rc != 0)
 		return rc;
@@ -708,8 +717,8 @@ static int result_fn(store_txn_t *txn, void *arg)
 				       v, sizeof(v), 0);
 			/* Makes ZapMe's webhooks about it acceptable (webhooks.c). */
 			if (rc == 0)
-				rc = srv_gateway_object_register(txn, j->org, SRV_SERVICE_ZAPME,
-								 j->msg_id, now);
+				rc = prov_object_register(txn, j->org, SRV_SERVICE_ZAPME, j->msg_id,
+							  now);
 			n.next_attempt_ms = now + OB_CHECK_FIRST_MS;
 			if (rc == 0)
 				rc = due_put(txn, n.next_attempt_ms, n.id);
@@ -731,8 +740,9 @@ out:
 static int check_fn(store_txn_t *txn, void *arg)
 {
 	ob_job_t *j = arg;
+	outbox_t *ob = j->ob;
 	Ospay__V1__OutboxMessageRecord *rec = NULL;
-	int64_t now = srv_now_ms(ob.s);
+	int64_t now = srv_now_ms(ob->s);
 	char err[GW_MSG_MAX];
 	bool changed = false;
 	int rc = rec_load(txn, j->id, &rec);
@@ -773,6 +783,7 @@ out:
 static int orphan_fn(store_txn_t *txn, void *arg)
 {
 	ob_job_t *j = arg;
+	outbox_t *ob = j->ob;
 	Ospay__V1__OutboxMessageRecord *rec = NULL;
 	int rc = rec_load(txn, j->id, &rec);
 	if (rc == -ENOENT || rc == -EBADMSG)
@@ -788,7 +799,7 @@ static int orphan_fn(store_txn_t *txn, void *arg)
 	}
 	rc = due_del(txn, 0, n.id);
 	n.status = NST(FAILED);
-	n.updated_ms = srv_now_ms(ob.s);
+	n.updated_ms = srv_now_ms(ob->s);
 	n.last_error = "interrupted while being sent (ospayd stopped); ZapMe has no idempotency "
 		       "key, so it is not sent again: it may or may not have reached the customer";
 	Ospay__V1__OutboxMessageRecord r2 = *rec;
@@ -815,12 +826,13 @@ static void write_done(void *arg, int rc)
 
 static void job_write(ob_job_t *j, store_write_fn fn)
 {
-	if (ob.stopping) {
+	outbox_t *ob = j->ob;
+	if (ob->stopping) {
 		/* Shutting down: the message stays as stored; the next start sees it. */
 		job_done(j);
 		return;
 	}
-	int rc = store_write(ob.s->store, fn, write_done, j);
+	int rc = store_write(ob->s->store, fn, write_done, j);
 	if (rc != 0)
 		write_done(j, rc);
 }
@@ -855,14 +867,15 @@ static void on_checked(const gw_message_result_t *res, void *arg)
 	job_write(j, check_fn);
 }
 
-/* The notifier call of a job. */
+/* The notifier call of a job-> */
 static void job_call(ob_job_t *j)
 {
+	outbox_t *ob = j->ob;
 	store_txn_t *txn = NULL;
 	gw_t *gw = NULL;
-	int rc = store_read_begin(ob.s->store, &txn);
+	int rc = store_read_begin(ob->s->store, &txn);
 	if (rc == 0) {
-		rc = srv_gateway_adapter(ob.s, txn, j->org, SRV_SERVICE_ZAPME, &gw);
+		rc = prov_adapter(ob->s, txn, j->org, SRV_SERVICE_ZAPME, &gw);
 		store_read_end(txn);
 	}
 	if (rc == 0 && j->what == OB_SEND) {
@@ -887,7 +900,8 @@ static void job_call(ob_job_t *j)
 static void marked(void *arg, int rc)
 {
 	ob_job_t *j = arg;
-	if (rc != 0 || ob.stopping) {
+	outbox_t *ob = j->ob;
+	if (rc != 0 || ob->stopping) {
 		write_done(j, rc);
 		return;
 	}
@@ -896,14 +910,15 @@ static void marked(void *arg, int rc)
 
 static void job_start(ob_job_t *j)
 {
+	outbox_t *ob = j->ob;
 	int rc;
 	switch (j->what) {
 	case OB_SEND:
-		if (ob.stopping) {
+		if (ob->stopping) {
 			job_done(j);
 			return;
 		}
-		rc = store_write(ob.s->store, mark_fn, marked, j);
+		rc = store_write(ob->s->store, mark_fn, marked, j);
 		if (rc != 0)
 			marked(j, rc);
 		return;
@@ -958,22 +973,22 @@ out:
 	return rc;
 }
 
-static void ob_pump(void)
+static void ob_pump(outbox_t *ob)
 {
-	srv_t *s = ob.s;
+	srv_t *s = ob->s;
 	store_txn_t *txn = NULL;
 	store_cursor_t *cur = NULL;
 	store_val_t k, v;
 	ob_job_t *jobs[OB_INFLIGHT];
 	size_t nj = 0, seen = 0;
 	int64_t now = srv_now_ms(s), next = -1;
-	if (ob.stopping || s->draining || ob.inflight >= OB_INFLIGHT)
+	if (ob->stopping || s->draining || ob->inflight >= OB_INFLIGHT)
 		return;
 	if (store_read_begin(s->store, &txn) != 0)
 		goto rearm;
 	int rc = store_cursor_open(txn, DB_OUTBOX_DUE, &cur);
 	for (rc = rc == 0 ? store_cursor_first(cur, &k, &v) : rc;
-	     rc == 0 && seen < OB_BATCH && ob.inflight + nj < OB_INFLIGHT;
+	     rc == 0 && seen < OB_BATCH && ob->inflight + nj < OB_INFLIGHT;
 	     rc = store_cursor_next(cur, &k, &v), seen++) {
 		if (k.len != DUE_LEN)
 			continue;
@@ -983,11 +998,12 @@ static void ob_pump(void)
 			next = when;
 			break;
 		}
-		if (in_flight(id))
+		if (in_flight(ob, id))
 			continue;
 		ob_job_t *j = NULL;
 		if (plan(txn, when, id, &j) != 0 || j == NULL)
 			continue;
+		j->ob = ob;
 		jobs[nj++] = j;
 	}
 	store_cursor_close(cur);
@@ -995,18 +1011,18 @@ static void ob_pump(void)
 	/* Writes start after the read: the map may have to grow. */
 	for (size_t i = 0; i < nj; i++) {
 		for (size_t b = 0; b < OB_INFLIGHT; b++)
-			if (ob.busy[b] == 0) {
-				ob.busy[b] = jobs[i]->id;
+			if (ob->busy[b] == 0) {
+				ob->busy[b] = jobs[i]->id;
 				break;
 			}
-		ob.inflight++;
+		ob->inflight++;
 	}
 	for (size_t i = 0; i < nj; i++)
 		job_start(jobs[i]);
 	if (nj > 0)
 		return; /* each job's end looks again */
 rearm:
-	if (ob.stopping || ob.inflight > 0)
+	if (ob->stopping || ob->inflight > 0)
 		return;
 	/* The test clock moves only by Clock/Advance, which kicks; a second's look
 	 * is cheap and covers a kick that came while calls were in flight. */
@@ -1015,46 +1031,76 @@ rearm:
 		wait = (uint64_t)(next - now);
 	if (next >= 0 && s->opts.test_clock)
 		wait = 1000;
-	uv_timer_start(&ob.timer, on_timer, wait, 0);
+	uv_timer_start(&ob->timer, on_timer, wait, 0);
 }
 
 /* ------------------------------------------------------------------ lifetime */
 
 static void on_timer(uv_timer_t *t)
 {
-	(void)t;
-	ob_pump();
+	ob_pump(t->data);
 }
 
-void outbox_start(srv_t *s)
+static int outbox_start(srv_t *s)
 {
-	memset(&ob, 0, sizeof(ob));
-	ob.s = s;
-	uv_timer_init(s->loop, &ob.timer);
-	ob.started = true;
+	outbox_t *ob = calloc(1, sizeof(*ob));
+	if (ob == NULL)
+		return -ENOMEM;
+	ob->s = s;
+	uv_timer_init(s->loop, &ob->timer);
+	ob->timer.data = ob;
+	s->outbox = ob;
 	/* SENDING messages of a previous run sit at the index's head: the first
 	 * pass finds them (nothing is in flight yet) and resolves them. */
-	uv_timer_start(&ob.timer, on_timer, 0, 0);
+	uv_timer_start(&ob->timer, on_timer, 0, 0);
+	return 0;
 }
 
 void outbox_kick(srv_t *s)
 {
-	(void)s;
-	ob_kick_later();
+	ob_kick_later(s->outbox);
 }
 
-bool outbox_busy(const srv_t *s)
+static bool outbox_busy(const srv_t *s)
 {
-	(void)s;
-	return ob.started && ob.inflight > 0;
+	return s->outbox != NULL && s->outbox->inflight > 0;
 }
 
-void outbox_stop(srv_t *s)
+/* Freed once its timer is closed and no message is in flight. */
+static void ob_release(outbox_t *ob)
 {
-	(void)s;
-	if (!ob.started || ob.stopping)
+	if (ob->closing || ob->inflight > 0)
 		return;
-	ob.stopping = true;
-	uv_timer_stop(&ob.timer);
-	uv_close((uv_handle_t *)&ob.timer, NULL);
+	srv_t *s = ob->s;
+	srv_job_done_fn done = ob->done;
+	free(ob);
+	if (done != NULL)
+		done(s);
 }
+
+static void on_ob_closed(uv_handle_t *h)
+{
+	outbox_t *ob = h->data;
+	ob->closing = false;
+	ob_release(ob);
+}
+
+static void outbox_stop(srv_t *s, srv_job_done_fn done)
+{
+	outbox_t *ob = s->outbox;
+	if (ob == NULL)
+		return; /* never started, or stopped already */
+	ob->stopping = true;
+	ob->done = done;
+	ob->closing = true;
+	uv_close((uv_handle_t *)&ob->timer, on_ob_closed);
+	s->outbox = NULL;
+}
+
+const srv_job_t outbox_job = {
+	.name = "outbox",
+	.start = outbox_start,
+	.kick = outbox_kick,
+	.busy = outbox_busy,
+	.stop = outbox_stop,
+};

@@ -1,4 +1,4 @@
-#include "server/h_util.h"
+#include "server/rpc/kit.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -7,28 +7,28 @@
 #include "common/util.h"
 #include "core/text.h"
 #include "ospay/v1/common.pb-c.h"
-#include "server/db.h"
+#include "server/db/db.h"
 
 #define TOKEN_VERSION 1
 
-int h_check_record(srv_req_t *r, enum perm_action action, uint64_t org_id, uint64_t unit_id)
+int kit_check_record(srv_req_t *r, enum perm_action action, uint64_t org_id, uint64_t unit_id)
 {
 	return perm_check(&r->sess->p, action, org_id, unit_id, &r->st);
 }
 
-bool h_sees(const srv_req_t *r, uint64_t org_id, uint64_t unit_id)
+bool kit_sees(const srv_req_t *r, uint64_t org_id, uint64_t unit_id)
 {
 	return org_id == r->sess->p.org_id && perm_sees_unit(&r->sess->p, unit_id);
 }
 
-int h_load(store_txn_t *txn, unsigned table, uint64_t id, const ProtobufCMessageDescriptor *desc,
-	   void *out)
+int kit_load(store_txn_t *txn, unsigned table, uint64_t id, const ProtobufCMessageDescriptor *desc,
+	     void *out)
 {
 	return db_get_by_id(txn, table, id, desc, (ProtobufCMessage **)out);
 }
 
-int h_unit_for_create(srv_req_t *r, store_txn_t *txn, const char *field, uint64_t unit_id,
-		      enum perm_action action, uint64_t *unit)
+int kit_unit_for_create(srv_req_t *r, store_txn_t *txn, const char *field, uint64_t unit_id,
+			enum perm_action action, uint64_t *unit)
 {
 	const perm_principal_t *p = &r->sess->p;
 	Ospay__V1__Unit *u = NULL;
@@ -43,7 +43,7 @@ int h_unit_for_create(srv_req_t *r, store_txn_t *txn, const char *field, uint64_
 	rc = srv_check(r, action, unit_id);
 	if (rc != ST_OK)
 		goto out;
-	rc = h_load(txn, DB_UNITS, unit_id, &ospay__v1__unit__descriptor, &u);
+	rc = kit_load(txn, DB_UNITS, unit_id, &ospay__v1__unit__descriptor, &u);
 	if (rc == -ENOENT || (rc == 0 && u->organization_id != p->org_id)) {
 		status_violation(&r->st, field, "no unit %llu in this organization",
 				 (unsigned long long)unit_id);
@@ -61,7 +61,8 @@ out:
 	return rc;
 }
 
-int h_scope_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_filter, uint64_t **units, size_t *n)
+int kit_scope_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_filter, uint64_t **units,
+		    size_t *n)
 {
 	const perm_principal_t *p = &r->sess->p;
 	uint64_t *out = NULL;
@@ -73,7 +74,7 @@ int h_scope_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_filter, uint64_t
 	if (unit_filter != 0) {
 		/* An org-wide token could name another organization's unit: check. */
 		Ospay__V1__Unit *u = NULL;
-		rc = h_load(txn, DB_UNITS, unit_filter, &ospay__v1__unit__descriptor, &u);
+		rc = kit_load(txn, DB_UNITS, unit_filter, &ospay__v1__unit__descriptor, &u);
 		bool visible = rc == 0 && u->organization_id == p->org_id &&
 			       perm_sees_unit(p, unit_filter);
 		if (u != NULL)
@@ -137,18 +138,18 @@ out:
 	return rc;
 }
 
-size_t h_page_limit(uint32_t page_size)
+size_t kit_page_limit(uint32_t page_size)
 {
 	if (page_size == 0)
-		return H_PAGE_DEFAULT;
-	return page_size > H_PAGE_MAX ? H_PAGE_MAX : page_size;
+		return KIT_PAGE_DEFAULT;
+	return page_size > KIT_PAGE_MAX ? KIT_PAGE_MAX : page_size;
 }
 
-void h_token_encode(uint8_t kind, const uint8_t *raw, size_t n, char out[H_TOKEN_MAX])
+void kit_token_encode(uint8_t kind, const uint8_t *raw, size_t n, char out[KIT_TOKEN_MAX])
 {
-	uint8_t buf[2 + H_TOKEN_RAW_MAX];
-	if (n > H_TOKEN_RAW_MAX)
-		n = H_TOKEN_RAW_MAX;
+	uint8_t buf[2 + KIT_TOKEN_RAW_MAX];
+	if (n > KIT_TOKEN_RAW_MAX)
+		n = KIT_TOKEN_RAW_MAX;
 	buf[0] = TOKEN_VERSION;
 	buf[1] = kind;
 	memcpy(buf + 2, raw, n);
@@ -170,13 +171,13 @@ static int b64url_value(char c)
 	return -1;
 }
 
-bool h_token_decode(const char *tok, uint8_t kind, uint8_t *raw, size_t n)
+bool kit_token_decode(const char *tok, uint8_t kind, uint8_t *raw, size_t n)
 {
-	uint8_t buf[2 + H_TOKEN_RAW_MAX + 3];
+	uint8_t buf[2 + KIT_TOKEN_RAW_MAX + 3];
 	size_t len = strlen(tok), out = 0;
 	uint32_t acc = 0;
 	int bits = 0;
-	if (n > H_TOKEN_RAW_MAX || len != ((n + 2) * 4 + 2) / 3)
+	if (n > KIT_TOKEN_RAW_MAX || len != ((n + 2) * 4 + 2) / 3)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		int v = b64url_value(tok[i]);
@@ -195,10 +196,10 @@ bool h_token_decode(const char *tok, uint8_t kind, uint8_t *raw, size_t n)
 	return true;
 }
 
-int h_list_by_keys(srv_req_t *r, store_txn_t *txn, unsigned index, const uint64_t *ids,
-		   size_t nkeys, unsigned table, const ProtobufCMessageDescriptor *desc,
-		   uint8_t token_kind, uint32_t page_size, const char *page_token,
-		   ProtobufCMessage ***items, size_t *n, char next[H_TOKEN_MAX])
+int kit_list_by_keys(srv_req_t *r, store_txn_t *txn, unsigned index, const uint64_t *ids,
+		     size_t nkeys, unsigned table, const ProtobufCMessageDescriptor *desc,
+		     uint8_t token_kind, uint32_t page_size, const char *page_token,
+		     ProtobufCMessage ***items, size_t *n, char next[KIT_TOKEN_MAX])
 {
 	size_t cnt = 0;
 	ProtobufCMessage **out = NULL;
@@ -210,14 +211,14 @@ int h_list_by_keys(srv_req_t *r, store_txn_t *txn, unsigned index, const uint64_
 	next[0] = '\0';
 	if (page_token[0] != '\0') {
 		uint8_t raw[8];
-		if (!h_token_decode(page_token, token_kind, raw, sizeof(raw))) {
+		if (!kit_token_decode(page_token, token_kind, raw, sizeof(raw))) {
 			status_violation(&r->st, "page_token", "not a page token from this method");
 			rc = r->st.code;
 			goto out;
 		}
 		after = be64_get(raw);
 	}
-	size_t limit = h_page_limit(page_size);
+	size_t limit = kit_page_limit(page_size);
 	out = calloc(limit, sizeof(*out));
 	if (out == NULL) {
 		rc = -ENOMEM;
@@ -242,7 +243,7 @@ int h_list_by_keys(srv_req_t *r, store_txn_t *txn, unsigned index, const uint64_
 		if (cnt == limit) {
 			uint8_t raw[8];
 			be64_put(raw, after);
-			h_token_encode(token_kind, raw, sizeof(raw), next);
+			kit_token_encode(token_kind, raw, sizeof(raw), next);
 			break;
 		}
 		after = be64_get(v);
@@ -265,28 +266,28 @@ out:
 	return rc;
 }
 
-int h_list_by_unit(srv_req_t *r, store_txn_t *txn, unsigned index, unsigned table,
-		   const ProtobufCMessageDescriptor *desc, uint8_t token_kind, uint64_t unit_filter,
-		   uint32_t page_size, const char *page_token, ProtobufCMessage ***items, size_t *n,
-		   char next[H_TOKEN_MAX])
+int kit_list_by_unit(srv_req_t *r, store_txn_t *txn, unsigned index, unsigned table,
+		     const ProtobufCMessageDescriptor *desc, uint8_t token_kind,
+		     uint64_t unit_filter, uint32_t page_size, const char *page_token,
+		     ProtobufCMessage ***items, size_t *n, char next[KIT_TOKEN_MAX])
 {
 	uint64_t *units = NULL;
 	size_t nu = 0;
 	*items = NULL;
 	*n = 0;
 	next[0] = '\0';
-	int rc = h_scope_units(r, txn, unit_filter, &units, &nu);
+	int rc = kit_scope_units(r, txn, unit_filter, &units, &nu);
 	if (rc != 0)
 		rc = srv_store_fail(r, rc, "list scope");
 	else
-		rc = h_list_by_keys(r, txn, index, units, nu, table, desc, token_kind, page_size,
-				    page_token, items, n, next);
+		rc = kit_list_by_keys(r, txn, index, units, nu, table, desc, token_kind, page_size,
+				      page_token, items, n, next);
 	free(units);
 	return rc;
 }
 
-uint32_t h_mask_parse(srv_req_t *r, char **mask, size_t n_mask, const char *const *paths,
-		      size_t n_paths, bool *bad)
+uint32_t kit_mask_parse(srv_req_t *r, char **mask, size_t n_mask, const char *const *paths,
+			size_t n_paths, bool *bad)
 {
 	uint32_t bits = 0;
 	*bad = false;
@@ -304,7 +305,7 @@ uint32_t h_mask_parse(srv_req_t *r, char **mask, size_t n_mask, const char *cons
 	return bits;
 }
 
-bool h_check_name(srv_req_t *r, const char *field, const char *s, size_t max)
+bool kit_check_name(srv_req_t *r, const char *field, const char *s, size_t max)
 {
 	const char *why = text_check_name(s, max);
 	if (why != NULL)
@@ -312,7 +313,7 @@ bool h_check_name(srv_req_t *r, const char *field, const char *s, size_t max)
 	return why == NULL;
 }
 
-bool h_check_text(srv_req_t *r, const char *field, const char *s, size_t max)
+bool kit_check_text(srv_req_t *r, const char *field, const char *s, size_t max)
 {
 	size_t n = strlen(s);
 	const char *why = NULL;
@@ -330,11 +331,11 @@ bool h_check_text(srv_req_t *r, const char *field, const char *s, size_t max)
 	return why == NULL;
 }
 
-int h_org_offset(srv_req_t *r, store_txn_t *txn, int *offset_min)
+int kit_org_offset(srv_req_t *r, store_txn_t *txn, int *offset_min)
 {
 	Ospay__V1__Organization *org = NULL;
-	int rc =
-		h_load(txn, DB_ORGS, r->sess->p.org_id, &ospay__v1__organization__descriptor, &org);
+	int rc = kit_load(txn, DB_ORGS, r->sess->p.org_id, &ospay__v1__organization__descriptor,
+			  &org);
 	if (rc == 0)
 		*offset_min = org->utc_offset_minutes;
 	if (org != NULL)
@@ -342,8 +343,8 @@ int h_org_offset(srv_req_t *r, store_txn_t *txn, int *offset_min)
 	return rc;
 }
 
-void h_agenda_rules(const Ospay__V1__Agenda *a, int offset_min, agenda_window_t *buf,
-		    agenda_rules_t *out)
+void kit_agenda_rules(const Ospay__V1__Agenda *a, int offset_min, agenda_window_t *buf,
+		      agenda_rules_t *out)
 {
 	size_t n = a->n_windows < AGENDA_MAX_WINDOWS ? a->n_windows : AGENDA_MAX_WINDOWS;
 	for (size_t i = 0; i < n; i++) {
@@ -371,7 +372,7 @@ static uint64_t field_u64(const ProtobufCMessage *m, const char *name)
 	return v;
 }
 
-void h_owner(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit)
+void kit_owner(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit)
 {
 	*org = field_u64(m, "organization_id");
 	*unit = field_u64(m, "unit_id");

@@ -1,127 +1,25 @@
 /* Session/Hello, Admin units and tokens, and the test clock. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "core/billing.h"
 #include "common/util.h"
 #include "core/text.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/clock.pb-c.h"
 #include "ospay/v1/session.pb-c.h"
-#include "server/db.h"
-#include "server/h_util.h"
-#include "server/outbox.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/kit.h"
+#include "server/rpc/srv.h"
+#include "server/services/services.h"
+#include "server/rpc/token.h"
 
 #define NAME_MAX_BYTES 100
 #define TOKEN_MAX_UNITS 256
-
-/* ------------------------------------------------------------------ tokens */
-
-int srv_token_new(char *out, size_t outlen)
-{
-	uint8_t raw[32];
-	char b64[48];
-	if (outlen < sizeof(SRV_TOKEN_PREFIX) + 43)
-		return -EINVAL;
-	int rc = crypto_random(raw, sizeof(raw));
-	if (rc != 0)
-		return rc;
-	crypto_base64url(raw, sizeof(raw), b64);
-	snprintf(out, outlen, "%s%s", SRV_TOKEN_PREFIX, b64);
-	return 0;
-}
-
-void srv_token_hash(const uint8_t key[CRYPTO_KEY_LEN], const char *token, uint8_t out[32])
-{
-	crypto_hmac_sha256(key, CRYPTO_KEY_LEN, token, strlen(token), out);
-}
-
-/* ------------------------------------------------------------------ Session */
-
-static int session_adopt(srv_session_t *sess, const Ospay__V1__Token *t)
-{
-	uint64_t *units = NULL;
-	if (t->n_unit_ids > 0) {
-		units = malloc(t->n_unit_ids * sizeof(*units));
-		if (units == NULL)
-			return -ENOMEM;
-		memcpy(units, t->unit_ids, t->n_unit_ids * sizeof(*units));
-		/* Stored sorted by CreateToken; perm_sees_unit relies on it. */
-	}
-	free(sess->units);
-	sess->units = units;
-	sess->p.org_id = t->organization_id;
-	sess->p.token_id = t->id;
-	sess->p.role = t->role;
-	sess->p.org_wide = t->org_wide;
-	sess->p.unit_ids = units;
-	sess->p.n_units = t->n_unit_ids;
-	sess->authed = true;
-	return 0;
-}
-
-int h_session_hello(srv_req_t *r, store_txn_t *txn)
-{
-	const Ospay__V1__HelloRequest *in = (const Ospay__V1__HelloRequest *)r->in;
-	Ospay__V1__TokenRecord *rec = NULL;
-	Ospay__V1__Organization *org = NULL;
-	int rc;
-	/* Any failure here closes the connection: no guessing tokens on one socket. */
-	r->reply_flags = RPC_REPLY_CLOSE;
-	size_t n = strlen(in->token);
-	if (n == 0 || n > SRV_TOKEN_MAX ||
-	    strncmp(in->token, SRV_TOKEN_PREFIX, strlen(SRV_TOKEN_PREFIX)) != 0) {
-		rc = srv_fail(r, ST_UNAUTHENTICATED, "invalid token");
-		goto out;
-	}
-	uint8_t hash[32];
-	srv_token_hash(r->srv->token_key, in->token, hash);
-	rc = db_token_by_hash(txn, hash, &rec);
-	if (rc == -ENOENT) {
-		rc = srv_fail(r, ST_UNAUTHENTICATED, "invalid token");
-		goto out;
-	}
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "token lookup");
-		goto out;
-	}
-	if (rec->token == NULL) {
-		rc = srv_store_fail(r, -EBADMSG, "token record");
-		goto out;
-	}
-	if (rec->token->revoked_ms != 0) {
-		rc = srv_fail(r, ST_UNAUTHENTICATED, "token revoked");
-		goto out;
-	}
-	rc = db_get_by_id(txn, DB_ORGS, rec->token->organization_id,
-			  &ospay__v1__organization__descriptor, (ProtobufCMessage **)&org);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "organization lookup");
-		goto out;
-	}
-	rc = session_adopt(r->sess, rec->token);
-	if (rc != 0)
-		goto out;
-	r->sess->epoch = r->srv->token_epoch;
-	r->reply_flags = 0;
-	Ospay__V1__Principal p = OSPAY__V1__PRINCIPAL__INIT;
-	p.organization = org;
-	p.token = rec->token;
-	Ospay__V1__HelloResponse resp = OSPAY__V1__HELLO_RESPONSE__INIT;
-	resp.principal = &p;
-	resp.server_version = OSPAY_VERSION;
-	resp.server_time_ms = r->now_ms;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	if (rec != NULL)
-		ospay__v1__token_record__free_unpacked(rec, NULL);
-	if (org != NULL)
-		ospay__v1__organization__free_unpacked(org, NULL);
-	return rc;
-}
 
 /* ------------------------------------------------------------------ units */
 
@@ -165,20 +63,20 @@ int h_admin_list_units(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Unit **units = NULL;
 	size_t n = 0;
 	store_cursor_t *cur = NULL;
-	char next[H_TOKEN_MAX] = "";
+	char next[KIT_TOKEN_MAX] = "";
 	int rc = srv_check(r, PERM_READ, 0);
 	if (rc != ST_OK)
 		return rc;
 	uint64_t after = 0;
 	uint8_t raw[8];
 	if (in->page_token[0] != '\0') {
-		if (!h_token_decode(in->page_token, H_TOK_UNITS, raw, sizeof(raw))) {
+		if (!kit_token_decode(in->page_token, KIT_TOK_UNITS, raw, sizeof(raw))) {
 			status_violation(&r->st, "page_token", "not a page token from this method");
 			return r->st.code;
 		}
 		after = be64_get(raw);
 	}
-	size_t limit = h_page_limit(in->page_size);
+	size_t limit = kit_page_limit(in->page_size);
 	units = calloc(limit, sizeof(*units));
 	if (units == NULL)
 		return -ENOMEM;
@@ -212,7 +110,7 @@ int h_admin_list_units(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	if (more) {
 		be64_put(raw, units[n - 1]->id);
-		h_token_encode(H_TOK_UNITS, raw, sizeof(raw), next);
+		kit_token_encode(KIT_TOK_UNITS, raw, sizeof(raw), next);
 	}
 	Ospay__V1__ListUnitsResponse resp = OSPAY__V1__LIST_UNITS_RESPONSE__INIT;
 	resp.units = units;
@@ -387,46 +285,31 @@ out:
 	return rc;
 }
 
-/* ------------------------------------------------------------------ Clock */
+/* ------------------------------------------------------------------ suspension */
 
-int h_clock_now(srv_req_t *r, store_txn_t *txn)
+int h_admin_set_suspension_profile(srv_req_t *r, store_txn_t *txn)
 {
-	(void)txn;
-	if (!r->srv->opts.test_clock)
-		return srv_fail(r, ST_UNIMPLEMENTED, "the server runs without --test-clock");
-	char now[40];
-	util_rfc3339(r->now_ms, now, sizeof(now));
-	Ospay__V1__NowResponse resp = OSPAY__V1__NOW_RESPONSE__INIT;
-	resp.now_ms = r->now_ms;
-	resp.now = now;
-	return srv_reply_msg(r, &resp.base);
-}
-
-#define CLOCK_MAX_ADVANCE_MS (INT64_C(3650) * 86400 * 1000)
-
-int h_clock_advance(srv_req_t *r, store_txn_t *txn)
-{
-	const Ospay__V1__AdvanceRequest *in = (const Ospay__V1__AdvanceRequest *)r->in;
-	(void)txn;
-	if (!r->srv->opts.test_clock)
-		return srv_fail(r, ST_UNIMPLEMENTED, "the server runs without --test-clock");
-	if (r->sess->p.role != PERM_ROLE_ADMIN)
-		return srv_fail(r, ST_PERMISSION_DENIED, "only ADMIN tokens move the clock");
-	if (in->by_ms <= 0 || in->by_ms > CLOCK_MAX_ADVANCE_MS) {
-		status_violation(&r->st, "by_ms", "must be > 0 and at most 10 years");
+	const Ospay__V1__SetSuspensionProfileRequest *in = (const void *)r->in;
+	/* Unit 0: an organization-level setting, for org-wide ADMIN tokens only. */
+	int rc = srv_check(r, PERM_CONFIGURE, 0);
+	if (rc != ST_OK)
+		return rc;
+	const char *why = in->days > BILLING_SUSPENSION_MAX_DAYS
+				  ? "0, or 2 to 365"
+				  : billing_check_suspension_days((int)in->days);
+	if (why != NULL) {
+		status_violation(&r->st, "days", "%s", why);
 		return r->st.code;
 	}
-	r->srv->clock_ms += in->by_ms;
-	/* Timers fire as if the time had passed: the hourly billing run does. */
-	srv_billing_kick(r->srv);
-	outbox_kick(r->srv); /* retries and status queries now due */
-	srv_reconcile_kick(r->srv);
-	log_info("test clock advanced", "by_ms=%lld now_ms=%lld", (long long)in->by_ms,
-		 (long long)r->srv->clock_ms);
-	char now[40];
-	util_rfc3339(r->srv->clock_ms, now, sizeof(now));
-	Ospay__V1__AdvanceResponse resp = OSPAY__V1__ADVANCE_RESPONSE__INIT;
-	resp.now_ms = r->srv->clock_ms;
-	resp.now = now;
+	Ospay__V1__SuspensionProfile p = OSPAY__V1__SUSPENSION_PROFILE__INIT;
+	p.days = in->days;
+	p.updated_ms = r->now_ms;
+	rc = db_put_by_id(txn, DB_SUSPENSION, r->sess->p.org_id, &p.base);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "suspension profile");
+	log_info("suspension profile set", "days=%u by=%" PRIu64, in->days, r->sess->p.token_id);
+	Ospay__V1__SetSuspensionProfileResponse resp =
+		OSPAY__V1__SET_SUSPENSION_PROFILE_RESPONSE__INIT;
+	resp.profile = &p;
 	return srv_reply_msg(r, &resp.base);
 }

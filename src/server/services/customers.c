@@ -9,9 +9,10 @@
 #include "core/contact.h"
 #include "core/doc.h"
 #include "core/money.h"
-#include "server/db.h"
-#include "server/h_util.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/kit.h"
+#include "server/rpc/srv.h"
+#include "server/services/services.h"
 
 #define CUST_NAME_MAX 200
 #define STREET_MAX 200
@@ -62,11 +63,11 @@ static void check_address(srv_req_t *r, const Ospay__V1__Address *a, cust_norm_t
 		status_violation(&r->st, "address", "required: the installation address");
 		return;
 	}
-	h_check_name(r, "address.street", a->street, STREET_MAX);
-	h_check_text(r, "address.number", a->number, NUMBER_MAX);
-	h_check_text(r, "address.complement", a->complement, H_NAME_MAX);
-	h_check_text(r, "address.district", a->district, H_NAME_MAX);
-	h_check_name(r, "address.city", a->city, H_NAME_MAX);
+	kit_check_name(r, "address.street", a->street, STREET_MAX);
+	kit_check_text(r, "address.number", a->number, NUMBER_MAX);
+	kit_check_text(r, "address.complement", a->complement, KIT_NAME_MAX);
+	kit_check_text(r, "address.district", a->district, KIT_NAME_MAX);
+	kit_check_name(r, "address.city", a->city, KIT_NAME_MAX);
 	why = addr_uf_parse(a->state, n->uf);
 	if (why != NULL)
 		status_violation(&r->st, "address.state", "%s", why);
@@ -89,11 +90,11 @@ int h_customers_create(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__CustomersCreateRequest *in = (const void *)r->in;
 	cust_norm_t n;
 	uint64_t unit = 0, id = 0, holder = 0;
-	int rc = h_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_OPERATE, &unit);
+	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_OPERATE, &unit);
 	/* A bad unit_id is one violation among the others; not seeing it ends here. */
 	if (rc != ST_OK && rc != ST_INVALID_ARGUMENT)
 		goto out;
-	h_check_name(r, "name", in->name, CUST_NAME_MAX);
+	kit_check_name(r, "name", in->name, CUST_NAME_MAX);
 	check_document(r, in->document, &n);
 	check_phone(r, in->phone, &n);
 	check_email(r, in->email);
@@ -140,9 +141,9 @@ out:
 static int load_customer(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
 			 Ospay__V1__Customer **out)
 {
-	int rc = h_load(txn, DB_CUSTOMERS, id, &ospay__v1__customer__descriptor, out);
+	int rc = kit_load(txn, DB_CUSTOMERS, id, &ospay__v1__customer__descriptor, out);
 	if (rc == 0)
-		rc = h_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
+		rc = kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
 	else if (rc == -ENOENT)
 		rc = srv_fail(r, ST_NOT_FOUND, "no customer %llu", (unsigned long long)id);
 	else
@@ -194,7 +195,7 @@ static int list_by_document(srv_req_t *r, store_txn_t *txn,
 		rc = r->st.code;
 		goto out;
 	}
-	rc = h_scope_units(r, txn, in->unit_id, &units, &nu);
+	rc = kit_scope_units(r, txn, in->unit_id, &units, &nu);
 	if (rc != 0)
 		goto out;
 	found = calloc(nu + 1, sizeof(*found));
@@ -210,8 +211,8 @@ static int list_by_document(srv_req_t *r, store_txn_t *txn,
 			continue;
 		}
 		if (rc == 0)
-			rc = h_load(txn, DB_CUSTOMERS, id, &ospay__v1__customer__descriptor,
-				    &found[cnt]);
+			rc = kit_load(txn, DB_CUSTOMERS, id, &ospay__v1__customer__descriptor,
+				      &found[cnt]);
 		if (rc == 0)
 			cnt++;
 	}
@@ -237,15 +238,15 @@ int h_customers_list(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__CustomersListRequest *in = (const void *)r->in;
 	ProtobufCMessage **items = NULL;
 	size_t n = 0;
-	char next[H_TOKEN_MAX];
+	char next[KIT_TOKEN_MAX];
 	int rc;
 	if (in->document[0] != '\0') {
 		rc = list_by_document(r, txn, in);
 		goto out;
 	}
-	rc = h_list_by_unit(r, txn, DB_CUSTOMERS_BY_UNIT, DB_CUSTOMERS,
-			    &ospay__v1__customer__descriptor, H_TOK_CUSTOMERS, in->unit_id,
-			    in->page_size, in->page_token, &items, &n, next);
+	rc = kit_list_by_unit(r, txn, DB_CUSTOMERS_BY_UNIT, DB_CUSTOMERS,
+			      &ospay__v1__customer__descriptor, KIT_TOK_CUSTOMERS, in->unit_id,
+			      in->page_size, in->page_token, &items, &n, next);
 	if (rc != 0)
 		goto out;
 	Ospay__V1__CustomersListResponse resp = OSPAY__V1__CUSTOMERS_LIST_RESPONSE__INIT;
@@ -279,8 +280,8 @@ int h_customers_update(srv_req_t *r, store_txn_t *txn)
 	rc = load_customer(r, txn, in->id, PERM_OPERATE, &old);
 	if (rc != ST_OK)
 		goto out;
-	uint32_t m = h_mask_parse(r, in->update_mask, in->n_update_mask, cust_paths,
-				  OSPAY_ARRAY_LEN(cust_paths), &bad);
+	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, cust_paths,
+				    OSPAY_ARRAY_LEN(cust_paths), &bad);
 	if (in->n_update_mask == 0) {
 		/* AIP-134: no mask means every field that was given. */
 		m = (in->name[0] != '\0') << CU_NAME | (in->document[0] != '\0') << CU_DOCUMENT |
@@ -289,7 +290,7 @@ int h_customers_update(srv_req_t *r, store_txn_t *txn)
 	}
 	Ospay__V1__Customer c = *old;
 	if (m & (1u << CU_NAME)) {
-		h_check_name(r, "name", in->name, CUST_NAME_MAX);
+		kit_check_name(r, "name", in->name, CUST_NAME_MAX);
 		c.name = in->name;
 	}
 	if (m & (1u << CU_DOCUMENT)) {
@@ -356,7 +357,7 @@ static int check_service_card(srv_req_t *r, store_txn_t *txn, uint64_t customer_
 	int rc = 0;
 	if (rp == NULL || rp->card_id == 0)
 		goto out;
-	rc = h_load(txn, DB_CARDS, rp->card_id, &ospay__v1__card_record__descriptor, &card);
+	rc = kit_load(txn, DB_CARDS, rp->card_id, &ospay__v1__card_record__descriptor, &card);
 	if (rc != 0 && rc != -ENOENT)
 		goto out;
 	if (rc == 0 && card->card != NULL && card->card->customer_id == customer_id)
@@ -385,7 +386,7 @@ int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
 	rc = load_customer(r, txn, in->customer_id, PERM_OPERATE, &c);
 	if (rc != ST_OK)
 		goto out;
-	h_check_name(r, "plan_name", in->plan_name, PLAN_NAME_MAX);
+	kit_check_name(r, "plan_name", in->plan_name, PLAN_NAME_MAX);
 	check_amount(r, "monthly_amount", in->monthly_amount);
 	rc = check_service_card(r, txn, c->id, in->recurring_payment);
 	if (rc != 0) {
@@ -442,10 +443,10 @@ int h_customers_update_service(srv_req_t *r, store_txn_t *txn)
 		rc = r->st.code;
 		goto out;
 	}
-	rc = h_load(txn, DB_SERVICES, in->service_id, &ospay__v1__customer_service__descriptor,
-		    &old);
+	rc = kit_load(txn, DB_SERVICES, in->service_id, &ospay__v1__customer_service__descriptor,
+		      &old);
 	if (rc == 0)
-		rc = h_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id);
+		rc = kit_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id);
 	else if (rc != -ENOENT)
 		rc = srv_store_fail(r, rc, "service lookup");
 	if (rc == -ENOENT || rc == ST_NOT_FOUND)
@@ -453,8 +454,8 @@ int h_customers_update_service(srv_req_t *r, store_txn_t *txn)
 			      (unsigned long long)in->service_id);
 	if (rc != ST_OK)
 		goto out;
-	uint32_t m = h_mask_parse(r, in->update_mask, in->n_update_mask, svc_paths,
-				  OSPAY_ARRAY_LEN(svc_paths), &bad);
+	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, svc_paths,
+				    OSPAY_ARRAY_LEN(svc_paths), &bad);
 	if (in->n_update_mask == 0)
 		m = (in->plan_name[0] != '\0') << SU_PLAN | (in->monthly_amount != 0) << SU_AMOUNT |
 		    (in->recurring_payment != NULL) << SU_RECURRING |
@@ -462,7 +463,7 @@ int h_customers_update_service(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__RecurringPayment off = OSPAY__V1__RECURRING_PAYMENT__INIT;
 	Ospay__V1__CustomerService s = *old;
 	if (m & (1u << SU_PLAN)) {
-		h_check_name(r, "plan_name", in->plan_name, PLAN_NAME_MAX);
+		kit_check_name(r, "plan_name", in->plan_name, PLAN_NAME_MAX);
 		s.plan_name = in->plan_name;
 	}
 	if (m & (1u << SU_AMOUNT)) {
@@ -512,7 +513,7 @@ int h_customers_list_services(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Customer *c = NULL;
 	ProtobufCMessage **items = NULL;
 	size_t n = 0;
-	char next[H_TOKEN_MAX];
+	char next[KIT_TOKEN_MAX];
 	int rc;
 	if (in->customer_id == 0) {
 		status_violation(&r->st, "customer_id", "required");
@@ -522,9 +523,9 @@ int h_customers_list_services(srv_req_t *r, store_txn_t *txn)
 	rc = load_customer(r, txn, in->customer_id, PERM_READ, &c);
 	if (rc != ST_OK)
 		goto out;
-	rc = h_list_by_keys(r, txn, DB_SERVICES_BY_CUST, &c->id, 1, DB_SERVICES,
-			    &ospay__v1__customer_service__descriptor, H_TOK_SERVICES, in->page_size,
-			    in->page_token, &items, &n, next);
+	rc = kit_list_by_keys(r, txn, DB_SERVICES_BY_CUST, &c->id, 1, DB_SERVICES,
+			      &ospay__v1__customer_service__descriptor, KIT_TOK_SERVICES,
+			      in->page_size, in->page_token, &items, &n, next);
 	if (rc != 0)
 		goto out;
 	Ospay__V1__CustomersListServicesResponse resp =

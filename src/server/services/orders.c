@@ -22,10 +22,14 @@
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
-#include "server/db.h"
-#include "server/h_util.h"
-#include "server/outbox.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/kit.h"
+#include "server/jobs/outbox.h"
+#include "server/rpc/srv.h"
+#include "server/providers/adapters.h"
+#include "server/providers/objects.h"
+#include "server/jobs/webhooks.h"
+#include "server/services/services.h"
 
 /* core/order.h numbers payment statuses and methods like the proto enums. */
 _Static_assert((int)ORDER_PAY_NONE == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_NONE &&
@@ -52,9 +56,9 @@ _Static_assert((int)ORDER_METHOD_CASH == OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT
 static int load_order(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
 		      Ospay__V1__Order **out)
 {
-	int rc = h_load(txn, DB_ORDERS, id, &ospay__v1__order__descriptor, out);
+	int rc = kit_load(txn, DB_ORDERS, id, &ospay__v1__order__descriptor, out);
 	if (rc == 0)
-		rc = h_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
+		rc = kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
 	else if (rc != -ENOENT)
 		rc = srv_store_fail(r, rc, "order lookup");
 	if (rc == -ENOENT || rc == ST_NOT_FOUND)
@@ -68,10 +72,10 @@ static int load_visible(srv_req_t *r, store_txn_t *txn, unsigned table, uint64_t
 			uint64_t *org, uint64_t *unit)
 {
 	ProtobufCMessage **m = out;
-	int rc = h_load(txn, table, id, desc, m);
+	int rc = kit_load(txn, table, id, desc, m);
 	if (rc == 0) {
-		h_owner(*m, org, unit);
-		if (!h_sees(r, *org, *unit))
+		kit_owner(*m, org, unit);
+		if (!kit_sees(r, *org, *unit))
 			rc = -ENOENT;
 	} else if (rc != -ENOENT) {
 		rc = srv_store_fail(r, rc, what);
@@ -115,7 +119,7 @@ static int agenda_count(store_txn_t *txn, uint64_t agenda_id, const agenda_place
 		if (db_pos_id(pos) == self)
 			continue;
 		Ospay__V1__Order *o = NULL;
-		rc = h_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
+		rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
 		if (rc == -ENOENT)
 			rc = -EBADMSG;
 		if (rc != 0)
@@ -157,7 +161,7 @@ static int tech_overlap(store_txn_t *txn, uint64_t tech, int64_t start, uint32_t
 		if (db_pos_id(pos) == self)
 			continue;
 		Ospay__V1__Order *o = NULL;
-		rc = h_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
+		rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
 		if (rc == -ENOENT)
 			rc = -EBADMSG;
 		if (rc != 0)
@@ -198,8 +202,8 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 		goto out;
 	}
 	if (agenda_changed && a->n_cities > 0) {
-		rc = h_load(txn, DB_CUSTOMERS, o->customer_id, &ospay__v1__customer__descriptor,
-			    &cust);
+		rc = kit_load(txn, DB_CUSTOMERS, o->customer_id, &ospay__v1__customer__descriptor,
+			      &cust);
 		if (rc != 0) {
 			rc = srv_store_fail(r, rc == -ENOENT ? -EBADMSG : rc, "order customer");
 			goto out;
@@ -214,7 +218,7 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 	}
 	if (o->duration_minutes == 0)
 		o->duration_minutes = a->slot_minutes;
-	h_agenda_rules(a, offset, wbuf, &rules);
+	kit_agenda_rules(a, offset, wbuf, &rules);
 	int verdict = agenda_locate(&rules, o->scheduled_start_ms, &place);
 	if (verdict == AGENDA_OK) {
 		rc = agenda_count(txn, a->id, &place, rules.daily_max != 0, o->id, &in_window,
@@ -302,7 +306,7 @@ static int check_booking(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order 
 	bool time_changed = start_changed || old->duration_minutes != o->duration_minutes;
 	bool tech_changed = old == NULL || old->technician_id != o->technician_id;
 	int offset = 0;
-	int rc = h_org_offset(r, txn, &offset);
+	int rc = kit_org_offset(r, txn, &offset);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "organization");
 		goto out;
@@ -411,9 +415,9 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 		rc = r->st.code;
 		goto out;
 	}
-	rc = h_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor, &cust);
+	rc = kit_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor, &cust);
 	if (rc == 0)
-		rc = h_check_record(r, PERM_OPERATE, cust->organization_id, cust->unit_id);
+		rc = kit_check_record(r, PERM_OPERATE, cust->organization_id, cust->unit_id);
 	else if (rc != -ENOENT)
 		rc = srv_store_fail(r, rc, "customer lookup");
 	if (rc == -ENOENT || rc == ST_NOT_FOUND)
@@ -421,8 +425,8 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 			      (unsigned long long)in->customer_id);
 	if (rc != ST_OK)
 		goto out;
-	h_check_name(r, "kind", in->kind, KIND_MAX);
-	h_check_text(r, "description", in->description, H_TEXT_MAX);
+	kit_check_name(r, "kind", in->kind, KIND_MAX);
+	kit_check_text(r, "description", in->description, KIT_TEXT_MAX);
 	check_start(r, "scheduled_start_ms", in->scheduled_start_ms);
 	check_duration(r, in->duration_minutes, in->scheduled_start_ms);
 	check_amount(r, in->amount);
@@ -568,7 +572,7 @@ static int get_from_wire(srv_req_t *r, store_txn_t *txn, uint64_t id)
 	if (store_get(txn, DB_ORDERS, k, sizeof(k), &v) != 0 ||
 	    !get_owner_scan(v.data, v.len, &org, &unit))
 		return 1;
-	int rc = h_check_record(r, PERM_READ, org, unit);
+	int rc = kit_check_record(r, PERM_READ, org, unit);
 	if (rc == ST_NOT_FOUND)
 		return srv_fail(r, ST_NOT_FOUND, "no order %llu", (unsigned long long)id);
 	if (rc != ST_OK)
@@ -659,8 +663,8 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 	int rc = load_open_order(r, txn, in->id, &old);
 	if (rc != ST_OK)
 		goto out;
-	uint32_t m = h_mask_parse(r, in->update_mask, in->n_update_mask, order_paths,
-				  OSPAY_ARRAY_LEN(order_paths), &bad);
+	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, order_paths,
+				    OSPAY_ARRAY_LEN(order_paths), &bad);
 	if (in->n_update_mask == 0)
 		m = (in->kind[0] != '\0') << OU_KIND |
 		    (in->description[0] != '\0') << OU_DESCRIPTION |
@@ -669,11 +673,11 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 		    (in->duration_minutes != 0) << OU_DURATION | (in->amount != 0) << OU_AMOUNT;
 	Ospay__V1__Order o = *old;
 	if (m & (1u << OU_KIND)) {
-		h_check_name(r, "kind", in->kind, KIND_MAX);
+		kit_check_name(r, "kind", in->kind, KIND_MAX);
 		o.kind = in->kind;
 	}
 	if (m & (1u << OU_DESCRIPTION)) {
-		h_check_text(r, "description", in->description, H_TEXT_MAX);
+		kit_check_text(r, "description", in->description, KIT_TEXT_MAX);
 		o.description = in->description;
 	}
 	if (m & (1u << OU_AGENDA))
@@ -852,8 +856,8 @@ static int fin_commit(srv_req_t *r, store_txn_t *txn)
 			pay.link_url = f->link_url;
 			pay.link_id = f->link_id;
 			/* Makes the link's webhooks acceptable; the re-query updates the order. */
-			rc = srv_gateway_object_register(txn, f->org_id, SRV_SERVICE_PAGOLIVRE,
-							 f->order_key, r->now_ms);
+			rc = prov_object_register(txn, f->org_id, SRV_SERVICE_PAGOLIVRE,
+						  f->order_key, r->now_ms);
 			if (rc != 0)
 				rc = srv_store_fail(r, rc, "payment link register");
 		}
@@ -861,7 +865,8 @@ static int fin_commit(srv_req_t *r, store_txn_t *txn)
 	if (rc == 0)
 		rc = put_order(r, txn, old, &o);
 	/* The customer gets the link by WhatsApp too, when a notifier is set. */
-	if (rc == 0 && pay.integrated && (rc = outbox_on_link_created(txn, &o, r->now_ms)) != 0)
+	if (rc == 0 && pay.integrated &&
+	    (rc = outbox_on_link_created(r->srv, txn, &o, r->now_ms)) != 0)
 		rc = srv_store_fail(r, rc, "notification");
 	if (rc != 0)
 		goto out;
@@ -936,8 +941,8 @@ static int fin_method(srv_req_t *r, store_txn_t *txn, const Ospay__V1__OrdersFin
 	*integrated = *method == ORDER_METHOD_RECURRING_CREDIT;
 	if (in->payment_method_id == 0)
 		return ST_OK;
-	int rc = h_load(txn, DB_PAYMENT_METHODS, in->payment_method_id,
-			&ospay__v1__payment_method__descriptor, &pm);
+	int rc = kit_load(txn, DB_PAYMENT_METHODS, in->payment_method_id,
+			  &ospay__v1__payment_method__descriptor, &pm);
 	if (rc == 0 && pm->organization_id != org)
 		rc = -ENOENT;
 	if (rc == -ENOENT)
@@ -965,7 +970,7 @@ static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order
 			      (unsigned long long)o->id);
 		goto out;
 	}
-	rc = h_load(txn, DB_CUSTOMERS, o->customer_id, &ospay__v1__customer__descriptor, &cust);
+	rc = kit_load(txn, DB_CUSTOMERS, o->customer_id, &ospay__v1__customer__descriptor, &cust);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "customer lookup");
 		goto out;
@@ -976,15 +981,14 @@ static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order
 			      (unsigned long long)cust->id);
 		goto out;
 	}
-	rc = srv_gateway_get(txn, o->organization_id, SRV_SERVICE_PAGOLIVRE, &cfg);
+	rc = prov_settings_get(txn, o->organization_id, SRV_SERVICE_PAGOLIVRE, &cfg);
 	if (rc == -ENOENT) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
 			      "integrated recurring credit needs PagoLivre: set it first");
 		goto out;
 	}
 	if (rc == 0)
-		rc = srv_gateway_adapter(r->srv, txn, o->organization_id, SRV_SERVICE_PAGOLIVRE,
-					 &gw);
+		rc = prov_adapter(r->srv, txn, o->organization_id, SRV_SERVICE_PAGOLIVRE, &gw);
 	if (rc != 0) {
 		log_error("payment link gateway unusable", "err=%d", rc);
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
@@ -1045,7 +1049,7 @@ int h_orders_finalize(srv_req_t *r, store_txn_t *txn)
 			      (unsigned long long)old->id);
 		goto out;
 	}
-	h_check_text(r, "note", in->note, NOTE_MAX);
+	kit_check_text(r, "note", in->note, NOTE_MAX);
 	if (in->payment_method_id == 0 && in->method_type == 0)
 		status_violation(&r->st, "method_type", "required (or payment_method_id)");
 	if (r->st.code != ST_OK) {
@@ -1074,7 +1078,7 @@ int h_orders_finalize(srv_req_t *r, store_txn_t *txn)
 	f->method = method;
 	f->what = what;
 	f->installments = in->installments == 0 ? 1 : in->installments;
-	rc = h_org_offset(r, txn, &f->offset_min);
+	rc = kit_org_offset(r, txn, &f->offset_min);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "organization lookup");
 		goto out;
@@ -1092,137 +1096,6 @@ int h_orders_finalize(srv_req_t *r, store_txn_t *txn)
 	}
 out:
 	free(f);
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
-	return rc;
-}
-
-/* ------------------------------------------------------------------ link outcomes */
-
-/* The installment status a provider's installment outcome means (0: no news). */
-static int installment_status(int outcome)
-{
-	switch (outcome) {
-	case GW_OUTCOME_APPROVED:
-		return OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_CONFIRMED;
-	case GW_OUTCOME_DECLINED:
-		return OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_DENIED;
-	case GW_OUTCOME_CANCELED:
-		return OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_CANCELED;
-	default:
-		return 0;
-	}
-}
-
-/* Sets installment n (1-based) of p to st; a final one never goes back to WAITING. */
-static bool installment_set(Ospay__V1__OrderPayment *p, uint32_t n, int st, const char *reason,
-			    int64_t now_ms)
-{
-	if (st == 0 || n == 0 || n > p->n_schedule)
-		return false;
-	Ospay__V1__OrderInstallment *in = p->schedule[n - 1];
-	if ((int)in->status == st)
-		return false;
-	in->status = st;
-	in->reason = (char *)(st == OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_DENIED &&
-					      reason != NULL
-				      ? reason
-				      : "");
-	in->updated_ms = now_ms;
-	return true;
-}
-
-int srv_orders_link_update(store_txn_t *txn, const Ospay__V1__GatewayObjectRecord *obj,
-			   int64_t now_ms)
-{
-	Ospay__V1__Order *old = NULL;
-	Ospay__V1__OrderStatusChange closed, **hist = NULL;
-	Ospay__V1__OrderInstallment ins[ORDER_MAX_INSTALLMENTS], *insp[ORDER_MAX_INSTALLMENTS];
-	unsigned long long id = 0;
-	unsigned attempt = 0;
-	int n = 0;
-	int rc = 0;
-	/* Only keys of ours ("os-<order>-<attempt>") belong to orders. */
-	if (sscanf(obj->ref, "os-%llu-%u%n", &id, &attempt, &n) != 2 || obj->ref[n] != '\0')
-		goto out;
-	rc = h_load(txn, DB_ORDERS, id, &ospay__v1__order__descriptor, &old);
-	if (rc == -ENOENT) {
-		rc = 0;
-		goto out;
-	}
-	if (rc != 0)
-		goto out;
-	const Ospay__V1__OrderPayment *op = old->payment;
-	if (op == NULL || !op->integrated || strcmp(op->order_key, obj->ref) != 0 ||
-	    old->organization_id != obj->organization_id || op->n_schedule > ORDER_MAX_INSTALLMENTS)
-		goto out; /* an older attempt's link, or not an order's */
-	/* Shallow copies: the unpacked order stays intact for put and free. */
-	Ospay__V1__Order o = *old;
-	Ospay__V1__OrderPayment p = *op;
-	for (size_t i = 0; i < op->n_schedule; i++) {
-		ins[i] = *op->schedule[i];
-		insp[i] = &ins[i];
-	}
-	p.schedule = insp;
-	o.payment = &p;
-	bool changed = false;
-	for (size_t i = 0; i < obj->n_installments; i++) {
-		const Ospay__V1__GatewayInstallment *g = obj->installments[i];
-		changed |= installment_set(&p, g->number, installment_status(g->outcome), g->reason,
-					   now_ms);
-	}
-	if (obj->outcome == GW_OUTCOME_APPROVED &&
-	    o.payment_status != OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PAID) {
-		/* The link paid: the first installment is in, the order is done. */
-		installment_set(&p, 1, OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_CONFIRMED,
-				NULL, now_ms);
-		o.payment_status = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PAID;
-		p.error_message = "";
-		if (order_is_open(o.status)) {
-			/* No token closed it: the entry has by 0 and says who did. */
-			hist = malloc((o.n_history + 1) * sizeof(*hist));
-			if (hist == NULL) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			if (o.n_history > 0)
-				memcpy(hist, o.history, o.n_history * sizeof(*hist));
-			ospay__v1__order_status_change__init(&closed);
-			closed.at_ms = now_ms;
-			closed.from = o.status;
-			closed.to = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED;
-			closed.note = "paid through the PagoLivre payment link";
-			hist[o.n_history] = &closed;
-			o.history = hist;
-			o.n_history++;
-			o.status = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED;
-		}
-		changed = true;
-	} else if ((obj->outcome == GW_OUTCOME_DECLINED || obj->outcome == GW_OUTCOME_EXPIRED ||
-		    obj->outcome == GW_OUTCOME_CANCELED) &&
-		   o.payment_status ==
-			   OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING) {
-		/* The attempt failed: the order stays OPEN and shows the provider's reason. */
-		o.payment_status = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_ERROR;
-		if (obj->message[0] != '\0')
-			p.error_message = obj->message;
-		else if (obj->outcome == GW_OUTCOME_EXPIRED)
-			p.error_message = "the payment link expired";
-		else if (obj->outcome == GW_OUTCOME_CANCELED)
-			p.error_message = "the payment link was canceled at PagoLivre";
-		else
-			p.error_message = "the payment was declined";
-		changed = true;
-	}
-	if (changed) {
-		o.updated_ms = now_ms;
-		rc = db_order_put(txn, old, &o);
-		if (rc == 0)
-			log_info("order payment updated", "order_id=%llu attempt=%u outcome=%s", id,
-				 attempt, gw_outcome_name(obj->outcome));
-	}
-out:
-	free(hist);
 	if (old != NULL)
 		ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
@@ -1333,7 +1206,7 @@ int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn)
 	int rc = load_open_order(r, txn, in->id, &old);
 	if (rc != ST_OK)
 		goto out;
-	if (!h_check_text(r, "reason", in->reason, NOTE_MAX)) {
+	if (!kit_check_text(r, "reason", in->reason, NOTE_MAX)) {
 		rc = r->st.code;
 		goto out;
 	}
@@ -1358,7 +1231,7 @@ int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn)
 		rc = SRV_WRITE_NOW;
 		goto keep;
 	}
-	rc = srv_gateway_adapter(r->srv, txn, old->organization_id, SRV_SERVICE_PAGOLIVRE, &gw);
+	rc = prov_adapter(r->srv, txn, old->organization_id, SRV_SERVICE_PAGOLIVRE, &gw);
 	if (rc != 0) {
 		log_error("payment link gateway unusable", "err=%d", rc);
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
@@ -1397,7 +1270,7 @@ typedef struct refresh {
 	uint64_t order_id;
 	uint64_t org_id;
 	char key[GW_ID_MAX];
-	srv_link_answer_t *answer;
+	webhooks_link_answer_t *answer;
 } refresh_t;
 
 static void refresh_free(void *arg)
@@ -1412,7 +1285,7 @@ static int refresh_commit(srv_req_t *r, store_txn_t *txn)
 {
 	refresh_t *f = r->async_arg;
 	Ospay__V1__Order *o = NULL;
-	int rc = srv_link_answer_store(txn, f->answer, r->now_ms);
+	int rc = webhooks_link_answer_store(txn, f->answer, r->now_ms);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "payment link store");
 		goto out;
@@ -1442,7 +1315,7 @@ static void on_link_refreshed(const gw_link_result_t *res, void *arg)
 	case GW_OUTCOME_DECLINED:
 	case GW_OUTCOME_CANCELED:
 	case GW_OUTCOME_EXPIRED:
-		if (srv_link_answer_new(f->org_id, f->key, res, r->now_ms, &f->answer) != 0)
+		if (webhooks_link_answer_new(f->org_id, f->key, res, r->now_ms, &f->answer) != 0)
 			break;
 		srv_async_finish(r, refresh_commit);
 		return;
@@ -1481,7 +1354,7 @@ int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn)
 			      (unsigned long long)o->id);
 		goto out;
 	}
-	rc = srv_gateway_adapter(r->srv, txn, o->organization_id, SRV_SERVICE_PAGOLIVRE, &gw);
+	rc = prov_adapter(r->srv, txn, o->organization_id, SRV_SERVICE_PAGOLIVRE, &gw);
 	if (rc != 0) {
 		log_error("payment link gateway unusable", "err=%d", rc);
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
@@ -1531,7 +1404,7 @@ int h_orders_cancel(srv_req_t *r, store_txn_t *txn)
 			      (unsigned long long)old->id);
 		goto out;
 	}
-	if (!h_check_text(r, "reason", in->reason, NOTE_MAX)) {
+	if (!kit_check_text(r, "reason", in->reason, NOTE_MAX)) {
 		rc = r->st.code;
 		goto out;
 	}
@@ -1637,7 +1510,7 @@ static bool list_match(const srv_req_t *r, const Ospay__V1__OrdersListRequest *i
 		       const Ospay__V1__Order *o)
 {
 	bool scheduled = in->scheduled_from_ms != 0 || in->scheduled_to_ms != 0;
-	return h_sees(r, o->organization_id, o->unit_id) &&
+	return kit_sees(r, o->organization_id, o->unit_id) &&
 	       (in->unit_id == 0 || o->unit_id == in->unit_id) &&
 	       (in->status == 0 || o->status == in->status) &&
 	       (in->payment_status == 0 || o->payment_status == in->payment_status) &&
@@ -1708,11 +1581,11 @@ static int list_key_visible(srv_req_t *r, store_txn_t *txn, const list_plan_t *p
 		table = DB_AGENDAS;
 		desc = &ospay__v1__agenda__descriptor;
 	}
-	int rc = h_load(txn, table, p->key, desc, &m);
+	int rc = kit_load(txn, table, p->key, desc, &m);
 	if (rc == 0) {
 		uint64_t org, unit;
-		h_owner(m, &org, &unit);
-		*visible = h_sees(r, org, unit);
+		kit_owner(m, &org, &unit);
+		*visible = kit_sees(r, org, unit);
 		protobuf_c_message_free_unpacked(m, NULL);
 	}
 	/* A deleted agenda's orders keep its id: they are checked one by one. */
@@ -1733,7 +1606,7 @@ static int list_open(srv_req_t *r, store_txn_t *txn, const Ospay__V1__OrdersList
 		rc = db_scan_open(txn, p->table, one, 8, 1, from, DB_POS_LEN, scan);
 		goto out;
 	}
-	rc = h_scope_units(r, txn, in->unit_id, &units, &nu);
+	rc = kit_scope_units(r, txn, in->unit_id, &units, &nu);
 	if (rc != 0 || nu == 0)
 		goto out;
 	if (nu > 1) {
@@ -1763,7 +1636,7 @@ int h_orders_list(srv_req_t *r, store_txn_t *txn)
 	db_scan_t *scan = NULL;
 	list_plan_t plan;
 	uint8_t hash[4], raw[LIST_TOKEN_LEN], from[DB_POS_LEN], last[DB_POS_LEN] = {0};
-	char next[H_TOKEN_MAX] = "";
+	char next[KIT_TOKEN_MAX] = "";
 	size_t n = 0, examined = 0;
 	bool visible = true, more = false;
 	int rc;
@@ -1772,7 +1645,7 @@ int h_orders_list(srv_req_t *r, store_txn_t *txn)
 	list_filters_hash(in, hash);
 	db_pos_put(from, plan.lo, 0);
 	if (in->page_token[0] != '\0') {
-		if (!h_token_decode(in->page_token, H_TOK_ORDERS, raw, sizeof(raw)) ||
+		if (!kit_token_decode(in->page_token, KIT_TOK_ORDERS, raw, sizeof(raw)) ||
 		    memcmp(raw, hash, 4) != 0) {
 			status_violation(&r->st, "page_token",
 					 "not a page token of this method with these filters");
@@ -1793,7 +1666,7 @@ int h_orders_list(srv_req_t *r, store_txn_t *txn)
 	rc = srv_check(r, PERM_READ, 0);
 	if (rc != ST_OK)
 		goto out;
-	size_t limit = h_page_limit(in->page_size);
+	size_t limit = kit_page_limit(in->page_size);
 	out = calloc(limit, sizeof(*out));
 	if (out == NULL) {
 		rc = -ENOMEM;
@@ -1812,7 +1685,7 @@ int h_orders_list(srv_req_t *r, store_txn_t *txn)
 		examined++;
 		memcpy(last, pos, DB_POS_LEN);
 		Ospay__V1__Order *o = NULL;
-		rc = h_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
+		rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
 		if (rc == -ENOENT)
 			rc = -EBADMSG;
 		if (rc != 0)
@@ -1835,7 +1708,7 @@ reply:
 	if (more) {
 		memcpy(raw, hash, 4);
 		memcpy(raw + 4, last, DB_POS_LEN);
-		h_token_encode(H_TOK_ORDERS, raw, sizeof(raw), next);
+		kit_token_encode(KIT_TOK_ORDERS, raw, sizeof(raw), next);
 	}
 	Ospay__V1__OrdersListResponse resp = OSPAY__V1__ORDERS_LIST_RESPONSE__INIT;
 	resp.orders = out;

@@ -3,8 +3,8 @@
  * orders: permissions on stored records, the units a list covers, paging,
  * update masks and field validation that adds violations to r->st.
  */
-#ifndef OSPAY_SERVER_H_UTIL_H
-#define OSPAY_SERVER_H_UTIL_H
+#ifndef OSPAY_SERVER_RPC_KIT_H
+#define OSPAY_SERVER_RPC_KIT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,28 +12,28 @@
 
 #include "core/agenda.h"
 #include "ospay/v1/agendas.pb-c.h"
-#include "server/server.h"
+#include "server/rpc/srv.h"
 
-#define H_PAGE_DEFAULT 100
-#define H_PAGE_MAX 1000
-#define H_NAME_MAX 100
-#define H_TEXT_MAX 2000
+#define KIT_PAGE_DEFAULT 100
+#define KIT_PAGE_MAX 1000
+#define KIT_NAME_MAX 100
+#define KIT_TEXT_MAX 2000
 /* Raw page-token bytes at most (encoded: 4/3 of that). */
-#define H_TOKEN_RAW_MAX 48
-#define H_TOKEN_MAX 72
+#define KIT_TOKEN_RAW_MAX 48
+#define KIT_TOKEN_MAX 72
 
 /* Page tokens say which list they belong to. */
 enum h_token_kind {
-	H_TOK_CUSTOMERS = 1,
-	H_TOK_SERVICES = 2,
-	H_TOK_TECHNICIANS = 3,
-	H_TOK_AGENDAS = 4,
-	H_TOK_ORDERS = 5,
-	H_TOK_UNITS = 6,
-	H_TOK_PAYMENT_METHODS = 7,
-	H_TOK_INVOICES = 8,
-	H_TOK_CHARGES = 9,
-	H_TOK_INSTALLMENTS = 10,
+	KIT_TOK_CUSTOMERS = 1,
+	KIT_TOK_SERVICES = 2,
+	KIT_TOK_TECHNICIANS = 3,
+	KIT_TOK_AGENDAS = 4,
+	KIT_TOK_ORDERS = 5,
+	KIT_TOK_UNITS = 6,
+	KIT_TOK_PAYMENT_METHODS = 7,
+	KIT_TOK_INVOICES = 8,
+	KIT_TOK_CHARGES = 9,
+	KIT_TOK_INSTALLMENTS = 10,
 };
 
 /*
@@ -41,9 +41,9 @@ enum h_token_kind {
  * caller cannot see it (another organization or unit), PERMISSION_DENIED when
  * its role may not do action. Returns the status code (ST_OK to go on).
  */
-int h_check_record(srv_req_t *r, enum perm_action action, uint64_t org_id, uint64_t unit_id);
+int kit_check_record(srv_req_t *r, enum perm_action action, uint64_t org_id, uint64_t unit_id);
 /* True when the caller sees records of (org_id, unit_id). */
-bool h_sees(const srv_req_t *r, uint64_t org_id, uint64_t unit_id);
+bool kit_sees(const srv_req_t *r, uint64_t org_id, uint64_t unit_id);
 
 /*
  * The unit a create names: unit_id, or the token's only unit when 0. Checks
@@ -51,8 +51,8 @@ bool h_sees(const srv_req_t *r, uint64_t org_id, uint64_t unit_id);
  * organization. Returns ST_OK with *unit set, or a status code (r->st filled:
  * a violation on field when unit_id is missing or names no unit).
  */
-int h_unit_for_create(srv_req_t *r, store_txn_t *txn, const char *field, uint64_t unit_id,
-		      enum perm_action action, uint64_t *unit);
+int kit_unit_for_create(srv_req_t *r, store_txn_t *txn, const char *field, uint64_t unit_id,
+			enum perm_action action, uint64_t *unit);
 
 /*
  * The units a list covers, ascending: the filter's unit when the caller sees
@@ -60,70 +60,70 @@ int h_unit_for_create(srv_req_t *r, store_txn_t *txn, const char *field, uint64_
  * organization. *units is malloc'd (free it; may be NULL when *n is 0).
  * Returns 0 or a negative errno.
  */
-int h_scope_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_filter, uint64_t **units,
-		  size_t *n);
+int kit_scope_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_filter, uint64_t **units,
+		    size_t *n);
 
 /* page_size 0 means 100; more than 1000 is served as 1000. */
-size_t h_page_limit(uint32_t page_size);
+size_t kit_page_limit(uint32_t page_size);
 
 /* Page tokens: opaque base64url of a version byte, a kind byte and raw bytes. */
-void h_token_encode(uint8_t kind, const uint8_t *raw, size_t n, char out[H_TOKEN_MAX]);
+void kit_token_encode(uint8_t kind, const uint8_t *raw, size_t n, char out[KIT_TOKEN_MAX]);
 /* Decodes a token of that kind carrying exactly n bytes. */
-bool h_token_decode(const char *tok, uint8_t kind, uint8_t *raw, size_t n);
+bool kit_token_decode(const char *tok, uint8_t kind, uint8_t *raw, size_t n);
 
 /*
  * Lists records through an index "owner id -> record id" (DUPSORT, 8-byte
  * values) for the owners in ids: one page, record ids ascending over all of
  * them, continuing after the page token. items gets up to
- * h_page_limit(page_size) unpacked records (free each with
+ * kit_page_limit(page_size) unpacked records (free each with
  * protobuf_c_message_free_unpacked, then the array, which may be NULL). Fills next (empty on the last page).
  * Returns 0, a status code (bad token) or a negative errno.
  */
-int h_list_by_keys(srv_req_t *r, store_txn_t *txn, unsigned index, const uint64_t *ids,
-		   size_t nkeys, unsigned table, const ProtobufCMessageDescriptor *desc,
-		   uint8_t token_kind, uint32_t page_size, const char *page_token,
-		   ProtobufCMessage ***items, size_t *n, char next[H_TOKEN_MAX]);
+int kit_list_by_keys(srv_req_t *r, store_txn_t *txn, unsigned index, const uint64_t *ids,
+		     size_t nkeys, unsigned table, const ProtobufCMessageDescriptor *desc,
+		     uint8_t token_kind, uint32_t page_size, const char *page_token,
+		     ProtobufCMessage ***items, size_t *n, char next[KIT_TOKEN_MAX]);
 
 /*
  * Lists records through a "unit id -> record id" index: one page of the units
  * in scope, ids ascending, continuing after the page token. items gets up to
- * h_page_limit(page_size) unpacked records (free each with
+ * kit_page_limit(page_size) unpacked records (free each with
  * protobuf_c_message_free_unpacked, then the array). Fills next (may be empty).
  * Returns 0, a status code (bad token) or a negative errno.
  */
-int h_list_by_unit(srv_req_t *r, store_txn_t *txn, unsigned index, unsigned table,
-		   const ProtobufCMessageDescriptor *desc, uint8_t token_kind, uint64_t unit_filter,
-		   uint32_t page_size, const char *page_token, ProtobufCMessage ***items, size_t *n,
-		   char next[H_TOKEN_MAX]);
+int kit_list_by_unit(srv_req_t *r, store_txn_t *txn, unsigned index, unsigned table,
+		     const ProtobufCMessageDescriptor *desc, uint8_t token_kind,
+		     uint64_t unit_filter, uint32_t page_size, const char *page_token,
+		     ProtobufCMessage ***items, size_t *n, char next[KIT_TOKEN_MAX]);
 
 /*
  * Update masks (AIP-134). paths are the names a request may use, at most 32;
  * the result has bit i set for paths[i]. An unknown path adds a violation on
  * "update_mask" and sets *bad.
  */
-uint32_t h_mask_parse(srv_req_t *r, char **mask, size_t n_mask, const char *const *paths,
-		      size_t n_paths, bool *bad);
+uint32_t kit_mask_parse(srv_req_t *r, char **mask, size_t n_mask, const char *const *paths,
+			size_t n_paths, bool *bad);
 
 /* A required name: trimmed non-empty, at most max bytes, UTF-8, no control characters. */
-bool h_check_name(srv_req_t *r, const char *field, const char *s, size_t max);
+bool kit_check_name(srv_req_t *r, const char *field, const char *s, size_t max);
 /* Optional free text: at most max bytes, UTF-8, no control characters but tab and newline. */
-bool h_check_text(srv_req_t *r, const char *field, const char *s, size_t max);
+bool kit_check_text(srv_req_t *r, const char *field, const char *s, size_t max);
 
 /* The organization's UTC offset in minutes. 0 or a negative errno. */
-int h_org_offset(srv_req_t *r, store_txn_t *txn, int *offset_min);
+int kit_org_offset(srv_req_t *r, store_txn_t *txn, int *offset_min);
 
 /*
  * The core rules of a stored agenda: windows are copied into buf (at least
  * AGENDA_MAX_WINDOWS entries; extra stored windows are ignored).
  */
-void h_agenda_rules(const Ospay__V1__Agenda *a, int offset_min, agenda_window_t *buf,
-		    agenda_rules_t *out);
+void kit_agenda_rules(const Ospay__V1__Agenda *a, int offset_min, agenda_window_t *buf,
+		      agenda_rules_t *out);
 
 /* The organization_id and unit_id fields of a record (0 when it has none). */
-void h_owner(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit);
+void kit_owner(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit);
 
 /* Loads table[id] into *out; -ENOENT when missing. */
-int h_load(store_txn_t *txn, unsigned table, uint64_t id, const ProtobufCMessageDescriptor *desc,
-	   void *out);
+int kit_load(store_txn_t *txn, unsigned table, uint64_t id, const ProtobufCMessageDescriptor *desc,
+	     void *out);
 
 #endif

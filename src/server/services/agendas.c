@@ -9,9 +9,10 @@
 #include "core/date.h"
 #include "core/order.h"
 #include "core/text.h"
-#include "server/db.h"
-#include "server/h_util.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/kit.h"
+#include "server/rpc/srv.h"
+#include "server/services/services.h"
 
 #define DAILY_MAX_LIMIT 100000
 #define CALENDAR_MAX_DAYS 62
@@ -24,14 +25,14 @@ static void check_settings(srv_req_t *r, const char *name, char **cities, size_t
 			   uint32_t slot, uint32_t which)
 {
 	if (which & 1u)
-		h_check_name(r, "name", name, H_NAME_MAX);
+		kit_check_name(r, "name", name, KIT_NAME_MAX);
 	if (which & 2u) {
 		if (n_cities > AGENDA_MAX_CITIES)
 			status_violation(&r->st, "cities", "at most %d cities", AGENDA_MAX_CITIES);
 		for (size_t i = 0; i < n_cities && i < AGENDA_MAX_CITIES; i++) {
 			char field[32];
 			snprintf(field, sizeof(field), "cities[%zu]", i);
-			if (!h_check_name(r, field, cities[i], H_NAME_MAX))
+			if (!kit_check_name(r, field, cities[i], KIT_NAME_MAX))
 				continue;
 			for (size_t j = 0; j < i; j++) {
 				if (text_cmp_folded(cities[i], cities[j]) == 0) {
@@ -76,7 +77,7 @@ int h_agendas_create(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasCreateRequest *in = (const void *)r->in;
 	uint64_t unit = 0, id = 0;
-	int rc = h_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &unit);
+	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &unit);
 	/* A bad unit_id is one violation among the others; not seeing it ends here. */
 	if (rc != ST_OK && rc != ST_INVALID_ARGUMENT)
 		goto out;
@@ -120,9 +121,9 @@ out:
 static int load_agenda(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
 		       Ospay__V1__Agenda **out)
 {
-	int rc = h_load(txn, DB_AGENDAS, id, &ospay__v1__agenda__descriptor, out);
+	int rc = kit_load(txn, DB_AGENDAS, id, &ospay__v1__agenda__descriptor, out);
 	if (rc == 0)
-		rc = h_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
+		rc = kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
 	else if (rc != -ENOENT)
 		rc = srv_store_fail(r, rc, "agenda lookup");
 	if (rc == -ENOENT || rc == ST_NOT_FOUND)
@@ -157,10 +158,10 @@ int h_agendas_list(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__AgendasListRequest *in = (const void *)r->in;
 	ProtobufCMessage **items = NULL;
 	size_t n = 0;
-	char next[H_TOKEN_MAX];
-	int rc = h_list_by_unit(r, txn, DB_AGENDAS_BY_UNIT, DB_AGENDAS,
-				&ospay__v1__agenda__descriptor, H_TOK_AGENDAS, in->unit_id,
-				in->page_size, in->page_token, &items, &n, next);
+	char next[KIT_TOKEN_MAX];
+	int rc = kit_list_by_unit(r, txn, DB_AGENDAS_BY_UNIT, DB_AGENDAS,
+				  &ospay__v1__agenda__descriptor, KIT_TOK_AGENDAS, in->unit_id,
+				  in->page_size, in->page_token, &items, &n, next);
 	if (rc != 0)
 		goto out;
 	Ospay__V1__AgendasListResponse resp = OSPAY__V1__AGENDAS_LIST_RESPONSE__INIT;
@@ -193,8 +194,8 @@ int h_agendas_update(srv_req_t *r, store_txn_t *txn)
 	rc = load_agenda(r, txn, in->id, PERM_CONFIGURE, &old);
 	if (rc != ST_OK)
 		goto out;
-	uint32_t m = h_mask_parse(r, in->update_mask, in->n_update_mask, agenda_paths,
-				  OSPAY_ARRAY_LEN(agenda_paths), &bad);
+	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, agenda_paths,
+				    OSPAY_ARRAY_LEN(agenda_paths), &bad);
 	if (in->n_update_mask == 0)
 		m = (in->name[0] != '\0') << AU_NAME | (in->n_cities > 0) << AU_CITIES |
 		    (in->n_windows > 0) << AU_WINDOWS | (in->daily_max != 0) << AU_DAILY_MAX |
@@ -320,7 +321,7 @@ static int cal_customer(cal_t *c, store_txn_t *txn, uint64_t id, const char **na
 	int rc = 0;
 	if (c->last_customer == NULL || c->last_customer->id != id) {
 		Ospay__V1__Customer *cust = NULL;
-		rc = h_load(txn, DB_CUSTOMERS, id, &ospay__v1__customer__descriptor, &cust);
+		rc = kit_load(txn, DB_CUSTOMERS, id, &ospay__v1__customer__descriptor, &cust);
 		if (rc == 0)
 			rc = cal_hold(c, &cust->base);
 		if (rc != 0)
@@ -353,14 +354,14 @@ static int cal_fill(srv_req_t *r, store_txn_t *txn, cal_t *c, Ospay__V1__Calenda
 			break;
 		}
 		Ospay__V1__Order *o = NULL;
-		rc = h_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
+		rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
 		if (rc == -ENOENT)
 			rc = -EBADMSG;
 		if (rc == 0)
 			rc = cal_hold(c, &o->base);
 		if (rc != 0)
 			break;
-		if (!h_sees(r, o->organization_id, o->unit_id) ||
+		if (!kit_sees(r, o->organization_id, o->unit_id) ||
 		    (!canceled && o->status == OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CANCELED))
 			continue;
 		if (g->n_entries == cap) {
@@ -439,7 +440,7 @@ static int cal_groups(srv_req_t *r, store_txn_t *txn, cal_t *c, bool by_agenda,
 		ProtobufCMessage *m = NULL;
 		uint64_t org = 0, unit = 0;
 		const char *name = "";
-		rc = h_load(txn, table, in->ids[i], desc, &m);
+		rc = kit_load(txn, table, in->ids[i], desc, &m);
 		if (rc == 0) {
 			rc = cal_hold(c, m);
 			if (rc != 0)
@@ -458,7 +459,7 @@ static int cal_groups(srv_req_t *r, store_txn_t *txn, cal_t *c, bool by_agenda,
 		} else if (rc != -ENOENT) {
 			goto out;
 		}
-		if (rc == -ENOENT || !h_sees(r, org, unit) ||
+		if (rc == -ENOENT || !kit_sees(r, org, unit) ||
 		    (in->unit_id != 0 && unit != in->unit_id)) {
 			rc = srv_fail(r, ST_NOT_FOUND, "no %s %llu",
 				      by_agenda ? "agenda" : "technician",
@@ -469,7 +470,7 @@ static int cal_groups(srv_req_t *r, store_txn_t *txn, cal_t *c, bool by_agenda,
 	}
 	if (in->n_ids > 0)
 		goto out;
-	rc = h_scope_units(r, txn, in->unit_id, &units, &nu);
+	rc = kit_scope_units(r, txn, in->unit_id, &units, &nu);
 	if (rc != 0)
 		goto out;
 	rc = store_cursor_open(txn, by_agenda ? DB_AGENDAS_BY_UNIT : DB_TECHNICIANS_BY_UNIT, &cur);
@@ -482,7 +483,7 @@ static int cal_groups(srv_req_t *r, store_txn_t *txn, cal_t *c, bool by_agenda,
 		     rc = store_cursor_next_dup(cur, &ck, &cv)) {
 			ProtobufCMessage *m = NULL;
 			uint64_t id = be64_get(cv.data);
-			rc = h_load(txn, table, id, desc, &m);
+			rc = kit_load(txn, table, id, desc, &m);
 			if (rc == 0)
 				rc = cal_hold(c, m);
 			if (rc != 0)
@@ -532,7 +533,7 @@ int h_agendas_calendar(srv_req_t *r, store_txn_t *txn)
 	rc = srv_check(r, PERM_READ, 0);
 	if (rc != ST_OK)
 		goto out;
-	rc = h_org_offset(r, txn, &offset);
+	rc = kit_org_offset(r, txn, &offset);
 	if (rc == 0)
 		rc = cal_groups(r, txn, &c, by_agenda, in);
 	if (rc != 0)

@@ -9,9 +9,10 @@
 
 #include "common/log.h"
 #include "ospay/v1/admin.pb-c.h"
-#include "server/db.h"
-#include "server/h_util.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/kit.h"
+#include "server/rpc/srv.h"
+#include "server/services/services.h"
 
 int h_admin_create_payment_method(srv_req_t *r, store_txn_t *txn)
 {
@@ -21,7 +22,7 @@ int h_admin_create_payment_method(srv_req_t *r, store_txn_t *txn)
 	int rc = srv_check(r, PERM_CONFIGURE, 0);
 	if (rc != ST_OK)
 		return rc;
-	h_check_name(r, "name", in->name, H_NAME_MAX);
+	kit_check_name(r, "name", in->name, KIT_NAME_MAX);
 	bool recurring =
 		in->type == OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_RECURRING_CREDIT;
 	if (in->type <= OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_UNSPECIFIED ||
@@ -67,12 +68,12 @@ int h_admin_list_payment_methods(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__ListPaymentMethodsRequest *in = (const void *)r->in;
 	ProtobufCMessage **items = NULL;
 	size_t n = 0;
-	char next[H_TOKEN_MAX];
+	char next[KIT_TOKEN_MAX];
 	/* Every role of every scope reads them: a unit's staff pick one when finalizing. */
 	uint64_t org = r->sess->p.org_id;
-	int rc = h_list_by_keys(r, txn, DB_PAYMENT_METHODS_BY_ORG, &org, 1, DB_PAYMENT_METHODS,
-				&ospay__v1__payment_method__descriptor, H_TOK_PAYMENT_METHODS,
-				in->page_size, in->page_token, &items, &n, next);
+	int rc = kit_list_by_keys(r, txn, DB_PAYMENT_METHODS_BY_ORG, &org, 1, DB_PAYMENT_METHODS,
+				  &ospay__v1__payment_method__descriptor, KIT_TOK_PAYMENT_METHODS,
+				  in->page_size, in->page_token, &items, &n, next);
 	if (rc != 0)
 		goto out;
 	Ospay__V1__ListPaymentMethodsResponse resp = OSPAY__V1__LIST_PAYMENT_METHODS_RESPONSE__INIT;

@@ -1,4 +1,4 @@
-#include "server/db.h"
+#include "server/db/db.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -25,16 +25,21 @@
 #include "gateways/gateway.h"
 #include "ospay/v1/gateway.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
-#include "server/db.h"
-#include "server/outbox.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/jobs/outbox.h"
+#include "server/rpc/srv.h"
+#include "server/providers/adapters.h"
+#include "server/providers/objects.h"
+#include "server/providers/links.h"
+#include "server/jobs/billing_run.h"
+#include "server/jobs/webhooks.h"
 
 #define GWC_SLOTS 64 /* open adapters kept, one per (organization, service) */
 /* Re-queries started per pass; the HTTP client's per-service bound queues the rest. */
 #define REQUERY_PARALLEL 1024
 #define REQUERY_MAX_TRIES 10 /* then the event is left for an operator */
 /* Inbox entries looked at per pass: more than queries, so that a backlog's
- * events about one object share a query (see srv_webhooks_kick). */
+ * events about one object share a query (see webhooks_kick). */
 #define REQUERY_BATCH 4096
 #define WH_MAX_HEADERS 64
 
@@ -42,24 +47,12 @@
 
 enum { EV_WAITING = 0, EV_DONE = 1, EV_GAVE_UP = 2 };
 
-/* org | kind | text, the key of events and provider objects. */
-static size_t ref_key(uint64_t org, int kind, const char *text, uint8_t *k, size_t cap)
-{
-	size_t n = strlen(text);
-	if (9 + n > cap)
-		n = cap - 9;
-	be64_put(k, org);
-	k[8] = (uint8_t)kind;
-	memcpy(k + 9, text, n);
-	return 9 + n;
-}
-
 /* next try (ms) | org | kind | event id: the inbox's order. */
 static size_t inbox_key(int64_t when, uint64_t org, int kind, const char *event_id, uint8_t *k,
 			size_t cap)
 {
 	be64_put_i64(k, when);
-	return 8 + ref_key(org, kind, event_id, k + 8, cap - 8);
+	return 8 + prov_ref_key(org, kind, event_id, k + 8, cap - 8);
 }
 
 #define KEY_CAP (8 + 9 + GW_EVENT_ID_MAX)
@@ -74,111 +67,6 @@ static const char *event_ref(int kind, const Ospay__V1__WebhookEventRecord *ev)
 		return ev->message_id;
 	default:
 		return ev->payment_id;
-	}
-}
-
-/* ------------------------------------------------------------------ adapters */
-
-typedef struct gwc_slot {
-	uint64_t org;
-	int kind;
-	uint64_t epoch;
-	uint64_t used;
-	gw_t *gw;
-} gwc_slot_t;
-
-static gwc_slot_t gwc[GWC_SLOTS];
-static uint64_t gwc_clock;
-
-static void gw_config_from(const Ospay__V1__GatewayRecord *rec,
-			   const Ospay__V1__GatewayCredentials *c, gw_config_t *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->kind = (gw_kind_t)rec->kind;
-	cfg->base_url = rec->base_url;
-	cfg->query_base_url = rec->query_base_url[0] ? rec->query_base_url : NULL;
-	cfg->merchant_id = c->merchant_id[0] ? c->merchant_id : NULL;
-	cfg->merchant_key = c->merchant_key[0] ? c->merchant_key : NULL;
-	cfg->client_id = c->client_id[0] ? c->client_id : NULL;
-	cfg->client_secret = c->client_secret[0] ? c->client_secret : NULL;
-	cfg->seller_id = c->seller_id[0] ? c->seller_id : NULL;
-	cfg->api_token = c->api_token[0] ? c->api_token : NULL;
-	cfg->api_key = c->api_key[0] ? c->api_key : NULL;
-	cfg->api_secret = c->api_secret[0] ? c->api_secret : NULL;
-	cfg->soft_descriptor = rec->soft_descriptor[0] ? rec->soft_descriptor : NULL;
-	for (size_t i = 0; i < c->n_webhook_headers && i < GW_MAX_WEBHOOK_HEADERS; i++) {
-		cfg->webhook_headers[i].name = c->webhook_headers[i]->name;
-		cfg->webhook_headers[i].value = c->webhook_headers[i]->value;
-		cfg->n_webhook_headers = i + 1;
-	}
-}
-
-/*
- * The adapter for (org, kind), opened from its stored settings when there is
- * none or the settings changed since. 0, -ENOENT (not configured), or another
- * negative errno.
- */
-int srv_gateway_adapter(srv_t *s, store_txn_t *txn, uint64_t org, int kind, gw_t **out)
-{
-	gwc_slot_t *slot = NULL, *victim = &gwc[0];
-	Ospay__V1__GatewayRecord *rec = NULL;
-	Ospay__V1__GatewayCredentials *creds = NULL;
-	int rc = 0;
-	for (size_t i = 0; i < GWC_SLOTS; i++) {
-		if (gwc[i].gw != NULL && gwc[i].org == org && gwc[i].kind == kind)
-			slot = &gwc[i];
-		if (gwc[i].used < victim->used)
-			victim = &gwc[i];
-	}
-	if (slot != NULL && slot->epoch == s->gateway_epoch) {
-		slot->used = ++gwc_clock;
-		*out = slot->gw;
-		goto out;
-	}
-	if (slot == NULL)
-		slot = victim;
-	rc = srv_gateway_get(txn, org, kind, &rec);
-	if (rc == 0)
-		rc = srv_gateway_open_credentials(s, rec, &creds);
-	if (rc != 0)
-		goto out;
-	gw_config_t cfg;
-	gw_config_from(rec, creds, &cfg);
-	gw_t *gw = NULL;
-	rc = gw_open(&gw, s->http, s->loop, &cfg, NULL);
-	crypto_wipe(&cfg, sizeof(cfg));
-	if (rc != 0)
-		goto out;
-	gw_close(slot->gw); /* calls in flight finish on their own */
-	slot->gw = gw;
-	slot->org = org;
-	slot->kind = kind;
-	slot->epoch = s->gateway_epoch;
-	slot->used = ++gwc_clock;
-	*out = gw;
-out:
-	if (creds != NULL) {
-		/* Secrets: wipe the unpacked strings before freeing them. */
-		const char *f[] = {creds->merchant_id,   creds->merchant_key, creds->client_id,
-				   creds->client_secret, creds->seller_id,    creds->api_token,
-				   creds->api_key,       creds->api_secret};
-		for (size_t i = 0; i < OSPAY_ARRAY_LEN(f); i++)
-			crypto_wipe((void *)f[i], strlen(f[i]));
-		for (size_t i = 0; i < creds->n_webhook_headers; i++)
-			crypto_wipe(creds->webhook_headers[i]->value,
-				    strlen(creds->webhook_headers[i]->value));
-		ospay__v1__gateway_credentials__free_unpacked(creds, NULL);
-	}
-	if (rec != NULL)
-		ospay__v1__gateway_record__free_unpacked(rec, NULL);
-	return rc;
-}
-
-void srv_gateway_adapters_close(void)
-{
-	for (size_t i = 0; i < GWC_SLOTS; i++) {
-		gw_close(gwc[i].gw);
-		memset(&gwc[i], 0, sizeof(gwc[i]));
 	}
 }
 
@@ -201,7 +89,7 @@ static int accept_fn(store_txn_t *txn, void *arg)
 {
 	wh_accept_t *a = arg;
 	uint8_t k[KEY_CAP];
-	size_t klen = ref_key(a->ev.organization_id, a->ev.kind, a->event_id, k, sizeof(k));
+	size_t klen = prov_ref_key(a->ev.organization_id, a->ev.kind, a->event_id, k, sizeof(k));
 	store_val_t v;
 	int rc = store_get(txn, DB_WEBHOOK_EVENTS, k, klen, &v);
 	a->duplicate = rc == 0;
@@ -226,9 +114,8 @@ static int accept_fn(store_txn_t *txn, void *arg)
 		rc = store_put(txn, DB_WEBHOOK_INBOX, ik, ilen, "", 0, 0);
 	}
 	if (rc == 0 && a->charge_id != 0)
-		rc = srv_gateway_object_register_charge(txn, a->ev.organization_id, a->ev.kind,
-							a->payment_id, a->charge_id,
-							a->ev.received_ms);
+		rc = prov_object_register_charge(txn, a->ev.organization_id, a->ev.kind,
+						 a->payment_id, a->charge_id, a->ev.received_ms);
 	return rc;
 }
 
@@ -251,11 +138,11 @@ static void accept_done(void *arg, int rc)
 		s->wh_stats.duplicates++;
 		respond(a->req, 200, "duplicate: already received");
 		if (a->ev.derived_id)
-			srv_webhooks_kick(s);
+			webhooks_kick(s);
 	} else {
 		s->wh_stats.accepted++;
 		respond(a->req, 200, "ok");
-		srv_webhooks_kick(s);
+		webhooks_kick(s);
 	}
 	free(a);
 }
@@ -267,13 +154,13 @@ static bool reference_known(store_txn_t *txn, uint64_t org, int kind, const char
 	store_val_t v;
 	if (ref[0] == '\0')
 		return false;
-	size_t klen = ref_key(org, kind, ref, k, sizeof(k));
+	size_t klen = prov_ref_key(org, kind, ref, k, sizeof(k));
 	return store_get(txn, DB_GW_OBJECTS, k, klen, &v) == 0;
 }
 
-void srv_webhook_handle(srv_t *s, https_request_t *req, const char *service, const char *org_s)
+void webhooks_handle(srv_t *s, https_request_t *req, const char *service, const char *org_s)
 {
-	int kind = srv_service_parse(service);
+	int kind = prov_service_parse(service);
 	char *end = NULL;
 	unsigned long long org = strtoull(org_s, &end, 10);
 	store_txn_t *txn = NULL;
@@ -308,7 +195,7 @@ void srv_webhook_handle(srv_t *s, https_request_t *req, const char *service, con
 		return;
 	}
 	gw_t *gw = NULL;
-	int rc = srv_gateway_adapter(s, txn, org, kind, &gw);
+	int rc = prov_adapter(s, txn, org, kind, &gw);
 	if (rc != 0) {
 		/* Unknown organization and unconfigured service look the same from outside. */
 		s->wh_stats.rejected++;
@@ -340,7 +227,7 @@ void srv_webhook_handle(srv_t *s, https_request_t *req, const char *service, con
 	 * notification also names our order id, which ties it to the charge. */
 	if (kind == SRV_SERVICE_GETNET && ev.order_ref[0] != '\0' && ev.payment_id[0] != '\0' &&
 	    !reference_known(txn, org, kind, ref) &&
-	    srv_billing_charge_by_order(txn, org, ev.order_ref, &charge_id) != 0)
+	    billing_run_charge_by_order(txn, org, ev.order_ref, &charge_id) != 0)
 		charge_id = 0;
 	if (charge_id == 0 && !reference_known(txn, org, kind, ref)) {
 		s->wh_stats.rejected++;
@@ -418,6 +305,31 @@ typedef struct requery {
 	char error[GW_MSG_MAX];
 } requery_t;
 
+/* A re-query pass's entries that could not even start, moved back after the scan. */
+typedef struct wh_failed {
+	uint8_t key[KEY_CAP];
+	size_t len;
+} wh_failed_t;
+
+/*
+ * A pass coalesces events of one provider object into one query: a leader
+ * per object, found by an open-addressing map twice the pass's leaders.
+ */
+#define COALESCE_SLOTS (2 * REQUERY_PARALLEL)
+
+/* The re-query job's state, owned by the server object (s->webhooks). */
+struct webhooks {
+	srv_t *s;
+	srv_job_done_fn done; /* set by stop: runs once this is freed */
+	uv_timer_t timer;     /* the next pass */
+	bool closing, stopping;
+	unsigned inflight; /* queries of the current pass not stored yet */
+	requery_t *coalesce[COALESCE_SLOTS];
+	wh_failed_t failed[REQUERY_BATCH];
+};
+
+static void wh_release(struct webhooks *w);
+
 /* Final states are never moved back by an older answer (SPEC 5). */
 static int outcome_rank(int o)
 {
@@ -444,7 +356,7 @@ static int object_store(store_txn_t *txn, requery_t *q, int64_t now_ms)
 {
 	Ospay__V1__GatewayObjectRecord *old = NULL;
 	uint8_t k[KEY_CAP];
-	size_t klen = ref_key(q->obj.organization_id, q->obj.kind, q->obj.ref, k, sizeof(k));
+	size_t klen = prov_ref_key(q->obj.organization_id, q->obj.kind, q->obj.ref, k, sizeof(k));
 	int rc = db_get_msg(txn, DB_GW_OBJECTS, k, klen,
 			    &ospay__v1__gateway_object_record__descriptor,
 			    (ProtobufCMessage **)&old);
@@ -476,7 +388,7 @@ static int object_store(store_txn_t *txn, requery_t *q, int64_t now_ms)
 		rc = db_put_msg(txn, DB_GW_OBJECTS, k, klen, &q->obj.base, 0);
 		/* A payment link's order follows it in the same transaction. */
 		if (rc == 0 && q->obj.kind == SRV_SERVICE_PAGOLIVRE)
-			rc = srv_orders_link_update(txn, &q->obj, now_ms);
+			rc = prov_link_update(txn, &q->obj, now_ms);
 		/* So does a notification (outbox.c), by ZapMe's status word. */
 		if (rc == 0 && q->obj.kind == SRV_SERVICE_ZAPME)
 			rc = outbox_on_message_status(txn, q->obj.organization_id, q->obj.ref,
@@ -484,7 +396,7 @@ static int object_store(store_txn_t *txn, requery_t *q, int64_t now_ms)
 		/* And a card charge, by the rules of every path that settles one. */
 		q->resolve = false;
 		if (rc == 0 && q->obj.charge_id != 0)
-			rc = srv_billing_charge_answer(txn, q->srv, &q->obj, &q->resolve);
+			rc = billing_run_charge_answer(txn, q->srv, &q->obj, &q->resolve);
 	}
 	if (old != NULL)
 		ospay__v1__gateway_object_record__free_unpacked(old, NULL);
@@ -521,14 +433,15 @@ static int event_settle(store_txn_t *txn, const requery_t *q, const uint8_t *ike
 	} else if (q->retry) {
 		ev->state = EV_GAVE_UP;
 		log_warn("webhook re-query given up", "service=%s org=%llu tries=%u",
-			 srv_service_name(ev->kind), (unsigned long long)ev->organization_id,
+			 prov_service_name(ev->kind), (unsigned long long)ev->organization_id,
 			 ev->attempts);
 	} else {
 		ev->state = EV_DONE;
 		ev->processed_ms = srv_now_ms(s);
 	}
 	if (rc == 0) {
-		size_t klen = ref_key(ev->organization_id, ev->kind, ev->event_id, k, sizeof(k));
+		size_t klen =
+			prov_ref_key(ev->organization_id, ev->kind, ev->event_id, k, sizeof(k));
 		rc = db_put_msg(txn, DB_WEBHOOK_EVENTS, k, klen, &ev->base, 0);
 	}
 	return rc;
@@ -563,8 +476,11 @@ static void requery_discard(requery_t *q)
 
 static void requery_free(requery_t *q)
 {
-	q->srv->requery_inflight--;
+	struct webhooks *w = q->srv->webhooks;
+	w->inflight--;
 	requery_discard(q);
+	if (w->stopping)
+		wh_release(w);
 }
 
 static void requery_stored(void *arg, int rc)
@@ -576,10 +492,10 @@ static void requery_stored(void *arg, int rc)
 		if (!q->retry)
 			s->wh_stats.requeried += 1 + q->n_followers;
 		if (q->resolve)
-			srv_billing_resolve_soon(s);
+			billing_run_resolve_soon(s);
 	}
 	requery_free(q);
-	srv_webhooks_kick(s);
+	webhooks_kick(s);
 }
 
 static void on_requery_timer(uv_timer_t *t);
@@ -615,8 +531,9 @@ static void requery_finish(requery_t *q, const gw_reply_t *r)
 	    store_write(q->srv->store, requery_store_fn, requery_stored, q) != 0) {
 		srv_t *s = q->srv;
 		requery_free(q); /* stays in the inbox: tried again in a second, not at once */
-		if (!s->draining && s->requery_inflight == 0)
-			uv_timer_start(&s->requery_timer, on_requery_timer, 1000, 0);
+		struct webhooks *w = s->webhooks; /* NULL once a stop freed it */
+		if (w != NULL && !s->draining && !w->stopping && w->inflight == 0)
+			uv_timer_start(&w->timer, on_requery_timer, 1000, 0);
 	}
 }
 
@@ -650,15 +567,15 @@ static void on_link(const gw_link_result_t *res, void *arg)
 
 /* ------------------------------------------------------------------ link answers */
 
-struct srv_link_answer {
+struct webhooks_link_answer {
 	requery_t q;
 	char ref[GW_ID_MAX];
 };
 
-int srv_link_answer_new(uint64_t org, const char *ref, const gw_link_result_t *res, int64_t now_ms,
-			srv_link_answer_t **out)
+int webhooks_link_answer_new(uint64_t org, const char *ref, const gw_link_result_t *res,
+			     int64_t now_ms, webhooks_link_answer_t **out)
 {
-	srv_link_answer_t *a = calloc(1, sizeof(*a));
+	webhooks_link_answer_t *a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return -ENOMEM;
 	snprintf(a->ref, sizeof(a->ref), "%s", ref);
@@ -673,7 +590,7 @@ int srv_link_answer_new(uint64_t org, const char *ref, const gw_link_result_t *r
 	return 0;
 }
 
-int srv_link_answer_store(store_txn_t *txn, srv_link_answer_t *a, int64_t now_ms)
+int webhooks_link_answer_store(store_txn_t *txn, webhooks_link_answer_t *a, int64_t now_ms)
 {
 	return object_store(txn, &a->q, now_ms);
 }
@@ -701,11 +618,9 @@ static void on_message(const gw_message_result_t *res, void *arg)
  * at most REQUERY_PARALLEL leaders, so a free slot always remains. Only used
  * while a pass collects its entries, emptied before any query starts.
  */
-#define COALESCE_SLOTS (2 * REQUERY_PARALLEL)
-static requery_t *coalesce_map[COALESCE_SLOTS];
-
-static requery_t **coalesce_slot(uint64_t org, int kind, const char *ref)
+static requery_t **coalesce_slot(struct webhooks *w, uint64_t org, int kind, const char *ref)
 {
+	requery_t **coalesce_map = w->coalesce;
 	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
 	for (int i = 0; i < 8; i++)
 		h = (h ^ ((org >> (8 * i)) & 0xff)) * 1099511628211ULL;
@@ -736,7 +651,7 @@ static int requery_collect(srv_t *s, store_txn_t *txn, const store_val_t *ik, si
 	if (rc != 0)
 		return rc;
 	const char *ref = event_ref(ev->kind, ev);
-	requery_t **slot = coalesce_slot(ev->organization_id, ev->kind, ref);
+	requery_t **slot = coalesce_slot(s->webhooks, ev->organization_id, ev->kind, ref);
 	if (*slot != NULL) {
 		/* Its query starts after this entry was committed: the answer is as new. */
 		follower_t *f = calloc(1, sizeof(*f));
@@ -788,10 +703,10 @@ fail:
 static int requery_start(srv_t *s, store_txn_t *txn, requery_t *q)
 {
 	gw_t *gw = NULL;
-	int rc = srv_gateway_adapter(s, txn, q->ev->organization_id, q->ev->kind, &gw);
+	int rc = prov_adapter(s, txn, q->ev->organization_id, q->ev->kind, &gw);
 	if (rc != 0)
 		return rc;
-	s->requery_inflight++;
+	s->webhooks->inflight++;
 	switch (q->ev->kind) {
 	case SRV_SERVICE_PAGOLIVRE:
 		rc = gw_query_link(gw, q->obj.ref, on_link, q);
@@ -804,7 +719,7 @@ static int requery_start(srv_t *s, store_txn_t *txn, requery_t *q)
 		break;
 	}
 	if (rc != 0)
-		s->requery_inflight--;
+		s->webhooks->inflight--;
 	return rc;
 }
 
@@ -868,7 +783,8 @@ static void requery_defer(srv_t *s, const uint8_t *key, size_t len, const char *
 
 static void on_requery_timer(uv_timer_t *t)
 {
-	srv_webhooks_kick(container_of(t, srv_t, requery_timer));
+	struct webhooks *w = t->data;
+	webhooks_kick(w->s);
 }
 
 /*
@@ -877,11 +793,12 @@ static void on_requery_timer(uv_timer_t *t)
  * transaction), then the queries start. A pass starts only when none is in
  * flight, so nothing starts twice.
  */
-void srv_webhooks_kick(srv_t *s)
+void webhooks_kick(srv_t *s)
 {
 	store_txn_t *txn = NULL;
 	store_cursor_t *cur = NULL;
-	if (s->draining || s->requery_inflight > 0 || s->store == NULL)
+	struct webhooks *w = s->webhooks;
+	if (w == NULL || w->stopping || s->draining || w->inflight > 0 || s->store == NULL)
 		return;
 	if (store_read_begin(s->store, &txn) != 0)
 		return;
@@ -889,10 +806,7 @@ void srv_webhooks_kick(srv_t *s)
 	/* Entries whose re-query could not even start (gateway gone, record
 	 * unreadable) are moved back with a backoff after the scan, so they
 	 * neither block the inbox nor spin. */
-	static struct {
-		uint8_t key[KEY_CAP];
-		size_t len;
-	} failed[REQUERY_BATCH];
+	wh_failed_t *failed = w->failed;
 	size_t n_failed = 0, n_leaders = 0;
 	requery_t *leaders = NULL, **tail = &leaders;
 	int rc = store_cursor_open(txn, DB_WEBHOOK_INBOX, &cur);
@@ -918,7 +832,7 @@ void srv_webhooks_kick(srv_t *s)
 		}
 	}
 	store_cursor_close(cur);
-	memset(coalesce_map, 0, sizeof(coalesce_map));
+	memset(w->coalesce, 0, sizeof(w->coalesce));
 	for (requery_t *q = leaders, *nq; q != NULL; q = nq) {
 		nq = q->next_leader; /* q may be gone once started */
 		if (requery_start(s, txn, q) == 0)
@@ -940,71 +854,70 @@ void srv_webhooks_kick(srv_t *s)
 	if (n_failed > 0 && next < 0)
 		next = now + 1000;
 	/* Come back when the earliest backed-off entry is due (test clock: 1 s). */
-	if (next >= 0 && s->requery_inflight == 0) {
+	if (next >= 0 && w->inflight == 0) {
 		uint64_t wait = (uint64_t)(next - now);
 		if (s->opts.test_clock || wait > 600000)
 			wait = 1000;
-		uv_timer_start(&s->requery_timer, on_requery_timer, wait, 0);
+		uv_timer_start(&w->timer, on_requery_timer, wait, 0);
 	}
 }
 
-int srv_gateway_object_register(store_txn_t *txn, uint64_t org, int kind, const char *ref,
-				int64_t now_ms)
+/* ------------------------------------------------------------------ lifetime */
+
+static int webhooks_start(srv_t *s)
 {
-	uint8_t k[9 + GW_ID_MAX];
-	store_val_t v;
-	if (ref[0] == '\0' || strlen(ref) >= GW_ID_MAX)
-		return -EINVAL;
-	size_t klen = ref_key(org, kind, ref, k, sizeof(k));
-	int rc = store_get(txn, DB_GW_OBJECTS, k, klen, &v);
-	if (rc != -ENOENT)
-		return rc;
-	Ospay__V1__GatewayObjectRecord obj = OSPAY__V1__GATEWAY_OBJECT_RECORD__INIT;
-	obj.organization_id = org;
-	obj.kind = kind;
-	obj.ref = (char *)ref;
-	obj.outcome = GW_OUTCOME_PENDING;
-	obj.amount = -1;
-	obj.updated_ms = now_ms;
-	return db_put_msg(txn, DB_GW_OBJECTS, k, klen, &obj.base, 0);
+	struct webhooks *w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return -ENOMEM;
+	w->s = s;
+	uv_timer_init(s->loop, &w->timer);
+	w->timer.data = w;
+	s->webhooks = w;
+	/* Events a previous run left in the inbox. */
+	webhooks_kick(s);
+	return 0;
 }
 
-int srv_gateway_object_register_charge(store_txn_t *txn, uint64_t org, int kind, const char *ref,
-				       uint64_t charge_id, int64_t now_ms)
+static bool webhooks_busy(const srv_t *s)
 {
-	Ospay__V1__GatewayObjectRecord *old = NULL;
-	uint8_t k[9 + GW_ID_MAX];
-	if (ref[0] == '\0' || strlen(ref) >= GW_ID_MAX)
-		return -EINVAL;
-	size_t klen = ref_key(org, kind, ref, k, sizeof(k));
-	int rc = db_get_msg(txn, DB_GW_OBJECTS, k, klen,
-			    &ospay__v1__gateway_object_record__descriptor,
-			    (ProtobufCMessage **)&old);
-	if (rc == 0 && old->charge_id == 0) {
-		/* Known before its charge was (a notification first): tie them now. */
-		old->charge_id = charge_id;
-		rc = db_put_msg(txn, DB_GW_OBJECTS, k, klen, &old->base, 0);
-	} else if (rc == -ENOENT) {
-		Ospay__V1__GatewayObjectRecord obj = OSPAY__V1__GATEWAY_OBJECT_RECORD__INIT;
-		obj.organization_id = org;
-		obj.kind = kind;
-		obj.ref = (char *)ref;
-		obj.outcome = GW_OUTCOME_PENDING;
-		obj.amount = -1;
-		obj.updated_ms = now_ms;
-		obj.charge_id = charge_id;
-		rc = db_put_msg(txn, DB_GW_OBJECTS, k, klen, &obj.base, 0);
-	}
-	if (old != NULL)
-		ospay__v1__gateway_object_record__free_unpacked(old, NULL);
-	return rc;
+	return s->webhooks != NULL && s->webhooks->inflight > 0;
 }
 
-int srv_gateway_object_get(store_txn_t *txn, uint64_t org, int kind, const char *ref,
-			   Ospay__V1__GatewayObjectRecord **out)
+/* Freed once the timer is closed and no query is in flight. */
+static void wh_release(struct webhooks *w)
 {
-	uint8_t k[9 + GW_ID_MAX];
-	size_t klen = ref_key(org, kind, ref, k, sizeof(k));
-	return db_get_msg(txn, DB_GW_OBJECTS, k, klen,
-			  &ospay__v1__gateway_object_record__descriptor, (ProtobufCMessage **)out);
+	if (w->closing || w->inflight > 0)
+		return;
+	srv_t *s = w->s;
+	srv_job_done_fn done = w->done;
+	s->webhooks = NULL;
+	free(w);
+	if (done != NULL)
+		done(s);
 }
+
+static void on_wh_closed(uv_handle_t *h)
+{
+	struct webhooks *w = h->data;
+	w->closing = false;
+	wh_release(w);
+}
+
+static void webhooks_stop(srv_t *s, srv_job_done_fn done)
+{
+	struct webhooks *w = s->webhooks;
+	if (w == NULL || w->stopping)
+		return; /* never started, or stopped already */
+	w->stopping = true;
+	w->done = done;
+	w->closing = true;
+	uv_close((uv_handle_t *)&w->timer, on_wh_closed);
+}
+
+const srv_job_t webhooks_job = {
+	.name = "webhook re-query",
+	.start = webhooks_start,
+	.kick = webhooks_kick,
+	.busy = webhooks_busy,
+	.stop = webhooks_stop,
+};

@@ -31,10 +31,13 @@
 #include "ospay/v1/billing.pb-c.h"
 #include "ospay/v1/cards.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
-#include "server/db.h"
-#include "server/h_util.h"
-#include "server/outbox.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/kit.h"
+#include "server/jobs/outbox.h"
+#include "server/rpc/srv.h"
+#include "server/providers/adapters.h"
+#include "server/providers/objects.h"
+#include "server/jobs/billing_run.h"
 
 /* Gateway calls of one run in flight at most (the adapter has its own bound too). */
 #define BILL_INFLIGHT 64
@@ -62,6 +65,8 @@ typedef struct bill_waiter {
 
 struct srv_billing {
 	srv_t *s;
+	srv_job_done_fn done; /* set by stop: runs once the state below is freed */
+	unsigned closing;     /* timers not closed yet */
 	uv_timer_t hour_timer, step_timer, resolve_timer;
 	bool running, again, stopping;
 	/* A resolve pass: phase 0 only (unknown outcomes, voids), no invoice walk. */
@@ -156,6 +161,8 @@ static bill_job_t *job_for_charge(struct srv_billing *b, const Ospay__V1__Charge
 	return j;
 }
 
+static void bill_release(struct srv_billing *b);
+
 static void job_done(bill_job_t *j)
 {
 	struct srv_billing *b = j->b;
@@ -164,6 +171,8 @@ static void job_done(bill_job_t *j)
 	/* Stopped: a late callback of a cancelled call only releases. */
 	if (!b->stopping)
 		bill_pump(b);
+	else
+		bill_release(b);
 }
 
 /* ------------------------------------------------------------------ facts */
@@ -178,7 +187,7 @@ static int auto_gateway(store_txn_t *txn, uint64_t org, int *kind)
 	*kind = 0;
 	for (size_t i = 0; i < OSPAY_ARRAY_LEN(kinds) && *kind == 0; i++) {
 		Ospay__V1__GatewayRecord *g = NULL;
-		int rc = srv_gateway_get(txn, org, kinds[i], &g);
+		int rc = prov_settings_get(txn, org, kinds[i], &g);
 		if (rc == -ENOENT)
 			continue;
 		if (rc != 0)
@@ -195,7 +204,7 @@ static int profile_days(store_txn_t *txn, uint64_t org, int *days)
 {
 	Ospay__V1__SuspensionProfile *p = NULL;
 	*days = 0;
-	int rc = h_load(txn, DB_SUSPENSION, org, &ospay__v1__suspension_profile__descriptor, &p);
+	int rc = kit_load(txn, DB_SUSPENSION, org, &ospay__v1__suspension_profile__descriptor, &p);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc == 0)
@@ -249,7 +258,7 @@ static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge *
 	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
-		rc = h_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
+		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
 		if (rc == -ENOENT)
 			rc = -EBADMSG;
 		if (rc != 0)
@@ -298,7 +307,7 @@ static int load_cards(store_txn_t *txn, uint64_t customer, uint64_t chosen_id,
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		uint64_t id = be64_get(val);
 		Ospay__V1__CardRecord *c = NULL;
-		rc = h_load(txn, DB_CARDS, id, &ospay__v1__card_record__descriptor, &c);
+		rc = kit_load(txn, DB_CARDS, id, &ospay__v1__card_record__descriptor, &c);
 		if (rc != 0)
 			break;
 		bool keep = false;
@@ -310,8 +319,8 @@ static int load_cards(store_txn_t *txn, uint64_t customer, uint64_t chosen_id,
 			*def = keep ? NULL : c;
 			if (keep) {
 				/* The chosen card is the default too: load it once more. */
-				rc = h_load(txn, DB_CARDS, id, &ospay__v1__card_record__descriptor,
-					    def);
+				rc = kit_load(txn, DB_CARDS, id,
+					      &ospay__v1__card_record__descriptor, def);
 				if (rc != 0)
 					break;
 			}
@@ -356,10 +365,10 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	size_t n = 0;
 	bill_job_t *j = NULL;
 	*out = NULL;
-	int rc = h_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
+	int rc = kit_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
 	if (rc == 0)
-		rc = h_load(txn, DB_SERVICES, inv->service_id,
-			    &ospay__v1__customer_service__descriptor, &svc);
+		rc = kit_load(txn, DB_SERVICES, inv->service_id,
+			      &ospay__v1__customer_service__descriptor, &svc);
 	bool busy = false;
 	if (rc == 0)
 		rc = load_attempts(txn, id, att, BILLING_MAX_ATTEMPTS, &n, &busy);
@@ -502,7 +511,7 @@ static int count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t 
 	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
-		rc = h_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
+		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
 		if (rc == -ENOENT)
 			rc = -EBADMSG;
 		if (rc != 0)
@@ -532,7 +541,7 @@ static int insert_fn(store_txn_t *txn, void *arg)
 	Ospay__V1__Invoice *inv = NULL;
 	size_t n = 0, n_op = 0;
 	bool busy = false;
-	int rc = h_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor, &inv);
+	int rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor, &inv);
 	bool open = rc == 0 && inv->status == INV_OPEN;
 	if (inv != NULL)
 		ospay__v1__invoice__free_unpacked(inv, NULL);
@@ -553,7 +562,7 @@ static int insert_fn(store_txn_t *txn, void *arg)
 		rc = db_charge_put(txn, NULL, &j->c);
 	}
 	if (rc == 0) /* NO_VALID_CARD tells the customer */
-		rc = outbox_on_charge(txn, &j->c, j->c.created_ms);
+		rc = outbox_on_charge(j->b->s, txn, &j->c, j->c.created_ms);
 	return rc;
 }
 
@@ -611,8 +620,8 @@ static int charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *ol
 	j->c.created_ms = old->created_ms;
 	j->c.updated_ms = now;
 	if (j->c.status == CHG(APPROVED) && old->status != CHG(APPROVED)) {
-		rc = h_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
-			    &inv);
+		rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
+			      &inv);
 		if (rc != 0)
 			goto out;
 		if (inv->status == INV_OPEN) {
@@ -626,7 +635,7 @@ static int charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *ol
 			paid.updated_ms = now;
 			rc = db_invoice_put(txn, inv, &paid, due);
 			if (rc == 0)
-				rc = srv_billing_unblock(txn, &paid, now);
+				rc = billing_run_unblock(txn, &paid, now);
 		} else {
 			j->c.status = CHG(VOIDING);
 			snprintf(j->note, sizeof(j->note),
@@ -642,10 +651,10 @@ static int charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *ol
 	if (rc == 0)
 		rc = db_charge_put(txn, old, &j->c);
 	if (rc == 0) /* a failed charge tells the customer */
-		rc = outbox_on_charge(txn, &j->c, now);
+		rc = outbox_on_charge(s, txn, &j->c, now);
 	if (rc == 0 && j->payment_id[0] != '\0')
-		rc = srv_gateway_object_register_charge(
-			txn, j->c.organization_id, (int)j->c.gateway, j->payment_id, j->c.id, now);
+		rc = prov_object_register_charge(txn, j->c.organization_id, (int)j->c.gateway,
+						 j->payment_id, j->c.id, now);
 out:
 	if (inv != NULL)
 		ospay__v1__invoice__free_unpacked(inv, NULL);
@@ -663,7 +672,7 @@ static int outcome_fn(store_txn_t *txn, void *arg)
 		j->answered = true;
 	}
 	j->c.status = j->answer;
-	int rc = h_load(txn, DB_CHARGES, j->c.id, &ospay__v1__charge__descriptor, &old);
+	int rc = kit_load(txn, DB_CHARGES, j->c.id, &ospay__v1__charge__descriptor, &old);
 	if (rc == 0)
 		rc = charge_settle(txn, j->b->s, old, j);
 	if (old != NULL)
@@ -739,10 +748,10 @@ static int plan_block(struct srv_billing *b, store_txn_t *txn, uint64_t id, int6
 	int rc = count_attempts(txn, id, &n, &n_op, &busy, NULL);
 	if (rc != 0 || busy)
 		return rc;
-	rc = h_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
+	rc = kit_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
 	if (rc == 0)
-		rc = h_load(txn, DB_SERVICES, inv->service_id,
-			    &ospay__v1__customer_service__descriptor, &svc);
+		rc = kit_load(txn, DB_SERVICES, inv->service_id,
+			      &ospay__v1__customer_service__descriptor, &svc);
 	if (rc == 0 && !service_blocked(svc)) {
 		bill_job_t *j = calloc(1, sizeof(*j));
 		if (j == NULL) {
@@ -765,7 +774,7 @@ static int plan_block(struct srv_billing *b, store_txn_t *txn, uint64_t id, int6
 static int set_service_status(store_txn_t *txn, uint64_t id, int status, int64_t now_ms)
 {
 	Ospay__V1__CustomerService *svc = NULL;
-	int rc = h_load(txn, DB_SERVICES, id, &ospay__v1__customer_service__descriptor, &svc);
+	int rc = kit_load(txn, DB_SERVICES, id, &ospay__v1__customer_service__descriptor, &svc);
 	if (rc != 0)
 		return rc;
 	if ((int)svc->status != status) {
@@ -788,7 +797,7 @@ static int block_fn(store_txn_t *txn, void *arg)
 				    OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED,
 				    srv_now_ms(j->b->s));
 	if (rc == 0)
-		rc = outbox_on_service_blocked(txn, j->c.invoice_id, j->c.service_id,
+		rc = outbox_on_service_blocked(j->b->s, txn, j->c.invoice_id, j->c.service_id,
 					       srv_now_ms(j->b->s));
 	return rc;
 }
@@ -804,22 +813,23 @@ static void block_done(void *arg, int rc)
 	job_done(j);
 }
 
-int srv_billing_unblock(store_txn_t *txn, const Ospay__V1__Invoice *inv, int64_t now_ms)
+int billing_run_unblock(store_txn_t *txn, const Ospay__V1__Invoice *inv, int64_t now_ms)
 {
 	Ospay__V1__CustomerService *svc = NULL;
 	Ospay__V1__Organization *org = NULL;
 	db_scan_t *scan = NULL;
 	int days = 0;
 	bool still = false;
-	int rc = h_load(txn, DB_SERVICES, inv->service_id, &ospay__v1__customer_service__descriptor,
-			&svc);
+	int rc = kit_load(txn, DB_SERVICES, inv->service_id,
+			  &ospay__v1__customer_service__descriptor, &svc);
 	/* A service blocked with no profile was blocked by an operator: left alone. */
 	if (rc != 0 || !service_blocked(svc))
 		goto out;
 	rc = profile_days(txn, inv->organization_id, &days);
 	if (rc != 0 || days == 0)
 		goto out;
-	rc = h_load(txn, DB_ORGS, inv->organization_id, &ospay__v1__organization__descriptor, &org);
+	rc = kit_load(txn, DB_ORGS, inv->organization_id, &ospay__v1__organization__descriptor,
+		      &org);
 	if (rc != 0)
 		goto out;
 	int64_t today = date_local_day(now_ms, org->utc_offset_minutes);
@@ -833,7 +843,8 @@ int srv_billing_unblock(store_txn_t *txn, const Ospay__V1__Invoice *inv, int64_t
 		    !billing_blocks_service(BILLING_INVOICE_OPEN, db_pos_sort(pos), days, today))
 			continue;
 		Ospay__V1__Invoice *o = NULL;
-		rc = h_load(txn, DB_INVOICES, db_pos_id(pos), &ospay__v1__invoice__descriptor, &o);
+		rc = kit_load(txn, DB_INVOICES, db_pos_id(pos), &ospay__v1__invoice__descriptor,
+			      &o);
 		if (rc == 0)
 			still = o->service_id == inv->service_id && o->status == INV_OPEN;
 		if (o != NULL)
@@ -851,33 +862,6 @@ out:
 	if (svc != NULL)
 		ospay__v1__customer_service__free_unpacked(svc, NULL);
 	return rc == -ENOENT ? 0 : rc;
-}
-
-int h_admin_set_suspension_profile(srv_req_t *r, store_txn_t *txn)
-{
-	const Ospay__V1__SetSuspensionProfileRequest *in = (const void *)r->in;
-	/* Unit 0: an organization-level setting, for org-wide ADMIN tokens only. */
-	int rc = srv_check(r, PERM_CONFIGURE, 0);
-	if (rc != ST_OK)
-		return rc;
-	const char *why = in->days > BILLING_SUSPENSION_MAX_DAYS
-				  ? "0, or 2 to 365"
-				  : billing_check_suspension_days((int)in->days);
-	if (why != NULL) {
-		status_violation(&r->st, "days", "%s", why);
-		return r->st.code;
-	}
-	Ospay__V1__SuspensionProfile p = OSPAY__V1__SUSPENSION_PROFILE__INIT;
-	p.days = in->days;
-	p.updated_ms = r->now_ms;
-	rc = db_put_by_id(txn, DB_SUSPENSION, r->sess->p.org_id, &p.base);
-	if (rc != 0)
-		return srv_store_fail(r, rc, "suspension profile");
-	log_info("suspension profile set", "days=%u by=%" PRIu64, in->days, r->sess->p.token_id);
-	Ospay__V1__SetSuspensionProfileResponse resp =
-		OSPAY__V1__SET_SUSPENSION_PROFILE_RESPONSE__INIT;
-	resp.profile = &p;
-	return srv_reply_msg(r, &resp.base);
 }
 
 /* ------------------------------------------------------------------ calls */
@@ -984,7 +968,7 @@ static void job_call(bill_job_t *j)
 	gw_t *gw = NULL;
 	int rc = store_read_begin(s->store, &txn);
 	if (rc == 0) {
-		rc = srv_gateway_adapter(s, txn, j->c.organization_id, j->c.gateway, &gw);
+		rc = prov_adapter(s, txn, j->c.organization_id, j->c.gateway, &gw);
 		store_read_end(txn);
 	}
 	if (rc == 0)
@@ -1029,7 +1013,7 @@ static void job_call(bill_job_t *j)
 	}
 	/* Nothing was sent: a charge failed without money taken, a query stays unknown. */
 	log_error("billing: gateway call not made", "charge_id=%" PRIu64 " gateway=%s err=%d",
-		  j->c.id, srv_service_name((int)j->c.gateway), rc);
+		  j->c.id, prov_service_name((int)j->c.gateway), rc);
 	crypto_wipe(j->token, sizeof(j->token));
 	if (j->action == BILLING_ACTION_RESOLVE_UNKNOWN) {
 		j->b->stats.failed++;
@@ -1100,7 +1084,7 @@ static int next_unresolved(struct srv_billing *b, store_txn_t *txn, bill_job_t *
 	if (rc == 0 && k.len == 8) {
 		uint64_t id = be64_get(k.data);
 		b->next_charge = id + 1;
-		rc = h_load(txn, DB_CHARGES, id, &ospay__v1__charge__descriptor, &c);
+		rc = kit_load(txn, DB_CHARGES, id, &ospay__v1__charge__descriptor, &c);
 	} else if (rc == 0) {
 		rc = -EBADMSG;
 	}
@@ -1149,7 +1133,7 @@ static int next_org(struct srv_billing *b, store_txn_t *txn, bool *end)
 		if (rc != 0 || (b->org_kind == 0 && b->org_days == 0))
 			continue;
 		Ospay__V1__Organization *org = NULL;
-		rc = h_load(txn, DB_ORGS, b->org, &ospay__v1__organization__descriptor, &org);
+		rc = kit_load(txn, DB_ORGS, b->org, &ospay__v1__organization__descriptor, &org);
 		if (rc != 0)
 			break;
 		b->org_today = date_local_day(srv_now_ms(b->s), org->utc_offset_minutes);
@@ -1289,7 +1273,7 @@ static void run_end(struct srv_billing *b)
 		b->waiting = b->queued;
 		b->queued = NULL;
 		b->again = false;
-		srv_billing_kick(b->s);
+		billing_run_kick(b->s);
 	}
 }
 
@@ -1348,7 +1332,7 @@ static void run_begin(struct srv_billing *b, bool resolve_only)
 	uv_timer_start(&b->step_timer, on_step, 0, 0);
 }
 
-void srv_billing_kick(srv_t *s)
+void billing_run_kick(srv_t *s)
 {
 	struct srv_billing *b = s->billing;
 	if (b == NULL || b->stopping || s->draining)
@@ -1384,7 +1368,7 @@ static void resolve_arm(struct srv_billing *b, uint64_t delay_ms)
 	uv_timer_start(&b->resolve_timer, on_resolve, delay_ms, 0);
 }
 
-void srv_billing_resolve_soon(srv_t *s)
+void billing_run_resolve_soon(srv_t *s)
 {
 	if (s->billing != NULL)
 		resolve_arm(s->billing, 0);
@@ -1393,19 +1377,14 @@ void srv_billing_resolve_soon(srv_t *s)
 static void on_hour(uv_timer_t *t)
 {
 	struct srv_billing *b = t->data;
-	srv_billing_kick(b->s);
+	billing_run_kick(b->s);
 }
 
-/*
- * One server per process: the run's state is static, so a callback of a call
- * cancelled at shutdown, arriving after stop, still finds it.
- */
-static struct srv_billing bill;
-
-void srv_billing_start(srv_t *s)
+static int billing_run_start(srv_t *s)
 {
-	struct srv_billing *b = &bill;
-	memset(b, 0, sizeof(*b));
+	struct srv_billing *b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return -ENOMEM;
 	b->s = s;
 	uv_timer_init(s->loop, &b->hour_timer);
 	uv_timer_init(s->loop, &b->step_timer);
@@ -1415,14 +1394,15 @@ void srv_billing_start(srv_t *s)
 	s->billing = b;
 	/* The first run at start-up resolves what a crash left unknown. */
 	uv_timer_start(&b->hour_timer, on_hour, 0, BILL_HOUR_MS);
+	return 0;
 }
 
-bool srv_billing_busy(const srv_t *s)
+static bool billing_run_busy(const srv_t *s)
 {
 	return s->billing != NULL && (s->billing->inflight > 0 || s->billing->n_manual > 0);
 }
 
-void srv_billing_metrics(const srv_t *s, srv_billing_metrics_t *out)
+void billing_run_metrics(const srv_t *s, billing_run_metrics_t *out)
 {
 	const struct srv_billing *b = s->billing;
 	memset(out, 0, sizeof(*out));
@@ -1449,7 +1429,7 @@ void srv_billing_metrics(const srv_t *s, srv_billing_metrics_t *out)
 			break;
 		uint64_t id = be64_get(k.data);
 		Ospay__V1__Charge *c = NULL;
-		if (h_load(txn, DB_CHARGES, id, &ospay__v1__charge__descriptor, &c) == 0) {
+		if (kit_load(txn, DB_CHARGES, id, &ospay__v1__charge__descriptor, &c) == 0) {
 			out->pending += c->status == CHG(PENDING);
 			out->unknown += c->status == CHG(UNKNOWN);
 			out->operator_review += c->status == CHG(OPERATOR_REVIEW);
@@ -1462,26 +1442,55 @@ void srv_billing_metrics(const srv_t *s, srv_billing_metrics_t *out)
 	store_read_end(txn);
 }
 
-void srv_billing_stop(srv_t *s)
+/*
+ * The state is freed once its timers are closed and no job or operator
+ * charge holds it: a callback of a call canceled at shutdown still finds it.
+ */
+static void bill_release(struct srv_billing *b)
+{
+	if (b->closing > 0 || b->inflight > 0 || b->n_manual > 0)
+		return;
+	srv_t *s = b->s;
+	srv_job_done_fn done = b->done;
+	free(b);
+	if (done != NULL)
+		done(s);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+	struct srv_billing *b = h->data;
+	b->closing--;
+	bill_release(b);
+}
+
+static void billing_run_stop(srv_t *s, srv_job_done_fn done)
 {
 	struct srv_billing *b = s->billing;
 	if (b == NULL)
-		return;
+		return; /* never started, or stopped already */
 	b->stopping = true;
+	b->done = done;
 	bill_waiter_t *w = b->waiting;
 	b->waiting = NULL;
 	finish_waiters(w, &b->stats);
 	w = b->queued;
 	b->queued = NULL;
 	finish_waiters(w, &b->stats);
-	uv_timer_stop(&b->hour_timer);
-	uv_timer_stop(&b->step_timer);
-	uv_timer_stop(&b->resolve_timer);
-	uv_close((uv_handle_t *)&b->hour_timer, NULL);
-	uv_close((uv_handle_t *)&b->step_timer, NULL);
-	uv_close((uv_handle_t *)&b->resolve_timer, NULL);
+	b->closing = 3;
+	uv_close((uv_handle_t *)&b->hour_timer, on_timer_closed);
+	uv_close((uv_handle_t *)&b->step_timer, on_timer_closed);
+	uv_close((uv_handle_t *)&b->resolve_timer, on_timer_closed);
 	s->billing = NULL;
 }
+
+const srv_job_t billing_run_job = {
+	.name = "billing run",
+	.start = billing_run_start,
+	.kick = billing_run_kick,
+	.busy = billing_run_busy,
+	.stop = billing_run_stop,
+};
 
 /* ------------------------------------------------------------------ RunNow */
 
@@ -1507,179 +1516,6 @@ static void finish_waiters(bill_waiter_t *w, const Ospay__V1__BillingRunNowRespo
 		free(w);
 		w = next;
 	}
-}
-
-int h_billing_run_now(srv_req_t *r, store_txn_t *txn)
-{
-	(void)txn;
-	struct srv_billing *b =
-		r->srv->billing; /* The run is the organization's (every unit's invoices): org-wide ADMIN only. */
-	int rc = srv_check(r, PERM_CONFIGURE, 0);
-	if (rc != ST_OK)
-		return rc;
-	if (b == NULL || b->stopping || r->srv->draining)
-		return srv_fail(r, ST_UNAVAILABLE, "the server is shutting down");
-	bill_waiter_t *w = calloc(1, sizeof(*w));
-	if (w == NULL)
-		return -ENOMEM;
-	w->r = r;
-	/* A run already going may have passed invoices this caller cares about:
-	 * the caller is answered after a run that starts after its call. */
-	if (b->running) {
-		w->next = b->queued;
-		b->queued = w;
-		b->again = true;
-	} else {
-		w->next = b->waiting;
-		b->waiting = w;
-		srv_billing_kick(r->srv);
-	}
-	return SRV_PENDING;
-}
-
-/* ------------------------------------------------------------------ ListCharges */
-
-/* Records looked at per page at most, so a filter matching little stays bounded. */
-#define LIST_EXAMINE_MAX 2000
-#define LIST_TOKEN_LEN (4 + DB_POS_LEN)
-
-static void list_hash(const Ospay__V1__BillingListChargesRequest *in, uint8_t out[4])
-{
-	uint8_t buf[8 * 6], h[32];
-	be64_put(buf, in->unit_id);
-	be64_put(buf + 8, in->customer_id);
-	be64_put(buf + 16, (uint64_t)in->status);
-	be64_put(buf + 24, (uint64_t)in->recurrence);
-	be64_put(buf + 32, (uint64_t)in->from_ms);
-	be64_put(buf + 40, (uint64_t)in->to_ms);
-	crypto_sha256(buf, sizeof(buf), NULL, 0, h);
-	memcpy(out, h, 4);
-}
-
-static bool list_match(const srv_req_t *r, const Ospay__V1__BillingListChargesRequest *in,
-		       const Ospay__V1__Charge *c)
-{
-	if (in->status != 0 && (int)c->status != (int)in->status)
-		return false;
-	if (in->customer_id != 0 && c->customer_id != in->customer_id)
-		return false;
-	if (in->recurrence ==
-		    OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_RECURRING &&
-	    !c->recurring)
-		return false;
-	if (in->recurrence ==
-		    OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_NON_RECURRING &&
-	    c->recurring)
-		return false;
-	return h_sees(r, c->organization_id, c->unit_id);
-}
-
-int h_billing_list_charges(srv_req_t *r, store_txn_t *txn)
-{
-	const Ospay__V1__BillingListChargesRequest *in = (const void *)r->in;
-	Ospay__V1__Charge **out = NULL;
-	db_scan_t *scan = NULL;
-	uint64_t *units = NULL;
-	uint8_t *keys = NULL;
-	uint8_t hash[4], raw[LIST_TOKEN_LEN], from[DB_POS_LEN], last[DB_POS_LEN] = {0};
-	char next[H_TOKEN_MAX] = "";
-	int64_t hi = in->to_ms > 0 ? in->to_ms : INT64_MAX;
-	size_t n = 0, examined = 0, nu = 0;
-	bool more = false;
-	int rc;
-	if (in->status < 0 || in->status > CHG(VOIDED))
-		status_violation(&r->st, "status", "a ChargeStatus, or unspecified");
-	if (in->recurrence < 0 ||
-	    in->recurrence > OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_ALL)
-		status_violation(&r->st, "recurrence", "ALL, RECURRING or NON_RECURRING");
-	if (in->from_ms < 0)
-		status_violation(&r->st, "from_ms", "must not be negative");
-	if (in->to_ms < 0 || (in->to_ms > 0 && in->to_ms <= in->from_ms))
-		status_violation(&r->st, "to_ms", "must be after from_ms (or 0: unbounded)");
-	list_hash(in, hash);
-	db_pos_put(from, in->from_ms, 0);
-	if (in->page_token[0] != '\0') {
-		if (!h_token_decode(in->page_token, H_TOK_CHARGES, raw, sizeof(raw)) ||
-		    memcmp(raw, hash, 4) != 0) {
-			status_violation(&r->st, "page_token",
-					 "not a page token of this method with these filters");
-		} else {
-			int64_t sort = db_pos_sort(raw + 4);
-			uint64_t id = db_pos_id(raw + 4);
-			if (id == UINT64_MAX)
-				db_pos_put(from, sort + 1, 0);
-			else
-				db_pos_put(from, sort, id + 1);
-		}
-	}
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
-		goto out;
-	}
-	size_t limit = h_page_limit(in->page_size);
-	out = calloc(limit, sizeof(*out));
-	if (out == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = h_scope_units(r, txn, in->unit_id, &units, &nu);
-	if (rc != 0 || nu == 0)
-		goto reply;
-	keys = malloc(nu * 8);
-	if (keys == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < nu; i++)
-		be64_put(keys + i * 8, units[i]);
-	rc = db_scan_open(txn, DB_CHG_TIME, keys, 8, nu, from, DB_POS_LEN, &scan);
-	const uint8_t *pos;
-	while (rc == 0 && n < limit && examined < LIST_EXAMINE_MAX) {
-		rc = db_scan_next(scan, &pos);
-		if (rc != 0 || db_pos_sort(pos) >= hi)
-			break;
-		examined++;
-		memcpy(last, pos, DB_POS_LEN);
-		Ospay__V1__Charge *c = NULL;
-		rc = h_load(txn, DB_CHARGES, db_pos_id(pos), &ospay__v1__charge__descriptor, &c);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		if (rc != 0)
-			break;
-		if (list_match(r, in, c))
-			out[n++] = c;
-		else
-			ospay__v1__charge__free_unpacked(c, NULL);
-	}
-	if (rc == 0 && (n == limit || examined == LIST_EXAMINE_MAX)) {
-		rc = db_scan_next(scan, &pos);
-		more = rc == 0 && db_pos_sort(pos) < hi;
-	}
-	if (rc == -ENOENT)
-		rc = 0;
-reply:
-	if (rc != 0)
-		goto out;
-	if (more) {
-		memcpy(raw, hash, 4);
-		memcpy(raw + 4, last, DB_POS_LEN);
-		h_token_encode(H_TOK_CHARGES, raw, sizeof(raw), next);
-	}
-	Ospay__V1__BillingListChargesResponse resp = OSPAY__V1__BILLING_LIST_CHARGES_RESPONSE__INIT;
-	resp.charges = out;
-	resp.n_charges = n;
-	resp.next_page_token = next;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	if (rc < 0 && rc != -ENOMEM)
-		rc = srv_store_fail(r, rc, "list charges");
-	db_scan_close(scan);
-	for (size_t i = 0; i < n; i++)
-		ospay__v1__charge__free_unpacked(out[i], NULL);
-	free(out);
-	free(keys);
-	free(units);
-	return rc;
 }
 
 /* ------------------------------------------------------------------ ChargeInvoice */
@@ -1713,7 +1549,10 @@ static void manual_free(void *arg)
 	if (!j->b->stopping && (j->c.status == CHG(UNKNOWN) || j->c.status == CHG(PENDING) ||
 				j->c.status == CHG(VOIDING)))
 		resolve_arm(j->b, j->c.status == CHG(VOIDING) ? 0 : BILL_RESOLVE_FIRST_MS);
+	struct srv_billing *b = j->b;
 	job_free(j);
+	if (b->stopping)
+		bill_release(b);
 }
 
 /* In the write batch: the PENDING attempt, only if the invoice still allows it. */
@@ -1723,7 +1562,7 @@ static int manual_insert_fn(store_txn_t *txn, void *arg)
 	Ospay__V1__Invoice *inv = NULL;
 	size_t n = 0, n_op = 0;
 	bool busy = false;
-	int rc = h_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor, &inv);
+	int rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor, &inv);
 	if (rc == 0 && inv->status != INV_OPEN)
 		rc = -ESTALE;
 	if (rc == 0)
@@ -1750,8 +1589,8 @@ static int manual_finish(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Invoice *inv = NULL;
 	int rc = outcome_fn(txn, j);
 	if (rc == 0)
-		rc = h_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
-			    &inv);
+		rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
+			      &inv);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "charge outcome");
 		goto out;
@@ -1805,7 +1644,7 @@ static int manual_card(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice 
 	int rc;
 	*out = NULL;
 	if (card_id != 0) {
-		rc = h_load(txn, DB_CARDS, card_id, &ospay__v1__card_record__descriptor, out);
+		rc = kit_load(txn, DB_CARDS, card_id, &ospay__v1__card_record__descriptor, out);
 		if (rc == 0 && (*out)->card->customer_id != inv->customer_id)
 			rc = -ENOENT;
 		if (rc == -ENOENT) {
@@ -1818,8 +1657,8 @@ static int manual_card(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice 
 		}
 		return rc != 0 ? srv_store_fail(r, rc, "card lookup") : 0;
 	}
-	rc = h_load(txn, DB_SERVICES, inv->service_id, &ospay__v1__customer_service__descriptor,
-		    &svc);
+	rc = kit_load(txn, DB_SERVICES, inv->service_id, &ospay__v1__customer_service__descriptor,
+		      &svc);
 	uint64_t chosen_id = 0;
 	if (rc == 0 && svc->recurring_payment != NULL)
 		chosen_id = svc->recurring_payment->card_id;
@@ -1845,47 +1684,25 @@ static int manual_card(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice 
 	return rc;
 }
 
-int h_billing_charge_invoice(srv_req_t *r, store_txn_t *txn)
+int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice *inv,
+				uint64_t card_id)
 {
-	const Ospay__V1__BillingChargeInvoiceRequest *in = (const void *)r->in;
 	struct srv_billing *b = r->srv->billing;
-	Ospay__V1__Invoice *inv = NULL;
 	Ospay__V1__CardRecord *card = NULL;
 	bill_job_t *j = NULL;
 	gw_t *gw = NULL;
 	size_t n = 0, n_op = 0;
 	bool busy = false;
 	int off = 0, rc;
-	if (in->invoice_id == 0) {
-		status_violation(&r->st, "invoice_id", "required");
-		return r->st.code;
-	}
 	if (b == NULL || b->stopping || r->srv->draining)
 		return srv_fail(r, ST_UNAVAILABLE, "the server is shutting down");
-	rc = h_load(txn, DB_INVOICES, in->invoice_id, &ospay__v1__invoice__descriptor, &inv);
-	if (rc == -ENOENT) {
-		rc = srv_fail(r, ST_NOT_FOUND, "invoice %" PRIu64 " not found", in->invoice_id);
-		goto out;
-	}
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "invoice lookup");
-		goto out;
-	}
-	rc = h_check_record(r, PERM_OPERATE, inv->organization_id, inv->unit_id);
-	if (rc != ST_OK)
-		goto out;
-	if (inv->status != INV_OPEN) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION, "invoice %" PRIu64 " is %s, not OPEN",
-			      inv->id, inv->status == INV_PAID ? "PAID" : "CANCELED");
-		goto out;
-	}
 	rc = count_attempts(txn, inv->id, &n, &n_op, &busy, NULL);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "charges lookup");
 		goto out;
 	}
 	if (busy) {
-		rc = srv_billing_refuse_unresolved(r, txn, inv->id, "charging it again");
+		rc = billing_run_refuse_unresolved(r, txn, inv->id, "charging it again");
 		if (rc == 0) /* gone meanwhile: the write below checks again */
 			busy = false;
 		else
@@ -1904,10 +1721,10 @@ int h_billing_charge_invoice(srv_req_t *r, store_txn_t *txn)
 			      inv->id, BILLING_MAX_OPERATOR_CHARGES);
 		goto out;
 	}
-	rc = manual_card(r, txn, inv, in->card_id, &card);
+	rc = manual_card(r, txn, inv, card_id, &card);
 	if (rc != 0)
 		goto out;
-	rc = h_org_offset(r, txn, &off);
+	rc = kit_org_offset(r, txn, &off);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "organization lookup");
 		goto out;
@@ -1920,12 +1737,12 @@ int h_billing_charge_invoice(srv_req_t *r, store_txn_t *txn)
 			      card->card->id);
 		goto out;
 	}
-	rc = srv_gateway_adapter(r->srv, txn, inv->organization_id, (int)card->card->gateway, &gw);
+	rc = prov_adapter(r->srv, txn, inv->organization_id, (int)card->card->gateway, &gw);
 	if (rc != 0) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
 			      "the card's %s gateway is not configured or its settings cannot be "
 			      "used",
-			      srv_service_name((int)card->card->gateway));
+			      prov_service_name((int)card->card->gateway));
 		goto out;
 	}
 	if (b->n_manual >= BILL_MANUAL_MAX) {
@@ -1987,8 +1804,6 @@ out:
 		job_free(j);
 	if (card != NULL)
 		ospay__v1__card_record__free_unpacked(card, NULL);
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -2009,7 +1824,7 @@ static const char *charge_wait_text(int status)
 	}
 }
 
-int srv_billing_refuse_unresolved(srv_req_t *r, store_txn_t *txn, uint64_t invoice,
+int billing_run_refuse_unresolved(srv_req_t *r, store_txn_t *txn, uint64_t invoice,
 				  const char *what)
 {
 	Ospay__V1__Charge *c = NULL;
@@ -2031,7 +1846,7 @@ int srv_billing_refuse_unresolved(srv_req_t *r, store_txn_t *txn, uint64_t invoi
 
 /* ------------------------------------------------------------------ notifications */
 
-int srv_billing_charge_by_order(store_txn_t *txn, uint64_t org, const char *order_id,
+int billing_run_charge_by_order(store_txn_t *txn, uint64_t org, const char *order_id,
 				uint64_t *charge_id)
 {
 	uint8_t key[8], from[8] = {0};
@@ -2045,7 +1860,7 @@ int srv_billing_charge_by_order(store_txn_t *txn, uint64_t org, const char *orde
 	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
 	while (rc == 0 && *charge_id == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
-		rc = h_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
+		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
 		if (rc == -ENOENT)
 			rc = -EBADMSG;
 		if (rc == 0 && c->organization_id == org &&
@@ -2058,7 +1873,7 @@ int srv_billing_charge_by_order(store_txn_t *txn, uint64_t org, const char *orde
 	return rc == -ENOENT ? 0 : rc;
 }
 
-int srv_billing_charge_answer(store_txn_t *txn, srv_t *s, const Ospay__V1__GatewayObjectRecord *obj,
+int billing_run_charge_answer(store_txn_t *txn, srv_t *s, const Ospay__V1__GatewayObjectRecord *obj,
 			      bool *resolve)
 {
 	Ospay__V1__Charge *old = NULL;
@@ -2066,7 +1881,7 @@ int srv_billing_charge_answer(store_txn_t *txn, srv_t *s, const Ospay__V1__Gatew
 	*resolve = false;
 	if (obj->charge_id == 0)
 		return 0;
-	int rc = h_load(txn, DB_CHARGES, obj->charge_id, &ospay__v1__charge__descriptor, &old);
+	int rc = kit_load(txn, DB_CHARGES, obj->charge_id, &ospay__v1__charge__descriptor, &old);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc != 0)
@@ -2128,101 +1943,33 @@ out:
 	return rc;
 }
 
-/* ------------------------------------------------------------------ ResolveCharge */
-
-#define REASON_MIN 3
-#define REASON_MAX 500
-
 static void resolve_committed(srv_req_t *r)
 {
 	/* An approval for an invoice no longer open leaves a void to make. */
-	srv_billing_resolve_soon(r->srv);
+	billing_run_resolve_soon(r->srv);
 }
 
-static bool reason_ok(const char *s)
+/*
+ * Billing/ResolveCharge's write: the operator's finding about charge old (in
+ * OPERATOR_REVIEW, checked by the caller) settled by charge_settle like any
+ * other answer, and the reply (the charge and its invoice) packed.
+ */
+int billing_run_operator_settle(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Charge *old,
+				int resolution, const char *payment_id, const char *reason)
 {
-	size_t n = strlen(s);
-	if (n < REASON_MIN || n > REASON_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
-}
-
-static bool payment_id_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n >= GW_ID_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      c == '-' || c == '_' || c == '.'))
-			return false;
-	}
-	return true;
-}
-
-int h_billing_resolve_charge(srv_req_t *r, store_txn_t *txn)
-{
-	const Ospay__V1__BillingResolveChargeRequest *in = (const void *)r->in;
-	Ospay__V1__Charge *old = NULL;
 	Ospay__V1__Invoice *inv = NULL;
 	bill_job_t *j = NULL;
 	int rc;
-	if (in->charge_id == 0)
-		status_violation(&r->st, "charge_id", "required");
-	if (in->resolution < OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_APPROVED ||
-	    in->resolution > OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_NOT_CHARGED)
-		status_violation(&r->st, "resolution", "APPROVED, DECLINED or NOT_CHARGED");
-	if (!reason_ok(in->reason))
-		status_violation(
-			&r->st, "reason",
-			"what the gateway's portal showed: %d to %d characters, no control "
-			"characters",
-			REASON_MIN, REASON_MAX);
-	if (!payment_id_ok(in->payment_id))
-		status_violation(&r->st, "payment_id",
-				 "letters, digits, '-', '_' or '.', shorter than %d", GW_ID_MAX);
-	if (r->st.code != ST_OK)
-		return r->st.code;
-	rc = h_load(txn, DB_CHARGES, in->charge_id, &ospay__v1__charge__descriptor, &old);
-	if (rc == -ENOENT) {
-		rc = srv_fail(r, ST_NOT_FOUND, "charge %" PRIu64 " not found", in->charge_id);
-		goto out;
-	}
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "charge lookup");
-		goto out;
-	}
-	rc = h_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id);
-	if (rc != ST_OK)
-		goto out;
-	if (old->status != CHG(OPERATOR_REVIEW)) {
-		rc = srv_fail(
-			r, ST_FAILED_PRECONDITION,
-			"charge %" PRIu64 " is not waiting for an operator (its status is %s); "
-			"only a charge in OPERATOR_REVIEW is resolved by hand",
-			old->id,
-			protobuf_c_enum_descriptor_get_value(&ospay__v1__charge_status__descriptor,
-							     (int)old->status) != NULL
-				? protobuf_c_enum_descriptor_get_value(
-					  &ospay__v1__charge_status__descriptor, (int)old->status)
-					  ->name
-				: "?");
-		goto out;
-	}
 	j = job_for_charge(r->srv->billing, old);
 	if (j == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	copy_str(j->code, sizeof(j->code), "");
-	if (in->payment_id[0] != '\0')
-		copy_str(j->payment_id, sizeof(j->payment_id), in->payment_id);
+	if (payment_id[0] != '\0')
+		copy_str(j->payment_id, sizeof(j->payment_id), payment_id);
 	const char *what;
-	switch (in->resolution) {
+	switch (resolution) {
 	case OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_APPROVED:
 		j->c.status = CHG(APPROVED);
 		what = "approved";
@@ -2239,11 +1986,11 @@ int h_billing_resolve_charge(srv_req_t *r, store_txn_t *txn)
 	j->c.irreversible = false;
 	j->c.resolved_by = r->sess->p.token_id;
 	copy_str(j->msg, sizeof(j->msg), what);
-	snprintf(j->note, sizeof(j->note), "resolved by an operator as %s: %s", what, in->reason);
+	snprintf(j->note, sizeof(j->note), "resolved by an operator as %s: %s", what, reason);
 	rc = charge_settle(txn, r->srv, old, j);
 	if (rc == 0)
-		rc = h_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
-			    &inv);
+		rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
+			      &inv);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "charge resolution");
 		goto out;
@@ -2263,7 +2010,31 @@ out:
 		job_free(j);
 	if (inv != NULL)
 		ospay__v1__invoice__free_unpacked(inv, NULL);
-	if (old != NULL)
-		ospay__v1__charge__free_unpacked(old, NULL);
 	return rc;
+}
+
+/*
+ * Billing/RunNow's wait: r is answered (with the run's figures) after a run
+ * that starts after its call. SRV_PENDING, or a status.
+ */
+int billing_run_wait(srv_req_t *r)
+{
+	struct srv_billing *b = r->srv->billing;
+	if (b == NULL || b->stopping || r->srv->draining)
+		return srv_fail(r, ST_UNAVAILABLE, "the server is shutting down");
+	bill_waiter_t *w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return -ENOMEM;
+	w->r = r;
+	/* A run already going may have passed invoices this caller cares about. */
+	if (b->running) {
+		w->next = b->queued;
+		b->queued = w;
+		b->again = true;
+	} else {
+		w->next = b->waiting;
+		b->waiting = w;
+		billing_run_kick(r->srv);
+	}
+	return SRV_PENDING;
 }

@@ -13,10 +13,12 @@
 #include "common/util.h"
 #include "core/date.h"
 #include "ospay/v1/billing.pb-c.h"
-#include "server/db.h"
-#include "server/h_util.h"
-#include "server/outbox.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/kit.h"
+#include "server/jobs/outbox.h"
+#include "server/rpc/srv.h"
+#include "server/jobs/billing_run.h"
+#include "server/services/services.h"
 
 /* Largest amount: R$ 1 billion (the gateways' bound too). */
 #define INVOICE_AMOUNT_MAX INT64_C(100000000000)
@@ -32,12 +34,12 @@ static int load_invoice(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_a
 		status_violation(&r->st, "invoice_id", "required");
 		return r->st.code;
 	}
-	int rc = h_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, out);
+	int rc = kit_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, out);
 	if (rc == -ENOENT)
 		return srv_fail(r, ST_NOT_FOUND, "invoice %" PRIu64 " not found", id);
 	if (rc != 0)
 		return srv_store_fail(r, rc, "invoice lookup");
-	return h_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
+	return kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
 }
 
 int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
@@ -51,8 +53,8 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 	if (in->customer_id == 0) {
 		status_violation(&r->st, "customer_id", "required");
 	} else {
-		rc = h_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor,
-			    &cust);
+		rc = kit_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor,
+			      &cust);
 		if (rc == -ENOENT) {
 			rc = srv_fail(r, ST_NOT_FOUND, "customer %" PRIu64 " not found",
 				      in->customer_id);
@@ -62,15 +64,15 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 			rc = srv_store_fail(r, rc, "customer lookup");
 			goto out;
 		}
-		rc = h_check_record(r, PERM_OPERATE, cust->organization_id, cust->unit_id);
+		rc = kit_check_record(r, PERM_OPERATE, cust->organization_id, cust->unit_id);
 		if (rc != ST_OK)
 			goto out;
 	}
 	if (in->service_id == 0) {
 		status_violation(&r->st, "service_id", "required");
 	} else if (cust != NULL) {
-		rc = h_load(txn, DB_SERVICES, in->service_id,
-			    &ospay__v1__customer_service__descriptor, &svc);
+		rc = kit_load(txn, DB_SERVICES, in->service_id,
+			      &ospay__v1__customer_service__descriptor, &svc);
 		if (rc != 0 && rc != -ENOENT) {
 			rc = srv_store_fail(r, rc, "service lookup");
 			goto out;
@@ -157,7 +159,7 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 	/* Unknown first (SPEC 4.7): a charge that may have paid it is settled
 	 * before the invoice can be canceled. */
 	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN) {
-		rc = srv_billing_refuse_unresolved(r, txn, inv->id, "canceling it");
+		rc = billing_run_refuse_unresolved(r, txn, inv->id, "canceling it");
 		if (rc != 0)
 			goto out;
 	}
@@ -174,7 +176,7 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 		rc = db_invoice_put(txn, &old, &now, due);
 		/* Canceling settles the invoice: it no longer blocks its service. */
 		if (rc == 0)
-			rc = srv_billing_unblock(txn, &now, r->now_ms);
+			rc = billing_run_unblock(txn, &now, r->now_ms);
 		if (rc != 0) {
 			rc = srv_store_fail(r, rc, "invoice update");
 			goto out;
@@ -225,9 +227,9 @@ static int list_open(srv_req_t *r, store_txn_t *txn,
 	*scan = NULL;
 	if (in->customer_id != 0) {
 		Ospay__V1__Customer *c = NULL;
-		rc = h_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor,
-			    &c);
-		bool visible = rc == 0 && h_sees(r, c->organization_id, c->unit_id) &&
+		rc = kit_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor,
+			      &c);
+		bool visible = rc == 0 && kit_sees(r, c->organization_id, c->unit_id) &&
 			       (in->unit_id == 0 || in->unit_id == c->unit_id);
 		if (c != NULL)
 			ospay__v1__customer__free_unpacked(c, NULL);
@@ -241,7 +243,7 @@ static int list_open(srv_req_t *r, store_txn_t *txn,
 		}
 		return rc;
 	}
-	rc = h_scope_units(r, txn, in->unit_id, &units, &nu);
+	rc = kit_scope_units(r, txn, in->unit_id, &units, &nu);
 	if (rc != 0 || nu == 0)
 		goto out;
 	size_t klen = in->status != 0 ? 9 : 8;
@@ -269,7 +271,7 @@ int h_billing_list_invoices(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Invoice **out = NULL;
 	db_scan_t *scan = NULL;
 	uint8_t hash[4], raw[LIST_TOKEN_LEN], from[DB_POS_LEN], last[DB_POS_LEN] = {0};
-	char next[H_TOKEN_MAX] = "";
+	char next[KIT_TOKEN_MAX] = "";
 	int64_t lo = INT64_MIN, hi = INT64_MAX, day;
 	size_t n = 0, examined = 0;
 	bool more = false;
@@ -293,7 +295,7 @@ int h_billing_list_invoices(srv_req_t *r, store_txn_t *txn)
 	list_hash(in, hash);
 	db_pos_put(from, lo, 0);
 	if (in->page_token[0] != '\0') {
-		if (!h_token_decode(in->page_token, H_TOK_INVOICES, raw, sizeof(raw)) ||
+		if (!kit_token_decode(in->page_token, KIT_TOK_INVOICES, raw, sizeof(raw)) ||
 		    memcmp(raw, hash, 4) != 0) {
 			status_violation(&r->st, "page_token",
 					 "not a page token of this method with these filters");
@@ -311,7 +313,7 @@ int h_billing_list_invoices(srv_req_t *r, store_txn_t *txn)
 		rc = r->st.code;
 		goto out;
 	}
-	size_t limit = h_page_limit(in->page_size);
+	size_t limit = kit_page_limit(in->page_size);
 	out = calloc(limit, sizeof(*out));
 	if (out == NULL) {
 		rc = -ENOMEM;
@@ -328,15 +330,15 @@ int h_billing_list_invoices(srv_req_t *r, store_txn_t *txn)
 		examined++;
 		memcpy(last, pos, DB_POS_LEN);
 		Ospay__V1__Invoice *inv = NULL;
-		rc = h_load(txn, DB_INVOICES, db_pos_id(pos), &ospay__v1__invoice__descriptor,
-			    &inv);
+		rc = kit_load(txn, DB_INVOICES, db_pos_id(pos), &ospay__v1__invoice__descriptor,
+			      &inv);
 		if (rc == -ENOENT)
 			rc = -EBADMSG;
 		if (rc != 0)
 			break;
 		/* The customer's index holds every status and unit: filter here. */
 		if ((in->status == 0 || (int)inv->status == (int)in->status) &&
-		    h_sees(r, inv->organization_id, inv->unit_id))
+		    kit_sees(r, inv->organization_id, inv->unit_id))
 			out[n++] = inv;
 		else
 			ospay__v1__invoice__free_unpacked(inv, NULL);
@@ -354,7 +356,7 @@ reply:
 	if (more) {
 		memcpy(raw, hash, 4);
 		memcpy(raw + 4, last, DB_POS_LEN);
-		h_token_encode(H_TOK_INVOICES, raw, sizeof(raw), next);
+		kit_token_encode(KIT_TOK_INVOICES, raw, sizeof(raw), next);
 	}
 	Ospay__V1__BillingListInvoicesResponse resp =
 		OSPAY__V1__BILLING_LIST_INVOICES_RESPONSE__INIT;

@@ -27,9 +27,11 @@
 #include "ospay/v1/cards.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
-#include "server/db.h"
-#include "server/h_util.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/kit.h"
+#include "server/rpc/srv.h"
+#include "server/providers/adapters.h"
+#include "server/services/services.h"
 
 /* Cielo's Holder field takes at most 64 characters. */
 #define HOLDER_MAX 64
@@ -66,8 +68,8 @@ static int cards_load(store_txn_t *txn, uint64_t customer, Ospay__V1__CardRecord
 			break;
 		}
 		v = nv;
-		rc = h_load(txn, DB_CARDS, be64_get(val), &ospay__v1__card_record__descriptor,
-			    &v[cnt]);
+		rc = kit_load(txn, DB_CARDS, be64_get(val), &ospay__v1__card_record__descriptor,
+			      &v[cnt]);
 		if (rc == 0)
 			cnt++;
 	}
@@ -90,12 +92,12 @@ static void cards_free(Ospay__V1__CardRecord **v, size_t n)
 static int load_customer(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
 			 Ospay__V1__Customer **out)
 {
-	int rc = h_load(txn, DB_CUSTOMERS, id, &ospay__v1__customer__descriptor, out);
+	int rc = kit_load(txn, DB_CUSTOMERS, id, &ospay__v1__customer__descriptor, out);
 	if (rc == -ENOENT)
 		return srv_fail(r, ST_NOT_FOUND, "customer %" PRIu64 " not found", id);
 	if (rc != 0)
 		return srv_store_fail(r, rc, "customer lookup");
-	return h_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
+	return kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
 }
 
 /* Loads a card the caller may act on (NOT_FOUND for others' cards). */
@@ -105,13 +107,13 @@ static int load_card(srv_req_t *r, store_txn_t *txn, uint64_t id, Ospay__V1__Car
 		status_violation(&r->st, "card_id", "required");
 		return r->st.code;
 	}
-	int rc = h_load(txn, DB_CARDS, id, &ospay__v1__card_record__descriptor, out);
+	int rc = kit_load(txn, DB_CARDS, id, &ospay__v1__card_record__descriptor, out);
 	if (rc == -ENOENT)
 		return srv_fail(r, ST_NOT_FOUND, "card %" PRIu64 " not found", id);
 	if (rc != 0)
 		return srv_store_fail(r, rc, "card lookup");
-	return h_check_record(r, PERM_OPERATE, (*out)->card->organization_id,
-			      (*out)->card->unit_id);
+	return kit_check_record(r, PERM_OPERATE, (*out)->card->organization_id,
+				(*out)->card->unit_id);
 }
 
 /* ------------------------------------------------------------------ Add */
@@ -139,11 +141,11 @@ static void card_add_free(void *arg)
 static int pick_gateway(store_txn_t *txn, uint64_t org, int *kind)
 {
 	Ospay__V1__GatewayRecord *cielo = NULL, *getnet = NULL;
-	int rc = srv_gateway_get(txn, org, SRV_SERVICE_CIELO, &cielo);
+	int rc = prov_settings_get(txn, org, SRV_SERVICE_CIELO, &cielo);
 	if (rc == -ENOENT)
 		rc = 0;
 	if (rc == 0)
-		rc = srv_gateway_get(txn, org, SRV_SERVICE_GETNET, &getnet);
+		rc = prov_settings_get(txn, org, SRV_SERVICE_GETNET, &getnet);
 	if (rc == -ENOENT)
 		rc = 0;
 	*kind = 0;
@@ -214,7 +216,7 @@ static int card_add_commit(srv_req_t *r, store_txn_t *txn)
 	resp.card = &c;
 	rc = srv_reply_msg(r, &resp.base);
 	log_info("card added", "card_id=%" PRIu64 " customer_id=%" PRIu64 " gateway=%s by=%" PRIu64,
-		 id, c.customer_id, srv_service_name(c.gateway), r->sess->p.token_id);
+		 id, c.customer_id, prov_service_name(c.gateway), r->sess->p.token_id);
 out:
 	crypto_wipe(sealed, sizeof(sealed));
 	cards_free(all, n);
@@ -227,7 +229,7 @@ static void on_tokenized(const gw_token_result_t *res, void *arg)
 	srv_req_t *r = a->r;
 	/* The service's message is not echoed: a refusal may quote what was sent. */
 	log_info("card tokenization", "customer_id=%" PRIu64 " gateway=%s outcome=%s code=\"%s\"",
-		 a->card.customer_id, srv_service_name(a->card.gateway),
+		 a->card.customer_id, prov_service_name(a->card.gateway),
 		 gw_outcome_name(res->r.outcome), res->r.code);
 	switch (res->r.outcome) {
 	case GW_OUTCOME_APPROVED:
@@ -240,12 +242,12 @@ static void on_tokenized(const gw_token_result_t *res, void *arg)
 	case GW_OUTCOME_REJECTED:
 		srv_async_fail(r, ST_FAILED_PRECONDITION,
 			       "the %s gateway refused the card (code \"%s\"); nothing was stored",
-			       srv_service_name(a->card.gateway), res->r.code);
+			       prov_service_name(a->card.gateway), res->r.code);
 		return;
 	case GW_OUTCOME_AUTH_FAILED:
 		srv_async_fail(r, ST_FAILED_PRECONDITION,
 			       "the %s gateway refused ospay's credentials; check its settings",
-			       srv_service_name(a->card.gateway));
+			       prov_service_name(a->card.gateway));
 		return;
 	default:
 		break;
@@ -254,7 +256,7 @@ static void on_tokenized(const gw_token_result_t *res, void *arg)
 	 * (at worst the gateway keeps an unused token). */
 	srv_async_fail(r, ST_UNAVAILABLE,
 		       "the %s gateway did not tokenize the card; nothing was stored, try again",
-		       srv_service_name(a->card.gateway));
+		       prov_service_name(a->card.gateway));
 }
 
 int h_cards_add(srv_req_t *r, store_txn_t *txn)
@@ -280,8 +282,8 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	why = card_check_number(in->number, &pan);
 	if (why != NULL)
 		status_violation(&r->st, "number", "%s", why);
-	h_check_name(r, "holder", in->holder, HOLDER_MAX);
-	rc = h_org_offset(r, txn, &off);
+	kit_check_name(r, "holder", in->holder, HOLDER_MAX);
+	rc = kit_org_offset(r, txn, &off);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "organization lookup");
 		goto out;
@@ -309,12 +311,13 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 			      "no card gateway is configured: set CIELO or GETNET first");
 		goto out;
 	}
-	rc = srv_gateway_adapter(r->srv, txn, cust->organization_id, kind, &gw);
+	rc = prov_adapter(r->srv, txn, cust->organization_id, kind, &gw);
 	if (rc != 0) {
-		log_error("card gateway unusable", "gateway=%s err=%d", srv_service_name(kind), rc);
+		log_error("card gateway unusable", "gateway=%s err=%d", prov_service_name(kind),
+			  rc);
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
 			      "the %s gateway's settings cannot be used; set them again",
-			      srv_service_name(kind));
+			      prov_service_name(kind));
 		goto out;
 	}
 	a = calloc(1, sizeof(*a));
@@ -351,7 +354,7 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	crypto_wipe(&gc, sizeof(gc));
 	if (rc != 0) {
 		log_error("card tokenization not started", "gateway=%s err=%d",
-			  srv_service_name(kind), rc);
+			  prov_service_name(kind), rc);
 		if (rc == -EAGAIN)
 			rc = srv_fail(r, ST_UNAVAILABLE, "the card gateway is busy; try again");
 		else if (rc == -EINVAL)
@@ -359,7 +362,7 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 			 * has no Diners, Discover or JCB) or a name it refuses. */
 			rc = srv_fail(r, ST_FAILED_PRECONDITION,
 				      "the %s gateway does not accept this card (brand or names)",
-				      srv_service_name(kind));
+				      prov_service_name(kind));
 		else
 			rc = srv_fail(r, ST_INTERNAL, "the card could not be sent");
 		goto out;
@@ -464,7 +467,7 @@ static int services_unchoose(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Ca
 	size_t n = 0;
 	char day[11], note[240];
 	int off = 0;
-	int rc = h_org_offset(r, txn, &off);
+	int rc = kit_org_offset(r, txn, &off);
 	if (rc != 0)
 		goto out;
 	/* The ids first: no store write while the index scan is open. */
@@ -484,8 +487,8 @@ static int services_unchoose(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Ca
 	fb.removed_ms = r->now_ms;
 	fb.note = note;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		rc = h_load(txn, DB_SERVICES, ids[i], &ospay__v1__customer_service__descriptor,
-			    &svc);
+		rc = kit_load(txn, DB_SERVICES, ids[i], &ospay__v1__customer_service__descriptor,
+			      &svc);
 		if (rc != 0)
 			break;
 		if (svc->recurring_payment != NULL && svc->recurring_payment->card_id == c->id) {

@@ -5,9 +5,10 @@
 #include "common/log.h"
 #include "core/contact.h"
 #include "ospay/v1/admin.pb-c.h"
-#include "server/db.h"
-#include "server/h_util.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/kit.h"
+#include "server/rpc/srv.h"
+#include "server/services/services.h"
 
 int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 {
@@ -15,11 +16,11 @@ int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 	char phone[CONTACT_PHONE_MAX + 1] = "";
 	uint64_t unit = 0, id = 0;
 	const char *why;
-	int rc = h_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &unit);
+	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &unit);
 	/* A bad unit_id is one violation among the others; not seeing it ends here. */
 	if (rc != ST_OK && rc != ST_INVALID_ARGUMENT)
 		goto out;
-	h_check_name(r, "name", in->name, H_NAME_MAX);
+	kit_check_name(r, "name", in->name, KIT_NAME_MAX);
 	if (in->phone[0] != '\0') {
 		why = contact_phone_parse(in->phone, phone);
 		if (why != NULL)
@@ -65,13 +66,13 @@ int h_admin_list_technicians(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__ListTechniciansRequest *in = (const void *)r->in;
 	ProtobufCMessage **items = NULL;
 	size_t n = 0;
-	char next[H_TOKEN_MAX];
+	char next[KIT_TOKEN_MAX];
 	int rc = srv_check(r, PERM_READ, 0);
 	if (rc != ST_OK)
 		goto out;
-	rc = h_list_by_unit(r, txn, DB_TECHNICIANS_BY_UNIT, DB_TECHNICIANS,
-			    &ospay__v1__technician__descriptor, H_TOK_TECHNICIANS, in->unit_id,
-			    in->page_size, in->page_token, &items, &n, next);
+	rc = kit_list_by_unit(r, txn, DB_TECHNICIANS_BY_UNIT, DB_TECHNICIANS,
+			      &ospay__v1__technician__descriptor, KIT_TOK_TECHNICIANS, in->unit_id,
+			      in->page_size, in->page_token, &items, &n, next);
 	if (rc != 0)
 		goto out;
 	Ospay__V1__ListTechniciansResponse resp = OSPAY__V1__LIST_TECHNICIANS_RESPONSE__INIT;

@@ -22,7 +22,8 @@
 #include "ospay/v1/billing.pb-c.h"
 #include "ospay/v1/notifications.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
-#include "server/server.h"
+#include "server/jobs/job.h"
+#include "server/rpc/srv.h"
 #include "store/store.h"
 
 /* What a message is about, in its object index. */
@@ -33,12 +34,12 @@ enum outbox_object {
 
 /* Orders/Finalize stored o's payment link (o->payment->link_url, attempt):
  * the link goes to the customer. 0 or a store error. */
-int outbox_on_link_created(store_txn_t *txn, const Ospay__V1__Order *o, int64_t now_ms);
+int outbox_on_link_created(srv_t *s, store_txn_t *txn, const Ospay__V1__Order *o, int64_t now_ms);
 /* The billing run stored charge c: a failed one (DECLINED, ERROR,
  * NO_VALID_CARD) is told to the customer; other statuses queue nothing. */
-int outbox_on_charge(store_txn_t *txn, const Ospay__V1__Charge *c, int64_t now_ms);
+int outbox_on_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c, int64_t now_ms);
 /* The billing run blocked service_id for the overdue invoice_id. */
-int outbox_on_service_blocked(store_txn_t *txn, uint64_t invoice_id, uint64_t service_id,
+int outbox_on_service_blocked(srv_t *s, store_txn_t *txn, uint64_t invoice_id, uint64_t service_id,
 			      int64_t now_ms);
 
 /*
@@ -62,9 +63,7 @@ void outbox_list_free(Ospay__V1__Notification **v, size_t n);
  * kick makes it look at what is due now (after Clock/Advance); busy says
  * calls are in flight (the drain waits for them); stop ends it.
  */
-void outbox_start(srv_t *s);
+extern const srv_job_t outbox_job;
 void outbox_kick(srv_t *s);
-bool outbox_busy(const srv_t *s);
-void outbox_stop(srv_t *s);
 
 #endif

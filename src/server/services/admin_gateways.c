@@ -15,62 +15,15 @@
 #include "gateways/gateway.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
-#include "server/db.h"
-#include "server/server.h"
+#include "server/db/db.h"
+#include "server/rpc/srv.h"
+#include "server/providers/adapters.h"
+#include "server/services/services.h"
 
 #define URL_MAX 512
 #define CRED_MAX 512
 #define SOFT_DESCRIPTOR_MAX 13
 #define HEADERS_MAX 3
-
-const char *srv_service_name(int kind)
-{
-	static const char *const names[] = {NULL, "pagolivre", "cielo", "getnet", "zapme"};
-	return kind >= 1 && kind <= SRV_SERVICE_ZAPME ? names[kind] : NULL;
-}
-
-int srv_service_parse(const char *name)
-{
-	for (int k = 1; k <= SRV_SERVICE_ZAPME; k++)
-		if (strcmp(name, srv_service_name(k)) == 0)
-			return k;
-	return 0;
-}
-
-static void vault_ctx(uint64_t org, int kind, vault_context_t *ctx)
-{
-	ctx->kind = "gateway";
-	ctx->org_id = org;
-	ctx->owner_id = (uint64_t)kind;
-	ctx->record_id = 0;
-}
-
-int srv_gateway_open_credentials(const srv_t *s, const Ospay__V1__GatewayRecord *rec,
-				 Ospay__V1__GatewayCredentials **out)
-{
-	uint8_t plain[VAULT_MAX_PLAINTEXT];
-	size_t n = 0;
-	vault_context_t ctx;
-	vault_ctx(rec->organization_id, rec->kind, &ctx);
-	int rc = vault_open(s->vault_keys, s->n_vault_keys, &ctx, rec->sealed_credentials.data,
-			    rec->sealed_credentials.len, plain, sizeof(plain), &n);
-	if (rc == 0) {
-		*out = ospay__v1__gateway_credentials__unpack(NULL, n, plain);
-		if (*out == NULL)
-			rc = -EBADMSG;
-	}
-	crypto_wipe(plain, sizeof(plain));
-	return rc;
-}
-
-int srv_gateway_get(store_txn_t *txn, uint64_t org, int kind, Ospay__V1__GatewayRecord **out)
-{
-	uint8_t k[9];
-	be64_put(k, org);
-	k[8] = (uint8_t)kind;
-	return db_get_msg(txn, DB_GATEWAYS, k, sizeof(k), &ospay__v1__gateway_record__descriptor,
-			  (ProtobufCMessage **)out);
-}
 
 /* ------------------------------------------------------------------ validation */
 
@@ -158,7 +111,7 @@ static void check_credentials(srv_req_t *r, int kind, const Ospay__V1__GatewayCr
 
 static void webhook_path(uint64_t org, int kind, char *out, size_t cap)
 {
-	snprintf(out, cap, "/webhooks/%s/%llu", srv_service_name(kind), (unsigned long long)org);
+	snprintf(out, cap, "/webhooks/%s/%llu", prov_service_name(kind), (unsigned long long)org);
 }
 
 static void gateway_view(const Ospay__V1__GatewayRecord *rec, Ospay__V1__Gateway *g, char *path,
@@ -198,7 +151,7 @@ static int gateway_store(srv_req_t *r, store_txn_t *txn, Ospay__V1__GatewayRecor
 		}
 		ospay__v1__gateway_credentials__pack(c, plain);
 		vault_context_t ctx;
-		vault_ctx(rec->organization_id, rec->kind, &ctx);
+		prov_vault_context(rec->organization_id, rec->kind, &ctx);
 		rc = vault_seal(&r->srv->vault_key, &ctx, plain, n, sealed, sizeof(sealed), &len);
 		if (rc != 0) {
 			log_error("sealing credentials failed", "err=%d", rc);
@@ -235,7 +188,7 @@ static int service_set(srv_req_t *r, store_txn_t *txn, int kind, const char *bas
 		return rc;
 	check_url(r, "base_url", base_url, true);
 	check_url(r, "query_base_url", query_base_url, false);
-	rc = srv_gateway_get(txn, r->sess->p.org_id, kind, old);
+	rc = prov_settings_get(txn, r->sess->p.org_id, kind, old);
 	if (rc != 0 && rc != -ENOENT)
 		return srv_store_fail(r, rc, "gateway lookup");
 	if (creds != NULL)
@@ -285,7 +238,7 @@ int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn)
 	resp.gateway = &g;
 	rc = srv_reply_msg(r, &resp.base);
 	log_info("gateway configured", "org=%llu service=%s credentials=%s auto_recurrence=%d",
-		 (unsigned long long)rec.organization_id, srv_service_name(rec.kind),
+		 (unsigned long long)rec.organization_id, prov_service_name(rec.kind),
 		 in->credentials != NULL ? "replaced" : "kept", rec.allow_automatic_recurrence);
 out:
 	if (old != NULL)
@@ -305,10 +258,10 @@ int h_admin_get_gateway(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "kind", "one of PAGOLIVRE, CIELO, GETNET");
 		return r->st.code;
 	}
-	rc = srv_gateway_get(txn, r->sess->p.org_id, (int)in->kind, &rec);
+	rc = prov_settings_get(txn, r->sess->p.org_id, (int)in->kind, &rec);
 	if (rc == -ENOENT)
 		return srv_fail(r, ST_NOT_FOUND, "%s is not configured",
-				srv_service_name(in->kind));
+				prov_service_name(in->kind));
 	if (rc != 0)
 		return srv_store_fail(r, rc, "gateway lookup");
 	char path[64];

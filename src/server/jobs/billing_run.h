@@ -1,0 +1,89 @@
+/*
+ * The billing run (billing_run.c): the hourly walk over due invoices, the
+ * resolve passes for unknown outcomes and voids, the operator's charges, and
+ * the one settling path every answer about a card charge goes through.
+ */
+#ifndef OSPAY_SERVER_JOBS_BILLING_RUN_H
+#define OSPAY_SERVER_JOBS_BILLING_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ospay/v1/billing.pb-c.h"
+#include "ospay/v1/records.pb-c.h"
+#include "server/jobs/job.h"
+#include "server/rpc/srv.h"
+#include "store/store.h"
+
+extern const srv_job_t billing_run_job;
+
+/*
+ * The billing run (SPEC 4.7): start arms the hourly timer (first run at once);
+ * kick asks for a run now (after the current one, if one is going); busy says
+ * gateway calls are in flight (the drain waits for them); stop ends it, calls
+ * in flight left unresolved for the next start.
+ */
+void billing_run_kick(srv_t *s);
+/* The run's figures for /metrics: jobs in flight now, their bound, the peaks of
+ * the current (or last) run, and the gateway charges sent since start. */
+typedef struct billing_run_metrics {
+	uint64_t in_flight, in_flight_limit, in_flight_max, calls_in_flight_max, charges;
+	uint64_t voids, void_failures; /* sales voided since start, failed tries */
+	/* Charges not settled now, by status (read from the store). */
+	uint64_t pending, unknown, operator_review, voiding;
+} billing_run_metrics_t;
+void billing_run_metrics(const srv_t *s, billing_run_metrics_t *out);
+/* A resolve pass now (unknown outcomes, voids): after a notification or an
+ * operator left a charge to void. */
+void billing_run_resolve_soon(srv_t *s);
+/*
+ * Unknown first (SPEC 4.7): the first charge of an invoice still unresolved
+ * (PENDING, UNKNOWN, OPERATOR_REVIEW, VOIDING), or NULL. When there is one,
+ * r's status is set to FAILED_PRECONDITION naming it and that code is
+ * returned (what must happen before `what`, e.g. "canceling it"); 0 when
+ * there is none, a store error otherwise.
+ */
+int billing_run_refuse_unresolved(srv_req_t *r, store_txn_t *txn, uint64_t invoice,
+				  const char *what);
+/*
+ * A card gateway's notification about a payment id ospay does not know yet:
+ * the charge of this organization whose merchant order id is order_id (GetNet
+ * sends it), so that the notification can settle it. *charge_id 0 when none.
+ */
+int billing_run_charge_by_order(store_txn_t *txn, uint64_t org, const char *order_id,
+				uint64_t *charge_id);
+/*
+ * A card gateway's object (obj, a query's answer by payment id) was written:
+ * its charge follows in the same transaction by the rules of every other path
+ * (approved pays the open invoice, else is voided; never moved back). *resolve
+ * says a resolve pass must run after the commit (a void is due).
+ */
+int billing_run_charge_answer(store_txn_t *txn, srv_t *s,
+			      const struct Ospay__V1__GatewayObjectRecord *obj, bool *resolve);
+/*
+ * After an invoice left OPEN (paid, canceled) in txn: its service goes back to
+ * ACTIVE when it is BLOCKED and no other OPEN invoice of it blocks it under the
+ * organization's suspension profile on today (org local day). 0 or a store error.
+ */
+struct Ospay__V1__Invoice;
+int billing_run_unblock(store_txn_t *txn, const struct Ospay__V1__Invoice *inv, int64_t now_ms);
+
+/* Billing/RunNow: r is answered with the figures of a run that starts after
+ * its call. SRV_PENDING, or a status set in r. */
+int billing_run_wait(srv_req_t *r);
+/*
+ * Billing/ChargeInvoice after its checks (inv OPEN, the caller may operate
+ * it): the attempt is stored PENDING, then the gateway called, r answered
+ * after the outcome is stored. SRV_PENDING, a status set in r, or an errno.
+ */
+int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice *inv,
+				uint64_t card_id);
+/*
+ * Billing/ResolveCharge after its checks (old in OPERATOR_REVIEW): resolution
+ * is a ChargeResolution; the charge is settled like any other answer and the
+ * reply packed. 0, a status set in r, or an errno.
+ */
+int billing_run_operator_settle(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Charge *old,
+				int resolution, const char *payment_id, const char *reason);
+
+#endif

@@ -1,0 +1,16 @@
+/* Reconciliation of INTEGRATED installments (reconcile.c). */
+#ifndef OSPAY_SERVER_JOBS_RECONCILE_H
+#define OSPAY_SERVER_JOBS_RECONCILE_H
+
+#include "server/jobs/job.h"
+
+extern const srv_job_t reconcile_job;
+
+/*
+ * Reconciliation of INTEGRATED installments (SPEC 4.6.6), like the billing
+ * run: start arms the hourly timer (first pass at once), kick asks for a pass
+ * now, busy says link queries are in flight, stop ends it.
+ */
+void reconcile_kick(srv_t *s);
+
+#endif

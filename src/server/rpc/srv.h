@@ -1,0 +1,203 @@
+/*
+ * The server object (srv_t: the loop, the store, the listeners, every job's
+ * state) and the handler contract every service and the dispatcher share.
+ *
+ * A handler runs synchronously with a store transaction: a read handler in a
+ * read snapshot, a write handler inside the group-commit batch (its reply is
+ * sent only after the batch is durable). Handlers return 0 (OK, response packed
+ * with srv_reply_msg), a positive status code (r->st filled), or a negative
+ * errno from the store (answered INTERNAL; -ENOSPC lets the store grow and rerun).
+ */
+#ifndef OSPAY_SERVER_RPC_SRV_H
+#define OSPAY_SERVER_RPC_SRV_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/buf.h"
+#include "common/crypto.h"
+#include "common/list.h"
+#include "common/status.h"
+#include "core/perm.h"
+#include "core/vault.h"
+#include "net/http_client.h"
+#include "net/https_server.h"
+#include "net/rpc.h"
+#include "ospay/v1/common.pb-c.h"
+#include "store/store.h"
+
+typedef struct srv_opts {
+	const char *data_dir;
+	const char *rpc_listen;   /* "HOST:PORT" */
+	const char *https_listen; /* "HOST:PORT" */
+	bool test_clock;
+	int64_t test_clock_ms; /* start of the test clock */
+	rpc_limits_t rpc;
+	size_t map_size;               /* 0: store default */
+	uint64_t idem_ttl_ms;          /* idempotency keys kept this long; 24 h */
+	uint64_t idem_sweep_ms;        /* how often expired keys are deleted; 10 min */
+	uint64_t drain_timeout_ms;     /* on SIGTERM, wait this long for calls; 10 s */
+	https_options_t https;         /* webhook listener limits (0 = default) */
+	uint32_t gateway_max_inflight; /* calls in flight per external service; 64 */
+} srv_opts_t;
+
+#define SRV_STATUS_CODES 17
+
+/* External services, numbered as GatewayKind (ZapMe, the notifier, is 4). */
+enum srv_service {
+	SRV_SERVICE_PAGOLIVRE = 1,
+	SRV_SERVICE_CIELO = 2,
+	SRV_SERVICE_GETNET = 3,
+	SRV_SERVICE_ZAPME = 4,
+};
+
+typedef struct srv {
+	uv_loop_t *loop;
+	srv_opts_t opts;
+	store_t *store;
+	rpc_server_t *rpc;
+	https_server_t *https;
+	uv_check_t committer;
+	uv_idle_t kicker; /* keeps poll from blocking while a batch waits */
+	uv_signal_t sig_term, sig_int;
+	uv_timer_t drain_timer, idem_timer;
+	uint8_t master_key[CRYPTO_KEY_LEN];
+	uint8_t token_key[CRYPTO_KEY_LEN];
+	vault_key_t vault_key;   /* the current key: seals new cards and credentials */
+	vault_key_t *vault_keys; /* every key id 1..current (opens older records), owned */
+	size_t n_vault_keys;
+	int lock_fd;            /* the data dir's lock (srv_data_lock), held while serving */
+	uint64_t gateway_epoch; /* bumped when a gateway's settings change */
+	int64_t clock_ms;       /* the test clock's now */
+	uint64_t token_epoch;   /* bumped when a token is revoked */
+	bool draining;
+	bool https_closing;
+	int exit_code;
+	char rpc_addr[80];
+	char https_addr[80];
+	http_client_t *http; /* outbound calls to the external services */
+	struct {
+		uint64_t accepted, duplicates, unauthorized, rejected, failed, requeried;
+		uint64_t coalesced; /* events settled by another event's re-query */
+	} wh_stats;
+	/* Metrics. */
+	uint64_t calls_by_code[SRV_STATUS_CODES];
+	https_hist_t rpc_latency;    /* decode to reply, handled calls */
+	https_hist_t commit_latency; /* one group commit */
+	list_node_t async_reqs;      /* SRV_M_ASYNC calls in progress with an idempotency key */
+	/* The method table (services/methods.c), given by the server at start. */
+	const struct srv_method *(*method_find)(const char *name);
+	/* Every job's and cache's state, owned here, freed by its own close. */
+	struct prov_adapters *adapters; /* providers/adapters.c */
+	struct srv_billing *billing;    /* jobs/billing_run.c */
+	struct recon *reconcile;        /* jobs/reconcile.c */
+	struct outbox *outbox;          /* jobs/outbox.c */
+	struct webhooks *webhooks;      /* jobs/webhooks.c */
+	unsigned jobs_running;          /* started and not yet released */
+} srv_t;
+
+typedef struct prov_adapters prov_adapters_t;
+
+/* What a connection knows about its caller once Hello succeeded. */
+typedef struct srv_session {
+	bool authed;
+	perm_principal_t p;
+	uint64_t *units; /* owned; p.unit_ids points here */
+	uint64_t epoch;
+} srv_session_t;
+
+typedef struct srv_req srv_req_t;
+typedef int (*srv_handler_fn)(srv_req_t *r, store_txn_t *txn);
+
+enum srv_method_flags {
+	SRV_M_WRITE = 1u << 0,  /* runs in the write batch, reply after commit */
+	SRV_M_NOAUTH = 1u << 1, /* allowed before Hello (Hello itself) */
+	/*
+	 * Work outside the store first (a gateway call), then a write. The
+	 * handler runs in a read snapshot; it either answers at once like a read
+	 * handler or starts the outside work and returns SRV_PENDING, and later
+	 * ends the call exactly once with srv_async_finish or srv_async_fail.
+	 * The request may carry secrets (a card number): its raw body and its
+	 * decoded strings are wiped, and its idempotency hash is keyed.
+	 */
+	SRV_M_ASYNC = 1u << 2,
+};
+
+/* What an SRV_M_ASYNC handler returns once it has started its outside work. */
+#define SRV_PENDING 1000
+/* What an SRV_M_ASYNC handler returns when no outside work is needed: the
+ * dispatcher runs r->finish in the write batch as srv_async_finish would
+ * (Orders/Finalize with a method that involves no gateway). */
+#define SRV_WRITE_NOW 1001
+
+typedef struct srv_method {
+	const char *name;
+	const ProtobufCMessageDescriptor *in;
+	srv_handler_fn fn;
+	unsigned flags;
+} srv_method_t;
+
+struct srv_req {
+	srv_t *srv;
+	rpc_call_t *call;
+	const srv_method_t *method;
+	srv_session_t *sess;
+	ProtobufCMessage *in; /* decoded request, owned */
+	status_t st;
+	buf_t out;    /* packed response */
+	buf_t replay; /* what an idempotent repeat gets, when not out (secrets) */
+	bool has_replay;
+	int64_t now_ms;
+	const char *idem_key; /* points into the call's request */
+	size_t idem_len;
+	uint8_t req_hash[32];
+	bool idem_hit;
+	unsigned reply_flags;
+	uint64_t start_ns; /* for the latency histogram */
+	/* Runs once the write is durable, before the reply (not on idempotent repeats). */
+	void (*on_commit)(srv_req_t *r);
+	/* SRV_M_ASYNC: the write that ends the call (srv_async_finish). */
+	srv_handler_fn finish;
+	/* SRV_M_ASYNC: a copy of the caller's session (the connection may close first). */
+	srv_session_t own_sess;
+	list_node_t async_link; /* in srv_t.async_reqs while pending with a key */
+	void *async_arg;        /* the handler's state, released by async_free */
+	void (*async_free)(void *arg);
+};
+
+/* Current time: the test clock when enabled, else the wall clock. */
+int64_t srv_now_ms(const srv_t *s);
+
+/* Packs m as the response (again, if the handler reruns). 0 or -ENOMEM. */
+int srv_reply_msg(srv_req_t *r, const ProtobufCMessage *m);
+/* Packs m as what an idempotent repeat will get instead of the response. */
+int srv_replay_msg(srv_req_t *r, const ProtobufCMessage *m);
+/* Sets r->st and returns the code. */
+int srv_fail(srv_req_t *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* perm_check against the caller: returns the status code (ST_OK to go on). */
+int srv_check(srv_req_t *r, enum perm_action action, uint64_t unit_id);
+/* Translates a store error met by a handler into a status (rc passed through). */
+int srv_store_fail(srv_req_t *r, int rc, const char *what);
+
+/*
+ * SRV_M_ASYNC: ends a pending call with fn run inside the write batch (with
+ * the idempotency record, like any write handler); the reply follows the
+ * commit. The change is committed even when the caller has left or its
+ * deadline passed: the outside work was done, and a repeat with the same
+ * idempotency key then gets its result instead of doing it again.
+ */
+void srv_async_finish(srv_req_t *r, srv_handler_fn fn);
+/* SRV_M_ASYNC: ends a pending call with a status (nothing is written). */
+void srv_async_fail(srv_req_t *r, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The RPC entry point (rpc_call_fn) and connection release (rpc_conn_gone_fn). */
+void srv_dispatch(rpc_call_t *call, void *udata);
+void srv_session_gone(rpc_conn_t *conn, void *data, void *udata);
+
+/* Counts a call's outcome for /metrics. */
+void srv_count_call(srv_t *s, int code);
+
+#endif

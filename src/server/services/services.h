@@ -1,0 +1,68 @@
+/*
+ * The handlers of every proto service, one file each (admin*.c, agendas.c,
+ * billing*.c, cards.c, clock.c, customers.c, orders.c, session.c), and the
+ * method table (methods.c) the dispatcher looks them up in.
+ */
+#ifndef OSPAY_SERVER_SERVICES_SERVICES_H
+#define OSPAY_SERVER_SERVICES_SERVICES_H
+
+#include "server/rpc/srv.h"
+#include "store/store.h"
+
+/* Looks a method up by its full name ("ospay.v1.Orders/Get"); NULL if unknown. */
+const srv_method_t *services_method_find(const char *name);
+
+int h_session_hello(srv_req_t *r, store_txn_t *txn);
+int h_admin_create_unit(srv_req_t *r, store_txn_t *txn);
+int h_admin_list_units(srv_req_t *r, store_txn_t *txn);
+int h_admin_create_token(srv_req_t *r, store_txn_t *txn);
+int h_admin_revoke_token(srv_req_t *r, store_txn_t *txn);
+int h_clock_now(srv_req_t *r, store_txn_t *txn);
+int h_clock_advance(srv_req_t *r, store_txn_t *txn);
+int h_admin_create_technician(srv_req_t *r, store_txn_t *txn);
+int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn);
+int h_admin_get_gateway(srv_req_t *r, store_txn_t *txn);
+int h_admin_set_notifier(srv_req_t *r, store_txn_t *txn);
+int h_admin_list_technicians(srv_req_t *r, store_txn_t *txn);
+int h_admin_set_suspension_profile(srv_req_t *r, store_txn_t *txn);
+int h_admin_create_payment_method(srv_req_t *r, store_txn_t *txn);
+int h_admin_list_payment_methods(srv_req_t *r, store_txn_t *txn);
+int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn);
+int h_billing_get_invoice(srv_req_t *r, store_txn_t *txn);
+int h_billing_list_invoices(srv_req_t *r, store_txn_t *txn);
+int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn);
+int h_billing_list_charges(srv_req_t *r, store_txn_t *txn);
+int h_billing_run_now(srv_req_t *r, store_txn_t *txn);
+int h_billing_charge_invoice(srv_req_t *r, store_txn_t *txn);
+int h_cards_add(srv_req_t *r, store_txn_t *txn);
+int h_cards_list(srv_req_t *r, store_txn_t *txn);
+int h_cards_remove(srv_req_t *r, store_txn_t *txn);
+int h_cards_set_default(srv_req_t *r, store_txn_t *txn);
+int h_customers_create(srv_req_t *r, store_txn_t *txn);
+int h_customers_get(srv_req_t *r, store_txn_t *txn);
+int h_customers_list(srv_req_t *r, store_txn_t *txn);
+int h_customers_update(srv_req_t *r, store_txn_t *txn);
+int h_customers_add_service(srv_req_t *r, store_txn_t *txn);
+int h_customers_update_service(srv_req_t *r, store_txn_t *txn);
+int h_customers_list_services(srv_req_t *r, store_txn_t *txn);
+int h_agendas_create(srv_req_t *r, store_txn_t *txn);
+int h_agendas_get(srv_req_t *r, store_txn_t *txn);
+int h_agendas_list(srv_req_t *r, store_txn_t *txn);
+int h_agendas_update(srv_req_t *r, store_txn_t *txn);
+int h_agendas_delete(srv_req_t *r, store_txn_t *txn);
+int h_agendas_calendar(srv_req_t *r, store_txn_t *txn);
+int h_orders_create(srv_req_t *r, store_txn_t *txn);
+int h_orders_get(srv_req_t *r, store_txn_t *txn);
+int h_orders_list(srv_req_t *r, store_txn_t *txn);
+int h_orders_update(srv_req_t *r, store_txn_t *txn);
+int h_orders_reschedule(srv_req_t *r, store_txn_t *txn);
+int h_orders_finalize(srv_req_t *r, store_txn_t *txn);
+int h_orders_cancel(srv_req_t *r, store_txn_t *txn);
+int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn);
+int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn);
+int h_billing_list_installments(srv_req_t *r, store_txn_t *txn);
+int h_billing_record_installment(srv_req_t *r, store_txn_t *txn);
+int h_billing_recurring_credit_report(srv_req_t *r, store_txn_t *txn);
+int h_billing_resolve_charge(srv_req_t *r, store_txn_t *txn);
+
+#endif
