@@ -1,5 +1,5 @@
 /*
- * The billing-run benchmark's client (SPEC 8, issue 7; driven by bench/billing.sh).
+ * The billing-run benchmark's client (docs/spec.md 8, issue 7; driven by bench/billing.sh).
  *
  * Against an ospayd on the test clock whose organization charges through the
  * sandbox's Cielo with automatic recurrence on, it sets up (not measured):

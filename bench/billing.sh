@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The billing-run benchmark (SPEC 8, issue 7; run by bench/run.sh, or on its own):
+# The billing-run benchmark (docs/spec.md 8, issue 7; run by bench/run.sh, or on its own):
 #   BENCH_BILLING_SIZES=10000,100000 bash bench/billing.sh
 # Starts ospay-sandbox and a fresh ospayd on the test clock, points the organization's
 # Cielo at the sandbox with automatic recurrence on, and runs bench_billing: customers
@@ -9,7 +9,7 @@
 # sales to the same sandbox, as many in flight as the run's bound, once before the runs
 # and once after them (so a burst of the machine's other tenants hits one side less),
 # and a line gives the ratio of the run's charges/s to the mean of its two requests/s
-# (SPEC 8: >= 0.5), with the server's RssAnon before and at its peak during the run
+# (docs/spec.md 8: >= 0.5), with the server's RssAnon before and at its peak during the run
 # (flat in N).
 # ospayd and bench_ref_curl (what is measured) run on core 0; the sandbox and the
 # load on core 1. The sandbox's capture webhooks are dropped at the sandbox (a

@@ -1,5 +1,5 @@
 /*
- * Load generator (SPEC 8, issue 7): N connections x M calls in flight on one
+ * Load generator (docs/spec.md 8, issue 7): N connections x M calls in flight on one
  * libuv loop, against ospayd through libospay or, in raw mode, against any
  * server answering length-prefixed frames (bench/ref_echo.c).
  *

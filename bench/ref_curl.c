@@ -1,5 +1,5 @@
 /*
- * The billing run's reference (SPEC 8): a bare curl-multi client sending the
+ * The billing run's reference (docs/spec.md 8): a bare curl-multi client sending the
  * charge requests ospayd's run sends (Cielo POST /1/sales/ with a stored card
  * token: the same JSON body, field for field, the same headers) to the same
  * sandbox, --concurrency requests in flight on keep-alive connections, and

@@ -1,5 +1,5 @@
 /*
- * The echo reference of SPEC 8: a bare libuv server answering every
+ * The echo reference of docs/spec.md 8: a bare libuv server answering every
  * length-prefixed frame (4-byte big-endian length, as ospayd's RPC) with one
  * frame of --reply-bytes bytes (header included), the request's payload
  * copied into it. It does what ospayd's RPC layer does without the protocol

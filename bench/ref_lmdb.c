@@ -1,5 +1,5 @@
 /*
- * The LMDB reference of SPEC 8: a bare program writing what Orders/Create
+ * The LMDB reference of docs/spec.md 8: a bare program writing what Orders/Create
  * writes, in durable transactions of the size ospayd's group commit actually
  * made (--batch, from /metrics: writes committed / commits in the run).
  *

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idle RssAnon with 1,000,000 orders stored (SPEC 8 row 5: <= 64 MiB; 100,000 with
+# Idle RssAnon with 1,000,000 orders stored (docs/spec.md 8 row 5: <= 64 MiB; 100,000 with
 # BENCH_QUICK=1). Run by bench/run.sh; alone: bash bench/rss_idle.sh.
 #
 # A fresh ospayd (core 0) is given the orders through Orders/Create by the load

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench (about 5 minutes) / make bench-quick (BENCH_QUICK=1, under 1 minute):
-# runs the benchmarks and prints one JSON line per result (SPEC 8, issue 7).
+# runs the benchmarks and prints one JSON line per result (docs/spec.md 8, issue 7).
 #   bench_orders_list   Orders/List page time at 1,000 and 1,000,000 stored orders
 #                       (100,000 in quick mode).
 #   Orders/Get  64 x 16 through libospay vs bench_ref_echo (bare libuv echo of frames

@@ -1,5 +1,5 @@
 /*
- * Webhook load (SPEC 8 row 3, issue 7): N keep-alive connections, each POSTing
+ * Webhook load (docs/spec.md 8 row 3, issue 7): N keep-alive connections, each POSTing
  * PagoLivre-shaped notifications one after another, over TLS to ospayd's
  * /webhooks/pagolivre/<org> or over plain HTTP to the reference (nginx
  * answering `return 200`), with the same bytes and the same client.

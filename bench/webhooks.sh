@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Webhooks over TLS keep-alive, stored durably, vs nginx `return 200` over plain HTTP
-# (SPEC 8 row 3, issue 7). Run by bench/run.sh; alone: bash bench/webhooks.sh.
+# (docs/spec.md 8 row 3, issue 7). Run by bench/run.sh; alone: bash bench/webhooks.sh.
 #
 # ospayd (core 0) is configured for PagoLivre at a running ospay-sandbox (core 1,
 # with the load: it plays the service), which holds $refs payment links that
@@ -31,7 +31,7 @@ if ! command -v nginx >/dev/null && [[ -x /usr/sbin/nginx ]]; then
 	PATH=$PATH:/usr/sbin
 fi
 if ! command -v nginx >/dev/null; then
-	echo "bench: installing nginx-light (the webhook reference, SPEC 8)" >&2
+	echo "bench: installing nginx-light (the webhook reference, docs/spec.md 8)" >&2
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx-light >&2 ||
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx >&2
 fi

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: every gateway response parser and webhook parser (SPEC 9).
+ * libFuzzer target: every gateway response parser and webhook parser (docs/spec.md 9).
  * The first byte picks the parser and the HTTP status; the rest is the body
  * (and, for webhooks, the query string up to the first NUL). Whatever the
  * bytes, parsers must neither crash nor read out of bounds nor leak, and every

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make demo`: the story of SPEC 4 against a running `make run` (which serves on
+# `make demo`: the story of docs/spec.md 4 against a running `make run` (which serves on
 # the test clock), every step printed with the command that does it:
 #   1. an agenda, a technician, a customer, a service order booked on the agenda;
 #   2. the order finalized with integrated recurring credit: a PagoLivre payment
@@ -7,7 +7,7 @@
 #   3. the customer pays the link: the webhook closes the order, PAID;
 #   4. eleven monthly installments charged by PagoLivre, one denied;
 #   5. the recurring-credit report for the period, as a table and as CSV;
-#   6. the card flow of SPEC 4.7: cards on file, invoices, the billing run, a
+#   6. the card flow of docs/spec.md 4.7: cards on file, invoices, the billing run, a
 #      decline retried the next day, the service blocked, then paid and unblocked.
 # Each run makes new records (new customers, a new agenda), so it can be run again.
 #

@@ -12,7 +12,7 @@ rpc=${OSPAY_RPC_LISTEN:-127.0.0.1:7411}
 https=${OSPAY_HTTPS_LISTEN:-127.0.0.1:7443}
 sandbox=${OSPAY_SANDBOX_LISTEN:-127.0.0.1:7480}
 extra=()
-# The development server runs on the test clock (SPEC 4.10) so that `make demo`
+# The development server runs on the test clock (docs/spec.md 4.10) so that `make demo`
 # and you can move time with `ospay clock advance`. It starts at the time it
 # had when it was last stopped (kept in $var/test-clock), or now on a first run.
 #   OSPAY_TEST_CLOCK=2026-12-01T09:00:00-03:00   start at that time instead
@@ -123,7 +123,7 @@ Talk to the server from another terminal:
   $build/ospay units list
   $build/ospay gateways get cielo
   $build/ospay clock now              (the test clock; OSPAY_TEST_CLOCK=off make run for the wall clock)
-  make demo                           (the whole story of SPEC 4, step by step)
+  make demo                           (the whole story of docs/spec.md 4, step by step)
   curl --cacert $var/data/tls.crt https://localhost:${https##*:}/metrics
 The sandbox's control API is at $sb/control (docs/sandbox.md).
 Stop with Ctrl-C (both processes drain and exit).

@@ -1,5 +1,5 @@
 /*
- * Agenda rules (SPEC 4.3): weekly windows with a capacity, an optional daily
+ * Agenda rules (docs/spec.md 4.3): weekly windows with a capacity, an optional daily
  * maximum, a slot length and a list of cities. Pure functions over plain
  * values; the caller counts the bookings already made (from the store) and
  * asks here whether one more fits. Times of day are minutes since local

@@ -85,7 +85,7 @@ int billing_decide(const billing_input_t *in, int64_t today, billing_decision_t 
 		decide_nothing(out, BILLING_REASON_NOT_DUE);
 		goto out;
 	}
-	/* Catch-up reaches back one day, never more (SPEC 4.7: "never later"). */
+	/* Catch-up reaches back one day, never more (docs/spec.md 4.7: "never later"). */
 	if (today > in->due_day + 1) {
 		decide_nothing(out, BILLING_REASON_WINDOW_CLOSED);
 		goto out;
@@ -206,7 +206,7 @@ const char *billing_check_suspension_days(int days)
 	const char *reason = NULL;
 	/*
 	 * Blocking comes only after an invoice is "still unpaid after its
-	 * attempts" (SPEC 4.7), and attempt 2 is on the day after the due day.
+	 * attempts" (docs/spec.md 4.7), and attempt 2 is on the day after the due day.
 	 */
 	if (days != 0 && (days < BILLING_SUSPENSION_MIN_DAYS || days > BILLING_SUSPENSION_MAX_DAYS))
 		reason = "must be 0 (never block) or 2 to 365 days after the due date";

@@ -1,11 +1,11 @@
 /*
- * The automatic recurring card charge of SPEC 4.7 as decisions: given what
+ * The automatic recurring card charge of docs/spec.md 4.7 as decisions: given what
  * is stored about an invoice and its attempts, and today's local day, what
  * must the billing run do now? Also the card to charge, the merchant order id
  * sent to the gateway, and suspension (is a service BLOCKED today?). Pure
  * functions, no I/O: the run gathers the facts, asks, acts and stores.
  *
- * The schedule (docs/decisions.md, "Cards and billing rules"):
+ * The schedule (docs/billing.md, "The attempt schedule"):
  * - at most BILLING_MAX_ATTEMPTS attempts, at most one per local day, only on
  *   the due day D and on D+1;
  * - attempts are numbered in the order they are made: the first attempt is
@@ -115,7 +115,7 @@ typedef struct billing_decision {
 } billing_decision_t;
 
 /*
- * What the run must do now for one invoice on local day today (SPEC 4.7).
+ * What the run must do now for one invoice on local day today (docs/spec.md 4.7).
  * Fills out and returns 0; -EINVAL (out = NOTHING) when the input cannot be
  * right: more than BILLING_MAX_ATTEMPTS attempts, numbers not 1, 2 in order,
  * days going backwards, two attempts on one day, an unknown status or result.

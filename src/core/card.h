@@ -1,6 +1,6 @@
 /*
  * Card numbers, expiry dates and security codes as a person types them: the
- * checks SPEC 4.7 asks for before a card is tokenized (digits, length, Luhn,
+ * checks docs/spec.md 4.7 asks for before a card is tokenized (digits, length, Luhn,
  * brand from the number, not expired) and the harmless forms a card may be
  * shown in (brand, last four digits, "•••• 1234"). Pure functions, no I/O.
  *

@@ -18,7 +18,7 @@
  * column) follows the other columns: IRREVERSIBLE only when every column that
  * has the code says so, so a code never becomes final by guesswork.
  *
- * SPEC 4.7 names reference table 1.10 as the contract, so where Cielo's page
+ * docs/spec.md 4.7 names reference table 1.10 as the contract, so where Cielo's page
  * and that table differ, the table wins:
  * - 57: irreversible for Elo and Visa, reversible for Mastercard/Hiper (1.10);
  *   Cielo's page also lists Visa 57 as reversible.

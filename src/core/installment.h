@@ -1,5 +1,5 @@
 /*
- * Installment rules (SPEC 4.6, 4.9): what an operator may record on a MANUAL
+ * Installment rules (docs/spec.md 4.6, 4.9): what an operator may record on a MANUAL
  * installment and what that does to its order, the report's periods, when an
  * INTEGRATED installment is overdue for reconciliation, and how a recurring
  * card charge reads as a report row. Pure.

@@ -1,5 +1,5 @@
 /*
- * Service-order rules (SPEC 4.4): the status state machine, what an order's
+ * Service-order rules (docs/spec.md 4.4): the status state machine, what an order's
  * status means for the agenda and the technician, and time overlap. Pure.
  *
  * status: OPEN -> CLOSED (finalized) or OPEN -> CANCELED; nothing leaves
@@ -58,7 +58,7 @@ int64_t order_end_ms(int64_t start_ms, uint32_t minutes);
 /* Do [a, a + am) and [b, b + bm) share any instant? Touching ends do not overlap. */
 bool order_spans_overlap(int64_t a_ms, uint32_t am, int64_t b_ms, uint32_t bm);
 
-/* What Finalize does with a method (SPEC 4.4, 10.1). */
+/* What Finalize does with a method (docs/spec.md 4.4, 10.1). */
 enum order_finalize {
 	ORDER_FINALIZE_CLOSE,         /* non-integrated, no installments: closes at once */
 	ORDER_FINALIZE_START_PAYMENT, /* integrated recurring credit: stays OPEN, PENDING */
@@ -77,7 +77,7 @@ const char *order_finalize_plan(int method, bool integrated, uint32_t installmen
 bool order_finalize_closes(int what);
 
 /*
- * The payment status Finalize gives an order (ORDER_PAY_*, SPEC 10.1): PAID
+ * The payment status Finalize gives an order (ORDER_PAY_*, docs/spec.md 10.1): PAID
  * for a method paid at once (cash, PIX, card: none of them runs through a
  * gateway); NONE for a boleto, whose payment ospay never hears of; PENDING
  * for recurring credit, integrated or MANUAL, until its first installment is

@@ -66,7 +66,7 @@ const char *text_check_name(const char *s, size_t max_bytes)
 }
 
 /*
- * Folding for comparison (SPEC 10.2), with utf8proc's options:
+ * Folding for comparison (docs/spec.md 10.2), with utf8proc's options:
  * - DECOMPOSE + COMPAT: NFKD, so "a" + U+0303 and "ã" meet, and so do the
  *   compatibility forms people paste (ligatures "ﬁ", full-width letters, "º").
  * - STRIPMARK: drops every combining mark (the accents); CASEFOLD: full case

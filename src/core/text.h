@@ -15,7 +15,7 @@ bool text_utf8_valid(const char *s, size_t n);
 const char *text_check_name(const char *s, size_t max_bytes);
 
 /*
- * Compares two names the way people mean them (SPEC 10.2): after Unicode
+ * Compares two names the way people mean them (docs/spec.md 10.2): after Unicode
  * compatibility decomposition (NFKD, by utf8proc), without case (full case
  * folding: "ß" is "ss"), without accents or any other combining mark, without
  * invisible default-ignorable characters, with Unicode spaces, dashes and

@@ -59,7 +59,7 @@ static gw_outcome_t pagolivre_order_outcome(const char *s)
 	return GW_OUTCOME_UNKNOWN;
 }
 
-/* Installment statuses of ospay's model (SPEC 4.6: waiting, confirmed, canceled, denied). */
+/* Installment statuses of ospay's model (docs/spec.md 4.6: waiting, confirmed, canceled, denied). */
 static gw_outcome_t pagolivre_installment_outcome(const char *s)
 {
 	if (strcasecmp(s, "confirmed") == 0 || strcasecmp(s, "paid") == 0)
@@ -152,7 +152,7 @@ int gw_pagolivre_build_order(const gw_t *gw, const gw_link_req_t *req, json_t **
 	if (req->customer_document != NULL)
 		gw_jset(guest, "cpf", json_string(req->customer_document), &rc);
 	gw_jset(guest, "mobileNumber", json_string(phone), &rc);
-	/* SPEC 4.6 sends the customer's name and e-mail too; the reference names
+	/* docs/spec.md 4.6 sends the customer's name and e-mail too; the reference names
 	 * only cpf and mobileNumber (see docs/gateways.md). */
 	if (req->customer_name != NULL)
 		gw_jset(guest, "name", json_string(req->customer_name), &rc);

@@ -1,5 +1,5 @@
 /*
- * The RPC listener (SPEC 3): length-prefixed protobuf frames over TCP, many
+ * The RPC listener (docs/spec.md 3): length-prefixed protobuf frames over TCP, many
  * calls in flight per connection, answered in any order.
  *
  * This layer owns framing, limits, deadlines, idle connections and

@@ -1,6 +1,5 @@
 /*
- * Vault keys and `ospayd rotate-key` (docs/decisions.md, "Key rotation and
- * operator charges").
+ * Vault keys and `ospayd rotate-key` (docs/storage.md, "Key rotation").
  *
  * Data keys are derived from the master key and a key id (vault_key_derive),
  * so the master key stays the one secret of a data dir. The ids in use live

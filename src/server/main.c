@@ -1,4 +1,4 @@
-/* ospayd: init, serve, backup, rotate-key (SPEC 3.2). */
+/* ospayd: init, serve, backup, rotate-key (docs/spec.md 3.2). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

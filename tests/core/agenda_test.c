@@ -140,7 +140,7 @@ Test(agenda, cities_without_case_or_accents)
 	cr_assert(agenda_city_served(cities, 2, "SANTO ANDRE"));
 	cr_assert_not(agenda_city_served(cities, 2, "Campinas"));
 	cr_assert(agenda_city_served(NULL, 0, "Campinas"), "no cities: any city");
-	/* Decomposed on either side (SPEC 10.2): letter + combining tilde / acute. */
+	/* Decomposed on either side (docs/spec.md 10.2): letter + combining tilde / acute. */
 	cr_assert(agenda_city_served(cities, 2, "Sa\xcc\x83o Paulo"));
 	cr_assert(agenda_city_served(cities, 2, "Santo Andre\xcc\x81"));
 	const char *decomposed[] = {"Foz do Iguac\xcc\xa7u"};

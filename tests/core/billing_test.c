@@ -91,7 +91,7 @@ static void expect_nothing(const sim_t *s, int64_t today, enum billing_reason re
 
 Test(billing, seed_example_exactly)
 {
-	/* SPEC 4.7: due 2020-12-10, attempt 1 on 12-10, attempt 2 on 12-11, then none. */
+	/* docs/spec.md 4.7: due 2020-12-10, attempt 1 on 12-10, attempt 2 on 12-11, then none. */
 	sim_t s;
 	sim_init(&s, day(2020, 12, 10));
 	expect_nothing(&s, day(2020, 12, 9), BILLING_REASON_NOT_DUE);

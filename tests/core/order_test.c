@@ -56,7 +56,7 @@ Test(order, finalize_plans)
 
 Test(order, finalize_closes_and_payment_status)
 {
-	/* SPEC 10.1: every non-integrated plan closes; only the payment link waits. */
+	/* docs/spec.md 10.1: every non-integrated plan closes; only the payment link waits. */
 	cr_assert(order_finalize_closes(ORDER_FINALIZE_CLOSE));
 	cr_assert(order_finalize_closes(ORDER_FINALIZE_MANUAL_INSTALLMENTS));
 	cr_assert_not(order_finalize_closes(ORDER_FINALIZE_START_PAYMENT));

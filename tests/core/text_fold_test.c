@@ -37,7 +37,7 @@ Test(text_fold, different_names_differ)
 	cr_assert_eq(text_cmp_folded("S\xc3", "s\xc3"), 0);
 }
 
-/* SPEC 10.2: a letter followed by a combining mark is the precomposed letter. */
+/* docs/spec.md 10.2: a letter followed by a combining mark is the precomposed letter. */
 Test(text_fold, decomposed_equals_composed)
 {
 	/* "Sa" U+0303 "o Paulo" and "Foz do Iguac" U+0327 "u", as some keyboards send them. */

@@ -1,5 +1,5 @@
 /*
- * The billing run end to end (SPEC 4.7): a real ospayd on the test clock
+ * The billing run end to end (docs/spec.md 4.7): a real ospayd on the test clock
  * charging at a real ospay-sandbox (Cielo), whose outcome depends on the card
  * number's final digit (docs/sandbox.md). The seed's example exactly, success,
  * irreversible declines, the cases that charge nothing, the stored return

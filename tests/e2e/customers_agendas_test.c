@@ -309,7 +309,7 @@ Test(crud, agendas_update_and_delete)
 }
 
 /*
- * SPEC 10.2: a city typed with combining marks ("Sa" U+0303 "o Paulo", "Foz do
+ * docs/spec.md 10.2: a city typed with combining marks ("Sa" U+0303 "o Paulo", "Foz do
  * Iguac" U+0327 "u", as some keyboards and imports send it) is the city the
  * agenda lists precomposed, and the other way round; another city is still refused.
  */

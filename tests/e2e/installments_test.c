@@ -1,5 +1,5 @@
 /*
- * Installments across orders end to end (SPEC 4.6, 4.9): a real ospayd on the
+ * Installments across orders end to end (docs/spec.md 4.6, 4.9): a real ospayd on the
  * test clock and a real ospay-sandbox standing in for PagoLivre (payment
  * links) and Cielo (the billing run's recurring card charges).
  * Billing/RecurringCreditReport with every filter and the totals,
@@ -573,7 +573,7 @@ Test(installments, manual_recording_rules_and_permissions)
 	ospay__v1__order__free_unpacked(o, NULL);
 
 	/* The unit's operator records installment 1: the order (closed at Finalize,
-	 * SPEC 10.1) is paid; its history does not grow. */
+	 * docs/spec.md 10.1) is paid; its history does not grow. */
 	tso_token(fd, ROLE(OPERATOR), srv.unit_id, secret, sizeof(secret));
 	int op = tsp_login(&srv, secret);
 	o = tso_get_order(fd, id);

@@ -1,5 +1,5 @@
 /*
- * Orders/Finalize with non-integrated methods (SPEC 4.4, 10.1) end to end,
+ * Orders/Finalize with non-integrated methods (docs/spec.md 4.4, 10.1) end to end,
  * against a real ospayd: every such method closes the order at once; cash,
  * PIX and card (paid at once) set payment_status PAID, a boleto leaves it
  * NONE, and a MANUAL recurring credit closes with a schedule of WAITING
@@ -141,7 +141,7 @@ Test(orders_payment, manual_recurring_credit_closes_with_waiting_installments)
 	cr_assert(listed(id, PAY(PENDING), OST(CLOSED)));
 	cr_assert_not(listed(id, PAY(PENDING), OST(OPEN)));
 
-	/* The first installment in: paid (as the integrated flow, SPEC 4.6). */
+	/* The first installment in: paid (as the integrated flow, docs/spec.md 4.6). */
 	o = record(id, 1, IST(CONFIRMED));
 	cr_assert_eq(o->status, OST(CLOSED));
 	cr_assert_eq(o->payment_status, PAY(PAID));

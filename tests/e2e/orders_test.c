@@ -372,7 +372,7 @@ Test(orders, finalize_and_cancel_follow_the_state_machine)
 	       0, &st, "finalize");
 	Ospay__V1__Order *o = fr->order;
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
-	/* A manual PIX is paid at once (SPEC 10.1). */
+	/* A manual PIX is paid at once (docs/spec.md 10.1). */
 	cr_assert_eq(o->payment_status, OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PAID);
 	cr_assert_not_null(o->payment);
 	cr_assert_eq(o->payment->method_type,

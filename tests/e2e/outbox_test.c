@@ -1,5 +1,5 @@
 /*
- * The notifications outbox end to end (SPEC 4.8): a real ospayd with the test
+ * The notifications outbox end to end (docs/spec.md 4.8): a real ospayd with the test
  * clock and a real ospay-sandbox standing in for PagoLivre, Cielo and ZapMe.
  * Messages are queued with the event that causes them, sent through ZapMe
  * with retries and backoff, follow ZapMe's delivery webhooks, and show on

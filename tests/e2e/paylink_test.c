@@ -148,7 +148,7 @@ Test(paylink, manual_mode_creates_installments_without_a_gateway)
 	Ospay__V1__Order *o = NULL;
 	status_t st;
 	cr_assert_eq(finalize(id, pm, 12, &o, &st), 0, "finalize: %s", st.message);
-	/* SPEC 10.1: a MANUAL method closes the order; the installments come later. */
+	/* docs/spec.md 10.1: a MANUAL method closes the order; the installments come later. */
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
 	cr_assert(!o->payment->integrated);
@@ -386,7 +386,7 @@ Test(paylink, a_manual_schedule_has_no_attempt_a_failed_link_cancels_locally)
 	Ospay__V1__Order *o = NULL;
 	status_t st;
 	cr_assert_eq(finalize(id, pm, 4, NULL, &st), 0, "%s", st.message);
-	/* A MANUAL schedule closes the order (SPEC 10.1): no attempt is left to cancel;
+	/* A MANUAL schedule closes the order (docs/spec.md 10.1): no attempt is left to cancel;
 	 * unpaid installments are recorded CANCELED (installments_test.c). */
 	cr_assert_eq(cancel_attempt(id, &o, &st), 9, "%s", st.message);
 	cr_assert(strstr(st.message, "only OPEN orders change") != NULL, "%s", st.message);

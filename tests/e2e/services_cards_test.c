@@ -1,5 +1,5 @@
 /*
- * A service's chosen card (SPEC 4.2, 4.7) end to end, against a real ospayd
+ * A service's chosen card (docs/spec.md 4.2, 4.7) end to end, against a real ospayd
  * and ospay-sandbox (Cielo): Customers/AddService and UpdateService accept
  * only a stored card of the service's own customer in
  * recurring_payment.card_id, answer a unit-scoped token the same for a card

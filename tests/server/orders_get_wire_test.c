@@ -1,5 +1,5 @@
 /*
- * Orders/Get answers from the stored bytes (SPEC 8: no re-encode on reads):
+ * Orders/Get answers from the stored bytes (docs/spec.md 8: no re-encode on reads):
  * the reply must be exactly what packing the unpacked record would give, the
  * unit scope must still hide orders of other units, and a record that is not
  * well-formed must not be sent as it is.

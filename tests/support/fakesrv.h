@@ -1,5 +1,5 @@
 /*
- * Test support: a scripted stand-in for ospayd that speaks SPEC 3's framing on
+ * Test support: a scripted stand-in for ospayd that speaks docs/spec.md 3's framing on
  * a libuv loop, so client tests can make the server answer out of order,
  * dribble bytes one at a time, send oversized or garbage frames, or hang up.
  *

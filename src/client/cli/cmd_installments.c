@@ -1,5 +1,5 @@
 /*
- * ospay installments list|record, ospay report recurring-credit (SPEC 4.9).
+ * ospay installments list|record, ospay report recurring-credit (docs/spec.md 4.9).
  *
  * The report prints a table with totals per status, or CSV (RFC 4180 quoting,
  * one line per row, no totals: a spreadsheet sums them) with --csv, or the

@@ -1,5 +1,5 @@
 /*
- * libospay's asynchronous client (SPEC 3).
+ * libospay's asynchronous client (docs/spec.md 3).
  *
  * Life of a client: RESOLVING (names only) -> CONNECTING -> HELLO (the Hello
  * frame is out, calls wait in `held`) -> READY -> CLOSING -> DOWN. Every way
@@ -33,7 +33,7 @@
 #include "ospay/v1/rpc.pb-c.h"
 #include "ospay/v1/session.pb-c.h"
 
-/* SPEC 3: a frame is a 4-byte length and at most 4 MiB of message. */
+/* docs/spec.md 3: a frame is a 4-byte length and at most 4 MiB of message. */
 #define OSPAY_FRAME_HDR 4u
 #define OSPAY_MAX_FRAME (4u * 1024 * 1024)
 /* Output not yet taken by the kernel: held + buffered + libuv's write queue. */

@@ -1,5 +1,5 @@
 /*
- * libospay: the C client of ospayd's RPC protocol (SPEC 3).
+ * libospay: the C client of ospayd's RPC protocol (docs/spec.md 3).
  *
  * Asynchronous API on a caller's libuv loop: connect (which says Session/Hello),
  * then any number of calls in flight, answered by callback in whatever order the

@@ -1,5 +1,5 @@
 /*
- * The billing run (SPEC 4.7) and the card processing panel: Billing/RunNow,
+ * The billing run (docs/spec.md 4.7) and the card processing panel: Billing/RunNow,
  * Billing/ListCharges, the hourly timer.
  *
  * A run has two phases. First every attempt left PENDING or UNKNOWN (a
@@ -233,7 +233,7 @@ static enum billing_result result_of(int status)
 }
 
 /* Something must still happen to the charge before anything else happens to
- * its invoice (SPEC 4.7: unknown first, always). */
+ * its invoice (docs/spec.md 4.7: unknown first, always). */
 static bool unresolved(const Ospay__V1__Charge *c)
 {
 	return c->status == CHG(PENDING) || c->status == CHG(UNKNOWN) ||

@@ -18,7 +18,7 @@
 extern const srv_job_t billing_run_job;
 
 /*
- * The billing run (SPEC 4.7): start arms the hourly timer (first run at once);
+ * The billing run (docs/spec.md 4.7): start arms the hourly timer (first run at once);
  * kick asks for a run now (after the current one, if one is going); busy says
  * gateway calls are in flight (the drain waits for them); stop ends it, calls
  * in flight left unresolved for the next start.
@@ -37,7 +37,7 @@ void billing_run_metrics(const srv_t *s, billing_run_metrics_t *out);
  * operator left a charge to void. */
 void billing_run_resolve_soon(srv_t *s);
 /*
- * Unknown first (SPEC 4.7): the first charge of an invoice still unresolved
+ * Unknown first (docs/spec.md 4.7): the first charge of an invoice still unresolved
  * (PENDING, UNKNOWN, OPERATOR_REVIEW, VOIDING), or NULL. When there is one,
  * r's status is set to FAILED_PRECONDITION naming it and that code is
  * returned (what must happen before `what`, e.g. "canceling it"); 0 when

@@ -1,5 +1,5 @@
 /*
- * The notifications outbox (SPEC 4.8; outbox.h).
+ * The notifications outbox (docs/spec.md 4.8; outbox.h).
  *
  * A message is written QUEUED with the event that causes it. The sender walks
  * DB_OUTBOX_DUE from its head: what is due is acted on, at most OB_INFLIGHT

@@ -1,5 +1,5 @@
 /*
- * The notifications outbox (SPEC 4.8): messages to customers stored in the
+ * The notifications outbox (docs/spec.md 4.8): messages to customers stored in the
  * same write transaction as the event that causes them, and sent later by a
  * sender on the loop through the organization's notifier (ZapMe).
  *
@@ -9,7 +9,7 @@
  * are its key). They may run again with their transaction (store.h): they
  * only write through txn, and ask the sender to look again shortly.
  *
- * docs/decisions.md "Notifications outbox" says why the sender does what it
+ * docs/notifications.md says why the sender does what it
  * does on failures and after a crash.
  */
 #ifndef OSPAY_SERVER_OUTBOX_H
@@ -43,7 +43,7 @@ int outbox_on_service_blocked(srv_t *s, store_txn_t *txn, uint64_t invoice_id, u
 			      int64_t now_ms);
 
 /*
- * The notifier said (in answer to ospay's own query, SPEC 5) that its message
+ * The notifier said (in answer to ospay's own query, docs/spec.md 5) that its message
  * message_id is in status (ZapMe's word: "delivered", "read",
  * "missing_number"...): the outbox message follows, never backwards. A
  * message id the outbox does not know changes nothing. 0 or a store error.

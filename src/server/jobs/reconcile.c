@@ -23,7 +23,7 @@
 #include "server/rpc/kit.h"
 
 /*
- * SPEC 4.6.6: every hour (and on Clock/Advance) a pass walks DB_INST_RECON,
+ * docs/spec.md 4.6, item 6: every hour (and on Clock/Advance) a pass walks DB_INST_RECON,
  * organization by organization, and for each INTEGRATED installment still
  * WAITING whose due date is INST_RECONCILE_DAYS days past (org local day)
  * queries its order's payment link at PagoLivre, as Orders/RefreshPayment

@@ -7,7 +7,7 @@
 extern const srv_job_t reconcile_job;
 
 /*
- * Reconciliation of INTEGRATED installments (SPEC 4.6.6), like the billing
+ * Reconciliation of INTEGRATED installments (docs/spec.md 4.6, item 6), like the billing
  * run: start arms the hourly timer (first pass at once), kick asks for a pass
  * now, busy says link queries are in flight, stop ends it.
  */

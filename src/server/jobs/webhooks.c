@@ -1,5 +1,5 @@
 /*
- * Inbound webhooks (SPEC 5): /webhooks/<service>/<organization id>.
+ * Inbound webhooks (docs/spec.md 5): /webhooks/<service>/<organization id>.
  *
  * A request is authenticated first (the organization's own credentials at that
  * service, compared in constant time): failures get 401 and nothing is stored.
@@ -330,7 +330,7 @@ struct webhooks {
 
 static void wh_release(struct webhooks *w);
 
-/* Final states are never moved back by an older answer (SPEC 5). */
+/* Final states are never moved back by an older answer (docs/spec.md 5). */
 static int outcome_rank(int o)
 {
 	switch (o) {

@@ -459,7 +459,7 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 	r->sess = sess;
 	r->now_ms = srv_now_ms(s);
 	status_clear(&r->st);
-	/* Before Hello, any failure closes the connection (SPEC 3). */
+	/* Before Hello, any failure closes the connection (docs/spec.md 3). */
 	if (!sess->authed)
 		r->reply_flags = RPC_REPLY_CLOSE;
 	r->in = protobuf_c_message_unpack(m->in, NULL, req->body.len, req->body.data);

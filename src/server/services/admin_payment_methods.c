@@ -1,5 +1,5 @@
 /*
- * Admin/CreatePaymentMethod and Admin/ListPaymentMethods (SPEC 4.5): how an
+ * Admin/CreatePaymentMethod and Admin/ListPaymentMethods (docs/spec.md 4.5): how an
  * organization's orders and invoices are paid. Payment methods belong to the
  * organization, not to a unit, so creating one needs an organization-wide
  * admin; every role lists them.

@@ -1,5 +1,5 @@
 /*
- * Installments across orders (SPEC 4.6, 4.9): Billing/ListInstallments,
+ * Installments across orders (docs/spec.md 4.6, 4.9): Billing/ListInstallments,
  * Billing/RecordInstallment (MANUAL mode), Billing/RecurringCreditReport, and
  * the reconciliation job that queries PagoLivre about INTEGRATED installments
  * nothing was heard of two days after their due date.

@@ -1,5 +1,5 @@
 /*
- * Billing/CreateInvoice, GetInvoice, ListInvoices, CancelInvoice (SPEC 4.7):
+ * Billing/CreateInvoice, GetInvoice, ListInvoices, CancelInvoice (docs/spec.md 4.7):
  * a customer's invoices (faturas). The billing run charges only invoices that
  * exist; creating them is the business's job, through these methods.
  */
@@ -156,7 +156,7 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 		rc = srv_fail(r, ST_FAILED_PRECONDITION, "a paid invoice cannot be canceled");
 		goto out;
 	}
-	/* Unknown first (SPEC 4.7): a charge that may have paid it is settled
+	/* Unknown first (docs/spec.md 4.7): a charge that may have paid it is settled
 	 * before the invoice can be canceled. */
 	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN) {
 		rc = billing_run_refuse_unresolved(r, txn, inv->id, "canceling it");

@@ -1,5 +1,5 @@
 /*
- * Cards/Add, List, Remove, SetDefault (SPEC 4.7): a customer's cards on file.
+ * Cards/Add, List, Remove, SetDefault (docs/spec.md 4.7): a customer's cards on file.
  *
  * Add checks the number (core/card.h), tokenizes it at the organization's
  * card gateway through the adapter, without blocking the loop (an
@@ -456,7 +456,7 @@ static int services_of(store_txn_t *txn, uint64_t customer, uint64_t **out, size
 
 /*
  * The services of the card's customer that chose it go back to the default
- * card (card_id 0: SPEC 4.7) and say why in their record, in the removal's
+ * card (card_id 0: docs/spec.md 4.7) and say why in their record, in the removal's
  * own transaction so no billing run sees one without the other. left is how
  * many cards the customer still has. 0 or a negative errno.
  */

@@ -1,4 +1,4 @@
-/* Customers and their services (SPEC 4.2). */
+/* Customers and their services (docs/spec.md 4.2). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

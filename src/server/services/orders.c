@@ -1,5 +1,5 @@
 /*
- * Service orders (SPEC 4.3, 4.4): create, get, list, update, reschedule,
+ * Service orders (docs/spec.md 4.3, 4.4): create, get, list, update, reschedule,
  * finalize, cancel, with the agenda and technician checks.
  *
  * The checks read what the current write batch holds: two requests handled in
@@ -293,7 +293,7 @@ out:
 }
 
 /*
- * Every check of SPEC 4.3 for an order as it will be stored. old is the
+ * Every check of docs/spec.md 4.3 for an order as it will be stored. old is the
  * stored version (NULL on create): only what changed is checked again, so an
  * order already booked is not refused for a window that filled up later. May
  * set o's duration to the agenda's slot when it has none.
@@ -542,7 +542,7 @@ static bool get_owner_scan(const uint8_t *p, size_t n, uint64_t *org, uint64_t *
 }
 
 /*
- * Orders/Get from the stored bytes (SPEC 8: records kept in their wire form
+ * Orders/Get from the stored bytes (docs/spec.md 8: records kept in their wire form
  * are not encoded again on reads). The stored Order is exactly what packing it
  * would give, and OrdersGetResponse is { Order order = 1; }, so the reply is
  * the field's tag and length before the record: no unpack, no pack. ST_OK when
