@@ -59,7 +59,8 @@ static gw_outcome_t pagolivre_order_outcome(const char *s)
 	return GW_OUTCOME_UNKNOWN;
 }
 
-/* Installment statuses of ospay's model (docs/spec.md 4.6: waiting, confirmed, canceled, denied). */
+/* Installment statuses of ospay's model (docs/spec.md 4.6: waiting, confirmed, canceled,
+ * denied). */
 static gw_outcome_t pagolivre_installment_outcome(const char *s)
 {
 	if (strcasecmp(s, "confirmed") == 0 || strcasecmp(s, "paid") == 0)

@@ -1,5 +1,6 @@
 /*
- * Billing/ChargeInvoice end to end (docs/billing.md, "Operator charges"): an operator's non-recurring charge of an OPEN invoice
+ * Billing/ChargeInvoice end to end (docs/billing.md, "Operator charges"): an
+ * operator's non-recurring charge of an OPEN invoice
  * whose automatic attempts failed, against a real ospay-sandbox (Cielo; the
  * outcome follows the card number's final digit). Paying unblocks the
  * service; a decline leaves everything as it was and is listed as a

@@ -208,7 +208,7 @@ out:
 	return rc;
 }
 
-/* ------------------------------------------------------------------ services, technicians, agendas */
+/* ---------------------------------------------------- services, technicians, agendas */
 
 int db_service_insert(store_txn_t *txn, const Ospay__V1__CustomerService *svc)
 {

@@ -76,7 +76,8 @@ bool kit_token_decode(const char *tok, uint8_t kind, uint8_t *raw, size_t n);
  * values) for the owners in ids: one page, record ids ascending over all of
  * them, continuing after the page token. items gets up to
  * kit_page_limit(page_size) unpacked records (free each with
- * protobuf_c_message_free_unpacked, then the array, which may be NULL). Fills next (empty on the last page).
+ * protobuf_c_message_free_unpacked, then the array, which may be NULL). Fills next
+ * (empty on the last page).
  * Returns 0, a status code (bad token) or a negative errno.
  */
 int kit_list_by_keys(srv_req_t *r, store_txn_t *txn, unsigned index, const uint64_t *ids,

@@ -1,4 +1,5 @@
-/* Agendas (docs/spec.md 4.3): booking calendars with windows, capacity and cities; the calendar view. */
+/* Agendas (docs/spec.md 4.3): booking calendars with windows, capacity and cities; the
+ * calendar view. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
