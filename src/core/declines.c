@@ -230,6 +230,11 @@ out:
 	return ok;
 }
 
+static bool is_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
 static char column(const decline_row_t *r, enum card_brand brand)
 {
 	char c = 0;
@@ -299,129 +304,25 @@ bool decline_is_irreversible(const char *code, enum card_brand brand)
 	return info.kind == DECLINE_IRREVERSIBLE;
 }
 
-/* Reference 1.8. Status 0 comes with TryAutomaticCancellation: Cielo voids it. */
-static const struct {
-	int status;
-	enum billing_result result;
-	bool needs_capture;
-	const char *name;
-} cielo_statuses[] = {
-	{0, BILLING_RESULT_ERROR, false, "NotFinished"},
-	{1, BILLING_RESULT_SUCCESS, true, "Authorized"},
-	{2, BILLING_RESULT_SUCCESS, false, "PaymentConfirmed"},
-	{3, BILLING_RESULT_DECLINED, false, "Denied"},
-	{10, BILLING_RESULT_ERROR, false, "Voided"},
-	{11, BILLING_RESULT_ERROR, false, "Refunded"},
-	{12, BILLING_RESULT_UNKNOWN, false, "Pending"},
-	{13, BILLING_RESULT_ERROR, false, "Aborted"},
-	{20, BILLING_RESULT_ERROR, false, "Scheduled"},
-};
-
-void decline_cielo_status(int status, decline_status_t *out)
-{
-	/* A status we do not know says nothing about the money: ask again. */
-	out->result = BILLING_RESULT_UNKNOWN;
-	out->needs_capture = false;
-	out->name = "unknown";
-	for (size_t i = 0; i < sizeof(cielo_statuses) / sizeof(cielo_statuses[0]); i++) {
-		if (cielo_statuses[i].status == status) {
-			out->result = cielo_statuses[i].result;
-			out->needs_capture = cielo_statuses[i].needs_capture;
-			out->name = cielo_statuses[i].name;
-			break;
-		}
-	}
-}
-
-/* Reference 2.6 (swagger enum, plus PAID and ERROR from the official module) and 2.7. */
-static const struct {
-	const char *status;
-	enum billing_result result;
-	bool needs_capture;
-} getnet_statuses[] = {
-	{"APPROVED", BILLING_RESULT_SUCCESS, false},
-	{"CONFIRMED", BILLING_RESULT_SUCCESS, false},
-	{"PAID", BILLING_RESULT_SUCCESS, false},
-	{"AUTHORIZED", BILLING_RESULT_SUCCESS, true},
-	{"DENIED", BILLING_RESULT_DECLINED, false},
-	{"NOT APPROVED", BILLING_RESULT_DECLINED, false},
-	{"CANCELED", BILLING_RESULT_ERROR, false},
-	{"ERROR", BILLING_RESULT_ERROR, false},
-	{"EXPIRED", BILLING_RESULT_ERROR, false},
-	{"UNPROCESSED", BILLING_RESULT_ERROR, false},
-	{"PENDING", BILLING_RESULT_UNKNOWN, false},
-};
-
-static bool equal_nocase(const char *a, const char *b)
-{
-	size_t i = 0;
-	for (; a[i] != '\0' && b[i] != '\0'; i++) {
-		char x = a[i], y = b[i];
-		if (x >= 'a' && x <= 'z')
-			x = (char)(x - 'a' + 'A');
-		if (y >= 'a' && y <= 'z')
-			y = (char)(y - 'a' + 'A');
-		if (x != y)
-			break;
-	}
-	return a[i] == '\0' && b[i] == '\0';
-}
-
-void decline_getnet_status(const char *status, decline_status_t *out)
-{
-	out->result = BILLING_RESULT_UNKNOWN;
-	out->needs_capture = false;
-	out->name = "unknown";
-	if (status == NULL)
-		goto out;
-	for (size_t i = 0; i < sizeof(getnet_statuses) / sizeof(getnet_statuses[0]); i++) {
-		if (equal_nocase(status, getnet_statuses[i].status)) {
-			out->result = getnet_statuses[i].result;
-			out->needs_capture = getnet_statuses[i].needs_capture;
-			out->name = getnet_statuses[i].status;
-			break;
-		}
-	}
-out:
-	return;
-}
-
 int decline_getnet_code(const char *detail, char *out, size_t outlen)
 {
 	int rc = -EINVAL;
-	const char *open = NULL, *close = NULL, *p;
+	const char *open, *close, *start;
 	if (outlen > 0)
 		out[0] = '\0';
 	if (detail == NULL || outlen == 0)
 		goto out;
-	/* The code is in the last bracket pair: "TEXT [ECOM - 23]". */
-	for (p = detail; *p != '\0'; p++) {
-		if (*p == '[')
-			open = p;
-		else if (*p == ']' && open != NULL)
-			close = p;
-	}
-	if (open == NULL || close == NULL || close < open)
+	/* The code closes the last bracket pair: "TEXT [ECOM - 23]". */
+	open = strrchr(detail, '[');
+	close = open != NULL ? strchr(open, ']') : NULL;
+	if (close == NULL)
 		goto out;
-	const char *start = open + 1;
-	for (p = open + 1; p < close; p++)
-		if (*p == '-')
-			start = p + 1;
-	while (start < close && *start == ' ')
-		start++;
-	const char *end = close;
-	while (end > start && end[-1] == ' ')
-		end--;
-	size_t n = (size_t)(end - start);
-	if (n == 0 || n >= outlen || n > DECLINE_CODE_MAX)
+	start = close;
+	while (start > open + 1 && is_alnum(start[-1]))
+		start--;
+	size_t n = (size_t)(close - start);
+	if (n == 0 || n >= outlen || n > DECLINE_GETNET_CODE_MAX)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		char c = start[i];
-		bool alnum =
-			(c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-		if (!alnum)
-			goto out;
-	}
 	memcpy(out, start, n);
 	out[n] = '\0';
 	rc = 0;

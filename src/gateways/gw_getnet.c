@@ -19,6 +19,7 @@
 
 #include "common/crypto.h"
 #include "common/util.h"
+#include "core/declines.h"
 #include "gateways/gw_internal.h"
 
 #define GETNET "getnet"
@@ -370,27 +371,6 @@ out:
 
 /* ------------------------------------------------------------------ answers */
 
-/* "CARTAO EXCEDEU O LIMITE PARA PARCELAMENTO [ECOM - 23]" -> "23". */
-static void getnet_bracket_code(const char *s, char *out, size_t cap)
-{
-	const char *open = strrchr(s, '[');
-	const char *close;
-	const char *start;
-	size_t n;
-
-	out[0] = '\0';
-	if (open == NULL || (close = strchr(open, ']')) == NULL)
-		return;
-	start = close;
-	while (start > open + 1 && gw_is_alnum((unsigned char)start[-1]))
-		start--;
-	n = (size_t)(close - start);
-	if (n == 0 || n >= cap || n > 4)
-		return;
-	memcpy(out, start, n);
-	out[n] = '\0';
-}
-
 /*
  * The error shape of reference 2.7:
  * {"message","name","status_code","details":[{"status","error_code","description",
@@ -461,7 +441,8 @@ static void getnet_reply_error(const gw_t *gw, const http_response_t *res, bool 
 	gw_reply_message(gw, r, detail[0] ? detail : desc[0] ? desc : msg[0] ? msg : "error");
 	if (ch != NULL) {
 		gw_copy(ch->status_text, sizeof(ch->status_text), dstatus);
-		getnet_bracket_code(detail, ch->abecs_code, sizeof(ch->abecs_code));
+		/* "" when the detail carries no code; the decline stays reversible. */
+		(void)decline_getnet_code(detail, ch->abecs_code, sizeof(ch->abecs_code));
 	}
 out:
 	json_decref(j);

@@ -147,68 +147,6 @@ Test(declines, cielo_sandbox_return_codes)
 	cr_assert_eq(kind("70", CARD_BRAND_VISA), DECLINE_REVERSIBLE, "final digit 8");
 }
 
-Test(declines, cielo_statuses)
-{
-	static const struct {
-		int status;
-		enum billing_result result;
-		bool capture;
-	} cases[] = {
-		{0, BILLING_RESULT_ERROR, false},    {1, BILLING_RESULT_SUCCESS, true},
-		{2, BILLING_RESULT_SUCCESS, false},  {3, BILLING_RESULT_DECLINED, false},
-		{10, BILLING_RESULT_ERROR, false},   {11, BILLING_RESULT_ERROR, false},
-		{12, BILLING_RESULT_UNKNOWN, false}, {13, BILLING_RESULT_ERROR, false},
-		{20, BILLING_RESULT_ERROR, false},   {4, BILLING_RESULT_UNKNOWN, false},
-		{99, BILLING_RESULT_UNKNOWN, false}, {-1, BILLING_RESULT_UNKNOWN, false},
-	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		decline_status_t st;
-		decline_cielo_status(cases[i].status, &st);
-		cr_assert_eq(st.result, cases[i].result, "status %d", cases[i].status);
-		cr_assert_eq(st.needs_capture, cases[i].capture, "status %d", cases[i].status);
-		cr_assert_not_null(st.name);
-	}
-	decline_status_t st;
-	decline_cielo_status(2, &st);
-	cr_assert_str_eq(st.name, "PaymentConfirmed");
-}
-
-Test(declines, getnet_statuses)
-{
-	static const struct {
-		const char *status;
-		enum billing_result result;
-	} cases[] = {
-		{"APPROVED", BILLING_RESULT_SUCCESS},
-		{"approved", BILLING_RESULT_SUCCESS},
-		{"CONFIRMED", BILLING_RESULT_SUCCESS},
-		{"PAID", BILLING_RESULT_SUCCESS},
-		{"AUTHORIZED", BILLING_RESULT_SUCCESS},
-		{"DENIED", BILLING_RESULT_DECLINED},
-		{"NOT APPROVED", BILLING_RESULT_DECLINED},
-		{"CANCELED", BILLING_RESULT_ERROR},
-		{"ERROR", BILLING_RESULT_ERROR},
-		{"EXPIRED", BILLING_RESULT_ERROR},
-		{"UNPROCESSED", BILLING_RESULT_ERROR},
-		{"PENDING", BILLING_RESULT_UNKNOWN},
-		{"", BILLING_RESULT_UNKNOWN},
-		{"APPROVEDX", BILLING_RESULT_UNKNOWN},
-		{"APPROVE", BILLING_RESULT_UNKNOWN},
-		{NULL, BILLING_RESULT_UNKNOWN},
-	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		decline_status_t st;
-		decline_getnet_status(cases[i].status, &st);
-		cr_assert_eq(st.result, cases[i].result, "%s",
-			     cases[i].status ? cases[i].status : "NULL");
-	}
-	decline_status_t st;
-	decline_getnet_status("AUTHORIZED", &st);
-	cr_assert(st.needs_capture);
-	decline_getnet_status("APPROVED", &st);
-	cr_assert_not(st.needs_capture);
-}
-
 Test(declines, getnet_acquirer_code)
 {
 	char code[DECLINE_CODE_MAX + 1];
@@ -225,8 +163,20 @@ Test(declines, getnet_acquirer_code)
 	cr_assert_eq(decline_getnet_code("[51]", code, sizeof(code)), 0);
 	cr_assert_str_eq(code, "51");
 
-	static const char *const bad[] = {"NO CODE HERE", "[ECOM - ]",  "[ECOM - 2 3]",
-					  "ECOM - 23]",   "[ECOM - 23", "]["};
+	/* The letters and digits just before the ']': a space or a '-' ends them. */
+	cr_assert_eq(decline_getnet_code("NEGADA [ECOM 05]", code, sizeof(code)), 0);
+	cr_assert_str_eq(code, "05");
+	cr_assert_eq(decline_getnet_code("[ECOM - 2 3]", code, sizeof(code)), 0);
+	cr_assert_str_eq(code, "3");
+	cr_assert_eq(decline_getnet_code("[ECOM - 23] ]", code, sizeof(code)), 0);
+	cr_assert_str_eq(code, "23");
+	cr_assert_eq(decline_getnet_code("[ECOM - N7XY]", code, sizeof(code)), 0);
+	cr_assert_str_eq(code, "N7XY");
+
+	static const char *const bad[] = {
+		"NO CODE HERE", "[ECOM - ]", "[ECOM - 23 ]",   "ECOM - 23]",
+		"[ECOM - 23",   "][",        "[ECOM - BP171]", "[ECOM - 23] [x",
+	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		cr_assert_eq(decline_getnet_code(bad[i], code, sizeof(code)), -EINVAL, "%s",
 			     bad[i]);

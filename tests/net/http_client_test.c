@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <llhttp.h>
 #include <uv.h>
 
@@ -584,6 +585,7 @@ struct rec {
 	uint64_t total_ms;
 	uint64_t transfer_us;
 	uint64_t done_at_ms;
+	int done_seq; /* 1 for the first completion of the fixture, 2 for the next... */
 	int tag;
 };
 
@@ -622,6 +624,7 @@ static void on_done(const http_response_t *res, void *arg)
 	r->transfer_us = res->transfer_us;
 	r->done_at_ms = mono_ms();
 	fx->done++;
+	r->done_seq = fx->done;
 	if (r->hook != NULL)
 		r->hook(r, res);
 	fx->pending--;
@@ -687,6 +690,8 @@ Test(http_client, ok_has_status_headers_and_body)
 	struct rec r = {0};
 	http_client_stats_t st;
 
+	uint64_t t0 = mono_ms();
+
 	fx_init(&fx, NULL);
 	fx.close_when_idle = false;
 	fx_get(&fx, &r, "/ok", 5000);
@@ -706,7 +711,8 @@ Test(http_client, ok_has_status_headers_and_body)
 	cr_assert_str_eq(rec_header(&r, "X-Test"), "yes");
 	cr_assert_str_eq(rec_header(&r, "Content-Length"), "11");
 	cr_assert_gt(r.transfer_us, 0);
-	cr_assert_lt(r.total_ms, 5000);
+	/* The client's own measure lies inside the test's, whatever the load. */
+	cr_assert_leq(r.total_ms, mono_ms() - t0, "total_ms %llu", (unsigned long long)r.total_ms);
 	http_client_get_stats(fx.c, &st);
 	cr_assert_eq(st.started, 1);
 	cr_assert_eq(st.completed, 1);
@@ -817,8 +823,12 @@ Test(http_client, timeout_is_etimedout_within_the_timeout)
 	cr_assert_eq(r.calls, 1);
 	cr_assert_eq(r.error, -ETIMEDOUT, "error %d %s", r.error, r.msg);
 	cr_assert_str_eq(r.msg, "timed out");
+	/* Never early. Not late either: the server answers after 3 s, and a
+	 * timeout enforced that late would have got the answer, not ETIMEDOUT
+	 * (no upper wall-clock bound: a busy machine only makes it later). */
 	cr_assert_geq(r.total_ms, 290);
-	cr_assert_lt(r.total_ms, 1500, "took %llu ms", (unsigned long long)r.total_ms);
+	cr_assert_eq(r.status, 0);
+	cr_assert_eq(r.body_len, 0);
 }
 
 Test(http_client, reset_is_econnreset)
@@ -1130,9 +1140,10 @@ Test(http_client, timeout_counts_time_spent_queued)
 	cr_assert_str_eq(queued.msg, "timed out in queue");
 	cr_assert_eq(queued.transfer_us, 0);
 	cr_assert_geq(queued.total_ms, 195);
-	cr_assert_lt(queued.total_ms, 700, "took %llu ms", (unsigned long long)queued.total_ms);
 	cr_assert_eq(slow.calls, 1);
 	cr_assert_eq(slow.error, 0);
+	/* It timed out while the slot was still taken, not when it was freed. */
+	cr_assert_lt(queued.done_seq, slow.done_seq);
 	cr_assert_eq(srv_counters_get().requests, 1);
 }
 
@@ -1226,6 +1237,15 @@ Test(http_client, loop_keeps_ticking_with_500_requests_in_flight, .timeout = 120
 	cr_assert_geq(sc.max_active, N / 2, "only %d at once at the server", sc.max_active);
 }
 
+/* The sampler's ticks when the unresolvable name's request ended. */
+static int g_bogus_ticks;
+
+static void hook_bogus(struct rec *r, const http_response_t *res)
+{
+	g_bogus_ticks = g_sampler->ticks;
+	hook_stop_sampler(r, res);
+}
+
 Test(http_client, names_resolve_without_blocking_the_loop)
 {
 	struct fx fx;
@@ -1239,7 +1259,7 @@ Test(http_client, names_resolve_without_blocking_the_loop)
 	sampler_start(&smp, &fx.loop, fx.c, 10);
 	g_sampler = &smp;
 	local.hook = hook_stop_sampler;
-	bogus.hook = hook_stop_sampler;
+	bogus.hook = hook_bogus;
 	snprintf(url, sizeof(url), "http://localhost:%d/ok", g_srv_port);
 	cr_assert_eq(fx_send_req(&fx, &local, &req), 0);
 	/* RFC 6761: never resolves. A resolver that cannot be reached makes it a timeout. */
@@ -1254,11 +1274,21 @@ Test(http_client, names_resolve_without_blocking_the_loop)
 		  bogus.error, bogus.msg);
 	if (bogus.error == -EHOSTUNREACH)
 		cr_assert_str_eq(bogus.msg, "could not resolve host");
-	/* The resolver ran off the loop. A blocking getaddrinfo that cannot reach
-	 * a resolver waits its own timeout (5 s by default); 2 s is far above any
-	 * scheduling gap of a busy machine and far below that. */
-	cr_assert_lt(smp.max_gap_ms, 2000, "the loop stalled for %llu ms",
-		     (unsigned long long)smp.max_gap_ms);
+	/* Names are resolved off the loop's thread (threaded resolver or c-ares). */
+	cr_assert(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_ASYNCHDNS,
+		  "libcurl resolves names synchronously");
+	/*
+	 * Where the name stayed unresolved for the whole timeout, the loop went on
+	 * meanwhile: the local request was answered and the sampler ticked before
+	 * the unresolvable one ended. A getaddrinfo blocking the loop lets neither
+	 * happen first. Where the resolver says "no such name" at once (no
+	 * timeout), there was nothing to wait for. No wall-clock bound: load only
+	 * delays both sides.
+	 */
+	if (bogus.error == -ETIMEDOUT) {
+		cr_assert_lt(local.done_seq, bogus.done_seq, "the local request waited");
+		cr_assert_geq(g_bogus_ticks, 1, "the loop did not tick while resolving");
+	}
 }
 
 /* ---- closing */

@@ -590,6 +590,25 @@ static unsigned long stat_of(bool tls, const char *name)
 	return strtoul(p + strlen(key), NULL, 10);
 }
 
+/*
+ * Polls /stats until `want` requests besides the polls have reached the
+ * handler. Each poll is a request too: *polls counts this test's polls so far.
+ * Waits for the event instead of sleeping a guessed time; the 10 s bound only
+ * guards against a hang.
+ */
+static void wait_dispatched(unsigned long want, unsigned long *polls)
+{
+	unsigned long n = 0;
+	for (int i = 0; i < 1000; i++) {
+		++*polls;
+		n = stat_of(true, "requests");
+		if (n >= want + *polls)
+			return;
+		usleep(10000);
+	}
+	cr_assert_fail("%lu requests reached the handler, %lu of them polls", n, *polls);
+}
+
 static char *url(const char *scheme, const char *host, const char *path)
 {
 	static char bufs[8][256];
@@ -1104,15 +1123,18 @@ Test(https, abandoned_handshake_frees_its_slot)
 {
 	https_options_t o = base_opts();
 	o.max_connections = 1;
+	/* Far beyond the wait below: only the close can free the slot in time. */
+	o.handshake_timeout_ms = 600000;
 	srv_start(&o);
 	/* Connect and leave without a ClientHello, like a TCP health check. The slot
-	 * must come back long before the 10 s handshake timeout. */
+	 * must come back on the close, not at the handshake timeout. */
 	int fd = tcp_connect(g_port);
 	cr_assert_geq(fd, 0);
 	close(fd);
 	tcli_t c;
 	int rc = -1;
-	for (int i = 0; i < 100 && rc != 0; i++) {
+	/* At least 10 s of retries: a hang guard, not a speed bound. */
+	for (int i = 0; i < 500 && rc != 0; i++) {
 		rc = tcli_open(&c, true);
 		if (rc != 0)
 			usleep(20000);
@@ -1146,12 +1168,14 @@ Test(https, async_response_and_dead_connection)
 	/* The client leaves before its answer: the late respond only frees the request
 	 * (LeakSanitizer checks that in the child), and the server goes on serving. */
 	tcli_t c;
+	unsigned long polls = 0;
 	cr_assert_eq(tcli_open(&c, true), 0);
 	cr_assert_eq(tcli_send_str(&c, "GET /async?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n"), 0);
-	usleep(50000);
+	wait_dispatched(2, &polls);
 	tcli_close(&c);
+	/* Room for the late respond; nothing below depends on it having run. */
 	usleep(500000);
-	cr_assert_eq(stat_of(true, "requests"), 3);
+	cr_assert_eq(stat_of(true, "requests"), 2 + polls + 1);
 	/* And one still pending at shutdown is released too. */
 	cr_assert_eq(tcli_open(&c, true), 0);
 	cr_assert_eq(tcli_send_str(&c, "GET /async?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n"), 0);
@@ -1166,10 +1190,12 @@ Test(https, graceful_close_finishes_owned_requests_then_stops)
 	https_options_t o = base_opts();
 	srv_start(&o);
 	tcli_t a, b, idle;
+	unsigned long polls = 0;
 	cr_assert_eq(tcli_open(&idle, true), 0);
 	cr_assert_eq(tcli_open(&a, true), 0);
 	cr_assert_eq(tcli_send_str(&a, "GET /async?ms=500&tag=A HTTP/1.1\r\nHost: t\r\n\r\n"), 0);
-	usleep(100000);
+	/* The handler owns A before the drain starts. */
+	wait_dispatched(1, &polls);
 	cr_assert_eq(tcli_open(&b, true), 0);
 	cr_assert_eq(tcli_send_str(&b, "GET /drain HTTP/1.1\r\nHost: t\r\n\r\n"), 0);
 	cr_assert_gt(tcli_response(&b, resp, sizeof(resp), false), 0);

@@ -620,7 +620,8 @@ Test(sandbox, webhook_delay)
 	uint64_t t0 = h_now_ms();
 	h_free(h_req("POST", "/zapme/messages/create", form,
 		     "api=zapi-7&secret=zsecret-7&phone=5511985850505&message=hi", 0));
-	cr_assert_eq(h_hooks_wait(1, 400), 0, "arrived before the delay");
+	/* Seen within 10 ms of arriving, never sooner than the delay: a lower bound
+	 * only, which load cannot break (it can only make the wait longer). */
 	cr_assert_eq(h_hooks_wait(1, 5000), 1);
 	cr_assert(h_now_ms() - t0 >= 650);
 }
