@@ -233,6 +233,8 @@ static int measure(srv_t *srv, srv_session_t *sess, query_t *q, int reps, result
 		if (rc == 0) {
 			rc = req.method->fn(&req, txn);
 			store_read_end(txn);
+			if (rc == 0)
+				rc = req.st.code; /* a refusal (rpc/srv.h) */
 		}
 		uint64_t t1 = now_ns();
 		store_get_stats(srv->store, &b);

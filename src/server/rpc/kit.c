@@ -11,9 +11,9 @@
 
 #define TOKEN_VERSION 1
 
-int kit_check_record(srv_req_t *r, enum perm_action action, uint64_t org_id, uint64_t unit_id)
+bool kit_check_record(srv_req_t *r, enum perm_action action, uint64_t org_id, uint64_t unit_id)
 {
-	return perm_check(&r->sess->p, action, org_id, unit_id, &r->st);
+	return perm_check(&r->sess->p, action, org_id, unit_id, &r->st) == ST_OK;
 }
 
 bool kit_sees(const srv_req_t *r, uint64_t org_id, uint64_t unit_id)
@@ -32,22 +32,20 @@ int kit_unit_for_create(srv_req_t *r, store_txn_t *txn, const char *field, uint6
 {
 	const perm_principal_t *p = &r->sess->p;
 	Ospay__V1__Unit *u = NULL;
-	int rc;
+	int rc = 0;
 	if (unit_id == 0 && !p->org_wide && p->n_units == 1)
 		unit_id = p->unit_ids[0];
 	if (unit_id == 0) {
 		status_violation(&r->st, field, "required: the unit this belongs to");
-		rc = r->st.code;
 		goto out;
 	}
-	rc = srv_check(r, action, unit_id);
-	if (rc != ST_OK)
+	if (!srv_check(r, action, unit_id))
 		goto out;
 	rc = kit_load(txn, DB_UNITS, unit_id, &ospay__v1__unit__descriptor, &u);
 	if (rc == -ENOENT || (rc == 0 && u->organization_id != p->org_id)) {
 		status_violation(&r->st, field, "no unit %llu in this organization",
 				 (unsigned long long)unit_id);
-		rc = r->st.code;
+		rc = 0;
 		goto out;
 	}
 	if (rc != 0) {
@@ -213,7 +211,6 @@ int kit_list_by_keys(srv_req_t *r, store_txn_t *txn, unsigned index, const uint6
 		uint8_t raw[8];
 		if (!kit_token_decode(page_token, token_kind, raw, sizeof(raw))) {
 			status_violation(&r->st, "page_token", "not a page token from this method");
-			rc = r->st.code;
 			goto out;
 		}
 		after = be64_get(raw);

@@ -37,19 +37,24 @@ enum h_token_kind {
 };
 
 /*
+ * Helpers that may refuse the call keep the handler contract (rpc/srv.h):
+ * 0 or a negative errno, the refusal in r->st.
+ */
+
+/*
  * perm_check on a stored record of (org_id, unit_id): NOT_FOUND when the
  * caller cannot see it (another organization or unit), PERMISSION_DENIED when
- * its role may not do action. Returns the status code (ST_OK to go on).
+ * its role may not do action. True to go on, else r->st is set.
  */
-int kit_check_record(srv_req_t *r, enum perm_action action, uint64_t org_id, uint64_t unit_id);
+bool kit_check_record(srv_req_t *r, enum perm_action action, uint64_t org_id, uint64_t unit_id);
 /* True when the caller sees records of (org_id, unit_id). */
 bool kit_sees(const srv_req_t *r, uint64_t org_id, uint64_t unit_id);
 
 /*
  * The unit a create names: unit_id, or the token's only unit when 0. Checks
  * the caller may do action there and that the unit exists in its
- * organization. Returns ST_OK with *unit set, or a status code (r->st filled:
- * a violation on field when unit_id is missing or names no unit).
+ * organization: *unit set, or r->st filled (a violation on field when unit_id
+ * is missing or names no unit, INVALID_ARGUMENT). 0 or a negative errno.
  */
 int kit_unit_for_create(srv_req_t *r, store_txn_t *txn, const char *field, uint64_t unit_id,
 			enum perm_action action, uint64_t *unit);
@@ -77,8 +82,8 @@ bool kit_token_decode(const char *tok, uint8_t kind, uint8_t *raw, size_t n);
  * them, continuing after the page token. items gets up to
  * kit_page_limit(page_size) unpacked records (free each with
  * protobuf_c_message_free_unpacked, then the array, which may be NULL). Fills next
- * (empty on the last page).
- * Returns 0, a status code (bad token) or a negative errno.
+ * (empty on the last page). A bad token is refused in r->st, a store error
+ * described there too (srv_store_fail). 0 or a negative errno.
  */
 int kit_list_by_keys(srv_req_t *r, store_txn_t *txn, unsigned index, const uint64_t *ids,
 		     size_t nkeys, unsigned table, const ProtobufCMessageDescriptor *desc,
@@ -90,7 +95,7 @@ int kit_list_by_keys(srv_req_t *r, store_txn_t *txn, unsigned index, const uint6
  * in scope, ids ascending, continuing after the page token. items gets up to
  * kit_page_limit(page_size) unpacked records (free each with
  * protobuf_c_message_free_unpacked, then the array). Fills next (may be empty).
- * Returns 0, a status code (bad token) or a negative errno.
+ * Refusals in r->st, like kit_list_by_keys. 0 or a negative errno.
  */
 int kit_list_by_unit(srv_req_t *r, store_txn_t *txn, unsigned index, unsigned table,
 		     const ProtobufCMessageDescriptor *desc, uint8_t token_kind,

@@ -18,7 +18,7 @@ int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 	const char *why;
 	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &unit);
 	/* A bad unit_id is one violation among the others; not seeing it ends here. */
-	if (rc != ST_OK && rc != ST_INVALID_ARGUMENT)
+	if (rc != 0 || (!srv_ok(r) && r->st.code != ST_INVALID_ARGUMENT))
 		goto out;
 	kit_check_name(r, "name", in->name, KIT_NAME_MAX);
 	if (in->phone[0] != '\0') {
@@ -29,10 +29,8 @@ int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 	why = in->email[0] != '\0' ? contact_email_check(in->email) : NULL;
 	if (why != NULL)
 		status_violation(&r->st, "email", "%s", why);
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	rc = store_seq_next(txn, "technician", &id);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "technician id");
@@ -67,13 +65,13 @@ int h_admin_list_technicians(srv_req_t *r, store_txn_t *txn)
 	ProtobufCMessage **items = NULL;
 	size_t n = 0;
 	char next[KIT_TOKEN_MAX];
-	int rc = srv_check(r, PERM_READ, 0);
-	if (rc != ST_OK)
+	int rc = 0;
+	if (!srv_check(r, PERM_READ, 0))
 		goto out;
 	rc = kit_list_by_unit(r, txn, DB_TECHNICIANS_BY_UNIT, DB_TECHNICIANS,
 			      &ospay__v1__technician__descriptor, KIT_TOK_TECHNICIANS, in->unit_id,
 			      in->page_size, in->page_token, &items, &n, next);
-	if (rc != 0)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__ListTechniciansResponse resp = OSPAY__V1__LIST_TECHNICIANS_RESPONSE__INIT;
 	resp.technicians = (Ospay__V1__Technician **)items;

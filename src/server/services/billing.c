@@ -32,9 +32,8 @@ int h_billing_run_now(srv_req_t *r, store_txn_t *txn)
 {
 	(void)txn;
 	/* The run is the organization's (every unit's invoices): org-wide ADMIN only. */
-	int rc = srv_check(r, PERM_CONFIGURE, 0);
-	if (rc != ST_OK)
-		return rc;
+	if (!srv_check(r, PERM_CONFIGURE, 0))
+		return 0;
 	return billing_run_wait(r);
 }
 
@@ -87,7 +86,7 @@ int h_billing_list_charges(srv_req_t *r, store_txn_t *txn)
 	int64_t hi = in->to_ms > 0 ? in->to_ms : INT64_MAX;
 	size_t n = 0, examined = 0, nu = 0;
 	bool more = false;
-	int rc;
+	int rc = 0;
 	if (in->status < 0 || in->status > CHG(VOIDED))
 		status_violation(&r->st, "status", "a ChargeStatus, or unspecified");
 	if (in->recurrence < 0 ||
@@ -113,10 +112,8 @@ int h_billing_list_charges(srv_req_t *r, store_txn_t *txn)
 				db_pos_put(from, sort, id + 1);
 		}
 	}
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	size_t limit = kit_page_limit(in->page_size);
 	out = calloc(limit, sizeof(*out));
 	if (out == NULL) {
@@ -192,7 +189,7 @@ int h_billing_charge_invoice(srv_req_t *r, store_txn_t *txn)
 	int rc;
 	if (in->invoice_id == 0) {
 		status_violation(&r->st, "invoice_id", "required");
-		return r->st.code;
+		return 0;
 	}
 	rc = kit_load(txn, DB_INVOICES, in->invoice_id, &ospay__v1__invoice__descriptor, &inv);
 	if (rc == -ENOENT) {
@@ -203,8 +200,7 @@ int h_billing_charge_invoice(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "invoice lookup");
 		goto out;
 	}
-	rc = kit_check_record(r, PERM_OPERATE, inv->organization_id, inv->unit_id);
-	if (rc != ST_OK)
+	if (!kit_check_record(r, PERM_OPERATE, inv->organization_id, inv->unit_id))
 		goto out;
 	if (inv->status != INV_OPEN) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION, "invoice %" PRIu64 " is %s, not OPEN",
@@ -267,8 +263,8 @@ int h_billing_resolve_charge(srv_req_t *r, store_txn_t *txn)
 	if (!payment_id_ok(in->payment_id))
 		status_violation(&r->st, "payment_id",
 				 "letters, digits, '-', '_' or '.', shorter than %d", GW_ID_MAX);
-	if (r->st.code != ST_OK)
-		return r->st.code;
+	if (!srv_ok(r))
+		return 0;
 	rc = kit_load(txn, DB_CHARGES, in->charge_id, &ospay__v1__charge__descriptor, &old);
 	if (rc == -ENOENT) {
 		rc = srv_fail(r, ST_NOT_FOUND, "charge %" PRIu64 " not found", in->charge_id);
@@ -278,8 +274,7 @@ int h_billing_resolve_charge(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "charge lookup");
 		goto out;
 	}
-	rc = kit_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id);
-	if (rc != ST_OK)
+	if (!kit_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id))
 		goto out;
 	if (old->status != CHG(OPERATOR_REVIEW)) {
 		rc = srv_fail(

@@ -82,8 +82,8 @@ static void parse_day(srv_req_t *r, const char *field, const char *s, int64_t df
 
 /*
  * The units a query covers: the filter's unit, narrowed to the customer's
- * unit when a customer is named (NOT_FOUND when the caller cannot see it).
- * 0 or a status code / negative errno; *units may be empty.
+ * unit when a customer is named (NOT_FOUND in r->st when the caller cannot
+ * see it). 0 or a negative errno; *units may be empty.
  */
 static int query_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_id, uint64_t customer_id,
 		       uint64_t **units, size_t *n)
@@ -187,14 +187,14 @@ int h_billing_list_installments(srv_req_t *r, store_txn_t *txn)
 	int64_t lo, hi;
 	size_t n = 0, examined = 0, nu = 0, klen = 8, limit = kit_page_limit(in->page_size);
 	bool more = false;
-	int rc;
+	int rc = 0;
 	if (in->status < 0 || in->status > IST(CANCELED))
 		status_violation(&r->st, "status", "an InstallmentStatus, or unspecified");
 	if (in->mode != 0 && in->mode != IMODE(INTEGRATED) && in->mode != IMODE(MANUAL))
 		status_violation(&r->st, "mode", "INTEGRATED, MANUAL, or unspecified");
 	parse_day(r, "due_from", in->due_from, INT32_MIN + 1, &lo);
 	parse_day(r, "due_to", in->due_to, INT32_MAX - 1, &hi);
-	if (r->st.code == ST_OK && hi < lo)
+	if (srv_ok(r) && hi < lo)
 		status_violation(&r->st, "due_to", "must not be before due_from");
 	list_hash(in, hash);
 	db_inst_pos_put(from, lo, 0, 0);
@@ -210,10 +210,8 @@ int h_billing_list_installments(srv_req_t *r, store_txn_t *txn)
 					db_inst_pos_number(p) + 1);
 		}
 	}
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	rows = calloc(limit, sizeof(*rows));
 	rowp = calloc(limit, sizeof(*rowp));
 	orders = calloc(limit, sizeof(*orders));
@@ -222,7 +220,9 @@ int h_billing_list_installments(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	}
 	rc = query_units(r, txn, in->unit_id, in->customer_id, &units, &nu);
-	if (rc != 0 || nu == 0)
+	if (rc != 0 || !srv_ok(r))
+		goto out;
+	if (nu == 0)
 		goto reply;
 	keys = index_keys(units, nu, in->status, &klen);
 	if (keys == NULL) {
@@ -271,7 +271,7 @@ reply:
 	resp.next_page_token = next;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (rc < 0 && rc != -ENOMEM && r->st.code == ST_OK)
+	if (rc < 0 && rc != -ENOMEM && srv_ok(r))
 		rc = srv_store_fail(r, rc, "installments list");
 	db_scan_close(scan);
 	for (size_t i = 0; i < n; i++)
@@ -305,16 +305,16 @@ int h_billing_record_installment(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "reason", "only with DENIED");
 	else
 		kit_check_text(r, "reason", in->reason, INST_REASON_MAX);
-	if (r->st.code != ST_OK)
-		return r->st.code;
+	if (!srv_ok(r))
+		return 0;
 	rc = kit_load(txn, DB_ORDERS, in->order_id, &ospay__v1__order__descriptor, &old);
-	if (rc == 0)
-		rc = kit_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id);
-	else if (rc != -ENOENT)
-		rc = srv_store_fail(r, rc, "order lookup");
-	if (rc == -ENOENT || rc == ST_NOT_FOUND)
+	if (rc == -ENOENT ||
+	    (rc == 0 && !kit_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id) &&
+	     r->st.code == ST_NOT_FOUND))
 		rc = srv_fail(r, ST_NOT_FOUND, "no order %" PRIu64, in->order_id);
-	if (rc != ST_OK)
+	else if (rc != 0)
+		rc = srv_store_fail(r, rc, "order lookup");
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	const Ospay__V1__OrderPayment *op = old->payment;
 	if (op == NULL || op->n_schedule == 0 || op->n_schedule > ORDER_MAX_INSTALLMENTS) {
@@ -324,7 +324,6 @@ int h_billing_record_installment(srv_req_t *r, store_txn_t *txn)
 	}
 	if (in->number > op->n_schedule) {
 		status_violation(&r->st, "number", "order has %zu installments", op->n_schedule);
-		rc = r->st.code;
 		goto out;
 	}
 	int verdict = INST_RECORD_SAME;
@@ -433,6 +432,14 @@ static void rep_count(report_t *p, int status, int64_t amount)
 	p->total_rows++;
 }
 
+static int report_too_big(srv_req_t *r)
+{
+	return srv_fail(r, ST_RESOURCE_EXHAUSTED,
+			"the report covers more than %d installments and charges; narrow the "
+			"period or the filters",
+			REPORT_EXAMINE_MAX);
+}
+
 static int rep_alloc(rep_rows_t *x, size_t n)
 {
 	x->rows = calloc(n + 1, sizeof(*x->rows));
@@ -441,7 +448,7 @@ static int rep_alloc(rep_rows_t *x, size_t n)
 	return x->rows != NULL && x->owners != NULL && x->days != NULL ? 0 : -ENOMEM;
 }
 
-/* The installments of the period. 0 or a status code / negative errno. */
+/* The installments of the period. 0 or a negative errno; too many: r->st. */
 static int rep_installments(report_t *p, store_txn_t *txn, const uint64_t *units, size_t nu)
 {
 	const Ospay__V1__BillingRecurringCreditReportRequest *in = p->in;
@@ -459,10 +466,7 @@ static int rep_installments(report_t *p, store_txn_t *txn, const uint64_t *units
 		if (db_inst_pos_day(pos) > p->to)
 			break;
 		if (++p->examined > REPORT_EXAMINE_MAX) {
-			rc = srv_fail(p->r, ST_RESOURCE_EXHAUSTED,
-				      "the report covers more than %d installments and charges; "
-				      "narrow the period or the filters",
-				      REPORT_EXAMINE_MAX);
+			rc = report_too_big(p->r);
 			break;
 		}
 		Ospay__V1__Order *o = NULL;
@@ -506,10 +510,7 @@ static int rep_charges(report_t *p, store_txn_t *txn, const uint64_t *units, siz
 		if (db_pos_sort(pos) >= hi)
 			break;
 		if (++p->examined > REPORT_EXAMINE_MAX) {
-			rc = srv_fail(p->r, ST_RESOURCE_EXHAUSTED,
-				      "the report covers more than %d installments and charges; "
-				      "narrow the period or the filters",
-				      REPORT_EXAMINE_MAX);
+			rc = report_too_big(p->r);
 			break;
 		}
 		Ospay__V1__Charge *c = NULL;
@@ -574,9 +575,9 @@ static void rep_period(report_t *p, int64_t today)
 			status_violation(&r->st, "from", "a date \"YYYY-MM-DD\"");
 		if (in->to[0] == '\0' || date_parse(in->to, &p->to) != 0)
 			status_violation(&r->st, "to", "a date \"YYYY-MM-DD\"");
-		else if (r->st.code == ST_OK && p->to < p->from)
+		else if (srv_ok(r) && p->to < p->from)
 			status_violation(&r->st, "to", "must not be before from");
-		else if (r->st.code == ST_OK && p->to - p->from >= REPORT_DAYS_MAX)
+		else if (srv_ok(r) && p->to - p->from >= REPORT_DAYS_MAX)
 			status_violation(&r->st, "to", "at most %d days after from",
 					 REPORT_DAYS_MAX - 1);
 		return;
@@ -606,10 +607,8 @@ int h_billing_recurring_credit_report(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "mode",
 				 "INTEGRATED, MANUAL, AUTOMATIC_CARD or unspecified");
 	rep_period(&p, date_local_day(r->now_ms, p.offset));
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	p.max_rows = in->max_rows == 0                ? REPORT_ROWS_DEFAULT
 		     : in->max_rows > REPORT_ROWS_MAX ? REPORT_ROWS_MAX
 						      : in->max_rows;
@@ -623,11 +622,11 @@ int h_billing_recurring_credit_report(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	}
 	rc = query_units(r, txn, in->unit_id, in->customer_id, &units, &nu);
-	if (rc == 0 && nu > 0 && in->mode != IMODE(AUTOMATIC_CARD))
+	if (rc == 0 && srv_ok(r) && nu > 0 && in->mode != IMODE(AUTOMATIC_CARD))
 		rc = rep_installments(&p, txn, units, nu);
-	if (rc == 0 && nu > 0 && (in->mode == 0 || in->mode == IMODE(AUTOMATIC_CARD)))
+	if (rc == 0 && srv_ok(r) && nu > 0 && (in->mode == 0 || in->mode == IMODE(AUTOMATIC_CARD)))
 		rc = rep_charges(&p, txn, units, nu);
-	if (rc != 0)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	/* Both sources come by day: merged, installments first on a day, then cut. */
 	rowp = calloc(p.max_rows + 1, sizeof(*rowp));
@@ -656,7 +655,7 @@ int h_billing_recurring_credit_report(srv_req_t *r, store_txn_t *txn)
 	resp.truncated = p.total_rows > n;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (rc < 0 && rc != -ENOMEM && r->st.code == ST_OK)
+	if (rc < 0 && rc != -ENOMEM && srv_ok(r))
 		rc = srv_store_fail(r, rc, "report");
 	for (size_t i = 0; i < p.inst.n; i++)
 		ospay__v1__order__free_unpacked(p.inst.owners[i], NULL);

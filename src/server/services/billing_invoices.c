@@ -32,14 +32,15 @@ static int load_invoice(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_a
 {
 	if (id == 0) {
 		status_violation(&r->st, "invoice_id", "required");
-		return r->st.code;
+		return 0;
 	}
 	int rc = kit_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, out);
 	if (rc == -ENOENT)
 		return srv_fail(r, ST_NOT_FOUND, "invoice %" PRIu64 " not found", id);
 	if (rc != 0)
 		return srv_store_fail(r, rc, "invoice lookup");
-	return kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
+	kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
+	return 0;
 }
 
 int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
@@ -49,7 +50,7 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__CustomerService *svc = NULL;
 	int64_t due = 0;
 	uint64_t id = 0;
-	int rc = ST_OK;
+	int rc = 0;
 	if (in->customer_id == 0) {
 		status_violation(&r->st, "customer_id", "required");
 	} else {
@@ -64,8 +65,7 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 			rc = srv_store_fail(r, rc, "customer lookup");
 			goto out;
 		}
-		rc = kit_check_record(r, PERM_OPERATE, cust->organization_id, cust->unit_id);
-		if (rc != ST_OK)
+		if (!kit_check_record(r, PERM_OPERATE, cust->organization_id, cust->unit_id))
 			goto out;
 	}
 	if (in->service_id == 0) {
@@ -79,15 +79,14 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 		}
 		if (rc == -ENOENT || svc->customer_id != cust->id)
 			status_violation(&r->st, "service_id", "not a service of this customer");
+		rc = 0;
 	}
 	if (in->amount <= 0 || in->amount > INVOICE_AMOUNT_MAX)
 		status_violation(&r->st, "amount", "centavos, 1 to %" PRId64, INVOICE_AMOUNT_MAX);
 	if (date_parse(in->due_date, &due) != 0)
 		status_violation(&r->st, "due_date", "required: a date \"YYYY-MM-DD\"");
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	rc = store_seq_next(txn, "invoice", &id);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "invoice id");
@@ -128,7 +127,7 @@ int h_billing_get_invoice(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Invoice *inv = NULL;
 	Ospay__V1__Notification **notes = NULL;
 	int rc = load_invoice(r, txn, in->invoice_id, PERM_READ, &inv);
-	if (rc == ST_OK) {
+	if (rc == 0 && srv_ok(r)) {
 		Ospay__V1__BillingGetInvoiceResponse resp =
 			OSPAY__V1__BILLING_GET_INVOICE_RESPONSE__INIT;
 		resp.invoice = inv;
@@ -150,7 +149,7 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Invoice *inv = NULL;
 	int64_t due = 0;
 	int rc = load_invoice(r, txn, in->invoice_id, PERM_OPERATE, &inv);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION, "a paid invoice cannot be canceled");
@@ -160,7 +159,7 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 	 * before the invoice can be canceled. */
 	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN) {
 		rc = billing_run_refuse_unresolved(r, txn, inv->id, "canceling it");
-		if (rc != 0)
+		if (rc != 0 || !srv_ok(r))
 			goto out;
 	}
 	/* Canceling a canceled invoice changes nothing and says so by its status. */
@@ -275,7 +274,7 @@ int h_billing_list_invoices(srv_req_t *r, store_txn_t *txn)
 	int64_t lo = INT64_MIN, hi = INT64_MAX, day;
 	size_t n = 0, examined = 0;
 	bool more = false;
-	int rc;
+	int rc = 0;
 	if (in->status < 0 || in->status > OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_CANCELED)
 		status_violation(&r->st, "status", "one of OPEN, PAID, CANCELED, or unspecified");
 	if (in->due_from[0] != '\0') {
@@ -309,10 +308,8 @@ int h_billing_list_invoices(srv_req_t *r, store_txn_t *txn)
 				db_pos_put(from, sort, id + 1);
 		}
 	}
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	size_t limit = kit_page_limit(in->page_size);
 	out = calloc(limit, sizeof(*out));
 	if (out == NULL) {

@@ -57,13 +57,11 @@ static int load_order(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_act
 		      Ospay__V1__Order **out)
 {
 	int rc = kit_load(txn, DB_ORDERS, id, &ospay__v1__order__descriptor, out);
-	if (rc == 0)
-		rc = kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
-	else if (rc != -ENOENT)
-		rc = srv_store_fail(r, rc, "order lookup");
-	if (rc == -ENOENT || rc == ST_NOT_FOUND)
-		rc = srv_fail(r, ST_NOT_FOUND, "no order %llu", (unsigned long long)id);
-	return rc;
+	if (rc == -ENOENT ||
+	    (rc == 0 && !kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id) &&
+	     r->st.code == ST_NOT_FOUND))
+		return srv_fail(r, ST_NOT_FOUND, "no order %llu", (unsigned long long)id);
+	return rc != 0 ? srv_store_fail(r, rc, "order lookup") : 0;
 }
 
 /* Loads a record the caller sees, or answers NOT_FOUND "no <what> <id>". */
@@ -77,12 +75,10 @@ static int load_visible(srv_req_t *r, store_txn_t *txn, unsigned table, uint64_t
 		kit_owner(*m, org, unit);
 		if (!kit_sees(r, *org, *unit))
 			rc = -ENOENT;
-	} else if (rc != -ENOENT) {
-		rc = srv_store_fail(r, rc, what);
 	}
 	if (rc == -ENOENT)
-		rc = srv_fail(r, ST_NOT_FOUND, "no %s %llu", what, (unsigned long long)id);
-	return rc;
+		return srv_fail(r, ST_NOT_FOUND, "no %s %llu", what, (unsigned long long)id);
+	return rc != 0 ? srv_store_fail(r, rc, what) : 0;
 }
 
 /* "2026-12-07 09:00" in the organization's time. */
@@ -192,7 +188,7 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 	char why[200];
 	int rc = load_visible(r, txn, DB_AGENDAS, o->agenda_id, &ospay__v1__agenda__descriptor,
 			      "agenda", &a, &org, &unit);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (unit != o->unit_id) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
@@ -250,12 +246,12 @@ static int check_technician(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Ord
 	Ospay__V1__Technician *t = NULL;
 	Ospay__V1__Order *other = NULL;
 	uint64_t org, unit;
-	int rc = ST_OK;
+	int rc = 0;
 	if (tech_changed) {
 		rc = load_visible(r, txn, DB_TECHNICIANS, o->technician_id,
 				  &ospay__v1__technician__descriptor, "technician", &t, &org,
 				  &unit);
-		if (rc != ST_OK)
+		if (rc != 0 || !srv_ok(r))
 			goto out;
 		if (unit != o->unit_id) {
 			rc = srv_fail(r, ST_FAILED_PRECONDITION,
@@ -313,13 +309,12 @@ static int check_booking(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order 
 	}
 	if (o->agenda_id != 0 && (agenda_changed || start_changed)) {
 		rc = check_agenda(r, txn, o, agenda_changed, offset);
-		if (rc != ST_OK)
+		if (rc != 0 || !srv_ok(r))
 			goto out;
 	}
 	if (o->scheduled_start_ms != 0 && o->duration_minutes == 0) {
 		status_violation(&r->st, "duration_minutes",
 				 "required for a scheduled order without an agenda");
-		rc = r->st.code;
 		goto out;
 	}
 	if (o->technician_id != 0 && (tech_changed || time_changed))
@@ -412,18 +407,18 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 	int rc;
 	if (in->customer_id == 0) {
 		status_violation(&r->st, "customer_id", "required");
-		rc = r->st.code;
+		rc = 0;
 		goto out;
 	}
 	rc = kit_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor, &cust);
-	if (rc == 0)
-		rc = kit_check_record(r, PERM_OPERATE, cust->organization_id, cust->unit_id);
-	else if (rc != -ENOENT)
-		rc = srv_store_fail(r, rc, "customer lookup");
-	if (rc == -ENOENT || rc == ST_NOT_FOUND)
+	if (rc == -ENOENT ||
+	    (rc == 0 && !kit_check_record(r, PERM_OPERATE, cust->organization_id, cust->unit_id) &&
+	     r->st.code == ST_NOT_FOUND))
 		rc = srv_fail(r, ST_NOT_FOUND, "no customer %llu",
 			      (unsigned long long)in->customer_id);
-	if (rc != ST_OK)
+	else if (rc != 0)
+		rc = srv_store_fail(r, rc, "customer lookup");
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	kit_check_name(r, "kind", in->kind, KIND_MAX);
 	kit_check_text(r, "description", in->description, KIT_TEXT_MAX);
@@ -444,12 +439,10 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 	o.payment_status = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_NONE;
 	o.created_ms = r->now_ms;
 	check_schedule_shape(r, &o);
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	rc = check_booking(r, txn, NULL, &o);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	rc = store_seq_next(txn, "order", &o.id);
 	if (rc != 0) {
@@ -459,7 +452,7 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 	rc = history_append(r, &o, &created, ORDER_OPEN, "", &hist);
 	if (rc == 0)
 		rc = put_order(r, txn, NULL, &o);
-	if (rc != 0)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersCreateResponse resp = OSPAY__V1__ORDERS_CREATE_RESPONSE__INIT;
 	resp.order = &o;
@@ -541,13 +534,6 @@ static bool get_owner_scan(const uint8_t *p, size_t n, uint64_t *org, uint64_t *
 	return true;
 }
 
-/*
- * Orders/Get from the stored bytes (docs/spec.md 8: records kept in their wire form
- * are not encoded again on reads). The stored Order is exactly what packing it
- * would give, and OrdersGetResponse is { Order order = 1; }, so the reply is
- * the field's tag and length before the record: no unpack, no pack. ST_OK when
- * answered, 1 to take the unpacking path, or the status of a refusal.
- */
 /* Appends a length-delimited field (tag byte, varint length, bytes) to b. */
 static int wire_append(buf_t *b, uint8_t tag, const void *p, size_t len)
 {
@@ -563,22 +549,32 @@ static int wire_append(buf_t *b, uint8_t tag, const void *p, size_t len)
 	return rc != 0 ? rc : buf_append(b, p, len, SIZE_MAX / 2);
 }
 
-static int get_from_wire(srv_req_t *r, store_txn_t *txn, uint64_t id)
+/*
+ * Orders/Get from the stored bytes (docs/spec.md 8: records kept in their wire form
+ * are not encoded again on reads). The stored Order is exactly what packing it
+ * would give, and OrdersGetResponse is { Order order = 1; }, so the reply is
+ * the field's tag and length before the record: no unpack, no pack. *served
+ * when answered (or refused, in r->st), else the unpacking path is to be taken.
+ * 0 or a negative errno.
+ */
+static int get_from_wire(srv_req_t *r, store_txn_t *txn, uint64_t id, bool *served)
 {
 	uint8_t k[8];
 	store_val_t v;
 	uint64_t org, unit;
+	*served = false;
 	be64_put(k, id);
 	if (store_get(txn, DB_ORDERS, k, sizeof(k), &v) != 0 ||
 	    !get_owner_scan(v.data, v.len, &org, &unit))
-		return 1;
-	int rc = kit_check_record(r, PERM_READ, org, unit);
-	if (rc == ST_NOT_FOUND)
-		return srv_fail(r, ST_NOT_FOUND, "no order %llu", (unsigned long long)id);
-	if (rc != ST_OK)
-		return rc;
+		return 0;
+	*served = true;
+	if (!kit_check_record(r, PERM_READ, org, unit)) {
+		if (r->st.code == ST_NOT_FOUND)
+			srv_fail(r, ST_NOT_FOUND, "no order %llu", (unsigned long long)id);
+		return 0;
+	}
 	r->out.len = 0;
-	rc = wire_append(&r->out, 0x0a /* field 1, length-delimited */, v.data, v.len);
+	int rc = wire_append(&r->out, 0x0a /* field 1, length-delimited */, v.data, v.len);
 	if (rc != 0)
 		return rc;
 	/* Field 2, the order's notifications, after it: what pack would write. */
@@ -597,7 +593,7 @@ static int get_from_wire(srv_req_t *r, store_txn_t *txn, uint64_t id)
 		free(p);
 	}
 	outbox_list_free(notes, n_notes);
-	return rc == 0 ? ST_OK : rc;
+	return rc;
 }
 
 int h_orders_get(srv_req_t *r, store_txn_t *txn)
@@ -606,16 +602,17 @@ int h_orders_get(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Order *o = NULL;
 	Ospay__V1__Notification **notes = NULL;
 	int rc;
+	bool served = false;
 	if (in->id == 0) {
 		status_violation(&r->st, "id", "required");
-		rc = r->st.code;
+		rc = 0;
 		goto out;
 	}
-	rc = get_from_wire(r, txn, in->id);
-	if (rc != 1)
-		return rc;
+	rc = get_from_wire(r, txn, in->id, &served);
+	if (rc != 0 || served)
+		goto out;
 	rc = load_order(r, txn, in->id, PERM_READ, &o);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersGetResponse resp = OSPAY__V1__ORDERS_GET_RESPONSE__INIT;
 	resp.order = o;
@@ -633,14 +630,13 @@ out:
 /* Loads an order to change: visible, the caller may operate, and still OPEN. */
 static int load_open_order(srv_req_t *r, store_txn_t *txn, uint64_t id, Ospay__V1__Order **o)
 {
-	int rc;
+	int rc = 0;
 	if (id == 0) {
 		status_violation(&r->st, "id", "required");
-		rc = r->st.code;
 		goto out;
 	}
 	rc = load_order(r, txn, id, PERM_OPERATE, o);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (!order_is_open((*o)->status))
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
@@ -661,7 +657,7 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Order *old = NULL;
 	bool bad;
 	int rc = load_open_order(r, txn, in->id, &old);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, order_paths,
 				    OSPAY_ARRAY_LEN(order_paths), &bad);
@@ -700,15 +696,12 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 		o.amount = in->amount;
 	}
 	check_schedule_shape(r, &o);
-	if (r->st.code != ST_OK || bad) {
-		rc = r->st.code;
+	if (!srv_ok(r) || bad)
 		goto out;
-	}
 	rc = check_booking(r, txn, old, &o);
-	if (rc != ST_OK)
-		goto out;
-	rc = put_order(r, txn, old, &o);
-	if (rc != 0)
+	if (rc == 0 && srv_ok(r))
+		rc = put_order(r, txn, old, &o);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersUpdateResponse resp = OSPAY__V1__ORDERS_UPDATE_RESPONSE__INIT;
 	resp.order = &o;
@@ -724,25 +717,22 @@ int h_orders_reschedule(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__OrdersRescheduleRequest *in = (const void *)r->in;
 	Ospay__V1__Order *old = NULL;
 	int rc = load_open_order(r, txn, in->id, &old);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (in->scheduled_start_ms == 0)
 		status_violation(&r->st, "scheduled_start_ms", "required: the new start");
 	check_start(r, "scheduled_start_ms", in->scheduled_start_ms);
 	check_duration(r, in->duration_minutes, in->scheduled_start_ms);
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	Ospay__V1__Order o = *old;
 	o.scheduled_start_ms = in->scheduled_start_ms;
 	if (in->duration_minutes != 0)
 		o.duration_minutes = in->duration_minutes;
 	rc = check_booking(r, txn, old, &o);
-	if (rc != ST_OK)
-		goto out;
-	rc = put_order(r, txn, old, &o);
-	if (rc != 0)
+	if (rc == 0 && srv_ok(r))
+		rc = put_order(r, txn, old, &o);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersRescheduleResponse resp = OSPAY__V1__ORDERS_RESCHEDULE_RESPONSE__INIT;
 	resp.order = &o;
@@ -810,7 +800,7 @@ static int fin_commit(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__OrderInstallment inst[ORDER_MAX_INSTALLMENTS], *instp[ORDER_MAX_INSTALLMENTS];
 	char due[ORDER_MAX_INSTALLMENTS][11];
 	int rc = load_open_order(r, txn, f->order_id, &old);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (old->payment_status == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION, "order %llu has a payment pending",
@@ -862,13 +852,13 @@ static int fin_commit(srv_req_t *r, store_txn_t *txn)
 				rc = srv_store_fail(r, rc, "payment link register");
 		}
 	}
-	if (rc == 0)
+	if (rc == 0 && srv_ok(r))
 		rc = put_order(r, txn, old, &o);
 	/* The customer gets the link by WhatsApp too, when a notifier is set. */
-	if (rc == 0 && pay.integrated &&
+	if (rc == 0 && srv_ok(r) && pay.integrated &&
 	    (rc = outbox_on_link_created(r->srv, txn, &o, r->now_ms)) != 0)
 		rc = srv_store_fail(r, rc, "notification");
-	if (rc != 0)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersFinalizeResponse resp = OSPAY__V1__ORDERS_FINALIZE_RESPONSE__INIT;
 	resp.order = &o;
@@ -940,7 +930,7 @@ static int fin_method(srv_req_t *r, store_txn_t *txn, const Ospay__V1__OrdersFin
 	/* A bare RECURRING_CREDIT type is the integrated mode: MANUAL needs a configured method. */
 	*integrated = *method == ORDER_METHOD_RECURRING_CREDIT;
 	if (in->payment_method_id == 0)
-		return ST_OK;
+		return 0;
 	int rc = kit_load(txn, DB_PAYMENT_METHODS, in->payment_method_id,
 			  &ospay__v1__payment_method__descriptor, &pm);
 	if (rc == 0 && pm->organization_id != org)
@@ -955,10 +945,10 @@ static int fin_method(srv_req_t *r, store_txn_t *txn, const Ospay__V1__OrdersFin
 	*method = (int)pm->type;
 	*integrated = pm->operation_mode == OSPAY__V1__OPERATION_MODE__OPERATION_MODE_INTEGRATED;
 	ospay__v1__payment_method__free_unpacked(pm, NULL);
-	return r->st.code;
+	return 0;
 }
 
-/* Starts the payment link of an integrated Finalize; SRV_PENDING or a status. */
+/* Starts the payment link of an integrated Finalize (srv_pend), or refuses in r->st. */
 static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order *o, fin_t *f)
 {
 	Ospay__V1__Customer *cust = NULL;
@@ -1025,7 +1015,7 @@ static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order
 			rc = srv_fail(r, ST_INTERNAL, "the payment link could not be sent");
 		goto out;
 	}
-	rc = SRV_PENDING;
+	srv_pend(r);
 out:
 	if (cfg != NULL)
 		ospay__v1__gateway_record__free_unpacked(cfg, NULL);
@@ -1042,7 +1032,7 @@ int h_orders_finalize(srv_req_t *r, store_txn_t *txn)
 	int method = 0, what = ORDER_FINALIZE_CLOSE;
 	bool integrated = false;
 	int rc = load_open_order(r, txn, in->id, &old);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (old->payment_status == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION, "order %llu has a payment pending",
@@ -1052,18 +1042,15 @@ int h_orders_finalize(srv_req_t *r, store_txn_t *txn)
 	kit_check_text(r, "note", in->note, NOTE_MAX);
 	if (in->payment_method_id == 0 && in->method_type == 0)
 		status_violation(&r->st, "method_type", "required (or payment_method_id)");
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	rc = fin_method(r, txn, in, old->organization_id, &method, &integrated);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	const char *why = order_finalize_plan(method, integrated, in->installments, &what);
 	if (why != NULL) {
 		bool known = method >= ORDER_METHOD_CASH && method <= ORDER_METHOD_RECURRING_CREDIT;
 		status_violation(&r->st, known ? "installments" : "method_type", "%s", why);
-		rc = r->st.code;
 		goto out;
 	}
 	f = calloc(1, sizeof(*f));
@@ -1083,13 +1070,11 @@ int h_orders_finalize(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "organization lookup");
 		goto out;
 	}
-	if (what == ORDER_FINALIZE_START_PAYMENT) {
+	if (what == ORDER_FINALIZE_START_PAYMENT)
 		rc = fin_start_link(r, txn, old, f);
-	} else {
-		r->finish = fin_commit;
-		rc = SRV_WRITE_NOW;
-	}
-	if (rc == SRV_PENDING || rc == SRV_WRITE_NOW) {
+	else
+		srv_write_now(r, fin_commit);
+	if (r->pending || r->write_now) {
 		r->async_arg = f;
 		r->async_free = free;
 		f = NULL;
@@ -1126,7 +1111,7 @@ static int cpa_commit(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Order *old = NULL;
 	Ospay__V1__OrderInstallment ins[ORDER_MAX_INSTALLMENTS], *insp[ORDER_MAX_INSTALLMENTS];
 	int rc = load_open_order(r, txn, c->order_id, &old);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (!cpa_cancelable(old) || old->payment->attempt != c->attempt ||
 	    old->payment->n_schedule > ORDER_MAX_INSTALLMENTS) {
@@ -1150,7 +1135,7 @@ static int cpa_commit(srv_req_t *r, store_txn_t *txn)
 	o.payment = &p;
 	o.payment_status = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_NONE;
 	rc = put_order(r, txn, old, &o);
-	if (rc != 0)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersCancelPaymentAttemptResponse resp =
 		OSPAY__V1__ORDERS_CANCEL_PAYMENT_ATTEMPT_RESPONSE__INIT;
@@ -1204,12 +1189,8 @@ int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn)
 	cpa_t *c = NULL;
 	gw_t *gw = NULL;
 	int rc = load_open_order(r, txn, in->id, &old);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r) || !kit_check_text(r, "reason", in->reason, NOTE_MAX))
 		goto out;
-	if (!kit_check_text(r, "reason", in->reason, NOTE_MAX)) {
-		rc = r->st.code;
-		goto out;
-	}
 	if (!cpa_cancelable(old)) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
 			      "order %llu has no payment attempt to cancel",
@@ -1227,8 +1208,7 @@ int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn)
 	/* A MANUAL schedule, or a link that already failed: nothing to cancel outside. */
 	if (!old->payment->integrated ||
 	    old->payment_status != OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING) {
-		r->finish = cpa_commit;
-		rc = SRV_WRITE_NOW;
+		srv_write_now(r, cpa_commit);
 		goto keep;
 	}
 	rc = prov_adapter(r->srv, txn, old->organization_id, SRV_SERVICE_PAGOLIVRE, &gw);
@@ -1251,7 +1231,7 @@ int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn)
 					      "the payment link cannot be canceled from here");
 		goto out;
 	}
-	rc = SRV_PENDING;
+	srv_pend(r);
 keep:
 	r->async_arg = c;
 	r->async_free = free;
@@ -1291,7 +1271,7 @@ static int refresh_commit(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	}
 	rc = load_order(r, txn, f->order_id, PERM_OPERATE, &o);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersRefreshPaymentResponse resp =
 		OSPAY__V1__ORDERS_REFRESH_PAYMENT_RESPONSE__INIT;
@@ -1343,11 +1323,11 @@ int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn)
 	int rc;
 	if (in->id == 0) {
 		status_violation(&r->st, "id", "required");
-		rc = r->st.code;
+		rc = 0;
 		goto out;
 	}
 	rc = load_order(r, txn, in->id, PERM_OPERATE, &o);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (o->payment == NULL || !o->payment->integrated || o->payment->order_key[0] == '\0') {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION, "order %llu has no payment link",
@@ -1382,7 +1362,7 @@ int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn)
 	r->async_arg = f;
 	r->async_free = refresh_free;
 	f = NULL;
-	rc = SRV_PENDING;
+	srv_pend(r);
 out:
 	free(f);
 	if (o != NULL)
@@ -1396,7 +1376,7 @@ int h_orders_cancel(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Order *old = NULL;
 	Ospay__V1__OrderStatusChange canceled, **hist = NULL;
 	int rc = load_open_order(r, txn, in->id, &old);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (old->payment_status == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
@@ -1404,15 +1384,13 @@ int h_orders_cancel(srv_req_t *r, store_txn_t *txn)
 			      (unsigned long long)old->id);
 		goto out;
 	}
-	if (!kit_check_text(r, "reason", in->reason, NOTE_MAX)) {
-		rc = r->st.code;
+	if (!kit_check_text(r, "reason", in->reason, NOTE_MAX))
 		goto out;
-	}
 	Ospay__V1__Order o = *old;
 	rc = history_append(r, &o, &canceled, ORDER_CANCELED, in->reason, &hist);
 	if (rc == 0)
 		rc = put_order(r, txn, old, &o);
-	if (rc != 0)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersCancelResponse resp = OSPAY__V1__ORDERS_CANCEL_RESPONSE__INIT;
 	resp.order = &o;
@@ -1639,7 +1617,7 @@ int h_orders_list(srv_req_t *r, store_txn_t *txn)
 	char next[KIT_TOKEN_MAX] = "";
 	size_t n = 0, examined = 0;
 	bool visible = true, more = false;
-	int rc;
+	int rc = 0;
 	list_check(r, in);
 	list_plan(in, &plan);
 	list_filters_hash(in, hash);
@@ -1659,12 +1637,7 @@ int h_orders_list(srv_req_t *r, store_txn_t *txn)
 				db_pos_put(from, sort, id + 1);
 		}
 	}
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
-		goto out;
-	}
-	rc = srv_check(r, PERM_READ, 0);
-	if (rc != ST_OK)
+	if (!srv_ok(r) || !srv_check(r, PERM_READ, 0))
 		goto out;
 	size_t limit = kit_page_limit(in->page_size);
 	out = calloc(limit, sizeof(*out));
