@@ -23,6 +23,7 @@
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
 #include "server/db/db.h"
+#include "server/db/order_wire.h"
 #include "server/rpc/kit.h"
 #include "server/jobs/outbox.h"
 #include "server/rpc/srv.h"
@@ -473,125 +474,28 @@ out:
 	return rc;
 }
 
-/* One base-128 varint at p[*i], at most 10 bytes and within n. */
-static inline bool get_varint(const uint8_t *p, size_t n, size_t *i, uint64_t *v)
-{
-	if (*i < n && p[*i] < 0x80) { /* most tags and small numbers: one byte */
-		*v = p[(*i)++];
-		return true;
-	}
-	*v = 0;
-	for (unsigned shift = 0; shift < 70 && *i < n; shift += 7) {
-		uint8_t b = p[(*i)++];
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return true;
-	}
-	return false;
-}
-
 /*
- * The owner fields (organization_id = 2, unit_id = 3) of a stored Order, read
- * from its wire form without unpacking it; false unless the whole record scans
- * as well-formed protobuf (the caller then unpacks, which reports the damage).
- */
-static bool get_owner_scan(const uint8_t *p, size_t n, uint64_t *org, uint64_t *unit)
-{
-	size_t i = 0;
-	*org = *unit = 0;
-	while (i < n) {
-		uint64_t key, v;
-		if (!get_varint(p, n, &i, &key) || key >> 3 == 0)
-			return false;
-		switch (key & 7) {
-		case 0:
-			if (!get_varint(p, n, &i, &v))
-				return false;
-			if (key >> 3 == 2)
-				*org = v;
-			else if (key >> 3 == 3)
-				*unit = v;
-			break;
-		case 1:
-			if (n - i < 8)
-				return false;
-			i += 8;
-			break;
-		case 2:
-			if (!get_varint(p, n, &i, &v) || v > n - i)
-				return false;
-			i += (size_t)v;
-			break;
-		case 5:
-			if (n - i < 4)
-				return false;
-			i += 4;
-			break;
-		default:
-			return false;
-		}
-	}
-	return true;
-}
-
-/* Appends a length-delimited field (tag byte, varint length, bytes) to b. */
-static int wire_append(buf_t *b, uint8_t tag, const void *p, size_t len)
-{
-	uint8_t hdr[11];
-	size_t h = 0;
-	hdr[h++] = tag;
-	for (uint64_t n = len; h < sizeof(hdr); n >>= 7) {
-		hdr[h++] = (uint8_t)(n & 0x7f) | (n >= 0x80 ? 0x80 : 0);
-		if (n < 0x80)
-			break;
-	}
-	int rc = buf_append(b, hdr, h, SIZE_MAX / 2);
-	return rc != 0 ? rc : buf_append(b, p, len, SIZE_MAX / 2);
-}
-
-/*
- * Orders/Get from the stored bytes (docs/spec.md 8: records kept in their wire form
- * are not encoded again on reads). The stored Order is exactly what packing it
- * would give, and OrdersGetResponse is { Order order = 1; }, so the reply is
- * the field's tag and length before the record: no unpack, no pack. *served
- * when answered (or refused, in r->st), else the unpacking path is to be taken.
+ * Orders/Get from the stored bytes when they scan well-formed (db/order_wire.h):
+ * *served when answered or refused (r->st), else the unpacking path is taken.
  * 0 or a negative errno.
  */
 static int get_from_wire(srv_req_t *r, store_txn_t *txn, uint64_t id, bool *served)
 {
-	uint8_t k[8];
-	store_val_t v;
+	store_val_t rec;
 	uint64_t org, unit;
-	*served = false;
-	be64_put(k, id);
-	if (store_get(txn, DB_ORDERS, k, sizeof(k), &v) != 0 ||
-	    !get_owner_scan(v.data, v.len, &org, &unit))
+	*served = db_order_wire_scan(txn, id, &rec, &org, &unit) == DB_ORDER_WIRE_READY;
+	if (!*served)
 		return 0;
-	*served = true;
 	if (!kit_check_record(r, PERM_READ, org, unit)) {
 		if (r->st.code == ST_NOT_FOUND)
 			srv_fail(r, ST_NOT_FOUND, "no order %llu", (unsigned long long)id);
 		return 0;
 	}
-	r->out.len = 0;
-	int rc = wire_append(&r->out, 0x0a /* field 1, length-delimited */, v.data, v.len);
-	if (rc != 0)
-		return rc;
-	/* Field 2, the order's notifications, after it: what pack would write. */
 	Ospay__V1__Notification **notes = NULL;
 	size_t n_notes = 0;
-	rc = outbox_list(txn, OUTBOX_OBJ_ORDER, id, &notes, &n_notes);
-	for (size_t i = 0; rc == 0 && i < n_notes; i++) {
-		size_t len = protobuf_c_message_get_packed_size(&notes[i]->base);
-		uint8_t *p = malloc(len > 0 ? len : 1);
-		if (p == NULL) {
-			rc = -ENOMEM;
-			break;
-		}
-		protobuf_c_message_pack(&notes[i]->base, p);
-		rc = wire_append(&r->out, 0x12, p, len);
-		free(p);
-	}
+	int rc = outbox_list(txn, OUTBOX_OBJ_ORDER, id, &notes, &n_notes);
+	if (rc == 0)
+		rc = db_order_wire_reply(&r->out, &rec, notes, n_notes);
 	outbox_list_free(notes, n_notes);
 	return rc;
 }
