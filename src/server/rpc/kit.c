@@ -27,6 +27,127 @@ int kit_load(store_txn_t *txn, unsigned table, uint64_t id, const ProtobufCMessa
 	return db_get_by_id(txn, table, id, desc, (ProtobufCMessage **)out);
 }
 
+const kit_rec_t kit_agendas = {.table = DB_AGENDAS,
+			       .desc = &ospay__v1__agenda__descriptor,
+			       .lookup = "agenda lookup",
+			       .nf_before = "no agenda ",
+			       .nf_after = ""};
+const kit_rec_t kit_customers = {.table = DB_CUSTOMERS,
+				 .desc = &ospay__v1__customer__descriptor,
+				 .lookup = "customer lookup",
+				 .nf_before = "no customer ",
+				 .nf_after = ""};
+const kit_rec_t kit_orders = {.table = DB_ORDERS,
+			      .desc = &ospay__v1__order__descriptor,
+			      .lookup = "order lookup",
+			      .nf_before = "no order ",
+			      .nf_after = ""};
+const kit_rec_t kit_services = {.table = DB_SERVICES,
+				.desc = &ospay__v1__customer_service__descriptor,
+				.lookup = "service lookup",
+				.nf_before = "no service ",
+				.nf_after = ""};
+const kit_rec_t kit_technicians = {.table = DB_TECHNICIANS,
+				   .desc = &ospay__v1__technician__descriptor,
+				   .lookup = "technician lookup",
+				   .nf_before = "no technician ",
+				   .nf_after = ""};
+
+/* A stored card's owner is its Card's. */
+static void card_owner(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit)
+{
+	const Ospay__V1__Card *c = ((const Ospay__V1__CardRecord *)m)->card;
+	*org = c != NULL ? c->organization_id : 0;
+	*unit = c != NULL ? c->unit_id : 0;
+}
+
+const kit_rec_t kit_bill_cards = {.table = DB_CARDS,
+				  .desc = &ospay__v1__card_record__descriptor,
+				  .lookup = "card lookup",
+				  .nf_before = "card ",
+				  .nf_after = " not found",
+				  .owner = card_owner};
+const kit_rec_t kit_bill_charges = {.table = DB_CHARGES,
+				    .desc = &ospay__v1__charge__descriptor,
+				    .lookup = "charge lookup",
+				    .nf_before = "charge ",
+				    .nf_after = " not found"};
+const kit_rec_t kit_bill_customers = {.table = DB_CUSTOMERS,
+				      .desc = &ospay__v1__customer__descriptor,
+				      .lookup = "customer lookup",
+				      .nf_before = "customer ",
+				      .nf_after = " not found"};
+const kit_rec_t kit_bill_invoices = {.table = DB_INVOICES,
+				     .desc = &ospay__v1__invoice__descriptor,
+				     .lookup = "invoice lookup",
+				     .nf_before = "invoice ",
+				     .nf_after = " not found"};
+
+/* kit_get's work; action NULL: seeing the record is enough. */
+static int get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field, uint64_t id,
+	       const enum perm_action *action, ProtobufCMessage **m)
+{
+	uint64_t org, unit;
+	*m = NULL;
+	if (id == 0 && field != NULL) {
+		status_violation(&r->st, field, "required");
+		return 0;
+	}
+	int rc = db_get_by_id(txn, k->table, id, k->desc, m);
+	if (rc == 0) {
+		(k->owner != NULL ? k->owner : kit_owner)(*m, &org, &unit);
+		bool ok = action != NULL ? kit_check_record(r, *action, org, unit)
+					 : kit_sees(r, org, unit);
+		/* Not the caller's to see reads as missing; a role's refusal stays. */
+		if (!ok && (action == NULL || r->st.code == ST_NOT_FOUND))
+			rc = -ENOENT;
+		if (!ok) {
+			protobuf_c_message_free_unpacked(*m, NULL);
+			*m = NULL;
+		}
+	}
+	if (rc == -ENOENT)
+		return srv_fail(r, ST_NOT_FOUND, "%s%llu%s", k->nf_before, (unsigned long long)id,
+				k->nf_after);
+	return rc != 0 ? srv_store_fail(r, rc, k->lookup) : 0;
+}
+
+int kit_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field, uint64_t id,
+	    enum perm_action action, void *out)
+{
+	return get(r, txn, k, field, id, &action, out);
+}
+
+int kit_get_seen(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, uint64_t id, void *out)
+{
+	return get(r, txn, k, NULL, id, NULL, out);
+}
+
+int kit_reply_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field,
+		  uint64_t id, enum perm_action action, const ProtobufCMessageDescriptor *resp)
+{
+	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(resp, 1);
+	ProtobufCMessage *m = NULL, *reply = NULL;
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE || f->descriptor != k->desc)
+		return -EINVAL;
+	int rc = kit_get(r, txn, k, field, id, action, &m);
+	if (rc != 0 || !srv_ok(r))
+		goto out;
+	reply = calloc(1, resp->sizeof_message);
+	if (reply == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	resp->message_init(reply);
+	memcpy((char *)reply + f->offset, &m, sizeof(m));
+	rc = srv_reply_msg(r, reply);
+out:
+	free(reply);
+	if (m != NULL)
+		protobuf_c_message_free_unpacked(m, NULL);
+	return rc;
+}
+
 int kit_unit_for_create(srv_req_t *r, store_txn_t *txn, const char *field, uint64_t unit_id,
 			enum perm_action action, uint64_t *unit)
 {

@@ -50,6 +50,42 @@ bool kit_check_record(srv_req_t *r, enum perm_action action, uint64_t org_id, ui
 /* True when the caller sees records of (org_id, unit_id). */
 bool kit_sees(const srv_req_t *r, uint64_t org_id, uint64_t unit_id);
 
+/* A kind of record kit_get loads, and how a caller is told it is not there. */
+typedef struct kit_rec {
+	unsigned table;
+	const ProtobufCMessageDescriptor *desc;
+	const char *lookup; /* a store error's name in the log: "agenda lookup" */
+	/* NOT_FOUND's message: nf_before, the id, nf_after ("no agenda 7"). */
+	const char *nf_before, *nf_after;
+	/* The owner, when not the record's own organization_id and unit_id (cards). */
+	void (*owner)(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit);
+} kit_rec_t;
+
+/* The kinds the services load, NOT_FOUND "no customer 7". */
+extern const kit_rec_t kit_agendas, kit_customers, kit_orders, kit_services, kit_technicians;
+/* The billing side's (docs/spec.md 4.7), NOT_FOUND "invoice 7 not found". */
+extern const kit_rec_t kit_bill_cards, kit_bill_charges, kit_bill_customers, kit_bill_invoices;
+
+/*
+ * Loads record id of kind k into *out for a caller that may do action on it.
+ * Refusals in r->st: a violation "required" on field (unless NULL) for id 0;
+ * NOT_FOUND with k's message when the record is missing or not the caller's
+ * to see (kit_check_record: a unit-scoped token does not see other units');
+ * PERMISSION_DENIED when its role may not do action; a store error
+ * (srv_store_fail). *out is set only when the call goes on (free it).
+ * 0 or a negative errno.
+ */
+int kit_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field, uint64_t id,
+	    enum perm_action action, void *out);
+/* kit_get for a record the caller only has to see (kit_sees: no role check). */
+int kit_get_seen(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, uint64_t id, void *out);
+/*
+ * A whole Get method: kit_get, then the reply of type resp whose field 1 is
+ * the record (message GetResponse { Record record = 1; }).
+ */
+int kit_reply_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field,
+		  uint64_t id, enum perm_action action, const ProtobufCMessageDescriptor *resp);
+
 /*
  * The unit a create names: unit_id, or the token's only unit when 0. Checks
  * the caller may do action there and that the unit exists in its

@@ -117,37 +117,11 @@ out:
 	return rc;
 }
 
-static int load_agenda(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
-		       Ospay__V1__Agenda **out)
-{
-	int rc = kit_load(txn, DB_AGENDAS, id, &ospay__v1__agenda__descriptor, out);
-	if (rc == -ENOENT ||
-	    (rc == 0 && !kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id) &&
-	     r->st.code == ST_NOT_FOUND))
-		return srv_fail(r, ST_NOT_FOUND, "no agenda %llu", (unsigned long long)id);
-	return rc != 0 ? srv_store_fail(r, rc, "agenda lookup") : 0;
-}
-
 int h_agendas_get(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasGetRequest *in = (const void *)r->in;
-	Ospay__V1__Agenda *a = NULL;
-	int rc;
-	if (in->id == 0) {
-		status_violation(&r->st, "id", "required");
-		rc = 0;
-		goto out;
-	}
-	rc = load_agenda(r, txn, in->id, PERM_READ, &a);
-	if (rc != 0 || !srv_ok(r))
-		goto out;
-	Ospay__V1__AgendasGetResponse resp = OSPAY__V1__AGENDAS_GET_RESPONSE__INIT;
-	resp.agenda = a;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	if (a != NULL)
-		ospay__v1__agenda__free_unpacked(a, NULL);
-	return rc;
+	return kit_reply_get(r, txn, &kit_agendas, "id", in->id, PERM_READ,
+			     &ospay__v1__agendas_get_response__descriptor);
 }
 
 int h_agendas_list(srv_req_t *r, store_txn_t *txn)
@@ -182,13 +156,7 @@ int h_agendas_update(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__AgendasUpdateRequest *in = (const void *)r->in;
 	Ospay__V1__Agenda *old = NULL;
 	bool bad;
-	int rc;
-	if (in->id == 0) {
-		status_violation(&r->st, "id", "required");
-		rc = 0;
-		goto out;
-	}
-	rc = load_agenda(r, txn, in->id, PERM_CONFIGURE, &old);
+	int rc = kit_get(r, txn, &kit_agendas, "id", in->id, PERM_CONFIGURE, &old);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, agenda_paths,
@@ -235,13 +203,7 @@ int h_agendas_delete(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasDeleteRequest *in = (const void *)r->in;
 	Ospay__V1__Agenda *a = NULL;
-	int rc;
-	if (in->id == 0) {
-		status_violation(&r->st, "id", "required");
-		rc = 0;
-		goto out;
-	}
-	rc = load_agenda(r, txn, in->id, PERM_CONFIGURE, &a);
+	int rc = kit_get(r, txn, &kit_agendas, "id", in->id, PERM_CONFIGURE, &a);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	rc = db_agenda_delete(txn, a);

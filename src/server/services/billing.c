@@ -186,21 +186,9 @@ int h_billing_charge_invoice(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__BillingChargeInvoiceRequest *in = (const void *)r->in;
 	Ospay__V1__Invoice *inv = NULL;
-	int rc;
-	if (in->invoice_id == 0) {
-		status_violation(&r->st, "invoice_id", "required");
-		return 0;
-	}
-	rc = kit_load(txn, DB_INVOICES, in->invoice_id, &ospay__v1__invoice__descriptor, &inv);
-	if (rc == -ENOENT) {
-		rc = srv_fail(r, ST_NOT_FOUND, "invoice %" PRIu64 " not found", in->invoice_id);
-		goto out;
-	}
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "invoice lookup");
-		goto out;
-	}
-	if (!kit_check_record(r, PERM_OPERATE, inv->organization_id, inv->unit_id))
+	int rc = kit_get(r, txn, &kit_bill_invoices, "invoice_id", in->invoice_id, PERM_OPERATE,
+			 &inv);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (inv->status != INV_OPEN) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION, "invoice %" PRIu64 " is %s, not OPEN",
@@ -265,16 +253,8 @@ int h_billing_resolve_charge(srv_req_t *r, store_txn_t *txn)
 				 "letters, digits, '-', '_' or '.', shorter than %d", GW_ID_MAX);
 	if (!srv_ok(r))
 		return 0;
-	rc = kit_load(txn, DB_CHARGES, in->charge_id, &ospay__v1__charge__descriptor, &old);
-	if (rc == -ENOENT) {
-		rc = srv_fail(r, ST_NOT_FOUND, "charge %" PRIu64 " not found", in->charge_id);
-		goto out;
-	}
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "charge lookup");
-		goto out;
-	}
-	if (!kit_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id))
+	rc = kit_get(r, txn, &kit_bill_charges, NULL, in->charge_id, PERM_OPERATE, &old);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (old->status != CHG(OPERATOR_REVIEW)) {
 		rc = srv_fail(

@@ -92,17 +92,11 @@ static int query_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_id, uint64_
 	*n = 0;
 	if (customer_id != 0) {
 		Ospay__V1__Customer *c = NULL;
-		int rc = kit_load(txn, DB_CUSTOMERS, customer_id, &ospay__v1__customer__descriptor,
-				  &c);
-		if (rc == 0 && !kit_sees(r, c->organization_id, c->unit_id))
-			rc = -ENOENT;
-		uint64_t cu = rc == 0 ? c->unit_id : 0;
-		if (c != NULL)
-			ospay__v1__customer__free_unpacked(c, NULL);
-		if (rc == -ENOENT)
-			return srv_fail(r, ST_NOT_FOUND, "no customer %" PRIu64, customer_id);
-		if (rc != 0)
-			return srv_store_fail(r, rc, "customer lookup");
+		int rc = kit_get_seen(r, txn, &kit_customers, customer_id, &c);
+		if (rc != 0 || !srv_ok(r))
+			return rc;
+		uint64_t cu = c->unit_id;
+		ospay__v1__customer__free_unpacked(c, NULL);
 		if (unit_id != 0 && unit_id != cu)
 			return 0; /* the customer is in another unit: nothing matches */
 		unit_id = cu;
@@ -307,13 +301,7 @@ int h_billing_record_installment(srv_req_t *r, store_txn_t *txn)
 		kit_check_text(r, "reason", in->reason, INST_REASON_MAX);
 	if (!srv_ok(r))
 		return 0;
-	rc = kit_load(txn, DB_ORDERS, in->order_id, &ospay__v1__order__descriptor, &old);
-	if (rc == -ENOENT ||
-	    (rc == 0 && !kit_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id) &&
-	     r->st.code == ST_NOT_FOUND))
-		rc = srv_fail(r, ST_NOT_FOUND, "no order %" PRIu64, in->order_id);
-	else if (rc != 0)
-		rc = srv_store_fail(r, rc, "order lookup");
+	rc = kit_get(r, txn, &kit_orders, NULL, in->order_id, PERM_OPERATE, &old);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	const Ospay__V1__OrderPayment *op = old->payment;

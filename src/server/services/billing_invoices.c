@@ -27,22 +27,6 @@
 /* Page token: a hash of the filters, then the last position examined. */
 #define LIST_TOKEN_LEN (4 + DB_POS_LEN)
 
-static int load_invoice(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
-			Ospay__V1__Invoice **out)
-{
-	if (id == 0) {
-		status_violation(&r->st, "invoice_id", "required");
-		return 0;
-	}
-	int rc = kit_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, out);
-	if (rc == -ENOENT)
-		return srv_fail(r, ST_NOT_FOUND, "invoice %" PRIu64 " not found", id);
-	if (rc != 0)
-		return srv_store_fail(r, rc, "invoice lookup");
-	kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
-	return 0;
-}
-
 int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__BillingCreateInvoiceRequest *in = (const void *)r->in;
@@ -54,18 +38,9 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 	if (in->customer_id == 0) {
 		status_violation(&r->st, "customer_id", "required");
 	} else {
-		rc = kit_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor,
-			      &cust);
-		if (rc == -ENOENT) {
-			rc = srv_fail(r, ST_NOT_FOUND, "customer %" PRIu64 " not found",
-				      in->customer_id);
-			goto out;
-		}
-		if (rc != 0) {
-			rc = srv_store_fail(r, rc, "customer lookup");
-			goto out;
-		}
-		if (!kit_check_record(r, PERM_OPERATE, cust->organization_id, cust->unit_id))
+		rc = kit_get(r, txn, &kit_bill_customers, NULL, in->customer_id, PERM_OPERATE,
+			     &cust);
+		if (rc != 0 || !srv_ok(r))
 			goto out;
 	}
 	if (in->service_id == 0) {
@@ -126,7 +101,7 @@ int h_billing_get_invoice(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__BillingGetInvoiceRequest *in = (const void *)r->in;
 	Ospay__V1__Invoice *inv = NULL;
 	Ospay__V1__Notification **notes = NULL;
-	int rc = load_invoice(r, txn, in->invoice_id, PERM_READ, &inv);
+	int rc = kit_get(r, txn, &kit_bill_invoices, "invoice_id", in->invoice_id, PERM_READ, &inv);
 	if (rc == 0 && srv_ok(r)) {
 		Ospay__V1__BillingGetInvoiceResponse resp =
 			OSPAY__V1__BILLING_GET_INVOICE_RESPONSE__INIT;
@@ -148,7 +123,8 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__BillingCancelInvoiceRequest *in = (const void *)r->in;
 	Ospay__V1__Invoice *inv = NULL;
 	int64_t due = 0;
-	int rc = load_invoice(r, txn, in->invoice_id, PERM_OPERATE, &inv);
+	int rc = kit_get(r, txn, &kit_bill_invoices, "invoice_id", in->invoice_id, PERM_OPERATE,
+			 &inv);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID) {

@@ -135,38 +135,11 @@ out:
 	return rc;
 }
 
-/* Loads a customer the caller may act on; NOT_FOUND (and the like) otherwise. */
-static int load_customer(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
-			 Ospay__V1__Customer **out)
-{
-	int rc = kit_load(txn, DB_CUSTOMERS, id, &ospay__v1__customer__descriptor, out);
-	if (rc == -ENOENT ||
-	    (rc == 0 && !kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id) &&
-	     r->st.code == ST_NOT_FOUND))
-		return srv_fail(r, ST_NOT_FOUND, "no customer %llu", (unsigned long long)id);
-	return rc != 0 ? srv_store_fail(r, rc, "customer lookup") : 0;
-}
-
 int h_customers_get(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CustomersGetRequest *in = (const void *)r->in;
-	Ospay__V1__Customer *c = NULL;
-	int rc;
-	if (in->id == 0) {
-		status_violation(&r->st, "id", "required");
-		rc = 0;
-		goto out;
-	}
-	rc = load_customer(r, txn, in->id, PERM_READ, &c);
-	if (rc != 0 || !srv_ok(r))
-		goto out;
-	Ospay__V1__CustomersGetResponse resp = OSPAY__V1__CUSTOMERS_GET_RESPONSE__INIT;
-	resp.customer = c;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	if (c != NULL)
-		ospay__v1__customer__free_unpacked(c, NULL);
-	return rc;
+	return kit_reply_get(r, txn, &kit_customers, "id", in->id, PERM_READ,
+			     &ospay__v1__customers_get_response__descriptor);
 }
 
 /* A document filter finds at most one customer per unit: no paging needed. */
@@ -263,13 +236,7 @@ int h_customers_update(srv_req_t *r, store_txn_t *txn)
 	cust_norm_t n;
 	uint64_t holder = 0;
 	bool bad;
-	int rc;
-	if (in->id == 0) {
-		status_violation(&r->st, "id", "required");
-		rc = 0;
-		goto out;
-	}
-	rc = load_customer(r, txn, in->id, PERM_OPERATE, &old);
+	int rc = kit_get(r, txn, &kit_customers, "id", in->id, PERM_OPERATE, &old);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, cust_paths,
@@ -367,13 +334,7 @@ int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__CustomersAddServiceRequest *in = (const void *)r->in;
 	Ospay__V1__Customer *c = NULL;
 	uint64_t id;
-	int rc;
-	if (in->customer_id == 0) {
-		status_violation(&r->st, "customer_id", "required");
-		rc = 0;
-		goto out;
-	}
-	rc = load_customer(r, txn, in->customer_id, PERM_OPERATE, &c);
+	int rc = kit_get(r, txn, &kit_customers, "customer_id", in->customer_id, PERM_OPERATE, &c);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	kit_check_name(r, "plan_name", in->plan_name, PLAN_NAME_MAX);
@@ -425,21 +386,7 @@ int h_customers_update_service(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__CustomersUpdateServiceRequest *in = (const void *)r->in;
 	Ospay__V1__CustomerService *old = NULL;
 	bool bad;
-	int rc;
-	if (in->service_id == 0) {
-		status_violation(&r->st, "service_id", "required");
-		rc = 0;
-		goto out;
-	}
-	rc = kit_load(txn, DB_SERVICES, in->service_id, &ospay__v1__customer_service__descriptor,
-		      &old);
-	if (rc == -ENOENT ||
-	    (rc == 0 && !kit_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id) &&
-	     r->st.code == ST_NOT_FOUND))
-		rc = srv_fail(r, ST_NOT_FOUND, "no service %llu",
-			      (unsigned long long)in->service_id);
-	else if (rc != 0)
-		rc = srv_store_fail(r, rc, "service lookup");
+	int rc = kit_get(r, txn, &kit_services, "service_id", in->service_id, PERM_OPERATE, &old);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, svc_paths,
@@ -500,13 +447,7 @@ int h_customers_list_services(srv_req_t *r, store_txn_t *txn)
 	ProtobufCMessage **items = NULL;
 	size_t n = 0;
 	char next[KIT_TOKEN_MAX];
-	int rc;
-	if (in->customer_id == 0) {
-		status_violation(&r->st, "customer_id", "required");
-		rc = 0;
-		goto out;
-	}
-	rc = load_customer(r, txn, in->customer_id, PERM_READ, &c);
+	int rc = kit_get(r, txn, &kit_customers, "customer_id", in->customer_id, PERM_READ, &c);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	rc = kit_list_by_keys(r, txn, DB_SERVICES_BY_CUST, &c->id, 1, DB_SERVICES,

@@ -54,34 +54,6 @@ _Static_assert((int)ORDER_METHOD_CASH == OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT
 
 /* ------------------------------------------------------------------ loading */
 
-static int load_order(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
-		      Ospay__V1__Order **out)
-{
-	int rc = kit_load(txn, DB_ORDERS, id, &ospay__v1__order__descriptor, out);
-	if (rc == -ENOENT ||
-	    (rc == 0 && !kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id) &&
-	     r->st.code == ST_NOT_FOUND))
-		return srv_fail(r, ST_NOT_FOUND, "no order %llu", (unsigned long long)id);
-	return rc != 0 ? srv_store_fail(r, rc, "order lookup") : 0;
-}
-
-/* Loads a record the caller sees, or answers NOT_FOUND "no <what> <id>". */
-static int load_visible(srv_req_t *r, store_txn_t *txn, unsigned table, uint64_t id,
-			const ProtobufCMessageDescriptor *desc, const char *what, void *out,
-			uint64_t *org, uint64_t *unit)
-{
-	ProtobufCMessage **m = out;
-	int rc = kit_load(txn, table, id, desc, m);
-	if (rc == 0) {
-		kit_owner(*m, org, unit);
-		if (!kit_sees(r, *org, *unit))
-			rc = -ENOENT;
-	}
-	if (rc == -ENOENT)
-		return srv_fail(r, ST_NOT_FOUND, "no %s %llu", what, (unsigned long long)id);
-	return rc != 0 ? srv_store_fail(r, rc, what) : 0;
-}
-
 /* "2026-12-07 09:00" in the organization's time. */
 static void local_time(int64_t ms, int offset, char *out, size_t cap)
 {
@@ -184,17 +156,15 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 	agenda_window_t wbuf[AGENDA_MAX_WINDOWS];
 	agenda_rules_t rules;
 	agenda_place_t place;
-	uint64_t org, unit;
 	uint32_t in_window, in_day;
 	char why[200];
-	int rc = load_visible(r, txn, DB_AGENDAS, o->agenda_id, &ospay__v1__agenda__descriptor,
-			      "agenda", &a, &org, &unit);
+	int rc = kit_get_seen(r, txn, &kit_agendas, o->agenda_id, &a);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	if (unit != o->unit_id) {
+	if (a->unit_id != o->unit_id) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
 			      "agenda %llu belongs to unit %llu, the customer to unit %llu",
-			      (unsigned long long)a->id, (unsigned long long)unit,
+			      (unsigned long long)a->id, (unsigned long long)a->unit_id,
 			      (unsigned long long)o->unit_id);
 		goto out;
 	}
@@ -246,19 +216,16 @@ static int check_technician(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Ord
 {
 	Ospay__V1__Technician *t = NULL;
 	Ospay__V1__Order *other = NULL;
-	uint64_t org, unit;
 	int rc = 0;
 	if (tech_changed) {
-		rc = load_visible(r, txn, DB_TECHNICIANS, o->technician_id,
-				  &ospay__v1__technician__descriptor, "technician", &t, &org,
-				  &unit);
+		rc = kit_get_seen(r, txn, &kit_technicians, o->technician_id, &t);
 		if (rc != 0 || !srv_ok(r))
 			goto out;
-		if (unit != o->unit_id) {
+		if (t->unit_id != o->unit_id) {
 			rc = srv_fail(r, ST_FAILED_PRECONDITION,
 				      "technician %llu belongs to unit %llu, the customer to unit "
 				      "%llu",
-				      (unsigned long long)t->id, (unsigned long long)unit,
+				      (unsigned long long)t->id, (unsigned long long)t->unit_id,
 				      (unsigned long long)o->unit_id);
 			goto out;
 		}
@@ -405,20 +372,8 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Customer *cust = NULL;
 	Ospay__V1__OrderStatusChange created, **hist = NULL;
 	Ospay__V1__Order o = OSPAY__V1__ORDER__INIT;
-	int rc;
-	if (in->customer_id == 0) {
-		status_violation(&r->st, "customer_id", "required");
-		rc = 0;
-		goto out;
-	}
-	rc = kit_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor, &cust);
-	if (rc == -ENOENT ||
-	    (rc == 0 && !kit_check_record(r, PERM_OPERATE, cust->organization_id, cust->unit_id) &&
-	     r->st.code == ST_NOT_FOUND))
-		rc = srv_fail(r, ST_NOT_FOUND, "no customer %llu",
-			      (unsigned long long)in->customer_id);
-	else if (rc != 0)
-		rc = srv_store_fail(r, rc, "customer lookup");
+	int rc = kit_get(r, txn, &kit_customers, "customer_id", in->customer_id, PERM_OPERATE,
+			 &cust);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	kit_check_name(r, "kind", in->kind, KIND_MAX);
@@ -515,7 +470,7 @@ int h_orders_get(srv_req_t *r, store_txn_t *txn)
 	rc = get_from_wire(r, txn, in->id, &served);
 	if (rc != 0 || served)
 		goto out;
-	rc = load_order(r, txn, in->id, PERM_READ, &o);
+	rc = kit_get(r, txn, &kit_orders, NULL, in->id, PERM_READ, &o);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersGetResponse resp = OSPAY__V1__ORDERS_GET_RESPONSE__INIT;
@@ -534,19 +489,11 @@ out:
 /* Loads an order to change: visible, the caller may operate, and still OPEN. */
 static int load_open_order(srv_req_t *r, store_txn_t *txn, uint64_t id, Ospay__V1__Order **o)
 {
-	int rc = 0;
-	if (id == 0) {
-		status_violation(&r->st, "id", "required");
-		goto out;
-	}
-	rc = load_order(r, txn, id, PERM_OPERATE, o);
-	if (rc != 0 || !srv_ok(r))
-		goto out;
-	if (!order_is_open((*o)->status))
+	int rc = kit_get(r, txn, &kit_orders, "id", id, PERM_OPERATE, o);
+	if (rc == 0 && srv_ok(r) && !order_is_open((*o)->status))
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
 			      "order %llu is %s: only OPEN orders change", (unsigned long long)id,
 			      order_status_name((*o)->status));
-out:
 	return rc;
 }
 
@@ -1174,7 +1121,7 @@ static int refresh_commit(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "payment link store");
 		goto out;
 	}
-	rc = load_order(r, txn, f->order_id, PERM_OPERATE, &o);
+	rc = kit_get(r, txn, &kit_orders, NULL, f->order_id, PERM_OPERATE, &o);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersRefreshPaymentResponse resp =
@@ -1224,13 +1171,7 @@ int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Order *o = NULL;
 	refresh_t *f = NULL;
 	gw_t *gw = NULL;
-	int rc;
-	if (in->id == 0) {
-		status_violation(&r->st, "id", "required");
-		rc = 0;
-		goto out;
-	}
-	rc = load_order(r, txn, in->id, PERM_OPERATE, &o);
+	int rc = kit_get(r, txn, &kit_orders, "id", in->id, PERM_OPERATE, &o);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (o->payment == NULL || !o->payment->integrated || o->payment->order_key[0] == '\0') {
