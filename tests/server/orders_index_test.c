@@ -339,7 +339,7 @@ Test(orders_index, a_filter_no_index_serves_is_capped_per_call)
 {
 	/* Customer + scheduled range: ordered by start, walked on the unit's schedule
 	 * index with the customer checked per order (1 in 100 match). The walk stops
-	 * after LIST_EXAMINE_MAX orders and hands back a token. */
+	 * after PAGE_EXAMINE_MAX orders (rpc/page.h) and hands back a token. */
 	Ospay__V1__OrdersListRequest f = OSPAY__V1__ORDERS_LIST_REQUEST__INIT;
 	f.customer_id = cust[9];
 	f.scheduled_from_ms = base_ms;

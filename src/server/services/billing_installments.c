@@ -26,6 +26,7 @@
 #include "ospay/v1/records.pb-c.h"
 #include "server/db/db.h"
 #include "server/rpc/kit.h"
+#include "server/rpc/page.h"
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
 
@@ -33,9 +34,6 @@
 #define IMODE(x) OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_##x
 #define PAYST(x) OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_##x
 
-/* Index entries a ListInstallments page looks at, at most. */
-#define LIST_EXAMINE_MAX 2000
-#define LIST_TOKEN_LEN (4 + DB_POS_LEN)
 /* Report rows returned at most (default, cap), entries examined at most, days at most. */
 #define REPORT_ROWS_DEFAULT 1000
 #define REPORT_ROWS_MAX 5000
@@ -168,20 +166,56 @@ static void list_hash(const Ospay__V1__BillingListInstallmentsRequest *in, uint8
 	memcpy(out, h, 4);
 }
 
+/* The installment indexes of the units in scope (of the customer's, when named). */
+static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_scan_t **scan,
+		     void *arg)
+{
+	const Ospay__V1__BillingListInstallmentsRequest *in = arg;
+	uint64_t *units = NULL;
+	uint8_t *keys = NULL;
+	size_t nu = 0, klen = 8;
+	int rc = query_units(r, txn, in->unit_id, in->customer_id, &units, &nu);
+	if (rc != 0 || !srv_ok(r) || nu == 0)
+		goto out;
+	keys = index_keys(units, nu, in->status, &klen);
+	if (keys == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = db_scan_open(txn, in->status != 0 ? DB_INST_STATUS : DB_INST_UNIT, keys, klen, nu,
+			  from, DB_POS_LEN, scan);
+out:
+	free(keys);
+	free(units);
+	return rc;
+}
+
+/* The position's installment of the order, when it passes the filters. */
+static bool list_match(const srv_req_t *r, const uint8_t *pos, const ProtobufCMessage *m, void *arg)
+{
+	const Ospay__V1__BillingListInstallmentsRequest *in = arg;
+	const Ospay__V1__Order *o = (const Ospay__V1__Order *)m;
+	const Ospay__V1__OrderInstallment *ins = order_inst(o, db_inst_pos_number(pos));
+	return ins != NULL && inst_match(r, o, ins, in->status, in->mode, in->customer_id);
+}
+
 int h_billing_list_installments(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__BillingListInstallmentsRequest *in = (const void *)r->in;
 	Ospay__V1__InstallmentRow *rows = NULL, **rowp = NULL;
-	Ospay__V1__Order **orders = NULL;
-	db_scan_t *scan = NULL;
-	uint64_t *units = NULL;
-	uint8_t *keys = NULL;
-	uint8_t hash[4], raw[LIST_TOKEN_LEN], from[DB_POS_LEN], last[DB_POS_LEN] = {0};
-	char next[KIT_TOKEN_MAX] = "";
 	int64_t lo, hi;
-	size_t n = 0, examined = 0, nu = 0, klen = 8, limit = kit_page_limit(in->page_size);
-	bool more = false;
-	int rc = 0;
+	page_t pg = {.token_kind = KIT_TOK_INSTALLMENTS,
+		     .token = in->page_token,
+		     .size = in->page_size,
+		     .inst = true,
+		     .table = DB_ORDERS,
+		     .desc = &ospay__v1__order__descriptor,
+		     /* Never, as db_order_put keeps the index, but it is not trusted blindly. */
+		     .skip_missing = true,
+		     .what = "installments list",
+		     .open = list_open,
+		     .match = list_match,
+		     .arg = (void *)in};
 	if (in->status < 0 || in->status > IST(CANCELED))
 		status_violation(&r->st, "status", "an InstallmentStatus, or unspecified");
 	if (in->mode != 0 && in->mode != IMODE(INTEGRATED) && in->mode != IMODE(MANUAL))
@@ -190,91 +224,33 @@ int h_billing_list_installments(srv_req_t *r, store_txn_t *txn)
 	parse_day(r, "due_to", in->due_to, INT32_MAX - 1, &hi);
 	if (srv_ok(r) && hi < lo)
 		status_violation(&r->st, "due_to", "must not be before due_from");
-	list_hash(in, hash);
-	db_inst_pos_put(from, lo, 0, 0);
-	if (in->page_token[0] != '\0') {
-		if (!kit_token_decode(in->page_token, KIT_TOK_INSTALLMENTS, raw, sizeof(raw)) ||
-		    memcmp(raw, hash, 4) != 0) {
-			status_violation(&r->st, "page_token",
-					 "not a page token of this method with these filters");
-		} else {
-			/* Just after the last position served (numbers stay far below 2^32). */
-			const uint8_t *p = raw + 4;
-			db_inst_pos_put(from, db_inst_pos_day(p), db_inst_pos_order(p),
-					db_inst_pos_number(p) + 1);
-		}
-	}
-	if (!srv_ok(r))
-		goto out;
-	rows = calloc(limit, sizeof(*rows));
-	rowp = calloc(limit, sizeof(*rowp));
-	orders = calloc(limit, sizeof(*orders));
-	if (rows == NULL || rowp == NULL || orders == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = query_units(r, txn, in->unit_id, in->customer_id, &units, &nu);
+	pg.lo = lo;
+	pg.hi = hi + 1; /* inclusive bound, exclusive in the walk */
+	list_hash(in, pg.hash);
+	int rc = page_list(r, txn, &pg);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	if (nu == 0)
-		goto reply;
-	keys = index_keys(units, nu, in->status, &klen);
-	if (keys == NULL) {
+	rows = calloc(pg.n + 1, sizeof(*rows));
+	rowp = calloc(pg.n + 1, sizeof(*rowp));
+	if (rows == NULL || rowp == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = db_scan_open(txn, in->status != 0 ? DB_INST_STATUS : DB_INST_UNIT, keys, klen, nu,
-			  from, DB_POS_LEN, &scan);
-	const uint8_t *pos;
-	while (rc == 0 && n < limit && examined < LIST_EXAMINE_MAX) {
-		rc = db_scan_next(scan, &pos);
-		if (rc != 0 || db_inst_pos_day(pos) > hi)
-			break;
-		examined++;
-		memcpy(last, pos, DB_POS_LEN);
-		Ospay__V1__Order *o = NULL;
-		const Ospay__V1__OrderInstallment *ins;
-		rc = load_pos(txn, pos, &o, &ins);
-		if (rc == 0 && ins != NULL &&
-		    inst_match(r, o, ins, in->status, in->mode, in->customer_id)) {
-			row_of_order(&rows[n], o, ins);
-			rowp[n] = &rows[n];
-			orders[n++] = o;
-		} else if (o != NULL) {
-			ospay__v1__order__free_unpacked(o, NULL);
-		}
-	}
-	if (rc == 0 && (n == limit || examined == LIST_EXAMINE_MAX)) {
-		rc = db_scan_next(scan, &pos);
-		more = rc == 0 && db_inst_pos_day(pos) <= hi;
-	}
-	if (rc == -ENOENT)
-		rc = 0;
-reply:
-	if (rc != 0)
-		goto out;
-	if (more) {
-		memcpy(raw, hash, 4);
-		memcpy(raw + 4, last, DB_POS_LEN);
-		kit_token_encode(KIT_TOK_INSTALLMENTS, raw, sizeof(raw), next);
+	for (size_t i = 0; i < pg.n; i++) {
+		const Ospay__V1__Order *o = (const Ospay__V1__Order *)pg.items[i];
+		row_of_order(&rows[i], o, order_inst(o, db_inst_pos_number(pg.pos[i])));
+		rowp[i] = &rows[i];
 	}
 	Ospay__V1__BillingListInstallmentsResponse resp =
 		OSPAY__V1__BILLING_LIST_INSTALLMENTS_RESPONSE__INIT;
 	resp.installments = rowp;
-	resp.n_installments = n;
-	resp.next_page_token = next;
+	resp.n_installments = pg.n;
+	resp.next_page_token = pg.next;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (rc < 0 && rc != -ENOMEM && srv_ok(r))
-		rc = srv_store_fail(r, rc, "installments list");
-	db_scan_close(scan);
-	for (size_t i = 0; i < n; i++)
-		ospay__v1__order__free_unpacked(orders[i], NULL);
-	free(orders);
+	page_free(&pg);
 	free(rowp);
 	free(rows);
-	free(keys);
-	free(units);
 	return rc;
 }
 

@@ -25,6 +25,7 @@
 #include "server/db/db.h"
 #include "server/db/order_wire.h"
 #include "server/rpc/kit.h"
+#include "server/rpc/page.h"
 #include "server/jobs/outbox.h"
 #include "server/rpc/srv.h"
 #include "server/providers/adapters.h"
@@ -49,8 +50,6 @@ _Static_assert((int)ORDER_METHOD_CASH == OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT
 /* Scheduled starts between 2000-01-01 and 2200-01-01 (a bound against typos). */
 #define START_MIN_MS (INT64_C(10957) * DATE_MS_PER_DAY)
 #define START_MAX_MS (INT64_C(84006) * DATE_MS_PER_DAY)
-/* Orders a List call looks at, at most, before it answers with a page token. */
-#define LIST_EXAMINE_MAX 2000
 
 /* ------------------------------------------------------------------ loading */
 
@@ -1268,9 +1267,6 @@ typedef struct list_plan {
 	int64_t lo, hi;
 } list_plan_t;
 
-/* Page token: filters' hash (4), then the last position examined (sort, id). */
-#define LIST_TOKEN_LEN (4 + DB_POS_LEN)
-
 static void list_plan(const Ospay__V1__OrdersListRequest *in, list_plan_t *p)
 {
 	const int pending = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING;
@@ -1329,9 +1325,16 @@ static bool in_range(int64_t v, int64_t from, int64_t to)
 	return (from == 0 || v >= from) && (to == 0 || v < to);
 }
 
-static bool list_match(const srv_req_t *r, const Ospay__V1__OrdersListRequest *in,
-		       const Ospay__V1__Order *o)
+/* What Orders/List's page callbacks see. */
+typedef struct list_ctx {
+	const Ospay__V1__OrdersListRequest *in;
+	list_plan_t plan;
+} list_ctx_t;
+
+static bool list_match(const srv_req_t *r, const uint8_t *pos, const ProtobufCMessage *m, void *arg)
 {
+	const Ospay__V1__OrdersListRequest *in = ((const list_ctx_t *)arg)->in;
+	const Ospay__V1__Order *o = (const Ospay__V1__Order *)m;
 	bool scheduled = in->scheduled_from_ms != 0 || in->scheduled_to_ms != 0;
 	return kit_sees(r, o->organization_id, o->unit_id) &&
 	       (in->unit_id == 0 || o->unit_id == in->unit_id) &&
@@ -1415,21 +1418,32 @@ static int list_key_visible(srv_req_t *r, store_txn_t *txn, const list_plan_t *p
 	return rc == -ENOENT ? 0 : rc;
 }
 
-/* Opens the plan's walk at from. */
-static int list_open(srv_req_t *r, store_txn_t *txn, const Ospay__V1__OrdersListRequest *in,
-		     const list_plan_t *p, const uint8_t *from, db_scan_t **scan)
+/*
+ * Opens the plan's walk at from: nothing when the filter names an agenda,
+ * technician or customer the caller cannot see.
+ */
+static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_scan_t **scan,
+		     void *arg)
 {
+	const list_ctx_t *c = arg;
+	const list_plan_t *p = &c->plan;
 	uint64_t *units = NULL;
 	size_t nu = 0, klen = p->tag >= 0 ? 9 : 8;
 	uint8_t one[9], *keys = one;
+	bool visible = true;
 	int rc = 0;
 	*scan = NULL;
+	if (!srv_check(r, PERM_READ, 0))
+		goto out;
+	rc = list_key_visible(r, txn, p, &visible);
+	if (rc != 0 || !visible)
+		goto out;
 	if (!p->by_unit) {
 		be64_put(one, p->key);
 		rc = db_scan_open(txn, p->table, one, 8, 1, from, DB_POS_LEN, scan);
 		goto out;
 	}
-	rc = kit_scope_units(r, txn, in->unit_id, &units, &nu);
+	rc = kit_scope_units(r, txn, c->in->unit_id, &units, &nu);
 	if (rc != 0 || nu == 0)
 		goto out;
 	if (nu > 1) {
@@ -1455,90 +1469,29 @@ out:
 int h_orders_list(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__OrdersListRequest *in = (const void *)r->in;
-	Ospay__V1__Order **out = NULL;
-	db_scan_t *scan = NULL;
-	list_plan_t plan;
-	uint8_t hash[4], raw[LIST_TOKEN_LEN], from[DB_POS_LEN], last[DB_POS_LEN] = {0};
-	char next[KIT_TOKEN_MAX] = "";
-	size_t n = 0, examined = 0;
-	bool visible = true, more = false;
-	int rc = 0;
+	list_ctx_t c = {.in = in};
+	list_plan(in, &c.plan);
+	page_t pg = {.token_kind = KIT_TOK_ORDERS,
+		     .token = in->page_token,
+		     .size = in->page_size,
+		     .lo = c.plan.lo,
+		     .hi = c.plan.hi,
+		     .table = DB_ORDERS,
+		     .desc = &ospay__v1__order__descriptor,
+		     .what = "list orders",
+		     .open = list_open,
+		     .match = list_match,
+		     .arg = &c};
+	list_filters_hash(in, pg.hash);
 	list_check(r, in);
-	list_plan(in, &plan);
-	list_filters_hash(in, hash);
-	db_pos_put(from, plan.lo, 0);
-	if (in->page_token[0] != '\0') {
-		if (!kit_token_decode(in->page_token, KIT_TOK_ORDERS, raw, sizeof(raw)) ||
-		    memcmp(raw, hash, 4) != 0) {
-			status_violation(&r->st, "page_token",
-					 "not a page token of this method with these filters");
-		} else {
-			/* Continue just after the last position examined. */
-			int64_t sort = db_pos_sort(raw + 4);
-			uint64_t id = db_pos_id(raw + 4);
-			if (id == UINT64_MAX)
-				db_pos_put(from, sort + 1, 0);
-			else
-				db_pos_put(from, sort, id + 1);
-		}
+	int rc = page_list(r, txn, &pg);
+	if (rc == 0 && srv_ok(r)) {
+		Ospay__V1__OrdersListResponse resp = OSPAY__V1__ORDERS_LIST_RESPONSE__INIT;
+		resp.orders = (Ospay__V1__Order **)pg.items;
+		resp.n_orders = pg.n;
+		resp.next_page_token = pg.next;
+		rc = srv_reply_msg(r, &resp.base);
 	}
-	if (!srv_ok(r) || !srv_check(r, PERM_READ, 0))
-		goto out;
-	size_t limit = kit_page_limit(in->page_size);
-	out = calloc(limit, sizeof(*out));
-	if (out == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = list_key_visible(r, txn, &plan, &visible);
-	if (rc == 0 && visible)
-		rc = list_open(r, txn, in, &plan, from, &scan);
-	if (rc != 0 || scan == NULL)
-		goto reply;
-	const uint8_t *pos;
-	while (n < limit && examined < LIST_EXAMINE_MAX) {
-		rc = db_scan_next(scan, &pos);
-		if (rc != 0 || db_pos_sort(pos) >= plan.hi)
-			break;
-		examined++;
-		memcpy(last, pos, DB_POS_LEN);
-		Ospay__V1__Order *o = NULL;
-		rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		if (rc != 0)
-			break;
-		if (list_match(r, in, o))
-			out[n++] = o;
-		else
-			ospay__v1__order__free_unpacked(o, NULL);
-	}
-	if (rc == 0 && (n == limit || examined == LIST_EXAMINE_MAX)) {
-		/* Stopped early: is anything left in range? */
-		rc = db_scan_next(scan, &pos);
-		more = rc == 0 && db_pos_sort(pos) < plan.hi;
-	}
-	if (rc == -ENOENT)
-		rc = 0;
-reply:
-	if (rc != 0)
-		goto out;
-	if (more) {
-		memcpy(raw, hash, 4);
-		memcpy(raw + 4, last, DB_POS_LEN);
-		kit_token_encode(KIT_TOK_ORDERS, raw, sizeof(raw), next);
-	}
-	Ospay__V1__OrdersListResponse resp = OSPAY__V1__ORDERS_LIST_RESPONSE__INIT;
-	resp.orders = out;
-	resp.n_orders = n;
-	resp.next_page_token = next;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	if (rc < 0 && rc != -ENOMEM)
-		rc = srv_store_fail(r, rc, "list orders");
-	db_scan_close(scan);
-	for (size_t i = 0; i < n; i++)
-		ospay__v1__order__free_unpacked(out[i], NULL);
-	free(out);
+	page_free(&pg);
 	return rc;
 }
