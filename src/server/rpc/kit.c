@@ -404,6 +404,35 @@ int kit_list_by_unit(srv_req_t *r, store_txn_t *txn, unsigned index, unsigned ta
 	return rc;
 }
 
+int kit_reply_list(srv_req_t *r, const ProtobufCMessageDescriptor *resp, ProtobufCMessage **items,
+		   size_t n, const char *next)
+{
+	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(resp, 1);
+	const ProtobufCFieldDescriptor *t = protobuf_c_message_descriptor_get_field(resp, 2);
+	if (f == NULL || f->label != PROTOBUF_C_LABEL_REPEATED ||
+	    f->type != PROTOBUF_C_TYPE_MESSAGE || t == NULL || t->type != PROTOBUF_C_TYPE_STRING ||
+	    t->label == PROTOBUF_C_LABEL_REPEATED)
+		return -EINVAL;
+	ProtobufCMessage *m = calloc(1, resp->sizeof_message);
+	if (m == NULL)
+		return -ENOMEM;
+	resp->message_init(m);
+	/* Borrowed, like a response on the stack: only m itself is freed. */
+	memcpy((char *)m + f->quantifier_offset, &n, sizeof(n));
+	memcpy((char *)m + f->offset, &items, sizeof(items));
+	memcpy((char *)m + t->offset, &next, sizeof(next));
+	int rc = srv_reply_msg(r, m);
+	free(m);
+	return rc;
+}
+
+void kit_items_free(ProtobufCMessage **items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		protobuf_c_message_free_unpacked(items[i], NULL);
+	free(items);
+}
+
 uint32_t kit_mask_parse(srv_req_t *r, char **mask, size_t n_mask, const char *const *paths,
 			size_t n_paths, bool *bad)
 {

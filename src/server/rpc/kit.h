@@ -139,6 +139,16 @@ int kit_list_by_unit(srv_req_t *r, store_txn_t *txn, unsigned index, unsigned ta
 		     ProtobufCMessage ***items, size_t *n, char next[KIT_TOKEN_MAX]);
 
 /*
+ * A whole list reply: resp is message XListResponse { repeated X xs = 1;
+ * string next_page_token = 2; }, packed with items (still the caller's to
+ * free, kit_items_free) and next. 0 or a negative errno.
+ */
+int kit_reply_list(srv_req_t *r, const ProtobufCMessageDescriptor *resp, ProtobufCMessage **items,
+		   size_t n, const char *next);
+/* Frees a list's items and the array. */
+void kit_items_free(ProtobufCMessage **items, size_t n);
+
+/*
  * Update masks (AIP-134). paths are the names a request may use, at most 32;
  * the result has bit i set for paths[i]. An unknown path adds a violation on
  * "update_mask" and sets *bad.

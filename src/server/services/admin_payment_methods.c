@@ -73,16 +73,9 @@ int h_admin_list_payment_methods(srv_req_t *r, store_txn_t *txn)
 	int rc = kit_list_by_keys(r, txn, DB_PAYMENT_METHODS_BY_ORG, &org, 1, DB_PAYMENT_METHODS,
 				  &ospay__v1__payment_method__descriptor, KIT_TOK_PAYMENT_METHODS,
 				  in->page_size, in->page_token, &items, &n, next);
-	if (rc != 0 || !srv_ok(r))
-		goto out;
-	Ospay__V1__ListPaymentMethodsResponse resp = OSPAY__V1__LIST_PAYMENT_METHODS_RESPONSE__INIT;
-	resp.payment_methods = (Ospay__V1__PaymentMethod **)items;
-	resp.n_payment_methods = n;
-	resp.next_page_token = next;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	for (size_t i = 0; i < n; i++)
-		protobuf_c_message_free_unpacked(items[i], NULL);
-	free(items);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__list_payment_methods_response__descriptor, items,
+				    n, next);
+	kit_items_free(items, n);
 	return rc;
 }

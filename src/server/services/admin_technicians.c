@@ -71,16 +71,10 @@ int h_admin_list_technicians(srv_req_t *r, store_txn_t *txn)
 	rc = kit_list_by_unit(r, txn, DB_TECHNICIANS_BY_UNIT, DB_TECHNICIANS,
 			      &ospay__v1__technician__descriptor, KIT_TOK_TECHNICIANS, in->unit_id,
 			      in->page_size, in->page_token, &items, &n, next);
-	if (rc != 0 || !srv_ok(r))
-		goto out;
-	Ospay__V1__ListTechniciansResponse resp = OSPAY__V1__LIST_TECHNICIANS_RESPONSE__INIT;
-	resp.technicians = (Ospay__V1__Technician **)items;
-	resp.n_technicians = n;
-	resp.next_page_token = next;
-	rc = srv_reply_msg(r, &resp.base);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__list_technicians_response__descriptor, items, n,
+				    next);
 out:
-	for (size_t i = 0; i < n; i++)
-		protobuf_c_message_free_unpacked(items[i], NULL);
-	free(items);
+	kit_items_free(items, n);
 	return rc;
 }

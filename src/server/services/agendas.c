@@ -133,17 +133,10 @@ int h_agendas_list(srv_req_t *r, store_txn_t *txn)
 	int rc = kit_list_by_unit(r, txn, DB_AGENDAS_BY_UNIT, DB_AGENDAS,
 				  &ospay__v1__agenda__descriptor, KIT_TOK_AGENDAS, in->unit_id,
 				  in->page_size, in->page_token, &items, &n, next);
-	if (rc != 0 || !srv_ok(r))
-		goto out;
-	Ospay__V1__AgendasListResponse resp = OSPAY__V1__AGENDAS_LIST_RESPONSE__INIT;
-	resp.agendas = (Ospay__V1__Agenda **)items;
-	resp.n_agendas = n;
-	resp.next_page_token = next;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	for (size_t i = 0; i < n; i++)
-		protobuf_c_message_free_unpacked(items[i], NULL);
-	free(items);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__agendas_list_response__descriptor, items, n,
+				    next);
+	kit_items_free(items, n);
 	return rc;
 }
 

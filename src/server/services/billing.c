@@ -122,14 +122,9 @@ int h_billing_list_charges(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "to_ms", "must be after from_ms (or 0: unbounded)");
 	list_hash(in, pg.hash);
 	int rc = page_list(r, txn, &pg);
-	if (rc == 0 && srv_ok(r)) {
-		Ospay__V1__BillingListChargesResponse resp =
-			OSPAY__V1__BILLING_LIST_CHARGES_RESPONSE__INIT;
-		resp.charges = (Ospay__V1__Charge **)pg.items;
-		resp.n_charges = pg.n;
-		resp.next_page_token = pg.next;
-		rc = srv_reply_msg(r, &resp.base);
-	}
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__billing_list_charges_response__descriptor,
+				    pg.items, pg.n, pg.next);
 	page_free(&pg);
 	return rc;
 }

@@ -279,14 +279,9 @@ int h_billing_list_invoices(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "due_to", "must not be before due_from");
 	list_hash(in, pg.hash);
 	int rc = page_list(r, txn, &pg);
-	if (rc == 0 && srv_ok(r)) {
-		Ospay__V1__BillingListInvoicesResponse resp =
-			OSPAY__V1__BILLING_LIST_INVOICES_RESPONSE__INIT;
-		resp.invoices = (Ospay__V1__Invoice **)pg.items;
-		resp.n_invoices = pg.n;
-		resp.next_page_token = pg.next;
-		rc = srv_reply_msg(r, &resp.base);
-	}
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__billing_list_invoices_response__descriptor,
+				    pg.items, pg.n, pg.next);
 	page_free(&pg);
 	return rc;
 }

@@ -212,17 +212,11 @@ int h_customers_list(srv_req_t *r, store_txn_t *txn)
 	rc = kit_list_by_unit(r, txn, DB_CUSTOMERS_BY_UNIT, DB_CUSTOMERS,
 			      &ospay__v1__customer__descriptor, KIT_TOK_CUSTOMERS, in->unit_id,
 			      in->page_size, in->page_token, &items, &n, next);
-	if (rc != 0 || !srv_ok(r))
-		goto out;
-	Ospay__V1__CustomersListResponse resp = OSPAY__V1__CUSTOMERS_LIST_RESPONSE__INIT;
-	resp.customers = (Ospay__V1__Customer **)items;
-	resp.n_customers = n;
-	resp.next_page_token = next;
-	rc = srv_reply_msg(r, &resp.base);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__customers_list_response__descriptor, items, n,
+				    next);
 out:
-	for (size_t i = 0; i < n; i++)
-		protobuf_c_message_free_unpacked(items[i], NULL);
-	free(items);
+	kit_items_free(items, n);
 	return rc;
 }
 
@@ -453,18 +447,11 @@ int h_customers_list_services(srv_req_t *r, store_txn_t *txn)
 	rc = kit_list_by_keys(r, txn, DB_SERVICES_BY_CUST, &c->id, 1, DB_SERVICES,
 			      &ospay__v1__customer_service__descriptor, KIT_TOK_SERVICES,
 			      in->page_size, in->page_token, &items, &n, next);
-	if (rc != 0 || !srv_ok(r))
-		goto out;
-	Ospay__V1__CustomersListServicesResponse resp =
-		OSPAY__V1__CUSTOMERS_LIST_SERVICES_RESPONSE__INIT;
-	resp.services = (Ospay__V1__CustomerService **)items;
-	resp.n_services = n;
-	resp.next_page_token = next;
-	rc = srv_reply_msg(r, &resp.base);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__customers_list_services_response__descriptor,
+				    items, n, next);
 out:
-	for (size_t i = 0; i < n; i++)
-		protobuf_c_message_free_unpacked(items[i], NULL);
-	free(items);
+	kit_items_free(items, n);
 	if (c != NULL)
 		ospay__v1__customer__free_unpacked(c, NULL);
 	return rc;

@@ -1485,13 +1485,9 @@ int h_orders_list(srv_req_t *r, store_txn_t *txn)
 	list_filters_hash(in, pg.hash);
 	list_check(r, in);
 	int rc = page_list(r, txn, &pg);
-	if (rc == 0 && srv_ok(r)) {
-		Ospay__V1__OrdersListResponse resp = OSPAY__V1__ORDERS_LIST_RESPONSE__INIT;
-		resp.orders = (Ospay__V1__Order **)pg.items;
-		resp.n_orders = pg.n;
-		resp.next_page_token = pg.next;
-		rc = srv_reply_msg(r, &resp.base);
-	}
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__orders_list_response__descriptor, pg.items, pg.n,
+				    pg.next);
 	page_free(&pg);
 	return rc;
 }
