@@ -2,7 +2,7 @@
  * Orders/List, one page, from 1,000 and from 1,000,000 orders: the time of a
  * page must not grow with the number of orders (docs/spec.md 4.4, 6; issue 3).
  *
- * In process, like tests/server/orders_index_test.c: a store opened with the
+ * In process, like tests/server/services/orders_index_test.c: a store opened with the
  * server's tables, orders written with db_order_put (the handler's own index
  * maintenance, without the per-order agenda and technician checks, so a
  * million orders load in seconds), then the Orders/List handler called in a
@@ -233,6 +233,8 @@ static int measure(srv_t *srv, srv_session_t *sess, query_t *q, int reps, result
 		if (rc == 0) {
 			rc = req.method->fn(&req, txn);
 			store_read_end(txn);
+			if (rc == 0)
+				rc = req.st.code; /* a refusal (rpc/srv.h) */
 		}
 		uint64_t t1 = now_ns();
 		store_get_stats(srv->store, &b);

@@ -1703,10 +1703,9 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 	}
 	if (busy) {
 		rc = billing_run_refuse_unresolved(r, txn, inv->id, "charging it again");
-		if (rc == 0) /* gone meanwhile: the write below checks again */
-			busy = false;
-		else
+		if (rc != 0 || !srv_ok(r))
 			goto out;
+		busy = false; /* gone meanwhile: the write below checks again */
 	}
 	for (unsigned i = 0; i < b->n_manual; i++)
 		busy = busy || b->manual[i] == inv->id;
@@ -1722,7 +1721,7 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 		goto out;
 	}
 	rc = manual_card(r, txn, inv, card_id, &card);
-	if (rc != 0)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	rc = kit_org_offset(r, txn, &off);
 	if (rc != 0) {
@@ -1798,7 +1797,7 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 	r->async_arg = j;
 	r->async_free = manual_free;
 	j = NULL;
-	rc = SRV_PENDING;
+	srv_pend(r);
 out:
 	if (j != NULL)
 		job_free(j);
@@ -2015,7 +2014,7 @@ out:
 
 /*
  * Billing/RunNow's wait: r is answered (with the run's figures) after a run
- * that starts after its call. SRV_PENDING, or a status.
+ * that starts after its call (srv_pend), or refused in r->st.
  */
 int billing_run_wait(srv_req_t *r)
 {
@@ -2036,5 +2035,6 @@ int billing_run_wait(srv_req_t *r)
 		b->waiting = w;
 		billing_run_kick(r->srv);
 	}
-	return SRV_PENDING;
+	srv_pend(r);
+	return 0;
 }

@@ -37,11 +37,11 @@ void billing_run_metrics(const srv_t *s, billing_run_metrics_t *out);
  * operator left a charge to void. */
 void billing_run_resolve_soon(srv_t *s);
 /*
- * Unknown first (docs/spec.md 4.7): the first charge of an invoice still unresolved
- * (PENDING, UNKNOWN, OPERATOR_REVIEW, VOIDING), or NULL. When there is one,
- * r's status is set to FAILED_PRECONDITION naming it and that code is
- * returned (what must happen before `what`, e.g. "canceling it"); 0 when
- * there is none, a store error otherwise.
+ * Unknown first (docs/spec.md 4.7): when a charge of the invoice is still
+ * unresolved (PENDING, UNKNOWN, OPERATOR_REVIEW, VOIDING), r's status is set
+ * to FAILED_PRECONDITION naming the first (what must happen before `what`,
+ * e.g. "canceling it"). The handler contract (rpc/srv.h): 0 or a negative
+ * errno, the refusal in r->st.
  */
 int billing_run_refuse_unresolved(srv_req_t *r, store_txn_t *txn, uint64_t invoice,
 				  const char *what);
@@ -69,19 +69,19 @@ struct Ospay__V1__Invoice;
 int billing_run_unblock(store_txn_t *txn, const struct Ospay__V1__Invoice *inv, int64_t now_ms);
 
 /* Billing/RunNow: r is answered with the figures of a run that starts after
- * its call. SRV_PENDING, or a status set in r. */
+ * its call (srv_pend), or refused in r->st. 0 or a negative errno. */
 int billing_run_wait(srv_req_t *r);
 /*
  * Billing/ChargeInvoice after its checks (inv OPEN, the caller may operate
- * it): the attempt is stored PENDING, then the gateway called, r answered
- * after the outcome is stored. SRV_PENDING, a status set in r, or an errno.
+ * it): the attempt is stored PENDING, then the gateway called (srv_pend), r
+ * answered after the outcome is stored; or refused in r->st. 0 or an errno.
  */
 int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice *inv,
 				uint64_t card_id);
 /*
  * Billing/ResolveCharge after its checks (old in OPERATOR_REVIEW): resolution
  * is a ChargeResolution; the charge is settled like any other answer and the
- * reply packed. 0, a status set in r, or an errno.
+ * reply packed. The handler contract: 0 or an errno, refusals in r->st.
  */
 int billing_run_operator_settle(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Charge *old,
 				int resolution, const char *payment_id, const char *reason);

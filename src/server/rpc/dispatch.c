@@ -61,12 +61,12 @@ int srv_fail(srv_req_t *r, int code, const char *fmt, ...)
 	vsnprintf(r->st.message, sizeof(r->st.message), fmt, ap);
 	va_end(ap);
 	r->st.code = code;
-	return code;
+	return 0;
 }
 
-int srv_check(srv_req_t *r, enum perm_action action, uint64_t unit_id)
+bool srv_check(srv_req_t *r, enum perm_action action, uint64_t unit_id)
 {
-	return perm_check(&r->sess->p, action, r->sess->p.org_id, unit_id, &r->st);
+	return perm_check(&r->sess->p, action, r->sess->p.org_id, unit_id, &r->st) == ST_OK;
 }
 
 int srv_store_fail(srv_req_t *r, int rc, const char *what)
@@ -75,6 +75,17 @@ int srv_store_fail(srv_req_t *r, int rc, const char *what)
 		return rc; /* the store grows the map and reruns the handler */
 	log_error("store error", "what=\"%s\" err=%d method=%s", what, rc, r->method->name);
 	return srv_fail(r, ST_INTERNAL, "storage error");
+}
+
+void srv_pend(srv_req_t *r)
+{
+	r->pending = true;
+}
+
+void srv_write_now(srv_req_t *r, srv_handler_fn fn)
+{
+	r->finish = fn;
+	r->write_now = true;
 }
 
 /* Clears the top-level strings of an async request (a card number, a security code). */
@@ -120,21 +131,19 @@ static void req_finish(srv_req_t *r)
 {
 	srv_count_call(r->srv, r->st.code);
 	https_hist_observe(&r->srv->rpc_latency, (uv_hrtime() - r->start_ns) / 1000);
-	if (r->st.code == ST_OK)
+	if (srv_ok(r))
 		rpc_call_reply(r->call, NULL, r->out.data, r->out.len, r->reply_flags);
 	else
 		rpc_call_reply(r->call, &r->st, NULL, 0, r->reply_flags);
 	req_free(r);
 }
 
-/* Maps a handler's negative errno to a status (the handler did not set one). */
+/* A handler's (or the store's) errno the handler did not describe: INTERNAL. */
 static void req_status_from_rc(srv_req_t *r, int rc)
 {
-	if (rc < 0 && r->st.code == ST_OK) {
+	if (rc != 0 && srv_ok(r)) {
 		log_error("handler failed", "method=%s err=%d", r->method->name, rc);
 		srv_fail(r, ST_INTERNAL, "internal error");
-	} else if (rc > 0 && r->st.code == ST_OK) {
-		r->st.code = rc;
 	}
 }
 
@@ -181,35 +190,37 @@ static size_t idem_key(const srv_req_t *r, uint8_t *k)
 	return 8 + r->idem_len;
 }
 
-/* 1: a stored reply was found and put in r->out; 0: run the handler; >1: status. */
-static int idem_lookup(srv_req_t *r, store_txn_t *txn)
+/*
+ * The reply stored for r's idempotency key: *hit with it in r->out, or a
+ * refusal in r->st (the key was used with another request), or neither (run
+ * the handler). 0 or a negative errno.
+ */
+static int idem_lookup(srv_req_t *r, store_txn_t *txn, bool *hit)
 {
 	uint8_t k[8 + DB_IDEM_KEY_MAX];
 	size_t klen = idem_key(r, k);
 	Ospay__V1__IdempotencyRecord *rec = NULL;
+	*hit = false;
 	int rc = db_get_msg(txn, DB_IDEM, k, klen, &ospay__v1__idempotency_record__descriptor,
 			    (ProtobufCMessage **)&rec);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc != 0)
 		return srv_store_fail(r, rc, "idempotency lookup");
-	int out = 0;
 	if (rec->created_ms + (int64_t)r->srv->opts.idem_ttl_ms <= r->now_ms) {
-		out = 0; /* expired: the key is free again */
+		/* expired: the key is free again */
 	} else if (rec->request_hash.len != 32 ||
 		   !crypto_equal(rec->request_hash.data, r->req_hash, 32)) {
-		out = srv_fail(r, ST_FAILED_PRECONDITION,
-			       "idempotency key was used with a different request");
+		srv_fail(r, ST_FAILED_PRECONDITION,
+			 "idempotency key was used with a different request");
 	} else {
 		r->out.len = 0;
-		if (buf_append(&r->out, rec->response_body.data, rec->response_body.len,
-			       SIZE_MAX / 2) != 0)
-			out = -ENOMEM;
-		else
-			out = 1;
+		rc = buf_append(&r->out, rec->response_body.data, rec->response_body.len,
+				SIZE_MAX / 2);
+		*hit = rc == 0;
 	}
 	ospay__v1__idempotency_record__free_unpacked(rec, NULL);
-	return out;
+	return rc;
 }
 
 static int idem_store(srv_req_t *r, store_txn_t *txn)
@@ -233,6 +244,9 @@ static int idem_store(srv_req_t *r, store_txn_t *txn)
 
 /* ------------------------------------------------------------------ write path */
 
+/* What write_fn answers to discard a refused write: not 0 (store.h), not an errno. */
+#define WRITE_REFUSED 1
+
 static int write_fn(store_txn_t *txn, void *arg)
 {
 	srv_req_t *r = arg;
@@ -241,25 +255,20 @@ static int write_fn(store_txn_t *txn, void *arg)
 	r->out.len = 0;
 	r->has_replay = false;
 	r->idem_hit = false;
-	int rc;
-	if (r->idem_len > 0) {
-		rc = idem_lookup(r, txn);
-		if (rc == 1) {
-			r->idem_hit = true;
-			return 0;
-		}
-		if (rc != 0)
-			return rc;
-	}
-	rc = (r->finish != NULL ? r->finish : r->method->fn)(r, txn);
-	if (rc != 0)
-		return rc;
-	if (r->idem_len > 0) {
+	int rc = 0;
+	if (r->idem_len > 0)
+		rc = idem_lookup(r, txn, &r->idem_hit);
+	if (rc == 0 && srv_ok(r) && !r->idem_hit)
+		rc = (r->finish != NULL ? r->finish : r->method->fn)(r, txn);
+	if (rc == 0 && srv_ok(r) && !r->idem_hit && r->idem_len > 0) {
 		rc = idem_store(r, txn);
 		if (rc != 0)
-			return srv_store_fail(r, rc, "idempotency store");
+			rc = srv_store_fail(r, rc, "idempotency store");
 	}
-	return 0;
+	/* A refused call keeps none of what its handler wrote. */
+	if (rc == 0 && !srv_ok(r))
+		rc = WRITE_REFUSED;
+	return rc;
 }
 
 static void write_done(void *arg, int rc)
@@ -276,16 +285,22 @@ static void write_done(void *arg, int rc)
 	req_finish(r);
 }
 
-/* ------------------------------------------------------------------ async path */
-
-void srv_async_finish(srv_req_t *r, srv_handler_fn fn)
+/* Runs r's handler (or r->finish) in the write batch; the reply follows the commit. */
+static void req_write(srv_req_t *r)
 {
-	r->finish = fn;
 	int rc = store_write(r->srv->store, write_fn, write_done, r);
 	if (rc != 0) {
 		req_status_from_rc(r, rc);
 		req_finish(r);
 	}
+}
+
+/* ------------------------------------------------------------------ async path */
+
+void srv_async_finish(srv_req_t *r, srv_handler_fn fn)
+{
+	r->finish = fn;
+	req_write(r);
 }
 
 void srv_async_fail(srv_req_t *r, int code, const char *fmt, ...)
@@ -346,28 +361,23 @@ static void dispatch_async(srv_t *s, srv_req_t *r, Ospay__V1__RpcRequest *req, s
 		goto finish;
 	}
 	store_txn_t *txn;
-	int rc = store_read_begin(s->store, &txn);
-	if (rc != 0) {
+	if (store_read_begin(s->store, &txn) != 0) {
 		srv_fail(r, ST_UNAVAILABLE, "storage unavailable");
 		goto finish;
 	}
-	if (klen > 0) {
-		rc = idem_lookup(r, txn);
-		if (rc != 0) {
-			store_read_end(txn);
-			if (rc < 0)
-				req_status_from_rc(r, rc);
-			goto finish; /* 1: the stored reply is in r->out */
-		}
-	}
-	rc = r->method->fn(r, txn);
+	bool hit = false;
+	int rc = klen > 0 ? idem_lookup(r, txn, &hit) : 0;
+	/* A hit's stored reply is in r->out. */
+	if (rc == 0 && srv_ok(r) && !hit)
+		rc = r->method->fn(r, txn);
 	store_read_end(txn);
-	if (rc == SRV_PENDING || rc == SRV_WRITE_NOW) {
+	/* Once pending, the call is the outside work's to end, whatever rc says. */
+	if (r->pending || r->write_now) {
 		if (klen > 0)
 			list_insert_tail(&s->async_reqs, &r->async_link);
 		/* After the insert: a failing store_write finishes (and unlinks) r at once. */
-		if (rc == SRV_WRITE_NOW)
-			srv_async_finish(r, r->finish);
+		if (r->write_now)
+			req_write(r);
 		return;
 	}
 	req_status_from_rc(r, rc);
@@ -376,6 +386,21 @@ finish:
 }
 
 /* ------------------------------------------------------------------ dispatch */
+
+/* A read call: the handler in a read snapshot, then the reply. */
+static void dispatch_read(srv_req_t *r)
+{
+	store_txn_t *txn;
+	int rc = store_read_begin(r->srv->store, &txn);
+	if (rc != 0) {
+		srv_fail(r, ST_UNAVAILABLE, "storage unavailable");
+	} else {
+		rc = r->method->fn(r, txn);
+		store_read_end(txn);
+		req_status_from_rc(r, rc);
+	}
+	req_finish(r);
+}
 
 static void reply_status(srv_t *s, rpc_call_t *call, int code, const char *msg, unsigned flags)
 {
@@ -386,9 +411,13 @@ static void reply_status(srv_t *s, rpc_call_t *call, int code, const char *msg, 
 	rpc_call_reply(call, &st, NULL, 0, flags);
 }
 
-void srv_dispatch(rpc_call_t *call, void *udata)
+/*
+ * The checks before a request is made for a call: a session, Hello first, not
+ * draining, a known method, the token not revoked, the idempotency key's size.
+ * The session when the call goes on; NULL when it was answered here.
+ */
+static srv_session_t *call_admit(srv_t *s, rpc_call_t *call, const srv_method_t *m)
 {
-	srv_t *s = udata;
 	const Ospay__V1__RpcRequest *req = rpc_call_request(call);
 	rpc_conn_t *conn = rpc_call_conn(call);
 	srv_session_t *sess = rpc_conn_get_data(conn);
@@ -397,55 +426,60 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 		if (sess == NULL) {
 			reply_status(s, call, ST_RESOURCE_EXHAUSTED, "out of memory",
 				     RPC_REPLY_CLOSE);
-			return;
+			return NULL;
 		}
 		rpc_conn_set_data(conn, sess);
 	}
-	const srv_method_t *m = s->method_find(req->method);
 	bool is_hello = m != NULL && (m->flags & SRV_M_NOAUTH);
 	if (!sess->authed && !is_hello) {
 		reply_status(s, call, ST_UNAUTHENTICATED, "the first call must be " HELLO_METHOD,
 			     RPC_REPLY_CLOSE);
-		return;
+		return NULL;
 	}
 	if (s->draining) {
 		reply_status(s, call, ST_UNAVAILABLE, "server is shutting down", 0);
-		return;
+		return NULL;
 	}
+	status_t st;
+	status_clear(&st);
 	if (req->method[0] == '\0') {
-		status_t st;
-		status_clear(&st);
 		status_violation(&st, "method", "required: \"ospay.v1.<Service>/<Method>\"");
 		rpc_call_reply(call, &st, NULL, 0, 0);
-		return;
+		return NULL;
 	}
 	if (m == NULL) {
 		char msg[160];
 		snprintf(msg, sizeof(msg), "unknown method \"%.100s\"", req->method);
 		reply_status(s, call, ST_UNIMPLEMENTED, msg, 0);
-		return;
+		return NULL;
 	}
 	if (is_hello && sess->authed) {
 		reply_status(s, call, ST_FAILED_PRECONDITION,
 			     "Hello was already said on this connection", 0);
-		return;
+		return NULL;
 	}
-	if (sess->authed && sess->epoch != s->token_epoch) {
-		status_t st;
-		status_clear(&st);
-		if (session_revalidate(s, sess, &st) != ST_OK) {
-			rpc_call_reply(call, &st, NULL, 0, RPC_REPLY_CLOSE);
-			return;
-		}
+	if (sess->authed && sess->epoch != s->token_epoch &&
+	    session_revalidate(s, sess, &st) != ST_OK) {
+		rpc_call_reply(call, &st, NULL, 0, RPC_REPLY_CLOSE);
+		return NULL;
 	}
-	size_t klen = strlen(req->idempotency_key);
-	if (klen > DB_IDEM_KEY_MAX) {
-		status_t st;
-		status_clear(&st);
+	if (strlen(req->idempotency_key) > DB_IDEM_KEY_MAX) {
 		status_violation(&st, "idempotency_key", "at most %d bytes", DB_IDEM_KEY_MAX);
 		rpc_call_reply(call, &st, NULL, 0, 0);
-		return;
+		return NULL;
 	}
+	return sess;
+}
+
+void srv_dispatch(rpc_call_t *call, void *udata)
+{
+	srv_t *s = udata;
+	Ospay__V1__RpcRequest *req = (Ospay__V1__RpcRequest *)rpc_call_request(call);
+	const srv_method_t *m = s->method_find(req->method);
+	srv_session_t *sess = call_admit(s, call, m);
+	if (sess == NULL)
+		return;
+	size_t klen = strlen(req->idempotency_key);
 	srv_req_t *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
 		reply_status(s, call, ST_RESOURCE_EXHAUSTED, "out of memory", 0);
@@ -468,35 +502,17 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 			crypto_wipe(req->body.data, req->body.len);
 		srv_fail(r, ST_INVALID_ARGUMENT, "request body is not a valid %s", m->in->name);
 		req_finish(r);
-		return;
-	}
-	if (m->flags & SRV_M_ASYNC) {
-		dispatch_async(s, r, (Ospay__V1__RpcRequest *)req, klen);
-		return;
-	}
-	if (m->flags & SRV_M_WRITE) {
+	} else if (m->flags & SRV_M_ASYNC) {
+		dispatch_async(s, r, req, klen);
+	} else if (m->flags & SRV_M_WRITE) {
 		if (klen > 0) {
 			r->idem_key = req->idempotency_key;
 			r->idem_len = klen;
 			crypto_sha256(req->method, strlen(req->method) + 1, req->body.data,
 				      req->body.len, r->req_hash);
 		}
-		int rc = store_write(s->store, write_fn, write_done, r);
-		if (rc != 0) {
-			req_status_from_rc(r, rc);
-			req_finish(r);
-		}
-		return;
+		req_write(r);
+	} else {
+		dispatch_read(r);
 	}
-	store_txn_t *txn;
-	int rc = store_read_begin(s->store, &txn);
-	if (rc != 0) {
-		srv_fail(r, ST_UNAVAILABLE, "storage unavailable");
-		req_finish(r);
-		return;
-	}
-	rc = m->fn(r, txn);
-	store_read_end(txn);
-	req_status_from_rc(r, rc);
-	req_finish(r);
 }

@@ -11,9 +11,9 @@
 
 #define TOKEN_VERSION 1
 
-int kit_check_record(srv_req_t *r, enum perm_action action, uint64_t org_id, uint64_t unit_id)
+bool kit_check_record(srv_req_t *r, enum perm_action action, uint64_t org_id, uint64_t unit_id)
 {
-	return perm_check(&r->sess->p, action, org_id, unit_id, &r->st);
+	return perm_check(&r->sess->p, action, org_id, unit_id, &r->st) == ST_OK;
 }
 
 bool kit_sees(const srv_req_t *r, uint64_t org_id, uint64_t unit_id)
@@ -27,27 +27,146 @@ int kit_load(store_txn_t *txn, unsigned table, uint64_t id, const ProtobufCMessa
 	return db_get_by_id(txn, table, id, desc, (ProtobufCMessage **)out);
 }
 
+const kit_rec_t kit_agendas = {.table = DB_AGENDAS,
+			       .desc = &ospay__v1__agenda__descriptor,
+			       .lookup = "agenda lookup",
+			       .nf_before = "no agenda ",
+			       .nf_after = ""};
+const kit_rec_t kit_customers = {.table = DB_CUSTOMERS,
+				 .desc = &ospay__v1__customer__descriptor,
+				 .lookup = "customer lookup",
+				 .nf_before = "no customer ",
+				 .nf_after = ""};
+const kit_rec_t kit_orders = {.table = DB_ORDERS,
+			      .desc = &ospay__v1__order__descriptor,
+			      .lookup = "order lookup",
+			      .nf_before = "no order ",
+			      .nf_after = ""};
+const kit_rec_t kit_services = {.table = DB_SERVICES,
+				.desc = &ospay__v1__customer_service__descriptor,
+				.lookup = "service lookup",
+				.nf_before = "no service ",
+				.nf_after = ""};
+const kit_rec_t kit_technicians = {.table = DB_TECHNICIANS,
+				   .desc = &ospay__v1__technician__descriptor,
+				   .lookup = "technician lookup",
+				   .nf_before = "no technician ",
+				   .nf_after = ""};
+
+/* A stored card's owner is its Card's. */
+static void card_owner(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit)
+{
+	const Ospay__V1__Card *c = ((const Ospay__V1__CardRecord *)m)->card;
+	*org = c != NULL ? c->organization_id : 0;
+	*unit = c != NULL ? c->unit_id : 0;
+}
+
+const kit_rec_t kit_bill_cards = {.table = DB_CARDS,
+				  .desc = &ospay__v1__card_record__descriptor,
+				  .lookup = "card lookup",
+				  .nf_before = "card ",
+				  .nf_after = " not found",
+				  .owner = card_owner};
+const kit_rec_t kit_bill_charges = {.table = DB_CHARGES,
+				    .desc = &ospay__v1__charge__descriptor,
+				    .lookup = "charge lookup",
+				    .nf_before = "charge ",
+				    .nf_after = " not found"};
+const kit_rec_t kit_bill_customers = {.table = DB_CUSTOMERS,
+				      .desc = &ospay__v1__customer__descriptor,
+				      .lookup = "customer lookup",
+				      .nf_before = "customer ",
+				      .nf_after = " not found"};
+const kit_rec_t kit_bill_invoices = {.table = DB_INVOICES,
+				     .desc = &ospay__v1__invoice__descriptor,
+				     .lookup = "invoice lookup",
+				     .nf_before = "invoice ",
+				     .nf_after = " not found"};
+
+/* kit_get's work; action NULL: seeing the record is enough. */
+static int get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field, uint64_t id,
+	       const enum perm_action *action, ProtobufCMessage **m)
+{
+	uint64_t org, unit;
+	*m = NULL;
+	if (id == 0 && field != NULL) {
+		status_violation(&r->st, field, "required");
+		return 0;
+	}
+	int rc = db_get_by_id(txn, k->table, id, k->desc, m);
+	if (rc == 0) {
+		(k->owner != NULL ? k->owner : kit_owner)(*m, &org, &unit);
+		bool ok = action != NULL ? kit_check_record(r, *action, org, unit)
+					 : kit_sees(r, org, unit);
+		/* Not the caller's to see reads as missing; a role's refusal stays. */
+		if (!ok && (action == NULL || r->st.code == ST_NOT_FOUND))
+			rc = -ENOENT;
+		if (!ok) {
+			protobuf_c_message_free_unpacked(*m, NULL);
+			*m = NULL;
+		}
+	}
+	if (rc == -ENOENT)
+		return srv_fail(r, ST_NOT_FOUND, "%s%llu%s", k->nf_before, (unsigned long long)id,
+				k->nf_after);
+	return rc != 0 ? srv_store_fail(r, rc, k->lookup) : 0;
+}
+
+int kit_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field, uint64_t id,
+	    enum perm_action action, void *out)
+{
+	return get(r, txn, k, field, id, &action, out);
+}
+
+int kit_get_seen(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, uint64_t id, void *out)
+{
+	return get(r, txn, k, NULL, id, NULL, out);
+}
+
+int kit_reply_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field,
+		  uint64_t id, enum perm_action action, const ProtobufCMessageDescriptor *resp)
+{
+	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(resp, 1);
+	ProtobufCMessage *m = NULL, *reply = NULL;
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE || f->descriptor != k->desc)
+		return -EINVAL;
+	int rc = kit_get(r, txn, k, field, id, action, &m);
+	if (rc != 0 || !srv_ok(r))
+		goto out;
+	reply = calloc(1, resp->sizeof_message);
+	if (reply == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	resp->message_init(reply);
+	memcpy((char *)reply + f->offset, &m, sizeof(m));
+	rc = srv_reply_msg(r, reply);
+out:
+	free(reply);
+	if (m != NULL)
+		protobuf_c_message_free_unpacked(m, NULL);
+	return rc;
+}
+
 int kit_unit_for_create(srv_req_t *r, store_txn_t *txn, const char *field, uint64_t unit_id,
 			enum perm_action action, uint64_t *unit)
 {
 	const perm_principal_t *p = &r->sess->p;
 	Ospay__V1__Unit *u = NULL;
-	int rc;
+	int rc = 0;
 	if (unit_id == 0 && !p->org_wide && p->n_units == 1)
 		unit_id = p->unit_ids[0];
 	if (unit_id == 0) {
 		status_violation(&r->st, field, "required: the unit this belongs to");
-		rc = r->st.code;
 		goto out;
 	}
-	rc = srv_check(r, action, unit_id);
-	if (rc != ST_OK)
+	if (!srv_check(r, action, unit_id))
 		goto out;
 	rc = kit_load(txn, DB_UNITS, unit_id, &ospay__v1__unit__descriptor, &u);
 	if (rc == -ENOENT || (rc == 0 && u->organization_id != p->org_id)) {
 		status_violation(&r->st, field, "no unit %llu in this organization",
 				 (unsigned long long)unit_id);
-		rc = r->st.code;
+		rc = 0;
 		goto out;
 	}
 	if (rc != 0) {
@@ -213,7 +332,6 @@ int kit_list_by_keys(srv_req_t *r, store_txn_t *txn, unsigned index, const uint6
 		uint8_t raw[8];
 		if (!kit_token_decode(page_token, token_kind, raw, sizeof(raw))) {
 			status_violation(&r->st, "page_token", "not a page token from this method");
-			rc = r->st.code;
 			goto out;
 		}
 		after = be64_get(raw);
@@ -284,6 +402,35 @@ int kit_list_by_unit(srv_req_t *r, store_txn_t *txn, unsigned index, unsigned ta
 				      page_token, items, n, next);
 	free(units);
 	return rc;
+}
+
+int kit_reply_list(srv_req_t *r, const ProtobufCMessageDescriptor *resp, ProtobufCMessage **items,
+		   size_t n, const char *next)
+{
+	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(resp, 1);
+	const ProtobufCFieldDescriptor *t = protobuf_c_message_descriptor_get_field(resp, 2);
+	if (f == NULL || f->label != PROTOBUF_C_LABEL_REPEATED ||
+	    f->type != PROTOBUF_C_TYPE_MESSAGE || t == NULL || t->type != PROTOBUF_C_TYPE_STRING ||
+	    t->label == PROTOBUF_C_LABEL_REPEATED)
+		return -EINVAL;
+	ProtobufCMessage *m = calloc(1, resp->sizeof_message);
+	if (m == NULL)
+		return -ENOMEM;
+	resp->message_init(m);
+	/* Borrowed, like a response on the stack: only m itself is freed. */
+	memcpy((char *)m + f->quantifier_offset, &n, sizeof(n));
+	memcpy((char *)m + f->offset, &items, sizeof(items));
+	memcpy((char *)m + t->offset, &next, sizeof(next));
+	int rc = srv_reply_msg(r, m);
+	free(m);
+	return rc;
+}
+
+void kit_items_free(ProtobufCMessage **items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		protobuf_c_message_free_unpacked(items[i], NULL);
+	free(items);
 }
 
 uint32_t kit_mask_parse(srv_req_t *r, char **mask, size_t n_mask, const char *const *paths,

@@ -37,19 +37,60 @@ enum h_token_kind {
 };
 
 /*
+ * Helpers that may refuse the call keep the handler contract (rpc/srv.h):
+ * 0 or a negative errno, the refusal in r->st.
+ */
+
+/*
  * perm_check on a stored record of (org_id, unit_id): NOT_FOUND when the
  * caller cannot see it (another organization or unit), PERMISSION_DENIED when
- * its role may not do action. Returns the status code (ST_OK to go on).
+ * its role may not do action. True to go on, else r->st is set.
  */
-int kit_check_record(srv_req_t *r, enum perm_action action, uint64_t org_id, uint64_t unit_id);
+bool kit_check_record(srv_req_t *r, enum perm_action action, uint64_t org_id, uint64_t unit_id);
 /* True when the caller sees records of (org_id, unit_id). */
 bool kit_sees(const srv_req_t *r, uint64_t org_id, uint64_t unit_id);
+
+/* A kind of record kit_get loads, and how a caller is told it is not there. */
+typedef struct kit_rec {
+	unsigned table;
+	const ProtobufCMessageDescriptor *desc;
+	const char *lookup; /* a store error's name in the log: "agenda lookup" */
+	/* NOT_FOUND's message: nf_before, the id, nf_after ("no agenda 7"). */
+	const char *nf_before, *nf_after;
+	/* The owner, when not the record's own organization_id and unit_id (cards). */
+	void (*owner)(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit);
+} kit_rec_t;
+
+/* The kinds the services load, NOT_FOUND "no customer 7". */
+extern const kit_rec_t kit_agendas, kit_customers, kit_orders, kit_services, kit_technicians;
+/* The billing side's (docs/spec.md 4.7), NOT_FOUND "invoice 7 not found". */
+extern const kit_rec_t kit_bill_cards, kit_bill_charges, kit_bill_customers, kit_bill_invoices;
+
+/*
+ * Loads record id of kind k into *out for a caller that may do action on it.
+ * Refusals in r->st: a violation "required" on field (unless NULL) for id 0;
+ * NOT_FOUND with k's message when the record is missing or not the caller's
+ * to see (kit_check_record: a unit-scoped token does not see other units');
+ * PERMISSION_DENIED when its role may not do action; a store error
+ * (srv_store_fail). *out is set only when the call goes on (free it).
+ * 0 or a negative errno.
+ */
+int kit_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field, uint64_t id,
+	    enum perm_action action, void *out);
+/* kit_get for a record the caller only has to see (kit_sees: no role check). */
+int kit_get_seen(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, uint64_t id, void *out);
+/*
+ * A whole Get method: kit_get, then the reply of type resp whose field 1 is
+ * the record (message GetResponse { Record record = 1; }).
+ */
+int kit_reply_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field,
+		  uint64_t id, enum perm_action action, const ProtobufCMessageDescriptor *resp);
 
 /*
  * The unit a create names: unit_id, or the token's only unit when 0. Checks
  * the caller may do action there and that the unit exists in its
- * organization. Returns ST_OK with *unit set, or a status code (r->st filled:
- * a violation on field when unit_id is missing or names no unit).
+ * organization: *unit set, or r->st filled (a violation on field when unit_id
+ * is missing or names no unit, INVALID_ARGUMENT). 0 or a negative errno.
  */
 int kit_unit_for_create(srv_req_t *r, store_txn_t *txn, const char *field, uint64_t unit_id,
 			enum perm_action action, uint64_t *unit);
@@ -77,8 +118,8 @@ bool kit_token_decode(const char *tok, uint8_t kind, uint8_t *raw, size_t n);
  * them, continuing after the page token. items gets up to
  * kit_page_limit(page_size) unpacked records (free each with
  * protobuf_c_message_free_unpacked, then the array, which may be NULL). Fills next
- * (empty on the last page).
- * Returns 0, a status code (bad token) or a negative errno.
+ * (empty on the last page). A bad token is refused in r->st, a store error
+ * described there too (srv_store_fail). 0 or a negative errno.
  */
 int kit_list_by_keys(srv_req_t *r, store_txn_t *txn, unsigned index, const uint64_t *ids,
 		     size_t nkeys, unsigned table, const ProtobufCMessageDescriptor *desc,
@@ -90,12 +131,22 @@ int kit_list_by_keys(srv_req_t *r, store_txn_t *txn, unsigned index, const uint6
  * in scope, ids ascending, continuing after the page token. items gets up to
  * kit_page_limit(page_size) unpacked records (free each with
  * protobuf_c_message_free_unpacked, then the array). Fills next (may be empty).
- * Returns 0, a status code (bad token) or a negative errno.
+ * Refusals in r->st, like kit_list_by_keys. 0 or a negative errno.
  */
 int kit_list_by_unit(srv_req_t *r, store_txn_t *txn, unsigned index, unsigned table,
 		     const ProtobufCMessageDescriptor *desc, uint8_t token_kind,
 		     uint64_t unit_filter, uint32_t page_size, const char *page_token,
 		     ProtobufCMessage ***items, size_t *n, char next[KIT_TOKEN_MAX]);
+
+/*
+ * A whole list reply: resp is message XListResponse { repeated X xs = 1;
+ * string next_page_token = 2; }, packed with items (still the caller's to
+ * free, kit_items_free) and next. 0 or a negative errno.
+ */
+int kit_reply_list(srv_req_t *r, const ProtobufCMessageDescriptor *resp, ProtobufCMessage **items,
+		   size_t n, const char *next);
+/* Frees a list's items and the array. */
+void kit_items_free(ProtobufCMessage **items, size_t n);
 
 /*
  * Update masks (AIP-134). paths are the names a request may use, at most 32;

@@ -4,9 +4,31 @@
  *
  * A handler runs synchronously with a store transaction: a read handler in a
  * read snapshot, a write handler inside the group-commit batch (its reply is
- * sent only after the batch is durable). Handlers return 0 (OK, response packed
- * with srv_reply_msg), a positive status code (r->st filled), or a negative
- * errno from the store (answered INTERNAL; -ENOSPC lets the store grow and rerun).
+ * sent only after the batch is durable).
+ *
+ * The handler contract (docs/protocol.md, "Handler contract"):
+ * - A handler returns 0 or a negative errno, nothing else.
+ * - Its outcome is in the request: r->st. ST_OK means the reply is r->out
+ *   (packed with srv_reply_msg); any other code is the reply. A write handler
+ *   whose r->st is not ST_OK has its changes discarded.
+ * - A negative errno is a failure it did not describe: answered INTERNAL
+ *   (srv_store_fail describes a store error first); -ENOSPC and -EFBIG let
+ *   the store grow its map and run a write handler again.
+ * - An SRV_M_ASYNC handler says what comes next with a flag on the request:
+ *   srv_pend(r) (its outside work ends the call) or srv_write_now(r, fn).
+ *
+ * One idiom for the helpers a handler calls: a helper that may decide the
+ * answer takes r and keeps the same contract (0 or a negative errno, the
+ * status in r->st), and the caller goes on only while both are fine:
+ *
+ *	rc = kit_get(r, txn, ...);
+ *	if (rc != 0 || !srv_ok(r))
+ *		goto out;
+ *
+ * The status setters (srv_fail, srv_store_fail) return 0 (or the errno that
+ * reruns), so `return srv_fail(r, ...)` ends a handler. Checks that cannot
+ * meet an errno (srv_check, kit_check_record, kit_check_name) return bool:
+ * true to go on, else r->st says why.
  */
 #ifndef OSPAY_SERVER_RPC_SRV_H
 #define OSPAY_SERVER_RPC_SRV_H
@@ -117,20 +139,13 @@ enum srv_method_flags {
 	/*
 	 * Work outside the store first (a gateway call), then a write. The
 	 * handler runs in a read snapshot; it either answers at once like a read
-	 * handler or starts the outside work and returns SRV_PENDING, and later
-	 * ends the call exactly once with srv_async_finish or srv_async_fail.
+	 * handler or starts the outside work and calls srv_pend, and later ends
+	 * the call exactly once with srv_async_finish or srv_async_fail.
 	 * The request may carry secrets (a card number): its raw body and its
 	 * decoded strings are wiped, and its idempotency hash is keyed.
 	 */
 	SRV_M_ASYNC = 1u << 2,
 };
-
-/* What an SRV_M_ASYNC handler returns once it has started its outside work. */
-#define SRV_PENDING 1000
-/* What an SRV_M_ASYNC handler returns when no outside work is needed: the
- * dispatcher runs r->finish in the write batch as srv_async_finish would
- * (Orders/Finalize with a method that involves no gateway). */
-#define SRV_WRITE_NOW 1001
 
 typedef struct srv_method {
 	const char *name;
@@ -160,6 +175,10 @@ struct srv_req {
 	void (*on_commit)(srv_req_t *r);
 	/* SRV_M_ASYNC: the write that ends the call (srv_async_finish). */
 	srv_handler_fn finish;
+	/* SRV_M_ASYNC: set by srv_pend (outside work started: the call stays open)
+	 * or srv_write_now (r->finish runs in the write batch at once). */
+	bool pending;
+	bool write_now;
 	/* SRV_M_ASYNC: a copy of the caller's session (the connection may close first). */
 	srv_session_t own_sess;
 	list_node_t async_link; /* in srv_t.async_reqs while pending with a key */
@@ -174,12 +193,28 @@ int64_t srv_now_ms(const srv_t *s);
 int srv_reply_msg(srv_req_t *r, const ProtobufCMessage *m);
 /* Packs m as what an idempotent repeat will get instead of the response. */
 int srv_replay_msg(srv_req_t *r, const ProtobufCMessage *m);
-/* Sets r->st and returns the code. */
+/* True while the call's status is ST_OK (nothing refused it yet). */
+static inline bool srv_ok(const srv_req_t *r)
+{
+	return r->st.code == ST_OK;
+}
+/* Sets r->st; returns 0, so `return srv_fail(...)` ends a handler. */
 int srv_fail(srv_req_t *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* perm_check against the caller: returns the status code (ST_OK to go on). */
-int srv_check(srv_req_t *r, enum perm_action action, uint64_t unit_id);
-/* Translates a store error met by a handler into a status (rc passed through). */
+/* perm_check against the caller: true to go on, else r->st is set. */
+bool srv_check(srv_req_t *r, enum perm_action action, uint64_t unit_id);
+/*
+ * A store error met by a handler: r->st INTERNAL "storage error" (logged) and
+ * 0, except -ENOSPC and -EFBIG, returned as they are (the store grows its map
+ * and runs the handler again).
+ */
 int srv_store_fail(srv_req_t *r, int rc, const char *what);
+
+/* SRV_M_ASYNC: the handler started its outside work, which will end the call
+ * with srv_async_finish or srv_async_fail. The handler then returns 0. */
+void srv_pend(srv_req_t *r);
+/* SRV_M_ASYNC: no outside work is needed; fn runs in the write batch at once,
+ * as srv_async_finish would run it (Orders/Finalize by cash). */
+void srv_write_now(srv_req_t *r, srv_handler_fn fn);
 
 /*
  * SRV_M_ASYNC: ends a pending call with fn run inside the write batch (with

@@ -35,13 +35,10 @@ static bool check_name(srv_req_t *r, const char *field, const char *name)
 int h_admin_create_unit(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CreateUnitRequest *in = (const Ospay__V1__CreateUnitRequest *)r->in;
-	int rc = srv_check(r, PERM_CONFIGURE, 0);
-	if (rc != ST_OK)
-		return rc;
-	if (!check_name(r, "name", in->name))
-		return r->st.code;
+	if (!srv_check(r, PERM_CONFIGURE, 0) || !check_name(r, "name", in->name))
+		return 0;
 	uint64_t id;
-	rc = store_seq_next(txn, "unit", &id);
+	int rc = store_seq_next(txn, "unit", &id);
 	if (rc != 0)
 		return srv_store_fail(r, rc, "unit id");
 	Ospay__V1__Unit unit = OSPAY__V1__UNIT__INIT;
@@ -64,15 +61,15 @@ int h_admin_list_units(srv_req_t *r, store_txn_t *txn)
 	size_t n = 0;
 	store_cursor_t *cur = NULL;
 	char next[KIT_TOKEN_MAX] = "";
-	int rc = srv_check(r, PERM_READ, 0);
-	if (rc != ST_OK)
-		return rc;
+	int rc;
+	if (!srv_check(r, PERM_READ, 0))
+		return 0;
 	uint64_t after = 0;
 	uint8_t raw[8];
 	if (in->page_token[0] != '\0') {
 		if (!kit_token_decode(in->page_token, KIT_TOK_UNITS, raw, sizeof(raw))) {
 			status_violation(&r->st, "page_token", "not a page token from this method");
-			return r->st.code;
+			return 0;
 		}
 		after = be64_get(raw);
 	}
@@ -139,7 +136,7 @@ int h_admin_create_token(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CreateTokenRequest *in = (const Ospay__V1__CreateTokenRequest *)r->in;
 	uint64_t *units = NULL;
-	int rc;
+	int rc = 0;
 	check_name(r, "name", in->name);
 	if (perm_role_name(in->role) == NULL)
 		status_violation(&r->st, "role",
@@ -150,8 +147,8 @@ int h_admin_create_token(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "unit_ids", "name at least one unit, or set org_wide");
 	if (in->n_unit_ids > TOKEN_MAX_UNITS)
 		status_violation(&r->st, "unit_ids", "at most %d units", TOKEN_MAX_UNITS);
-	if (r->st.code != ST_OK)
-		return r->st.code;
+	if (!srv_ok(r))
+		return 0;
 	size_t nu = 0;
 	if (in->n_unit_ids > 0) {
 		units = malloc(in->n_unit_ids * sizeof(*units));
@@ -163,8 +160,7 @@ int h_admin_create_token(srv_req_t *r, store_txn_t *txn)
 			if (nu == 0 || units[nu - 1] != units[i])
 				units[nu++] = units[i];
 	}
-	rc = perm_check_token_scope(&r->sess->p, in->role, in->org_wide, units, nu, &r->st);
-	if (rc != ST_OK)
+	if (perm_check_token_scope(&r->sess->p, in->role, in->org_wide, units, nu, &r->st) != ST_OK)
 		goto out;
 	for (size_t i = 0; i < nu; i++) {
 		Ospay__V1__Unit *u = NULL;
@@ -177,14 +173,13 @@ int h_admin_create_token(srv_req_t *r, store_txn_t *txn)
 			rc = srv_store_fail(r, rc, "unit lookup");
 			goto out;
 		}
+		rc = 0;
 		if (!ok)
 			status_violation(&r->st, "unit_ids", "no unit %llu in this organization",
 					 (unsigned long long)units[i]);
 	}
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	char secret[SRV_TOKEN_MAX];
 	rc = srv_token_new(secret, sizeof(secret));
 	if (rc != 0)
@@ -246,7 +241,7 @@ int h_admin_revoke_token(srv_req_t *r, store_txn_t *txn)
 	int rc;
 	if (in->token_id == 0) {
 		status_violation(&r->st, "token_id", "required");
-		return r->st.code;
+		return 0;
 	}
 	rc = db_get_by_id(txn, DB_TOKENS, in->token_id, &ospay__v1__token_record__descriptor,
 			  (ProtobufCMessage **)&rec);
@@ -261,9 +256,8 @@ int h_admin_revoke_token(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	}
 	Ospay__V1__Token *t = rec->token;
-	rc = perm_check_token_scope(&r->sess->p, t->role, t->org_wide, t->unit_ids, t->n_unit_ids,
-				    &r->st);
-	if (rc != ST_OK)
+	if (perm_check_token_scope(&r->sess->p, t->role, t->org_wide, t->unit_ids, t->n_unit_ids,
+				   &r->st) != ST_OK)
 		goto out;
 	if (t->revoked_ms == 0) {
 		t->revoked_ms = r->now_ms;
@@ -291,20 +285,19 @@ int h_admin_set_suspension_profile(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__SetSuspensionProfileRequest *in = (const void *)r->in;
 	/* Unit 0: an organization-level setting, for org-wide ADMIN tokens only. */
-	int rc = srv_check(r, PERM_CONFIGURE, 0);
-	if (rc != ST_OK)
-		return rc;
+	if (!srv_check(r, PERM_CONFIGURE, 0))
+		return 0;
 	const char *why = in->days > BILLING_SUSPENSION_MAX_DAYS
 				  ? "0, or 2 to 365"
 				  : billing_check_suspension_days((int)in->days);
 	if (why != NULL) {
 		status_violation(&r->st, "days", "%s", why);
-		return r->st.code;
+		return 0;
 	}
 	Ospay__V1__SuspensionProfile p = OSPAY__V1__SUSPENSION_PROFILE__INIT;
 	p.days = in->days;
 	p.updated_ms = r->now_ms;
-	rc = db_put_by_id(txn, DB_SUSPENSION, r->sess->p.org_id, &p.base);
+	int rc = db_put_by_id(txn, DB_SUSPENSION, r->sess->p.org_id, &p.base);
 	if (rc != 0)
 		return srv_store_fail(r, rc, "suspension profile");
 	log_info("suspension profile set", "days=%u by=%" PRIu64, in->days, r->sess->p.token_id);

@@ -146,7 +146,6 @@ static int gateway_store(srv_req_t *r, store_txn_t *txn, Ospay__V1__GatewayRecor
 		size_t n = ospay__v1__gateway_credentials__get_packed_size(c), len = 0;
 		if (n > sizeof(plain)) {
 			status_violation(&r->st, "credentials", "too large");
-			rc = r->st.code;
 			goto out;
 		}
 		ospay__v1__gateway_credentials__pack(c, plain);
@@ -183,20 +182,19 @@ static int service_set(srv_req_t *r, store_txn_t *txn, int kind, const char *bas
 		       const char *query_base_url, const Ospay__V1__GatewayCredentials *creds,
 		       Ospay__V1__GatewayRecord *rec, Ospay__V1__GatewayRecord **old)
 {
-	int rc = srv_check(r, PERM_CONFIGURE, 0);
-	if (rc != ST_OK)
-		return rc;
+	if (!srv_check(r, PERM_CONFIGURE, 0))
+		return 0;
 	check_url(r, "base_url", base_url, true);
 	check_url(r, "query_base_url", query_base_url, false);
-	rc = prov_settings_get(txn, r->sess->p.org_id, kind, old);
+	int rc = prov_settings_get(txn, r->sess->p.org_id, kind, old);
 	if (rc != 0 && rc != -ENOENT)
 		return srv_store_fail(r, rc, "gateway lookup");
 	if (creds != NULL)
 		check_credentials(r, kind, creds);
 	else if (*old == NULL)
 		status_violation(&r->st, "credentials", "required the first time");
-	if (r->st.code != ST_OK)
-		return r->st.code;
+	if (!srv_ok(r))
+		return 0;
 	rec->organization_id = r->sess->p.org_id;
 	rec->kind = kind;
 	rec->base_url = (char *)base_url;
@@ -214,7 +212,7 @@ int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn)
 	if (in->kind < OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_PAGOLIVRE ||
 	    in->kind > OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET) {
 		status_violation(&r->st, "kind", "one of PAGOLIVRE, CIELO, GETNET");
-		return r->st.code;
+		return 0;
 	}
 	size_t sd = strlen(in->soft_descriptor);
 	bool sd_ok = sd <= SOFT_DESCRIPTOR_MAX;
@@ -229,7 +227,7 @@ int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn)
 	rec.soft_descriptor = in->soft_descriptor;
 	rc = service_set(r, txn, (int)in->kind, in->base_url, in->query_base_url, in->credentials,
 			 &rec, &old);
-	if (rc != 0)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	char path[64];
 	Ospay__V1__Gateway g = OSPAY__V1__GATEWAY__INIT;
@@ -250,15 +248,14 @@ int h_admin_get_gateway(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__GetGatewayRequest *in = (const Ospay__V1__GetGatewayRequest *)r->in;
 	Ospay__V1__GatewayRecord *rec = NULL;
-	int rc = srv_check(r, PERM_CONFIGURE, 0);
-	if (rc != ST_OK)
-		return rc;
+	if (!srv_check(r, PERM_CONFIGURE, 0))
+		return 0;
 	if (in->kind < OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_PAGOLIVRE ||
 	    in->kind > OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET) {
 		status_violation(&r->st, "kind", "one of PAGOLIVRE, CIELO, GETNET");
-		return r->st.code;
+		return 0;
 	}
-	rc = prov_settings_get(txn, r->sess->p.org_id, (int)in->kind, &rec);
+	int rc = prov_settings_get(txn, r->sess->p.org_id, (int)in->kind, &rec);
 	if (rc == -ENOENT)
 		return srv_fail(r, ST_NOT_FOUND, "%s is not configured",
 				prov_service_name(in->kind));
@@ -292,7 +289,7 @@ int h_admin_set_notifier(srv_req_t *r, store_txn_t *txn)
 	rec.channel = in->channel;
 	int rc = service_set(r, txn, SRV_SERVICE_ZAPME, in->base_url, "", in->credentials, &rec,
 			     &old);
-	if (rc != 0)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	char path[64];
 	Ospay__V1__Notifier nt = OSPAY__V1__NOTIFIER__INIT;

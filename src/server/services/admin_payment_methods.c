@@ -19,9 +19,8 @@ int h_admin_create_payment_method(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__CreatePaymentMethodRequest *in = (const void *)r->in;
 	uint64_t id = 0;
 	/* Unit 0: an organization-level record, which perm_check keeps to org-wide tokens. */
-	int rc = srv_check(r, PERM_CONFIGURE, 0);
-	if (rc != ST_OK)
-		return rc;
+	if (!srv_check(r, PERM_CONFIGURE, 0))
+		return 0;
 	kit_check_name(r, "name", in->name, KIT_NAME_MAX);
 	bool recurring =
 		in->type == OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_RECURRING_CREDIT;
@@ -37,9 +36,9 @@ int h_admin_create_payment_method(srv_req_t *r, store_txn_t *txn)
 	if (!recurring &&
 	    in->operation_mode != OSPAY__V1__OPERATION_MODE__OPERATION_MODE_UNSPECIFIED)
 		status_violation(&r->st, "operation_mode", "only RECURRING_CREDIT has one");
-	if (r->st.code != ST_OK)
-		return r->st.code;
-	rc = store_seq_next(txn, "payment_method", &id);
+	if (!srv_ok(r))
+		return 0;
+	int rc = store_seq_next(txn, "payment_method", &id);
 	if (rc != 0)
 		return srv_store_fail(r, rc, "payment method id");
 	Ospay__V1__PaymentMethod pm = OSPAY__V1__PAYMENT_METHOD__INIT;
@@ -74,16 +73,9 @@ int h_admin_list_payment_methods(srv_req_t *r, store_txn_t *txn)
 	int rc = kit_list_by_keys(r, txn, DB_PAYMENT_METHODS_BY_ORG, &org, 1, DB_PAYMENT_METHODS,
 				  &ospay__v1__payment_method__descriptor, KIT_TOK_PAYMENT_METHODS,
 				  in->page_size, in->page_token, &items, &n, next);
-	if (rc != 0)
-		goto out;
-	Ospay__V1__ListPaymentMethodsResponse resp = OSPAY__V1__LIST_PAYMENT_METHODS_RESPONSE__INIT;
-	resp.payment_methods = (Ospay__V1__PaymentMethod **)items;
-	resp.n_payment_methods = n;
-	resp.next_page_token = next;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	for (size_t i = 0; i < n; i++)
-		protobuf_c_message_free_unpacked(items[i], NULL);
-	free(items);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__list_payment_methods_response__descriptor, items,
+				    n, next);
+	kit_items_free(items, n);
 	return rc;
 }

@@ -18,7 +18,7 @@ int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 	const char *why;
 	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &unit);
 	/* A bad unit_id is one violation among the others; not seeing it ends here. */
-	if (rc != ST_OK && rc != ST_INVALID_ARGUMENT)
+	if (rc != 0 || (!srv_ok(r) && r->st.code != ST_INVALID_ARGUMENT))
 		goto out;
 	kit_check_name(r, "name", in->name, KIT_NAME_MAX);
 	if (in->phone[0] != '\0') {
@@ -29,10 +29,8 @@ int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 	why = in->email[0] != '\0' ? contact_email_check(in->email) : NULL;
 	if (why != NULL)
 		status_violation(&r->st, "email", "%s", why);
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	rc = store_seq_next(txn, "technician", &id);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "technician id");
@@ -67,22 +65,16 @@ int h_admin_list_technicians(srv_req_t *r, store_txn_t *txn)
 	ProtobufCMessage **items = NULL;
 	size_t n = 0;
 	char next[KIT_TOKEN_MAX];
-	int rc = srv_check(r, PERM_READ, 0);
-	if (rc != ST_OK)
+	int rc = 0;
+	if (!srv_check(r, PERM_READ, 0))
 		goto out;
 	rc = kit_list_by_unit(r, txn, DB_TECHNICIANS_BY_UNIT, DB_TECHNICIANS,
 			      &ospay__v1__technician__descriptor, KIT_TOK_TECHNICIANS, in->unit_id,
 			      in->page_size, in->page_token, &items, &n, next);
-	if (rc != 0)
-		goto out;
-	Ospay__V1__ListTechniciansResponse resp = OSPAY__V1__LIST_TECHNICIANS_RESPONSE__INIT;
-	resp.technicians = (Ospay__V1__Technician **)items;
-	resp.n_technicians = n;
-	resp.next_page_token = next;
-	rc = srv_reply_msg(r, &resp.base);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__list_technicians_response__descriptor, items, n,
+				    next);
 out:
-	for (size_t i = 0; i < n; i++)
-		protobuf_c_message_free_unpacked(items[i], NULL);
-	free(items);
+	kit_items_free(items, n);
 	return rc;
 }

@@ -80,14 +80,12 @@ int h_agendas_create(srv_req_t *r, store_txn_t *txn)
 	uint64_t unit = 0, id = 0;
 	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &unit);
 	/* A bad unit_id is one violation among the others; not seeing it ends here. */
-	if (rc != ST_OK && rc != ST_INVALID_ARGUMENT)
+	if (rc != 0 || (!srv_ok(r) && r->st.code != ST_INVALID_ARGUMENT))
 		goto out;
 	check_settings(r, in->name, in->cities, in->n_cities, in->windows, in->n_windows,
 		       in->daily_max, in->slot_minutes, 31u);
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	rc = store_seq_next(txn, "agenda", &id);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "agenda id");
@@ -119,39 +117,11 @@ out:
 	return rc;
 }
 
-static int load_agenda(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
-		       Ospay__V1__Agenda **out)
-{
-	int rc = kit_load(txn, DB_AGENDAS, id, &ospay__v1__agenda__descriptor, out);
-	if (rc == 0)
-		rc = kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
-	else if (rc != -ENOENT)
-		rc = srv_store_fail(r, rc, "agenda lookup");
-	if (rc == -ENOENT || rc == ST_NOT_FOUND)
-		rc = srv_fail(r, ST_NOT_FOUND, "no agenda %llu", (unsigned long long)id);
-	return rc;
-}
-
 int h_agendas_get(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasGetRequest *in = (const void *)r->in;
-	Ospay__V1__Agenda *a = NULL;
-	int rc;
-	if (in->id == 0) {
-		status_violation(&r->st, "id", "required");
-		rc = r->st.code;
-		goto out;
-	}
-	rc = load_agenda(r, txn, in->id, PERM_READ, &a);
-	if (rc != ST_OK)
-		goto out;
-	Ospay__V1__AgendasGetResponse resp = OSPAY__V1__AGENDAS_GET_RESPONSE__INIT;
-	resp.agenda = a;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	if (a != NULL)
-		ospay__v1__agenda__free_unpacked(a, NULL);
-	return rc;
+	return kit_reply_get(r, txn, &kit_agendas, "id", in->id, PERM_READ,
+			     &ospay__v1__agendas_get_response__descriptor);
 }
 
 int h_agendas_list(srv_req_t *r, store_txn_t *txn)
@@ -163,17 +133,10 @@ int h_agendas_list(srv_req_t *r, store_txn_t *txn)
 	int rc = kit_list_by_unit(r, txn, DB_AGENDAS_BY_UNIT, DB_AGENDAS,
 				  &ospay__v1__agenda__descriptor, KIT_TOK_AGENDAS, in->unit_id,
 				  in->page_size, in->page_token, &items, &n, next);
-	if (rc != 0)
-		goto out;
-	Ospay__V1__AgendasListResponse resp = OSPAY__V1__AGENDAS_LIST_RESPONSE__INIT;
-	resp.agendas = (Ospay__V1__Agenda **)items;
-	resp.n_agendas = n;
-	resp.next_page_token = next;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	for (size_t i = 0; i < n; i++)
-		protobuf_c_message_free_unpacked(items[i], NULL);
-	free(items);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__agendas_list_response__descriptor, items, n,
+				    next);
+	kit_items_free(items, n);
 	return rc;
 }
 
@@ -186,14 +149,8 @@ int h_agendas_update(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__AgendasUpdateRequest *in = (const void *)r->in;
 	Ospay__V1__Agenda *old = NULL;
 	bool bad;
-	int rc;
-	if (in->id == 0) {
-		status_violation(&r->st, "id", "required");
-		rc = r->st.code;
-		goto out;
-	}
-	rc = load_agenda(r, txn, in->id, PERM_CONFIGURE, &old);
-	if (rc != ST_OK)
+	int rc = kit_get(r, txn, &kit_agendas, "id", in->id, PERM_CONFIGURE, &old);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, agenda_paths,
 				    OSPAY_ARRAY_LEN(agenda_paths), &bad);
@@ -203,10 +160,8 @@ int h_agendas_update(srv_req_t *r, store_txn_t *txn)
 		    (in->slot_minutes != 0) << AU_SLOT;
 	check_settings(r, in->name, in->cities, in->n_cities, in->windows, in->n_windows,
 		       in->daily_max, in->slot_minutes, m);
-	if (r->st.code != ST_OK || bad) {
-		rc = r->st.code;
+	if (!srv_ok(r) || bad)
 		goto out;
-	}
 	Ospay__V1__Agenda a = *old;
 	if (m & (1u << AU_NAME))
 		a.name = in->name;
@@ -241,14 +196,8 @@ int h_agendas_delete(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasDeleteRequest *in = (const void *)r->in;
 	Ospay__V1__Agenda *a = NULL;
-	int rc;
-	if (in->id == 0) {
-		status_violation(&r->st, "id", "required");
-		rc = r->st.code;
-		goto out;
-	}
-	rc = load_agenda(r, txn, in->id, PERM_CONFIGURE, &a);
-	if (rc != ST_OK)
+	int rc = kit_get(r, txn, &kit_agendas, "id", in->id, PERM_CONFIGURE, &a);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	rc = db_agenda_delete(txn, a);
 	if (rc != 0) {
@@ -510,15 +459,15 @@ int h_agendas_calendar(srv_req_t *r, store_txn_t *txn)
 	cal_t c;
 	int64_t from_day = 0, to_day = 0;
 	int offset = 0;
-	int rc;
+	int rc = 0;
 	memset(&c, 0, sizeof(c));
 	if (date_parse(in->from_date, &from_day) != 0)
 		status_violation(&r->st, "from_date", "a date \"YYYY-MM-DD\"");
 	if (date_parse(in->to_date, &to_day) != 0)
 		status_violation(&r->st, "to_date", "a date \"YYYY-MM-DD\"");
-	else if (r->st.code == ST_OK && to_day < from_day)
+	else if (srv_ok(r) && to_day < from_day)
 		status_violation(&r->st, "to_date", "must not be before from_date");
-	else if (r->st.code == ST_OK && to_day - from_day + 1 > CALENDAR_MAX_DAYS)
+	else if (srv_ok(r) && to_day - from_day + 1 > CALENDAR_MAX_DAYS)
 		status_violation(&r->st, "to_date", "at most %d days from from_date",
 				 CALENDAR_MAX_DAYS);
 	bool by_agenda = in->view_by == OSPAY__V1__CALENDAR_VIEW_BY__CALENDAR_VIEW_BY_AGENDA;
@@ -527,17 +476,12 @@ int h_agendas_calendar(srv_req_t *r, store_txn_t *txn)
 				 "CALENDAR_VIEW_BY_AGENDA or CALENDAR_VIEW_BY_TECHNICIAN");
 	if (in->n_ids > CALENDAR_MAX_GROUPS)
 		status_violation(&r->st, "ids", "at most %d", CALENDAR_MAX_GROUPS);
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
-		goto out;
-	}
-	rc = srv_check(r, PERM_READ, 0);
-	if (rc != ST_OK)
+	if (!srv_ok(r) || !srv_check(r, PERM_READ, 0))
 		goto out;
 	rc = kit_org_offset(r, txn, &offset);
 	if (rc == 0)
 		rc = cal_groups(r, txn, &c, by_agenda, in);
-	if (rc != 0)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	int64_t from_ms = date_local_to_utc(from_day, 0, offset);
 	int64_t to_ms = date_local_to_utc(to_day + 1, 0, offset);

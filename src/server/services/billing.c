@@ -20,6 +20,7 @@
 #include "server/db/db.h"
 #include "server/jobs/billing_run.h"
 #include "server/rpc/kit.h"
+#include "server/rpc/page.h"
 #include "server/services/services.h"
 
 #define CHG(x) OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_##x
@@ -32,17 +33,12 @@ int h_billing_run_now(srv_req_t *r, store_txn_t *txn)
 {
 	(void)txn;
 	/* The run is the organization's (every unit's invoices): org-wide ADMIN only. */
-	int rc = srv_check(r, PERM_CONFIGURE, 0);
-	if (rc != ST_OK)
-		return rc;
+	if (!srv_check(r, PERM_CONFIGURE, 0))
+		return 0;
 	return billing_run_wait(r);
 }
 
 /* ------------------------------------------------------------------ ListCharges */
-
-/* Records looked at per page at most, so a filter matching little stays bounded. */
-#define LIST_EXAMINE_MAX 2000
-#define LIST_TOKEN_LEN (4 + DB_POS_LEN)
 
 static void list_hash(const Ospay__V1__BillingListChargesRequest *in, uint8_t out[4])
 {
@@ -57,9 +53,10 @@ static void list_hash(const Ospay__V1__BillingListChargesRequest *in, uint8_t ou
 	memcpy(out, h, 4);
 }
 
-static bool list_match(const srv_req_t *r, const Ospay__V1__BillingListChargesRequest *in,
-		       const Ospay__V1__Charge *c)
+static bool list_match(const srv_req_t *r, const uint8_t *pos, const ProtobufCMessage *m, void *arg)
 {
+	const Ospay__V1__BillingListChargesRequest *in = arg;
+	const Ospay__V1__Charge *c = (const Ospay__V1__Charge *)m;
 	if (in->status != 0 && (int)c->status != (int)in->status)
 		return false;
 	if (in->customer_id != 0 && c->customer_id != in->customer_id)
@@ -75,19 +72,45 @@ static bool list_match(const srv_req_t *r, const Ospay__V1__BillingListChargesRe
 	return kit_sees(r, c->organization_id, c->unit_id);
 }
 
+/* The charges' time index of every unit in scope. */
+static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_scan_t **scan,
+		     void *arg)
+{
+	const Ospay__V1__BillingListChargesRequest *in = arg;
+	uint64_t *units = NULL;
+	uint8_t *keys = NULL;
+	size_t nu = 0;
+	int rc = kit_scope_units(r, txn, in->unit_id, &units, &nu);
+	if (rc != 0 || nu == 0)
+		goto out;
+	keys = malloc(nu * 8);
+	if (keys == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nu; i++)
+		be64_put(keys + i * 8, units[i]);
+	rc = db_scan_open(txn, DB_CHG_TIME, keys, 8, nu, from, DB_POS_LEN, scan);
+out:
+	free(keys);
+	free(units);
+	return rc;
+}
+
 int h_billing_list_charges(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__BillingListChargesRequest *in = (const void *)r->in;
-	Ospay__V1__Charge **out = NULL;
-	db_scan_t *scan = NULL;
-	uint64_t *units = NULL;
-	uint8_t *keys = NULL;
-	uint8_t hash[4], raw[LIST_TOKEN_LEN], from[DB_POS_LEN], last[DB_POS_LEN] = {0};
-	char next[KIT_TOKEN_MAX] = "";
-	int64_t hi = in->to_ms > 0 ? in->to_ms : INT64_MAX;
-	size_t n = 0, examined = 0, nu = 0;
-	bool more = false;
-	int rc;
+	page_t pg = {.token_kind = KIT_TOK_CHARGES,
+		     .token = in->page_token,
+		     .size = in->page_size,
+		     .lo = in->from_ms,
+		     .hi = in->to_ms > 0 ? in->to_ms : INT64_MAX,
+		     .table = DB_CHARGES,
+		     .desc = &ospay__v1__charge__descriptor,
+		     .what = "list charges",
+		     .open = list_open,
+		     .match = list_match,
+		     .arg = (void *)in};
 	if (in->status < 0 || in->status > CHG(VOIDED))
 		status_violation(&r->st, "status", "a ChargeStatus, or unspecified");
 	if (in->recurrence < 0 ||
@@ -97,89 +120,12 @@ int h_billing_list_charges(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "from_ms", "must not be negative");
 	if (in->to_ms < 0 || (in->to_ms > 0 && in->to_ms <= in->from_ms))
 		status_violation(&r->st, "to_ms", "must be after from_ms (or 0: unbounded)");
-	list_hash(in, hash);
-	db_pos_put(from, in->from_ms, 0);
-	if (in->page_token[0] != '\0') {
-		if (!kit_token_decode(in->page_token, KIT_TOK_CHARGES, raw, sizeof(raw)) ||
-		    memcmp(raw, hash, 4) != 0) {
-			status_violation(&r->st, "page_token",
-					 "not a page token of this method with these filters");
-		} else {
-			int64_t sort = db_pos_sort(raw + 4);
-			uint64_t id = db_pos_id(raw + 4);
-			if (id == UINT64_MAX)
-				db_pos_put(from, sort + 1, 0);
-			else
-				db_pos_put(from, sort, id + 1);
-		}
-	}
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
-		goto out;
-	}
-	size_t limit = kit_page_limit(in->page_size);
-	out = calloc(limit, sizeof(*out));
-	if (out == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = kit_scope_units(r, txn, in->unit_id, &units, &nu);
-	if (rc != 0 || nu == 0)
-		goto reply;
-	keys = malloc(nu * 8);
-	if (keys == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < nu; i++)
-		be64_put(keys + i * 8, units[i]);
-	rc = db_scan_open(txn, DB_CHG_TIME, keys, 8, nu, from, DB_POS_LEN, &scan);
-	const uint8_t *pos;
-	while (rc == 0 && n < limit && examined < LIST_EXAMINE_MAX) {
-		rc = db_scan_next(scan, &pos);
-		if (rc != 0 || db_pos_sort(pos) >= hi)
-			break;
-		examined++;
-		memcpy(last, pos, DB_POS_LEN);
-		Ospay__V1__Charge *c = NULL;
-		rc = kit_load(txn, DB_CHARGES, db_pos_id(pos), &ospay__v1__charge__descriptor, &c);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		if (rc != 0)
-			break;
-		if (list_match(r, in, c))
-			out[n++] = c;
-		else
-			ospay__v1__charge__free_unpacked(c, NULL);
-	}
-	if (rc == 0 && (n == limit || examined == LIST_EXAMINE_MAX)) {
-		rc = db_scan_next(scan, &pos);
-		more = rc == 0 && db_pos_sort(pos) < hi;
-	}
-	if (rc == -ENOENT)
-		rc = 0;
-reply:
-	if (rc != 0)
-		goto out;
-	if (more) {
-		memcpy(raw, hash, 4);
-		memcpy(raw + 4, last, DB_POS_LEN);
-		kit_token_encode(KIT_TOK_CHARGES, raw, sizeof(raw), next);
-	}
-	Ospay__V1__BillingListChargesResponse resp = OSPAY__V1__BILLING_LIST_CHARGES_RESPONSE__INIT;
-	resp.charges = out;
-	resp.n_charges = n;
-	resp.next_page_token = next;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	if (rc < 0 && rc != -ENOMEM)
-		rc = srv_store_fail(r, rc, "list charges");
-	db_scan_close(scan);
-	for (size_t i = 0; i < n; i++)
-		ospay__v1__charge__free_unpacked(out[i], NULL);
-	free(out);
-	free(keys);
-	free(units);
+	list_hash(in, pg.hash);
+	int rc = page_list(r, txn, &pg);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__billing_list_charges_response__descriptor,
+				    pg.items, pg.n, pg.next);
+	page_free(&pg);
 	return rc;
 }
 
@@ -189,22 +135,9 @@ int h_billing_charge_invoice(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__BillingChargeInvoiceRequest *in = (const void *)r->in;
 	Ospay__V1__Invoice *inv = NULL;
-	int rc;
-	if (in->invoice_id == 0) {
-		status_violation(&r->st, "invoice_id", "required");
-		return r->st.code;
-	}
-	rc = kit_load(txn, DB_INVOICES, in->invoice_id, &ospay__v1__invoice__descriptor, &inv);
-	if (rc == -ENOENT) {
-		rc = srv_fail(r, ST_NOT_FOUND, "invoice %" PRIu64 " not found", in->invoice_id);
-		goto out;
-	}
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "invoice lookup");
-		goto out;
-	}
-	rc = kit_check_record(r, PERM_OPERATE, inv->organization_id, inv->unit_id);
-	if (rc != ST_OK)
+	int rc = kit_get(r, txn, &kit_bill_invoices, "invoice_id", in->invoice_id, PERM_OPERATE,
+			 &inv);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (inv->status != INV_OPEN) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION, "invoice %" PRIu64 " is %s, not OPEN",
@@ -267,19 +200,10 @@ int h_billing_resolve_charge(srv_req_t *r, store_txn_t *txn)
 	if (!payment_id_ok(in->payment_id))
 		status_violation(&r->st, "payment_id",
 				 "letters, digits, '-', '_' or '.', shorter than %d", GW_ID_MAX);
-	if (r->st.code != ST_OK)
-		return r->st.code;
-	rc = kit_load(txn, DB_CHARGES, in->charge_id, &ospay__v1__charge__descriptor, &old);
-	if (rc == -ENOENT) {
-		rc = srv_fail(r, ST_NOT_FOUND, "charge %" PRIu64 " not found", in->charge_id);
-		goto out;
-	}
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "charge lookup");
-		goto out;
-	}
-	rc = kit_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id);
-	if (rc != ST_OK)
+	if (!srv_ok(r))
+		return 0;
+	rc = kit_get(r, txn, &kit_bill_charges, NULL, in->charge_id, PERM_OPERATE, &old);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (old->status != CHG(OPERATOR_REVIEW)) {
 		rc = srv_fail(

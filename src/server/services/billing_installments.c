@@ -26,6 +26,7 @@
 #include "ospay/v1/records.pb-c.h"
 #include "server/db/db.h"
 #include "server/rpc/kit.h"
+#include "server/rpc/page.h"
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
 
@@ -33,9 +34,6 @@
 #define IMODE(x) OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_##x
 #define PAYST(x) OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_##x
 
-/* Index entries a ListInstallments page looks at, at most. */
-#define LIST_EXAMINE_MAX 2000
-#define LIST_TOKEN_LEN (4 + DB_POS_LEN)
 /* Report rows returned at most (default, cap), entries examined at most, days at most. */
 #define REPORT_ROWS_DEFAULT 1000
 #define REPORT_ROWS_MAX 5000
@@ -82,8 +80,8 @@ static void parse_day(srv_req_t *r, const char *field, const char *s, int64_t df
 
 /*
  * The units a query covers: the filter's unit, narrowed to the customer's
- * unit when a customer is named (NOT_FOUND when the caller cannot see it).
- * 0 or a status code / negative errno; *units may be empty.
+ * unit when a customer is named (NOT_FOUND in r->st when the caller cannot
+ * see it). 0 or a negative errno; *units may be empty.
  */
 static int query_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_id, uint64_t customer_id,
 		       uint64_t **units, size_t *n)
@@ -92,17 +90,11 @@ static int query_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_id, uint64_
 	*n = 0;
 	if (customer_id != 0) {
 		Ospay__V1__Customer *c = NULL;
-		int rc = kit_load(txn, DB_CUSTOMERS, customer_id, &ospay__v1__customer__descriptor,
-				  &c);
-		if (rc == 0 && !kit_sees(r, c->organization_id, c->unit_id))
-			rc = -ENOENT;
-		uint64_t cu = rc == 0 ? c->unit_id : 0;
-		if (c != NULL)
-			ospay__v1__customer__free_unpacked(c, NULL);
-		if (rc == -ENOENT)
-			return srv_fail(r, ST_NOT_FOUND, "no customer %" PRIu64, customer_id);
-		if (rc != 0)
-			return srv_store_fail(r, rc, "customer lookup");
+		int rc = kit_get_seen(r, txn, &kit_customers, customer_id, &c);
+		if (rc != 0 || !srv_ok(r))
+			return rc;
+		uint64_t cu = c->unit_id;
+		ospay__v1__customer__free_unpacked(c, NULL);
 		if (unit_id != 0 && unit_id != cu)
 			return 0; /* the customer is in another unit: nothing matches */
 		unit_id = cu;
@@ -174,113 +166,91 @@ static void list_hash(const Ospay__V1__BillingListInstallmentsRequest *in, uint8
 	memcpy(out, h, 4);
 }
 
-int h_billing_list_installments(srv_req_t *r, store_txn_t *txn)
+/* The installment indexes of the units in scope (of the customer's, when named). */
+static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_scan_t **scan,
+		     void *arg)
 {
-	const Ospay__V1__BillingListInstallmentsRequest *in = (const void *)r->in;
-	Ospay__V1__InstallmentRow *rows = NULL, **rowp = NULL;
-	Ospay__V1__Order **orders = NULL;
-	db_scan_t *scan = NULL;
+	const Ospay__V1__BillingListInstallmentsRequest *in = arg;
 	uint64_t *units = NULL;
 	uint8_t *keys = NULL;
-	uint8_t hash[4], raw[LIST_TOKEN_LEN], from[DB_POS_LEN], last[DB_POS_LEN] = {0};
-	char next[KIT_TOKEN_MAX] = "";
-	int64_t lo, hi;
-	size_t n = 0, examined = 0, nu = 0, klen = 8, limit = kit_page_limit(in->page_size);
-	bool more = false;
-	int rc;
-	if (in->status < 0 || in->status > IST(CANCELED))
-		status_violation(&r->st, "status", "an InstallmentStatus, or unspecified");
-	if (in->mode != 0 && in->mode != IMODE(INTEGRATED) && in->mode != IMODE(MANUAL))
-		status_violation(&r->st, "mode", "INTEGRATED, MANUAL, or unspecified");
-	parse_day(r, "due_from", in->due_from, INT32_MIN + 1, &lo);
-	parse_day(r, "due_to", in->due_to, INT32_MAX - 1, &hi);
-	if (r->st.code == ST_OK && hi < lo)
-		status_violation(&r->st, "due_to", "must not be before due_from");
-	list_hash(in, hash);
-	db_inst_pos_put(from, lo, 0, 0);
-	if (in->page_token[0] != '\0') {
-		if (!kit_token_decode(in->page_token, KIT_TOK_INSTALLMENTS, raw, sizeof(raw)) ||
-		    memcmp(raw, hash, 4) != 0) {
-			status_violation(&r->st, "page_token",
-					 "not a page token of this method with these filters");
-		} else {
-			/* Just after the last position served (numbers stay far below 2^32). */
-			const uint8_t *p = raw + 4;
-			db_inst_pos_put(from, db_inst_pos_day(p), db_inst_pos_order(p),
-					db_inst_pos_number(p) + 1);
-		}
-	}
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	size_t nu = 0, klen = 8;
+	int rc = query_units(r, txn, in->unit_id, in->customer_id, &units, &nu);
+	if (rc != 0 || !srv_ok(r) || nu == 0)
 		goto out;
-	}
-	rows = calloc(limit, sizeof(*rows));
-	rowp = calloc(limit, sizeof(*rowp));
-	orders = calloc(limit, sizeof(*orders));
-	if (rows == NULL || rowp == NULL || orders == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = query_units(r, txn, in->unit_id, in->customer_id, &units, &nu);
-	if (rc != 0 || nu == 0)
-		goto reply;
 	keys = index_keys(units, nu, in->status, &klen);
 	if (keys == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	rc = db_scan_open(txn, in->status != 0 ? DB_INST_STATUS : DB_INST_UNIT, keys, klen, nu,
-			  from, DB_POS_LEN, &scan);
-	const uint8_t *pos;
-	while (rc == 0 && n < limit && examined < LIST_EXAMINE_MAX) {
-		rc = db_scan_next(scan, &pos);
-		if (rc != 0 || db_inst_pos_day(pos) > hi)
-			break;
-		examined++;
-		memcpy(last, pos, DB_POS_LEN);
-		Ospay__V1__Order *o = NULL;
-		const Ospay__V1__OrderInstallment *ins;
-		rc = load_pos(txn, pos, &o, &ins);
-		if (rc == 0 && ins != NULL &&
-		    inst_match(r, o, ins, in->status, in->mode, in->customer_id)) {
-			row_of_order(&rows[n], o, ins);
-			rowp[n] = &rows[n];
-			orders[n++] = o;
-		} else if (o != NULL) {
-			ospay__v1__order__free_unpacked(o, NULL);
-		}
-	}
-	if (rc == 0 && (n == limit || examined == LIST_EXAMINE_MAX)) {
-		rc = db_scan_next(scan, &pos);
-		more = rc == 0 && db_inst_pos_day(pos) <= hi;
-	}
-	if (rc == -ENOENT)
-		rc = 0;
-reply:
-	if (rc != 0)
+			  from, DB_POS_LEN, scan);
+out:
+	free(keys);
+	free(units);
+	return rc;
+}
+
+/* The position's installment of the order, when it passes the filters. */
+static bool list_match(const srv_req_t *r, const uint8_t *pos, const ProtobufCMessage *m, void *arg)
+{
+	const Ospay__V1__BillingListInstallmentsRequest *in = arg;
+	const Ospay__V1__Order *o = (const Ospay__V1__Order *)m;
+	const Ospay__V1__OrderInstallment *ins = order_inst(o, db_inst_pos_number(pos));
+	return ins != NULL && inst_match(r, o, ins, in->status, in->mode, in->customer_id);
+}
+
+int h_billing_list_installments(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__BillingListInstallmentsRequest *in = (const void *)r->in;
+	Ospay__V1__InstallmentRow *rows = NULL, **rowp = NULL;
+	int64_t lo, hi;
+	page_t pg = {.token_kind = KIT_TOK_INSTALLMENTS,
+		     .token = in->page_token,
+		     .size = in->page_size,
+		     .inst = true,
+		     .table = DB_ORDERS,
+		     .desc = &ospay__v1__order__descriptor,
+		     /* Never, as db_order_put keeps the index, but it is not trusted blindly. */
+		     .skip_missing = true,
+		     .what = "installments list",
+		     .open = list_open,
+		     .match = list_match,
+		     .arg = (void *)in};
+	if (in->status < 0 || in->status > IST(CANCELED))
+		status_violation(&r->st, "status", "an InstallmentStatus, or unspecified");
+	if (in->mode != 0 && in->mode != IMODE(INTEGRATED) && in->mode != IMODE(MANUAL))
+		status_violation(&r->st, "mode", "INTEGRATED, MANUAL, or unspecified");
+	parse_day(r, "due_from", in->due_from, INT32_MIN + 1, &lo);
+	parse_day(r, "due_to", in->due_to, INT32_MAX - 1, &hi);
+	if (srv_ok(r) && hi < lo)
+		status_violation(&r->st, "due_to", "must not be before due_from");
+	pg.lo = lo;
+	pg.hi = hi + 1; /* inclusive bound, exclusive in the walk */
+	list_hash(in, pg.hash);
+	int rc = page_list(r, txn, &pg);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	if (more) {
-		memcpy(raw, hash, 4);
-		memcpy(raw + 4, last, DB_POS_LEN);
-		kit_token_encode(KIT_TOK_INSTALLMENTS, raw, sizeof(raw), next);
+	rows = calloc(pg.n + 1, sizeof(*rows));
+	rowp = calloc(pg.n + 1, sizeof(*rowp));
+	if (rows == NULL || rowp == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < pg.n; i++) {
+		const Ospay__V1__Order *o = (const Ospay__V1__Order *)pg.items[i];
+		row_of_order(&rows[i], o, order_inst(o, db_inst_pos_number(pg.pos[i])));
+		rowp[i] = &rows[i];
 	}
 	Ospay__V1__BillingListInstallmentsResponse resp =
 		OSPAY__V1__BILLING_LIST_INSTALLMENTS_RESPONSE__INIT;
 	resp.installments = rowp;
-	resp.n_installments = n;
-	resp.next_page_token = next;
+	resp.n_installments = pg.n;
+	resp.next_page_token = pg.next;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (rc < 0 && rc != -ENOMEM && r->st.code == ST_OK)
-		rc = srv_store_fail(r, rc, "installments list");
-	db_scan_close(scan);
-	for (size_t i = 0; i < n; i++)
-		ospay__v1__order__free_unpacked(orders[i], NULL);
-	free(orders);
+	page_free(&pg);
 	free(rowp);
 	free(rows);
-	free(keys);
-	free(units);
 	return rc;
 }
 
@@ -305,16 +275,10 @@ int h_billing_record_installment(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "reason", "only with DENIED");
 	else
 		kit_check_text(r, "reason", in->reason, INST_REASON_MAX);
-	if (r->st.code != ST_OK)
-		return r->st.code;
-	rc = kit_load(txn, DB_ORDERS, in->order_id, &ospay__v1__order__descriptor, &old);
-	if (rc == 0)
-		rc = kit_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id);
-	else if (rc != -ENOENT)
-		rc = srv_store_fail(r, rc, "order lookup");
-	if (rc == -ENOENT || rc == ST_NOT_FOUND)
-		rc = srv_fail(r, ST_NOT_FOUND, "no order %" PRIu64, in->order_id);
-	if (rc != ST_OK)
+	if (!srv_ok(r))
+		return 0;
+	rc = kit_get(r, txn, &kit_orders, NULL, in->order_id, PERM_OPERATE, &old);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	const Ospay__V1__OrderPayment *op = old->payment;
 	if (op == NULL || op->n_schedule == 0 || op->n_schedule > ORDER_MAX_INSTALLMENTS) {
@@ -324,7 +288,6 @@ int h_billing_record_installment(srv_req_t *r, store_txn_t *txn)
 	}
 	if (in->number > op->n_schedule) {
 		status_violation(&r->st, "number", "order has %zu installments", op->n_schedule);
-		rc = r->st.code;
 		goto out;
 	}
 	int verdict = INST_RECORD_SAME;
@@ -433,6 +396,14 @@ static void rep_count(report_t *p, int status, int64_t amount)
 	p->total_rows++;
 }
 
+static int report_too_big(srv_req_t *r)
+{
+	return srv_fail(r, ST_RESOURCE_EXHAUSTED,
+			"the report covers more than %d installments and charges; narrow the "
+			"period or the filters",
+			REPORT_EXAMINE_MAX);
+}
+
 static int rep_alloc(rep_rows_t *x, size_t n)
 {
 	x->rows = calloc(n + 1, sizeof(*x->rows));
@@ -441,7 +412,7 @@ static int rep_alloc(rep_rows_t *x, size_t n)
 	return x->rows != NULL && x->owners != NULL && x->days != NULL ? 0 : -ENOMEM;
 }
 
-/* The installments of the period. 0 or a status code / negative errno. */
+/* The installments of the period. 0 or a negative errno; too many: r->st. */
 static int rep_installments(report_t *p, store_txn_t *txn, const uint64_t *units, size_t nu)
 {
 	const Ospay__V1__BillingRecurringCreditReportRequest *in = p->in;
@@ -459,10 +430,7 @@ static int rep_installments(report_t *p, store_txn_t *txn, const uint64_t *units
 		if (db_inst_pos_day(pos) > p->to)
 			break;
 		if (++p->examined > REPORT_EXAMINE_MAX) {
-			rc = srv_fail(p->r, ST_RESOURCE_EXHAUSTED,
-				      "the report covers more than %d installments and charges; "
-				      "narrow the period or the filters",
-				      REPORT_EXAMINE_MAX);
+			rc = report_too_big(p->r);
 			break;
 		}
 		Ospay__V1__Order *o = NULL;
@@ -506,10 +474,7 @@ static int rep_charges(report_t *p, store_txn_t *txn, const uint64_t *units, siz
 		if (db_pos_sort(pos) >= hi)
 			break;
 		if (++p->examined > REPORT_EXAMINE_MAX) {
-			rc = srv_fail(p->r, ST_RESOURCE_EXHAUSTED,
-				      "the report covers more than %d installments and charges; "
-				      "narrow the period or the filters",
-				      REPORT_EXAMINE_MAX);
+			rc = report_too_big(p->r);
 			break;
 		}
 		Ospay__V1__Charge *c = NULL;
@@ -574,9 +539,9 @@ static void rep_period(report_t *p, int64_t today)
 			status_violation(&r->st, "from", "a date \"YYYY-MM-DD\"");
 		if (in->to[0] == '\0' || date_parse(in->to, &p->to) != 0)
 			status_violation(&r->st, "to", "a date \"YYYY-MM-DD\"");
-		else if (r->st.code == ST_OK && p->to < p->from)
+		else if (srv_ok(r) && p->to < p->from)
 			status_violation(&r->st, "to", "must not be before from");
-		else if (r->st.code == ST_OK && p->to - p->from >= REPORT_DAYS_MAX)
+		else if (srv_ok(r) && p->to - p->from >= REPORT_DAYS_MAX)
 			status_violation(&r->st, "to", "at most %d days after from",
 					 REPORT_DAYS_MAX - 1);
 		return;
@@ -606,10 +571,8 @@ int h_billing_recurring_credit_report(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "mode",
 				 "INTEGRATED, MANUAL, AUTOMATIC_CARD or unspecified");
 	rep_period(&p, date_local_day(r->now_ms, p.offset));
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	p.max_rows = in->max_rows == 0                ? REPORT_ROWS_DEFAULT
 		     : in->max_rows > REPORT_ROWS_MAX ? REPORT_ROWS_MAX
 						      : in->max_rows;
@@ -623,11 +586,11 @@ int h_billing_recurring_credit_report(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	}
 	rc = query_units(r, txn, in->unit_id, in->customer_id, &units, &nu);
-	if (rc == 0 && nu > 0 && in->mode != IMODE(AUTOMATIC_CARD))
+	if (rc == 0 && srv_ok(r) && nu > 0 && in->mode != IMODE(AUTOMATIC_CARD))
 		rc = rep_installments(&p, txn, units, nu);
-	if (rc == 0 && nu > 0 && (in->mode == 0 || in->mode == IMODE(AUTOMATIC_CARD)))
+	if (rc == 0 && srv_ok(r) && nu > 0 && (in->mode == 0 || in->mode == IMODE(AUTOMATIC_CARD)))
 		rc = rep_charges(&p, txn, units, nu);
-	if (rc != 0)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	/* Both sources come by day: merged, installments first on a day, then cut. */
 	rowp = calloc(p.max_rows + 1, sizeof(*rowp));
@@ -656,7 +619,7 @@ int h_billing_recurring_credit_report(srv_req_t *r, store_txn_t *txn)
 	resp.truncated = p.total_rows > n;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (rc < 0 && rc != -ENOMEM && r->st.code == ST_OK)
+	if (rc < 0 && rc != -ENOMEM && srv_ok(r))
 		rc = srv_store_fail(r, rc, "report");
 	for (size_t i = 0; i < p.inst.n; i++)
 		ospay__v1__order__free_unpacked(p.inst.owners[i], NULL);

@@ -15,6 +15,7 @@
 #include "ospay/v1/billing.pb-c.h"
 #include "server/db/db.h"
 #include "server/rpc/kit.h"
+#include "server/rpc/page.h"
 #include "server/jobs/outbox.h"
 #include "server/rpc/srv.h"
 #include "server/jobs/billing_run.h"
@@ -22,25 +23,6 @@
 
 /* Largest amount: R$ 1 billion (the gateways' bound too). */
 #define INVOICE_AMOUNT_MAX INT64_C(100000000000)
-/* Records looked at per page at most, so a filter matching little stays bounded. */
-#define LIST_EXAMINE_MAX 2000
-/* Page token: a hash of the filters, then the last position examined. */
-#define LIST_TOKEN_LEN (4 + DB_POS_LEN)
-
-static int load_invoice(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
-			Ospay__V1__Invoice **out)
-{
-	if (id == 0) {
-		status_violation(&r->st, "invoice_id", "required");
-		return r->st.code;
-	}
-	int rc = kit_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, out);
-	if (rc == -ENOENT)
-		return srv_fail(r, ST_NOT_FOUND, "invoice %" PRIu64 " not found", id);
-	if (rc != 0)
-		return srv_store_fail(r, rc, "invoice lookup");
-	return kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
-}
 
 int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 {
@@ -49,23 +31,13 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__CustomerService *svc = NULL;
 	int64_t due = 0;
 	uint64_t id = 0;
-	int rc = ST_OK;
+	int rc = 0;
 	if (in->customer_id == 0) {
 		status_violation(&r->st, "customer_id", "required");
 	} else {
-		rc = kit_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor,
-			      &cust);
-		if (rc == -ENOENT) {
-			rc = srv_fail(r, ST_NOT_FOUND, "customer %" PRIu64 " not found",
-				      in->customer_id);
-			goto out;
-		}
-		if (rc != 0) {
-			rc = srv_store_fail(r, rc, "customer lookup");
-			goto out;
-		}
-		rc = kit_check_record(r, PERM_OPERATE, cust->organization_id, cust->unit_id);
-		if (rc != ST_OK)
+		rc = kit_get(r, txn, &kit_bill_customers, NULL, in->customer_id, PERM_OPERATE,
+			     &cust);
+		if (rc != 0 || !srv_ok(r))
 			goto out;
 	}
 	if (in->service_id == 0) {
@@ -79,15 +51,14 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 		}
 		if (rc == -ENOENT || svc->customer_id != cust->id)
 			status_violation(&r->st, "service_id", "not a service of this customer");
+		rc = 0;
 	}
 	if (in->amount <= 0 || in->amount > INVOICE_AMOUNT_MAX)
 		status_violation(&r->st, "amount", "centavos, 1 to %" PRId64, INVOICE_AMOUNT_MAX);
 	if (date_parse(in->due_date, &due) != 0)
 		status_violation(&r->st, "due_date", "required: a date \"YYYY-MM-DD\"");
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	rc = store_seq_next(txn, "invoice", &id);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "invoice id");
@@ -127,8 +98,8 @@ int h_billing_get_invoice(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__BillingGetInvoiceRequest *in = (const void *)r->in;
 	Ospay__V1__Invoice *inv = NULL;
 	Ospay__V1__Notification **notes = NULL;
-	int rc = load_invoice(r, txn, in->invoice_id, PERM_READ, &inv);
-	if (rc == ST_OK) {
+	int rc = kit_get(r, txn, &kit_bill_invoices, "invoice_id", in->invoice_id, PERM_READ, &inv);
+	if (rc == 0 && srv_ok(r)) {
 		Ospay__V1__BillingGetInvoiceResponse resp =
 			OSPAY__V1__BILLING_GET_INVOICE_RESPONSE__INIT;
 		resp.invoice = inv;
@@ -149,8 +120,9 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__BillingCancelInvoiceRequest *in = (const void *)r->in;
 	Ospay__V1__Invoice *inv = NULL;
 	int64_t due = 0;
-	int rc = load_invoice(r, txn, in->invoice_id, PERM_OPERATE, &inv);
-	if (rc != ST_OK)
+	int rc = kit_get(r, txn, &kit_bill_invoices, "invoice_id", in->invoice_id, PERM_OPERATE,
+			 &inv);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION, "a paid invoice cannot be canceled");
@@ -160,7 +132,7 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 	 * before the invoice can be canceled. */
 	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN) {
 		rc = billing_run_refuse_unresolved(r, txn, inv->id, "canceling it");
-		if (rc != 0)
+		if (rc != 0 || !srv_ok(r))
 			goto out;
 	}
 	/* Canceling a canceled invoice changes nothing and says so by its status. */
@@ -216,10 +188,10 @@ static void list_hash(const Ospay__V1__BillingListInvoicesRequest *in, uint8_t o
  * caller does not see that customer), else the status index or the unit
  * index of every unit in scope. *scan stays NULL when there is nothing.
  */
-static int list_open(srv_req_t *r, store_txn_t *txn,
-		     const Ospay__V1__BillingListInvoicesRequest *in, const uint8_t *from,
-		     db_scan_t **scan)
+static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_scan_t **scan,
+		     void *arg)
 {
+	const Ospay__V1__BillingListInvoicesRequest *in = arg;
 	uint64_t *units = NULL;
 	uint8_t *keys = NULL;
 	size_t nu = 0;
@@ -265,111 +237,51 @@ out:
 	return rc;
 }
 
+/* The customer's index holds every status and unit: filter here. */
+static bool list_match(const srv_req_t *r, const uint8_t *pos, const ProtobufCMessage *m, void *arg)
+{
+	const Ospay__V1__BillingListInvoicesRequest *in = arg;
+	const Ospay__V1__Invoice *inv = (const Ospay__V1__Invoice *)m;
+	return (in->status == 0 || (int)inv->status == (int)in->status) &&
+	       kit_sees(r, inv->organization_id, inv->unit_id);
+}
+
 int h_billing_list_invoices(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__BillingListInvoicesRequest *in = (const void *)r->in;
-	Ospay__V1__Invoice **out = NULL;
-	db_scan_t *scan = NULL;
-	uint8_t hash[4], raw[LIST_TOKEN_LEN], from[DB_POS_LEN], last[DB_POS_LEN] = {0};
-	char next[KIT_TOKEN_MAX] = "";
-	int64_t lo = INT64_MIN, hi = INT64_MAX, day;
-	size_t n = 0, examined = 0;
-	bool more = false;
-	int rc;
+	page_t pg = {.token_kind = KIT_TOK_INVOICES,
+		     .token = in->page_token,
+		     .size = in->page_size,
+		     .lo = INT64_MIN,
+		     .hi = INT64_MAX,
+		     .table = DB_INVOICES,
+		     .desc = &ospay__v1__invoice__descriptor,
+		     .what = "list invoices",
+		     .open = list_open,
+		     .match = list_match,
+		     .arg = (void *)in};
+	int64_t day;
 	if (in->status < 0 || in->status > OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_CANCELED)
 		status_violation(&r->st, "status", "one of OPEN, PAID, CANCELED, or unspecified");
 	if (in->due_from[0] != '\0') {
 		if (date_parse(in->due_from, &day) != 0)
 			status_violation(&r->st, "due_from", "a date \"YYYY-MM-DD\"");
 		else
-			lo = day;
+			pg.lo = day;
 	}
 	if (in->due_to[0] != '\0') {
 		if (date_parse(in->due_to, &day) != 0)
 			status_violation(&r->st, "due_to", "a date \"YYYY-MM-DD\"");
 		else
-			hi = day + 1; /* inclusive bound, exclusive in the walk */
+			pg.hi = day + 1; /* inclusive bound, exclusive in the walk */
 	}
-	if (lo != INT64_MIN && hi != INT64_MAX && hi <= lo)
+	if (pg.lo != INT64_MIN && pg.hi != INT64_MAX && pg.hi <= pg.lo)
 		status_violation(&r->st, "due_to", "must not be before due_from");
-	list_hash(in, hash);
-	db_pos_put(from, lo, 0);
-	if (in->page_token[0] != '\0') {
-		if (!kit_token_decode(in->page_token, KIT_TOK_INVOICES, raw, sizeof(raw)) ||
-		    memcmp(raw, hash, 4) != 0) {
-			status_violation(&r->st, "page_token",
-					 "not a page token of this method with these filters");
-		} else {
-			/* Continue just after the last position examined. */
-			int64_t sort = db_pos_sort(raw + 4);
-			uint64_t id = db_pos_id(raw + 4);
-			if (id == UINT64_MAX)
-				db_pos_put(from, sort + 1, 0);
-			else
-				db_pos_put(from, sort, id + 1);
-		}
-	}
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
-		goto out;
-	}
-	size_t limit = kit_page_limit(in->page_size);
-	out = calloc(limit, sizeof(*out));
-	if (out == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = list_open(r, txn, in, from, &scan);
-	if (rc != 0 || scan == NULL)
-		goto reply;
-	const uint8_t *pos;
-	while (n < limit && examined < LIST_EXAMINE_MAX) {
-		rc = db_scan_next(scan, &pos);
-		if (rc != 0 || db_pos_sort(pos) >= hi)
-			break;
-		examined++;
-		memcpy(last, pos, DB_POS_LEN);
-		Ospay__V1__Invoice *inv = NULL;
-		rc = kit_load(txn, DB_INVOICES, db_pos_id(pos), &ospay__v1__invoice__descriptor,
-			      &inv);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		if (rc != 0)
-			break;
-		/* The customer's index holds every status and unit: filter here. */
-		if ((in->status == 0 || (int)inv->status == (int)in->status) &&
-		    kit_sees(r, inv->organization_id, inv->unit_id))
-			out[n++] = inv;
-		else
-			ospay__v1__invoice__free_unpacked(inv, NULL);
-	}
-	if (rc == 0 && (n == limit || examined == LIST_EXAMINE_MAX)) {
-		/* Stopped early: is anything left in range? */
-		rc = db_scan_next(scan, &pos);
-		more = rc == 0 && db_pos_sort(pos) < hi;
-	}
-	if (rc == -ENOENT)
-		rc = 0;
-reply:
-	if (rc != 0)
-		goto out;
-	if (more) {
-		memcpy(raw, hash, 4);
-		memcpy(raw + 4, last, DB_POS_LEN);
-		kit_token_encode(KIT_TOK_INVOICES, raw, sizeof(raw), next);
-	}
-	Ospay__V1__BillingListInvoicesResponse resp =
-		OSPAY__V1__BILLING_LIST_INVOICES_RESPONSE__INIT;
-	resp.invoices = out;
-	resp.n_invoices = n;
-	resp.next_page_token = next;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	if (rc < 0 && rc != -ENOMEM)
-		rc = srv_store_fail(r, rc, "list invoices");
-	db_scan_close(scan);
-	for (size_t i = 0; i < n; i++)
-		ospay__v1__invoice__free_unpacked(out[i], NULL);
-	free(out);
+	list_hash(in, pg.hash);
+	int rc = page_list(r, txn, &pg);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__billing_list_invoices_response__descriptor,
+				    pg.items, pg.n, pg.next);
+	page_free(&pg);
 	return rc;
 }

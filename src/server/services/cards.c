@@ -88,34 +88,6 @@ static void cards_free(Ospay__V1__CardRecord **v, size_t n)
 	free(v);
 }
 
-/* Loads a customer the caller may act on (NOT_FOUND for others' customers). */
-static int load_customer(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
-			 Ospay__V1__Customer **out)
-{
-	int rc = kit_load(txn, DB_CUSTOMERS, id, &ospay__v1__customer__descriptor, out);
-	if (rc == -ENOENT)
-		return srv_fail(r, ST_NOT_FOUND, "customer %" PRIu64 " not found", id);
-	if (rc != 0)
-		return srv_store_fail(r, rc, "customer lookup");
-	return kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
-}
-
-/* Loads a card the caller may act on (NOT_FOUND for others' cards). */
-static int load_card(srv_req_t *r, store_txn_t *txn, uint64_t id, Ospay__V1__CardRecord **out)
-{
-	if (id == 0) {
-		status_violation(&r->st, "card_id", "required");
-		return r->st.code;
-	}
-	int rc = kit_load(txn, DB_CARDS, id, &ospay__v1__card_record__descriptor, out);
-	if (rc == -ENOENT)
-		return srv_fail(r, ST_NOT_FOUND, "card %" PRIu64 " not found", id);
-	if (rc != 0)
-		return srv_store_fail(r, rc, "card lookup");
-	return kit_check_record(r, PERM_OPERATE, (*out)->card->organization_id,
-				(*out)->card->unit_id);
-}
-
 /* ------------------------------------------------------------------ Add */
 
 /* What Add keeps between its read phase and its write (no number, no code). */
@@ -270,13 +242,14 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	int kind = 0, off = 0;
 	gw_t *gw = NULL;
 	const char *why;
-	int rc;
+	int rc = 0;
 	memset(&pan, 0, sizeof(pan));
 	if (in->customer_id == 0) {
 		status_violation(&r->st, "customer_id", "required");
 	} else {
-		rc = load_customer(r, txn, in->customer_id, PERM_OPERATE, &cust);
-		if (rc != ST_OK)
+		rc = kit_get(r, txn, &kit_bill_customers, NULL, in->customer_id, PERM_OPERATE,
+			     &cust);
+		if (rc != 0 || !srv_ok(r))
 			goto out;
 	}
 	why = card_check_number(in->number, &pan);
@@ -297,10 +270,8 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	else if (pan.brand != CARD_BRAND_UNSPECIFIED &&
 		 (why = card_check_security_code(in->security_code, pan.brand)) != NULL)
 		status_violation(&r->st, "security_code", "%s", why);
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	rc = pick_gateway(txn, cust->organization_id, &kind);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "gateway lookup");
@@ -370,7 +341,7 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	r->async_arg = a;
 	r->async_free = card_add_free;
 	a = NULL;
-	rc = SRV_PENDING;
+	srv_pend(r);
 out:
 	card_pan_wipe(&pan);
 	/* The code is used for the one call: wipe it now rather than at the reply. */
@@ -391,14 +362,9 @@ int h_cards_list(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__CardRecord **all = NULL;
 	Ospay__V1__Card **cards = NULL;
 	size_t n = 0;
-	int rc;
-	if (in->customer_id == 0) {
-		status_violation(&r->st, "customer_id", "required");
-		rc = r->st.code;
-		goto out;
-	}
-	rc = load_customer(r, txn, in->customer_id, PERM_READ, &cust);
-	if (rc != ST_OK)
+	int rc = kit_get(r, txn, &kit_bill_customers, "customer_id", in->customer_id, PERM_READ,
+			 &cust);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	rc = cards_load(txn, cust->id, &all, &n);
 	if (rc != 0) {
@@ -519,8 +485,8 @@ int h_cards_remove(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__CardRecord *rec = NULL, **all = NULL;
 	size_t n = 0;
 	uint8_t k[8];
-	int rc = load_card(r, txn, in->card_id, &rec);
-	if (rc != ST_OK)
+	int rc = kit_get(r, txn, &kit_bill_cards, "card_id", in->card_id, PERM_OPERATE, &rec);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	const Ospay__V1__Card *c = rec->card;
 	be64_put(k, c->id);
@@ -565,8 +531,8 @@ int h_cards_set_default(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__CardsSetDefaultRequest *in = (const void *)r->in;
 	Ospay__V1__CardRecord *rec = NULL, **all = NULL;
 	size_t n = 0;
-	int rc = load_card(r, txn, in->card_id, &rec);
-	if (rc != ST_OK)
+	int rc = kit_get(r, txn, &kit_bill_cards, "card_id", in->card_id, PERM_OPERATE, &rec);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	rc = cards_load(txn, rec->card->customer_id, &all, &n);
 	for (size_t i = 0; rc == 0 && i < n; i++) {

@@ -92,17 +92,15 @@ int h_customers_create(srv_req_t *r, store_txn_t *txn)
 	uint64_t unit = 0, id = 0, holder = 0;
 	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_OPERATE, &unit);
 	/* A bad unit_id is one violation among the others; not seeing it ends here. */
-	if (rc != ST_OK && rc != ST_INVALID_ARGUMENT)
+	if (rc != 0 || (!srv_ok(r) && r->st.code != ST_INVALID_ARGUMENT))
 		goto out;
 	kit_check_name(r, "name", in->name, CUST_NAME_MAX);
 	check_document(r, in->document, &n);
 	check_phone(r, in->phone, &n);
 	check_email(r, in->email);
 	check_address(r, in->address, &n);
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	rc = store_seq_next(txn, "customer", &id);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "customer id");
@@ -137,42 +135,11 @@ out:
 	return rc;
 }
 
-/* Loads a customer the caller may act on; NOT_FOUND (and the like) otherwise. */
-static int load_customer(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
-			 Ospay__V1__Customer **out)
-{
-	int rc = kit_load(txn, DB_CUSTOMERS, id, &ospay__v1__customer__descriptor, out);
-	if (rc == 0)
-		rc = kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
-	else if (rc == -ENOENT)
-		rc = srv_fail(r, ST_NOT_FOUND, "no customer %llu", (unsigned long long)id);
-	else
-		rc = srv_store_fail(r, rc, "customer lookup");
-	if (rc == ST_NOT_FOUND)
-		srv_fail(r, ST_NOT_FOUND, "no customer %llu", (unsigned long long)id);
-	return rc;
-}
-
 int h_customers_get(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CustomersGetRequest *in = (const void *)r->in;
-	Ospay__V1__Customer *c = NULL;
-	int rc;
-	if (in->id == 0) {
-		status_violation(&r->st, "id", "required");
-		rc = r->st.code;
-		goto out;
-	}
-	rc = load_customer(r, txn, in->id, PERM_READ, &c);
-	if (rc != ST_OK)
-		goto out;
-	Ospay__V1__CustomersGetResponse resp = OSPAY__V1__CUSTOMERS_GET_RESPONSE__INIT;
-	resp.customer = c;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	if (c != NULL)
-		ospay__v1__customer__free_unpacked(c, NULL);
-	return rc;
+	return kit_reply_get(r, txn, &kit_customers, "id", in->id, PERM_READ,
+			     &ospay__v1__customers_get_response__descriptor);
 }
 
 /* A document filter finds at most one customer per unit: no paging needed. */
@@ -184,15 +151,13 @@ static int list_by_document(srv_req_t *r, store_txn_t *txn,
 	uint64_t *units = NULL;
 	size_t nu = 0, cnt = 0;
 	Ospay__V1__Customer **found = NULL;
-	int rc;
+	int rc = 0;
 	if (doc_parse(in->document, doc, &why) == DOC_NONE) {
 		status_violation(&r->st, "document", "%s", why);
-		rc = r->st.code;
 		goto out;
 	}
 	if (in->page_token[0] != '\0') {
 		status_violation(&r->st, "page_token", "a document filter has a single page");
-		rc = r->st.code;
 		goto out;
 	}
 	rc = kit_scope_units(r, txn, in->unit_id, &units, &nu);
@@ -247,17 +212,11 @@ int h_customers_list(srv_req_t *r, store_txn_t *txn)
 	rc = kit_list_by_unit(r, txn, DB_CUSTOMERS_BY_UNIT, DB_CUSTOMERS,
 			      &ospay__v1__customer__descriptor, KIT_TOK_CUSTOMERS, in->unit_id,
 			      in->page_size, in->page_token, &items, &n, next);
-	if (rc != 0)
-		goto out;
-	Ospay__V1__CustomersListResponse resp = OSPAY__V1__CUSTOMERS_LIST_RESPONSE__INIT;
-	resp.customers = (Ospay__V1__Customer **)items;
-	resp.n_customers = n;
-	resp.next_page_token = next;
-	rc = srv_reply_msg(r, &resp.base);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__customers_list_response__descriptor, items, n,
+				    next);
 out:
-	for (size_t i = 0; i < n; i++)
-		protobuf_c_message_free_unpacked(items[i], NULL);
-	free(items);
+	kit_items_free(items, n);
 	return rc;
 }
 
@@ -271,14 +230,8 @@ int h_customers_update(srv_req_t *r, store_txn_t *txn)
 	cust_norm_t n;
 	uint64_t holder = 0;
 	bool bad;
-	int rc;
-	if (in->id == 0) {
-		status_violation(&r->st, "id", "required");
-		rc = r->st.code;
-		goto out;
-	}
-	rc = load_customer(r, txn, in->id, PERM_OPERATE, &old);
-	if (rc != ST_OK)
+	int rc = kit_get(r, txn, &kit_customers, "id", in->id, PERM_OPERATE, &old);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, cust_paths,
 				    OSPAY_ARRAY_LEN(cust_paths), &bad);
@@ -310,10 +263,8 @@ int h_customers_update(srv_req_t *r, store_txn_t *txn)
 		check_address(r, in->address, &n);
 		c.address = &n.addr;
 	}
-	if (r->st.code != ST_OK || bad) {
-		rc = r->st.code;
+	if (!srv_ok(r) || bad)
 		goto out;
-	}
 	c.updated_ms = r->now_ms;
 	rc = db_customer_put(txn, old, &c, &holder);
 	if (rc == -EEXIST) {
@@ -377,14 +328,8 @@ int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__CustomersAddServiceRequest *in = (const void *)r->in;
 	Ospay__V1__Customer *c = NULL;
 	uint64_t id;
-	int rc;
-	if (in->customer_id == 0) {
-		status_violation(&r->st, "customer_id", "required");
-		rc = r->st.code;
-		goto out;
-	}
-	rc = load_customer(r, txn, in->customer_id, PERM_OPERATE, &c);
-	if (rc != ST_OK)
+	int rc = kit_get(r, txn, &kit_customers, "customer_id", in->customer_id, PERM_OPERATE, &c);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	kit_check_name(r, "plan_name", in->plan_name, PLAN_NAME_MAX);
 	check_amount(r, "monthly_amount", in->monthly_amount);
@@ -393,10 +338,8 @@ int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "card lookup");
 		goto out;
 	}
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	rc = store_seq_next(txn, "service", &id);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "service id");
@@ -437,22 +380,8 @@ int h_customers_update_service(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__CustomersUpdateServiceRequest *in = (const void *)r->in;
 	Ospay__V1__CustomerService *old = NULL;
 	bool bad;
-	int rc;
-	if (in->service_id == 0) {
-		status_violation(&r->st, "service_id", "required");
-		rc = r->st.code;
-		goto out;
-	}
-	rc = kit_load(txn, DB_SERVICES, in->service_id, &ospay__v1__customer_service__descriptor,
-		      &old);
-	if (rc == 0)
-		rc = kit_check_record(r, PERM_OPERATE, old->organization_id, old->unit_id);
-	else if (rc != -ENOENT)
-		rc = srv_store_fail(r, rc, "service lookup");
-	if (rc == -ENOENT || rc == ST_NOT_FOUND)
-		rc = srv_fail(r, ST_NOT_FOUND, "no service %llu",
-			      (unsigned long long)in->service_id);
-	if (rc != ST_OK)
+	int rc = kit_get(r, txn, &kit_services, "service_id", in->service_id, PERM_OPERATE, &old);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, svc_paths,
 				    OSPAY_ARRAY_LEN(svc_paths), &bad);
@@ -487,10 +416,8 @@ int h_customers_update_service(srv_req_t *r, store_txn_t *txn)
 					 "SERVICE_STATUS_ACTIVE or SERVICE_STATUS_BLOCKED");
 		s.status = in->status;
 	}
-	if (r->st.code != ST_OK || bad) {
-		rc = r->st.code;
+	if (!srv_ok(r) || bad)
 		goto out;
-	}
 	s.updated_ms = r->now_ms;
 	rc = db_put_by_id(txn, DB_SERVICES, s.id, &s.base);
 	if (rc != 0) {
@@ -514,30 +441,17 @@ int h_customers_list_services(srv_req_t *r, store_txn_t *txn)
 	ProtobufCMessage **items = NULL;
 	size_t n = 0;
 	char next[KIT_TOKEN_MAX];
-	int rc;
-	if (in->customer_id == 0) {
-		status_violation(&r->st, "customer_id", "required");
-		rc = r->st.code;
-		goto out;
-	}
-	rc = load_customer(r, txn, in->customer_id, PERM_READ, &c);
-	if (rc != ST_OK)
+	int rc = kit_get(r, txn, &kit_customers, "customer_id", in->customer_id, PERM_READ, &c);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	rc = kit_list_by_keys(r, txn, DB_SERVICES_BY_CUST, &c->id, 1, DB_SERVICES,
 			      &ospay__v1__customer_service__descriptor, KIT_TOK_SERVICES,
 			      in->page_size, in->page_token, &items, &n, next);
-	if (rc != 0)
-		goto out;
-	Ospay__V1__CustomersListServicesResponse resp =
-		OSPAY__V1__CUSTOMERS_LIST_SERVICES_RESPONSE__INIT;
-	resp.services = (Ospay__V1__CustomerService **)items;
-	resp.n_services = n;
-	resp.next_page_token = next;
-	rc = srv_reply_msg(r, &resp.base);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__customers_list_services_response__descriptor,
+				    items, n, next);
 out:
-	for (size_t i = 0; i < n; i++)
-		protobuf_c_message_free_unpacked(items[i], NULL);
-	free(items);
+	kit_items_free(items, n);
 	if (c != NULL)
 		ospay__v1__customer__free_unpacked(c, NULL);
 	return rc;

@@ -23,7 +23,9 @@
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
 #include "server/db/db.h"
+#include "server/db/order_wire.h"
 #include "server/rpc/kit.h"
+#include "server/rpc/page.h"
 #include "server/jobs/outbox.h"
 #include "server/rpc/srv.h"
 #include "server/providers/adapters.h"
@@ -48,42 +50,8 @@ _Static_assert((int)ORDER_METHOD_CASH == OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT
 /* Scheduled starts between 2000-01-01 and 2200-01-01 (a bound against typos). */
 #define START_MIN_MS (INT64_C(10957) * DATE_MS_PER_DAY)
 #define START_MAX_MS (INT64_C(84006) * DATE_MS_PER_DAY)
-/* Orders a List call looks at, at most, before it answers with a page token. */
-#define LIST_EXAMINE_MAX 2000
 
 /* ------------------------------------------------------------------ loading */
-
-static int load_order(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action action,
-		      Ospay__V1__Order **out)
-{
-	int rc = kit_load(txn, DB_ORDERS, id, &ospay__v1__order__descriptor, out);
-	if (rc == 0)
-		rc = kit_check_record(r, action, (*out)->organization_id, (*out)->unit_id);
-	else if (rc != -ENOENT)
-		rc = srv_store_fail(r, rc, "order lookup");
-	if (rc == -ENOENT || rc == ST_NOT_FOUND)
-		rc = srv_fail(r, ST_NOT_FOUND, "no order %llu", (unsigned long long)id);
-	return rc;
-}
-
-/* Loads a record the caller sees, or answers NOT_FOUND "no <what> <id>". */
-static int load_visible(srv_req_t *r, store_txn_t *txn, unsigned table, uint64_t id,
-			const ProtobufCMessageDescriptor *desc, const char *what, void *out,
-			uint64_t *org, uint64_t *unit)
-{
-	ProtobufCMessage **m = out;
-	int rc = kit_load(txn, table, id, desc, m);
-	if (rc == 0) {
-		kit_owner(*m, org, unit);
-		if (!kit_sees(r, *org, *unit))
-			rc = -ENOENT;
-	} else if (rc != -ENOENT) {
-		rc = srv_store_fail(r, rc, what);
-	}
-	if (rc == -ENOENT)
-		rc = srv_fail(r, ST_NOT_FOUND, "no %s %llu", what, (unsigned long long)id);
-	return rc;
-}
 
 /* "2026-12-07 09:00" in the organization's time. */
 static void local_time(int64_t ms, int offset, char *out, size_t cap)
@@ -187,17 +155,15 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 	agenda_window_t wbuf[AGENDA_MAX_WINDOWS];
 	agenda_rules_t rules;
 	agenda_place_t place;
-	uint64_t org, unit;
 	uint32_t in_window, in_day;
 	char why[200];
-	int rc = load_visible(r, txn, DB_AGENDAS, o->agenda_id, &ospay__v1__agenda__descriptor,
-			      "agenda", &a, &org, &unit);
-	if (rc != ST_OK)
+	int rc = kit_get_seen(r, txn, &kit_agendas, o->agenda_id, &a);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	if (unit != o->unit_id) {
+	if (a->unit_id != o->unit_id) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
 			      "agenda %llu belongs to unit %llu, the customer to unit %llu",
-			      (unsigned long long)a->id, (unsigned long long)unit,
+			      (unsigned long long)a->id, (unsigned long long)a->unit_id,
 			      (unsigned long long)o->unit_id);
 		goto out;
 	}
@@ -249,19 +215,16 @@ static int check_technician(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Ord
 {
 	Ospay__V1__Technician *t = NULL;
 	Ospay__V1__Order *other = NULL;
-	uint64_t org, unit;
-	int rc = ST_OK;
+	int rc = 0;
 	if (tech_changed) {
-		rc = load_visible(r, txn, DB_TECHNICIANS, o->technician_id,
-				  &ospay__v1__technician__descriptor, "technician", &t, &org,
-				  &unit);
-		if (rc != ST_OK)
+		rc = kit_get_seen(r, txn, &kit_technicians, o->technician_id, &t);
+		if (rc != 0 || !srv_ok(r))
 			goto out;
-		if (unit != o->unit_id) {
+		if (t->unit_id != o->unit_id) {
 			rc = srv_fail(r, ST_FAILED_PRECONDITION,
 				      "technician %llu belongs to unit %llu, the customer to unit "
 				      "%llu",
-				      (unsigned long long)t->id, (unsigned long long)unit,
+				      (unsigned long long)t->id, (unsigned long long)t->unit_id,
 				      (unsigned long long)o->unit_id);
 			goto out;
 		}
@@ -313,13 +276,12 @@ static int check_booking(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order 
 	}
 	if (o->agenda_id != 0 && (agenda_changed || start_changed)) {
 		rc = check_agenda(r, txn, o, agenda_changed, offset);
-		if (rc != ST_OK)
+		if (rc != 0 || !srv_ok(r))
 			goto out;
 	}
 	if (o->scheduled_start_ms != 0 && o->duration_minutes == 0) {
 		status_violation(&r->st, "duration_minutes",
 				 "required for a scheduled order without an agenda");
-		rc = r->st.code;
 		goto out;
 	}
 	if (o->technician_id != 0 && (tech_changed || time_changed))
@@ -409,21 +371,9 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Customer *cust = NULL;
 	Ospay__V1__OrderStatusChange created, **hist = NULL;
 	Ospay__V1__Order o = OSPAY__V1__ORDER__INIT;
-	int rc;
-	if (in->customer_id == 0) {
-		status_violation(&r->st, "customer_id", "required");
-		rc = r->st.code;
-		goto out;
-	}
-	rc = kit_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor, &cust);
-	if (rc == 0)
-		rc = kit_check_record(r, PERM_OPERATE, cust->organization_id, cust->unit_id);
-	else if (rc != -ENOENT)
-		rc = srv_store_fail(r, rc, "customer lookup");
-	if (rc == -ENOENT || rc == ST_NOT_FOUND)
-		rc = srv_fail(r, ST_NOT_FOUND, "no customer %llu",
-			      (unsigned long long)in->customer_id);
-	if (rc != ST_OK)
+	int rc = kit_get(r, txn, &kit_customers, "customer_id", in->customer_id, PERM_OPERATE,
+			 &cust);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	kit_check_name(r, "kind", in->kind, KIND_MAX);
 	kit_check_text(r, "description", in->description, KIT_TEXT_MAX);
@@ -444,12 +394,10 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 	o.payment_status = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_NONE;
 	o.created_ms = r->now_ms;
 	check_schedule_shape(r, &o);
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	rc = check_booking(r, txn, NULL, &o);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	rc = store_seq_next(txn, "order", &o.id);
 	if (rc != 0) {
@@ -459,7 +407,7 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 	rc = history_append(r, &o, &created, ORDER_OPEN, "", &hist);
 	if (rc == 0)
 		rc = put_order(r, txn, NULL, &o);
-	if (rc != 0)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersCreateResponse resp = OSPAY__V1__ORDERS_CREATE_RESPONSE__INIT;
 	resp.order = &o;
@@ -480,124 +428,30 @@ out:
 	return rc;
 }
 
-/* One base-128 varint at p[*i], at most 10 bytes and within n. */
-static inline bool get_varint(const uint8_t *p, size_t n, size_t *i, uint64_t *v)
-{
-	if (*i < n && p[*i] < 0x80) { /* most tags and small numbers: one byte */
-		*v = p[(*i)++];
-		return true;
-	}
-	*v = 0;
-	for (unsigned shift = 0; shift < 70 && *i < n; shift += 7) {
-		uint8_t b = p[(*i)++];
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return true;
-	}
-	return false;
-}
-
 /*
- * The owner fields (organization_id = 2, unit_id = 3) of a stored Order, read
- * from its wire form without unpacking it; false unless the whole record scans
- * as well-formed protobuf (the caller then unpacks, which reports the damage).
+ * Orders/Get from the stored bytes when they scan well-formed (db/order_wire.h):
+ * *served when answered or refused (r->st), else the unpacking path is taken.
+ * 0 or a negative errno.
  */
-static bool get_owner_scan(const uint8_t *p, size_t n, uint64_t *org, uint64_t *unit)
+static int get_from_wire(srv_req_t *r, store_txn_t *txn, uint64_t id, bool *served)
 {
-	size_t i = 0;
-	*org = *unit = 0;
-	while (i < n) {
-		uint64_t key, v;
-		if (!get_varint(p, n, &i, &key) || key >> 3 == 0)
-			return false;
-		switch (key & 7) {
-		case 0:
-			if (!get_varint(p, n, &i, &v))
-				return false;
-			if (key >> 3 == 2)
-				*org = v;
-			else if (key >> 3 == 3)
-				*unit = v;
-			break;
-		case 1:
-			if (n - i < 8)
-				return false;
-			i += 8;
-			break;
-		case 2:
-			if (!get_varint(p, n, &i, &v) || v > n - i)
-				return false;
-			i += (size_t)v;
-			break;
-		case 5:
-			if (n - i < 4)
-				return false;
-			i += 4;
-			break;
-		default:
-			return false;
-		}
-	}
-	return true;
-}
-
-/*
- * Orders/Get from the stored bytes (docs/spec.md 8: records kept in their wire form
- * are not encoded again on reads). The stored Order is exactly what packing it
- * would give, and OrdersGetResponse is { Order order = 1; }, so the reply is
- * the field's tag and length before the record: no unpack, no pack. ST_OK when
- * answered, 1 to take the unpacking path, or the status of a refusal.
- */
-/* Appends a length-delimited field (tag byte, varint length, bytes) to b. */
-static int wire_append(buf_t *b, uint8_t tag, const void *p, size_t len)
-{
-	uint8_t hdr[11];
-	size_t h = 0;
-	hdr[h++] = tag;
-	for (uint64_t n = len; h < sizeof(hdr); n >>= 7) {
-		hdr[h++] = (uint8_t)(n & 0x7f) | (n >= 0x80 ? 0x80 : 0);
-		if (n < 0x80)
-			break;
-	}
-	int rc = buf_append(b, hdr, h, SIZE_MAX / 2);
-	return rc != 0 ? rc : buf_append(b, p, len, SIZE_MAX / 2);
-}
-
-static int get_from_wire(srv_req_t *r, store_txn_t *txn, uint64_t id)
-{
-	uint8_t k[8];
-	store_val_t v;
+	store_val_t rec;
 	uint64_t org, unit;
-	be64_put(k, id);
-	if (store_get(txn, DB_ORDERS, k, sizeof(k), &v) != 0 ||
-	    !get_owner_scan(v.data, v.len, &org, &unit))
-		return 1;
-	int rc = kit_check_record(r, PERM_READ, org, unit);
-	if (rc == ST_NOT_FOUND)
-		return srv_fail(r, ST_NOT_FOUND, "no order %llu", (unsigned long long)id);
-	if (rc != ST_OK)
-		return rc;
-	r->out.len = 0;
-	rc = wire_append(&r->out, 0x0a /* field 1, length-delimited */, v.data, v.len);
-	if (rc != 0)
-		return rc;
-	/* Field 2, the order's notifications, after it: what pack would write. */
+	*served = db_order_wire_scan(txn, id, &rec, &org, &unit) == DB_ORDER_WIRE_READY;
+	if (!*served)
+		return 0;
+	if (!kit_check_record(r, PERM_READ, org, unit)) {
+		if (r->st.code == ST_NOT_FOUND)
+			srv_fail(r, ST_NOT_FOUND, "no order %llu", (unsigned long long)id);
+		return 0;
+	}
 	Ospay__V1__Notification **notes = NULL;
 	size_t n_notes = 0;
-	rc = outbox_list(txn, OUTBOX_OBJ_ORDER, id, &notes, &n_notes);
-	for (size_t i = 0; rc == 0 && i < n_notes; i++) {
-		size_t len = protobuf_c_message_get_packed_size(&notes[i]->base);
-		uint8_t *p = malloc(len > 0 ? len : 1);
-		if (p == NULL) {
-			rc = -ENOMEM;
-			break;
-		}
-		protobuf_c_message_pack(&notes[i]->base, p);
-		rc = wire_append(&r->out, 0x12, p, len);
-		free(p);
-	}
+	int rc = outbox_list(txn, OUTBOX_OBJ_ORDER, id, &notes, &n_notes);
+	if (rc == 0)
+		rc = db_order_wire_reply(&r->out, &rec, notes, n_notes);
 	outbox_list_free(notes, n_notes);
-	return rc == 0 ? ST_OK : rc;
+	return rc;
 }
 
 int h_orders_get(srv_req_t *r, store_txn_t *txn)
@@ -606,16 +460,17 @@ int h_orders_get(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Order *o = NULL;
 	Ospay__V1__Notification **notes = NULL;
 	int rc;
+	bool served = false;
 	if (in->id == 0) {
 		status_violation(&r->st, "id", "required");
-		rc = r->st.code;
+		rc = 0;
 		goto out;
 	}
-	rc = get_from_wire(r, txn, in->id);
-	if (rc != 1)
-		return rc;
-	rc = load_order(r, txn, in->id, PERM_READ, &o);
-	if (rc != ST_OK)
+	rc = get_from_wire(r, txn, in->id, &served);
+	if (rc != 0 || served)
+		goto out;
+	rc = kit_get(r, txn, &kit_orders, NULL, in->id, PERM_READ, &o);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersGetResponse resp = OSPAY__V1__ORDERS_GET_RESPONSE__INIT;
 	resp.order = o;
@@ -633,20 +488,11 @@ out:
 /* Loads an order to change: visible, the caller may operate, and still OPEN. */
 static int load_open_order(srv_req_t *r, store_txn_t *txn, uint64_t id, Ospay__V1__Order **o)
 {
-	int rc;
-	if (id == 0) {
-		status_violation(&r->st, "id", "required");
-		rc = r->st.code;
-		goto out;
-	}
-	rc = load_order(r, txn, id, PERM_OPERATE, o);
-	if (rc != ST_OK)
-		goto out;
-	if (!order_is_open((*o)->status))
+	int rc = kit_get(r, txn, &kit_orders, "id", id, PERM_OPERATE, o);
+	if (rc == 0 && srv_ok(r) && !order_is_open((*o)->status))
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
 			      "order %llu is %s: only OPEN orders change", (unsigned long long)id,
 			      order_status_name((*o)->status));
-out:
 	return rc;
 }
 
@@ -661,7 +507,7 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Order *old = NULL;
 	bool bad;
 	int rc = load_open_order(r, txn, in->id, &old);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, order_paths,
 				    OSPAY_ARRAY_LEN(order_paths), &bad);
@@ -700,15 +546,12 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 		o.amount = in->amount;
 	}
 	check_schedule_shape(r, &o);
-	if (r->st.code != ST_OK || bad) {
-		rc = r->st.code;
+	if (!srv_ok(r) || bad)
 		goto out;
-	}
 	rc = check_booking(r, txn, old, &o);
-	if (rc != ST_OK)
-		goto out;
-	rc = put_order(r, txn, old, &o);
-	if (rc != 0)
+	if (rc == 0 && srv_ok(r))
+		rc = put_order(r, txn, old, &o);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersUpdateResponse resp = OSPAY__V1__ORDERS_UPDATE_RESPONSE__INIT;
 	resp.order = &o;
@@ -724,25 +567,22 @@ int h_orders_reschedule(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__OrdersRescheduleRequest *in = (const void *)r->in;
 	Ospay__V1__Order *old = NULL;
 	int rc = load_open_order(r, txn, in->id, &old);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (in->scheduled_start_ms == 0)
 		status_violation(&r->st, "scheduled_start_ms", "required: the new start");
 	check_start(r, "scheduled_start_ms", in->scheduled_start_ms);
 	check_duration(r, in->duration_minutes, in->scheduled_start_ms);
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	Ospay__V1__Order o = *old;
 	o.scheduled_start_ms = in->scheduled_start_ms;
 	if (in->duration_minutes != 0)
 		o.duration_minutes = in->duration_minutes;
 	rc = check_booking(r, txn, old, &o);
-	if (rc != ST_OK)
-		goto out;
-	rc = put_order(r, txn, old, &o);
-	if (rc != 0)
+	if (rc == 0 && srv_ok(r))
+		rc = put_order(r, txn, old, &o);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersRescheduleResponse resp = OSPAY__V1__ORDERS_RESCHEDULE_RESPONSE__INIT;
 	resp.order = &o;
@@ -810,7 +650,7 @@ static int fin_commit(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__OrderInstallment inst[ORDER_MAX_INSTALLMENTS], *instp[ORDER_MAX_INSTALLMENTS];
 	char due[ORDER_MAX_INSTALLMENTS][11];
 	int rc = load_open_order(r, txn, f->order_id, &old);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (old->payment_status == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION, "order %llu has a payment pending",
@@ -862,13 +702,13 @@ static int fin_commit(srv_req_t *r, store_txn_t *txn)
 				rc = srv_store_fail(r, rc, "payment link register");
 		}
 	}
-	if (rc == 0)
+	if (rc == 0 && srv_ok(r))
 		rc = put_order(r, txn, old, &o);
 	/* The customer gets the link by WhatsApp too, when a notifier is set. */
-	if (rc == 0 && pay.integrated &&
+	if (rc == 0 && srv_ok(r) && pay.integrated &&
 	    (rc = outbox_on_link_created(r->srv, txn, &o, r->now_ms)) != 0)
 		rc = srv_store_fail(r, rc, "notification");
-	if (rc != 0)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersFinalizeResponse resp = OSPAY__V1__ORDERS_FINALIZE_RESPONSE__INIT;
 	resp.order = &o;
@@ -940,7 +780,7 @@ static int fin_method(srv_req_t *r, store_txn_t *txn, const Ospay__V1__OrdersFin
 	/* A bare RECURRING_CREDIT type is the integrated mode: MANUAL needs a configured method. */
 	*integrated = *method == ORDER_METHOD_RECURRING_CREDIT;
 	if (in->payment_method_id == 0)
-		return ST_OK;
+		return 0;
 	int rc = kit_load(txn, DB_PAYMENT_METHODS, in->payment_method_id,
 			  &ospay__v1__payment_method__descriptor, &pm);
 	if (rc == 0 && pm->organization_id != org)
@@ -955,10 +795,10 @@ static int fin_method(srv_req_t *r, store_txn_t *txn, const Ospay__V1__OrdersFin
 	*method = (int)pm->type;
 	*integrated = pm->operation_mode == OSPAY__V1__OPERATION_MODE__OPERATION_MODE_INTEGRATED;
 	ospay__v1__payment_method__free_unpacked(pm, NULL);
-	return r->st.code;
+	return 0;
 }
 
-/* Starts the payment link of an integrated Finalize; SRV_PENDING or a status. */
+/* Starts the payment link of an integrated Finalize (srv_pend), or refuses in r->st. */
 static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order *o, fin_t *f)
 {
 	Ospay__V1__Customer *cust = NULL;
@@ -1025,7 +865,7 @@ static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order
 			rc = srv_fail(r, ST_INTERNAL, "the payment link could not be sent");
 		goto out;
 	}
-	rc = SRV_PENDING;
+	srv_pend(r);
 out:
 	if (cfg != NULL)
 		ospay__v1__gateway_record__free_unpacked(cfg, NULL);
@@ -1042,7 +882,7 @@ int h_orders_finalize(srv_req_t *r, store_txn_t *txn)
 	int method = 0, what = ORDER_FINALIZE_CLOSE;
 	bool integrated = false;
 	int rc = load_open_order(r, txn, in->id, &old);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (old->payment_status == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION, "order %llu has a payment pending",
@@ -1052,18 +892,15 @@ int h_orders_finalize(srv_req_t *r, store_txn_t *txn)
 	kit_check_text(r, "note", in->note, NOTE_MAX);
 	if (in->payment_method_id == 0 && in->method_type == 0)
 		status_violation(&r->st, "method_type", "required (or payment_method_id)");
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
+	if (!srv_ok(r))
 		goto out;
-	}
 	rc = fin_method(r, txn, in, old->organization_id, &method, &integrated);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	const char *why = order_finalize_plan(method, integrated, in->installments, &what);
 	if (why != NULL) {
 		bool known = method >= ORDER_METHOD_CASH && method <= ORDER_METHOD_RECURRING_CREDIT;
 		status_violation(&r->st, known ? "installments" : "method_type", "%s", why);
-		rc = r->st.code;
 		goto out;
 	}
 	f = calloc(1, sizeof(*f));
@@ -1083,13 +920,11 @@ int h_orders_finalize(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "organization lookup");
 		goto out;
 	}
-	if (what == ORDER_FINALIZE_START_PAYMENT) {
+	if (what == ORDER_FINALIZE_START_PAYMENT)
 		rc = fin_start_link(r, txn, old, f);
-	} else {
-		r->finish = fin_commit;
-		rc = SRV_WRITE_NOW;
-	}
-	if (rc == SRV_PENDING || rc == SRV_WRITE_NOW) {
+	else
+		srv_write_now(r, fin_commit);
+	if (r->pending || r->write_now) {
 		r->async_arg = f;
 		r->async_free = free;
 		f = NULL;
@@ -1126,7 +961,7 @@ static int cpa_commit(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Order *old = NULL;
 	Ospay__V1__OrderInstallment ins[ORDER_MAX_INSTALLMENTS], *insp[ORDER_MAX_INSTALLMENTS];
 	int rc = load_open_order(r, txn, c->order_id, &old);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (!cpa_cancelable(old) || old->payment->attempt != c->attempt ||
 	    old->payment->n_schedule > ORDER_MAX_INSTALLMENTS) {
@@ -1150,7 +985,7 @@ static int cpa_commit(srv_req_t *r, store_txn_t *txn)
 	o.payment = &p;
 	o.payment_status = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_NONE;
 	rc = put_order(r, txn, old, &o);
-	if (rc != 0)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersCancelPaymentAttemptResponse resp =
 		OSPAY__V1__ORDERS_CANCEL_PAYMENT_ATTEMPT_RESPONSE__INIT;
@@ -1204,12 +1039,8 @@ int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn)
 	cpa_t *c = NULL;
 	gw_t *gw = NULL;
 	int rc = load_open_order(r, txn, in->id, &old);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r) || !kit_check_text(r, "reason", in->reason, NOTE_MAX))
 		goto out;
-	if (!kit_check_text(r, "reason", in->reason, NOTE_MAX)) {
-		rc = r->st.code;
-		goto out;
-	}
 	if (!cpa_cancelable(old)) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
 			      "order %llu has no payment attempt to cancel",
@@ -1227,8 +1058,7 @@ int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn)
 	/* A MANUAL schedule, or a link that already failed: nothing to cancel outside. */
 	if (!old->payment->integrated ||
 	    old->payment_status != OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING) {
-		r->finish = cpa_commit;
-		rc = SRV_WRITE_NOW;
+		srv_write_now(r, cpa_commit);
 		goto keep;
 	}
 	rc = prov_adapter(r->srv, txn, old->organization_id, SRV_SERVICE_PAGOLIVRE, &gw);
@@ -1251,7 +1081,7 @@ int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn)
 					      "the payment link cannot be canceled from here");
 		goto out;
 	}
-	rc = SRV_PENDING;
+	srv_pend(r);
 keep:
 	r->async_arg = c;
 	r->async_free = free;
@@ -1290,8 +1120,8 @@ static int refresh_commit(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "payment link store");
 		goto out;
 	}
-	rc = load_order(r, txn, f->order_id, PERM_OPERATE, &o);
-	if (rc != ST_OK)
+	rc = kit_get(r, txn, &kit_orders, NULL, f->order_id, PERM_OPERATE, &o);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersRefreshPaymentResponse resp =
 		OSPAY__V1__ORDERS_REFRESH_PAYMENT_RESPONSE__INIT;
@@ -1340,14 +1170,8 @@ int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Order *o = NULL;
 	refresh_t *f = NULL;
 	gw_t *gw = NULL;
-	int rc;
-	if (in->id == 0) {
-		status_violation(&r->st, "id", "required");
-		rc = r->st.code;
-		goto out;
-	}
-	rc = load_order(r, txn, in->id, PERM_OPERATE, &o);
-	if (rc != ST_OK)
+	int rc = kit_get(r, txn, &kit_orders, "id", in->id, PERM_OPERATE, &o);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (o->payment == NULL || !o->payment->integrated || o->payment->order_key[0] == '\0') {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION, "order %llu has no payment link",
@@ -1382,7 +1206,7 @@ int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn)
 	r->async_arg = f;
 	r->async_free = refresh_free;
 	f = NULL;
-	rc = SRV_PENDING;
+	srv_pend(r);
 out:
 	free(f);
 	if (o != NULL)
@@ -1396,7 +1220,7 @@ int h_orders_cancel(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Order *old = NULL;
 	Ospay__V1__OrderStatusChange canceled, **hist = NULL;
 	int rc = load_open_order(r, txn, in->id, &old);
-	if (rc != ST_OK)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (old->payment_status == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
@@ -1404,15 +1228,13 @@ int h_orders_cancel(srv_req_t *r, store_txn_t *txn)
 			      (unsigned long long)old->id);
 		goto out;
 	}
-	if (!kit_check_text(r, "reason", in->reason, NOTE_MAX)) {
-		rc = r->st.code;
+	if (!kit_check_text(r, "reason", in->reason, NOTE_MAX))
 		goto out;
-	}
 	Ospay__V1__Order o = *old;
 	rc = history_append(r, &o, &canceled, ORDER_CANCELED, in->reason, &hist);
 	if (rc == 0)
 		rc = put_order(r, txn, old, &o);
-	if (rc != 0)
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersCancelResponse resp = OSPAY__V1__ORDERS_CANCEL_RESPONSE__INIT;
 	resp.order = &o;
@@ -1444,9 +1266,6 @@ typedef struct list_plan {
 	uint64_t key; /* the agenda, technician or customer when !by_unit */
 	int64_t lo, hi;
 } list_plan_t;
-
-/* Page token: filters' hash (4), then the last position examined (sort, id). */
-#define LIST_TOKEN_LEN (4 + DB_POS_LEN)
 
 static void list_plan(const Ospay__V1__OrdersListRequest *in, list_plan_t *p)
 {
@@ -1506,9 +1325,16 @@ static bool in_range(int64_t v, int64_t from, int64_t to)
 	return (from == 0 || v >= from) && (to == 0 || v < to);
 }
 
-static bool list_match(const srv_req_t *r, const Ospay__V1__OrdersListRequest *in,
-		       const Ospay__V1__Order *o)
+/* What Orders/List's page callbacks see. */
+typedef struct list_ctx {
+	const Ospay__V1__OrdersListRequest *in;
+	list_plan_t plan;
+} list_ctx_t;
+
+static bool list_match(const srv_req_t *r, const uint8_t *pos, const ProtobufCMessage *m, void *arg)
 {
+	const Ospay__V1__OrdersListRequest *in = ((const list_ctx_t *)arg)->in;
+	const Ospay__V1__Order *o = (const Ospay__V1__Order *)m;
 	bool scheduled = in->scheduled_from_ms != 0 || in->scheduled_to_ms != 0;
 	return kit_sees(r, o->organization_id, o->unit_id) &&
 	       (in->unit_id == 0 || o->unit_id == in->unit_id) &&
@@ -1592,21 +1418,32 @@ static int list_key_visible(srv_req_t *r, store_txn_t *txn, const list_plan_t *p
 	return rc == -ENOENT ? 0 : rc;
 }
 
-/* Opens the plan's walk at from. */
-static int list_open(srv_req_t *r, store_txn_t *txn, const Ospay__V1__OrdersListRequest *in,
-		     const list_plan_t *p, const uint8_t *from, db_scan_t **scan)
+/*
+ * Opens the plan's walk at from: nothing when the filter names an agenda,
+ * technician or customer the caller cannot see.
+ */
+static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_scan_t **scan,
+		     void *arg)
 {
+	const list_ctx_t *c = arg;
+	const list_plan_t *p = &c->plan;
 	uint64_t *units = NULL;
 	size_t nu = 0, klen = p->tag >= 0 ? 9 : 8;
 	uint8_t one[9], *keys = one;
+	bool visible = true;
 	int rc = 0;
 	*scan = NULL;
+	if (!srv_check(r, PERM_READ, 0))
+		goto out;
+	rc = list_key_visible(r, txn, p, &visible);
+	if (rc != 0 || !visible)
+		goto out;
 	if (!p->by_unit) {
 		be64_put(one, p->key);
 		rc = db_scan_open(txn, p->table, one, 8, 1, from, DB_POS_LEN, scan);
 		goto out;
 	}
-	rc = kit_scope_units(r, txn, in->unit_id, &units, &nu);
+	rc = kit_scope_units(r, txn, c->in->unit_id, &units, &nu);
 	if (rc != 0 || nu == 0)
 		goto out;
 	if (nu > 1) {
@@ -1632,95 +1469,25 @@ out:
 int h_orders_list(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__OrdersListRequest *in = (const void *)r->in;
-	Ospay__V1__Order **out = NULL;
-	db_scan_t *scan = NULL;
-	list_plan_t plan;
-	uint8_t hash[4], raw[LIST_TOKEN_LEN], from[DB_POS_LEN], last[DB_POS_LEN] = {0};
-	char next[KIT_TOKEN_MAX] = "";
-	size_t n = 0, examined = 0;
-	bool visible = true, more = false;
-	int rc;
+	list_ctx_t c = {.in = in};
+	list_plan(in, &c.plan);
+	page_t pg = {.token_kind = KIT_TOK_ORDERS,
+		     .token = in->page_token,
+		     .size = in->page_size,
+		     .lo = c.plan.lo,
+		     .hi = c.plan.hi,
+		     .table = DB_ORDERS,
+		     .desc = &ospay__v1__order__descriptor,
+		     .what = "list orders",
+		     .open = list_open,
+		     .match = list_match,
+		     .arg = &c};
+	list_filters_hash(in, pg.hash);
 	list_check(r, in);
-	list_plan(in, &plan);
-	list_filters_hash(in, hash);
-	db_pos_put(from, plan.lo, 0);
-	if (in->page_token[0] != '\0') {
-		if (!kit_token_decode(in->page_token, KIT_TOK_ORDERS, raw, sizeof(raw)) ||
-		    memcmp(raw, hash, 4) != 0) {
-			status_violation(&r->st, "page_token",
-					 "not a page token of this method with these filters");
-		} else {
-			/* Continue just after the last position examined. */
-			int64_t sort = db_pos_sort(raw + 4);
-			uint64_t id = db_pos_id(raw + 4);
-			if (id == UINT64_MAX)
-				db_pos_put(from, sort + 1, 0);
-			else
-				db_pos_put(from, sort, id + 1);
-		}
-	}
-	if (r->st.code != ST_OK) {
-		rc = r->st.code;
-		goto out;
-	}
-	rc = srv_check(r, PERM_READ, 0);
-	if (rc != ST_OK)
-		goto out;
-	size_t limit = kit_page_limit(in->page_size);
-	out = calloc(limit, sizeof(*out));
-	if (out == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	rc = list_key_visible(r, txn, &plan, &visible);
-	if (rc == 0 && visible)
-		rc = list_open(r, txn, in, &plan, from, &scan);
-	if (rc != 0 || scan == NULL)
-		goto reply;
-	const uint8_t *pos;
-	while (n < limit && examined < LIST_EXAMINE_MAX) {
-		rc = db_scan_next(scan, &pos);
-		if (rc != 0 || db_pos_sort(pos) >= plan.hi)
-			break;
-		examined++;
-		memcpy(last, pos, DB_POS_LEN);
-		Ospay__V1__Order *o = NULL;
-		rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		if (rc != 0)
-			break;
-		if (list_match(r, in, o))
-			out[n++] = o;
-		else
-			ospay__v1__order__free_unpacked(o, NULL);
-	}
-	if (rc == 0 && (n == limit || examined == LIST_EXAMINE_MAX)) {
-		/* Stopped early: is anything left in range? */
-		rc = db_scan_next(scan, &pos);
-		more = rc == 0 && db_pos_sort(pos) < plan.hi;
-	}
-	if (rc == -ENOENT)
-		rc = 0;
-reply:
-	if (rc != 0)
-		goto out;
-	if (more) {
-		memcpy(raw, hash, 4);
-		memcpy(raw + 4, last, DB_POS_LEN);
-		kit_token_encode(KIT_TOK_ORDERS, raw, sizeof(raw), next);
-	}
-	Ospay__V1__OrdersListResponse resp = OSPAY__V1__ORDERS_LIST_RESPONSE__INIT;
-	resp.orders = out;
-	resp.n_orders = n;
-	resp.next_page_token = next;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	if (rc < 0 && rc != -ENOMEM)
-		rc = srv_store_fail(r, rc, "list orders");
-	db_scan_close(scan);
-	for (size_t i = 0; i < n; i++)
-		ospay__v1__order__free_unpacked(out[i], NULL);
-	free(out);
+	int rc = page_list(r, txn, &pg);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, &ospay__v1__orders_list_response__descriptor, pg.items, pg.n,
+				    pg.next);
+	page_free(&pg);
 	return rc;
 }

@@ -99,7 +99,10 @@ static void teardown(void)
 
 TestSuite(orders_get_wire, .init = setup, .fini = teardown);
 
-/* Orders/Get of id in a read snapshot, as ospayd runs it; r->out is the caller's. */
+/*
+ * Orders/Get of id in a read snapshot, as ospayd runs it: the handler's errno,
+ * else the status it left in r->st. r->out is the caller's.
+ */
 static int get(uint64_t id, srv_req_t *r)
 {
 	static Ospay__V1__OrdersGetRequest in;
@@ -116,7 +119,7 @@ static int get(uint64_t id, srv_req_t *r)
 	cr_assert_eq(store_read_begin(store, &txn), 0);
 	int rc = r->method->fn(r, txn);
 	store_read_end(txn);
-	return rc;
+	return rc != 0 ? rc : r->st.code;
 }
 
 Test(orders_get_wire, reply_is_the_packed_record)

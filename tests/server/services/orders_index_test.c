@@ -37,7 +37,9 @@ static int run_write(store_txn_t *txn, void *arg)
 	srv_req_t *r = arg;
 	status_clear(&r->st);
 	r->out.len = 0;
-	return r->method->fn(r, txn);
+	/* As the dispatcher: a refused call keeps nothing. */
+	int rc = r->method->fn(r, txn);
+	return rc != 0 ? rc : r->st.code;
 }
 
 static int call(const char *method, ProtobufCMessage *in, const ProtobufCMessageDescriptor *d,
@@ -60,6 +62,8 @@ static int call(const char *method, ProtobufCMessage *in, const ProtobufCMessage
 		cr_assert_eq(store_read_begin(store, &txn), 0);
 		rc = r.method->fn(&r, txn);
 		store_read_end(txn);
+		if (rc == 0)
+			rc = r.st.code;
 	}
 	cr_assert_eq(rc, 0, "%s: %d %s (%s)", method, rc, r.st.message,
 		     r.st.n_violations ? r.st.violations[0].field : "");
@@ -112,6 +116,8 @@ static int create_orders(store_txn_t *txn, void *arg)
 		r.now_ms = srv.clock_ms;
 		status_clear(&r.st);
 		rc = r.method->fn(&r, txn);
+		if (rc == 0)
+			rc = r.st.code;
 		if (rc == 0 && i % 50 == 7) {
 			Ospay__V1__OrdersCreateResponse *resp =
 				ospay__v1__orders_create_response__unpack(NULL, r.out.len,
@@ -123,6 +129,8 @@ static int create_orders(store_txn_t *txn, void *arg)
 			r.in = &c.base;
 			r.out.len = 0;
 			rc = r.method->fn(&r, txn);
+			if (rc == 0)
+				rc = r.st.code;
 		}
 		buf_free(&r.out);
 		srv.clock_ms += 1000;
@@ -331,7 +339,7 @@ Test(orders_index, a_filter_no_index_serves_is_capped_per_call)
 {
 	/* Customer + scheduled range: ordered by start, walked on the unit's schedule
 	 * index with the customer checked per order (1 in 100 match). The walk stops
-	 * after LIST_EXAMINE_MAX orders and hands back a token. */
+	 * after PAGE_EXAMINE_MAX orders (rpc/page.h) and hands back a token. */
 	Ospay__V1__OrdersListRequest f = OSPAY__V1__ORDERS_LIST_REQUEST__INIT;
 	f.customer_id = cust[9];
 	f.scheduled_from_ms = base_ms;

@@ -21,15 +21,17 @@ static store_t *store;
 static srv_t srv;
 static srv_session_t sess;
 
+/* A write handler as the dispatcher runs it: a refused call keeps nothing. */
 static int run(store_txn_t *txn, void *arg)
 {
 	srv_req_t *r = arg;
 	status_clear(&r->st);
 	r->out.len = 0;
-	return r->method->fn(r, txn);
+	int rc = r->method->fn(r, txn);
+	return rc != 0 ? rc : r->st.code;
 }
 
-/* One write mutation in the current batch; returns the handler's result. */
+/* One write mutation in the current batch; its errno, else its status code. */
 static int write_call(const char *method, ProtobufCMessage *in, uint64_t *id_out)
 {
 	srv_req_t r;

@@ -139,7 +139,9 @@ static int run_write(store_txn_t *txn, void *arg)
 	srv_req_t *r = arg;
 	status_clear(&r->st);
 	r->out.len = 0;
-	return r->method->fn(r, txn);
+	/* As the dispatcher: a refused call keeps nothing. */
+	int rc = r->method->fn(r, txn);
+	return rc != 0 ? rc : r->st.code;
 }
 
 /* One handler call; *reads gets the values read. Asserts OK. */
@@ -166,6 +168,8 @@ static void call(const char *method, ProtobufCMessage *in, const ProtobufCMessag
 		cr_assert_eq(store_read_begin(store, &txn), 0);
 		rc = r.method->fn(&r, txn);
 		store_read_end(txn);
+		if (rc == 0)
+			rc = r.st.code;
 	}
 	store_get_stats(store, &b);
 	if (reads != NULL)

@@ -1,0 +1,101 @@
+/*
+ * db/order_wire.h: an order's stored bytes are served only when they scan as
+ * well-formed protobuf, with the owner read from them, and the reply built
+ * from them is exactly what packing the unpacked response would give.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "server/db/db.h"
+#include "server/db/order_wire.h"
+
+static char dir[64];
+static store_t *store;
+
+static int seed(store_txn_t *txn, void *arg)
+{
+	(void)arg;
+	Ospay__V1__Order o = OSPAY__V1__ORDER__INIT;
+	o.id = 7;
+	o.organization_id = 300; /* two-byte varints */
+	o.unit_id = 2;
+	o.kind = "REPARO";
+	o.amount = 15000;
+	int rc = db_order_put(txn, NULL, &o);
+	/* Order 8: a field 2 varint cut short. */
+	uint8_t k[8], bad[] = {0x08, 0x08, 0x10, 0x81};
+	be64_put(k, 8);
+	if (rc == 0)
+		rc = store_put(txn, DB_ORDERS, k, sizeof(k), bad, sizeof(bad), 0);
+	return rc;
+}
+
+static void setup(void)
+{
+	log_set_level(log_level_parse("error"));
+	snprintf(dir, sizeof(dir), "/tmp/ospay-orderwire-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	store_opts_t so = {.path = dir, .tables = db_tables, .n_tables = DB_N_TABLES};
+	cr_assert_eq(store_open(&store, &so), 0);
+	cr_assert_eq(store_write(store, seed, NULL, NULL), 0);
+	cr_assert_eq(store_flush(store), 0);
+}
+
+static void teardown(void)
+{
+	store_close(store);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(order_wire, .init = setup, .fini = teardown);
+
+Test(order_wire, a_well_formed_order_is_served_as_packed)
+{
+	store_txn_t *txn;
+	store_val_t rec;
+	uint64_t org = 0, unit = 0;
+	cr_assert_eq(store_read_begin(store, &txn), 0);
+	cr_assert_eq(db_order_wire_scan(txn, 7, &rec, &org, &unit), DB_ORDER_WIRE_READY);
+	cr_assert_eq(org, 300);
+	cr_assert_eq(unit, 2);
+	Ospay__V1__Notification n = OSPAY__V1__NOTIFICATION__INIT, *np = &n;
+	n.id = 5;
+	buf_t out = {0};
+	cr_assert_eq(db_order_wire_reply(&out, &rec, &np, 1), 0);
+	Ospay__V1__Order *o = NULL;
+	cr_assert_eq(db_get_by_id(txn, DB_ORDERS, 7, &ospay__v1__order__descriptor,
+				  (ProtobufCMessage **)&o),
+		     0);
+	store_read_end(txn);
+	Ospay__V1__OrdersGetResponse resp = OSPAY__V1__ORDERS_GET_RESPONSE__INIT;
+	resp.order = o;
+	resp.notifications = &np;
+	resp.n_notifications = 1;
+	size_t len = ospay__v1__orders_get_response__get_packed_size(&resp);
+	uint8_t *want = malloc(len);
+	cr_assert_not_null(want);
+	ospay__v1__orders_get_response__pack(&resp, want);
+	cr_assert_eq(out.len, len);
+	cr_assert_eq(memcmp(out.data, want, len), 0);
+	free(want);
+	ospay__v1__order__free_unpacked(o, NULL);
+	buf_free(&out);
+}
+
+Test(order_wire, missing_or_malformed_takes_the_unpacking_path)
+{
+	store_txn_t *txn;
+	store_val_t rec;
+	uint64_t org, unit;
+	cr_assert_eq(store_read_begin(store, &txn), 0);
+	cr_assert_eq(db_order_wire_scan(txn, 8, &rec, &org, &unit), DB_ORDER_WIRE_UNPACK);
+	cr_assert_eq(db_order_wire_scan(txn, 9, &rec, &org, &unit), DB_ORDER_WIRE_UNPACK);
+	store_read_end(txn);
+}
