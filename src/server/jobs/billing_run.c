@@ -1,6 +1,7 @@
 /*
- * The billing run (docs/spec.md 4.7) and the card processing panel: Billing/RunNow,
- * Billing/ListCharges, the hourly timer.
+ * The billing run (docs/spec.md 4.7): the walk, the gateway calls, the hourly
+ * and resolve timers, and the wait of Billing/RunNow. How an outcome is
+ * written is billing_settle.c's; operator charges are billing_operator.c's.
  *
  * A run has two phases. First every attempt left PENDING or UNKNOWN (a
  * timeout, a crash mid-call) is resolved by querying the gateway by its
@@ -20,110 +21,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/crypto.h"
-#include "common/log.h"
-#include "common/util.h"
-#include "core/billing.h"
-#include "core/date.h"
-#include "core/declines.h"
-#include "core/vault.h"
-#include "gateways/gateway.h"
-#include "ospay/v1/billing.pb-c.h"
-#include "ospay/v1/cards.pb-c.h"
-#include "ospay/v1/records.pb-c.h"
-#include "server/db/db.h"
-#include "server/rpc/kit.h"
-#include "server/jobs/outbox.h"
-#include "server/rpc/srv.h"
-#include "server/providers/adapters.h"
-#include "server/providers/objects.h"
-#include "server/jobs/billing_run.h"
-
-/* Gateway calls of one run in flight at most (the adapter has its own bound too). */
-#define BILL_INFLIGHT 64
-/* Invoices looked at per loop turn, so a long walk does not stall the loop. */
-#define BILL_STEP_MAX 256
-#define BILL_HOUR_MS (3600 * 1000)
-/* Operator charges (Billing/ChargeInvoice) in flight at most. */
-#define BILL_MANUAL_MAX 32
-/* Unknown outcomes and voids are retried from the moment they arise, not at
- * the next hourly run: 5 s, then doubling up to 10 min while some remain. */
-#define BILL_RESOLVE_FIRST_MS 5000
-#define BILL_RESOLVE_MAX_MS (10 * 60 * 1000)
-/* Unresolved charges counted for /metrics at most (the index is small). */
-#define BILL_METRICS_SCAN_MAX 100000
-
-#define CHG(x) OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_##x
-#define INV_OPEN OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN
-#define INV_PAID OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID
-#define NOTE_MAX 600
-
-typedef struct bill_waiter {
-	srv_req_t *r;
-	struct bill_waiter *next;
-} bill_waiter_t;
-
-struct srv_billing {
-	srv_t *s;
-	srv_job_done_fn done; /* set by stop: runs once the state below is freed */
-	unsigned closing;     /* timers not closed yet */
-	uv_timer_t hour_timer, step_timer, resolve_timer;
-	bool running, again, stopping;
-	/* A resolve pass: phase 0 only (unknown outcomes, voids), no invoice walk. */
-	bool resolve_only, resolve_after;
-	uint64_t resolve_delay_ms; /* the next pass's wait while some stay unresolved */
-	unsigned left;             /* this pass's charges still unknown or voiding */
-	int phase;                 /* 0 unresolved attempts, 1 invoices, 2 walk over */
-	uint64_t next_charge;      /* phase 0: the next unresolved charge id to look at */
-	uint64_t org;              /* phase 1: the organization being walked (0: next) */
-	bool org_open;             /* its walk has begun */
-	int64_t org_today;         /* its local day */
-	int org_kind;              /* its card gateway */
-	int org_days;              /* its suspension profile (0: never block) */
-	uint8_t pos[DB_POS_LEN];   /* the next position in its DB_INV_OPEN */
-	unsigned inflight;
-	/* Invoices with an operator charge (ChargeInvoice) in flight: the run
-	 * leaves their PENDING attempt alone, it is not unknown. */
-	uint64_t manual[BILL_MANUAL_MAX];
-	unsigned n_manual;
-	/* For /metrics: peaks of this run (jobs, gateway calls), charges since start. */
-	unsigned inflight_max, calling, calling_max;
-	uint64_t charges_total, voids_total, void_failures_total, resolved_total;
-	Ospay__V1__BillingRunNowResponse stats;
-	bill_waiter_t *waiting; /* answered when the current run ends */
-	bill_waiter_t *queued;  /* arrived during a run: answered after the next one */
-};
-
-/* One invoice's action in progress. Holds no card number; the token is wiped. */
-typedef struct bill_job {
-	struct srv_billing *b;
-	enum billing_action action;
-	Ospay__V1__Charge c;
-	char last4[5], date[16], order_id[BILLING_OP_ORDER_ID_SIZE];
-	char code[GW_CODE_MAX], msg[GW_MSG_MAX], payment_id[GW_ID_MAX];
-	char note[NOTE_MAX];
-	char token[GW_TOKEN_MAX];
-	enum card_brand brand;
-	bool block;          /* block c.service_id (suspension), no gateway call */
-	bool void_sale;      /* a VOIDING charge: the call voids it (gw_cancel_charge) */
-	bool no_order_query; /* the gateway cannot find a charge by its order id */
-	bool answered;       /* outcome_fn ran once: answer is the call's status */
-	int answer;
-	srv_req_t *r; /* an operator charge (ChargeInvoice): the call it ends */
-	Ospay__V1__BillingRunNowResponse own; /* its counters, kept off the run's */
-} bill_job_t;
+#include "server/jobs/billing_job.h"
 
 static void bill_pump(struct srv_billing *b);
-static void job_outcome(bill_job_t *j);
 
-static void job_free(bill_job_t *j)
+void bill_job_free(bill_job_t *j)
 {
 	crypto_wipe(j->token, sizeof(j->token));
 	free(j);
 }
 
 /* The job's charge points into its own buffers (a copy survives the txn). */
-static void job_link(bill_job_t *j)
+void bill_job_link(bill_job_t *j)
 {
 	j->c.card_last4 = j->last4;
 	j->c.local_date = j->date;
@@ -134,13 +43,13 @@ static void job_link(bill_job_t *j)
 	j->c.note = j->note;
 }
 
-static void copy_str(char *dst, size_t cap, const char *src)
+void bill_copy_str(char *dst, size_t cap, const char *src)
 {
 	snprintf(dst, cap, "%s", src != NULL ? src : "");
 }
 
 /* A RESOLVE job for a stored charge (copied: c may be freed after). */
-static bill_job_t *job_for_charge(struct srv_billing *b, const Ospay__V1__Charge *c)
+bill_job_t *bill_job_for_charge(struct srv_billing *b, const Ospay__V1__Charge *c)
 {
 	bill_job_t *j = calloc(1, sizeof(*j));
 	if (j == NULL)
@@ -148,26 +57,24 @@ static bill_job_t *job_for_charge(struct srv_billing *b, const Ospay__V1__Charge
 	j->b = b;
 	j->action = BILLING_ACTION_RESOLVE_UNKNOWN;
 	j->c = *c;
-	copy_str(j->last4, sizeof(j->last4), c->card_last4);
-	copy_str(j->date, sizeof(j->date), c->local_date);
-	copy_str(j->order_id, sizeof(j->order_id), c->merchant_order_id);
-	copy_str(j->code, sizeof(j->code), c->return_code);
-	copy_str(j->msg, sizeof(j->msg), c->return_message);
-	copy_str(j->payment_id, sizeof(j->payment_id), c->payment_id);
-	copy_str(j->note, sizeof(j->note), c->note);
+	bill_copy_str(j->last4, sizeof(j->last4), c->card_last4);
+	bill_copy_str(j->date, sizeof(j->date), c->local_date);
+	bill_copy_str(j->order_id, sizeof(j->order_id), c->merchant_order_id);
+	bill_copy_str(j->code, sizeof(j->code), c->return_code);
+	bill_copy_str(j->msg, sizeof(j->msg), c->return_message);
+	bill_copy_str(j->payment_id, sizeof(j->payment_id), c->payment_id);
+	bill_copy_str(j->note, sizeof(j->note), c->note);
 	j->brand = (enum card_brand)c->card_brand;
 	j->void_sale = c->status == CHG(VOIDING);
-	job_link(j);
+	bill_job_link(j);
 	return j;
 }
 
-static void bill_release(struct srv_billing *b);
-
-static void job_done(bill_job_t *j)
+void bill_job_done(bill_job_t *j)
 {
 	struct srv_billing *b = j->b;
 	b->inflight--;
-	job_free(j);
+	bill_job_free(j);
 	/* Stopped: a late callback of a cancelled call only releases. */
 	if (!b->stopping)
 		bill_pump(b);
@@ -200,7 +107,7 @@ static int auto_gateway(store_txn_t *txn, uint64_t org, int *kind)
 }
 
 /* An organization's suspension profile days (0 when none is set). */
-static int profile_days(store_txn_t *txn, uint64_t org, int *days)
+int bill_profile_days(store_txn_t *txn, uint64_t org, int *days)
 {
 	Ospay__V1__SuspensionProfile *p = NULL;
 	*days = 0;
@@ -234,7 +141,7 @@ static enum billing_result result_of(int status)
 
 /* Something must still happen to the charge before anything else happens to
  * its invoice (docs/spec.md 4.7: unknown first, always). */
-static bool unresolved(const Ospay__V1__Charge *c)
+bool bill_unresolved(const Ospay__V1__Charge *c)
 {
 	return c->status == CHG(PENDING) || c->status == CHG(UNKNOWN) ||
 	       c->status == CHG(OPERATOR_REVIEW) || c->status == CHG(VOIDING);
@@ -243,7 +150,7 @@ static bool unresolved(const Ospay__V1__Charge *c)
 /*
  * An invoice's automatic attempts in number order (at most cap; *n may reach
  * cap + 1). Operator charges are not attempts of the run: they are skipped.
- * *busy says one of its charges (either kind) is unresolved: nothing may
+ * *busy says one of its charges (either kind) is bill_unresolved: nothing may
  * happen to the invoice before that (phase 0 and the resolve passes see to it).
  */
 static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge **v, size_t cap,
@@ -263,7 +170,7 @@ static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge *
 			rc = -EBADMSG;
 		if (rc != 0)
 			break;
-		*busy = *busy || unresolved(c);
+		*busy = *busy || bill_unresolved(c);
 		if (!c->recurring) {
 			ospay__v1__charge__free_unpacked(c, NULL);
 			continue;
@@ -288,7 +195,7 @@ static void attempts_free(Ospay__V1__Charge **v, size_t n)
 			ospay__v1__charge__free_unpacked(v[i], NULL);
 }
 
-static void bcard_of(const Ospay__V1__Card *c, billing_card_t *out)
+void bill_bcard_of(const Ospay__V1__Card *c, billing_card_t *out)
 {
 	out->id = c->id;
 	out->expiry.month = (int)c->exp_month;
@@ -296,8 +203,8 @@ static void bcard_of(const Ospay__V1__Card *c, billing_card_t *out)
 }
 
 /* The service's chosen card (if still stored) and the customer's default. */
-static int load_cards(store_txn_t *txn, uint64_t customer, uint64_t chosen_id,
-		      Ospay__V1__CardRecord **chosen, Ospay__V1__CardRecord **def)
+int bill_load_cards(store_txn_t *txn, uint64_t customer, uint64_t chosen_id,
+		    Ospay__V1__CardRecord **chosen, Ospay__V1__CardRecord **def)
 {
 	uint8_t key[8], from[8] = {0};
 	db_scan_t *scan = NULL;
@@ -336,7 +243,7 @@ static int load_cards(store_txn_t *txn, uint64_t customer, uint64_t chosen_id,
 }
 
 /* Opens a card's sealed gateway token into j->token. */
-static int open_token(srv_t *s, const Ospay__V1__CardRecord *rec, bill_job_t *j)
+int bill_open_token(srv_t *s, const Ospay__V1__CardRecord *rec, bill_job_t *j)
 {
 	vault_context_t ctx = {.kind = "card",
 			       .org_id = rec->card->organization_id,
@@ -383,7 +290,7 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 		recurring = svc->recurring_payment->enabled;
 	}
 	if (rc == 0)
-		rc = load_cards(txn, inv->customer_id, chosen_id, &chosen, &def);
+		rc = bill_load_cards(txn, inv->customer_id, chosen_id, &chosen, &def);
 	if (rc != 0)
 		goto out;
 	billing_input_t in = {0};
@@ -396,12 +303,12 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	in.service_recurring = recurring;
 	in.org_automatic_recurrence = true; /* only such organizations are walked */
 	if (chosen != NULL && (int)chosen->card->gateway == b->org_kind) {
-		bcard_of(chosen->card, &cc);
+		bill_bcard_of(chosen->card, &cc);
 		in.chosen = &cc;
 	}
 	/* A card tokenized at another gateway cannot be charged through this one. */
 	if (def != NULL && (int)def->card->gateway == b->org_kind) {
-		bcard_of(def->card, &dc);
+		bill_bcard_of(def->card, &dc);
 		in.default_card = &dc;
 	}
 	for (size_t i = 0; i < n && i < BILLING_MAX_ATTEMPTS; i++) {
@@ -426,7 +333,7 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 		goto out;
 	if (d.action == BILLING_ACTION_RESOLVE_UNKNOWN) {
 		/* The unknown attempt is the last one stored. */
-		j = job_for_charge(b, att[n - 1]);
+		j = bill_job_for_charge(b, att[n - 1]);
 		rc = j == NULL ? -ENOMEM : 0;
 		*out = j;
 		goto out;
@@ -452,7 +359,7 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	billing_order_id(inv->id, d.attempt, j->order_id);
 	if (d.action == BILLING_ACTION_RECORD_NO_VALID_CARD) {
 		j->c.status = CHG(NO_VALID_CARD);
-		copy_str(j->msg, sizeof(j->msg), "no valid card");
+		bill_copy_str(j->msg, sizeof(j->msg), "no valid card");
 	} else {
 		const Ospay__V1__CardRecord *card =
 			chosen != NULL && chosen->card->id == d.card_id ? chosen : def;
@@ -460,18 +367,18 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 		j->c.card_id = card->card->id;
 		j->c.card_brand = card->card->brand;
 		j->brand = (enum card_brand)card->card->brand;
-		copy_str(j->last4, sizeof(j->last4), card->card->last4);
-		if (open_token(b->s, card, j) != 0) {
+		bill_copy_str(j->last4, sizeof(j->last4), card->card->last4);
+		if (bill_open_token(b->s, card, j) != 0) {
 			/* A token that cannot be opened is a card that cannot be used. */
 			log_error("billing: a card token cannot be opened", "card_id=%" PRIu64,
 				  card->card->id);
 			j->action = BILLING_ACTION_RECORD_NO_VALID_CARD;
 			j->c.status = CHG(NO_VALID_CARD);
-			copy_str(j->msg, sizeof(j->msg),
-				 "the card's stored token cannot be opened");
+			bill_copy_str(j->msg, sizeof(j->msg),
+				      "the card's stored token cannot be opened");
 		}
 	}
-	job_link(j);
+	bill_job_link(j);
 	*out = j;
 out:
 	attempts_free(att, n < BILLING_MAX_ATTEMPTS ? n : BILLING_MAX_ATTEMPTS);
@@ -484,384 +391,10 @@ out:
 	if (inv != NULL)
 		ospay__v1__invoice__free_unpacked(inv, NULL);
 	if (rc != 0 && j != NULL) {
-		job_free(j);
+		bill_job_free(j);
 		*out = NULL;
 	}
 	return rc;
-}
-
-/* ------------------------------------------------------------------ writes */
-
-/*
- * Counts an invoice's charges in txn: the run's attempts (*n), the operator's
- * (*n_op), and whether any is unresolved (*busy); first (may be NULL) gets the
- * first unresolved one, the caller's to free (NULL when none).
- */
-static int count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t *n_op, bool *busy,
-			  Ospay__V1__Charge **first)
-{
-	uint8_t key[8], from[8] = {0};
-	db_scan_t *scan = NULL;
-	const uint8_t *val;
-	*n = *n_op = 0;
-	*busy = false;
-	if (first != NULL)
-		*first = NULL;
-	be64_put(key, invoice);
-	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
-	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
-		Ospay__V1__Charge *c = NULL;
-		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		if (rc != 0)
-			break;
-		if (c->recurring)
-			(*n)++;
-		else
-			(*n_op)++;
-		if (unresolved(c)) {
-			*busy = true;
-			if (first != NULL && *first == NULL) {
-				*first = c;
-				continue;
-			}
-		}
-		ospay__v1__charge__free_unpacked(c, NULL);
-	}
-	db_scan_close(scan);
-	return rc == -ENOENT ? 0 : rc;
-}
-
-/* A new attempt (PENDING or NO_VALID_CARD), only if it is still the next one
- * and its invoice is still OPEN (a cancel may have come since it was planned). */
-static int insert_fn(store_txn_t *txn, void *arg)
-{
-	bill_job_t *j = arg;
-	Ospay__V1__Invoice *inv = NULL;
-	size_t n = 0, n_op = 0;
-	bool busy = false;
-	int rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor, &inv);
-	bool open = rc == 0 && inv->status == INV_OPEN;
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
-	if (rc != 0)
-		return rc;
-	if (!open)
-		return -EALREADY;
-	rc = count_attempts(txn, j->c.invoice_id, &n, &n_op, &busy, NULL);
-	if (rc != 0)
-		return rc;
-	/* Another run stored this attempt meanwhile, or an operator charge of the
-	 * invoice is in flight: never two calls for it. */
-	if (n + 1 != j->c.attempt || busy)
-		return -EALREADY;
-	rc = store_seq_next(txn, "charge", &j->c.id);
-	if (rc == 0) {
-		j->c.created_ms = j->c.updated_ms = srv_now_ms(j->b->s);
-		rc = db_charge_put(txn, NULL, &j->c);
-	}
-	if (rc == 0) /* NO_VALID_CARD tells the customer */
-		rc = outbox_on_charge(j->b->s, txn, &j->c, j->c.created_ms);
-	return rc;
-}
-
-/* How far a charge's state is from "nothing taken": never moved back. */
-static int money_rank(int status)
-{
-	switch (status) {
-	case CHG(APPROVED):
-		return 1;
-	case CHG(VOIDING):
-		return 2;
-	case CHG(VOIDED):
-		return 3;
-	default:
-		return 0;
-	}
-}
-
-static const char *invoice_status_name(int st)
-{
-	return st == INV_OPEN ? "OPEN" : st == INV_PAID ? "PAID" : "CANCELED";
-}
-
-/* The stored state stands (a late or lesser answer): j takes it back. */
-static void keep_stored(bill_job_t *j, const Ospay__V1__Charge *old)
-{
-	j->c.status = old->status;
-	j->c.irreversible = old->irreversible;
-	j->c.resolved_by = old->resolved_by;
-	copy_str(j->code, sizeof(j->code), old->return_code);
-	copy_str(j->msg, sizeof(j->msg), old->return_message);
-	copy_str(j->payment_id, sizeof(j->payment_id), old->payment_id);
-	copy_str(j->note, sizeof(j->note), old->note);
-}
-
-/*
- * Writes a charge's new state (j->c) over the stored one (old), with what
- * follows it in the same transaction. Whatever path learned the answer (the
- * call, a query, a notification, an operator), the rules are these: a state
- * that says money was taken is never moved back; a charge that becomes
- * APPROVED pays its invoice when it is OPEN, else it took money for an
- * invoice that no longer wants it and goes VOIDING (the resolve pass voids
- * it at the gateway); a payment id is registered so that the gateway's
- * notifications about it are known. May run again (store.h).
- */
-static int charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old, bill_job_t *j)
-{
-	Ospay__V1__Invoice *inv = NULL;
-	int64_t now = srv_now_ms(s);
-	int rc = 0;
-	if (money_rank((int)j->c.status) < money_rank((int)old->status)) {
-		keep_stored(j, old);
-		return 0;
-	}
-	j->c.created_ms = old->created_ms;
-	j->c.updated_ms = now;
-	if (j->c.status == CHG(APPROVED) && old->status != CHG(APPROVED)) {
-		rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
-			      &inv);
-		if (rc != 0)
-			goto out;
-		if (inv->status == INV_OPEN) {
-			Ospay__V1__Invoice paid = *inv;
-			int64_t due = 0;
-			if (date_parse(inv->due_date, &due) != 0) {
-				rc = -EBADMSG;
-				goto out;
-			}
-			paid.status = INV_PAID;
-			paid.updated_ms = now;
-			rc = db_invoice_put(txn, inv, &paid, due);
-			if (rc == 0)
-				rc = billing_run_unblock(txn, &paid, now);
-		} else {
-			j->c.status = CHG(VOIDING);
-			snprintf(j->note, sizeof(j->note),
-				 "approved after invoice %" PRIu64
-				 " was %s: the sale is voided at the gateway",
-				 inv->id, invoice_status_name((int)inv->status));
-			log_warn("billing: a sale was approved for an invoice no longer open; "
-				 "voiding it",
-				 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " invoice_status=%s",
-				 j->c.id, inv->id, invoice_status_name((int)inv->status));
-		}
-	}
-	if (rc == 0)
-		rc = db_charge_put(txn, old, &j->c);
-	if (rc == 0) /* a failed charge tells the customer */
-		rc = outbox_on_charge(s, txn, &j->c, now);
-	if (rc == 0 && j->payment_id[0] != '\0')
-		rc = prov_object_register_charge(txn, j->c.organization_id, (int)j->c.gateway,
-						 j->payment_id, j->c.id, now);
-out:
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
-	return rc;
-}
-
-/* The outcome of a call: the charge, and what follows it (charge_settle). */
-static int outcome_fn(store_txn_t *txn, void *arg)
-{
-	bill_job_t *j = arg;
-	Ospay__V1__Charge *old = NULL;
-	/* Run again: start from the answer, not from what a first run made of it. */
-	if (!j->answered) {
-		j->answer = (int)j->c.status;
-		j->answered = true;
-	}
-	j->c.status = j->answer;
-	int rc = kit_load(txn, DB_CHARGES, j->c.id, &ospay__v1__charge__descriptor, &old);
-	if (rc == 0)
-		rc = charge_settle(txn, j->b->s, old, j);
-	if (old != NULL)
-		ospay__v1__charge__free_unpacked(old, NULL);
-	return rc;
-}
-
-static void resolve_arm(struct srv_billing *b, uint64_t delay_ms);
-
-/* After an outcome is stored: what is still unknown or to be voided is tried
- * again soon, not at the next hourly run. */
-static void outcome_follow(struct srv_billing *b, const bill_job_t *j)
-{
-	bool again = j->c.status == CHG(UNKNOWN) || j->c.status == CHG(PENDING) ||
-		     j->c.status == CHG(VOIDING);
-	if (!again)
-		return;
-	if (j->action == BILLING_ACTION_RESOLVE_UNKNOWN && j->r == NULL && b->running) {
-		b->left++; /* the pass's end arms the next one, with backoff */
-		return;
-	}
-	resolve_arm(b, j->c.status == CHG(VOIDING) ? 0 : BILL_RESOLVE_FIRST_MS);
-}
-
-static void outcome_done(void *arg, int rc)
-{
-	bill_job_t *j = arg;
-	if (rc != 0) {
-		j->b->stats.failed++;
-		log_error("billing: storing an attempt's outcome failed; the next run resolves it",
-			  "charge_id=%" PRIu64 " err=%d", j->c.id, rc);
-	}
-	log_info("billing attempt",
-		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " attempt=%u status=%d code=\"%s\"",
-		 j->c.id, j->c.invoice_id, j->c.attempt, (int)j->c.status, j->code);
-	if (rc == 0 && !j->b->stopping)
-		outcome_follow(j->b, j);
-	job_done(j);
-}
-
-static void store_outcome(bill_job_t *j)
-{
-	if (j->b->stopping) {
-		/* Shutting down: the attempt stays unresolved, the next start queries it. */
-		job_done(j);
-		return;
-	}
-	int rc = store_write(j->b->s->store, outcome_fn, outcome_done, j);
-	if (rc != 0)
-		outcome_done(j, rc);
-}
-
-/* ------------------------------------------------------------------ suspension */
-
-static bool service_blocked(const Ospay__V1__CustomerService *svc)
-{
-	return svc->status == OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED;
-}
-
-/* An OPEN invoice past the window: a block job when it blocks an ACTIVE service. */
-static int plan_block(struct srv_billing *b, store_txn_t *txn, uint64_t id, int64_t due,
-		      bill_job_t **out)
-{
-	Ospay__V1__Invoice *inv = NULL;
-	Ospay__V1__CustomerService *svc = NULL;
-	*out = NULL;
-	size_t n = 0, n_op = 0;
-	bool busy = false;
-	if (!billing_blocks_service(BILLING_INVOICE_OPEN, due, b->org_days, b->org_today))
-		return 0;
-	/* A charge of it still unresolved (unknown, waiting for an operator) may
-	 * have paid it: the customer is not blocked on a guess. */
-	int rc = count_attempts(txn, id, &n, &n_op, &busy, NULL);
-	if (rc != 0 || busy)
-		return rc;
-	rc = kit_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
-	if (rc == 0)
-		rc = kit_load(txn, DB_SERVICES, inv->service_id,
-			      &ospay__v1__customer_service__descriptor, &svc);
-	if (rc == 0 && !service_blocked(svc)) {
-		bill_job_t *j = calloc(1, sizeof(*j));
-		if (j == NULL) {
-			rc = -ENOMEM;
-		} else {
-			j->b = b;
-			j->block = true;
-			j->c.invoice_id = id;
-			j->c.service_id = svc->id;
-			*out = j;
-		}
-	}
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
-	return rc;
-}
-
-static int set_service_status(store_txn_t *txn, uint64_t id, int status, int64_t now_ms)
-{
-	Ospay__V1__CustomerService *svc = NULL;
-	int rc = kit_load(txn, DB_SERVICES, id, &ospay__v1__customer_service__descriptor, &svc);
-	if (rc != 0)
-		return rc;
-	if ((int)svc->status != status) {
-		svc->status = status;
-		svc->updated_ms = now_ms;
-		rc = db_put_by_id(txn, DB_SERVICES, id, &svc->base);
-		log_info(status == OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED
-				 ? "service blocked by the suspension profile"
-				 : "service unblocked: its blocking invoices are settled",
-			 "service_id=%" PRIu64, id);
-	}
-	ospay__v1__customer_service__free_unpacked(svc, NULL);
-	return rc;
-}
-
-static int block_fn(store_txn_t *txn, void *arg)
-{
-	bill_job_t *j = arg;
-	int rc = set_service_status(txn, j->c.service_id,
-				    OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED,
-				    srv_now_ms(j->b->s));
-	if (rc == 0)
-		rc = outbox_on_service_blocked(j->b->s, txn, j->c.invoice_id, j->c.service_id,
-					       srv_now_ms(j->b->s));
-	return rc;
-}
-
-static void block_done(void *arg, int rc)
-{
-	bill_job_t *j = arg;
-	if (rc != 0) {
-		j->b->stats.failed++;
-		log_error("billing: blocking a service failed", "service_id=%" PRIu64 " err=%d",
-			  j->c.service_id, rc);
-	}
-	job_done(j);
-}
-
-int billing_run_unblock(store_txn_t *txn, const Ospay__V1__Invoice *inv, int64_t now_ms)
-{
-	Ospay__V1__CustomerService *svc = NULL;
-	Ospay__V1__Organization *org = NULL;
-	db_scan_t *scan = NULL;
-	int days = 0;
-	bool still = false;
-	int rc = kit_load(txn, DB_SERVICES, inv->service_id,
-			  &ospay__v1__customer_service__descriptor, &svc);
-	/* A service blocked with no profile was blocked by an operator: left alone. */
-	if (rc != 0 || !service_blocked(svc))
-		goto out;
-	rc = profile_days(txn, inv->organization_id, &days);
-	if (rc != 0 || days == 0)
-		goto out;
-	rc = kit_load(txn, DB_ORGS, inv->organization_id, &ospay__v1__organization__descriptor,
-		      &org);
-	if (rc != 0)
-		goto out;
-	int64_t today = date_local_day(now_ms, org->utc_offset_minutes);
-	uint8_t key[8], from[DB_POS_LEN];
-	const uint8_t *pos;
-	be64_put(key, inv->customer_id);
-	db_pos_put(from, INT64_MIN, 0);
-	rc = db_scan_open(txn, DB_INV_CUSTOMER, key, sizeof(key), 1, from, DB_POS_LEN, &scan);
-	while (rc == 0 && !still && (rc = db_scan_next(scan, &pos)) == 0) {
-		if (db_pos_id(pos) == inv->id ||
-		    !billing_blocks_service(BILLING_INVOICE_OPEN, db_pos_sort(pos), days, today))
-			continue;
-		Ospay__V1__Invoice *o = NULL;
-		rc = kit_load(txn, DB_INVOICES, db_pos_id(pos), &ospay__v1__invoice__descriptor,
-			      &o);
-		if (rc == 0)
-			still = o->service_id == inv->service_id && o->status == INV_OPEN;
-		if (o != NULL)
-			ospay__v1__invoice__free_unpacked(o, NULL);
-	}
-	if (rc == -ENOENT)
-		rc = 0;
-	if (rc == 0 && !still)
-		rc = set_service_status(txn, inv->service_id,
-					OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_ACTIVE, now_ms);
-out:
-	db_scan_close(scan);
-	if (org != NULL)
-		ospay__v1__organization__free_unpacked(org, NULL);
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
-	return rc == -ENOENT ? 0 : rc;
 }
 
 /* ------------------------------------------------------------------ calls */
@@ -872,7 +405,7 @@ static void take_result(bill_job_t *j, const gw_charge_result_t *res, bool query
 	Ospay__V1__BillingRunNowResponse *st = j->r != NULL ? &j->own : &j->b->stats;
 	const char *code = res->abecs_code[0] ? res->abecs_code : res->r.code;
 	if (res->payment_id[0] != '\0')
-		copy_str(j->payment_id, sizeof(j->payment_id), res->payment_id);
+		bill_copy_str(j->payment_id, sizeof(j->payment_id), res->payment_id);
 	switch (res->r.outcome) {
 	case GW_OUTCOME_APPROVED:
 		j->c.status = CHG(APPROVED);
@@ -908,9 +441,9 @@ static void take_result(bill_job_t *j, const gw_charge_result_t *res, bool query
 	if (query && j->c.status != CHG(UNKNOWN))
 		st->resolved++;
 	if (!query || j->c.status != CHG(UNKNOWN)) {
-		copy_str(j->code, sizeof(j->code), code);
+		bill_copy_str(j->code, sizeof(j->code), code);
 		/* The gateway's message is stored, never logged (it may quote the request). */
-		copy_str(j->msg, sizeof(j->msg), res->r.message);
+		bill_copy_str(j->msg, sizeof(j->msg), res->r.message);
 	}
 }
 
@@ -920,7 +453,7 @@ static void on_charged(const gw_charge_result_t *res, void *arg)
 	j->b->calling--;
 	crypto_wipe(j->token, sizeof(j->token));
 	take_result(j, res, false);
-	job_outcome(j);
+	bill_job_outcome(j);
 }
 
 /* A void's answer: VOIDED when the gateway canceled the sale, else it stays
@@ -938,7 +471,7 @@ static void on_voided(const gw_charge_result_t *res, void *arg)
 			 n > 0 ? "; " : "");
 		log_warn("billing: a sale for an invoice no longer open was voided",
 			 "charge_id=%" PRIu64 " invoice_id=%" PRIu64, j->c.id, j->c.invoice_id);
-		store_outcome(j);
+		bill_store_outcome(j);
 		return;
 	}
 	b->void_failures_total++;
@@ -946,7 +479,7 @@ static void on_voided(const gw_charge_result_t *res, void *arg)
 		  "charge_id=%" PRIu64 " outcome=%s", j->c.id, gw_outcome_name(res->r.outcome));
 	if (b->running && !b->stopping)
 		b->left++;
-	job_done(j);
+	bill_job_done(j);
 }
 
 static void on_queried(const gw_charge_result_t *res, void *arg)
@@ -957,11 +490,11 @@ static void on_queried(const gw_charge_result_t *res, void *arg)
 		log_warn("billing: the gateway holds several charges for one attempt",
 			 "charge_id=%" PRIu64 " found=%u", j->c.id, res->n_found);
 	take_result(j, res, true);
-	store_outcome(j);
+	bill_store_outcome(j);
 }
 
 /* The gateway call of a job (the attempt is durable when this runs). */
-static void job_call(bill_job_t *j)
+void bill_job_call(bill_job_t *j)
 {
 	srv_t *s = j->b->s;
 	store_txn_t *txn = NULL;
@@ -986,7 +519,7 @@ static void job_call(bill_job_t *j)
 		if (rc == -ENOTSUP) {
 			/* Nothing can find it: it waits for a notification or a person. */
 			j->c.status = CHG(OPERATOR_REVIEW);
-			store_outcome(j);
+			bill_store_outcome(j);
 			return;
 		}
 	} else if (rc == 0) {
@@ -1019,12 +552,12 @@ static void job_call(bill_job_t *j)
 		j->b->stats.failed++;
 		if (j->b->running && !j->b->stopping)
 			j->b->left++;
-		job_done(j);
+		bill_job_done(j);
 		return;
 	}
 	j->c.status = CHG(ERROR);
-	copy_str(j->msg, sizeof(j->msg), "the gateway could not be called");
-	job_outcome(j);
+	bill_copy_str(j->msg, sizeof(j->msg), "the gateway could not be called");
+	bill_job_outcome(j);
 }
 
 static void inserted(void *arg, int rc)
@@ -1036,16 +569,16 @@ static void inserted(void *arg, int rc)
 			log_error("billing: storing an attempt failed",
 				  "invoice_id=%" PRIu64 " err=%d", j->c.invoice_id, rc);
 		}
-		job_done(j);
+		bill_job_done(j);
 		return;
 	}
 	if (j->action == BILLING_ACTION_RECORD_NO_VALID_CARD || j->b->stopping) {
 		if (j->action == BILLING_ACTION_RECORD_NO_VALID_CARD)
 			j->b->stats.no_valid_card++;
-		job_done(j);
+		bill_job_done(j);
 		return;
 	}
-	job_call(j);
+	bill_job_call(j);
 }
 
 static void job_start(bill_job_t *j)
@@ -1053,23 +586,23 @@ static void job_start(bill_job_t *j)
 	if (++j->b->inflight > j->b->inflight_max)
 		j->b->inflight_max = j->b->inflight;
 	if (j->block) {
-		int rc = store_write(j->b->s->store, block_fn, block_done, j);
+		int rc = store_write(j->b->s->store, bill_block_fn, bill_block_done, j);
 		if (rc != 0)
-			block_done(j, rc);
+			bill_block_done(j, rc);
 		return;
 	}
 	if (j->action == BILLING_ACTION_RESOLVE_UNKNOWN) {
-		job_call(j);
+		bill_job_call(j);
 		return;
 	}
-	int rc = store_write(j->b->s->store, insert_fn, inserted, j);
+	int rc = store_write(j->b->s->store, bill_insert_fn, inserted, j);
 	if (rc != 0)
 		inserted(j, rc);
 }
 
 /* ------------------------------------------------------------------ the walk */
 
-/* Phase 0: the next unresolved attempt (as a RESOLVE job), or NULL at the end. */
+/* Phase 0: the next bill_unresolved attempt (as a RESOLVE job), or NULL at the end. */
 static int next_unresolved(struct srv_billing *b, store_txn_t *txn, bill_job_t **out)
 {
 	store_cursor_t *cur = NULL;
@@ -1100,7 +633,7 @@ static int next_unresolved(struct srv_billing *b, store_txn_t *txn, bill_job_t *
 		ospay__v1__charge__free_unpacked(c, NULL);
 		return next_unresolved(b, txn, out);
 	}
-	*out = job_for_charge(b, c);
+	*out = bill_job_for_charge(b, c);
 	ospay__v1__charge__free_unpacked(c, NULL);
 	return *out == NULL ? -ENOMEM : 0;
 }
@@ -1128,7 +661,7 @@ static int next_org(struct srv_billing *b, store_txn_t *txn, bool *end)
 		b->org = be64_get(k.data);
 		rc = auto_gateway(txn, b->org, &b->org_kind);
 		if (rc == 0)
-			rc = profile_days(txn, b->org, &b->org_days);
+			rc = bill_profile_days(txn, b->org, &b->org_days);
 		/* Nothing to charge and nothing to block here. */
 		if (rc != 0 || (b->org_kind == 0 && b->org_days == 0))
 			continue;
@@ -1160,7 +693,7 @@ static int next_job(struct srv_billing *b, store_txn_t *txn, bill_job_t **out, b
 	if (b->phase == 0) {
 		int rc = next_unresolved(b, txn, out);
 		if (rc == -ENOENT) {
-			/* Every unresolved attempt is asked about before any invoice moves on. */
+			/* Every bill_unresolved attempt is asked about before any invoice moves on. */
 			if (b->inflight > 0) {
 				*more = false;
 				return 0;
@@ -1206,7 +739,7 @@ static int next_job(struct srv_billing *b, store_txn_t *txn, bill_job_t **out, b
 		}
 		b->stats.examined++;
 		if (db_pos_sort(b->pos) < b->org_today - 1) {
-			rc = plan_block(b, txn, id, db_pos_sort(b->pos), out);
+			rc = bill_plan_block(b, txn, id, db_pos_sort(b->pos), out);
 			if (rc != 0)
 				return rc;
 			if (*out != NULL)
@@ -1234,7 +767,7 @@ static void run_end(struct srv_billing *b)
 	b->running = false;
 	/* Charges this pass could not settle are tried again with backoff. */
 	if (b->left > 0 && !b->stopping && !b->s->draining) {
-		resolve_arm(b, b->resolve_delay_ms);
+		bill_resolve_arm(b, b->resolve_delay_ms);
 		b->resolve_delay_ms = b->resolve_delay_ms * 2 > BILL_RESOLVE_MAX_MS
 					      ? BILL_RESOLVE_MAX_MS
 					      : b->resolve_delay_ms * 2;
@@ -1247,12 +780,12 @@ static void run_end(struct srv_billing *b)
 		log_debug("billing resolve pass done", "resolved=%" PRIu64 " left=%u",
 			  b->stats.resolved, b->left);
 		if (b->resolve_after)
-			resolve_arm(b, 0);
+			bill_resolve_arm(b, 0);
 		b->resolve_after = false;
 		return;
 	}
 	if (b->resolve_after && !b->stopping && !b->s->draining)
-		resolve_arm(b, 0);
+		bill_resolve_arm(b, 0);
 	b->resolve_after = false;
 	log_info("billing run done",
 		 "examined=%" PRIu64 " charged=%" PRIu64 " approved=%" PRIu64 " declined=%" PRIu64
@@ -1358,7 +891,7 @@ static void on_resolve(uv_timer_t *t)
 }
 
 /* Asks for a resolve pass in delay_ms, unless one is due sooner. */
-static void resolve_arm(struct srv_billing *b, uint64_t delay_ms)
+void bill_resolve_arm(struct srv_billing *b, uint64_t delay_ms)
 {
 	if (b->stopping || b->s->draining)
 		return;
@@ -1371,7 +904,7 @@ static void resolve_arm(struct srv_billing *b, uint64_t delay_ms)
 void billing_run_resolve_soon(srv_t *s)
 {
 	if (s->billing != NULL)
-		resolve_arm(s->billing, 0);
+		bill_resolve_arm(s->billing, 0);
 }
 
 static void on_hour(uv_timer_t *t)
@@ -1446,7 +979,7 @@ void billing_run_metrics(const srv_t *s, billing_run_metrics_t *out)
  * The state is freed once its timers are closed and no job or operator
  * charge holds it: a callback of a call canceled at shutdown still finds it.
  */
-static void bill_release(struct srv_billing *b)
+void bill_release(struct srv_billing *b)
 {
 	if (b->closing > 0 || b->inflight > 0 || b->n_manual > 0)
 		return;
@@ -1516,500 +1049,6 @@ static void finish_waiters(bill_waiter_t *w, const Ospay__V1__BillingRunNowRespo
 		free(w);
 		w = next;
 	}
-}
-
-/* ------------------------------------------------------------------ ChargeInvoice */
-
-/*
- * An operator's charge of an OPEN invoice (after its automatic attempts
- * failed, typically): the run's machinery with a request at its end. The
- * attempt is stored PENDING (durable) before the call, its outcome written by
- * the call's finishing write, APPROVED paying the invoice and unblocking its
- * service there too (outcome_fn). Customer-initiated at the gateway (no
- * Recurrent flag), its own merchant order id series ("M<n>"); an unknown
- * outcome is left UNKNOWN for the run's phase 0 to resolve by query.
- */
-
-static void manual_forget(struct srv_billing *b, uint64_t invoice)
-{
-	for (unsigned i = 0; i < b->n_manual; i++) {
-		if (b->manual[i] == invoice) {
-			b->manual[i] = b->manual[--b->n_manual];
-			return;
-		}
-	}
-}
-
-/* The call's end releases the job (async_free): in flight no more. */
-static void manual_free(void *arg)
-{
-	bill_job_t *j = arg;
-	manual_forget(j->b, j->c.invoice_id);
-	/* Its answer lost: resolved from now on, like the run's own. */
-	if (!j->b->stopping && (j->c.status == CHG(UNKNOWN) || j->c.status == CHG(PENDING) ||
-				j->c.status == CHG(VOIDING)))
-		resolve_arm(j->b, j->c.status == CHG(VOIDING) ? 0 : BILL_RESOLVE_FIRST_MS);
-	struct srv_billing *b = j->b;
-	job_free(j);
-	if (b->stopping)
-		bill_release(b);
-}
-
-/* In the write batch: the PENDING attempt, only if the invoice still allows it. */
-static int manual_insert_fn(store_txn_t *txn, void *arg)
-{
-	bill_job_t *j = arg;
-	Ospay__V1__Invoice *inv = NULL;
-	size_t n = 0, n_op = 0;
-	bool busy = false;
-	int rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor, &inv);
-	if (rc == 0 && inv->status != INV_OPEN)
-		rc = -ESTALE;
-	if (rc == 0)
-		rc = count_attempts(txn, j->c.invoice_id, &n, &n_op, &busy, NULL);
-	if (rc == 0 && busy)
-		rc = -EALREADY;
-	if (rc == 0 && n_op + 1 != j->c.attempt)
-		rc = -EALREADY;
-	if (rc == 0)
-		rc = store_seq_next(txn, "charge", &j->c.id);
-	if (rc == 0) {
-		j->c.created_ms = j->c.updated_ms = srv_now_ms(j->b->s);
-		rc = db_charge_put(txn, NULL, &j->c);
-	}
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
-	return rc;
-}
-
-/* The call's end, in the write batch: the outcome, then the reply. */
-static int manual_finish(srv_req_t *r, store_txn_t *txn)
-{
-	bill_job_t *j = r->async_arg;
-	Ospay__V1__Invoice *inv = NULL;
-	int rc = outcome_fn(txn, j);
-	if (rc == 0)
-		rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
-			      &inv);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "charge outcome");
-		goto out;
-	}
-	log_info("operator charge",
-		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " status=%d code=\"%s\" by=%" PRIu64,
-		 j->c.id, j->c.invoice_id, (int)j->c.status, j->code, r->sess->p.token_id);
-	Ospay__V1__BillingChargeInvoiceResponse resp =
-		OSPAY__V1__BILLING_CHARGE_INVOICE_RESPONSE__INIT;
-	resp.charge = &j->c;
-	resp.invoice = inv;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
-	return rc;
-}
-
-static void job_outcome(bill_job_t *j)
-{
-	if (j->r == NULL) {
-		store_outcome(j);
-		return;
-	}
-	if (j->b->stopping) {
-		/* Shutting down: the attempt stays PENDING, the next start queries it. */
-		srv_async_fail(j->r, ST_UNAVAILABLE,
-			       "the server stopped during the charge; its outcome is resolved "
-			       "by the next billing run");
-		return;
-	}
-	srv_async_finish(j->r, manual_finish);
-}
-
-static void manual_inserted(void *arg, int rc)
-{
-	bill_job_t *j = arg;
-	if (rc != 0) {
-		srv_async_fail(j->r, ST_UNAVAILABLE, "the charge could not be stored; try again");
-		return;
-	}
-	job_call(j);
-}
-
-/* The card to charge: the asked one (the customer's), else chosen, else default. */
-static int manual_card(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice *inv,
-		       uint64_t card_id, Ospay__V1__CardRecord **out)
-{
-	Ospay__V1__CustomerService *svc = NULL;
-	Ospay__V1__CardRecord *chosen = NULL, *def = NULL;
-	int rc;
-	*out = NULL;
-	if (card_id != 0) {
-		rc = kit_load(txn, DB_CARDS, card_id, &ospay__v1__card_record__descriptor, out);
-		if (rc == 0 && (*out)->card->customer_id != inv->customer_id)
-			rc = -ENOENT;
-		if (rc == -ENOENT) {
-			if (*out != NULL)
-				ospay__v1__card_record__free_unpacked(*out, NULL);
-			*out = NULL;
-			return srv_fail(r, ST_NOT_FOUND,
-					"card %" PRIu64 " is not a card of the invoice's customer",
-					card_id);
-		}
-		return rc != 0 ? srv_store_fail(r, rc, "card lookup") : 0;
-	}
-	rc = kit_load(txn, DB_SERVICES, inv->service_id, &ospay__v1__customer_service__descriptor,
-		      &svc);
-	uint64_t chosen_id = 0;
-	if (rc == 0 && svc->recurring_payment != NULL)
-		chosen_id = svc->recurring_payment->card_id;
-	if (rc == 0)
-		rc = load_cards(txn, inv->customer_id, chosen_id, &chosen, &def);
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "cards lookup");
-	} else if (chosen != NULL) {
-		*out = chosen;
-		chosen = NULL;
-	} else if (def != NULL) {
-		*out = def;
-		def = NULL;
-	} else {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION, "the customer has no card on file");
-	}
-	if (chosen != NULL)
-		ospay__v1__card_record__free_unpacked(chosen, NULL);
-	if (def != NULL)
-		ospay__v1__card_record__free_unpacked(def, NULL);
-	return rc;
-}
-
-int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice *inv,
-				uint64_t card_id)
-{
-	struct srv_billing *b = r->srv->billing;
-	Ospay__V1__CardRecord *card = NULL;
-	bill_job_t *j = NULL;
-	gw_t *gw = NULL;
-	size_t n = 0, n_op = 0;
-	bool busy = false;
-	int off = 0, rc;
-	if (b == NULL || b->stopping || r->srv->draining)
-		return srv_fail(r, ST_UNAVAILABLE, "the server is shutting down");
-	rc = count_attempts(txn, inv->id, &n, &n_op, &busy, NULL);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "charges lookup");
-		goto out;
-	}
-	if (busy) {
-		rc = billing_run_refuse_unresolved(r, txn, inv->id, "charging it again");
-		if (rc != 0 || !srv_ok(r))
-			goto out;
-		busy = false; /* gone meanwhile: the write below checks again */
-	}
-	for (unsigned i = 0; i < b->n_manual; i++)
-		busy = busy || b->manual[i] == inv->id;
-	if (busy) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "an operator charge of invoice %" PRIu64 " is in flight", inv->id);
-		goto out;
-	}
-	if (n_op >= BILLING_MAX_OPERATOR_CHARGES) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "invoice %" PRIu64 " was charged by operators %d times already",
-			      inv->id, BILLING_MAX_OPERATOR_CHARGES);
-		goto out;
-	}
-	rc = manual_card(r, txn, inv, card_id, &card);
-	if (rc != 0 || !srv_ok(r))
-		goto out;
-	rc = kit_org_offset(r, txn, &off);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "organization lookup");
-		goto out;
-	}
-	int64_t today = date_local_day(r->now_ms, off);
-	billing_card_t bc;
-	bcard_of(card->card, &bc);
-	if (billing_choose_card(&bc, NULL, today) == 0) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION, "card %" PRIu64 " has expired",
-			      card->card->id);
-		goto out;
-	}
-	rc = prov_adapter(r->srv, txn, inv->organization_id, (int)card->card->gateway, &gw);
-	if (rc != 0) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "the card's %s gateway is not configured or its settings cannot be "
-			      "used",
-			      prov_service_name((int)card->card->gateway));
-		goto out;
-	}
-	if (b->n_manual >= BILL_MANUAL_MAX) {
-		rc = srv_fail(r, ST_UNAVAILABLE, "too many operator charges in flight; try again");
-		goto out;
-	}
-	j = calloc(1, sizeof(*j));
-	if (j == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	j->b = b;
-	j->r = r;
-	j->action = BILLING_ACTION_CHARGE;
-	ospay__v1__charge__init(&j->c);
-	j->c.organization_id = inv->organization_id;
-	j->c.unit_id = inv->unit_id;
-	j->c.customer_id = inv->customer_id;
-	j->c.service_id = inv->service_id;
-	j->c.invoice_id = inv->id;
-	j->c.gateway = card->card->gateway;
-	j->c.amount = inv->amount;
-	j->c.recurring = false;
-	j->c.attempt = (uint32_t)(n_op + 1);
-	j->c.status = CHG(PENDING);
-	j->c.card_id = card->card->id;
-	j->c.card_brand = card->card->brand;
-	j->brand = (enum card_brand)card->card->brand;
-	copy_str(j->last4, sizeof(j->last4), card->card->last4);
-	date_format(today, j->date, sizeof(j->date));
-	billing_operator_order_id(inv->id, (int)j->c.attempt, j->order_id);
-	job_link(j);
-	if (open_token(r->srv, card, j) != 0) {
-		log_error("operator charge: a card token cannot be opened", "card_id=%" PRIu64,
-			  card->card->id);
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "card %" PRIu64 "'s stored token cannot be opened; add it again",
-			      card->card->id);
-		goto out;
-	}
-	/* Durable before the call: a crash leaves an attempt the run resolves. */
-	rc = store_write(r->srv->store, manual_insert_fn, manual_inserted, j);
-	if (rc == -ESTALE || rc == -EALREADY) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "invoice %" PRIu64 " changed meanwhile; look at it again", inv->id);
-		goto out;
-	}
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "charge insert");
-		goto out;
-	}
-	b->manual[b->n_manual++] = inv->id;
-	r->async_arg = j;
-	r->async_free = manual_free;
-	j = NULL;
-	srv_pend(r);
-out:
-	if (j != NULL)
-		job_free(j);
-	if (card != NULL)
-		ospay__v1__card_record__free_unpacked(card, NULL);
-	return rc;
-}
-
-/* ------------------------------------------------------------------ unknown first */
-
-static const char *charge_wait_text(int status)
-{
-	switch (status) {
-	case CHG(PENDING):
-		return "is in flight at the gateway";
-	case CHG(UNKNOWN):
-		return "has an unknown outcome, being resolved by querying the gateway";
-	case CHG(OPERATOR_REVIEW):
-		return "has an unknown outcome the gateway cannot be asked about: it waits for "
-		       "the gateway's notification or an operator (Billing/ResolveCharge)";
-	default:
-		return "is being voided at the gateway";
-	}
-}
-
-int billing_run_refuse_unresolved(srv_req_t *r, store_txn_t *txn, uint64_t invoice,
-				  const char *what)
-{
-	Ospay__V1__Charge *c = NULL;
-	size_t n = 0, n_op = 0;
-	bool busy = false;
-	int rc = count_attempts(txn, invoice, &n, &n_op, &busy, &c);
-	if (rc != 0)
-		return srv_store_fail(r, rc, "charges lookup");
-	if (c == NULL)
-		return 0;
-	rc = srv_fail(r, ST_FAILED_PRECONDITION,
-		      "invoice %" PRIu64 ": charge %" PRIu64 " (%s %u, order id %s) %s; it is "
-		      "settled before %s",
-		      invoice, c->id, c->recurring ? "attempt" : "operator charge", c->attempt,
-		      c->merchant_order_id, charge_wait_text((int)c->status), what);
-	ospay__v1__charge__free_unpacked(c, NULL);
-	return rc;
-}
-
-/* ------------------------------------------------------------------ notifications */
-
-int billing_run_charge_by_order(store_txn_t *txn, uint64_t org, const char *order_id,
-				uint64_t *charge_id)
-{
-	uint8_t key[8], from[8] = {0};
-	db_scan_t *scan = NULL;
-	const uint8_t *val;
-	uint64_t invoice = 0;
-	*charge_id = 0;
-	if (billing_order_id_invoice(order_id, &invoice) != 0)
-		return 0; /* not one of ours */
-	be64_put(key, invoice);
-	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
-	while (rc == 0 && *charge_id == 0 && (rc = db_scan_next(scan, &val)) == 0) {
-		Ospay__V1__Charge *c = NULL;
-		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		if (rc == 0 && c->organization_id == org &&
-		    strcmp(c->merchant_order_id, order_id) == 0)
-			*charge_id = c->id;
-		if (c != NULL)
-			ospay__v1__charge__free_unpacked(c, NULL);
-	}
-	db_scan_close(scan);
-	return rc == -ENOENT ? 0 : rc;
-}
-
-int billing_run_charge_answer(store_txn_t *txn, srv_t *s, const Ospay__V1__GatewayObjectRecord *obj,
-			      bool *resolve)
-{
-	Ospay__V1__Charge *old = NULL;
-	bill_job_t *j = NULL;
-	*resolve = false;
-	if (obj->charge_id == 0)
-		return 0;
-	int rc = kit_load(txn, DB_CHARGES, obj->charge_id, &ospay__v1__charge__descriptor, &old);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc != 0)
-		return rc;
-	int status = -1;
-	/* The payment must be the charge's own: a notification only names a
-	 * payment id, and its sender is authenticated by a shared id at best. */
-	if (strcmp(obj->order_id, old->merchant_order_id) != 0) {
-		log_warn("billing: a payment's answer names another order id; the charge is "
-			 "left as it is",
-			 "charge_id=%" PRIu64, old->id);
-		goto out;
-	}
-	switch (obj->outcome) {
-	case GW_OUTCOME_APPROVED:
-		status = CHG(APPROVED);
-		break;
-	case GW_OUTCOME_DECLINED:
-		/* Only a charge not settled yet learns a decline this way. */
-		if (old->status == CHG(PENDING) || old->status == CHG(UNKNOWN) ||
-		    old->status == CHG(OPERATOR_REVIEW))
-			status = CHG(DECLINED);
-		break;
-	case GW_OUTCOME_CANCELED:
-		if (old->status == CHG(VOIDING))
-			status = CHG(VOIDED);
-		break;
-	default: /* PENDING, NOT_FOUND, errors: nothing settled */
-		break;
-	}
-	/* A job is the shape charge_settle works on; it never calls anything. */
-	j = status >= 0 ? job_for_charge(s->billing, old) : NULL;
-	if (status >= 0 && j == NULL)
-		rc = -ENOMEM;
-	if (j == NULL)
-		goto out;
-	copy_str(j->code, sizeof(j->code), obj->code);
-	copy_str(j->msg, sizeof(j->msg), obj->message);
-	copy_str(j->payment_id, sizeof(j->payment_id), obj->ref);
-	j->c.status = status;
-	if (status == CHG(DECLINED))
-		j->c.irreversible =
-			decline_is_irreversible(j->code, (enum card_brand)old->card_brand);
-	if (status == CHG(VOIDED)) {
-		size_t n = strlen(j->note);
-		snprintf(j->note + n, sizeof(j->note) - n, "%svoided at the gateway",
-			 n > 0 ? "; " : "");
-	}
-	rc = charge_settle(txn, s, old, j);
-	if (rc == 0 && j->c.status != old->status)
-		log_info("billing: a notification settled a charge",
-			 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " status=%d", j->c.id,
-			 j->c.invoice_id, (int)j->c.status);
-	*resolve = rc == 0 && j->c.status == CHG(VOIDING);
-out:
-	if (j != NULL)
-		job_free(j);
-	ospay__v1__charge__free_unpacked(old, NULL);
-	return rc;
-}
-
-static void resolve_committed(srv_req_t *r)
-{
-	/* An approval for an invoice no longer open leaves a void to make. */
-	billing_run_resolve_soon(r->srv);
-}
-
-/*
- * Billing/ResolveCharge's write: the operator's finding about charge old (in
- * OPERATOR_REVIEW, checked by the caller) settled by charge_settle like any
- * other answer, and the reply (the charge and its invoice) packed.
- */
-int billing_run_operator_settle(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Charge *old,
-				int resolution, const char *payment_id, const char *reason)
-{
-	Ospay__V1__Invoice *inv = NULL;
-	bill_job_t *j = NULL;
-	int rc;
-	j = job_for_charge(r->srv->billing, old);
-	if (j == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	copy_str(j->code, sizeof(j->code), "");
-	if (payment_id[0] != '\0')
-		copy_str(j->payment_id, sizeof(j->payment_id), payment_id);
-	const char *what;
-	switch (resolution) {
-	case OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_APPROVED:
-		j->c.status = CHG(APPROVED);
-		what = "approved";
-		break;
-	case OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_DECLINED:
-		j->c.status = CHG(DECLINED);
-		what = "declined";
-		break;
-	default:
-		j->c.status = CHG(ERROR);
-		what = "not charged";
-		break;
-	}
-	j->c.irreversible = false;
-	j->c.resolved_by = r->sess->p.token_id;
-	copy_str(j->msg, sizeof(j->msg), what);
-	snprintf(j->note, sizeof(j->note), "resolved by an operator as %s: %s", what, reason);
-	rc = charge_settle(txn, r->srv, old, j);
-	if (rc == 0)
-		rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
-			      &inv);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "charge resolution");
-		goto out;
-	}
-	log_info("charge resolved by an operator",
-		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " resolution=%s by=%" PRIu64, j->c.id,
-		 j->c.invoice_id, what, r->sess->p.token_id);
-	if (j->c.status == CHG(VOIDING))
-		r->on_commit = resolve_committed;
-	Ospay__V1__BillingResolveChargeResponse resp =
-		OSPAY__V1__BILLING_RESOLVE_CHARGE_RESPONSE__INIT;
-	resp.charge = &j->c;
-	resp.invoice = inv;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	if (j != NULL)
-		job_free(j);
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
-	return rc;
 }
 
 /*

@@ -1,0 +1,137 @@
+/*
+ * The billing run's inside, shared by its three files and nothing else:
+ * billing_run.c (the walk, the gateway calls, the timers), billing_settle.c
+ * (how an outcome is written: attempts, settling, suspension, answers from
+ * notifications and operators) and billing_operator.c (Billing/ChargeInvoice).
+ */
+#ifndef OSPAY_SERVER_JOBS_BILLING_JOB_H
+#define OSPAY_SERVER_JOBS_BILLING_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/crypto.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "core/billing.h"
+#include "core/date.h"
+#include "core/declines.h"
+#include "core/vault.h"
+#include "gateways/gateway.h"
+#include "ospay/v1/billing.pb-c.h"
+#include "ospay/v1/cards.pb-c.h"
+#include "ospay/v1/records.pb-c.h"
+#include "server/db/db.h"
+#include "server/jobs/outbox.h"
+#include "server/providers/adapters.h"
+#include "server/providers/objects.h"
+#include "server/rpc/kit.h"
+#include "server/jobs/billing_run.h"
+#include "server/rpc/srv.h"
+
+/* Gateway calls of one run in flight at most (the adapter has its own bound too). */
+#define BILL_INFLIGHT 64
+/* Invoices looked at per loop turn, so a long walk does not stall the loop. */
+#define BILL_STEP_MAX 256
+#define BILL_HOUR_MS (3600 * 1000)
+/* Operator charges (Billing/ChargeInvoice) in flight at most. */
+#define BILL_MANUAL_MAX 32
+/* Unknown outcomes and voids are retried from the moment they arise, not at
+ * the next hourly run: 5 s, then doubling up to 10 min while some remain. */
+#define BILL_RESOLVE_FIRST_MS 5000
+#define BILL_RESOLVE_MAX_MS (10 * 60 * 1000)
+/* Unresolved charges counted for /metrics at most (the index is small). */
+#define BILL_METRICS_SCAN_MAX 100000
+
+#define CHG(x) OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_##x
+#define INV_OPEN OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN
+#define INV_PAID OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID
+#define NOTE_MAX 600
+
+typedef struct bill_waiter {
+	srv_req_t *r;
+	struct bill_waiter *next;
+} bill_waiter_t;
+
+struct srv_billing {
+	srv_t *s;
+	srv_job_done_fn done; /* set by stop: runs once the state below is freed */
+	unsigned closing;     /* timers not closed yet */
+	uv_timer_t hour_timer, step_timer, resolve_timer;
+	bool running, again, stopping;
+	/* A resolve pass: phase 0 only (unknown outcomes, voids), no invoice walk. */
+	bool resolve_only, resolve_after;
+	uint64_t resolve_delay_ms; /* the next pass's wait while some stay unresolved */
+	unsigned left;             /* this pass's charges still unknown or voiding */
+	int phase;                 /* 0 unresolved attempts, 1 invoices, 2 walk over */
+	uint64_t next_charge;      /* phase 0: the next unresolved charge id to look at */
+	uint64_t org;              /* phase 1: the organization being walked (0: next) */
+	bool org_open;             /* its walk has begun */
+	int64_t org_today;         /* its local day */
+	int org_kind;              /* its card gateway */
+	int org_days;              /* its suspension profile (0: never block) */
+	uint8_t pos[DB_POS_LEN];   /* the next position in its DB_INV_OPEN */
+	unsigned inflight;
+	/* Invoices with an operator charge (ChargeInvoice) in flight: the run
+	 * leaves their PENDING attempt alone, it is not unknown. */
+	uint64_t manual[BILL_MANUAL_MAX];
+	unsigned n_manual;
+	/* For /metrics: peaks of this run (jobs, gateway calls), charges since start. */
+	unsigned inflight_max, calling, calling_max;
+	uint64_t charges_total, voids_total, void_failures_total, resolved_total;
+	Ospay__V1__BillingRunNowResponse stats;
+	bill_waiter_t *waiting; /* answered when the current run ends */
+	bill_waiter_t *queued;  /* arrived during a run: answered after the next one */
+};
+
+/* One invoice's action in progress. Holds no card number; the token is wiped. */
+typedef struct bill_job {
+	struct srv_billing *b;
+	enum billing_action action;
+	Ospay__V1__Charge c;
+	char last4[5], date[16], order_id[BILLING_OP_ORDER_ID_SIZE];
+	char code[GW_CODE_MAX], msg[GW_MSG_MAX], payment_id[GW_ID_MAX];
+	char note[NOTE_MAX];
+	char token[GW_TOKEN_MAX];
+	enum card_brand brand;
+	bool block;          /* block c.service_id (suspension), no gateway call */
+	bool void_sale;      /* a VOIDING charge: the call voids it (gw_cancel_charge) */
+	bool no_order_query; /* the gateway cannot find a charge by its order id */
+	bool answered;       /* outcome_fn ran once: answer is the call's status */
+	int answer;
+	srv_req_t *r; /* an operator charge (ChargeInvoice): the call it ends */
+	Ospay__V1__BillingRunNowResponse own; /* its counters, kept off the run's */
+} bill_job_t;
+
+/* billing_run.c */
+void bill_job_free(bill_job_t *j);
+void bill_job_link(bill_job_t *j);
+void bill_copy_str(char *dst, size_t cap, const char *src);
+bill_job_t *bill_job_for_charge(struct srv_billing *b, const Ospay__V1__Charge *c);
+void bill_job_done(bill_job_t *j);
+int bill_profile_days(store_txn_t *txn, uint64_t org, int *days);
+bool bill_unresolved(const Ospay__V1__Charge *c);
+void bill_bcard_of(const Ospay__V1__Card *c, billing_card_t *out);
+int bill_load_cards(store_txn_t *txn, uint64_t customer, uint64_t chosen_id,
+		    Ospay__V1__CardRecord **chosen, Ospay__V1__CardRecord **def);
+int bill_open_token(srv_t *s, const Ospay__V1__CardRecord *rec, bill_job_t *j);
+void bill_job_call(bill_job_t *j);
+void bill_resolve_arm(struct srv_billing *b, uint64_t delay_ms);
+void bill_release(struct srv_billing *b);
+
+/* billing_settle.c */
+int bill_count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t *n_op, bool *busy,
+			Ospay__V1__Charge **first);
+int bill_insert_fn(store_txn_t *txn, void *arg);
+int bill_outcome_fn(store_txn_t *txn, void *arg);
+void bill_store_outcome(bill_job_t *j);
+int bill_plan_block(struct srv_billing *b, store_txn_t *txn, uint64_t id, int64_t due,
+		    bill_job_t **out);
+int bill_block_fn(store_txn_t *txn, void *arg);
+void bill_block_done(void *arg, int rc);
+
+/* billing_operator.c */
+void bill_job_outcome(bill_job_t *j);
+
+#endif

@@ -1,0 +1,590 @@
+/*
+ * How a card charge's outcome is written, whichever path learned it (the
+ * call's answer, a query, a notification, an operator): the attempts of an
+ * invoice, charge_settle, the suspension of a service and its lifting.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/jobs/billing_job.h"
+
+/* ------------------------------------------------------------------ writes */
+
+/*
+ * Counts an invoice's charges in txn: the run's attempts (*n), the operator's
+ * (*n_op), and whether any is bill_unresolved (*busy); first (may be NULL) gets the
+ * first bill_unresolved one, the caller's to free (NULL when none).
+ */
+int bill_count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t *n_op, bool *busy,
+			Ospay__V1__Charge **first)
+{
+	uint8_t key[8], from[8] = {0};
+	db_scan_t *scan = NULL;
+	const uint8_t *val;
+	*n = *n_op = 0;
+	*busy = false;
+	if (first != NULL)
+		*first = NULL;
+	be64_put(key, invoice);
+	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
+	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
+		Ospay__V1__Charge *c = NULL;
+		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
+		if (rc == -ENOENT)
+			rc = -EBADMSG;
+		if (rc != 0)
+			break;
+		if (c->recurring)
+			(*n)++;
+		else
+			(*n_op)++;
+		if (bill_unresolved(c)) {
+			*busy = true;
+			if (first != NULL && *first == NULL) {
+				*first = c;
+				continue;
+			}
+		}
+		ospay__v1__charge__free_unpacked(c, NULL);
+	}
+	db_scan_close(scan);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* A new attempt (PENDING or NO_VALID_CARD), only if it is still the next one
+ * and its invoice is still OPEN (a cancel may have come since it was planned). */
+int bill_insert_fn(store_txn_t *txn, void *arg)
+{
+	bill_job_t *j = arg;
+	Ospay__V1__Invoice *inv = NULL;
+	size_t n = 0, n_op = 0;
+	bool busy = false;
+	int rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor, &inv);
+	bool open = rc == 0 && inv->status == INV_OPEN;
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	if (rc != 0)
+		return rc;
+	if (!open)
+		return -EALREADY;
+	rc = bill_count_attempts(txn, j->c.invoice_id, &n, &n_op, &busy, NULL);
+	if (rc != 0)
+		return rc;
+	/* Another run stored this attempt meanwhile, or an operator charge of the
+	 * invoice is in flight: never two calls for it. */
+	if (n + 1 != j->c.attempt || busy)
+		return -EALREADY;
+	rc = store_seq_next(txn, "charge", &j->c.id);
+	if (rc == 0) {
+		j->c.created_ms = j->c.updated_ms = srv_now_ms(j->b->s);
+		rc = db_charge_put(txn, NULL, &j->c);
+	}
+	if (rc == 0) /* NO_VALID_CARD tells the customer */
+		rc = outbox_on_charge(j->b->s, txn, &j->c, j->c.created_ms);
+	return rc;
+}
+
+/* How far a charge's state is from "nothing taken": never moved back. */
+static int money_rank(int status)
+{
+	switch (status) {
+	case CHG(APPROVED):
+		return 1;
+	case CHG(VOIDING):
+		return 2;
+	case CHG(VOIDED):
+		return 3;
+	default:
+		return 0;
+	}
+}
+
+static const char *invoice_status_name(int st)
+{
+	return st == INV_OPEN ? "OPEN" : st == INV_PAID ? "PAID" : "CANCELED";
+}
+
+/* The stored state stands (a late or lesser answer): j takes it back. */
+static void keep_stored(bill_job_t *j, const Ospay__V1__Charge *old)
+{
+	j->c.status = old->status;
+	j->c.irreversible = old->irreversible;
+	j->c.resolved_by = old->resolved_by;
+	bill_copy_str(j->code, sizeof(j->code), old->return_code);
+	bill_copy_str(j->msg, sizeof(j->msg), old->return_message);
+	bill_copy_str(j->payment_id, sizeof(j->payment_id), old->payment_id);
+	bill_copy_str(j->note, sizeof(j->note), old->note);
+}
+
+/*
+ * Writes a charge's new state (j->c) over the stored one (old), with what
+ * follows it in the same transaction. Whatever path learned the answer (the
+ * call, a query, a notification, an operator), the rules are these: a state
+ * that says money was taken is never moved back; a charge that becomes
+ * APPROVED pays its invoice when it is OPEN, else it took money for an
+ * invoice that no longer wants it and goes VOIDING (the resolve pass voids
+ * it at the gateway); a payment id is registered so that the gateway's
+ * notifications about it are known. May run again (store.h).
+ */
+static int charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old, bill_job_t *j)
+{
+	Ospay__V1__Invoice *inv = NULL;
+	int64_t now = srv_now_ms(s);
+	int rc = 0;
+	if (money_rank((int)j->c.status) < money_rank((int)old->status)) {
+		keep_stored(j, old);
+		return 0;
+	}
+	j->c.created_ms = old->created_ms;
+	j->c.updated_ms = now;
+	if (j->c.status == CHG(APPROVED) && old->status != CHG(APPROVED)) {
+		rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
+			      &inv);
+		if (rc != 0)
+			goto out;
+		if (inv->status == INV_OPEN) {
+			Ospay__V1__Invoice paid = *inv;
+			int64_t due = 0;
+			if (date_parse(inv->due_date, &due) != 0) {
+				rc = -EBADMSG;
+				goto out;
+			}
+			paid.status = INV_PAID;
+			paid.updated_ms = now;
+			rc = db_invoice_put(txn, inv, &paid, due);
+			if (rc == 0)
+				rc = billing_run_unblock(txn, &paid, now);
+		} else {
+			j->c.status = CHG(VOIDING);
+			snprintf(j->note, sizeof(j->note),
+				 "approved after invoice %" PRIu64
+				 " was %s: the sale is voided at the gateway",
+				 inv->id, invoice_status_name((int)inv->status));
+			log_warn("billing: a sale was approved for an invoice no longer open; "
+				 "voiding it",
+				 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " invoice_status=%s",
+				 j->c.id, inv->id, invoice_status_name((int)inv->status));
+		}
+	}
+	if (rc == 0)
+		rc = db_charge_put(txn, old, &j->c);
+	if (rc == 0) /* a failed charge tells the customer */
+		rc = outbox_on_charge(s, txn, &j->c, now);
+	if (rc == 0 && j->payment_id[0] != '\0')
+		rc = prov_object_register_charge(txn, j->c.organization_id, (int)j->c.gateway,
+						 j->payment_id, j->c.id, now);
+out:
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}
+
+/* The outcome of a call: the charge, and what follows it (charge_settle). */
+int bill_outcome_fn(store_txn_t *txn, void *arg)
+{
+	bill_job_t *j = arg;
+	Ospay__V1__Charge *old = NULL;
+	/* Run again: start from the answer, not from what a first run made of it. */
+	if (!j->answered) {
+		j->answer = (int)j->c.status;
+		j->answered = true;
+	}
+	j->c.status = j->answer;
+	int rc = kit_load(txn, DB_CHARGES, j->c.id, &ospay__v1__charge__descriptor, &old);
+	if (rc == 0)
+		rc = charge_settle(txn, j->b->s, old, j);
+	if (old != NULL)
+		ospay__v1__charge__free_unpacked(old, NULL);
+	return rc;
+}
+
+/* After an outcome is stored: what is still unknown or to be voided is tried
+ * again soon, not at the next hourly run. */
+static void outcome_follow(struct srv_billing *b, const bill_job_t *j)
+{
+	bool again = j->c.status == CHG(UNKNOWN) || j->c.status == CHG(PENDING) ||
+		     j->c.status == CHG(VOIDING);
+	if (!again)
+		return;
+	if (j->action == BILLING_ACTION_RESOLVE_UNKNOWN && j->r == NULL && b->running) {
+		b->left++; /* the pass's end arms the next one, with backoff */
+		return;
+	}
+	bill_resolve_arm(b, j->c.status == CHG(VOIDING) ? 0 : BILL_RESOLVE_FIRST_MS);
+}
+
+static void outcome_done(void *arg, int rc)
+{
+	bill_job_t *j = arg;
+	if (rc != 0) {
+		j->b->stats.failed++;
+		log_error("billing: storing an attempt's outcome failed; the next run resolves it",
+			  "charge_id=%" PRIu64 " err=%d", j->c.id, rc);
+	}
+	log_info("billing attempt",
+		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " attempt=%u status=%d code=\"%s\"",
+		 j->c.id, j->c.invoice_id, j->c.attempt, (int)j->c.status, j->code);
+	if (rc == 0 && !j->b->stopping)
+		outcome_follow(j->b, j);
+	bill_job_done(j);
+}
+
+void bill_store_outcome(bill_job_t *j)
+{
+	if (j->b->stopping) {
+		/* Shutting down: the attempt stays bill_unresolved, the next start queries it. */
+		bill_job_done(j);
+		return;
+	}
+	int rc = store_write(j->b->s->store, bill_outcome_fn, outcome_done, j);
+	if (rc != 0)
+		outcome_done(j, rc);
+}
+
+/* ------------------------------------------------------------------ suspension */
+
+static bool service_blocked(const Ospay__V1__CustomerService *svc)
+{
+	return svc->status == OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED;
+}
+
+/* An OPEN invoice past the window: a block job when it blocks an ACTIVE service. */
+int bill_plan_block(struct srv_billing *b, store_txn_t *txn, uint64_t id, int64_t due,
+		    bill_job_t **out)
+{
+	Ospay__V1__Invoice *inv = NULL;
+	Ospay__V1__CustomerService *svc = NULL;
+	*out = NULL;
+	size_t n = 0, n_op = 0;
+	bool busy = false;
+	if (!billing_blocks_service(BILLING_INVOICE_OPEN, due, b->org_days, b->org_today))
+		return 0;
+	/* A charge of it still bill_unresolved (unknown, waiting for an operator) may
+	 * have paid it: the customer is not blocked on a guess. */
+	int rc = bill_count_attempts(txn, id, &n, &n_op, &busy, NULL);
+	if (rc != 0 || busy)
+		return rc;
+	rc = kit_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
+	if (rc == 0)
+		rc = kit_load(txn, DB_SERVICES, inv->service_id,
+			      &ospay__v1__customer_service__descriptor, &svc);
+	if (rc == 0 && !service_blocked(svc)) {
+		bill_job_t *j = calloc(1, sizeof(*j));
+		if (j == NULL) {
+			rc = -ENOMEM;
+		} else {
+			j->b = b;
+			j->block = true;
+			j->c.invoice_id = id;
+			j->c.service_id = svc->id;
+			*out = j;
+		}
+	}
+	if (svc != NULL)
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}
+
+static int set_service_status(store_txn_t *txn, uint64_t id, int status, int64_t now_ms)
+{
+	Ospay__V1__CustomerService *svc = NULL;
+	int rc = kit_load(txn, DB_SERVICES, id, &ospay__v1__customer_service__descriptor, &svc);
+	if (rc != 0)
+		return rc;
+	if ((int)svc->status != status) {
+		svc->status = status;
+		svc->updated_ms = now_ms;
+		rc = db_put_by_id(txn, DB_SERVICES, id, &svc->base);
+		log_info(status == OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED
+				 ? "service blocked by the suspension profile"
+				 : "service unblocked: its blocking invoices are settled",
+			 "service_id=%" PRIu64, id);
+	}
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
+	return rc;
+}
+
+int bill_block_fn(store_txn_t *txn, void *arg)
+{
+	bill_job_t *j = arg;
+	int rc = set_service_status(txn, j->c.service_id,
+				    OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED,
+				    srv_now_ms(j->b->s));
+	if (rc == 0)
+		rc = outbox_on_service_blocked(j->b->s, txn, j->c.invoice_id, j->c.service_id,
+					       srv_now_ms(j->b->s));
+	return rc;
+}
+
+void bill_block_done(void *arg, int rc)
+{
+	bill_job_t *j = arg;
+	if (rc != 0) {
+		j->b->stats.failed++;
+		log_error("billing: blocking a service failed", "service_id=%" PRIu64 " err=%d",
+			  j->c.service_id, rc);
+	}
+	bill_job_done(j);
+}
+
+int billing_run_unblock(store_txn_t *txn, const Ospay__V1__Invoice *inv, int64_t now_ms)
+{
+	Ospay__V1__CustomerService *svc = NULL;
+	Ospay__V1__Organization *org = NULL;
+	db_scan_t *scan = NULL;
+	int days = 0;
+	bool still = false;
+	int rc = kit_load(txn, DB_SERVICES, inv->service_id,
+			  &ospay__v1__customer_service__descriptor, &svc);
+	/* A service blocked with no profile was blocked by an operator: left alone. */
+	if (rc != 0 || !service_blocked(svc))
+		goto out;
+	rc = bill_profile_days(txn, inv->organization_id, &days);
+	if (rc != 0 || days == 0)
+		goto out;
+	rc = kit_load(txn, DB_ORGS, inv->organization_id, &ospay__v1__organization__descriptor,
+		      &org);
+	if (rc != 0)
+		goto out;
+	int64_t today = date_local_day(now_ms, org->utc_offset_minutes);
+	uint8_t key[8], from[DB_POS_LEN];
+	const uint8_t *pos;
+	be64_put(key, inv->customer_id);
+	db_pos_put(from, INT64_MIN, 0);
+	rc = db_scan_open(txn, DB_INV_CUSTOMER, key, sizeof(key), 1, from, DB_POS_LEN, &scan);
+	while (rc == 0 && !still && (rc = db_scan_next(scan, &pos)) == 0) {
+		if (db_pos_id(pos) == inv->id ||
+		    !billing_blocks_service(BILLING_INVOICE_OPEN, db_pos_sort(pos), days, today))
+			continue;
+		Ospay__V1__Invoice *o = NULL;
+		rc = kit_load(txn, DB_INVOICES, db_pos_id(pos), &ospay__v1__invoice__descriptor,
+			      &o);
+		if (rc == 0)
+			still = o->service_id == inv->service_id && o->status == INV_OPEN;
+		if (o != NULL)
+			ospay__v1__invoice__free_unpacked(o, NULL);
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	if (rc == 0 && !still)
+		rc = set_service_status(txn, inv->service_id,
+					OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_ACTIVE, now_ms);
+out:
+	db_scan_close(scan);
+	if (org != NULL)
+		ospay__v1__organization__free_unpacked(org, NULL);
+	if (svc != NULL)
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* ------------------------------------------------------------------ unknown first */
+
+static const char *charge_wait_text(int status)
+{
+	switch (status) {
+	case CHG(PENDING):
+		return "is in flight at the gateway";
+	case CHG(UNKNOWN):
+		return "has an unknown outcome, being resolved by querying the gateway";
+	case CHG(OPERATOR_REVIEW):
+		return "has an unknown outcome the gateway cannot be asked about: it waits for "
+		       "the gateway's notification or an operator (Billing/ResolveCharge)";
+	default:
+		return "is being voided at the gateway";
+	}
+}
+
+int billing_run_refuse_unresolved(srv_req_t *r, store_txn_t *txn, uint64_t invoice,
+				  const char *what)
+{
+	Ospay__V1__Charge *c = NULL;
+	size_t n = 0, n_op = 0;
+	bool busy = false;
+	int rc = bill_count_attempts(txn, invoice, &n, &n_op, &busy, &c);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "charges lookup");
+	if (c == NULL)
+		return 0;
+	rc = srv_fail(r, ST_FAILED_PRECONDITION,
+		      "invoice %" PRIu64 ": charge %" PRIu64 " (%s %u, order id %s) %s; it is "
+		      "settled before %s",
+		      invoice, c->id, c->recurring ? "attempt" : "operator charge", c->attempt,
+		      c->merchant_order_id, charge_wait_text((int)c->status), what);
+	ospay__v1__charge__free_unpacked(c, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ notifications */
+
+int billing_run_charge_by_order(store_txn_t *txn, uint64_t org, const char *order_id,
+				uint64_t *charge_id)
+{
+	uint8_t key[8], from[8] = {0};
+	db_scan_t *scan = NULL;
+	const uint8_t *val;
+	uint64_t invoice = 0;
+	*charge_id = 0;
+	if (billing_order_id_invoice(order_id, &invoice) != 0)
+		return 0; /* not one of ours */
+	be64_put(key, invoice);
+	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
+	while (rc == 0 && *charge_id == 0 && (rc = db_scan_next(scan, &val)) == 0) {
+		Ospay__V1__Charge *c = NULL;
+		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
+		if (rc == -ENOENT)
+			rc = -EBADMSG;
+		if (rc == 0 && c->organization_id == org &&
+		    strcmp(c->merchant_order_id, order_id) == 0)
+			*charge_id = c->id;
+		if (c != NULL)
+			ospay__v1__charge__free_unpacked(c, NULL);
+	}
+	db_scan_close(scan);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int billing_run_charge_answer(store_txn_t *txn, srv_t *s, const Ospay__V1__GatewayObjectRecord *obj,
+			      bool *resolve)
+{
+	Ospay__V1__Charge *old = NULL;
+	bill_job_t *j = NULL;
+	*resolve = false;
+	if (obj->charge_id == 0)
+		return 0;
+	int rc = kit_load(txn, DB_CHARGES, obj->charge_id, &ospay__v1__charge__descriptor, &old);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc != 0)
+		return rc;
+	int status = -1;
+	/* The payment must be the charge's own: a notification only names a
+	 * payment id, and its sender is authenticated by a shared id at best. */
+	if (strcmp(obj->order_id, old->merchant_order_id) != 0) {
+		log_warn("billing: a payment's answer names another order id; the charge is "
+			 "left as it is",
+			 "charge_id=%" PRIu64, old->id);
+		goto out;
+	}
+	switch (obj->outcome) {
+	case GW_OUTCOME_APPROVED:
+		status = CHG(APPROVED);
+		break;
+	case GW_OUTCOME_DECLINED:
+		/* Only a charge not settled yet learns a decline this way. */
+		if (old->status == CHG(PENDING) || old->status == CHG(UNKNOWN) ||
+		    old->status == CHG(OPERATOR_REVIEW))
+			status = CHG(DECLINED);
+		break;
+	case GW_OUTCOME_CANCELED:
+		if (old->status == CHG(VOIDING))
+			status = CHG(VOIDED);
+		break;
+	default: /* PENDING, NOT_FOUND, errors: nothing settled */
+		break;
+	}
+	/* A job is the shape charge_settle works on; it never calls anything. */
+	j = status >= 0 ? bill_job_for_charge(s->billing, old) : NULL;
+	if (status >= 0 && j == NULL)
+		rc = -ENOMEM;
+	if (j == NULL)
+		goto out;
+	bill_copy_str(j->code, sizeof(j->code), obj->code);
+	bill_copy_str(j->msg, sizeof(j->msg), obj->message);
+	bill_copy_str(j->payment_id, sizeof(j->payment_id), obj->ref);
+	j->c.status = status;
+	if (status == CHG(DECLINED))
+		j->c.irreversible =
+			decline_is_irreversible(j->code, (enum card_brand)old->card_brand);
+	if (status == CHG(VOIDED)) {
+		size_t n = strlen(j->note);
+		snprintf(j->note + n, sizeof(j->note) - n, "%svoided at the gateway",
+			 n > 0 ? "; " : "");
+	}
+	rc = charge_settle(txn, s, old, j);
+	if (rc == 0 && j->c.status != old->status)
+		log_info("billing: a notification settled a charge",
+			 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " status=%d", j->c.id,
+			 j->c.invoice_id, (int)j->c.status);
+	*resolve = rc == 0 && j->c.status == CHG(VOIDING);
+out:
+	if (j != NULL)
+		bill_job_free(j);
+	ospay__v1__charge__free_unpacked(old, NULL);
+	return rc;
+}
+
+static void resolve_committed(srv_req_t *r)
+{
+	/* An approval for an invoice no longer open leaves a void to make. */
+	billing_run_resolve_soon(r->srv);
+}
+
+/*
+ * Billing/ResolveCharge's write: the operator's finding about charge old (in
+ * OPERATOR_REVIEW, checked by the caller) settled by charge_settle like any
+ * other answer, and the reply (the charge and its invoice) packed.
+ */
+int billing_run_operator_settle(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Charge *old,
+				int resolution, const char *payment_id, const char *reason)
+{
+	Ospay__V1__Invoice *inv = NULL;
+	bill_job_t *j = NULL;
+	int rc;
+	j = bill_job_for_charge(r->srv->billing, old);
+	if (j == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	bill_copy_str(j->code, sizeof(j->code), "");
+	if (payment_id[0] != '\0')
+		bill_copy_str(j->payment_id, sizeof(j->payment_id), payment_id);
+	const char *what;
+	switch (resolution) {
+	case OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_APPROVED:
+		j->c.status = CHG(APPROVED);
+		what = "approved";
+		break;
+	case OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_DECLINED:
+		j->c.status = CHG(DECLINED);
+		what = "declined";
+		break;
+	default:
+		j->c.status = CHG(ERROR);
+		what = "not charged";
+		break;
+	}
+	j->c.irreversible = false;
+	j->c.resolved_by = r->sess->p.token_id;
+	bill_copy_str(j->msg, sizeof(j->msg), what);
+	snprintf(j->note, sizeof(j->note), "resolved by an operator as %s: %s", what, reason);
+	rc = charge_settle(txn, r->srv, old, j);
+	if (rc == 0)
+		rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
+			      &inv);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "charge resolution");
+		goto out;
+	}
+	log_info("charge resolved by an operator",
+		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " resolution=%s by=%" PRIu64, j->c.id,
+		 j->c.invoice_id, what, r->sess->p.token_id);
+	if (j->c.status == CHG(VOIDING))
+		r->on_commit = resolve_committed;
+	Ospay__V1__BillingResolveChargeResponse resp =
+		OSPAY__V1__BILLING_RESOLVE_CHARGE_RESPONSE__INIT;
+	resp.charge = &j->c;
+	resp.invoice = inv;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (j != NULL)
+		bill_job_free(j);
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}
