@@ -11,10 +11,10 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "net/https_server.h"
-#include "server/rpc/srv.h"
+#include "server/http.h"
 #include "server/jobs/billing_run.h"
 #include "server/jobs/webhooks.h"
-#include "server/http.h"
+#include "server/rpc/srv.h"
 
 #define METRICS_CAP (64 * 1024)
 

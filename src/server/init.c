@@ -12,9 +12,9 @@
 #include "common/util.h"
 #include "net/tls.h"
 #include "server/db/db.h"
+#include "server/keys.h"
 #include "server/rpc/srv.h"
 #include "server/rpc/token.h"
-#include "server/keys.h"
 #include "server/server.h"
 
 typedef struct init_ctx {

@@ -26,8 +26,8 @@
 #include "common/util.h"
 #include "ospay/v1/records.pb-c.h"
 #include "server/db/db.h"
-#include "server/rpc/srv.h"
 #include "server/keys.h"
+#include "server/rpc/srv.h"
 
 /* Records sealed again per write transaction: bounded work, bounded pages. */
 #define ROTATE_BATCH 256

@@ -6,8 +6,8 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "server/rpc/srv.h"
 #include "server/keys.h"
+#include "server/rpc/srv.h"
 #include "server/server.h"
 
 static void usage(FILE *f)

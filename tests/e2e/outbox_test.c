@@ -23,12 +23,12 @@
 #include "ospay/v1/orders.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
 #include "server/db/db.h"
+#include "server/providers/adapters.h"
 #include "server/rpc/srv.h"
 #include "support/domain.h"
 #include "support/gateways.h"
 #include "support/live.h"
 #include "support/proc.h"
-#include "server/providers/adapters.h"
 
 static tsp_server_t srv;
 static tsp_sandbox_t sbx;

@@ -21,11 +21,11 @@
 #include "ospay/v1/gateway.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
 #include "server/db/db.h"
+#include "server/providers/objects.h"
 #include "server/rpc/srv.h"
 #include "support/gateways.h"
 #include "support/live.h"
 #include "support/proc.h"
-#include "server/providers/objects.h"
 
 static tsp_server_t srv;
 static tsp_sandbox_t sbx;

@@ -13,12 +13,12 @@
 #include <stdint.h>
 
 #include "common/status.h"
-#include "support/proc.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/agendas.pb-c.h"
 #include "ospay/v1/billing.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
+#include "support/proc.h"
 
 #define TSO_OFFSET_MIN (-180)
 

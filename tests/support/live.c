@@ -5,8 +5,8 @@
 #include <stdio.h>
 
 #include "server/db/db.h"
-#include "server/rpc/srv.h"
 #include "server/providers/objects.h"
+#include "server/rpc/srv.h"
 
 store_t *tsl_store_attach(const tsp_server_t *s)
 {

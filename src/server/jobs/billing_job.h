@@ -23,11 +23,11 @@
 #include "ospay/v1/cards.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
 #include "server/db/db.h"
+#include "server/jobs/billing_run.h"
 #include "server/jobs/outbox.h"
 #include "server/providers/adapters.h"
 #include "server/providers/objects.h"
 #include "server/rpc/kit.h"
-#include "server/jobs/billing_run.h"
 #include "server/rpc/srv.h"
 
 /* Gateway calls of one run in flight at most (the adapter has its own bound too). */

@@ -1,6 +1,6 @@
 /* The jobs, in the order they start (stop runs them backwards). */
-#include "server/jobs/job.h"
 #include "server/jobs/billing_run.h"
+#include "server/jobs/job.h"
 #include "server/jobs/outbox.h"
 #include "server/jobs/reconcile.h"
 #include "server/jobs/webhooks.h"

@@ -35,9 +35,9 @@
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
 #include "server/db/db.h"
-#include "server/rpc/kit.h"
 #include "server/providers/adapters.h"
 #include "server/providers/objects.h"
+#include "server/rpc/kit.h"
 
 /* Messages being sent or queried at once (ZapMe's pool bounds it too). */
 #define OB_INFLIGHT 8

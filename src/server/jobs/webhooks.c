@@ -26,13 +26,13 @@
 #include "ospay/v1/gateway.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
 #include "server/db/db.h"
-#include "server/jobs/outbox.h"
-#include "server/rpc/srv.h"
-#include "server/providers/adapters.h"
-#include "server/providers/objects.h"
-#include "server/providers/links.h"
 #include "server/jobs/billing_run.h"
+#include "server/jobs/outbox.h"
 #include "server/jobs/webhooks.h"
+#include "server/providers/adapters.h"
+#include "server/providers/links.h"
+#include "server/providers/objects.h"
+#include "server/rpc/srv.h"
 
 #define GWC_SLOTS 64 /* open adapters kept, one per (organization, service) */
 /* Re-queries started per pass; the HTTP client's per-service bound queues the rest. */

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "core/billing.h"
 #include "common/util.h"
+#include "core/billing.h"
 #include "core/text.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/clock.pb-c.h"
@@ -15,8 +15,8 @@
 #include "server/db/db.h"
 #include "server/rpc/kit.h"
 #include "server/rpc/srv.h"
-#include "server/services/services.h"
 #include "server/rpc/token.h"
+#include "server/services/services.h"
 
 #define NAME_MAX_BYTES 100
 #define TOKEN_MAX_UNITS 256

@@ -16,8 +16,8 @@
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
 #include "server/db/db.h"
-#include "server/rpc/srv.h"
 #include "server/providers/adapters.h"
+#include "server/rpc/srv.h"
 #include "server/services/services.h"
 
 #define URL_MAX 512

@@ -14,11 +14,11 @@
 #include "core/date.h"
 #include "ospay/v1/billing.pb-c.h"
 #include "server/db/db.h"
+#include "server/jobs/billing_run.h"
+#include "server/jobs/outbox.h"
 #include "server/rpc/kit.h"
 #include "server/rpc/page.h"
-#include "server/jobs/outbox.h"
 #include "server/rpc/srv.h"
-#include "server/jobs/billing_run.h"
 #include "server/services/services.h"
 
 /* Largest amount: R$ 1 billion (the gateways' bound too). */

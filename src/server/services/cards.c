@@ -28,9 +28,9 @@
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
 #include "server/db/db.h"
+#include "server/providers/adapters.h"
 #include "server/rpc/kit.h"
 #include "server/rpc/srv.h"
-#include "server/providers/adapters.h"
 #include "server/services/services.h"
 
 /* Cielo's Holder field takes at most 64 characters. */
