@@ -764,7 +764,6 @@ static int cielo_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_e
 	gw_parse_t p = {0};
 	json_t *j = gw_json_parse(&p, req->body, req->body_len);
 	int64_t ct = 0;
-	char id[2 * GW_ID_MAX + 32];
 	int rc = -EBADMSG;
 
 	(void)gw;
@@ -784,9 +783,7 @@ static int cielo_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_e
 	ev->kind = cielo_change_kind(ct);
 	snprintf(ev->hint, sizeof(ev->hint), "ChangeType %d", (int)ct);
 	/* Cielo sends no event id: the content is the identity. */
-	snprintf(id, sizeof(id), "cielo:%s:%s:%d", ev->payment_id, ev->recurrence_id, (int)ct);
-	gw_event_id_set(ev, id);
-	ev->derived_id = true;
+	gw_event_id_derive(ev, "cielo:%s:%s:%d", ev->payment_id, ev->recurrence_id, (int)ct);
 	rc = 0;
 out:
 	json_decref(j);

@@ -1058,7 +1058,6 @@ static int getnet_verify_webhook(const gw_t *gw, const gw_webhook_req_t *req)
 static int getnet_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *ev)
 {
 	char status[GW_STATUS_MAX] = "";
-	char id[2 * GW_ID_MAX + 48];
 	int rc;
 
 	(void)gw;
@@ -1084,9 +1083,7 @@ static int getnet_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_
 	ev->kind = GW_EVENT_PAYMENT_STATUS;
 	/* No event id in GetNet's notification: payment and claimed status make one,
 	 * so a later status change of the same payment is a new event. */
-	snprintf(id, sizeof(id), "getnet:%s:%s", ev->payment_id, ev->hint);
-	gw_event_id_set(ev, id);
-	ev->derived_id = true;
+	gw_event_id_derive(ev, "getnet:%s:%s", ev->payment_id, ev->hint);
 	rc = 0;
 out:
 	return rc;

@@ -283,6 +283,9 @@ int gw_verify_header_pairs(const gw_t *gw, const gw_webhook_req_t *req);
 
 /* event_id = s when it fits, else "sha256:" + hex of s. */
 void gw_event_id_set(gw_event_t *ev, const char *s);
+/* For services whose notifications carry no id: the id made of the event's
+ * content (printf-style), marked derived. */
+void gw_event_id_derive(gw_event_t *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A version-4-shaped UUID derived from label and key (SHA-256): the same
  * inputs always give the same id, for idempotency keys (out >= 37 bytes). */

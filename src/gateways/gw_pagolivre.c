@@ -492,7 +492,6 @@ static int pagolivre_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, 
 	json_t *j = gw_json_parse(&p, req->body, req->body_len);
 	int64_t inst = 0;
 	char eid[GW_EVENT_ID_MAX];
-	char id[GW_STATUS_MAX + GW_ID_MAX + 48];
 	int rc = -EBADMSG;
 
 	(void)gw;
@@ -518,10 +517,8 @@ static int pagolivre_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, 
 	if (eid[0] != '\0') {
 		gw_event_id_set(ev, eid);
 	} else {
-		snprintf(id, sizeof(id), "pagolivre:%s:%s:%u", ev->hint, ev->order_ref,
-			 ev->installment);
-		gw_event_id_set(ev, id);
-		ev->derived_id = true;
+		gw_event_id_derive(ev, "pagolivre:%s:%s:%u", ev->hint, ev->order_ref,
+				   ev->installment);
 	}
 	rc = 0;
 out:

@@ -301,6 +301,18 @@ void gw_event_id_set(gw_event_t *ev, const char *s)
 	snprintf(ev->event_id, sizeof(ev->event_id), "sha256:%s", hex);
 }
 
+void gw_event_id_derive(gw_event_t *ev, const char *fmt, ...)
+{
+	char id[2 * GW_ID_MAX + GW_STATUS_MAX + 64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(id, sizeof(id), fmt, ap);
+	va_end(ap);
+	gw_event_id_set(ev, id);
+	ev->derived_id = true;
+}
+
 void gw_uuid_from(const char *label, const char *key, char out[37])
 {
 	uint8_t d[32];

@@ -244,7 +244,6 @@ static int zapme_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_e
 	json_t *j = gw_json_parse(&p, req->body, req->body_len);
 	json_t *obj = j;
 	char eid[GW_EVENT_ID_MAX];
-	char id[GW_ID_MAX + GW_STATUS_MAX + 16];
 	int rc = -EBADMSG;
 
 	(void)gw;
@@ -264,9 +263,7 @@ static int zapme_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_e
 	if (eid[0] != '\0') {
 		gw_event_id_set(ev, eid);
 	} else {
-		snprintf(id, sizeof(id), "zapme:%s:%s", ev->message_id, ev->hint);
-		gw_event_id_set(ev, id);
-		ev->derived_id = true;
+		gw_event_id_derive(ev, "zapme:%s:%s", ev->message_id, ev->hint);
 	}
 	rc = 0;
 out:
