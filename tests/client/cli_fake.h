@@ -1,0 +1,350 @@
+/*
+ * The harness of the ospay black-box tests (cli_test.c, cli_calls_test.c): the
+ * scripted server on a thread, what it saw, and run_cli() to run the real binary
+ * against it. Included by one test file per executable.
+ */
+#ifndef OSPAY_TESTS_CLIENT_CLI_FAKE_H
+#define OSPAY_TESTS_CLIENT_CLI_FAKE_H
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ospay/v1/admin.pb-c.h"
+#include "ospay/v1/session.pb-c.h"
+#include "support/fakesrv.h"
+
+extern char **environ;
+
+#define GOOD_TOKEN "tok-good-5f2c9a7e1b"
+#define LEAKY_TOKEN "tok-leaky-88d1e0c4aa"
+#define HANG_TOKEN "tok-hang-0000000000"
+
+typedef struct run {
+	int status;
+	char out[65536];
+	char err[65536];
+} run_t;
+
+/* What the server saw; written by its thread, read after the CLI exited. */
+struct seen {
+	int hellos;
+	int list_calls;
+	uint32_t page_size;
+	char page_tokens[4][16];
+	int create_unit_calls;
+	char create_keys[4][64];
+	Ospay__V1__CreateTokenRequest *token_req;
+	char token_key[64];
+	bool drop_next_create;
+	/* The last call the server does not implement: what a command sent. */
+	char other_method[64];
+	uint8_t other_body[4096];
+	size_t other_len;
+};
+static struct seen S;
+static uv_mutex_t MU;
+
+/*
+ * A copy taken under the lock: tests assert on the copy, never while holding
+ * the lock, so a failed assert cannot leave the server's thread blocked.
+ */
+static struct seen seen_now(void)
+{
+	uv_mutex_lock(&MU);
+	struct seen c = S;
+	uv_mutex_unlock(&MU);
+	return c;
+}
+
+static tsp_fake_thread_t T;
+
+/* The handlers run on the server's thread, where Criterion's asserts cannot report. */
+#define MUST(x)                                                                                    \
+	do {                                                                                       \
+		if (!(x))                                                                          \
+			abort();                                                                   \
+	} while (0)
+
+static void reply_unit_list(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req)
+{
+	Ospay__V1__ListUnitsRequest *in =
+		ospay__v1__list_units_request__unpack(NULL, req->body.len, req->body.data);
+	Ospay__V1__ListUnitsResponse out = OSPAY__V1__LIST_UNITS_RESPONSE__INIT;
+	Ospay__V1__Unit u[2] = {OSPAY__V1__UNIT__INIT, OSPAY__V1__UNIT__INIT};
+	Ospay__V1__Unit *ups[2] = {&u[0], &u[1]};
+	MUST(in != NULL);
+	uv_mutex_lock(&MU);
+	int n = S.list_calls++;
+	if (n < 4)
+		snprintf(S.page_tokens[n], sizeof(S.page_tokens[0]), "%s", in->page_token);
+	S.page_size = in->page_size;
+	uv_mutex_unlock(&MU);
+	/* Three pages: "" -> "p2" -> "p3" -> end. */
+	int page = in->page_token[0] == '\0' ? 0 : in->page_token[1] - '1';
+	if (page == 0) {
+		u[0].id = 1;
+		u[0].name = "São Paulo";
+		u[0].created_ms = 1700000000000;
+		u[1].id = 2;
+		u[1].name = "Rio";
+		out.n_units = 2;
+		out.next_page_token = "p2";
+	} else if (page == 1) {
+		u[0].id = 10;
+		u[0].name = "東京";
+		u[1].id = 11;
+		u[1].name = "Belo Horizonte";
+		out.n_units = 2;
+		out.next_page_token = "p3";
+	} else {
+		u[0].id = 12;
+		u[0].name = "Curitiba";
+		out.n_units = 1;
+	}
+	out.units = ups;
+	tsp_fake_reply(conn, req->id, 0, NULL, &out.base);
+	ospay__v1__list_units_request__free_unpacked(in, NULL);
+}
+
+static void reply_create_unit(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req)
+{
+	Ospay__V1__CreateUnitRequest *in =
+		ospay__v1__create_unit_request__unpack(NULL, req->body.len, req->body.data);
+	Ospay__V1__CreateUnitResponse out = OSPAY__V1__CREATE_UNIT_RESPONSE__INIT;
+	Ospay__V1__Unit u = OSPAY__V1__UNIT__INIT;
+	bool drop = false;
+	MUST(in != NULL);
+	uv_mutex_lock(&MU);
+	int n = S.create_unit_calls++;
+	if (n < 4)
+		snprintf(S.create_keys[n], sizeof(S.create_keys[0]), "%s", req->idempotency_key);
+	drop = S.drop_next_create;
+	S.drop_next_create = false;
+	uv_mutex_unlock(&MU);
+	if (drop) {
+		/* As if the server went away before answering. */
+		tsp_fake_conn_close(conn);
+	} else if (in->name[0] == '\0') {
+		Ospay__V1__RpcResponse resp = OSPAY__V1__RPC_RESPONSE__INIT;
+		Ospay__V1__Status st = OSPAY__V1__STATUS__INIT;
+		Ospay__V1__FieldViolation v = OSPAY__V1__FIELD_VIOLATION__INIT;
+		Ospay__V1__FieldViolation *vs[] = {&v};
+		v.field = "name";
+		v.description = "must not be empty";
+		st.code = 3;
+		st.message = "invalid request";
+		st.n_violations = 1;
+		st.violations = vs;
+		resp.id = req->id;
+		resp.status = &st;
+		tsp_fake_reply_msg(conn, &resp);
+	} else {
+		u.id = 77;
+		u.organization_id = 7;
+		u.name = in->name;
+		u.created_ms = 1700000000000;
+		out.unit = &u;
+		tsp_fake_reply(conn, req->id, 0, NULL, &out.base);
+	}
+	ospay__v1__create_unit_request__free_unpacked(in, NULL);
+}
+
+static void reply_create_token(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req)
+{
+	Ospay__V1__CreateTokenRequest *in =
+		ospay__v1__create_token_request__unpack(NULL, req->body.len, req->body.data);
+	Ospay__V1__CreateTokenResponse out = OSPAY__V1__CREATE_TOKEN_RESPONSE__INIT;
+	Ospay__V1__Token t = OSPAY__V1__TOKEN__INIT;
+	MUST(in != NULL);
+	t.id = 35;
+	t.organization_id = 7;
+	t.name = in->name;
+	t.role = in->role;
+	t.org_wide = in->org_wide;
+	t.n_unit_ids = in->n_unit_ids;
+	t.unit_ids = in->unit_ids;
+	out.token = &t;
+	out.secret = "s3cr3t-once";
+	/* Recorded before the reply: the CLI exits on the reply and the test looks at once. */
+	uv_mutex_lock(&MU);
+	if (S.token_req != NULL)
+		ospay__v1__create_token_request__free_unpacked(S.token_req, NULL);
+	S.token_req = in;
+	snprintf(S.token_key, sizeof(S.token_key), "%s", req->idempotency_key);
+	uv_mutex_unlock(&MU);
+	tsp_fake_reply(conn, req->id, 0, NULL, &out.base);
+}
+
+static void reply_revoke(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req)
+{
+	Ospay__V1__RevokeTokenRequest *in =
+		ospay__v1__revoke_token_request__unpack(NULL, req->body.len, req->body.data);
+	Ospay__V1__RevokeTokenResponse out = OSPAY__V1__REVOKE_TOKEN_RESPONSE__INIT;
+	Ospay__V1__Token t = OSPAY__V1__TOKEN__INIT;
+	MUST(in != NULL);
+	if (in->token_id == 404) {
+		tsp_fake_reply(conn, req->id, 5, "token 404 does not exist", NULL);
+	} else {
+		t.id = in->token_id;
+		t.name = "ci";
+		t.role = OSPAY__V1__ROLE__ROLE_READ_ONLY;
+		t.org_wide = 1;
+		t.revoked_ms = 1700000000000;
+		out.token = &t;
+		tsp_fake_reply(conn, req->id, 0, NULL, &out.base);
+	}
+	ospay__v1__revoke_token_request__free_unpacked(in, NULL);
+}
+
+static void handler(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req, void *arg)
+{
+	const char *m = req->method;
+	if (strcmp(m, "ospay.v1.Session/Hello") == 0) {
+		Ospay__V1__HelloRequest *h =
+			ospay__v1__hello_request__unpack(NULL, req->body.len, req->body.data);
+		MUST(h != NULL);
+		uv_mutex_lock(&MU);
+		S.hellos++;
+		uv_mutex_unlock(&MU);
+		if (strcmp(h->token, GOOD_TOKEN) == 0) {
+			tsp_fake_hello_ok(conn, req->id);
+		} else if (strcmp(h->token, LEAKY_TOKEN) == 0) {
+			/* A careless server quoting the token back: the CLI must not repeat it. */
+			tsp_fake_reply(conn, req->id, 16, "token " LEAKY_TOKEN " is unknown", NULL);
+			tsp_fake_conn_close(conn);
+		} else if (strcmp(h->token, HANG_TOKEN) != 0) {
+			tsp_fake_reply(conn, req->id, 16, "unknown token", NULL);
+			tsp_fake_conn_close(conn);
+		}
+		ospay__v1__hello_request__free_unpacked(h, NULL);
+	} else if (strcmp(m, "ospay.v1.Admin/ListUnits") == 0) {
+		reply_unit_list(conn, req);
+	} else if (strcmp(m, "ospay.v1.Admin/CreateUnit") == 0) {
+		reply_create_unit(conn, req);
+	} else if (strcmp(m, "ospay.v1.Admin/CreateToken") == 0) {
+		reply_create_token(conn, req);
+	} else if (strcmp(m, "ospay.v1.Admin/RevokeToken") == 0) {
+		reply_revoke(conn, req);
+	} else {
+		uv_mutex_lock(&MU);
+		snprintf(S.other_method, sizeof(S.other_method), "%s", m);
+		S.other_len = req->body.len < sizeof(S.other_body) ? req->body.len : 0;
+		memcpy(S.other_body, req->body.data, S.other_len);
+		uv_mutex_unlock(&MU);
+		tsp_fake_reply(conn, req->id, 12, "unimplemented", NULL);
+	}
+}
+
+static void setup(void)
+{
+	memset(&S, 0, sizeof(S));
+	uv_mutex_init(&MU);
+	cr_assert_eq(tsp_fake_thread_start(&T, handler, NULL), 0);
+}
+
+static void teardown(void)
+{
+	tsp_fake_thread_stop(&T);
+	if (S.token_req != NULL)
+		ospay__v1__create_token_request__free_unpacked(S.token_req, NULL);
+	uv_mutex_destroy(&MU);
+}
+
+static void drain(int fd, char *buf, size_t cap, size_t *len, bool *open)
+{
+	ssize_t n = read(fd, buf + *len, cap - 1 - *len);
+	if (n <= 0) {
+		*open = false;
+		return;
+	}
+	*len += (size_t)n;
+	buf[*len] = '\0';
+	if (*len + 1 >= cap)
+		*open = false;
+}
+
+/* Runs ospay with args (NULL-terminated), OSPAY_ADDR pointing at the fake server. */
+static void run_cli(run_t *r, const char *token, const char *const *args)
+{
+	const char *argv[32];
+	char *envp[256];
+	char addr_env[96], token_env[128];
+	int out[2], err[2], argc = 0, envc = 0;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	memset(r, 0, sizeof(*r));
+	argv[argc++] = OSPAY_BIN;
+	for (int i = 0; args[i] != NULL && argc < 31; i++)
+		argv[argc++] = args[i];
+	argv[argc] = NULL;
+	snprintf(addr_env, sizeof(addr_env), "OSPAY_ADDR=%s", T.srv.addr);
+	envp[envc++] = addr_env;
+	if (token != NULL) {
+		snprintf(token_env, sizeof(token_env), "OSPAY_TOKEN=%s", token);
+		envp[envc++] = token_env;
+	}
+	for (char **e = environ; *e != NULL && envc < 254; e++) {
+		if (strncmp(*e, "OSPAY_", 6) != 0)
+			envp[envc++] = *e;
+	}
+	envp[envc] = NULL;
+	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(err, O_CLOEXEC), 0);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+	cr_assert_eq(posix_spawn(&pid, OSPAY_BIN, &fa, NULL, (char *const *)argv, envp), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(out[1]);
+	close(err[1]);
+	size_t olen = 0, elen = 0;
+	bool oopen = true, eopen = true;
+	while (oopen || eopen) {
+		struct pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+		cr_assert_gt(poll(p, 2, 30000), 0, "ospay hung");
+		if (oopen && (p[0].revents & (POLLIN | POLLHUP)))
+			drain(out[0], r->out, sizeof(r->out), &olen, &oopen);
+		if (eopen && (p[1].revents & (POLLIN | POLLHUP)))
+			drain(err[0], r->err, sizeof(r->err), &elen, &eopen);
+		if (!oopen)
+			p[0].fd = -1;
+	}
+	close(out[0]);
+	close(err[0]);
+	int ws = 0;
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	cr_assert(WIFEXITED(ws), "ospay died: %s", r->err);
+	r->status = WEXITSTATUS(ws);
+	/* Never, in any output, whatever happened. */
+	if (token != NULL && token[0] != '\0') {
+		cr_assert_null(strstr(r->out, token), "token on stdout");
+		cr_assert_null(strstr(r->err, token), "token on stderr");
+	}
+	cr_assert_null(strstr(r->err, "Sanitizer"), "%s", r->err);
+	cr_assert_null(strstr(r->err, "runtime error"), "%s", r->err);
+}
+
+#define ARGS(...)                                                                                  \
+	(const char *const[])                                                                      \
+	{                                                                                          \
+		__VA_ARGS__, NULL                                                                  \
+	}
+
+static json_t *parse_json(const char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+	cr_assert_not_null(j, "not JSON (%s): %s", e.text, text);
+	return j;
+}
+
+#endif
