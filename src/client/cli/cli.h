@@ -95,6 +95,9 @@ int cli_getopt(cli_ctx_t *ctx, int argc, char **argv, const struct option *opts,
 /* Checks the number of positional arguments left after cli_getopt. */
 int cli_positionals(const cli_ctx_t *ctx, int argc, int first, int min, int max);
 
+/* cli_getopt and cli_positionals for a command that takes no options. */
+int cli_no_options(cli_ctx_t *ctx, int argc, char **argv, int min, int max, int *first);
+
 /* Prints j (stolen) on stdout, indented; CLI_EXIT_OK or CLI_EXIT_ERROR. */
 int cli_output_json(json_t *j);
 /* cli_output_json of a message through pbjson. */

@@ -48,9 +48,7 @@ int cli_cmd_units_list(cli_ctx_t *ctx, int argc, char **argv)
 	cli_table_t *t = NULL;
 	char *page = NULL;
 	int first = 0;
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, first, 0, 0);
+	int rc = cli_no_options(ctx, argc, argv, 0, 0, &first);
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	if (ctx->json)
@@ -119,9 +117,7 @@ int cli_cmd_units_create(cli_ctx_t *ctx, int argc, char **argv)
 	ProtobufCMessage *m = NULL;
 	cli_table_t *t = NULL;
 	int first = 0;
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, first, 1, 1);
+	int rc = cli_no_options(ctx, argc, argv, 1, 1, &first);
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	req.name = argv[first];
@@ -294,9 +290,7 @@ int cli_cmd_tokens_revoke(cli_ctx_t *ctx, int argc, char **argv)
 	Ospay__V1__RevokeTokenResponse *resp = NULL;
 	ProtobufCMessage *m = NULL;
 	int first = 0;
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, first, 1, 1);
+	int rc = cli_no_options(ctx, argc, argv, 1, 1, &first);
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	if (cli_parse_u64(argv[first], &req.token_id) < 0 || req.token_id == 0) {

@@ -13,9 +13,7 @@ int cli_cmd_ping(cli_ctx_t *ctx, int argc, char **argv)
 	json_t *j = NULL;
 	int first = 0;
 	double ms = 0;
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, first, 0, 0);
+	int rc = cli_no_options(ctx, argc, argv, 0, 0, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_session(ctx, &s);
 	if (rc != CLI_EXIT_OK)
@@ -39,9 +37,7 @@ int cli_cmd_whoami(cli_ctx_t *ctx, int argc, char **argv)
 	cli_table_t *t = NULL;
 	char org[320], tok[320], scope[512];
 	int first = 0;
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, first, 0, 0);
+	int rc = cli_no_options(ctx, argc, argv, 0, 0, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_session(ctx, &s);
 	if (rc != CLI_EXIT_OK)
@@ -94,9 +90,7 @@ int cli_cmd_clock_now(cli_ctx_t *ctx, int argc, char **argv)
 	int first = 0;
 	ProtobufCMessage *resp = NULL;
 	Ospay__V1__NowRequest req = OSPAY__V1__NOW_REQUEST__INIT;
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, first, 0, 0);
+	int rc = cli_no_options(ctx, argc, argv, 0, 0, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_call(ctx, "ospay.v1.Clock/Now", &req.base,
 			      &ospay__v1__now_response__descriptor, 0, &resp);
@@ -152,9 +146,7 @@ int cli_cmd_clock_advance(cli_ctx_t *ctx, int argc, char **argv)
 	int first = 0;
 	ProtobufCMessage *resp = NULL;
 	Ospay__V1__AdvanceRequest req = OSPAY__V1__ADVANCE_REQUEST__INIT;
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, first, 1, 1);
+	int rc = cli_no_options(ctx, argc, argv, 1, 1, &first);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	req.by_ms = clock_parse_duration(argv[first]);
