@@ -110,11 +110,19 @@ static int print_agenda(cli_ctx_t *ctx, const ProtobufCMessage *m)
 	return rc;
 }
 
-static const struct option agenda_opts[] = {
-	{"unit", required_argument, NULL, 'U'},   {"name", required_argument, NULL, 'n'},
-	{"city", required_argument, NULL, 'c'},   {"any-city", no_argument, NULL, 'A'},
-	{"window", required_argument, NULL, 'w'}, {"daily-max", required_argument, NULL, 'd'},
-	{"slot", required_argument, NULL, 's'},   {NULL, 0, NULL, 0},
+/*
+ * create and update. The fields name update's mask paths (cities and windows
+ * are filled by agenda_lists); update refuses --unit after the lists.
+ */
+static const dom_flag_t agenda_flags[] = {
+	DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+	DOM_OPT("name", 'n', DOM_TEXT, "name"),
+	DOM_OPT("city", 'c', DOM_LIST, "cities"),
+	DOM_OPT("any-city", 'A', DOM_SWITCH, "cities"),
+	DOM_OPT("window", 'w', DOM_LIST, "windows"),
+	DOM_OPT("daily-max", 'd', DOM_U32, "daily_max"),
+	DOM_OPT("slot", 's', DOM_U32, "slot_minutes"),
+	{NULL},
 };
 
 /* Cities and windows from the repeated options. */
@@ -150,18 +158,13 @@ int cli_cmd_agendas_create(cli_ctx_t *ctx, int argc, char **argv)
 	agenda_lists_t l;
 	int first;
 	Ospay__V1__AgendasCreateRequest req = OSPAY__V1__AGENDAS_CREATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, agenda_opts, "cw", 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, agenda_flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'd', &req.daily_max);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 's', &req.slot_minutes);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
 		rc = agenda_lists(ctx, &o, &l);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.name = (char *)(o.v['n'] ? o.v['n'] : "");
 	req.cities = l.cities;
 	req.n_cities = l.n_cities;
 	req.windows = l.wp;
@@ -181,7 +184,7 @@ int cli_cmd_agendas_update(cli_ctx_t *ctx, int argc, char **argv)
 	char *mask[5];
 	size_t nm = 0;
 	Ospay__V1__AgendasUpdateRequest req = OSPAY__V1__AGENDAS_UPDATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, agenda_opts, "cw", 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, agenda_flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK)
@@ -194,24 +197,13 @@ int cli_cmd_agendas_update(cli_ctx_t *ctx, int argc, char **argv)
 		rc = cli_usage_error(ctx, "an agenda's unit does not change");
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	if (o.v['n'] != NULL) {
+	if (o.v['n'] != NULL)
 		req.name = (char *)o.v['n'];
-		mask[nm++] = "name";
-	}
-	if (l.n_cities > 0 || o.seen['A']) {
-		req.cities = l.cities;
-		req.n_cities = l.n_cities;
-		mask[nm++] = "cities";
-	}
-	if (l.n_windows > 0) {
-		req.windows = l.wp;
-		req.n_windows = l.n_windows;
-		mask[nm++] = "windows";
-	}
-	if (o.v['d'] != NULL)
-		mask[nm++] = "daily_max";
-	if (o.v['s'] != NULL)
-		mask[nm++] = "slot_minutes";
+	req.cities = l.cities;
+	req.n_cities = l.n_cities;
+	req.windows = l.wp;
+	req.n_windows = l.n_windows;
+	nm = dom_mask(&o, mask, 5);
 	if (nm == 0) {
 		rc = cli_usage_error(ctx, "nothing to change: give at least one option");
 		goto out;
@@ -230,7 +222,7 @@ int cli_cmd_agendas_get(cli_ctx_t *ctx, int argc, char **argv)
 	dom_opts_t o;
 	int first;
 	Ospay__V1__AgendasGetRequest req = OSPAY__V1__AGENDAS_GET_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK)
@@ -246,7 +238,7 @@ int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv)
 	int first;
 	ProtobufCMessage *resp = NULL;
 	Ospay__V1__AgendasDeleteRequest req = OSPAY__V1__AGENDAS_DELETE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK)
@@ -285,17 +277,16 @@ static int agenda_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
 
 int cli_cmd_agendas_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"unit", required_argument, NULL, 'U'},
-					     {NULL, 0, NULL, 0}};
+	static const dom_flag_t flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"), {NULL}};
 	static const char *const hdr[] = {"ID",        "UNIT",       "NAME",  "WINDOWS",
 					  "DAILY MAX", "SLOT (MIN)", "CITIES"};
 	dom_opts_t o;
 	int first;
 	cli_table_t *t = NULL;
 	Ospay__V1__AgendasListRequest req = OSPAY__V1__AGENDAS_LIST_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	t = cli_table_new(7, hdr);
@@ -317,24 +308,21 @@ out:
 
 int cli_cmd_technicians_create(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"unit", required_argument, NULL, 'U'},
-		{"name", required_argument, NULL, 'n'},
-		{"phone", required_argument, NULL, 'p'},
-		{"email", required_argument, NULL, 'e'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT("name", 'n', DOM_TEXT, "name"),
+		DOM_OPT("phone", 'p', DOM_TEXT, "phone"),
+		DOM_OPT("email", 'e', DOM_TEXT, "email"),
+		{NULL},
 	};
 	dom_opts_t o;
 	int first;
 	Ospay__V1__CreateTechnicianRequest req = OSPAY__V1__CREATE_TECHNICIAN_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.name = (char *)(o.v['n'] ? o.v['n'] : "");
-	req.phone = (char *)(o.v['p'] ? o.v['p'] : "");
-	req.email = (char *)(o.v['e'] ? o.v['e'] : "");
 	rc = dom_call_print(ctx, "ospay.v1.Admin/CreateTechnician", &req.base,
 			    &ospay__v1__create_technician_response__descriptor, CLI_CALL_MUTATING,
 			    "technician", dom_print_record);
@@ -355,16 +343,15 @@ static int technician_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state
 
 int cli_cmd_technicians_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"unit", required_argument, NULL, 'U'},
-					     {NULL, 0, NULL, 0}};
+	static const dom_flag_t flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"), {NULL}};
 	static const char *const hdr[] = {"ID", "UNIT", "NAME", "PHONE", "EMAIL"};
 	dom_opts_t o;
 	int first;
 	cli_table_t *t = NULL;
 	Ospay__V1__ListTechniciansRequest req = OSPAY__V1__LIST_TECHNICIANS_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	t = cli_table_new(5, hdr);
@@ -466,31 +453,29 @@ static int calendar_print(const Ospay__V1__AgendasCalendarResponse *r, bool by_a
 
 int cli_cmd_calendar(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"by", required_argument, NULL, 'b'},
-		{"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 't'},
-		{"unit", required_argument, NULL, 'U'},
-		{"id", required_argument, NULL, 'i'},
-		{"canceled", no_argument, NULL, 'c'},
-		{NULL, 0, NULL, 0},
+	static const char by_msg[] = "--by is agenda or technician";
+	static const dom_flag_t flags[] = {
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT_ENUM("by", 'b', "view_by", "CALENDAR_VIEW_BY_", by_msg),
+		DOM_OPT("from", 'f', DOM_TEXT, "from_date"),
+		DOM_OPT("to", 't', DOM_TEXT, "to_date"),
+		DOM_OPT("id", 'i', DOM_LIST, NULL),
+		DOM_OPT("canceled", 'c', DOM_SWITCH, NULL),
+		{NULL},
 	};
 	dom_opts_t o;
-	int first, by = 0;
+	int first;
 	int64_t from_day = 0, to_day = 0;
 	uint64_t ids[DOM_MAX_REPEATED];
 	ProtobufCMessage *resp = NULL;
 	Ospay__V1__AgendasCalendarRequest req = OSPAY__V1__AGENDAS_CALENDAR_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, "i", 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+		rc = dom_fill(ctx, &o, &req.base);
+	if (rc == CLI_EXIT_OK && o.v['b'] == NULL)
+		rc = cli_usage_error(ctx, "%s", by_msg);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	if (o.v['b'] == NULL || dom_enum_parse(&ospay__v1__calendar_view_by__descriptor,
-					       "CALENDAR_VIEW_BY_", o.v['b'], &by) != 0) {
-		rc = cli_usage_error(ctx, "--by is agenda or technician");
-		goto out;
-	}
 	if (o.v['f'] == NULL || dom_date_parse(o.v['f'], &from_day) != 0 || o.v['t'] == NULL ||
 	    dom_date_parse(o.v['t'], &to_day) != 0 || to_day < from_day) {
 		rc = cli_usage_error(ctx, "--from and --to are dates YYYY-MM-DD, --from first");
@@ -500,9 +485,6 @@ int cli_cmd_calendar(cli_ctx_t *ctx, int argc, char **argv)
 		rc = dom_id(ctx, o.rep[i], "--id", &ids[i]);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.from_date = (char *)o.v['f'];
-	req.to_date = (char *)o.v['t'];
-	req.view_by = by;
 	req.ids = ids;
 	req.n_ids = o.n_rep;
 	req.include_canceled = o.seen['c'];
@@ -514,7 +496,8 @@ int cli_cmd_calendar(cli_ctx_t *ctx, int argc, char **argv)
 		rc = cli_output_message(resp);
 	else
 		rc = calendar_print((const Ospay__V1__AgendasCalendarResponse *)resp,
-				    by == OSPAY__V1__CALENDAR_VIEW_BY__CALENDAR_VIEW_BY_AGENDA,
+				    req.view_by ==
+					    OSPAY__V1__CALENDAR_VIEW_BY__CALENDAR_VIEW_BY_AGENDA,
 				    from_day, to_day);
 out:
 	if (resp != NULL)

@@ -59,19 +59,19 @@ static int read_secret(const char *prompt, char *buf, size_t cap)
 
 int cli_cmd_cards_add(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"customer", required_argument, NULL, 'c'},
-		{"holder", required_argument, NULL, 'h'},
-		{"expiry", required_argument, NULL, 'e'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+		DOM_OPT("holder", 'h', DOM_TEXT, "holder"),
+		DOM_OPT("expiry", 'e', DOM_TEXT, "expiry"),
+		{NULL},
 	};
 	dom_opts_t o;
 	int first;
 	char number[SECRET_MAX] = "", code[SECRET_MAX] = "";
 	Ospay__V1__CardsAddRequest req = OSPAY__V1__CARDS_ADD_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK && (o.v['c'] == NULL || o.v['h'] == NULL || o.v['e'] == NULL))
 		rc = cli_usage_error(ctx, "--customer, --holder and --expiry are required");
 	if (rc != CLI_EXIT_OK)
@@ -82,8 +82,6 @@ int cli_cmd_cards_add(cli_ctx_t *ctx, int argc, char **argv)
 					  "standard input, one per line");
 		goto out;
 	}
-	req.holder = (char *)o.v['h'];
-	req.expiry = (char *)o.v['e'];
 	req.number = number;
 	req.security_code = code;
 	rc = dom_call_print(ctx, "ospay.v1.Cards/Add", &req.base,
@@ -97,8 +95,7 @@ out:
 
 int cli_cmd_cards_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"customer", required_argument, NULL, 'c'},
-					     {NULL, 0, NULL, 0}};
+	static const dom_flag_t flags[] = {DOM_OPT("customer", 'c', DOM_ID, "customer_id"), {NULL}};
 	static const char *const hdr[] = {"ID",     "BRAND",   "CARD",    "HOLDER",
 					  "EXPIRY", "DEFAULT", "GATEWAY", "ADDED"};
 	dom_opts_t o;
@@ -106,9 +103,9 @@ int cli_cmd_cards_list(cli_ctx_t *ctx, int argc, char **argv)
 	cli_table_t *t = NULL;
 	Ospay__V1__CardsListResponse *resp = NULL;
 	Ospay__V1__CardsListRequest req = OSPAY__V1__CARDS_LIST_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK && o.v['c'] == NULL)
 		rc = cli_usage_error(ctx, "--customer is required");
 	if (rc == CLI_EXIT_OK)
@@ -158,7 +155,7 @@ int cli_cmd_cards_remove(cli_ctx_t *ctx, int argc, char **argv)
 	int first;
 	Ospay__V1__CardsRemoveResponse *resp = NULL;
 	Ospay__V1__CardsRemoveRequest req = OSPAY__V1__CARDS_REMOVE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.card_id);
 	if (rc == CLI_EXIT_OK)
@@ -185,7 +182,7 @@ int cli_cmd_cards_set_default(cli_ctx_t *ctx, int argc, char **argv)
 	dom_opts_t o;
 	int first;
 	Ospay__V1__CardsSetDefaultRequest req = OSPAY__V1__CARDS_SET_DEFAULT_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.card_id);
 	if (rc == CLI_EXIT_OK)
@@ -199,29 +196,24 @@ int cli_cmd_cards_set_default(cli_ctx_t *ctx, int argc, char **argv)
 
 int cli_cmd_payment_methods_create(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"type", required_argument, NULL, 't'},
-		{"mode", required_argument, NULL, 'm'},
-		{NULL, 0, NULL, 0},
+	static const char type_msg[] = "--type is cash, pix, boleto, card or recurring-credit";
+	static const dom_flag_t flags[] = {
+		DOM_OPT_ENUM("type", 't', "type", TYPE_PREFIX, type_msg),
+		DOM_OPT_ENUM("mode", 'm', "operation_mode", MODE_PREFIX,
+			     "--mode is integrated or manual"),
+		DOM_OPT("name", 'n', DOM_TEXT, "name"),
+		{NULL},
 	};
 	dom_opts_t o;
-	int first, type = 0, mode = 0;
+	int first;
 	Ospay__V1__CreatePaymentMethodRequest req = OSPAY__V1__CREATE_PAYMENT_METHOD_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
-	if (rc == CLI_EXIT_OK &&
-	    (o.v['t'] == NULL || dom_enum_parse(&ospay__v1__payment_method_type__descriptor,
-						TYPE_PREFIX, o.v['t'], &type) != 0))
-		rc = cli_usage_error(ctx, "--type is cash, pix, boleto, card or recurring-credit");
-	if (rc == CLI_EXIT_OK && o.v['m'] != NULL &&
-	    dom_enum_parse(&ospay__v1__operation_mode__descriptor, MODE_PREFIX, o.v['m'], &mode) !=
-		    0)
-		rc = cli_usage_error(ctx, "--mode is integrated or manual");
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
+	if (rc == CLI_EXIT_OK && o.v['t'] == NULL)
+		rc = cli_usage_error(ctx, "%s", type_msg);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	req.name = (char *)(o.v['n'] ? o.v['n'] : "");
-	req.type = type;
-	req.operation_mode = mode;
 	return dom_call_print(ctx, "ospay.v1.Admin/CreatePaymentMethod", &req.base,
 			      &ospay__v1__create_payment_method_response__descriptor,
 			      CLI_CALL_MUTATING, "payment_method", dom_print_record);
@@ -249,7 +241,7 @@ int cli_cmd_payment_methods_list(cli_ctx_t *ctx, int argc, char **argv)
 	dom_opts_t o;
 	int first;
 	Ospay__V1__ListPaymentMethodsRequest req = OSPAY__V1__LIST_PAYMENT_METHODS_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, NULL, 0, &o, &first);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	cli_table_t *t = cli_table_new(4, hdr);
@@ -269,27 +261,22 @@ int cli_cmd_payment_methods_list(cli_ctx_t *ctx, int argc, char **argv)
 
 int cli_cmd_invoices_create(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"customer", required_argument, NULL, 'c'},
-		{"service", required_argument, NULL, 's'},
-		{"amount", required_argument, NULL, 'a'},
-		{"due", required_argument, NULL, 'd'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+		DOM_OPT("service", 's', DOM_ID, "service_id"),
+		DOM_OPT_MONEY("amount", 'a', "amount", "--amount is money: 99.90 or 99,90"),
+		DOM_OPT("due", 'd', DOM_TEXT, "due_date"),
+		{NULL},
 	};
 	dom_opts_t o;
 	int first;
 	Ospay__V1__BillingCreateInvoiceRequest req =
 		OSPAY__V1__BILLING_CREATE_INVOICE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 's', false, &req.service_id);
-	if (rc == CLI_EXIT_OK && o.v['a'] != NULL && dom_money_parse(o.v['a'], &req.amount) != 0)
-		rc = cli_usage_error(ctx, "--amount is money: 99.90 or 99,90");
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	req.due_date = (char *)(o.v['d'] ? o.v['d'] : "");
 	return dom_call_print(ctx, "ospay.v1.Billing/CreateInvoice", &req.base,
 			      &ospay__v1__billing_create_invoice_response__descriptor,
 			      CLI_CALL_MUTATING, "invoice", dom_print_record);
@@ -301,7 +288,7 @@ static int invoice_by_id(cli_ctx_t *ctx, int argc, char **argv, const char *meth
 	dom_opts_t o;
 	int first;
 	Ospay__V1__BillingGetInvoiceRequest req = OSPAY__V1__BILLING_GET_INVOICE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.invoice_id);
 	/* GetInvoice and CancelInvoice requests and responses have the same shape. */
@@ -324,17 +311,16 @@ int cli_cmd_invoices_cancel(cli_ctx_t *ctx, int argc, char **argv)
 
 int cli_cmd_invoices_charge(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"card", required_argument, NULL, 'k'},
-					     {NULL, 0, NULL, 0}};
+	static const dom_flag_t flags[] = {DOM_OPT("card", 'k', DOM_ID, "card_id"), {NULL}};
 	dom_opts_t o;
 	int first;
 	Ospay__V1__BillingChargeInvoiceRequest req =
 		OSPAY__V1__BILLING_CHARGE_INVOICE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.invoice_id);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'k', false, &req.card_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	/* The attempt is what the operator looks at: approved, or the decline's code. */
 	if (rc == CLI_EXIT_OK)
 		rc = dom_call_print(ctx, "ospay.v1.Billing/ChargeInvoice", &req.base,
@@ -360,36 +346,26 @@ static int invoice_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
 
 int cli_cmd_invoices_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"customer", required_argument, NULL, 'c'},
-		{"status", required_argument, NULL, 's'},
-		{"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 't'},
-		{"unit", required_argument, NULL, 'U'},
-		{"limit", required_argument, NULL, 'l'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT("limit", 'l', DOM_LIMIT, NULL),
+		DOM_OPT_ENUM("status", 's', "status", INV_PREFIX,
+			     "--status is open, paid or canceled"),
+		DOM_OPT("from", 'f', DOM_TEXT, "due_from"),
+		DOM_OPT("to", 't', DOM_TEXT, "due_to"),
+		{NULL},
 	};
 	static const char *const hdr[] = {"ID", "DUE", "CUSTOMER", "SERVICE", "AMOUNT", "STATUS"};
 	dom_opts_t o;
-	int first, st = 0;
-	uint32_t limit = 0;
+	int first;
 	cli_table_t *t = NULL;
 	Ospay__V1__BillingListInvoicesRequest req = OSPAY__V1__BILLING_LIST_INVOICES_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'l', &limit);
-	if (rc == CLI_EXIT_OK && o.v['s'] != NULL &&
-	    dom_enum_parse(&ospay__v1__invoice_status__descriptor, INV_PREFIX, o.v['s'], &st) != 0)
-		rc = cli_usage_error(ctx, "--status is open, paid or canceled");
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.status = st;
-	req.due_from = (char *)(o.v['f'] ? o.v['f'] : "");
-	req.due_to = (char *)(o.v['t'] ? o.v['t'] : "");
 	t = cli_table_new(6, hdr);
 	if (t == NULL) {
 		rc = CLI_EXIT_ERROR;
@@ -398,7 +374,7 @@ int cli_cmd_invoices_list(cli_ctx_t *ctx, int argc, char **argv)
 	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
 	cli_table_align(t, 4, CLI_ALIGN_RIGHT);
 	rc = dom_list(ctx, "ospay.v1.Billing/ListInvoices", &req.base,
-		      &ospay__v1__billing_list_invoices_response__descriptor, "invoices", limit,
+		      &ospay__v1__billing_list_invoices_response__descriptor, "invoices", o.limit,
 		      invoice_row, t);
 	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
@@ -443,40 +419,32 @@ static int charge_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
 
 int cli_cmd_charges_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"recurring", no_argument, NULL, 'r'},
-		{"non-recurring", no_argument, NULL, 'n'},
-		{"customer", required_argument, NULL, 'c'},
-		{"status", required_argument, NULL, 's'},
-		{"unit", required_argument, NULL, 'U'},
-		{"limit", required_argument, NULL, 'l'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("recurring", 'r', DOM_SWITCH, NULL),
+		DOM_OPT("non-recurring", 'n', DOM_SWITCH, NULL),
+		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT("limit", 'l', DOM_LIMIT, NULL),
+		DOM_OPT_ENUM(
+			"status", 's', "status", CHG_PREFIX,
+			"--status is pending, approved, declined, error, unknown, no-valid-card, "
+			"operator-review, voiding or voided"),
+		{NULL},
 	};
 	static const char *const hdr[] = {"ID",      "DATE", "CUSTOMER", "INVOICE",
 					  "ATTEMPT", "CARD", "AMOUNT",   "RECURRING",
 					  "STATUS",  "CODE", "MESSAGE"};
 	dom_opts_t o;
-	int first, st = 0;
-	uint32_t limit = 0;
+	int first;
 	cli_table_t *t = NULL;
 	Ospay__V1__BillingListChargesRequest req = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK && o.seen['r'] && o.seen['n'])
 		rc = cli_usage_error(ctx, "--recurring and --non-recurring exclude each other");
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'l', &limit);
-	if (rc == CLI_EXIT_OK && o.v['s'] != NULL &&
-	    dom_enum_parse(&ospay__v1__charge_status__descriptor, CHG_PREFIX, o.v['s'], &st) != 0)
-		rc = cli_usage_error(ctx,
-				     "--status is pending, approved, declined, error, unknown, "
-				     "no-valid-card, operator-review, voiding or voided");
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.status = st;
 	if (o.seen['r'])
 		req.recurrence =
 			OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_RECURRING;
@@ -491,7 +459,7 @@ int cli_cmd_charges_list(cli_ctx_t *ctx, int argc, char **argv)
 	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
 	cli_table_align(t, 6, CLI_ALIGN_RIGHT);
 	rc = dom_list(ctx, "ospay.v1.Billing/ListCharges", &req.base,
-		      &ospay__v1__billing_list_charges_response__descriptor, "charges", limit,
+		      &ospay__v1__billing_list_charges_response__descriptor, "charges", o.limit,
 		      charge_row, t);
 	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
@@ -506,7 +474,7 @@ int cli_cmd_billing_run(cli_ctx_t *ctx, int argc, char **argv)
 	int first;
 	ProtobufCMessage *resp = NULL;
 	Ospay__V1__BillingRunNowRequest req = OSPAY__V1__BILLING_RUN_NOW_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, NULL, 0, &o, &first);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	/* No idempotency key: a repeated run is harmless, the schedule decides per invoice. */
@@ -521,19 +489,16 @@ int cli_cmd_billing_run(cli_ctx_t *ctx, int argc, char **argv)
 
 int cli_cmd_suspension_set(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"days", required_argument, NULL, 'd'},
-		{NULL, 0, NULL, 0},
-	};
+	static const dom_flag_t flags[] = {DOM_OPT("days", 'd', DOM_U32, "days"), {NULL}};
 	dom_opts_t o;
 	int first;
 	Ospay__V1__SetSuspensionProfileRequest req =
 		OSPAY__V1__SET_SUSPENSION_PROFILE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK && o.v['d'] == NULL)
 		rc = cli_usage_error(ctx, "--days is required (0: never block)");
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'd', &req.days);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	return dom_call_print(ctx, "ospay.v1.Admin/SetSuspensionProfile", &req.base,
@@ -543,19 +508,19 @@ int cli_cmd_suspension_set(cli_ctx_t *ctx, int argc, char **argv)
 
 int cli_cmd_charges_resolve(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"approved", no_argument, NULL, 'a'},
-		{"declined", no_argument, NULL, 'd'},
-		{"not-charged", no_argument, NULL, 'n'},
-		{"reason", required_argument, NULL, 'r'},
-		{"payment-id", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("approved", 'a', DOM_SWITCH, NULL),
+		DOM_OPT("declined", 'd', DOM_SWITCH, NULL),
+		DOM_OPT("not-charged", 'n', DOM_SWITCH, NULL),
+		DOM_OPT("reason", 'r', DOM_TEXT, "reason"),
+		DOM_OPT("payment-id", 'p', DOM_TEXT, "payment_id"),
+		{NULL},
 	};
 	dom_opts_t o;
 	int first;
 	Ospay__V1__BillingResolveChargeRequest req =
 		OSPAY__V1__BILLING_RESOLVE_CHARGE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.charge_id);
 	if (rc == CLI_EXIT_OK && (int)o.seen['a'] + (int)o.seen['d'] + (int)o.seen['n'] != 1)
@@ -563,14 +528,14 @@ int cli_cmd_charges_resolve(cli_ctx_t *ctx, int argc, char **argv)
 					  "what the gateway's portal shows");
 	if (rc == CLI_EXIT_OK && o.v['r'] == NULL)
 		rc = cli_usage_error(ctx, "--reason is required (what the portal showed)");
+	if (rc == CLI_EXIT_OK)
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	req.resolution = o.seen['a'] ? OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_APPROVED
 			 : o.seen['d']
 				 ? OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_DECLINED
 				 : OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_NOT_CHARGED;
-	req.reason = (char *)o.v['r'];
-	req.payment_id = (char *)(o.v['p'] != NULL ? o.v['p'] : "");
 	return dom_call_print(ctx, "ospay.v1.Billing/ResolveCharge", &req.base,
 			      &ospay__v1__billing_resolve_charge_response__descriptor,
 			      CLI_CALL_MUTATING, "charge", dom_print_record);

@@ -8,20 +8,21 @@
 #include "client/cli/table.h"
 #include "ospay/v1/customers.pb-c.h"
 
-static const struct option customer_opts[] = {
-	{"unit", required_argument, NULL, 'U'},
-	{"name", required_argument, NULL, 'n'},
-	{"document", required_argument, NULL, 'd'},
-	{"phone", required_argument, NULL, 'p'},
-	{"email", required_argument, NULL, 'e'},
-	{"street", required_argument, NULL, 's'},
-	{"number", required_argument, NULL, 'N'},
-	{"complement", required_argument, NULL, 'c'},
-	{"district", required_argument, NULL, 'D'},
-	{"city", required_argument, NULL, 'C'},
-	{"state", required_argument, NULL, 'S'},
-	{"cep", required_argument, NULL, 'z'},
-	{NULL, 0, NULL, 0},
+/* create and update; update refuses --unit before it fills the rest. */
+static const dom_flag_t customer_flags[] = {
+	DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+	DOM_OPT("name", 'n', DOM_TEXT, "name"),
+	DOM_OPT("document", 'd', DOM_TEXT, "document"),
+	DOM_OPT("phone", 'p', DOM_TEXT, "phone"),
+	DOM_OPT("email", 'e', DOM_TEXT, "email"),
+	DOM_OPT("street", 's', DOM_VALUE, NULL),
+	DOM_OPT("number", 'N', DOM_VALUE, NULL),
+	DOM_OPT("complement", 'c', DOM_VALUE, NULL),
+	DOM_OPT("district", 'D', DOM_VALUE, NULL),
+	DOM_OPT("city", 'C', DOM_VALUE, NULL),
+	DOM_OPT("state", 'S', DOM_VALUE, NULL),
+	DOM_OPT("cep", 'z', DOM_VALUE, NULL),
+	{NULL},
 };
 
 /* Copies the address options given over a (which may hold the stored address). */
@@ -53,15 +54,11 @@ int cli_cmd_customers_create(cli_ctx_t *ctx, int argc, char **argv)
 	int first;
 	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
 	Ospay__V1__CustomersCreateRequest req = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, customer_opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, customer_flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.name = (char *)(o.v['n'] ? o.v['n'] : "");
-	req.document = (char *)(o.v['d'] ? o.v['d'] : "");
-	req.phone = (char *)(o.v['p'] ? o.v['p'] : "");
-	req.email = (char *)(o.v['e'] ? o.v['e'] : "");
 	address_opts(&o, &a);
 	req.address = &a;
 	/* The server names every missing or bad field at once. */
@@ -77,7 +74,7 @@ int cli_cmd_customers_get(cli_ctx_t *ctx, int argc, char **argv)
 	dom_opts_t o;
 	int first;
 	Ospay__V1__CustomersGetRequest req = OSPAY__V1__CUSTOMERS_GET_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK)
@@ -102,22 +99,21 @@ static int customer_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
 
 int cli_cmd_customers_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"unit", required_argument, NULL, 'U'},
-		{"document", required_argument, NULL, 'd'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT("document", 'd', DOM_TEXT, "document"),
+		{NULL},
 	};
 	static const char *const hdr[] = {"ID", "UNIT", "NAME", "DOCUMENT", "CITY", "UF", "PHONE"};
 	dom_opts_t o;
 	int first;
 	cli_table_t *t = NULL;
 	Ospay__V1__CustomersListRequest req = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.document = (char *)(o.v['d'] ? o.v['d'] : "");
 	t = cli_table_new(7, hdr);
 	if (t == NULL) {
 		rc = CLI_EXIT_ERROR;
@@ -136,10 +132,6 @@ out:
 
 int cli_cmd_customers_update(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct {
-		int code;
-		const char *path;
-	} plain[] = {{'n', "name"}, {'d', "document"}, {'p', "phone"}, {'e', "email"}};
 	dom_opts_t o;
 	int first;
 	char *mask[8];
@@ -147,22 +139,16 @@ int cli_cmd_customers_update(cli_ctx_t *ctx, int argc, char **argv)
 	ProtobufCMessage *cur = NULL;
 	Ospay__V1__CustomersUpdateRequest req = OSPAY__V1__CUSTOMERS_UPDATE_REQUEST__INIT;
 	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, customer_opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, customer_flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc == CLI_EXIT_OK && o.v['U'] != NULL)
+		rc = cli_usage_error(ctx, "a customer's unit does not change");
+	if (rc == CLI_EXIT_OK)
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	if (o.v['U'] != NULL) {
-		rc = cli_usage_error(ctx, "a customer's unit does not change");
-		goto out;
-	}
-	char **fields[] = {&req.name, &req.document, &req.phone, &req.email};
-	for (size_t i = 0; i < 4; i++) {
-		if (o.v[plain[i].code] != NULL) {
-			*fields[i] = (char *)o.v[plain[i].code];
-			mask[nm++] = (char *)plain[i].path;
-		}
-	}
+	nm = dom_mask(&o, mask, 4);
 	Ospay__V1__Address probe = OSPAY__V1__ADDRESS__INIT;
 	if (address_opts(&o, &probe)) {
 		/* The address is replaced whole: start from the stored one. */
@@ -194,10 +180,17 @@ out:
 	return rc;
 }
 
-static const struct option service_opts[] = {
-	{"plan", required_argument, NULL, 'p'},      {"amount", required_argument, NULL, 'a'},
-	{"recurring", required_argument, NULL, 'r'}, {"card", required_argument, NULL, 'c'},
-	{"status", required_argument, NULL, 's'},    {NULL, 0, NULL, 0},
+/*
+ * add-service and update-service; add-service refuses --status before it
+ * fills the rest. The fields name update-service's mask paths.
+ */
+static const dom_flag_t service_flags[] = {
+	DOM_OPT("plan", 'p', DOM_TEXT, "plan_name"),
+	DOM_OPT("amount", 'a', DOM_VALUE, "monthly_amount"),
+	DOM_OPT("recurring", 'r', DOM_VALUE, "recurring_payment"),
+	DOM_OPT("card", 'c', DOM_VALUE, NULL),
+	DOM_OPT_ENUM("status", 's', "status", "SERVICE_STATUS_", "--status is active or blocked"),
+	{NULL},
 };
 
 /* --amount and --recurring on|off / --card for both service commands. */
@@ -225,7 +218,7 @@ int cli_cmd_customers_add_service(cli_ctx_t *ctx, int argc, char **argv)
 	int first;
 	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
 	Ospay__V1__CustomersAddServiceRequest req = OSPAY__V1__CUSTOMERS_ADD_SERVICE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, service_opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, service_flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "CUSTOMER_ID", &req.customer_id);
 	if (rc == CLI_EXIT_OK)
@@ -233,9 +226,10 @@ int cli_cmd_customers_add_service(cli_ctx_t *ctx, int argc, char **argv)
 	if (rc == CLI_EXIT_OK && o.v['s'] != NULL)
 		rc = cli_usage_error(ctx,
 				     "a new service is active: --status is for update-service");
+	if (rc == CLI_EXIT_OK)
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.plan_name = (char *)(o.v['p'] ? o.v['p'] : "");
 	req.recurring_payment = &rp;
 	rc = dom_call_print(ctx, "ospay.v1.Customers/AddService", &req.base,
 			    &ospay__v1__customers_add_service_response__descriptor,
@@ -247,39 +241,26 @@ out:
 int cli_cmd_customers_update_service(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
-	int first, status = 0;
+	int first;
 	char *mask[4];
 	size_t nm = 0;
 	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
 	Ospay__V1__CustomersUpdateServiceRequest req =
 		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, service_opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, service_flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "SERVICE_ID", &req.service_id);
 	if (rc == CLI_EXIT_OK)
 		rc = service_values(ctx, &o, &req.monthly_amount, &rp);
-	if (rc == CLI_EXIT_OK && o.v['s'] != NULL &&
-	    dom_enum_parse(&ospay__v1__service_status__descriptor, "SERVICE_STATUS_", o.v['s'],
-			   &status) != 0)
-		rc = cli_usage_error(ctx, "--status is active or blocked");
+	if (rc == CLI_EXIT_OK)
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK && o.v['c'] != NULL && o.v['r'] == NULL)
 		rc = cli_usage_error(ctx, "--card goes with --recurring on|off");
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	if (o.v['p'] != NULL) {
-		req.plan_name = (char *)o.v['p'];
-		mask[nm++] = "plan_name";
-	}
-	if (o.v['a'] != NULL)
-		mask[nm++] = "monthly_amount";
-	if (o.v['r'] != NULL) {
+	if (o.v['r'] != NULL)
 		req.recurring_payment = &rp;
-		mask[nm++] = "recurring_payment";
-	}
-	if (o.v['s'] != NULL) {
-		req.status = status;
-		mask[nm++] = "status";
-	}
+	nm = dom_mask(&o, mask, 4);
 	if (nm == 0) {
 		rc = cli_usage_error(ctx, "nothing to change: give at least one option");
 		goto out;
@@ -322,7 +303,7 @@ int cli_cmd_customers_services(cli_ctx_t *ctx, int argc, char **argv)
 	cli_table_t *t = NULL;
 	Ospay__V1__CustomersListServicesRequest req =
 		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "CUSTOMER_ID", &req.customer_id);
 	if (rc != CLI_EXIT_OK)

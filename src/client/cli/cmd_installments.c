@@ -20,25 +20,8 @@
 #define IMODE_PREFIX "INSTALLMENT_MODE_"
 #define PERIOD_PREFIX "REPORT_PERIOD_"
 
-static int parse_status(cli_ctx_t *ctx, const char *s, int *out)
-{
-	if (s == NULL)
-		return CLI_EXIT_OK;
-	if (dom_enum_parse(&ospay__v1__installment_status__descriptor, IST_PREFIX, s, out) != 0)
-		return cli_usage_error(ctx, "--status is waiting, confirmed, denied or canceled");
-	return CLI_EXIT_OK;
-}
-
-static int parse_mode(cli_ctx_t *ctx, const char *s, bool card, int *out)
-{
-	if (s == NULL)
-		return CLI_EXIT_OK;
-	if (dom_enum_parse(&ospay__v1__installment_mode__descriptor, IMODE_PREFIX, s, out) != 0 ||
-	    (!card && *out == OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_AUTOMATIC_CARD))
-		return cli_usage_error(ctx, card ? "--mode is integrated, manual or automatic-card"
-						 : "--mode is integrated or manual");
-	return CLI_EXIT_OK;
-}
+#define STATUS_MSG "--status is waiting, confirmed, denied or canceled"
+#define MODE_MSG "--mode is integrated or manual"
 
 /* "order 12 #2/12" or "charge 7 (invoice 3)". */
 static void row_ref(const Ospay__V1__InstallmentRow *w, char *out, size_t n)
@@ -83,35 +66,30 @@ static cli_table_t *row_table(void)
 
 int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"status", required_argument, NULL, 's'},   {"mode", required_argument, NULL, 'm'},
-		{"customer", required_argument, NULL, 'c'}, {"unit", required_argument, NULL, 'U'},
-		{"from", required_argument, NULL, 'f'},     {"to", required_argument, NULL, 't'},
-		{"limit", required_argument, NULL, 'l'},    {NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT("limit", 'l', DOM_LIMIT, NULL),
+		DOM_OPT_ENUM("status", 's', "status", IST_PREFIX, STATUS_MSG),
+		DOM_OPT_ENUM("mode", 'm', "mode", IMODE_PREFIX, MODE_MSG),
+		DOM_OPT("from", 'f', DOM_TEXT, "due_from"),
+		DOM_OPT("to", 't', DOM_TEXT, "due_to"),
+		{NULL},
 	};
 	dom_opts_t o;
-	int first, st = 0, mode = 0;
-	uint32_t limit = 0;
+	int first;
 	cli_table_t *t = NULL;
 	Ospay__V1__BillingListInstallmentsRequest req =
 		OSPAY__V1__BILLING_LIST_INSTALLMENTS_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'l', &limit);
-	if (rc == CLI_EXIT_OK)
-		rc = parse_status(ctx, o.v['s'], &st);
-	if (rc == CLI_EXIT_OK)
-		rc = parse_mode(ctx, o.v['m'], false, &mode);
+		rc = dom_fill(ctx, &o, &req.base);
+	/* Automatic card charges are not order installments: only the report has them. */
+	if (rc == CLI_EXIT_OK &&
+	    req.mode == OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_AUTOMATIC_CARD)
+		rc = cli_usage_error(ctx, MODE_MSG);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.status = st;
-	req.mode = mode;
-	req.due_from = (char *)(o.v['f'] ? o.v['f'] : "");
-	req.due_to = (char *)(o.v['t'] ? o.v['t'] : "");
 	t = row_table();
 	if (t == NULL) {
 		rc = CLI_EXIT_ERROR;
@@ -119,7 +97,7 @@ int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv)
 	}
 	rc = dom_list(ctx, "ospay.v1.Billing/ListInstallments", &req.base,
 		      &ospay__v1__billing_list_installments_response__descriptor, "installments",
-		      limit, inst_row, t);
+		      o.limit, inst_row, t);
 	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
 out:
@@ -131,30 +109,24 @@ out:
 
 int cli_cmd_installments_record(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"order", required_argument, NULL, 'o'},
-		{"number", required_argument, NULL, 'n'},
-		{"status", required_argument, NULL, 's'},
-		{"reason", required_argument, NULL, 'r'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("order", 'o', DOM_ID, "order_id"),
+		DOM_OPT("number", 'n', DOM_U32, "number"),
+		DOM_OPT_ENUM("status", 's', "status", IST_PREFIX, STATUS_MSG),
+		DOM_OPT("reason", 'r', DOM_TEXT, "reason"),
+		{NULL},
 	};
 	dom_opts_t o;
-	int first, st = 0;
+	int first;
 	Ospay__V1__BillingRecordInstallmentRequest req =
 		OSPAY__V1__BILLING_RECORD_INSTALLMENT_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK && (o.v['o'] == NULL || o.v['n'] == NULL || o.v['s'] == NULL))
 		rc = cli_usage_error(ctx, "--order, --number and --status are required");
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'o', false, &req.order_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'n', &req.number);
-	if (rc == CLI_EXIT_OK)
-		rc = parse_status(ctx, o.v['s'], &st);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	req.status = st;
-	req.reason = (char *)(o.v['r'] ? o.v['r'] : "");
 	return dom_call_print(ctx, "ospay.v1.Billing/RecordInstallment", &req.base,
 			      &ospay__v1__billing_record_installment_response__descriptor,
 			      CLI_CALL_MUTATING, "order", dom_print_record);
@@ -276,51 +248,36 @@ static int report_table(cli_ctx_t *ctx, const Ospay__V1__BillingRecurringCreditR
 
 int cli_cmd_report_recurring_credit(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"period", required_argument, NULL, 'p'},
-		{"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 't'},
-		{"status", required_argument, NULL, 's'},
-		{"mode", required_argument, NULL, 'm'},
-		{"customer", required_argument, NULL, 'c'},
-		{"unit", required_argument, NULL, 'U'},
-		{"max-rows", required_argument, NULL, 'x'},
-		{"csv", no_argument, NULL, 'C'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT_ENUM("period", 'p', "period", PERIOD_PREFIX,
+			     "--period is today, this-week, this-month or last-month"),
+		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT("max-rows", 'x', DOM_U32, "max_rows"),
+		DOM_OPT_ENUM("status", 's', "status", IST_PREFIX, STATUS_MSG),
+		DOM_OPT_ENUM("mode", 'm', "mode", IMODE_PREFIX,
+			     "--mode is integrated, manual or automatic-card"),
+		DOM_OPT("from", 'f', DOM_TEXT, "from"),
+		DOM_OPT("to", 't', DOM_TEXT, "to"),
+		DOM_OPT("csv", 'C', DOM_SWITCH, NULL),
+		{NULL},
 	};
 	dom_opts_t o;
-	int first, st = 0, mode = 0, period = 0;
+	int first;
 	Ospay__V1__BillingRecurringCreditReportResponse *resp = NULL;
 	Ospay__V1__BillingRecurringCreditReportRequest req =
 		OSPAY__V1__BILLING_RECURRING_CREDIT_REPORT_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK && o.v['p'] != NULL && (o.v['f'] != NULL || o.v['t'] != NULL))
 		rc = cli_usage_error(ctx, "--period excludes --from/--to");
 	if (rc == CLI_EXIT_OK && (o.v['f'] != NULL) != (o.v['t'] != NULL))
 		rc = cli_usage_error(ctx, "--from and --to go together");
 	if (rc == CLI_EXIT_OK && o.seen['C'] && ctx->json)
 		rc = cli_usage_error(ctx, "--csv and --json exclude each other");
-	if (rc == CLI_EXIT_OK && o.v['p'] != NULL &&
-	    dom_enum_parse(&ospay__v1__report_period__descriptor, PERIOD_PREFIX, o.v['p'],
-			   &period) != 0)
-		rc = cli_usage_error(ctx, "--period is today, this-week, this-month or last-month");
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'x', &req.max_rows);
-	if (rc == CLI_EXIT_OK)
-		rc = parse_status(ctx, o.v['s'], &st);
-	if (rc == CLI_EXIT_OK)
-		rc = parse_mode(ctx, o.v['m'], true, &mode);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.period = period;
-	req.status = st;
-	req.mode = mode;
-	req.from = (char *)(o.v['f'] ? o.v['f'] : "");
-	req.to = (char *)(o.v['t'] ? o.v['t'] : "");
 	rc = cli_call(ctx, "ospay.v1.Billing/RecurringCreditReport", &req.base,
 		      &ospay__v1__billing_recurring_credit_report_response__descriptor, 0,
 		      (ProtobufCMessage **)&resp);

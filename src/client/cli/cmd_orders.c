@@ -161,26 +161,28 @@ static int print_order_get(cli_ctx_t *ctx, const ProtobufCMessage *m)
 	return rc;
 }
 
-static const struct option order_opts[] = {
-	{"customer", required_argument, NULL, 'c'},
-	{"kind", required_argument, NULL, 'k'},
-	{"description", required_argument, NULL, 'd'},
-	{"agenda", required_argument, NULL, 'a'},
-	{"technician", required_argument, NULL, 't'},
-	{"start", required_argument, NULL, 's'},
-	{"minutes", required_argument, NULL, 'm'},
-	{"amount", required_argument, NULL, 'A'},
-	{NULL, 0, NULL, 0},
+/*
+ * create, update and reschedule; update refuses --customer before it fills
+ * the rest, reschedule all but --start and --minutes. The fields name
+ * update's mask paths; --start is parsed by order_start (local time).
+ */
+static const dom_flag_t order_flags[] = {
+	DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+	DOM_OPT("kind", 'k', DOM_TEXT, "kind"),
+	DOM_OPT("description", 'd', DOM_TEXT, "description"),
+	DOM_OPT("agenda", 'a', DOM_ID_NONE, "agenda_id"),
+	DOM_OPT("technician", 't', DOM_ID_NONE, "technician_id"),
+	DOM_OPT("start", 's', DOM_VALUE, "scheduled_start_ms"),
+	DOM_OPT("minutes", 'm', DOM_U32, "duration_minutes"),
+	DOM_OPT_MONEY("amount", 'A', "amount", "--amount must be money (150.00 or 150,00)"),
+	{NULL},
 };
 
-/* --start, --minutes and --amount, shared by create and update. */
-static int order_values(cli_ctx_t *ctx, const dom_opts_t *o, int64_t *start, uint32_t *minutes,
-			int64_t *amount)
+/* --start "YYYY-MM-DD HH:MM" in the organization's time, or "none". */
+static int order_start(cli_ctx_t *ctx, const dom_opts_t *o, int64_t *start)
 {
-	int rc = dom_opt_u32(ctx, o, 'm', minutes);
-	if (rc == CLI_EXIT_OK && o->v['A'] != NULL && dom_money_parse(o->v['A'], amount) != 0)
-		rc = cli_usage_error(ctx, "--amount must be money (150.00 or 150,00)");
-	if (rc == CLI_EXIT_OK && o->v['s'] != NULL) {
+	int rc = CLI_EXIT_OK;
+	if (o->v['s'] != NULL) {
 		int offset = 0;
 		if (strcmp(o->v['s'], "none") == 0) {
 			*start = 0;
@@ -198,20 +200,13 @@ int cli_cmd_orders_create(cli_ctx_t *ctx, int argc, char **argv)
 	dom_opts_t o;
 	int first;
 	Ospay__V1__OrdersCreateRequest req = OSPAY__V1__ORDERS_CREATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, order_opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, order_flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'a', true, &req.agenda_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 't', true, &req.technician_id);
-	if (rc == CLI_EXIT_OK)
-		rc = order_values(ctx, &o, &req.scheduled_start_ms, &req.duration_minutes,
-				  &req.amount);
+		rc = order_start(ctx, &o, &req.scheduled_start_ms);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.kind = (char *)(o.v['k'] ? o.v['k'] : "");
-	req.description = (char *)(o.v['d'] ? o.v['d'] : "");
 	rc = dom_call_print(ctx, "ospay.v1.Orders/Create", &req.base,
 			    &ospay__v1__orders_create_response__descriptor, CLI_CALL_MUTATING,
 			    "order", print_order);
@@ -224,7 +219,7 @@ int cli_cmd_orders_get(cli_ctx_t *ctx, int argc, char **argv)
 	dom_opts_t o;
 	int first;
 	Ospay__V1__OrdersGetRequest req = OSPAY__V1__ORDERS_GET_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	ProtobufCMessage *resp = NULL;
@@ -240,36 +235,23 @@ int cli_cmd_orders_get(cli_ctx_t *ctx, int argc, char **argv)
 
 int cli_cmd_orders_update(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct {
-		int code;
-		const char *path;
-	} paths[] = {{'k', "kind"},          {'d', "description"},        {'a', "agenda_id"},
-		     {'t', "technician_id"}, {'s', "scheduled_start_ms"}, {'m', "duration_minutes"},
-		     {'A', "amount"}};
 	dom_opts_t o;
 	int first;
 	char *mask[8];
 	size_t nm = 0;
 	Ospay__V1__OrdersUpdateRequest req = OSPAY__V1__ORDERS_UPDATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, order_opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, order_flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK && o.v['c'] != NULL)
 		rc = cli_usage_error(ctx, "an order's customer does not change");
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'a', true, &req.agenda_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 't', true, &req.technician_id);
-	if (rc == CLI_EXIT_OK)
-		rc = order_values(ctx, &o, &req.scheduled_start_ms, &req.duration_minutes,
-				  &req.amount);
+		rc = order_start(ctx, &o, &req.scheduled_start_ms);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.kind = (char *)(o.v['k'] ? o.v['k'] : "");
-	req.description = (char *)(o.v['d'] ? o.v['d'] : "");
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if (o.v[paths[i].code] != NULL)
-			mask[nm++] = (char *)paths[i].path;
+	nm = dom_mask(&o, mask, 8);
 	if (nm == 0) {
 		rc = cli_usage_error(ctx, "nothing to change: give at least one option");
 		goto out;
@@ -287,9 +269,8 @@ int cli_cmd_orders_reschedule(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
 	int first;
-	int64_t unused = 0;
 	Ospay__V1__OrdersRescheduleRequest req = OSPAY__V1__ORDERS_RESCHEDULE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, order_opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, order_flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK && (o.v['s'] == NULL || strcmp(o.v['s'], "none") == 0))
@@ -298,7 +279,9 @@ int cli_cmd_orders_reschedule(cli_ctx_t *ctx, int argc, char **argv)
 		if (o.v[(int)*p] != NULL)
 			rc = cli_usage_error(ctx, "reschedule takes --start and --minutes only");
 	if (rc == CLI_EXIT_OK)
-		rc = order_values(ctx, &o, &req.scheduled_start_ms, &req.duration_minutes, &unused);
+		rc = dom_fill(ctx, &o, &req.base);
+	if (rc == CLI_EXIT_OK)
+		rc = order_start(ctx, &o, &req.scheduled_start_ms);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_call_print(ctx, "ospay.v1.Orders/Reschedule", &req.base,
 				    &ospay__v1__orders_reschedule_response__descriptor,
@@ -308,34 +291,26 @@ int cli_cmd_orders_reschedule(cli_ctx_t *ctx, int argc, char **argv)
 
 int cli_cmd_orders_finalize(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"method", required_argument, NULL, 'm'},
-		{"payment-method", required_argument, NULL, 'p'},
-		{"installments", required_argument, NULL, 'i'},
-		{"note", required_argument, NULL, 'n'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("payment-method", 'p', DOM_ID, "payment_method_id"),
+		DOM_OPT("installments", 'i', DOM_U32, "installments"),
+		DOM_OPT_ENUM("method", 'm', "method_type", METHOD_PREFIX,
+			     "--method is cash, pix, boleto, card or recurring-credit"),
+		DOM_OPT("note", 'n', DOM_TEXT, "note"),
+		{NULL},
 	};
 	dom_opts_t o;
-	int first, method = 0;
+	int first;
 	Ospay__V1__OrdersFinalizeRequest req = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'p', false, &req.payment_method_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'i', &req.installments);
-	if (rc == CLI_EXIT_OK && o.v['m'] != NULL &&
-	    dom_enum_parse(&ospay__v1__payment_method_type__descriptor, METHOD_PREFIX, o.v['m'],
-			   &method) != 0)
-		rc = cli_usage_error(ctx,
-				     "--method is cash, pix, boleto, card or recurring-credit");
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK && o.v['m'] == NULL && o.v['p'] == NULL)
 		rc = cli_usage_error(ctx, "give --method or --payment-method");
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.method_type = method;
-	req.note = (char *)(o.v['n'] ? o.v['n'] : "");
 	rc = dom_call_print(ctx, "ospay.v1.Orders/Finalize", &req.base,
 			    &ospay__v1__orders_finalize_response__descriptor, CLI_CALL_MUTATING,
 			    "order", print_order);
@@ -345,17 +320,17 @@ out:
 
 int cli_cmd_orders_cancel(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"reason", required_argument, NULL, 'r'},
-					     {NULL, 0, NULL, 0}};
+	static const dom_flag_t flags[] = {DOM_OPT("reason", 'r', DOM_TEXT, "reason"), {NULL}};
 	dom_opts_t o;
 	int first;
 	Ospay__V1__OrdersCancelRequest req = OSPAY__V1__ORDERS_CANCEL_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.reason = (char *)(o.v['r'] ? o.v['r'] : "");
 	rc = dom_call_print(ctx, "ospay.v1.Orders/Cancel", &req.base,
 			    &ospay__v1__orders_cancel_response__descriptor, CLI_CALL_MUTATING,
 			    "order", print_order);
@@ -366,12 +341,11 @@ out:
 /* refresh-payment and cancel-payment: one order id in, the order out. */
 int cli_cmd_orders_refresh_payment(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{NULL, 0, NULL, 0}};
 	dom_opts_t o;
 	int first;
 	Ospay__V1__OrdersRefreshPaymentRequest req =
 		OSPAY__V1__ORDERS_REFRESH_PAYMENT_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc != CLI_EXIT_OK)
@@ -385,18 +359,18 @@ out:
 
 int cli_cmd_orders_cancel_payment(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"reason", required_argument, NULL, 'r'},
-					     {NULL, 0, NULL, 0}};
+	static const dom_flag_t flags[] = {DOM_OPT("reason", 'r', DOM_TEXT, "reason"), {NULL}};
 	dom_opts_t o;
 	int first;
 	Ospay__V1__OrdersCancelPaymentAttemptRequest req =
 		OSPAY__V1__ORDERS_CANCEL_PAYMENT_ATTEMPT_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.reason = (char *)(o.v['r'] ? o.v['r'] : "");
 	rc = dom_call_print(ctx, "ospay.v1.Orders/CancelPaymentAttempt", &req.base,
 			    &ospay__v1__orders_cancel_payment_attempt_response__descriptor,
 			    CLI_CALL_MUTATING, "order", print_order);
@@ -433,19 +407,21 @@ static int order_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
 
 int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"status", required_argument, NULL, 's'},
-		{"payment", required_argument, NULL, 'p'},
-		{"agenda", required_argument, NULL, 'a'},
-		{"technician", required_argument, NULL, 't'},
-		{"customer", required_argument, NULL, 'c'},
-		{"unit", required_argument, NULL, 'U'},
-		{"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 'T'},
-		{"created-from", required_argument, NULL, 'F'},
-		{"created-to", required_argument, NULL, 'G'},
-		{"limit", required_argument, NULL, 'l'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("agenda", 'a', DOM_ID, "agenda_id"),
+		DOM_OPT("technician", 't', DOM_ID, "technician_id"),
+		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT("limit", 'l', DOM_LIMIT, NULL),
+		DOM_OPT_ENUM("status", 's', "status", STATUS_PREFIX,
+			     "--status is open, closed or canceled"),
+		DOM_OPT_ENUM("payment", 'p', "payment_status", PAY_PREFIX,
+			     "--payment is none, pending, error or paid"),
+		DOM_OPT("from", 'f', DOM_VALUE, NULL),
+		DOM_OPT("to", 'T', DOM_VALUE, NULL),
+		DOM_OPT("created-from", 'F', DOM_VALUE, NULL),
+		DOM_OPT("created-to", 'G', DOM_VALUE, NULL),
+		{NULL},
 	};
 	static const char *const hdr[] = {"ID",   "START",  "MIN",     "CUSTOMER", "AGENDA",
 					  "TECH", "STATUS", "PAYMENT", "AMOUNT",   "KIND"};
@@ -455,30 +431,14 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 		bool end;
 	} dates[] = {{'f', false}, {'T', true}, {'F', false}, {'G', true}};
 	dom_opts_t o;
-	int first, st = 0, pay = 0;
-	uint32_t limit = 0;
+	int first;
 	list_state_t ls = {NULL, 0};
 	Ospay__V1__OrdersListRequest req = OSPAY__V1__ORDERS_LIST_REQUEST__INIT;
 	int64_t *ranges[] = {&req.scheduled_from_ms, &req.scheduled_to_ms, &req.created_from_ms,
 			     &req.created_to_ms};
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'a', false, &req.agenda_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 't', false, &req.technician_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'l', &limit);
-	if (rc == CLI_EXIT_OK && o.v['s'] != NULL &&
-	    dom_enum_parse(&ospay__v1__order_status__descriptor, STATUS_PREFIX, o.v['s'], &st) != 0)
-		rc = cli_usage_error(ctx, "--status is open, closed or canceled");
-	if (rc == CLI_EXIT_OK && o.v['p'] != NULL &&
-	    dom_enum_parse(&ospay__v1__order_payment_status__descriptor, PAY_PREFIX, o.v['p'],
-			   &pay) != 0)
-		rc = cli_usage_error(ctx, "--payment is none, pending, error or paid");
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_offset(ctx, &ls.offset);
 	for (size_t i = 0; i < 4 && rc == CLI_EXIT_OK; i++) {
@@ -494,8 +454,6 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 	}
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.status = st;
-	req.payment_status = pay;
 	ls.t = cli_table_new(10, hdr);
 	if (ls.t == NULL) {
 		rc = CLI_EXIT_ERROR;
@@ -504,7 +462,7 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 	cli_table_align(ls.t, 0, CLI_ALIGN_RIGHT);
 	cli_table_align(ls.t, 8, CLI_ALIGN_RIGHT);
 	rc = dom_list(ctx, "ospay.v1.Orders/List", &req.base,
-		      &ospay__v1__orders_list_response__descriptor, "orders", limit, order_row,
+		      &ospay__v1__orders_list_response__descriptor, "orders", o.limit, order_row,
 		      &ls);
 	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(ls.t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;

@@ -1,9 +1,9 @@
 /*
  * ospay CLI: helpers for the domain commands (customers, technicians,
- * agendas, orders, calendar): an option collector, parsers for ids, money,
- * local dates and times and enum names, paging through List methods, and
- * key/value output. Local dates and times are in the organization's time
- * zone, which Session/Hello tells.
+ * agendas, orders, billing, ...): options declared as tables that fill the
+ * request, parsers for ids, money, local dates and times and enum names,
+ * paging through List methods, and key/value output. Local dates and times
+ * are in the organization's time zone, which Session/Hello tells.
  */
 #ifndef OSPAY_CLI_DOM_H
 #define OSPAY_CLI_DOM_H
@@ -14,25 +14,75 @@
 #include "client/cli/cli.h"
 
 #define DOM_MAX_REPEATED 64
+#define DOM_MAX_FLAGS 16
+
+/* ------------------------------------------------------------------ options (flags.c) */
+
+/* What an option's value is and, for the kinds that fill a request field, how. */
+enum dom_kind {
+	DOM_VALUE,   /* a value the command reads itself (o->v[code]) */
+	DOM_LIST,    /* a repeatable value, read by the command (o->rep) */
+	DOM_SWITCH,  /* no value (o->seen[code]) */
+	DOM_TEXT,    /* a string field */
+	DOM_ID,      /* a uint64 field: an id (> 0) */
+	DOM_ID_NONE, /* the same, or "none" for 0 */
+	DOM_U32,     /* a uint32 field: a number */
+	DOM_MONEY,   /* an int64 field: "99,90" as centavos; msg when not money */
+	DOM_ENUM,    /* an enum field: a value's name without prefix; msg when unknown */
+	DOM_LIMIT,   /* a number kept in o->limit: the most items a listing prints */
+};
+
+/* One option of a command; a table of them ends with a NULL name. */
+typedef struct dom_flag {
+	const char *name; /* without "--" */
+	int code;         /* its key in dom_opts_t: a character */
+	enum dom_kind kind;
+	const char *field;  /* the request field it fills, or changes (its update-mask path) */
+	const char *msg;    /* DOM_MONEY, DOM_ENUM: the usage error for a bad value */
+	const char *prefix; /* DOM_ENUM: the value names' prefix ("ORDER_STATUS_") */
+} dom_flag_t;
+
+/* Rows of a dom_flag_t table (which ends with {NULL}). */
+#define DOM_OPT(name, code, kind, field)                                                           \
+	{                                                                                          \
+		(name), (code), (kind), (field), NULL, NULL                                        \
+	}
+#define DOM_OPT_ENUM(name, code, field, prefix, msg)                                               \
+	{                                                                                          \
+		(name), (code), DOM_ENUM, (field), (msg), (prefix)                                 \
+	}
+#define DOM_OPT_MONEY(name, code, field, msg)                                                      \
+	{                                                                                          \
+		(name), (code), DOM_MONEY, (field), (msg), NULL                                    \
+	}
 
 /*
- * Options seen by a command, by their getopt code (a character): the value of
- * each single option, whether a flag was given, and every value of the
- * repeatable options (those whose code is in `repeatable`).
+ * Options seen by a command, by their code: the value of each single option,
+ * whether it was given, and every value of the repeatable ones (DOM_LIST).
  */
 typedef struct dom_opts {
-	const struct option *table;
-	const char *repeatable;
+	const dom_flag_t *flags;
+	struct option table[DOM_MAX_FLAGS + 1]; /* for getopt_long, from flags */
 	const char *v[128];
 	bool seen[128];
 	const char *rep[DOM_MAX_REPEATED];
 	int rep_code[DOM_MAX_REPEATED];
 	size_t n_rep;
+	uint32_t limit; /* DOM_LIMIT; 0: all */
 } dom_opts_t;
 
-/* cli_getopt over table with a dom_opts_t; positionals between min and max. */
-int dom_parse(cli_ctx_t *ctx, int argc, char **argv, dom_opts_t *o, const struct option *table,
-	      const char *repeatable, int min_pos, int max_pos, int *first);
+/* Parses the options of flags (NULL: none) and checks for n positionals. */
+int dom_parse(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flags, int n, dom_opts_t *o,
+	      int *first);
+
+/*
+ * Fills req from the options given, in the order of the table: each value is
+ * checked (the first bad one is the usage error) and stored in its field.
+ */
+int dom_fill(cli_ctx_t *ctx, dom_opts_t *o, ProtobufCMessage *req);
+
+/* The fields of the options given, in table order, each once: an update mask. */
+size_t dom_mask(const dom_opts_t *o, char **mask, size_t cap);
 
 /* The long name of option code c ("--agenda"), for messages. */
 const char *dom_opt_name(const dom_opts_t *o, int c);
@@ -42,6 +92,11 @@ int dom_id(cli_ctx_t *ctx, const char *text, const char *what, uint64_t *out);
 /* Option c as an id, when given (*out untouched otherwise). "none" gives 0 when allow_none. */
 int dom_opt_id(cli_ctx_t *ctx, const dom_opts_t *o, int c, bool allow_none, uint64_t *out);
 int dom_opt_u32(cli_ctx_t *ctx, const dom_opts_t *o, int c, uint32_t *out);
+
+/* ------------------------------------------------------------------ values (dom.c) */
+
+/* The field of d called name; NULL when it has none. */
+const ProtobufCFieldDescriptor *dom_field(const ProtobufCMessageDescriptor *d, const char *name);
 
 /* "150", "150.5", "150,50", "1.234,56" as centavos; -EINVAL when not money. */
 int dom_money_parse(const char *s, int64_t *centavos);
