@@ -1,11 +1,11 @@
 /* ospay units ..., ospay tokens ...: the Admin service. */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client/cli/cli.h"
+#include "client/cli/dom.h"
 #include "client/cli/pbjson.h"
 #include "client/cli/table.h"
 #include "ospay/v1/admin.pb-c.h"
@@ -16,23 +16,12 @@
 #define CLI_MAX_PAGES 100000u
 #define CLI_MAX_UNIT_FLAGS 10000u
 
-static cli_table_t *units_table(void)
-{
-	static const char *const hdr[] = {"ID", "NAME", "CREATED"};
-	cli_table_t *t = cli_table_new(3, hdr);
-	if (t != NULL)
-		cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	return t;
-}
-
-static int units_row(cli_table_t *t, const Ospay__V1__Unit *u)
-{
-	char id[24], created[40];
-	snprintf(id, sizeof(id), "%" PRIu64, u->id);
-	cli_time_text(u->created_ms, created, sizeof(created));
-	const char *row[] = {id, u->name, created};
-	return cli_table_add(t, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
+static const dom_col_t unit_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("NAME", "name", DOM_C_TEXT),
+	DOM_COL("CREATED", "created_ms", DOM_C_TIME),
+	{NULL},
+};
 
 static int table_out(cli_table_t *t)
 {
@@ -54,7 +43,7 @@ int cli_cmd_units_list(cli_ctx_t *ctx, int argc, char **argv)
 	if (ctx->json)
 		units = json_array();
 	else
-		t = units_table();
+		t = dom_table_new(unit_cols, dom_ncols(unit_cols));
 	if (units == NULL && t == NULL) {
 		rc = CLI_EXIT_ERROR;
 		goto out;
@@ -75,7 +64,8 @@ int cli_cmd_units_list(cli_ctx_t *ctx, int argc, char **argv)
 					     ? CLI_EXIT_OK
 					     : CLI_EXIT_ERROR;
 			else
-				rc = units_row(t, resp->units[i]);
+				rc = dom_table_add(t, unit_cols, dom_ncols(unit_cols),
+						   &resp->units[i]->base, 0);
 		}
 		if (rc != CLI_EXIT_OK || resp->next_page_token[0] == '\0')
 			break;
@@ -115,7 +105,6 @@ int cli_cmd_units_create(cli_ctx_t *ctx, int argc, char **argv)
 	Ospay__V1__CreateUnitRequest req = OSPAY__V1__CREATE_UNIT_REQUEST__INIT;
 	Ospay__V1__CreateUnitResponse *resp = NULL;
 	ProtobufCMessage *m = NULL;
-	cli_table_t *t = NULL;
 	int first = 0;
 	int rc = cli_no_options(ctx, argc, argv, 1, 1, &first);
 	if (rc != CLI_EXIT_OK)
@@ -130,37 +119,40 @@ int cli_cmd_units_create(cli_ctx_t *ctx, int argc, char **argv)
 		rc = cli_output_message(&resp->base);
 		goto out;
 	}
-	t = units_table();
-	rc = t == NULL || resp->unit == NULL ? CLI_EXIT_ERROR : units_row(t, resp->unit);
-	if (rc == CLI_EXIT_OK)
-		rc = table_out(t);
+	rc = resp->unit == NULL ? CLI_EXIT_ERROR
+				: dom_print_row(unit_cols, dom_ncols(unit_cols), &resp->unit->base);
 out:
 	if (resp != NULL)
 		protobuf_c_message_free_unpacked(&resp->base, NULL);
-	cli_table_free(t);
 	return rc;
 }
 
-/* A token as people read it; with_revoked adds the REVOKED column. */
+static void role_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	snprintf(out, n, "%s", cli_role_name(((const Ospay__V1__Token *)m)->role));
+}
+
+static void scope_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	char scope[512];
+	cli_scope_text((const Ospay__V1__Token *)m, scope, sizeof(scope));
+	snprintf(out, n, "%s", scope);
+}
+
+/* A token as people read it; tokens create shows no REVOKED column. */
+static const dom_col_t token_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("NAME", "name", DOM_C_TEXT),
+	DOM_COL_CELL("ROLE", role_cell),
+	DOM_COL_CELL("SCOPE", scope_cell),
+	DOM_COL("REVOKED", "revoked_ms", DOM_C_TIME),
+	{NULL},
+};
+
 static int tokens_out(const Ospay__V1__Token *tok, bool with_revoked)
 {
-	static const char *const hdr[] = {"ID", "NAME", "ROLE", "SCOPE", "REVOKED"};
-	cli_table_t *t = cli_table_new(with_revoked ? 5 : 4, hdr);
-	char id[24], scope[512], revoked[40];
-	int rc = CLI_EXIT_ERROR;
-	if (t == NULL || tok == NULL)
-		goto out;
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	snprintf(id, sizeof(id), "%" PRIu64, tok->id);
-	cli_scope_text(tok, scope, sizeof(scope));
-	cli_time_text(tok->revoked_ms, revoked, sizeof(revoked));
-	const char *row[] = {id, tok->name, cli_role_name(tok->role), scope, revoked};
-	if (cli_table_add(t, row) < 0)
-		goto out;
-	rc = table_out(t);
-out:
-	cli_table_free(t);
-	return rc;
+	size_t n = dom_ncols(token_cols) - (with_revoked ? 0 : 1);
+	return tok != NULL ? dom_print_row(token_cols, n, &tok->base) : CLI_EXIT_ERROR;
 }
 
 typedef struct token_opts {

@@ -67,20 +67,11 @@ bad:
 			       s);
 }
 
-static int print_agenda(cli_ctx_t *ctx, const ProtobufCMessage *m)
+/* "São Paulo, Santos" (what fits in 1 KiB), or "any". */
+static void cities_cell(const ProtobufCMessage *m, char *out, size_t n)
 {
 	const Ospay__V1__Agenda *a = (const Ospay__V1__Agenda *)m;
-	char id[24], unit[24], daily[24], slot[24], cities[1024] = "any";
-	cli_table_t *t = cli_table_new(2, NULL);
-	int rc = t == NULL ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, a->id);
-	snprintf(unit, sizeof(unit), "%" PRIu64, a->unit_id);
-	if (a->daily_max == 0)
-		snprintf(daily, sizeof(daily), "none");
-	else
-		snprintf(daily, sizeof(daily), "%u", a->daily_max);
-	snprintf(slot, sizeof(slot), "%u min", a->slot_minutes);
+	char cities[1024] = "any";
 	for (size_t i = 0, k = 0; i < a->n_cities; i++) {
 		int w = snprintf(cities + k, sizeof(cities) - k, "%s%s", i ? ", " : "",
 				 a->cities[i]);
@@ -88,11 +79,26 @@ static int print_agenda(cli_ctx_t *ctx, const ProtobufCMessage *m)
 			break;
 		k += (size_t)w;
 	}
-	const char *rows[][2] = {{"id", id},         {"unit", unit},       {"name", a->name},
-				 {"cities", cities}, {"daily max", daily}, {"slot", slot}};
-	for (size_t i = 0; i < 6 && rc == CLI_EXIT_OK; i++)
-		if (cli_table_add(t, rows[i]) < 0)
-			rc = CLI_EXIT_ERROR;
+	snprintf(out, n, "%s", cities);
+}
+
+static const dom_col_t agenda_fields[] = {
+	DOM_COL("id", "id", DOM_C_NUM),
+	DOM_COL("unit", "unit_id", DOM_C_NUM),
+	DOM_COL("name", "name", DOM_C_TEXT),
+	DOM_COL_CELL("cities", cities_cell),
+	{"daily max", "daily_max", DOM_C_NUM, .zero = "none"},
+	{"slot", "slot_minutes", DOM_C_NUM, .affix = " min"},
+	{NULL},
+};
+
+/* The agenda's fields, then one line per window. */
+static int print_agenda(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	const Ospay__V1__Agenda *a = (const Ospay__V1__Agenda *)m;
+	cli_table_t *t = cli_table_new(2, NULL);
+	int rc = t == NULL ? CLI_EXIT_ERROR : dom_kv_add(t, agenda_fields, m, 0);
+	(void)ctx;
 	for (size_t i = 0; i < a->n_windows && rc == CLI_EXIT_OK; i++) {
 		const Ospay__V1__AgendaWindow *w = a->windows[i];
 		char text[96];
@@ -256,51 +262,40 @@ int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv)
 	return rc;
 }
 
-static int agenda_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
-{
-	const Ospay__V1__Agenda *a = (const Ospay__V1__Agenda *)m;
-	char id[24], unit[24], windows[24], daily[24], slot[24], cities[24];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, a->id);
-	snprintf(unit, sizeof(unit), "%" PRIu64, a->unit_id);
-	snprintf(windows, sizeof(windows), "%zu", a->n_windows);
-	snprintf(daily, sizeof(daily), "%u", a->daily_max);
-	snprintf(slot, sizeof(slot), "%u", a->slot_minutes);
-	if (a->n_cities == 0)
-		snprintf(cities, sizeof(cities), "any");
-	else
-		snprintf(cities, sizeof(cities), "%zu", a->n_cities);
-	const char *row[] = {id,   unit,  a->name, windows, a->daily_max == 0 ? "none" : daily,
-			     slot, cities};
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
+static const dom_col_t agenda_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("UNIT", "unit_id", DOM_C_NUM),
+	DOM_COL("NAME", "name", DOM_C_TEXT),
+	DOM_COL("WINDOWS", "windows", DOM_C_NUM),
+	{"DAILY MAX", "daily_max", DOM_C_NUM, .zero = "none"},
+	DOM_COL("SLOT (MIN)", "slot_minutes", DOM_C_NUM),
+	{"CITIES", "cities", DOM_C_NUM, .zero = "any"},
+	{NULL},
+};
 
 int cli_cmd_agendas_list(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_flag_t flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"), {NULL}};
-	static const char *const hdr[] = {"ID",        "UNIT",       "NAME",  "WINDOWS",
-					  "DAILY MAX", "SLOT (MIN)", "CITIES"};
 	dom_opts_t o;
 	int first;
-	cli_table_t *t = NULL;
+	dom_rows_t rows = {NULL, agenda_cols, 0};
 	Ospay__V1__AgendasListRequest req = OSPAY__V1__AGENDAS_LIST_REQUEST__INIT;
 	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	t = cli_table_new(7, hdr);
-	if (t == NULL) {
+	rows.t = dom_table_new(agenda_cols, dom_ncols(agenda_cols));
+	if (rows.t == NULL) {
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
 	rc = dom_list(ctx, "ospay.v1.Agendas/List", &req.base,
-		      &ospay__v1__agendas_list_response__descriptor, "agendas", 0, agenda_row, t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
+		      &ospay__v1__agendas_list_response__descriptor, "agendas", 0, dom_row, &rows);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
 out:
-	cli_table_free(t);
+	cli_table_free(rows.t);
 	return rc;
 }
 
@@ -330,43 +325,36 @@ out:
 	return rc;
 }
 
-static int technician_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
-{
-	const Ospay__V1__Technician *t = (const Ospay__V1__Technician *)m;
-	char id[24], unit[24];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, t->id);
-	snprintf(unit, sizeof(unit), "%" PRIu64, t->unit_id);
-	const char *row[] = {id, unit, t->name, t->phone, t->email};
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
+static const dom_col_t technician_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),  DOM_COL("UNIT", "unit_id", DOM_C_NUM),
+	DOM_COL("NAME", "name", DOM_C_TEXT),   DOM_COL("PHONE", "phone", DOM_C_TEXT),
+	DOM_COL("EMAIL", "email", DOM_C_TEXT), {NULL},
+};
 
 int cli_cmd_technicians_list(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_flag_t flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"), {NULL}};
-	static const char *const hdr[] = {"ID", "UNIT", "NAME", "PHONE", "EMAIL"};
 	dom_opts_t o;
 	int first;
-	cli_table_t *t = NULL;
+	dom_rows_t rows = {NULL, technician_cols, 0};
 	Ospay__V1__ListTechniciansRequest req = OSPAY__V1__LIST_TECHNICIANS_REQUEST__INIT;
 	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	t = cli_table_new(5, hdr);
-	if (t == NULL) {
+	rows.t = dom_table_new(technician_cols, dom_ncols(technician_cols));
+	if (rows.t == NULL) {
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
 	rc = dom_list(ctx, "ospay.v1.Admin/ListTechnicians", &req.base,
-		      &ospay__v1__list_technicians_response__descriptor, "technicians", 0,
-		      technician_row, t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
+		      &ospay__v1__list_technicians_response__descriptor, "technicians", 0, dom_row,
+		      &rows);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
 out:
-	cli_table_free(t);
+	cli_table_free(rows.t);
 	return rc;
 }
 

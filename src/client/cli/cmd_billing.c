@@ -93,11 +93,37 @@ out:
 	return rc;
 }
 
+/* "•••• 1111": the last four digits, all the CLI ever shows of a number. */
+static void masked_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	char masked[32];
+	snprintf(masked, sizeof(masked), "•••• %s", ((const Ospay__V1__Card *)m)->last4);
+	snprintf(out, n, "%s", masked);
+}
+
+static void expiry_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__Card *c = (const Ospay__V1__Card *)m;
+	char exp[16];
+	snprintf(exp, sizeof(exp), "%02u/%04u", c->exp_month, c->exp_year);
+	snprintf(out, n, "%s", exp);
+}
+
+static const dom_col_t card_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL_ENUM("BRAND", "brand", BRAND_PREFIX),
+	DOM_COL_CELL("CARD", masked_cell),
+	DOM_COL("HOLDER", "holder", DOM_C_TEXT),
+	DOM_COL_CELL("EXPIRY", expiry_cell),
+	{"DEFAULT", "is_default", DOM_C_YES, .zero = ""},
+	DOM_COL_ENUM("GATEWAY", "gateway", "GATEWAY_KIND_"),
+	DOM_COL("ADDED", "created_ms", DOM_C_TIME),
+	{NULL},
+};
+
 int cli_cmd_cards_list(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_flag_t flags[] = {DOM_OPT("customer", 'c', DOM_ID, "customer_id"), {NULL}};
-	static const char *const hdr[] = {"ID",     "BRAND",   "CARD",    "HOLDER",
-					  "EXPIRY", "DEFAULT", "GATEWAY", "ADDED"};
 	dom_opts_t o;
 	int first;
 	cli_table_t *t = NULL;
@@ -118,28 +144,13 @@ int cli_cmd_cards_list(cli_ctx_t *ctx, int argc, char **argv)
 		rc = cli_output_message(&resp->base);
 		goto out;
 	}
-	t = cli_table_new(8, hdr);
+	t = dom_table_new(card_cols, dom_ncols(card_cols));
 	if (t == NULL) {
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	for (size_t i = 0; i < resp->n_cards && rc == CLI_EXIT_OK; i++) {
-		const Ospay__V1__Card *c = resp->cards[i];
-		char id[24], brand[32], masked[32], exp[16], gw[32], added[40];
-		snprintf(id, sizeof(id), "%" PRIu64, c->id);
-		dom_enum_text(&ospay__v1__card_brand__descriptor, BRAND_PREFIX, c->brand, brand,
-			      sizeof(brand));
-		snprintf(masked, sizeof(masked), "•••• %s", c->last4);
-		snprintf(exp, sizeof(exp), "%02u/%04u", c->exp_month, c->exp_year);
-		dom_enum_text(&ospay__v1__gateway_kind__descriptor, "GATEWAY_KIND_", c->gateway, gw,
-			      sizeof(gw));
-		cli_time_text(c->created_ms, added, sizeof(added));
-		const char *row[] = {id, brand, masked, c->holder, exp, c->is_default ? "yes" : "",
-				     gw, added};
-		if (cli_table_add(t, row) < 0)
-			rc = CLI_EXIT_ERROR;
-	}
+	for (size_t i = 0; i < resp->n_cards && rc == CLI_EXIT_OK; i++)
+		rc = dom_table_add(t, card_cols, dom_ncols(card_cols), &resp->cards[i]->base, 0);
 	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
 out:
@@ -219,41 +230,32 @@ int cli_cmd_payment_methods_create(cli_ctx_t *ctx, int argc, char **argv)
 			      CLI_CALL_MUTATING, "payment_method", dom_print_record);
 }
 
-static int method_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
-{
-	const Ospay__V1__PaymentMethod *p = (const Ospay__V1__PaymentMethod *)m;
-	char id[24], type[40], mode[40];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, p->id);
-	dom_enum_text(&ospay__v1__payment_method_type__descriptor, TYPE_PREFIX, p->type, type,
-		      sizeof(type));
-	const char *mode_text = "";
-	if (p->operation_mode != 0)
-		mode_text = dom_enum_text(&ospay__v1__operation_mode__descriptor, MODE_PREFIX,
-					  p->operation_mode, mode, sizeof(mode));
-	const char *row[] = {id, p->name, type, mode_text};
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
+static const dom_col_t method_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("NAME", "name", DOM_C_TEXT),
+	DOM_COL_ENUM("TYPE", "type", TYPE_PREFIX),
+	{"MODE", "operation_mode", DOM_C_ENUM, .zero = "", .affix = MODE_PREFIX},
+	{NULL},
+};
 
 int cli_cmd_payment_methods_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const char *const hdr[] = {"ID", "NAME", "TYPE", "MODE"};
 	dom_opts_t o;
 	int first;
+	dom_rows_t rows = {NULL, method_cols, 0};
 	Ospay__V1__ListPaymentMethodsRequest req = OSPAY__V1__LIST_PAYMENT_METHODS_REQUEST__INIT;
 	int rc = dom_parse(ctx, argc, argv, NULL, 0, &o, &first);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	cli_table_t *t = cli_table_new(4, hdr);
-	if (t == NULL)
+	rows.t = dom_table_new(method_cols, dom_ncols(method_cols));
+	if (rows.t == NULL)
 		return CLI_EXIT_ERROR;
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
 	rc = dom_list(ctx, "ospay.v1.Admin/ListPaymentMethods", &req.base,
 		      &ospay__v1__list_payment_methods_response__descriptor, "payment_methods", 0,
-		      method_row, t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
+		      dom_row, &rows);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
-	cli_table_free(t);
+	cli_table_free(rows.t);
 	return rc;
 }
 
@@ -329,20 +331,15 @@ int cli_cmd_invoices_charge(cli_ctx_t *ctx, int argc, char **argv)
 	return rc;
 }
 
-static int invoice_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
-{
-	const Ospay__V1__Invoice *v = (const Ospay__V1__Invoice *)m;
-	char id[24], cust[24], svc[24], amount[40], status[24];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, v->id);
-	snprintf(cust, sizeof(cust), "%" PRIu64, v->customer_id);
-	snprintf(svc, sizeof(svc), "%" PRIu64, v->service_id);
-	dom_money_text(v->amount, amount, sizeof(amount));
-	dom_enum_text(&ospay__v1__invoice_status__descriptor, INV_PREFIX, v->status, status,
-		      sizeof(status));
-	const char *row[] = {id, v->due_date, cust, svc, amount, status};
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
+static const dom_col_t invoice_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("DUE", "due_date", DOM_C_TEXT),
+	DOM_COL("CUSTOMER", "customer_id", DOM_C_NUM),
+	DOM_COL("SERVICE", "service_id", DOM_C_NUM),
+	DOM_COL_RIGHT("AMOUNT", "amount", DOM_C_MONEY),
+	DOM_COL_ENUM("STATUS", "status", INV_PREFIX),
+	{NULL},
+};
 
 int cli_cmd_invoices_list(cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -356,30 +353,27 @@ int cli_cmd_invoices_list(cli_ctx_t *ctx, int argc, char **argv)
 		DOM_OPT("to", 't', DOM_TEXT, "due_to"),
 		{NULL},
 	};
-	static const char *const hdr[] = {"ID", "DUE", "CUSTOMER", "SERVICE", "AMOUNT", "STATUS"};
 	dom_opts_t o;
 	int first;
-	cli_table_t *t = NULL;
+	dom_rows_t rows = {NULL, invoice_cols, 0};
 	Ospay__V1__BillingListInvoicesRequest req = OSPAY__V1__BILLING_LIST_INVOICES_REQUEST__INIT;
 	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	t = cli_table_new(6, hdr);
-	if (t == NULL) {
+	rows.t = dom_table_new(invoice_cols, dom_ncols(invoice_cols));
+	if (rows.t == NULL) {
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	cli_table_align(t, 4, CLI_ALIGN_RIGHT);
 	rc = dom_list(ctx, "ospay.v1.Billing/ListInvoices", &req.base,
 		      &ospay__v1__billing_list_invoices_response__descriptor, "invoices", o.limit,
-		      invoice_row, t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
+		      dom_row, &rows);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
 out:
-	cli_table_free(t);
+	cli_table_free(rows.t);
 	return rc;
 }
 
@@ -387,35 +381,43 @@ out:
 
 #define CHG_PREFIX "CHARGE_STATUS_"
 
-static int charge_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
+/* "visa ****1111", or nothing when no card was used. */
+static void charge_card_cell(const ProtobufCMessage *m, char *out, size_t n)
 {
 	const Ospay__V1__Charge *c = (const Ospay__V1__Charge *)m;
-	char id[24], cust[24], inv[24], att[12], amount[40], status[32], brand[24], card[48];
-	char msg[1200];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, c->id);
-	snprintf(cust, sizeof(cust), "%" PRIu64, c->customer_id);
-	snprintf(inv, sizeof(inv), "%" PRIu64, c->invoice_id);
-	snprintf(att, sizeof(att), "%u", c->attempt);
-	dom_money_text(c->amount, amount, sizeof(amount));
-	dom_enum_text(&ospay__v1__charge_status__descriptor, CHG_PREFIX, c->status, status,
-		      sizeof(status));
-	card[0] = '\0';
+	char brand[24], card[48] = "";
 	if (c->card_last4[0] != '\0') {
 		dom_enum_text(&ospay__v1__card_brand__descriptor, BRAND_PREFIX, c->card_brand,
 			      brand, sizeof(brand));
 		snprintf(card, sizeof(card), "%s ****%s", brand, c->card_last4);
 	}
-	const char *row[] = {id,     c->local_date,  cust,   inv,
-			     att,    card,           amount, c->recurring ? "yes" : "no",
-			     status, c->return_code, msg};
-	/* An operator's resolution or a void says more than the gateway's words. */
-	if (c->note[0] != '\0' && c->return_message[0] != '\0')
-		snprintf(msg, sizeof(msg), "%s (%s)", c->return_message, c->note);
-	else
-		snprintf(msg, sizeof(msg), "%s", c->note[0] != '\0' ? c->note : c->return_message);
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+	snprintf(out, n, "%s", card);
 }
+
+/* An operator's resolution or a void says more than the gateway's words. */
+static void charge_message_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__Charge *c = (const Ospay__V1__Charge *)m;
+	if (c->note[0] != '\0' && c->return_message[0] != '\0')
+		snprintf(out, n, "%s (%s)", c->return_message, c->note);
+	else
+		snprintf(out, n, "%s", c->note[0] != '\0' ? c->note : c->return_message);
+}
+
+static const dom_col_t charge_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("DATE", "local_date", DOM_C_TEXT),
+	DOM_COL("CUSTOMER", "customer_id", DOM_C_NUM),
+	DOM_COL("INVOICE", "invoice_id", DOM_C_NUM),
+	DOM_COL("ATTEMPT", "attempt", DOM_C_NUM),
+	DOM_COL_CELL("CARD", charge_card_cell),
+	DOM_COL_RIGHT("AMOUNT", "amount", DOM_C_MONEY),
+	DOM_COL("RECURRING", "recurring", DOM_C_YES),
+	DOM_COL_ENUM("STATUS", "status", CHG_PREFIX),
+	DOM_COL("CODE", "return_code", DOM_C_TEXT),
+	DOM_COL_CELL("MESSAGE", charge_message_cell),
+	{NULL},
+};
 
 int cli_cmd_charges_list(cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -431,12 +433,9 @@ int cli_cmd_charges_list(cli_ctx_t *ctx, int argc, char **argv)
 			"operator-review, voiding or voided"),
 		{NULL},
 	};
-	static const char *const hdr[] = {"ID",      "DATE", "CUSTOMER", "INVOICE",
-					  "ATTEMPT", "CARD", "AMOUNT",   "RECURRING",
-					  "STATUS",  "CODE", "MESSAGE"};
 	dom_opts_t o;
 	int first;
-	cli_table_t *t = NULL;
+	dom_rows_t rows = {NULL, charge_cols, 0};
 	Ospay__V1__BillingListChargesRequest req = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
 	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK && o.seen['r'] && o.seen['n'])
@@ -451,20 +450,18 @@ int cli_cmd_charges_list(cli_ctx_t *ctx, int argc, char **argv)
 	if (o.seen['n'])
 		req.recurrence =
 			OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_NON_RECURRING;
-	t = cli_table_new(11, hdr);
-	if (t == NULL) {
+	rows.t = dom_table_new(charge_cols, dom_ncols(charge_cols));
+	if (rows.t == NULL) {
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	cli_table_align(t, 6, CLI_ALIGN_RIGHT);
 	rc = dom_list(ctx, "ospay.v1.Billing/ListCharges", &req.base,
 		      &ospay__v1__billing_list_charges_response__descriptor, "charges", o.limit,
-		      charge_row, t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
+		      dom_row, &rows);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
 out:
-	cli_table_free(t);
+	cli_table_free(rows.t);
 	return rc;
 }
 

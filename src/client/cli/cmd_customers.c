@@ -43,11 +43,6 @@ static bool address_opts(const dom_opts_t *o, Ospay__V1__Address *a)
 	return any;
 }
 
-static int print_record(cli_ctx_t *ctx, const ProtobufCMessage *m)
-{
-	return dom_print_record(ctx, m);
-}
-
 int cli_cmd_customers_create(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
@@ -64,7 +59,7 @@ int cli_cmd_customers_create(cli_ctx_t *ctx, int argc, char **argv)
 	/* The server names every missing or bad field at once. */
 	rc = dom_call_print(ctx, "ospay.v1.Customers/Create", &req.base,
 			    &ospay__v1__customers_create_response__descriptor, CLI_CALL_MUTATING,
-			    "customer", print_record);
+			    "customer", dom_print_record);
 out:
 	return rc;
 }
@@ -80,22 +75,16 @@ int cli_cmd_customers_get(cli_ctx_t *ctx, int argc, char **argv)
 	if (rc == CLI_EXIT_OK)
 		rc = dom_call_print(ctx, "ospay.v1.Customers/Get", &req.base,
 				    &ospay__v1__customers_get_response__descriptor, 0, "customer",
-				    print_record);
+				    dom_print_record);
 	return rc;
 }
 
-static int customer_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
-{
-	const Ospay__V1__Customer *c = (const Ospay__V1__Customer *)m;
-	char id[24], unit[24];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, c->id);
-	snprintf(unit, sizeof(unit), "%" PRIu64, c->unit_id);
-	const char *city = c->address != NULL ? c->address->city : "";
-	const char *uf = c->address != NULL ? c->address->state : "";
-	const char *row[] = {id, unit, c->name, c->document, city, uf, c->phone};
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
+static const dom_col_t customer_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),        DOM_COL("UNIT", "unit_id", DOM_C_NUM),
+	DOM_COL("NAME", "name", DOM_C_TEXT),         DOM_COL("DOCUMENT", "document", DOM_C_TEXT),
+	DOM_COL("CITY", "address.city", DOM_C_TEXT), DOM_COL("UF", "address.state", DOM_C_TEXT),
+	DOM_COL("PHONE", "phone", DOM_C_TEXT),       {NULL},
+};
 
 int cli_cmd_customers_list(cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -104,29 +93,27 @@ int cli_cmd_customers_list(cli_ctx_t *ctx, int argc, char **argv)
 		DOM_OPT("document", 'd', DOM_TEXT, "document"),
 		{NULL},
 	};
-	static const char *const hdr[] = {"ID", "UNIT", "NAME", "DOCUMENT", "CITY", "UF", "PHONE"};
 	dom_opts_t o;
 	int first;
-	cli_table_t *t = NULL;
+	dom_rows_t rows = {NULL, customer_cols, 0};
 	Ospay__V1__CustomersListRequest req = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
 	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	t = cli_table_new(7, hdr);
-	if (t == NULL) {
+	rows.t = dom_table_new(customer_cols, dom_ncols(customer_cols));
+	if (rows.t == NULL) {
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
 	rc = dom_list(ctx, "ospay.v1.Customers/List", &req.base,
-		      &ospay__v1__customers_list_response__descriptor, "customers", 0, customer_row,
-		      t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
+		      &ospay__v1__customers_list_response__descriptor, "customers", 0, dom_row,
+		      &rows);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
 out:
-	cli_table_free(t);
+	cli_table_free(rows.t);
 	return rc;
 }
 
@@ -173,7 +160,7 @@ int cli_cmd_customers_update(cli_ctx_t *ctx, int argc, char **argv)
 	req.n_update_mask = nm;
 	rc = dom_call_print(ctx, "ospay.v1.Customers/Update", &req.base,
 			    &ospay__v1__customers_update_response__descriptor, CLI_CALL_MUTATING,
-			    "customer", print_record);
+			    "customer", dom_print_record);
 out:
 	if (cur != NULL)
 		protobuf_c_message_free_unpacked(cur, NULL);
@@ -233,7 +220,7 @@ int cli_cmd_customers_add_service(cli_ctx_t *ctx, int argc, char **argv)
 	req.recurring_payment = &rp;
 	rc = dom_call_print(ctx, "ospay.v1.Customers/AddService", &req.base,
 			    &ospay__v1__customers_add_service_response__descriptor,
-			    CLI_CALL_MUTATING, "service", print_record);
+			    CLI_CALL_MUTATING, "service", dom_print_record);
 out:
 	return rc;
 }
@@ -269,38 +256,40 @@ int cli_cmd_customers_update_service(cli_ctx_t *ctx, int argc, char **argv)
 	req.n_update_mask = nm;
 	rc = dom_call_print(ctx, "ospay.v1.Customers/UpdateService", &req.base,
 			    &ospay__v1__customers_update_service_response__descriptor,
-			    CLI_CALL_MUTATING, "service", print_record);
+			    CLI_CALL_MUTATING, "service", dom_print_record);
 out:
 	return rc;
 }
 
-static int service_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
+/* "off", "on (default card)" or "on (card 7)". */
+static void recurring_cell(const ProtobufCMessage *m, char *out, size_t n)
 {
-	const Ospay__V1__CustomerService *s = (const Ospay__V1__CustomerService *)m;
-	char id[24], amount[40], status[24], rec[48];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, s->id);
-	dom_money_text(s->monthly_amount, amount, sizeof(amount));
-	dom_enum_text(&ospay__v1__service_status__descriptor, "SERVICE_STATUS_", s->status, status,
-		      sizeof(status));
-	if (s->recurring_payment == NULL || !s->recurring_payment->enabled)
-		snprintf(rec, sizeof(rec), "off");
-	else if (s->recurring_payment->card_id == 0)
-		snprintf(rec, sizeof(rec), "on (default card)");
+	const Ospay__V1__RecurringPayment *rp =
+		((const Ospay__V1__CustomerService *)m)->recurring_payment;
+	if (rp == NULL || !rp->enabled)
+		snprintf(out, n, "off");
+	else if (rp->card_id == 0)
+		snprintf(out, n, "on (default card)");
 	else
-		snprintf(rec, sizeof(rec), "on (card %" PRIu64 ")", s->recurring_payment->card_id);
-	/* Why the service went back to the default card, when its card was removed. */
-	const char *note = s->card_fallback != NULL ? s->card_fallback->note : "";
-	const char *row[] = {id, s->plan_name, amount, status, rec, note};
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+		snprintf(out, n, "on (card %" PRIu64 ")", rp->card_id);
 }
+
+static const dom_col_t service_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("PLAN", "plan_name", DOM_C_TEXT),
+	DOM_COL_RIGHT("MONTHLY", "monthly_amount", DOM_C_MONEY),
+	DOM_COL_ENUM("STATUS", "status", "SERVICE_STATUS_"),
+	DOM_COL_CELL("RECURRING", recurring_cell),
+	/* Why the service went back to the default card, when its card was removed. */
+	DOM_COL("NOTE", "card_fallback.note", DOM_C_TEXT),
+	{NULL},
+};
 
 int cli_cmd_customers_services(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const char *const hdr[] = {"ID", "PLAN", "MONTHLY", "STATUS", "RECURRING", "NOTE"};
 	dom_opts_t o;
 	int first;
-	cli_table_t *t = NULL;
+	dom_rows_t rows = {NULL, service_cols, 0};
 	Ospay__V1__CustomersListServicesRequest req =
 		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
 	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
@@ -308,19 +297,17 @@ int cli_cmd_customers_services(cli_ctx_t *ctx, int argc, char **argv)
 		rc = dom_id(ctx, argv[first], "CUSTOMER_ID", &req.customer_id);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	t = cli_table_new(6, hdr);
-	if (t == NULL) {
+	rows.t = dom_table_new(service_cols, dom_ncols(service_cols));
+	if (rows.t == NULL) {
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	cli_table_align(t, 2, CLI_ALIGN_RIGHT);
 	rc = dom_list(ctx, "ospay.v1.Customers/ListServices", &req.base,
 		      &ospay__v1__customers_list_services_response__descriptor, "services", 0,
-		      service_row, t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
+		      dom_row, &rows);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
 out:
-	cli_table_free(t);
+	cli_table_free(rows.t);
 	return rc;
 }

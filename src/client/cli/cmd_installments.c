@@ -24,8 +24,9 @@
 #define MODE_MSG "--mode is integrated or manual"
 
 /* "order 12 #2/12" or "charge 7 (invoice 3)". */
-static void row_ref(const Ospay__V1__InstallmentRow *w, char *out, size_t n)
+static void ref_cell(const ProtobufCMessage *m, char *out, size_t n)
 {
+	const Ospay__V1__InstallmentRow *w = (const Ospay__V1__InstallmentRow *)m;
 	if (w->charge_id != 0)
 		snprintf(out, n, "charge %" PRIu64 " (invoice %" PRIu64 ")", w->charge_id,
 			 w->invoice_id);
@@ -36,33 +37,18 @@ static void row_ref(const Ospay__V1__InstallmentRow *w, char *out, size_t n)
 
 /* ------------------------------------------------------------------ installments list */
 
-static int inst_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
-{
-	const Ospay__V1__InstallmentRow *w = (const Ospay__V1__InstallmentRow *)m;
-	char ref[80], cust[24], unit[24], mode[32], status[32], amount[40];
-	(void)ctx;
-	row_ref(w, ref, sizeof(ref));
-	snprintf(cust, sizeof(cust), "%" PRIu64, w->customer_id);
-	snprintf(unit, sizeof(unit), "%" PRIu64, w->unit_id);
-	dom_enum_text(&ospay__v1__installment_mode__descriptor, IMODE_PREFIX, w->mode, mode,
-		      sizeof(mode));
-	dom_enum_text(&ospay__v1__installment_status__descriptor, IST_PREFIX, w->status, status,
-		      sizeof(status));
-	dom_money_text(w->amount, amount, sizeof(amount));
-	const char *row[] = {w->due_date, ref, cust, unit, mode, status, amount, w->reason};
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
-
-static const char *const row_hdr[] = {"DATE", "WHAT",   "CUSTOMER", "UNIT",
-				      "MODE", "STATUS", "AMOUNT",   "REASON"};
-
-static cli_table_t *row_table(void)
-{
-	cli_table_t *t = cli_table_new(8, row_hdr);
-	if (t != NULL)
-		cli_table_align(t, 6, CLI_ALIGN_RIGHT);
-	return t;
-}
+/* The installments list and the report's rows. */
+static const dom_col_t row_cols[] = {
+	DOM_COL("DATE", "due_date", DOM_C_TEXT),
+	DOM_COL_CELL("WHAT", ref_cell),
+	DOM_COL("CUSTOMER", "customer_id", DOM_C_NUM),
+	DOM_COL("UNIT", "unit_id", DOM_C_NUM),
+	DOM_COL_ENUM("MODE", "mode", IMODE_PREFIX),
+	DOM_COL_ENUM("STATUS", "status", IST_PREFIX),
+	DOM_COL_RIGHT("AMOUNT", "amount", DOM_C_MONEY),
+	DOM_COL("REASON", "reason", DOM_C_TEXT),
+	{NULL},
+};
 
 int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -78,7 +64,7 @@ int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	dom_opts_t o;
 	int first;
-	cli_table_t *t = NULL;
+	dom_rows_t rows = {NULL, row_cols, 0};
 	Ospay__V1__BillingListInstallmentsRequest req =
 		OSPAY__V1__BILLING_LIST_INSTALLMENTS_REQUEST__INIT;
 	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
@@ -90,18 +76,18 @@ int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv)
 		rc = cli_usage_error(ctx, MODE_MSG);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	t = row_table();
-	if (t == NULL) {
+	rows.t = dom_table_new(row_cols, dom_ncols(row_cols));
+	if (rows.t == NULL) {
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
 	rc = dom_list(ctx, "ospay.v1.Billing/ListInstallments", &req.base,
 		      &ospay__v1__billing_list_installments_response__descriptor, "installments",
-		      o.limit, inst_row, t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
+		      o.limit, dom_row, &rows);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
 out:
-	cli_table_free(t);
+	cli_table_free(rows.t);
 	return rc;
 }
 
@@ -194,31 +180,26 @@ static int report_csv(const Ospay__V1__BillingRecurringCreditReportResponse *r)
 	return ferror(stdout) ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
 
-static int report_table(cli_ctx_t *ctx, const Ospay__V1__BillingRecurringCreditReportResponse *r)
+static const dom_col_t total_cols[] = {
+	DOM_COL_ENUM("STATUS", "status", IST_PREFIX),
+	DOM_COL_RIGHT("COUNT", "count", DOM_C_NUM),
+	DOM_COL_RIGHT("AMOUNT", "amount", DOM_C_MONEY),
+	{NULL},
+};
+
+static int report_table(const Ospay__V1__BillingRecurringCreditReportResponse *r)
 {
-	static const char *const thdr[] = {"STATUS", "COUNT", "AMOUNT"};
-	cli_table_t *t = row_table(), *tot = cli_table_new(3, thdr);
+	cli_table_t *t = dom_table_new(row_cols, dom_ncols(row_cols));
+	cli_table_t *tot = dom_table_new(total_cols, dom_ncols(total_cols));
 	int rc = t != NULL && tot != NULL ? CLI_EXIT_OK : CLI_EXIT_ERROR;
 	uint64_t count = 0;
 	int64_t sum = 0;
 	for (size_t i = 0; i < r->n_rows && rc == CLI_EXIT_OK; i++)
-		rc = inst_row(ctx, &r->rows[i]->base, t);
-	if (tot != NULL) {
-		cli_table_align(tot, 1, CLI_ALIGN_RIGHT);
-		cli_table_align(tot, 2, CLI_ALIGN_RIGHT);
-	}
+		rc = dom_table_add(t, row_cols, dom_ncols(row_cols), &r->rows[i]->base, 0);
 	for (size_t i = 0; i < r->n_totals && rc == CLI_EXIT_OK; i++) {
-		const Ospay__V1__ReportTotal *x = r->totals[i];
-		char st[32], n[24], amount[40];
-		dom_enum_text(&ospay__v1__installment_status__descriptor, IST_PREFIX, x->status, st,
-			      sizeof(st));
-		snprintf(n, sizeof(n), "%" PRIu64, x->count);
-		dom_money_text(x->amount, amount, sizeof(amount));
-		const char *row[] = {st, n, amount};
-		if (cli_table_add(tot, row) < 0)
-			rc = CLI_EXIT_ERROR;
-		count += x->count;
-		sum += x->amount;
+		rc = dom_table_add(tot, total_cols, dom_ncols(total_cols), &r->totals[i]->base, 0);
+		count += r->totals[i]->count;
+		sum += r->totals[i]->amount;
 	}
 	if (rc == CLI_EXIT_OK) {
 		char n[24], amount[40];
@@ -288,7 +269,7 @@ int cli_cmd_report_recurring_credit(cli_ctx_t *ctx, int argc, char **argv)
 	else if (o.seen['C'])
 		rc = report_csv(resp);
 	else
-		rc = report_table(ctx, resp);
+		rc = report_table(resp);
 	if (rc == CLI_EXIT_OK && o.seen['C'] && resp->truncated)
 		fprintf(stderr, "warning: %zu of %" PRIu64 " rows (raise --max-rows, up to 5000)\n",
 			resp->n_rows, resp->total_rows);

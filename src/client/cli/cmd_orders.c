@@ -1,5 +1,4 @@
 /* ospay orders ...: the Orders service. Times are the organization's local time. */
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,116 +12,84 @@
 #define PAY_PREFIX "ORDER_PAYMENT_STATUS_"
 #define METHOD_PREFIX "PAYMENT_METHOD_TYPE_"
 
-/* An order for people: its fields, local times, payment and history. */
+/* "pix, 1 installment", once the order has a payment method. */
+static void method_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__OrderPayment *p = ((const Ospay__V1__Order *)m)->payment;
+	char mt[32];
+	if (p == NULL || p->method_type == 0)
+		return;
+	dom_enum_text(&ospay__v1__payment_method_type__descriptor, METHOD_PREFIX, p->method_type,
+		      mt, sizeof(mt));
+	snprintf(out, n, "%s, %u installment%s", mt, p->installments,
+		 p->installments == 1 ? "" : "s");
+}
+
+static const dom_col_t order_fields[] = {
+	DOM_COL("id", "id", DOM_C_NUM),
+	DOM_COL("unit", "unit_id", DOM_C_NUM),
+	DOM_COL("customer", "customer_id", DOM_C_NUM),
+	DOM_COL("kind", "kind", DOM_C_TEXT),
+	DOM_COL("description", "description", DOM_C_TEXT),
+	{"agenda", "agenda_id", DOM_C_NUM, .zero = "none"},
+	{"technician", "technician_id", DOM_C_NUM, .zero = "none"},
+	{"start", "scheduled_start_ms", DOM_C_LOCAL, .zero = "not scheduled"},
+	{"duration", "duration_minutes", DOM_C_NUM, .affix = " min"},
+	DOM_COL("amount", "amount", DOM_C_MONEY),
+	DOM_COL_ENUM("status", "status", STATUS_PREFIX),
+	DOM_COL_ENUM("payment", "payment_status", PAY_PREFIX),
+	DOM_COL_CELL("payment method", method_cell),
+	DOM_COL("payment link", "payment.link_url", DOM_C_TEXT),
+	DOM_COL("payment error", "payment.error_message", DOM_C_TEXT),
+	DOM_COL("created", "created_ms", DOM_C_LOCAL),
+	DOM_COL("updated", "updated_ms", DOM_C_LOCAL),
+	{NULL},
+};
+
+static const dom_col_t installment_cols[] = {
+	DOM_COL("N", "number", DOM_C_NUM),
+	DOM_COL("DUE", "due_date", DOM_C_TEXT),
+	DOM_COL("AMOUNT", "amount", DOM_C_MONEY),
+	DOM_COL_ENUM("STATUS", "status", "INSTALLMENT_STATUS_"),
+	DOM_COL("REASON", "reason", DOM_C_TEXT),
+	{NULL},
+};
+
+static const dom_col_t history_cols[] = {
+	DOM_COL("WHEN", "at_ms", DOM_C_LOCAL),
+	{"FROM", "from", DOM_C_ENUM, .zero = "-", .affix = STATUS_PREFIX},
+	DOM_COL_ENUM("TO", "to", STATUS_PREFIX),
+	DOM_COL("BY TOKEN", "by_token_id", DOM_C_NUM),
+	DOM_COL("NOTE", "note", DOM_C_TEXT),
+	{NULL},
+};
+
+static const dom_col_t notification_cols[] = {
+	DOM_COL("ID", "id", DOM_C_NUM),
+	DOM_COL_ENUM("KIND", "kind", "NOTIFICATION_KIND_"),
+	DOM_COL_ENUM("STATUS", "status", "NOTIFICATION_STATUS_"),
+	DOM_COL("TRIES", "attempts", DOM_C_NUM),
+	DOM_COL("UPDATED", "updated_ms", DOM_C_LOCAL),
+	DOM_COL("ERROR", "last_error", DOM_C_TEXT),
+	{NULL},
+};
+
+/* An order for people: its fields in local time, its installments and its history. */
 static int print_order(cli_ctx_t *ctx, const ProtobufCMessage *m)
 {
-	const Ospay__V1__Order *o = (const Ospay__V1__Order *)m;
-	char id[24], unit[24], cust[24], agenda[24], tech[24], start[32], dur[24], amount[40],
-		status[24], pay[24], created[32], updated[32], method[96] = "";
 	int offset = 0;
 	int rc = dom_offset(ctx, &offset);
-	cli_table_t *t = NULL, *h = NULL, *in = NULL;
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	snprintf(id, sizeof(id), "%" PRIu64, o->id);
-	snprintf(unit, sizeof(unit), "%" PRIu64, o->unit_id);
-	snprintf(cust, sizeof(cust), "%" PRIu64, o->customer_id);
-	snprintf(agenda, sizeof(agenda), o->agenda_id ? "%" PRIu64 : "none", o->agenda_id);
-	snprintf(tech, sizeof(tech), o->technician_id ? "%" PRIu64 : "none", o->technician_id);
-	dom_datetime_text(o->scheduled_start_ms, offset, start, sizeof(start));
-	if (start[0] == '\0')
-		snprintf(start, sizeof(start), "not scheduled");
-	snprintf(dur, sizeof(dur), "%u min", o->duration_minutes);
-	dom_money_text(o->amount, amount, sizeof(amount));
-	dom_enum_text(&ospay__v1__order_status__descriptor, STATUS_PREFIX, o->status, status,
-		      sizeof(status));
-	dom_enum_text(&ospay__v1__order_payment_status__descriptor, PAY_PREFIX, o->payment_status,
-		      pay, sizeof(pay));
-	dom_datetime_text(o->created_ms, offset, created, sizeof(created));
-	dom_datetime_text(o->updated_ms, offset, updated, sizeof(updated));
-	if (o->payment != NULL && o->payment->method_type != 0) {
-		char mt[32];
-		dom_enum_text(&ospay__v1__payment_method_type__descriptor, METHOD_PREFIX,
-			      o->payment->method_type, mt, sizeof(mt));
-		snprintf(method, sizeof(method), "%s, %u installment%s", mt,
-			 o->payment->installments, o->payment->installments == 1 ? "" : "s");
-	}
-	const char *rows[][2] = {
-		{"id", id},
-		{"unit", unit},
-		{"customer", cust},
-		{"kind", o->kind},
-		{"description", o->description},
-		{"agenda", agenda},
-		{"technician", tech},
-		{"start", start},
-		{"duration", dur},
-		{"amount", amount},
-		{"status", status},
-		{"payment", pay},
-		{"payment method", method},
-		{"payment link", o->payment != NULL ? o->payment->link_url : ""},
-		{"payment error", o->payment != NULL ? o->payment->error_message : ""},
-		{"created", created},
-		{"updated", updated},
-	};
-	t = cli_table_new(2, NULL);
-	h = cli_table_new(5, (const char *const[]){"WHEN", "FROM", "TO", "BY TOKEN", "NOTE"});
-	if (t == NULL || h == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && rc == CLI_EXIT_OK; i++)
-		if (cli_table_add(t, rows[i]) < 0)
-			rc = CLI_EXIT_ERROR;
-	for (size_t i = 0; i < o->n_history && rc == CLI_EXIT_OK; i++) {
-		const Ospay__V1__OrderStatusChange *c = o->history[i];
-		char when[32], from[24], to[24], by[24];
-		dom_datetime_text(c->at_ms, offset, when, sizeof(when));
-		if (c->from == 0)
-			snprintf(from, sizeof(from), "-");
-		else
-			dom_enum_text(&ospay__v1__order_status__descriptor, STATUS_PREFIX, c->from,
-				      from, sizeof(from));
-		dom_enum_text(&ospay__v1__order_status__descriptor, STATUS_PREFIX, c->to, to,
-			      sizeof(to));
-		snprintf(by, sizeof(by), "%" PRIu64, c->by_token_id);
-		const char *row[] = {when, from, to, by, c->note};
-		if (cli_table_add(h, row) < 0)
-			rc = CLI_EXIT_ERROR;
-	}
+	cli_table_t *t = rc == CLI_EXIT_OK ? cli_table_new(2, NULL) : NULL;
+	if (rc == CLI_EXIT_OK)
+		rc = t != NULL ? dom_kv_add(t, order_fields, m, offset) : CLI_EXIT_ERROR;
 	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
-	size_t n_inst = o->payment != NULL ? o->payment->n_schedule : 0;
-	if (rc == CLI_EXIT_OK && n_inst > 0) {
-		in = cli_table_new(5,
-				   (const char *const[]){"N", "DUE", "AMOUNT", "STATUS", "REASON"});
-		if (in == NULL)
-			rc = CLI_EXIT_ERROR;
-		for (size_t i = 0; i < n_inst && rc == CLI_EXIT_OK; i++) {
-			const Ospay__V1__OrderInstallment *x = o->payment->schedule[i];
-			char n[16], amt[40], st[24];
-			snprintf(n, sizeof(n), "%u", x->number);
-			dom_money_text(x->amount, amt, sizeof(amt));
-			dom_enum_text(&ospay__v1__installment_status__descriptor,
-				      "INSTALLMENT_STATUS_", x->status, st, sizeof(st));
-			const char *row[] = {n, x->due_date, amt, st, x->reason};
-			if (cli_table_add(in, row) < 0)
-				rc = CLI_EXIT_ERROR;
-		}
-		printf("\ninstallments\n");
-		if (rc == CLI_EXIT_OK && cli_table_print(in, stdout) < 0)
-			rc = CLI_EXIT_ERROR;
-	}
-	if (rc == CLI_EXIT_OK && o->n_history > 0) {
-		printf("\nhistory\n");
-		if (cli_table_print(h, stdout) < 0)
-			rc = CLI_EXIT_ERROR;
-	}
-out:
+	if (rc == CLI_EXIT_OK)
+		rc = dom_print_items("installments", installment_cols, m, "payment.schedule",
+				     offset);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_print_items("history", history_cols, m, "history", offset);
 	cli_table_free(t);
-	cli_table_free(h);
-	cli_table_free(in);
 	return rc;
 }
 
@@ -134,30 +101,9 @@ static int print_order_get(cli_ctx_t *ctx, const ProtobufCMessage *m)
 	int rc = r->order != NULL ? print_order(ctx, &r->order->base) : CLI_EXIT_OK;
 	if (rc == CLI_EXIT_OK)
 		rc = dom_offset(ctx, &offset);
-	if (rc != CLI_EXIT_OK || r->n_notifications == 0)
-		return rc;
-	cli_table_t *t = cli_table_new(
-		6, (const char *const[]){"ID", "KIND", "STATUS", "TRIES", "UPDATED", "ERROR"});
-	if (t == NULL)
-		return CLI_EXIT_ERROR;
-	for (size_t i = 0; i < r->n_notifications && rc == CLI_EXIT_OK; i++) {
-		const Ospay__V1__Notification *n = r->notifications[i];
-		char id[24], kind[40], st[24], tries[16], when[32];
-		snprintf(id, sizeof(id), "%" PRIu64, n->id);
-		dom_enum_text(&ospay__v1__notification_kind__descriptor, "NOTIFICATION_KIND_",
-			      n->kind, kind, sizeof(kind));
-		dom_enum_text(&ospay__v1__notification_status__descriptor, "NOTIFICATION_STATUS_",
-			      n->status, st, sizeof(st));
-		snprintf(tries, sizeof(tries), "%u", n->attempts);
-		dom_datetime_text(n->updated_ms, offset, when, sizeof(when));
-		const char *row[] = {id, kind, st, tries, when, n->last_error};
-		if (cli_table_add(t, row) < 0)
-			rc = CLI_EXIT_ERROR;
-	}
-	printf("\nnotifications\n");
-	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-	cli_table_free(t);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_print_items("notifications", notification_cols, m, "notifications",
+				     offset);
 	return rc;
 }
 
@@ -378,32 +324,19 @@ out:
 	return rc;
 }
 
-typedef struct list_state {
-	cli_table_t *t;
-	int offset;
-} list_state_t;
-
-static int order_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
-{
-	const Ospay__V1__Order *o = (const Ospay__V1__Order *)m;
-	list_state_t *ls = state;
-	char id[24], start[32], dur[16], cust[24], agenda[24], tech[24], status[24], pay[24],
-		amount[40];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, o->id);
-	dom_datetime_text(o->scheduled_start_ms, ls->offset, start, sizeof(start));
-	snprintf(dur, sizeof(dur), o->duration_minutes ? "%u" : "", o->duration_minutes);
-	snprintf(cust, sizeof(cust), "%" PRIu64, o->customer_id);
-	snprintf(agenda, sizeof(agenda), o->agenda_id ? "%" PRIu64 : "", o->agenda_id);
-	snprintf(tech, sizeof(tech), o->technician_id ? "%" PRIu64 : "", o->technician_id);
-	dom_enum_text(&ospay__v1__order_status__descriptor, STATUS_PREFIX, o->status, status,
-		      sizeof(status));
-	dom_enum_text(&ospay__v1__order_payment_status__descriptor, PAY_PREFIX, o->payment_status,
-		      pay, sizeof(pay));
-	dom_money_text(o->amount, amount, sizeof(amount));
-	const char *row[] = {id, start, dur, cust, agenda, tech, status, pay, amount, o->kind};
-	return cli_table_add(ls->t, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
+static const dom_col_t order_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("START", "scheduled_start_ms", DOM_C_LOCAL),
+	{"MIN", "duration_minutes", DOM_C_NUM, .zero = ""},
+	DOM_COL("CUSTOMER", "customer_id", DOM_C_NUM),
+	{"AGENDA", "agenda_id", DOM_C_NUM, .zero = ""},
+	{"TECH", "technician_id", DOM_C_NUM, .zero = ""},
+	DOM_COL_ENUM("STATUS", "status", STATUS_PREFIX),
+	DOM_COL_ENUM("PAYMENT", "payment_status", PAY_PREFIX),
+	DOM_COL_RIGHT("AMOUNT", "amount", DOM_C_MONEY),
+	DOM_COL("KIND", "kind", DOM_C_TEXT),
+	{NULL},
+};
 
 int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -423,8 +356,6 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 		DOM_OPT("created-to", 'G', DOM_VALUE, NULL),
 		{NULL},
 	};
-	static const char *const hdr[] = {"ID",   "START",  "MIN",     "CUSTOMER", "AGENDA",
-					  "TECH", "STATUS", "PAYMENT", "AMOUNT",   "KIND"};
 	/* Date options: local days, both ends included. */
 	static const struct {
 		int code;
@@ -432,7 +363,7 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 	} dates[] = {{'f', false}, {'T', true}, {'F', false}, {'G', true}};
 	dom_opts_t o;
 	int first;
-	list_state_t ls = {NULL, 0};
+	dom_rows_t ls = {NULL, order_cols, 0};
 	Ospay__V1__OrdersListRequest req = OSPAY__V1__ORDERS_LIST_REQUEST__INIT;
 	int64_t *ranges[] = {&req.scheduled_from_ms, &req.scheduled_to_ms, &req.created_from_ms,
 			     &req.created_to_ms};
@@ -454,15 +385,13 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 	}
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	ls.t = cli_table_new(10, hdr);
+	ls.t = dom_table_new(order_cols, dom_ncols(order_cols));
 	if (ls.t == NULL) {
 		rc = CLI_EXIT_ERROR;
 		goto out;
 	}
-	cli_table_align(ls.t, 0, CLI_ALIGN_RIGHT);
-	cli_table_align(ls.t, 8, CLI_ALIGN_RIGHT);
 	rc = dom_list(ctx, "ospay.v1.Orders/List", &req.base,
-		      &ospay__v1__orders_list_response__descriptor, "orders", o.limit, order_row,
+		      &ospay__v1__orders_list_response__descriptor, "orders", o.limit, dom_row,
 		      &ls);
 	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(ls.t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "client/cli/cli.h"
+#include "client/cli/table.h"
 
 #define DOM_MAX_REPEATED 64
 #define DOM_MAX_FLAGS 16
@@ -145,5 +146,78 @@ int dom_print_record(cli_ctx_t *ctx, const ProtobufCMessage *m);
 int dom_call_print(cli_ctx_t *ctx, const char *method, const ProtobufCMessage *req,
 		   const ProtobufCMessageDescriptor *resp_desc, unsigned flags, const char *field,
 		   int (*print)(cli_ctx_t *ctx, const ProtobufCMessage *m));
+
+/* ------------------------------------------------------------------ tables (cols.c) */
+
+#define DOM_MAX_COLS 16
+
+/* How a column shows its field. */
+enum dom_fmt {
+	DOM_C_TEXT,  /* a string */
+	DOM_C_NUM,   /* an integer, or how many items a repeated field has; then affix */
+	DOM_C_MONEY, /* centavos: "R$ 1.234,56" */
+	DOM_C_ENUM,  /* the value's name without the prefix affix, lower case */
+	DOM_C_TIME,  /* ms: RFC 3339 UTC; "" for 0 */
+	DOM_C_LOCAL, /* ms: the organization's local "YYYY-MM-DD HH:MM"; "" for 0 */
+	DOM_C_YES,   /* a bool: "yes" or "no" */
+	DOM_C_CELL,  /* written by cell() from the whole item */
+};
+
+typedef void (*dom_cell_fn)(const ProtobufCMessage *item, char *out, size_t n);
+
+/*
+ * One column of a table, or one line of a key/value record; a table of them
+ * ends with a NULL header.
+ */
+typedef struct dom_col {
+	const char *header;
+	const char *field; /* "address.city": a field of a field (empty when that is unset) */
+	enum dom_fmt fmt;
+	bool right;        /* right-aligned */
+	const char *zero;  /* shown for 0 (false, no items) instead; NULL: the value as usual */
+	const char *affix; /* DOM_C_ENUM: the value names' prefix; DOM_C_NUM: a unit (" min") */
+	dom_cell_fn cell;  /* DOM_C_CELL */
+} dom_col_t;
+
+/* Rows of a dom_col_t table; write the others with .zero or .affix named. */
+#define DOM_COL(header, field, fmt)                                                                \
+	{                                                                                          \
+		(header), (field), (fmt), false, NULL, NULL, NULL                                  \
+	}
+#define DOM_COL_RIGHT(header, field, fmt)                                                          \
+	{                                                                                          \
+		(header), (field), (fmt), true, NULL, NULL, NULL                                   \
+	}
+#define DOM_COL_ENUM(header, field, prefix)                                                        \
+	{                                                                                          \
+		(header), (field), DOM_C_ENUM, false, NULL, (prefix), NULL                         \
+	}
+#define DOM_COL_CELL(header, cell)                                                                 \
+	{                                                                                          \
+		(header), NULL, DOM_C_CELL, false, NULL, NULL, (cell)                              \
+	}
+
+/* How many columns cols has. */
+size_t dom_ncols(const dom_col_t *cols);
+/* A table with the headers and alignment of the first n of cols; NULL when out of memory. */
+cli_table_t *dom_table_new(const dom_col_t *cols, size_t n);
+/* One row: item as the first n of cols show it; offset is for DOM_C_LOCAL. */
+int dom_table_add(cli_table_t *t, const dom_col_t *cols, size_t n, const ProtobufCMessage *item,
+		  int offset);
+/* A table of its own with one row, item's. */
+int dom_print_row(const dom_col_t *cols, size_t n, const ProtobufCMessage *item);
+/* "header  value" rows of m into t, a 2-column table: a record for people. */
+int dom_kv_add(cli_table_t *t, const dom_col_t *cols, const ProtobufCMessage *m, int offset);
+/* The items of m's repeated field path as a table after "\ntitle\n"; nothing when none. */
+int dom_print_items(const char *title, const dom_col_t *cols, const ProtobufCMessage *m,
+		    const char *path, int offset);
+
+/* A table being filled by dom_list(): its dom_item_fn is dom_row(). */
+typedef struct dom_rows {
+	cli_table_t *t;
+	const dom_col_t *cols;
+	int offset;
+} dom_rows_t;
+int dom_row(cli_ctx_t *ctx, const ProtobufCMessage *item, void *state);
 
 #endif
