@@ -6,14 +6,9 @@
 
 #include "client/cli/cli.h"
 #include "client/cli/dom.h"
-#include "client/cli/pbjson.h"
 #include "client/cli/table.h"
 #include "ospay/v1/admin.pb-c.h"
 
-/* The server's maximum page (admin.proto): fewest round trips. */
-#define CLI_UNITS_PAGE 1000u
-/* A server that never ends the listing must not keep the CLI forever. */
-#define CLI_MAX_PAGES 100000u
 #define CLI_MAX_UNIT_FLAGS 10000u
 
 static const dom_col_t unit_cols[] = {
@@ -23,108 +18,38 @@ static const dom_col_t unit_cols[] = {
 	{NULL},
 };
 
-static int table_out(cli_table_t *t)
-{
-	return cli_table_print(t, stdout) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
-
 int cli_cmd_units_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	Ospay__V1__ListUnitsRequest req = OSPAY__V1__LIST_UNITS_REQUEST__INIT;
-	Ospay__V1__ListUnitsResponse *resp = NULL;
-	ProtobufCMessage *m = NULL;
-	json_t *units = NULL;
-	cli_table_t *t = NULL;
-	char *page = NULL;
-	int first = 0;
-	int rc = cli_no_options(ctx, argc, argv, 0, 0, &first);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	if (ctx->json)
-		units = json_array();
-	else
-		t = dom_table_new(unit_cols, dom_ncols(unit_cols));
-	if (units == NULL && t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	req.page_size = CLI_UNITS_PAGE;
-	for (unsigned n = 0;; n++) {
-		req.page_token = page != NULL ? page : "";
-		rc = cli_call(ctx, "ospay.v1.Admin/ListUnits", &req.base,
-			      &ospay__v1__list_units_response__descriptor, 0, &m);
-		resp = (Ospay__V1__ListUnitsResponse *)m;
-		if (rc != CLI_EXIT_OK)
-			goto out;
-		for (size_t i = 0; i < resp->n_units && rc == CLI_EXIT_OK; i++) {
-			if (units != NULL)
-				rc = json_array_append_new(
-					     units,
-					     cli_pbjson_from_message(&resp->units[i]->base)) == 0
-					     ? CLI_EXIT_OK
-					     : CLI_EXIT_ERROR;
-			else
-				rc = dom_table_add(t, unit_cols, dom_ncols(unit_cols),
-						   &resp->units[i]->base, 0);
-		}
-		if (rc != CLI_EXIT_OK || resp->next_page_token[0] == '\0')
-			break;
-		if ((page != NULL && strcmp(page, resp->next_page_token) == 0) ||
-		    n + 1 >= CLI_MAX_PAGES) {
-			fprintf(stderr, "error: the server keeps answering more pages; stopped\n");
-			rc = CLI_EXIT_ERROR;
-			goto out;
-		}
-		free(page);
-		page = strdup(resp->next_page_token);
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
-		resp = NULL;
-		if (page == NULL) {
-			rc = CLI_EXIT_ERROR;
-			goto out;
-		}
-	}
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	if (units != NULL) {
-		rc = cli_output_json(json_pack("{s:O}", "units", units));
-	} else {
-		rc = table_out(t);
-	}
-out:
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
-	json_decref(units);
-	cli_table_free(t);
-	free(page);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Admin/ListUnits",
+		.req = &ospay__v1__list_units_request__descriptor,
+		.resp = &ospay__v1__list_units_response__descriptor,
+		.items = "units",
+		.cols = unit_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
+}
+
+/* The unit in a table of one row, as units list shows it. */
+static int unit_created(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	const Ospay__V1__Unit *u = ((const Ospay__V1__CreateUnitResponse *)m)->unit;
+	(void)ctx;
+	return u != NULL ? dom_print_row(unit_cols, dom_ncols(unit_cols), &u->base)
+			 : CLI_EXIT_ERROR;
 }
 
 int cli_cmd_units_create(cli_ctx_t *ctx, int argc, char **argv)
 {
 	Ospay__V1__CreateUnitRequest req = OSPAY__V1__CREATE_UNIT_REQUEST__INIT;
-	Ospay__V1__CreateUnitResponse *resp = NULL;
-	ProtobufCMessage *m = NULL;
 	int first = 0;
 	int rc = cli_no_options(ctx, argc, argv, 1, 1, &first);
 	if (rc != CLI_EXIT_OK)
-		goto out;
+		return rc;
 	req.name = argv[first];
-	rc = cli_call(ctx, "ospay.v1.Admin/CreateUnit", &req.base,
-		      &ospay__v1__create_unit_response__descriptor, CLI_CALL_MUTATING, &m);
-	resp = (Ospay__V1__CreateUnitResponse *)m;
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	if (ctx->json) {
-		rc = cli_output_message(&resp->base);
-		goto out;
-	}
-	rc = resp->unit == NULL ? CLI_EXIT_ERROR
-				: dom_print_row(unit_cols, dom_ncols(unit_cols), &resp->unit->base);
-out:
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
-	return rc;
+	return dom_call_print(ctx, "ospay.v1.Admin/CreateUnit", &req.base,
+			      &ospay__v1__create_unit_response__descriptor, CLI_CALL_MUTATING, NULL,
+			      unit_created);
 }
 
 static void role_cell(const ProtobufCMessage *m, char *out, size_t n)
@@ -153,6 +78,25 @@ static int tokens_out(const Ospay__V1__Token *tok, bool with_revoked)
 {
 	size_t n = dom_ncols(token_cols) - (with_revoked ? 0 : 1);
 	return tok != NULL ? dom_print_row(token_cols, n, &tok->base) : CLI_EXIT_ERROR;
+}
+
+/* The new token, then its secret: the only time anyone sees it. */
+static int token_created(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	const Ospay__V1__CreateTokenResponse *r = (const Ospay__V1__CreateTokenResponse *)m;
+	int rc = tokens_out(r->token, false);
+	(void)ctx;
+	if (rc == CLI_EXIT_OK) {
+		printf("\nsecret: %s\n", r->secret);
+		fprintf(stderr, "The secret is shown only this once: store it now.\n");
+	}
+	return rc;
+}
+
+static int token_revoked(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	(void)ctx;
+	return tokens_out(((const Ospay__V1__RevokeTokenResponse *)m)->token, true);
 }
 
 typedef struct token_opts {
@@ -231,8 +175,6 @@ int cli_cmd_tokens_create(cli_ctx_t *ctx, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	Ospay__V1__CreateTokenRequest req = OSPAY__V1__CREATE_TOKEN_REQUEST__INIT;
-	Ospay__V1__CreateTokenResponse *resp = NULL;
-	ProtobufCMessage *m = NULL;
 	token_opts_t o = {NULL, OSPAY__V1__ROLE__ROLE_UNSPECIFIED, false, NULL, 0, 0};
 	int first = 0;
 	int rc = cli_getopt(ctx, argc, argv, opts, token_opt, &o, &first);
@@ -255,23 +197,10 @@ int cli_cmd_tokens_create(cli_ctx_t *ctx, int argc, char **argv)
 	req.org_wide = o.org_wide;
 	req.n_unit_ids = o.n_units;
 	req.unit_ids = o.units;
-	rc = cli_call(ctx, "ospay.v1.Admin/CreateToken", &req.base,
-		      &ospay__v1__create_token_response__descriptor, CLI_CALL_MUTATING, &m);
-	resp = (Ospay__V1__CreateTokenResponse *)m;
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	if (ctx->json) {
-		rc = cli_output_message(&resp->base);
-		goto out;
-	}
-	rc = tokens_out(resp->token, false);
-	if (rc == CLI_EXIT_OK) {
-		printf("\nsecret: %s\n", resp->secret);
-		fprintf(stderr, "The secret is shown only this once: store it now.\n");
-	}
+	rc = dom_call_print(ctx, "ospay.v1.Admin/CreateToken", &req.base,
+			    &ospay__v1__create_token_response__descriptor, CLI_CALL_MUTATING, NULL,
+			    token_created);
 out:
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
 	free(o.units);
 	return rc;
 }
@@ -279,24 +208,13 @@ out:
 int cli_cmd_tokens_revoke(cli_ctx_t *ctx, int argc, char **argv)
 {
 	Ospay__V1__RevokeTokenRequest req = OSPAY__V1__REVOKE_TOKEN_REQUEST__INIT;
-	Ospay__V1__RevokeTokenResponse *resp = NULL;
-	ProtobufCMessage *m = NULL;
 	int first = 0;
 	int rc = cli_no_options(ctx, argc, argv, 1, 1, &first);
 	if (rc != CLI_EXIT_OK)
-		goto out;
-	if (cli_parse_u64(argv[first], &req.token_id) < 0 || req.token_id == 0) {
-		rc = cli_usage_error(ctx, "ID must be a token id, not \"%s\"", argv[first]);
-		goto out;
-	}
-	rc = cli_call(ctx, "ospay.v1.Admin/RevokeToken", &req.base,
-		      &ospay__v1__revoke_token_response__descriptor, CLI_CALL_MUTATING, &m);
-	resp = (Ospay__V1__RevokeTokenResponse *)m;
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	rc = ctx->json ? cli_output_message(&resp->base) : tokens_out(resp->token, true);
-out:
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
-	return rc;
+		return rc;
+	if (cli_parse_u64(argv[first], &req.token_id) < 0 || req.token_id == 0)
+		return cli_usage_error(ctx, "ID must be a token id, not \"%s\"", argv[first]);
+	return dom_call_print(ctx, "ospay.v1.Admin/RevokeToken", &req.base,
+			      &ospay__v1__revoke_token_response__descriptor, CLI_CALL_MUTATING,
+			      NULL, token_revoked);
 }

@@ -225,17 +225,16 @@ out:
 
 int cli_cmd_agendas_get(cli_ctx_t *ctx, int argc, char **argv)
 {
-	dom_opts_t o;
-	int first;
-	Ospay__V1__AgendasGetRequest req = OSPAY__V1__AGENDAS_GET_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_call_print(ctx, "ospay.v1.Agendas/Get", &req.base,
-				    &ospay__v1__agendas_get_response__descriptor, 0, "agenda",
-				    print_agenda);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Agendas/Get",
+		.req = &ospay__v1__agendas_get_request__descriptor,
+		.resp = &ospay__v1__agendas_get_response__descriptor,
+		.arg = "ID",
+		.arg_field = "id",
+		.record = "agenda",
+		.print = print_agenda,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv)
@@ -276,27 +275,15 @@ static const dom_col_t agenda_cols[] = {
 int cli_cmd_agendas_list(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_flag_t flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"), {NULL}};
-	dom_opts_t o;
-	int first;
-	dom_rows_t rows = {NULL, agenda_cols, 0};
-	Ospay__V1__AgendasListRequest req = OSPAY__V1__AGENDAS_LIST_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	rows.t = dom_table_new(agenda_cols, dom_ncols(agenda_cols));
-	if (rows.t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	rc = dom_list(ctx, "ospay.v1.Agendas/List", &req.base,
-		      &ospay__v1__agendas_list_response__descriptor, "agendas", 0, dom_row, &rows);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(rows.t);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Agendas/List",
+		.req = &ospay__v1__agendas_list_request__descriptor,
+		.resp = &ospay__v1__agendas_list_response__descriptor,
+		.flags = flags,
+		.items = "agendas",
+		.cols = agenda_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 /* ------------------------------------------------------------------ technicians */
@@ -310,19 +297,15 @@ int cli_cmd_technicians_create(cli_ctx_t *ctx, int argc, char **argv)
 		DOM_OPT("email", 'e', DOM_TEXT, "email"),
 		{NULL},
 	};
-	dom_opts_t o;
-	int first;
-	Ospay__V1__CreateTechnicianRequest req = OSPAY__V1__CREATE_TECHNICIAN_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	rc = dom_call_print(ctx, "ospay.v1.Admin/CreateTechnician", &req.base,
-			    &ospay__v1__create_technician_response__descriptor, CLI_CALL_MUTATING,
-			    "technician", dom_print_record);
-out:
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Admin/CreateTechnician",
+		.req = &ospay__v1__create_technician_request__descriptor,
+		.resp = &ospay__v1__create_technician_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.flags = flags,
+		.record = "technician",
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 static const dom_col_t technician_cols[] = {
@@ -334,28 +317,15 @@ static const dom_col_t technician_cols[] = {
 int cli_cmd_technicians_list(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_flag_t flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"), {NULL}};
-	dom_opts_t o;
-	int first;
-	dom_rows_t rows = {NULL, technician_cols, 0};
-	Ospay__V1__ListTechniciansRequest req = OSPAY__V1__LIST_TECHNICIANS_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	rows.t = dom_table_new(technician_cols, dom_ncols(technician_cols));
-	if (rows.t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	rc = dom_list(ctx, "ospay.v1.Admin/ListTechnicians", &req.base,
-		      &ospay__v1__list_technicians_response__descriptor, "technicians", 0, dom_row,
-		      &rows);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(rows.t);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Admin/ListTechnicians",
+		.req = &ospay__v1__list_technicians_request__descriptor,
+		.resp = &ospay__v1__list_technicians_response__descriptor,
+		.flags = flags,
+		.items = "technicians",
+		.cols = technician_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 /* ------------------------------------------------------------------ calendar */

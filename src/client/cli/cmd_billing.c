@@ -126,8 +126,6 @@ int cli_cmd_cards_list(cli_ctx_t *ctx, int argc, char **argv)
 	static const dom_flag_t flags[] = {DOM_OPT("customer", 'c', DOM_ID, "customer_id"), {NULL}};
 	dom_opts_t o;
 	int first;
-	cli_table_t *t = NULL;
-	Ospay__V1__CardsListResponse *resp = NULL;
 	Ospay__V1__CardsListRequest req = OSPAY__V1__CARDS_LIST_REQUEST__INIT;
 	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
@@ -135,28 +133,9 @@ int cli_cmd_cards_list(cli_ctx_t *ctx, int argc, char **argv)
 	if (rc == CLI_EXIT_OK && o.v['c'] == NULL)
 		rc = cli_usage_error(ctx, "--customer is required");
 	if (rc == CLI_EXIT_OK)
-		rc = cli_call(ctx, "ospay.v1.Cards/List", &req.base,
-			      &ospay__v1__cards_list_response__descriptor, 0,
-			      (ProtobufCMessage **)&resp);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	if (ctx->json) {
-		rc = cli_output_message(&resp->base);
-		goto out;
-	}
-	t = dom_table_new(card_cols, dom_ncols(card_cols));
-	if (t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	for (size_t i = 0; i < resp->n_cards && rc == CLI_EXIT_OK; i++)
-		rc = dom_table_add(t, card_cols, dom_ncols(card_cols), &resp->cards[i]->base, 0);
-	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(t);
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
+		rc = dom_list_table(ctx, "ospay.v1.Cards/List", &req.base,
+				    &ospay__v1__cards_list_response__descriptor, "cards", card_cols,
+				    0);
 	return rc;
 }
 
@@ -190,17 +169,16 @@ out:
 
 int cli_cmd_cards_set_default(cli_ctx_t *ctx, int argc, char **argv)
 {
-	dom_opts_t o;
-	int first;
-	Ospay__V1__CardsSetDefaultRequest req = OSPAY__V1__CARDS_SET_DEFAULT_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.card_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_call_print(ctx, "ospay.v1.Cards/SetDefault", &req.base,
-				    &ospay__v1__cards_set_default_response__descriptor,
-				    CLI_CALL_MUTATING, "card", dom_print_record);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Cards/SetDefault",
+		.req = &ospay__v1__cards_set_default_request__descriptor,
+		.resp = &ospay__v1__cards_set_default_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "ID",
+		.arg_field = "card_id",
+		.record = "card",
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 /* ------------------------------------------------------------------ payment methods */
@@ -240,23 +218,14 @@ static const dom_col_t method_cols[] = {
 
 int cli_cmd_payment_methods_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	dom_opts_t o;
-	int first;
-	dom_rows_t rows = {NULL, method_cols, 0};
-	Ospay__V1__ListPaymentMethodsRequest req = OSPAY__V1__LIST_PAYMENT_METHODS_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, NULL, 0, &o, &first);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	rows.t = dom_table_new(method_cols, dom_ncols(method_cols));
-	if (rows.t == NULL)
-		return CLI_EXIT_ERROR;
-	rc = dom_list(ctx, "ospay.v1.Admin/ListPaymentMethods", &req.base,
-		      &ospay__v1__list_payment_methods_response__descriptor, "payment_methods", 0,
-		      dom_row, &rows);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-	cli_table_free(rows.t);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Admin/ListPaymentMethods",
+		.req = &ospay__v1__list_payment_methods_request__descriptor,
+		.resp = &ospay__v1__list_payment_methods_response__descriptor,
+		.items = "payment_methods",
+		.cols = method_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 /* ------------------------------------------------------------------ invoices */
@@ -270,65 +239,63 @@ int cli_cmd_invoices_create(cli_ctx_t *ctx, int argc, char **argv)
 		DOM_OPT("due", 'd', DOM_TEXT, "due_date"),
 		{NULL},
 	};
-	dom_opts_t o;
-	int first;
-	Ospay__V1__BillingCreateInvoiceRequest req =
-		OSPAY__V1__BILLING_CREATE_INVOICE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	return dom_call_print(ctx, "ospay.v1.Billing/CreateInvoice", &req.base,
-			      &ospay__v1__billing_create_invoice_response__descriptor,
-			      CLI_CALL_MUTATING, "invoice", dom_print_record);
-}
-
-/* invoices get ID and invoices cancel ID. */
-static int invoice_by_id(cli_ctx_t *ctx, int argc, char **argv, const char *method, unsigned flags)
-{
-	dom_opts_t o;
-	int first;
-	Ospay__V1__BillingGetInvoiceRequest req = OSPAY__V1__BILLING_GET_INVOICE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.invoice_id);
-	/* GetInvoice and CancelInvoice requests and responses have the same shape. */
-	if (rc == CLI_EXIT_OK)
-		rc = dom_call_print(ctx, method, &req.base,
-				    &ospay__v1__billing_get_invoice_response__descriptor, flags,
-				    "invoice", dom_print_record);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Billing/CreateInvoice",
+		.req = &ospay__v1__billing_create_invoice_request__descriptor,
+		.resp = &ospay__v1__billing_create_invoice_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.flags = flags,
+		.record = "invoice",
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_invoices_get(cli_ctx_t *ctx, int argc, char **argv)
 {
-	return invoice_by_id(ctx, argc, argv, "ospay.v1.Billing/GetInvoice", 0);
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Billing/GetInvoice",
+		.req = &ospay__v1__billing_get_invoice_request__descriptor,
+		.resp = &ospay__v1__billing_get_invoice_response__descriptor,
+		.arg = "ID",
+		.arg_field = "invoice_id",
+		.record = "invoice",
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_invoices_cancel(cli_ctx_t *ctx, int argc, char **argv)
 {
-	return invoice_by_id(ctx, argc, argv, "ospay.v1.Billing/CancelInvoice", CLI_CALL_MUTATING);
+	/*
+	 * CancelInvoice's answer is read as GetInvoice's (the same invoice, plus
+	 * an empty notifications list), so its --json output stays as it was.
+	 */
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Billing/CancelInvoice",
+		.req = &ospay__v1__billing_get_invoice_request__descriptor,
+		.resp = &ospay__v1__billing_get_invoice_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "ID",
+		.arg_field = "invoice_id",
+		.record = "invoice",
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_invoices_charge(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_flag_t flags[] = {DOM_OPT("card", 'k', DOM_ID, "card_id"), {NULL}};
-	dom_opts_t o;
-	int first;
-	Ospay__V1__BillingChargeInvoiceRequest req =
-		OSPAY__V1__BILLING_CHARGE_INVOICE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.invoice_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
 	/* The attempt is what the operator looks at: approved, or the decline's code. */
-	if (rc == CLI_EXIT_OK)
-		rc = dom_call_print(ctx, "ospay.v1.Billing/ChargeInvoice", &req.base,
-				    &ospay__v1__billing_charge_invoice_response__descriptor,
-				    CLI_CALL_MUTATING, "charge", dom_print_record);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Billing/ChargeInvoice",
+		.req = &ospay__v1__billing_charge_invoice_request__descriptor,
+		.resp = &ospay__v1__billing_charge_invoice_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "ID",
+		.arg_field = "invoice_id",
+		.flags = flags,
+		.record = "charge",
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 static const dom_col_t invoice_cols[] = {
@@ -353,28 +320,15 @@ int cli_cmd_invoices_list(cli_ctx_t *ctx, int argc, char **argv)
 		DOM_OPT("to", 't', DOM_TEXT, "due_to"),
 		{NULL},
 	};
-	dom_opts_t o;
-	int first;
-	dom_rows_t rows = {NULL, invoice_cols, 0};
-	Ospay__V1__BillingListInvoicesRequest req = OSPAY__V1__BILLING_LIST_INVOICES_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	rows.t = dom_table_new(invoice_cols, dom_ncols(invoice_cols));
-	if (rows.t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	rc = dom_list(ctx, "ospay.v1.Billing/ListInvoices", &req.base,
-		      &ospay__v1__billing_list_invoices_response__descriptor, "invoices", o.limit,
-		      dom_row, &rows);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(rows.t);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Billing/ListInvoices",
+		.req = &ospay__v1__billing_list_invoices_request__descriptor,
+		.resp = &ospay__v1__billing_list_invoices_response__descriptor,
+		.flags = flags,
+		.items = "invoices",
+		.cols = invoice_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 /* ------------------------------------------------------------------ charges, billing run */
@@ -435,7 +389,6 @@ int cli_cmd_charges_list(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	dom_opts_t o;
 	int first;
-	dom_rows_t rows = {NULL, charge_cols, 0};
 	Ospay__V1__BillingListChargesRequest req = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
 	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK && o.seen['r'] && o.seen['n'])
@@ -443,45 +396,27 @@ int cli_cmd_charges_list(cli_ctx_t *ctx, int argc, char **argv)
 	if (rc == CLI_EXIT_OK)
 		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
-		goto out;
+		return rc;
 	if (o.seen['r'])
 		req.recurrence =
 			OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_RECURRING;
 	if (o.seen['n'])
 		req.recurrence =
 			OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_NON_RECURRING;
-	rows.t = dom_table_new(charge_cols, dom_ncols(charge_cols));
-	if (rows.t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	rc = dom_list(ctx, "ospay.v1.Billing/ListCharges", &req.base,
-		      &ospay__v1__billing_list_charges_response__descriptor, "charges", o.limit,
-		      dom_row, &rows);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(rows.t);
-	return rc;
+	return dom_list_table(ctx, "ospay.v1.Billing/ListCharges", &req.base,
+			      &ospay__v1__billing_list_charges_response__descriptor, "charges",
+			      charge_cols, o.limit);
 }
 
 int cli_cmd_billing_run(cli_ctx_t *ctx, int argc, char **argv)
 {
-	dom_opts_t o;
-	int first;
-	ProtobufCMessage *resp = NULL;
-	Ospay__V1__BillingRunNowRequest req = OSPAY__V1__BILLING_RUN_NOW_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, NULL, 0, &o, &first);
-	if (rc != CLI_EXIT_OK)
-		return rc;
 	/* No idempotency key: a repeated run is harmless, the schedule decides per invoice. */
-	rc = cli_call(ctx, "ospay.v1.Billing/RunNow", &req.base,
-		      &ospay__v1__billing_run_now_response__descriptor, 0, &resp);
-	if (rc == CLI_EXIT_OK)
-		rc = ctx->json ? cli_output_message(resp) : dom_print_record(ctx, resp);
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Billing/RunNow",
+		.req = &ospay__v1__billing_run_now_request__descriptor,
+		.resp = &ospay__v1__billing_run_now_response__descriptor,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_suspension_set(cli_ctx_t *ctx, int argc, char **argv)

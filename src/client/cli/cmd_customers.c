@@ -66,17 +66,15 @@ out:
 
 int cli_cmd_customers_get(cli_ctx_t *ctx, int argc, char **argv)
 {
-	dom_opts_t o;
-	int first;
-	Ospay__V1__CustomersGetRequest req = OSPAY__V1__CUSTOMERS_GET_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_call_print(ctx, "ospay.v1.Customers/Get", &req.base,
-				    &ospay__v1__customers_get_response__descriptor, 0, "customer",
-				    dom_print_record);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Customers/Get",
+		.req = &ospay__v1__customers_get_request__descriptor,
+		.resp = &ospay__v1__customers_get_response__descriptor,
+		.arg = "ID",
+		.arg_field = "id",
+		.record = "customer",
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 static const dom_col_t customer_cols[] = {
@@ -93,28 +91,15 @@ int cli_cmd_customers_list(cli_ctx_t *ctx, int argc, char **argv)
 		DOM_OPT("document", 'd', DOM_TEXT, "document"),
 		{NULL},
 	};
-	dom_opts_t o;
-	int first;
-	dom_rows_t rows = {NULL, customer_cols, 0};
-	Ospay__V1__CustomersListRequest req = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	rows.t = dom_table_new(customer_cols, dom_ncols(customer_cols));
-	if (rows.t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	rc = dom_list(ctx, "ospay.v1.Customers/List", &req.base,
-		      &ospay__v1__customers_list_response__descriptor, "customers", 0, dom_row,
-		      &rows);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(rows.t);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Customers/List",
+		.req = &ospay__v1__customers_list_request__descriptor,
+		.resp = &ospay__v1__customers_list_response__descriptor,
+		.flags = flags,
+		.items = "customers",
+		.cols = customer_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_customers_update(cli_ctx_t *ctx, int argc, char **argv)
@@ -287,27 +272,14 @@ static const dom_col_t service_cols[] = {
 
 int cli_cmd_customers_services(cli_ctx_t *ctx, int argc, char **argv)
 {
-	dom_opts_t o;
-	int first;
-	dom_rows_t rows = {NULL, service_cols, 0};
-	Ospay__V1__CustomersListServicesRequest req =
-		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "CUSTOMER_ID", &req.customer_id);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	rows.t = dom_table_new(service_cols, dom_ncols(service_cols));
-	if (rows.t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	rc = dom_list(ctx, "ospay.v1.Customers/ListServices", &req.base,
-		      &ospay__v1__customers_list_services_response__descriptor, "services", 0,
-		      dom_row, &rows);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(rows.t);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Customers/ListServices",
+		.req = &ospay__v1__customers_list_services_request__descriptor,
+		.resp = &ospay__v1__customers_list_services_response__descriptor,
+		.arg = "CUSTOMER_ID",
+		.arg_field = "customer_id",
+		.items = "services",
+		.cols = service_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }

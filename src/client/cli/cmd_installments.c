@@ -64,7 +64,6 @@ int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	dom_opts_t o;
 	int first;
-	dom_rows_t rows = {NULL, row_cols, 0};
 	Ospay__V1__BillingListInstallmentsRequest req =
 		OSPAY__V1__BILLING_LIST_INSTALLMENTS_REQUEST__INIT;
 	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
@@ -75,20 +74,10 @@ int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv)
 	    req.mode == OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_AUTOMATIC_CARD)
 		rc = cli_usage_error(ctx, MODE_MSG);
 	if (rc != CLI_EXIT_OK)
-		goto out;
-	rows.t = dom_table_new(row_cols, dom_ncols(row_cols));
-	if (rows.t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	rc = dom_list(ctx, "ospay.v1.Billing/ListInstallments", &req.base,
-		      &ospay__v1__billing_list_installments_response__descriptor, "installments",
-		      o.limit, dom_row, &rows);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(rows.t);
-	return rc;
+		return rc;
+	return dom_list_table(ctx, "ospay.v1.Billing/ListInstallments", &req.base,
+			      &ospay__v1__billing_list_installments_response__descriptor,
+			      "installments", row_cols, o.limit);
 }
 
 /* ------------------------------------------------------------------ installments record */

@@ -162,21 +162,15 @@ out:
 
 int cli_cmd_orders_get(cli_ctx_t *ctx, int argc, char **argv)
 {
-	dom_opts_t o;
-	int first;
-	Ospay__V1__OrdersGetRequest req = OSPAY__V1__ORDERS_GET_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
-	ProtobufCMessage *resp = NULL;
-	if (rc == CLI_EXIT_OK)
-		rc = cli_call(ctx, "ospay.v1.Orders/Get", &req.base,
-			      &ospay__v1__orders_get_response__descriptor, 0, &resp);
-	if (rc == CLI_EXIT_OK)
-		rc = ctx->json ? cli_output_message(resp) : print_order_get(ctx, resp);
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Orders/Get",
+		.req = &ospay__v1__orders_get_request__descriptor,
+		.resp = &ospay__v1__orders_get_response__descriptor,
+		.arg = "ID",
+		.arg_field = "id",
+		.print = print_order_get,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_orders_update(cli_ctx_t *ctx, int argc, char **argv)
@@ -264,64 +258,54 @@ out:
 	return rc;
 }
 
+/* cancel and cancel-payment. */
+static const dom_flag_t reason_flags[] = {DOM_OPT("reason", 'r', DOM_TEXT, "reason"), {NULL}};
+
 int cli_cmd_orders_cancel(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const dom_flag_t flags[] = {DOM_OPT("reason", 'r', DOM_TEXT, "reason"), {NULL}};
-	dom_opts_t o;
-	int first;
-	Ospay__V1__OrdersCancelRequest req = OSPAY__V1__ORDERS_CANCEL_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	rc = dom_call_print(ctx, "ospay.v1.Orders/Cancel", &req.base,
-			    &ospay__v1__orders_cancel_response__descriptor, CLI_CALL_MUTATING,
-			    "order", print_order);
-out:
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Orders/Cancel",
+		.req = &ospay__v1__orders_cancel_request__descriptor,
+		.resp = &ospay__v1__orders_cancel_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "ID",
+		.arg_field = "id",
+		.flags = reason_flags,
+		.record = "order",
+		.print = print_order,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
-/* refresh-payment and cancel-payment: one order id in, the order out. */
 int cli_cmd_orders_refresh_payment(cli_ctx_t *ctx, int argc, char **argv)
 {
-	dom_opts_t o;
-	int first;
-	Ospay__V1__OrdersRefreshPaymentRequest req =
-		OSPAY__V1__ORDERS_REFRESH_PAYMENT_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	rc = dom_call_print(ctx, "ospay.v1.Orders/RefreshPayment", &req.base,
-			    &ospay__v1__orders_refresh_payment_response__descriptor,
-			    CLI_CALL_MUTATING, "order", print_order);
-out:
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Orders/RefreshPayment",
+		.req = &ospay__v1__orders_refresh_payment_request__descriptor,
+		.resp = &ospay__v1__orders_refresh_payment_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "ID",
+		.arg_field = "id",
+		.record = "order",
+		.print = print_order,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_orders_cancel_payment(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const dom_flag_t flags[] = {DOM_OPT("reason", 'r', DOM_TEXT, "reason"), {NULL}};
-	dom_opts_t o;
-	int first;
-	Ospay__V1__OrdersCancelPaymentAttemptRequest req =
-		OSPAY__V1__ORDERS_CANCEL_PAYMENT_ATTEMPT_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	rc = dom_call_print(ctx, "ospay.v1.Orders/CancelPaymentAttempt", &req.base,
-			    &ospay__v1__orders_cancel_payment_attempt_response__descriptor,
-			    CLI_CALL_MUTATING, "order", print_order);
-out:
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Orders/CancelPaymentAttempt",
+		.req = &ospay__v1__orders_cancel_payment_attempt_request__descriptor,
+		.resp = &ospay__v1__orders_cancel_payment_attempt_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "ID",
+		.arg_field = "id",
+		.flags = reason_flags,
+		.record = "order",
+		.print = print_order,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 static const dom_col_t order_cols[] = {
@@ -362,8 +346,7 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 		bool end;
 	} dates[] = {{'f', false}, {'T', true}, {'F', false}, {'G', true}};
 	dom_opts_t o;
-	int first;
-	dom_rows_t ls = {NULL, order_cols, 0};
+	int first, offset = 0;
 	Ospay__V1__OrdersListRequest req = OSPAY__V1__ORDERS_LIST_REQUEST__INIT;
 	int64_t *ranges[] = {&req.scheduled_from_ms, &req.scheduled_to_ms, &req.created_from_ms,
 			     &req.created_to_ms};
@@ -371,7 +354,7 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 	if (rc == CLI_EXIT_OK)
 		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_offset(ctx, &ls.offset);
+		rc = dom_offset(ctx, &offset);
 	for (size_t i = 0; i < 4 && rc == CLI_EXIT_OK; i++) {
 		int64_t day;
 		const char *v = o.v[dates[i].code];
@@ -381,21 +364,11 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 			rc = cli_usage_error(ctx, "%s is a date YYYY-MM-DD, not \"%s\"",
 					     dom_opt_name(&o, dates[i].code), v);
 		else
-			*ranges[i] = dom_day_start(day + (dates[i].end ? 1 : 0), ls.offset);
+			*ranges[i] = dom_day_start(day + (dates[i].end ? 1 : 0), offset);
 	}
 	if (rc != CLI_EXIT_OK)
-		goto out;
-	ls.t = dom_table_new(order_cols, dom_ncols(order_cols));
-	if (ls.t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	rc = dom_list(ctx, "ospay.v1.Orders/List", &req.base,
-		      &ospay__v1__orders_list_response__descriptor, "orders", o.limit, dom_row,
-		      &ls);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(ls.t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(ls.t);
-	return rc;
+		return rc;
+	return dom_list_table(ctx, "ospay.v1.Orders/List", &req.base,
+			      &ospay__v1__orders_list_response__descriptor, "orders", order_cols,
+			      o.limit);
 }

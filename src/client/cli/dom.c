@@ -362,18 +362,20 @@ out:
 
 int dom_call_print(cli_ctx_t *ctx, const char *method, const ProtobufCMessage *req,
 		   const ProtobufCMessageDescriptor *resp_desc, unsigned flags, const char *name,
-		   int (*print)(cli_ctx_t *ctx, const ProtobufCMessage *m))
+		   dom_print_fn print)
 {
 	ProtobufCMessage *resp = NULL;
-	const ProtobufCFieldDescriptor *f = dom_field(resp_desc, name);
-	int rc = f == NULL ? CLI_EXIT_ERROR : cli_call(ctx, method, req, resp_desc, flags, &resp);
+	const ProtobufCFieldDescriptor *f = name != NULL ? dom_field(resp_desc, name) : NULL;
+	int rc = name != NULL && f == NULL ? CLI_EXIT_ERROR
+					   : cli_call(ctx, method, req, resp_desc, flags, &resp);
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	if (ctx->json) {
 		rc = cli_output_message(resp);
 		goto out;
 	}
-	const ProtobufCMessage *rec = *(ProtobufCMessage **)((char *)resp + f->offset);
+	const ProtobufCMessage *rec =
+		f != NULL ? *(ProtobufCMessage **)((char *)resp + f->offset) : resp;
 	rc = rec != NULL ? print(ctx, rec) : CLI_EXIT_OK;
 out:
 	if (resp != NULL)

@@ -82,6 +82,13 @@ int dom_parse(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flags, in
  */
 int dom_fill(cli_ctx_t *ctx, dom_opts_t *o, ProtobufCMessage *req);
 
+/*
+ * Where a value for req's field name goes, checked to be a single field of
+ * type; NULL, and an internal error naming what on stderr, otherwise.
+ */
+void *dom_slot(const ProtobufCMessage *req, const char *name, ProtobufCType type, const char *what,
+	       const ProtobufCFieldDescriptor **fd);
+
 /* The fields of the options given, in table order, each once: an update mask. */
 size_t dom_mask(const dom_opts_t *o, char **mask, size_t cap);
 
@@ -142,10 +149,15 @@ int dom_list(cli_ctx_t *ctx, const char *method, ProtobufCMessage *req,
  */
 int dom_print_record(cli_ctx_t *ctx, const ProtobufCMessage *m);
 
-/* Calls a method whose response holds one record in field `field` and prints it. */
+typedef int (*dom_print_fn)(cli_ctx_t *ctx, const ProtobufCMessage *m);
+
+/*
+ * Calls a method and prints the record in the response's field `field` (NULL:
+ * the whole response) with print; with --json, prints the response.
+ */
 int dom_call_print(cli_ctx_t *ctx, const char *method, const ProtobufCMessage *req,
 		   const ProtobufCMessageDescriptor *resp_desc, unsigned flags, const char *field,
-		   int (*print)(cli_ctx_t *ctx, const ProtobufCMessage *m));
+		   dom_print_fn print);
 
 /* ------------------------------------------------------------------ tables (cols.c) */
 
@@ -219,5 +231,34 @@ typedef struct dom_rows {
 	int offset;
 } dom_rows_t;
 int dom_row(cli_ctx_t *ctx, const ProtobufCMessage *item, void *state);
+
+/* ------------------------------------------------------------------ commands (run.c) */
+
+/*
+ * A listing printed as the table cols: every page of method (limit items at
+ * most; 0: all), or its one answer when req has no page_token. With --json,
+ * {"<items>": [...]} for pages, the response for one answer.
+ */
+int dom_list_table(cli_ctx_t *ctx, const char *method, ProtobufCMessage *req,
+		   const ProtobufCMessageDescriptor *resp_desc, const char *items,
+		   const dom_col_t *cols, uint32_t limit);
+
+/* A command that is one call: what it sends, what it takes, what it prints. */
+typedef struct dom_cmd {
+	const char *method;                     /* "ospay.v1.Orders/Get" */
+	const ProtobufCMessageDescriptor *req;  /* its request */
+	const ProtobufCMessageDescriptor *resp; /* and response */
+	unsigned call;                          /* CLI_CALL_* */
+	const char *arg;                        /* the one positional, an id ("ID"); NULL: none */
+	const char *arg_field;                  /* the request field it fills */
+	const dom_flag_t *flags;                /* the options; NULL: none */
+	const char *record;    /* one record: the response field printed (NULL: all of it) */
+	dom_print_fn print;    /* and how (NULL: dom_print_record) */
+	const char *items;     /* or a listing: the response's repeated field */
+	const dom_col_t *cols; /* and its table */
+} dom_cmd_t;
+
+/* Parses the command line as c says, fills a request, calls, prints. */
+int dom_run(cli_ctx_t *ctx, int argc, char **argv, const dom_cmd_t *c);
 
 #endif

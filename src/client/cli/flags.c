@@ -104,23 +104,18 @@ int dom_opt_u32(cli_ctx_t *ctx, const dom_opts_t *o, int c, uint32_t *out)
 }
 
 /*
- * Where f's value goes in req, checked against the type its kind stores: a
- * table that names a missing field, or one of another type, is a bug said
- * out loud rather than a store into the wrong bytes.
+ * Where a value for the field called name goes in req, checked to be a
+ * single field of type: a table naming a missing field, or one of another
+ * type, is a bug said out loud (for what: "--agenda") rather than a store
+ * into the wrong bytes.
  */
-static void *slot(const ProtobufCMessage *req, const dom_flag_t *f,
-		  const ProtobufCFieldDescriptor **fd)
+void *dom_slot(const ProtobufCMessage *req, const char *name, ProtobufCType type, const char *what,
+	       const ProtobufCFieldDescriptor **fd)
 {
-	static const ProtobufCType types[] = {
-		[DOM_TEXT] = PROTOBUF_C_TYPE_STRING,    [DOM_ID] = PROTOBUF_C_TYPE_UINT64,
-		[DOM_ID_NONE] = PROTOBUF_C_TYPE_UINT64, [DOM_U32] = PROTOBUF_C_TYPE_UINT32,
-		[DOM_MONEY] = PROTOBUF_C_TYPE_INT64,    [DOM_ENUM] = PROTOBUF_C_TYPE_ENUM,
-	};
-	*fd = f->field != NULL ? dom_field(req->descriptor, f->field) : NULL;
-	if (*fd == NULL || (*fd)->type != types[f->kind] ||
-	    (*fd)->label == PROTOBUF_C_LABEL_REPEATED) {
-		fprintf(stderr, "error: internal: --%s has no field \"%s\" in %s\n", f->name,
-			f->field != NULL ? f->field : "", req->descriptor->name);
+	*fd = name != NULL ? dom_field(req->descriptor, name) : NULL;
+	if (*fd == NULL || (*fd)->type != type || (*fd)->label == PROTOBUF_C_LABEL_REPEATED) {
+		fprintf(stderr, "error: internal: %s has no field \"%s\" in %s\n", what,
+			name != NULL ? name : "", req->descriptor->name);
 		return NULL;
 	}
 	return (char *)req + (*fd)->offset;
@@ -171,6 +166,12 @@ static int fill_one(cli_ctx_t *ctx, dom_opts_t *o, const dom_flag_t *f,
 
 int dom_fill(cli_ctx_t *ctx, dom_opts_t *o, ProtobufCMessage *req)
 {
+	/* The field type each kind stores. */
+	static const ProtobufCType types[] = {
+		[DOM_TEXT] = PROTOBUF_C_TYPE_STRING,    [DOM_ID] = PROTOBUF_C_TYPE_UINT64,
+		[DOM_ID_NONE] = PROTOBUF_C_TYPE_UINT64, [DOM_U32] = PROTOBUF_C_TYPE_UINT32,
+		[DOM_MONEY] = PROTOBUF_C_TYPE_INT64,    [DOM_ENUM] = PROTOBUF_C_TYPE_ENUM,
+	};
 	int rc = CLI_EXIT_OK;
 	for (const dom_flag_t *f = o->flags; f != NULL && f->name != NULL && rc == CLI_EXIT_OK;
 	     f++) {
@@ -183,7 +184,7 @@ int dom_fill(cli_ctx_t *ctx, dom_opts_t *o, ProtobufCMessage *req)
 			rc = dom_opt_u32(ctx, o, f->code, &o->limit);
 			continue;
 		}
-		p = slot(req, f, &fd);
+		p = dom_slot(req, f->field, types[f->kind], dom_opt_name(o, f->code), &fd);
 		rc = p != NULL ? fill_one(ctx, o, f, fd, p) : CLI_EXIT_ERROR;
 	}
 	return rc;
