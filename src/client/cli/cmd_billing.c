@@ -93,7 +93,10 @@ out:
 	return rc;
 }
 
-/* "•••• 1111": the last four digits, all the CLI ever shows of a number. */
+/*
+ * "•••• 1111": the last four digits, all the CLI ever shows of a number. These
+ * cells keep the widths they always had, however long what the server sends.
+ */
 static void masked_cell(const ProtobufCMessage *m, char *out, size_t n)
 {
 	char masked[32];

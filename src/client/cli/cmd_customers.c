@@ -78,10 +78,15 @@ int cli_cmd_customers_get(cli_ctx_t *ctx, int argc, char **argv)
 }
 
 static const dom_col_t customer_cols[] = {
-	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),        DOM_COL("UNIT", "unit_id", DOM_C_NUM),
-	DOM_COL("NAME", "name", DOM_C_TEXT),         DOM_COL("DOCUMENT", "document", DOM_C_TEXT),
-	DOM_COL("CITY", "address.city", DOM_C_TEXT), DOM_COL("UF", "address.state", DOM_C_TEXT),
-	DOM_COL("PHONE", "phone", DOM_C_TEXT),       {NULL},
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("UNIT", "unit_id", DOM_C_NUM),
+	DOM_COL("NAME", "name", DOM_C_TEXT),
+	DOM_COL("DOCUMENT", "document", DOM_C_TEXT),
+	/* Empty for a customer without an address. */
+	DOM_COL("CITY", "address.city", DOM_C_TEXT),
+	DOM_COL("UF", "address.state", DOM_C_TEXT),
+	DOM_COL("PHONE", "phone", DOM_C_TEXT),
+	{NULL},
 };
 
 int cli_cmd_customers_list(cli_ctx_t *ctx, int argc, char **argv)
