@@ -1,7 +1,7 @@
 /*
  * The ospay command as a black box, command by command: the usage errors word
- * for word (and which wins when a line has several), and what each command
- * sends. The harness is cli_fake.h.
+ * for word (and which wins when a line has several), what each command sends,
+ * and the richest tables and records byte for byte. The harness is cli_fake.h.
  */
 #include "client/cli/pbjson.c"
 #include "client/cli/utf8.c"
@@ -13,6 +13,56 @@
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/installments.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
+
+/* The canned replies of cli_fake.h as people read them (as the CLI printed them before its
+ * commands became tables). */
+#define ORDER_42                                                                                   \
+	"id              42\n"                                                                     \
+	"unit            3\n"                                                                      \
+	"customer        7\n"                                                                      \
+	"kind            REPARO\n"                                                                 \
+	"description     trocar ONU\n"                                                             \
+	"agenda          none\n"                                                                   \
+	"technician      5\n"                                                                      \
+	"start           2026-12-07 08:00\n"                                                       \
+	"duration        90 min\n"                                                                 \
+	"amount          R$ 1.234,56\n"                                                            \
+	"status          open\n"                                                                   \
+	"payment         error\n"                                                                  \
+	"payment method  recurring-credit, 2 installments\n"                                       \
+	"payment link    https://pay.example/l/1\n"                                                \
+	"payment error   gateway timed out\n"                                                      \
+	"created         2026-12-06 08:00\n"                                                       \
+	"updated         2026-12-07 07:00\n"                                                       \
+	"\n"                                                                                       \
+	"installments\n"                                                                           \
+	"N  DUE         AMOUNT     STATUS   REASON\n"                                              \
+	"1  2026-12-07  R$ 617,28  denied   sem saldo\n"                                           \
+	"2  2027-01-07  R$ 617,28  waiting\n"                                                      \
+	"\n"                                                                                       \
+	"history\n"                                                                                \
+	"WHEN              FROM  TO    BY TOKEN  NOTE\n"                                           \
+	"2026-12-06 08:00  -     open  9\n"                                                        \
+	"2026-12-07 07:00  open  open  9         reaberta\n"                                       \
+	"\n"                                                                                       \
+	"notifications\n"                                                                          \
+	"ID  KIND                  STATUS  TRIES  UPDATED           ERROR\n"                       \
+	"11  payment-link-created  failed  3      2026-12-07 07:00  no WhatsApp\n"
+#define CHARGES_42                                                                                 \
+	"ID  DATE        CUSTOMER  INVOICE  ATTEMPT  CARD                    AMOUNT  RECURRING  "  \
+	"STATUS           CODE  MESSAGE\n"                                                         \
+	" 1  2026-12-01  7         30       1        visa ****1111         R$ 99,90  yes        "  \
+	"declined         51    Insufficient funds\n"                                              \
+	" 2  2026-12-01  7         31       2                               R$ 1,00  no         "  \
+	"voided                 Sale voided (operator: twice)\n"                                   \
+	" 3  2026-12-01  7         32       3                       R$ 1.234.567,89  no         "  \
+	"operator-review        outcome unknown\n"
+#define SERVICES_42                                                                                \
+	"ID  PLAN           MONTHLY  STATUS   RECURRING          NOTE\n"                           \
+	" 1  Fibra 500     R$ 99,90  active   on (card 4)\n"                                       \
+	" 2  TV            R$ 50,00  blocked  on (default card)  card 4 was removed; the default " \
+	"card is charged\n"                                                                        \
+	"10  Fone       R$ 1.000,00  active   off\n"
 
 TestSuite(cli_calls, .init = setup, .fini = teardown, .timeout = 120);
 
@@ -119,6 +169,25 @@ Test(cli_calls, command_help_is_its_table_row)
 	cr_assert_eq(r.status, 0);
 	cr_assert_str_eq(r.out, "usage: ospay agendas delete ID\n\ndelete an agenda.\n\n"
 				"Its orders keep the agenda's id and can still be listed by it.\n");
+}
+
+/*
+ * What people read, byte for byte, where the table or record has the most
+ * kinds of cells: local times, money, "none" and empty for zero, enum names,
+ * lists under the record, cells made of several fields.
+ */
+Test(cli_calls, tables_and_records_byte_for_byte)
+{
+	run_t r;
+	run_cli(&r, GOOD_TOKEN, ARGS("orders", "get", "42"));
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, ORDER_42, "%s", r.out);
+	run_cli(&r, GOOD_TOKEN, ARGS("charges", "list", "--unit", "42"));
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, CHARGES_42, "%s", r.out);
+	run_cli(&r, GOOD_TOKEN, ARGS("customers", "services", "42"));
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, SERVICES_42, "%s", r.out);
 }
 
 /*

@@ -19,6 +19,10 @@
 #include <unistd.h>
 
 #include "ospay/v1/admin.pb-c.h"
+#include "ospay/v1/billing.pb-c.h"
+#include "ospay/v1/customers.pb-c.h"
+#include "ospay/v1/notifications.pb-c.h"
+#include "ospay/v1/orders.pb-c.h"
 #include "ospay/v1/session.pb-c.h"
 #include "support/fakesrv.h"
 
@@ -205,6 +209,178 @@ static void reply_revoke(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req
 	ospay__v1__revoke_token_request__free_unpacked(in, NULL);
 }
 
+/* The id in which the canned replies below answer: any other gets UNIMPLEMENTED. */
+#define CANNED_ID 42
+#define T0 1796641200000 /* 2026-12-07 08:00 at UTC-3, the fake organization's offset */
+
+/* Orders/Get for CANNED_ID: an order with every part filled in. */
+static void reply_order(tsp_fake_conn_t *conn, uint64_t id)
+{
+	Ospay__V1__OrdersGetResponse out = OSPAY__V1__ORDERS_GET_RESPONSE__INIT;
+	Ospay__V1__Order o = OSPAY__V1__ORDER__INIT;
+	Ospay__V1__OrderPayment p = OSPAY__V1__ORDER_PAYMENT__INIT;
+	Ospay__V1__OrderInstallment in[2] = {OSPAY__V1__ORDER_INSTALLMENT__INIT,
+					     OSPAY__V1__ORDER_INSTALLMENT__INIT};
+	Ospay__V1__OrderInstallment *inp[] = {&in[0], &in[1]};
+	Ospay__V1__OrderStatusChange h[2] = {OSPAY__V1__ORDER_STATUS_CHANGE__INIT,
+					     OSPAY__V1__ORDER_STATUS_CHANGE__INIT};
+	Ospay__V1__OrderStatusChange *hp[] = {&h[0], &h[1]};
+	Ospay__V1__Notification n = OSPAY__V1__NOTIFICATION__INIT;
+	Ospay__V1__Notification *np[] = {&n};
+	o.id = CANNED_ID;
+	o.unit_id = 3;
+	o.customer_id = 7;
+	o.kind = "REPARO";
+	o.description = "trocar ONU";
+	o.technician_id = 5;
+	o.scheduled_start_ms = T0;
+	o.duration_minutes = 90;
+	o.amount = 123456;
+	o.status = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN;
+	o.payment_status = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_ERROR;
+	o.created_ms = T0 - 86400000;
+	o.updated_ms = T0 - 3600000;
+	p.method_type = OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_RECURRING_CREDIT;
+	p.installments = 2;
+	p.link_url = "https://pay.example/l/1";
+	p.error_message = "gateway timed out";
+	for (int i = 0; i < 2; i++) {
+		in[i].number = (uint32_t)i + 1;
+		in[i].due_date = i == 0 ? "2026-12-07" : "2027-01-07";
+		in[i].amount = 61728;
+		in[i].status = i == 0 ? OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_DENIED
+				      : OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_WAITING;
+	}
+	in[0].reason = "sem saldo";
+	p.n_schedule = 2;
+	p.schedule = inp;
+	o.payment = &p;
+	h[0].at_ms = o.created_ms;
+	h[0].to = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN;
+	h[0].by_token_id = 9;
+	h[1].at_ms = o.updated_ms;
+	h[1].from = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN;
+	h[1].to = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN;
+	h[1].by_token_id = 9;
+	h[1].note = "reaberta";
+	o.n_history = 2;
+	o.history = hp;
+	n.id = 11;
+	n.kind = OSPAY__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_PAYMENT_LINK_CREATED;
+	n.status = OSPAY__V1__NOTIFICATION_STATUS__NOTIFICATION_STATUS_FAILED;
+	n.attempts = 3;
+	n.updated_ms = o.updated_ms;
+	n.last_error = "no WhatsApp";
+	out.order = &o;
+	out.n_notifications = 1;
+	out.notifications = np;
+	tsp_fake_reply(conn, id, 0, NULL, &out.base);
+}
+
+/* Billing/ListCharges for unit CANNED_ID: with a card or none, a note or not. */
+static void reply_charges(tsp_fake_conn_t *conn, uint64_t id)
+{
+	Ospay__V1__BillingListChargesResponse out = OSPAY__V1__BILLING_LIST_CHARGES_RESPONSE__INIT;
+	Ospay__V1__Charge c[3] = {OSPAY__V1__CHARGE__INIT, OSPAY__V1__CHARGE__INIT,
+				  OSPAY__V1__CHARGE__INIT};
+	Ospay__V1__Charge *cp[] = {&c[0], &c[1], &c[2]};
+	for (int i = 0; i < 3; i++) {
+		c[i].id = (uint64_t)i + 1;
+		c[i].local_date = "2026-12-01";
+		c[i].customer_id = 7;
+		c[i].invoice_id = 30 + (uint64_t)i;
+		c[i].attempt = (uint32_t)i + 1;
+	}
+	c[0].card_brand = OSPAY__V1__CARD_BRAND__CARD_BRAND_VISA;
+	c[0].card_last4 = "1111";
+	c[0].amount = 9990;
+	c[0].recurring = 1;
+	c[0].status = OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_DECLINED;
+	c[0].return_code = "51";
+	c[0].return_message = "Insufficient funds";
+	c[1].amount = 100;
+	c[1].status = OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_VOIDED;
+	c[1].return_message = "Sale voided";
+	c[1].note = "operator: twice";
+	c[2].amount = 123456789;
+	c[2].status = OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_OPERATOR_REVIEW;
+	c[2].note = "outcome unknown";
+	out.n_charges = 3;
+	out.charges = cp;
+	tsp_fake_reply(conn, id, 0, NULL, &out.base);
+}
+
+/* Customers/ListServices for customer CANNED_ID: every way a service is charged. */
+static void reply_services(tsp_fake_conn_t *conn, uint64_t id)
+{
+	Ospay__V1__CustomersListServicesResponse out =
+		OSPAY__V1__CUSTOMERS_LIST_SERVICES_RESPONSE__INIT;
+	Ospay__V1__CustomerService s[3] = {OSPAY__V1__CUSTOMER_SERVICE__INIT,
+					   OSPAY__V1__CUSTOMER_SERVICE__INIT,
+					   OSPAY__V1__CUSTOMER_SERVICE__INIT};
+	Ospay__V1__CustomerService *sp[] = {&s[0], &s[1], &s[2]};
+	Ospay__V1__RecurringPayment rp[2] = {OSPAY__V1__RECURRING_PAYMENT__INIT,
+					     OSPAY__V1__RECURRING_PAYMENT__INIT};
+	Ospay__V1__CardFallback fb = OSPAY__V1__CARD_FALLBACK__INIT;
+	s[0].id = 1;
+	s[0].plan_name = "Fibra 500";
+	s[0].monthly_amount = 9990;
+	s[0].status = OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_ACTIVE;
+	rp[0].enabled = 1;
+	rp[0].card_id = 4;
+	s[0].recurring_payment = &rp[0];
+	s[1].id = 2;
+	s[1].plan_name = "TV";
+	s[1].monthly_amount = 5000;
+	s[1].status = OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_BLOCKED;
+	rp[1].enabled = 1;
+	s[1].recurring_payment = &rp[1];
+	fb.note = "card 4 was removed; the default card is charged";
+	s[1].card_fallback = &fb;
+	s[2].id = 10;
+	s[2].plan_name = "Fone";
+	s[2].monthly_amount = 100000;
+	s[2].status = OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_ACTIVE;
+	out.n_services = 3;
+	out.services = sp;
+	tsp_fake_reply(conn, id, 0, NULL, &out.base);
+}
+
+/* A canned reply when req is one of the calls above for CANNED_ID; false otherwise. */
+static bool reply_canned(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req)
+{
+	const char *m = req->method;
+	uint64_t key = 0;
+	if (strcmp(m, "ospay.v1.Orders/Get") == 0) {
+		Ospay__V1__OrdersGetRequest *in =
+			ospay__v1__orders_get_request__unpack(NULL, req->body.len, req->body.data);
+		MUST(in != NULL);
+		key = in->id;
+		ospay__v1__orders_get_request__free_unpacked(in, NULL);
+		if (key == CANNED_ID)
+			reply_order(conn, req->id);
+	} else if (strcmp(m, "ospay.v1.Billing/ListCharges") == 0) {
+		Ospay__V1__BillingListChargesRequest *in =
+			ospay__v1__billing_list_charges_request__unpack(NULL, req->body.len,
+									req->body.data);
+		MUST(in != NULL);
+		key = in->unit_id;
+		ospay__v1__billing_list_charges_request__free_unpacked(in, NULL);
+		if (key == CANNED_ID)
+			reply_charges(conn, req->id);
+	} else if (strcmp(m, "ospay.v1.Customers/ListServices") == 0) {
+		Ospay__V1__CustomersListServicesRequest *in =
+			ospay__v1__customers_list_services_request__unpack(NULL, req->body.len,
+									   req->body.data);
+		MUST(in != NULL);
+		key = in->customer_id;
+		ospay__v1__customers_list_services_request__free_unpacked(in, NULL);
+		if (key == CANNED_ID)
+			reply_services(conn, req->id);
+	}
+	return key == CANNED_ID;
+}
+
 static void handler(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req, void *arg)
 {
 	const char *m = req->method;
@@ -234,7 +410,7 @@ static void handler(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req, voi
 		reply_create_token(conn, req);
 	} else if (strcmp(m, "ospay.v1.Admin/RevokeToken") == 0) {
 		reply_revoke(conn, req);
-	} else {
+	} else if (!reply_canned(conn, req)) {
 		uv_mutex_lock(&MU);
 		snprintf(S.other_method, sizeof(S.other_method), "%s", m);
 		S.other_len = req->body.len < sizeof(S.other_body) ? req->body.len : 0;
