@@ -6,7 +6,8 @@
  * commands.c. A handler gets argv[0] = its own (sub)command word and the
  * arguments after it, with the global flags already removed; it returns an
  * exit code. cli_call() does the RPC and the error report; cli_output_json()
- * and the table printer do the output.
+ * and the table printer do the output. A command that is one call is better
+ * written as data, a dom_cmd_t run by dom_run() (dom.h).
  */
 #ifndef OSPAY_CLI_CLI_H
 #define OSPAY_CLI_CLI_H
