@@ -2,11 +2,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "client/cli/cli.h"
 #include "client/cli/dom.h"
-#include "client/cli/table.h"
 #include "ospay/v1/admin.pb-c.h"
 
 #define CLI_MAX_UNIT_FLAGS 10000u

@@ -17,7 +17,6 @@
 
 #include "client/cli/cli.h"
 #include "client/cli/dom.h"
-#include "client/cli/table.h"
 #include "common/crypto.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/billing.pb-c.h"

@@ -5,7 +5,6 @@
 
 #include "client/cli/cli.h"
 #include "client/cli/dom.h"
-#include "client/cli/table.h"
 #include "ospay/v1/customers.pb-c.h"
 
 /* create and update; update refuses --unit before it fills the rest. */
