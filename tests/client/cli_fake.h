@@ -349,36 +349,36 @@ static void reply_services(tsp_fake_conn_t *conn, uint64_t id)
 /* A canned reply when req is one of the calls above for CANNED_ID; false otherwise. */
 static bool reply_canned(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req)
 {
-	const char *m = req->method;
-	uint64_t key = 0;
-	if (strcmp(m, "ospay.v1.Orders/Get") == 0) {
-		Ospay__V1__OrdersGetRequest *in =
-			ospay__v1__orders_get_request__unpack(NULL, req->body.len, req->body.data);
-		MUST(in != NULL);
-		key = in->id;
-		ospay__v1__orders_get_request__free_unpacked(in, NULL);
-		if (key == CANNED_ID)
-			reply_order(conn, req->id);
-	} else if (strcmp(m, "ospay.v1.Billing/ListCharges") == 0) {
-		Ospay__V1__BillingListChargesRequest *in =
-			ospay__v1__billing_list_charges_request__unpack(NULL, req->body.len,
-									req->body.data);
-		MUST(in != NULL);
-		key = in->unit_id;
-		ospay__v1__billing_list_charges_request__free_unpacked(in, NULL);
-		if (key == CANNED_ID)
-			reply_charges(conn, req->id);
-	} else if (strcmp(m, "ospay.v1.Customers/ListServices") == 0) {
-		Ospay__V1__CustomersListServicesRequest *in =
-			ospay__v1__customers_list_services_request__unpack(NULL, req->body.len,
-									   req->body.data);
-		MUST(in != NULL);
-		key = in->customer_id;
-		ospay__v1__customers_list_services_request__free_unpacked(in, NULL);
-		if (key == CANNED_ID)
-			reply_services(conn, req->id);
+	static const struct {
+		const char *method;
+		const ProtobufCMessageDescriptor *desc;
+		const char *key; /* the request's uint64 field that must be CANNED_ID */
+		void (*reply)(tsp_fake_conn_t *conn, uint64_t id);
+	} canned[] = {
+		{"ospay.v1.Orders/Get", &ospay__v1__orders_get_request__descriptor, "id",
+		 reply_order},
+		{"ospay.v1.Billing/ListCharges",
+		 &ospay__v1__billing_list_charges_request__descriptor, "unit_id", reply_charges},
+		{"ospay.v1.Customers/ListServices",
+		 &ospay__v1__customers_list_services_request__descriptor, "customer_id",
+		 reply_services},
+	};
+	for (size_t i = 0; i < sizeof(canned) / sizeof(canned[0]); i++) {
+		if (strcmp(req->method, canned[i].method) != 0)
+			continue;
+		ProtobufCMessage *in = protobuf_c_message_unpack(canned[i].desc, NULL,
+								 req->body.len, req->body.data);
+		const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(
+			canned[i].desc, canned[i].key);
+		MUST(in != NULL && f != NULL);
+		uint64_t key = *(const uint64_t *)((const char *)in + f->offset);
+		protobuf_c_message_free_unpacked(in, NULL);
+		if (key != CANNED_ID)
+			return false;
+		canned[i].reply(conn, req->id);
+		return true;
 	}
-	return key == CANNED_ID;
+	return false;
 }
 
 static void handler(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req, void *arg)
