@@ -189,6 +189,14 @@ int cli_positionals(const cli_ctx_t *ctx, int argc, int first, int min, int max)
 	return CLI_EXIT_OK;
 }
 
+int cli_no_options(cli_ctx_t *ctx, int argc, char **argv, int min, int max, int *first)
+{
+	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, first);
+	if (rc == CLI_EXIT_OK)
+		rc = cli_positionals(ctx, argc, *first, min, max);
+	return rc;
+}
+
 int cli_output_json(json_t *j)
 {
 	int rc = CLI_EXIT_OK;

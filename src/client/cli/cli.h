@@ -6,7 +6,8 @@
  * commands.c. A handler gets argv[0] = its own (sub)command word and the
  * arguments after it, with the global flags already removed; it returns an
  * exit code. cli_call() does the RPC and the error report; cli_output_json()
- * and the table printer do the output.
+ * and the table printer do the output. A command that is one call is better
+ * written as data, a dom_cmd_t run by dom_run() (dom.h).
  */
 #ifndef OSPAY_CLI_CLI_H
 #define OSPAY_CLI_CLI_H
@@ -94,6 +95,9 @@ int cli_getopt(cli_ctx_t *ctx, int argc, char **argv, const struct option *opts,
 
 /* Checks the number of positional arguments left after cli_getopt. */
 int cli_positionals(const cli_ctx_t *ctx, int argc, int first, int min, int max);
+
+/* cli_getopt and cli_positionals for a command that takes no options. */
+int cli_no_options(cli_ctx_t *ctx, int argc, char **argv, int min, int max, int *first);
 
 /* Prints j (stolen) on stdout, indented; CLI_EXIT_OK or CLI_EXIT_ERROR. */
 int cli_output_json(json_t *j);

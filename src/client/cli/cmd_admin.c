@@ -1,170 +1,100 @@
 /* ospay units ..., ospay tokens ...: the Admin service. */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "client/cli/cli.h"
-#include "client/cli/pbjson.h"
-#include "client/cli/table.h"
+#include "client/cli/dom.h"
 #include "ospay/v1/admin.pb-c.h"
 
-/* The server's maximum page (admin.proto): fewest round trips. */
-#define CLI_UNITS_PAGE 1000u
-/* A server that never ends the listing must not keep the CLI forever. */
-#define CLI_MAX_PAGES 100000u
 #define CLI_MAX_UNIT_FLAGS 10000u
 
-static cli_table_t *units_table(void)
-{
-	static const char *const hdr[] = {"ID", "NAME", "CREATED"};
-	cli_table_t *t = cli_table_new(3, hdr);
-	if (t != NULL)
-		cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	return t;
-}
-
-static int units_row(cli_table_t *t, const Ospay__V1__Unit *u)
-{
-	char id[24], created[40];
-	snprintf(id, sizeof(id), "%" PRIu64, u->id);
-	cli_time_text(u->created_ms, created, sizeof(created));
-	const char *row[] = {id, u->name, created};
-	return cli_table_add(t, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
-
-static int table_out(cli_table_t *t)
-{
-	return cli_table_print(t, stdout) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
+static const dom_col_t unit_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("NAME", "name", DOM_C_TEXT),
+	DOM_COL("CREATED", "created_ms", DOM_C_TIME),
+	{NULL},
+};
 
 int cli_cmd_units_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	Ospay__V1__ListUnitsRequest req = OSPAY__V1__LIST_UNITS_REQUEST__INIT;
-	Ospay__V1__ListUnitsResponse *resp = NULL;
-	ProtobufCMessage *m = NULL;
-	json_t *units = NULL;
-	cli_table_t *t = NULL;
-	char *page = NULL;
-	int first = 0;
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, first, 0, 0);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	if (ctx->json)
-		units = json_array();
-	else
-		t = units_table();
-	if (units == NULL && t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	req.page_size = CLI_UNITS_PAGE;
-	for (unsigned n = 0;; n++) {
-		req.page_token = page != NULL ? page : "";
-		rc = cli_call(ctx, "ospay.v1.Admin/ListUnits", &req.base,
-			      &ospay__v1__list_units_response__descriptor, 0, &m);
-		resp = (Ospay__V1__ListUnitsResponse *)m;
-		if (rc != CLI_EXIT_OK)
-			goto out;
-		for (size_t i = 0; i < resp->n_units && rc == CLI_EXIT_OK; i++) {
-			if (units != NULL)
-				rc = json_array_append_new(
-					     units,
-					     cli_pbjson_from_message(&resp->units[i]->base)) == 0
-					     ? CLI_EXIT_OK
-					     : CLI_EXIT_ERROR;
-			else
-				rc = units_row(t, resp->units[i]);
-		}
-		if (rc != CLI_EXIT_OK || resp->next_page_token[0] == '\0')
-			break;
-		if ((page != NULL && strcmp(page, resp->next_page_token) == 0) ||
-		    n + 1 >= CLI_MAX_PAGES) {
-			fprintf(stderr, "error: the server keeps answering more pages; stopped\n");
-			rc = CLI_EXIT_ERROR;
-			goto out;
-		}
-		free(page);
-		page = strdup(resp->next_page_token);
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
-		resp = NULL;
-		if (page == NULL) {
-			rc = CLI_EXIT_ERROR;
-			goto out;
-		}
-	}
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	if (units != NULL) {
-		rc = cli_output_json(json_pack("{s:O}", "units", units));
-	} else {
-		rc = table_out(t);
-	}
-out:
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
-	json_decref(units);
-	cli_table_free(t);
-	free(page);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Admin/ListUnits",
+		.req = &ospay__v1__list_units_request__descriptor,
+		.resp = &ospay__v1__list_units_response__descriptor,
+		.items = "units",
+		.cols = unit_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
+}
+
+/* The unit in a table of one row, as units list shows it. */
+static int unit_created(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	const Ospay__V1__Unit *u = ((const Ospay__V1__CreateUnitResponse *)m)->unit;
+	(void)ctx;
+	return u != NULL ? dom_print_row(unit_cols, dom_ncols(unit_cols), &u->base)
+			 : CLI_EXIT_ERROR;
 }
 
 int cli_cmd_units_create(cli_ctx_t *ctx, int argc, char **argv)
 {
 	Ospay__V1__CreateUnitRequest req = OSPAY__V1__CREATE_UNIT_REQUEST__INIT;
-	Ospay__V1__CreateUnitResponse *resp = NULL;
-	ProtobufCMessage *m = NULL;
-	cli_table_t *t = NULL;
 	int first = 0;
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, first, 1, 1);
+	int rc = cli_no_options(ctx, argc, argv, 1, 1, &first);
 	if (rc != CLI_EXIT_OK)
-		goto out;
+		return rc;
 	req.name = argv[first];
-	rc = cli_call(ctx, "ospay.v1.Admin/CreateUnit", &req.base,
-		      &ospay__v1__create_unit_response__descriptor, CLI_CALL_MUTATING, &m);
-	resp = (Ospay__V1__CreateUnitResponse *)m;
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	if (ctx->json) {
-		rc = cli_output_message(&resp->base);
-		goto out;
+	return dom_call_print(ctx, "ospay.v1.Admin/CreateUnit", &req.base,
+			      &ospay__v1__create_unit_response__descriptor, CLI_CALL_MUTATING, NULL,
+			      unit_created);
+}
+
+static void role_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	snprintf(out, n, "%s", cli_role_name(((const Ospay__V1__Token *)m)->role));
+}
+
+static void scope_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	char scope[512];
+	cli_scope_text((const Ospay__V1__Token *)m, scope, sizeof(scope));
+	snprintf(out, n, "%s", scope);
+}
+
+/* A token as people read it; tokens create shows no REVOKED column. */
+static const dom_col_t token_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("NAME", "name", DOM_C_TEXT),
+	DOM_COL_CELL("ROLE", role_cell),
+	DOM_COL_CELL("SCOPE", scope_cell),
+	DOM_COL("REVOKED", "revoked_ms", DOM_C_TIME),
+	{NULL},
+};
+
+static int tokens_out(const Ospay__V1__Token *tok, bool with_revoked)
+{
+	size_t n = dom_ncols(token_cols) - (with_revoked ? 0 : 1);
+	return tok != NULL ? dom_print_row(token_cols, n, &tok->base) : CLI_EXIT_ERROR;
+}
+
+/* The new token, then its secret: the only time anyone sees it. */
+static int token_created(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	const Ospay__V1__CreateTokenResponse *r = (const Ospay__V1__CreateTokenResponse *)m;
+	int rc = tokens_out(r->token, false);
+	(void)ctx;
+	if (rc == CLI_EXIT_OK) {
+		printf("\nsecret: %s\n", r->secret);
+		fprintf(stderr, "The secret is shown only this once: store it now.\n");
 	}
-	t = units_table();
-	rc = t == NULL || resp->unit == NULL ? CLI_EXIT_ERROR : units_row(t, resp->unit);
-	if (rc == CLI_EXIT_OK)
-		rc = table_out(t);
-out:
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
-	cli_table_free(t);
 	return rc;
 }
 
-/* A token as people read it; with_revoked adds the REVOKED column. */
-static int tokens_out(const Ospay__V1__Token *tok, bool with_revoked)
+static int token_revoked(cli_ctx_t *ctx, const ProtobufCMessage *m)
 {
-	static const char *const hdr[] = {"ID", "NAME", "ROLE", "SCOPE", "REVOKED"};
-	cli_table_t *t = cli_table_new(with_revoked ? 5 : 4, hdr);
-	char id[24], scope[512], revoked[40];
-	int rc = CLI_EXIT_ERROR;
-	if (t == NULL || tok == NULL)
-		goto out;
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	snprintf(id, sizeof(id), "%" PRIu64, tok->id);
-	cli_scope_text(tok, scope, sizeof(scope));
-	cli_time_text(tok->revoked_ms, revoked, sizeof(revoked));
-	const char *row[] = {id, tok->name, cli_role_name(tok->role), scope, revoked};
-	if (cli_table_add(t, row) < 0)
-		goto out;
-	rc = table_out(t);
-out:
-	cli_table_free(t);
-	return rc;
+	(void)ctx;
+	return tokens_out(((const Ospay__V1__RevokeTokenResponse *)m)->token, true);
 }
 
 typedef struct token_opts {
@@ -243,8 +173,6 @@ int cli_cmd_tokens_create(cli_ctx_t *ctx, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	Ospay__V1__CreateTokenRequest req = OSPAY__V1__CREATE_TOKEN_REQUEST__INIT;
-	Ospay__V1__CreateTokenResponse *resp = NULL;
-	ProtobufCMessage *m = NULL;
 	token_opts_t o = {NULL, OSPAY__V1__ROLE__ROLE_UNSPECIFIED, false, NULL, 0, 0};
 	int first = 0;
 	int rc = cli_getopt(ctx, argc, argv, opts, token_opt, &o, &first);
@@ -267,23 +195,10 @@ int cli_cmd_tokens_create(cli_ctx_t *ctx, int argc, char **argv)
 	req.org_wide = o.org_wide;
 	req.n_unit_ids = o.n_units;
 	req.unit_ids = o.units;
-	rc = cli_call(ctx, "ospay.v1.Admin/CreateToken", &req.base,
-		      &ospay__v1__create_token_response__descriptor, CLI_CALL_MUTATING, &m);
-	resp = (Ospay__V1__CreateTokenResponse *)m;
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	if (ctx->json) {
-		rc = cli_output_message(&resp->base);
-		goto out;
-	}
-	rc = tokens_out(resp->token, false);
-	if (rc == CLI_EXIT_OK) {
-		printf("\nsecret: %s\n", resp->secret);
-		fprintf(stderr, "The secret is shown only this once: store it now.\n");
-	}
+	rc = dom_call_print(ctx, "ospay.v1.Admin/CreateToken", &req.base,
+			    &ospay__v1__create_token_response__descriptor, CLI_CALL_MUTATING, NULL,
+			    token_created);
 out:
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
 	free(o.units);
 	return rc;
 }
@@ -291,26 +206,13 @@ out:
 int cli_cmd_tokens_revoke(cli_ctx_t *ctx, int argc, char **argv)
 {
 	Ospay__V1__RevokeTokenRequest req = OSPAY__V1__REVOKE_TOKEN_REQUEST__INIT;
-	Ospay__V1__RevokeTokenResponse *resp = NULL;
-	ProtobufCMessage *m = NULL;
 	int first = 0;
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, first, 1, 1);
+	int rc = cli_no_options(ctx, argc, argv, 1, 1, &first);
 	if (rc != CLI_EXIT_OK)
-		goto out;
-	if (cli_parse_u64(argv[first], &req.token_id) < 0 || req.token_id == 0) {
-		rc = cli_usage_error(ctx, "ID must be a token id, not \"%s\"", argv[first]);
-		goto out;
-	}
-	rc = cli_call(ctx, "ospay.v1.Admin/RevokeToken", &req.base,
-		      &ospay__v1__revoke_token_response__descriptor, CLI_CALL_MUTATING, &m);
-	resp = (Ospay__V1__RevokeTokenResponse *)m;
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	rc = ctx->json ? cli_output_message(&resp->base) : tokens_out(resp->token, true);
-out:
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
-	return rc;
+		return rc;
+	if (cli_parse_u64(argv[first], &req.token_id) < 0 || req.token_id == 0)
+		return cli_usage_error(ctx, "ID must be a token id, not \"%s\"", argv[first]);
+	return dom_call_print(ctx, "ospay.v1.Admin/RevokeToken", &req.base,
+			      &ospay__v1__revoke_token_response__descriptor, CLI_CALL_MUTATING,
+			      NULL, token_revoked);
 }

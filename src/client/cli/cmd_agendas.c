@@ -67,20 +67,11 @@ bad:
 			       s);
 }
 
-static int print_agenda(cli_ctx_t *ctx, const ProtobufCMessage *m)
+/* "São Paulo, Santos" (what fits in 1 KiB), or "any". */
+static void cities_cell(const ProtobufCMessage *m, char *out, size_t n)
 {
 	const Ospay__V1__Agenda *a = (const Ospay__V1__Agenda *)m;
-	char id[24], unit[24], daily[24], slot[24], cities[1024] = "any";
-	cli_table_t *t = cli_table_new(2, NULL);
-	int rc = t == NULL ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, a->id);
-	snprintf(unit, sizeof(unit), "%" PRIu64, a->unit_id);
-	if (a->daily_max == 0)
-		snprintf(daily, sizeof(daily), "none");
-	else
-		snprintf(daily, sizeof(daily), "%u", a->daily_max);
-	snprintf(slot, sizeof(slot), "%u min", a->slot_minutes);
+	char cities[1024] = "any";
 	for (size_t i = 0, k = 0; i < a->n_cities; i++) {
 		int w = snprintf(cities + k, sizeof(cities) - k, "%s%s", i ? ", " : "",
 				 a->cities[i]);
@@ -88,11 +79,26 @@ static int print_agenda(cli_ctx_t *ctx, const ProtobufCMessage *m)
 			break;
 		k += (size_t)w;
 	}
-	const char *rows[][2] = {{"id", id},         {"unit", unit},       {"name", a->name},
-				 {"cities", cities}, {"daily max", daily}, {"slot", slot}};
-	for (size_t i = 0; i < 6 && rc == CLI_EXIT_OK; i++)
-		if (cli_table_add(t, rows[i]) < 0)
-			rc = CLI_EXIT_ERROR;
+	snprintf(out, n, "%s", cities);
+}
+
+static const dom_col_t agenda_fields[] = {
+	DOM_COL("id", "id", DOM_C_NUM),
+	DOM_COL("unit", "unit_id", DOM_C_NUM),
+	DOM_COL("name", "name", DOM_C_TEXT),
+	DOM_COL_CELL("cities", cities_cell),
+	{"daily max", "daily_max", DOM_C_NUM, .zero = "none"},
+	{"slot", "slot_minutes", DOM_C_NUM, .affix = " min"},
+	{NULL},
+};
+
+/* The agenda's fields, then one line per window. */
+static int print_agenda(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	const Ospay__V1__Agenda *a = (const Ospay__V1__Agenda *)m;
+	cli_table_t *t = cli_table_new(2, NULL);
+	int rc = t == NULL ? CLI_EXIT_ERROR : dom_kv_add(t, agenda_fields, m, 0);
+	(void)ctx;
 	for (size_t i = 0; i < a->n_windows && rc == CLI_EXIT_OK; i++) {
 		const Ospay__V1__AgendaWindow *w = a->windows[i];
 		char text[96];
@@ -110,11 +116,19 @@ static int print_agenda(cli_ctx_t *ctx, const ProtobufCMessage *m)
 	return rc;
 }
 
-static const struct option agenda_opts[] = {
-	{"unit", required_argument, NULL, 'U'},   {"name", required_argument, NULL, 'n'},
-	{"city", required_argument, NULL, 'c'},   {"any-city", no_argument, NULL, 'A'},
-	{"window", required_argument, NULL, 'w'}, {"daily-max", required_argument, NULL, 'd'},
-	{"slot", required_argument, NULL, 's'},   {NULL, 0, NULL, 0},
+/*
+ * create and update. The fields name update's mask paths (cities and windows
+ * are filled by agenda_lists); update refuses --unit after the lists.
+ */
+static const dom_flag_t agenda_flags[] = {
+	DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+	DOM_OPT("name", 'n', DOM_TEXT, "name"),
+	DOM_OPT("city", 'c', DOM_LIST, "cities"),
+	DOM_OPT("any-city", 'A', DOM_SWITCH, "cities"),
+	DOM_OPT("window", 'w', DOM_LIST, "windows"),
+	DOM_OPT("daily-max", 'd', DOM_U32, "daily_max"),
+	DOM_OPT("slot", 's', DOM_U32, "slot_minutes"),
+	{NULL},
 };
 
 /* Cities and windows from the repeated options. */
@@ -150,18 +164,13 @@ int cli_cmd_agendas_create(cli_ctx_t *ctx, int argc, char **argv)
 	agenda_lists_t l;
 	int first;
 	Ospay__V1__AgendasCreateRequest req = OSPAY__V1__AGENDAS_CREATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, agenda_opts, "cw", 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, agenda_flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'd', &req.daily_max);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 's', &req.slot_minutes);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
 		rc = agenda_lists(ctx, &o, &l);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.name = (char *)(o.v['n'] ? o.v['n'] : "");
 	req.cities = l.cities;
 	req.n_cities = l.n_cities;
 	req.windows = l.wp;
@@ -181,7 +190,7 @@ int cli_cmd_agendas_update(cli_ctx_t *ctx, int argc, char **argv)
 	char *mask[5];
 	size_t nm = 0;
 	Ospay__V1__AgendasUpdateRequest req = OSPAY__V1__AGENDAS_UPDATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, agenda_opts, "cw", 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, agenda_flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK)
@@ -194,24 +203,13 @@ int cli_cmd_agendas_update(cli_ctx_t *ctx, int argc, char **argv)
 		rc = cli_usage_error(ctx, "an agenda's unit does not change");
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	if (o.v['n'] != NULL) {
+	if (o.v['n'] != NULL)
 		req.name = (char *)o.v['n'];
-		mask[nm++] = "name";
-	}
-	if (l.n_cities > 0 || o.seen['A']) {
-		req.cities = l.cities;
-		req.n_cities = l.n_cities;
-		mask[nm++] = "cities";
-	}
-	if (l.n_windows > 0) {
-		req.windows = l.wp;
-		req.n_windows = l.n_windows;
-		mask[nm++] = "windows";
-	}
-	if (o.v['d'] != NULL)
-		mask[nm++] = "daily_max";
-	if (o.v['s'] != NULL)
-		mask[nm++] = "slot_minutes";
+	req.cities = l.cities;
+	req.n_cities = l.n_cities;
+	req.windows = l.wp;
+	req.n_windows = l.n_windows;
+	nm = dom_mask(&o, mask, 5);
 	if (nm == 0) {
 		rc = cli_usage_error(ctx, "nothing to change: give at least one option");
 		goto out;
@@ -227,17 +225,16 @@ out:
 
 int cli_cmd_agendas_get(cli_ctx_t *ctx, int argc, char **argv)
 {
-	dom_opts_t o;
-	int first;
-	Ospay__V1__AgendasGetRequest req = OSPAY__V1__AGENDAS_GET_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_call_print(ctx, "ospay.v1.Agendas/Get", &req.base,
-				    &ospay__v1__agendas_get_response__descriptor, 0, "agenda",
-				    print_agenda);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Agendas/Get",
+		.req = &ospay__v1__agendas_get_request__descriptor,
+		.resp = &ospay__v1__agendas_get_response__descriptor,
+		.arg = "ID",
+		.arg_field = "id",
+		.record = "agenda",
+		.print = print_agenda,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv)
@@ -246,7 +243,7 @@ int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv)
 	int first;
 	ProtobufCMessage *resp = NULL;
 	Ospay__V1__AgendasDeleteRequest req = OSPAY__V1__AGENDAS_DELETE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK)
@@ -264,123 +261,71 @@ int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv)
 	return rc;
 }
 
-static int agenda_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
-{
-	const Ospay__V1__Agenda *a = (const Ospay__V1__Agenda *)m;
-	char id[24], unit[24], windows[24], daily[24], slot[24], cities[24];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, a->id);
-	snprintf(unit, sizeof(unit), "%" PRIu64, a->unit_id);
-	snprintf(windows, sizeof(windows), "%zu", a->n_windows);
-	snprintf(daily, sizeof(daily), "%u", a->daily_max);
-	snprintf(slot, sizeof(slot), "%u", a->slot_minutes);
-	if (a->n_cities == 0)
-		snprintf(cities, sizeof(cities), "any");
-	else
-		snprintf(cities, sizeof(cities), "%zu", a->n_cities);
-	const char *row[] = {id,   unit,  a->name, windows, a->daily_max == 0 ? "none" : daily,
-			     slot, cities};
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
+static const dom_col_t agenda_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("UNIT", "unit_id", DOM_C_NUM),
+	DOM_COL("NAME", "name", DOM_C_TEXT),
+	DOM_COL("WINDOWS", "windows", DOM_C_NUM),
+	{"DAILY MAX", "daily_max", DOM_C_NUM, .zero = "none"},
+	DOM_COL("SLOT (MIN)", "slot_minutes", DOM_C_NUM),
+	{"CITIES", "cities", DOM_C_NUM, .zero = "any"},
+	{NULL},
+};
 
 int cli_cmd_agendas_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"unit", required_argument, NULL, 'U'},
-					     {NULL, 0, NULL, 0}};
-	static const char *const hdr[] = {"ID",        "UNIT",       "NAME",  "WINDOWS",
-					  "DAILY MAX", "SLOT (MIN)", "CITIES"};
-	dom_opts_t o;
-	int first;
-	cli_table_t *t = NULL;
-	Ospay__V1__AgendasListRequest req = OSPAY__V1__AGENDAS_LIST_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	t = cli_table_new(7, hdr);
-	if (t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	rc = dom_list(ctx, "ospay.v1.Agendas/List", &req.base,
-		      &ospay__v1__agendas_list_response__descriptor, "agendas", 0, agenda_row, t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(t);
-	return rc;
+	static const dom_flag_t flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"), {NULL}};
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Agendas/List",
+		.req = &ospay__v1__agendas_list_request__descriptor,
+		.resp = &ospay__v1__agendas_list_response__descriptor,
+		.flags = flags,
+		.items = "agendas",
+		.cols = agenda_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 /* ------------------------------------------------------------------ technicians */
 
 int cli_cmd_technicians_create(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"unit", required_argument, NULL, 'U'},
-		{"name", required_argument, NULL, 'n'},
-		{"phone", required_argument, NULL, 'p'},
-		{"email", required_argument, NULL, 'e'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT("name", 'n', DOM_TEXT, "name"),
+		DOM_OPT("phone", 'p', DOM_TEXT, "phone"),
+		DOM_OPT("email", 'e', DOM_TEXT, "email"),
+		{NULL},
 	};
-	dom_opts_t o;
-	int first;
-	Ospay__V1__CreateTechnicianRequest req = OSPAY__V1__CREATE_TECHNICIAN_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	req.name = (char *)(o.v['n'] ? o.v['n'] : "");
-	req.phone = (char *)(o.v['p'] ? o.v['p'] : "");
-	req.email = (char *)(o.v['e'] ? o.v['e'] : "");
-	rc = dom_call_print(ctx, "ospay.v1.Admin/CreateTechnician", &req.base,
-			    &ospay__v1__create_technician_response__descriptor, CLI_CALL_MUTATING,
-			    "technician", dom_print_record);
-out:
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Admin/CreateTechnician",
+		.req = &ospay__v1__create_technician_request__descriptor,
+		.resp = &ospay__v1__create_technician_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.flags = flags,
+		.record = "technician",
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
-static int technician_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
-{
-	const Ospay__V1__Technician *t = (const Ospay__V1__Technician *)m;
-	char id[24], unit[24];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, t->id);
-	snprintf(unit, sizeof(unit), "%" PRIu64, t->unit_id);
-	const char *row[] = {id, unit, t->name, t->phone, t->email};
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
+static const dom_col_t technician_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),  DOM_COL("UNIT", "unit_id", DOM_C_NUM),
+	DOM_COL("NAME", "name", DOM_C_TEXT),   DOM_COL("PHONE", "phone", DOM_C_TEXT),
+	DOM_COL("EMAIL", "email", DOM_C_TEXT), {NULL},
+};
 
 int cli_cmd_technicians_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"unit", required_argument, NULL, 'U'},
-					     {NULL, 0, NULL, 0}};
-	static const char *const hdr[] = {"ID", "UNIT", "NAME", "PHONE", "EMAIL"};
-	dom_opts_t o;
-	int first;
-	cli_table_t *t = NULL;
-	Ospay__V1__ListTechniciansRequest req = OSPAY__V1__LIST_TECHNICIANS_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	t = cli_table_new(5, hdr);
-	if (t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	rc = dom_list(ctx, "ospay.v1.Admin/ListTechnicians", &req.base,
-		      &ospay__v1__list_technicians_response__descriptor, "technicians", 0,
-		      technician_row, t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(t);
-	return rc;
+	static const dom_flag_t flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"), {NULL}};
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Admin/ListTechnicians",
+		.req = &ospay__v1__list_technicians_request__descriptor,
+		.resp = &ospay__v1__list_technicians_response__descriptor,
+		.flags = flags,
+		.items = "technicians",
+		.cols = technician_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 /* ------------------------------------------------------------------ calendar */
@@ -466,31 +411,29 @@ static int calendar_print(const Ospay__V1__AgendasCalendarResponse *r, bool by_a
 
 int cli_cmd_calendar(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"by", required_argument, NULL, 'b'},
-		{"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 't'},
-		{"unit", required_argument, NULL, 'U'},
-		{"id", required_argument, NULL, 'i'},
-		{"canceled", no_argument, NULL, 'c'},
-		{NULL, 0, NULL, 0},
+	static const char by_msg[] = "--by is agenda or technician";
+	static const dom_flag_t flags[] = {
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT_ENUM("by", 'b', "view_by", "CALENDAR_VIEW_BY_", by_msg),
+		DOM_OPT("from", 'f', DOM_TEXT, "from_date"),
+		DOM_OPT("to", 't', DOM_TEXT, "to_date"),
+		DOM_OPT("id", 'i', DOM_LIST, NULL),
+		DOM_OPT("canceled", 'c', DOM_SWITCH, NULL),
+		{NULL},
 	};
 	dom_opts_t o;
-	int first, by = 0;
+	int first;
 	int64_t from_day = 0, to_day = 0;
 	uint64_t ids[DOM_MAX_REPEATED];
 	ProtobufCMessage *resp = NULL;
 	Ospay__V1__AgendasCalendarRequest req = OSPAY__V1__AGENDAS_CALENDAR_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, "i", 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+		rc = dom_fill(ctx, &o, &req.base);
+	if (rc == CLI_EXIT_OK && o.v['b'] == NULL)
+		rc = cli_usage_error(ctx, "%s", by_msg);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	if (o.v['b'] == NULL || dom_enum_parse(&ospay__v1__calendar_view_by__descriptor,
-					       "CALENDAR_VIEW_BY_", o.v['b'], &by) != 0) {
-		rc = cli_usage_error(ctx, "--by is agenda or technician");
-		goto out;
-	}
 	if (o.v['f'] == NULL || dom_date_parse(o.v['f'], &from_day) != 0 || o.v['t'] == NULL ||
 	    dom_date_parse(o.v['t'], &to_day) != 0 || to_day < from_day) {
 		rc = cli_usage_error(ctx, "--from and --to are dates YYYY-MM-DD, --from first");
@@ -500,9 +443,6 @@ int cli_cmd_calendar(cli_ctx_t *ctx, int argc, char **argv)
 		rc = dom_id(ctx, o.rep[i], "--id", &ids[i]);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.from_date = (char *)o.v['f'];
-	req.to_date = (char *)o.v['t'];
-	req.view_by = by;
 	req.ids = ids;
 	req.n_ids = o.n_rep;
 	req.include_canceled = o.seen['c'];
@@ -514,7 +454,8 @@ int cli_cmd_calendar(cli_ctx_t *ctx, int argc, char **argv)
 		rc = cli_output_message(resp);
 	else
 		rc = calendar_print((const Ospay__V1__AgendasCalendarResponse *)resp,
-				    by == OSPAY__V1__CALENDAR_VIEW_BY__CALENDAR_VIEW_BY_AGENDA,
+				    req.view_by ==
+					    OSPAY__V1__CALENDAR_VIEW_BY__CALENDAR_VIEW_BY_AGENDA,
 				    from_day, to_day);
 out:
 	if (resp != NULL)

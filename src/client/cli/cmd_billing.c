@@ -17,7 +17,6 @@
 
 #include "client/cli/cli.h"
 #include "client/cli/dom.h"
-#include "client/cli/table.h"
 #include "common/crypto.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/billing.pb-c.h"
@@ -59,19 +58,19 @@ static int read_secret(const char *prompt, char *buf, size_t cap)
 
 int cli_cmd_cards_add(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"customer", required_argument, NULL, 'c'},
-		{"holder", required_argument, NULL, 'h'},
-		{"expiry", required_argument, NULL, 'e'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+		DOM_OPT("holder", 'h', DOM_TEXT, "holder"),
+		DOM_OPT("expiry", 'e', DOM_TEXT, "expiry"),
+		{NULL},
 	};
 	dom_opts_t o;
 	int first;
 	char number[SECRET_MAX] = "", code[SECRET_MAX] = "";
 	Ospay__V1__CardsAddRequest req = OSPAY__V1__CARDS_ADD_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK && (o.v['c'] == NULL || o.v['h'] == NULL || o.v['e'] == NULL))
 		rc = cli_usage_error(ctx, "--customer, --holder and --expiry are required");
 	if (rc != CLI_EXIT_OK)
@@ -82,8 +81,6 @@ int cli_cmd_cards_add(cli_ctx_t *ctx, int argc, char **argv)
 					  "standard input, one per line");
 		goto out;
 	}
-	req.holder = (char *)o.v['h'];
-	req.expiry = (char *)o.v['e'];
 	req.number = number;
 	req.security_code = code;
 	rc = dom_call_print(ctx, "ospay.v1.Cards/Add", &req.base,
@@ -95,60 +92,52 @@ out:
 	return rc;
 }
 
+/*
+ * "•••• 1111": the last four digits, all the CLI ever shows of a number. These
+ * cells keep the widths they always had, however long what the server sends.
+ */
+static void masked_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	char masked[32];
+	snprintf(masked, sizeof(masked), "•••• %s", ((const Ospay__V1__Card *)m)->last4);
+	snprintf(out, n, "%s", masked);
+}
+
+static void expiry_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__Card *c = (const Ospay__V1__Card *)m;
+	char exp[16];
+	snprintf(exp, sizeof(exp), "%02u/%04u", c->exp_month, c->exp_year);
+	snprintf(out, n, "%s", exp);
+}
+
+static const dom_col_t card_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL_ENUM("BRAND", "brand", BRAND_PREFIX),
+	DOM_COL_CELL("CARD", masked_cell),
+	DOM_COL("HOLDER", "holder", DOM_C_TEXT),
+	DOM_COL_CELL("EXPIRY", expiry_cell),
+	{"DEFAULT", "is_default", DOM_C_YES, .zero = ""},
+	DOM_COL_ENUM("GATEWAY", "gateway", "GATEWAY_KIND_"),
+	DOM_COL("ADDED", "created_ms", DOM_C_TIME),
+	{NULL},
+};
+
 int cli_cmd_cards_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"customer", required_argument, NULL, 'c'},
-					     {NULL, 0, NULL, 0}};
-	static const char *const hdr[] = {"ID",     "BRAND",   "CARD",    "HOLDER",
-					  "EXPIRY", "DEFAULT", "GATEWAY", "ADDED"};
+	static const dom_flag_t flags[] = {DOM_OPT("customer", 'c', DOM_ID, "customer_id"), {NULL}};
 	dom_opts_t o;
 	int first;
-	cli_table_t *t = NULL;
-	Ospay__V1__CardsListResponse *resp = NULL;
 	Ospay__V1__CardsListRequest req = OSPAY__V1__CARDS_LIST_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK && o.v['c'] == NULL)
 		rc = cli_usage_error(ctx, "--customer is required");
 	if (rc == CLI_EXIT_OK)
-		rc = cli_call(ctx, "ospay.v1.Cards/List", &req.base,
-			      &ospay__v1__cards_list_response__descriptor, 0,
-			      (ProtobufCMessage **)&resp);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	if (ctx->json) {
-		rc = cli_output_message(&resp->base);
-		goto out;
-	}
-	t = cli_table_new(8, hdr);
-	if (t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	for (size_t i = 0; i < resp->n_cards && rc == CLI_EXIT_OK; i++) {
-		const Ospay__V1__Card *c = resp->cards[i];
-		char id[24], brand[32], masked[32], exp[16], gw[32], added[40];
-		snprintf(id, sizeof(id), "%" PRIu64, c->id);
-		dom_enum_text(&ospay__v1__card_brand__descriptor, BRAND_PREFIX, c->brand, brand,
-			      sizeof(brand));
-		snprintf(masked, sizeof(masked), "•••• %s", c->last4);
-		snprintf(exp, sizeof(exp), "%02u/%04u", c->exp_month, c->exp_year);
-		dom_enum_text(&ospay__v1__gateway_kind__descriptor, "GATEWAY_KIND_", c->gateway, gw,
-			      sizeof(gw));
-		cli_time_text(c->created_ms, added, sizeof(added));
-		const char *row[] = {id, brand, masked, c->holder, exp, c->is_default ? "yes" : "",
-				     gw, added};
-		if (cli_table_add(t, row) < 0)
-			rc = CLI_EXIT_ERROR;
-	}
-	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(t);
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
+		rc = dom_list_table(ctx, "ospay.v1.Cards/List", &req.base,
+				    &ospay__v1__cards_list_response__descriptor, "cards", card_cols,
+				    0);
 	return rc;
 }
 
@@ -158,7 +147,7 @@ int cli_cmd_cards_remove(cli_ctx_t *ctx, int argc, char **argv)
 	int first;
 	Ospay__V1__CardsRemoveResponse *resp = NULL;
 	Ospay__V1__CardsRemoveRequest req = OSPAY__V1__CARDS_REMOVE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.card_id);
 	if (rc == CLI_EXIT_OK)
@@ -182,358 +171,268 @@ out:
 
 int cli_cmd_cards_set_default(cli_ctx_t *ctx, int argc, char **argv)
 {
-	dom_opts_t o;
-	int first;
-	Ospay__V1__CardsSetDefaultRequest req = OSPAY__V1__CARDS_SET_DEFAULT_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.card_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_call_print(ctx, "ospay.v1.Cards/SetDefault", &req.base,
-				    &ospay__v1__cards_set_default_response__descriptor,
-				    CLI_CALL_MUTATING, "card", dom_print_record);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Cards/SetDefault",
+		.req = &ospay__v1__cards_set_default_request__descriptor,
+		.resp = &ospay__v1__cards_set_default_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "ID",
+		.arg_field = "card_id",
+		.record = "card",
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 /* ------------------------------------------------------------------ payment methods */
 
 int cli_cmd_payment_methods_create(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"type", required_argument, NULL, 't'},
-		{"mode", required_argument, NULL, 'm'},
-		{NULL, 0, NULL, 0},
+	static const char type_msg[] = "--type is cash, pix, boleto, card or recurring-credit";
+	static const dom_flag_t flags[] = {
+		DOM_OPT_ENUM("type", 't', "type", TYPE_PREFIX, type_msg),
+		DOM_OPT_ENUM("mode", 'm', "operation_mode", MODE_PREFIX,
+			     "--mode is integrated or manual"),
+		DOM_OPT("name", 'n', DOM_TEXT, "name"),
+		{NULL},
 	};
 	dom_opts_t o;
-	int first, type = 0, mode = 0;
+	int first;
 	Ospay__V1__CreatePaymentMethodRequest req = OSPAY__V1__CREATE_PAYMENT_METHOD_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
-	if (rc == CLI_EXIT_OK &&
-	    (o.v['t'] == NULL || dom_enum_parse(&ospay__v1__payment_method_type__descriptor,
-						TYPE_PREFIX, o.v['t'], &type) != 0))
-		rc = cli_usage_error(ctx, "--type is cash, pix, boleto, card or recurring-credit");
-	if (rc == CLI_EXIT_OK && o.v['m'] != NULL &&
-	    dom_enum_parse(&ospay__v1__operation_mode__descriptor, MODE_PREFIX, o.v['m'], &mode) !=
-		    0)
-		rc = cli_usage_error(ctx, "--mode is integrated or manual");
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
+	if (rc == CLI_EXIT_OK && o.v['t'] == NULL)
+		rc = cli_usage_error(ctx, "%s", type_msg);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	req.name = (char *)(o.v['n'] ? o.v['n'] : "");
-	req.type = type;
-	req.operation_mode = mode;
 	return dom_call_print(ctx, "ospay.v1.Admin/CreatePaymentMethod", &req.base,
 			      &ospay__v1__create_payment_method_response__descriptor,
 			      CLI_CALL_MUTATING, "payment_method", dom_print_record);
 }
 
-static int method_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
-{
-	const Ospay__V1__PaymentMethod *p = (const Ospay__V1__PaymentMethod *)m;
-	char id[24], type[40], mode[40];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, p->id);
-	dom_enum_text(&ospay__v1__payment_method_type__descriptor, TYPE_PREFIX, p->type, type,
-		      sizeof(type));
-	const char *mode_text = "";
-	if (p->operation_mode != 0)
-		mode_text = dom_enum_text(&ospay__v1__operation_mode__descriptor, MODE_PREFIX,
-					  p->operation_mode, mode, sizeof(mode));
-	const char *row[] = {id, p->name, type, mode_text};
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
+static const dom_col_t method_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("NAME", "name", DOM_C_TEXT),
+	DOM_COL_ENUM("TYPE", "type", TYPE_PREFIX),
+	{"MODE", "operation_mode", DOM_C_ENUM, .zero = "", .affix = MODE_PREFIX},
+	{NULL},
+};
 
 int cli_cmd_payment_methods_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const char *const hdr[] = {"ID", "NAME", "TYPE", "MODE"};
-	dom_opts_t o;
-	int first;
-	Ospay__V1__ListPaymentMethodsRequest req = OSPAY__V1__LIST_PAYMENT_METHODS_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 0, 0, &first);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	cli_table_t *t = cli_table_new(4, hdr);
-	if (t == NULL)
-		return CLI_EXIT_ERROR;
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	rc = dom_list(ctx, "ospay.v1.Admin/ListPaymentMethods", &req.base,
-		      &ospay__v1__list_payment_methods_response__descriptor, "payment_methods", 0,
-		      method_row, t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-	cli_table_free(t);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Admin/ListPaymentMethods",
+		.req = &ospay__v1__list_payment_methods_request__descriptor,
+		.resp = &ospay__v1__list_payment_methods_response__descriptor,
+		.items = "payment_methods",
+		.cols = method_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 /* ------------------------------------------------------------------ invoices */
 
 int cli_cmd_invoices_create(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"customer", required_argument, NULL, 'c'},
-		{"service", required_argument, NULL, 's'},
-		{"amount", required_argument, NULL, 'a'},
-		{"due", required_argument, NULL, 'd'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+		DOM_OPT("service", 's', DOM_ID, "service_id"),
+		DOM_OPT_MONEY("amount", 'a', "amount", "--amount is money: 99.90 or 99,90"),
+		DOM_OPT("due", 'd', DOM_TEXT, "due_date"),
+		{NULL},
 	};
-	dom_opts_t o;
-	int first;
-	Ospay__V1__BillingCreateInvoiceRequest req =
-		OSPAY__V1__BILLING_CREATE_INVOICE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 's', false, &req.service_id);
-	if (rc == CLI_EXIT_OK && o.v['a'] != NULL && dom_money_parse(o.v['a'], &req.amount) != 0)
-		rc = cli_usage_error(ctx, "--amount is money: 99.90 or 99,90");
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	req.due_date = (char *)(o.v['d'] ? o.v['d'] : "");
-	return dom_call_print(ctx, "ospay.v1.Billing/CreateInvoice", &req.base,
-			      &ospay__v1__billing_create_invoice_response__descriptor,
-			      CLI_CALL_MUTATING, "invoice", dom_print_record);
-}
-
-/* invoices get ID and invoices cancel ID. */
-static int invoice_by_id(cli_ctx_t *ctx, int argc, char **argv, const char *method, unsigned flags)
-{
-	dom_opts_t o;
-	int first;
-	Ospay__V1__BillingGetInvoiceRequest req = OSPAY__V1__BILLING_GET_INVOICE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.invoice_id);
-	/* GetInvoice and CancelInvoice requests and responses have the same shape. */
-	if (rc == CLI_EXIT_OK)
-		rc = dom_call_print(ctx, method, &req.base,
-				    &ospay__v1__billing_get_invoice_response__descriptor, flags,
-				    "invoice", dom_print_record);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Billing/CreateInvoice",
+		.req = &ospay__v1__billing_create_invoice_request__descriptor,
+		.resp = &ospay__v1__billing_create_invoice_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.flags = flags,
+		.record = "invoice",
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_invoices_get(cli_ctx_t *ctx, int argc, char **argv)
 {
-	return invoice_by_id(ctx, argc, argv, "ospay.v1.Billing/GetInvoice", 0);
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Billing/GetInvoice",
+		.req = &ospay__v1__billing_get_invoice_request__descriptor,
+		.resp = &ospay__v1__billing_get_invoice_response__descriptor,
+		.arg = "ID",
+		.arg_field = "invoice_id",
+		.record = "invoice",
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_invoices_cancel(cli_ctx_t *ctx, int argc, char **argv)
 {
-	return invoice_by_id(ctx, argc, argv, "ospay.v1.Billing/CancelInvoice", CLI_CALL_MUTATING);
+	/*
+	 * CancelInvoice's answer is read as GetInvoice's (the same invoice, plus
+	 * an empty notifications list), so its --json output stays as it was.
+	 */
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Billing/CancelInvoice",
+		.req = &ospay__v1__billing_get_invoice_request__descriptor,
+		.resp = &ospay__v1__billing_get_invoice_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "ID",
+		.arg_field = "invoice_id",
+		.record = "invoice",
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_invoices_charge(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"card", required_argument, NULL, 'k'},
-					     {NULL, 0, NULL, 0}};
-	dom_opts_t o;
-	int first;
-	Ospay__V1__BillingChargeInvoiceRequest req =
-		OSPAY__V1__BILLING_CHARGE_INVOICE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.invoice_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'k', false, &req.card_id);
+	static const dom_flag_t flags[] = {DOM_OPT("card", 'k', DOM_ID, "card_id"), {NULL}};
 	/* The attempt is what the operator looks at: approved, or the decline's code. */
-	if (rc == CLI_EXIT_OK)
-		rc = dom_call_print(ctx, "ospay.v1.Billing/ChargeInvoice", &req.base,
-				    &ospay__v1__billing_charge_invoice_response__descriptor,
-				    CLI_CALL_MUTATING, "charge", dom_print_record);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Billing/ChargeInvoice",
+		.req = &ospay__v1__billing_charge_invoice_request__descriptor,
+		.resp = &ospay__v1__billing_charge_invoice_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "ID",
+		.arg_field = "invoice_id",
+		.flags = flags,
+		.record = "charge",
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
-static int invoice_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
-{
-	const Ospay__V1__Invoice *v = (const Ospay__V1__Invoice *)m;
-	char id[24], cust[24], svc[24], amount[40], status[24];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, v->id);
-	snprintf(cust, sizeof(cust), "%" PRIu64, v->customer_id);
-	snprintf(svc, sizeof(svc), "%" PRIu64, v->service_id);
-	dom_money_text(v->amount, amount, sizeof(amount));
-	dom_enum_text(&ospay__v1__invoice_status__descriptor, INV_PREFIX, v->status, status,
-		      sizeof(status));
-	const char *row[] = {id, v->due_date, cust, svc, amount, status};
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
+static const dom_col_t invoice_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("DUE", "due_date", DOM_C_TEXT),
+	DOM_COL("CUSTOMER", "customer_id", DOM_C_NUM),
+	DOM_COL("SERVICE", "service_id", DOM_C_NUM),
+	DOM_COL_RIGHT("AMOUNT", "amount", DOM_C_MONEY),
+	DOM_COL_ENUM("STATUS", "status", INV_PREFIX),
+	{NULL},
+};
 
 int cli_cmd_invoices_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"customer", required_argument, NULL, 'c'},
-		{"status", required_argument, NULL, 's'},
-		{"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 't'},
-		{"unit", required_argument, NULL, 'U'},
-		{"limit", required_argument, NULL, 'l'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT("limit", 'l', DOM_LIMIT, NULL),
+		DOM_OPT_ENUM("status", 's', "status", INV_PREFIX,
+			     "--status is open, paid or canceled"),
+		DOM_OPT("from", 'f', DOM_TEXT, "due_from"),
+		DOM_OPT("to", 't', DOM_TEXT, "due_to"),
+		{NULL},
 	};
-	static const char *const hdr[] = {"ID", "DUE", "CUSTOMER", "SERVICE", "AMOUNT", "STATUS"};
-	dom_opts_t o;
-	int first, st = 0;
-	uint32_t limit = 0;
-	cli_table_t *t = NULL;
-	Ospay__V1__BillingListInvoicesRequest req = OSPAY__V1__BILLING_LIST_INVOICES_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'l', &limit);
-	if (rc == CLI_EXIT_OK && o.v['s'] != NULL &&
-	    dom_enum_parse(&ospay__v1__invoice_status__descriptor, INV_PREFIX, o.v['s'], &st) != 0)
-		rc = cli_usage_error(ctx, "--status is open, paid or canceled");
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	req.status = st;
-	req.due_from = (char *)(o.v['f'] ? o.v['f'] : "");
-	req.due_to = (char *)(o.v['t'] ? o.v['t'] : "");
-	t = cli_table_new(6, hdr);
-	if (t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	cli_table_align(t, 4, CLI_ALIGN_RIGHT);
-	rc = dom_list(ctx, "ospay.v1.Billing/ListInvoices", &req.base,
-		      &ospay__v1__billing_list_invoices_response__descriptor, "invoices", limit,
-		      invoice_row, t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(t);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Billing/ListInvoices",
+		.req = &ospay__v1__billing_list_invoices_request__descriptor,
+		.resp = &ospay__v1__billing_list_invoices_response__descriptor,
+		.flags = flags,
+		.items = "invoices",
+		.cols = invoice_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 /* ------------------------------------------------------------------ charges, billing run */
 
 #define CHG_PREFIX "CHARGE_STATUS_"
 
-static int charge_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
+/* "visa ****1111", or nothing when no card was used. */
+static void charge_card_cell(const ProtobufCMessage *m, char *out, size_t n)
 {
 	const Ospay__V1__Charge *c = (const Ospay__V1__Charge *)m;
-	char id[24], cust[24], inv[24], att[12], amount[40], status[32], brand[24], card[48];
-	char msg[1200];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, c->id);
-	snprintf(cust, sizeof(cust), "%" PRIu64, c->customer_id);
-	snprintf(inv, sizeof(inv), "%" PRIu64, c->invoice_id);
-	snprintf(att, sizeof(att), "%u", c->attempt);
-	dom_money_text(c->amount, amount, sizeof(amount));
-	dom_enum_text(&ospay__v1__charge_status__descriptor, CHG_PREFIX, c->status, status,
-		      sizeof(status));
-	card[0] = '\0';
+	char brand[24], card[48] = "";
 	if (c->card_last4[0] != '\0') {
 		dom_enum_text(&ospay__v1__card_brand__descriptor, BRAND_PREFIX, c->card_brand,
 			      brand, sizeof(brand));
 		snprintf(card, sizeof(card), "%s ****%s", brand, c->card_last4);
 	}
-	const char *row[] = {id,     c->local_date,  cust,   inv,
-			     att,    card,           amount, c->recurring ? "yes" : "no",
-			     status, c->return_code, msg};
-	/* An operator's resolution or a void says more than the gateway's words. */
-	if (c->note[0] != '\0' && c->return_message[0] != '\0')
-		snprintf(msg, sizeof(msg), "%s (%s)", c->return_message, c->note);
-	else
-		snprintf(msg, sizeof(msg), "%s", c->note[0] != '\0' ? c->note : c->return_message);
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+	snprintf(out, n, "%s", card);
 }
+
+/* An operator's resolution or a void says more than the gateway's words. */
+static void charge_message_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__Charge *c = (const Ospay__V1__Charge *)m;
+	if (c->note[0] != '\0' && c->return_message[0] != '\0')
+		snprintf(out, n, "%s (%s)", c->return_message, c->note);
+	else
+		snprintf(out, n, "%s", c->note[0] != '\0' ? c->note : c->return_message);
+}
+
+static const dom_col_t charge_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("DATE", "local_date", DOM_C_TEXT),
+	DOM_COL("CUSTOMER", "customer_id", DOM_C_NUM),
+	DOM_COL("INVOICE", "invoice_id", DOM_C_NUM),
+	DOM_COL("ATTEMPT", "attempt", DOM_C_NUM),
+	DOM_COL_CELL("CARD", charge_card_cell),
+	DOM_COL_RIGHT("AMOUNT", "amount", DOM_C_MONEY),
+	DOM_COL("RECURRING", "recurring", DOM_C_YES),
+	DOM_COL_ENUM("STATUS", "status", CHG_PREFIX),
+	DOM_COL("CODE", "return_code", DOM_C_TEXT),
+	DOM_COL_CELL("MESSAGE", charge_message_cell),
+	{NULL},
+};
 
 int cli_cmd_charges_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"recurring", no_argument, NULL, 'r'},
-		{"non-recurring", no_argument, NULL, 'n'},
-		{"customer", required_argument, NULL, 'c'},
-		{"status", required_argument, NULL, 's'},
-		{"unit", required_argument, NULL, 'U'},
-		{"limit", required_argument, NULL, 'l'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("recurring", 'r', DOM_SWITCH, NULL),
+		DOM_OPT("non-recurring", 'n', DOM_SWITCH, NULL),
+		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT("limit", 'l', DOM_LIMIT, NULL),
+		DOM_OPT_ENUM(
+			"status", 's', "status", CHG_PREFIX,
+			"--status is pending, approved, declined, error, unknown, no-valid-card, "
+			"operator-review, voiding or voided"),
+		{NULL},
 	};
-	static const char *const hdr[] = {"ID",      "DATE", "CUSTOMER", "INVOICE",
-					  "ATTEMPT", "CARD", "AMOUNT",   "RECURRING",
-					  "STATUS",  "CODE", "MESSAGE"};
 	dom_opts_t o;
-	int first, st = 0;
-	uint32_t limit = 0;
-	cli_table_t *t = NULL;
+	int first;
 	Ospay__V1__BillingListChargesRequest req = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK && o.seen['r'] && o.seen['n'])
 		rc = cli_usage_error(ctx, "--recurring and --non-recurring exclude each other");
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'l', &limit);
-	if (rc == CLI_EXIT_OK && o.v['s'] != NULL &&
-	    dom_enum_parse(&ospay__v1__charge_status__descriptor, CHG_PREFIX, o.v['s'], &st) != 0)
-		rc = cli_usage_error(ctx,
-				     "--status is pending, approved, declined, error, unknown, "
-				     "no-valid-card, operator-review, voiding or voided");
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
-		goto out;
-	req.status = st;
+		return rc;
 	if (o.seen['r'])
 		req.recurrence =
 			OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_RECURRING;
 	if (o.seen['n'])
 		req.recurrence =
 			OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_NON_RECURRING;
-	t = cli_table_new(11, hdr);
-	if (t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	cli_table_align(t, 6, CLI_ALIGN_RIGHT);
-	rc = dom_list(ctx, "ospay.v1.Billing/ListCharges", &req.base,
-		      &ospay__v1__billing_list_charges_response__descriptor, "charges", limit,
-		      charge_row, t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(t);
-	return rc;
+	return dom_list_table(ctx, "ospay.v1.Billing/ListCharges", &req.base,
+			      &ospay__v1__billing_list_charges_response__descriptor, "charges",
+			      charge_cols, o.limit);
 }
 
 int cli_cmd_billing_run(cli_ctx_t *ctx, int argc, char **argv)
 {
-	dom_opts_t o;
-	int first;
-	ProtobufCMessage *resp = NULL;
-	Ospay__V1__BillingRunNowRequest req = OSPAY__V1__BILLING_RUN_NOW_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 0, 0, &first);
-	if (rc != CLI_EXIT_OK)
-		return rc;
 	/* No idempotency key: a repeated run is harmless, the schedule decides per invoice. */
-	rc = cli_call(ctx, "ospay.v1.Billing/RunNow", &req.base,
-		      &ospay__v1__billing_run_now_response__descriptor, 0, &resp);
-	if (rc == CLI_EXIT_OK)
-		rc = ctx->json ? cli_output_message(resp) : dom_print_record(ctx, resp);
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Billing/RunNow",
+		.req = &ospay__v1__billing_run_now_request__descriptor,
+		.resp = &ospay__v1__billing_run_now_response__descriptor,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_suspension_set(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"days", required_argument, NULL, 'd'},
-		{NULL, 0, NULL, 0},
-	};
+	static const dom_flag_t flags[] = {DOM_OPT("days", 'd', DOM_U32, "days"), {NULL}};
 	dom_opts_t o;
 	int first;
 	Ospay__V1__SetSuspensionProfileRequest req =
 		OSPAY__V1__SET_SUSPENSION_PROFILE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK && o.v['d'] == NULL)
 		rc = cli_usage_error(ctx, "--days is required (0: never block)");
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'd', &req.days);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	return dom_call_print(ctx, "ospay.v1.Admin/SetSuspensionProfile", &req.base,
@@ -543,19 +442,19 @@ int cli_cmd_suspension_set(cli_ctx_t *ctx, int argc, char **argv)
 
 int cli_cmd_charges_resolve(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"approved", no_argument, NULL, 'a'},
-		{"declined", no_argument, NULL, 'd'},
-		{"not-charged", no_argument, NULL, 'n'},
-		{"reason", required_argument, NULL, 'r'},
-		{"payment-id", required_argument, NULL, 'p'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("approved", 'a', DOM_SWITCH, NULL),
+		DOM_OPT("declined", 'd', DOM_SWITCH, NULL),
+		DOM_OPT("not-charged", 'n', DOM_SWITCH, NULL),
+		DOM_OPT("reason", 'r', DOM_TEXT, "reason"),
+		DOM_OPT("payment-id", 'p', DOM_TEXT, "payment_id"),
+		{NULL},
 	};
 	dom_opts_t o;
 	int first;
 	Ospay__V1__BillingResolveChargeRequest req =
 		OSPAY__V1__BILLING_RESOLVE_CHARGE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.charge_id);
 	if (rc == CLI_EXIT_OK && (int)o.seen['a'] + (int)o.seen['d'] + (int)o.seen['n'] != 1)
@@ -563,14 +462,14 @@ int cli_cmd_charges_resolve(cli_ctx_t *ctx, int argc, char **argv)
 					  "what the gateway's portal shows");
 	if (rc == CLI_EXIT_OK && o.v['r'] == NULL)
 		rc = cli_usage_error(ctx, "--reason is required (what the portal showed)");
+	if (rc == CLI_EXIT_OK)
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	req.resolution = o.seen['a'] ? OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_APPROVED
 			 : o.seen['d']
 				 ? OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_DECLINED
 				 : OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_NOT_CHARGED;
-	req.reason = (char *)o.v['r'];
-	req.payment_id = (char *)(o.v['p'] != NULL ? o.v['p'] : "");
 	return dom_call_print(ctx, "ospay.v1.Billing/ResolveCharge", &req.base,
 			      &ospay__v1__billing_resolve_charge_response__descriptor,
 			      CLI_CALL_MUTATING, "charge", dom_print_record);

@@ -5,23 +5,23 @@
 
 #include "client/cli/cli.h"
 #include "client/cli/dom.h"
-#include "client/cli/table.h"
 #include "ospay/v1/customers.pb-c.h"
 
-static const struct option customer_opts[] = {
-	{"unit", required_argument, NULL, 'U'},
-	{"name", required_argument, NULL, 'n'},
-	{"document", required_argument, NULL, 'd'},
-	{"phone", required_argument, NULL, 'p'},
-	{"email", required_argument, NULL, 'e'},
-	{"street", required_argument, NULL, 's'},
-	{"number", required_argument, NULL, 'N'},
-	{"complement", required_argument, NULL, 'c'},
-	{"district", required_argument, NULL, 'D'},
-	{"city", required_argument, NULL, 'C'},
-	{"state", required_argument, NULL, 'S'},
-	{"cep", required_argument, NULL, 'z'},
-	{NULL, 0, NULL, 0},
+/* create and update; update refuses --unit before it fills the rest. */
+static const dom_flag_t customer_flags[] = {
+	DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+	DOM_OPT("name", 'n', DOM_TEXT, "name"),
+	DOM_OPT("document", 'd', DOM_TEXT, "document"),
+	DOM_OPT("phone", 'p', DOM_TEXT, "phone"),
+	DOM_OPT("email", 'e', DOM_TEXT, "email"),
+	DOM_OPT("street", 's', DOM_VALUE, NULL),
+	DOM_OPT("number", 'N', DOM_VALUE, NULL),
+	DOM_OPT("complement", 'c', DOM_VALUE, NULL),
+	DOM_OPT("district", 'D', DOM_VALUE, NULL),
+	DOM_OPT("city", 'C', DOM_VALUE, NULL),
+	DOM_OPT("state", 'S', DOM_VALUE, NULL),
+	DOM_OPT("cep", 'z', DOM_VALUE, NULL),
+	{NULL},
 };
 
 /* Copies the address options given over a (which may hold the stored address). */
@@ -42,104 +42,72 @@ static bool address_opts(const dom_opts_t *o, Ospay__V1__Address *a)
 	return any;
 }
 
-static int print_record(cli_ctx_t *ctx, const ProtobufCMessage *m)
-{
-	return dom_print_record(ctx, m);
-}
-
 int cli_cmd_customers_create(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
 	int first;
 	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
 	Ospay__V1__CustomersCreateRequest req = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, customer_opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, customer_flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.name = (char *)(o.v['n'] ? o.v['n'] : "");
-	req.document = (char *)(o.v['d'] ? o.v['d'] : "");
-	req.phone = (char *)(o.v['p'] ? o.v['p'] : "");
-	req.email = (char *)(o.v['e'] ? o.v['e'] : "");
 	address_opts(&o, &a);
 	req.address = &a;
 	/* The server names every missing or bad field at once. */
 	rc = dom_call_print(ctx, "ospay.v1.Customers/Create", &req.base,
 			    &ospay__v1__customers_create_response__descriptor, CLI_CALL_MUTATING,
-			    "customer", print_record);
+			    "customer", dom_print_record);
 out:
 	return rc;
 }
 
 int cli_cmd_customers_get(cli_ctx_t *ctx, int argc, char **argv)
 {
-	dom_opts_t o;
-	int first;
-	Ospay__V1__CustomersGetRequest req = OSPAY__V1__CUSTOMERS_GET_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_call_print(ctx, "ospay.v1.Customers/Get", &req.base,
-				    &ospay__v1__customers_get_response__descriptor, 0, "customer",
-				    print_record);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Customers/Get",
+		.req = &ospay__v1__customers_get_request__descriptor,
+		.resp = &ospay__v1__customers_get_response__descriptor,
+		.arg = "ID",
+		.arg_field = "id",
+		.record = "customer",
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
-static int customer_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
-{
-	const Ospay__V1__Customer *c = (const Ospay__V1__Customer *)m;
-	char id[24], unit[24];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, c->id);
-	snprintf(unit, sizeof(unit), "%" PRIu64, c->unit_id);
-	const char *city = c->address != NULL ? c->address->city : "";
-	const char *uf = c->address != NULL ? c->address->state : "";
-	const char *row[] = {id, unit, c->name, c->document, city, uf, c->phone};
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
+static const dom_col_t customer_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("UNIT", "unit_id", DOM_C_NUM),
+	DOM_COL("NAME", "name", DOM_C_TEXT),
+	DOM_COL("DOCUMENT", "document", DOM_C_TEXT),
+	/* Empty for a customer without an address. */
+	DOM_COL("CITY", "address.city", DOM_C_TEXT),
+	DOM_COL("UF", "address.state", DOM_C_TEXT),
+	DOM_COL("PHONE", "phone", DOM_C_TEXT),
+	{NULL},
+};
 
 int cli_cmd_customers_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"unit", required_argument, NULL, 'U'},
-		{"document", required_argument, NULL, 'd'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT("document", 'd', DOM_TEXT, "document"),
+		{NULL},
 	};
-	static const char *const hdr[] = {"ID", "UNIT", "NAME", "DOCUMENT", "CITY", "UF", "PHONE"};
-	dom_opts_t o;
-	int first;
-	cli_table_t *t = NULL;
-	Ospay__V1__CustomersListRequest req = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	req.document = (char *)(o.v['d'] ? o.v['d'] : "");
-	t = cli_table_new(7, hdr);
-	if (t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	rc = dom_list(ctx, "ospay.v1.Customers/List", &req.base,
-		      &ospay__v1__customers_list_response__descriptor, "customers", 0, customer_row,
-		      t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(t);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Customers/List",
+		.req = &ospay__v1__customers_list_request__descriptor,
+		.resp = &ospay__v1__customers_list_response__descriptor,
+		.flags = flags,
+		.items = "customers",
+		.cols = customer_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_customers_update(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct {
-		int code;
-		const char *path;
-	} plain[] = {{'n', "name"}, {'d', "document"}, {'p', "phone"}, {'e', "email"}};
 	dom_opts_t o;
 	int first;
 	char *mask[8];
@@ -147,22 +115,16 @@ int cli_cmd_customers_update(cli_ctx_t *ctx, int argc, char **argv)
 	ProtobufCMessage *cur = NULL;
 	Ospay__V1__CustomersUpdateRequest req = OSPAY__V1__CUSTOMERS_UPDATE_REQUEST__INIT;
 	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, customer_opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, customer_flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc == CLI_EXIT_OK && o.v['U'] != NULL)
+		rc = cli_usage_error(ctx, "a customer's unit does not change");
+	if (rc == CLI_EXIT_OK)
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	if (o.v['U'] != NULL) {
-		rc = cli_usage_error(ctx, "a customer's unit does not change");
-		goto out;
-	}
-	char **fields[] = {&req.name, &req.document, &req.phone, &req.email};
-	for (size_t i = 0; i < 4; i++) {
-		if (o.v[plain[i].code] != NULL) {
-			*fields[i] = (char *)o.v[plain[i].code];
-			mask[nm++] = (char *)plain[i].path;
-		}
-	}
+	nm = dom_mask(&o, mask, 4);
 	Ospay__V1__Address probe = OSPAY__V1__ADDRESS__INIT;
 	if (address_opts(&o, &probe)) {
 		/* The address is replaced whole: start from the stored one. */
@@ -187,17 +149,24 @@ int cli_cmd_customers_update(cli_ctx_t *ctx, int argc, char **argv)
 	req.n_update_mask = nm;
 	rc = dom_call_print(ctx, "ospay.v1.Customers/Update", &req.base,
 			    &ospay__v1__customers_update_response__descriptor, CLI_CALL_MUTATING,
-			    "customer", print_record);
+			    "customer", dom_print_record);
 out:
 	if (cur != NULL)
 		protobuf_c_message_free_unpacked(cur, NULL);
 	return rc;
 }
 
-static const struct option service_opts[] = {
-	{"plan", required_argument, NULL, 'p'},      {"amount", required_argument, NULL, 'a'},
-	{"recurring", required_argument, NULL, 'r'}, {"card", required_argument, NULL, 'c'},
-	{"status", required_argument, NULL, 's'},    {NULL, 0, NULL, 0},
+/*
+ * add-service and update-service; add-service refuses --status before it
+ * fills the rest. The fields name update-service's mask paths.
+ */
+static const dom_flag_t service_flags[] = {
+	DOM_OPT("plan", 'p', DOM_TEXT, "plan_name"),
+	DOM_OPT("amount", 'a', DOM_VALUE, "monthly_amount"),
+	DOM_OPT("recurring", 'r', DOM_VALUE, "recurring_payment"),
+	DOM_OPT("card", 'c', DOM_VALUE, NULL),
+	DOM_OPT_ENUM("status", 's', "status", "SERVICE_STATUS_", "--status is active or blocked"),
+	{NULL},
 };
 
 /* --amount and --recurring on|off / --card for both service commands. */
@@ -225,7 +194,7 @@ int cli_cmd_customers_add_service(cli_ctx_t *ctx, int argc, char **argv)
 	int first;
 	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
 	Ospay__V1__CustomersAddServiceRequest req = OSPAY__V1__CUSTOMERS_ADD_SERVICE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, service_opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, service_flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "CUSTOMER_ID", &req.customer_id);
 	if (rc == CLI_EXIT_OK)
@@ -233,13 +202,14 @@ int cli_cmd_customers_add_service(cli_ctx_t *ctx, int argc, char **argv)
 	if (rc == CLI_EXIT_OK && o.v['s'] != NULL)
 		rc = cli_usage_error(ctx,
 				     "a new service is active: --status is for update-service");
+	if (rc == CLI_EXIT_OK)
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.plan_name = (char *)(o.v['p'] ? o.v['p'] : "");
 	req.recurring_payment = &rp;
 	rc = dom_call_print(ctx, "ospay.v1.Customers/AddService", &req.base,
 			    &ospay__v1__customers_add_service_response__descriptor,
-			    CLI_CALL_MUTATING, "service", print_record);
+			    CLI_CALL_MUTATING, "service", dom_print_record);
 out:
 	return rc;
 }
@@ -247,39 +217,26 @@ out:
 int cli_cmd_customers_update_service(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
-	int first, status = 0;
+	int first;
 	char *mask[4];
 	size_t nm = 0;
 	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
 	Ospay__V1__CustomersUpdateServiceRequest req =
 		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, service_opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, service_flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "SERVICE_ID", &req.service_id);
 	if (rc == CLI_EXIT_OK)
 		rc = service_values(ctx, &o, &req.monthly_amount, &rp);
-	if (rc == CLI_EXIT_OK && o.v['s'] != NULL &&
-	    dom_enum_parse(&ospay__v1__service_status__descriptor, "SERVICE_STATUS_", o.v['s'],
-			   &status) != 0)
-		rc = cli_usage_error(ctx, "--status is active or blocked");
+	if (rc == CLI_EXIT_OK)
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK && o.v['c'] != NULL && o.v['r'] == NULL)
 		rc = cli_usage_error(ctx, "--card goes with --recurring on|off");
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	if (o.v['p'] != NULL) {
-		req.plan_name = (char *)o.v['p'];
-		mask[nm++] = "plan_name";
-	}
-	if (o.v['a'] != NULL)
-		mask[nm++] = "monthly_amount";
-	if (o.v['r'] != NULL) {
+	if (o.v['r'] != NULL)
 		req.recurring_payment = &rp;
-		mask[nm++] = "recurring_payment";
-	}
-	if (o.v['s'] != NULL) {
-		req.status = status;
-		mask[nm++] = "status";
-	}
+	nm = dom_mask(&o, mask, 4);
 	if (nm == 0) {
 		rc = cli_usage_error(ctx, "nothing to change: give at least one option");
 		goto out;
@@ -288,58 +245,45 @@ int cli_cmd_customers_update_service(cli_ctx_t *ctx, int argc, char **argv)
 	req.n_update_mask = nm;
 	rc = dom_call_print(ctx, "ospay.v1.Customers/UpdateService", &req.base,
 			    &ospay__v1__customers_update_service_response__descriptor,
-			    CLI_CALL_MUTATING, "service", print_record);
+			    CLI_CALL_MUTATING, "service", dom_print_record);
 out:
 	return rc;
 }
 
-static int service_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
+/* "off", "on (default card)" or "on (card 7)". */
+static void recurring_cell(const ProtobufCMessage *m, char *out, size_t n)
 {
-	const Ospay__V1__CustomerService *s = (const Ospay__V1__CustomerService *)m;
-	char id[24], amount[40], status[24], rec[48];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, s->id);
-	dom_money_text(s->monthly_amount, amount, sizeof(amount));
-	dom_enum_text(&ospay__v1__service_status__descriptor, "SERVICE_STATUS_", s->status, status,
-		      sizeof(status));
-	if (s->recurring_payment == NULL || !s->recurring_payment->enabled)
-		snprintf(rec, sizeof(rec), "off");
-	else if (s->recurring_payment->card_id == 0)
-		snprintf(rec, sizeof(rec), "on (default card)");
+	const Ospay__V1__RecurringPayment *rp =
+		((const Ospay__V1__CustomerService *)m)->recurring_payment;
+	if (rp == NULL || !rp->enabled)
+		snprintf(out, n, "off");
+	else if (rp->card_id == 0)
+		snprintf(out, n, "on (default card)");
 	else
-		snprintf(rec, sizeof(rec), "on (card %" PRIu64 ")", s->recurring_payment->card_id);
-	/* Why the service went back to the default card, when its card was removed. */
-	const char *note = s->card_fallback != NULL ? s->card_fallback->note : "";
-	const char *row[] = {id, s->plan_name, amount, status, rec, note};
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+		snprintf(out, n, "on (card %" PRIu64 ")", rp->card_id);
 }
+
+static const dom_col_t service_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("PLAN", "plan_name", DOM_C_TEXT),
+	DOM_COL_RIGHT("MONTHLY", "monthly_amount", DOM_C_MONEY),
+	DOM_COL_ENUM("STATUS", "status", "SERVICE_STATUS_"),
+	DOM_COL_CELL("RECURRING", recurring_cell),
+	/* Why the service went back to the default card, when its card was removed. */
+	DOM_COL("NOTE", "card_fallback.note", DOM_C_TEXT),
+	{NULL},
+};
 
 int cli_cmd_customers_services(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const char *const hdr[] = {"ID", "PLAN", "MONTHLY", "STATUS", "RECURRING", "NOTE"};
-	dom_opts_t o;
-	int first;
-	cli_table_t *t = NULL;
-	Ospay__V1__CustomersListServicesRequest req =
-		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "CUSTOMER_ID", &req.customer_id);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	t = cli_table_new(6, hdr);
-	if (t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	cli_table_align(t, 0, CLI_ALIGN_RIGHT);
-	cli_table_align(t, 2, CLI_ALIGN_RIGHT);
-	rc = dom_list(ctx, "ospay.v1.Customers/ListServices", &req.base,
-		      &ospay__v1__customers_list_services_response__descriptor, "services", 0,
-		      service_row, t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(t);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Customers/ListServices",
+		.req = &ospay__v1__customers_list_services_request__descriptor,
+		.resp = &ospay__v1__customers_list_services_response__descriptor,
+		.arg = "CUSTOMER_ID",
+		.arg_field = "customer_id",
+		.items = "services",
+		.cols = service_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }

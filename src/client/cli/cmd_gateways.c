@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "client/cli/cli.h"
+#include "client/cli/dom.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
 
@@ -143,11 +144,11 @@ static int gw_opt(cli_ctx_t *ctx, int opt, const char *value, void *state)
 	return CLI_EXIT_OK;
 }
 
-static int gateway_out(cli_ctx_t *ctx, const Ospay__V1__Gateway *g, const ProtobufCMessage *m)
+static int gateway_out(cli_ctx_t *ctx, const ProtobufCMessage *m)
 {
-	if (ctx->json)
-		return cli_output_message(m);
+	const Ospay__V1__Gateway *g = (const Ospay__V1__Gateway *)m;
 	char updated[40];
+	(void)ctx;
 	cli_time_text(g->updated_ms, updated, sizeof(updated));
 	printf("service                     %s\n", kind_name(g->kind));
 	printf("base url                    %s\n", g->base_url);
@@ -174,7 +175,6 @@ int cli_cmd_gateways_set(cli_ctx_t *ctx, int argc, char **argv)
 		{NULL, 0, NULL, 0}};
 	gw_opts_t o = {0};
 	creds_t c = {0};
-	ProtobufCMessage *m = NULL;
 	int first = 0;
 	int rc = cli_getopt(ctx, argc, argv, longopts, gw_opt, &o, &first);
 	if (rc == CLI_EXIT_OK)
@@ -198,37 +198,40 @@ int cli_cmd_gateways_set(cli_ctx_t *ctx, int argc, char **argv)
 			goto out;
 		req.credentials = &c.msg;
 	}
-	rc = cli_call(ctx, "ospay.v1.Admin/SetGateway", &req.base,
-		      &ospay__v1__set_gateway_response__descriptor, CLI_CALL_MUTATING, &m);
-	if (rc == CLI_EXIT_OK)
-		rc = gateway_out(ctx, ((Ospay__V1__SetGatewayResponse *)m)->gateway, m);
+	rc = dom_call_print(ctx, "ospay.v1.Admin/SetGateway", &req.base,
+			    &ospay__v1__set_gateway_response__descriptor, CLI_CALL_MUTATING,
+			    "gateway", gateway_out);
 out:
-	if (m != NULL)
-		protobuf_c_message_free_unpacked(m, NULL);
 	creds_free(&c);
 	return rc;
 }
 
 int cli_cmd_gateways_get(cli_ctx_t *ctx, int argc, char **argv)
 {
-	ProtobufCMessage *m = NULL;
 	int first = 0;
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, first, 1, 1);
+	int rc = cli_no_options(ctx, argc, argv, 1, 1, &first);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	Ospay__V1__GetGatewayRequest req = OSPAY__V1__GET_GATEWAY_REQUEST__INIT;
 	req.kind = kind_parse(argv[first]);
 	if (req.kind == 0)
 		return cli_usage_error(ctx, "the service is pagolivre, cielo or getnet");
-	rc = cli_call(ctx, "ospay.v1.Admin/GetGateway", &req.base,
-		      &ospay__v1__get_gateway_response__descriptor, 0, &m);
-	if (rc == CLI_EXIT_OK)
-		rc = gateway_out(ctx, ((Ospay__V1__GetGatewayResponse *)m)->gateway, m);
-	if (m != NULL)
-		protobuf_c_message_free_unpacked(m, NULL);
-	return rc;
+	return dom_call_print(ctx, "ospay.v1.Admin/GetGateway", &req.base,
+			      &ospay__v1__get_gateway_response__descriptor, 0, "gateway",
+			      gateway_out);
+}
+
+static int notifier_out(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	const Ospay__V1__Notifier *n = (const Ospay__V1__Notifier *)m;
+	(void)ctx;
+	printf("notifier      zapme (%s)\n",
+	       n->channel == OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_SMS ? "sms"
+									       : "whatsapp");
+	printf("base url      %s\n", n->base_url);
+	printf("credentials   set (never shown)\n");
+	printf("webhook path  %s\n", n->webhook_path);
+	return CLI_EXIT_OK;
 }
 
 int cli_cmd_notifier_set(cli_ctx_t *ctx, int argc, char **argv)
@@ -239,7 +242,6 @@ int cli_cmd_notifier_set(cli_ctx_t *ctx, int argc, char **argv)
 						 {NULL, 0, NULL, 0}};
 	gw_opts_t o = {.channel = OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_WHATSAPP};
 	creds_t c = {0};
-	ProtobufCMessage *m = NULL;
 	int first = 0;
 	int rc = cli_getopt(ctx, argc, argv, longopts, gw_opt, &o, &first);
 	if (rc == CLI_EXIT_OK)
@@ -255,25 +257,10 @@ int cli_cmd_notifier_set(cli_ctx_t *ctx, int argc, char **argv)
 			goto out;
 		req.credentials = &c.msg;
 	}
-	rc = cli_call(ctx, "ospay.v1.Admin/SetNotifier", &req.base,
-		      &ospay__v1__set_notifier_response__descriptor, CLI_CALL_MUTATING, &m);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	Ospay__V1__SetNotifierResponse *resp = (Ospay__V1__SetNotifierResponse *)m;
-	if (ctx->json) {
-		rc = cli_output_message(m);
-	} else {
-		printf("notifier      zapme (%s)\n",
-		       resp->notifier->channel == OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_SMS
-			       ? "sms"
-			       : "whatsapp");
-		printf("base url      %s\n", resp->notifier->base_url);
-		printf("credentials   set (never shown)\n");
-		printf("webhook path  %s\n", resp->notifier->webhook_path);
-	}
+	rc = dom_call_print(ctx, "ospay.v1.Admin/SetNotifier", &req.base,
+			    &ospay__v1__set_notifier_response__descriptor, CLI_CALL_MUTATING,
+			    "notifier", notifier_out);
 out:
-	if (m != NULL)
-		protobuf_c_message_free_unpacked(m, NULL);
 	creds_free(&c);
 	return rc;
 }

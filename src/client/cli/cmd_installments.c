@@ -20,29 +20,13 @@
 #define IMODE_PREFIX "INSTALLMENT_MODE_"
 #define PERIOD_PREFIX "REPORT_PERIOD_"
 
-static int parse_status(cli_ctx_t *ctx, const char *s, int *out)
-{
-	if (s == NULL)
-		return CLI_EXIT_OK;
-	if (dom_enum_parse(&ospay__v1__installment_status__descriptor, IST_PREFIX, s, out) != 0)
-		return cli_usage_error(ctx, "--status is waiting, confirmed, denied or canceled");
-	return CLI_EXIT_OK;
-}
-
-static int parse_mode(cli_ctx_t *ctx, const char *s, bool card, int *out)
-{
-	if (s == NULL)
-		return CLI_EXIT_OK;
-	if (dom_enum_parse(&ospay__v1__installment_mode__descriptor, IMODE_PREFIX, s, out) != 0 ||
-	    (!card && *out == OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_AUTOMATIC_CARD))
-		return cli_usage_error(ctx, card ? "--mode is integrated, manual or automatic-card"
-						 : "--mode is integrated or manual");
-	return CLI_EXIT_OK;
-}
+#define STATUS_MSG "--status is waiting, confirmed, denied or canceled"
+#define MODE_MSG "--mode is integrated or manual"
 
 /* "order 12 #2/12" or "charge 7 (invoice 3)". */
-static void row_ref(const Ospay__V1__InstallmentRow *w, char *out, size_t n)
+static void ref_cell(const ProtobufCMessage *m, char *out, size_t n)
 {
+	const Ospay__V1__InstallmentRow *w = (const Ospay__V1__InstallmentRow *)m;
 	if (w->charge_id != 0)
 		snprintf(out, n, "charge %" PRIu64 " (invoice %" PRIu64 ")", w->charge_id,
 			 w->invoice_id);
@@ -53,108 +37,71 @@ static void row_ref(const Ospay__V1__InstallmentRow *w, char *out, size_t n)
 
 /* ------------------------------------------------------------------ installments list */
 
-static int inst_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
-{
-	const Ospay__V1__InstallmentRow *w = (const Ospay__V1__InstallmentRow *)m;
-	char ref[80], cust[24], unit[24], mode[32], status[32], amount[40];
-	(void)ctx;
-	row_ref(w, ref, sizeof(ref));
-	snprintf(cust, sizeof(cust), "%" PRIu64, w->customer_id);
-	snprintf(unit, sizeof(unit), "%" PRIu64, w->unit_id);
-	dom_enum_text(&ospay__v1__installment_mode__descriptor, IMODE_PREFIX, w->mode, mode,
-		      sizeof(mode));
-	dom_enum_text(&ospay__v1__installment_status__descriptor, IST_PREFIX, w->status, status,
-		      sizeof(status));
-	dom_money_text(w->amount, amount, sizeof(amount));
-	const char *row[] = {w->due_date, ref, cust, unit, mode, status, amount, w->reason};
-	return cli_table_add(state, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
-
-static const char *const row_hdr[] = {"DATE", "WHAT",   "CUSTOMER", "UNIT",
-				      "MODE", "STATUS", "AMOUNT",   "REASON"};
-
-static cli_table_t *row_table(void)
-{
-	cli_table_t *t = cli_table_new(8, row_hdr);
-	if (t != NULL)
-		cli_table_align(t, 6, CLI_ALIGN_RIGHT);
-	return t;
-}
+/* The installments list and the report's rows. */
+static const dom_col_t row_cols[] = {
+	DOM_COL("DATE", "due_date", DOM_C_TEXT),
+	DOM_COL_CELL("WHAT", ref_cell),
+	DOM_COL("CUSTOMER", "customer_id", DOM_C_NUM),
+	DOM_COL("UNIT", "unit_id", DOM_C_NUM),
+	DOM_COL_ENUM("MODE", "mode", IMODE_PREFIX),
+	DOM_COL_ENUM("STATUS", "status", IST_PREFIX),
+	DOM_COL_RIGHT("AMOUNT", "amount", DOM_C_MONEY),
+	DOM_COL("REASON", "reason", DOM_C_TEXT),
+	{NULL},
+};
 
 int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"status", required_argument, NULL, 's'},   {"mode", required_argument, NULL, 'm'},
-		{"customer", required_argument, NULL, 'c'}, {"unit", required_argument, NULL, 'U'},
-		{"from", required_argument, NULL, 'f'},     {"to", required_argument, NULL, 't'},
-		{"limit", required_argument, NULL, 'l'},    {NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT("limit", 'l', DOM_LIMIT, NULL),
+		DOM_OPT_ENUM("status", 's', "status", IST_PREFIX, STATUS_MSG),
+		DOM_OPT_ENUM("mode", 'm', "mode", IMODE_PREFIX, MODE_MSG),
+		DOM_OPT("from", 'f', DOM_TEXT, "due_from"),
+		DOM_OPT("to", 't', DOM_TEXT, "due_to"),
+		{NULL},
 	};
 	dom_opts_t o;
-	int first, st = 0, mode = 0;
-	uint32_t limit = 0;
-	cli_table_t *t = NULL;
+	int first;
 	Ospay__V1__BillingListInstallmentsRequest req =
 		OSPAY__V1__BILLING_LIST_INSTALLMENTS_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'l', &limit);
-	if (rc == CLI_EXIT_OK)
-		rc = parse_status(ctx, o.v['s'], &st);
-	if (rc == CLI_EXIT_OK)
-		rc = parse_mode(ctx, o.v['m'], false, &mode);
+		rc = dom_fill(ctx, &o, &req.base);
+	/* Automatic card charges are not order installments: only the report has them. */
+	if (rc == CLI_EXIT_OK &&
+	    req.mode == OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_AUTOMATIC_CARD)
+		rc = cli_usage_error(ctx, MODE_MSG);
 	if (rc != CLI_EXIT_OK)
-		goto out;
-	req.status = st;
-	req.mode = mode;
-	req.due_from = (char *)(o.v['f'] ? o.v['f'] : "");
-	req.due_to = (char *)(o.v['t'] ? o.v['t'] : "");
-	t = row_table();
-	if (t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	rc = dom_list(ctx, "ospay.v1.Billing/ListInstallments", &req.base,
-		      &ospay__v1__billing_list_installments_response__descriptor, "installments",
-		      limit, inst_row, t);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(t);
-	return rc;
+		return rc;
+	return dom_list_table(ctx, "ospay.v1.Billing/ListInstallments", &req.base,
+			      &ospay__v1__billing_list_installments_response__descriptor,
+			      "installments", row_cols, o.limit);
 }
 
 /* ------------------------------------------------------------------ installments record */
 
 int cli_cmd_installments_record(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"order", required_argument, NULL, 'o'},
-		{"number", required_argument, NULL, 'n'},
-		{"status", required_argument, NULL, 's'},
-		{"reason", required_argument, NULL, 'r'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("order", 'o', DOM_ID, "order_id"),
+		DOM_OPT("number", 'n', DOM_U32, "number"),
+		DOM_OPT_ENUM("status", 's', "status", IST_PREFIX, STATUS_MSG),
+		DOM_OPT("reason", 'r', DOM_TEXT, "reason"),
+		{NULL},
 	};
 	dom_opts_t o;
-	int first, st = 0;
+	int first;
 	Ospay__V1__BillingRecordInstallmentRequest req =
 		OSPAY__V1__BILLING_RECORD_INSTALLMENT_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK && (o.v['o'] == NULL || o.v['n'] == NULL || o.v['s'] == NULL))
 		rc = cli_usage_error(ctx, "--order, --number and --status are required");
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'o', false, &req.order_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'n', &req.number);
-	if (rc == CLI_EXIT_OK)
-		rc = parse_status(ctx, o.v['s'], &st);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	req.status = st;
-	req.reason = (char *)(o.v['r'] ? o.v['r'] : "");
 	return dom_call_print(ctx, "ospay.v1.Billing/RecordInstallment", &req.base,
 			      &ospay__v1__billing_record_installment_response__descriptor,
 			      CLI_CALL_MUTATING, "order", dom_print_record);
@@ -222,31 +169,26 @@ static int report_csv(const Ospay__V1__BillingRecurringCreditReportResponse *r)
 	return ferror(stdout) ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
 
-static int report_table(cli_ctx_t *ctx, const Ospay__V1__BillingRecurringCreditReportResponse *r)
+static const dom_col_t total_cols[] = {
+	DOM_COL_ENUM("STATUS", "status", IST_PREFIX),
+	DOM_COL_RIGHT("COUNT", "count", DOM_C_NUM),
+	DOM_COL_RIGHT("AMOUNT", "amount", DOM_C_MONEY),
+	{NULL},
+};
+
+static int report_table(const Ospay__V1__BillingRecurringCreditReportResponse *r)
 {
-	static const char *const thdr[] = {"STATUS", "COUNT", "AMOUNT"};
-	cli_table_t *t = row_table(), *tot = cli_table_new(3, thdr);
+	cli_table_t *t = dom_table_new(row_cols, dom_ncols(row_cols));
+	cli_table_t *tot = dom_table_new(total_cols, dom_ncols(total_cols));
 	int rc = t != NULL && tot != NULL ? CLI_EXIT_OK : CLI_EXIT_ERROR;
 	uint64_t count = 0;
 	int64_t sum = 0;
 	for (size_t i = 0; i < r->n_rows && rc == CLI_EXIT_OK; i++)
-		rc = inst_row(ctx, &r->rows[i]->base, t);
-	if (tot != NULL) {
-		cli_table_align(tot, 1, CLI_ALIGN_RIGHT);
-		cli_table_align(tot, 2, CLI_ALIGN_RIGHT);
-	}
+		rc = dom_table_add(t, row_cols, dom_ncols(row_cols), &r->rows[i]->base, 0);
 	for (size_t i = 0; i < r->n_totals && rc == CLI_EXIT_OK; i++) {
-		const Ospay__V1__ReportTotal *x = r->totals[i];
-		char st[32], n[24], amount[40];
-		dom_enum_text(&ospay__v1__installment_status__descriptor, IST_PREFIX, x->status, st,
-			      sizeof(st));
-		snprintf(n, sizeof(n), "%" PRIu64, x->count);
-		dom_money_text(x->amount, amount, sizeof(amount));
-		const char *row[] = {st, n, amount};
-		if (cli_table_add(tot, row) < 0)
-			rc = CLI_EXIT_ERROR;
-		count += x->count;
-		sum += x->amount;
+		rc = dom_table_add(tot, total_cols, dom_ncols(total_cols), &r->totals[i]->base, 0);
+		count += r->totals[i]->count;
+		sum += r->totals[i]->amount;
 	}
 	if (rc == CLI_EXIT_OK) {
 		char n[24], amount[40];
@@ -276,51 +218,36 @@ static int report_table(cli_ctx_t *ctx, const Ospay__V1__BillingRecurringCreditR
 
 int cli_cmd_report_recurring_credit(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"period", required_argument, NULL, 'p'},
-		{"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 't'},
-		{"status", required_argument, NULL, 's'},
-		{"mode", required_argument, NULL, 'm'},
-		{"customer", required_argument, NULL, 'c'},
-		{"unit", required_argument, NULL, 'U'},
-		{"max-rows", required_argument, NULL, 'x'},
-		{"csv", no_argument, NULL, 'C'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT_ENUM("period", 'p', "period", PERIOD_PREFIX,
+			     "--period is today, this-week, this-month or last-month"),
+		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT("max-rows", 'x', DOM_U32, "max_rows"),
+		DOM_OPT_ENUM("status", 's', "status", IST_PREFIX, STATUS_MSG),
+		DOM_OPT_ENUM("mode", 'm', "mode", IMODE_PREFIX,
+			     "--mode is integrated, manual or automatic-card"),
+		DOM_OPT("from", 'f', DOM_TEXT, "from"),
+		DOM_OPT("to", 't', DOM_TEXT, "to"),
+		DOM_OPT("csv", 'C', DOM_SWITCH, NULL),
+		{NULL},
 	};
 	dom_opts_t o;
-	int first, st = 0, mode = 0, period = 0;
+	int first;
 	Ospay__V1__BillingRecurringCreditReportResponse *resp = NULL;
 	Ospay__V1__BillingRecurringCreditReportRequest req =
 		OSPAY__V1__BILLING_RECURRING_CREDIT_REPORT_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK && o.v['p'] != NULL && (o.v['f'] != NULL || o.v['t'] != NULL))
 		rc = cli_usage_error(ctx, "--period excludes --from/--to");
 	if (rc == CLI_EXIT_OK && (o.v['f'] != NULL) != (o.v['t'] != NULL))
 		rc = cli_usage_error(ctx, "--from and --to go together");
 	if (rc == CLI_EXIT_OK && o.seen['C'] && ctx->json)
 		rc = cli_usage_error(ctx, "--csv and --json exclude each other");
-	if (rc == CLI_EXIT_OK && o.v['p'] != NULL &&
-	    dom_enum_parse(&ospay__v1__report_period__descriptor, PERIOD_PREFIX, o.v['p'],
-			   &period) != 0)
-		rc = cli_usage_error(ctx, "--period is today, this-week, this-month or last-month");
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'x', &req.max_rows);
-	if (rc == CLI_EXIT_OK)
-		rc = parse_status(ctx, o.v['s'], &st);
-	if (rc == CLI_EXIT_OK)
-		rc = parse_mode(ctx, o.v['m'], true, &mode);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.period = period;
-	req.status = st;
-	req.mode = mode;
-	req.from = (char *)(o.v['f'] ? o.v['f'] : "");
-	req.to = (char *)(o.v['t'] ? o.v['t'] : "");
 	rc = cli_call(ctx, "ospay.v1.Billing/RecurringCreditReport", &req.base,
 		      &ospay__v1__billing_recurring_credit_report_response__descriptor, 0,
 		      (ProtobufCMessage **)&resp);
@@ -331,7 +258,7 @@ int cli_cmd_report_recurring_credit(cli_ctx_t *ctx, int argc, char **argv)
 	else if (o.seen['C'])
 		rc = report_csv(resp);
 	else
-		rc = report_table(ctx, resp);
+		rc = report_table(resp);
 	if (rc == CLI_EXIT_OK && o.seen['C'] && resp->truncated)
 		fprintf(stderr, "warning: %zu of %" PRIu64 " rows (raise --max-rows, up to 5000)\n",
 			resp->n_rows, resp->total_rows);

@@ -1,5 +1,4 @@
 /* ospay orders ...: the Orders service. Times are the organization's local time. */
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,116 +12,84 @@
 #define PAY_PREFIX "ORDER_PAYMENT_STATUS_"
 #define METHOD_PREFIX "PAYMENT_METHOD_TYPE_"
 
-/* An order for people: its fields, local times, payment and history. */
+/* "pix, 1 installment", once the order has a payment method. */
+static void method_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__OrderPayment *p = ((const Ospay__V1__Order *)m)->payment;
+	char mt[32];
+	if (p == NULL || p->method_type == 0)
+		return;
+	dom_enum_text(&ospay__v1__payment_method_type__descriptor, METHOD_PREFIX, p->method_type,
+		      mt, sizeof(mt));
+	snprintf(out, n, "%s, %u installment%s", mt, p->installments,
+		 p->installments == 1 ? "" : "s");
+}
+
+static const dom_col_t order_fields[] = {
+	DOM_COL("id", "id", DOM_C_NUM),
+	DOM_COL("unit", "unit_id", DOM_C_NUM),
+	DOM_COL("customer", "customer_id", DOM_C_NUM),
+	DOM_COL("kind", "kind", DOM_C_TEXT),
+	DOM_COL("description", "description", DOM_C_TEXT),
+	{"agenda", "agenda_id", DOM_C_NUM, .zero = "none"},
+	{"technician", "technician_id", DOM_C_NUM, .zero = "none"},
+	{"start", "scheduled_start_ms", DOM_C_LOCAL, .zero = "not scheduled"},
+	{"duration", "duration_minutes", DOM_C_NUM, .affix = " min"},
+	DOM_COL("amount", "amount", DOM_C_MONEY),
+	DOM_COL_ENUM("status", "status", STATUS_PREFIX),
+	DOM_COL_ENUM("payment", "payment_status", PAY_PREFIX),
+	DOM_COL_CELL("payment method", method_cell),
+	DOM_COL("payment link", "payment.link_url", DOM_C_TEXT),
+	DOM_COL("payment error", "payment.error_message", DOM_C_TEXT),
+	DOM_COL("created", "created_ms", DOM_C_LOCAL),
+	DOM_COL("updated", "updated_ms", DOM_C_LOCAL),
+	{NULL},
+};
+
+static const dom_col_t installment_cols[] = {
+	DOM_COL("N", "number", DOM_C_NUM),
+	DOM_COL("DUE", "due_date", DOM_C_TEXT),
+	DOM_COL("AMOUNT", "amount", DOM_C_MONEY),
+	DOM_COL_ENUM("STATUS", "status", "INSTALLMENT_STATUS_"),
+	DOM_COL("REASON", "reason", DOM_C_TEXT),
+	{NULL},
+};
+
+static const dom_col_t history_cols[] = {
+	DOM_COL("WHEN", "at_ms", DOM_C_LOCAL),
+	{"FROM", "from", DOM_C_ENUM, .zero = "-", .affix = STATUS_PREFIX},
+	DOM_COL_ENUM("TO", "to", STATUS_PREFIX),
+	DOM_COL("BY TOKEN", "by_token_id", DOM_C_NUM),
+	DOM_COL("NOTE", "note", DOM_C_TEXT),
+	{NULL},
+};
+
+static const dom_col_t notification_cols[] = {
+	DOM_COL("ID", "id", DOM_C_NUM),
+	DOM_COL_ENUM("KIND", "kind", "NOTIFICATION_KIND_"),
+	DOM_COL_ENUM("STATUS", "status", "NOTIFICATION_STATUS_"),
+	DOM_COL("TRIES", "attempts", DOM_C_NUM),
+	DOM_COL("UPDATED", "updated_ms", DOM_C_LOCAL),
+	DOM_COL("ERROR", "last_error", DOM_C_TEXT),
+	{NULL},
+};
+
+/* An order for people: its fields in local time, its installments and its history. */
 static int print_order(cli_ctx_t *ctx, const ProtobufCMessage *m)
 {
-	const Ospay__V1__Order *o = (const Ospay__V1__Order *)m;
-	char id[24], unit[24], cust[24], agenda[24], tech[24], start[32], dur[24], amount[40],
-		status[24], pay[24], created[32], updated[32], method[96] = "";
 	int offset = 0;
 	int rc = dom_offset(ctx, &offset);
-	cli_table_t *t = NULL, *h = NULL, *in = NULL;
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	snprintf(id, sizeof(id), "%" PRIu64, o->id);
-	snprintf(unit, sizeof(unit), "%" PRIu64, o->unit_id);
-	snprintf(cust, sizeof(cust), "%" PRIu64, o->customer_id);
-	snprintf(agenda, sizeof(agenda), o->agenda_id ? "%" PRIu64 : "none", o->agenda_id);
-	snprintf(tech, sizeof(tech), o->technician_id ? "%" PRIu64 : "none", o->technician_id);
-	dom_datetime_text(o->scheduled_start_ms, offset, start, sizeof(start));
-	if (start[0] == '\0')
-		snprintf(start, sizeof(start), "not scheduled");
-	snprintf(dur, sizeof(dur), "%u min", o->duration_minutes);
-	dom_money_text(o->amount, amount, sizeof(amount));
-	dom_enum_text(&ospay__v1__order_status__descriptor, STATUS_PREFIX, o->status, status,
-		      sizeof(status));
-	dom_enum_text(&ospay__v1__order_payment_status__descriptor, PAY_PREFIX, o->payment_status,
-		      pay, sizeof(pay));
-	dom_datetime_text(o->created_ms, offset, created, sizeof(created));
-	dom_datetime_text(o->updated_ms, offset, updated, sizeof(updated));
-	if (o->payment != NULL && o->payment->method_type != 0) {
-		char mt[32];
-		dom_enum_text(&ospay__v1__payment_method_type__descriptor, METHOD_PREFIX,
-			      o->payment->method_type, mt, sizeof(mt));
-		snprintf(method, sizeof(method), "%s, %u installment%s", mt,
-			 o->payment->installments, o->payment->installments == 1 ? "" : "s");
-	}
-	const char *rows[][2] = {
-		{"id", id},
-		{"unit", unit},
-		{"customer", cust},
-		{"kind", o->kind},
-		{"description", o->description},
-		{"agenda", agenda},
-		{"technician", tech},
-		{"start", start},
-		{"duration", dur},
-		{"amount", amount},
-		{"status", status},
-		{"payment", pay},
-		{"payment method", method},
-		{"payment link", o->payment != NULL ? o->payment->link_url : ""},
-		{"payment error", o->payment != NULL ? o->payment->error_message : ""},
-		{"created", created},
-		{"updated", updated},
-	};
-	t = cli_table_new(2, NULL);
-	h = cli_table_new(5, (const char *const[]){"WHEN", "FROM", "TO", "BY TOKEN", "NOTE"});
-	if (t == NULL || h == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && rc == CLI_EXIT_OK; i++)
-		if (cli_table_add(t, rows[i]) < 0)
-			rc = CLI_EXIT_ERROR;
-	for (size_t i = 0; i < o->n_history && rc == CLI_EXIT_OK; i++) {
-		const Ospay__V1__OrderStatusChange *c = o->history[i];
-		char when[32], from[24], to[24], by[24];
-		dom_datetime_text(c->at_ms, offset, when, sizeof(when));
-		if (c->from == 0)
-			snprintf(from, sizeof(from), "-");
-		else
-			dom_enum_text(&ospay__v1__order_status__descriptor, STATUS_PREFIX, c->from,
-				      from, sizeof(from));
-		dom_enum_text(&ospay__v1__order_status__descriptor, STATUS_PREFIX, c->to, to,
-			      sizeof(to));
-		snprintf(by, sizeof(by), "%" PRIu64, c->by_token_id);
-		const char *row[] = {when, from, to, by, c->note};
-		if (cli_table_add(h, row) < 0)
-			rc = CLI_EXIT_ERROR;
-	}
+	cli_table_t *t = rc == CLI_EXIT_OK ? cli_table_new(2, NULL) : NULL;
+	if (rc == CLI_EXIT_OK)
+		rc = t != NULL ? dom_kv_add(t, order_fields, m, offset) : CLI_EXIT_ERROR;
 	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
-	size_t n_inst = o->payment != NULL ? o->payment->n_schedule : 0;
-	if (rc == CLI_EXIT_OK && n_inst > 0) {
-		in = cli_table_new(5,
-				   (const char *const[]){"N", "DUE", "AMOUNT", "STATUS", "REASON"});
-		if (in == NULL)
-			rc = CLI_EXIT_ERROR;
-		for (size_t i = 0; i < n_inst && rc == CLI_EXIT_OK; i++) {
-			const Ospay__V1__OrderInstallment *x = o->payment->schedule[i];
-			char n[16], amt[40], st[24];
-			snprintf(n, sizeof(n), "%u", x->number);
-			dom_money_text(x->amount, amt, sizeof(amt));
-			dom_enum_text(&ospay__v1__installment_status__descriptor,
-				      "INSTALLMENT_STATUS_", x->status, st, sizeof(st));
-			const char *row[] = {n, x->due_date, amt, st, x->reason};
-			if (cli_table_add(in, row) < 0)
-				rc = CLI_EXIT_ERROR;
-		}
-		printf("\ninstallments\n");
-		if (rc == CLI_EXIT_OK && cli_table_print(in, stdout) < 0)
-			rc = CLI_EXIT_ERROR;
-	}
-	if (rc == CLI_EXIT_OK && o->n_history > 0) {
-		printf("\nhistory\n");
-		if (cli_table_print(h, stdout) < 0)
-			rc = CLI_EXIT_ERROR;
-	}
-out:
+	if (rc == CLI_EXIT_OK)
+		rc = dom_print_items("installments", installment_cols, m, "payment.schedule",
+				     offset);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_print_items("history", history_cols, m, "history", offset);
 	cli_table_free(t);
-	cli_table_free(h);
-	cli_table_free(in);
 	return rc;
 }
 
@@ -134,53 +101,34 @@ static int print_order_get(cli_ctx_t *ctx, const ProtobufCMessage *m)
 	int rc = r->order != NULL ? print_order(ctx, &r->order->base) : CLI_EXIT_OK;
 	if (rc == CLI_EXIT_OK)
 		rc = dom_offset(ctx, &offset);
-	if (rc != CLI_EXIT_OK || r->n_notifications == 0)
-		return rc;
-	cli_table_t *t = cli_table_new(
-		6, (const char *const[]){"ID", "KIND", "STATUS", "TRIES", "UPDATED", "ERROR"});
-	if (t == NULL)
-		return CLI_EXIT_ERROR;
-	for (size_t i = 0; i < r->n_notifications && rc == CLI_EXIT_OK; i++) {
-		const Ospay__V1__Notification *n = r->notifications[i];
-		char id[24], kind[40], st[24], tries[16], when[32];
-		snprintf(id, sizeof(id), "%" PRIu64, n->id);
-		dom_enum_text(&ospay__v1__notification_kind__descriptor, "NOTIFICATION_KIND_",
-			      n->kind, kind, sizeof(kind));
-		dom_enum_text(&ospay__v1__notification_status__descriptor, "NOTIFICATION_STATUS_",
-			      n->status, st, sizeof(st));
-		snprintf(tries, sizeof(tries), "%u", n->attempts);
-		dom_datetime_text(n->updated_ms, offset, when, sizeof(when));
-		const char *row[] = {id, kind, st, tries, when, n->last_error};
-		if (cli_table_add(t, row) < 0)
-			rc = CLI_EXIT_ERROR;
-	}
-	printf("\nnotifications\n");
-	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-	cli_table_free(t);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_print_items("notifications", notification_cols, m, "notifications",
+				     offset);
 	return rc;
 }
 
-static const struct option order_opts[] = {
-	{"customer", required_argument, NULL, 'c'},
-	{"kind", required_argument, NULL, 'k'},
-	{"description", required_argument, NULL, 'd'},
-	{"agenda", required_argument, NULL, 'a'},
-	{"technician", required_argument, NULL, 't'},
-	{"start", required_argument, NULL, 's'},
-	{"minutes", required_argument, NULL, 'm'},
-	{"amount", required_argument, NULL, 'A'},
-	{NULL, 0, NULL, 0},
+/*
+ * create, update and reschedule; update refuses --customer before it fills
+ * the rest, reschedule all but --start and --minutes. The fields name
+ * update's mask paths; --start is parsed by order_start (local time).
+ */
+static const dom_flag_t order_flags[] = {
+	DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+	DOM_OPT("kind", 'k', DOM_TEXT, "kind"),
+	DOM_OPT("description", 'd', DOM_TEXT, "description"),
+	DOM_OPT("agenda", 'a', DOM_ID_NONE, "agenda_id"),
+	DOM_OPT("technician", 't', DOM_ID_NONE, "technician_id"),
+	DOM_OPT("start", 's', DOM_VALUE, "scheduled_start_ms"),
+	DOM_OPT("minutes", 'm', DOM_U32, "duration_minutes"),
+	DOM_OPT_MONEY("amount", 'A', "amount", "--amount must be money (150.00 or 150,00)"),
+	{NULL},
 };
 
-/* --start, --minutes and --amount, shared by create and update. */
-static int order_values(cli_ctx_t *ctx, const dom_opts_t *o, int64_t *start, uint32_t *minutes,
-			int64_t *amount)
+/* --start "YYYY-MM-DD HH:MM" in the organization's time, or "none". */
+static int order_start(cli_ctx_t *ctx, const dom_opts_t *o, int64_t *start)
 {
-	int rc = dom_opt_u32(ctx, o, 'm', minutes);
-	if (rc == CLI_EXIT_OK && o->v['A'] != NULL && dom_money_parse(o->v['A'], amount) != 0)
-		rc = cli_usage_error(ctx, "--amount must be money (150.00 or 150,00)");
-	if (rc == CLI_EXIT_OK && o->v['s'] != NULL) {
+	int rc = CLI_EXIT_OK;
+	if (o->v['s'] != NULL) {
 		int offset = 0;
 		if (strcmp(o->v['s'], "none") == 0) {
 			*start = 0;
@@ -198,20 +146,13 @@ int cli_cmd_orders_create(cli_ctx_t *ctx, int argc, char **argv)
 	dom_opts_t o;
 	int first;
 	Ospay__V1__OrdersCreateRequest req = OSPAY__V1__ORDERS_CREATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, order_opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, order_flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'a', true, &req.agenda_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 't', true, &req.technician_id);
-	if (rc == CLI_EXIT_OK)
-		rc = order_values(ctx, &o, &req.scheduled_start_ms, &req.duration_minutes,
-				  &req.amount);
+		rc = order_start(ctx, &o, &req.scheduled_start_ms);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.kind = (char *)(o.v['k'] ? o.v['k'] : "");
-	req.description = (char *)(o.v['d'] ? o.v['d'] : "");
 	rc = dom_call_print(ctx, "ospay.v1.Orders/Create", &req.base,
 			    &ospay__v1__orders_create_response__descriptor, CLI_CALL_MUTATING,
 			    "order", print_order);
@@ -221,55 +162,36 @@ out:
 
 int cli_cmd_orders_get(cli_ctx_t *ctx, int argc, char **argv)
 {
-	dom_opts_t o;
-	int first;
-	Ospay__V1__OrdersGetRequest req = OSPAY__V1__ORDERS_GET_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, NULL, NULL, 1, 1, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
-	ProtobufCMessage *resp = NULL;
-	if (rc == CLI_EXIT_OK)
-		rc = cli_call(ctx, "ospay.v1.Orders/Get", &req.base,
-			      &ospay__v1__orders_get_response__descriptor, 0, &resp);
-	if (rc == CLI_EXIT_OK)
-		rc = ctx->json ? cli_output_message(resp) : print_order_get(ctx, resp);
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Orders/Get",
+		.req = &ospay__v1__orders_get_request__descriptor,
+		.resp = &ospay__v1__orders_get_response__descriptor,
+		.arg = "ID",
+		.arg_field = "id",
+		.print = print_order_get,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_orders_update(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct {
-		int code;
-		const char *path;
-	} paths[] = {{'k', "kind"},          {'d', "description"},        {'a', "agenda_id"},
-		     {'t', "technician_id"}, {'s', "scheduled_start_ms"}, {'m', "duration_minutes"},
-		     {'A', "amount"}};
 	dom_opts_t o;
 	int first;
 	char *mask[8];
 	size_t nm = 0;
 	Ospay__V1__OrdersUpdateRequest req = OSPAY__V1__ORDERS_UPDATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, order_opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, order_flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK && o.v['c'] != NULL)
 		rc = cli_usage_error(ctx, "an order's customer does not change");
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'a', true, &req.agenda_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 't', true, &req.technician_id);
-	if (rc == CLI_EXIT_OK)
-		rc = order_values(ctx, &o, &req.scheduled_start_ms, &req.duration_minutes,
-				  &req.amount);
+		rc = order_start(ctx, &o, &req.scheduled_start_ms);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.kind = (char *)(o.v['k'] ? o.v['k'] : "");
-	req.description = (char *)(o.v['d'] ? o.v['d'] : "");
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if (o.v[paths[i].code] != NULL)
-			mask[nm++] = (char *)paths[i].path;
+	nm = dom_mask(&o, mask, 8);
 	if (nm == 0) {
 		rc = cli_usage_error(ctx, "nothing to change: give at least one option");
 		goto out;
@@ -287,9 +209,8 @@ int cli_cmd_orders_reschedule(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
 	int first;
-	int64_t unused = 0;
 	Ospay__V1__OrdersRescheduleRequest req = OSPAY__V1__ORDERS_RESCHEDULE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, order_opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, order_flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK && (o.v['s'] == NULL || strcmp(o.v['s'], "none") == 0))
@@ -298,7 +219,9 @@ int cli_cmd_orders_reschedule(cli_ctx_t *ctx, int argc, char **argv)
 		if (o.v[(int)*p] != NULL)
 			rc = cli_usage_error(ctx, "reschedule takes --start and --minutes only");
 	if (rc == CLI_EXIT_OK)
-		rc = order_values(ctx, &o, &req.scheduled_start_ms, &req.duration_minutes, &unused);
+		rc = dom_fill(ctx, &o, &req.base);
+	if (rc == CLI_EXIT_OK)
+		rc = order_start(ctx, &o, &req.scheduled_start_ms);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_call_print(ctx, "ospay.v1.Orders/Reschedule", &req.base,
 				    &ospay__v1__orders_reschedule_response__descriptor,
@@ -308,34 +231,26 @@ int cli_cmd_orders_reschedule(cli_ctx_t *ctx, int argc, char **argv)
 
 int cli_cmd_orders_finalize(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"method", required_argument, NULL, 'm'},
-		{"payment-method", required_argument, NULL, 'p'},
-		{"installments", required_argument, NULL, 'i'},
-		{"note", required_argument, NULL, 'n'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("payment-method", 'p', DOM_ID, "payment_method_id"),
+		DOM_OPT("installments", 'i', DOM_U32, "installments"),
+		DOM_OPT_ENUM("method", 'm', "method_type", METHOD_PREFIX,
+			     "--method is cash, pix, boleto, card or recurring-credit"),
+		DOM_OPT("note", 'n', DOM_TEXT, "note"),
+		{NULL},
 	};
 	dom_opts_t o;
-	int first, method = 0;
+	int first;
 	Ospay__V1__OrdersFinalizeRequest req = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'p', false, &req.payment_method_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'i', &req.installments);
-	if (rc == CLI_EXIT_OK && o.v['m'] != NULL &&
-	    dom_enum_parse(&ospay__v1__payment_method_type__descriptor, METHOD_PREFIX, o.v['m'],
-			   &method) != 0)
-		rc = cli_usage_error(ctx,
-				     "--method is cash, pix, boleto, card or recurring-credit");
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK && o.v['m'] == NULL && o.v['p'] == NULL)
 		rc = cli_usage_error(ctx, "give --method or --payment-method");
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.method_type = method;
-	req.note = (char *)(o.v['n'] ? o.v['n'] : "");
 	rc = dom_call_print(ctx, "ospay.v1.Orders/Finalize", &req.base,
 			    &ospay__v1__orders_finalize_response__descriptor, CLI_CALL_MUTATING,
 			    "order", print_order);
@@ -343,144 +258,103 @@ out:
 	return rc;
 }
 
+/* cancel and cancel-payment. */
+static const dom_flag_t reason_flags[] = {DOM_OPT("reason", 'r', DOM_TEXT, "reason"), {NULL}};
+
 int cli_cmd_orders_cancel(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"reason", required_argument, NULL, 'r'},
-					     {NULL, 0, NULL, 0}};
-	dom_opts_t o;
-	int first;
-	Ospay__V1__OrdersCancelRequest req = OSPAY__V1__ORDERS_CANCEL_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	req.reason = (char *)(o.v['r'] ? o.v['r'] : "");
-	rc = dom_call_print(ctx, "ospay.v1.Orders/Cancel", &req.base,
-			    &ospay__v1__orders_cancel_response__descriptor, CLI_CALL_MUTATING,
-			    "order", print_order);
-out:
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Orders/Cancel",
+		.req = &ospay__v1__orders_cancel_request__descriptor,
+		.resp = &ospay__v1__orders_cancel_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "ID",
+		.arg_field = "id",
+		.flags = reason_flags,
+		.record = "order",
+		.print = print_order,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
-/* refresh-payment and cancel-payment: one order id in, the order out. */
 int cli_cmd_orders_refresh_payment(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{NULL, 0, NULL, 0}};
-	dom_opts_t o;
-	int first;
-	Ospay__V1__OrdersRefreshPaymentRequest req =
-		OSPAY__V1__ORDERS_REFRESH_PAYMENT_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	rc = dom_call_print(ctx, "ospay.v1.Orders/RefreshPayment", &req.base,
-			    &ospay__v1__orders_refresh_payment_response__descriptor,
-			    CLI_CALL_MUTATING, "order", print_order);
-out:
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Orders/RefreshPayment",
+		.req = &ospay__v1__orders_refresh_payment_request__descriptor,
+		.resp = &ospay__v1__orders_refresh_payment_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "ID",
+		.arg_field = "id",
+		.record = "order",
+		.print = print_order,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 int cli_cmd_orders_cancel_payment(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {{"reason", required_argument, NULL, 'r'},
-					     {NULL, 0, NULL, 0}};
-	dom_opts_t o;
-	int first;
-	Ospay__V1__OrdersCancelPaymentAttemptRequest req =
-		OSPAY__V1__ORDERS_CANCEL_PAYMENT_ATTEMPT_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 1, 1, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	req.reason = (char *)(o.v['r'] ? o.v['r'] : "");
-	rc = dom_call_print(ctx, "ospay.v1.Orders/CancelPaymentAttempt", &req.base,
-			    &ospay__v1__orders_cancel_payment_attempt_response__descriptor,
-			    CLI_CALL_MUTATING, "order", print_order);
-out:
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Orders/CancelPaymentAttempt",
+		.req = &ospay__v1__orders_cancel_payment_attempt_request__descriptor,
+		.resp = &ospay__v1__orders_cancel_payment_attempt_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "ID",
+		.arg_field = "id",
+		.flags = reason_flags,
+		.record = "order",
+		.print = print_order,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
-typedef struct list_state {
-	cli_table_t *t;
-	int offset;
-} list_state_t;
-
-static int order_row(cli_ctx_t *ctx, const ProtobufCMessage *m, void *state)
-{
-	const Ospay__V1__Order *o = (const Ospay__V1__Order *)m;
-	list_state_t *ls = state;
-	char id[24], start[32], dur[16], cust[24], agenda[24], tech[24], status[24], pay[24],
-		amount[40];
-	(void)ctx;
-	snprintf(id, sizeof(id), "%" PRIu64, o->id);
-	dom_datetime_text(o->scheduled_start_ms, ls->offset, start, sizeof(start));
-	snprintf(dur, sizeof(dur), o->duration_minutes ? "%u" : "", o->duration_minutes);
-	snprintf(cust, sizeof(cust), "%" PRIu64, o->customer_id);
-	snprintf(agenda, sizeof(agenda), o->agenda_id ? "%" PRIu64 : "", o->agenda_id);
-	snprintf(tech, sizeof(tech), o->technician_id ? "%" PRIu64 : "", o->technician_id);
-	dom_enum_text(&ospay__v1__order_status__descriptor, STATUS_PREFIX, o->status, status,
-		      sizeof(status));
-	dom_enum_text(&ospay__v1__order_payment_status__descriptor, PAY_PREFIX, o->payment_status,
-		      pay, sizeof(pay));
-	dom_money_text(o->amount, amount, sizeof(amount));
-	const char *row[] = {id, start, dur, cust, agenda, tech, status, pay, amount, o->kind};
-	return cli_table_add(ls->t, row) < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
-}
+static const dom_col_t order_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("START", "scheduled_start_ms", DOM_C_LOCAL),
+	{"MIN", "duration_minutes", DOM_C_NUM, .zero = ""},
+	DOM_COL("CUSTOMER", "customer_id", DOM_C_NUM),
+	{"AGENDA", "agenda_id", DOM_C_NUM, .zero = ""},
+	{"TECH", "technician_id", DOM_C_NUM, .zero = ""},
+	DOM_COL_ENUM("STATUS", "status", STATUS_PREFIX),
+	DOM_COL_ENUM("PAYMENT", "payment_status", PAY_PREFIX),
+	DOM_COL_RIGHT("AMOUNT", "amount", DOM_C_MONEY),
+	DOM_COL("KIND", "kind", DOM_C_TEXT),
+	{NULL},
+};
 
 int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"status", required_argument, NULL, 's'},
-		{"payment", required_argument, NULL, 'p'},
-		{"agenda", required_argument, NULL, 'a'},
-		{"technician", required_argument, NULL, 't'},
-		{"customer", required_argument, NULL, 'c'},
-		{"unit", required_argument, NULL, 'U'},
-		{"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 'T'},
-		{"created-from", required_argument, NULL, 'F'},
-		{"created-to", required_argument, NULL, 'G'},
-		{"limit", required_argument, NULL, 'l'},
-		{NULL, 0, NULL, 0},
+	static const dom_flag_t flags[] = {
+		DOM_OPT("agenda", 'a', DOM_ID, "agenda_id"),
+		DOM_OPT("technician", 't', DOM_ID, "technician_id"),
+		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+		DOM_OPT("limit", 'l', DOM_LIMIT, NULL),
+		DOM_OPT_ENUM("status", 's', "status", STATUS_PREFIX,
+			     "--status is open, closed or canceled"),
+		DOM_OPT_ENUM("payment", 'p', "payment_status", PAY_PREFIX,
+			     "--payment is none, pending, error or paid"),
+		DOM_OPT("from", 'f', DOM_VALUE, NULL),
+		DOM_OPT("to", 'T', DOM_VALUE, NULL),
+		DOM_OPT("created-from", 'F', DOM_VALUE, NULL),
+		DOM_OPT("created-to", 'G', DOM_VALUE, NULL),
+		{NULL},
 	};
-	static const char *const hdr[] = {"ID",   "START",  "MIN",     "CUSTOMER", "AGENDA",
-					  "TECH", "STATUS", "PAYMENT", "AMOUNT",   "KIND"};
 	/* Date options: local days, both ends included. */
 	static const struct {
 		int code;
 		bool end;
 	} dates[] = {{'f', false}, {'T', true}, {'F', false}, {'G', true}};
 	dom_opts_t o;
-	int first, st = 0, pay = 0;
-	uint32_t limit = 0;
-	list_state_t ls = {NULL, 0};
+	int first, offset = 0;
 	Ospay__V1__OrdersListRequest req = OSPAY__V1__ORDERS_LIST_REQUEST__INIT;
 	int64_t *ranges[] = {&req.scheduled_from_ms, &req.scheduled_to_ms, &req.created_from_ms,
 			     &req.created_to_ms};
-	int rc = dom_parse(ctx, argc, argv, &o, opts, NULL, 0, 0, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'a', false, &req.agenda_id);
+		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 't', false, &req.technician_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'c', false, &req.customer_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_id(ctx, &o, 'U', false, &req.unit_id);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_opt_u32(ctx, &o, 'l', &limit);
-	if (rc == CLI_EXIT_OK && o.v['s'] != NULL &&
-	    dom_enum_parse(&ospay__v1__order_status__descriptor, STATUS_PREFIX, o.v['s'], &st) != 0)
-		rc = cli_usage_error(ctx, "--status is open, closed or canceled");
-	if (rc == CLI_EXIT_OK && o.v['p'] != NULL &&
-	    dom_enum_parse(&ospay__v1__order_payment_status__descriptor, PAY_PREFIX, o.v['p'],
-			   &pay) != 0)
-		rc = cli_usage_error(ctx, "--payment is none, pending, error or paid");
-	if (rc == CLI_EXIT_OK)
-		rc = dom_offset(ctx, &ls.offset);
+		rc = dom_offset(ctx, &offset);
 	for (size_t i = 0; i < 4 && rc == CLI_EXIT_OK; i++) {
 		int64_t day;
 		const char *v = o.v[dates[i].code];
@@ -490,25 +364,11 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 			rc = cli_usage_error(ctx, "%s is a date YYYY-MM-DD, not \"%s\"",
 					     dom_opt_name(&o, dates[i].code), v);
 		else
-			*ranges[i] = dom_day_start(day + (dates[i].end ? 1 : 0), ls.offset);
+			*ranges[i] = dom_day_start(day + (dates[i].end ? 1 : 0), offset);
 	}
 	if (rc != CLI_EXIT_OK)
-		goto out;
-	req.status = st;
-	req.payment_status = pay;
-	ls.t = cli_table_new(10, hdr);
-	if (ls.t == NULL) {
-		rc = CLI_EXIT_ERROR;
-		goto out;
-	}
-	cli_table_align(ls.t, 0, CLI_ALIGN_RIGHT);
-	cli_table_align(ls.t, 8, CLI_ALIGN_RIGHT);
-	rc = dom_list(ctx, "ospay.v1.Orders/List", &req.base,
-		      &ospay__v1__orders_list_response__descriptor, "orders", limit, order_row,
-		      &ls);
-	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(ls.t, stdout) < 0)
-		rc = CLI_EXIT_ERROR;
-out:
-	cli_table_free(ls.t);
-	return rc;
+		return rc;
+	return dom_list_table(ctx, "ospay.v1.Orders/List", &req.base,
+			      &ospay__v1__orders_list_response__descriptor, "orders", order_cols,
+			      o.limit);
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "client/cli/cli.h"
+#include "client/cli/dom.h"
 #include "client/cli/pbjson.h"
 #include "client/cli/table.h"
 #include "ospay/v1/clock.pb-c.h"
@@ -13,9 +14,7 @@ int cli_cmd_ping(cli_ctx_t *ctx, int argc, char **argv)
 	json_t *j = NULL;
 	int first = 0;
 	double ms = 0;
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, first, 0, 0);
+	int rc = cli_no_options(ctx, argc, argv, 0, 0, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_session(ctx, &s);
 	if (rc != CLI_EXIT_OK)
@@ -39,9 +38,7 @@ int cli_cmd_whoami(cli_ctx_t *ctx, int argc, char **argv)
 	cli_table_t *t = NULL;
 	char org[320], tok[320], scope[512];
 	int first = 0;
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, first, 0, 0);
+	int rc = cli_no_options(ctx, argc, argv, 0, 0, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_session(ctx, &s);
 	if (rc != CLI_EXIT_OK)
@@ -80,33 +77,27 @@ out:
 
 /* ------------------------------------------------------------------ clock */
 
-static int clock_print(cli_ctx_t *ctx, const ProtobufCMessage *resp, int64_t now_ms,
-		       const char *now)
+/* Clock/Now and Clock/Advance both answer now_ms and now. */
+static int clock_print(cli_ctx_t *ctx, const ProtobufCMessage *m)
 {
-	if (ctx->json)
-		return cli_output_message(resp);
-	printf("%s (%" PRId64 " ms)\n", now, now_ms);
+	const char *p = (const char *)m;
+	const ProtobufCFieldDescriptor *ms = dom_field(m->descriptor, "now_ms");
+	const ProtobufCFieldDescriptor *now = dom_field(m->descriptor, "now");
+	(void)ctx;
+	printf("%s (%" PRId64 " ms)\n", *(char *const *)(p + now->offset),
+	       *(const int64_t *)(p + ms->offset));
 	return CLI_EXIT_OK;
 }
 
 int cli_cmd_clock_now(cli_ctx_t *ctx, int argc, char **argv)
 {
-	int first = 0;
-	ProtobufCMessage *resp = NULL;
-	Ospay__V1__NowRequest req = OSPAY__V1__NOW_REQUEST__INIT;
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, first, 0, 0);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_call(ctx, "ospay.v1.Clock/Now", &req.base,
-			      &ospay__v1__now_response__descriptor, 0, &resp);
-	if (rc == CLI_EXIT_OK) {
-		const Ospay__V1__NowResponse *n = (const Ospay__V1__NowResponse *)resp;
-		rc = clock_print(ctx, resp, n->now_ms, n->now);
-	}
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
-	return rc;
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Clock/Now",
+		.req = &ospay__v1__now_request__descriptor,
+		.resp = &ospay__v1__now_response__descriptor,
+		.print = clock_print,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }
 
 /* "1d12h30m15s" -> ms; -1 when malformed or out of range. */
@@ -150,24 +141,15 @@ static int64_t clock_parse_duration(const char *s)
 int cli_cmd_clock_advance(cli_ctx_t *ctx, int argc, char **argv)
 {
 	int first = 0;
-	ProtobufCMessage *resp = NULL;
 	Ospay__V1__AdvanceRequest req = OSPAY__V1__ADVANCE_REQUEST__INIT;
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, first, 1, 1);
+	int rc = cli_no_options(ctx, argc, argv, 1, 1, &first);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	req.by_ms = clock_parse_duration(argv[first]);
 	if (req.by_ms <= 0)
 		return cli_usage_error(ctx, "DURATION is like 90s, 30m, 2h, 1d or 1d12h");
 	/* No idempotency key on Clock/Advance: a resend would move the clock twice. */
-	rc = cli_call(ctx, "ospay.v1.Clock/Advance", &req.base,
-		      &ospay__v1__advance_response__descriptor, CLI_CALL_ONCE, &resp);
-	if (rc == CLI_EXIT_OK) {
-		const Ospay__V1__AdvanceResponse *n = (const Ospay__V1__AdvanceResponse *)resp;
-		rc = clock_print(ctx, resp, n->now_ms, n->now);
-	}
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
-	return rc;
+	return dom_call_print(ctx, "ospay.v1.Clock/Advance", &req.base,
+			      &ospay__v1__advance_response__descriptor, CLI_CALL_ONCE, NULL,
+			      clock_print);
 }

@@ -15,87 +15,6 @@
 #define DOM_MAX_PAGES 100000u
 #define DOM_PAGE 1000u
 
-/* ------------------------------------------------------------------ options */
-
-static int dom_on_opt(cli_ctx_t *ctx, int c, const char *value, void *state)
-{
-	dom_opts_t *o = state;
-	int rc = CLI_EXIT_OK;
-	if (c <= 0 || c >= 128) {
-		rc = cli_usage_error(ctx, "unexpected option");
-	} else if (value == NULL) {
-		o->seen[c] = true;
-	} else if (strchr(o->repeatable, c) != NULL) {
-		if (o->n_rep == DOM_MAX_REPEATED) {
-			rc = cli_usage_error(ctx, "too many %s", dom_opt_name(o, c));
-		} else {
-			o->rep[o->n_rep] = value;
-			o->rep_code[o->n_rep++] = c;
-			o->seen[c] = true;
-		}
-	} else if (o->v[c] != NULL) {
-		rc = cli_usage_error(ctx, "%s given twice", dom_opt_name(o, c));
-	} else {
-		o->v[c] = value;
-		o->seen[c] = true;
-	}
-	return rc;
-}
-
-int dom_parse(cli_ctx_t *ctx, int argc, char **argv, dom_opts_t *o, const struct option *table,
-	      const char *repeatable, int min_pos, int max_pos, int *first)
-{
-	memset(o, 0, sizeof(*o));
-	o->table = table;
-	o->repeatable = repeatable != NULL ? repeatable : "";
-	int rc = cli_getopt(ctx, argc, argv, table, dom_on_opt, o, first);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, *first, min_pos, max_pos);
-	return rc;
-}
-
-const char *dom_opt_name(const dom_opts_t *o, int c)
-{
-	static char buf[64];
-	for (const struct option *p = o->table; p != NULL && p->name != NULL; p++) {
-		if (p->val == c) {
-			snprintf(buf, sizeof(buf), "--%s", p->name);
-			return buf;
-		}
-	}
-	return "option";
-}
-
-int dom_id(cli_ctx_t *ctx, const char *text, const char *what, uint64_t *out)
-{
-	uint64_t v = 0;
-	if (cli_parse_u64(text, &v) < 0 || v == 0)
-		return cli_usage_error(ctx, "%s must be an id, not \"%s\"", what, text);
-	*out = v;
-	return CLI_EXIT_OK;
-}
-
-int dom_opt_id(cli_ctx_t *ctx, const dom_opts_t *o, int c, bool allow_none, uint64_t *out)
-{
-	const char *v = o->v[c];
-	if (v == NULL)
-		return CLI_EXIT_OK;
-	if (allow_none && strcmp(v, "none") == 0) {
-		*out = 0;
-		return CLI_EXIT_OK;
-	}
-	return dom_id(ctx, v, dom_opt_name(o, c), out);
-}
-
-int dom_opt_u32(cli_ctx_t *ctx, const dom_opts_t *o, int c, uint32_t *out)
-{
-	const char *v = o->v[c];
-	if (v != NULL && cli_parse_u32(v, out) < 0)
-		return cli_usage_error(ctx, "%s must be a number, not \"%s\"", dom_opt_name(o, c),
-				       v);
-	return CLI_EXIT_OK;
-}
-
 /* ------------------------------------------------------------------ money */
 
 int dom_money_parse(const char *s, int64_t *centavos)
@@ -303,7 +222,7 @@ const char *dom_enum_text(const ProtobufCEnumDescriptor *d, const char *prefix, 
 
 /* ------------------------------------------------------------------ listing */
 
-static const ProtobufCFieldDescriptor *field(const ProtobufCMessageDescriptor *d, const char *name)
+const ProtobufCFieldDescriptor *dom_field(const ProtobufCMessageDescriptor *d, const char *name)
 {
 	return protobuf_c_message_descriptor_get_field_by_name(d, name);
 }
@@ -312,10 +231,10 @@ int dom_list(cli_ctx_t *ctx, const char *method, ProtobufCMessage *req,
 	     const ProtobufCMessageDescriptor *resp_desc, const char *items, size_t limit,
 	     dom_item_fn fn, void *state)
 {
-	const ProtobufCFieldDescriptor *fsize = field(req->descriptor, "page_size");
-	const ProtobufCFieldDescriptor *ftok = field(req->descriptor, "page_token");
-	const ProtobufCFieldDescriptor *fitems = field(resp_desc, items);
-	const ProtobufCFieldDescriptor *fnext = field(resp_desc, "next_page_token");
+	const ProtobufCFieldDescriptor *fsize = dom_field(req->descriptor, "page_size");
+	const ProtobufCFieldDescriptor *ftok = dom_field(req->descriptor, "page_token");
+	const ProtobufCFieldDescriptor *fitems = dom_field(resp_desc, items);
+	const ProtobufCFieldDescriptor *fnext = dom_field(resp_desc, "next_page_token");
 	ProtobufCMessage *resp = NULL;
 	json_t *arr = NULL;
 	char *page = NULL;
@@ -443,18 +362,20 @@ out:
 
 int dom_call_print(cli_ctx_t *ctx, const char *method, const ProtobufCMessage *req,
 		   const ProtobufCMessageDescriptor *resp_desc, unsigned flags, const char *name,
-		   int (*print)(cli_ctx_t *ctx, const ProtobufCMessage *m))
+		   dom_print_fn print)
 {
 	ProtobufCMessage *resp = NULL;
-	const ProtobufCFieldDescriptor *f = field(resp_desc, name);
-	int rc = f == NULL ? CLI_EXIT_ERROR : cli_call(ctx, method, req, resp_desc, flags, &resp);
+	const ProtobufCFieldDescriptor *f = name != NULL ? dom_field(resp_desc, name) : NULL;
+	int rc = name != NULL && f == NULL ? CLI_EXIT_ERROR
+					   : cli_call(ctx, method, req, resp_desc, flags, &resp);
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	if (ctx->json) {
 		rc = cli_output_message(resp);
 		goto out;
 	}
-	const ProtobufCMessage *rec = *(ProtobufCMessage **)((char *)resp + f->offset);
+	const ProtobufCMessage *rec =
+		f != NULL ? *(ProtobufCMessage **)((char *)resp + f->offset) : resp;
 	rc = rec != NULL ? print(ctx, rec) : CLI_EXIT_OK;
 out:
 	if (resp != NULL)

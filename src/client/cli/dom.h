@@ -1,9 +1,9 @@
 /*
  * ospay CLI: helpers for the domain commands (customers, technicians,
- * agendas, orders, calendar): an option collector, parsers for ids, money,
- * local dates and times and enum names, paging through List methods, and
- * key/value output. Local dates and times are in the organization's time
- * zone, which Session/Hello tells.
+ * agendas, orders, billing, ...): options declared as tables that fill the
+ * request, parsers for ids, money, local dates and times and enum names,
+ * paging through List methods, and key/value output. Local dates and times
+ * are in the organization's time zone, which Session/Hello tells.
  */
 #ifndef OSPAY_CLI_DOM_H
 #define OSPAY_CLI_DOM_H
@@ -12,27 +12,85 @@
 #include <stdint.h>
 
 #include "client/cli/cli.h"
+#include "client/cli/table.h"
 
 #define DOM_MAX_REPEATED 64
+#define DOM_MAX_FLAGS 16
+
+/* ------------------------------------------------------------------ options (flags.c) */
+
+/* What an option's value is and, for the kinds that fill a request field, how. */
+enum dom_kind {
+	DOM_VALUE,   /* a value the command reads itself (o->v[code]) */
+	DOM_LIST,    /* a repeatable value, read by the command (o->rep) */
+	DOM_SWITCH,  /* no value (o->seen[code]) */
+	DOM_TEXT,    /* a string field */
+	DOM_ID,      /* a uint64 field: an id (> 0) */
+	DOM_ID_NONE, /* the same, or "none" for 0 */
+	DOM_U32,     /* a uint32 field: a number */
+	DOM_MONEY,   /* an int64 field: "99,90" as centavos; msg when not money */
+	DOM_ENUM,    /* an enum field: a value's name without prefix; msg when unknown */
+	DOM_LIMIT,   /* a number kept in o->limit: the most items a listing prints */
+};
+
+/* One option of a command; a table of them ends with a NULL name. */
+typedef struct dom_flag {
+	const char *name; /* without "--" */
+	int code;         /* its key in dom_opts_t: a character */
+	enum dom_kind kind;
+	const char *field;  /* the request field it fills, or changes (its update-mask path) */
+	const char *msg;    /* DOM_MONEY, DOM_ENUM: the usage error for a bad value */
+	const char *prefix; /* DOM_ENUM: the value names' prefix ("ORDER_STATUS_") */
+} dom_flag_t;
+
+/* Rows of a dom_flag_t table (which ends with {NULL}). */
+#define DOM_OPT(name, code, kind, field)                                                           \
+	{                                                                                          \
+		(name), (code), (kind), (field), NULL, NULL                                        \
+	}
+#define DOM_OPT_ENUM(name, code, field, prefix, msg)                                               \
+	{                                                                                          \
+		(name), (code), DOM_ENUM, (field), (msg), (prefix)                                 \
+	}
+#define DOM_OPT_MONEY(name, code, field, msg)                                                      \
+	{                                                                                          \
+		(name), (code), DOM_MONEY, (field), (msg), NULL                                    \
+	}
 
 /*
- * Options seen by a command, by their getopt code (a character): the value of
- * each single option, whether a flag was given, and every value of the
- * repeatable options (those whose code is in `repeatable`).
+ * Options seen by a command, by their code: the value of each single option,
+ * whether it was given, and every value of the repeatable ones (DOM_LIST).
  */
 typedef struct dom_opts {
-	const struct option *table;
-	const char *repeatable;
+	const dom_flag_t *flags;
+	struct option table[DOM_MAX_FLAGS + 1]; /* for getopt_long, from flags */
 	const char *v[128];
 	bool seen[128];
 	const char *rep[DOM_MAX_REPEATED];
 	int rep_code[DOM_MAX_REPEATED];
 	size_t n_rep;
+	uint32_t limit; /* DOM_LIMIT; 0: all */
 } dom_opts_t;
 
-/* cli_getopt over table with a dom_opts_t; positionals between min and max. */
-int dom_parse(cli_ctx_t *ctx, int argc, char **argv, dom_opts_t *o, const struct option *table,
-	      const char *repeatable, int min_pos, int max_pos, int *first);
+/* Parses the options of flags (NULL: none) and checks for n positionals. */
+int dom_parse(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flags, int n, dom_opts_t *o,
+	      int *first);
+
+/*
+ * Fills req from the options given, in the order of the table: each value is
+ * checked (the first bad one is the usage error) and stored in its field.
+ */
+int dom_fill(cli_ctx_t *ctx, dom_opts_t *o, ProtobufCMessage *req);
+
+/*
+ * Where a value for req's field name goes, checked to be a single field of
+ * type; NULL, and an internal error naming what on stderr, otherwise.
+ */
+void *dom_slot(const ProtobufCMessage *req, const char *name, ProtobufCType type, const char *what,
+	       const ProtobufCFieldDescriptor **fd);
+
+/* The fields of the options given, in table order, each once: an update mask. */
+size_t dom_mask(const dom_opts_t *o, char **mask, size_t cap);
 
 /* The long name of option code c ("--agenda"), for messages. */
 const char *dom_opt_name(const dom_opts_t *o, int c);
@@ -42,6 +100,11 @@ int dom_id(cli_ctx_t *ctx, const char *text, const char *what, uint64_t *out);
 /* Option c as an id, when given (*out untouched otherwise). "none" gives 0 when allow_none. */
 int dom_opt_id(cli_ctx_t *ctx, const dom_opts_t *o, int c, bool allow_none, uint64_t *out);
 int dom_opt_u32(cli_ctx_t *ctx, const dom_opts_t *o, int c, uint32_t *out);
+
+/* ------------------------------------------------------------------ values (dom.c) */
+
+/* The field of d called name; NULL when it has none. */
+const ProtobufCFieldDescriptor *dom_field(const ProtobufCMessageDescriptor *d, const char *name);
 
 /* "150", "150.5", "150,50", "1.234,56" as centavos; -EINVAL when not money. */
 int dom_money_parse(const char *s, int64_t *centavos);
@@ -86,9 +149,116 @@ int dom_list(cli_ctx_t *ctx, const char *method, ProtobufCMessage *req,
  */
 int dom_print_record(cli_ctx_t *ctx, const ProtobufCMessage *m);
 
-/* Calls a method whose response holds one record in field `field` and prints it. */
+typedef int (*dom_print_fn)(cli_ctx_t *ctx, const ProtobufCMessage *m);
+
+/*
+ * Calls a method and prints the record in the response's field `field` (NULL:
+ * the whole response) with print; with --json, prints the response.
+ */
 int dom_call_print(cli_ctx_t *ctx, const char *method, const ProtobufCMessage *req,
 		   const ProtobufCMessageDescriptor *resp_desc, unsigned flags, const char *field,
-		   int (*print)(cli_ctx_t *ctx, const ProtobufCMessage *m));
+		   dom_print_fn print);
+
+/* ------------------------------------------------------------------ tables (cols.c) */
+
+#define DOM_MAX_COLS 16
+
+/* How a column shows its field. */
+enum dom_fmt {
+	DOM_C_TEXT,  /* a string */
+	DOM_C_NUM,   /* an integer, or how many items a repeated field has; then affix */
+	DOM_C_MONEY, /* centavos: "R$ 1.234,56" */
+	DOM_C_ENUM,  /* the value's name without the prefix affix, lower case */
+	DOM_C_TIME,  /* ms: RFC 3339 UTC; "" for 0 */
+	DOM_C_LOCAL, /* ms: the organization's local "YYYY-MM-DD HH:MM"; "" for 0 */
+	DOM_C_YES,   /* a bool: "yes" or "no" */
+	DOM_C_CELL,  /* written by cell() from the whole item */
+};
+
+typedef void (*dom_cell_fn)(const ProtobufCMessage *item, char *out, size_t n);
+
+/*
+ * One column of a table, or one line of a key/value record; a table of them
+ * ends with a NULL header.
+ */
+typedef struct dom_col {
+	const char *header;
+	const char *field; /* "address.city": a field of a field (empty when that is unset) */
+	enum dom_fmt fmt;
+	bool right;        /* right-aligned */
+	const char *zero;  /* shown for 0 (false, no items) instead; NULL: the value as usual */
+	const char *affix; /* DOM_C_ENUM: the value names' prefix; DOM_C_NUM: a unit (" min") */
+	dom_cell_fn cell;  /* DOM_C_CELL */
+} dom_col_t;
+
+/* Rows of a dom_col_t table; write the others with .zero or .affix named. */
+#define DOM_COL(header, field, fmt)                                                                \
+	{                                                                                          \
+		(header), (field), (fmt), false, NULL, NULL, NULL                                  \
+	}
+#define DOM_COL_RIGHT(header, field, fmt)                                                          \
+	{                                                                                          \
+		(header), (field), (fmt), true, NULL, NULL, NULL                                   \
+	}
+#define DOM_COL_ENUM(header, field, prefix)                                                        \
+	{                                                                                          \
+		(header), (field), DOM_C_ENUM, false, NULL, (prefix), NULL                         \
+	}
+#define DOM_COL_CELL(header, cell)                                                                 \
+	{                                                                                          \
+		(header), NULL, DOM_C_CELL, false, NULL, NULL, (cell)                              \
+	}
+
+/* How many columns cols has. */
+size_t dom_ncols(const dom_col_t *cols);
+/* A table with the headers and alignment of the first n of cols; NULL when out of memory. */
+cli_table_t *dom_table_new(const dom_col_t *cols, size_t n);
+/* One row: item as the first n of cols show it; offset is for DOM_C_LOCAL. */
+int dom_table_add(cli_table_t *t, const dom_col_t *cols, size_t n, const ProtobufCMessage *item,
+		  int offset);
+/* A table of its own with one row, item's. */
+int dom_print_row(const dom_col_t *cols, size_t n, const ProtobufCMessage *item);
+/* "header  value" rows of m into t, a 2-column table: a record for people. */
+int dom_kv_add(cli_table_t *t, const dom_col_t *cols, const ProtobufCMessage *m, int offset);
+/* The items of m's repeated field path as a table after "\ntitle\n"; nothing when none. */
+int dom_print_items(const char *title, const dom_col_t *cols, const ProtobufCMessage *m,
+		    const char *path, int offset);
+
+/* A table being filled by dom_list(): its dom_item_fn is dom_row(). */
+typedef struct dom_rows {
+	cli_table_t *t;
+	const dom_col_t *cols;
+	int offset;
+} dom_rows_t;
+int dom_row(cli_ctx_t *ctx, const ProtobufCMessage *item, void *state);
+
+/* ------------------------------------------------------------------ commands (run.c) */
+
+/*
+ * A listing printed as the table cols: every page of method (limit items at
+ * most; 0: all), or its one answer when req has no page_token. With --json,
+ * {"<items>": [...]} for pages, the response for one answer.
+ */
+int dom_list_table(cli_ctx_t *ctx, const char *method, ProtobufCMessage *req,
+		   const ProtobufCMessageDescriptor *resp_desc, const char *items,
+		   const dom_col_t *cols, uint32_t limit);
+
+/* A command that is one call: what it sends, what it takes, what it prints. */
+typedef struct dom_cmd {
+	const char *method;                     /* "ospay.v1.Orders/Get" */
+	const ProtobufCMessageDescriptor *req;  /* its request */
+	const ProtobufCMessageDescriptor *resp; /* and response */
+	unsigned call;                          /* CLI_CALL_* */
+	const char *arg;                        /* the one positional, an id ("ID"); NULL: none */
+	const char *arg_field;                  /* the request field it fills */
+	const dom_flag_t *flags;                /* the options; NULL: none */
+	const char *record;    /* one record: the response field printed (NULL: all of it) */
+	dom_print_fn print;    /* and how (NULL: dom_print_record) */
+	const char *items;     /* or a listing: the response's repeated field */
+	const dom_col_t *cols; /* and its table */
+} dom_cmd_t;
+
+/* Parses the command line as c says, fills a request, calls, prints. */
+int dom_run(cli_ctx_t *ctx, int argc, char **argv, const dom_cmd_t *c);
 
 #endif

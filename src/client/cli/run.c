@@ -1,0 +1,86 @@
+/*
+ * Commands as data (dom_cmd_t): a command that is one call states its method,
+ * its positional id and options, and what it prints; dom_run() does the rest.
+ * dom_list_table() is the listing half, for the commands that build their
+ * request themselves.
+ */
+#include "client/cli/dom.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static bool has_local(const dom_col_t *cols)
+{
+	for (const dom_col_t *c = cols; c->header != NULL; c++)
+		if (c->fmt == DOM_C_LOCAL)
+			return true;
+	return false;
+}
+
+/* A listing that fits one answer: its items into rows->t, or the answer as JSON. */
+static int list_once(cli_ctx_t *ctx, const char *method, const ProtobufCMessage *req,
+		     const ProtobufCMessageDescriptor *resp_desc, const char *items,
+		     dom_rows_t *rows)
+{
+	const ProtobufCFieldDescriptor *f = dom_field(resp_desc, items);
+	ProtobufCMessage *resp = NULL;
+	int rc = f == NULL ? CLI_EXIT_ERROR : cli_call(ctx, method, req, resp_desc, 0, &resp);
+	if (rc == CLI_EXIT_OK && ctx->json) {
+		rc = cli_output_message(resp);
+	} else if (rc == CLI_EXIT_OK) {
+		size_t n = *(size_t *)((char *)resp + f->quantifier_offset);
+		ProtobufCMessage **list = *(ProtobufCMessage ***)((char *)resp + f->offset);
+		for (size_t i = 0; i < n && rc == CLI_EXIT_OK; i++)
+			rc = dom_row(ctx, list[i], rows);
+	}
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	return rc;
+}
+
+int dom_list_table(cli_ctx_t *ctx, const char *method, ProtobufCMessage *req,
+		   const ProtobufCMessageDescriptor *resp_desc, const char *items,
+		   const dom_col_t *cols, uint32_t limit)
+{
+	dom_rows_t rows = {dom_table_new(cols, dom_ncols(cols)), cols, 0};
+	int rc = rows.t != NULL ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+	/* Local times need the organization's offset; the session tells it. */
+	if (rc == CLI_EXIT_OK && has_local(cols))
+		rc = dom_offset(ctx, &rows.offset);
+	if (rc == CLI_EXIT_OK && dom_field(req->descriptor, "page_token") != NULL)
+		rc = dom_list(ctx, method, req, resp_desc, items, limit, dom_row, &rows);
+	else if (rc == CLI_EXIT_OK)
+		rc = list_once(ctx, method, req, resp_desc, items, &rows);
+	if (rc == CLI_EXIT_OK && !ctx->json && cli_table_print(rows.t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+	cli_table_free(rows.t);
+	return rc;
+}
+
+int dom_run(cli_ctx_t *ctx, int argc, char **argv, const dom_cmd_t *c)
+{
+	const ProtobufCFieldDescriptor *fd = NULL;
+	ProtobufCMessage *req = malloc(c->req->sizeof_message);
+	uint64_t *id = NULL;
+	dom_opts_t o;
+	int first = 0;
+	int rc = req != NULL ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+	if (rc == CLI_EXIT_OK) {
+		protobuf_c_message_init(c->req, req);
+		rc = dom_parse(ctx, argc, argv, c->flags, c->arg != NULL ? 1 : 0, &o, &first);
+	}
+	if (rc == CLI_EXIT_OK && c->arg != NULL) {
+		id = dom_slot(req, c->arg_field, PROTOBUF_C_TYPE_UINT64, c->arg, &fd);
+		rc = id != NULL ? dom_id(ctx, argv[first], c->arg, id) : CLI_EXIT_ERROR;
+	}
+	if (rc == CLI_EXIT_OK)
+		rc = dom_fill(ctx, &o, req);
+	if (rc == CLI_EXIT_OK && c->items != NULL)
+		rc = dom_list_table(ctx, c->method, req, c->resp, c->items, c->cols, o.limit);
+	else if (rc == CLI_EXIT_OK)
+		rc = dom_call_print(ctx, c->method, req, c->resp, c->call, c->record,
+				    c->print != NULL ? c->print : dom_print_record);
+	/* Its strings are argv's or constants: only the message itself is ours. */
+	free(req);
+	return rc;
+}
