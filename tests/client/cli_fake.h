@@ -414,7 +414,8 @@ static void handler(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req, voi
 		uv_mutex_lock(&MU);
 		snprintf(S.other_method, sizeof(S.other_method), "%s", m);
 		S.other_len = req->body.len < sizeof(S.other_body) ? req->body.len : 0;
-		memcpy(S.other_body, req->body.data, S.other_len);
+		if (S.other_len > 0) /* an empty body has no data pointer */
+			memcpy(S.other_body, req->body.data, S.other_len);
 		uv_mutex_unlock(&MU);
 		tsp_fake_reply(conn, req->id, 12, "unimplemented", NULL);
 	}
