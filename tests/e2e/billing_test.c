@@ -349,7 +349,7 @@ Test(billing, kill_mid_charge_then_restart_resolves_by_query, .timeout = 150)
 	cr_assert_eq(r->charges[0]->status, CHG(PENDING));
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	close(adm);
-	tsp_server_stop(&srv, SIGKILL);
+	tsp_server_kill(&srv, SIGKILL);
 	const char *args[] = {"--test-clock", "2020-12-10T15:00:00Z", NULL};
 	cr_assert_eq(tsp_server_start(&srv, args), 0);
 	adm = tsp_login(&srv, srv.admin_token);

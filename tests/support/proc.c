@@ -34,13 +34,6 @@ static void child_dies_with_parent(pid_t parent)
 		_exit(1); /* the parent died before prctl took effect */
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * Starts argv[0] with env additions ("K=V", may be NULL), its stdout on a pipe
  * (*out_fd, the read end) and, when stderr_log is not NULL, its stderr appended
@@ -81,9 +74,9 @@ static pid_t spawn(const char *const *argv, const char *const *env, const char *
 static int read_line(int fd, char *line, size_t cap, int timeout_ms)
 {
 	size_t len = 0;
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = tsp_now_ms() + (uint64_t)timeout_ms;
 	line[0] = '\0';
-	while (now_ms() < deadline && len < cap - 1) {
+	while (tsp_now_ms() < deadline && len < cap - 1) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, 100) <= 0)
 			continue;
@@ -178,23 +171,28 @@ int tsp_server_start(tsp_server_t *s, const char *const *extra_args)
 	/* Wait for "listening rpc=H:P https=H:P". */
 	char line[512];
 	int rc = -1;
-	if (read_line(out, line, sizeof(line), 10000) == 0 &&
+	if (read_line(out, line, sizeof(line), TSP_HANG_MS) == 0 &&
 	    sscanf(line, "listening rpc=%63s https=%63s", s->rpc_addr, s->https_addr) >= 1)
 		rc = 0;
 	close(out);
 	if (rc != 0)
-		tsp_server_stop(s, SIGKILL);
+		tsp_server_kill(s, SIGKILL);
 	return rc;
 }
 
-int tsp_server_stop(tsp_server_t *s, int sig)
+/*
+ * Hang guard for a stop: ospayd's drain gives up after 10 s and its HTTPS
+ * close after 5 s; a server still running after this is killed.
+ */
+#define STOP_HANG_MS 60000
+
+int tsp_server_kill(tsp_server_t *s, int sig)
 {
 	if (s->pid <= 0)
 		return -1;
 	kill(s->pid, sig);
 	int status = -1;
-	/* Bounded: a server that ignores SIGTERM for 15 s is killed. */
-	uint64_t deadline = now_ms() + 15000;
+	tsp_poll_t p = tsp_poll_start(STOP_HANG_MS);
 	for (;;) {
 		pid_t r = waitpid(s->pid, &status, WNOHANG);
 		if (r == s->pid)
@@ -203,22 +201,90 @@ int tsp_server_stop(tsp_server_t *s, int sig)
 			status = -1;
 			break;
 		}
-		if (now_ms() > deadline) {
+		if (!tsp_poll_next(&p)) {
 			kill(s->pid, SIGKILL);
 			waitpid(s->pid, &status, 0);
 			status = -1;
 			break;
 		}
-		usleep(10000);
 	}
 	s->pid = -1;
 	return status;
 }
 
+/* The log's error and warning lines (the last ones that fit), for a failure message. */
+static void log_problems(const char *path, char *out, size_t cap)
+{
+	out[0] = '\0';
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	char line[1024];
+	size_t len = 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, "level=error") == NULL && strstr(line, "level=warn") == NULL &&
+		    strstr(line, "Sanitizer") == NULL && strstr(line, "runtime error:") == NULL)
+			continue;
+		size_t n = strlen(line);
+		if (n >= cap - 1)
+			continue;
+		/* Keep the newest: drop the oldest lines until this one fits. */
+		while (len + n >= cap) {
+			char *nl = strchr(out, '\n');
+			size_t cut = nl != NULL ? (size_t)(nl - out) + 1 : len;
+			memmove(out, out + cut, len - cut + 1);
+			len -= cut;
+		}
+		memcpy(out + len, line, n + 1);
+		len += n;
+	}
+	fclose(f);
+}
+
+/*
+ * SIGTERM, wait; true when ospayd ended cleanly (exit 0, no sanitizer report).
+ * Otherwise why (with the log's problem lines) in why, and the log is copied to
+ * /tmp/ospayd-<test pid>.log, as the data dir may be removed next.
+ */
+static bool stop_clean(tsp_server_t *s, char *why, size_t cap)
+{
+	int status = s->pid > 0 ? tsp_server_kill(s, SIGTERM) : 0;
+	int report = tsp_log_has_sanitizer_report(s->log_path);
+	why[0] = '\0';
+	if (status == 0 && !report)
+		return true;
+	char kept[320], cmd[700], problems[2048];
+	snprintf(kept, sizeof(kept), "/tmp/ospayd-%d.log", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", s->log_path, kept);
+	if (system(cmd) != 0)
+		snprintf(kept, sizeof(kept), "%s", s->log_path);
+	log_problems(s->log_path, problems, sizeof(problems));
+	if (status == -1)
+		snprintf(why, cap,
+			 "ospayd did not exit on SIGTERM and was killed (log kept in %s):\n%s",
+			 kept, problems);
+	else if (status != 0)
+		snprintf(why, cap, "ospayd did not exit 0 on SIGTERM (%s %d; log kept in %s):\n%s",
+			 WIFEXITED(status) ? "exit status" : "signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), kept,
+			 problems);
+	else
+		snprintf(why, cap, "ospayd's log has a sanitizer report (log kept in %s):\n%s",
+			 kept, problems);
+	return false;
+}
+
+void tsp_server_stop(tsp_server_t *s)
+{
+	char why[3072];
+	bool clean = stop_clean(s, why, sizeof(why));
+	cr_assert(clean, "%s", why);
+}
+
 void tsp_server_cleanup(tsp_server_t *s)
 {
 	if (s->pid > 0)
-		tsp_server_stop(s, SIGKILL);
+		tsp_server_kill(s, SIGKILL);
 	if (s->dir[0] != '\0' && strncmp(s->dir, "/tmp/ospay-test-", 16) == 0) {
 		char cmd[400];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
@@ -250,26 +316,11 @@ int tsp_log_has_sanitizer_report(const char *path)
 
 void tsp_server_down(tsp_server_t *s)
 {
-	int status = s->pid > 0 ? tsp_server_stop(s, SIGTERM) : 0;
-	int report = tsp_log_has_sanitizer_report(s->log_path);
-	char log[300];
-	snprintf(log, sizeof(log), "%s", s->log_path);
-	if (report || status != 0) {
-		/* Keep the evidence: copy the log out before the dir is removed. */
-		char cmd[700];
-		snprintf(cmd, sizeof(cmd), "cp '%s' /tmp/ospayd-sanitizer-%d.log", log,
-			 (int)getpid());
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not keep %s\n", log);
-	}
+	char why[3072];
+	bool clean = stop_clean(s, why, sizeof(why));
+	/* Removed before asserting: a failed assertion ends the .fini here. */
 	tsp_server_cleanup(s);
-	cr_assert_not(report,
-		      "ospayd's log has a sanitizer report (kept in /tmp/ospayd-sanitizer-%d.log)",
-		      (int)getpid());
-	cr_assert(status == 0,
-		  "ospayd did not exit 0 on SIGTERM (status %d; log kept in "
-		  "/tmp/ospayd-sanitizer-%d.log)",
-		  status, (int)getpid());
+	cr_assert(clean, "%s", why);
 }
 
 /* Present only when the sanitizer runtime is linked in. */
@@ -347,7 +398,7 @@ int tsp_send_frame(int fd, const void *p, size_t n)
 static int read_full(int fd, uint8_t *p, size_t n, uint64_t deadline)
 {
 	while (n > 0) {
-		int left = (int)(deadline > now_ms() ? deadline - now_ms() : 0);
+		int left = (int)(deadline > tsp_now_ms() ? deadline - tsp_now_ms() : 0);
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
 		if (poll(&pf, 1, left) <= 0)
 			return -1;
@@ -364,7 +415,7 @@ static int read_full(int fd, uint8_t *p, size_t n, uint64_t deadline)
 
 int tsp_recv_frame(int fd, uint8_t **out, size_t *n, int timeout_ms)
 {
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = tsp_now_ms() + (uint64_t)timeout_ms;
 	uint8_t hdr[4];
 	if (read_full(fd, hdr, 4, deadline) != 0)
 		return -1;
@@ -434,18 +485,18 @@ int tsp_hello(int fd, const char *token)
 	if (tsp_send_request(fd, 1, "ospay.v1.Session/Hello", buf, n, NULL) != 0)
 		return -1;
 	int code = -1;
-	if (tsp_recv_response(fd, NULL, &code, NULL, NULL, 5000) != 0)
+	if (tsp_recv_response(fd, NULL, &code, NULL, NULL, TSP_HANG_MS) != 0)
 		return -1;
 	return code;
 }
 
 int tsp_wait_closed(int fd, int timeout_ms)
 {
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = tsp_now_ms() + (uint64_t)timeout_ms;
 	uint8_t tmp[4096];
-	while (now_ms() < deadline) {
+	while (tsp_now_ms() < deadline) {
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		int left = (int)(deadline - now_ms());
+		int left = (int)(deadline - tsp_now_ms());
 		if (poll(&pf, 1, left) <= 0)
 			return 0;
 		ssize_t r = recv(fd, tmp, sizeof(tmp), 0);
@@ -475,7 +526,7 @@ int tsp_call(int fd, const char *method, const ProtobufCMessage *req,
 		return -1;
 	uint8_t *p;
 	size_t len;
-	if (tsp_recv_frame(fd, &p, &len, 10000) != 0)
+	if (tsp_recv_frame(fd, &p, &len, TSP_HANG_MS) != 0)
 		return -1;
 	Ospay__V1__RpcResponse *r = ospay__v1__rpc_response__unpack(NULL, len, p);
 	free(p);
@@ -538,7 +589,7 @@ void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv)
 	cr_assert_geq(pid, 0);
 	sb->pid = pid;
 	char line[256];
-	int ok = read_line(out, line, sizeof(line), 10000) == 0 &&
+	int ok = read_line(out, line, sizeof(line), TSP_HANG_MS) == 0 &&
 		 sscanf(line, "listening %63s", sb->addr) == 1;
 	close(out);
 	cr_assert(ok, "ospay-sandbox did not start");
@@ -550,15 +601,16 @@ void tsp_sandbox_down(tsp_sandbox_t *sb)
 	if (sb->pid <= 0)
 		return;
 	kill(sb->pid, SIGTERM);
+	/* A test that stopped it (SIGSTOP) and failed before SIGCONT leaves it stopped. */
+	kill(sb->pid, SIGCONT);
 	int status = -1;
-	uint64_t deadline = now_ms() + 10000;
+	tsp_poll_t p = tsp_poll_start(STOP_HANG_MS);
 	while (waitpid(sb->pid, &status, WNOHANG) == 0) {
-		if (now_ms() > deadline) {
+		if (!tsp_poll_next(&p)) {
 			kill(sb->pid, SIGKILL);
 			waitpid(sb->pid, &status, 0);
 			break;
 		}
-		usleep(10000);
 	}
 	sb->pid = -1;
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sandbox exit status %d", status);

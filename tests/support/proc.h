@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "common/status.h"
+#include "support/wait.h"
 
 typedef struct tsp_server {
 	pid_t pid;
@@ -23,19 +24,34 @@ typedef struct tsp_server {
 	uint64_t unit_id;
 } tsp_server_t;
 
+/* A running ospay-sandbox. */
+typedef struct tsp_sandbox {
+	pid_t pid;
+	char addr[64]; /* "127.0.0.1:PORT" */
+	char base[96]; /* "http://127.0.0.1:PORT" */
+} tsp_sandbox_t;
+
 /* Creates a temporary data dir and runs `ospayd init`; fills dir, admin_token, ids. */
 int tsp_server_init(tsp_server_t *s);
 /* Runs `ospayd serve` on that dir with extra args (may be NULL) and waits for the
- * listening line (10 s at most). */
+ * listening line (TSP_HANG_MS at most). */
 int tsp_server_start(tsp_server_t *s, const char *const *extra_args);
-/* Sends sig (SIGTERM, SIGKILL), waits for exit; returns the exit status as waitpid gives it. */
-int tsp_server_stop(tsp_server_t *s, int sig);
-/* Stops if running and removes the data dir. */
-void tsp_server_cleanup(tsp_server_t *s);
 /*
- * Stops with SIGTERM and asserts a clean exit (status 0) and a log free of
- * sanitizer reports, then removes the data dir. Use in .fini of e2e suites.
+ * Stops ospayd with SIGTERM and asserts a clean end: exit status 0 (ospayd
+ * exits 1 when a handle was left open or a job did not release its state)
+ * and a log free of sanitizer reports. The data dir stays: it can be served
+ * again. On failure the message quotes the log's error lines.
  */
+void tsp_server_stop(tsp_server_t *s);
+/*
+ * The opt-out of tsp_server_stop's check, for a test that kills on purpose
+ * (SIGKILL) or expects a failure exit: sends sig, waits, returns the wait
+ * status unchecked.
+ */
+int tsp_server_kill(tsp_server_t *s, int sig);
+/* Kills (SIGKILL) if running and removes the data dir. */
+void tsp_server_cleanup(tsp_server_t *s);
+/* tsp_server_stop's checks, then the data dir is removed. Use in .fini of e2e suites. */
 void tsp_server_down(tsp_server_t *s);
 /* In sanitizer builds, asserts LeakSanitizer finds no leak in this test process
  * (Criterion's workers exit without LSan's report); a no-op otherwise. */
@@ -44,17 +60,10 @@ void tsp_assert_no_leaks(void);
 int tsp_log_has_sanitizer_report(const char *path);
 /* Init + start in one call, aborting the test (cr_assert) on failure. */
 void tsp_server_up(tsp_server_t *s, const char *const *extra_args);
-/* A running ospay-sandbox. */
-typedef struct tsp_sandbox {
-	pid_t pid;
-	char addr[64]; /* "127.0.0.1:PORT" */
-	char base[96]; /* "http://127.0.0.1:PORT" */
-} tsp_sandbox_t;
-
 /* Starts ospay-sandbox sending webhooks to srv's HTTPS listener (verified with
- * srv's certificate); asserts it is listening within 10 s. */
+ * srv's certificate); asserts it is listening within TSP_HANG_MS. */
 void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv);
-/* SIGTERM, wait, assert exit 0. */
+/* SIGTERM (and SIGCONT, should a test have left it stopped), wait, assert exit 0. */
 void tsp_sandbox_down(tsp_sandbox_t *sb);
 /* curl -X method base+path [-d body] [extra header]; returns the HTTP status, body in out. */
 int tsp_http(const char *method, const char *url, const char *body, const char *header,
@@ -80,7 +89,7 @@ int tsp_send_request(int fd, uint64_t id, const char *method, const void *body, 
 int tsp_recv_response(int fd, uint64_t *id, int *code, uint8_t **body, size_t *blen,
 		      int timeout_ms);
 /*
- * One call on a raw connection: packs req, sends it, waits (10 s) for the
+ * One call on a raw connection: packs req, sends it, waits (TSP_HANG_MS) for the
  * reply. Returns the status code (or -1 on I/O failure); fills st (may be NULL)
  * with the whole status, and *resp (may be NULL) with the unpacked body when
  * OK, to free with protobuf_c_message_free_unpacked(*resp, NULL).
