@@ -203,17 +203,17 @@ static int control(const char *action, const char *ref, const char *body)
 	return tsp_http("POST", url, body != NULL ? body : "{}", NULL, NULL, out, sizeof(out));
 }
 
-/* Waits (10 s at most) until installment n of the order has status inst; the order or NULL. */
+/* Waits (a hang guard) until installment n of the order has status inst; the order or NULL. */
 static Ospay__V1__Order *wait_inst(uint64_t id, uint32_t n, int inst)
 {
-	for (int i = 0; i < 200; i++) {
+	tsp_poll_t p = tsp_poll_start(TSP_HANG_MS);
+	do {
 		Ospay__V1__Order *o = tso_get_order(fd, id);
 		if (o->payment != NULL && n <= o->payment->n_schedule &&
 		    (int)o->payment->schedule[n - 1]->status == inst)
 			return o;
 		ospay__v1__order__free_unpacked(o, NULL);
-		usleep(50000);
-	}
+	} while (tsp_poll_next(&p));
 	return NULL;
 }
 
@@ -793,15 +793,11 @@ static size_t count_in_file(const char *path, const char *needle)
 	return hits;
 }
 
-/* Waits (10 s at most) until the server logged at least want reconciliation passes. */
+/* Waits (a hang guard) until the server logged at least want reconciliation passes. */
 static void wait_passes(size_t want)
 {
-	for (int i = 0; i < 200; i++) {
-		if (count_in_file(srv.log_path, "reconciliation pass done") >= want)
-			return;
-		usleep(50000);
-	}
-	cr_assert_fail("no reconciliation pass %zu in the log", want);
+	TSP_AWAIT(count_in_file(srv.log_path, "reconciliation pass done") >= want,
+		  "no reconciliation pass %zu in the log", want);
 }
 
 Test(installments, the_reconciliation_asks_once_a_day)

@@ -405,7 +405,8 @@ static void create_many(uint64_t customer, int n)
 		cr_assert_eq(send(adm, frames, len, MSG_NOSIGNAL), (ssize_t)len);
 		for (int i = 0; i < k; i++) {
 			int code;
-			cr_assert_eq(tsp_recv_response(adm, NULL, &code, NULL, NULL, 10000), 0);
+			cr_assert_eq(tsp_recv_response(adm, NULL, &code, NULL, NULL, TSP_HANG_MS),
+				     0);
 			cr_assert_eq(code, 0);
 		}
 		done += k;

@@ -148,7 +148,8 @@ Test(orders, last_place_race_inside_one_group_commit)
 		int ok = 0, refused = 0;
 		for (int i = 0; i < 2; i++) {
 			int code;
-			cr_assert_eq(tsp_recv_response(adm, NULL, &code, NULL, NULL, 5000), 0);
+			cr_assert_eq(tsp_recv_response(adm, NULL, &code, NULL, NULL, TSP_HANG_MS),
+				     0);
 			ok += code == 0;
 			refused += code == 9;
 		}
@@ -177,7 +178,8 @@ Test(orders, last_place_race_across_connections)
 		int ok = 0;
 		for (int i = 0; i < CONNS; i++) {
 			int code;
-			cr_assert_eq(tsp_recv_response(fds[i], NULL, &code, NULL, NULL, 5000), 0);
+			cr_assert_eq(
+				tsp_recv_response(fds[i], NULL, &code, NULL, NULL, TSP_HANG_MS), 0);
 			cr_assert(code == 0 || code == 9, "unexpected code %d", code);
 			ok += code == 0;
 		}

@@ -139,7 +139,7 @@ static Ospay__V1__OrdersGetResponse *get_order(uint64_t id)
 }
 
 /*
- * Waits (15 s at most) until the order's only notification has status want
+ * Waits (a hang guard) until the order's only notification has status want
  * and (attempts > 0) that many tries; returns a copy of it (caller frees) or
  * fails the test with the last one seen.
  */
@@ -147,7 +147,8 @@ static Ospay__V1__Notification *wait_note(uint64_t order, int want, uint32_t att
 {
 	int last = -1;
 	uint32_t last_att = 0;
-	for (int i = 0; i < 300; i++) {
+	tsp_poll_t p = tsp_poll_start(TSP_HANG_MS);
+	do {
 		Ospay__V1__OrdersGetResponse *r = get_order(order);
 		cr_assert_leq(r->n_notifications, 1);
 		if (r->n_notifications == 1) {
@@ -162,8 +163,7 @@ static Ospay__V1__Notification *wait_note(uint64_t order, int want, uint32_t att
 			}
 		}
 		protobuf_c_message_free_unpacked(&r->base, NULL);
-		usleep(50000);
-	}
+	} while (tsp_poll_next(&p));
 	cr_assert_fail("notification of order %llu: status %d after %u tries, wanted %d/%u",
 		       (unsigned long long)order, last, last_att, want, attempts);
 	return NULL;
@@ -201,9 +201,7 @@ static uint32_t zapme_queries(const char *id)
 
 static void wait_queries(const char *id, uint32_t want)
 {
-	for (int i = 0; i < 300 && zapme_queries(id) < want; i++)
-		usleep(50000);
-	cr_assert_geq(zapme_queries(id), want, "ZapMe message %s: never re-queried", id);
+	TSP_AWAIT(zapme_queries(id) >= want, "ZapMe message %s: never re-queried", id);
 }
 
 /* ------------------------------------------------------------------ payment links */
@@ -489,8 +487,7 @@ Test(outbox, kill_while_sending_never_sends_twice)
 	uint64_t id = linked_order(customer(7, 1), link);
 	Ospay__V1__Notification *n = wait_note(id, NST(SENDING), 1);
 	ospay__v1__notification__free_unpacked(n, NULL);
-	for (int i = 0; i < 200 && zapme_messages("5511987654321", out, sizeof(out)) == 0; i++)
-		usleep(50000);
+	TSP_AWAIT(zapme_messages("5511987654321", out, sizeof(out)) > 0, "ZapMe never got it");
 	cr_assert_eq(zapme_messages("5511987654321", out, sizeof(out)), 1, "%s", out);
 	close(fd);
 	tsp_server_kill(&srv, SIGKILL);
@@ -520,7 +517,8 @@ static uint64_t declined_invoice(uint64_t *svc_out)
 static Ospay__V1__BillingGetInvoiceResponse *wait_invoice_notes(uint64_t inv, size_t n)
 {
 	Ospay__V1__BillingGetInvoiceResponse *r = NULL;
-	for (int i = 0; i < 300; i++) {
+	tsp_poll_t p = tsp_poll_start(TSP_HANG_MS);
+	do {
 		Ospay__V1__BillingGetInvoiceRequest m =
 			OSPAY__V1__BILLING_GET_INVOICE_REQUEST__INIT;
 		m.invoice_id = inv;
@@ -537,8 +535,7 @@ static Ospay__V1__BillingGetInvoiceResponse *wait_invoice_notes(uint64_t inv, si
 			done = r->notifications[k]->status == NST(DELIVERED);
 		if (done)
 			return r;
-		usleep(50000);
-	}
+	} while (tsp_poll_next(&p));
 	cr_assert_fail("invoice %llu: %zu notifications, wanted %zu delivered",
 		       (unsigned long long)inv, r->n_notifications, n);
 	return NULL;

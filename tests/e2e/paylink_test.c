@@ -230,19 +230,19 @@ static uint64_t linked_order(uint32_t cust, uint32_t n, char key[64])
 	return id;
 }
 
-/* Waits (10 s at most) until the order's payment status is want and, when n > 0,
+/* Waits (a hang guard) until the order's payment status is want and, when n > 0,
  * installment n has status inst; returns the order (caller frees) or NULL. */
 static Ospay__V1__Order *wait_order(uint64_t id, int want, uint32_t n, int inst)
 {
-	for (int i = 0; i < 200; i++) {
+	tsp_poll_t p = tsp_poll_start(TSP_HANG_MS);
+	do {
 		Ospay__V1__Order *o = tso_get_order(fd, id);
 		if ((int)o->payment_status == want &&
 		    (n == 0 || (o->payment != NULL && n <= o->payment->n_schedule &&
 				(int)o->payment->schedule[n - 1]->status == inst)))
 			return o;
 		ospay__v1__order__free_unpacked(o, NULL);
-		usleep(50000);
-	}
+	} while (tsp_poll_next(&p));
 	return NULL;
 }
 
@@ -371,8 +371,10 @@ Test(paylink, a_canceled_attempt_returns_the_order_to_open_none)
 	cr_assert_str_eq(o->payment->order_key, key2);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
 	ospay__v1__order__free_unpacked(o, NULL);
-	/* The first link's late cancel notification does not touch the new attempt. */
-	usleep(300000);
+	/* The first link's late cancel notification does not touch the new attempt:
+	 * once ospayd has re-queried it (the only event of this test), nothing changed. */
+	TSP_AWAIT(tsp_metric(&srv, "ospay_webhook_requeries_total") >= 1,
+		  "the cancel notification was never re-queried");
 	o = tso_get_order(fd, id);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
 	cr_assert_str_eq(o->payment->order_key, key2);
@@ -438,7 +440,8 @@ Test(paylink, refresh_learns_what_lost_webhooks_did_not_say)
 			      NULL, out, sizeof(out)),
 		     201, "%s", out);
 	cr_assert_eq(control("pay", key, NULL), 200);
-	usleep(300000);
+	/* The sandbox drops the notification as it makes it: none can come later. */
+	cr_assert_eq(tsg_webhooks_logged(&sbx, "pagolivre", key, "drop"), 1);
 	o = tso_get_order(fd, id);
 	cr_assert_eq(o->payment_status, PAY(PENDING), "no webhook: nothing known yet");
 	ospay__v1__order__free_unpacked(o, NULL);

@@ -132,6 +132,7 @@ int tsp_server_init(tsp_server_t *s)
 	char data[300];
 	snprintf(data, sizeof(data), "%s/data", s->dir);
 	snprintf(s->log_path, sizeof(s->log_path), "%s/ospayd.log", s->dir);
+	snprintf(s->cacert, sizeof(s->cacert), "%s/data/tls.crt", s->dir);
 	const char *argv[] = {OSPAYD_BIN, "init", "--data", data, NULL};
 	char out[8192];
 	if (tsp_run(argv, NULL, out, sizeof(out)) != 0)
@@ -321,6 +322,33 @@ void tsp_server_down(tsp_server_t *s)
 	/* Removed before asserting: a failed assertion ends the .fini here. */
 	tsp_server_cleanup(s);
 	cr_assert(clean, "%s", why);
+}
+
+int tsp_env_up(tsp_server_t *s, tsp_sandbox_t *sb, const char *test_clock,
+	       const char *const *extra_args)
+{
+	const char *argv[32];
+	size_t n = 0;
+	if (test_clock != NULL) {
+		argv[n++] = "--test-clock";
+		argv[n++] = test_clock;
+	}
+	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 31; i++)
+		argv[n++] = extra_args[i];
+	argv[n] = NULL;
+	tsp_server_up(s, argv);
+	if (sb != NULL)
+		tsp_sandbox_up(sb, s);
+	return tsp_login(s, s->admin_token);
+}
+
+void tsp_env_down(tsp_server_t *s, tsp_sandbox_t *sb, int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	if (sb != NULL)
+		tsp_sandbox_down(sb);
+	tsp_server_down(s);
 }
 
 /* Present only when the sanitizer runtime is linked in. */
@@ -616,6 +644,19 @@ void tsp_sandbox_down(tsp_sandbox_t *sb)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sandbox exit status %d", status);
 }
 
+void tsp_sandbox_pause(tsp_sandbox_t *sb)
+{
+	int status = 0;
+	cr_assert_eq(kill(sb->pid, SIGSTOP), 0);
+	cr_assert_eq(waitpid(sb->pid, &status, WUNTRACED), sb->pid);
+	cr_assert(WIFSTOPPED(status), "sandbox not stopped: status %d", status);
+}
+
+void tsp_sandbox_resume(tsp_sandbox_t *sb)
+{
+	cr_assert_eq(kill(sb->pid, SIGCONT), 0);
+}
+
 int tsp_http(const char *method, const char *url, const char *body, const char *header,
 	     const char *cacert, char *out, size_t cap)
 {
@@ -653,4 +694,32 @@ int tsp_http(const char *method, const char *url, const char *body, const char *
 	int code = atoi(nl + 1);
 	*nl = '\0';
 	return code;
+}
+
+int tsp_https(const tsp_server_t *s, const char *method, const char *path, const char *body,
+	      char *out, size_t cap)
+{
+	char url[1024];
+	/* The certificate names localhost and 127.0.0.1. */
+	snprintf(url, sizeof(url), "https://%s%s", s->https_addr, path);
+	return tsp_http(method, url, body, NULL, s->cacert, out, cap);
+}
+
+long long tsp_metric(const tsp_server_t *s, const char *series)
+{
+	size_t cap = 128 * 1024, n = strlen(series);
+	char *page = malloc(cap);
+	cr_assert_not_null(page);
+	int code = tsp_https(s, "GET", "/metrics", NULL, page, cap);
+	cr_assert_eq(code, 200, "GET /metrics: %d", code);
+	long long v = -1;
+	/* At a line start: the "# TYPE <name> ..." lines hold the name too. */
+	for (const char *p = page; p != NULL && v < 0; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, series, n) == 0 && p[n] == ' ')
+			v = atoll(p + n + 1);
+	}
+	free(page);
+	return v;
 }

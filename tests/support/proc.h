@@ -19,6 +19,7 @@ typedef struct tsp_server {
 	char log_path[300];  /* the server's stderr */
 	char rpc_addr[64];   /* "127.0.0.1:PORT" */
 	char https_addr[64]; /* "127.0.0.1:PORT" */
+	char cacert[300];    /* its self-signed TLS certificate, for curl --cacert */
 	char admin_token[160];
 	uint64_t org_id;
 	uint64_t unit_id;
@@ -60,14 +61,38 @@ void tsp_assert_no_leaks(void);
 int tsp_log_has_sanitizer_report(const char *path);
 /* Init + start in one call, aborting the test (cr_assert) on failure. */
 void tsp_server_up(tsp_server_t *s, const char *const *extra_args);
+/*
+ * The usual e2e fixture: ospayd with extra args (may be NULL) and, when
+ * test_clock is not NULL, --test-clock test_clock; an ospay-sandbox for it
+ * when sb is not NULL. Returns an admin connection (everything asserted).
+ */
+int tsp_env_up(tsp_server_t *s, tsp_sandbox_t *sb, const char *test_clock,
+	       const char *const *extra_args);
+/* Closes fd (when >= 0), then tsp_sandbox_down (when sb is not NULL) and tsp_server_down. */
+void tsp_env_down(tsp_server_t *s, tsp_sandbox_t *sb, int fd);
 /* Starts ospay-sandbox sending webhooks to srv's HTTPS listener (verified with
  * srv's certificate); asserts it is listening within TSP_HANG_MS. */
 void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv);
 /* SIGTERM (and SIGCONT, should a test have left it stopped), wait, assert exit 0. */
 void tsp_sandbox_down(tsp_sandbox_t *sb);
+/*
+ * Stops the sandbox (SIGSTOP) and waits until it is stopped: from then on no
+ * request it holds is answered, however long the test takes, until
+ * tsp_sandbox_resume. The kernel still accepts connections to it.
+ */
+void tsp_sandbox_pause(tsp_sandbox_t *sb);
+void tsp_sandbox_resume(tsp_sandbox_t *sb);
 /* curl -X method base+path [-d body] [extra header]; returns the HTTP status, body in out. */
 int tsp_http(const char *method, const char *url, const char *body, const char *header,
 	     const char *cacert, char *out, size_t cap);
+/* tsp_http to ospayd's HTTPS listener at path (with its query), verifying its certificate. */
+int tsp_https(const tsp_server_t *s, const char *method, const char *path, const char *body,
+	      char *out, size_t cap);
+/*
+ * The value of a series on ospayd's /metrics: name, or name{labels} exactly as
+ * printed (e.g. "ospay_webhooks_total{result=\"accepted\"}"); -1 when absent.
+ */
+long long tsp_metric(const tsp_server_t *s, const char *series);
 
 /* RssAnon of the server process in KiB, from /proc; -1 if unknown. */
 long tsp_server_rss_anon_kb(const tsp_server_t *s);

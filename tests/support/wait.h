@@ -7,6 +7,7 @@
 #ifndef OSPAY_TESTS_WAIT_H
 #define OSPAY_TESTS_WAIT_H
 
+#include <criterion/criterion.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -25,5 +26,23 @@ typedef struct tsp_poll {
 tsp_poll_t tsp_poll_start(int budget_ms);
 /* Pauses before the next look; false (at once) when the budget is spent. */
 bool tsp_poll_next(tsp_poll_t *p);
+
+/* Calls cond(arg) until it returns true or budget_ms pass; returns its last answer. */
+bool tsp_wait_until(bool (*cond)(void *arg), void *arg, int budget_ms);
+
+/*
+ * Re-evaluates the expression cond until it holds or TSP_HANG_MS pass, then
+ * asserts it; the rest is the failure message (a format and its arguments).
+ */
+#define TSP_AWAIT(cond, ...) TSP_AWAIT_MS(TSP_HANG_MS, cond, __VA_ARGS__)
+/* TSP_AWAIT with another hang guard, for what waits on a timer of ospayd's own. */
+#define TSP_AWAIT_MS(budget_ms, cond, ...)                                                         \
+	do {                                                                                       \
+		tsp_poll_t tsp_poll_ = tsp_poll_start(budget_ms);                                  \
+		bool tsp_ok_;                                                                      \
+		while (!(tsp_ok_ = (cond)) && tsp_poll_next(&tsp_poll_))                           \
+			;                                                                          \
+		cr_assert(tsp_ok_, __VA_ARGS__);                                                   \
+	} while (0)
 
 #endif
