@@ -55,7 +55,7 @@ static gw_config_t getnet_cfg(void)
 	c.client_id = CID;
 	c.client_secret = CSECRET;
 	c.seller_id = SELLER;
-	c.timeout_ms = 2000;
+	c.timeout_ms = TSP_HANG_MS; /* a hang guard: tests of timeouts set their own */
 	return c;
 }
 

@@ -19,6 +19,7 @@
 #include "gateways/gw_internal.h"
 #include "net/http_client.h"
 #include "support/gwsrv.h"
+#include "support/wait.h"
 
 struct gwfx {
 	uv_loop_t loop;

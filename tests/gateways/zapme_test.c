@@ -17,7 +17,7 @@ static gw_config_t zm_cfg(void)
 	c.kind = GW_KIND_ZAPME;
 	c.api_key = API_KEY;
 	c.api_secret = API_SECRET;
-	c.timeout_ms = 2000;
+	c.timeout_ms = TSP_HANG_MS; /* a hang guard: tests of timeouts set their own */
 	c.webhook_headers[0] = (gw_header_pair_t){"X-ZapMe-Secret", "hook-secret-xyz"};
 	c.n_webhook_headers = 1;
 	return c;

@@ -181,6 +181,8 @@ int tsp_server_start(tsp_server_t *s, const char *const *extra_args)
 	return rc;
 }
 
+static bool sandbox_stop_clean(tsp_sandbox_t *sb, char *why, size_t cap);
+
 /*
  * Hang guard for a stop: ospayd's drain gives up after 10 s and its HTTPS
  * close after 5 s; a server still running after this is killed.
@@ -344,11 +346,15 @@ int tsp_env_up(tsp_server_t *s, tsp_sandbox_t *sb, const char *test_clock,
 
 void tsp_env_down(tsp_server_t *s, tsp_sandbox_t *sb, int fd)
 {
+	char sb_why[512], why[3072];
 	if (fd >= 0)
 		close(fd);
-	if (sb != NULL)
-		tsp_sandbox_down(sb);
-	tsp_server_down(s);
+	bool sb_clean = sb == NULL || sandbox_stop_clean(sb, sb_why, sizeof(sb_why));
+	bool clean = stop_clean(s, why, sizeof(why));
+	/* Both stopped and the dir removed before asserting: an assertion ends the .fini. */
+	tsp_server_cleanup(s);
+	cr_assert(sb_clean, "%s", sb_why);
+	cr_assert(clean, "%s", why);
 }
 
 /* Present only when the sanitizer runtime is linked in. */
@@ -601,35 +607,46 @@ int tsp_login(const tsp_server_t *s, const char *token)
 	return fd;
 }
 
-void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv)
+void tsp_sandbox_start(tsp_sandbox_t *sb, const char *webhook_base, const char *webhook_ca,
+		       const char *log_path)
 {
-	char base[128], ca[400];
-	const char *colon = strrchr(srv->https_addr, ':');
-	cr_assert_not_null(colon);
-	snprintf(base, sizeof(base), "https://localhost:%s", colon + 1);
-	snprintf(ca, sizeof(ca), "%s/data/tls.crt", srv->dir);
-	const char *argv[] = {OSPAY_SANDBOX_BIN, "--listen", "127.0.0.1:0", "--webhook-base", base,
-			      "--webhook-ca",    ca,         NULL};
-	char log[400];
-	snprintf(log, sizeof(log), "%s/sandbox.log", srv->dir);
+	const char *argv[] = {OSPAY_SANDBOX_BIN, "--listen",     "127.0.0.1:0", "--webhook-base",
+			      webhook_base,      "--webhook-ca", webhook_ca,    NULL};
+	if (webhook_ca == NULL)
+		argv[5] = NULL;
+	memset(sb, 0, sizeof(*sb));
+	snprintf(sb->log_path, sizeof(sb->log_path), "%s", log_path);
 	int out;
-	pid_t pid = spawn(argv, NULL, log, &out);
+	pid_t pid = spawn(argv, NULL, sb->log_path, &out);
 	cr_assert_geq(pid, 0);
 	sb->pid = pid;
 	char line[256];
 	int ok = read_line(out, line, sizeof(line), TSP_HANG_MS) == 0 &&
 		 sscanf(line, "listening %63s", sb->addr) == 1;
 	close(out);
-	cr_assert(ok, "ospay-sandbox did not start");
+	cr_assert(ok, "ospay-sandbox did not start (log %s)", sb->log_path);
 	snprintf(sb->base, sizeof(sb->base), "http://%s", sb->addr);
 }
 
-void tsp_sandbox_down(tsp_sandbox_t *sb)
+void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv)
 {
+	char base[128], log[400];
+	const char *colon = strrchr(srv->https_addr, ':');
+	cr_assert_not_null(colon);
+	/* Its certificate names localhost, which the sandbox verifies. */
+	snprintf(base, sizeof(base), "https://localhost:%s", colon + 1);
+	snprintf(log, sizeof(log), "%s/sandbox.log", srv->dir);
+	tsp_sandbox_start(sb, base, srv->cacert, log);
+}
+
+/* SIGTERM, wait; true when the sandbox ended cleanly, else why (its log kept). */
+static bool sandbox_stop_clean(tsp_sandbox_t *sb, char *why, size_t cap)
+{
+	why[0] = '\0';
 	if (sb->pid <= 0)
-		return;
+		return true;
 	kill(sb->pid, SIGTERM);
-	/* A test that stopped it (SIGSTOP) and failed before SIGCONT leaves it stopped. */
+	/* A test that paused it (SIGSTOP) and failed before resuming it left it stopped. */
 	kill(sb->pid, SIGCONT);
 	int status = -1;
 	tsp_poll_t p = tsp_poll_start(STOP_HANG_MS);
@@ -641,7 +658,26 @@ void tsp_sandbox_down(tsp_sandbox_t *sb)
 		}
 	}
 	sb->pid = -1;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sandbox exit status %d", status);
+	bool exited = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	int report = tsp_log_has_sanitizer_report(sb->log_path);
+	if (exited && !report)
+		return true;
+	char kept[320], cmd[800];
+	snprintf(kept, sizeof(kept), "/tmp/ospay-sandbox-%d.log", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", sb->log_path, kept);
+	if (system(cmd) != 0)
+		snprintf(kept, sizeof(kept), "%s", sb->log_path);
+	snprintf(why, cap, "ospay-sandbox: %s (status %d; log kept in %s)",
+		 exited ? "sanitizer report in its log" : "did not exit 0 on SIGTERM", status,
+		 kept);
+	return false;
+}
+
+void tsp_sandbox_down(tsp_sandbox_t *sb)
+{
+	char why[512];
+	bool clean = sandbox_stop_clean(sb, why, sizeof(why));
+	cr_assert(clean, "%s", why);
 }
 
 void tsp_sandbox_pause(tsp_sandbox_t *sb)

@@ -28,8 +28,9 @@ typedef struct tsp_server {
 /* A running ospay-sandbox. */
 typedef struct tsp_sandbox {
 	pid_t pid;
-	char addr[64]; /* "127.0.0.1:PORT" */
-	char base[96]; /* "http://127.0.0.1:PORT" */
+	char addr[64];      /* "127.0.0.1:PORT" */
+	char base[96];      /* "http://127.0.0.1:PORT" */
+	char log_path[320]; /* its stderr */
 } tsp_sandbox_t;
 
 /* Creates a temporary data dir and runs `ospayd init`; fills dir, admin_token, ids. */
@@ -70,10 +71,18 @@ int tsp_env_up(tsp_server_t *s, tsp_sandbox_t *sb, const char *test_clock,
 	       const char *const *extra_args);
 /* Closes fd (when >= 0), then tsp_sandbox_down (when sb is not NULL) and tsp_server_down. */
 void tsp_env_down(tsp_server_t *s, tsp_sandbox_t *sb, int fd);
-/* Starts ospay-sandbox sending webhooks to srv's HTTPS listener (verified with
- * srv's certificate); asserts it is listening within TSP_HANG_MS. */
+/*
+ * Starts ospay-sandbox on an ephemeral loopback port sending webhooks to
+ * webhook_base (verified with webhook_ca, NULL for none), its stderr appended
+ * to log_path; asserts it is listening within TSP_HANG_MS.
+ */
+void tsp_sandbox_start(tsp_sandbox_t *sb, const char *webhook_base, const char *webhook_ca,
+		       const char *log_path);
+/* tsp_sandbox_start sending webhooks to srv's HTTPS listener (verified with srv's
+ * certificate), its log in srv's dir. */
 void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv);
-/* SIGTERM (and SIGCONT, should a test have left it stopped), wait, assert exit 0. */
+/* SIGTERM (and SIGCONT, should a test have left it stopped), wait; asserts exit 0
+ * and a log free of sanitizer reports. */
 void tsp_sandbox_down(tsp_sandbox_t *sb);
 /*
  * Stops the sandbox (SIGSTOP) and waits until it is stopped: from then on no
