@@ -26,18 +26,13 @@ static int adm;
 
 static void setup(void)
 {
-	const char *args[] = {"--test-clock", "2026-12-01T12:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	tsp_sandbox_up(&sbx, &srv);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, &sbx, "2026-12-01T12:00:00Z", NULL);
 	tsg_cielo(adm, &sbx, srv.org_id, "e2e", false);
 }
 
 static void teardown(void)
 {
-	close(adm);
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, adm);
 }
 
 TestSuite(cards, .init = setup, .fini = teardown, .timeout = 90);
@@ -512,14 +507,12 @@ Test(cards, getnet_when_it_runs_the_recurrence)
 /* An organization without a card gateway. */
 static void setup_nogw(void)
 {
-	tsp_server_up(&srv, NULL);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, NULL, NULL, NULL);
 }
 
 static void teardown_nogw(void)
 {
-	close(adm);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, NULL, adm);
 }
 
 TestSuite(cards_nogw, .init = setup_nogw, .fini = teardown_nogw, .timeout = 60);

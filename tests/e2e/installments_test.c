@@ -42,10 +42,7 @@ static uint64_t pm_integrated, pm_manual;
 static void setup(void)
 {
 	/* Tuesday 2026-03-10, 12:00 local (UTC-03:00). */
-	const char *args[] = {"--test-clock", "2026-03-10T15:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	tsp_sandbox_up(&sbx, &srv);
-	fd = tsp_login(&srv, srv.admin_token);
+	fd = tsp_env_up(&srv, &sbx, "2026-03-10T15:00:00Z", NULL);
 	tsg_pagolivre(fd, &sbx, srv.org_id, TOKEN);
 	tsg_cielo(fd, &sbx, srv.org_id, "inst", true);
 	pm_integrated =
@@ -56,9 +53,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	close(fd);
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, fd);
 }
 
 TestSuite(installments, .init = setup, .fini = teardown, .timeout = 120);

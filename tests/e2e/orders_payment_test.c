@@ -31,15 +31,12 @@ static int fd;
 static void setup(void)
 {
 	/* Tuesday 2026-03-10, 12:00 local (UTC-03:00). */
-	const char *args[] = {"--test-clock", "2026-03-10T15:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	fd = tsp_login(&srv, srv.admin_token);
+	fd = tsp_env_up(&srv, NULL, "2026-03-10T15:00:00Z", NULL);
 }
 
 static void teardown(void)
 {
-	close(fd);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, NULL, fd);
 }
 
 TestSuite(orders_payment, .init = setup, .fini = teardown, .timeout = 120);

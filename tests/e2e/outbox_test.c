@@ -45,19 +45,14 @@ static int fd;
 
 static void setup(void)
 {
-	const char *args[] = {"--test-clock", START, NULL};
-	tsp_server_up(&srv, args);
-	tsp_sandbox_up(&sbx, &srv);
-	fd = tsp_login(&srv, srv.admin_token);
+	fd = tsp_env_up(&srv, &sbx, START, NULL);
 	tsg_pagolivre(fd, &sbx, srv.org_id, PL_TOKEN);
 	tsg_register_zapme(&sbx, srv.org_id, "ob");
 }
 
 static void teardown(void)
 {
-	close(fd);
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, fd);
 }
 
 TestSuite(outbox, .init = setup, .fini = teardown, .timeout = 90);

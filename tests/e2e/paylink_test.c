@@ -33,17 +33,13 @@ static int fd;
 
 static void setup(void)
 {
-	tsp_server_up(&srv, NULL);
-	tsp_sandbox_up(&sbx, &srv);
-	fd = tsp_login(&srv, srv.admin_token);
+	fd = tsp_env_up(&srv, &sbx, NULL, NULL);
 	tsg_pagolivre(fd, &sbx, srv.org_id, TOKEN);
 }
 
 static void teardown(void)
 {
-	close(fd);
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, fd);
 }
 
 TestSuite(paylink, .init = setup, .fini = teardown, .timeout = 60);

@@ -17,14 +17,12 @@ static int adm;
 
 static void setup(void)
 {
-	tsp_server_up(&srv, NULL);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, NULL, NULL, NULL);
 }
 
 static void teardown(void)
 {
-	close(adm);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, NULL, adm);
 }
 
 TestSuite(payment_methods, .init = setup, .fini = teardown, .timeout = 60);

@@ -37,18 +37,13 @@ static const char *const clock_args[] = {"--test-clock", "2020-12-10T15:00:00Z",
 
 static void setup(void)
 {
-	tsp_server_up(&srv, clock_args);
-	tsp_sandbox_up(&sbx, &srv);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, &sbx, NULL, clock_args);
 	tsg_cielo(adm, &sbx, srv.org_id, "rot", true);
 }
 
 static void teardown(void)
 {
-	if (adm >= 0)
-		close(adm);
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, adm); /* adm is -1 while the server is stopped */
 }
 
 TestSuite(rotate_key, .init = setup, .fini = teardown, .timeout = 120);

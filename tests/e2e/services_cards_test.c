@@ -29,18 +29,13 @@ static int adm;
 static void setup(void)
 {
 	/* 12:00 local (UTC-03:00) on 2020-12-10. */
-	const char *args[] = {"--test-clock", "2020-12-10T15:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	tsp_sandbox_up(&sbx, &srv);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, &sbx, "2020-12-10T15:00:00Z", NULL);
 	tsg_cielo(adm, &sbx, srv.org_id, "svcc", true);
 }
 
 static void teardown(void)
 {
-	close(adm);
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, adm);
 }
 
 TestSuite(services_cards, .init = setup, .fini = teardown, .timeout = 120);
