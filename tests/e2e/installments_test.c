@@ -66,18 +66,11 @@ static uint64_t finalized(int call_fd, uint64_t cust, uint64_t pm, uint32_t n, c
 	uint64_t id = 0;
 	status_t st;
 	cr_assert_eq(tso_order(call_fd, cust, 0, 0, 0, 0, &id, &st), 0, "order: %s", st.message);
-	Ospay__V1__OrdersFinalizeRequest f = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
-	f.id = id;
-	f.payment_method_id = pm;
-	f.installments = n;
-	Ospay__V1__OrdersFinalizeResponse *r = NULL;
-	cr_assert_eq(tsp_call(call_fd, "ospay.v1.Orders/Finalize", &f.base,
-			      &ospay__v1__orders_finalize_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "finalize: %s", st.message);
+	Ospay__V1__Order *o = NULL;
+	cr_assert_eq(tso_finalize(call_fd, id, pm, 0, n, &o, &st), 0, "finalize: %s", st.message);
 	if (key != NULL)
-		snprintf(key, 64, "%s", r->order->payment->order_key);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+		snprintf(key, 64, "%s", o->payment->order_key);
+	ospay__v1__order__free_unpacked(o, NULL);
 	return id;
 }
 
@@ -91,17 +84,9 @@ static int record(int call_fd, uint64_t order, uint32_t n, int status, const cha
 	m.number = n;
 	m.status = status;
 	m.reason = (char *)(reason != NULL ? reason : "");
-	Ospay__V1__BillingRecordInstallmentResponse *r = NULL;
-	int code = tsp_call(call_fd, "ospay.v1.Billing/RecordInstallment", &m.base,
-			    &ospay__v1__billing_record_installment_response__descriptor,
-			    (ProtobufCMessage **)&r, NULL, st);
-	if (code == 0 && out != NULL) {
-		*out = r->order;
-		r->order = NULL;
-	}
-	if (r != NULL)
-		protobuf_c_message_free_unpacked(&r->base, NULL);
-	return code;
+	return tsp_call_take(call_fd, "ospay.v1.Billing/RecordInstallment", &m.base,
+			     &ospay__v1__billing_record_installment_response__descriptor, "order",
+			     (ProtobufCMessage **)out, st);
 }
 
 static void record_ok(uint64_t order, uint32_t n, int status, const char *reason)

@@ -55,20 +55,10 @@ static uint64_t new_order(uint32_t n)
 /* Orders/Finalize by stored method pm, or by bare type when pm is 0; asserts OK. */
 static Ospay__V1__Order *finalize(uint64_t id, uint64_t pm, int type, uint32_t installments)
 {
-	Ospay__V1__OrdersFinalizeRequest f = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
-	f.id = id;
-	f.payment_method_id = pm;
-	f.method_type = type;
-	f.installments = installments;
-	Ospay__V1__OrdersFinalizeResponse *r = NULL;
+	Ospay__V1__Order *o = NULL;
 	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Orders/Finalize", &f.base,
-			      &ospay__v1__orders_finalize_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "finalize: %s", st.message);
-	Ospay__V1__Order *o = r->order;
-	r->order = NULL;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	cr_assert_eq(tso_finalize(fd, id, pm, type, installments, &o, &st), 0, "finalize: %s",
+		     st.message);
 	return o;
 }
 
@@ -80,15 +70,12 @@ static Ospay__V1__Order *record(uint64_t id, uint32_t n, int status)
 	m.order_id = id;
 	m.number = n;
 	m.status = status;
-	Ospay__V1__BillingRecordInstallmentResponse *r = NULL;
+	Ospay__V1__Order *o = NULL;
 	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/RecordInstallment", &m.base,
-			      &ospay__v1__billing_record_installment_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
+	cr_assert_eq(tsp_call_take(fd, "ospay.v1.Billing/RecordInstallment", &m.base,
+				   &ospay__v1__billing_record_installment_response__descriptor,
+				   "order", (ProtobufCMessage **)&o, &st),
 		     0, "record: %s", st.message);
-	Ospay__V1__Order *o = r->order;
-	r->order = NULL;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
 	return o;
 }
 

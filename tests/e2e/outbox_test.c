@@ -93,30 +93,15 @@ static uint64_t customer(uint32_t n, int last)
 /* An order of the customer finalized with integrated recurring credit. */
 static uint64_t linked_order(uint64_t cust, char link[2100])
 {
-	Ospay__V1__CreatePaymentMethodRequest pm = OSPAY__V1__CREATE_PAYMENT_METHOD_REQUEST__INIT;
-	pm.name = "Crédito recorrente";
-	pm.type = T(RECURRING_CREDIT);
-	pm.operation_mode = M(INTEGRATED);
-	Ospay__V1__CreatePaymentMethodResponse *pr = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/CreatePaymentMethod", &pm.base,
-			      &ospay__v1__create_payment_method_response__descriptor,
-			      (ProtobufCMessage **)&pr, NULL, &st),
-		     0, "CreatePaymentMethod: %s", st.message);
+	uint64_t pm =
+		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
 	uint64_t id = 0;
+	status_t st;
 	cr_assert_eq(tso_order(fd, cust, 0, 0, 0, 0, &id, &st), 0, "order: %s", st.message);
-	Ospay__V1__OrdersFinalizeRequest f = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
-	f.id = id;
-	f.payment_method_id = pr->payment_method->id;
-	f.installments = 3;
-	protobuf_c_message_free_unpacked(&pr->base, NULL);
-	Ospay__V1__OrdersFinalizeResponse *r = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Orders/Finalize", &f.base,
-			      &ospay__v1__orders_finalize_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "finalize: %s", st.message);
-	snprintf(link, 2100, "%s", r->order->payment->link_url);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	Ospay__V1__Order *o = NULL;
+	cr_assert_eq(tso_finalize(fd, id, pm, 0, 3, &o, &st), 0, "finalize: %s", st.message);
+	snprintf(link, 2100, "%s", o->payment->link_url);
+	ospay__v1__order__free_unpacked(o, NULL);
 	return id;
 }
 

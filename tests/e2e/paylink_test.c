@@ -52,27 +52,6 @@ static uint64_t order(uint32_t n)
 	return id;
 }
 
-/* Orders/Finalize; the status code, *out the order when OK (caller frees). */
-static int finalize(uint64_t id, uint64_t pm, uint32_t installments, Ospay__V1__Order **out,
-		    status_t *st)
-{
-	Ospay__V1__OrdersFinalizeRequest f = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
-	f.id = id;
-	f.payment_method_id = pm;
-	f.installments = installments;
-	Ospay__V1__OrdersFinalizeResponse *r = NULL;
-	int code = tsp_call(fd, "ospay.v1.Orders/Finalize", &f.base,
-			    &ospay__v1__orders_finalize_response__descriptor,
-			    (ProtobufCMessage **)&r, NULL, st);
-	if (code == 0 && out != NULL) {
-		*out = r->order;
-		r->order = NULL;
-	}
-	if (r != NULL)
-		protobuf_c_message_free_unpacked(&r->base, NULL);
-	return code;
-}
-
 /* Is the PagoLivre object of key registered in the live store? */
 static bool object_registered(const char *key)
 {
@@ -89,7 +68,7 @@ Test(paylink, integrated_finalize_sends_the_link_and_leaves_the_order_pending)
 	uint64_t id = order(1);
 	Ospay__V1__Order *o = NULL;
 	status_t st;
-	cr_assert_eq(finalize(id, pm, 3, &o, &st), 0, "finalize: %s", st.message);
+	cr_assert_eq(tso_finalize(fd, id, pm, 0, 3, &o, &st), 0, "finalize: %s", st.message);
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
 	cr_assert_eq(o->payment->payment_method_id, pm);
@@ -133,7 +112,7 @@ Test(paylink, integrated_finalize_sends_the_link_and_leaves_the_order_pending)
 	cr_assert(object_registered(key));
 
 	/* A pending payment blocks another Finalize and Cancel. */
-	cr_assert_eq(finalize(id, pm, 3, NULL, &st), 9);
+	cr_assert_eq(tso_finalize(fd, id, pm, 0, 3, NULL, &st), 9);
 	cr_assert(strstr(st.message, "payment pending") != NULL, "%s", st.message);
 }
 
@@ -143,7 +122,7 @@ Test(paylink, manual_mode_creates_installments_without_a_gateway)
 	uint64_t id = order(2);
 	Ospay__V1__Order *o = NULL;
 	status_t st;
-	cr_assert_eq(finalize(id, pm, 12, &o, &st), 0, "finalize: %s", st.message);
+	cr_assert_eq(tso_finalize(fd, id, pm, 0, 12, &o, &st), 0, "finalize: %s", st.message);
 	/* docs/spec.md 10.1: a MANUAL method closes the order; the installments come later. */
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
@@ -173,7 +152,7 @@ Test(paylink, a_failed_link_leaves_the_order_unchanged)
 			      NULL, NULL, out, sizeof(out)),
 		     201, "%s", out);
 	status_t st;
-	cr_assert_eq(finalize(id, pm, 3, NULL, &st), 14, "%s", st.message);
+	cr_assert_eq(tso_finalize(fd, id, pm, 0, 3, NULL, &st), 14, "%s", st.message);
 	cr_assert(strstr(st.message, "the order is unchanged") != NULL, "%s", st.message);
 	Ospay__V1__Order *o = tso_get_order(fd, id);
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN);
@@ -181,7 +160,7 @@ Test(paylink, a_failed_link_leaves_the_order_unchanged)
 	cr_assert_null(o->payment);
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* The fault is gone: the next try makes the link. */
-	cr_assert_eq(finalize(id, pm, 3, &o, &st), 0, "%s", st.message);
+	cr_assert_eq(tso_finalize(fd, id, pm, 0, 3, &o, &st), 0, "%s", st.message);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
 	ospay__v1__order__free_unpacked(o, NULL);
 }
@@ -192,14 +171,14 @@ Test(paylink, a_stored_non_integrated_method_closes_the_order)
 	uint64_t id = order(4);
 	Ospay__V1__Order *o = NULL;
 	status_t st;
-	cr_assert_eq(finalize(id, pm, 0, &o, &st), 0, "%s", st.message);
+	cr_assert_eq(tso_finalize(fd, id, pm, 0, 0, &o, &st), 0, "%s", st.message);
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
 	cr_assert_eq(o->payment->payment_method_id, pm);
 	cr_assert_eq(o->payment->method_type, T(PIX));
 	cr_assert_eq(o->payment_status, PAY(PAID), "a manual PIX is paid at once");
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* A method of no organization of the caller's is unknown. */
-	cr_assert_eq(finalize(order(5), pm + 100, 0, NULL, &st), 5);
+	cr_assert_eq(tso_finalize(fd, order(5), pm + 100, 0, 0, NULL, &st), 5);
 }
 
 /* ------------------------------------------------------------------ webhook-driven outcomes */
@@ -220,7 +199,7 @@ static uint64_t linked_order(uint32_t cust, uint32_t n, char key[64])
 	uint64_t id = order(cust);
 	Ospay__V1__Order *o = NULL;
 	status_t st;
-	cr_assert_eq(finalize(id, pm, n, &o, &st), 0, "finalize: %s", st.message);
+	cr_assert_eq(tso_finalize(fd, id, pm, 0, n, &o, &st), 0, "finalize: %s", st.message);
 	snprintf(key, 64, "%s", o->payment->order_key);
 	ospay__v1__order__free_unpacked(o, NULL);
 	return id;
@@ -330,17 +309,9 @@ static int cancel_attempt(uint64_t id, Ospay__V1__Order **out, status_t *st)
 		OSPAY__V1__ORDERS_CANCEL_PAYMENT_ATTEMPT_REQUEST__INIT;
 	c.id = id;
 	c.reason = "cliente desistiu";
-	Ospay__V1__OrdersCancelPaymentAttemptResponse *r = NULL;
-	int code = tsp_call(fd, "ospay.v1.Orders/CancelPaymentAttempt", &c.base,
-			    &ospay__v1__orders_cancel_payment_attempt_response__descriptor,
-			    (ProtobufCMessage **)&r, NULL, st);
-	if (code == 0 && out != NULL) {
-		*out = r->order;
-		r->order = NULL;
-	}
-	if (r != NULL)
-		protobuf_c_message_free_unpacked(&r->base, NULL);
-	return code;
+	return tsp_call_take(fd, "ospay.v1.Orders/CancelPaymentAttempt", &c.base,
+			     &ospay__v1__orders_cancel_payment_attempt_response__descriptor,
+			     "order", (ProtobufCMessage **)out, st);
 }
 
 Test(paylink, a_canceled_attempt_returns_the_order_to_open_none)
@@ -361,7 +332,7 @@ Test(paylink, a_canceled_attempt_returns_the_order_to_open_none)
 	cr_assert_eq(cancel_attempt(id, NULL, &st), 9, "%s", st.message);
 	uint64_t pm =
 		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
-	cr_assert_eq(finalize(id, pm, 2, &o, &st), 0, "%s", st.message);
+	cr_assert_eq(tso_finalize(fd, id, pm, 0, 2, &o, &st), 0, "%s", st.message);
 	char key2[64];
 	snprintf(key2, sizeof(key2), "os-%llu-2", (unsigned long long)id);
 	cr_assert_str_eq(o->payment->order_key, key2);
@@ -383,7 +354,7 @@ Test(paylink, a_manual_schedule_has_no_attempt_a_failed_link_cancels_locally)
 	uint64_t id = order(22);
 	Ospay__V1__Order *o = NULL;
 	status_t st;
-	cr_assert_eq(finalize(id, pm, 4, NULL, &st), 0, "%s", st.message);
+	cr_assert_eq(tso_finalize(fd, id, pm, 0, 4, NULL, &st), 0, "%s", st.message);
 	/* A MANUAL schedule closes the order (docs/spec.md 10.1): no attempt is left to cancel;
 	 * unpaid installments are recorded CANCELED (installments_test.c). */
 	cr_assert_eq(cancel_attempt(id, &o, &st), 9, "%s", st.message);
@@ -407,17 +378,9 @@ static int refresh(uint64_t id, Ospay__V1__Order **out, status_t *st)
 {
 	Ospay__V1__OrdersRefreshPaymentRequest q = OSPAY__V1__ORDERS_REFRESH_PAYMENT_REQUEST__INIT;
 	q.id = id;
-	Ospay__V1__OrdersRefreshPaymentResponse *r = NULL;
-	int code = tsp_call(fd, "ospay.v1.Orders/RefreshPayment", &q.base,
-			    &ospay__v1__orders_refresh_payment_response__descriptor,
-			    (ProtobufCMessage **)&r, NULL, st);
-	if (code == 0 && out != NULL) {
-		*out = r->order;
-		r->order = NULL;
-	}
-	if (r != NULL)
-		protobuf_c_message_free_unpacked(&r->base, NULL);
-	return code;
+	return tsp_call_take(fd, "ospay.v1.Orders/RefreshPayment", &q.base,
+			     &ospay__v1__orders_refresh_payment_response__descriptor, "order",
+			     (ProtobufCMessage **)out, st);
 }
 
 Test(paylink, refresh_learns_what_lost_webhooks_did_not_say)
@@ -519,7 +482,7 @@ Test(paylink, a_lost_create_answer_is_recovered_by_the_order_key)
 		     201, "%s", out);
 	Ospay__V1__Order *o = NULL;
 	status_t st;
-	cr_assert_eq(finalize(id, pm, 2, &o, &st), 0, "%s", st.message);
+	cr_assert_eq(tso_finalize(fd, id, pm, 0, 2, &o, &st), 0, "%s", st.message);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
 	cr_assert(strstr(o->payment->link_url, "/pagolivre/pay/") != NULL, "%s",
 		  o->payment->link_url);

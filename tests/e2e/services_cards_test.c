@@ -54,17 +54,9 @@ static int add_service(int fd, uint64_t customer, uint64_t card, Ospay__V1__Cust
 	a.plan_name = "Fibra 500";
 	a.monthly_amount = 9990;
 	a.recurring_payment = &rp;
-	Ospay__V1__CustomersAddServiceResponse *r = NULL;
-	int code = tsp_call(fd, "ospay.v1.Customers/AddService", &a.base,
-			    &ospay__v1__customers_add_service_response__descriptor,
-			    (ProtobufCMessage **)&r, NULL, st);
-	if (code == 0 && out != NULL) {
-		*out = r->service;
-		r->service = NULL;
-	}
-	if (r != NULL)
-		protobuf_c_message_free_unpacked(&r->base, NULL);
-	return code;
+	return tsp_call_take(fd, "ospay.v1.Customers/AddService", &a.base,
+			     &ospay__v1__customers_add_service_response__descriptor, "service",
+			     (ProtobufCMessage **)out, st);
 }
 
 /* Customers/UpdateService of recurring_payment (on, card) only. */
@@ -81,17 +73,9 @@ static int choose_card(int fd, uint64_t svc, uint64_t card, Ospay__V1__CustomerS
 	u.recurring_payment = &rp;
 	u.update_mask = mask;
 	u.n_update_mask = 1;
-	Ospay__V1__CustomersUpdateServiceResponse *r = NULL;
-	int code = tsp_call(fd, "ospay.v1.Customers/UpdateService", &u.base,
-			    &ospay__v1__customers_update_service_response__descriptor,
-			    (ProtobufCMessage **)&r, NULL, st);
-	if (code == 0 && out != NULL) {
-		*out = r->service;
-		r->service = NULL;
-	}
-	if (r != NULL)
-		protobuf_c_message_free_unpacked(&r->base, NULL);
-	return code;
+	return tsp_call_take(fd, "ospay.v1.Customers/UpdateService", &u.base,
+			     &ospay__v1__customers_update_service_response__descriptor, "service",
+			     (ProtobufCMessage **)out, st);
 }
 
 /* The stored service svc of customer (Customers/ListServices); asserts it is there. */

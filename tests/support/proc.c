@@ -599,6 +599,30 @@ int tsp_call(int fd, const char *method, const ProtobufCMessage *req,
 	return code;
 }
 
+int tsp_call_take(int fd, const char *method, const ProtobufCMessage *req,
+		  const ProtobufCMessageDescriptor *resp_desc, const char *field,
+		  ProtobufCMessage **out, status_t *st)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(resp_desc, field);
+	cr_assert(f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+			  f->label != PROTOBUF_C_LABEL_REPEATED,
+		  "%s has no message field %s", resp_desc->name, field);
+	ProtobufCMessage *r = NULL;
+	int code = tsp_call(fd, method, req, resp_desc, &r, NULL, st);
+	if (out != NULL)
+		*out = NULL;
+	if (r != NULL) {
+		ProtobufCMessage **slot = (ProtobufCMessage **)((char *)r + f->offset);
+		if (out != NULL) {
+			*out = *slot;
+			*slot = NULL;
+		}
+		protobuf_c_message_free_unpacked(r, NULL);
+	}
+	return code;
+}
+
 int tsp_login(const tsp_server_t *s, const char *token)
 {
 	int fd = tsp_connect(s->rpc_addr);

@@ -131,6 +131,15 @@ int tsp_recv_response(int fd, uint64_t *id, int *code, uint8_t **body, size_t *b
 int tsp_call(int fd, const char *method, const ProtobufCMessage *req,
 	     const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
 	     const char *idem_key, status_t *st);
+/*
+ * tsp_call for a response that wraps one message in its field `field` (an
+ * order, a service): the status code; when OK and out is not NULL, *out is
+ * that message, taken out of the response (free it with
+ * protobuf_c_message_free_unpacked).
+ */
+int tsp_call_take(int fd, const char *method, const ProtobufCMessage *req,
+		  const ProtobufCMessageDescriptor *resp_desc, const char *field,
+		  ProtobufCMessage **out, status_t *st);
 /* Connects to s and says Hello with token (asserting both). */
 int tsp_login(const tsp_server_t *s, const char *token);
 /* Says Hello with token; returns the status code. */
