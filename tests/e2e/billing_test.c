@@ -20,16 +20,13 @@
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
 static tsp_sandbox_t sbx;
 static int adm;
-
-#define DAY_MS (24LL * 3600 * 1000)
-#define CHG(x) OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_##x
-#define INV(x) OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_##x
 
 static void setup(void)
 {
@@ -243,13 +240,8 @@ Test(billing, unknown_outcome_is_resolved_by_query_and_never_charged_twice, .tim
 {
 	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 10, 0, true, &svc);
 	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
-	char url[200], out[1024];
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	int code = tsp_http("POST", url,
-			    "{\"service\":\"cielo\",\"route\":\"sale_create\",\"kind\":\"timeout\","
-			    "\"process\":true,\"count\":1}",
-			    NULL, NULL, out, sizeof(out));
-	cr_assert_eq(code, 201, "%s", out);
+	tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"sale_create\",\"kind\":\"timeout\","
+			"\"process\":true,\"count\":1}");
 	/* Advance starts a run; the sale is made but its answer never comes: the
 	 * gateway call's own timeout (30 s) ends it, hence a longer hang guard. */
 	tso_advance(adm, 1000);
@@ -325,13 +317,8 @@ Test(billing, kill_mid_charge_then_restart_resolves_by_query, .timeout = 150)
 {
 	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 13, 0, true, &svc);
 	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
-	char url[200], out[1024];
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	int code = tsp_http("POST", url,
-			    "{\"service\":\"cielo\",\"route\":\"sale_create\",\"kind\":\"timeout\","
-			    "\"process\":true,\"count\":1}",
-			    NULL, NULL, out, sizeof(out));
-	cr_assert_eq(code, 201, "%s", out);
+	tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"sale_create\",\"kind\":\"timeout\","
+			"\"process\":true,\"count\":1}");
 	tso_advance(adm, 1000);
 	/* Wait until the sandbox has made the sale (its answer is held), then kill -9. */
 	int count = 0, approved = 0;
@@ -359,8 +346,6 @@ Test(billing, kill_mid_charge_then_restart_resolves_by_query, .timeout = 150)
 	sandbox_sales(inv, 2, &count, &approved);
 	cr_assert_eq(count, 0);
 }
-
-#define SVC(x) OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_##x
 
 Test(billing, both_attempts_fail_then_blocked_after_the_profile_days_then_unblocked)
 {

@@ -364,14 +364,8 @@ Test(cards, idempotent_add_tokenizes_once)
 Test(cards, repeat_while_in_progress_is_aborted)
 {
 	uint64_t cust = tso_customer(adm, srv.unit_id, 8, "São Paulo");
-	char url[200], out[1024];
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	cr_assert_eq(
-		tsp_http("POST", url,
-			 "{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"latency\","
-			 "\"ms\":1000,\"count\":1}",
-			 NULL, NULL, out, sizeof(out)),
-		201, "%s", out);
+	tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"latency\","
+			"\"ms\":1000,\"count\":1}");
 	long before = sandbox_cielo_cards();
 	Ospay__V1__CardsAddRequest m;
 	add_req(&m, cust, VISA, "12/2030", "123");

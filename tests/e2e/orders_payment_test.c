@@ -17,16 +17,13 @@
 #include "ospay/v1/installments.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
 static int fd;
 
-#define T(x) OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_##x
-#define M(x) OSPAY__V1__OPERATION_MODE__OPERATION_MODE_##x
-#define PAY(x) OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_##x
 #define OST(x) OSPAY__V1__ORDER_STATUS__ORDER_STATUS_##x
-#define IST(x) OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_##x
 
 static void setup(void)
 {

@@ -25,6 +25,7 @@
 #include "server/db/db.h"
 #include "server/rpc/srv.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/gateways.h"
 #include "support/live.h"
 #include "support/proc.h"
@@ -36,9 +37,6 @@ static int fd;
 
 #define PL_TOKEN "pl-token-outbox"
 #define START "2020-12-10T15:00:00Z"
-#define DAY_MS (24LL * 3600 * 1000)
-#define T(x) OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_##x
-#define M(x) OSPAY__V1__OPERATION_MODE__OPERATION_MODE_##x
 #define NST(x) OSPAY__V1__NOTIFICATION_STATUS__NOTIFICATION_STATUS_##x
 #define NKIND(x) OSPAY__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_##x
 #define NC(x) OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_##x
@@ -209,11 +207,7 @@ Test(outbox, a_new_link_is_sent_then_follows_delivery_and_read_never_backwards)
 
 	/* ZapMe's webhook (confirmed by a query) moves it to DELIVERED; the same
 	 * status again, duplicated, changes nothing. */
-	char url[200];
-	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"zapme\",\"kind\":\"duplicate\"}", NULL,
-			      NULL, out, sizeof(out)),
-		     201, "%s", out);
+	tsg_webhook_fault(&sbx, "{\"service\":\"zapme\",\"kind\":\"duplicate\"}");
 	zapme_status(mid, "delivered");
 	n = wait_note(id, NST(DELIVERED), 1);
 	int64_t delivered = n->delivered_ms;
@@ -239,7 +233,7 @@ Test(outbox, a_new_link_is_sent_then_follows_delivery_and_read_never_backwards)
 Test(outbox, a_sent_message_nobody_told_about_is_asked_for_later)
 {
 	tsg_set_zapme(fd, &sbx, "ob");
-	char link[2100], url[200], out[4096];
+	char link[2100];
 	uint64_t id = linked_order(customer(9, 8), link);
 	Ospay__V1__Notification *n = wait_note(id, NST(SENT), 1);
 	cr_assert_eq(n->next_attempt_ms, n->sent_ms + 5 * 60000);
@@ -247,10 +241,7 @@ Test(outbox, a_sent_message_nobody_told_about_is_asked_for_later)
 	snprintf(mid, sizeof(mid), "%s", n->provider_message_id);
 	ospay__v1__notification__free_unpacked(n, NULL);
 	/* Delivered at ZapMe, but its webhook is lost. */
-	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"zapme\",\"kind\":\"drop\"}", NULL, NULL,
-			      out, sizeof(out)),
-		     201, "%s", out);
+	tsg_webhook_fault(&sbx, "{\"service\":\"zapme\",\"kind\":\"drop\"}");
 	zapme_status(mid, "delivered");
 	tso_advance(fd, 5 * 60000);
 	n = wait_note(id, NST(DELIVERED), 1);

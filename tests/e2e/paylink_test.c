@@ -17,6 +17,7 @@
 #include "server/db/db.h"
 #include "server/rpc/srv.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/gateways.h"
 #include "support/live.h"
 #include "support/proc.h"
@@ -26,10 +27,6 @@ static tsp_sandbox_t sbx;
 static int fd;
 
 #define TOKEN "pl-token-paylink"
-#define T(x) OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_##x
-#define M(x) OSPAY__V1__OPERATION_MODE__OPERATION_MODE_##x
-#define PAY(x) OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_##x
-#define INST(x) OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_##x
 
 static void setup(void)
 {
@@ -84,7 +81,7 @@ Test(paylink, integrated_finalize_sends_the_link_and_leaves_the_order_pending)
 	cr_assert_eq(o->payment->n_schedule, 3);
 	for (size_t i = 0; i < 3; i++) {
 		cr_assert_eq(o->payment->schedule[i]->number, i + 1);
-		cr_assert_eq(o->payment->schedule[i]->status, INST(WAITING));
+		cr_assert_eq(o->payment->schedule[i]->status, IST(WAITING));
 		cr_assert_eq(o->payment->schedule[i]->amount, 5000);
 		cr_assert_eq(strlen(o->payment->schedule[i]->due_date), 10);
 	}
@@ -131,7 +128,7 @@ Test(paylink, manual_mode_creates_installments_without_a_gateway)
 	cr_assert_eq(o->payment->n_schedule, 12);
 	int64_t sum = 0;
 	for (size_t i = 0; i < 12; i++) {
-		cr_assert_eq(o->payment->schedule[i]->status, INST(WAITING));
+		cr_assert_eq(o->payment->schedule[i]->status, IST(WAITING));
 		sum += o->payment->schedule[i]->amount;
 	}
 	/* 15000 in 12: 1250 each, nothing left over. */
@@ -144,13 +141,8 @@ Test(paylink, a_failed_link_leaves_the_order_unchanged)
 	uint64_t pm =
 		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
 	uint64_t id = order(3);
-	char url[200], out[4096];
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url,
-			      "{\"service\":\"pagolivre\",\"route\":\"order_create\","
-			      "\"kind\":\"http500\",\"count\":1}",
-			      NULL, NULL, out, sizeof(out)),
-		     201, "%s", out);
+	tsg_fault(&sbx, "{\"service\":\"pagolivre\",\"route\":\"order_create\","
+			"\"kind\":\"http500\",\"count\":1}");
 	status_t st;
 	cr_assert_eq(tso_finalize(fd, id, pm, 0, 3, NULL, &st), 14, "%s", st.message);
 	cr_assert(strstr(st.message, "the order is unchanged") != NULL, "%s", st.message);
@@ -182,14 +174,6 @@ Test(paylink, a_stored_non_integrated_method_closes_the_order)
 }
 
 /* ------------------------------------------------------------------ webhook-driven outcomes */
-
-/* POST /control/pagolivre/orders/<ref>/<action> at the sandbox. */
-static int control(const char *action, const char *ref, const char *body)
-{
-	char url[300], out[4096];
-	snprintf(url, sizeof(url), "%s/control/pagolivre/orders/%s/%s", sbx.base, ref, action);
-	return tsp_http("POST", url, body != NULL ? body : "{}", NULL, NULL, out, sizeof(out));
-}
 
 /* An integrated order finalized with n installments; its link key in key. */
 static uint64_t linked_order(uint32_t cust, uint32_t n, char key[64])
@@ -225,11 +209,11 @@ Test(paylink, a_paid_link_closes_the_order)
 {
 	char key[64];
 	uint64_t id = linked_order(11, 3, key);
-	cr_assert_eq(control("pay", key, NULL), 200);
-	Ospay__V1__Order *o = wait_order(id, PAY(PAID), 1, INST(CONFIRMED));
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", key, NULL), 200);
+	Ospay__V1__Order *o = wait_order(id, PAY(PAID), 1, IST(CONFIRMED));
 	cr_assert_not_null(o, "the order should be PAID with installment 1 confirmed");
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
-	cr_assert_eq(o->payment->schedule[1]->status, INST(WAITING));
+	cr_assert_eq(o->payment->schedule[1]->status, IST(WAITING));
 	const Ospay__V1__OrderStatusChange *h = o->history[o->n_history - 1];
 	cr_assert_eq(h->to, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
 	cr_assert_eq(h->by_token_id, 0);
@@ -241,9 +225,10 @@ Test(paylink, a_failed_first_payment_shows_the_reason)
 {
 	char key[64];
 	uint64_t id = linked_order(12, 3, key);
-	cr_assert_eq(
-		control("pay", key, "{\"outcome\":\"declined\",\"reason\":\"Saldo insuficiente\"}"),
-		200);
+	cr_assert_eq(tsg_pagolivre_control(
+			     &sbx, "pay", key,
+			     "{\"outcome\":\"declined\",\"reason\":\"Saldo insuficiente\"}"),
+		     200);
 	Ospay__V1__Order *o = wait_order(id, PAY(ERROR), 0, 0);
 	cr_assert_not_null(o, "the order should show the payment ERROR");
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN);
@@ -254,37 +239,32 @@ Test(paylink, a_failed_first_payment_shows_the_reason)
 
 Test(paylink, twelve_installments_some_denied_with_duplicated_and_reordered_webhooks)
 {
-	char key[64], url[200], out[4096];
+	char key[64];
 	uint64_t id = linked_order(13, 12, key);
-	cr_assert_eq(control("pay", key, NULL), 200);
-	Ospay__V1__Order *o = wait_order(id, PAY(PAID), 1, INST(CONFIRMED));
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", key, NULL), 200);
+	Ospay__V1__Order *o = wait_order(id, PAY(PAID), 1, IST(CONFIRMED));
 	cr_assert_not_null(o);
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* Every notification twice, and batches of three delivered out of order. */
-	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"pagolivre\",\"kind\":\"duplicate\"}",
-			      NULL, NULL, out, sizeof(out)),
-		     201, "%s", out);
-	cr_assert_eq(tsp_http("POST", url,
-			      "{\"service\":\"pagolivre\",\"kind\":\"reorder\",\"batch\":3}", NULL,
-			      NULL, out, sizeof(out)),
-		     201, "%s", out);
+	tsg_webhook_fault(&sbx, "{\"service\":\"pagolivre\",\"kind\":\"duplicate\"}");
+	tsg_webhook_fault(&sbx, "{\"service\":\"pagolivre\",\"kind\":\"reorder\",\"batch\":3}");
 	/* Installments 2..12: 4, 7 and 12 denied. */
 	for (uint32_t n = 2; n <= 12; n++) {
 		bool deny = n == 4 || n == 7 || n == 12;
 		cr_assert_eq(
-			control("charge", key,
+			tsg_pagolivre_control(
+				&sbx, "charge", key,
 				deny ? "{\"outcome\":\"declined\",\"reason\":\"Cartão bloqueado\"}"
 				     : "{\"outcome\":\"paid\"}"),
 			200, "charge %u", n);
 	}
-	o = wait_order(id, PAY(PAID), 12, INST(DENIED));
+	o = wait_order(id, PAY(PAID), 12, IST(DENIED));
 	cr_assert_not_null(o, "installment 12 should be denied");
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* The reordered batches all arrive: wait for each installment's final state. */
 	for (uint32_t n = 2; n <= 12; n++) {
 		bool deny = n == 4 || n == 7 || n == 12;
-		o = wait_order(id, PAY(PAID), n, deny ? INST(DENIED) : INST(CONFIRMED));
+		o = wait_order(id, PAY(PAID), n, deny ? IST(DENIED) : IST(CONFIRMED));
 		cr_assert_not_null(o, "installment %u", n);
 		if (deny)
 			cr_assert(strstr(o->payment->schedule[n - 1]->reason, "bloqueado") != NULL,
@@ -324,10 +304,10 @@ Test(paylink, a_canceled_attempt_returns_the_order_to_open_none)
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN);
 	cr_assert_eq(o->payment_status, PAY(NONE));
 	for (size_t i = 0; i < o->payment->n_schedule; i++)
-		cr_assert_eq(o->payment->schedule[i]->status, INST(CANCELED));
+		cr_assert_eq(o->payment->schedule[i]->status, IST(CANCELED));
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* Canceled at PagoLivre too: paying the link is refused there. */
-	cr_assert_eq(control("pay", key, NULL), 409);
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", key, NULL), 409);
 	/* Nothing left to cancel; a new attempt gets a new key. */
 	cr_assert_eq(cancel_attempt(id, NULL, &st), 9, "%s", st.message);
 	uint64_t pm =
@@ -362,7 +342,8 @@ Test(paylink, a_manual_schedule_has_no_attempt_a_failed_link_cancels_locally)
 
 	char key[64];
 	id = linked_order(23, 3, key);
-	cr_assert_eq(control("pay", key, "{\"outcome\":\"declined\",\"reason\":\"Recusado\"}"),
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", key,
+					   "{\"outcome\":\"declined\",\"reason\":\"Recusado\"}"),
 		     200);
 	o = wait_order(id, PAY(ERROR), 0, 0);
 	cr_assert_not_null(o);
@@ -385,7 +366,7 @@ static int refresh(uint64_t id, Ospay__V1__Order **out, status_t *st)
 
 Test(paylink, refresh_learns_what_lost_webhooks_did_not_say)
 {
-	char key[64], url[200], out[4096];
+	char key[64];
 	uint64_t id = linked_order(31, 3, key);
 	Ospay__V1__Order *o = NULL;
 	status_t st;
@@ -394,11 +375,8 @@ Test(paylink, refresh_learns_what_lost_webhooks_did_not_say)
 	cr_assert_eq(o->payment_status, PAY(PENDING));
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* Every notification lost from now on. */
-	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"pagolivre\",\"kind\":\"drop\"}", NULL,
-			      NULL, out, sizeof(out)),
-		     201, "%s", out);
-	cr_assert_eq(control("pay", key, NULL), 200);
+	tsg_webhook_fault(&sbx, "{\"service\":\"pagolivre\",\"kind\":\"drop\"}");
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", key, NULL), 200);
 	/* The sandbox drops the notification as it makes it: none can come later. */
 	cr_assert_eq(tsg_webhooks_logged(&sbx, "pagolivre", key, "drop"), 1);
 	o = tso_get_order(fd, id);
@@ -407,20 +385,21 @@ Test(paylink, refresh_learns_what_lost_webhooks_did_not_say)
 	cr_assert_eq(refresh(id, &o, &st), 0, "%s", st.message);
 	cr_assert_eq(o->payment_status, PAY(PAID));
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
-	cr_assert_eq(o->payment->schedule[0]->status, INST(CONFIRMED));
+	cr_assert_eq(o->payment->schedule[0]->status, IST(CONFIRMED));
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* A CLOSED order is refreshed too: its monthly installments go on. */
-	cr_assert_eq(control("charge", key, "{\"outcome\":\"declined\",\"reason\":\"Sem limite\"}"),
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "charge", key,
+					   "{\"outcome\":\"declined\",\"reason\":\"Sem limite\"}"),
 		     200);
 	cr_assert_eq(refresh(id, &o, &st), 0, "%s", st.message);
-	cr_assert_eq(o->payment->schedule[1]->status, INST(DENIED));
+	cr_assert_eq(o->payment->schedule[1]->status, IST(DENIED));
 	cr_assert(strstr(o->payment->schedule[1]->reason, "Sem limite") != NULL, "%s",
 		  o->payment->schedule[1]->reason);
-	cr_assert_eq(o->payment->schedule[2]->status, INST(WAITING));
+	cr_assert_eq(o->payment->schedule[2]->status, IST(WAITING));
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* Refreshing again changes nothing. */
 	cr_assert_eq(refresh(id, &o, &st), 0, "%s", st.message);
-	cr_assert_eq(o->payment->schedule[1]->status, INST(DENIED));
+	cr_assert_eq(o->payment->schedule[1]->status, IST(DENIED));
 	size_t closes = 0;
 	for (size_t i = 0; i < o->n_history; i++)
 		closes += o->history[i]->to == OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED;
@@ -472,14 +451,9 @@ Test(paylink, a_lost_create_answer_is_recovered_by_the_order_key)
 	uint64_t pm =
 		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
 	uint64_t id = order(51);
-	char url[200], out[4096];
 	/* The link is made at PagoLivre but its answer arrives garbled. */
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url,
-			      "{\"service\":\"pagolivre\",\"route\":\"order_create\","
-			      "\"kind\":\"malformed\",\"count\":1}",
-			      NULL, NULL, out, sizeof(out)),
-		     201, "%s", out);
+	tsg_fault(&sbx, "{\"service\":\"pagolivre\",\"route\":\"order_create\","
+			"\"kind\":\"malformed\",\"count\":1}");
 	Ospay__V1__Order *o = NULL;
 	status_t st;
 	cr_assert_eq(tso_finalize(fd, id, pm, 0, 2, &o, &st), 0, "%s", st.message);
@@ -491,8 +465,8 @@ Test(paylink, a_lost_create_answer_is_recovered_by_the_order_key)
 	snprintf(key, sizeof(key), "%s", o->payment->order_key);
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* It is the one link: paying it closes the order. */
-	cr_assert_eq(control("pay", key, NULL), 200);
-	o = wait_order(id, PAY(PAID), 1, INST(CONFIRMED));
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", key, NULL), 200);
+	o = wait_order(id, PAY(PAID), 1, IST(CONFIRMED));
 	cr_assert_not_null(o);
 	ospay__v1__order__free_unpacked(o, NULL);
 }

@@ -25,6 +25,7 @@
 #include "server/db/db.h"
 #include "store/store.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
 
@@ -32,8 +33,6 @@ static tsp_server_t srv;
 static tsp_sandbox_t sbx;
 static int adm = -1;
 static const char *const clock_args[] = {"--test-clock", "2020-12-10T15:00:00Z", NULL};
-
-#define INV(x) OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_##x
 
 static void setup(void)
 {

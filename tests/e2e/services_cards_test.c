@@ -16,6 +16,7 @@
 #include "ospay/v1/cards.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
 
@@ -23,7 +24,6 @@ static tsp_server_t srv;
 static tsp_sandbox_t sbx;
 static int adm;
 
-#define CHG(x) OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_##x
 #define FIELD "recurring_payment.card_id"
 
 static void setup(void)

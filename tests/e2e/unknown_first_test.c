@@ -17,6 +17,7 @@
 
 #include "ospay/v1/billing.pb-c.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
 
@@ -24,10 +25,6 @@ static tsp_server_t srv;
 static tsp_sandbox_t sbx;
 static int adm;
 
-#define DAY_MS (24LL * 3600 * 1000)
-#define CHG(x) OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_##x
-#define INV(x) OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_##x
-#define SVC(x) OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_##x
 #define RES(x) OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_##x
 
 static void setup(void)

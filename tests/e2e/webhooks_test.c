@@ -68,15 +68,10 @@ static bool installment_is(const char *ref, uint32_t n, int want)
 	TSP_AWAIT(installment_is((ref), (n), (want)), "%s: installment %u never became %s", (ref), \
 		  (n), #want)
 
-static int control(const char *action, const char *ref, const char *body)
-{
-	return tsg_pagolivre_control(&sbx, action, ref, body);
-}
-
 Test(webhooks, paid_link_is_confirmed_by_requery)
 {
 	tsl_pagolivre_link(&srv, &sbx, TOKEN, "os-1", 3);
-	cr_assert_eq(control("pay", "os-1", NULL), 200);
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", "os-1", NULL), 200);
 	AWAIT_INSTALLMENT("os-1", 1, GW_OUTCOME_APPROVED); /* confirmed by the re-query */
 	Ospay__V1__GatewayObjectRecord *o = tsl_object(&srv, SRV_SERVICE_PAGOLIVRE, "os-1");
 	cr_assert_eq(o->outcome, GW_OUTCOME_APPROVED);
@@ -90,10 +85,10 @@ Test(webhooks, paid_link_is_confirmed_by_requery)
 Test(webhooks, duplicates_change_nothing)
 {
 	tsl_pagolivre_link(&srv, &sbx, TOKEN, "os-2", 3);
-	cr_assert_eq(control("pay", "os-2", NULL), 200);
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", "os-2", NULL), 200);
 	AWAIT_INSTALLMENT("os-2", 1, GW_OUTCOME_APPROVED);
 	tsg_webhook_fault(&sbx, "{\"service\":\"pagolivre\",\"kind\":\"duplicate\",\"count\":1}");
-	cr_assert_eq(control("charge", "os-2", "{\"outcome\":\"paid\"}"), 200);
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "charge", "os-2", "{\"outcome\":\"paid\"}"), 200);
 	AWAIT_INSTALLMENT("os-2", 2, GW_OUTCOME_APPROVED);
 	/* Both copies were answered 200; the second was recognized and changed nothing. */
 	TSP_AWAIT(WEBHOOKS("duplicate") >= 1, "the second copy never came");
@@ -104,14 +99,15 @@ Test(webhooks, duplicates_change_nothing)
 Test(webhooks, reordered_installments_end_in_the_right_state)
 {
 	tsl_pagolivre_link(&srv, &sbx, TOKEN, "os-3", 4);
-	cr_assert_eq(control("pay", "os-3", NULL), 200);
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", "os-3", NULL), 200);
 	AWAIT_INSTALLMENT("os-3", 1, GW_OUTCOME_APPROVED);
 	tsg_webhook_fault(&sbx, "{\"service\":\"pagolivre\",\"kind\":\"reorder\",\"batch\":3}");
-	cr_assert_eq(control("charge", "os-3", "{\"outcome\":\"paid\"}"), 200);
-	cr_assert_eq(control("charge", "os-3",
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "charge", "os-3", "{\"outcome\":\"paid\"}"), 200);
+	cr_assert_eq(tsg_pagolivre_control(
+			     &sbx, "charge", "os-3",
 			     "{\"outcome\":\"declined\",\"reason\":\"insufficient funds\"}"),
 		     200);
-	cr_assert_eq(control("charge", "os-3", "{\"outcome\":\"paid\"}"), 200);
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "charge", "os-3", "{\"outcome\":\"paid\"}"), 200);
 	/* Delivered newest first; the final states are the service's, whatever the order. */
 	AWAIT_INSTALLMENT("os-3", 2, GW_OUTCOME_APPROVED);
 	AWAIT_INSTALLMENT("os-3", 3, GW_OUTCOME_DECLINED);
@@ -138,7 +134,7 @@ Test(webhooks, wrong_credentials_get_401_and_nothing_is_stored)
 	/* Through the sandbox too: its bad_auth fault. */
 	tsg_webhook_fault(&sbx, "{\"service\":\"pagolivre\",\"kind\":\"bad_auth\"}");
 	tsl_pagolivre_link(&srv, &sbx, TOKEN, "os-4", 1);
-	cr_assert_eq(control("pay", "os-4", NULL), 200);
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", "os-4", NULL), 200);
 	TSP_AWAIT(WEBHOOKS("unauthorized") >= 3, "the spoiled notification never came");
 	cr_assert_eq(WEBHOOKS("accepted"), 0, "nothing stored");
 	Ospay__V1__GatewayObjectRecord *o = tsl_object(&srv, SRV_SERVICE_PAGOLIVRE, "os-4");
