@@ -18,6 +18,7 @@
 #include "common/util.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/rpc.pb-c.h"
+#include "support/domain.h"
 #include "support/proc.h"
 
 #define CREATE_UNIT "ospay.v1.Admin/CreateUnit"
@@ -107,6 +108,24 @@ static size_t build_frame(uint8_t *out, uint64_t id, const char *method, const u
 	size_t n = ospay__v1__rpc_request__pack(&req, out + 4);
 	be32_put(out, (uint32_t)n);
 	return n + 4;
+}
+
+/* n CreateUnit frames with ids first.. in one buffer (free it); names "<name> <i>"
+ * when numbered, else name. */
+static uint8_t *create_unit_frames(int n, uint64_t first, const char *name, bool numbered,
+				   size_t *len)
+{
+	uint8_t *all = malloc((size_t)n * 128);
+	cr_assert_not_null(all);
+	*len = 0;
+	for (int i = 0; i < n; i++) {
+		uint8_t body[64];
+		char nm[48];
+		snprintf(nm, sizeof(nm), numbered ? "%s %d" : "%s", name, i);
+		size_t blen = pack_create_unit(nm, body);
+		*len += build_frame(all + *len, first + (uint64_t)i, CREATE_UNIT, body, blen);
+	}
+	return all;
 }
 
 Test(rpc, frame_split_at_every_byte_boundary)
@@ -244,41 +263,11 @@ Test(rpc, wrong_token_is_unauthenticated_and_closed)
 	close(fd);
 }
 
-/* Creates a token with the admin connection; returns its id and secret. */
-static uint64_t create_token(int fd, int role, uint64_t unit, char *secret, size_t cap)
-{
-	Ospay__V1__CreateTokenRequest m = OSPAY__V1__CREATE_TOKEN_REQUEST__INIT;
-	uint64_t units[1] = {unit};
-	m.name = "test token";
-	m.role = role;
-	if (unit != 0) {
-		m.unit_ids = units;
-		m.n_unit_ids = 1;
-	} else {
-		m.org_wide = 1;
-	}
-	uint8_t buf[256], *body;
-	size_t n = ospay__v1__create_token_request__pack(&m, buf), blen;
-	int code;
-	cr_assert_eq(tsp_send_request(fd, 41, CREATE_TOKEN, buf, n, NULL), 0);
-	cr_assert_eq(tsp_recv_response(fd, NULL, &code, &body, &blen, TSP_HANG_MS), 0);
-	cr_assert_eq(code, 0);
-	Ospay__V1__CreateTokenResponse *r =
-		ospay__v1__create_token_response__unpack(NULL, blen, body);
-	cr_assert_not_null(r);
-	snprintf(secret, cap, "%s", r->secret);
-	uint64_t id = r->token->id;
-	ospay__v1__create_token_response__free_unpacked(r, NULL);
-	free(body);
-	return id;
-}
-
 Test(rpc, revoked_token_is_refused_on_open_and_new_connections)
 {
 	int adm = admin_conn();
 	char secret[160];
-	uint64_t tid =
-		create_token(adm, OSPAY__V1__ROLE__ROLE_READ_ONLY, 0, secret, sizeof(secret));
+	uint64_t tid = tso_token(adm, OSPAY__V1__ROLE__ROLE_READ_ONLY, 0, secret, sizeof(secret));
 	int fd = tsp_connect(srv.rpc_addr);
 	cr_assert_eq(tsp_hello(fd, secret), 0);
 	Ospay__V1__ListUnitsResponse *r = list_units(fd);
@@ -311,7 +300,7 @@ Test(rpc, read_only_token_cannot_write)
 {
 	int adm = admin_conn();
 	char secret[160];
-	create_token(adm, OSPAY__V1__ROLE__ROLE_READ_ONLY, 0, secret, sizeof(secret));
+	tso_token(adm, OSPAY__V1__ROLE__ROLE_READ_ONLY, 0, secret, sizeof(secret));
 	int fd = tsp_connect(srv.rpc_addr);
 	cr_assert_eq(tsp_hello(fd, secret), 0);
 	uint8_t buf[64];
@@ -328,15 +317,8 @@ Test(rpc, thousand_pipelined_calls_answered_by_id)
 {
 	int fd = admin_conn();
 	enum { N = 1000 };
-	uint8_t *all = malloc(N * 128);
-	size_t len = 0;
-	for (int i = 0; i < N; i++) {
-		uint8_t body[64];
-		char name[32];
-		snprintf(name, sizeof(name), "unit %d", i);
-		size_t blen = pack_create_unit(name, body);
-		len += build_frame(all + len, 5000 + (uint64_t)i, CREATE_UNIT, body, blen);
-	}
+	size_t len;
+	uint8_t *all = create_unit_frames(N, 5000, "unit", true, &len);
 	cr_assert_eq(send(fd, all, len, MSG_NOSIGNAL), (ssize_t)len);
 	static bool seen[N];
 	memset(seen, 0, sizeof(seen));
@@ -376,13 +358,8 @@ Test(rpc, too_many_calls_in_flight_is_resource_exhausted)
 	tsp_server_up(&srv, args);
 	int fd = admin_conn();
 	enum { N = 400 };
-	uint8_t *all = malloc(N * 128);
-	size_t len = 0;
-	for (int i = 0; i < N; i++) {
-		uint8_t body[64];
-		size_t blen = pack_create_unit("x", body);
-		len += build_frame(all + len, (uint64_t)i + 1, CREATE_UNIT, body, blen);
-	}
+	size_t len;
+	uint8_t *all = create_unit_frames(N, 1, "x", false, &len);
 	cr_assert_eq(send(fd, all, len, MSG_NOSIGNAL), (ssize_t)len);
 	int ok = 0, exhausted = 0;
 	for (int i = 0; i < N; i++) {
@@ -406,13 +383,8 @@ Test(rpc, slow_reader_does_not_grow_server_memory)
 	int fd = admin_conn();
 	/* Make every ListUnits reply large: ~600 units, ~25 KB per reply. */
 	enum { UNITS = 600 };
-	uint8_t *all = malloc(UNITS * 128);
-	size_t len = 0;
-	for (int i = 0; i < UNITS; i++) {
-		uint8_t body[64];
-		size_t blen = pack_create_unit("a unit with a long-ish name", body);
-		len += build_frame(all + len, (uint64_t)i + 1, CREATE_UNIT, body, blen);
-	}
+	size_t len;
+	uint8_t *all = create_unit_frames(UNITS, 1, "a unit with a long-ish name", false, &len);
 	cr_assert_eq(send(fd, all, len, MSG_NOSIGNAL), (ssize_t)len);
 	for (int i = 0; i < UNITS; i++)
 		cr_assert_eq(tsp_recv_response(fd, NULL, NULL, NULL, NULL, TSP_HANG_MS), 0);
@@ -488,7 +460,7 @@ Test(rpc, idempotent_repeat_returns_stored_reply)
 	ospay__v1__list_units_response__free_unpacked(l, NULL);
 	/* Keys belong to a principal: another token's same key is a new call. */
 	char secret[160];
-	create_token(fd, OSPAY__V1__ROLE__ROLE_ADMIN, 0, secret, sizeof(secret));
+	tso_token(fd, OSPAY__V1__ROLE__ROLE_ADMIN, 0, secret, sizeof(secret));
 	int fd2 = tsp_connect(srv.rpc_addr);
 	cr_assert_eq(tsp_hello(fd2, secret), 0);
 	uint64_t d = create_unit(fd2, 5, "idem unit", "key-1");

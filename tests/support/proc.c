@@ -189,28 +189,36 @@ static bool sandbox_stop_clean(tsp_sandbox_t *sb, char *why, size_t cap);
  */
 #define STOP_HANG_MS 60000
 
+/*
+ * Sends sig to the child pid (then SIGCONT: a stopped child would not see a
+ * SIGTERM) and waits for it; one still running after STOP_HANG_MS is killed.
+ * The wait status, or -1 when it had to be killed or could not be waited for.
+ */
+static int signal_and_wait(pid_t pid, int sig)
+{
+	kill(pid, sig);
+	kill(pid, SIGCONT);
+	int status = -1;
+	tsp_poll_t p = tsp_poll_start(STOP_HANG_MS);
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0)
+			return -1;
+		if (!tsp_poll_next(&p)) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+	}
+}
+
 int tsp_server_kill(tsp_server_t *s, int sig)
 {
 	if (s->pid <= 0)
 		return -1;
-	kill(s->pid, sig);
-	int status = -1;
-	tsp_poll_t p = tsp_poll_start(STOP_HANG_MS);
-	for (;;) {
-		pid_t r = waitpid(s->pid, &status, WNOHANG);
-		if (r == s->pid)
-			break;
-		if (r < 0) {
-			status = -1;
-			break;
-		}
-		if (!tsp_poll_next(&p)) {
-			kill(s->pid, SIGKILL);
-			waitpid(s->pid, &status, 0);
-			status = -1;
-			break;
-		}
-	}
+	int status = signal_and_wait(s->pid, sig);
 	s->pid = -1;
 	return status;
 }
@@ -669,18 +677,8 @@ static bool sandbox_stop_clean(tsp_sandbox_t *sb, char *why, size_t cap)
 	why[0] = '\0';
 	if (sb->pid <= 0)
 		return true;
-	kill(sb->pid, SIGTERM);
-	/* A test that paused it (SIGSTOP) and failed before resuming it left it stopped. */
-	kill(sb->pid, SIGCONT);
-	int status = -1;
-	tsp_poll_t p = tsp_poll_start(STOP_HANG_MS);
-	while (waitpid(sb->pid, &status, WNOHANG) == 0) {
-		if (!tsp_poll_next(&p)) {
-			kill(sb->pid, SIGKILL);
-			waitpid(sb->pid, &status, 0);
-			break;
-		}
-	}
+	/* Resumed too: a test that paused it and failed before resuming left it stopped. */
+	int status = signal_and_wait(sb->pid, SIGTERM);
 	sb->pid = -1;
 	bool exited = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	int report = tsp_log_has_sanitizer_report(sb->log_path);

@@ -28,12 +28,3 @@ bool tsp_poll_next(tsp_poll_t *p)
 		p->pause_us = p->pause_us * 2 < 50000 ? p->pause_us * 2 : 50000;
 	return true;
 }
-
-bool tsp_wait_until(bool (*cond)(void *arg), void *arg, int budget_ms)
-{
-	tsp_poll_t p = tsp_poll_start(budget_ms);
-	bool ok;
-	while (!(ok = cond(arg)) && tsp_poll_next(&p))
-		;
-	return ok;
-}

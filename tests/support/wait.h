@@ -27,9 +27,6 @@ tsp_poll_t tsp_poll_start(int budget_ms);
 /* Pauses before the next look; false (at once) when the budget is spent. */
 bool tsp_poll_next(tsp_poll_t *p);
 
-/* Calls cond(arg) until it returns true or budget_ms pass; returns its last answer. */
-bool tsp_wait_until(bool (*cond)(void *arg), void *arg, int budget_ms);
-
 /*
  * Re-evaluates the expression cond until it holds or TSP_HANG_MS pass, then
  * asserts it; the rest is the failure message (a format and its arguments).
