@@ -67,6 +67,16 @@ static inline void gwfx_open(struct gwfx *fx, gw_config_t *cfg, const char *pref
 		     st.n_violations ? st.violations[0].description : "");
 }
 
+/*
+ * The timeout of the gateway's next requests (read as each starts): short just
+ * before a call the responder leaves hanging, the hang guard again before calls
+ * it answers, so that no answer races a short timeout.
+ */
+static inline void gwfx_timeout(struct gwfx *fx, uint32_t ms)
+{
+	fx->gw->cfg.timeout_ms = ms;
+}
+
 static inline void gwfx_run(struct gwfx *fx)
 {
 	uv_run(&fx->loop, UV_RUN_DEFAULT);
