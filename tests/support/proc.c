@@ -190,14 +190,15 @@ static bool sandbox_stop_clean(tsp_sandbox_t *sb, char *why, size_t cap);
 #define STOP_HANG_MS 60000
 
 /*
- * Sends sig to the child pid (then SIGCONT: a stopped child would not see a
- * SIGTERM) and waits for it; one still running after STOP_HANG_MS is killed.
- * The wait status, or -1 when it had to be killed or could not be waited for.
+ * Sends sig to the child pid and waits for it; one still running after
+ * STOP_HANG_MS is killed. The wait status, or -1 when it had to be killed or
+ * could not be waited for. No SIGCONT here: one arriving while a sanitizer
+ * build's LeakSanitizer stops the exiting process (PTRACE_ATTACH's SIGSTOP)
+ * discards that stop and leaves LSan waiting forever.
  */
 static int signal_and_wait(pid_t pid, int sig)
 {
 	kill(pid, sig);
-	kill(pid, SIGCONT);
 	int status = -1;
 	tsp_poll_t p = tsp_poll_start(STOP_HANG_MS);
 	for (;;) {
@@ -677,7 +678,10 @@ static bool sandbox_stop_clean(tsp_sandbox_t *sb, char *why, size_t cap)
 	why[0] = '\0';
 	if (sb->pid <= 0)
 		return true;
-	/* Resumed too: a test that paused it and failed before resuming left it stopped. */
+	/* A test that paused it and failed before resuming it left it stopped: resumed
+	 * first, so that the SIGCONT cannot race LeakSanitizer at its exit. */
+	if (sb->paused)
+		kill(sb->pid, SIGCONT);
 	int status = signal_and_wait(sb->pid, SIGTERM);
 	sb->pid = -1;
 	bool exited = WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -708,11 +712,13 @@ void tsp_sandbox_pause(tsp_sandbox_t *sb)
 	cr_assert_eq(kill(sb->pid, SIGSTOP), 0);
 	cr_assert_eq(waitpid(sb->pid, &status, WUNTRACED), sb->pid);
 	cr_assert(WIFSTOPPED(status), "sandbox not stopped: status %d", status);
+	sb->paused = true;
 }
 
 void tsp_sandbox_resume(tsp_sandbox_t *sb)
 {
 	cr_assert_eq(kill(sb->pid, SIGCONT), 0);
+	sb->paused = false;
 }
 
 int tsp_http(const char *method, const char *url, const char *body, const char *header,

@@ -5,6 +5,7 @@
 #ifndef OSPAY_TESTS_PROC_H
 #define OSPAY_TESTS_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
@@ -31,6 +32,7 @@ typedef struct tsp_sandbox {
 	char addr[64];      /* "127.0.0.1:PORT" */
 	char base[96];      /* "http://127.0.0.1:PORT" */
 	char log_path[320]; /* its stderr */
+	bool paused;        /* by tsp_sandbox_pause */
 } tsp_sandbox_t;
 
 /* Creates a temporary data dir and runs `ospayd init`; fills dir, admin_token, ids. */
@@ -81,7 +83,7 @@ void tsp_sandbox_start(tsp_sandbox_t *sb, const char *webhook_base, const char *
 /* tsp_sandbox_start sending webhooks to srv's HTTPS listener (verified with srv's
  * certificate), its log in srv's dir. */
 void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv);
-/* SIGTERM (and SIGCONT, should a test have left it stopped), wait; asserts exit 0
+/* SIGTERM (resumed first, should a test have left it paused), wait; asserts exit 0
  * and a log free of sanitizer reports. */
 void tsp_sandbox_down(tsp_sandbox_t *sb);
 /*
