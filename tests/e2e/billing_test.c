@@ -20,6 +20,7 @@
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
 
@@ -27,25 +28,16 @@ static tsp_server_t srv;
 static tsp_sandbox_t sbx;
 static int adm;
 
-#define DAY_MS (24LL * 3600 * 1000)
-#define CHG(x) OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_##x
-#define INV(x) OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_##x
-
 static void setup(void)
 {
 	/* 12:00 local (UTC-03:00) on the seed's due date. */
-	const char *args[] = {"--test-clock", "2020-12-10T15:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	tsp_sandbox_up(&sbx, &srv);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, &sbx, "2020-12-10T15:00:00Z", NULL);
 	tsg_cielo(adm, &sbx, srv.org_id, "bill", true);
 }
 
 static void teardown(void)
 {
-	close(adm);
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, adm);
 }
 
 TestSuite(billing, .init = setup, .fini = teardown, .timeout = 120);
@@ -248,25 +240,21 @@ Test(billing, unknown_outcome_is_resolved_by_query_and_never_charged_twice, .tim
 {
 	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 10, 0, true, &svc);
 	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
-	char url[200], out[1024];
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	int code = tsp_http("POST", url,
-			    "{\"service\":\"cielo\",\"route\":\"sale_create\",\"kind\":\"timeout\","
-			    "\"process\":true,\"count\":1}",
-			    NULL, NULL, out, sizeof(out));
-	cr_assert_eq(code, 201, "%s", out);
-	/* Advance starts a run; the sale is made but its answer never comes. */
+	tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"sale_create\",\"kind\":\"timeout\","
+			"\"process\":true,\"count\":1}");
+	/* Advance starts a run; the sale is made but its answer never comes: the
+	 * gateway call's own timeout (30 s) ends it, hence a longer hang guard. */
 	tso_advance(adm, 1000);
 	int status = 0;
-	for (int i = 0; i < 900; i++) {
+	tsp_poll_t p = tsp_poll_start(4 * TSP_HANG_MS);
+	do {
 		Ospay__V1__BillingListChargesResponse *r = tso_charges(adm, c, 0);
 		status = r->n_charges == 1 ? (int)r->charges[0]->status : 0;
 		protobuf_c_message_free_unpacked(&r->base, NULL);
 		if (status == CHG(UNKNOWN) || status == CHG(APPROVED))
 			break;
 		cr_assert(status == 0 || status == CHG(PENDING), "status %d", status);
-		usleep(100 * 1000);
-	}
+	} while (tsp_poll_next(&p));
 	/* Unknown, or already resolved by a resolve pass on a slow machine. */
 	cr_assert(status == CHG(UNKNOWN) || status == CHG(APPROVED), "status %d", status);
 	/* The next run asks the gateway first and learns the sale was approved. */
@@ -329,27 +317,19 @@ Test(billing, kill_mid_charge_then_restart_resolves_by_query, .timeout = 150)
 {
 	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 13, 0, true, &svc);
 	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
-	char url[200], out[1024];
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	int code = tsp_http("POST", url,
-			    "{\"service\":\"cielo\",\"route\":\"sale_create\",\"kind\":\"timeout\","
-			    "\"process\":true,\"count\":1}",
-			    NULL, NULL, out, sizeof(out));
-	cr_assert_eq(code, 201, "%s", out);
+	tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"sale_create\",\"kind\":\"timeout\","
+			"\"process\":true,\"count\":1}");
 	tso_advance(adm, 1000);
 	/* Wait until the sandbox has made the sale (its answer is held), then kill -9. */
 	int count = 0, approved = 0;
-	for (int i = 0; i < 100 && count == 0; i++) {
-		usleep(100 * 1000);
-		sandbox_sales(inv, 1, &count, &approved);
-	}
+	TSP_AWAIT((sandbox_sales(inv, 1, &count, &approved), count > 0), "no sale at the sandbox");
 	cr_assert_eq(count, 1);
 	Ospay__V1__BillingListChargesResponse *r = tso_charges(adm, c, 0);
 	cr_assert_eq(r->n_charges, 1);
 	cr_assert_eq(r->charges[0]->status, CHG(PENDING));
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	close(adm);
-	tsp_server_stop(&srv, SIGKILL);
+	tsp_server_kill(&srv, SIGKILL);
 	const char *args[] = {"--test-clock", "2020-12-10T15:00:00Z", NULL};
 	cr_assert_eq(tsp_server_start(&srv, args), 0);
 	adm = tsp_login(&srv, srv.admin_token);
@@ -366,8 +346,6 @@ Test(billing, kill_mid_charge_then_restart_resolves_by_query, .timeout = 150)
 	sandbox_sales(inv, 2, &count, &approved);
 	cr_assert_eq(count, 0);
 }
-
-#define SVC(x) OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_##x
 
 Test(billing, both_attempts_fail_then_blocked_after_the_profile_days_then_unblocked)
 {
@@ -529,21 +507,6 @@ Test(billing, run_now_needs_an_org_wide_admin)
 	close(fd);
 }
 
-/* The value of an unlabelled metric on a /metrics page, or -1. */
-static long long metric_value(const char *page, const char *name)
-{
-	size_t n = strlen(name);
-	const char *p = page;
-	while (p != NULL) {
-		if (strncmp(p, name, n) == 0 && p[n] == ' ')
-			return atoll(p + n + 1);
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
-	}
-	return -1;
-}
-
 Test(billing, metrics_count_the_runs_charges_and_its_peak_in_flight)
 {
 	uint64_t svc[3];
@@ -552,22 +515,17 @@ Test(billing, metrics_count_the_runs_charges_and_its_peak_in_flight)
 		tso_invoice(adm, c, svc[i], "2020-12-10");
 	}
 	tso_run_now(adm);
-	char url[128], ca[300], page[65536];
-	snprintf(url, sizeof(url), "https://%s/metrics", srv.https_addr);
-	snprintf(ca, sizeof(ca), "%s/data/tls.crt", srv.dir);
-	cr_assert_eq(tsp_http("GET", url, NULL, NULL, ca, page, sizeof(page)), 200);
-	cr_assert_eq(metric_value(page, "ospay_billing_charges_total"), 3, "%s", page);
+	cr_assert_eq(tsp_metric(&srv, "ospay_billing_charges_total"), 3);
 	/* The run is over: nothing in flight; its peak is within the bound. */
-	cr_assert_eq(metric_value(page, "ospay_billing_in_flight"), 0);
-	long long limit = metric_value(page, "ospay_billing_in_flight_limit");
-	long long peak = metric_value(page, "ospay_billing_in_flight_max");
-	long long calls = metric_value(page, "ospay_billing_calls_in_flight_max");
+	cr_assert_eq(tsp_metric(&srv, "ospay_billing_in_flight"), 0);
+	long long limit = tsp_metric(&srv, "ospay_billing_in_flight_limit");
+	long long peak = tsp_metric(&srv, "ospay_billing_in_flight_max");
+	long long calls = tsp_metric(&srv, "ospay_billing_calls_in_flight_max");
 	cr_assert(limit >= 1, "limit %lld", limit);
 	cr_assert(peak >= 1 && peak <= 3 && peak <= limit, "peak %lld", peak);
 	cr_assert(calls >= 1 && calls <= peak, "calls %lld", calls);
 	/* Another run charges nothing more (all three are paid). */
 	tso_run_now(adm);
-	cr_assert_eq(tsp_http("GET", url, NULL, NULL, ca, page, sizeof(page)), 200);
-	cr_assert_eq(metric_value(page, "ospay_billing_charges_total"), 3);
-	cr_assert_eq(metric_value(page, "ospay_billing_in_flight_max"), 0);
+	cr_assert_eq(tsp_metric(&srv, "ospay_billing_charges_total"), 3);
+	cr_assert_eq(tsp_metric(&srv, "ospay_billing_in_flight_max"), 0);
 }

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ospay/v1/admin.pb-c.h"
@@ -27,18 +26,13 @@ static int adm;
 
 static void setup(void)
 {
-	const char *args[] = {"--test-clock", "2026-12-01T12:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	tsp_sandbox_up(&sbx, &srv);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, &sbx, "2026-12-01T12:00:00Z", NULL);
 	tsg_cielo(adm, &sbx, srv.org_id, "e2e", false);
 }
 
 static void teardown(void)
 {
-	close(adm);
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, adm);
 }
 
 TestSuite(cards, .init = setup, .fini = teardown, .timeout = 90);
@@ -370,14 +364,8 @@ Test(cards, idempotent_add_tokenizes_once)
 Test(cards, repeat_while_in_progress_is_aborted)
 {
 	uint64_t cust = tso_customer(adm, srv.unit_id, 8, "São Paulo");
-	char url[200], out[1024];
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	cr_assert_eq(
-		tsp_http("POST", url,
-			 "{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"latency\","
-			 "\"ms\":1000,\"count\":1}",
-			 NULL, NULL, out, sizeof(out)),
-		201, "%s", out);
+	tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"latency\","
+			"\"ms\":1000,\"count\":1}");
 	long before = sandbox_cielo_cards();
 	Ospay__V1__CardsAddRequest m;
 	add_req(&m, cust, VISA, "12/2030", "123");
@@ -389,7 +377,7 @@ Test(cards, repeat_while_in_progress_is_aborted)
 	for (int i = 0; i < 2; i++) {
 		uint64_t id = 0;
 		int code = -1;
-		cr_assert_eq(tsp_recv_response(adm, &id, &code, NULL, NULL, 10000), 0);
+		cr_assert_eq(tsp_recv_response(adm, &id, &code, NULL, NULL, TSP_HANG_MS), 0);
 		cr_assert(id == 501 || id == 502);
 		codes[id - 500] = code;
 	}
@@ -457,7 +445,7 @@ Test(cards, deadline_passed_or_client_gone_still_commits)
 	send_add(adm, 701, cust, "late-1", 200);
 	uint64_t id = 0;
 	int code = -1;
-	cr_assert_eq(tsp_recv_response(adm, &id, &code, NULL, NULL, 5000), 0);
+	cr_assert_eq(tsp_recv_response(adm, &id, &code, NULL, NULL, TSP_HANG_MS), 0);
 	cr_assert_eq(id, 701);
 	cr_assert_eq(code, 4);
 	/* ...and a client that hangs up before the answer. */
@@ -466,11 +454,7 @@ Test(cards, deadline_passed_or_client_gone_still_commits)
 	close(fd);
 	/* Both tokenizations finish and are committed (the loop kept serving meanwhile). */
 	size_t n = 0;
-	for (int i = 0; i < 60 && n < 2; i++) {
-		usleep(50000);
-		default_of(cust, &n);
-	}
-	cr_assert_eq(n, 2);
+	TSP_AWAIT((default_of(cust, &n), n == 2), "%zu of the 2 cards stored", n);
 	cr_assert_eq(sandbox_cielo_cards(), before + 2);
 	/* Repeating with the keys gets the stored cards: no new tokenization. */
 	status_t st;
@@ -517,14 +501,12 @@ Test(cards, getnet_when_it_runs_the_recurrence)
 /* An organization without a card gateway. */
 static void setup_nogw(void)
 {
-	tsp_server_up(&srv, NULL);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, NULL, NULL, NULL);
 }
 
 static void teardown_nogw(void)
 {
-	close(adm);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, NULL, adm);
 }
 
 TestSuite(cards_nogw, .init = setup_nogw, .fini = teardown_nogw, .timeout = 60);
@@ -540,18 +522,17 @@ Test(cards_nogw, add_needs_a_card_gateway)
 Test(cards, shutdown_waits_for_a_pending_add)
 {
 	uint64_t cust = tso_customer(adm, srv.unit_id, 12, "São Paulo");
-	tsg_fault(
+	uint64_t slow = tsg_fault(
 		&sbx,
 		"{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"latency\",\"ms\":1000,"
 		"\"count\":1}");
 	send_add(adm, 801, cust, "drain-1", 0);
-	usleep(200000);
+	TSP_AWAIT(tsg_fault_hit(&sbx, slow), "the Add never reached the gateway");
 	/* SIGTERM drains: the pending call is finished, committed and answered first. */
-	int status = tsp_server_stop(&srv, SIGTERM);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
+	tsp_server_stop(&srv);
 	uint64_t id = 0;
 	int code = -1;
-	cr_assert_eq(tsp_recv_response(adm, &id, &code, NULL, NULL, 2000), 0);
+	cr_assert_eq(tsp_recv_response(adm, &id, &code, NULL, NULL, TSP_HANG_MS), 0);
 	cr_assert_eq(id, 801);
 	cr_assert_eq(code, 0);
 	close(adm);
@@ -565,13 +546,13 @@ Test(cards, shutdown_waits_for_a_pending_add)
 Test(cards, shutdown_with_a_gateway_that_never_answers)
 {
 	uint64_t cust = tso_customer(adm, srv.unit_id, 13, "São Paulo");
-	tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"timeout\","
-			"\"count\":1}");
+	uint64_t stuck =
+		tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":"
+				"\"timeout\",\"count\":1}");
 	send_add(adm, 901, cust, "stuck-1", 0);
-	usleep(200000);
+	TSP_AWAIT(tsg_fault_hit(&sbx, stuck), "the Add never reached the gateway");
 	/* The drain gives up on the call (or the gateway's timeout ends it): a clean exit. */
-	int status = tsp_server_stop(&srv, SIGTERM);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
+	tsp_server_stop(&srv);
 	uint64_t id = 0;
 	int code = -1;
 	if (tsp_recv_response(adm, &id, &code, NULL, NULL, 1000) == 0)

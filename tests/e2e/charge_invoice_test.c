@@ -22,6 +22,7 @@
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
 
@@ -29,30 +30,19 @@ static tsp_server_t srv;
 static tsp_sandbox_t sbx;
 static int adm;
 
-#define DAY_MS (24LL * 3600 * 1000)
-#define CHG(x) OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_##x
-#define INV(x) OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_##x
-
 static void setup(void)
 {
 	/* 12:00 local (UTC-03:00) on the seed's due date. */
-	const char *args[] = {"--test-clock", "2020-12-10T15:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	tsp_sandbox_up(&sbx, &srv);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, &sbx, "2020-12-10T15:00:00Z", NULL);
 	tsg_cielo(adm, &sbx, srv.org_id, "bill", true);
 }
 
 static void teardown(void)
 {
-	close(adm);
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, adm);
 }
 
 TestSuite(charge_invoice, .init = setup, .fini = teardown, .timeout = 120);
-
-#define SVC(x) OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_##x
 
 #define NON_RECURRING OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_NON_RECURRING
 #define RECURRING OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_RECURRING
@@ -277,9 +267,7 @@ Test(charge_invoice, an_unknown_outcome_is_resolved_before_another_charge)
 		"%s", st.message);
 	cr_assert(strstr(st.message, want) != NULL, "%s", st.message);
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(OPEN));
-	char url[256], out[512];
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	cr_assert_eq(tsp_http("DELETE", url, NULL, NULL, NULL, out, sizeof(out)), 200, "%s", out);
+	tsg_faults_clear(&sbx);
 	/* The run queries it: no sale under that id, a failed charge (no money taken). */
 	tso_run_now(adm);
 	Ospay__V1__BillingListChargesResponse *l = tso_charges(adm, c, NON_RECURRING);

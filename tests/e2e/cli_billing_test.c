@@ -15,29 +15,25 @@
 
 static tsp_server_t srv;
 static tsp_sandbox_t sbx;
+static int adm;
 static char out[65536];
 
 /* Cielo at the sandbox; automatic: the billing run may charge through it. */
 static void set_gateway(bool automatic)
 {
-	int fd = tsp_login(&srv, srv.admin_token);
-	tsg_set_cielo(fd, &sbx, "cli", automatic);
-	close(fd);
+	tsg_set_cielo(adm, &sbx, "cli", automatic);
 }
 
 static void setup(void)
 {
-	const char *args[] = {"--test-clock", "2026-12-01T12:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	tsp_sandbox_up(&sbx, &srv);
+	adm = tsp_env_up(&srv, &sbx, "2026-12-01T12:00:00Z", NULL);
 	tsg_register_cielo(&sbx, srv.org_id, "cli");
 	set_gateway(false);
 }
 
 static void teardown(void)
 {
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, adm);
 }
 
 TestSuite(cli_billing, .init = setup, .fini = teardown, .timeout = 60);

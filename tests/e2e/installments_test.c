@@ -21,6 +21,7 @@
 #include "ospay/v1/installments.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
 
@@ -30,11 +31,6 @@ static int fd;
 static uint64_t pm_integrated, pm_manual;
 
 #define TOKEN "pl-token-inst"
-#define DAY_MS (24LL * 3600 * 1000)
-#define T(x) OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_##x
-#define M(x) OSPAY__V1__OPERATION_MODE__OPERATION_MODE_##x
-#define PAY(x) OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_##x
-#define IST(x) OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_##x
 #define IMODE(x) OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_##x
 #define PERIOD(x) OSPAY__V1__REPORT_PERIOD__REPORT_PERIOD_##x
 #define ROLE(x) OSPAY__V1__ROLE__ROLE_##x
@@ -42,10 +38,7 @@ static uint64_t pm_integrated, pm_manual;
 static void setup(void)
 {
 	/* Tuesday 2026-03-10, 12:00 local (UTC-03:00). */
-	const char *args[] = {"--test-clock", "2026-03-10T15:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	tsp_sandbox_up(&sbx, &srv);
-	fd = tsp_login(&srv, srv.admin_token);
+	fd = tsp_env_up(&srv, &sbx, "2026-03-10T15:00:00Z", NULL);
 	tsg_pagolivre(fd, &sbx, srv.org_id, TOKEN);
 	tsg_cielo(fd, &sbx, srv.org_id, "inst", true);
 	pm_integrated =
@@ -56,9 +49,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	close(fd);
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, fd);
 }
 
 TestSuite(installments, .init = setup, .fini = teardown, .timeout = 120);
@@ -71,18 +62,11 @@ static uint64_t finalized(int call_fd, uint64_t cust, uint64_t pm, uint32_t n, c
 	uint64_t id = 0;
 	status_t st;
 	cr_assert_eq(tso_order(call_fd, cust, 0, 0, 0, 0, &id, &st), 0, "order: %s", st.message);
-	Ospay__V1__OrdersFinalizeRequest f = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
-	f.id = id;
-	f.payment_method_id = pm;
-	f.installments = n;
-	Ospay__V1__OrdersFinalizeResponse *r = NULL;
-	cr_assert_eq(tsp_call(call_fd, "ospay.v1.Orders/Finalize", &f.base,
-			      &ospay__v1__orders_finalize_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "finalize: %s", st.message);
+	Ospay__V1__Order *o = NULL;
+	cr_assert_eq(tso_finalize(call_fd, id, pm, 0, n, &o, &st), 0, "finalize: %s", st.message);
 	if (key != NULL)
-		snprintf(key, 64, "%s", r->order->payment->order_key);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+		snprintf(key, 64, "%s", o->payment->order_key);
+	ospay__v1__order__free_unpacked(o, NULL);
 	return id;
 }
 
@@ -96,17 +80,9 @@ static int record(int call_fd, uint64_t order, uint32_t n, int status, const cha
 	m.number = n;
 	m.status = status;
 	m.reason = (char *)(reason != NULL ? reason : "");
-	Ospay__V1__BillingRecordInstallmentResponse *r = NULL;
-	int code = tsp_call(call_fd, "ospay.v1.Billing/RecordInstallment", &m.base,
-			    &ospay__v1__billing_record_installment_response__descriptor,
-			    (ProtobufCMessage **)&r, NULL, st);
-	if (code == 0 && out != NULL) {
-		*out = r->order;
-		r->order = NULL;
-	}
-	if (r != NULL)
-		protobuf_c_message_free_unpacked(&r->base, NULL);
-	return code;
+	return tsp_call_take(call_fd, "ospay.v1.Billing/RecordInstallment", &m.base,
+			     &ospay__v1__billing_record_installment_response__descriptor, "order",
+			     (ProtobufCMessage **)out, st);
 }
 
 static void record_ok(uint64_t order, uint32_t n, int status, const char *reason)
@@ -195,25 +171,17 @@ static int64_t total_amount(const Ospay__V1__BillingRecurringCreditReportRespons
 	return r->totals[status - 1]->amount;
 }
 
-/* POST /control/pagolivre/orders/<ref>/<action> at the sandbox. */
-static int control(const char *action, const char *ref, const char *body)
-{
-	char url[300], out[4096];
-	snprintf(url, sizeof(url), "%s/control/pagolivre/orders/%s/%s", sbx.base, ref, action);
-	return tsp_http("POST", url, body != NULL ? body : "{}", NULL, NULL, out, sizeof(out));
-}
-
-/* Waits (10 s at most) until installment n of the order has status inst; the order or NULL. */
+/* Waits (a hang guard) until installment n of the order has status inst; the order or NULL. */
 static Ospay__V1__Order *wait_inst(uint64_t id, uint32_t n, int inst)
 {
-	for (int i = 0; i < 200; i++) {
+	tsp_poll_t p = tsp_poll_start(TSP_HANG_MS);
+	do {
 		Ospay__V1__Order *o = tso_get_order(fd, id);
 		if (o->payment != NULL && n <= o->payment->n_schedule &&
 		    (int)o->payment->schedule[n - 1]->status == inst)
 			return o;
 		ospay__v1__order__free_unpacked(o, NULL);
-		usleep(50000);
-	}
+	} while (tsp_poll_next(&p));
 	return NULL;
 }
 
@@ -270,7 +238,7 @@ static void seed(story_t *s)
 	s->o2 = finalized(fd, s->c2, pm_manual, 2, NULL);
 	char key[64];
 	s->o3 = finalized(fd, s->c3, pm_integrated, 2, key);
-	cr_assert_eq(control("pay", key, NULL), 200);
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", key, NULL), 200);
 	Ospay__V1__Order *o = wait_inst(s->o3, 1, IST(CONFIRMED));
 	cr_assert_not_null(o, "the paid link should confirm installment 1");
 	ospay__v1__order__free_unpacked(o, NULL);
@@ -744,22 +712,19 @@ Test(installments, list_pages_across_inserts)
 
 Test(installments, a_lost_webhook_is_reconciled_two_days_after_the_due_date)
 {
-	char key[64], url[200], out[4096];
+	char key[64];
 	uint64_t c = tso_customer(fd, srv.unit_id, 41, "São Paulo");
 	uint64_t id = finalized(fd, c, pm_integrated, 3, key);
-	cr_assert_eq(control("pay", key, NULL), 200);
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", key, NULL), 200);
 	Ospay__V1__Order *o = wait_inst(id, 1, IST(CONFIRMED));
 	cr_assert_not_null(o);
 	cr_assert_str_eq(o->payment->schedule[1]->due_date, "2026-04-10");
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* Every PagoLivre notification lost from now on. */
-	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"pagolivre\",\"kind\":\"drop\"}", NULL,
-			      NULL, out, sizeof(out)),
-		     201, "%s", out);
+	tsg_webhook_fault(&sbx, "{\"service\":\"pagolivre\",\"kind\":\"drop\"}");
 	/* The second installment is charged on its due date; nobody tells ospay. */
 	tso_advance(fd, 31 * DAY_MS); /* 2026-04-10 */
-	cr_assert_eq(control("charge", key, NULL), 200);
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "charge", key, NULL), 200);
 	tso_advance(fd, DAY_MS); /* 04-11: due + 1, not overdue yet */
 	o = tso_get_order(fd, id);
 	cr_assert_eq(o->payment->schedule[1]->status, IST(WAITING));
@@ -793,49 +758,37 @@ static size_t count_in_file(const char *path, const char *needle)
 	return hits;
 }
 
-/* Waits (10 s at most) until the server logged at least want reconciliation passes. */
+/* Waits (a hang guard) until the server logged at least want reconciliation passes. */
 static void wait_passes(size_t want)
 {
-	for (int i = 0; i < 200; i++) {
-		if (count_in_file(srv.log_path, "reconciliation pass done") >= want)
-			return;
-		usleep(50000);
-	}
-	cr_assert_fail("no reconciliation pass %zu in the log", want);
+	TSP_AWAIT(count_in_file(srv.log_path, "reconciliation pass done") >= want,
+		  "no reconciliation pass %zu in the log", want);
 }
 
 Test(installments, the_reconciliation_asks_once_a_day)
 {
-	char key[64], url[200], out[4096];
+	char key[64];
 	uint64_t c = tso_customer(fd, srv.unit_id, 42, "São Paulo");
 	uint64_t id = finalized(fd, c, pm_integrated, 3, key);
-	cr_assert_eq(control("pay", key, NULL), 200);
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", key, NULL), 200);
 	Ospay__V1__Order *o = wait_inst(id, 1, IST(CONFIRMED));
 	cr_assert_not_null(o);
 	ospay__v1__order__free_unpacked(o, NULL);
-	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"pagolivre\",\"kind\":\"drop\"}", NULL,
-			      NULL, out, sizeof(out)),
-		     201, "%s", out);
+	tsg_webhook_fault(&sbx, "{\"service\":\"pagolivre\",\"kind\":\"drop\"}");
 	/* The pass this advance starts is over before the counts below are taken. */
 	size_t passes = count_in_file(srv.log_path, "reconciliation pass done");
 	tso_advance(fd, 31 * DAY_MS); /* 2026-04-10 */
 	wait_passes(passes + 1);
-	cr_assert_eq(control("charge", key, NULL), 200);
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "charge", key, NULL), 200);
 	/* The next link query fails once. */
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url,
-			      "{\"service\":\"pagolivre\",\"route\":\"order_by_key\","
-			      "\"kind\":\"http500\",\"count\":1}",
-			      NULL, NULL, out, sizeof(out)),
-		     201, "%s", out);
+	uint64_t once = tsg_fault(&sbx, "{\"service\":\"pagolivre\",\"route\":\"order_by_key\","
+					"\"kind\":\"http500\",\"count\":1}");
 	passes = count_in_file(srv.log_path, "reconciliation pass done");
 	size_t asked = count_in_file(srv.log_path, "installment reconciliation");
 	tso_advance(fd, 2 * DAY_MS); /* 04-12: due + 2, asked, and the query fails */
 	wait_passes(passes + 1);
 	cr_assert_eq(count_in_file(srv.log_path, "installment reconciliation"), asked + 1);
-	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out)), 200);
-	cr_assert(strstr(out, "http500") == NULL, "the fault should be used up: %s", out);
+	cr_assert_eq(tsg_fault_hits(&sbx, once), -1, "the fault should be used up");
 	/* An hour later, the same day: not asked again. */
 	passes = count_in_file(srv.log_path, "reconciliation pass done");
 	tso_advance(fd, 3600 * 1000);

@@ -18,15 +18,12 @@ static int adm;
 
 static void setup(void)
 {
-	const char *args[] = {"--test-clock", "2026-12-01T12:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, NULL, "2026-12-01T12:00:00Z", NULL);
 }
 
 static void teardown(void)
 {
-	close(adm);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, NULL, adm);
 }
 
 TestSuite(invoices, .init = setup, .fini = teardown, .timeout = 60);

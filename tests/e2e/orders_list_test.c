@@ -22,15 +22,12 @@ static int adm;
 
 static void setup(void)
 {
-	const char *args[] = {"--test-clock", "2026-12-01T12:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, NULL, "2026-12-01T12:00:00Z", NULL);
 }
 
 static void teardown(void)
 {
-	close(adm);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, NULL, adm);
 }
 
 TestSuite(orders_list, .init = setup, .fini = teardown, .timeout = 120);
@@ -405,7 +402,8 @@ static void create_many(uint64_t customer, int n)
 		cr_assert_eq(send(adm, frames, len, MSG_NOSIGNAL), (ssize_t)len);
 		for (int i = 0; i < k; i++) {
 			int code;
-			cr_assert_eq(tsp_recv_response(adm, NULL, &code, NULL, NULL, 10000), 0);
+			cr_assert_eq(tsp_recv_response(adm, NULL, &code, NULL, NULL, TSP_HANG_MS),
+				     0);
 			cr_assert_eq(code, 0);
 		}
 		done += k;

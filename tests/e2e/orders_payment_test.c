@@ -17,29 +17,23 @@
 #include "ospay/v1/installments.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
 static int fd;
 
-#define T(x) OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_##x
-#define M(x) OSPAY__V1__OPERATION_MODE__OPERATION_MODE_##x
-#define PAY(x) OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_##x
 #define OST(x) OSPAY__V1__ORDER_STATUS__ORDER_STATUS_##x
-#define IST(x) OSPAY__V1__INSTALLMENT_STATUS__INSTALLMENT_STATUS_##x
 
 static void setup(void)
 {
 	/* Tuesday 2026-03-10, 12:00 local (UTC-03:00). */
-	const char *args[] = {"--test-clock", "2026-03-10T15:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	fd = tsp_login(&srv, srv.admin_token);
+	fd = tsp_env_up(&srv, NULL, "2026-03-10T15:00:00Z", NULL);
 }
 
 static void teardown(void)
 {
-	close(fd);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, NULL, fd);
 }
 
 TestSuite(orders_payment, .init = setup, .fini = teardown, .timeout = 120);
@@ -58,20 +52,10 @@ static uint64_t new_order(uint32_t n)
 /* Orders/Finalize by stored method pm, or by bare type when pm is 0; asserts OK. */
 static Ospay__V1__Order *finalize(uint64_t id, uint64_t pm, int type, uint32_t installments)
 {
-	Ospay__V1__OrdersFinalizeRequest f = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
-	f.id = id;
-	f.payment_method_id = pm;
-	f.method_type = type;
-	f.installments = installments;
-	Ospay__V1__OrdersFinalizeResponse *r = NULL;
+	Ospay__V1__Order *o = NULL;
 	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Orders/Finalize", &f.base,
-			      &ospay__v1__orders_finalize_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "finalize: %s", st.message);
-	Ospay__V1__Order *o = r->order;
-	r->order = NULL;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	cr_assert_eq(tso_finalize(fd, id, pm, type, installments, &o, &st), 0, "finalize: %s",
+		     st.message);
 	return o;
 }
 
@@ -83,15 +67,12 @@ static Ospay__V1__Order *record(uint64_t id, uint32_t n, int status)
 	m.order_id = id;
 	m.number = n;
 	m.status = status;
-	Ospay__V1__BillingRecordInstallmentResponse *r = NULL;
+	Ospay__V1__Order *o = NULL;
 	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/RecordInstallment", &m.base,
-			      &ospay__v1__billing_record_installment_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
+	cr_assert_eq(tsp_call_take(fd, "ospay.v1.Billing/RecordInstallment", &m.base,
+				   &ospay__v1__billing_record_installment_response__descriptor,
+				   "order", (ProtobufCMessage **)&o, &st),
 		     0, "record: %s", st.message);
-	Ospay__V1__Order *o = r->order;
-	r->order = NULL;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
 	return o;
 }
 

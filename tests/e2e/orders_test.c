@@ -25,16 +25,13 @@ static uint64_t unit;
 
 static void setup(void)
 {
-	const char *args[] = {"--test-clock", "2026-12-01T12:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, NULL, "2026-12-01T12:00:00Z", NULL);
 	unit = srv.unit_id;
 }
 
 static void teardown(void)
 {
-	close(adm);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, NULL, adm);
 }
 
 TestSuite(orders, .init = setup, .fini = teardown, .timeout = 60);
@@ -148,7 +145,8 @@ Test(orders, last_place_race_inside_one_group_commit)
 		int ok = 0, refused = 0;
 		for (int i = 0; i < 2; i++) {
 			int code;
-			cr_assert_eq(tsp_recv_response(adm, NULL, &code, NULL, NULL, 5000), 0);
+			cr_assert_eq(tsp_recv_response(adm, NULL, &code, NULL, NULL, TSP_HANG_MS),
+				     0);
 			ok += code == 0;
 			refused += code == 9;
 		}
@@ -177,7 +175,8 @@ Test(orders, last_place_race_across_connections)
 		int ok = 0;
 		for (int i = 0; i < CONNS; i++) {
 			int code;
-			cr_assert_eq(tsp_recv_response(fds[i], NULL, &code, NULL, NULL, 5000), 0);
+			cr_assert_eq(
+				tsp_recv_response(fds[i], NULL, &code, NULL, NULL, TSP_HANG_MS), 0);
 			cr_assert(code == 0 || code == 9, "unexpected code %d", code);
 			ok += code == 0;
 		}

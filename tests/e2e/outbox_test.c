@@ -26,6 +26,7 @@
 #include "server/providers/adapters.h"
 #include "server/rpc/srv.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/gateways.h"
 #include "support/live.h"
 #include "support/proc.h"
@@ -36,28 +37,20 @@ static int fd;
 
 #define PL_TOKEN "pl-token-outbox"
 #define START "2020-12-10T15:00:00Z"
-#define DAY_MS (24LL * 3600 * 1000)
-#define T(x) OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_##x
-#define M(x) OSPAY__V1__OPERATION_MODE__OPERATION_MODE_##x
 #define NST(x) OSPAY__V1__NOTIFICATION_STATUS__NOTIFICATION_STATUS_##x
 #define NKIND(x) OSPAY__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_##x
 #define NC(x) OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_##x
 
 static void setup(void)
 {
-	const char *args[] = {"--test-clock", START, NULL};
-	tsp_server_up(&srv, args);
-	tsp_sandbox_up(&sbx, &srv);
-	fd = tsp_login(&srv, srv.admin_token);
+	fd = tsp_env_up(&srv, &sbx, START, NULL);
 	tsg_pagolivre(fd, &sbx, srv.org_id, PL_TOKEN);
 	tsg_register_zapme(&sbx, srv.org_id, "ob");
 }
 
 static void teardown(void)
 {
-	close(fd);
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, fd);
 }
 
 TestSuite(outbox, .init = setup, .fini = teardown, .timeout = 90);
@@ -98,30 +91,15 @@ static uint64_t customer(uint32_t n, int last)
 /* An order of the customer finalized with integrated recurring credit. */
 static uint64_t linked_order(uint64_t cust, char link[2100])
 {
-	Ospay__V1__CreatePaymentMethodRequest pm = OSPAY__V1__CREATE_PAYMENT_METHOD_REQUEST__INIT;
-	pm.name = "Crédito recorrente";
-	pm.type = T(RECURRING_CREDIT);
-	pm.operation_mode = M(INTEGRATED);
-	Ospay__V1__CreatePaymentMethodResponse *pr = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/CreatePaymentMethod", &pm.base,
-			      &ospay__v1__create_payment_method_response__descriptor,
-			      (ProtobufCMessage **)&pr, NULL, &st),
-		     0, "CreatePaymentMethod: %s", st.message);
+	uint64_t pm =
+		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
 	uint64_t id = 0;
+	status_t st;
 	cr_assert_eq(tso_order(fd, cust, 0, 0, 0, 0, &id, &st), 0, "order: %s", st.message);
-	Ospay__V1__OrdersFinalizeRequest f = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
-	f.id = id;
-	f.payment_method_id = pr->payment_method->id;
-	f.installments = 3;
-	protobuf_c_message_free_unpacked(&pr->base, NULL);
-	Ospay__V1__OrdersFinalizeResponse *r = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Orders/Finalize", &f.base,
-			      &ospay__v1__orders_finalize_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "finalize: %s", st.message);
-	snprintf(link, 2100, "%s", r->order->payment->link_url);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	Ospay__V1__Order *o = NULL;
+	cr_assert_eq(tso_finalize(fd, id, pm, 0, 3, &o, &st), 0, "finalize: %s", st.message);
+	snprintf(link, 2100, "%s", o->payment->link_url);
+	ospay__v1__order__free_unpacked(o, NULL);
 	return id;
 }
 
@@ -139,7 +117,7 @@ static Ospay__V1__OrdersGetResponse *get_order(uint64_t id)
 }
 
 /*
- * Waits (15 s at most) until the order's only notification has status want
+ * Waits (a hang guard) until the order's only notification has status want
  * and (attempts > 0) that many tries; returns a copy of it (caller frees) or
  * fails the test with the last one seen.
  */
@@ -147,7 +125,8 @@ static Ospay__V1__Notification *wait_note(uint64_t order, int want, uint32_t att
 {
 	int last = -1;
 	uint32_t last_att = 0;
-	for (int i = 0; i < 300; i++) {
+	tsp_poll_t p = tsp_poll_start(TSP_HANG_MS);
+	do {
 		Ospay__V1__OrdersGetResponse *r = get_order(order);
 		cr_assert_leq(r->n_notifications, 1);
 		if (r->n_notifications == 1) {
@@ -162,8 +141,7 @@ static Ospay__V1__Notification *wait_note(uint64_t order, int want, uint32_t att
 			}
 		}
 		protobuf_c_message_free_unpacked(&r->base, NULL);
-		usleep(50000);
-	}
+	} while (tsp_poll_next(&p));
 	cr_assert_fail("notification of order %llu: status %d after %u tries, wanted %d/%u",
 		       (unsigned long long)order, last, last_att, want, attempts);
 	return NULL;
@@ -201,9 +179,7 @@ static uint32_t zapme_queries(const char *id)
 
 static void wait_queries(const char *id, uint32_t want)
 {
-	for (int i = 0; i < 300 && zapme_queries(id) < want; i++)
-		usleep(50000);
-	cr_assert_geq(zapme_queries(id), want, "ZapMe message %s: never re-queried", id);
+	TSP_AWAIT(zapme_queries(id) >= want, "ZapMe message %s: never re-queried", id);
 }
 
 /* ------------------------------------------------------------------ payment links */
@@ -231,11 +207,7 @@ Test(outbox, a_new_link_is_sent_then_follows_delivery_and_read_never_backwards)
 
 	/* ZapMe's webhook (confirmed by a query) moves it to DELIVERED; the same
 	 * status again, duplicated, changes nothing. */
-	char url[200];
-	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"zapme\",\"kind\":\"duplicate\"}", NULL,
-			      NULL, out, sizeof(out)),
-		     201, "%s", out);
+	tsg_webhook_fault(&sbx, "{\"service\":\"zapme\",\"kind\":\"duplicate\"}");
 	zapme_status(mid, "delivered");
 	n = wait_note(id, NST(DELIVERED), 1);
 	int64_t delivered = n->delivered_ms;
@@ -261,7 +233,7 @@ Test(outbox, a_new_link_is_sent_then_follows_delivery_and_read_never_backwards)
 Test(outbox, a_sent_message_nobody_told_about_is_asked_for_later)
 {
 	tsg_set_zapme(fd, &sbx, "ob");
-	char link[2100], url[200], out[4096];
+	char link[2100];
 	uint64_t id = linked_order(customer(9, 8), link);
 	Ospay__V1__Notification *n = wait_note(id, NST(SENT), 1);
 	cr_assert_eq(n->next_attempt_ms, n->sent_ms + 5 * 60000);
@@ -269,10 +241,7 @@ Test(outbox, a_sent_message_nobody_told_about_is_asked_for_later)
 	snprintf(mid, sizeof(mid), "%s", n->provider_message_id);
 	ospay__v1__notification__free_unpacked(n, NULL);
 	/* Delivered at ZapMe, but its webhook is lost. */
-	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url, "{\"service\":\"zapme\",\"kind\":\"drop\"}", NULL, NULL,
-			      out, sizeof(out)),
-		     201, "%s", out);
+	tsg_webhook_fault(&sbx, "{\"service\":\"zapme\",\"kind\":\"drop\"}");
 	zapme_status(mid, "delivered");
 	tso_advance(fd, 5 * 60000);
 	n = wait_note(id, NST(DELIVERED), 1);
@@ -489,11 +458,10 @@ Test(outbox, kill_while_sending_never_sends_twice)
 	uint64_t id = linked_order(customer(7, 1), link);
 	Ospay__V1__Notification *n = wait_note(id, NST(SENDING), 1);
 	ospay__v1__notification__free_unpacked(n, NULL);
-	for (int i = 0; i < 200 && zapme_messages("5511987654321", out, sizeof(out)) == 0; i++)
-		usleep(50000);
+	TSP_AWAIT(zapme_messages("5511987654321", out, sizeof(out)) > 0, "ZapMe never got it");
 	cr_assert_eq(zapme_messages("5511987654321", out, sizeof(out)), 1, "%s", out);
 	close(fd);
-	tsp_server_stop(&srv, SIGKILL);
+	tsp_server_kill(&srv, SIGKILL);
 	const char *args[] = {"--test-clock", START, NULL};
 	cr_assert_eq(tsp_server_start(&srv, args), 0);
 	fd = tsp_login(&srv, srv.admin_token);
@@ -520,7 +488,8 @@ static uint64_t declined_invoice(uint64_t *svc_out)
 static Ospay__V1__BillingGetInvoiceResponse *wait_invoice_notes(uint64_t inv, size_t n)
 {
 	Ospay__V1__BillingGetInvoiceResponse *r = NULL;
-	for (int i = 0; i < 300; i++) {
+	tsp_poll_t p = tsp_poll_start(TSP_HANG_MS);
+	do {
 		Ospay__V1__BillingGetInvoiceRequest m =
 			OSPAY__V1__BILLING_GET_INVOICE_REQUEST__INIT;
 		m.invoice_id = inv;
@@ -537,8 +506,7 @@ static Ospay__V1__BillingGetInvoiceResponse *wait_invoice_notes(uint64_t inv, si
 			done = r->notifications[k]->status == NST(DELIVERED);
 		if (done)
 			return r;
-		usleep(50000);
-	}
+	} while (tsp_poll_next(&p));
 	cr_assert_fail("invoice %llu: %zu notifications, wanted %zu delivered",
 		       (unsigned long long)inv, r->n_notifications, n);
 	return NULL;

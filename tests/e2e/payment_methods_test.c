@@ -10,6 +10,7 @@
 
 #include "ospay/v1/admin.pb-c.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
@@ -17,14 +18,12 @@ static int adm;
 
 static void setup(void)
 {
-	tsp_server_up(&srv, NULL);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, NULL, NULL, NULL);
 }
 
 static void teardown(void)
 {
-	close(adm);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, NULL, adm);
 }
 
 TestSuite(payment_methods, .init = setup, .fini = teardown, .timeout = 60);
@@ -64,9 +63,6 @@ static Ospay__V1__ListPaymentMethodsResponse *list(int fd, uint32_t page_size, c
 		     0, "%s", st.message);
 	return r;
 }
-
-#define T(x) OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_##x
-#define M(x) OSPAY__V1__OPERATION_MODE__OPERATION_MODE_##x
 
 Test(payment_methods, create_and_list)
 {

@@ -25,6 +25,7 @@
 #include "server/db/db.h"
 #include "store/store.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
 
@@ -33,22 +34,15 @@ static tsp_sandbox_t sbx;
 static int adm = -1;
 static const char *const clock_args[] = {"--test-clock", "2020-12-10T15:00:00Z", NULL};
 
-#define INV(x) OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_##x
-
 static void setup(void)
 {
-	tsp_server_up(&srv, clock_args);
-	tsp_sandbox_up(&sbx, &srv);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, &sbx, NULL, clock_args);
 	tsg_cielo(adm, &sbx, srv.org_id, "rot", true);
 }
 
 static void teardown(void)
 {
-	if (adm >= 0)
-		close(adm);
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, adm); /* adm is -1 while the server is stopped */
 }
 
 TestSuite(rotate_key, .init = setup, .fini = teardown, .timeout = 120);
@@ -167,7 +161,7 @@ static void stop_server(void)
 {
 	close(adm);
 	adm = -1;
-	cr_assert_eq(tsp_server_stop(&srv, SIGTERM), 0);
+	tsp_server_stop(&srv);
 }
 
 static void start_server(void)

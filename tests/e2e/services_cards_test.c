@@ -16,6 +16,7 @@
 #include "ospay/v1/cards.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
 
@@ -23,24 +24,18 @@ static tsp_server_t srv;
 static tsp_sandbox_t sbx;
 static int adm;
 
-#define CHG(x) OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_##x
 #define FIELD "recurring_payment.card_id"
 
 static void setup(void)
 {
 	/* 12:00 local (UTC-03:00) on 2020-12-10. */
-	const char *args[] = {"--test-clock", "2020-12-10T15:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	tsp_sandbox_up(&sbx, &srv);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, &sbx, "2020-12-10T15:00:00Z", NULL);
 	tsg_cielo(adm, &sbx, srv.org_id, "svcc", true);
 }
 
 static void teardown(void)
 {
-	close(adm);
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, adm);
 }
 
 TestSuite(services_cards, .init = setup, .fini = teardown, .timeout = 120);
@@ -59,17 +54,9 @@ static int add_service(int fd, uint64_t customer, uint64_t card, Ospay__V1__Cust
 	a.plan_name = "Fibra 500";
 	a.monthly_amount = 9990;
 	a.recurring_payment = &rp;
-	Ospay__V1__CustomersAddServiceResponse *r = NULL;
-	int code = tsp_call(fd, "ospay.v1.Customers/AddService", &a.base,
-			    &ospay__v1__customers_add_service_response__descriptor,
-			    (ProtobufCMessage **)&r, NULL, st);
-	if (code == 0 && out != NULL) {
-		*out = r->service;
-		r->service = NULL;
-	}
-	if (r != NULL)
-		protobuf_c_message_free_unpacked(&r->base, NULL);
-	return code;
+	return tsp_call_take(fd, "ospay.v1.Customers/AddService", &a.base,
+			     &ospay__v1__customers_add_service_response__descriptor, "service",
+			     (ProtobufCMessage **)out, st);
 }
 
 /* Customers/UpdateService of recurring_payment (on, card) only. */
@@ -86,17 +73,9 @@ static int choose_card(int fd, uint64_t svc, uint64_t card, Ospay__V1__CustomerS
 	u.recurring_payment = &rp;
 	u.update_mask = mask;
 	u.n_update_mask = 1;
-	Ospay__V1__CustomersUpdateServiceResponse *r = NULL;
-	int code = tsp_call(fd, "ospay.v1.Customers/UpdateService", &u.base,
-			    &ospay__v1__customers_update_service_response__descriptor,
-			    (ProtobufCMessage **)&r, NULL, st);
-	if (code == 0 && out != NULL) {
-		*out = r->service;
-		r->service = NULL;
-	}
-	if (r != NULL)
-		protobuf_c_message_free_unpacked(&r->base, NULL);
-	return code;
+	return tsp_call_take(fd, "ospay.v1.Customers/UpdateService", &u.base,
+			     &ospay__v1__customers_update_service_response__descriptor, "service",
+			     (ProtobufCMessage **)out, st);
 }
 
 /* The stored service svc of customer (Customers/ListServices); asserts it is there. */

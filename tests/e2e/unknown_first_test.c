@@ -17,6 +17,7 @@
 
 #include "ospay/v1/billing.pb-c.h"
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
 
@@ -24,27 +25,18 @@ static tsp_server_t srv;
 static tsp_sandbox_t sbx;
 static int adm;
 
-#define DAY_MS (24LL * 3600 * 1000)
-#define CHG(x) OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_##x
-#define INV(x) OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_##x
-#define SVC(x) OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_##x
 #define RES(x) OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_##x
 
 static void setup(void)
 {
 	/* 12:00 local (UTC-03:00) on the due date. */
-	const char *args[] = {"--test-clock", "2020-12-10T15:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	tsp_sandbox_up(&sbx, &srv);
-	adm = tsp_login(&srv, srv.admin_token);
+	adm = tsp_env_up(&srv, &sbx, "2020-12-10T15:00:00Z", NULL);
 	tsg_cielo(adm, &sbx, srv.org_id, "uf", true);
 }
 
 static void teardown(void)
 {
-	close(adm);
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, adm);
 }
 
 TestSuite(unknown_first, .init = setup, .fini = teardown, .timeout = 150);
@@ -61,7 +53,7 @@ static void use_getnet(void)
  * after processing); with notify false their notifications are lost too. */
 static void lose_getnet_answers(int n, bool notify)
 {
-	char body[200], url[256], out[512];
+	char body[200];
 	snprintf(body, sizeof(body),
 		 "{\"service\":\"getnet\",\"route\":\"payment_credit\",\"kind\":\"reset\","
 		 "\"process\":true,\"count\":%d}",
@@ -70,20 +62,18 @@ static void lose_getnet_answers(int n, bool notify)
 	if (notify)
 		return;
 	snprintf(body, sizeof(body), "{\"service\":\"getnet\",\"kind\":\"drop\",\"count\":%d}", n);
-	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
-	cr_assert_eq(tsp_http("POST", url, body, NULL, NULL, out, sizeof(out)), 201, "%s", out);
+	tsg_webhook_fault(&sbx, body);
 }
 
 /* GetNet's notification of a payment, as GetNet sends it, to ospayd; asserts 200. */
 static void getnet_notify(const char *order_id, const char *payment_id)
 {
-	char url[512], ca[300], out[512];
-	snprintf(ca, sizeof(ca), "%s/data/tls.crt", srv.dir);
-	snprintf(url, sizeof(url),
-		 "https://%s/webhooks/getnet/%llu?payment_type=credit&order_id=%s&payment_id=%s"
+	char path[512], out[512];
+	snprintf(path, sizeof(path),
+		 "/webhooks/getnet/%llu?payment_type=credit&order_id=%s&payment_id=%s"
 		 "&status=APPROVED&seller_id=seller-uf",
-		 srv.https_addr, (unsigned long long)srv.org_id, order_id, payment_id);
-	cr_assert_eq(tsp_http("GET", url, NULL, NULL, ca, out, sizeof(out)), 200, "%s", out);
+		 (unsigned long long)srv.org_id, order_id, payment_id);
+	cr_assert_eq(tsp_https(&srv, "GET", path, NULL, out, sizeof(out)), 200, "%s", out);
 }
 
 /* The customer's only charge, asserted to be the only one (free it). */
@@ -102,16 +92,13 @@ static int charge_status(uint64_t customer)
 	return st;
 }
 
-/* Polls (bounded, no timing asserted) until the customer's charge has status want. */
+/* Polls (bounded, no timing asserted) until the customer's charge has status want;
+ * resolve passes back off from 5 s, hence the longer hang guard. */
 static void wait_status(uint64_t customer, int want)
 {
 	int st = 0;
-	for (int i = 0; i < 1200 && st != want; i++) {
-		st = charge_status(customer);
-		if (st != want)
-			usleep(50 * 1000);
-	}
-	cr_assert_eq(st, want, "charge status %d, waiting for %d", st, want);
+	TSP_AWAIT_MS(2 * TSP_HANG_MS, (st = charge_status(customer)) == want,
+		     "charge status %d, waiting for %d", st, want);
 }
 
 static int cancel_invoice(uint64_t inv, status_t *st)
@@ -166,25 +153,8 @@ static void sandbox_sales(const char *moid, int *count, int *approved, char *pid
 	}
 }
 
-static void faults_clear(void)
-{
-	char url[256], out[512];
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	cr_assert_eq(tsp_http("DELETE", url, NULL, NULL, NULL, out, sizeof(out)), 200, "%s", out);
-	snprintf(url, sizeof(url), "%s/control/webhook-faults", sbx.base);
-	cr_assert_eq(tsp_http("DELETE", url, NULL, NULL, NULL, out, sizeof(out)), 200, "%s", out);
-}
-
-/* A labelled metric's value on ospayd's /metrics, or -1. */
-static long long metric(const char *line_prefix)
-{
-	char url[128], ca[300], page[65536];
-	snprintf(url, sizeof(url), "https://%s/metrics", srv.https_addr);
-	snprintf(ca, sizeof(ca), "%s/data/tls.crt", srv.dir);
-	cr_assert_eq(tsp_http("GET", url, NULL, NULL, ca, page, sizeof(page)), 200);
-	const char *p = strstr(page, line_prefix);
-	return p != NULL ? atoll(p + strlen(line_prefix)) : -1;
-}
+/* ospayd's count of charges left with an unsettled status (unknown, operator_review). */
+#define UNSETTLED(status) tsp_metric(&srv, "ospay_billing_charges_unsettled{status=\"" status "\"}")
 
 /* The refusal names the charge and says why. */
 static void assert_names(const status_t *st, uint64_t charge, const char *why)
@@ -215,10 +185,10 @@ Test(unknown_first, cielo_reset_after_processing_blocks_cancel_until_resolved_by
 	cr_assert_eq(charge_invoice(inv, &st), 9, "%s", st.message);
 	assert_names(&st, id, "unknown outcome");
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(OPEN));
-	cr_assert_eq(metric("ospay_billing_charges_unsettled{status=\"unknown\"} "), 1);
+	cr_assert_eq(UNSETTLED("unknown"), 1);
 	/* No RunNow, no clock move: a resolve pass (backoff) asks Cielo and finds
 	 * the sale approved. */
-	faults_clear();
+	tsg_faults_clear(&sbx);
 	wait_status(c, CHG(APPROVED));
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
 	cr_assert_eq(cancel_invoice(inv, &st), 9, "%s", st.message);
@@ -227,7 +197,7 @@ Test(unknown_first, cielo_reset_after_processing_blocks_cancel_until_resolved_by
 	sandbox_sales("00000000000000000001A1", &count, &approved, NULL, 0);
 	cr_assert_eq(count, 1);
 	cr_assert_eq(approved, 1);
-	cr_assert_eq(metric("ospay_billing_charges_unsettled{status=\"unknown\"} "), 0);
+	cr_assert_eq(UNSETTLED("unknown"), 0);
 }
 
 Test(unknown_first, getnet_unknown_waits_for_the_operator_and_is_never_suspended)
@@ -255,7 +225,7 @@ Test(unknown_first, getnet_unknown_waits_for_the_operator_and_is_never_suspended
 	cr_assert_eq(r->n_charges, 1);
 	cr_assert_eq(r->charges[0]->id, id);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
-	cr_assert_eq(metric("ospay_billing_charges_unsettled{status=\"operator_review\"} "), 1);
+	cr_assert_eq(UNSETTLED("operator_review"), 1);
 	cr_assert_eq(cancel_invoice(inv, &st), 9, "%s", st.message);
 	assert_names(&st, id, "operator");
 	/* Days pass: no second attempt, and past the profile's 2 days no block. */
@@ -288,7 +258,7 @@ Test(unknown_first, getnet_unknown_waits_for_the_operator_and_is_never_suspended
 	/* Once only. */
 	cr_assert_eq(resolve_charge(id, RES(DECLINED), "changed my mind", NULL, &st), 9, "%s",
 		     st.message);
-	cr_assert_eq(metric("ospay_billing_charges_unsettled{status=\"operator_review\"} "), 0);
+	cr_assert_eq(UNSETTLED("operator_review"), 0);
 }
 
 Test(unknown_first, getnet_unknown_is_settled_by_its_notification)
@@ -340,7 +310,7 @@ Test(unknown_first, notification_of_an_approved_sale_for_a_canceled_invoice_void
 	cr_assert_not_null(strstr(ch->note, "CANCELED"), "%s", ch->note);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(CANCELED));
-	cr_assert_eq(metric("\nospay_billing_voids_total "), 1);
+	cr_assert_eq(tsp_metric(&srv, "ospay_billing_voids_total"), 1);
 	/* GetNet canceled the payment (its own notification of the cancel says so). */
 	char url[256], log[65536];
 	snprintf(url, sizeof(url), "%s/control/webhooks?service=getnet", sbx.base);
@@ -369,15 +339,10 @@ Test(unknown_first, a_notification_naming_another_payment_settles_nothing)
 	int count, approved;
 	sandbox_sales("00000000000000000001A1", &count, &approved, pid_a, sizeof(pid_a));
 	cr_assert_eq(approved, 1);
-	long long before = metric("\nospay_webhook_requeries_total ");
+	long long before = tsp_metric(&srv, "ospay_webhook_requeries_total");
 	getnet_notify("00000000000000000002A1", pid_a);
-	long long after = before;
-	for (int i = 0; i < 1200 && after == before; i++) {
-		after = metric("\nospay_webhook_requeries_total ");
-		if (after == before)
-			usleep(50 * 1000);
-	}
-	cr_assert_gt(after, before, "the notification was never re-queried");
+	TSP_AWAIT(tsp_metric(&srv, "ospay_webhook_requeries_total") > before,
+		  "the notification was never re-queried");
 	cr_assert_eq(charge_status(b), CHG(OPERATOR_REVIEW));
 	cr_assert_eq(charge_status(a), CHG(OPERATOR_REVIEW));
 	cr_assert_eq(tso_invoice_status(adm, inv_b), INV(OPEN));

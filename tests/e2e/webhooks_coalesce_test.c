@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gateways/gateway.h"
@@ -30,78 +29,35 @@
 static tsp_server_t srv;
 static tsp_sandbox_t sbx;
 static int fd;
-static char cacert[400];
+static uint64_t counting; /* the fault whose hits count the queries */
 
 #define TOKEN "pl-token-coalesce"
+#define REQUERIES() tsp_metric(&srv, "ospay_webhook_requeries_total")
 
 static void setup(void)
 {
-	const char *args[] = {"--test-clock", "2026-12-01T12:00:00Z", NULL};
-	tsp_server_up(&srv, args);
-	tsp_sandbox_up(&sbx, &srv);
-	snprintf(cacert, sizeof(cacert), "%s/data/tls.crt", srv.dir);
+	fd = tsp_env_up(&srv, &sbx, "2026-12-01T12:00:00Z", NULL);
 	/* The sandbox knows the organization's PagoLivre token, and ospayd talks to it with it. */
-	fd = tsp_login(&srv, srv.admin_token);
 	tsg_pagolivre(fd, &sbx, srv.org_id, TOKEN);
 }
 
 static void teardown(void)
 {
-	close(fd);
-	tsp_sandbox_down(&sbx);
-	tsp_server_down(&srv);
+	tsp_env_down(&srv, &sbx, fd);
 }
 
 TestSuite(coalesce, .init = setup, .fini = teardown, .timeout = 90);
 
-static int control(const char *action, const char *ref, const char *body)
+/* Queries of a link at the sandbox, counted from now on by a 1 ms latency fault's hits. */
+static void count_queries(void)
 {
-	char url[300], out[4096];
-	snprintf(url, sizeof(url), "%s/control/pagolivre/orders/%s/%s", sbx.base, ref, action);
-	return tsp_http("POST", url, body != NULL ? body : "{}", NULL, NULL, out, sizeof(out));
+	counting = tsg_fault(&sbx, "{\"service\":\"pagolivre\",\"route\":\"order_by_key\","
+				   "\"kind\":\"latency\",\"ms\":1}");
 }
 
-/* POST (body) or DELETE (NULL) /control/faults. */
-static void faults(const char *body)
+static long long query_count(void)
 {
-	char url[200], out[1024];
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	int code =
-		tsp_http(body != NULL ? "POST" : "DELETE", url, body, NULL, NULL, out, sizeof(out));
-	cr_assert(code >= 200 && code < 300, "faults: %d %s", code, out);
-}
-
-/* Queries of a link at the sandbox, counted by a 1 ms latency fault's hits. */
-#define COUNT_QUERIES                                                                              \
-	"{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"latency\",\"ms\":1}"
-
-static unsigned long long query_count(void)
-{
-	char url[200], out[8192];
-	snprintf(url, sizeof(url), "%s/control/faults", sbx.base);
-	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out)), 200);
-	const char *p = strstr(out, "\"kind\":\"latency\"");
-	cr_assert_not_null(p, "%s", out);
-	/* The counting fault is the one latency fault; its object holds "hits". */
-	const char *start = p;
-	while (start > out && *start != '{')
-		start--;
-	const char *h = strstr(start, "\"hits\":");
-	cr_assert_not_null(h, "%s", out);
-	return strtoull(h + 7, NULL, 10);
-}
-
-static unsigned long long metric(const char *needle)
-{
-	char url[200], out[65536];
-	const char *colon = strrchr(srv.https_addr, ':');
-	snprintf(url, sizeof(url), "https://localhost:%s/metrics", colon + 1);
-	cr_assert_eq(tsp_http("GET", url, NULL, NULL, cacert, out, sizeof(out)), 200);
-	char line[200];
-	snprintf(line, sizeof(line), "\n%s", needle);
-	const char *p = strstr(out, line);
-	cr_assert_not_null(p, "no %s in metrics", needle);
-	return strtoull(p + strlen(line), NULL, 10);
+	return tsg_fault_hits(&sbx, counting);
 }
 
 static void advance(int64_t ms)
@@ -157,18 +113,18 @@ static tally_t events_of(const char *ref)
 	return t;
 }
 
-/* Waits (15 s at most) until the link's n events are all in state (0 waiting,
+/* Waits (a hang guard) until the link's n events are all in state (0 waiting,
  * 1 done) with exactly `attempts` tries each. */
 static bool wait_events(const char *ref, int n, int state, unsigned attempts)
 {
-	for (int i = 0; i < 300; i++) {
+	tsp_poll_t p = tsp_poll_start(TSP_HANG_MS);
+	do {
 		tally_t t = events_of(ref);
 		int in_state = state == 0 ? t.waiting : t.done;
 		if (t.events == n && in_state == n && t.min_attempts == attempts &&
 		    t.max_attempts == attempts)
 			return true;
-		usleep(50000);
-	}
+	} while (tsp_poll_next(&p));
 	return false;
 }
 
@@ -180,14 +136,16 @@ static bool wait_events(const char *ref, int n, int state, unsigned attempts)
 static void four_waiting_events(const char *ref)
 {
 	tsl_pagolivre_link(&srv, &sbx, TOKEN, ref, 4);
-	faults("{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"http500\"}");
-	cr_assert_eq(control("pay", ref, NULL), 200);
+	tsg_fault(&sbx,
+		  "{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"http500\"}");
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", ref, NULL), 200);
 	for (int i = 0; i < 3; i++)
-		cr_assert_eq(control("charge", ref, "{\"outcome\":\"paid\"}"), 200);
+		cr_assert_eq(tsg_pagolivre_control(&sbx, "charge", ref, "{\"outcome\":\"paid\"}"),
+			     200);
 	cr_assert(wait_events(ref, 4, 0, 1), "4 events tried once and waiting");
-	cr_assert_eq(metric("ospay_webhooks_total{result=\"accepted\"} "), 4);
-	faults(NULL);
-	faults(COUNT_QUERIES);
+	cr_assert_eq(tsp_metric(&srv, "ospay_webhooks_total{result=\"accepted\"}"), 4);
+	tsg_faults_clear(&sbx);
+	count_queries();
 }
 
 static void assert_link_paid(const char *ref)
@@ -211,23 +169,23 @@ static void assert_link_paid(const char *ref)
 Test(coalesce, events_about_one_link_share_one_query)
 {
 	four_waiting_events("co-1");
-	unsigned long long coalesced0 = metric("ospay_webhook_requery_coalesced_total ");
+	long long coalesced0 = tsp_metric(&srv, "ospay_webhook_requery_coalesced_total");
 	advance(5000); /* past the 1 s backoff: all 4 due in the same pass */
 	cr_assert(wait_events("co-1", 4, 1, 2), "all 4 events done, each after 2 tries");
 	cr_assert_eq(query_count(), 1, "one query answered the 4 events");
 	assert_link_paid("co-1");
-	cr_assert_eq(metric("ospay_webhook_requery_coalesced_total ") - coalesced0, 3);
-	for (int i = 0; i < 100 && metric("ospay_webhook_requeries_total ") < 4; i++)
-		usleep(20000);
-	cr_assert_eq(metric("ospay_webhook_requeries_total "), 4);
+	cr_assert_eq(tsp_metric(&srv, "ospay_webhook_requery_coalesced_total") - coalesced0, 3);
+	TSP_AWAIT(REQUERIES() >= 4, "re-queries counted: %lld", REQUERIES());
+	cr_assert_eq(REQUERIES(), 4);
 }
 
 Test(coalesce, a_failed_shared_query_backs_off_every_event)
 {
 	four_waiting_events("co-2");
 	/* The shared query fails once. */
-	faults("{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"http500\","
-	       "\"count\":1}");
+	tsg_fault(&sbx,
+		  "{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"http500\","
+		  "\"count\":1}");
 	advance(5000);
 	cr_assert(wait_events("co-2", 4, 0, 2), "all 4 events backed off after their 2nd try");
 	cr_assert_eq(query_count(), 1);
@@ -240,20 +198,16 @@ Test(coalesce, a_failed_shared_query_backs_off_every_event)
 Test(coalesce, shutdown_with_a_shared_query_in_flight)
 {
 	four_waiting_events("co-3");
-	faults("{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"latency\","
-	       "\"ms\":2000,\"count\":1}");
+	tsg_fault(&sbx,
+		  "{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"latency\","
+		  "\"ms\":2000,\"count\":1}");
 	advance(5000);
-	unsigned long long inflight = 0;
-	for (int i = 0; i < 200 && inflight < 1; i++) {
-		inflight = metric("ospay_gateway_calls_in_flight ");
-		if (inflight < 1)
-			usleep(20000);
-	}
-	cr_assert_geq(inflight, 1, "the shared query is in flight");
-	/* SIGTERM while it is: a clean exit, nothing leaked (ASan builds check the log). */
-	int status = tsp_server_stop(&srv, SIGTERM);
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-	cr_assert_not(tsp_log_has_sanitizer_report(srv.log_path));
+	/* The shared query has reached the sandbox, which answers it 2 s later. */
+	TSP_AWAIT(query_count() >= 1, "the shared query never reached the sandbox");
+	/* SIGTERM while it is in flight (on a slow machine it may have ended: then
+	 * the events are done, which the checks below allow): a clean exit, nothing
+	 * leaked (ASan builds check the log). */
+	tsp_server_stop(&srv);
 	/* Settled together or not at all: all 4 waiting after 1 try, or all 4 done after 2. */
 	tally_t t = events_of("co-3");
 	cr_assert_eq(t.events, 4);
@@ -272,64 +226,21 @@ Test(coalesce, shutdown_with_a_shared_query_in_flight)
 
 #define MANY 1100 /* more objects than one pass may query (1,024) */
 
-static int register_many_fn(store_txn_t *txn, void *arg)
-{
-	(void)arg;
-	char ref[32];
-	int rc = 0;
-	for (int i = 0; i < MANY && rc == 0; i++) {
-		snprintf(ref, sizeof(ref), "many-%d", i);
-		rc = prov_object_register(txn, srv.org_id, SRV_SERVICE_PAGOLIVRE, ref, 1);
-	}
-	return rc;
-}
-
 Test(coalesce, more_objects_due_than_a_pass_queries)
 {
 	/* Objects known to ospayd only: the sandbox answers "no such order", which settles. */
-	store_t *st = tsl_store_attach(&srv);
-	cr_assert_eq(store_write(st, register_many_fn, NULL, NULL), 0);
-	cr_assert_eq(store_flush(st), 0);
-	store_close(st);
-	faults("{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"http500\"}");
-	char cfg[400], out[65536], hook[200];
-	const char *colon = strrchr(srv.https_addr, ':');
-	snprintf(hook, sizeof(hook), "https://localhost:%s/webhooks/pagolivre/%llu?accessToken=%s",
-		 colon + 1, (unsigned long long)srv.org_id, TOKEN);
-	snprintf(cfg, sizeof(cfg), "%s/many.curl", srv.dir);
-	FILE *f = fopen(cfg, "w");
-	cr_assert_not_null(f);
-	for (int i = 0; i < MANY; i++)
-		fprintf(f,
-			"%surl = \"%s\"\ndata = \"{\\\"eventId\\\":\\\"many-%d\\\","
-			"\\\"eventName\\\":\\\"orderPaid\\\",\\\"orderKey\\\":\\\"many-%d\\\"}\"\n"
-			"header = \"Content-Type: application/json\"\ncacert = \"%s\"\n"
-			"output = \"/dev/null\"\nwrite-out = \"%%{http_code} \"\n",
-			i > 0 ? "next\n" : "", hook, i, i, cacert);
-	fclose(f);
-	const char *argv[] = {"/usr/bin/curl",
-			      "-sS",
-			      "--parallel",
-			      "--parallel-max",
-			      "50",
-			      "--max-time",
-			      "30",
-			      "-K",
-			      cfg,
-			      NULL};
-	cr_assert_eq(tsp_run(argv, NULL, out, sizeof(out)), 0);
-	int ok = 0;
-	for (const char *p = out; (p = strstr(p, "200")) != NULL; p += 3)
-		ok++;
-	cr_assert_eq(ok, MANY, "every webhook accepted: %.200s", out);
+	tsl_register_objects(&srv, SRV_SERVICE_PAGOLIVRE, "many-", MANY);
+	tsg_fault(&sbx,
+		  "{\"service\":\"pagolivre\",\"route\":\"order_by_key\",\"kind\":\"http500\"}");
+	cr_assert_eq(tsg_pagolivre_events(&srv, TOKEN, "many-", MANY), MANY,
+		     "every webhook accepted");
 	cr_assert(wait_events("many-", MANY, 0, 1), "every event tried once and waiting");
-	faults(NULL);
-	faults(COUNT_QUERIES);
+	tsg_faults_clear(&sbx);
+	count_queries();
 	/* All due at once: a first pass queries 1,024 objects, the next the rest. */
 	advance(5000);
 	cr_assert(wait_events("many-", MANY, 1, 2), "every event done after 2 tries");
 	cr_assert_eq(query_count(), MANY, "one query per object");
-	for (int i = 0; i < 100 && metric("ospay_webhook_requeries_total ") < MANY; i++)
-		usleep(20000);
-	cr_assert_eq(metric("ospay_webhook_requeries_total "), MANY);
+	TSP_AWAIT(REQUERIES() >= MANY, "re-queries counted: %lld", REQUERIES());
+	cr_assert_eq(REQUERIES(), MANY);
 }

@@ -55,7 +55,7 @@ static gw_config_t getnet_cfg(void)
 	c.client_id = CID;
 	c.client_secret = CSECRET;
 	c.seller_id = SELLER;
-	c.timeout_ms = 2000;
+	c.timeout_ms = TSP_HANG_MS; /* a hang guard: tests of timeouts set their own */
 	return c;
 }
 
@@ -536,7 +536,6 @@ Test(getnet_http, token_failures_fail_every_waiting_call)
 	gwsrv_req_t *reqs;
 	size_t n;
 
-	c.timeout_ms = 300;
 	gwfx_open(&fx, &c, "/getnet", NULL, rules, 3);
 	cr_assert_eq(gw_charge_card(fx.gw, &r, rec_on_charge, &a), 0);
 	cr_assert_eq(gw_charge_card(fx.gw, &r, rec_on_charge, &b), 0);
@@ -550,6 +549,7 @@ Test(getnet_http, token_failures_fail_every_waiting_call)
 	cr_assert_eq(d.res.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
 	cr_assert_eq(d.res.r.error, -EBADMSG);
 	/* A token fetch that times out sent no charge: retryable, never unknown. */
+	gwfx_timeout(&fx, 300);
 	cr_assert_eq(gw_charge_card(fx.gw, &r, rec_on_charge, &e), 0);
 	gwfx_run(&fx);
 	cr_assert_eq(e.res.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
@@ -580,19 +580,24 @@ Test(getnet_http, vault_and_payment_faults)
 	gwsrv_req_t *reqs;
 	size_t n;
 
-	c.timeout_ms = 300;
 	gwfx_open(&fx, &c, "/getnet", NULL, rules, 7);
 	r.card_token = "gone";
 	cr_assert_eq(gw_charge_card(fx.gw, &r, rec_on_charge, &gone), 0);
 	gwfx_run(&fx);
 	r.card_token = "slow";
+	gwfx_timeout(&fx, 300); /* the vault read hangs */
 	cr_assert_eq(gw_charge_card(fx.gw, &r, rec_on_charge, &slow), 0);
 	gwfx_run(&fx);
 	r.card_token = CARD_ID;
+	gwfx_timeout(&fx, TSP_HANG_MS);
 	cr_assert_eq(gw_charge_card(fx.gw, &r, rec_on_charge, &declined), 0);
 	gwfx_run(&fx);
+	/* The vault read is answered, then the payment hangs: one timeout covers both,
+	 * 2 s, a margin for the answer rather than a guard. */
+	gwfx_timeout(&fx, 2000);
 	cr_assert_eq(gw_charge_card(fx.gw, &r, rec_on_charge, &hung), 0);
 	gwfx_run(&fx);
+	gwfx_timeout(&fx, TSP_HANG_MS);
 	cr_assert_eq(gw_charge_card(fx.gw, &r, rec_on_charge, &err), 0);
 	gwfx_run(&fx);
 	cr_assert_eq(gone.res.r.outcome, GW_OUTCOME_NOT_FOUND);

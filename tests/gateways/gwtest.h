@@ -19,6 +19,7 @@
 #include "gateways/gw_internal.h"
 #include "net/http_client.h"
 #include "support/gwsrv.h"
+#include "support/wait.h"
 
 struct gwfx {
 	uv_loop_t loop;
@@ -64,6 +65,16 @@ static inline void gwfx_open(struct gwfx *fx, gw_config_t *cfg, const char *pref
 	cr_assert_eq(rc, 0, "gw_open: %d %s (%s: %s)", rc, st.message,
 		     st.n_violations ? st.violations[0].field : "",
 		     st.n_violations ? st.violations[0].description : "");
+}
+
+/*
+ * The timeout of the gateway's next requests (read as each starts): short just
+ * before a call the responder leaves hanging, the hang guard again before calls
+ * it answers, so that no answer races a short timeout.
+ */
+static inline void gwfx_timeout(struct gwfx *fx, uint32_t ms)
+{
+	fx->gw->cfg.timeout_ms = ms;
 }
 
 static inline void gwfx_run(struct gwfx *fx)

@@ -24,7 +24,7 @@ static gw_config_t pl_cfg(void)
 	c.kind = GW_KIND_PAGOLIVRE;
 	c.api_token = PL_TOKEN;
 	c.callback_url = "https://ospay.example/webhooks/pagolivre/7";
-	c.timeout_ms = 2000;
+	c.timeout_ms = TSP_HANG_MS; /* a hang guard: tests of timeouts set their own */
 	return c;
 }
 

@@ -184,6 +184,19 @@ int tso_order(int fd, uint64_t customer, uint64_t agenda, uint64_t tech, int64_t
 	return code;
 }
 
+int tso_finalize(int fd, uint64_t id, uint64_t pm, int type, uint32_t installments,
+		 Ospay__V1__Order **out, status_t *st)
+{
+	Ospay__V1__OrdersFinalizeRequest f = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
+	f.id = id;
+	f.payment_method_id = pm;
+	f.method_type = type;
+	f.installments = installments;
+	return tsp_call_take(fd, "ospay.v1.Orders/Finalize", &f.base,
+			     &ospay__v1__orders_finalize_response__descriptor, "order",
+			     (ProtobufCMessage **)out, st);
+}
+
 Ospay__V1__Order *tso_get_order(int fd, uint64_t id)
 {
 	Ospay__V1__OrdersGetRequest m = OSPAY__V1__ORDERS_GET_REQUEST__INIT;

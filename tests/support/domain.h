@@ -49,6 +49,13 @@ uint64_t tso_agenda(int fd, uint64_t unit, const char *const *cities, size_t n_c
  */
 int tso_order(int fd, uint64_t customer, uint64_t agenda, uint64_t tech, int64_t start,
 	      uint32_t minutes, uint64_t *id, status_t *st);
+/*
+ * Orders/Finalize by stored method pm (or, when 0, by bare method type) in
+ * installments; returns the status code, *out (may be NULL) the order when OK
+ * (caller frees), st (may be NULL) the status.
+ */
+int tso_finalize(int fd, uint64_t id, uint64_t pm, int type, uint32_t installments,
+		 Ospay__V1__Order **out, status_t *st);
 /* Orders/Get (asserting OK); free with ospay__v1__order__free_unpacked. */
 Ospay__V1__Order *tso_get_order(int fd, uint64_t id);
 

@@ -1,7 +1,10 @@
 #include "support/gateways.h"
 
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "ospay/v1/admin.pb-c.h"
 
@@ -135,12 +138,15 @@ void tsg_set_zapme(int fd, const tsp_sandbox_t *sb, const char *tag)
 		     0, "SetNotifier: %s", st.message);
 }
 
-void tsg_fault(const tsp_sandbox_t *sb, const char *body)
+uint64_t tsg_fault(const tsp_sandbox_t *sb, const char *body)
 {
 	char url[200], out[1024];
 	snprintf(url, sizeof(url), "%s/control/faults", sb->base);
 	int code = tsp_http("POST", url, body, NULL, NULL, out, sizeof(out));
 	cr_assert_eq(code, 201, "%s", out);
+	const char *id = strstr(out, "\"id\":");
+	cr_assert_not_null(id, "%s", out);
+	return strtoull(id + 5, NULL, 10);
 }
 
 void tsg_sale_fault(const tsp_sandbox_t *sb, const char *kind, bool process)
@@ -151,4 +157,123 @@ void tsg_sale_fault(const tsp_sandbox_t *sb, const char *kind, bool process)
 		 "\"process\":%s,\"count\":1}",
 		 kind, process ? "true" : "false");
 	tsg_fault(sb, body);
+}
+
+/* GETs control/<what> (with its query) as JSON; asserts 200 and JSON. */
+static json_t *control_get(const tsp_sandbox_t *sb, const char *what)
+{
+	size_t cap = 1 << 20;
+	char url[300], *out = malloc(cap);
+	cr_assert_not_null(out);
+	snprintf(url, sizeof(url), "%s/control/%s", sb->base, what);
+	int code = tsp_http("GET", url, NULL, NULL, NULL, out, cap);
+	cr_assert_eq(code, 200, "GET %s: %d %.300s", what, code, out);
+	json_t *j = json_loads(out, 0, NULL);
+	cr_assert_not_null(j, "GET %s: not JSON: %.300s", what, out);
+	free(out);
+	return j;
+}
+
+long long tsg_fault_hits(const tsp_sandbox_t *sb, uint64_t id)
+{
+	json_t *j = control_get(sb, "faults"), *f;
+	size_t i;
+	long long hits = -1;
+	json_array_foreach(json_object_get(j, "faults"), i, f)
+	{
+		if ((uint64_t)json_integer_value(json_object_get(f, "id")) == id)
+			hits = json_integer_value(json_object_get(f, "hits"));
+	}
+	json_decref(j);
+	return hits;
+}
+
+bool tsg_fault_hit(const tsp_sandbox_t *sb, uint64_t id)
+{
+	return tsg_fault_hits(sb, id) != 0;
+}
+
+void tsg_faults_clear(const tsp_sandbox_t *sb)
+{
+	static const char *const what[] = {"faults", "webhook-faults"};
+	for (size_t i = 0; i < 2; i++) {
+		char url[256], out[512];
+		snprintf(url, sizeof(url), "%s/control/%s", sb->base, what[i]);
+		int code = tsp_http("DELETE", url, NULL, NULL, NULL, out, sizeof(out));
+		cr_assert_eq(code, 200, "DELETE %s: %d %s", what[i], code, out);
+	}
+}
+
+void tsg_webhook_fault(const tsp_sandbox_t *sb, const char *body)
+{
+	char url[200], out[1024];
+	snprintf(url, sizeof(url), "%s/control/webhook-faults", sb->base);
+	int code = tsp_http("POST", url, body, NULL, NULL, out, sizeof(out));
+	cr_assert_eq(code, 201, "webhook fault %s: %d %s", body, code, out);
+}
+
+int tsg_webhooks_logged(const tsp_sandbox_t *sb, const char *service, const char *summary_part,
+			const char *fault)
+{
+	char what[64];
+	snprintf(what, sizeof(what), "webhooks?service=%s", service);
+	json_t *j = control_get(sb, what), *d;
+	size_t i;
+	int n = 0;
+	json_array_foreach(json_object_get(j, "deliveries"), i, d)
+	{
+		const char *sum = json_string_value(json_object_get(d, "summary"));
+		const char *f = json_string_value(json_object_get(d, "fault"));
+		if (sum != NULL && strstr(sum, summary_part) != NULL &&
+		    (fault == NULL || (f != NULL && strcmp(f, fault) == 0)))
+			n++;
+	}
+	json_decref(j);
+	return n;
+}
+
+int tsg_pagolivre_control(const tsp_sandbox_t *sb, const char *action, const char *ref,
+			  const char *body)
+{
+	char url[300], out[4096];
+	snprintf(url, sizeof(url), "%s/control/pagolivre/orders/%s/%s", sb->base, ref, action);
+	return tsp_http("POST", url, body != NULL ? body : "{}", NULL, NULL, out, sizeof(out));
+}
+
+int tsg_pagolivre_events(const tsp_server_t *s, const char *token, const char *prefix, int n)
+{
+	char cfg[400], url[300];
+	snprintf(cfg, sizeof(cfg), "%s/events.curl", s->dir);
+	snprintf(url, sizeof(url), "https://%s/webhooks/pagolivre/%llu?accessToken=%s",
+		 s->https_addr, (unsigned long long)s->org_id, token);
+	FILE *f = fopen(cfg, "w");
+	cr_assert_not_null(f);
+	for (int i = 0; i < n; i++)
+		fprintf(f,
+			/* "next" separates transfers; one after the last would be empty. */
+			"%surl = \"%s\"\ndata = \"{\\\"eventId\\\":\\\"%s%d\\\","
+			"\\\"eventName\\\":\\\"orderPaid\\\",\\\"orderKey\\\":\\\"%s%d\\\"}\"\n"
+			"header = \"Content-Type: application/json\"\ncacert = \"%s\"\n"
+			"output = \"/dev/null\"\nwrite-out = \"%%{http_code} \"\n",
+			i > 0 ? "next\n" : "", url, prefix, i, prefix, i, s->cacert);
+	fclose(f);
+	const char *argv[] = {"/usr/bin/curl",
+			      "-sS",
+			      "--parallel",
+			      "--parallel-max",
+			      "50",
+			      "--max-time",
+			      "60",
+			      "-K",
+			      cfg,
+			      NULL};
+	size_t cap = (size_t)n * 4 + 1024;
+	char *out = malloc(cap);
+	cr_assert_not_null(out);
+	cr_assert_eq(tsp_run(argv, NULL, out, cap), 0, "curl: %.200s", out);
+	int ok = 0;
+	for (const char *p = out; (p = strstr(p, "200")) != NULL; p += 3)
+		ok++;
+	free(out);
+	return ok;
 }

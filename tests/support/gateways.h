@@ -43,10 +43,38 @@ void tsg_register_zapme(const tsp_sandbox_t *sb, uint64_t org, const char *tag);
 /* Admin/SetNotifier: WhatsApp through ZapMe with tag's credentials and webhook header; asserts OK. */
 void tsg_set_zapme(int fd, const tsp_sandbox_t *sb, const char *tag);
 
-/* POSTs a fault (JSON body) to the sandbox's control/faults; asserts 201. */
-void tsg_fault(const tsp_sandbox_t *sb, const char *body);
+/* POSTs a fault (JSON body) to the sandbox's control/faults; asserts 201; its id. */
+uint64_t tsg_fault(const tsp_sandbox_t *sb, const char *body);
 /* tsg_fault for the next Cielo sale_create: kind (http500, timeout...), processed
  * by the gateway or not, once; asserts 201. */
 void tsg_sale_fault(const tsp_sandbox_t *sb, const char *kind, bool process);
+/* How many requests fault id has matched; -1 once it is gone (deleted, or its
+ * count used up). */
+long long tsg_fault_hits(const tsp_sandbox_t *sb, uint64_t id);
+/*
+ * True once fault id has matched a request at the sandbox: the request got
+ * there. A fault whose count is used up is gone, which counts as matched.
+ */
+bool tsg_fault_hit(const tsp_sandbox_t *sb, uint64_t id);
+/* Deletes every fault (control/faults and control/webhook-faults); asserts 200. */
+void tsg_faults_clear(const tsp_sandbox_t *sb);
+/* POSTs a webhook fault (JSON body) to the sandbox's control/webhook-faults; asserts 201. */
+void tsg_webhook_fault(const tsp_sandbox_t *sb, const char *body);
+/*
+ * The webhooks of service the sandbox has logged (delivered, failed or dropped
+ * by a fault) whose summary holds summary_part, with fault (NULL: any).
+ */
+int tsg_webhooks_logged(const tsp_sandbox_t *sb, const char *service, const char *summary_part,
+			const char *fault);
+
+/* POST control/pagolivre/orders/<ref>/<action> (pay, charge...); the HTTP status. */
+int tsg_pagolivre_control(const tsp_sandbox_t *sb, const char *action, const char *ref,
+			  const char *body);
+/*
+ * POSTs n PagoLivre notifications "orderPaid" of orders <prefix>0 .. <prefix>n-1
+ * (event ids the same) straight to ospayd's webhook with token, 50 at a time;
+ * returns how many were answered 200.
+ */
+int tsg_pagolivre_events(const tsp_server_t *s, const char *token, const char *prefix, int n);
 
 #endif

@@ -31,17 +31,6 @@ Ospay__V1__GatewayObjectRecord *tsl_object(const tsp_server_t *s, int kind, cons
 	return o;
 }
 
-typedef struct link_reg {
-	uint64_t org;
-	const char *ref;
-} link_reg_t;
-
-static int link_register_fn(store_txn_t *txn, void *arg)
-{
-	const link_reg_t *r = arg;
-	return prov_object_register(txn, r->org, SRV_SERVICE_PAGOLIVRE, r->ref, 1);
-}
-
 void tsl_pagolivre_link(const tsp_server_t *s, const tsp_sandbox_t *sb, const char *token,
 			const char *key, int installments)
 {
@@ -55,9 +44,46 @@ void tsl_pagolivre_link(const tsp_server_t *s, const tsp_sandbox_t *sb, const ch
 	snprintf(auth, sizeof(auth), "Authorization: Basic %s", token);
 	int code = tsp_http("POST", url, body, auth, NULL, out, sizeof(out));
 	cr_assert_eq(code, 201, "create link: %s", out);
+	tsl_register_object(s, SRV_SERVICE_PAGOLIVRE, key);
+}
+
+typedef struct objects_reg {
+	uint64_t org;
+	int kind;
+	const char *ref; /* with n > 0, the prefix of ref0 .. ref<n-1> */
+	int n;
+} objects_reg_t;
+
+static int objects_register_fn(store_txn_t *txn, void *arg)
+{
+	const objects_reg_t *r = arg;
+	if (r->n == 0)
+		return prov_object_register(txn, r->org, r->kind, r->ref, 1);
+	char ref[128];
+	int rc = 0;
+	for (int i = 0; i < r->n && rc == 0; i++) {
+		snprintf(ref, sizeof(ref), "%s%d", r->ref, i);
+		rc = prov_object_register(txn, r->org, r->kind, ref, 1);
+	}
+	return rc;
+}
+
+static void register_objects(const tsp_server_t *s, const objects_reg_t *r)
+{
 	store_t *st = tsl_store_attach(s);
-	link_reg_t r = {.org = s->org_id, .ref = key};
-	cr_assert_eq(store_write(st, link_register_fn, NULL, &r), 0);
+	cr_assert_eq(store_write(st, objects_register_fn, NULL, (void *)r), 0);
 	cr_assert_eq(store_flush(st), 0);
 	store_close(st);
+}
+
+void tsl_register_object(const tsp_server_t *s, int kind, const char *ref)
+{
+	objects_reg_t r = {.org = s->org_id, .kind = kind, .ref = ref, .n = 0};
+	register_objects(s, &r);
+}
+
+void tsl_register_objects(const tsp_server_t *s, int kind, const char *prefix, int n)
+{
+	objects_reg_t r = {.org = s->org_id, .kind = kind, .ref = prefix, .n = n};
+	register_objects(s, &r);
 }

@@ -14,6 +14,11 @@
 store_t *tsl_store_attach(const tsp_server_t *s);
 /* The provider object ospayd recorded for (kind, ref), NULL when none; caller frees. */
 Ospay__V1__GatewayObjectRecord *tsl_object(const tsp_server_t *s, int kind, const char *ref);
+/* Registers the provider object (kind, ref) as ospayd does when it asks a service
+ * for it, so that its webhooks are accepted (asserts the write). */
+void tsl_register_object(const tsp_server_t *s, int kind, const char *ref);
+/* The same for <prefix>0 .. <prefix>n-1, in one write. */
+void tsl_register_objects(const tsp_server_t *s, int kind, const char *prefix, int n);
 /*
  * Creates a PagoLivre payment link with order key `key` at the sandbox (token:
  * the organization's API token; asserts 201) and registers it in ospayd as

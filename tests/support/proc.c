@@ -34,13 +34,6 @@ static void child_dies_with_parent(pid_t parent)
 		_exit(1); /* the parent died before prctl took effect */
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * Starts argv[0] with env additions ("K=V", may be NULL), its stdout on a pipe
  * (*out_fd, the read end) and, when stderr_log is not NULL, its stderr appended
@@ -81,9 +74,9 @@ static pid_t spawn(const char *const *argv, const char *const *env, const char *
 static int read_line(int fd, char *line, size_t cap, int timeout_ms)
 {
 	size_t len = 0;
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = tsp_now_ms() + (uint64_t)timeout_ms;
 	line[0] = '\0';
-	while (now_ms() < deadline && len < cap - 1) {
+	while (tsp_now_ms() < deadline && len < cap - 1) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, 100) <= 0)
 			continue;
@@ -139,6 +132,7 @@ int tsp_server_init(tsp_server_t *s)
 	char data[300];
 	snprintf(data, sizeof(data), "%s/data", s->dir);
 	snprintf(s->log_path, sizeof(s->log_path), "%s/ospayd.log", s->dir);
+	snprintf(s->cacert, sizeof(s->cacert), "%s/data/tls.crt", s->dir);
 	const char *argv[] = {OSPAYD_BIN, "init", "--data", data, NULL};
 	char out[8192];
 	if (tsp_run(argv, NULL, out, sizeof(out)) != 0)
@@ -178,47 +172,131 @@ int tsp_server_start(tsp_server_t *s, const char *const *extra_args)
 	/* Wait for "listening rpc=H:P https=H:P". */
 	char line[512];
 	int rc = -1;
-	if (read_line(out, line, sizeof(line), 10000) == 0 &&
+	if (read_line(out, line, sizeof(line), TSP_HANG_MS) == 0 &&
 	    sscanf(line, "listening rpc=%63s https=%63s", s->rpc_addr, s->https_addr) >= 1)
 		rc = 0;
 	close(out);
 	if (rc != 0)
-		tsp_server_stop(s, SIGKILL);
+		tsp_server_kill(s, SIGKILL);
 	return rc;
 }
 
-int tsp_server_stop(tsp_server_t *s, int sig)
+static bool sandbox_stop_clean(tsp_sandbox_t *sb, char *why, size_t cap);
+
+/*
+ * Hang guard for a stop: ospayd's drain gives up after 10 s and its HTTPS
+ * close after 5 s; a server still running after this is killed.
+ */
+#define STOP_HANG_MS 60000
+
+/*
+ * Sends sig to the child pid and waits for it; one still running after
+ * STOP_HANG_MS is killed. The wait status, or -1 when it had to be killed or
+ * could not be waited for. No SIGCONT here: one arriving while a sanitizer
+ * build's LeakSanitizer stops the exiting process (PTRACE_ATTACH's SIGSTOP)
+ * discards that stop and leaves LSan waiting forever.
+ */
+static int signal_and_wait(pid_t pid, int sig)
+{
+	kill(pid, sig);
+	int status = -1;
+	tsp_poll_t p = tsp_poll_start(STOP_HANG_MS);
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0)
+			return -1;
+		if (!tsp_poll_next(&p)) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+	}
+}
+
+int tsp_server_kill(tsp_server_t *s, int sig)
 {
 	if (s->pid <= 0)
 		return -1;
-	kill(s->pid, sig);
-	int status = -1;
-	/* Bounded: a server that ignores SIGTERM for 15 s is killed. */
-	uint64_t deadline = now_ms() + 15000;
-	for (;;) {
-		pid_t r = waitpid(s->pid, &status, WNOHANG);
-		if (r == s->pid)
-			break;
-		if (r < 0) {
-			status = -1;
-			break;
-		}
-		if (now_ms() > deadline) {
-			kill(s->pid, SIGKILL);
-			waitpid(s->pid, &status, 0);
-			status = -1;
-			break;
-		}
-		usleep(10000);
-	}
+	int status = signal_and_wait(s->pid, sig);
 	s->pid = -1;
 	return status;
+}
+
+/* The log's error and warning lines (the last ones that fit), for a failure message. */
+static void log_problems(const char *path, char *out, size_t cap)
+{
+	out[0] = '\0';
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	char line[1024];
+	size_t len = 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, "level=error") == NULL && strstr(line, "level=warn") == NULL &&
+		    strstr(line, "Sanitizer") == NULL && strstr(line, "runtime error:") == NULL)
+			continue;
+		size_t n = strlen(line);
+		if (n >= cap - 1)
+			continue;
+		/* Keep the newest: drop the oldest lines until this one fits. */
+		while (len + n >= cap) {
+			char *nl = strchr(out, '\n');
+			size_t cut = nl != NULL ? (size_t)(nl - out) + 1 : len;
+			memmove(out, out + cut, len - cut + 1);
+			len -= cut;
+		}
+		memcpy(out + len, line, n + 1);
+		len += n;
+	}
+	fclose(f);
+}
+
+/*
+ * SIGTERM, wait; true when ospayd ended cleanly (exit 0, no sanitizer report).
+ * Otherwise why (with the log's problem lines) in why, and the log is copied to
+ * /tmp/ospayd-<test pid>.log, as the data dir may be removed next.
+ */
+static bool stop_clean(tsp_server_t *s, char *why, size_t cap)
+{
+	int status = s->pid > 0 ? tsp_server_kill(s, SIGTERM) : 0;
+	int report = tsp_log_has_sanitizer_report(s->log_path);
+	why[0] = '\0';
+	if (status == 0 && !report)
+		return true;
+	char kept[320], cmd[700], problems[2048];
+	snprintf(kept, sizeof(kept), "/tmp/ospayd-%d.log", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", s->log_path, kept);
+	if (system(cmd) != 0)
+		snprintf(kept, sizeof(kept), "%s", s->log_path);
+	log_problems(s->log_path, problems, sizeof(problems));
+	if (status == -1)
+		snprintf(why, cap,
+			 "ospayd did not exit on SIGTERM and was killed (log kept in %s):\n%s",
+			 kept, problems);
+	else if (status != 0)
+		snprintf(why, cap, "ospayd did not exit 0 on SIGTERM (%s %d; log kept in %s):\n%s",
+			 WIFEXITED(status) ? "exit status" : "signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), kept,
+			 problems);
+	else
+		snprintf(why, cap, "ospayd's log has a sanitizer report (log kept in %s):\n%s",
+			 kept, problems);
+	return false;
+}
+
+void tsp_server_stop(tsp_server_t *s)
+{
+	char why[3072];
+	bool clean = stop_clean(s, why, sizeof(why));
+	cr_assert(clean, "%s", why);
 }
 
 void tsp_server_cleanup(tsp_server_t *s)
 {
 	if (s->pid > 0)
-		tsp_server_stop(s, SIGKILL);
+		tsp_server_kill(s, SIGKILL);
 	if (s->dir[0] != '\0' && strncmp(s->dir, "/tmp/ospay-test-", 16) == 0) {
 		char cmd[400];
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
@@ -250,26 +328,42 @@ int tsp_log_has_sanitizer_report(const char *path)
 
 void tsp_server_down(tsp_server_t *s)
 {
-	int status = s->pid > 0 ? tsp_server_stop(s, SIGTERM) : 0;
-	int report = tsp_log_has_sanitizer_report(s->log_path);
-	char log[300];
-	snprintf(log, sizeof(log), "%s", s->log_path);
-	if (report || status != 0) {
-		/* Keep the evidence: copy the log out before the dir is removed. */
-		char cmd[700];
-		snprintf(cmd, sizeof(cmd), "cp '%s' /tmp/ospayd-sanitizer-%d.log", log,
-			 (int)getpid());
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not keep %s\n", log);
-	}
+	char why[3072];
+	bool clean = stop_clean(s, why, sizeof(why));
+	/* Removed before asserting: a failed assertion ends the .fini here. */
 	tsp_server_cleanup(s);
-	cr_assert_not(report,
-		      "ospayd's log has a sanitizer report (kept in /tmp/ospayd-sanitizer-%d.log)",
-		      (int)getpid());
-	cr_assert(status == 0,
-		  "ospayd did not exit 0 on SIGTERM (status %d; log kept in "
-		  "/tmp/ospayd-sanitizer-%d.log)",
-		  status, (int)getpid());
+	cr_assert(clean, "%s", why);
+}
+
+int tsp_env_up(tsp_server_t *s, tsp_sandbox_t *sb, const char *test_clock,
+	       const char *const *extra_args)
+{
+	const char *argv[32];
+	size_t n = 0;
+	if (test_clock != NULL) {
+		argv[n++] = "--test-clock";
+		argv[n++] = test_clock;
+	}
+	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 31; i++)
+		argv[n++] = extra_args[i];
+	argv[n] = NULL;
+	tsp_server_up(s, argv);
+	if (sb != NULL)
+		tsp_sandbox_up(sb, s);
+	return tsp_login(s, s->admin_token);
+}
+
+void tsp_env_down(tsp_server_t *s, tsp_sandbox_t *sb, int fd)
+{
+	char sb_why[512], why[3072];
+	if (fd >= 0)
+		close(fd);
+	bool sb_clean = sb == NULL || sandbox_stop_clean(sb, sb_why, sizeof(sb_why));
+	bool clean = stop_clean(s, why, sizeof(why));
+	/* Both stopped and the dir removed before asserting: an assertion ends the .fini. */
+	tsp_server_cleanup(s);
+	cr_assert(sb_clean, "%s", sb_why);
+	cr_assert(clean, "%s", why);
 }
 
 /* Present only when the sanitizer runtime is linked in. */
@@ -347,7 +441,7 @@ int tsp_send_frame(int fd, const void *p, size_t n)
 static int read_full(int fd, uint8_t *p, size_t n, uint64_t deadline)
 {
 	while (n > 0) {
-		int left = (int)(deadline > now_ms() ? deadline - now_ms() : 0);
+		int left = (int)(deadline > tsp_now_ms() ? deadline - tsp_now_ms() : 0);
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
 		if (poll(&pf, 1, left) <= 0)
 			return -1;
@@ -364,7 +458,7 @@ static int read_full(int fd, uint8_t *p, size_t n, uint64_t deadline)
 
 int tsp_recv_frame(int fd, uint8_t **out, size_t *n, int timeout_ms)
 {
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = tsp_now_ms() + (uint64_t)timeout_ms;
 	uint8_t hdr[4];
 	if (read_full(fd, hdr, 4, deadline) != 0)
 		return -1;
@@ -434,18 +528,18 @@ int tsp_hello(int fd, const char *token)
 	if (tsp_send_request(fd, 1, "ospay.v1.Session/Hello", buf, n, NULL) != 0)
 		return -1;
 	int code = -1;
-	if (tsp_recv_response(fd, NULL, &code, NULL, NULL, 5000) != 0)
+	if (tsp_recv_response(fd, NULL, &code, NULL, NULL, TSP_HANG_MS) != 0)
 		return -1;
 	return code;
 }
 
 int tsp_wait_closed(int fd, int timeout_ms)
 {
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	uint64_t deadline = tsp_now_ms() + (uint64_t)timeout_ms;
 	uint8_t tmp[4096];
-	while (now_ms() < deadline) {
+	while (tsp_now_ms() < deadline) {
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		int left = (int)(deadline - now_ms());
+		int left = (int)(deadline - tsp_now_ms());
 		if (poll(&pf, 1, left) <= 0)
 			return 0;
 		ssize_t r = recv(fd, tmp, sizeof(tmp), 0);
@@ -475,7 +569,7 @@ int tsp_call(int fd, const char *method, const ProtobufCMessage *req,
 		return -1;
 	uint8_t *p;
 	size_t len;
-	if (tsp_recv_frame(fd, &p, &len, 10000) != 0)
+	if (tsp_recv_frame(fd, &p, &len, TSP_HANG_MS) != 0)
 		return -1;
 	Ospay__V1__RpcResponse *r = ospay__v1__rpc_response__unpack(NULL, len, p);
 	free(p);
@@ -514,6 +608,30 @@ int tsp_call(int fd, const char *method, const ProtobufCMessage *req,
 	return code;
 }
 
+int tsp_call_take(int fd, const char *method, const ProtobufCMessage *req,
+		  const ProtobufCMessageDescriptor *resp_desc, const char *field,
+		  ProtobufCMessage **out, status_t *st)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(resp_desc, field);
+	cr_assert(f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE &&
+			  f->label != PROTOBUF_C_LABEL_REPEATED,
+		  "%s has no message field %s", resp_desc->name, field);
+	ProtobufCMessage *r = NULL;
+	int code = tsp_call(fd, method, req, resp_desc, &r, NULL, st);
+	if (out != NULL)
+		*out = NULL;
+	if (r != NULL) {
+		ProtobufCMessage **slot = (ProtobufCMessage **)((char *)r + f->offset);
+		if (out != NULL) {
+			*out = *slot;
+			*slot = NULL;
+		}
+		protobuf_c_message_free_unpacked(r, NULL);
+	}
+	return code;
+}
+
 int tsp_login(const tsp_server_t *s, const char *token)
 {
 	int fd = tsp_connect(s->rpc_addr);
@@ -522,46 +640,85 @@ int tsp_login(const tsp_server_t *s, const char *token)
 	return fd;
 }
 
-void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv)
+void tsp_sandbox_start(tsp_sandbox_t *sb, const char *webhook_base, const char *webhook_ca,
+		       const char *log_path)
 {
-	char base[128], ca[400];
-	const char *colon = strrchr(srv->https_addr, ':');
-	cr_assert_not_null(colon);
-	snprintf(base, sizeof(base), "https://localhost:%s", colon + 1);
-	snprintf(ca, sizeof(ca), "%s/data/tls.crt", srv->dir);
-	const char *argv[] = {OSPAY_SANDBOX_BIN, "--listen", "127.0.0.1:0", "--webhook-base", base,
-			      "--webhook-ca",    ca,         NULL};
-	char log[400];
-	snprintf(log, sizeof(log), "%s/sandbox.log", srv->dir);
+	const char *argv[] = {OSPAY_SANDBOX_BIN, "--listen",     "127.0.0.1:0", "--webhook-base",
+			      webhook_base,      "--webhook-ca", webhook_ca,    NULL};
+	if (webhook_ca == NULL)
+		argv[5] = NULL;
+	memset(sb, 0, sizeof(*sb));
+	snprintf(sb->log_path, sizeof(sb->log_path), "%s", log_path);
 	int out;
-	pid_t pid = spawn(argv, NULL, log, &out);
+	pid_t pid = spawn(argv, NULL, sb->log_path, &out);
 	cr_assert_geq(pid, 0);
 	sb->pid = pid;
 	char line[256];
-	int ok = read_line(out, line, sizeof(line), 10000) == 0 &&
+	int ok = read_line(out, line, sizeof(line), TSP_HANG_MS) == 0 &&
 		 sscanf(line, "listening %63s", sb->addr) == 1;
 	close(out);
-	cr_assert(ok, "ospay-sandbox did not start");
+	cr_assert(ok, "ospay-sandbox did not start (log %s)", sb->log_path);
 	snprintf(sb->base, sizeof(sb->base), "http://%s", sb->addr);
+}
+
+void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv)
+{
+	char base[128], log[400];
+	const char *colon = strrchr(srv->https_addr, ':');
+	cr_assert_not_null(colon);
+	/* Its certificate names localhost, which the sandbox verifies. */
+	snprintf(base, sizeof(base), "https://localhost:%s", colon + 1);
+	snprintf(log, sizeof(log), "%s/sandbox.log", srv->dir);
+	tsp_sandbox_start(sb, base, srv->cacert, log);
+}
+
+/* SIGTERM, wait; true when the sandbox ended cleanly, else why (its log kept). */
+static bool sandbox_stop_clean(tsp_sandbox_t *sb, char *why, size_t cap)
+{
+	why[0] = '\0';
+	if (sb->pid <= 0)
+		return true;
+	/* A test that paused it and failed before resuming it left it stopped: resumed
+	 * first, so that the SIGCONT cannot race LeakSanitizer at its exit. */
+	if (sb->paused)
+		kill(sb->pid, SIGCONT);
+	int status = signal_and_wait(sb->pid, SIGTERM);
+	sb->pid = -1;
+	bool exited = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	int report = tsp_log_has_sanitizer_report(sb->log_path);
+	if (exited && !report)
+		return true;
+	char kept[320], cmd[800];
+	snprintf(kept, sizeof(kept), "/tmp/ospay-sandbox-%d.log", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", sb->log_path, kept);
+	if (system(cmd) != 0)
+		snprintf(kept, sizeof(kept), "%s", sb->log_path);
+	snprintf(why, cap, "ospay-sandbox: %s (status %d; log kept in %s)",
+		 exited ? "sanitizer report in its log" : "did not exit 0 on SIGTERM", status,
+		 kept);
+	return false;
 }
 
 void tsp_sandbox_down(tsp_sandbox_t *sb)
 {
-	if (sb->pid <= 0)
-		return;
-	kill(sb->pid, SIGTERM);
-	int status = -1;
-	uint64_t deadline = now_ms() + 10000;
-	while (waitpid(sb->pid, &status, WNOHANG) == 0) {
-		if (now_ms() > deadline) {
-			kill(sb->pid, SIGKILL);
-			waitpid(sb->pid, &status, 0);
-			break;
-		}
-		usleep(10000);
-	}
-	sb->pid = -1;
-	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sandbox exit status %d", status);
+	char why[512];
+	bool clean = sandbox_stop_clean(sb, why, sizeof(why));
+	cr_assert(clean, "%s", why);
+}
+
+void tsp_sandbox_pause(tsp_sandbox_t *sb)
+{
+	int status = 0;
+	cr_assert_eq(kill(sb->pid, SIGSTOP), 0);
+	cr_assert_eq(waitpid(sb->pid, &status, WUNTRACED), sb->pid);
+	cr_assert(WIFSTOPPED(status), "sandbox not stopped: status %d", status);
+	sb->paused = true;
+}
+
+void tsp_sandbox_resume(tsp_sandbox_t *sb)
+{
+	cr_assert_eq(kill(sb->pid, SIGCONT), 0);
+	sb->paused = false;
 }
 
 int tsp_http(const char *method, const char *url, const char *body, const char *header,
@@ -601,4 +758,32 @@ int tsp_http(const char *method, const char *url, const char *body, const char *
 	int code = atoi(nl + 1);
 	*nl = '\0';
 	return code;
+}
+
+int tsp_https(const tsp_server_t *s, const char *method, const char *path, const char *body,
+	      char *out, size_t cap)
+{
+	char url[1024];
+	/* The certificate names localhost and 127.0.0.1. */
+	snprintf(url, sizeof(url), "https://%s%s", s->https_addr, path);
+	return tsp_http(method, url, body, NULL, s->cacert, out, cap);
+}
+
+long long tsp_metric(const tsp_server_t *s, const char *series)
+{
+	size_t cap = 128 * 1024, n = strlen(series);
+	char *page = malloc(cap);
+	cr_assert_not_null(page);
+	int code = tsp_https(s, "GET", "/metrics", NULL, page, cap);
+	cr_assert_eq(code, 200, "GET /metrics: %d", code);
+	long long v = -1;
+	/* At a line start: the "# TYPE <name> ..." lines hold the name too. */
+	for (const char *p = page; p != NULL && v < 0; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, series, n) == 0 && p[n] == ' ')
+			v = atoll(p + n + 1);
+	}
+	free(page);
+	return v;
 }

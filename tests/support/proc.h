@@ -5,12 +5,14 @@
 #ifndef OSPAY_TESTS_PROC_H
 #define OSPAY_TESTS_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <protobuf-c/protobuf-c.h>
 #include <sys/types.h>
 
 #include "common/status.h"
+#include "support/wait.h"
 
 typedef struct tsp_server {
 	pid_t pid;
@@ -18,24 +20,42 @@ typedef struct tsp_server {
 	char log_path[300];  /* the server's stderr */
 	char rpc_addr[64];   /* "127.0.0.1:PORT" */
 	char https_addr[64]; /* "127.0.0.1:PORT" */
+	char cacert[300];    /* its self-signed TLS certificate, for curl --cacert */
 	char admin_token[160];
 	uint64_t org_id;
 	uint64_t unit_id;
 } tsp_server_t;
 
+/* A running ospay-sandbox. */
+typedef struct tsp_sandbox {
+	pid_t pid;
+	char addr[64];      /* "127.0.0.1:PORT" */
+	char base[96];      /* "http://127.0.0.1:PORT" */
+	char log_path[320]; /* its stderr */
+	bool paused;        /* by tsp_sandbox_pause */
+} tsp_sandbox_t;
+
 /* Creates a temporary data dir and runs `ospayd init`; fills dir, admin_token, ids. */
 int tsp_server_init(tsp_server_t *s);
 /* Runs `ospayd serve` on that dir with extra args (may be NULL) and waits for the
- * listening line (10 s at most). */
+ * listening line (TSP_HANG_MS at most). */
 int tsp_server_start(tsp_server_t *s, const char *const *extra_args);
-/* Sends sig (SIGTERM, SIGKILL), waits for exit; returns the exit status as waitpid gives it. */
-int tsp_server_stop(tsp_server_t *s, int sig);
-/* Stops if running and removes the data dir. */
-void tsp_server_cleanup(tsp_server_t *s);
 /*
- * Stops with SIGTERM and asserts a clean exit (status 0) and a log free of
- * sanitizer reports, then removes the data dir. Use in .fini of e2e suites.
+ * Stops ospayd with SIGTERM and asserts a clean end: exit status 0 (ospayd
+ * exits 1 when a handle was left open or a job did not release its state)
+ * and a log free of sanitizer reports. The data dir stays: it can be served
+ * again. On failure the message quotes the log's error lines.
  */
+void tsp_server_stop(tsp_server_t *s);
+/*
+ * The opt-out of tsp_server_stop's check, for a test that kills on purpose
+ * (SIGKILL) or expects a failure exit: sends sig, waits, returns the wait
+ * status unchecked.
+ */
+int tsp_server_kill(tsp_server_t *s, int sig);
+/* Kills (SIGKILL) if running and removes the data dir. */
+void tsp_server_cleanup(tsp_server_t *s);
+/* tsp_server_stop's checks, then the data dir is removed. Use in .fini of e2e suites. */
 void tsp_server_down(tsp_server_t *s);
 /* In sanitizer builds, asserts LeakSanitizer finds no leak in this test process
  * (Criterion's workers exit without LSan's report); a no-op otherwise. */
@@ -44,21 +64,46 @@ void tsp_assert_no_leaks(void);
 int tsp_log_has_sanitizer_report(const char *path);
 /* Init + start in one call, aborting the test (cr_assert) on failure. */
 void tsp_server_up(tsp_server_t *s, const char *const *extra_args);
-/* A running ospay-sandbox. */
-typedef struct tsp_sandbox {
-	pid_t pid;
-	char addr[64]; /* "127.0.0.1:PORT" */
-	char base[96]; /* "http://127.0.0.1:PORT" */
-} tsp_sandbox_t;
-
-/* Starts ospay-sandbox sending webhooks to srv's HTTPS listener (verified with
- * srv's certificate); asserts it is listening within 10 s. */
+/*
+ * The usual e2e fixture: ospayd with extra args (may be NULL) and, when
+ * test_clock is not NULL, --test-clock test_clock; an ospay-sandbox for it
+ * when sb is not NULL. Returns an admin connection (everything asserted).
+ */
+int tsp_env_up(tsp_server_t *s, tsp_sandbox_t *sb, const char *test_clock,
+	       const char *const *extra_args);
+/* Closes fd (when >= 0), then tsp_sandbox_down (when sb is not NULL) and tsp_server_down. */
+void tsp_env_down(tsp_server_t *s, tsp_sandbox_t *sb, int fd);
+/*
+ * Starts ospay-sandbox on an ephemeral loopback port sending webhooks to
+ * webhook_base (verified with webhook_ca, NULL for none), its stderr appended
+ * to log_path; asserts it is listening within TSP_HANG_MS.
+ */
+void tsp_sandbox_start(tsp_sandbox_t *sb, const char *webhook_base, const char *webhook_ca,
+		       const char *log_path);
+/* tsp_sandbox_start sending webhooks to srv's HTTPS listener (verified with srv's
+ * certificate), its log in srv's dir. */
 void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv);
-/* SIGTERM, wait, assert exit 0. */
+/* SIGTERM (resumed first, should a test have left it paused), wait; asserts exit 0
+ * and a log free of sanitizer reports. */
 void tsp_sandbox_down(tsp_sandbox_t *sb);
+/*
+ * Stops the sandbox (SIGSTOP) and waits until it is stopped: from then on no
+ * request it holds is answered, however long the test takes, until
+ * tsp_sandbox_resume. The kernel still accepts connections to it.
+ */
+void tsp_sandbox_pause(tsp_sandbox_t *sb);
+void tsp_sandbox_resume(tsp_sandbox_t *sb);
 /* curl -X method base+path [-d body] [extra header]; returns the HTTP status, body in out. */
 int tsp_http(const char *method, const char *url, const char *body, const char *header,
 	     const char *cacert, char *out, size_t cap);
+/* tsp_http to ospayd's HTTPS listener at path (with its query), verifying its certificate. */
+int tsp_https(const tsp_server_t *s, const char *method, const char *path, const char *body,
+	      char *out, size_t cap);
+/*
+ * The value of a series on ospayd's /metrics: name, or name{labels} exactly as
+ * printed (e.g. "ospay_webhooks_total{result=\"accepted\"}"); -1 when absent.
+ */
+long long tsp_metric(const tsp_server_t *s, const char *series);
 
 /* RssAnon of the server process in KiB, from /proc; -1 if unknown. */
 long tsp_server_rss_anon_kb(const tsp_server_t *s);
@@ -80,7 +125,7 @@ int tsp_send_request(int fd, uint64_t id, const char *method, const void *body, 
 int tsp_recv_response(int fd, uint64_t *id, int *code, uint8_t **body, size_t *blen,
 		      int timeout_ms);
 /*
- * One call on a raw connection: packs req, sends it, waits (10 s) for the
+ * One call on a raw connection: packs req, sends it, waits (TSP_HANG_MS) for the
  * reply. Returns the status code (or -1 on I/O failure); fills st (may be NULL)
  * with the whole status, and *resp (may be NULL) with the unpacked body when
  * OK, to free with protobuf_c_message_free_unpacked(*resp, NULL).
@@ -88,6 +133,15 @@ int tsp_recv_response(int fd, uint64_t *id, int *code, uint8_t **body, size_t *b
 int tsp_call(int fd, const char *method, const ProtobufCMessage *req,
 	     const ProtobufCMessageDescriptor *resp_desc, ProtobufCMessage **resp,
 	     const char *idem_key, status_t *st);
+/*
+ * tsp_call for a response that wraps one message in its field `field` (an
+ * order, a service): the status code; when OK and out is not NULL, *out is
+ * that message, taken out of the response (free it with
+ * protobuf_c_message_free_unpacked).
+ */
+int tsp_call_take(int fd, const char *method, const ProtobufCMessage *req,
+		  const ProtobufCMessageDescriptor *resp_desc, const char *field,
+		  ProtobufCMessage **out, status_t *st);
 /* Connects to s and says Hello with token (asserting both). */
 int tsp_login(const tsp_server_t *s, const char *token);
 /* Says Hello with token; returns the status code. */
