@@ -1,8 +1,9 @@
 /*
- * The billing run's inside, shared by its three files and nothing else:
- * billing_run.c (the walk, the gateway calls, the timers), billing_settle.c
- * (how an outcome is written: attempts, settling, suspension, answers from
- * notifications and operators) and billing_operator.c (Billing/ChargeInvoice).
+ * The billing run's inside, shared by its files and nothing else, each
+ * calling only those listed before it: billing_job.c (a job and the facts it
+ * starts from), billing_settle.c (the writes: attempts, settling, suspension,
+ * answers from notifications), billing_run.c (the walk, the gateway calls,
+ * the timers) and billing_operator.c (Billing/ChargeInvoice, ResolveCharge).
  */
 #ifndef OSPAY_SERVER_JOBS_BILLING_JOB_H
 #define OSPAY_SERVER_JOBS_BILLING_JOB_H
@@ -101,37 +102,39 @@ typedef struct bill_job {
 	bool answered;       /* outcome_fn ran once: answer is the call's status */
 	int answer;
 	srv_req_t *r; /* an operator charge (ChargeInvoice): the call it ends */
+	/* What the outcome of the call goes to; NULL: the run stores it. */
+	void (*on_outcome)(struct bill_job *j);
 	Ospay__V1__BillingRunNowResponse own; /* its counters, kept off the run's */
 } bill_job_t;
 
-/* billing_run.c */
+/* billing_job.c: jobs and the facts they start from */
 void bill_job_free(bill_job_t *j);
 void bill_job_link(bill_job_t *j);
 void bill_copy_str(char *dst, size_t cap, const char *src);
 bill_job_t *bill_job_for_charge(struct srv_billing *b, const Ospay__V1__Charge *c);
-void bill_job_done(bill_job_t *j);
 int bill_profile_days(store_txn_t *txn, uint64_t org, int *days);
 bool bill_unresolved(const Ospay__V1__Charge *c);
 void bill_bcard_of(const Ospay__V1__Card *c, billing_card_t *out);
 int bill_load_cards(store_txn_t *txn, uint64_t customer, uint64_t chosen_id,
 		    Ospay__V1__CardRecord **chosen, Ospay__V1__CardRecord **def);
 int bill_open_token(srv_t *s, const Ospay__V1__CardRecord *rec, bill_job_t *j);
-void bill_job_call(bill_job_t *j);
-void bill_resolve_arm(struct srv_billing *b, uint64_t delay_ms);
-void bill_release(struct srv_billing *b);
 
-/* billing_settle.c */
+/* billing_settle.c: the writes, run inside store transactions */
 int bill_count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t *n_op, bool *busy,
 			Ospay__V1__Charge **first);
 int bill_insert_fn(store_txn_t *txn, void *arg);
+int bill_charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old, bill_job_t *j);
 int bill_outcome_fn(store_txn_t *txn, void *arg);
-void bill_store_outcome(bill_job_t *j);
 int bill_plan_block(struct srv_billing *b, store_txn_t *txn, uint64_t id, int64_t due,
 		    bill_job_t **out);
 int bill_block_fn(store_txn_t *txn, void *arg);
-void bill_block_done(void *arg, int rc);
 
-/* billing_operator.c */
-void bill_job_outcome(bill_job_t *j);
+/* billing_run.c: the run's machinery the operator's charges use */
+void bill_job_done(bill_job_t *j);
+void bill_job_call(bill_job_t *j);
+void bill_store_outcome(bill_job_t *j);
+void bill_block_done(void *arg, int rc);
+void bill_resolve_arm(struct srv_billing *b, uint64_t delay_ms);
+void bill_release(struct srv_billing *b);
 
 #endif

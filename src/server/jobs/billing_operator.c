@@ -101,12 +101,9 @@ out:
 	return rc;
 }
 
-void bill_job_outcome(bill_job_t *j)
+/* The call's outcome (j->on_outcome): the operator's request ends with it. */
+static void manual_outcome(bill_job_t *j)
 {
-	if (j->r == NULL) {
-		bill_store_outcome(j);
-		return;
-	}
 	if (j->b->stopping) {
 		/* Shutting down: the attempt stays PENDING, the next start queries it. */
 		srv_async_fail(j->r, ST_UNAVAILABLE,
@@ -247,6 +244,7 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 	}
 	j->b = b;
 	j->r = r;
+	j->on_outcome = manual_outcome;
 	j->action = BILLING_ACTION_CHARGE;
 	ospay__v1__charge__init(&j->c);
 	j->c.organization_id = inv->organization_id;
@@ -295,5 +293,75 @@ out:
 		bill_job_free(j);
 	if (card != NULL)
 		ospay__v1__card_record__free_unpacked(card, NULL);
+	return rc;
+}
+
+static void resolve_committed(srv_req_t *r)
+{
+	/* An approval for an invoice no longer open leaves a void to make. */
+	billing_run_resolve_soon(r->srv);
+}
+
+/*
+ * Billing/ResolveCharge's write: the operator's finding about charge old (in
+ * OPERATOR_REVIEW, checked by the caller) settled by charge_settle like any
+ * other answer, and the reply (the charge and its invoice) packed.
+ */
+int billing_run_operator_settle(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Charge *old,
+				int resolution, const char *payment_id, const char *reason)
+{
+	Ospay__V1__Invoice *inv = NULL;
+	bill_job_t *j = NULL;
+	int rc;
+	j = bill_job_for_charge(r->srv->billing, old);
+	if (j == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	bill_copy_str(j->code, sizeof(j->code), "");
+	if (payment_id[0] != '\0')
+		bill_copy_str(j->payment_id, sizeof(j->payment_id), payment_id);
+	const char *what;
+	switch (resolution) {
+	case OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_APPROVED:
+		j->c.status = CHG(APPROVED);
+		what = "approved";
+		break;
+	case OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_DECLINED:
+		j->c.status = CHG(DECLINED);
+		what = "declined";
+		break;
+	default:
+		j->c.status = CHG(ERROR);
+		what = "not charged";
+		break;
+	}
+	j->c.irreversible = false;
+	j->c.resolved_by = r->sess->p.token_id;
+	bill_copy_str(j->msg, sizeof(j->msg), what);
+	snprintf(j->note, sizeof(j->note), "resolved by an operator as %s: %s", what, reason);
+	rc = bill_charge_settle(txn, r->srv, old, j);
+	if (rc == 0)
+		rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
+			      &inv);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "charge resolution");
+		goto out;
+	}
+	log_info("charge resolved by an operator",
+		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " resolution=%s by=%" PRIu64, j->c.id,
+		 j->c.invoice_id, what, r->sess->p.token_id);
+	if (j->c.status == CHG(VOIDING))
+		r->on_commit = resolve_committed;
+	Ospay__V1__BillingResolveChargeResponse resp =
+		OSPAY__V1__BILLING_RESOLVE_CHARGE_RESPONSE__INIT;
+	resp.charge = &j->c;
+	resp.invoice = inv;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (j != NULL)
+		bill_job_free(j);
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }

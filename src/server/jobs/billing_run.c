@@ -25,49 +25,14 @@
 
 static void bill_pump(struct srv_billing *b);
 
-void bill_job_free(bill_job_t *j)
+/* A call's outcome: stored by the run, unless the job's owner takes it (an
+ * operator's charge ends its request with it). */
+static void job_outcome(bill_job_t *j)
 {
-	crypto_wipe(j->token, sizeof(j->token));
-	free(j);
-}
-
-/* The job's charge points into its own buffers (a copy survives the txn). */
-void bill_job_link(bill_job_t *j)
-{
-	j->c.card_last4 = j->last4;
-	j->c.local_date = j->date;
-	j->c.merchant_order_id = j->order_id;
-	j->c.return_code = j->code;
-	j->c.return_message = j->msg;
-	j->c.payment_id = j->payment_id;
-	j->c.note = j->note;
-}
-
-void bill_copy_str(char *dst, size_t cap, const char *src)
-{
-	snprintf(dst, cap, "%s", src != NULL ? src : "");
-}
-
-/* A RESOLVE job for a stored charge (copied: c may be freed after). */
-bill_job_t *bill_job_for_charge(struct srv_billing *b, const Ospay__V1__Charge *c)
-{
-	bill_job_t *j = calloc(1, sizeof(*j));
-	if (j == NULL)
-		return NULL;
-	j->b = b;
-	j->action = BILLING_ACTION_RESOLVE_UNKNOWN;
-	j->c = *c;
-	bill_copy_str(j->last4, sizeof(j->last4), c->card_last4);
-	bill_copy_str(j->date, sizeof(j->date), c->local_date);
-	bill_copy_str(j->order_id, sizeof(j->order_id), c->merchant_order_id);
-	bill_copy_str(j->code, sizeof(j->code), c->return_code);
-	bill_copy_str(j->msg, sizeof(j->msg), c->return_message);
-	bill_copy_str(j->payment_id, sizeof(j->payment_id), c->payment_id);
-	bill_copy_str(j->note, sizeof(j->note), c->note);
-	j->brand = (enum card_brand)c->card_brand;
-	j->void_sale = c->status == CHG(VOIDING);
-	bill_job_link(j);
-	return j;
+	if (j->on_outcome != NULL)
+		j->on_outcome(j);
+	else
+		bill_store_outcome(j);
 }
 
 void bill_job_done(bill_job_t *j)
@@ -106,21 +71,6 @@ static int auto_gateway(store_txn_t *txn, uint64_t org, int *kind)
 	return 0;
 }
 
-/* An organization's suspension profile days (0 when none is set). */
-int bill_profile_days(store_txn_t *txn, uint64_t org, int *days)
-{
-	Ospay__V1__SuspensionProfile *p = NULL;
-	*days = 0;
-	int rc = kit_load(txn, DB_SUSPENSION, org, &ospay__v1__suspension_profile__descriptor, &p);
-	if (rc == -ENOENT)
-		return 0;
-	if (rc == 0)
-		*days = (int)p->days;
-	if (p != NULL)
-		ospay__v1__suspension_profile__free_unpacked(p, NULL);
-	return rc;
-}
-
 static enum billing_result result_of(int status)
 {
 	switch (status) {
@@ -137,14 +87,6 @@ static enum billing_result result_of(int status)
 	default: /* PENDING, UNKNOWN, OPERATOR_REVIEW, VOIDING */
 		return BILLING_RESULT_UNKNOWN;
 	}
-}
-
-/* Something must still happen to the charge before anything else happens to
- * its invoice (docs/spec.md 4.7: unknown first, always). */
-bool bill_unresolved(const Ospay__V1__Charge *c)
-{
-	return c->status == CHG(PENDING) || c->status == CHG(UNKNOWN) ||
-	       c->status == CHG(OPERATOR_REVIEW) || c->status == CHG(VOIDING);
 }
 
 /*
@@ -193,68 +135,6 @@ static void attempts_free(Ospay__V1__Charge **v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (v[i] != NULL)
 			ospay__v1__charge__free_unpacked(v[i], NULL);
-}
-
-void bill_bcard_of(const Ospay__V1__Card *c, billing_card_t *out)
-{
-	out->id = c->id;
-	out->expiry.month = (int)c->exp_month;
-	out->expiry.year = (int)c->exp_year;
-}
-
-/* The service's chosen card (if still stored) and the customer's default. */
-int bill_load_cards(store_txn_t *txn, uint64_t customer, uint64_t chosen_id,
-		    Ospay__V1__CardRecord **chosen, Ospay__V1__CardRecord **def)
-{
-	uint8_t key[8], from[8] = {0};
-	db_scan_t *scan = NULL;
-	const uint8_t *val;
-	be64_put(key, customer);
-	int rc = db_scan_open(txn, DB_CARDS_BY_CUST, key, sizeof(key), 1, from, 8, &scan);
-	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
-		uint64_t id = be64_get(val);
-		Ospay__V1__CardRecord *c = NULL;
-		rc = kit_load(txn, DB_CARDS, id, &ospay__v1__card_record__descriptor, &c);
-		if (rc != 0)
-			break;
-		bool keep = false;
-		if (id == chosen_id && *chosen == NULL) {
-			*chosen = c;
-			keep = true;
-		}
-		if (c->card->is_default && *def == NULL) {
-			*def = keep ? NULL : c;
-			if (keep) {
-				/* The chosen card is the default too: load it once more. */
-				rc = kit_load(txn, DB_CARDS, id,
-					      &ospay__v1__card_record__descriptor, def);
-				if (rc != 0)
-					break;
-			}
-			keep = true;
-		}
-		if (!keep)
-			ospay__v1__card_record__free_unpacked(c, NULL);
-	}
-	if (rc == -ENOENT)
-		rc = 0;
-	db_scan_close(scan);
-	return rc;
-}
-
-/* Opens a card's sealed gateway token into j->token. */
-int bill_open_token(srv_t *s, const Ospay__V1__CardRecord *rec, bill_job_t *j)
-{
-	vault_context_t ctx = {.kind = "card",
-			       .org_id = rec->card->organization_id,
-			       .owner_id = rec->card->customer_id,
-			       .record_id = rec->card->id};
-	size_t len = 0;
-	int rc = vault_open(s->vault_keys, s->n_vault_keys, &ctx, rec->sealed_token.data,
-			    rec->sealed_token.len, (uint8_t *)j->token, sizeof(j->token) - 1, &len);
-	if (rc == 0)
-		j->token[len] = '\0';
-	return rc;
 }
 
 /*
@@ -453,7 +333,7 @@ static void on_charged(const gw_charge_result_t *res, void *arg)
 	j->b->calling--;
 	crypto_wipe(j->token, sizeof(j->token));
 	take_result(j, res, false);
-	bill_job_outcome(j);
+	job_outcome(j);
 }
 
 /* A void's answer: VOIDED when the gateway canceled the sale, else it stays
@@ -557,7 +437,7 @@ void bill_job_call(bill_job_t *j)
 	}
 	j->c.status = CHG(ERROR);
 	bill_copy_str(j->msg, sizeof(j->msg), "the gateway could not be called");
-	bill_job_outcome(j);
+	job_outcome(j);
 }
 
 static void inserted(void *arg, int rc)
@@ -1076,4 +956,58 @@ int billing_run_wait(srv_req_t *r)
 	}
 	srv_pend(r);
 	return 0;
+}
+
+/* After an outcome is stored: what is still unknown or to be voided is tried
+ * again soon, not at the next hourly run. */
+static void outcome_follow(struct srv_billing *b, const bill_job_t *j)
+{
+	bool again = j->c.status == CHG(UNKNOWN) || j->c.status == CHG(PENDING) ||
+		     j->c.status == CHG(VOIDING);
+	if (!again)
+		return;
+	if (j->action == BILLING_ACTION_RESOLVE_UNKNOWN && j->r == NULL && b->running) {
+		b->left++; /* the pass's end arms the next one, with backoff */
+		return;
+	}
+	bill_resolve_arm(b, j->c.status == CHG(VOIDING) ? 0 : BILL_RESOLVE_FIRST_MS);
+}
+
+static void outcome_done(void *arg, int rc)
+{
+	bill_job_t *j = arg;
+	if (rc != 0) {
+		j->b->stats.failed++;
+		log_error("billing: storing an attempt's outcome failed; the next run resolves it",
+			  "charge_id=%" PRIu64 " err=%d", j->c.id, rc);
+	}
+	log_info("billing attempt",
+		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " attempt=%u status=%d code=\"%s\"",
+		 j->c.id, j->c.invoice_id, j->c.attempt, (int)j->c.status, j->code);
+	if (rc == 0 && !j->b->stopping)
+		outcome_follow(j->b, j);
+	bill_job_done(j);
+}
+
+void bill_store_outcome(bill_job_t *j)
+{
+	if (j->b->stopping) {
+		/* Shutting down: the attempt stays bill_unresolved, the next start queries it. */
+		bill_job_done(j);
+		return;
+	}
+	int rc = store_write(j->b->s->store, bill_outcome_fn, outcome_done, j);
+	if (rc != 0)
+		outcome_done(j, rc);
+}
+
+void bill_block_done(void *arg, int rc)
+{
+	bill_job_t *j = arg;
+	if (rc != 0) {
+		j->b->stats.failed++;
+		log_error("billing: blocking a service failed", "service_id=%" PRIu64 " err=%d",
+			  j->c.service_id, rc);
+	}
+	bill_job_done(j);
 }

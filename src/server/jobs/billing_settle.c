@@ -1,7 +1,7 @@
 /*
  * How a card charge's outcome is written, whichever path learned it (the
  * call's answer, a query, a notification, an operator): the attempts of an
- * invoice, charge_settle, the suspension of a service and its lifting.
+ * invoice, bill_charge_settle, the suspension of a service and its lifting.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -129,7 +129,7 @@ static void keep_stored(bill_job_t *j, const Ospay__V1__Charge *old)
  * it at the gateway); a payment id is registered so that the gateway's
  * notifications about it are known. May run again (store.h).
  */
-static int charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old, bill_job_t *j)
+int bill_charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old, bill_job_t *j)
 {
 	Ospay__V1__Invoice *inv = NULL;
 	int64_t now = srv_now_ms(s);
@@ -195,53 +195,10 @@ int bill_outcome_fn(store_txn_t *txn, void *arg)
 	j->c.status = j->answer;
 	int rc = kit_load(txn, DB_CHARGES, j->c.id, &ospay__v1__charge__descriptor, &old);
 	if (rc == 0)
-		rc = charge_settle(txn, j->b->s, old, j);
+		rc = bill_charge_settle(txn, j->b->s, old, j);
 	if (old != NULL)
 		ospay__v1__charge__free_unpacked(old, NULL);
 	return rc;
-}
-
-/* After an outcome is stored: what is still unknown or to be voided is tried
- * again soon, not at the next hourly run. */
-static void outcome_follow(struct srv_billing *b, const bill_job_t *j)
-{
-	bool again = j->c.status == CHG(UNKNOWN) || j->c.status == CHG(PENDING) ||
-		     j->c.status == CHG(VOIDING);
-	if (!again)
-		return;
-	if (j->action == BILLING_ACTION_RESOLVE_UNKNOWN && j->r == NULL && b->running) {
-		b->left++; /* the pass's end arms the next one, with backoff */
-		return;
-	}
-	bill_resolve_arm(b, j->c.status == CHG(VOIDING) ? 0 : BILL_RESOLVE_FIRST_MS);
-}
-
-static void outcome_done(void *arg, int rc)
-{
-	bill_job_t *j = arg;
-	if (rc != 0) {
-		j->b->stats.failed++;
-		log_error("billing: storing an attempt's outcome failed; the next run resolves it",
-			  "charge_id=%" PRIu64 " err=%d", j->c.id, rc);
-	}
-	log_info("billing attempt",
-		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " attempt=%u status=%d code=\"%s\"",
-		 j->c.id, j->c.invoice_id, j->c.attempt, (int)j->c.status, j->code);
-	if (rc == 0 && !j->b->stopping)
-		outcome_follow(j->b, j);
-	bill_job_done(j);
-}
-
-void bill_store_outcome(bill_job_t *j)
-{
-	if (j->b->stopping) {
-		/* Shutting down: the attempt stays bill_unresolved, the next start queries it. */
-		bill_job_done(j);
-		return;
-	}
-	int rc = store_write(j->b->s->store, bill_outcome_fn, outcome_done, j);
-	if (rc != 0)
-		outcome_done(j, rc);
 }
 
 /* ------------------------------------------------------------------ suspension */
@@ -319,17 +276,6 @@ int bill_block_fn(store_txn_t *txn, void *arg)
 		rc = outbox_on_service_blocked(j->b->s, txn, j->c.invoice_id, j->c.service_id,
 					       srv_now_ms(j->b->s));
 	return rc;
-}
-
-void bill_block_done(void *arg, int rc)
-{
-	bill_job_t *j = arg;
-	if (rc != 0) {
-		j->b->stats.failed++;
-		log_error("billing: blocking a service failed", "service_id=%" PRIu64 " err=%d",
-			  j->c.service_id, rc);
-	}
-	bill_job_done(j);
 }
 
 int billing_run_unblock(store_txn_t *txn, const Ospay__V1__Invoice *inv, int64_t now_ms)
@@ -506,7 +452,7 @@ int billing_run_charge_answer(store_txn_t *txn, srv_t *s, const Ospay__V1__Gatew
 		snprintf(j->note + n, sizeof(j->note) - n, "%svoided at the gateway",
 			 n > 0 ? "; " : "");
 	}
-	rc = charge_settle(txn, s, old, j);
+	rc = bill_charge_settle(txn, s, old, j);
 	if (rc == 0 && j->c.status != old->status)
 		log_info("billing: a notification settled a charge",
 			 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " status=%d", j->c.id,
@@ -516,75 +462,5 @@ out:
 	if (j != NULL)
 		bill_job_free(j);
 	ospay__v1__charge__free_unpacked(old, NULL);
-	return rc;
-}
-
-static void resolve_committed(srv_req_t *r)
-{
-	/* An approval for an invoice no longer open leaves a void to make. */
-	billing_run_resolve_soon(r->srv);
-}
-
-/*
- * Billing/ResolveCharge's write: the operator's finding about charge old (in
- * OPERATOR_REVIEW, checked by the caller) settled by charge_settle like any
- * other answer, and the reply (the charge and its invoice) packed.
- */
-int billing_run_operator_settle(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Charge *old,
-				int resolution, const char *payment_id, const char *reason)
-{
-	Ospay__V1__Invoice *inv = NULL;
-	bill_job_t *j = NULL;
-	int rc;
-	j = bill_job_for_charge(r->srv->billing, old);
-	if (j == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	bill_copy_str(j->code, sizeof(j->code), "");
-	if (payment_id[0] != '\0')
-		bill_copy_str(j->payment_id, sizeof(j->payment_id), payment_id);
-	const char *what;
-	switch (resolution) {
-	case OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_APPROVED:
-		j->c.status = CHG(APPROVED);
-		what = "approved";
-		break;
-	case OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_DECLINED:
-		j->c.status = CHG(DECLINED);
-		what = "declined";
-		break;
-	default:
-		j->c.status = CHG(ERROR);
-		what = "not charged";
-		break;
-	}
-	j->c.irreversible = false;
-	j->c.resolved_by = r->sess->p.token_id;
-	bill_copy_str(j->msg, sizeof(j->msg), what);
-	snprintf(j->note, sizeof(j->note), "resolved by an operator as %s: %s", what, reason);
-	rc = charge_settle(txn, r->srv, old, j);
-	if (rc == 0)
-		rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor,
-			      &inv);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "charge resolution");
-		goto out;
-	}
-	log_info("charge resolved by an operator",
-		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " resolution=%s by=%" PRIu64, j->c.id,
-		 j->c.invoice_id, what, r->sess->p.token_id);
-	if (j->c.status == CHG(VOIDING))
-		r->on_commit = resolve_committed;
-	Ospay__V1__BillingResolveChargeResponse resp =
-		OSPAY__V1__BILLING_RESOLVE_CHARGE_RESPONSE__INIT;
-	resp.charge = &j->c;
-	resp.invoice = inv;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	if (j != NULL)
-		bill_job_free(j);
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
