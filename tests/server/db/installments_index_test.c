@@ -22,6 +22,7 @@
 #include "server/db/db.h"
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
+#include "support/handlers.h"
 
 #define N_ORDERS 3000
 #define N_INST 12
@@ -103,19 +104,12 @@ static int put_orders(store_txn_t *txn, void *arg)
 static void setup(void)
 {
 	log_set_level(log_level_parse("warn"));
-	snprintf(dir, sizeof(dir), "/tmp/ospay-inst-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	store_opts_t so = {.path = dir, .tables = db_tables, .n_tables = DB_N_TABLES};
-	cr_assert_eq(store_open(&store, &so), 0);
+	store = tsh_store_up(dir, sizeof(dir), "inst");
 	srv.store = store;
 	srv.opts.test_clock = true;
 	base_day = date_from_civil(2026, 1, 1);
 	srv.clock_ms = date_local_to_utc(base_day + 100, 12 * 60, -180);
-	sess.authed = true;
-	sess.p.org_id = 1;
-	sess.p.token_id = 1;
-	sess.p.role = PERM_ROLE_ADMIN;
-	sess.p.org_wide = true;
+	tsh_session(&sess, PERM_ROLE_ADMIN);
 	cr_assert_eq(store_write(store, seed_fn, NULL, NULL), 0);
 	for (int i = 0; i < N_ORDERS; i += 500) {
 		int first = i;
@@ -126,51 +120,21 @@ static void setup(void)
 
 static void teardown(void)
 {
-	store_close(store);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
+	tsh_store_down(store, dir);
 }
 
 TestSuite(installments_index, .init = setup, .fini = teardown, .timeout = 120);
-
-static int run_write(store_txn_t *txn, void *arg)
-{
-	srv_req_t *r = arg;
-	status_clear(&r->st);
-	r->out.len = 0;
-	/* As the dispatcher: a refused call keeps nothing. */
-	int rc = r->method->fn(r, txn);
-	return rc != 0 ? rc : r->st.code;
-}
 
 /* One handler call; *reads gets the values read. Asserts OK. */
 static void call(const char *method, ProtobufCMessage *in, const ProtobufCMessageDescriptor *d,
 		 ProtobufCMessage **out, uint64_t *reads)
 {
 	srv_req_t r;
-	memset(&r, 0, sizeof(r));
-	r.srv = &srv;
-	r.sess = &sess;
-	r.method = services_method_find(method);
-	cr_assert_not_null(r.method);
-	r.in = in;
-	r.now_ms = srv.clock_ms;
-	status_clear(&r.st);
 	store_stats_t a, b;
 	store_get_stats(store, &a);
-	int rc;
-	if (r.method->flags & SRV_M_WRITE) {
-		rc = store_write(store, run_write, NULL, &r);
+	int rc = tsh_call(&srv, &sess, &r, method, in);
+	if (r.method->flags & SRV_M_WRITE)
 		cr_assert_eq(store_flush(store), 0);
-	} else {
-		store_txn_t *txn;
-		cr_assert_eq(store_read_begin(store, &txn), 0);
-		rc = r.method->fn(&r, txn);
-		store_read_end(txn);
-		if (rc == 0)
-			rc = r.st.code;
-	}
 	store_get_stats(store, &b);
 	if (reads != NULL)
 		*reads = b.records_read - a.records_read;

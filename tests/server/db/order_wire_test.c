@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "server/db/db.h"
 #include "server/db/order_wire.h"
+#include "support/handlers.h"
 
 static char dir[64];
 static store_t *store;
@@ -38,20 +39,14 @@ static int seed(store_txn_t *txn, void *arg)
 static void setup(void)
 {
 	log_set_level(log_level_parse("error"));
-	snprintf(dir, sizeof(dir), "/tmp/ospay-orderwire-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	store_opts_t so = {.path = dir, .tables = db_tables, .n_tables = DB_N_TABLES};
-	cr_assert_eq(store_open(&store, &so), 0);
+	store = tsh_store_up(dir, sizeof(dir), "orderwire");
 	cr_assert_eq(store_write(store, seed, NULL, NULL), 0);
 	cr_assert_eq(store_flush(store), 0);
 }
 
 static void teardown(void)
 {
-	store_close(store);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
+	tsh_store_down(store, dir);
 }
 
 TestSuite(order_wire, .init = setup, .fini = teardown);

@@ -15,33 +15,18 @@
 #include "server/db/db.h"
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
+#include "support/handlers.h"
 
 static char dir[64];
 static store_t *store;
 static srv_t srv;
 static srv_session_t sess;
 
-/* A write handler as the dispatcher runs it: a refused call keeps nothing. */
-static int run(store_txn_t *txn, void *arg)
-{
-	srv_req_t *r = arg;
-	status_clear(&r->st);
-	r->out.len = 0;
-	int rc = r->method->fn(r, txn);
-	return rc != 0 ? rc : r->st.code;
-}
-
 /* One write mutation in the current batch; its errno, else its status code. */
 static int write_call(const char *method, ProtobufCMessage *in, uint64_t *id_out)
 {
 	srv_req_t r;
-	memset(&r, 0, sizeof(r));
-	r.srv = &srv;
-	r.sess = &sess;
-	r.method = services_method_find(method);
-	r.in = in;
-	r.now_ms = srv.clock_ms;
-	int rc = store_write(store, run, NULL, &r);
+	int rc = tsh_call(&srv, &sess, &r, method, in);
 	if (rc == 0 && id_out != NULL) {
 		/* Each create response holds its record as field 1; read the record's id. */
 		ProtobufCMessage *m = protobuf_c_message_unpack(
@@ -79,17 +64,10 @@ static int seed(store_txn_t *txn, void *arg)
 Test(orders_batch, last_place_in_one_batch_has_one_winner)
 {
 	log_set_level(log_level_parse("warn"));
-	snprintf(dir, sizeof(dir), "/tmp/ospay-batch-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	store_opts_t o = {.path = dir, .tables = db_tables, .n_tables = DB_N_TABLES};
-	cr_assert_eq(store_open(&store, &o), 0);
+	store = tsh_store_up(dir, sizeof(dir), "batch");
 	srv.store = store;
 	srv.clock_ms = date_local_to_utc(date_from_civil(2026, 12, 1), 9 * 60, -180);
-	sess.authed = true;
-	sess.p.org_id = 1;
-	sess.p.token_id = 1;
-	sess.p.role = PERM_ROLE_ADMIN;
-	sess.p.org_wide = true;
+	tsh_session(&sess, PERM_ROLE_ADMIN);
 	cr_assert_eq(store_write(store, seed, NULL, NULL), 0);
 
 	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
@@ -137,8 +115,5 @@ Test(orders_batch, last_place_in_one_batch_has_one_winner)
 	cr_assert_eq(after.commits - before.commits, 1, "one group commit");
 	cr_assert_eq(after.writes_committed - before.writes_committed, 1, "one booking committed");
 
-	store_close(store);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
+	tsh_store_down(store, dir);
 }

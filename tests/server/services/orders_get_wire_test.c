@@ -15,6 +15,7 @@
 #include "server/db/db.h"
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
+#include "support/handlers.h"
 
 static char dir[64];
 static store_t *store;
@@ -73,28 +74,17 @@ static int seed(store_txn_t *txn, void *arg)
 static void setup(void)
 {
 	log_set_level(log_level_parse("error"));
-	snprintf(dir, sizeof(dir), "/tmp/ospay-getwire-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	store_opts_t so = {.path = dir, .tables = db_tables, .n_tables = DB_N_TABLES};
-	cr_assert_eq(store_open(&store, &so), 0);
+	store = tsh_store_up(dir, sizeof(dir), "getwire");
 	cr_assert_eq(store_write(store, seed, NULL, NULL), 0);
 	cr_assert_eq(store_flush(store), 0);
 	memset(&srv, 0, sizeof(srv));
 	srv.store = store;
-	memset(&sess, 0, sizeof(sess));
-	sess.authed = true;
-	sess.p.org_id = 1;
-	sess.p.token_id = 1;
-	sess.p.role = PERM_ROLE_READ_ONLY;
-	sess.p.org_wide = true;
+	tsh_session(&sess, PERM_ROLE_READ_ONLY);
 }
 
 static void teardown(void)
 {
-	store_close(store);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
+	tsh_store_down(store, dir);
 }
 
 TestSuite(orders_get_wire, .init = setup, .fini = teardown);
@@ -108,18 +98,7 @@ static int get(uint64_t id, srv_req_t *r)
 	static Ospay__V1__OrdersGetRequest in;
 	ospay__v1__orders_get_request__init(&in);
 	in.id = id;
-	memset(r, 0, sizeof(*r));
-	r->srv = &srv;
-	r->sess = &sess;
-	r->method = services_method_find("ospay.v1.Orders/Get");
-	cr_assert_not_null(r->method);
-	r->in = &in.base;
-	status_clear(&r->st);
-	store_txn_t *txn;
-	cr_assert_eq(store_read_begin(store, &txn), 0);
-	int rc = r->method->fn(r, txn);
-	store_read_end(txn);
-	return rc != 0 ? rc : r->st.code;
+	return tsh_call(&srv, &sess, r, "ospay.v1.Orders/Get", &in.base);
 }
 
 Test(orders_get_wire, reply_is_the_packed_record)

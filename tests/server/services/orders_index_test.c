@@ -17,6 +17,7 @@
 #include "server/db/db.h"
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
+#include "support/handlers.h"
 
 #define N_ORDERS 10000
 #define N_CUSTOMERS 100
@@ -32,39 +33,11 @@ static uint64_t unit_id = 1;
 static int64_t base_ms;
 
 /* One handler call; write handlers go through the group-commit path. */
-static int run_write(store_txn_t *txn, void *arg)
-{
-	srv_req_t *r = arg;
-	status_clear(&r->st);
-	r->out.len = 0;
-	/* As the dispatcher: a refused call keeps nothing. */
-	int rc = r->method->fn(r, txn);
-	return rc != 0 ? rc : r->st.code;
-}
-
 static int call(const char *method, ProtobufCMessage *in, const ProtobufCMessageDescriptor *d,
 		ProtobufCMessage **out)
 {
 	srv_req_t r;
-	memset(&r, 0, sizeof(r));
-	r.srv = &srv;
-	r.sess = &sess;
-	r.method = services_method_find(method);
-	cr_assert_not_null(r.method);
-	r.in = in;
-	r.now_ms = srv.clock_ms;
-	status_clear(&r.st);
-	int rc;
-	if (r.method->flags & SRV_M_WRITE) {
-		rc = store_write(store, run_write, NULL, &r);
-	} else {
-		store_txn_t *txn;
-		cr_assert_eq(store_read_begin(store, &txn), 0);
-		rc = r.method->fn(&r, txn);
-		store_read_end(txn);
-		if (rc == 0)
-			rc = r.st.code;
-	}
+	int rc = tsh_call(&srv, &sess, &r, method, in);
 	cr_assert_eq(rc, 0, "%s: %d %s (%s)", method, rc, r.st.message,
 		     r.st.n_violations ? r.st.violations[0].field : "");
 	if (out != NULL)
@@ -142,19 +115,12 @@ static void setup(void)
 {
 	/* 10,000 "order created" lines would drown the report. */
 	log_set_level(log_level_parse("warn"));
-	snprintf(dir, sizeof(dir), "/tmp/ospay-index-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	store_opts_t o = {.path = dir, .tables = db_tables, .n_tables = DB_N_TABLES};
-	cr_assert_eq(store_open(&store, &o), 0);
+	store = tsh_store_up(dir, sizeof(dir), "index");
 	srv.store = store;
 	srv.opts.test_clock = true;
 	base_ms = date_local_to_utc(date_from_civil(2026, 12, 7), 0, -180);
 	srv.clock_ms = base_ms - 30 * DATE_MS_PER_DAY;
-	sess.authed = true;
-	sess.p.org_id = 1;
-	sess.p.token_id = 1;
-	sess.p.role = PERM_ROLE_ADMIN;
-	sess.p.org_wide = true;
+	tsh_session(&sess, PERM_ROLE_ADMIN);
 	cr_assert_eq(store_write(store, seed_fn, NULL, NULL), 0);
 
 	for (int i = 0; i < N_CUSTOMERS; i++) {
@@ -228,10 +194,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	store_close(store);
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
+	tsh_store_down(store, dir);
 }
 
 TestSuite(orders_index, .init = setup, .fini = teardown, .timeout = 120);

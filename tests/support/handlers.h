@@ -1,0 +1,32 @@
+/*
+ * Test support for calling the server's handlers in-process, without the
+ * network: a store of the server's schema in a temporary directory, a
+ * session, and one call run the way the dispatcher runs it. Each helper
+ * asserts (cr_assert) what its comment says.
+ */
+#ifndef OSPAY_TESTS_HANDLERS_H
+#define OSPAY_TESTS_HANDLERS_H
+
+#include <stddef.h>
+
+#include "core/perm.h"
+#include "server/rpc/srv.h"
+#include "store/store.h"
+
+/* Makes /tmp/ospay-<name>-XXXXXX into dir (cap bytes) and opens a store of
+ * the server's tables there (asserts both). */
+store_t *tsh_store_up(char *dir, size_t cap, const char *name);
+/* Closes st and removes dir (asserts the removal). */
+void tsh_store_down(store_t *st, const char *dir);
+/* An authenticated org-wide session of organization 1, token 1, with role. */
+void tsh_session(srv_session_t *sess, enum perm_role role);
+/*
+ * Runs method on in for sess against s's store as ospayd does: a write
+ * method in the current write batch (no flush: the caller decides when the
+ * batch commits), a read method in a read snapshot. r is filled (now_ms is
+ * s->clock_ms); r->out holds the reply, freed by the caller with buf_free.
+ * Returns the handler's errno, else the status it left in r->st.
+ */
+int tsh_call(srv_t *s, srv_session_t *sess, srv_req_t *r, const char *method, ProtobufCMessage *in);
+
+#endif
