@@ -632,6 +632,44 @@ int tsp_call_take(int fd, const char *method, const ProtobufCMessage *req,
 	return code;
 }
 
+/* The failure message of tsp_call_ok and tsp_call_id. */
+static void assert_answered_ok(const char *method, int code, const status_t *st)
+{
+	cr_assert_eq(code, 0, "%s answered %d: %s (%s %s)", method, code, st->message,
+		     st->n_violations ? st->violations[0].field : "",
+		     st->n_violations ? st->violations[0].description : "");
+}
+
+void *tsp_call_ok(int fd, const char *method, const ProtobufCMessage *req,
+		  const ProtobufCMessageDescriptor *resp_desc)
+{
+	ProtobufCMessage *r = NULL;
+	status_t st;
+	status_clear(&st); /* an I/O failure leaves it untouched */
+	int code = tsp_call(fd, method, req, resp_desc, resp_desc != NULL ? &r : NULL, NULL, &st);
+	assert_answered_ok(method, code, &st);
+	return r;
+}
+
+uint64_t tsp_call_id(int fd, const char *method, const ProtobufCMessage *req,
+		     const ProtobufCMessageDescriptor *resp_desc, const char *field)
+{
+	ProtobufCMessage *rec = NULL;
+	status_t st;
+	status_clear(&st);
+	int code = tsp_call_take(fd, method, req, resp_desc, field, &rec, &st);
+	assert_answered_ok(method, code, &st);
+	cr_assert(rec != NULL, "%s: no %s in the reply", method, field);
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(rec->descriptor, "id");
+	cr_assert(f != NULL && f->type == PROTOBUF_C_TYPE_UINT64 &&
+			  f->label != PROTOBUF_C_LABEL_REPEATED,
+		  "%s has no id", rec->descriptor->name);
+	uint64_t id = *(const uint64_t *)((const char *)rec + f->offset);
+	protobuf_c_message_free_unpacked(rec, NULL);
+	return id;
+}
+
 int tsp_login(const tsp_server_t *s, const char *token)
 {
 	int fd = tsp_connect(s->rpc_addr);
