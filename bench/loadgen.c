@@ -40,6 +40,8 @@
 
 #include "hist.h"
 #include "sample.h"
+#include "support/records.h"
+#include "support/testdata.h"
 
 /* ------------------------------------------------------------------ the run */
 
@@ -491,20 +493,6 @@ static int run_phase(run_t *r)
 	return r->errors > 0 || r->stopping ? -EIO : 0;
 }
 
-/* A valid CPF from n, as tests/support/domain.c makes them. */
-static void cpf(uint32_t n, char out[12])
-{
-	snprintf(out, 12, "%09u", 100000000u + n % 800000000u);
-	for (int k = 9; k <= 10; k++) {
-		int sum = 0;
-		for (int i = 0; i < k; i++)
-			sum += (out[i] - '0') * (k + 1 - i);
-		int rem = sum % 11;
-		out[k] = (char)('0' + (rem < 2 ? 0 : 11 - rem));
-	}
-	out[11] = '\0';
-}
-
 static int make_customer(run_t *r)
 {
 	ospay_sync_t *s = NULL;
@@ -516,21 +504,10 @@ static int make_customer(run_t *r)
 		goto out;
 	}
 	/* A document of its own per run, so repeated runs on one server do not collide. */
-	cpf((uint32_t)(bench_now_ns() / 1000 % 700000000), doc);
-	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-	a.street = "Rua Augusta";
-	a.number = "100";
-	a.district = "Consolação";
-	a.city = "São Paulo";
-	a.state = "SP";
-	a.cep = "01305-000";
-	Ospay__V1__CustomersCreateRequest m = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
-	m.unit_id = 1;
-	m.name = "Cliente Bench";
-	m.document = doc;
-	m.phone = "+55 11 98765-4321";
-	m.email = "cliente@example.com.br";
-	m.address = &a;
+	tsd_cpf((uint32_t)(bench_now_ns() / 1000 % 700000000), doc);
+	Ospay__V1__Address a;
+	Ospay__V1__CustomersCreateRequest m;
+	tsr_customer(&m, &a, 1, "Cliente Bench", doc);
 	Ospay__V1__CustomersCreateResponse *resp = NULL;
 	rc = ospay_sync_call(s, "ospay.v1.Customers/Create", &m.base,
 			     &ospay__v1__customers_create_response__descriptor, NULL,

@@ -1,0 +1,32 @@
+/*
+ * The ordinary valid requests that tests and benchmarks build again and again
+ * (a customer in São Paulo, its card, its "Fibra 500" service, an invoice),
+ * filled in once. No Criterion and no I/O, so bench/ builds it too. Every
+ * string is borrowed: the caller keeps name, document, number and due alive
+ * while the request is used.
+ */
+#ifndef OSPAY_TESTS_RECORDS_H
+#define OSPAY_TESTS_RECORDS_H
+
+#include <stdint.h>
+
+#include "ospay/v1/billing.pb-c.h"
+#include "ospay/v1/cards.pb-c.h"
+#include "ospay/v1/customers.pb-c.h"
+
+/* Rua Augusta 100, Consolação, São Paulo SP, CEP 01305-000. */
+void tsr_address(Ospay__V1__Address *a);
+/* A customer of unit living at tsr_address (filled into *a, which m points to),
+ * phone +55 11 98765-4321, e-mail cliente@example.com.br. */
+void tsr_customer(Ospay__V1__CustomersCreateRequest *m, Ospay__V1__Address *a, uint64_t unit,
+		  const char *name, const char *document);
+/* Card number of MARIA DA SILVA, expiring 12/2030, security code 123. */
+void tsr_card(Ospay__V1__CardsAddRequest *m, uint64_t customer, const char *number);
+/* Service "Fibra 500" at 99.90 a month; rp may be NULL (no recurring payment). */
+void tsr_service(Ospay__V1__CustomersAddServiceRequest *m, uint64_t customer,
+		 Ospay__V1__RecurringPayment *rp);
+/* An invoice of 99.90 for the service, due on due (YYYY-MM-DD). */
+void tsr_invoice(Ospay__V1__BillingCreateInvoiceRequest *m, uint64_t customer, uint64_t svc,
+		 const char *due);
+
+#endif
