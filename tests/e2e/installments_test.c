@@ -193,12 +193,9 @@ static uint64_t charge_of(uint64_t customer)
 {
 	Ospay__V1__BillingListChargesRequest m = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
 	m.customer_id = customer;
-	Ospay__V1__BillingListChargesResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/ListCharges", &m.base,
-			      &ospay__v1__billing_list_charges_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
+	Ospay__V1__BillingListChargesResponse *r =
+		tsp_call_ok(fd, "ospay.v1.Billing/ListCharges", &m.base,
+			    &ospay__v1__billing_list_charges_response__descriptor);
 	cr_assert_eq(r->n_charges, 1);
 	uint64_t id = r->charges[0]->id;
 	protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -239,9 +236,7 @@ static void seed(story_t *s)
 	s->c4 = card_customer(srv.unit_id, 4, 0);
 	s->c5 = card_customer(srv.unit_id, 5, 2);
 	Ospay__V1__BillingRunNowRequest run = OSPAY__V1__BILLING_RUN_NOW_REQUEST__INIT;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/RunNow", &run.base, NULL, NULL, NULL, &st), 0,
-		     "RunNow: %s", st.message);
+	tsp_call_ok(fd, "ospay.v1.Billing/RunNow", &run.base, NULL);
 	s->k4 = charge_of(s->c4);
 	s->k5 = charge_of(s->c5);
 }
@@ -480,11 +475,9 @@ Test(installments, a_unit_scoped_token_sees_only_its_units)
 	/* ListInstallments is scoped the same way. */
 	Ospay__V1__BillingListInstallmentsRequest m =
 		OSPAY__V1__BILLING_LIST_INSTALLMENTS_REQUEST__INIT;
-	Ospay__V1__BillingListInstallmentsResponse *l = NULL;
-	cr_assert_eq(tsp_call(ufd, "ospay.v1.Billing/ListInstallments", &m.base,
-			      &ospay__v1__billing_list_installments_response__descriptor,
-			      (ProtobufCMessage **)&l, NULL, &st),
-		     0, "%s", st.message);
+	Ospay__V1__BillingListInstallmentsResponse *l =
+		tsp_call_ok(ufd, "ospay.v1.Billing/ListInstallments", &m.base,
+			    &ospay__v1__billing_list_installments_response__descriptor);
 	cr_assert_eq(l->n_installments, 2);
 	cr_assert_eq(l->installments[0]->order_id, s.o2);
 	protobuf_c_message_free_unpacked(&l->base, NULL);
@@ -609,12 +602,9 @@ static Ospay__V1__BillingListInstallmentsResponse *list_page(uint32_t size, cons
 	m.page_size = size;
 	m.page_token = (char *)tok;
 	m.status = status;
-	Ospay__V1__BillingListInstallmentsResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/ListInstallments", &m.base,
-			      &ospay__v1__billing_list_installments_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
+	Ospay__V1__BillingListInstallmentsResponse *r =
+		tsp_call_ok(fd, "ospay.v1.Billing/ListInstallments", &m.base,
+			    &ospay__v1__billing_list_installments_response__descriptor);
 	return r;
 }
 

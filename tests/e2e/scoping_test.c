@@ -37,11 +37,9 @@ static void build(void)
 	as.customer_id = d.cust;
 	as.plan_name = "Fibra 500";
 	as.monthly_amount = 9990;
-	Ospay__V1__CustomersAddServiceResponse *r = NULL;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Customers/AddService", &as.base,
-			      &ospay__v1__customers_add_service_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
+	Ospay__V1__CustomersAddServiceResponse *r =
+		tsp_call_ok(adm, "ospay.v1.Customers/AddService", &as.base,
+			    &ospay__v1__customers_add_service_response__descriptor);
 	d.svc = r->service->id;
 	ospay__v1__customers_add_service_response__free_unpacked(r, NULL);
 	d.u2cust = tso_customer(adm, d.u2, 2, "São Paulo");
@@ -171,14 +169,11 @@ static void every_method(int fd, int want_read, int want_op, int want_conf, cons
 /* Whether each list shows unit 1's records (those build() made). */
 static void lists_show(int fd, bool want, const char *who)
 {
-	status_t st;
 	bool seen;
 	Ospay__V1__CustomersListRequest cl = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
-	Ospay__V1__CustomersListResponse *c = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Customers/List", &cl.base,
-			      &ospay__v1__customers_list_response__descriptor,
-			      (ProtobufCMessage **)&c, NULL, &st),
-		     0);
+	Ospay__V1__CustomersListResponse *c =
+		tsp_call_ok(fd, "ospay.v1.Customers/List", &cl.base,
+			    &ospay__v1__customers_list_response__descriptor);
 	seen = false;
 	for (size_t i = 0; i < c->n_customers; i++)
 		seen |= c->customers[i]->id == d.cust;
@@ -187,19 +182,15 @@ static void lists_show(int fd, bool want, const char *who)
 	char cpf[12];
 	tso_cpf(1, cpf);
 	cl.document = cpf;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Customers/List", &cl.base,
-			      &ospay__v1__customers_list_response__descriptor,
-			      (ProtobufCMessage **)&c, NULL, &st),
-		     0);
+	c = tsp_call_ok(fd, "ospay.v1.Customers/List", &cl.base,
+			&ospay__v1__customers_list_response__descriptor);
 	cr_assert_eq(c->n_customers, want ? 1 : 0, "%s: customers by document", who);
 	ospay__v1__customers_list_response__free_unpacked(c, NULL);
 
 	Ospay__V1__AgendasListRequest al = OSPAY__V1__AGENDAS_LIST_REQUEST__INIT;
-	Ospay__V1__AgendasListResponse *a = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Agendas/List", &al.base,
-			      &ospay__v1__agendas_list_response__descriptor,
-			      (ProtobufCMessage **)&a, NULL, &st),
-		     0);
+	Ospay__V1__AgendasListResponse *a =
+		tsp_call_ok(fd, "ospay.v1.Agendas/List", &al.base,
+			    &ospay__v1__agendas_list_response__descriptor);
 	seen = false;
 	for (size_t i = 0; i < a->n_agendas; i++)
 		seen |= a->agendas[i]->id == d.agenda;
@@ -207,11 +198,9 @@ static void lists_show(int fd, bool want, const char *who)
 	ospay__v1__agendas_list_response__free_unpacked(a, NULL);
 
 	Ospay__V1__ListTechniciansRequest tl = OSPAY__V1__LIST_TECHNICIANS_REQUEST__INIT;
-	Ospay__V1__ListTechniciansResponse *t = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/ListTechnicians", &tl.base,
-			      &ospay__v1__list_technicians_response__descriptor,
-			      (ProtobufCMessage **)&t, NULL, &st),
-		     0);
+	Ospay__V1__ListTechniciansResponse *t =
+		tsp_call_ok(fd, "ospay.v1.Admin/ListTechnicians", &tl.base,
+			    &ospay__v1__list_technicians_response__descriptor);
 	seen = false;
 	for (size_t i = 0; i < t->n_technicians; i++)
 		seen |= t->technicians[i]->id == d.tech;
@@ -219,11 +208,8 @@ static void lists_show(int fd, bool want, const char *who)
 	ospay__v1__list_technicians_response__free_unpacked(t, NULL);
 
 	Ospay__V1__OrdersListRequest ol = OSPAY__V1__ORDERS_LIST_REQUEST__INIT;
-	Ospay__V1__OrdersListResponse *o = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Orders/List", &ol.base,
-			      &ospay__v1__orders_list_response__descriptor, (ProtobufCMessage **)&o,
-			      NULL, &st),
-		     0);
+	Ospay__V1__OrdersListResponse *o = tsp_call_ok(
+		fd, "ospay.v1.Orders/List", &ol.base, &ospay__v1__orders_list_response__descriptor);
 	seen = false;
 	for (size_t i = 0; i < o->n_orders; i++)
 		seen |= o->orders[i]->id == d.order;
@@ -234,11 +220,9 @@ static void lists_show(int fd, bool want, const char *who)
 	cal.from_date = "2026-12-07";
 	cal.to_date = "2026-12-07";
 	cal.view_by = OSPAY__V1__CALENDAR_VIEW_BY__CALENDAR_VIEW_BY_TECHNICIAN;
-	Ospay__V1__AgendasCalendarResponse *k = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Agendas/Calendar", &cal.base,
-			      &ospay__v1__agendas_calendar_response__descriptor,
-			      (ProtobufCMessage **)&k, NULL, &st),
-		     0);
+	Ospay__V1__AgendasCalendarResponse *k =
+		tsp_call_ok(fd, "ospay.v1.Agendas/Calendar", &cal.base,
+			    &ospay__v1__agendas_calendar_response__descriptor);
 	seen = false;
 	for (size_t g = 0; g < k->n_groups; g++)
 		for (size_t i = 0; i < k->groups[g]->n_entries; i++)
@@ -263,11 +247,9 @@ Test(scoping, another_units_token_finds_nothing)
 	/* Naming unit 1 in a list filter shows nothing either. */
 	Ospay__V1__CustomersListRequest cl = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
 	cl.unit_id = d.u1;
-	Ospay__V1__CustomersListResponse *c = NULL;
-	cr_assert_eq(tsp_call(op, "ospay.v1.Customers/List", &cl.base,
-			      &ospay__v1__customers_list_response__descriptor,
-			      (ProtobufCMessage **)&c, NULL, NULL),
-		     0);
+	Ospay__V1__CustomersListResponse *c =
+		tsp_call_ok(op, "ospay.v1.Customers/List", &cl.base,
+			    &ospay__v1__customers_list_response__descriptor);
 	cr_assert_eq(c->n_customers, 0);
 	ospay__v1__customers_list_response__free_unpacked(c, NULL);
 	/* Its own unit works; a unit-2 order cannot use unit 1's agenda or technician. */
@@ -325,11 +307,9 @@ Test(scoping, unit_admins_configure_their_units)
 	cr_assert_eq(call(ua, "ospay.v1.Admin/CreateTechnician", &ct.base), 5);
 	/* Its only unit is the default for creates. */
 	ct.unit_id = 0;
-	Ospay__V1__CreateTechnicianResponse *r = NULL;
-	cr_assert_eq(tsp_call(ua, "ospay.v1.Admin/CreateTechnician", &ct.base,
-			      &ospay__v1__create_technician_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, NULL),
-		     0);
+	Ospay__V1__CreateTechnicianResponse *r =
+		tsp_call_ok(ua, "ospay.v1.Admin/CreateTechnician", &ct.base,
+			    &ospay__v1__create_technician_response__descriptor);
 	cr_assert_eq(r->technician->unit_id, d.u1);
 	ospay__v1__create_technician_response__free_unpacked(r, NULL);
 	close(ua);
@@ -339,11 +319,9 @@ Test(scoping, org_wide_tokens_see_every_unit)
 {
 	build();
 	Ospay__V1__CustomersListRequest cl = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
-	Ospay__V1__CustomersListResponse *c = NULL;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Customers/List", &cl.base,
-			      &ospay__v1__customers_list_response__descriptor,
-			      (ProtobufCMessage **)&c, NULL, NULL),
-		     0);
+	Ospay__V1__CustomersListResponse *c =
+		tsp_call_ok(adm, "ospay.v1.Customers/List", &cl.base,
+			    &ospay__v1__customers_list_response__descriptor);
 	cr_assert_eq(c->n_customers, 2);
 	cr_assert_eq(c->customers[0]->unit_id, d.u1);
 	cr_assert_eq(c->customers[1]->unit_id, d.u2);
