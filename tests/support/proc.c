@@ -22,6 +22,7 @@
 #include "common/util.h"
 #include "ospay/v1/rpc.pb-c.h"
 #include "ospay/v1/session.pb-c.h"
+#include "support/records.h"
 
 /*
  * In a forked child: die with the test process, however it ends (a test killed
@@ -632,14 +633,6 @@ int tsp_call_take(int fd, const char *method, const ProtobufCMessage *req,
 	return code;
 }
 
-/* The failure message of tsp_call_ok and tsp_call_id. */
-static void assert_answered_ok(const char *method, int code, const status_t *st)
-{
-	cr_assert_eq(code, 0, "%s answered %d: %s (%s %s)", method, code, st->message,
-		     st->n_violations ? st->violations[0].field : "",
-		     st->n_violations ? st->violations[0].description : "");
-}
-
 void *tsp_call_ok(int fd, const char *method, const ProtobufCMessage *req,
 		  const ProtobufCMessageDescriptor *resp_desc)
 {
@@ -647,26 +640,20 @@ void *tsp_call_ok(int fd, const char *method, const ProtobufCMessage *req,
 	status_t st;
 	status_clear(&st); /* an I/O failure leaves it untouched */
 	int code = tsp_call(fd, method, req, resp_desc, resp_desc != NULL ? &r : NULL, NULL, &st);
-	assert_answered_ok(method, code, &st);
+	cr_assert_eq(code, 0, "%s answered %d: %s (%s %s)", method, code, st.message,
+		     st.n_violations ? st.violations[0].field : "",
+		     st.n_violations ? st.violations[0].description : "");
 	return r;
 }
 
 uint64_t tsp_call_id(int fd, const char *method, const ProtobufCMessage *req,
 		     const ProtobufCMessageDescriptor *resp_desc, const char *field)
 {
-	ProtobufCMessage *rec = NULL;
-	status_t st;
-	status_clear(&st);
-	int code = tsp_call_take(fd, method, req, resp_desc, field, &rec, &st);
-	assert_answered_ok(method, code, &st);
-	cr_assert(rec != NULL, "%s: no %s in the reply", method, field);
-	const ProtobufCFieldDescriptor *f =
-		protobuf_c_message_descriptor_get_field_by_name(rec->descriptor, "id");
-	cr_assert(f != NULL && f->type == PROTOBUF_C_TYPE_UINT64 &&
-			  f->label != PROTOBUF_C_LABEL_REPEATED,
-		  "%s has no id", rec->descriptor->name);
-	uint64_t id = *(const uint64_t *)((const char *)rec + f->offset);
-	protobuf_c_message_free_unpacked(rec, NULL);
+	ProtobufCMessage *r = tsp_call_ok(fd, method, req, resp_desc);
+	uint64_t id = 0;
+	cr_assert_eq(tsr_record_id(r, field, &id), 0, "%s: no %s with an id in the reply", method,
+		     field);
+	protobuf_c_message_free_unpacked(r, NULL);
 	return id;
 }
 

@@ -1,5 +1,7 @@
 #include "support/records.h"
 
+#include <errno.h>
+
 void tsr_address(Ospay__V1__Address *a)
 {
 	*a = (Ospay__V1__Address)OSPAY__V1__ADDRESS__INIT;
@@ -53,4 +55,23 @@ void tsr_invoice(Ospay__V1__BillingCreateInvoiceRequest *m, uint64_t customer, u
 	m->service_id = svc;
 	m->amount = 9990;
 	m->due_date = (char *)due;
+}
+
+int tsr_record_id(const ProtobufCMessage *resp, const char *field, uint64_t *id)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(resp->descriptor, field);
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE ||
+	    f->label == PROTOBUF_C_LABEL_REPEATED)
+		return -EINVAL;
+	const ProtobufCMessage *rec = *(ProtobufCMessage *const *)((const char *)resp + f->offset);
+	if (rec == NULL)
+		return -EINVAL;
+	const ProtobufCFieldDescriptor *idf =
+		protobuf_c_message_descriptor_get_field_by_name(rec->descriptor, "id");
+	if (idf == NULL || idf->type != PROTOBUF_C_TYPE_UINT64 ||
+	    idf->label == PROTOBUF_C_LABEL_REPEATED)
+		return -EINVAL;
+	*id = *(const uint64_t *)((const char *)rec + idf->offset);
+	return 0;
 }

@@ -9,6 +9,7 @@
 #define OSPAY_TESTS_RECORDS_H
 
 #include <stdint.h>
+#include <protobuf-c/protobuf-c.h>
 
 #include "ospay/v1/billing.pb-c.h"
 #include "ospay/v1/cards.pb-c.h"
@@ -28,5 +29,12 @@ void tsr_service(Ospay__V1__CustomersAddServiceRequest *m, uint64_t customer,
 /* An invoice of 99.90 for the service, due on due (YYYY-MM-DD). */
 void tsr_invoice(Ospay__V1__BillingCreateInvoiceRequest *m, uint64_t customer, uint64_t svc,
 		 const char *due);
+
+/*
+ * The id of the record a response holds in its message field `field` (what a
+ * Create or an Add answers). 0, or -EINVAL when there is no such field,
+ * record or id.
+ */
+int tsr_record_id(const ProtobufCMessage *resp, const char *field, uint64_t *id);
 
 #endif
