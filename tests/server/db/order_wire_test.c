@@ -14,6 +14,7 @@
 #include "server/db/db.h"
 #include "server/db/order_wire.h"
 #include "support/handlers.h"
+#include "support/seed.h"
 
 static char dir[64];
 static store_t *store;
@@ -29,19 +30,14 @@ static int seed(store_txn_t *txn, void *arg)
 	o.amount = 15000;
 	int rc = db_order_put(txn, NULL, &o);
 	/* Order 8: a field 2 varint cut short. */
-	uint8_t k[8], bad[] = {0x08, 0x08, 0x10, 0x81};
-	be64_put(k, 8);
-	if (rc == 0)
-		rc = store_put(txn, DB_ORDERS, k, sizeof(k), bad, sizeof(bad), 0);
-	return rc;
+	return rc == 0 ? tss_broken_order(txn, 8) : rc;
 }
 
 static void setup(void)
 {
 	log_set_level(log_level_parse("error"));
 	store = tsh_store_up(dir, sizeof(dir), "orderwire");
-	cr_assert_eq(store_write(store, seed, NULL, NULL), 0);
-	cr_assert_eq(store_flush(store), 0);
+	tsh_store_write(store, seed, NULL);
 }
 
 static void teardown(void)

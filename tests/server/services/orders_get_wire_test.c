@@ -16,6 +16,7 @@
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
 #include "support/handlers.h"
+#include "support/seed.h"
 
 static char dir[64];
 static store_t *store;
@@ -25,15 +26,7 @@ static srv_session_t sess;
 static int seed(store_txn_t *txn, void *arg)
 {
 	(void)arg;
-	Ospay__V1__Organization org = OSPAY__V1__ORGANIZATION__INIT;
-	org.id = 1;
-	int rc = db_put_by_id(txn, DB_ORGS, 1, &org.base);
-	for (uint64_t id = 1; id <= 2 && rc == 0; id++) {
-		Ospay__V1__Unit u = OSPAY__V1__UNIT__INIT;
-		u.id = id;
-		u.organization_id = 1;
-		rc = db_unit_insert(txn, &u);
-	}
+	int rc = tss_org_units(txn, 2);
 	/* Order 7 in unit 2, with the nested parts a stored order can have. */
 	Ospay__V1__OrderStatusChange h = OSPAY__V1__ORDER_STATUS_CHANGE__INIT, *hp = &h;
 	h.at_ms = 1700000000000;
@@ -63,20 +56,15 @@ static int seed(store_txn_t *txn, void *arg)
 	o.created_ms = o.updated_ms = h.at_ms;
 	if (rc == 0)
 		rc = db_order_put(txn, NULL, &o);
-	/* Order 8: bytes that do not scan (a field 2 varint cut short). */
-	uint8_t k[8], bad[] = {0x08, 0x08, 0x10, 0x81};
-	be64_put(k, 8);
-	if (rc == 0)
-		rc = store_put(txn, DB_ORDERS, k, sizeof(k), bad, sizeof(bad), 0);
-	return rc;
+	/* Order 8: bytes that do not scan. */
+	return rc == 0 ? tss_broken_order(txn, 8) : rc;
 }
 
 static void setup(void)
 {
 	log_set_level(log_level_parse("error"));
 	store = tsh_store_up(dir, sizeof(dir), "getwire");
-	cr_assert_eq(store_write(store, seed, NULL, NULL), 0);
-	cr_assert_eq(store_flush(store), 0);
+	tsh_store_write(store, seed, NULL);
 	memset(&srv, 0, sizeof(srv));
 	srv.store = store;
 	tsh_session(&sess, PERM_ROLE_READ_ONLY);
