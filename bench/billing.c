@@ -117,24 +117,20 @@ static void on_reply(ospay_client_t *c, const status_t *st, const uint8_t *body,
 		b->failed = st->code;
 		return;
 	}
-	if (b->step == BB_CUSTOMERS) {
-		Ospay__V1__CustomersCreateResponse *m =
-			ospay__v1__customers_create_response__unpack(NULL, len, body);
-		if (m != NULL && m->customer != NULL)
-			b->cust[i] = m->customer->id;
-		else
+	if (b->step == BB_CUSTOMERS || b->step == BB_SERVICES) {
+		/* The new customer's or service's id, for the steps after. */
+		bool cust = b->step == BB_CUSTOMERS;
+		ProtobufCMessage *m = protobuf_c_message_unpack(
+			cust ? &ospay__v1__customers_create_response__descriptor
+			     : &ospay__v1__customers_add_service_response__descriptor,
+			NULL, len, body);
+		uint64_t id = 0;
+		if (m == NULL || tsr_record_id(m, cust ? "customer" : "service", &id) != 0)
 			b->failed = -EBADMSG;
-		if (m != NULL)
-			ospay__v1__customers_create_response__free_unpacked(m, NULL);
-	} else if (b->step == BB_SERVICES) {
-		Ospay__V1__CustomersAddServiceResponse *m =
-			ospay__v1__customers_add_service_response__unpack(NULL, len, body);
-		if (m != NULL && m->service != NULL)
-			b->svc[i] = m->service->id;
 		else
-			b->failed = -EBADMSG;
+			(cust ? b->cust : b->svc)[i] = id;
 		if (m != NULL)
-			ospay__v1__customers_add_service_response__free_unpacked(m, NULL);
+			protobuf_c_message_free_unpacked(m, NULL);
 	}
 	if (b->failed == 0)
 		issue(b, conn);

@@ -559,27 +559,18 @@ static void report(const run_t *r)
 		frame_sizes(r, &req, &resp);
 	printf("{\"bench\":\"loadgen\",\"label\":\"%s\",\"mode\":\"%s\",\"conns\":%u,"
 	       "\"inflight\":%u,\"get_pct\":%u,\"seconds\":%.3f,\"calls\":%" PRIu64
-	       ",\"errors\":%" PRIu64 ",\"calls_per_s\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
-	       "\"p999_us\":%.1f,\"max_us\":%.1f,\"req_frame_bytes\":%zu,\"resp_frame_bytes\":%zu",
+	       ",\"errors\":%" PRIu64 ",\"calls_per_s\":%.0f",
 	       o->label, o->raw ? "raw" : "rpc", o->conns, o->inflight, o->raw ? 0 : o->get_pct,
-	       secs, r->measured_ok, r->errors, (double)r->measured_ok / secs,
-	       (double)hist_percentile(&r->hist, 50) / 1e3,
-	       (double)hist_percentile(&r->hist, 99) / 1e3,
-	       (double)hist_percentile(&r->hist, 99.9) / 1e3, (double)r->hist.max / 1e3, req, resp);
+	       secs, r->measured_ok, r->errors, (double)r->measured_ok / secs);
+	hist_print_json(&r->hist);
+	printf(",\"req_frame_bytes\":%zu,\"resp_frame_bytes\":%zu", req, resp);
 	/* Both responses are one field holding the Order: its tag and 2-byte length aside,
 	 * the body is the record as stored. */
 	if (!o->raw)
 		printf(",\"order_record_bytes\":%zu",
 		       r->n_bodies > 0 ? (size_t)(r->resp_body_sum / r->n_bodies) - 3 : 0);
 	printf(",\"load_cpu_s\":%.2f", r->self1 - r->self0);
-	if (o->pid > 0)
-		printf(",\"server_pid\":%d,\"server_cpu_s\":%.2f,\"server_cpu_per_call_us\":%.2f,"
-		       "\"server_rss_anon_peak_kb\":%ld",
-		       o->pid, r->cpu1 - r->cpu0,
-		       r->measured_ok > 0 ? (r->cpu1 - r->cpu0) * 1e6 / (double)r->measured_ok : 0,
-		       r->rss_peak);
-	printf("}\n");
-	fflush(stdout);
+	bench_json_end(o->pid, r->cpu1 - r->cpu0, r->measured_ok, "call", r->rss_peak);
 }
 
 static void usage(void)
