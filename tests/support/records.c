@@ -75,3 +75,25 @@ int tsr_record_id(const ProtobufCMessage *resp, const char *field, uint64_t *id)
 	*id = *(const uint64_t *)((const char *)rec + idf->offset);
 	return 0;
 }
+
+int tsr_list_has(const ProtobufCMessage *resp, const char *field, uint64_t id)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(resp->descriptor, field);
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE ||
+	    f->label != PROTOBUF_C_LABEL_REPEATED)
+		return -EINVAL;
+	const ProtobufCMessageDescriptor *rd = f->descriptor;
+	const ProtobufCFieldDescriptor *idf =
+		protobuf_c_message_descriptor_get_field_by_name(rd, "id");
+	if (idf == NULL || idf->type != PROTOBUF_C_TYPE_UINT64 ||
+	    idf->label == PROTOBUF_C_LABEL_REPEATED)
+		return -EINVAL;
+	size_t n = *(const size_t *)((const char *)resp + f->quantifier_offset);
+	ProtobufCMessage *const *recs =
+		*(ProtobufCMessage *const *const *)((const char *)resp + f->offset);
+	for (size_t i = 0; i < n; i++)
+		if (*(const uint64_t *)((const char *)recs[i] + idf->offset) == id)
+			return 1;
+	return 0;
+}

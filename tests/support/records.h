@@ -36,5 +36,11 @@ void tsr_invoice(Ospay__V1__BillingCreateInvoiceRequest *m, uint64_t customer, u
  * record or id.
  */
 int tsr_record_id(const ProtobufCMessage *resp, const char *field, uint64_t *id);
+/*
+ * Whether the repeated message field `field` of a list response holds a
+ * record whose id is id: 1 or 0, or -EINVAL when the response has no such
+ * field or its records no id (a typo must not read as "not listed").
+ */
+int tsr_list_has(const ProtobufCMessage *resp, const char *field, uint64_t id);
 
 #endif
