@@ -40,10 +40,7 @@ static uint64_t new_order(uint32_t n)
 /* Orders/Finalize by stored method pm, or by bare type when pm is 0; asserts OK. */
 static Ospay__V1__Order *finalize(uint64_t id, uint64_t pm, int type, uint32_t installments)
 {
-	Ospay__V1__Order *o = NULL;
-	status_t st;
-	cr_assert_eq(tso_finalize(fd, id, pm, type, installments, &o, &st), 0, "finalize: %s",
-		     st.message);
+	Ospay__V1__Order *o = tso_finalize_ok(fd, id, pm, type, installments);
 	return o;
 }
 

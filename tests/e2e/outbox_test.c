@@ -82,8 +82,7 @@ static uint64_t linked_order(uint64_t cust, char link[2100])
 	uint64_t id = 0;
 	status_t st;
 	cr_assert_eq(tso_order(fd, cust, 0, 0, 0, 0, &id, &st), 0, "order: %s", st.message);
-	Ospay__V1__Order *o = NULL;
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, 3, &o, &st), 0, "finalize: %s", st.message);
+	Ospay__V1__Order *o = tso_finalize_ok(fd, id, pm, 0, 3);
 	snprintf(link, 2100, "%s", o->payment->link_url);
 	ospay__v1__order__free_unpacked(o, NULL);
 	return id;

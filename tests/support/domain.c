@@ -150,6 +150,16 @@ int tso_finalize(int fd, uint64_t id, uint64_t pm, int type, uint32_t installmen
 			     (ProtobufCMessage **)out, st);
 }
 
+Ospay__V1__Order *tso_finalize_ok(int fd, uint64_t id, uint64_t pm, int type, uint32_t installments)
+{
+	Ospay__V1__Order *o = NULL;
+	status_t st;
+	int code = tso_finalize(fd, id, pm, type, installments, &o, &st);
+	cr_assert_eq(code, 0, "finalize %llu answered %d: %s", (unsigned long long)id, code,
+		     st.message);
+	return o;
+}
+
 Ospay__V1__Order *tso_get_order(int fd, uint64_t id)
 {
 	Ospay__V1__OrdersGetRequest m = OSPAY__V1__ORDERS_GET_REQUEST__INIT;
