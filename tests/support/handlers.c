@@ -101,3 +101,27 @@ void tsh_store_write(store_t *st, store_write_fn fn, void *arg)
 	cr_assert_eq(store_write(st, fn, NULL, arg), 0);
 	cr_assert_eq(store_flush(st), 0);
 }
+
+void tsh_assert_order_reply(store_t *st, uint64_t id, Ospay__V1__Notification **nps, size_t n,
+			    const uint8_t *got, size_t len)
+{
+	store_txn_t *txn = NULL;
+	Ospay__V1__Order *o = NULL;
+	cr_assert_eq(store_read_begin(st, &txn), 0);
+	cr_assert_eq(db_get_by_id(txn, DB_ORDERS, id, &ospay__v1__order__descriptor,
+				  (ProtobufCMessage **)&o),
+		     0);
+	store_read_end(txn);
+	Ospay__V1__OrdersGetResponse resp = OSPAY__V1__ORDERS_GET_RESPONSE__INIT;
+	resp.order = o;
+	resp.notifications = nps;
+	resp.n_notifications = n;
+	size_t want_len = ospay__v1__orders_get_response__get_packed_size(&resp);
+	uint8_t *want = malloc(want_len);
+	cr_assert_not_null(want);
+	ospay__v1__orders_get_response__pack(&resp, want);
+	cr_assert_eq(len, want_len);
+	cr_assert_eq(memcmp(got, want, len), 0);
+	free(want);
+	ospay__v1__order__free_unpacked(o, NULL);
+}

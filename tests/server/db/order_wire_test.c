@@ -60,23 +60,8 @@ Test(order_wire, a_well_formed_order_is_served_as_packed)
 	n.id = 5;
 	buf_t out = {0};
 	cr_assert_eq(db_order_wire_reply(&out, &rec, &np, 1), 0);
-	Ospay__V1__Order *o = NULL;
-	cr_assert_eq(db_get_by_id(txn, DB_ORDERS, 7, &ospay__v1__order__descriptor,
-				  (ProtobufCMessage **)&o),
-		     0);
 	store_read_end(txn);
-	Ospay__V1__OrdersGetResponse resp = OSPAY__V1__ORDERS_GET_RESPONSE__INIT;
-	resp.order = o;
-	resp.notifications = &np;
-	resp.n_notifications = 1;
-	size_t len = ospay__v1__orders_get_response__get_packed_size(&resp);
-	uint8_t *want = malloc(len);
-	cr_assert_not_null(want);
-	ospay__v1__orders_get_response__pack(&resp, want);
-	cr_assert_eq(out.len, len);
-	cr_assert_eq(memcmp(out.data, want, len), 0);
-	free(want);
-	ospay__v1__order__free_unpacked(o, NULL);
+	tsh_assert_order_reply(store, 7, &np, 1, out.data, out.len);
 	buf_free(&out);
 }
 
