@@ -113,6 +113,9 @@ long tsp_server_rss_anon_kb(const tsp_server_t *s);
 int tsp_run(const char *const *argv, const char *const *env, char *out, size_t cap);
 
 /* ---- raw frames over a blocking TCP socket */
+/* Writes all n bytes to fd (a socket, without SIGPIPE, or any other file);
+ * 0, or -1 on error. */
+int tsp_write_all(int fd, const void *p, size_t n);
 int tsp_connect(const char *addr);
 /* Writes a length-prefixed frame. */
 int tsp_send_frame(int fd, const void *p, size_t n);
