@@ -66,12 +66,8 @@ static uint64_t customer(uint32_t n, int last)
 	Ospay__V1__Address a;
 	tsr_address(&a);
 	m.address = &a;
-	Ospay__V1__CustomersCreateResponse *r =
-		tsp_call_ok(fd, "ospay.v1.Customers/Create", &m.base,
-			    &ospay__v1__customers_create_response__descriptor);
-	uint64_t id = r->customer->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return id;
+	return tsp_call_id(fd, "ospay.v1.Customers/Create", &m.base,
+			   &ospay__v1__customers_create_response__descriptor, "customer");
 }
 
 /* An order of the customer finalized with integrated recurring credit. */

@@ -75,12 +75,7 @@ static int choose_card(int fd, uint64_t svc, uint64_t card, Ospay__V1__CustomerS
 /* The stored service svc of customer (Customers/ListServices); asserts it is there. */
 static Ospay__V1__CustomerService *stored_service(uint64_t customer, uint64_t svc)
 {
-	Ospay__V1__CustomersListServicesRequest m =
-		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
-	m.customer_id = customer;
-	Ospay__V1__CustomersListServicesResponse *r =
-		tsp_call_ok(adm, "ospay.v1.Customers/ListServices", &m.base,
-			    &ospay__v1__customers_list_services_response__descriptor);
+	Ospay__V1__CustomersListServicesResponse *r = tso_services(adm, customer);
 	Ospay__V1__CustomerService *found = NULL;
 	for (size_t i = 0; i < r->n_services; i++) {
 		if (r->services[i]->id == svc) {

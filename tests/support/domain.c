@@ -280,14 +280,18 @@ size_t tso_n_charges(int fd, uint64_t customer)
 	return n;
 }
 
-int tso_service_status(int fd, uint64_t customer, uint64_t svc)
+Ospay__V1__CustomersListServicesResponse *tso_services(int fd, uint64_t customer)
 {
 	Ospay__V1__CustomersListServicesRequest m =
 		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
 	m.customer_id = customer;
-	Ospay__V1__CustomersListServicesResponse *r =
-		tsp_call_ok(fd, "ospay.v1.Customers/ListServices", &m.base,
-			    &ospay__v1__customers_list_services_response__descriptor);
+	return tsp_call_ok(fd, "ospay.v1.Customers/ListServices", &m.base,
+			   &ospay__v1__customers_list_services_response__descriptor);
+}
+
+int tso_service_status(int fd, uint64_t customer, uint64_t svc)
+{
+	Ospay__V1__CustomersListServicesResponse *r = tso_services(fd, customer);
 	int s = -1;
 	for (size_t i = 0; i < r->n_services; i++)
 		if (r->services[i]->id == svc)
