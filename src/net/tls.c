@@ -143,6 +143,47 @@ out:
 	return rc;
 }
 
+int tls_config_new_client(tls_config_t **out, const char *ca_path)
+{
+	int rc = 0;
+	tls_config_t *cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL)
+		return -ENOMEM;
+	mbedtls_ssl_config_init(&cfg->conf);
+	mbedtls_x509_crt_init(&cfg->crt);
+	mbedtls_pk_init(&cfg->key);
+
+	void *rng = crypto_rng_ctx();
+	if (rng == NULL) {
+		rc = -EIO;
+		goto out;
+	}
+	/* cfg->crt holds the trust anchors here: there is no client certificate. */
+	rc = tls_errno(mbedtls_x509_crt_parse_file(&cfg->crt, ca_path));
+	if (rc > 0)
+		rc = -EINVAL;
+	if (rc != 0)
+		goto out;
+	rc = tls_errno(mbedtls_ssl_config_defaults(&cfg->conf, MBEDTLS_SSL_IS_CLIENT,
+						   MBEDTLS_SSL_TRANSPORT_STREAM,
+						   MBEDTLS_SSL_PRESET_DEFAULT));
+	if (rc != 0)
+		goto out;
+	mbedtls_ssl_conf_rng(&cfg->conf, crypto_rng_fn, rng);
+	mbedtls_ssl_conf_min_version(&cfg->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+				     MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_ciphersuites(&cfg->conf, tls_ciphersuites);
+	mbedtls_ssl_conf_renegotiation(&cfg->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+	mbedtls_ssl_conf_authmode(&cfg->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	mbedtls_ssl_conf_ca_chain(&cfg->conf, &cfg->crt, NULL);
+out:
+	if (rc != 0)
+		tls_config_free(cfg);
+	else
+		*out = cfg;
+	return rc;
+}
+
 void tls_config_free(tls_config_t *cfg)
 {
 	if (cfg != NULL) {
@@ -214,6 +255,26 @@ int tls_session_init(tls_session_t *s, const tls_config_t *cfg, buf_t *in, size_
 	mbedtls_ssl_set_bio(&s->ssl, s, tls_bio_send, tls_bio_recv, NULL);
 out:
 	return rc;
+}
+
+int tls_session_set_hostname(tls_session_t *s, const char *name)
+{
+	return tls_errno(mbedtls_ssl_set_hostname(&s->ssl, name));
+}
+
+const char *tls_session_verify_reason(const tls_session_t *s)
+{
+	uint32_t flags = mbedtls_ssl_get_verify_result(&s->ssl);
+	const char *why = NULL;
+	if (flags == (uint32_t)-1 || flags == 0)
+		why = NULL;
+	else if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)
+		why = "certificate name mismatch";
+	else if (flags & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE))
+		why = "certificate expired or not yet valid";
+	else
+		why = "certificate not trusted";
+	return why;
 }
 
 void tls_session_free(tls_session_t *s)
