@@ -228,3 +228,84 @@ Test(rpc_net, connection_limit)
 	ospay_client_close(c[1]);
 	env_finish(&e);
 }
+
+static void on_count(ospay_client_t *c, const status_t *st, const uint8_t *body, size_t len,
+		     void *arg)
+{
+	result_t *r = arg;
+	r->count += st->code == ST_OK;
+}
+
+Test(rpc_net, a_pipelining_client_gets_a_frame_budget_per_loop_turn)
+{
+	enum { CALLS = 1000 };
+	rpc_limits_t lim;
+	rpc_limits_default(&lim);
+	lim.turn_frames = 16;
+	env_t e;
+	env_start(&e, &lim);
+	ospay_client_t *c;
+	int connected = 0;
+	cr_assert_eq(ospay_client_connect(&e.loop, e.addr, "t", on_connect, &connected, &c), 0);
+	/* Queued before Hello: they reach the server in a few large reads. */
+	result_t r = {0};
+	for (int i = 0; i < CALLS; i++)
+		cr_assert_eq(ospay_call(c, "ospay.v1.Session/Hello", NULL, 0, NULL, on_count, &r),
+			     0);
+	RUN_UNTIL(&e, r.count == CALLS, 10000);
+	cr_assert_eq(r.count, CALLS);
+	rpc_stats_t st;
+	rpc_server_get_stats(e.srv, &st);
+	cr_assert_eq(st.frames_in, CALLS + 1);
+	/* At 16 frames a turn, 1001 frames cannot all go in one. */
+	cr_assert_gt(st.turns_deferred, 0, "no input was left for a later turn");
+	ospay_client_close(c);
+	env_finish(&e);
+}
+
+Test(rpc_net, connections_over_the_per_address_cap_are_closed)
+{
+	rpc_limits_t lim;
+	rpc_limits_default(&lim);
+	lim.max_conns_per_addr = 1;
+	env_t e;
+	env_start(&e, &lim);
+	ospay_client_t *c[2];
+	int conn[2] = {0, 0};
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(
+			ospay_client_connect(&e.loop, e.addr, "t", on_connect, &conn[i], &c[i]), 0);
+		RUN_UNTIL(&e, conn[i] != 0, 3000);
+	}
+	cr_assert_eq(conn[0], 1);
+	cr_assert_eq(conn[1], -1, "a second connection from 127.0.0.1 must be refused");
+	rpc_stats_t st;
+	rpc_server_get_stats(e.srv, &st);
+	cr_assert_eq(st.conns_rejected_addr, 1);
+	ospay_client_close(c[0]);
+	env_finish(&e);
+}
+
+Test(rpc_net, a_silent_connection_is_closed_before_hello)
+{
+	rpc_limits_t lim;
+	rpc_limits_default(&lim);
+	lim.hello_ms = 200;
+	env_t e;
+	env_start(&e, &lim);
+	uv_tcp_t t;
+	uv_connect_t req;
+	struct sockaddr_in sa;
+	char host[64];
+	int port;
+	cr_assert_eq(util_parse_hostport(e.addr, host, sizeof(host), &port), 0);
+	uv_ip4_addr(host, port, &sa);
+	uv_tcp_init(&e.loop, &t);
+	cr_assert_eq(uv_tcp_connect(&req, &t, (const struct sockaddr *)&sa, NULL), 0);
+	rpc_stats_t st;
+	RUN_UNTIL(&e, (rpc_server_get_stats(e.srv, &st), st.hello_timeouts == 1), 5000);
+	cr_assert_eq(st.hello_timeouts, 1);
+	cr_assert_eq(st.conns_open, 0);
+	uv_close((uv_handle_t *)&t, NULL);
+	env_finish(&e);
+}
