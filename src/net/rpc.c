@@ -741,6 +741,9 @@ static void on_resume(uv_idle_t *h)
 	rpc_server_t *s = container_of(h, rpc_server_t, resumer);
 	list_node_t batch;
 	list_init(&batch);
+	/* A new turn for the waiting connections: the flusher counted the last one at
+	 * its end, and the reads of this turn's poll may have spent it already. */
+	s->turn++;
 	/* Move the list aside: a connection that spends its budget again rejoins ready. */
 	if (!list_empty(&s->ready)) {
 		batch.next = s->ready.next;
@@ -1042,7 +1045,7 @@ void rpc_server_stop_accepting(rpc_server_t *s)
 
 bool rpc_server_drained(const rpc_server_t *s)
 {
-	return s->stats.calls_pending == 0 && s->stats.out_buffered == 0;
+	return s->stats.calls_pending == 0 && s->stats.out_buffered == 0 && list_empty(&s->ready);
 }
 
 void rpc_server_close(rpc_server_t *s, void (*closed)(void *arg), void *arg)

@@ -98,7 +98,8 @@ int rpc_server_listen(rpc_server_t *s, const char *host, int port, char *bound, 
 int rpc_server_use_tls(rpc_server_t *s, const char *crt_path, const char *key_path);
 /* Stops accepting new connections (the first step of a drain). */
 void rpc_server_stop_accepting(rpc_server_t *s);
-/* True when no call is pending and no reply is waiting to be written. */
+/* True when no call is pending, no reply is waiting to be written and no received
+ * frame waits for its turn. */
 bool rpc_server_drained(const rpc_server_t *s);
 /*
  * Closes every connection and handle; pending calls are detached (their
