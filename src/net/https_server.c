@@ -1465,9 +1465,7 @@ static void conn_accept(https_server_t *s)
 		goto out;
 	}
 	/* One host holds at most its share of the slots (loopback clients are one host). */
-	int rc = net_peer_ip(&c->tcp, &c->ip);
-	if (rc == 0)
-		rc = net_peers_take(&s->peers, &c->ip, s->opt.max_connections_per_addr);
+	int rc = net_peers_admit(&s->peers, &c->tcp, s->opt.max_connections_per_addr, &c->ip);
 	if (rc != 0) {
 		s->stats.conns_rejected++;
 		if (rc == -EMFILE)

@@ -91,6 +91,14 @@ out:
 	return rc;
 }
 
+int net_peers_admit(net_peers_t *p, const uv_tcp_t *tcp, unsigned limit, net_ip_t *ip)
+{
+	int rc = net_peer_ip(tcp, ip);
+	if (rc == 0)
+		rc = net_peers_take(p, ip, limit);
+	return rc;
+}
+
 void net_peers_drop(net_peers_t *p, const net_ip_t *ip)
 {
 	net_peer_t **pp = peers_find(p, ip);

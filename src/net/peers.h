@@ -38,6 +38,9 @@ int net_peer_ip(const uv_tcp_t *tcp, net_ip_t *out);
  * 0, -EMFILE over the limit, -ENOMEM. Each 0 is paired with one net_peers_drop.
  */
 int net_peers_take(net_peers_t *p, const net_ip_t *ip, unsigned limit);
+/* net_peer_ip then net_peers_take, for a connection just accepted: 0 (*ip is set
+ * and counted), -EMFILE over the limit, or another negative error. */
+int net_peers_admit(net_peers_t *p, const uv_tcp_t *tcp, unsigned limit, net_ip_t *ip);
 /* One connection from ip is gone (unknown addresses are ignored). */
 void net_peers_drop(net_peers_t *p, const net_ip_t *ip);
 /* Connections currently counted for ip. */

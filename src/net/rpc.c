@@ -322,19 +322,9 @@ static void on_write(uv_write_t *req, int status)
  */
 static int conn_encrypt(rpc_conn_t *c)
 {
-	int rc = 0;
-	while (c->out.len > 0) {
-		rc = tls_session_write(&c->tls, c->out.data, c->out.len);
-		if (rc == TLS_WANT_WRITE || rc == TLS_WANT_READ) {
-			rc = 0;
-			break;
-		}
-		if (rc < 0)
-			break;
-		c->srv->stats.out_buffered -= (size_t)rc;
-		buf_consume(&c->out, (size_t)rc);
-		rc = 0;
-	}
+	size_t taken;
+	int rc = tls_session_encrypt_buf(&c->tls, &c->out, &taken);
+	c->srv->stats.out_buffered -= taken;
 	return rc;
 }
 
@@ -848,9 +838,7 @@ static void on_connection(uv_stream_t *server, int status)
 		return;
 	}
 	/* One host holds at most its share of the slots (loopback clients are one host). */
-	int rc = net_peer_ip(&c->tcp, &c->ip);
-	if (rc == 0)
-		rc = net_peers_take(&s->peers, &c->ip, s->lim.max_conns_per_addr);
+	int rc = net_peers_admit(&s->peers, &c->tcp, s->lim.max_conns_per_addr, &c->ip);
 	if (rc != 0) {
 		s->stats.conns_rejected++;
 		if (rc == -EMFILE)

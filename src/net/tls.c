@@ -91,7 +91,12 @@ static int tls_errno(int rc)
 	return e;
 }
 
-int tls_config_new(tls_config_t **out, const char *crt_path, const char *key_path)
+/*
+ * What server and client configurations share: the certificates of crt_path (the
+ * server's chain, or the client's trust anchors), the random generator, TLS 1.2
+ * at least, the suites above, no renegotiation. *out is set on success only.
+ */
+static int tls_config_start(tls_config_t **out, int endpoint, const char *crt_path)
 {
 	int rc = 0;
 	tls_config_t *cfg = calloc(1, sizeof(*cfg));
@@ -113,6 +118,29 @@ int tls_config_new(tls_config_t **out, const char *crt_path, const char *key_pat
 		rc = -EINVAL;
 	if (rc != 0)
 		goto out;
+	rc = tls_errno(mbedtls_ssl_config_defaults(
+		&cfg->conf, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT));
+	if (rc != 0)
+		goto out;
+	mbedtls_ssl_conf_rng(&cfg->conf, crypto_rng_fn, rng);
+	mbedtls_ssl_conf_min_version(&cfg->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+				     MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_ciphersuites(&cfg->conf, tls_ciphersuites);
+	mbedtls_ssl_conf_renegotiation(&cfg->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+out:
+	if (rc != 0)
+		tls_config_free(cfg);
+	else
+		*out = cfg;
+	return rc;
+}
+
+int tls_config_new(tls_config_t **out, const char *crt_path, const char *key_path)
+{
+	tls_config_t *cfg = NULL;
+	int rc = tls_config_start(&cfg, MBEDTLS_SSL_IS_SERVER, crt_path);
+	if (rc != 0)
+		goto out;
 	rc = tls_errno(mbedtls_pk_parse_keyfile(&cfg->key, key_path, NULL));
 	if (rc != 0)
 		goto out;
@@ -121,16 +149,6 @@ int tls_config_new(tls_config_t **out, const char *crt_path, const char *key_pat
 		rc = -EINVAL;
 		goto out;
 	}
-	rc = tls_errno(mbedtls_ssl_config_defaults(&cfg->conf, MBEDTLS_SSL_IS_SERVER,
-						   MBEDTLS_SSL_TRANSPORT_STREAM,
-						   MBEDTLS_SSL_PRESET_DEFAULT));
-	if (rc != 0)
-		goto out;
-	mbedtls_ssl_conf_rng(&cfg->conf, crypto_rng_fn, rng);
-	mbedtls_ssl_conf_min_version(&cfg->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-				     MBEDTLS_SSL_MINOR_VERSION_3);
-	mbedtls_ssl_conf_ciphersuites(&cfg->conf, tls_ciphersuites);
-	mbedtls_ssl_conf_renegotiation(&cfg->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 	rc = tls_errno(mbedtls_ssl_conf_alpn_protocols(&cfg->conf, tls_alpn));
 	if (rc != 0)
 		goto out;
@@ -145,42 +163,14 @@ out:
 
 int tls_config_new_client(tls_config_t **out, const char *ca_path)
 {
-	int rc = 0;
-	tls_config_t *cfg = calloc(1, sizeof(*cfg));
-	if (cfg == NULL)
-		return -ENOMEM;
-	mbedtls_ssl_config_init(&cfg->conf);
-	mbedtls_x509_crt_init(&cfg->crt);
-	mbedtls_pk_init(&cfg->key);
-
-	void *rng = crypto_rng_ctx();
-	if (rng == NULL) {
-		rc = -EIO;
-		goto out;
-	}
 	/* cfg->crt holds the trust anchors here: there is no client certificate. */
-	rc = tls_errno(mbedtls_x509_crt_parse_file(&cfg->crt, ca_path));
-	if (rc > 0)
-		rc = -EINVAL;
-	if (rc != 0)
-		goto out;
-	rc = tls_errno(mbedtls_ssl_config_defaults(&cfg->conf, MBEDTLS_SSL_IS_CLIENT,
-						   MBEDTLS_SSL_TRANSPORT_STREAM,
-						   MBEDTLS_SSL_PRESET_DEFAULT));
-	if (rc != 0)
-		goto out;
-	mbedtls_ssl_conf_rng(&cfg->conf, crypto_rng_fn, rng);
-	mbedtls_ssl_conf_min_version(&cfg->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-				     MBEDTLS_SSL_MINOR_VERSION_3);
-	mbedtls_ssl_conf_ciphersuites(&cfg->conf, tls_ciphersuites);
-	mbedtls_ssl_conf_renegotiation(&cfg->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
-	mbedtls_ssl_conf_authmode(&cfg->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
-	mbedtls_ssl_conf_ca_chain(&cfg->conf, &cfg->crt, NULL);
-out:
-	if (rc != 0)
-		tls_config_free(cfg);
-	else
+	tls_config_t *cfg = NULL;
+	int rc = tls_config_start(&cfg, MBEDTLS_SSL_IS_CLIENT, ca_path);
+	if (rc == 0) {
+		mbedtls_ssl_conf_authmode(&cfg->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+		mbedtls_ssl_conf_ca_chain(&cfg->conf, &cfg->crt, NULL);
 		*out = cfg;
+	}
 	return rc;
 }
 
@@ -319,6 +309,27 @@ int tls_session_write(tls_session_t *s, const void *buf, size_t len)
 	else
 		s->write_pending = 0;
 out:
+	return rc;
+}
+
+int tls_session_encrypt_buf(tls_session_t *s, buf_t *plain, size_t *taken)
+{
+	int rc = 0;
+	size_t before = plain->len;
+	while (plain->len > 0) {
+		rc = tls_session_write(s, plain->data, plain->len);
+		if (rc == TLS_WANT_WRITE || rc == TLS_WANT_READ) {
+			rc = 0;
+			break;
+		}
+		if (rc < 0)
+			break;
+		buf_consume(plain, (size_t)rc);
+		rc = 0;
+	}
+	*taken = before - plain->len;
+	if (*taken > 0)
+		mbedtls_platform_zeroize(plain->data + plain->len, *taken);
 	return rc;
 }
 

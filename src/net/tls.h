@@ -102,6 +102,14 @@ int tls_session_read(tls_session_t *s, void *buf, size_t cap);
  */
 int tls_session_write(tls_session_t *s, const void *buf, size_t len);
 
+/*
+ * Encrypts plain from its front until it is empty or the output buffer is full
+ * (then the rest waits for the next call, mbedTLS's retry rule kept). What was
+ * taken is removed from plain, the bytes it vacated are wiped (they may be a
+ * token or a card number), and *taken says how many. 0 or a negative errno.
+ */
+int tls_session_encrypt_buf(tls_session_t *s, buf_t *plain, size_t *taken);
+
 /* Queues a close_notify alert: 0, TLS_WANT_WRITE, or a negative errno. */
 int tls_session_close_notify(tls_session_t *s);
 

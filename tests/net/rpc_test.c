@@ -204,6 +204,18 @@ Test(rpc_net, a_call_in_flight_keeps_the_connection_open)
 	env_finish(&e);
 }
 
+/* Connects n clients one after the other; conn[i] says how each one's Hello went. */
+static void connect_clients(env_t *e, ospay_client_t **c, int *conn, int n)
+{
+	for (int i = 0; i < n; i++) {
+		conn[i] = 0;
+		cr_assert_eq(
+			ospay_client_connect(&e->loop, e->addr, "t", on_connect, &conn[i], &c[i]),
+			0);
+		RUN_UNTIL(e, conn[i] != 0, 3000);
+	}
+}
+
 Test(rpc_net, connection_limit)
 {
 	rpc_limits_t lim;
@@ -212,12 +224,8 @@ Test(rpc_net, connection_limit)
 	env_t e;
 	env_start(&e, &lim);
 	ospay_client_t *c[3];
-	int conn[3] = {0, 0, 0};
-	for (int i = 0; i < 3; i++) {
-		cr_assert_eq(
-			ospay_client_connect(&e.loop, e.addr, "t", on_connect, &conn[i], &c[i]), 0);
-		RUN_UNTIL(&e, conn[i] != 0, 3000);
-	}
+	int conn[3];
+	connect_clients(&e, c, conn, 3);
 	cr_assert_eq(conn[0], 1);
 	cr_assert_eq(conn[1], 1);
 	cr_assert_eq(conn[2], -1, "the third connection must be refused");
@@ -271,12 +279,8 @@ Test(rpc_net, connections_over_the_per_address_cap_are_closed)
 	env_t e;
 	env_start(&e, &lim);
 	ospay_client_t *c[2];
-	int conn[2] = {0, 0};
-	for (int i = 0; i < 2; i++) {
-		cr_assert_eq(
-			ospay_client_connect(&e.loop, e.addr, "t", on_connect, &conn[i], &c[i]), 0);
-		RUN_UNTIL(&e, conn[i] != 0, 3000);
-	}
+	int conn[2];
+	connect_clients(&e, c, conn, 2);
 	cr_assert_eq(conn[0], 1);
 	cr_assert_eq(conn[1], -1, "a second connection from 127.0.0.1 must be refused");
 	rpc_stats_t st;

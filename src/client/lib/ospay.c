@@ -363,20 +363,9 @@ static int client_tls_encrypt(ospay_client_t *c)
 		rc = 0;
 		goto out;
 	}
-	if (rc < 0)
-		goto out;
-	while (c->out.len > 0) {
-		rc = tls_session_write(&c->tls, c->out.data, c->out.len);
-		if (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE) {
-			rc = 0;
-			break;
-		}
-		if (rc < 0)
-			break;
-		size_t before = c->out.len;
-		buf_consume(&c->out, (size_t)rc);
-		explicit_bzero(c->out.data + c->out.len, before - c->out.len);
-		rc = 0;
+	if (rc == 0) {
+		size_t taken;
+		rc = tls_session_encrypt_buf(&c->tls, &c->out, &taken);
 	}
 out:
 	if (rc < 0)
