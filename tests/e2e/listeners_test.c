@@ -210,6 +210,17 @@ static void assert_refused(const char *addr)
 	close(fd);
 }
 
+Test(listener_caps, up_to_the_per_address_cap_the_listener_answers)
+{
+	/* Seven silent TLS clients hold slots; the request takes the eighth. */
+	silent_tls_t t[CAP - 1];
+	for (int i = 0; i < CAP - 1; i++)
+		silent_tls_open(&t[i], srv.https_addr);
+	cr_assert_eq(healthz(), 200, "/healthz refused below the per-address cap");
+	for (int i = 0; i < CAP - 1; i++)
+		silent_tls_close(&t[i]);
+}
+
 Test(listener_caps, https_connections_over_the_per_address_cap_are_refused)
 {
 	int fd[CAP];
