@@ -391,8 +391,8 @@ int srv_serve(const srv_opts_t *opts)
 
 	printf("listening rpc=%s https=%s\n", s->rpc_addr, s->https_addr);
 	fflush(stdout);
-	log_info("ospayd serving", "rpc=%s https=%s test_clock=%d version=%s", s->rpc_addr,
-		 s->https_addr, opts->test_clock, OSPAY_VERSION);
+	log_info("ospayd serving", "rpc=%s rpc_tls=%d https=%s test_clock=%d version=%s",
+		 s->rpc_addr, opts->rpc_tls, s->https_addr, opts->test_clock, OSPAY_VERSION);
 
 	uv_run(s->loop, UV_RUN_DEFAULT);
 	s->exit_code = 0;
