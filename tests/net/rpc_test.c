@@ -4,7 +4,12 @@
  * a clean close with calls still held.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "client/lib/ospay.h"
@@ -31,6 +36,12 @@ static void hold_handler(rpc_call_t *call, void *udata)
 		uint8_t buf[64];
 		size_t n = ospay__v1__hello_response__pack(&hr, buf);
 		rpc_call_reply(call, NULL, buf, n, 0);
+		return;
+	}
+	if (strcmp(rpc_call_request(call)->method, "ospay.v1.Test/Big") == 0) {
+		/* A large reply at once, for clients that do not read theirs. */
+		static uint8_t big[64 * 1024];
+		rpc_call_reply(call, NULL, big, sizeof(big), 0);
 		return;
 	}
 	cr_assert_lt(h->n, 64);
@@ -311,5 +322,60 @@ Test(rpc_net, a_silent_connection_is_closed_before_hello)
 	cr_assert_eq(st.hello_timeouts, 1);
 	cr_assert_eq(st.conns_open, 0);
 	uv_close((uv_handle_t *)&t, NULL);
+	env_finish(&e);
+}
+
+/* A blocking-connect, then non-blocking, socket with a tiny receive buffer, so that
+ * the kernel absorbs little of what the server sends it. */
+static int small_socket(const env_t *e)
+{
+	char host[64];
+	int port, rcv = 4096;
+	cr_assert_eq(util_parse_hostport(e->addr, host, sizeof(host), &port), 0);
+	struct sockaddr_in sa;
+	cr_assert_eq(uv_ip4_addr(host, port, &sa), 0);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv)), 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+	return fd;
+}
+
+Test(rpc_net, a_client_that_never_reads_is_closed_over_the_output_cap)
+{
+	rpc_limits_t lim;
+	rpc_limits_default(&lim);
+	lim.out_total_max = 1u << 20;
+	lim.stall_ms = 300;
+	env_t e;
+	env_start(&e, &lim);
+	int fd = small_socket(&e);
+	/* 400 calls whose 64 KiB replies it will never read: 25 MiB. */
+	uint8_t frame[64];
+	Ospay__V1__RpcRequest rq = OSPAY__V1__RPC_REQUEST__INIT;
+	rq.method = (char *)"ospay.v1.Test/Big";
+	rq.id = 7;
+	size_t n = ospay__v1__rpc_request__pack(&rq, frame + 4);
+	be32_put(frame, (uint32_t)n);
+	size_t sent = 0;
+	rpc_stats_t st;
+	uint64_t until = util_mono_ms() + 10000;
+	do {
+		uv_run(&e.loop, UV_RUN_NOWAIT);
+		while (sent < 400 * (n + 4)) {
+			size_t off = sent % (n + 4);
+			ssize_t w = send(fd, frame + off, n + 4 - off, MSG_NOSIGNAL);
+			if (w <= 0)
+				break;
+			sent += (size_t)w;
+		}
+		rpc_server_get_stats(e.srv, &st);
+	} while (st.stalled_closes == 0 && util_mono_ms() < until);
+	cr_assert_eq(st.stalled_closes, 1, "the non-reader was not closed (%zu bytes sent)", sent);
+	cr_assert_gt(st.reads_paused, 0);
+	RUN_UNTIL(&e, (rpc_server_get_stats(e.srv, &st), st.conns_open == 0), 3000);
+	cr_assert_eq(st.out_buffered, 0, "its output is released with it");
+	close(fd);
 	env_finish(&e);
 }
