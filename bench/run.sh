@@ -80,7 +80,7 @@ wait_line() {
 
 # One counter from the server's /metrics.
 metric() {
-	curl -sS --cacert "$dir/srv/tls.crt" "https://$https/metrics" |
+	curl -sS --cacert "$dir/srv/tls.crt" -H "Authorization: Bearer $(cat "$dir/srv/metrics.token")" "https://$https/metrics" |
 		awk -v m="$1" '$1 == m { print $2 }'
 }
 
@@ -97,7 +97,7 @@ bash bench/plot --out "${BENCH_OUT:-bench/out}"
 # ---- ospayd, fresh
 token=$("$build/ospayd" init --data "$dir/srv" | jq -r .admin_token.token)
 "${srv_pin[@]}" "$build/ospayd" serve --data "$dir/srv" --rpc 127.0.0.1:0 \
-	--https 127.0.0.1:0 >"$dir/srv.out" 2>"$dir/srv.log" &
+	--https 127.0.0.1:0 --allow-private-gateways >"$dir/srv.out" 2>"$dir/srv.log" &
 srv=$!
 pids+=("$srv")
 line=$(wait_line "$dir/srv.out" '^listening' "$srv")

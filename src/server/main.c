@@ -21,7 +21,8 @@ static void usage(FILE *f)
 		   "               [--https-max-header-bytes N] [--https-max-body-bytes N]\n"
 		   "               [--https-header-timeout-ms MS] [--https-body-timeout-ms MS]\n"
 		   "               [--https-idle-timeout-ms MS] [--https-max-conns N]\n"
-		   "               [--gateway-max-inflight N]\n"
+		   "               [--gateway-max-inflight N] [--allow-private-gateways]\n"
+		   "               [--metrics-token-file FILE] [--keep-dumpable]\n"
 		   "  ospayd backup --data DIR OUT\n"
 		   "  ospayd rotate-key --data DIR [--batch N] [--max-batches N]\n"
 		   "               (with no server running on DIR; --max-batches stops early,\n"
@@ -52,6 +53,15 @@ static int cmd_serve(int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		uint64_t x;
+		/* The flags without a value. */
+		if (strcmp(a, "--allow-private-gateways") == 0) {
+			o.allow_private_gateways = true;
+			continue;
+		}
+		if (strcmp(a, "--keep-dumpable") == 0) {
+			o.keep_dumpable = true;
+			continue;
+		}
 		if (v == NULL) {
 			fprintf(stderr, "ospayd serve: %s needs a value\n", a);
 			return 2;
@@ -120,6 +130,8 @@ static int cmd_serve(int argc, char **argv)
 			if (opt_u64(a, v, 1, 4096, &x))
 				return 2;
 			o.gateway_max_inflight = (uint32_t)x;
+		} else if (strcmp(a, "--metrics-token-file") == 0) {
+			o.metrics_token_file = v;
 		} else if (strcmp(a, "--map-size") == 0) {
 			if (opt_u64(a, v, 1u << 20, UINT64_C(1) << 40, &x))
 				return 2;

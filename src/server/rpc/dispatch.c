@@ -117,6 +117,7 @@ static void req_free(srv_req_t *r)
 		protobuf_c_message_free_unpacked(r->in, NULL);
 	buf_free(&r->out);
 	buf_free(&r->replay);
+	crypto_wipe(r, sizeof(*r));
 	free(r);
 }
 
@@ -195,6 +196,23 @@ static size_t idem_key(const srv_req_t *r, uint8_t *k)
  * refusal in r->st (the key was used with another request), or neither (run
  * the handler). 0 or a negative errno.
  */
+/*
+ * The stored request hash of a call with an idempotency key: keyed (HMAC
+ * under the token key, derived from the master key), as a plain hash of a
+ * body holding a card number or a gateway secret could be guessed offline.
+ * legacy keeps the plain hash too, to recognize a write's record stored
+ * before the keyed hash (async calls were always keyed).
+ */
+static void req_hash(const srv_t *s, srv_req_t *r, const Ospay__V1__RpcRequest *req, bool legacy)
+{
+	uint8_t plain[32];
+	crypto_sha256(req->method, strlen(req->method) + 1, req->body.data, req->body.len, plain);
+	crypto_hmac_sha256(s->token_key, CRYPTO_KEY_LEN, plain, sizeof(plain), r->req_hash);
+	if (legacy)
+		memcpy(r->req_hash_plain, plain, sizeof(plain));
+	crypto_wipe(plain, sizeof(plain));
+}
+
 static int idem_lookup(srv_req_t *r, store_txn_t *txn, bool *hit)
 {
 	uint8_t k[8 + DB_IDEM_KEY_MAX];
@@ -210,7 +228,11 @@ static int idem_lookup(srv_req_t *r, store_txn_t *txn, bool *hit)
 	if (rec->created_ms + (int64_t)r->srv->opts.idem_ttl_ms <= r->now_ms) {
 		/* expired: the key is free again */
 	} else if (rec->request_hash.len != 32 ||
-		   !crypto_equal(rec->request_hash.data, r->req_hash, 32)) {
+		   (!crypto_equal(rec->request_hash.data, r->req_hash, 32) &&
+		    ((r->method->flags & SRV_M_ASYNC) ||
+		     !crypto_equal(rec->request_hash.data, r->req_hash_plain, 32)))) {
+		/* A plain SHA-256 is a write's record from before the keyed hash: still
+		 * recognized until it expires (idem_ttl_ms), never written again. */
 		srv_fail(r, ST_FAILED_PRECONDITION,
 			 "idempotency key was used with a different request");
 	} else {
@@ -289,6 +311,9 @@ static void write_done(void *arg, int rc)
 static void req_write(srv_req_t *r)
 {
 	int rc = store_write(r->srv->store, write_fn, write_done, r);
+	/* The store itself refuses writes (map at its limit, read-only, I/O): /healthz says so. */
+	if (rc == -ENOSPC || rc == -EROFS || rc == -EIO)
+		r->srv->store_err = rc;
 	if (rc != 0) {
 		req_status_from_rc(r, rc);
 		req_finish(r);
@@ -347,12 +372,7 @@ static void dispatch_async(srv_t *s, srv_req_t *r, Ospay__V1__RpcRequest *req, s
 	if (klen > 0) {
 		r->idem_key = req->idempotency_key;
 		r->idem_len = klen;
-		/* Keyed: a plain hash of a body holding a card number could be brute-forced. */
-		uint8_t plain[32];
-		crypto_sha256(req->method, strlen(req->method) + 1, req->body.data, req->body.len,
-			      plain);
-		crypto_hmac_sha256(s->token_key, CRYPTO_KEY_LEN, plain, sizeof(plain), r->req_hash);
-		crypto_wipe(plain, sizeof(plain));
+		req_hash(s, r, req, false);
 	}
 	crypto_wipe(req->body.data, req->body.len);
 	if (klen > 0 && async_in_progress(r)) {
@@ -508,8 +528,7 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 		if (klen > 0) {
 			r->idem_key = req->idempotency_key;
 			r->idem_len = klen;
-			crypto_sha256(req->method, strlen(req->method) + 1, req->body.data,
-				      req->body.len, r->req_hash);
+			req_hash(s, r, req, true);
 		}
 		req_write(r);
 	} else {
