@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "gateways/gateway.h"
 #include "server/db/db.h"
 #include "server/http.h"
 #include "server/jobs/job.h"
@@ -311,6 +312,7 @@ int srv_serve(const srv_opts_t *opts)
 	s->exit_code = 1;
 	s->lock_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
+	gw_json_secure_init();
 	/* Card data and keys pass through this process: no core dump, no ptrace
 	 * by another user's process (--keep-dumpable for debugging). */
 	if (!opts->keep_dumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)

@@ -88,18 +88,33 @@ void srv_write_now(srv_req_t *r, srv_handler_fn fn)
 	r->write_now = true;
 }
 
-/* Clears the top-level strings of an async request (a card number, a security code). */
+/* Clears the strings of a request that may carry secrets (a card number, a
+ * security code, gateway credentials), in nested messages too. */
 static void wipe_strings(ProtobufCMessage *m)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		if (f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
-			continue;
-		char *str = *(char **)((uint8_t *)m + f->offset);
-		if (str != NULL && str != f->default_value)
-			crypto_wipe(str, strlen(str));
+		void *at = (uint8_t *)m + f->offset;
+		size_t n = 1;
+		void **items = at;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			n = *(size_t *)((uint8_t *)m + f->quantifier_offset);
+			items = *(void ***)at;
+		}
+		for (size_t j = 0; j < n && items != NULL; j++) {
+			if (f->type == PROTOBUF_C_TYPE_STRING && items[j] != NULL &&
+			    items[j] != f->default_value)
+				crypto_wipe(items[j], strlen(items[j]));
+			else if (f->type == PROTOBUF_C_TYPE_MESSAGE && items[j] != NULL)
+				wipe_strings(items[j]);
+		}
 	}
+}
+
+static bool req_has_secrets(const srv_req_t *r)
+{
+	return (r->method->flags & (SRV_M_ASYNC | SRV_M_SECRET)) != 0;
 }
 
 static void req_free(srv_req_t *r)
@@ -108,11 +123,10 @@ static void req_free(srv_req_t *r)
 		list_remove(&r->async_link);
 	if (r->async_free != NULL)
 		r->async_free(r->async_arg);
-	if (r->method->flags & SRV_M_ASYNC) {
+	if (r->method->flags & SRV_M_ASYNC)
 		free(r->own_sess.units);
-		if (r->in != NULL)
-			wipe_strings(r->in);
-	}
+	if (req_has_secrets(r) && r->in != NULL)
+		wipe_strings(r->in);
 	if (r->in != NULL)
 		protobuf_c_message_free_unpacked(r->in, NULL);
 	buf_free(&r->out);
@@ -518,7 +532,7 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 		r->reply_flags = RPC_REPLY_CLOSE;
 	r->in = protobuf_c_message_unpack(m->in, NULL, req->body.len, req->body.data);
 	if (r->in == NULL) {
-		if (m->flags & SRV_M_ASYNC)
+		if (m->flags & (SRV_M_ASYNC | SRV_M_SECRET))
 			crypto_wipe(req->body.data, req->body.len);
 		srv_fail(r, ST_INVALID_ARGUMENT, "request body is not a valid %s", m->in->name);
 		req_finish(r);
@@ -530,6 +544,8 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 			r->idem_len = klen;
 			req_hash(s, r, req, true);
 		}
+		if (m->flags & SRV_M_SECRET)
+			crypto_wipe(req->body.data, req->body.len);
 		req_write(r);
 	} else {
 		dispatch_read(r);

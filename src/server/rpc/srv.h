@@ -154,6 +154,10 @@ enum srv_method_flags {
 	 * decoded strings are wiped, and its idempotency hash is keyed.
 	 */
 	SRV_M_ASYNC = 1u << 2,
+	/* The request carries secrets (gateway credentials): as for SRV_M_ASYNC,
+	 * its raw body is wiped once decoded and hashed, its decoded strings
+	 * (nested messages included) when the call ends. */
+	SRV_M_SECRET = 1u << 3,
 };
 
 typedef struct srv_method {
