@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "common/util.h"
+
 static bool in4(uint32_t a, uint32_t net, unsigned bits)
 {
 	uint32_t mask = bits == 0 ? 0 : UINT32_MAX << (32 - bits);
@@ -64,13 +66,7 @@ netaddr_kind_t netaddr_classify_v6(const uint8_t a[16])
 
 static int hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return util_hexval((unsigned char)c);
 }
 
 /* One inet_aton part: decimal, 0x hex or leading-zero octal. -1 when malformed. */
