@@ -74,6 +74,25 @@ static int set_cielo(const char *base, const char *query, bool with_creds, statu
 	return tsp_call(adm, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, st);
 }
 
+/* Admin/SetNotifier (ZapMe, WhatsApp) at base, with credentials or keeping the stored ones. */
+static int set_zapme(const char *base, bool with_creds, status_t *st)
+{
+	Ospay__V1__SetNotifierRequest req = OSPAY__V1__SET_NOTIFIER_REQUEST__INIT;
+	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
+	Ospay__V1__HeaderPair hook = OSPAY__V1__HEADER_PAIR__INIT;
+	Ospay__V1__HeaderPair *hooks[] = {&hook};
+	cred.api_key = "zapi-e2e";
+	cred.api_secret = "zsecret-e2e";
+	hook.name = "X-ZapMe-Secret";
+	hook.value = "zhook-e2e";
+	cred.webhook_headers = hooks;
+	cred.n_webhook_headers = 1;
+	req.base_url = (char *)base;
+	req.channel = OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_WHATSAPP;
+	req.credentials = with_creds ? &cred : NULL;
+	return tsp_call(adm, "ospay.v1.Admin/SetNotifier", &req.base, NULL, NULL, NULL, st);
+}
+
 static void assert_refused(int code, const status_t *st, const char *field, const char *url)
 {
 	cr_assert_eq(code, ST_INVALID_ARGUMENT, "%s: accepted (%d %s)", url, code, st->message);
@@ -121,6 +140,12 @@ Test(gateway_hosts, moving_cielo_without_credentials_is_refused)
 		/* The query URL carries the MerchantKey as well. */
 		assert_refused(set_cielo(sbx_cielo, url, false, &st), &st, "credentials", url);
 	}
+	/* The notifier's credentials are bound the same way. */
+	tsg_register_zapme(&sbx, srv.org_id, "e2e");
+	tsg_set_zapme(adm, &sbx, "e2e");
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/zapme", port);
+	assert_refused(set_zapme(url, false, &st), &st, "credentials", url);
 	/* The same host with another path keeps the credentials. */
 	char same[160];
 	snprintf(same, sizeof(same), "%s/cielo/", sbx.base);
