@@ -55,8 +55,10 @@ static size_t memory_count(pid_t pid, const void *needle, size_t nlen, char *whe
 		char perms[8], name[256] = "";
 		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255[^\n]", &lo, &hi, perms, name) < 3)
 			continue;
+		/* Over 4 GiB is a sanitizer's shadow or reserve, never populated with data
+		 * the server wrote (reading it would take hours). */
 		if (perms[0] != 'r' || strstr(name, "[vvar") != NULL ||
-		    strstr(name, "[vsyscall]") != NULL)
+		    strstr(name, "[vsyscall]") != NULL || hi - lo > (1ul << 32))
 			continue;
 		for (unsigned long at = lo; at < hi; at += chunk) {
 			size_t want = hi - at < chunk + nlen ? hi - at : chunk + nlen;
