@@ -21,25 +21,19 @@
 #include "support/gateways.h"
 #include "support/live.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
 static tsp_sandbox_t sbx;
-static int fd;
 
 #define TOKEN "pl-token-paylink"
 
-static void setup(void)
+static void after_up(void);
+TSP_E2E_SUITE_THEN(paylink, fd, &sbx, NULL, 60, after_up);
+
+static void after_up(void)
 {
-	fd = tsp_env_up(&srv, &sbx, NULL, NULL);
 	tsg_pagolivre(fd, &sbx, srv.org_id, TOKEN);
 }
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, &sbx, fd);
-}
-
-TestSuite(paylink, .init = setup, .fini = teardown, .timeout = 60);
 
 static uint64_t order(uint32_t n)
 {
@@ -63,9 +57,8 @@ Test(paylink, integrated_finalize_sends_the_link_and_leaves_the_order_pending)
 	uint64_t pm =
 		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
 	uint64_t id = order(1);
-	Ospay__V1__Order *o = NULL;
 	status_t st;
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, 3, &o, &st), 0, "finalize: %s", st.message);
+	Ospay__V1__Order *o = tso_finalize_ok(fd, id, pm, 0, 3);
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
 	cr_assert_eq(o->payment->payment_method_id, pm);
@@ -117,9 +110,7 @@ Test(paylink, manual_mode_creates_installments_without_a_gateway)
 {
 	uint64_t pm = tso_payment_method(fd, "Recorrente manual", T(RECURRING_CREDIT), M(MANUAL));
 	uint64_t id = order(2);
-	Ospay__V1__Order *o = NULL;
-	status_t st;
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, 12, &o, &st), 0, "finalize: %s", st.message);
+	Ospay__V1__Order *o = tso_finalize_ok(fd, id, pm, 0, 12);
 	/* docs/spec.md 10.1: a MANUAL method closes the order; the installments come later. */
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
@@ -152,7 +143,7 @@ Test(paylink, a_failed_link_leaves_the_order_unchanged)
 	cr_assert_null(o->payment);
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* The fault is gone: the next try makes the link. */
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, 3, &o, &st), 0, "%s", st.message);
+	o = tso_finalize_ok(fd, id, pm, 0, 3);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
 	ospay__v1__order__free_unpacked(o, NULL);
 }
@@ -161,9 +152,8 @@ Test(paylink, a_stored_non_integrated_method_closes_the_order)
 {
 	uint64_t pm = tso_payment_method(fd, "Pix", T(PIX), M(UNSPECIFIED));
 	uint64_t id = order(4);
-	Ospay__V1__Order *o = NULL;
 	status_t st;
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, 0, &o, &st), 0, "%s", st.message);
+	Ospay__V1__Order *o = tso_finalize_ok(fd, id, pm, 0, 0);
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
 	cr_assert_eq(o->payment->payment_method_id, pm);
 	cr_assert_eq(o->payment->method_type, T(PIX));
@@ -181,9 +171,7 @@ static uint64_t linked_order(uint32_t cust, uint32_t n, char key[64])
 	uint64_t pm =
 		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
 	uint64_t id = order(cust);
-	Ospay__V1__Order *o = NULL;
-	status_t st;
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, n, &o, &st), 0, "finalize: %s", st.message);
+	Ospay__V1__Order *o = tso_finalize_ok(fd, id, pm, 0, n);
 	snprintf(key, 64, "%s", o->payment->order_key);
 	ospay__v1__order__free_unpacked(o, NULL);
 	return id;
@@ -312,7 +300,7 @@ Test(paylink, a_canceled_attempt_returns_the_order_to_open_none)
 	cr_assert_eq(cancel_attempt(id, NULL, &st), 9, "%s", st.message);
 	uint64_t pm =
 		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, 2, &o, &st), 0, "%s", st.message);
+	o = tso_finalize_ok(fd, id, pm, 0, 2);
 	char key2[64];
 	snprintf(key2, sizeof(key2), "os-%llu-2", (unsigned long long)id);
 	cr_assert_str_eq(o->payment->order_key, key2);
@@ -454,9 +442,7 @@ Test(paylink, a_lost_create_answer_is_recovered_by_the_order_key)
 	/* The link is made at PagoLivre but its answer arrives garbled. */
 	tsg_fault(&sbx, "{\"service\":\"pagolivre\",\"route\":\"order_create\","
 			"\"kind\":\"malformed\",\"count\":1}");
-	Ospay__V1__Order *o = NULL;
-	status_t st;
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, 2, &o, &st), 0, "%s", st.message);
+	Ospay__V1__Order *o = tso_finalize_ok(fd, id, pm, 0, 2);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
 	cr_assert(strstr(o->payment->link_url, "/pagolivre/pay/") != NULL, "%s",
 		  o->payment->link_url);
