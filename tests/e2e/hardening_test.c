@@ -175,6 +175,28 @@ Test(hardening, metrics_want_the_token)
 	cr_assert_eq(sb.st_mode & 077, 0, "mode %o", (unsigned)(sb.st_mode & 0777));
 }
 
+Test(hardening, metrics_token_from_a_file_of_the_operators)
+{
+	cr_assert_eq(tsp_server_init(&srv), 0);
+	char path[400], url[128], out[65536];
+	snprintf(path, sizeof(path), "%s/scrape.token", srv.dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("operator-chosen-token-0123456789\n", f);
+	fclose(f);
+	cr_assert_eq(chmod(path, 0644), 0);
+	const char *const args[] = {"--metrics-token-file", path, NULL};
+	cr_assert_neq(tsp_server_start(&srv, args), 0, "served with a world-readable token file");
+	srv.pid = 0;
+	cr_assert_eq(chmod(path, 0600), 0);
+	cr_assert_eq(tsp_server_start(&srv, args), 0);
+	snprintf(url, sizeof(url), "https://%s/metrics", srv.https_addr);
+	cr_assert_eq(tsp_http("GET", url, NULL,
+			      "Authorization: Bearer operator-chosen-token-0123456789", srv.cacert,
+			      out, sizeof(out)),
+		     200, "%s", out);
+}
+
 /* ------------------------------------------------------------------ webhooks */
 
 Test(hardening, unknown_and_unconfigured_webhook_targets_answer_like_bad_credentials)
