@@ -31,27 +31,10 @@ static int adm = -1;
 
 #define VISA "4111111111111111"
 
-/* A listening socket on every IPv4 address, never accepted from: the kernel
- * queues any connection, so accept() afterwards tells whether one came. */
-static int listener_open(int *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	cr_assert_geq(fd, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY)};
-	socklen_t len = sizeof(a);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(listen(fd, 64), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
+/* The exfiltration target must never have seen a connection. */
 static void listener_assert_untouched(int fd)
 {
-	int c = accept(fd, NULL, NULL);
-	if (c >= 0)
-		close(c);
-	cr_assert_lt(c, 0, "the exfiltration target received a connection");
+	cr_assert(!tsp_trap_touched(fd), "the exfiltration target received a connection");
 	close(fd);
 }
 
@@ -125,7 +108,7 @@ Test(gateway_hosts, moving_cielo_without_credentials_is_refused)
 {
 	adm = tsp_env_up(&srv, &sbx, "2026-12-01T12:00:00Z", NULL);
 	tsg_cielo(adm, &sbx, srv.org_id, "e2e", false);
-	int port, lfd = listener_open(&port);
+	int port, lfd = tsp_trap_listen(true, &port);
 	char sbx_cielo[128];
 	snprintf(sbx_cielo, sizeof(sbx_cielo), "%s/cielo", sbx.base);
 	const char *const forms[] = {"http://127.0.0.1:",          "http://127.1:",
@@ -161,7 +144,7 @@ Test(gateway_hosts, private_urls_refused_without_the_allow_option)
 	const char *const deny[] = {TSP_DENY_PRIVATE, NULL};
 	adm = tsp_env_up(&srv, NULL, "2026-12-01T12:00:00Z", deny);
 	sbx.pid = 0;
-	int port, lfd = listener_open(&port);
+	int port, lfd = tsp_trap_listen(true, &port);
 	const char *const forms[] = {
 		"http://127.0.0.1:",   "http://127.1:",     "http://0x7f000001:",
 		"http://2130706433:",  "http://[::1]:",     "http://[::ffff:127.0.0.1]:",

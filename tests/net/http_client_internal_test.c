@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "net/http_client.h"
+#include "support/proc.h"
 
 typedef struct fx {
 	uv_loop_t loop;
@@ -35,28 +36,6 @@ static void on_done(const http_response_t *res, void *arg)
 static void on_closed(void *arg)
 {
 	((fx_t *)arg)->closed = true;
-}
-
-/* A listener that never accepts: the kernel queues any connection. */
-static int listener(int *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	cr_assert_geq(fd, 0);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(listen(fd, 16), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
-static bool touched(int fd)
-{
-	int c = accept(fd, NULL, NULL);
-	if (c >= 0)
-		close(c);
-	return c >= 0;
 }
 
 /* One GET of url through a fresh client; its callback's error. */
@@ -80,17 +59,17 @@ static int get(const char *url, bool refuse)
 
 Test(http_client_internal, loopback_refused_by_address_and_by_name)
 {
-	int port, fd = listener(&port);
+	int port, fd = tsp_trap_listen(false, &port);
 	char url[96];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
 	cr_assert_eq(get(url, true), -EACCES);
 	snprintf(url, sizeof(url), "http://localhost:%d/", port);
 	cr_assert_eq(get(url, true), -EACCES);
-	cr_assert(!touched(fd), "a refused request reached the listener");
+	cr_assert(!tsp_trap_touched(fd), "a refused request reached the listener");
 	/* The control: without the option the same request connects (and times out
 	 * or fails, as the listener never answers). */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", port);
 	cr_assert_neq(get(url, false), -EACCES);
-	cr_assert(touched(fd), "the control never connected");
+	cr_assert(tsp_trap_touched(fd), "the control never connected");
 	close(fd);
 }

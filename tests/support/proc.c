@@ -447,6 +447,28 @@ int tsp_write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+int tsp_trap_listen(bool any, int *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(any ? INADDR_ANY : INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(fd, 64), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+bool tsp_trap_touched(int fd)
+{
+	int c = accept(fd, NULL, NULL);
+	if (c >= 0)
+		close(c);
+	return c >= 0;
+}
+
 int tsp_send_frame(int fd, const void *p, size_t n)
 {
 	uint8_t hdr[4];

@@ -122,6 +122,15 @@ long tsp_server_rss_anon_kb(const tsp_server_t *s);
  * and returns the exit status (or -1). */
 int tsp_run(const char *const *argv, const char *const *env, char *out, size_t cap);
 
+/*
+ * An exfiltration target: a non-blocking socket listening on an ephemeral port
+ * of 127.0.0.1 (every IPv4 address when any), never accepting; the kernel
+ * queues whatever connects. Asserts each step; the fd, its port in *port.
+ */
+int tsp_trap_listen(bool any, int *port);
+/* True when something connected to the trap since (accepts and closes one). */
+bool tsp_trap_touched(int fd);
+
 /* ---- raw frames over a blocking TCP socket */
 /* Writes all n bytes to fd (a socket, without SIGPIPE, or any other file);
  * 0, or -1 on error. */
