@@ -84,12 +84,31 @@ int agenda_locate(const agenda_rules_t *a, int64_t start_ms, agenda_place_t *pla
 	return AGENDA_NO_WINDOW;
 }
 
+void agenda_room(const agenda_rules_t *a, const agenda_place_t *place, uint32_t in_window,
+		 uint32_t in_day, agenda_room_t *out)
+{
+	uint32_t cap = a->windows[place->window].capacity;
+	out->window_left = in_window < cap ? cap - in_window : 0;
+	if (a->daily_max == 0)
+		out->day_left = UINT32_MAX;
+	else
+		out->day_left = in_day < a->daily_max ? a->daily_max - in_day : 0;
+	out->free = out->window_left < out->day_left ? out->window_left : out->day_left;
+}
+
 int agenda_check_counts(const agenda_rules_t *a, const agenda_place_t *place, uint32_t in_window,
 			uint32_t in_day)
 {
-	if (in_window >= a->windows[place->window].capacity)
+	agenda_room_t room;
+	agenda_room(a, place, in_window, in_day, &room);
+	return agenda_room_verdict(&room);
+}
+
+int agenda_room_verdict(const agenda_room_t *room)
+{
+	if (room->window_left == 0)
 		return AGENDA_WINDOW_FULL;
-	if (a->daily_max != 0 && in_day >= a->daily_max)
+	if (room->day_left == 0)
 		return AGENDA_DAY_FULL;
 	return AGENDA_OK;
 }

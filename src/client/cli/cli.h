@@ -165,6 +165,7 @@ int cli_cmd_agendas_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_agendas_update(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_calendar(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_agendas_availability(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_orders_create(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_orders_get(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv);

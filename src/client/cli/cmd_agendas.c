@@ -462,3 +462,105 @@ out:
 		protobuf_c_message_free_unpacked(resp, NULL);
 	return rc;
 }
+
+/* ------------------------------------------------------------------ availability */
+
+/* "João (2) 08:00, Maria (3) 10:00" for the technicians free in a window. */
+static void avail_techs_text(const Ospay__V1__AvailabilityWindow *w, int offset, char *out,
+			     size_t n)
+{
+	size_t k = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < w->n_technicians; i++) {
+		const Ospay__V1__AvailableTechnician *t = w->technicians[i];
+		char when[24];
+		dom_datetime_text(t->first_free_ms, offset, when, sizeof(when));
+		int wr = snprintf(out + k, n - k, "%s%s (%" PRIu64 ") %s", i ? ", " : "", t->name,
+				  t->id, strlen(when) > 11 ? when + 11 : when);
+		if (wr < 0 || (size_t)wr >= n - k)
+			break;
+		k += (size_t)wr;
+	}
+}
+
+/* A calendar-like table: one row per window of each day, closed days and empty days named. */
+static int availability_print(const Ospay__V1__AgendasAvailabilityResponse *r)
+{
+	static const char *const hdr[] = {"DATE",   "DAY",  "WINDOW",       "CAPACITY",
+					  "BOOKED", "FREE", "DAY MAX LEFT", "TECHNICIANS FREE"};
+	cli_table_t *t = cli_table_new(8, hdr);
+	int rc = t != NULL ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+	if (rc == CLI_EXIT_OK && r->agenda != NULL)
+		printf("agenda %" PRIu64 " %s, slots of %u min\n", r->agenda->id, r->agenda->name,
+		       r->agenda->slot_minutes);
+	for (size_t c = 3; c < 7 && t != NULL; c++)
+		cli_table_align(t, c, CLI_ALIGN_RIGHT);
+	for (size_t d = 0; d < r->n_days && rc == CLI_EXIT_OK; d++) {
+		const Ospay__V1__AvailabilityDay *day = r->days[d];
+		const char *wd =
+			day->weekday >= 1 && day->weekday <= 7 ? day_names[day->weekday] : "?";
+		char left[32] = "no maximum";
+		if (day->daily_max != 0)
+			snprintf(left, sizeof(left), "%u of %u", day->daily_left, day->daily_max);
+		if (day->closed || day->n_windows == 0) {
+			char why[300], booked[16];
+			snprintf(why, sizeof(why), "closed: %s", day->closed_reason);
+			snprintf(booked, sizeof(booked), "%u", day->booked);
+			const char *row[] = {day->date, wd,     day->closed ? why : "no windows",
+					     "",        booked, "0",
+					     "",        ""};
+			if (cli_table_add(t, row) < 0)
+				rc = CLI_EXIT_ERROR;
+			continue;
+		}
+		for (size_t i = 0; i < day->n_windows && rc == CLI_EXIT_OK; i++) {
+			const Ospay__V1__AvailabilityWindow *w = day->windows[i];
+			char win[48], cap[16], booked[16], free_[16], techs[1024];
+			snprintf(win, sizeof(win), "%02u:%02u-%02u:%02u", w->start_minute / 60,
+				 w->start_minute % 60, w->end_minute / 60, w->end_minute % 60);
+			snprintf(cap, sizeof(cap), "%u", w->capacity);
+			snprintf(booked, sizeof(booked), "%u", w->booked);
+			snprintf(free_, sizeof(free_), "%u", w->free);
+			avail_techs_text(w, r->utc_offset_minutes, techs, sizeof(techs));
+			const char *row[] = {i == 0 ? day->date : "",
+					     i == 0 ? wd : "",
+					     win,
+					     cap,
+					     booked,
+					     free_,
+					     i == 0 ? left : "",
+					     techs};
+			if (cli_table_add(t, row) < 0)
+				rc = CLI_EXIT_ERROR;
+		}
+	}
+	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+	cli_table_free(t);
+	return rc;
+}
+
+static int print_availability(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	(void)ctx;
+	return availability_print((const Ospay__V1__AgendasAvailabilityResponse *)m);
+}
+
+int cli_cmd_agendas_availability(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_flag_t flags[] = {
+		DOM_OPT("from", 'f', DOM_TEXT, "from_date"),
+		DOM_OPT("days", 'd', DOM_U32, "days"),
+		{NULL},
+	};
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Agendas/Availability",
+		.req = &ospay__v1__agendas_availability_request__descriptor,
+		.resp = &ospay__v1__agendas_availability_response__descriptor,
+		.arg = "ID",
+		.arg_field = "agenda_id",
+		.flags = flags,
+		.print = print_availability,
+	};
+	return dom_run(ctx, argc, argv, &c);
+}

@@ -136,6 +136,13 @@ const cli_command_t cli_commands[] = {
 	 "change an agenda; orders already booked stay", NULL},
 	{"agendas", "delete", cli_cmd_agendas_delete, "ID", "delete an agenda",
 	 "Its orders keep the agenda's id and can still be listed by it.\n"},
+	{"agendas", "availability", cli_cmd_agendas_availability,
+	 "ID [--from YYYY-MM-DD] [--days N]",
+	 "free places per day and window, and the technicians free in each",
+	 "The numbers are the ones orders create enforces right now: FREE is how many\n"
+	 "more orders may start in the window (0 on a closed day), DAY MAX LEFT what is\n"
+	 "left of the daily maximum. --days is 1..31 (default 7).\n"
+	 "Example: ospay agendas availability 1 --from 2026-12-07 --days 7\n"},
 	{"calendar", NULL, cli_cmd_calendar,
 	 "--by agenda|technician --from YYYY-MM-DD --to YYYY-MM-DD [--unit ID] [--id ID ...] "
 	 "[--canceled]",

@@ -43,6 +43,8 @@ static const srv_method_t methods[] = {
 	{"ospay.v1.Admin/SetSuspensionProfile",
 	 &ospay__v1__set_suspension_profile_request__descriptor, h_admin_set_suspension_profile,
 	 SRV_M_WRITE},
+	{"ospay.v1.Agendas/Availability", &ospay__v1__agendas_availability_request__descriptor,
+	 h_agendas_availability, 0},
 	{"ospay.v1.Agendas/Calendar", &ospay__v1__agendas_calendar_request__descriptor,
 	 h_agendas_calendar, 0},
 	{"ospay.v1.Agendas/Create", &ospay__v1__agendas_create_request__descriptor,

@@ -39,88 +39,6 @@ static void local_time(int64_t ms, int offset, char *out, size_t cap)
 
 /* ------------------------------------------------------------------ booking checks */
 
-/*
- * Counts the bookings of an agenda that hold their place (not canceled, not
- * the order being moved) starting in the place's window and on its day.
- */
-static int agenda_count(store_txn_t *txn, uint64_t agenda_id, const agenda_place_t *p,
-			bool whole_day, uint64_t self, uint32_t *in_window, uint32_t *in_day)
-{
-	db_scan_t *scan = NULL;
-	uint8_t key[8], from[DB_POS_LEN];
-	int64_t lo = whole_day ? p->day_from_ms : p->window_from_ms;
-	int64_t hi = whole_day ? p->day_to_ms : p->window_to_ms;
-	const uint8_t *pos;
-	*in_window = *in_day = 0;
-	be64_put(key, agenda_id);
-	db_pos_put(from, lo, 0);
-	int rc = db_scan_open(txn, DB_ORD_S_AGENDA, key, 8, 1, from, DB_POS_LEN, &scan);
-	while (rc == 0) {
-		rc = db_scan_next(scan, &pos);
-		if (rc != 0 || db_pos_sort(pos) >= hi)
-			break;
-		if (db_pos_id(pos) == self)
-			continue;
-		Ospay__V1__Order *o = NULL;
-		rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		if (rc != 0)
-			break;
-		if (order_holds_time(o->status)) {
-			int64_t s = db_pos_sort(pos);
-			(*in_day)++;
-			if (s >= p->window_from_ms && s < p->window_to_ms)
-				(*in_window)++;
-		}
-		ospay__v1__order__free_unpacked(o, NULL);
-	}
-	if (rc == -ENOENT)
-		rc = 0;
-	db_scan_close(scan);
-	return rc;
-}
-
-/*
- * The technician's booking that overlaps [start, start + minutes), other than
- * self: *conflict gets it (caller frees) or stays NULL.
- */
-static int tech_overlap(store_txn_t *txn, uint64_t tech, int64_t start, uint32_t minutes,
-			uint64_t self, Ospay__V1__Order **conflict)
-{
-	db_scan_t *scan = NULL;
-	uint8_t key[8], from[DB_POS_LEN];
-	int64_t end = order_end_ms(start, minutes);
-	const uint8_t *pos;
-	*conflict = NULL;
-	be64_put(key, tech);
-	/* Nothing lasts longer than ORDER_MAX_DURATION_MIN: earlier starts cannot reach us. */
-	db_pos_put(from, start - (int64_t)ORDER_MAX_DURATION_MIN * 60000, 0);
-	int rc = db_scan_open(txn, DB_ORD_S_TECH, key, 8, 1, from, DB_POS_LEN, &scan);
-	while (rc == 0 && *conflict == NULL) {
-		rc = db_scan_next(scan, &pos);
-		if (rc != 0 || db_pos_sort(pos) >= end)
-			break;
-		if (db_pos_id(pos) == self)
-			continue;
-		Ospay__V1__Order *o = NULL;
-		rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		if (rc != 0)
-			break;
-		if (order_holds_time(o->status) &&
-		    order_spans_overlap(start, minutes, o->scheduled_start_ms, o->duration_minutes))
-			*conflict = o;
-		else
-			ospay__v1__order__free_unpacked(o, NULL);
-	}
-	if (rc == -ENOENT)
-		rc = 0;
-	db_scan_close(scan);
-	return rc;
-}
-
 /* The agenda checks: unit, city, window, slot grid, capacity, daily maximum. */
 static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, bool agenda_changed,
 			int offset)
@@ -131,6 +49,7 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 	agenda_rules_t rules;
 	agenda_place_t place;
 	uint32_t in_window, in_day;
+	agenda_room_t room;
 	char why[200];
 	int rc = kit_get_seen(r, txn, &kit_agendas, o->agenda_id, &a);
 	if (rc != 0 || !srv_ok(r))
@@ -162,13 +81,13 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 	kit_agenda_rules(a, offset, wbuf, &rules);
 	int verdict = agenda_locate(&rules, o->scheduled_start_ms, &place);
 	if (verdict == AGENDA_OK) {
-		rc = agenda_count(txn, a->id, &place, rules.daily_max != 0, o->id, &in_window,
-				  &in_day);
+		rc = booking_room(txn, a->id, &rules, &place, rules.daily_max != 0, o->id,
+				  &in_window, &in_day, &room);
 		if (rc != 0) {
 			rc = srv_store_fail(r, rc, "agenda count");
 			goto out;
 		}
-		verdict = agenda_check_counts(&rules, &place, in_window, in_day);
+		verdict = agenda_room_verdict(&room);
 	}
 	if (verdict != AGENDA_OK) {
 		agenda_explain(&rules, verdict, o->scheduled_start_ms, &place, why, sizeof(why));
@@ -206,8 +125,8 @@ static int check_technician(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Ord
 	}
 	if (o->scheduled_start_ms == 0)
 		goto out;
-	rc = tech_overlap(txn, o->technician_id, o->scheduled_start_ms, o->duration_minutes, o->id,
-			  &other);
+	rc = booking_tech_overlap(txn, o->technician_id, o->scheduled_start_ms, o->duration_minutes,
+				  o->id, &other);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "technician overlap");
 		goto out;

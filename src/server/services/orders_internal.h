@@ -21,6 +21,7 @@
 #include "server/rpc/kit.h"
 #include "server/rpc/page.h"
 #include "server/rpc/srv.h"
+#include "server/services/booking.h"
 #include "server/services/services.h"
 
 #define KIND_MAX 100

@@ -51,6 +51,7 @@ int h_agendas_list(srv_req_t *r, store_txn_t *txn);
 int h_agendas_update(srv_req_t *r, store_txn_t *txn);
 int h_agendas_delete(srv_req_t *r, store_txn_t *txn);
 int h_agendas_calendar(srv_req_t *r, store_txn_t *txn);
+int h_agendas_availability(srv_req_t *r, store_txn_t *txn);
 int h_orders_create(srv_req_t *r, store_txn_t *txn);
 int h_orders_get(srv_req_t *r, store_txn_t *txn);
 int h_orders_list(srv_req_t *r, store_txn_t *txn);
