@@ -564,3 +564,145 @@ int cli_cmd_agendas_availability(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	return dom_run(ctx, argc, argv, &c);
 }
+
+/* ------------------------------------------------------------------ closures */
+
+static const dom_col_t closure_fields[] = {
+	DOM_COL("id", "id", DOM_C_NUM),
+	{"agenda", "agenda_id", DOM_C_NUM, .zero = "every agenda"},
+	DOM_COL("date", "date", DOM_C_TEXT),
+	DOM_COL("reason", "reason", DOM_C_TEXT),
+	{NULL},
+};
+
+static int print_closure(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	cli_table_t *t = cli_table_new(2, NULL);
+	int rc = t == NULL ? CLI_EXIT_ERROR : dom_kv_add(t, closure_fields, m, 0);
+	(void)ctx;
+	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+	cli_table_free(t);
+	return rc;
+}
+
+int cli_cmd_closures_add(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_flag_t flags[] = {
+		DOM_OPT("agenda", 'a', DOM_ID, "agenda_id"),
+		DOM_OPT("date", 'd', DOM_TEXT, "date"),
+		DOM_OPT("reason", 'r', DOM_TEXT, "reason"),
+		{NULL},
+	};
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Agendas/AddClosure",
+		.req = &ospay__v1__agendas_add_closure_request__descriptor,
+		.resp = &ospay__v1__agendas_add_closure_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.flags = flags,
+		.record = "closure",
+		.print = print_closure,
+	};
+	return dom_run(ctx, argc, argv, &c);
+}
+
+int cli_cmd_closures_remove(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	int first;
+	ProtobufCMessage *resp = NULL;
+	Ospay__V1__AgendasRemoveClosureRequest req =
+		OSPAY__V1__AGENDAS_REMOVE_CLOSURE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc == CLI_EXIT_OK)
+		rc = cli_call(ctx, "ospay.v1.Agendas/RemoveClosure", &req.base,
+			      &ospay__v1__agendas_remove_closure_response__descriptor,
+			      CLI_CALL_MUTATING, &resp);
+	if (rc == CLI_EXIT_OK) {
+		if (ctx->json)
+			rc = cli_output_json(json_pack("{s:I}", "removed", (json_int_t)req.id));
+		else
+			printf("closure %" PRIu64 " removed: the day is open again\n", req.id);
+	}
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	return rc;
+}
+
+/* "Natal (national holiday)", "Inventário (closure 3, agenda 2)". */
+static void closed_why_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__ClosedDay *d = (const Ospay__V1__ClosedDay *)m;
+	if (d->national_holiday)
+		snprintf(out, n, "%s (national holiday)", d->reason);
+	else if (d->agenda_id != 0)
+		snprintf(out, n, "%s (closure %" PRIu64 ", agenda %" PRIu64 ")", d->reason,
+			 d->closure_id, d->agenda_id);
+	else
+		snprintf(out, n, "%s (closure %" PRIu64 ", every agenda)", d->reason,
+			 d->closure_id);
+}
+
+static void closed_weekday_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	int64_t day;
+	const Ospay__V1__ClosedDay *d = (const Ospay__V1__ClosedDay *)m;
+	snprintf(out, n, "%s", dom_date_parse(d->date, &day) == 0 ? dom_weekday_name(day) : "");
+}
+
+static const dom_col_t closed_cols[] = {
+	DOM_COL("DATE", "date", DOM_C_TEXT),
+	DOM_COL_CELL("DAY", closed_weekday_cell),
+	DOM_COL_CELL("WHY", closed_why_cell),
+	{NULL},
+};
+
+int cli_cmd_closures_list(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_flag_t flags[] = {
+		DOM_OPT("agenda", 'a', DOM_ID, "agenda_id"),
+		DOM_OPT("from", 'f', DOM_TEXT, "from_date"),
+		DOM_OPT("to", 't', DOM_TEXT, "to_date"),
+		{NULL},
+	};
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Agendas/ListClosures",
+		.req = &ospay__v1__agendas_list_closures_request__descriptor,
+		.resp = &ospay__v1__agendas_list_closures_response__descriptor,
+		.flags = flags,
+		.items = "days",
+		.cols = closed_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
+}
+
+int cli_cmd_closures_holidays(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	int first;
+	ProtobufCMessage *resp = NULL;
+	Ospay__V1__AgendasSetNationalHolidaysRequest req =
+		OSPAY__V1__AGENDAS_SET_NATIONAL_HOLIDAYS_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
+	if (rc == CLI_EXIT_OK && strcmp(argv[first], "closed") != 0 &&
+	    strcmp(argv[first], "open") != 0)
+		rc = cli_usage_error(ctx, "national-holidays is closed or open, not \"%s\"",
+				     argv[first]);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.closed = strcmp(argv[first], "closed") == 0;
+	rc = cli_call(ctx, "ospay.v1.Agendas/SetNationalHolidays", &req.base,
+		      &ospay__v1__agendas_set_national_holidays_response__descriptor,
+		      CLI_CALL_MUTATING, &resp);
+	if (rc == CLI_EXIT_OK && ctx->json)
+		rc = cli_output_message(resp);
+	else if (rc == CLI_EXIT_OK)
+		printf("%s\n", req.closed ? "national holidays are closed days on every agenda"
+					  : "the organization works on national holidays");
+out:
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	return rc;
+}

@@ -143,6 +143,24 @@ const cli_command_t cli_commands[] = {
 	 "more orders may start in the window (0 on a closed day), DAY MAX LEFT what is\n"
 	 "left of the daily maximum. --days is 1..31 (default 7).\n"
 	 "Example: ospay agendas availability 1 --from 2026-12-07 --days 7\n"},
+	{"closures", "add", cli_cmd_closures_add, "--date YYYY-MM-DD --reason TEXT [--agenda ID]",
+	 "close a day for bookings: on one agenda, or on every agenda (ADMIN)",
+	 "Orders create, update and reschedule refuse a start on a closed day with the\n"
+	 "reason. Brazil's national holidays are closed too once switched on\n"
+	 "('closures national-holidays closed').\n"
+	 "Example: ospay closures add --date 2026-12-24 --reason \"Véspera de Natal\"\n"},
+	{"closures", "list", cli_cmd_closures_list,
+	 "--from YYYY-MM-DD --to YYYY-MM-DD [--agenda ID]",
+	 "the closed days of a range: closures and national holidays",
+	 "Without --agenda, the organization-wide ones; with it, the agenda's too.\n"},
+	{"closures", "remove", cli_cmd_closures_remove, "ID", "open a closed day again (ADMIN)",
+	 NULL},
+	{"closures", "national-holidays", cli_cmd_closures_holidays, "closed|open",
+	 "whether Brazil's national holidays are closed days (ADMIN; default open)",
+	 "The holidays: Confraternização Universal, Carnaval (Monday and Tuesday),\n"
+	 "Sexta-feira Santa, Tiradentes, Dia do Trabalho, Corpus Christi, Independência,\n"
+	 "Nossa Senhora Aparecida, Finados, Proclamação da República, Consciência Negra,\n"
+	 "Natal.\n"},
 	{"calendar", NULL, cli_cmd_calendar,
 	 "--by agenda|technician --from YYYY-MM-DD --to YYYY-MM-DD [--unit ID] [--id ID ...] "
 	 "[--canceled]",

@@ -184,6 +184,7 @@ int h_agendas_availability(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasAvailabilityRequest *in = (const void *)r->in;
 	Ospay__V1__Agenda *a = NULL;
+	Ospay__V1__FieldSettingsRecord *fs = NULL;
 	agenda_window_t wbuf[AGENDA_MAX_WINDOWS];
 	agenda_rules_t rules;
 	avail_t v;
@@ -204,6 +205,8 @@ int h_agendas_availability(srv_req_t *r, store_txn_t *txn)
 	rc = kit_org_offset(r, txn, &offset);
 	if (rc == 0)
 		rc = avail_techs(txn, &v, a->unit_id);
+	if (rc == 0)
+		rc = booking_settings_load(txn, a->organization_id, &fs);
 	if (rc != 0)
 		goto out;
 	kit_agenda_rules(a, offset, wbuf, &rules);
@@ -225,6 +228,10 @@ int h_agendas_availability(srv_req_t *r, store_txn_t *txn)
 		ad->weekday = agenda_iso_weekday(day);
 		ad->daily_max = rules.daily_max;
 		ad->daily_left = rules.daily_max;
+		uint64_t closure;
+		const char *why = booking_day_closed(fs, a->id, day, &closure);
+		ad->closed = why != NULL;
+		ad->closed_reason = why != NULL ? (char *)why : "";
 		size_t nw = avail_windows_of(&rules, ad->weekday, idx);
 		ad->windows = avail_alloc(&v, nw, sizeof(*ad->windows));
 		Ospay__V1__AvailabilityWindow *wb = avail_alloc(&v, nw, sizeof(*wb));
@@ -251,6 +258,8 @@ out:
 	if (rc < 0 && rc != -ENOMEM)
 		rc = srv_store_fail(r, rc, "availability");
 	avail_free(&v);
+	if (fs != NULL)
+		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	if (a != NULL)
 		ospay__v1__agenda__free_unpacked(a, NULL);
 	return rc;

@@ -4,6 +4,8 @@
 #include <errno.h>
 
 #include "common/util.h"
+#include "core/date.h"
+#include "core/holidays.h"
 #include "core/order.h"
 #include "server/db/db.h"
 #include "server/rpc/kit.h"
@@ -85,4 +87,32 @@ int booking_tech_overlap(store_txn_t *txn, uint64_t tech, int64_t start, uint32_
 		rc = 0;
 	db_scan_close(scan);
 	return rc;
+}
+
+int booking_settings_load(store_txn_t *txn, uint64_t org, Ospay__V1__FieldSettingsRecord **out)
+{
+	int rc = kit_load(txn, DB_FIELD_SETTINGS, org,
+			  &ospay__v1__field_settings_record__descriptor, out);
+	if (rc == -ENOENT) {
+		/* Nothing stored yet: an empty record, freed like a stored one. */
+		*out = ospay__v1__field_settings_record__unpack(NULL, 0, NULL);
+		rc = *out != NULL ? 0 : -ENOMEM;
+	}
+	return rc;
+}
+
+const char *booking_day_closed(const Ospay__V1__FieldSettingsRecord *fs, uint64_t agenda_id,
+			       int64_t day, uint64_t *closure_id)
+{
+	*closure_id = 0;
+	for (size_t i = 0; i < fs->n_closures; i++) {
+		const Ospay__V1__Closure *c = fs->closures[i];
+		int64_t d;
+		if ((c->agenda_id == 0 || c->agenda_id == agenda_id) &&
+		    date_parse(c->date, &d) == 0 && d == day) {
+			*closure_id = c->id;
+			return c->reason;
+		}
+	}
+	return fs->national_holidays_closed ? holiday_br_name(day) : NULL;
 }

@@ -13,6 +13,7 @@
 
 #include "core/agenda.h"
 #include "ospay/v1/orders.pb-c.h"
+#include "ospay/v1/records.pb-c.h"
 #include "store/store.h"
 
 /*
@@ -31,5 +32,20 @@ int booking_room(store_txn_t *txn, uint64_t agenda_id, const agenda_rules_t *rul
  */
 int booking_tech_overlap(store_txn_t *txn, uint64_t tech, int64_t start, uint32_t minutes,
 			 uint64_t self, Ospay__V1__Order **conflict);
+
+/*
+ * The organization's field settings (closures, the national-holiday switch):
+ * *out is the stored record, or an empty one when none is stored (free it
+ * with ospay__v1__field_settings_record__free_unpacked). 0 or a negative errno.
+ */
+int booking_settings_load(store_txn_t *txn, uint64_t org, Ospay__V1__FieldSettingsRecord **out);
+
+/*
+ * Is local day closed for bookings on agenda_id (a closure of that agenda or
+ * an organization-wide one, or a national holiday when the organization
+ * closes them)? NULL when open, else the reason (fs's or static).
+ */
+const char *booking_day_closed(const Ospay__V1__FieldSettingsRecord *fs, uint64_t agenda_id,
+			       int64_t day, uint64_t *closure_id);
 
 #endif

@@ -39,6 +39,31 @@ static void local_time(int64_t ms, int offset, char *out, size_t cap)
 
 /* ------------------------------------------------------------------ booking checks */
 
+/* A start on a closed day (a closure or a national holiday) is refused with the reason. */
+static int check_closed(srv_req_t *r, store_txn_t *txn, uint64_t agenda_id, int64_t start,
+			int offset)
+{
+	Ospay__V1__FieldSettingsRecord *fs = NULL;
+	uint64_t closure;
+	int64_t day = date_local_day(start, offset);
+	int rc = booking_settings_load(txn, r->sess->p.org_id, &fs);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "field settings");
+		goto out;
+	}
+	const char *why = booking_day_closed(fs, agenda_id, day, &closure);
+	if (why != NULL) {
+		char date[16];
+		date_format(day, date, sizeof(date));
+		rc = srv_fail(r, ST_FAILED_PRECONDITION, "agenda %llu: %s is closed: %s",
+			      (unsigned long long)agenda_id, date, why);
+	}
+out:
+	if (fs != NULL)
+		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	return rc;
+}
+
 /* The agenda checks: unit, city, window, slot grid, capacity, daily maximum. */
 static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, bool agenda_changed,
 			int offset)
@@ -78,6 +103,9 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 	}
 	if (o->duration_minutes == 0)
 		o->duration_minutes = a->slot_minutes;
+	rc = check_closed(r, txn, a->id, o->scheduled_start_ms, offset);
+	if (rc != 0 || !srv_ok(r))
+		goto out;
 	kit_agenda_rules(a, offset, wbuf, &rules);
 	int verdict = agenda_locate(&rules, o->scheduled_start_ms, &place);
 	if (verdict == AGENDA_OK) {
