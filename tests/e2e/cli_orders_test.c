@@ -162,7 +162,7 @@ Test(cli_orders, change_finalize_cancel)
 Test(cli_orders, usage_and_server_errors)
 {
 	cr_assert_eq(ospay("orders", "list", "--status", "finished", NULL), 2);
-	HAS("--status is open, closed or canceled");
+	HAS("--status is open, closed, canceled or awaiting-scheduling");
 	cr_assert_eq(ospay("orders", "list", "--from", "07/12/2026", NULL), 2);
 	cr_assert_eq(ospay("calendar", "--from", "2026-12-01", "--to", "2026-12-02", NULL), 2);
 	cr_assert_eq(ospay("agendas", "create", "--window", "mon,8-12,2", NULL), 2);

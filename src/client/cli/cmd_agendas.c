@@ -349,6 +349,38 @@ static int cal_line_cmp(const void *a, const void *b)
 	return x->e->order_id < y->e->order_id ? -1 : x->e->order_id > y->e->order_id;
 }
 
+/* The orders that wait for a date, per agenda or technician; nothing when none. */
+static int calendar_awaiting_print(const Ospay__V1__AgendasCalendarResponse *r, bool by_agenda)
+{
+	static const char *const hdr_a[] = {"AGENDA", "ORDER", "CUSTOMER", "KIND"};
+	static const char *const hdr_t[] = {"TECHNICIAN", "ORDER", "CUSTOMER", "KIND"};
+	cli_table_t *t = cli_table_new(4, by_agenda ? hdr_a : hdr_t);
+	int rc = t != NULL ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+	if (t != NULL)
+		cli_table_align(t, 1, CLI_ALIGN_RIGHT);
+	for (size_t g = 0; g < r->n_groups && rc == CLI_EXIT_OK; g++) {
+		for (size_t i = 0; i < r->groups[g]->n_awaiting && rc == CLI_EXIT_OK; i++) {
+			const Ospay__V1__CalendarEntry *e = r->groups[g]->awaiting[i];
+			char group[140], order[24], customer[160];
+			snprintf(group, sizeof(group), "%s (%" PRIu64 ")", r->groups[g]->name,
+				 r->groups[g]->id);
+			snprintf(order, sizeof(order), "%" PRIu64, e->order_id);
+			snprintf(customer, sizeof(customer), "%s (%" PRIu64 ")", e->customer_name,
+				 e->customer_id);
+			const char *row[] = {group, order, customer, e->kind};
+			if (cli_table_add(t, row) < 0)
+				rc = CLI_EXIT_ERROR;
+		}
+	}
+	if (rc == CLI_EXIT_OK && cli_table_rows(t) > 0) {
+		printf("\nawaiting scheduling (no date yet: book them with 'orders reschedule')\n");
+		if (cli_table_print(t, stdout) < 0)
+			rc = CLI_EXIT_ERROR;
+	}
+	cli_table_free(t);
+	return rc;
+}
+
 /* Day by day: a heading per day, then its orders by start time. */
 static int calendar_print(const Ospay__V1__AgendasCalendarResponse *r, bool by_agenda,
 			  int64_t from_day, int64_t to_day)
@@ -403,6 +435,8 @@ static int calendar_print(const Ospay__V1__AgendasCalendarResponse *r, bool by_a
 			rc = CLI_EXIT_ERROR;
 		cli_table_free(t);
 	}
+	if (rc == CLI_EXIT_OK)
+		rc = calendar_awaiting_print(r, by_agenda);
 	if (rc == CLI_EXIT_OK && r->truncated)
 		fprintf(stderr, "warning: more orders than one answer holds: narrow the range\n");
 	free(lines);

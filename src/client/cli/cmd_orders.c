@@ -331,7 +331,7 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
 		DOM_OPT("limit", 'l', DOM_LIMIT, NULL),
 		DOM_OPT_ENUM("status", 's', "status", STATUS_PREFIX,
-			     "--status is open, closed or canceled"),
+			     "--status is open, closed, canceled or awaiting-scheduling"),
 		DOM_OPT_ENUM("payment", 'p', "payment_status", PAY_PREFIX,
 			     "--payment is none, pending, error or paid"),
 		DOM_OPT("from", 'f', DOM_VALUE, NULL),

@@ -170,11 +170,13 @@ const cli_command_t cli_commands[] = {
 	 "--customer ID --kind K [--description D] [--agenda ID] [--technician ID] "
 	 "[--start \"YYYY-MM-DD HH:MM\"] [--minutes N] [--amount 150.00]",
 	 "open a service order",
-	 "Times are the organization's local time. With an agenda, --start is required\n"
-	 "and --minutes defaults to the agenda's slot.\n"},
+	 "Times are the organization's local time. With an agenda and no --start the order\n"
+	 "awaits scheduling (aguardando agendamento) until 'orders reschedule' gives it a\n"
+	 "start; with a start, --minutes defaults to the agenda's slot.\n"},
 	{"orders", "get", cli_cmd_orders_get, "ID", "show an order and its history", NULL},
 	{"orders", "list", cli_cmd_orders_list,
-	 "[--status open|closed|canceled] [--payment none|pending|error|paid] [--agenda ID] "
+	 "[--status open|closed|canceled|awaiting-scheduling] [--payment none|pending|error|paid] "
+	 "[--agenda ID] "
 	 "[--technician ID] [--customer ID] [--unit ID] [--from DATE] [--to DATE] "
 	 "[--created-from DATE] [--created-to DATE] [--limit N]",
 	 "list orders (every page, or --limit)",

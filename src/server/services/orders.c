@@ -101,6 +101,8 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 			goto out;
 		}
 	}
+	if (o->scheduled_start_ms == 0)
+		goto out; /* awaiting scheduling: no place to check yet */
 	if (o->duration_minutes == 0)
 		o->duration_minutes = a->slot_minutes;
 	rc = check_closed(r, txn, a->id, o->scheduled_start_ms, offset);
@@ -240,13 +242,6 @@ static void check_amount(srv_req_t *r, int64_t amount)
 				 (long long)MONEY_MAX_CENTAVOS);
 }
 
-/* Cross-field rules of an order as it will be. */
-static void check_schedule_shape(srv_req_t *r, const Ospay__V1__Order *o)
-{
-	if (o->agenda_id != 0 && o->scheduled_start_ms == 0)
-		status_violation(&r->st, "scheduled_start_ms", "required with an agenda");
-}
-
 /* ------------------------------------------------------------------ history */
 
 /*
@@ -315,7 +310,6 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 	o.status = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_UNSPECIFIED;
 	o.payment_status = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_NONE;
 	o.created_ms = r->now_ms;
-	check_schedule_shape(r, &o);
 	if (!srv_ok(r))
 		goto out;
 	rc = check_booking(r, txn, NULL, &o);
@@ -326,7 +320,9 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "order id");
 		goto out;
 	}
-	rc = orders_history_append(r, &o, &created, ORDER_OPEN, "", &hist);
+	rc = orders_history_append(
+		r, &o, &created, order_schedule_status(o.agenda_id != 0, o.scheduled_start_ms != 0),
+		"", &hist);
 	if (rc == 0)
 		rc = orders_put_order(r, txn, NULL, &o);
 	if (rc != 0 || !srv_ok(r))
@@ -411,11 +407,41 @@ out:
 int orders_load_open_order(srv_req_t *r, store_txn_t *txn, uint64_t id, Ospay__V1__Order **o)
 {
 	int rc = kit_get(r, txn, &kit_orders, "id", id, PERM_OPERATE, o);
-	if (rc == 0 && srv_ok(r) && !order_is_open((*o)->status))
+	if (rc == 0 && srv_ok(r) && (int)(*o)->status == ORDER_AWAITING)
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "order %llu awaits scheduling: schedule it first",
+			      (unsigned long long)id);
+	else if (rc == 0 && srv_ok(r) && !order_is_open((*o)->status))
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
 			      "order %llu is %s: only OPEN orders change", (unsigned long long)id,
 			      order_status_name((*o)->status));
 	return rc;
+}
+
+/* The same for edits, reschedules and cancels: OPEN or awaiting scheduling. */
+static int load_editable_order(srv_req_t *r, store_txn_t *txn, uint64_t id, Ospay__V1__Order **o)
+{
+	int rc = kit_get(r, txn, &kit_orders, "id", id, PERM_OPERATE, o);
+	if (rc == 0 && srv_ok(r) && !order_is_editable((*o)->status))
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "order %llu is %s: only OPEN orders change", (unsigned long long)id,
+			      order_status_name((*o)->status));
+	return rc;
+}
+
+/*
+ * An order given a start leaves AWAITING_SCHEDULING (OPEN); one on an agenda
+ * whose start is removed awaits again. The change goes to the history
+ * (*entry, *hist as orders_history_append).
+ */
+static int follow_schedule(srv_req_t *r, Ospay__V1__Order *o, Ospay__V1__OrderStatusChange *entry,
+			   Ospay__V1__OrderStatusChange ***hist)
+{
+	int want = order_schedule_status(o->agenda_id != 0, o->scheduled_start_ms != 0);
+	if ((int)o->status == want)
+		return 0;
+	return orders_history_append(
+		r, o, entry, want, want == ORDER_AWAITING ? "schedule removed" : "scheduled", hist);
 }
 
 enum { OU_KIND, OU_DESCRIPTION, OU_AGENDA, OU_TECH, OU_START, OU_DURATION, OU_AMOUNT };
@@ -427,8 +453,9 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__OrdersUpdateRequest *in = (const void *)r->in;
 	Ospay__V1__Order *old = NULL;
+	Ospay__V1__OrderStatusChange moved, **hist = NULL;
 	bool bad;
-	int rc = orders_load_open_order(r, txn, in->id, &old);
+	int rc = load_editable_order(r, txn, in->id, &old);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, order_paths,
@@ -467,10 +494,11 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 		check_amount(r, in->amount);
 		o.amount = in->amount;
 	}
-	check_schedule_shape(r, &o);
 	if (!srv_ok(r) || bad)
 		goto out;
 	rc = check_booking(r, txn, old, &o);
+	if (rc == 0 && srv_ok(r))
+		rc = follow_schedule(r, &o, &moved, &hist);
 	if (rc == 0 && srv_ok(r))
 		rc = orders_put_order(r, txn, old, &o);
 	if (rc != 0 || !srv_ok(r))
@@ -479,6 +507,7 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 	resp.order = &o;
 	rc = srv_reply_msg(r, &resp.base);
 out:
+	free(hist);
 	if (old != NULL)
 		ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
@@ -488,7 +517,8 @@ int h_orders_reschedule(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__OrdersRescheduleRequest *in = (const void *)r->in;
 	Ospay__V1__Order *old = NULL;
-	int rc = orders_load_open_order(r, txn, in->id, &old);
+	Ospay__V1__OrderStatusChange moved, **hist = NULL;
+	int rc = load_editable_order(r, txn, in->id, &old);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (in->scheduled_start_ms == 0)
@@ -503,6 +533,8 @@ int h_orders_reschedule(srv_req_t *r, store_txn_t *txn)
 		o.duration_minutes = in->duration_minutes;
 	rc = check_booking(r, txn, old, &o);
 	if (rc == 0 && srv_ok(r))
+		rc = follow_schedule(r, &o, &moved, &hist);
+	if (rc == 0 && srv_ok(r))
 		rc = orders_put_order(r, txn, old, &o);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
@@ -510,6 +542,7 @@ int h_orders_reschedule(srv_req_t *r, store_txn_t *txn)
 	resp.order = &o;
 	rc = srv_reply_msg(r, &resp.base);
 out:
+	free(hist);
 	if (old != NULL)
 		ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
@@ -520,7 +553,7 @@ int h_orders_cancel(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__OrdersCancelRequest *in = (const void *)r->in;
 	Ospay__V1__Order *old = NULL;
 	Ospay__V1__OrderStatusChange canceled, **hist = NULL;
-	int rc = orders_load_open_order(r, txn, in->id, &old);
+	int rc = load_editable_order(r, txn, in->id, &old);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (old->payment_status == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING) {
@@ -670,7 +703,8 @@ static void list_filters_hash(const Ospay__V1__OrdersListRequest *in, uint8_t ou
 
 static void list_check(srv_req_t *r, const Ospay__V1__OrdersListRequest *in)
 {
-	if ((int)in->status < 0 || in->status > OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CANCELED)
+	if ((int)in->status < 0 ||
+	    in->status > OSPAY__V1__ORDER_STATUS__ORDER_STATUS_AWAITING_SCHEDULING)
 		status_violation(&r->st, "status", "an OrderStatus");
 	if ((int)in->payment_status < 0 ||
 	    in->payment_status > OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PAID)
