@@ -11,6 +11,7 @@
 #define STATUS_PREFIX "ORDER_STATUS_"
 #define PAY_PREFIX "ORDER_PAYMENT_STATUS_"
 #define METHOD_PREFIX "PAYMENT_METHOD_TYPE_"
+#define OUTCOME_PREFIX "CLOSING_OUTCOME_"
 
 /* "pix, 1 installment", once the order has a payment method. */
 static void method_cell(const ProtobufCMessage *m, char *out, size_t n)
@@ -41,8 +42,26 @@ static const dom_col_t order_fields[] = {
 	DOM_COL_CELL("payment method", method_cell),
 	DOM_COL("payment link", "payment.link_url", DOM_C_TEXT),
 	DOM_COL("payment error", "payment.error_message", DOM_C_TEXT),
+	{"closed as", "closing.outcome", DOM_C_ENUM, .affix = OUTCOME_PREFIX, .zero = ""},
+	DOM_COL("closing reason", "closing.reason", DOM_C_TEXT),
+	DOM_COL("executed from", "closing.executed_start_ms", DOM_C_LOCAL),
+	DOM_COL("executed to", "closing.executed_end_ms", DOM_C_LOCAL),
 	DOM_COL("created", "created_ms", DOM_C_LOCAL),
 	DOM_COL("updated", "updated_ms", DOM_C_LOCAL),
+	{NULL},
+};
+
+/* "field-app (token 3)". */
+static void note_who_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__OrderNote *x = (const Ospay__V1__OrderNote *)m;
+	snprintf(out, n, "%s (token %llu)", x->by_name, (unsigned long long)x->by_token_id);
+}
+
+static const dom_col_t note_cols[] = {
+	DOM_COL("WHEN", "at_ms", DOM_C_LOCAL),
+	DOM_COL_CELL("WHO", note_who_cell),
+	DOM_COL("NOTE", "text", DOM_C_TEXT),
 	{NULL},
 };
 
@@ -89,6 +108,8 @@ static int print_order(cli_ctx_t *ctx, const ProtobufCMessage *m)
 				     offset);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_print_items("history", history_cols, m, "history", offset);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_print_items("notes", note_cols, m, "notes", offset);
 	cli_table_free(t);
 	return rc;
 }
@@ -237,18 +258,32 @@ int cli_cmd_orders_finalize(cli_ctx_t *ctx, int argc, char **argv)
 		DOM_OPT_ENUM("method", 'm', "method_type", METHOD_PREFIX,
 			     "--method is cash, pix, boleto, card or recurring-credit"),
 		DOM_OPT("note", 'n', DOM_TEXT, "note"),
+		DOM_OPT_ENUM("outcome", 'o', "outcome", OUTCOME_PREFIX,
+			     "--outcome is concluded or not-concluded"),
+		DOM_OPT("closing-reason", 'r', DOM_ID, "closing_reason_id"),
+		DOM_OPT("executed-from", 'f', DOM_VALUE, NULL),
+		DOM_OPT("executed-to", 't', DOM_VALUE, NULL),
 		{NULL},
 	};
 	dom_opts_t o;
-	int first;
+	int first, offset = 0;
 	Ospay__V1__OrdersFinalizeRequest req = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
 	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_fill(ctx, &o, &req.base);
-	if (rc == CLI_EXIT_OK && o.v['m'] == NULL && o.v['p'] == NULL)
+	if (rc == CLI_EXIT_OK && o.v['m'] == NULL && o.v['p'] == NULL &&
+	    req.outcome != OSPAY__V1__CLOSING_OUTCOME__CLOSING_OUTCOME_NOT_CONCLUDED)
 		rc = cli_usage_error(ctx, "give --method or --payment-method");
+	if (rc == CLI_EXIT_OK && (o.v['f'] != NULL || o.v['t'] != NULL))
+		rc = dom_offset(ctx, &offset);
+	if (rc == CLI_EXIT_OK && o.v['f'] != NULL &&
+	    dom_datetime_parse(o.v['f'], offset, &req.executed_start_ms) != 0)
+		rc = cli_usage_error(ctx, "--executed-from is \"YYYY-MM-DD HH:MM\" (local time)");
+	if (rc == CLI_EXIT_OK && o.v['t'] != NULL &&
+	    dom_datetime_parse(o.v['t'], offset, &req.executed_end_ms) != 0)
+		rc = cli_usage_error(ctx, "--executed-to is \"YYYY-MM-DD HH:MM\" (local time)");
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	rc = dom_call_print(ctx, "ospay.v1.Orders/Finalize", &req.base,
@@ -371,4 +406,66 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 	return dom_list_table(ctx, "ospay.v1.Orders/List", &req.base,
 			      &ospay__v1__orders_list_response__descriptor, "orders", order_cols,
 			      o.limit);
+}
+
+int cli_cmd_orders_note(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_flag_t flags[] = {DOM_OPT("text", 'x', DOM_TEXT, "text"), {NULL}};
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Orders/AddNote",
+		.req = &ospay__v1__orders_add_note_request__descriptor,
+		.resp = &ospay__v1__orders_add_note_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "ID",
+		.arg_field = "id",
+		.flags = flags,
+		.record = "order",
+		.print = print_order,
+	};
+	return dom_run(ctx, argc, argv, &c);
+}
+
+static const dom_col_t reason_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("NAME", "name", DOM_C_TEXT),
+	{"FOR", "outcome", DOM_C_ENUM, .affix = OUTCOME_PREFIX, .zero = "either outcome"},
+	{NULL},
+};
+
+static int print_reason(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	(void)ctx;
+	return dom_print_row(reason_cols, dom_ncols(reason_cols), m);
+}
+
+int cli_cmd_closing_reasons_create(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_flag_t flags[] = {
+		DOM_OPT("name", 'n', DOM_TEXT, "name"),
+		DOM_OPT_ENUM("outcome", 'o', "outcome", OUTCOME_PREFIX,
+			     "--outcome is concluded or not-concluded"),
+		{NULL},
+	};
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Orders/CreateClosingReason",
+		.req = &ospay__v1__orders_create_closing_reason_request__descriptor,
+		.resp = &ospay__v1__orders_create_closing_reason_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.flags = flags,
+		.record = "reason",
+		.print = print_reason,
+	};
+	return dom_run(ctx, argc, argv, &c);
+}
+
+int cli_cmd_closing_reasons_list(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Orders/ListClosingReasons",
+		.req = &ospay__v1__orders_list_closing_reasons_request__descriptor,
+		.resp = &ospay__v1__orders_list_closing_reasons_response__descriptor,
+		.items = "reasons",
+		.cols = reason_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }

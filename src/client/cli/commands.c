@@ -192,10 +192,23 @@ const cli_command_t cli_commands[] = {
 	 "move an order and/or change its duration", NULL},
 	{"orders", "finalize", cli_cmd_orders_finalize,
 	 "ID --method cash|pix|boleto|card|recurring-credit | --payment-method ID "
-	 "[--installments N] [--note N]",
-	 "close an order, recording how it was paid; recurring credit sends a payment link "
-	 "(integrated) or schedules the installments (manual) and leaves it open",
-	 NULL},
+	 "[--installments N] [--note N] [--outcome concluded|not-concluded] "
+	 "[--closing-reason ID] [--executed-from \"YYYY-MM-DD HH:MM\" --executed-to ...]",
+	 "close an order, recording how the work ended and how it was paid; recurring credit "
+	 "sends a payment link (integrated) or schedules the installments (manual) and leaves "
+	 "it open",
+	 "--outcome defaults to concluded; not-concluded needs --closing-reason (see\n"
+	 "'closing-reasons list') and may leave the payment out. --executed-from/--to are\n"
+	 "when the work ran, local time.\n"
+	 "Example: ospay orders finalize 1 --method pix --executed-from \"2026-12-07 09:05\" \\\n"
+	 "    --executed-to \"2026-12-07 10:20\"\n"},
+	{"orders", "note", cli_cmd_orders_note, "ID --text T",
+	 "add a note to an order's timeline (any status)", NULL},
+	{"closing-reasons", "create", cli_cmd_closing_reasons_create,
+	 "--name N [--outcome concluded|not-concluded]",
+	 "add a reason to the organization's list of closing reasons (ADMIN)", NULL},
+	{"closing-reasons", "list", cli_cmd_closing_reasons_list, "",
+	 "the organization's closing reasons", NULL},
 	{"orders", "cancel", cli_cmd_orders_cancel, "ID [--reason R]", "cancel an open order",
 	 NULL},
 	{"orders", "refresh-payment", cli_cmd_orders_refresh_payment, "ID",
