@@ -42,12 +42,18 @@ static const dom_col_t order_fields[] = {
 	DOM_COL_CELL("payment method", method_cell),
 	DOM_COL("payment link", "payment.link_url", DOM_C_TEXT),
 	DOM_COL("payment error", "payment.error_message", DOM_C_TEXT),
-	{"closed as", "closing.outcome", DOM_C_ENUM, .affix = OUTCOME_PREFIX, .zero = ""},
-	DOM_COL("closing reason", "closing.reason", DOM_C_TEXT),
-	DOM_COL("executed from", "closing.executed_start_ms", DOM_C_LOCAL),
-	DOM_COL("executed to", "closing.executed_end_ms", DOM_C_LOCAL),
 	DOM_COL("created", "created_ms", DOM_C_LOCAL),
 	DOM_COL("updated", "updated_ms", DOM_C_LOCAL),
+	{NULL},
+};
+
+/* How the work ended: printed under the order once Finalize recorded it. */
+static const dom_col_t closing_fields[] = {
+	{"closed as", "outcome", DOM_C_ENUM, .affix = OUTCOME_PREFIX},
+	DOM_COL("closing reason", "reason", DOM_C_TEXT),
+	{"executed from", "executed_start_ms", DOM_C_LOCAL, .zero = "not given"},
+	{"executed to", "executed_end_ms", DOM_C_LOCAL, .zero = "not given"},
+	DOM_COL("recorded", "recorded_ms", DOM_C_LOCAL),
 	{NULL},
 };
 
@@ -101,6 +107,13 @@ static int print_order(cli_ctx_t *ctx, const ProtobufCMessage *m)
 	cli_table_t *t = rc == CLI_EXIT_OK ? cli_table_new(2, NULL) : NULL;
 	if (rc == CLI_EXIT_OK)
 		rc = t != NULL ? dom_kv_add(t, order_fields, m, offset) : CLI_EXIT_ERROR;
+	const Ospay__V1__Order *ord = (const Ospay__V1__Order *)m;
+	if (rc == CLI_EXIT_OK && ord->closing != NULL) {
+		const char *row[] = {"", ""};
+		rc = cli_table_add(t, row) < 0
+			     ? CLI_EXIT_ERROR
+			     : dom_kv_add(t, closing_fields, &ord->closing->base, offset);
+	}
 	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
 	if (rc == CLI_EXIT_OK)
@@ -236,9 +249,15 @@ int cli_cmd_orders_reschedule(cli_ctx_t *ctx, int argc, char **argv)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK && (o.v['s'] == NULL || strcmp(o.v['s'], "none") == 0))
 		rc = cli_usage_error(ctx, "--start \"YYYY-MM-DD HH:MM\" is required");
-	for (const char *p = "ckdatA"; rc == CLI_EXIT_OK && *p != '\0'; p++)
+	for (const char *p = "ckdA"; rc == CLI_EXIT_OK && *p != '\0'; p++)
 		if (o.v[(int)*p] != NULL)
-			rc = cli_usage_error(ctx, "reschedule takes --start and --minutes only");
+			rc = cli_usage_error(
+				ctx,
+				"reschedule takes --start, --minutes, --technician and --agenda");
+	for (const char *p = "ta"; rc == CLI_EXIT_OK && *p != '\0'; p++)
+		if (o.v[(int)*p] != NULL && strcmp(o.v[(int)*p], "none") == 0)
+			rc = cli_usage_error(ctx, "%s none: use orders update to remove it",
+					     dom_opt_name(&o, *p));
 	if (rc == CLI_EXIT_OK)
 		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK)

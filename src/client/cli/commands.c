@@ -188,8 +188,10 @@ const cli_command_t cli_commands[] = {
 	 "[--start T|none] [--minutes N] [--amount A]",
 	 "change an open order (agenda and technician are checked again)", NULL},
 	{"orders", "reschedule", cli_cmd_orders_reschedule,
-	 "ID --start \"YYYY-MM-DD HH:MM\" [--minutes N]",
-	 "move an order and/or change its duration", NULL},
+	 "ID --start \"YYYY-MM-DD HH:MM\" [--minutes N] [--technician ID] [--agenda ID]",
+	 "move an order (to another time, technician or agenda) and/or change its duration",
+	 "The calendar's drag: the same checks as create (overlap, window, capacity, city,\n"
+	 "closed days). An order awaiting scheduling gets its start this way.\n"},
 	{"orders", "finalize", cli_cmd_orders_finalize,
 	 "ID --method cash|pix|boleto|card|recurring-credit | --payment-method ID "
 	 "[--installments N] [--note N] [--outcome concluded|not-concluded] "

@@ -531,6 +531,11 @@ int h_orders_reschedule(srv_req_t *r, store_txn_t *txn)
 	o.scheduled_start_ms = in->scheduled_start_ms;
 	if (in->duration_minutes != 0)
 		o.duration_minutes = in->duration_minutes;
+	/* The calendar's drag across rows: another technician or agenda, checked as a create. */
+	if (in->technician_id != 0)
+		o.technician_id = in->technician_id;
+	if (in->agenda_id != 0)
+		o.agenda_id = in->agenda_id;
 	rc = check_booking(r, txn, old, &o);
 	if (rc == 0 && srv_ok(r))
 		rc = follow_schedule(r, &o, &moved, &hist);
