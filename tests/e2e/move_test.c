@@ -93,3 +93,57 @@ Test(move, cli)
 			   "--technician", "none", NULL),
 		     2, "%s", out);
 }
+
+static int delete_agenda(uint64_t id, bool release, status_t *st)
+{
+	Ospay__V1__AgendasDeleteRequest m = OSPAY__V1__AGENDAS_DELETE_REQUEST__INIT;
+	m.id = id;
+	m.release_orders = release;
+	return tsp_call(adm, "ospay.v1.Agendas/Delete", &m.base, NULL, NULL, NULL, st);
+}
+
+Test(move, deleting_an_agenda_with_booked_orders)
+{
+	Ospay__V1__AgendaWindow w = tso_window(1, 8, 12, 4);
+	uint64_t ag = tso_agenda(adm, unit, NULL, 0, &w, 1, 0, 60);
+	uint64_t c = tso_customer(adm, unit, 1, "São Paulo");
+	uint64_t t = tso_technician(adm, unit, "João");
+	uint64_t a, b, gone;
+	status_t st;
+	cr_assert_eq(tso_order(adm, c, ag, t, MON(8, 0), 0, &a, &st), 0);
+	cr_assert_eq(tso_order(adm, c, ag, 0, MON(9, 0), 0, &b, &st), 0);
+	cr_assert_eq(tso_order(adm, c, ag, 0, MON(10, 0), 0, &gone, &st), 0);
+	Ospay__V1__OrdersCancelRequest cr = OSPAY__V1__ORDERS_CANCEL_REQUEST__INIT;
+	cr.id = gone;
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Orders/Cancel", &cr.base, NULL, NULL, NULL, &st), 0);
+	cr_assert_eq(delete_agenda(ag, false, &st), 9);
+	cr_assert(strstr(st.message, "has 2 booked orders from now on") != NULL, "%s", st.message);
+	cr_assert(strstr(st.message, "2026-12-07 08:00") != NULL, "%s", st.message);
+	cr_assert(strstr(st.message, "release_orders") != NULL, "%s", st.message);
+	cr_assert_eq(delete_agenda(ag, true, &st), 0, "%s", st.message);
+	/* Left on the removed agenda, an order still moves (the technician's rule holds). */
+	cr_assert_eq(move(b, MON(8, 30), t, 0, &st), 9, "overlaps João's 08:00");
+	cr_assert_eq(move(b, MON(14, 0), 0, 0, &st), 0, "%s", st.message);
+	Ospay__V1__Order *o = tso_get_order(adm, b);
+	cr_assert_eq(o->agenda_id, ag, "keeps the agenda's id");
+	cr_assert_eq(o->scheduled_start_ms, MON(14, 0));
+	ospay__v1__order__free_unpacked(o, NULL);
+	/* An agenda with only past or canceled orders goes at once. */
+	uint64_t ag2 = tso_agenda(adm, unit, NULL, 0, &w, 1, 0, 60);
+	cr_assert_eq(delete_agenda(ag2, false, &st), 0, "%s", st.message);
+	cr_assert_eq(ospay("agendas", "create", "--unit", "1", "--name", "X", "--slot", "60",
+			   "--window", "mon,08:00-12:00,2", NULL),
+		     0, "%s", out);
+}
+
+Test(move, cli_delete)
+{
+	Ospay__V1__AgendaWindow w = tso_window(1, 8, 12, 4);
+	uint64_t ag = tso_agenda(adm, unit, NULL, 0, &w, 1, 0, 60);
+	uint64_t c = tso_customer(adm, unit, 1, "São Paulo");
+	cr_assert_eq(tso_order(adm, c, ag, 0, MON(8, 0), 0, NULL, NULL), 0);
+	cr_assert_eq(ospay("agendas", "delete", "1", NULL), 1, "%s", out);
+	HAS("has 1 booked order from now on");
+	cr_assert_eq(ospay("agendas", "delete", "1", "--release-orders", NULL), 0, "%s", out);
+	HAS("agenda 1 deleted");
+}

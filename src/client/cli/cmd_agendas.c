@@ -242,10 +242,15 @@ int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv)
 	dom_opts_t o;
 	int first;
 	ProtobufCMessage *resp = NULL;
+	static const dom_flag_t flags[] = {
+		DOM_OPT("release-orders", 'r', DOM_SWITCH, NULL),
+		{NULL},
+	};
 	Ospay__V1__AgendasDeleteRequest req = OSPAY__V1__AGENDAS_DELETE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	req.release_orders = o.seen['r'];
 	if (rc == CLI_EXIT_OK)
 		rc = cli_call(ctx, "ospay.v1.Agendas/Delete", &req.base,
 			      &ospay__v1__agendas_delete_response__descriptor, CLI_CALL_MUTATING,

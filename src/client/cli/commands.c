@@ -134,8 +134,10 @@ const cli_command_t cli_commands[] = {
 	 "ID [--name N] [--window ... (replaces all)] [--city ... | --any-city] [--daily-max N] "
 	 "[--slot MIN]",
 	 "change an agenda; orders already booked stay", NULL},
-	{"agendas", "delete", cli_cmd_agendas_delete, "ID", "delete an agenda",
-	 "Its orders keep the agenda's id and can still be listed by it.\n"},
+	{"agendas", "delete", cli_cmd_agendas_delete, "ID [--release-orders]", "delete an agenda",
+	 "Its orders keep the agenda's id and can still be listed by it. With open orders\n"
+	 "from now on it is refused with their count, unless --release-orders: they stay\n"
+	 "booked at their times and can still be moved.\n"},
 	{"agendas", "availability", cli_cmd_agendas_availability,
 	 "ID [--from YYYY-MM-DD] [--days N]",
 	 "free places per day and window, and the technicians free in each",

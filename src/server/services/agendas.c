@@ -20,6 +20,8 @@
 #define CALENDAR_MAX_ENTRIES 10000
 #define CALENDAR_MAX_GROUPS 1000
 #define CALENDAR_MAX_AWAITING 100
+/* Counting what a delete would strand stops here ("at least"). */
+#define DELETE_COUNT_MAX 10000
 
 /* Validates an agenda's settings, adding a violation per bad field. */
 static void check_settings(srv_req_t *r, const char *name, char **cities, size_t n_cities,
@@ -193,13 +195,76 @@ out:
 	return rc;
 }
 
+/*
+ * How many OPEN orders of the agenda start at or after now (at most
+ * DELETE_COUNT_MAX), and the first of them: what deleting it would strand.
+ */
+static int booked_from(store_txn_t *txn, uint64_t agenda, int64_t now, uint32_t *n,
+		       uint64_t *first_id, int64_t *first_ms)
+{
+	db_scan_t *scan = NULL;
+	uint8_t key[8], from[DB_POS_LEN];
+	const uint8_t *pos;
+	*n = 0;
+	*first_id = 0;
+	*first_ms = 0;
+	be64_put(key, agenda);
+	db_pos_put(from, now, 0);
+	int rc = db_scan_open(txn, DB_ORD_S_AGENDA, key, 8, 1, from, DB_POS_LEN, &scan);
+	while (rc == 0 && *n < DELETE_COUNT_MAX) {
+		rc = db_scan_next(scan, &pos);
+		if (rc != 0)
+			break;
+		Ospay__V1__Order *o = NULL;
+		rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
+		if (rc == -ENOENT)
+			rc = -EBADMSG;
+		if (rc != 0)
+			break;
+		if (order_is_open(o->status)) {
+			if ((*n)++ == 0) {
+				*first_id = o->id;
+				*first_ms = o->scheduled_start_ms;
+			}
+		}
+		ospay__v1__order__free_unpacked(o, NULL);
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	db_scan_close(scan);
+	return rc;
+}
+
 int h_agendas_delete(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasDeleteRequest *in = (const void *)r->in;
 	Ospay__V1__Agenda *a = NULL;
+	uint32_t n = 0;
+	uint64_t first_id;
+	int64_t first_ms;
 	int rc = kit_get(r, txn, &kit_agendas, "id", in->id, PERM_CONFIGURE, &a);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
+	rc = booked_from(txn, a->id, r->now_ms, &n, &first_id, &first_ms);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "agenda orders");
+		goto out;
+	}
+	if (n > 0 && !in->release_orders) {
+		int offset = 0;
+		char when[48] = "", date[16];
+		if (kit_org_offset(r, txn, &offset) == 0) {
+			int m = date_local_minute(first_ms, offset);
+			date_format(date_local_day(first_ms, offset), date, sizeof(date));
+			snprintf(when, sizeof(when), "%s %02d:%02d", date, m / 60, m % 60);
+		}
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "agenda %llu has %s%u booked order%s from now on (the first: order "
+			      "%llu at %s): move them, or delete with release_orders",
+			      (unsigned long long)a->id, n >= DELETE_COUNT_MAX ? "at least " : "",
+			      n, n == 1 ? "" : "s", (unsigned long long)first_id, when);
+		goto out;
+	}
 	rc = db_agenda_delete(txn, a);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "agenda delete");
@@ -207,8 +272,8 @@ int h_agendas_delete(srv_req_t *r, store_txn_t *txn)
 	}
 	Ospay__V1__AgendasDeleteResponse resp = OSPAY__V1__AGENDAS_DELETE_RESPONSE__INIT;
 	rc = srv_reply_msg(r, &resp.base);
-	log_info("agenda deleted", "agenda_id=%llu by=%llu", (unsigned long long)a->id,
-		 (unsigned long long)r->sess->p.token_id);
+	log_info("agenda deleted", "agenda_id=%llu released=%u by=%llu", (unsigned long long)a->id,
+		 n, (unsigned long long)r->sess->p.token_id);
 out:
 	if (a != NULL)
 		ospay__v1__agenda__free_unpacked(a, NULL);

@@ -76,7 +76,22 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 	uint32_t in_window, in_day;
 	agenda_room_t room;
 	char why[200];
-	int rc = kit_get_seen(r, txn, &kit_agendas, o->agenda_id, &a);
+	int rc = 0;
+	if (!agenda_changed) {
+		/* Left on a removed agenda: its rules are gone, the order still moves. */
+		rc = kit_load(txn, DB_AGENDAS, o->agenda_id, &ospay__v1__agenda__descriptor, &a);
+		if (rc == -ENOENT) {
+			rc = 0;
+			goto out;
+		}
+		if (rc != 0) {
+			rc = srv_store_fail(r, rc, "agenda lookup");
+			goto out;
+		}
+		ospay__v1__agenda__free_unpacked(a, NULL);
+		a = NULL;
+	}
+	rc = kit_get_seen(r, txn, &kit_agendas, o->agenda_id, &a);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (a->unit_id != o->unit_id) {
