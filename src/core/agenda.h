@@ -108,7 +108,19 @@ int agenda_check_counts(const agenda_rules_t *a, const agenda_place_t *place, ui
 void agenda_explain(const agenda_rules_t *a, int verdict, int64_t start_ms,
 		    const agenda_place_t *place, char *out, size_t cap);
 
-/* With no cities every city is served; else city must be one (text_cmp_folded). */
-bool agenda_city_served(const char *const *cities, size_t n, const char *city);
+/*
+ * A city with its state: "Bom Jesus/PI", "Bom Jesus - PI", "Bom Jesus (PI)"
+ * (several Brazilian cities share a name). Two cities are the same when their
+ * names compare equal (text_cmp_folded) and, when both carry a UF, the UFs
+ * are equal. uf_a / uf_b (may be NULL or "") are the UFs known apart from the
+ * text (a customer's address.state); a UF written in the text wins.
+ */
+bool agenda_city_same(const char *a, const char *uf_a, const char *b, const char *uf_b);
+
+/*
+ * With no cities every city is served; else the customer's city (with its
+ * state uf, may be NULL) must be one of them (agenda_city_same).
+ */
+bool agenda_city_served(const char *const *cities, size_t n, const char *city, const char *uf);
 
 #endif

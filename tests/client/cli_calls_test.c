@@ -20,6 +20,8 @@
 	"id              42\n"                                                                     \
 	"unit            3\n"                                                                      \
 	"customer        7\n"                                                                      \
+	"service\n"                                                                                \
+	"address\n"                                                                                \
 	"kind            REPARO\n"                                                                 \
 	"description     trocar ONU\n"                                                             \
 	"agenda          none\n"                                                                   \

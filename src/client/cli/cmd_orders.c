@@ -26,10 +26,40 @@ static void method_cell(const ProtobufCMessage *m, char *out, size_t n)
 		 p->installments == 1 ? "" : "s");
 }
 
+/* "Fibra 500 (service 2)", when the order names a service. */
+static void service_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__Order *o = (const Ospay__V1__Order *)m;
+	if (o->service_id != 0)
+		snprintf(out, n, "%s (service %llu)", o->service_plan,
+			 (unsigned long long)o->service_id);
+}
+
+/* "Rua Augusta, 100, apto 3, Consolação, São Paulo/SP, CEP 01305-000" as booked. */
+static void address_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__Address *a = ((const Ospay__V1__Order *)m)->installation_address;
+	if (a == NULL)
+		return;
+	size_t k = 0;
+	const char *parts[] = {a->street, a->number, a->complement, a->district};
+	for (size_t i = 0; i < 4 && k < n; i++) {
+		if (parts[i][0] == '\0')
+			continue;
+		int w = snprintf(out + k, n - k, "%s%s", k ? ", " : "", parts[i]);
+		k += w > 0 ? (size_t)w : 0;
+	}
+	if (k < n)
+		snprintf(out + k, n - k, "%s%s/%s, CEP %.5s-%.3s", k ? ", " : "", a->city, a->state,
+			 a->cep, strlen(a->cep) == 8 ? a->cep + 5 : "");
+}
+
 static const dom_col_t order_fields[] = {
 	DOM_COL("id", "id", DOM_C_NUM),
 	DOM_COL("unit", "unit_id", DOM_C_NUM),
 	DOM_COL("customer", "customer_id", DOM_C_NUM),
+	DOM_COL_CELL("service", service_cell),
+	DOM_COL_CELL("address", address_cell),
 	DOM_COL("kind", "kind", DOM_C_TEXT),
 	DOM_COL("description", "description", DOM_C_TEXT),
 	{"agenda", "agenda_id", DOM_C_NUM, .zero = "none"},
@@ -155,6 +185,7 @@ static const dom_flag_t order_flags[] = {
 	DOM_OPT("start", 's', DOM_VALUE, "scheduled_start_ms"),
 	DOM_OPT("minutes", 'm', DOM_U32, "duration_minutes"),
 	DOM_OPT_MONEY("amount", 'A', "amount", "--amount must be money (150.00 or 150,00)"),
+	DOM_OPT("service", 'S', DOM_ID_NONE, "service_id"),
 	{NULL},
 };
 
@@ -249,7 +280,7 @@ int cli_cmd_orders_reschedule(cli_ctx_t *ctx, int argc, char **argv)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK && (o.v['s'] == NULL || strcmp(o.v['s'], "none") == 0))
 		rc = cli_usage_error(ctx, "--start \"YYYY-MM-DD HH:MM\" is required");
-	for (const char *p = "ckdA"; rc == CLI_EXIT_OK && *p != '\0'; p++)
+	for (const char *p = "ckdAS"; rc == CLI_EXIT_OK && *p != '\0'; p++)
 		if (o.v[(int)*p] != NULL)
 			rc = cli_usage_error(
 				ctx,

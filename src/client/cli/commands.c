@@ -170,7 +170,7 @@ const cli_command_t cli_commands[] = {
 	 "--id limits the view to those agendas or technicians.\n"},
 	{"orders", "create", cli_cmd_orders_create,
 	 "--customer ID --kind K [--description D] [--agenda ID] [--technician ID] "
-	 "[--start \"YYYY-MM-DD HH:MM\"] [--minutes N] [--amount 150.00]",
+	 "[--start \"YYYY-MM-DD HH:MM\"] [--minutes N] [--amount 150.00] [--service ID]",
 	 "open a service order",
 	 "Times are the organization's local time. With an agenda and no --start the order\n"
 	 "awaits scheduling (aguardando agendamento) until 'orders reschedule' gives it a\n"
@@ -187,7 +187,7 @@ const cli_command_t cli_commands[] = {
 	 "Example: ospay orders list --status open --agenda 3 --from 2026-12-01 --to 2026-12-07\n"},
 	{"orders", "update", cli_cmd_orders_update,
 	 "ID [--kind K] [--description D] [--agenda ID|none] [--technician ID|none] "
-	 "[--start T|none] [--minutes N] [--amount A]",
+	 "[--start T|none] [--minutes N] [--amount A] [--service ID|none]",
 	 "change an open order (agenda and technician are checked again)", NULL},
 	{"orders", "reschedule", cli_cmd_orders_reschedule,
 	 "ID --start \"YYYY-MM-DD HH:MM\" [--minutes N] [--technician ID] [--agenda ID]",

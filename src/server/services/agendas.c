@@ -39,7 +39,7 @@ static void check_settings(srv_req_t *r, const char *name, char **cities, size_t
 			if (!kit_check_name(r, field, cities[i], KIT_NAME_MAX))
 				continue;
 			for (size_t j = 0; j < i; j++) {
-				if (text_cmp_folded(cities[i], cities[j]) == 0) {
+				if (agenda_city_same(cities[i], NULL, cities[j], NULL)) {
 					status_violation(&r->st, field,
 							 "the same city as cities[%zu]", j);
 					break;

@@ -108,8 +108,12 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 			rc = srv_store_fail(r, rc == -ENOENT ? -EBADMSG : rc, "order customer");
 			goto out;
 		}
-		const char *city = cust->address != NULL ? cust->address->city : "";
-		if (!agenda_city_served((const char *const *)a->cities, a->n_cities, city)) {
+		/* The address the order was booked at, else the customer's (older orders). */
+		const Ospay__V1__Address *addr =
+			o->installation_address != NULL ? o->installation_address : cust->address;
+		const char *city = addr != NULL ? addr->city : "";
+		const char *uf = addr != NULL ? addr->state : "";
+		if (!agenda_city_served((const char *const *)a->cities, a->n_cities, city, uf)) {
 			rc = srv_fail(r, ST_FAILED_PRECONDITION,
 				      "agenda %llu does not serve the customer's installation city",
 				      (unsigned long long)a->id);
@@ -231,6 +235,37 @@ out:
 
 /* ------------------------------------------------------------------ field checks */
 
+/*
+ * The service an order names must be its customer's: o's service_id and plan
+ * snapshot are set, or r->st says why not. 0 or a negative errno.
+ */
+static int check_service(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, uint64_t id,
+			 char *plan, size_t cap)
+{
+	Ospay__V1__CustomerService *svc = NULL;
+	int rc = 0;
+	o->service_id = id;
+	o->service_plan = "";
+	if (id == 0)
+		goto out;
+	rc = kit_get_seen(r, txn, &kit_services, id, &svc);
+	if (rc != 0 || !srv_ok(r))
+		goto out;
+	if (svc->customer_id != o->customer_id) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "service %llu belongs to customer %llu, the order to customer %llu",
+			      (unsigned long long)id, (unsigned long long)svc->customer_id,
+			      (unsigned long long)o->customer_id);
+		goto out;
+	}
+	snprintf(plan, cap, "%s", svc->plan_name);
+	o->service_plan = plan;
+out:
+	if (svc != NULL)
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	return rc;
+}
+
 static void check_start(srv_req_t *r, const char *field, int64_t start)
 {
 	if (start == 0)
@@ -303,6 +338,7 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Customer *cust = NULL;
 	Ospay__V1__OrderStatusChange created, **hist = NULL;
 	Ospay__V1__Order o = OSPAY__V1__ORDER__INIT;
+	char plan[KIT_NAME_MAX + 1];
 	int rc = kit_get(r, txn, &kit_customers, "customer_id", in->customer_id, PERM_OPERATE,
 			 &cust);
 	if (rc != 0 || !srv_ok(r))
@@ -322,12 +358,16 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 	o.scheduled_start_ms = in->scheduled_start_ms;
 	o.duration_minutes = in->duration_minutes;
 	o.amount = in->amount;
+	/* The installation address as booked: the customer may move later. */
+	o.installation_address = cust->address;
 	o.status = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_UNSPECIFIED;
 	o.payment_status = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_NONE;
 	o.created_ms = r->now_ms;
 	if (!srv_ok(r))
 		goto out;
-	rc = check_booking(r, txn, NULL, &o);
+	rc = check_service(r, txn, &o, in->service_id, plan, sizeof(plan));
+	if (rc == 0 && srv_ok(r))
+		rc = check_booking(r, txn, NULL, &o);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	rc = store_seq_next(txn, "order", &o.id);
@@ -459,10 +499,10 @@ static int follow_schedule(srv_req_t *r, Ospay__V1__Order *o, Ospay__V1__OrderSt
 		r, o, entry, want, want == ORDER_AWAITING ? "schedule removed" : "scheduled", hist);
 }
 
-enum { OU_KIND, OU_DESCRIPTION, OU_AGENDA, OU_TECH, OU_START, OU_DURATION, OU_AMOUNT };
+enum { OU_KIND, OU_DESCRIPTION, OU_AGENDA, OU_TECH, OU_START, OU_DURATION, OU_AMOUNT, OU_SERVICE };
 static const char *const order_paths[] = {"kind",          "description",        "agenda_id",
 					  "technician_id", "scheduled_start_ms", "duration_minutes",
-					  "amount"};
+					  "amount",        "service_id"};
 
 int h_orders_update(srv_req_t *r, store_txn_t *txn)
 {
@@ -480,7 +520,8 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 		    (in->description[0] != '\0') << OU_DESCRIPTION |
 		    (in->agenda_id != 0) << OU_AGENDA | (in->technician_id != 0) << OU_TECH |
 		    (in->scheduled_start_ms != 0) << OU_START |
-		    (in->duration_minutes != 0) << OU_DURATION | (in->amount != 0) << OU_AMOUNT;
+		    (in->duration_minutes != 0) << OU_DURATION | (in->amount != 0) << OU_AMOUNT |
+		    (in->service_id != 0) << OU_SERVICE;
 	Ospay__V1__Order o = *old;
 	if (m & (1u << OU_KIND)) {
 		kit_check_name(r, "kind", in->kind, KIND_MAX);
@@ -508,6 +549,12 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 	if (m & (1u << OU_AMOUNT)) {
 		check_amount(r, in->amount);
 		o.amount = in->amount;
+	}
+	char plan[KIT_NAME_MAX + 1];
+	if ((m & (1u << OU_SERVICE)) && srv_ok(r) && !bad) {
+		rc = check_service(r, txn, &o, in->service_id, plan, sizeof(plan));
+		if (rc != 0)
+			goto out;
 	}
 	if (!srv_ok(r) || bad)
 		goto out;
