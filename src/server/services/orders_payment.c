@@ -266,7 +266,17 @@ static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order
 	/* Deterministic per order and attempt: a lost answer is found again by key. */
 	snprintf(f->order_key, sizeof(f->order_key), "os-%llu-%u", (unsigned long long)o->id,
 		 f->attempt);
+	/* PagoLivre texts the link with this message: what it pays for, never a bare URL.
+	 * Kind and plan are at most 100 bytes each: nothing is cut inside a character. */
+	char msg[400], amount[40];
+	money_format_brl(o->amount, amount, sizeof(amount));
+	snprintf(msg, sizeof(msg),
+		 "Pagamento da ordem de serviço %llu (%s%s%s): %s em %u parcela%s no cartão de "
+		 "crédito.",
+		 (unsigned long long)o->id, o->kind, o->service_plan[0] != '\0' ? ", plano " : "",
+		 o->service_plan, amount, f->installments, f->installments == 1 ? "" : "s");
 	gw_link_req_t req = {
+		.message = msg,
 		.order_key = f->order_key,
 		.amount_cents = o->amount,
 		.installments = f->installments,
