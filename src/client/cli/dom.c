@@ -61,6 +61,17 @@ void dom_money_text(int64_t c, char *out, size_t n)
 	snprintf(out, n, "%sR$ %s,%02u", c < 0 ? "-" : "", grouped, (unsigned)(a % 100));
 }
 
+void dom_document_text(const char *d, char *out, size_t n)
+{
+	size_t len = strlen(d);
+	if (len == 11 && strspn(d, "0123456789") == 11)
+		snprintf(out, n, "%.3s.%.3s.%.3s-%.2s", d, d + 3, d + 6, d + 9);
+	else if (len == 14 && strspn(d, "0123456789") == 14)
+		snprintf(out, n, "%.2s.%.3s.%.3s/%.4s-%.2s", d, d + 2, d + 5, d + 8, d + 12);
+	else
+		snprintf(out, n, "%s", d);
+}
+
 /* ------------------------------------------------------------------ dates */
 
 /* Civil dates <-> day numbers (days since 1970-01-01), proleptic Gregorian. */
