@@ -822,8 +822,8 @@ Test(installments, cli_record_list_and_report_table_and_csv)
 	cr_assert_eq(ospay("installments", "record", "--order", ids, "--number", "1", "--status",
 			   "confirmed", NULL),
 		     0, "%s", cli_out);
-	HAS("ORDER_STATUS_CLOSED");
-	HAS("ORDER_PAYMENT_STATUS_PAID");
+	HAS("closed");
+	HAS("paid");
 	cr_assert_eq(ospay("installments", "record", "--order", ids, "--number", "2", "--status",
 			   "denied", "--reason", "Saldo \"insuficiente\", ligar", NULL),
 		     0, "%s", cli_out);
