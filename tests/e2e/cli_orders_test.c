@@ -40,7 +40,7 @@ static void world(void)
 			   "100", "--city", "SAO PAULO", "--state", "sp", "--cep", "01305-000",
 			   "--phone", "+55 11 98765-4321", NULL),
 		     0, "%s", out);
-	HAS("52998224725");
+	HAS("529.982.247-25");
 	HAS("+5511987654321");
 	cr_assert_eq(ospay("agendas", "create", "--unit", "1", "--name", "Instalações", "--slot",
 			   "60", "--window", "mon,08:00-12:00,2", "--window", "seg,13:00-18:00,1",

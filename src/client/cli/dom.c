@@ -363,10 +363,17 @@ static void human_value(const ProtobufCFieldDescriptor *fd, const void *p, int o
 	bool money = strstr(fd->name, "amount") != NULL;
 	out[0] = '\0';
 	switch (fd->type) {
-	case PROTOBUF_C_TYPE_STRING:
-		snprintf(out, n, "%s",
-			 *(const char *const *)p != NULL ? *(const char *const *)p : "");
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *v = *(const char *const *)p != NULL ? *(const char *const *)p : "";
+		/* Documents and CEPs are stored as digits; people read them punctuated. */
+		if (strcmp(fd->name, "document") == 0)
+			dom_document_text(v, out, n);
+		else if (strcmp(fd->name, "cep") == 0 && strlen(v) == 8)
+			snprintf(out, n, "%.5s-%.3s", v, v + 5);
+		else
+			snprintf(out, n, "%s", v);
 		return;
+	}
 	case PROTOBUF_C_TYPE_BYTES:
 		snprintf(out, n, "(%zu bytes)", ((const ProtobufCBinaryData *)p)->len);
 		return;
