@@ -13,6 +13,7 @@
 #include "server/db/db.h"
 #include "server/rpc/kit.h"
 #include "server/rpc/srv.h"
+#include "server/services/booking.h"
 #include "server/services/services.h"
 
 #define DAILY_MAX_LIMIT 100000
@@ -195,57 +196,36 @@ out:
 	return rc;
 }
 
-/*
- * How many OPEN orders of the agenda start at or after now (at most
- * DELETE_COUNT_MAX), and the first of them: what deleting it would strand.
- */
-static int booked_from(store_txn_t *txn, uint64_t agenda, int64_t now, uint32_t *n,
-		       uint64_t *first_id, int64_t *first_ms)
+/* What deleting an agenda would strand: its OPEN orders from now on, and the first. */
+typedef struct stranded {
+	uint32_t n;
+	uint64_t first_id;
+	int64_t first_ms;
+} stranded_t;
+
+static int stranded_count(Ospay__V1__Order *o, int64_t start, void *arg)
 {
-	db_scan_t *scan = NULL;
-	uint8_t key[8], from[DB_POS_LEN];
-	const uint8_t *pos;
-	*n = 0;
-	*first_id = 0;
-	*first_ms = 0;
-	be64_put(key, agenda);
-	db_pos_put(from, now, 0);
-	int rc = db_scan_open(txn, DB_ORD_S_AGENDA, key, 8, 1, from, DB_POS_LEN, &scan);
-	while (rc == 0 && *n < DELETE_COUNT_MAX) {
-		rc = db_scan_next(scan, &pos);
-		if (rc != 0)
-			break;
-		Ospay__V1__Order *o = NULL;
-		rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		if (rc != 0)
-			break;
-		if (order_is_open(o->status)) {
-			if ((*n)++ == 0) {
-				*first_id = o->id;
-				*first_ms = o->scheduled_start_ms;
-			}
-		}
-		ospay__v1__order__free_unpacked(o, NULL);
+	stranded_t *x = arg;
+	if (order_is_open(o->status) && x->n++ == 0) {
+		x->first_id = o->id;
+		x->first_ms = start;
 	}
-	if (rc == -ENOENT)
-		rc = 0;
-	db_scan_close(scan);
-	return rc;
+	return x->n < DELETE_COUNT_MAX ? BOOKING_NEXT : BOOKING_STOP;
 }
 
 int h_agendas_delete(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasDeleteRequest *in = (const void *)r->in;
 	Ospay__V1__Agenda *a = NULL;
-	uint32_t n = 0;
-	uint64_t first_id;
-	int64_t first_ms;
+	stranded_t x = {0};
 	int rc = kit_get(r, txn, &kit_agendas, "id", in->id, PERM_CONFIGURE, &a);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	rc = booked_from(txn, a->id, r->now_ms, &n, &first_id, &first_ms);
+	rc = booking_each_order(txn, DB_ORD_S_AGENDA, a->id, r->now_ms, INT64_MAX, 0,
+				stranded_count, &x);
+	uint32_t n = x.n;
+	uint64_t first_id = x.first_id;
+	int64_t first_ms = x.first_ms;
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "agenda orders");
 		goto out;

@@ -26,18 +26,9 @@ static int settings_for_write(srv_req_t *r, store_txn_t *txn, uint64_t unit,
 	int rc = 0;
 	if (!srv_check(r, PERM_CONFIGURE, unit))
 		goto out;
-	rc = booking_settings_load(txn, r->sess->p.org_id, fs);
-	if (rc != 0)
-		rc = srv_store_fail(r, rc, "field settings");
+	rc = booking_settings_get(r, txn, fs);
 out:
 	return rc;
-}
-
-static int settings_store(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSettingsRecord *fs)
-{
-	fs->updated_ms = r->now_ms;
-	int rc = db_put_by_id(txn, DB_FIELD_SETTINGS, r->sess->p.org_id, &fs->base);
-	return rc != 0 ? srv_store_fail(r, rc, "field settings store") : 0;
 }
 
 int h_agendas_add_closure(srv_req_t *r, store_txn_t *txn)
@@ -45,7 +36,6 @@ int h_agendas_add_closure(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__AgendasAddClosureRequest *in = (const void *)r->in;
 	Ospay__V1__Agenda *a = NULL;
 	Ospay__V1__FieldSettingsRecord *fs = NULL;
-	Ospay__V1__Closure **grown = NULL;
 	Ospay__V1__Closure c = OSPAY__V1__CLOSURE__INIT;
 	int64_t day;
 	uint64_t unit = 0;
@@ -89,29 +79,13 @@ int h_agendas_add_closure(srv_req_t *r, store_txn_t *txn)
 	c.reason = in->reason;
 	c.created_ms = r->now_ms;
 	c.created_by_token_id = r->sess->p.token_id;
-	grown = malloc((fs->n_closures + 1) * sizeof(*grown));
-	if (grown == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	if (fs->n_closures > 0)
-		memcpy(grown, fs->closures, fs->n_closures * sizeof(*grown));
-	grown[fs->n_closures] = &c;
-	/* The record's own array goes back before it is freed. */
-	Ospay__V1__Closure **own = fs->closures;
-	size_t n_own = fs->n_closures;
-	fs->closures = grown;
-	fs->n_closures = n_own + 1;
-	rc = settings_store(r, txn, fs);
-	fs->closures = own;
-	fs->n_closures = n_own;
+	rc = booking_settings_put(r, txn, fs, "closures", &c.base);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__AgendasAddClosureResponse resp = OSPAY__V1__AGENDAS_ADD_CLOSURE_RESPONSE__INIT;
 	resp.closure = &c;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	free(grown);
 	if (fs != NULL)
 		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	if (a != NULL)
@@ -124,12 +98,10 @@ int h_agendas_remove_closure(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__AgendasRemoveClosureRequest *in = (const void *)r->in;
 	Ospay__V1__FieldSettingsRecord *fs = NULL;
 	Ospay__V1__Agenda *a = NULL;
-	int rc = booking_settings_load(txn, r->sess->p.org_id, &fs);
+	int rc = booking_settings_get(r, txn, &fs);
 	size_t i = 0;
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "field settings");
+	if (rc != 0)
 		goto out;
-	}
 	while (i < fs->n_closures && fs->closures[i]->id != in->id)
 		i++;
 	if (in->id == 0 || i == fs->n_closures) {
@@ -159,7 +131,7 @@ int h_agendas_remove_closure(srv_req_t *r, store_txn_t *txn)
 	memmove(&fs->closures[i], &fs->closures[i + 1],
 		(fs->n_closures - i - 1) * sizeof(*fs->closures));
 	fs->n_closures--;
-	rc = settings_store(r, txn, fs);
+	rc = booking_settings_put(r, txn, fs, NULL, NULL);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__AgendasRemoveClosureResponse resp =
@@ -199,11 +171,9 @@ int h_agendas_list_closures(srv_req_t *r, store_txn_t *txn)
 				 CLOSURES_LIST_MAX_DAYS);
 	if (!srv_ok(r))
 		goto out;
-	rc = booking_settings_load(txn, r->sess->p.org_id, &fs);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "field settings");
+	rc = booking_settings_get(r, txn, &fs);
+	if (rc != 0)
 		goto out;
-	}
 	size_t ndays = (size_t)(to - from + 1);
 	days = calloc(ndays, sizeof(*days));
 	ptrs = calloc(ndays, sizeof(*ptrs));
@@ -255,7 +225,7 @@ int h_agendas_set_national_holidays(srv_req_t *r, store_txn_t *txn)
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	fs->national_holidays_closed = in->closed;
-	rc = settings_store(r, txn, fs);
+	rc = booking_settings_put(r, txn, fs, NULL, NULL);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__AgendasSetNationalHolidaysResponse resp =

@@ -14,7 +14,25 @@
 #include "core/agenda.h"
 #include "ospay/v1/orders.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
+#include "server/rpc/srv.h"
 #include "store/store.h"
+
+/* What a booking_each_order callback answers. */
+enum booking_walk {
+	BOOKING_NEXT = 0, /* go on; the order is freed */
+	BOOKING_STOP = 1, /* stop; the order is freed */
+	BOOKING_TAKE = 2, /* stop; the callback keeps the order (and frees it) */
+};
+typedef int (*booking_order_fn)(Ospay__V1__Order *o, int64_t start, void *arg);
+
+/*
+ * Walks a schedule index (DB_ORD_S_AGENDA, DB_ORD_S_TECH: key_id -> start |
+ * order id) from from_ms to before to_ms, loading each order but self and
+ * calling fn with it and its start. 0 or a negative errno (-EBADMSG for an
+ * index entry without its order).
+ */
+int booking_each_order(store_txn_t *txn, unsigned index, uint64_t key_id, int64_t from_ms,
+		       int64_t to_ms, uint64_t self, booking_order_fn fn, void *arg);
 
 /*
  * Counts the bookings of an agenda that hold their place (not canceled, not
@@ -47,5 +65,17 @@ int booking_settings_load(store_txn_t *txn, uint64_t org, Ospay__V1__FieldSettin
  */
 const char *booking_day_closed(const Ospay__V1__FieldSettingsRecord *fs, uint64_t agenda_id,
 			       int64_t day, uint64_t *closure_id);
+
+/* booking_settings_load of the caller's organization, a store error in r->st. */
+int booking_settings_get(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSettingsRecord **out);
+
+/*
+ * Stores fs for the caller's organization (updated now), with item appended
+ * to its repeated message field named field (NULL: as it is). item is only
+ * borrowed: fs is as it was after the call. 0, or a negative errno / a store
+ * error in r->st.
+ */
+int booking_settings_put(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSettingsRecord *fs,
+			 const char *field, ProtobufCMessage *item);
 
 #endif

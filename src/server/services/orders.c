@@ -46,11 +46,9 @@ static int check_closed(srv_req_t *r, store_txn_t *txn, uint64_t agenda_id, int6
 	Ospay__V1__FieldSettingsRecord *fs = NULL;
 	uint64_t closure;
 	int64_t day = date_local_day(start, offset);
-	int rc = booking_settings_load(txn, r->sess->p.org_id, &fs);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "field settings");
+	int rc = booking_settings_get(r, txn, &fs);
+	if (rc != 0)
 		goto out;
-	}
 	const char *why = booking_day_closed(fs, agenda_id, day, &closure);
 	if (why != NULL) {
 		char date[16];

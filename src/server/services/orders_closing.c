@@ -49,11 +49,9 @@ int orders_closing_build(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Orders
 		status_violation(&r->st, "executed_end_ms", "must not be in the future");
 	if (!srv_ok(r) || in->closing_reason_id == 0)
 		goto fill;
-	rc = booking_settings_load(txn, r->sess->p.org_id, &fs);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "field settings");
+	rc = booking_settings_get(r, txn, &fs);
+	if (rc != 0)
 		goto out;
-	}
 	const Ospay__V1__ClosingReason *reason = NULL;
 	for (size_t i = 0; i < fs->n_closing_reasons && reason == NULL; i++)
 		if (fs->closing_reasons[i]->id == in->closing_reason_id)
@@ -87,7 +85,7 @@ int h_orders_create_closing_reason(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__OrdersCreateClosingReasonRequest *in = (const void *)r->in;
 	Ospay__V1__FieldSettingsRecord *fs = NULL;
-	Ospay__V1__ClosingReason **grown = NULL, c = OSPAY__V1__CLOSING_REASON__INIT;
+	Ospay__V1__ClosingReason c = OSPAY__V1__CLOSING_REASON__INIT;
 	int rc = 0;
 	if (!srv_check(r, PERM_CONFIGURE, 0))
 		goto out;
@@ -97,11 +95,9 @@ int h_orders_create_closing_reason(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "outcome", "a ClosingOutcome");
 	if (!srv_ok(r))
 		goto out;
-	rc = booking_settings_load(txn, r->sess->p.org_id, &fs);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "field settings");
+	rc = booking_settings_get(r, txn, &fs);
+	if (rc != 0)
 		goto out;
-	}
 	for (size_t i = 0; i < fs->n_closing_reasons; i++) {
 		if (text_cmp_folded(fs->closing_reasons[i]->name, in->name) == 0) {
 			rc = srv_fail(r, ST_ALREADY_EXISTS, "closing reason %llu is \"%s\"",
@@ -122,32 +118,14 @@ int h_orders_create_closing_reason(srv_req_t *r, store_txn_t *txn)
 	c.name = in->name;
 	c.outcome = in->outcome;
 	c.created_ms = r->now_ms;
-	grown = malloc((fs->n_closing_reasons + 1) * sizeof(*grown));
-	if (grown == NULL) {
-		rc = -ENOMEM;
+	rc = booking_settings_put(r, txn, fs, "closing_reasons", &c.base);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	}
-	if (fs->n_closing_reasons > 0)
-		memcpy(grown, fs->closing_reasons, fs->n_closing_reasons * sizeof(*grown));
-	grown[fs->n_closing_reasons] = &c;
-	/* Borrowed for the write: the record's own array goes back before it is freed. */
-	Ospay__V1__ClosingReason **own = fs->closing_reasons;
-	fs->closing_reasons = grown;
-	fs->n_closing_reasons++;
-	fs->updated_ms = r->now_ms;
-	rc = db_put_by_id(txn, DB_FIELD_SETTINGS, r->sess->p.org_id, &fs->base);
-	fs->closing_reasons = own;
-	fs->n_closing_reasons--;
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "field settings store");
-		goto out;
-	}
 	Ospay__V1__OrdersCreateClosingReasonResponse resp =
 		OSPAY__V1__ORDERS_CREATE_CLOSING_REASON_RESPONSE__INIT;
 	resp.reason = &c;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	free(grown);
 	if (fs != NULL)
 		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
@@ -159,11 +137,9 @@ int h_orders_list_closing_reasons(srv_req_t *r, store_txn_t *txn)
 	int rc = 0;
 	if (!srv_check(r, PERM_READ, 0))
 		goto out;
-	rc = booking_settings_load(txn, r->sess->p.org_id, &fs);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "field settings");
+	rc = booking_settings_get(r, txn, &fs);
+	if (rc != 0)
 		goto out;
-	}
 	Ospay__V1__OrdersListClosingReasonsResponse resp =
 		OSPAY__V1__ORDERS_LIST_CLOSING_REASONS_RESPONSE__INIT;
 	resp.reasons = fs->closing_reasons;
