@@ -170,7 +170,18 @@ Test(cli_words, every_command_prints_for_people)
 		{NULL, {"report", "recurring-credit", "--period", "this-month"}, "total"},
 		{NULL, {"gateways", "get", "cielo"}, NULL},
 		{NULL, {"clock", "now"}, NULL},
+		{NULL, {"clock", "advance", "1h"}, NULL},
 		{NULL, {"ping"}, NULL},
+		{NULL, {"customers", "update-service", "1", "--plan", "Fibra 600"}, "Fibra 600"},
+		{NULL, {"closures", "national-holidays", "closed"}, "closed days"},
+		{NULL, {"closures", "remove", "1"}, "open again"},
+		{NULL,
+		 {"agendas", "create", "--unit", "1", "--name", "Reparos", "--slot", "30",
+		  "--window", "sat,08:00-12:00,1"},
+		 "Saturday"},
+		{NULL, {"agendas", "delete", "2"}, "agenda 2 deleted"},
+		{NULL, {"tokens", "revoke", "2"}, NULL},
+		{NULL, {"cards", "remove", "1"}, "removed"},
 	};
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 		run(&steps[i], &raw);
