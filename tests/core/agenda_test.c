@@ -169,3 +169,27 @@ Test(agenda, cities_with_their_state)
 	cr_assert(agenda_city_same("Santa Rita/XX", NULL, "Santa Rita/XX", NULL));
 	cr_assert_not(agenda_city_same("/PI", NULL, "PI", NULL));
 }
+
+Test(agenda, room_is_what_check_counts_enforces)
+{
+	/* The availability's free count and Create's verdict come from one function. */
+	agenda_rules_t a = rules(4);
+	agenda_place_t p;
+	agenda_room_t room;
+	cr_assert_eq(agenda_locate(&a, at(7, 14, 0), &p), AGENDA_OK); /* capacity 3 */
+	for (uint32_t w = 0; w <= 4; w++) {
+		for (uint32_t d = w; d <= 6; d++) {
+			agenda_room(&a, &p, w, d, &room);
+			uint32_t want_w = w < 3 ? 3 - w : 0, want_d = d < 4 ? 4 - d : 0;
+			cr_assert_eq(room.window_left, want_w);
+			cr_assert_eq(room.day_left, want_d);
+			cr_assert_eq(room.free, want_w < want_d ? want_w : want_d);
+			cr_assert_eq(agenda_check_counts(&a, &p, w, d) == AGENDA_OK, room.free > 0,
+				     "window %u day %u", w, d);
+		}
+	}
+	a.daily_max = 0;
+	agenda_room(&a, &p, 1, 1000, &room);
+	cr_assert_eq(room.day_left, UINT32_MAX, "no daily maximum");
+	cr_assert_eq(room.free, 2);
+}
