@@ -428,6 +428,8 @@ static int cpa_commit(srv_req_t *r, store_txn_t *txn)
 	p.recorded_ms = r->now_ms;
 	o.payment = &p;
 	o.payment_status = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_NONE;
+	/* The Finalize this attempt belonged to is undone: its closing goes with it. */
+	o.closing = NULL;
 	rc = orders_put_order(r, txn, old, &o);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
