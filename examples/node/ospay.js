@@ -31,7 +31,8 @@ function connect(opts) {
 		const file = path.join(gen, "ospay", "v1", `${name.toLowerCase()}_pb.js`);
 		clients[name] = createClient(require(file)[name], transport);
 	}
-	clients.schema = (file, name) => require(path.join(gen, "ospay", "v1", `${file}_pb.js`))[name];
+	// A generated module (enums, message schemas): load("orders").OrderStatus.CLOSED.
+	clients.load = (file) => require(path.join(gen, "ospay", "v1", `${file}_pb.js`));
 	return clients;
 }
 

@@ -61,3 +61,15 @@ Test(e2e_connect_node, a_few_methods_of_each_service_json_and_binary)
 	cr_assert(strncmp(out, "ok ", 3) == 0, "%s", out);
 	cr_log_info("connect_client.js: %s", out);
 }
+
+Test(e2e_connect_node, node_example_books_an_order_and_follows_it_until_paid)
+{
+	char out[16384];
+	tsg_pagolivre(fd, &sbx, srv.org_id, "pl-node-example");
+	int rc = node(OSPAY_SOURCE_DIR "/examples/node/order.js", out, sizeof(out));
+	cr_assert_eq(rc, 0, "node exited %d:\n%s\n(server log: %s)", rc, out, srv.log_path);
+	cr_assert(strstr(out, "payment link: http") != NULL, "%s", out);
+	cr_assert(strstr(out, ": CLOSED and PAID, installment 1 of 3 confirmed") != NULL, "%s",
+		  out);
+	cr_log_info("examples/node/order.js:\n%s", out);
+}

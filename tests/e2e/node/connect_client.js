@@ -15,7 +15,7 @@ async function story(c, tag) {
 		return p;
 	};
 	const hello = await call(c.Session.hello({ token: fromEnv().token }));
-	assert.equal(hello.principal.token.role, 1); // ROLE_ADMIN
+	assert.equal(hello.principal.token.role, c.load("common").Role.ADMIN);
 	const now = (await call(c.Clock.now({}))).nowMs;
 	assert.equal(typeof now, "bigint");
 
@@ -65,7 +65,7 @@ async function story(c, tag) {
 	// Errors arrive as ConnectError with the code and the field violations.
 	await assert.rejects(c.Orders.get({ id: 999999n }), (e) => e instanceof ConnectError && e.code === Code.NotFound);
 	calls++;
-	const StatusSchema = c.schema("rpc", "StatusSchema");
+	const { StatusSchema } = c.load("rpc");
 	await assert.rejects(c.Admin.createUnit({ name: "" }), (e) => {
 		assert.equal(e.code, Code.InvalidArgument);
 		const [st] = e.findDetails(StatusSchema);
