@@ -15,21 +15,23 @@
 #include "ospay/v1/common.pb-c.h"
 #include "ospay/v1/rpc.pb-c.h"
 #include "support/domain.h"
+#include "support/enums.h"
+#include "support/gateways.h"
 #include "support/proc.h"
 
 static tsp_server_t srv;
+static tsp_sandbox_t sbx;
 static int fd = -1;
 
 static void setup(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	tsp_server_up(&srv, NULL);
-	fd = tsp_login(&srv, srv.admin_token);
+	fd = tsp_env_up(&srv, &sbx, NULL, NULL);
 }
 
 static void teardown(void)
 {
-	tsp_env_down(&srv, NULL, fd);
+	tsp_env_down(&srv, &sbx, fd);
 	curl_global_cleanup();
 }
 
@@ -372,4 +374,46 @@ Test(e2e_connect, error_table)
 	cr_assert_eq(a.status, 200);
 	call(&a, "GET", "/nope", NULL, NULL, NULL, 0);
 	cr_assert_eq(a.status, 404);
+}
+
+Test(e2e_connect, a_deadline_passing_first_answers_504_and_the_write_still_lands)
+{
+	tsg_pagolivre(fd, &sbx, srv.org_id, "pl-connect-deadline");
+	uint64_t pm =
+		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
+	uint64_t cust = tso_customer(fd, srv.unit_id, 41, "São Paulo"), id = 0;
+	status_t st;
+	cr_assert_eq(tso_order(fd, cust, 0, 0, 0, 0, &id, &st), 0, "order: %s", st.message);
+
+	/* The link is asked of a stopped PagoLivre: the 300 ms deadline passes first. */
+	char body[160];
+	snprintf(body, sizeof(body),
+		 "{\"id\":\"%llu\",\"paymentMethodId\":\"%llu\",\"installments\":3}",
+		 (unsigned long long)id, (unsigned long long)pm);
+	const char *hdrs[] = {"Content-Type: application/json", "Connect-Timeout-Ms: 300",
+			      "Idempotency-Key: finalize-late", NULL};
+	answer_t a;
+	tsp_sandbox_pause(&sbx);
+	call(&a, "POST", "/ospay.v1.Orders/Finalize", srv.admin_token, hdrs, body, strlen(body));
+	tsp_sandbox_resume(&sbx);
+	expect_error(&a, 504, "deadline_exceeded", "Connect-Timeout-Ms");
+
+	/* The gateway's answer still comes, and the order gets its link. */
+	tsp_poll_t p = tsp_poll_start(TSP_HANG_MS);
+	Ospay__V1__Order *o = NULL;
+	do {
+		if (o != NULL)
+			ospay__v1__order__free_unpacked(o, NULL);
+		o = tso_get_order(fd, id);
+	} while (o->payment_status != PAY(PENDING) && tsp_poll_next(&p));
+	cr_assert_eq(o->payment_status, PAY(PENDING), "no link after the deadline");
+	cr_assert(o->payment != NULL && o->payment->link_url[0] != '\0');
+	ospay__v1__order__free_unpacked(o, NULL);
+
+	/* A repeat with the key gets that result, now in time. */
+	const char *again[] = {"Content-Type: application/json", "Idempotency-Key: finalize-late",
+			       NULL};
+	call(&a, "POST", "/ospay.v1.Orders/Finalize", srv.admin_token, again, body, strlen(body));
+	cr_assert_eq(a.status, 200, "%s", a.body);
+	cr_assert(strstr(a.body, "\"linkUrl\":\"http") != NULL, "%s", a.body);
 }
