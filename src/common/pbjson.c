@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <float.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -10,9 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/util.h"
 
 /* ------------------------------------------------------------------ shared */
+
+static void wiping_free(void *p)
+{
+	if (p != NULL)
+		crypto_wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
+void pbjson_wipe_on_free(void)
+{
+	json_set_alloc_funcs(malloc, wiping_free);
+}
 
 void pbjson_json_name(const char *name, char *out, size_t cap)
 {

@@ -75,6 +75,13 @@ void pbjson_base64(const uint8_t *in, size_t n, char *out);
  */
 int pbjson_base64_decode(const char *in, size_t n, uint8_t *out, size_t *outlen);
 
+/*
+ * Makes jansson wipe every block it frees, process-wide (call before any jansson
+ * use): a JSON body can hold a card number (Connect's Cards/Add, a gateway's sale),
+ * and jansson keeps its own copies of the strings it parses and builds.
+ */
+void pbjson_wipe_on_free(void);
+
 /* protoc's JSON name of a field name ("customer_id" -> "customerId") into out. */
 void pbjson_json_name(const char *name, char *out, size_t cap);
 
