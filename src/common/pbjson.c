@@ -62,76 +62,6 @@ static bool json_name_eq(const char *name, const char *key)
 	return *key == '\0';
 }
 
-void pbjson_base64(const uint8_t *in, size_t n, char *out)
-{
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t i = 0, o = 0;
-	for (; i + 2 < n; i += 3) {
-		uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
-		out[o++] = tab[(v >> 18) & 63];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = tab[(v >> 6) & 63];
-		out[o++] = tab[v & 63];
-	}
-	if (i < n) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		out[o++] = tab[(v >> 18) & 63];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-}
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
-int pbjson_base64_decode(const char *in, size_t n, uint8_t *out, size_t *outlen)
-{
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t o = 0;
-	/* Padding only at the end, at most two. */
-	size_t pad = 0;
-	while (pad < 2 && n > 0 && in[n - 1] == '=') {
-		n--;
-		pad++;
-	}
-	if (pad > 0 && (n + pad) % 4 != 0)
-		return -EINVAL;
-	if (n % 4 == 1)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64_value(in[i]);
-		if (v < 0)
-			return -EINVAL;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (uint8_t)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	*outlen = o;
-	return 0;
-}
-
 static size_t elem_size(ProtobufCType t)
 {
 	switch (t) {
@@ -224,7 +154,7 @@ static json_t *out_bytes(const ProtobufCBinaryData *b)
 	json_t *j = NULL;
 	char *text = malloc(4 * ((b->len + 2) / 3) + 1);
 	if (text != NULL) {
-		pbjson_base64(b->data, b->len, text);
+		crypto_base64(b->data, b->len, text);
 		j = json_string(text);
 	}
 	free(text);
@@ -627,7 +557,7 @@ static int in_value(in_ctx_t *c, const ProtobufCFieldDescriptor *f, const json_t
 		uint8_t *data = malloc(3 * (n / 4) + 3);
 		if (data == NULL)
 			return -ENOMEM;
-		if (pbjson_base64_decode(json_string_value(v), n, data, &len) != 0) {
+		if (crypto_base64_decode(json_string_value(v), n, data, &len) != 0) {
 			free(data);
 			return in_fail(c, "expected a base64 string");
 		}

@@ -66,15 +66,6 @@ int pbjson_to_message(const json_t *j, const ProtobufCMessageDescriptor *d, Prot
 int pbjson_parse(const char *text, size_t len, const ProtobufCMessageDescriptor *d,
 		 ProtobufCMessage **out, pbjson_err_t *err);
 
-/* Standard base64 with padding of n bytes; out must hold 4 * ((n + 2) / 3) + 1 bytes. */
-void pbjson_base64(const uint8_t *in, size_t n, char *out);
-
-/*
- * Decodes standard or URL-safe base64, padded or not, into out (at least
- * 3 * (n / 4) + 3 bytes); *outlen is the decoded length. 0 or -EINVAL.
- */
-int pbjson_base64_decode(const char *in, size_t n, uint8_t *out, size_t *outlen);
-
 /*
  * Makes jansson wipe every block it frees, process-wide (call before any jansson
  * use): a JSON body can hold a card number (Connect's Cards/Add, a gateway's sale),

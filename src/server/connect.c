@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "common/log.h"
+#include "common/crypto.h"
 #include "common/pbjson.h"
 #include "common/pblist.h"
 #include "ospay/v1/rpc.pb-c.h"
@@ -108,7 +109,7 @@ static char *error_body(const status_t *st)
 			goto out;
 		}
 		ospay__v1__status__pack(&ps, bin);
-		pbjson_base64(bin, n, b64);
+		crypto_base64(bin, n, b64);
 		/* Connect's detail value is unpadded. */
 		for (size_t l = strlen(b64); l > 0 && b64[l - 1] == '='; l--)
 			b64[l - 1] = '\0';

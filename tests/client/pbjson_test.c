@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/pbjson.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/common.pb-c.h"
@@ -121,7 +122,7 @@ Test(pbjson, bytes_are_padded_base64)
 					   "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
 	char out[16];
 	for (size_t i = 0; i < 7; i++) {
-		pbjson_base64((const uint8_t *)in[i], strlen(in[i]), out);
+		crypto_base64((const uint8_t *)in[i], strlen(in[i]), out);
 		cr_assert_str_eq(out, want[i]);
 	}
 }
@@ -416,13 +417,13 @@ Test(pbjson, oneof_twice_bytes_and_depth)
 
 	uint8_t out[16];
 	size_t n = 0;
-	cr_assert_eq(pbjson_base64_decode("-_8", 3, out, &n), 0);
+	cr_assert_eq(crypto_base64_decode("-_8", 3, out, &n), 0);
 	cr_assert_eq(n, 2);
 	cr_assert(out[0] == 0xfb && out[1] == 0xff);
-	cr_assert_eq(pbjson_base64_decode("+/8=", 4, out, &n), 0);
+	cr_assert_eq(crypto_base64_decode("+/8=", 4, out, &n), 0);
 	cr_assert_eq(n, 2);
-	cr_assert_eq(pbjson_base64_decode("a", 1, out, &n), -EINVAL);
-	cr_assert_eq(pbjson_base64_decode("ab!c", 4, out, &n), -EINVAL);
+	cr_assert_eq(crypto_base64_decode("a", 1, out, &n), -EINVAL);
+	cr_assert_eq(crypto_base64_decode("ab!c", 4, out, &n), -EINVAL);
 
 	/* 100 levels of {"child": ...}: refused at PBJSON_MAX_DEPTH, not by the stack. */
 	char deep[1200] = "";

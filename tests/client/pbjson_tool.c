@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/pbjson.h"
 #include "common/pblist.h"
 
@@ -158,7 +159,7 @@ static void print_sample(const ProtobufCMessage *m)
 	uint8_t *bin = malloc(n + 1);
 	char *b64 = malloc(4 * ((n + 2) / 3) + 1);
 	protobuf_c_message_pack(m, bin);
-	pbjson_base64(bin, n, b64);
+	crypto_base64(bin, n, b64);
 	json_t *j = pbjson_from_message(m, 0);
 	char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	printf("%s\t%s\t%s\n", m->descriptor->name, b64, text != NULL ? text : "(null)");
@@ -211,7 +212,7 @@ static int parse(void)
 			uint8_t *bin = malloc(n + 1);
 			char *b64 = malloc(4 * ((n + 2) / 3) + 1);
 			protobuf_c_message_pack(m, bin);
-			pbjson_base64(bin, n, b64);
+			crypto_base64(bin, n, b64);
 			printf("OK\t%s\n", b64);
 			free(b64);
 			free(bin);
