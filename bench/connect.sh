@@ -14,12 +14,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
-quick=${BENCH_QUICK:-0}
-if [[ $quick == 1 ]]; then
-	secs=2 warm=0.5 rounds=1
-else
-	secs=8 warm=1 rounds=3
-fi
+bench_timing
 conns=${CONNECT_CONNS:-64}
 dir=$(mktemp -d /tmp/ospay-bench-connect-XXXXXX)
 trap bench_cleanup EXIT

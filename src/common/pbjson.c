@@ -62,7 +62,7 @@ static bool json_name_eq(const char *name, const char *key)
 	return *key == '\0';
 }
 
-static size_t elem_size(ProtobufCType t)
+size_t pbjson_value_size(ProtobufCType t)
 {
 	switch (t) {
 	case PROTOBUF_C_TYPE_INT64:
@@ -214,7 +214,7 @@ static json_t *out_repeated(const ProtobufCFieldDescriptor *f, const ProtobufCMe
 	const char *base = (const char *)m;
 	size_t n = *(const size_t *)(base + f->quantifier_offset);
 	const char *arr = *(const char *const *)(base + f->offset);
-	size_t size = elem_size(f->type);
+	size_t size = pbjson_value_size(f->type);
 	json_t *a = json_array();
 	if (a == NULL)
 		return NULL;
@@ -576,7 +576,7 @@ static int in_repeated(in_ctx_t *c, const ProtobufCFieldDescriptor *f, const jso
 {
 	if (!json_is_array(v))
 		return in_fail(c, "expected an array");
-	size_t n = json_array_size(v), size = elem_size(f->type);
+	size_t n = json_array_size(v), size = pbjson_value_size(f->type);
 	if (n == 0)
 		return 0;
 	/* Zeroed and counted first: a failure half-way frees what was filled. */

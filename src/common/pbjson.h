@@ -73,6 +73,9 @@ int pbjson_parse(const char *text, size_t len, const ProtobufCMessageDescriptor 
  */
 void pbjson_wipe_on_free(void);
 
+/* The bytes one value of type t takes in a protobuf-c message (an element of a repeated field). */
+size_t pbjson_value_size(ProtobufCType t);
+
 /* protoc's JSON name of a field name ("customer_id" -> "customerId") into out. */
 void pbjson_json_name(const char *name, char *out, size_t cap);
 

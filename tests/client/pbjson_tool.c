@@ -94,30 +94,6 @@ static void fill_value(const ProtobufCFieldDescriptor *f, void *p, unsigned seed
 	}
 }
 
-static size_t elem_size(const ProtobufCFieldDescriptor *f)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_ENUM:
-		return sizeof(int);
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	default:
-		return 4;
-	}
-}
-
 /* Every field of m set (two elements per list; messages three levels deep). */
 static void fill(ProtobufCMessage *m, unsigned seed, int depth)
 {
@@ -129,7 +105,7 @@ static void fill(ProtobufCMessage *m, unsigned seed, int depth)
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			if (f->type == PROTOBUF_C_TYPE_MESSAGE && depth >= 3)
 				continue;
-			size_t n = 2, size = elem_size(f);
+			size_t n = 2, size = pbjson_value_size(f->type);
 			char *arr = calloc(n, size);
 			for (size_t k = 0; k < n; k++)
 				fill_value(f, arr + k * size, s + (unsigned)k, depth);
