@@ -720,6 +720,11 @@ int pbjson_parse(const char *text, size_t len, const ProtobufCMessageDescriptor 
 	/* Duplicate keys are refused: which one wins is not something to guess. */
 	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (j == NULL) {
+		/* jansson quotes the input it stopped at ("near '4111...'"): it could be a card
+		 * number, and a secret never goes into an error message. */
+		char *near = strstr(je.text, " near ");
+		if (near != NULL)
+			*near = '\0';
 		snprintf(err->reason, sizeof(err->reason),
 			 "malformed JSON at line %d column %d: %.60s", je.line, je.column, je.text);
 		return -EINVAL;

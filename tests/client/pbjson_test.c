@@ -393,6 +393,10 @@ Test(pbjson, nested_paths_malformed_text_and_duplicate_keys)
 	Ospay__V1__Token *t = NULL;
 	cr_assert_eq(read_token("{\"id\":", &t, &err), -EINVAL);
 	cr_assert(strncmp(err.reason, "malformed JSON at line 1", 24) == 0, "%s", err.reason);
+	/* What jansson stopped at is not quoted back: it could be a secret. */
+	cr_assert_eq(read_token("{\"name\":\"4111111111111111\\q\"}", &t, &err), -EINVAL);
+	cr_assert_null(strstr(err.reason, "4111"), "%s", err.reason);
+	cr_assert(strstr(err.reason, "invalid escape") != NULL, "%s", err.reason);
 	cr_assert_eq(read_token("{\"id\":1,\"id\":2}", &t, &err), -EINVAL);
 	cr_assert(strstr(err.reason, "duplicate") != NULL, "%s", err.reason);
 }
