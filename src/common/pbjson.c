@@ -469,6 +469,17 @@ static int in_double(in_ctx_t *c, const json_t *v, bool is_float, double *out)
 	return 0;
 }
 
+/* Whether s looks like an enum value's name: only those are quoted back in an error
+ * (anything else the client put there could be a secret). */
+static bool enum_like(const char *s)
+{
+	size_t n = 0;
+	for (; s[n] != '\0'; n++)
+		if (!((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '_'))
+			return false;
+	return n > 0 && n <= 60;
+}
+
 /* One value of f from v into p (the field's storage, or an array element). */
 static int in_value(in_ctx_t *c, const ProtobufCFieldDescriptor *f, const json_t *v, void *p)
 {
@@ -525,7 +536,10 @@ static int in_value(in_ctx_t *c, const ProtobufCFieldDescriptor *f, const json_t
 									  json_string_value(v));
 			if (ev == NULL)
 				return in_fail(
-					c, "unknown value \"%.60s\" of %s", json_string_value(v),
+					c, "unknown value%s%.60s%s of %s",
+					enum_like(json_string_value(v)) ? " \"" : "",
+					enum_like(json_string_value(v)) ? json_string_value(v) : "",
+					enum_like(json_string_value(v)) ? "\"" : "",
 					((const ProtobufCEnumDescriptor *)f->descriptor)->name);
 			*(int *)p = ev->value;
 			return 0;

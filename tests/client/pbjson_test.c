@@ -365,6 +365,7 @@ Test(pbjson, refusals_name_where_and_why)
 		{"{\"unitIds\":1}", "unitIds", "expected an array"},
 		{"{\"role\":\"ROLE_KING\"}", "role",
 		 "unknown value \"ROLE_KING\" of ospay.v1.Role"},
+		{"{\"role\":\"4111 1111\"}", "role", "unknown value of ospay.v1.Role"},
 		{"{\"orgWide\":\"true\"}", "orgWide", "expected true or false"},
 		{"{\"name\":5}", "name", "expected a string"},
 		{"{\"org_wide\":true,\"orgWide\":true}", "orgWide",
