@@ -532,14 +532,13 @@ static int in_value(in_ctx_t *c, const ProtobufCFieldDescriptor *f, const json_t
 	case PROTOBUF_C_TYPE_ENUM: {
 		const ProtobufCEnumValue *ev = NULL;
 		if (json_is_string(v)) {
-			ev = protobuf_c_enum_descriptor_get_value_by_name(f->descriptor,
-									  json_string_value(v));
+			const char *name = json_string_value(v);
+			bool quote = enum_like(name);
+			ev = protobuf_c_enum_descriptor_get_value_by_name(f->descriptor, name);
 			if (ev == NULL)
 				return in_fail(
-					c, "unknown value%s%.60s%s of %s",
-					enum_like(json_string_value(v)) ? " \"" : "",
-					enum_like(json_string_value(v)) ? json_string_value(v) : "",
-					enum_like(json_string_value(v)) ? "\"" : "",
+					c, "unknown value%s%.60s%s of %s", quote ? " \"" : "",
+					quote ? name : "", quote ? "\"" : "",
 					((const ProtobufCEnumDescriptor *)f->descriptor)->name);
 			*(int *)p = ev->value;
 			return 0;
