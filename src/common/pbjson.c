@@ -730,6 +730,11 @@ int pbjson_parse(const char *text, size_t len, const ProtobufCMessageDescriptor 
 	json_error_t je;
 	*out = NULL;
 	err->path[0] = err->reason[0] = '\0';
+	if (len > PBJSON_MAX_TEXT) {
+		snprintf(err->reason, sizeof(err->reason), "more than %u bytes of JSON",
+			 PBJSON_MAX_TEXT);
+		return -EINVAL;
+	}
 	/* Duplicate keys are refused: which one wins is not something to guess. */
 	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (j == NULL) {

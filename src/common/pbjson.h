@@ -33,6 +33,8 @@
 
 /* Deeper than any ospay message; stops a recursive type from exhausting the stack. */
 #define PBJSON_MAX_DEPTH 64
+/* The most JSON text pbjson_parse reads: the binary protocol's largest frame (4 MiB). */
+#define PBJSON_MAX_TEXT (4u << 20)
 
 enum pbjson_flags {
 	PBJSON_PROTO_NAMES = 1u << 0,   /* keys are the .proto names (snake_case) */
@@ -62,7 +64,8 @@ json_t *pbjson_from_message(const ProtobufCMessage *m, unsigned flags);
 int pbjson_to_message(const json_t *j, const ProtobufCMessageDescriptor *d, ProtobufCMessage **out,
 		      pbjson_err_t *err);
 
-/* The same from JSON text (len bytes, no NUL needed); malformed JSON is -EINVAL too. */
+/* The same from JSON text (len bytes, no NUL needed); malformed JSON, or more than
+ * PBJSON_MAX_TEXT bytes, is -EINVAL too. */
 int pbjson_parse(const char *text, size_t len, const ProtobufCMessageDescriptor *d,
 		 ProtobufCMessage **out, pbjson_err_t *err);
 

@@ -400,6 +400,11 @@ Test(pbjson, nested_paths_malformed_text_and_duplicate_keys)
 	cr_assert(strstr(err.reason, "invalid escape") != NULL, "%s", err.reason);
 	cr_assert_eq(read_token("{\"id\":1,\"id\":2}", &t, &err), -EINVAL);
 	cr_assert(strstr(err.reason, "duplicate") != NULL, "%s", err.reason);
+	/* Size: refused before jansson reads a byte. */
+	cr_assert_eq(pbjson_parse("{}", PBJSON_MAX_TEXT + 1, &ospay__v1__token__descriptor,
+				  (ProtobufCMessage **)&t, &err),
+		     -EINVAL);
+	cr_assert(strstr(err.reason, "bytes of JSON") != NULL, "%s", err.reason);
 }
 
 Test(pbjson, oneof_twice_bytes_and_depth)
