@@ -13,6 +13,7 @@
 
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/common.pb-c.h"
+#include "ospay/v1/orders.pb-c.h"
 #include "ospay/v1/rpc.pb-c.h"
 #include "support/domain.h"
 #include "support/enums.h"
@@ -214,9 +215,23 @@ Test(e2e_connect, binary_codec_both_ways)
 	cr_assert_str_eq(r->unit->name, "Proto");
 	ospay__v1__create_unit_response__free_unpacked(r, NULL);
 
-	/* Errors are JSON whatever the request's codec. */
+	/* Errors are JSON whatever the request's codec: the table holds for binary bodies too. */
 	call(&a, "POST", "/ospay.v1.Admin/CreateUnit", srv.admin_token, PROTO_HDRS, "\xff\xff", 2);
 	expect_error(&a, 400, "invalid_argument", "not a valid ospay.v1.CreateUnitRequest");
+	call(&a, "POST", "/ospay.v1.Admin/CreateUnit", NULL, PROTO_HDRS, buf, n);
+	expect_error(&a, 401, "unauthenticated", NULL);
+	call(&a, "POST", "/ospay.v1.Admin/Nope", srv.admin_token, PROTO_HDRS, buf, n);
+	expect_error(&a, 404, "unimplemented", NULL);
+	Ospay__V1__OrdersGetRequest g = OSPAY__V1__ORDERS_GET_REQUEST__INIT;
+	g.id = 424242;
+	n = ospay__v1__orders_get_request__pack(&g, buf);
+	call(&a, "POST", "/ospay.v1.Orders/Get", srv.admin_token, PROTO_HDRS, buf, n);
+	expect_error(&a, 404, "not_found", NULL);
+	m.name = "";
+	n = ospay__v1__create_unit_request__pack(&m, buf);
+	call(&a, "POST", "/ospay.v1.Admin/CreateUnit", srv.admin_token, PROTO_HDRS, buf, n);
+	expect_error(&a, 400, "invalid_argument", NULL);
+	expect_violation(&a, "name", "");
 }
 
 Test(e2e_connect, readme_curl_example)
