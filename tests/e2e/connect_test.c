@@ -7,6 +7,8 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,4 +433,46 @@ Test(e2e_connect, a_deadline_passing_first_answers_504_and_the_write_still_lands
 	call(&a, "POST", "/ospay.v1.Orders/Finalize", srv.admin_token, again, body, strlen(body));
 	cr_assert_eq(a.status, 200, "%s", a.body);
 	cr_assert(strstr(a.body, "\"linkUrl\":\"http") != NULL, "%s", a.body);
+}
+
+typedef struct late_call {
+	answer_t a;
+	const char *body;
+} late_call_t;
+
+static void *finalize_thread(void *arg)
+{
+	late_call_t *lc = arg;
+	const char *hdrs[] = {"Content-Type: application/json", NULL};
+	call(&lc->a, "POST", "/ospay.v1.Orders/Finalize", srv.admin_token, hdrs, lc->body,
+	     strlen(lc->body));
+	return NULL;
+}
+
+Test(e2e_connect, shutdown_waits_for_a_connect_call_in_flight)
+{
+	tsg_pagolivre(fd, &sbx, srv.org_id, "pl-connect-drain");
+	uint64_t pm =
+		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
+	uint64_t cust = tso_customer(fd, srv.unit_id, 42, "São Paulo"), id = 0;
+	status_t st;
+	cr_assert_eq(tso_order(fd, cust, 0, 0, 0, 0, &id, &st), 0, "order: %s", st.message);
+	char body[160];
+	snprintf(body, sizeof(body),
+		 "{\"id\":\"%llu\",\"paymentMethodId\":\"%llu\",\"installments\":2}",
+		 (unsigned long long)id, (unsigned long long)pm);
+
+	/* The call waits on a stopped PagoLivre when SIGTERM comes. */
+	late_call_t lc = {.body = body};
+	pthread_t t;
+	tsp_sandbox_pause(&sbx);
+	cr_assert_eq(pthread_create(&t, NULL, finalize_thread, &lc), 0);
+	TSP_AWAIT(tsp_metric(&srv, "ospay_gateway_calls_in_flight") == 1,
+		  "the Finalize never reached PagoLivre");
+	cr_assert_eq(kill(srv.pid, SIGTERM), 0);
+	tsp_sandbox_resume(&sbx);
+	pthread_join(t, NULL);
+	cr_assert_eq(lc.a.status, 200, "answered %ld: %s", lc.a.status, lc.a.body);
+	cr_assert(strstr(lc.a.body, "\"linkUrl\":\"http") != NULL, "%s", lc.a.body);
+	/* And it exits 0 (the teardown checks), with nothing left open. */
 }
