@@ -393,20 +393,29 @@ Test(e2e_connect, error_table)
 	cr_assert_eq(a.status, 404);
 }
 
-Test(e2e_connect, a_deadline_passing_first_answers_504_and_the_write_still_lands)
+/*
+ * PagoLivre at the sandbox, an integrated recurring-credit method and an order of
+ * customer n; body is its Orders/Finalize request in JSON (3 installments by a
+ * payment link). Returns the order's id (everything asserted).
+ */
+static uint64_t linked_finalize_body(uint32_t n, char *body, size_t cap)
 {
-	tsg_pagolivre(fd, &sbx, srv.org_id, "pl-connect-deadline");
+	tsg_pagolivre(fd, &sbx, srv.org_id, "pl-connect");
 	uint64_t pm =
 		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
-	uint64_t cust = tso_customer(fd, srv.unit_id, 41, "São Paulo"), id = 0;
+	uint64_t cust = tso_customer(fd, srv.unit_id, n, "São Paulo"), id = 0;
 	status_t st;
 	cr_assert_eq(tso_order(fd, cust, 0, 0, 0, 0, &id, &st), 0, "order: %s", st.message);
-
-	/* The link is asked of a stopped PagoLivre: the 300 ms deadline passes first. */
-	char body[160];
-	snprintf(body, sizeof(body),
-		 "{\"id\":\"%llu\",\"paymentMethodId\":\"%llu\",\"installments\":3}",
+	snprintf(body, cap, "{\"id\":\"%llu\",\"paymentMethodId\":\"%llu\",\"installments\":3}",
 		 (unsigned long long)id, (unsigned long long)pm);
+	return id;
+}
+
+Test(e2e_connect, a_deadline_passing_first_answers_504_and_the_write_still_lands)
+{
+	char body[160];
+	uint64_t id = linked_finalize_body(41, body, sizeof(body));
+	/* The link is asked of a stopped PagoLivre: the 300 ms deadline passes first. */
 	const char *hdrs[] = {"Content-Type: application/json", "Connect-Timeout-Ms: 300",
 			      "Idempotency-Key: finalize-late", NULL};
 	answer_t a;
@@ -451,16 +460,8 @@ static void *finalize_thread(void *arg)
 
 Test(e2e_connect, shutdown_waits_for_a_connect_call_in_flight)
 {
-	tsg_pagolivre(fd, &sbx, srv.org_id, "pl-connect-drain");
-	uint64_t pm =
-		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
-	uint64_t cust = tso_customer(fd, srv.unit_id, 42, "São Paulo"), id = 0;
-	status_t st;
-	cr_assert_eq(tso_order(fd, cust, 0, 0, 0, 0, &id, &st), 0, "order: %s", st.message);
 	char body[160];
-	snprintf(body, sizeof(body),
-		 "{\"id\":\"%llu\",\"paymentMethodId\":\"%llu\",\"installments\":2}",
-		 (unsigned long long)id, (unsigned long long)pm);
+	linked_finalize_body(42, body, sizeof(body));
 
 	/* The call waits on a stopped PagoLivre when SIGTERM comes. */
 	late_call_t lc = {.body = body};
