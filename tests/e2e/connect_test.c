@@ -477,3 +477,22 @@ Test(e2e_connect, shutdown_waits_for_a_connect_call_in_flight)
 	cr_assert(strstr(lc.a.body, "\"linkUrl\":\"http") != NULL, "%s", lc.a.body);
 	/* And it exits 0 (the teardown checks), with nothing left open. */
 }
+
+Test(e2e_connect, the_listeners_body_timeout_holds_for_connect)
+{
+	/* A server whose body timeout is 500 ms, and a Connect call whose body never ends. */
+	tsp_server_down(&srv);
+	const char *args[] = {"--https-body-timeout-ms", "500", NULL};
+	tsp_server_up(&srv, args);
+	char cmd[1200], out[4096];
+	snprintf(cmd, sizeof(cmd),
+		 "(printf 'POST /ospay.v1.Admin/ListUnits HTTP/1.1\\r\\nHost: x\\r\\n"
+		 "Authorization: Bearer %s\\r\\nContent-Type: application/json\\r\\n"
+		 "Content-Length: 100\\r\\n\\r\\n{'; sleep 3) | timeout 20 openssl s_client -quiet "
+		 "-connect %s -servername localhost 2>/dev/null",
+		 srv.admin_token, srv.https_addr);
+	const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	tsp_run(argv, NULL, out, sizeof(out));
+	cr_assert(strstr(out, " 408 ") != NULL, "expected 408 Request Timeout:\n%.300s", out);
+	cr_assert(strstr(out, "\"units\"") == NULL, "the cut request must not be served");
+}
