@@ -372,7 +372,8 @@ static bool decode_body(connect_call_t *cc, const srv_method_t *m, uint8_t **bod
 
 /* Everything before the dispatcher; the method when the call goes on, NULL when answered. */
 static const srv_method_t *admit(srv_t *s, https_request_t *req, const char **idem,
-				 int64_t *timeout_ms, bool *json)
+				 int64_t *timeout_ms, bool *json,
+				 const ProtobufCMessageDescriptor **out)
 {
 	static const char *const allow[] = {"Allow: POST", NULL};
 	static const char *const accept_post[] = {
@@ -380,8 +381,8 @@ static const srv_method_t *admit(srv_t *s, https_request_t *req, const char **id
 	static const char *const accept_enc[] = {"Accept-Encoding: identity", NULL};
 	const char *name = https_request_path(req) + 1;
 	const srv_method_t *m = s->method_find(name);
-	const ProtobufCMessageDescriptor *out = m != NULL ? output_of(name) : NULL;
-	if (m == NULL || out == NULL) {
+	*out = m != NULL ? output_of(name) : NULL;
+	if (m == NULL || *out == NULL) {
 		refuse(s, req, 404, NULL, ST_UNIMPLEMENTED, "unknown method \"%.100s\"", name);
 		return NULL;
 	}
@@ -436,7 +437,8 @@ void connect_handle(srv_t *s, https_request_t *req)
 	const char *idem = NULL;
 	int64_t timeout_ms = 0;
 	bool json = false;
-	const srv_method_t *m = admit(s, req, &idem, &timeout_ms, &json);
+	const ProtobufCMessageDescriptor *out = NULL;
+	const srv_method_t *m = admit(s, req, &idem, &timeout_ms, &json, &out);
 	if (m == NULL)
 		return;
 	connect_call_t *cc = calloc(1, sizeof(*cc));
@@ -448,7 +450,7 @@ void connect_handle(srv_t *s, https_request_t *req)
 	cc->srv = s;
 	cc->req = req;
 	cc->json = json;
-	cc->out_desc = output_of(m->name);
+	cc->out_desc = out;
 	snprintf(cc->idem, sizeof(cc->idem), "%s", idem);
 	uint8_t *body = NULL;
 	size_t len = 0;
