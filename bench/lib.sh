@@ -39,6 +39,16 @@ bench_cleanup() {
 	[[ -n ${dir:-} ]] && rm -rf "$dir"
 }
 
+# A measured figure's length, for the scripts that alternate figure and reference: secs
+# measured after warm seconds, rounds times (BENCH_QUICK=1: one short round).
+bench_timing() {
+	if [[ ${BENCH_QUICK:-0} == 1 ]]; then
+		secs=2 warm=0.5 rounds=1
+	else
+		secs=8 warm=1 rounds=3
+	fi
+}
+
 # Waits (10 s at most) for a line matching $2 in file $1 written by pid $3; prints it.
 bench_wait_line() {
 	local f=$1 pat=$2 p=$3 i

@@ -12,6 +12,7 @@
 # machine is shared and noisy. The server (and each reference server or writer) runs
 # on core 0, the load on core 1.
 #   bench/webhooks.sh   webhooks over TLS keep-alive, stored durably, vs nginx.
+#   bench/connect.sh    Orders/Get over Connect, JSON and binary, vs the binary protocol.
 #   bench/rss_idle.sh   idle RssAnon with 1,000,000 orders (100,000 in quick mode).
 #   bench/plot          Orders/Get throughput and p99 charts (PNG) in bench/out.
 #   bench/billing.sh    (at the end) the billing run vs a bare curl-multi client:
@@ -38,6 +39,7 @@ trap bench_cleanup EXIT
 # ---- Webhooks over TLS vs nginx, idle RssAnon with 1,000,000 orders, and the Orders/Get
 # charts: scripts of their own, each starting and stopping its own processes.
 bash bench/webhooks.sh
+bash bench/connect.sh
 bash bench/rss_idle.sh
 bash bench/plot --out "${BENCH_OUT:-bench/out}"
 

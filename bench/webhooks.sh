@@ -17,12 +17,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
-quick=${BENCH_QUICK:-0}
-if [[ $quick == 1 ]]; then
-	secs=2 warm=0.5 rounds=1
-else
-	secs=8 warm=1 rounds=3
-fi
+bench_timing
 conns=${WEBHOOK_CONNS:-256} refs=${WEBHOOK_REFS:-1000}
 dir=$(mktemp -d /tmp/ospay-bench-wh-XXXXXX)
 trap bench_cleanup EXIT

@@ -20,6 +20,7 @@ pkgs=(
 	libuv1-dev libprotobuf-c-dev protobuf-c-compiler node-llhttp
 	libcurl4-openssl-dev liblmdb-dev libmbedtls-dev libjansson-dev libcriterion-dev libutf8proc-dev
 	protobuf-compiler python3-protobuf
+	php-cli php-curl
 	curl openssl ca-certificates
 	clang-format
 )

@@ -164,10 +164,9 @@ void crypto_hex(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-void crypto_base64url(const uint8_t *in, size_t n, char *out)
+/* base64 of n bytes with alphabet tbl, padded with '=' when pad. */
+static void base64_encode(const char *tbl, bool pad, const uint8_t *in, size_t n, char *out)
 {
-	static const char tbl[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	size_t o = 0, i = 0;
 	for (; i + 2 < n; i += 3) {
 		uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
@@ -184,8 +183,67 @@ void crypto_base64url(const uint8_t *in, size_t n, char *out)
 		out[o++] = tbl[(v >> 12) & 63];
 		if (i + 1 < n)
 			out[o++] = tbl[(v >> 6) & 63];
+		else if (pad)
+			out[o++] = '=';
+		if (pad)
+			out[o++] = '=';
 	}
 	out[o] = '\0';
+}
+
+void crypto_base64url(const uint8_t *in, size_t n, char *out)
+{
+	base64_encode("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", false, in,
+		      n, out);
+}
+
+void crypto_base64(const uint8_t *in, size_t n, char *out)
+{
+	base64_encode("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", true, in,
+		      n, out);
+}
+
+static int base64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+int crypto_base64_decode(const char *in, size_t n, uint8_t *out, size_t *outlen)
+{
+	uint32_t acc = 0;
+	unsigned bits = 0;
+	size_t o = 0, pad = 0;
+	/* Padding only at the end, at most two. */
+	while (pad < 2 && n > 0 && in[n - 1] == '=') {
+		n--;
+		pad++;
+	}
+	if ((pad > 0 && (n + pad) % 4 != 0) || n % 4 == 1)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int v = base64_value(in[i]);
+		if (v < 0)
+			return -EINVAL;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (uint8_t)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	*outlen = o;
+	return 0;
 }
 
 void crypto_wipe(void *p, size_t n)

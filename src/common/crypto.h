@@ -66,5 +66,12 @@ char *crypto_strdup_wiped(const char *s);
 void crypto_hex(const uint8_t *in, size_t n, char *out);
 /* Unpadded base64url of n bytes into out (4*ceil(n/3)+1 bytes is enough). */
 void crypto_base64url(const uint8_t *in, size_t n, char *out);
+/* Standard base64 with padding of n bytes into out (4*ceil(n/3)+1 bytes). */
+void crypto_base64(const uint8_t *in, size_t n, char *out);
+/*
+ * Decodes standard or URL-safe base64, padded or not, into out (at least
+ * 3 * (n / 4) + 3 bytes); *outlen is the decoded length. 0 or -EINVAL.
+ */
+int crypto_base64_decode(const char *in, size_t n, uint8_t *out, size_t *outlen);
 
 #endif

@@ -128,3 +128,43 @@ int util_parse_hostport(const char *s, char *host, size_t hostlen, int *port)
 	*port = (int)v;
 	return 0;
 }
+
+size_t util_utf8_decode(const char *s, size_t n, uint32_t *cp)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = 0;
+	uint32_t v = 0, min = 0;
+	if (n == 0)
+		return 0;
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if ((p[0] & 0xE0) == 0xC0) {
+		len = 2;
+		v = p[0] & 0x1F;
+		min = 0x80;
+	} else if ((p[0] & 0xF0) == 0xE0) {
+		len = 3;
+		v = p[0] & 0x0F;
+		min = 0x800;
+	} else if ((p[0] & 0xF8) == 0xF0) {
+		len = 4;
+		v = p[0] & 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		v = (v << 6) | (p[i] & 0x3F);
+	}
+	/* Overlong forms, UTF-16 surrogates and values past Unicode are invalid. */
+	if (v < min || (v >= 0xD800 && v <= 0xDFFF) || v > 0x10FFFF)
+		return 0;
+	*cp = v;
+	return len;
+}

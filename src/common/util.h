@@ -76,4 +76,10 @@ int util_parse_rfc3339(const char *s, int64_t *ms_out);
 /* Splits "HOST:PORT" ("[::1]:0" too); host is copied into host (hostlen bytes). */
 int util_parse_hostport(const char *s, char *host, size_t hostlen, int *port);
 
+/*
+ * Decodes one UTF-8 code point at s (n bytes available). Returns its length
+ * (1-4), or 0 for an invalid, overlong, surrogate or truncated sequence.
+ */
+size_t util_utf8_decode(const char *s, size_t n, uint32_t *cp);
+
 #endif

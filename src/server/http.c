@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "net/https_server.h"
+#include "server/connect.h"
 #include "server/http.h"
 #include "server/jobs/billing_run.h"
 #include "server/jobs/webhooks.h"
@@ -247,6 +248,8 @@ void srv_http_handle(https_request_t *req, void *udata)
 		service[sl] = '\0';
 		memcpy(org, slash + 1, ol + 1);
 		webhooks_handle(s, req, service, org);
+	} else if (connect_route(path)) {
+		connect_handle(s, req);
 	} else if (strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0) {
 		static const char *const allow[] = {"Allow: GET, HEAD", NULL};
 		https_respond(req, 405, "text/plain", "method not allowed\n", 19, allow);

@@ -204,7 +204,8 @@ static void on_drain_tick(uv_timer_t *t)
 {
 	srv_t *s = container_of(t, srv_t, drain_timer);
 	uint64_t waited = (uint64_t)uv_now(s->loop) - (uint64_t)(uintptr_t)t->data;
-	bool done = rpc_server_drained(s->rpc) && !store_pending(s->store) && !srv_jobs_busy(s);
+	bool done = rpc_server_drained(s->rpc) && !store_pending(s->store) && !srv_jobs_busy(s) &&
+		    s->connect_calls == 0;
 	if (done || waited >= s->opts.drain_timeout_ms) {
 		if (!done)
 			log_warn("drain timed out; closing with calls in flight", "");

@@ -3,8 +3,8 @@
  * for word (and which wins when a line has several), what each command sends,
  * and the richest tables and records byte for byte. The harness is cli_fake.h.
  */
-#include "client/cli/pbjson.c"
 #include "client/cli/utf8.c"
+#include "common/pbjson.h"
 #include "client/cli_fake.h"
 #include "ospay/v1/agendas.pb-c.h"
 #include "ospay/v1/billing.pb-c.h"
@@ -396,7 +396,7 @@ Test(cli_calls, commands_send_their_method_and_fields)
 		ProtobufCMessage *m =
 			protobuf_c_message_unpack(cases[i].req, NULL, s.other_len, s.other_body);
 		cr_assert_not_null(m, "%s %s: bad request", a[0], a[1]);
-		json_t *got = cli_pbjson_from_message(m);
+		json_t *got = pbjson_from_message(m, PBJSON_CLI);
 		json_t *want = parse_json(cases[i].fields);
 		const char *key;
 		json_t *v;

@@ -1,13 +1,16 @@
 /*
- * The CLI's protobuf -> JSON converter. The CLI is an executable, not a
- * library, so its sources are compiled into this test directly.
+ * The shared protobuf <-> JSON mapping (src/common/pbjson.c): the CLI's form
+ * (PBJSON_CLI) and the canonical proto3 form both ways. Agreement with
+ * Google's json_format on every message type is pbjson_python_test.
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "client/cli/pbjson.c"
-#include "client/cli/utf8.c"
+#include "common/crypto.h"
+#include "common/pbjson.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/common.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
@@ -15,7 +18,7 @@
 /* Compact JSON text of m, keys in the converter's (field-number) order. */
 static char *to_text(const ProtobufCMessage *m)
 {
-	json_t *j = cli_pbjson_from_message(m);
+	json_t *j = pbjson_from_message(m, PBJSON_CLI);
 	cr_assert_not_null(j);
 	char *s = json_dumps(j, JSON_COMPACT);
 	cr_assert_not_null(s);
@@ -93,7 +96,7 @@ Test(pbjson, repeated_messages_become_an_array_of_objects)
 	r.n_units = 2;
 	r.units = units;
 	r.next_page_token = "p2";
-	json_t *j = cli_pbjson_from_message(&r.base);
+	json_t *j = pbjson_from_message(&r.base, PBJSON_CLI);
 	cr_assert_not_null(j);
 	json_t *arr = json_object_get(j, "units");
 	cr_assert(json_is_array(arr));
@@ -119,7 +122,7 @@ Test(pbjson, bytes_are_padded_base64)
 					   "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
 	char out[16];
 	for (size_t i = 0; i < 7; i++) {
-		cli_pbjson_base64((const uint8_t *)in[i], strlen(in[i]), out);
+		crypto_base64((const uint8_t *)in[i], strlen(in[i]), out);
 		cr_assert_str_eq(out, want[i]);
 	}
 }
@@ -130,7 +133,7 @@ Test(pbjson, unknown_enum_is_a_number_and_bad_utf8_is_replaced)
 	tok.role = (Ospay__V1__Role)42;
 	tok.name = "a\xff"
 		   "b\xc3";
-	json_t *j = cli_pbjson_from_message(&tok.base);
+	json_t *j = pbjson_from_message(&tok.base, PBJSON_CLI);
 	cr_assert_not_null(j);
 	cr_assert_eq(json_integer_value(json_object_get(j, "role")), 42);
 	cr_assert_str_eq(json_string_value(json_object_get(j, "name")), "a\xEF\xBF\xBD"
@@ -276,8 +279,171 @@ Test(pbjson, nesting_is_bounded)
 		chain[i].base.descriptor = &node_desc;
 		chain[i].child = i + 1 < 100 ? &chain[i + 1] : NULL;
 	}
-	cr_assert_null(cli_pbjson_from_message(&chain[0].base), "100 levels are refused");
-	json_t *j = cli_pbjson_from_message(&chain[90].base);
+	cr_assert_null(pbjson_from_message(&chain[0].base, PBJSON_CLI), "100 levels are refused");
+	json_t *j = pbjson_from_message(&chain[90].base, PBJSON_CLI);
 	cr_assert_not_null(j, "10 levels are fine");
 	json_decref(j);
+}
+
+/* ---- canonical form and reading (the server's Connect codec) */
+
+static char *canonical(const ProtobufCMessage *m)
+{
+	json_t *j = pbjson_from_message(m, 0);
+	cr_assert_not_null(j);
+	char *s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+Test(pbjson, canonical_camel_case_int64_strings_defaults_left_out)
+{
+	Ospay__V1__Token tok = OSPAY__V1__TOKEN__INIT;
+	uint64_t units[] = {3};
+	tok.id = 9;
+	tok.organization_id = 7;
+	tok.role = OSPAY__V1__ROLE__ROLE_OPERATOR;
+	tok.n_unit_ids = 1;
+	tok.unit_ids = units;
+	char *s = canonical(&tok.base);
+	cr_assert_str_eq(s, "{\"id\":\"9\",\"organizationId\":\"7\",\"role\":\"ROLE_OPERATOR\","
+			    "\"unitIds\":[\"3\"]}");
+	free(s);
+}
+
+Test(pbjson, canonical_optionals_and_oneofs_are_written_when_set)
+{
+	mixed_t m;
+	memset(&m, 0, sizeof(m));
+	m.base.descriptor = &mixed_desc;
+	m.has_opt_i = 1;
+	m.which = 6;
+	char *s = canonical(&m.base);
+	cr_assert_str_eq(s, "{\"optI\":0,\"oneA\":\"0\"}");
+	free(s);
+}
+
+/* Reads text as a Token; returns the result and fills err. */
+static int read_token(const char *text, Ospay__V1__Token **out, pbjson_err_t *err)
+{
+	return pbjson_parse(text, strlen(text), &ospay__v1__token__descriptor,
+			    (ProtobufCMessage **)out, err);
+}
+
+Test(pbjson, reads_both_names_numbers_and_strings)
+{
+	Ospay__V1__Token *t = NULL;
+	pbjson_err_t err;
+	cr_assert_eq(read_token("{\"id\":\"18446744073709551615\",\"organization_id\":7,"
+				"\"role\":2,\"unitIds\":[1,\"2\",3.0],\"createdMs\":\"-5\","
+				"\"name\":null,\"orgWide\":true}",
+				&t, &err),
+		     0, "%s: %s", err.path, err.reason);
+	cr_assert_eq(t->id, UINT64_MAX);
+	cr_assert_eq(t->organization_id, 7);
+	cr_assert_eq(t->role, 2);
+	cr_assert_eq(t->n_unit_ids, 3);
+	cr_assert_eq(t->unit_ids[1], 2);
+	cr_assert_eq(t->unit_ids[2], 3);
+	cr_assert_eq(t->created_ms, -5);
+	cr_assert_str_eq(t->name, "");
+	cr_assert(t->org_wide);
+	ospay__v1__token__free_unpacked(t, NULL);
+}
+
+Test(pbjson, refusals_name_where_and_why)
+{
+	static const struct {
+		const char *in, *path, *reason;
+	} cases[] = {
+		{"{\"id\":1,\"bogus\":2}", "bogus", "unknown field"},
+		{"{\"id\":\"1x\"}", "id", "expected an integer"},
+		{"{\"id\":-1}", "id", "out of range"},
+		{"{\"id\":1.5}", "id", "expected an integer"},
+		{"{\"unitIds\":[1,true]}", "unitIds[1]", "expected an integer"},
+		{"{\"unitIds\":[null]}", "unitIds[0]", "null is not a value of a list"},
+		{"{\"unitIds\":1}", "unitIds", "expected an array"},
+		{"{\"role\":\"ROLE_KING\"}", "role",
+		 "unknown value \"ROLE_KING\" of ospay.v1.Role"},
+		{"{\"role\":\"4111 1111\"}", "role", "unknown value of ospay.v1.Role"},
+		{"{\"orgWide\":\"true\"}", "orgWide", "expected true or false"},
+		{"{\"name\":5}", "name", "expected a string"},
+		{"{\"org_wide\":true,\"orgWide\":true}", "orgWide",
+		 "given twice (by its .proto and its JSON name)"},
+		{"[]", "", "expected a JSON object"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		Ospay__V1__Token *t = NULL;
+		pbjson_err_t err;
+		cr_assert_eq(read_token(cases[i].in, &t, &err), -EINVAL, "%s", cases[i].in);
+		cr_assert_null(t);
+		cr_assert_str_eq(err.path, cases[i].path, "%s", cases[i].in);
+		cr_assert_str_eq(err.reason, cases[i].reason, "%s", cases[i].in);
+	}
+}
+
+Test(pbjson, nested_paths_malformed_text_and_duplicate_keys)
+{
+	Ospay__V1__Principal *p = NULL;
+	pbjson_err_t err;
+	const char *in = "{\"token\":{\"unitIds\":[\"1\",\"x\"]}}";
+	cr_assert_eq(pbjson_parse(in, strlen(in), &ospay__v1__principal__descriptor,
+				  (ProtobufCMessage **)&p, &err),
+		     -EINVAL);
+	cr_assert_str_eq(err.path, "token.unitIds[1]");
+	Ospay__V1__Token *t = NULL;
+	cr_assert_eq(read_token("{\"id\":", &t, &err), -EINVAL);
+	cr_assert(strncmp(err.reason, "malformed JSON at line 1", 24) == 0, "%s", err.reason);
+	/* What jansson stopped at is not quoted back: it could be a secret. */
+	cr_assert_eq(read_token("{\"name\":\"4111111111111111\\q\"}", &t, &err), -EINVAL);
+	cr_assert_null(strstr(err.reason, "4111"), "%s", err.reason);
+	cr_assert(strstr(err.reason, "invalid escape") != NULL, "%s", err.reason);
+	cr_assert_eq(read_token("{\"id\":1,\"id\":2}", &t, &err), -EINVAL);
+	cr_assert(strstr(err.reason, "duplicate") != NULL, "%s", err.reason);
+	/* Size: refused before jansson reads a byte. */
+	cr_assert_eq(pbjson_parse("{}", PBJSON_MAX_TEXT + 1, &ospay__v1__token__descriptor,
+				  (ProtobufCMessage **)&t, &err),
+		     -EINVAL);
+	cr_assert(strstr(err.reason, "bytes of JSON") != NULL, "%s", err.reason);
+}
+
+Test(pbjson, oneof_twice_bytes_and_depth)
+{
+	mixed_t *m = NULL;
+	pbjson_err_t err;
+	const char *two = "{\"oneA\":\"1\",\"one_b\":\"x\"}";
+	cr_assert_eq(pbjson_parse(two, strlen(two), &mixed_desc, (ProtobufCMessage **)&m, &err),
+		     -EINVAL);
+	cr_assert_str_eq(err.path, "one_b");
+	cr_assert_str_eq(err.reason, "a second member of the same oneof");
+	const char *ok = "{\"opt_i\":0,\"ds\":[\"NaN\",1,\"-Infinity\"],\"f\":\"2.5\"}";
+	cr_assert_eq(pbjson_parse(ok, strlen(ok), &mixed_desc, (ProtobufCMessage **)&m, &err), 0,
+		     "%s: %s", err.path, err.reason);
+	cr_assert(m->has_opt_i);
+	cr_assert_eq(m->n_ds, 3);
+	cr_assert(isnan(m->ds[0]) && m->ds[2] < 0 && isinf(m->ds[2]));
+	cr_assert_float_eq(m->f, 2.5f, 0);
+	protobuf_c_message_free_unpacked(&m->base, NULL);
+
+	uint8_t out[16];
+	size_t n = 0;
+	cr_assert_eq(crypto_base64_decode("-_8", 3, out, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert(out[0] == 0xfb && out[1] == 0xff);
+	cr_assert_eq(crypto_base64_decode("+/8=", 4, out, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(crypto_base64_decode("a", 1, out, &n), -EINVAL);
+	cr_assert_eq(crypto_base64_decode("ab!c", 4, out, &n), -EINVAL);
+
+	/* 100 levels of {"child": ...}: refused at PBJSON_MAX_DEPTH, not by the stack. */
+	char deep[1200] = "";
+	for (int i = 0; i < 100; i++)
+		strcat(deep, "{\"child\":");
+	strcat(deep, "null");
+	for (int i = 0; i < 100; i++)
+		strcat(deep, "}");
+	node_t *nd = NULL;
+	cr_assert_eq(pbjson_parse(deep, strlen(deep), &node_desc, (ProtobufCMessage **)&nd, &err),
+		     -EINVAL);
+	cr_assert_str_eq(err.reason, "nested too deeply");
 }

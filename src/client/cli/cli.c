@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/cli/pbjson.h"
+#include "common/pbjson.h"
 #include "common/crypto.h"
 #include "common/util.h"
 
@@ -241,7 +241,7 @@ int cli_output_json(json_t *j)
 
 int cli_output_message(const ProtobufCMessage *m)
 {
-	return cli_output_json(cli_pbjson_from_message(m));
+	return cli_output_json(pbjson_from_message(m, PBJSON_CLI));
 }
 
 int cli_parse_u64(const char *s, uint64_t *out)

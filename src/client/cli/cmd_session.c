@@ -4,7 +4,7 @@
 
 #include "client/cli/cli.h"
 #include "client/cli/dom.h"
-#include "client/cli/pbjson.h"
+#include "common/pbjson.h"
 #include "client/cli/table.h"
 #include "ospay/v1/clock.pb-c.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "client/cli/pbjson.h"
+#include "common/pbjson.h"
 #include "client/cli/table.h"
 
 /* A server that never ends a listing must not keep the CLI forever. */
@@ -272,8 +272,8 @@ int dom_list(cli_ctx_t *ctx, const char *method, ProtobufCMessage *req,
 		for (size_t i = 0; i < count && rc == CLI_EXIT_OK && (limit == 0 || seen < limit);
 		     i++, seen++) {
 			if (arr != NULL)
-				rc = json_array_append_new(arr, cli_pbjson_from_message(list[i])) ==
-						     0
+				rc = json_array_append_new(
+					     arr, pbjson_from_message(list[i], PBJSON_CLI)) == 0
 					     ? CLI_EXIT_OK
 					     : CLI_EXIT_ERROR;
 			else

@@ -88,9 +88,7 @@ void srv_write_now(srv_req_t *r, srv_handler_fn fn)
 	r->write_now = true;
 }
 
-/* Clears the strings of a request that may carry secrets (a card number, a
- * security code, gateway credentials), in nested messages too. */
-static void wipe_strings(ProtobufCMessage *m)
+void srv_wipe_strings(ProtobufCMessage *m)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	for (unsigned i = 0; i < d->n_fields; i++) {
@@ -107,7 +105,7 @@ static void wipe_strings(ProtobufCMessage *m)
 			    items[j] != f->default_value)
 				crypto_wipe(items[j], strlen(items[j]));
 			else if (f->type == PROTOBUF_C_TYPE_MESSAGE && items[j] != NULL)
-				wipe_strings(items[j]);
+				srv_wipe_strings(items[j]);
 		}
 	}
 }
@@ -126,7 +124,7 @@ static void req_free(srv_req_t *r)
 	if (r->method->flags & SRV_M_ASYNC)
 		free(r->own_sess.units);
 	if (req_has_secrets(r) && r->in != NULL)
-		wipe_strings(r->in);
+		srv_wipe_strings(r->in);
 	if (r->in != NULL)
 		protobuf_c_message_free_unpacked(r->in, NULL);
 	buf_free(&r->out);
@@ -146,7 +144,9 @@ static void req_finish(srv_req_t *r)
 {
 	srv_count_call(r->srv, r->st.code);
 	https_hist_observe(&r->srv->rpc_latency, (uv_hrtime() - r->start_ns) / 1000);
-	if (srv_ok(r))
+	if (r->reply != NULL)
+		r->reply(r);
+	else if (srv_ok(r))
 		rpc_call_reply(r->call, NULL, r->out.data, r->out.len, r->reply_flags);
 	else
 		rpc_call_reply(r->call, &r->st, NULL, 0, r->reply_flags);
@@ -217,10 +217,11 @@ static size_t idem_key(const srv_req_t *r, uint8_t *k)
  * legacy keeps the plain hash too, to recognize a write's record stored
  * before the keyed hash (async calls were always keyed).
  */
-static void req_hash(const srv_t *s, srv_req_t *r, const Ospay__V1__RpcRequest *req, bool legacy)
+static void req_hash(const srv_t *s, srv_req_t *r, const uint8_t *body, size_t len, bool legacy)
 {
 	uint8_t plain[32];
-	crypto_sha256(req->method, strlen(req->method) + 1, req->body.data, req->body.len, plain);
+	const char *name = r->method->name;
+	crypto_sha256(name, strlen(name) + 1, body, len, plain);
 	crypto_hmac_sha256(s->token_key, CRYPTO_KEY_LEN, plain, sizeof(plain), r->req_hash);
 	if (legacy)
 		memcpy(r->req_hash_plain, plain, sizeof(plain));
@@ -367,7 +368,8 @@ static bool async_in_progress(const srv_req_t *r)
 }
 
 /* An SRV_M_ASYNC call: idempotency first, then the handler in a read snapshot. */
-static void dispatch_async(srv_t *s, srv_req_t *r, Ospay__V1__RpcRequest *req, size_t klen)
+static void dispatch_async(srv_t *s, srv_req_t *r, uint8_t *body, size_t len, const char *key,
+			   size_t klen)
 {
 	/* The connection's session may be freed before the call ends: keep a copy. */
 	r->own_sess = *r->sess;
@@ -384,11 +386,11 @@ static void dispatch_async(srv_t *s, srv_req_t *r, Ospay__V1__RpcRequest *req, s
 	r->own_sess.p.unit_ids = r->own_sess.units;
 	r->sess = &r->own_sess;
 	if (klen > 0) {
-		r->idem_key = req->idempotency_key;
+		r->idem_key = key;
 		r->idem_len = klen;
-		req_hash(s, r, req, false);
+		req_hash(s, r, body, len, false);
 	}
-	crypto_wipe(req->body.data, req->body.len);
+	crypto_wipe(body, len);
 	if (klen > 0 && async_in_progress(r)) {
 		srv_fail(r, ST_ABORTED,
 			 "a call with this idempotency key is still in progress; try again");
@@ -505,6 +507,63 @@ static srv_session_t *call_admit(srv_t *s, rpc_call_t *call, const srv_method_t 
 	return sess;
 }
 
+/* The common path of both transports, once a call is admitted: r is made, its request
+ * decoded, then the async, write or read path. */
+static void dispatch_req(srv_t *s, const srv_method_t *m, srv_session_t *sess, rpc_call_t *call,
+			 uint8_t *body, size_t len, const char *key, void (*reply)(srv_req_t *r),
+			 void *reply_arg)
+{
+	size_t klen = strlen(key);
+	srv_req_t *r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		if (m->flags & (SRV_M_ASYNC | SRV_M_SECRET))
+			crypto_wipe(body, len);
+		if (call != NULL) {
+			reply_status(s, call, ST_RESOURCE_EXHAUSTED, "out of memory", 0);
+			return;
+		}
+		/* The other transport still gets its one answer: a request on the stack. */
+		srv_req_t oom = {.srv = s, .method = m, .sess = sess, .reply_arg = reply_arg};
+		srv_count_call(s, ST_RESOURCE_EXHAUSTED);
+		status_set(&oom.st, ST_RESOURCE_EXHAUSTED, "out of memory");
+		reply(&oom);
+		return;
+	}
+	list_init(&r->async_link);
+	r->srv = s;
+	r->start_ns = uv_hrtime();
+	r->call = call;
+	r->reply = reply;
+	r->reply_arg = reply_arg;
+	r->method = m;
+	r->sess = sess;
+	r->now_ms = srv_now_ms(s);
+	status_clear(&r->st);
+	/* Before Hello, any failure closes the connection (docs/spec.md 3). */
+	if (!sess->authed)
+		r->reply_flags = RPC_REPLY_CLOSE;
+	r->in = protobuf_c_message_unpack(m->in, NULL, len, body);
+	if (r->in == NULL) {
+		if (m->flags & (SRV_M_ASYNC | SRV_M_SECRET))
+			crypto_wipe(body, len);
+		srv_fail(r, ST_INVALID_ARGUMENT, "request body is not a valid %s", m->in->name);
+		req_finish(r);
+	} else if (m->flags & SRV_M_ASYNC) {
+		dispatch_async(s, r, body, len, key, klen);
+	} else if (m->flags & SRV_M_WRITE) {
+		if (klen > 0) {
+			r->idem_key = key;
+			r->idem_len = klen;
+			req_hash(s, r, body, len, true);
+		}
+		if (m->flags & SRV_M_SECRET)
+			crypto_wipe(body, len);
+		req_write(r);
+	} else {
+		dispatch_read(r);
+	}
+}
+
 void srv_dispatch(rpc_call_t *call, void *udata)
 {
 	srv_t *s = udata;
@@ -513,41 +572,13 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 	srv_session_t *sess = call_admit(s, call, m);
 	if (sess == NULL)
 		return;
-	size_t klen = strlen(req->idempotency_key);
-	srv_req_t *r = calloc(1, sizeof(*r));
-	if (r == NULL) {
-		reply_status(s, call, ST_RESOURCE_EXHAUSTED, "out of memory", 0);
-		return;
-	}
-	list_init(&r->async_link);
-	r->srv = s;
-	r->start_ns = uv_hrtime();
-	r->call = call;
-	r->method = m;
-	r->sess = sess;
-	r->now_ms = srv_now_ms(s);
-	status_clear(&r->st);
-	/* Before Hello, any failure closes the connection (docs/spec.md 3). */
-	if (!sess->authed)
-		r->reply_flags = RPC_REPLY_CLOSE;
-	r->in = protobuf_c_message_unpack(m->in, NULL, req->body.len, req->body.data);
-	if (r->in == NULL) {
-		if (m->flags & (SRV_M_ASYNC | SRV_M_SECRET))
-			crypto_wipe(req->body.data, req->body.len);
-		srv_fail(r, ST_INVALID_ARGUMENT, "request body is not a valid %s", m->in->name);
-		req_finish(r);
-	} else if (m->flags & SRV_M_ASYNC) {
-		dispatch_async(s, r, req, klen);
-	} else if (m->flags & SRV_M_WRITE) {
-		if (klen > 0) {
-			r->idem_key = req->idempotency_key;
-			r->idem_len = klen;
-			req_hash(s, r, req, true);
-		}
-		if (m->flags & SRV_M_SECRET)
-			crypto_wipe(req->body.data, req->body.len);
-		req_write(r);
-	} else {
-		dispatch_read(r);
-	}
+	dispatch_req(s, m, sess, call, req->body.data, req->body.len, req->idempotency_key, NULL,
+		     NULL);
+}
+
+void srv_dispatch_call(srv_t *s, const srv_method_t *m, srv_session_t *sess, uint8_t *body,
+		       size_t len, const char *idem_key, void (*reply)(srv_req_t *r),
+		       void *reply_arg)
+{
+	dispatch_req(s, m, sess, NULL, body, len, idem_key, reply, reply_arg);
 }

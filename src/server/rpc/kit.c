@@ -275,41 +275,15 @@ void kit_token_encode(uint8_t kind, const uint8_t *raw, size_t n, char out[KIT_T
 	crypto_base64url(buf, n + 2, out);
 }
 
-static int b64url_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 bool kit_token_decode(const char *tok, uint8_t kind, uint8_t *raw, size_t n)
 {
 	uint8_t buf[2 + KIT_TOKEN_RAW_MAX + 3];
 	size_t len = strlen(tok), out = 0;
-	uint32_t acc = 0;
-	int bits = 0;
+	/* Exactly the unpadded length: padding and other lengths are not ours. */
 	if (n > KIT_TOKEN_RAW_MAX || len != ((n + 2) * 4 + 2) / 3)
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		int v = b64url_value(tok[i]);
-		if (v < 0)
-			return false;
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf[out++] = (uint8_t)(acc >> bits);
-		}
-	}
-	if (out != n + 2 || buf[0] != TOKEN_VERSION || buf[1] != kind)
+	if (crypto_base64_decode(tok, len, buf, &out) != 0 || out != n + 2 ||
+	    buf[0] != TOKEN_VERSION || buf[1] != kind)
 		return false;
 	memcpy(raw, buf + 2, n);
 	return true;

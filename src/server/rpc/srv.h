@@ -121,6 +121,7 @@ typedef struct srv {
 	https_hist_t rpc_latency;    /* decode to reply, handled calls */
 	https_hist_t commit_latency; /* one group commit */
 	list_node_t async_reqs;      /* SRV_M_ASYNC calls in progress with an idempotency key */
+	unsigned connect_calls;      /* Connect calls not yet released (server/connect.c) */
 	/* The method table (services/methods.c), given by the server at start. */
 	const struct srv_method *(*method_find)(const char *name);
 	/* Every job's and cache's state, owned here, freed by its own close. */
@@ -172,7 +173,11 @@ typedef struct srv_method {
 
 struct srv_req {
 	srv_t *srv;
-	rpc_call_t *call;
+	rpc_call_t *call; /* the binary protocol's call; NULL for another transport's */
+	/* Another transport's (Connect's) answer: gets r once, with r->st and r->out, and
+	 * must not keep it (srv_dispatch_call). */
+	void (*reply)(srv_req_t *r);
+	void *reply_arg;
 	const srv_method_t *method;
 	srv_session_t *sess;
 	ProtobufCMessage *in; /* decoded request, owned */
@@ -248,7 +253,22 @@ void srv_async_fail(srv_req_t *r, int code, const char *fmt, ...)
 
 /* The RPC entry point (rpc_call_fn) and connection release (rpc_conn_gone_fn). */
 void srv_dispatch(rpc_call_t *call, void *udata);
+/*
+ * A call that came another way (Connect over HTTPS, server/connect.c), on the
+ * same path as srv_dispatch's after its admission checks: method m (known) with
+ * its encoded request body[0..len) (wiped for an SRV_M_ASYNC method), the
+ * caller's session sess (authenticated, or not for an SRV_M_NOAUTH method),
+ * idem_key "" or at most DB_IDEM_KEY_MAX bytes. body, idem_key and sess must
+ * stay valid until reply(r) runs, exactly once (maybe before this returns);
+ * reply_arg is there as r->reply_arg.
+ */
+void srv_dispatch_call(srv_t *s, const srv_method_t *m, srv_session_t *sess, uint8_t *body,
+		       size_t len, const char *idem_key, void (*reply)(srv_req_t *r),
+		       void *reply_arg);
 void srv_session_gone(rpc_conn_t *conn, void *data, void *udata);
+
+/* Clears the top-level strings of an SRV_M_ASYNC request (a card number, a security code). */
+void srv_wipe_strings(ProtobufCMessage *m);
 
 /* Counts a call's outcome for /metrics. */
 void srv_count_call(srv_t *s, int code);

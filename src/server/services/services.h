@@ -6,12 +6,21 @@
 #ifndef OSPAY_SERVER_SERVICES_SERVICES_H
 #define OSPAY_SERVER_SERVICES_SERVICES_H
 
+#include "ospay/v1/records.pb-c.h"
 #include "server/rpc/srv.h"
 #include "store/store.h"
 
 /* Looks a method up by its full name ("ospay.v1.Orders/Get"); NULL if unknown. */
 const srv_method_t *services_method_find(const char *name);
 
+/*
+ * Hello's checks of a token (the binary protocol's Hello, Connect's bearer
+ * token): when it is live, sess takes its principal (and *rec_out, when not
+ * NULL, its record, the caller's to free); else st is UNAUTHENTICATED. 0, or a
+ * negative errno when the store failed.
+ */
+int services_session_auth(srv_t *s, store_txn_t *txn, const char *token, srv_session_t *sess,
+			  status_t *st, Ospay__V1__TokenRecord **rec_out);
 int h_session_hello(srv_req_t *r, store_txn_t *txn);
 int h_admin_create_unit(srv_req_t *r, store_txn_t *txn);
 int h_admin_list_units(srv_req_t *r, store_txn_t *txn);

@@ -35,6 +35,49 @@ static int session_adopt(srv_session_t *sess, const Ospay__V1__Token *t)
 	return 0;
 }
 
+int services_session_auth(srv_t *s, store_txn_t *txn, const char *token, srv_session_t *sess,
+			  status_t *st, Ospay__V1__TokenRecord **rec_out)
+{
+	Ospay__V1__TokenRecord *rec = NULL;
+	int rc = 0;
+	size_t n = strlen(token);
+	if (n == 0 || n > SRV_TOKEN_MAX ||
+	    strncmp(token, SRV_TOKEN_PREFIX, strlen(SRV_TOKEN_PREFIX)) != 0) {
+		status_set(st, ST_UNAUTHENTICATED, "invalid token");
+		goto out;
+	}
+	uint8_t hash[32];
+	srv_token_hash(s->token_key, token, hash);
+	rc = db_token_by_hash(txn, hash, &rec);
+	if (rc == -ENOENT) {
+		rc = 0;
+		status_set(st, ST_UNAUTHENTICATED, "invalid token");
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	if (rec->token == NULL) {
+		rc = -EBADMSG;
+		goto out;
+	}
+	if (rec->token->revoked_ms != 0) {
+		status_set(st, ST_UNAUTHENTICATED, "token revoked");
+		goto out;
+	}
+	rc = session_adopt(sess, rec->token);
+	if (rc != 0)
+		goto out;
+	sess->epoch = s->token_epoch;
+	if (rec_out != NULL) {
+		*rec_out = rec;
+		rec = NULL;
+	}
+out:
+	if (rec != NULL)
+		ospay__v1__token_record__free_unpacked(rec, NULL);
+	return rc;
+}
+
 int h_session_hello(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__HelloRequest *in = (const Ospay__V1__HelloRequest *)r->in;
@@ -43,41 +86,19 @@ int h_session_hello(srv_req_t *r, store_txn_t *txn)
 	int rc;
 	/* Any failure here closes the connection: no guessing tokens on one socket. */
 	r->reply_flags = RPC_REPLY_CLOSE;
-	size_t n = strlen(in->token);
-	if (n == 0 || n > SRV_TOKEN_MAX ||
-	    strncmp(in->token, SRV_TOKEN_PREFIX, strlen(SRV_TOKEN_PREFIX)) != 0) {
-		rc = srv_fail(r, ST_UNAUTHENTICATED, "invalid token");
-		goto out;
-	}
-	uint8_t hash[32];
-	srv_token_hash(r->srv->token_key, in->token, hash);
-	rc = db_token_by_hash(txn, hash, &rec);
-	if (rc == -ENOENT) {
-		rc = srv_fail(r, ST_UNAUTHENTICATED, "invalid token");
-		goto out;
-	}
+	rc = services_session_auth(r->srv, txn, in->token, r->sess, &r->st, &rec);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "token lookup");
 		goto out;
 	}
-	if (rec->token == NULL) {
-		rc = srv_store_fail(r, -EBADMSG, "token record");
+	if (!srv_ok(r))
 		goto out;
-	}
-	if (rec->token->revoked_ms != 0) {
-		rc = srv_fail(r, ST_UNAUTHENTICATED, "token revoked");
-		goto out;
-	}
 	rc = db_get_by_id(txn, DB_ORGS, rec->token->organization_id,
 			  &ospay__v1__organization__descriptor, (ProtobufCMessage **)&org);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "organization lookup");
 		goto out;
 	}
-	rc = session_adopt(r->sess, rec->token);
-	if (rc != 0)
-		goto out;
-	r->sess->epoch = r->srv->token_epoch;
 	r->reply_flags = 0;
 	Ospay__V1__Principal p = OSPAY__V1__PRINCIPAL__INIT;
 	p.organization = org;
