@@ -93,6 +93,23 @@ int srv_metrics_format(srv_t *s, char *out, size_t cap, size_t *off)
 		(unsigned long long)r.frames_out, (unsigned long long)r.calls_pending,
 		(unsigned long long)r.out_buffered, (unsigned long long)r.reads_paused,
 		(unsigned long long)r.deadlines_expired);
+	/* The listener's defenses (docs/protocol.md): floods, silent clients, non-readers. */
+	if (rc == 0)
+		rc = put(out, cap, off,
+			 "# TYPE ospay_rpc_connections_rejected_addr_total counter\n"
+			 "ospay_rpc_connections_rejected_addr_total %llu\n"
+			 "# TYPE ospay_rpc_hello_timeouts_total counter\n"
+			 "ospay_rpc_hello_timeouts_total %llu\n"
+			 "# TYPE ospay_rpc_turns_deferred_total counter\n"
+			 "ospay_rpc_turns_deferred_total %llu\n"
+			 "# TYPE ospay_rpc_stalled_closes_total counter\n"
+			 "ospay_rpc_stalled_closes_total %llu\n"
+			 "# TYPE ospay_rpc_tls_handshake_failures_total counter\n"
+			 "ospay_rpc_tls_handshake_failures_total %llu\n",
+			 (unsigned long long)r.conns_rejected_addr,
+			 (unsigned long long)r.hello_timeouts, (unsigned long long)r.turns_deferred,
+			 (unsigned long long)r.stalled_closes,
+			 (unsigned long long)r.tls_handshake_failures);
 	if (rc == 0)
 		rc = put(out, cap, off, "# TYPE ospay_rpc_calls_total counter\n");
 	for (int code = 0; rc == 0 && code < SRV_STATUS_CODES; code++)

@@ -190,6 +190,7 @@ Test(listener_deadlines, silent_rpc_clients_are_closed_before_hello)
 	cr_assert_eq(tsp_hello(ok, srv.admin_token), ST_FAILED_PRECONDITION,
 		     "the authenticated connection should still be open (Hello said twice)");
 	close(ok);
+	cr_assert_eq(tsp_metric(&srv, "ospay_rpc_hello_timeouts_total"), SILENT);
 }
 
 /* Connects CAP plain TCP clients to addr and waits until the server holds them. */
@@ -250,6 +251,7 @@ Test(listener_caps, rpc_connections_over_the_per_address_cap_are_refused)
 	fill(srv.rpc_addr, fd);
 	assert_refused(srv.rpc_addr);
 	cr_assert_eq(try_login(), -1, "a ninth connection said Hello");
+	cr_assert_eq(tsp_metric(&srv, "ospay_rpc_connections_rejected_addr_total"), 2);
 	close(fd[CAP - 1]);
 	TSP_AWAIT(try_login() == 0, "no slot freed after a close");
 	for (int i = 0; i < CAP - 1; i++)
