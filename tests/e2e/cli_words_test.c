@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "support/domain.h"
+#include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
 
@@ -185,6 +186,38 @@ Test(cli_words, every_command_prints_for_people)
 	};
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 		run(&steps[i], &raw);
+
+	/* The commands whose steps need the sandbox's address or a payment link. */
+	char cielo_url[160], zapme_url[160], pms[24];
+	snprintf(cielo_url, sizeof(cielo_url), "%s/cielo", sbx.base);
+	snprintf(zapme_url, sizeof(zapme_url), "%s/zapme", sbx.base);
+	tsg_pagolivre(adm, &sbx, srv.org_id, "pl-words");
+	uint64_t pm =
+		tso_payment_method(adm, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
+	snprintf(pms, sizeof(pms), "%llu", (unsigned long long)pm);
+	const step_t more[] = {
+		{"{\"merchant_id\": \"mid-words\", \"merchant_key\": \"mkey-words\", "
+		 "\"webhook_headers\": {\"X-Cielo-Hook\": \"hook-words\"}}",
+		 {"gateways", "set", "cielo", "--base-url", cielo_url, "--credentials", "-",
+		  "--allow-automatic-recurrence"},
+		 NULL},
+		{"{\"api_key\": \"k-words\", \"api_secret\": \"s-words\", "
+		 "\"webhook_headers\": {\"X-ZapMe-Secret\": \"z-words\"}}",
+		 {"notifier", "set", "--base-url", zapme_url, "--channel", "whatsapp",
+		  "--credentials", "-"},
+		 NULL},
+		{NULL,
+		 {"orders", "create", "--customer", "1", "--kind", "REPARO", "--agenda", "1",
+		  "--technician", "1", "--start", "2026-12-14 08:00", "--amount", "80,00"},
+		 "R$ 80,00"},
+		{NULL,
+		 {"orders", "finalize", "3", "--payment-method", pms, "--installments", "2"},
+		 "pending"},
+		{NULL, {"orders", "refresh-payment", "3"}, "pending"},
+		{NULL, {"orders", "cancel-payment", "3", "--reason", "desistiu"}, "canceled"},
+	};
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		run(&more[i], &raw);
 	/* Scripts keep the wire's names. */
 	cr_assert_eq(tso_cli(&srv, NULL, out, sizeof(out), "--json", "invoices", "get", "1", NULL),
 		     0, "%s", out);
