@@ -338,4 +338,16 @@ Test(unknown_first, a_notification_naming_another_payment_settles_nothing)
 	cr_assert_eq(charge_status(b), CHG(OPERATOR_REVIEW));
 	cr_assert_eq(charge_status(a), CHG(OPERATOR_REVIEW));
 	cr_assert_eq(tso_invoice_status(adm, inv_b), INV(OPEN));
+	/* The operator settles B with the CLI, which answers in words. */
+	Ospay__V1__BillingListChargesResponse *r = NULL;
+	char id[24], out[8192];
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)only_charge(b, &r)->id);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	cr_assert_eq(tso_cli(&srv, NULL, out, sizeof(out), "charges", "resolve", id,
+			     "--not-charged", "--reason", "não consta no portal", NULL),
+		     0, "%s", out);
+	cr_assert_not_null(strstr(out, "não consta no portal"), "%s", out);
+	cr_assert_null(strstr(out, "CHARGE_"), "a raw enum name:\n%s", out);
+	cr_assert_null(strstr(out, "_ms"), "a raw field name:\n%s", out);
+	cr_assert_neq(charge_status(b), CHG(OPERATOR_REVIEW), "resolved");
 }
