@@ -206,4 +206,50 @@ Test(closing, cli)
 	HAS("portão azul");
 	HAS("(token 1)");
 	cr_assert_eq(ospay("orders", "finalize", "1", "--outcome", "maybe", NULL), 2, "%s", out);
+	/* A reason taken off the list: the closed order keeps its name. */
+	cr_assert_eq(ospay("closing-reasons", "remove", "1", NULL), 0, "%s", out);
+	HAS("closing reason 1 removed");
+	cr_assert_eq(ospay("closing-reasons", "list", NULL), 0, "%s", out);
+	cr_assert(strstr(out, "Cliente ausente") == NULL, "still listed:\n%s", out);
+	cr_assert_eq(ospay("orders", "get", "1", NULL), 0, "%s", out);
+	HAS("Cliente ausente");
+	cr_assert_neq(ospay("closing-reasons", "remove", "1", NULL), 0, "%s", out);
+	HAS("no closing reason 1");
+}
+
+Test(closing, removed_reasons_are_no_longer_offered)
+{
+	uint64_t absent = reason("Cliente ausente", NOT_CONCLUDED);
+	uint64_t rain = reason("Chuva", NOT_CONCLUDED);
+	Ospay__V1__OrdersRemoveClosingReasonRequest rm =
+		OSPAY__V1__ORDERS_REMOVE_CLOSING_REASON_REQUEST__INIT;
+	status_t st;
+	rm.id = absent;
+	tsp_call_ok(adm, "ospay.v1.Orders/RemoveClosingReason", &rm.base, NULL);
+	Ospay__V1__OrdersFinalizeRequest m = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
+	Ospay__V1__Order *o = NULL;
+	m.id = an_order();
+	m.outcome = NOT_CONCLUDED;
+	m.closing_reason_id = absent;
+	cr_assert_eq(finalize(&m, &o, &st), 5, "a removed reason: %s", st.message);
+	m.closing_reason_id = rain;
+	cr_assert_eq(finalize(&m, &o, &st), 0, "%s", st.message);
+	cr_assert_str_eq(o->closing->reason, "Chuva");
+	ospay__v1__order__free_unpacked(o, NULL);
+	/* Twice, and id 0: not found. An operator may not change the list. */
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Orders/RemoveClosingReason", &rm.base, NULL, NULL,
+			      NULL, &st),
+		     5);
+	rm.id = 0;
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Orders/RemoveClosingReason", &rm.base, NULL, NULL,
+			      NULL, &st),
+		     5);
+	char secret[128];
+	tso_token(adm, OSPAY__V1__ROLE__ROLE_OPERATOR, 0, secret, sizeof(secret));
+	int op = tsp_login(&srv, secret);
+	rm.id = rain;
+	cr_assert_eq(tsp_call(op, "ospay.v1.Orders/RemoveClosingReason", &rm.base, NULL, NULL, NULL,
+			      &st),
+		     7, "%s", st.message);
+	close(op);
 }

@@ -170,6 +170,7 @@ int cli_cmd_closures_add(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_orders_note(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_closing_reasons_create(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_closing_reasons_list(cli_ctx_t *ctx, int argc, char **argv);
+int cli_cmd_closing_reasons_remove(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_closures_remove(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_closures_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_closures_holidays(cli_ctx_t *ctx, int argc, char **argv);

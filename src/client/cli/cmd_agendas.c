@@ -647,27 +647,10 @@ int cli_cmd_closures_add(cli_ctx_t *ctx, int argc, char **argv)
 
 int cli_cmd_closures_remove(cli_ctx_t *ctx, int argc, char **argv)
 {
-	dom_opts_t o;
-	int first;
-	ProtobufCMessage *resp = NULL;
-	Ospay__V1__AgendasRemoveClosureRequest req =
-		OSPAY__V1__AGENDAS_REMOVE_CLOSURE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
-	if (rc == CLI_EXIT_OK)
-		rc = cli_call(ctx, "ospay.v1.Agendas/RemoveClosure", &req.base,
-			      &ospay__v1__agendas_remove_closure_response__descriptor,
-			      CLI_CALL_MUTATING, &resp);
-	if (rc == CLI_EXIT_OK) {
-		if (ctx->json)
-			rc = cli_output_json(json_pack("{s:I}", "removed", (json_int_t)req.id));
-		else
-			printf("closure %" PRIu64 " removed: the day is open again\n", req.id);
-	}
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
-	return rc;
+	return dom_remove(ctx, argc, argv, "ospay.v1.Agendas/RemoveClosure",
+			  &ospay__v1__agendas_remove_closure_request__descriptor,
+			  &ospay__v1__agendas_remove_closure_response__descriptor, "closure",
+			  ": the day is open again");
 }
 
 /* "Natal (national holiday)", "Inventário (closure 3, agenda 2)". */

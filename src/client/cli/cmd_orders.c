@@ -508,6 +508,14 @@ int cli_cmd_closing_reasons_create(cli_ctx_t *ctx, int argc, char **argv)
 	return dom_run(ctx, argc, argv, &c);
 }
 
+int cli_cmd_closing_reasons_remove(cli_ctx_t *ctx, int argc, char **argv)
+{
+	return dom_remove(ctx, argc, argv, "ospay.v1.Orders/RemoveClosingReason",
+			  &ospay__v1__orders_remove_closing_reason_request__descriptor,
+			  &ospay__v1__orders_remove_closing_reason_response__descriptor,
+			  "closing reason", ": orders closed with it keep its name");
+}
+
 int cli_cmd_closing_reasons_list(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {

@@ -213,6 +213,8 @@ const cli_command_t cli_commands[] = {
 	 "add a reason to the organization's list of closing reasons (ADMIN)", NULL},
 	{"closing-reasons", "list", cli_cmd_closing_reasons_list, "",
 	 "the organization's closing reasons", NULL},
+	{"closing-reasons", "remove", cli_cmd_closing_reasons_remove, "ID",
+	 "take a reason off the list; orders closed with it keep its name (ADMIN)", NULL},
 	{"orders", "cancel", cli_cmd_orders_cancel, "ID [--reason R]", "cancel an open order",
 	 NULL},
 	{"orders", "refresh-payment", cli_cmd_orders_refresh_payment, "ID",

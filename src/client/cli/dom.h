@@ -161,6 +161,15 @@ int dom_call_print(cli_ctx_t *ctx, const char *method, const ProtobufCMessage *r
 		   const ProtobufCMessageDescriptor *resp_desc, unsigned flags, const char *field,
 		   dom_print_fn print);
 
+/*
+ * "NOUN remove ID": calls method with a request whose field id is ID (req_desc
+ * has one), then prints "<what> ID removed<after>", or {"removed": ID} with
+ * --json.
+ */
+int dom_remove(cli_ctx_t *ctx, int argc, char **argv, const char *method,
+	       const ProtobufCMessageDescriptor *req_desc,
+	       const ProtobufCMessageDescriptor *resp_desc, const char *what, const char *after);
+
 /* ------------------------------------------------------------------ tables (cols.c) */
 
 #define DOM_MAX_COLS 16

@@ -131,6 +131,41 @@ out:
 	return rc;
 }
 
+int h_orders_remove_closing_reason(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__OrdersRemoveClosingReasonRequest *in = (const void *)r->in;
+	Ospay__V1__FieldSettingsRecord *fs = NULL;
+	size_t i = 0;
+	int rc = 0;
+	if (!srv_check(r, PERM_CONFIGURE, 0))
+		goto out;
+	rc = booking_settings_get(r, txn, &fs);
+	if (rc != 0)
+		goto out;
+	while (i < fs->n_closing_reasons && fs->closing_reasons[i]->id != in->id)
+		i++;
+	if (in->id == 0 || i == fs->n_closing_reasons) {
+		rc = srv_fail(r, ST_NOT_FOUND, "no closing reason %llu",
+			      (unsigned long long)in->id);
+		goto out;
+	}
+	/* Closed orders keep the reason's name (OrderClosing.reason), not a reference. */
+	ospay__v1__closing_reason__free_unpacked(fs->closing_reasons[i], NULL);
+	memmove(&fs->closing_reasons[i], &fs->closing_reasons[i + 1],
+		(fs->n_closing_reasons - i - 1) * sizeof(*fs->closing_reasons));
+	fs->n_closing_reasons--;
+	rc = booking_settings_put(r, txn, fs, NULL, NULL);
+	if (rc != 0 || !srv_ok(r))
+		goto out;
+	Ospay__V1__OrdersRemoveClosingReasonResponse resp =
+		OSPAY__V1__ORDERS_REMOVE_CLOSING_REASON_RESPONSE__INIT;
+	rc = srv_reply_msg(r, &resp.base);
+out:
+	if (fs != NULL)
+		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	return rc;
+}
+
 int h_orders_list_closing_reasons(srv_req_t *r, store_txn_t *txn)
 {
 	Ospay__V1__FieldSettingsRecord *fs = NULL;

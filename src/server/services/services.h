@@ -68,6 +68,7 @@ int h_agendas_set_national_holidays(srv_req_t *r, store_txn_t *txn);
 int h_orders_add_note(srv_req_t *r, store_txn_t *txn);
 int h_orders_create_closing_reason(srv_req_t *r, store_txn_t *txn);
 int h_orders_list_closing_reasons(srv_req_t *r, store_txn_t *txn);
+int h_orders_remove_closing_reason(srv_req_t *r, store_txn_t *txn);
 int h_orders_create(srv_req_t *r, store_txn_t *txn);
 int h_orders_get(srv_req_t *r, store_txn_t *txn);
 int h_orders_list(srv_req_t *r, store_txn_t *txn);
