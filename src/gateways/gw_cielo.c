@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "core/card.h"
 #include "gateways/gw_internal.h"
 
 #define CIELO "cielo"
@@ -170,6 +171,13 @@ int gw_cielo_build_sale(const gw_t *gw, const gw_charge_req_t *req, json_t **out
 		category = req->first_use ? "C1" : "M1";
 		subcategory = "Subscription";
 		reason = "Recurring";
+		/* From the second Recorrência Própria charge on, the network's id of
+		 * the first ties it to the cardholder's consent (reference 1.5). */
+		if (!req->first_use && req->network_txn_id != NULL &&
+		    !gw_str_charset(req->network_txn_id, GW_ID_MAX - 1, gw_is_id_char)) {
+			rc = -EINVAL;
+			goto out;
+		}
 	} else {
 		category = "C1";
 		subcategory = "CredentialsOnFile";
@@ -202,8 +210,14 @@ int gw_cielo_build_sale(const gw_t *gw, const gw_charge_req_t *req, json_t **out
 		gw_jset(pay, "SoftDescriptor", json_string(gw->cfg.soft_descriptor), &rc);
 	/* Without Recurrent=true a "Recorrência Própria" sale is denied (reference 1.5). */
 	gw_jset(pay, "Recurrent", json_boolean(req->recurring), &rc);
-	gw_jset(pay, "InitiatedTransactionIndicator",
-		json_pack("{s:s,s:s}", "Category", category, "Subcategory", subcategory), &rc);
+	if (req->recurring && !req->first_use && req->network_txn_id != NULL)
+		gw_jset(pay, "IssuerTransactionId", json_string(req->network_txn_id), &rc);
+	/* Cielo's manual: the initiator indicator is Mastercard's; other brands
+	 * do not take it. */
+	if (req->brand == GW_BRAND_MASTERCARD)
+		gw_jset(pay, "InitiatedTransactionIndicator",
+			json_pack("{s:s,s:s}", "Category", category, "Subcategory", subcategory),
+			&rc);
 	gw_jset(pay, "CreditCard", card, &rc);
 	gw_jset(root, "MerchantOrderId", json_string(oid), &rc);
 	if (req->customer_name != NULL)
@@ -335,6 +349,9 @@ void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutati
 	gw_get_str(&p, pay, "Payment", "Tid", out->tid, sizeof(out->tid), GW_F_ID);
 	gw_get_str(&p, pay, "Payment", "AuthorizationCode", out->authorization_code,
 		   sizeof(out->authorization_code), GW_F_NUMOK);
+	/* The network's id of this charge: later charges of the card send it back. */
+	gw_get_str(&p, pay, "Payment", "IssuerTransactionId", out->network_txn_id,
+		   sizeof(out->network_txn_id), GW_F_NUMOK | GW_F_ID);
 	if (gw_get_int(&p, pay, "Payment", "Amount", &amount, 0, GW_MAX_AMOUNT_CENTS, 0))
 		out->amount_cents = amount;
 	if (gw_get_str(&p, j, "", "MerchantOrderId", oid, sizeof(oid), GW_F_TRUNC)) {
@@ -636,6 +653,15 @@ out:
 	return rc;
 }
 
+/* Cielo's Holder: 25 characters, no accents (core/card.h). Never cut here:
+ * the caller sends the form Cards/Add showed, this only guards it. */
+static bool cielo_holder_ok(const char *holder)
+{
+	char folded[CARD_HOLDER_SIZE];
+	return holder != NULL && card_holder_for_gateway(holder, GW_KIND_CIELO, folded) == NULL &&
+	       strlen(holder) == strlen(folded);
+}
+
 static int cielo_tokenize(gw_call_t *call, const gw_card_t *card)
 {
 	const char *brand = cielo_brand(card->brand);
@@ -645,7 +671,7 @@ static int cielo_tokenize(gw_call_t *call, const gw_card_t *card)
 	int rc = 0;
 
 	if (brand == NULL || card->number == NULL || strlen(card->number) < 12 ||
-	    !gw_str_charset(card->number, 19, gw_is_digit) || !gw_text_ok(card->holder, 64) ||
+	    !gw_str_charset(card->number, 19, gw_is_digit) || !cielo_holder_ok(card->holder) ||
 	    !gw_text_ok(name, 255) || card->exp_month < 1 || card->exp_month > 12 ||
 	    card->exp_year < 2000 || card->exp_year > 2099) {
 		rc = -EINVAL;

@@ -42,6 +42,9 @@ typedef struct cielo_sale {
 	int status;
 	char ret_code[4];
 	char ret_msg[40];
+	char usage[8];       /* CardOnFile.Usage as sent, echoed */
+	char cof_reason[16]; /* CardOnFile.Reason as sent, echoed */
+	char ntid[24];       /* IssuerTransactionId of an approved sale */
 	int64_t received_ms;
 	int64_t captured_ms, captured_amount;
 	int64_t voided_ms, voided_amount;
@@ -56,6 +59,9 @@ typedef struct cielo_card {
 	char holder[64];
 	char exp[8];
 	char brand[16];
+	/* The network id of the card's first approved sale: what later stored-
+	 * credential sales must send back as IssuerTransactionId. */
+	char ntid[24];
 } cielo_card_t;
 
 static void cielo_sale_drop(sbx_t *s, list_node_t *n)
@@ -212,6 +218,10 @@ static json_t *cielo_sale_json(sbx_t *s, const cielo_sale_t *x)
 			  "ExpirationDate", x->exp, "SaveCard", x->saved, "Brand", x->brand);
 	if (x->token[0] != '\0')
 		json_object_set_new(card, "CardToken", json_string(x->token));
+	if (x->usage[0] != '\0')
+		json_object_set_new(
+			card, "CardOnFile",
+			json_pack("{s:s, s:s}", "Usage", x->usage, "Reason", x->cof_reason));
 	sbx_time_brt(x->received_ms, when);
 	json_t *pay = json_pack(
 		"{s:i, s:I, s:s, s:b, s:b, s:b, s:o, s:s, s:s, s:s, s:s, s:I, s:s, s:i, s:s, s:s, "
@@ -225,6 +235,8 @@ static json_t *cielo_sale_json(sbx_t *s, const cielo_sale_t *x)
 		"Currency", "BRL", "Country", "BRA", "IsSplitted", false);
 	if (x->auth[0] != '\0')
 		json_object_set_new(pay, "AuthorizationCode", json_string(x->auth));
+	if (x->ntid[0] != '\0')
+		json_object_set_new(pay, "IssuerTransactionId", json_string(x->ntid));
 	if (x->captured_ms != 0) {
 		sbx_time_brt(x->captured_ms, when);
 		json_object_set_new(pay, "CapturedAmount", json_integer(x->captured_amount));
@@ -342,7 +354,7 @@ static void cielo_sale_create(sbx_t *s, const sbx_req_t *rq, const char *const *
 	json_t *j = NULL, *errs = NULL;
 	cielo_sale_t *x = NULL;
 	const char *number = NULL, *holder = NULL, *exp = NULL, *brand = NULL;
-	const cielo_card_t *card = NULL;
+	cielo_card_t *card = NULL;
 	(void)args;
 
 	if (org == NULL)
@@ -447,9 +459,28 @@ invalid:
 	x->received_ms = util_wall_ms();
 	if (tok != NULL)
 		snprintf(x->token, sizeof(x->token), "%s", tok);
+	json_t *cof = json_object_get(cc, "CardOnFile");
+	const char *ntid_sent = sbx_jstr(pay, "IssuerTransactionId");
+	snprintf(x->usage, sizeof(x->usage), "%s",
+		 sbx_jstr(cof, "Usage") != NULL ? sbx_jstr(cof, "Usage") : "");
+	snprintf(x->cof_reason, sizeof(x->cof_reason), "%s",
+		 sbx_jstr(cof, "Reason") != NULL ? sbx_jstr(cof, "Reason") : "");
 	cielo_decide(x, sbx_final_digit(number));
-	if (x->status == 1 || x->status == 2)
+	/* A later stored-credential sale without the first one's network id: the
+	 * fault mode denies it, as an issuer enforcing the chain would. */
+	if (s->require_ntid && card != NULL && card->ntid[0] != '\0' && x->recurrent &&
+	    strcmp(x->usage, "First") != 0 &&
+	    (ntid_sent == NULL || strcmp(ntid_sent, card->ntid) != 0)) {
+		x->status = 3;
+		snprintf(x->ret_code, sizeof(x->ret_code), "KA");
+		snprintf(x->ret_msg, sizeof(x->ret_msg), "Autorizacao negada");
+	}
+	if (x->status == 1 || x->status == 2) {
 		cielo_digits(s, x->auth, 6);
+		cielo_digits(s, x->ntid, 15);
+		if (card != NULL && card->ntid[0] == '\0')
+			snprintf(card->ntid, sizeof(card->ntid), "%s", x->ntid);
+	}
 	if (x->status == 2) {
 		x->captured_ms = x->received_ms;
 		x->captured_amount = amount;
@@ -471,11 +502,15 @@ invalid:
 			  x->ret_code, x->ret_msg, 0);
 	{
 		json_t *iti = json_object_get(pay, "InitiatedTransactionIndicator");
-		char ind[48];
-		snprintf(ind, sizeof(ind), "%s/%s",
-			 sbx_jstr(iti, "Category") != NULL ? sbx_jstr(iti, "Category") : "",
-			 sbx_jstr(iti, "Subcategory") != NULL ? sbx_jstr(iti, "Subcategory") : "");
-		sbx_charge_mark(s, x->moid, x->recurrent, ind);
+		char ind[48] = "";
+		if (iti != NULL)
+			snprintf(ind, sizeof(ind), "%s/%s",
+				 sbx_jstr(iti, "Category") != NULL ? sbx_jstr(iti, "Category") : "",
+				 sbx_jstr(iti, "Subcategory") != NULL ? sbx_jstr(iti, "Subcategory")
+								      : "");
+		sbx_cof_t mark = {x->recurrent, ind, x->usage, ntid_sent != NULL ? ntid_sent : "",
+				  x->ntid};
+		sbx_charge_mark(s, x->moid, &mark);
 	}
 	sbx_resp_json(rs, 201, cielo_sale_json(s, x));
 	if (x->status == 2)

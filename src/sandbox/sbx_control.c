@@ -460,6 +460,7 @@ static void ctl_settings(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 		{"webhook_retry_ms", offsetof(sbx_t, hook_retry_ms), 1, 3600000},
 		{"webhook_timeout_ms", offsetof(sbx_t, hook_timeout_ms), 100, 600000},
 		{"pagolivre_expiry_s", offsetof(sbx_t, pl_expiry_s), 1, 365 * 86400},
+		{"require_network_txn_id", offsetof(sbx_t, require_ntid), 0, 1},
 	};
 	(void)rq;
 	(void)args;

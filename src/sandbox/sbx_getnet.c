@@ -38,6 +38,9 @@ typedef struct gn_ntoken {
 	char customer_id[101];
 	bool single_use;
 	bool used;
+	/* The transaction_id of the first approved payment with this (vault)
+	 * token: what RECURRING_PAYMENT charges must send back. */
+	char ntid[24];
 } gn_ntoken_t;
 
 typedef struct gn_card {
@@ -620,6 +623,16 @@ static void gn_payment_credit(sbx_t *s, const sbx_req_t *rq, const char *const *
 	}
 	const char *code = NULL, *msg = NULL;
 	bool ok = gn_decide(sbx_final_digit(t->number), &code, &msg);
+	const char *cof = sbx_jstr(credit, "credentials_on_file_type");
+	const char *ntid_sent = sbx_jstr(credit, "transaction_id");
+	/* The fault mode: a recurring payment after the first must name it. */
+	if (s->require_ntid && t->ntid[0] != '\0' && cof != NULL &&
+	    strcmp(cof, "RECURRING_PAYMENT") == 0 &&
+	    (ntid_sent == NULL || strcmp(ntid_sent, t->ntid) != 0)) {
+		ok = false;
+		code = "KA";
+		msg = "AUTORIZACAO NEGADA";
+	}
 	p->org = org->id;
 	sbx_uuid(p->payment_id);
 	snprintf(p->order_id, sizeof(p->order_id), "%s", order_id);
@@ -632,6 +645,8 @@ static void gn_payment_credit(sbx_t *s, const sbx_req_t *rq, const char *const *
 		gn_digits(s, p->auth_code, 6);
 	gn_digits(s, p->nsu, 9);
 	gn_digits(s, p->acq_tid, 15);
+	if (ok && t->ntid[0] == '\0')
+		snprintf(t->ntid, sizeof(t->ntid), "%s", p->acq_tid);
 	snprintf(p->brand, sizeof(p->brand), "%s",
 		 sbx_jstr(card, "brand") != NULL ? sbx_jstr(card, "brand") : "");
 	snprintf(p->soft, sizeof(p->soft), "%s",
@@ -645,6 +660,9 @@ static void gn_payment_credit(sbx_t *s, const sbx_req_t *rq, const char *const *
 	sbx_table_add(s, &s->gn_payments, &p->age);
 	sbx_charge_record(s, "getnet", org->id, p->order_id, p->payment_id, amount, ok, p->status,
 			  code, msg, 0);
+	sbx_cof_t mark = {false, "", cof != NULL ? cof : "", ntid_sent != NULL ? ntid_sent : "",
+			  ok ? p->acq_tid : ""};
+	sbx_charge_mark(s, p->order_id, &mark);
 	if (ok) {
 		sbx_resp_json(rs, 200, gn_payment_json(org, p));
 	} else {

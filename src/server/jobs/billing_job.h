@@ -95,6 +95,9 @@ typedef struct bill_job {
 	char code[GW_CODE_MAX], msg[GW_MSG_MAX], payment_id[GW_ID_MAX];
 	char note[NOTE_MAX];
 	char token[GW_TOKEN_MAX];
+	/* The card's network transaction id (sent back), or the one a first
+	 * use's approval returned (stored with the card). */
+	char ntid[GW_ID_MAX];
 	enum card_brand brand;
 	bool block;          /* block c.service_id (suspension), no gateway call */
 	bool void_sale;      /* a VOIDING charge: the call voids it (gw_cancel_charge) */
@@ -118,6 +121,9 @@ void bill_bcard_of(const Ospay__V1__Card *c, billing_card_t *out);
 int bill_load_cards(store_txn_t *txn, uint64_t customer, uint64_t chosen_id,
 		    Ospay__V1__CardRecord **chosen, Ospay__V1__CardRecord **def);
 int bill_open_token(srv_t *s, const Ospay__V1__CardRecord *rec, bill_job_t *j);
+/* The job charges card: its id, brand, last four digits, and where it stands
+ * in its stored-credential chain (first use, or the id to send back). */
+void bill_job_card(bill_job_t *j, const Ospay__V1__Card *card);
 
 /* billing_settle.c: the writes, run inside store transactions */
 int bill_count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t *n_op, bool *busy,

@@ -257,10 +257,7 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 	j->c.recurring = false;
 	j->c.attempt = (uint32_t)(n_op + 1);
 	j->c.status = CHG(PENDING);
-	j->c.card_id = card->card->id;
-	j->c.card_brand = card->card->brand;
-	j->brand = (enum card_brand)card->card->brand;
-	bill_copy_str(j->last4, sizeof(j->last4), card->card->last4);
+	bill_job_card(j, card->card);
 	date_format(today, j->date, sizeof(j->date));
 	billing_operator_order_id(inv->id, (int)j->c.attempt, j->order_id);
 	bill_job_link(j);

@@ -244,10 +244,7 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 		const Ospay__V1__CardRecord *card =
 			chosen != NULL && chosen->card->id == d.card_id ? chosen : def;
 		j->c.status = CHG(PENDING);
-		j->c.card_id = card->card->id;
-		j->c.card_brand = card->card->brand;
-		j->brand = (enum card_brand)card->card->brand;
-		bill_copy_str(j->last4, sizeof(j->last4), card->card->last4);
+		bill_job_card(j, card->card);
 		if (bill_open_token(b->s, card, j) != 0) {
 			/* A token that cannot be opened is a card that cannot be used. */
 			log_error("billing: a card token cannot be opened", "card_id=%" PRIu64,
@@ -289,6 +286,8 @@ static void take_result(bill_job_t *j, const gw_charge_result_t *res, bool query
 	switch (res->r.outcome) {
 	case GW_OUTCOME_APPROVED:
 		j->c.status = CHG(APPROVED);
+		if (j->c.first_use && res->network_txn_id[0] != '\0')
+			bill_copy_str(j->ntid, sizeof(j->ntid), res->network_txn_id);
 		st->approved++;
 		break;
 	case GW_OUTCOME_DECLINED:
@@ -412,6 +411,8 @@ void bill_job_call(bill_job_t *j)
 		req.installments = 1;
 		/* An operator's charge is customer-initiated: no Recurrent flag. */
 		req.recurring = j->c.recurring;
+		req.first_use = j->c.first_use;
+		req.network_txn_id = !j->c.first_use && j->ntid[0] != '\0' ? j->ntid : NULL;
 		req.card_token = j->token;
 		req.brand = (gw_brand_t)j->brand;
 		if (j->r == NULL)

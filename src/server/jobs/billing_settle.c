@@ -87,6 +87,34 @@ int bill_insert_fn(store_txn_t *txn, void *arg)
 	return rc;
 }
 
+/*
+ * A first use's approval opens the card's stored-credential chain: the
+ * network's id is kept with the card (in the clear: it is no card data, and a
+ * key rotation must not lose it). A card that has an id keeps it; a card
+ * removed meanwhile has nothing to keep it in.
+ */
+static int card_chain_open(store_txn_t *txn, const bill_job_t *j)
+{
+	Ospay__V1__CardRecord *rec = NULL;
+	int rc = kit_load(txn, DB_CARDS, j->c.card_id, &ospay__v1__card_record__descriptor, &rec);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0 && rec->card->network_txn_id[0] == '\0') {
+		Ospay__V1__Card c = *rec->card;
+		Ospay__V1__CardRecord nr = *rec;
+		c.network_txn_id = (char *)j->ntid;
+		c.network_txn_charge_id = j->c.id;
+		nr.card = &c;
+		rc = db_put_by_id(txn, DB_CARDS, c.id, &nr.base);
+		if (rc == 0)
+			log_info("card: stored-credential chain opened",
+				 "card_id=%" PRIu64 " charge_id=%" PRIu64, c.id, j->c.id);
+	}
+	if (rec != NULL)
+		ospay__v1__card_record__free_unpacked(rec, NULL);
+	return rc;
+}
+
 /* How far a charge's state is from "nothing taken": never moved back. */
 static int money_rank(int status)
 {
@@ -117,6 +145,7 @@ static void keep_stored(bill_job_t *j, const Ospay__V1__Charge *old)
 	bill_copy_str(j->msg, sizeof(j->msg), old->return_message);
 	bill_copy_str(j->payment_id, sizeof(j->payment_id), old->payment_id);
 	bill_copy_str(j->note, sizeof(j->note), old->note);
+	bill_copy_str(j->ntid, sizeof(j->ntid), old->network_txn_id);
 }
 
 /*
@@ -169,6 +198,8 @@ int bill_charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old,
 				 j->c.id, inv->id, invoice_status_name((int)inv->status));
 		}
 	}
+	if (rc == 0 && j->c.status == CHG(APPROVED) && j->c.first_use && j->ntid[0] != '\0')
+		rc = card_chain_open(txn, j);
 	if (rc == 0)
 		rc = db_charge_put(txn, old, &j->c);
 	if (rc == 0) /* a failed charge tells the customer */

@@ -33,8 +33,6 @@
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
 
-/* Cielo's Holder field takes at most 64 characters. */
-#define HOLDER_MAX 64
 /* A bound on one customer's cards, so a list is one bounded reply. */
 #define CARDS_MAX 100
 
@@ -95,6 +93,7 @@ typedef struct card_add {
 	srv_req_t *r;
 	Ospay__V1__Card card;
 	char last4[5];
+	char holder_sent[CARD_HOLDER_SIZE];
 	char token[GW_TOKEN_MAX];
 } card_add_t;
 
@@ -239,6 +238,7 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	card_pan_t pan;
 	card_expiry_t exp = {0, 0};
 	char cust_id[24];
+	char holder_sent[CARD_HOLDER_SIZE] = "";
 	int kind = 0, off = 0;
 	gw_t *gw = NULL;
 	const char *why;
@@ -255,7 +255,7 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	why = card_check_number(in->number, &pan);
 	if (why != NULL)
 		status_violation(&r->st, "number", "%s", why);
-	kit_check_name(r, "holder", in->holder, HOLDER_MAX);
+	kit_check_name(r, "holder", in->holder, CARD_HOLDER_MAX);
 	rc = kit_org_offset(r, txn, &off);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "organization lookup");
@@ -280,6 +280,13 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	if (kind == 0) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
 			      "no card gateway is configured: set CIELO or GETNET first");
+		goto out;
+	}
+	/* The gateway's holder rules, applied now so the reply says what is sent
+	 * and a name they cannot take is refused rather than cut. */
+	why = card_holder_for_gateway(in->holder, kind, holder_sent);
+	if (why != NULL) {
+		status_violation(&r->st, "holder", "%s", why);
 		goto out;
 	}
 	rc = prov_adapter(r->srv, txn, cust->organization_id, kind, &gw);
@@ -308,10 +315,15 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	a->card.exp_month = (uint32_t)exp.month;
 	a->card.exp_year = (uint32_t)exp.year;
 	a->card.gateway = (Ospay__V1__GatewayKind)kind;
+	memcpy(a->holder_sent, holder_sent, sizeof(a->holder_sent));
+	a->card.holder_sent = a->holder_sent;
+	/* Adding a card is the operator's statement that its holder agreed to
+	 * keep it on file and be charged by it (docs/cards.md). */
+	a->card.consent_ms = r->now_ms;
 	snprintf(cust_id, sizeof(cust_id), "%" PRIu64, cust->id);
 	gw_card_t gc = {
 		.number = pan.digits,
-		.holder = in->holder,
+		.holder = a->holder_sent,
 		.exp_month = (unsigned)exp.month,
 		.exp_year = (unsigned)exp.year,
 		.security_code = in->security_code,
