@@ -77,6 +77,10 @@ int billing_decide(const billing_input_t *in, int64_t today, billing_decision_t 
 		decide_nothing(out, BILLING_REASON_IRREVERSIBLE);
 		goto out;
 	}
+	if (last != NULL && last->result == BILLING_RESULT_DECLINED && last->retry_refused) {
+		decide_nothing(out, BILLING_REASON_BRAND_RULE);
+		goto out;
+	}
 	if (n >= BILLING_MAX_ATTEMPTS) {
 		decide_nothing(out, BILLING_REASON_MAX_ATTEMPTS);
 		goto out;
@@ -108,6 +112,12 @@ int billing_decide(const billing_input_t *in, int64_t today, billing_decision_t 
 	}
 	if (in->amount <= 0) {
 		decide_nothing(out, BILLING_REASON_NO_AMOUNT);
+		goto out;
+	}
+	/* A retry waits as long as the brand asked (Mastercard's advice codes). */
+	if (last != NULL && last->result == BILLING_RESULT_DECLINED &&
+	    last->next_retry_ms > in->now_ms) {
+		decide_nothing(out, BILLING_REASON_BRAND_WAIT);
 		goto out;
 	}
 	out->attempt = (int)n + 1;
@@ -250,6 +260,8 @@ const char *billing_reason_name(enum billing_reason r)
 		"not due",
 		"outside the charge window",
 		"already attempted today",
+		"the card brand's rules allow no other attempt",
+		"the card brand's wait before a retry is not over",
 	};
 	const char *name = "?";
 	if ((int)r >= 0 && (size_t)r < sizeof(names) / sizeof(names[0]))

@@ -227,6 +227,9 @@ typedef struct gw_charge_result {
 	/* GetNet credit.transaction_id: pass it back as network_txn_id on the
 	 * later charges of a recurring series. */
 	char network_txn_id[GW_ID_MAX];
+	/* Mastercard's Merchant Advice Code on a decline (Cielo
+	 * Payment.MerchantAdviceCode); "" when none. */
+	char advice_code[GW_CODE_MAX];
 	char card_token[GW_TOKEN_MAX];
 	gw_brand_t brand;
 	int64_t amount_cents; /* -1 when the answer carried none */

@@ -352,6 +352,8 @@ void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutati
 	/* The network's id of this charge: later charges of the card send it back. */
 	gw_get_str(&p, pay, "Payment", "IssuerTransactionId", out->network_txn_id,
 		   sizeof(out->network_txn_id), GW_F_NUMOK | GW_F_ID);
+	gw_get_str(&p, pay, "Payment", "MerchantAdviceCode", out->advice_code,
+		   sizeof(out->advice_code), GW_F_NUMOK);
 	if (gw_get_int(&p, pay, "Payment", "Amount", &amount, 0, GW_MAX_AMOUNT_CENTS, 0))
 		out->amount_cents = amount;
 	if (gw_get_str(&p, j, "", "MerchantOrderId", oid, sizeof(oid), GW_F_TRUNC)) {

@@ -40,11 +40,12 @@ typedef struct cielo_sale {
 	int64_t installments;
 	bool capture, recurrent, saved;
 	int status;
-	char ret_code[4];
+	char ret_code[8];
 	char ret_msg[40];
 	char usage[8];       /* CardOnFile.Usage as sent, echoed */
 	char cof_reason[16]; /* CardOnFile.Reason as sent, echoed */
 	char ntid[24];       /* IssuerTransactionId of an approved sale */
+	char mac[4];         /* MerchantAdviceCode of a decline, "" when none */
 	int64_t received_ms;
 	int64_t captured_ms, captured_amount;
 	int64_t voided_ms, voided_amount;
@@ -237,6 +238,8 @@ static json_t *cielo_sale_json(sbx_t *s, const cielo_sale_t *x)
 		json_object_set_new(pay, "AuthorizationCode", json_string(x->auth));
 	if (x->ntid[0] != '\0')
 		json_object_set_new(pay, "IssuerTransactionId", json_string(x->ntid));
+	if (x->mac[0] != '\0')
+		json_object_set_new(pay, "MerchantAdviceCode", json_string(x->mac));
 	if (x->captured_ms != 0) {
 		sbx_time_brt(x->captured_ms, when);
 		json_object_set_new(pay, "CapturedAmount", json_integer(x->captured_amount));
@@ -466,6 +469,13 @@ invalid:
 	snprintf(x->cof_reason, sizeof(x->cof_reason), "%s",
 		 sbx_jstr(cof, "Reason") != NULL ? sbx_jstr(cof, "Reason") : "");
 	cielo_decide(x, sbx_final_digit(number));
+	if (s->cielo_next_n > 0) {
+		s->cielo_next_n--;
+		x->status = 3;
+		snprintf(x->ret_code, sizeof(x->ret_code), "%s", s->cielo_next_code);
+		snprintf(x->ret_msg, sizeof(x->ret_msg), "%s", s->cielo_next_msg);
+		snprintf(x->mac, sizeof(x->mac), "%s", s->cielo_next_mac);
+	}
 	/* A later stored-credential sale without the first one's network id: the
 	 * fault mode denies it, as an issuer enforcing the chain would. */
 	if (s->require_ntid && card != NULL && card->ntid[0] != '\0' && x->recurrent &&
@@ -709,6 +719,30 @@ static void cielo_card_get(sbx_t *s, const sbx_req_t *rq, const char *const *arg
 				"ExpirationDate", c->exp));
 out:
 	return;
+}
+
+void sbx_cielo_control_decline(sbx_t *s, json_t *body, sbx_resp_t *rs)
+{
+	const char *code = sbx_jstr(body, "code"), *msg = sbx_jstr(body, "message");
+	const char *mac = sbx_jstr(body, "merchant_advice_code");
+	int64_t n = 1;
+	if (code == NULL || code[0] == '\0' || strlen(code) >= sizeof(s->cielo_next_code) ||
+	    (msg != NULL && strlen(msg) >= sizeof(s->cielo_next_msg)) ||
+	    (mac != NULL && strlen(mac) >= sizeof(s->cielo_next_mac)) ||
+	    (json_object_get(body, "count") != NULL &&
+	     (!sbx_jint(body, "count", &n) || n < 1 || n > 1000))) {
+		sbx_resp_json(rs, 400,
+			      json_pack("{s:s}", "error",
+					"code (1-7 characters), message (< 40), "
+					"merchant_advice_code (< 4), count 1..1000"));
+		return;
+	}
+	snprintf(s->cielo_next_code, sizeof(s->cielo_next_code), "%s", code);
+	snprintf(s->cielo_next_msg, sizeof(s->cielo_next_msg), "%s",
+		 msg != NULL ? msg : "Autorizacao negada");
+	snprintf(s->cielo_next_mac, sizeof(s->cielo_next_mac), "%s", mac != NULL ? mac : "");
+	s->cielo_next_n = (uint32_t)n;
+	sbx_resp_json(rs, 200, json_pack("{s:b}", "ok", true));
 }
 
 const sbx_route_t sbx_cielo_routes[] = {

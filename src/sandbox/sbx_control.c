@@ -510,6 +510,17 @@ static void ctl_pagolivre(sbx_t *s, const sbx_req_t *rq, const char *const *args
 	json_decref(empty);
 }
 
+static void ctl_cielo_decline(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			      sbx_resp_t *rs)
+{
+	(void)rq;
+	(void)args;
+	if (!json_is_object(body))
+		ctl_err(rs, 400, "body must be a JSON object");
+	else
+		sbx_cielo_control_decline(s, body, rs);
+}
+
 static void ctl_zapme_status(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
 			     sbx_resp_t *rs)
 {
@@ -609,6 +620,7 @@ static const ctl_route_t ctl_routes[] = {
 	{"POST", "/settings", ctl_settings},
 	{"POST", "/pagolivre/orders/*/*", ctl_pagolivre},
 	{"POST", "/zapme/messages/*/status", ctl_zapme_status},
+	{"POST", "/cielo/decline", ctl_cielo_decline},
 	{"GET", "/messages", ctl_messages},
 	{"GET", "/charges", ctl_charges},
 	{"GET", "/webhooks", ctl_webhooks},

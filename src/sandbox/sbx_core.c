@@ -550,6 +550,7 @@ static void sbx_settings_default(sbx_t *s)
 	s->hook_timeout_ms = 10000;
 	s->pl_expiry_s = 3 * 86400;
 	s->require_ntid = 0;
+	s->cielo_next_n = 0;
 }
 
 void sbx_clear(sbx_t *s, bool keep_orgs)

@@ -143,6 +143,10 @@ struct sbx {
 	/* 1: a later stored-credential charge must send back the network id of
 	 * the card's first approved one, or it is denied (docs/sandbox.md). */
 	uint32_t require_ntid;
+	/* The next cielo_next_n Cielo sales are denied with this code, message and
+	 * Mastercard advice code (POST /control/cielo/decline). */
+	uint32_t cielo_next_n;
+	char cielo_next_code[8], cielo_next_msg[40], cielo_next_mac[4];
 
 	/* Cielo */
 	sbx_table_t sales;
@@ -292,6 +296,8 @@ typedef struct sbx_cof {
 	const char *ntid_sent;  /* IssuerTransactionId / credit.transaction_id sent, "" none */
 	const char *ntid_reply; /* the network id the answer carried, "" none */
 } sbx_cof_t;
+/* POST /control/cielo/decline: queues a decline for the next Cielo sales. */
+void sbx_cielo_control_decline(sbx_t *s, json_t *body, sbx_resp_t *rs);
 /* Marks the last recorded charge of moid with what it said about its credential. */
 void sbx_charge_mark(sbx_t *s, const char *moid, const sbx_cof_t *cof);
 /* Records one SMS or WhatsApp message sent. */

@@ -220,11 +220,12 @@ bool tso_violation(const status_t *st, const char *field)
 	return false;
 }
 
-void tso_visa_ending(int last, char out[17])
+/* A 16-digit number of the 12-digit prefix passing Luhn, ending in last. */
+static void number_ending(const char *prefix, int last, char out[17])
 {
 	for (int body = 0; body < 1000; body++) {
 		char tmp[32];
-		snprintf(tmp, sizeof(tmp), "411111111111%03d%d", body % 1000, last % 10);
+		snprintf(tmp, sizeof(tmp), "%.12s%03d%d", prefix, body % 1000, last % 10);
 		memcpy(out, tmp, 17);
 		int sum = 0;
 		for (int i = 15; i >= 0; i--) {
@@ -239,7 +240,17 @@ void tso_visa_ending(int last, char out[17])
 		if (sum % 10 == 0)
 			return;
 	}
-	cr_assert_fail("no Visa number ends in %d", last);
+	cr_assert_fail("no number of %s ends in %d", prefix, last);
+}
+
+void tso_visa_ending(int last, char out[17])
+{
+	number_ending("411111111111", last, out);
+}
+
+void tso_mastercard_ending(int last, char out[17])
+{
+	number_ending("555555555555", last, out);
 }
 
 uint64_t tso_card(int fd, uint64_t customer, const char *number)

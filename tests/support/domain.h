@@ -67,6 +67,8 @@ bool tso_violation(const status_t *st, const char *field);
 /* A Visa number passing Luhn whose final digit is last (the sandbox's outcome);
  * asserts there is one. */
 void tso_visa_ending(int last, char out[17]);
+/* The same for a Mastercard number (prefix 5555). */
+void tso_mastercard_ending(int last, char out[17]);
 /* Cards/Add of number for MARIA DA SILVA, 12/2030, code 123; asserts OK; the card's id. */
 uint64_t tso_card(int fd, uint64_t customer, const char *number);
 /* tso_card with tso_visa_ending(last); asserts OK; the card's id. */

@@ -51,6 +51,7 @@ const store_table_def_t db_tables[DB_N_TABLES] = {
 	[DB_CHG_TIME] = {"charges_time", STORE_DUPSORT},
 	[DB_CHG_INVOICE] = {"charges_invoice", STORE_DUPSORT},
 	[DB_CHG_UNRESOLVED] = {"charges_unresolved", 0},
+	[DB_CHG_CARD] = {"charges_card", STORE_DUPSORT},
 	[DB_SUSPENSION] = {"suspension_profiles", 0},
 	[DB_OUTBOX] = {"outbox", 0},
 	[DB_OUTBOX_DUE] = {"outbox_due", 0},
@@ -596,6 +597,10 @@ int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V
 		rc = store_put(txn, DB_CHG_TIME, k, 8, pos, sizeof(pos), STORE_NODUPDATA);
 		if (rc == 0)
 			rc = db_index_add(txn, DB_CHG_INVOICE, c->invoice_id, c->id);
+		if (rc == 0 && c->card_id != 0) {
+			be64_put(k, c->card_id);
+			rc = store_put(txn, DB_CHG_CARD, k, 8, pos, sizeof(pos), STORE_NODUPDATA);
+		}
 	}
 	be64_put(k, c->id);
 	bool was = old != NULL && charge_unresolved(old), is = charge_unresolved(c);

@@ -80,6 +80,7 @@ enum db_table {
 	DB_CHG_TIME,       /* unit id -> created ms | charge id (dup) */
 	DB_CHG_INVOICE,    /* invoice id -> charge id (dup) */
 	DB_CHG_UNRESOLVED, /* charge id -> "" (PENDING, UNKNOWN, OPERATOR_REVIEW, VOIDING) */
+	DB_CHG_CARD,       /* card id -> created ms | charge id (dup; the brand retry window) */
 	DB_SUSPENSION,     /* org id -> SuspensionProfile */
 	/*
 	 * The notifications outbox (server/outbox.c). DB_OUTBOX_DUE holds every

@@ -28,6 +28,9 @@ void bill_job_link(bill_job_t *j)
 	j->c.payment_id = j->payment_id;
 	j->c.note = j->note;
 	j->c.network_txn_id = j->ntid;
+	j->c.decline_class = j->cls;
+	j->c.advice = j->advice;
+	j->c.merchant_advice_code = j->mac;
 }
 
 void bill_copy_str(char *dst, size_t cap, const char *src)
@@ -52,6 +55,9 @@ bill_job_t *bill_job_for_charge(struct srv_billing *b, const Ospay__V1__Charge *
 	bill_copy_str(j->payment_id, sizeof(j->payment_id), c->payment_id);
 	bill_copy_str(j->note, sizeof(j->note), c->note);
 	bill_copy_str(j->ntid, sizeof(j->ntid), c->network_txn_id);
+	bill_copy_str(j->cls, sizeof(j->cls), c->decline_class);
+	bill_copy_str(j->advice, sizeof(j->advice), c->advice);
+	bill_copy_str(j->mac, sizeof(j->mac), c->merchant_advice_code);
 	j->brand = (enum card_brand)c->card_brand;
 	j->void_sale = c->status == CHG(VOIDING);
 	bill_job_link(j);

@@ -182,6 +182,7 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	in.amount = inv->amount;
 	in.service_recurring = recurring;
 	in.org_automatic_recurrence = true; /* only such organizations are walked */
+	in.now_ms = srv_now_ms(b->s);
 	if (chosen != NULL && (int)chosen->card->gateway == b->org_kind) {
 		bill_bcard_of(chosen->card, &cc);
 		in.chosen = &cc;
@@ -196,6 +197,8 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 		in_att[i].result = result_of(att[i]->status);
 		in_att[i].return_code = att[i]->return_code;
 		in_att[i].irreversible = att[i]->irreversible;
+		in_att[i].retry_refused = att[i]->retry_refused;
+		in_att[i].next_retry_ms = att[i]->next_retry_ms;
 		if (date_parse(att[i]->local_date, &in_att[i].day) != 0) {
 			rc = -EBADMSG;
 			goto out;
@@ -235,6 +238,7 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	j->c.amount = inv->amount;
 	j->c.recurring = true;
 	j->c.attempt = (uint32_t)d.attempt;
+	j->c.reattempt = d.attempt > 1;
 	date_format(b->org_today, j->date, sizeof(j->date));
 	billing_order_id(inv->id, d.attempt, j->order_id);
 	if (d.action == BILLING_ACTION_RECORD_NO_VALID_CARD) {
@@ -293,6 +297,7 @@ static void take_result(bill_job_t *j, const gw_charge_result_t *res, bool query
 	case GW_OUTCOME_DECLINED:
 		j->c.status = CHG(DECLINED);
 		j->c.irreversible = res->irreversible || decline_is_irreversible(code, j->brand);
+		bill_copy_str(j->mac, sizeof(j->mac), res->advice_code);
 		st->declined++;
 		break;
 	case GW_OUTCOME_NOT_FOUND:
@@ -829,6 +834,7 @@ void billing_run_metrics(const srv_t *s, billing_run_metrics_t *out)
 	out->charges = b->charges_total;
 	out->voids = b->voids_total;
 	out->void_failures = b->void_failures_total;
+	out->retries_refused = b->retries_refused_total;
 	/* What waits, read from the store: an operator looks here for OPERATOR_REVIEW. */
 	store_txn_t *txn = NULL;
 	store_cursor_t *cur = NULL;
@@ -985,6 +991,8 @@ static void outcome_done(void *arg, int rc)
 	log_info("billing attempt",
 		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " attempt=%u status=%d code=\"%s\"",
 		 j->c.id, j->c.invoice_id, j->c.attempt, (int)j->c.status, j->code);
+	if (rc == 0 && j->refused)
+		j->b->retries_refused_total++;
 	if (rc == 0 && !j->b->stopping)
 		outcome_follow(j->b, j);
 	bill_job_done(j);

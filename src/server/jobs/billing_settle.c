@@ -77,7 +77,10 @@ int bill_insert_fn(store_txn_t *txn, void *arg)
 	 * invoice is in flight: never two calls for it. */
 	if (n + 1 != j->c.attempt || busy)
 		return -EALREADY;
-	rc = store_seq_next(txn, "charge", &j->c.id);
+	if (j->c.reattempt)
+		rc = bill_mark_reattempt(txn, j, srv_now_ms(j->b->s));
+	if (rc == 0)
+		rc = store_seq_next(txn, "charge", &j->c.id);
 	if (rc == 0) {
 		j->c.created_ms = j->c.updated_ms = srv_now_ms(j->b->s);
 		rc = db_charge_put(txn, NULL, &j->c);
@@ -115,6 +118,92 @@ static int card_chain_open(store_txn_t *txn, const bill_job_t *j)
 	return rc;
 }
 
+int bill_card_reattempts(store_txn_t *txn, uint64_t card, int64_t now_ms, uint64_t skip, size_t *n)
+{
+	uint8_t key[8], from[DB_POS_LEN];
+	db_scan_t *scan = NULL;
+	const uint8_t *pos;
+	*n = 0;
+	be64_put(key, card);
+	db_pos_put(from, now_ms - RETRY_WINDOW_MS + 1, 0);
+	int rc = db_scan_open(txn, DB_CHG_CARD, key, sizeof(key), 1, from, DB_POS_LEN, &scan);
+	while (rc == 0 && (rc = db_scan_next(scan, &pos)) == 0) {
+		Ospay__V1__Charge *c = NULL;
+		if (db_pos_sort(pos) > now_ms)
+			break;
+		if (db_pos_id(pos) == skip)
+			continue;
+		rc = kit_load(txn, DB_CHARGES, db_pos_id(pos), &ospay__v1__charge__descriptor, &c);
+		if (rc == 0 && c->reattempt)
+			(*n)++;
+		if (c != NULL)
+			ospay__v1__charge__free_unpacked(c, NULL);
+	}
+	db_scan_close(scan);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int bill_mark_reattempt(store_txn_t *txn, bill_job_t *j, int64_t now_ms)
+{
+	size_t n = 0;
+	int rc = bill_card_reattempts(txn, j->c.card_id, now_ms, j->c.id, &n);
+	/* Recorded, not refused: the fee is the network's, the retry is still allowed. */
+	if (rc == 0)
+		j->c.retry_fee = retry_fee(j->brand, n);
+	return rc;
+}
+
+/* The end of the local day after day (the schedule's last chance), in UTC ms. */
+static int window_end_ms(store_txn_t *txn, uint64_t org, const char *day, int64_t *out)
+{
+	Ospay__V1__Organization *o = NULL;
+	int64_t d = 0;
+	int rc = date_parse(day, &d) == 0 ? 0 : -EBADMSG;
+	if (rc == 0)
+		rc = kit_load(txn, DB_ORGS, org, &ospay__v1__organization__descriptor, &o);
+	if (rc == 0)
+		*out = (d + 2) * RETRY_DAY_MS - (int64_t)o->utc_offset_minutes * 60000;
+	if (o != NULL)
+		ospay__v1__organization__free_unpacked(o, NULL);
+	return rc;
+}
+
+/*
+ * A new decline: the brand's verdict (class, advice, next retry) and, for a
+ * run's attempt the schedule would follow with another, whether the brand
+ * allows that one: not when it says never, when the card's reattempts in 30
+ * days are used up (Visa), or when its wait ends after the window.
+ */
+static int judge_decline(store_txn_t *txn, bill_job_t *j, int64_t now)
+{
+	retry_verdict_t v;
+	retry_judge(j->brand, j->code, j->mac, now, &v);
+	bill_copy_str(j->cls, sizeof(j->cls), retry_class_name(v.cls));
+	bill_copy_str(j->advice, sizeof(j->advice), v.advice);
+	j->c.next_retry_ms = v.never ? 0 : v.next_ms;
+	j->c.retry_refused = false;
+	j->refused = false;
+	if (!j->c.recurring || j->c.attempt >= BILLING_MAX_ATTEMPTS || j->c.irreversible)
+		return 0;
+	size_t n = 0;
+	int64_t end = 0;
+	int rc = bill_card_reattempts(txn, j->c.card_id, now, 0, &n);
+	if (rc == 0)
+		rc = window_end_ms(txn, j->c.organization_id, j->c.local_date, &end);
+	if (rc != 0)
+		return rc;
+	if (v.never || !retry_window_allows(j->brand, n) || v.next_ms >= end) {
+		j->c.retry_refused = j->refused = true;
+		size_t len = strlen(j->note);
+		const char *why = v.never || v.next_ms >= end
+					  ? v.advice
+					  : "Visa allows 20 reattempts of a card in 30 days";
+		snprintf(j->note + len, sizeof(j->note) - len, "%sno second attempt: %s",
+			 len > 0 ? "; " : "", why);
+	}
+	return 0;
+}
+
 /* How far a charge's state is from "nothing taken": never moved back. */
 static int money_rank(int status)
 {
@@ -146,6 +235,11 @@ static void keep_stored(bill_job_t *j, const Ospay__V1__Charge *old)
 	bill_copy_str(j->payment_id, sizeof(j->payment_id), old->payment_id);
 	bill_copy_str(j->note, sizeof(j->note), old->note);
 	bill_copy_str(j->ntid, sizeof(j->ntid), old->network_txn_id);
+	bill_copy_str(j->cls, sizeof(j->cls), old->decline_class);
+	bill_copy_str(j->advice, sizeof(j->advice), old->advice);
+	bill_copy_str(j->mac, sizeof(j->mac), old->merchant_advice_code);
+	j->c.next_retry_ms = old->next_retry_ms;
+	j->c.retry_refused = old->retry_refused;
 }
 
 /*
@@ -163,6 +257,7 @@ int bill_charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old,
 	Ospay__V1__Invoice *inv = NULL;
 	int64_t now = srv_now_ms(s);
 	int rc = 0;
+	j->refused = false;
 	if (money_rank((int)j->c.status) < money_rank((int)old->status)) {
 		keep_stored(j, old);
 		return 0;
@@ -200,6 +295,8 @@ int bill_charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old,
 	}
 	if (rc == 0 && j->c.status == CHG(APPROVED) && j->c.first_use && j->ntid[0] != '\0')
 		rc = card_chain_open(txn, j);
+	if (rc == 0 && j->c.status == CHG(DECLINED) && old->status != CHG(DECLINED))
+		rc = judge_decline(txn, j, now);
 	if (rc == 0)
 		rc = db_charge_put(txn, old, &j->c);
 	if (rc == 0) /* a failed charge tells the customer */
