@@ -67,6 +67,9 @@ typedef struct billing_attempt {
 	 * no retry at all, or none before next_retry_ms (0: no wait). */
 	bool retry_refused;
 	int64_t next_retry_ms;
+	/* The card charged (0: not known). A decline's verdicts bind that card
+	 * only: a replacement card (Renova Fácil) may still be charged. */
+	uint64_t card_id;
 } billing_attempt_t;
 
 /* A card on file, as far as choosing it goes. */

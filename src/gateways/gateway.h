@@ -230,6 +230,14 @@ typedef struct gw_charge_result {
 	/* Mastercard's Merchant Advice Code on a decline (Cielo
 	 * Payment.MerchantAdviceCode); "" when none. */
 	char advice_code[GW_CODE_MAX];
+	/*
+	 * Cielo Renova Fácil: the issuer's replacement for the card charged
+	 * (Payment.NewCard), 12-19 digits, "" when none. A secret: copy it for
+	 * the one call that tokenizes it (the result is wiped after the callback).
+	 */
+	char new_card_number[20];
+	unsigned new_card_exp_month, new_card_exp_year;
+	gw_brand_t new_card_brand;
 	char card_token[GW_TOKEN_MAX];
 	gw_brand_t brand;
 	int64_t amount_cents; /* -1 when the answer carried none */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/util.h"
 #include "core/card.h"
 #include "gateways/gw_internal.h"
@@ -316,6 +317,34 @@ out:
 	json_decref(j);
 }
 
+/*
+ * Renova Fácil's NewCard {CardNumber, ExpirationDate "MM/YYYY", Brand}: kept
+ * only when every part is well formed (a bad one is ignored, never a reason
+ * to misread the decline it came with).
+ */
+static void cielo_new_card(const json_t *pay, gw_charge_result_t *out)
+{
+	gw_parse_t p = {0};
+	char num[64] = "", exp[16] = "", brand[32] = "";
+	unsigned mm = 0, yyyy = 0;
+	json_t *nc = gw_get_object(&p, pay, "Payment", "NewCard", 0);
+	if (nc == NULL)
+		return;
+	gw_get_str(&p, nc, "Payment.NewCard", "CardNumber", num, sizeof(num), GW_F_TRUNC);
+	gw_get_str(&p, nc, "Payment.NewCard", "ExpirationDate", exp, sizeof(exp), GW_F_TRUNC);
+	gw_get_str(&p, nc, "Payment.NewCard", "Brand", brand, sizeof(brand), GW_F_TRUNC);
+	size_t n = strlen(num);
+	if (p.err == 0 && n >= 12 && n <= 19 && gw_str_charset(num, 19, gw_is_digit) &&
+	    sscanf(exp, "%2u/%4u", &mm, &yyyy) == 2 && strlen(exp) == 7 && mm >= 1 && mm <= 12 &&
+	    yyyy >= 2000 && yyyy <= 2099) {
+		memcpy(out->new_card_number, num, n + 1);
+		out->new_card_exp_month = mm;
+		out->new_card_exp_year = yyyy;
+		out->new_card_brand = gw_brand_parse(brand);
+	}
+	crypto_wipe(num, sizeof(num));
+}
+
 void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutating,
 			 gw_brand_t brand, gw_charge_result_t *out)
 {
@@ -386,6 +415,8 @@ void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutati
 		snprintf(out->r.message, sizeof(out->r.message), "cielo: unknown Payment.Status %d",
 			 (int)st);
 	}
+	if (out->r.outcome == GW_OUTCOME_DECLINED)
+		cielo_new_card(pay, out);
 	if (out->r.outcome == GW_OUTCOME_DECLINED)
 		out->irreversible = gw_code_irreversible(
 			out->r.code, out->brand != GW_BRAND_UNKNOWN ? out->brand : brand);

@@ -46,6 +46,7 @@ typedef struct cielo_sale {
 	char cof_reason[16]; /* CardOnFile.Reason as sent, echoed */
 	char ntid[24];       /* IssuerTransactionId of an approved sale */
 	char mac[4];         /* MerchantAdviceCode of a decline, "" when none */
+	char new_number[20]; /* Renova Fácil's NewCard.CardNumber, "" when none */
 	int64_t received_ms;
 	int64_t captured_ms, captured_amount;
 	int64_t voided_ms, voided_amount;
@@ -240,6 +241,11 @@ static json_t *cielo_sale_json(sbx_t *s, const cielo_sale_t *x)
 		json_object_set_new(pay, "IssuerTransactionId", json_string(x->ntid));
 	if (x->mac[0] != '\0')
 		json_object_set_new(pay, "MerchantAdviceCode", json_string(x->mac));
+	if (x->new_number[0] != '\0')
+		json_object_set_new(pay, "NewCard",
+				    json_pack("{s:s, s:s, s:b, s:s}", "CardNumber", x->new_number,
+					      "ExpirationDate", "12/2032", "SaveCard", false,
+					      "Brand", x->brand));
 	if (x->captured_ms != 0) {
 		sbx_time_brt(x->captured_ms, when);
 		json_object_set_new(pay, "CapturedAmount", json_integer(x->captured_amount));
@@ -321,6 +327,30 @@ static void cielo_decide(cielo_sale_t *x, int digit)
 			snprintf(x->ret_msg, sizeof(x->ret_msg), "Not Authorized");
 		}
 	}
+}
+
+/*
+ * Renova Fácil's replacement: the old number's BIN and length, another body,
+ * final digit 0 (the sandbox approves it), passing Luhn.
+ */
+static void cielo_new_number(const char *old, char out[20])
+{
+	size_t n = strlen(old);
+	if (n < 12 || n > 19) {
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, old, 6);
+	for (size_t i = 6; i < n; i++)
+		out[i] = '7';
+	out[n - 1] = '0';
+	out[n] = '\0';
+	for (int d = 0; d < 10; d++) {
+		out[n - 2] = (char)('0' + d);
+		if (sbx_luhn_ok(out))
+			return;
+	}
+	out[0] = '\0';
 }
 
 static cielo_card_t *cielo_card_new(sbx_t *s, const sbx_org_t *org, const char *number,
@@ -475,6 +505,8 @@ invalid:
 		snprintf(x->ret_code, sizeof(x->ret_code), "%s", s->cielo_next_code);
 		snprintf(x->ret_msg, sizeof(x->ret_msg), "%s", s->cielo_next_msg);
 		snprintf(x->mac, sizeof(x->mac), "%s", s->cielo_next_mac);
+		if (s->cielo_next_new_card && x->recurrent)
+			cielo_new_number(number, x->new_number);
 	}
 	/* A later stored-credential sale without the first one's network id: the
 	 * fault mode denies it, as an issuer enforcing the chain would. */
@@ -742,6 +774,7 @@ void sbx_cielo_control_decline(sbx_t *s, json_t *body, sbx_resp_t *rs)
 		 msg != NULL ? msg : "Autorizacao negada");
 	snprintf(s->cielo_next_mac, sizeof(s->cielo_next_mac), "%s", mac != NULL ? mac : "");
 	s->cielo_next_n = (uint32_t)n;
+	s->cielo_next_new_card = sbx_jbool(body, "new_card", false);
 	sbx_resp_json(rs, 200, json_pack("{s:b}", "ok", true));
 }
 

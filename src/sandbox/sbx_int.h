@@ -147,6 +147,7 @@ struct sbx {
 	 * Mastercard advice code (POST /control/cielo/decline). */
 	uint32_t cielo_next_n;
 	char cielo_next_code[8], cielo_next_msg[40], cielo_next_mac[4];
+	bool cielo_next_new_card; /* the decline names a replacement card (Renova Fácil) */
 
 	/* Cielo */
 	sbx_table_t sales;

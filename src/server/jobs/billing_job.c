@@ -14,6 +14,7 @@
 void bill_job_free(bill_job_t *j)
 {
 	crypto_wipe(j->token, sizeof(j->token));
+	crypto_wipe(j->new_token, sizeof(j->new_token));
 	free(j);
 }
 
@@ -159,4 +160,6 @@ void bill_job_card(bill_job_t *j, const Ospay__V1__Card *card)
 	 * initiated); its approval's id is what every later charge sends back. */
 	j->c.first_use = card->network_txn_id[0] == '\0';
 	bill_copy_str(j->ntid, sizeof(j->ntid), card->network_txn_id);
+	bill_copy_str(j->holder, sizeof(j->holder),
+		      card->holder_sent[0] != '\0' ? card->holder_sent : card->holder);
 }

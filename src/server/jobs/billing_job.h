@@ -96,6 +96,7 @@ typedef struct bill_job {
 	char last4[5], date[16], order_id[BILLING_OP_ORDER_ID_SIZE];
 	char code[GW_CODE_MAX], msg[GW_MSG_MAX], payment_id[GW_ID_MAX];
 	char note[NOTE_MAX];
+	char note0[NOTE_MAX]; /* the note before the outcome's write (it may run again) */
 	char token[GW_TOKEN_MAX];
 	/* The card's network transaction id (sent back), or the one a first
 	 * use's approval returned (stored with the card). */
@@ -103,6 +104,13 @@ typedef struct bill_job {
 	/* Brand retry rules: a decline's class, advice and Mastercard advice code. */
 	char cls[32], advice[96], mac[GW_CODE_MAX];
 	bool refused; /* this outcome's write refused a retry (counted once stored) */
+	/* Card updater (Renova Fácil): the charged card's holder as sent, and the
+	 * replacement the gateway named, tokenized (replace: store it). */
+	char holder[CARD_HOLDER_SIZE];
+	bool replace;
+	char new_token[GW_TOKEN_MAX], new_last4[5];
+	card_expiry_t new_exp;
+	enum card_brand new_brand;
 	enum card_brand brand;
 	bool block;          /* block c.service_id (suspension), no gateway call */
 	bool void_sale;      /* a VOIDING charge: the call voids it (gw_cancel_charge) */

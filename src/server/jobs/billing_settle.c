@@ -183,7 +183,9 @@ static int judge_decline(store_txn_t *txn, bill_job_t *j, int64_t now)
 	j->c.next_retry_ms = v.never ? 0 : v.next_ms;
 	j->c.retry_refused = false;
 	j->refused = false;
-	if (!j->c.recurring || j->c.attempt >= BILLING_MAX_ATTEMPTS || j->c.irreversible)
+	/* A replaced card's retry goes to its replacement: not this card's rules. */
+	if (!j->c.recurring || j->c.attempt >= BILLING_MAX_ATTEMPTS || j->c.irreversible ||
+	    j->replace)
 		return 0;
 	size_t n = 0;
 	int64_t end = 0;
@@ -202,6 +204,116 @@ static int judge_decline(store_txn_t *txn, bill_job_t *j, int64_t now)
 			 len > 0 ? "; " : "", why);
 	}
 	return 0;
+}
+
+#define CARD_REPLACED OSPAY__V1__CARD_STATUS__CARD_STATUS_REPLACED
+
+/* The services of customer that chose card from now charge card to. */
+static int services_move(store_txn_t *txn, uint64_t customer, uint64_t from, uint64_t to,
+			 int64_t now)
+{
+	uint8_t key[8], start[8] = {0};
+	db_scan_t *scan = NULL;
+	const uint8_t *val;
+	be64_put(key, customer);
+	int rc = db_scan_open(txn, DB_SERVICES_BY_CUST, key, sizeof(key), 1, start, 8, &scan);
+	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
+		Ospay__V1__CustomerService *svc = NULL;
+		rc = kit_load(txn, DB_SERVICES, be64_get(val),
+			      &ospay__v1__customer_service__descriptor, &svc);
+		if (rc == 0 && svc->recurring_payment != NULL &&
+		    svc->recurring_payment->card_id == from) {
+			Ospay__V1__RecurringPayment rp = *svc->recurring_payment;
+			Ospay__V1__CustomerService s = *svc;
+			rp.card_id = to;
+			s.recurring_payment = &rp;
+			s.updated_ms = now;
+			rc = db_put_by_id(txn, DB_SERVICES, s.id, &s.base);
+		}
+		if (svc != NULL)
+			ospay__v1__customer_service__free_unpacked(svc, NULL);
+	}
+	db_scan_close(scan);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/*
+ * The card updater (Renova Fácil): the gateway's replacement for the charged
+ * card becomes a card of the customer (its token sealed, the old card's
+ * holder, consent, chain and default), the old card is kept as REPLACED with
+ * why, and the services that chose it move to the new one. Once per card:
+ * a card already replaced is left as it is.
+ */
+static int card_replace(store_txn_t *txn, srv_t *s, bill_job_t *j, int64_t now)
+{
+	Ospay__V1__CardRecord *old = NULL;
+	uint8_t sealed[GW_TOKEN_MAX + VAULT_OVERHEAD];
+	size_t slen = 0;
+	uint64_t id = 0;
+	char reason[160];
+	int rc = kit_load(txn, DB_CARDS, j->c.card_id, &ospay__v1__card_record__descriptor, &old);
+	if (rc == -ENOENT || (rc == 0 && old->card->status == CARD_REPLACED)) {
+		rc = 0;
+		goto out;
+	}
+	if (rc == 0)
+		rc = store_seq_next(txn, "card", &id);
+	if (rc != 0)
+		goto out;
+	Ospay__V1__Card nc = *old->card;
+	nc.id = id;
+	nc.brand = (Ospay__V1__CardBrand)j->new_brand;
+	nc.last4 = j->new_last4;
+	nc.exp_month = (uint32_t)j->new_exp.month;
+	nc.exp_year = (uint32_t)j->new_exp.year;
+	nc.created_ms = now;
+	nc.status = OSPAY__V1__CARD_STATUS__CARD_STATUS_ACTIVE;
+	nc.replaces = old->card->id;
+	vault_context_t ctx = {.kind = "card",
+			       .org_id = nc.organization_id,
+			       .owner_id = nc.customer_id,
+			       .record_id = id};
+	rc = vault_seal(&s->vault_key, &ctx, j->new_token, strlen(j->new_token), sealed,
+			sizeof(sealed), &slen);
+	if (rc != 0)
+		goto out;
+	Ospay__V1__CardRecord nr = OSPAY__V1__CARD_RECORD__INIT;
+	nr.card = &nc;
+	nr.sealed_token.data = sealed;
+	nr.sealed_token.len = slen;
+	rc = db_put_by_id(txn, DB_CARDS, id, &nr.base);
+	if (rc == 0)
+		rc = db_index_add(txn, DB_CARDS_BY_CUST, nc.customer_id, id);
+	snprintf(reason, sizeof(reason),
+		 "the issuer replaced it (Cielo Renova Fácil, answer to charge %" PRIu64
+		 "): card %" PRIu64,
+		 j->c.id, id);
+	Ospay__V1__Card oc = *old->card;
+	Ospay__V1__CardRecord orec = *old;
+	oc.status = CARD_REPLACED;
+	oc.replaced_by = id;
+	oc.replaced_ms = now;
+	oc.replaced_reason = reason;
+	oc.is_default = false;
+	orec.card = &oc;
+	if (rc == 0)
+		rc = db_put_by_id(txn, DB_CARDS, oc.id, &orec.base);
+	if (rc == 0)
+		rc = services_move(txn, oc.customer_id, oc.id, id, now);
+	if (rc == 0) {
+		size_t len = strlen(j->note);
+		snprintf(j->note + len, sizeof(j->note) - len,
+			 "%scard %" PRIu64 " replaced by card %" PRIu64 " (Renova Fácil)",
+			 len > 0 ? "; " : "", oc.id, id);
+		log_info("card replaced by the issuer's new card",
+			 "card_id=%" PRIu64 " new_card_id=%" PRIu64 " charge_id=%" PRIu64, oc.id,
+			 id, j->c.id);
+	}
+out:
+	crypto_wipe(sealed, sizeof(sealed));
+	if (old != NULL)
+		ospay__v1__card_record__free_unpacked(old, NULL);
+	return rc;
 }
 
 /* How far a charge's state is from "nothing taken": never moved back. */
@@ -295,6 +407,8 @@ int bill_charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old,
 	}
 	if (rc == 0 && j->c.status == CHG(APPROVED) && j->c.first_use && j->ntid[0] != '\0')
 		rc = card_chain_open(txn, j);
+	if (rc == 0 && j->c.status == CHG(DECLINED) && old->status != CHG(DECLINED) && j->replace)
+		rc = card_replace(txn, s, j, now);
 	if (rc == 0 && j->c.status == CHG(DECLINED) && old->status != CHG(DECLINED))
 		rc = judge_decline(txn, j, now);
 	if (rc == 0)
@@ -319,8 +433,10 @@ int bill_outcome_fn(store_txn_t *txn, void *arg)
 	if (!j->answered) {
 		j->answer = (int)j->c.status;
 		j->answered = true;
+		memcpy(j->note0, j->note, sizeof(j->note0));
 	}
 	j->c.status = j->answer;
+	memcpy(j->note, j->note0, sizeof(j->note));
 	int rc = kit_load(txn, DB_CHARGES, j->c.id, &ospay__v1__charge__descriptor, &old);
 	if (rc == 0)
 		rc = bill_charge_settle(txn, j->b->s, old, j);

@@ -546,6 +546,13 @@ int h_cards_set_default(srv_req_t *r, store_txn_t *txn)
 	int rc = kit_get(r, txn, &kit_bill_cards, "card_id", in->card_id, PERM_OPERATE, &rec);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
+	/* The issuer replaced it: its number no longer charges. */
+	if (rec->card->status == OSPAY__V1__CARD_STATUS__CARD_STATUS_REPLACED) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "card %" PRIu64 " was replaced by card %" PRIu64 "; choose that one",
+			      rec->card->id, rec->card->replaced_by);
+		goto out;
+	}
 	rc = cards_load(txn, rec->card->customer_id, &all, &n);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		bool want = all[i]->card->id == rec->card->id;
