@@ -226,15 +226,15 @@ static json_t *cielo_sale_json(sbx_t *s, const cielo_sale_t *x)
 			json_pack("{s:s, s:s}", "Usage", x->usage, "Reason", x->cof_reason));
 	sbx_time_brt(x->received_ms, when);
 	json_t *pay = json_pack(
-		"{s:i, s:I, s:s, s:b, s:b, s:b, s:o, s:s, s:s, s:s, s:s, s:I, s:s, s:i, s:s, s:s, "
+		"{s:i, s:I, s:i, s:b, s:b, s:b, s:o, s:s, s:s, s:s, s:s, s:I, s:s, s:i, s:s, s:s, "
 		"s:s, s:s, s:s, s:s, s:b}",
-		"ServiceTaxAmount", 0, "Installments", (json_int_t)x->installments, "Interest",
-		"ByMerchant", "Capture", x->capture, "Authenticate", false, "Recurrent",
-		x->recurrent, "CreditCard", card, "ProofOfSale", x->proof, "Tid", x->tid,
-		"SoftDescriptor", x->soft, "Provider", "Simulado", "Amount", (json_int_t)x->amount,
-		"ReceivedDate", when, "Status", x->status, "ReturnCode", x->ret_code,
-		"ReturnMessage", x->ret_msg, "PaymentId", x->payment_id, "Type", "CreditCard",
-		"Currency", "BRL", "Country", "BRA", "IsSplitted", false);
+		"ServiceTaxAmount", 0, "Installments", (json_int_t)x->installments, "Interest", 0,
+		"Capture", x->capture, "Authenticate", false, "Recurrent", x->recurrent,
+		"CreditCard", card, "ProofOfSale", x->proof, "Tid", x->tid, "SoftDescriptor",
+		x->soft, "Provider", "Simulado", "Amount", (json_int_t)x->amount, "ReceivedDate",
+		when, "Status", x->status, "ReturnCode", x->ret_code, "ReturnMessage", x->ret_msg,
+		"PaymentId", x->payment_id, "Type", "CreditCard", "Currency", "BRL", "Country",
+		"BRA", "IsSplitted", false);
 	if (x->auth[0] != '\0')
 		json_object_set_new(pay, "AuthorizationCode", json_string(x->auth));
 	if (x->ntid[0] != '\0')
@@ -296,9 +296,9 @@ static void cielo_decide(cielo_sale_t *x, int digit)
 		const char *code;
 		const char *msg;
 	} denied[10] = {
-		[2] = {"05", "Not Authorized"}, [3] = {"57", "Card Expired"},
-		[5] = {"78", "Blocked Card"},   [6] = {"99", "Time Out"},
-		[7] = {"77", "Card Canceled"},  [8] = {"70", "Problems with Credit Card"},
+		[2] = {"05", "Nao Autorizada"},   [3] = {"57", "Cartao Expirado"},
+		[5] = {"78", "Cartao Bloqueado"}, [6] = {"99", "Time Out"},
+		[7] = {"77", "Cartao Cancelado"}, [8] = {"70", "Problemas com o Cartao de Credito"},
 	};
 	bool ok = digit == 0 || digit == 1 || digit == 4;
 	int code9 = 0;
@@ -313,18 +313,18 @@ static void cielo_decide(cielo_sale_t *x, int digit)
 	if (ok) {
 		x->status = x->capture ? 2 : 1;
 		snprintf(x->ret_code, sizeof(x->ret_code), "%s", x->capture ? "6" : "4");
-		snprintf(x->ret_msg, sizeof(x->ret_msg), "Operation Successful");
+		snprintf(x->ret_msg, sizeof(x->ret_msg), "Operacao realizada com sucesso");
 	} else {
 		x->status = 3;
 		if (digit == 9) {
 			snprintf(x->ret_code, sizeof(x->ret_code), "%02d", code9);
-			snprintf(x->ret_msg, sizeof(x->ret_msg), "Not Authorized");
+			snprintf(x->ret_msg, sizeof(x->ret_msg), "Nao Autorizada");
 		} else if (digit >= 0 && denied[digit].code != NULL) {
 			snprintf(x->ret_code, sizeof(x->ret_code), "%s", denied[digit].code);
 			snprintf(x->ret_msg, sizeof(x->ret_msg), "%s", denied[digit].msg);
 		} else {
 			snprintf(x->ret_code, sizeof(x->ret_code), "05");
-			snprintf(x->ret_msg, sizeof(x->ret_msg), "Not Authorized");
+			snprintf(x->ret_msg, sizeof(x->ret_msg), "Nao Autorizada");
 		}
 	}
 }
@@ -660,7 +660,7 @@ static void cielo_sale_change(sbx_t *s, const sbx_req_t *rq, const char *id, boo
 		x->voided_amount = amount;
 		snprintf(x->ret_code, sizeof(x->ret_code), "9");
 	}
-	snprintf(x->ret_msg, sizeof(x->ret_msg), "Operation Successful");
+	snprintf(x->ret_msg, sizeof(x->ret_msg), "Operacao realizada com sucesso");
 	json_t *r = json_pack("{s:i, s:i, s:s, s:s, s:s, s:s, s:s}", "Status", x->status,
 			      "ReasonCode", 0, "ReasonMessage", "Successful", "ProviderReturnCode",
 			      x->ret_code, "ProviderReturnMessage", x->ret_msg, "ReturnCode",
@@ -753,6 +753,47 @@ out:
 	return;
 }
 
+/*
+ * Zero Auth (reference 1.3, POST /1/zeroauth): validates a card without
+ * charging it, by CardNumber or CardToken, decided like a sale by the final
+ * digit. {"Valid", "ReturnCode", "ReturnMessage", "IssuerTransactionId"}; a
+ * valid check of a token opens its stored-credential chain.
+ */
+static void cielo_zero_auth(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	sbx_org_t *org = cielo_auth(s, rq, rs);
+	json_t *j = NULL;
+	cielo_sale_t x;
+	(void)args;
+	if (org == NULL)
+		goto out;
+	j = sbx_req_json(rq);
+	const char *tok = sbx_jstr(j, "CardToken"), *number = sbx_jstr(j, "CardNumber");
+	cielo_card_t *card = tok != NULL ? cielo_card_find(s, org, tok) : NULL;
+	if (card != NULL)
+		number = card->number;
+	if (!json_is_object(j) || number == NULL || !sbx_luhn_ok(number)) {
+		cielo_err(rs, 400, 0, "CardNumber or a known CardToken is required");
+		goto out;
+	}
+	memset(&x, 0, sizeof(x));
+	x.capture = true;
+	cielo_decide(&x, sbx_final_digit(number));
+	bool valid = x.status == 1 || x.status == 2;
+	json_t *r = json_pack("{s:b, s:s, s:s}", "Valid", valid, "ReturnCode",
+			      valid ? "00" : x.ret_code, "ReturnMessage",
+			      valid ? "Transacao autorizada" : x.ret_msg);
+	if (valid) {
+		cielo_digits(s, x.ntid, 15);
+		json_object_set_new(r, "IssuerTransactionId", json_string(x.ntid));
+		if (card != NULL && card->ntid[0] == '\0')
+			snprintf(card->ntid, sizeof(card->ntid), "%s", x.ntid);
+	}
+	sbx_resp_json(rs, 200, r);
+out:
+	json_decref(j);
+}
+
 void sbx_cielo_control_decline(sbx_t *s, json_t *body, sbx_resp_t *rs)
 {
 	const char *code = sbx_jstr(body, "code"), *msg = sbx_jstr(body, "message");
@@ -786,5 +827,6 @@ const sbx_route_t sbx_cielo_routes[] = {
 	{"PUT", "/1/sales/*/void", "sale_void", cielo_sale_void},
 	{"POST", "/1/card", "card_create", cielo_card_create},
 	{"GET", "/1/card/*", "card_get", cielo_card_get},
+	{"POST", "/1/zeroauth", "zero_auth", cielo_zero_auth},
 };
 const size_t sbx_cielo_n_routes = OSPAY_ARRAY_LEN(sbx_cielo_routes);

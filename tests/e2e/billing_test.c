@@ -168,7 +168,7 @@ Test(billing, blocked_card_stores_code_78)
 	cr_assert_eq(r->n_charges, 1);
 	cr_assert_eq(r->charges[0]->status, CHG(DECLINED));
 	cr_assert_str_eq(r->charges[0]->return_code, "78");
-	cr_assert_str_eq(r->charges[0]->return_message, "Blocked Card");
+	cr_assert_str_eq(r->charges[0]->return_message, "Cartao Bloqueado");
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	/* The panel's filter: these are recurring charges. */
 	r = tso_charges(adm, c,

@@ -194,7 +194,7 @@ Test(charge_invoice, declined_keeps_the_invoice_open_and_the_service_blocked)
 	cr_assert_eq(l->n_charges, 2);
 	cr_assert_str_eq(l->charges[0]->return_code, "05");
 	cr_assert_str_eq(l->charges[1]->return_code, "78");
-	cr_assert_str_eq(l->charges[1]->return_message, "Blocked Card");
+	cr_assert_str_eq(l->charges[1]->return_message, "Cartao Bloqueado");
 	for (size_t i = 0; i < l->n_charges; i++)
 		cr_assert_not(l->charges[i]->recurring);
 	protobuf_c_message_free_unpacked(&l->base, NULL);

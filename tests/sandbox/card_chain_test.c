@@ -102,3 +102,81 @@ Test(card_chain, without_the_fault_mode_a_missing_id_is_taken)
 	h_free(r);
 	free(tok);
 }
+
+Test(card_chain, zero_auth_validates_without_charging)
+{
+	h_resp_t *r = h_req("POST", "/cielo/1/zeroauth", H_CIELO,
+			    "{\"CardType\":\"CreditCard\",\"CardNumber\":\"455187000000070\","
+			    "\"Holder\":\"ANA\",\"ExpirationDate\":\"12/2030\",\"Brand\":\"Visa\"}",
+			    0);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(json_is_true(json_object_get(r->json, "Valid")));
+	cr_assert_str_eq(json_string_value(json_object_get(r->json, "ReturnCode")), "00");
+	cr_assert_not_null(json_object_get(r->json, "IssuerTransactionId"));
+	h_free(r);
+	r = h_req("POST", "/cielo/1/zeroauth", H_CIELO,
+		  "{\"CardType\":\"CreditCard\",\"CardNumber\":\"455187000000005\","
+		  "\"Holder\":\"ANA\",\"ExpirationDate\":\"12/2030\",\"Brand\":\"Visa\"}",
+		  0);
+	cr_assert_eq(r->status, 200, "%s", r->body);
+	cr_assert(json_is_false(json_object_get(r->json, "Valid")));
+	cr_assert_str_eq(json_string_value(json_object_get(r->json, "ReturnCode")), "78");
+	h_free(r);
+	/* Nothing was charged. */
+	h_resp_t *c = h_ctl("GET", "/control/charges", NULL, 200);
+	cr_assert_eq(json_integer_value(json_object_get(c->json, "count")), 0);
+	h_free(c);
+}
+
+/* The shapes the recordings show: Portuguese denials, Interest a number. */
+Test(card_chain, cielo_answers_like_the_recordings)
+{
+	char *tok = token_of("455187000000005");
+	h_resp_t *r = token_sale("rec1", tok, "First", NULL);
+	json_t *pay = json_object_get(r->json, "Payment");
+	cr_assert_str_eq(json_string_value(json_object_get(pay, "ReturnMessage")),
+			 "Cartao Bloqueado");
+	cr_assert(json_is_integer(json_object_get(pay, "Interest")), "%s", r->body);
+	h_free(r);
+	free(tok);
+}
+
+/* GetNet: the vault's expiry as numbers, the brand from the card in lower case. */
+Test(card_chain, getnet_vault_like_the_recordings)
+{
+	h_resp_t *t = h_req("POST", "/getnet/auth/oauth/v2/token",
+			    (const char *const[]){"Authorization: Basic Y2lkLTc6Y3NlY3JldC03",
+						  "Content-Type: application/x-www-form-urlencoded",
+						  NULL},
+			    "scope=oob&grant_type=client_credentials", 0);
+	cr_assert_eq(t->status, 200, "%s", t->body);
+	char auth[128];
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+		 json_string_value(json_object_get(t->json, "access_token")));
+	h_free(t);
+	const char *const hdr[] = {auth, "seller_id: seller-7", "Content-Type: application/json",
+				   NULL};
+	h_resp_t *nt = h_req("POST", "/getnet/v1/tokens/card", hdr,
+			     "{\"card_number\":\"5155901222280001\",\"customer_id\":\"c1\"}", 0);
+	cr_assert_eq(nt->status, 201, "%s", nt->body);
+	char body[512];
+	snprintf(body, sizeof(body),
+		 "{\"number_token\":\"%s\",\"customer_id\":\"c1\",\"cardholder_name\":"
+		 "\"ANA\",\"expiration_month\":\"12\",\"expiration_year\":\"30\","
+		 "\"brand\":\"Visa\"}",
+		 json_string_value(json_object_get(nt->json, "number_token")));
+	h_free(nt);
+	h_resp_t *v = h_req("POST", "/getnet/v1/cards", hdr, body, 0);
+	cr_assert_eq(v->status, 201, "%s", v->body);
+	char path[128];
+	snprintf(path, sizeof(path), "/getnet/v1/cards/%s",
+		 json_string_value(json_object_get(v->json, "card_id")));
+	h_free(v);
+	h_resp_t *g = h_req("GET", path, hdr, NULL, 0);
+	cr_assert_eq(g->status, 200, "%s", g->body);
+	cr_assert(json_is_integer(json_object_get(g->json, "expiration_month")), "%s", g->body);
+	cr_assert_eq(json_integer_value(json_object_get(g->json, "expiration_year")), 30);
+	/* A Mastercard number sent as "Visa": GetNet says what the card is. */
+	cr_assert_str_eq(json_string_value(json_object_get(g->json, "brand")), "mastercard");
+	h_free(g);
+}
