@@ -82,17 +82,10 @@ static void sandbox_require_chain(void)
 		     200, "%s", out);
 }
 
-/* Cards/List's only card of customer (asserted); free with protobuf_c_message_free_unpacked. */
+/* Cards/List of customer, which has one card (asserted). */
 static Ospay__V1__CardsListResponse *cards_of(uint64_t customer)
 {
-	Ospay__V1__CardsListRequest m = OSPAY__V1__CARDS_LIST_REQUEST__INIT;
-	m.customer_id = customer;
-	Ospay__V1__CardsListResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Cards/List", &m.base,
-			      &ospay__v1__cards_list_response__descriptor, (ProtobufCMessage **)&r,
-			      NULL, &st),
-		     0, "Cards/List: %s", st.message);
+	Ospay__V1__CardsListResponse *r = tso_cards(adm, customer);
 	cr_assert_eq(r->n_cards, 1);
 	return r;
 }

@@ -35,19 +35,6 @@ static void teardown(void)
 
 TestSuite(card_updater, .init = setup, .fini = teardown, .timeout = 120);
 
-static Ospay__V1__CardsListResponse *cards_of(uint64_t customer)
-{
-	Ospay__V1__CardsListRequest m = OSPAY__V1__CARDS_LIST_REQUEST__INIT;
-	m.customer_id = customer;
-	Ospay__V1__CardsListResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Cards/List", &m.base,
-			      &ospay__v1__cards_list_response__descriptor, (ProtobufCMessage **)&r,
-			      NULL, &st),
-		     0, "Cards/List: %s", st.message);
-	return r;
-}
-
 /* The card service svc of customer charges (its recurring_payment.card_id). */
 static uint64_t service_card(uint64_t customer, uint64_t svc)
 {
@@ -68,31 +55,13 @@ static uint64_t service_card(uint64_t customer, uint64_t svc)
 	return card;
 }
 
-static void choose_card(uint64_t svc, uint64_t card)
-{
-	Ospay__V1__CustomersUpdateServiceRequest u =
-		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
-	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
-	rp.enabled = true;
-	rp.card_id = card;
-	char *mask[] = {"recurring_payment"};
-	u.service_id = svc;
-	u.recurring_payment = &rp;
-	u.update_mask = mask;
-	u.n_update_mask = 1;
-	status_t st;
-	cr_assert_eq(
-		tsp_call(adm, "ospay.v1.Customers/UpdateService", &u.base, NULL, NULL, NULL, &st),
-		0, "UpdateService: %s", st.message);
-}
-
 Test(card_updater, a_replaced_card_moves_its_services_and_keeps_billing)
 {
 	uint64_t c = tso_customer(adm, srv.unit_id, 1, "São Paulo");
 	uint64_t old = tso_visa_card(adm, c, 0);
 	uint64_t svc = tso_service(adm, c, true);
 	uint64_t svc2 = tso_service(adm, c, true);
-	choose_card(svc, old); /* one chose the card, the other charges the default */
+	tso_choose_card(adm, svc, old); /* one chose the card, the other charges the default */
 	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
 
 	/* The issuer says the card was replaced (expired, 54) and names the new one. */
@@ -110,7 +79,7 @@ Test(card_updater, a_replaced_card_moves_its_services_and_keeps_billing)
 	cr_assert(strstr(r->charges[0]->note, "Renova") != NULL, "%s", r->charges[0]->note);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 
-	Ospay__V1__CardsListResponse *l = cards_of(c);
+	Ospay__V1__CardsListResponse *l = tso_cards(adm, c);
 	cr_assert_eq(l->n_cards, 2);
 	Ospay__V1__Card *o = l->cards[0], *n = l->cards[1];
 	cr_assert_eq(o->id, old);

@@ -458,3 +458,34 @@ int tso_cli(const tsp_server_t *s, const char *stdin_text, char *out, size_t cap
 	const char *env[] = {addr, tok, stdin_text != NULL ? in : NULL, NULL};
 	return tsp_run(argv, env, out, cap);
 }
+
+void tso_choose_card(int fd, uint64_t svc, uint64_t card)
+{
+	Ospay__V1__CustomersUpdateServiceRequest u =
+		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
+	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
+	rp.enabled = true;
+	rp.card_id = card;
+	char *mask[] = {"recurring_payment"};
+	u.service_id = svc;
+	u.recurring_payment = &rp;
+	u.update_mask = mask;
+	u.n_update_mask = 1;
+	status_t st;
+	cr_assert_eq(
+		tsp_call(fd, "ospay.v1.Customers/UpdateService", &u.base, NULL, NULL, NULL, &st), 0,
+		"UpdateService: %s", st.message);
+}
+
+Ospay__V1__CardsListResponse *tso_cards(int fd, uint64_t customer)
+{
+	Ospay__V1__CardsListRequest m = OSPAY__V1__CARDS_LIST_REQUEST__INIT;
+	m.customer_id = customer;
+	Ospay__V1__CardsListResponse *r = NULL;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Cards/List", &m.base,
+			      &ospay__v1__cards_list_response__descriptor, (ProtobufCMessage **)&r,
+			      NULL, &st),
+		     0, "Cards/List: %s", st.message);
+	return r;
+}

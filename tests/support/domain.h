@@ -16,6 +16,7 @@
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/agendas.pb-c.h"
 #include "ospay/v1/billing.pb-c.h"
+#include "ospay/v1/cards.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
 #include "support/proc.h"
@@ -73,6 +74,11 @@ void tso_mastercard_ending(int last, char out[17]);
 uint64_t tso_card(int fd, uint64_t customer, const char *number);
 /* tso_card with tso_visa_ending(last); asserts OK; the card's id. */
 uint64_t tso_visa_card(int fd, uint64_t customer, int last);
+/* Customers/UpdateService: svc charges card (0: the default) with recurring
+ * payment on; asserts OK. */
+void tso_choose_card(int fd, uint64_t svc, uint64_t card);
+/* Cards/List of customer (asserting OK); free with protobuf_c_message_free_unpacked. */
+Ospay__V1__CardsListResponse *tso_cards(int fd, uint64_t customer);
 /* Customers/AddService "Fibra 500" at 99.90 a month with recurring payment on
  * or off; asserts OK; the service's id. */
 uint64_t tso_service(int fd, uint64_t customer, bool recurring);

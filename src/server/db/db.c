@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/util.h"
 #include "core/date.h"
 
@@ -611,5 +612,31 @@ int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V
 		if (rc == -ENOENT)
 			rc = 0;
 	}
+	return rc;
+}
+
+int db_card_insert(store_txn_t *txn, const Ospay__V1__Card *c, const vault_key_t *key,
+		   const char *token)
+{
+	uint8_t sealed[512 + VAULT_OVERHEAD];
+	size_t slen = 0;
+	vault_context_t ctx = {.kind = "card",
+			       .org_id = c->organization_id,
+			       .owner_id = c->customer_id,
+			       .record_id = c->id};
+	int rc = vault_seal(key, &ctx, token, strlen(token), sealed, sizeof(sealed), &slen);
+	if (rc != 0) {
+		rc = -EPROTO;
+		goto out;
+	}
+	Ospay__V1__CardRecord rec = OSPAY__V1__CARD_RECORD__INIT;
+	rec.card = (Ospay__V1__Card *)c;
+	rec.sealed_token.data = sealed;
+	rec.sealed_token.len = slen;
+	rc = db_put_by_id(txn, DB_CARDS, c->id, &rec.base);
+	if (rc == 0)
+		rc = db_index_add(txn, DB_CARDS_BY_CUST, c->customer_id, c->id);
+out:
+	crypto_wipe(sealed, sizeof(sealed));
 	return rc;
 }

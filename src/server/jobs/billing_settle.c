@@ -247,8 +247,6 @@ static int services_move(store_txn_t *txn, uint64_t customer, uint64_t from, uin
 static int card_replace(store_txn_t *txn, srv_t *s, bill_job_t *j, int64_t now)
 {
 	Ospay__V1__CardRecord *old = NULL;
-	uint8_t sealed[GW_TOKEN_MAX + VAULT_OVERHEAD];
-	size_t slen = 0;
 	uint64_t id = 0;
 	char reason[160];
 	int rc = kit_load(txn, DB_CARDS, j->c.card_id, &ospay__v1__card_record__descriptor, &old);
@@ -269,21 +267,7 @@ static int card_replace(store_txn_t *txn, srv_t *s, bill_job_t *j, int64_t now)
 	nc.created_ms = now;
 	nc.status = OSPAY__V1__CARD_STATUS__CARD_STATUS_ACTIVE;
 	nc.replaces = old->card->id;
-	vault_context_t ctx = {.kind = "card",
-			       .org_id = nc.organization_id,
-			       .owner_id = nc.customer_id,
-			       .record_id = id};
-	rc = vault_seal(&s->vault_key, &ctx, j->new_token, strlen(j->new_token), sealed,
-			sizeof(sealed), &slen);
-	if (rc != 0)
-		goto out;
-	Ospay__V1__CardRecord nr = OSPAY__V1__CARD_RECORD__INIT;
-	nr.card = &nc;
-	nr.sealed_token.data = sealed;
-	nr.sealed_token.len = slen;
-	rc = db_put_by_id(txn, DB_CARDS, id, &nr.base);
-	if (rc == 0)
-		rc = db_index_add(txn, DB_CARDS_BY_CUST, nc.customer_id, id);
+	rc = db_card_insert(txn, &nc, &s->vault_key, j->new_token);
 	snprintf(reason, sizeof(reason),
 		 "the issuer replaced it (Cielo Renova Fácil, answer to charge %" PRIu64
 		 "): card %" PRIu64,
@@ -310,7 +294,6 @@ static int card_replace(store_txn_t *txn, srv_t *s, bill_job_t *j, int64_t now)
 			 id, j->c.id);
 	}
 out:
-	crypto_wipe(sealed, sizeof(sealed));
 	if (old != NULL)
 		ospay__v1__card_record__free_unpacked(old, NULL);
 	return rc;

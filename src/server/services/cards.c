@@ -41,14 +41,6 @@ _Static_assert((int)CARD_BRAND_JCB == (int)GW_BRAND_JCB, "card and gateway brand
 _Static_assert((int)CARD_BRAND_JCB == OSPAY__V1__CARD_BRAND__CARD_BRAND_JCB,
 	       "card and proto brands differ");
 
-static void card_vault_ctx(const Ospay__V1__Card *c, vault_context_t *ctx)
-{
-	ctx->kind = "card";
-	ctx->org_id = c->organization_id;
-	ctx->owner_id = c->customer_id;
-	ctx->record_id = c->id;
-}
-
 /* Every card of a customer, ids ascending (free with cards_free). */
 static int cards_load(store_txn_t *txn, uint64_t customer, Ospay__V1__CardRecord ***out, size_t *n)
 {
@@ -141,8 +133,6 @@ static int card_add_commit(srv_req_t *r, store_txn_t *txn)
 	card_add_t *a = r->async_arg;
 	Ospay__V1__CardRecord **all = NULL;
 	size_t n = 0;
-	uint8_t sealed[GW_TOKEN_MAX + VAULT_OVERHEAD];
-	size_t slen = 0;
 	uint64_t id = 0;
 	int rc = cards_load(txn, a->card.customer_id, &all, &n);
 	if (rc != 0) {
@@ -163,22 +153,12 @@ static int card_add_commit(srv_req_t *r, store_txn_t *txn)
 	c.id = id;
 	c.is_default = n == 0;
 	c.created_ms = r->now_ms;
-	vault_context_t ctx;
-	card_vault_ctx(&c, &ctx);
-	rc = vault_seal(&r->srv->vault_key, &ctx, a->token, strlen(a->token), sealed,
-			sizeof(sealed), &slen);
-	if (rc != 0) {
+	rc = db_card_insert(txn, &c, &r->srv->vault_key, a->token);
+	if (rc == -EPROTO) {
 		log_error("sealing a card token failed", "err=%d", rc);
 		rc = srv_fail(r, ST_INTERNAL, "could not protect the card token");
 		goto out;
 	}
-	Ospay__V1__CardRecord rec = OSPAY__V1__CARD_RECORD__INIT;
-	rec.card = &c;
-	rec.sealed_token.data = sealed;
-	rec.sealed_token.len = slen;
-	rc = db_put_by_id(txn, DB_CARDS, id, &rec.base);
-	if (rc == 0)
-		rc = db_index_add(txn, DB_CARDS_BY_CUST, c.customer_id, id);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "card insert");
 		goto out;
@@ -189,7 +169,6 @@ static int card_add_commit(srv_req_t *r, store_txn_t *txn)
 	log_info("card added", "card_id=%" PRIu64 " customer_id=%" PRIu64 " gateway=%s by=%" PRIu64,
 		 id, c.customer_id, prov_service_name(c.gateway), r->sess->p.token_id);
 out:
-	crypto_wipe(sealed, sizeof(sealed));
 	cards_free(all, n);
 	return rc;
 }
