@@ -340,6 +340,19 @@ static void store_batch_abort(store_t *s, int rc)
 	store_waitq_settle(&s->q, rc);
 }
 
+/*
+ * After a refused mutation: a batch that holds nothing is given up at once, so
+ * the LMDB writer lock (shared with every process using the environment) is
+ * not kept until some later write's flush.
+ */
+static void store_batch_release_empty(store_t *s)
+{
+	if (s->batch != NULL && s->batch_writes == 0 && !s->wtxn.open) {
+		mdb_txn_abort(s->batch);
+		s->batch = NULL;
+	}
+}
+
 /* ------------------------------------------------------------------ txn */
 
 static void store_txn_lend(store_txn_t *t, store_t *s, MDB_txn *txn, bool writable)
@@ -982,6 +995,8 @@ int store_write(store_t *s, store_write_fn fn, store_done_fn done, void *arg)
 	if (done != NULL)
 		s->q.v[s->q.len++] = (struct store_waiter){.done = done, .arg = arg, .rc = 0};
 out:
+	if (rc != 0 && s != NULL)
+		store_batch_release_empty(s);
 	return rc;
 }
 

@@ -23,24 +23,18 @@
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
 static tsp_sandbox_t sbx;
-static int adm;
 
-static void setup(void)
+static void after_up(void);
+/* 12:00 local (UTC-03:00) on the seed's due date. */
+TSP_E2E_SUITE_THEN(billing, adm, &sbx, "2020-12-10T15:00:00Z", 120, after_up);
+
+static void after_up(void)
 {
-	/* 12:00 local (UTC-03:00) on the seed's due date. */
-	adm = tsp_env_up(&srv, &sbx, "2020-12-10T15:00:00Z", NULL);
 	tsg_cielo(adm, &sbx, srv.org_id, "bill", true);
 }
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, &sbx, adm);
-}
-
-TestSuite(billing, .init = setup, .fini = teardown, .timeout = 120);
 
 /* The sandbox's records for a merchant order id: how many sales, how many approved. */
 static void sandbox_sales(uint64_t inv, int attempt, int *count, int *approved)

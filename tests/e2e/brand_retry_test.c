@@ -16,24 +16,18 @@
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
 static tsp_sandbox_t sbx;
-static int adm = -1;
 
-static void setup(void)
+static void after_up(void);
+/* 12:00 local (UTC-03:00). */
+TSP_E2E_SUITE_THEN(brand_retry, adm, &sbx, "2020-12-10T15:00:00Z", 300, after_up);
+
+static void after_up(void)
 {
-	/* 12:00 local (UTC-03:00). */
-	adm = tsp_env_up(&srv, &sbx, "2020-12-10T15:00:00Z", NULL);
 	tsg_cielo(adm, &sbx, srv.org_id, "brand", true);
 }
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, &sbx, adm);
-}
-
-TestSuite(brand_retry, .init = setup, .fini = teardown, .timeout = 300);
 
 /* The next count Cielo sales are declined with code and advice code (NULL: none). */
 static void sandbox_decline(const char *code, const char *mac, int count)

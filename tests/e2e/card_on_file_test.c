@@ -22,24 +22,17 @@
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
 static tsp_sandbox_t sbx;
-static int adm = -1;
-static const char *const clock_args[] = {"--test-clock", "2020-12-10T15:00:00Z", NULL};
 
-static void setup(void)
+static void after_up(void);
+TSP_E2E_SUITE_THEN(card_on_file, adm, &sbx, "2020-12-10T15:00:00Z", 300, after_up);
+
+static void after_up(void)
 {
-	adm = tsp_env_up(&srv, &sbx, NULL, clock_args);
 	tsg_cielo(adm, &sbx, srv.org_id, "cof", true);
 }
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, &sbx, adm);
-}
-
-TestSuite(card_on_file, .init = setup, .fini = teardown, .timeout = 300);
 
 /* ---------------------------------------------------------------- helpers */
 

@@ -17,23 +17,17 @@
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
 static tsp_sandbox_t sbx;
-static int adm = -1;
 
-static void setup(void)
+static void after_up(void);
+TSP_E2E_SUITE_THEN(card_updater, adm, &sbx, "2020-12-10T15:00:00Z", 120, after_up);
+
+static void after_up(void)
 {
-	adm = tsp_env_up(&srv, &sbx, "2020-12-10T15:00:00Z", NULL);
 	tsg_cielo(adm, &sbx, srv.org_id, "upd", true);
 }
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, &sbx, adm);
-}
-
-TestSuite(card_updater, .init = setup, .fini = teardown, .timeout = 120);
 
 /* The card service svc of customer charges (its recurring_payment.card_id). */
 static uint64_t service_card(uint64_t customer, uint64_t svc)

@@ -19,23 +19,17 @@
 #include "support/domain.h"
 #include "support/gateways.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
 static tsp_sandbox_t sbx;
-static int adm;
 
-static void setup(void)
+static void after_up(void);
+TSP_E2E_SUITE_THEN(cards, adm, &sbx, "2026-12-01T12:00:00Z", 90, after_up);
+
+static void after_up(void)
 {
-	adm = tsp_env_up(&srv, &sbx, "2026-12-01T12:00:00Z", NULL);
 	tsg_cielo(adm, &sbx, srv.org_id, "e2e", false);
 }
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, &sbx, adm);
-}
-
-TestSuite(cards, .init = setup, .fini = teardown, .timeout = 90);
 
 #define VISA "4111111111111111"
 #define MASTER "5555555555554444"

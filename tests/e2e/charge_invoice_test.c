@@ -25,24 +25,18 @@
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
 static tsp_sandbox_t sbx;
-static int adm;
 
-static void setup(void)
+static void after_up(void);
+/* 12:00 local (UTC-03:00) on the seed's due date. */
+TSP_E2E_SUITE_THEN(charge_invoice, adm, &sbx, "2020-12-10T15:00:00Z", 120, after_up);
+
+static void after_up(void)
 {
-	/* 12:00 local (UTC-03:00) on the seed's due date. */
-	adm = tsp_env_up(&srv, &sbx, "2020-12-10T15:00:00Z", NULL);
 	tsg_cielo(adm, &sbx, srv.org_id, "bill", true);
 }
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, &sbx, adm);
-}
-
-TestSuite(charge_invoice, .init = setup, .fini = teardown, .timeout = 120);
 
 #define NON_RECURRING OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_NON_RECURRING
 #define RECURRING OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_RECURRING

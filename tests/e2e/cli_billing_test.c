@@ -12,10 +12,12 @@
 #include "support/domain.h"
 #include "support/gateways.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
 static tsp_sandbox_t sbx;
-static int adm;
+static void after_up(void);
+TSP_E2E_SUITE_THEN(cli_billing, adm, &sbx, "2026-12-01T12:00:00Z", 60, after_up);
+
 static char out[65536];
 
 /* Cielo at the sandbox; automatic: the billing run may charge through it. */
@@ -24,19 +26,11 @@ static void set_gateway(bool automatic)
 	tsg_set_cielo(adm, &sbx, "cli", automatic);
 }
 
-static void setup(void)
+static void after_up(void)
 {
-	adm = tsp_env_up(&srv, &sbx, "2026-12-01T12:00:00Z", NULL);
 	tsg_register_cielo(&sbx, srv.org_id, "cli");
 	set_gateway(false);
 }
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, &sbx, adm);
-}
-
-TestSuite(cli_billing, .init = setup, .fini = teardown, .timeout = 60);
 
 /* Runs ospay with the arguments (NULL-terminated) and stdin_text on standard input. */
 #define ospay_in(stdin_text, ...) tso_cli(&srv, stdin_text, out, sizeof(out), __VA_ARGS__)

@@ -10,21 +10,9 @@
 
 #include "support/domain.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
-static int adm;
-
-static void setup(void)
-{
-	adm = tsp_env_up(&srv, NULL, "2026-12-01T12:00:00Z", NULL);
-}
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, NULL, adm);
-}
-
-TestSuite(crud, .init = setup, .fini = teardown, .timeout = 60);
+TSP_E2E_SUITE(crud, adm, NULL, "2026-12-01T12:00:00Z", 60);
 
 static Ospay__V1__Customer *create_customer(uint64_t unit, const char *doc, int *code, status_t *st)
 {

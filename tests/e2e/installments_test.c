@@ -24,10 +24,9 @@
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
 static tsp_sandbox_t sbx;
-static int fd;
 static uint64_t pm_integrated, pm_manual;
 
 #define TOKEN "pl-token-inst"
@@ -35,10 +34,12 @@ static uint64_t pm_integrated, pm_manual;
 #define PERIOD(x) OSPAY__V1__REPORT_PERIOD__REPORT_PERIOD_##x
 #define ROLE(x) OSPAY__V1__ROLE__ROLE_##x
 
-static void setup(void)
+static void after_up(void);
+/* Tuesday 2026-03-10, 12:00 local (UTC-03:00). */
+TSP_E2E_SUITE_THEN(installments, fd, &sbx, "2026-03-10T15:00:00Z", 120, after_up);
+
+static void after_up(void)
 {
-	/* Tuesday 2026-03-10, 12:00 local (UTC-03:00). */
-	fd = tsp_env_up(&srv, &sbx, "2026-03-10T15:00:00Z", NULL);
 	tsg_pagolivre(fd, &sbx, srv.org_id, TOKEN);
 	tsg_cielo(fd, &sbx, srv.org_id, "inst", true);
 	pm_integrated =
@@ -46,13 +47,6 @@ static void setup(void)
 	pm_manual =
 		tso_payment_method(fd, "Crédito recorrente manual", T(RECURRING_CREDIT), M(MANUAL));
 }
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, &sbx, fd);
-}
-
-TestSuite(installments, .init = setup, .fini = teardown, .timeout = 120);
 
 /* ------------------------------------------------------------------ helpers */
 

@@ -12,21 +12,9 @@
 #include "ospay/v1/customers.pb-c.h"
 #include "support/domain.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
-static int adm;
-
-static void setup(void)
-{
-	adm = tsp_env_up(&srv, NULL, "2026-12-01T12:00:00Z", NULL);
-}
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, NULL, adm);
-}
-
-TestSuite(invoices, .init = setup, .fini = teardown, .timeout = 60);
+TSP_E2E_SUITE(invoices, adm, NULL, "2026-12-01T12:00:00Z", 60);
 
 #define OPEN OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN
 #define CANCELED OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_CANCELED

@@ -16,21 +16,9 @@
 #include "ospay/v1/rpc.pb-c.h"
 #include "support/domain.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
-static int adm;
-
-static void setup(void)
-{
-	adm = tsp_env_up(&srv, NULL, "2026-12-01T12:00:00Z", NULL);
-}
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, NULL, adm);
-}
-
-TestSuite(orders_list, .init = setup, .fini = teardown, .timeout = 120);
+TSP_E2E_SUITE(orders_list, adm, NULL, "2026-12-01T12:00:00Z", 120);
 
 /* What the test knows of an order. */
 typedef struct known {

@@ -19,24 +19,12 @@
 #include "support/domain.h"
 #include "support/enums.h"
 #include "support/proc.h"
-
-static tsp_server_t srv;
-static int fd;
+#include "support/suite.h"
 
 #define OST(x) OSPAY__V1__ORDER_STATUS__ORDER_STATUS_##x
 
-static void setup(void)
-{
-	/* Tuesday 2026-03-10, 12:00 local (UTC-03:00). */
-	fd = tsp_env_up(&srv, NULL, "2026-03-10T15:00:00Z", NULL);
-}
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, NULL, fd);
-}
-
-TestSuite(orders_payment, .init = setup, .fini = teardown, .timeout = 120);
+/* Tuesday 2026-03-10, 12:00 local (UTC-03:00). */
+TSP_E2E_SUITE(orders_payment, fd, NULL, "2026-03-10T15:00:00Z", 120);
 
 /* ------------------------------------------------------------------ helpers */
 

@@ -16,25 +16,19 @@
 #include "ospay/v1/rpc.pb-c.h"
 #include "support/domain.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
 #define CREATE_ORDER "ospay.v1.Orders/Create"
 
-static tsp_server_t srv;
-static int adm;
 static uint64_t unit;
 
-static void setup(void)
+static void after_up(void);
+TSP_E2E_SUITE_THEN(orders, adm, NULL, "2026-12-01T12:00:00Z", 60, after_up);
+
+static void after_up(void)
 {
-	adm = tsp_env_up(&srv, NULL, "2026-12-01T12:00:00Z", NULL);
 	unit = srv.unit_id;
 }
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, NULL, adm);
-}
-
-TestSuite(orders, .init = setup, .fini = teardown, .timeout = 60);
 
 /* 2026-12-07 is a Monday; 2026-12-08 a Tuesday. */
 #define MON(h, m) tso_at(2026, 12, 7, (h), (m))

@@ -30,10 +30,9 @@
 #include "support/gateways.h"
 #include "support/live.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
 static tsp_sandbox_t sbx;
-static int fd;
 
 #define PL_TOKEN "pl-token-outbox"
 #define START "2020-12-10T15:00:00Z"
@@ -41,19 +40,14 @@ static int fd;
 #define NKIND(x) OSPAY__V1__NOTIFICATION_KIND__NOTIFICATION_KIND_##x
 #define NC(x) OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_##x
 
-static void setup(void)
+static void after_up(void);
+TSP_E2E_SUITE_THEN(outbox, fd, &sbx, START, 90, after_up);
+
+static void after_up(void)
 {
-	fd = tsp_env_up(&srv, &sbx, START, NULL);
 	tsg_pagolivre(fd, &sbx, srv.org_id, PL_TOKEN);
 	tsg_register_zapme(&sbx, srv.org_id, "ob");
 }
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, &sbx, fd);
-}
-
-TestSuite(outbox, .init = setup, .fini = teardown, .timeout = 90);
 
 /* A customer whose phone is "+55 11 98765-432<last>" (ZapMe sandbox: 8 is never
  * delivered by itself, 9 has no WhatsApp, others are delivered at once). */

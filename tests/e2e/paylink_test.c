@@ -21,25 +21,19 @@
 #include "support/gateways.h"
 #include "support/live.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
 static tsp_sandbox_t sbx;
-static int fd;
 
 #define TOKEN "pl-token-paylink"
 
-static void setup(void)
+static void after_up(void);
+TSP_E2E_SUITE_THEN(paylink, fd, &sbx, NULL, 60, after_up);
+
+static void after_up(void)
 {
-	fd = tsp_env_up(&srv, &sbx, NULL, NULL);
 	tsg_pagolivre(fd, &sbx, srv.org_id, TOKEN);
 }
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, &sbx, fd);
-}
-
-TestSuite(paylink, .init = setup, .fini = teardown, .timeout = 60);
 
 static uint64_t order(uint32_t n)
 {

@@ -12,21 +12,9 @@
 #include "support/domain.h"
 #include "support/enums.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
-static int adm;
-
-static void setup(void)
-{
-	adm = tsp_env_up(&srv, NULL, NULL, NULL);
-}
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, NULL, adm);
-}
-
-TestSuite(payment_methods, .init = setup, .fini = teardown, .timeout = 60);
+TSP_E2E_SUITE(payment_methods, adm, NULL, NULL, 60);
 
 static int create(int fd, const char *name, int type, int mode, uint64_t *id, status_t *st)
 {

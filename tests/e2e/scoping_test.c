@@ -11,21 +11,9 @@
 
 #include "support/domain.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
-static int adm;
-
-static void setup(void)
-{
-	adm = tsp_env_up(&srv, NULL, "2026-12-01T12:00:00Z", NULL);
-}
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, NULL, adm);
-}
-
-TestSuite(scoping, .init = setup, .fini = teardown, .timeout = 60);
+TSP_E2E_SUITE(scoping, adm, NULL, "2026-12-01T12:00:00Z", 60);
 
 #define MON(h, m) tso_at(2026, 12, 7, (h), (m))
 

@@ -19,26 +19,20 @@
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
 static tsp_sandbox_t sbx;
-static int adm;
 
 #define FIELD "recurring_payment.card_id"
 
-static void setup(void)
+static void after_up(void);
+/* 12:00 local (UTC-03:00) on 2020-12-10. */
+TSP_E2E_SUITE_THEN(services_cards, adm, &sbx, "2020-12-10T15:00:00Z", 120, after_up);
+
+static void after_up(void)
 {
-	/* 12:00 local (UTC-03:00) on 2020-12-10. */
-	adm = tsp_env_up(&srv, &sbx, "2020-12-10T15:00:00Z", NULL);
 	tsg_cielo(adm, &sbx, srv.org_id, "svcc", true);
 }
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, &sbx, adm);
-}
-
-TestSuite(services_cards, .init = setup, .fini = teardown, .timeout = 120);
 
 /* ------------------------------------------------------------------ helpers */
 

@@ -20,26 +20,20 @@
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
 static tsp_sandbox_t sbx;
-static int adm;
 
 #define RES(x) OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_##x
 
-static void setup(void)
+static void after_up(void);
+/* 12:00 local (UTC-03:00) on the due date. */
+TSP_E2E_SUITE_THEN(unknown_first, adm, &sbx, "2020-12-10T15:00:00Z", 150, after_up);
+
+static void after_up(void)
 {
-	/* 12:00 local (UTC-03:00) on the due date. */
-	adm = tsp_env_up(&srv, &sbx, "2020-12-10T15:00:00Z", NULL);
 	tsg_cielo(adm, &sbx, srv.org_id, "uf", true);
 }
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, &sbx, adm);
-}
-
-TestSuite(unknown_first, .init = setup, .fini = teardown, .timeout = 150);
 
 /* GetNet runs the recurrence instead of Cielo. */
 static void use_getnet(void)

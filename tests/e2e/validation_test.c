@@ -9,21 +9,9 @@
 
 #include "support/domain.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
-static int adm;
-
-static void setup(void)
-{
-	adm = tsp_env_up(&srv, NULL, "2026-12-01T12:00:00Z", NULL);
-}
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, NULL, adm);
-}
-
-TestSuite(validation, .init = setup, .fini = teardown, .timeout = 60);
+TSP_E2E_SUITE(validation, adm, NULL, "2026-12-01T12:00:00Z", 60);
 
 /* Calls method and asserts INVALID_ARGUMENT with a violation on each field named. */
 static void bad(const char *method, const ProtobufCMessage *m, const char *const *fields, size_t n,

@@ -25,28 +25,22 @@
 #include "support/gateways.h"
 #include "support/live.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
 static tsp_sandbox_t sbx;
-static int fd;
 static uint64_t counting; /* the fault whose hits count the queries */
 
 #define TOKEN "pl-token-coalesce"
 #define REQUERIES() tsp_metric(&srv, "ospay_webhook_requeries_total")
 
-static void setup(void)
+static void after_up(void);
+/* The sandbox knows the organization's PagoLivre token, and ospayd talks to it with it. */
+TSP_E2E_SUITE_THEN(coalesce, fd, &sbx, "2026-12-01T12:00:00Z", 90, after_up);
+
+static void after_up(void)
 {
-	fd = tsp_env_up(&srv, &sbx, "2026-12-01T12:00:00Z", NULL);
-	/* The sandbox knows the organization's PagoLivre token, and ospayd talks to it with it. */
 	tsg_pagolivre(fd, &sbx, srv.org_id, TOKEN);
 }
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, &sbx, fd);
-}
-
-TestSuite(coalesce, .init = setup, .fini = teardown, .timeout = 90);
 
 /* Queries of a link at the sandbox, counted from now on by a 1 ms latency fault's hits. */
 static void count_queries(void)

@@ -579,6 +579,46 @@ Test(store, failing_mutation_leaves_batch_untouched)
 	store_close(s);
 }
 
+/*
+ * A refused mutation must not keep the LMDB writer lock: another process
+ * (a backup, an operator's tool) writing to the same environment gets it
+ * without this one writing again. The wait is bounded (the child is killed).
+ */
+Test(store, refused_mutation_releases_writer_lock)
+{
+	store_t *s = test_open();
+	struct test_log log = {0};
+	struct test_item bad = {&log, 1, {T_KV, "bad", 3, "b", 1, 0}, s, 0};
+	struct timespec nap = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};
+	int status = 0;
+	pid_t pid, got = 0;
+
+	cr_assert_eq(store_write(s, test_fn_put_then_fail, test_done_log, &bad), -EPERM);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		store_t *other = test_open_at(test_db, 0, 0, false);
+		struct test_item ok = {&log, 2, {T_KV, "other", 5, "o", 1, 0}, other, 0};
+		int rc = store_write(other, test_fn_item_put, NULL, &ok);
+		rc = rc == 0 ? store_flush(other) : rc;
+		store_close(other);
+		_exit(rc == 0 ? 0 : 1);
+	}
+	for (int i = 0; i < 3000 && got == 0; i++) {
+		got = waitpid(pid, &status, WNOHANG);
+		if (got == 0)
+			nanosleep(&nap, NULL);
+	}
+	if (got == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+	cr_assert_eq(got, pid, "the other process is still waiting for the writer lock");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+	cr_assert_eq(test_get_str(s, T_KV, "other", NULL, 0), 0, "the other write is visible");
+	store_close(s);
+}
+
 /* A done callback that queues more work, and (for id 1) flushes from inside. */
 static void test_done_chain(void *arg, int rc)
 {

@@ -57,11 +57,10 @@ typedef struct bill_waiter {
 } bill_waiter_t;
 
 struct srv_billing {
+	srv_job_life_t life; /* first: how it ends (job.h) */
 	srv_t *s;
-	srv_job_done_fn done; /* set by stop: runs once the state below is freed */
-	unsigned closing;     /* timers not closed yet */
 	uv_timer_t hour_timer, step_timer, resolve_timer;
-	bool running, again, stopping;
+	bool running, again;
 	/* A resolve pass: phase 0 only (unknown outcomes, voids), no invoice walk. */
 	bool resolve_only, resolve_after;
 	uint64_t resolve_delay_ms; /* the next pass's wait while some stay unresolved */

@@ -38,12 +38,12 @@ static void manual_free(void *arg)
 	bill_job_t *j = arg;
 	manual_forget(j->b, j->c.invoice_id);
 	/* Its answer lost: resolved from now on, like the run's own. */
-	if (!j->b->stopping && (j->c.status == CHG(UNKNOWN) || j->c.status == CHG(PENDING) ||
-				j->c.status == CHG(VOIDING)))
+	if (!j->b->life.stopping && (j->c.status == CHG(UNKNOWN) || j->c.status == CHG(PENDING) ||
+				     j->c.status == CHG(VOIDING)))
 		bill_resolve_arm(j->b, j->c.status == CHG(VOIDING) ? 0 : BILL_RESOLVE_FIRST_MS);
 	struct srv_billing *b = j->b;
 	bill_job_free(j);
-	if (b->stopping)
+	if (b->life.stopping)
 		bill_release(b);
 }
 
@@ -156,7 +156,7 @@ out:
 /* The call's outcome (j->on_outcome): the operator's request ends with it. */
 static void manual_outcome(bill_job_t *j)
 {
-	if (j->b->stopping) {
+	if (j->b->life.stopping) {
 		/* Shutting down: the attempt stays PENDING, the next start queries it. */
 		srv_async_fail(j->r, ST_UNAVAILABLE,
 			       "the server stopped during the charge; its outcome is resolved "
@@ -235,7 +235,7 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 	size_t n = 0, n_op = 0;
 	bool busy = false;
 	int off = 0, rc;
-	if (b == NULL || b->stopping || r->srv->draining)
+	if (b == NULL || b->life.stopping || r->srv->draining)
 		return srv_fail(r, ST_UNAVAILABLE, "the server is shutting down");
 	rc = bill_count_attempts(txn, inv->id, &n, &n_op, &busy, NULL);
 	if (rc != 0) {

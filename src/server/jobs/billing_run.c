@@ -41,7 +41,7 @@ void bill_job_done(bill_job_t *j)
 	b->inflight--;
 	bill_job_free(j);
 	/* Stopped: a late callback of a cancelled call only releases. */
-	if (!b->stopping)
+	if (!b->life.stopping)
 		bill_pump(b);
 	else
 		bill_release(b);
@@ -433,7 +433,7 @@ static void on_voided(const gw_charge_result_t *res, void *arg)
 	b->void_failures_total++;
 	log_error("billing: voiding a sale failed; tried again with backoff",
 		  "charge_id=%" PRIu64 " outcome=%s", j->c.id, gw_outcome_name(res->r.outcome));
-	if (b->running && !b->stopping)
+	if (b->running && !b->life.stopping)
 		b->left++;
 	bill_job_done(j);
 }
@@ -508,7 +508,7 @@ void bill_job_call(bill_job_t *j)
 	crypto_wipe(j->token, sizeof(j->token));
 	if (j->action == BILLING_ACTION_RESOLVE_UNKNOWN) {
 		j->b->stats.failed++;
-		if (j->b->running && !j->b->stopping)
+		if (j->b->running && !j->b->life.stopping)
 			j->b->left++;
 		bill_job_done(j);
 		return;
@@ -530,7 +530,7 @@ static void inserted(void *arg, int rc)
 		bill_job_done(j);
 		return;
 	}
-	if (j->action == BILLING_ACTION_RECORD_NO_VALID_CARD || j->b->stopping) {
+	if (j->action == BILLING_ACTION_RECORD_NO_VALID_CARD || j->b->life.stopping) {
 		if (j->action == BILLING_ACTION_RECORD_NO_VALID_CARD)
 			j->b->stats.no_valid_card++;
 		bill_job_done(j);
@@ -724,7 +724,7 @@ static void run_end(struct srv_billing *b)
 {
 	b->running = false;
 	/* Charges this pass could not settle are tried again with backoff. */
-	if (b->left > 0 && !b->stopping && !b->s->draining) {
+	if (b->left > 0 && !b->life.stopping && !b->s->draining) {
 		bill_resolve_arm(b, b->resolve_delay_ms);
 		b->resolve_delay_ms = b->resolve_delay_ms * 2 > BILL_RESOLVE_MAX_MS
 					      ? BILL_RESOLVE_MAX_MS
@@ -742,7 +742,7 @@ static void run_end(struct srv_billing *b)
 		b->resolve_after = false;
 		return;
 	}
-	if (b->resolve_after && !b->stopping && !b->s->draining)
+	if (b->resolve_after && !b->life.stopping && !b->s->draining)
 		bill_resolve_arm(b, 0);
 	b->resolve_after = false;
 	log_info("billing run done",
@@ -754,7 +754,7 @@ static void run_end(struct srv_billing *b)
 	bill_waiter_t *w = b->waiting;
 	b->waiting = NULL;
 	finish_waiters(w, &b->stats);
-	if (b->stopping || b->s->draining) {
+	if (b->life.stopping || b->s->draining) {
 		w = b->queued;
 		b->queued = NULL;
 		finish_waiters(w, &b->stats);
@@ -776,7 +776,7 @@ static void on_step(uv_timer_t *t)
 static void bill_pump(struct srv_billing *b)
 {
 	bool more = true;
-	while (b->running && !b->stopping && !b->s->draining && b->phase < 2 &&
+	while (b->running && !b->life.stopping && !b->s->draining && b->phase < 2 &&
 	       b->inflight < BILL_INFLIGHT && more) {
 		store_txn_t *txn = NULL;
 		bill_job_t *j = NULL;
@@ -800,7 +800,7 @@ static void bill_pump(struct srv_billing *b)
 		if (j != NULL)
 			job_start(j);
 	}
-	if (b->running && b->inflight == 0 && (b->phase == 2 || b->stopping || b->s->draining))
+	if (b->running && b->inflight == 0 && (b->phase == 2 || b->life.stopping || b->s->draining))
 		run_end(b);
 }
 
@@ -826,7 +826,7 @@ static void run_begin(struct srv_billing *b, bool resolve_only)
 void billing_run_kick(srv_t *s)
 {
 	struct srv_billing *b = s->billing;
-	if (b == NULL || b->stopping || s->draining)
+	if (b == NULL || b->life.stopping || s->draining)
 		return;
 	if (b->running) {
 		b->again = true;
@@ -839,7 +839,7 @@ void billing_run_kick(srv_t *s)
 static void on_resolve(uv_timer_t *t)
 {
 	struct srv_billing *b = t->data;
-	if (b->stopping || b->s->draining)
+	if (b->life.stopping || b->s->draining)
 		return;
 	if (b->running) {
 		b->resolve_after = true;
@@ -851,7 +851,7 @@ static void on_resolve(uv_timer_t *t)
 /* Asks for a resolve pass in delay_ms, unless one is due sooner. */
 void bill_resolve_arm(struct srv_billing *b, uint64_t delay_ms)
 {
-	if (b->stopping || b->s->draining)
+	if (b->life.stopping || b->s->draining)
 		return;
 	if (uv_is_active((uv_handle_t *)&b->resolve_timer) &&
 	    uv_timer_get_due_in(&b->resolve_timer) <= delay_ms)
@@ -871,11 +871,22 @@ static void on_hour(uv_timer_t *t)
 	billing_run_kick(b->s);
 }
 
+/*
+ * The state is freed once its timers are closed and no job or operator
+ * charge holds it: a callback of a call canceled at shutdown still finds it.
+ */
+static bool bill_idle(const void *state)
+{
+	const struct srv_billing *b = state;
+	return b->inflight == 0 && b->n_manual == 0;
+}
+
 static int billing_run_start(srv_t *s)
 {
 	struct srv_billing *b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return -ENOMEM;
+	srv_job_life_init(&b->life, s, bill_idle, free);
 	b->s = s;
 	uv_timer_init(s->loop, &b->hour_timer);
 	uv_timer_init(s->loop, &b->step_timer);
@@ -934,45 +945,27 @@ void billing_run_metrics(const srv_t *s, billing_run_metrics_t *out)
 	store_read_end(txn);
 }
 
-/*
- * The state is freed once its timers are closed and no job or operator
- * charge holds it: a callback of a call canceled at shutdown still finds it.
- */
+/* Frees the state once the timers are closed and bill_idle (after a stop). */
 void bill_release(struct srv_billing *b)
 {
-	if (b->closing > 0 || b->inflight > 0 || b->n_manual > 0)
-		return;
-	srv_t *s = b->s;
-	srv_job_done_fn done = b->done;
-	free(b);
-	if (done != NULL)
-		done(s);
-}
-
-static void on_timer_closed(uv_handle_t *h)
-{
-	struct srv_billing *b = h->data;
-	b->closing--;
-	bill_release(b);
+	srv_job_release(&b->life);
 }
 
 static void billing_run_stop(srv_t *s, srv_job_done_fn done)
 {
 	struct srv_billing *b = s->billing;
 	if (b == NULL)
-		return; /* never started, or stopped already */
-	b->stopping = true;
-	b->done = done;
+		return;          /* never started, or stopped already */
+	b->life.stopping = true; /* the waiters below are answered as stopped */
 	bill_waiter_t *w = b->waiting;
 	b->waiting = NULL;
 	finish_waiters(w, &b->stats);
 	w = b->queued;
 	b->queued = NULL;
 	finish_waiters(w, &b->stats);
-	b->closing = 3;
-	uv_close((uv_handle_t *)&b->hour_timer, on_timer_closed);
-	uv_close((uv_handle_t *)&b->step_timer, on_timer_closed);
-	uv_close((uv_handle_t *)&b->resolve_timer, on_timer_closed);
+	uv_handle_t *h[] = {(uv_handle_t *)&b->hour_timer, (uv_handle_t *)&b->step_timer,
+			    (uv_handle_t *)&b->resolve_timer};
+	srv_job_close(&b->life, done, h, 3);
 	s->billing = NULL;
 }
 
@@ -1017,7 +1010,7 @@ static void finish_waiters(bill_waiter_t *w, const Ospay__V1__BillingRunNowRespo
 int billing_run_wait(srv_req_t *r)
 {
 	struct srv_billing *b = r->srv->billing;
-	if (b == NULL || b->stopping || r->srv->draining)
+	if (b == NULL || b->life.stopping || r->srv->draining)
 		return srv_fail(r, ST_UNAVAILABLE, "the server is shutting down");
 	bill_waiter_t *w = calloc(1, sizeof(*w));
 	if (w == NULL)
@@ -1065,14 +1058,14 @@ static void outcome_done(void *arg, int rc)
 		 j->c.id, j->c.invoice_id, j->c.attempt, (int)j->c.status, j->code);
 	if (rc == 0 && j->refused)
 		j->b->retries_refused_total++;
-	if (rc == 0 && !j->b->stopping)
+	if (rc == 0 && !j->b->life.stopping)
 		outcome_follow(j->b, j);
 	bill_job_done(j);
 }
 
 void bill_store_outcome(bill_job_t *j)
 {
-	if (j->b->stopping) {
+	if (j->b->life.stopping) {
 		/* Shutting down: the attempt stays bill_unresolved, the next start queries it. */
 		bill_job_done(j);
 		return;

@@ -12,6 +12,7 @@
 #define OSPAY_SERVER_JOBS_JOB_H
 
 #include <stdbool.h>
+#include <uv.h>
 
 #include "server/rpc/srv.h"
 
@@ -25,6 +26,29 @@ typedef struct srv_job {
 	/* No new work; done(s) runs once its handles are closed and its state freed. */
 	void (*stop)(srv_t *s, srv_job_done_fn done);
 } srv_job_t;
+
+/*
+ * How a job ends, written once: a job's state begins with this, and its
+ * handles' data point at that state. srv_job_close marks it stopping and
+ * closes the handles; srv_job_release frees it (free_state, then done) once
+ * they are closed and idle() says no call or charge still holds it, so a
+ * callback of a call canceled at shutdown still finds it.
+ */
+typedef struct srv_job_life {
+	srv_t *s;
+	srv_job_done_fn done;            /* set by stop: runs once the state is freed */
+	bool (*idle)(const void *state); /* nothing in flight holds the state */
+	void (*free_state)(void *state); /* frees what the state owns, and it */
+	unsigned closing;                /* handles not closed yet */
+	bool stopping;
+} srv_job_life_t;
+
+void srv_job_life_init(srv_job_life_t *l, srv_t *s, bool (*idle)(const void *state),
+		       void (*free_state)(void *state));
+/* Stops the job: no new work; closes the n handles (whose data is the state). */
+void srv_job_close(srv_job_life_t *l, srv_job_done_fn done, uv_handle_t *const *h, unsigned n);
+/* Frees the state if its handles are closed and it is idle (after a stop). */
+void srv_job_release(srv_job_life_t *l);
 
 #include <stddef.h>
 

@@ -118,22 +118,20 @@ static int rec_load(store_txn_t *txn, uint64_t id, Ospay__V1__OutboxMessageRecor
 /* ------------------------------------------------------------------ the sender's state */
 
 typedef struct outbox {
+	srv_job_life_t life; /* first: how it ends (job.h) */
 	srv_t *s;
-	srv_job_done_fn done; /* set by stop: runs once this is freed */
 	uv_timer_t timer;
-	bool closing, stopping;
 	unsigned inflight;
 	uint64_t busy[OB_INFLIGHT]; /* ids of the messages in flight (0: free slot) */
 } outbox_t;
 
 static void on_timer(uv_timer_t *t);
-static void ob_release(outbox_t *ob);
 
 /* Soon, not now: the write that asks is committed at the end of this loop
  * turn, and a pass reads only what is committed. */
 static void ob_kick_in(outbox_t *ob, uint64_t ms)
 {
-	if (ob != NULL && !ob->stopping)
+	if (ob != NULL && !ob->life.stopping)
 		uv_timer_start(&ob->timer, on_timer, ms, 0);
 }
 
@@ -572,10 +570,10 @@ static void job_done_after(ob_job_t *j, uint64_t ms)
 		}
 	ob->inflight--;
 	free(j);
-	if (!ob->stopping)
+	if (!ob->life.stopping)
 		ob_kick_in(ob, ms);
 	else
-		ob_release(ob);
+		srv_job_release(&ob->life);
 }
 
 static void job_done(ob_job_t *j)
@@ -827,7 +825,7 @@ static void write_done(void *arg, int rc)
 static void job_write(ob_job_t *j, store_write_fn fn)
 {
 	outbox_t *ob = j->ob;
-	if (ob->stopping) {
+	if (ob->life.stopping) {
 		/* Shutting down: the message stays as stored; the next start sees it. */
 		job_done(j);
 		return;
@@ -901,7 +899,7 @@ static void marked(void *arg, int rc)
 {
 	ob_job_t *j = arg;
 	outbox_t *ob = j->ob;
-	if (rc != 0 || ob->stopping) {
+	if (rc != 0 || ob->life.stopping) {
 		write_done(j, rc);
 		return;
 	}
@@ -914,7 +912,7 @@ static void job_start(ob_job_t *j)
 	int rc;
 	switch (j->what) {
 	case OB_SEND:
-		if (ob->stopping) {
+		if (ob->life.stopping) {
 			job_done(j);
 			return;
 		}
@@ -982,7 +980,7 @@ static void ob_pump(outbox_t *ob)
 	ob_job_t *jobs[OB_INFLIGHT];
 	size_t nj = 0, seen = 0;
 	int64_t now = srv_now_ms(s), next = -1;
-	if (ob->stopping || s->draining || ob->inflight >= OB_INFLIGHT)
+	if (ob->life.stopping || s->draining || ob->inflight >= OB_INFLIGHT)
 		return;
 	if (store_read_begin(s->store, &txn) != 0)
 		goto rearm;
@@ -1022,7 +1020,7 @@ static void ob_pump(outbox_t *ob)
 	if (nj > 0)
 		return; /* each job's end looks again */
 rearm:
-	if (ob->stopping || ob->inflight > 0)
+	if (ob->life.stopping || ob->inflight > 0)
 		return;
 	/* The test clock moves only by Clock/Advance, which kicks; a second's look
 	 * is cheap and covers a kick that came while calls were in flight. */
@@ -1041,11 +1039,18 @@ static void on_timer(uv_timer_t *t)
 	ob_pump(t->data);
 }
 
+/* Freed once its timer is closed and no message is in flight. */
+static bool ob_idle(const void *state)
+{
+	return ((const outbox_t *)state)->inflight == 0;
+}
+
 static int outbox_start(srv_t *s)
 {
 	outbox_t *ob = calloc(1, sizeof(*ob));
 	if (ob == NULL)
 		return -ENOMEM;
+	srv_job_life_init(&ob->life, s, ob_idle, free);
 	ob->s = s;
 	uv_timer_init(s->loop, &ob->timer);
 	ob->timer.data = ob;
@@ -1066,34 +1071,12 @@ static bool outbox_busy(const srv_t *s)
 	return s->outbox != NULL && s->outbox->inflight > 0;
 }
 
-/* Freed once its timer is closed and no message is in flight. */
-static void ob_release(outbox_t *ob)
-{
-	if (ob->closing || ob->inflight > 0)
-		return;
-	srv_t *s = ob->s;
-	srv_job_done_fn done = ob->done;
-	free(ob);
-	if (done != NULL)
-		done(s);
-}
-
-static void on_ob_closed(uv_handle_t *h)
-{
-	outbox_t *ob = h->data;
-	ob->closing = false;
-	ob_release(ob);
-}
-
 static void outbox_stop(srv_t *s, srv_job_done_fn done)
 {
 	outbox_t *ob = s->outbox;
 	if (ob == NULL)
 		return; /* never started, or stopped already */
-	ob->stopping = true;
-	ob->done = done;
-	ob->closing = true;
-	uv_close((uv_handle_t *)&ob->timer, on_ob_closed);
+	srv_job_close(&ob->life, done, (uv_handle_t *[]){(uv_handle_t *)&ob->timer}, 1);
 	s->outbox = NULL;
 }
 

@@ -42,11 +42,10 @@ typedef struct recon_seen {
 } recon_seen_t;
 
 struct recon {
+	srv_job_life_t life; /* first: how it ends (job.h) */
 	srv_t *s;
-	srv_job_done_fn done; /* set by stop: runs once this is freed */
-	unsigned closing;     /* timers not closed yet */
 	uv_timer_t hour_timer, step_timer;
-	bool started, running, again, stopping;
+	bool started, running, again;
 	uint64_t org;            /* the organization being walked (0: from the start) */
 	int64_t org_today;       /* its local day */
 	uint8_t pos[DB_POS_LEN]; /* the next position in its entries */
@@ -106,16 +105,14 @@ static void recon_prune(struct recon *x, int64_t day)
 	x->n_seen = k;
 }
 
-static void recon_release(struct recon *x);
-
 static void recon_job_end(recon_job_t *j)
 {
 	struct recon *x = j->rc;
 	x->inflight--;
 	free(j->answer);
 	free(j);
-	if (x->stopping)
-		recon_release(x);
+	if (x->life.stopping)
+		srv_job_release(&x->life);
 	else
 		recon_pump(x);
 }
@@ -149,7 +146,7 @@ static void on_recon_answer(const gw_link_result_t *res, void *arg)
 	case GW_OUTCOME_DECLINED:
 	case GW_OUTCOME_CANCELED:
 	case GW_OUTCOME_EXPIRED:
-		if (x->stopping || x->s->draining)
+		if (x->life.stopping || x->s->draining)
 			break;
 		if (webhooks_link_answer_new(j->org, j->key, res, srv_now_ms(x->s), &j->answer) !=
 		    0)
@@ -286,7 +283,7 @@ static void on_recon_step(uv_timer_t *t)
 
 static void recon_pump(struct recon *x)
 {
-	if (!x->running || x->stopping || x->s->draining)
+	if (!x->running || x->life.stopping || x->s->draining)
 		return;
 	if (x->inflight >= RECON_INFLIGHT)
 		return;
@@ -312,7 +309,7 @@ static void recon_pump(struct recon *x)
 void reconcile_kick(srv_t *s)
 {
 	struct recon *x = s->reconcile;
-	if (x == NULL || x->stopping || s->draining)
+	if (x == NULL || x->life.stopping || s->draining)
 		return;
 	if (x->running) {
 		x->again = true;
@@ -334,11 +331,25 @@ static void on_recon_hour(uv_timer_t *t)
 	reconcile_kick(x->s);
 }
 
+/* Freed once both timers are closed and no query is in flight. */
+static bool recon_idle(const void *state)
+{
+	return ((const struct recon *)state)->inflight == 0;
+}
+
+static void recon_free(void *state)
+{
+	struct recon *x = state;
+	free(x->seen);
+	free(x);
+}
+
 static int reconcile_start(srv_t *s)
 {
 	struct recon *x = calloc(1, sizeof(*x));
 	if (x == NULL)
 		return -ENOMEM;
+	srv_job_life_init(&x->life, s, recon_idle, recon_free);
 	x->s = s;
 	uv_timer_init(s->loop, &x->hour_timer);
 	uv_timer_init(s->loop, &x->step_timer);
@@ -354,36 +365,13 @@ static bool reconcile_busy(const srv_t *s)
 	return s->reconcile != NULL && s->reconcile->inflight > 0;
 }
 
-/* Freed once both timers are closed and no query is in flight. */
-static void recon_release(struct recon *x)
-{
-	if (x->closing > 0 || x->inflight > 0)
-		return;
-	srv_t *s = x->s;
-	srv_job_done_fn done = x->done;
-	free(x->seen);
-	free(x);
-	if (done != NULL)
-		done(s);
-}
-
-static void on_recon_closed(uv_handle_t *h)
-{
-	struct recon *x = h->data;
-	x->closing--;
-	recon_release(x);
-}
-
 static void reconcile_stop(srv_t *s, srv_job_done_fn done)
 {
 	struct recon *x = s->reconcile;
 	if (x == NULL)
 		return; /* never started, or stopped already */
-	x->stopping = true;
-	x->done = done;
-	x->closing = 2;
-	uv_close((uv_handle_t *)&x->hour_timer, on_recon_closed);
-	uv_close((uv_handle_t *)&x->step_timer, on_recon_closed);
+	uv_handle_t *h[] = {(uv_handle_t *)&x->hour_timer, (uv_handle_t *)&x->step_timer};
+	srv_job_close(&x->life, done, h, 2);
 	s->reconcile = NULL;
 }
 

@@ -319,16 +319,12 @@ typedef struct wh_failed {
 
 /* The re-query job's state, owned by the server object (s->webhooks). */
 struct webhooks {
-	srv_t *s;
-	srv_job_done_fn done; /* set by stop: runs once this is freed */
-	uv_timer_t timer;     /* the next pass */
-	bool closing, stopping;
-	unsigned inflight; /* queries of the current pass not stored yet */
+	srv_job_life_t life; /* first: how it ends (job.h) */
+	uv_timer_t timer;    /* the next pass */
+	unsigned inflight;   /* queries of the current pass not stored yet */
 	requery_t *coalesce[COALESCE_SLOTS];
 	wh_failed_t failed[REQUERY_BATCH];
 };
-
-static void wh_release(struct webhooks *w);
 
 /* Final states are never moved back by an older answer (docs/spec.md 5). */
 static int outcome_rank(int o)
@@ -479,8 +475,8 @@ static void requery_free(requery_t *q)
 	struct webhooks *w = q->srv->webhooks;
 	w->inflight--;
 	requery_discard(q);
-	if (w->stopping)
-		wh_release(w);
+	if (w->life.stopping)
+		srv_job_release(&w->life);
 }
 
 static void requery_stored(void *arg, int rc)
@@ -532,7 +528,7 @@ static void requery_finish(requery_t *q, const gw_reply_t *r)
 		srv_t *s = q->srv;
 		requery_free(q); /* stays in the inbox: tried again in a second, not at once */
 		struct webhooks *w = s->webhooks; /* NULL once a stop freed it */
-		if (w != NULL && !s->draining && !w->stopping && w->inflight == 0)
+		if (w != NULL && !s->draining && !w->life.stopping && w->inflight == 0)
 			uv_timer_start(&w->timer, on_requery_timer, 1000, 0);
 	}
 }
@@ -784,7 +780,7 @@ static void requery_defer(srv_t *s, const uint8_t *key, size_t len, const char *
 static void on_requery_timer(uv_timer_t *t)
 {
 	struct webhooks *w = t->data;
-	webhooks_kick(w->s);
+	webhooks_kick(w->life.s);
 }
 
 /*
@@ -798,7 +794,7 @@ void webhooks_kick(srv_t *s)
 	store_txn_t *txn = NULL;
 	store_cursor_t *cur = NULL;
 	struct webhooks *w = s->webhooks;
-	if (w == NULL || w->stopping || s->draining || w->inflight > 0 || s->store == NULL)
+	if (w == NULL || w->life.stopping || s->draining || w->inflight > 0 || s->store == NULL)
 		return;
 	if (store_read_begin(s->store, &txn) != 0)
 		return;
@@ -864,12 +860,25 @@ void webhooks_kick(srv_t *s)
 
 /* ------------------------------------------------------------------ lifetime */
 
+/* Freed once the timer is closed and no query is in flight. */
+static bool wh_idle(const void *state)
+{
+	return ((const struct webhooks *)state)->inflight == 0;
+}
+
+static void wh_free(void *state)
+{
+	struct webhooks *w = state;
+	w->life.s->webhooks = NULL;
+	free(w);
+}
+
 static int webhooks_start(srv_t *s)
 {
 	struct webhooks *w = calloc(1, sizeof(*w));
 	if (w == NULL)
 		return -ENOMEM;
-	w->s = s;
+	srv_job_life_init(&w->life, s, wh_idle, wh_free);
 	uv_timer_init(s->loop, &w->timer);
 	w->timer.data = w;
 	s->webhooks = w;
@@ -883,35 +892,12 @@ static bool webhooks_busy(const srv_t *s)
 	return s->webhooks != NULL && s->webhooks->inflight > 0;
 }
 
-/* Freed once the timer is closed and no query is in flight. */
-static void wh_release(struct webhooks *w)
-{
-	if (w->closing || w->inflight > 0)
-		return;
-	srv_t *s = w->s;
-	srv_job_done_fn done = w->done;
-	s->webhooks = NULL;
-	free(w);
-	if (done != NULL)
-		done(s);
-}
-
-static void on_wh_closed(uv_handle_t *h)
-{
-	struct webhooks *w = h->data;
-	w->closing = false;
-	wh_release(w);
-}
-
 static void webhooks_stop(srv_t *s, srv_job_done_fn done)
 {
 	struct webhooks *w = s->webhooks;
-	if (w == NULL || w->stopping)
+	if (w == NULL || w->life.stopping)
 		return; /* never started, or stopped already */
-	w->stopping = true;
-	w->done = done;
-	w->closing = true;
-	uv_close((uv_handle_t *)&w->timer, on_wh_closed);
+	srv_job_close(&w->life, done, (uv_handle_t *[]){(uv_handle_t *)&w->timer}, 1);
 }
 
 const srv_job_t webhooks_job = {
