@@ -488,6 +488,40 @@ out:
 	json_decref(j);
 }
 
+/* POST /1/zeroauth answers {"Valid", "ReturnCode", "ReturnMessage", "IssuerTransactionId"?}. */
+static void cielo_parse_zero_auth(const gw_t *gw, const http_response_t *res,
+				  gw_charge_result_t *out)
+{
+	gw_parse_t p = {0};
+	json_t *j = NULL;
+	bool valid = false;
+	char msg[GW_MSG_MAX] = "";
+
+	out->r.http_status = res->status;
+	if (res->error < 0 || (res->status != 200 && res->status != 201)) {
+		cielo_reply_error(gw, res, false, &out->r);
+		goto out;
+	}
+	j = gw_json_parse(&p, res->body, res->body_len);
+	if (j != NULL && !json_is_object(j))
+		gw_parse_fail(&p, "expected an object");
+	gw_get_bool(&p, j, "", "Valid", &valid, GW_F_REQ);
+	gw_get_str(&p, j, "", "ReturnCode", out->r.code, sizeof(out->r.code), GW_F_NUMOK);
+	gw_get_str(&p, j, "", "ReturnMessage", msg, sizeof(msg), GW_F_TRUNC);
+	gw_get_str(&p, j, "", "IssuerTransactionId", out->network_txn_id,
+		   sizeof(out->network_txn_id), GW_F_NUMOK | GW_F_ID);
+	if (p.err != 0) {
+		gw_reply_malformed(&out->r, res->status, false, CIELO, p.why);
+		goto out;
+	}
+	out->r.outcome = valid ? GW_OUTCOME_APPROVED : GW_OUTCOME_DECLINED;
+	out->r.error = 0;
+	gw_copy(out->abecs_code, sizeof(out->abecs_code), out->r.code);
+	gw_reply_message(gw, &out->r, msg);
+out:
+	json_decref(j);
+}
+
 /* GET /1/sales?merchantOrderId= answers {"Payments":[{"PaymentId":...}]}; older
  * examples say "Payment". Fills call->ids; false with r set when unusable. */
 static bool cielo_parse_order_list(gw_call_t *call, const http_response_t *res)
@@ -621,6 +655,9 @@ static void cielo_on_http(const http_response_t *res, void *arg)
 	case GW_OP_CANCEL_CHARGE:
 		cielo_parse_void(call->gw, res, &call->res.charge);
 		break;
+	case GW_OP_ZERO_AUTH:
+		cielo_parse_zero_auth(call->gw, res, &call->res.charge);
+		break;
 	case GW_OP_TOKENIZE:
 		cielo_parse_token(call->gw, res, &call->res.token);
 		gw_reply_create_404(&call->res.token.r);
@@ -693,6 +730,36 @@ static bool cielo_holder_ok(const char *holder)
 	char folded[CARD_HOLDER_SIZE];
 	return holder != NULL && card_holder_for_gateway(holder, GW_KIND_CIELO, folded) == NULL &&
 	       strlen(holder) == strlen(folded);
+}
+
+/* Zero Auth of a stored card: the credential's first use, customer-initiated. */
+static int cielo_zero_auth(gw_call_t *call, const gw_zero_auth_req_t *req)
+{
+	const char *brand = cielo_brand(req->brand);
+	json_t *body = NULL;
+	int rc = 0;
+
+	if (brand == NULL || !gw_str_charset(req->card_token, GW_TOKEN_MAX - 1, gw_is_id_char)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	body = json_pack("{s:s,s:s,s:s,s:{s:s,s:s}}", "CardType", "CreditCard", "CardToken",
+			 req->card_token, "Brand", brand, "CardOnFile", "Usage", "First", "Reason",
+			 "Recurring");
+	if (body == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	rc = gw_call_set_json(call, body);
+	if (rc < 0)
+		goto out;
+	call->brand = req->brand;
+	call->method = "POST";
+	gw_call_path(call, "/1/zeroauth");
+	rc = cielo_send(call);
+out:
+	json_decref(body);
+	return rc;
 }
 
 static int cielo_tokenize(gw_call_t *call, const gw_card_t *card)
@@ -856,6 +923,7 @@ const gw_adapter_t gw_cielo_adapter = {
 	.check_config = cielo_check_config,
 	.tokenize = cielo_tokenize,
 	.charge = cielo_charge,
+	.zero_auth = cielo_zero_auth,
 	.cancel_charge = cielo_cancel_charge,
 	.query_charge = cielo_query_charge,
 	.query_order = cielo_query_order,

@@ -18,6 +18,7 @@
 
 #include "ospay/v1/billing.pb-c.h"
 #include "ospay/v1/cards.pb-c.h"
+#include "ospay/v1/gateway.pb-c.h"
 #include "support/domain.h"
 #include "support/enums.h"
 #include "support/gateways.h"
@@ -284,4 +285,59 @@ Test(card_on_file, getnet_recurring_then_recurring_payment)
 	Ospay__V1__CardsListResponse *l = cards_of(c);
 	cr_assert_str_eq(l->cards[0]->network_txn_id, ntid);
 	protobuf_c_message_free_unpacked(&l->base, NULL);
+}
+
+/* Admin/SetGateway for Cielo keeping its credentials, with Zero Auth on. */
+static void cielo_zero_auth_on(void)
+{
+	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
+	char base[128];
+	snprintf(base, sizeof(base), "%s/cielo", sbx.base);
+	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
+	req.base_url = base;
+	req.allow_automatic_recurrence = true;
+	req.zero_auth = true;
+	status_t st;
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st),
+		     0, "%s", st.message);
+}
+
+/*
+ * Zero Auth (a gateway setting): Cards/Add validates the card, a refused one
+ * is not stored, and the validation's network id opens the chain, so the
+ * first billing charge is already "Used" and sends it back.
+ */
+Test(card_on_file, zero_auth_at_add_opens_the_chain)
+{
+	cielo_zero_auth_on();
+	sandbox_require_chain();
+	uint64_t c = tso_customer(adm, srv.unit_id, 6, "São Paulo");
+	char number[17];
+	status_t st;
+	tso_visa_ending(5, number); /* the sandbox's 78 */
+	cr_assert_eq(add_card(c, number, "ANA SOUZA", NULL, &st), 9, "%s", st.message);
+	cr_assert(strstr(st.message, "Zero Auth") != NULL, "%s", st.message);
+	cr_assert(strstr(st.message, "78") != NULL, "%s", st.message);
+	Ospay__V1__CardsListResponse *none = tso_cards(adm, c);
+	cr_assert_eq(none->n_cards, 0);
+	protobuf_c_message_free_unpacked(&none->base, NULL);
+
+	tso_visa_ending(0, number);
+	Ospay__V1__CardsAddResponse *r = NULL;
+	cr_assert_eq(add_card(c, number, "ANA SOUZA", &r, &st), 0, "%s", st.message);
+	char ntid[64];
+	snprintf(ntid, sizeof(ntid), "%s", r->card->network_txn_id);
+	cr_assert_neq(ntid[0], '\0');
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+
+	uint64_t svc = tso_service(adm, c, true);
+	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
+	tso_run_now(adm);
+	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
+	char moid[32];
+	moid_of(inv, 'A', 1, moid);
+	wire_t w;
+	sandbox_wire(moid, &w);
+	cr_assert_str_eq(w.usage, "Used");
+	cr_assert_str_eq(w.sent, ntid);
 }

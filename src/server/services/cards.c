@@ -87,6 +87,10 @@ typedef struct card_add {
 	char last4[5];
 	char holder_sent[CARD_HOLDER_SIZE];
 	char token[GW_TOKEN_MAX];
+	/* The gateway's setting: validate with Zero Auth before storing; its
+	 * network id then opens the card's stored-credential chain. */
+	bool zero_auth;
+	char ntid[GW_ID_MAX];
 } card_add_t;
 
 static void card_add_free(void *arg)
@@ -125,6 +129,17 @@ static int pick_gateway(store_txn_t *txn, uint64_t org, int *kind)
 	if (getnet != NULL)
 		ospay__v1__gateway_record__free_unpacked(getnet, NULL);
 	return rc;
+}
+
+/* Whether the organization's card gateway kind validates new cards (Zero Auth). */
+static int gateway_zero_auth(store_txn_t *txn, uint64_t org, int kind, bool *on)
+{
+	Ospay__V1__GatewayRecord *g = NULL;
+	int rc = prov_settings_get(txn, org, kind, &g);
+	*on = rc == 0 && g->zero_auth;
+	if (g != NULL)
+		ospay__v1__gateway_record__free_unpacked(g, NULL);
+	return rc == -ENOENT ? 0 : rc;
 }
 
 /* In the write batch: the card gets its id, its sealed token and maybe the default. */
@@ -173,6 +188,52 @@ out:
 	return rc;
 }
 
+/* Zero Auth's answer: a valid card is stored with its chain open. */
+static void on_zero_auth(const gw_charge_result_t *res, void *arg)
+{
+	card_add_t *a = arg;
+	srv_req_t *r = a->r;
+	log_info("card zero auth", "customer_id=%" PRIu64 " outcome=%s code=\"%s\"",
+		 a->card.customer_id, gw_outcome_name(res->r.outcome), res->r.code);
+	switch (res->r.outcome) {
+	case GW_OUTCOME_APPROVED:
+		snprintf(a->ntid, sizeof(a->ntid), "%s", res->network_txn_id);
+		a->card.network_txn_id = a->ntid;
+		srv_async_finish(r, card_add_commit);
+		return;
+	case GW_OUTCOME_DECLINED:
+	case GW_OUTCOME_REJECTED:
+		srv_async_fail(
+			r, ST_FAILED_PRECONDITION,
+			"the issuer refused the card at Zero Auth (code \"%s\"); nothing was "
+			"stored",
+			res->r.code);
+		return;
+	default:
+		break;
+	}
+	srv_async_fail(
+		r, ST_UNAVAILABLE,
+		"the card could not be validated (Zero Auth); nothing was stored, try again");
+}
+
+/* Starts Zero Auth of the new token; 0, or the reason it could not start. */
+static int zero_auth_start(card_add_t *a)
+{
+	store_txn_t *txn = NULL;
+	gw_t *gw = NULL;
+	int rc = store_read_begin(a->r->srv->store, &txn);
+	if (rc == 0) {
+		rc = prov_adapter(a->r->srv, txn, a->card.organization_id, (int)a->card.gateway,
+				  &gw);
+		store_read_end(txn);
+	}
+	gw_zero_auth_req_t zr = {.card_token = a->token, .brand = (gw_brand_t)a->card.brand};
+	if (rc == 0)
+		rc = gw_zero_auth(gw, &zr, on_zero_auth, a);
+	return rc;
+}
+
 static void on_tokenized(const gw_token_result_t *res, void *arg)
 {
 	card_add_t *a = arg;
@@ -186,8 +247,13 @@ static void on_tokenized(const gw_token_result_t *res, void *arg)
 		if (res->card_token[0] == '\0' || strlen(res->card_token) >= sizeof(a->token))
 			break;
 		memcpy(a->token, res->card_token, strlen(res->card_token) + 1);
-		srv_async_finish(r, card_add_commit);
-		return;
+		if (!a->zero_auth) {
+			srv_async_finish(r, card_add_commit);
+			return;
+		}
+		if (zero_auth_start(a) == 0)
+			return;
+		break;
 	case GW_OUTCOME_DECLINED:
 	case GW_OUTCOME_REJECTED:
 		srv_async_fail(r, ST_FAILED_PRECONDITION,
@@ -218,6 +284,7 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	card_expiry_t exp = {0, 0};
 	char cust_id[24];
 	char holder_sent[CARD_HOLDER_SIZE] = "";
+	bool zero_auth = false;
 	int kind = 0, off = 0;
 	gw_t *gw = NULL;
 	const char *why;
@@ -261,6 +328,11 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 			      "no card gateway is configured: set CIELO or GETNET first");
 		goto out;
 	}
+	rc = gateway_zero_auth(txn, cust->organization_id, kind, &zero_auth);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "gateway lookup");
+		goto out;
+	}
 	/* The gateway's holder rules, applied now so the reply says what is sent
 	 * and a name they cannot take is refused rather than cut. */
 	why = card_holder_for_gateway(in->holder, kind, holder_sent);
@@ -299,6 +371,7 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	/* Adding a card is the operator's statement that its holder agreed to
 	 * keep it on file and be charged by it (docs/cards.md). */
 	a->card.consent_ms = r->now_ms;
+	a->zero_auth = zero_auth;
 	snprintf(cust_id, sizeof(cust_id), "%" PRIu64, cust->id);
 	gw_card_t gc = {
 		.number = pan.digits,
