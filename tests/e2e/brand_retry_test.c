@@ -221,3 +221,20 @@ Test(brand_retry, mastercard_fee_from_the_eighth_reattempt)
 	}
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 }
+
+/* An operator's retry waits as long as the advice code says (MAC 02: 72 hours). */
+Test(brand_retry, operator_retry_waits_for_the_advice_code)
+{
+	uint64_t svc, c = customer_with(50, true, &svc);
+	uint64_t inv = tso_invoice(adm, c, svc, "2021-12-10");
+	status_t st;
+	sandbox_decline("51", "02", 1);
+	cr_assert_eq(operator_charge(inv, "w-0", &st), 0, "%s", st.message);
+	cr_assert_eq(operator_charge(inv, "w-1", &st), 9, "%s", st.message);
+	cr_assert(strstr(st.message, "MAC 02") != NULL, "%s", st.message);
+	tso_advance(adm, 3 * DAY_MS - 60000);
+	cr_assert_eq(operator_charge(inv, "w-2", &st), 9, "%s", st.message);
+	tso_advance(adm, 60000);
+	cr_assert_eq(operator_charge(inv, "w-3", &st), 0, "%s", st.message);
+	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
+}

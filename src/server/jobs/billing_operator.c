@@ -61,16 +61,23 @@ static int brand_allows(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice
 	const uint8_t *val;
 	const char *never = NULL;
 	char advice[96] = "";
+	int64_t wait_until = 0;
 	size_t n = 0;
 	be64_put(key, inv->id);
 	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
 	while (rc == 0 && never == NULL && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
 		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
-		if (rc == 0 && c->card_id == card->id && c->status == CHG(DECLINED) &&
-		    c->decline_class[0] != '\0' && c->next_retry_ms == 0) {
+		bool judged = rc == 0 && c->card_id == card->id && c->status == CHG(DECLINED) &&
+			      c->decline_class[0] != '\0';
+		if (judged && c->next_retry_ms == 0) {
 			bill_copy_str(advice, sizeof(advice), c->advice);
 			never = advice;
+		} else if (judged && c->next_retry_ms > r->now_ms &&
+			   c->next_retry_ms > wait_until) {
+			/* The brand's wait (Mastercard's advice codes) binds operators too. */
+			bill_copy_str(advice, sizeof(advice), c->advice);
+			wait_until = c->next_retry_ms;
 		}
 		if (c != NULL)
 			ospay__v1__charge__free_unpacked(c, NULL);
@@ -81,9 +88,15 @@ static int brand_allows(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice
 	rc = bill_card_reattempts(txn, card->id, r->now_ms, 0, &n);
 	if (rc != 0)
 		return srv_store_fail(r, rc, "charges lookup");
-	if (never == NULL && retry_window_allows((enum card_brand)card->brand, n))
+	if (never == NULL && wait_until == 0 &&
+	    retry_window_allows((enum card_brand)card->brand, n))
 		return 0;
 	r->srv->billing->retries_refused_total++;
+	if (never == NULL && wait_until != 0)
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"card %" PRIu64 " may be charged again for invoice %" PRIu64
+				" from %" PRId64 " ms (%s)",
+				card->id, inv->id, wait_until, advice);
 	if (never != NULL)
 		return srv_fail(r, ST_FAILED_PRECONDITION,
 				"card %" PRIu64 " may not be charged again for invoice %" PRIu64
