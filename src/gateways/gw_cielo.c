@@ -199,10 +199,13 @@ int gw_cielo_build_sale(const gw_t *gw, const gw_charge_req_t *req, json_t **out
 	if (req->security_code != NULL)
 		gw_jset(card, "SecurityCode", json_string(req->security_code), &rc);
 	gw_jset(card, "Brand", json_string(brand), &rc);
-	gw_jset(card, "CardOnFile",
-		json_pack("{s:s,s:s}", "Usage", req->first_use ? "First" : "Used", "Reason",
-			  reason),
-		&rc);
+	/* Reference 1.5: CardOnFile is Visa's, Mastercard's and Elo's. */
+	if (req->brand == GW_BRAND_VISA || req->brand == GW_BRAND_MASTERCARD ||
+	    req->brand == GW_BRAND_ELO)
+		gw_jset(card, "CardOnFile",
+			json_pack("{s:s,s:s}", "Usage", req->first_use ? "First" : "Used", "Reason",
+				  reason),
+			&rc);
 	gw_jset(pay, "Type", json_string("CreditCard"), &rc);
 	gw_jset(pay, "Amount", json_integer(req->amount_cents), &rc);
 	gw_jset(pay, "Installments", json_integer(inst), &rc);
