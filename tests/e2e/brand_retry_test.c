@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ospay/v1/billing.pb-c.h"
+#include "ospay/v1/installments.pb-c.h"
 #include "support/domain.h"
 #include "support/enums.h"
 #include "support/gateways.h"
@@ -63,8 +64,9 @@ typedef struct expect {
 } expect_t;
 
 /* One invoice per case, each declined on the due day by its own code; the next
- * day the run makes only the second attempts the brand allows. */
-static void check_cases(const expect_t *e, size_t n)
+ * day the run makes only the second attempts the brand allows. The first
+ * case's customer. */
+static uint64_t check_cases(const expect_t *e, size_t n)
 {
 	uint64_t cust[16];
 	long long before = tsp_metric(&srv, "ospay_billing_retries_refused_total");
@@ -107,6 +109,27 @@ static void check_cases(const expect_t *e, size_t n)
 		}
 		protobuf_c_message_free_unpacked(&r->base, NULL);
 	}
+	return cust[0];
+}
+
+/* The recurring-credit report's rows of customer's charges carry the verdicts too. */
+static void report_shows(uint64_t customer, const char *cls)
+{
+	Ospay__V1__BillingRecurringCreditReportRequest m =
+		OSPAY__V1__BILLING_RECURRING_CREDIT_REPORT_REQUEST__INIT;
+	m.from = "2020-12-01";
+	m.to = "2020-12-31";
+	m.customer_id = customer;
+	Ospay__V1__BillingRecurringCreditReportResponse *r = NULL;
+	status_t st;
+	cr_assert_eq(tsp_call(adm, "ospay.v1.Billing/RecurringCreditReport", &m.base,
+			      &ospay__v1__billing_recurring_credit_report_response__descriptor,
+			      (ProtobufCMessage **)&r, NULL, &st),
+		     0, "%s", st.message);
+	cr_assert_geq(r->n_rows, 1);
+	cr_assert_str_eq(r->rows[0]->decline_class, cls);
+	cr_assert_neq(r->rows[0]->advice[0], '\0');
+	protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
 Test(brand_retry, mastercard_advice_codes)
@@ -125,7 +148,7 @@ Test(brand_retry, mastercard_advice_codes)
 		{"51", "30", true, "mastercard-retry-later", false},
 		{"51", NULL, true, "reversible", true},
 	};
-	check_cases(e, sizeof(e) / sizeof(e[0]));
+	report_shows(check_cases(e, sizeof(e) / sizeof(e[0])), "mastercard-update-card");
 }
 
 Test(brand_retry, visa_categories)
@@ -138,7 +161,8 @@ Test(brand_retry, visa_categories)
 		{"54", NULL, false, "visa-category-3", false}, /* expired: ABECS irreversible */
 		{"05", NULL, false, "visa-category-4", true},
 	};
-	check_cases(e, sizeof(e) / sizeof(e[0]));
+	/* The first customer's (code 14) row in the report. */
+	report_shows(check_cases(e, sizeof(e) / sizeof(e[0])), "visa-category-1");
 }
 
 /* Billing/ChargeInvoice of inv with idempotency key key; the status code. */
