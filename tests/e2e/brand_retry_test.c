@@ -30,17 +30,6 @@ static void after_up(void)
 	tsg_cielo(adm, &sbx, srv.org_id, "brand", true);
 }
 
-/* The next count Cielo sales are declined with code and advice code (NULL: none). */
-static void sandbox_decline(const char *code, const char *mac, int count)
-{
-	char url[256], body[200], out[512];
-	snprintf(url, sizeof(url), "%s/control/cielo/decline", sbx.base);
-	snprintf(body, sizeof(body),
-		 "{\"code\":\"%s\",\"merchant_advice_code\":\"%s\",\"count\":%d}", code,
-		 mac != NULL ? mac : "", count);
-	cr_assert_eq(tsp_http("POST", url, body, NULL, NULL, out, sizeof(out)), 200, "%s", out);
-}
-
 /* A customer with a recurring service and a card (Visa or Mastercard ending in 0,
  * which the sandbox approves unless told otherwise); *svc its service. */
 static uint64_t customer_with(uint32_t n, bool mastercard, uint64_t *svc)
@@ -77,7 +66,7 @@ static uint64_t check_cases(const expect_t *e, size_t n)
 		cust[i] = customer_with((uint32_t)(10 + i), e[i].mastercard, &svc);
 		tso_invoice(adm, cust[i], svc, "2020-12-10");
 		/* One customer's invoice per run: each gets its own decline. */
-		sandbox_decline(e[i].code, e[i].mac, 1);
+		tsg_cielo_decline(&sbx, e[i].code, e[i].mac, 1, false);
 		tso_run_now(adm);
 		Ospay__V1__BillingListChargesResponse *r = tso_charges(adm, cust[i], 0);
 		cr_assert_eq(r->n_charges, 1);
@@ -184,7 +173,7 @@ Test(brand_retry, visa_twenty_reattempts_in_thirty_days_across_months)
 {
 	uint64_t svc, c = customer_with(30, false, &svc);
 	tso_advance(adm, tso_at(2021, 1, 20, 12, 0) - tso_at(2020, 12, 10, 12, 0));
-	sandbox_decline("51", NULL, 1000);
+	tsg_cielo_decline(&sbx, "51", NULL, 1000, false);
 	uint64_t inv = tso_invoice(adm, c, svc, "2021-12-10");
 	status_t st;
 	char key[32];
@@ -228,7 +217,7 @@ Test(brand_retry, visa_twenty_reattempts_in_thirty_days_across_months)
 Test(brand_retry, mastercard_fee_from_the_eighth_reattempt)
 {
 	uint64_t svc, c = customer_with(40, true, &svc);
-	sandbox_decline("51", NULL, 1000);
+	tsg_cielo_decline(&sbx, "51", NULL, 1000, false);
 	uint64_t inv = tso_invoice(adm, c, svc, "2021-12-10");
 	status_t st;
 	char key[32];
@@ -252,7 +241,7 @@ Test(brand_retry, operator_retry_waits_for_the_advice_code)
 	uint64_t svc, c = customer_with(50, true, &svc);
 	uint64_t inv = tso_invoice(adm, c, svc, "2021-12-10");
 	status_t st;
-	sandbox_decline("51", "02", 1);
+	tsg_cielo_decline(&sbx, "51", "02", 1, false);
 	cr_assert_eq(operator_charge(inv, "w-0", &st), 0, "%s", st.message);
 	cr_assert_eq(operator_charge(inv, "w-1", &st), 9, "%s", st.message);
 	cr_assert(strstr(st.message, "MAC 02") != NULL, "%s", st.message);

@@ -181,13 +181,38 @@ Test(card_on_file, visa_billed_monthly_for_a_year)
 	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 2, 0, true, &svc);
 	char ntid[64] = "";
 	int y = 2020, m = 12;
+	int64_t now = tso_at(2020, 12, 10, 12, 0);
 	for (int month = 0; month < 12; month++) {
 		char due[32], moid[32];
 		snprintf(due, sizeof(due), "%04d-%02d-10", y, m);
 		uint64_t inv = tso_invoice(adm, c, svc, due);
+		/* Month 3: a "not now" decline (Visa category 2), retried the next day;
+		 * month 7: a category 1 decline, never retried. */
+		if (month == 3 || month == 7)
+			tsg_cielo_decline(&sbx, month == 3 ? "51" : "14", NULL, 1, false);
 		tso_run_now(adm);
+		int attempt = 1;
+		if (month == 3 || month == 7) {
+			Ospay__V1__Charge *d;
+			Ospay__V1__BillingListChargesResponse *dr = charges_last(c, &d);
+			cr_assert_eq(d->status, CHG(DECLINED));
+			cr_assert_str_eq(d->decline_class,
+					 month == 3 ? "visa-category-2" : "visa-category-1");
+			protobuf_c_message_free_unpacked(&dr->base, NULL);
+			size_t before = tso_n_charges(adm, c);
+			tso_advance(adm, DAY_MS);
+			now += DAY_MS;
+			tso_run_now(adm);
+			if (month == 7) {
+				/* No retry breaks the brand's rule. */
+				cr_assert_eq(tso_n_charges(adm, c), before);
+				cr_assert_eq(tso_invoice_status(adm, inv), INV(OPEN));
+				goto next;
+			}
+			attempt = 2;
+		}
 		cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID), "month %d", month);
-		moid_of(inv, 'A', 1, moid);
+		moid_of(inv, 'A', attempt, moid);
 		wire_t w;
 		sandbox_wire(moid, &w);
 		cr_assert(w.approved, "month %d: %s", month, w.code);
@@ -210,17 +235,19 @@ Test(card_on_file, visa_billed_monthly_for_a_year)
 			cr_assert_str_eq(last->network_txn_id, ntid);
 		}
 		protobuf_c_message_free_unpacked(&cr->base, NULL);
+	next:;
 		Ospay__V1__CardsListResponse *l = cards_of(c);
 		cr_assert_str_eq(l->cards[0]->network_txn_id, ntid);
 		cr_assert_neq(l->cards[0]->network_txn_charge_id, 0);
 		protobuf_c_message_free_unpacked(&l->base, NULL);
 		/* The 10th of next month, 12:00 local. */
 		int ny = m == 12 ? y + 1 : y, nm = m == 12 ? 1 : m + 1;
-		int64_t next = tso_at(ny, nm, 10, 12, 0);
+		int64_t then = tso_at(ny, nm, 10, 12, 0);
 		if (month == 5)
-			restart_rotated(next);
+			restart_rotated(then);
 		else
-			tso_advance(adm, next - tso_at(y, m, 10, 12, 0));
+			tso_advance(adm, then - now);
+		now = then;
 		y = ny;
 		m = nm;
 	}

@@ -59,12 +59,7 @@ Test(card_updater, a_replaced_card_moves_its_services_and_keeps_billing)
 	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
 
 	/* The issuer says the card was replaced (expired, 54) and names the new one. */
-	char url[256], out[512];
-	snprintf(url, sizeof(url), "%s/control/cielo/decline", sbx.base);
-	cr_assert_eq(tsp_http("POST", url,
-			      "{\"code\":\"54\",\"message\":\"Cartao vencido\",\"new_card\":true}",
-			      NULL, NULL, out, sizeof(out)),
-		     200, "%s", out);
+	tsg_cielo_decline(&sbx, "54", NULL, 1, true);
 	tso_run_now(adm);
 	Ospay__V1__BillingListChargesResponse *r = tso_charges(adm, c, 0);
 	cr_assert_eq(r->n_charges, 1);
