@@ -321,6 +321,25 @@ out:
 }
 
 /*
+ * An answer's JSON object: false with r set (cielo_reply_error) unless the
+ * HTTP status is 200, or 201 when created_ok; else *j is the parsed body (the
+ * caller's to free), p noting one that is not an object.
+ */
+static bool cielo_answer(const gw_t *gw, const http_response_t *res, bool mutating, bool created_ok,
+			 gw_reply_t *r, gw_parse_t *p, json_t **j)
+{
+	r->http_status = res->status;
+	if (res->error < 0 || (res->status != 200 && !(created_ok && res->status == 201))) {
+		cielo_reply_error(gw, res, mutating, r);
+		return false;
+	}
+	*j = gw_json_parse(p, res->body, res->body_len);
+	if (*j != NULL && !json_is_object(*j))
+		gw_parse_fail(p, "expected an object");
+	return true;
+}
+
+/*
  * Renova Fácil's NewCard {CardNumber, ExpirationDate "MM/YYYY", Brand}: kept
  * only when every part is well formed (a bad one is ignored, never a reason
  * to misread the decline it came with).
@@ -362,14 +381,8 @@ void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutati
 	char msg[GW_MSG_MAX];
 	const char *st_name;
 
-	out->r.http_status = res->status;
-	if (res->error < 0 || (res->status != 200 && res->status != 201)) {
-		cielo_reply_error(gw, res, mutating, &out->r);
+	if (!cielo_answer(gw, res, mutating, true, &out->r, &p, &j))
 		goto out;
-	}
-	j = gw_json_parse(&p, res->body, res->body_len);
-	if (j != NULL && !json_is_object(j))
-		gw_parse_fail(&p, "expected an object");
 	pay = gw_get_object(&p, j, "", "Payment", GW_F_REQ);
 	gw_get_int(&p, pay, "Payment", "Status", &st, 0, 255, GW_F_REQ);
 	gw_get_str(&p, pay, "Payment", "PaymentId", out->payment_id, sizeof(out->payment_id),
@@ -438,14 +451,8 @@ static void cielo_parse_void(const gw_t *gw, const http_response_t *res, gw_char
 	char msg[GW_MSG_MAX] = "";
 	const char *st_name;
 
-	out->r.http_status = res->status;
-	if (res->error < 0 || res->status != 200) {
-		cielo_reply_error(gw, res, true, &out->r);
+	if (!cielo_answer(gw, res, true, false, &out->r, &p, &j))
 		goto out;
-	}
-	j = gw_json_parse(&p, res->body, res->body_len);
-	if (j != NULL && !json_is_object(j))
-		gw_parse_fail(&p, "expected an object");
 	gw_get_int(&p, j, "", "Status", &st, 0, 255, GW_F_REQ);
 	gw_get_str(&p, j, "", "ReturnCode", out->r.code, sizeof(out->r.code), GW_F_NUMOK);
 	gw_get_str(&p, j, "", "ReturnMessage", msg, sizeof(msg), GW_F_TRUNC);
@@ -471,14 +478,8 @@ static void cielo_parse_token(const gw_t *gw, const http_response_t *res, gw_tok
 	gw_parse_t p = {0};
 	json_t *j = NULL;
 
-	out->r.http_status = res->status;
-	if (res->error < 0 || (res->status != 200 && res->status != 201)) {
-		cielo_reply_error(gw, res, true, &out->r);
+	if (!cielo_answer(gw, res, true, true, &out->r, &p, &j))
 		goto out;
-	}
-	j = gw_json_parse(&p, res->body, res->body_len);
-	if (j != NULL && !json_is_object(j))
-		gw_parse_fail(&p, "expected an object");
 	gw_get_str(&p, j, "", "CardToken", out->card_token, sizeof(out->card_token),
 		   GW_F_REQ | GW_F_ID);
 	if (p.err != 0) {
@@ -500,14 +501,8 @@ static void cielo_parse_zero_auth(const gw_t *gw, const http_response_t *res,
 	bool valid = false;
 	char msg[GW_MSG_MAX] = "";
 
-	out->r.http_status = res->status;
-	if (res->error < 0 || (res->status != 200 && res->status != 201)) {
-		cielo_reply_error(gw, res, false, &out->r);
+	if (!cielo_answer(gw, res, false, true, &out->r, &p, &j))
 		goto out;
-	}
-	j = gw_json_parse(&p, res->body, res->body_len);
-	if (j != NULL && !json_is_object(j))
-		gw_parse_fail(&p, "expected an object");
 	gw_get_bool(&p, j, "", "Valid", &valid, GW_F_REQ);
 	gw_get_str(&p, j, "", "ReturnCode", out->r.code, sizeof(out->r.code), GW_F_NUMOK);
 	gw_get_str(&p, j, "", "ReturnMessage", msg, sizeof(msg), GW_F_TRUNC);
@@ -537,14 +532,8 @@ static bool cielo_parse_order_list(gw_call_t *call, const http_response_t *res)
 	size_t i;
 	bool ok = false;
 
-	out->r.http_status = res->status;
-	if (res->error < 0 || res->status != 200) {
-		cielo_reply_error(call->gw, res, false, &out->r);
+	if (!cielo_answer(call->gw, res, false, false, &out->r, &p, &j))
 		goto out;
-	}
-	j = gw_json_parse(&p, res->body, res->body_len);
-	if (j != NULL && !json_is_object(j))
-		gw_parse_fail(&p, "expected an object");
 	arr = gw_get_array(&p, j, "", "Payments", 0);
 	if (arr == NULL && p.err == 0)
 		arr = gw_get_array(&p, j, "", "Payment", 0);

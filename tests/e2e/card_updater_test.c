@@ -29,26 +29,6 @@ static void after_up(void)
 	tsg_cielo(adm, &sbx, srv.org_id, "upd", true);
 }
 
-/* The card service svc of customer charges (its recurring_payment.card_id). */
-static uint64_t service_card(uint64_t customer, uint64_t svc)
-{
-	Ospay__V1__CustomersListServicesRequest m =
-		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
-	m.customer_id = customer;
-	Ospay__V1__CustomersListServicesResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Customers/ListServices", &m.base,
-			      &ospay__v1__customers_list_services_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
-	uint64_t card = UINT64_MAX;
-	for (size_t i = 0; i < r->n_services; i++)
-		if (r->services[i]->id == svc && r->services[i]->recurring_payment != NULL)
-			card = r->services[i]->recurring_payment->card_id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return card;
-}
-
 Test(card_updater, a_replaced_card_moves_its_services_and_keeps_billing)
 {
 	uint64_t c = tso_customer(adm, srv.unit_id, 1, "São Paulo");
@@ -85,8 +65,8 @@ Test(card_updater, a_replaced_card_moves_its_services_and_keeps_billing)
 	cr_assert_eq(n->exp_year, 2032);
 	uint64_t fresh = n->id;
 	protobuf_c_message_free_unpacked(&l->base, NULL);
-	cr_assert_eq(service_card(c, svc), fresh);
-	cr_assert_eq(service_card(c, svc2), 0);
+	cr_assert_eq(tso_service_card(adm, c, svc), fresh);
+	cr_assert_eq(tso_service_card(adm, c, svc2), 0);
 	/* The replaced card cannot become the default again. */
 	Ospay__V1__CardsSetDefaultRequest sd = OSPAY__V1__CARDS_SET_DEFAULT_REQUEST__INIT;
 	sd.card_id = old;

@@ -391,7 +391,10 @@ size_t tso_n_charges(int fd, uint64_t customer)
 	return n;
 }
 
-int tso_service_status(int fd, uint64_t customer, uint64_t svc)
+/* Customers/ListServices' service svc of customer (asserting OK): its status
+ * (-1 if absent) and, in *card (may be NULL), its recurring_payment.card_id
+ * (UINT64_MAX without one). */
+static int service_facts(int fd, uint64_t customer, uint64_t svc, uint64_t *card)
 {
 	Ospay__V1__CustomersListServicesRequest m =
 		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
@@ -403,11 +406,29 @@ int tso_service_status(int fd, uint64_t customer, uint64_t svc)
 			      (ProtobufCMessage **)&r, NULL, &st),
 		     0, "ListServices: %s", st.message);
 	int s = -1;
-	for (size_t i = 0; i < r->n_services; i++)
-		if (r->services[i]->id == svc)
-			s = r->services[i]->status;
+	if (card != NULL)
+		*card = UINT64_MAX;
+	for (size_t i = 0; i < r->n_services; i++) {
+		if (r->services[i]->id != svc)
+			continue;
+		s = r->services[i]->status;
+		if (card != NULL && r->services[i]->recurring_payment != NULL)
+			*card = r->services[i]->recurring_payment->card_id;
+	}
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	return s;
+}
+
+uint64_t tso_service_card(int fd, uint64_t customer, uint64_t svc)
+{
+	uint64_t card = UINT64_MAX;
+	service_facts(fd, customer, svc, &card);
+	return card;
+}
+
+int tso_service_status(int fd, uint64_t customer, uint64_t svc)
+{
+	return service_facts(fd, customer, svc, NULL);
 }
 
 int tso_set_profile(int fd, uint32_t days, status_t *st)

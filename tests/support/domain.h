@@ -102,6 +102,9 @@ Ospay__V1__BillingListChargesResponse *tso_charges(int fd, uint64_t customer, in
 size_t tso_n_charges(int fd, uint64_t customer);
 /* Customers/ListServices (asserting OK): the status of service svc, -1 if absent. */
 int tso_service_status(int fd, uint64_t customer, uint64_t svc);
+/* Customers/ListServices: service svc's recurring_payment.card_id (0: the default;
+ * UINT64_MAX when absent). Asserts OK. */
+uint64_t tso_service_card(int fd, uint64_t customer, uint64_t svc);
 /* Admin/SetSuspensionProfile of days; returns the status code (st may be NULL). */
 int tso_set_profile(int fd, uint32_t days, status_t *st);
 /* Admin/CreatePaymentMethod; asserts OK; the method's id. */
