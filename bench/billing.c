@@ -39,6 +39,8 @@
 #include "ospay/v1/clock.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "sample.h"
+#include "support/records.h"
+#include "support/testdata.h"
 
 #define BB_MAX_SIZES 8
 #define BB_DAY_MS (24LL * 3600 * 1000)
@@ -72,41 +74,6 @@ typedef struct bb_call {
 	unsigned conn;
 	size_t i;
 } bb_call_t;
-
-/* A CPF (11 digits, valid check digits) from n: every customer needs its own. */
-static void cpf_of(uint32_t n, char out[12])
-{
-	snprintf(out, 12, "%09u", 100000000u + n % 800000000u);
-	for (int k = 9; k <= 10; k++) {
-		int sum = 0;
-		for (int i = 0; i < k; i++)
-			sum += (out[i] - '0') * (k + 1 - i);
-		int r = sum % 11;
-		out[k] = (char)('0' + (r < 2 ? 0 : 11 - r));
-	}
-	out[11] = '\0';
-}
-
-/* A Visa number passing Luhn that ends in last (the sandbox's outcome digit). */
-static int visa_ending(unsigned last, char out[20])
-{
-	for (unsigned body = 0; body < 1000; body++) {
-		snprintf(out, 20, "411111111111%03u%u", body, last % 10);
-		int sum = 0;
-		for (int i = 15; i >= 0; i--) {
-			int d = out[i] - '0';
-			if ((15 - i) % 2 == 1) {
-				d *= 2;
-				if (d > 9)
-					d -= 9;
-			}
-			sum += d;
-		}
-		if (sum % 10 == 0)
-			return 0;
-	}
-	return -EINVAL;
-}
 
 /* "YYYY-MM-DD" plus days. */
 static int date_plus(const char *date, int days, char out[16])
@@ -150,24 +117,20 @@ static void on_reply(ospay_client_t *c, const status_t *st, const uint8_t *body,
 		b->failed = st->code;
 		return;
 	}
-	if (b->step == BB_CUSTOMERS) {
-		Ospay__V1__CustomersCreateResponse *m =
-			ospay__v1__customers_create_response__unpack(NULL, len, body);
-		if (m != NULL && m->customer != NULL)
-			b->cust[i] = m->customer->id;
-		else
+	if (b->step == BB_CUSTOMERS || b->step == BB_SERVICES) {
+		/* The new customer's or service's id, for the steps after. */
+		bool cust = b->step == BB_CUSTOMERS;
+		ProtobufCMessage *m = protobuf_c_message_unpack(
+			cust ? &ospay__v1__customers_create_response__descriptor
+			     : &ospay__v1__customers_add_service_response__descriptor,
+			NULL, len, body);
+		uint64_t id = 0;
+		if (m == NULL || tsr_record_id(m, cust ? "customer" : "service", &id) != 0)
 			b->failed = -EBADMSG;
-		if (m != NULL)
-			ospay__v1__customers_create_response__free_unpacked(m, NULL);
-	} else if (b->step == BB_SERVICES) {
-		Ospay__V1__CustomersAddServiceResponse *m =
-			ospay__v1__customers_add_service_response__unpack(NULL, len, body);
-		if (m != NULL && m->service != NULL)
-			b->svc[i] = m->service->id;
 		else
-			b->failed = -EBADMSG;
+			(cust ? b->cust : b->svc)[i] = id;
 		if (m != NULL)
-			ospay__v1__customers_add_service_response__free_unpacked(m, NULL);
+			protobuf_c_message_free_unpacked(m, NULL);
 	}
 	if (b->failed == 0)
 		issue(b, conn);
@@ -192,54 +155,33 @@ static void issue(bb_t *b, unsigned conn)
 	ProtobufCMessage *msg = NULL;
 	const char *method = NULL;
 	char name[40], cpf[12];
-	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-	Ospay__V1__CustomersCreateRequest cc = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
-	Ospay__V1__CardsAddRequest ca = OSPAY__V1__CARDS_ADD_REQUEST__INIT;
+	Ospay__V1__Address a;
+	Ospay__V1__CustomersCreateRequest cc;
+	Ospay__V1__CardsAddRequest ca;
 	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
-	Ospay__V1__CustomersAddServiceRequest as = OSPAY__V1__CUSTOMERS_ADD_SERVICE_REQUEST__INIT;
-	Ospay__V1__BillingCreateInvoiceRequest ci = OSPAY__V1__BILLING_CREATE_INVOICE_REQUEST__INIT;
+	Ospay__V1__CustomersAddServiceRequest as;
+	Ospay__V1__BillingCreateInvoiceRequest ci;
 	switch (b->step) {
 	case BB_CUSTOMERS:
 		snprintf(name, sizeof(name), "Cliente %zu", i + 1);
-		cpf_of((uint32_t)(i + 1), cpf);
-		a.street = "Rua Augusta";
-		a.number = "100";
-		a.district = "Consolação";
-		a.city = "São Paulo";
-		a.state = "SP";
-		a.cep = "01305-000";
-		cc.unit_id = b->unit;
-		cc.name = name;
-		cc.document = cpf;
-		cc.phone = "+55 11 98765-4321";
-		cc.email = "cliente@example.com.br";
-		cc.address = &a;
+		tsd_cpf((uint32_t)(i + 1), cpf);
+		tsr_customer(&cc, &a, b->unit, name, cpf);
 		msg = &cc.base;
 		method = "ospay.v1.Customers/Create";
 		break;
 	case BB_CARDS:
-		ca.customer_id = b->cust[i];
-		ca.number = b->number;
-		ca.holder = "MARIA DA SILVA";
-		ca.expiry = "12/2030";
-		ca.security_code = "123";
+		tsr_card(&ca, b->cust[i], b->number);
 		msg = &ca.base;
 		method = "ospay.v1.Cards/Add";
 		break;
 	case BB_SERVICES:
 		rp.enabled = true; /* card 0: the customer's default, the one just added */
-		as.customer_id = b->cust[i];
-		as.plan_name = "Fibra 500";
-		as.monthly_amount = 9990;
-		as.recurring_payment = &rp;
+		tsr_service(&as, b->cust[i], &rp);
 		msg = &as.base;
 		method = "ospay.v1.Customers/AddService";
 		break;
 	case BB_INVOICES:
-		ci.customer_id = b->cust[i % b->customers];
-		ci.service_id = b->svc[i % b->customers];
-		ci.amount = 9990;
-		ci.due_date = b->due;
+		tsr_invoice(&ci, b->cust[i % b->customers], b->svc[i % b->customers], b->due);
 		msg = &ci.base;
 		method = "ospay.v1.Billing/CreateInvoice";
 		break;
@@ -584,7 +526,7 @@ int main(int argc, char **argv)
 	b.svc = calloc(b.customers, sizeof(*b.svc));
 	b.clients = calloc(b.conns, sizeof(*b.clients));
 	if (b.cust == NULL || b.svc == NULL || b.clients == NULL ||
-	    visa_ending(b.card_last, b.number) != 0) {
+	    tsd_visa_ending(b.card_last, b.number) != 0) {
 		rc = -ENOMEM;
 		goto out;
 	}

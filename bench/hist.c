@@ -1,6 +1,8 @@
 /* The bench histogram (hist.h). */
 #include "hist.h"
 
+#include <stdio.h>
+
 static size_t hist_index(uint64_t v)
 {
 	if (v < 2 * HIST_SUB)
@@ -45,4 +47,11 @@ uint64_t hist_percentile(const hist_t *h, double p)
 			return hist_value(i) < h->max ? hist_value(i) : h->max;
 	}
 	return h->max;
+}
+
+void hist_print_json(const hist_t *h)
+{
+	printf(",\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f",
+	       (double)hist_percentile(h, 50) / 1e3, (double)hist_percentile(h, 99) / 1e3,
+	       (double)hist_percentile(h, 99.9) / 1e3, (double)h->max / 1e3);
 }

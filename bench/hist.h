@@ -22,5 +22,7 @@ typedef struct hist {
 void hist_record(hist_t *h, uint64_t v);
 /* The p-th percentile (0 < p <= 100), erring on the high side; 0 when empty. */
 uint64_t hist_percentile(const hist_t *h, double p);
+/* Prints the JSON members ,"p50_us",... ,"max_us" (microseconds) of h to stdout. */
+void hist_print_json(const hist_t *h);
 
 #endif

@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034  # sourced: the variables are for the caller
-# Helpers for the bench scripts that run on their own (bench/webhooks.sh,
-# bench/rss_idle.sh, bench/plot): sourced, never run. The caller sets $dir (a
+# Helpers for the bench scripts (bench/run.sh, and those that also run on their
+# own: bench/webhooks.sh, bench/rss_idle.sh, bench/plot): sourced, never run. The caller sets $dir (a
 # scratch directory it removes) and calls bench_cleanup from its EXIT trap.
 # Every process started through bench_start is stopped by its pid.
 

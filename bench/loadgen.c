@@ -40,6 +40,8 @@
 
 #include "hist.h"
 #include "sample.h"
+#include "support/records.h"
+#include "support/testdata.h"
 
 /* ------------------------------------------------------------------ the run */
 
@@ -491,20 +493,6 @@ static int run_phase(run_t *r)
 	return r->errors > 0 || r->stopping ? -EIO : 0;
 }
 
-/* A valid CPF from n, as tests/support/domain.c makes them. */
-static void cpf(uint32_t n, char out[12])
-{
-	snprintf(out, 12, "%09u", 100000000u + n % 800000000u);
-	for (int k = 9; k <= 10; k++) {
-		int sum = 0;
-		for (int i = 0; i < k; i++)
-			sum += (out[i] - '0') * (k + 1 - i);
-		int rem = sum % 11;
-		out[k] = (char)('0' + (rem < 2 ? 0 : 11 - rem));
-	}
-	out[11] = '\0';
-}
-
 static int make_customer(run_t *r)
 {
 	ospay_sync_t *s = NULL;
@@ -516,21 +504,10 @@ static int make_customer(run_t *r)
 		goto out;
 	}
 	/* A document of its own per run, so repeated runs on one server do not collide. */
-	cpf((uint32_t)(bench_now_ns() / 1000 % 700000000), doc);
-	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-	a.street = "Rua Augusta";
-	a.number = "100";
-	a.district = "Consolação";
-	a.city = "São Paulo";
-	a.state = "SP";
-	a.cep = "01305-000";
-	Ospay__V1__CustomersCreateRequest m = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
-	m.unit_id = 1;
-	m.name = "Cliente Bench";
-	m.document = doc;
-	m.phone = "+55 11 98765-4321";
-	m.email = "cliente@example.com.br";
-	m.address = &a;
+	tsd_cpf((uint32_t)(bench_now_ns() / 1000 % 700000000), doc);
+	Ospay__V1__Address a;
+	Ospay__V1__CustomersCreateRequest m;
+	tsr_customer(&m, &a, 1, "Cliente Bench", doc);
 	Ospay__V1__CustomersCreateResponse *resp = NULL;
 	rc = ospay_sync_call(s, "ospay.v1.Customers/Create", &m.base,
 			     &ospay__v1__customers_create_response__descriptor, NULL,
@@ -582,27 +559,18 @@ static void report(const run_t *r)
 		frame_sizes(r, &req, &resp);
 	printf("{\"bench\":\"loadgen\",\"label\":\"%s\",\"mode\":\"%s\",\"conns\":%u,"
 	       "\"inflight\":%u,\"get_pct\":%u,\"seconds\":%.3f,\"calls\":%" PRIu64
-	       ",\"errors\":%" PRIu64 ",\"calls_per_s\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f,"
-	       "\"p999_us\":%.1f,\"max_us\":%.1f,\"req_frame_bytes\":%zu,\"resp_frame_bytes\":%zu",
+	       ",\"errors\":%" PRIu64 ",\"calls_per_s\":%.0f",
 	       o->label, o->raw ? "raw" : "rpc", o->conns, o->inflight, o->raw ? 0 : o->get_pct,
-	       secs, r->measured_ok, r->errors, (double)r->measured_ok / secs,
-	       (double)hist_percentile(&r->hist, 50) / 1e3,
-	       (double)hist_percentile(&r->hist, 99) / 1e3,
-	       (double)hist_percentile(&r->hist, 99.9) / 1e3, (double)r->hist.max / 1e3, req, resp);
+	       secs, r->measured_ok, r->errors, (double)r->measured_ok / secs);
+	hist_print_json(&r->hist);
+	printf(",\"req_frame_bytes\":%zu,\"resp_frame_bytes\":%zu", req, resp);
 	/* Both responses are one field holding the Order: its tag and 2-byte length aside,
 	 * the body is the record as stored. */
 	if (!o->raw)
 		printf(",\"order_record_bytes\":%zu",
 		       r->n_bodies > 0 ? (size_t)(r->resp_body_sum / r->n_bodies) - 3 : 0);
 	printf(",\"load_cpu_s\":%.2f", r->self1 - r->self0);
-	if (o->pid > 0)
-		printf(",\"server_pid\":%d,\"server_cpu_s\":%.2f,\"server_cpu_per_call_us\":%.2f,"
-		       "\"server_rss_anon_peak_kb\":%ld",
-		       o->pid, r->cpu1 - r->cpu0,
-		       r->measured_ok > 0 ? (r->cpu1 - r->cpu0) * 1e6 / (double)r->measured_ok : 0,
-		       r->rss_peak);
-	printf("}\n");
-	fflush(stdout);
+	bench_json_end(o->pid, r->cpu1 - r->cpu0, r->measured_ok, "call", r->rss_peak);
 }
 
 static void usage(void)

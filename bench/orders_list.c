@@ -25,6 +25,7 @@
 #include "server/db/db.h"
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
+#include "support/seed.h"
 
 #define MAX_SIZES 8
 #define MAX_QUERIES 16
@@ -55,17 +56,7 @@ static uint64_t now_ns(void)
 static int seed(store_txn_t *txn, void *arg)
 {
 	const world_t *w = arg;
-	Ospay__V1__Organization org = OSPAY__V1__ORGANIZATION__INIT;
-	org.id = 1;
-	org.name = "Bench";
-	org.utc_offset_minutes = -180;
-	int rc = db_put_by_id(txn, DB_ORGS, 1, &org.base);
-	Ospay__V1__Unit u = OSPAY__V1__UNIT__INIT;
-	u.id = 1;
-	u.organization_id = 1;
-	u.name = "Unit";
-	if (rc == 0)
-		rc = db_unit_insert(txn, &u);
+	int rc = tss_org_units(txn, 1);
 	Ospay__V1__AgendaWindow win = OSPAY__V1__AGENDA_WINDOW__INIT, *wp = &win;
 	win.weekday = 1;
 	win.end_minute = 1440;

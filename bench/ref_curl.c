@@ -23,6 +23,8 @@
 
 #include <curl/curl.h>
 
+#include "support/testdata.h"
+
 #define RC_BODY_MAX 4096
 #define RC_RESP_MAX (64 * 1024)
 
@@ -58,27 +60,6 @@ static size_t on_write(char *p, size_t size, size_t n, void *arg)
 	x->resp_len += take;
 	x->resp[x->resp_len] = '\0';
 	return len;
-}
-
-/* A Visa number passing Luhn that ends in last (the sandbox's outcome digit). */
-static int visa_ending(unsigned last, char out[20])
-{
-	for (unsigned body = 0; body < 1000; body++) {
-		snprintf(out, 20, "411111111111%03u%u", body, last % 10);
-		int sum = 0;
-		for (int i = 15; i >= 0; i--) {
-			int d = out[i] - '0';
-			if ((15 - i) % 2 == 1) {
-				d *= 2;
-				if (d > 9)
-					d -= 9;
-			}
-			sum += d;
-		}
-		if (sum % 10 == 0)
-			return 0;
-	}
-	return -EINVAL;
 }
 
 /* Sets up x for one POST of its body to url with headers. */
@@ -160,7 +141,7 @@ int main(int argc, char **argv)
 	CURLM *multi = NULL;
 	rc_xfer_t *xs = calloc(conc, sizeof(*xs));
 	uint64_t sent = 0, done = 0, approved = 0, errors = 0;
-	if (xs == NULL || visa_ending(last, number) != 0 ||
+	if (xs == NULL || tsd_visa_ending(last, number) != 0 ||
 	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		goto out;
 	snprintf(hid, sizeof(hid), "MerchantId: %s", mid);

@@ -30,59 +30,10 @@ fi
 conns=64 inflight=16
 dir=$(mktemp -d /tmp/ospay-bench-XXXXXX)
 
-pids=()
-# SIGTERM, then SIGKILL after 10 s; only processes this script started.
-stop_pid() {
-	local p=$1 i
-	kill -TERM "$p" 2>/dev/null || return 0
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-	# Forgotten once stopped, so cleanup never signals a reused pid.
-	local keep=() q
-	for q in "${pids[@]}"; do
-		[[ $q == "$p" ]] || keep+=("$q")
-	done
-	pids=("${keep[@]}")
-}
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		stop_pid "$p"
-	done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-# Server and references on core 0, load on core 1, when taskset and two cores exist.
-srv_pin=() load_pin=()
-if command -v taskset >/dev/null && [[ $(nproc) -ge 2 ]]; then
-	srv_pin=(taskset -c 0) load_pin=(taskset -c 1)
-fi
-
-# Waits (10 s at most) for a line matching $2 in file $1 written by pid $3; prints it.
-wait_line() {
-	local f=$1 pat=$2 p=$3 i
-	for ((i = 0; i < 100; i++)); do
-		if grep -q "$pat" "$f" 2>/dev/null; then
-			grep -m1 "$pat" "$f"
-			return 0
-		fi
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "bench: no '$pat' in $f" >&2
-	return 1
-}
-
-# One counter from the server's /metrics.
-metric() {
-	curl -sS --cacert "$dir/srv/tls.crt" "https://$https/metrics" |
-		awk -v m="$1" '$1 == m { print $2 }'
-}
+# Process stops (bench_stop, bench_cleanup), core pinning, waiting and /metrics.
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+trap bench_cleanup EXIT
 
 # ---- Webhooks over TLS vs nginx, idle RssAnon with 1,000,000 orders, and the Orders/Get
 # charts: scripts of their own, each starting and stopping its own processes.
@@ -94,15 +45,8 @@ bash bench/plot --out "${BENCH_OUT:-bench/out}"
 "${srv_pin[@]}" "$build/bench/bench_orders_list" --orders 1000 --orders "$list_orders" \
 	--dir "$dir"
 
-# ---- ospayd, fresh
-token=$("$build/ospayd" init --data "$dir/srv" | jq -r .admin_token.token)
-"${srv_pin[@]}" "$build/ospayd" serve --data "$dir/srv" --rpc 127.0.0.1:0 \
-	--https 127.0.0.1:0 >"$dir/srv.out" 2>"$dir/srv.log" &
-srv=$!
-pids+=("$srv")
-line=$(wait_line "$dir/srv.out" '^listening' "$srv")
-rpc=$(sed -n 's/.*rpc=\([^ ]*\).*/\1/p' <<<"$line")
-https=$(sed -n 's/.*https=\([^ ]*\).*/\1/p' <<<"$line")
+# ---- ospayd, fresh (sets srv, rpc, https, token)
+bench_ospayd_up "$dir/srv"
 
 load=("${load_pin[@]}" "$build/bench/bench_loadgen" --conns "$conns" --inflight "$inflight"
 	--duration "$secs" --warmup "$warm")
@@ -133,12 +77,12 @@ for ((round = 1; round <= rounds; round++)); do
 	resp=$(jq .resp_frame_bytes <<<"$get")
 	"${srv_pin[@]}" "$build/bench/bench_ref_echo" --reply-bytes "$resp" >"$dir/echo.out" &
 	echo_pid=$!
-	pids+=("$echo_pid")
-	echo_addr=$(wait_line "$dir/echo.out" '^listening' "$echo_pid" | sed 's/^listening //')
+	bench_pids+=("$echo_pid")
+	echo_addr=$(bench_wait_line "$dir/echo.out" '^listening' "$echo_pid" | sed 's/^listening //')
 	echo_res=$("${load[@]}" --raw --addr "$echo_addr" --req-bytes "$req" --resp-bytes "$resp" \
 		--pid "$echo_pid" --label ref_echo)
 	echo "$echo_res"
-	stop_pid "$echo_pid"
+	bench_stop "$echo_pid"
 	jq -nc --argjson f "$get" --argjson r "$echo_res" --argjson round "$round" '
 		($f.calls_per_s / $r.calls_per_s) as $ratio |
 		{bench: "orders_get_vs_echo_round", round: $round, conns: $f.conns,
@@ -153,13 +97,13 @@ summary orders_get_vs_echo 0.25 2000 <"$dir/get.ratios"
 # ---- Orders/Create (durable) vs the bare LMDB writer
 : >"$dir/create.ratios"
 for ((round = 1; round <= rounds; round++)); do
-	commits0=$(metric ospay_store_commits_total)
-	writes0=$(metric ospay_store_writes_committed_total)
+	commits0=$(bench_metric ospay_store_commits_total "$dir/srv")
+	writes0=$(bench_metric ospay_store_writes_committed_total "$dir/srv")
 	create=$("${load[@]}" --addr "$rpc" --token "$token" --pid "$srv" --get-pct 0 \
 		--label orders_create)
 	echo "$create"
-	commits1=$(metric ospay_store_commits_total)
-	writes1=$(metric ospay_store_writes_committed_total)
+	commits1=$(bench_metric ospay_store_commits_total "$dir/srv")
+	writes1=$(bench_metric ospay_store_writes_committed_total "$dir/srv")
 	# The server's own batch size in this round: mutations made durable per commit.
 	commits=$((commits1 - commits0))
 	batch=$(((writes1 - writes0 + commits / 2) / (commits > 0 ? commits : 1)))
@@ -181,7 +125,7 @@ for ((round = 1; round <= rounds; round++)); do
 		tee -a "$dir/create.ratios"
 done
 summary orders_create_vs_lmdb 0.5 0 <"$dir/create.ratios"
-stop_pid "$srv"
+bench_stop "$srv"
 
 # ---- The billing run vs a bare curl-multi client (its own ospayd and sandbox; two
 # sizes, a tenth and the whole, for the run's memory flat in the number of invoices)

@@ -60,3 +60,13 @@ long bench_rss_anon_kb(int pid)
 	fclose(f);
 	return kb;
 }
+
+void bench_json_end(int pid, double cpu_s, uint64_t ops, const char *per, long rss_peak_kb)
+{
+	if (pid > 0)
+		printf(",\"server_pid\":%d,\"server_cpu_s\":%.2f,\"server_cpu_per_%s_us\":%.2f,"
+		       "\"server_rss_anon_peak_kb\":%ld",
+		       pid, cpu_s, per, ops > 0 ? cpu_s * 1e6 / (double)ops : 0, rss_peak_kb);
+	printf("}\n");
+	fflush(stdout);
+}

@@ -13,5 +13,11 @@ double bench_proc_cpu_s(int pid);
 double bench_self_cpu_s(void);
 /* RssAnon of pid in KiB (/proc/<pid>/status), or -1. */
 long bench_rss_anon_kb(int pid);
+/*
+ * Ends a result's JSON line on stdout and flushes it: when pid > 0, first the
+ * server's members: its pid, cpu_s, CPU per operation (named
+ * "server_cpu_per_<per>_us", over ops operations) and peak RssAnon.
+ */
+void bench_json_end(int pid, double cpu_s, uint64_t ops, const char *per, long rss_peak_kb);
 
 #endif

@@ -565,23 +565,12 @@ static int load(const opts_t *o)
 	double secs = o->duration;
 	printf("{\"bench\":\"webhooks\",\"label\":\"%s\",\"tls\":%s,\"conns\":%u,\"refs\":%u,"
 	       "\"seconds\":%.3f,\"requests\":%" PRIu64 ",\"non_200\":%" PRIu64
-	       ",\"reconnects\":%" PRIu64 ",\"errors\":%" PRIu64
-	       ",\"requests_per_s\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
-	       "\"max_us\":%.1f,\"events_sent\":%" PRIu64 ",\"load_cpu_s\":%.2f",
+	       ",\"reconnects\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"requests_per_s\":%.0f",
 	       o->label, o->tls ? "true" : "false", o->conns, o->refs, secs, r->measured_ok,
-	       r->non200, r->reconnects, r->errors, (double)r->measured_ok / secs,
-	       (double)hist_percentile(&r->hist, 50) / 1e3,
-	       (double)hist_percentile(&r->hist, 99) / 1e3,
-	       (double)hist_percentile(&r->hist, 99.9) / 1e3, (double)r->hist.max / 1e3, r->seq,
-	       r->self1 - r->self0);
-	if (o->pid > 0)
-		printf(",\"server_pid\":%d,\"server_cpu_s\":%.2f,\"server_cpu_per_req_us\":%.2f,"
-		       "\"server_rss_anon_peak_kb\":%ld",
-		       o->pid, r->cpu1 - r->cpu0,
-		       r->measured_ok > 0 ? (r->cpu1 - r->cpu0) * 1e6 / (double)r->measured_ok : 0,
-		       r->rss_peak);
-	printf("}\n");
-	fflush(stdout);
+	       r->non200, r->reconnects, r->errors, (double)r->measured_ok / secs);
+	hist_print_json(&r->hist);
+	printf(",\"events_sent\":%" PRIu64 ",\"load_cpu_s\":%.2f", r->seq, r->self1 - r->self0);
+	bench_json_end(o->pid, r->cpu1 - r->cpu0, r->measured_ok, "req", r->rss_peak);
 	rc = r->non200 == 0 && r->errors == 0 && r->measured_ok > 0 ? 0 : 1;
 out:
 	for (unsigned i = 0; r->conns != NULL && i < o->conns; i++)

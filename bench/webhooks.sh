@@ -37,7 +37,8 @@ if ! command -v nginx >/dev/null; then
 fi
 
 # ---- ospayd and the sandbox
-bench_ospayd_up "$dir/srv" --gateway-max-inflight 256
+# All connections come from loopback: lift the per-address cap above $conns.
+bench_ospayd_up "$dir/srv" --gateway-max-inflight 256 --https-max-conns-per-addr 4096
 "${load_pin[@]}" "$build/ospay-sandbox" --listen 127.0.0.1:0 \
 	--webhook-base "https://localhost:${https##*:}" --webhook-ca "$dir/srv/tls.crt" \
 	>"$dir/sbx.out" 2>"$dir/sbx.log" &

@@ -6,6 +6,10 @@ prints the principal and the units, one "key=value" line each:
 
     OSPAY_ADDR=127.0.0.1:7000 OSPAY_TOKEN=... /usr/bin/python3 examples/python/ospay_client.py
 
+With OSPAY_TLS=1 it speaks TLS (a server started with `ospayd serve --rpc-tls`),
+trusting only OSPAY_CA (the server's var/data/tls.crt, or its CA) and checking the
+certificate against OSPAY_TLS_NAME, else the host of OSPAY_ADDR.
+
 Needs Debian's protobuf-compiler (protoc) and python3-protobuf. Any error prints
 "error: CODE_NAME: message" on stderr and exits 1 (2 for bad usage).
 """
@@ -15,6 +19,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -76,16 +81,43 @@ def parse_addr(addr):
     return host.strip("[]"), int(port)
 
 
-class Connection:
-    """One TCP connection; one call at a time (the protocol allows more)."""
+def tls_context():
+    """The TLS settings from the environment: None for plain TCP."""
+    tls = os.environ.get("OSPAY_TLS", "")
+    if tls in ("", "0"):
+        return None
+    if tls != "1":
+        raise SetupError("OSPAY_TLS must be 1 or 0")
+    ca = os.environ.get("OSPAY_CA")
+    if not ca:
+        raise SetupError("OSPAY_TLS=1 needs OSPAY_CA=<file>: the server's certificate or its CA")
+    try:
+        ctx = ssl.create_default_context(cafile=ca)
+    except (OSError, ssl.SSLError) as e:
+        raise SetupError("OSPAY_CA %s: %s" % (ca, e))
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
 
-    def __init__(self, addr, rpc_pb2):
+
+class Connection:
+    """One TCP (or TLS) connection; one call at a time (the protocol allows more)."""
+
+    def __init__(self, addr, rpc_pb2, tls=None):
         self.rpc = rpc_pb2
         self.next_id = 1
+        host, port = parse_addr(addr)
         try:
-            self.sock = socket.create_connection(parse_addr(addr), timeout=TIMEOUT_S)
+            sock = socket.create_connection((host, port), timeout=TIMEOUT_S)
         except OSError as e:
             raise RpcError(14, "connect %s: %s" % (addr, e))
+        if tls is not None:
+            name = os.environ.get("OSPAY_TLS_NAME") or host
+            try:
+                sock = tls.wrap_socket(sock, server_hostname=name)
+            except (OSError, ssl.SSLError) as e:
+                sock.close()
+                raise RpcError(14, "TLS handshake with %s failed: %s" % (addr, e))
+        self.sock = sock
 
     def close(self):
         self.sock.close()
@@ -157,7 +189,7 @@ def run(addr, token):
         except ValueError:
             return "ROLE_%d" % v
 
-    conn = Connection(addr, rpc_pb2)
+    conn = Connection(addr, rpc_pb2, tls_context())
     try:
         hello = conn.call("ospay.v1.Session/Hello", session_pb2.HelloRequest(token=token),
                           session_pb2.HelloResponse)

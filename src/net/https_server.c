@@ -14,6 +14,7 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "net/peers.h"
 #include "net/tls.h"
 
 /* Raw input is read in chunks of this size... */
@@ -93,6 +94,9 @@ struct https_conn {
 	enum conn_phase phase;
 	int fail_status; /* status a parser callback asked for */
 	int open_handles;
+	net_ip_t ip;
+	bool counted; /* ip is counted in srv->peers */
+	bool served;  /* a request has begun: idle_timeout_ms applies between requests */
 	bool use_tls;
 	bool tls_ready;
 	bool reading;
@@ -122,7 +126,8 @@ struct https_server {
 	https_stats_t stats;
 	https_conn_t *conns;
 	size_t n_conns;
-	int open_handles; /* listener and drain timer */
+	net_peers_t peers; /* open connections per remote address */
+	int open_handles;  /* listener and drain timer */
 	bool closing;
 	bool drain_timer_closed;
 	https_closed_fn closed_cb;
@@ -209,7 +214,9 @@ void https_options_default(https_options_t *opt)
 	opt->max_response_bytes = 16 * 1024 * 1024;
 	opt->max_output_bytes = 256 * 1024;
 	opt->max_connections = 1024;
+	opt->max_connections_per_addr = 256;
 	opt->handshake_timeout_ms = 10000;
+	opt->first_request_timeout_ms = 5000;
 	opt->header_timeout_ms = 10000;
 	opt->body_timeout_ms = 30000;
 	opt->idle_timeout_ms = 60000;
@@ -235,8 +242,12 @@ static void https_options_fill(https_options_t *o)
 		o->max_output_bytes = d.max_output_bytes;
 	if (o->max_connections == 0)
 		o->max_connections = d.max_connections;
+	if (o->max_connections_per_addr == 0)
+		o->max_connections_per_addr = d.max_connections_per_addr;
 	if (o->handshake_timeout_ms == 0)
 		o->handshake_timeout_ms = d.handshake_timeout_ms;
+	if (o->first_request_timeout_ms == 0)
+		o->first_request_timeout_ms = d.first_request_timeout_ms;
 	if (o->header_timeout_ms == 0)
 		o->header_timeout_ms = d.header_timeout_ms;
 	if (o->body_timeout_ms == 0)
@@ -551,6 +562,10 @@ static void conn_arm_timer(https_conn_t *c)
 		ms = o->handshake_timeout_ms;
 		break;
 	case PH_IDLE:
+		/* Before any request, a short deadline: a client that connects and says
+		 * nothing must not hold a slot for the whole keep-alive idle time. */
+		ms = c->served ? o->idle_timeout_ms : o->first_request_timeout_ms;
+		break;
 	case PH_DRAIN:
 		ms = o->idle_timeout_ms;
 		break;
@@ -615,6 +630,8 @@ static void conn_on_close(uv_handle_t *h)
 		c->next->prev = c->prev;
 	s->n_conns--;
 	s->stats.conns_open--;
+	if (c->counted)
+		net_peers_drop(&s->peers, &c->ip);
 	if (c->tls_ready)
 		tls_session_free(&c->tls);
 	buf_free(&c->rin);
@@ -696,7 +713,10 @@ static void conn_on_timer(uv_timer_t *t)
 		conn_close(c);
 		break;
 	case PH_IDLE:
-		s->stats.idle_closes++;
+		if (c->served)
+			s->stats.idle_closes++;
+		else
+			s->stats.timeouts_first_request++;
 		conn_close(c);
 		break;
 	case PH_HEADERS:
@@ -1111,6 +1131,7 @@ static int on_message_begin(llhttp_t *p)
 	req->t_start_ns = uv_hrtime();
 	memcpy(req->peer, c->peer, sizeof(req->peer));
 	c->req = req;
+	c->served = true;
 	conn_set_phase(c, PH_HEADERS);
 out:
 	return rc;
@@ -1443,6 +1464,16 @@ static void conn_accept(https_server_t *s)
 		conn_close(c);
 		goto out;
 	}
+	/* One host holds at most its share of the slots (loopback clients are one host). */
+	int rc = net_peers_admit(&s->peers, &c->tcp, s->opt.max_connections_per_addr, &c->ip);
+	if (rc != 0) {
+		s->stats.conns_rejected++;
+		if (rc == -EMFILE)
+			s->stats.conns_rejected_addr++;
+		conn_close(c);
+		goto out;
+	}
+	c->counted = true;
 	s->stats.conns_accepted++;
 	/* Responses are complete when written; Nagle would only delay the last segment. */
 	uv_tcp_nodelay(&c->tcp, 1);
@@ -1519,6 +1550,7 @@ static void srv_maybe_finish(https_server_t *s)
 		https_closed_fn cb = s->closed_cb;
 		void *arg = s->closed_arg;
 		tls_config_free(s->tls);
+		net_peers_free(&s->peers);
 		free(s);
 		if (cb != NULL)
 			cb(arg);
@@ -1564,6 +1596,7 @@ int https_server_start(uv_loop_t *loop, const https_options_t *opt, https_handle
 		goto out;
 	}
 	s->loop = loop;
+	net_peers_init(&s->peers);
 	s->opt = *opt;
 	https_options_fill(&s->opt);
 	s->handler = handler;
@@ -1719,6 +1752,7 @@ int https_stats_format(const https_stats_t *st, const char *prefix, char *out, s
 		{"connections_open", "gauge", st->conns_open},
 		{"connections_accepted_total", "counter", st->conns_accepted},
 		{"connections_rejected_total", "counter", st->conns_rejected},
+		{"connections_rejected_per_address_total", "counter", st->conns_rejected_addr},
 		{"requests_total", "counter", st->requests},
 		{"requests_refused_total", "counter", st->refused},
 		{"received_bytes_total", "counter", st->bytes_in},
@@ -1728,6 +1762,7 @@ int https_stats_format(const https_stats_t *st, const char *prefix, char *out, s
 		{"header_timeouts_total", "counter", st->timeouts_header},
 		{"body_timeouts_total", "counter", st->timeouts_body},
 		{"idle_closes_total", "counter", st->idle_closes},
+		{"first_request_timeouts_total", "counter", st->timeouts_first_request},
 	};
 	size_t start = *off;
 	char name[128];

@@ -40,11 +40,15 @@ typedef struct https_options {
 				      and parsing (backpressure): 256 KiB */
 	unsigned max_connections;  /* open connections: 1024; past it new ones are accepted
 				      and closed at once */
+	unsigned max_connections_per_addr; /* open connections from one remote address: 256;
+					      past it new ones are closed at once */
 
-	uint64_t handshake_timeout_ms; /* TLS handshake, from accept: 10 s */
-	uint64_t header_timeout_ms;    /* request's first byte to end of headers: 10 s (408) */
-	uint64_t body_timeout_ms;      /* end of headers to end of body: 30 s (408) */
-	uint64_t idle_timeout_ms;      /* keep-alive idle, or output stalled that long: 60 s */
+	uint64_t handshake_timeout_ms;     /* TLS handshake, from accept: 10 s */
+	uint64_t first_request_timeout_ms; /* after the handshake (or accept, plain), until a
+					      first request begins: 5 s (then closed) */
+	uint64_t header_timeout_ms;        /* request's first byte to end of headers: 10 s (408) */
+	uint64_t body_timeout_ms;          /* end of headers to end of body: 30 s (408) */
+	uint64_t idle_timeout_ms;          /* keep-alive idle, or output stalled that long: 60 s */
 	uint64_t linger_ms; /* after a closing response, unread input is drained this long
 			       before close, so the client is not reset before reading: 2 s */
 
@@ -66,20 +70,22 @@ extern const uint64_t https_hist_bounds_us[HTTPS_HIST_BUCKETS];
 
 /* Counters kept by the server; read them with https_server_stats(). */
 typedef struct https_stats {
-	uint64_t conns_open;     /* gauge: connections currently open */
-	uint64_t conns_accepted; /* connections served */
-	uint64_t conns_rejected; /* closed at accept: max_connections reached */
-	uint64_t requests;       /* complete requests handed to the handler */
-	uint64_t responses[6];   /* responses sent by status class: [2] = 2xx ... [5] = 5xx */
-	uint64_t refused;        /* requests the server answered itself (400/408/413/414/431/505) */
-	uint64_t bytes_in;       /* bytes read from sockets (ciphertext under TLS) */
-	uint64_t bytes_out;      /* bytes written to sockets */
-	uint64_t handshake_failures; /* TLS handshakes that failed */
-	uint64_t timeouts_handshake; /* connections closed: handshake too slow */
-	uint64_t timeouts_header;    /* requests refused with 408: headers too slow */
-	uint64_t timeouts_body;      /* requests refused with 408: body too slow */
-	uint64_t idle_closes;        /* keep-alive connections closed after idle_timeout_ms */
-	https_hist_t latency;        /* request's first byte to its response being queued */
+	uint64_t conns_open;          /* gauge: connections currently open */
+	uint64_t conns_accepted;      /* connections served */
+	uint64_t conns_rejected;      /* closed at accept: max_connections reached */
+	uint64_t conns_rejected_addr; /* closed at accept: max_connections_per_addr reached */
+	uint64_t requests;            /* complete requests handed to the handler */
+	uint64_t responses[6];        /* responses sent by status class: [2] = 2xx ... [5] = 5xx */
+	uint64_t refused;   /* requests the server answered itself (400/408/413/414/431/505) */
+	uint64_t bytes_in;  /* bytes read from sockets (ciphertext under TLS) */
+	uint64_t bytes_out; /* bytes written to sockets */
+	uint64_t handshake_failures;     /* TLS handshakes that failed */
+	uint64_t timeouts_handshake;     /* connections closed: handshake too slow */
+	uint64_t timeouts_header;        /* requests refused with 408: headers too slow */
+	uint64_t timeouts_body;          /* requests refused with 408: body too slow */
+	uint64_t idle_closes;            /* keep-alive connections closed after idle_timeout_ms */
+	uint64_t timeouts_first_request; /* closed: no request within first_request_timeout_ms */
+	https_hist_t latency;            /* request's first byte to its response being queued */
 } https_stats_t;
 
 /* Handler for every complete request. req belongs to the handler until it passes it

@@ -6,13 +6,23 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/crypto.h"
 #include "common/list.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "net/peers.h"
+#include "net/tls.h"
 
 #define RPC_READ_CHUNK (64 * 1024)
-/* How often deadlines and idle connections are checked. */
+/* How often deadlines, idle connections and the output cap are checked. */
 #define RPC_SWEEP_MS 100
+/* Over the process-wide output cap, a connection holding more unsent output than
+ * this stops being read: a client that reads its replies stays far below it. */
+#define RPC_OUT_FAIR (64 * 1024)
+/* TLS: ciphertext kept per connection (a read, plus a record being completed)... */
+#define RPC_TLS_IN_LIMIT (RPC_READ_CHUNK + 32 * 1024)
+/* ...and encrypted output waiting for the socket before encryption pauses. */
+#define RPC_TLS_OUT_LIMIT (128 * 1024)
 
 struct rpc_server {
 	uv_loop_t *loop;
@@ -26,6 +36,11 @@ struct rpc_server {
 	list_node_t conns;   /* every open connection */
 	list_node_t dirty;   /* connections with queued output */
 	list_node_t pending; /* calls handed out, not yet replied */
+	list_node_t ready;   /* connections whose input waits for the next loop turn */
+	uv_idle_t resumer;   /* runs while ready is not empty (poll must not block then) */
+	net_peers_t peers;   /* open connections per remote address */
+	tls_config_t *tls;   /* NULL: plain TCP */
+	uint64_t turn;       /* loop turns seen by the flusher */
 	rpc_stats_t stats;
 	bool listening;
 	bool closing;
@@ -43,12 +58,28 @@ struct rpc_conn {
 	void *data;
 	list_node_t link;  /* in srv->conns */
 	list_node_t dlink; /* in srv->dirty */
+	list_node_t rlink; /* in srv->ready */
 	list_node_t calls; /* its calls not yet replied */
-	buf_t in;          /* bytes of a frame not yet complete */
-	buf_t out;         /* replies not yet handed to uv_write */
+	buf_t in;          /* bytes of a frame not yet complete, or left for the next turn */
+	buf_t out;         /* replies not yet handed to uv_write (plaintext under TLS) */
 	size_t writing;    /* bytes inside uv_write requests */
 	unsigned n_calls;
 	uint64_t last_active;
+	uint64_t accepted_ms;
+	uint64_t last_progress; /* last time output reached the socket, or had none */
+	uint64_t budget_turn;   /* the turn turn_frames/turn_bytes count for */
+	unsigned turn_frames;
+	size_t turn_bytes;
+	net_ip_t ip;
+	tls_session_t tls;
+	buf_t tin; /* TLS: ciphertext received, not yet decrypted */
+	size_t tin_head;
+	buf_t tout;          /* TLS: ciphertext not yet handed to uv_write */
+	size_t tout_counted; /* of tout, bytes already in stats.out_buffered */
+	bool counted;        /* ip is counted in srv->peers */
+	bool use_tls;
+	bool tls_ready; /* tls is initialised (freed on close) */
+	bool got_frame; /* a whole frame arrived: the Hello deadline no longer applies */
 	bool reading;
 	bool paused; /* by backpressure */
 	bool close_after_flush;
@@ -74,6 +105,8 @@ typedef struct rpc_write {
 static void conn_close(rpc_conn_t *c);
 static void conn_start_reading(rpc_conn_t *c);
 static void conn_process(rpc_conn_t *c, const uint8_t *data, size_t len);
+static void conn_pump(rpc_conn_t *c);
+static void on_resume(uv_idle_t *h);
 
 /* A closing server is freed once its handles are closed and no handler still
  * holds one of its calls (a reply may come after the connections are gone). */
@@ -84,6 +117,9 @@ static void server_maybe_free(rpc_server_t *s)
 	s->freed = true;
 	void (*cb)(void *) = s->closed_cb;
 	void *arg = s->closed_arg;
+	tls_config_free(s->tls);
+	net_peers_free(&s->peers);
+	crypto_wipe(s->readbuf, sizeof(s->readbuf));
 	free(s);
 	if (cb != NULL)
 		cb(arg);
@@ -97,6 +133,96 @@ void rpc_limits_default(rpc_limits_t *lim)
 	lim->out_high = 1u << 20;
 	lim->default_deadline_ms = 30000;
 	lim->max_conns = 4096;
+	lim->max_conns_per_addr = 512;
+	lim->hello_ms = 10000;
+	lim->turn_frames = 64;
+	lim->turn_bytes = 256u << 10;
+	lim->out_total_max = 8u << 20;
+	lim->stall_ms = 10000;
+}
+
+/* Bytes of this connection's replies not yet taken by the kernel. */
+static size_t conn_unsent(const rpc_conn_t *c)
+{
+	return c->out.len + c->tout.len + c->writing;
+}
+
+/* Stop reading: over the connection's own mark, or over the process-wide cap while
+ * holding more than a fair share (so a client that reads keeps being served). */
+static bool conn_should_pause(const rpc_conn_t *c)
+{
+	size_t unsent = conn_unsent(c);
+	return unsent > c->srv->lim.out_high ||
+	       (c->srv->stats.out_buffered > c->srv->lim.out_total_max && unsent > RPC_OUT_FAIR);
+}
+
+/* Resume with some hysteresis, so a connection does not flip every write. */
+static bool conn_may_resume(const rpc_conn_t *c)
+{
+	size_t unsent = conn_unsent(c);
+	const rpc_limits_t *l = &c->srv->lim;
+	return unsent <= l->out_high / 2 &&
+	       (c->srv->stats.out_buffered <= l->out_total_max / 4 * 3 ||
+		unsent <= RPC_OUT_FAIR / 2);
+}
+
+static void conn_stop_reading(rpc_conn_t *c)
+{
+	if (c->reading) {
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		c->reading = false;
+	}
+}
+
+/* Grows a buffer that may hold card data without leaving a copy in freed memory
+ * (realloc would). */
+static int in_append(buf_t *b, const void *p, size_t n, size_t limit)
+{
+	int rc = 0;
+	if (n > limit || b->len > limit - n) {
+		rc = -E2BIG;
+		goto out;
+	}
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n)
+			cap *= 2;
+		if (cap > limit)
+			cap = limit;
+		uint8_t *d = malloc(cap);
+		if (d == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		if (b->len > 0)
+			memcpy(d, b->data, b->len);
+		if (b->data != NULL)
+			crypto_wipe(b->data, b->cap);
+		free(b->data);
+		b->data = d;
+		b->cap = cap;
+	}
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+out:
+	return rc;
+}
+
+/* Drops n consumed bytes from the front and wipes the tail they leave behind. */
+static void in_consume(buf_t *b, size_t n)
+{
+	size_t old = b->len;
+	buf_consume(b, n);
+	if (old > b->len)
+		crypto_wipe(b->data + b->len, old - b->len);
+}
+
+static void in_free(buf_t *b)
+{
+	if (b->data != NULL)
+		crypto_wipe(b->data, b->cap);
+	buf_free(b);
 }
 
 /* ------------------------------------------------------------------ output */
@@ -149,21 +275,17 @@ static int conn_queue_response(rpc_conn_t *c, uint64_t id, const status_t *st, c
 
 static void conn_check_backpressure(rpc_conn_t *c)
 {
-	size_t unsent = c->out.len + c->writing;
-	if (!c->paused && unsent > c->srv->lim.out_high) {
+	if (!c->paused && conn_should_pause(c)) {
 		c->paused = true;
 		c->srv->stats.reads_paused++;
-		if (c->reading) {
-			uv_read_stop((uv_stream_t *)&c->tcp);
-			c->reading = false;
-		}
-	} else if (c->paused && unsent <= c->srv->lim.out_high / 2) {
+		conn_stop_reading(c);
+	} else if (c->paused && conn_may_resume(c)) {
 		c->paused = false;
-		/* Frames that arrived while paused go first. */
-		if (c->in.len >= 4)
-			conn_process(c, c->in.data, c->in.len);
-		if (!c->paused)
-			conn_start_reading(c);
+		/* Frames that arrived while paused go first (unless they wait for the
+		 * next turn already: the resumer handles those). */
+		if (!list_linked(&c->rlink))
+			conn_pump(c);
+		conn_start_reading(c);
 	}
 }
 
@@ -177,37 +299,67 @@ static void on_write(uv_write_t *req, int status)
 	free(w);
 	if (c->closing)
 		return;
+	c->last_progress = util_mono_ms();
+	if (c->out.len > 0)
+		conn_mark_dirty(c); /* TLS: plaintext left unencrypted while tout was full */
 	if (status < 0) {
 		log_debug("rpc write failed", "err=%s", uv_err_name(status));
 		conn_close(c);
 		return;
 	}
-	if (c->close_after_flush && c->writing == 0 && c->out.len == 0) {
+	if (c->close_after_flush && conn_unsent(c) == 0) {
 		conn_close(c);
 		return;
 	}
 	conn_check_backpressure(c);
 }
 
+/*
+ * TLS: encrypts queued replies into tout until it is full. Plaintext and
+ * ciphertext both count in out_buffered: the plaintext is taken off as it is
+ * encrypted, the ciphertext (handshake messages too) added when it is flushed.
+ * 0, or a negative errno (the connection is unusable).
+ */
+static int conn_encrypt(rpc_conn_t *c)
+{
+	size_t taken;
+	int rc = tls_session_encrypt_buf(&c->tls, &c->out, &taken);
+	c->srv->stats.out_buffered -= taken;
+	return rc;
+}
+
 static void conn_flush(rpc_conn_t *c)
 {
-	if (c->closing || c->out.len == 0)
+	if (c->closing)
+		return;
+	if (c->use_tls && c->tls.handshake_done && conn_encrypt(c) != 0) {
+		conn_close(c);
+		return;
+	}
+	if (c->use_tls) {
+		c->srv->stats.out_buffered += c->tout.len - c->tout_counted;
+		c->tout_counted = c->tout.len;
+	}
+	/* What goes to the socket: replies, or under TLS their ciphertext. */
+	buf_t *wire = c->use_tls ? &c->tout : &c->out;
+	if (wire->len == 0)
 		goto out;
 	size_t off = 0;
 	if (c->writing == 0) {
 		/* Nothing queued in the kernel path: try to write synchronously first. */
-		uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+		uv_buf_t b = uv_buf_init((char *)wire->data, (unsigned)wire->len);
 		int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
 		if (n > 0) {
 			off = (size_t)n;
 			c->srv->stats.out_buffered -= (size_t)n;
+			c->last_progress = util_mono_ms();
 		} else if (n != UV_EAGAIN && n < 0) {
 			conn_close(c);
 			return;
 		}
 	}
-	if (off == c->out.len) {
-		c->out.len = 0;
+	if (off == wire->len) {
+		wire->len = 0;
 		goto out;
 	}
 	rpc_write_t *w = calloc(1, sizeof(*w));
@@ -216,18 +368,12 @@ static void conn_flush(rpc_conn_t *c)
 		return;
 	}
 	w->conn = c;
-	if (off == 0) {
-		/* Hand the whole buffer over instead of copying it. */
-		w->buf = c->out;
-		memset(&c->out, 0, sizeof(c->out));
-	} else {
-		if (buf_append(&w->buf, c->out.data + off, c->out.len - off, SIZE_MAX / 2) != 0) {
-			free(w);
-			conn_close(c);
-			return;
-		}
-		c->out.len = 0;
-	}
+	/* Hand the buffer over instead of copying it: a copy would leave the
+	 * connection holding an empty buffer of the same size for as long as the
+	 * write is stuck behind a client that does not read. */
+	buf_consume(wire, off);
+	w->buf = *wire;
+	memset(wire, 0, sizeof(*wire));
 	uv_buf_t b = uv_buf_init((char *)w->buf.data, (unsigned)w->buf.len);
 	int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
 	if (rc != 0) {
@@ -239,7 +385,10 @@ static void conn_flush(rpc_conn_t *c)
 	}
 	c->writing += w->buf.len;
 out:
-	if (!c->closing && c->close_after_flush && c->writing == 0 && c->out.len == 0) {
+	c->tout_counted = c->tout.len; /* 0 once written or handed to uv_write */
+	if (conn_unsent(c) == 0)
+		c->last_progress = util_mono_ms();
+	if (!c->closing && c->close_after_flush && conn_unsent(c) == 0) {
 		conn_close(c);
 		return;
 	}
@@ -250,6 +399,8 @@ out:
 static void on_prepare(uv_prepare_t *h)
 {
 	rpc_server_t *s = container_of(h, rpc_server_t, flusher);
+	/* The end of a loop turn: every connection's frame budget starts over. */
+	s->turn++;
 	while (!list_empty(&s->dirty)) {
 		rpc_conn_t *c = container_of(s->dirty.next, rpc_conn_t, dlink);
 		list_remove(&c->dlink);
@@ -263,8 +414,12 @@ static void call_free(rpc_call_t *call)
 {
 	list_remove(&call->clink);
 	list_remove(&call->plink);
-	if (call->req != NULL)
+	if (call->req != NULL) {
+		/* The body may hold a card number or a credential (Cards/Add, SetGateway). */
+		if (call->req->body.data != NULL)
+			crypto_wipe(call->req->body.data, call->req->body.len);
 		ospay__v1__rpc_request__free_unpacked(call->req, NULL);
+	}
 	free(call);
 }
 
@@ -298,10 +453,7 @@ void rpc_call_reply(rpc_call_t *call, const status_t *st, const void *body, size
 				conn_close(c);
 			} else if (flags & RPC_REPLY_CLOSE) {
 				c->close_after_flush = true;
-				if (c->reading) {
-					uv_read_stop((uv_stream_t *)&c->tcp);
-					c->reading = false;
-				}
+				conn_stop_reading(c);
 			}
 		}
 	}
@@ -321,10 +473,7 @@ static void conn_reply_error(rpc_conn_t *c, uint64_t id, int code, const char *m
 	}
 	if (close) {
 		c->close_after_flush = true;
-		if (c->reading) {
-			uv_read_stop((uv_stream_t *)&c->tcp);
-			c->reading = false;
-		}
+		conn_stop_reading(c);
 	}
 }
 
@@ -332,6 +481,7 @@ static void conn_dispatch_frame(rpc_conn_t *c, const uint8_t *p, size_t n)
 {
 	rpc_server_t *s = c->srv;
 	s->stats.frames_in++;
+	c->got_frame = true;
 	Ospay__V1__RpcRequest *req = ospay__v1__rpc_request__unpack(NULL, n, p);
 	if (req == NULL) {
 		conn_reply_error(c, 0, ST_INVALID_ARGUMENT, "undecodable frame", true);
@@ -375,9 +525,30 @@ int rpc_frame_next(const uint8_t *p, size_t len, size_t max_frame, size_t *paylo
 	return RPC_FRAME_OK;
 }
 
-static bool conn_over_high(const rpc_conn_t *c)
+/* True when this turn's frame budget is spent: the rest waits for the next turn
+ * (a connection that pipelines thousands of calls must not hold the loop). */
+static bool conn_budget_spent(rpc_conn_t *c)
 {
-	return c->out.len + c->writing > c->srv->lim.out_high;
+	rpc_server_t *s = c->srv;
+	if (c->budget_turn != s->turn) {
+		c->budget_turn = s->turn;
+		c->turn_frames = 0;
+		c->turn_bytes = 0;
+	}
+	return c->turn_frames >= s->lim.turn_frames || c->turn_bytes >= s->lim.turn_bytes;
+}
+
+/* Leaves the connection's buffered input for the next loop turn. */
+static void conn_defer(rpc_conn_t *c)
+{
+	rpc_server_t *s = c->srv;
+	conn_stop_reading(c);
+	if (!list_linked(&c->rlink)) {
+		s->stats.turns_deferred++;
+		if (list_empty(&s->ready))
+			uv_idle_start(&s->resumer, on_resume);
+		list_insert_tail(&s->ready, &c->rlink);
+	}
 }
 
 /* Most bytes kept for a connection: one frame plus one read of what follows it. */
@@ -398,8 +569,12 @@ static void conn_process(rpc_conn_t *c, const uint8_t *data, size_t len)
 	const uint8_t *p = data;
 	size_t left = len;
 	while (left >= 4 && !c->closing && !c->close_after_flush) {
-		if (conn_over_high(c)) {
+		if (conn_should_pause(c)) {
 			conn_check_backpressure(c);
+			break;
+		}
+		if (conn_budget_spent(c)) {
+			conn_defer(c);
 			break;
 		}
 		size_t n;
@@ -410,6 +585,8 @@ static void conn_process(rpc_conn_t *c, const uint8_t *data, size_t len)
 		}
 		if (fr == RPC_FRAME_MORE)
 			break;
+		c->turn_frames++;
+		c->turn_bytes += 4 + n;
 		conn_dispatch_frame(c, p + 4, n);
 		p += 4 + n;
 		left -= 4 + n;
@@ -418,8 +595,8 @@ static void conn_process(rpc_conn_t *c, const uint8_t *data, size_t len)
 		return;
 	/* Keep the incomplete tail; its size is checked against max before growing. */
 	if (data == c->in.data) {
-		buf_consume(&c->in, len - left);
-	} else if (left > 0 && buf_append(&c->in, p, left, conn_in_limit(c)) != 0) {
+		in_consume(&c->in, len - left);
+	} else if (left > 0 && in_append(&c->in, p, left, conn_in_limit(c)) != 0) {
 		conn_close(c);
 	}
 }
@@ -440,19 +617,10 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 	b->len = sizeof(s->readbuf);
 }
 
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
+/* New plaintext bytes for the connection (data may be the shared read buffer). */
+static void conn_input(rpc_conn_t *c, const uint8_t *data, size_t len)
 {
-	rpc_conn_t *c = stream->data;
-	c->srv->readbuf_busy = false;
-	if (nread < 0) {
-		conn_close(c);
-		return;
-	}
-	if (nread == 0 || c->closing)
-		return;
 	c->last_active = util_mono_ms();
-	const uint8_t *data = (const uint8_t *)b->base;
-	size_t len = (size_t)nread;
 	if (c->in.len > 0) {
 		/* A frame is already partly here: complete it in the connection buffer,
 		 * after checking its declared size so the buffer never outgrows a frame. */
@@ -460,7 +628,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 			conn_reply_error(c, 0, ST_RESOURCE_EXHAUSTED, "frame too large", true);
 			return;
 		}
-		if (buf_append(&c->in, data, len, conn_in_limit(c)) != 0) {
+		if (in_append(&c->in, data, len, conn_in_limit(c)) != 0) {
 			conn_close(c);
 			return;
 		}
@@ -468,8 +636,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 		if (c->in.cap > (256u << 10) && c->in.len < 4096) {
 			/* Do not keep a large frame's buffer around for an idle connection. */
 			buf_t small = {0};
-			if (buf_append(&small, c->in.data, c->in.len, SIZE_MAX / 2) == 0) {
-				buf_free(&c->in);
+			if (in_append(&small, c->in.data, c->in.len, SIZE_MAX / 2) == 0) {
+				in_free(&c->in);
 				c->in = small;
 			}
 		}
@@ -478,9 +646,117 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 	}
 }
 
+/* True when the connection takes no more input this turn. */
+static bool conn_input_blocked(const rpc_conn_t *c)
+{
+	return c->closing || c->close_after_flush || c->paused || list_linked(&c->rlink);
+}
+
+/*
+ * TLS: advances the handshake, then decrypts what mbedTLS holds into the shared
+ * buffer and feeds it on, until the connection stops taking input this turn.
+ */
+static void conn_tls_pump(rpc_conn_t *c)
+{
+	rpc_server_t *s = c->srv;
+	int rc = tls_session_handshake(&c->tls);
+	if (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE) {
+		conn_mark_dirty(c); /* handshake messages to send */
+		return;
+	}
+	if (rc != 0) {
+		s->stats.tls_handshake_failures++;
+		log_debug("rpc tls handshake failed", "err=%d", rc);
+		conn_close(c);
+		return;
+	}
+	conn_mark_dirty(c);
+	while (!conn_input_blocked(c) && !s->readbuf_busy) {
+		rc = tls_session_read(&c->tls, s->readbuf, sizeof(s->readbuf));
+		if (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE)
+			break;
+		if (rc <= 0) {
+			conn_close(c);
+			break;
+		}
+		conn_input(c, s->readbuf, (size_t)rc);
+		crypto_wipe(s->readbuf, (size_t)rc);
+	}
+}
+
+/* Works through buffered input: whole frames in c->in first, then TLS plaintext. */
+static void conn_pump(rpc_conn_t *c)
+{
+	if (c->in.len >= 4 && !conn_input_blocked(c))
+		conn_process(c, c->in.data, c->in.len);
+	if (c->use_tls && !conn_input_blocked(c))
+		conn_tls_pump(c);
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
+{
+	rpc_conn_t *c = stream->data;
+	rpc_server_t *s = c->srv;
+	s->readbuf_busy = false;
+	if (nread < 0) {
+		conn_close(c);
+		return;
+	}
+	if (nread == 0 || c->closing)
+		return;
+	if (c->use_tls) {
+		if (c->tin_head > 0) {
+			buf_consume(&c->tin, c->tin_head);
+			c->tin_head = 0;
+		}
+		if (buf_append(&c->tin, b->base, (size_t)nread, RPC_TLS_IN_LIMIT) != 0) {
+			conn_close(c);
+			return;
+		}
+		conn_tls_pump(c);
+	} else {
+		conn_input(c, (const uint8_t *)b->base, (size_t)nread);
+		/* Card numbers pass through here: nothing of a frame stays in the buffer. */
+		crypto_wipe(s->readbuf, (size_t)nread);
+	}
+	/* TLS holds input back while its ciphertext buffer is full. */
+	if (!c->closing && c->use_tls && c->tin.len - c->tin_head >= RPC_TLS_IN_LIMIT / 2)
+		conn_stop_reading(c);
+}
+
+/* The next loop turn for connections whose input was left over: each gets a new
+ * budget, and reading restarts for those that got through their backlog. */
+static void on_resume(uv_idle_t *h)
+{
+	rpc_server_t *s = container_of(h, rpc_server_t, resumer);
+	list_node_t batch;
+	list_init(&batch);
+	/* A new turn for the waiting connections: the flusher counted the last one at
+	 * its end, and the reads of this turn's poll may have spent it already. */
+	s->turn++;
+	/* Move the list aside: a connection that spends its budget again rejoins ready. */
+	if (!list_empty(&s->ready)) {
+		batch.next = s->ready.next;
+		batch.prev = s->ready.prev;
+		batch.next->prev = &batch;
+		batch.prev->next = &batch;
+		list_init(&s->ready);
+	}
+	while (!list_empty(&batch)) {
+		rpc_conn_t *c = container_of(batch.next, rpc_conn_t, rlink);
+		list_remove(&c->rlink);
+		conn_pump(c);
+		conn_start_reading(c);
+	}
+	if (list_empty(&s->ready))
+		uv_idle_stop(&s->resumer);
+}
+
 static void conn_start_reading(rpc_conn_t *c)
 {
-	if (c->reading || c->closing || c->close_after_flush || c->paused)
+	if (c->reading || conn_input_blocked(c))
+		return;
+	if (c->use_tls && c->tin.len - c->tin_head >= RPC_TLS_IN_LIMIT / 2)
 		return;
 	if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
 		c->reading = true;
@@ -494,9 +770,15 @@ static void on_conn_closed(uv_handle_t *h)
 	rpc_server_t *s = c->srv;
 	if (s->on_gone != NULL)
 		s->on_gone(c, c->data, s->udata);
-	buf_free(&c->in);
-	s->stats.out_buffered -= c->out.len;
-	buf_free(&c->out);
+	if (c->counted)
+		net_peers_drop(&s->peers, &c->ip);
+	if (c->tls_ready)
+		tls_session_free(&c->tls);
+	in_free(&c->in);
+	s->stats.out_buffered -= c->out.len + c->tout_counted;
+	in_free(&c->out);
+	buf_free(&c->tin);
+	buf_free(&c->tout);
 	free(c);
 	s->handles_open--;
 	s->stats.conns_open--;
@@ -513,6 +795,7 @@ static void conn_close(rpc_conn_t *c)
 	c->reading = false;
 	list_remove(&c->link);
 	list_remove(&c->dlink);
+	list_remove(&c->rlink);
 	/* Calls still being worked on stay alive; their replies go nowhere. */
 	list_node_t *pos, *tmp;
 	list_for_each_safe(pos, tmp, &c->calls)
@@ -538,6 +821,7 @@ static void on_connection(uv_stream_t *server, int status)
 	c->srv = s;
 	list_init(&c->link);
 	list_init(&c->dlink);
+	list_init(&c->rlink);
 	list_init(&c->calls);
 	uv_tcp_init(s->loop, &c->tcp);
 	c->tcp.data = c;
@@ -553,10 +837,77 @@ static void on_connection(uv_stream_t *server, int status)
 		conn_close(c);
 		return;
 	}
+	/* One host holds at most its share of the slots (loopback clients are one host). */
+	int rc = net_peers_admit(&s->peers, &c->tcp, s->lim.max_conns_per_addr, &c->ip);
+	if (rc != 0) {
+		s->stats.conns_rejected++;
+		if (rc == -EMFILE)
+			s->stats.conns_rejected_addr++;
+		conn_close(c);
+		return;
+	}
+	c->counted = true;
+	if (s->tls != NULL) {
+		if (tls_session_init(&c->tls, s->tls, &c->tin, &c->tin_head, &c->tout,
+				     RPC_TLS_OUT_LIMIT, false) != 0) {
+			conn_close(c);
+			return;
+		}
+		c->use_tls = true;
+		c->tls_ready = true;
+	}
 	s->stats.conns_accepted++;
 	uv_tcp_nodelay(&c->tcp, 1);
-	c->last_active = util_mono_ms();
+	c->last_active = c->accepted_ms = c->last_progress = util_mono_ms();
 	conn_start_reading(c);
+}
+
+static int stalled_cmp(const void *a, const void *b)
+{
+	size_t ua = conn_unsent(*(rpc_conn_t *const *)a);
+	size_t ub = conn_unsent(*(rpc_conn_t *const *)b);
+	return ua < ub ? 1 : ua > ub ? -1 : 0;
+}
+
+/*
+ * Over the process-wide output cap: the connections paused for holding more than
+ * their share whose output has not moved for stall_ms are closed, heaviest first,
+ * until what they hold covers the excess. Paused readers are let go again once
+ * the total is back under the cap.
+ */
+static void sweep_output(rpc_server_t *s, uint64_t now)
+{
+	list_node_t *pos, *tmp;
+	size_t total = s->stats.out_buffered, n = 0;
+	rpc_conn_t **v = NULL;
+	if (total > s->lim.out_total_max) {
+		v = calloc(s->stats.conns_open, sizeof(*v));
+		list_for_each_safe(pos, tmp, &s->conns)
+		{
+			rpc_conn_t *c = container_of(pos, rpc_conn_t, link);
+			if (v != NULL && n < s->stats.conns_open && c->paused &&
+			    conn_unsent(c) > RPC_OUT_FAIR &&
+			    now - c->last_progress >= s->lim.stall_ms)
+				v[n++] = c;
+		}
+		if (n > 0)
+			qsort(v, n, sizeof(*v), stalled_cmp);
+		size_t freed = 0;
+		for (size_t i = 0; i < n && total - freed > s->lim.out_total_max; i++) {
+			freed += conn_unsent(v[i]);
+			s->stats.stalled_closes++;
+			log_info("rpc connection closed: not reading its replies", "unsent=%zu",
+				 conn_unsent(v[i]));
+			conn_close(v[i]);
+		}
+		free(v);
+	}
+	list_for_each_safe(pos, tmp, &s->conns)
+	{
+		rpc_conn_t *c = container_of(pos, rpc_conn_t, link);
+		if (c->paused)
+			conn_check_backpressure(c);
+	}
 }
 
 static void on_sweep(uv_timer_t *t)
@@ -580,12 +931,18 @@ static void on_sweep(uv_timer_t *t)
 	list_for_each_safe(pos, tmp, &s->conns)
 	{
 		rpc_conn_t *c = container_of(pos, rpc_conn_t, link);
-		if (c->n_calls == 0 && c->out.len == 0 && c->writing == 0 &&
-		    now - c->last_active >= s->lim.idle_ms) {
+		if (!c->got_frame && now - c->accepted_ms >= s->lim.hello_ms) {
+			/* Silent clients must not hold slots: a Hello comes at once or never. */
+			s->stats.hello_timeouts++;
+			log_debug("rpc connection closed: no Hello in time", "");
+			conn_close(c);
+		} else if (c->n_calls == 0 && conn_unsent(c) == 0 &&
+			   now - c->last_active >= s->lim.idle_ms) {
 			log_debug("rpc idle connection closed", "");
 			conn_close(c);
 		}
 	}
+	sweep_output(s, now);
 }
 
 /* ------------------------------------------------------------------ server */
@@ -607,6 +964,10 @@ int rpc_server_init(rpc_server_t **out, uv_loop_t *loop, const rpc_limits_t *lim
 	list_init(&s->conns);
 	list_init(&s->dirty);
 	list_init(&s->pending);
+	list_init(&s->ready);
+	net_peers_init(&s->peers);
+	uv_idle_init(loop, &s->resumer);
+	s->resumer.data = s;
 	uv_tcp_init(loop, &s->listener);
 	s->listener.data = s;
 	uv_prepare_init(loop, &s->flusher);
@@ -616,7 +977,7 @@ int rpc_server_init(rpc_server_t **out, uv_loop_t *loop, const rpc_limits_t *lim
 	/* The sweeper alone must not keep a drained loop alive. */
 	uv_unref((uv_handle_t *)&s->sweeper);
 	uv_unref((uv_handle_t *)&s->flusher);
-	s->handles_open = 3;
+	s->handles_open = 4;
 	*out = s;
 	return 0;
 }
@@ -672,7 +1033,7 @@ void rpc_server_stop_accepting(rpc_server_t *s)
 
 bool rpc_server_drained(const rpc_server_t *s)
 {
-	return s->stats.calls_pending == 0 && s->stats.out_buffered == 0;
+	return s->stats.calls_pending == 0 && s->stats.out_buffered == 0 && list_empty(&s->ready);
 }
 
 void rpc_server_close(rpc_server_t *s, void (*closed)(void *arg), void *arg)
@@ -695,7 +1056,19 @@ void rpc_server_close(rpc_server_t *s, void (*closed)(void *arg), void *arg)
 	s->flusher.data = s;
 	s->sweeper.data = s;
 	uv_close((uv_handle_t *)&s->flusher, on_server_handle_closed);
+	uv_close((uv_handle_t *)&s->resumer, on_server_handle_closed);
 	uv_close((uv_handle_t *)&s->sweeper, on_server_handle_closed);
+}
+
+int rpc_server_use_tls(rpc_server_t *s, const char *crt_path, const char *key_path)
+{
+	tls_config_t *cfg = NULL;
+	int rc = tls_config_new(&cfg, crt_path, key_path);
+	if (rc == 0) {
+		tls_config_free(s->tls);
+		s->tls = cfg;
+	}
+	return rc;
 }
 
 void rpc_server_get_stats(const rpc_server_t *s, rpc_stats_t *out)

@@ -10,6 +10,14 @@
  * Replies are queued per connection and written once per loop turn (a
  * uv_prepare), so a burst of replies costs one write. A connection whose
  * unsent output exceeds limits.out_high stops being read until it drains.
+ *
+ * Fairness (docs/protocol.md): each connection gets at most turn_frames frames
+ * and turn_bytes bytes per loop turn, the rest waits for the next turn with
+ * reading stopped; past out_total_max bytes of unsent replies over all
+ * connections, those holding more than their share stop being read, and the
+ * ones whose output does not move for stall_ms are closed, heaviest first.
+ *
+ * Optionally TLS (rpc_server_use_tls), with the webhook listener's mbedTLS code.
  */
 #ifndef OSPAY_NET_RPC_H
 #define OSPAY_NET_RPC_H
@@ -33,15 +41,27 @@ typedef struct rpc_limits {
 	size_t out_high;              /* stop reading above this much unsent output; 1 MiB */
 	uint32_t default_deadline_ms; /* when a request says 0; 30 s */
 	unsigned max_conns;           /* further connections are closed at once; 4096 */
+	unsigned max_conns_per_addr;  /* from one remote address, past it closed at once; 512 */
+	uint64_t hello_ms;            /* close a connection with no whole frame after this; 10 s */
+	unsigned turn_frames;         /* frames handled per connection per loop turn; 64 */
+	size_t turn_bytes;            /* bytes of frames per connection per loop turn; 256 KiB */
+	size_t out_total_max;         /* unsent replies, all connections, before pausing; 8 MiB */
+	uint64_t stall_ms; /* over out_total_max, a paused connection whose output has not
+			      moved this long is closed; 10 s */
 } rpc_limits_t;
 
 typedef struct rpc_stats {
 	uint64_t conns_accepted, conns_rejected, conns_open;
 	uint64_t frames_in, frames_out;
-	uint64_t calls_pending;     /* handed to on_call, not yet replied */
-	uint64_t out_buffered;      /* bytes queued or being written, all connections */
-	uint64_t reads_paused;      /* times a connection was paused by backpressure */
-	uint64_t deadlines_expired; /* calls answered DEADLINE_EXCEEDED by the sweep */
+	uint64_t calls_pending;       /* handed to on_call, not yet replied */
+	uint64_t out_buffered;        /* bytes queued or being written, all connections */
+	uint64_t reads_paused;        /* times a connection was paused by backpressure */
+	uint64_t deadlines_expired;   /* calls answered DEADLINE_EXCEEDED by the sweep */
+	uint64_t conns_rejected_addr; /* of conns_rejected: over max_conns_per_addr */
+	uint64_t hello_timeouts;      /* closed: no whole frame within hello_ms */
+	uint64_t turns_deferred;      /* a connection's input left for the next loop turn */
+	uint64_t stalled_closes;      /* closed: over the total output cap and not reading */
+	uint64_t tls_handshake_failures;
 } rpc_stats_t;
 
 /* A new call: the callee owns it until rpc_call_reply(). */
@@ -70,9 +90,16 @@ int rpc_server_init(rpc_server_t **out, uv_loop_t *loop, const rpc_limits_t *lim
  * into bound. Returns 0 or a negative libuv error.
  */
 int rpc_server_listen(rpc_server_t *s, const char *host, int port, char *bound, size_t boundlen);
+/*
+ * Serves TLS 1.2+ on every connection accepted from now on (call before listening),
+ * with the PEM certificate chain and key at these paths. 0, or -EINVAL / -EIO /
+ * -ENOMEM as tls_config_new.
+ */
+int rpc_server_use_tls(rpc_server_t *s, const char *crt_path, const char *key_path);
 /* Stops accepting new connections (the first step of a drain). */
 void rpc_server_stop_accepting(rpc_server_t *s);
-/* True when no call is pending and no reply is waiting to be written. */
+/* True when no call is pending, no reply is waiting to be written and no received
+ * frame waits for its turn. */
 bool rpc_server_drained(const rpc_server_t *s);
 /*
  * Closes every connection and handle; pending calls are detached (their

@@ -91,7 +91,12 @@ static int tls_errno(int rc)
 	return e;
 }
 
-int tls_config_new(tls_config_t **out, const char *crt_path, const char *key_path)
+/*
+ * What server and client configurations share: the certificates of crt_path (the
+ * server's chain, or the client's trust anchors), the random generator, TLS 1.2
+ * at least, the suites above, no renegotiation. *out is set on success only.
+ */
+static int tls_config_start(tls_config_t **out, int endpoint, const char *crt_path)
 {
 	int rc = 0;
 	tls_config_t *cfg = calloc(1, sizeof(*cfg));
@@ -113,6 +118,29 @@ int tls_config_new(tls_config_t **out, const char *crt_path, const char *key_pat
 		rc = -EINVAL;
 	if (rc != 0)
 		goto out;
+	rc = tls_errno(mbedtls_ssl_config_defaults(
+		&cfg->conf, endpoint, MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT));
+	if (rc != 0)
+		goto out;
+	mbedtls_ssl_conf_rng(&cfg->conf, crypto_rng_fn, rng);
+	mbedtls_ssl_conf_min_version(&cfg->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+				     MBEDTLS_SSL_MINOR_VERSION_3);
+	mbedtls_ssl_conf_ciphersuites(&cfg->conf, tls_ciphersuites);
+	mbedtls_ssl_conf_renegotiation(&cfg->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+out:
+	if (rc != 0)
+		tls_config_free(cfg);
+	else
+		*out = cfg;
+	return rc;
+}
+
+int tls_config_new(tls_config_t **out, const char *crt_path, const char *key_path)
+{
+	tls_config_t *cfg = NULL;
+	int rc = tls_config_start(&cfg, MBEDTLS_SSL_IS_SERVER, crt_path);
+	if (rc != 0)
+		goto out;
 	rc = tls_errno(mbedtls_pk_parse_keyfile(&cfg->key, key_path, NULL));
 	if (rc != 0)
 		goto out;
@@ -121,16 +149,6 @@ int tls_config_new(tls_config_t **out, const char *crt_path, const char *key_pat
 		rc = -EINVAL;
 		goto out;
 	}
-	rc = tls_errno(mbedtls_ssl_config_defaults(&cfg->conf, MBEDTLS_SSL_IS_SERVER,
-						   MBEDTLS_SSL_TRANSPORT_STREAM,
-						   MBEDTLS_SSL_PRESET_DEFAULT));
-	if (rc != 0)
-		goto out;
-	mbedtls_ssl_conf_rng(&cfg->conf, crypto_rng_fn, rng);
-	mbedtls_ssl_conf_min_version(&cfg->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-				     MBEDTLS_SSL_MINOR_VERSION_3);
-	mbedtls_ssl_conf_ciphersuites(&cfg->conf, tls_ciphersuites);
-	mbedtls_ssl_conf_renegotiation(&cfg->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 	rc = tls_errno(mbedtls_ssl_conf_alpn_protocols(&cfg->conf, tls_alpn));
 	if (rc != 0)
 		goto out;
@@ -140,6 +158,19 @@ out:
 		tls_config_free(cfg);
 	else
 		*out = cfg;
+	return rc;
+}
+
+int tls_config_new_client(tls_config_t **out, const char *ca_path)
+{
+	/* cfg->crt holds the trust anchors here: there is no client certificate. */
+	tls_config_t *cfg = NULL;
+	int rc = tls_config_start(&cfg, MBEDTLS_SSL_IS_CLIENT, ca_path);
+	if (rc == 0) {
+		mbedtls_ssl_conf_authmode(&cfg->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+		mbedtls_ssl_conf_ca_chain(&cfg->conf, &cfg->crt, NULL);
+		*out = cfg;
+	}
 	return rc;
 }
 
@@ -216,6 +247,26 @@ out:
 	return rc;
 }
 
+int tls_session_set_hostname(tls_session_t *s, const char *name)
+{
+	return tls_errno(mbedtls_ssl_set_hostname(&s->ssl, name));
+}
+
+const char *tls_session_verify_reason(const tls_session_t *s)
+{
+	uint32_t flags = mbedtls_ssl_get_verify_result(&s->ssl);
+	const char *why = NULL;
+	if (flags == (uint32_t)-1 || flags == 0)
+		why = NULL;
+	else if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH)
+		why = "certificate name mismatch";
+	else if (flags & (MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE))
+		why = "certificate expired or not yet valid";
+	else
+		why = "certificate not trusted";
+	return why;
+}
+
 void tls_session_free(tls_session_t *s)
 {
 	mbedtls_ssl_free(&s->ssl);
@@ -258,6 +309,27 @@ int tls_session_write(tls_session_t *s, const void *buf, size_t len)
 	else
 		s->write_pending = 0;
 out:
+	return rc;
+}
+
+int tls_session_encrypt_buf(tls_session_t *s, buf_t *plain, size_t *taken)
+{
+	int rc = 0;
+	size_t before = plain->len;
+	while (plain->len > 0) {
+		rc = tls_session_write(s, plain->data, plain->len);
+		if (rc == TLS_WANT_WRITE || rc == TLS_WANT_READ) {
+			rc = 0;
+			break;
+		}
+		if (rc < 0)
+			break;
+		buf_consume(plain, (size_t)rc);
+		rc = 0;
+	}
+	*taken = before - plain->len;
+	if (*taken > 0)
+		mbedtls_platform_zeroize(plain->data + plain->len, *taken);
 	return rc;
 }
 

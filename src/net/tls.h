@@ -54,6 +54,14 @@ typedef struct tls_session {
  */
 int tls_config_new(tls_config_t **out, const char *crt_path, const char *key_path);
 
+/*
+ * A TLS 1.2+ client configuration (same suites) that trusts only the PEM
+ * certificates in ca_path (a CA, or the server's self-signed certificate pinned)
+ * and requires the server to present a chain to one of them. Same result
+ * convention as tls_config_new.
+ */
+int tls_config_new_client(tls_config_t **out, const char *ca_path);
+
 /* Frees a configuration; every session made from it must be freed first. NULL is fine. */
 void tls_config_free(tls_config_t *cfg);
 
@@ -66,6 +74,14 @@ void tls_config_free(tls_config_t *cfg);
  */
 int tls_session_init(tls_session_t *s, const tls_config_t *cfg, buf_t *in, size_t *in_head,
 		     buf_t *out, size_t out_limit, bool flaky);
+
+/* Client sessions: the name the server's certificate must carry (DNS name in its
+ * subjectAltName or CN). 0, -EINVAL or -ENOMEM. */
+int tls_session_set_hostname(tls_session_t *s, const char *name);
+
+/* After a failed client handshake: a short reason for people ("certificate not
+ * trusted", "certificate name mismatch", "certificate expired", or NULL). */
+const char *tls_session_verify_reason(const tls_session_t *s);
 
 /* Releases the session's mbedTLS state (not the caller's buffers). */
 void tls_session_free(tls_session_t *s);
@@ -85,6 +101,14 @@ int tls_session_read(tls_session_t *s, void *buf, size_t cap);
  * the retry still consumes exactly the pending length (mbedTLS's rule).
  */
 int tls_session_write(tls_session_t *s, const void *buf, size_t len);
+
+/*
+ * Encrypts plain from its front until it is empty or the output buffer is full
+ * (then the rest waits for the next call, mbedTLS's retry rule kept). What was
+ * taken is removed from plain, the bytes it vacated are wiped (they may be a
+ * token or a card number), and *taken says how many. 0 or a negative errno.
+ */
+int tls_session_encrypt_buf(tls_session_t *s, buf_t *plain, size_t *taken);
 
 /* Queues a close_notify alert: 0, TLS_WANT_WRITE, or a negative errno. */
 int tls_session_close_notify(tls_session_t *s);

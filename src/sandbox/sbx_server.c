@@ -341,6 +341,9 @@ int sbx_server_start(uv_loop_t *loop, const char *host, int port, const char *we
 	opt.host = host;
 	opt.port = port;
 	opt.plain = true;
+	/* A local emulator: all its clients are one loopback address, so no share per
+	 * address (ospayd's gateway pools alone may open 4 x 256 connections). */
+	opt.max_connections_per_addr = opt.max_connections;
 	rc = https_server_start(loop, &opt, sbx_srv_on_request, srv, &srv->http);
 	if (rc != 0)
 		goto fail_client;

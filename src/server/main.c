@@ -12,21 +12,35 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage:\n"
-		   "  ospayd init --data DIR [--org-name NAME] [--unit-name NAME]\n"
-		   "  ospayd serve --data DIR --rpc HOST:PORT --https HOST:PORT\n"
-		   "               [--test-clock RFC3339] [--log-level debug|info|warn|error]\n"
-		   "               [--max-frame BYTES] [--max-inflight N] [--idle-timeout-ms MS]\n"
-		   "               [--max-conns N] [--map-size BYTES]\n"
-		   "               [--https-max-header-bytes N] [--https-max-body-bytes N]\n"
-		   "               [--https-header-timeout-ms MS] [--https-body-timeout-ms MS]\n"
-		   "               [--https-idle-timeout-ms MS] [--https-max-conns N]\n"
-		   "               [--gateway-max-inflight N]\n"
-		   "  ospayd backup --data DIR OUT\n"
-		   "  ospayd rotate-key --data DIR [--batch N] [--max-batches N]\n"
-		   "               (with no server running on DIR; --max-batches stops early,\n"
-		   "                the next rotate-key resumes)\n"
-		   "  ospayd --version\n");
+	fprintf(f,
+		"usage:\n"
+		"  ospayd init --data DIR [--org-name NAME] [--unit-name NAME]\n"
+		"  ospayd serve --data DIR --rpc HOST:PORT --https HOST:PORT\n"
+		"               [--test-clock RFC3339] [--log-level debug|info|warn|error]\n"
+		"               [--max-frame BYTES] [--max-inflight N] [--idle-timeout-ms MS]\n"
+		"               [--max-conns N] [--map-size BYTES]\n"
+		"               [--rpc-tls] [--rpc-tls-cert FILE] [--rpc-tls-key FILE]\n"
+		"               [--max-conns-per-addr N] [--hello-timeout-ms MS]\n"
+		"               [--max-output-bytes BYTES] [--stall-timeout-ms MS]\n"
+		"               [--https-max-header-bytes N] [--https-max-body-bytes N]\n"
+		"               [--https-header-timeout-ms MS] [--https-body-timeout-ms MS]\n"
+		"               [--https-idle-timeout-ms MS] [--https-max-conns N]\n"
+		"               [--https-max-conns-per-addr N] [--https-handshake-timeout-ms MS]\n"
+		"               [--https-first-request-timeout-ms MS]\n"
+		"               [--gateway-max-inflight N]\n"
+		"    listener defaults: --max-conns-per-addr 512\n"
+		"      --hello-timeout-ms 10000 (no whole frame by then: closed)\n"
+		"      --max-output-bytes 8388608 (unsent replies, all connections)\n"
+		"      --stall-timeout-ms 10000   --https-max-conns-per-addr 256\n"
+		"      --https-handshake-timeout-ms 10000\n"
+		"      --https-first-request-timeout-ms 5000\n"
+		"    --rpc-tls: RPC over TLS with DIR/tls.crt and DIR/tls.key, or the\n"
+		"      files given by --rpc-tls-cert and --rpc-tls-key\n"
+		"  ospayd backup --data DIR OUT\n"
+		"  ospayd rotate-key --data DIR [--batch N] [--max-batches N]\n"
+		"               (with no server running on DIR; --max-batches stops early,\n"
+		"                the next rotate-key resumes)\n"
+		"  ospayd --version\n");
 }
 
 /* Reads an unsigned decimal option value in [min, max]. */
@@ -52,6 +66,14 @@ static int cmd_serve(int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		uint64_t x;
+		if (strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(a, "--rpc-tls") == 0) {
+			o.rpc_tls = true;
+			continue;
+		}
 		if (v == NULL) {
 			fprintf(stderr, "ospayd serve: %s needs a value\n", a);
 			return 2;
@@ -92,6 +114,38 @@ static int cmd_serve(int argc, char **argv)
 			if (opt_u64(a, v, 1, 1u << 20, &x))
 				return 2;
 			o.rpc.max_conns = (unsigned)x;
+		} else if (strcmp(a, "--rpc-tls-cert") == 0) {
+			o.rpc_tls_cert = v;
+		} else if (strcmp(a, "--rpc-tls-key") == 0) {
+			o.rpc_tls_key = v;
+		} else if (strcmp(a, "--max-conns-per-addr") == 0) {
+			if (opt_u64(a, v, 1, 1u << 20, &x))
+				return 2;
+			o.rpc.max_conns_per_addr = (unsigned)x;
+		} else if (strcmp(a, "--hello-timeout-ms") == 0) {
+			if (opt_u64(a, v, 100, 600000, &x))
+				return 2;
+			o.rpc.hello_ms = x;
+		} else if (strcmp(a, "--max-output-bytes") == 0) {
+			if (opt_u64(a, v, 1u << 20, UINT64_C(1) << 32, &x))
+				return 2;
+			o.rpc.out_total_max = x;
+		} else if (strcmp(a, "--stall-timeout-ms") == 0) {
+			if (opt_u64(a, v, 100, 3600000, &x))
+				return 2;
+			o.rpc.stall_ms = x;
+		} else if (strcmp(a, "--https-max-conns-per-addr") == 0) {
+			if (opt_u64(a, v, 1, 1u << 20, &x))
+				return 2;
+			o.https.max_connections_per_addr = (unsigned)x;
+		} else if (strcmp(a, "--https-handshake-timeout-ms") == 0) {
+			if (opt_u64(a, v, 100, 600000, &x))
+				return 2;
+			o.https.handshake_timeout_ms = x;
+		} else if (strcmp(a, "--https-first-request-timeout-ms") == 0) {
+			if (opt_u64(a, v, 100, 600000, &x))
+				return 2;
+			o.https.first_request_timeout_ms = x;
 		} else if (strcmp(a, "--https-max-header-bytes") == 0) {
 			if (opt_u64(a, v, 1024, 1u << 20, &x))
 				return 2;

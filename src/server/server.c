@@ -263,6 +263,18 @@ static int listen_rpc(srv_t *s)
 		return -EINVAL;
 	}
 	int rc = rpc_server_init(&s->rpc, s->loop, &s->opts.rpc, srv_dispatch, srv_session_gone, s);
+	if (rc == 0 && s->opts.rpc_tls) {
+		/* The same certificate as the webhook listener unless one is given. */
+		char crt[512], key[512];
+		snprintf(crt, sizeof(crt), "%s/%s", s->opts.data_dir, SRV_TLS_CERT_FILE);
+		snprintf(key, sizeof(key), "%s/%s", s->opts.data_dir, SRV_TLS_KEY_FILE);
+		rc = rpc_server_use_tls(s->rpc, s->opts.rpc_tls_cert ? s->opts.rpc_tls_cert : crt,
+					s->opts.rpc_tls_key ? s->opts.rpc_tls_key : key);
+		if (rc != 0) {
+			log_error("rpc tls certificate or key unusable", "err=%d", rc);
+			return rc;
+		}
+	}
 	if (rc == 0)
 		rc = rpc_server_listen(s->rpc, host, port, s->rpc_addr, sizeof(s->rpc_addr));
 	if (rc != 0)
@@ -379,8 +391,8 @@ int srv_serve(const srv_opts_t *opts)
 
 	printf("listening rpc=%s https=%s\n", s->rpc_addr, s->https_addr);
 	fflush(stdout);
-	log_info("ospayd serving", "rpc=%s https=%s test_clock=%d version=%s", s->rpc_addr,
-		 s->https_addr, opts->test_clock, OSPAY_VERSION);
+	log_info("ospayd serving", "rpc=%s rpc_tls=%d https=%s test_clock=%d version=%s",
+		 s->rpc_addr, opts->rpc_tls, s->https_addr, opts->test_clock, OSPAY_VERSION);
 
 	uv_run(s->loop, UV_RUN_DEFAULT);
 	s->exit_code = 0;

@@ -138,19 +138,7 @@ static void reply_create_unit(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest
 		/* As if the server went away before answering. */
 		tsp_fake_conn_close(conn);
 	} else if (in->name[0] == '\0') {
-		Ospay__V1__RpcResponse resp = OSPAY__V1__RPC_RESPONSE__INIT;
-		Ospay__V1__Status st = OSPAY__V1__STATUS__INIT;
-		Ospay__V1__FieldViolation v = OSPAY__V1__FIELD_VIOLATION__INIT;
-		Ospay__V1__FieldViolation *vs[] = {&v};
-		v.field = "name";
-		v.description = "must not be empty";
-		st.code = 3;
-		st.message = "invalid request";
-		st.n_violations = 1;
-		st.violations = vs;
-		resp.id = req->id;
-		resp.status = &st;
-		tsp_fake_reply_msg(conn, &resp);
+		tsp_fake_reply_violation(conn, req->id, "name", "must not be empty");
 	} else {
 		u.id = 77;
 		u.organization_id = 7;

@@ -306,6 +306,18 @@ static void call_text(ospay_client_t *c, const char *text, call_rec_t *r)
 	cr_assert_eq(ospay_call(c, "ospay.v1.Test/Echo", text, strlen(text), NULL, on_call, r), 0);
 }
 
+/* Connects with the server in mode, makes one call of text and runs the loop
+ * until its callback ran (ms at most: a hang guard). */
+static ospay_client_t *one_call(enum mode mode, const char *text, conn_rec_t *cr, call_rec_t *r,
+				uint64_t ms)
+{
+	E.mode = mode;
+	ospay_client_t *c = connect_ok(cr);
+	call_text(c, text, r);
+	cr_assert(run_until(&r->runs, 1, ms));
+	return c;
+}
+
 TestSuite(client, .init = env_init, .fini = env_fini, .timeout = 60);
 
 Test(client, hello_gives_principal)
@@ -528,10 +540,7 @@ Test(client, rejected_hello_fails_connect_and_queued_calls)
 {
 	conn_rec_t cr = {0};
 	call_rec_t r = {0};
-	E.mode = M_HELLO_FAIL;
-	ospay_client_t *c = connect_ok(&cr);
-	call_text(c, "a", &r);
-	cr_assert(run_until(&r.runs, 1, 5000));
+	one_call(M_HELLO_FAIL, "a", &cr, &r, 5000);
 	cr_assert_eq(cr.runs, 1);
 	cr_assert_eq(cr.code, ST_UNAUTHENTICATED);
 	cr_assert_str_eq(cr.message, "unknown token");
@@ -564,10 +573,7 @@ Test(client, frame_of_exactly_the_limit_is_accepted)
 {
 	conn_rec_t cr = {0};
 	call_rec_t r = {0};
-	E.mode = M_MAXFRAME;
-	ospay_client_t *c = connect_ok(&cr);
-	call_text(c, "a", &r);
-	cr_assert(run_until(&r.runs, 1, 10000));
+	ospay_client_t *c = one_call(M_MAXFRAME, "a", &cr, &r, 10000);
 	cr_assert_eq(r.code, ST_OK, "%s", r.message);
 	cr_assert_gt(r.len, 4u * 1024 * 1024 - 16);
 	ospay_client_close(c);
@@ -577,10 +583,7 @@ Test(client, undecodable_frame_is_a_protocol_error)
 {
 	conn_rec_t cr = {0};
 	call_rec_t r = {0};
-	E.mode = M_GARBAGE;
-	ospay_client_t *c = connect_ok(&cr);
-	call_text(c, "a", &r);
-	cr_assert(run_until(&r.runs, 1, 5000));
+	ospay_client_t *c = one_call(M_GARBAGE, "a", &cr, &r, 5000);
 	cr_assert_eq(r.code, ST_UNAVAILABLE);
 	cr_assert(strstr(r.message, "undecodable") != NULL, "%s", r.message);
 	ospay_client_close(c);
@@ -590,10 +593,7 @@ Test(client, server_notice_explains_the_hangup)
 {
 	conn_rec_t cr = {0};
 	call_rec_t r = {0};
-	E.mode = M_NOTICE;
-	ospay_client_t *c = connect_ok(&cr);
-	call_text(c, "a", &r);
-	cr_assert(run_until(&r.runs, 1, 5000));
+	ospay_client_t *c = one_call(M_NOTICE, "a", &cr, &r, 5000);
 	cr_assert_eq(r.code, ST_UNAVAILABLE);
 	cr_assert(strstr(r.message, "RESOURCE_EXHAUSTED: too many requests in flight") != NULL,
 		  "%s", r.message);
@@ -604,10 +604,7 @@ Test(client, violations_reach_the_callback_without_a_body)
 {
 	conn_rec_t cr = {0};
 	call_rec_t r = {0};
-	E.mode = M_VIOLATIONS;
-	ospay_client_t *c = connect_ok(&cr);
-	call_text(c, "a", &r);
-	cr_assert(run_until(&r.runs, 1, 5000));
+	ospay_client_t *c = one_call(M_VIOLATIONS, "a", &cr, &r, 5000);
 	cr_assert_eq(r.code, ST_INVALID_ARGUMENT);
 	cr_assert_str_eq(r.message, "invalid request");
 	cr_assert_eq(r.n_violations, 2);
@@ -622,10 +619,7 @@ Test(client, reply_to_an_unknown_id_is_ignored)
 {
 	conn_rec_t cr = {0};
 	call_rec_t r = {0};
-	E.mode = M_UNKNOWN_ID;
-	ospay_client_t *c = connect_ok(&cr);
-	call_text(c, "mine", &r);
-	cr_assert(run_until(&r.runs, 1, 5000));
+	ospay_client_t *c = one_call(M_UNKNOWN_ID, "mine", &cr, &r, 5000);
 	run_for(20);
 	cr_assert_eq(r.runs, 1);
 	cr_assert_eq(r.code, ST_OK);
@@ -818,19 +812,7 @@ static void thread_handler(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *r
 		u.name = in->name;
 		out.unit = &u;
 		if (in->name[0] == '\0') {
-			Ospay__V1__RpcResponse resp = OSPAY__V1__RPC_RESPONSE__INIT;
-			Ospay__V1__Status st = OSPAY__V1__STATUS__INIT;
-			Ospay__V1__FieldViolation v = OSPAY__V1__FIELD_VIOLATION__INIT;
-			Ospay__V1__FieldViolation *vs[] = {&v};
-			v.field = "name";
-			v.description = "required";
-			st.code = 3;
-			st.message = "invalid request";
-			st.n_violations = 1;
-			st.violations = vs;
-			resp.id = req->id;
-			resp.status = &st;
-			tsp_fake_reply_msg(conn, &resp);
+			tsp_fake_reply_violation(conn, req->id, "name", "required");
 		} else {
 			tsp_fake_reply(conn, req->id, 0, NULL, &out.base);
 		}
@@ -852,6 +834,14 @@ static void thread_handler(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *r
 
 static tsp_fake_thread_t T;
 
+/* ospay_sync_call of method with req, answered (when OK) by a CreateUnitResponse. */
+static int sync_unit(ospay_sync_t *s, const char *method, Ospay__V1__CreateUnitRequest *req,
+		     Ospay__V1__CreateUnitResponse **resp, status_t *st)
+{
+	return ospay_sync_call(s, method, &req->base, &ospay__v1__create_unit_response__descriptor,
+			       NULL, (ProtobufCMessage **)resp, st);
+}
+
 TestSuite(sync, .timeout = 60);
 
 Test(sync, open_call_close)
@@ -865,30 +855,21 @@ Test(sync, open_call_close)
 	cr_assert_not_null(s);
 	cr_assert_eq(ospay_client_principal(ospay_sync_client(s))->organization->id, 7);
 	req.name = "São Paulo";
-	cr_assert_eq(ospay_sync_call(s, "ospay.v1.Admin/CreateUnit", &req.base,
-				     &ospay__v1__create_unit_response__descriptor, NULL,
-				     (ProtobufCMessage **)&resp, &st),
-		     ST_OK, "%s", st.message);
+	cr_assert_eq(sync_unit(s, "ospay.v1.Admin/CreateUnit", &req, &resp, &st), ST_OK, "%s",
+		     st.message);
 	cr_assert_not_null(resp);
 	cr_assert_eq(resp->unit->id, 42);
 	cr_assert_str_eq(resp->unit->name, "São Paulo");
 	protobuf_c_message_free_unpacked(&resp->base, NULL);
 	req.name = "";
-	cr_assert_eq(ospay_sync_call(s, "ospay.v1.Admin/CreateUnit", &req.base,
-				     &ospay__v1__create_unit_response__descriptor, NULL,
-				     (ProtobufCMessage **)&resp, &st),
+	cr_assert_eq(sync_unit(s, "ospay.v1.Admin/CreateUnit", &req, &resp, &st),
 		     ST_INVALID_ARGUMENT);
 	cr_assert_null(resp);
 	cr_assert_eq(st.n_violations, 1);
 	cr_assert_str_eq(st.violations[0].field, "name");
-	cr_assert_eq(ospay_sync_call(s, "ospay.v1.Test/Nope", &req.base,
-				     &ospay__v1__create_unit_response__descriptor, NULL,
-				     (ProtobufCMessage **)&resp, &st),
-		     ST_UNIMPLEMENTED);
-	cr_assert_eq(ospay_sync_call(s, "ospay.v1.Test/Garbage", &req.base,
-				     &ospay__v1__create_unit_response__descriptor, NULL,
-				     (ProtobufCMessage **)&resp, &st),
-		     ST_INTERNAL, "an undecodable body is reported, not returned");
+	cr_assert_eq(sync_unit(s, "ospay.v1.Test/Nope", &req, &resp, &st), ST_UNIMPLEMENTED);
+	cr_assert_eq(sync_unit(s, "ospay.v1.Test/Garbage", &req, &resp, &st), ST_INTERNAL,
+		     "an undecodable body is reported, not returned");
 	cr_assert_null(resp);
 	ospay_sync_close(s);
 	tsp_fake_thread_stop(&T);
@@ -904,27 +885,19 @@ Test(sync, timeout_leaves_the_session_usable)
 	cr_assert_eq(tsp_fake_thread_start(&T, thread_handler, NULL), 0);
 	cr_assert_eq(ospay_sync_open(T.srv.addr, "good", 200, &s, &st), ST_OK, "%s", st.message);
 	uint64_t t0 = uv_hrtime();
-	cr_assert_eq(ospay_sync_call(s, "ospay.v1.Test/Slow", &req.base,
-				     &ospay__v1__create_unit_response__descriptor, NULL,
-				     (ProtobufCMessage **)&resp, &st),
-		     ST_DEADLINE_EXCEEDED);
+	cr_assert_eq(sync_unit(s, "ospay.v1.Test/Slow", &req, &resp, &st), ST_DEADLINE_EXCEEDED);
 	uint64_t ms = (uv_hrtime() - t0) / 1000000;
 	/* Never early. Not late either, with no clock needed: the server never
 	 * answers Slow on its own, so only the deadline could end the call. */
 	cr_assert_geq(ms, 190);
 	/* The late reply to the slow call arrives first and must be dropped quietly. */
 	req.name = "after";
-	cr_assert_eq(ospay_sync_call(s, "ospay.v1.Admin/CreateUnit", &req.base,
-				     &ospay__v1__create_unit_response__descriptor, NULL,
-				     (ProtobufCMessage **)&resp, &st),
-		     ST_OK, "%s", st.message);
+	cr_assert_eq(sync_unit(s, "ospay.v1.Admin/CreateUnit", &req, &resp, &st), ST_OK, "%s",
+		     st.message);
 	cr_assert_str_eq(resp->unit->name, "after");
 	protobuf_c_message_free_unpacked(&resp->base, NULL);
 	/* One more slow call left in flight at close: its state is freed by CANCELLED. */
-	cr_assert_eq(ospay_sync_call(s, "ospay.v1.Test/Slow", &req.base,
-				     &ospay__v1__create_unit_response__descriptor, NULL,
-				     (ProtobufCMessage **)&resp, &st),
-		     ST_DEADLINE_EXCEEDED);
+	cr_assert_eq(sync_unit(s, "ospay.v1.Test/Slow", &req, &resp, &st), ST_DEADLINE_EXCEEDED);
 	ospay_sync_close(s);
 	tsp_fake_thread_stop(&T);
 }

@@ -39,54 +39,83 @@ Test(declines, reversible_for_every_brand)
 				     "%s brand %d", codes[i], all_brands[b]);
 }
 
+#define IRREV DECLINE_IRREVERSIBLE
+#define REV DECLINE_REVERSIBLE
+
+/* Codes whose kind depends on the brand: with the brand's own column of
+ * reference table 1.10, and for brands without one. */
+enum brand_group { COLUMNS, NO_COLUMN };
+static const struct brand_case {
+	enum brand_group group;
+	const char *code;
+	enum card_brand brand;
+	enum decline_kind want;
+} brand_cases[] = {
+	/* 57: Elo/Visa irreversible, Mastercard/Hiper reversible (reference table 1.10). */
+	{COLUMNS, "57", CARD_BRAND_ELO, IRREV},
+	{COLUMNS, "57", CARD_BRAND_MASTERCARD, REV},
+	{COLUMNS, "57", CARD_BRAND_HIPERCARD, REV},
+	{COLUMNS, "57", CARD_BRAND_VISA, IRREV},
+	/* 78: "card not unlocked" is reversible for every brand (table 1.10). */
+	{COLUMNS, "78", CARD_BRAND_ELO, REV},
+	{COLUMNS, "78", CARD_BRAND_VISA, REV},
+	{COLUMNS, "78", CARD_BRAND_MASTERCARD, REV},
+	/* 63: security violation is final for Elo/Visa, reversible for Mastercard. */
+	{COLUMNS, "63", CARD_BRAND_ELO, IRREV},
+	{COLUMNS, "63", CARD_BRAND_VISA, IRREV},
+	{COLUMNS, "63", CARD_BRAND_MASTERCARD, REV},
+	/* 04: Elo asks for a retry; for Visa/Mastercard it is "pick up card". */
+	{COLUMNS, "04", CARD_BRAND_ELO, REV},
+	{COLUMNS, "04", CARD_BRAND_VISA, IRREV},
+	{COLUMNS, "04", CARD_BRAND_MASTERCARD, IRREV},
+	/* 06: Elo "consult acquirer" reversible; Visa card error irreversible. */
+	{COLUMNS, "06", CARD_BRAND_ELO, REV},
+	{COLUMNS, "06", CARD_BRAND_VISA, IRREV},
+	/* 62: temporary block (Elo, Visa) vs Mastercard's restricted/closed. */
+	{COLUMNS, "62", CARD_BRAND_ELO, REV},
+	{COLUMNS, "62", CARD_BRAND_VISA, REV},
+	{COLUMNS, "62", CARD_BRAND_MASTERCARD, IRREV},
+	/* 6P: irreversible for Visa (ABECS), "4 times in 16 days" otherwise. */
+	{COLUMNS, "6P", CARD_BRAND_VISA, IRREV},
+	{COLUMNS, "6P", CARD_BRAND_ELO, REV},
+	/* Amex through Cielo's De/Para. */
+	{COLUMNS, "FD", CARD_BRAND_AMEX, IRREV},
+	{COLUMNS, "BV", CARD_BRAND_AMEX, IRREV},
+	{COLUMNS, "A5", CARD_BRAND_AMEX, REV},
+	{COLUMNS, "A1", CARD_BRAND_AMEX, REV},
+	/* R0 is only in Visa's column: final everywhere. */
+	{NO_COLUMN, "R0", CARD_BRAND_ELO, IRREV},
+	{NO_COLUMN, "R0", CARD_BRAND_DINERS, IRREV},
+	/* 57 is mixed across columns: brands without a column get the second attempt. */
+	{NO_COLUMN, "57", CARD_BRAND_DINERS, REV},
+	{NO_COLUMN, "57", CARD_BRAND_DISCOVER, REV},
+	{NO_COLUMN, "57", CARD_BRAND_JCB, REV},
+	{NO_COLUMN, "57", CARD_BRAND_UNSPECIFIED, REV},
+	/* 77 only in Elo's column (irreversible): the sandbox's "Cartão Cancelado". */
+	{NO_COLUMN, "77", CARD_BRAND_VISA, IRREV},
+};
+
+static void check_brand_group(enum brand_group g)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(brand_cases) / sizeof(brand_cases[0]); i++) {
+		const struct brand_case *c = &brand_cases[i];
+		if (c->group != g)
+			continue;
+		n++;
+		cr_assert_eq(kind(c->code, c->brand), c->want, "%s brand %d", c->code, c->brand);
+	}
+	cr_assert_gt(n, 0);
+}
+
 Test(declines, brand_dependent_codes)
 {
-	/* 57: Elo/Visa irreversible, Mastercard/Hiper reversible (reference table 1.10). */
-	cr_assert_eq(kind("57", CARD_BRAND_ELO), DECLINE_IRREVERSIBLE);
-	cr_assert_eq(kind("57", CARD_BRAND_MASTERCARD), DECLINE_REVERSIBLE);
-	cr_assert_eq(kind("57", CARD_BRAND_HIPERCARD), DECLINE_REVERSIBLE);
-	cr_assert_eq(kind("57", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE);
-	/* 78: "card not unlocked" is reversible for every brand (table 1.10). */
-	cr_assert_eq(kind("78", CARD_BRAND_ELO), DECLINE_REVERSIBLE);
-	cr_assert_eq(kind("78", CARD_BRAND_VISA), DECLINE_REVERSIBLE);
-	cr_assert_eq(kind("78", CARD_BRAND_MASTERCARD), DECLINE_REVERSIBLE);
-	/* 63: security violation is final for Elo/Visa, reversible for Mastercard. */
-	cr_assert_eq(kind("63", CARD_BRAND_ELO), DECLINE_IRREVERSIBLE);
-	cr_assert_eq(kind("63", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE);
-	cr_assert_eq(kind("63", CARD_BRAND_MASTERCARD), DECLINE_REVERSIBLE);
-	/* 04: Elo asks for a retry; for Visa/Mastercard it is "pick up card". */
-	cr_assert_eq(kind("04", CARD_BRAND_ELO), DECLINE_REVERSIBLE);
-	cr_assert_eq(kind("04", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE);
-	cr_assert_eq(kind("04", CARD_BRAND_MASTERCARD), DECLINE_IRREVERSIBLE);
-	/* 06: Elo "consult acquirer" reversible; Visa card error irreversible. */
-	cr_assert_eq(kind("06", CARD_BRAND_ELO), DECLINE_REVERSIBLE);
-	cr_assert_eq(kind("06", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE);
-	/* 62: temporary block (Elo, Visa) vs Mastercard's restricted/closed. */
-	cr_assert_eq(kind("62", CARD_BRAND_ELO), DECLINE_REVERSIBLE);
-	cr_assert_eq(kind("62", CARD_BRAND_VISA), DECLINE_REVERSIBLE);
-	cr_assert_eq(kind("62", CARD_BRAND_MASTERCARD), DECLINE_IRREVERSIBLE);
-	/* 6P: irreversible for Visa (ABECS), "4 times in 16 days" otherwise. */
-	cr_assert_eq(kind("6P", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE);
-	cr_assert_eq(kind("6P", CARD_BRAND_ELO), DECLINE_REVERSIBLE);
-	/* Amex through Cielo's De/Para. */
-	cr_assert_eq(kind("FD", CARD_BRAND_AMEX), DECLINE_IRREVERSIBLE);
-	cr_assert_eq(kind("BV", CARD_BRAND_AMEX), DECLINE_IRREVERSIBLE);
-	cr_assert_eq(kind("A5", CARD_BRAND_AMEX), DECLINE_REVERSIBLE);
-	cr_assert_eq(kind("A1", CARD_BRAND_AMEX), DECLINE_REVERSIBLE);
+	check_brand_group(COLUMNS);
 }
 
 Test(declines, brands_without_a_column_follow_the_others)
 {
-	/* R0 is only in Visa's column: final everywhere. */
-	cr_assert_eq(kind("R0", CARD_BRAND_ELO), DECLINE_IRREVERSIBLE);
-	cr_assert_eq(kind("R0", CARD_BRAND_DINERS), DECLINE_IRREVERSIBLE);
-	/* 57 is mixed across columns: brands without a column get the second attempt. */
-	cr_assert_eq(kind("57", CARD_BRAND_DINERS), DECLINE_REVERSIBLE);
-	cr_assert_eq(kind("57", CARD_BRAND_DISCOVER), DECLINE_REVERSIBLE);
-	cr_assert_eq(kind("57", CARD_BRAND_JCB), DECLINE_REVERSIBLE);
-	cr_assert_eq(kind("57", CARD_BRAND_UNSPECIFIED), DECLINE_REVERSIBLE);
-	/* 77 only in Elo's column (irreversible): the sandbox's "Cartão Cancelado". */
-	cr_assert_eq(kind("77", CARD_BRAND_VISA), DECLINE_IRREVERSIBLE);
+	check_brand_group(NO_COLUMN);
 }
 
 Test(declines, delayed_retries_beyond_the_window_are_final)
@@ -149,29 +178,28 @@ Test(declines, cielo_sandbox_return_codes)
 
 Test(declines, getnet_acquirer_code)
 {
+	static const struct {
+		const char *text, *code;
+	} good[] = {
+		/* The recorded decline of reference 2.7. */
+		{"CARTAO EXCEDEU O LIMITE PARA PARCELAMENTO [ECOM - 23]", "23"},
+		{"CARTAO PERDIDO [ECOM-41]", "41"},
+		{"[old - 05] NEGADA [ECOM - R0]", "R0"},
+		{"[51]", "51"},
+		/* The letters and digits just before the ']': a space or a '-' ends them. */
+		{"NEGADA [ECOM 05]", "05"},
+		{"[ECOM - 2 3]", "3"},
+		{"[ECOM - 23] ]", "23"},
+		{"[ECOM - N7XY]", "N7XY"},
+	};
 	char code[DECLINE_CODE_MAX + 1];
-	/* The recorded decline of reference 2.7. */
-	cr_assert_eq(decline_getnet_code("CARTAO EXCEDEU O LIMITE PARA PARCELAMENTO [ECOM - 23]",
-					 code, sizeof(code)),
-		     0);
-	cr_assert_str_eq(code, "23");
-	cr_assert_eq(kind(code, CARD_BRAND_ELO), DECLINE_IRREVERSIBLE, "invalid installment");
-	cr_assert_eq(decline_getnet_code("CARTAO PERDIDO [ECOM-41]", code, sizeof(code)), 0);
-	cr_assert_str_eq(code, "41");
-	cr_assert_eq(decline_getnet_code("[old - 05] NEGADA [ECOM - R0]", code, sizeof(code)), 0);
-	cr_assert_str_eq(code, "R0");
-	cr_assert_eq(decline_getnet_code("[51]", code, sizeof(code)), 0);
-	cr_assert_str_eq(code, "51");
-
-	/* The letters and digits just before the ']': a space or a '-' ends them. */
-	cr_assert_eq(decline_getnet_code("NEGADA [ECOM 05]", code, sizeof(code)), 0);
-	cr_assert_str_eq(code, "05");
-	cr_assert_eq(decline_getnet_code("[ECOM - 2 3]", code, sizeof(code)), 0);
-	cr_assert_str_eq(code, "3");
-	cr_assert_eq(decline_getnet_code("[ECOM - 23] ]", code, sizeof(code)), 0);
-	cr_assert_str_eq(code, "23");
-	cr_assert_eq(decline_getnet_code("[ECOM - N7XY]", code, sizeof(code)), 0);
-	cr_assert_str_eq(code, "N7XY");
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		cr_assert_eq(decline_getnet_code(good[i].text, code, sizeof(code)), 0, "%s",
+			     good[i].text);
+		cr_assert_str_eq(code, good[i].code, "%s", good[i].text);
+	}
+	/* Reference 2.7's code 23 (invalid installment) is final. */
+	cr_assert_eq(kind("23", CARD_BRAND_ELO), DECLINE_IRREVERSIBLE, "invalid installment");
 
 	static const char *const bad[] = {
 		"NO CODE HERE", "[ECOM - ]", "[ECOM - 23 ]",   "ECOM - 23]",

@@ -218,9 +218,7 @@ Test(charge_invoice, refusals)
 	uint64_t inv2 = tso_invoice(adm, c2, svc2, "2020-12-20");
 	Ospay__V1__BillingCancelInvoiceRequest cm = OSPAY__V1__BILLING_CANCEL_INVOICE_REQUEST__INIT;
 	cm.invoice_id = inv2;
-	cr_assert_eq(
-		tsp_call(adm, "ospay.v1.Billing/CancelInvoice", &cm.base, NULL, NULL, NULL, &st), 0,
-		"%s", st.message);
+	tsp_call_ok(adm, "ospay.v1.Billing/CancelInvoice", &cm.base, NULL);
 	cr_assert_eq(charge_invoice(inv2, 0, NULL, NULL, &st), 9, "%s", st.message);
 	/* A read-only token may not charge. */
 	char secret[160];

@@ -56,8 +56,7 @@ static uint64_t finalized(int call_fd, uint64_t cust, uint64_t pm, uint32_t n, c
 	uint64_t id = 0;
 	status_t st;
 	cr_assert_eq(tso_order(call_fd, cust, 0, 0, 0, 0, &id, &st), 0, "order: %s", st.message);
-	Ospay__V1__Order *o = NULL;
-	cr_assert_eq(tso_finalize(call_fd, id, pm, 0, n, &o, &st), 0, "finalize: %s", st.message);
+	Ospay__V1__Order *o = tso_finalize_ok(call_fd, id, pm, 0, n);
 	if (key != NULL)
 		snprintf(key, 64, "%s", o->payment->order_key);
 	ospay__v1__order__free_unpacked(o, NULL);
@@ -155,6 +154,36 @@ static bool has_row(const Ospay__V1__BillingRecurringCreditReportResponse *r, ui
 	return false;
 }
 
+/* A report row: (order, number), or (charge) when order is 0; all 0: none. */
+typedef struct row {
+	uint64_t order;
+	uint32_t n;
+	uint64_t charge;
+} row_t;
+
+/* One report filter: how many rows it gives, and rows that must be among them. */
+typedef struct filter_case {
+	const char *what;
+	rq_t q;
+	size_t n_rows;
+	row_t must[2];
+} filter_case_t;
+
+static void check_filters(const filter_case_t *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		Ospay__V1__BillingRecurringCreditReportResponse *r = report_ok(fd, c[i].q);
+		cr_assert_eq(r->n_rows, c[i].n_rows, "%s: %zu rows", c[i].what, r->n_rows);
+		for (size_t k = 0; k < 2; k++) {
+			const row_t *w = &c[i].must[k];
+			if (w->order != 0 || w->charge != 0)
+				cr_assert(has_row(r, w->order, w->n, w->charge),
+					  "%s: row %zu missing", c[i].what, k);
+		}
+		protobuf_c_message_free_unpacked(&r->base, NULL);
+	}
+}
+
 static uint64_t total_count(const Ospay__V1__BillingRecurringCreditReportResponse *r, int status)
 {
 	return r->totals[status - 1]->count;
@@ -193,12 +222,9 @@ static uint64_t charge_of(uint64_t customer)
 {
 	Ospay__V1__BillingListChargesRequest m = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
 	m.customer_id = customer;
-	Ospay__V1__BillingListChargesResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/ListCharges", &m.base,
-			      &ospay__v1__billing_list_charges_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
+	Ospay__V1__BillingListChargesResponse *r =
+		tsp_call_ok(fd, "ospay.v1.Billing/ListCharges", &m.base,
+			    &ospay__v1__billing_list_charges_response__descriptor);
 	cr_assert_eq(r->n_charges, 1);
 	uint64_t id = r->charges[0]->id;
 	protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -239,9 +265,7 @@ static void seed(story_t *s)
 	s->c4 = card_customer(srv.unit_id, 4, 0);
 	s->c5 = card_customer(srv.unit_id, 5, 2);
 	Ospay__V1__BillingRunNowRequest run = OSPAY__V1__BILLING_RUN_NOW_REQUEST__INIT;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/RunNow", &run.base, NULL, NULL, NULL, &st), 0,
-		     "RunNow: %s", st.message);
+	tsp_call_ok(fd, "ospay.v1.Billing/RunNow", &run.base, NULL);
 	s->k4 = charge_of(s->c4);
 	s->k5 = charge_of(s->c5);
 }
@@ -310,94 +334,51 @@ Test(installments, report_filters_and_totals)
 			cr_assert_str_eq(r->rows[i]->reason, "Sem saldo, cliente avisado");
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 
-	/* Each filter over March to May (9 rows in all). */
+	/* Each filter over March to May (9 rows in all), alone and combined: how many
+	 * rows, and rows that must be among them. */
 	rq_t all = {.from = "2026-03-01", .to = "2026-05-31"};
-	r = report_ok(fd, all);
-	cr_assert_eq(r->n_rows, 9);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+#define MAR_MAY .from = "2026-03-01", .to = "2026-05-31"
+	const filter_case_t filters[] = {
+		{"everything", {MAR_MAY}, 9, {{0}}},
+		{"denied", {MAR_MAY, .status = IST(DENIED)}, 2, {{s.o1, 2, 0}, {0, 0, s.k5}}},
+		/* o1#3, o2#1, o2#2, o3#2 */
+		{"waiting", {MAR_MAY, .status = IST(WAITING)}, 4, {{0}}},
+		{"integrated",
+		 {MAR_MAY, .mode = IMODE(INTEGRATED)},
+		 2,
+		 {{s.o3, 1, 0}, {s.o3, 2, 0}}},
+		{"automatic card",
+		 {MAR_MAY, .mode = IMODE(AUTOMATIC_CARD)},
+		 2,
+		 {{0, 0, s.k4}, {0, 0, s.k5}}},
+		{"customer 1", {MAR_MAY, .customer = s.c1}, 3, {{0}}},
+		{"customer 4", {MAR_MAY, .customer = s.c4}, 1, {{0, 0, s.k4}}},
+		{"unit B", {MAR_MAY, .unit = s.unit_b}, 2, {{s.o2, 1, 0}, {s.o2, 2, 0}}},
+		{"unit A", {MAR_MAY, .unit = srv.unit_id}, 7, {{0}}},
+		{"unit A, manual, waiting",
+		 {MAR_MAY, .unit = srv.unit_id, .mode = IMODE(MANUAL), .status = IST(WAITING)},
+		 1,
+		 {{s.o1, 3, 0}}},
+		{"customer 1, confirmed, manual",
+		 {MAR_MAY, .customer = s.c1, .status = IST(CONFIRMED), .mode = IMODE(MANUAL)},
+		 1,
+		 {{s.o1, 1, 0}}},
+		/* c1 lives in unit A: nothing matches */
+		{"customer 1 in unit B", {MAR_MAY, .customer = s.c1, .unit = s.unit_b}, 0, {{0}}},
+		{"unit A, confirmed, automatic card",
+		 {MAR_MAY, .status = IST(CONFIRMED), .mode = IMODE(AUTOMATIC_CARD),
+		  .unit = srv.unit_id},
+		 1,
+		 {{0, 0, s.k4}}},
+	};
+#undef MAR_MAY
+	check_filters(filters, sizeof(filters) / sizeof(filters[0]));
 	rq_t q = all;
-	q.status = IST(DENIED);
-	r = report_ok(fd, q);
-	cr_assert_eq(r->n_rows, 2);
-	cr_assert(has_row(r, s.o1, 2, 0) && has_row(r, 0, 0, s.k5));
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	q = all;
-	q.status = IST(WAITING);
-	r = report_ok(fd, q);
-	cr_assert_eq(r->n_rows, 4); /* o1#3, o2#1, o2#2, o3#2 */
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	q = all;
 	q.mode = IMODE(MANUAL);
 	r = report_ok(fd, q);
 	cr_assert_eq(r->n_rows, 5);
 	for (size_t i = 0; i < r->n_rows; i++)
 		cr_assert(r->rows[i]->order_id == s.o1 || r->rows[i]->order_id == s.o2);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	q = all;
-	q.mode = IMODE(INTEGRATED);
-	r = report_ok(fd, q);
-	cr_assert_eq(r->n_rows, 2);
-	cr_assert(has_row(r, s.o3, 1, 0) && has_row(r, s.o3, 2, 0));
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	q = all;
-	q.mode = IMODE(AUTOMATIC_CARD);
-	r = report_ok(fd, q);
-	cr_assert_eq(r->n_rows, 2);
-	cr_assert(has_row(r, 0, 0, s.k4) && has_row(r, 0, 0, s.k5));
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	q = all;
-	q.customer = s.c1;
-	r = report_ok(fd, q);
-	cr_assert_eq(r->n_rows, 3);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	q = all;
-	q.customer = s.c4;
-	r = report_ok(fd, q);
-	cr_assert_eq(r->n_rows, 1);
-	cr_assert(has_row(r, 0, 0, s.k4));
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	q = all;
-	q.unit = s.unit_b;
-	r = report_ok(fd, q);
-	cr_assert_eq(r->n_rows, 2);
-	cr_assert(has_row(r, s.o2, 1, 0) && has_row(r, s.o2, 2, 0));
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	q = all;
-	q.unit = srv.unit_id;
-	r = report_ok(fd, q);
-	cr_assert_eq(r->n_rows, 7);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-
-	/* Combinations. */
-	q = all;
-	q.unit = srv.unit_id;
-	q.mode = IMODE(MANUAL);
-	q.status = IST(WAITING);
-	r = report_ok(fd, q);
-	cr_assert_eq(r->n_rows, 1);
-	cr_assert(has_row(r, s.o1, 3, 0));
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	q = all;
-	q.customer = s.c1;
-	q.status = IST(CONFIRMED);
-	q.mode = IMODE(MANUAL);
-	r = report_ok(fd, q);
-	cr_assert_eq(r->n_rows, 1);
-	cr_assert(has_row(r, s.o1, 1, 0));
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	q = all;
-	q.customer = s.c1;
-	q.unit = s.unit_b; /* c1 lives in unit A: nothing matches */
-	r = report_ok(fd, q);
-	cr_assert_eq(r->n_rows, 0);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	q = all;
-	q.status = IST(CONFIRMED);
-	q.mode = IMODE(AUTOMATIC_CARD);
-	q.unit = srv.unit_id;
-	r = report_ok(fd, q);
-	cr_assert_eq(r->n_rows, 1);
-	cr_assert(has_row(r, 0, 0, s.k4));
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 
 	/* A bounded report: rows cut, totals over everything. */
@@ -480,11 +461,9 @@ Test(installments, a_unit_scoped_token_sees_only_its_units)
 	/* ListInstallments is scoped the same way. */
 	Ospay__V1__BillingListInstallmentsRequest m =
 		OSPAY__V1__BILLING_LIST_INSTALLMENTS_REQUEST__INIT;
-	Ospay__V1__BillingListInstallmentsResponse *l = NULL;
-	cr_assert_eq(tsp_call(ufd, "ospay.v1.Billing/ListInstallments", &m.base,
-			      &ospay__v1__billing_list_installments_response__descriptor,
-			      (ProtobufCMessage **)&l, NULL, &st),
-		     0, "%s", st.message);
+	Ospay__V1__BillingListInstallmentsResponse *l =
+		tsp_call_ok(ufd, "ospay.v1.Billing/ListInstallments", &m.base,
+			    &ospay__v1__billing_list_installments_response__descriptor);
 	cr_assert_eq(l->n_installments, 2);
 	cr_assert_eq(l->installments[0]->order_id, s.o2);
 	protobuf_c_message_free_unpacked(&l->base, NULL);
@@ -609,12 +588,9 @@ static Ospay__V1__BillingListInstallmentsResponse *list_page(uint32_t size, cons
 	m.page_size = size;
 	m.page_token = (char *)tok;
 	m.status = status;
-	Ospay__V1__BillingListInstallmentsResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/ListInstallments", &m.base,
-			      &ospay__v1__billing_list_installments_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
+	Ospay__V1__BillingListInstallmentsResponse *r =
+		tsp_call_ok(fd, "ospay.v1.Billing/ListInstallments", &m.base,
+			    &ospay__v1__billing_list_installments_response__descriptor);
 	return r;
 }
 

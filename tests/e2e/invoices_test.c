@@ -78,12 +78,9 @@ static size_t list_all(int fd, Ospay__V1__BillingListInvoicesRequest *m, uint64_
 	char token[128] = "";
 	for (int pages = 0; pages < 50; pages++) {
 		m->page_token = token;
-		Ospay__V1__BillingListInvoicesResponse *r = NULL;
-		status_t st;
-		cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/ListInvoices", &m->base,
-				      &ospay__v1__billing_list_invoices_response__descriptor,
-				      (ProtobufCMessage **)&r, NULL, &st),
-			     0, "%s", st.message);
+		Ospay__V1__BillingListInvoicesResponse *r =
+			tsp_call_ok(fd, "ospay.v1.Billing/ListInvoices", &m->base,
+				    &ospay__v1__billing_list_invoices_response__descriptor);
 		for (size_t i = 0; i < r->n_invoices && n < cap; i++)
 			ids[n++] = r->invoices[i]->id;
 		snprintf(token, sizeof(token), "%s", r->next_page_token);
@@ -204,10 +201,8 @@ Test(invoices, list_filters_and_pages)
 	m.page_size = 1;
 	Ospay__V1__BillingListInvoicesResponse *r = NULL;
 	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Billing/ListInvoices", &m.base,
-			      &ospay__v1__billing_list_invoices_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0);
+	r = tsp_call_ok(adm, "ospay.v1.Billing/ListInvoices", &m.base,
+			&ospay__v1__billing_list_invoices_response__descriptor);
 	cr_assert_str_neq(r->next_page_token, "");
 	m.page_token = r->next_page_token;
 	m.customer_id = b;

@@ -45,25 +45,20 @@ static void advance(int64_t ms)
 {
 	Ospay__V1__AdvanceRequest m = OSPAY__V1__ADVANCE_REQUEST__INIT;
 	m.by_ms = ms;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Clock/Advance", &m.base, NULL, NULL, NULL, NULL), 0);
+	tsp_call_ok(adm, "ospay.v1.Clock/Advance", &m.base, NULL);
 }
 
 static void set_status(uint64_t id, int status)
 {
-	status_t st;
 	if (status == OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED) {
 		Ospay__V1__OrdersFinalizeRequest m = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
 		m.id = id;
 		m.method_type = OSPAY__V1__PAYMENT_METHOD_TYPE__PAYMENT_METHOD_TYPE_CASH;
-		cr_assert_eq(
-			tsp_call(adm, "ospay.v1.Orders/Finalize", &m.base, NULL, NULL, NULL, &st),
-			0, "%s", st.message);
+		tsp_call_ok(adm, "ospay.v1.Orders/Finalize", &m.base, NULL);
 	} else if (status == OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CANCELED) {
 		Ospay__V1__OrdersCancelRequest m = OSPAY__V1__ORDERS_CANCEL_REQUEST__INIT;
 		m.id = id;
-		cr_assert_eq(
-			tsp_call(adm, "ospay.v1.Orders/Cancel", &m.base, NULL, NULL, NULL, &st), 0,
-			"%s", st.message);
+		tsp_call_ok(adm, "ospay.v1.Orders/Cancel", &m.base, NULL);
 	}
 }
 
@@ -339,11 +334,8 @@ Test(orders_list, page_tokens_are_bound_to_their_filters)
 	Ospay__V1__OrdersListRequest f = OSPAY__V1__ORDERS_LIST_REQUEST__INIT;
 	f.page_size = 2;
 	f.status = 1;
-	Ospay__V1__OrdersListResponse *r = NULL;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Orders/List", &f.base,
-			      &ospay__v1__orders_list_response__descriptor, (ProtobufCMessage **)&r,
-			      NULL, NULL),
-		     0);
+	Ospay__V1__OrdersListResponse *r = tsp_call_ok(
+		adm, "ospay.v1.Orders/List", &f.base, &ospay__v1__orders_list_response__descriptor);
 	cr_assert_str_not_empty(r->next_page_token);
 	char token[128];
 	snprintf(token, sizeof(token), "%s", r->next_page_token);
@@ -361,7 +353,7 @@ Test(orders_list, page_tokens_are_bound_to_their_filters)
 	al.page_token = token;
 	cr_assert_eq(tsp_call(adm, "ospay.v1.Agendas/List", &al.base, NULL, NULL, NULL, &st), 3);
 	f.page_token = token;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Orders/List", &f.base, NULL, NULL, NULL, &st), 0);
+	tsp_call_ok(adm, "ospay.v1.Orders/List", &f.base, NULL);
 }
 
 /* Sends n Orders/Create for customer (unscheduled) pipelined, asserting each OK. */
@@ -455,11 +447,9 @@ Test(orders_list, paging_while_orders_are_inserted)
 		int round = 0;
 		do {
 			f.page_token = token;
-			Ospay__V1__OrdersListResponse *r = NULL;
-			cr_assert_eq(tsp_call(adm, "ospay.v1.Orders/List", &f.base,
-					      &ospay__v1__orders_list_response__descriptor,
-					      (ProtobufCMessage **)&r, NULL, &st),
-				     0, "%s", st.message);
+			Ospay__V1__OrdersListResponse *r =
+				tsp_call_ok(adm, "ospay.v1.Orders/List", &f.base,
+					    &ospay__v1__orders_list_response__descriptor);
 			for (size_t i = 0; i < r->n_orders; i++) {
 				for (size_t j = 0; j < n; j++)
 					cr_assert_neq(seen[j], r->orders[i]->id,

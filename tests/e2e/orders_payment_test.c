@@ -40,10 +40,7 @@ static uint64_t new_order(uint32_t n)
 /* Orders/Finalize by stored method pm, or by bare type when pm is 0; asserts OK. */
 static Ospay__V1__Order *finalize(uint64_t id, uint64_t pm, int type, uint32_t installments)
 {
-	Ospay__V1__Order *o = NULL;
-	status_t st;
-	cr_assert_eq(tso_finalize(fd, id, pm, type, installments, &o, &st), 0, "finalize: %s",
-		     st.message);
+	Ospay__V1__Order *o = tso_finalize_ok(fd, id, pm, type, installments);
 	return o;
 }
 
@@ -71,12 +68,8 @@ static bool listed(uint64_t id, int pay, int status)
 	m.payment_status = pay;
 	m.status = status;
 	m.page_size = 1000;
-	Ospay__V1__OrdersListResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Orders/List", &m.base,
-			      &ospay__v1__orders_list_response__descriptor, (ProtobufCMessage **)&r,
-			      NULL, &st),
-		     0, "List: %s", st.message);
+	Ospay__V1__OrdersListResponse *r = tsp_call_ok(
+		fd, "ospay.v1.Orders/List", &m.base, &ospay__v1__orders_list_response__descriptor);
 	cr_assert_str_empty(r->next_page_token, "one page holds every order of the test");
 	bool seen = false;
 	for (size_t i = 0; i < r->n_orders; i++) {
@@ -136,10 +129,7 @@ Test(orders_payment, manual_recurring_credit_closes_with_waiting_installments)
 	m.number = 1;
 	m.status = IST(DENIED);
 	m.reason = "Sem limite";
-	status_t st;
-	cr_assert_eq(
-		tsp_call(fd, "ospay.v1.Billing/RecordInstallment", &m.base, NULL, NULL, NULL, &st),
-		0, "%s", st.message);
+	tsp_call_ok(fd, "ospay.v1.Billing/RecordInstallment", &m.base, NULL);
 	cr_assert(listed(id2, PAY(ERROR), OST(CLOSED)));
 	cr_assert_not(listed(id2, PAY(PENDING), 0));
 }

@@ -30,6 +30,7 @@
 #include "support/gateways.h"
 #include "support/live.h"
 #include "support/proc.h"
+#include "support/records.h"
 #include "support/suite.h"
 
 static tsp_sandbox_t sbx;
@@ -62,24 +63,11 @@ static uint64_t customer(uint32_t n, int last)
 	m.name = name;
 	m.document = cpf;
 	m.phone = phone;
-	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-	a.street = "Rua Augusta";
-	a.number = "100";
-	a.district = "Consolação";
-	a.city = "São Paulo";
-	a.state = "SP";
-	a.cep = "01305-000";
+	Ospay__V1__Address a;
+	tsr_address(&a);
 	m.address = &a;
-	Ospay__V1__CustomersCreateResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Customers/Create", &m.base,
-			      &ospay__v1__customers_create_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "Customers/Create: %s (%s)", st.message,
-		     st.n_violations ? st.violations[0].field : "");
-	uint64_t id = r->customer->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return id;
+	return tsp_call_id(fd, "ospay.v1.Customers/Create", &m.base,
+			   &ospay__v1__customers_create_response__descriptor, "customer");
 }
 
 /* An order of the customer finalized with integrated recurring credit. */
@@ -90,8 +78,7 @@ static uint64_t linked_order(uint64_t cust, char link[2100])
 	uint64_t id = 0;
 	status_t st;
 	cr_assert_eq(tso_order(fd, cust, 0, 0, 0, 0, &id, &st), 0, "order: %s", st.message);
-	Ospay__V1__Order *o = NULL;
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, 3, &o, &st), 0, "finalize: %s", st.message);
+	Ospay__V1__Order *o = tso_finalize_ok(fd, id, pm, 0, 3);
 	snprintf(link, 2100, "%s", o->payment->link_url);
 	ospay__v1__order__free_unpacked(o, NULL);
 	return id;
@@ -101,12 +88,8 @@ static Ospay__V1__OrdersGetResponse *get_order(uint64_t id)
 {
 	Ospay__V1__OrdersGetRequest m = OSPAY__V1__ORDERS_GET_REQUEST__INIT;
 	m.id = id;
-	Ospay__V1__OrdersGetResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Orders/Get", &m.base,
-			      &ospay__v1__orders_get_response__descriptor, (ProtobufCMessage **)&r,
-			      NULL, &st),
-		     0, "Orders/Get: %s", st.message);
+	Ospay__V1__OrdersGetResponse *r = tsp_call_ok(fd, "ospay.v1.Orders/Get", &m.base,
+						      &ospay__v1__orders_get_response__descriptor);
 	return r;
 }
 
@@ -487,14 +470,11 @@ static Ospay__V1__BillingGetInvoiceResponse *wait_invoice_notes(uint64_t inv, si
 		Ospay__V1__BillingGetInvoiceRequest m =
 			OSPAY__V1__BILLING_GET_INVOICE_REQUEST__INIT;
 		m.invoice_id = inv;
-		status_t st;
 		if (r != NULL)
 			protobuf_c_message_free_unpacked(&r->base, NULL);
 		r = NULL;
-		cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/GetInvoice", &m.base,
-				      &ospay__v1__billing_get_invoice_response__descriptor,
-				      (ProtobufCMessage **)&r, NULL, &st),
-			     0, "%s", st.message);
+		r = tsp_call_ok(fd, "ospay.v1.Billing/GetInvoice", &m.base,
+				&ospay__v1__billing_get_invoice_response__descriptor);
 		bool done = r->n_notifications == n;
 		for (size_t k = 0; done && k < n; k++)
 			done = r->notifications[k]->status == NST(DELIVERED);

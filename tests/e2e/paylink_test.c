@@ -57,9 +57,8 @@ Test(paylink, integrated_finalize_sends_the_link_and_leaves_the_order_pending)
 	uint64_t pm =
 		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
 	uint64_t id = order(1);
-	Ospay__V1__Order *o = NULL;
 	status_t st;
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, 3, &o, &st), 0, "finalize: %s", st.message);
+	Ospay__V1__Order *o = tso_finalize_ok(fd, id, pm, 0, 3);
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
 	cr_assert_eq(o->payment->payment_method_id, pm);
@@ -111,9 +110,7 @@ Test(paylink, manual_mode_creates_installments_without_a_gateway)
 {
 	uint64_t pm = tso_payment_method(fd, "Recorrente manual", T(RECURRING_CREDIT), M(MANUAL));
 	uint64_t id = order(2);
-	Ospay__V1__Order *o = NULL;
-	status_t st;
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, 12, &o, &st), 0, "finalize: %s", st.message);
+	Ospay__V1__Order *o = tso_finalize_ok(fd, id, pm, 0, 12);
 	/* docs/spec.md 10.1: a MANUAL method closes the order; the installments come later. */
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
@@ -146,7 +143,7 @@ Test(paylink, a_failed_link_leaves_the_order_unchanged)
 	cr_assert_null(o->payment);
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* The fault is gone: the next try makes the link. */
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, 3, &o, &st), 0, "%s", st.message);
+	o = tso_finalize_ok(fd, id, pm, 0, 3);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
 	ospay__v1__order__free_unpacked(o, NULL);
 }
@@ -155,9 +152,8 @@ Test(paylink, a_stored_non_integrated_method_closes_the_order)
 {
 	uint64_t pm = tso_payment_method(fd, "Pix", T(PIX), M(UNSPECIFIED));
 	uint64_t id = order(4);
-	Ospay__V1__Order *o = NULL;
 	status_t st;
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, 0, &o, &st), 0, "%s", st.message);
+	Ospay__V1__Order *o = tso_finalize_ok(fd, id, pm, 0, 0);
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED);
 	cr_assert_eq(o->payment->payment_method_id, pm);
 	cr_assert_eq(o->payment->method_type, T(PIX));
@@ -175,9 +171,7 @@ static uint64_t linked_order(uint32_t cust, uint32_t n, char key[64])
 	uint64_t pm =
 		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
 	uint64_t id = order(cust);
-	Ospay__V1__Order *o = NULL;
-	status_t st;
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, n, &o, &st), 0, "finalize: %s", st.message);
+	Ospay__V1__Order *o = tso_finalize_ok(fd, id, pm, 0, n);
 	snprintf(key, 64, "%s", o->payment->order_key);
 	ospay__v1__order__free_unpacked(o, NULL);
 	return id;
@@ -306,7 +300,7 @@ Test(paylink, a_canceled_attempt_returns_the_order_to_open_none)
 	cr_assert_eq(cancel_attempt(id, NULL, &st), 9, "%s", st.message);
 	uint64_t pm =
 		tso_payment_method(fd, "Crédito recorrente", T(RECURRING_CREDIT), M(INTEGRATED));
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, 2, &o, &st), 0, "%s", st.message);
+	o = tso_finalize_ok(fd, id, pm, 0, 2);
 	char key2[64];
 	snprintf(key2, sizeof(key2), "os-%llu-2", (unsigned long long)id);
 	cr_assert_str_eq(o->payment->order_key, key2);
@@ -448,9 +442,7 @@ Test(paylink, a_lost_create_answer_is_recovered_by_the_order_key)
 	/* The link is made at PagoLivre but its answer arrives garbled. */
 	tsg_fault(&sbx, "{\"service\":\"pagolivre\",\"route\":\"order_create\","
 			"\"kind\":\"malformed\",\"count\":1}");
-	Ospay__V1__Order *o = NULL;
-	status_t st;
-	cr_assert_eq(tso_finalize(fd, id, pm, 0, 2, &o, &st), 0, "%s", st.message);
+	Ospay__V1__Order *o = tso_finalize_ok(fd, id, pm, 0, 2);
 	cr_assert_eq(o->payment_status, PAY(PENDING));
 	cr_assert(strstr(o->payment->link_url, "/pagolivre/pay/") != NULL, "%s",
 		  o->payment->link_url);

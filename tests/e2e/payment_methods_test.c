@@ -43,12 +43,9 @@ static Ospay__V1__ListPaymentMethodsResponse *list(int fd, uint32_t page_size, c
 	Ospay__V1__ListPaymentMethodsRequest m = OSPAY__V1__LIST_PAYMENT_METHODS_REQUEST__INIT;
 	m.page_size = page_size;
 	m.page_token = (char *)token;
-	Ospay__V1__ListPaymentMethodsResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/ListPaymentMethods", &m.base,
-			      &ospay__v1__list_payment_methods_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
+	Ospay__V1__ListPaymentMethodsResponse *r =
+		tsp_call_ok(fd, "ospay.v1.Admin/ListPaymentMethods", &m.base,
+			    &ospay__v1__list_payment_methods_response__descriptor);
 	return r;
 }
 

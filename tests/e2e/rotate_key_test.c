@@ -51,12 +51,8 @@ static size_t n_cards(uint64_t customer)
 {
 	Ospay__V1__CardsListRequest m = OSPAY__V1__CARDS_LIST_REQUEST__INIT;
 	m.customer_id = customer;
-	Ospay__V1__CardsListResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Cards/List", &m.base,
-			      &ospay__v1__cards_list_response__descriptor, (ProtobufCMessage **)&r,
-			      NULL, &st),
-		     0, "Cards/List: %s", st.message);
+	Ospay__V1__CardsListResponse *r = tsp_call_ok(adm, "ospay.v1.Cards/List", &m.base,
+						      &ospay__v1__cards_list_response__descriptor);
 	size_t n = r->n_cards;
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	return n;

@@ -20,25 +20,14 @@
 #include "ospay/v1/rpc.pb-c.h"
 #include "support/domain.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
 #define CREATE_UNIT "ospay.v1.Admin/CreateUnit"
 #define LIST_UNITS "ospay.v1.Admin/ListUnits"
 #define CREATE_TOKEN "ospay.v1.Admin/CreateToken"
 #define REVOKE_TOKEN "ospay.v1.Admin/RevokeToken"
 
-static tsp_server_t srv;
-
-static void setup(void)
-{
-	tsp_server_up(&srv, NULL);
-}
-
-static void teardown(void)
-{
-	tsp_server_down(&srv);
-}
-
-TestSuite(rpc, .init = setup, .fini = teardown, .timeout = 120);
+TSP_SERVER_SUITE(rpc, 120);
 
 static int admin_conn(void)
 {

@@ -11,6 +11,7 @@
 
 #include "support/domain.h"
 #include "support/proc.h"
+#include "support/records.h"
 #include "support/suite.h"
 
 TSP_E2E_SUITE(scoping, adm, NULL, "2026-12-01T12:00:00Z", 60);
@@ -37,11 +38,9 @@ static void build(void)
 	as.customer_id = d.cust;
 	as.plan_name = "Fibra 500";
 	as.monthly_amount = 9990;
-	Ospay__V1__CustomersAddServiceResponse *r = NULL;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Customers/AddService", &as.base,
-			      &ospay__v1__customers_add_service_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "%s", st.message);
+	Ospay__V1__CustomersAddServiceResponse *r =
+		tsp_call_ok(adm, "ospay.v1.Customers/AddService", &as.base,
+			    &ospay__v1__customers_add_service_response__descriptor);
 	d.svc = r->service->id;
 	ospay__v1__customers_add_service_response__free_unpacked(r, NULL);
 	d.u2cust = tso_customer(adm, d.u2, 2, "São Paulo");
@@ -168,78 +167,57 @@ static void every_method(int fd, int want_read, int want_op, int want_conf, cons
 #undef EXPECT
 }
 
+/* Whether the list method answers, in its field `field`, the record id. */
+static bool listed(int fd, const char *method, const ProtobufCMessage *req,
+		   const ProtobufCMessageDescriptor *resp_desc, const char *field, uint64_t id)
+{
+	ProtobufCMessage *r = tsp_call_ok(fd, method, req, resp_desc);
+	int has = tsr_list_has(r, field, id);
+	cr_assert_geq(has, 0, "%s has no list %s of records with ids", resp_desc->name, field);
+	protobuf_c_message_free_unpacked(r, NULL);
+	return has == 1;
+}
+
 /* Whether each list shows unit 1's records (those build() made). */
 static void lists_show(int fd, bool want, const char *who)
 {
-	status_t st;
-	bool seen;
 	Ospay__V1__CustomersListRequest cl = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
-	Ospay__V1__CustomersListResponse *c = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Customers/List", &cl.base,
-			      &ospay__v1__customers_list_response__descriptor,
-			      (ProtobufCMessage **)&c, NULL, &st),
-		     0);
-	seen = false;
-	for (size_t i = 0; i < c->n_customers; i++)
-		seen |= c->customers[i]->id == d.cust;
-	cr_assert_eq(seen, want, "%s: customers", who);
-	ospay__v1__customers_list_response__free_unpacked(c, NULL);
+	cr_assert_eq(listed(fd, "ospay.v1.Customers/List", &cl.base,
+			    &ospay__v1__customers_list_response__descriptor, "customers", d.cust),
+		     want, "%s: customers", who);
 	char cpf[12];
 	tso_cpf(1, cpf);
 	cl.document = cpf;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Customers/List", &cl.base,
-			      &ospay__v1__customers_list_response__descriptor,
-			      (ProtobufCMessage **)&c, NULL, &st),
-		     0);
+	Ospay__V1__CustomersListResponse *c =
+		tsp_call_ok(fd, "ospay.v1.Customers/List", &cl.base,
+			    &ospay__v1__customers_list_response__descriptor);
 	cr_assert_eq(c->n_customers, want ? 1 : 0, "%s: customers by document", who);
 	ospay__v1__customers_list_response__free_unpacked(c, NULL);
 
 	Ospay__V1__AgendasListRequest al = OSPAY__V1__AGENDAS_LIST_REQUEST__INIT;
-	Ospay__V1__AgendasListResponse *a = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Agendas/List", &al.base,
-			      &ospay__v1__agendas_list_response__descriptor,
-			      (ProtobufCMessage **)&a, NULL, &st),
-		     0);
-	seen = false;
-	for (size_t i = 0; i < a->n_agendas; i++)
-		seen |= a->agendas[i]->id == d.agenda;
-	cr_assert_eq(seen, want, "%s: agendas", who);
-	ospay__v1__agendas_list_response__free_unpacked(a, NULL);
+	cr_assert_eq(listed(fd, "ospay.v1.Agendas/List", &al.base,
+			    &ospay__v1__agendas_list_response__descriptor, "agendas", d.agenda),
+		     want, "%s: agendas", who);
 
 	Ospay__V1__ListTechniciansRequest tl = OSPAY__V1__LIST_TECHNICIANS_REQUEST__INIT;
-	Ospay__V1__ListTechniciansResponse *t = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/ListTechnicians", &tl.base,
-			      &ospay__v1__list_technicians_response__descriptor,
-			      (ProtobufCMessage **)&t, NULL, &st),
-		     0);
-	seen = false;
-	for (size_t i = 0; i < t->n_technicians; i++)
-		seen |= t->technicians[i]->id == d.tech;
-	cr_assert_eq(seen, want, "%s: technicians", who);
-	ospay__v1__list_technicians_response__free_unpacked(t, NULL);
+	cr_assert_eq(listed(fd, "ospay.v1.Admin/ListTechnicians", &tl.base,
+			    &ospay__v1__list_technicians_response__descriptor, "technicians",
+			    d.tech),
+		     want, "%s: technicians", who);
 
 	Ospay__V1__OrdersListRequest ol = OSPAY__V1__ORDERS_LIST_REQUEST__INIT;
-	Ospay__V1__OrdersListResponse *o = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Orders/List", &ol.base,
-			      &ospay__v1__orders_list_response__descriptor, (ProtobufCMessage **)&o,
-			      NULL, &st),
-		     0);
-	seen = false;
-	for (size_t i = 0; i < o->n_orders; i++)
-		seen |= o->orders[i]->id == d.order;
-	cr_assert_eq(seen, want, "%s: orders", who);
-	ospay__v1__orders_list_response__free_unpacked(o, NULL);
+	cr_assert_eq(listed(fd, "ospay.v1.Orders/List", &ol.base,
+			    &ospay__v1__orders_list_response__descriptor, "orders", d.order),
+		     want, "%s: orders", who);
 
 	Ospay__V1__AgendasCalendarRequest cal = OSPAY__V1__AGENDAS_CALENDAR_REQUEST__INIT;
 	cal.from_date = "2026-12-07";
 	cal.to_date = "2026-12-07";
 	cal.view_by = OSPAY__V1__CALENDAR_VIEW_BY__CALENDAR_VIEW_BY_TECHNICIAN;
-	Ospay__V1__AgendasCalendarResponse *k = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Agendas/Calendar", &cal.base,
-			      &ospay__v1__agendas_calendar_response__descriptor,
-			      (ProtobufCMessage **)&k, NULL, &st),
-		     0);
-	seen = false;
+	Ospay__V1__AgendasCalendarResponse *k =
+		tsp_call_ok(fd, "ospay.v1.Agendas/Calendar", &cal.base,
+			    &ospay__v1__agendas_calendar_response__descriptor);
+	bool seen = false;
 	for (size_t g = 0; g < k->n_groups; g++)
 		for (size_t i = 0; i < k->groups[g]->n_entries; i++)
 			seen |= k->groups[g]->entries[i]->order_id == d.order;
@@ -263,11 +241,9 @@ Test(scoping, another_units_token_finds_nothing)
 	/* Naming unit 1 in a list filter shows nothing either. */
 	Ospay__V1__CustomersListRequest cl = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
 	cl.unit_id = d.u1;
-	Ospay__V1__CustomersListResponse *c = NULL;
-	cr_assert_eq(tsp_call(op, "ospay.v1.Customers/List", &cl.base,
-			      &ospay__v1__customers_list_response__descriptor,
-			      (ProtobufCMessage **)&c, NULL, NULL),
-		     0);
+	Ospay__V1__CustomersListResponse *c =
+		tsp_call_ok(op, "ospay.v1.Customers/List", &cl.base,
+			    &ospay__v1__customers_list_response__descriptor);
 	cr_assert_eq(c->n_customers, 0);
 	ospay__v1__customers_list_response__free_unpacked(c, NULL);
 	/* Its own unit works; a unit-2 order cannot use unit 1's agenda or technician. */
@@ -325,11 +301,9 @@ Test(scoping, unit_admins_configure_their_units)
 	cr_assert_eq(call(ua, "ospay.v1.Admin/CreateTechnician", &ct.base), 5);
 	/* Its only unit is the default for creates. */
 	ct.unit_id = 0;
-	Ospay__V1__CreateTechnicianResponse *r = NULL;
-	cr_assert_eq(tsp_call(ua, "ospay.v1.Admin/CreateTechnician", &ct.base,
-			      &ospay__v1__create_technician_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, NULL),
-		     0);
+	Ospay__V1__CreateTechnicianResponse *r =
+		tsp_call_ok(ua, "ospay.v1.Admin/CreateTechnician", &ct.base,
+			    &ospay__v1__create_technician_response__descriptor);
 	cr_assert_eq(r->technician->unit_id, d.u1);
 	ospay__v1__create_technician_response__free_unpacked(r, NULL);
 	close(ua);
@@ -339,11 +313,9 @@ Test(scoping, org_wide_tokens_see_every_unit)
 {
 	build();
 	Ospay__V1__CustomersListRequest cl = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
-	Ospay__V1__CustomersListResponse *c = NULL;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Customers/List", &cl.base,
-			      &ospay__v1__customers_list_response__descriptor,
-			      (ProtobufCMessage **)&c, NULL, NULL),
-		     0);
+	Ospay__V1__CustomersListResponse *c =
+		tsp_call_ok(adm, "ospay.v1.Customers/List", &cl.base,
+			    &ospay__v1__customers_list_response__descriptor);
 	cr_assert_eq(c->n_customers, 2);
 	cr_assert_eq(c->customers[0]->unit_id, d.u1);
 	cr_assert_eq(c->customers[1]->unit_id, d.u2);

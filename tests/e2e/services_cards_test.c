@@ -75,15 +75,7 @@ static int choose_card(int fd, uint64_t svc, uint64_t card, Ospay__V1__CustomerS
 /* The stored service svc of customer (Customers/ListServices); asserts it is there. */
 static Ospay__V1__CustomerService *stored_service(uint64_t customer, uint64_t svc)
 {
-	Ospay__V1__CustomersListServicesRequest m =
-		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
-	m.customer_id = customer;
-	Ospay__V1__CustomersListServicesResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Customers/ListServices", &m.base,
-			      &ospay__v1__customers_list_services_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "ListServices: %s", st.message);
+	Ospay__V1__CustomersListServicesResponse *r = tso_services(adm, customer);
 	Ospay__V1__CustomerService *found = NULL;
 	for (size_t i = 0; i < r->n_services; i++) {
 		if (r->services[i]->id == svc) {
@@ -101,9 +93,7 @@ static void remove_card(uint64_t card)
 {
 	Ospay__V1__CardsRemoveRequest rm = OSPAY__V1__CARDS_REMOVE_REQUEST__INIT;
 	rm.card_id = card;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Cards/Remove", &rm.base, NULL, NULL, NULL, &st), 0,
-		     "Remove: %s", st.message);
+	tsp_call_ok(adm, "ospay.v1.Cards/Remove", &rm.base, NULL);
 }
 
 /* st is INVALID_ARGUMENT with the violation on FIELD saying exactly want. */
@@ -262,10 +252,8 @@ Test(services_cards, removing_a_chosen_default_card_promotes_and_notes)
 	lq.customer_id = c;
 	Ospay__V1__CardsListResponse *cl = NULL;
 	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Cards/List", &lq.base,
-			      &ospay__v1__cards_list_response__descriptor, (ProtobufCMessage **)&cl,
-			      NULL, &st),
-		     0, "%s", st.message);
+	cl = tsp_call_ok(adm, "ospay.v1.Cards/List", &lq.base,
+			 &ospay__v1__cards_list_response__descriptor);
 	cr_assert_eq(cl->n_cards, 1);
 	uint64_t first = cl->cards[0]->id;
 	protobuf_c_message_free_unpacked(&cl->base, NULL);

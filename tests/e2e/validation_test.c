@@ -9,6 +9,7 @@
 
 #include "support/domain.h"
 #include "support/proc.h"
+#include "support/records.h"
 #include "support/suite.h"
 
 TSP_E2E_SUITE(validation, adm, NULL, "2026-12-01T12:00:00Z", 60);
@@ -38,29 +39,13 @@ static void bad(const char *method, const ProtobufCMessage *m, const char *const
 		bad(method, &(msg).base, f_, 1, what);                                             \
 	} while (0)
 
-static Ospay__V1__Address good_address(void)
-{
-	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-	a.street = "Rua Augusta";
-	a.number = "100";
-	a.district = "Consolação";
-	a.city = "São Paulo";
-	a.state = "SP";
-	a.cep = "01305-000";
-	return a;
-}
-
 Test(validation, customers_create_every_field)
 {
 	const char *cc = "ospay.v1.Customers/Create";
-	Ospay__V1__Address a = good_address();
-	Ospay__V1__CustomersCreateRequest m = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
-	m.unit_id = srv.unit_id;
-	m.name = "Maria";
-	m.document = "529.982.247-25";
-	m.phone = "+55 11 98765-4321";
+	Ospay__V1__Address a;
+	Ospay__V1__CustomersCreateRequest m;
+	tsr_customer(&m, &a, srv.unit_id, "Maria", "529.982.247-25");
 	m.email = "maria@example.com";
-	m.address = &a;
 	char long_text[300];
 	memset(long_text, 'x', sizeof(long_text) - 1);
 	long_text[sizeof(long_text) - 1] = '\0';
@@ -141,11 +126,9 @@ Test(validation, customers_create_every_field)
 
 	/* Nothing was stored by any of them. */
 	Ospay__V1__CustomersListRequest l = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
-	Ospay__V1__CustomersListResponse *r = NULL;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Customers/List", &l.base,
-			      &ospay__v1__customers_list_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, NULL),
-		     0);
+	Ospay__V1__CustomersListResponse *r =
+		tsp_call_ok(adm, "ospay.v1.Customers/List", &l.base,
+			    &ospay__v1__customers_list_response__descriptor);
 	cr_assert_eq(r->n_customers, 0);
 	ospay__v1__customers_list_response__free_unpacked(r, NULL);
 }
@@ -203,11 +186,8 @@ Test(validation, customers_other_methods)
 	s.monthly_amount = 1000000001;
 	BAD1(as, s, "monthly_amount", "huge amount");
 	s.monthly_amount = 9990;
-	Ospay__V1__CustomersAddServiceResponse *sr = NULL;
-	cr_assert_eq(tsp_call(adm, as, &s.base,
-			      &ospay__v1__customers_add_service_response__descriptor,
-			      (ProtobufCMessage **)&sr, NULL, NULL),
-		     0);
+	Ospay__V1__CustomersAddServiceResponse *sr = tsp_call_ok(
+		adm, as, &s.base, &ospay__v1__customers_add_service_response__descriptor);
 	uint64_t svc = sr->service->id;
 	ospay__v1__customers_add_service_response__free_unpacked(sr, NULL);
 	const char *us = "ospay.v1.Customers/UpdateService";
@@ -308,10 +288,8 @@ Test(validation, agendas)
 	x.unit_id = 0;
 	BAD1(ac, x, "unit_id", "unit");
 
-	Ospay__V1__AgendasCreateResponse *r = NULL;
-	cr_assert_eq(tsp_call(adm, ac, &m.base, &ospay__v1__agendas_create_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, NULL),
-		     0);
+	Ospay__V1__AgendasCreateResponse *r =
+		tsp_call_ok(adm, ac, &m.base, &ospay__v1__agendas_create_response__descriptor);
 	uint64_t id = r->agenda->id;
 	ospay__v1__agendas_create_response__free_unpacked(r, NULL);
 	const char *au = "ospay.v1.Agendas/Update";
@@ -494,10 +472,8 @@ Test(validation, orders)
 	BAD1(ol, y, "page_token", "token");
 
 	/* The one order made above is all there is. */
-	Ospay__V1__OrdersListResponse *lr = NULL;
-	cr_assert_eq(tsp_call(adm, ol, &l.base, &ospay__v1__orders_list_response__descriptor,
-			      (ProtobufCMessage **)&lr, NULL, NULL),
-		     0);
+	Ospay__V1__OrdersListResponse *lr =
+		tsp_call_ok(adm, ol, &l.base, &ospay__v1__orders_list_response__descriptor);
 	cr_assert_eq(lr->n_orders, 1);
 	cr_assert_eq(lr->orders[0]->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN);
 	ospay__v1__orders_list_response__free_unpacked(lr, NULL);

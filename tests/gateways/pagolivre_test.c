@@ -43,6 +43,18 @@ static gw_link_req_t link_req(void)
 
 /* ================================================================== the order body */
 
+/* The order body of r for cents prints its amount as want (a piece of the JSON). */
+static void expect_amount(struct gwpfx *p, gw_link_req_t r, int64_t cents, const char *want)
+{
+	json_t *j = NULL;
+	r.amount_cents = cents;
+	cr_assert_eq(gw_pagolivre_build_order(p->gw, &r, &j), 0);
+	char *dump = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	cr_assert(strstr(dump, want) != NULL, "%s", dump);
+	free(dump);
+	json_decref(j);
+}
+
 Test(pagolivre_build, order_body)
 {
 	struct gwpfx p;
@@ -51,7 +63,6 @@ Test(pagolivre_build, order_body)
 	json_t *j = NULL;
 	json_t *j2 = NULL;
 	json_t *g;
-	char *dump;
 
 	gwpfx_open(&p, &c);
 	cr_assert_eq(gw_pagolivre_build_order(p.gw, &r, &j), 0);
@@ -72,23 +83,11 @@ Test(pagolivre_build, order_body)
 			 json_string_value(json_object_get(j2, "requestId")));
 	cr_assert_eq(strlen(json_string_value(json_object_get(j, "requestId"))), 36);
 	json_decref(j2);
+	json_decref(j);
 	/* Amounts print exactly, with no binary noise. */
-	dump = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	cr_assert(strstr(dump, "\"amount\":471.0") != NULL, "%s", dump);
-	free(dump);
-	json_decref(j);
-	r.amount_cents = 110;
-	cr_assert_eq(gw_pagolivre_build_order(p.gw, &r, &j), 0);
-	dump = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	cr_assert(strstr(dump, "\"amount\":1.1,") != NULL, "%s", dump);
-	free(dump);
-	json_decref(j);
-	r.amount_cents = 99999999999;
-	cr_assert_eq(gw_pagolivre_build_order(p.gw, &r, &j), 0);
-	dump = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	cr_assert(strstr(dump, "\"amount\":999999999.99,") != NULL, "%s", dump);
-	free(dump);
-	json_decref(j);
+	expect_amount(&p, r, 47100, "\"amount\":471.0");
+	expect_amount(&p, r, 110, "\"amount\":1.1,");
+	expect_amount(&p, r, 99999999999, "\"amount\":999999999.99,");
 	r.order_key = "os-43";
 	cr_assert_eq(gw_pagolivre_build_order(p.gw, &r, &j2), 0);
 	json_decref(j2);

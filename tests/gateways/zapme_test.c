@@ -71,26 +71,34 @@ Test(zapme_parse, envelopes)
 	r = parse(&p, 200, "{\"status\":false,\"result\":\"invalid_api_credentials\"}", true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED);
 	cr_assert_str_eq(r.r.code, "invalid_api_credentials");
-	r = parse(&p, 200, "{\"status\":false,\"result\":\"message_not_found\"}", false);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_NOT_FOUND);
-	r = parse(&p, 200,
-		  "{\"status\":true,\"result\":\"success\",\"data\":{\"id\":\"5\","
-		  "\"status\":\"queued\"}}",
-		  false);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_PENDING);
-	r = parse(&p, 401, "", true);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_AUTH_FAILED);
-	r = parse(&p, 502, "", true);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN);
 	r = parse(&p, 200, "{\"status\":\"yes\",\"result\":\"success\"}", true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN);
 	cr_assert_eq(r.r.error, -EBADMSG);
-	r = parse(&p, 200, "{\"status\":true,\"result\":\"success\",\"data\":[1]}", false);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
-	r = parse(&p, 200, "{\"status\":true}", false);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
-	r = parse(&p, 200, "<!doctype html>", false);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
+	/* Answers whose outcome is all there is to check. */
+	static const struct {
+		long status;
+		const char *body;
+		bool mutating;
+		gw_outcome_t want;
+	} outcomes[] = {
+		{200, "{\"status\":false,\"result\":\"message_not_found\"}", false,
+		 GW_OUTCOME_NOT_FOUND},
+		{200,
+		 "{\"status\":true,\"result\":\"success\",\"data\":{\"id\":\"5\","
+		 "\"status\":\"queued\"}}",
+		 false, GW_OUTCOME_PENDING},
+		{401, "", true, GW_OUTCOME_AUTH_FAILED},
+		{502, "", true, GW_OUTCOME_UNKNOWN},
+		{200, "{\"status\":true,\"result\":\"success\",\"data\":[1]}", false,
+		 GW_OUTCOME_ERROR_RETRYABLE},
+		{200, "{\"status\":true}", false, GW_OUTCOME_ERROR_RETRYABLE},
+		{200, "<!doctype html>", false, GW_OUTCOME_ERROR_RETRYABLE},
+	};
+	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++) {
+		r = parse(&p, outcomes[i].status, outcomes[i].body, outcomes[i].mutating);
+		cr_assert_eq(r.r.outcome, outcomes[i].want, "%ld %s", outcomes[i].status,
+			     outcomes[i].body);
+	}
 	gwpfx_close(&p);
 }
 

@@ -4,7 +4,12 @@
  * a clean close with calls still held.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "client/lib/ospay.h"
@@ -31,6 +36,12 @@ static void hold_handler(rpc_call_t *call, void *udata)
 		uint8_t buf[64];
 		size_t n = ospay__v1__hello_response__pack(&hr, buf);
 		rpc_call_reply(call, NULL, buf, n, 0);
+		return;
+	}
+	if (strcmp(rpc_call_request(call)->method, "ospay.v1.Test/Big") == 0) {
+		/* A large reply at once, for clients that do not read theirs. */
+		static uint8_t big[64 * 1024];
+		rpc_call_reply(call, NULL, big, sizeof(big), 0);
 		return;
 	}
 	cr_assert_lt(h->n, 64);
@@ -204,6 +215,18 @@ Test(rpc_net, a_call_in_flight_keeps_the_connection_open)
 	env_finish(&e);
 }
 
+/* Connects n clients one after the other; conn[i] says how each one's Hello went. */
+static void connect_clients(env_t *e, ospay_client_t **c, int *conn, int n)
+{
+	for (int i = 0; i < n; i++) {
+		conn[i] = 0;
+		cr_assert_eq(
+			ospay_client_connect(&e->loop, e->addr, "t", on_connect, &conn[i], &c[i]),
+			0);
+		RUN_UNTIL(e, conn[i] != 0, 3000);
+	}
+}
+
 Test(rpc_net, connection_limit)
 {
 	rpc_limits_t lim;
@@ -212,12 +235,8 @@ Test(rpc_net, connection_limit)
 	env_t e;
 	env_start(&e, &lim);
 	ospay_client_t *c[3];
-	int conn[3] = {0, 0, 0};
-	for (int i = 0; i < 3; i++) {
-		cr_assert_eq(
-			ospay_client_connect(&e.loop, e.addr, "t", on_connect, &conn[i], &c[i]), 0);
-		RUN_UNTIL(&e, conn[i] != 0, 3000);
-	}
+	int conn[3];
+	connect_clients(&e, c, conn, 3);
 	cr_assert_eq(conn[0], 1);
 	cr_assert_eq(conn[1], 1);
 	cr_assert_eq(conn[2], -1, "the third connection must be refused");
@@ -226,5 +245,137 @@ Test(rpc_net, connection_limit)
 	cr_assert_eq(st.conns_rejected, 1);
 	ospay_client_close(c[0]);
 	ospay_client_close(c[1]);
+	env_finish(&e);
+}
+
+static void on_count(ospay_client_t *c, const status_t *st, const uint8_t *body, size_t len,
+		     void *arg)
+{
+	result_t *r = arg;
+	r->count += st->code == ST_OK;
+}
+
+Test(rpc_net, a_pipelining_client_gets_a_frame_budget_per_loop_turn)
+{
+	enum { CALLS = 1000 };
+	rpc_limits_t lim;
+	rpc_limits_default(&lim);
+	lim.turn_frames = 16;
+	env_t e;
+	env_start(&e, &lim);
+	ospay_client_t *c;
+	int connected = 0;
+	cr_assert_eq(ospay_client_connect(&e.loop, e.addr, "t", on_connect, &connected, &c), 0);
+	/* Queued before Hello: they reach the server in a few large reads. */
+	result_t r = {0};
+	for (int i = 0; i < CALLS; i++)
+		cr_assert_eq(ospay_call(c, "ospay.v1.Session/Hello", NULL, 0, NULL, on_count, &r),
+			     0);
+	RUN_UNTIL(&e, r.count == CALLS, 10000);
+	cr_assert_eq(r.count, CALLS);
+	rpc_stats_t st;
+	rpc_server_get_stats(e.srv, &st);
+	cr_assert_eq(st.frames_in, CALLS + 1);
+	/* At 16 frames a turn, 1001 frames cannot all go in one. */
+	cr_assert_gt(st.turns_deferred, 0, "no input was left for a later turn");
+	ospay_client_close(c);
+	env_finish(&e);
+}
+
+Test(rpc_net, connections_over_the_per_address_cap_are_closed)
+{
+	rpc_limits_t lim;
+	rpc_limits_default(&lim);
+	lim.max_conns_per_addr = 1;
+	env_t e;
+	env_start(&e, &lim);
+	ospay_client_t *c[2];
+	int conn[2];
+	connect_clients(&e, c, conn, 2);
+	cr_assert_eq(conn[0], 1);
+	cr_assert_eq(conn[1], -1, "a second connection from 127.0.0.1 must be refused");
+	rpc_stats_t st;
+	rpc_server_get_stats(e.srv, &st);
+	cr_assert_eq(st.conns_rejected_addr, 1);
+	ospay_client_close(c[0]);
+	env_finish(&e);
+}
+
+Test(rpc_net, a_silent_connection_is_closed_before_hello)
+{
+	rpc_limits_t lim;
+	rpc_limits_default(&lim);
+	lim.hello_ms = 200;
+	env_t e;
+	env_start(&e, &lim);
+	uv_tcp_t t;
+	uv_connect_t req;
+	struct sockaddr_in sa;
+	char host[64];
+	int port;
+	cr_assert_eq(util_parse_hostport(e.addr, host, sizeof(host), &port), 0);
+	uv_ip4_addr(host, port, &sa);
+	uv_tcp_init(&e.loop, &t);
+	cr_assert_eq(uv_tcp_connect(&req, &t, (const struct sockaddr *)&sa, NULL), 0);
+	rpc_stats_t st;
+	RUN_UNTIL(&e, (rpc_server_get_stats(e.srv, &st), st.hello_timeouts == 1), 5000);
+	cr_assert_eq(st.hello_timeouts, 1);
+	cr_assert_eq(st.conns_open, 0);
+	uv_close((uv_handle_t *)&t, NULL);
+	env_finish(&e);
+}
+
+/* A blocking-connect, then non-blocking, socket with a tiny receive buffer, so that
+ * the kernel absorbs little of what the server sends it. */
+static int small_socket(const env_t *e)
+{
+	char host[64];
+	int port, rcv = 4096;
+	cr_assert_eq(util_parse_hostport(e->addr, host, sizeof(host), &port), 0);
+	struct sockaddr_in sa;
+	cr_assert_eq(uv_ip4_addr(host, port, &sa), 0);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv)), 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0);
+	return fd;
+}
+
+Test(rpc_net, a_client_that_never_reads_is_closed_over_the_output_cap)
+{
+	rpc_limits_t lim;
+	rpc_limits_default(&lim);
+	lim.out_total_max = 1u << 20;
+	lim.stall_ms = 300;
+	env_t e;
+	env_start(&e, &lim);
+	int fd = small_socket(&e);
+	/* 400 calls whose 64 KiB replies it will never read: 25 MiB. */
+	uint8_t frame[64];
+	Ospay__V1__RpcRequest rq = OSPAY__V1__RPC_REQUEST__INIT;
+	rq.method = (char *)"ospay.v1.Test/Big";
+	rq.id = 7;
+	size_t n = ospay__v1__rpc_request__pack(&rq, frame + 4);
+	be32_put(frame, (uint32_t)n);
+	size_t sent = 0;
+	rpc_stats_t st;
+	uint64_t until = util_mono_ms() + 10000;
+	do {
+		uv_run(&e.loop, UV_RUN_NOWAIT);
+		while (sent < 400 * (n + 4)) {
+			size_t off = sent % (n + 4);
+			ssize_t w = send(fd, frame + off, n + 4 - off, MSG_NOSIGNAL);
+			if (w <= 0)
+				break;
+			sent += (size_t)w;
+		}
+		rpc_server_get_stats(e.srv, &st);
+	} while (st.stalled_closes == 0 && util_mono_ms() < until);
+	cr_assert_eq(st.stalled_closes, 1, "the non-reader was not closed (%zu bytes sent)", sent);
+	cr_assert_gt(st.reads_paused, 0);
+	RUN_UNTIL(&e, (rpc_server_get_stats(e.srv, &st), st.conns_open == 0), 3000);
+	cr_assert_eq(st.out_buffered, 0, "its output is released with it");
+	close(fd);
 	env_finish(&e);
 }

@@ -78,9 +78,7 @@ Test(sandbox, cielo_auth_failures_are_401)
 	cr_assert_eq(r->status, 401);
 	cr_assert_eq(json_integer_value(json_object_get(json_array_get(r->json, 0), "Code")), 115);
 	h_free(r);
-	h_resp_t *c = h_ctl("GET", "/control/charges", NULL, 200);
-	cr_assert_eq(json_integer_value(json_object_get(c->json, "count")), 0);
-	h_free(c);
+	h_expect_charges(NULL, 0, -1, "no charge");
 }
 
 Test(sandbox, cielo_validation_errors_are_an_array)
@@ -169,15 +167,8 @@ Test(sandbox, cielo_query_by_payment_id_and_repeated_merchant_order_id)
 	cr_assert(seen_a && seen_b);
 	h_resp_t *n = h_req("GET", "/cielo/1/sales?merchantOrderId=never1", H_CIELO, NULL, 0);
 	cr_assert_eq(n->status, 404);
-	h_resp_t *c = h_ctl("GET", "/control/charges?merchant_order_id=inv77x1", NULL, 200);
-	cr_assert_eq(json_integer_value(json_object_get(c->json, "count")), 2);
-	cr_assert_eq(json_integer_value(json_object_get(c->json, "approved")), 1);
-	h_free(a);
-	h_free(b);
-	h_free(g);
-	h_free(q);
-	h_free(n);
-	h_free(c);
+	h_expect_charges("inv77x1", 2, 1, "inv77x1");
+	H_FREE_ALL(a, b, g, q, n);
 }
 
 Test(sandbox, cielo_capture_notification_with_registered_headers)
@@ -333,13 +324,7 @@ Test(sandbox, getnet_vault_payment_decline_cancel_and_notifications)
 	cr_assert_not_null(strstr(raw, "status=DENIED"), "%s", raw);
 	h_hook_read(3, raw, sizeof(raw));
 	cr_assert_not_null(strstr(raw, "status=CANCELED"), "%s", raw);
-	h_free(v);
-	h_free(again);
-	h_free(p1);
-	h_free(p2);
-	h_free(d);
-	h_free(c);
-	h_free(q);
+	H_FREE_ALL(v, again, p1, p2, d, c, q);
 }
 
 /* ---------------------------------------------------------------- PagoLivre */
@@ -422,15 +407,8 @@ Test(sandbox, pagolivre_link_paid_then_monthly_installments)
 	h_resp_t *none = h_req("GET", "/pagolivre/orders/byOrderKey/nope", PL_AUTH, NULL, 0);
 	cr_assert_eq(none->status, 204);
 	cr_assert_eq(none->len, 0);
-	h_resp_t *c = h_ctl("GET", "/control/charges?merchant_order_id=os-1", NULL, 200);
-	cr_assert_eq(json_integer_value(json_object_get(c->json, "count")), 3);
-	cr_assert_eq(json_integer_value(json_object_get(c->json, "approved")), 2);
-	h_free(o);
-	h_free(m);
-	h_free(dup);
-	h_free(g);
-	h_free(none);
-	h_free(c);
+	h_expect_charges("os-1", 3, 2, "os-1");
+	H_FREE_ALL(o, m, dup, g, none);
 }
 
 Test(sandbox, pagolivre_decline_expire_cancel_and_auth)
@@ -462,10 +440,7 @@ Test(sandbox, pagolivre_decline_expire_cancel_and_auth)
 	const char *bad[] = {"Authorization: Basic wrong", NULL};
 	h_resp_t *u = h_req("GET", "/pagolivre/orders/byOrderKey/os-2", bad, NULL, 0);
 	cr_assert_eq(u->status, 401);
-	h_free(o4);
-	h_free(d);
-	h_free(c);
-	h_free(u);
+	H_FREE_ALL(o4, d, c, u);
 }
 
 /* ---------------------------------------------------------------- ZapMe */
@@ -503,10 +478,7 @@ Test(sandbox, zapme_send_get_and_delivery_webhook)
 	cr_assert_eq(bad->status, 401);
 	h_resp_t *m = h_ctl("GET", "/control/messages?service=zapme", NULL, 200);
 	cr_assert_eq(json_array_size(json_object_get(m->json, "messages")), 1);
-	h_free(s);
-	h_free(g);
-	h_free(bad);
-	h_free(m);
+	H_FREE_ALL(s, g, bad, m);
 }
 
 /* ---------------------------------------------------------------- request faults */
@@ -523,10 +495,7 @@ Test(sandbox, fault_http500_then_normal)
 	r = h_cielo_sale("f1", CARD[0], true);
 	cr_assert_eq(r->status, 201, "the fault was for one request only");
 	h_free(r);
-	h_resp_t *c = h_ctl("GET", "/control/charges?merchant_order_id=f1", NULL, 200);
-	cr_assert_eq(json_integer_value(json_object_get(c->json, "count")), 1,
-		     "a 500 without process charges nothing");
-	h_free(c);
+	h_expect_charges("f1", 1, -1, "a 500 without process charges nothing");
 }
 
 Test(sandbox, fault_latency_delays_the_answer)

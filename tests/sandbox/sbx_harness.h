@@ -401,6 +401,14 @@ static void h_free(h_resp_t *r)
 	free(r);
 }
 
+/* h_free of each response named. */
+#define H_FREE_ALL(...)                                                                            \
+	do {                                                                                       \
+		h_resp_t *h_all_[] = {__VA_ARGS__};                                                \
+		for (size_t h_i_ = 0; h_i_ < sizeof(h_all_) / sizeof(h_all_[0]); h_i_++)           \
+			h_free(h_all_[h_i_]);                                                      \
+	} while (0)
+
 /* A control call that must answer expect (asserted); returns the response. */
 static h_resp_t *h_ctl(const char *method, const char *path, const char *body, long expect)
 {
@@ -412,6 +420,22 @@ static h_resp_t *h_ctl(const char *method, const char *path, const char *body, l
 static void h_ctl_ok(const char *method, const char *path, const char *body)
 {
 	h_free(h_ctl(method, path, body, 200));
+}
+
+/* Asserts the sandbox recorded count charges for merchant order moid (NULL:
+ * all of them), approved of them approved (-1: not checked); why names the case. */
+static void h_expect_charges(const char *moid, long count, long approved, const char *why)
+{
+	char path[200] = "/control/charges";
+	if (moid != NULL)
+		snprintf(path, sizeof(path), "/control/charges?merchant_order_id=%s", moid);
+	h_resp_t *c = h_ctl("GET", path, NULL, 200);
+	cr_assert_eq(json_integer_value(json_object_get(c->json, "count")), count, "%s: count",
+		     why);
+	if (approved >= 0)
+		cr_assert_eq(json_integer_value(json_object_get(c->json, "approved")), approved,
+			     "%s: approved", why);
+	h_free(c);
 }
 
 /* Resets the sandbox and the receiver; registers org 7 at every service. */

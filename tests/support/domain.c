@@ -8,6 +8,8 @@
 #include "ospay/v1/cards.pb-c.h"
 #include "ospay/v1/clock.pb-c.h"
 #include "support/proc.h"
+#include "support/records.h"
+#include "support/testdata.h"
 
 static int64_t days_from_civil(int y, int m, int d)
 {
@@ -27,16 +29,7 @@ int64_t tso_at(int y, int mo, int d, int h, int mi)
 
 void tso_cpf(uint32_t n, char out[12])
 {
-	/* Nine base digits from n (never all equal), then the two check digits. */
-	snprintf(out, 12, "%09u", 100000000u + n % 800000000u);
-	for (int k = 9; k <= 10; k++) {
-		int sum = 0;
-		for (int i = 0; i < k; i++)
-			sum += (out[i] - '0') * (k + 1 - i);
-		int r = sum % 11;
-		out[k] = (char)('0' + (r < 2 ? 0 : 11 - r));
-	}
-	out[11] = '\0';
+	tsd_cpf(n, out);
 }
 
 uint64_t tso_token(int fd, int role, uint64_t unit, char *secret, size_t cap)
@@ -51,11 +44,9 @@ uint64_t tso_token(int fd, int role, uint64_t unit, char *secret, size_t cap)
 	} else {
 		m.org_wide = 1;
 	}
-	Ospay__V1__CreateTokenResponse *r = NULL;
-	int code = tsp_call(fd, "ospay.v1.Admin/CreateToken", &m.base,
-			    &ospay__v1__create_token_response__descriptor, (ProtobufCMessage **)&r,
-			    NULL, NULL);
-	cr_assert_eq(code, 0, "CreateToken answered %d", code);
+	Ospay__V1__CreateTokenResponse *r =
+		tsp_call_ok(fd, "ospay.v1.Admin/CreateToken", &m.base,
+			    &ospay__v1__create_token_response__descriptor);
 	snprintf(secret, cap, "%s", r->secret);
 	uint64_t id = r->token->id;
 	ospay__v1__create_token_response__free_unpacked(r, NULL);
@@ -66,14 +57,8 @@ uint64_t tso_unit(int fd, const char *name)
 {
 	Ospay__V1__CreateUnitRequest m = OSPAY__V1__CREATE_UNIT_REQUEST__INIT;
 	m.name = (char *)name;
-	Ospay__V1__CreateUnitResponse *r = NULL;
-	int code = tsp_call(fd, "ospay.v1.Admin/CreateUnit", &m.base,
-			    &ospay__v1__create_unit_response__descriptor, (ProtobufCMessage **)&r,
-			    NULL, NULL);
-	cr_assert_eq(code, 0, "CreateUnit answered %d", code);
-	uint64_t id = r->unit->id;
-	ospay__v1__create_unit_response__free_unpacked(r, NULL);
-	return id;
+	return tsp_call_id(fd, "ospay.v1.Admin/CreateUnit", &m.base,
+			   &ospay__v1__create_unit_response__descriptor, "unit");
 }
 
 uint64_t tso_customer(int fd, uint64_t unit, uint32_t n, const char *city)
@@ -81,31 +66,12 @@ uint64_t tso_customer(int fd, uint64_t unit, uint32_t n, const char *city)
 	char cpf[12], name[40];
 	snprintf(name, sizeof(name), "Cliente %u", n);
 	tso_cpf(n, cpf);
-	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-	a.street = "Rua Augusta";
-	a.number = "100";
-	a.district = "Consolação";
+	Ospay__V1__Address a;
+	Ospay__V1__CustomersCreateRequest m;
+	tsr_customer(&m, &a, unit, name, cpf);
 	a.city = (char *)city;
-	a.state = "SP";
-	a.cep = "01305-000";
-	Ospay__V1__CustomersCreateRequest m = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
-	m.unit_id = unit;
-	m.name = name;
-	m.document = cpf;
-	m.phone = "+55 11 98765-4321";
-	m.email = "cliente@example.com.br";
-	m.address = &a;
-	Ospay__V1__CustomersCreateResponse *r = NULL;
-	status_t st;
-	int code = tsp_call(fd, "ospay.v1.Customers/Create", &m.base,
-			    &ospay__v1__customers_create_response__descriptor,
-			    (ProtobufCMessage **)&r, NULL, &st);
-	cr_assert_eq(code, 0, "Customers/Create answered %d: %s (%s %s)", code, st.message,
-		     st.n_violations ? st.violations[0].field : "",
-		     st.n_violations ? st.violations[0].description : "");
-	uint64_t id = r->customer->id;
-	ospay__v1__customers_create_response__free_unpacked(r, NULL);
-	return id;
+	return tsp_call_id(fd, "ospay.v1.Customers/Create", &m.base,
+			   &ospay__v1__customers_create_response__descriptor, "customer");
 }
 
 uint64_t tso_technician(int fd, uint64_t unit, const char *name)
@@ -113,14 +79,8 @@ uint64_t tso_technician(int fd, uint64_t unit, const char *name)
 	Ospay__V1__CreateTechnicianRequest m = OSPAY__V1__CREATE_TECHNICIAN_REQUEST__INIT;
 	m.unit_id = unit;
 	m.name = (char *)name;
-	Ospay__V1__CreateTechnicianResponse *r = NULL;
-	int code = tsp_call(fd, "ospay.v1.Admin/CreateTechnician", &m.base,
-			    &ospay__v1__create_technician_response__descriptor,
-			    (ProtobufCMessage **)&r, NULL, NULL);
-	cr_assert_eq(code, 0, "CreateTechnician answered %d", code);
-	uint64_t id = r->technician->id;
-	ospay__v1__create_technician_response__free_unpacked(r, NULL);
-	return id;
+	return tsp_call_id(fd, "ospay.v1.Admin/CreateTechnician", &m.base,
+			   &ospay__v1__create_technician_response__descriptor, "technician");
 }
 
 Ospay__V1__AgendaWindow tso_window(int weekday, int start_h, int end_h, uint32_t capacity)
@@ -149,15 +109,8 @@ uint64_t tso_agenda(int fd, uint64_t unit, const char *const *cities, size_t n_c
 	m.n_windows = n_windows;
 	m.daily_max = daily_max;
 	m.slot_minutes = slot;
-	Ospay__V1__AgendasCreateResponse *r = NULL;
-	status_t st;
-	int code = tsp_call(fd, "ospay.v1.Agendas/Create", &m.base,
-			    &ospay__v1__agendas_create_response__descriptor,
-			    (ProtobufCMessage **)&r, NULL, &st);
-	cr_assert_eq(code, 0, "Agendas/Create answered %d: %s", code, st.message);
-	uint64_t id = r->agenda->id;
-	ospay__v1__agendas_create_response__free_unpacked(r, NULL);
-	return id;
+	return tsp_call_id(fd, "ospay.v1.Agendas/Create", &m.base,
+			   &ospay__v1__agendas_create_response__descriptor, "agenda");
 }
 
 int tso_order(int fd, uint64_t customer, uint64_t agenda, uint64_t tech, int64_t start,
@@ -197,15 +150,22 @@ int tso_finalize(int fd, uint64_t id, uint64_t pm, int type, uint32_t installmen
 			     (ProtobufCMessage **)out, st);
 }
 
+Ospay__V1__Order *tso_finalize_ok(int fd, uint64_t id, uint64_t pm, int type, uint32_t installments)
+{
+	Ospay__V1__Order *o = NULL;
+	status_t st;
+	int code = tso_finalize(fd, id, pm, type, installments, &o, &st);
+	cr_assert_eq(code, 0, "finalize %llu answered %d: %s", (unsigned long long)id, code,
+		     st.message);
+	return o;
+}
+
 Ospay__V1__Order *tso_get_order(int fd, uint64_t id)
 {
 	Ospay__V1__OrdersGetRequest m = OSPAY__V1__ORDERS_GET_REQUEST__INIT;
 	m.id = id;
-	Ospay__V1__OrdersGetResponse *r = NULL;
-	int code = tsp_call(fd, "ospay.v1.Orders/Get", &m.base,
-			    &ospay__v1__orders_get_response__descriptor, (ProtobufCMessage **)&r,
-			    NULL, NULL);
-	cr_assert_eq(code, 0, "Orders/Get %llu answered %d", (unsigned long long)id, code);
+	Ospay__V1__OrdersGetResponse *r = tsp_call_ok(fd, "ospay.v1.Orders/Get", &m.base,
+						      &ospay__v1__orders_get_response__descriptor);
 	Ospay__V1__Order *o = r->order;
 	r->order = NULL;
 	ospay__v1__orders_get_response__free_unpacked(r, NULL);
@@ -220,56 +180,23 @@ bool tso_violation(const status_t *st, const char *field)
 	return false;
 }
 
-/* A 16-digit number of the 12-digit prefix passing Luhn, ending in last. */
-static void number_ending(const char *prefix, int last, char out[17])
-{
-	for (int body = 0; body < 1000; body++) {
-		char tmp[32];
-		snprintf(tmp, sizeof(tmp), "%.12s%03d%d", prefix, body % 1000, last % 10);
-		memcpy(out, tmp, 17);
-		int sum = 0;
-		for (int i = 15; i >= 0; i--) {
-			int d = out[i] - '0';
-			if ((15 - i) % 2 == 1) {
-				d *= 2;
-				if (d > 9)
-					d -= 9;
-			}
-			sum += d;
-		}
-		if (sum % 10 == 0)
-			return;
-	}
-	cr_assert_fail("no number of %s ends in %d", prefix, last);
-}
-
 void tso_visa_ending(int last, char out[17])
 {
-	number_ending("411111111111", last, out);
+	cr_assert_eq(tsd_visa_ending((unsigned)last, out), 0, "no Visa number ends in %d", last);
 }
 
 void tso_mastercard_ending(int last, char out[17])
 {
-	number_ending("555555555555", last, out);
+	cr_assert_eq(tsd_number_ending("555555555555", (unsigned)last, out), 0,
+		     "no Mastercard number ends in %d", last);
 }
 
 uint64_t tso_card(int fd, uint64_t customer, const char *number)
 {
-	Ospay__V1__CardsAddRequest m = OSPAY__V1__CARDS_ADD_REQUEST__INIT;
-	m.customer_id = customer;
-	m.number = (char *)number;
-	m.holder = "MARIA DA SILVA";
-	m.expiry = "12/2030";
-	m.security_code = "123";
-	status_t st;
-	Ospay__V1__CardsAddResponse *r = NULL;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Cards/Add", &m.base,
-			      &ospay__v1__cards_add_response__descriptor, (ProtobufCMessage **)&r,
-			      NULL, &st),
-		     0, "Cards/Add: %s", st.message);
-	uint64_t id = r->card->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return id;
+	Ospay__V1__CardsAddRequest m;
+	tsr_card(&m, customer, number);
+	return tsp_call_id(fd, "ospay.v1.Cards/Add", &m.base,
+			   &ospay__v1__cards_add_response__descriptor, "card");
 }
 
 uint64_t tso_visa_card(int fd, uint64_t customer, int last)
@@ -281,20 +208,10 @@ uint64_t tso_visa_card(int fd, uint64_t customer, int last)
 
 static uint64_t add_service(int fd, uint64_t customer, Ospay__V1__RecurringPayment *rp)
 {
-	Ospay__V1__CustomersAddServiceRequest m = OSPAY__V1__CUSTOMERS_ADD_SERVICE_REQUEST__INIT;
-	m.customer_id = customer;
-	m.plan_name = "Fibra 500";
-	m.monthly_amount = 9990;
-	m.recurring_payment = rp;
-	Ospay__V1__CustomersAddServiceResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Customers/AddService", &m.base,
-			      &ospay__v1__customers_add_service_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "AddService: %s", st.message);
-	uint64_t id = r->service->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return id;
+	Ospay__V1__CustomersAddServiceRequest m;
+	tsr_service(&m, customer, rp);
+	return tsp_call_id(fd, "ospay.v1.Customers/AddService", &m.base,
+			   &ospay__v1__customers_add_service_response__descriptor, "service");
 }
 
 uint64_t tso_service(int fd, uint64_t customer, bool recurring)
@@ -321,32 +238,19 @@ uint64_t tso_billed_customer(int fd, uint64_t unit, uint32_t n, int last, bool r
 
 uint64_t tso_invoice(int fd, uint64_t customer, uint64_t svc, const char *due)
 {
-	Ospay__V1__BillingCreateInvoiceRequest m = OSPAY__V1__BILLING_CREATE_INVOICE_REQUEST__INIT;
-	m.customer_id = customer;
-	m.service_id = svc;
-	m.amount = 9990;
-	m.due_date = (char *)due;
-	Ospay__V1__BillingCreateInvoiceResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/CreateInvoice", &m.base,
-			      &ospay__v1__billing_create_invoice_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "CreateInvoice: %s", st.message);
-	uint64_t id = r->invoice->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return id;
+	Ospay__V1__BillingCreateInvoiceRequest m;
+	tsr_invoice(&m, customer, svc, due);
+	return tsp_call_id(fd, "ospay.v1.Billing/CreateInvoice", &m.base,
+			   &ospay__v1__billing_create_invoice_response__descriptor, "invoice");
 }
 
 int tso_invoice_status(int fd, uint64_t id)
 {
 	Ospay__V1__BillingGetInvoiceRequest m = OSPAY__V1__BILLING_GET_INVOICE_REQUEST__INIT;
 	m.invoice_id = id;
-	Ospay__V1__BillingGetInvoiceResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/GetInvoice", &m.base,
-			      &ospay__v1__billing_get_invoice_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "GetInvoice: %s", st.message);
+	Ospay__V1__BillingGetInvoiceResponse *r =
+		tsp_call_ok(fd, "ospay.v1.Billing/GetInvoice", &m.base,
+			    &ospay__v1__billing_get_invoice_response__descriptor);
 	int s = r->invoice->status;
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	return s;
@@ -355,18 +259,14 @@ int tso_invoice_status(int fd, uint64_t id)
 void tso_run_now(int fd)
 {
 	Ospay__V1__BillingRunNowRequest m = OSPAY__V1__BILLING_RUN_NOW_REQUEST__INIT;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/RunNow", &m.base, NULL, NULL, NULL, &st), 0,
-		     "RunNow: %s", st.message);
+	tsp_call_ok(fd, "ospay.v1.Billing/RunNow", &m.base, NULL);
 }
 
 void tso_advance(int fd, int64_t ms)
 {
 	Ospay__V1__AdvanceRequest m = OSPAY__V1__ADVANCE_REQUEST__INIT;
 	m.by_ms = ms;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Clock/Advance", &m.base, NULL, NULL, NULL, &st), 0,
-		     "Advance: %s", st.message);
+	tsp_call_ok(fd, "ospay.v1.Clock/Advance", &m.base, NULL);
 }
 
 Ospay__V1__BillingListChargesResponse *tso_charges(int fd, uint64_t customer, int recurrence)
@@ -374,13 +274,8 @@ Ospay__V1__BillingListChargesResponse *tso_charges(int fd, uint64_t customer, in
 	Ospay__V1__BillingListChargesRequest m = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
 	m.customer_id = customer;
 	m.recurrence = recurrence;
-	Ospay__V1__BillingListChargesResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Billing/ListCharges", &m.base,
-			      &ospay__v1__billing_list_charges_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "ListCharges: %s", st.message);
-	return r;
+	return tsp_call_ok(fd, "ospay.v1.Billing/ListCharges", &m.base,
+			   &ospay__v1__billing_list_charges_response__descriptor);
 }
 
 size_t tso_n_charges(int fd, uint64_t customer)
@@ -391,20 +286,20 @@ size_t tso_n_charges(int fd, uint64_t customer)
 	return n;
 }
 
-/* Customers/ListServices' service svc of customer (asserting OK): its status
- * (-1 if absent) and, in *card (may be NULL), its recurring_payment.card_id
- * (UINT64_MAX without one). */
-static int service_facts(int fd, uint64_t customer, uint64_t svc, uint64_t *card)
+Ospay__V1__CustomersListServicesResponse *tso_services(int fd, uint64_t customer)
 {
 	Ospay__V1__CustomersListServicesRequest m =
 		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
 	m.customer_id = customer;
-	Ospay__V1__CustomersListServicesResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Customers/ListServices", &m.base,
-			      &ospay__v1__customers_list_services_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "ListServices: %s", st.message);
+	return tsp_call_ok(fd, "ospay.v1.Customers/ListServices", &m.base,
+			   &ospay__v1__customers_list_services_response__descriptor);
+}
+
+/* Service svc of customer: its status (-1 if absent) and, in *card (may be
+ * NULL), its recurring_payment.card_id (UINT64_MAX without one). */
+static int service_facts(int fd, uint64_t customer, uint64_t svc, uint64_t *card)
+{
+	Ospay__V1__CustomersListServicesResponse *r = tso_services(fd, customer);
 	int s = -1;
 	if (card != NULL)
 		*card = UINT64_MAX;
@@ -444,15 +339,9 @@ uint64_t tso_payment_method(int fd, const char *name, int type, int mode)
 	m.name = (char *)name;
 	m.type = type;
 	m.operation_mode = mode;
-	Ospay__V1__CreatePaymentMethodResponse *r = NULL;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/CreatePaymentMethod", &m.base,
-			      &ospay__v1__create_payment_method_response__descriptor,
-			      (ProtobufCMessage **)&r, NULL, &st),
-		     0, "CreatePaymentMethod: %s", st.message);
-	uint64_t id = r->payment_method->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return id;
+	return tsp_call_id(fd, "ospay.v1.Admin/CreatePaymentMethod", &m.base,
+			   &ospay__v1__create_payment_method_response__descriptor,
+			   "payment_method");
 }
 
 int tso_cli(const tsp_server_t *s, const char *stdin_text, char *out, size_t cap, const char *first,

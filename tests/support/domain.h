@@ -57,6 +57,9 @@ int tso_order(int fd, uint64_t customer, uint64_t agenda, uint64_t tech, int64_t
  */
 int tso_finalize(int fd, uint64_t id, uint64_t pm, int type, uint32_t installments,
 		 Ospay__V1__Order **out, status_t *st);
+/* tso_finalize asserting OK: the order (free with ospay__v1__order__free_unpacked). */
+Ospay__V1__Order *tso_finalize_ok(int fd, uint64_t id, uint64_t pm, int type,
+				  uint32_t installments);
 /* Orders/Get (asserting OK); free with ospay__v1__order__free_unpacked. */
 Ospay__V1__Order *tso_get_order(int fd, uint64_t id);
 
@@ -100,6 +103,8 @@ void tso_advance(int fd, int64_t ms);
 Ospay__V1__BillingListChargesResponse *tso_charges(int fd, uint64_t customer, int recurrence);
 /* How many charges the customer has (tso_charges, any recurrence). */
 size_t tso_n_charges(int fd, uint64_t customer);
+/* Customers/ListServices of a customer, one page (asserting OK); free the response. */
+Ospay__V1__CustomersListServicesResponse *tso_services(int fd, uint64_t customer);
 /* Customers/ListServices (asserting OK): the status of service svc, -1 if absent. */
 int tso_service_status(int fd, uint64_t customer, uint64_t svc);
 /* Customers/ListServices: service svc's recurring_payment.card_id (0: the default;

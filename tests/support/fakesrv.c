@@ -105,6 +105,24 @@ void tsp_fake_reply_msg(tsp_fake_conn_t *conn, const Ospay__V1__RpcResponse *res
 	free(frame);
 }
 
+void tsp_fake_reply_violation(tsp_fake_conn_t *conn, uint64_t id, const char *field,
+			      const char *description)
+{
+	Ospay__V1__RpcResponse resp = OSPAY__V1__RPC_RESPONSE__INIT;
+	Ospay__V1__Status st = OSPAY__V1__STATUS__INIT;
+	Ospay__V1__FieldViolation v = OSPAY__V1__FIELD_VIOLATION__INIT;
+	Ospay__V1__FieldViolation *vs[] = {&v};
+	v.field = (char *)field;
+	v.description = (char *)description;
+	st.code = 3;
+	st.message = "invalid request";
+	st.n_violations = 1;
+	st.violations = vs;
+	resp.id = id;
+	resp.status = &st;
+	tsp_fake_reply_msg(conn, &resp);
+}
+
 void tsp_fake_reply(tsp_fake_conn_t *conn, uint64_t id, int code, const char *message,
 		    const ProtobufCMessage *body)
 {

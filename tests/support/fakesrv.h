@@ -65,6 +65,9 @@ void tsp_fake_reply(tsp_fake_conn_t *conn, uint64_t id, int code, const char *me
 		    const ProtobufCMessage *body);
 /* Replies with a fully built RpcResponse. */
 void tsp_fake_reply_msg(tsp_fake_conn_t *conn, const Ospay__V1__RpcResponse *resp);
+/* An INVALID_ARGUMENT reply, "invalid request", with one violation of field. */
+void tsp_fake_reply_violation(tsp_fake_conn_t *conn, uint64_t id, const char *field,
+			      const char *description);
 /* Writes raw bytes (honours split mode). */
 void tsp_fake_send(tsp_fake_conn_t *conn, const void *p, size_t n);
 /* Answers a Hello with an admin principal (org 7 "Acme", token 9, units 3 and 4). */

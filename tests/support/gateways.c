@@ -53,6 +53,18 @@ void tsg_set_gateway(int fd, const tsp_sandbox_t *sb, Ospay__V1__GatewayKind kin
 		     st.n_violations ? st.violations[0].field : "");
 }
 
+/* cred's one webhook header, name: value; hook and slot are the caller's storage. */
+static void one_hook(Ospay__V1__GatewayCredentials *cred, Ospay__V1__HeaderPair *hook,
+		     Ospay__V1__HeaderPair **slot, const char *name, char *value)
+{
+	*hook = (Ospay__V1__HeaderPair)OSPAY__V1__HEADER_PAIR__INIT;
+	hook->name = (char *)name;
+	hook->value = value;
+	*slot = hook;
+	cred->webhook_headers = slot;
+	cred->n_webhook_headers = 1;
+}
+
 void tsg_set_cielo(int fd, const tsp_sandbox_t *sb, const char *tag, bool automatic)
 {
 	char mid[64], mkey[64], hookv[64];
@@ -62,12 +74,8 @@ void tsg_set_cielo(int fd, const tsp_sandbox_t *sb, const char *tag, bool automa
 	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
 	cred.merchant_id = mid;
 	cred.merchant_key = mkey;
-	Ospay__V1__HeaderPair hook = OSPAY__V1__HEADER_PAIR__INIT;
-	hook.name = "X-Cielo-Hook";
-	hook.value = hookv;
-	Ospay__V1__HeaderPair *hooks[] = {&hook};
-	cred.webhook_headers = hooks;
-	cred.n_webhook_headers = 1;
+	Ospay__V1__HeaderPair hook, *slot;
+	one_hook(&cred, &hook, &slot, "X-Cielo-Hook", hookv);
 	tsg_set_gateway(fd, sb, OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO, "cielo", &cred,
 			automatic);
 }
@@ -122,20 +130,14 @@ void tsg_set_zapme(int fd, const tsp_sandbox_t *sb, const char *tag)
 	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
 	cred.api_key = key;
 	cred.api_secret = secret;
-	Ospay__V1__HeaderPair hook = OSPAY__V1__HEADER_PAIR__INIT;
-	hook.name = "X-ZapMe-Secret";
-	hook.value = hookv;
-	Ospay__V1__HeaderPair *hooks[] = {&hook};
-	cred.webhook_headers = hooks;
-	cred.n_webhook_headers = 1;
+	Ospay__V1__HeaderPair hook, *slot;
+	one_hook(&cred, &hook, &slot, "X-ZapMe-Secret", hookv);
 	Ospay__V1__SetNotifierRequest req = OSPAY__V1__SET_NOTIFIER_REQUEST__INIT;
 	snprintf(base, sizeof(base), "%s/zapme", sb->base);
 	req.base_url = base;
 	req.channel = OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_WHATSAPP;
 	req.credentials = &cred;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetNotifier", &req.base, NULL, NULL, NULL, &st),
-		     0, "SetNotifier: %s", st.message);
+	tsp_call_ok(fd, "ospay.v1.Admin/SetNotifier", &req.base, NULL);
 }
 
 uint64_t tsg_fault(const tsp_sandbox_t *sb, const char *body)

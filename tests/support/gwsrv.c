@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support/proc.h"
+
 #define GWSRV_MAX_REQUEST (1u << 20)
 #define GWSRV_MAX_HANGING 64
 
@@ -45,22 +47,6 @@ static const char *gwsrv_reason(int status)
 	default:
 		return "Status";
 	}
-}
-
-static int gwsrv_write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t k = write(fd, c, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		c += k;
-		n -= (size_t)k;
-	}
-	return 0;
 }
 
 static void gwsrv_sleep_ms(int ms)
@@ -156,10 +142,10 @@ static void gwsrv_child(int lfd, int logfd, const gwsrv_rule_t *rules, size_t n)
 		/* "REQ method target_len headers_len body_len\n" then the three blobs. */
 		snprintf(head, sizeof(head), "REQ %s %zu %zu %zu\n", method, strlen(target),
 			 (size_t)(buf + hdr_end - 2 - hdrs), clen);
-		gwsrv_write_all(logfd, head, strlen(head));
-		gwsrv_write_all(logfd, target, strlen(target));
-		gwsrv_write_all(logfd, hdrs, (size_t)(buf + hdr_end - 2 - hdrs));
-		gwsrv_write_all(logfd, buf + hdr_end, clen);
+		tsp_write_all(logfd, head, strlen(head));
+		tsp_write_all(logfd, target, strlen(target));
+		tsp_write_all(logfd, hdrs, (size_t)(buf + hdr_end - 2 - hdrs));
+		tsp_write_all(logfd, buf + hdr_end, clen);
 		for (size_t i = 0; i < n; i++) {
 			if (!gwsrv_match(&rules[i], method, target))
 				continue;
@@ -179,8 +165,8 @@ static void gwsrv_child(int lfd, int logfd, const gwsrv_rule_t *rules, size_t n)
 					  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
 					  "Content-Length: %zu\r\nConnection: close\r\n\r\n",
 					  status, gwsrv_reason(status), strlen(body));
-			gwsrv_write_all(fd, resp, (size_t)hl);
-			gwsrv_write_all(fd, body, strlen(body));
+			tsp_write_all(fd, resp, (size_t)hl);
+			tsp_write_all(fd, body, strlen(body));
 			shutdown(fd, SHUT_WR);
 			close(fd);
 		} else if (r->action == GWSRV_HANG) {

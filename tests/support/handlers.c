@@ -8,6 +8,7 @@
 
 #include "server/db/db.h"
 #include "server/services/services.h"
+#include "support/records.h"
 
 store_t *tsh_store_up(char *dir, size_t cap, const char *name)
 {
@@ -66,4 +67,61 @@ int tsh_call(srv_t *s, srv_session_t *sess, srv_req_t *r, const char *method, Pr
 	rc = r->method->fn(r, txn);
 	store_read_end(txn);
 	return rc != 0 ? rc : r->st.code;
+}
+
+void *tsh_call_ok(srv_t *s, srv_session_t *sess, const char *method, ProtobufCMessage *in,
+		  const ProtobufCMessageDescriptor *resp_desc)
+{
+	srv_req_t r;
+	int rc = tsh_call(s, sess, &r, method, in);
+	cr_assert_eq(rc, 0, "%s: %d %s (%s)", method, rc, r.st.message,
+		     r.st.n_violations ? r.st.violations[0].field : "");
+	ProtobufCMessage *out = NULL;
+	if (resp_desc != NULL) {
+		out = protobuf_c_message_unpack(resp_desc, NULL, r.out.len, r.out.data);
+		cr_assert_not_null(out, "%s: the reply does not unpack", method);
+	}
+	buf_free(&r.out);
+	return out;
+}
+
+uint64_t tsh_call_id(srv_t *s, srv_session_t *sess, const char *method, ProtobufCMessage *in,
+		     const ProtobufCMessageDescriptor *resp_desc, const char *field)
+{
+	ProtobufCMessage *resp = tsh_call_ok(s, sess, method, in, resp_desc);
+	uint64_t id = 0;
+	cr_assert_eq(tsr_record_id(resp, field, &id), 0, "%s: no %s with an id in the reply",
+		     method, field);
+	protobuf_c_message_free_unpacked(resp, NULL);
+	return id;
+}
+
+void tsh_store_write(store_t *st, store_write_fn fn, void *arg)
+{
+	cr_assert_eq(store_write(st, fn, NULL, arg), 0);
+	cr_assert_eq(store_flush(st), 0);
+}
+
+void tsh_assert_order_reply(store_t *st, uint64_t id, Ospay__V1__Notification **nps, size_t n,
+			    const uint8_t *got, size_t len)
+{
+	store_txn_t *txn = NULL;
+	Ospay__V1__Order *o = NULL;
+	cr_assert_eq(store_read_begin(st, &txn), 0);
+	cr_assert_eq(db_get_by_id(txn, DB_ORDERS, id, &ospay__v1__order__descriptor,
+				  (ProtobufCMessage **)&o),
+		     0);
+	store_read_end(txn);
+	Ospay__V1__OrdersGetResponse resp = OSPAY__V1__ORDERS_GET_RESPONSE__INIT;
+	resp.order = o;
+	resp.notifications = nps;
+	resp.n_notifications = n;
+	size_t want_len = ospay__v1__orders_get_response__get_packed_size(&resp);
+	uint8_t *want = malloc(want_len);
+	cr_assert_not_null(want);
+	ospay__v1__orders_get_response__pack(&resp, want);
+	cr_assert_eq(len, want_len);
+	cr_assert_eq(memcmp(got, want, len), 0);
+	free(want);
+	ospay__v1__order__free_unpacked(o, NULL);
 }

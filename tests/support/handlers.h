@@ -8,8 +8,10 @@
 #define OSPAY_TESTS_HANDLERS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/perm.h"
+#include "ospay/v1/orders.pb-c.h"
 #include "server/rpc/srv.h"
 #include "store/store.h"
 
@@ -28,5 +30,24 @@ void tsh_session(srv_session_t *sess, enum perm_role role);
  * Returns the handler's errno, else the status it left in r->st.
  */
 int tsh_call(srv_t *s, srv_session_t *sess, srv_req_t *r, const char *method, ProtobufCMessage *in);
+/*
+ * tsh_call that asserts OK (the failure names the method, the code, the
+ * message and the first violation field). Returns the reply unpacked with
+ * resp_desc (the caller frees it), or NULL when resp_desc is NULL.
+ */
+void *tsh_call_ok(srv_t *s, srv_session_t *sess, const char *method, ProtobufCMessage *in,
+		  const ProtobufCMessageDescriptor *resp_desc);
+/* tsh_call_ok for a Create: the id of the record in the reply's field `field`. */
+uint64_t tsh_call_id(srv_t *s, srv_session_t *sess, const char *method, ProtobufCMessage *in,
+		     const ProtobufCMessageDescriptor *resp_desc, const char *field);
+/*
+ * Asserts that got (len bytes) is exactly the Orders/Get reply for stored
+ * order id with the n notifications nps, as unpacking the record and packing
+ * the reply gives it.
+ */
+void tsh_assert_order_reply(store_t *st, uint64_t id, Ospay__V1__Notification **nps, size_t n,
+			    const uint8_t *got, size_t len);
+/* store_write of fn(arg), then store_flush: committed (asserts both). */
+void tsh_store_write(store_t *st, store_write_fn fn, void *arg);
 
 #endif

@@ -22,6 +22,7 @@
 #include "common/util.h"
 #include "ospay/v1/rpc.pb-c.h"
 #include "ospay/v1/session.pb-c.h"
+#include "support/records.h"
 
 /*
  * In a forked child: die with the test process, however it ends (a test killed
@@ -253,6 +254,17 @@ static void log_problems(const char *path, char *out, size_t cap)
 	fclose(f);
 }
 
+/* Copies log_path to /tmp/<name>-<test pid>.log (the data dir may be removed
+ * next); kept names the copy, or log_path itself when the copy failed. */
+static void keep_log(const char *log_path, const char *name, char *kept, size_t cap)
+{
+	char cmd[800];
+	snprintf(kept, cap, "/tmp/%s-%d.log", name, (int)getpid());
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", log_path, kept);
+	if (system(cmd) != 0)
+		snprintf(kept, cap, "%s", log_path);
+}
+
 /*
  * SIGTERM, wait; true when ospayd ended cleanly (exit 0, no sanitizer report).
  * Otherwise why (with the log's problem lines) in why, and the log is copied to
@@ -265,11 +277,8 @@ static bool stop_clean(tsp_server_t *s, char *why, size_t cap)
 	why[0] = '\0';
 	if (status == 0 && !report)
 		return true;
-	char kept[320], cmd[700], problems[2048];
-	snprintf(kept, sizeof(kept), "/tmp/ospayd-%d.log", (int)getpid());
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", s->log_path, kept);
-	if (system(cmd) != 0)
-		snprintf(kept, sizeof(kept), "%s", s->log_path);
+	char kept[320], problems[2048];
+	keep_log(s->log_path, "ospayd", kept, sizeof(kept));
 	log_problems(s->log_path, problems, sizeof(problems));
 	if (status == -1)
 		snprintf(why, cap,
@@ -414,11 +423,13 @@ int tsp_connect(const char *addr)
 	return fd;
 }
 
-static int write_all(int fd, const void *p, size_t n)
+int tsp_write_all(int fd, const void *p, size_t n)
 {
 	const uint8_t *b = p;
 	while (n > 0) {
 		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == ENOTSOCK)
+			w = write(fd, b, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -433,9 +444,9 @@ int tsp_send_frame(int fd, const void *p, size_t n)
 {
 	uint8_t hdr[4];
 	be32_put(hdr, (uint32_t)n);
-	if (write_all(fd, hdr, 4) != 0)
+	if (tsp_write_all(fd, hdr, 4) != 0)
 		return -1;
-	return n > 0 ? write_all(fd, p, n) : 0;
+	return n > 0 ? tsp_write_all(fd, p, n) : 0;
 }
 
 static int read_full(int fd, uint8_t *p, size_t n, uint64_t deadline)
@@ -632,6 +643,30 @@ int tsp_call_take(int fd, const char *method, const ProtobufCMessage *req,
 	return code;
 }
 
+void *tsp_call_ok(int fd, const char *method, const ProtobufCMessage *req,
+		  const ProtobufCMessageDescriptor *resp_desc)
+{
+	ProtobufCMessage *r = NULL;
+	status_t st;
+	status_clear(&st); /* an I/O failure leaves it untouched */
+	int code = tsp_call(fd, method, req, resp_desc, resp_desc != NULL ? &r : NULL, NULL, &st);
+	cr_assert_eq(code, 0, "%s answered %d: %s (%s %s)", method, code, st.message,
+		     st.n_violations ? st.violations[0].field : "",
+		     st.n_violations ? st.violations[0].description : "");
+	return r;
+}
+
+uint64_t tsp_call_id(int fd, const char *method, const ProtobufCMessage *req,
+		     const ProtobufCMessageDescriptor *resp_desc, const char *field)
+{
+	ProtobufCMessage *r = tsp_call_ok(fd, method, req, resp_desc);
+	uint64_t id = 0;
+	cr_assert_eq(tsr_record_id(r, field, &id), 0, "%s: no %s with an id in the reply", method,
+		     field);
+	protobuf_c_message_free_unpacked(r, NULL);
+	return id;
+}
+
 int tsp_login(const tsp_server_t *s, const char *token)
 {
 	int fd = tsp_connect(s->rpc_addr);
@@ -688,11 +723,8 @@ static bool sandbox_stop_clean(tsp_sandbox_t *sb, char *why, size_t cap)
 	int report = tsp_log_has_sanitizer_report(sb->log_path);
 	if (exited && !report)
 		return true;
-	char kept[320], cmd[800];
-	snprintf(kept, sizeof(kept), "/tmp/ospay-sandbox-%d.log", (int)getpid());
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", sb->log_path, kept);
-	if (system(cmd) != 0)
-		snprintf(kept, sizeof(kept), "%s", sb->log_path);
+	char kept[320];
+	keep_log(sb->log_path, "ospay-sandbox", kept, sizeof(kept));
 	snprintf(why, cap, "ospay-sandbox: %s (status %d; log kept in %s)",
 		 exited ? "sanitizer report in its log" : "did not exit 0 on SIGTERM", status,
 		 kept);

@@ -113,6 +113,9 @@ long tsp_server_rss_anon_kb(const tsp_server_t *s);
 int tsp_run(const char *const *argv, const char *const *env, char *out, size_t cap);
 
 /* ---- raw frames over a blocking TCP socket */
+/* Writes all n bytes to fd (a socket, without SIGPIPE, or any other file);
+ * 0, or -1 on error. */
+int tsp_write_all(int fd, const void *p, size_t n);
 int tsp_connect(const char *addr);
 /* Writes a length-prefixed frame. */
 int tsp_send_frame(int fd, const void *p, size_t n);
@@ -142,6 +145,20 @@ int tsp_call(int fd, const char *method, const ProtobufCMessage *req,
 int tsp_call_take(int fd, const char *method, const ProtobufCMessage *req,
 		  const ProtobufCMessageDescriptor *resp_desc, const char *field,
 		  ProtobufCMessage **out, status_t *st);
+/*
+ * tsp_call that asserts the reply is OK (the failure names the method, the
+ * code, the message and the first violation). Returns the unpacked response
+ * when resp_desc is not NULL (free it with protobuf_c_message_free_unpacked),
+ * else NULL.
+ */
+void *tsp_call_ok(int fd, const char *method, const ProtobufCMessage *req,
+		  const ProtobufCMessageDescriptor *resp_desc);
+/*
+ * tsp_call_ok for a method that answers one record in its field `field` (a
+ * Create, an Add): returns that record's id, asserting it has one.
+ */
+uint64_t tsp_call_id(int fd, const char *method, const ProtobufCMessage *req,
+		     const ProtobufCMessageDescriptor *resp_desc, const char *field);
 /* Connects to s and says Hello with token (asserting both). */
 int tsp_login(const tsp_server_t *s, const char *token);
 /* Says Hello with token; returns the status code. */

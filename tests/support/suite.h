@@ -38,4 +38,21 @@ static inline void tsp_suite_nothing(void)
 #define TSP_E2E_SUITE(name, fd, sb, clock, timeout_s)                                              \
 	TSP_E2E_SUITE_THEN(name, fd, sb, clock, timeout_s, tsp_suite_nothing)
 
+/*
+ * A suite of tests that each talk to a bare ospayd of their own (no admin
+ * connection, no sandbox, the real clock): declares `static tsp_server_t srv`,
+ * started by tsp_server_up before each test and stopped by tsp_server_down after.
+ */
+#define TSP_SERVER_SUITE(name, timeout_s)                                                          \
+	static tsp_server_t srv;                                                                   \
+	static void name##_up(void)                                                                \
+	{                                                                                          \
+		tsp_server_up(&srv, NULL);                                                         \
+	}                                                                                          \
+	static void name##_down(void)                                                              \
+	{                                                                                          \
+		tsp_server_down(&srv);                                                             \
+	}                                                                                          \
+	TestSuite(name, .init = name##_up, .fini = name##_down, .timeout = (timeout_s))
+
 #endif

@@ -55,9 +55,36 @@ void cli_print_status(const status_t *st)
 	}
 }
 
+/* OSPAY_TLS=1 (with OSPAY_CA, optionally OSPAY_TLS_NAME) asks for TLS; anything
+ * else but unset, "" or "0" is a usage error rather than a silent plaintext. */
+static int cli_tls_opts(ospay_connect_opts_t *o)
+{
+	const char *tls = getenv("OSPAY_TLS");
+	int rc = CLI_EXIT_OK;
+	memset(o, 0, sizeof(*o));
+	if (tls == NULL || tls[0] == '\0' || strcmp(tls, "0") == 0)
+		goto out;
+	if (strcmp(tls, "1") != 0) {
+		fprintf(stderr, "error: OSPAY_TLS must be 1 or 0\n");
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	o->tls = true;
+	o->tls_ca_file = getenv("OSPAY_CA");
+	o->tls_server_name = getenv("OSPAY_TLS_NAME");
+	if (o->tls_ca_file == NULL || o->tls_ca_file[0] == '\0') {
+		fprintf(stderr, "error: OSPAY_TLS=1 needs OSPAY_CA=<file>: the server's "
+				"certificate (var/data/tls.crt) or its CA\n");
+		rc = CLI_EXIT_USAGE;
+	}
+out:
+	return rc;
+}
+
 int cli_session(cli_ctx_t *ctx, ospay_sync_t **out)
 {
 	const char *token = getenv("OSPAY_TOKEN");
+	ospay_connect_opts_t co;
 	status_t st;
 	int rc = CLI_EXIT_OK;
 	uint64_t t0 = 0;
@@ -68,8 +95,12 @@ int cli_session(cli_ctx_t *ctx, ospay_sync_t **out)
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
+	rc = cli_tls_opts(&co);
+	if (rc != CLI_EXIT_OK)
+		goto out;
 	t0 = uv_hrtime();
-	if (ospay_sync_open(ctx->addr, token, ctx->timeout_ms, &ctx->session, &st) != ST_OK) {
+	if (ospay_sync_open_opts(ctx->addr, token, ctx->timeout_ms, &co, &ctx->session, &st) !=
+	    ST_OK) {
 		cli_print_status(&st);
 		rc = CLI_EXIT_ERROR;
 		goto out;
@@ -333,6 +364,11 @@ void cli_print_usage(FILE *f)
 		"Environment:\n"
 		"  OSPAY_ADDR         server address\n"
 		"  OSPAY_TOKEN        API token (required; never printed)\n"
+		"  OSPAY_TLS          1: connect with TLS (a server started with --rpc-tls)\n"
+		"  OSPAY_CA           with OSPAY_TLS=1: the PEM file to trust (the server's\n"
+		"                     var/data/tls.crt, or its CA)\n"
+		"  OSPAY_TLS_NAME     the name the certificate must carry (default: the host\n"
+		"                     of the address; localhost for an IP address)\n"
 		"\n"
 		"Exit status: 0 ok, 1 error from the server or the connection, 2 usage error.\n",
 		CLI_HELP_COL - 2, "help [COMMAND]", "show this help or a command's",

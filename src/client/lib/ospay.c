@@ -30,6 +30,7 @@
 #include "client/lib/calltab.h"
 #include "common/buf.h"
 #include "common/util.h"
+#include "net/tls.h"
 #include "ospay/v1/rpc.pb-c.h"
 #include "ospay/v1/session.pb-c.h"
 
@@ -44,6 +45,8 @@
 /* An input buffer grown past this by a big frame is released once it empties. */
 #define OSPAY_IN_KEEP (256u * 1024)
 #define OSPAY_MAX_TOKEN 4096u
+/* TLS: ciphertext read and not yet decrypted (a read plus a partial record). */
+#define OSPAY_TLS_IN_LIMIT (OSPAY_READ_CHUNK + 32u * 1024)
 #define OSPAY_HELLO_METHOD "ospay.v1.Session/Hello"
 
 enum client_state {
@@ -96,6 +99,11 @@ struct ospay_client {
 	struct addrinfo *ai;
 	struct addrinfo *ai_next; /* the next address to try */
 	Ospay__V1__HelloResponse *hello;
+	tls_config_t *tls_cfg; /* NULL: plain TCP */
+	tls_session_t tls;     /* initialised when tls_cfg is set */
+	buf_t tin;             /* TLS: ciphertext from the server */
+	size_t tin_head;
+	buf_t tout; /* TLS: ciphertext for the next write */
 	char addr[300];
 };
 
@@ -115,6 +123,12 @@ static void client_free(ospay_client_t *c)
 	buf_free(&c->in);
 	buf_wipe_free(&c->out);
 	buf_free(&c->held);
+	if (c->tls_cfg != NULL) {
+		tls_session_free(&c->tls);
+		tls_config_free(c->tls_cfg);
+	}
+	buf_free(&c->tin);
+	buf_free(&c->tout);
 	if (c->ai != NULL)
 		uv_freeaddrinfo(c->ai);
 	if (c->hello != NULL)
@@ -326,13 +340,55 @@ static void on_written(uv_write_t *req, int status)
 		client_fail_dropped(c, status);
 }
 
+/* A failed TLS handshake or record, said for people. */
+static void client_tls_fail(ospay_client_t *c, int rc)
+{
+	const char *why = tls_session_verify_reason(&c->tls);
+	if (c->tls.handshake_done)
+		client_fail(c, ST_UNAVAILABLE, "TLS error with %s (%d)", c->addr, rc);
+	else
+		client_fail(c, ST_UNAVAILABLE, "TLS handshake with %s failed: %s", c->addr,
+			    why != NULL ? why : "not a TLS server, or no common protocol");
+}
+
+/*
+ * TLS: advances the handshake and, once it is done, encrypts the queued frames
+ * into tout. The plaintext is wiped as it is taken (the Hello frame holds the
+ * token). 0, or a negative errno after client_fail.
+ */
+static int client_tls_encrypt(ospay_client_t *c)
+{
+	int rc = tls_session_handshake(&c->tls);
+	if (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE) {
+		rc = 0;
+		goto out;
+	}
+	if (rc == 0) {
+		size_t taken;
+		rc = tls_session_encrypt_buf(&c->tls, &c->out, &taken);
+	}
+out:
+	if (rc < 0)
+		client_tls_fail(c, rc);
+	return rc;
+}
+
 static void on_flush(uv_prepare_t *h)
 {
 	ospay_client_t *c = h->data;
 	wreq_t *w = NULL;
 	int rc = 0;
 	uv_prepare_stop(h);
-	if (c->out.len == 0 || (c->state != CL_HELLO && c->state != CL_READY))
+	if (c->state != CL_HELLO && c->state != CL_READY)
+		goto out;
+	/* What goes to the socket: the frames, or under TLS their ciphertext. */
+	buf_t *wire = &c->out;
+	if (c->tls_cfg != NULL) {
+		if (client_tls_encrypt(c) < 0)
+			return;
+		wire = &c->tout;
+	}
+	if (wire->len == 0)
 		goto out;
 	w = calloc(1, sizeof(*w));
 	if (w == NULL) {
@@ -340,10 +396,11 @@ static void on_flush(uv_prepare_t *h)
 		goto out;
 	}
 	/* The write takes the buffer; the next frames start a new one. */
-	w->data = c->out;
-	w->wipe = c->hello_unsent;
-	memset(&c->out, 0, sizeof(c->out));
-	c->hello_unsent = false;
+	w->data = *wire;
+	w->wipe = wire == &c->out && c->hello_unsent;
+	memset(wire, 0, sizeof(*wire));
+	if (wire == &c->out)
+		c->hello_unsent = false;
 	uv_buf_t b = uv_buf_init((char *)w->data.data, (unsigned int)w->data.len);
 	rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written);
 	if (rc < 0) {
@@ -358,7 +415,7 @@ out:
 /* Writes what is buffered before the loop next waits for I/O. */
 static void flush_kick(ospay_client_t *c)
 {
-	if ((c->state == CL_HELLO || c->state == CL_READY) && c->out.len > 0)
+	if ((c->state == CL_HELLO || c->state == CL_READY) && (c->out.len > 0 || c->tout.len > 0))
 		uv_prepare_start(&c->flush, on_flush);
 }
 
@@ -455,10 +512,71 @@ static void parse_frames(ospay_client_t *c)
 		buf_free(&c->in);
 }
 
+/* Room for the next read in b, at most limit bytes in all; 0 or a negative errno. */
+static int in_room(buf_t *b, size_t limit, size_t *want)
+{
+	*want = limit - b->len;
+	if (*want > OSPAY_READ_CHUNK)
+		*want = OSPAY_READ_CHUNK;
+	return *want == 0 ? -ENOBUFS : buf_reserve(b, *want, limit);
+}
+
+/*
+ * TLS: the handshake, then every record mbedTLS can decrypt goes into `in` and
+ * through parse_frames, while the client is still connected.
+ */
+static void client_tls_input(ospay_client_t *c)
+{
+	int rc = 0;
+	if (!c->tls.handshake_done) {
+		rc = tls_session_handshake(&c->tls);
+		/* Handshake messages, and once it is done the Hello frame, go out. */
+		flush_kick(c);
+		if (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE)
+			return;
+		if (rc < 0) {
+			client_tls_fail(c, rc);
+			return;
+		}
+	}
+	while (c->state == CL_HELLO || c->state == CL_READY) {
+		size_t want;
+		rc = in_room(&c->in, OSPAY_FRAME_HDR + OSPAY_MAX_FRAME, &want);
+		if (rc < 0) {
+			client_fail(c, ST_UNAVAILABLE, "out of memory reading from %s", c->addr);
+			break;
+		}
+		rc = tls_session_read(&c->tls, c->in.data + c->in.len, want);
+		if (rc == TLS_WANT_READ || rc == TLS_WANT_WRITE)
+			break;
+		if (rc <= 0) {
+			if (rc == 0)
+				client_fail_dropped(c, UV_EOF);
+			else
+				client_tls_fail(c, rc);
+			break;
+		}
+		c->in.len += (size_t)rc;
+		parse_frames(c);
+	}
+}
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
 {
 	ospay_client_t *c = h->data;
 	size_t limit = OSPAY_FRAME_HDR + OSPAY_MAX_FRAME;
+	if (c->tls_cfg != NULL) {
+		size_t want;
+		if (c->tin_head > 0) {
+			buf_consume(&c->tin, c->tin_head);
+			c->tin_head = 0;
+		}
+		if (in_room(&c->tin, OSPAY_TLS_IN_LIMIT, &want) < 0)
+			*out = uv_buf_init(NULL, 0);
+		else
+			*out = uv_buf_init((char *)c->tin.data + c->tin.len, (unsigned int)want);
+		return;
+	}
 	/*
 	 * parse_frames() leaves at most one incomplete frame whose length was
 	 * checked, so the buffer never needs more than one maximal frame.
@@ -484,6 +602,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	}
 	if (nread < 0) {
 		client_fail_dropped(c, (int)nread);
+		return;
+	}
+	if (c->tls_cfg != NULL) {
+		c->tin.len += (size_t)nread;
+		client_tls_input(c);
 		return;
 	}
 	c->in.len += (size_t)nread;
@@ -625,8 +748,52 @@ out:
 	return rc;
 }
 
+/* TLS for a new client: the trust anchors and the name the certificate must carry. */
+static int client_tls_setup(ospay_client_t *c, const ospay_connect_opts_t *opts, const char *host)
+{
+	struct sockaddr_storage ss;
+	const char *name = opts->tls_server_name;
+	int rc = 0;
+	if (opts->tls_ca_file == NULL || opts->tls_ca_file[0] == '\0') {
+		rc = -EINVAL;
+		goto out;
+	}
+	/* mbedTLS 2.28 checks DNS names only: an address literal is checked as the
+	 * name the generated certificate carries, the pinned CA file doing the rest. */
+	if (name == NULL)
+		name = uv_ip4_addr(host, 0, (struct sockaddr_in *)&ss) == 0 ||
+				       uv_ip6_addr(host, 0, (struct sockaddr_in6 *)&ss) == 0
+			       ? "localhost"
+			       : host;
+	rc = tls_config_new_client(&c->tls_cfg, opts->tls_ca_file);
+	if (rc < 0)
+		goto out;
+	rc = tls_session_init(&c->tls, c->tls_cfg, &c->tin, &c->tin_head, &c->tout,
+			      OSPAY_MAX_QUEUED + OSPAY_READ_CHUNK, false);
+	if (rc < 0) {
+		tls_config_free(c->tls_cfg);
+		c->tls_cfg = NULL;
+		goto out;
+	}
+	rc = tls_session_set_hostname(&c->tls, name);
+	if (rc < 0) {
+		tls_session_free(&c->tls);
+		tls_config_free(c->tls_cfg);
+		c->tls_cfg = NULL;
+	}
+out:
+	return rc;
+}
+
 int ospay_client_connect(uv_loop_t *loop, const char *addr, const char *token, ospay_connect_cb cb,
 			 void *arg, ospay_client_t **out)
+{
+	return ospay_client_connect_opts(loop, addr, token, NULL, cb, arg, out);
+}
+
+int ospay_client_connect_opts(uv_loop_t *loop, const char *addr, const char *token,
+			      const ospay_connect_opts_t *opts, ospay_connect_cb cb, void *arg,
+			      ospay_client_t **out)
 {
 	ospay_client_t *c = NULL;
 	char host[256];
@@ -656,10 +823,20 @@ int ospay_client_connect(uv_loop_t *loop, const char *addr, const char *token, o
 	rc = hello_frame(c, token);
 	if (rc < 0)
 		goto out;
+	if (opts != NULL && opts->tls) {
+		rc = client_tls_setup(c, opts, host);
+		if (rc < 0)
+			goto out;
+	}
 	/* Nothing refers to c until a handle exists: plain frees above are fine. */
 	rc = uv_prepare_init(loop, &c->flush);
-	if (rc < 0)
+	if (rc < 0) {
+		if (c->tls_cfg != NULL) {
+			tls_session_free(&c->tls);
+			tls_config_free(c->tls_cfg);
+		}
 		goto out;
+	}
 	c->flush.data = c;
 	rc = uv_tcp_init(loop, &c->tcp);
 	if (rc < 0) {

@@ -14,6 +14,7 @@
 #define OSPAY_CLIENT_OSPAY_H
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -27,6 +28,15 @@ typedef struct ospay_call_opts {
 	const char *idempotency_key; /* NULL or "" for none */
 	uint32_t deadline_ms;        /* 0: server default */
 } ospay_call_opts_t;
+
+/* How to reach the server (NULL options: plain TCP, for loopback). */
+typedef struct ospay_connect_opts {
+	bool tls;                    /* TLS 1.2+ (ospayd serve --rpc-tls) */
+	const char *tls_ca_file;     /* PEM certificates to trust: required with tls (the
+					server's var/data/tls.crt, or the CA that signed it) */
+	const char *tls_server_name; /* the name its certificate must carry; NULL: the
+					host of addr, or "localhost" for an address literal */
+} ospay_connect_opts_t;
 
 /* st->code is ST_OK when Hello succeeded; otherwise the client is already closing. */
 typedef void (*ospay_connect_cb)(ospay_client_t *c, const status_t *st, void *arg);
@@ -44,6 +54,15 @@ typedef void (*ospay_call_cb)(ospay_client_t *c, const status_t *st, const uint8
  */
 int ospay_client_connect(uv_loop_t *loop, const char *addr, const char *token, ospay_connect_cb cb,
 			 void *arg, ospay_client_t **out);
+/*
+ * ospay_client_connect with options (NULL: the same). With TLS, a certificate
+ * that does not chain to tls_ca_file or does not carry the name fails the
+ * connect with UNAVAILABLE and a message saying which; -EINVAL without a CA
+ * file, -EIO / -EINVAL when it cannot be read or parsed.
+ */
+int ospay_client_connect_opts(uv_loop_t *loop, const char *addr, const char *token,
+			      const ospay_connect_opts_t *opts, ospay_connect_cb cb, void *arg,
+			      ospay_client_t **out);
 /*
  * Sends one call; cb runs exactly once (CANCELLED/UNAVAILABLE if the connection ends).
  * -ENOTCONN once the connection is closing or gone, -EMSGSIZE past the 4 MiB
@@ -77,6 +96,9 @@ typedef struct ospay_sync ospay_sync_t;
  */
 int ospay_sync_open(const char *addr, const char *token, uint32_t timeout_ms, ospay_sync_t **out,
 		    status_t *st);
+/* ospay_sync_open with connect options (NULL: plain TCP). */
+int ospay_sync_open_opts(const char *addr, const char *token, uint32_t timeout_ms,
+			 const ospay_connect_opts_t *opts, ospay_sync_t **out, status_t *st);
 /*
  * One call: packs req, waits for the reply, unpacks it with resp_desc into *resp
  * (free with protobuf_c_message_free_unpacked(*resp, NULL)). Returns st->code.

@@ -104,6 +104,12 @@ static void on_walk_close(uv_handle_t *h, void *arg)
 int ospay_sync_open(const char *addr, const char *token, uint32_t timeout_ms, ospay_sync_t **out,
 		    status_t *st)
 {
+	return ospay_sync_open_opts(addr, token, timeout_ms, NULL, out, st);
+}
+
+int ospay_sync_open_opts(const char *addr, const char *token, uint32_t timeout_ms,
+			 const ospay_connect_opts_t *opts, ospay_sync_t **out, status_t *st)
+{
 	sync_connect_t conn;
 	ospay_sync_t *s = NULL;
 	int rc = 0;
@@ -129,7 +135,8 @@ int ospay_sync_open(const char *addr, const char *token, uint32_t timeout_ms, os
 	uv_timer_init(&s->loop, &s->timer);
 	s->timer.data = s;
 	s->timeout_ms = timeout_ms;
-	rc = ospay_client_connect(&s->loop, addr, token, on_sync_connected, &conn, &s->client);
+	rc = ospay_client_connect_opts(&s->loop, addr, token, opts, on_sync_connected, &conn,
+				       &s->client);
 	if (rc < 0) {
 		status_set(st, sync_code_for_errno(rc), "connect %s: %s", addr, uv_strerror(rc));
 		goto out;

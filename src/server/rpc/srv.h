@@ -57,6 +57,9 @@ typedef struct srv_opts {
 	bool test_clock;
 	int64_t test_clock_ms; /* start of the test clock */
 	rpc_limits_t rpc;
+	bool rpc_tls;                  /* serve the RPC listener over TLS */
+	const char *rpc_tls_cert;      /* PEM chain; NULL: the data dir's tls.crt */
+	const char *rpc_tls_key;       /* PEM key; NULL: the data dir's tls.key */
 	size_t map_size;               /* 0: store default */
 	uint64_t idem_ttl_ms;          /* idempotency keys kept this long; 24 h */
 	uint64_t idem_sweep_ms;        /* how often expired keys are deleted; 10 min */

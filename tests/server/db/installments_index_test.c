@@ -23,6 +23,7 @@
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
 #include "support/handlers.h"
+#include "support/seed.h"
 
 #define N_ORDERS 3000
 #define N_INST 12
@@ -34,23 +35,6 @@ static store_t *store;
 static srv_t srv;
 static srv_session_t sess;
 static int64_t base_day;
-
-static int seed_fn(store_txn_t *txn, void *arg)
-{
-	(void)arg;
-	Ospay__V1__Organization org = OSPAY__V1__ORGANIZATION__INIT;
-	org.id = 1;
-	org.name = "Org";
-	org.utc_offset_minutes = -180;
-	int rc = db_put_by_id(txn, DB_ORGS, 1, &org.base);
-	Ospay__V1__Unit u = OSPAY__V1__UNIT__INIT;
-	u.id = 1;
-	u.organization_id = 1;
-	u.name = "Unit";
-	if (rc == 0)
-		rc = db_unit_insert(txn, &u);
-	return rc;
-}
 
 /* Order i: 12 installments, monthly-ish from base_day + i % SPREAD; every
  * tenth order is INTEGRATED with its link PENDING. */
@@ -110,7 +94,7 @@ static void setup(void)
 	base_day = date_from_civil(2026, 1, 1);
 	srv.clock_ms = date_local_to_utc(base_day + 100, 12 * 60, -180);
 	tsh_session(&sess, PERM_ROLE_ADMIN);
-	cr_assert_eq(store_write(store, seed_fn, NULL, NULL), 0);
+	cr_assert_eq(store_write(store, tss_org_unit_fn, NULL, NULL), 0);
 	for (int i = 0; i < N_ORDERS; i += 500) {
 		int first = i;
 		cr_assert_eq(store_write(store, put_orders, NULL, &first), 0);
@@ -125,24 +109,20 @@ static void teardown(void)
 
 TestSuite(installments_index, .init = setup, .fini = teardown, .timeout = 120);
 
-/* One handler call; *reads gets the values read. Asserts OK. */
-static void call(const char *method, ProtobufCMessage *in, const ProtobufCMessageDescriptor *d,
-		 ProtobufCMessage **out, uint64_t *reads)
+/* One handler call asserted OK (a write committed); the reply unpacked with d
+ * (NULL: none); *reads (may be NULL) gets the values read. */
+static void *call(const char *method, ProtobufCMessage *in, const ProtobufCMessageDescriptor *d,
+		  uint64_t *reads)
 {
-	srv_req_t r;
 	store_stats_t a, b;
 	store_get_stats(store, &a);
-	int rc = tsh_call(&srv, &sess, &r, method, in);
-	if (r.method->flags & SRV_M_WRITE)
+	void *out = tsh_call_ok(&srv, &sess, method, in, d);
+	if (services_method_find(method)->flags & SRV_M_WRITE)
 		cr_assert_eq(store_flush(store), 0);
 	store_get_stats(store, &b);
 	if (reads != NULL)
 		*reads = b.records_read - a.records_read;
-	cr_assert_eq(rc, 0, "%s: %d %s (%s)", method, rc, r.st.message,
-		     r.st.n_violations ? r.st.violations[0].field : "");
-	if (out != NULL)
-		*out = protobuf_c_message_unpack(d, NULL, r.out.len, r.out.data);
-	buf_free(&r.out);
+	return out;
 }
 
 /* Entries under key in a DUPSORT table. */
@@ -173,11 +153,10 @@ Test(installments_index, a_page_reads_what_it_serves)
 	m.page_size = 50;
 	m.due_from = from;
 	m.due_to = to;
-	Ospay__V1__BillingListInstallmentsResponse *r = NULL;
 	uint64_t reads;
-	call("ospay.v1.Billing/ListInstallments", &m.base,
-	     &ospay__v1__billing_list_installments_response__descriptor, (ProtobufCMessage **)&r,
-	     &reads);
+	Ospay__V1__BillingListInstallmentsResponse *r =
+		call("ospay.v1.Billing/ListInstallments", &m.base,
+		     &ospay__v1__billing_list_installments_response__descriptor, &reads);
 	cr_log_info("ListInstallments: %zu rows, %llu records read among %d orders",
 		    r->n_installments, (unsigned long long)reads, N_ORDERS);
 	cr_assert_eq(r->n_installments, 50);
@@ -197,11 +176,10 @@ Test(installments_index, a_report_reads_its_period_only)
 	Ospay__V1__BillingRecurringCreditReportRequest m =
 		OSPAY__V1__BILLING_RECURRING_CREDIT_REPORT_REQUEST__INIT;
 	m.period = OSPAY__V1__REPORT_PERIOD__REPORT_PERIOD_TODAY;
-	Ospay__V1__BillingRecurringCreditReportResponse *r = NULL;
 	uint64_t reads;
-	call("ospay.v1.Billing/RecurringCreditReport", &m.base,
-	     &ospay__v1__billing_recurring_credit_report_response__descriptor,
-	     (ProtobufCMessage **)&r, &reads);
+	Ospay__V1__BillingRecurringCreditReportResponse *r =
+		call("ospay.v1.Billing/RecurringCreditReport", &m.base,
+		     &ospay__v1__billing_recurring_credit_report_response__descriptor, &reads);
 	cr_log_info("RecurringCreditReport: %zu rows, %llu records read among %d orders", r->n_rows,
 		    (unsigned long long)reads, N_ORDERS);
 	cr_assert_eq(r->n_rows, 40);
@@ -240,7 +218,7 @@ Test(installments_index, the_indexes_follow_the_order)
 	rec.order_id = 2;
 	rec.number = 3;
 	rec.status = IST(CONFIRMED);
-	call("ospay.v1.Billing/RecordInstallment", &rec.base, NULL, NULL, NULL);
+	call("ospay.v1.Billing/RecordInstallment", &rec.base, NULL, NULL);
 	cr_assert_eq(count_dups(DB_INST_UNIT, unit, 8), N_ORDERS * N_INST);
 	cr_assert_eq(count_dups(DB_INST_STATUS, st_wait, 9), N_ORDERS * N_INST - 1);
 	cr_assert_eq(count_dups(DB_INST_STATUS, st_conf, 9), 1);

@@ -14,6 +14,7 @@
 #include "server/db/db.h"
 #include "server/db/order_wire.h"
 #include "support/handlers.h"
+#include "support/seed.h"
 
 static char dir[64];
 static store_t *store;
@@ -29,19 +30,14 @@ static int seed(store_txn_t *txn, void *arg)
 	o.amount = 15000;
 	int rc = db_order_put(txn, NULL, &o);
 	/* Order 8: a field 2 varint cut short. */
-	uint8_t k[8], bad[] = {0x08, 0x08, 0x10, 0x81};
-	be64_put(k, 8);
-	if (rc == 0)
-		rc = store_put(txn, DB_ORDERS, k, sizeof(k), bad, sizeof(bad), 0);
-	return rc;
+	return rc == 0 ? tss_broken_order(txn, 8) : rc;
 }
 
 static void setup(void)
 {
 	log_set_level(log_level_parse("error"));
 	store = tsh_store_up(dir, sizeof(dir), "orderwire");
-	cr_assert_eq(store_write(store, seed, NULL, NULL), 0);
-	cr_assert_eq(store_flush(store), 0);
+	tsh_store_write(store, seed, NULL);
 }
 
 static void teardown(void)
@@ -64,23 +60,8 @@ Test(order_wire, a_well_formed_order_is_served_as_packed)
 	n.id = 5;
 	buf_t out = {0};
 	cr_assert_eq(db_order_wire_reply(&out, &rec, &np, 1), 0);
-	Ospay__V1__Order *o = NULL;
-	cr_assert_eq(db_get_by_id(txn, DB_ORDERS, 7, &ospay__v1__order__descriptor,
-				  (ProtobufCMessage **)&o),
-		     0);
 	store_read_end(txn);
-	Ospay__V1__OrdersGetResponse resp = OSPAY__V1__ORDERS_GET_RESPONSE__INIT;
-	resp.order = o;
-	resp.notifications = &np;
-	resp.n_notifications = 1;
-	size_t len = ospay__v1__orders_get_response__get_packed_size(&resp);
-	uint8_t *want = malloc(len);
-	cr_assert_not_null(want);
-	ospay__v1__orders_get_response__pack(&resp, want);
-	cr_assert_eq(out.len, len);
-	cr_assert_eq(memcmp(out.data, want, len), 0);
-	free(want);
-	ospay__v1__order__free_unpacked(o, NULL);
+	tsh_assert_order_reply(store, 7, &np, 1, out.data, out.len);
 	buf_free(&out);
 }
 

@@ -16,49 +16,21 @@
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
 #include "support/handlers.h"
+#include "support/records.h"
+#include "support/seed.h"
 
 static char dir[64];
 static store_t *store;
 static srv_t srv;
 static srv_session_t sess;
 
-/* One write mutation in the current batch; its errno, else its status code. */
-static int write_call(const char *method, ProtobufCMessage *in, uint64_t *id_out)
+/* Orders/Create in the current batch: its errno, else its status code (no assertion). */
+static int create_order(Ospay__V1__OrdersCreateRequest *m)
 {
 	srv_req_t r;
-	int rc = tsh_call(&srv, &sess, &r, method, in);
-	if (rc == 0 && id_out != NULL) {
-		/* Each create response holds its record as field 1; read the record's id. */
-		ProtobufCMessage *m = protobuf_c_message_unpack(
-			strcmp(method, "ospay.v1.Orders/Create") == 0
-				? &ospay__v1__orders_create_response__descriptor
-			: strcmp(method, "ospay.v1.Customers/Create") == 0
-				? &ospay__v1__customers_create_response__descriptor
-				: &ospay__v1__agendas_create_response__descriptor,
-			NULL, r.out.len, r.out.data);
-		cr_assert_not_null(m);
-		const ProtobufCFieldDescriptor *f = &m->descriptor->fields[0];
-		const ProtobufCMessage *rec = *(ProtobufCMessage **)((char *)m + f->offset);
-		const ProtobufCFieldDescriptor *idf =
-			protobuf_c_message_descriptor_get_field_by_name(rec->descriptor, "id");
-		*id_out = *(const uint64_t *)((const char *)rec + idf->offset);
-		protobuf_c_message_free_unpacked(m, NULL);
-	}
+	int rc = tsh_call(&srv, &sess, &r, "ospay.v1.Orders/Create", &m->base);
 	buf_free(&r.out);
 	return rc;
-}
-
-static int seed(store_txn_t *txn, void *arg)
-{
-	(void)arg;
-	Ospay__V1__Organization org = OSPAY__V1__ORGANIZATION__INIT;
-	org.id = 1;
-	org.utc_offset_minutes = -180;
-	Ospay__V1__Unit u = OSPAY__V1__UNIT__INIT;
-	u.id = 1;
-	u.organization_id = 1;
-	int rc = db_put_by_id(txn, DB_ORGS, 1, &org.base);
-	return rc == 0 ? db_unit_insert(txn, &u) : rc;
 }
 
 Test(orders_batch, last_place_in_one_batch_has_one_winner)
@@ -68,20 +40,14 @@ Test(orders_batch, last_place_in_one_batch_has_one_winner)
 	srv.store = store;
 	srv.clock_ms = date_local_to_utc(date_from_civil(2026, 12, 1), 9 * 60, -180);
 	tsh_session(&sess, PERM_ROLE_ADMIN);
-	cr_assert_eq(store_write(store, seed, NULL, NULL), 0);
+	cr_assert_eq(store_write(store, tss_org_unit_fn, NULL, NULL), 0);
 
-	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-	a.street = "Rua";
-	a.city = "São Paulo";
-	a.state = "SP";
-	a.cep = "01000000";
-	Ospay__V1__CustomersCreateRequest c = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
-	c.unit_id = 1;
-	c.name = "Maria";
-	c.document = "52998224725";
-	c.address = &a;
-	uint64_t cust;
-	cr_assert_eq(write_call("ospay.v1.Customers/Create", &c.base, &cust), 0);
+	/* Every write below runs in the same batch (tsh_call_id asserts OK). */
+	Ospay__V1__Address a;
+	Ospay__V1__CustomersCreateRequest c;
+	tsr_customer(&c, &a, 1, "Maria", "52998224725");
+	uint64_t cust = tsh_call_id(&srv, &sess, "ospay.v1.Customers/Create", &c.base,
+				    &ospay__v1__customers_create_response__descriptor, "customer");
 	Ospay__V1__AgendaWindow w = OSPAY__V1__AGENDA_WINDOW__INIT, *wp = &w;
 	w.weekday = 1;
 	w.start_minute = 8 * 60;
@@ -93,8 +59,8 @@ Test(orders_batch, last_place_in_one_batch_has_one_winner)
 	ag.windows = &wp;
 	ag.n_windows = 1;
 	ag.slot_minutes = 30;
-	uint64_t agenda;
-	cr_assert_eq(write_call("ospay.v1.Agendas/Create", &ag.base, &agenda), 0);
+	uint64_t agenda = tsh_call_id(&srv, &sess, "ospay.v1.Agendas/Create", &ag.base,
+				      &ospay__v1__agendas_create_response__descriptor, "agenda");
 	cr_assert_eq(store_flush(store), 0);
 
 	store_stats_t before, after;
@@ -104,11 +70,12 @@ Test(orders_batch, last_place_in_one_batch_has_one_winner)
 	m.kind = "REPARO";
 	m.agenda_id = agenda;
 	m.scheduled_start_ms = date_local_to_utc(date_from_civil(2026, 12, 7), 8 * 60, -180);
-	uint64_t first;
-	cr_assert_eq(write_call("ospay.v1.Orders/Create", &m.base, &first), 0);
+	uint64_t first = tsh_call_id(&srv, &sess, "ospay.v1.Orders/Create", &m.base,
+				     &ospay__v1__orders_create_response__descriptor, "order");
 	m.scheduled_start_ms += 30 * 60000;
-	cr_assert_eq(write_call("ospay.v1.Orders/Create", &m.base, NULL), ST_FAILED_PRECONDITION,
-		     "the second booking of the batch must see the first");
+	cr_assert_eq(create_order(&m), ST_FAILED_PRECONDITION,
+		     "the second booking of the batch must see the first (order %llu)",
+		     (unsigned long long)first);
 	cr_assert(store_pending(store), "both ran before any commit");
 	cr_assert_eq(store_flush(store), 0);
 	store_get_stats(store, &after);

@@ -16,6 +16,7 @@
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
 #include "support/handlers.h"
+#include "support/seed.h"
 
 static char dir[64];
 static store_t *store;
@@ -25,15 +26,7 @@ static srv_session_t sess;
 static int seed(store_txn_t *txn, void *arg)
 {
 	(void)arg;
-	Ospay__V1__Organization org = OSPAY__V1__ORGANIZATION__INIT;
-	org.id = 1;
-	int rc = db_put_by_id(txn, DB_ORGS, 1, &org.base);
-	for (uint64_t id = 1; id <= 2 && rc == 0; id++) {
-		Ospay__V1__Unit u = OSPAY__V1__UNIT__INIT;
-		u.id = id;
-		u.organization_id = 1;
-		rc = db_unit_insert(txn, &u);
-	}
+	int rc = tss_org_units(txn, 2);
 	/* Order 7 in unit 2, with the nested parts a stored order can have. */
 	Ospay__V1__OrderStatusChange h = OSPAY__V1__ORDER_STATUS_CHANGE__INIT, *hp = &h;
 	h.at_ms = 1700000000000;
@@ -63,20 +56,15 @@ static int seed(store_txn_t *txn, void *arg)
 	o.created_ms = o.updated_ms = h.at_ms;
 	if (rc == 0)
 		rc = db_order_put(txn, NULL, &o);
-	/* Order 8: bytes that do not scan (a field 2 varint cut short). */
-	uint8_t k[8], bad[] = {0x08, 0x08, 0x10, 0x81};
-	be64_put(k, 8);
-	if (rc == 0)
-		rc = store_put(txn, DB_ORDERS, k, sizeof(k), bad, sizeof(bad), 0);
-	return rc;
+	/* Order 8: bytes that do not scan. */
+	return rc == 0 ? tss_broken_order(txn, 8) : rc;
 }
 
 static void setup(void)
 {
 	log_set_level(log_level_parse("error"));
 	store = tsh_store_up(dir, sizeof(dir), "getwire");
-	cr_assert_eq(store_write(store, seed, NULL, NULL), 0);
-	cr_assert_eq(store_flush(store), 0);
+	tsh_store_write(store, seed, NULL);
 	memset(&srv, 0, sizeof(srv));
 	srv.store = store;
 	tsh_session(&sess, PERM_ROLE_READ_ONLY);
@@ -106,21 +94,7 @@ Test(orders_get_wire, reply_is_the_packed_record)
 	srv_req_t r;
 	cr_assert_eq(get(7, &r), ST_OK);
 	/* What the unpack-and-pack path answered. */
-	store_txn_t *txn;
-	Ospay__V1__Order *o = NULL;
-	cr_assert_eq(store_read_begin(store, &txn), 0);
-	cr_assert_eq(db_get_by_id(txn, DB_ORDERS, 7, &ospay__v1__order__descriptor,
-				  (ProtobufCMessage **)&o),
-		     0);
-	store_read_end(txn);
-	Ospay__V1__OrdersGetResponse resp = OSPAY__V1__ORDERS_GET_RESPONSE__INIT;
-	resp.order = o;
-	size_t n = ospay__v1__orders_get_response__get_packed_size(&resp);
-	uint8_t *want = malloc(n);
-	cr_assert_not_null(want);
-	ospay__v1__orders_get_response__pack(&resp, want);
-	cr_assert_eq(r.out.len, n);
-	cr_assert_eq(memcmp(r.out.data, want, n), 0);
+	tsh_assert_order_reply(store, 7, NULL, 0, r.out.data, r.out.len);
 	/* And a client reads it back as the order. */
 	Ospay__V1__OrdersGetResponse *back =
 		ospay__v1__orders_get_response__unpack(NULL, r.out.len, r.out.data);
@@ -129,8 +103,6 @@ Test(orders_get_wire, reply_is_the_packed_record)
 	cr_assert_eq(back->order->unit_id, 2);
 	cr_assert_str_eq(back->order->payment->link_url, "https://pagolivre.example/pay/abc");
 	ospay__v1__orders_get_response__free_unpacked(back, NULL);
-	ospay__v1__order__free_unpacked(o, NULL);
-	free(want);
 	buf_free(&r.out);
 }
 

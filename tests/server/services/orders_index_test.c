@@ -18,6 +18,9 @@
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
 #include "support/handlers.h"
+#include "support/records.h"
+#include "support/seed.h"
+#include "support/testdata.h"
 
 #define N_ORDERS 10000
 #define N_CUSTOMERS 100
@@ -31,37 +34,6 @@ static srv_t srv;
 static srv_session_t sess;
 static uint64_t unit_id = 1;
 static int64_t base_ms;
-
-/* One handler call; write handlers go through the group-commit path. */
-static int call(const char *method, ProtobufCMessage *in, const ProtobufCMessageDescriptor *d,
-		ProtobufCMessage **out)
-{
-	srv_req_t r;
-	int rc = tsh_call(&srv, &sess, &r, method, in);
-	cr_assert_eq(rc, 0, "%s: %d %s (%s)", method, rc, r.st.message,
-		     r.st.n_violations ? r.st.violations[0].field : "");
-	if (out != NULL)
-		*out = protobuf_c_message_unpack(d, NULL, r.out.len, r.out.data);
-	buf_free(&r.out);
-	return rc;
-}
-
-static int seed_fn(store_txn_t *txn, void *arg)
-{
-	(void)arg;
-	Ospay__V1__Organization org = OSPAY__V1__ORGANIZATION__INIT;
-	org.id = 1;
-	org.name = "Org";
-	org.utc_offset_minutes = -180;
-	int rc = db_put_by_id(txn, DB_ORGS, 1, &org.base);
-	Ospay__V1__Unit u = OSPAY__V1__UNIT__INIT;
-	u.id = unit_id;
-	u.organization_id = 1;
-	u.name = "Unit";
-	if (rc == 0)
-		rc = db_unit_insert(txn, &u);
-	return rc;
-}
 
 static uint64_t cust[N_CUSTOMERS], agenda[N_AGENDAS], tech[N_TECHS];
 
@@ -121,34 +93,18 @@ static void setup(void)
 	base_ms = date_local_to_utc(date_from_civil(2026, 12, 7), 0, -180);
 	srv.clock_ms = base_ms - 30 * DATE_MS_PER_DAY;
 	tsh_session(&sess, PERM_ROLE_ADMIN);
-	cr_assert_eq(store_write(store, seed_fn, NULL, NULL), 0);
+	cr_assert_eq(store_write(store, tss_org_unit_fn, NULL, NULL), 0);
 
 	for (int i = 0; i < N_CUSTOMERS; i++) {
 		char cpf[12], name[32];
-		snprintf(cpf, 10, "%09d", 100000000 + i * 7919);
-		for (int k = 9; k <= 10; k++) {
-			int sum = 0;
-			for (int j = 0; j < k; j++)
-				sum += (cpf[j] - '0') * (k + 1 - j);
-			cpf[k] = (char)('0' + (sum % 11 < 2 ? 0 : 11 - sum % 11));
-		}
-		cpf[11] = '\0';
+		tsd_cpf((uint32_t)i * 7919, cpf);
 		snprintf(name, sizeof(name), "C%d", i);
-		Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-		a.street = "Rua";
-		a.city = "São Paulo";
-		a.state = "SP";
-		a.cep = "01000000";
-		Ospay__V1__CustomersCreateRequest m = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
-		m.unit_id = unit_id;
-		m.name = name;
-		m.document = cpf;
-		m.address = &a;
-		Ospay__V1__CustomersCreateResponse *r;
-		call("ospay.v1.Customers/Create", &m.base,
-		     &ospay__v1__customers_create_response__descriptor, (ProtobufCMessage **)&r);
-		cust[i] = r->customer->id;
-		ospay__v1__customers_create_response__free_unpacked(r, NULL);
+		Ospay__V1__Address a;
+		Ospay__V1__CustomersCreateRequest m;
+		tsr_customer(&m, &a, unit_id, name, cpf);
+		cust[i] =
+			tsh_call_id(&srv, &sess, "ospay.v1.Customers/Create", &m.base,
+				    &ospay__v1__customers_create_response__descriptor, "customer");
 	}
 	Ospay__V1__AgendaWindow w[7], *wp[7];
 	for (int d = 0; d < 7; d++) {
@@ -166,21 +122,16 @@ static void setup(void)
 		m.windows = wp;
 		m.n_windows = 7;
 		m.slot_minutes = 30;
-		Ospay__V1__AgendasCreateResponse *r;
-		call("ospay.v1.Agendas/Create", &m.base,
-		     &ospay__v1__agendas_create_response__descriptor, (ProtobufCMessage **)&r);
-		agenda[i] = r->agenda->id;
-		ospay__v1__agendas_create_response__free_unpacked(r, NULL);
+		agenda[i] = tsh_call_id(&srv, &sess, "ospay.v1.Agendas/Create", &m.base,
+					&ospay__v1__agendas_create_response__descriptor, "agenda");
 	}
 	for (int i = 0; i < N_TECHS; i++) {
 		Ospay__V1__CreateTechnicianRequest m = OSPAY__V1__CREATE_TECHNICIAN_REQUEST__INIT;
 		m.unit_id = unit_id;
 		m.name = "T";
-		Ospay__V1__CreateTechnicianResponse *r;
-		call("ospay.v1.Admin/CreateTechnician", &m.base,
-		     &ospay__v1__create_technician_response__descriptor, (ProtobufCMessage **)&r);
-		tech[i] = r->technician->id;
-		ospay__v1__create_technician_response__free_unpacked(r, NULL);
+		tech[i] = tsh_call_id(&srv, &sess, "ospay.v1.Admin/CreateTechnician", &m.base,
+				      &ospay__v1__create_technician_response__descriptor,
+				      "technician");
 	}
 	/* 500 creates per nested transaction: the handlers are the server's, the
 	 * batching only spares LMDB 10,000 nested transactions (slow under ASan). */
@@ -204,9 +155,9 @@ static uint64_t page(Ospay__V1__OrdersListRequest *f, size_t *n, char *token, si
 {
 	store_stats_t a, b;
 	store_get_stats(store, &a);
-	Ospay__V1__OrdersListResponse *r;
-	call("ospay.v1.Orders/List", &f->base, &ospay__v1__orders_list_response__descriptor,
-	     (ProtobufCMessage **)&r);
+	Ospay__V1__OrdersListResponse *r =
+		tsh_call_ok(&srv, &sess, "ospay.v1.Orders/List", &f->base,
+			    &ospay__v1__orders_list_response__descriptor);
 	store_get_stats(store, &b);
 	*n = r->n_orders;
 	snprintf(token, cap, "%s", r->next_page_token);

@@ -1,0 +1,46 @@
+/*
+ * The ordinary valid requests that tests and benchmarks build again and again
+ * (a customer in São Paulo, its card, its "Fibra 500" service, an invoice),
+ * filled in once. No Criterion and no I/O, so bench/ builds it too. Every
+ * string is borrowed: the caller keeps name, document, number and due alive
+ * while the request is used.
+ */
+#ifndef OSPAY_TESTS_RECORDS_H
+#define OSPAY_TESTS_RECORDS_H
+
+#include <stdint.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "ospay/v1/billing.pb-c.h"
+#include "ospay/v1/cards.pb-c.h"
+#include "ospay/v1/customers.pb-c.h"
+
+/* Rua Augusta 100, Consolação, São Paulo SP, CEP 01305-000. */
+void tsr_address(Ospay__V1__Address *a);
+/* A customer of unit living at tsr_address (filled into *a, which m points to),
+ * phone +55 11 98765-4321, e-mail cliente@example.com.br. */
+void tsr_customer(Ospay__V1__CustomersCreateRequest *m, Ospay__V1__Address *a, uint64_t unit,
+		  const char *name, const char *document);
+/* Card number of MARIA DA SILVA, expiring 12/2030, security code 123. */
+void tsr_card(Ospay__V1__CardsAddRequest *m, uint64_t customer, const char *number);
+/* Service "Fibra 500" at 99.90 a month; rp may be NULL (no recurring payment). */
+void tsr_service(Ospay__V1__CustomersAddServiceRequest *m, uint64_t customer,
+		 Ospay__V1__RecurringPayment *rp);
+/* An invoice of 99.90 for the service, due on due (YYYY-MM-DD). */
+void tsr_invoice(Ospay__V1__BillingCreateInvoiceRequest *m, uint64_t customer, uint64_t svc,
+		 const char *due);
+
+/*
+ * The id of the record a response holds in its message field `field` (what a
+ * Create or an Add answers). 0, or -EINVAL when there is no such field,
+ * record or id.
+ */
+int tsr_record_id(const ProtobufCMessage *resp, const char *field, uint64_t *id);
+/*
+ * Whether the repeated message field `field` of a list response holds a
+ * record whose id is id: 1 or 0, or -EINVAL when the response has no such
+ * field or its records no id (a typo must not read as "not listed").
+ */
+int tsr_list_has(const ProtobufCMessage *resp, const char *field, uint64_t id);
+
+#endif
