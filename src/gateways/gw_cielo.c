@@ -259,6 +259,17 @@ static int cielo_send(gw_call_t *call)
 	return gw_http_send(call, h, n, cielo_on_http);
 }
 
+/* POSTs body (the caller keeps its reference) to path on the transactional host. */
+static int cielo_post_json(gw_call_t *call, json_t *body, const char *path)
+{
+	int rc = gw_call_set_json(call, body);
+	if (rc < 0)
+		return rc;
+	call->method = "POST";
+	gw_call_path(call, "%s", path);
+	return cielo_send(call);
+}
+
 /* ------------------------------------------------------------------ answers */
 
 /* The JSON array of validation errors (reference 1.7): [{"Code":126,"Message":"..."}]. */
@@ -702,14 +713,9 @@ static int cielo_charge(gw_call_t *call, const gw_charge_req_t *req)
 
 	if (rc < 0)
 		goto out;
-	rc = gw_call_set_json(call, body);
-	if (rc < 0)
-		goto out;
 	gw_copy(call->merchant_order_id, sizeof(call->merchant_order_id), req->merchant_order_id);
 	call->brand = req->brand;
-	call->method = "POST";
-	gw_call_path(call, "/1/sales/");
-	rc = cielo_send(call);
+	rc = cielo_post_json(call, body, "/1/sales/");
 out:
 	json_decref(body);
 	return rc;
@@ -742,13 +748,8 @@ static int cielo_zero_auth(gw_call_t *call, const gw_zero_auth_req_t *req)
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = gw_call_set_json(call, body);
-	if (rc < 0)
-		goto out;
 	call->brand = req->brand;
-	call->method = "POST";
-	gw_call_path(call, "/1/zeroauth");
-	rc = cielo_send(call);
+	rc = cielo_post_json(call, body, "/1/zeroauth");
 out:
 	json_decref(body);
 	return rc;
@@ -776,13 +777,8 @@ static int cielo_tokenize(gw_call_t *call, const gw_card_t *card)
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = gw_call_set_json(call, body);
-	if (rc < 0)
-		goto out;
 	call->res.token.brand = card->brand;
-	call->method = "POST";
-	gw_call_path(call, "/1/card/");
-	rc = cielo_send(call);
+	rc = cielo_post_json(call, body, "/1/card/");
 out:
 	json_decref(body);
 	return rc;

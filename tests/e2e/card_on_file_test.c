@@ -104,6 +104,19 @@ static void moid_of(uint64_t inv, char kind, int n, char out[32])
 	snprintf(out, 32, "%020llu%c%d", (unsigned long long)inv, kind, n);
 }
 
+/* An invoice of svc due on due, the run, the invoice PAID (asserted); *w what
+ * the sandbox received for its first attempt. The invoice. */
+static uint64_t bill_paid(uint64_t c, uint64_t svc, const char *due, wire_t *w)
+{
+	char moid[32];
+	uint64_t inv = tso_invoice(adm, c, svc, due);
+	tso_run_now(adm);
+	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
+	moid_of(inv, 'A', 1, moid);
+	sandbox_wire(moid, w);
+	return inv;
+}
+
 /* The charges of customer, the last one returned in *last (asserted non-empty). */
 static Ospay__V1__BillingListChargesResponse *charges_last(uint64_t customer,
 							   Ospay__V1__Charge **last)
@@ -289,24 +302,15 @@ Test(card_on_file, getnet_recurring_then_recurring_payment)
 	tsg_register_getnet(&sbx, srv.org_id, "cofg");
 	tsg_set_getnet(adm, &sbx, "cofg", true);
 	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 5, 0, true, &svc);
-	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
-	tso_run_now(adm);
-	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
-	char moid[32];
-	moid_of(inv, 'A', 1, moid);
 	wire_t w;
-	sandbox_wire(moid, &w);
+	bill_paid(c, svc, "2020-12-10", &w);
 	cr_assert_str_eq(w.usage, "RECURRING");
 	cr_assert_str_eq(w.sent, "");
 	char ntid[64];
 	snprintf(ntid, sizeof(ntid), "%s", w.returned);
 	cr_assert_neq(ntid[0], '\0');
 	tso_advance(adm, tso_at(2021, 1, 10, 12, 0) - tso_at(2020, 12, 10, 12, 0));
-	uint64_t inv2 = tso_invoice(adm, c, svc, "2021-01-10");
-	tso_run_now(adm);
-	cr_assert_eq(tso_invoice_status(adm, inv2), INV(PAID));
-	moid_of(inv2, 'A', 1, moid);
-	sandbox_wire(moid, &w);
+	bill_paid(c, svc, "2021-01-10", &w);
 	cr_assert_str_eq(w.usage, "RECURRING_PAYMENT");
 	cr_assert_str_eq(w.sent, ntid);
 	Ospay__V1__CardsListResponse *l = cards_of(c);
@@ -358,13 +362,8 @@ Test(card_on_file, zero_auth_at_add_opens_the_chain)
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 
 	uint64_t svc = tso_service(adm, c, true);
-	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
-	tso_run_now(adm);
-	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
-	char moid[32];
-	moid_of(inv, 'A', 1, moid);
 	wire_t w;
-	sandbox_wire(moid, &w);
+	bill_paid(c, svc, "2020-12-10", &w);
 	cr_assert_str_eq(w.usage, "Used");
 	cr_assert_str_eq(w.sent, ntid);
 }
