@@ -160,6 +160,9 @@ void bill_job_card(bill_job_t *j, const Ospay__V1__Card *card)
 	 * initiated); its approval's id is what every later charge sends back. */
 	j->c.first_use = card->network_txn_id[0] == '\0';
 	bill_copy_str(j->ntid, sizeof(j->ntid), card->network_txn_id);
-	bill_copy_str(j->holder, sizeof(j->holder),
-		      card->holder_sent[0] != '\0' ? card->holder_sent : card->holder);
+	/* Cards stored before holder_sent existed: the gateway's form of the name. */
+	if (card->holder_sent[0] != '\0')
+		bill_copy_str(j->holder, sizeof(j->holder), card->holder_sent);
+	else if (card_holder_for_gateway(card->holder, (int)card->gateway, j->holder) != NULL)
+		j->holder[0] = '\0';
 }
