@@ -20,7 +20,7 @@
  *
  *   bench_billing --addr H:P --token T --unit U --pid PID --date YYYY-MM-DD
  *                 --sizes N[,N...] --metrics https://H:P/metrics --cacert PEM
- *                 [--customers C] [--card-last D] [--conns K] [--inflight M]
+ *                 [--metrics-token-file F] [--customers C] [--card-last D] [--conns K] [--inflight M]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -49,6 +49,7 @@ enum bb_step { BB_CUSTOMERS, BB_CARDS, BB_SERVICES, BB_INVOICES };
 
 typedef struct bb {
 	const char *addr, *token, *date, *metrics, *cacert;
+	char metrics_token[160]; /* /metrics's bearer token, "" for none */
 	uint64_t unit;
 	int pid;
 	size_t customers, sizes[BB_MAX_SIZES], n_sizes;
@@ -296,6 +297,17 @@ typedef struct bb_metrics {
 	double in_flight_max, calls_max, limit, commits, writes, commit_s;
 } bb_metrics_t;
 
+/* The first line of path into out; 0 or -EINVAL. */
+static int read_token_file(const char *path, char *out, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	int rc = f != NULL && fgets(out, (int)cap, f) != NULL ? 0 : -EINVAL;
+	if (f != NULL)
+		fclose(f);
+	out[strcspn(out, "\r\n")] = '\0';
+	return rc;
+}
+
 static void read_metrics(bb_t *b, bb_metrics_t *out)
 {
 	static char page[128 * 1024];
@@ -307,6 +319,10 @@ static void read_metrics(bb_t *b, bb_metrics_t *out)
 		return;
 	curl_easy_setopt(e, CURLOPT_URL, b->metrics);
 	curl_easy_setopt(e, CURLOPT_CAINFO, b->cacert);
+	if (b->metrics_token[0] != '\0') {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+		curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, b->metrics_token);
+	}
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_metrics);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, (void *)&buf);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
@@ -494,6 +510,8 @@ int main(int argc, char **argv)
 			b.metrics = v;
 		else if (strcmp(a, "--cacert") == 0)
 			b.cacert = v;
+		else if (strcmp(a, "--metrics-token-file") == 0)
+			rc = read_token_file(v, b.metrics_token, sizeof(b.metrics_token));
 		else if (strcmp(a, "--sizes") == 0)
 			rc = parse_sizes(&b, v);
 		else if (strcmp(a, "--customers") == 0)

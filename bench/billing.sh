@@ -40,7 +40,7 @@ org=$(jq -r .organization.id "$dir/init.json")
 unit=$(jq -r .unit.id "$dir/init.json")
 # Info lines (one per attempt) go to a file, as a deployment's would.
 "${srv_pin[@]}" "$build/ospayd" serve --data "$dir/srv" --rpc 127.0.0.1:0 \
-	--https 127.0.0.1:0 --test-clock "$clock" >"$dir/srv.out" 2>"$dir/srv.log" &
+	--https 127.0.0.1:0 --allow-private-gateways --test-clock "$clock" >"$dir/srv.out" 2>"$dir/srv.log" &
 srv=$!
 bench_pids+=("$srv")
 line=$(bench_wait_line "$dir/srv.out" '^listening' "$srv")
@@ -66,7 +66,7 @@ echo "{\"merchant_id\":\"$mid\",\"merchant_key\":\"$mkey\",\"webhook_headers\":{
 		--credentials - --allow-automatic-recurrence >/dev/null
 
 # The reference: N sales at the run's bound in flight (printed, and kept per size).
-limit=$(curl -sS --cacert "$dir/srv/tls.crt" "https://$https/metrics" |
+limit=$(curl -sS --cacert "$dir/srv/tls.crt" -H "Authorization: Bearer $(cat "$dir/srv/metrics.token")" "https://$https/metrics" |
 	awk '$1 == "ospay_billing_in_flight_limit" { print $2 }')
 ref() {
 	BENCH_CIELO_MERCHANT_ID=$mid BENCH_CIELO_MERCHANT_KEY=$mkey "${srv_pin[@]}" \
@@ -79,7 +79,8 @@ done
 
 "${load_pin[@]}" "$build/bench/bench_billing" --addr "$rpc" --token "$token" --unit "$unit" \
 	--pid "$srv" --date "$date0" --sizes "$sizes" --customers "$customers" \
-	--metrics "https://$https/metrics" --cacert "$dir/srv/tls.crt" >"$dir/runs.json"
+	--metrics "https://$https/metrics" --cacert "$dir/srv/tls.crt" \
+	--metrics-token-file "$dir/srv/metrics.token" >"$dir/runs.json"
 cat "$dir/runs.json"
 
 first=$(head -n1 "$dir/runs.json")

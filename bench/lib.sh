@@ -70,7 +70,7 @@ bench_ospayd_start() {
 	local d=$1 line
 	shift
 	"${srv_pin[@]}" "$build/ospayd" serve --data "$d" --rpc 127.0.0.1:0 \
-		--https 127.0.0.1:0 "$@" >"$d.out" 2>"$d.log" &
+		--https 127.0.0.1:0 --allow-private-gateways "$@" >"$d.out" 2>"$d.log" &
 	srv=$!
 	bench_pids+=("$srv")
 	line=$(bench_wait_line "$d.out" '^listening' "$srv")
@@ -80,7 +80,7 @@ bench_ospayd_start() {
 
 # One counter of ospayd's /metrics ($2: the data directory, for its certificate).
 bench_metric() {
-	curl -sS --cacert "$2/tls.crt" "https://$https/metrics" |
+	curl -sS --cacert "$2/tls.crt" -H "Authorization: Bearer $(cat "$2/metrics.token")" "https://$https/metrics" |
 		awk -v m="$1" '$1 == m { print $2 }'
 }
 

@@ -80,8 +80,9 @@ wait_listening() {
 }
 
 out=$(mktemp -d)
+# The gateways and notifier point at the sandbox on loopback: allowed here only.
 setsid "$build/ospayd" serve --data "$var/data" --rpc "$rpc" --https "$https" \
-	${extra[@]+"${extra[@]}"} >"$out/ospayd" &
+	--allow-private-gateways ${extra[@]+"${extra[@]}"} >"$out/ospayd" &
 pids+=($!)
 wait_listening "$out/ospayd" ospayd
 cat "$out/ospayd"
@@ -124,7 +125,7 @@ Talk to the server from another terminal:
   $build/ospay gateways get cielo
   $build/ospay clock now              (the test clock; OSPAY_TEST_CLOCK=off make run for the wall clock)
   make demo                           (the whole story of docs/spec.md 4, step by step)
-  curl --cacert $var/data/tls.crt https://localhost:${https##*:}/metrics
+  curl --cacert $var/data/tls.crt -H "Authorization: Bearer \$(cat $var/data/metrics.token)" https://localhost:${https##*:}/metrics
 The sandbox's control API is at $sb/control (docs/sandbox.md).
 Stop with Ctrl-C (both processes drain and exit).
 

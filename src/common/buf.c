@@ -1,5 +1,7 @@
 #include "common/buf.h"
 
+#include "common/crypto.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,13 @@ void buf_consume(buf_t *b, size_t n)
 	}
 	memmove(b->data, b->data + n, b->len - n);
 	b->len -= n;
+}
+
+void buf_free_wiped(buf_t *b)
+{
+	if (b->data != NULL)
+		crypto_wipe(b->data, b->cap);
+	buf_free(b);
 }
 
 void buf_free(buf_t *b)

@@ -19,5 +19,7 @@ int buf_append(buf_t *b, const void *p, size_t n, size_t limit);
 void buf_consume(buf_t *b, size_t n);
 /* Frees the storage and zeroes the struct. */
 void buf_free(buf_t *b);
+/* buf_free after wiping every byte of the storage (it held a secret). */
+void buf_free_wiped(buf_t *b);
 
 #endif

@@ -1,6 +1,9 @@
 #include "common/crypto.h"
 
 #include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/gcm.h>
@@ -188,4 +191,38 @@ void crypto_base64url(const uint8_t *in, size_t n, char *out)
 void crypto_wipe(void *p, size_t n)
 {
 	mbedtls_platform_zeroize(p, n);
+}
+
+void crypto_free_wiped(void *p)
+{
+	if (p != NULL)
+		mbedtls_platform_zeroize(p, malloc_usable_size(p));
+	free(p);
+}
+
+void *crypto_realloc_wiped(void *p, size_t n)
+{
+	if (p == NULL)
+		return malloc(n);
+	if (n == 0) {
+		crypto_free_wiped(p);
+		return NULL;
+	}
+	/* Always moves: realloc in place could leave the tail of a shrunk block. */
+	size_t old = malloc_usable_size(p);
+	void *q = malloc(n);
+	if (q == NULL)
+		return NULL;
+	memcpy(q, p, old < n ? old : n);
+	crypto_free_wiped(p);
+	return q;
+}
+
+char *crypto_strdup_wiped(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = malloc(n);
+	if (d != NULL)
+		memcpy(d, s, n);
+	return d;
 }

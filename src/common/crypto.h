@@ -53,6 +53,15 @@ bool crypto_equal(const void *a, const void *b, size_t n);
 /* Zeroes n bytes in a way the compiler may not drop (keys, secrets). */
 void crypto_wipe(void *p, size_t n);
 
+/*
+ * free() and realloc() that wipe the whole block first (its usable size), for
+ * the allocators handed to libraries that copy secrets (curl, jansson): a
+ * freed buffer then holds no card number or credential.
+ */
+void crypto_free_wiped(void *p);
+void *crypto_realloc_wiped(void *p, size_t n);
+char *crypto_strdup_wiped(const char *s);
+
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void crypto_hex(const uint8_t *in, size_t n, char *out);
 /* Unpadded base64url of n bytes into out (4*ceil(n/3)+1 bytes is enough). */

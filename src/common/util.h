@@ -50,6 +50,18 @@ static inline int64_t be64_get_i64(const uint8_t *p)
 }
 
 /* Wall clock in UTC milliseconds (real time, never the test clock). */
+/* The value of one hex digit (either case), or -1. */
+static inline int util_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int64_t util_wall_ms(void);
 
 /* Monotonic milliseconds, for timeouts. */

@@ -1,6 +1,9 @@
 #include "core/agenda.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#include "core/addr.h"
 
 #include "core/date.h"
 #include "core/text.h"
@@ -84,12 +87,31 @@ int agenda_locate(const agenda_rules_t *a, int64_t start_ms, agenda_place_t *pla
 	return AGENDA_NO_WINDOW;
 }
 
+void agenda_room(const agenda_rules_t *a, const agenda_place_t *place, uint32_t in_window,
+		 uint32_t in_day, agenda_room_t *out)
+{
+	uint32_t cap = a->windows[place->window].capacity;
+	out->window_left = in_window < cap ? cap - in_window : 0;
+	if (a->daily_max == 0)
+		out->day_left = UINT32_MAX;
+	else
+		out->day_left = in_day < a->daily_max ? a->daily_max - in_day : 0;
+	out->free = out->window_left < out->day_left ? out->window_left : out->day_left;
+}
+
 int agenda_check_counts(const agenda_rules_t *a, const agenda_place_t *place, uint32_t in_window,
 			uint32_t in_day)
 {
-	if (in_window >= a->windows[place->window].capacity)
+	agenda_room_t room;
+	agenda_room(a, place, in_window, in_day, &room);
+	return agenda_room_verdict(&room);
+}
+
+int agenda_room_verdict(const agenda_room_t *room)
+{
+	if (room->window_left == 0)
 		return AGENDA_WINDOW_FULL;
-	if (a->daily_max != 0 && in_day >= a->daily_max)
+	if (room->day_left == 0)
 		return AGENDA_DAY_FULL;
 	return AGENDA_OK;
 }
@@ -140,12 +162,68 @@ void agenda_explain(const agenda_rules_t *a, int verdict, int64_t start_ms,
 	}
 }
 
-bool agenda_city_served(const char *const *cities, size_t n, const char *city)
+/* Longest city text split for its UF; longer ones compare whole (no city is that long). */
+#define CITY_SPLIT_MAX 256
+
+/*
+ * Copies s's city name into name (cap CITY_SPLIT_MAX) and its trailing UF, if
+ * any, into uf ("" when none): "Bom Jesus/PI", "Bom Jesus - PI", "Bom Jesus (PI)",
+ * "Bom Jesus, PI". A text without a valid UF after a separator is all name.
+ */
+static void city_split(const char *s, char name[CITY_SPLIT_MAX], char uf[3])
+{
+	size_t len = strlen(s);
+	uf[0] = '\0';
+	if (len >= CITY_SPLIT_MAX) {
+		name[0] = '\0';
+		return;
+	}
+	memcpy(name, s, len + 1);
+	while (len > 0 && name[len - 1] == ' ')
+		len--;
+	size_t end = len;
+	if (end > 0 && name[end - 1] == ')')
+		end--;
+	if (end < 3)
+		return;
+	char cand[3] = {name[end - 2], name[end - 1], '\0'};
+	size_t k = end - 2;
+	bool sep = false;
+	while (k > 0 && (name[k - 1] == ' ' || name[k - 1] == '/' || name[k - 1] == '-' ||
+			 name[k - 1] == ',' || (name[k - 1] == '(' && end < len))) {
+		sep = sep || name[k - 1] != ' ';
+		k--;
+	}
+	if (!sep || k == 0 || addr_uf_parse(cand, uf) != NULL) {
+		uf[0] = '\0';
+		return;
+	}
+	name[k] = '\0';
+}
+
+bool agenda_city_same(const char *a, const char *uf_a, const char *b, const char *uf_b)
+{
+	char na[CITY_SPLIT_MAX], nb[CITY_SPLIT_MAX], ua[3], ub[3], ka[3] = "", kb[3] = "";
+	if (strlen(a) >= CITY_SPLIT_MAX || strlen(b) >= CITY_SPLIT_MAX)
+		return text_cmp_folded(a, b) == 0;
+	city_split(a, na, ua);
+	city_split(b, nb, ub);
+	/* A UF written in the text wins over the one known apart. */
+	if (ua[0] == '\0' && uf_a != NULL && addr_uf_parse(uf_a, ka) == NULL)
+		memcpy(ua, ka, 3);
+	if (ub[0] == '\0' && uf_b != NULL && addr_uf_parse(uf_b, kb) == NULL)
+		memcpy(ub, kb, 3);
+	if (text_cmp_folded(na, nb) != 0)
+		return false;
+	return ua[0] == '\0' || ub[0] == '\0' || strcmp(ua, ub) == 0;
+}
+
+bool agenda_city_served(const char *const *cities, size_t n, const char *city, const char *uf)
 {
 	if (n == 0)
 		return true;
 	for (size_t i = 0; i < n; i++)
-		if (text_cmp_folded(cities[i], city) == 0)
+		if (agenda_city_same(cities[i], NULL, city, uf))
 			return true;
 	return false;
 }

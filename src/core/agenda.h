@@ -81,9 +81,25 @@ const char *agenda_check_slot(uint32_t slot_minutes);
 int agenda_locate(const agenda_rules_t *a, int64_t start_ms, agenda_place_t *place);
 
 /*
- * Would one more booking fit, given how many other bookings (not canceled,
- * not the one being moved) already start in the place's window and day?
- * Returns AGENDA_OK, AGENDA_WINDOW_FULL or AGENDA_DAY_FULL.
+ * How many more bookings fit in a place, given how many others (not canceled,
+ * not the one being moved) already start in its window and on its day: the
+ * window's places left, the daily maximum's (UINT32_MAX when there is none)
+ * and the smaller of both, what Create accepts. The one rule behind
+ * agenda_check_counts and the availability view.
+ */
+typedef struct agenda_room {
+	uint32_t window_left;
+	uint32_t day_left;
+	uint32_t free;
+} agenda_room_t;
+void agenda_room(const agenda_rules_t *a, const agenda_place_t *place, uint32_t in_window,
+		 uint32_t in_day, agenda_room_t *out);
+/* AGENDA_OK when room has a place, else AGENDA_WINDOW_FULL or AGENDA_DAY_FULL. */
+int agenda_room_verdict(const agenda_room_t *room);
+
+/*
+ * Would one more booking fit (agenda_room)? Returns AGENDA_OK,
+ * AGENDA_WINDOW_FULL or AGENDA_DAY_FULL.
  */
 int agenda_check_counts(const agenda_rules_t *a, const agenda_place_t *place, uint32_t in_window,
 			uint32_t in_day);
@@ -92,7 +108,19 @@ int agenda_check_counts(const agenda_rules_t *a, const agenda_place_t *place, ui
 void agenda_explain(const agenda_rules_t *a, int verdict, int64_t start_ms,
 		    const agenda_place_t *place, char *out, size_t cap);
 
-/* With no cities every city is served; else city must be one (text_cmp_folded). */
-bool agenda_city_served(const char *const *cities, size_t n, const char *city);
+/*
+ * A city with its state: "Bom Jesus/PI", "Bom Jesus - PI", "Bom Jesus (PI)"
+ * (several Brazilian cities share a name). Two cities are the same when their
+ * names compare equal (text_cmp_folded) and, when both carry a UF, the UFs
+ * are equal. uf_a / uf_b (may be NULL or "") are the UFs known apart from the
+ * text (a customer's address.state); a UF written in the text wins.
+ */
+bool agenda_city_same(const char *a, const char *uf_a, const char *b, const char *uf_b);
+
+/*
+ * With no cities every city is served; else the customer's city (with its
+ * state uf, may be NULL) must be one of them (agenda_city_same).
+ */
+bool agenda_city_served(const char *const *cities, size_t n, const char *city, const char *uf);
 
 #endif

@@ -11,6 +11,8 @@ const char *order_status_name(int status)
 		return "CLOSED";
 	case ORDER_CANCELED:
 		return "CANCELED";
+	case ORDER_AWAITING:
+		return "AWAITING_SCHEDULING";
 	default:
 		return "?";
 	}
@@ -18,8 +20,14 @@ const char *order_status_name(int status)
 
 const char *order_transition_check(int from, int to)
 {
-	if (from == ORDER_NEW && to == ORDER_OPEN)
+	if (from == ORDER_NEW && (to == ORDER_OPEN || to == ORDER_AWAITING))
 		return NULL;
+	if (from == ORDER_AWAITING && (to == ORDER_OPEN || to == ORDER_CANCELED))
+		return NULL;
+	if (from == ORDER_OPEN && to == ORDER_AWAITING)
+		return NULL;
+	if (from == ORDER_AWAITING && to == ORDER_CLOSED)
+		return "the order awaits scheduling: schedule it first";
 	if (from == ORDER_OPEN && (to == ORDER_CLOSED || to == ORDER_CANCELED))
 		return NULL;
 	if (from == ORDER_CLOSED)
@@ -32,6 +40,16 @@ const char *order_transition_check(int from, int to)
 bool order_is_open(int status)
 {
 	return status == ORDER_OPEN;
+}
+
+bool order_is_editable(int status)
+{
+	return status == ORDER_OPEN || status == ORDER_AWAITING;
+}
+
+int order_schedule_status(bool has_agenda, bool scheduled)
+{
+	return has_agenda && !scheduled ? ORDER_AWAITING : ORDER_OPEN;
 }
 
 bool order_holds_time(int status)

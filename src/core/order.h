@@ -2,8 +2,10 @@
  * Service-order rules (docs/spec.md 4.4): the status state machine, what an order's
  * status means for the agenda and the technician, and time overlap. Pure.
  *
- * status: OPEN -> CLOSED (finalized) or OPEN -> CANCELED; nothing leaves
- * CLOSED or CANCELED, and only OPEN orders are edited or rescheduled.
+ * status: OPEN -> CLOSED (finalized) or OPEN -> CANCELED; AWAITING (on an
+ * agenda without a start) <-> OPEN as the start is given or removed, and
+ * AWAITING -> CANCELED; nothing leaves CLOSED or CANCELED. OPEN and AWAITING
+ * orders are edited and rescheduled; only OPEN ones are finalized.
  * A CANCELED order gives its place in the agenda and its technician's time
  * back; a CLOSED one keeps them (the work happened then).
  */
@@ -19,6 +21,7 @@ enum order_status {
 	ORDER_OPEN = 1,
 	ORDER_CLOSED = 2,
 	ORDER_CANCELED = 3,
+	ORDER_AWAITING = 4, /* on an agenda without a start: aguardando agendamento */
 };
 
 enum order_pay_status {
@@ -46,8 +49,17 @@ const char *order_status_name(int status);
 /* May an order go from -> to? NULL, or why not (static). */
 const char *order_transition_check(int from, int to);
 
-/* Only OPEN orders change (edit, reschedule, finalize, cancel). */
+/* OPEN: the order may be finalized and paid. */
 bool order_is_open(int status);
+
+/* OPEN or AWAITING: the order may be edited, rescheduled and canceled. */
+bool order_is_editable(int status);
+
+/*
+ * The status an editable (or new, ORDER_NEW) order takes from its schedule:
+ * AWAITING on an agenda without a start, else OPEN.
+ */
+int order_schedule_status(bool has_agenda, bool scheduled);
 
 /* Does an order in this status hold its agenda place and its technician's time? */
 bool order_holds_time(int status);

@@ -314,6 +314,11 @@ void gw_pending_release(gw_t *gw)
 		gw_free(gw);
 }
 
+void gw_json_secure_init(void)
+{
+	json_set_alloc_funcs(malloc, crypto_free_wiped);
+}
+
 static void gw_call_free(gw_call_t *call)
 {
 	gw_t *gw = call->gw;

@@ -406,6 +406,12 @@ typedef void (*gw_message_cb)(const gw_message_result_t *res, void *arg);
  * (may be NULL) as violations ("merchant_key: required").
  */
 int gw_open(gw_t **out, http_client_t *http, uv_loop_t *loop, const gw_config_t *cfg, status_t *st);
+/*
+ * Makes every JSON value the adapters free (card numbers, security codes,
+ * credentials, tokens in parsed answers) wiped first: jansson's allocator for
+ * the whole process. Call once before any JSON is built (ospayd serve does).
+ */
+void gw_json_secure_init(void);
 
 /*
  * Releases the gateway. Calls already started still complete and run their

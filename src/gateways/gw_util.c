@@ -143,17 +143,6 @@ int gw_url_encode(const char *s, char *out, size_t cap)
 	return 0;
 }
 
-static int gw_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes one form component (n bytes) into out; '+' is a space. */
 static int gw_form_decode(const char *s, size_t n, char *out, size_t cap)
 {
@@ -169,8 +158,8 @@ static int gw_form_decode(const char *s, size_t n, char *out, size_t cap)
 		} else if (c == '%') {
 			if (n - i < 3)
 				return -EINVAL;
-			hi = gw_hexval((unsigned char)s[i + 1]);
-			lo = gw_hexval((unsigned char)s[i + 2]);
+			hi = util_hexval((unsigned char)s[i + 1]);
+			lo = util_hexval((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -EINVAL;
 			c = hi * 16 + lo;

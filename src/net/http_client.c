@@ -33,14 +33,17 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "common/buf.h"
+#include "common/crypto.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "core/netaddr.h"
 
 #define HTTPC_DEFAULT_POOL "default"
 #define HTTPC_METHOD_MAX 32
@@ -98,6 +101,7 @@ struct httpc_req {
 	size_t body_len;
 	bool insecure;
 	bool has_content_type;
+	size_t alloc_size; /* of this struct with data[], wiped when freed */
 	unsigned attempts; /* times curl was about to send a non-idempotent request */
 	char errbuf[CURL_ERROR_SIZE];
 	char data[];
@@ -127,6 +131,7 @@ struct http_client {
 	uint32_t max_queued;
 	char *user_agent;
 	char *proxy;
+	bool refuse_internal;
 	unsigned depth;        /* nesting of this module's libuv callbacks */
 	unsigned open_handles; /* libuv handles not yet through their close callback */
 	bool closing;
@@ -405,16 +410,26 @@ static void easy_drop_idle(http_client_t *c)
 		curl_easy_cleanup(c->idle[--c->stats.handles_idle]);
 }
 
+/* A header list's lines hold credentials (an Authorization, a MerchantKey). */
+static void slist_free_wiped(struct curl_slist *sl)
+{
+	for (struct curl_slist *i = sl; i != NULL; i = i->next)
+		crypto_wipe(i->data, strlen(i->data));
+	curl_slist_free_all(sl);
+}
+
 static void req_free(struct httpc_req *r)
 {
 	if (r == NULL)
 		return;
 	if (r->easy != NULL)
 		curl_easy_cleanup(r->easy);
-	curl_slist_free_all(r->slist);
-	buf_free(&r->body_in);
-	buf_free(&r->hdr_in);
+	slist_free_wiped(r->slist);
+	/* Requests carry credentials and card data, responses tokens: no copy outlives them. */
+	buf_free_wiped(&r->body_in);
+	buf_free_wiped(&r->hdr_in);
 	buf_free(&r->hdr_vec);
+	crypto_wipe(r, r->alloc_size);
 	free(r);
 }
 
@@ -665,12 +680,37 @@ static int on_curl_prereq(void *clientp, char *primary_ip, char *local_ip, int p
 	return CURL_PREREQFUNC_ABORT;
 }
 
-/* Sockets close-on-exec, so children the server starts inherit none. */
+static netaddr_kind_t sockaddr_kind(const struct curl_sockaddr *addr)
+{
+	if (addr->family == AF_INET && addr->addrlen >= sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)&addr->addr;
+		return netaddr_classify_v4(ntohl(a->sin_addr.s_addr));
+	}
+	if (addr->family == AF_INET6 && addr->addrlen >= sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&addr->addr;
+		return netaddr_classify_v6(a->sin6_addr.s6_addr);
+	}
+	return NETADDR_INVALID; /* a Unix socket or an unknown family */
+}
+
+/*
+ * Sockets close-on-exec, so children the server starts inherit none. Here,
+ * after resolution and before connecting, is the one place that sees every
+ * address a name turned into: internal ones are refused when asked.
+ */
 static curl_socket_t on_curl_opensocket(void *clientp, curlsocktype purpose,
 					struct curl_sockaddr *addr)
 {
-	(void)clientp;
+	struct httpc_req *r = clientp;
 	(void)purpose;
+	if (r->c->refuse_internal) {
+		netaddr_kind_t k = sockaddr_kind(addr);
+		if (netaddr_kind_internal(k)) {
+			r->err = -EACCES;
+			r->err_msg = "refused: the address is loopback, private or link-local";
+			return CURL_SOCKET_BAD;
+		}
+	}
 	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
@@ -816,7 +856,7 @@ static int req_start(http_client_t *c, struct httpc_req *r)
 	for (size_t i = 0; sl != NULL && i < r->n_req_hdr; i++) {
 		next = curl_slist_append(sl, line);
 		if (next == NULL) {
-			curl_slist_free_all(sl);
+			slist_free_wiped(sl);
 			sl = NULL;
 		}
 		sl = next;
@@ -826,7 +866,7 @@ static int req_start(http_client_t *c, struct httpc_req *r)
 	if (sl != NULL && has_body && !r->has_content_type) {
 		next = curl_slist_append(sl, "Content-Type:");
 		if (next == NULL)
-			curl_slist_free_all(sl);
+			slist_free_wiped(sl);
 		sl = next;
 	}
 	e = sl != NULL ? easy_get(c) : NULL;
@@ -861,7 +901,7 @@ static int req_start(http_client_t *c, struct httpc_req *r)
 	/* Lets curl refuse a too large body from its Content-Length alone. */
 	HTTPC_SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_response);
 	HTTPC_SETOPT(CURLOPT_OPENSOCKETFUNCTION, on_curl_opensocket);
-	HTTPC_SETOPT(CURLOPT_OPENSOCKETDATA, (void *)c);
+	HTTPC_SETOPT(CURLOPT_OPENSOCKETDATA, (void *)r);
 	HTTPC_SETOPT(CURLOPT_CLOSESOCKETFUNCTION, on_curl_closesocket);
 	HTTPC_SETOPT(CURLOPT_CLOSESOCKETDATA, (void *)c);
 	HTTPC_SETOPT(CURLOPT_SHARE, c->share);
@@ -910,7 +950,7 @@ out:
 		rc = httpc_err_from_curl(ec, 0, &r->err_msg);
 	/* Never added to the multi handle: the rare failure just drops it. */
 	easy_put(c, e, false);
-	curl_slist_free_all(sl);
+	slist_free_wiped(sl);
 	return rc;
 }
 
@@ -935,7 +975,7 @@ static void req_detach(http_client_t *c, struct httpc_req *r, bool reuse, long *
 		reuse = false;
 	easy_put(c, r->easy, reuse);
 	r->easy = NULL;
-	curl_slist_free_all(r->slist);
+	slist_free_wiped(r->slist);
 	r->slist = NULL;
 	r->pool->in_flight--;
 	c->stats.in_flight--;
@@ -1263,6 +1303,7 @@ static int req_new(http_client_t *c, const http_request_t *req, struct httpc_poo
 		rc = -ENOMEM;
 		goto out;
 	}
+	r->alloc_size = size;
 	node_init(&r->node);
 	r->c = c;
 	r->pool = pool;
@@ -1405,8 +1446,12 @@ int http_client_init(http_client_t **out, uv_loop_t *loop, const http_client_opt
 			goto out;
 		}
 	}
-	/* Reference-counted by curl; client_free undoes it. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	c->refuse_internal = opts->refuse_internal_addrs;
+	/* Reference-counted by curl; client_free undoes it. curl copies request
+	 * headers and bodies into buffers of its own: its frees wipe them (the
+	 * first init in the process decides, later ones keep its functions). */
+	if (curl_global_init_mem(CURL_GLOBAL_DEFAULT, malloc, crypto_free_wiped,
+				 crypto_realloc_wiped, crypto_strdup_wiped, calloc) != CURLE_OK) {
 		rc = -EIO;
 		goto out;
 	}

@@ -48,6 +48,11 @@ typedef struct http_client_opts {
 	long max_connects;           /* CURLMOPT_MAXCONNECTS (idle cache): 0 = curl's default */
 	const char *user_agent;      /* "ospay/<version>" */
 	const char *proxy;           /* NULL: curl's environment variables; "": no proxy */
+	/* Refuse to connect to loopback, private, link-local, unspecified and
+	 * reserved addresses (core/netaddr.h), checked on every address a name
+	 * resolves to when connecting, so a name pointed at 127.0.0.1 later is
+	 * refused too. A proxy's own address is what gets checked when one is set. */
+	bool refuse_internal_addrs;
 } http_client_opts_t;
 
 typedef struct http_header {
@@ -79,7 +84,7 @@ typedef struct http_request {
  */
 typedef struct http_response {
 	/* 0 when an HTTP response arrived whole (whatever its status), else a negative
-	 * errno: -ETIMEDOUT, -ECONNREFUSED, -ECONNRESET, -EHOSTUNREACH (name not
+	 * errno: -ETIMEDOUT, -ECONNREFUSED, -EACCES (an internal address refused), -ECONNRESET, -EHOSTUNREACH (name not
 	 * resolved), -EPROTO (TLS or HTTP protocol failure), -E2BIG (response over the
 	 * caps), -ECANCELED (client closed), -EINVAL, -ENOMEM, -EIO. */
 	int error;

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "common/crypto.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "net/https_server.h"
@@ -26,18 +28,26 @@ static void respond_text(https_request_t *req, int status, const char *ctype, co
 static void route_healthz(srv_t *s, https_request_t *req)
 {
 	store_txn_t *txn;
+	char body[200];
 	int rc = store_read_begin(s->store, &txn);
 	if (rc == 0)
 		store_read_end(txn);
-	if (rc == 0 && !s->draining)
-		respond_text(req, 200, "application/json",
-			     "{\"status\":\"ok\",\"store\":\"ok\"}\n");
-	else if (rc == 0)
+	if (rc != 0)
+		respond_text(req, 503, "application/json",
+			     "{\"status\":\"unhealthy\",\"store\":\"unavailable\"}\n");
+	else if (s->store_err != 0) {
+		/* Reads work, but an acknowledged write could not be made durable now. */
+		snprintf(body, sizeof(body),
+			 "{\"status\":\"degraded\",\"store\":\"writes failing\","
+			 "\"reason\":\"%s\"}\n",
+			 strerror(-s->store_err));
+		respond_text(req, 503, "application/json", body);
+	} else if (s->draining)
 		respond_text(req, 503, "application/json",
 			     "{\"status\":\"draining\",\"store\":\"ok\"}\n");
 	else
-		respond_text(req, 503, "application/json",
-			     "{\"status\":\"unhealthy\",\"store\":\"unavailable\"}\n");
+		respond_text(req, 200, "application/json",
+			     "{\"status\":\"ok\",\"store\":\"ok\"}\n");
 }
 
 /* Appends a printf-formatted piece; -ENOSPC when out is full. */
@@ -183,10 +193,27 @@ int srv_metrics_format(srv_t *s, char *out, size_t cap, size_t *off)
 	return rc;
 }
 
+/* Authorization: Bearer <the metrics token>, compared in constant time. */
+static bool metrics_authorized(const srv_t *s, const https_request_t *req)
+{
+	const char *h = https_request_header(req, "authorization");
+	size_t n = strlen(s->metrics_token);
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return false;
+	h += 7;
+	return strlen(h) == n && n > 0 && crypto_equal(h, s->metrics_token, n);
+}
+
 static void route_metrics(srv_t *s, https_request_t *req)
 {
-	char *out = malloc(METRICS_CAP);
+	static const char *const challenge[] = {"WWW-Authenticate: Bearer realm=\"metrics\"", NULL};
+	char *out = NULL;
 	size_t off = 0;
+	if (!metrics_authorized(s, req)) {
+		https_respond(req, 401, "text/plain", "unauthorized\n", 13, challenge);
+		return;
+	}
+	out = malloc(METRICS_CAP);
 	if (out == NULL) {
 		respond_text(req, 503, "text/plain", "out of memory\n");
 		return;

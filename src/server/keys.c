@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -423,30 +425,124 @@ out:
 	return rc;
 }
 
+int srv_open_private(const char *path, const char *what)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if ((st.st_mode & 077) != 0) {
+		log_error(
+			"a secret file is open to group or others; refusing to use it (chmod 600)",
+			"what=%s path=\"%s\" mode=%o", what, path, (unsigned)(st.st_mode & 0777));
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+int srv_check_private(const char *path, const char *what)
+{
+	int fd = srv_open_private(path, what);
+	if (fd >= 0)
+		close(fd);
+	return fd < 0 ? fd : 0;
+}
+
 int srv_load_master_key(const char *dir, uint8_t key[CRYPTO_KEY_LEN])
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s", dir, SRV_MASTER_KEY_FILE);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = srv_open_private(path, "master key");
 	if (fd < 0)
-		return -errno;
+		return fd;
 	int rc = 0;
-	struct stat st;
-	if (fstat(fd, &st) != 0) {
+	if (read(fd, key, CRYPTO_KEY_LEN) != CRYPTO_KEY_LEN)
+		rc = -EINVAL;
+	close(fd);
+	return rc;
+}
+
+/* A new token file: 32 random bytes, base64url, for the operator's scraper. */
+static int metrics_token_create(const char *path)
+{
+	uint8_t raw[32];
+	char tok[48];
+	int rc = crypto_random(raw, sizeof(raw));
+	if (rc != 0)
+		return rc;
+	crypto_base64url(raw, sizeof(raw), tok);
+	crypto_wipe(raw, sizeof(raw));
+	size_t n = strlen(tok);
+	tok[n++] = '\n';
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
 		rc = -errno;
+	} else {
+		if (write(fd, tok, n) != (ssize_t)n || fsync(fd) != 0)
+			rc = -EIO;
+		close(fd);
+	}
+	crypto_wipe(tok, sizeof(tok));
+	return rc;
+}
+
+int srv_metrics_token_load(const char *dir, const char *file, char out[SRV_METRICS_TOKEN_MAX + 1])
+{
+	char path[512], buf[SRV_METRICS_TOKEN_MAX + 2];
+	int rc = 0, fd = -1;
+	if (file != NULL)
+		snprintf(path, sizeof(path), "%s", file);
+	else
+		snprintf(path, sizeof(path), "%s/%s", dir, SRV_METRICS_TOKEN_FILE);
+	fd = srv_open_private(path, "metrics token");
+	if (fd == -ENOENT && file == NULL) {
+		rc = metrics_token_create(path);
+		if (rc == 0)
+			log_info("created the /metrics bearer token", "path=\"%s\"", path);
+		fd = rc == 0 ? srv_open_private(path, "metrics token") : rc;
+	}
+	if (fd < 0) {
+		rc = fd;
 		goto out;
 	}
-	if ((st.st_mode & 077) != 0) {
-		log_error("master key is readable by others; refusing to use it",
-			  "path=\"%s\" mode=%o", path, (unsigned)(st.st_mode & 0777));
-		rc = -EPERM;
-		goto out;
-	}
-	if (read(fd, key, CRYPTO_KEY_LEN) != CRYPTO_KEY_LEN) {
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	size_t len = strlen(buf);
+	bool ok = len >= SRV_METRICS_TOKEN_MIN && len <= SRV_METRICS_TOKEN_MAX;
+	for (size_t i = 0; i < len && ok; i++)
+		ok = buf[i] > ' ' && buf[i] < 0x7f;
+	if (!ok) {
+		log_error(
+			"the metrics token file must hold one line of 16 to 128 visible characters",
+			"path=\"%s\"", path);
 		rc = -EINVAL;
 		goto out;
 	}
+	memcpy(out, buf, len + 1);
 out:
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	crypto_wipe(buf, sizeof(buf));
 	return rc;
+}
+
+void srv_key_pages_protect(const void *p, size_t n)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	if (page <= 0 || n == 0)
+		return;
+	uintptr_t start = (uintptr_t)p & ~((uintptr_t)page - 1);
+	size_t len = ((uintptr_t)p + n - start + (size_t)page - 1) & ~((size_t)page - 1);
+	/* Best effort: a core dump skips these pages, swap never gets them. */
+	if (madvise((void *)start, len, MADV_DONTDUMP) != 0)
+		log_debug("madvise(MADV_DONTDUMP) on the key pages failed", "errno=%d", errno);
+	if (mlock((void *)start, len) != 0)
+		log_debug("mlock on the key pages failed", "errno=%d", errno);
 }

@@ -6,6 +6,7 @@
 #ifndef OSPAY_SERVER_KEYS_H
 #define OSPAY_SERVER_KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,7 +19,27 @@
 #define SRV_TLS_CERT_FILE "tls.crt"
 #define SRV_TLS_KEY_FILE "tls.key"
 #define SRV_STORE_DIR "store"
+#define SRV_METRICS_TOKEN_FILE "metrics.token"
+/* The master key file's 32 bytes; -EPERM when it is open to group or others. */
 int srv_load_master_key(const char *dir, uint8_t key[CRYPTO_KEY_LEN]);
+/*
+ * Opens a secret file read-only: an fd, -EPERM (logged) when group or others
+ * have any access to it (master.key, tls.key, metrics.token), or -errno.
+ */
+int srv_open_private(const char *path, const char *what);
+/* srv_open_private's check alone: 0 or its error. */
+int srv_check_private(const char *path, const char *what);
+
+#define SRV_METRICS_TOKEN_MIN 16
+#define SRV_METRICS_TOKEN_MAX 128
+/*
+ * The bearer token /metrics wants: the first line of file, or when file is
+ * NULL of the data dir's metrics.token, created (random, mode 0600) when
+ * absent. Checked like the master key. 0 or a negative errno (logged).
+ */
+int srv_metrics_token_load(const char *dir, const char *file, char out[SRV_METRICS_TOKEN_MAX + 1]);
+/* Best effort: pages holding keys kept out of core dumps and swap. */
+void srv_key_pages_protect(const void *p, size_t n);
 
 /*
  * The data dir's lock file: held by a serving ospayd for its lifetime and by

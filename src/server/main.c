@@ -27,7 +27,8 @@ static void usage(FILE *f)
 		"               [--https-idle-timeout-ms MS] [--https-max-conns N]\n"
 		"               [--https-max-conns-per-addr N] [--https-handshake-timeout-ms MS]\n"
 		"               [--https-first-request-timeout-ms MS]\n"
-		"               [--gateway-max-inflight N]\n"
+		"               [--gateway-max-inflight N] [--allow-private-gateways]\n"
+		"               [--metrics-token-file FILE] [--keep-dumpable]\n"
 		"    listener defaults: --max-conns-per-addr 512\n"
 		"      --hello-timeout-ms 10000 (no whole frame by then: closed)\n"
 		"      --max-output-bytes 8388608 (unsent replies, all connections)\n"
@@ -69,6 +70,15 @@ static int cmd_serve(int argc, char **argv)
 		if (strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 0;
+		}
+		/* The flags without a value. */
+		if (strcmp(a, "--allow-private-gateways") == 0) {
+			o.allow_private_gateways = true;
+			continue;
+		}
+		if (strcmp(a, "--keep-dumpable") == 0) {
+			o.keep_dumpable = true;
+			continue;
 		}
 		if (strcmp(a, "--rpc-tls") == 0) {
 			o.rpc_tls = true;
@@ -174,6 +184,8 @@ static int cmd_serve(int argc, char **argv)
 			if (opt_u64(a, v, 1, 4096, &x))
 				return 2;
 			o.gateway_max_inflight = (uint32_t)x;
+		} else if (strcmp(a, "--metrics-token-file") == 0) {
+			o.metrics_token_file = v;
 		} else if (strcmp(a, "--map-size") == 0) {
 			if (opt_u64(a, v, 1u << 20, UINT64_C(1) << 40, &x))
 				return 2;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "gateways/gateway.h"
 #include "server/db/db.h"
 #include "server/http.h"
 #include "server/jobs/job.h"
@@ -36,7 +38,12 @@ static void on_check(uv_check_t *h)
 	srv_t *s = container_of(h, srv_t, committer);
 	if (store_pending(s->store)) {
 		uint64_t t0 = uv_hrtime();
-		store_flush(s->store);
+		int rc = store_flush(s->store);
+		if (rc != 0 && s->store_err == 0)
+			log_error("writes are failing: the store cannot commit", "err=%d", rc);
+		else if (rc == 0 && s->store_err != 0)
+			log_info("writes are durable again", "");
+		s->store_err = rc;
 		https_hist_observe(&s->commit_latency, (uv_hrtime() - t0) / 1000);
 	}
 	/* A done callback may have started a new batch: don't let poll block on it. */
@@ -235,13 +242,19 @@ static int listen_https(srv_t *s)
 	}
 	snprintf(crt, sizeof(crt), "%s/%s", s->opts.data_dir, SRV_TLS_CERT_FILE);
 	snprintf(key, sizeof(key), "%s/%s", s->opts.data_dir, SRV_TLS_KEY_FILE);
+	/* The TLS key is a secret like the master key: refused when others can read it. */
+	int rc = srv_check_private(key, "TLS key");
+	if (rc != 0) {
+		log_error("cannot use the TLS key", "path=\"%s\" err=%d", key, rc);
+		return rc;
+	}
 	/* The limits given on the command line; zero fields take the defaults. */
 	https_options_t o = s->opts.https;
 	o.host = host;
 	o.port = port;
 	o.cert_path = crt;
 	o.key_path = key;
-	int rc = https_server_start(s->loop, &o, srv_http_handle, s, &s->https);
+	rc = https_server_start(s->loop, &o, srv_http_handle, s, &s->https);
 	if (rc != 0) {
 		log_error("https listen failed", "addr=%s err=%d", s->opts.https_listen, rc);
 		return rc;
@@ -311,6 +324,13 @@ int srv_serve(const srv_opts_t *opts)
 	s->exit_code = 1;
 	s->lock_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
+	gw_json_secure_init();
+	/* Card data and keys pass through this process: no core dump, no ptrace
+	 * by another user's process (--keep-dumpable for debugging). */
+	if (!opts->keep_dumpable && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		log_warn("cannot mark the process non-dumpable", "errno=%d", errno);
+	srv_key_pages_protect(s->master_key, (size_t)((const uint8_t *)(&s->metrics_token + 1) -
+						      (const uint8_t *)s->master_key));
 	uv_loop_init(&loop);
 	s->loop = &loop;
 
@@ -350,7 +370,16 @@ int srv_serve(const srv_opts_t *opts)
 		goto out_store;
 	}
 	s->vault_key = s->vault_keys[s->n_vault_keys - 1];
-	http_client_opts_t ho = {.pool_max_in_flight = s->opts.gateway_max_inflight};
+	srv_key_pages_protect(s->vault_keys, s->n_vault_keys * sizeof(*s->vault_keys));
+	/* Every key the server uses is derived: the master key is not kept. */
+	crypto_wipe(s->master_key, sizeof(s->master_key));
+	rc = srv_metrics_token_load(opts->data_dir, opts->metrics_token_file, s->metrics_token);
+	if (rc != 0) {
+		log_error("cannot read the /metrics token", "err=%d", rc);
+		goto out_store;
+	}
+	http_client_opts_t ho = {.pool_max_in_flight = s->opts.gateway_max_inflight,
+				 .refuse_internal_addrs = !s->opts.allow_private_gateways};
 	rc = http_client_init(&s->http, s->loop, &ho);
 	if (rc != 0) {
 		log_error("http client init failed", "err=%d", rc);
@@ -425,6 +454,7 @@ out:
 		log_info("ospayd stopped", "");
 	crypto_wipe(s->master_key, sizeof(s->master_key));
 	crypto_wipe(s->token_key, sizeof(s->token_key));
+	crypto_wipe(s->metrics_token, sizeof(s->metrics_token));
 	vault_key_wipe(&s->vault_key);
 	srv_vault_keys_free(s->vault_keys, s->n_vault_keys);
 	if (s->lock_fd >= 0)

@@ -20,6 +20,8 @@
 	"id              42\n"                                                                     \
 	"unit            3\n"                                                                      \
 	"customer        7\n"                                                                      \
+	"service\n"                                                                                \
+	"address\n"                                                                                \
 	"kind            REPARO\n"                                                                 \
 	"description     trocar ONU\n"                                                             \
 	"agenda          none\n"                                                                   \
@@ -167,8 +169,12 @@ Test(cli_calls, command_help_is_its_table_row)
 			 "usage: ospay orders cancel ID [--reason R]\n\ncancel an open order.\n");
 	run_cli(&r, GOOD_TOKEN, ARGS("help", "agendas", "delete"));
 	cr_assert_eq(r.status, 0);
-	cr_assert_str_eq(r.out, "usage: ospay agendas delete ID\n\ndelete an agenda.\n\n"
-				"Its orders keep the agenda's id and can still be listed by it.\n");
+	cr_assert_str_eq(
+		r.out, "usage: ospay agendas delete ID [--release-orders]\n\ndelete an agenda.\n\n"
+		       "Its orders keep the agenda's id and can still be listed by it. With open "
+		       "orders\nfrom now on it is refused with their count, unless "
+		       "--release-orders: they stay\nbooked at their times and can still be "
+		       "moved.\n");
 }
 
 /*

@@ -135,15 +135,61 @@ Test(agenda, window_validation)
 Test(agenda, cities_without_case_or_accents)
 {
 	const char *cities[] = {"São Paulo", "Santo André"};
-	cr_assert(agenda_city_served(cities, 2, "SAO PAULO"));
-	cr_assert(agenda_city_served(cities, 2, "sao paulo"));
-	cr_assert(agenda_city_served(cities, 2, "SANTO ANDRE"));
-	cr_assert_not(agenda_city_served(cities, 2, "Campinas"));
-	cr_assert(agenda_city_served(NULL, 0, "Campinas"), "no cities: any city");
+	cr_assert(agenda_city_served(cities, 2, "SAO PAULO", NULL));
+	cr_assert(agenda_city_served(cities, 2, "sao paulo", NULL));
+	cr_assert(agenda_city_served(cities, 2, "SANTO ANDRE", NULL));
+	cr_assert_not(agenda_city_served(cities, 2, "Campinas", NULL));
+	cr_assert(agenda_city_served(NULL, 0, "Campinas", NULL), "no cities: any city");
 	/* Decomposed on either side (docs/spec.md 10.2): letter + combining tilde / acute. */
-	cr_assert(agenda_city_served(cities, 2, "Sa\xcc\x83o Paulo"));
-	cr_assert(agenda_city_served(cities, 2, "Santo Andre\xcc\x81"));
+	cr_assert(agenda_city_served(cities, 2, "Sa\xcc\x83o Paulo", NULL));
+	cr_assert(agenda_city_served(cities, 2, "Santo Andre\xcc\x81", NULL));
 	const char *decomposed[] = {"Foz do Iguac\xcc\xa7u"};
-	cr_assert(agenda_city_served(decomposed, 1, "Foz do Iguaçu"));
-	cr_assert_not(agenda_city_served(decomposed, 1, "Sa\xcc\x83o Paulo"));
+	cr_assert(agenda_city_served(decomposed, 1, "Foz do Iguaçu", NULL));
+	cr_assert_not(agenda_city_served(decomposed, 1, "Sa\xcc\x83o Paulo", NULL));
+}
+
+Test(agenda, cities_with_their_state)
+{
+	/* Bom Jesus is a city of PI, RS, GO, SC and PB: the UF tells them apart. */
+	const char *cities[] = {"Bom Jesus/PI", "Santo André"};
+	cr_assert(agenda_city_served(cities, 2, "Bom Jesus", "PI"));
+	cr_assert(agenda_city_served(cities, 2, "BOM JESUS", "pi"));
+	cr_assert_not(agenda_city_served(cities, 2, "Bom Jesus", "RS"), "another state");
+	cr_assert(agenda_city_served(cities, 2, "Bom Jesus", NULL), "no UF on one side: the name");
+	cr_assert(agenda_city_served(cities, 2, "Santo Andre", "SP"), "no UF on the agenda's");
+	cr_assert(agenda_city_same("Bom Jesus - PI", NULL, "bom jesus (PI)", NULL));
+	cr_assert(agenda_city_same("Bom Jesus, PI", NULL, "Bom Jesus/pi", NULL));
+	cr_assert_not(agenda_city_same("Bom Jesus/GO", NULL, "Bom Jesus/PI", NULL));
+	/* The text's UF wins over the address's state. */
+	cr_assert_not(agenda_city_same("Bom Jesus/PI", NULL, "Bom Jesus/GO", "PI"));
+	/* Not a UF after the separator: all of it is the name. */
+	cr_assert(agenda_city_same("Mogi-Mirim", NULL, "mogi-mirim", "SP"));
+	cr_assert_not(agenda_city_same("Mogi-Mirim", NULL, "Mogi", "MI"));
+	cr_assert(agenda_city_same("Embu-Guaçu", NULL, "EMBU-GUACU", "SP"));
+	cr_assert(agenda_city_same("Santa Rita/XX", NULL, "Santa Rita/XX", NULL));
+	cr_assert_not(agenda_city_same("/PI", NULL, "PI", NULL));
+}
+
+Test(agenda, room_is_what_check_counts_enforces)
+{
+	/* The availability's free count and Create's verdict come from one function. */
+	agenda_rules_t a = rules(4);
+	agenda_place_t p;
+	agenda_room_t room;
+	cr_assert_eq(agenda_locate(&a, at(7, 14, 0), &p), AGENDA_OK); /* capacity 3 */
+	for (uint32_t w = 0; w <= 4; w++) {
+		for (uint32_t d = w; d <= 6; d++) {
+			agenda_room(&a, &p, w, d, &room);
+			uint32_t want_w = w < 3 ? 3 - w : 0, want_d = d < 4 ? 4 - d : 0;
+			cr_assert_eq(room.window_left, want_w);
+			cr_assert_eq(room.day_left, want_d);
+			cr_assert_eq(room.free, want_w < want_d ? want_w : want_d);
+			cr_assert_eq(agenda_check_counts(&a, &p, w, d) == AGENDA_OK, room.free > 0,
+				     "window %u day %u", w, d);
+		}
+	}
+	a.daily_max = 0;
+	agenda_room(&a, &p, 1, 1000, &room);
+	cr_assert_eq(room.day_left, UINT32_MAX, "no daily maximum");
+	cr_assert_eq(room.free, 2);
 }

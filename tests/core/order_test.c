@@ -75,3 +75,19 @@ Test(order, finalize_closes_and_payment_status)
 						   ORDER_FINALIZE_START_PAYMENT),
 		     ORDER_PAY_PENDING);
 }
+
+Test(order, awaiting_scheduling)
+{
+	cr_assert_eq(order_schedule_status(true, false), ORDER_AWAITING);
+	cr_assert_eq(order_schedule_status(true, true), ORDER_OPEN);
+	cr_assert_eq(order_schedule_status(false, false), ORDER_OPEN, "no agenda to wait for");
+	cr_assert_null(order_transition_check(ORDER_NEW, ORDER_AWAITING));
+	cr_assert_null(order_transition_check(ORDER_AWAITING, ORDER_OPEN));
+	cr_assert_null(order_transition_check(ORDER_OPEN, ORDER_AWAITING));
+	cr_assert_null(order_transition_check(ORDER_AWAITING, ORDER_CANCELED));
+	cr_assert_not_null(order_transition_check(ORDER_AWAITING, ORDER_CLOSED));
+	cr_assert(order_is_editable(ORDER_AWAITING));
+	cr_assert_not(order_is_open(ORDER_AWAITING), "not finalized");
+	cr_assert_not(order_holds_time(ORDER_AWAITING));
+	cr_assert_str_eq(order_status_name(ORDER_AWAITING), "AWAITING_SCHEDULING");
+}

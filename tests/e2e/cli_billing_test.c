@@ -110,9 +110,13 @@ Test(cli_billing, cards_and_invoices)
 		     1);
 	HAS("due_date");
 	cr_assert_eq(ospay("invoices", "cancel", "1", NULL), 0, "%s", out);
-	HAS("INVOICE_STATUS_CANCELED");
+	HAS("canceled");
+	HASNT("INVOICE_STATUS_");
 	cr_assert_eq(ospay("invoices", "get", "2", NULL), 0, "%s", out);
-	HAS("INVOICE_STATUS_OPEN");
+	HAS("open");
+	HAS("R$ 99,90");
+	HASNT("INVOICE_STATUS_");
+	HASNT("9990");
 	cr_assert_eq(ospay("invoices", "list", "--status", "open", NULL), 0, "%s", out);
 	HAS("2027-01-10");
 	HAS("R$ 99,90");
@@ -152,7 +156,9 @@ Test(cli_billing, billing_run_and_charges_list)
 	cr_assert_eq(ospay("--json", "charges", "list", NULL), 0, "%s", out);
 	HAS("CHARGE_STATUS_APPROVED");
 	cr_assert_eq(ospay("invoices", "get", "1", NULL), 0, "%s", out);
-	HAS("INVOICE_STATUS_PAID");
+	HAS("paid");
+	HASNT("INVOICE_STATUS_");
+	HASNT("_ms");
 	/* An operator's charge: refused for the paid invoice, made for an open one. */
 	cr_assert_eq(ospay("invoices", "charge", "1", NULL), 1);
 	HAS("not OPEN");
@@ -160,13 +166,15 @@ Test(cli_billing, billing_run_and_charges_list)
 			   "99,90", "--due", "2027-01-10", NULL),
 		     0, "%s", out);
 	cr_assert_eq(ospay("invoices", "charge", "2", "--card", "1", NULL), 0, "%s", out);
-	HAS("CHARGE_STATUS_APPROVED");
+	HAS("approved");
+	HASNT("CHARGE_STATUS_");
+	HASNT("CARD_BRAND_");
 	HAS("M1");
 	cr_assert_eq(ospay("invoices", "charge", "2", "--card", "x", NULL), 2);
 	cr_assert_eq(ospay("charges", "list", "--non-recurring", NULL), 0, "%s", out);
 	HAS("approved");
 	cr_assert_eq(ospay("invoices", "get", "2", NULL), 0, "%s", out);
-	HAS("INVOICE_STATUS_PAID");
+	HAS("paid");
 	cr_assert_eq(ospay("suspension-profile", "set", "--days", "5", NULL), 0, "%s", out);
 	HAS("5");
 	cr_assert_eq(ospay("suspension-profile", "set", "--days", "1", NULL), 1);

@@ -40,7 +40,7 @@ static void world(void)
 			   "100", "--city", "SAO PAULO", "--state", "sp", "--cep", "01305-000",
 			   "--phone", "+55 11 98765-4321", NULL),
 		     0, "%s", out);
-	HAS("52998224725");
+	HAS("529.982.247-25");
 	HAS("+5511987654321");
 	cr_assert_eq(ospay("agendas", "create", "--unit", "1", "--name", "Instalações", "--slot",
 			   "60", "--window", "mon,08:00-12:00,2", "--window", "seg,13:00-18:00,1",
@@ -137,8 +137,10 @@ Test(cli_orders, change_finalize_cancel)
 	cr_assert_eq(ospay("customers", "update", "1", "--city", "Santos", "--email",
 			   "maria@example.com", NULL),
 		     0, "%s", out);
-	HAS("address.city        Santos");
-	HAS("address.street      Rua Augusta");
+	HAS("address city");
+	HAS("Santos");
+	HAS("address street");
+	HAS("Rua Augusta");
 	HAS("maria@example.com");
 	cr_assert_eq(ospay("customers", "add-service", "1", "--plan", "Fibra 500", "--amount",
 			   "99,90", "--recurring", "on", NULL),
@@ -162,7 +164,7 @@ Test(cli_orders, change_finalize_cancel)
 Test(cli_orders, usage_and_server_errors)
 {
 	cr_assert_eq(ospay("orders", "list", "--status", "finished", NULL), 2);
-	HAS("--status is open, closed or canceled");
+	HAS("--status is open, closed, canceled or awaiting-scheduling");
 	cr_assert_eq(ospay("orders", "list", "--from", "07/12/2026", NULL), 2);
 	cr_assert_eq(ospay("calendar", "--from", "2026-12-01", "--to", "2026-12-02", NULL), 2);
 	cr_assert_eq(ospay("agendas", "create", "--window", "mon,8-12,2", NULL), 2);

@@ -61,8 +61,7 @@ Test(http, metrics_count_rpc_calls_and_commits)
 			tsp_call(fd, "ospay.v1.Admin/CreateUnit", &m.base, NULL, NULL, NULL, NULL),
 			0);
 	char out[65536];
-	cr_assert_eq(curl_get("/metrics", out, sizeof(out)), 0);
-	cr_assert(strstr(out, "status=200") != NULL);
+	cr_assert_eq(tsp_metrics_get(&srv, out, sizeof(out)), 200, "%s", out);
 	cr_assert(strstr(out, "ospay_rpc_calls_total{code=\"OK\"} 4") != NULL,
 		  "Hello + 3 creates expected:\n%s", out);
 	unsigned long long commits = 0;

@@ -792,8 +792,8 @@ Test(installments, cli_record_list_and_report_table_and_csv)
 	cr_assert_eq(ospay("installments", "record", "--order", ids, "--number", "1", "--status",
 			   "confirmed", NULL),
 		     0, "%s", cli_out);
-	HAS("ORDER_STATUS_CLOSED");
-	HAS("ORDER_PAYMENT_STATUS_PAID");
+	HAS("closed");
+	HAS("paid");
 	cr_assert_eq(ospay("installments", "record", "--order", ids, "--number", "2", "--status",
 			   "denied", "--reason", "Saldo \"insuficiente\", ligar", NULL),
 		     0, "%s", cli_out);
@@ -820,6 +820,10 @@ Test(installments, cli_record_list_and_report_table_and_csv)
 	HAS("R$ 50,00");
 	HAS("total");
 	HAS("R$ 150,00");
+	/* Customers by name and CPF, not by id alone. */
+	HAS("CPF/CNPJ");
+	HAS("Cliente 51 (");
+	HAS("100.000.051-69");
 	cr_assert_eq(ospay("report", "recurring-credit", "--period", "this-month", "--status",
 			   "confirmed", "--mode", "manual", NULL),
 		     0, "%s", cli_out);
@@ -831,14 +835,16 @@ Test(installments, cli_record_list_and_report_table_and_csv)
 	cr_assert_eq(ospay("report", "recurring-credit", "--from", "2026-03-01", "--to",
 			   "2026-05-31", "--csv", NULL),
 		     0, "%s", cli_out);
-	HAS("date,order_id,number,installments,charge_id,invoice_id,unit_id,customer_id,mode,"
-	    "status,amount,reason\n");
-	snprintf(line, sizeof(line), "2026-03-10,%s,1,3,,,%llu,%llu,manual,confirmed,50.00,\n", ids,
-		 (unsigned long long)srv.unit_id, (unsigned long long)c);
+	HAS("date,order_id,number,installments,charge_id,invoice_id,unit_id,customer_id,"
+	    "customer_name,customer_document,mode,status,amount,reason\n");
+	snprintf(
+		line, sizeof(line),
+		"2026-03-10,%s,1,3,,,%llu,%llu,Cliente 51,100.000.051-69,manual,confirmed,50.00,\n",
+		ids, (unsigned long long)srv.unit_id, (unsigned long long)c);
 	HAS(line);
 	snprintf(line, sizeof(line),
-		 "2026-04-10,%s,2,3,,,%llu,%llu,manual,denied,50.00,\"Saldo \"\"insuficiente\"\", "
-		 "ligar\"\n",
+		 "2026-04-10,%s,2,3,,,%llu,%llu,Cliente 51,100.000.051-69,manual,denied,50.00,"
+		 "\"Saldo \"\"insuficiente\"\", ligar\"\n",
 		 ids, (unsigned long long)srv.unit_id, (unsigned long long)c);
 	HAS(line);
 	size_t lines = 0;

@@ -172,6 +172,8 @@ Test(outbox, a_new_link_is_sent_then_follows_delivery_and_read_never_backwards)
 	cr_assert_eq(n->order_id, id);
 	cr_assert(strstr(n->text, link) != NULL, "text: %s", n->text);
 	cr_assert(strstr(n->text, "Maria") != NULL, "text: %s", n->text);
+	cr_assert(strstr(n->text, "Para pagar a ordem de serviço") != NULL,
+		  "a message, not a URL: %s", n->text);
 	cr_assert_neq(n->provider_message_id[0], '\0');
 	cr_assert_str_eq(n->last_error, "");
 	cr_assert_gt(n->sent_ms, 0);
@@ -499,6 +501,11 @@ Test(outbox, failed_charges_and_the_blocked_service_are_told_on_the_invoice)
 	cr_assert_neq(r->notifications[0]->charge_id, 0);
 	cr_assert(strstr(r->notifications[0]->text, "não foi aprovada") != NULL, "%s",
 		  r->notifications[0]->text);
+	/* The plan, not a number; and the first decline says the second comes tomorrow. */
+	cr_assert(strstr(r->notifications[0]->text, "do plano Fibra 500") != NULL, "%s",
+		  r->notifications[0]->text);
+	cr_assert(strstr(r->notifications[0]->text, "tentar de novo amanhã") != NULL, "%s",
+		  r->notifications[0]->text);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	tso_run_now(fd); /* the same day: no attempt, no message */
 	tso_advance(fd, DAY_MS);
@@ -506,14 +513,16 @@ Test(outbox, failed_charges_and_the_blocked_service_are_told_on_the_invoice)
 	r = wait_invoice_notes(inv, 2);
 	cr_assert_eq(r->notifications[1]->kind, NKIND(CHARGE_FAILED));
 	cr_assert_neq(r->notifications[1]->charge_id, r->notifications[0]->charge_id);
+	cr_assert(strstr(r->notifications[1]->text, "Não haverá nova tentativa") != NULL, "%s",
+		  r->notifications[1]->text);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	tso_advance(fd, DAY_MS);
 	tso_run_now(fd); /* due + 2 days: blocked */
 	r = wait_invoice_notes(inv, 3);
 	cr_assert_eq(r->notifications[2]->kind, NKIND(SERVICE_BLOCKED));
 	cr_assert_eq(r->notifications[2]->service_id, svc);
-	cr_assert(strstr(r->notifications[2]->text, "bloqueado") != NULL, "%s",
-		  r->notifications[2]->text);
+	cr_assert(strstr(r->notifications[2]->text, "Seu serviço Fibra 500 foi bloqueado") != NULL,
+		  "%s", r->notifications[2]->text);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	tso_run_now(fd);
 	r = wait_invoice_notes(inv, 3);

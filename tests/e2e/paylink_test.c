@@ -291,6 +291,7 @@ Test(paylink, a_canceled_attempt_returns_the_order_to_open_none)
 	cr_assert_eq(cancel_attempt(id, &o, &st), 0, "cancel: %s", st.message);
 	cr_assert_eq(o->status, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_OPEN);
 	cr_assert_eq(o->payment_status, PAY(NONE));
+	cr_assert_null(o->closing, "the undone Finalize's closing goes with it");
 	for (size_t i = 0; i < o->payment->n_schedule; i++)
 		cr_assert_eq(o->payment->schedule[i]->status, IST(CANCELED));
 	ospay__v1__order__free_unpacked(o, NULL);

@@ -334,8 +334,6 @@ Test(validation, agendas)
 Test(validation, orders)
 {
 	uint64_t c = tso_customer(adm, srv.unit_id, 1, "São Paulo");
-	Ospay__V1__AgendaWindow w = tso_window(1, 8, 12, 2);
-	uint64_t ag = tso_agenda(adm, srv.unit_id, NULL, 0, &w, 1, 0, 30);
 	const char *oc = "ospay.v1.Orders/Create";
 	Ospay__V1__OrdersCreateRequest m = OSPAY__V1__ORDERS_CREATE_REQUEST__INIT;
 	m.customer_id = c;
@@ -367,11 +365,7 @@ Test(validation, orders)
 	x = m;
 	x.duration_minutes = 0;
 	BAD1(oc, x, "duration_minutes", "start without duration or agenda");
-	x = m;
-	x.agenda_id = ag;
-	x.scheduled_start_ms = 0;
-	x.duration_minutes = 0;
-	BAD1(oc, x, "scheduled_start_ms", "agenda without start");
+	/* An agenda without a start is an order awaiting scheduling (awaiting_test.c). */
 	x = m;
 	x.amount = -1;
 	BAD1(oc, x, "amount", "negative amount");
@@ -399,9 +393,8 @@ Test(validation, orders)
 	u.kind = "";
 	u.duration_minutes = 30;
 	BAD1(ou, u, "duration_minutes", "duration of an unscheduled order");
+	/* Update putting an unscheduled order on an agenda makes it await scheduling. */
 	u.duration_minutes = 0;
-	u.agenda_id = ag;
-	BAD1(ou, u, "scheduled_start_ms", "agenda without start");
 	u.agenda_id = 0;
 	u.amount = -2;
 	BAD1(ou, u, "amount", "amount");

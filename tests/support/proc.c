@@ -162,8 +162,15 @@ int tsp_server_start(tsp_server_t *s, const char *const *extra_args)
 	const char *argv[64] = {OSPAYD_BIN, "serve",       "--data",  data,
 				"--rpc",    "127.0.0.1:0", "--https", "127.0.0.1:0"};
 	size_t n = 8;
-	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 62; i++)
-		argv[n++] = extra_args[i];
+	bool allow = true;
+	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 61; i++) {
+		if (strcmp(extra_args[i], TSP_DENY_PRIVATE) == 0)
+			allow = false;
+		else
+			argv[n++] = extra_args[i];
+	}
+	if (allow)
+		argv[n++] = "--allow-private-gateways";
 	argv[n] = NULL;
 	int out;
 	pid_t pid = spawn(argv, NULL, s->log_path, &out);
@@ -438,6 +445,28 @@ int tsp_write_all(int fd, const void *p, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int tsp_trap_listen(bool any, int *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_addr.s_addr = htonl(any ? INADDR_ANY : INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(fd, 64), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+bool tsp_trap_touched(int fd)
+{
+	int c = accept(fd, NULL, NULL);
+	if (c >= 0)
+		close(c);
+	return c >= 0;
 }
 
 int tsp_send_frame(int fd, const void *p, size_t n)
@@ -801,12 +830,32 @@ int tsp_https(const tsp_server_t *s, const char *method, const char *path, const
 	return tsp_http(method, url, body, NULL, s->cacert, out, cap);
 }
 
+void tsp_metrics_token(const tsp_server_t *s, char *out, size_t cap)
+{
+	char path[320];
+	snprintf(path, sizeof(path), "%s/data/metrics.token", s->dir);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	cr_assert_not_null(fgets(out, (int)cap, f), "%s is empty", path);
+	fclose(f);
+	out[strcspn(out, "\r\n")] = '\0';
+}
+
+int tsp_metrics_get(const tsp_server_t *s, char *out, size_t cap)
+{
+	char token[128], header[160], url[128];
+	tsp_metrics_token(s, token, sizeof(token));
+	snprintf(header, sizeof(header), "Authorization: Bearer %s", token);
+	snprintf(url, sizeof(url), "https://%s/metrics", s->https_addr);
+	return tsp_http("GET", url, NULL, header, s->cacert, out, cap);
+}
+
 long long tsp_metric(const tsp_server_t *s, const char *series)
 {
 	size_t cap = 128 * 1024, n = strlen(series);
 	char *page = malloc(cap);
 	cr_assert_not_null(page);
-	int code = tsp_https(s, "GET", "/metrics", NULL, page, cap);
+	int code = tsp_metrics_get(s, page, cap);
 	cr_assert_eq(code, 200, "GET /metrics: %d", code);
 	long long v = -1;
 	/* At a line start: the "# TYPE <name> ..." lines hold the name too. */

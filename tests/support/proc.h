@@ -37,8 +37,13 @@ typedef struct tsp_sandbox {
 
 /* Creates a temporary data dir and runs `ospayd init`; fills dir, admin_token, ids. */
 int tsp_server_init(tsp_server_t *s);
-/* Runs `ospayd serve` on that dir with extra args (may be NULL) and waits for the
- * listening line (TSP_HANG_MS at most). */
+/*
+ * Runs `ospayd serve` on that dir with extra args (may be NULL) and waits for the
+ * listening line (TSP_HANG_MS at most). Tests talk to a sandbox on loopback, so
+ * --allow-private-gateways is added, unless extra args hold TSP_DENY_PRIVATE
+ * (taken out, not passed on).
+ */
+#define TSP_DENY_PRIVATE "tsp:deny-private-gateways"
 int tsp_server_start(tsp_server_t *s, const char *const *extra_args);
 /*
  * Stops ospayd with SIGTERM and asserts a clean end: exit status 0 (ospayd
@@ -105,12 +110,26 @@ int tsp_https(const tsp_server_t *s, const char *method, const char *path, const
  */
 long long tsp_metric(const tsp_server_t *s, const char *series);
 
+/* The bearer token /metrics wants (the data dir's metrics.token), into out. */
+void tsp_metrics_token(const tsp_server_t *s, char *out, size_t cap);
+/* GET /metrics with the token; the HTTP status, the page in out. */
+int tsp_metrics_get(const tsp_server_t *s, char *out, size_t cap);
+
 /* RssAnon of the server process in KiB, from /proc; -1 if unknown. */
 long tsp_server_rss_anon_kb(const tsp_server_t *s);
 
 /* Runs argv with env additions ("K=V", NULL-terminated); captures stdout (up to cap)
  * and returns the exit status (or -1). */
 int tsp_run(const char *const *argv, const char *const *env, char *out, size_t cap);
+
+/*
+ * An exfiltration target: a non-blocking socket listening on an ephemeral port
+ * of 127.0.0.1 (every IPv4 address when any), never accepting; the kernel
+ * queues whatever connects. Asserts each step; the fd, its port in *port.
+ */
+int tsp_trap_listen(bool any, int *port);
+/* True when something connected to the trap since (accepts and closes one). */
+bool tsp_trap_touched(int fd);
 
 /* ---- raw frames over a blocking TCP socket */
 /* Writes all n bytes to fd (a socket, without SIGPIPE, or any other file);

@@ -242,10 +242,15 @@ int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv)
 	dom_opts_t o;
 	int first;
 	ProtobufCMessage *resp = NULL;
+	static const dom_flag_t flags[] = {
+		DOM_OPT("release-orders", 'r', DOM_SWITCH, NULL),
+		{NULL},
+	};
 	Ospay__V1__AgendasDeleteRequest req = OSPAY__V1__AGENDAS_DELETE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	req.release_orders = o.seen['r'];
 	if (rc == CLI_EXIT_OK)
 		rc = cli_call(ctx, "ospay.v1.Agendas/Delete", &req.base,
 			      &ospay__v1__agendas_delete_response__descriptor, CLI_CALL_MUTATING,
@@ -349,6 +354,38 @@ static int cal_line_cmp(const void *a, const void *b)
 	return x->e->order_id < y->e->order_id ? -1 : x->e->order_id > y->e->order_id;
 }
 
+/* The orders that wait for a date, per agenda or technician; nothing when none. */
+static int calendar_awaiting_print(const Ospay__V1__AgendasCalendarResponse *r, bool by_agenda)
+{
+	static const char *const hdr_a[] = {"AGENDA", "ORDER", "CUSTOMER", "KIND"};
+	static const char *const hdr_t[] = {"TECHNICIAN", "ORDER", "CUSTOMER", "KIND"};
+	cli_table_t *t = cli_table_new(4, by_agenda ? hdr_a : hdr_t);
+	int rc = t != NULL ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+	if (t != NULL)
+		cli_table_align(t, 1, CLI_ALIGN_RIGHT);
+	for (size_t g = 0; g < r->n_groups && rc == CLI_EXIT_OK; g++) {
+		for (size_t i = 0; i < r->groups[g]->n_awaiting && rc == CLI_EXIT_OK; i++) {
+			const Ospay__V1__CalendarEntry *e = r->groups[g]->awaiting[i];
+			char group[140], order[24], customer[160];
+			snprintf(group, sizeof(group), "%s (%" PRIu64 ")", r->groups[g]->name,
+				 r->groups[g]->id);
+			snprintf(order, sizeof(order), "%" PRIu64, e->order_id);
+			snprintf(customer, sizeof(customer), "%s (%" PRIu64 ")", e->customer_name,
+				 e->customer_id);
+			const char *row[] = {group, order, customer, e->kind};
+			if (cli_table_add(t, row) < 0)
+				rc = CLI_EXIT_ERROR;
+		}
+	}
+	if (rc == CLI_EXIT_OK && cli_table_rows(t) > 0) {
+		printf("\nawaiting scheduling (no date yet: book them with 'orders reschedule')\n");
+		if (cli_table_print(t, stdout) < 0)
+			rc = CLI_EXIT_ERROR;
+	}
+	cli_table_free(t);
+	return rc;
+}
+
 /* Day by day: a heading per day, then its orders by start time. */
 static int calendar_print(const Ospay__V1__AgendasCalendarResponse *r, bool by_agenda,
 			  int64_t from_day, int64_t to_day)
@@ -403,6 +440,8 @@ static int calendar_print(const Ospay__V1__AgendasCalendarResponse *r, bool by_a
 			rc = CLI_EXIT_ERROR;
 		cli_table_free(t);
 	}
+	if (rc == CLI_EXIT_OK)
+		rc = calendar_awaiting_print(r, by_agenda);
 	if (rc == CLI_EXIT_OK && r->truncated)
 		fprintf(stderr, "warning: more orders than one answer holds: narrow the range\n");
 	free(lines);
@@ -457,6 +496,250 @@ int cli_cmd_calendar(cli_ctx_t *ctx, int argc, char **argv)
 				    req.view_by ==
 					    OSPAY__V1__CALENDAR_VIEW_BY__CALENDAR_VIEW_BY_AGENDA,
 				    from_day, to_day);
+out:
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ availability */
+
+/* "João (2) 08:00, Maria (3) 10:00" for the technicians free in a window. */
+static void avail_techs_text(const Ospay__V1__AvailabilityWindow *w, int offset, char *out,
+			     size_t n)
+{
+	size_t k = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < w->n_technicians; i++) {
+		const Ospay__V1__AvailableTechnician *t = w->technicians[i];
+		char when[24];
+		dom_datetime_text(t->first_free_ms, offset, when, sizeof(when));
+		int wr = snprintf(out + k, n - k, "%s%s (%" PRIu64 ") %s", i ? ", " : "", t->name,
+				  t->id, strlen(when) > 11 ? when + 11 : when);
+		if (wr < 0 || (size_t)wr >= n - k)
+			break;
+		k += (size_t)wr;
+	}
+}
+
+/* A calendar-like table: one row per window of each day, closed days and empty days named. */
+static int availability_print(const Ospay__V1__AgendasAvailabilityResponse *r)
+{
+	static const char *const hdr[] = {"DATE",   "DAY",  "WINDOW",       "CAPACITY",
+					  "BOOKED", "FREE", "DAY MAX LEFT", "TECHNICIANS FREE"};
+	cli_table_t *t = cli_table_new(8, hdr);
+	int rc = t != NULL ? CLI_EXIT_OK : CLI_EXIT_ERROR;
+	if (rc == CLI_EXIT_OK && r->agenda != NULL)
+		printf("agenda %" PRIu64 " %s, slots of %u min\n", r->agenda->id, r->agenda->name,
+		       r->agenda->slot_minutes);
+	for (size_t c = 3; c < 7 && t != NULL; c++)
+		cli_table_align(t, c, CLI_ALIGN_RIGHT);
+	for (size_t d = 0; d < r->n_days && rc == CLI_EXIT_OK; d++) {
+		const Ospay__V1__AvailabilityDay *day = r->days[d];
+		const char *wd =
+			day->weekday >= 1 && day->weekday <= 7 ? day_names[day->weekday] : "?";
+		char left[32] = "no maximum";
+		if (day->daily_max != 0)
+			snprintf(left, sizeof(left), "%u of %u", day->daily_left, day->daily_max);
+		if (day->closed || day->n_windows == 0) {
+			char why[300], booked[16];
+			snprintf(why, sizeof(why), "closed: %s", day->closed_reason);
+			snprintf(booked, sizeof(booked), "%u", day->booked);
+			const char *row[] = {day->date, wd,     day->closed ? why : "no windows",
+					     "",        booked, "0",
+					     "",        ""};
+			if (cli_table_add(t, row) < 0)
+				rc = CLI_EXIT_ERROR;
+			continue;
+		}
+		for (size_t i = 0; i < day->n_windows && rc == CLI_EXIT_OK; i++) {
+			const Ospay__V1__AvailabilityWindow *w = day->windows[i];
+			char win[48], cap[16], booked[16], free_[16], techs[1024];
+			snprintf(win, sizeof(win), "%02u:%02u-%02u:%02u", w->start_minute / 60,
+				 w->start_minute % 60, w->end_minute / 60, w->end_minute % 60);
+			snprintf(cap, sizeof(cap), "%u", w->capacity);
+			snprintf(booked, sizeof(booked), "%u", w->booked);
+			snprintf(free_, sizeof(free_), "%u", w->free);
+			avail_techs_text(w, r->utc_offset_minutes, techs, sizeof(techs));
+			const char *row[] = {i == 0 ? day->date : "",
+					     i == 0 ? wd : "",
+					     win,
+					     cap,
+					     booked,
+					     free_,
+					     i == 0 ? left : "",
+					     techs};
+			if (cli_table_add(t, row) < 0)
+				rc = CLI_EXIT_ERROR;
+		}
+	}
+	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+	cli_table_free(t);
+	return rc;
+}
+
+static int print_availability(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	(void)ctx;
+	return availability_print((const Ospay__V1__AgendasAvailabilityResponse *)m);
+}
+
+int cli_cmd_agendas_availability(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_flag_t flags[] = {
+		DOM_OPT("from", 'f', DOM_TEXT, "from_date"),
+		DOM_OPT("days", 'd', DOM_U32, "days"),
+		{NULL},
+	};
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Agendas/Availability",
+		.req = &ospay__v1__agendas_availability_request__descriptor,
+		.resp = &ospay__v1__agendas_availability_response__descriptor,
+		.arg = "ID",
+		.arg_field = "agenda_id",
+		.flags = flags,
+		.print = print_availability,
+	};
+	return dom_run(ctx, argc, argv, &c);
+}
+
+/* ------------------------------------------------------------------ closures */
+
+static const dom_col_t closure_fields[] = {
+	DOM_COL("id", "id", DOM_C_NUM),
+	{"agenda", "agenda_id", DOM_C_NUM, .zero = "every agenda"},
+	DOM_COL("date", "date", DOM_C_TEXT),
+	DOM_COL("reason", "reason", DOM_C_TEXT),
+	{NULL},
+};
+
+static int print_closure(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	cli_table_t *t = cli_table_new(2, NULL);
+	int rc = t == NULL ? CLI_EXIT_ERROR : dom_kv_add(t, closure_fields, m, 0);
+	(void)ctx;
+	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
+		rc = CLI_EXIT_ERROR;
+	cli_table_free(t);
+	return rc;
+}
+
+int cli_cmd_closures_add(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_flag_t flags[] = {
+		DOM_OPT("agenda", 'a', DOM_ID, "agenda_id"),
+		DOM_OPT("date", 'd', DOM_TEXT, "date"),
+		DOM_OPT("reason", 'r', DOM_TEXT, "reason"),
+		{NULL},
+	};
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Agendas/AddClosure",
+		.req = &ospay__v1__agendas_add_closure_request__descriptor,
+		.resp = &ospay__v1__agendas_add_closure_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.flags = flags,
+		.record = "closure",
+		.print = print_closure,
+	};
+	return dom_run(ctx, argc, argv, &c);
+}
+
+int cli_cmd_closures_remove(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	int first;
+	ProtobufCMessage *resp = NULL;
+	Ospay__V1__AgendasRemoveClosureRequest req =
+		OSPAY__V1__AGENDAS_REMOVE_CLOSURE_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	if (rc == CLI_EXIT_OK)
+		rc = cli_call(ctx, "ospay.v1.Agendas/RemoveClosure", &req.base,
+			      &ospay__v1__agendas_remove_closure_response__descriptor,
+			      CLI_CALL_MUTATING, &resp);
+	if (rc == CLI_EXIT_OK) {
+		if (ctx->json)
+			rc = cli_output_json(json_pack("{s:I}", "removed", (json_int_t)req.id));
+		else
+			printf("closure %" PRIu64 " removed: the day is open again\n", req.id);
+	}
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(resp, NULL);
+	return rc;
+}
+
+/* "Natal (national holiday)", "Inventário (closure 3, agenda 2)". */
+static void closed_why_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__ClosedDay *d = (const Ospay__V1__ClosedDay *)m;
+	if (d->national_holiday)
+		snprintf(out, n, "%s (national holiday)", d->reason);
+	else if (d->agenda_id != 0)
+		snprintf(out, n, "%s (closure %" PRIu64 ", agenda %" PRIu64 ")", d->reason,
+			 d->closure_id, d->agenda_id);
+	else
+		snprintf(out, n, "%s (closure %" PRIu64 ", every agenda)", d->reason,
+			 d->closure_id);
+}
+
+static void closed_weekday_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	int64_t day;
+	const Ospay__V1__ClosedDay *d = (const Ospay__V1__ClosedDay *)m;
+	snprintf(out, n, "%s", dom_date_parse(d->date, &day) == 0 ? dom_weekday_name(day) : "");
+}
+
+static const dom_col_t closed_cols[] = {
+	DOM_COL("DATE", "date", DOM_C_TEXT),
+	DOM_COL_CELL("DAY", closed_weekday_cell),
+	DOM_COL_CELL("WHY", closed_why_cell),
+	{NULL},
+};
+
+int cli_cmd_closures_list(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_flag_t flags[] = {
+		DOM_OPT("agenda", 'a', DOM_ID, "agenda_id"),
+		DOM_OPT("from", 'f', DOM_TEXT, "from_date"),
+		DOM_OPT("to", 't', DOM_TEXT, "to_date"),
+		{NULL},
+	};
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Agendas/ListClosures",
+		.req = &ospay__v1__agendas_list_closures_request__descriptor,
+		.resp = &ospay__v1__agendas_list_closures_response__descriptor,
+		.flags = flags,
+		.items = "days",
+		.cols = closed_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
+}
+
+int cli_cmd_closures_holidays(cli_ctx_t *ctx, int argc, char **argv)
+{
+	dom_opts_t o;
+	int first;
+	ProtobufCMessage *resp = NULL;
+	Ospay__V1__AgendasSetNationalHolidaysRequest req =
+		OSPAY__V1__AGENDAS_SET_NATIONAL_HOLIDAYS_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
+	if (rc == CLI_EXIT_OK && strcmp(argv[first], "closed") != 0 &&
+	    strcmp(argv[first], "open") != 0)
+		rc = cli_usage_error(ctx, "national-holidays is closed or open, not \"%s\"",
+				     argv[first]);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	req.closed = strcmp(argv[first], "closed") == 0;
+	rc = cli_call(ctx, "ospay.v1.Agendas/SetNationalHolidays", &req.base,
+		      &ospay__v1__agendas_set_national_holidays_response__descriptor,
+		      CLI_CALL_MUTATING, &resp);
+	if (rc == CLI_EXIT_OK && ctx->json)
+		rc = cli_output_message(resp);
+	else if (rc == CLI_EXIT_OK)
+		printf("%s\n", req.closed ? "national holidays are closed days on every agenda"
+					  : "the organization works on national holidays");
 out:
 	if (resp != NULL)
 		protobuf_c_message_free_unpacked(resp, NULL);

@@ -50,6 +50,31 @@ static const dom_col_t row_cols[] = {
 	{NULL},
 };
 
+/* "Ana Lima (1)". */
+static void customer_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__InstallmentRow *w = (const Ospay__V1__InstallmentRow *)m;
+	snprintf(out, n, "%s (%" PRIu64 ")", w->customer_name, w->customer_id);
+}
+
+static void document_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	dom_document_text(((const Ospay__V1__InstallmentRow *)m)->customer_document, out, n);
+}
+
+/* The report's rows: the customer by name and CPF/CNPJ. */
+static const dom_col_t report_cols[] = {
+	DOM_COL("DATE", "due_date", DOM_C_TEXT),
+	DOM_COL_CELL("WHAT", ref_cell),
+	DOM_COL_CELL("CUSTOMER", customer_cell),
+	DOM_COL_CELL("CPF/CNPJ", document_cell),
+	DOM_COL_ENUM("MODE", "mode", IMODE_PREFIX),
+	DOM_COL_ENUM("STATUS", "status", IST_PREFIX),
+	DOM_COL_RIGHT("AMOUNT", "amount", DOM_C_MONEY),
+	DOM_COL("REASON", "reason", DOM_C_TEXT),
+	{NULL},
+};
+
 int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_flag_t flags[] = {
@@ -135,16 +160,17 @@ static void csv_amount(int64_t c, char *out, size_t n)
 
 static int report_csv(const Ospay__V1__BillingRecurringCreditReportResponse *r)
 {
-	static const char *const hdr[] = {"date",      "order_id",   "number",  "installments",
-					  "charge_id", "invoice_id", "unit_id", "customer_id",
-					  "mode",      "status",     "amount",  "reason"};
+	static const char *const hdr[] = {
+		"date",       "order_id", "number",      "installments",  "charge_id",
+		"invoice_id", "unit_id",  "customer_id", "customer_name", "customer_document",
+		"mode",       "status",   "amount",      "reason"};
 	size_t nh = sizeof(hdr) / sizeof(hdr[0]);
 	for (size_t i = 0; i < nh; i++)
 		csv_field(stdout, hdr[i], i + 1 == nh);
 	for (size_t i = 0; i < r->n_rows; i++) {
 		const Ospay__V1__InstallmentRow *w = r->rows[i];
 		char ord[24] = "", num[12] = "", of[12] = "", chg[24] = "", inv[24] = "", unit[24],
-		     cust[24], mode[32], st[32], amount[40];
+		     cust[24], mode[32], st[32], amount[40], doc[40];
 		if (w->order_id != 0) {
 			snprintf(ord, sizeof(ord), "%" PRIu64, w->order_id);
 			snprintf(num, sizeof(num), "%u", w->number);
@@ -161,8 +187,10 @@ static int report_csv(const Ospay__V1__BillingRecurringCreditReportResponse *r)
 		dom_enum_text(&ospay__v1__installment_status__descriptor, IST_PREFIX, w->status, st,
 			      sizeof(st));
 		csv_amount(w->amount, amount, sizeof(amount));
-		const char *cells[] = {w->due_date, ord,  num,  of, chg,    inv,
-				       unit,        cust, mode, st, amount, w->reason};
+		dom_document_text(w->customer_document, doc, sizeof(doc));
+		const char *cells[] = {
+			w->due_date,      ord, num,  of, chg,    inv,      unit, cust,
+			w->customer_name, doc, mode, st, amount, w->reason};
 		for (size_t k = 0; k < nh; k++)
 			csv_field(stdout, cells[k], k + 1 == nh);
 	}
@@ -178,13 +206,13 @@ static const dom_col_t total_cols[] = {
 
 static int report_table(const Ospay__V1__BillingRecurringCreditReportResponse *r)
 {
-	cli_table_t *t = dom_table_new(row_cols, dom_ncols(row_cols));
+	cli_table_t *t = dom_table_new(report_cols, dom_ncols(report_cols));
 	cli_table_t *tot = dom_table_new(total_cols, dom_ncols(total_cols));
 	int rc = t != NULL && tot != NULL ? CLI_EXIT_OK : CLI_EXIT_ERROR;
 	uint64_t count = 0;
 	int64_t sum = 0;
 	for (size_t i = 0; i < r->n_rows && rc == CLI_EXIT_OK; i++)
-		rc = dom_table_add(t, row_cols, dom_ncols(row_cols), &r->rows[i]->base, 0);
+		rc = dom_table_add(t, report_cols, dom_ncols(report_cols), &r->rows[i]->base, 0);
 	for (size_t i = 0; i < r->n_totals && rc == CLI_EXIT_OK; i++) {
 		rc = dom_table_add(tot, total_cols, dom_ncols(total_cols), &r->totals[i]->base, 0);
 		count += r->totals[i]->count;

@@ -11,6 +11,7 @@
 #define STATUS_PREFIX "ORDER_STATUS_"
 #define PAY_PREFIX "ORDER_PAYMENT_STATUS_"
 #define METHOD_PREFIX "PAYMENT_METHOD_TYPE_"
+#define OUTCOME_PREFIX "CLOSING_OUTCOME_"
 
 /* "pix, 1 installment", once the order has a payment method. */
 static void method_cell(const ProtobufCMessage *m, char *out, size_t n)
@@ -25,10 +26,40 @@ static void method_cell(const ProtobufCMessage *m, char *out, size_t n)
 		 p->installments == 1 ? "" : "s");
 }
 
+/* "Fibra 500 (service 2)", when the order names a service. */
+static void service_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__Order *o = (const Ospay__V1__Order *)m;
+	if (o->service_id != 0)
+		snprintf(out, n, "%s (service %llu)", o->service_plan,
+			 (unsigned long long)o->service_id);
+}
+
+/* "Rua Augusta, 100, apto 3, Consolação, São Paulo/SP, CEP 01305-000" as booked. */
+static void address_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__Address *a = ((const Ospay__V1__Order *)m)->installation_address;
+	if (a == NULL)
+		return;
+	size_t k = 0;
+	const char *parts[] = {a->street, a->number, a->complement, a->district};
+	for (size_t i = 0; i < 4 && k < n; i++) {
+		if (parts[i][0] == '\0')
+			continue;
+		int w = snprintf(out + k, n - k, "%s%s", k ? ", " : "", parts[i]);
+		k += w > 0 ? (size_t)w : 0;
+	}
+	if (k < n)
+		snprintf(out + k, n - k, "%s%s/%s, CEP %.5s-%.3s", k ? ", " : "", a->city, a->state,
+			 a->cep, strlen(a->cep) == 8 ? a->cep + 5 : "");
+}
+
 static const dom_col_t order_fields[] = {
 	DOM_COL("id", "id", DOM_C_NUM),
 	DOM_COL("unit", "unit_id", DOM_C_NUM),
 	DOM_COL("customer", "customer_id", DOM_C_NUM),
+	DOM_COL_CELL("service", service_cell),
+	DOM_COL_CELL("address", address_cell),
 	DOM_COL("kind", "kind", DOM_C_TEXT),
 	DOM_COL("description", "description", DOM_C_TEXT),
 	{"agenda", "agenda_id", DOM_C_NUM, .zero = "none"},
@@ -43,6 +74,30 @@ static const dom_col_t order_fields[] = {
 	DOM_COL("payment error", "payment.error_message", DOM_C_TEXT),
 	DOM_COL("created", "created_ms", DOM_C_LOCAL),
 	DOM_COL("updated", "updated_ms", DOM_C_LOCAL),
+	{NULL},
+};
+
+/* How the work ended: printed under the order once Finalize recorded it. */
+static const dom_col_t closing_fields[] = {
+	{"closed as", "outcome", DOM_C_ENUM, .affix = OUTCOME_PREFIX},
+	DOM_COL("closing reason", "reason", DOM_C_TEXT),
+	{"executed from", "executed_start_ms", DOM_C_LOCAL, .zero = "not given"},
+	{"executed to", "executed_end_ms", DOM_C_LOCAL, .zero = "not given"},
+	DOM_COL("recorded", "recorded_ms", DOM_C_LOCAL),
+	{NULL},
+};
+
+/* "field-app (token 3)". */
+static void note_who_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__OrderNote *x = (const Ospay__V1__OrderNote *)m;
+	snprintf(out, n, "%s (token %llu)", x->by_name, (unsigned long long)x->by_token_id);
+}
+
+static const dom_col_t note_cols[] = {
+	DOM_COL("WHEN", "at_ms", DOM_C_LOCAL),
+	DOM_COL_CELL("WHO", note_who_cell),
+	DOM_COL("NOTE", "text", DOM_C_TEXT),
 	{NULL},
 };
 
@@ -82,6 +137,13 @@ static int print_order(cli_ctx_t *ctx, const ProtobufCMessage *m)
 	cli_table_t *t = rc == CLI_EXIT_OK ? cli_table_new(2, NULL) : NULL;
 	if (rc == CLI_EXIT_OK)
 		rc = t != NULL ? dom_kv_add(t, order_fields, m, offset) : CLI_EXIT_ERROR;
+	const Ospay__V1__Order *ord = (const Ospay__V1__Order *)m;
+	if (rc == CLI_EXIT_OK && ord->closing != NULL) {
+		const char *row[] = {"", ""};
+		rc = cli_table_add(t, row) < 0
+			     ? CLI_EXIT_ERROR
+			     : dom_kv_add(t, closing_fields, &ord->closing->base, offset);
+	}
 	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
 	if (rc == CLI_EXIT_OK)
@@ -89,6 +151,8 @@ static int print_order(cli_ctx_t *ctx, const ProtobufCMessage *m)
 				     offset);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_print_items("history", history_cols, m, "history", offset);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_print_items("notes", note_cols, m, "notes", offset);
 	cli_table_free(t);
 	return rc;
 }
@@ -121,6 +185,7 @@ static const dom_flag_t order_flags[] = {
 	DOM_OPT("start", 's', DOM_VALUE, "scheduled_start_ms"),
 	DOM_OPT("minutes", 'm', DOM_U32, "duration_minutes"),
 	DOM_OPT_MONEY("amount", 'A', "amount", "--amount must be money (150.00 or 150,00)"),
+	DOM_OPT("service", 'S', DOM_ID_NONE, "service_id"),
 	{NULL},
 };
 
@@ -215,9 +280,15 @@ int cli_cmd_orders_reschedule(cli_ctx_t *ctx, int argc, char **argv)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK && (o.v['s'] == NULL || strcmp(o.v['s'], "none") == 0))
 		rc = cli_usage_error(ctx, "--start \"YYYY-MM-DD HH:MM\" is required");
-	for (const char *p = "ckdatA"; rc == CLI_EXIT_OK && *p != '\0'; p++)
+	for (const char *p = "ckdAS"; rc == CLI_EXIT_OK && *p != '\0'; p++)
 		if (o.v[(int)*p] != NULL)
-			rc = cli_usage_error(ctx, "reschedule takes --start and --minutes only");
+			rc = cli_usage_error(
+				ctx,
+				"reschedule takes --start, --minutes, --technician and --agenda");
+	for (const char *p = "ta"; rc == CLI_EXIT_OK && *p != '\0'; p++)
+		if (o.v[(int)*p] != NULL && strcmp(o.v[(int)*p], "none") == 0)
+			rc = cli_usage_error(ctx, "%s none: use orders update to remove it",
+					     dom_opt_name(&o, *p));
 	if (rc == CLI_EXIT_OK)
 		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
@@ -237,18 +308,32 @@ int cli_cmd_orders_finalize(cli_ctx_t *ctx, int argc, char **argv)
 		DOM_OPT_ENUM("method", 'm', "method_type", METHOD_PREFIX,
 			     "--method is cash, pix, boleto, card or recurring-credit"),
 		DOM_OPT("note", 'n', DOM_TEXT, "note"),
+		DOM_OPT_ENUM("outcome", 'o', "outcome", OUTCOME_PREFIX,
+			     "--outcome is concluded or not-concluded"),
+		DOM_OPT("closing-reason", 'r', DOM_ID, "closing_reason_id"),
+		DOM_OPT("executed-from", 'f', DOM_VALUE, NULL),
+		DOM_OPT("executed-to", 't', DOM_VALUE, NULL),
 		{NULL},
 	};
 	dom_opts_t o;
-	int first;
+	int first, offset = 0;
 	Ospay__V1__OrdersFinalizeRequest req = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
 	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_id(ctx, argv[first], "ID", &req.id);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_fill(ctx, &o, &req.base);
-	if (rc == CLI_EXIT_OK && o.v['m'] == NULL && o.v['p'] == NULL)
+	if (rc == CLI_EXIT_OK && o.v['m'] == NULL && o.v['p'] == NULL &&
+	    req.outcome != OSPAY__V1__CLOSING_OUTCOME__CLOSING_OUTCOME_NOT_CONCLUDED)
 		rc = cli_usage_error(ctx, "give --method or --payment-method");
+	if (rc == CLI_EXIT_OK && (o.v['f'] != NULL || o.v['t'] != NULL))
+		rc = dom_offset(ctx, &offset);
+	if (rc == CLI_EXIT_OK && o.v['f'] != NULL &&
+	    dom_datetime_parse(o.v['f'], offset, &req.executed_start_ms) != 0)
+		rc = cli_usage_error(ctx, "--executed-from is \"YYYY-MM-DD HH:MM\" (local time)");
+	if (rc == CLI_EXIT_OK && o.v['t'] != NULL &&
+	    dom_datetime_parse(o.v['t'], offset, &req.executed_end_ms) != 0)
+		rc = cli_usage_error(ctx, "--executed-to is \"YYYY-MM-DD HH:MM\" (local time)");
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	rc = dom_call_print(ctx, "ospay.v1.Orders/Finalize", &req.base,
@@ -331,7 +416,7 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
 		DOM_OPT("limit", 'l', DOM_LIMIT, NULL),
 		DOM_OPT_ENUM("status", 's', "status", STATUS_PREFIX,
-			     "--status is open, closed or canceled"),
+			     "--status is open, closed, canceled or awaiting-scheduling"),
 		DOM_OPT_ENUM("payment", 'p', "payment_status", PAY_PREFIX,
 			     "--payment is none, pending, error or paid"),
 		DOM_OPT("from", 'f', DOM_VALUE, NULL),
@@ -371,4 +456,66 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 	return dom_list_table(ctx, "ospay.v1.Orders/List", &req.base,
 			      &ospay__v1__orders_list_response__descriptor, "orders", order_cols,
 			      o.limit);
+}
+
+int cli_cmd_orders_note(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_flag_t flags[] = {DOM_OPT("text", 'x', DOM_TEXT, "text"), {NULL}};
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Orders/AddNote",
+		.req = &ospay__v1__orders_add_note_request__descriptor,
+		.resp = &ospay__v1__orders_add_note_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "ID",
+		.arg_field = "id",
+		.flags = flags,
+		.record = "order",
+		.print = print_order,
+	};
+	return dom_run(ctx, argc, argv, &c);
+}
+
+static const dom_col_t reason_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL("NAME", "name", DOM_C_TEXT),
+	{"FOR", "outcome", DOM_C_ENUM, .affix = OUTCOME_PREFIX, .zero = "either outcome"},
+	{NULL},
+};
+
+static int print_reason(cli_ctx_t *ctx, const ProtobufCMessage *m)
+{
+	(void)ctx;
+	return dom_print_row(reason_cols, dom_ncols(reason_cols), m);
+}
+
+int cli_cmd_closing_reasons_create(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_flag_t flags[] = {
+		DOM_OPT("name", 'n', DOM_TEXT, "name"),
+		DOM_OPT_ENUM("outcome", 'o', "outcome", OUTCOME_PREFIX,
+			     "--outcome is concluded or not-concluded"),
+		{NULL},
+	};
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Orders/CreateClosingReason",
+		.req = &ospay__v1__orders_create_closing_reason_request__descriptor,
+		.resp = &ospay__v1__orders_create_closing_reason_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.flags = flags,
+		.record = "reason",
+		.print = print_reason,
+	};
+	return dom_run(ctx, argc, argv, &c);
+}
+
+int cli_cmd_closing_reasons_list(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Orders/ListClosingReasons",
+		.req = &ospay__v1__orders_list_closing_reasons_request__descriptor,
+		.resp = &ospay__v1__orders_list_closing_reasons_response__descriptor,
+		.items = "reasons",
+		.cols = reason_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
 }

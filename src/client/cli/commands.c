@@ -134,8 +134,35 @@ const cli_command_t cli_commands[] = {
 	 "ID [--name N] [--window ... (replaces all)] [--city ... | --any-city] [--daily-max N] "
 	 "[--slot MIN]",
 	 "change an agenda; orders already booked stay", NULL},
-	{"agendas", "delete", cli_cmd_agendas_delete, "ID", "delete an agenda",
-	 "Its orders keep the agenda's id and can still be listed by it.\n"},
+	{"agendas", "delete", cli_cmd_agendas_delete, "ID [--release-orders]", "delete an agenda",
+	 "Its orders keep the agenda's id and can still be listed by it. With open orders\n"
+	 "from now on it is refused with their count, unless --release-orders: they stay\n"
+	 "booked at their times and can still be moved.\n"},
+	{"agendas", "availability", cli_cmd_agendas_availability,
+	 "ID [--from YYYY-MM-DD] [--days N]",
+	 "free places per day and window, and the technicians free in each",
+	 "The numbers are the ones orders create enforces right now: FREE is how many\n"
+	 "more orders may start in the window (0 on a closed day), DAY MAX LEFT what is\n"
+	 "left of the daily maximum. --days is 1..31 (default 7).\n"
+	 "Example: ospay agendas availability 1 --from 2026-12-07 --days 7\n"},
+	{"closures", "add", cli_cmd_closures_add, "--date YYYY-MM-DD --reason TEXT [--agenda ID]",
+	 "close a day for bookings: on one agenda, or on every agenda (ADMIN)",
+	 "Orders create, update and reschedule refuse a start on a closed day with the\n"
+	 "reason. Brazil's national holidays are closed too once switched on\n"
+	 "('closures national-holidays closed').\n"
+	 "Example: ospay closures add --date 2026-12-24 --reason \"Véspera de Natal\"\n"},
+	{"closures", "list", cli_cmd_closures_list,
+	 "--from YYYY-MM-DD --to YYYY-MM-DD [--agenda ID]",
+	 "the closed days of a range: closures and national holidays",
+	 "Without --agenda, the organization-wide ones; with it, the agenda's too.\n"},
+	{"closures", "remove", cli_cmd_closures_remove, "ID", "open a closed day again (ADMIN)",
+	 NULL},
+	{"closures", "national-holidays", cli_cmd_closures_holidays, "closed|open",
+	 "whether Brazil's national holidays are closed days (ADMIN; default open)",
+	 "The holidays: Confraternização Universal, Carnaval (Monday and Tuesday),\n"
+	 "Sexta-feira Santa, Tiradentes, Dia do Trabalho, Corpus Christi, Independência,\n"
+	 "Nossa Senhora Aparecida, Finados, Proclamação da República, Consciência Negra,\n"
+	 "Natal.\n"},
 	{"calendar", NULL, cli_cmd_calendar,
 	 "--by agenda|technician --from YYYY-MM-DD --to YYYY-MM-DD [--unit ID] [--id ID ...] "
 	 "[--canceled]",
@@ -143,13 +170,15 @@ const cli_command_t cli_commands[] = {
 	 "--id limits the view to those agendas or technicians.\n"},
 	{"orders", "create", cli_cmd_orders_create,
 	 "--customer ID --kind K [--description D] [--agenda ID] [--technician ID] "
-	 "[--start \"YYYY-MM-DD HH:MM\"] [--minutes N] [--amount 150.00]",
+	 "[--start \"YYYY-MM-DD HH:MM\"] [--minutes N] [--amount 150.00] [--service ID]",
 	 "open a service order",
-	 "Times are the organization's local time. With an agenda, --start is required\n"
-	 "and --minutes defaults to the agenda's slot.\n"},
+	 "Times are the organization's local time. With an agenda and no --start the order\n"
+	 "awaits scheduling (aguardando agendamento) until 'orders reschedule' gives it a\n"
+	 "start; with a start, --minutes defaults to the agenda's slot.\n"},
 	{"orders", "get", cli_cmd_orders_get, "ID", "show an order and its history", NULL},
 	{"orders", "list", cli_cmd_orders_list,
-	 "[--status open|closed|canceled] [--payment none|pending|error|paid] [--agenda ID] "
+	 "[--status open|closed|canceled|awaiting-scheduling] [--payment none|pending|error|paid] "
+	 "[--agenda ID] "
 	 "[--technician ID] [--customer ID] [--unit ID] [--from DATE] [--to DATE] "
 	 "[--created-from DATE] [--created-to DATE] [--limit N]",
 	 "list orders (every page, or --limit)",
@@ -158,17 +187,32 @@ const cli_command_t cli_commands[] = {
 	 "Example: ospay orders list --status open --agenda 3 --from 2026-12-01 --to 2026-12-07\n"},
 	{"orders", "update", cli_cmd_orders_update,
 	 "ID [--kind K] [--description D] [--agenda ID|none] [--technician ID|none] "
-	 "[--start T|none] [--minutes N] [--amount A]",
+	 "[--start T|none] [--minutes N] [--amount A] [--service ID|none]",
 	 "change an open order (agenda and technician are checked again)", NULL},
 	{"orders", "reschedule", cli_cmd_orders_reschedule,
-	 "ID --start \"YYYY-MM-DD HH:MM\" [--minutes N]",
-	 "move an order and/or change its duration", NULL},
+	 "ID --start \"YYYY-MM-DD HH:MM\" [--minutes N] [--technician ID] [--agenda ID]",
+	 "move an order (to another time, technician or agenda) and/or change its duration",
+	 "The calendar's drag: the same checks as create (overlap, window, capacity, city,\n"
+	 "closed days). An order awaiting scheduling gets its start this way.\n"},
 	{"orders", "finalize", cli_cmd_orders_finalize,
 	 "ID --method cash|pix|boleto|card|recurring-credit | --payment-method ID "
-	 "[--installments N] [--note N]",
-	 "close an order, recording how it was paid; recurring credit sends a payment link "
-	 "(integrated) or schedules the installments (manual) and leaves it open",
-	 NULL},
+	 "[--installments N] [--note N] [--outcome concluded|not-concluded] "
+	 "[--closing-reason ID] [--executed-from \"YYYY-MM-DD HH:MM\" --executed-to ...]",
+	 "close an order, recording how the work ended and how it was paid; recurring credit "
+	 "sends a payment link (integrated) or schedules the installments (manual) and leaves "
+	 "it open",
+	 "--outcome defaults to concluded; not-concluded needs --closing-reason (see\n"
+	 "'closing-reasons list') and may leave the payment out. --executed-from/--to are\n"
+	 "when the work ran, local time.\n"
+	 "Example: ospay orders finalize 1 --method pix --executed-from \"2026-12-07 09:05\" \\\n"
+	 "    --executed-to \"2026-12-07 10:20\"\n"},
+	{"orders", "note", cli_cmd_orders_note, "ID --text T",
+	 "add a note to an order's timeline (any status)", NULL},
+	{"closing-reasons", "create", cli_cmd_closing_reasons_create,
+	 "--name N [--outcome concluded|not-concluded]",
+	 "add a reason to the organization's list of closing reasons (ADMIN)", NULL},
+	{"closing-reasons", "list", cli_cmd_closing_reasons_list, "",
+	 "the organization's closing reasons", NULL},
 	{"orders", "cancel", cli_cmd_orders_cancel, "ID [--reason R]", "cancel an open order",
 	 NULL},
 	{"orders", "refresh-payment", cli_cmd_orders_refresh_payment, "ID",

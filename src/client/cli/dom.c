@@ -14,6 +14,8 @@
 /* A server that never ends a listing must not keep the CLI forever. */
 #define DOM_MAX_PAGES 100000u
 #define DOM_PAGE 1000u
+/* Columns of a generic list table at most. */
+#define DOM_MAX_FIELDS 16
 
 /* ------------------------------------------------------------------ money */
 
@@ -59,6 +61,17 @@ void dom_money_text(int64_t c, char *out, size_t n)
 	}
 	grouped[k] = '\0';
 	snprintf(out, n, "%sR$ %s,%02u", c < 0 ? "-" : "", grouped, (unsigned)(a % 100));
+}
+
+void dom_document_text(const char *d, char *out, size_t n)
+{
+	size_t len = strlen(d);
+	if (len == 11 && strspn(d, "0123456789") == 11)
+		snprintf(out, n, "%.3s.%.3s.%.3s-%.2s", d, d + 3, d + 6, d + 9);
+	else if (len == 14 && strspn(d, "0123456789") == 14)
+		snprintf(out, n, "%.2s.%.3s.%.3s/%.4s-%.2s", d, d + 2, d + 5, d + 8, d + 12);
+	else
+		snprintf(out, n, "%s", d);
 }
 
 /* ------------------------------------------------------------------ dates */
@@ -295,67 +308,257 @@ out:
 
 /* ------------------------------------------------------------------ records */
 
-/* Adds "key  value" rows for a JSON object, nested objects under "prefix.". */
-static int kv_rows(cli_table_t *t, const char *prefix, json_t *obj)
+/*
+ * A record for people, from the message's descriptor: field names as words
+ * ("payment_method_id" -> "payment method", "created_ms" -> "created"), instants
+ * in the organization's local time, amounts ("amount" in the name, centavos)
+ * as "R$ 99,90", enum values as lower-case words without their type's prefix,
+ * booleans as yes/no, nested messages under their name, and repeated messages
+ * as tables after the record.
+ */
+
+/* The words of a field's name: "_ms" and "_id" dropped (not from "id" itself), '_' -> ' '. */
+static void human_key(const char *prefix, const char *name, char *out, size_t n)
 {
-	const char *key;
-	json_t *val;
+	char w[96];
+	size_t len = strlen(name);
+	if (len >= sizeof(w))
+		len = sizeof(w) - 1;
+	memcpy(w, name, len);
+	w[len] = '\0';
+	if (len > 3 && (strcmp(w + len - 3, "_ms") == 0 || strcmp(w + len - 3, "_id") == 0))
+		w[len - 3] = '\0';
+	for (char *c = w; *c != '\0'; c++)
+		if (*c == '_')
+			*c = ' ';
+	snprintf(out, n, "%s%s%s", prefix, prefix[0] != '\0' ? " " : "", w);
+}
+
+/* The part every value name of an enum starts with, up to its last '_' ("CARD_BRAND_"). */
+static size_t enum_prefix_len(const ProtobufCEnumDescriptor *d)
+{
+	size_t len = 0;
+	if (d->n_values == 0)
+		return 0;
+	const char *first = d->values[0].name;
+	len = strlen(first);
+	for (unsigned i = 1; i < d->n_values; i++) {
+		size_t k = 0;
+		while (k < len && d->values[i].name[k] == first[k])
+			k++;
+		len = k;
+	}
+	while (len > 0 && first[len - 1] != '_')
+		len--;
+	return len;
+}
+
+/* One scalar value of field fd at p, for people. */
+static void human_value(const ProtobufCFieldDescriptor *fd, const void *p, int offset, char *out,
+			size_t n)
+{
+	char prefix[96];
+	size_t nl = strlen(fd->name);
+	bool ms = nl > 3 && strcmp(fd->name + nl - 3, "_ms") == 0;
+	bool money = strstr(fd->name, "amount") != NULL;
+	out[0] = '\0';
+	switch (fd->type) {
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *v = *(const char *const *)p != NULL ? *(const char *const *)p : "";
+		/* Documents and CEPs are stored as digits; people read them punctuated. */
+		if (strcmp(fd->name, "document") == 0)
+			dom_document_text(v, out, n);
+		else if (strcmp(fd->name, "cep") == 0 && strlen(v) == 8)
+			snprintf(out, n, "%.5s-%.3s", v, v + 5);
+		else
+			snprintf(out, n, "%s", v);
+		return;
+	}
+	case PROTOBUF_C_TYPE_BYTES:
+		snprintf(out, n, "(%zu bytes)", ((const ProtobufCBinaryData *)p)->len);
+		return;
+	case PROTOBUF_C_TYPE_BOOL:
+		snprintf(out, n, "%s", *(const protobuf_c_boolean *)p ? "yes" : "no");
+		return;
+	case PROTOBUF_C_TYPE_ENUM: {
+		const ProtobufCEnumDescriptor *ed = fd->descriptor;
+		size_t pl = enum_prefix_len(ed);
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)pl,
+			 ed->n_values ? ed->values[0].name : "");
+		dom_enum_text(ed, prefix, *(const int *)p, out, n);
+		if (strcmp(out, "unspecified") == 0)
+			out[0] = '\0';
+		return;
+	}
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64: {
+		int64_t v = *(const int64_t *)p;
+		if (ms)
+			dom_datetime_text(v, offset, out, n);
+		else if (money)
+			dom_money_text(v, out, n);
+		else
+			snprintf(out, n, "%" PRId64, v);
+		return;
+	}
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		snprintf(out, n, "%" PRIu64, *(const uint64_t *)p);
+		return;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		snprintf(out, n, "%" PRIu32, *(const uint32_t *)p);
+		return;
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		if (money)
+			dom_money_text(*(const int32_t *)p, out, n);
+		else
+			snprintf(out, n, "%" PRId32, *(const int32_t *)p);
+		return;
+	default:
+		return;
+	}
+}
+
+/* The size of one element of a repeated field of type t. */
+static size_t elem_size(ProtobufCType t)
+{
+	switch (t) {
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return 8;
+	case PROTOBUF_C_TYPE_STRING:
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return sizeof(void *);
+	case PROTOBUF_C_TYPE_BYTES:
+		return sizeof(ProtobufCBinaryData);
+	case PROTOBUF_C_TYPE_BOOL:
+		return sizeof(protobuf_c_boolean);
+	default:
+		return 4;
+	}
+}
+
+/* Rows of m into t under prefix; nested messages inline, repeated messages left for later. */
+static int human_rows(cli_table_t *t, const char *prefix, const ProtobufCMessage *m, int offset)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
 	int rc = CLI_EXIT_OK;
-	json_object_foreach(obj, key, val)
-	{
-		char name[128], num[48];
-		char *dumped = NULL;
-		const char *text = "";
-		snprintf(name, sizeof(name), "%s%s%s", prefix, prefix[0] ? "." : "", key);
-		if (json_is_object(val)) {
-			rc = kv_rows(t, name, val);
-			if (rc != CLI_EXIT_OK)
-				break;
+	for (unsigned i = 0; i < d->n_fields && rc == CLI_EXIT_OK; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+		const char *p = (const char *)m + fd->offset;
+		char key[160], val[1200];
+		human_key(prefix, fd->name, key, sizeof(key));
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t cnt = *(const size_t *)((const char *)m + fd->quantifier_offset);
+			if (fd->type == PROTOBUF_C_TYPE_MESSAGE)
+				continue;
+			size_t k = 0;
+			val[0] = '\0';
+			const char *arr = *(const char *const *)p;
+			for (size_t j = 0; j < cnt && k + 2 < sizeof(val); j++) {
+				char one[256];
+				human_value(fd, arr + j * elem_size(fd->type), offset, one,
+					    sizeof(one));
+				int w = snprintf(val + k, sizeof(val) - k, "%s%s", j ? ", " : "",
+						 one);
+				k += w > 0 ? (size_t)w : 0;
+			}
+		} else if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
+			const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)p;
+			if (sub != NULL)
+				rc = human_rows(t, key, sub, offset);
 			continue;
+		} else {
+			human_value(fd, p, offset, val, sizeof(val));
 		}
-		if (json_is_string(val)) {
-			text = json_string_value(val);
-		} else if (json_is_integer(val)) {
-			size_t kl = strlen(key);
-			/* Instants (created_ms...) read better as times. */
-			if (kl > 3 && strcmp(key + kl - 3, "_ms") == 0)
-				cli_time_text(json_integer_value(val), num, sizeof(num));
-			else
-				snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-					 json_integer_value(val));
-			text = num;
-		} else if (json_is_true(val) || json_is_false(val)) {
-			text = json_is_true(val) ? "yes" : "no";
-		} else if (!json_is_null(val)) {
-			dumped = json_dumps(val, JSON_COMPACT);
-			text = dumped != NULL ? dumped : "";
-		}
-		const char *row[] = {name, text};
+		const char *row[] = {key, val};
 		if (cli_table_add(t, row) < 0)
 			rc = CLI_EXIT_ERROR;
-		free(dumped);
-		if (rc != CLI_EXIT_OK)
-			break;
+	}
+	return rc;
+}
+
+/* Each repeated message field of m as a table of its scalar fields, after "\nname\n". */
+static int human_lists(const ProtobufCMessage *m, int offset)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	int rc = CLI_EXIT_OK;
+	for (unsigned i = 0; i < d->n_fields && rc == CLI_EXIT_OK; i++) {
+		const ProtobufCFieldDescriptor *fd = &d->fields[i];
+		if (fd->label != PROTOBUF_C_LABEL_REPEATED || fd->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		size_t cnt = *(const size_t *)((const char *)m + fd->quantifier_offset);
+		const ProtobufCMessage *const *items =
+			*(const ProtobufCMessage *const *const *)((const char *)m + fd->offset);
+		const ProtobufCMessageDescriptor *sd = fd->descriptor;
+		const char *hdr[DOM_MAX_FIELDS];
+		char hbuf[DOM_MAX_FIELDS][96];
+		unsigned cols[DOM_MAX_FIELDS], nc = 0;
+		if (cnt == 0)
+			continue;
+		for (unsigned k = 0; k < sd->n_fields && nc < DOM_MAX_FIELDS; k++) {
+			const ProtobufCFieldDescriptor *f = &sd->fields[k];
+			if (f->label == PROTOBUF_C_LABEL_REPEATED ||
+			    f->type == PROTOBUF_C_TYPE_MESSAGE)
+				continue;
+			human_key("", f->name, hbuf[nc], sizeof(hbuf[nc]));
+			for (char *c = hbuf[nc]; *c != '\0'; c++)
+				*c = (char)toupper((unsigned char)*c);
+			hdr[nc] = hbuf[nc];
+			cols[nc++] = k;
+		}
+		cli_table_t *t = cli_table_new(nc, hdr);
+		if (t == NULL)
+			return CLI_EXIT_ERROR;
+		for (size_t j = 0; j < cnt && rc == CLI_EXIT_OK; j++) {
+			char vals[DOM_MAX_FIELDS][256];
+			const char *row[DOM_MAX_FIELDS];
+			for (unsigned c = 0; c < nc; c++) {
+				const ProtobufCFieldDescriptor *f = &sd->fields[cols[c]];
+				human_value(f, (const char *)items[j] + f->offset, offset, vals[c],
+					    sizeof(vals[c]));
+				row[c] = vals[c];
+			}
+			if (cli_table_add(t, row) < 0)
+				rc = CLI_EXIT_ERROR;
+		}
+		printf("\n%s\n", fd->name);
+		if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
+			rc = CLI_EXIT_ERROR;
+		cli_table_free(t);
 	}
 	return rc;
 }
 
 int dom_print_record(cli_ctx_t *ctx, const ProtobufCMessage *m)
 {
-	json_t *j = NULL;
 	cli_table_t *t = NULL;
-	int rc = CLI_EXIT_ERROR;
+	int offset = -180;
+	int rc = CLI_EXIT_OK;
 	if (ctx->json)
 		return cli_output_message(m);
-	j = cli_pbjson_from_message(m);
+	/* Local times need the organization's offset; a session is open after the call. */
+	if (ctx->session != NULL)
+		rc = dom_offset(ctx, &offset);
 	t = cli_table_new(2, NULL);
-	if (j == NULL || t == NULL)
+	if (rc != CLI_EXIT_OK || t == NULL) {
+		rc = CLI_EXIT_ERROR;
 		goto out;
-	rc = kv_rows(t, "", j);
+	}
+	rc = human_rows(t, "", m, offset);
 	if (rc == CLI_EXIT_OK && cli_table_print(t, stdout) < 0)
 		rc = CLI_EXIT_ERROR;
+	if (rc == CLI_EXIT_OK)
+		rc = human_lists(m, offset);
 out:
-	json_decref(j);
 	cli_table_free(t);
 	return rc;
 }

@@ -110,6 +110,8 @@ const ProtobufCFieldDescriptor *dom_field(const ProtobufCMessageDescriptor *d, c
 int dom_money_parse(const char *s, int64_t *centavos);
 /* "R$ 1.234,56". */
 void dom_money_text(int64_t centavos, char *out, size_t n);
+/* CPF digits as "529.982.247-25", CNPJ as "11.222.333/0001-81"; anything else as it is. */
+void dom_document_text(const char *digits, char *out, size_t n);
 
 /* The organization's UTC offset (minutes) from the session; opens it if needed. */
 int dom_offset(cli_ctx_t *ctx, int *offset_min);

@@ -99,10 +99,11 @@ enum db_table {
 	 * is one seek. DB_INST_RECON holds only what reconciliation looks at:
 	 * INTEGRATED installments still WAITING of a link that is PENDING or PAID.
 	 */
-	DB_INST_UNIT,   /* unit id -> due day | order id | number */
-	DB_INST_STATUS, /* unit id | status (1 byte) -> due day | order id | number */
-	DB_INST_RECON,  /* org id -> due day | order id | number */
-	DB_VAULT_KEYS,  /* vault key id (4 bytes) -> created ms (8) | done (1); last: current */
+	DB_INST_UNIT,      /* unit id -> due day | order id | number */
+	DB_INST_STATUS,    /* unit id | status (1 byte) -> due day | order id | number */
+	DB_INST_RECON,     /* org id -> due day | order id | number */
+	DB_VAULT_KEYS,     /* vault key id (4 bytes) -> created ms (8) | done (1); last: current */
+	DB_FIELD_SETTINGS, /* org id -> FieldSettingsRecord (closures, holidays, closing reasons) */
 	DB_N_TABLES,
 };
 

@@ -271,6 +271,31 @@ static void date_br(const char *iso, char *out, size_t cap)
 		snprintf(out, cap, "%s", iso);
 }
 
+/* A service's plan name ("Fibra 500") into out; "" when there is none to name. */
+static void plan_name(store_txn_t *txn, uint64_t service_id, char *out, size_t cap)
+{
+	Ospay__V1__CustomerService *svc = NULL;
+	out[0] = '\0';
+	if (service_id != 0 && kit_load(txn, DB_SERVICES, service_id,
+					&ospay__v1__customer_service__descriptor, &svc) == 0)
+		snprintf(out, cap, "%s", svc->plan_name);
+	if (svc != NULL)
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+}
+
+/*
+ * Does a failed charge get a second attempt tomorrow? The billing run's schedule
+ * (docs/billing.md, "The attempt schedule"): a recurring attempt 1 made on the
+ * due day and not declined for good is tried again on D+1; attempt 1 made on
+ * D+1 is the last.
+ */
+static bool retry_tomorrow(const Ospay__V1__Charge *c, const Ospay__V1__Invoice *inv)
+{
+	return c->recurring && c->attempt == 1 && !c->irreversible &&
+	       c->status != OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_NO_VALID_CARD &&
+	       strcmp(c->local_date, inv->due_date) == 0;
+}
+
 /*
  * Queues one message in txn: nothing when the organization has no notifier,
  * or when this event already has its message. text is a printf format whose
@@ -371,10 +396,13 @@ int outbox_on_link_created(srv_t *s, store_txn_t *txn, const Ospay__V1__Order *o
 			.event = p->attempt,
 			.order_id = o->id};
 	money_format_brl(o->amount, amount, sizeof(amount));
-	return ob_enqueue(
-		s, txn, &e, now_ms,
-		"Este é o link para pagar a ordem de serviço %" PRIu64 " (%s em %u parcela%s): %s",
-		o->id, amount, p->installments, p->installments == 1 ? "" : "s", p->link_url);
+	/* People know their contract by its plan, not by an order number alone. */
+	bool plan = o->service_plan != NULL && o->service_plan[0] != '\0';
+	return ob_enqueue(s, txn, &e, now_ms,
+			  "Para pagar a ordem de serviço %" PRIu64 " (%s%s%s), de %s em %u "
+			  "parcela%s no cartão de crédito, use este link seguro: %s",
+			  o->id, o->kind, plan ? ", plano " : "", plan ? o->service_plan : "",
+			  amount, p->installments, p->installments == 1 ? "" : "s", p->link_url);
 }
 
 int outbox_on_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c, int64_t now_ms)
@@ -399,20 +427,30 @@ int outbox_on_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c, int
 			.service_id = c->service_id};
 	money_format_brl(inv->amount, amount, sizeof(amount));
 	date_br(inv->due_date, due, sizeof(due));
+	char plan[128], what[160];
+	plan_name(txn, c->service_id, plan, sizeof(plan));
+	if (plan[0] != '\0')
+		snprintf(what, sizeof(what), "do plano %s", plan);
+	else
+		snprintf(what, sizeof(what), "%" PRIu64, inv->id);
 	/* The gateway's message is not quoted: it may repeat request data. */
 	if (c->status == CHG(NO_VALID_CARD))
 		rc = ob_enqueue(s, txn, &e, now_ms,
-				"Não conseguimos cobrar a fatura %" PRIu64
-				" (%s, vencimento %s): não há cartão válido cadastrado. "
-				"Atualize seu cartão ou fale conosco.",
-				inv->id, amount, due);
+				"Não conseguimos cobrar a fatura %s (%s, vencimento %s): não há "
+				"cartão válido cadastrado. Atualize seu cartão ou fale conosco.",
+				what, amount, due);
 	else
-		rc = ob_enqueue(s, txn, &e, now_ms,
-				"A cobrança da fatura %" PRIu64
-				" (%s, vencimento %s) no cartão final %s não foi aprovada. "
-				"Verifique seu cartão ou fale conosco.",
-				inv->id, amount, due,
-				c->card_last4 != NULL && c->card_last4[0] ? c->card_last4 : "-");
+		rc = ob_enqueue(
+			s, txn, &e, now_ms,
+			"A cobrança da fatura %s (%s, vencimento %s) no cartão final %s não "
+			"foi aprovada. %s",
+			what, amount, due,
+			c->card_last4 != NULL && c->card_last4[0] ? c->card_last4 : "-",
+			retry_tomorrow(c, inv)
+				? "Vamos tentar de novo amanhã; se quiser, atualize seu "
+				  "cartão antes ou fale conosco."
+				: "Não haverá nova tentativa automática: atualize seu cartão "
+				  "ou fale conosco para pagar.");
 	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
@@ -436,11 +474,13 @@ int outbox_on_service_blocked(srv_t *s, store_txn_t *txn, uint64_t invoice_id, u
 			.service_id = service_id};
 	money_format_brl(inv->amount, amount, sizeof(amount));
 	date_br(inv->due_date, due, sizeof(due));
+	char plan[128];
+	plan_name(txn, service_id, plan, sizeof(plan));
 	rc = ob_enqueue(s, txn, &e, now_ms,
-			"Seu serviço %" PRIu64 " foi bloqueado porque a fatura %" PRIu64
+			"Seu serviço%s%s foi bloqueado porque a fatura %" PRIu64
 			" (%s, vencimento %s) está em aberto. Ele volta a funcionar "
 			"assim que o pagamento for confirmado.",
-			service_id, invoice_id, amount, due);
+			plan[0] != '\0' ? " " : "", plan, invoice_id, amount, due);
 	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }

@@ -3,6 +3,9 @@
  *
  * A request is authenticated first (the organization's own credentials at that
  * service, compared in constant time): failures get 401 and nothing is stored.
+ * An unknown service or organization, or a service the organization has not
+ * configured, gets the very same 401: from outside, nobody learns which
+ * organizations use which service.
  * Then its body is parsed for the provider's event id and references; the
  * reference must name something ospay asked that service for (a provider
  * object of this organization), else 404. An accepted event is written
@@ -41,6 +44,8 @@
 /* Inbox entries looked at per pass: more than queries, so that a backlog's
  * events about one object share a query (see webhooks_kick). */
 #define REQUERY_BATCH 4096
+/* The one answer to a wrong credential, an unknown organization or service. */
+#define WH_UNAUTHORIZED "unauthorized"
 #define WH_MAX_HEADERS 64
 
 /* ------------------------------------------------------------------ keys */
@@ -166,7 +171,8 @@ void webhooks_handle(srv_t *s, https_request_t *req, const char *service, const 
 	store_txn_t *txn = NULL;
 	wh_accept_t *a = NULL;
 	if (kind == 0 || org == 0 || end == org_s || *end != '\0') {
-		respond(req, 404, "no such webhook route");
+		s->wh_stats.rejected++;
+		respond(req, 401, WH_UNAUTHORIZED);
 		return;
 	}
 	const char *method = https_request_method(req);
@@ -197,17 +203,18 @@ void webhooks_handle(srv_t *s, https_request_t *req, const char *service, const 
 	gw_t *gw = NULL;
 	int rc = prov_adapter(s, txn, org, kind, &gw);
 	if (rc != 0) {
-		/* Unknown organization and unconfigured service look the same from outside. */
+		/* Unknown organization and unconfigured service look the same from outside,
+		 * and the same as wrong credentials. */
 		s->wh_stats.rejected++;
-		respond(req, rc == -ENOENT ? 404 : 503,
-			rc == -ENOENT ? "no such organization or service" : "service unavailable");
+		respond(req, rc == -ENOENT ? 401 : 503,
+			rc == -ENOENT ? WH_UNAUTHORIZED : "service unavailable");
 		goto out;
 	}
 	if (gw_verify_webhook(gw, &wr) != 0) {
 		s->wh_stats.unauthorized++;
 		log_warn("webhook refused: bad credentials", "service=%s org=%llu peer=%s", service,
 			 org, https_request_peer(req));
-		respond(req, 401, "unauthorized");
+		respond(req, 401, WH_UNAUTHORIZED);
 		goto out;
 	}
 	gw_event_t ev;

@@ -88,18 +88,33 @@ void srv_write_now(srv_req_t *r, srv_handler_fn fn)
 	r->write_now = true;
 }
 
-/* Clears the top-level strings of an async request (a card number, a security code). */
+/* Clears the strings of a request that may carry secrets (a card number, a
+ * security code, gateway credentials), in nested messages too. */
 static void wipe_strings(ProtobufCMessage *m)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		if (f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
-			continue;
-		char *str = *(char **)((uint8_t *)m + f->offset);
-		if (str != NULL && str != f->default_value)
-			crypto_wipe(str, strlen(str));
+		void *at = (uint8_t *)m + f->offset;
+		size_t n = 1;
+		void **items = at;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			n = *(size_t *)((uint8_t *)m + f->quantifier_offset);
+			items = *(void ***)at;
+		}
+		for (size_t j = 0; j < n && items != NULL; j++) {
+			if (f->type == PROTOBUF_C_TYPE_STRING && items[j] != NULL &&
+			    items[j] != f->default_value)
+				crypto_wipe(items[j], strlen(items[j]));
+			else if (f->type == PROTOBUF_C_TYPE_MESSAGE && items[j] != NULL)
+				wipe_strings(items[j]);
+		}
 	}
+}
+
+static bool req_has_secrets(const srv_req_t *r)
+{
+	return (r->method->flags & (SRV_M_ASYNC | SRV_M_SECRET)) != 0;
 }
 
 static void req_free(srv_req_t *r)
@@ -108,15 +123,15 @@ static void req_free(srv_req_t *r)
 		list_remove(&r->async_link);
 	if (r->async_free != NULL)
 		r->async_free(r->async_arg);
-	if (r->method->flags & SRV_M_ASYNC) {
+	if (r->method->flags & SRV_M_ASYNC)
 		free(r->own_sess.units);
-		if (r->in != NULL)
-			wipe_strings(r->in);
-	}
+	if (req_has_secrets(r) && r->in != NULL)
+		wipe_strings(r->in);
 	if (r->in != NULL)
 		protobuf_c_message_free_unpacked(r->in, NULL);
 	buf_free(&r->out);
 	buf_free(&r->replay);
+	crypto_wipe(r, sizeof(*r));
 	free(r);
 }
 
@@ -195,6 +210,23 @@ static size_t idem_key(const srv_req_t *r, uint8_t *k)
  * refusal in r->st (the key was used with another request), or neither (run
  * the handler). 0 or a negative errno.
  */
+/*
+ * The stored request hash of a call with an idempotency key: keyed (HMAC
+ * under the token key, derived from the master key), as a plain hash of a
+ * body holding a card number or a gateway secret could be guessed offline.
+ * legacy keeps the plain hash too, to recognize a write's record stored
+ * before the keyed hash (async calls were always keyed).
+ */
+static void req_hash(const srv_t *s, srv_req_t *r, const Ospay__V1__RpcRequest *req, bool legacy)
+{
+	uint8_t plain[32];
+	crypto_sha256(req->method, strlen(req->method) + 1, req->body.data, req->body.len, plain);
+	crypto_hmac_sha256(s->token_key, CRYPTO_KEY_LEN, plain, sizeof(plain), r->req_hash);
+	if (legacy)
+		memcpy(r->req_hash_plain, plain, sizeof(plain));
+	crypto_wipe(plain, sizeof(plain));
+}
+
 static int idem_lookup(srv_req_t *r, store_txn_t *txn, bool *hit)
 {
 	uint8_t k[8 + DB_IDEM_KEY_MAX];
@@ -210,7 +242,11 @@ static int idem_lookup(srv_req_t *r, store_txn_t *txn, bool *hit)
 	if (rec->created_ms + (int64_t)r->srv->opts.idem_ttl_ms <= r->now_ms) {
 		/* expired: the key is free again */
 	} else if (rec->request_hash.len != 32 ||
-		   !crypto_equal(rec->request_hash.data, r->req_hash, 32)) {
+		   (!crypto_equal(rec->request_hash.data, r->req_hash, 32) &&
+		    ((r->method->flags & SRV_M_ASYNC) ||
+		     !crypto_equal(rec->request_hash.data, r->req_hash_plain, 32)))) {
+		/* A plain SHA-256 is a write's record from before the keyed hash: still
+		 * recognized until it expires (idem_ttl_ms), never written again. */
 		srv_fail(r, ST_FAILED_PRECONDITION,
 			 "idempotency key was used with a different request");
 	} else {
@@ -289,6 +325,9 @@ static void write_done(void *arg, int rc)
 static void req_write(srv_req_t *r)
 {
 	int rc = store_write(r->srv->store, write_fn, write_done, r);
+	/* The store itself refuses writes (map at its limit, read-only, I/O): /healthz says so. */
+	if (rc == -ENOSPC || rc == -EROFS || rc == -EIO)
+		r->srv->store_err = rc;
 	if (rc != 0) {
 		req_status_from_rc(r, rc);
 		req_finish(r);
@@ -347,12 +386,7 @@ static void dispatch_async(srv_t *s, srv_req_t *r, Ospay__V1__RpcRequest *req, s
 	if (klen > 0) {
 		r->idem_key = req->idempotency_key;
 		r->idem_len = klen;
-		/* Keyed: a plain hash of a body holding a card number could be brute-forced. */
-		uint8_t plain[32];
-		crypto_sha256(req->method, strlen(req->method) + 1, req->body.data, req->body.len,
-			      plain);
-		crypto_hmac_sha256(s->token_key, CRYPTO_KEY_LEN, plain, sizeof(plain), r->req_hash);
-		crypto_wipe(plain, sizeof(plain));
+		req_hash(s, r, req, false);
 	}
 	crypto_wipe(req->body.data, req->body.len);
 	if (klen > 0 && async_in_progress(r)) {
@@ -498,7 +532,7 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 		r->reply_flags = RPC_REPLY_CLOSE;
 	r->in = protobuf_c_message_unpack(m->in, NULL, req->body.len, req->body.data);
 	if (r->in == NULL) {
-		if (m->flags & SRV_M_ASYNC)
+		if (m->flags & (SRV_M_ASYNC | SRV_M_SECRET))
 			crypto_wipe(req->body.data, req->body.len);
 		srv_fail(r, ST_INVALID_ARGUMENT, "request body is not a valid %s", m->in->name);
 		req_finish(r);
@@ -508,9 +542,10 @@ void srv_dispatch(rpc_call_t *call, void *udata)
 		if (klen > 0) {
 			r->idem_key = req->idempotency_key;
 			r->idem_len = klen;
-			crypto_sha256(req->method, strlen(req->method) + 1, req->body.data,
-				      req->body.len, r->req_hash);
+			req_hash(s, r, req, true);
 		}
+		if (m->flags & SRV_M_SECRET)
+			crypto_wipe(req->body.data, req->body.len);
 		req_write(r);
 	} else {
 		dispatch_read(r);

@@ -66,6 +66,11 @@ typedef struct srv_opts {
 	uint64_t drain_timeout_ms;     /* on SIGTERM, wait this long for calls; 10 s */
 	https_options_t https;         /* webhook listener limits (0 = default) */
 	uint32_t gateway_max_inflight; /* calls in flight per external service; 64 */
+	/* Gateway URLs may point at loopback, private and link-local addresses
+	 * (the sandbox, tests); off in production (docs/gateways.md). */
+	bool allow_private_gateways;
+	bool keep_dumpable;             /* debugging: leave core dumps and ptrace possible */
+	const char *metrics_token_file; /* /metrics's bearer token; NULL: DATA/metrics.token */
 } srv_opts_t;
 
 #define SRV_STATUS_CODES 17
@@ -88,8 +93,9 @@ typedef struct srv {
 	uv_idle_t kicker; /* keeps poll from blocking while a batch waits */
 	uv_signal_t sig_term, sig_int;
 	uv_timer_t drain_timer, idem_timer;
-	uint8_t master_key[CRYPTO_KEY_LEN];
+	uint8_t master_key[CRYPTO_KEY_LEN]; /* only until the keys below are derived */
 	uint8_t token_key[CRYPTO_KEY_LEN];
+	char metrics_token[129]; /* the bearer token /metrics wants */
 	vault_key_t vault_key;   /* the current key: seals new cards and credentials */
 	vault_key_t *vault_keys; /* every key id 1..current (opens older records), owned */
 	size_t n_vault_keys;
@@ -99,6 +105,9 @@ typedef struct srv {
 	uint64_t token_epoch;   /* bumped when a token is revoked */
 	bool draining;
 	bool https_closing;
+	/* The last group commit's error, or a write the store refused (full map,
+	 * read-only, I/O); 0 again once a commit succeeds. /healthz says degraded. */
+	int store_err;
 	int exit_code;
 	char rpc_addr[80];
 	char https_addr[80];
@@ -148,6 +157,10 @@ enum srv_method_flags {
 	 * decoded strings are wiped, and its idempotency hash is keyed.
 	 */
 	SRV_M_ASYNC = 1u << 2,
+	/* The request carries secrets (gateway credentials): as for SRV_M_ASYNC,
+	 * its raw body is wiped once decoded and hashed, its decoded strings
+	 * (nested messages included) when the call ends. */
+	SRV_M_SECRET = 1u << 3,
 };
 
 typedef struct srv_method {
@@ -170,7 +183,9 @@ struct srv_req {
 	int64_t now_ms;
 	const char *idem_key; /* points into the call's request */
 	size_t idem_len;
-	uint8_t req_hash[32];
+	uint8_t req_hash[32];       /* HMAC (token key) of SHA-256(method, body) */
+	uint8_t req_hash_plain[32]; /* that SHA-256 (writes): only to recognize records
+				       stored before the HMAC */
 	bool idem_hit;
 	unsigned reply_flags;
 	uint64_t start_ns; /* for the latency histogram */

@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "core/netaddr.h"
 #include "core/vault.h"
 #include "gateways/gateway.h"
 #include "ospay/v1/admin.pb-c.h"
@@ -27,23 +28,66 @@
 
 /* ------------------------------------------------------------------ validation */
 
+/*
+ * A service URL: http(s), bounded, no spaces; its host must not be this
+ * machine or its network (loopback, private, link-local such as the cloud
+ * metadata address, unspecified), written in any form, unless the operator
+ * allowed it (--allow-private-gateways). Names are checked again on every
+ * connection (the HTTP client refuses such addresses too).
+ */
 static void check_url(srv_req_t *r, const char *field, const char *url, bool required)
 {
 	size_t n = strlen(url);
+	netaddr_origin_t o;
 	if (n == 0) {
 		if (required)
 			status_violation(&r->st, field, "required");
 		return;
 	}
-	if (n > URL_MAX)
-		status_violation(&r->st, field, "at most %d characters", URL_MAX);
-	else if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-		status_violation(&r->st, field, "must start with http:// or https://");
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)url[i] <= ' ' || url[i] == 0x7f) {
 			status_violation(&r->st, field, "no spaces or control characters");
-			break;
+			return;
 		}
+	const char *why = netaddr_url_origin(url, &o);
+	if (n > URL_MAX)
+		status_violation(&r->st, field, "at most %d characters", URL_MAX);
+	else if (why != NULL)
+		status_violation(&r->st, field, "%s", why);
+	else if (netaddr_kind_internal(o.kind) && !r->srv->opts.allow_private_gateways)
+		status_violation(&r->st, field,
+				 "the host is a %s address; ospayd sends credentials and card data "
+				 "there only when started with --allow-private-gateways",
+				 netaddr_kind_name(o.kind));
+}
+
+/* The origin (scheme, host, port) a URL's requests go to; false when it has none. */
+static bool url_origin(const char *url, netaddr_origin_t *o)
+{
+	return url[0] != '\0' && netaddr_url_origin(url, o) == NULL;
+}
+
+/*
+ * Stored credentials are bound to the hosts they were given for: a new base
+ * (or query) origin without new credentials is refused, else a changed URL
+ * would deliver the kept secrets, and the card data, to any host.
+ */
+static void check_same_hosts(srv_req_t *r, const Ospay__V1__GatewayRecord *old,
+			     const char *base_url, const char *query_base_url)
+{
+	netaddr_origin_t a, b;
+	const char *old_q = old->query_base_url[0] ? old->query_base_url : old->base_url;
+	const char *new_q = query_base_url[0] ? query_base_url : base_url;
+	bool base_same = url_origin(old->base_url, &a) && url_origin(base_url, &b) &&
+			 netaddr_origin_equal(&a, &b);
+	bool query_same =
+		url_origin(old_q, &a) && url_origin(new_q, &b) && netaddr_origin_equal(&a, &b);
+	if (!base_same || !query_same)
+		status_violation(&r->st, "credentials",
+				 "required again when %s moves to another host (scheme, host "
+				 "or port): stored credentials stay with the host they were "
+				 "given for",
+				 !base_same ? "base_url" : "query_base_url");
 }
 
 /* A credential field: present when required, bounded, printable. Never echoed. */
@@ -194,6 +238,8 @@ static int service_set(srv_req_t *r, store_txn_t *txn, int kind, const char *bas
 		check_credentials(r, kind, creds);
 	else if (*old == NULL)
 		status_violation(&r->st, "credentials", "required the first time");
+	else if (srv_ok(r))
+		check_same_hosts(r, *old, base_url, query_base_url);
 	if (!srv_ok(r))
 		return 0;
 	rec->organization_id = r->sess->p.org_id;

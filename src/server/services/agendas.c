@@ -13,12 +13,16 @@
 #include "server/db/db.h"
 #include "server/rpc/kit.h"
 #include "server/rpc/srv.h"
+#include "server/services/booking.h"
 #include "server/services/services.h"
 
 #define DAILY_MAX_LIMIT 100000
 #define CALENDAR_MAX_DAYS 62
 #define CALENDAR_MAX_ENTRIES 10000
 #define CALENDAR_MAX_GROUPS 1000
+#define CALENDAR_MAX_AWAITING 100
+/* Counting what a delete would strand stops here ("at least"). */
+#define DELETE_COUNT_MAX 10000
 
 /* Validates an agenda's settings, adding a violation per bad field. */
 static void check_settings(srv_req_t *r, const char *name, char **cities, size_t n_cities,
@@ -36,7 +40,7 @@ static void check_settings(srv_req_t *r, const char *name, char **cities, size_t
 			if (!kit_check_name(r, field, cities[i], KIT_NAME_MAX))
 				continue;
 			for (size_t j = 0; j < i; j++) {
-				if (text_cmp_folded(cities[i], cities[j]) == 0) {
+				if (agenda_city_same(cities[i], NULL, cities[j], NULL)) {
 					status_violation(&r->st, field,
 							 "the same city as cities[%zu]", j);
 					break;
@@ -192,13 +196,55 @@ out:
 	return rc;
 }
 
+/* What deleting an agenda would strand: its OPEN orders from now on, and the first. */
+typedef struct stranded {
+	uint32_t n;
+	uint64_t first_id;
+	int64_t first_ms;
+} stranded_t;
+
+static int stranded_count(Ospay__V1__Order *o, int64_t start, void *arg)
+{
+	stranded_t *x = arg;
+	if (order_is_open(o->status) && x->n++ == 0) {
+		x->first_id = o->id;
+		x->first_ms = start;
+	}
+	return x->n < DELETE_COUNT_MAX ? BOOKING_NEXT : BOOKING_STOP;
+}
+
 int h_agendas_delete(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasDeleteRequest *in = (const void *)r->in;
 	Ospay__V1__Agenda *a = NULL;
+	stranded_t x = {0};
 	int rc = kit_get(r, txn, &kit_agendas, "id", in->id, PERM_CONFIGURE, &a);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
+	rc = booking_each_order(txn, DB_ORD_S_AGENDA, a->id, r->now_ms, INT64_MAX, 0,
+				stranded_count, &x);
+	uint32_t n = x.n;
+	uint64_t first_id = x.first_id;
+	int64_t first_ms = x.first_ms;
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "agenda orders");
+		goto out;
+	}
+	if (n > 0 && !in->release_orders) {
+		int offset = 0;
+		char when[48] = "", date[16];
+		if (kit_org_offset(r, txn, &offset) == 0) {
+			int m = date_local_minute(first_ms, offset);
+			date_format(date_local_day(first_ms, offset), date, sizeof(date));
+			snprintf(when, sizeof(when), "%s %02d:%02d", date, m / 60, m % 60);
+		}
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "agenda %llu has %s%u booked order%s from now on (the first: order "
+			      "%llu at %s): move them, or delete with release_orders",
+			      (unsigned long long)a->id, n >= DELETE_COUNT_MAX ? "at least " : "",
+			      n, n == 1 ? "" : "s", (unsigned long long)first_id, when);
+		goto out;
+	}
 	rc = db_agenda_delete(txn, a);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "agenda delete");
@@ -206,8 +252,8 @@ int h_agendas_delete(srv_req_t *r, store_txn_t *txn)
 	}
 	Ospay__V1__AgendasDeleteResponse resp = OSPAY__V1__AGENDAS_DELETE_RESPONSE__INIT;
 	rc = srv_reply_msg(r, &resp.base);
-	log_info("agenda deleted", "agenda_id=%llu by=%llu", (unsigned long long)a->id,
-		 (unsigned long long)r->sess->p.token_id);
+	log_info("agenda deleted", "agenda_id=%llu released=%u by=%llu", (unsigned long long)a->id,
+		 n, (unsigned long long)r->sess->p.token_id);
 out:
 	if (a != NULL)
 		ospay__v1__agenda__free_unpacked(a, NULL);
@@ -260,6 +306,9 @@ static void cal_free(cal_t *c)
 		for (size_t i = 0; i < c->groups[g].n_entries; i++)
 			free(c->groups[g].entries[i]);
 		free(c->groups[g].entries);
+		for (size_t i = 0; i < c->groups[g].n_awaiting; i++)
+			free(c->groups[g].awaiting[i]);
+		free(c->groups[g].awaiting);
 	}
 	free(c->groups);
 	free(c->group_ptrs);
@@ -280,6 +329,44 @@ static int cal_customer(cal_t *c, store_txn_t *txn, uint64_t id, const char **na
 	}
 	*name = c->last_customer->name;
 out:
+	return rc;
+}
+
+/* Appends an entry for order o to *list (n items, room for *cap); strings point into c. */
+static int cal_entry_add(cal_t *c, store_txn_t *txn, Ospay__V1__CalendarEntry ***list, size_t *n,
+			 size_t *cap, const Ospay__V1__Order *o, int offset)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap == 0 ? 16 : *cap * 2;
+		Ospay__V1__CalendarEntry **grown = realloc(*list, ncap * sizeof(*grown));
+		if (grown == NULL)
+			return -ENOMEM;
+		*list = grown;
+		*cap = ncap;
+	}
+	cal_entry_t *ce = calloc(1, sizeof(*ce));
+	if (ce == NULL)
+		return -ENOMEM;
+	(*list)[(*n)++] = &ce->e;
+	Ospay__V1__CalendarEntry *e = &ce->e;
+	ospay__v1__calendar_entry__init(e);
+	e->order_id = o->id;
+	e->customer_id = o->customer_id;
+	int rc = cal_customer(c, txn, o->customer_id, (const char **)&e->customer_name);
+	if (rc == -ENOENT)
+		rc = -EBADMSG;
+	e->scheduled_start_ms = o->scheduled_start_ms;
+	e->duration_minutes = o->duration_minutes;
+	e->status = o->status;
+	e->kind = o->kind;
+	e->agenda_id = o->agenda_id;
+	e->technician_id = o->technician_id;
+	if (o->scheduled_start_ms != 0) {
+		date_format(date_local_day(o->scheduled_start_ms, offset), ce->date,
+			    sizeof(ce->date));
+		e->local_start_minute = (uint32_t)date_local_minute(o->scheduled_start_ms, offset);
+	}
+	e->local_date = ce->date;
 	return rc;
 }
 
@@ -314,41 +401,10 @@ static int cal_fill(srv_req_t *r, store_txn_t *txn, cal_t *c, Ospay__V1__Calenda
 		if (!kit_sees(r, o->organization_id, o->unit_id) ||
 		    (!canceled && o->status == OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CANCELED))
 			continue;
-		if (g->n_entries == cap) {
-			size_t ncap = cap == 0 ? 16 : cap * 2;
-			Ospay__V1__CalendarEntry **grown =
-				realloc(g->entries, ncap * sizeof(*grown));
-			if (grown == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			g->entries = grown;
-			cap = ncap;
-		}
-		cal_entry_t *ce = calloc(1, sizeof(*ce));
-		if (ce == NULL) {
-			rc = -ENOMEM;
+		rc = cal_entry_add(c, txn, &g->entries, &g->n_entries, &cap, o, offset);
+		if (rc != 0)
 			break;
-		}
-		g->entries[g->n_entries++] = &ce->e;
 		c->n_entries++;
-		Ospay__V1__CalendarEntry *e = &ce->e;
-		ospay__v1__calendar_entry__init(e);
-		e->order_id = o->id;
-		e->customer_id = o->customer_id;
-		rc = cal_customer(c, txn, o->customer_id, (const char **)&e->customer_name);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		e->scheduled_start_ms = o->scheduled_start_ms;
-		e->duration_minutes = o->duration_minutes;
-		e->status = o->status;
-		e->kind = o->kind;
-		e->agenda_id = o->agenda_id;
-		e->technician_id = o->technician_id;
-		date_format(date_local_day(o->scheduled_start_ms, offset), ce->date,
-			    sizeof(ce->date));
-		e->local_date = ce->date;
-		e->local_start_minute = (uint32_t)date_local_minute(o->scheduled_start_ms, offset);
 	}
 	if (rc == -ENOENT)
 		rc = 0;
@@ -453,6 +509,63 @@ out:
 	return rc;
 }
 
+/*
+ * The groups' orders awaiting scheduling: one walk of the AWAITING status index
+ * per unit in view (they are few: an order waits until someone books it), each
+ * order to its agenda's or technician's group, at most CALENDAR_MAX_AWAITING a group.
+ */
+static int cal_awaiting(srv_req_t *r, store_txn_t *txn, cal_t *c, bool by_agenda,
+			uint64_t unit_filter, int offset)
+{
+	uint64_t *units = NULL;
+	size_t nu = 0, examined = 0;
+	size_t *caps = calloc(c->n_groups + 1, sizeof(*caps));
+	int rc = caps != NULL ? kit_scope_units(r, txn, unit_filter, &units, &nu) : -ENOMEM;
+	for (size_t u = 0; u < nu && rc == 0; u++) {
+		db_scan_t *scan = NULL;
+		uint8_t key[9], from[DB_POS_LEN];
+		const uint8_t *pos;
+		be64_put(key, units[u]);
+		key[8] = (uint8_t)OSPAY__V1__ORDER_STATUS__ORDER_STATUS_AWAITING_SCHEDULING;
+		db_pos_put(from, INT64_MIN, 0);
+		rc = db_scan_open(txn, DB_ORD_C_STATUS, key, 9, 1, from, DB_POS_LEN, &scan);
+		while (rc == 0) {
+			rc = db_scan_next(scan, &pos);
+			if (rc != 0)
+				break;
+			if (++examined > CALENDAR_MAX_ENTRIES) {
+				c->truncated = true;
+				break;
+			}
+			Ospay__V1__Order *o = NULL;
+			rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor,
+				      &o);
+			if (rc == -ENOENT)
+				rc = -EBADMSG;
+			if (rc == 0)
+				rc = cal_hold(c, &o->base);
+			if (rc != 0)
+				break;
+			uint64_t want = by_agenda ? o->agenda_id : o->technician_id;
+			for (size_t g = 0; g < c->n_groups && want != 0; g++) {
+				Ospay__V1__CalendarGroup *grp = &c->groups[g];
+				if (grp->id != want || grp->n_awaiting >= CALENDAR_MAX_AWAITING ||
+				    !kit_sees(r, o->organization_id, o->unit_id))
+					continue;
+				rc = cal_entry_add(c, txn, &grp->awaiting, &grp->n_awaiting,
+						   &caps[g], o, offset);
+				break;
+			}
+		}
+		if (rc == -ENOENT)
+			rc = 0;
+		db_scan_close(scan);
+	}
+	free(caps);
+	free(units);
+	return rc;
+}
+
 int h_agendas_calendar(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasCalendarRequest *in = (const void *)r->in;
@@ -489,6 +602,8 @@ int h_agendas_calendar(srv_req_t *r, store_txn_t *txn)
 	for (size_t g = 0; g < c.n_groups && rc == 0; g++)
 		rc = cal_fill(r, txn, &c, &c.groups[g], index, from_ms, to_ms, offset,
 			      in->include_canceled);
+	if (rc == 0)
+		rc = cal_awaiting(r, txn, &c, by_agenda, in->unit_id, offset);
 	if (rc != 0)
 		goto out;
 	c.group_ptrs = calloc(c.n_groups + 1, sizeof(*c.group_ptrs));

@@ -555,11 +555,48 @@ static void rep_period(report_t *p, int64_t today)
 		status_violation(&r->st, "period", "TODAY, THIS_WEEK, THIS_MONTH or LAST_MONTH");
 }
 
+/*
+ * The report's rows name their customer (name and CPF/CNPJ): each customer is
+ * loaded once (rows of one customer repeat), kept in *held until the reply is
+ * packed. 0 or a negative errno.
+ */
+static int rep_customers(store_txn_t *txn, Ospay__V1__InstallmentRow **rows, size_t n,
+			 Ospay__V1__Customer ***held, size_t *n_held)
+{
+	int rc = 0;
+	*held = calloc(n + 1, sizeof(**held));
+	*n_held = 0;
+	if (*held == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		Ospay__V1__Customer *c = NULL;
+		for (size_t k = 0; k < *n_held && c == NULL; k++)
+			if ((*held)[k]->id == rows[i]->customer_id)
+				c = (*held)[k];
+		if (c == NULL) {
+			rc = kit_load(txn, DB_CUSTOMERS, rows[i]->customer_id,
+				      &ospay__v1__customer__descriptor, &c);
+			if (rc == -ENOENT) {
+				rc = 0; /* shown without a name rather than failing the report */
+				continue;
+			}
+			if (rc != 0)
+				break;
+			(*held)[(*n_held)++] = c;
+		}
+		rows[i]->customer_name = c->name;
+		rows[i]->customer_document = c->document;
+	}
+	return rc;
+}
+
 int h_billing_recurring_credit_report(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__BillingRecurringCreditReportRequest *in = (const void *)r->in;
 	report_t p = {.r = r, .in = in};
 	Ospay__V1__InstallmentRow **rowp = NULL;
+	Ospay__V1__Customer **custs = NULL;
+	size_t n_custs = 0;
 	Ospay__V1__ReportTotal *totp[4];
 	uint64_t *units = NULL;
 	size_t nu = 0, n = 0;
@@ -609,6 +646,9 @@ int h_billing_recurring_credit_report(srv_req_t *r, store_txn_t *txn)
 		else
 			rowp[n++] = &p.chg.rows[b++];
 	}
+	rc = rep_customers(txn, rowp, n, &custs, &n_custs);
+	if (rc != 0)
+		goto out;
 	date_format(p.from, from_s, sizeof(from_s));
 	date_format(p.to, to_s, sizeof(to_s));
 	Ospay__V1__BillingRecurringCreditReportResponse resp =
@@ -636,6 +676,9 @@ out:
 	free(p.chg.owners);
 	free(p.chg.days);
 	free(rowp);
+	for (size_t i = 0; i < n_custs; i++)
+		ospay__v1__customer__free_unpacked(custs[i], NULL);
+	free(custs);
 	free(units);
 	return rc;
 }

@@ -28,8 +28,11 @@ int h_clock_advance(srv_req_t *r, store_txn_t *txn)
 	(void)txn;
 	if (!r->srv->opts.test_clock)
 		return srv_fail(r, ST_UNIMPLEMENTED, "the server runs without --test-clock");
-	if (r->sess->p.role != PERM_ROLE_ADMIN)
-		return srv_fail(r, ST_PERMISSION_DENIED, "only ADMIN tokens move the clock");
+	/* The clock is the whole organization's (every unit's billing): a unit's admin
+	 * may not move it for the others. */
+	if (r->sess->p.role != PERM_ROLE_ADMIN || !r->sess->p.org_wide)
+		return srv_fail(r, ST_PERMISSION_DENIED,
+				"only organization-wide ADMIN tokens move the clock");
 	if (in->by_ms <= 0 || in->by_ms > CLOCK_MAX_ADVANCE_MS) {
 		status_violation(&r->st, "by_ms", "must be > 0 and at most 10 years");
 		return 0;

@@ -39,85 +39,26 @@ static void local_time(int64_t ms, int offset, char *out, size_t cap)
 
 /* ------------------------------------------------------------------ booking checks */
 
-/*
- * Counts the bookings of an agenda that hold their place (not canceled, not
- * the order being moved) starting in the place's window and on its day.
- */
-static int agenda_count(store_txn_t *txn, uint64_t agenda_id, const agenda_place_t *p,
-			bool whole_day, uint64_t self, uint32_t *in_window, uint32_t *in_day)
+/* A start on a closed day (a closure or a national holiday) is refused with the reason. */
+static int check_closed(srv_req_t *r, store_txn_t *txn, uint64_t agenda_id, int64_t start,
+			int offset)
 {
-	db_scan_t *scan = NULL;
-	uint8_t key[8], from[DB_POS_LEN];
-	int64_t lo = whole_day ? p->day_from_ms : p->window_from_ms;
-	int64_t hi = whole_day ? p->day_to_ms : p->window_to_ms;
-	const uint8_t *pos;
-	*in_window = *in_day = 0;
-	be64_put(key, agenda_id);
-	db_pos_put(from, lo, 0);
-	int rc = db_scan_open(txn, DB_ORD_S_AGENDA, key, 8, 1, from, DB_POS_LEN, &scan);
-	while (rc == 0) {
-		rc = db_scan_next(scan, &pos);
-		if (rc != 0 || db_pos_sort(pos) >= hi)
-			break;
-		if (db_pos_id(pos) == self)
-			continue;
-		Ospay__V1__Order *o = NULL;
-		rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		if (rc != 0)
-			break;
-		if (order_holds_time(o->status)) {
-			int64_t s = db_pos_sort(pos);
-			(*in_day)++;
-			if (s >= p->window_from_ms && s < p->window_to_ms)
-				(*in_window)++;
-		}
-		ospay__v1__order__free_unpacked(o, NULL);
+	Ospay__V1__FieldSettingsRecord *fs = NULL;
+	uint64_t closure;
+	int64_t day = date_local_day(start, offset);
+	int rc = booking_settings_get(r, txn, &fs);
+	if (rc != 0)
+		goto out;
+	const char *why = booking_day_closed(fs, agenda_id, day, &closure);
+	if (why != NULL) {
+		char date[16];
+		date_format(day, date, sizeof(date));
+		rc = srv_fail(r, ST_FAILED_PRECONDITION, "agenda %llu: %s is closed: %s",
+			      (unsigned long long)agenda_id, date, why);
 	}
-	if (rc == -ENOENT)
-		rc = 0;
-	db_scan_close(scan);
-	return rc;
-}
-
-/*
- * The technician's booking that overlaps [start, start + minutes), other than
- * self: *conflict gets it (caller frees) or stays NULL.
- */
-static int tech_overlap(store_txn_t *txn, uint64_t tech, int64_t start, uint32_t minutes,
-			uint64_t self, Ospay__V1__Order **conflict)
-{
-	db_scan_t *scan = NULL;
-	uint8_t key[8], from[DB_POS_LEN];
-	int64_t end = order_end_ms(start, minutes);
-	const uint8_t *pos;
-	*conflict = NULL;
-	be64_put(key, tech);
-	/* Nothing lasts longer than ORDER_MAX_DURATION_MIN: earlier starts cannot reach us. */
-	db_pos_put(from, start - (int64_t)ORDER_MAX_DURATION_MIN * 60000, 0);
-	int rc = db_scan_open(txn, DB_ORD_S_TECH, key, 8, 1, from, DB_POS_LEN, &scan);
-	while (rc == 0 && *conflict == NULL) {
-		rc = db_scan_next(scan, &pos);
-		if (rc != 0 || db_pos_sort(pos) >= end)
-			break;
-		if (db_pos_id(pos) == self)
-			continue;
-		Ospay__V1__Order *o = NULL;
-		rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		if (rc != 0)
-			break;
-		if (order_holds_time(o->status) &&
-		    order_spans_overlap(start, minutes, o->scheduled_start_ms, o->duration_minutes))
-			*conflict = o;
-		else
-			ospay__v1__order__free_unpacked(o, NULL);
-	}
-	if (rc == -ENOENT)
-		rc = 0;
-	db_scan_close(scan);
+out:
+	if (fs != NULL)
+		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }
 
@@ -131,8 +72,24 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 	agenda_rules_t rules;
 	agenda_place_t place;
 	uint32_t in_window, in_day;
+	agenda_room_t room;
 	char why[200];
-	int rc = kit_get_seen(r, txn, &kit_agendas, o->agenda_id, &a);
+	int rc = 0;
+	if (!agenda_changed) {
+		/* Left on a removed agenda: its rules are gone, the order still moves. */
+		rc = kit_load(txn, DB_AGENDAS, o->agenda_id, &ospay__v1__agenda__descriptor, &a);
+		if (rc == -ENOENT) {
+			rc = 0;
+			goto out;
+		}
+		if (rc != 0) {
+			rc = srv_store_fail(r, rc, "agenda lookup");
+			goto out;
+		}
+		ospay__v1__agenda__free_unpacked(a, NULL);
+		a = NULL;
+	}
+	rc = kit_get_seen(r, txn, &kit_agendas, o->agenda_id, &a);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (a->unit_id != o->unit_id) {
@@ -149,26 +106,35 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 			rc = srv_store_fail(r, rc == -ENOENT ? -EBADMSG : rc, "order customer");
 			goto out;
 		}
-		const char *city = cust->address != NULL ? cust->address->city : "";
-		if (!agenda_city_served((const char *const *)a->cities, a->n_cities, city)) {
+		/* The address the order was booked at, else the customer's (older orders). */
+		const Ospay__V1__Address *addr =
+			o->installation_address != NULL ? o->installation_address : cust->address;
+		const char *city = addr != NULL ? addr->city : "";
+		const char *uf = addr != NULL ? addr->state : "";
+		if (!agenda_city_served((const char *const *)a->cities, a->n_cities, city, uf)) {
 			rc = srv_fail(r, ST_FAILED_PRECONDITION,
 				      "agenda %llu does not serve the customer's installation city",
 				      (unsigned long long)a->id);
 			goto out;
 		}
 	}
+	if (o->scheduled_start_ms == 0)
+		goto out; /* awaiting scheduling: no place to check yet */
 	if (o->duration_minutes == 0)
 		o->duration_minutes = a->slot_minutes;
+	rc = check_closed(r, txn, a->id, o->scheduled_start_ms, offset);
+	if (rc != 0 || !srv_ok(r))
+		goto out;
 	kit_agenda_rules(a, offset, wbuf, &rules);
 	int verdict = agenda_locate(&rules, o->scheduled_start_ms, &place);
 	if (verdict == AGENDA_OK) {
-		rc = agenda_count(txn, a->id, &place, rules.daily_max != 0, o->id, &in_window,
-				  &in_day);
+		rc = booking_room(txn, a->id, &rules, &place, rules.daily_max != 0, o->id,
+				  &in_window, &in_day, &room);
 		if (rc != 0) {
 			rc = srv_store_fail(r, rc, "agenda count");
 			goto out;
 		}
-		verdict = agenda_check_counts(&rules, &place, in_window, in_day);
+		verdict = agenda_room_verdict(&room);
 	}
 	if (verdict != AGENDA_OK) {
 		agenda_explain(&rules, verdict, o->scheduled_start_ms, &place, why, sizeof(why));
@@ -206,8 +172,8 @@ static int check_technician(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Ord
 	}
 	if (o->scheduled_start_ms == 0)
 		goto out;
-	rc = tech_overlap(txn, o->technician_id, o->scheduled_start_ms, o->duration_minutes, o->id,
-			  &other);
+	rc = booking_tech_overlap(txn, o->technician_id, o->scheduled_start_ms, o->duration_minutes,
+				  o->id, &other);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "technician overlap");
 		goto out;
@@ -267,6 +233,37 @@ out:
 
 /* ------------------------------------------------------------------ field checks */
 
+/*
+ * The service an order names must be its customer's: o's service_id and plan
+ * snapshot are set, or r->st says why not. 0 or a negative errno.
+ */
+static int check_service(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, uint64_t id,
+			 char *plan, size_t cap)
+{
+	Ospay__V1__CustomerService *svc = NULL;
+	int rc = 0;
+	o->service_id = id;
+	o->service_plan = "";
+	if (id == 0)
+		goto out;
+	rc = kit_get_seen(r, txn, &kit_services, id, &svc);
+	if (rc != 0 || !srv_ok(r))
+		goto out;
+	if (svc->customer_id != o->customer_id) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "service %llu belongs to customer %llu, the order to customer %llu",
+			      (unsigned long long)id, (unsigned long long)svc->customer_id,
+			      (unsigned long long)o->customer_id);
+		goto out;
+	}
+	snprintf(plan, cap, "%s", svc->plan_name);
+	o->service_plan = plan;
+out:
+	if (svc != NULL)
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	return rc;
+}
+
 static void check_start(srv_req_t *r, const char *field, int64_t start)
 {
 	if (start == 0)
@@ -291,13 +288,6 @@ static void check_amount(srv_req_t *r, int64_t amount)
 	if (amount < 0 || amount > MONEY_MAX_CENTAVOS)
 		status_violation(&r->st, "amount", "must be 0..%lld centavos",
 				 (long long)MONEY_MAX_CENTAVOS);
-}
-
-/* Cross-field rules of an order as it will be. */
-static void check_schedule_shape(srv_req_t *r, const Ospay__V1__Order *o)
-{
-	if (o->agenda_id != 0 && o->scheduled_start_ms == 0)
-		status_violation(&r->st, "scheduled_start_ms", "required with an agenda");
 }
 
 /* ------------------------------------------------------------------ history */
@@ -346,6 +336,7 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Customer *cust = NULL;
 	Ospay__V1__OrderStatusChange created, **hist = NULL;
 	Ospay__V1__Order o = OSPAY__V1__ORDER__INIT;
+	char plan[KIT_NAME_MAX + 1];
 	int rc = kit_get(r, txn, &kit_customers, "customer_id", in->customer_id, PERM_OPERATE,
 			 &cust);
 	if (rc != 0 || !srv_ok(r))
@@ -365,13 +356,16 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 	o.scheduled_start_ms = in->scheduled_start_ms;
 	o.duration_minutes = in->duration_minutes;
 	o.amount = in->amount;
+	/* The installation address as booked: the customer may move later. */
+	o.installation_address = cust->address;
 	o.status = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_UNSPECIFIED;
 	o.payment_status = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_NONE;
 	o.created_ms = r->now_ms;
-	check_schedule_shape(r, &o);
 	if (!srv_ok(r))
 		goto out;
-	rc = check_booking(r, txn, NULL, &o);
+	rc = check_service(r, txn, &o, in->service_id, plan, sizeof(plan));
+	if (rc == 0 && srv_ok(r))
+		rc = check_booking(r, txn, NULL, &o);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	rc = store_seq_next(txn, "order", &o.id);
@@ -379,7 +373,9 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "order id");
 		goto out;
 	}
-	rc = orders_history_append(r, &o, &created, ORDER_OPEN, "", &hist);
+	rc = orders_history_append(
+		r, &o, &created, order_schedule_status(o.agenda_id != 0, o.scheduled_start_ms != 0),
+		"", &hist);
 	if (rc == 0)
 		rc = orders_put_order(r, txn, NULL, &o);
 	if (rc != 0 || !srv_ok(r))
@@ -464,24 +460,55 @@ out:
 int orders_load_open_order(srv_req_t *r, store_txn_t *txn, uint64_t id, Ospay__V1__Order **o)
 {
 	int rc = kit_get(r, txn, &kit_orders, "id", id, PERM_OPERATE, o);
-	if (rc == 0 && srv_ok(r) && !order_is_open((*o)->status))
+	if (rc == 0 && srv_ok(r) && (int)(*o)->status == ORDER_AWAITING)
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "order %llu awaits scheduling: schedule it first",
+			      (unsigned long long)id);
+	else if (rc == 0 && srv_ok(r) && !order_is_open((*o)->status))
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
 			      "order %llu is %s: only OPEN orders change", (unsigned long long)id,
 			      order_status_name((*o)->status));
 	return rc;
 }
 
-enum { OU_KIND, OU_DESCRIPTION, OU_AGENDA, OU_TECH, OU_START, OU_DURATION, OU_AMOUNT };
+/* The same for edits, reschedules and cancels: OPEN or awaiting scheduling. */
+static int load_editable_order(srv_req_t *r, store_txn_t *txn, uint64_t id, Ospay__V1__Order **o)
+{
+	int rc = kit_get(r, txn, &kit_orders, "id", id, PERM_OPERATE, o);
+	if (rc == 0 && srv_ok(r) && !order_is_editable((*o)->status))
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "order %llu is %s: only OPEN orders change", (unsigned long long)id,
+			      order_status_name((*o)->status));
+	return rc;
+}
+
+/*
+ * An order given a start leaves AWAITING_SCHEDULING (OPEN); one on an agenda
+ * whose start is removed awaits again. The change goes to the history
+ * (*entry, *hist as orders_history_append).
+ */
+static int follow_schedule(srv_req_t *r, Ospay__V1__Order *o, Ospay__V1__OrderStatusChange *entry,
+			   Ospay__V1__OrderStatusChange ***hist)
+{
+	int want = order_schedule_status(o->agenda_id != 0, o->scheduled_start_ms != 0);
+	if ((int)o->status == want)
+		return 0;
+	return orders_history_append(
+		r, o, entry, want, want == ORDER_AWAITING ? "schedule removed" : "scheduled", hist);
+}
+
+enum { OU_KIND, OU_DESCRIPTION, OU_AGENDA, OU_TECH, OU_START, OU_DURATION, OU_AMOUNT, OU_SERVICE };
 static const char *const order_paths[] = {"kind",          "description",        "agenda_id",
 					  "technician_id", "scheduled_start_ms", "duration_minutes",
-					  "amount"};
+					  "amount",        "service_id"};
 
 int h_orders_update(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__OrdersUpdateRequest *in = (const void *)r->in;
 	Ospay__V1__Order *old = NULL;
+	Ospay__V1__OrderStatusChange moved, **hist = NULL;
 	bool bad;
-	int rc = orders_load_open_order(r, txn, in->id, &old);
+	int rc = load_editable_order(r, txn, in->id, &old);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, order_paths,
@@ -491,7 +518,8 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 		    (in->description[0] != '\0') << OU_DESCRIPTION |
 		    (in->agenda_id != 0) << OU_AGENDA | (in->technician_id != 0) << OU_TECH |
 		    (in->scheduled_start_ms != 0) << OU_START |
-		    (in->duration_minutes != 0) << OU_DURATION | (in->amount != 0) << OU_AMOUNT;
+		    (in->duration_minutes != 0) << OU_DURATION | (in->amount != 0) << OU_AMOUNT |
+		    (in->service_id != 0) << OU_SERVICE;
 	Ospay__V1__Order o = *old;
 	if (m & (1u << OU_KIND)) {
 		kit_check_name(r, "kind", in->kind, KIND_MAX);
@@ -520,10 +548,17 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 		check_amount(r, in->amount);
 		o.amount = in->amount;
 	}
-	check_schedule_shape(r, &o);
+	char plan[KIT_NAME_MAX + 1];
+	if ((m & (1u << OU_SERVICE)) && srv_ok(r) && !bad) {
+		rc = check_service(r, txn, &o, in->service_id, plan, sizeof(plan));
+		if (rc != 0)
+			goto out;
+	}
 	if (!srv_ok(r) || bad)
 		goto out;
 	rc = check_booking(r, txn, old, &o);
+	if (rc == 0 && srv_ok(r))
+		rc = follow_schedule(r, &o, &moved, &hist);
 	if (rc == 0 && srv_ok(r))
 		rc = orders_put_order(r, txn, old, &o);
 	if (rc != 0 || !srv_ok(r))
@@ -532,6 +567,7 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 	resp.order = &o;
 	rc = srv_reply_msg(r, &resp.base);
 out:
+	free(hist);
 	if (old != NULL)
 		ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
@@ -541,7 +577,8 @@ int h_orders_reschedule(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__OrdersRescheduleRequest *in = (const void *)r->in;
 	Ospay__V1__Order *old = NULL;
-	int rc = orders_load_open_order(r, txn, in->id, &old);
+	Ospay__V1__OrderStatusChange moved, **hist = NULL;
+	int rc = load_editable_order(r, txn, in->id, &old);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (in->scheduled_start_ms == 0)
@@ -554,7 +591,14 @@ int h_orders_reschedule(srv_req_t *r, store_txn_t *txn)
 	o.scheduled_start_ms = in->scheduled_start_ms;
 	if (in->duration_minutes != 0)
 		o.duration_minutes = in->duration_minutes;
+	/* The calendar's drag across rows: another technician or agenda, checked as a create. */
+	if (in->technician_id != 0)
+		o.technician_id = in->technician_id;
+	if (in->agenda_id != 0)
+		o.agenda_id = in->agenda_id;
 	rc = check_booking(r, txn, old, &o);
+	if (rc == 0 && srv_ok(r))
+		rc = follow_schedule(r, &o, &moved, &hist);
 	if (rc == 0 && srv_ok(r))
 		rc = orders_put_order(r, txn, old, &o);
 	if (rc != 0 || !srv_ok(r))
@@ -563,6 +607,7 @@ int h_orders_reschedule(srv_req_t *r, store_txn_t *txn)
 	resp.order = &o;
 	rc = srv_reply_msg(r, &resp.base);
 out:
+	free(hist);
 	if (old != NULL)
 		ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
@@ -573,7 +618,7 @@ int h_orders_cancel(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__OrdersCancelRequest *in = (const void *)r->in;
 	Ospay__V1__Order *old = NULL;
 	Ospay__V1__OrderStatusChange canceled, **hist = NULL;
-	int rc = orders_load_open_order(r, txn, in->id, &old);
+	int rc = load_editable_order(r, txn, in->id, &old);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	if (old->payment_status == OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PENDING) {
@@ -723,7 +768,8 @@ static void list_filters_hash(const Ospay__V1__OrdersListRequest *in, uint8_t ou
 
 static void list_check(srv_req_t *r, const Ospay__V1__OrdersListRequest *in)
 {
-	if ((int)in->status < 0 || in->status > OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CANCELED)
+	if ((int)in->status < 0 ||
+	    in->status > OSPAY__V1__ORDER_STATUS__ORDER_STATUS_AWAITING_SCHEDULING)
 		status_violation(&r->st, "status", "an OrderStatus");
 	if ((int)in->payment_status < 0 ||
 	    in->payment_status > OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_PAID)

@@ -8,6 +8,7 @@
 #include "core/date.h"
 #include "core/money.h"
 #include "core/order.h"
+#include "core/text.h"
 #include "gateways/gateway.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
@@ -21,6 +22,7 @@
 #include "server/rpc/kit.h"
 #include "server/rpc/page.h"
 #include "server/rpc/srv.h"
+#include "server/services/booking.h"
 #include "server/services/services.h"
 
 #define KIND_MAX 100
@@ -34,5 +36,13 @@ int orders_history_append(srv_req_t *r, Ospay__V1__Order *o, Ospay__V1__OrderSta
 int orders_put_order(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order *old,
 		     Ospay__V1__Order *o);
 int orders_load_open_order(srv_req_t *r, store_txn_t *txn, uint64_t id, Ospay__V1__Order **o);
+/*
+ * Checks Finalize's closing fields (outcome, closing reason of the
+ * organization's list, executed times) and fills c for the order, the
+ * reason's name copied into name (cap bytes). Refusals in r->st. 0 or a
+ * negative errno.
+ */
+int orders_closing_build(srv_req_t *r, store_txn_t *txn, const Ospay__V1__OrdersFinalizeRequest *in,
+			 Ospay__V1__OrderClosing *c, char *name, size_t cap);
 
 #endif

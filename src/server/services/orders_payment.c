@@ -83,20 +83,29 @@ static int fin_commit(srv_req_t *r, store_txn_t *txn)
 			      (unsigned long long)old->id);
 		goto out;
 	}
+	const Ospay__V1__OrdersFinalizeRequest *in = (const void *)r->in;
 	Ospay__V1__Order o = *old;
 	Ospay__V1__OrderPayment pay = OSPAY__V1__ORDER_PAYMENT__INIT;
+	Ospay__V1__OrderClosing closing;
+	char reason[KIT_NAME_MAX + 1];
+	/* The closing is checked again: the reason list may have changed meanwhile. */
+	rc = orders_closing_build(r, txn, in, &closing, reason, sizeof(reason));
+	if (rc != 0 || !srv_ok(r))
+		goto out;
+	o.closing = &closing;
 	pay.payment_method_id = f->payment_method_id;
 	pay.method_type = (Ospay__V1__PaymentMethodType)f->method;
 	pay.installments = f->installments;
 	pay.recorded_ms = r->now_ms;
 	pay.attempt = prev_attempt;
-	o.payment = &pay;
-	/* The same write moves the payment-status index (db_order_put). */
-	o.payment_status = order_finalize_payment_status(f->method, f->what);
-	if (order_finalize_closes(f->what)) {
-		const Ospay__V1__OrdersFinalizeRequest *in = (const void *)r->in;
-		rc = orders_history_append(r, &o, &closed, ORDER_CLOSED, in->note, &hist);
+	/* Work not concluded, closed without a payment: the order's payment stays as it was. */
+	if (f->method != 0) {
+		o.payment = &pay;
+		/* The same write moves the payment-status index (db_order_put). */
+		o.payment_status = order_finalize_payment_status(f->method, f->what);
 	}
+	if (order_finalize_closes(f->what))
+		rc = orders_history_append(r, &o, &closed, ORDER_CLOSED, in->note, &hist);
 	if (rc == 0 && f->what != ORDER_FINALIZE_CLOSE) {
 		int64_t today = date_local_day(r->now_ms, f->offset_min);
 		for (uint32_t i = 0; i < f->installments; i++) {
@@ -257,7 +266,17 @@ static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order
 	/* Deterministic per order and attempt: a lost answer is found again by key. */
 	snprintf(f->order_key, sizeof(f->order_key), "os-%llu-%u", (unsigned long long)o->id,
 		 f->attempt);
+	/* PagoLivre texts the link with this message: what it pays for, never a bare URL.
+	 * Kind and plan are at most 100 bytes each: nothing is cut inside a character. */
+	char msg[400], amount[40];
+	money_format_brl(o->amount, amount, sizeof(amount));
+	snprintf(msg, sizeof(msg),
+		 "Pagamento da ordem de serviço %llu (%s%s%s): %s em %u parcela%s no cartão de "
+		 "crédito.",
+		 (unsigned long long)o->id, o->kind, o->service_plan[0] != '\0' ? ", plano " : "",
+		 o->service_plan, amount, f->installments, f->installments == 1 ? "" : "s");
 	gw_link_req_t req = {
+		.message = msg,
 		.order_key = f->order_key,
 		.amount_cents = o->amount,
 		.installments = f->installments,
@@ -307,14 +326,22 @@ int h_orders_finalize(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	}
 	kit_check_text(r, "note", in->note, NOTE_MAX);
-	if (in->payment_method_id == 0 && in->method_type == 0)
+	/* Work not concluded may close without a payment. */
+	bool unpaid = in->payment_method_id == 0 && in->method_type == 0 &&
+		      in->outcome == OSPAY__V1__CLOSING_OUTCOME__CLOSING_OUTCOME_NOT_CONCLUDED;
+	if (in->payment_method_id == 0 && in->method_type == 0 && !unpaid)
 		status_violation(&r->st, "method_type", "required (or payment_method_id)");
-	if (!srv_ok(r))
-		goto out;
-	rc = fin_method(r, txn, in, old->organization_id, &method, &integrated);
+	Ospay__V1__OrderClosing closing;
+	char reason[KIT_NAME_MAX + 1];
+	rc = orders_closing_build(r, txn, in, &closing, reason, sizeof(reason));
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	const char *why = order_finalize_plan(method, integrated, in->installments, &what);
+	if (!unpaid)
+		rc = fin_method(r, txn, in, old->organization_id, &method, &integrated);
+	if (rc != 0 || !srv_ok(r))
+		goto out;
+	const char *why =
+		unpaid ? NULL : order_finalize_plan(method, integrated, in->installments, &what);
 	if (why != NULL) {
 		bool known = method >= ORDER_METHOD_CASH && method <= ORDER_METHOD_RECURRING_CREDIT;
 		status_violation(&r->st, known ? "installments" : "method_type", "%s", why);
@@ -401,6 +428,8 @@ static int cpa_commit(srv_req_t *r, store_txn_t *txn)
 	p.recorded_ms = r->now_ms;
 	o.payment = &p;
 	o.payment_status = OSPAY__V1__ORDER_PAYMENT_STATUS__ORDER_PAYMENT_STATUS_NONE;
+	/* The Finalize this attempt belonged to is undone: its closing goes with it. */
+	o.closing = NULL;
 	rc = orders_put_order(r, txn, old, &o);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
