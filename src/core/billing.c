@@ -73,8 +73,15 @@ int billing_decide(const billing_input_t *in, int64_t today, billing_decision_t 
 		}
 	}
 	last = n > 0 ? &a[n - 1] : NULL;
-	if (last != NULL && last->result == BILLING_RESULT_DECLINED && last->irreversible) {
+	uint64_t card = billing_choose_card(in->chosen, in->default_card, today);
+	/* A decline says nothing about another card (one that replaced it). */
+	bool same = last != NULL && (last->card_id == 0 || card == 0 || last->card_id == card);
+	if (same && last->result == BILLING_RESULT_DECLINED && last->irreversible) {
 		decide_nothing(out, BILLING_REASON_IRREVERSIBLE);
+		goto out;
+	}
+	if (same && last->result == BILLING_RESULT_DECLINED && last->retry_refused) {
+		decide_nothing(out, BILLING_REASON_BRAND_RULE);
 		goto out;
 	}
 	if (n >= BILLING_MAX_ATTEMPTS) {
@@ -110,8 +117,13 @@ int billing_decide(const billing_input_t *in, int64_t today, billing_decision_t 
 		decide_nothing(out, BILLING_REASON_NO_AMOUNT);
 		goto out;
 	}
+	/* A retry waits as long as the brand asked (Mastercard's advice codes). */
+	if (same && last->result == BILLING_RESULT_DECLINED && last->next_retry_ms > in->now_ms) {
+		decide_nothing(out, BILLING_REASON_BRAND_WAIT);
+		goto out;
+	}
 	out->attempt = (int)n + 1;
-	out->card_id = billing_choose_card(in->chosen, in->default_card, today);
+	out->card_id = card;
 	out->action =
 		out->card_id != 0 ? BILLING_ACTION_CHARGE : BILLING_ACTION_RECORD_NO_VALID_CARD;
 out:
@@ -250,6 +262,8 @@ const char *billing_reason_name(enum billing_reason r)
 		"not due",
 		"outside the charge window",
 		"already attempted today",
+		"the card brand's rules allow no other attempt",
+		"the card brand's wait before a retry is not over",
 	};
 	const char *name = "?";
 	if ((int)r >= 0 && (size_t)r < sizeof(names) / sizeof(names[0]))

@@ -63,6 +63,13 @@ typedef struct billing_attempt {
 	 */
 	const char *return_code;
 	bool irreversible; /* DECLINED with an irreversible code (declines.h) */
+	/* The brand's rules (core/retry.h), fixed when the decline was stored:
+	 * no retry at all, or none before next_retry_ms (0: no wait). */
+	bool retry_refused;
+	int64_t next_retry_ms;
+	/* The card charged (0: not known). A decline's verdicts bind that card
+	 * only: a replacement card (Renova Fácil) may still be charged. */
+	uint64_t card_id;
 } billing_attempt_t;
 
 /* A card on file, as far as choosing it goes. */
@@ -82,6 +89,7 @@ typedef struct billing_input {
 	const billing_card_t *default_card; /* the customer's default; NULL if no card */
 	const billing_attempt_t *attempts;  /* in order, n_attempts of them */
 	size_t n_attempts;
+	int64_t now_ms; /* for the brand's wait before a retry */
 } billing_input_t;
 
 enum billing_action {
@@ -105,6 +113,8 @@ enum billing_reason {
 	BILLING_REASON_NOT_DUE,       /* before the due day */
 	BILLING_REASON_WINDOW_CLOSED, /* after the day after the due day */
 	BILLING_REASON_ATTEMPTED_TODAY,
+	BILLING_REASON_BRAND_RULE, /* the card's brand forbids another attempt */
+	BILLING_REASON_BRAND_WAIT, /* the brand's wait before a retry is not over */
 };
 
 typedef struct billing_decision {

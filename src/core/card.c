@@ -1,9 +1,11 @@
 #include "core/card.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "common/crypto.h"
 #include "core/date.h"
+#include "core/text.h"
 
 /* Bit n set: a number of n digits is allowed. */
 #define LEN(n) (UINT32_C(1) << (n))
@@ -377,4 +379,34 @@ void card_masked(const char *last4, char out[CARD_MASKED_SIZE])
 	} else {
 		out[12] = '\0';
 	}
+}
+
+const char *card_holder_for_gateway(const char *holder, int gateway, char out[CARD_HOLDER_SIZE])
+{
+	const char *why = NULL;
+	out[0] = '\0';
+	if (holder == NULL || text_check_name(holder, CARD_HOLDER_MAX) != NULL) {
+		why = "must be a name of 1 to 64 bytes";
+		goto out;
+	}
+	if (gateway != 2) {
+		/* GetNet publishes no rule for cardholder_name: the name as typed. */
+		size_t a = 0, b = strlen(holder);
+		while (holder[a] == ' ')
+			a++;
+		while (b > a && holder[b - 1] == ' ')
+			b--;
+		memcpy(out, holder + a, b - a);
+		out[b - a] = '\0';
+		goto out;
+	}
+	int n = text_fold_upper_ascii(holder, CARD_HOLDER_CIELO_MAX, out, CARD_HOLDER_SIZE);
+	if (n == -E2BIG)
+		why = "is longer than Cielo's 25 characters once accents are removed; "
+		      "type the name as printed on the card (abbreviated)";
+	else if (n < 0)
+		why = "has a character Cielo cannot take (letters, digits, spaces, "
+		      "'.', '-' and apostrophes only)";
+out:
+	return why;
 }

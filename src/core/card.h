@@ -113,6 +113,20 @@ const char *card_check_security_code(const char *code, enum card_brand brand);
 /* The last four digits of pan into out (NUL-terminated). */
 void card_last4(const card_pan_t *pan, char out[5]);
 
+/*
+ * The cardholder name a gateway is sent (docs/cards.md, "Holder names"):
+ * Cielo takes at most CARD_HOLDER_CIELO_MAX characters, upper case, no
+ * accents; GetNet documents no rule and gets the name as typed (trimmed,
+ * CARD_HOLDER_MAX bytes at most). gateway is a gw_kind (2 Cielo, 3 GetNet).
+ * The result goes to out (CARD_HOLDER_SIZE bytes). Nothing is ever cut: a
+ * name that cannot be written within the gateway's rules is refused. NULL,
+ * or the reason (static, never quoting the input).
+ */
+#define CARD_HOLDER_MAX 64
+#define CARD_HOLDER_SIZE (CARD_HOLDER_MAX + 1)
+#define CARD_HOLDER_CIELO_MAX 25
+const char *card_holder_for_gateway(const char *holder, int gateway, char out[CARD_HOLDER_SIZE]);
+
 /* "•••• " and last4 (four digits) into out; any other last4 gives "••••". */
 void card_masked(const char *last4, char out[CARD_MASKED_SIZE]);
 

@@ -1,5 +1,6 @@
 #include "core/text.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -178,5 +179,47 @@ int text_cmp_folded(const char *a, const char *b)
 		if (ca == 0)
 			break;
 	}
+	return rc;
+}
+
+static bool holder_char_ok(unsigned c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ' ' || c == '.' ||
+	       c == '-' || c == '\'';
+}
+
+int text_fold_upper_ascii(const char *s, size_t max, char *out, size_t cap)
+{
+	fold_iter_t it;
+	size_t n = 0;
+	int rc = 0;
+	if (cap > 0)
+		out[0] = '\0';
+	fold_init(&it, s);
+	for (;;) {
+		unsigned c = fold_next(&it);
+		if (c == 0)
+			break;
+		/* Folding made letters lower case; anything outside the set has no
+		 * plain-ASCII form a network takes, and is refused rather than dropped. */
+		if (!holder_char_ok(c)) {
+			rc = -EILSEQ;
+			goto out;
+		}
+		if (n >= max || n + 1 >= cap) {
+			rc = -E2BIG;
+			goto out;
+		}
+		out[n++] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : (char)c;
+	}
+	if (n == 0) {
+		rc = -EINVAL;
+		goto out;
+	}
+	out[n] = '\0';
+	rc = (int)n;
+out:
+	if (rc < 0 && cap > 0)
+		out[0] = '\0';
 	return rc;
 }

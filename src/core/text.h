@@ -28,4 +28,15 @@ const char *text_check_name(const char *s, size_t max_bytes);
  */
 int text_cmp_folded(const char *a, const char *b);
 
+/*
+ * The form a card network takes a cardholder's name in (docs/cards.md,
+ * "Holder names"): text_cmp_folded's folding (accents and case gone, inner
+ * spaces collapsed, ends trimmed) then upper case, into out (cap bytes).
+ * Only A-Z, 0-9, space, '.', '-' and '\'' may remain. Returns the length, or
+ * -EILSEQ when a character cannot be written so (a letter without a Latin
+ * base, a symbol), -E2BIG when the result is longer than max characters (or
+ * does not fit in out), -EINVAL when nothing is left. Never cuts.
+ */
+int text_fold_upper_ascii(const char *s, size_t max, char *out, size_t cap);
+
 #endif

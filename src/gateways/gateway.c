@@ -351,6 +351,7 @@ void gw_call_finish(gw_call_t *call)
 	case GW_OP_CANCEL_CHARGE:
 	case GW_OP_QUERY_CHARGE:
 	case GW_OP_QUERY_ORDER:
+	case GW_OP_ZERO_AUTH:
 		call->cb.charge(&call->res.charge, call->arg);
 		break;
 	case GW_OP_SEND_MESSAGE:
@@ -532,6 +533,20 @@ int gw_charge_card(gw_t *gw, const gw_charge_req_t *req, gw_charge_cb cb, void *
 		goto out;
 	}
 	GW_START(gw, GW_OP_CHARGE, true, charge, charge, cb, arg, req);
+out:
+	return rc;
+}
+
+int gw_zero_auth(gw_t *gw, const gw_zero_auth_req_t *req, gw_charge_cb cb, void *arg)
+{
+	int rc = 0;
+
+	if (req == NULL) {
+		rc = -EINVAL;
+		goto out;
+	}
+	/* Nothing is charged: a lost answer can be asked again. */
+	GW_START(gw, GW_OP_ZERO_AUTH, false, zero_auth, charge, cb, arg, req);
 out:
 	return rc;
 }

@@ -227,6 +227,17 @@ typedef struct gw_charge_result {
 	/* GetNet credit.transaction_id: pass it back as network_txn_id on the
 	 * later charges of a recurring series. */
 	char network_txn_id[GW_ID_MAX];
+	/* Mastercard's Merchant Advice Code on a decline (Cielo
+	 * Payment.MerchantAdviceCode); "" when none. */
+	char advice_code[GW_CODE_MAX];
+	/*
+	 * Cielo Renova Fácil: the issuer's replacement for the card charged
+	 * (Payment.NewCard), 12-19 digits, "" when none. A secret: copy it for
+	 * the one call that tokenizes it (the result is wiped after the callback).
+	 */
+	char new_card_number[20];
+	unsigned new_card_exp_month, new_card_exp_year;
+	gw_brand_t new_card_brand;
 	char card_token[GW_TOKEN_MAX];
 	gw_brand_t brand;
 	int64_t amount_cents; /* -1 when the answer carried none */
@@ -337,6 +348,12 @@ typedef struct gw_charge_req {
 	const char *network_txn_id;
 } gw_charge_req_t;
 
+/* A stored card to validate without charging it (Zero Auth). */
+typedef struct gw_zero_auth_req {
+	const char *card_token; /* from gw_tokenize_card */
+	gw_brand_t brand;       /* required */
+} gw_zero_auth_req_t;
+
 typedef struct gw_link_req {
 	const char *order_key; /* ours: letters, digits, '-', '_', '.', 1..50 */
 	int64_t amount_cents;
@@ -437,6 +454,14 @@ int gw_tokenize_card(gw_t *gw, const gw_card_t *card, gw_token_cb cb, void *arg)
  * when the vault no longer has the card.
  */
 int gw_charge_card(gw_t *gw, const gw_charge_req_t *req, gw_charge_cb cb, void *arg);
+
+/*
+ * Cielo: Zero Auth (POST /1/zeroauth) of a stored card, sent as the stored
+ * credential's first use. Outcomes: APPROVED (Valid; network_txn_id carries
+ * the network's id when the answer has one), DECLINED (code and message the
+ * issuer's), REJECTED. GetNet: -ENOTSUP.
+ */
+int gw_zero_auth(gw_t *gw, const gw_zero_auth_req_t *req, gw_charge_cb cb, void *arg);
 
 /* Cielo (void), GetNet (cancel): cancels a charge; amount_cents 0 = all of it
  * (GetNet's v1 cancel takes no amount: anything but 0 is -EINVAL there).

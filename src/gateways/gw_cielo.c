@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/util.h"
+#include "core/card.h"
 #include "gateways/gw_internal.h"
 
 #define CIELO "cielo"
@@ -170,6 +172,13 @@ int gw_cielo_build_sale(const gw_t *gw, const gw_charge_req_t *req, json_t **out
 		category = req->first_use ? "C1" : "M1";
 		subcategory = "Subscription";
 		reason = "Recurring";
+		/* From the second Recorrência Própria charge on, the network's id of
+		 * the first ties it to the cardholder's consent (reference 1.5). */
+		if (!req->first_use && req->network_txn_id != NULL &&
+		    !gw_str_charset(req->network_txn_id, GW_ID_MAX - 1, gw_is_id_char)) {
+			rc = -EINVAL;
+			goto out;
+		}
 	} else {
 		category = "C1";
 		subcategory = "CredentialsOnFile";
@@ -190,10 +199,13 @@ int gw_cielo_build_sale(const gw_t *gw, const gw_charge_req_t *req, json_t **out
 	if (req->security_code != NULL)
 		gw_jset(card, "SecurityCode", json_string(req->security_code), &rc);
 	gw_jset(card, "Brand", json_string(brand), &rc);
-	gw_jset(card, "CardOnFile",
-		json_pack("{s:s,s:s}", "Usage", req->first_use ? "First" : "Used", "Reason",
-			  reason),
-		&rc);
+	/* Reference 1.5: CardOnFile is Visa's, Mastercard's and Elo's. */
+	if (req->brand == GW_BRAND_VISA || req->brand == GW_BRAND_MASTERCARD ||
+	    req->brand == GW_BRAND_ELO)
+		gw_jset(card, "CardOnFile",
+			json_pack("{s:s,s:s}", "Usage", req->first_use ? "First" : "Used", "Reason",
+				  reason),
+			&rc);
 	gw_jset(pay, "Type", json_string("CreditCard"), &rc);
 	gw_jset(pay, "Amount", json_integer(req->amount_cents), &rc);
 	gw_jset(pay, "Installments", json_integer(inst), &rc);
@@ -202,8 +214,14 @@ int gw_cielo_build_sale(const gw_t *gw, const gw_charge_req_t *req, json_t **out
 		gw_jset(pay, "SoftDescriptor", json_string(gw->cfg.soft_descriptor), &rc);
 	/* Without Recurrent=true a "Recorrência Própria" sale is denied (reference 1.5). */
 	gw_jset(pay, "Recurrent", json_boolean(req->recurring), &rc);
-	gw_jset(pay, "InitiatedTransactionIndicator",
-		json_pack("{s:s,s:s}", "Category", category, "Subcategory", subcategory), &rc);
+	if (req->recurring && !req->first_use && req->network_txn_id != NULL)
+		gw_jset(pay, "IssuerTransactionId", json_string(req->network_txn_id), &rc);
+	/* Cielo's manual: the initiator indicator is Mastercard's; other brands
+	 * do not take it. */
+	if (req->brand == GW_BRAND_MASTERCARD)
+		gw_jset(pay, "InitiatedTransactionIndicator",
+			json_pack("{s:s,s:s}", "Category", category, "Subcategory", subcategory),
+			&rc);
 	gw_jset(pay, "CreditCard", card, &rc);
 	gw_jset(root, "MerchantOrderId", json_string(oid), &rc);
 	if (req->customer_name != NULL)
@@ -239,6 +257,17 @@ static int cielo_send(gw_call_t *call)
 	size_t n = cielo_headers(call->gw, call, h);
 
 	return gw_http_send(call, h, n, cielo_on_http);
+}
+
+/* POSTs body (the caller keeps its reference) to path on the transactional host. */
+static int cielo_post_json(gw_call_t *call, json_t *body, const char *path)
+{
+	int rc = gw_call_set_json(call, body);
+	if (rc < 0)
+		return rc;
+	call->method = "POST";
+	gw_call_path(call, "%s", path);
+	return cielo_send(call);
 }
 
 /* ------------------------------------------------------------------ answers */
@@ -302,6 +331,53 @@ out:
 	json_decref(j);
 }
 
+/*
+ * An answer's JSON object: false with r set (cielo_reply_error) unless the
+ * HTTP status is 200, or 201 when created_ok; else *j is the parsed body (the
+ * caller's to free), p noting one that is not an object.
+ */
+static bool cielo_answer(const gw_t *gw, const http_response_t *res, bool mutating, bool created_ok,
+			 gw_reply_t *r, gw_parse_t *p, json_t **j)
+{
+	r->http_status = res->status;
+	if (res->error < 0 || (res->status != 200 && !(created_ok && res->status == 201))) {
+		cielo_reply_error(gw, res, mutating, r);
+		return false;
+	}
+	*j = gw_json_parse(p, res->body, res->body_len);
+	if (*j != NULL && !json_is_object(*j))
+		gw_parse_fail(p, "expected an object");
+	return true;
+}
+
+/*
+ * Renova Fácil's NewCard {CardNumber, ExpirationDate "MM/YYYY", Brand}: kept
+ * only when every part is well formed (a bad one is ignored, never a reason
+ * to misread the decline it came with).
+ */
+static void cielo_new_card(const json_t *pay, gw_charge_result_t *out)
+{
+	gw_parse_t p = {0};
+	char num[64] = "", exp[16] = "", brand[32] = "";
+	unsigned mm = 0, yyyy = 0;
+	json_t *nc = gw_get_object(&p, pay, "Payment", "NewCard", 0);
+	if (nc == NULL)
+		return;
+	gw_get_str(&p, nc, "Payment.NewCard", "CardNumber", num, sizeof(num), GW_F_TRUNC);
+	gw_get_str(&p, nc, "Payment.NewCard", "ExpirationDate", exp, sizeof(exp), GW_F_TRUNC);
+	gw_get_str(&p, nc, "Payment.NewCard", "Brand", brand, sizeof(brand), GW_F_TRUNC);
+	size_t n = strlen(num);
+	if (p.err == 0 && n >= 12 && n <= 19 && gw_str_charset(num, 19, gw_is_digit) &&
+	    sscanf(exp, "%2u/%4u", &mm, &yyyy) == 2 && strlen(exp) == 7 && mm >= 1 && mm <= 12 &&
+	    yyyy >= 2000 && yyyy <= 2099) {
+		memcpy(out->new_card_number, num, n + 1);
+		out->new_card_exp_month = mm;
+		out->new_card_exp_year = yyyy;
+		out->new_card_brand = gw_brand_parse(brand);
+	}
+	crypto_wipe(num, sizeof(num));
+}
+
 void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutating,
 			 gw_brand_t brand, gw_charge_result_t *out)
 {
@@ -316,14 +392,8 @@ void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutati
 	char msg[GW_MSG_MAX];
 	const char *st_name;
 
-	out->r.http_status = res->status;
-	if (res->error < 0 || (res->status != 200 && res->status != 201)) {
-		cielo_reply_error(gw, res, mutating, &out->r);
+	if (!cielo_answer(gw, res, mutating, true, &out->r, &p, &j))
 		goto out;
-	}
-	j = gw_json_parse(&p, res->body, res->body_len);
-	if (j != NULL && !json_is_object(j))
-		gw_parse_fail(&p, "expected an object");
 	pay = gw_get_object(&p, j, "", "Payment", GW_F_REQ);
 	gw_get_int(&p, pay, "Payment", "Status", &st, 0, 255, GW_F_REQ);
 	gw_get_str(&p, pay, "Payment", "PaymentId", out->payment_id, sizeof(out->payment_id),
@@ -335,6 +405,11 @@ void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutati
 	gw_get_str(&p, pay, "Payment", "Tid", out->tid, sizeof(out->tid), GW_F_ID);
 	gw_get_str(&p, pay, "Payment", "AuthorizationCode", out->authorization_code,
 		   sizeof(out->authorization_code), GW_F_NUMOK);
+	/* The network's id of this charge: later charges of the card send it back. */
+	gw_get_str(&p, pay, "Payment", "IssuerTransactionId", out->network_txn_id,
+		   sizeof(out->network_txn_id), GW_F_NUMOK | GW_F_ID);
+	gw_get_str(&p, pay, "Payment", "MerchantAdviceCode", out->advice_code,
+		   sizeof(out->advice_code), GW_F_NUMOK);
 	if (gw_get_int(&p, pay, "Payment", "Amount", &amount, 0, GW_MAX_AMOUNT_CENTS, 0))
 		out->amount_cents = amount;
 	if (gw_get_str(&p, j, "", "MerchantOrderId", oid, sizeof(oid), GW_F_TRUNC)) {
@@ -368,6 +443,8 @@ void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutati
 			 (int)st);
 	}
 	if (out->r.outcome == GW_OUTCOME_DECLINED)
+		cielo_new_card(pay, out);
+	if (out->r.outcome == GW_OUTCOME_DECLINED)
 		out->irreversible = gw_code_irreversible(
 			out->r.code, out->brand != GW_BRAND_UNKNOWN ? out->brand : brand);
 	if (out->brand == GW_BRAND_UNKNOWN)
@@ -385,14 +462,8 @@ static void cielo_parse_void(const gw_t *gw, const http_response_t *res, gw_char
 	char msg[GW_MSG_MAX] = "";
 	const char *st_name;
 
-	out->r.http_status = res->status;
-	if (res->error < 0 || res->status != 200) {
-		cielo_reply_error(gw, res, true, &out->r);
+	if (!cielo_answer(gw, res, true, false, &out->r, &p, &j))
 		goto out;
-	}
-	j = gw_json_parse(&p, res->body, res->body_len);
-	if (j != NULL && !json_is_object(j))
-		gw_parse_fail(&p, "expected an object");
 	gw_get_int(&p, j, "", "Status", &st, 0, 255, GW_F_REQ);
 	gw_get_str(&p, j, "", "ReturnCode", out->r.code, sizeof(out->r.code), GW_F_NUMOK);
 	gw_get_str(&p, j, "", "ReturnMessage", msg, sizeof(msg), GW_F_TRUNC);
@@ -418,14 +489,8 @@ static void cielo_parse_token(const gw_t *gw, const http_response_t *res, gw_tok
 	gw_parse_t p = {0};
 	json_t *j = NULL;
 
-	out->r.http_status = res->status;
-	if (res->error < 0 || (res->status != 200 && res->status != 201)) {
-		cielo_reply_error(gw, res, true, &out->r);
+	if (!cielo_answer(gw, res, true, true, &out->r, &p, &j))
 		goto out;
-	}
-	j = gw_json_parse(&p, res->body, res->body_len);
-	if (j != NULL && !json_is_object(j))
-		gw_parse_fail(&p, "expected an object");
 	gw_get_str(&p, j, "", "CardToken", out->card_token, sizeof(out->card_token),
 		   GW_F_REQ | GW_F_ID);
 	if (p.err != 0) {
@@ -434,6 +499,34 @@ static void cielo_parse_token(const gw_t *gw, const http_response_t *res, gw_tok
 	}
 	out->r.outcome = GW_OUTCOME_APPROVED;
 	out->r.error = 0;
+out:
+	json_decref(j);
+}
+
+/* POST /1/zeroauth answers {"Valid", "ReturnCode", "ReturnMessage", "IssuerTransactionId"?}. */
+static void cielo_parse_zero_auth(const gw_t *gw, const http_response_t *res,
+				  gw_charge_result_t *out)
+{
+	gw_parse_t p = {0};
+	json_t *j = NULL;
+	bool valid = false;
+	char msg[GW_MSG_MAX] = "";
+
+	if (!cielo_answer(gw, res, false, true, &out->r, &p, &j))
+		goto out;
+	gw_get_bool(&p, j, "", "Valid", &valid, GW_F_REQ);
+	gw_get_str(&p, j, "", "ReturnCode", out->r.code, sizeof(out->r.code), GW_F_NUMOK);
+	gw_get_str(&p, j, "", "ReturnMessage", msg, sizeof(msg), GW_F_TRUNC);
+	gw_get_str(&p, j, "", "IssuerTransactionId", out->network_txn_id,
+		   sizeof(out->network_txn_id), GW_F_NUMOK | GW_F_ID);
+	if (p.err != 0) {
+		gw_reply_malformed(&out->r, res->status, false, CIELO, p.why);
+		goto out;
+	}
+	out->r.outcome = valid ? GW_OUTCOME_APPROVED : GW_OUTCOME_DECLINED;
+	out->r.error = 0;
+	gw_copy(out->abecs_code, sizeof(out->abecs_code), out->r.code);
+	gw_reply_message(gw, &out->r, msg);
 out:
 	json_decref(j);
 }
@@ -450,14 +543,8 @@ static bool cielo_parse_order_list(gw_call_t *call, const http_response_t *res)
 	size_t i;
 	bool ok = false;
 
-	out->r.http_status = res->status;
-	if (res->error < 0 || res->status != 200) {
-		cielo_reply_error(call->gw, res, false, &out->r);
+	if (!cielo_answer(call->gw, res, false, false, &out->r, &p, &j))
 		goto out;
-	}
-	j = gw_json_parse(&p, res->body, res->body_len);
-	if (j != NULL && !json_is_object(j))
-		gw_parse_fail(&p, "expected an object");
 	arr = gw_get_array(&p, j, "", "Payments", 0);
 	if (arr == NULL && p.err == 0)
 		arr = gw_get_array(&p, j, "", "Payment", 0);
@@ -571,6 +658,9 @@ static void cielo_on_http(const http_response_t *res, void *arg)
 	case GW_OP_CANCEL_CHARGE:
 		cielo_parse_void(call->gw, res, &call->res.charge);
 		break;
+	case GW_OP_ZERO_AUTH:
+		cielo_parse_zero_auth(call->gw, res, &call->res.charge);
+		break;
 	case GW_OP_TOKENIZE:
 		cielo_parse_token(call->gw, res, &call->res.token);
 		gw_reply_create_404(&call->res.token.r);
@@ -623,14 +713,43 @@ static int cielo_charge(gw_call_t *call, const gw_charge_req_t *req)
 
 	if (rc < 0)
 		goto out;
-	rc = gw_call_set_json(call, body);
-	if (rc < 0)
-		goto out;
 	gw_copy(call->merchant_order_id, sizeof(call->merchant_order_id), req->merchant_order_id);
 	call->brand = req->brand;
-	call->method = "POST";
-	gw_call_path(call, "/1/sales/");
-	rc = cielo_send(call);
+	rc = cielo_post_json(call, body, "/1/sales/");
+out:
+	json_decref(body);
+	return rc;
+}
+
+/* Cielo's Holder: 25 characters, no accents (core/card.h). Never cut here:
+ * the caller sends the form Cards/Add showed, this only guards it. */
+static bool cielo_holder_ok(const char *holder)
+{
+	char folded[CARD_HOLDER_SIZE];
+	return holder != NULL && card_holder_for_gateway(holder, GW_KIND_CIELO, folded) == NULL &&
+	       strlen(holder) == strlen(folded);
+}
+
+/* Zero Auth of a stored card: the credential's first use, customer-initiated. */
+static int cielo_zero_auth(gw_call_t *call, const gw_zero_auth_req_t *req)
+{
+	const char *brand = cielo_brand(req->brand);
+	json_t *body = NULL;
+	int rc = 0;
+
+	if (brand == NULL || !gw_str_charset(req->card_token, GW_TOKEN_MAX - 1, gw_is_id_char)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	body = json_pack("{s:s,s:s,s:s,s:{s:s,s:s}}", "CardType", "CreditCard", "CardToken",
+			 req->card_token, "Brand", brand, "CardOnFile", "Usage", "First", "Reason",
+			 "Recurring");
+	if (body == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	call->brand = req->brand;
+	rc = cielo_post_json(call, body, "/1/zeroauth");
 out:
 	json_decref(body);
 	return rc;
@@ -645,7 +764,7 @@ static int cielo_tokenize(gw_call_t *call, const gw_card_t *card)
 	int rc = 0;
 
 	if (brand == NULL || card->number == NULL || strlen(card->number) < 12 ||
-	    !gw_str_charset(card->number, 19, gw_is_digit) || !gw_text_ok(card->holder, 64) ||
+	    !gw_str_charset(card->number, 19, gw_is_digit) || !cielo_holder_ok(card->holder) ||
 	    !gw_text_ok(name, 255) || card->exp_month < 1 || card->exp_month > 12 ||
 	    card->exp_year < 2000 || card->exp_year > 2099) {
 		rc = -EINVAL;
@@ -658,13 +777,8 @@ static int cielo_tokenize(gw_call_t *call, const gw_card_t *card)
 		rc = -ENOMEM;
 		goto out;
 	}
-	rc = gw_call_set_json(call, body);
-	if (rc < 0)
-		goto out;
 	call->res.token.brand = card->brand;
-	call->method = "POST";
-	gw_call_path(call, "/1/card/");
-	rc = cielo_send(call);
+	rc = cielo_post_json(call, body, "/1/card/");
 out:
 	json_decref(body);
 	return rc;
@@ -797,6 +911,7 @@ const gw_adapter_t gw_cielo_adapter = {
 	.check_config = cielo_check_config,
 	.tokenize = cielo_tokenize,
 	.charge = cielo_charge,
+	.zero_auth = cielo_zero_auth,
 	.cancel_charge = cielo_cancel_charge,
 	.query_charge = cielo_query_charge,
 	.query_order = cielo_query_order,

@@ -880,7 +880,8 @@ int gw_getnet_build_payment(const gw_t *gw, const gw_charge_req_t *req, json_t *
 	if (gw->cfg.soft_descriptor != NULL)
 		gw_jset(credit, "soft_descriptor", json_string(gw->cfg.soft_descriptor), &rc);
 	gw_jset(credit, "credentials_on_file_type", json_string(cof), &rc);
-	if (req->network_txn_id != NULL)
+	/* The first charge opens the series: it has no id to send back yet. */
+	if (!req->first_use && req->network_txn_id != NULL)
 		gw_jset(credit, "transaction_id", json_string(req->network_txn_id), &rc);
 	gw_jset(credit, "card", card, &rc);
 	gw_jset(order, "order_id", json_string(req->merchant_order_id), &rc);

@@ -33,6 +33,7 @@ typedef enum gw_op {
 	GW_OP_QUERY_ORDER,
 	GW_OP_SEND_MESSAGE,
 	GW_OP_MESSAGE_STATUS,
+	GW_OP_ZERO_AUTH,
 } gw_op_t;
 
 typedef struct gw_call gw_call_t;
@@ -54,6 +55,7 @@ typedef struct gw_adapter {
 	int (*cancel_link)(gw_call_t *call, const gw_cancel_link_req_t *req);
 	int (*tokenize)(gw_call_t *call, const gw_card_t *card);
 	int (*charge)(gw_call_t *call, const gw_charge_req_t *req);
+	int (*zero_auth)(gw_call_t *call, const gw_zero_auth_req_t *req);
 	int (*cancel_charge)(gw_call_t *call, const char *payment_id, int64_t amount_cents);
 	int (*query_charge)(gw_call_t *call, const char *payment_id);
 	int (*query_order)(gw_call_t *call, const char *merchant_order_id);

@@ -40,8 +40,13 @@ typedef struct cielo_sale {
 	int64_t installments;
 	bool capture, recurrent, saved;
 	int status;
-	char ret_code[4];
+	char ret_code[8];
 	char ret_msg[40];
+	char usage[8];       /* CardOnFile.Usage as sent, echoed */
+	char cof_reason[16]; /* CardOnFile.Reason as sent, echoed */
+	char ntid[24];       /* IssuerTransactionId of an approved sale */
+	char mac[4];         /* MerchantAdviceCode of a decline, "" when none */
+	char new_number[20]; /* Renova Fácil's NewCard.CardNumber, "" when none */
 	int64_t received_ms;
 	int64_t captured_ms, captured_amount;
 	int64_t voided_ms, voided_amount;
@@ -56,6 +61,9 @@ typedef struct cielo_card {
 	char holder[64];
 	char exp[8];
 	char brand[16];
+	/* The network id of the card's first approved sale: what later stored-
+	 * credential sales must send back as IssuerTransactionId. */
+	char ntid[24];
 } cielo_card_t;
 
 static void cielo_sale_drop(sbx_t *s, list_node_t *n)
@@ -212,19 +220,32 @@ static json_t *cielo_sale_json(sbx_t *s, const cielo_sale_t *x)
 			  "ExpirationDate", x->exp, "SaveCard", x->saved, "Brand", x->brand);
 	if (x->token[0] != '\0')
 		json_object_set_new(card, "CardToken", json_string(x->token));
+	if (x->usage[0] != '\0')
+		json_object_set_new(
+			card, "CardOnFile",
+			json_pack("{s:s, s:s}", "Usage", x->usage, "Reason", x->cof_reason));
 	sbx_time_brt(x->received_ms, when);
 	json_t *pay = json_pack(
-		"{s:i, s:I, s:s, s:b, s:b, s:b, s:o, s:s, s:s, s:s, s:s, s:I, s:s, s:i, s:s, s:s, "
+		"{s:i, s:I, s:i, s:b, s:b, s:b, s:o, s:s, s:s, s:s, s:s, s:I, s:s, s:i, s:s, s:s, "
 		"s:s, s:s, s:s, s:s, s:b}",
-		"ServiceTaxAmount", 0, "Installments", (json_int_t)x->installments, "Interest",
-		"ByMerchant", "Capture", x->capture, "Authenticate", false, "Recurrent",
-		x->recurrent, "CreditCard", card, "ProofOfSale", x->proof, "Tid", x->tid,
-		"SoftDescriptor", x->soft, "Provider", "Simulado", "Amount", (json_int_t)x->amount,
-		"ReceivedDate", when, "Status", x->status, "ReturnCode", x->ret_code,
-		"ReturnMessage", x->ret_msg, "PaymentId", x->payment_id, "Type", "CreditCard",
-		"Currency", "BRL", "Country", "BRA", "IsSplitted", false);
+		"ServiceTaxAmount", 0, "Installments", (json_int_t)x->installments, "Interest", 0,
+		"Capture", x->capture, "Authenticate", false, "Recurrent", x->recurrent,
+		"CreditCard", card, "ProofOfSale", x->proof, "Tid", x->tid, "SoftDescriptor",
+		x->soft, "Provider", "Simulado", "Amount", (json_int_t)x->amount, "ReceivedDate",
+		when, "Status", x->status, "ReturnCode", x->ret_code, "ReturnMessage", x->ret_msg,
+		"PaymentId", x->payment_id, "Type", "CreditCard", "Currency", "BRL", "Country",
+		"BRA", "IsSplitted", false);
 	if (x->auth[0] != '\0')
 		json_object_set_new(pay, "AuthorizationCode", json_string(x->auth));
+	if (x->ntid[0] != '\0')
+		json_object_set_new(pay, "IssuerTransactionId", json_string(x->ntid));
+	if (x->mac[0] != '\0')
+		json_object_set_new(pay, "MerchantAdviceCode", json_string(x->mac));
+	if (x->new_number[0] != '\0')
+		json_object_set_new(pay, "NewCard",
+				    json_pack("{s:s, s:s, s:b, s:s}", "CardNumber", x->new_number,
+					      "ExpirationDate", "12/2032", "SaveCard", false,
+					      "Brand", x->brand));
 	if (x->captured_ms != 0) {
 		sbx_time_brt(x->captured_ms, when);
 		json_object_set_new(pay, "CapturedAmount", json_integer(x->captured_amount));
@@ -275,9 +296,9 @@ static void cielo_decide(cielo_sale_t *x, int digit)
 		const char *code;
 		const char *msg;
 	} denied[10] = {
-		[2] = {"05", "Not Authorized"}, [3] = {"57", "Card Expired"},
-		[5] = {"78", "Blocked Card"},   [6] = {"99", "Time Out"},
-		[7] = {"77", "Card Canceled"},  [8] = {"70", "Problems with Credit Card"},
+		[2] = {"05", "Nao Autorizada"},   [3] = {"57", "Cartao Expirado"},
+		[5] = {"78", "Cartao Bloqueado"}, [6] = {"99", "Time Out"},
+		[7] = {"77", "Cartao Cancelado"}, [8] = {"70", "Problemas com o Cartao de Credito"},
 	};
 	bool ok = digit == 0 || digit == 1 || digit == 4;
 	int code9 = 0;
@@ -292,20 +313,44 @@ static void cielo_decide(cielo_sale_t *x, int digit)
 	if (ok) {
 		x->status = x->capture ? 2 : 1;
 		snprintf(x->ret_code, sizeof(x->ret_code), "%s", x->capture ? "6" : "4");
-		snprintf(x->ret_msg, sizeof(x->ret_msg), "Operation Successful");
+		snprintf(x->ret_msg, sizeof(x->ret_msg), "Operacao realizada com sucesso");
 	} else {
 		x->status = 3;
 		if (digit == 9) {
 			snprintf(x->ret_code, sizeof(x->ret_code), "%02d", code9);
-			snprintf(x->ret_msg, sizeof(x->ret_msg), "Not Authorized");
+			snprintf(x->ret_msg, sizeof(x->ret_msg), "Nao Autorizada");
 		} else if (digit >= 0 && denied[digit].code != NULL) {
 			snprintf(x->ret_code, sizeof(x->ret_code), "%s", denied[digit].code);
 			snprintf(x->ret_msg, sizeof(x->ret_msg), "%s", denied[digit].msg);
 		} else {
 			snprintf(x->ret_code, sizeof(x->ret_code), "05");
-			snprintf(x->ret_msg, sizeof(x->ret_msg), "Not Authorized");
+			snprintf(x->ret_msg, sizeof(x->ret_msg), "Nao Autorizada");
 		}
 	}
+}
+
+/*
+ * Renova Fácil's replacement: the old number's BIN and length, another body,
+ * final digit 0 (the sandbox approves it), passing Luhn.
+ */
+static void cielo_new_number(const char *old, char out[20])
+{
+	size_t n = strlen(old);
+	if (n < 12 || n > 19) {
+		out[0] = '\0';
+		return;
+	}
+	memcpy(out, old, 6);
+	for (size_t i = 6; i < n; i++)
+		out[i] = '7';
+	out[n - 1] = '0';
+	out[n] = '\0';
+	for (int d = 0; d < 10; d++) {
+		out[n - 2] = (char)('0' + d);
+		if (sbx_luhn_ok(out))
+			return;
+	}
+	out[0] = '\0';
 }
 
 static cielo_card_t *cielo_card_new(sbx_t *s, const sbx_org_t *org, const char *number,
@@ -342,7 +387,7 @@ static void cielo_sale_create(sbx_t *s, const sbx_req_t *rq, const char *const *
 	json_t *j = NULL, *errs = NULL;
 	cielo_sale_t *x = NULL;
 	const char *number = NULL, *holder = NULL, *exp = NULL, *brand = NULL;
-	const cielo_card_t *card = NULL;
+	cielo_card_t *card = NULL;
 	(void)args;
 
 	if (org == NULL)
@@ -447,9 +492,37 @@ invalid:
 	x->received_ms = util_wall_ms();
 	if (tok != NULL)
 		snprintf(x->token, sizeof(x->token), "%s", tok);
+	json_t *cof = json_object_get(cc, "CardOnFile");
+	const char *ntid_sent = sbx_jstr(pay, "IssuerTransactionId");
+	snprintf(x->usage, sizeof(x->usage), "%s",
+		 sbx_jstr(cof, "Usage") != NULL ? sbx_jstr(cof, "Usage") : "");
+	snprintf(x->cof_reason, sizeof(x->cof_reason), "%s",
+		 sbx_jstr(cof, "Reason") != NULL ? sbx_jstr(cof, "Reason") : "");
 	cielo_decide(x, sbx_final_digit(number));
-	if (x->status == 1 || x->status == 2)
+	if (s->cielo_next_n > 0) {
+		s->cielo_next_n--;
+		x->status = 3;
+		snprintf(x->ret_code, sizeof(x->ret_code), "%s", s->cielo_next_code);
+		snprintf(x->ret_msg, sizeof(x->ret_msg), "%s", s->cielo_next_msg);
+		snprintf(x->mac, sizeof(x->mac), "%s", s->cielo_next_mac);
+		if (s->cielo_next_new_card && x->recurrent)
+			cielo_new_number(number, x->new_number);
+	}
+	/* A later stored-credential sale without the first one's network id: the
+	 * fault mode denies it, as an issuer enforcing the chain would. */
+	if (s->require_ntid && card != NULL && card->ntid[0] != '\0' && x->recurrent &&
+	    strcmp(x->usage, "First") != 0 &&
+	    (ntid_sent == NULL || strcmp(ntid_sent, card->ntid) != 0)) {
+		x->status = 3;
+		snprintf(x->ret_code, sizeof(x->ret_code), "KA");
+		snprintf(x->ret_msg, sizeof(x->ret_msg), "Autorizacao negada");
+	}
+	if (x->status == 1 || x->status == 2) {
 		cielo_digits(s, x->auth, 6);
+		cielo_digits(s, x->ntid, 15);
+		if (card != NULL && card->ntid[0] == '\0')
+			snprintf(card->ntid, sizeof(card->ntid), "%s", x->ntid);
+	}
 	if (x->status == 2) {
 		x->captured_ms = x->received_ms;
 		x->captured_amount = amount;
@@ -471,11 +544,15 @@ invalid:
 			  x->ret_code, x->ret_msg, 0);
 	{
 		json_t *iti = json_object_get(pay, "InitiatedTransactionIndicator");
-		char ind[48];
-		snprintf(ind, sizeof(ind), "%s/%s",
-			 sbx_jstr(iti, "Category") != NULL ? sbx_jstr(iti, "Category") : "",
-			 sbx_jstr(iti, "Subcategory") != NULL ? sbx_jstr(iti, "Subcategory") : "");
-		sbx_charge_mark(s, x->moid, x->recurrent, ind);
+		char ind[48] = "";
+		if (iti != NULL)
+			snprintf(ind, sizeof(ind), "%s/%s",
+				 sbx_jstr(iti, "Category") != NULL ? sbx_jstr(iti, "Category") : "",
+				 sbx_jstr(iti, "Subcategory") != NULL ? sbx_jstr(iti, "Subcategory")
+								      : "");
+		sbx_cof_t mark = {x->recurrent, ind, x->usage, ntid_sent != NULL ? ntid_sent : "",
+				  x->ntid};
+		sbx_charge_mark(s, x->moid, &mark);
 	}
 	sbx_resp_json(rs, 201, cielo_sale_json(s, x));
 	if (x->status == 2)
@@ -583,7 +660,7 @@ static void cielo_sale_change(sbx_t *s, const sbx_req_t *rq, const char *id, boo
 		x->voided_amount = amount;
 		snprintf(x->ret_code, sizeof(x->ret_code), "9");
 	}
-	snprintf(x->ret_msg, sizeof(x->ret_msg), "Operation Successful");
+	snprintf(x->ret_msg, sizeof(x->ret_msg), "Operacao realizada com sucesso");
 	json_t *r = json_pack("{s:i, s:i, s:s, s:s, s:s, s:s, s:s}", "Status", x->status,
 			      "ReasonCode", 0, "ReasonMessage", "Successful", "ProviderReturnCode",
 			      x->ret_code, "ProviderReturnMessage", x->ret_msg, "ReturnCode",
@@ -676,6 +753,72 @@ out:
 	return;
 }
 
+/*
+ * Zero Auth (reference 1.3, POST /1/zeroauth): validates a card without
+ * charging it, by CardNumber or CardToken, decided like a sale by the final
+ * digit. {"Valid", "ReturnCode", "ReturnMessage", "IssuerTransactionId"}; a
+ * valid check of a token opens its stored-credential chain.
+ */
+static void cielo_zero_auth(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	sbx_org_t *org = cielo_auth(s, rq, rs);
+	json_t *j = NULL;
+	cielo_sale_t x;
+	(void)args;
+	if (org == NULL)
+		goto out;
+	j = sbx_req_json(rq);
+	const char *tok = sbx_jstr(j, "CardToken"), *number = sbx_jstr(j, "CardNumber");
+	cielo_card_t *card = tok != NULL ? cielo_card_find(s, org, tok) : NULL;
+	if (card != NULL)
+		number = card->number;
+	if (!json_is_object(j) || number == NULL || !sbx_luhn_ok(number)) {
+		cielo_err(rs, 400, 0, "CardNumber or a known CardToken is required");
+		goto out;
+	}
+	memset(&x, 0, sizeof(x));
+	x.capture = true;
+	cielo_decide(&x, sbx_final_digit(number));
+	bool valid = x.status == 1 || x.status == 2;
+	json_t *r = json_pack("{s:b, s:s, s:s}", "Valid", valid, "ReturnCode",
+			      valid ? "00" : x.ret_code, "ReturnMessage",
+			      valid ? "Transacao autorizada" : x.ret_msg);
+	if (valid) {
+		cielo_digits(s, x.ntid, 15);
+		json_object_set_new(r, "IssuerTransactionId", json_string(x.ntid));
+		if (card != NULL && card->ntid[0] == '\0')
+			snprintf(card->ntid, sizeof(card->ntid), "%s", x.ntid);
+	}
+	sbx_resp_json(rs, 200, r);
+out:
+	json_decref(j);
+}
+
+void sbx_cielo_control_decline(sbx_t *s, json_t *body, sbx_resp_t *rs)
+{
+	const char *code = sbx_jstr(body, "code"), *msg = sbx_jstr(body, "message");
+	const char *mac = sbx_jstr(body, "merchant_advice_code");
+	int64_t n = 1;
+	if (code == NULL || code[0] == '\0' || strlen(code) >= sizeof(s->cielo_next_code) ||
+	    (msg != NULL && strlen(msg) >= sizeof(s->cielo_next_msg)) ||
+	    (mac != NULL && strlen(mac) >= sizeof(s->cielo_next_mac)) ||
+	    (json_object_get(body, "count") != NULL &&
+	     (!sbx_jint(body, "count", &n) || n < 1 || n > 1000))) {
+		sbx_resp_json(rs, 400,
+			      json_pack("{s:s}", "error",
+					"code (1-7 characters), message (< 40), "
+					"merchant_advice_code (< 4), count 1..1000"));
+		return;
+	}
+	snprintf(s->cielo_next_code, sizeof(s->cielo_next_code), "%s", code);
+	snprintf(s->cielo_next_msg, sizeof(s->cielo_next_msg), "%s",
+		 msg != NULL ? msg : "Autorizacao negada");
+	snprintf(s->cielo_next_mac, sizeof(s->cielo_next_mac), "%s", mac != NULL ? mac : "");
+	s->cielo_next_n = (uint32_t)n;
+	s->cielo_next_new_card = sbx_jbool(body, "new_card", false);
+	sbx_resp_json(rs, 200, json_pack("{s:b}", "ok", true));
+}
+
 const sbx_route_t sbx_cielo_routes[] = {
 	{"POST", "/1/sales", "sale_create", cielo_sale_create},
 	{"GET", "/1/sales", "sale_query", cielo_sale_query},
@@ -684,5 +827,6 @@ const sbx_route_t sbx_cielo_routes[] = {
 	{"PUT", "/1/sales/*/void", "sale_void", cielo_sale_void},
 	{"POST", "/1/card", "card_create", cielo_card_create},
 	{"GET", "/1/card/*", "card_get", cielo_card_get},
+	{"POST", "/1/zeroauth", "zero_auth", cielo_zero_auth},
 };
 const size_t sbx_cielo_n_routes = OSPAY_ARRAY_LEN(sbx_cielo_routes);

@@ -460,6 +460,7 @@ static void ctl_settings(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 		{"webhook_retry_ms", offsetof(sbx_t, hook_retry_ms), 1, 3600000},
 		{"webhook_timeout_ms", offsetof(sbx_t, hook_timeout_ms), 100, 600000},
 		{"pagolivre_expiry_s", offsetof(sbx_t, pl_expiry_s), 1, 365 * 86400},
+		{"require_network_txn_id", offsetof(sbx_t, require_ntid), 0, 1},
 	};
 	(void)rq;
 	(void)args;
@@ -507,6 +508,17 @@ static void ctl_pagolivre(sbx_t *s, const sbx_req_t *rq, const char *const *args
 	else
 		sbx_pagolivre_control(s, args[0], args[1], body, rs);
 	json_decref(empty);
+}
+
+static void ctl_cielo_decline(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			      sbx_resp_t *rs)
+{
+	(void)rq;
+	(void)args;
+	if (!json_is_object(body))
+		ctl_err(rs, 400, "body must be a JSON object");
+	else
+		sbx_cielo_control_decline(s, body, rs);
 }
 
 static void ctl_zapme_status(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
@@ -608,6 +620,7 @@ static const ctl_route_t ctl_routes[] = {
 	{"POST", "/settings", ctl_settings},
 	{"POST", "/pagolivre/orders/*/*", ctl_pagolivre},
 	{"POST", "/zapme/messages/*/status", ctl_zapme_status},
+	{"POST", "/cielo/decline", ctl_cielo_decline},
 	{"GET", "/messages", ctl_messages},
 	{"GET", "/charges", ctl_charges},
 	{"GET", "/webhooks", ctl_webhooks},

@@ -50,6 +50,9 @@ typedef struct sbx_charge {
 	int64_t at_ms;
 	bool recurrent;     /* Cielo's Payment.Recurrent as sent */
 	char initiator[48]; /* Cielo's InitiatedTransactionIndicator "Category/Subcategory" */
+	char usage[24];     /* CardOnFile.Usage / credentials_on_file_type as sent */
+	char ntid_sent[64];
+	char ntid_reply[64];
 } sbx_charge_t;
 
 typedef struct sbx_sent {
@@ -170,7 +173,7 @@ out:
 	return;
 }
 
-void sbx_charge_mark(sbx_t *s, const char *moid, bool recurrent, const char *initiator)
+void sbx_charge_mark(sbx_t *s, const char *moid, const sbx_cof_t *cof)
 {
 	/* Newest first: the charge to mark was just recorded, so this is O(1) and not a
 	 * walk of every charge so far (which made a 100,000-sale run quadratic). */
@@ -183,8 +186,11 @@ void sbx_charge_mark(sbx_t *s, const char *moid, bool recurrent, const char *ini
 		}
 	}
 	if (last != NULL) {
-		last->recurrent = recurrent;
-		snprintf(last->initiator, sizeof(last->initiator), "%s", initiator);
+		last->recurrent = cof->recurrent;
+		snprintf(last->initiator, sizeof(last->initiator), "%s", cof->initiator);
+		snprintf(last->usage, sizeof(last->usage), "%s", cof->usage);
+		snprintf(last->ntid_sent, sizeof(last->ntid_sent), "%s", cof->ntid_sent);
+		snprintf(last->ntid_reply, sizeof(last->ntid_reply), "%s", cof->ntid_reply);
 	}
 }
 
@@ -200,15 +206,17 @@ json_t *sbx_charges_json(sbx_t *s, const char *moid)
 			continue;
 		sbx_time_iso(c->at_ms, at);
 		json_array_append_new(
-			arr,
-			json_pack(
-				"{s:s, s:I, s:s, s:s, s:I, s:b, s:s, s:s, s:s, s:i, s:s, s:b, s:s}",
-				"service", c->service, "org", (json_int_t)c->org,
-				"merchant_order_id", c->moid, "payment_id", c->payment_id, "amount",
-				(json_int_t)c->amount, "approved", c->approved, "status", c->status,
-				"code", c->code, "message", c->message, "installment",
-				c->installment, "at", at, "recurrent", c->recurrent, "initiator",
-				c->initiator));
+			arr, json_pack("{s:s, s:I, s:s, s:s, s:I, s:b, s:s, s:s, s:s, s:i, s:s, "
+				       "s:b, s:s, s:s, "
+				       "s:s, s:s}",
+				       "service", c->service, "org", (json_int_t)c->org,
+				       "merchant_order_id", c->moid, "payment_id", c->payment_id,
+				       "amount", (json_int_t)c->amount, "approved", c->approved,
+				       "status", c->status, "code", c->code, "message", c->message,
+				       "installment", c->installment, "at", at, "recurrent",
+				       c->recurrent, "initiator", c->initiator, "usage", c->usage,
+				       "network_txn_id_sent", c->ntid_sent,
+				       "network_txn_id_returned", c->ntid_reply));
 	}
 	return arr;
 }
@@ -541,6 +549,8 @@ static void sbx_settings_default(sbx_t *s)
 	s->hook_retry_ms = 2000;
 	s->hook_timeout_ms = 10000;
 	s->pl_expiry_s = 3 * 86400;
+	s->require_ntid = 0;
+	s->cielo_next_n = 0;
 }
 
 void sbx_clear(sbx_t *s, bool keep_orgs)

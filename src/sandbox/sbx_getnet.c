@@ -38,6 +38,9 @@ typedef struct gn_ntoken {
 	char customer_id[101];
 	bool single_use;
 	bool used;
+	/* The transaction_id of the first approved payment with this (vault)
+	 * token: what RECURRING_PAYMENT charges must send back. */
+	char ntid[24];
 } gn_ntoken_t;
 
 typedef struct gn_card {
@@ -295,6 +298,21 @@ static void gn_digits(sbx_t *s, char *out, size_t n)
 	out[n] = '\0';
 }
 
+/* The brand GetNet answers: from the card number, lower case (the recordings). */
+static const char *gn_brand_of(const char *number)
+{
+	const char *b = "visa";
+	if (number[0] == '5' || (number[0] == '2' && number[1] >= '2' && number[1] <= '7'))
+		b = "mastercard";
+	else if (number[0] == '3' && (number[1] == '4' || number[1] == '7'))
+		b = "amex";
+	else if (strncmp(number, "606282", 6) == 0 || strncmp(number, "3841", 4) == 0)
+		b = "hipercard";
+	else if (number[0] == '6' || number[0] == '5')
+		b = "elo";
+	return b;
+}
+
 static json_t *gn_payment_json(const sbx_org_t *org, const gn_payment_t *p)
 {
 	char recv[32], auth_at[32];
@@ -509,7 +527,9 @@ static void gn_card_save(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 	snprintf(c->holder, sizeof(c->holder), "%s", holder != NULL ? holder : "");
 	snprintf(c->exp_month, sizeof(c->exp_month), "%s", mm);
 	snprintf(c->exp_year, sizeof(c->exp_year), "%s", yy);
-	snprintf(c->brand, sizeof(c->brand), "%s", brand != NULL ? brand : "");
+	/* GetNet names the brand from the card, lower case, whatever was sent. */
+	(void)brand;
+	snprintf(c->brand, sizeof(c->brand), "%s", gn_brand_of(t->number));
 	snprintf(c->customer_id, sizeof(c->customer_id), "%s", cust);
 	c->created_ms = util_wall_ms();
 	sbx_htab_insert(&s->gn_vault_by_id, &c->by_id, c->card_id);
@@ -523,6 +543,7 @@ out:
 
 static void gn_card_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
+	json_int_t mm = 0, yy = 0;
 	sbx_org_t *org = gn_auth(s, rq, rs);
 	gn_card_t *c = org != NULL ? gn_card_find(s, org, args[0]) : NULL;
 	char at[32];
@@ -533,12 +554,15 @@ static void gn_card_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, 
 		goto out;
 	}
 	sbx_time_iso(c->created_ms, at);
+	/* The recordings: expiry as numbers here (strings in a payment). */
+	mm = (json_int_t)strtol(c->exp_month, NULL, 10);
+	yy = (json_int_t)strtol(c->exp_year, NULL, 10);
 	sbx_resp_json(rs, 200,
-		      json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+		      json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 				"card_id", c->card_id, "number_token", c->number_token,
-				"cardholder_name", c->holder, "expiration_month", c->exp_month,
-				"expiration_year", c->exp_year, "last_four_digits", c->last4, "bin",
-				c->bin, "brand", c->brand, "customer_id", c->customer_id, "status",
+				"cardholder_name", c->holder, "expiration_month", mm,
+				"expiration_year", yy, "last_four_digits", c->last4, "bin", c->bin,
+				"brand", c->brand, "customer_id", c->customer_id, "status",
 				"active", "created_at", at, "updated_at", at));
 out:
 	return;
@@ -620,6 +644,16 @@ static void gn_payment_credit(sbx_t *s, const sbx_req_t *rq, const char *const *
 	}
 	const char *code = NULL, *msg = NULL;
 	bool ok = gn_decide(sbx_final_digit(t->number), &code, &msg);
+	const char *cof = sbx_jstr(credit, "credentials_on_file_type");
+	const char *ntid_sent = sbx_jstr(credit, "transaction_id");
+	/* The fault mode: a recurring payment after the first must name it. */
+	if (s->require_ntid && t->ntid[0] != '\0' && cof != NULL &&
+	    strcmp(cof, "RECURRING_PAYMENT") == 0 &&
+	    (ntid_sent == NULL || strcmp(ntid_sent, t->ntid) != 0)) {
+		ok = false;
+		code = "KA";
+		msg = "AUTORIZACAO NEGADA";
+	}
 	p->org = org->id;
 	sbx_uuid(p->payment_id);
 	snprintf(p->order_id, sizeof(p->order_id), "%s", order_id);
@@ -632,8 +666,9 @@ static void gn_payment_credit(sbx_t *s, const sbx_req_t *rq, const char *const *
 		gn_digits(s, p->auth_code, 6);
 	gn_digits(s, p->nsu, 9);
 	gn_digits(s, p->acq_tid, 15);
-	snprintf(p->brand, sizeof(p->brand), "%s",
-		 sbx_jstr(card, "brand") != NULL ? sbx_jstr(card, "brand") : "");
+	if (ok && t->ntid[0] == '\0')
+		snprintf(t->ntid, sizeof(t->ntid), "%s", p->acq_tid);
+	snprintf(p->brand, sizeof(p->brand), "%s", gn_brand_of(t->number));
 	snprintf(p->soft, sizeof(p->soft), "%s",
 		 sbx_jstr(credit, "soft_descriptor") != NULL ? sbx_jstr(credit, "soft_descriptor")
 							     : "");
@@ -645,20 +680,26 @@ static void gn_payment_credit(sbx_t *s, const sbx_req_t *rq, const char *const *
 	sbx_table_add(s, &s->gn_payments, &p->age);
 	sbx_charge_record(s, "getnet", org->id, p->order_id, p->payment_id, amount, ok, p->status,
 			  code, msg, 0);
+	sbx_cof_t mark = {false, "", cof != NULL ? cof : "", ntid_sent != NULL ? ntid_sent : "",
+			  ok ? p->acq_tid : ""};
+	sbx_charge_mark(s, p->order_id, &mark);
 	if (ok) {
 		sbx_resp_json(rs, 200, gn_payment_json(org, p));
 	} else {
 		char detail[96];
 		snprintf(detail, sizeof(detail), "%s [ECOM - %s]", msg, code);
-		json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "status",
-				      "NOT APPROVED", "error_code", "PAYMENTS-011", "description",
-				      "NOT APPROVED", "description_detail", detail, "payment_id",
-				      p->payment_id, "authorization_code", "", "terminal_nsu",
-				      p->nsu, "acquirer_transaction_id", p->acq_tid);
+		/* The recorded 402's shape and wording (reference 2.7). */
+		json_t *d =
+			json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "status",
+				  "NOT APPROVED", "error_code", "PAYMENTS-011", "description",
+				  "Transa\u00e7\u00e3o n\u00e3o autorizada", "description_detail",
+				  detail, "payment_id", p->payment_id, "authorization_code", "",
+				  "terminal_nsu", p->nsu, "acquirer_transaction_id", p->acq_tid);
 		sbx_resp_json(rs, 402,
 			      json_pack("{s:s, s:s, s:i, s:[o]}", "message",
-					"Transaction not authorized", "name", "CreditServiceError",
-					"status_code", 402, "details", d));
+					"Erro ao efetuar transa\u00e7\u00e3o de cr\u00e9dito",
+					"name", "CreditServiceError", "status_code", 402, "details",
+					d));
 	}
 	gn_notify(s, org, p);
 out:

@@ -140,6 +140,14 @@ struct sbx {
 	uint32_t hook_retry_ms;
 	uint32_t hook_timeout_ms;
 	uint32_t pl_expiry_s;
+	/* 1: a later stored-credential charge must send back the network id of
+	 * the card's first approved one, or it is denied (docs/sandbox.md). */
+	uint32_t require_ntid;
+	/* The next cielo_next_n Cielo sales are denied with this code, message and
+	 * Mastercard advice code (POST /control/cielo/decline). */
+	uint32_t cielo_next_n;
+	char cielo_next_code[8], cielo_next_msg[40], cielo_next_mac[4];
+	bool cielo_next_new_card; /* the decline names a replacement card (Renova Fácil) */
 
 	/* Cielo */
 	sbx_table_t sales;
@@ -281,8 +289,18 @@ void sbx_mask_card(const char *number, char out[24]);
 void sbx_charge_record(sbx_t *s, const char *service, uint64_t org, const char *moid,
 		       const char *payment_id, int64_t amount, bool approved, const char *status,
 		       const char *code, const char *message, int installment);
-/* Marks the last recorded charge of moid with the sale's initiator flags (Cielo). */
-void sbx_charge_mark(sbx_t *s, const char *moid, bool recurrent, const char *initiator);
+/* What a card charge request said about its stored credential, as received. */
+typedef struct sbx_cof {
+	bool recurrent;         /* Cielo's Payment.Recurrent */
+	const char *initiator;  /* Cielo's InitiatedTransactionIndicator "Category/Subcategory" */
+	const char *usage;      /* Cielo CardOnFile.Usage, GetNet credentials_on_file_type */
+	const char *ntid_sent;  /* IssuerTransactionId / credit.transaction_id sent, "" none */
+	const char *ntid_reply; /* the network id the answer carried, "" none */
+} sbx_cof_t;
+/* POST /control/cielo/decline: queues a decline for the next Cielo sales. */
+void sbx_cielo_control_decline(sbx_t *s, json_t *body, sbx_resp_t *rs);
+/* Marks the last recorded charge of moid with what it said about its credential. */
+void sbx_charge_mark(sbx_t *s, const char *moid, const sbx_cof_t *cof);
 /* Records one SMS or WhatsApp message sent. */
 void sbx_sent_record(sbx_t *s, const char *service, const char *channel, uint64_t org,
 		     const char *phone, const char *text, const char *ref);

@@ -192,12 +192,15 @@ int srv_metrics_format(srv_t *s, char *out, size_t cap, size_t *off)
 				"ospay_billing_voids_total %llu\n"
 				"# TYPE ospay_billing_void_failures_total counter\n"
 				"ospay_billing_void_failures_total %llu\n"
+				"# TYPE ospay_billing_retries_refused_total counter\n"
+				"ospay_billing_retries_refused_total %llu\n"
 				"# TYPE ospay_billing_charges_unsettled gauge\n"
 				"ospay_billing_charges_unsettled{status=\"pending\"} %llu\n"
 				"ospay_billing_charges_unsettled{status=\"unknown\"} %llu\n"
 				"ospay_billing_charges_unsettled{status=\"operator_review\"} %llu\n"
 				"ospay_billing_charges_unsettled{status=\"voiding\"} %llu\n",
 				(unsigned long long)bm.voids, (unsigned long long)bm.void_failures,
+				(unsigned long long)bm.retries_refused,
 				(unsigned long long)bm.pending, (unsigned long long)bm.unknown,
 				(unsigned long long)bm.operator_review,
 				(unsigned long long)bm.voiding);

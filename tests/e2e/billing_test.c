@@ -36,25 +36,6 @@ static void after_up(void)
 	tsg_cielo(adm, &sbx, srv.org_id, "bill", true);
 }
 
-/* The service charges card (0: the default) with recurring payment on. */
-static void choose_card(uint64_t svc, uint64_t card)
-{
-	Ospay__V1__CustomersUpdateServiceRequest u =
-		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
-	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
-	rp.enabled = true;
-	rp.card_id = card;
-	char *mask[] = {"recurring_payment"};
-	u.service_id = svc;
-	u.recurring_payment = &rp;
-	u.update_mask = mask;
-	u.n_update_mask = 1;
-	status_t st;
-	cr_assert_eq(
-		tsp_call(adm, "ospay.v1.Customers/UpdateService", &u.base, NULL, NULL, NULL, &st),
-		0, "UpdateService: %s", st.message);
-}
-
 /* The sandbox's records for a merchant order id: how many sales, how many approved. */
 static void sandbox_sales(uint64_t inv, int attempt, int *count, int *approved)
 {
@@ -162,7 +143,7 @@ Test(billing, blocked_card_stores_code_78)
 	cr_assert_eq(r->n_charges, 1);
 	cr_assert_eq(r->charges[0]->status, CHG(DECLINED));
 	cr_assert_str_eq(r->charges[0]->return_code, "78");
-	cr_assert_str_eq(r->charges[0]->return_message, "Blocked Card");
+	cr_assert_str_eq(r->charges[0]->return_message, "Cartao Bloqueado");
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	/* The panel's filter: these are recurring charges. */
 	r = tso_charges(adm, c,
@@ -275,7 +256,7 @@ Test(billing, success_at_attempt_two_with_the_chosen_card)
 	cr_assert_eq(tso_n_charges(adm, c), 1);
 	/* The customer adds a good card and the service picks it before D+1. */
 	uint64_t good = tso_visa_card(adm, c, 0);
-	choose_card(svc, good);
+	tso_choose_card(adm, svc, good);
 	tso_advance(adm, DAY_MS);
 	tso_run_now(adm);
 	Ospay__V1__BillingListChargesResponse *r = tso_charges(adm, c, 0);
@@ -291,7 +272,7 @@ Test(billing, chosen_card_removed_charges_the_default)
 {
 	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 12, 0, true, &svc);
 	uint64_t other = tso_visa_card(adm, c, 4);
-	choose_card(svc, other);
+	tso_choose_card(adm, svc, other);
 	Ospay__V1__CardsRemoveRequest rm = OSPAY__V1__CARDS_REMOVE_REQUEST__INIT;
 	rm.card_id = other;
 	status_t st;

@@ -301,7 +301,7 @@ Test(installments, report_filters_and_totals)
 	for (size_t i = 0; i < r->n_rows; i++)
 		if (r->rows[i]->charge_id == s.k5) {
 			cr_assert_eq(r->rows[i]->status, IST(DENIED));
-			cr_assert(strstr(r->rows[i]->reason, "Not Authorized") != NULL, "%s",
+			cr_assert(strstr(r->rows[i]->reason, "Nao Autorizada") != NULL, "%s",
 				  r->rows[i]->reason);
 		}
 	protobuf_c_message_free_unpacked(&r->base, NULL);

@@ -554,7 +554,7 @@ Test(sandbox_e2e, cielo_outcomes_by_final_digit)
 	gw_charge_result_t b = cielo_charge_digit(gw, 5, "inv41-5");
 	cr_assert_eq(b.r.outcome, GW_OUTCOME_DECLINED);
 	cr_assert_str_eq(b.r.code, "78");
-	cr_assert_not_null(strstr(b.r.message, "Blocked Card"), "message: %s", b.r.message);
+	cr_assert_not_null(strstr(b.r.message, "Cartao Bloqueado"), "message: %s", b.r.message);
 	/* 78 "card not unlocked" is REVERSÍVEL in table 1.10. */
 	cr_assert_not(b.irreversible);
 

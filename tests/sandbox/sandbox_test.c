@@ -30,15 +30,15 @@ Test(sandbox, cielo_outcomes_by_final_digit)
 		const char *code;
 		const char *msg;
 	} want[] = {
-		{0, 2, "6", "Operation Successful"},
-		{1, 2, "6", "Operation Successful"},
-		{4, 2, "6", "Operation Successful"},
-		{2, 3, "05", "Not Authorized"},
-		{3, 3, "57", "Card Expired"},
-		{5, 3, "78", "Blocked Card"},
+		{0, 2, "6", "Operacao realizada com sucesso"},
+		{1, 2, "6", "Operacao realizada com sucesso"},
+		{4, 2, "6", "Operacao realizada com sucesso"},
+		{2, 3, "05", "Nao Autorizada"},
+		{3, 3, "57", "Cartao Expirado"},
+		{5, 3, "78", "Cartao Bloqueado"},
 		{6, 3, "99", "Time Out"},
-		{7, 3, "77", "Card Canceled"},
-		{8, 3, "70", "Problems with Credit Card"},
+		{7, 3, "77", "Cartao Cancelado"},
+		{8, 3, "70", "Problemas com o Cartao de Credito"},
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		char moid[32];
@@ -119,7 +119,8 @@ Test(sandbox, cielo_token_sale_uses_the_card_behind_the_token)
 	cr_assert_eq(r->status, 201, "%s", r->body);
 	json_t *p = json_object_get(r->json, "Payment");
 	cr_assert_str_eq(json_string_value(json_object_get(p, "ReturnCode")), "78");
-	cr_assert_str_eq(json_string_value(json_object_get(p, "ReturnMessage")), "Blocked Card");
+	cr_assert_str_eq(json_string_value(json_object_get(p, "ReturnMessage")),
+			 "Cartao Bloqueado");
 	cr_assert_eq(json_integer_value(json_object_get(p, "Status")), 3);
 	cr_assert_str_eq(
 		json_string_value(json_object_get(json_object_get(p, "CreditCard"), "CardNumber")),

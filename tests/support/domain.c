@@ -185,6 +185,12 @@ void tso_visa_ending(int last, char out[17])
 	cr_assert_eq(tsd_visa_ending((unsigned)last, out), 0, "no Visa number ends in %d", last);
 }
 
+void tso_mastercard_ending(int last, char out[17])
+{
+	cr_assert_eq(tsd_number_ending("555555555555", (unsigned)last, out), 0,
+		     "no Mastercard number ends in %d", last);
+}
+
 uint64_t tso_card(int fd, uint64_t customer, const char *number)
 {
 	Ospay__V1__CardsAddRequest m;
@@ -289,15 +295,35 @@ Ospay__V1__CustomersListServicesResponse *tso_services(int fd, uint64_t customer
 			   &ospay__v1__customers_list_services_response__descriptor);
 }
 
-int tso_service_status(int fd, uint64_t customer, uint64_t svc)
+/* Service svc of customer: its status (-1 if absent) and, in *card (may be
+ * NULL), its recurring_payment.card_id (UINT64_MAX without one). */
+static int service_facts(int fd, uint64_t customer, uint64_t svc, uint64_t *card)
 {
 	Ospay__V1__CustomersListServicesResponse *r = tso_services(fd, customer);
 	int s = -1;
-	for (size_t i = 0; i < r->n_services; i++)
-		if (r->services[i]->id == svc)
-			s = r->services[i]->status;
+	if (card != NULL)
+		*card = UINT64_MAX;
+	for (size_t i = 0; i < r->n_services; i++) {
+		if (r->services[i]->id != svc)
+			continue;
+		s = r->services[i]->status;
+		if (card != NULL && r->services[i]->recurring_payment != NULL)
+			*card = r->services[i]->recurring_payment->card_id;
+	}
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	return s;
+}
+
+uint64_t tso_service_card(int fd, uint64_t customer, uint64_t svc)
+{
+	uint64_t card = UINT64_MAX;
+	service_facts(fd, customer, svc, &card);
+	return card;
+}
+
+int tso_service_status(int fd, uint64_t customer, uint64_t svc)
+{
+	return service_facts(fd, customer, svc, NULL);
 }
 
 int tso_set_profile(int fd, uint32_t days, status_t *st)
@@ -341,4 +367,35 @@ int tso_cli(const tsp_server_t *s, const char *stdin_text, char *out, size_t cap
 	snprintf(in, sizeof(in), "OSPAY_TEST_STDIN=%s", stdin_text != NULL ? stdin_text : "");
 	const char *env[] = {addr, tok, stdin_text != NULL ? in : NULL, NULL};
 	return tsp_run(argv, env, out, cap);
+}
+
+void tso_choose_card(int fd, uint64_t svc, uint64_t card)
+{
+	Ospay__V1__CustomersUpdateServiceRequest u =
+		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
+	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
+	rp.enabled = true;
+	rp.card_id = card;
+	char *mask[] = {"recurring_payment"};
+	u.service_id = svc;
+	u.recurring_payment = &rp;
+	u.update_mask = mask;
+	u.n_update_mask = 1;
+	status_t st;
+	cr_assert_eq(
+		tsp_call(fd, "ospay.v1.Customers/UpdateService", &u.base, NULL, NULL, NULL, &st), 0,
+		"UpdateService: %s", st.message);
+}
+
+Ospay__V1__CardsListResponse *tso_cards(int fd, uint64_t customer)
+{
+	Ospay__V1__CardsListRequest m = OSPAY__V1__CARDS_LIST_REQUEST__INIT;
+	m.customer_id = customer;
+	Ospay__V1__CardsListResponse *r = NULL;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Cards/List", &m.base,
+			      &ospay__v1__cards_list_response__descriptor, (ProtobufCMessage **)&r,
+			      NULL, &st),
+		     0, "Cards/List: %s", st.message);
+	return r;
 }

@@ -16,6 +16,7 @@
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/agendas.pb-c.h"
 #include "ospay/v1/billing.pb-c.h"
+#include "ospay/v1/cards.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
 #include "support/proc.h"
@@ -70,10 +71,17 @@ bool tso_violation(const status_t *st, const char *field);
 /* A Visa number passing Luhn whose final digit is last (the sandbox's outcome);
  * asserts there is one. */
 void tso_visa_ending(int last, char out[17]);
+/* The same for a Mastercard number (prefix 5555). */
+void tso_mastercard_ending(int last, char out[17]);
 /* Cards/Add of number for MARIA DA SILVA, 12/2030, code 123; asserts OK; the card's id. */
 uint64_t tso_card(int fd, uint64_t customer, const char *number);
 /* tso_card with tso_visa_ending(last); asserts OK; the card's id. */
 uint64_t tso_visa_card(int fd, uint64_t customer, int last);
+/* Customers/UpdateService: svc charges card (0: the default) with recurring
+ * payment on; asserts OK. */
+void tso_choose_card(int fd, uint64_t svc, uint64_t card);
+/* Cards/List of customer (asserting OK); free with protobuf_c_message_free_unpacked. */
+Ospay__V1__CardsListResponse *tso_cards(int fd, uint64_t customer);
 /* Customers/AddService "Fibra 500" at 99.90 a month with recurring payment on
  * or off; asserts OK; the service's id. */
 uint64_t tso_service(int fd, uint64_t customer, bool recurring);
@@ -99,6 +107,9 @@ size_t tso_n_charges(int fd, uint64_t customer);
 Ospay__V1__CustomersListServicesResponse *tso_services(int fd, uint64_t customer);
 /* Customers/ListServices (asserting OK): the status of service svc, -1 if absent. */
 int tso_service_status(int fd, uint64_t customer, uint64_t svc);
+/* Customers/ListServices: service svc's recurring_payment.card_id (0: the default;
+ * UINT64_MAX when absent). Asserts OK. */
+uint64_t tso_service_card(int fd, uint64_t customer, uint64_t svc);
 /* Admin/SetSuspensionProfile of days; returns the status code (st may be NULL). */
 int tso_set_profile(int fd, uint32_t days, status_t *st);
 /* Admin/CreatePaymentMethod; asserts OK; the method's id. */

@@ -279,3 +279,15 @@ int tsg_pagolivre_events(const tsp_server_t *s, const char *token, const char *p
 	free(out);
 	return ok;
 }
+
+void tsg_cielo_decline(const tsp_sandbox_t *sb, const char *code, const char *mac, int count,
+		       bool new_card)
+{
+	char url[256], body[256], out[512];
+	snprintf(url, sizeof(url), "%s/control/cielo/decline", sb->base);
+	snprintf(body, sizeof(body),
+		 "{\"code\":\"%s\",\"merchant_advice_code\":\"%s\",\"count\":%d,"
+		 "\"new_card\":%s}",
+		 code, mac != NULL ? mac : "", count, new_card ? "true" : "false");
+	cr_assert_eq(tsp_http("POST", url, body, NULL, NULL, out, sizeof(out)), 200, "%s", out);
+}

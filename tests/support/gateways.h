@@ -43,6 +43,11 @@ void tsg_register_zapme(const tsp_sandbox_t *sb, uint64_t org, const char *tag);
 /* Admin/SetNotifier: WhatsApp through ZapMe with tag's credentials and webhook header; asserts OK. */
 void tsg_set_zapme(int fd, const tsp_sandbox_t *sb, const char *tag);
 
+/* POST control/cielo/decline: the next count Cielo sales are declined with code and
+ * Mastercard advice code mac (NULL: none), naming a replacement card (Renova Fácil)
+ * when new_card; asserts 200. */
+void tsg_cielo_decline(const tsp_sandbox_t *sb, const char *code, const char *mac, int count,
+		       bool new_card);
 /* POSTs a fault (JSON body) to the sandbox's control/faults; asserts 201; its id. */
 uint64_t tsg_fault(const tsp_sandbox_t *sb, const char *body);
 /* tsg_fault for the next Cielo sale_create: kind (http500, timeout...), processed

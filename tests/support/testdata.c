@@ -18,12 +18,12 @@ void tsd_cpf(uint32_t n, char out[12])
 	out[11] = '\0';
 }
 
-int tsd_visa_ending(unsigned last, char out[17])
+int tsd_number_ending(const char *prefix, unsigned last, char out[17])
 {
 	for (unsigned body = 0; body < 1000; body++) {
 		/* Bounded by a buffer that fits any unsigned: the compiler cannot see body < 1000. */
-		char tmp[32];
-		snprintf(tmp, sizeof(tmp), "411111111111%03u%u", body, last % 10);
+		char tmp[40];
+		snprintf(tmp, sizeof(tmp), "%.12s%03u%u", prefix, body, last % 10);
 		memcpy(out, tmp, 17);
 		int sum = 0;
 		for (int i = 15; i >= 0; i--) {
@@ -39,4 +39,9 @@ int tsd_visa_ending(unsigned last, char out[17])
 			return 0;
 	}
 	return -EINVAL;
+}
+
+int tsd_visa_ending(unsigned last, char out[17])
+{
+	return tsd_number_ending("411111111111", last, out);
 }

@@ -14,5 +14,7 @@ void tsd_cpf(uint32_t n, char out[12]);
  * sandbox's outcome digit). Returns 0, or -EINVAL when there is none.
  */
 int tsd_visa_ending(unsigned last, char out[17]);
+/* The same for any 12-digit prefix ("555555555555": Mastercard). */
+int tsd_number_ending(const char *prefix, unsigned last, char out[17]);
 
 #endif

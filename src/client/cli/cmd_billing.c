@@ -116,10 +116,13 @@ static const dom_col_t card_cols[] = {
 	DOM_COL_ENUM("BRAND", "brand", BRAND_PREFIX),
 	DOM_COL_CELL("CARD", masked_cell),
 	DOM_COL("HOLDER", "holder", DOM_C_TEXT),
+	DOM_COL("SENT AS", "holder_sent", DOM_C_TEXT),
 	DOM_COL_CELL("EXPIRY", expiry_cell),
 	{"DEFAULT", "is_default", DOM_C_YES, .zero = ""},
 	DOM_COL_ENUM("GATEWAY", "gateway", "GATEWAY_KIND_"),
 	DOM_COL("ADDED", "created_ms", DOM_C_TIME),
+	/* The stored-credential chain: empty until the first approved charge. */
+	DOM_COL("NETWORK ID", "network_txn_id", DOM_C_TEXT),
 	{NULL},
 };
 

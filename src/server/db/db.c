@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/crypto.h"
 #include "common/util.h"
 #include "core/date.h"
 
@@ -51,6 +52,7 @@ const store_table_def_t db_tables[DB_N_TABLES] = {
 	[DB_CHG_TIME] = {"charges_time", STORE_DUPSORT},
 	[DB_CHG_INVOICE] = {"charges_invoice", STORE_DUPSORT},
 	[DB_CHG_UNRESOLVED] = {"charges_unresolved", 0},
+	[DB_CHG_CARD] = {"charges_card", STORE_DUPSORT},
 	[DB_SUSPENSION] = {"suspension_profiles", 0},
 	[DB_OUTBOX] = {"outbox", 0},
 	[DB_OUTBOX_DUE] = {"outbox_due", 0},
@@ -597,6 +599,10 @@ int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V
 		rc = store_put(txn, DB_CHG_TIME, k, 8, pos, sizeof(pos), STORE_NODUPDATA);
 		if (rc == 0)
 			rc = db_index_add(txn, DB_CHG_INVOICE, c->invoice_id, c->id);
+		if (rc == 0 && c->card_id != 0) {
+			be64_put(k, c->card_id);
+			rc = store_put(txn, DB_CHG_CARD, k, 8, pos, sizeof(pos), STORE_NODUPDATA);
+		}
 	}
 	be64_put(k, c->id);
 	bool was = old != NULL && charge_unresolved(old), is = charge_unresolved(c);
@@ -607,5 +613,31 @@ int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V
 		if (rc == -ENOENT)
 			rc = 0;
 	}
+	return rc;
+}
+
+int db_card_insert(store_txn_t *txn, const Ospay__V1__Card *c, const vault_key_t *key,
+		   const char *token)
+{
+	uint8_t sealed[512 + VAULT_OVERHEAD];
+	size_t slen = 0;
+	vault_context_t ctx = {.kind = "card",
+			       .org_id = c->organization_id,
+			       .owner_id = c->customer_id,
+			       .record_id = c->id};
+	int rc = vault_seal(key, &ctx, token, strlen(token), sealed, sizeof(sealed), &slen);
+	if (rc != 0) {
+		rc = -EPROTO;
+		goto out;
+	}
+	Ospay__V1__CardRecord rec = OSPAY__V1__CARD_RECORD__INIT;
+	rec.card = (Ospay__V1__Card *)c;
+	rec.sealed_token.data = sealed;
+	rec.sealed_token.len = slen;
+	rc = db_put_by_id(txn, DB_CARDS, c->id, &rec.base);
+	if (rc == 0)
+		rc = db_index_add(txn, DB_CARDS_BY_CUST, c->customer_id, c->id);
+out:
+	crypto_wipe(sealed, sizeof(sealed));
 	return rc;
 }

@@ -17,6 +17,7 @@
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
+#include "core/vault.h"
 #include "store/store.h"
 
 enum db_table {
@@ -80,6 +81,7 @@ enum db_table {
 	DB_CHG_TIME,       /* unit id -> created ms | charge id (dup) */
 	DB_CHG_INVOICE,    /* invoice id -> charge id (dup) */
 	DB_CHG_UNRESOLVED, /* charge id -> "" (PENDING, UNKNOWN, OPERATOR_REVIEW, VOIDING) */
+	DB_CHG_CARD,       /* card id -> created ms | charge id (dup; the brand retry window) */
 	DB_SUSPENSION,     /* org id -> SuspensionProfile */
 	/*
 	 * The notifications outbox (server/outbox.c). DB_OUTBOX_DUE holds every
@@ -125,6 +127,14 @@ int db_get_by_id(store_txn_t *txn, unsigned table, uint64_t id,
 int db_put_by_id(store_txn_t *txn, unsigned table, uint64_t id, const ProtobufCMessage *msg);
 /* Adds (or removes) index entry id-key -> 64-bit value in a DUPSORT table. */
 int db_index_add(store_txn_t *txn, unsigned table, uint64_t key, uint64_t val);
+
+/*
+ * A new card (c->id set): its CardRecord with token sealed under key (vault
+ * kind "card", the organization, the customer and the card id in the AAD)
+ * and its customer index. 0, -EPROTO when sealing failed, or a store error.
+ */
+int db_card_insert(store_txn_t *txn, const Ospay__V1__Card *c, const vault_key_t *key,
+		   const char *token);
 
 /* Units and tokens: record + indexes in one call. */
 int db_unit_insert(store_txn_t *txn, Ospay__V1__Unit *unit);

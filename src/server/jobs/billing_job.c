@@ -14,6 +14,7 @@
 void bill_job_free(bill_job_t *j)
 {
 	crypto_wipe(j->token, sizeof(j->token));
+	crypto_wipe(j->new_token, sizeof(j->new_token));
 	free(j);
 }
 
@@ -27,6 +28,10 @@ void bill_job_link(bill_job_t *j)
 	j->c.return_message = j->msg;
 	j->c.payment_id = j->payment_id;
 	j->c.note = j->note;
+	j->c.network_txn_id = j->ntid;
+	j->c.decline_class = j->cls;
+	j->c.advice = j->advice;
+	j->c.merchant_advice_code = j->mac;
 }
 
 void bill_copy_str(char *dst, size_t cap, const char *src)
@@ -50,6 +55,10 @@ bill_job_t *bill_job_for_charge(struct srv_billing *b, const Ospay__V1__Charge *
 	bill_copy_str(j->msg, sizeof(j->msg), c->return_message);
 	bill_copy_str(j->payment_id, sizeof(j->payment_id), c->payment_id);
 	bill_copy_str(j->note, sizeof(j->note), c->note);
+	bill_copy_str(j->ntid, sizeof(j->ntid), c->network_txn_id);
+	bill_copy_str(j->cls, sizeof(j->cls), c->decline_class);
+	bill_copy_str(j->advice, sizeof(j->advice), c->advice);
+	bill_copy_str(j->mac, sizeof(j->mac), c->merchant_advice_code);
 	j->brand = (enum card_brand)c->card_brand;
 	j->void_sale = c->status == CHG(VOIDING);
 	bill_job_link(j);
@@ -139,4 +148,21 @@ int bill_open_token(srv_t *s, const Ospay__V1__CardRecord *rec, bill_job_t *j)
 	if (rc == 0)
 		j->token[len] = '\0';
 	return rc;
+}
+
+void bill_job_card(bill_job_t *j, const Ospay__V1__Card *card)
+{
+	j->c.card_id = card->id;
+	j->c.card_brand = card->brand;
+	j->brand = (enum card_brand)card->brand;
+	bill_copy_str(j->last4, sizeof(j->last4), card->last4);
+	/* No network id yet: this charge is the credential's first use (customer-
+	 * initiated); its approval's id is what every later charge sends back. */
+	j->c.first_use = card->network_txn_id[0] == '\0';
+	bill_copy_str(j->ntid, sizeof(j->ntid), card->network_txn_id);
+	/* Cards stored before holder_sent existed: the gateway's form of the name. */
+	if (card->holder_sent[0] != '\0')
+		bill_copy_str(j->holder, sizeof(j->holder), card->holder_sent);
+	else if (card_holder_for_gateway(card->holder, (int)card->gateway, j->holder) != NULL)
+		j->holder[0] = '\0';
 }

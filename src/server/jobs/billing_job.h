@@ -18,6 +18,7 @@
 #include "core/billing.h"
 #include "core/date.h"
 #include "core/declines.h"
+#include "core/retry.h"
 #include "core/vault.h"
 #include "gateways/gateway.h"
 #include "ospay/v1/billing.pb-c.h"
@@ -80,6 +81,7 @@ struct srv_billing {
 	/* For /metrics: peaks of this run (jobs, gateway calls), charges since start. */
 	unsigned inflight_max, calling, calling_max;
 	uint64_t charges_total, voids_total, void_failures_total, resolved_total;
+	uint64_t retries_refused_total; /* by the brand retry rules, since start */
 	Ospay__V1__BillingRunNowResponse stats;
 	bill_waiter_t *waiting; /* answered when the current run ends */
 	bill_waiter_t *queued;  /* arrived during a run: answered after the next one */
@@ -93,7 +95,21 @@ typedef struct bill_job {
 	char last4[5], date[16], order_id[BILLING_OP_ORDER_ID_SIZE];
 	char code[GW_CODE_MAX], msg[GW_MSG_MAX], payment_id[GW_ID_MAX];
 	char note[NOTE_MAX];
+	char note0[NOTE_MAX]; /* the note before the outcome's write (it may run again) */
 	char token[GW_TOKEN_MAX];
+	/* The card's network transaction id (sent back), or the one a first
+	 * use's approval returned (stored with the card). */
+	char ntid[GW_ID_MAX];
+	/* Brand retry rules: a decline's class, advice and Mastercard advice code. */
+	char cls[32], advice[96], mac[GW_CODE_MAX];
+	bool refused; /* this outcome's write refused a retry (counted once stored) */
+	/* Card updater (Renova Fácil): the charged card's holder as sent, and the
+	 * replacement the gateway named, tokenized (replace: store it). */
+	char holder[CARD_HOLDER_SIZE];
+	bool replace;
+	char new_token[GW_TOKEN_MAX], new_last4[5];
+	card_expiry_t new_exp;
+	enum card_brand new_brand;
 	enum card_brand brand;
 	bool block;          /* block c.service_id (suspension), no gateway call */
 	bool void_sale;      /* a VOIDING charge: the call voids it (gw_cancel_charge) */
@@ -117,6 +133,9 @@ void bill_bcard_of(const Ospay__V1__Card *c, billing_card_t *out);
 int bill_load_cards(store_txn_t *txn, uint64_t customer, uint64_t chosen_id,
 		    Ospay__V1__CardRecord **chosen, Ospay__V1__CardRecord **def);
 int bill_open_token(srv_t *s, const Ospay__V1__CardRecord *rec, bill_job_t *j);
+/* The job charges card: its id, brand, last four digits, and where it stands
+ * in its stored-credential chain (first use, or the id to send back). */
+void bill_job_card(bill_job_t *j, const Ospay__V1__Card *card);
 
 /* billing_settle.c: the writes, run inside store transactions */
 int bill_count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t *n_op, bool *busy,
@@ -124,6 +143,11 @@ int bill_count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t *n
 int bill_insert_fn(store_txn_t *txn, void *arg);
 int bill_charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old, bill_job_t *j);
 int bill_outcome_fn(store_txn_t *txn, void *arg);
+/* A new charge that retries a declined one: counts the card's reattempts in
+ * the window and flags Mastercard's fee (core/retry.h). */
+int bill_mark_reattempt(store_txn_t *txn, bill_job_t *j, int64_t now_ms);
+/* Reattempts of card in the 30 days up to now_ms (charge skip not counted). */
+int bill_card_reattempts(store_txn_t *txn, uint64_t card, int64_t now_ms, uint64_t skip, size_t *n);
 int bill_plan_block(struct srv_billing *b, store_txn_t *txn, uint64_t id, int64_t due,
 		    bill_job_t **out);
 int bill_block_fn(store_txn_t *txn, void *arg);

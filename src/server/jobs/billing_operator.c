@@ -47,6 +47,66 @@ static void manual_free(void *arg)
 		bill_release(b);
 }
 
+/*
+ * The brand's rules for an operator's retry of card on invoice (after earlier
+ * charges of it): refused when a decline of this card for the invoice said
+ * never, or when the card's reattempts in 30 days are used up (Visa). 0 with
+ * r->st set when refused (counted for /metrics), or a store error.
+ */
+static int brand_allows(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice *inv,
+			const Ospay__V1__Card *card)
+{
+	uint8_t key[8], from[8] = {0};
+	db_scan_t *scan = NULL;
+	const uint8_t *val;
+	const char *never = NULL;
+	char advice[96] = "";
+	int64_t wait_until = 0;
+	size_t n = 0;
+	be64_put(key, inv->id);
+	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
+	while (rc == 0 && never == NULL && (rc = db_scan_next(scan, &val)) == 0) {
+		Ospay__V1__Charge *c = NULL;
+		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
+		bool judged = rc == 0 && c->card_id == card->id && c->status == CHG(DECLINED) &&
+			      c->decline_class[0] != '\0';
+		if (judged && c->next_retry_ms == 0) {
+			bill_copy_str(advice, sizeof(advice), c->advice);
+			never = advice;
+		} else if (judged && c->next_retry_ms > r->now_ms &&
+			   c->next_retry_ms > wait_until) {
+			/* The brand's wait (Mastercard's advice codes) binds operators too. */
+			bill_copy_str(advice, sizeof(advice), c->advice);
+			wait_until = c->next_retry_ms;
+		}
+		if (c != NULL)
+			ospay__v1__charge__free_unpacked(c, NULL);
+	}
+	db_scan_close(scan);
+	if (rc != -ENOENT && rc != 0)
+		return srv_store_fail(r, rc, "charges lookup");
+	rc = bill_card_reattempts(txn, card->id, r->now_ms, 0, &n);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "charges lookup");
+	if (never == NULL && wait_until == 0 &&
+	    retry_window_allows((enum card_brand)card->brand, n))
+		return 0;
+	r->srv->billing->retries_refused_total++;
+	if (never == NULL && wait_until != 0)
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"card %" PRIu64 " may be charged again for invoice %" PRIu64
+				" from %" PRId64 " ms (%s)",
+				card->id, inv->id, wait_until, advice);
+	if (never != NULL)
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"card %" PRIu64 " may not be charged again for invoice %" PRIu64
+				" (%s); use another card",
+				card->id, inv->id, never);
+	return srv_fail(r, ST_FAILED_PRECONDITION,
+			"card %" PRIu64 " had %zu reattempts in 30 days; Visa allows %d", card->id,
+			n, RETRY_VISA_MAX);
+}
+
 /* In the write batch: the PENDING attempt, only if the invoice still allows it. */
 static int manual_insert_fn(store_txn_t *txn, void *arg)
 {
@@ -63,6 +123,11 @@ static int manual_insert_fn(store_txn_t *txn, void *arg)
 		rc = -EALREADY;
 	if (rc == 0 && n_op + 1 != j->c.attempt)
 		rc = -EALREADY;
+	/* After earlier charges of the invoice, it retries them (brand rules). */
+	if (rc == 0)
+		j->c.reattempt = n + n_op > 0;
+	if (rc == 0 && j->c.reattempt)
+		rc = bill_mark_reattempt(txn, j, srv_now_ms(j->b->s));
 	if (rc == 0)
 		rc = store_seq_next(txn, "charge", &j->c.id);
 	if (rc == 0) {
@@ -217,6 +282,11 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 		rc = srv_store_fail(r, rc, "organization lookup");
 		goto out;
 	}
+	if (n + n_op > 0) {
+		rc = brand_allows(r, txn, inv, card->card);
+		if (rc != 0 || !srv_ok(r))
+			goto out;
+	}
 	int64_t today = date_local_day(r->now_ms, off);
 	billing_card_t bc;
 	bill_bcard_of(card->card, &bc);
@@ -257,10 +327,7 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 	j->c.recurring = false;
 	j->c.attempt = (uint32_t)(n_op + 1);
 	j->c.status = CHG(PENDING);
-	j->c.card_id = card->card->id;
-	j->c.card_brand = card->card->brand;
-	j->brand = (enum card_brand)card->card->brand;
-	bill_copy_str(j->last4, sizeof(j->last4), card->card->last4);
+	bill_job_card(j, card->card);
 	date_format(today, j->date, sizeof(j->date));
 	billing_operator_order_id(inv->id, (int)j->c.attempt, j->order_id);
 	bill_job_link(j);

@@ -182,7 +182,10 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	in.amount = inv->amount;
 	in.service_recurring = recurring;
 	in.org_automatic_recurrence = true; /* only such organizations are walked */
-	if (chosen != NULL && (int)chosen->card->gateway == b->org_kind) {
+	in.now_ms = srv_now_ms(b->s);
+	/* A replaced card is never charged (its services moved to the new one). */
+	if (chosen != NULL && (int)chosen->card->gateway == b->org_kind &&
+	    chosen->card->status != OSPAY__V1__CARD_STATUS__CARD_STATUS_REPLACED) {
 		bill_bcard_of(chosen->card, &cc);
 		in.chosen = &cc;
 	}
@@ -196,6 +199,9 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 		in_att[i].result = result_of(att[i]->status);
 		in_att[i].return_code = att[i]->return_code;
 		in_att[i].irreversible = att[i]->irreversible;
+		in_att[i].retry_refused = att[i]->retry_refused;
+		in_att[i].next_retry_ms = att[i]->next_retry_ms;
+		in_att[i].card_id = att[i]->card_id;
 		if (date_parse(att[i]->local_date, &in_att[i].day) != 0) {
 			rc = -EBADMSG;
 			goto out;
@@ -235,6 +241,7 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	j->c.amount = inv->amount;
 	j->c.recurring = true;
 	j->c.attempt = (uint32_t)d.attempt;
+	j->c.reattempt = d.attempt > 1;
 	date_format(b->org_today, j->date, sizeof(j->date));
 	billing_order_id(inv->id, d.attempt, j->order_id);
 	if (d.action == BILLING_ACTION_RECORD_NO_VALID_CARD) {
@@ -244,10 +251,7 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 		const Ospay__V1__CardRecord *card =
 			chosen != NULL && chosen->card->id == d.card_id ? chosen : def;
 		j->c.status = CHG(PENDING);
-		j->c.card_id = card->card->id;
-		j->c.card_brand = card->card->brand;
-		j->brand = (enum card_brand)card->card->brand;
-		bill_copy_str(j->last4, sizeof(j->last4), card->card->last4);
+		bill_job_card(j, card->card);
 		if (bill_open_token(b->s, card, j) != 0) {
 			/* A token that cannot be opened is a card that cannot be used. */
 			log_error("billing: a card token cannot be opened", "card_id=%" PRIu64,
@@ -289,11 +293,14 @@ static void take_result(bill_job_t *j, const gw_charge_result_t *res, bool query
 	switch (res->r.outcome) {
 	case GW_OUTCOME_APPROVED:
 		j->c.status = CHG(APPROVED);
+		if (j->c.first_use && res->network_txn_id[0] != '\0')
+			bill_copy_str(j->ntid, sizeof(j->ntid), res->network_txn_id);
 		st->approved++;
 		break;
 	case GW_OUTCOME_DECLINED:
 		j->c.status = CHG(DECLINED);
 		j->c.irreversible = res->irreversible || decline_is_irreversible(code, j->brand);
+		bill_copy_str(j->mac, sizeof(j->mac), res->advice_code);
 		st->declined++;
 		break;
 	case GW_OUTCOME_NOT_FOUND:
@@ -327,12 +334,81 @@ static void take_result(bill_job_t *j, const gw_charge_result_t *res, bool query
 	}
 }
 
+/* The replacement card's token (Renova Fácil): kept for the outcome's write. */
+static void on_renewed(const gw_token_result_t *res, void *arg)
+{
+	bill_job_t *j = arg;
+	j->b->calling--;
+	size_t n = strnlen(res->card_token, sizeof(res->card_token));
+	size_t len = strlen(j->note);
+	if (res->r.outcome == GW_OUTCOME_APPROVED && n > 0 && n < sizeof(j->new_token)) {
+		memcpy(j->new_token, res->card_token, n + 1);
+		j->replace = true;
+	} else {
+		snprintf(j->note + len, sizeof(j->note) - len,
+			 "%sthe issuer's replacement card could not be tokenized (%s); the card "
+			 "is kept",
+			 len > 0 ? "; " : "", gw_outcome_name(res->r.outcome));
+	}
+	job_outcome(j);
+}
+
+/*
+ * Cielo Renova Fácil: the decline named the card's replacement. It is
+ * tokenized now (the number lives on the stack for this call only); the
+ * outcome's write then stores it and moves the old card's services (settle).
+ * 0 when the tokenization was started (on_renewed ends the job), else the
+ * job goes on without a replacement.
+ */
+static int start_renewal(bill_job_t *j, const gw_charge_result_t *res)
+{
+	card_pan_t pan;
+	gw_t *gw = NULL;
+	store_txn_t *txn = NULL;
+	char cust[24];
+	int rc = card_check_number(res->new_card_number, &pan) == NULL ? 0 : -EINVAL;
+	if (rc == 0)
+		rc = store_read_begin(j->b->s->store, &txn);
+	if (rc == 0) {
+		rc = prov_adapter(j->b->s, txn, j->c.organization_id, j->c.gateway, &gw);
+		store_read_end(txn);
+	}
+	if (rc == 0) {
+		snprintf(cust, sizeof(cust), "%" PRIu64, j->c.customer_id);
+		j->new_exp.month = (int)res->new_card_exp_month;
+		j->new_exp.year = (int)res->new_card_exp_year;
+		j->new_brand = pan.brand;
+		card_last4(&pan, j->new_last4);
+		gw_card_t gc = {.number = pan.digits,
+				.holder = j->holder,
+				.exp_month = res->new_card_exp_month,
+				.exp_year = res->new_card_exp_year,
+				.brand = (gw_brand_t)pan.brand,
+				.customer_id = cust};
+		rc = gw_tokenize_card(gw, &gc, on_renewed, j);
+		crypto_wipe(&gc, sizeof(gc));
+	}
+	card_pan_wipe(&pan);
+	if (rc == 0) {
+		j->b->calling++;
+		return 0;
+	}
+	size_t len = strlen(j->note);
+	snprintf(j->note + len, sizeof(j->note) - len,
+		 "%sthe issuer named a replacement card ospay could not use (%d)",
+		 len > 0 ? "; " : "", rc);
+	return rc;
+}
+
 static void on_charged(const gw_charge_result_t *res, void *arg)
 {
 	bill_job_t *j = arg;
 	j->b->calling--;
 	crypto_wipe(j->token, sizeof(j->token));
 	take_result(j, res, false);
+	if (res->r.outcome == GW_OUTCOME_DECLINED && res->new_card_number[0] != '\0' &&
+	    start_renewal(j, res) == 0)
+		return;
 	job_outcome(j);
 }
 
@@ -412,6 +488,8 @@ void bill_job_call(bill_job_t *j)
 		req.installments = 1;
 		/* An operator's charge is customer-initiated: no Recurrent flag. */
 		req.recurring = j->c.recurring;
+		req.first_use = j->c.first_use;
+		req.network_txn_id = !j->c.first_use && j->ntid[0] != '\0' ? j->ntid : NULL;
 		req.card_token = j->token;
 		req.brand = (gw_brand_t)j->brand;
 		if (j->r == NULL)
@@ -839,6 +917,7 @@ void billing_run_metrics(const srv_t *s, billing_run_metrics_t *out)
 	out->charges = b->charges_total;
 	out->voids = b->voids_total;
 	out->void_failures = b->void_failures_total;
+	out->retries_refused = b->retries_refused_total;
 	/* What waits, read from the store: an operator looks here for OPERATOR_REVIEW. */
 	store_txn_t *txn = NULL;
 	store_cursor_t *cur = NULL;
@@ -977,6 +1056,8 @@ static void outcome_done(void *arg, int rc)
 	log_info("billing attempt",
 		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " attempt=%u status=%d code=\"%s\"",
 		 j->c.id, j->c.invoice_id, j->c.attempt, (int)j->c.status, j->code);
+	if (rc == 0 && j->refused)
+		j->b->retries_refused_total++;
 	if (rc == 0 && !j->b->life.stopping)
 		outcome_follow(j->b, j);
 	bill_job_done(j);

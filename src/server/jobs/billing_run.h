@@ -29,6 +29,7 @@ void billing_run_kick(srv_t *s);
 typedef struct billing_run_metrics {
 	uint64_t in_flight, in_flight_limit, in_flight_max, calls_in_flight_max, charges;
 	uint64_t voids, void_failures; /* sales voided since start, failed tries */
+	uint64_t retries_refused;      /* retries the brand rules refused, since start */
 	/* Charges not settled now, by status (read from the store). */
 	uint64_t pending, unknown, operator_review, voiding;
 } billing_run_metrics_t;

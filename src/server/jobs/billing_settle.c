@@ -77,13 +77,225 @@ int bill_insert_fn(store_txn_t *txn, void *arg)
 	 * invoice is in flight: never two calls for it. */
 	if (n + 1 != j->c.attempt || busy)
 		return -EALREADY;
-	rc = store_seq_next(txn, "charge", &j->c.id);
+	if (j->c.reattempt)
+		rc = bill_mark_reattempt(txn, j, srv_now_ms(j->b->s));
+	if (rc == 0)
+		rc = store_seq_next(txn, "charge", &j->c.id);
 	if (rc == 0) {
 		j->c.created_ms = j->c.updated_ms = srv_now_ms(j->b->s);
 		rc = db_charge_put(txn, NULL, &j->c);
 	}
 	if (rc == 0) /* NO_VALID_CARD tells the customer */
 		rc = outbox_on_charge(j->b->s, txn, &j->c, j->c.created_ms);
+	return rc;
+}
+
+/*
+ * A first use's approval opens the card's stored-credential chain: the
+ * network's id is kept with the card (in the clear: it is no card data, and a
+ * key rotation must not lose it). A card that has an id keeps it; a card
+ * removed meanwhile has nothing to keep it in.
+ */
+static int card_chain_open(store_txn_t *txn, const bill_job_t *j)
+{
+	Ospay__V1__CardRecord *rec = NULL;
+	int rc = kit_load(txn, DB_CARDS, j->c.card_id, &ospay__v1__card_record__descriptor, &rec);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0 && rec->card->network_txn_id[0] == '\0') {
+		Ospay__V1__Card c = *rec->card;
+		Ospay__V1__CardRecord nr = *rec;
+		c.network_txn_id = (char *)j->ntid;
+		c.network_txn_charge_id = j->c.id;
+		nr.card = &c;
+		rc = db_put_by_id(txn, DB_CARDS, c.id, &nr.base);
+		if (rc == 0)
+			log_info("card: stored-credential chain opened",
+				 "card_id=%" PRIu64 " charge_id=%" PRIu64, c.id, j->c.id);
+	}
+	if (rec != NULL)
+		ospay__v1__card_record__free_unpacked(rec, NULL);
+	return rc;
+}
+
+int bill_card_reattempts(store_txn_t *txn, uint64_t card, int64_t now_ms, uint64_t skip, size_t *n)
+{
+	uint8_t key[8], from[DB_POS_LEN];
+	db_scan_t *scan = NULL;
+	const uint8_t *pos;
+	*n = 0;
+	be64_put(key, card);
+	db_pos_put(from, now_ms - RETRY_WINDOW_MS + 1, 0);
+	int rc = db_scan_open(txn, DB_CHG_CARD, key, sizeof(key), 1, from, DB_POS_LEN, &scan);
+	while (rc == 0 && (rc = db_scan_next(scan, &pos)) == 0) {
+		Ospay__V1__Charge *c = NULL;
+		if (db_pos_sort(pos) > now_ms)
+			break;
+		if (db_pos_id(pos) == skip)
+			continue;
+		rc = kit_load(txn, DB_CHARGES, db_pos_id(pos), &ospay__v1__charge__descriptor, &c);
+		if (rc == 0 && c->reattempt)
+			(*n)++;
+		if (c != NULL)
+			ospay__v1__charge__free_unpacked(c, NULL);
+	}
+	db_scan_close(scan);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int bill_mark_reattempt(store_txn_t *txn, bill_job_t *j, int64_t now_ms)
+{
+	size_t n = 0;
+	int rc = bill_card_reattempts(txn, j->c.card_id, now_ms, j->c.id, &n);
+	/* Recorded, not refused: the fee is the network's, the retry is still allowed. */
+	if (rc == 0)
+		j->c.retry_fee = retry_fee(j->brand, n);
+	return rc;
+}
+
+/* The end of the local day after day (the schedule's last chance), in UTC ms. */
+static int window_end_ms(store_txn_t *txn, uint64_t org, const char *day, int64_t *out)
+{
+	Ospay__V1__Organization *o = NULL;
+	int64_t d = 0;
+	int rc = date_parse(day, &d) == 0 ? 0 : -EBADMSG;
+	if (rc == 0)
+		rc = kit_load(txn, DB_ORGS, org, &ospay__v1__organization__descriptor, &o);
+	if (rc == 0)
+		*out = (d + 2) * RETRY_DAY_MS - (int64_t)o->utc_offset_minutes * 60000;
+	if (o != NULL)
+		ospay__v1__organization__free_unpacked(o, NULL);
+	return rc;
+}
+
+/*
+ * A new decline: the brand's verdict (class, advice, next retry) and, for a
+ * run's attempt the schedule would follow with another, whether the brand
+ * allows that one: not when it says never, when the card's reattempts in 30
+ * days are used up (Visa), or when its wait ends after the window.
+ */
+static int judge_decline(store_txn_t *txn, bill_job_t *j, int64_t now)
+{
+	retry_verdict_t v;
+	retry_judge(j->brand, j->code, j->mac, now, &v);
+	bill_copy_str(j->cls, sizeof(j->cls), retry_class_name(v.cls));
+	bill_copy_str(j->advice, sizeof(j->advice), v.advice);
+	j->c.next_retry_ms = v.never ? 0 : v.next_ms;
+	j->c.retry_refused = false;
+	j->refused = false;
+	/* A replaced card's retry goes to its replacement: not this card's rules. */
+	if (!j->c.recurring || j->c.attempt >= BILLING_MAX_ATTEMPTS || j->c.irreversible ||
+	    j->replace)
+		return 0;
+	size_t n = 0;
+	int64_t end = 0;
+	int rc = bill_card_reattempts(txn, j->c.card_id, now, 0, &n);
+	if (rc == 0)
+		rc = window_end_ms(txn, j->c.organization_id, j->c.local_date, &end);
+	if (rc != 0)
+		return rc;
+	if (v.never || !retry_window_allows(j->brand, n) || v.next_ms >= end) {
+		j->c.retry_refused = j->refused = true;
+		size_t len = strlen(j->note);
+		const char *why = v.never || v.next_ms >= end
+					  ? v.advice
+					  : "Visa allows 20 reattempts of a card in 30 days";
+		snprintf(j->note + len, sizeof(j->note) - len, "%sno second attempt: %s",
+			 len > 0 ? "; " : "", why);
+	}
+	return 0;
+}
+
+#define CARD_REPLACED OSPAY__V1__CARD_STATUS__CARD_STATUS_REPLACED
+
+/* The services of customer that chose card from now charge card to. */
+static int services_move(store_txn_t *txn, uint64_t customer, uint64_t from, uint64_t to,
+			 int64_t now)
+{
+	uint8_t key[8], start[8] = {0};
+	db_scan_t *scan = NULL;
+	const uint8_t *val;
+	be64_put(key, customer);
+	int rc = db_scan_open(txn, DB_SERVICES_BY_CUST, key, sizeof(key), 1, start, 8, &scan);
+	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
+		Ospay__V1__CustomerService *svc = NULL;
+		rc = kit_load(txn, DB_SERVICES, be64_get(val),
+			      &ospay__v1__customer_service__descriptor, &svc);
+		if (rc == 0 && svc->recurring_payment != NULL &&
+		    svc->recurring_payment->card_id == from) {
+			Ospay__V1__RecurringPayment rp = *svc->recurring_payment;
+			Ospay__V1__CustomerService s = *svc;
+			rp.card_id = to;
+			s.recurring_payment = &rp;
+			s.updated_ms = now;
+			rc = db_put_by_id(txn, DB_SERVICES, s.id, &s.base);
+		}
+		if (svc != NULL)
+			ospay__v1__customer_service__free_unpacked(svc, NULL);
+	}
+	db_scan_close(scan);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/*
+ * The card updater (Renova Fácil): the gateway's replacement for the charged
+ * card becomes a card of the customer (its token sealed, the old card's
+ * holder, consent, chain and default), the old card is kept as REPLACED with
+ * why, and the services that chose it move to the new one. Once per card:
+ * a card already replaced is left as it is.
+ */
+static int card_replace(store_txn_t *txn, srv_t *s, bill_job_t *j, int64_t now)
+{
+	Ospay__V1__CardRecord *old = NULL;
+	uint64_t id = 0;
+	char reason[160];
+	int rc = kit_load(txn, DB_CARDS, j->c.card_id, &ospay__v1__card_record__descriptor, &old);
+	if (rc == -ENOENT || (rc == 0 && old->card->status == CARD_REPLACED)) {
+		rc = 0;
+		goto out;
+	}
+	if (rc == 0)
+		rc = store_seq_next(txn, "card", &id);
+	if (rc != 0)
+		goto out;
+	Ospay__V1__Card nc = *old->card;
+	nc.id = id;
+	nc.brand = (Ospay__V1__CardBrand)j->new_brand;
+	nc.last4 = j->new_last4;
+	nc.exp_month = (uint32_t)j->new_exp.month;
+	nc.exp_year = (uint32_t)j->new_exp.year;
+	nc.created_ms = now;
+	nc.status = OSPAY__V1__CARD_STATUS__CARD_STATUS_ACTIVE;
+	nc.replaces = old->card->id;
+	rc = db_card_insert(txn, &nc, &s->vault_key, j->new_token);
+	snprintf(reason, sizeof(reason),
+		 "the issuer replaced it (Cielo Renova Fácil, answer to charge %" PRIu64
+		 "): card %" PRIu64,
+		 j->c.id, id);
+	Ospay__V1__Card oc = *old->card;
+	Ospay__V1__CardRecord orec = *old;
+	oc.status = CARD_REPLACED;
+	oc.replaced_by = id;
+	oc.replaced_ms = now;
+	oc.replaced_reason = reason;
+	oc.is_default = false;
+	orec.card = &oc;
+	if (rc == 0)
+		rc = db_put_by_id(txn, DB_CARDS, oc.id, &orec.base);
+	if (rc == 0)
+		rc = services_move(txn, oc.customer_id, oc.id, id, now);
+	if (rc == 0) {
+		size_t len = strlen(j->note);
+		snprintf(j->note + len, sizeof(j->note) - len,
+			 "%scard %" PRIu64 " replaced by card %" PRIu64 " (Renova Fácil)",
+			 len > 0 ? "; " : "", oc.id, id);
+		log_info("card replaced by the issuer's new card",
+			 "card_id=%" PRIu64 " new_card_id=%" PRIu64 " charge_id=%" PRIu64, oc.id,
+			 id, j->c.id);
+	}
+out:
+	if (old != NULL)
+		ospay__v1__card_record__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -117,6 +329,12 @@ static void keep_stored(bill_job_t *j, const Ospay__V1__Charge *old)
 	bill_copy_str(j->msg, sizeof(j->msg), old->return_message);
 	bill_copy_str(j->payment_id, sizeof(j->payment_id), old->payment_id);
 	bill_copy_str(j->note, sizeof(j->note), old->note);
+	bill_copy_str(j->ntid, sizeof(j->ntid), old->network_txn_id);
+	bill_copy_str(j->cls, sizeof(j->cls), old->decline_class);
+	bill_copy_str(j->advice, sizeof(j->advice), old->advice);
+	bill_copy_str(j->mac, sizeof(j->mac), old->merchant_advice_code);
+	j->c.next_retry_ms = old->next_retry_ms;
+	j->c.retry_refused = old->retry_refused;
 }
 
 /*
@@ -134,6 +352,7 @@ int bill_charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old,
 	Ospay__V1__Invoice *inv = NULL;
 	int64_t now = srv_now_ms(s);
 	int rc = 0;
+	j->refused = false;
 	if (money_rank((int)j->c.status) < money_rank((int)old->status)) {
 		keep_stored(j, old);
 		return 0;
@@ -169,6 +388,12 @@ int bill_charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old,
 				 j->c.id, inv->id, invoice_status_name((int)inv->status));
 		}
 	}
+	if (rc == 0 && j->c.status == CHG(APPROVED) && j->c.first_use && j->ntid[0] != '\0')
+		rc = card_chain_open(txn, j);
+	if (rc == 0 && j->c.status == CHG(DECLINED) && old->status != CHG(DECLINED) && j->replace)
+		rc = card_replace(txn, s, j, now);
+	if (rc == 0 && j->c.status == CHG(DECLINED) && old->status != CHG(DECLINED))
+		rc = judge_decline(txn, j, now);
 	if (rc == 0)
 		rc = db_charge_put(txn, old, &j->c);
 	if (rc == 0) /* a failed charge tells the customer */
@@ -191,8 +416,10 @@ int bill_outcome_fn(store_txn_t *txn, void *arg)
 	if (!j->answered) {
 		j->answer = (int)j->c.status;
 		j->answered = true;
+		memcpy(j->note0, j->note, sizeof(j->note0));
 	}
 	j->c.status = j->answer;
+	memcpy(j->note, j->note0, sizeof(j->note));
 	int rc = kit_load(txn, DB_CHARGES, j->c.id, &ospay__v1__charge__descriptor, &old);
 	if (rc == 0)
 		rc = bill_charge_settle(txn, j->b->s, old, j);

@@ -165,6 +165,7 @@ static void gateway_view(const Ospay__V1__GatewayRecord *rec, Ospay__V1__Gateway
 	g->base_url = rec->base_url;
 	g->query_base_url = rec->query_base_url;
 	g->allow_automatic_recurrence = rec->allow_automatic_recurrence;
+	g->zero_auth = rec->zero_auth;
 	g->credentials_set = rec->sealed_credentials.len > 0;
 	g->soft_descriptor = rec->soft_descriptor;
 	g->updated_ms = rec->updated_ms;
@@ -271,6 +272,10 @@ int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "soft_descriptor", "at most 13 letters, digits or spaces");
 	rec.allow_automatic_recurrence = in->allow_automatic_recurrence;
 	rec.soft_descriptor = in->soft_descriptor;
+	/* Zero Auth is Cielo's call; GetNet has none. */
+	if (in->zero_auth && in->kind != OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO)
+		status_violation(&r->st, "zero_auth", "only Cielo offers Zero Auth");
+	rec.zero_auth = in->zero_auth;
 	rc = service_set(r, txn, (int)in->kind, in->base_url, in->query_base_url, in->credentials,
 			 &rec, &old);
 	if (rc != 0 || !srv_ok(r))

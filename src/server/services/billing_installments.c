@@ -505,6 +505,10 @@ static int rep_charges(report_t *p, store_txn_t *txn, const uint64_t *units, siz
 				row->updated_ms = c->updated_ms;
 				row->charge_id = c->id;
 				row->invoice_id = c->invoice_id;
+				row->decline_class = c->decline_class;
+				row->advice = c->advice;
+				row->next_retry_ms = c->next_retry_ms;
+				row->retry_fee = c->retry_fee;
 				int64_t day;
 				p->chg.days[p->chg.n] =
 					date_parse(c->local_date, &day) == 0

@@ -33,8 +33,6 @@
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
 
-/* Cielo's Holder field takes at most 64 characters. */
-#define HOLDER_MAX 64
 /* A bound on one customer's cards, so a list is one bounded reply. */
 #define CARDS_MAX 100
 
@@ -42,14 +40,6 @@
 _Static_assert((int)CARD_BRAND_JCB == (int)GW_BRAND_JCB, "card and gateway brands differ");
 _Static_assert((int)CARD_BRAND_JCB == OSPAY__V1__CARD_BRAND__CARD_BRAND_JCB,
 	       "card and proto brands differ");
-
-static void card_vault_ctx(const Ospay__V1__Card *c, vault_context_t *ctx)
-{
-	ctx->kind = "card";
-	ctx->org_id = c->organization_id;
-	ctx->owner_id = c->customer_id;
-	ctx->record_id = c->id;
-}
 
 /* Every card of a customer, ids ascending (free with cards_free). */
 static int cards_load(store_txn_t *txn, uint64_t customer, Ospay__V1__CardRecord ***out, size_t *n)
@@ -95,7 +85,12 @@ typedef struct card_add {
 	srv_req_t *r;
 	Ospay__V1__Card card;
 	char last4[5];
+	char holder_sent[CARD_HOLDER_SIZE];
 	char token[GW_TOKEN_MAX];
+	/* The gateway's setting: validate with Zero Auth before storing; its
+	 * network id then opens the card's stored-credential chain. */
+	bool zero_auth;
+	char ntid[GW_ID_MAX];
 } card_add_t;
 
 static void card_add_free(void *arg)
@@ -136,14 +131,23 @@ static int pick_gateway(store_txn_t *txn, uint64_t org, int *kind)
 	return rc;
 }
 
+/* Whether the organization's card gateway kind validates new cards (Zero Auth). */
+static int gateway_zero_auth(store_txn_t *txn, uint64_t org, int kind, bool *on)
+{
+	Ospay__V1__GatewayRecord *g = NULL;
+	int rc = prov_settings_get(txn, org, kind, &g);
+	*on = rc == 0 && g->zero_auth;
+	if (g != NULL)
+		ospay__v1__gateway_record__free_unpacked(g, NULL);
+	return rc == -ENOENT ? 0 : rc;
+}
+
 /* In the write batch: the card gets its id, its sealed token and maybe the default. */
 static int card_add_commit(srv_req_t *r, store_txn_t *txn)
 {
 	card_add_t *a = r->async_arg;
 	Ospay__V1__CardRecord **all = NULL;
 	size_t n = 0;
-	uint8_t sealed[GW_TOKEN_MAX + VAULT_OVERHEAD];
-	size_t slen = 0;
 	uint64_t id = 0;
 	int rc = cards_load(txn, a->card.customer_id, &all, &n);
 	if (rc != 0) {
@@ -164,22 +168,12 @@ static int card_add_commit(srv_req_t *r, store_txn_t *txn)
 	c.id = id;
 	c.is_default = n == 0;
 	c.created_ms = r->now_ms;
-	vault_context_t ctx;
-	card_vault_ctx(&c, &ctx);
-	rc = vault_seal(&r->srv->vault_key, &ctx, a->token, strlen(a->token), sealed,
-			sizeof(sealed), &slen);
-	if (rc != 0) {
+	rc = db_card_insert(txn, &c, &r->srv->vault_key, a->token);
+	if (rc == -EPROTO) {
 		log_error("sealing a card token failed", "err=%d", rc);
 		rc = srv_fail(r, ST_INTERNAL, "could not protect the card token");
 		goto out;
 	}
-	Ospay__V1__CardRecord rec = OSPAY__V1__CARD_RECORD__INIT;
-	rec.card = &c;
-	rec.sealed_token.data = sealed;
-	rec.sealed_token.len = slen;
-	rc = db_put_by_id(txn, DB_CARDS, id, &rec.base);
-	if (rc == 0)
-		rc = db_index_add(txn, DB_CARDS_BY_CUST, c.customer_id, id);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "card insert");
 		goto out;
@@ -190,8 +184,53 @@ static int card_add_commit(srv_req_t *r, store_txn_t *txn)
 	log_info("card added", "card_id=%" PRIu64 " customer_id=%" PRIu64 " gateway=%s by=%" PRIu64,
 		 id, c.customer_id, prov_service_name(c.gateway), r->sess->p.token_id);
 out:
-	crypto_wipe(sealed, sizeof(sealed));
 	cards_free(all, n);
+	return rc;
+}
+
+/* Zero Auth's answer: a valid card is stored with its chain open. */
+static void on_zero_auth(const gw_charge_result_t *res, void *arg)
+{
+	card_add_t *a = arg;
+	srv_req_t *r = a->r;
+	log_info("card zero auth", "customer_id=%" PRIu64 " outcome=%s code=\"%s\"",
+		 a->card.customer_id, gw_outcome_name(res->r.outcome), res->r.code);
+	switch (res->r.outcome) {
+	case GW_OUTCOME_APPROVED:
+		snprintf(a->ntid, sizeof(a->ntid), "%s", res->network_txn_id);
+		a->card.network_txn_id = a->ntid;
+		srv_async_finish(r, card_add_commit);
+		return;
+	case GW_OUTCOME_DECLINED:
+	case GW_OUTCOME_REJECTED:
+		srv_async_fail(
+			r, ST_FAILED_PRECONDITION,
+			"the issuer refused the card at Zero Auth (code \"%s\"); nothing was "
+			"stored",
+			res->r.code);
+		return;
+	default:
+		break;
+	}
+	srv_async_fail(
+		r, ST_UNAVAILABLE,
+		"the card could not be validated (Zero Auth); nothing was stored, try again");
+}
+
+/* Starts Zero Auth of the new token; 0, or the reason it could not start. */
+static int zero_auth_start(card_add_t *a)
+{
+	store_txn_t *txn = NULL;
+	gw_t *gw = NULL;
+	int rc = store_read_begin(a->r->srv->store, &txn);
+	if (rc == 0) {
+		rc = prov_adapter(a->r->srv, txn, a->card.organization_id, (int)a->card.gateway,
+				  &gw);
+		store_read_end(txn);
+	}
+	gw_zero_auth_req_t zr = {.card_token = a->token, .brand = (gw_brand_t)a->card.brand};
+	if (rc == 0)
+		rc = gw_zero_auth(gw, &zr, on_zero_auth, a);
 	return rc;
 }
 
@@ -208,8 +247,13 @@ static void on_tokenized(const gw_token_result_t *res, void *arg)
 		if (res->card_token[0] == '\0' || strlen(res->card_token) >= sizeof(a->token))
 			break;
 		memcpy(a->token, res->card_token, strlen(res->card_token) + 1);
-		srv_async_finish(r, card_add_commit);
-		return;
+		if (!a->zero_auth) {
+			srv_async_finish(r, card_add_commit);
+			return;
+		}
+		if (zero_auth_start(a) == 0)
+			return;
+		break;
 	case GW_OUTCOME_DECLINED:
 	case GW_OUTCOME_REJECTED:
 		srv_async_fail(r, ST_FAILED_PRECONDITION,
@@ -239,6 +283,8 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	card_pan_t pan;
 	card_expiry_t exp = {0, 0};
 	char cust_id[24];
+	char holder_sent[CARD_HOLDER_SIZE] = "";
+	bool zero_auth = false;
 	int kind = 0, off = 0;
 	gw_t *gw = NULL;
 	const char *why;
@@ -255,7 +301,7 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	why = card_check_number(in->number, &pan);
 	if (why != NULL)
 		status_violation(&r->st, "number", "%s", why);
-	kit_check_name(r, "holder", in->holder, HOLDER_MAX);
+	kit_check_name(r, "holder", in->holder, CARD_HOLDER_MAX);
 	rc = kit_org_offset(r, txn, &off);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "organization lookup");
@@ -280,6 +326,18 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	if (kind == 0) {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION,
 			      "no card gateway is configured: set CIELO or GETNET first");
+		goto out;
+	}
+	rc = gateway_zero_auth(txn, cust->organization_id, kind, &zero_auth);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "gateway lookup");
+		goto out;
+	}
+	/* The gateway's holder rules, applied now so the reply says what is sent
+	 * and a name they cannot take is refused rather than cut. */
+	why = card_holder_for_gateway(in->holder, kind, holder_sent);
+	if (why != NULL) {
+		status_violation(&r->st, "holder", "%s", why);
 		goto out;
 	}
 	rc = prov_adapter(r->srv, txn, cust->organization_id, kind, &gw);
@@ -308,10 +366,16 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	a->card.exp_month = (uint32_t)exp.month;
 	a->card.exp_year = (uint32_t)exp.year;
 	a->card.gateway = (Ospay__V1__GatewayKind)kind;
+	memcpy(a->holder_sent, holder_sent, sizeof(a->holder_sent));
+	a->card.holder_sent = a->holder_sent;
+	/* Adding a card is the operator's statement that its holder agreed to
+	 * keep it on file and be charged by it (docs/cards.md). */
+	a->card.consent_ms = r->now_ms;
+	a->zero_auth = zero_auth;
 	snprintf(cust_id, sizeof(cust_id), "%" PRIu64, cust->id);
 	gw_card_t gc = {
 		.number = pan.digits,
-		.holder = in->holder,
+		.holder = a->holder_sent,
 		.exp_month = (unsigned)exp.month,
 		.exp_year = (unsigned)exp.year,
 		.security_code = in->security_code,
@@ -534,6 +598,13 @@ int h_cards_set_default(srv_req_t *r, store_txn_t *txn)
 	int rc = kit_get(r, txn, &kit_bill_cards, "card_id", in->card_id, PERM_OPERATE, &rec);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
+	/* The issuer replaced it: its number no longer charges. */
+	if (rec->card->status == OSPAY__V1__CARD_STATUS__CARD_STATUS_REPLACED) {
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "card %" PRIu64 " was replaced by card %" PRIu64 "; choose that one",
+			      rec->card->id, rec->card->replaced_by);
+		goto out;
+	}
 	rc = cards_load(txn, rec->card->customer_id, &all, &n);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		bool want = all[i]->card->id == rec->card->id;
