@@ -33,6 +33,16 @@ typedef enum gw_op {
 	GW_OP_QUERY_ORDER,
 	GW_OP_SEND_MESSAGE,
 	GW_OP_MESSAGE_STATUS,
+	GW_OP_PIX_LOCATION,
+	GW_OP_PIX_CREATE_REC,
+	GW_OP_PIX_QUERY_REC,
+	GW_OP_PIX_CANCEL_REC,
+	GW_OP_PIX_SOLICREC,
+	GW_OP_PIX_PUT_COBR,
+	GW_OP_PIX_QUERY_COBR,
+	GW_OP_PIX_CANCEL_COBR,
+	GW_OP_PIX_RETRY_COBR,
+	GW_OP_PIX_WEBHOOK,
 } gw_op_t;
 
 typedef struct gw_call gw_call_t;
@@ -59,6 +69,8 @@ typedef struct gw_adapter {
 	int (*query_order)(gw_call_t *call, const char *merchant_order_id);
 	int (*send_message)(gw_call_t *call, const gw_message_req_t *req);
 	int (*message_status)(gw_call_t *call, const char *message_id);
+	/* Pix: every call (call->op says which); a and b are the op's arguments. */
+	int (*pix)(gw_call_t *call, const void *a, const void *b);
 	int (*verify_webhook)(const gw_t *gw, const gw_webhook_req_t *req);
 	int (*parse_webhook)(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *out);
 } gw_adapter_t;
@@ -69,6 +81,7 @@ extern const gw_adapter_t gw_cielo_adapter;
 extern const gw_adapter_t gw_getnet_adapter;
 extern const gw_adapter_t gw_pagolivre_adapter;
 extern const gw_adapter_t gw_zapme_adapter;
+extern const gw_adapter_t gw_pix_adapter;
 
 /* The gateway: a copy of its configuration plus the adapter's state. */
 struct gw {
@@ -99,6 +112,7 @@ struct gw_call {
 		gw_token_cb token;
 		gw_link_cb link;
 		gw_message_cb message;
+		gw_pix_cb pix;
 	} cb;
 	void *arg;
 	union {
@@ -107,6 +121,7 @@ struct gw_call {
 		gw_token_result_t token;
 		gw_link_result_t link;
 		gw_message_result_t message;
+		gw_pix_result_t pix;
 	} res;
 
 	/* The HTTP request to (re)send: GetNet sends it once a token is there. */
@@ -148,6 +163,9 @@ void gw_pending_release(gw_t *gw);
  * immediate error.
  */
 int gw_http_send(gw_call_t *call, const http_header_t *headers, size_t n_headers, http_done_cb cb);
+
+/* Adds the configured mutual-TLS certificate and key (borrowed from gw) to req. */
+void gw_http_client_cert(const gw_t *gw, http_request_t *req);
 
 /* Replaces call->body with a compact dump of body (ownership of body stays). */
 int gw_call_set_json(gw_call_t *call, const json_t *body);
@@ -320,6 +338,15 @@ int gw_pagolivre_build_order(const gw_t *gw, const gw_link_req_t *req, json_t **
 /* PagoLivre: reads an order answer into out. */
 void gw_pagolivre_parse_order(const gw_t *gw, const http_response_t *res, bool mutating,
 			      gw_link_result_t *out);
+
+/* Pix: reads a rec, solicrec, cobr or location answer (op says which) into out. */
+void gw_pix_parse(const gw_t *gw, gw_op_t op, const http_response_t *res, bool mutating,
+		  gw_pix_result_t *out);
+/* Pix: builds the bodies of POST /rec and PUT /cobr/{txid}; -EINVAL when invalid. */
+int gw_pix_build_rec(const gw_t *gw, const gw_pix_rec_req_t *req, json_t **out);
+int gw_pix_build_cobr(const gw_t *gw, const gw_pix_cobr_req_t *req, json_t **out);
+/* Pix: the token fetches started so far (tests). */
+uint32_t gw_pix_token_fetches(const gw_t *gw);
 
 /* ZapMe: reads a send or status answer into out. */
 void gw_zapme_parse(const gw_t *gw, const http_response_t *res, bool mutating,
