@@ -9,6 +9,9 @@
  * /cobr callbacks delivered to a recording responder (authenticated and parsed
  * by the adapter, duplicated by a webhook fault with the same derived id).
  *
+ * With its mutual-TLS listener, the sandbox answers the adapter only when the
+ * adapter presents the client certificate (given as PEM text, from memory).
+ *
  * The sandbox's "today" is pinned through /control/pix/settle: nothing here
  * depends on the wall clock's date.
  */
@@ -29,6 +32,7 @@
 #include "core/pix.h"
 #include "gateways/gateway.h"
 #include "net/http_client.h"
+#include "net/tls.h"
 #include "support/gwsrv.h"
 #include "support/proc.h"
 #include "support/wait.h"
@@ -523,4 +527,87 @@ Test(pix_e2e, callbacks_reach_ospay_authenticated_and_duplicated)
 	}
 	gwsrv_reqs_free(got, n);
 	finish();
+}
+
+/* Reads a whole PEM file (the test's own; a real one comes unsealed from the store). */
+static char *pem(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *b = calloc(1, 65536);
+	cr_assert_not_null(f);
+	cr_assert_gt(fread(b, 1, 65535, f), 0);
+	fclose(f);
+	return b;
+}
+
+Test(pix_e2e, mutual_tls_the_certificate_opens_the_door)
+{
+	char dir[] = "/tmp/ospay-pixmtls-XXXXXX", p[6][96], base[160], log[128];
+	const char *names[6] = {"srv.crt", "srv.key", "cli.crt", "cli.key", "oth.crt", "oth.key"};
+	tsp_sandbox_t M;
+	gw_config_t c = {0};
+	status_t st;
+	gw_pix_result_t r;
+	char *cert, *key, *ocert, *okey;
+
+	cr_assert_not_null(mkdtemp(dir));
+	for (int i = 0; i < 6; i++)
+		snprintf(p[i], sizeof(p[i]), "%s/%s", dir, names[i]);
+	cr_assert_eq(tls_cert_generate(p[0], p[1], "localhost"), 0);
+	cr_assert_eq(tls_cert_generate(p[2], p[3], "ospay-org7"), 0);
+	cr_assert_eq(tls_cert_generate(p[4], p[5], "stranger"), 0);
+	snprintf(log, sizeof(log), "%s/sandbox.log", dir);
+	tsp_sandbox_start_mtls(&M, H.base, log, p[0], p[1], p[2]);
+	{
+		char url[160], out[512];
+		snprintf(url, sizeof(url), "%s/control/orgs/7/pix", M.base);
+		cr_assert_eq(
+			tsp_http("POST", url,
+				 "{\"client_id\":\"pix-cid-7\",\"client_secret\":\"pix-secret-7\"}",
+				 "Content-Type: application/json", NULL, out, sizeof(out)),
+			200);
+	}
+	cert = pem(p[2]);
+	key = pem(p[3]);
+	ocert = pem(p[4]);
+	okey = pem(p[5]);
+	snprintf(base, sizeof(base), "https://%s/pix", M.mtls_addr);
+	c.kind = GW_KIND_PIX;
+	c.base_url = base;
+	c.ca_file = p[0];
+	c.client_id = "pix-cid-7";
+	c.client_secret = "pix-secret-7";
+	c.pix_account = "012682";
+	c.webhook_secret = HOOK_SECRET;
+	c.timeout_ms = TSP_HANG_MS;
+	/* The organization's certificate: token and call go through. */
+	c.client_cert_pem = cert;
+	c.client_key_pem = key;
+	cr_assert_eq(gw_open(&F.gw, F.http, &F.loop, &c, &st), 0, "%s", st.message);
+	r = CALL(gw_pix_create_location(F.gw, on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED, "%s", r.r.message);
+	gw_close(F.gw);
+	/* A certificate the PSP does not know, or none: nothing is sent. */
+	c.client_cert_pem = ocert;
+	c.client_key_pem = okey;
+	cr_assert_eq(gw_open(&F.gw, F.http, &F.loop, &c, &st), 0, "%s", st.message);
+	r = CALL(gw_pix_create_location(F.gw, on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE, "%s", r.r.message);
+	cr_assert_lt(r.r.error, 0);
+	gw_close(F.gw);
+	c.client_cert_pem = NULL;
+	c.client_key_pem = NULL;
+	cr_assert_eq(gw_open(&F.gw, F.http, &F.loop, &c, &st), 0, "%s", st.message);
+	r = CALL(gw_pix_create_location(F.gw, on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE, "%s", r.r.message);
+	finish();
+	tsp_sandbox_down(&M);
+	free(cert);
+	free(key);
+	free(ocert);
+	free(okey);
+	for (int i = 0; i < 6; i++)
+		unlink(p[i]);
+	unlink(log);
+	rmdir(dir);
 }
