@@ -83,6 +83,28 @@ extern const gw_adapter_t gw_pagolivre_adapter;
 extern const gw_adapter_t gw_zapme_adapter;
 extern const gw_adapter_t gw_pix_adapter;
 
+/* Longest access token accepted. */
+#define GW_OAUTH_TOKEN_MAX 2048
+
+/*
+ * An OAuth2 client-credentials token shared by an adapter's calls (gw_oauth.c):
+ * embedded in the adapter's state, registered with gw_oauth_init.
+ */
+typedef struct gw_oauth {
+	char token[GW_OAUTH_TOKEN_MAX]; /* secret: wiped when replaced and at free */
+	bool have_token;
+	uint64_t token_deadline; /* util_mono_ms() after which the token is not used */
+	uint64_t generation;     /* bumped for every token stored */
+	bool fetching;
+	list_node_t waiters; /* calls waiting for the token fetch */
+	uint32_t fetches;
+	char basic[1500]; /* "Basic base64(client_id:client_secret)": secret */
+	const char *service;
+	int (*fetch)(gw_t *gw);           /* starts the token request (gw_oauth_fetch) */
+	int (*send_now)(gw_call_t *call); /* sends a call with the token (gw_oauth_bearer) */
+	void (*prep)(gw_call_t *call);    /* fills what a failed call's result keeps; may be NULL */
+} gw_oauth_t;
+
 /* The gateway: a copy of its configuration plus the adapter's state. */
 struct gw {
 	const gw_adapter_t *ad;
@@ -95,6 +117,7 @@ struct gw {
 	uint32_t n_pending;
 	bool closing;
 	void *priv;
+	gw_oauth_t *oauth; /* the adapter's shared token, when it has one */
 };
 
 /*
@@ -172,6 +195,26 @@ int gw_call_set_json(gw_call_t *call, const json_t *body);
 
 /* Sets call->path from a printf format; -E2BIG when it does not fit. */
 int gw_call_path(gw_call_t *call, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------------ OAuth2 tokens */
+
+/* Builds o's Basic credentials from gw's client id and secret and makes o gw's token. */
+int gw_oauth_init(gw_t *gw, gw_oauth_t *o, const char *service, int (*fetch)(gw_t *gw),
+		  int (*send_now)(gw_call_t *call), void (*prep)(gw_call_t *call));
+/* How long a token fetched at obtained_ms that lives expires_in_s seconds may be
+ * used: until the returned instant (ms), a tenth of its life early, at most a minute. */
+uint64_t gw_oauth_deadline(uint64_t obtained_ms, int64_t expires_in_s);
+/* Sends req (URL, headers, body set by the adapter) as the token request. */
+int gw_oauth_fetch(gw_t *gw, http_request_t *req);
+/* Sends call now with a live token, or queues it behind a fetch (starting one). */
+int gw_oauth_send(gw_call_t *call);
+/* "Bearer <token>" into out, noting which token the call is sent with. */
+void gw_oauth_bearer(gw_call_t *call, char *out, size_t cap);
+/* A 401 on a call not yet re-sent: the token is dropped and the call re-sent
+ * once (or failed); true when it was handled so. */
+bool gw_oauth_resend_401(gw_call_t *call, const http_response_t *res);
+/* Completes a call that could not be sent: why (the token's failure) or err/what. */
+void gw_oauth_fail(gw_call_t *call, const gw_reply_t *why, int err, const char *what);
 
 /* ------------------------------------------------------------------ classification */
 

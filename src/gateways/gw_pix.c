@@ -24,8 +24,6 @@
 #include "gateways/gw_internal.h"
 
 #define PIX "pix"
-#define PIX_TOKEN_MAX 2048
-#define PIX_DEFAULT_TTL_S 3600
 #define PIX_PEM_MAX (64u * 1024u)
 
 /* Which token request a PSP wants. */
@@ -60,14 +58,7 @@ static const char pix_scopes[] =
 
 typedef struct pix_priv {
 	const pix_profile_t *prof;
-	char token[PIX_TOKEN_MAX]; /* secret */
-	bool have_token;
-	uint64_t token_deadline;
-	uint64_t generation;
-	bool fetching;
-	list_node_t waiters;
-	uint32_t fetches;
-	char basic[1500]; /* "Basic base64(id:secret)": secret */
+	gw_oauth_t oauth; /* the shared token (gw_oauth.c) */
 } pix_priv_t;
 
 static pix_priv_t *pix_priv(const gw_t *gw)
@@ -122,31 +113,22 @@ static int pix_check_config(const gw_config_t *cfg, status_t *st)
 	return st->code == ST_OK ? 0 : -EINVAL;
 }
 
+static int pix_fetch_token(gw_t *gw);
+static int pix_send_now(gw_call_t *call);
+static void pix_prep(gw_call_t *call);
+
 static int pix_priv_init(gw_t *gw)
 {
 	pix_priv_t *p = calloc(1, sizeof(*p));
-	char pair[1100];
-	size_t olen = 0;
-	int n;
-	int rc = 0;
+	int rc;
 
 	if (p == NULL)
 		return -ENOMEM;
-	list_init(&p->waiters);
 	p->prof = pix_profile_find(gw->cfg.pix_profile);
-	n = snprintf(pair, sizeof(pair), "%s:%s", gw->cfg.client_id, gw->cfg.client_secret);
-	memcpy(p->basic, "Basic ", 6);
-	if (n < 0 || (size_t)n >= sizeof(pair) ||
-	    mbedtls_base64_encode((unsigned char *)p->basic + 6, sizeof(p->basic) - 6, &olen,
-				  (const unsigned char *)pair, (size_t)n) != 0) {
-		rc = -EINVAL;
-		goto out;
-	}
-	gw->priv = p;
-	p = NULL;
-out:
-	crypto_wipe(pair, sizeof(pair));
-	if (p != NULL) {
+	rc = gw_oauth_init(gw, &p->oauth, PIX, pix_fetch_token, pix_send_now, pix_prep);
+	if (rc == 0) {
+		gw->priv = p;
+	} else {
 		crypto_wipe(p, sizeof(*p));
 		free(p);
 	}
@@ -166,7 +148,7 @@ static void pix_priv_free(gw_t *gw)
 
 uint32_t gw_pix_token_fetches(const gw_t *gw)
 {
-	return gw->cfg.kind == GW_KIND_PIX ? pix_priv(gw)->fetches : 0;
+	return gw->cfg.kind == GW_KIND_PIX ? pix_priv(gw)->oauth.fetches : 0;
 }
 
 /* ------------------------------------------------------------------ answers */
@@ -380,99 +362,12 @@ out:
 /* ------------------------------------------------------------------ the token */
 
 static void pix_on_http(const http_response_t *res, void *arg);
-static int pix_send_now(gw_call_t *call);
 
-static bool pix_token_char(int c)
+/* A cobr's txid is ours: its result keeps it however the call ends. */
+static void pix_prep(gw_call_t *call)
 {
-	return gw_is_alnum(c) || (c != 0 && strchr("-._~+/=", c) != NULL);
-}
-
-static void pix_store_token(gw_t *gw, const http_response_t *res, gw_reply_t *r)
-{
-	pix_priv_t *p = pix_priv(gw);
-	gw_parse_t ps = {0};
-	json_t *j = NULL;
-	char tok[PIX_TOKEN_MAX];
-	int64_t ttl = PIX_DEFAULT_TTL_S;
-
-	tok[0] = '\0';
-	if (res->error < 0 || (res->status != 200 && res->status != 201)) {
-		/* The API call itself was never sent. */
-		gw_reply_from_http(r, res, false, PIX);
-		if (r->outcome == GW_OUTCOME_NOT_FOUND || r->outcome == GW_OUTCOME_REJECTED)
-			r->outcome = GW_OUTCOME_ERROR_RETRYABLE;
-		goto out;
-	}
-	j = gw_json_parse(&ps, res->body, res->body_len);
-	if (j != NULL && !json_is_object(j))
-		gw_parse_fail(&ps, "expected an object");
-	gw_get_str(&ps, j, "", "access_token", tok, sizeof(tok), GW_F_REQ);
-	gw_get_int_lenient(&ps, j, "", "expires_in", &ttl, 1, INT32_MAX, 0);
-	if (ps.err == 0 && !gw_str_charset(tok, sizeof(tok) - 1, pix_token_char))
-		gw_parse_fail(&ps, "access_token: not a bearer token");
-	if (ps.err != 0) {
-		gw_reply_malformed(r, res->status, false, PIX, ps.why);
-		r->outcome = GW_OUTCOME_ERROR_RETRYABLE;
-		goto out;
-	}
-	crypto_wipe(p->token, sizeof(p->token));
-	gw_copy(p->token, sizeof(p->token), tok);
-	p->have_token = true;
-	p->generation++;
-	p->token_deadline = gw_getnet_token_deadline(util_mono_ms(), ttl);
-	r->outcome = GW_OUTCOME_APPROVED;
-out:
-	crypto_wipe(tok, sizeof(tok));
-	json_decref(j);
-}
-
-static void pix_fail(gw_call_t *call, const gw_reply_t *why, int err, const char *what)
-{
-	if (why != NULL) {
-		call->res.r = *why;
-		snprintf(call->res.r.message, sizeof(call->res.r.message),
-			 "pix: token request failed: %.200s", why->message);
-	} else {
-		call->res.r.outcome = GW_OUTCOME_ERROR_RETRYABLE;
-		call->res.r.error = err;
-		snprintf(call->res.r.message, sizeof(call->res.r.message), "pix: %s", what);
-	}
-	gw_call_finish(call);
-}
-
-static void pix_on_token(const http_response_t *res, void *arg)
-{
-	gw_t *gw = arg;
-	pix_priv_t *p = pix_priv(gw);
-	gw_reply_t r = {0};
-	list_node_t ready;
-	list_node_t *n;
-	list_node_t *tmp;
-
-	p->fetching = false;
-	pix_store_token(gw, res, &r);
-	/* Calls finished below may queue for a new fetch: take ours out first. */
-	list_init(&ready);
-	list_for_each_safe(n, tmp, &p->waiters)
-	{
-		list_remove(n);
-		list_insert_tail(&ready, n);
-	}
-	list_for_each_safe(n, tmp, &ready)
-	{
-		gw_call_t *call = container_of(n, gw_call_t, wait_node);
-		int rc;
-
-		list_remove(n);
-		if (r.outcome != GW_OUTCOME_APPROVED) {
-			pix_fail(call, &r, 0, NULL);
-			continue;
-		}
-		rc = pix_send_now(call);
-		if (rc < 0)
-			pix_fail(call, NULL, rc, "could not send the request");
-	}
-	gw_pending_release(gw);
+	if (pix_is_cobr(call->op) && call->res.pix.txid[0] == '\0')
+		gw_copy(call->res.pix.txid, sizeof(call->res.pix.txid), call->merchant_order_id);
 }
 
 static int pix_fetch_token(gw_t *gw)
@@ -492,7 +387,7 @@ static int pix_fetch_token(gw_t *gw)
 	h[nh++] = (http_header_t){"Accept", "application/json"};
 	switch (p->prof->token_style) {
 	case PIX_TOKEN_JSON:
-		h[nh++] = (http_header_t){"Authorization", p->basic};
+		h[nh++] = (http_header_t){"Authorization", p->oauth.basic};
 		h[nh++] = (http_header_t){"Content-Type", "application/json"};
 		n = snprintf(body, sizeof(body), "{\"grant_type\":\"client_credentials\"}");
 		break;
@@ -511,7 +406,7 @@ static int pix_fetch_token(gw_t *gw)
 				*s = '+';
 		break;
 	default:
-		h[nh++] = (http_header_t){"Authorization", p->basic};
+		h[nh++] = (http_header_t){"Authorization", p->oauth.basic};
 		h[nh++] = (http_header_t){"Content-Type", "application/x-www-form-urlencoded"};
 		n = snprintf(body, sizeof(body), "grant_type=client_credentials");
 		break;
@@ -520,23 +415,12 @@ static int pix_fetch_token(gw_t *gw)
 		rc = -E2BIG;
 		goto out;
 	}
-	req.method = "POST";
 	req.url = url;
 	req.headers = h;
 	req.n_headers = nh;
 	req.body = body;
 	req.body_len = (size_t)n;
-	req.timeout_ms = gw->cfg.timeout_ms;
-	req.pool = gw->cfg.pool;
-	req.ca_file = gw->cfg.ca_file;
-	req.insecure = gw->cfg.insecure;
-	gw_http_client_cert(gw, &req);
-	rc = http_client_send(gw->http, &req, pix_on_token, gw);
-	if (rc == 0) {
-		p->fetching = true;
-		p->fetches++;
-		gw_pending_hold(gw);
-	}
+	rc = gw_oauth_fetch(gw, &req);
 out:
 	crypto_wipe(body, sizeof(body));
 	crypto_wipe(secret, sizeof(secret));
@@ -547,64 +431,30 @@ static int pix_send_now(gw_call_t *call)
 {
 	gw_t *gw = call->gw;
 	pix_priv_t *p = pix_priv(gw);
-	char auth[PIX_TOKEN_MAX + 8];
+	char auth[GW_OAUTH_TOKEN_MAX + 8];
 	http_header_t h[4];
 	size_t n = 0;
 	int rc;
 
-	snprintf(auth, sizeof(auth), "Bearer %s", p->token);
+	gw_oauth_bearer(call, auth, sizeof(auth));
 	h[n++] = (http_header_t){"Authorization", auth};
 	h[n++] = (http_header_t){"Accept", "application/json"};
 	if (call->body != NULL)
 		h[n++] = (http_header_t){"Content-Type", call->content_type};
 	if (call->op == GW_OP_PIX_WEBHOOK && p->prof->skip_mtls_header)
 		h[n++] = (http_header_t){"x-skip-mtls-checking", "true"};
-	call->token_gen = p->generation;
 	rc = gw_http_send(call, h, n, pix_on_http);
 	crypto_wipe(auth, sizeof(auth));
-	return rc;
-}
-
-static int pix_send(gw_call_t *call)
-{
-	gw_t *gw = call->gw;
-	pix_priv_t *p = pix_priv(gw);
-	int rc = 0;
-
-	/* Real time: the token's life is the PSP's clock, never the test clock. */
-	if (p->have_token && util_mono_ms() < p->token_deadline) {
-		rc = pix_send_now(call);
-		goto out;
-	}
-	p->have_token = false;
-	if (!p->fetching) {
-		rc = pix_fetch_token(gw);
-		if (rc < 0)
-			goto out;
-	}
-	list_insert_tail(&p->waiters, &call->wait_node);
-out:
 	return rc;
 }
 
 static void pix_on_http(const http_response_t *res, void *arg)
 {
 	gw_call_t *call = arg;
-	pix_priv_t *p = pix_priv(call->gw);
 	gw_pix_result_t *out = &call->res.pix;
-	int rc;
 
-	if (res->error == 0 && res->status == 401 && !call->auth_retried) {
-		call->auth_retried = true;
-		if (p->generation == call->token_gen) {
-			crypto_wipe(p->token, sizeof(p->token));
-			p->have_token = false;
-		}
-		rc = pix_send(call);
-		if (rc < 0)
-			pix_fail(call, NULL, rc, "could not re-send the request");
+	if (gw_oauth_resend_401(call, res))
 		return;
-	}
 	if (call->op == GW_OP_PIX_WEBHOOK) {
 		if (res->error == 0 && res->status >= 200 && res->status < 300) {
 			out->r.outcome = GW_OUTCOME_APPROVED;
@@ -618,9 +468,7 @@ static void pix_on_http(const http_response_t *res, void *arg)
 		    call->op == GW_OP_PIX_SOLICREC)
 			gw_reply_create_404(&out->r);
 	}
-	/* A cobr's txid is ours: keep it even when the answer was lost. */
-	if (pix_is_cobr(call->op) && out->txid[0] == '\0')
-		gw_copy(out->txid, sizeof(out->txid), call->merchant_order_id);
+	pix_prep(call);
 	gw_call_finish(call);
 }
 
@@ -914,7 +762,7 @@ static int pix_call(gw_call_t *call, const void *a, const void *b)
 	if (rc == 0 && body != NULL)
 		rc = gw_call_set_json(call, body);
 	if (rc == 0)
-		rc = pix_send(call);
+		rc = gw_oauth_send(call);
 	json_decref(body);
 	return rc;
 }
