@@ -30,15 +30,6 @@ enum {
 	GETNET_STEP_SECOND = 1, /* tokenize: POST /v1/cards; charge: POST /v1/payments/credit */
 };
 
-typedef struct getnet_priv {
-	gw_oauth_t oauth; /* the shared token (gw_oauth.c) */
-} getnet_priv_t;
-
-static getnet_priv_t *getnet_priv(const gw_t *gw)
-{
-	return gw->priv;
-}
-
 /* ------------------------------------------------------------------ configuration */
 
 static int getnet_check_config(const gw_config_t *cfg, status_t *st)
@@ -61,35 +52,12 @@ static void getnet_prep(gw_call_t *call);
 
 static int getnet_priv_init(gw_t *gw)
 {
-	getnet_priv_t *p = calloc(1, sizeof(*p));
-	int rc;
-
-	if (p == NULL)
-		return -ENOMEM;
-	rc = gw_oauth_init(gw, &p->oauth, GETNET, getnet_fetch_token, getnet_send_now, getnet_prep);
-	if (rc == 0) {
-		gw->priv = p;
-	} else {
-		crypto_wipe(p, sizeof(*p));
-		free(p);
-	}
-	return rc;
-}
-
-static void getnet_priv_free(gw_t *gw)
-{
-	getnet_priv_t *p = gw->priv;
-
-	if (p != NULL) {
-		crypto_wipe(p, sizeof(*p));
-		free(p);
-	}
-	gw->priv = NULL;
+	return gw_oauth_priv_init(gw, GETNET, getnet_fetch_token, getnet_send_now, getnet_prep);
 }
 
 uint32_t gw_getnet_token_fetches(const gw_t *gw)
 {
-	return gw->cfg.kind == GW_KIND_GETNET ? getnet_priv(gw)->oauth.fetches : 0;
+	return gw->cfg.kind == GW_KIND_GETNET ? gw->oauth->fetches : 0;
 }
 
 uint64_t gw_getnet_token_deadline(uint64_t obtained_ms, int64_t expires_in_s)
@@ -156,11 +124,10 @@ static void getnet_prep(gw_call_t *call)
 
 static int getnet_fetch_token(gw_t *gw)
 {
-	getnet_priv_t *p = getnet_priv(gw);
 	static const char body[] = "scope=oob&grant_type=client_credentials";
 	char url[GW_URL_MAX];
 	http_header_t h[] = {
-		{"Authorization", p->oauth.basic},
+		{"Authorization", gw->oauth->basic},
 		{"Content-Type", "application/x-www-form-urlencoded"},
 		{"Accept", "application/json"},
 	};
@@ -910,7 +877,7 @@ const gw_adapter_t gw_getnet_adapter = {
 	.title = "GetNet",
 	.check_config = getnet_check_config,
 	.priv_init = getnet_priv_init,
-	.priv_free = getnet_priv_free,
+	.priv_free = gw_oauth_priv_free,
 	.tokenize = getnet_tokenize,
 	.charge = getnet_charge,
 	.cancel_charge = getnet_cancel_charge,

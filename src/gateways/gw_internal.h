@@ -201,6 +201,10 @@ int gw_call_path(gw_call_t *call, const char *fmt, ...) __attribute__((format(pr
 /* Builds o's Basic credentials from gw's client id and secret and makes o gw's token. */
 int gw_oauth_init(gw_t *gw, gw_oauth_t *o, const char *service, int (*fetch)(gw_t *gw),
 		  int (*send_now)(gw_call_t *call), void (*prep)(gw_call_t *call));
+/* The same with the token as the adapter's whole state (gw->priv), and its free. */
+int gw_oauth_priv_init(gw_t *gw, const char *service, int (*fetch)(gw_t *gw),
+		       int (*send_now)(gw_call_t *call), void (*prep)(gw_call_t *call));
+void gw_oauth_priv_free(gw_t *gw);
 /* How long a token fetched at obtained_ms that lives expires_in_s seconds may be
  * used: until the returned instant (ms), a tenth of its life early, at most a minute. */
 uint64_t gw_oauth_deadline(uint64_t obtained_ms, int64_t expires_in_s);

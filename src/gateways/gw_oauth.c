@@ -46,6 +46,36 @@ int gw_oauth_init(gw_t *gw, gw_oauth_t *o, const char *service, int (*fetch)(gw_
 	return rc;
 }
 
+int gw_oauth_priv_init(gw_t *gw, const char *service, int (*fetch)(gw_t *gw),
+		       int (*send_now)(gw_call_t *call), void (*prep)(gw_call_t *call))
+{
+	gw_oauth_t *o = calloc(1, sizeof(*o));
+	int rc;
+
+	if (o == NULL)
+		return -ENOMEM;
+	rc = gw_oauth_init(gw, o, service, fetch, send_now, prep);
+	if (rc == 0) {
+		gw->priv = o;
+	} else {
+		crypto_wipe(o, sizeof(*o));
+		free(o);
+	}
+	return rc;
+}
+
+void gw_oauth_priv_free(gw_t *gw)
+{
+	gw_oauth_t *o = gw->priv;
+
+	if (o != NULL) {
+		crypto_wipe(o, sizeof(*o));
+		free(o);
+	}
+	gw->priv = NULL;
+	gw->oauth = NULL;
+}
+
 uint64_t gw_oauth_deadline(uint64_t obtained_ms, int64_t expires_in_s)
 {
 	uint64_t life;

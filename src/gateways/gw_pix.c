@@ -56,16 +56,6 @@ static const char pix_scopes[] =
 	"payloadlocationrec.read payloadlocationrec.write webhookrec.read webhookrec.write "
 	"webhookcobr.read webhookcobr.write";
 
-typedef struct pix_priv {
-	const pix_profile_t *prof;
-	gw_oauth_t oauth; /* the shared token (gw_oauth.c) */
-} pix_priv_t;
-
-static pix_priv_t *pix_priv(const gw_t *gw)
-{
-	return gw->priv;
-}
-
 static const pix_profile_t *pix_profile_find(const char *name)
 {
 	for (size_t i = 0; i < OSPAY_ARRAY_LEN(pix_profiles); i++)
@@ -119,36 +109,12 @@ static void pix_prep(gw_call_t *call);
 
 static int pix_priv_init(gw_t *gw)
 {
-	pix_priv_t *p = calloc(1, sizeof(*p));
-	int rc;
-
-	if (p == NULL)
-		return -ENOMEM;
-	p->prof = pix_profile_find(gw->cfg.pix_profile);
-	rc = gw_oauth_init(gw, &p->oauth, PIX, pix_fetch_token, pix_send_now, pix_prep);
-	if (rc == 0) {
-		gw->priv = p;
-	} else {
-		crypto_wipe(p, sizeof(*p));
-		free(p);
-	}
-	return rc;
-}
-
-static void pix_priv_free(gw_t *gw)
-{
-	pix_priv_t *p = gw->priv;
-
-	if (p != NULL) {
-		crypto_wipe(p, sizeof(*p));
-		free(p);
-	}
-	gw->priv = NULL;
+	return gw_oauth_priv_init(gw, PIX, pix_fetch_token, pix_send_now, pix_prep);
 }
 
 uint32_t gw_pix_token_fetches(const gw_t *gw)
 {
-	return gw->cfg.kind == GW_KIND_PIX ? pix_priv(gw)->oauth.fetches : 0;
+	return gw->cfg.kind == GW_KIND_PIX ? gw->oauth->fetches : 0;
 }
 
 /* ------------------------------------------------------------------ answers */
@@ -372,22 +338,22 @@ static void pix_prep(gw_call_t *call)
 
 static int pix_fetch_token(gw_t *gw)
 {
-	pix_priv_t *p = pix_priv(gw);
+	const pix_profile_t *prof = pix_profile_find(gw->cfg.pix_profile);
 	char url[GW_URL_MAX];
 	char body[1600];
 	char id[1100], secret[1100];
 	http_header_t h[3];
 	size_t nh = 0;
 	http_request_t req = {0};
-	int n = snprintf(url, sizeof(url), "%s%s", gw->base_url, p->prof->token_path);
+	int n = snprintf(url, sizeof(url), "%s%s", gw->base_url, prof->token_path);
 	int rc = 0;
 
 	if (n < 0 || (size_t)n >= sizeof(url))
 		return -E2BIG;
 	h[nh++] = (http_header_t){"Accept", "application/json"};
-	switch (p->prof->token_style) {
+	switch (prof->token_style) {
 	case PIX_TOKEN_JSON:
-		h[nh++] = (http_header_t){"Authorization", p->oauth.basic};
+		h[nh++] = (http_header_t){"Authorization", gw->oauth->basic};
 		h[nh++] = (http_header_t){"Content-Type", "application/json"};
 		n = snprintf(body, sizeof(body), "{\"grant_type\":\"client_credentials\"}");
 		break;
@@ -406,7 +372,7 @@ static int pix_fetch_token(gw_t *gw)
 				*s = '+';
 		break;
 	default:
-		h[nh++] = (http_header_t){"Authorization", p->oauth.basic};
+		h[nh++] = (http_header_t){"Authorization", gw->oauth->basic};
 		h[nh++] = (http_header_t){"Content-Type", "application/x-www-form-urlencoded"};
 		n = snprintf(body, sizeof(body), "grant_type=client_credentials");
 		break;
@@ -430,7 +396,7 @@ out:
 static int pix_send_now(gw_call_t *call)
 {
 	gw_t *gw = call->gw;
-	pix_priv_t *p = pix_priv(gw);
+	const pix_profile_t *prof = pix_profile_find(gw->cfg.pix_profile);
 	char auth[GW_OAUTH_TOKEN_MAX + 8];
 	http_header_t h[4];
 	size_t n = 0;
@@ -441,7 +407,7 @@ static int pix_send_now(gw_call_t *call)
 	h[n++] = (http_header_t){"Accept", "application/json"};
 	if (call->body != NULL)
 		h[n++] = (http_header_t){"Content-Type", call->content_type};
-	if (call->op == GW_OP_PIX_WEBHOOK && p->prof->skip_mtls_header)
+	if (call->op == GW_OP_PIX_WEBHOOK && prof->skip_mtls_header)
 		h[n++] = (http_header_t){"x-skip-mtls-checking", "true"};
 	rc = gw_http_send(call, h, n, pix_on_http);
 	crypto_wipe(auth, sizeof(auth));
@@ -508,6 +474,19 @@ static void pix_doc_set(json_t *obj, const char *doc, int *rc)
 	gw_jset(obj, strlen(doc) == 11 ? "cpf" : "cnpj", json_string(doc), rc);
 }
 
+/* Hands a built body over, or drops it: a constructor's failure is -ENOMEM. */
+static int pix_built(json_t *b, int rc, json_t **out)
+{
+	if (rc < 0) {
+		json_decref(b);
+		b = NULL;
+		if (rc != -EINVAL)
+			rc = -ENOMEM;
+	}
+	*out = b;
+	return rc;
+}
+
 int gw_pix_build_rec(const gw_t *gw, const gw_pix_rec_req_t *req, json_t **out)
 {
 	static const char *const periods[] = {"SEMANAL", "MENSAL", "TRIMESTRAL", "SEMESTRAL",
@@ -565,14 +544,7 @@ int gw_pix_build_rec(const gw_t *gw, const gw_pix_rec_req_t *req, json_t **out)
 		gw_jset(dj, "txid", json_string(req->journey_txid), &rc);
 	}
 out:
-	if (rc < 0) {
-		json_decref(b);
-		b = NULL;
-		if (rc != -EINVAL)
-			rc = -ENOMEM;
-	}
-	*out = b;
-	return rc;
+	return pix_built(b, rc, out);
 }
 
 int gw_pix_build_cobr(const gw_t *gw, const gw_pix_cobr_req_t *req, json_t **out)
@@ -607,14 +579,7 @@ int gw_pix_build_cobr(const gw_t *gw, const gw_pix_cobr_req_t *req, json_t **out
 	gw_jset(rec, "tipoConta",
 		json_string(gw->cfg.pix_account_type ? gw->cfg.pix_account_type : "CORRENTE"), &rc);
 out:
-	if (rc < 0) {
-		json_decref(b);
-		b = NULL;
-		if (rc != -EINVAL)
-			rc = -ENOMEM;
-	}
-	*out = b;
-	return rc;
+	return pix_built(b, rc, out);
 }
 
 static int pix_status_body(gw_call_t *call, const char *status)
@@ -632,7 +597,7 @@ static int pix_status_body(gw_call_t *call, const char *status)
 /* The body and path of each call, then the send. */
 static int pix_call(gw_call_t *call, const void *a, const void *b)
 {
-	const pix_profile_t *prof = pix_priv(call->gw)->prof;
+	const pix_profile_t *prof = pix_profile_find(call->gw->cfg.pix_profile);
 	const char *pre = prof->prefix;
 	json_t *body = NULL;
 	int rc = 0;
@@ -841,7 +806,7 @@ const gw_adapter_t gw_pix_adapter = {
 	.title = "Pix Automático",
 	.check_config = pix_check_config,
 	.priv_init = pix_priv_init,
-	.priv_free = pix_priv_free,
+	.priv_free = gw_oauth_priv_free,
 	.pix = pix_call,
 	.verify_webhook = pix_verify_webhook,
 	.parse_webhook = pix_parse_webhook,

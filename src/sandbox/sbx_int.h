@@ -74,6 +74,25 @@ void sbx_table_add(sbx_t *s, sbx_table_t *t, list_node_t *rec);
 /* Drops every record. */
 void sbx_table_clear(sbx_t *s, sbx_table_t *t);
 
+/* ---- OAuth2 access tokens (GetNet's and Pix's, one table: s->gn_access) */
+
+typedef struct sbx_access {
+	list_node_t age;
+	sbx_hnode_t by_tok;
+	uint64_t org;
+	char service[8]; /* "getnet", "pix": a token opens only its own service */
+	char token[37];
+	int64_t expires_ms;
+} sbx_access_t;
+
+/* A new token of org at service living ttl_ms; NULL when out of memory. */
+sbx_access_t *sbx_access_issue(sbx_t *s, const char *service, uint64_t org, int64_t ttl_ms);
+/* The service's token named by the request's "Authorization: Bearer …", expired or
+ * not (the caller tells which), or NULL. */
+sbx_access_t *sbx_access_bearer(sbx_t *s, const sbx_req_t *rq, const char *service);
+/* The table's drop callback. */
+void sbx_access_drop(sbx_t *s, list_node_t *n);
+
 /* ---- organizations and their credentials at each service */
 
 typedef struct sbx_org {
@@ -169,9 +188,7 @@ struct sbx {
 	sbx_table_t zm_messages;
 	sbx_htab_t zm_by_id;
 	uint64_t zm_next_id;
-	/* Pix Automático */
-	sbx_table_t px_access;
-	sbx_htab_t px_access_by_tok;
+	/* Pix Automático (its tokens are in gn_access) */
 	sbx_table_t px_locs;
 	sbx_htab_t px_loc_by_id;
 	sbx_table_t px_recs;

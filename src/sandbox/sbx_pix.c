@@ -27,14 +27,6 @@
 #define PX_MAX_OUTCOMES 8
 #define PX_TOKEN_TTL_MS (3600 * 1000)
 
-typedef struct px_access {
-	list_node_t age;
-	sbx_hnode_t by_tok;
-	uint64_t org;
-	char token[37];
-	int64_t expires_ms;
-} px_access_t;
-
 typedef struct px_loc {
 	list_node_t age;
 	sbx_hnode_t by_id;
@@ -109,13 +101,6 @@ static const char *const px_whole_codes[] = {"AC05", "AM09", "DENC", "DS27", "DT
 
 /* ------------------------------------------------------------------ state */
 
-static void px_access_drop(sbx_t *s, list_node_t *n)
-{
-	px_access_t *a = container_of(n, px_access_t, age);
-	sbx_htab_remove(&s->px_access_by_tok, &a->by_tok);
-	free(a);
-}
-
 static void px_loc_drop(sbx_t *s, list_node_t *n)
 {
 	px_loc_t *l = container_of(n, px_loc_t, age);
@@ -140,13 +125,10 @@ static void px_cobr_drop(sbx_t *s, list_node_t *n)
 int sbx_pix_init(sbx_t *s)
 {
 	int rc;
-	sbx_table_init(&s->px_access, SBX_MAX_GN_ACCESS, px_access_drop);
 	sbx_table_init(&s->px_locs, SBX_MAX_PX_RECS, px_loc_drop);
 	sbx_table_init(&s->px_recs, SBX_MAX_PX_RECS, px_rec_drop);
 	sbx_table_init(&s->px_cobrs, SBX_MAX_PX_COBRS, px_cobr_drop);
-	rc = sbx_htab_init(&s->px_access_by_tok, SBX_MAX_GN_ACCESS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->px_loc_by_id, SBX_MAX_PX_RECS);
+	rc = sbx_htab_init(&s->px_loc_by_id, SBX_MAX_PX_RECS);
 	if (rc == 0)
 		rc = sbx_htab_init(&s->px_rec_by_id, SBX_MAX_PX_RECS);
 	if (rc == 0)
@@ -156,7 +138,6 @@ int sbx_pix_init(sbx_t *s)
 
 void sbx_pix_clear(sbx_t *s)
 {
-	sbx_table_clear(s, &s->px_access);
 	sbx_table_clear(s, &s->px_locs);
 	sbx_table_clear(s, &s->px_recs);
 	sbx_table_clear(s, &s->px_cobrs);
@@ -165,10 +146,8 @@ void sbx_pix_clear(sbx_t *s)
 
 void sbx_pix_fini(sbx_t *s)
 {
-	if (s->px_access_by_tok.b != NULL && s->px_loc_by_id.b != NULL &&
-	    s->px_rec_by_id.b != NULL && s->px_cobr_by_txid.b != NULL)
+	if (s->px_loc_by_id.b != NULL && s->px_rec_by_id.b != NULL && s->px_cobr_by_txid.b != NULL)
 		sbx_pix_clear(s);
-	sbx_htab_free(&s->px_access_by_tok);
 	sbx_htab_free(&s->px_loc_by_id);
 	sbx_htab_free(&s->px_rec_by_id);
 	sbx_htab_free(&s->px_cobr_by_txid);
@@ -466,7 +445,7 @@ static void px_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx
 	unsigned char dec[512];
 	size_t dl = 0;
 	sbx_org_t *org = NULL;
-	px_access_t *a;
+	sbx_access_t *a;
 	json_t *jb = NULL;
 	(void)args;
 
@@ -501,16 +480,11 @@ static void px_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx
 		sbx_resp_json(rs, 400, json_pack("{s:s}", "error", "unsupported_grant_type"));
 		goto out;
 	}
-	a = calloc(1, sizeof(*a));
+	a = sbx_access_issue(s, "pix", org->id, PX_TOKEN_TTL_MS);
 	if (a == NULL) {
 		sbx_resp_set(rs, 500, NULL, NULL, 0);
 		goto out;
 	}
-	a->org = org->id;
-	sbx_uuid(a->token);
-	a->expires_ms = util_wall_ms() + PX_TOKEN_TTL_MS;
-	sbx_htab_insert(&s->px_access_by_tok, &a->by_tok, a->token);
-	sbx_table_add(s, &s->px_access, &a->age);
 	sbx_resp_json(rs, 200,
 		      json_pack("{s:s, s:s, s:i, s:s}", "access_token", a->token, "token_type",
 				"Bearer", "expires_in", PX_TOKEN_TTL_MS / 1000, "scope",
@@ -521,14 +495,9 @@ out:
 
 static sbx_org_t *px_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 {
-	const char *h = sbx_req_header(rq, "Authorization");
-	px_access_t *a = NULL;
+	sbx_access_t *a = sbx_access_bearer(s, rq, "pix");
 	sbx_org_t *org = NULL;
 
-	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
-		sbx_hnode_t *n = sbx_htab_find(&s->px_access_by_tok, h + 7);
-		a = n != NULL ? container_of(n, px_access_t, by_tok) : NULL;
-	}
 	if (a != NULL && a->expires_ms > util_wall_ms())
 		org = sbx_org_find(s, a->org);
 	if (org == NULL || !org->pix) {
@@ -537,6 +506,33 @@ static sbx_org_t *px_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 		rs->status = 401;
 	}
 	return org;
+}
+
+/* The caller's rec or cobr named in the path, or NULL with the 401 or 404 answered. */
+static px_rec_t *px_rec_for(sbx_t *s, const sbx_req_t *rq, const char *id, sbx_resp_t *rs,
+			    sbx_org_t **org)
+{
+	px_rec_t *r = NULL;
+	*org = px_auth(s, rq, rs);
+	if (*org != NULL) {
+		r = px_rec_find(s, *org, id);
+		if (r == NULL)
+			px_problem(rs, 404, "RecNaoEncontrada", "recorrência não encontrada");
+	}
+	return r;
+}
+
+static px_cobr_t *px_cobr_for(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp_t *rs,
+			      sbx_org_t **org)
+{
+	px_cobr_t *c = NULL;
+	*org = px_auth(s, rq, rs);
+	if (*org != NULL) {
+		c = px_cobr_find(s, *org, txid);
+		if (c == NULL)
+			px_problem(rs, 404, "CobRNaoEncontrado", "cobrança não encontrada");
+	}
+	return c;
 }
 
 /* ------------------------------------------------------------------ routes: locrec and rec */
@@ -694,16 +690,11 @@ out:
 
 static void px_rec_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
-	px_rec_t *r;
+	sbx_org_t *org;
+	px_rec_t *r = px_rec_for(s, rq, args[0], rs, &org);
 	char txid[64] = "";
-	if (org == NULL)
+	if (r == NULL)
 		return;
-	r = px_rec_find(s, org, args[0]);
-	if (r == NULL) {
-		px_problem(rs, 404, "RecNaoEncontrada", "recorrência não encontrada");
-		return;
-	}
 	sbx_form_get(rq->query, strlen(rq->query), "txid", txid, sizeof(txid));
 	sbx_resp_json(rs, 200, px_rec_json(s, r, true, txid[0] != '\0' ? txid : NULL));
 }
@@ -746,17 +737,12 @@ static void px_rec_set(sbx_t *s, const sbx_org_t *org, px_rec_t *r, const char *
 
 static void px_rec_patch(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
+	sbx_org_t *org;
 	json_t *b = NULL;
-	px_rec_t *r;
+	px_rec_t *r = px_rec_for(s, rq, args[0], rs, &org);
 	const char *st;
-	if (org == NULL)
+	if (r == NULL)
 		goto out;
-	r = px_rec_find(s, org, args[0]);
-	if (r == NULL) {
-		px_problem(rs, 404, "RecNaoEncontrada", "recorrência não encontrada");
-		goto out;
-	}
 	b = sbx_req_json(rq);
 	st = sbx_jstr(b, "status");
 	if (strcmp(r->status, "CANCELADA") == 0 || strcmp(r->status, "REJEITADA") == 0 ||
@@ -944,31 +930,21 @@ out:
 
 static void px_cobr_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
-	px_cobr_t *c;
-	if (org == NULL)
+	sbx_org_t *org;
+	px_cobr_t *c = px_cobr_for(s, rq, args[0], rs, &org);
+	if (c == NULL)
 		return;
-	c = px_cobr_find(s, org, args[0]);
-	if (c == NULL) {
-		px_problem(rs, 404, "CobRNaoEncontrado", "cobrança não encontrada");
-		return;
-	}
 	sbx_resp_json(rs, 200, px_cobr_json(c, px_policy_of(s, org, c)));
 }
 
 static void px_cobr_patch(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
+	sbx_org_t *org;
 	json_t *b = NULL;
-	px_cobr_t *c;
+	px_cobr_t *c = px_cobr_for(s, rq, args[0], rs, &org);
 	int64_t due = 0;
-	if (org == NULL)
+	if (c == NULL)
 		goto out;
-	c = px_cobr_find(s, org, args[0]);
-	if (c == NULL) {
-		px_problem(rs, 404, "CobRNaoEncontrado", "cobrança não encontrada");
-		goto out;
-	}
 	b = sbx_req_json(rq);
 	px_date(c->due, &due);
 	if (sbx_jstr(b, "status") == NULL || strcmp(sbx_jstr(b, "status"), "CANCELADA") != 0 ||
@@ -991,18 +967,13 @@ out:
 
 static void px_cobr_retry(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
-	px_cobr_t *c;
+	sbx_org_t *org;
+	px_cobr_t *c = px_cobr_for(s, rq, args[0], rs, &org);
 	int64_t day, due;
 	const char *why = NULL;
 	size_t retries = 0;
-	if (org == NULL)
+	if (c == NULL)
 		return;
-	c = px_cobr_find(s, org, args[0]);
-	if (c == NULL) {
-		px_problem(rs, 404, "CobRNaoEncontrado", "cobrança não encontrada");
-		return;
-	}
 	for (size_t i = 0; i < c->n_att; i++)
 		retries += strcmp(c->att[i].kind, "NTAG") == 0;
 	px_date(c->due, &due);
