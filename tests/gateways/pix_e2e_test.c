@@ -140,13 +140,10 @@ static void teardown(void)
 
 TestSuite(pix_e2e, .init = setup, .fini = teardown, .timeout = 120);
 
-static gw_t *pix_gw(const char *secret)
+/* Organization 7's Pix settings at base (the sandbox's URL + "/pix"). */
+static gw_config_t pix_cfg(const char *base, const char *secret)
 {
-	char base[160];
 	gw_config_t c = {0};
-	status_t st;
-
-	snprintf(base, sizeof(base), "%s/pix", S.base);
 	c.kind = GW_KIND_PIX;
 	c.base_url = base;
 	c.client_id = "pix-cid-7";
@@ -154,8 +151,24 @@ static gw_t *pix_gw(const char *secret)
 	c.pix_account = "012682";
 	c.webhook_secret = HOOK_SECRET;
 	c.timeout_ms = TSP_HANG_MS;
-	cr_assert_eq(gw_open(&F.gw, F.http, &F.loop, &c, &st), 0, "%s", st.message);
+	return c;
+}
+
+static gw_t *pix_open(const gw_config_t *c)
+{
+	status_t st;
+	cr_assert_eq(gw_open(&F.gw, F.http, &F.loop, c, &st), 0, "%s", st.message);
 	return F.gw;
+}
+
+static gw_t *pix_gw(const char *secret)
+{
+	char base[160];
+	gw_config_t c;
+
+	snprintf(base, sizeof(base), "%s/pix", S.base);
+	c = pix_cfg(base, secret);
+	return pix_open(&c);
 }
 
 /* ---------------------------------------------------------------- one call at a time */
@@ -451,6 +464,17 @@ Test(pix_e2e, faults_and_wrong_credentials)
 	finish();
 }
 
+/* A recorded delivery as ospay's listener would hand it to the adapter. */
+static gw_webhook_req_t hook_req(const gwsrv_req_t *got)
+{
+	gw_webhook_req_t w = {0};
+	w.method = "POST";
+	w.query = strchr(got->target, '?') + 1;
+	w.body = (const uint8_t *)got->body;
+	w.body_len = got->body_len;
+	return w;
+}
+
 /* The recorded webhook deliveries to /webhooks/pix/7 whose query ends in suffix. */
 static size_t hooks(const char *suffix, gwsrv_req_t **out)
 {
@@ -492,12 +516,8 @@ Test(pix_e2e, callbacks_reach_ospay_authenticated_and_duplicated)
 	TSP_AWAIT((gwsrv_reqs_free(got, n), n = hooks("/rec", &got)) >= 2, "rec callbacks: %zu", n);
 	gw_event_t ev0;
 	for (size_t i = 0; i < n; i++) {
-		gw_webhook_req_t w = {0};
+		gw_webhook_req_t w = hook_req(&got[i]);
 		gw_event_t ev;
-		w.method = "POST";
-		w.query = strchr(got[i].target, '?') + 1;
-		w.body = (const uint8_t *)got[i].body;
-		w.body_len = got[i].body_len;
 		cr_assert_eq(gw_verify_webhook(gw, &w), 0, "%s", got[i].target);
 		cr_assert_eq(gw_parse_webhook(gw, &w, &ev), 0, "%s", ev.error);
 		cr_assert_eq(ev.kind, GW_EVENT_RECURRENCE);
@@ -512,12 +532,8 @@ Test(pix_e2e, callbacks_reach_ospay_authenticated_and_duplicated)
 	n = 0;
 	TSP_AWAIT((gwsrv_reqs_free(got, n), n = hooks("/cobr", &got)) >= 1, "cobr callbacks");
 	{
-		gw_webhook_req_t w = {0};
+		gw_webhook_req_t w = hook_req(&got[0]);
 		gw_event_t ev;
-		w.method = "POST";
-		w.query = strchr(got[0].target, '?') + 1;
-		w.body = (const uint8_t *)got[0].body;
-		w.body_len = got[0].body_len;
 		cr_assert_eq(gw_parse_webhook(gw, &w, &ev), 0, "%s", ev.error);
 		cr_assert_eq(ev.kind, GW_EVENT_PAYMENT_STATUS);
 		cr_assert_str_eq(ev.payment_id, txid);
@@ -540,13 +556,24 @@ static char *pem(const char *path)
 	return b;
 }
 
+/* POST /locrec through a gateway with cfg and that client certificate (NULL: none). */
+static gw_pix_result_t location_with(gw_config_t cfg, const char *cert, const char *key)
+{
+	gw_pix_result_t r;
+	cfg.client_cert_pem = cert;
+	cfg.client_key_pem = key;
+	r = CALL(gw_pix_create_location(pix_open(&cfg), on_pix, X));
+	gw_close(F.gw);
+	F.gw = NULL;
+	return r;
+}
+
 Test(pix_e2e, mutual_tls_the_certificate_opens_the_door)
 {
 	char dir[] = "/tmp/ospay-pixmtls-XXXXXX", p[6][96], base[160], log[128];
 	const char *names[6] = {"srv.crt", "srv.key", "cli.crt", "cli.key", "oth.crt", "oth.key"};
 	tsp_sandbox_t M;
-	gw_config_t c = {0};
-	status_t st;
+	gw_config_t c;
 	gw_pix_result_t r;
 	char *cert, *key, *ocert, *okey;
 
@@ -572,33 +599,16 @@ Test(pix_e2e, mutual_tls_the_certificate_opens_the_door)
 	ocert = pem(p[4]);
 	okey = pem(p[5]);
 	snprintf(base, sizeof(base), "https://%s/pix", M.mtls_addr);
-	c.kind = GW_KIND_PIX;
-	c.base_url = base;
+	c = pix_cfg(base, "pix-secret-7");
 	c.ca_file = p[0];
-	c.client_id = "pix-cid-7";
-	c.client_secret = "pix-secret-7";
-	c.pix_account = "012682";
-	c.webhook_secret = HOOK_SECRET;
-	c.timeout_ms = TSP_HANG_MS;
 	/* The organization's certificate: token and call go through. */
-	c.client_cert_pem = cert;
-	c.client_key_pem = key;
-	cr_assert_eq(gw_open(&F.gw, F.http, &F.loop, &c, &st), 0, "%s", st.message);
-	r = CALL(gw_pix_create_location(F.gw, on_pix, X));
+	r = location_with(c, cert, key);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED, "%s", r.r.message);
-	gw_close(F.gw);
 	/* A certificate the PSP does not know, or none: nothing is sent. */
-	c.client_cert_pem = ocert;
-	c.client_key_pem = okey;
-	cr_assert_eq(gw_open(&F.gw, F.http, &F.loop, &c, &st), 0, "%s", st.message);
-	r = CALL(gw_pix_create_location(F.gw, on_pix, X));
+	r = location_with(c, ocert, okey);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE, "%s", r.r.message);
 	cr_assert_lt(r.r.error, 0);
-	gw_close(F.gw);
-	c.client_cert_pem = NULL;
-	c.client_key_pem = NULL;
-	cr_assert_eq(gw_open(&F.gw, F.http, &F.loop, &c, &st), 0, "%s", st.message);
-	r = CALL(gw_pix_create_location(F.gw, on_pix, X));
+	r = location_with(c, NULL, NULL);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE, "%s", r.r.message);
 	finish();
 	tsp_sandbox_down(&M);
