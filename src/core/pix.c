@@ -381,6 +381,13 @@ void pix_reason_classify(const char *code, pix_reason_info_t *out)
 	}
 }
 
+enum pix_outcome pix_cobr_canceled_by(const char *solicitante)
+{
+	bool payer = solicitante && (strcmp(solicitante, "USUARIO_PAGADOR") == 0 ||
+				     strcmp(solicitante, "PSP_PAGADOR") == 0);
+	return payer ? PIX_OUT_FAILED : PIX_OUT_CANCELED;
+}
+
 static bool pix_attempt_failed(const char *status)
 {
 	return status && (strcmp(status, "REJEITADA") == 0 || strcmp(status, "EXPIRADA") == 0 ||

@@ -230,4 +230,12 @@ typedef struct pix_attempt_view {
 int pix_cobr_outcome(const char *status, const pix_attempt_view_t *last, const char *reason,
 		     enum pix_outcome *out);
 
+/*
+ * What a CANCELADA cobr means by who canceled it (encerramento.cancelamento.
+ * solicitante): the payer or the payer's PSP refused this cycle's payment, which
+ * for the invoice is a failed charge (PIX_OUT_FAILED); ospay's own cancel (or an
+ * unknown requester: ospay records its cancels before asking) is PIX_OUT_CANCELED.
+ */
+enum pix_outcome pix_cobr_canceled_by(const char *solicitante);
+
 #endif

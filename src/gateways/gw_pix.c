@@ -239,7 +239,8 @@ static void pix_cobr_detail(gw_pix_result_t *out)
 	}
 	if (pix_cobr_outcome(out->status, out->n_attempts > 0 ? &last : NULL, out->end_code, &o) ==
 	    0)
-		out->outcome_detail = (int)o;
+		out->outcome_detail =
+			(int)(o == PIX_OUT_CANCELED ? pix_cobr_canceled_by(out->ended_by) : o);
 }
 
 void gw_pix_parse(const gw_t *gw, gw_op_t op, const http_response_t *res, bool mutating,

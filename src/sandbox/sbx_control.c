@@ -630,6 +630,14 @@ static void ctl_pix_cobr(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 	sbx_pix_control_cobr(s, args[0], body, rs);
 }
 
+static void ctl_pix_payer_cancel(sbx_t *s, const sbx_req_t *rq, const char *const *args,
+				 json_t *body, sbx_resp_t *rs)
+{
+	(void)rq;
+	(void)body;
+	sbx_pix_control_payer_cancel(s, args[0], rs);
+}
+
 static void ctl_pix_rec(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
 			sbx_resp_t *rs)
 {
@@ -657,6 +665,7 @@ static const ctl_route_t ctl_routes[] = {
 	{"POST", "/zapme/messages/*/status", ctl_zapme_status},
 	{"POST", "/pix/settle", ctl_pix_settle},
 	{"POST", "/pix/cobrs/*/outcomes", ctl_pix_cobr},
+	{"POST", "/pix/cobrs/*/payer-cancel", ctl_pix_payer_cancel},
 	{"POST", "/pix/recs/*/*", ctl_pix_rec},
 	{"GET", "/messages", ctl_messages},
 	{"GET", "/charges", ctl_charges},

@@ -265,6 +265,7 @@ json_t *sbx_pagolivre_order_json(sbx_t *s, const void *order);
 /* Pix: the payer's bank settling scheduled attempts, per-cobr outcomes, the payer on a rec. */
 void sbx_pix_control_settle(sbx_t *s, json_t *body, sbx_resp_t *rs);
 void sbx_pix_control_cobr(sbx_t *s, const char *txid, json_t *body, sbx_resp_t *rs);
+void sbx_pix_control_payer_cancel(sbx_t *s, const char *txid, sbx_resp_t *rs);
 void sbx_pix_control_rec(sbx_t *s, const char *id, const char *action, json_t *body,
 			 sbx_resp_t *rs);
 

@@ -1179,6 +1179,39 @@ void sbx_pix_control_cobr(sbx_t *s, const char *txid, json_t *body, sbx_resp_t *
 }
 
 /*
+ * POST /control/pix/cobrs/{txid}/payer-cancel: the payer cancels this cycle's
+ * scheduled payment in the bank's app (allowed until the day before the attempt).
+ */
+void sbx_pix_control_payer_cancel(sbx_t *s, const char *txid, sbx_resp_t *rs)
+{
+	sbx_hnode_t *n = sbx_htab_find(&s->px_cobr_by_txid, txid);
+	px_cobr_t *c = n != NULL ? container_of(n, px_cobr_t, by_txid) : NULL;
+	sbx_org_t *org = c != NULL ? sbx_org_find(s, c->org) : NULL;
+	px_attempt_t *a;
+	int64_t day = 0;
+
+	if (c == NULL || org == NULL) {
+		sbx_resp_json(rs, 404, json_pack("{s:s}", "error", "no such cobr"));
+		return;
+	}
+	a = &c->att[c->n_att - 1];
+	if (strcmp(c->status, "ATIVA") != 0 || strcmp(a->status, "AGENDADA") != 0 ||
+	    !px_date(a->date, &day) || px_today(s) >= day) {
+		sbx_resp_json(
+			rs, 409,
+			json_pack("{s:s}", "error",
+				  "only a scheduled payment, before its day, can be canceled"));
+		return;
+	}
+	snprintf(a->status, sizeof(a->status), "CANCELADA");
+	snprintf(c->status, sizeof(c->status), "CANCELADA");
+	snprintf(c->end_by, sizeof(c->end_by), "USUARIO_PAGADOR");
+	snprintf(c->end_code, sizeof(c->end_code), "SLBD");
+	px_cobr_notify(s, org, c);
+	sbx_resp_json(rs, 200, json_pack("{s:s, s:s}", "txid", c->txid, "status", c->status));
+}
+
+/*
  * POST /control/pix/recs/{idRec}/{approve|reject|expire|cancel}: the payer
  * (approve may carry {"max":"200.00"}, the payer's maximum per payment).
  */

@@ -345,6 +345,10 @@ Test(pix, cobr_outcomes)
 	cr_assert_eq(o, PIX_OUT_FAILED);
 	cr_assert_eq(pix_cobr_outcome("CANCELADA", NULL, NULL, &o), 0);
 	cr_assert_eq(o, PIX_OUT_CANCELED);
+	cr_assert_eq(pix_cobr_canceled_by("USUARIO_PAGADOR"), PIX_OUT_FAILED);
+	cr_assert_eq(pix_cobr_canceled_by("PSP_PAGADOR"), PIX_OUT_FAILED);
+	cr_assert_eq(pix_cobr_canceled_by("USUARIO_RECEBEDOR"), PIX_OUT_CANCELED);
+	cr_assert_eq(pix_cobr_canceled_by(NULL), PIX_OUT_CANCELED);
 	cr_assert_eq(pix_cobr_outcome("PAGA", NULL, NULL, &o), -EINVAL);
 	cr_assert_eq(pix_cobr_outcome(NULL, NULL, NULL, &o), -EINVAL);
 }

@@ -397,6 +397,30 @@ Test(pix_e2e, cancel_before_the_due_date_not_on_it)
 	finish();
 }
 
+Test(pix_e2e, payer_cancels_one_scheduled_payment)
+{
+	gw_t *gw = pix_gw("pix-secret-7");
+	char id_rec[GW_ID_MAX], txid[PIX_TXID_SIZE], path[160];
+	gw_pix_result_t r;
+
+	approved_rec(gw, 9990, true, NULL, id_rec);
+	txid_for("inv-11", "2027-03-10", txid);
+	put_cobr(gw, id_rec, txid, "2027-03-10", 9990);
+	snprintf(path, sizeof(path), "/control/pix/cobrs/%s/payer-cancel", txid);
+	ctl_ok("POST", path, NULL, 200);
+	r = CALL(gw_pix_query_cobr(gw, txid, on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_CANCELED);
+	cr_assert_str_eq(r.ended_by, "USUARIO_PAGADOR");
+	cr_assert_eq(r.outcome_detail, PIX_OUT_FAILED, "for the invoice, a failed charge");
+	/* On the day itself it is too late. */
+	txid_for("inv-12", "2027-04-10", txid);
+	put_cobr(gw, id_rec, txid, "2027-04-10", 9990);
+	settle("2027-04-10");
+	snprintf(path, sizeof(path), "/control/pix/cobrs/%s/payer-cancel", txid);
+	ctl_ok("POST", path, NULL, 409);
+	finish();
+}
+
 Test(pix_e2e, payer_maximum_exceeded_fails_the_cobr)
 {
 	gw_t *gw = pix_gw("pix-secret-7");
