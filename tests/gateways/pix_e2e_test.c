@@ -566,6 +566,19 @@ Test(pix_e2e, callbacks_reach_ospay_authenticated_and_duplicated)
 		cr_assert_eq(gw_verify_webhook(gw, &w), -EACCES);
 	}
 	gwsrv_reqs_free(got, n);
+	/* A callback whose secret a fault replaced (as a forger would send it) is refused. */
+	ctl_ok("POST", "/control/webhook-faults",
+	       "{\"service\":\"pix\",\"kind\":\"bad_auth\",\"count\":1}", 201);
+	r = CALL(gw_pix_cancel_cobr(gw, txid, on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_CANCELED, "%s", r.r.message);
+	got = NULL;
+	n = 0;
+	TSP_AWAIT((gwsrv_reqs_free(got, n), n = hooks("/cobr", &got)) >= 2, "cobr callbacks");
+	{
+		gw_webhook_req_t w = hook_req(&got[n - 1]);
+		cr_assert_eq(gw_verify_webhook(gw, &w), -EACCES, "%s", got[n - 1].target);
+	}
+	gwsrv_reqs_free(got, n);
 	finish();
 }
 
