@@ -693,6 +693,20 @@ int gw_pix_create_solicrec(gw_t *gw, const gw_pix_solicrec_req_t *req, gw_pix_cb
 			   : gw_pix_start(gw, GW_OP_PIX_SOLICREC, true, req, NULL, cb, arg);
 }
 
+int gw_pix_query_solicrec(gw_t *gw, const char *id_solicrec, gw_pix_cb cb, void *arg)
+{
+	return id_solicrec == NULL ? -EINVAL
+				   : gw_pix_start(gw, GW_OP_PIX_QUERY_SOLICREC, false, id_solicrec,
+						  NULL, cb, arg);
+}
+
+int gw_pix_cancel_solicrec(gw_t *gw, const char *id_solicrec, gw_pix_cb cb, void *arg)
+{
+	return id_solicrec == NULL ? -EINVAL
+				   : gw_pix_start(gw, GW_OP_PIX_CANCEL_SOLICREC, true, id_solicrec,
+						  NULL, cb, arg);
+}
+
 int gw_pix_put_cobr(gw_t *gw, const gw_pix_cobr_req_t *req, gw_pix_cb cb, void *arg)
 {
 	return req == NULL ? -EINVAL

@@ -585,6 +585,9 @@ int gw_pix_query_rec(gw_t *gw, const char *id_rec, const char *txid, gw_pix_cb c
 int gw_pix_cancel_rec(gw_t *gw, const char *id_rec, gw_pix_cb cb, void *arg);
 /* POST /solicrec: journey 1's request to the payer's app. */
 int gw_pix_create_solicrec(gw_t *gw, const gw_pix_solicrec_req_t *req, gw_pix_cb cb, void *arg);
+/* GET /solicrec/{id}; PATCH it {"status":"CANCELADA"} (while CRIADA, ENVIADA, RECEBIDA). */
+int gw_pix_query_solicrec(gw_t *gw, const char *id_solicrec, gw_pix_cb cb, void *arg);
+int gw_pix_cancel_solicrec(gw_t *gw, const char *id_solicrec, gw_pix_cb cb, void *arg);
 /* PUT /cobr/{txid}: idempotent by txid. PENDING with the cobr, REJECTED, UNKNOWN. */
 int gw_pix_put_cobr(gw_t *gw, const gw_pix_cobr_req_t *req, gw_pix_cb cb, void *arg);
 /* GET /cobr/{txid}. NOT_FOUND when the PSP never got it. */

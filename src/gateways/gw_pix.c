@@ -119,6 +119,12 @@ uint32_t gw_pix_token_fetches(const gw_t *gw)
 
 /* ------------------------------------------------------------------ answers */
 
+static bool pix_is_solicrec(gw_op_t op)
+{
+	return op == GW_OP_PIX_SOLICREC || op == GW_OP_PIX_QUERY_SOLICREC ||
+	       op == GW_OP_PIX_CANCEL_SOLICREC;
+}
+
 static gw_outcome_t pix_outcome_of(gw_op_t op, const char *status)
 {
 	static const struct {
@@ -139,7 +145,7 @@ static gw_outcome_t pix_outcome_of(gw_op_t op, const char *status)
 	for (size_t i = 0; i < OSPAY_ARRAY_LEN(t); i++) {
 		if (strcmp(t[i].word, status) != 0)
 			continue;
-		if (op == GW_OP_PIX_SOLICREC)
+		if (pix_is_solicrec(op))
 			return t[i].solicrec;
 		if (op == GW_OP_PIX_PUT_COBR || op == GW_OP_PIX_QUERY_COBR ||
 		    op == GW_OP_PIX_CANCEL_COBR || op == GW_OP_PIX_RETRY_COBR)
@@ -276,7 +282,7 @@ void gw_pix_parse(const gw_t *gw, gw_op_t op, const http_response_t *res, bool m
 	}
 	gw_get_str(&p, j, "", "status", out->status, sizeof(out->status), GW_F_REQ);
 	gw_get_str(&p, j, "", "idRec", out->id_rec, sizeof(out->id_rec), GW_F_REQ | GW_F_ID);
-	if (op == GW_OP_PIX_SOLICREC)
+	if (pix_is_solicrec(op))
 		gw_get_str(&p, j, "", "idSolicRec", out->id_solicrec, sizeof(out->id_solicrec),
 			   GW_F_REQ | GW_F_ID);
 	gw_get_str(&p, j, "", "politicaRetentativa", out->policy, sizeof(out->policy), 0);
@@ -289,7 +295,7 @@ void gw_pix_parse(const gw_t *gw, gw_op_t op, const http_response_t *res, bool m
 		gw_get_str(&p, o, "calendario", "dataDeVencimento", out->due_date,
 			   sizeof(out->due_date), 0);
 		pix_read_attempts(&p, j, out);
-	} else if (op != GW_OP_PIX_SOLICREC) {
+	} else if (!pix_is_solicrec(op)) {
 		json_t *act = gw_get_object(&p, j, "", "ativacao", 0);
 		json_t *qr = gw_get_object(&p, j, "", "dadosQR", 0);
 		json_t *loc = gw_get_object(&p, j, "", "loc", 0);
@@ -303,7 +309,10 @@ void gw_pix_parse(const gw_t *gw, gw_op_t op, const http_response_t *res, bool m
 				   sizeof(out->journey), 0);
 		gw_get_str(&p, qr, "dadosQR", "pixCopiaECola", out->copia_e_cola,
 			   sizeof(out->copia_e_cola), 0);
-		gw_get_str(&p, qr, "dadosQR", "jornada", out->journey, sizeof(out->journey), 0);
+		/* The QR's journey wins when there is one (it names J2/J3/J4 before approval). */
+		if (json_object_get(qr, "jornada") != NULL)
+			gw_get_str(&p, qr, "dadosQR", "jornada", out->journey, sizeof(out->journey),
+				   0);
 		gw_get_int_lenient(&p, loc, "loc", "id", &out->loc_id, 1, INT64_MAX, 0);
 		gw_get_str(&p, loc, "loc", "location", out->location, sizeof(out->location), 0);
 	}
@@ -662,6 +671,22 @@ static int pix_call(gw_call_t *call, const void *a, const void *b)
 			rc = gw_call_path(call, "%s/solicrec", pre);
 		break;
 	}
+	case GW_OP_PIX_QUERY_SOLICREC:
+	case GW_OP_PIX_CANCEL_SOLICREC:
+		/* SC + 8 + yyyyMMdd + 11: 29 letters and digits. */
+		if (!gw_str_charset(a, 29, gw_is_alnum) || strlen(a) != 29) {
+			rc = -EINVAL;
+			break;
+		}
+		if (call->op == GW_OP_PIX_CANCEL_SOLICREC) {
+			call->method = "PATCH";
+			rc = pix_status_body(call, "CANCELADA");
+		} else {
+			call->method = "GET";
+		}
+		if (rc == 0)
+			rc = gw_call_path(call, "%s/solicrec/%s", pre, (const char *)a);
+		break;
 	case GW_OP_PIX_PUT_COBR: {
 		const gw_pix_cobr_req_t *r = a;
 		call->method = "PUT";

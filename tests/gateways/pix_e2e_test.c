@@ -279,6 +279,48 @@ Test(pix_e2e, qr_authorized_then_a_month_paid_on_the_due_date)
 	finish();
 }
 
+Test(pix_e2e, journey_1_a_request_to_the_payers_app)
+{
+	gw_t *gw = pix_gw("pix-secret-7");
+	gw_pix_rec_req_t r = {0};
+	gw_pix_solicrec_req_t q = {0};
+	gw_pix_result_t res;
+	char id_rec[GW_ID_MAX], id_sol[GW_ID_MAX], path[192];
+
+	r.contract = "svc-43";
+	r.debtor_doc = "45164632481";
+	r.debtor_name = "Fulano de Tal";
+	r.first_date = "2027-03-10";
+	r.fixed_cents = 9990;
+	r.retries = true;
+	res = CALL(gw_pix_create_rec(gw, &r, on_pix, X));
+	cr_assert_eq(res.r.outcome, GW_OUTCOME_PENDING, "%s", res.r.message);
+	strcpy(id_rec, res.id_rec);
+	q.id_rec = id_rec;
+	q.expires_at = "2027-03-05T12:00:00Z";
+	q.ispb = "91193552";
+	q.branch = "2569";
+	q.account = "550689";
+	q.doc = "45164632481";
+	res = CALL(gw_pix_create_solicrec(gw, &q, on_pix, X));
+	cr_assert_eq(res.r.outcome, GW_OUTCOME_PENDING, "%s", res.r.message);
+	cr_assert_str_eq(res.status, "ENVIADA");
+	strcpy(id_sol, res.id_solicrec);
+	/* One active request per rec. */
+	res = CALL(gw_pix_create_solicrec(gw, &q, on_pix, X));
+	cr_assert_eq(res.r.outcome, GW_OUTCOME_REJECTED);
+	snprintf(path, sizeof(path), "/control/pix/recs/%s/approve", id_rec);
+	ctl_ok("POST", path, NULL, 200);
+	res = CALL(gw_pix_query_solicrec(gw, id_sol, on_pix, X));
+	cr_assert_eq(res.r.outcome, GW_OUTCOME_APPROVED, "%s", res.status);
+	res = CALL(gw_pix_query_rec(gw, id_rec, NULL, on_pix, X));
+	cr_assert_str_eq(res.journey, "JORNADA_1");
+	/* An accepted request can no longer be canceled. */
+	res = CALL(gw_pix_cancel_solicrec(gw, id_sol, on_pix, X));
+	cr_assert_eq(res.r.outcome, GW_OUTCOME_REJECTED);
+	finish();
+}
+
 Test(pix_e2e, a_month_failed_then_retried_on_the_planned_day_and_paid)
 {
 	gw_t *gw = pix_gw("pix-secret-7");

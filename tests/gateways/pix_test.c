@@ -201,6 +201,7 @@ Test(pix_http, efi_profile_json_token_and_v2_paths)
 	cr_assert_str_eq(rec.res.id_rec, IDREC);
 	cr_assert_str_eq(rec.res.policy, "PERMITE_3R_7D");
 	cr_assert_eq(rec.res.loc_id, 108);
+	cr_assert_str_eq(rec.res.journey, "AGUARDANDO_DEFINICAO", "kept without a dadosQR");
 	cr_assert_eq(rec.res.amount_cents, 9990);
 	cr_assert_eq(rec.res.outcome_detail, -1);
 	n = gwfx_requests(&fx, &reqs);
@@ -345,6 +346,11 @@ Test(pix_http, location_query_rec_qr_and_solicrec)
 		 "{\"idSolicRec\":\"SC1234567820260501abcdefghijk\",\"idRec\":\"" IDREC
 		 "\",\"status\":\"CRIADA\"}",
 		 0, 0, 0},
+		/* PATCH answers 201 (sic, BCB API 2.9.0). */
+		{"PATCH", "/api/solicrec/SC1234567820260501abcdefghijk", 201,
+		 "{\"idSolicRec\":\"SC1234567820260501abcdefghijk\",\"idRec\":\"" IDREC
+		 "\",\"status\":\"CANCELADA\"}",
+		 0, 0, 0},
 	};
 	struct gwfx fx;
 	struct rec_pix loc = {0}, qr = {0}, sol = {0};
@@ -368,8 +374,16 @@ Test(pix_http, location_query_rec_qr_and_solicrec)
 	cr_assert_str_eq(qr.res.copia_e_cola, "00020126180014br.gov.bcb.pix6304ABCD");
 	cr_assert_eq(sol.res.r.outcome, GW_OUTCOME_PENDING, "%s", sol.res.r.message);
 	cr_assert_str_eq(sol.res.id_solicrec, "SC1234567820260501abcdefghijk");
+	{
+		struct rec_pix cancel = {0};
+		cr_assert_eq(
+			gw_pix_cancel_solicrec(fx.gw, sol.res.id_solicrec, rec_on_pix, &cancel), 0);
+		gwfx_run(&fx);
+		cr_assert_eq(cancel.res.r.outcome, GW_OUTCOME_CANCELED, "%s", cancel.res.r.message);
+		cr_assert_eq(gw_pix_query_solicrec(fx.gw, "SC/../x", rec_on_pix, &cancel), -EINVAL);
+	}
 	n = gwfx_requests(&fx, &reqs);
-	cr_assert_eq(n, 4);
+	cr_assert_eq(n, 5);
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(reqs[i].target, "/api/solicrec") != 0)
 			continue;
