@@ -395,7 +395,7 @@ static void px_notify(sbx_t *s, const sbx_org_t *org, bool rec, json_t *item)
 	const char *q = rec ? org->px_hook_rec : org->px_hook_cobr;
 	static const char *const hdr[][2] = {{"Content-Type", "application/json"}};
 	char path[400], summary[128], cred[300] = "";
-	json_t *j = json_pack(rec ? "{s:[o]}" : "{s:[o]}", rec ? "recs" : "cobsr", item);
+	json_t *j = json_pack("{s:[o]}", rec ? "recs" : "cobsr", item);
 	char *body = NULL;
 
 	if (q[0] == '\0' || j == NULL)

@@ -249,6 +249,26 @@ static void txid_for(const char *invoice, const char *due, char out[PIX_TXID_SIZ
 	cr_assert_eq(pix_txid("org7", invoice, day, out), 0);
 }
 
+/* An approved rec and invoice's cobr due 2027-03-10 whose attempts end as outcomes
+ * says (a JSON array), the due date's settlement run: the first attempt has failed. */
+static void month_failed(gw_t *gw, bool retries, const char *invoice, const char *outcomes,
+			 char id_rec[GW_ID_MAX], char txid[PIX_TXID_SIZE])
+{
+	char path[160], body[160];
+	gw_pix_result_t r;
+
+	approved_rec(gw, 9990, retries, NULL, id_rec);
+	txid_for(invoice, "2027-03-10", txid);
+	r = put_cobr(gw, id_rec, txid, "2027-03-10", 9990);
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_PENDING, "%s", r.r.message);
+	snprintf(path, sizeof(path), "/control/pix/cobrs/%s/outcomes", txid);
+	snprintf(body, sizeof(body), "{\"outcomes\":%s}", outcomes);
+	ctl_ok("POST", path, body, 200);
+	settle("2027-03-10");
+	r = CALL(gw_pix_query_cobr(gw, txid, on_pix, X));
+	cr_assert_eq(r.outcome_detail, PIX_OUT_ATTEMPT_FAILED, "%s", r.status);
+}
+
 /* ---------------------------------------------------------------- tests */
 
 Test(pix_e2e, qr_authorized_then_a_month_paid_on_the_due_date)
@@ -324,20 +344,13 @@ Test(pix_e2e, journey_1_a_request_to_the_payers_app)
 Test(pix_e2e, a_month_failed_then_retried_on_the_planned_day_and_paid)
 {
 	gw_t *gw = pix_gw("pix-secret-7");
-	char id_rec[GW_ID_MAX], txid[PIX_TXID_SIZE], path[160], day_s[16];
+	char id_rec[GW_ID_MAX], txid[PIX_TXID_SIZE], day_s[16];
 	pix_retry_cfg_t cfg = PIX_RETRY_DEFAULT;
 	int64_t due, day;
 	gw_pix_result_t r;
 
-	approved_rec(gw, 9990, true, NULL, id_rec);
-	txid_for("inv-2", "2027-03-10", txid);
-	r = put_cobr(gw, id_rec, txid, "2027-03-10", 9990);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_PENDING, "%s", r.r.message);
-	snprintf(path, sizeof(path), "/control/pix/cobrs/%s/outcomes", txid);
-	ctl_ok("POST", path, "{\"outcomes\":[\"AC06\",\"paid\"]}", 200);
-	settle("2027-03-10");
+	month_failed(gw, true, "inv-2", "[\"AC06\",\"paid\"]", id_rec, txid);
 	r = CALL(gw_pix_query_cobr(gw, txid, on_pix, X));
-	cr_assert_eq(r.outcome_detail, PIX_OUT_ATTEMPT_FAILED);
 	cr_assert_str_eq(r.attempts[0].reason, "AC06");
 	/* The retry the rules plan: D+1 (a Thursday). */
 	date_parse("2027-03-10", &due);
@@ -361,18 +374,19 @@ Test(pix_e2e, a_month_failed_then_retried_on_the_planned_day_and_paid)
 Test(pix_e2e, no_retry_under_nao_permite_and_none_past_seven_days)
 {
 	gw_t *gw = pix_gw("pix-secret-7");
-	char id_rec[GW_ID_MAX], txid[PIX_TXID_SIZE], path[160];
+	char id_rec[GW_ID_MAX], txid[PIX_TXID_SIZE];
 	gw_pix_result_t r;
 
-	approved_rec(gw, 9990, false, NULL, id_rec);
-	txid_for("inv-3", "2027-03-10", txid);
-	put_cobr(gw, id_rec, txid, "2027-03-10", 9990);
-	snprintf(path, sizeof(path), "/control/pix/cobrs/%s/outcomes", txid);
-	ctl_ok("POST", path, "{\"outcomes\":[\"AC06\"]}", 200);
-	settle("2027-03-10");
+	month_failed(gw, false, "inv-3", "[\"AC06\"]", id_rec, txid);
 	r = CALL(gw_pix_retry_cobr(gw, txid, "2027-03-11", on_pix, X));
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED);
 	cr_assert(strstr(r.r.message, "retentativa") != NULL, "%s", r.r.message);
+	/* With PERMITE_3R_7D: D+8 is refused, D+7 accepted. */
+	month_failed(gw, true, "inv-3b", "[\"AC06\"]", id_rec, txid);
+	r = CALL(gw_pix_retry_cobr(gw, txid, "2027-03-18", on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED, "%s", r.r.message);
+	r = CALL(gw_pix_retry_cobr(gw, txid, "2027-03-17", on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_PENDING, "%s", r.r.message);
 	finish();
 }
 
