@@ -31,6 +31,8 @@ static const gw_adapter_t *gw_adapter_for(gw_kind_t kind)
 		return &gw_pagolivre_adapter;
 	case GW_KIND_ZAPME:
 		return &gw_zapme_adapter;
+	case GW_KIND_PIX:
+		return &gw_pix_adapter;
 	}
 	return NULL;
 }
@@ -80,6 +82,13 @@ static void gw_cfg_free(gw_config_t *c)
 	gw_free_str((char **)&c->soft_descriptor, false);
 	gw_free_str((char **)&c->pool, false);
 	gw_free_str((char **)&c->ca_file, false);
+	gw_free_str((char **)&c->pix_profile, false);
+	gw_free_str((char **)&c->pix_branch, false);
+	gw_free_str((char **)&c->pix_account, false);
+	gw_free_str((char **)&c->pix_account_type, false);
+	gw_free_str((char **)&c->client_cert_pem, false);
+	gw_free_str((char **)&c->client_key_pem, true);
+	gw_free_str((char **)&c->webhook_secret, true);
 }
 
 static int gw_cfg_copy(gw_config_t *dst, const gw_config_t *src)
@@ -104,6 +113,13 @@ static int gw_cfg_copy(gw_config_t *dst, const gw_config_t *src)
 	ok = ok && gw_dup(&dst->soft_descriptor, src->soft_descriptor);
 	ok = ok && gw_dup(&dst->pool, src->pool);
 	ok = ok && gw_dup(&dst->ca_file, src->ca_file);
+	ok = ok && gw_dup(&dst->pix_profile, src->pix_profile);
+	ok = ok && gw_dup(&dst->pix_branch, src->pix_branch);
+	ok = ok && gw_dup(&dst->pix_account, src->pix_account);
+	ok = ok && gw_dup(&dst->pix_account_type, src->pix_account_type);
+	ok = ok && gw_dup(&dst->client_cert_pem, src->client_cert_pem);
+	ok = ok && gw_dup(&dst->client_key_pem, src->client_key_pem);
+	ok = ok && gw_dup(&dst->webhook_secret, src->webhook_secret);
 	for (size_t i = 0; ok && i < src->n_webhook_headers; i++) {
 		dst->n_webhook_headers = i + 1;
 		ok = gw_dup(&dst->webhook_headers[i].name, src->webhook_headers[i].name) &&
@@ -144,13 +160,18 @@ static bool gw_header_name_ok(int c)
 /* Checks what every kind shares; the adapter checks its credentials. */
 static void gw_cfg_check_common(const gw_config_t *cfg, status_t *st)
 {
-	const char *strs[] = {cfg->merchant_id,     cfg->merchant_key, cfg->client_id,
-			      cfg->client_secret,   cfg->seller_id,    cfg->api_token,
-			      cfg->callback_url,    cfg->api_key,      cfg->api_secret,
-			      cfg->soft_descriptor, cfg->pool,         cfg->ca_file};
-	const char *names[] = {"merchant_id", "merchant_key",    "client_id",    "client_secret",
-			       "seller_id",   "api_token",       "callback_url", "api_key",
-			       "api_secret",  "soft_descriptor", "pool",         "ca_file"};
+	const char *strs[] = {cfg->merchant_id,      cfg->merchant_key,  cfg->client_id,
+			      cfg->client_secret,    cfg->seller_id,     cfg->api_token,
+			      cfg->callback_url,     cfg->api_key,       cfg->api_secret,
+			      cfg->soft_descriptor,  cfg->pool,          cfg->ca_file,
+			      cfg->pix_profile,      cfg->pix_branch,    cfg->pix_account,
+			      cfg->pix_account_type, cfg->webhook_secret};
+	const char *names[] = {"merchant_id",      "merchant_key",  "client_id",
+			       "client_secret",    "seller_id",     "api_token",
+			       "callback_url",     "api_key",       "api_secret",
+			       "soft_descriptor",  "pool",          "ca_file",
+			       "pix_profile",      "pix_branch",    "pix_account",
+			       "pix_account_type", "webhook_secret"};
 
 	if (!gw_url_ok(cfg->base_url))
 		status_violation(st, "base_url", "an http:// or https:// URL is required");
@@ -299,6 +320,11 @@ static gw_call_t *gw_call_new(gw_t *gw, gw_op_t op, bool mutating, void *arg)
 		call->best.provider_status = -1;
 		call->best.amount_cents = -1;
 	}
+	if (op >= GW_OP_PIX_LOCATION) {
+		call->res.pix.loc_id = -1;
+		call->res.pix.amount_cents = -1;
+		call->res.pix.outcome_detail = -1;
+	}
 	gw_pending_hold(gw);
 	return call;
 }
@@ -357,6 +383,9 @@ void gw_call_finish(gw_call_t *call)
 	case GW_OP_SEND_MESSAGE:
 	case GW_OP_MESSAGE_STATUS:
 		call->cb.message(&call->res.message, call->arg);
+		break;
+	default:
+		call->cb.pix(&call->res.pix, call->arg);
 		break;
 	}
 	gw_call_free(call);
@@ -438,6 +467,7 @@ int gw_http_send(gw_call_t *call, const http_header_t *headers, size_t n_headers
 	req.pool = gw->cfg.pool;
 	req.ca_file = gw->cfg.ca_file;
 	req.insecure = gw->cfg.insecure;
+	gw_http_client_cert(gw, &req);
 	rc = http_client_send(gw->http, &req, cb, call);
 	/* ZapMe puts its credentials in the query string. */
 	crypto_wipe(url, sizeof(url));
@@ -626,6 +656,104 @@ int gw_message_status(gw_t *gw, const char *message_id, gw_message_cb cb, void *
 	GW_START(gw, GW_OP_MESSAGE_STATUS, false, message_status, message, cb, arg, message_id);
 out:
 	return rc;
+}
+
+void gw_http_client_cert(const gw_t *gw, http_request_t *req)
+{
+	if (gw->cfg.client_cert_pem == NULL || gw->cfg.client_key_pem == NULL)
+		return;
+	req->client_cert = gw->cfg.client_cert_pem;
+	req->client_cert_len = strlen(gw->cfg.client_cert_pem);
+	req->client_key = gw->cfg.client_key_pem;
+	req->client_key_len = strlen(gw->cfg.client_key_pem);
+}
+
+/* Every Pix call starts here: a and b are handed to the adapter as they are. */
+static int gw_pix_start(gw_t *gw, gw_op_t op, bool mutating, const void *a, const void *b,
+			gw_pix_cb cb, void *arg)
+{
+	int rc = 0;
+
+	GW_START(gw, op, mutating, pix, pix, cb, arg, a, b);
+out:
+	return rc;
+}
+
+int gw_pix_create_location(gw_t *gw, gw_pix_cb cb, void *arg)
+{
+	return gw_pix_start(gw, GW_OP_PIX_LOCATION, true, NULL, NULL, cb, arg);
+}
+
+int gw_pix_create_rec(gw_t *gw, const gw_pix_rec_req_t *req, gw_pix_cb cb, void *arg)
+{
+	return req == NULL ? -EINVAL
+			   : gw_pix_start(gw, GW_OP_PIX_CREATE_REC, true, req, NULL, cb, arg);
+}
+
+int gw_pix_query_rec(gw_t *gw, const char *id_rec, const char *txid, gw_pix_cb cb, void *arg)
+{
+	return id_rec == NULL ? -EINVAL
+			      : gw_pix_start(gw, GW_OP_PIX_QUERY_REC, false, id_rec, txid, cb, arg);
+}
+
+int gw_pix_cancel_rec(gw_t *gw, const char *id_rec, gw_pix_cb cb, void *arg)
+{
+	return id_rec == NULL ? -EINVAL
+			      : gw_pix_start(gw, GW_OP_PIX_CANCEL_REC, true, id_rec, NULL, cb, arg);
+}
+
+int gw_pix_create_solicrec(gw_t *gw, const gw_pix_solicrec_req_t *req, gw_pix_cb cb, void *arg)
+{
+	return req == NULL ? -EINVAL
+			   : gw_pix_start(gw, GW_OP_PIX_SOLICREC, true, req, NULL, cb, arg);
+}
+
+int gw_pix_query_solicrec(gw_t *gw, const char *id_solicrec, gw_pix_cb cb, void *arg)
+{
+	return id_solicrec == NULL ? -EINVAL
+				   : gw_pix_start(gw, GW_OP_PIX_QUERY_SOLICREC, false, id_solicrec,
+						  NULL, cb, arg);
+}
+
+int gw_pix_cancel_solicrec(gw_t *gw, const char *id_solicrec, gw_pix_cb cb, void *arg)
+{
+	return id_solicrec == NULL ? -EINVAL
+				   : gw_pix_start(gw, GW_OP_PIX_CANCEL_SOLICREC, true, id_solicrec,
+						  NULL, cb, arg);
+}
+
+int gw_pix_put_cobr(gw_t *gw, const gw_pix_cobr_req_t *req, gw_pix_cb cb, void *arg)
+{
+	return req == NULL ? -EINVAL
+			   : gw_pix_start(gw, GW_OP_PIX_PUT_COBR, true, req, NULL, cb, arg);
+}
+
+int gw_pix_query_cobr(gw_t *gw, const char *txid, gw_pix_cb cb, void *arg)
+{
+	return txid == NULL ? -EINVAL
+			    : gw_pix_start(gw, GW_OP_PIX_QUERY_COBR, false, txid, NULL, cb, arg);
+}
+
+int gw_pix_cancel_cobr(gw_t *gw, const char *txid, gw_pix_cb cb, void *arg)
+{
+	return txid == NULL ? -EINVAL
+			    : gw_pix_start(gw, GW_OP_PIX_CANCEL_COBR, true, txid, NULL, cb, arg);
+}
+
+int gw_pix_retry_cobr(gw_t *gw, const char *txid, const char *date, gw_pix_cb cb, void *arg)
+{
+	return txid == NULL || date == NULL
+		       ? -EINVAL
+		       : gw_pix_start(gw, GW_OP_PIX_RETRY_COBR, true, txid, date, cb, arg);
+}
+
+int gw_pix_register_webhook(gw_t *gw, gw_pix_hook_t hook, const char *url, gw_pix_cb cb, void *arg)
+{
+	static const gw_pix_hook_t hooks[] = {GW_PIX_HOOK_REC, GW_PIX_HOOK_COBR};
+
+	if (url == NULL || (hook != GW_PIX_HOOK_REC && hook != GW_PIX_HOOK_COBR))
+		return -EINVAL;
+	return gw_pix_start(gw, GW_OP_PIX_WEBHOOK, true, &hooks[hook], url, cb, arg);
 }
 
 int gw_verify_webhook(const gw_t *gw, const gw_webhook_req_t *req)

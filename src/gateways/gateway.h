@@ -59,6 +59,8 @@ typedef enum gw_kind {
 	GW_KIND_CIELO = 2,
 	GW_KIND_GETNET = 3,
 	GW_KIND_ZAPME = 4,
+	/* A PSP speaking the Central Bank's API Pix (Pix Automático); see gw_pix_* below. */
+	GW_KIND_PIX = 5,
 } gw_kind_t;
 
 /*
@@ -176,6 +178,22 @@ typedef struct gw_config {
 	/* Cielo and GetNet: the statement name (Cielo: at most 13 letters, digits or
 	 * spaces). NULL: none sent. */
 	const char *soft_descriptor;
+
+	/* Pix: the PSP's profile ("bcb", "efi", "inter", "cielo"; NULL = "bcb"): paths,
+	 * token request and webhook registration differences (docs/pix-automatico.md). */
+	const char *pix_profile;
+	/* Pix: the receiver's account at the PSP for cobr.recebedor (agencia optional;
+	 * account type CORRENTE, POUPANCA or PAGAMENTO, NULL = CORRENTE). */
+	const char *pix_branch;
+	const char *pix_account;
+	const char *pix_account_type;
+	/* Mutual TLS client certificate and key, PEM in memory (Pix: every call, the
+	 * token's included). The key is a secret: wiped at free, never on disk. */
+	const char *client_cert_pem;
+	const char *client_key_pem;
+	/* Pix: the secret ospay puts in the webhook URL it registers (?hmac=...), what
+	 * an inbound callback must carry. */
+	const char *webhook_secret;
 
 	/* Per call, queueing included; 0 = the HTTP client's default. */
 	uint32_t timeout_ms;
@@ -303,6 +321,48 @@ typedef struct gw_event {
 	char error[GW_MSG_MAX];
 } gw_event_t;
 
+/* Pix Automático (GW_KIND_PIX): one result for every call, filled as far as the
+ * answer goes. Words are the PSP's (BCB API 2.9.0): read them with core/pix.h. */
+#define GW_PIX_MAX_ATTEMPTS 8
+#define GW_PIX_LOCATION_MAX 257
+#define GW_PIX_COPIA_E_COLA_MAX 513
+#define GW_PIX_DATE_MAX 11 /* "YYYY-MM-DD" */
+
+typedef struct gw_pix_attempt {
+	char date[GW_PIX_DATE_MAX];    /* dataLiquidacao */
+	char kind[GW_STATUS_MAX];      /* tipo: AGND, NTAG, RIFL */
+	char status[GW_STATUS_MAX];    /* SOLICITADA ... EXPIRADA */
+	char end_to_end_id[GW_ID_MAX]; /* endToEndId */
+	char reason[GW_CODE_MAX];      /* rejeicao.codigo, "" when none */
+} gw_pix_attempt_t;
+
+typedef struct gw_pix_result {
+	/* rec: APROVADA APPROVED, CRIADA PENDING, REJEITADA DECLINED, EXPIRADA EXPIRED,
+	 * CANCELADA CANCELED. cobr: CONCLUIDA APPROVED, CRIADA/ATIVA PENDING (see
+	 * outcome_detail), REJEITADA/EXPIRADA DECLINED, CANCELADA CANCELED. solicrec:
+	 * ACEITA APPROVED, REJEITADA DECLINED, EXPIRADA EXPIRED, CANCELADA CANCELED,
+	 * else PENDING. Location and webhook registration: APPROVED. Plus the last five. */
+	gw_reply_t r;
+	/* cobr only: enum pix_outcome of core/pix.h (-1 when not a cobr). */
+	int outcome_detail;
+	char id_rec[GW_ID_MAX];
+	char txid[GW_ID_MAX];
+	char id_solicrec[GW_ID_MAX];
+	char status[GW_STATUS_MAX];   /* the rec's, cobr's or solicrec's status word */
+	char policy[GW_STATUS_MAX];   /* politicaRetentativa */
+	char journey[GW_STATUS_MAX];  /* ativacao.tipoJornada or dadosQR.jornada */
+	char ended_by[GW_STATUS_MAX]; /* encerramento.cancelamento.solicitante */
+	char end_code[GW_CODE_MAX];   /* encerramento's cancelamento or rejeicao codigo */
+	int64_t loc_id;               /* -1 when none */
+	char location[GW_PIX_LOCATION_MAX];
+	char copia_e_cola[GW_PIX_COPIA_E_COLA_MAX];
+	int64_t amount_cents; /* valorRec or valor.original; -1 when none */
+	char due_date[GW_PIX_DATE_MAX];
+	size_t n_attempts;
+	gw_pix_attempt_t attempts[GW_PIX_MAX_ATTEMPTS];
+	char end_to_end_id[GW_ID_MAX]; /* pix[0].endToEndId once paid */
+} gw_pix_result_t;
+
 /* ------------------------------------------------------------------ requests */
 
 /* A card to tokenize. Every pointer is borrowed for the duration of the call. */
@@ -379,6 +439,46 @@ typedef struct gw_message_req {
 	gw_channel_t channel;
 } gw_message_req_t;
 
+/* POST /rec. Strings borrowed for the call; optional ones may be NULL. */
+typedef struct gw_pix_rec_req {
+	const char *contract;     /* vinculo.contrato, 1..35 */
+	const char *object;       /* vinculo.objeto, optional, <= 35 */
+	const char *debtor_doc;   /* CPF (11 digits) or CNPJ (14 of [0-9A-Z]) */
+	const char *debtor_name;  /* 1..140 */
+	const char *first_date;   /* calendario.dataInicial, YYYY-MM-DD */
+	const char *last_date;    /* calendario.dataFinal, optional */
+	const char *periodicity;  /* SEMANAL, MENSAL (NULL), TRIMESTRAL, SEMESTRAL, ANUAL */
+	int64_t fixed_cents;      /* valorRec; 0 = a variable amount */
+	int64_t floor_cents;      /* valorMinimoRecebedor; 0 = none; never with fixed */
+	bool retries;             /* PERMITE_3R_7D, else NAO_PERMITE */
+	int64_t loc_id;           /* from gw_pix_create_location; 0 = none (journey 1) */
+	const char *journey_txid; /* journey 3: the immediate cob's txid; optional */
+} gw_pix_rec_req_t;
+
+/* POST /solicrec (journey 1). */
+typedef struct gw_pix_solicrec_req {
+	const char *id_rec;
+	const char *expires_at; /* RFC 3339 */
+	const char *ispb;       /* the payer's PSP, 8 of [0-9A-Z] */
+	const char *branch;     /* optional, <= 4 */
+	const char *account;    /* 1..20 */
+	const char *doc;        /* CPF or CNPJ */
+} gw_pix_solicrec_req_t;
+
+/* PUT /cobr/{txid}: one cycle's charge instruction. */
+typedef struct gw_pix_cobr_req {
+	const char *txid; /* pix_txid() of the invoice's cycle */
+	const char *id_rec;
+	const char *due_date; /* YYYY-MM-DD */
+	int64_t amount_cents;
+	const char *info; /* infoAdicional, optional, <= 140 */
+} gw_pix_cobr_req_t;
+
+typedef enum gw_pix_hook {
+	GW_PIX_HOOK_REC = 0, /* PUT /webhookrec: the PSP posts to URL + "/rec" */
+	GW_PIX_HOOK_COBR,    /* PUT /webhookcobr: URL + "/cobr" */
+} gw_pix_hook_t;
+
 /* An inbound webhook request as the HTTPS listener received it (all borrowed). */
 typedef struct gw_webhook_req {
 	const char *method; /* "GET" or "POST" */
@@ -396,6 +496,7 @@ typedef void (*gw_charge_cb)(const gw_charge_result_t *res, void *arg);
 typedef void (*gw_token_cb)(const gw_token_result_t *res, void *arg);
 typedef void (*gw_link_cb)(const gw_link_result_t *res, void *arg);
 typedef void (*gw_message_cb)(const gw_message_result_t *res, void *arg);
+typedef void (*gw_pix_cb)(const gw_pix_result_t *res, void *arg);
 
 /* ------------------------------------------------------------------ lifetime */
 
@@ -490,6 +591,39 @@ int gw_send_message(gw_t *gw, const gw_message_req_t *req, gw_message_cb cb, voi
 /* ZapMe: a message's delivery status. Outcomes: APPROVED (sent), DECLINED
  * (undeliverable), PENDING, NOT_FOUND. */
 int gw_message_status(gw_t *gw, const char *message_id, gw_message_cb cb, void *arg);
+
+/*
+ * Pix Automático (GW_KIND_PIX; other kinds: -ENOTSUP). Each call is one request
+ * to the PSP, after an OAuth2 client-credentials token fetched over mutual TLS
+ * and shared by concurrent calls (a 401 drops it and re-sends once). Writes
+ * that lose their answer are UNKNOWN: resolve with the matching query first
+ * (gw_pix_query_cobr for gw_pix_put_cobr: the txid is ours, so the query
+ * finds it). Immediate failures as for the other calls, -EINVAL for a bad field.
+ */
+/* POST /locrec: a location for a QR journey. APPROVED with loc_id, location. */
+int gw_pix_create_location(gw_t *gw, gw_pix_cb cb, void *arg);
+/* POST /rec. PENDING (CRIADA) with id_rec. */
+int gw_pix_create_rec(gw_t *gw, const gw_pix_rec_req_t *req, gw_pix_cb cb, void *arg);
+/* GET /rec/{idRec}[?txid=]: the rec, its journey and QR (copia_e_cola) when set. */
+int gw_pix_query_rec(gw_t *gw, const char *id_rec, const char *txid, gw_pix_cb cb, void *arg);
+/* PATCH /rec/{idRec} {"status":"CANCELADA"}: the receiver cancels the mandate. */
+int gw_pix_cancel_rec(gw_t *gw, const char *id_rec, gw_pix_cb cb, void *arg);
+/* POST /solicrec: journey 1's request to the payer's app. */
+int gw_pix_create_solicrec(gw_t *gw, const gw_pix_solicrec_req_t *req, gw_pix_cb cb, void *arg);
+/* GET /solicrec/{id}; PATCH it {"status":"CANCELADA"} (while CRIADA, ENVIADA, RECEBIDA). */
+int gw_pix_query_solicrec(gw_t *gw, const char *id_solicrec, gw_pix_cb cb, void *arg);
+int gw_pix_cancel_solicrec(gw_t *gw, const char *id_solicrec, gw_pix_cb cb, void *arg);
+/* PUT /cobr/{txid}: idempotent by txid. PENDING with the cobr, REJECTED, UNKNOWN. */
+int gw_pix_put_cobr(gw_t *gw, const gw_pix_cobr_req_t *req, gw_pix_cb cb, void *arg);
+/* GET /cobr/{txid}. NOT_FOUND when the PSP never got it. */
+int gw_pix_query_cobr(gw_t *gw, const char *txid, gw_pix_cb cb, void *arg);
+/* PATCH /cobr/{txid} {"status":"CANCELADA"}. CANCELED, REJECTED (too late). */
+int gw_pix_cancel_cobr(gw_t *gw, const char *txid, gw_pix_cb cb, void *arg);
+/* POST /cobr/{txid}/retentativa/{date}. PENDING with the attempts, REJECTED. */
+int gw_pix_retry_cobr(gw_t *gw, const char *txid, const char *date, gw_pix_cb cb, void *arg);
+/* PUT /webhookrec or /webhookcobr with url + "?hmac=<webhook_secret>&ignorar=" (the
+ * PSP appends "/rec" or "/cobr" after "ignorar=", which keeps the path ours). */
+int gw_pix_register_webhook(gw_t *gw, gw_pix_hook_t hook, const char *url, gw_pix_cb cb, void *arg);
 
 /*
  * Authenticates an inbound webhook the way the service can (constant-time

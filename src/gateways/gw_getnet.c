@@ -23,34 +23,12 @@
 #include "gateways/gw_internal.h"
 
 #define GETNET "getnet"
-/* Longest access token accepted (the service issues UUIDs). */
-#define GETNET_TOKEN_MAX 512
-/* Lifetime used when the token answer omits expires_in (the FAQ: one hour). */
-#define GETNET_DEFAULT_TTL_S 3600
-/* Longest lifetime believed: a hostile answer cannot pin a token for years. */
-#define GETNET_MAX_TTL_S 86400
 
 /* Steps of the two-request calls. */
 enum {
 	GETNET_STEP_FIRST = 0,  /* tokenize: POST /v1/tokens/card; charge: GET /v1/cards/{id} */
 	GETNET_STEP_SECOND = 1, /* tokenize: POST /v1/cards; charge: POST /v1/payments/credit */
 };
-
-typedef struct getnet_priv {
-	char token[GETNET_TOKEN_MAX]; /* secret: wiped when replaced and at free */
-	bool have_token;
-	uint64_t token_deadline; /* util_mono_ms() after which the token is not used */
-	uint64_t generation;     /* bumped for every token stored */
-	bool fetching;
-	list_node_t waiters; /* calls waiting for the token fetch */
-	uint32_t fetches;
-	char basic[512]; /* "Basic base64(client_id:client_secret)": secret */
-} getnet_priv_t;
-
-static getnet_priv_t *getnet_priv(const gw_t *gw)
-{
-	return gw->priv;
-}
 
 /* ------------------------------------------------------------------ configuration */
 
@@ -68,68 +46,23 @@ static int getnet_check_config(const gw_config_t *cfg, status_t *st)
 	return st->code == ST_OK ? 0 : -EINVAL;
 }
 
+static int getnet_fetch_token(gw_t *gw);
+static int getnet_send_now(gw_call_t *call);
+static void getnet_prep(gw_call_t *call);
+
 static int getnet_priv_init(gw_t *gw)
 {
-	getnet_priv_t *p = calloc(1, sizeof(*p));
-	char pair[1100];
-	size_t olen = 0;
-	int n;
-	int rc = 0;
-
-	if (p == NULL)
-		return -ENOMEM;
-	list_init(&p->waiters);
-	n = snprintf(pair, sizeof(pair), "%s:%s", gw->cfg.client_id, gw->cfg.client_secret);
-	memcpy(p->basic, "Basic ", 6);
-	if (n < 0 || (size_t)n >= sizeof(pair) ||
-	    mbedtls_base64_encode((unsigned char *)p->basic + 6, sizeof(p->basic) - 6, &olen,
-				  (const unsigned char *)pair, (size_t)n) != 0) {
-		rc = -EINVAL;
-		goto out;
-	}
-	gw->priv = p;
-	p = NULL;
-out:
-	crypto_wipe(pair, sizeof(pair));
-	if (p != NULL) {
-		crypto_wipe(p, sizeof(*p));
-		free(p);
-	}
-	return rc;
-}
-
-static void getnet_priv_free(gw_t *gw)
-{
-	getnet_priv_t *p = gw->priv;
-
-	if (p != NULL) {
-		crypto_wipe(p, sizeof(*p));
-		free(p);
-	}
-	gw->priv = NULL;
+	return gw_oauth_priv_init(gw, GETNET, getnet_fetch_token, getnet_send_now, getnet_prep);
 }
 
 uint32_t gw_getnet_token_fetches(const gw_t *gw)
 {
-	return gw->cfg.kind == GW_KIND_GETNET ? getnet_priv(gw)->fetches : 0;
+	return gw->cfg.kind == GW_KIND_GETNET ? gw->oauth->fetches : 0;
 }
 
 uint64_t gw_getnet_token_deadline(uint64_t obtained_ms, int64_t expires_in_s)
 {
-	uint64_t life;
-	uint64_t margin;
-
-	if (expires_in_s <= 0)
-		return obtained_ms;
-	if (expires_in_s > GETNET_MAX_TTL_S)
-		expires_in_s = GETNET_MAX_TTL_S;
-	life = (uint64_t)expires_in_s * 1000u;
-	/* Refresh early enough that a request sent just before the deadline still
-	 * arrives with a live token: a tenth of the lifetime, at most a minute. */
-	margin = life / 10u;
-	if (margin > 60000u)
-		margin = 60000u;
-	return obtained_ms + life - margin;
+	return gw_oauth_deadline(obtained_ms, expires_in_s);
 }
 
 /* ------------------------------------------------------------------ names */
@@ -179,193 +112,56 @@ static gw_outcome_t getnet_status_outcome(const char *s)
 
 /* ------------------------------------------------------------------ the token */
 
-static bool getnet_token_char(int c)
-{
-	/* RFC 6750 b64token characters. */
-	return gw_is_alnum(c) || (c != 0 && strchr("-._~+/=", c) != NULL);
-}
-
 static void getnet_on_http(const http_response_t *res, void *arg);
-static int getnet_send_now(gw_call_t *call);
 
-/* Completes a call whose request could not be (re)sent. */
-static void getnet_fail(gw_call_t *call, gw_outcome_t o, int err, const char *what)
+/* What a charge's result keeps however it ends. */
+static void getnet_prep(gw_call_t *call)
 {
-	call->res.r.outcome = o;
-	call->res.r.error = err;
-	call->res.r.http_status = 0;
-	snprintf(call->res.r.message, sizeof(call->res.r.message), "getnet: %s", what);
 	if (call->op == GW_OP_CHARGE)
 		gw_copy(call->res.charge.merchant_order_id, GW_ORDER_ID_MAX,
 			call->merchant_order_id);
-	gw_call_finish(call);
-}
-
-/* The token answer: {"access_token","token_type":"Bearer","expires_in":3600,"scope":"oob"}. */
-static void getnet_store_token(gw_t *gw, const http_response_t *res, gw_reply_t *r)
-{
-	getnet_priv_t *p = getnet_priv(gw);
-	gw_parse_t ps = {0};
-	json_t *j = NULL;
-	char tok[GETNET_TOKEN_MAX];
-	char type[32];
-	int64_t ttl = GETNET_DEFAULT_TTL_S;
-
-	if (res->error < 0 || res->status != 200) {
-		/* Whatever went wrong, the API call itself was never sent. */
-		gw_reply_from_http(r, res, false, GETNET);
-		if (r->outcome == GW_OUTCOME_NOT_FOUND || r->outcome == GW_OUTCOME_REJECTED)
-			r->outcome = GW_OUTCOME_ERROR_RETRYABLE;
-		goto out;
-	}
-	j = gw_json_parse(&ps, res->body, res->body_len);
-	if (j != NULL && !json_is_object(j))
-		gw_parse_fail(&ps, "expected an object");
-	gw_get_str(&ps, j, "", "access_token", tok, sizeof(tok), GW_F_REQ);
-	if (gw_get_str(&ps, j, "", "token_type", type, sizeof(type), 0) &&
-	    strcasecmp(type, "Bearer") != 0)
-		gw_parse_fail(&ps, "token_type: not Bearer");
-	gw_get_int_lenient(&ps, j, "", "expires_in", &ttl, 1, INT32_MAX, 0);
-	if (ps.err == 0 && !gw_str_charset(tok, sizeof(tok) - 1, getnet_token_char))
-		gw_parse_fail(&ps, "access_token: not a bearer token");
-	if (ps.err != 0) {
-		gw_reply_malformed(r, res->status, false, GETNET, ps.why);
-		goto out;
-	}
-	crypto_wipe(p->token, sizeof(p->token));
-	gw_copy(p->token, sizeof(p->token), tok);
-	p->have_token = true;
-	p->generation++;
-	/* Counted from when the answer arrived: the lifetime started at least then. */
-	p->token_deadline = gw_getnet_token_deadline(util_mono_ms(), ttl);
-	r->outcome = GW_OUTCOME_APPROVED;
-out:
-	crypto_wipe(tok, sizeof(tok));
-	json_decref(j);
-}
-
-static void getnet_on_token(const http_response_t *res, void *arg)
-{
-	gw_t *gw = arg;
-	getnet_priv_t *p = getnet_priv(gw);
-	gw_reply_t r = {0};
-	list_node_t ready;
-	list_node_t *n;
-	list_node_t *tmp;
-
-	p->fetching = false;
-	getnet_store_token(gw, res, &r);
-	/* Callbacks below may start calls that queue for a new fetch: take the
-	 * current waiters out first so those are not mistaken for ours. */
-	list_init(&ready);
-	list_for_each_safe(n, tmp, &p->waiters)
-	{
-		list_remove(n);
-		list_insert_tail(&ready, n);
-	}
-	list_for_each_safe(n, tmp, &ready)
-	{
-		gw_call_t *call = container_of(n, gw_call_t, wait_node);
-		int rc;
-
-		list_remove(n);
-		if (r.outcome != GW_OUTCOME_APPROVED) {
-			call->res.r = r;
-			snprintf(call->res.r.message, sizeof(call->res.r.message),
-				 "getnet: token request failed: %.200s", r.message);
-			if (call->op == GW_OP_CHARGE)
-				gw_copy(call->res.charge.merchant_order_id, GW_ORDER_ID_MAX,
-					call->merchant_order_id);
-			gw_call_finish(call);
-			continue;
-		}
-		rc = getnet_send_now(call);
-		if (rc < 0)
-			getnet_fail(call, GW_OUTCOME_ERROR_RETRYABLE, rc,
-				    "could not send the request");
-	}
-	gw_pending_release(gw);
 }
 
 static int getnet_fetch_token(gw_t *gw)
 {
-	getnet_priv_t *p = getnet_priv(gw);
 	static const char body[] = "scope=oob&grant_type=client_credentials";
 	char url[GW_URL_MAX];
 	http_header_t h[] = {
-		{"Authorization", p->basic},
+		{"Authorization", gw->oauth->basic},
 		{"Content-Type", "application/x-www-form-urlencoded"},
 		{"Accept", "application/json"},
 	};
 	http_request_t req = {0};
 	int n = snprintf(url, sizeof(url), "%s/auth/oauth/v2/token", gw->base_url);
-	int rc;
 
 	if (n < 0 || (size_t)n >= sizeof(url))
 		return -E2BIG;
-	req.method = "POST";
 	req.url = url;
 	req.headers = h;
 	req.n_headers = OSPAY_ARRAY_LEN(h);
 	req.body = body;
 	req.body_len = sizeof(body) - 1;
-	req.timeout_ms = gw->cfg.timeout_ms;
-	req.pool = gw->cfg.pool;
-	req.ca_file = gw->cfg.ca_file;
-	req.insecure = gw->cfg.insecure;
-	rc = http_client_send(gw->http, &req, getnet_on_token, gw);
-	if (rc == 0) {
-		p->fetching = true;
-		p->fetches++;
-		gw_pending_hold(gw);
-	}
-	return rc;
+	return gw_oauth_fetch(gw, &req);
 }
 
 /* Sends call with the current token (which must be there). */
 static int getnet_send_now(gw_call_t *call)
 {
 	gw_t *gw = call->gw;
-	getnet_priv_t *p = getnet_priv(gw);
-	char auth[GETNET_TOKEN_MAX + 8];
+	char auth[GW_OAUTH_TOKEN_MAX + 8];
 	http_header_t h[5];
 	size_t n = 0;
 	int rc;
 
-	snprintf(auth, sizeof(auth), "Bearer %s", p->token);
+	gw_oauth_bearer(call, auth, sizeof(auth));
 	h[n++] = (http_header_t){"Authorization", auth};
 	/* v1 names the seller in a header called seller_id (reference 2.3). */
 	h[n++] = (http_header_t){"seller_id", gw->cfg.seller_id};
 	h[n++] = (http_header_t){"Accept", "application/json"};
 	if (call->body != NULL)
 		h[n++] = (http_header_t){"Content-Type", call->content_type};
-	call->token_gen = p->generation;
 	rc = gw_http_send(call, h, n, getnet_on_http);
 	crypto_wipe(auth, sizeof(auth));
-	return rc;
-}
-
-/* Sends call now, or queues it behind the token fetch (starting one if needed). */
-static int getnet_send(gw_call_t *call)
-{
-	gw_t *gw = call->gw;
-	getnet_priv_t *p = getnet_priv(gw);
-	int rc = 0;
-
-	/* The real clock, not the loop's cached time, which is stale after an idle
-	 * wait; never the test clock either: the token's life is real time. */
-	if (p->have_token && util_mono_ms() < p->token_deadline) {
-		rc = getnet_send_now(call);
-		goto out;
-	}
-	p->have_token = false;
-	if (!p->fetching) {
-		rc = getnet_fetch_token(gw);
-		if (rc < 0)
-			goto out;
-	}
-	list_insert_tail(&p->waiters, &call->wait_node);
-out:
 	return rc;
 }
 
@@ -680,7 +476,7 @@ static void getnet_tokenize_step(gw_call_t *call, const http_response_t *res)
 	if (rc == 0) {
 		call->step = GETNET_STEP_SECOND;
 		gw_call_path(call, "/v1/cards");
-		rc = getnet_send(call);
+		rc = gw_oauth_send(call);
 	}
 	if (rc == 0)
 		goto out;
@@ -697,23 +493,10 @@ out:
 static void getnet_on_http(const http_response_t *res, void *arg)
 {
 	gw_call_t *call = arg;
-	getnet_priv_t *p = getnet_priv(call->gw);
 	int rc;
 
-	if (res->error == 0 && res->status == 401 && !call->auth_retried) {
-		/* The token was refused before its time (revoked, rotated): drop it
-		 * unless a newer one already replaced it, and send once more. */
-		call->auth_retried = true;
-		if (p->generation == call->token_gen) {
-			crypto_wipe(p->token, sizeof(p->token));
-			p->have_token = false;
-		}
-		rc = getnet_send(call);
-		if (rc < 0)
-			getnet_fail(call, GW_OUTCOME_ERROR_RETRYABLE, rc,
-				    "could not re-send the request");
+	if (gw_oauth_resend_401(call, res))
 		return;
-	}
 	switch (call->op) {
 	case GW_OP_TOKENIZE:
 		getnet_tokenize_step(call, res);
@@ -726,11 +509,10 @@ static void getnet_on_http(const http_response_t *res, void *arg)
 			call->method = "POST";
 			call->auth_retried = false;
 			gw_call_path(call, "/v1/payments/credit");
-			rc = getnet_send(call);
+			rc = gw_oauth_send(call);
 			if (rc == 0)
 				return;
-			getnet_fail(call, GW_OUTCOME_ERROR_RETRYABLE, rc,
-				    "could not send the payment");
+			gw_oauth_fail(call, NULL, rc, "could not send the payment");
 			return;
 		}
 		gw_getnet_parse_payment(call->gw, res, true, &call->res.charge);
@@ -917,7 +699,7 @@ static int getnet_charge(gw_call_t *call, const gw_charge_req_t *req)
 	if (rc == 0)
 		rc = gw_call_path(call, "/v1/cards/%s", enc);
 	if (rc == 0)
-		rc = getnet_send(call);
+		rc = gw_oauth_send(call);
 out:
 	return rc;
 }
@@ -966,7 +748,7 @@ static int getnet_tokenize(gw_call_t *call, const gw_card_t *card)
 	call->step = GETNET_STEP_FIRST;
 	call->method = "POST";
 	gw_call_path(call, "/v1/tokens/card");
-	rc = getnet_send(call);
+	rc = gw_oauth_send(call);
 out:
 	json_decref(first);
 	json_decref(vault);
@@ -989,7 +771,7 @@ static int getnet_cancel_charge(gw_call_t *call, const char *payment_id, int64_t
 	call->method = "POST";
 	rc = gw_call_path(call, "/v1/payments/credit/%s/cancel", enc);
 	if (rc == 0)
-		rc = getnet_send(call);
+		rc = gw_oauth_send(call);
 out:
 	return rc;
 }
@@ -1009,7 +791,7 @@ static int getnet_query_charge(gw_call_t *call, const char *payment_id)
 	 * (docs/gateways.md says so). */
 	rc = gw_call_path(call, "/v1/payments/credit/%s", enc);
 	if (rc == 0)
-		rc = getnet_send(call);
+		rc = gw_oauth_send(call);
 out:
 	return rc;
 }
@@ -1096,7 +878,7 @@ const gw_adapter_t gw_getnet_adapter = {
 	.title = "GetNet",
 	.check_config = getnet_check_config,
 	.priv_init = getnet_priv_init,
-	.priv_free = getnet_priv_free,
+	.priv_free = gw_oauth_priv_free,
 	.tokenize = getnet_tokenize,
 	.charge = getnet_charge,
 	.cancel_charge = getnet_cancel_charge,

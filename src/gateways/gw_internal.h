@@ -34,6 +34,18 @@ typedef enum gw_op {
 	GW_OP_SEND_MESSAGE,
 	GW_OP_MESSAGE_STATUS,
 	GW_OP_ZERO_AUTH,
+	GW_OP_PIX_LOCATION,
+	GW_OP_PIX_CREATE_REC,
+	GW_OP_PIX_QUERY_REC,
+	GW_OP_PIX_CANCEL_REC,
+	GW_OP_PIX_SOLICREC,
+	GW_OP_PIX_QUERY_SOLICREC,
+	GW_OP_PIX_CANCEL_SOLICREC,
+	GW_OP_PIX_PUT_COBR,
+	GW_OP_PIX_QUERY_COBR,
+	GW_OP_PIX_CANCEL_COBR,
+	GW_OP_PIX_RETRY_COBR,
+	GW_OP_PIX_WEBHOOK,
 } gw_op_t;
 
 typedef struct gw_call gw_call_t;
@@ -61,6 +73,8 @@ typedef struct gw_adapter {
 	int (*query_order)(gw_call_t *call, const char *merchant_order_id);
 	int (*send_message)(gw_call_t *call, const gw_message_req_t *req);
 	int (*message_status)(gw_call_t *call, const char *message_id);
+	/* Pix: every call (call->op says which); a and b are the op's arguments. */
+	int (*pix)(gw_call_t *call, const void *a, const void *b);
 	int (*verify_webhook)(const gw_t *gw, const gw_webhook_req_t *req);
 	int (*parse_webhook)(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *out);
 } gw_adapter_t;
@@ -71,6 +85,29 @@ extern const gw_adapter_t gw_cielo_adapter;
 extern const gw_adapter_t gw_getnet_adapter;
 extern const gw_adapter_t gw_pagolivre_adapter;
 extern const gw_adapter_t gw_zapme_adapter;
+extern const gw_adapter_t gw_pix_adapter;
+
+/* Longest access token accepted. */
+#define GW_OAUTH_TOKEN_MAX 2048
+
+/*
+ * An OAuth2 client-credentials token shared by an adapter's calls (gw_oauth.c):
+ * embedded in the adapter's state, registered with gw_oauth_init.
+ */
+typedef struct gw_oauth {
+	char token[GW_OAUTH_TOKEN_MAX]; /* secret: wiped when replaced and at free */
+	bool have_token;
+	uint64_t token_deadline; /* util_mono_ms() after which the token is not used */
+	uint64_t generation;     /* bumped for every token stored */
+	bool fetching;
+	list_node_t waiters; /* calls waiting for the token fetch */
+	uint32_t fetches;
+	char basic[1500]; /* "Basic base64(client_id:client_secret)": secret */
+	const char *service;
+	int (*fetch)(gw_t *gw);           /* starts the token request (gw_oauth_fetch) */
+	int (*send_now)(gw_call_t *call); /* sends a call with the token (gw_oauth_bearer) */
+	void (*prep)(gw_call_t *call);    /* fills what a failed call's result keeps; may be NULL */
+} gw_oauth_t;
 
 /* The gateway: a copy of its configuration plus the adapter's state. */
 struct gw {
@@ -84,6 +121,7 @@ struct gw {
 	uint32_t n_pending;
 	bool closing;
 	void *priv;
+	gw_oauth_t *oauth; /* the adapter's shared token, when it has one */
 };
 
 /*
@@ -101,6 +139,7 @@ struct gw_call {
 		gw_token_cb token;
 		gw_link_cb link;
 		gw_message_cb message;
+		gw_pix_cb pix;
 	} cb;
 	void *arg;
 	union {
@@ -109,6 +148,7 @@ struct gw_call {
 		gw_token_result_t token;
 		gw_link_result_t link;
 		gw_message_result_t message;
+		gw_pix_result_t pix;
 	} res;
 
 	/* The HTTP request to (re)send: GetNet sends it once a token is there. */
@@ -151,11 +191,38 @@ void gw_pending_release(gw_t *gw);
  */
 int gw_http_send(gw_call_t *call, const http_header_t *headers, size_t n_headers, http_done_cb cb);
 
+/* Adds the configured mutual-TLS certificate and key (borrowed from gw) to req. */
+void gw_http_client_cert(const gw_t *gw, http_request_t *req);
+
 /* Replaces call->body with a compact dump of body (ownership of body stays). */
 int gw_call_set_json(gw_call_t *call, const json_t *body);
 
 /* Sets call->path from a printf format; -E2BIG when it does not fit. */
 int gw_call_path(gw_call_t *call, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------------ OAuth2 tokens */
+
+/* Builds o's Basic credentials from gw's client id and secret and makes o gw's token. */
+int gw_oauth_init(gw_t *gw, gw_oauth_t *o, const char *service, int (*fetch)(gw_t *gw),
+		  int (*send_now)(gw_call_t *call), void (*prep)(gw_call_t *call));
+/* The same with the token as the adapter's whole state (gw->priv), and its free. */
+int gw_oauth_priv_init(gw_t *gw, const char *service, int (*fetch)(gw_t *gw),
+		       int (*send_now)(gw_call_t *call), void (*prep)(gw_call_t *call));
+void gw_oauth_priv_free(gw_t *gw);
+/* How long a token fetched at obtained_ms that lives expires_in_s seconds may be
+ * used: until the returned instant (ms), a tenth of its life early, at most a minute. */
+uint64_t gw_oauth_deadline(uint64_t obtained_ms, int64_t expires_in_s);
+/* Sends req (URL, headers, body set by the adapter) as the token request. */
+int gw_oauth_fetch(gw_t *gw, http_request_t *req);
+/* Sends call now with a live token, or queues it behind a fetch (starting one). */
+int gw_oauth_send(gw_call_t *call);
+/* "Bearer <token>" into out, noting which token the call is sent with. */
+void gw_oauth_bearer(gw_call_t *call, char *out, size_t cap);
+/* A 401 on a call not yet re-sent: the token is dropped and the call re-sent
+ * once (or failed); true when it was handled so. */
+bool gw_oauth_resend_401(gw_call_t *call, const http_response_t *res);
+/* Completes a call that could not be sent: why (the token's failure) or err/what. */
+void gw_oauth_fail(gw_call_t *call, const gw_reply_t *why, int err, const char *what);
 
 /* ------------------------------------------------------------------ classification */
 
@@ -322,6 +389,15 @@ int gw_pagolivre_build_order(const gw_t *gw, const gw_link_req_t *req, json_t **
 /* PagoLivre: reads an order answer into out. */
 void gw_pagolivre_parse_order(const gw_t *gw, const http_response_t *res, bool mutating,
 			      gw_link_result_t *out);
+
+/* Pix: reads a rec, solicrec, cobr or location answer (op says which) into out. */
+void gw_pix_parse(const gw_t *gw, gw_op_t op, const http_response_t *res, bool mutating,
+		  gw_pix_result_t *out);
+/* Pix: builds the bodies of POST /rec and PUT /cobr/{txid}; -EINVAL when invalid. */
+int gw_pix_build_rec(const gw_t *gw, const gw_pix_rec_req_t *req, json_t **out);
+int gw_pix_build_cobr(const gw_t *gw, const gw_pix_cobr_req_t *req, json_t **out);
+/* Pix: the token fetches started so far (tests). */
+uint32_t gw_pix_token_fetches(const gw_t *gw);
 
 /* ZapMe: reads a send or status answer into out. */
 void gw_zapme_parse(const gw_t *gw, const http_response_t *res, bool mutating,

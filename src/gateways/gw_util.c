@@ -391,7 +391,7 @@ void gw_reply_message(const gw_t *gw, gw_reply_t *r, const char *msg)
 {
 	const char *secrets[] = {gw->cfg.merchant_key, gw->cfg.merchant_id, gw->cfg.client_secret,
 				 gw->cfg.client_id,    gw->cfg.api_token,   gw->cfg.api_key,
-				 gw->cfg.api_secret,   gw->cfg.seller_id};
+				 gw->cfg.api_secret,   gw->cfg.seller_id,   gw->cfg.webhook_secret};
 	size_t n = 0;
 	const unsigned char *p = (const unsigned char *)msg;
 

@@ -100,6 +100,11 @@ struct httpc_req {
 	const uint8_t *body;
 	size_t body_len;
 	bool insecure;
+	/* Mutual TLS, pointing into data[]; the key is wiped at free. */
+	const uint8_t *client_cert;
+	size_t client_cert_len;
+	uint8_t *client_key;
+	size_t client_key_len;
 	bool has_content_type;
 	size_t alloc_size; /* of this struct with data[], wiped when freed */
 	unsigned attempts; /* times curl was about to send a non-idempotent request */
@@ -911,6 +916,14 @@ static int req_start(http_client_t *c, struct httpc_req *r)
 		HTTPC_SETOPT(CURLOPT_PROXY, c->proxy);
 	if (r->ca_file != NULL)
 		HTTPC_SETOPT(CURLOPT_CAINFO, r->ca_file);
+	if (r->client_cert != NULL) {
+		/* curl copies both blobs into the handle; curl_easy_reset drops them. */
+		struct curl_blob cert = {(void *)r->client_cert, r->client_cert_len,
+					 CURL_BLOB_COPY};
+		struct curl_blob key = {r->client_key, r->client_key_len, CURL_BLOB_COPY};
+		HTTPC_SETOPT(CURLOPT_SSLCERT_BLOB, &cert);
+		HTTPC_SETOPT(CURLOPT_SSLKEY_BLOB, &key);
+	}
 	if (r->insecure) {
 		HTTPC_SETOPT(CURLOPT_SSL_VERIFYPEER, 0L);
 		HTTPC_SETOPT(CURLOPT_SSL_VERIFYHOST, 0L);
@@ -1289,6 +1302,15 @@ static int req_new(http_client_t *c, const http_request_t *req, struct httpc_poo
 
 	if (req->ca_file != NULL)
 		size += strlen(req->ca_file) + 1;
+	if ((req->client_cert == NULL) != (req->client_key == NULL) ||
+	    (req->client_cert != NULL && (req->client_cert_len == 0 || req->client_key_len == 0 ||
+					  req->client_cert_len > HTTP_CLIENT_MAX_CLIENT_PEM ||
+					  req->client_key_len > HTTP_CLIENT_MAX_CLIENT_PEM))) {
+		rc = -EINVAL;
+		goto out;
+	}
+	if (req->client_cert != NULL)
+		size += req->client_cert_len + req->client_key_len;
 	for (size_t i = 0; i < req->n_headers; i++) {
 		/* "Name: value" or, for an empty value, "Name;" (curl's spelling). */
 		size += strlen(req->headers[i].name) + strlen(req->headers[i].value) + 3;
@@ -1322,6 +1344,16 @@ static int req_new(http_client_t *c, const http_request_t *req, struct httpc_poo
 	r->url = copy_str(&p, req->url);
 	if (req->ca_file != NULL)
 		r->ca_file = copy_str(&p, req->ca_file);
+	if (req->client_cert != NULL) {
+		memcpy(p, req->client_cert, req->client_cert_len);
+		r->client_cert = (const uint8_t *)p;
+		r->client_cert_len = req->client_cert_len;
+		p += req->client_cert_len;
+		memcpy(p, req->client_key, req->client_key_len);
+		r->client_key = (uint8_t *)p;
+		r->client_key_len = req->client_key_len;
+		p += req->client_key_len;
+	}
 	r->hdr_lines = p;
 	r->n_req_hdr = req->n_headers;
 	for (size_t i = 0; i < req->n_headers; i++) {

@@ -32,6 +32,8 @@
 #define HTTP_CLIENT_POOL_NAME_MAX 63u
 /* Cap on the bytes of one response's header block. */
 #define HTTP_CLIENT_MAX_HEADER_BYTES (64u * 1024u)
+/* Cap on each of a client certificate's and key's PEM bytes. */
+#define HTTP_CLIENT_MAX_CLIENT_PEM (64u * 1024u)
 
 typedef struct http_client http_client_t;
 
@@ -75,6 +77,14 @@ typedef struct http_request {
 	const char *pool;    /* service name for the concurrency cap; "default" when NULL */
 	const char *ca_file; /* PEM bundle that replaces the system store; NULL = system */
 	bool insecure;       /* tests only: skip certificate and host name checks */
+	/* Mutual TLS: a PEM client certificate (chain) and its unencrypted PEM key,
+	 * handed to curl from memory (CURLOPT_SSLCERT_BLOB / CURLOPT_SSLKEY_BLOB) so a
+	 * sealed key is never written to disk. Both or neither; our copy of the key
+	 * is wiped when the request ends. */
+	const void *client_cert;
+	size_t client_cert_len;
+	const void *client_key;
+	size_t client_key_len;
 } http_request_t;
 
 /*

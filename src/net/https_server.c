@@ -1613,11 +1613,13 @@ int https_server_start(uv_loop_t *loop, const https_options_t *opt, https_handle
 		goto out;
 	if (!s->opt.plain) {
 		rc = tls_config_new(&s->tls, s->opt.cert_path, s->opt.key_path);
+		if (rc == 0 && s->opt.client_ca_path != NULL)
+			rc = tls_config_require_client(s->tls, s->opt.client_ca_path);
 		if (rc != 0)
 			goto out;
 	}
 	/* The caller's strings are not kept. */
-	s->opt.host = s->opt.cert_path = s->opt.key_path = NULL;
+	s->opt.host = s->opt.cert_path = s->opt.key_path = s->opt.client_ca_path = NULL;
 
 	llhttp_settings_init(&s->settings);
 	s->settings.on_message_begin = on_message_begin;

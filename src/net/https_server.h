@@ -31,6 +31,9 @@ typedef struct https_options {
 	bool plain;            /* plain HTTP on the same code path: no TLS, cert/key unused */
 	const char *cert_path; /* PEM certificate chain; required unless plain */
 	const char *key_path;  /* PEM private key, unencrypted; required unless plain */
+	/* Mutual TLS: clients must present a certificate chained to this PEM bundle;
+	 * NULL asks for none. Ignored when plain. */
+	const char *client_ca_path;
 
 	size_t max_header_bytes;   /* request line + header section: 16 KiB (else 431/414) */
 	size_t max_headers;        /* header fields per request: 100 (else 431) */

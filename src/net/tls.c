@@ -24,6 +24,7 @@
 struct tls_config {
 	mbedtls_ssl_config conf;
 	mbedtls_x509_crt crt;
+	mbedtls_x509_crt client_ca; /* empty unless tls_config_require_client */
 	mbedtls_pk_context key;
 };
 
@@ -104,6 +105,7 @@ static int tls_config_start(tls_config_t **out, int endpoint, const char *crt_pa
 		return -ENOMEM;
 	mbedtls_ssl_config_init(&cfg->conf);
 	mbedtls_x509_crt_init(&cfg->crt);
+	mbedtls_x509_crt_init(&cfg->client_ca);
 	mbedtls_pk_init(&cfg->key);
 
 	void *rng = crypto_rng_ctx();
@@ -174,11 +176,25 @@ int tls_config_new_client(tls_config_t **out, const char *ca_path)
 	return rc;
 }
 
+int tls_config_require_client(tls_config_t *cfg, const char *ca_path)
+{
+	int rc = tls_errno(mbedtls_x509_crt_parse_file(&cfg->client_ca, ca_path));
+	/* A bundle with unreadable certificates would silently trust fewer peers. */
+	if (rc > 0)
+		rc = -EINVAL;
+	if (rc == 0) {
+		mbedtls_ssl_conf_ca_chain(&cfg->conf, &cfg->client_ca, NULL);
+		mbedtls_ssl_conf_authmode(&cfg->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
+	}
+	return rc;
+}
+
 void tls_config_free(tls_config_t *cfg)
 {
 	if (cfg != NULL) {
 		mbedtls_ssl_config_free(&cfg->conf);
 		mbedtls_x509_crt_free(&cfg->crt);
+		mbedtls_x509_crt_free(&cfg->client_ca);
 		mbedtls_pk_free(&cfg->key);
 		free(cfg);
 	}

@@ -62,6 +62,12 @@ int tls_config_new(tls_config_t **out, const char *crt_path, const char *key_pat
  */
 int tls_config_new_client(tls_config_t **out, const char *ca_path);
 
+/*
+ * Mutual TLS: every client must present a certificate chained to the PEM bundle
+ * at ca_path (a handshake without one fails). 0, -EIO, -EINVAL or -ENOMEM.
+ */
+int tls_config_require_client(tls_config_t *cfg, const char *ca_path);
+
 /* Frees a configuration; every session made from it must be freed first. NULL is fine. */
 void tls_config_free(tls_config_t *cfg);
 

@@ -1,10 +1,12 @@
 /*
  * ospay-sandbox --listen HOST:PORT --webhook-base URL [--webhook-ca PEM] [--log-level LEVEL]
+ *               [--mtls-listen HOST:PORT --mtls-cert CRT --mtls-key KEY --mtls-client-ca PEM]
  *
  * The local emulator of every external service ospayd talks to (Cielo,
  * GetNet, PagoLivre, ZapMe) on one port, with a control API to configure it
  * and make it misbehave (docs/sandbox.md). Prints "listening HOST:PORT" once
- * it listens; SIGTERM or SIGINT stop it with exit status 0.
+ * it listens (followed by " mtls HOST:PORT" with the mutual-TLS listener);
+ * SIGTERM or SIGINT stop it with exit status 0.
  */
 #include <signal.h>
 #include <stdbool.h>
@@ -28,7 +30,9 @@ typedef struct sbx_main {
 static void sbx_main_usage(void)
 {
 	fprintf(stderr, "usage: ospay-sandbox --listen HOST:PORT --webhook-base URL "
-			"[--webhook-ca PEM] [--log-level debug|info|warn|error]\n");
+			"[--webhook-ca PEM] [--log-level debug|info|warn|error] "
+			"[--mtls-listen HOST:PORT --mtls-cert CRT --mtls-key KEY "
+			"--mtls-client-ca PEM]\n");
 }
 
 static void sbx_main_on_signal(uv_signal_t *h, int signum)
@@ -57,8 +61,9 @@ int main(int argc, char **argv)
 {
 	int rc = 0;
 	const char *listen = NULL, *base = NULL, *ca = NULL;
-	char host[256];
-	int port = 0;
+	const char *mlisten = NULL, *mcert = NULL, *mkey = NULL, *mca = NULL;
+	char host[256], mhost[256];
+	int port = 0, mport = 0;
 	uv_loop_t loop;
 	sbx_main_t m;
 	bool loop_ok = false;
@@ -71,6 +76,14 @@ int main(int argc, char **argv)
 			base = argv[++i];
 		} else if (strcmp(argv[i], "--webhook-ca") == 0 && i + 1 < argc) {
 			ca = argv[++i];
+		} else if (strcmp(argv[i], "--mtls-listen") == 0 && i + 1 < argc) {
+			mlisten = argv[++i];
+		} else if (strcmp(argv[i], "--mtls-cert") == 0 && i + 1 < argc) {
+			mcert = argv[++i];
+		} else if (strcmp(argv[i], "--mtls-key") == 0 && i + 1 < argc) {
+			mkey = argv[++i];
+		} else if (strcmp(argv[i], "--mtls-client-ca") == 0 && i + 1 < argc) {
+			mca = argv[++i];
 		} else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc &&
 			   log_level_parse(argv[i + 1]) >= 0) {
 			log_set_level(log_level_parse(argv[++i]));
@@ -82,7 +95,11 @@ int main(int argc, char **argv)
 	}
 	if (listen == NULL || base == NULL ||
 	    util_parse_hostport(listen, host, sizeof(host), &port) != 0 ||
-	    !sbx_main_base_ok(base)) {
+	    !sbx_main_base_ok(base) ||
+	    (mlisten != NULL &&
+	     (mcert == NULL || mkey == NULL || mca == NULL ||
+	      util_parse_hostport(mlisten, mhost, sizeof(mhost), &mport) != 0)) ||
+	    (mlisten == NULL && (mcert != NULL || mkey != NULL || mca != NULL))) {
 		sbx_main_usage();
 		rc = 2;
 		goto out;
@@ -105,14 +122,28 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto run;
 	}
+	if (mlisten != NULL) {
+		err = sbx_server_add_mtls(m.srv, mhost, mport, mcert, mkey, mca);
+		if (err != 0) {
+			fprintf(stderr, "ospay-sandbox: cannot listen with mutual TLS on %s: %d\n",
+				mlisten, err);
+			sbx_server_stop(m.srv);
+			rc = 1;
+			goto run;
+		}
+	}
 	uv_signal_init(&loop, &m.sigterm);
 	uv_signal_init(&loop, &m.sigint);
 	m.sigterm.data = &m;
 	m.sigint.data = &m;
 	uv_signal_start(&m.sigterm, sbx_main_on_signal, SIGTERM);
 	uv_signal_start(&m.sigint, sbx_main_on_signal, SIGINT);
-	printf(strchr(host, ':') != NULL ? "listening [%s]:%d\n" : "listening %s:%d\n", host,
+	printf(strchr(host, ':') != NULL ? "listening [%s]:%d" : "listening %s:%d", host,
 	       sbx_server_port(m.srv));
+	if (mlisten != NULL)
+		printf(strchr(mhost, ':') != NULL ? " mtls [%s]:%d" : " mtls %s:%d", mhost,
+		       sbx_server_mtls_port(m.srv));
+	printf("\n");
 	fflush(stdout);
 	log_info("sandbox listening", "port=%d", sbx_server_port(m.srv));
 run:

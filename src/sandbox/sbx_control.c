@@ -87,7 +87,8 @@ static bool ctl_header_ok(const char *name, const char *value)
 static bool ctl_service_ok(const char *svc)
 {
 	return strcmp(svc, "cielo") == 0 || strcmp(svc, "getnet") == 0 ||
-	       strcmp(svc, "pagolivre") == 0 || strcmp(svc, "zapme") == 0;
+	       strcmp(svc, "pagolivre") == 0 || strcmp(svc, "zapme") == 0 ||
+	       strcmp(svc, "pix") == 0;
 }
 
 /* ------------------------------------------------------------------ organizations */
@@ -106,7 +107,7 @@ static void ctl_org_register(sbx_t *s, const sbx_req_t *rq, const char *const *a
 		goto out;
 	}
 	if (!ctl_service_ok(svc)) {
-		ctl_err(rs, 404, "service must be cielo, getnet, pagolivre or zapme");
+		ctl_err(rs, 404, "service must be cielo, getnet, pagolivre, zapme or pix");
 		goto out;
 	}
 	if (!json_is_object(body)) {
@@ -173,6 +174,18 @@ static void ctl_org_register(sbx_t *s, const sbx_req_t *rq, const char *const *a
 		if (bad == NULL && !ctl_header_ok("x", tmp.pl_token))
 			bad = "token";
 		tmp.pagolivre = true;
+	} else if (strcmp(svc, "pix") == 0) {
+		ctl_field(body, "client_id", tmp.px_client_id, sizeof(tmp.px_client_id), true,
+			  &bad);
+		ctl_field(body, "client_secret", tmp.px_client_secret, sizeof(tmp.px_client_secret),
+			  true, &bad);
+		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
+			if (s->orgs[i].id != id && s->orgs[i].pix &&
+			    strcmp(s->orgs[i].px_client_id, tmp.px_client_id) == 0)
+				bad = "client_id (another organization has it)";
+		if (strchr(tmp.px_client_id, ':') != NULL && bad == NULL)
+			bad = "client_id (no ':' allowed in HTTP Basic)";
+		tmp.pix = true;
 	} else {
 		ctl_field(body, "api", tmp.zm_api, sizeof(tmp.zm_api), true, &bad);
 		ctl_field(body, "secret", tmp.zm_secret, sizeof(tmp.zm_secret), true, &bad);
@@ -224,6 +237,8 @@ static void ctl_org_list(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 			json_array_append_new(svcs, json_string("pagolivre"));
 		if (o->zapme)
 			json_array_append_new(svcs, json_string("zapme"));
+		if (o->pix)
+			json_array_append_new(svcs, json_string("pix"));
 		json_array_append_new(
 			arr, json_pack("{s:I, s:o}", "org", (json_int_t)o->id, "services", svcs));
 	}
@@ -270,6 +285,9 @@ static bool ctl_route_exists(const char *svc, const char *route)
 	} else if (strcmp(svc, "zapme") == 0) {
 		t = sbx_zapme_routes;
 		n = sbx_zapme_n_routes;
+	} else if (strcmp(svc, "pix") == 0) {
+		t = sbx_pix_routes;
+		n = sbx_pix_n_routes;
 	}
 	for (size_t i = 0; i < n && !found; i++)
 		found = strcmp(t[i].name, route) == 0;
@@ -304,7 +322,7 @@ static void ctl_fault_add_any(sbx_t *s, json_t *body, bool hook, sbx_resp_t *rs)
 	if (svc == NULL)
 		svc = "*";
 	if (strcmp(svc, "*") != 0 && !ctl_service_ok(svc)) {
-		ctl_err(rs, 400, "service must be cielo, getnet, pagolivre, zapme or *");
+		ctl_err(rs, 400, "service must be cielo, getnet, pagolivre, zapme, pix or *");
 		goto out;
 	}
 	snprintf(f.service, sizeof(f.service), "%s", svc);
@@ -604,6 +622,43 @@ static void ctl_health(sbx_t *s, const sbx_req_t *rq, const char *const *args, j
 				(json_int_t)s->hooklog.n));
 }
 
+static json_t *ctl_obj(json_t *body, json_t **empty)
+{
+	return body != NULL ? body : (*empty = json_object());
+}
+
+static void ctl_pix_settle(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			   sbx_resp_t *rs)
+{
+	(void)rq;
+	(void)args;
+	sbx_pix_control_settle(s, body, rs);
+}
+
+static void ctl_pix_cobr(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			 sbx_resp_t *rs)
+{
+	(void)rq;
+	sbx_pix_control_cobr(s, args[0], body, rs);
+}
+
+static void ctl_pix_payer_cancel(sbx_t *s, const sbx_req_t *rq, const char *const *args,
+				 json_t *body, sbx_resp_t *rs)
+{
+	(void)rq;
+	(void)body;
+	sbx_pix_control_payer_cancel(s, args[0], rs);
+}
+
+static void ctl_pix_rec(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			sbx_resp_t *rs)
+{
+	json_t *empty = NULL;
+	(void)rq;
+	sbx_pix_control_rec(s, args[0], args[1], ctl_obj(body, &empty), rs);
+	json_decref(empty);
+}
+
 static const ctl_route_t ctl_routes[] = {
 	{"GET", "/health", ctl_health},
 	{"GET", "/orgs", ctl_org_list},
@@ -621,6 +676,10 @@ static const ctl_route_t ctl_routes[] = {
 	{"POST", "/pagolivre/orders/*/*", ctl_pagolivre},
 	{"POST", "/zapme/messages/*/status", ctl_zapme_status},
 	{"POST", "/cielo/decline", ctl_cielo_decline},
+	{"POST", "/pix/settle", ctl_pix_settle},
+	{"POST", "/pix/cobrs/*/outcomes", ctl_pix_cobr},
+	{"POST", "/pix/cobrs/*/payer-cancel", ctl_pix_payer_cancel},
+	{"POST", "/pix/recs/*/*", ctl_pix_rec},
 	{"GET", "/messages", ctl_messages},
 	{"GET", "/charges", ctl_charges},
 	{"GET", "/webhooks", ctl_webhooks},

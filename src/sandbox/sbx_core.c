@@ -29,6 +29,7 @@ static const sbx_service_t sbx_services[] = {
 	{"getnet", "/getnet", sbx_getnet_routes, &sbx_getnet_n_routes},
 	{"pagolivre", "/pagolivre", sbx_pagolivre_routes, &sbx_pagolivre_n_routes},
 	{"zapme", "/zapme", sbx_zapme_routes, &sbx_zapme_n_routes},
+	{"pix", "/pix", sbx_pix_routes, &sbx_pix_n_routes},
 };
 
 /* ------------------------------------------------------------------ recordings */
@@ -563,6 +564,7 @@ void sbx_clear(sbx_t *s, bool keep_orgs)
 	sbx_table_clear(s, &s->gn_payments);
 	sbx_table_clear(s, &s->pl_orders);
 	sbx_table_clear(s, &s->zm_messages);
+	sbx_pix_clear(s);
 	sbx_table_clear(s, &s->sent);
 	sbx_table_clear(s, &s->charges);
 	sbx_table_clear(s, &s->hooklog);
@@ -600,6 +602,8 @@ sbx_t *sbx_new(const char *webhook_base, const char *self_base)
 		rc = sbx_pagolivre_init(s);
 	if (rc == 0)
 		rc = sbx_zapme_init(s);
+	if (rc == 0)
+		rc = sbx_pix_init(s);
 	if (rc != 0) {
 		sbx_free(s);
 		s = NULL;
@@ -622,6 +626,7 @@ void sbx_free(sbx_t *s)
 	sbx_getnet_fini(s);
 	sbx_pagolivre_fini(s);
 	sbx_zapme_fini(s);
+	sbx_pix_fini(s);
 	sbx_htab_free(&s->charge_by_moid);
 	free(s->webhook_base);
 	free(s->self_base);

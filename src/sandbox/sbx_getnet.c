@@ -21,14 +21,6 @@
 #define GN_HOOK_ATTEMPTS 4
 #define GN_NTOKEN_LEN 128
 
-typedef struct gn_access {
-	list_node_t age;
-	sbx_hnode_t by_tok;
-	uint64_t org;
-	char token[37];
-	int64_t expires_ms;
-} gn_access_t;
-
 typedef struct gn_ntoken {
 	list_node_t age;
 	sbx_hnode_t by_tok;
@@ -81,13 +73,6 @@ typedef struct gn_payment {
 	int64_t canceled_ms;
 } gn_payment_t;
 
-static void gn_access_drop(sbx_t *s, list_node_t *n)
-{
-	gn_access_t *a = container_of(n, gn_access_t, age);
-	sbx_htab_remove(&s->gn_access_by_tok, &a->by_tok);
-	free(a);
-}
-
 static void gn_ntoken_drop(sbx_t *s, list_node_t *n)
 {
 	gn_ntoken_t *t = container_of(n, gn_ntoken_t, age);
@@ -114,7 +99,7 @@ static void gn_payment_drop(sbx_t *s, list_node_t *n)
 int sbx_getnet_init(sbx_t *s)
 {
 	int rc = 0;
-	sbx_table_init(&s->gn_access, SBX_MAX_GN_ACCESS, gn_access_drop);
+	sbx_table_init(&s->gn_access, SBX_MAX_GN_ACCESS, sbx_access_drop);
 	sbx_table_init(&s->gn_ntokens, SBX_MAX_GN_NTOKENS, gn_ntoken_drop);
 	sbx_table_init(&s->gn_vault, SBX_MAX_GN_VAULT, gn_card_drop);
 	sbx_table_init(&s->gn_payments, SBX_MAX_GN_PAYMENTS, gn_payment_drop);
@@ -223,17 +208,12 @@ static bool gn_b64_decode(const char *in, char *out, size_t cap)
 /* The organization behind a valid, unexpired Bearer token, or NULL after a 401. */
 static sbx_org_t *gn_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 {
-	const char *h = sbx_req_header(rq, "Authorization");
 	const char *seller = sbx_req_header(rq, "seller_id");
 	sbx_org_t *org = NULL;
-	gn_access_t *a = NULL;
+	sbx_access_t *a = sbx_access_bearer(s, rq, "getnet");
 
 	if (seller == NULL)
 		seller = sbx_req_header(rq, "x-seller-id");
-	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
-		sbx_hnode_t *n = sbx_htab_find(&s->gn_access_by_tok, h + 7);
-		a = n != NULL ? container_of(n, gn_access_t, by_tok) : NULL;
-	}
 	if (a == NULL || a->expires_ms <= util_wall_ms()) {
 		gn_err(rs, 401, "UnauthorizedError", "Unauthorized", "DENIED", "GENERIC-401",
 		       "Unauthorized",
@@ -399,7 +379,7 @@ static void gn_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx
 	const char *h = sbx_req_header(rq, "Authorization");
 	char cred[512], grant[64];
 	sbx_org_t *org = NULL;
-	gn_access_t *a = NULL;
+	sbx_access_t *a = NULL;
 	(void)args;
 
 	if (h == NULL || strncasecmp(h, "Basic ", 6) != 0 ||
@@ -431,16 +411,11 @@ static void gn_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx
 					"grant_type must be client_credentials"));
 		goto out;
 	}
-	a = calloc(1, sizeof(*a));
+	a = sbx_access_issue(s, "getnet", org->id, (int64_t)s->gn_token_ttl_ms);
 	if (a == NULL) {
 		sbx_resp_set(rs, 500, NULL, NULL, 0);
 		goto out;
 	}
-	a->org = org->id;
-	sbx_uuid(a->token);
-	a->expires_ms = util_wall_ms() + (int64_t)s->gn_token_ttl_ms;
-	sbx_htab_insert(&s->gn_access_by_tok, &a->by_tok, a->token);
-	sbx_table_add(s, &s->gn_access, &a->age);
 	sbx_resp_json(rs, 200,
 		      json_pack("{s:s, s:s, s:I, s:s}", "access_token", a->token, "token_type",
 				"Bearer", "expires_in",

@@ -28,6 +28,8 @@
 #define SBX_MAX_CHARGES 100000
 #define SBX_MAX_HOOKLOG 20000
 #define SBX_MAX_OUTBOX 20000
+#define SBX_MAX_PX_RECS 50000
+#define SBX_MAX_PX_COBRS 100000
 #define SBX_MAX_FAULTS 128
 #define SBX_PL_MAX_INSTALLMENTS 24
 /* Longest text a recorded SMS/WhatsApp message keeps. */
@@ -72,11 +74,30 @@ void sbx_table_add(sbx_t *s, sbx_table_t *t, list_node_t *rec);
 /* Drops every record. */
 void sbx_table_clear(sbx_t *s, sbx_table_t *t);
 
+/* ---- OAuth2 access tokens (GetNet's and Pix's, one table: s->gn_access) */
+
+typedef struct sbx_access {
+	list_node_t age;
+	sbx_hnode_t by_tok;
+	uint64_t org;
+	char service[8]; /* "getnet", "pix": a token opens only its own service */
+	char token[37];
+	int64_t expires_ms;
+} sbx_access_t;
+
+/* A new token of org at service living ttl_ms; NULL when out of memory. */
+sbx_access_t *sbx_access_issue(sbx_t *s, const char *service, uint64_t org, int64_t ttl_ms);
+/* The service's token named by the request's "Authorization: Bearer …", expired or
+ * not (the caller tells which), or NULL. */
+sbx_access_t *sbx_access_bearer(sbx_t *s, const sbx_req_t *rq, const char *service);
+/* The table's drop callback. */
+void sbx_access_drop(sbx_t *s, list_node_t *n);
+
 /* ---- organizations and their credentials at each service */
 
 typedef struct sbx_org {
 	uint64_t id;
-	bool cielo, getnet, pagolivre, zapme;
+	bool cielo, getnet, pagolivre, zapme, pix;
 	char cielo_mid[64];
 	char cielo_mkey[128];
 	size_t cielo_n_hdr;
@@ -90,6 +111,11 @@ typedef struct sbx_org {
 	char zm_secret[128];
 	char zm_hook_header[64];
 	char zm_hook_secret[256];
+	char px_client_id[128];
+	char px_client_secret[128];
+	/* The query of the webhook URLs ospay registered ("" = none registered). */
+	char px_hook_rec[300];
+	char px_hook_cobr[300];
 } sbx_org_t;
 
 /* ---- faults */
@@ -170,6 +196,14 @@ struct sbx {
 	sbx_table_t zm_messages;
 	sbx_htab_t zm_by_id;
 	uint64_t zm_next_id;
+	/* Pix Automático (its tokens are in gn_access) */
+	sbx_table_t px_locs;
+	sbx_htab_t px_loc_by_id;
+	sbx_table_t px_recs;
+	sbx_htab_t px_rec_by_id;
+	sbx_table_t px_cobrs;
+	sbx_htab_t px_cobr_by_txid;
+	int64_t px_today; /* day number set by /control/pix/settle; 0 = the wall clock's */
 	/* recordings */
 	sbx_table_t sent; /* SMS and WhatsApp messages */
 	sbx_table_t charges;
@@ -215,6 +249,8 @@ extern const sbx_route_t sbx_pagolivre_routes[];
 extern const size_t sbx_pagolivre_n_routes;
 extern const sbx_route_t sbx_zapme_routes[];
 extern const size_t sbx_zapme_n_routes;
+extern const sbx_route_t sbx_pix_routes[];
+extern const size_t sbx_pix_n_routes;
 
 /* Per-service state setup and teardown (tables and indexes). */
 int sbx_cielo_init(sbx_t *s);
@@ -225,12 +261,21 @@ int sbx_pagolivre_init(sbx_t *s);
 void sbx_pagolivre_fini(sbx_t *s);
 int sbx_zapme_init(sbx_t *s);
 void sbx_zapme_fini(sbx_t *s);
+int sbx_pix_init(sbx_t *s);
+void sbx_pix_fini(sbx_t *s);
+void sbx_pix_clear(sbx_t *s);
 
 /* Control calls that belong to one service (sbx_control.c routes to them). */
 void sbx_pagolivre_control(sbx_t *s, const char *ref, const char *action, json_t *body,
 			   sbx_resp_t *rs);
 void sbx_zapme_control_status(sbx_t *s, const char *id, json_t *body, sbx_resp_t *rs);
 json_t *sbx_pagolivre_order_json(sbx_t *s, const void *order);
+/* Pix: the payer's bank settling scheduled attempts, per-cobr outcomes, the payer on a rec. */
+void sbx_pix_control_settle(sbx_t *s, json_t *body, sbx_resp_t *rs);
+void sbx_pix_control_cobr(sbx_t *s, const char *txid, json_t *body, sbx_resp_t *rs);
+void sbx_pix_control_payer_cancel(sbx_t *s, const char *txid, sbx_resp_t *rs);
+void sbx_pix_control_rec(sbx_t *s, const char *id, const char *action, json_t *body,
+			 sbx_resp_t *rs);
 
 /* The control API (/control/...). */
 void sbx_control(sbx_t *s, const sbx_req_t *rq, const char *sub, sbx_resp_t *rs);

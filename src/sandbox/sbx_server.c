@@ -28,6 +28,8 @@
 struct sbx_server {
 	uv_loop_t *loop;
 	https_server_t *http;
+	https_server_t *mtls; /* the optional mutual-TLS listener (same routes) */
+	int mtls_port;
 	http_client_t *client;
 	sbx_t *sbx;
 	uv_timer_t tick;
@@ -316,7 +318,7 @@ int sbx_server_start(uv_loop_t *loop, const char *host, int port, const char *we
 	https_options_t opt;
 	http_client_opts_t copt;
 	char self[128];
-	static const char *const pools[] = {"cielo", "getnet", "pagolivre", "zapme"};
+	static const char *const pools[] = {"cielo", "getnet", "pagolivre", "zapme", "pix"};
 
 	if (srv == NULL) {
 		rc = -ENOMEM;
@@ -400,6 +402,8 @@ void sbx_server_stop(sbx_server_t *srv)
 		sbx_pending_release(p);
 	}
 	https_server_close(srv->http, 0, sbx_srv_on_sub_closed, srv);
+	if (srv->mtls != NULL)
+		https_server_close(srv->mtls, 0, sbx_srv_on_sub_closed, srv);
 	list_for_each_safe(n, tmp, &srv->deliveries)
 	{
 		sbx_delivery_t *d = container_of(n, sbx_delivery_t, node);
@@ -408,6 +412,33 @@ void sbx_server_stop(sbx_server_t *srv)
 			sbx_delivery_close(d);
 	}
 	http_client_close(srv->client, sbx_srv_on_sub_closed, srv);
+}
+
+int sbx_server_add_mtls(sbx_server_t *srv, const char *host, int port, const char *crt,
+			const char *key, const char *client_ca)
+{
+	https_options_t opt;
+	int rc;
+
+	if (srv->mtls != NULL)
+		return -EALREADY;
+	https_options_default(&opt);
+	opt.host = host;
+	opt.port = port;
+	opt.cert_path = crt;
+	opt.key_path = key;
+	opt.client_ca_path = client_ca;
+	rc = https_server_start(srv->loop, &opt, sbx_srv_on_request, srv, &srv->mtls);
+	if (rc == 0) {
+		srv->open++;
+		srv->mtls_port = https_server_port(srv->mtls);
+	}
+	return rc;
+}
+
+int sbx_server_mtls_port(const sbx_server_t *srv)
+{
+	return srv->mtls_port;
 }
 
 int sbx_server_set_webhook_ca(sbx_server_t *srv, const char *path)

@@ -22,6 +22,16 @@ int sbx_server_start(uv_loop_t *loop, const char *host, int port, const char *we
 /* Verifies the webhook receiver's TLS certificate with the PEM bundle at path
  * (ospayd's self-signed certificate) instead of the system CAs. 0 or -ENOMEM. */
 int sbx_server_set_webhook_ca(sbx_server_t *srv, const char *path);
+/*
+ * A second listener on host:port serving the same routes over TLS (crt, key) and
+ * requiring a client certificate chained to client_ca: the mutual TLS of a Pix
+ * PSP. 0 or a negative errno; the paths are not kept.
+ */
+int sbx_server_add_mtls(sbx_server_t *srv, const char *host, int port, const char *crt,
+			const char *key, const char *client_ca);
+/* Its port (0 without one). */
+int sbx_server_mtls_port(const sbx_server_t *srv);
+
 /* The port actually listened on. */
 int sbx_server_port(const sbx_server_t *srv);
 /*

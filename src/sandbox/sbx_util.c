@@ -176,6 +176,38 @@ void sbx_table_clear(sbx_t *s, sbx_table_t *t)
 
 /* ------------------------------------------------------------------ requests */
 
+void sbx_access_drop(sbx_t *s, list_node_t *n)
+{
+	sbx_access_t *a = container_of(n, sbx_access_t, age);
+	sbx_htab_remove(&s->gn_access_by_tok, &a->by_tok);
+	free(a);
+}
+
+sbx_access_t *sbx_access_issue(sbx_t *s, const char *service, uint64_t org, int64_t ttl_ms)
+{
+	sbx_access_t *a = calloc(1, sizeof(*a));
+	if (a == NULL)
+		return NULL;
+	a->org = org;
+	snprintf(a->service, sizeof(a->service), "%s", service);
+	sbx_uuid(a->token);
+	a->expires_ms = util_wall_ms() + ttl_ms;
+	sbx_htab_insert(&s->gn_access_by_tok, &a->by_tok, a->token);
+	sbx_table_add(s, &s->gn_access, &a->age);
+	return a;
+}
+
+sbx_access_t *sbx_access_bearer(sbx_t *s, const sbx_req_t *rq, const char *service)
+{
+	const char *h = sbx_req_header(rq, "Authorization");
+	sbx_access_t *a = NULL;
+	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
+		sbx_hnode_t *n = sbx_htab_find(&s->gn_access_by_tok, h + 7);
+		a = n != NULL ? container_of(n, sbx_access_t, by_tok) : NULL;
+	}
+	return a != NULL && strcmp(a->service, service) == 0 ? a : NULL;
+}
+
 sbx_org_t *sbx_org_find(sbx_t *s, uint64_t id)
 {
 	sbx_org_t *o = NULL;

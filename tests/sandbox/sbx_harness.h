@@ -51,7 +51,7 @@ typedef struct h_env {
 
 static h_env_t H;
 
-static uint64_t h_now_ms(void)
+static inline uint64_t h_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -67,7 +67,7 @@ typedef struct h_rconn {
 } h_rconn_t;
 
 /* Answers with the status in dir/status (200 when absent). */
-static int h_recv_status(void)
+static inline int h_recv_status(void)
 {
 	char p[128];
 	int st = 200;
@@ -82,7 +82,7 @@ static int h_recv_status(void)
 }
 
 /* Stores every complete request of c as dir/req-NNNNNN; returns -1 to drop c. */
-static int h_recv_drain(h_rconn_t *c, int *seq)
+static inline int h_recv_drain(h_rconn_t *c, int *seq)
 {
 	for (;;) {
 		char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
@@ -117,7 +117,7 @@ static int h_recv_drain(h_rconn_t *c, int *seq)
 	}
 }
 
-static void h_recv_main(int lfd)
+static inline void h_recv_main(int lfd)
 {
 	static h_rconn_t conns[H_RECV_MAX_CONNS];
 	struct pollfd pfd[H_RECV_MAX_CONNS + 1];
@@ -160,7 +160,7 @@ static void h_recv_main(int lfd)
 	}
 }
 
-static void h_recv_start(void)
+static inline void h_recv_start(void)
 {
 	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -183,7 +183,7 @@ static void h_recv_start(void)
 }
 
 /* Removes every stored request (and the status override). */
-static void h_hooks_clear(void)
+static inline void h_hooks_clear(void)
 {
 	DIR *d = opendir(H.dir);
 	struct dirent *e;
@@ -198,7 +198,7 @@ static void h_hooks_clear(void)
 		closedir(d);
 }
 
-static int h_hooks_count(void)
+static inline int h_hooks_count(void)
 {
 	int n = 0;
 	DIR *d = opendir(H.dir);
@@ -211,7 +211,7 @@ static int h_hooks_count(void)
 }
 
 /* Waits until at least n webhooks arrived (timeout_ms at most); returns the count. */
-static int h_hooks_wait(int n, int timeout_ms)
+static inline int h_hooks_wait(int n, int timeout_ms)
 {
 	uint64_t end = h_now_ms() + (uint64_t)timeout_ms;
 	int c = h_hooks_count();
@@ -223,7 +223,7 @@ static int h_hooks_wait(int n, int timeout_ms)
 }
 
 /* Reads webhook i (0 = first to arrive) into out (NUL-terminated). */
-static void h_hook_read(int i, char *out, size_t cap)
+static inline void h_hook_read(int i, char *out, size_t cap)
 {
 	char p[160];
 	snprintf(p, sizeof(p), "%s/req-%06d", H.dir, i);
@@ -235,7 +235,7 @@ static void h_hook_read(int i, char *out, size_t cap)
 }
 
 /* The body of webhook i parsed as JSON (caller decrefs). */
-static json_t *h_hook_json(int i)
+static inline json_t *h_hook_json(int i)
 {
 	static char raw[H_BODY_MAX];
 	h_hook_read(i, raw, sizeof(raw));
@@ -246,7 +246,7 @@ static json_t *h_hook_json(int i)
 	return j;
 }
 
-static void h_recv_set_status(int st)
+static inline void h_recv_set_status(int st)
 {
 	char p[160];
 	snprintf(p, sizeof(p), "%s/status", H.dir);
@@ -258,7 +258,7 @@ static void h_recv_set_status(int st)
 
 /* ---------------------------------------------------------------- the sandbox */
 
-static void h_sbx_start(void)
+static inline void h_sbx_start(void)
 {
 	char base[64];
 	int pfd[2];
@@ -298,7 +298,7 @@ static void h_sbx_start(void)
 }
 
 /* Stops a child by pid: sig first, SIGKILL after 10 s; returns the wait status. */
-static int h_stop(pid_t pid, int sig)
+static inline int h_stop(pid_t pid, int sig)
 {
 	int st = -1;
 	if (pid <= 0)
@@ -316,7 +316,7 @@ static int h_stop(pid_t pid, int sig)
 	return st;
 }
 
-static void h_setup(void)
+static inline void h_setup(void)
 {
 	memset(&H, 0, sizeof(H));
 	snprintf(H.dir, sizeof(H.dir), "/tmp/ospay-sbxtest-XXXXXX");
@@ -326,7 +326,7 @@ static void h_setup(void)
 	h_sbx_start();
 }
 
-static void h_teardown(void)
+static inline void h_teardown(void)
 {
 	int st = h_stop(H.sbx_pid, SIGTERM);
 	h_stop(H.recv_pid, SIGKILL);
@@ -342,7 +342,7 @@ static void h_teardown(void)
 
 /* ---------------------------------------------------------------- HTTP client */
 
-static size_t h_on_body(char *p, size_t sz, size_t n, void *arg)
+static inline size_t h_on_body(char *p, size_t sz, size_t n, void *arg)
 {
 	h_resp_t *r = arg;
 	size_t k = sz * n;
@@ -358,8 +358,8 @@ static size_t h_on_body(char *p, size_t sz, size_t n, void *arg)
  * One request to the sandbox: path is appended to its base; hdrs is a NULL-ended
  * list of "Name: value"; body may be NULL. The caller frees with h_free.
  */
-static h_resp_t *h_req(const char *method, const char *path, const char *const *hdrs,
-		       const char *body, long timeout_ms)
+static inline h_resp_t *h_req(const char *method, const char *path, const char *const *hdrs,
+			      const char *body, long timeout_ms)
 {
 	h_resp_t *r = calloc(1, sizeof(*r));
 	char url[1024];
@@ -394,7 +394,7 @@ static h_resp_t *h_req(const char *method, const char *path, const char *const *
 	return r;
 }
 
-static void h_free(h_resp_t *r)
+static inline void h_free(h_resp_t *r)
 {
 	if (r != NULL)
 		json_decref(r->json);
@@ -410,21 +410,21 @@ static void h_free(h_resp_t *r)
 	} while (0)
 
 /* A control call that must answer expect (asserted); returns the response. */
-static h_resp_t *h_ctl(const char *method, const char *path, const char *body, long expect)
+static inline h_resp_t *h_ctl(const char *method, const char *path, const char *body, long expect)
 {
 	h_resp_t *r = h_req(method, path, NULL, body, 0);
 	cr_assert_eq(r->status, expect, "%s %s -> %ld %s", method, path, r->status, r->body);
 	return r;
 }
 
-static void h_ctl_ok(const char *method, const char *path, const char *body)
+static inline void h_ctl_ok(const char *method, const char *path, const char *body)
 {
 	h_free(h_ctl(method, path, body, 200));
 }
 
 /* Asserts the sandbox recorded count charges for merchant order moid (NULL:
  * all of them), approved of them approved (-1: not checked); why names the case. */
-static void h_expect_charges(const char *moid, long count, long approved, const char *why)
+static inline void h_expect_charges(const char *moid, long count, long approved, const char *why)
 {
 	char path[200] = "/control/charges";
 	if (moid != NULL)
@@ -439,7 +439,7 @@ static void h_expect_charges(const char *moid, long count, long approved, const 
 }
 
 /* Resets the sandbox and the receiver; registers org 7 at every service. */
-static void h_fresh(void)
+static inline void h_fresh(void)
 {
 	h_ctl_ok("POST", "/control/reset", "{}");
 	h_hooks_clear();
@@ -459,7 +459,7 @@ static const char *const H_CIELO[] = {"MerchantId: mid-7", "MerchantKey: mkey-7"
 				      "Content-Type: application/json", NULL};
 
 /* A Cielo card sale; returns the response (caller frees). */
-static h_resp_t *h_cielo_sale(const char *moid, const char *card, bool capture)
+static inline h_resp_t *h_cielo_sale(const char *moid, const char *card, bool capture)
 {
 	char body[1024];
 	snprintf(body, sizeof(body),

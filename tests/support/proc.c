@@ -704,13 +704,9 @@ int tsp_login(const tsp_server_t *s, const char *token)
 	return fd;
 }
 
-void tsp_sandbox_start(tsp_sandbox_t *sb, const char *webhook_base, const char *webhook_ca,
-		       const char *log_path)
+/* Starts the sandbox with argv; its first line gives the address(es). */
+static void sandbox_spawn(tsp_sandbox_t *sb, const char *const *argv, const char *log_path)
 {
-	const char *argv[] = {OSPAY_SANDBOX_BIN, "--listen",     "127.0.0.1:0", "--webhook-base",
-			      webhook_base,      "--webhook-ca", webhook_ca,    NULL};
-	if (webhook_ca == NULL)
-		argv[5] = NULL;
 	memset(sb, 0, sizeof(*sb));
 	snprintf(sb->log_path, sizeof(sb->log_path), "%s", log_path);
 	int out;
@@ -723,6 +719,30 @@ void tsp_sandbox_start(tsp_sandbox_t *sb, const char *webhook_base, const char *
 	close(out);
 	cr_assert(ok, "ospay-sandbox did not start (log %s)", sb->log_path);
 	snprintf(sb->base, sizeof(sb->base), "http://%s", sb->addr);
+	if (sscanf(line, "listening %*s mtls %63s", sb->mtls_addr) != 1)
+		sb->mtls_addr[0] = '\0';
+}
+
+void tsp_sandbox_start(tsp_sandbox_t *sb, const char *webhook_base, const char *webhook_ca,
+		       const char *log_path)
+{
+	const char *argv[] = {OSPAY_SANDBOX_BIN, "--listen",     "127.0.0.1:0", "--webhook-base",
+			      webhook_base,      "--webhook-ca", webhook_ca,    NULL};
+	if (webhook_ca == NULL)
+		argv[5] = NULL;
+	sandbox_spawn(sb, argv, log_path);
+}
+
+void tsp_sandbox_start_mtls(tsp_sandbox_t *sb, const char *webhook_base, const char *log_path,
+			    const char *crt, const char *key, const char *client_ca)
+{
+	const char *argv[] = {OSPAY_SANDBOX_BIN, "--listen",    "127.0.0.1:0",
+			      "--webhook-base",  webhook_base,  "--mtls-listen",
+			      "127.0.0.1:0",     "--mtls-cert", crt,
+			      "--mtls-key",      key,           "--mtls-client-ca",
+			      client_ca,         NULL};
+	sandbox_spawn(sb, argv, log_path);
+	cr_assert(sb->mtls_addr[0] != '\0', "ospay-sandbox has no mutual-TLS listener");
 }
 
 void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv)

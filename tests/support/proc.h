@@ -31,6 +31,7 @@ typedef struct tsp_sandbox {
 	pid_t pid;
 	char addr[64];      /* "127.0.0.1:PORT" */
 	char base[96];      /* "http://127.0.0.1:PORT" */
+	char mtls_addr[64]; /* the mutual-TLS listener's "127.0.0.1:PORT", "" when none */
 	char log_path[320]; /* its stderr */
 	bool paused;        /* by tsp_sandbox_pause */
 } tsp_sandbox_t;
@@ -85,6 +86,10 @@ void tsp_env_down(tsp_server_t *s, tsp_sandbox_t *sb, int fd);
  */
 void tsp_sandbox_start(tsp_sandbox_t *sb, const char *webhook_base, const char *webhook_ca,
 		       const char *log_path);
+/* tsp_sandbox_start plus a mutual-TLS listener (certificate crt/key, clients
+ * verified against client_ca) whose address lands in sb->mtls_addr. */
+void tsp_sandbox_start_mtls(tsp_sandbox_t *sb, const char *webhook_base, const char *log_path,
+			    const char *crt, const char *key, const char *client_ca);
 /* tsp_sandbox_start sending webhooks to srv's HTTPS listener (verified with srv's
  * certificate), its log in srv's dir. */
 void tsp_sandbox_up(tsp_sandbox_t *sb, const tsp_server_t *srv);

@@ -1,0 +1,1256 @@
+/*
+ * A PSP speaking the Central Bank's API Pix for Pix Automático (BCB API 2.9.0
+ * shape, docs/sandbox.md "Pix Automático"): OAuth2 client credentials, locrec,
+ * rec, solicrec, cobr (PUT by the receiver's txid, GET, PATCH cancel,
+ * retentativa), webhook registration and the /rec and /cobr callbacks. The
+ * payer's side is driven through the control API: the payer approves,
+ * rejects, lets expire or cancels a rec; the payer's bank settles each
+ * scheduled attempt on its date with the outcome queued for that cobr
+ * (paid by default, or a reject code).
+ */
+#include "sandbox/sbx_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <mbedtls/base64.h>
+
+#include "common/crypto.h"
+#include "common/util.h"
+
+#define PX_HOOK_ATTEMPTS 4
+#define PX_ISPB "12345678"
+#define PX_MAX_ATTEMPTS 4 /* the original and three retries */
+#define PX_MAX_OUTCOMES 8
+#define PX_TOKEN_TTL_MS (3600 * 1000)
+
+typedef struct px_loc {
+	list_node_t age;
+	sbx_hnode_t by_id;
+	uint64_t org;
+	char id[24];
+	char location[128];
+	char id_rec[30];
+	int64_t created_ms;
+} px_loc_t;
+
+typedef struct px_rec {
+	list_node_t age;
+	sbx_hnode_t by_id;
+	uint64_t org;
+	char id[30];
+	char status[12];
+	char policy[16];
+	char contract[40];
+	char object[40];
+	char doc_key[8]; /* "cpf" or "cnpj" */
+	char doc[16];
+	char name[144];
+	char first_date[11];
+	char last_date[11];
+	char period[12];
+	int64_t fixed;   /* centavos, 0 = variable */
+	int64_t floor;   /* centavos, 0 = none */
+	int64_t max;     /* the payer's maximum set at approval, 0 = none */
+	char loc_id[24]; /* "" = none */
+	char journey[24];
+	char jtxid[36];
+	char end_by[20];
+	char end_code[8];
+	char id_solic[30];
+	char solic_status[12];
+	int64_t created_ms;
+} px_rec_t;
+
+typedef struct px_attempt {
+	char date[11];
+	char kind[5];
+	char status[12];
+	char e2e[33];
+	char reason[8];
+} px_attempt_t;
+
+typedef struct px_cobr {
+	list_node_t age;
+	sbx_hnode_t by_txid;
+	uint64_t org;
+	char txid[36];
+	char id_rec[30];
+	char status[12];
+	char due[11];
+	char created[11];
+	int64_t amount;
+	char info[144];
+	char end_by[20];
+	char end_code[8];
+	size_t n_att;
+	px_attempt_t att[PX_MAX_ATTEMPTS];
+	char paid_e2e[33];
+	int64_t paid_ms;
+	/* what the payer's bank does with each coming attempt: "" paid, else a reject code */
+	size_t n_out, next_out;
+	char outcomes[PX_MAX_OUTCOMES][8];
+} px_cobr_t;
+
+/* Whole-cobr reject codes (BCB API 2.9.0 CobRTentativas.rejeicao). */
+static const char *const px_whole_codes[] = {"AC05", "AM09", "DENC", "DS27", "DTED",
+					     "MIDI", "MSUC", "NITX", "RC09"};
+
+/* ------------------------------------------------------------------ state */
+
+static void px_loc_drop(sbx_t *s, list_node_t *n)
+{
+	px_loc_t *l = container_of(n, px_loc_t, age);
+	sbx_htab_remove(&s->px_loc_by_id, &l->by_id);
+	free(l);
+}
+
+static void px_rec_drop(sbx_t *s, list_node_t *n)
+{
+	px_rec_t *r = container_of(n, px_rec_t, age);
+	sbx_htab_remove(&s->px_rec_by_id, &r->by_id);
+	free(r);
+}
+
+static void px_cobr_drop(sbx_t *s, list_node_t *n)
+{
+	px_cobr_t *c = container_of(n, px_cobr_t, age);
+	sbx_htab_remove(&s->px_cobr_by_txid, &c->by_txid);
+	free(c);
+}
+
+int sbx_pix_init(sbx_t *s)
+{
+	int rc;
+	sbx_table_init(&s->px_locs, SBX_MAX_PX_RECS, px_loc_drop);
+	sbx_table_init(&s->px_recs, SBX_MAX_PX_RECS, px_rec_drop);
+	sbx_table_init(&s->px_cobrs, SBX_MAX_PX_COBRS, px_cobr_drop);
+	rc = sbx_htab_init(&s->px_loc_by_id, SBX_MAX_PX_RECS);
+	if (rc == 0)
+		rc = sbx_htab_init(&s->px_rec_by_id, SBX_MAX_PX_RECS);
+	if (rc == 0)
+		rc = sbx_htab_init(&s->px_cobr_by_txid, SBX_MAX_PX_COBRS);
+	return rc;
+}
+
+void sbx_pix_clear(sbx_t *s)
+{
+	sbx_table_clear(s, &s->px_locs);
+	sbx_table_clear(s, &s->px_recs);
+	sbx_table_clear(s, &s->px_cobrs);
+	s->px_today = 0;
+}
+
+void sbx_pix_fini(sbx_t *s)
+{
+	if (s->px_loc_by_id.b != NULL && s->px_rec_by_id.b != NULL && s->px_cobr_by_txid.b != NULL)
+		sbx_pix_clear(s);
+	sbx_htab_free(&s->px_loc_by_id);
+	sbx_htab_free(&s->px_rec_by_id);
+	sbx_htab_free(&s->px_cobr_by_txid);
+}
+
+/* ------------------------------------------------------------------ dates and money */
+
+/* Day numbers (days since 1970-01-01) of proleptic Gregorian dates. */
+static int64_t px_days(int y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void px_civil(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* Strict YYYY-MM-DD of an existing day; false otherwise. */
+static bool px_date(const char *s, int64_t *day)
+{
+	int y, m, d, yy, mm, dd;
+	if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return false;
+	y = atoi(s);
+	m = atoi(s + 5);
+	d = atoi(s + 8);
+	if (m < 1 || m > 12 || d < 1 || d > 31)
+		return false;
+	*day = px_days(y, m, d);
+	px_civil(*day, &yy, &mm, &dd);
+	return yy == y && mm == m && dd == d;
+}
+
+static void px_date_fmt(int64_t day, char out[11])
+{
+	int y, m, d;
+	px_civil(day, &y, &m, &d);
+	snprintf(out, 11, "%04d-%02d-%02d", y, m, d);
+}
+
+/* "Today" of the emulated payer's bank: set by /control/pix/settle, else the wall clock (UTC-3). */
+static int64_t px_today(const sbx_t *s)
+{
+	if (s->px_today != 0)
+		return s->px_today;
+	return (util_wall_ms() - 3 * 3600 * 1000) / 86400000;
+}
+
+static bool px_money(const char *s, int64_t *cents)
+{
+	int64_t v = 0;
+	size_t i = 0;
+	if (s == NULL)
+		return false;
+	for (; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (i >= 10)
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (i == 0 || s[i] != '.' || s[i + 1] < '0' || s[i + 1] > '9' || s[i + 2] < '0' ||
+	    s[i + 2] > '9' || s[i + 3] != '\0')
+		return false;
+	*cents = v * 100 + (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
+	return true;
+}
+
+static json_t *px_money_json(int64_t cents)
+{
+	char b[32];
+	snprintf(b, sizeof(b), "%" PRId64 ".%02" PRId64, cents / 100, cents % 100);
+	return json_string(b);
+}
+
+static bool px_alnum(const char *s, size_t min, size_t max)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+	if (n < min || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------------------ answers */
+
+/* RFC 7807 problem, BCB types. */
+static void px_problem(sbx_resp_t *rs, int status, const char *type, const char *detail)
+{
+	char t[160];
+	snprintf(t, sizeof(t), "https://pix.bcb.gov.br/api/v2/error/%s", type);
+	sbx_resp_json(rs, status,
+		      json_pack("{s:s, s:s, s:i, s:s}", "type", t, "title", type, "status", status,
+				"detail", detail));
+	rs->content_type = "application/problem+json";
+}
+
+static px_rec_t *px_rec_find(sbx_t *s, const sbx_org_t *org, const char *id)
+{
+	sbx_hnode_t *n = sbx_htab_find(&s->px_rec_by_id, id);
+	px_rec_t *r = n != NULL ? container_of(n, px_rec_t, by_id) : NULL;
+	return r != NULL && r->org == org->id ? r : NULL;
+}
+
+static px_cobr_t *px_cobr_find(sbx_t *s, const sbx_org_t *org, const char *txid)
+{
+	sbx_hnode_t *n = sbx_htab_find(&s->px_cobr_by_txid, txid);
+	px_cobr_t *c = n != NULL ? container_of(n, px_cobr_t, by_txid) : NULL;
+	return c != NULL && c->org == org->id ? c : NULL;
+}
+
+static json_t *px_end_json(const char *by, const char *code)
+{
+	if (code[0] == '\0')
+		return NULL;
+	if (by[0] == '\0')
+		return json_pack("{s:{s:s, s:s}}", "rejeicao", "codigo", code, "descricao",
+				 "rejeitada");
+	return json_pack("{s:{s:s, s:s, s:s}}", "cancelamento", "solicitante", by, "codigo", code,
+			 "descricao", "cancelada");
+}
+
+static json_t *px_rec_json(sbx_t *s, const px_rec_t *r, bool full, const char *qr_txid)
+{
+	json_t *dev = json_pack("{s:s, s:s}", r->doc_key, r->doc, "nome", r->name);
+	json_t *cal =
+		json_pack("{s:s, s:s}", "dataInicial", r->first_date, "periodicidade", r->period);
+	json_t *j;
+	json_t *end = px_end_json(r->end_by, r->end_code);
+	char at[32];
+
+	if (r->last_date[0] != '\0')
+		json_object_set_new(cal, "dataFinal", json_string(r->last_date));
+	sbx_time_iso(r->created_ms, at);
+	j = json_pack("{s:s, s:s, s:{s:s, s:o}, s:o, s:s, s:{s:s, s:s}, s:[{s:s, s:s}]}", "idRec",
+		      r->id, "status", r->status, "vinculo", "contrato", r->contract, "devedor",
+		      dev, "calendario", cal, "politicaRetentativa", r->policy, "recebedor", "cnpj",
+		      "11222333000181", "nome", "Sandbox ISP", "atualizacao", "status", "CRIADA",
+		      "data", at);
+	if (r->object[0] != '\0')
+		json_object_set_new(json_object_get(j, "vinculo"), "objeto",
+				    json_string(r->object));
+	if (r->fixed > 0)
+		json_object_set_new(j, "valor",
+				    json_pack("{s:o}", "valorRec", px_money_json(r->fixed)));
+	else if (r->floor > 0)
+		json_object_set_new(
+			j, "valor",
+			json_pack("{s:o}", "valorMinimoRecebedor", px_money_json(r->floor)));
+	json_object_set_new(j, "ativacao", json_pack("{s:s}", "tipoJornada", r->journey));
+	if (r->jtxid[0] != '\0')
+		json_object_set_new(json_object_get(j, "ativacao"), "dadosJornada",
+				    json_pack("{s:s}", "txid", r->jtxid));
+	if (end != NULL)
+		json_object_set_new(j, "encerramento", end);
+	if (r->loc_id[0] != '\0') {
+		sbx_hnode_t *n = sbx_htab_find(&s->px_loc_by_id, r->loc_id);
+		px_loc_t *l = n != NULL ? container_of(n, px_loc_t, by_id) : NULL;
+		if (l != NULL)
+			json_object_set_new(j, "loc",
+					    json_pack("{s:I, s:s, s:s}", "id",
+						      (json_int_t)strtoll(l->id, NULL, 10),
+						      "location", l->location, "idRec", r->id));
+		/* The QR of journeys 2/3: an EMV-shaped text naming the location. */
+		if (full && l != NULL && strcmp(r->status, "CRIADA") == 0) {
+			char qr[400];
+			snprintf(qr, sizeof(qr),
+				 "00020126180014br.gov.bcb.pix5204000053039865802BR5911SANDBOX ISP"
+				 "6009SAO "
+				 "PAULO62070503***80%02zu0014br.gov.bcb.pix25%02zu%s6304FFFF",
+				 strlen(l->location) + 18, strlen(l->location), l->location);
+			json_object_set_new(j, "dadosQR",
+					    json_pack("{s:s, s:s}", "jornada",
+						      qr_txid != NULL ? "JORNADA_3" : "JORNADA_2",
+						      "pixCopiaECola", qr));
+		}
+	}
+	return j;
+}
+
+static json_t *px_cobr_json(const px_cobr_t *c, const char *policy)
+{
+	json_t *att = json_array();
+	json_t *end = px_end_json(c->end_by, c->end_code);
+	json_t *j;
+
+	for (size_t i = 0; i < c->n_att; i++) {
+		const px_attempt_t *a = &c->att[i];
+		json_t *t = json_pack("{s:s, s:s, s:s, s:s}", "dataLiquidacao", a->date, "tipo",
+				      a->kind, "status", a->status, "endToEndId", a->e2e);
+		if (a->reason[0] != '\0')
+			json_object_set_new(t, "rejeicao",
+					    json_pack("{s:s, s:s}", "codigo", a->reason,
+						      "descricao", "rejeitada"));
+		json_array_append_new(att, t);
+	}
+	j = json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:{s:o}, s:s, s:b, s:{s:s, s:s, s:s}, s:o}",
+		      "idRec", c->id_rec, "txid", c->txid, "status", c->status, "calendario",
+		      "criacao", c->created, "dataDeVencimento", c->due, "valor", "original",
+		      px_money_json(c->amount), "politicaRetentativa", policy, "ajusteDiaUtil",
+		      true, "recebedor", "cnpj", "11222333000181", "conta", "012682", "tipoConta",
+		      "CORRENTE", "tentativas", att);
+	if (c->info[0] != '\0')
+		json_object_set_new(j, "infoAdicional", json_string(c->info));
+	if (end != NULL)
+		json_object_set_new(j, "encerramento", end);
+	if (c->paid_e2e[0] != '\0') {
+		char at[32];
+		sbx_time_iso(c->paid_ms, at);
+		json_object_set_new(j, "pix",
+				    json_pack("[{s:s, s:s, s:o, s:s}]", "endToEndId", c->paid_e2e,
+					      "txid", c->txid, "valor", px_money_json(c->amount),
+					      "horario", at));
+	}
+	return j;
+}
+
+static const char *px_policy_of(sbx_t *s, const sbx_org_t *org, const px_cobr_t *c)
+{
+	px_rec_t *r = px_rec_find(s, org, c->id_rec);
+	return r != NULL ? r->policy : "NAO_PERMITE";
+}
+
+/* Queues the /rec or /cobr callback when ospay registered one. */
+static void px_notify(sbx_t *s, const sbx_org_t *org, bool rec, json_t *item)
+{
+	const char *q = rec ? org->px_hook_rec : org->px_hook_cobr;
+	static const char *const hdr[][2] = {{"Content-Type", "application/json"}};
+	char path[400], summary[128], cred[300] = "";
+	json_t *j = json_pack("{s:[o]}", rec ? "recs" : "cobsr", item);
+	char *body = NULL;
+
+	if (q[0] == '\0' || j == NULL)
+		goto out;
+	body = json_dumps(j, JSON_COMPACT);
+	if (body == NULL)
+		goto out;
+	/* The PSP appends /rec or /cobr to the registered URL (its query included). */
+	snprintf(path, sizeof(path), "?%s/%s", q, rec ? "rec" : "cobr");
+	sbx_form_get(q, strlen(q), "hmac", cred, sizeof(cred));
+	snprintf(summary, sizeof(summary), "%s %s status=%s", rec ? "rec" : "cobr",
+		 sbx_jstr(item, rec ? "idRec" : "txid"), sbx_jstr(item, "status"));
+	sbx_hook_emit(s, "pix", org->id, "POST", path, hdr, 1, body, strlen(body), PX_HOOK_ATTEMPTS,
+		      summary, cred[0] != '\0' ? cred : NULL);
+out:
+	free(body);
+	json_decref(j);
+}
+
+static void px_cobr_notify(sbx_t *s, const sbx_org_t *org, const px_cobr_t *c)
+{
+	px_notify(s, org, false, px_cobr_json(c, px_policy_of(s, org, c)));
+}
+
+static void px_rec_notify(sbx_t *s, const sbx_org_t *org, const px_rec_t *r)
+{
+	json_t *j =
+		json_pack("{s:s, s:s, s:[]}", "idRec", r->id, "status", r->status, "atualizacao");
+	json_t *end = px_end_json(r->end_by, r->end_code);
+	if (end != NULL)
+		json_object_set_new(j, "encerramento", end);
+	px_notify(s, org, true, j);
+}
+
+/* ------------------------------------------------------------------ auth */
+
+static bool px_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	return la == lb && crypto_equal(a, b, la);
+}
+
+static void px_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	const char *h = sbx_req_header(rq, "Authorization");
+	char cred[512] = "", grant[64] = "";
+	unsigned char dec[512];
+	size_t dl = 0;
+	sbx_org_t *org = NULL;
+	sbx_access_t *a;
+	json_t *jb = NULL;
+	(void)args;
+
+	if (h != NULL && strncasecmp(h, "Basic ", 6) == 0 &&
+	    mbedtls_base64_decode(dec, sizeof(dec) - 1, &dl, (const unsigned char *)h + 6,
+				  strlen(h + 6)) == 0) {
+		dec[dl] = '\0';
+		snprintf(cred, sizeof(cred), "%s", (const char *)dec);
+		crypto_wipe(dec, sizeof(dec));
+	}
+	char *colon = strchr(cred, ':');
+	if (colon != NULL) {
+		*colon = '\0';
+		for (size_t i = 0; i < s->n_orgs && org == NULL; i++)
+			if (s->orgs[i].pix && px_eq(s->orgs[i].px_client_id, cred) &&
+			    px_eq(s->orgs[i].px_client_secret, colon + 1))
+				org = &s->orgs[i];
+	}
+	crypto_wipe(cred, sizeof(cred));
+	if (org == NULL) {
+		sbx_resp_json(rs, 401, json_pack("{s:s}", "error", "invalid_client"));
+		goto out;
+	}
+	/* Form (RFC 6749) or Efí's JSON body. */
+	jb = sbx_req_json(rq);
+	if (jb != NULL && sbx_jstr(jb, "grant_type") != NULL)
+		snprintf(grant, sizeof(grant), "%s", sbx_jstr(jb, "grant_type"));
+	else
+		sbx_form_get((const char *)rq->body, rq->body_len, "grant_type", grant,
+			     sizeof(grant));
+	if (strcmp(grant, "client_credentials") != 0) {
+		sbx_resp_json(rs, 400, json_pack("{s:s}", "error", "unsupported_grant_type"));
+		goto out;
+	}
+	a = sbx_access_issue(s, "pix", org->id, PX_TOKEN_TTL_MS);
+	if (a == NULL) {
+		sbx_resp_set(rs, 500, NULL, NULL, 0);
+		goto out;
+	}
+	sbx_resp_json(rs, 200,
+		      json_pack("{s:s, s:s, s:i, s:s}", "access_token", a->token, "token_type",
+				"Bearer", "expires_in", PX_TOKEN_TTL_MS / 1000, "scope",
+				"rec.write rec.read cobr.write cobr.read"));
+out:
+	json_decref(jb);
+}
+
+static sbx_org_t *px_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
+{
+	sbx_access_t *a = sbx_access_bearer(s, rq, "pix");
+	sbx_org_t *org = NULL;
+
+	if (a != NULL && a->expires_ms > util_wall_ms())
+		org = sbx_org_find(s, a->org);
+	if (org == NULL || !org->pix) {
+		org = NULL;
+		px_problem(rs, 403, "AcessoNegado", "token ausente, expirado ou inválido");
+		rs->status = 401;
+	}
+	return org;
+}
+
+/* The caller's rec or cobr named in the path, or NULL with the 401 or 404 answered. */
+static px_rec_t *px_rec_for(sbx_t *s, const sbx_req_t *rq, const char *id, sbx_resp_t *rs,
+			    sbx_org_t **org)
+{
+	px_rec_t *r = NULL;
+	*org = px_auth(s, rq, rs);
+	if (*org != NULL) {
+		r = px_rec_find(s, *org, id);
+		if (r == NULL)
+			px_problem(rs, 404, "RecNaoEncontrada", "recorrência não encontrada");
+	}
+	return r;
+}
+
+static px_cobr_t *px_cobr_for(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp_t *rs,
+			      sbx_org_t **org)
+{
+	px_cobr_t *c = NULL;
+	*org = px_auth(s, rq, rs);
+	if (*org != NULL) {
+		c = px_cobr_find(s, *org, txid);
+		if (c == NULL)
+			px_problem(rs, 404, "CobRNaoEncontrado", "cobrança não encontrada");
+	}
+	return c;
+}
+
+/* ------------------------------------------------------------------ routes: locrec and rec */
+
+static void px_locrec_create(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	sbx_org_t *org = px_auth(s, rq, rs);
+	px_loc_t *l;
+	char hex[33], at[32];
+	(void)args;
+	if (org == NULL)
+		return;
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		sbx_resp_set(rs, 500, NULL, NULL, 0);
+		return;
+	}
+	l->org = org->id;
+	snprintf(l->id, sizeof(l->id), "%" PRIu64, sbx_next(s));
+	sbx_hexid(hex, 32);
+	snprintf(l->location, sizeof(l->location), "pix.sandbox.ospay/qr/v2/rec/%s", hex);
+	l->created_ms = util_wall_ms();
+	sbx_htab_insert(&s->px_loc_by_id, &l->by_id, l->id);
+	sbx_table_add(s, &s->px_locs, &l->age);
+	sbx_time_iso(l->created_ms, at);
+	sbx_resp_json(rs, 201,
+		      json_pack("{s:I, s:s, s:s}", "id", (json_int_t)strtoll(l->id, NULL, 10),
+				"location", l->location, "criacao", at));
+}
+
+static void px_locrec_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	sbx_org_t *org = px_auth(s, rq, rs);
+	sbx_hnode_t *n;
+	px_loc_t *l;
+	if (org == NULL)
+		return;
+	n = sbx_htab_find(&s->px_loc_by_id, args[0]);
+	l = n != NULL ? container_of(n, px_loc_t, by_id) : NULL;
+	if (l == NULL || l->org != org->id) {
+		px_problem(rs, 404, "PayloadLocationRecNaoEncontrado", "location não encontrada");
+		return;
+	}
+	json_t *j = json_pack("{s:I, s:s}", "id", (json_int_t)strtoll(l->id, NULL, 10), "location",
+			      l->location);
+	if (l->id_rec[0] != '\0')
+		json_object_set_new(j, "idRec", json_string(l->id_rec));
+	sbx_resp_json(rs, 200, j);
+}
+
+/* Copies a string member into dst; *bad names the first field missing or too long. */
+static void px_field(json_t *o, const char *key, char *dst, size_t cap, bool req, const char **bad)
+{
+	const char *v = sbx_jstr(o, key);
+	if (v == NULL ? req : !sbx_copy(dst, cap, v) || v[0] == '\0')
+		if (*bad == NULL)
+			*bad = key;
+}
+
+static void px_rec_create(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	sbx_org_t *org = px_auth(s, rq, rs);
+	json_t *b = NULL, *v, *dev, *cal, *val;
+	px_rec_t *r = NULL;
+	const char *bad = NULL;
+	int64_t d1, d2, loc;
+	char today[11], seq[12];
+	(void)args;
+
+	if (org == NULL)
+		goto out;
+	b = sbx_req_json(rq);
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		sbx_resp_set(rs, 500, NULL, NULL, 0);
+		goto out;
+	}
+	v = json_object_get(b, "vinculo");
+	dev = json_object_get(v, "devedor");
+	cal = json_object_get(b, "calendario");
+	val = json_object_get(b, "valor");
+	px_field(v, "contrato", r->contract, 36, true, &bad);
+	px_field(v, "objeto", r->object, 36, false, &bad);
+	px_field(dev, "nome", r->name, 141, true, &bad);
+	if (sbx_jstr(dev, "cpf") != NULL) {
+		snprintf(r->doc_key, sizeof(r->doc_key), "cpf");
+		px_field(dev, "cpf", r->doc, 12, true, &bad);
+	} else {
+		snprintf(r->doc_key, sizeof(r->doc_key), "cnpj");
+		px_field(dev, "cnpj", r->doc, 15, true, &bad);
+	}
+	px_field(cal, "dataInicial", r->first_date, 11, true, &bad);
+	px_field(cal, "dataFinal", r->last_date, 11, false, &bad);
+	px_field(cal, "periodicidade", r->period, 12, true, &bad);
+	px_field(b, "politicaRetentativa", r->policy, 16, true, &bad);
+	if (bad == NULL && (!px_date(r->first_date, &d1) || d1 < px_today(s)))
+		bad = "calendario.dataInicial";
+	if (bad == NULL && r->last_date[0] != '\0' && (!px_date(r->last_date, &d2) || d2 < d1))
+		bad = "calendario.dataFinal";
+	if (bad == NULL && strcmp(r->policy, "NAO_PERMITE") != 0 &&
+	    strcmp(r->policy, "PERMITE_3R_7D") != 0)
+		bad = "politicaRetentativa";
+	if (bad == NULL && val != NULL) {
+		const char *f = sbx_jstr(val, "valorRec"),
+			   *m = sbx_jstr(val, "valorMinimoRecebedor");
+		if ((f != NULL && m != NULL) || (f != NULL && !px_money(f, &r->fixed)) ||
+		    (m != NULL && !px_money(m, &r->floor)))
+			bad = "valor";
+	}
+	if (bad == NULL && json_object_get(b, "loc") != NULL) {
+		char id[24];
+		sbx_hnode_t *n;
+		px_loc_t *l;
+		if (!sbx_jint(b, "loc", &loc)) {
+			bad = "loc";
+		} else {
+			snprintf(id, sizeof(id), "%" PRId64, loc);
+			n = sbx_htab_find(&s->px_loc_by_id, id);
+			l = n != NULL ? container_of(n, px_loc_t, by_id) : NULL;
+			if (l == NULL || l->org != org->id || l->id_rec[0] != '\0')
+				bad = "loc (não existe ou já usada)";
+			else
+				snprintf(r->loc_id, sizeof(r->loc_id), "%s", id);
+		}
+	}
+	px_field(json_object_get(json_object_get(b, "ativacao"), "dadosJornada"), "txid", r->jtxid,
+		 sizeof(r->jtxid), false, &bad);
+	if (bad != NULL) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "campo inválido ou ausente: %s", bad);
+		px_problem(rs, 400, "RecOperacaoInvalida", msg);
+		goto out;
+	}
+	r->org = org->id;
+	r->created_ms = util_wall_ms();
+	px_date_fmt(px_today(s), today);
+	snprintf(seq, sizeof(seq), "%011" PRIu64, sbx_next(s) % UINT64_C(100000000000));
+	snprintf(r->id, sizeof(r->id), "R%c%s%c%c%c%c%c%c%c%c%s",
+		 strcmp(r->policy, "PERMITE_3R_7D") == 0 ? 'R' : 'N', PX_ISPB, today[0], today[1],
+		 today[2], today[3], today[5], today[6], today[8], today[9], seq);
+	snprintf(r->status, sizeof(r->status), "CRIADA");
+	snprintf(r->journey, sizeof(r->journey), "AGUARDANDO_DEFINICAO");
+	if (r->loc_id[0] != '\0') {
+		sbx_hnode_t *n = sbx_htab_find(&s->px_loc_by_id, r->loc_id);
+		snprintf(container_of(n, px_loc_t, by_id)->id_rec, 30, "%s", r->id);
+	}
+	sbx_htab_insert(&s->px_rec_by_id, &r->by_id, r->id);
+	sbx_table_add(s, &s->px_recs, &r->age);
+	sbx_resp_json(rs, 201, px_rec_json(s, r, false, NULL));
+	r = NULL;
+out:
+	free(r);
+	json_decref(b);
+}
+
+static void px_rec_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	sbx_org_t *org;
+	px_rec_t *r = px_rec_for(s, rq, args[0], rs, &org);
+	char txid[64] = "";
+	if (r == NULL)
+		return;
+	sbx_form_get(rq->query, strlen(rq->query), "txid", txid, sizeof(txid));
+	sbx_resp_json(rs, 200, px_rec_json(s, r, true, txid[0] != '\0' ? txid : NULL));
+}
+
+static bool px_final(const char *status)
+{
+	return strcmp(status, "CANCELADA") == 0 || strcmp(status, "REJEITADA") == 0 ||
+	       strcmp(status, "EXPIRADA") == 0 || strcmp(status, "CONCLUIDA") == 0;
+}
+
+/* Cancels every cobr of the rec still waiting: later payments do not happen. */
+static void px_rec_end_cobrs(sbx_t *s, const sbx_org_t *org, const px_rec_t *r, const char *by)
+{
+	list_node_t *n;
+	for (n = s->px_cobrs.fifo.next; n != &s->px_cobrs.fifo; n = n->next) {
+		px_cobr_t *c = container_of(n, px_cobr_t, age);
+		if (c->org != org->id || strcmp(c->id_rec, r->id) != 0 || px_final(c->status))
+			continue;
+		snprintf(c->status, sizeof(c->status), "CANCELADA");
+		snprintf(c->end_by, sizeof(c->end_by), "%s", by);
+		snprintf(c->end_code, sizeof(c->end_code), "CCLD");
+		for (size_t i = 0; i < c->n_att; i++)
+			if (strcmp(c->att[i].status, "AGENDADA") == 0 ||
+			    strcmp(c->att[i].status, "SOLICITADA") == 0)
+				snprintf(c->att[i].status, sizeof(c->att[i].status), "CANCELADA");
+		px_cobr_notify(s, org, c);
+	}
+}
+
+static void px_rec_set(sbx_t *s, const sbx_org_t *org, px_rec_t *r, const char *status,
+		       const char *by, const char *code)
+{
+	snprintf(r->status, sizeof(r->status), "%s", status);
+	snprintf(r->end_by, sizeof(r->end_by), "%s", by != NULL ? by : "");
+	snprintf(r->end_code, sizeof(r->end_code), "%s", code != NULL ? code : "");
+	if (strcmp(status, "CANCELADA") == 0)
+		px_rec_end_cobrs(s, org, r, by);
+	px_rec_notify(s, org, r);
+}
+
+static void px_rec_patch(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	sbx_org_t *org;
+	json_t *b = NULL;
+	px_rec_t *r = px_rec_for(s, rq, args[0], rs, &org);
+	const char *st;
+	if (r == NULL)
+		goto out;
+	b = sbx_req_json(rq);
+	st = sbx_jstr(b, "status");
+	if (strcmp(r->status, "CANCELADA") == 0 || strcmp(r->status, "REJEITADA") == 0 ||
+	    strcmp(r->status, "EXPIRADA") == 0 || st == NULL || strcmp(st, "CANCELADA") != 0) {
+		px_problem(rs, 400, "RecOperacaoInvalida",
+			   "só o cancelamento de uma recorrência ativa é aceito aqui");
+		goto out;
+	}
+	px_rec_set(s, org, r, "CANCELADA", "USUARIO_RECEBEDOR", "SLDB");
+	sbx_resp_json(rs, 200, px_rec_json(s, r, false, NULL));
+out:
+	json_decref(b);
+}
+
+/* ------------------------------------------------------------------ routes: solicrec */
+
+static json_t *px_solic_json(const px_rec_t *r)
+{
+	return json_pack("{s:s, s:s, s:s}", "idSolicRec", r->id_solic, "idRec", r->id, "status",
+			 r->solic_status);
+}
+
+static px_rec_t *px_rec_by_solic(sbx_t *s, const sbx_org_t *org, const char *id)
+{
+	list_node_t *n;
+	for (n = s->px_recs.fifo.next; n != &s->px_recs.fifo; n = n->next) {
+		px_rec_t *r = container_of(n, px_rec_t, age);
+		if (r->org == org->id && strcmp(r->id_solic, id) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static void px_solicrec_create(sbx_t *s, const sbx_req_t *rq, const char *const *args,
+			       sbx_resp_t *rs)
+{
+	sbx_org_t *org = px_auth(s, rq, rs);
+	json_t *b = NULL, *dest;
+	px_rec_t *r;
+	char today[11];
+	(void)args;
+	if (org == NULL)
+		goto out;
+	b = sbx_req_json(rq);
+	dest = json_object_get(b, "destinatario");
+	r = sbx_jstr(b, "idRec") != NULL ? px_rec_find(s, org, sbx_jstr(b, "idRec")) : NULL;
+	if (r == NULL || strcmp(r->status, "CRIADA") != 0 || r->loc_id[0] != '\0' ||
+	    sbx_jstr(dest, "conta") == NULL || sbx_jstr(dest, "ispbParticipante") == NULL ||
+	    json_object_get(b, "calendario") == NULL ||
+	    (r->id_solic[0] != '\0' && strcmp(r->solic_status, "CANCELADA") != 0)) {
+		px_problem(rs, 400, "SolicRecOperacaoInvalida",
+			   "recorrência inexistente, não CRIADA, com location ou já solicitada");
+		goto out;
+	}
+	px_date_fmt(px_today(s), today);
+	snprintf(r->id_solic, sizeof(r->id_solic), "SC%s%.4s%.2s%.2s%011" PRIu64, PX_ISPB, today,
+		 today + 5, today + 8, sbx_next(s) % UINT64_C(100000000000));
+	snprintf(r->solic_status, sizeof(r->solic_status), "ENVIADA");
+	sbx_resp_json(rs, 201, px_solic_json(r));
+out:
+	json_decref(b);
+}
+
+static void px_solicrec_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	sbx_org_t *org = px_auth(s, rq, rs);
+	px_rec_t *r;
+	if (org == NULL)
+		return;
+	r = px_rec_by_solic(s, org, args[0]);
+	if (r == NULL) {
+		px_problem(rs, 404, "SolicRecNaoEncontrada", "solicitação não encontrada");
+		return;
+	}
+	if (strcmp(rq->method, "PATCH") == 0) {
+		if (strcmp(r->solic_status, "ENVIADA") != 0 &&
+		    strcmp(r->solic_status, "RECEBIDA") != 0) {
+			px_problem(rs, 400, "SolicRecOperacaoInvalida", "não pode ser cancelada");
+			return;
+		}
+		snprintf(r->solic_status, sizeof(r->solic_status), "CANCELADA");
+		sbx_resp_json(rs, 201, px_solic_json(r));
+		return;
+	}
+	sbx_resp_json(rs, 200, px_solic_json(r));
+}
+
+/* ------------------------------------------------------------------ routes: cobr */
+
+/* Same cycle: the same month for MENSAL (the sandbox's reading), else the same day. */
+static bool px_same_cycle(const px_rec_t *r, const char *a, const char *b)
+{
+	return strcmp(r->period, "MENSAL") == 0 ? strncmp(a, b, 7) == 0 : strcmp(a, b) == 0;
+}
+
+static void px_e2e(sbx_t *s, char out[33])
+{
+	char hex[12];
+	sbx_hexid(hex, 11);
+	snprintf(out, 33, "E%.8s%012" PRIu64 "%.11s", PX_ISPB,
+		 sbx_next(s) % UINT64_C(1000000000000), hex);
+}
+
+static void px_cobr_put(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	sbx_org_t *org = px_auth(s, rq, rs);
+	json_t *b = NULL;
+	px_cobr_t *c = NULL;
+	px_rec_t *r;
+	int64_t due, amount = 0;
+	const char *why = NULL;
+	list_node_t *n;
+
+	if (org == NULL)
+		goto out;
+	b = sbx_req_json(rq);
+	r = sbx_jstr(b, "idRec") != NULL ? px_rec_find(s, org, sbx_jstr(b, "idRec")) : NULL;
+	if (!px_alnum(args[0], 26, 35))
+		why = "txid inválido";
+	else if (px_cobr_find(s, org, args[0]) != NULL)
+		why = "txid já utilizado";
+	else if (r == NULL || strcmp(r->status, "APROVADA") != 0)
+		why = "a recorrência não existe ou não está aprovada";
+	else if (!px_date(sbx_jstr(json_object_get(b, "calendario"), "dataDeVencimento"), &due) ||
+		 due < px_today(s))
+		why = "calendario.dataDeVencimento inválida";
+	else if (!px_money(sbx_jstr(json_object_get(b, "valor"), "original"), &amount) ||
+		 amount <= 0)
+		why = "valor.original inválido";
+	else if (r->fixed > 0 && amount != r->fixed)
+		why = "o valor difere do valor fixo da recorrência";
+	else if (json_object_get(b, "recebedor") == NULL ||
+		 sbx_jstr(json_object_get(b, "recebedor"), "conta") == NULL)
+		why = "recebedor.conta ausente";
+	for (n = s->px_cobrs.fifo.next; why == NULL && n != &s->px_cobrs.fifo; n = n->next) {
+		px_cobr_t *o = container_of(n, px_cobr_t, age);
+		if (o->org == org->id && strcmp(o->id_rec, r->id) == 0 &&
+		    strcmp(o->status, "REJEITADA") != 0 && strcmp(o->status, "CANCELADA") != 0 &&
+		    px_same_cycle(r, o->due,
+				  sbx_jstr(json_object_get(b, "calendario"), "dataDeVencimento")))
+			why = "já existe uma cobrança para este ciclo";
+	}
+	if (why != NULL) {
+		px_problem(rs, 400, "CobROperacaoInvalida", why);
+		goto out;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		sbx_resp_set(rs, 500, NULL, NULL, 0);
+		goto out;
+	}
+	c->org = org->id;
+	snprintf(c->txid, sizeof(c->txid), "%s", args[0]);
+	snprintf(c->id_rec, sizeof(c->id_rec), "%s", r->id);
+	snprintf(c->status, sizeof(c->status), "CRIADA");
+	px_date_fmt(due, c->due);
+	px_date_fmt(px_today(s), c->created);
+	c->amount = amount;
+	if (sbx_jstr(b, "infoAdicional") != NULL)
+		sbx_copy(c->info, sizeof(c->info), sbx_jstr(b, "infoAdicional"));
+	c->n_att = 1;
+	snprintf(c->att[0].date, sizeof(c->att[0].date), "%s", c->due);
+	snprintf(c->att[0].kind, sizeof(c->att[0].kind), "AGND");
+	snprintf(c->att[0].status, sizeof(c->att[0].status), "SOLICITADA");
+	px_e2e(s, c->att[0].e2e);
+	sbx_htab_insert(&s->px_cobr_by_txid, &c->by_txid, c->txid);
+	sbx_table_add(s, &s->px_cobrs, &c->age);
+	sbx_resp_json(rs, 201, px_cobr_json(c, r->policy));
+	/* The payer's bank takes it at once: scheduled, or refused over the payer's maximum. */
+	if (r->max > 0 && amount > r->max) {
+		snprintf(c->status, sizeof(c->status), "REJEITADA");
+		snprintf(c->att[0].status, sizeof(c->att[0].status), "REJEITADA");
+		snprintf(c->att[0].reason, sizeof(c->att[0].reason), "AM02");
+		snprintf(c->end_code, sizeof(c->end_code), "AM02");
+	} else {
+		snprintf(c->status, sizeof(c->status), "ATIVA");
+		snprintf(c->att[0].status, sizeof(c->att[0].status), "AGENDADA");
+	}
+	px_cobr_notify(s, org, c);
+	sbx_charge_record(s, "pix", org->id, c->txid, c->txid, amount, false, c->status,
+			  c->end_code, "instruction received", 0);
+out:
+	json_decref(b);
+}
+
+static void px_cobr_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	sbx_org_t *org;
+	px_cobr_t *c = px_cobr_for(s, rq, args[0], rs, &org);
+	if (c == NULL)
+		return;
+	sbx_resp_json(rs, 200, px_cobr_json(c, px_policy_of(s, org, c)));
+}
+
+static void px_cobr_patch(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	sbx_org_t *org;
+	json_t *b = NULL;
+	px_cobr_t *c = px_cobr_for(s, rq, args[0], rs, &org);
+	int64_t due = 0;
+	if (c == NULL)
+		goto out;
+	b = sbx_req_json(rq);
+	px_date(c->due, &due);
+	if (sbx_jstr(b, "status") == NULL || strcmp(sbx_jstr(b, "status"), "CANCELADA") != 0 ||
+	    px_final(c->status) || px_today(s) >= due) {
+		px_problem(rs, 400, "CobROperacaoInvalida",
+			   "não é possível cancelar na data prevista da liquidação ou depois");
+		goto out;
+	}
+	snprintf(c->status, sizeof(c->status), "CANCELADA");
+	snprintf(c->end_by, sizeof(c->end_by), "USUARIO_RECEBEDOR");
+	snprintf(c->end_code, sizeof(c->end_code), "SLCR");
+	for (size_t i = 0; i < c->n_att; i++)
+		if (!px_final(c->att[i].status) && strcmp(c->att[i].status, "PAGA") != 0)
+			snprintf(c->att[i].status, sizeof(c->att[i].status), "CANCELADA");
+	sbx_resp_json(rs, 200, px_cobr_json(c, px_policy_of(s, org, c)));
+	px_cobr_notify(s, org, c);
+out:
+	json_decref(b);
+}
+
+static void px_cobr_retry(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	sbx_org_t *org;
+	px_cobr_t *c = px_cobr_for(s, rq, args[0], rs, &org);
+	int64_t day, due;
+	const char *why = NULL;
+	size_t retries = 0;
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n_att; i++)
+		retries += strcmp(c->att[i].kind, "NTAG") == 0;
+	px_date(c->due, &due);
+	if (strcmp(px_policy_of(s, org, c), "PERMITE_3R_7D") != 0)
+		why = "A política configurada na recorrência não permite retentativa de cobrança.";
+	else if (strcmp(c->status, "ATIVA") != 0)
+		why = "a cobrança não está ativa";
+	else if (strcmp(c->att[c->n_att - 1].status, "AGENDADA") == 0 ||
+		 strcmp(c->att[c->n_att - 1].status, "SOLICITADA") == 0)
+		why = "há uma tentativa em andamento";
+	else if (!px_date(args[1], &day) || day <= px_today(s))
+		why = "a data deve ser futura";
+	else if (day > due + 7)
+		why = "a data passa de 7 dias após a liquidação original";
+	else if (retries >= 3 || c->n_att >= PX_MAX_ATTEMPTS)
+		why = "as 3 retentativas já foram usadas";
+	for (size_t i = 0; why == NULL && i < c->n_att; i++)
+		if (strcmp(c->att[i].date, args[1]) == 0)
+			why = "já existe uma tentativa para esta data";
+	if (why != NULL) {
+		px_problem(rs, 400, "CobROperacaoInvalida", why);
+		return;
+	}
+	px_attempt_t *a = &c->att[c->n_att++];
+	px_date_fmt(day, a->date);
+	snprintf(a->kind, sizeof(a->kind), "NTAG");
+	snprintf(a->status, sizeof(a->status), "AGENDADA");
+	px_e2e(s, a->e2e);
+	sbx_resp_json(rs, 201, px_cobr_json(c, px_policy_of(s, org, c)));
+	px_cobr_notify(s, org, c);
+}
+
+/* ------------------------------------------------------------------ routes: webhooks */
+
+static void px_webhook(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs,
+		       bool rec)
+{
+	sbx_org_t *org = px_auth(s, rq, rs);
+	char *slot;
+	json_t *b = NULL;
+	const char *url, *q;
+	(void)args;
+	if (org == NULL)
+		goto out;
+	slot = rec ? org->px_hook_rec : org->px_hook_cobr;
+	if (strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "DELETE") == 0) {
+		if (slot[0] == '\0') {
+			px_problem(rs, 404, "NaoEncontrado", "nenhum webhook cadastrado");
+		} else if (rq->method[0] == 'D') {
+			slot[0] = '\0';
+			sbx_resp_set(rs, 204, NULL, NULL, 0);
+		} else {
+			sbx_resp_json(rs, 200, json_pack("{s:s}", "webhookUrl", "(registered)"));
+		}
+		goto out;
+	}
+	b = sbx_req_json(rq);
+	url = sbx_jstr(b, "webhookUrl");
+	q = url != NULL ? strchr(url, '?') : NULL;
+	/* Only the query is kept: callbacks go to --webhook-base/webhooks/pix/<org>. */
+	if (url == NULL || strncmp(url, "https://", 8) != 0 ||
+	    !sbx_copy(slot, sizeof(org->px_hook_rec), q != NULL ? q + 1 : "")) {
+		px_problem(rs, 400,
+			   rec ? "WebhookRecOperacaoInvalida" : "WebhookCobROperacaoInvalida",
+			   "webhookUrl inválida");
+		goto out;
+	}
+	sbx_resp_set(rs, 200, NULL, NULL, 0);
+out:
+	json_decref(b);
+}
+
+static void px_webhookrec(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	px_webhook(s, rq, args, rs, true);
+}
+
+static void px_webhookcobr(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	px_webhook(s, rq, args, rs, false);
+}
+
+const sbx_route_t sbx_pix_routes[] = {
+	{"POST", "/oauth/token", "token", px_token},
+	{"POST", "/locrec", "locrec_create", px_locrec_create},
+	{"GET", "/locrec/*", "locrec_get", px_locrec_get},
+	{"POST", "/rec", "rec_create", px_rec_create},
+	{"GET", "/rec/*", "rec_get", px_rec_get},
+	{"PATCH", "/rec/*", "rec_patch", px_rec_patch},
+	{"POST", "/solicrec", "solicrec_create", px_solicrec_create},
+	{"GET", "/solicrec/*", "solicrec_get", px_solicrec_get},
+	{"PATCH", "/solicrec/*", "solicrec_patch", px_solicrec_get},
+	{"PUT", "/cobr/*", "cobr_put", px_cobr_put},
+	{"GET", "/cobr/*", "cobr_get", px_cobr_get},
+	{"PATCH", "/cobr/*", "cobr_patch", px_cobr_patch},
+	{"POST", "/cobr/*/retentativa/*", "cobr_retry", px_cobr_retry},
+	{"PUT", "/webhookrec", "webhookrec", px_webhookrec},
+	{"GET", "/webhookrec", "webhookrec_get", px_webhookrec},
+	{"DELETE", "/webhookrec", "webhookrec_delete", px_webhookrec},
+	{"PUT", "/webhookcobr", "webhookcobr", px_webhookcobr},
+	{"GET", "/webhookcobr", "webhookcobr_get", px_webhookcobr},
+	{"DELETE", "/webhookcobr", "webhookcobr_delete", px_webhookcobr},
+};
+const size_t sbx_pix_n_routes = OSPAY_ARRAY_LEN(sbx_pix_routes);
+
+/* ------------------------------------------------------------------ control: the payer's side */
+
+static bool px_whole(const char *code)
+{
+	for (size_t i = 0; i < OSPAY_ARRAY_LEN(px_whole_codes); i++)
+		if (strcmp(code, px_whole_codes[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Settles c's scheduled attempt with its next queued outcome. */
+static void px_settle_one(sbx_t *s, const sbx_org_t *org, px_cobr_t *c)
+{
+	px_attempt_t *a = &c->att[c->n_att - 1];
+	const char *code = c->next_out < c->n_out ? c->outcomes[c->next_out] : "";
+	c->next_out++;
+	if (code[0] == '\0') {
+		snprintf(a->status, sizeof(a->status), "PAGA");
+		snprintf(c->status, sizeof(c->status), "CONCLUIDA");
+		snprintf(c->paid_e2e, sizeof(c->paid_e2e), "%s", a->e2e);
+		c->paid_ms = util_wall_ms();
+	} else {
+		snprintf(a->status, sizeof(a->status), "REJEITADA");
+		sbx_copy(a->reason, sizeof(a->reason), code);
+		if (px_whole(code)) {
+			snprintf(c->status, sizeof(c->status), "REJEITADA");
+			sbx_copy(c->end_code, sizeof(c->end_code), code);
+		}
+	}
+	sbx_charge_record(s, "pix", org->id, c->txid, a->e2e, c->amount, code[0] == '\0', c->status,
+			  code, a->kind, (int)c->n_att);
+	px_cobr_notify(s, org, c);
+}
+
+/*
+ * POST /control/pix/settle {"date":"YYYY-MM-DD"}: the payer's bank on that day:
+ * every scheduled attempt dated on or before it is settled with its outcome.
+ * The date also becomes the emulated "today" (cancel and retry rules).
+ */
+void sbx_pix_control_settle(sbx_t *s, json_t *body, sbx_resp_t *rs)
+{
+	int64_t day;
+	size_t settled = 0;
+	list_node_t *n;
+
+	if (!px_date(sbx_jstr(body, "date"), &day)) {
+		sbx_resp_json(rs, 400, json_pack("{s:s}", "error", "date must be YYYY-MM-DD"));
+		return;
+	}
+	s->px_today = day;
+	for (n = s->px_cobrs.fifo.next; n != &s->px_cobrs.fifo; n = n->next) {
+		px_cobr_t *c = container_of(n, px_cobr_t, age);
+		px_attempt_t *a = &c->att[c->n_att - 1];
+		int64_t ad;
+		sbx_org_t *org = sbx_org_find(s, c->org);
+		if (org == NULL || strcmp(c->status, "ATIVA") != 0 ||
+		    strcmp(a->status, "AGENDADA") != 0 || !px_date(a->date, &ad) || ad > day)
+			continue;
+		px_settle_one(s, org, c);
+		settled++;
+	}
+	sbx_resp_json(rs, 200, json_pack("{s:I}", "settled", (json_int_t)settled));
+}
+
+/*
+ * POST /control/pix/cobrs/{txid}/outcomes {"outcomes":["AC06","paid"]}: what the
+ * payer's bank does with the cobr's next attempts, in order ("paid" or a code).
+ */
+void sbx_pix_control_cobr(sbx_t *s, const char *txid, json_t *body, sbx_resp_t *rs)
+{
+	json_t *arr = json_object_get(body, "outcomes");
+	px_cobr_t *c = NULL;
+	sbx_hnode_t *n = sbx_htab_find(&s->px_cobr_by_txid, txid);
+
+	c = n != NULL ? container_of(n, px_cobr_t, by_txid) : NULL;
+	if (c == NULL) {
+		sbx_resp_json(rs, 404, json_pack("{s:s}", "error", "no such cobr"));
+		return;
+	}
+	if (!json_is_array(arr) || json_array_size(arr) > PX_MAX_OUTCOMES) {
+		sbx_resp_json(rs, 400, json_pack("{s:s}", "error", "outcomes: up to 8 strings"));
+		return;
+	}
+	c->n_out = 0;
+	c->next_out = 0;
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		const char *o = json_string_value(json_array_get(arr, i));
+		if (o == NULL || (strcmp(o, "paid") != 0 && !px_alnum(o, 4, 4))) {
+			sbx_resp_json(rs, 400,
+				      json_pack("{s:s}", "error",
+						"each outcome: paid or a 4-letter code"));
+			return;
+		}
+		snprintf(c->outcomes[c->n_out++], sizeof(c->outcomes[0]), "%s",
+			 strcmp(o, "paid") == 0 ? "" : o);
+	}
+	sbx_resp_json(rs, 200, json_pack("{s:b}", "ok", true));
+}
+
+/*
+ * POST /control/pix/cobrs/{txid}/payer-cancel: the payer cancels this cycle's
+ * scheduled payment in the bank's app (allowed until the day before the attempt).
+ */
+void sbx_pix_control_payer_cancel(sbx_t *s, const char *txid, sbx_resp_t *rs)
+{
+	sbx_hnode_t *n = sbx_htab_find(&s->px_cobr_by_txid, txid);
+	px_cobr_t *c = n != NULL ? container_of(n, px_cobr_t, by_txid) : NULL;
+	sbx_org_t *org = c != NULL ? sbx_org_find(s, c->org) : NULL;
+	px_attempt_t *a;
+	int64_t day = 0;
+
+	if (c == NULL || org == NULL) {
+		sbx_resp_json(rs, 404, json_pack("{s:s}", "error", "no such cobr"));
+		return;
+	}
+	a = &c->att[c->n_att - 1];
+	if (strcmp(c->status, "ATIVA") != 0 || strcmp(a->status, "AGENDADA") != 0 ||
+	    !px_date(a->date, &day) || px_today(s) >= day) {
+		sbx_resp_json(
+			rs, 409,
+			json_pack("{s:s}", "error",
+				  "only a scheduled payment, before its day, can be canceled"));
+		return;
+	}
+	snprintf(a->status, sizeof(a->status), "CANCELADA");
+	snprintf(c->status, sizeof(c->status), "CANCELADA");
+	snprintf(c->end_by, sizeof(c->end_by), "USUARIO_PAGADOR");
+	snprintf(c->end_code, sizeof(c->end_code), "SLBD");
+	px_cobr_notify(s, org, c);
+	sbx_resp_json(rs, 200, json_pack("{s:s, s:s}", "txid", c->txid, "status", c->status));
+}
+
+/*
+ * POST /control/pix/recs/{idRec}/{approve|reject|expire|cancel}: the payer
+ * (approve may carry {"max":"200.00"}, the payer's maximum per payment).
+ */
+void sbx_pix_control_rec(sbx_t *s, const char *id, const char *action, json_t *body, sbx_resp_t *rs)
+{
+	sbx_hnode_t *n = sbx_htab_find(&s->px_rec_by_id, id);
+	px_rec_t *r = n != NULL ? container_of(n, px_rec_t, by_id) : NULL;
+	sbx_org_t *org = r != NULL ? sbx_org_find(s, r->org) : NULL;
+	bool created = r != NULL && strcmp(r->status, "CRIADA") == 0;
+
+	if (r == NULL || org == NULL) {
+		sbx_resp_json(rs, 404, json_pack("{s:s}", "error", "no such rec"));
+		return;
+	}
+	if (strcmp(action, "approve") == 0 && created) {
+		const char *max = sbx_jstr(body, "max");
+		if (max != NULL && !px_money(max, &r->max)) {
+			sbx_resp_json(rs, 400, json_pack("{s:s}", "error", "max: 0.00 format"));
+			return;
+		}
+		snprintf(r->journey, sizeof(r->journey), "%s",
+			 r->loc_id[0] == '\0'  ? "JORNADA_1"
+			 : r->jtxid[0] != '\0' ? "JORNADA_3"
+					       : "JORNADA_2");
+		if (r->id_solic[0] != '\0')
+			snprintf(r->solic_status, sizeof(r->solic_status), "ACEITA");
+		px_rec_set(s, org, r, "APROVADA", NULL, NULL);
+	} else if (strcmp(action, "reject") == 0 && created) {
+		px_rec_set(s, org, r, "REJEITADA", "", "AP13");
+	} else if (strcmp(action, "expire") == 0 && created) {
+		px_rec_set(s, org, r, "EXPIRADA", NULL, NULL);
+	} else if (strcmp(action, "cancel") == 0 && strcmp(r->status, "APROVADA") == 0) {
+		px_rec_set(s, org, r, "CANCELADA", "USUARIO_PAGADOR", "SLDB");
+	} else {
+		sbx_resp_json(rs, 409,
+			      json_pack("{s:s, s:s}", "error",
+					"approve/reject/expire need CRIADA, cancel needs APROVADA",
+					"status", r->status));
+		return;
+	}
+	sbx_resp_json(rs, 200, json_pack("{s:s, s:s}", "idRec", r->id, "status", r->status));
+}
