@@ -4,8 +4,8 @@
 #include <string.h>
 
 /*
- * Decline codes, per brand column. Source: shared/reference/gateways.md 1.10,
- * which summarizes Cielo's "Códigos de retorno ABECS" page
+ * Decline codes, per brand column. Source: the ABECS return-code table as
+ * Cielo publishes it (docs/gateways.md), its "Códigos de retorno ABECS" page
  * (DeveloperCielo/developercielo.github.io,
  * _i18n/pt/_posts/documentos-adicionais/2023-04-05-abecs-e-outros-codigos.md,
  * versions 147a4a12 and 2d318663): the ABECS table (one code per brand

@@ -1,8 +1,8 @@
 /*
  * What a gateway's decline means for the billing schedule: is a declined
  * charge worth a second attempt (REVERSIBLE) or never (IRREVERSIBLE). Table
- * from shared/reference/gateways.md 1.10 and 2.7 and the Cielo page they
- * cite; see declines.c for the sources and the choices made where the
+ * from the ABECS return-code table and GetNet's codes (docs/gateways.md);
+ * see declines.c for the sources and the choices made where the
  * sources disagree. What a Cielo or GetNet payment status means is the
  * adapter's (gw_cielo.c, gw_getnet.c): it answers in gw_outcome_t, which
  * every caller reads. Pure functions, no I/O.

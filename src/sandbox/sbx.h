@@ -7,8 +7,8 @@
  * (sbx_hooks.c) drains the outbox of webhooks the emulated services want to
  * send back to ospayd.
  *
- * Written from shared/reference/gateways.md, never from ospay's own adapters:
- * it is the other side of the wire. docs/sandbox.md documents every route,
+ * Written from the services' published APIs (docs/gateways.md), never from
+ * ospay's own adapters: it is the other side of the wire. docs/sandbox.md documents every route,
  * outcome rule and control call.
  *
  * Single-threaded. All state is bounded: every table keeps at most a fixed
