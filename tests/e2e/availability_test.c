@@ -14,27 +14,9 @@
 #include "ospay/v1/rpc.pb-c.h"
 #include "support/domain.h"
 #include "support/proc.h"
+#include "support/cli_suite.h"
 
-static tsp_server_t srv;
-static int adm;
-static uint64_t unit;
-static char out[65536];
-
-static void setup(void)
-{
-	adm = tsp_env_up(&srv, NULL, "2026-12-01T12:00:00Z", NULL);
-	unit = srv.unit_id;
-}
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, NULL, adm);
-}
-
-TestSuite(availability, .init = setup, .fini = teardown, .timeout = 120);
-
-#define ospay(...) tso_cli(&srv, NULL, out, sizeof(out), __VA_ARGS__)
-#define HAS(s) cr_assert(strstr(out, (s)) != NULL, "missing \"%s\" in:\n%s", (s), out)
+TSP_CLI_SUITE(availability, "2026-12-01T12:00:00Z", 120);
 
 /* 2026-12-07 is a Monday. */
 #define MON(h, m) tso_at(2026, 12, 7, (h), (m))

@@ -10,28 +10,10 @@
 
 #include "support/domain.h"
 #include "support/proc.h"
-
-static tsp_server_t srv;
-static int adm;
-static uint64_t unit;
-static char out[65536];
+#include "support/cli_suite.h"
 
 /* The test clock: 2026-12-07 18:00 local. */
-static void setup(void)
-{
-	adm = tsp_env_up(&srv, NULL, "2026-12-07T21:00:00Z", NULL);
-	unit = srv.unit_id;
-}
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, NULL, adm);
-}
-
-TestSuite(closing, .init = setup, .fini = teardown, .timeout = 60);
-
-#define ospay(...) tso_cli(&srv, NULL, out, sizeof(out), __VA_ARGS__)
-#define HAS(s) cr_assert(strstr(out, (s)) != NULL, "missing \"%s\" in:\n%s", (s), out)
+TSP_CLI_SUITE(closing, "2026-12-07T21:00:00Z", 60);
 
 #define CONCLUDED OSPAY__V1__CLOSING_OUTCOME__CLOSING_OUTCOME_CONCLUDED
 #define NOT_CONCLUDED OSPAY__V1__CLOSING_OUTCOME__CLOSING_OUTCOME_NOT_CONCLUDED

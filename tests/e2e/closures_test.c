@@ -11,27 +11,9 @@
 
 #include "support/domain.h"
 #include "support/proc.h"
+#include "support/cli_suite.h"
 
-static tsp_server_t srv;
-static int adm;
-static uint64_t unit;
-static char out[65536];
-
-static void setup(void)
-{
-	adm = tsp_env_up(&srv, NULL, "2026-12-01T12:00:00Z", NULL);
-	unit = srv.unit_id;
-}
-
-static void teardown(void)
-{
-	tsp_env_down(&srv, NULL, adm);
-}
-
-TestSuite(closures, .init = setup, .fini = teardown, .timeout = 60);
-
-#define ospay(...) tso_cli(&srv, NULL, out, sizeof(out), __VA_ARGS__)
-#define HAS(s) cr_assert(strstr(out, (s)) != NULL, "missing \"%s\" in:\n%s", (s), out)
+TSP_CLI_SUITE(closures, "2026-12-01T12:00:00Z", 60);
 
 /* Every weekday 08:00-12:00, 4 places, 60-minute slots. */
 static uint64_t weekly_agenda(void)
