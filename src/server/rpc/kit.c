@@ -123,26 +123,39 @@ int kit_get_seen(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, uint64_t id
 	return get(r, txn, k, NULL, id, NULL, out);
 }
 
-int kit_reply_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field,
-		  uint64_t id, enum perm_action action, const ProtobufCMessageDescriptor *resp)
+int kit_reply_one(srv_req_t *r, const ProtobufCMessageDescriptor *resp, const ProtobufCMessage *m)
 {
 	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(resp, 1);
-	ProtobufCMessage *m = NULL, *reply = NULL;
-	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE || f->descriptor != k->desc)
-		return -EINVAL;
-	int rc = kit_get(r, txn, k, field, id, action, &m);
-	if (rc != 0 || !srv_ok(r))
+	ProtobufCMessage *reply = NULL;
+	int rc = 0;
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE || f->descriptor != m->descriptor) {
+		rc = -EINVAL;
 		goto out;
+	}
 	reply = calloc(1, resp->sizeof_message);
 	if (reply == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	resp->message_init(reply);
+	/* Borrowed: only the shell is freed below. */
 	memcpy((char *)reply + f->offset, &m, sizeof(m));
 	rc = srv_reply_msg(r, reply);
 out:
 	free(reply);
+	return rc;
+}
+
+int kit_reply_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field,
+		  uint64_t id, enum perm_action action, const ProtobufCMessageDescriptor *resp)
+{
+	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(resp, 1);
+	ProtobufCMessage *m = NULL;
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE || f->descriptor != k->desc)
+		return -EINVAL;
+	int rc = kit_get(r, txn, k, field, id, action, &m);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_one(r, resp, m);
 	if (m != NULL)
 		protobuf_c_message_free_unpacked(m, NULL);
 	return rc;

@@ -85,6 +85,8 @@ int kit_get_seen(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, uint64_t id
  */
 int kit_reply_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field,
 		  uint64_t id, enum perm_action action, const ProtobufCMessageDescriptor *resp);
+/* Answers a resp whose field 1 is m (borrowed): {order: o} and the like. */
+int kit_reply_one(srv_req_t *r, const ProtobufCMessageDescriptor *resp, const ProtobufCMessage *m);
 
 /*
  * The unit a create names: unit_id, or the token's only unit when 0. Checks

@@ -270,9 +270,7 @@ int h_admin_revoke_token(srv_req_t *r, store_txn_t *txn)
 		log_info("token revoked", "token_id=%llu by=%llu", (unsigned long long)t->id,
 			 (unsigned long long)r->sess->p.token_id);
 	}
-	Ospay__V1__RevokeTokenResponse resp = OSPAY__V1__REVOKE_TOKEN_RESPONSE__INIT;
-	resp.token = t;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__revoke_token_response__descriptor, &t->base);
 out:
 	if (rec != NULL)
 		ospay__v1__token_record__free_unpacked(rec, NULL);

@@ -18,6 +18,7 @@
 #include "ospay/v1/gateway.pb-c.h"
 #include "server/db/db.h"
 #include "server/providers/adapters.h"
+#include "server/rpc/kit.h"
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
 
@@ -283,9 +284,7 @@ int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn)
 	char path[64];
 	Ospay__V1__Gateway g = OSPAY__V1__GATEWAY__INIT;
 	gateway_view(&rec, &g, path, sizeof(path));
-	Ospay__V1__SetGatewayResponse resp = OSPAY__V1__SET_GATEWAY_RESPONSE__INIT;
-	resp.gateway = &g;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__set_gateway_response__descriptor, &g.base);
 	log_info("gateway configured", "org=%llu service=%s credentials=%s auto_recurrence=%d",
 		 (unsigned long long)rec.organization_id, prov_service_name(rec.kind),
 		 in->credentials != NULL ? "replaced" : "kept", rec.allow_automatic_recurrence);
@@ -315,9 +314,7 @@ int h_admin_get_gateway(srv_req_t *r, store_txn_t *txn)
 	char path[64];
 	Ospay__V1__Gateway g = OSPAY__V1__GATEWAY__INIT;
 	gateway_view(rec, &g, path, sizeof(path));
-	Ospay__V1__GetGatewayResponse resp = OSPAY__V1__GET_GATEWAY_RESPONSE__INIT;
-	resp.gateway = &g;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__get_gateway_response__descriptor, &g.base);
 	ospay__v1__gateway_record__free_unpacked(rec, NULL);
 	return rc;
 }
@@ -350,9 +347,7 @@ int h_admin_set_notifier(srv_req_t *r, store_txn_t *txn)
 	nt.updated_ms = rec.updated_ms;
 	webhook_path(rec.organization_id, SRV_SERVICE_ZAPME, path, sizeof(path));
 	nt.webhook_path = path;
-	Ospay__V1__SetNotifierResponse resp = OSPAY__V1__SET_NOTIFIER_RESPONSE__INIT;
-	resp.notifier = &nt;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__set_notifier_response__descriptor, &nt.base);
 	log_info("notifier configured", "org=%llu credentials=%s",
 		 (unsigned long long)rec.organization_id,
 		 in->credentials != NULL ? "replaced" : "kept");

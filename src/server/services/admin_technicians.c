@@ -49,9 +49,7 @@ int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "technician insert");
 		goto out;
 	}
-	Ospay__V1__CreateTechnicianResponse resp = OSPAY__V1__CREATE_TECHNICIAN_RESPONSE__INIT;
-	resp.technician = &t;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__create_technician_response__descriptor, &t.base);
 	log_info("technician created", "technician_id=%llu unit=%llu by=%llu",
 		 (unsigned long long)id, (unsigned long long)unit,
 		 (unsigned long long)r->sess->p.token_id);

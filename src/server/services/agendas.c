@@ -112,9 +112,7 @@ int h_agendas_create(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "agenda insert");
 		goto out;
 	}
-	Ospay__V1__AgendasCreateResponse resp = OSPAY__V1__AGENDAS_CREATE_RESPONSE__INIT;
-	resp.agenda = &a;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__agendas_create_response__descriptor, &a.base);
 	log_info("agenda created", "agenda_id=%llu unit=%llu by=%llu", (unsigned long long)id,
 		 (unsigned long long)unit, (unsigned long long)r->sess->p.token_id);
 out:
@@ -187,9 +185,7 @@ int h_agendas_update(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "agenda update");
 		goto out;
 	}
-	Ospay__V1__AgendasUpdateResponse resp = OSPAY__V1__AGENDAS_UPDATE_RESPONSE__INIT;
-	resp.agenda = &a;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__agendas_update_response__descriptor, &a.base);
 out:
 	if (old != NULL)
 		ospay__v1__agenda__free_unpacked(old, NULL);

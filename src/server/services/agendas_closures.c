@@ -82,9 +82,7 @@ int h_agendas_add_closure(srv_req_t *r, store_txn_t *txn)
 	rc = booking_settings_put(r, txn, fs, "closures", &c.base);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	Ospay__V1__AgendasAddClosureResponse resp = OSPAY__V1__AGENDAS_ADD_CLOSURE_RESPONSE__INIT;
-	resp.closure = &c;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__agendas_add_closure_response__descriptor, &c.base);
 out:
 	if (fs != NULL)
 		ospay__v1__field_settings_record__free_unpacked(fs, NULL);

@@ -178,9 +178,7 @@ static int card_add_commit(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "card insert");
 		goto out;
 	}
-	Ospay__V1__CardsAddResponse resp = OSPAY__V1__CARDS_ADD_RESPONSE__INIT;
-	resp.card = &c;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__cards_add_response__descriptor, &c.base);
 	log_info("card added", "card_id=%" PRIu64 " customer_id=%" PRIu64 " gateway=%s by=%" PRIu64,
 		 id, c.customer_id, prov_service_name(c.gateway), r->sess->p.token_id);
 out:

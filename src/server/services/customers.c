@@ -126,9 +126,7 @@ int h_customers_create(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "customer insert");
 		goto out;
 	}
-	Ospay__V1__CustomersCreateResponse resp = OSPAY__V1__CUSTOMERS_CREATE_RESPONSE__INIT;
-	resp.customer = &c;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__customers_create_response__descriptor, &c.base);
 	log_info("customer created", "customer_id=%llu unit=%llu by=%llu", (unsigned long long)id,
 		 (unsigned long long)unit, (unsigned long long)r->sess->p.token_id);
 out:
@@ -275,9 +273,7 @@ int h_customers_update(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "customer update");
 		goto out;
 	}
-	Ospay__V1__CustomersUpdateResponse resp = OSPAY__V1__CUSTOMERS_UPDATE_RESPONSE__INIT;
-	resp.customer = &c;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__customers_update_response__descriptor, &c.base);
 out:
 	if (old != NULL)
 		ospay__v1__customer__free_unpacked(old, NULL);

@@ -239,9 +239,7 @@ int h_orders_add_note(srv_req_t *r, store_txn_t *txn)
 	rc = orders_put_order(r, txn, old, &o);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	Ospay__V1__OrdersAddNoteResponse resp = OSPAY__V1__ORDERS_ADD_NOTE_RESPONSE__INIT;
-	resp.order = &o;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__orders_add_note_response__descriptor, &o.base);
 out:
 	free(notes);
 	if (old != NULL)

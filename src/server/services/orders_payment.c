@@ -136,9 +136,7 @@ static int fin_commit(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "notification");
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	Ospay__V1__OrdersFinalizeResponse resp = OSPAY__V1__ORDERS_FINALIZE_RESPONSE__INIT;
-	resp.order = &o;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__orders_finalize_response__descriptor, &o.base);
 	if (rc == 0)
 		log_info("order finalized", "order_id=%llu method_type=%d what=%d by=%llu",
 			 (unsigned long long)o.id, f->method, f->what,
