@@ -6,6 +6,8 @@
  */
 #include "client/cli/dom.h"
 
+#include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -81,6 +83,36 @@ int dom_run(cli_ctx_t *ctx, int argc, char **argv, const dom_cmd_t *c)
 		rc = dom_call_print(ctx, c->method, req, c->resp, c->call, c->record,
 				    c->print != NULL ? c->print : dom_print_record);
 	/* Its strings are argv's or constants: only the message itself is ours. */
+	free(req);
+	return rc;
+}
+
+int dom_remove(cli_ctx_t *ctx, int argc, char **argv, const char *method,
+	       const ProtobufCMessageDescriptor *req_desc,
+	       const ProtobufCMessageDescriptor *resp_desc, const char *what, const char *after)
+{
+	dom_opts_t o;
+	int first;
+	uint64_t id = 0;
+	ProtobufCMessage *resp = NULL;
+	const ProtobufCFieldDescriptor *f = dom_field(req_desc, "id");
+	ProtobufCMessage *req = calloc(1, req_desc->sizeof_message);
+	int rc = f != NULL && req != NULL ? dom_parse(ctx, argc, argv, NULL, 1, &o, &first)
+					  : CLI_EXIT_ERROR;
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "ID", &id);
+	if (rc == CLI_EXIT_OK) {
+		req_desc->message_init(req);
+		*(uint64_t *)((char *)req + f->offset) = id;
+		rc = cli_call(ctx, method, req, resp_desc, CLI_CALL_MUTATING, &resp);
+	}
+	if (rc == CLI_EXIT_OK && ctx->json) {
+		rc = cli_output_json(json_pack("{s:I}", "removed", (json_int_t)id));
+	} else if (rc == CLI_EXIT_OK) {
+		printf("%s %" PRIu64 " removed%s\n", what, id, after);
+	}
+	if (resp != NULL)
+		protobuf_c_message_free_unpacked(resp, NULL);
 	free(req);
 	return rc;
 }
