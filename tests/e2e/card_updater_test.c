@@ -73,6 +73,24 @@ Test(card_updater, a_replaced_card_moves_its_services_and_keeps_billing)
 	status_t st;
 	cr_assert_eq(tsp_call(adm, "ospay.v1.Cards/SetDefault", &sd.base, NULL, NULL, NULL, &st), 9,
 		     "%s", st.message);
+	/* Nor a service's card: the run would pass it over and charge the default. */
+	Ospay__V1__CustomersUpdateServiceRequest u =
+		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
+	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
+	char *mask[] = {"recurring_payment"};
+	rp.enabled = true;
+	rp.card_id = old;
+	u.service_id = svc2;
+	u.recurring_payment = &rp;
+	u.update_mask = mask;
+	u.n_update_mask = 1;
+	cr_assert_eq(
+		tsp_call(adm, "ospay.v1.Customers/UpdateService", &u.base, NULL, NULL, NULL, &st),
+		3, "%s", st.message);
+	cr_assert(tso_violation(&st, "recurring_payment.card_id"));
+	cr_assert(strstr(st.violations[0].description, "replaced by card") != NULL, "%s",
+		  st.violations[0].description);
+	cr_assert_eq(tso_service_card(adm, c, svc2), 0);
 
 	/* The next day: the one retry, on the new card, though 54 is irreversible
 	 * for the old one. */

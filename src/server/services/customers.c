@@ -291,8 +291,9 @@ static void check_amount(srv_req_t *r, const char *field, int64_t amount)
 
 /*
  * recurring_payment.card_id (when not 0) must be a stored card of the
- * service's own customer: a card of nobody's, one removed (Cards/Remove
- * deletes the record) or another customer's would be passed over by the
+ * service's own customer, not replaced by its issuer: a card of nobody's, one
+ * removed (Cards/Remove deletes the record), a replaced one or another
+ * customer's would be passed over by the
  * billing run, which would then charge the default card unasked. The
  * violation reads the same in all three cases, so a unit-scoped token learns
  * nothing of other units' cards. 0, or a negative errno (store failure).
@@ -307,6 +308,15 @@ static int check_service_card(srv_req_t *r, store_txn_t *txn, uint64_t customer_
 	rc = kit_load(txn, DB_CARDS, rp->card_id, &ospay__v1__card_record__descriptor, &card);
 	if (rc != 0 && rc != -ENOENT)
 		goto out;
+	if (rc == 0 && card->card != NULL && card->card->customer_id == customer_id &&
+	    card->card->status == OSPAY__V1__CARD_STATUS__CARD_STATUS_REPLACED) {
+		/* The issuer replaced it: the billing run would pass it over. */
+		status_violation(&r->st, "recurring_payment.card_id",
+				 "card %llu was replaced by card %llu; choose that one",
+				 (unsigned long long)card->card->id,
+				 (unsigned long long)card->card->replaced_by);
+		goto out;
+	}
 	if (rc == 0 && card->card != NULL && card->card->customer_id == customer_id)
 		goto out;
 	rc = 0;
