@@ -338,7 +338,7 @@ static bool decode_body(connect_call_t *cc, const srv_method_t *m, uint8_t **bod
 	pbjson_err_t err;
 	int rc = pbjson_parse((const char *)raw, n, m->in, &in, &err);
 	/* The dispatcher wipes the body of a method carrying secrets; the JSON text is that body here. */
-	if (m->flags & (SRV_M_ASYNC | SRV_M_SECRET))
+	if (srv_method_has_secrets(m))
 		crypto_wipe(raw, n);
 	if (rc == -EINVAL) {
 		status_t st;
@@ -358,7 +358,7 @@ static bool decode_body(connect_call_t *cc, const srv_method_t *m, uint8_t **bod
 			protobuf_c_message_pack(in, cc->packed);
 			cc->packed_len = *len;
 		}
-		if (m->flags & (SRV_M_ASYNC | SRV_M_SECRET))
+		if (srv_method_has_secrets(m))
 			srv_wipe_strings(in);
 		protobuf_c_message_free_unpacked(in, NULL);
 	}

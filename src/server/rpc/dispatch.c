@@ -110,11 +110,6 @@ void srv_wipe_strings(ProtobufCMessage *m)
 	}
 }
 
-static bool req_has_secrets(const srv_req_t *r)
-{
-	return (r->method->flags & (SRV_M_ASYNC | SRV_M_SECRET)) != 0;
-}
-
 static void req_free(srv_req_t *r)
 {
 	if (list_linked(&r->async_link))
@@ -123,7 +118,7 @@ static void req_free(srv_req_t *r)
 		r->async_free(r->async_arg);
 	if (r->method->flags & SRV_M_ASYNC)
 		free(r->own_sess.units);
-	if (req_has_secrets(r) && r->in != NULL)
+	if (srv_method_has_secrets(r->method) && r->in != NULL)
 		srv_wipe_strings(r->in);
 	if (r->in != NULL)
 		protobuf_c_message_free_unpacked(r->in, NULL);
@@ -516,7 +511,7 @@ static void dispatch_req(srv_t *s, const srv_method_t *m, srv_session_t *sess, r
 	size_t klen = strlen(key);
 	srv_req_t *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		if (m->flags & (SRV_M_ASYNC | SRV_M_SECRET))
+		if (srv_method_has_secrets(m))
 			crypto_wipe(body, len);
 		if (call != NULL) {
 			reply_status(s, call, ST_RESOURCE_EXHAUSTED, "out of memory", 0);
@@ -544,7 +539,7 @@ static void dispatch_req(srv_t *s, const srv_method_t *m, srv_session_t *sess, r
 		r->reply_flags = RPC_REPLY_CLOSE;
 	r->in = protobuf_c_message_unpack(m->in, NULL, len, body);
 	if (r->in == NULL) {
-		if (m->flags & (SRV_M_ASYNC | SRV_M_SECRET))
+		if (srv_method_has_secrets(m))
 			crypto_wipe(body, len);
 		srv_fail(r, ST_INVALID_ARGUMENT, "request body is not a valid %s", m->in->name);
 		req_finish(r);

@@ -171,6 +171,12 @@ typedef struct srv_method {
 	unsigned flags;
 } srv_method_t;
 
+/* Whether m's requests may carry secrets: their bodies and strings are wiped. */
+static inline bool srv_method_has_secrets(const srv_method_t *m)
+{
+	return (m->flags & (SRV_M_ASYNC | SRV_M_SECRET)) != 0;
+}
+
 struct srv_req {
 	srv_t *srv;
 	rpc_call_t *call; /* the binary protocol's call; NULL for another transport's */
@@ -256,7 +262,7 @@ void srv_dispatch(rpc_call_t *call, void *udata);
 /*
  * A call that came another way (Connect over HTTPS, server/connect.c), on the
  * same path as srv_dispatch's after its admission checks: method m (known) with
- * its encoded request body[0..len) (wiped for an SRV_M_ASYNC method), the
+ * its encoded request body[0..len) (wiped when srv_method_has_secrets), the
  * caller's session sess (authenticated, or not for an SRV_M_NOAUTH method),
  * idem_key "" or at most DB_IDEM_KEY_MAX bytes. body, idem_key and sess must
  * stay valid until reply(r) runs, exactly once (maybe before this returns);
@@ -267,7 +273,7 @@ void srv_dispatch_call(srv_t *s, const srv_method_t *m, srv_session_t *sess, uin
 		       void *reply_arg);
 void srv_session_gone(rpc_conn_t *conn, void *data, void *udata);
 
-/* Clears the top-level strings of an SRV_M_ASYNC request (a card number, a security code). */
+/* Clears the strings of a request that may carry secrets, nested messages included. */
 void srv_wipe_strings(ProtobufCMessage *m);
 
 /* Counts a call's outcome for /metrics. */
