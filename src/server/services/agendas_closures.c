@@ -125,11 +125,7 @@ int h_agendas_remove_closure(srv_req_t *r, store_txn_t *txn)
 	}
 	if (!srv_check(r, PERM_CONFIGURE, unit))
 		goto out;
-	ospay__v1__closure__free_unpacked(fs->closures[i], NULL);
-	memmove(&fs->closures[i], &fs->closures[i + 1],
-		(fs->n_closures - i - 1) * sizeof(*fs->closures));
-	fs->n_closures--;
-	rc = booking_settings_put(r, txn, fs, NULL, NULL);
+	rc = booking_settings_drop(r, txn, fs, "closures", i);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__AgendasRemoveClosureResponse resp =

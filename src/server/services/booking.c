@@ -140,6 +140,20 @@ int booking_settings_get(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSetting
 	return rc != 0 ? srv_store_fail(r, rc, "field settings") : 0;
 }
 
+/* fs's repeated message field named field, as protobuf-c lays it out: a count and an array. */
+static int settings_list(srv_req_t *r, Ospay__V1__FieldSettingsRecord *fs, const char *field,
+			 size_t **n, ProtobufCMessage ****arr)
+{
+	const ProtobufCFieldDescriptor *fd =
+		protobuf_c_message_descriptor_get_field_by_name(fs->base.descriptor, field);
+	if (fd == NULL || fd->label != PROTOBUF_C_LABEL_REPEATED ||
+	    fd->type != PROTOBUF_C_TYPE_MESSAGE)
+		return srv_store_fail(r, -EINVAL, "field settings field");
+	*n = (size_t *)((char *)fs + fd->quantifier_offset);
+	*arr = (ProtobufCMessage ***)((char *)fs + fd->offset);
+	return 0;
+}
+
 int booking_settings_put(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSettingsRecord *fs,
 			 const char *field, ProtobufCMessage *item)
 {
@@ -148,16 +162,9 @@ int booking_settings_put(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSetting
 	ProtobufCMessage ***arr = NULL;
 	int rc = 0;
 	if (field != NULL) {
-		/* The repeated field as protobuf-c lays it out: a count and an array. */
-		const ProtobufCFieldDescriptor *fd =
-			protobuf_c_message_descriptor_get_field_by_name(fs->base.descriptor, field);
-		if (fd == NULL || fd->label != PROTOBUF_C_LABEL_REPEATED ||
-		    fd->type != PROTOBUF_C_TYPE_MESSAGE) {
-			rc = srv_store_fail(r, -EINVAL, "field settings field");
+		rc = settings_list(r, fs, field, &n, &arr);
+		if (rc != 0)
 			goto out;
-		}
-		n = (size_t *)((char *)fs + fd->quantifier_offset);
-		arr = (ProtobufCMessage ***)((char *)fs + fd->offset);
 		grown = malloc((*n + 1) * sizeof(*grown));
 		if (grown == NULL) {
 			rc = -ENOMEM;
@@ -182,4 +189,18 @@ int booking_settings_put(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSetting
 out:
 	free(grown);
 	return rc;
+}
+
+int booking_settings_drop(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSettingsRecord *fs,
+			  const char *field, size_t i)
+{
+	size_t *n = NULL;
+	ProtobufCMessage ***arr = NULL;
+	int rc = settings_list(r, fs, field, &n, &arr);
+	if (rc != 0 || i >= *n)
+		return rc != 0 ? rc : -EINVAL;
+	protobuf_c_message_free_unpacked((*arr)[i], NULL);
+	memmove(&(*arr)[i], &(*arr)[i + 1], (*n - i - 1) * sizeof(**arr));
+	(*n)--;
+	return booking_settings_put(r, txn, fs, NULL, NULL);
 }

@@ -77,5 +77,8 @@ int booking_settings_get(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSetting
  */
 int booking_settings_put(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSettingsRecord *fs,
 			 const char *field, ProtobufCMessage *item);
+/* Removes item i of fs's repeated message field named field (freed), then stores fs. */
+int booking_settings_drop(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSettingsRecord *fs,
+			  const char *field, size_t i);
 
 #endif

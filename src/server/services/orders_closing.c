@@ -150,11 +150,7 @@ int h_orders_remove_closing_reason(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	}
 	/* Closed orders keep the reason's name (OrderClosing.reason), not a reference. */
-	ospay__v1__closing_reason__free_unpacked(fs->closing_reasons[i], NULL);
-	memmove(&fs->closing_reasons[i], &fs->closing_reasons[i + 1],
-		(fs->n_closing_reasons - i - 1) * sizeof(*fs->closing_reasons));
-	fs->n_closing_reasons--;
-	rc = booking_settings_put(r, txn, fs, NULL, NULL);
+	rc = booking_settings_drop(r, txn, fs, "closing_reasons", i);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersRemoveClosingReasonResponse resp =
