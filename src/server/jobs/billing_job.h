@@ -158,6 +158,5 @@ void bill_job_call(bill_job_t *j);
 void bill_store_outcome(bill_job_t *j);
 void bill_block_done(void *arg, int rc);
 void bill_resolve_arm(struct srv_billing *b, uint64_t delay_ms);
-void bill_release(struct srv_billing *b);
 
 #endif

@@ -44,7 +44,7 @@ static void manual_free(void *arg)
 	struct srv_billing *b = j->b;
 	bill_job_free(j);
 	if (b->life.stopping)
-		bill_release(b);
+		srv_job_release(&b->life);
 }
 
 /*

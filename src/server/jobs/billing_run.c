@@ -44,7 +44,7 @@ void bill_job_done(bill_job_t *j)
 	if (!b->life.stopping)
 		bill_pump(b);
 	else
-		bill_release(b);
+		srv_job_release(&b->life);
 }
 
 /* ------------------------------------------------------------------ facts */
@@ -943,12 +943,6 @@ void billing_run_metrics(const srv_t *s, billing_run_metrics_t *out)
 	}
 	store_cursor_close(cur);
 	store_read_end(txn);
-}
-
-/* Frees the state once the timers are closed and bill_idle (after a stop). */
-void bill_release(struct srv_billing *b)
-{
-	srv_job_release(&b->life);
 }
 
 static void billing_run_stop(srv_t *s, srv_job_done_fn done)
