@@ -347,10 +347,9 @@ static void store_batch_abort(store_t *s, int rc)
  */
 static void store_batch_release_empty(store_t *s)
 {
-	if (s->batch != NULL && s->batch_writes == 0 && !s->wtxn.open) {
-		mdb_txn_abort(s->batch);
-		s->batch = NULL;
-	}
+	/* No writes, so no waiters of this batch: nothing for the abort to settle. */
+	if (s->batch != NULL && s->batch_writes == 0 && !s->wtxn.open)
+		store_batch_abort(s, 0);
 }
 
 /* ------------------------------------------------------------------ txn */
