@@ -410,3 +410,19 @@ const char *card_holder_for_gateway(const char *holder, int gateway, char out[CA
 out:
 	return why;
 }
+
+void card_fingerprint(const uint8_t key[CRYPTO_KEY_LEN], uint64_t org, const card_pan_t *pan,
+		      uint8_t out[CARD_FP_LEN])
+{
+	static const char label[] = "card-fingerprint/v1";
+	uint8_t msg[sizeof(label) - 1 + 8 + CARD_PAN_MAX];
+	size_t n = sizeof(label) - 1;
+	memcpy(msg, label, n);
+	for (int i = 7; i >= 0; i--)
+		msg[n++] = (uint8_t)(org >> (8 * i));
+	size_t len = pan->len <= CARD_PAN_MAX ? pan->len : CARD_PAN_MAX;
+	memcpy(msg + n, pan->digits, len);
+	crypto_hmac_sha256(key, CRYPTO_KEY_LEN, msg, n + len, out);
+	/* The digits were copied: the copy is a secret too. */
+	crypto_wipe(msg, sizeof(msg));
+}

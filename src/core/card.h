@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/crypto.h"
+
 /* Numbered like a proto enum: 0 is "not known". */
 enum card_brand {
 	CARD_BRAND_UNSPECIFIED = 0,
@@ -129,5 +131,17 @@ const char *card_holder_for_gateway(const char *holder, int gateway, char out[CA
 
 /* "•••• " and last4 (four digits) into out; any other last4 gives "••••". */
 void card_masked(const char *last4, char out[CARD_MASKED_SIZE]);
+
+/*
+ * The card as its network sees it, without keeping its number
+ * (docs/cards.md, "The card's fingerprint"): HMAC-SHA256 under key (the
+ * master key's "card-fingerprint" key) of "card-fingerprint/v1", the
+ * organization id (8 bytes, big-endian) and the number's digits. The same
+ * number in the same organization always gives the same 32 bytes; nobody
+ * without the key can test a guessed number against it.
+ */
+#define CARD_FP_LEN 32
+void card_fingerprint(const uint8_t key[CRYPTO_KEY_LEN], uint64_t org, const card_pan_t *pan,
+		      uint8_t out[CARD_FP_LEN]);
 
 #endif

@@ -1,5 +1,7 @@
 #include "core/retry.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/declines.h"
@@ -144,6 +146,71 @@ bool retry_window_allows(enum card_brand brand, size_t reattempts)
 bool retry_fee(enum card_brand brand, size_t reattempts)
 {
 	return brand == CARD_BRAND_MASTERCARD && reattempts + 1 >= RETRY_MC_FEE_FROM;
+}
+
+static bool in_window(int64_t t, int64_t now_ms)
+{
+	return t > now_ms - RETRY_WINDOW_MS && t <= now_ms;
+}
+
+size_t retry_log_reattempts(const retry_attempt_t *log, size_t n, int64_t now_ms)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (log[i].reattempt && in_window(log[i].at_ms, now_ms))
+			k++;
+	return k;
+}
+
+/* A later reason to refuse replaces an earlier one: from_ms is the latest. */
+static void refuse(retry_gate_t *out, int64_t from_ms, const char *why)
+{
+	if (out->allowed || from_ms > out->from_ms) {
+		out->allowed = false;
+		out->from_ms = from_ms;
+		snprintf(out->why, sizeof(out->why), "%s", why);
+	}
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+void retry_gate(enum card_brand brand, const retry_attempt_t *log, size_t n, int64_t now_ms,
+		retry_gate_t *out)
+{
+	const retry_attempt_t *latest = NULL;
+	int64_t times[RETRY_VISA_MAX * 4];
+	size_t k = 0;
+	memset(out, 0, sizeof(*out));
+	out->allowed = true;
+	for (size_t i = 0; i < n; i++) {
+		const retry_attempt_t *a = &log[i];
+		if (!in_window(a->at_ms, now_ms))
+			continue;
+		if (latest == NULL || a->at_ms >= latest->at_ms)
+			latest = a;
+		if (a->reattempt && k < sizeof(times) / sizeof(times[0]))
+			times[k++] = a->at_ms;
+		if (a->reattempt)
+			out->reattempts++;
+		/* A "never" binds while the decline is in the window the network counts. */
+		if (a->declined && a->never)
+			refuse(out, a->at_ms + RETRY_WINDOW_MS, a->advice);
+		else if (a->declined && a->next_ms > now_ms)
+			refuse(out, a->next_ms, a->advice);
+	}
+	out->reattempt = latest != NULL && latest->declined;
+	if (!out->reattempt || retry_window_allows(brand, out->reattempts))
+		return;
+	/* Allowed again once the oldest reattempts leave the window, leaving
+	 * RETRY_VISA_MAX - 1 (times[] keeps the first ones; the cap is far below). */
+	qsort(times, k, sizeof(times[0]), cmp_i64);
+	size_t drop = out->reattempts - (RETRY_VISA_MAX - 1);
+	int64_t from = (drop <= k ? times[drop - 1] : times[k - 1]) + RETRY_WINDOW_MS;
+	refuse(out, from, "Visa allows 20 reattempts of a card in 30 days");
 }
 
 const char *retry_class_name(enum retry_class c)

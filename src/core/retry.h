@@ -70,6 +70,49 @@ bool retry_window_allows(enum card_brand brand, size_t reattempts);
 /* Is a reattempt made with `reattempts` already in the window one that costs a fee? */
 bool retry_fee(enum card_brand brand, size_t reattempts);
 
+/*
+ * One attempt at a card as its network counts them (docs/billing.md, "The
+ * card as the network sees it"): a charge of any stored card with the same
+ * number, or a Zero Auth at Cards/Add.
+ */
+#define RETRY_ADVICE_MAX 96
+typedef struct retry_attempt {
+	int64_t at_ms;
+	bool zero_auth;
+	bool declined;   /* settled as a decline */
+	bool reattempt;  /* it retried a decline: counted against the brand's cap */
+	bool never;      /* its decline's verdict: never again */
+	int64_t next_ms; /* its decline's earliest retry (a wait); 0 when none */
+	char advice[RETRY_ADVICE_MAX];
+} retry_attempt_t;
+
+/* What the brand says of one more attempt at a card (retry_gate). */
+typedef struct retry_gate {
+	bool allowed;
+	/* It would retry a decline: the latest attempt in the window was declined. */
+	bool reattempt;
+	/* Reattempts already in the window. */
+	size_t reattempts;
+	/* When refused: why (static or an attempt's advice, copied) and the
+	 * earliest time it would be allowed. */
+	char why[RETRY_ADVICE_MAX + 64];
+	int64_t from_ms;
+} retry_gate_t;
+
+/*
+ * May one more attempt (a Zero Auth) be made at now_ms on a card of brand
+ * whose attempts in the log are these (any order; those outside the window
+ * are ignored)? Refused while a declined attempt in the window said never
+ * (until it leaves the window), before a decline's wait ends, or, when it
+ * would be a reattempt, while the brand's cap is used up (Visa 20: until
+ * enough reattempts leave the window). Fills out.
+ */
+void retry_gate(enum card_brand brand, const retry_attempt_t *log, size_t n, int64_t now_ms,
+		retry_gate_t *out);
+
+/* How many attempts of the log in the window ending at now_ms are reattempts. */
+size_t retry_log_reattempts(const retry_attempt_t *log, size_t n, int64_t now_ms);
+
 /* "reversible", "visa-category-1", "mastercard-mac-02-later"...: stable names. */
 const char *retry_class_name(enum retry_class c);
 
