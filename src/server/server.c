@@ -351,6 +351,8 @@ int srv_serve(const srv_opts_t *opts)
 		goto out;
 	}
 	rc = crypto_derive_key(s->master_key, "ospay token v1", s->token_key);
+	if (rc == 0)
+		rc = crypto_derive_key(s->master_key, "ospay card-fingerprint v1", s->card_fp_key);
 	if (rc != 0)
 		goto out;
 	char store_path[512];
@@ -455,6 +457,7 @@ out:
 		log_info("ospayd stopped", "");
 	crypto_wipe(s->master_key, sizeof(s->master_key));
 	crypto_wipe(s->token_key, sizeof(s->token_key));
+	crypto_wipe(s->card_fp_key, sizeof(s->card_fp_key));
 	crypto_wipe(s->metrics_token, sizeof(s->metrics_token));
 	vault_key_wipe(&s->vault_key);
 	srv_vault_keys_free(s->vault_keys, s->n_vault_keys);

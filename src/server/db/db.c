@@ -63,6 +63,7 @@ const store_table_def_t db_tables[DB_N_TABLES] = {
 	[DB_INST_RECON] = {"installments_reconcile", STORE_DUPSORT},
 	[DB_VAULT_KEYS] = {"vault_keys", 0},
 	[DB_FIELD_SETTINGS] = {"field_settings", 0},
+	[DB_CARD_ATTEMPTS] = {"card_attempts", 0},
 };
 
 int db_get_msg(store_txn_t *txn, unsigned table, const void *key, size_t klen,
@@ -617,7 +618,7 @@ int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V
 }
 
 int db_card_insert(store_txn_t *txn, const Ospay__V1__Card *c, const vault_key_t *key,
-		   const char *token)
+		   const char *token, const uint8_t *fp, size_t fp_len)
 {
 	uint8_t sealed[512 + VAULT_OVERHEAD];
 	size_t slen = 0;
@@ -634,10 +635,67 @@ int db_card_insert(store_txn_t *txn, const Ospay__V1__Card *c, const vault_key_t
 	rec.card = (Ospay__V1__Card *)c;
 	rec.sealed_token.data = sealed;
 	rec.sealed_token.len = slen;
+	rec.fingerprint.data = (uint8_t *)fp;
+	rec.fingerprint.len = fp_len;
 	rc = db_put_by_id(txn, DB_CARDS, c->id, &rec.base);
 	if (rc == 0)
 		rc = db_index_add(txn, DB_CARDS_BY_CUST, c->customer_id, c->id);
 out:
 	crypto_wipe(sealed, sizeof(sealed));
 	return rc;
+}
+
+/* org id | fingerprint | at ms: the prefix of an attempt's key. */
+#define ATTEMPT_FP_LEN 32
+#define ATTEMPT_PREFIX (8 + ATTEMPT_FP_LEN)
+#define ATTEMPT_KEY (ATTEMPT_PREFIX + 8 + 8)
+
+static void attempt_key(uint8_t k[ATTEMPT_KEY], uint64_t org, const uint8_t *fp, int64_t at_ms,
+			uint64_t seq)
+{
+	be64_put(k, org);
+	memcpy(k + 8, fp, ATTEMPT_FP_LEN);
+	be64_put_i64(k + ATTEMPT_PREFIX, at_ms);
+	be64_put(k + ATTEMPT_PREFIX + 8, seq);
+}
+
+int db_card_attempt_put(store_txn_t *txn, uint64_t org, const uint8_t *fp,
+			const Ospay__V1__CardAttemptRecord *rec)
+{
+	uint8_t k[ATTEMPT_KEY];
+	uint64_t seq = 0;
+	int rc = store_seq_next(txn, "card_attempt", &seq);
+	if (rc != 0)
+		return rc;
+	attempt_key(k, org, fp, rec->at_ms, seq);
+	return db_put_msg(txn, DB_CARD_ATTEMPTS, k, sizeof(k), &rec->base, STORE_NOOVERWRITE);
+}
+
+int db_card_attempts_each(store_txn_t *txn, uint64_t org, const uint8_t *fp, int64_t from_ms,
+			  int64_t to_ms, db_card_attempt_fn fn, void *arg)
+{
+	uint8_t from[ATTEMPT_KEY];
+	store_cursor_t *cur = NULL;
+	store_val_t k, v;
+	attempt_key(from, org, fp, from_ms, 0);
+	int rc = store_cursor_open(txn, DB_CARD_ATTEMPTS, &cur);
+	if (rc == 0)
+		rc = store_cursor_seek(cur, from, sizeof(from), &k, &v);
+	while (rc == 0) {
+		if (k.len != ATTEMPT_KEY || memcmp(k.data, from, ATTEMPT_PREFIX) != 0 ||
+		    be64_get_i64((const uint8_t *)k.data + ATTEMPT_PREFIX) > to_ms)
+			break;
+		Ospay__V1__CardAttemptRecord *rec =
+			ospay__v1__card_attempt_record__unpack(NULL, v.len, v.data);
+		if (rec == NULL) {
+			rc = -EBADMSG;
+			break;
+		}
+		rc = fn(rec, arg);
+		ospay__v1__card_attempt_record__free_unpacked(rec, NULL);
+		if (rc == 0)
+			rc = store_cursor_next(cur, &k, &v);
+	}
+	store_cursor_close(cur);
+	return rc == -ENOENT ? 0 : rc;
 }

@@ -104,6 +104,10 @@ enum db_table {
 	DB_INST_RECON,     /* org id -> due day | order id | number */
 	DB_VAULT_KEYS,     /* vault key id (4 bytes) -> created ms (8) | done (1); last: current */
 	DB_FIELD_SETTINGS, /* org id -> FieldSettingsRecord (closures, holidays, closing reasons) */
+	/* Attempts at a card as its network counts them, every card with that
+	 * number (db_card_attempt_put): org id | fingerprint | at ms | seq ->
+	 * CardAttemptRecord. */
+	DB_CARD_ATTEMPTS,
 	DB_N_TABLES,
 };
 
@@ -130,11 +134,27 @@ int db_index_add(store_txn_t *txn, unsigned table, uint64_t key, uint64_t val);
 
 /*
  * A new card (c->id set): its CardRecord with token sealed under key (vault
- * kind "card", the organization, the customer and the card id in the AAD)
- * and its customer index. 0, -EPROTO when sealing failed, or a store error.
+ * kind "card", the organization, the customer and the card id in the AAD),
+ * its number's fingerprint (fp_len bytes; none when 0) and its customer
+ * index. 0, -EPROTO when sealing failed, or a store error.
  */
 int db_card_insert(store_txn_t *txn, const Ospay__V1__Card *c, const vault_key_t *key,
-		   const char *token);
+		   const char *token, const uint8_t *fp, size_t fp_len);
+
+/*
+ * Appends an attempt (rec->at_ms set) to the log of the card with fingerprint
+ * fp (CARD_FP_LEN bytes) in org. 0 or a store error.
+ */
+int db_card_attempt_put(store_txn_t *txn, uint64_t org, const uint8_t *fp,
+			const Ospay__V1__CardAttemptRecord *rec);
+/*
+ * Calls fn for each attempt of fp in org with from_ms <= at_ms <= to_ms, in
+ * time order; fn's rec is freed after it returns. Stops at fn's first
+ * non-zero answer and returns it; else 0 or a store error.
+ */
+typedef int (*db_card_attempt_fn)(const Ospay__V1__CardAttemptRecord *rec, void *arg);
+int db_card_attempts_each(store_txn_t *txn, uint64_t org, const uint8_t *fp, int64_t from_ms,
+			  int64_t to_ms, db_card_attempt_fn fn, void *arg);
 
 /* Units and tokens: record + indexes in one call. */
 int db_unit_insert(store_txn_t *txn, Ospay__V1__Unit *unit);

@@ -143,11 +143,25 @@ int bill_count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t *n
 int bill_insert_fn(store_txn_t *txn, void *arg);
 int bill_charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old, bill_job_t *j);
 int bill_outcome_fn(store_txn_t *txn, void *arg);
+/*
+ * What an answer about j's charge means for it, whichever path brought it
+ * (the call, a query, a notification's re-query): the status, the network id
+ * an approved first use returned (its settle opens the card's chain), a
+ * decline's irreversibility and Mastercard advice code.
+ */
+void bill_take_outcome(bill_job_t *j, int status, const char *code, const char *mac,
+		       const char *ntid, bool irreversible);
 /* A new charge that retries a declined one: counts the card's reattempts in
  * the window and flags Mastercard's fee (core/retry.h). */
 int bill_mark_reattempt(store_txn_t *txn, bill_job_t *j, int64_t now_ms);
-/* Reattempts of card in the 30 days up to now_ms (charge skip not counted). */
-int bill_card_reattempts(store_txn_t *txn, uint64_t card, int64_t now_ms, uint64_t skip, size_t *n);
+/* Reattempts of card (of org) in the 30 days up to now_ms (charge skip not
+ * counted): of every card with its number and their Zero Auths when it has a
+ * fingerprint, else of that card id. */
+int bill_card_reattempts(store_txn_t *txn, uint64_t org, uint64_t card, int64_t now_ms,
+			 uint64_t skip, size_t *n);
+/* Stores a new charge j->c (its id taken now, its attempt logged with its
+ * number's, Mastercard's fee flagged when it is a reattempt). */
+int bill_charge_new(store_txn_t *txn, bill_job_t *j, int64_t now_ms);
 int bill_plan_block(struct srv_billing *b, store_txn_t *txn, uint64_t id, int64_t due,
 		    bill_job_t **out);
 int bill_block_fn(store_txn_t *txn, void *arg);

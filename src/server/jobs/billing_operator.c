@@ -85,13 +85,13 @@ static int brand_allows(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice
 	db_scan_close(scan);
 	if (rc != -ENOENT && rc != 0)
 		return srv_store_fail(r, rc, "charges lookup");
-	rc = bill_card_reattempts(txn, card->id, r->now_ms, 0, &n);
+	rc = bill_card_reattempts(txn, card->organization_id, card->id, r->now_ms, 0, &n);
 	if (rc != 0)
 		return srv_store_fail(r, rc, "charges lookup");
 	if (never == NULL && wait_until == 0 &&
 	    retry_window_allows((enum card_brand)card->brand, n))
 		return 0;
-	r->srv->billing->retries_refused_total++;
+	billing_run_count_refused(r->srv);
 	if (never == NULL && wait_until != 0)
 		return srv_fail(r, ST_FAILED_PRECONDITION,
 				"card %" PRIu64 " may be charged again for invoice %" PRIu64
@@ -126,14 +126,8 @@ static int manual_insert_fn(store_txn_t *txn, void *arg)
 	/* After earlier charges of the invoice, it retries them (brand rules). */
 	if (rc == 0)
 		j->c.reattempt = n + n_op > 0;
-	if (rc == 0 && j->c.reattempt)
-		rc = bill_mark_reattempt(txn, j, srv_now_ms(j->b->s));
 	if (rc == 0)
-		rc = store_seq_next(txn, "charge", &j->c.id);
-	if (rc == 0) {
-		j->c.created_ms = j->c.updated_ms = srv_now_ms(j->b->s);
-		rc = db_charge_put(txn, NULL, &j->c);
-	}
+		rc = bill_charge_new(txn, j, srv_now_ms(j->b->s));
 	if (inv != NULL)
 		ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;

@@ -292,15 +292,12 @@ static void take_result(bill_job_t *j, const gw_charge_result_t *res, bool query
 		bill_copy_str(j->payment_id, sizeof(j->payment_id), res->payment_id);
 	switch (res->r.outcome) {
 	case GW_OUTCOME_APPROVED:
-		j->c.status = CHG(APPROVED);
-		if (j->c.first_use && res->network_txn_id[0] != '\0')
-			bill_copy_str(j->ntid, sizeof(j->ntid), res->network_txn_id);
+		bill_take_outcome(j, CHG(APPROVED), code, NULL, res->network_txn_id, false);
 		st->approved++;
 		break;
 	case GW_OUTCOME_DECLINED:
-		j->c.status = CHG(DECLINED);
-		j->c.irreversible = res->irreversible || decline_is_irreversible(code, j->brand);
-		bill_copy_str(j->mac, sizeof(j->mac), res->advice_code);
+		bill_take_outcome(j, CHG(DECLINED), code, res->advice_code, NULL,
+				  res->irreversible);
 		st->declined++;
 		break;
 	case GW_OUTCOME_NOT_FOUND:

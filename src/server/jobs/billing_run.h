@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/retry.h"
 #include "ospay/v1/billing.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
 #include "server/jobs/job.h"
@@ -86,5 +87,17 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
  */
 int billing_run_operator_settle(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Charge *old,
 				int resolution, const char *payment_id, const char *reason);
+
+/*
+ * The attempts at the card with fingerprint fp (CARD_FP_LEN bytes) in org in
+ * the 30 days up to now_ms, as the brand rules read them (core/retry.h): its
+ * Zero Auths from their log entries, its charges (of every card with that
+ * number) from their records; charge skip left out. *out is the caller's to
+ * free. 0 or a store error.
+ */
+int billing_card_log(store_txn_t *txn, uint64_t org, const uint8_t *fp, int64_t now_ms,
+		     uint64_t skip, retry_attempt_t **out, size_t *n);
+/* One more retry the brand rules refused (the /metrics counter). */
+void billing_run_count_refused(srv_t *s);
 
 #endif

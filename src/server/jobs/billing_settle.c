@@ -77,14 +77,7 @@ int bill_insert_fn(store_txn_t *txn, void *arg)
 	 * invoice is in flight: never two calls for it. */
 	if (n + 1 != j->c.attempt || busy)
 		return -EALREADY;
-	if (j->c.reattempt)
-		rc = bill_mark_reattempt(txn, j, srv_now_ms(j->b->s));
-	if (rc == 0)
-		rc = store_seq_next(txn, "charge", &j->c.id);
-	if (rc == 0) {
-		j->c.created_ms = j->c.updated_ms = srv_now_ms(j->b->s);
-		rc = db_charge_put(txn, NULL, &j->c);
-	}
+	rc = bill_charge_new(txn, j, srv_now_ms(j->b->s));
 	if (rc == 0) /* NO_VALID_CARD tells the customer */
 		rc = outbox_on_charge(j->b->s, txn, &j->c, j->c.created_ms);
 	return rc;
@@ -118,7 +111,93 @@ static int card_chain_open(store_txn_t *txn, const bill_job_t *j)
 	return rc;
 }
 
-int bill_card_reattempts(store_txn_t *txn, uint64_t card, int64_t now_ms, uint64_t skip, size_t *n)
+/* ------------------------------------------------------------------ the card's attempts */
+
+/* billing_card_log's walk: the attempts so far, one more per log entry. */
+typedef struct attempt_walk {
+	store_txn_t *txn;
+	uint64_t skip;
+	retry_attempt_t *v;
+	size_t n, cap;
+} attempt_walk_t;
+
+static int attempt_take(const Ospay__V1__CardAttemptRecord *rec, void *arg)
+{
+	attempt_walk_t *w = arg;
+	Ospay__V1__Charge *c = NULL;
+	if (rec->charge_id != 0 && rec->charge_id == w->skip)
+		return 0;
+	if (w->n == w->cap) {
+		size_t cap = w->cap == 0 ? 16 : 2 * w->cap;
+		retry_attempt_t *nv = realloc(w->v, cap * sizeof(*nv));
+		if (nv == NULL)
+			return -ENOMEM;
+		w->v = nv;
+		w->cap = cap;
+	}
+	retry_attempt_t *a = &w->v[w->n];
+	memset(a, 0, sizeof(*a));
+	a->at_ms = rec->at_ms;
+	a->zero_auth = rec->zero_auth;
+	if (rec->zero_auth) {
+		a->declined = rec->declined;
+		a->reattempt = rec->reattempt;
+		a->never = rec->declined && rec->next_retry_ms == 0;
+		a->next_ms = rec->next_retry_ms;
+		bill_copy_str(a->advice, sizeof(a->advice), rec->advice);
+		w->n++;
+		return 0;
+	}
+	/* A charge: its record is the truth about it (settled since, or not). */
+	int rc = kit_load(w->txn, DB_CHARGES, rec->charge_id, &ospay__v1__charge__descriptor, &c);
+	if (rc == -ENOENT) /* stored in the same transaction, later */
+		return 0;
+	if (rc != 0)
+		return rc;
+	a->declined = c->status == CHG(DECLINED);
+	a->reattempt = c->reattempt;
+	/* Judged declines only: one stored before the brand rules has no verdict. */
+	a->never = a->declined && c->decline_class[0] != '\0' && c->next_retry_ms == 0;
+	a->next_ms = a->declined ? c->next_retry_ms : 0;
+	bill_copy_str(a->advice, sizeof(a->advice), c->advice);
+	ospay__v1__charge__free_unpacked(c, NULL);
+	w->n++;
+	return 0;
+}
+
+int billing_card_log(store_txn_t *txn, uint64_t org, const uint8_t *fp, int64_t now_ms,
+		     uint64_t skip, retry_attempt_t **out, size_t *n)
+{
+	attempt_walk_t w = {.txn = txn, .skip = skip};
+	int rc = db_card_attempts_each(txn, org, fp, now_ms - RETRY_WINDOW_MS + 1, now_ms,
+				       attempt_take, &w);
+	if (rc != 0) {
+		free(w.v);
+		w.v = NULL;
+		w.n = 0;
+	}
+	*out = w.v;
+	*n = w.n;
+	return rc;
+}
+
+/* The fingerprint of a stored card (false: none, a card older than it). */
+static int card_fp(store_txn_t *txn, uint64_t card, uint8_t fp[CARD_FP_LEN], bool *has)
+{
+	Ospay__V1__CardRecord *rec = NULL;
+	int rc = kit_load(txn, DB_CARDS, card, &ospay__v1__card_record__descriptor, &rec);
+	*has = rc == 0 && rec->fingerprint.len == CARD_FP_LEN;
+	if (*has)
+		memcpy(fp, rec->fingerprint.data, CARD_FP_LEN);
+	if (rec != NULL)
+		ospay__v1__card_record__free_unpacked(rec, NULL);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* Reattempts of one stored card id in the window (DB_CHG_CARD): a card
+ * without a fingerprint, stored before the log existed. */
+static int card_id_reattempts(store_txn_t *txn, uint64_t card, int64_t now_ms, uint64_t skip,
+			      size_t *n)
 {
 	uint8_t key[8], from[DB_POS_LEN];
 	db_scan_t *scan = NULL;
@@ -143,10 +222,78 @@ int bill_card_reattempts(store_txn_t *txn, uint64_t card, int64_t now_ms, uint64
 	return rc == -ENOENT ? 0 : rc;
 }
 
+int bill_card_reattempts(store_txn_t *txn, uint64_t org, uint64_t card, int64_t now_ms,
+			 uint64_t skip, size_t *n)
+{
+	uint8_t fp[CARD_FP_LEN];
+	retry_attempt_t *log = NULL;
+	size_t len = 0;
+	bool has = false;
+	int rc = card_fp(txn, card, fp, &has);
+	if (rc != 0 || !has)
+		return rc != 0 ? rc : card_id_reattempts(txn, card, now_ms, skip, n);
+	/* The card as its network counts it: every card with its number, Zero Auths too. */
+	rc = billing_card_log(txn, org, fp, now_ms, skip, &log, &len);
+	*n = rc == 0 ? retry_log_reattempts(log, len, now_ms) : 0;
+	free(log);
+	return rc;
+}
+
+/*
+ * A new charge (id set) of a card joins the log of its number: a charge
+ * right after a declined Zero Auth of that number retries it (a reattempt).
+ * A card without a fingerprint, or no card (NO_VALID_CARD), has no log.
+ */
+static int attempt_log_charge(store_txn_t *txn, bill_job_t *j, int64_t now_ms)
+{
+	uint8_t fp[CARD_FP_LEN];
+	retry_attempt_t *log = NULL;
+	size_t n = 0;
+	bool has = false;
+	int rc = j->c.card_id != 0 ? card_fp(txn, j->c.card_id, fp, &has) : 0;
+	if (rc != 0 || !has)
+		return rc;
+	rc = billing_card_log(txn, j->c.organization_id, fp, now_ms, j->c.id, &log, &n);
+	const retry_attempt_t *latest = NULL;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (latest == NULL || log[i].at_ms >= latest->at_ms)
+			latest = &log[i];
+	if (latest != NULL && latest->zero_auth && latest->declined)
+		j->c.reattempt = true;
+	free(log);
+	Ospay__V1__CardAttemptRecord rec = OSPAY__V1__CARD_ATTEMPT_RECORD__INIT;
+	rec.at_ms = now_ms;
+	rec.charge_id = j->c.id;
+	rec.card_id = j->c.card_id;
+	if (rc == 0)
+		rc = db_card_attempt_put(txn, j->c.organization_id, fp, &rec);
+	return rc;
+}
+
+int bill_charge_new(store_txn_t *txn, bill_job_t *j, int64_t now_ms)
+{
+	int rc = store_seq_next(txn, "charge", &j->c.id);
+	if (rc == 0)
+		rc = attempt_log_charge(txn, j, now_ms);
+	if (rc == 0 && j->c.reattempt)
+		rc = bill_mark_reattempt(txn, j, now_ms);
+	if (rc == 0) {
+		j->c.created_ms = j->c.updated_ms = now_ms;
+		rc = db_charge_put(txn, NULL, &j->c);
+	}
+	return rc;
+}
+
+void billing_run_count_refused(srv_t *s)
+{
+	if (s->billing != NULL)
+		s->billing->retries_refused_total++;
+}
+
 int bill_mark_reattempt(store_txn_t *txn, bill_job_t *j, int64_t now_ms)
 {
 	size_t n = 0;
-	int rc = bill_card_reattempts(txn, j->c.card_id, now_ms, j->c.id, &n);
+	int rc = bill_card_reattempts(txn, j->c.organization_id, j->c.card_id, now_ms, j->c.id, &n);
 	/* Recorded, not refused: the fee is the network's, the retry is still allowed. */
 	if (rc == 0)
 		j->c.retry_fee = retry_fee(j->brand, n);
@@ -189,7 +336,7 @@ static int judge_decline(store_txn_t *txn, bill_job_t *j, int64_t now)
 		return 0;
 	size_t n = 0;
 	int64_t end = 0;
-	int rc = bill_card_reattempts(txn, j->c.card_id, now, 0, &n);
+	int rc = bill_card_reattempts(txn, j->c.organization_id, j->c.card_id, now, 0, &n);
 	if (rc == 0)
 		rc = window_end_ms(txn, j->c.organization_id, j->c.local_date, &end);
 	if (rc != 0)
@@ -267,7 +414,8 @@ static int card_replace(store_txn_t *txn, srv_t *s, bill_job_t *j, int64_t now)
 	nc.created_ms = now;
 	nc.status = OSPAY__V1__CARD_STATUS__CARD_STATUS_ACTIVE;
 	nc.replaces = old->card->id;
-	rc = db_card_insert(txn, &nc, &s->vault_key, j->new_token);
+	/* A new number: its fingerprint is not the old one's (none; per card). */
+	rc = db_card_insert(txn, &nc, &s->vault_key, j->new_token, NULL, 0);
 	snprintf(reason, sizeof(reason),
 		 "the issuer replaced it (Cielo Renova Fácil, answer to charge %" PRIu64
 		 "): card %" PRIu64,
@@ -405,6 +553,18 @@ out:
 	if (inv != NULL)
 		ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
+}
+
+void bill_take_outcome(bill_job_t *j, int status, const char *code, const char *mac,
+		       const char *ntid, bool irreversible)
+{
+	j->c.status = status;
+	if (status == CHG(APPROVED) && j->c.first_use && ntid != NULL && ntid[0] != '\0')
+		bill_copy_str(j->ntid, sizeof(j->ntid), ntid);
+	if (status == CHG(DECLINED)) {
+		j->c.irreversible = irreversible || decline_is_irreversible(code, j->brand);
+		bill_copy_str(j->mac, sizeof(j->mac), mac);
+	}
 }
 
 /* The outcome of a call: the charge, and what follows it (charge_settle). */
@@ -670,10 +830,8 @@ int billing_run_charge_answer(store_txn_t *txn, srv_t *s, const Ospay__V1__Gatew
 	bill_copy_str(j->code, sizeof(j->code), obj->code);
 	bill_copy_str(j->msg, sizeof(j->msg), obj->message);
 	bill_copy_str(j->payment_id, sizeof(j->payment_id), obj->ref);
-	j->c.status = status;
-	if (status == CHG(DECLINED))
-		j->c.irreversible =
-			decline_is_irreversible(j->code, (enum card_brand)old->card_brand);
+	/* As the call's own answer would: an approved first use opens the chain. */
+	bill_take_outcome(j, status, obj->code, obj->advice_code, obj->network_txn_id, false);
 	if (status == CHG(VOIDED)) {
 		size_t n = strlen(j->note);
 		snprintf(j->note + n, sizeof(j->note) - n, "%svoided at the gateway",

@@ -305,6 +305,7 @@ typedef struct requery {
 	Ospay__V1__GatewayInstallment *instp[GW_MAX_INSTALLMENTS];
 	char status[GW_STATUS_MAX], code[GW_CODE_MAX], message[GW_MSG_MAX];
 	char order_id[GW_ORDER_ID_MAX];
+	char ntid[GW_ID_MAX], mac[GW_CODE_MAX]; /* a card charge's network id, advice code */
 	char inst_status[GW_MAX_INSTALLMENTS][GW_STATUS_MAX];
 	char inst_reason[GW_MAX_INSTALLMENTS][GW_MSG_MAX];
 	bool retry;
@@ -604,6 +605,11 @@ static void on_charge(const gw_charge_result_t *res, void *arg)
 	snprintf(q->status, sizeof(q->status), "%s", res->status_text);
 	snprintf(q->order_id, sizeof(q->order_id), "%s", res->merchant_order_id);
 	q->obj.order_id = q->order_id;
+	/* What settles a card charge needs: the chain's id, the brand's advice. */
+	snprintf(q->ntid, sizeof(q->ntid), "%s", res->network_txn_id);
+	snprintf(q->mac, sizeof(q->mac), "%s", res->advice_code);
+	q->obj.network_txn_id = q->ntid;
+	q->obj.advice_code = q->mac;
 	q->obj.provider_status = res->provider_status;
 	q->obj.amount = res->amount_cents;
 	requery_finish(q, &res->r);

@@ -95,6 +95,9 @@ typedef struct srv {
 	uv_timer_t drain_timer, idem_timer;
 	uint8_t master_key[CRYPTO_KEY_LEN]; /* only until the keys below are derived */
 	uint8_t token_key[CRYPTO_KEY_LEN];
+	/* Keys a card's fingerprint (core/card.h): derived from the master key,
+	 * which rotate-key keeps, so fingerprints match across rotations. */
+	uint8_t card_fp_key[CRYPTO_KEY_LEN];
 	char metrics_token[129]; /* the bearer token /metrics wants */
 	vault_key_t vault_key;   /* the current key: seals new cards and credentials */
 	vault_key_t *vault_keys; /* every key id 1..current (opens older records), owned */

@@ -22,12 +22,14 @@
 #include "common/util.h"
 #include "core/card.h"
 #include "core/date.h"
+#include "core/retry.h"
 #include "core/vault.h"
 #include "gateways/gateway.h"
 #include "ospay/v1/cards.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
 #include "server/db/db.h"
+#include "server/jobs/billing_run.h"
 #include "server/providers/adapters.h"
 #include "server/rpc/kit.h"
 #include "server/rpc/srv.h"
@@ -91,13 +93,26 @@ typedef struct card_add {
 	 * network id then opens the card's stored-credential chain. */
 	bool zero_auth;
 	char ntid[GW_ID_MAX];
+	/* The number as its network sees it (docs/cards.md), and its Zero Auth
+	 * as the brand rules log it (a retry of a decline or not, its verdict). */
+	uint8_t fp[CARD_FP_LEN];
+	Ospay__V1__CardAttemptRecord za;
+	char za_code[GW_CODE_MAX], za_class[32], za_advice[RETRY_ADVICE_MAX];
 } card_add_t;
 
 static void card_add_free(void *arg)
 {
 	card_add_t *a = arg;
 	crypto_wipe(a->token, sizeof(a->token));
+	crypto_wipe(a->fp, sizeof(a->fp));
 	free(a);
+}
+
+/* The Zero Auth joins the log of its number (card_id 0 when refused). */
+static int zero_auth_log(store_txn_t *txn, card_add_t *a, uint64_t card_id)
+{
+	a->za.card_id = card_id;
+	return db_card_attempt_put(txn, a->card.organization_id, a->fp, &a->za);
 }
 
 /*
@@ -168,7 +183,9 @@ static int card_add_commit(srv_req_t *r, store_txn_t *txn)
 	c.id = id;
 	c.is_default = n == 0;
 	c.created_ms = r->now_ms;
-	rc = db_card_insert(txn, &c, &r->srv->vault_key, a->token);
+	rc = db_card_insert(txn, &c, &r->srv->vault_key, a->token, a->fp, sizeof(a->fp));
+	if (rc == 0 && a->zero_auth)
+		rc = zero_auth_log(txn, a, id);
 	if (rc == -EPROTO) {
 		log_error("sealing a card token failed", "err=%d", rc);
 		rc = srv_fail(r, ST_INTERNAL, "could not protect the card token");
@@ -186,6 +203,45 @@ out:
 	return rc;
 }
 
+static int zero_auth_declined_fn(store_txn_t *txn, void *arg)
+{
+	return zero_auth_log(txn, arg, 0);
+}
+
+static void zero_auth_declined_done(void *arg, int rc)
+{
+	card_add_t *a = arg;
+	if (rc != 0)
+		log_warn("a declined Zero Auth could not be logged", "err=%d", rc);
+	srv_async_fail(a->r, ST_FAILED_PRECONDITION,
+		       "the issuer refused the card at Zero Auth (code \"%s\": %s); nothing was "
+		       "stored",
+		       a->za_code, a->za_advice);
+}
+
+/*
+ * A declined Zero Auth is an attempt the card's network counts (docs/cards.md):
+ * it is logged with the brand's verdict in its own write, then the call is
+ * refused. Without the write it is refused all the same.
+ */
+static void zero_auth_declined(card_add_t *a, const gw_charge_result_t *res)
+{
+	retry_verdict_t v;
+	int64_t now = srv_now_ms(a->r->srv);
+	const char *code = res->abecs_code[0] != '\0' ? res->abecs_code : res->r.code;
+	retry_judge((enum card_brand)a->card.brand, code, res->advice_code, now, &v);
+	snprintf(a->za_code, sizeof(a->za_code), "%s", code);
+	snprintf(a->za_class, sizeof(a->za_class), "%s", retry_class_name(v.cls));
+	snprintf(a->za_advice, sizeof(a->za_advice), "%s", v.advice);
+	a->za.declined = true;
+	a->za.return_code = a->za_code;
+	a->za.decline_class = a->za_class;
+	a->za.advice = a->za_advice;
+	a->za.next_retry_ms = v.never ? 0 : v.next_ms;
+	if (store_write(a->r->srv->store, zero_auth_declined_fn, zero_auth_declined_done, a) != 0)
+		zero_auth_declined_done(a, -EIO);
+}
+
 /* Zero Auth's answer: a valid card is stored with its chain open. */
 static void on_zero_auth(const gw_charge_result_t *res, void *arg)
 {
@@ -200,6 +256,8 @@ static void on_zero_auth(const gw_charge_result_t *res, void *arg)
 		srv_async_finish(r, card_add_commit);
 		return;
 	case GW_OUTCOME_DECLINED:
+		zero_auth_declined(a, res);
+		return;
 	case GW_OUTCOME_REJECTED:
 		srv_async_fail(
 			r, ST_FAILED_PRECONDITION,
@@ -271,6 +329,53 @@ static void on_tokenized(const gw_token_result_t *res, void *arg)
 	srv_async_fail(r, ST_UNAVAILABLE,
 		       "the %s gateway did not tokenize the card; nothing was stored, try again",
 		       prov_service_name(a->card.gateway));
+}
+
+/* "2020-12-10 12:00" local (offset minutes) of a UTC ms. */
+#define LOCAL_TIME_SIZE 40
+static void local_time(int64_t ms, int off, char out[LOCAL_TIME_SIZE])
+{
+	char day[16];
+	unsigned minute = (unsigned)date_local_minute(ms, off) % (24 * 60);
+	date_format(date_local_day(ms, off), day, sizeof(day));
+	snprintf(out, LOCAL_TIME_SIZE, "%s %02u:%02u", day, minute / 60, minute % 60);
+}
+
+/*
+ * Before a Zero Auth: the brand's rules, fed from every attempt at this
+ * number in 30 days (its cards' charges and Zero Auths, docs/cards.md), may
+ * refuse it as a reattempt; then no gateway is called, r->st names the rule
+ * and when it would be allowed, and the refusal is counted for /metrics.
+ * Otherwise a->za is the attempt to log. 0 or a store error.
+ */
+static int zero_auth_gate(srv_req_t *r, store_txn_t *txn, card_add_t *a, int off)
+{
+	retry_attempt_t *log = NULL;
+	retry_gate_t g;
+	size_t n = 0;
+	char when[LOCAL_TIME_SIZE];
+	int rc = billing_card_log(txn, a->card.organization_id, a->fp, r->now_ms, 0, &log, &n);
+	if (rc != 0) {
+		rc = srv_store_fail(r, rc, "card attempts lookup");
+		goto out;
+	}
+	retry_gate((enum card_brand)a->card.brand, log, n, r->now_ms, &g);
+	if (!g.allowed) {
+		billing_run_count_refused(r->srv);
+		local_time(g.from_ms, off, when);
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "the card's brand rules refuse another Zero Auth of this card "
+			      "number now (%s); it is allowed from %s; nothing was sent",
+			      g.why, when);
+		goto out;
+	}
+	ospay__v1__card_attempt_record__init(&a->za);
+	a->za.at_ms = r->now_ms;
+	a->za.zero_auth = true;
+	a->za.reattempt = g.reattempt;
+out:
+	free(log);
+	return rc;
 }
 
 int h_cards_add(srv_req_t *r, store_txn_t *txn)
@@ -370,6 +475,12 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 	 * keep it on file and be charged by it (docs/cards.md). */
 	a->card.consent_ms = r->now_ms;
 	a->zero_auth = zero_auth;
+	card_fingerprint(r->srv->card_fp_key, cust->organization_id, &pan, a->fp);
+	if (zero_auth) {
+		rc = zero_auth_gate(r, txn, a, off);
+		if (rc != 0 || !srv_ok(r))
+			goto out;
+	}
 	snprintf(cust_id, sizeof(cust_id), "%" PRIu64, cust->id);
 	gw_card_t gc = {
 		.number = pan.digits,
