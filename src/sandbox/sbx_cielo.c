@@ -329,6 +329,19 @@ static void cielo_decide(cielo_sale_t *x, int digit)
 	}
 }
 
+/* control/cielo/decline: the next sale or Zero Auth is declined as told. */
+static bool cielo_forced_decline(sbx_t *s, cielo_sale_t *x)
+{
+	if (s->cielo_next_n == 0)
+		return false;
+	s->cielo_next_n--;
+	x->status = 3;
+	snprintf(x->ret_code, sizeof(x->ret_code), "%s", s->cielo_next_code);
+	snprintf(x->ret_msg, sizeof(x->ret_msg), "%s", s->cielo_next_msg);
+	snprintf(x->mac, sizeof(x->mac), "%s", s->cielo_next_mac);
+	return true;
+}
+
 /*
  * Renova Fácil's replacement: the old number's BIN and length, another body,
  * final digit 0 (the sandbox approves it), passing Luhn.
@@ -499,15 +512,8 @@ invalid:
 	snprintf(x->cof_reason, sizeof(x->cof_reason), "%s",
 		 sbx_jstr(cof, "Reason") != NULL ? sbx_jstr(cof, "Reason") : "");
 	cielo_decide(x, sbx_final_digit(number));
-	if (s->cielo_next_n > 0) {
-		s->cielo_next_n--;
-		x->status = 3;
-		snprintf(x->ret_code, sizeof(x->ret_code), "%s", s->cielo_next_code);
-		snprintf(x->ret_msg, sizeof(x->ret_msg), "%s", s->cielo_next_msg);
-		snprintf(x->mac, sizeof(x->mac), "%s", s->cielo_next_mac);
-		if (s->cielo_next_new_card && x->recurrent)
-			cielo_new_number(number, x->new_number);
-	}
+	if (cielo_forced_decline(s, x) && s->cielo_next_new_card && x->recurrent)
+		cielo_new_number(number, x->new_number);
 	/* A later stored-credential sale without the first one's network id: the
 	 * fault mode denies it, as an issuer enforcing the chain would. */
 	if (s->require_ntid && card != NULL && card->ntid[0] != '\0' && x->recurrent &&
@@ -779,6 +785,7 @@ static void cielo_zero_auth(sbx_t *s, const sbx_req_t *rq, const char *const *ar
 	memset(&x, 0, sizeof(x));
 	x.capture = true;
 	cielo_decide(&x, sbx_final_digit(number));
+	cielo_forced_decline(s, &x);
 	bool valid = x.status == 1 || x.status == 2;
 	json_t *r = json_pack("{s:b, s:s, s:s}", "Valid", valid, "ReturnCode",
 			      valid ? "00" : x.ret_code, "ReturnMessage",
