@@ -9,16 +9,12 @@
  * RECURRING then RECURRING_PAYMENT with transaction_id.
  */
 #include <criterion/criterion.h>
-#include <jansson.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "ospay/v1/billing.pb-c.h"
 #include "ospay/v1/cards.pb-c.h"
-#include "ospay/v1/gateway.pb-c.h"
+#include "support/cards.h"
 #include "support/domain.h"
 #include "support/enums.h"
 #include "support/gateways.h"
@@ -36,45 +32,6 @@ static void after_up(void)
 }
 
 /* ---------------------------------------------------------------- helpers */
-
-/* What the sandbox recorded of the one request under a merchant order id. */
-typedef struct wire {
-	bool approved, recurrent;
-	char usage[24], initiator[48], sent[64], returned[64], code[16];
-} wire_t;
-
-static void sandbox_wire(const char *moid, wire_t *w)
-{
-	char url[256], out[16384];
-	snprintf(url, sizeof(url), "%s/control/charges?merchant_order_id=%s", sbx.base, moid);
-	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out)), 200, "%s", out);
-	json_t *j = json_loads(out, 0, NULL);
-	cr_assert_not_null(j, "%s", out);
-	json_t *arr = json_object_get(j, "charges");
-	cr_assert_eq(json_array_size(arr), 1, "one request for %s: %s", moid, out);
-	json_t *c = json_array_get(arr, 0);
-	memset(w, 0, sizeof(*w));
-	w->approved = json_is_true(json_object_get(c, "approved"));
-	w->recurrent = json_is_true(json_object_get(c, "recurrent"));
-	snprintf(w->usage, sizeof(w->usage), "%s", json_string_value(json_object_get(c, "usage")));
-	snprintf(w->initiator, sizeof(w->initiator), "%s",
-		 json_string_value(json_object_get(c, "initiator")));
-	snprintf(w->sent, sizeof(w->sent), "%s",
-		 json_string_value(json_object_get(c, "network_txn_id_sent")));
-	snprintf(w->returned, sizeof(w->returned), "%s",
-		 json_string_value(json_object_get(c, "network_txn_id_returned")));
-	snprintf(w->code, sizeof(w->code), "%s", json_string_value(json_object_get(c, "code")));
-	json_decref(j);
-}
-
-static void sandbox_require_chain(void)
-{
-	char url[256], out[512];
-	snprintf(url, sizeof(url), "%s/control/settings", sbx.base);
-	cr_assert_eq(tsp_http("POST", url, "{\"require_network_txn_id\":1}", NULL, NULL, out,
-			      sizeof(out)),
-		     200, "%s", out);
-}
 
 /* Cards/List of customer, which has one card (asserted). */
 static Ospay__V1__CardsListResponse *cards_of(uint64_t customer)
@@ -106,14 +63,14 @@ static void moid_of(uint64_t inv, char kind, int n, char out[32])
 
 /* An invoice of svc due on due, the run, the invoice PAID (asserted); *w what
  * the sandbox received for its first attempt. The invoice. */
-static uint64_t bill_paid(uint64_t c, uint64_t svc, const char *due, wire_t *w)
+static uint64_t bill_paid(uint64_t c, uint64_t svc, const char *due, tsc_wire_t *w)
 {
 	char moid[32];
 	uint64_t inv = tso_invoice(adm, c, svc, due);
 	tso_run_now(adm);
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
 	moid_of(inv, 'A', 1, moid);
-	sandbox_wire(moid, w);
+	tsc_sandbox_wire(&sbx, moid, w);
 	return inv;
 }
 
@@ -125,31 +82,6 @@ static Ospay__V1__BillingListChargesResponse *charges_last(uint64_t customer,
 	cr_assert_gt(r->n_charges, 0);
 	*last = r->charges[r->n_charges - 1];
 	return r;
-}
-
-/* RFC 3339 of a UTC ms. */
-static void rfc3339(int64_t ms, char out[32])
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Stops ospayd, rotates its master key, serves again at clock ms. */
-static void restart_rotated(int64_t now_ms)
-{
-	char data[300], out[2048], at[32];
-	close(adm);
-	adm = -1;
-	tsp_server_stop(&srv);
-	snprintf(data, sizeof(data), "%s/data", srv.dir);
-	const char *argv[] = {OSPAYD_BIN, "rotate-key", "--data", data, NULL};
-	cr_assert_eq(tsp_run(argv, NULL, out, sizeof(out)), 0, "rotate-key: %s", out);
-	rfc3339(now_ms, at);
-	const char *args[] = {"--test-clock", at, NULL};
-	cr_assert_eq(tsp_server_start(&srv, args), 0);
-	adm = tsp_login(&srv, srv.admin_token);
 }
 
 /* ---------------------------------------------------------------- Cards/Add */
@@ -190,7 +122,7 @@ Test(card_on_file, holder_limits_at_add)
  */
 Test(card_on_file, visa_billed_monthly_for_a_year)
 {
-	sandbox_require_chain();
+	tsc_require_chain(&sbx);
 	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 2, 0, true, &svc);
 	char ntid[64] = "";
 	int y = 2020, m = 12;
@@ -226,8 +158,8 @@ Test(card_on_file, visa_billed_monthly_for_a_year)
 		}
 		cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID), "month %d", month);
 		moid_of(inv, 'A', attempt, moid);
-		wire_t w;
-		sandbox_wire(moid, &w);
+		tsc_wire_t w;
+		tsc_sandbox_wire(&sbx, moid, &w);
 		cr_assert(w.approved, "month %d: %s", month, w.code);
 		cr_assert(w.recurrent);
 		/* Visa: no initiator indicator, ever. */
@@ -257,7 +189,7 @@ Test(card_on_file, visa_billed_monthly_for_a_year)
 		int ny = m == 12 ? y + 1 : y, nm = m == 12 ? 1 : m + 1;
 		int64_t then = tso_at(ny, nm, 10, 12, 0);
 		if (month == 5)
-			restart_rotated(then);
+			tsc_restart_rotated(&srv, &adm, then);
 		else
 			tso_advance(adm, then - now);
 		now = then;
@@ -268,7 +200,7 @@ Test(card_on_file, visa_billed_monthly_for_a_year)
 
 Test(card_on_file, mastercard_carries_the_initiator_indicator)
 {
-	sandbox_require_chain();
+	tsc_require_chain(&sbx);
 	uint64_t c = tso_customer(adm, srv.unit_id, 4, "São Paulo");
 	char number[17];
 	tso_mastercard_ending(0, number);
@@ -278,8 +210,8 @@ Test(card_on_file, mastercard_carries_the_initiator_indicator)
 	tso_run_now(adm);
 	char moid[32];
 	moid_of(inv, 'A', 1, moid);
-	wire_t w;
-	sandbox_wire(moid, &w);
+	tsc_wire_t w;
+	tsc_sandbox_wire(&sbx, moid, &w);
 	cr_assert(w.approved, "%s", w.code);
 	cr_assert_str_eq(w.initiator, "C1/Subscription");
 	cr_assert_str_eq(w.usage, "First");
@@ -287,7 +219,7 @@ Test(card_on_file, mastercard_carries_the_initiator_indicator)
 	uint64_t inv2 = tso_invoice(adm, c, svc, "2021-01-10");
 	tso_run_now(adm);
 	moid_of(inv2, 'A', 1, moid);
-	sandbox_wire(moid, &w);
+	tsc_sandbox_wire(&sbx, moid, &w);
 	cr_assert(w.approved, "%s", w.code);
 	cr_assert_str_eq(w.initiator, "M1/Subscription");
 	cr_assert_str_eq(w.usage, "Used");
@@ -296,13 +228,13 @@ Test(card_on_file, mastercard_carries_the_initiator_indicator)
 
 Test(card_on_file, getnet_recurring_then_recurring_payment)
 {
-	sandbox_require_chain();
+	tsc_require_chain(&sbx);
 	/* GetNet charges: Cielo's automatic recurrence off, GetNet's on. */
 	tsg_set_cielo(adm, &sbx, "cof", false);
 	tsg_register_getnet(&sbx, srv.org_id, "cofg");
 	tsg_set_getnet(adm, &sbx, "cofg", true);
 	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 5, 0, true, &svc);
-	wire_t w;
+	tsc_wire_t w;
 	bill_paid(c, svc, "2020-12-10", &w);
 	cr_assert_str_eq(w.usage, "RECURRING");
 	cr_assert_str_eq(w.sent, "");
@@ -318,21 +250,6 @@ Test(card_on_file, getnet_recurring_then_recurring_payment)
 	protobuf_c_message_free_unpacked(&l->base, NULL);
 }
 
-/* Admin/SetGateway for Cielo keeping its credentials, with Zero Auth on. */
-static void cielo_zero_auth_on(void)
-{
-	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
-	char base[128];
-	snprintf(base, sizeof(base), "%s/cielo", sbx.base);
-	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
-	req.base_url = base;
-	req.allow_automatic_recurrence = true;
-	req.zero_auth = true;
-	status_t st;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st),
-		     0, "%s", st.message);
-}
-
 /*
  * Zero Auth (a gateway setting): Cards/Add validates the card, a refused one
  * is not stored, and the validation's network id opens the chain, so the
@@ -340,8 +257,8 @@ static void cielo_zero_auth_on(void)
  */
 Test(card_on_file, zero_auth_at_add_opens_the_chain)
 {
-	cielo_zero_auth_on();
-	sandbox_require_chain();
+	tsc_cielo_zero_auth(adm, &sbx, true);
+	tsc_require_chain(&sbx);
 	uint64_t c = tso_customer(adm, srv.unit_id, 6, "São Paulo");
 	char number[17];
 	status_t st;
@@ -362,7 +279,7 @@ Test(card_on_file, zero_auth_at_add_opens_the_chain)
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 
 	uint64_t svc = tso_service(adm, c, true);
-	wire_t w;
+	tsc_wire_t w;
 	bill_paid(c, svc, "2020-12-10", &w);
 	cr_assert_str_eq(w.usage, "Used");
 	cr_assert_str_eq(w.sent, ntid);

@@ -1,0 +1,78 @@
+#include "support/cards.h"
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ospay/v1/gateway.pb-c.h"
+
+static void copy_field(json_t *o, const char *name, char *out, size_t cap)
+{
+	const char *v = json_string_value(json_object_get(o, name));
+	snprintf(out, cap, "%s", v != NULL ? v : "");
+}
+
+void tsc_sandbox_wire(const tsp_sandbox_t *sb, const char *moid, tsc_wire_t *w)
+{
+	char url[256], out[16384];
+	snprintf(url, sizeof(url), "%s/control/charges?merchant_order_id=%s", sb->base, moid);
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out)), 200, "%s", out);
+	json_t *j = json_loads(out, 0, NULL);
+	cr_assert_not_null(j, "%s", out);
+	json_t *arr = json_object_get(j, "charges");
+	cr_assert_eq(json_array_size(arr), 1, "one request for %s: %s", moid, out);
+	json_t *c = json_array_get(arr, 0);
+	memset(w, 0, sizeof(*w));
+	w->approved = json_is_true(json_object_get(c, "approved"));
+	w->recurrent = json_is_true(json_object_get(c, "recurrent"));
+	copy_field(c, "usage", w->usage, sizeof(w->usage));
+	copy_field(c, "initiator", w->initiator, sizeof(w->initiator));
+	copy_field(c, "network_txn_id_sent", w->sent, sizeof(w->sent));
+	copy_field(c, "network_txn_id_returned", w->returned, sizeof(w->returned));
+	copy_field(c, "code", w->code, sizeof(w->code));
+	json_decref(j);
+}
+
+void tsc_require_chain(const tsp_sandbox_t *sb)
+{
+	char url[256], out[512];
+	snprintf(url, sizeof(url), "%s/control/settings", sb->base);
+	cr_assert_eq(tsp_http("POST", url, "{\"require_network_txn_id\":1}", NULL, NULL, out,
+			      sizeof(out)),
+		     200, "%s", out);
+}
+
+void tsc_cielo_zero_auth(int fd, const tsp_sandbox_t *sb, bool zero_auth)
+{
+	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
+	char base[128];
+	snprintf(base, sizeof(base), "%s/cielo", sb->base);
+	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
+	req.base_url = base;
+	req.allow_automatic_recurrence = true;
+	req.zero_auth = zero_auth;
+	status_t st;
+	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st), 0,
+		     "%s", st.message);
+}
+
+void tsc_restart_rotated(tsp_server_t *s, int *fd, int64_t now_ms)
+{
+	char data[300], out[2048], at[32];
+	time_t t = (time_t)(now_ms / 1000);
+	struct tm tm;
+	close(*fd);
+	*fd = -1;
+	tsp_server_stop(s);
+	snprintf(data, sizeof(data), "%s/data", s->dir);
+	const char *argv[] = {OSPAYD_BIN, "rotate-key", "--data", data, NULL};
+	cr_assert_eq(tsp_run(argv, NULL, out, sizeof(out)), 0, "rotate-key: %s", out);
+	gmtime_r(&t, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	const char *args[] = {"--test-clock", at, NULL};
+	cr_assert_eq(tsp_server_start(s, args), 0);
+	*fd = tsp_login(s, s->admin_token);
+}
