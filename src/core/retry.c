@@ -1,7 +1,6 @@
 #include "core/retry.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/declines.h"
@@ -172,18 +171,10 @@ static void refuse(retry_gate_t *out, int64_t from_ms, const char *why)
 	}
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
 void retry_gate(enum card_brand brand, const retry_attempt_t *log, size_t n, int64_t now_ms,
 		retry_gate_t *out)
 {
 	const retry_attempt_t *latest = NULL;
-	int64_t times[RETRY_VISA_MAX * 4];
-	size_t k = 0;
 	memset(out, 0, sizeof(*out));
 	out->allowed = true;
 	for (size_t i = 0; i < n; i++) {
@@ -192,8 +183,6 @@ void retry_gate(enum card_brand brand, const retry_attempt_t *log, size_t n, int
 			continue;
 		if (latest == NULL || a->at_ms >= latest->at_ms)
 			latest = a;
-		if (a->reattempt && k < sizeof(times) / sizeof(times[0]))
-			times[k++] = a->at_ms;
 		if (a->reattempt)
 			out->reattempts++;
 		/* A "never" binds while the decline is in the window the network counts. */
@@ -206,11 +195,15 @@ void retry_gate(enum card_brand brand, const retry_attempt_t *log, size_t n, int
 	if (!out->reattempt || retry_window_allows(brand, out->reattempts))
 		return;
 	/* Allowed again once the oldest reattempts leave the window, leaving
-	 * RETRY_VISA_MAX - 1 (times[] keeps the first ones; the cap is far below). */
-	qsort(times, k, sizeof(times[0]), cmp_i64);
-	size_t drop = out->reattempts - (RETRY_VISA_MAX - 1);
-	int64_t from = (drop <= k ? times[drop - 1] : times[k - 1]) + RETRY_WINDOW_MS;
-	refuse(out, from, "Visa allows 20 reattempts of a card in 30 days");
+	 * RETRY_VISA_MAX - 1: when the drop-th (in time order) does. */
+	size_t drop = out->reattempts - (RETRY_VISA_MAX - 1), k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!log[i].reattempt || !in_window(log[i].at_ms, now_ms) || ++k != drop)
+			continue;
+		refuse(out, log[i].at_ms + RETRY_WINDOW_MS,
+		       "Visa allows 20 reattempts of a card in 30 days");
+		break;
+	}
 }
 
 const char *retry_class_name(enum retry_class c)

@@ -101,8 +101,8 @@ typedef struct retry_gate {
 
 /*
  * May one more attempt (a Zero Auth) be made at now_ms on a card of brand
- * whose attempts in the log are these (any order; those outside the window
- * are ignored)? Refused while a declined attempt in the window said never
+ * whose attempts in the log are these, in time order as the store keeps them
+ * (those outside the window are ignored)? Refused while a declined attempt in the window said never
  * (until it leaves the window), before a decline's wait ends, or, when it
  * would be a reattempt, while the brand's cap is used up (Visa 20: until
  * enough reattempts leave the window). Fills out.
