@@ -85,6 +85,21 @@ static void assert_has(const status_t *st, const char *part)
 	cr_assert_not_null(strstr(st->message, part), "\"%s\" not in: %s", part, st->message);
 }
 
+/* Cards/Add of number is refused (FAILED_PRECONDITION) saying part. */
+static void add_refused(uint64_t customer, const char *number, const char *part)
+{
+	status_t st;
+	cr_assert_eq(add(customer, number, NULL, &st), FAILED_PRECONDITION, "%s", st.message);
+	assert_has(&st, part);
+}
+
+/* Cards/Add of number is stored. */
+static void add_ok(uint64_t customer, const char *number)
+{
+	status_t st;
+	cr_assert_eq(add(customer, number, NULL, &st), 0, "%s", st.message);
+}
+
 /* The customer's charges that are reattempts. */
 static size_t reattempts_of(uint64_t customer)
 {
@@ -137,16 +152,16 @@ Test(card_attempts, a_card_removed_and_added_again_keeps_its_count)
 	tsc_cielo_zero_auth(adm, &sbx, true);
 	uint64_t hits = count_zero_auths();
 	card_remove(again);
-	cr_assert_eq(add(c, number, NULL, &st), FAILED_PRECONDITION, "%s", st.message);
-	assert_has(&st, "Visa allows 20 reattempts");
 	/* The reattempts were made on 2020-12-11 12:00: allowed 30 days later. */
-	assert_has(&st, "allowed from 2021-01-10 12:00");
+	add_refused(c, number,
+		    "Visa allows 20 reattempts of a card in 30 days); it is allowed "
+		    "from 2021-01-10 12:00");
 	cr_assert_eq(tsg_fault_hits(&sbx, hits), 0, "no Zero Auth was sent");
 	cr_assert_eq(tsp_metric(&srv, REFUSED), refused + 2);
 
 	/* Once they leave the window, the card is validated and stored again. */
 	tso_advance(adm, tso_at(2021, 1, 10, 12, 0) - tso_at(2020, 12, 11, 12, 0));
-	cr_assert_eq(add(c, number, NULL, &st), 0, "%s", st.message);
+	add_ok(c, number);
 	cr_assert_eq(tsg_fault_hits(&sbx, hits), 1);
 }
 
@@ -158,7 +173,6 @@ Test(card_attempts, a_card_removed_and_added_again_keeps_its_count)
  */
 Test(card_attempts, declined_zero_auths_count_and_category_1_refuses_the_next)
 {
-	status_t st;
 	char number[17];
 	uint64_t c = tso_customer(adm, srv.unit_id, 2, "São Paulo");
 	tsc_cielo_zero_auth(adm, &sbx, true);
@@ -166,28 +180,21 @@ Test(card_attempts, declined_zero_auths_count_and_category_1_refuses_the_next)
 	long long refused = tsp_metric(&srv, REFUSED);
 	tso_visa_ending(0, number);
 	tsg_cielo_decline(&sbx, "51", NULL, 21, false);
-	for (int i = 0; i < 21; i++) {
-		cr_assert_eq(add(c, number, NULL, &st), FAILED_PRECONDITION, "%d: %s", i,
-			     st.message);
-		assert_has(&st, "at Zero Auth");
-		assert_has(&st, "\"51\"");
-	}
+	for (int i = 0; i < 21; i++)
+		add_refused(c, number, "at Zero Auth (code \"51\"");
 	cr_assert_eq(tsg_fault_hits(&sbx, hits), 21);
-	cr_assert_eq(add(c, number, NULL, &st), FAILED_PRECONDITION, "%s", st.message);
-	assert_has(&st, "Visa allows 20 reattempts");
-	assert_has(&st, "nothing was sent");
+	add_refused(c, number, "Visa allows 20 reattempts");
 	cr_assert_eq(tsg_fault_hits(&sbx, hits), 21, "refused without calling Cielo");
 	cr_assert_eq(tsp_metric(&srv, REFUSED), refused + 1);
 
 	/* Category 1 ("14", invalid card): never again within the 30 days. */
 	tso_visa_ending(1, number);
 	tsg_cielo_decline(&sbx, "14", NULL, 1, false);
-	cr_assert_eq(add(c, number, NULL, &st), FAILED_PRECONDITION, "%s", st.message);
-	assert_has(&st, "Visa category 1");
+	add_refused(c, number, "Visa category 1");
 	cr_assert_eq(tsg_fault_hits(&sbx, hits), 22);
-	cr_assert_eq(add(c, number, NULL, &st), FAILED_PRECONDITION, "%s", st.message);
-	assert_has(&st, "Visa category 1: the issuer will never approve");
-	assert_has(&st, "allowed from 2021-01-09 12:00");
+	add_refused(c, number,
+		    "(Visa category 1: the issuer will never approve); it is allowed from "
+		    "2021-01-09 12:00; nothing was sent");
 	cr_assert_eq(tsg_fault_hits(&sbx, hits), 22, "refused without calling Cielo");
 	cr_assert_eq(tsp_metric(&srv, REFUSED), refused + 2);
 	Ospay__V1__CardsListResponse *l = tso_cards(adm, c);
@@ -196,7 +203,7 @@ Test(card_attempts, declined_zero_auths_count_and_category_1_refuses_the_next)
 
 	/* Another number has its own attempts. */
 	tso_visa_ending(4, number);
-	cr_assert_eq(add(c, number, NULL, &st), 0, "%s", st.message);
+	add_ok(c, number);
 	cr_assert_eq(tsg_fault_hits(&sbx, hits), 23);
 }
 
@@ -207,7 +214,6 @@ Test(card_attempts, declined_zero_auths_count_and_category_1_refuses_the_next)
  */
 Test(card_attempts, the_fingerprint_survives_a_restart_and_a_key_rotation)
 {
-	status_t st;
 	char number[17];
 	uint64_t c = tso_customer(adm, srv.unit_id, 3, "São Paulo");
 	tso_visa_ending(0, number);
@@ -226,8 +232,7 @@ Test(card_attempts, the_fingerprint_survives_a_restart_and_a_key_rotation)
 	card_remove(card);
 	tsc_cielo_zero_auth(adm, &sbx, true);
 	uint64_t hits = count_zero_auths();
-	cr_assert_eq(add(c, number, NULL, &st), FAILED_PRECONDITION, "%s", st.message);
-	assert_has(&st, "Visa category 1");
+	add_refused(c, number, "Visa category 1");
 	cr_assert_eq(tsg_fault_hits(&sbx, hits), 0);
 }
 

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ospay/v1/gateway.pb-c.h"
+#include "support/gateways.h"
 
 static void copy_field(json_t *o, const char *name, char *out, size_t cap)
 {
@@ -47,16 +47,8 @@ void tsc_require_chain(const tsp_sandbox_t *sb)
 
 void tsc_cielo_zero_auth(int fd, const tsp_sandbox_t *sb, bool zero_auth)
 {
-	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
-	char base[128];
-	snprintf(base, sizeof(base), "%s/cielo", sb->base);
-	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
-	req.base_url = base;
-	req.allow_automatic_recurrence = true;
-	req.zero_auth = zero_auth;
-	status_t st;
-	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st), 0,
-		     "%s", st.message);
+	tsg_set_gateway_with(fd, sb, OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO, "cielo", NULL,
+			     true, zero_auth);
 }
 
 void tsc_restart_rotated(tsp_server_t *s, int *fd, int64_t now_ms)

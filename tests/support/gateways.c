@@ -40,6 +40,13 @@ void tsg_register_getnet(const tsp_sandbox_t *sb, uint64_t org, const char *tag)
 void tsg_set_gateway(int fd, const tsp_sandbox_t *sb, Ospay__V1__GatewayKind kind,
 		     const char *service, Ospay__V1__GatewayCredentials *cred, bool automatic)
 {
+	tsg_set_gateway_with(fd, sb, kind, service, cred, automatic, false);
+}
+
+void tsg_set_gateway_with(int fd, const tsp_sandbox_t *sb, Ospay__V1__GatewayKind kind,
+			  const char *service, Ospay__V1__GatewayCredentials *cred, bool automatic,
+			  bool zero_auth)
+{
 	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
 	char base[128];
 	snprintf(base, sizeof(base), "%s/%s", sb->base, service);
@@ -47,6 +54,7 @@ void tsg_set_gateway(int fd, const tsp_sandbox_t *sb, Ospay__V1__GatewayKind kin
 	req.base_url = base;
 	req.credentials = cred;
 	req.allow_automatic_recurrence = automatic;
+	req.zero_auth = zero_auth;
 	status_t st;
 	cr_assert_eq(tsp_call(fd, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, &st), 0,
 		     "SetGateway %s: %s (%s)", service, st.message,

@@ -29,6 +29,10 @@ void tsg_register_getnet(const tsp_sandbox_t *sb, uint64_t org, const char *tag)
  */
 void tsg_set_gateway(int fd, const tsp_sandbox_t *sb, Ospay__V1__GatewayKind kind,
 		     const char *service, Ospay__V1__GatewayCredentials *cred, bool automatic);
+/* tsg_set_gateway with the gateway's zero_auth setting (Cards/Add validates cards). */
+void tsg_set_gateway_with(int fd, const tsp_sandbox_t *sb, Ospay__V1__GatewayKind kind,
+			  const char *service, Ospay__V1__GatewayCredentials *cred, bool automatic,
+			  bool zero_auth);
 /* Admin/SetGateway: Cielo with tag's credentials and webhook header; asserts OK. */
 void tsg_set_cielo(int fd, const tsp_sandbox_t *sb, const char *tag, bool automatic);
 /* Admin/SetGateway: GetNet with tag's credentials; asserts OK. */
