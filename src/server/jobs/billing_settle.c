@@ -242,7 +242,8 @@ int bill_card_reattempts(store_txn_t *txn, uint64_t org, uint64_t card, int64_t 
 /*
  * A new charge (id set) of a card joins the log of its number: a charge
  * right after a declined Zero Auth of that number retries it (a reattempt).
- * A card without a fingerprint, or no card (NO_VALID_CARD), has no log.
+ * A card without a fingerprint has no log; a NO_VALID_CARD attempt is no
+ * call, so nothing the network sees.
  */
 static int attempt_log_charge(store_txn_t *txn, bill_job_t *j, int64_t now_ms)
 {
@@ -250,7 +251,8 @@ static int attempt_log_charge(store_txn_t *txn, bill_job_t *j, int64_t now_ms)
 	retry_attempt_t *log = NULL;
 	size_t n = 0;
 	bool has = false;
-	int rc = j->c.card_id != 0 ? card_fp(txn, j->c.card_id, fp, &has) : 0;
+	bool call = j->c.card_id != 0 && j->c.status == CHG(PENDING);
+	int rc = call ? card_fp(txn, j->c.card_id, fp, &has) : 0;
 	if (rc != 0 || !has)
 		return rc;
 	rc = billing_card_log(txn, j->c.organization_id, fp, now_ms, j->c.id, &log, &n);
