@@ -5,9 +5,10 @@
  * card gateway through the adapter, without blocking the loop (an
  * SRV_M_ASYNC method: the gateway call runs between the read snapshot that
  * validated the request and the write that stores the card), and keeps only
- * brand, last four digits, holder, expiry and the gateway's token sealed by
- * the vault. The number and the security code are never stored or logged;
- * every copy ospay makes of them is wiped.
+ * brand, last four digits, holder, expiry, the gateway's token sealed by
+ * the vault and a keyed fingerprint of the number (the brand rules count a
+ * card's attempts by it, Zero Auths included). The number and the security
+ * code are never stored or logged; every copy ospay makes of them is wiped.
  *
  * Every customer with a card has exactly one default: the first card becomes
  * it, and removing it promotes the newest remaining card.
