@@ -591,14 +591,9 @@ static int cielo_rank(gw_outcome_t o)
 
 static int cielo_fetch_next(gw_call_t *call)
 {
-	char enc[3 * GW_ID_MAX];
-	int rc = gw_url_encode(call->ids[call->next_id++], enc, sizeof(enc));
+	int rc = gw_call_id_path(call, "GET", "/1/sales/", call->ids[call->next_id++], "");
 
-	if (rc == 0)
-		rc = gw_call_path(call, "/1/sales/%s", enc);
-	if (rc == 0)
-		rc = cielo_send(call);
-	return rc;
+	return rc < 0 ? rc : cielo_send(call);
 }
 
 /* One payment of the order was read: keep the best, fetch the next or finish. */
@@ -786,21 +781,10 @@ out:
 
 static int cielo_query_charge(gw_call_t *call, const char *payment_id)
 {
-	char enc[3 * GW_ID_MAX];
-	int rc = 0;
+	int rc = gw_call_id_path(call, "GET", "/1/sales/", payment_id, "");
 
-	if (!gw_str_charset(payment_id, GW_ID_MAX - 1, gw_is_id_char)) {
-		rc = -EINVAL;
-		goto out;
-	}
-	gw_url_encode(payment_id, enc, sizeof(enc));
-	call->method = "GET";
 	call->query_host = true;
-	rc = gw_call_path(call, "/1/sales/%s", enc);
-	if (rc == 0)
-		rc = cielo_send(call);
-out:
-	return rc;
+	return rc < 0 ? rc : cielo_send(call);
 }
 
 static int cielo_query_order(gw_call_t *call, const char *merchant_order_id)
@@ -823,25 +807,16 @@ out:
 
 static int cielo_cancel_charge(gw_call_t *call, const char *payment_id, int64_t amount_cents)
 {
-	char enc[3 * GW_ID_MAX];
-	int rc = 0;
+	char suffix[48] = "/void";
+	int rc;
 
-	if (!gw_str_charset(payment_id, GW_ID_MAX - 1, gw_is_id_char)) {
-		rc = -EINVAL;
-		goto out;
-	}
-	gw_url_encode(payment_id, enc, sizeof(enc));
-	gw_copy(call->res.charge.payment_id, GW_ID_MAX, payment_id);
-	call->method = "PUT";
 	if (amount_cents > 0)
-		rc = gw_call_path(call, "/1/sales/%s/void?amount=%lld", enc,
-				  (long long)amount_cents);
-	else
-		rc = gw_call_path(call, "/1/sales/%s/void", enc);
-	if (rc == 0)
-		rc = cielo_send(call);
-out:
-	return rc;
+		snprintf(suffix, sizeof(suffix), "/void?amount=%lld", (long long)amount_cents);
+	rc = gw_call_id_path(call, "PUT", "/1/sales/", payment_id, suffix);
+	if (rc < 0)
+		return rc;
+	gw_copy(call->res.charge.payment_id, GW_ID_MAX, payment_id);
+	return cielo_send(call);
 }
 
 /* ------------------------------------------------------------------ webhooks */

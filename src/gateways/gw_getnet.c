@@ -757,43 +757,25 @@ out:
 
 static int getnet_cancel_charge(gw_call_t *call, const char *payment_id, int64_t amount_cents)
 {
-	char enc[3 * GW_ID_MAX];
-	int rc = 0;
-
 	/* The v1 cancel takes no amount; partial cancels go through a separate
 	 * request flow (/v1/payments/cancel/request) ospay does not use. */
-	if (amount_cents != 0 || !gw_str_charset(payment_id, GW_ID_MAX - 1, gw_is_id_char)) {
-		rc = -EINVAL;
-		goto out;
-	}
-	gw_url_encode(payment_id, enc, sizeof(enc));
+	int rc = amount_cents != 0 ? -EINVAL
+				   : gw_call_id_path(call, "POST", "/v1/payments/credit/",
+						     payment_id, "/cancel");
+
+	if (rc < 0)
+		return rc;
 	gw_copy(call->res.charge.payment_id, GW_ID_MAX, payment_id);
-	call->method = "POST";
-	rc = gw_call_path(call, "/v1/payments/credit/%s/cancel", enc);
-	if (rc == 0)
-		rc = gw_oauth_send(call);
-out:
-	return rc;
+	return gw_oauth_send(call);
 }
 
 static int getnet_query_charge(gw_call_t *call, const char *payment_id)
 {
-	char enc[3 * GW_ID_MAX];
-	int rc = 0;
-
-	if (!gw_str_charset(payment_id, GW_ID_MAX - 1, gw_is_id_char)) {
-		rc = -EINVAL;
-		goto out;
-	}
-	gw_url_encode(payment_id, enc, sizeof(enc));
-	call->method = "GET";
 	/* Not in the reference: the path mirrors the create and cancel paths
 	 * (docs/gateways.md says so). */
-	rc = gw_call_path(call, "/v1/payments/credit/%s", enc);
-	if (rc == 0)
-		rc = gw_oauth_send(call);
-out:
-	return rc;
+	int rc = gw_call_id_path(call, "GET", "/v1/payments/credit/", payment_id, "");
+
+	return rc < 0 ? rc : gw_oauth_send(call);
 }
 
 /* ------------------------------------------------------------------ webhooks */
