@@ -137,6 +137,16 @@ int tso_order(int fd, uint64_t customer, uint64_t agenda, uint64_t tech, int64_t
 	return code;
 }
 
+int tso_order_clear(int fd, uint64_t id, const char *field, status_t *st)
+{
+	Ospay__V1__OrdersUpdateRequest u = OSPAY__V1__ORDERS_UPDATE_REQUEST__INIT;
+	char *mask[] = {(char *)field};
+	u.id = id;
+	u.update_mask = mask;
+	u.n_update_mask = 1;
+	return tsp_call(fd, "ospay.v1.Orders/Update", &u.base, NULL, NULL, NULL, st);
+}
+
 int tso_finalize(int fd, uint64_t id, uint64_t pm, int type, uint32_t installments,
 		 Ospay__V1__Order **out, status_t *st)
 {

@@ -57,6 +57,9 @@ int tso_order(int fd, uint64_t customer, uint64_t agenda, uint64_t tech, int64_t
  */
 int tso_finalize(int fd, uint64_t id, uint64_t pm, int type, uint32_t installments,
 		 Ospay__V1__Order **out, status_t *st);
+/* Orders/Update naming field in the mask with no value, which clears it (the
+ * scheduled start, the service); returns the status code, st (may be NULL) the status. */
+int tso_order_clear(int fd, uint64_t id, const char *field, status_t *st);
 /* tso_finalize asserting OK: the order (free with ospay__v1__order__free_unpacked). */
 Ospay__V1__Order *tso_finalize_ok(int fd, uint64_t id, uint64_t pm, int type,
 				  uint32_t installments);

@@ -515,14 +515,34 @@ int tsp_recv_frame(int fd, uint8_t **out, size_t *n, int timeout_ms)
 	return 0;
 }
 
-int tsp_send_request(int fd, uint64_t id, const char *method, const void *body, size_t len,
-		     const char *idem_key)
+static Ospay__V1__RpcRequest tsp_request(uint64_t id, const char *method, const void *body,
+					 size_t len)
 {
 	Ospay__V1__RpcRequest req = OSPAY__V1__RPC_REQUEST__INIT;
 	req.id = id;
 	req.method = (char *)method;
 	req.body.data = (uint8_t *)body;
 	req.body.len = len;
+	return req;
+}
+
+size_t tsp_frame_request(uint8_t *out, uint64_t id, const char *method, const void *body,
+			 size_t len, const char *idem_key)
+{
+	Ospay__V1__RpcRequest req = tsp_request(id, method, body, len);
+	size_t n;
+
+	req.idempotency_key = (char *)idem_key;
+	n = ospay__v1__rpc_request__pack(&req, out + 4);
+
+	be32_put(out, (uint32_t)n);
+	return n + 4;
+}
+
+int tsp_send_request(int fd, uint64_t id, const char *method, const void *body, size_t len,
+		     const char *idem_key)
+{
+	Ospay__V1__RpcRequest req = tsp_request(id, method, body, len);
 	if (idem_key != NULL)
 		req.idempotency_key = (char *)idem_key;
 	size_t n = ospay__v1__rpc_request__get_packed_size(&req);
