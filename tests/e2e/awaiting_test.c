@@ -31,10 +31,7 @@ static int status_of(uint64_t id)
 
 static int reschedule(uint64_t id, int64_t start, status_t *st)
 {
-	Ospay__V1__OrdersRescheduleRequest m = OSPAY__V1__ORDERS_RESCHEDULE_REQUEST__INIT;
-	m.id = id;
-	m.scheduled_start_ms = start;
-	return tsp_call(adm, "ospay.v1.Orders/Reschedule", &m.base, NULL, NULL, NULL, st);
+	return tso_reschedule(adm, id, start, 0, 0, 0, st);
 }
 
 Test(awaiting, created_waiting_then_scheduled)

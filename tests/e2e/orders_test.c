@@ -182,11 +182,7 @@ Test(orders, last_place_race_across_connections)
 
 static int reschedule(uint64_t id, int64_t start, uint32_t minutes, status_t *st)
 {
-	Ospay__V1__OrdersRescheduleRequest m = OSPAY__V1__ORDERS_RESCHEDULE_REQUEST__INIT;
-	m.id = id;
-	m.scheduled_start_ms = start;
-	m.duration_minutes = minutes;
-	return tsp_call(adm, "ospay.v1.Orders/Reschedule", &m.base, NULL, NULL, NULL, st);
+	return tso_reschedule(adm, id, start, minutes, 0, 0, st);
 }
 
 static int update_tech(uint64_t id, uint64_t tech, status_t *st)

@@ -137,6 +137,18 @@ int tso_order(int fd, uint64_t customer, uint64_t agenda, uint64_t tech, int64_t
 	return code;
 }
 
+int tso_reschedule(int fd, uint64_t id, int64_t start, uint32_t minutes, uint64_t tech,
+		   uint64_t agenda, status_t *st)
+{
+	Ospay__V1__OrdersRescheduleRequest m = OSPAY__V1__ORDERS_RESCHEDULE_REQUEST__INIT;
+	m.id = id;
+	m.scheduled_start_ms = start;
+	m.duration_minutes = minutes;
+	m.technician_id = tech;
+	m.agenda_id = agenda;
+	return tsp_call(fd, "ospay.v1.Orders/Reschedule", &m.base, NULL, NULL, NULL, st);
+}
+
 int tso_order_clear(int fd, uint64_t id, const char *field, status_t *st)
 {
 	Ospay__V1__OrdersUpdateRequest u = OSPAY__V1__ORDERS_UPDATE_REQUEST__INIT;

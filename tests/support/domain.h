@@ -60,6 +60,10 @@ int tso_finalize(int fd, uint64_t id, uint64_t pm, int type, uint32_t installmen
 /* Orders/Update naming field in the mask with no value, which clears it (the
  * scheduled start, the service); returns the status code, st (may be NULL) the status. */
 int tso_order_clear(int fd, uint64_t id, const char *field, status_t *st);
+/* Orders/Reschedule to start; minutes, tech and agenda 0 keep the order's own. Returns
+ * the status code, st (may be NULL) the status. */
+int tso_reschedule(int fd, uint64_t id, int64_t start, uint32_t minutes, uint64_t tech,
+		   uint64_t agenda, status_t *st);
 /* tso_finalize asserting OK: the order (free with ospay__v1__order__free_unpacked). */
 Ospay__V1__Order *tso_finalize_ok(int fd, uint64_t id, uint64_t pm, int type,
 				  uint32_t installments);
