@@ -108,6 +108,19 @@ static gw_outcome_t cielo_status_outcome(int64_t st, const char **name)
 	return GW_OUTCOME_UNKNOWN;
 }
 
+/* A sale's or a void's answer read: Cielo's status st (its outcome and name) and its
+ * return message into out. */
+static void cielo_take_status(const gw_t *gw, gw_charge_result_t *out, int64_t st, const char *msg)
+{
+	const char *st_name;
+
+	out->provider_status = (int)st;
+	out->r.outcome = cielo_status_outcome(st, &st_name);
+	gw_copy(out->status_text, sizeof(out->status_text), st_name);
+	gw_reply_message(gw, &out->r, msg);
+	out->r.error = 0;
+}
+
 /* ------------------------------------------------------------------ requests */
 
 int gw_cielo_order_id(const char *ours, char out[GW_ORDER_ID_MAX])
@@ -390,7 +403,6 @@ void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutati
 	char brand_s[32];
 	char oid[GW_ORDER_ID_MAX];
 	char msg[GW_MSG_MAX];
-	const char *st_name;
 
 	if (!cielo_answer(gw, res, mutating, true, &out->r, &p, &j))
 		goto out;
@@ -429,12 +441,8 @@ void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutati
 		gw_reply_malformed(&out->r, res->status, mutating, CIELO, p.why);
 		goto out;
 	}
-	out->provider_status = (int)st;
-	out->r.outcome = cielo_status_outcome(st, &st_name);
-	gw_copy(out->status_text, sizeof(out->status_text), st_name);
+	cielo_take_status(gw, out, st, msg);
 	gw_copy(out->abecs_code, sizeof(out->abecs_code), out->r.code);
-	gw_reply_message(gw, &out->r, msg);
-	out->r.error = 0;
 	if (out->r.outcome == GW_OUTCOME_UNKNOWN) {
 		/* A status the reference does not list says nothing settled. */
 		out->r.outcome = mutating ? GW_OUTCOME_UNKNOWN : GW_OUTCOME_ERROR_RETRYABLE;
@@ -460,7 +468,6 @@ static void cielo_parse_void(const gw_t *gw, const http_response_t *res, gw_char
 	json_t *j = NULL;
 	int64_t st = -1;
 	char msg[GW_MSG_MAX] = "";
-	const char *st_name;
 
 	if (!cielo_answer(gw, res, true, false, &out->r, &p, &j))
 		goto out;
@@ -472,11 +479,7 @@ static void cielo_parse_void(const gw_t *gw, const http_response_t *res, gw_char
 		gw_reply_malformed(&out->r, res->status, true, CIELO, p.why);
 		goto out;
 	}
-	out->provider_status = (int)st;
-	out->r.outcome = cielo_status_outcome(st, &st_name);
-	gw_copy(out->status_text, sizeof(out->status_text), st_name);
-	gw_reply_message(gw, &out->r, msg);
-	out->r.error = 0;
+	cielo_take_status(gw, out, st, msg);
 	/* Anything but Voided/Refunded means the void did not happen. */
 	if (out->r.outcome != GW_OUTCOME_CANCELED)
 		out->r.outcome = GW_OUTCOME_REJECTED;
