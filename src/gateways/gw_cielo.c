@@ -592,11 +592,21 @@ static int cielo_rank(gw_outcome_t o)
 	}
 }
 
-static int cielo_fetch_next(gw_call_t *call)
+/* Asks for the order's next payment; false, with the call's result saying so, when the
+ * query could not be sent. */
+static bool cielo_fetch_next(gw_call_t *call)
 {
 	int rc = gw_call_id_path(call, "GET", "/1/sales/", call->ids[call->next_id++], "");
 
-	return rc < 0 ? rc : cielo_send(call);
+	if (rc == 0)
+		rc = cielo_send(call);
+	if (rc == 0)
+		return true;
+	call->res.charge.r.outcome = GW_OUTCOME_ERROR_RETRYABLE;
+	call->res.charge.r.error = rc;
+	snprintf(call->res.charge.r.message, sizeof(call->res.charge.r.message),
+		 "cielo: could not send the query");
+	return false;
 }
 
 /* One payment of the order was read: keep the best, fetch the next or finish. */
@@ -604,7 +614,6 @@ static void cielo_order_step(gw_call_t *call, const http_response_t *res)
 {
 	gw_charge_result_t one;
 	uint32_t n_found = call->res.charge.n_found;
-	int rc;
 
 	memset(&one, 0, sizeof(one));
 	one.provider_status = -1;
@@ -622,13 +631,8 @@ static void cielo_order_step(gw_call_t *call, const http_response_t *res)
 		call->have_best = true;
 	}
 	if (call->next_id < call->n_ids) {
-		rc = cielo_fetch_next(call);
-		if (rc == 0)
+		if (cielo_fetch_next(call))
 			return;
-		call->res.charge.r.outcome = GW_OUTCOME_ERROR_RETRYABLE;
-		call->res.charge.r.error = rc;
-		snprintf(call->res.charge.r.message, sizeof(call->res.charge.r.message),
-			 "cielo: could not send the query");
 		goto finish;
 	}
 	call->res.charge = call->best;
@@ -641,7 +645,6 @@ finish:
 static void cielo_on_http(const http_response_t *res, void *arg)
 {
 	gw_call_t *call = arg;
-	int rc;
 
 	switch (call->op) {
 	case GW_OP_CHARGE:
@@ -685,13 +688,8 @@ static void cielo_on_http(const http_response_t *res, void *arg)
 			break;
 		}
 		call->step = 1;
-		rc = cielo_fetch_next(call);
-		if (rc == 0)
+		if (cielo_fetch_next(call))
 			return;
-		call->res.charge.r.outcome = GW_OUTCOME_ERROR_RETRYABLE;
-		call->res.charge.r.error = rc;
-		snprintf(call->res.charge.r.message, sizeof(call->res.charge.r.message),
-			 "cielo: could not send the query");
 		break;
 	default:
 		break;
