@@ -21,6 +21,7 @@
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/rpc.pb-c.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
 #define CREATE_UNIT "ospay.v1.Admin/CreateUnit"
 #define LIST_UNITS "ospay.v1.Admin/ListUnits"
@@ -32,19 +33,7 @@ enum {
 	FILL_MS = 20000, /* hang guard while the hogs fill their pipes */
 };
 
-static tsp_server_t srv;
-
-static void setup(void)
-{
-	tsp_server_up(&srv, NULL);
-}
-
-static void teardown(void)
-{
-	tsp_server_down(&srv);
-}
-
-TestSuite(rpc_fairness, .init = setup, .fini = teardown, .timeout = 300);
+TSP_SERVER_SUITE(rpc_fairness, 300);
 
 static size_t list_units_frame(uint8_t *out, uint32_t page_size)
 {
