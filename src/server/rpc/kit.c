@@ -1,6 +1,7 @@
 #include "server/rpc/kit.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -510,4 +511,18 @@ void kit_owner(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit)
 {
 	*org = field_u64(m, "organization_id");
 	*unit = field_u64(m, "unit_id");
+}
+
+int kit_new_id(srv_req_t *r, store_txn_t *txn, const char *seq, uint64_t *id)
+{
+	char what[64];
+	int rc = store_seq_next(txn, seq, id);
+
+	if (rc == 0)
+		return 0;
+	snprintf(what, sizeof(what), "%s id", seq);
+	for (char *c = what; *c != '\0'; c++)
+		if (*c == '_')
+			*c = ' ';
+	return srv_store_fail(r, rc, what);
 }

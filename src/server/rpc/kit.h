@@ -180,4 +180,11 @@ void kit_owner(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit);
 int kit_load(store_txn_t *txn, unsigned table, uint64_t id, const ProtobufCMessageDescriptor *desc,
 	     void *out);
 
+/*
+ * The id of a record the request creates: the next of store sequence seq. A store
+ * error is srv_store_fail's ("<seq> id", underscores as spaces, in the log); go on
+ * only when this returns 0 and srv_ok(r).
+ */
+int kit_new_id(srv_req_t *r, store_txn_t *txn, const char *seq, uint64_t *id);
+
 #endif

@@ -90,11 +90,9 @@ int h_agendas_create(srv_req_t *r, store_txn_t *txn)
 		       in->daily_max, in->slot_minutes, 31u);
 	if (!srv_ok(r))
 		goto out;
-	rc = store_seq_next(txn, "agenda", &id);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "agenda id");
+	rc = kit_new_id(r, txn, "agenda", &id);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	}
 	Ospay__V1__Agenda a = OSPAY__V1__AGENDA__INIT;
 	a.id = id;
 	a.organization_id = r->sess->p.org_id;

@@ -59,11 +59,9 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "due_date", "required: a date \"YYYY-MM-DD\"");
 	if (!srv_ok(r))
 		goto out;
-	rc = store_seq_next(txn, "invoice", &id);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "invoice id");
+	rc = kit_new_id(r, txn, "invoice", &id);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	}
 	Ospay__V1__Invoice inv = OSPAY__V1__INVOICE__INIT;
 	inv.id = id;
 	inv.organization_id = cust->organization_id;

@@ -368,11 +368,9 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 		rc = check_booking(r, txn, NULL, &o);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	rc = store_seq_next(txn, "order", &o.id);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "order id");
+	rc = kit_new_id(r, txn, "order", &o.id);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	}
 	rc = orders_history_append(
 		r, &o, &created, order_schedule_status(o.agenda_id != 0, o.scheduled_start_ms != 0),
 		"", &hist);
