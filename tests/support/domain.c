@@ -149,6 +149,20 @@ int tso_reschedule(int fd, uint64_t id, int64_t start, uint32_t minutes, uint64_
 	return tsp_call(fd, "ospay.v1.Orders/Reschedule", &m.base, NULL, NULL, NULL, st);
 }
 
+size_t tso_order_frame(uint8_t *out, uint64_t id, uint64_t customer, uint64_t agenda, int64_t start,
+		       const char *kind)
+{
+	Ospay__V1__OrdersCreateRequest m = OSPAY__V1__ORDERS_CREATE_REQUEST__INIT;
+	uint8_t body[256];
+	m.customer_id = customer;
+	m.kind = (char *)kind;
+	m.agenda_id = agenda;
+	m.scheduled_start_ms = start;
+	cr_assert_leq(ospay__v1__orders_create_request__get_packed_size(&m), sizeof(body));
+	size_t blen = ospay__v1__orders_create_request__pack(&m, body);
+	return tsp_frame_request(out, id, "ospay.v1.Orders/Create", body, blen, NULL);
+}
+
 int tso_order_clear(int fd, uint64_t id, const char *field, status_t *st)
 {
 	Ospay__V1__OrdersUpdateRequest u = OSPAY__V1__ORDERS_UPDATE_REQUEST__INIT;
