@@ -271,6 +271,38 @@ out:
 	return rc;
 }
 
+int kit_scan_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_filter, unsigned table, int tag,
+		   const uint8_t *from, db_scan_t **scan)
+{
+	uint64_t *units = NULL;
+	size_t nu = 0, klen = tag >= 0 ? 9 : 8;
+	uint8_t one[9], *keys = one;
+	int rc = kit_scope_units(r, txn, unit_filter, &units, &nu);
+
+	*scan = NULL;
+	if (rc != 0 || nu == 0)
+		goto out;
+	/* Most tokens see one unit: no allocation for its key. */
+	if (nu > 1) {
+		keys = malloc(nu * klen);
+		if (keys == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nu; i++) {
+		be64_put(keys + i * klen, units[i]);
+		if (tag >= 0)
+			keys[i * klen + 8] = (uint8_t)tag;
+	}
+	rc = db_scan_open(txn, table, keys, klen, nu, from, DB_POS_LEN, scan);
+out:
+	if (keys != one)
+		free(keys);
+	free(units);
+	return rc;
+}
+
 size_t kit_page_limit(uint32_t page_size)
 {
 	if (page_size == 0)
