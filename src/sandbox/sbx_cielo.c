@@ -157,8 +157,7 @@ out:
 
 static cielo_sale_t *cielo_sale_find(sbx_t *s, const sbx_org_t *org, const char *id)
 {
-	sbx_hnode_t *n = sbx_htab_find(&s->sale_by_id, id);
-	cielo_sale_t *x = n != NULL ? container_of(n, cielo_sale_t, by_id) : NULL;
+	cielo_sale_t *x = SBX_HTAB_GET(&s->sale_by_id, id, cielo_sale_t, by_id);
 	/* Another merchant's payment does not exist for this one (Cielo answers 404). */
 	return x != NULL && x->org == org->id ? x : NULL;
 }
@@ -409,8 +408,7 @@ out:
 
 static cielo_card_t *cielo_card_find(sbx_t *s, const sbx_org_t *org, const char *token)
 {
-	sbx_hnode_t *n = sbx_htab_find(&s->card_by_token, token);
-	cielo_card_t *c = n != NULL ? container_of(n, cielo_card_t, by_token) : NULL;
+	cielo_card_t *c = SBX_HTAB_GET(&s->card_by_token, token, cielo_card_t, by_token);
 	return c != NULL && c->org == org->id ? c : NULL;
 }
 
