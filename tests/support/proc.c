@@ -555,14 +555,21 @@ int tsp_send_request(int fd, uint64_t id, const char *method, const void *body, 
 	return rc;
 }
 
-int tsp_recv_response(int fd, uint64_t *id, int *code, uint8_t **body, size_t *blen, int timeout_ms)
+/* The next frame on fd as an RpcResponse (free it), or NULL on EOF, error, timeout or garbage. */
+static Ospay__V1__RpcResponse *tsp_recv_rpc(int fd, int timeout_ms)
 {
 	uint8_t *p;
 	size_t n;
 	if (tsp_recv_frame(fd, &p, &n, timeout_ms) != 0)
-		return -1;
+		return NULL;
 	Ospay__V1__RpcResponse *r = ospay__v1__rpc_response__unpack(NULL, n, p);
 	free(p);
+	return r;
+}
+
+int tsp_recv_response(int fd, uint64_t *id, int *code, uint8_t **body, size_t *blen, int timeout_ms)
+{
+	Ospay__V1__RpcResponse *r = tsp_recv_rpc(fd, timeout_ms);
 	if (r == NULL)
 		return -1;
 	if (id != NULL)
@@ -627,12 +634,7 @@ int tsp_call(int fd, const char *method, const ProtobufCMessage *req,
 	free(body);
 	if (rc != 0)
 		return -1;
-	uint8_t *p;
-	size_t len;
-	if (tsp_recv_frame(fd, &p, &len, TSP_HANG_MS) != 0)
-		return -1;
-	Ospay__V1__RpcResponse *r = ospay__v1__rpc_response__unpack(NULL, len, p);
-	free(p);
+	Ospay__V1__RpcResponse *r = tsp_recv_rpc(fd, TSP_HANG_MS);
 	if (r == NULL || r->id != id) {
 		if (r != NULL)
 			ospay__v1__rpc_response__free_unpacked(r, NULL);
