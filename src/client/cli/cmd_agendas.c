@@ -227,8 +227,6 @@ int cli_cmd_agendas_get(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Agendas/Get",
-		.req = &ospay__v1__agendas_get_request__descriptor,
-		.resp = &ospay__v1__agendas_get_response__descriptor,
 		.arg = "ID",
 		.arg_field = "id",
 		.record = "agenda",
@@ -282,8 +280,6 @@ int cli_cmd_agendas_list(cli_ctx_t *ctx, int argc, char **argv)
 	static const dom_flag_t flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"), {NULL}};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Agendas/List",
-		.req = &ospay__v1__agendas_list_request__descriptor,
-		.resp = &ospay__v1__agendas_list_response__descriptor,
 		.flags = flags,
 		.items = "agendas",
 		.cols = agenda_cols,
@@ -304,8 +300,6 @@ int cli_cmd_technicians_create(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Admin/CreateTechnician",
-		.req = &ospay__v1__create_technician_request__descriptor,
-		.resp = &ospay__v1__create_technician_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.flags = flags,
 		.record = "technician",
@@ -324,8 +318,6 @@ int cli_cmd_technicians_list(cli_ctx_t *ctx, int argc, char **argv)
 	static const dom_flag_t flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"), {NULL}};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Admin/ListTechnicians",
-		.req = &ospay__v1__list_technicians_request__descriptor,
-		.resp = &ospay__v1__list_technicians_response__descriptor,
 		.flags = flags,
 		.items = "technicians",
 		.cols = technician_cols,
@@ -594,8 +586,6 @@ int cli_cmd_agendas_availability(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Agendas/Availability",
-		.req = &ospay__v1__agendas_availability_request__descriptor,
-		.resp = &ospay__v1__agendas_availability_response__descriptor,
 		.arg = "ID",
 		.arg_field = "agenda_id",
 		.flags = flags,
@@ -635,8 +625,6 @@ int cli_cmd_closures_add(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Agendas/AddClosure",
-		.req = &ospay__v1__agendas_add_closure_request__descriptor,
-		.resp = &ospay__v1__agendas_add_closure_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.flags = flags,
 		.record = "closure",
@@ -691,8 +679,6 @@ int cli_cmd_closures_list(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Agendas/ListClosures",
-		.req = &ospay__v1__agendas_list_closures_request__descriptor,
-		.resp = &ospay__v1__agendas_list_closures_response__descriptor,
 		.flags = flags,
 		.items = "days",
 		.cols = closed_cols,

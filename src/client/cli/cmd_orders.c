@@ -229,8 +229,6 @@ int cli_cmd_orders_get(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Orders/Get",
-		.req = &ospay__v1__orders_get_request__descriptor,
-		.resp = &ospay__v1__orders_get_response__descriptor,
 		.arg = "ID",
 		.arg_field = "id",
 		.print = print_order_get,
@@ -350,8 +348,6 @@ int cli_cmd_orders_cancel(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Orders/Cancel",
-		.req = &ospay__v1__orders_cancel_request__descriptor,
-		.resp = &ospay__v1__orders_cancel_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.arg = "ID",
 		.arg_field = "id",
@@ -366,8 +362,6 @@ int cli_cmd_orders_refresh_payment(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Orders/RefreshPayment",
-		.req = &ospay__v1__orders_refresh_payment_request__descriptor,
-		.resp = &ospay__v1__orders_refresh_payment_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.arg = "ID",
 		.arg_field = "id",
@@ -381,8 +375,6 @@ int cli_cmd_orders_cancel_payment(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Orders/CancelPaymentAttempt",
-		.req = &ospay__v1__orders_cancel_payment_attempt_request__descriptor,
-		.resp = &ospay__v1__orders_cancel_payment_attempt_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.arg = "ID",
 		.arg_field = "id",
@@ -463,8 +455,6 @@ int cli_cmd_orders_note(cli_ctx_t *ctx, int argc, char **argv)
 	static const dom_flag_t flags[] = {DOM_OPT("text", 'x', DOM_TEXT, "text"), {NULL}};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Orders/AddNote",
-		.req = &ospay__v1__orders_add_note_request__descriptor,
-		.resp = &ospay__v1__orders_add_note_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.arg = "ID",
 		.arg_field = "id",
@@ -498,8 +488,6 @@ int cli_cmd_closing_reasons_create(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Orders/CreateClosingReason",
-		.req = &ospay__v1__orders_create_closing_reason_request__descriptor,
-		.resp = &ospay__v1__orders_create_closing_reason_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.flags = flags,
 		.record = "reason",
@@ -520,8 +508,6 @@ int cli_cmd_closing_reasons_list(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Orders/ListClosingReasons",
-		.req = &ospay__v1__orders_list_closing_reasons_request__descriptor,
-		.resp = &ospay__v1__orders_list_closing_reasons_response__descriptor,
 		.items = "reasons",
 		.cols = reason_cols,
 	};

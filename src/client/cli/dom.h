@@ -257,8 +257,8 @@ int dom_list_table(cli_ctx_t *ctx, const char *method, ProtobufCMessage *req,
 /* A command that is one call: what it sends, what it takes, what it prints. */
 typedef struct dom_cmd {
 	const char *method;                     /* "ospay.v1.Orders/Get" */
-	const ProtobufCMessageDescriptor *req;  /* its request */
-	const ProtobufCMessageDescriptor *resp; /* and response */
+	const ProtobufCMessageDescriptor *req;  /* its request (NULL: the method's, pbmethod.h) */
+	const ProtobufCMessageDescriptor *resp; /* and response (NULL: the method's) */
 	unsigned call;                          /* CLI_CALL_* */
 	const char *arg;                        /* the one positional, an id ("ID"); NULL: none */
 	const char *arg_field;                  /* the request field it fills */
