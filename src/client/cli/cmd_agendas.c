@@ -162,11 +162,8 @@ int cli_cmd_agendas_create(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
 	agenda_lists_t l;
-	int first;
 	Ospay__V1__AgendasCreateRequest req = OSPAY__V1__AGENDAS_CREATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, agenda_flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
+	int rc = dom_parse_fill(ctx, argc, argv, agenda_flags, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
 		rc = agenda_lists(ctx, &o, &l);
 	if (rc != CLI_EXIT_OK)
@@ -453,14 +450,11 @@ int cli_cmd_calendar(cli_ctx_t *ctx, int argc, char **argv)
 		{NULL},
 	};
 	dom_opts_t o;
-	int first;
 	int64_t from_day = 0, to_day = 0;
 	uint64_t ids[DOM_MAX_REPEATED];
 	ProtobufCMessage *resp = NULL;
 	Ospay__V1__AgendasCalendarRequest req = OSPAY__V1__AGENDAS_CALENDAR_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
+	int rc = dom_parse_fill(ctx, argc, argv, flags, &o, &req.base);
 	if (rc == CLI_EXIT_OK && o.v['b'] == NULL)
 		rc = cli_usage_error(ctx, "%s", by_msg);
 	if (rc != CLI_EXIT_OK)

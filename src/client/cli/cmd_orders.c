@@ -209,11 +209,8 @@ static int order_start(cli_ctx_t *ctx, const dom_opts_t *o, int64_t *start)
 int cli_cmd_orders_create(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
-	int first;
 	Ospay__V1__OrdersCreateRequest req = OSPAY__V1__ORDERS_CREATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, order_flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
+	int rc = dom_parse_fill(ctx, argc, argv, order_flags, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
 		rc = order_start(ctx, &o, &req.scheduled_start_ms);
 	if (rc != CLI_EXIT_OK)
@@ -423,13 +420,11 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 		bool end;
 	} dates[] = {{'f', false}, {'T', true}, {'F', false}, {'G', true}};
 	dom_opts_t o;
-	int first, offset = 0;
+	int offset = 0;
 	Ospay__V1__OrdersListRequest req = OSPAY__V1__ORDERS_LIST_REQUEST__INIT;
 	int64_t *ranges[] = {&req.scheduled_from_ms, &req.scheduled_to_ms, &req.created_from_ms,
 			     &req.created_to_ms};
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
+	int rc = dom_parse_fill(ctx, argc, argv, flags, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_offset(ctx, &offset);
 	for (size_t i = 0; i < 4 && rc == CLI_EXIT_OK; i++) {

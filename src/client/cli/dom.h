@@ -81,6 +81,9 @@ int dom_parse(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flags, in
  * checked (the first bad one is the usage error) and stored in its field.
  */
 int dom_fill(cli_ctx_t *ctx, dom_opts_t *o, ProtobufCMessage *req);
+/* The start of a command of options only (no positional): dom_parse, then dom_fill. */
+int dom_parse_fill(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flags, dom_opts_t *o,
+		   ProtobufCMessage *req);
 
 /*
  * Where a value for req's field name goes, checked to be a single field of

@@ -61,6 +61,14 @@ int dom_list_table(cli_ctx_t *ctx, const char *method, ProtobufCMessage *req,
 	return rc;
 }
 
+int dom_parse_fill(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flags, dom_opts_t *o,
+		   ProtobufCMessage *req)
+{
+	int first;
+	int rc = dom_parse(ctx, argc, argv, flags, 0, o, &first);
+	return rc == CLI_EXIT_OK ? dom_fill(ctx, o, req) : rc;
+}
+
 int dom_run(cli_ctx_t *ctx, int argc, char **argv, const dom_cmd_t *c)
 {
 	/* The method's own types unless the command names them. */
