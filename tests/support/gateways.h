@@ -29,10 +29,6 @@ void tsg_register_getnet(const tsp_sandbox_t *sb, uint64_t org, const char *tag)
  */
 void tsg_set_gateway(int fd, const tsp_sandbox_t *sb, Ospay__V1__GatewayKind kind,
 		     const char *service, Ospay__V1__GatewayCredentials *cred, bool automatic);
-/* cred's one webhook header name: value, in hook (slot holds the list's one pointer;
- * both outlive cred's use). */
-void tsg_one_hook(Ospay__V1__GatewayCredentials *cred, Ospay__V1__HeaderPair *hook,
-		  Ospay__V1__HeaderPair **slot, const char *name, const char *value);
 /* Admin/SetGateway: Cielo with tag's credentials and webhook header; asserts OK. */
 void tsg_set_cielo(int fd, const tsp_sandbox_t *sb, const char *tag, bool automatic);
 /* Admin/SetGateway: GetNet with tag's credentials; asserts OK. */
@@ -85,5 +81,10 @@ int tsg_pagolivre_control(const tsp_sandbox_t *sb, const char *action, const cha
  * returns how many were answered 200.
  */
 int tsg_pagolivre_events(const tsp_server_t *s, const char *token, const char *prefix, int n);
+
+/* cred's one webhook header name: value, in hook (slot holds the list's one pointer;
+ * both outlive cred's use). */
+void tsg_one_hook(Ospay__V1__GatewayCredentials *cred, Ospay__V1__HeaderPair *hook,
+		  Ospay__V1__HeaderPair **slot, const char *name, const char *value);
 
 #endif
