@@ -488,46 +488,30 @@ static int parse_sizes(bb_t *b, const char *arg)
 int main(int argc, char **argv)
 {
 	bb_t b = {.conns = 8, .inflight = 64};
-	int rc = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (v == NULL) {
-			usage();
-			return 2;
-		}
-		i++;
-		if (strcmp(a, "--addr") == 0)
-			b.addr = v;
-		else if (strcmp(a, "--token") == 0)
-			b.token = v;
-		else if (strcmp(a, "--unit") == 0)
-			b.unit = strtoull(v, NULL, 10);
-		else if (strcmp(a, "--pid") == 0)
-			b.pid = atoi(v);
-		else if (strcmp(a, "--date") == 0)
-			b.date = v;
-		else if (strcmp(a, "--metrics") == 0)
-			b.metrics = v;
-		else if (strcmp(a, "--cacert") == 0)
-			b.cacert = v;
-		else if (strcmp(a, "--metrics-token-file") == 0)
-			rc = read_token_file(v, b.metrics_token, sizeof(b.metrics_token));
-		else if (strcmp(a, "--sizes") == 0)
-			rc = parse_sizes(&b, v);
-		else if (strcmp(a, "--customers") == 0)
-			b.customers = strtoull(v, NULL, 10);
-		else if (strcmp(a, "--card-last") == 0)
-			b.card_last = (unsigned)atoi(v);
-		else if (strcmp(a, "--conns") == 0)
-			b.conns = (unsigned)atoi(v);
-		else if (strcmp(a, "--inflight") == 0)
-			b.inflight = (unsigned)atoi(v);
-		else
-			rc = -EINVAL;
-		if (rc != 0) {
-			usage();
-			return 2;
-		}
+	const char *token_file = NULL, *sizes = NULL;
+	const bench_opt_t opts[] = {
+		{"--addr", BENCH_TEXT, &b.addr},
+		{"--token", BENCH_TEXT, &b.token},
+		{"--unit", BENCH_U64, &b.unit},
+		{"--pid", BENCH_INT, &b.pid},
+		{"--date", BENCH_TEXT, &b.date},
+		{"--metrics", BENCH_TEXT, &b.metrics},
+		{"--cacert", BENCH_TEXT, &b.cacert},
+		{"--metrics-token-file", BENCH_TEXT, &token_file},
+		{"--sizes", BENCH_TEXT, &sizes},
+		{"--customers", BENCH_SIZE, &b.customers},
+		{"--card-last", BENCH_UINT, &b.card_last},
+		{"--conns", BENCH_UINT, &b.conns},
+		{"--inflight", BENCH_UINT, &b.inflight},
+	};
+	int rc = bench_opts_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0]));
+	if (rc == 0 && token_file != NULL)
+		rc = read_token_file(token_file, b.metrics_token, sizeof(b.metrics_token));
+	if (rc == 0 && sizes != NULL)
+		rc = parse_sizes(&b, sizes);
+	if (rc != 0) {
+		usage();
+		return 2;
 	}
 	if (b.addr == NULL || b.token == NULL || b.unit == 0 || b.pid <= 0 || b.date == NULL ||
 	    b.n_sizes == 0 || b.conns == 0 || b.inflight == 0 || b.metrics == NULL ||

@@ -589,44 +589,24 @@ static int parse(int argc, char **argv, opts_t *o)
 		      .warmup_s = 1,
 		      .seed = 1000,
 		      .label = "run"};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "--raw") == 0) {
-			o->raw = true;
-			continue;
-		}
-		if (v == NULL)
-			return -EINVAL;
-		i++;
-		if (strcmp(a, "--addr") == 0)
-			o->addr = v;
-		else if (strcmp(a, "--token") == 0)
-			o->token = v;
-		else if (strcmp(a, "--label") == 0)
-			o->label = v;
-		else if (strcmp(a, "--conns") == 0)
-			o->conns = (unsigned)atoi(v);
-		else if (strcmp(a, "--inflight") == 0)
-			o->inflight = (unsigned)atoi(v);
-		else if (strcmp(a, "--get-pct") == 0)
-			o->get_pct = (unsigned)atoi(v);
-		else if (strcmp(a, "--duration") == 0)
-			o->duration_s = atof(v);
-		else if (strcmp(a, "--warmup") == 0)
-			o->warmup_s = atof(v);
-		else if (strcmp(a, "--count") == 0)
-			o->count = strtoull(v, NULL, 10);
-		else if (strcmp(a, "--seed") == 0)
-			o->seed = strtoull(v, NULL, 10);
-		else if (strcmp(a, "--pid") == 0)
-			o->pid = atoi(v);
-		else if (strcmp(a, "--req-bytes") == 0)
-			o->req_bytes = strtoull(v, NULL, 10);
-		else if (strcmp(a, "--resp-bytes") == 0)
-			o->resp_bytes = strtoull(v, NULL, 10);
-		else
-			return -EINVAL;
-	}
+	const bench_opt_t opts[] = {
+		{"--raw", BENCH_FLAG, &o->raw},
+		{"--addr", BENCH_TEXT, &o->addr},
+		{"--token", BENCH_TEXT, &o->token},
+		{"--label", BENCH_TEXT, &o->label},
+		{"--conns", BENCH_UINT, &o->conns},
+		{"--inflight", BENCH_UINT, &o->inflight},
+		{"--get-pct", BENCH_UINT, &o->get_pct},
+		{"--duration", BENCH_DOUBLE, &o->duration_s},
+		{"--warmup", BENCH_DOUBLE, &o->warmup_s},
+		{"--count", BENCH_U64, &o->count},
+		{"--seed", BENCH_U64, &o->seed},
+		{"--pid", BENCH_INT, &o->pid},
+		{"--req-bytes", BENCH_SIZE, &o->req_bytes},
+		{"--resp-bytes", BENCH_SIZE, &o->resp_bytes},
+	};
+	if (bench_opts_parse(argc, argv, 1, opts, sizeof(opts) / sizeof(opts[0])) != 0)
+		return -EINVAL;
 	if (o->addr == NULL || o->conns == 0 || o->inflight == 0 || o->get_pct > 100)
 		return -EINVAL;
 	if (o->raw ? o->req_bytes < 4 || o->resp_bytes < 4 : o->token == NULL)

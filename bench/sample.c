@@ -1,7 +1,9 @@
 /* The bench programs' samples (sample.h). */
 #include "sample.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -69,4 +71,45 @@ void bench_json_end(int pid, double cpu_s, uint64_t ops, const char *per, long r
 		       pid, cpu_s, per, ops > 0 ? cpu_s * 1e6 / (double)ops : 0, rss_peak_kb);
 	printf("}\n");
 	fflush(stdout);
+}
+
+int bench_opts_parse(int argc, char **argv, int from, const bench_opt_t *opts, size_t n)
+{
+	for (int i = from; i < argc; i++) {
+		const bench_opt_t *o = opts;
+		while (o < opts + n && strcmp(argv[i], o->name) != 0)
+			o++;
+		if (o == opts + n)
+			return -1;
+		if (o->kind == BENCH_FLAG) {
+			*(bool *)o->dst = true;
+			continue;
+		}
+		if (i + 1 >= argc)
+			return -1;
+		const char *v = argv[++i];
+		switch (o->kind) {
+		case BENCH_TEXT:
+			*(const char **)o->dst = v;
+			break;
+		case BENCH_INT:
+			*(int *)o->dst = atoi(v);
+			break;
+		case BENCH_UINT:
+			*(unsigned *)o->dst = (unsigned)strtoul(v, NULL, 10);
+			break;
+		case BENCH_U64:
+			*(uint64_t *)o->dst = strtoull(v, NULL, 10);
+			break;
+		case BENCH_SIZE:
+			*(size_t *)o->dst = (size_t)strtoull(v, NULL, 10);
+			break;
+		case BENCH_DOUBLE:
+			*(double *)o->dst = strtod(v, NULL);
+			break;
+		case BENCH_FLAG:
+			break;
+		}
+	}
+	return 0;
 }

@@ -66,44 +66,17 @@ static int parse(int argc, char **argv, opts_t *o)
 	if (argc < 2)
 		return -1;
 	o->mode = argv[1];
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "--tls") == 0) {
-			o->tls = true;
-			continue;
-		}
-		if (v == NULL)
-			return -1;
-		i++;
-		if (strcmp(a, "--addr") == 0)
-			o->addr = v;
-		else if (strcmp(a, "--cacert") == 0)
-			o->cacert = v;
-		else if (strcmp(a, "--org") == 0)
-			o->org = v;
-		else if (strcmp(a, "--token") == 0)
-			o->token = v;
-		else if (strcmp(a, "--id-prefix") == 0)
-			o->prefix = v;
-		else if (strcmp(a, "--label") == 0)
-			o->label = v;
-		else if (strcmp(a, "--data") == 0)
-			o->data = v;
-		else if (strcmp(a, "--sandbox") == 0)
-			o->sandbox = v;
-		else if (strcmp(a, "--conns") == 0)
-			o->conns = (unsigned)strtoul(v, NULL, 10);
-		else if (strcmp(a, "--refs") == 0)
-			o->refs = (unsigned)strtoul(v, NULL, 10);
-		else if (strcmp(a, "--duration") == 0)
-			o->duration = strtod(v, NULL);
-		else if (strcmp(a, "--warmup") == 0)
-			o->warmup = strtod(v, NULL);
-		else if (strcmp(a, "--pid") == 0)
-			o->pid = atoi(v);
-		else
-			return -1;
-	}
+	const bench_opt_t opts[] = {
+		{"--tls", BENCH_FLAG, &o->tls},         {"--addr", BENCH_TEXT, &o->addr},
+		{"--cacert", BENCH_TEXT, &o->cacert},   {"--org", BENCH_TEXT, &o->org},
+		{"--token", BENCH_TEXT, &o->token},     {"--id-prefix", BENCH_TEXT, &o->prefix},
+		{"--label", BENCH_TEXT, &o->label},     {"--data", BENCH_TEXT, &o->data},
+		{"--sandbox", BENCH_TEXT, &o->sandbox}, {"--conns", BENCH_UINT, &o->conns},
+		{"--refs", BENCH_UINT, &o->refs},       {"--duration", BENCH_DOUBLE, &o->duration},
+		{"--warmup", BENCH_DOUBLE, &o->warmup}, {"--pid", BENCH_INT, &o->pid},
+	};
+	if (bench_opts_parse(argc, argv, 2, opts, sizeof(opts) / sizeof(opts[0])) != 0)
+		return -1;
 	if (o->org == NULL || o->token == NULL || o->refs == 0 || o->conns == 0)
 		return -1;
 	return 0;

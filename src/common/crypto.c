@@ -102,17 +102,25 @@ out:
 	return rc;
 }
 
+/* An AES-256-GCM context keyed with key: -EINVAL when mbedTLS refuses the key;
+ * mbedtls_gcm_free it either way (it holds the key schedule). */
+static int crypto_gcm_start(mbedtls_gcm_context *gcm, const uint8_t key[CRYPTO_KEY_LEN])
+{
+	mbedtls_gcm_init(gcm);
+	return mbedtls_gcm_setkey(gcm, MBEDTLS_CIPHER_ID_AES, key, CRYPTO_KEY_LEN * 8) != 0
+		       ? -EINVAL
+		       : 0;
+}
+
 int crypto_aes256gcm_seal(const uint8_t key[CRYPTO_KEY_LEN],
 			  const uint8_t nonce[CRYPTO_GCM_NONCE_LEN], const void *aad, size_t aadlen,
 			  const void *pt, size_t n, uint8_t *ct, uint8_t tag[CRYPTO_GCM_TAG_LEN])
 {
-	int rc = 0;
 	mbedtls_gcm_context gcm;
-	mbedtls_gcm_init(&gcm);
-	if (mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, CRYPTO_KEY_LEN * 8) != 0) {
-		rc = -EINVAL;
+	int rc = crypto_gcm_start(&gcm, key);
+
+	if (rc != 0)
 		goto out;
-	}
 	if (mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, n, nonce, CRYPTO_GCM_NONCE_LEN,
 				      aad, aadlen, pt, ct, CRYPTO_GCM_TAG_LEN, tag) != 0)
 		rc = -EINVAL;
@@ -127,13 +135,11 @@ int crypto_aes256gcm_open(const uint8_t key[CRYPTO_KEY_LEN],
 			  const uint8_t *ct, size_t n, const uint8_t tag[CRYPTO_GCM_TAG_LEN],
 			  uint8_t *pt)
 {
-	int rc = 0;
 	mbedtls_gcm_context gcm;
-	mbedtls_gcm_init(&gcm);
-	if (mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, key, CRYPTO_KEY_LEN * 8) != 0) {
-		rc = -EINVAL;
+	int rc = crypto_gcm_start(&gcm, key);
+
+	if (rc != 0)
 		goto out;
-	}
 	/* Any failure here (tag mismatch above all) is reported as a bad message. */
 	if (mbedtls_gcm_auth_decrypt(&gcm, n, nonce, CRYPTO_GCM_NONCE_LEN, aad, aadlen, tag,
 				     CRYPTO_GCM_TAG_LEN, ct, pt) != 0)

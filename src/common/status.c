@@ -10,13 +10,18 @@ void status_clear(status_t *st)
 	st->n_violations = 0;
 }
 
+void status_vset(status_t *st, int code, const char *fmt, va_list ap)
+{
+	vsnprintf(st->message, sizeof(st->message), fmt, ap);
+	st->code = code;
+}
+
 int status_set(status_t *st, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(st->message, sizeof(st->message), fmt, ap);
+	status_vset(st, code, fmt, ap);
 	va_end(ap);
-	st->code = code;
 	return code;
 }
 

@@ -45,6 +45,9 @@ void status_clear(status_t *st);
 
 /* Sets code and a printf-style message; returns code (so `return status_set(...)` reads well). */
 int status_set(status_t *st, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* status_set for callers with their own variable arguments (srv_fail, srv_async_fail). */
+void status_vset(status_t *st, int code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /*
  * Adds a field violation and makes the code INVALID_ARGUMENT (message "invalid

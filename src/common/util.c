@@ -29,15 +29,63 @@ void util_rfc3339(int64_t ms, char *out, size_t outlen)
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t util_days_from_civil(int y, int m, int d)
 {
-	y -= m <= 2;
-	const int64_t era = (y >= 0 ? y : y - 399) / 400;
-	const unsigned yoe = (unsigned)(y - era * 400);
-	const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
+	int64_t yy = y - (m <= 2);
+	const int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+	const int64_t yoe = yy - era * 400;
+	const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+void util_civil_from_days(int64_t day, int *y, int *m, int *d)
+{
+	day += 719468;
+	const int64_t era = (day >= 0 ? day : day - 146096) / 146097;
+	const int64_t doe = day - era * 146097;
+	const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	const int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+int util_date_valid(int y, int m, int d)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (y < 1900 || y > 9999 || m < 1 || m > 12 || d < 1)
+		return 0;
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return d <= mdays[m - 1] + (m == 2 && leap);
+}
+
+int util_date_parse(const char *s, int64_t *day)
+{
+	int v[3] = {0, 0, 0};
+	const int width[3] = {4, 2, 2};
+	const char *p = s;
+	for (int f = 0; f < 3; f++) {
+		for (int i = 0; i < width[f]; i++, p++) {
+			if (*p < '0' || *p > '9')
+				return -EINVAL;
+			v[f] = v[f] * 10 + (*p - '0');
+		}
+		if (f < 2 && *p++ != '-')
+			return -EINVAL;
+	}
+	if (*p != '\0' || !util_date_valid(v[0], v[1], v[2]))
+		return -EINVAL;
+	*day = util_days_from_civil(v[0], v[1], v[2]);
+	return 0;
+}
+
+void util_date_format(int64_t day, char *out, size_t outlen)
+{
+	int y, m, d;
+	util_civil_from_days(day, &y, &m, &d);
+	snprintf(out, outlen, "%04d-%02d-%02d", y, m, d);
 }
 
 static int digits(const char **p, int n, int *out)
@@ -93,7 +141,7 @@ int util_parse_rfc3339(const char *s, int64_t *ms_out)
 	}
 	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
 		return -EINVAL;
-	int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+	int64_t days = util_days_from_civil(y, mo, d);
 	int64_t secs = days * 86400 + h * 3600 + mi * 60 + se - (int64_t)off * 60;
 	*ms_out = secs * 1000 + ms;
 	return 0;

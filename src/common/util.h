@@ -73,6 +73,16 @@ void util_rfc3339(int64_t ms, char *out, size_t outlen);
 /* Parses RFC 3339 ("2020-12-10T09:00:00Z", "...-03:00", fractional seconds allowed). */
 int util_parse_rfc3339(const char *s, int64_t *ms_out);
 
+/* Civil dates <-> day numbers (days since 1970-01-01, proleptic Gregorian): the one
+ * copy, for core/date.h, the CLI and the RFC 3339 parser. m 1..12, d 1..31; not
+ * validated (util_date_valid: 1 when y-m-d exists, y 1900..9999). */
+int64_t util_days_from_civil(int y, int m, int d);
+void util_civil_from_days(int64_t day, int *y, int *m, int *d);
+int util_date_valid(int y, int m, int d);
+/* Strict "YYYY-MM-DD" to a day number: 0 or -EINVAL; and back (out >= 11 bytes). */
+int util_date_parse(const char *s, int64_t *day);
+void util_date_format(int64_t day, char *out, size_t outlen);
+
 /* Splits "HOST:PORT" ("[::1]:0" too); host is copied into host (hostlen bytes). */
 int util_parse_hostport(const char *s, char *host, size_t hostlen, int *port);
 

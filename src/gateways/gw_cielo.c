@@ -108,6 +108,19 @@ static gw_outcome_t cielo_status_outcome(int64_t st, const char **name)
 	return GW_OUTCOME_UNKNOWN;
 }
 
+/* A sale's or a void's answer read: Cielo's status st (its outcome and name) and its
+ * return message into out. */
+static void cielo_take_status(const gw_t *gw, gw_charge_result_t *out, int64_t st, const char *msg)
+{
+	const char *st_name;
+
+	out->provider_status = (int)st;
+	out->r.outcome = cielo_status_outcome(st, &st_name);
+	gw_copy(out->status_text, sizeof(out->status_text), st_name);
+	gw_reply_message(gw, &out->r, msg);
+	out->r.error = 0;
+}
+
 /* ------------------------------------------------------------------ requests */
 
 int gw_cielo_order_id(const char *ours, char out[GW_ORDER_ID_MAX])
@@ -390,7 +403,6 @@ void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutati
 	char brand_s[32];
 	char oid[GW_ORDER_ID_MAX];
 	char msg[GW_MSG_MAX];
-	const char *st_name;
 
 	if (!cielo_answer(gw, res, mutating, true, &out->r, &p, &j))
 		goto out;
@@ -429,12 +441,8 @@ void gw_cielo_parse_sale(const gw_t *gw, const http_response_t *res, bool mutati
 		gw_reply_malformed(&out->r, res->status, mutating, CIELO, p.why);
 		goto out;
 	}
-	out->provider_status = (int)st;
-	out->r.outcome = cielo_status_outcome(st, &st_name);
-	gw_copy(out->status_text, sizeof(out->status_text), st_name);
+	cielo_take_status(gw, out, st, msg);
 	gw_copy(out->abecs_code, sizeof(out->abecs_code), out->r.code);
-	gw_reply_message(gw, &out->r, msg);
-	out->r.error = 0;
 	if (out->r.outcome == GW_OUTCOME_UNKNOWN) {
 		/* A status the reference does not list says nothing settled. */
 		out->r.outcome = mutating ? GW_OUTCOME_UNKNOWN : GW_OUTCOME_ERROR_RETRYABLE;
@@ -460,7 +468,6 @@ static void cielo_parse_void(const gw_t *gw, const http_response_t *res, gw_char
 	json_t *j = NULL;
 	int64_t st = -1;
 	char msg[GW_MSG_MAX] = "";
-	const char *st_name;
 
 	if (!cielo_answer(gw, res, true, false, &out->r, &p, &j))
 		goto out;
@@ -472,11 +479,7 @@ static void cielo_parse_void(const gw_t *gw, const http_response_t *res, gw_char
 		gw_reply_malformed(&out->r, res->status, true, CIELO, p.why);
 		goto out;
 	}
-	out->provider_status = (int)st;
-	out->r.outcome = cielo_status_outcome(st, &st_name);
-	gw_copy(out->status_text, sizeof(out->status_text), st_name);
-	gw_reply_message(gw, &out->r, msg);
-	out->r.error = 0;
+	cielo_take_status(gw, out, st, msg);
 	/* Anything but Voided/Refunded means the void did not happen. */
 	if (out->r.outcome != GW_OUTCOME_CANCELED)
 		out->r.outcome = GW_OUTCOME_REJECTED;
@@ -589,16 +592,21 @@ static int cielo_rank(gw_outcome_t o)
 	}
 }
 
-static int cielo_fetch_next(gw_call_t *call)
+/* Asks for the order's next payment; false, with the call's result saying so, when the
+ * query could not be sent. */
+static bool cielo_fetch_next(gw_call_t *call)
 {
-	char enc[3 * GW_ID_MAX];
-	int rc = gw_url_encode(call->ids[call->next_id++], enc, sizeof(enc));
+	int rc = gw_call_id_path(call, "GET", "/1/sales/", call->ids[call->next_id++], "");
 
 	if (rc == 0)
-		rc = gw_call_path(call, "/1/sales/%s", enc);
-	if (rc == 0)
 		rc = cielo_send(call);
-	return rc;
+	if (rc == 0)
+		return true;
+	call->res.charge.r.outcome = GW_OUTCOME_ERROR_RETRYABLE;
+	call->res.charge.r.error = rc;
+	snprintf(call->res.charge.r.message, sizeof(call->res.charge.r.message),
+		 "cielo: could not send the query");
+	return false;
 }
 
 /* One payment of the order was read: keep the best, fetch the next or finish. */
@@ -606,7 +614,6 @@ static void cielo_order_step(gw_call_t *call, const http_response_t *res)
 {
 	gw_charge_result_t one;
 	uint32_t n_found = call->res.charge.n_found;
-	int rc;
 
 	memset(&one, 0, sizeof(one));
 	one.provider_status = -1;
@@ -624,13 +631,8 @@ static void cielo_order_step(gw_call_t *call, const http_response_t *res)
 		call->have_best = true;
 	}
 	if (call->next_id < call->n_ids) {
-		rc = cielo_fetch_next(call);
-		if (rc == 0)
+		if (cielo_fetch_next(call))
 			return;
-		call->res.charge.r.outcome = GW_OUTCOME_ERROR_RETRYABLE;
-		call->res.charge.r.error = rc;
-		snprintf(call->res.charge.r.message, sizeof(call->res.charge.r.message),
-			 "cielo: could not send the query");
 		goto finish;
 	}
 	call->res.charge = call->best;
@@ -643,7 +645,6 @@ finish:
 static void cielo_on_http(const http_response_t *res, void *arg)
 {
 	gw_call_t *call = arg;
-	int rc;
 
 	switch (call->op) {
 	case GW_OP_CHARGE:
@@ -687,13 +688,8 @@ static void cielo_on_http(const http_response_t *res, void *arg)
 			break;
 		}
 		call->step = 1;
-		rc = cielo_fetch_next(call);
-		if (rc == 0)
+		if (cielo_fetch_next(call))
 			return;
-		call->res.charge.r.outcome = GW_OUTCOME_ERROR_RETRYABLE;
-		call->res.charge.r.error = rc;
-		snprintf(call->res.charge.r.message, sizeof(call->res.charge.r.message),
-			 "cielo: could not send the query");
 		break;
 	default:
 		break;
@@ -786,21 +782,10 @@ out:
 
 static int cielo_query_charge(gw_call_t *call, const char *payment_id)
 {
-	char enc[3 * GW_ID_MAX];
-	int rc = 0;
+	int rc = gw_call_id_path(call, "GET", "/1/sales/", payment_id, "");
 
-	if (!gw_str_charset(payment_id, GW_ID_MAX - 1, gw_is_id_char)) {
-		rc = -EINVAL;
-		goto out;
-	}
-	gw_url_encode(payment_id, enc, sizeof(enc));
-	call->method = "GET";
 	call->query_host = true;
-	rc = gw_call_path(call, "/1/sales/%s", enc);
-	if (rc == 0)
-		rc = cielo_send(call);
-out:
-	return rc;
+	return rc < 0 ? rc : cielo_send(call);
 }
 
 static int cielo_query_order(gw_call_t *call, const char *merchant_order_id)
@@ -823,25 +808,16 @@ out:
 
 static int cielo_cancel_charge(gw_call_t *call, const char *payment_id, int64_t amount_cents)
 {
-	char enc[3 * GW_ID_MAX];
-	int rc = 0;
+	char suffix[48] = "/void";
+	int rc;
 
-	if (!gw_str_charset(payment_id, GW_ID_MAX - 1, gw_is_id_char)) {
-		rc = -EINVAL;
-		goto out;
-	}
-	gw_url_encode(payment_id, enc, sizeof(enc));
-	gw_copy(call->res.charge.payment_id, GW_ID_MAX, payment_id);
-	call->method = "PUT";
 	if (amount_cents > 0)
-		rc = gw_call_path(call, "/1/sales/%s/void?amount=%lld", enc,
-				  (long long)amount_cents);
-	else
-		rc = gw_call_path(call, "/1/sales/%s/void", enc);
-	if (rc == 0)
-		rc = cielo_send(call);
-out:
-	return rc;
+		snprintf(suffix, sizeof(suffix), "/void?amount=%lld", (long long)amount_cents);
+	rc = gw_call_id_path(call, "PUT", "/1/sales/", payment_id, suffix);
+	if (rc < 0)
+		return rc;
+	gw_copy(call->res.charge.payment_id, GW_ID_MAX, payment_id);
+	return cielo_send(call);
 }
 
 /* ------------------------------------------------------------------ webhooks */

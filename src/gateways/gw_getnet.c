@@ -167,6 +167,19 @@ static int getnet_send_now(gw_call_t *call)
 
 /* ------------------------------------------------------------------ answers */
 
+/* The acquirer's references of a sale (authorization code, NSU, TID), in a
+ * declined sale's details[0] and an approved one's credit alike. */
+static void getnet_sale_refs(gw_parse_t *p, const json_t *obj, const char *ctx,
+			     gw_charge_result_t *ch)
+{
+	gw_get_str(p, obj, ctx, "authorization_code", ch->authorization_code,
+		   sizeof(ch->authorization_code), GW_F_NUMOK | GW_F_TRUNC);
+	gw_get_str(p, obj, ctx, "terminal_nsu", ch->proof_of_sale, sizeof(ch->proof_of_sale),
+		   GW_F_NUMOK | GW_F_TRUNC);
+	gw_get_str(p, obj, ctx, "acquirer_transaction_id", ch->tid, sizeof(ch->tid),
+		   GW_F_NUMOK | GW_F_ID);
+}
+
 /*
  * The error shape of reference 2.7:
  * {"message","name","status_code","details":[{"status","error_code","description",
@@ -210,12 +223,7 @@ static void getnet_reply_error(const gw_t *gw, const http_response_t *res, bool 
 	if (ch != NULL) {
 		gw_get_str(&p, d, "details[0]", "payment_id", ch->payment_id,
 			   sizeof(ch->payment_id), GW_F_ID);
-		gw_get_str(&p, d, "details[0]", "authorization_code", ch->authorization_code,
-			   sizeof(ch->authorization_code), GW_F_NUMOK | GW_F_TRUNC);
-		gw_get_str(&p, d, "details[0]", "terminal_nsu", ch->proof_of_sale,
-			   sizeof(ch->proof_of_sale), GW_F_NUMOK | GW_F_TRUNC);
-		gw_get_str(&p, d, "details[0]", "acquirer_transaction_id", ch->tid, sizeof(ch->tid),
-			   GW_F_NUMOK | GW_F_ID);
+		getnet_sale_refs(&p, d, "details[0]", ch);
 	}
 	if (p.err != 0) {
 		/* An error status with a body we cannot read: still the status's meaning. */
@@ -276,12 +284,7 @@ void gw_getnet_parse_payment(const gw_t *gw, const http_response_t *res, bool mu
 	gw_get_str(&p, credit, "credit", "reason_code", out->r.code, sizeof(out->r.code),
 		   GW_F_NUMOK);
 	gw_get_str(&p, credit, "credit", "reason_message", msg, sizeof(msg), GW_F_TRUNC);
-	gw_get_str(&p, credit, "credit", "authorization_code", out->authorization_code,
-		   sizeof(out->authorization_code), GW_F_NUMOK | GW_F_TRUNC);
-	gw_get_str(&p, credit, "credit", "terminal_nsu", out->proof_of_sale,
-		   sizeof(out->proof_of_sale), GW_F_NUMOK | GW_F_TRUNC);
-	gw_get_str(&p, credit, "credit", "acquirer_transaction_id", out->tid, sizeof(out->tid),
-		   GW_F_NUMOK | GW_F_ID);
+	getnet_sale_refs(&p, credit, "credit", out);
 	gw_get_str(&p, credit, "credit", "transaction_id", out->network_txn_id,
 		   sizeof(out->network_txn_id), GW_F_NUMOK | GW_F_ID);
 	if (gw_get_str(&p, credit, "credit", "brand", brand, sizeof(brand), GW_F_TRUNC) &&
@@ -757,43 +760,25 @@ out:
 
 static int getnet_cancel_charge(gw_call_t *call, const char *payment_id, int64_t amount_cents)
 {
-	char enc[3 * GW_ID_MAX];
-	int rc = 0;
-
 	/* The v1 cancel takes no amount; partial cancels go through a separate
 	 * request flow (/v1/payments/cancel/request) ospay does not use. */
-	if (amount_cents != 0 || !gw_str_charset(payment_id, GW_ID_MAX - 1, gw_is_id_char)) {
-		rc = -EINVAL;
-		goto out;
-	}
-	gw_url_encode(payment_id, enc, sizeof(enc));
+	int rc = amount_cents != 0 ? -EINVAL
+				   : gw_call_id_path(call, "POST", "/v1/payments/credit/",
+						     payment_id, "/cancel");
+
+	if (rc < 0)
+		return rc;
 	gw_copy(call->res.charge.payment_id, GW_ID_MAX, payment_id);
-	call->method = "POST";
-	rc = gw_call_path(call, "/v1/payments/credit/%s/cancel", enc);
-	if (rc == 0)
-		rc = gw_oauth_send(call);
-out:
-	return rc;
+	return gw_oauth_send(call);
 }
 
 static int getnet_query_charge(gw_call_t *call, const char *payment_id)
 {
-	char enc[3 * GW_ID_MAX];
-	int rc = 0;
-
-	if (!gw_str_charset(payment_id, GW_ID_MAX - 1, gw_is_id_char)) {
-		rc = -EINVAL;
-		goto out;
-	}
-	gw_url_encode(payment_id, enc, sizeof(enc));
-	call->method = "GET";
 	/* Not in the reference: the path mirrors the create and cancel paths
 	 * (docs/gateways.md says so). */
-	rc = gw_call_path(call, "/v1/payments/credit/%s", enc);
-	if (rc == 0)
-		rc = gw_oauth_send(call);
-out:
-	return rc;
+	int rc = gw_call_id_path(call, "GET", "/v1/payments/credit/", payment_id, "");
+
+	return rc < 0 ? rc : gw_oauth_send(call);
 }
 
 /* ------------------------------------------------------------------ webhooks */

@@ -326,6 +326,12 @@ bool gw_text_multiline_ok(const char *s, size_t max);
 /* Percent-encodes s (unreserved characters kept) into out; -E2BIG when it does not fit. */
 int gw_url_encode(const char *s, char *out, size_t cap);
 
+/* The request line of a query or cancel by one of the gateway's ids: the id checked
+ * (gw_is_id_char, below GW_ID_MAX: -EINVAL otherwise, nothing set), then the method and
+ * the path prefix + percent-encoded id + suffix (-E2BIG when it does not fit). */
+int gw_call_id_path(gw_call_t *call, const char *method, const char *prefix, const char *id,
+		    const char *suffix);
+
 /*
  * Finds key in an application/x-www-form-urlencoded string (query strings
  * too) and decodes its value into out. Returns 0, -ENOENT (absent), -EEXIST
@@ -355,6 +361,9 @@ void gw_event_id_set(gw_event_t *ev, const char *s);
 /* For services whose notifications carry no id: the id made of the event's
  * content (printf-style), marked derived. */
 void gw_event_id_derive(gw_event_t *ev, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The service's own event id when it sent one (given not ""), else as gw_event_id_derive. */
+void gw_event_id_given_or_derive(gw_event_t *ev, const char *given, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* A version-4-shaped UUID derived from label and key (SHA-256): the same
  * inputs always give the same id, for idempotency keys (out >= 37 bytes). */

@@ -397,7 +397,6 @@ out:
 static int pagolivre_cancel_link(gw_call_t *call, const gw_cancel_link_req_t *req)
 {
 	char request_id[37];
-	char enc[3 * GW_ID_MAX];
 	json_t *body = NULL;
 	int rc = 0;
 
@@ -422,9 +421,7 @@ static int pagolivre_cancel_link(gw_call_t *call, const gw_cancel_link_req_t *re
 	if (rc < 0)
 		goto out;
 	gw_copy(call->res.link.link_id, GW_ID_MAX, req->link_id);
-	gw_url_encode(req->link_id, enc, sizeof(enc));
-	call->method = "POST";
-	rc = gw_call_path(call, "/orders/%s/cancel", enc);
+	rc = gw_call_id_path(call, "POST", "/orders/", req->link_id, "/cancel");
 	if (rc == 0)
 		rc = pagolivre_send(call);
 out:
@@ -514,12 +511,8 @@ static int pagolivre_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, 
 			 "pagolivre: installment event without a number");
 		goto out;
 	}
-	if (eid[0] != '\0') {
-		gw_event_id_set(ev, eid);
-	} else {
-		gw_event_id_derive(ev, "pagolivre:%s:%s:%u", ev->hint, ev->order_ref,
-				   ev->installment);
-	}
+	gw_event_id_given_or_derive(ev, eid, "pagolivre:%s:%s:%u", ev->hint, ev->order_ref,
+				    ev->installment);
 	rc = 0;
 out:
 	json_decref(j);

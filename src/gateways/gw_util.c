@@ -143,6 +143,19 @@ int gw_url_encode(const char *s, char *out, size_t cap)
 	return 0;
 }
 
+int gw_call_id_path(gw_call_t *call, const char *method, const char *prefix, const char *id,
+		    const char *suffix)
+{
+	char enc[3 * GW_ID_MAX];
+
+	if (!gw_str_charset(id, GW_ID_MAX - 1, gw_is_id_char))
+		return -EINVAL;
+	if (gw_url_encode(id, enc, sizeof(enc)) < 0)
+		return -E2BIG;
+	call->method = method;
+	return gw_call_path(call, "%s%s%s", prefix, enc, suffix);
+}
+
 /* Decodes one form component (n bytes) into out; '+' is a space. */
 static int gw_form_decode(const char *s, size_t n, char *out, size_t cap)
 {
@@ -290,16 +303,35 @@ void gw_event_id_set(gw_event_t *ev, const char *s)
 	snprintf(ev->event_id, sizeof(ev->event_id), "sha256:%s", hex);
 }
 
-void gw_event_id_derive(gw_event_t *ev, const char *fmt, ...)
+static void gw_event_id_vderive(gw_event_t *ev, const char *fmt, va_list ap)
 {
 	char id[2 * GW_ID_MAX + GW_STATUS_MAX + 64];
+
+	vsnprintf(id, sizeof(id), fmt, ap);
+	gw_event_id_set(ev, id);
+	ev->derived_id = true;
+}
+
+void gw_event_id_derive(gw_event_t *ev, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(id, sizeof(id), fmt, ap);
+	gw_event_id_vderive(ev, fmt, ap);
 	va_end(ap);
-	gw_event_id_set(ev, id);
-	ev->derived_id = true;
+}
+
+void gw_event_id_given_or_derive(gw_event_t *ev, const char *given, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (given[0] != '\0') {
+		gw_event_id_set(ev, given);
+		return;
+	}
+	va_start(ap, fmt);
+	gw_event_id_vderive(ev, fmt, ap);
+	va_end(ap);
 }
 
 void gw_uuid_from(const char *label, const char *key, char out[37])
@@ -748,30 +780,31 @@ bool gw_get_bool(gw_parse_t *p, const json_t *obj, const char *ctx, const char *
 	return true;
 }
 
-json_t *gw_get_object(gw_parse_t *p, const json_t *obj, const char *ctx, const char *key,
-		      unsigned flags)
+/* The member key when it is absent (NULL) or of the JSON type wanted; a parse failure
+ * naming what was expected otherwise. */
+static json_t *gw_get_typed(gw_parse_t *p, const json_t *obj, const char *ctx, const char *key,
+			    unsigned flags, json_type type, const char *what)
 {
 	char f[96];
 	json_t *v = gw_member(p, obj, ctx, key, flags);
 
-	if (v != NULL && !json_is_object(v)) {
-		gw_parse_fail(p, "%s: expected an object", gw_field(f, sizeof(f), ctx, key));
+	if (v != NULL && json_typeof(v) != type) {
+		gw_parse_fail(p, "%s: expected %s", gw_field(f, sizeof(f), ctx, key), what);
 		return NULL;
 	}
 	return v;
 }
 
+json_t *gw_get_object(gw_parse_t *p, const json_t *obj, const char *ctx, const char *key,
+		      unsigned flags)
+{
+	return gw_get_typed(p, obj, ctx, key, flags, JSON_OBJECT, "an object");
+}
+
 json_t *gw_get_array(gw_parse_t *p, const json_t *obj, const char *ctx, const char *key,
 		     unsigned flags)
 {
-	char f[96];
-	json_t *v = gw_member(p, obj, ctx, key, flags);
-
-	if (v != NULL && !json_is_array(v)) {
-		gw_parse_fail(p, "%s: expected an array", gw_field(f, sizeof(f), ctx, key));
-		return NULL;
-	}
-	return v;
+	return gw_get_typed(p, obj, ctx, key, flags, JSON_ARRAY, "an array");
 }
 
 /* "157", "157.5", "157.50" to centavos; false when not such a number. */

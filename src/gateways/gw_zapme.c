@@ -260,11 +260,7 @@ static int zapme_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_e
 		goto out;
 	}
 	ev->kind = GW_EVENT_MESSAGE_STATUS;
-	if (eid[0] != '\0') {
-		gw_event_id_set(ev, eid);
-	} else {
-		gw_event_id_derive(ev, "zapme:%s:%s", ev->message_id, ev->hint);
-	}
+	gw_event_id_given_or_derive(ev, eid, "zapme:%s:%s", ev->message_id, ev->hint);
 	rc = 0;
 out:
 	json_decref(j);

@@ -68,22 +68,23 @@ int main(int argc, char **argv)
 	sbx_main_t m;
 	bool loop_ok = false;
 
+	/* The options that take a text value, and where it goes. */
+	const struct {
+		const char *name;
+		const char **value;
+	} texts[] = {
+		{"--listen", &listen},       {"--webhook-base", &base}, {"--webhook-ca", &ca},
+		{"--mtls-listen", &mlisten}, {"--mtls-cert", &mcert},   {"--mtls-key", &mkey},
+		{"--mtls-client-ca", &mca},
+	};
+
 	memset(&m, 0, sizeof(m));
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
-			listen = argv[++i];
-		} else if (strcmp(argv[i], "--webhook-base") == 0 && i + 1 < argc) {
-			base = argv[++i];
-		} else if (strcmp(argv[i], "--webhook-ca") == 0 && i + 1 < argc) {
-			ca = argv[++i];
-		} else if (strcmp(argv[i], "--mtls-listen") == 0 && i + 1 < argc) {
-			mlisten = argv[++i];
-		} else if (strcmp(argv[i], "--mtls-cert") == 0 && i + 1 < argc) {
-			mcert = argv[++i];
-		} else if (strcmp(argv[i], "--mtls-key") == 0 && i + 1 < argc) {
-			mkey = argv[++i];
-		} else if (strcmp(argv[i], "--mtls-client-ca") == 0 && i + 1 < argc) {
-			mca = argv[++i];
+		size_t t = 0;
+		while (t < OSPAY_ARRAY_LEN(texts) && strcmp(argv[i], texts[t].name) != 0)
+			t++;
+		if (t < OSPAY_ARRAY_LEN(texts) && i + 1 < argc) {
+			*texts[t].value = argv[++i];
 		} else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc &&
 			   log_level_parse(argv[i + 1]) >= 0) {
 			log_set_level(log_level_parse(argv[++i]));

@@ -157,8 +157,7 @@ out:
 
 static cielo_sale_t *cielo_sale_find(sbx_t *s, const sbx_org_t *org, const char *id)
 {
-	sbx_hnode_t *n = sbx_htab_find(&s->sale_by_id, id);
-	cielo_sale_t *x = n != NULL ? container_of(n, cielo_sale_t, by_id) : NULL;
+	cielo_sale_t *x = SBX_HTAB_GET(&s->sale_by_id, id, cielo_sale_t, by_id);
 	/* Another merchant's payment does not exist for this one (Cielo answers 404). */
 	return x != NULL && x->org == org->id ? x : NULL;
 }
@@ -179,6 +178,42 @@ static bool cielo_exp_ok(const char *e)
 	       e[2] == '/' && isdigit((unsigned char)e[3]) && isdigit((unsigned char)e[4]) &&
 	       isdigit((unsigned char)e[5]) && isdigit((unsigned char)e[6]) &&
 	       ((e[0] - '0') * 10 + (e[1] - '0')) >= 1 && ((e[0] - '0') * 10 + (e[1] - '0')) <= 12;
+}
+
+/* Cielo's checks of a card given in full, in its order and with its codes; a missing
+ * number has the caller's code and message (a sale may name a token instead). */
+static void cielo_card_errs(json_t *errs, const char *number, const char *holder, const char *exp,
+			    int missing_code, const char *missing)
+{
+	if (number == NULL || number[0] == '\0')
+		cielo_err_add(errs, missing_code, missing);
+	else if (strlen(number) > 19)
+		cielo_err_add(errs, 128, "Card Number length exceeded");
+	else if (!sbx_luhn_ok(number))
+		cielo_err_add(errs, 0, "Credit Card Number is invalid");
+	if (holder == NULL || holder[0] == '\0')
+		cielo_err_add(errs, 117, "Credit Card Holder is required");
+	if (exp == NULL || exp[0] == '\0')
+		cielo_err_add(errs, 125, "Credit Card Expiration Date is required");
+	else if (!cielo_exp_ok(exp))
+		cielo_err_add(errs, 126, "Credit Card Expiration Date is invalid");
+}
+
+static void cielo_brand_errs(json_t *errs, const char *brand)
+{
+	if (brand == NULL || brand[0] == '\0' || strlen(brand) >= 16)
+		cielo_err_add(errs, 0, "Brand is required");
+}
+
+/* Cielo answers every error found at once, 400 with the list; true when it did
+ * (the list is the response's now). */
+static bool cielo_errs_answered(sbx_resp_t *rs, json_t **errs)
+{
+	if (json_array_size(*errs) == 0)
+		return false;
+	sbx_resp_json(rs, 400, *errs);
+	*errs = NULL;
+	return true;
 }
 
 static bool cielo_moid_ok(const char *m)
@@ -386,8 +421,7 @@ out:
 
 static cielo_card_t *cielo_card_find(sbx_t *s, const sbx_org_t *org, const char *token)
 {
-	sbx_hnode_t *n = sbx_htab_find(&s->card_by_token, token);
-	cielo_card_t *c = n != NULL ? container_of(n, cielo_card_t, by_token) : NULL;
+	cielo_card_t *c = SBX_HTAB_GET(&s->card_by_token, token, cielo_card_t, by_token);
 	return c != NULL && c->org == org->id ? c : NULL;
 }
 
@@ -455,28 +489,13 @@ static void cielo_sale_create(sbx_t *s, const sbx_req_t *rq, const char *const *
 		number = sbx_jstr(cc, "CardNumber");
 		holder = sbx_jstr(cc, "Holder");
 		exp = sbx_jstr(cc, "ExpirationDate");
-		if (number == NULL || number[0] == '\0')
-			cielo_err_add(errs, 127,
-				      "You must provide CreditCard Number, Token or Alias");
-		else if (strlen(number) > 19)
-			cielo_err_add(errs, 128, "Card Number length exceeded");
-		else if (!sbx_luhn_ok(number))
-			cielo_err_add(errs, 0, "Credit Card Number is invalid");
-		if (holder == NULL || holder[0] == '\0')
-			cielo_err_add(errs, 117, "Credit Card Holder is required");
-		if (exp == NULL || exp[0] == '\0')
-			cielo_err_add(errs, 125, "Credit Card Expiration Date is required");
-		else if (!cielo_exp_ok(exp))
-			cielo_err_add(errs, 126, "Credit Card Expiration Date is invalid");
+		cielo_card_errs(errs, number, holder, exp, 127,
+				"You must provide CreditCard Number, Token or Alias");
 	}
-	if (brand == NULL || brand[0] == '\0' || strlen(brand) >= 16)
-		cielo_err_add(errs, 0, "Brand is required");
+	cielo_brand_errs(errs, brand);
 invalid:
-	if (json_array_size(errs) > 0) {
-		sbx_resp_json(rs, 400, errs);
-		errs = NULL;
+	if (cielo_errs_answered(rs, &errs))
 		goto out;
-	}
 
 	x = calloc(1, sizeof(*x));
 	if (x == NULL) {
@@ -706,25 +725,10 @@ static void cielo_card_create(sbx_t *s, const sbx_req_t *rq, const char *const *
 	const char *number = sbx_jstr(j, "CardNumber"), *holder = sbx_jstr(j, "Holder");
 	const char *exp = sbx_jstr(j, "ExpirationDate"), *brand = sbx_jstr(j, "Brand");
 	errs = json_array();
-	if (number == NULL || number[0] == '\0')
-		cielo_err_add(errs, 118, "Credit Card Number is required");
-	else if (strlen(number) > 19)
-		cielo_err_add(errs, 128, "Card Number length exceeded");
-	else if (!sbx_luhn_ok(number))
-		cielo_err_add(errs, 0, "Credit Card Number is invalid");
-	if (holder == NULL || holder[0] == '\0')
-		cielo_err_add(errs, 117, "Credit Card Holder is required");
-	if (exp == NULL || exp[0] == '\0')
-		cielo_err_add(errs, 125, "Credit Card Expiration Date is required");
-	else if (!cielo_exp_ok(exp))
-		cielo_err_add(errs, 126, "Credit Card Expiration Date is invalid");
-	if (brand == NULL || brand[0] == '\0' || strlen(brand) >= 16)
-		cielo_err_add(errs, 0, "Brand is required");
-	if (json_array_size(errs) > 0) {
-		sbx_resp_json(rs, 400, errs);
-		errs = NULL;
+	cielo_card_errs(errs, number, holder, exp, 118, "Credit Card Number is required");
+	cielo_brand_errs(errs, brand);
+	if (cielo_errs_answered(rs, &errs))
 		goto out;
-	}
 	cielo_card_t *c = cielo_card_new(s, org, number, holder, exp, brand);
 	if (c == NULL) {
 		cielo_err(rs, 500, 0, "out of memory");

@@ -238,8 +238,7 @@ out:
 
 static gn_ntoken_t *gn_ntoken_find(sbx_t *s, const sbx_org_t *org, const char *tok)
 {
-	sbx_hnode_t *n = sbx_htab_find(&s->gn_ntoken_by_tok, tok);
-	gn_ntoken_t *t = n != NULL ? container_of(n, gn_ntoken_t, by_tok) : NULL;
+	gn_ntoken_t *t = SBX_HTAB_GET(&s->gn_ntoken_by_tok, tok, gn_ntoken_t, by_tok);
 	return t != NULL && t->org == org->id ? t : NULL;
 }
 
@@ -452,8 +451,7 @@ out:
 
 static gn_card_t *gn_card_find(sbx_t *s, const sbx_org_t *org, const char *id)
 {
-	sbx_hnode_t *n = sbx_htab_find(&s->gn_vault_by_id, id);
-	gn_card_t *c = n != NULL ? container_of(n, gn_card_t, by_id) : NULL;
+	gn_card_t *c = SBX_HTAB_GET(&s->gn_vault_by_id, id, gn_card_t, by_id);
 	return c != NULL && c->org == org->id && !c->deleted ? c : NULL;
 }
 
@@ -683,8 +681,7 @@ out:
 
 static gn_payment_t *gn_payment_find(sbx_t *s, const sbx_org_t *org, const char *id)
 {
-	sbx_hnode_t *n = sbx_htab_find(&s->gn_pay_by_id, id);
-	gn_payment_t *p = n != NULL ? container_of(n, gn_payment_t, by_id) : NULL;
+	gn_payment_t *p = SBX_HTAB_GET(&s->gn_pay_by_id, id, gn_payment_t, by_id);
 	return p != NULL && p->org == org->id ? p : NULL;
 }
 

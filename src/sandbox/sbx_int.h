@@ -58,6 +58,15 @@ sbx_hnode_t *sbx_htab_find(const sbx_htab_t *t, const char *key);
 sbx_hnode_t *sbx_htab_next(const sbx_hnode_t *n);
 void sbx_htab_remove(sbx_htab_t *t, sbx_hnode_t *n);
 
+static inline void *sbx_htab_record(sbx_hnode_t *n, size_t node_offset)
+{
+	return n != NULL ? (char *)n - node_offset : NULL;
+}
+
+/* The newest record of type `type` under key, through its node `member`; NULL when none. */
+#define SBX_HTAB_GET(t, key, type, member)                                                         \
+	((type *)sbx_htab_record(sbx_htab_find((t), (key)), offsetof(type, member)))
+
 /* ---- bounded FIFO tables: every record starts with its list node */
 
 typedef struct sbx_table {

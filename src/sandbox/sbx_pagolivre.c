@@ -216,8 +216,7 @@ static bool pl_phone_ok(const char *p)
 
 static pl_order_t *pl_find_id(sbx_t *s, uint64_t org, const char *id)
 {
-	sbx_hnode_t *n = sbx_htab_find(&s->pl_by_id, id);
-	pl_order_t *o = n != NULL ? container_of(n, pl_order_t, by_id) : NULL;
+	pl_order_t *o = SBX_HTAB_GET(&s->pl_by_id, id, pl_order_t, by_id);
 	return o != NULL && o->org == org ? o : NULL;
 }
 
@@ -416,8 +415,7 @@ out:
 /* The page paymentUrl points to: what a customer would see (paying is a control call). */
 static void pl_pay_page(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
-	sbx_hnode_t *n = sbx_htab_find(&s->pl_by_id, args[0]);
-	pl_order_t *o = n != NULL ? container_of(n, pl_order_t, by_id) : NULL;
+	pl_order_t *o = SBX_HTAB_GET(&s->pl_by_id, args[0], pl_order_t, by_id);
 	char page[512];
 	(void)rq;
 	if (o == NULL) {

@@ -201,10 +201,8 @@ sbx_access_t *sbx_access_bearer(sbx_t *s, const sbx_req_t *rq, const char *servi
 {
 	const char *h = sbx_req_header(rq, "Authorization");
 	sbx_access_t *a = NULL;
-	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
-		sbx_hnode_t *n = sbx_htab_find(&s->gn_access_by_tok, h + 7);
-		a = n != NULL ? container_of(n, sbx_access_t, by_tok) : NULL;
-	}
+	if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0)
+		a = SBX_HTAB_GET(&s->gn_access_by_tok, h + 7, sbx_access_t, by_tok);
 	return a != NULL && strcmp(a->service, service) == 0 ? a : NULL;
 }
 

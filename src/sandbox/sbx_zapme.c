@@ -194,8 +194,7 @@ out:
 
 static zm_msg_t *zm_find(sbx_t *s, uint64_t org, const char *id)
 {
-	sbx_hnode_t *n = sbx_htab_find(&s->zm_by_id, id);
-	zm_msg_t *m = n != NULL ? container_of(n, zm_msg_t, by_id) : NULL;
+	zm_msg_t *m = SBX_HTAB_GET(&s->zm_by_id, id, zm_msg_t, by_id);
 	return m != NULL && m->org == org ? m : NULL;
 }
 
@@ -238,8 +237,7 @@ const size_t sbx_zapme_n_routes = OSPAY_ARRAY_LEN(sbx_zapme_routes);
 
 void sbx_zapme_control_status(sbx_t *s, const char *id, json_t *body, sbx_resp_t *rs)
 {
-	sbx_hnode_t *n = sbx_htab_find(&s->zm_by_id, id);
-	zm_msg_t *m = n != NULL ? container_of(n, zm_msg_t, by_id) : NULL;
+	zm_msg_t *m = SBX_HTAB_GET(&s->zm_by_id, id, zm_msg_t, by_id);
 	const char *st = sbx_jstr(body, "status");
 	if (m == NULL) {
 		sbx_resp_json(rs, 404, json_pack("{s:s}", "error", "no message with this id"));

@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "common/crypto.h"
 #include "common/pbjson.h"
-#include "common/pblist.h"
+#include "common/pbmethod.h"
 #include "ospay/v1/rpc.pb-c.h"
 #include "server/db/db.h"
 #include "server/services/services.h"
@@ -248,19 +248,8 @@ static bool media_is(const char *ctype, const char *want)
 /* The method's response type, from the services' descriptors; NULL if none. */
 static const ProtobufCMessageDescriptor *output_of(const char *name)
 {
-	const char *slash = strchr(name, '/');
-	if (slash == NULL)
-		return NULL;
-	for (size_t i = 0; ospay_pb_services[i] != NULL; i++) {
-		const ProtobufCServiceDescriptor *sd = ospay_pb_services[i];
-		if (strlen(sd->name) != (size_t)(slash - name) ||
-		    strncmp(sd->name, name, (size_t)(slash - name)) != 0)
-			continue;
-		const ProtobufCMethodDescriptor *md =
-			protobuf_c_service_descriptor_get_method_by_name(sd, slash + 1);
-		return md != NULL ? md->output : NULL;
-	}
-	return NULL;
+	const ProtobufCMethodDescriptor *md = pbmethod_find(name);
+	return md != NULL ? md->output : NULL;
 }
 
 /* Connect-Timeout-Ms: 1 to 10 digits. -1 when absent, -2 when malformed. */

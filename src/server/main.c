@@ -1,5 +1,6 @@
 /* ospayd: init, serve, backup, rotate-key (docs/spec.md 3.2). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,67 @@ static int opt_u64(const char *name, const char *v, uint64_t min, uint64_t max, 
 	return 0;
 }
 
+/* serve's numeric options: their bounds and the field of srv_opts_t each one sets (every
+ * such field is an unsigned integer of 4 or 8 bytes). */
+typedef struct num_opt {
+	const char *name;
+	uint64_t min, max;
+	size_t offset, size;
+} num_opt_t;
+
+#define NUM_OPT(name, min, max, field)                                                             \
+	{                                                                                          \
+		(name), (min), (max), offsetof(srv_opts_t, field),                                 \
+			sizeof(((srv_opts_t *)NULL)->field)                                        \
+	}
+
+static const num_opt_t num_opts[] = {
+	NUM_OPT("--max-frame", 64, 64u << 20, rpc.max_frame),
+	NUM_OPT("--max-inflight", 1, 1u << 20, rpc.max_inflight),
+	NUM_OPT("--idle-timeout-ms", 100, UINT32_MAX, rpc.idle_ms),
+	NUM_OPT("--max-conns", 1, 1u << 20, rpc.max_conns),
+	NUM_OPT("--max-conns-per-addr", 1, 1u << 20, rpc.max_conns_per_addr),
+	NUM_OPT("--hello-timeout-ms", 100, 600000, rpc.hello_ms),
+	NUM_OPT("--max-output-bytes", 1u << 20, UINT64_C(1) << 32, rpc.out_total_max),
+	NUM_OPT("--stall-timeout-ms", 100, 3600000, rpc.stall_ms),
+	NUM_OPT("--https-max-conns-per-addr", 1, 1u << 20, https.max_connections_per_addr),
+	NUM_OPT("--https-handshake-timeout-ms", 100, 600000, https.handshake_timeout_ms),
+	NUM_OPT("--https-first-request-timeout-ms", 100, 600000, https.first_request_timeout_ms),
+	NUM_OPT("--https-max-header-bytes", 1024, 1u << 20, https.max_header_bytes),
+	NUM_OPT("--https-max-body-bytes", 1024, 64u << 20, https.max_body_bytes),
+	NUM_OPT("--https-header-timeout-ms", 100, 600000, https.header_timeout_ms),
+	NUM_OPT("--https-body-timeout-ms", 100, 600000, https.body_timeout_ms),
+	NUM_OPT("--https-idle-timeout-ms", 100, 3600000, https.idle_timeout_ms),
+	NUM_OPT("--https-max-conns", 1, 1u << 20, https.max_connections),
+	NUM_OPT("--gateway-max-inflight", 1, 4096, gateway_max_inflight),
+	NUM_OPT("--map-size", 1u << 20, UINT64_C(1) << 40, map_size),
+};
+
+/* Sets o's numeric option a to v: 1 when done, 0 when a is no numeric option, -1 when v is
+ * out of its bounds (said on stderr). */
+static int num_opt_set(srv_opts_t *o, const char *a, const char *v)
+{
+	for (size_t i = 0; i < OSPAY_ARRAY_LEN(num_opts); i++) {
+		const num_opt_t *n = &num_opts[i];
+		uint64_t x;
+		if (strcmp(a, n->name) != 0)
+			continue;
+		if (opt_u64(a, v, n->min, n->max, &x))
+			return -1;
+		if (n->size == sizeof(uint32_t)) {
+			uint32_t y = (uint32_t)x;
+			memcpy((char *)o + n->offset, &y, sizeof(y));
+		} else if (n->size == sizeof(uint64_t)) {
+			memcpy((char *)o + n->offset, &x, sizeof(x));
+		} else {
+			fprintf(stderr, "ospayd: %s: a field of %zu bytes\n", a, n->size);
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	srv_opts_t o = {0};
@@ -67,7 +129,6 @@ static int cmd_serve(int argc, char **argv)
 	https_options_default(&o.https);
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		uint64_t x;
 		if (strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 0;
@@ -90,6 +151,11 @@ static int cmd_serve(int argc, char **argv)
 			return 2;
 		}
 		i++;
+		int known = num_opt_set(&o, a, v);
+		if (known < 0)
+			return 2;
+		if (known > 0)
+			continue;
 		if (strcmp(a, "--data") == 0) {
 			o.data_dir = v;
 		} else if (strcmp(a, "--rpc") == 0) {
@@ -109,88 +175,12 @@ static int cmd_serve(int argc, char **argv)
 				return 2;
 			}
 			log_set_level(l);
-		} else if (strcmp(a, "--max-frame") == 0) {
-			if (opt_u64(a, v, 64, 64u << 20, &x))
-				return 2;
-			o.rpc.max_frame = x;
-		} else if (strcmp(a, "--max-inflight") == 0) {
-			if (opt_u64(a, v, 1, 1u << 20, &x))
-				return 2;
-			o.rpc.max_inflight = (unsigned)x;
-		} else if (strcmp(a, "--idle-timeout-ms") == 0) {
-			if (opt_u64(a, v, 100, UINT32_MAX, &x))
-				return 2;
-			o.rpc.idle_ms = x;
-		} else if (strcmp(a, "--max-conns") == 0) {
-			if (opt_u64(a, v, 1, 1u << 20, &x))
-				return 2;
-			o.rpc.max_conns = (unsigned)x;
 		} else if (strcmp(a, "--rpc-tls-cert") == 0) {
 			o.rpc_tls_cert = v;
 		} else if (strcmp(a, "--rpc-tls-key") == 0) {
 			o.rpc_tls_key = v;
-		} else if (strcmp(a, "--max-conns-per-addr") == 0) {
-			if (opt_u64(a, v, 1, 1u << 20, &x))
-				return 2;
-			o.rpc.max_conns_per_addr = (unsigned)x;
-		} else if (strcmp(a, "--hello-timeout-ms") == 0) {
-			if (opt_u64(a, v, 100, 600000, &x))
-				return 2;
-			o.rpc.hello_ms = x;
-		} else if (strcmp(a, "--max-output-bytes") == 0) {
-			if (opt_u64(a, v, 1u << 20, UINT64_C(1) << 32, &x))
-				return 2;
-			o.rpc.out_total_max = x;
-		} else if (strcmp(a, "--stall-timeout-ms") == 0) {
-			if (opt_u64(a, v, 100, 3600000, &x))
-				return 2;
-			o.rpc.stall_ms = x;
-		} else if (strcmp(a, "--https-max-conns-per-addr") == 0) {
-			if (opt_u64(a, v, 1, 1u << 20, &x))
-				return 2;
-			o.https.max_connections_per_addr = (unsigned)x;
-		} else if (strcmp(a, "--https-handshake-timeout-ms") == 0) {
-			if (opt_u64(a, v, 100, 600000, &x))
-				return 2;
-			o.https.handshake_timeout_ms = x;
-		} else if (strcmp(a, "--https-first-request-timeout-ms") == 0) {
-			if (opt_u64(a, v, 100, 600000, &x))
-				return 2;
-			o.https.first_request_timeout_ms = x;
-		} else if (strcmp(a, "--https-max-header-bytes") == 0) {
-			if (opt_u64(a, v, 1024, 1u << 20, &x))
-				return 2;
-			o.https.max_header_bytes = x;
-		} else if (strcmp(a, "--https-max-body-bytes") == 0) {
-			if (opt_u64(a, v, 1024, 64u << 20, &x))
-				return 2;
-			o.https.max_body_bytes = x;
-		} else if (strcmp(a, "--https-header-timeout-ms") == 0) {
-			if (opt_u64(a, v, 100, 600000, &x))
-				return 2;
-			o.https.header_timeout_ms = x;
-		} else if (strcmp(a, "--https-body-timeout-ms") == 0) {
-			if (opt_u64(a, v, 100, 600000, &x))
-				return 2;
-			o.https.body_timeout_ms = x;
-		} else if (strcmp(a, "--https-idle-timeout-ms") == 0) {
-			if (opt_u64(a, v, 100, 3600000, &x))
-				return 2;
-			o.https.idle_timeout_ms = x;
-		} else if (strcmp(a, "--https-max-conns") == 0) {
-			if (opt_u64(a, v, 1, 1u << 20, &x))
-				return 2;
-			o.https.max_connections = (unsigned)x;
-		} else if (strcmp(a, "--gateway-max-inflight") == 0) {
-			if (opt_u64(a, v, 1, 4096, &x))
-				return 2;
-			o.gateway_max_inflight = (uint32_t)x;
 		} else if (strcmp(a, "--metrics-token-file") == 0) {
 			o.metrics_token_file = v;
-		} else if (strcmp(a, "--map-size") == 0) {
-			if (opt_u64(a, v, 1u << 20, UINT64_C(1) << 40, &x))
-				return 2;
-			o.map_size = x;
 		} else {
 			fprintf(stderr, "ospayd serve: unknown option %s\n", a);
 			usage(stderr);

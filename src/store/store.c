@@ -764,46 +764,40 @@ out:
 	return rc;
 }
 
-int store_cursor_first(store_cursor_t *c, store_val_t *k, store_val_t *v)
+/* A move that starts from no key of the caller's (first, last, next, prev). */
+static int store_cursor_step(store_cursor_t *c, MDB_cursor_op op, store_val_t *k, store_val_t *v)
 {
 	MDB_val mk = {0};
 	MDB_val mv = {0};
 
-	return store_cursor_move(c, &mk, &mv, MDB_FIRST, k, v);
+	return store_cursor_move(c, &mk, &mv, op, k, v);
+}
+
+int store_cursor_first(store_cursor_t *c, store_val_t *k, store_val_t *v)
+{
+	return store_cursor_step(c, MDB_FIRST, k, v);
 }
 
 int store_cursor_last(store_cursor_t *c, store_val_t *k, store_val_t *v)
 {
-	MDB_val mk = {0};
-	MDB_val mv = {0};
-
-	return store_cursor_move(c, &mk, &mv, MDB_LAST, k, v);
+	return store_cursor_step(c, MDB_LAST, k, v);
 }
 
 int store_cursor_next(store_cursor_t *c, store_val_t *k, store_val_t *v)
 {
-	MDB_val mk = {0};
-	MDB_val mv = {0};
-
-	return store_cursor_move(c, &mk, &mv, MDB_NEXT, k, v);
+	return store_cursor_step(c, MDB_NEXT, k, v);
 }
 
 int store_cursor_prev(store_cursor_t *c, store_val_t *k, store_val_t *v)
 {
-	MDB_val mk = {0};
-	MDB_val mv = {0};
-
-	return store_cursor_move(c, &mk, &mv, MDB_PREV, k, v);
+	return store_cursor_step(c, MDB_PREV, k, v);
 }
 
 int store_cursor_next_dup(store_cursor_t *c, store_val_t *k, store_val_t *v)
 {
-	MDB_val mk = {0};
-	MDB_val mv = {0};
-
 	if (c == NULL || !store_cursor_dupsort(c))
 		return -EINVAL;
-	return store_cursor_move(c, &mk, &mv, MDB_NEXT_DUP, k, v);
+	return store_cursor_step(c, MDB_NEXT_DUP, k, v);
 }
 
 /* ------------------------------------------------------------------ writes */

@@ -116,27 +116,6 @@ Test(availability, bad_requests)
 		     5, "an unknown agenda is NOT_FOUND");
 }
 
-/* An Orders/Create frame (id, customer, agenda, start). */
-static size_t create_frame(uint8_t *dst, uint64_t id, uint64_t customer, uint64_t agenda,
-			   int64_t start)
-{
-	Ospay__V1__OrdersCreateRequest m = OSPAY__V1__ORDERS_CREATE_REQUEST__INIT;
-	m.customer_id = customer;
-	m.kind = "INSTALAÇÃO";
-	m.agenda_id = agenda;
-	m.scheduled_start_ms = start;
-	uint8_t body[256];
-	size_t blen = ospay__v1__orders_create_request__pack(&m, body);
-	Ospay__V1__RpcRequest req = OSPAY__V1__RPC_REQUEST__INIT;
-	req.id = id;
-	req.method = "ospay.v1.Orders/Create";
-	req.body.data = body;
-	req.body.len = blen;
-	size_t n = ospay__v1__rpc_request__pack(&req, dst + 4);
-	be32_put(dst, (uint32_t)n);
-	return n + 4;
-}
-
 Test(availability, race_of_creates_never_disagrees)
 {
 	/* Window capacity 5, daily maximum 7 over two windows: the race is for both limits. */
@@ -153,8 +132,10 @@ Test(availability, race_of_creates_never_disagrees)
 		/* Each connection sends two creates at once (one per window) in one send. */
 		for (int i = 0; i < CONNS; i++) {
 			uint8_t frames[1024];
-			size_t len = create_frame(frames, 1, c, ag, MON(8, 0) + i % 8 * 1800000);
-			len += create_frame(frames + len, 2, c, ag, MON(13, 0) + i % 8 * 1800000);
+			size_t len = tso_order_frame(frames, 1, c, ag, MON(8, 0) + i % 8 * 1800000,
+						     "INSTALAÇÃO");
+			len += tso_order_frame(frames + len, 2, c, ag, MON(13, 0) + i % 8 * 1800000,
+					       "INSTALAÇÃO");
 			cr_assert_eq(send(fds[i], frames, len, MSG_NOSIGNAL), (ssize_t)len);
 		}
 		uint32_t ok = 0;

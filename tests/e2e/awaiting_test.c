@@ -31,10 +31,7 @@ static int status_of(uint64_t id)
 
 static int reschedule(uint64_t id, int64_t start, status_t *st)
 {
-	Ospay__V1__OrdersRescheduleRequest m = OSPAY__V1__ORDERS_RESCHEDULE_REQUEST__INIT;
-	m.id = id;
-	m.scheduled_start_ms = start;
-	return tsp_call(adm, "ospay.v1.Orders/Reschedule", &m.base, NULL, NULL, NULL, st);
+	return tso_reschedule(adm, id, start, 0, 0, 0, st);
 }
 
 Test(awaiting, created_waiting_then_scheduled)
@@ -67,13 +64,7 @@ Test(awaiting, created_waiting_then_scheduled)
 	cr_assert_str_eq(o->history[1]->note, "scheduled");
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* Removing the start makes it wait again. */
-	Ospay__V1__OrdersUpdateRequest u = OSPAY__V1__ORDERS_UPDATE_REQUEST__INIT;
-	char *mask[] = {"scheduled_start_ms"};
-	u.id = id;
-	u.update_mask = mask;
-	u.n_update_mask = 1;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Orders/Update", &u.base, NULL, NULL, NULL, &st), 0,
-		     "%s", st.message);
+	cr_assert_eq(tso_order_clear(adm, id, "scheduled_start_ms", &st), 0, "%s", st.message);
 	cr_assert_eq(status_of(id), AWAITING);
 	/* A waiting order is not finalized; it is canceled. */
 	cr_assert_eq(tso_finalize(adm, id, 0,

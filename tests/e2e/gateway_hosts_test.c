@@ -42,14 +42,10 @@ static int set_cielo(const char *base, const char *query, bool with_creds, statu
 {
 	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
 	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	Ospay__V1__HeaderPair hook = OSPAY__V1__HEADER_PAIR__INIT;
-	Ospay__V1__HeaderPair *hooks[] = {&hook};
+	Ospay__V1__HeaderPair hook, *slot;
 	cred.merchant_id = "mid-e2e";
 	cred.merchant_key = "mkey-e2e";
-	hook.name = "X-Cielo-Hook";
-	hook.value = "hook-e2e";
-	cred.webhook_headers = hooks;
-	cred.n_webhook_headers = 1;
+	tsg_one_hook(&cred, &hook, &slot, "X-Cielo-Hook", "hook-e2e");
 	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
 	req.base_url = (char *)base;
 	req.query_base_url = (char *)(query != NULL ? query : "");
@@ -62,14 +58,10 @@ static int set_zapme(const char *base, bool with_creds, status_t *st)
 {
 	Ospay__V1__SetNotifierRequest req = OSPAY__V1__SET_NOTIFIER_REQUEST__INIT;
 	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	Ospay__V1__HeaderPair hook = OSPAY__V1__HEADER_PAIR__INIT;
-	Ospay__V1__HeaderPair *hooks[] = {&hook};
+	Ospay__V1__HeaderPair hook, *slot;
 	cred.api_key = "zapi-e2e";
 	cred.api_secret = "zsecret-e2e";
-	hook.name = "X-ZapMe-Secret";
-	hook.value = "zhook-e2e";
-	cred.webhook_headers = hooks;
-	cred.n_webhook_headers = 1;
+	tsg_one_hook(&cred, &hook, &slot, "X-ZapMe-Secret", "zhook-e2e");
 	req.base_url = (char *)base;
 	req.channel = OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_WHATSAPP;
 	req.credentials = with_creds ? &cred : NULL;

@@ -10,20 +10,9 @@
 
 #include "ospay/v1/admin.pb-c.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
-
-static void setup(void)
-{
-	tsp_server_up(&srv, NULL);
-}
-
-static void teardown(void)
-{
-	tsp_server_down(&srv);
-}
-
-TestSuite(http, .init = setup, .fini = teardown, .timeout = 60);
+TSP_SERVER_SUITE(http, 60);
 
 /* GETs path over HTTPS with curl, verifying the certificate; returns curl's status. */
 static int curl_get(const char *path, char *out, size_t cap)

@@ -17,12 +17,7 @@ TSP_CLI_SUITE(move, "2026-12-01T12:00:00Z", 60);
 
 static int move(uint64_t id, int64_t start, uint64_t tech, uint64_t agenda, status_t *st)
 {
-	Ospay__V1__OrdersRescheduleRequest m = OSPAY__V1__ORDERS_RESCHEDULE_REQUEST__INIT;
-	m.id = id;
-	m.scheduled_start_ms = start;
-	m.technician_id = tech;
-	m.agenda_id = agenda;
-	return tsp_call(adm, "ospay.v1.Orders/Reschedule", &m.base, NULL, NULL, NULL, st);
+	return tso_reschedule(adm, id, start, 0, tech, agenda, st);
 }
 
 Test(move, to_another_technician_with_the_overlap_rule)

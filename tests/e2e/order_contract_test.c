@@ -96,13 +96,7 @@ Test(order_contract, service_and_address_snapshot)
 	cr_assert_str_eq(o->installation_address->city, "São Paulo");
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* Update may name another service of the customer, or none. */
-	Ospay__V1__OrdersUpdateRequest ou = OSPAY__V1__ORDERS_UPDATE_REQUEST__INIT;
-	char *smask[] = {"service_id"};
-	ou.id = id;
-	ou.update_mask = smask;
-	ou.n_update_mask = 1;
-	cr_assert_eq(tsp_call(adm, "ospay.v1.Orders/Update", &ou.base, NULL, NULL, NULL, &st), 0,
-		     "%s", st.message);
+	cr_assert_eq(tso_order_clear(adm, id, "service_id", &st), 0, "%s", st.message);
 	o = tso_get_order(adm, id);
 	cr_assert_eq(o->service_id, 0);
 	cr_assert_str_eq(o->service_plan, "");

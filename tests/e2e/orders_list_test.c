@@ -370,14 +370,8 @@ static void create_many(uint64_t customer, int n)
 		int k = n - done < CHUNK ? n - done : CHUNK;
 		size_t len = 0;
 		for (int i = 0; i < k; i++) {
-			Ospay__V1__RpcRequest req = OSPAY__V1__RPC_REQUEST__INIT;
-			req.id = (uint64_t)(done + i + 1);
-			req.method = "ospay.v1.Orders/Create";
-			req.body.data = body;
-			req.body.len = blen;
-			size_t fl = ospay__v1__rpc_request__pack(&req, frames + len + 4);
-			be32_put(frames + len, (uint32_t)fl);
-			len += fl + 4;
+			len += tsp_frame_request(frames + len, (uint64_t)(done + i + 1),
+						 "ospay.v1.Orders/Create", body, blen, NULL);
 		}
 		cr_assert_eq(send(adm, frames, len, MSG_NOSIGNAL), (ssize_t)len);
 		for (int i = 0; i < k; i++) {

@@ -101,27 +101,6 @@ Test(orders, window_capacity_and_daily_maximum)
 	       "next week");
 }
 
-/* An Orders/Create frame for the race tests. */
-static size_t create_frame(uint8_t *out, uint64_t id, uint64_t customer, uint64_t agenda,
-			   int64_t start)
-{
-	Ospay__V1__OrdersCreateRequest m = OSPAY__V1__ORDERS_CREATE_REQUEST__INIT;
-	m.customer_id = customer;
-	m.kind = "REPARO";
-	m.agenda_id = agenda;
-	m.scheduled_start_ms = start;
-	uint8_t body[256];
-	size_t blen = ospay__v1__orders_create_request__pack(&m, body);
-	Ospay__V1__RpcRequest req = OSPAY__V1__RPC_REQUEST__INIT;
-	req.id = id;
-	req.method = CREATE_ORDER;
-	req.body.data = body;
-	req.body.len = blen;
-	size_t n = ospay__v1__rpc_request__pack(&req, out + 4);
-	be32_put(out, (uint32_t)n);
-	return n + 4;
-}
-
 Test(orders, last_place_race_inside_one_group_commit)
 {
 	Ospay__V1__AgendaWindow w = tso_window(1, 8, 12, 1);
@@ -133,8 +112,8 @@ Test(orders, last_place_race_inside_one_group_commit)
 		 * reads them in one loop turn and commits them in one batch. */
 		int64_t day = tso_at(2026, 12, 7 + 7 * round, 9, 0);
 		uint8_t frames[1024];
-		size_t len = create_frame(frames, 1, c1, ag, day);
-		len += create_frame(frames + len, 2, c2, ag, day + 30 * 60000);
+		size_t len = tso_order_frame(frames, 1, c1, ag, day, "REPARO");
+		len += tso_order_frame(frames + len, 2, c2, ag, day + 30 * 60000, "REPARO");
 		cr_assert_eq(send(adm, frames, len, MSG_NOSIGNAL), (ssize_t)len);
 		int ok = 0, refused = 0;
 		for (int i = 0; i < 2; i++) {
@@ -162,8 +141,8 @@ Test(orders, last_place_race_across_connections)
 		int64_t start = tso_at(2026, 12, 7 + 7 * round, 8, 0);
 		for (int i = 0; i < CONNS; i++) {
 			uint8_t frame[512];
-			size_t len = create_frame(frame, (uint64_t)i + 1, c, ag,
-						  start + (int64_t)i * 30 * 60000);
+			size_t len = tso_order_frame(frame, (uint64_t)i + 1, c, ag,
+						     start + (int64_t)i * 30 * 60000, "REPARO");
 			cr_assert_eq(send(fds[i], frame, len, MSG_NOSIGNAL), (ssize_t)len);
 		}
 		int ok = 0;
@@ -182,11 +161,7 @@ Test(orders, last_place_race_across_connections)
 
 static int reschedule(uint64_t id, int64_t start, uint32_t minutes, status_t *st)
 {
-	Ospay__V1__OrdersRescheduleRequest m = OSPAY__V1__ORDERS_RESCHEDULE_REQUEST__INIT;
-	m.id = id;
-	m.scheduled_start_ms = start;
-	m.duration_minutes = minutes;
-	return tsp_call(adm, "ospay.v1.Orders/Reschedule", &m.base, NULL, NULL, NULL, st);
+	return tso_reschedule(adm, id, start, minutes, 0, 0, st);
 }
 
 static int update_tech(uint64_t id, uint64_t tech, status_t *st)

@@ -21,6 +21,7 @@
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/rpc.pb-c.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
 #define CREATE_UNIT "ospay.v1.Admin/CreateUnit"
 #define LIST_UNITS "ospay.v1.Admin/ListUnits"
@@ -32,31 +33,7 @@ enum {
 	FILL_MS = 20000, /* hang guard while the hogs fill their pipes */
 };
 
-static tsp_server_t srv;
-
-static void setup(void)
-{
-	tsp_server_up(&srv, NULL);
-}
-
-static void teardown(void)
-{
-	tsp_server_down(&srv);
-}
-
-TestSuite(rpc_fairness, .init = setup, .fini = teardown, .timeout = 300);
-
-static size_t frame(uint8_t *out, uint64_t id, const char *method, const uint8_t *body, size_t blen)
-{
-	Ospay__V1__RpcRequest req = OSPAY__V1__RPC_REQUEST__INIT;
-	req.id = id;
-	req.method = (char *)method;
-	req.body.data = (uint8_t *)body;
-	req.body.len = blen;
-	size_t n = ospay__v1__rpc_request__pack(&req, out + 4);
-	be32_put(out, (uint32_t)n);
-	return n + 4;
-}
+TSP_SERVER_SUITE(rpc_fairness, 300);
 
 static size_t list_units_frame(uint8_t *out, uint32_t page_size)
 {
@@ -64,7 +41,7 @@ static size_t list_units_frame(uint8_t *out, uint32_t page_size)
 	Ospay__V1__ListUnitsRequest m = OSPAY__V1__LIST_UNITS_REQUEST__INIT;
 	m.page_size = page_size;
 	size_t blen = ospay__v1__list_units_request__pack(&m, body);
-	return frame(out, 9, LIST_UNITS, body, blen);
+	return tsp_frame_request(out, 9, LIST_UNITS, body, blen, NULL);
 }
 
 /* UNITS units with long names, so that every ListUnits reply is large. */
@@ -77,7 +54,7 @@ static void create_units(int fd)
 		Ospay__V1__CreateUnitRequest m = OSPAY__V1__CREATE_UNIT_REQUEST__INIT;
 		m.name = name;
 		size_t blen = ospay__v1__create_unit_request__pack(&m, body);
-		size_t n = frame(f, (uint64_t)i + 10, CREATE_UNIT, body, blen);
+		size_t n = tsp_frame_request(f, (uint64_t)i + 10, CREATE_UNIT, body, blen, NULL);
 		cr_assert_eq(send(fd, f, n, MSG_NOSIGNAL), (ssize_t)n);
 	}
 	for (int i = 0; i < UNITS; i++) {

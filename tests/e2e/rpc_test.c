@@ -86,19 +86,6 @@ static Ospay__V1__ListUnitsResponse *list_units(int fd)
 	return r;
 }
 
-static size_t build_frame(uint8_t *out, uint64_t id, const char *method, const uint8_t *body,
-			  size_t blen)
-{
-	Ospay__V1__RpcRequest req = OSPAY__V1__RPC_REQUEST__INIT;
-	req.id = id;
-	req.method = (char *)method;
-	req.body.data = (uint8_t *)body;
-	req.body.len = blen;
-	size_t n = ospay__v1__rpc_request__pack(&req, out + 4);
-	be32_put(out, (uint32_t)n);
-	return n + 4;
-}
-
 /* n CreateUnit frames with ids first.. in one buffer (free it); names "<name> <i>"
  * when numbered, else name. */
 static uint8_t *create_unit_frames(int n, uint64_t first, const char *name, bool numbered,
@@ -112,7 +99,8 @@ static uint8_t *create_unit_frames(int n, uint64_t first, const char *name, bool
 		char nm[48];
 		snprintf(nm, sizeof(nm), numbered ? "%s %d" : "%s", name, i);
 		size_t blen = pack_create_unit(nm, body);
-		*len += build_frame(all + *len, first + (uint64_t)i, CREATE_UNIT, body, blen);
+		*len += tsp_frame_request(all + *len, first + (uint64_t)i, CREATE_UNIT, body, blen,
+					  NULL);
 	}
 	return all;
 }
@@ -123,7 +111,7 @@ Test(rpc, frame_split_at_every_byte_boundary)
 	uint8_t body[64], frame[256];
 	size_t blen = pack_list_units(10, body);
 	for (uint64_t id = 100;; id++) {
-		size_t n = build_frame(frame, id, LIST_UNITS, body, blen);
+		size_t n = tsp_frame_request(frame, id, LIST_UNITS, body, blen, NULL);
 		size_t split = (size_t)(id - 100) + 1;
 		if (split >= n)
 			break;
@@ -152,7 +140,8 @@ Test(rpc, many_frames_in_one_write)
 	uint8_t *all = malloc(N * 128);
 	size_t len = 0;
 	for (int i = 0; i < N; i++)
-		len += build_frame(all + len, 1000 + (uint64_t)i, LIST_UNITS, body, blen);
+		len += tsp_frame_request(all + len, 1000 + (uint64_t)i, LIST_UNITS, body, blen,
+					 NULL);
 	cr_assert_eq(send(fd, all, len, MSG_NOSIGNAL), (ssize_t)len);
 	bool seen[N] = {false};
 	for (int i = 0; i < N; i++) {
@@ -387,7 +376,7 @@ Test(rpc, slow_reader_does_not_grow_server_memory)
 	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 	uint8_t body[64], frame[128];
 	size_t blen = pack_list_units(1000, body);
-	size_t flen = build_frame(frame, 1, LIST_UNITS, body, blen);
+	size_t flen = tsp_frame_request(frame, 1, LIST_UNITS, body, blen, NULL);
 	size_t sent = 0;
 	bool stopped = false;
 	/*
@@ -464,15 +453,7 @@ Test(rpc, idempotent_pair_in_one_batch_executes_once)
 	uint8_t body[64], frames[512];
 	size_t blen = pack_create_unit("same batch", body), len = 0;
 	for (uint64_t id = 1; id <= 2; id++) {
-		Ospay__V1__RpcRequest req = OSPAY__V1__RPC_REQUEST__INIT;
-		req.id = id;
-		req.method = CREATE_UNIT;
-		req.body.data = body;
-		req.body.len = blen;
-		req.idempotency_key = "batch-key";
-		size_t n = ospay__v1__rpc_request__pack(&req, frames + len + 4);
-		be32_put(frames + len, (uint32_t)n);
-		len += n + 4;
+		len += tsp_frame_request(frames + len, id, CREATE_UNIT, body, blen, "batch-key");
 	}
 	cr_assert_eq(send(fd, frames, len, MSG_NOSIGNAL), (ssize_t)len);
 	uint64_t ids[2];

@@ -14,20 +14,9 @@
 
 #include "common/crypto.h"
 #include "support/proc.h"
+#include "support/suite.h"
 
-static tsp_server_t srv;
-
-static void setup(void)
-{
-	tsp_server_up(&srv, NULL);
-}
-
-static void teardown(void)
-{
-	tsp_server_down(&srv);
-}
-
-TestSuite(rpc_wipe, .init = setup, .fini = teardown, .timeout = 120);
+TSP_SERVER_SUITE(rpc_wipe, 120);
 
 /* How many copies of marker ospayd's writable private memory holds. */
 static int copies_in_server(const uint8_t *marker, size_t n)

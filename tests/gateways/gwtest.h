@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "gateways/gateway.h"
+#include "gateways/gwrec.h"
 #include "gateways/gw_internal.h"
 #include "net/http_client.h"
 #include "support/gwsrv.h"
@@ -109,27 +110,7 @@ static inline json_t *gwfx_json(const gwsrv_req_t *r)
 	return j;
 }
 
-/* ---- recorders */
-
-struct rec_charge {
-	int calls;
-	gw_charge_result_t res;
-};
-
-struct rec_token {
-	int calls;
-	gw_token_result_t res;
-};
-
-struct rec_link {
-	int calls;
-	gw_link_result_t res;
-};
-
-struct rec_msg {
-	int calls;
-	gw_message_result_t res;
-};
+/* ---- recorders (the records in gwrec.h) */
 
 static inline void rec_on_charge(const gw_charge_result_t *r, void *arg)
 {

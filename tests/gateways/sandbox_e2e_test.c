@@ -25,6 +25,7 @@
 
 #include "gateways/gateway.h"
 #include "gateways/gw_internal.h"
+#include "gateways/gwrec.h"
 #include "net/http_client.h"
 #include "support/proc.h"
 
@@ -54,23 +55,6 @@ static void sbx_stop(void)
 
 /* ---------------------------------------------------------------- control API (blocking) */
 
-typedef struct ctl_buf {
-	char body[64 * 1024];
-	size_t len;
-} ctl_buf_t;
-
-static size_t ctl_on_body(char *p, size_t sz, size_t n, void *arg)
-{
-	ctl_buf_t *b = arg;
-	size_t k = sz * n;
-	if (k > sizeof(b->body) - 1 - b->len)
-		k = sizeof(b->body) - 1 - b->len;
-	memcpy(b->body + b->len, p, k);
-	b->len += k;
-	b->body[b->len] = '\0';
-	return sz * n;
-}
-
 /*
  * One control call (blocking, outside the loop's callbacks) that must answer
  * expect; returns the parsed JSON body (caller decrefs) or NULL when it is not
@@ -78,35 +62,13 @@ static size_t ctl_on_body(char *p, size_t sz, size_t n, void *arg)
  */
 static json_t *ctl(const char *method, const char *path, const char *body, long expect)
 {
-	static ctl_buf_t b;
+	static char out[64 * 1024];
 	char url[512];
-	long status = 0;
-	struct curl_slist *sl = curl_slist_append(NULL, "Content-Type: application/json");
 
-	b.len = 0;
-	b.body[0] = '\0';
 	snprintf(url, sizeof(url), "%s%s", S.base, path);
-	CURL *e = curl_easy_init();
-	cr_assert_not_null(e);
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, sl);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, ctl_on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)TSP_HANG_MS);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROXY, "");
-	if (body != NULL) {
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	CURLcode rc = curl_easy_perform(e);
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(e);
-	curl_slist_free_all(sl);
-	cr_assert_eq(rc, CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
-	cr_assert_eq(status, expect, "%s %s -> %ld %s", method, path, status, b.body);
-	return b.len > 0 ? json_loads(b.body, 0, NULL) : NULL;
+	int status = tsp_http(method, url, body, NULL, NULL, out, sizeof(out));
+	cr_assert_eq(status, expect, "%s %s -> %d %s", method, path, status, out);
+	return out[0] != '\0' ? json_loads(out, 0, NULL) : NULL;
 }
 
 static void ctl_ok(const char *method, const char *path, const char *body, long expect)
@@ -301,23 +263,6 @@ static void counted(void)
 }
 
 /* ---- synchronous wrappers: one call, its callback counted */
-
-struct rec_charge {
-	int calls;
-	gw_charge_result_t res;
-};
-struct rec_token {
-	int calls;
-	gw_token_result_t res;
-};
-struct rec_link {
-	int calls;
-	gw_link_result_t res;
-};
-struct rec_msg {
-	int calls;
-	gw_message_result_t res;
-};
 
 static void on_charge(const gw_charge_result_t *r, void *arg)
 {

@@ -137,6 +137,42 @@ int tso_order(int fd, uint64_t customer, uint64_t agenda, uint64_t tech, int64_t
 	return code;
 }
 
+int tso_reschedule(int fd, uint64_t id, int64_t start, uint32_t minutes, uint64_t tech,
+		   uint64_t agenda, status_t *st)
+{
+	Ospay__V1__OrdersRescheduleRequest m = OSPAY__V1__ORDERS_RESCHEDULE_REQUEST__INIT;
+	m.id = id;
+	m.scheduled_start_ms = start;
+	m.duration_minutes = minutes;
+	m.technician_id = tech;
+	m.agenda_id = agenda;
+	return tsp_call(fd, "ospay.v1.Orders/Reschedule", &m.base, NULL, NULL, NULL, st);
+}
+
+size_t tso_order_frame(uint8_t *out, uint64_t id, uint64_t customer, uint64_t agenda, int64_t start,
+		       const char *kind)
+{
+	Ospay__V1__OrdersCreateRequest m = OSPAY__V1__ORDERS_CREATE_REQUEST__INIT;
+	uint8_t body[256];
+	m.customer_id = customer;
+	m.kind = (char *)kind;
+	m.agenda_id = agenda;
+	m.scheduled_start_ms = start;
+	cr_assert_leq(ospay__v1__orders_create_request__get_packed_size(&m), sizeof(body));
+	size_t blen = ospay__v1__orders_create_request__pack(&m, body);
+	return tsp_frame_request(out, id, "ospay.v1.Orders/Create", body, blen, NULL);
+}
+
+int tso_order_clear(int fd, uint64_t id, const char *field, status_t *st)
+{
+	Ospay__V1__OrdersUpdateRequest u = OSPAY__V1__ORDERS_UPDATE_REQUEST__INIT;
+	char *mask[] = {(char *)field};
+	u.id = id;
+	u.update_mask = mask;
+	u.n_update_mask = 1;
+	return tsp_call(fd, "ospay.v1.Orders/Update", &u.base, NULL, NULL, NULL, st);
+}
+
 int tso_finalize(int fd, uint64_t id, uint64_t pm, int type, uint32_t installments,
 		 Ospay__V1__Order **out, status_t *st)
 {

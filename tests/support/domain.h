@@ -57,6 +57,17 @@ int tso_order(int fd, uint64_t customer, uint64_t agenda, uint64_t tech, int64_t
  */
 int tso_finalize(int fd, uint64_t id, uint64_t pm, int type, uint32_t installments,
 		 Ospay__V1__Order **out, status_t *st);
+/* Orders/Update naming field in the mask with no value, which clears it (the
+ * scheduled start, the service); returns the status code, st (may be NULL) the status. */
+int tso_order_clear(int fd, uint64_t id, const char *field, status_t *st);
+/* Orders/Reschedule to start; minutes, tech and agenda 0 keep the order's own. Returns
+ * the status code, st (may be NULL) the status. */
+int tso_reschedule(int fd, uint64_t id, int64_t start, uint32_t minutes, uint64_t tech,
+		   uint64_t agenda, status_t *st);
+/* An Orders/Create request frame (tsp_frame_request) of kind for customer on agenda at
+ * start, for tests that send several at once; out has room for 512 bytes. */
+size_t tso_order_frame(uint8_t *out, uint64_t id, uint64_t customer, uint64_t agenda, int64_t start,
+		       const char *kind);
 /* tso_finalize asserting OK: the order (free with ospay__v1__order__free_unpacked). */
 Ospay__V1__Order *tso_finalize_ok(int fd, uint64_t id, uint64_t pm, int type,
 				  uint32_t installments);

@@ -62,12 +62,12 @@ void tsg_set_gateway_with(int fd, const tsp_sandbox_t *sb, Ospay__V1__GatewayKin
 }
 
 /* cred's one webhook header, name: value; hook and slot are the caller's storage. */
-static void one_hook(Ospay__V1__GatewayCredentials *cred, Ospay__V1__HeaderPair *hook,
-		     Ospay__V1__HeaderPair **slot, const char *name, char *value)
+void tsg_one_hook(Ospay__V1__GatewayCredentials *cred, Ospay__V1__HeaderPair *hook,
+		  Ospay__V1__HeaderPair **slot, const char *name, const char *value)
 {
 	*hook = (Ospay__V1__HeaderPair)OSPAY__V1__HEADER_PAIR__INIT;
 	hook->name = (char *)name;
-	hook->value = value;
+	hook->value = (char *)value;
 	*slot = hook;
 	cred->webhook_headers = slot;
 	cred->n_webhook_headers = 1;
@@ -83,7 +83,7 @@ void tsg_set_cielo(int fd, const tsp_sandbox_t *sb, const char *tag, bool automa
 	cred.merchant_id = mid;
 	cred.merchant_key = mkey;
 	Ospay__V1__HeaderPair hook, *slot;
-	one_hook(&cred, &hook, &slot, "X-Cielo-Hook", hookv);
+	tsg_one_hook(&cred, &hook, &slot, "X-Cielo-Hook", hookv);
 	tsg_set_gateway(fd, sb, OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO, "cielo", &cred,
 			automatic);
 }
@@ -139,7 +139,7 @@ void tsg_set_zapme(int fd, const tsp_sandbox_t *sb, const char *tag)
 	cred.api_key = key;
 	cred.api_secret = secret;
 	Ospay__V1__HeaderPair hook, *slot;
-	one_hook(&cred, &hook, &slot, "X-ZapMe-Secret", hookv);
+	tsg_one_hook(&cred, &hook, &slot, "X-ZapMe-Secret", hookv);
 	Ospay__V1__SetNotifierRequest req = OSPAY__V1__SET_NOTIFIER_REQUEST__INIT;
 	snprintf(base, sizeof(base), "%s/zapme", sb->base);
 	req.base_url = base;

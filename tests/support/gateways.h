@@ -86,4 +86,9 @@ int tsg_pagolivre_control(const tsp_sandbox_t *sb, const char *action, const cha
  */
 int tsg_pagolivre_events(const tsp_server_t *s, const char *token, const char *prefix, int n);
 
+/* cred's one webhook header name: value, in hook (slot holds the list's one pointer;
+ * both outlive cred's use). */
+void tsg_one_hook(Ospay__V1__GatewayCredentials *cred, Ospay__V1__HeaderPair *hook,
+		  Ospay__V1__HeaderPair **slot, const char *name, const char *value);
+
 #endif

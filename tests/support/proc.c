@@ -515,14 +515,34 @@ int tsp_recv_frame(int fd, uint8_t **out, size_t *n, int timeout_ms)
 	return 0;
 }
 
-int tsp_send_request(int fd, uint64_t id, const char *method, const void *body, size_t len,
-		     const char *idem_key)
+static Ospay__V1__RpcRequest tsp_request(uint64_t id, const char *method, const void *body,
+					 size_t len)
 {
 	Ospay__V1__RpcRequest req = OSPAY__V1__RPC_REQUEST__INIT;
 	req.id = id;
 	req.method = (char *)method;
 	req.body.data = (uint8_t *)body;
 	req.body.len = len;
+	return req;
+}
+
+size_t tsp_frame_request(uint8_t *out, uint64_t id, const char *method, const void *body,
+			 size_t len, const char *idem_key)
+{
+	Ospay__V1__RpcRequest req = tsp_request(id, method, body, len);
+	size_t n;
+
+	req.idempotency_key = (char *)idem_key;
+	n = ospay__v1__rpc_request__pack(&req, out + 4);
+
+	be32_put(out, (uint32_t)n);
+	return n + 4;
+}
+
+int tsp_send_request(int fd, uint64_t id, const char *method, const void *body, size_t len,
+		     const char *idem_key)
+{
+	Ospay__V1__RpcRequest req = tsp_request(id, method, body, len);
 	if (idem_key != NULL)
 		req.idempotency_key = (char *)idem_key;
 	size_t n = ospay__v1__rpc_request__get_packed_size(&req);
@@ -535,14 +555,21 @@ int tsp_send_request(int fd, uint64_t id, const char *method, const void *body, 
 	return rc;
 }
 
-int tsp_recv_response(int fd, uint64_t *id, int *code, uint8_t **body, size_t *blen, int timeout_ms)
+/* The next frame on fd as an RpcResponse (free it), or NULL on EOF, error, timeout or garbage. */
+static Ospay__V1__RpcResponse *tsp_recv_rpc(int fd, int timeout_ms)
 {
 	uint8_t *p;
 	size_t n;
 	if (tsp_recv_frame(fd, &p, &n, timeout_ms) != 0)
-		return -1;
+		return NULL;
 	Ospay__V1__RpcResponse *r = ospay__v1__rpc_response__unpack(NULL, n, p);
 	free(p);
+	return r;
+}
+
+int tsp_recv_response(int fd, uint64_t *id, int *code, uint8_t **body, size_t *blen, int timeout_ms)
+{
+	Ospay__V1__RpcResponse *r = tsp_recv_rpc(fd, timeout_ms);
 	if (r == NULL)
 		return -1;
 	if (id != NULL)
@@ -607,12 +634,7 @@ int tsp_call(int fd, const char *method, const ProtobufCMessage *req,
 	free(body);
 	if (rc != 0)
 		return -1;
-	uint8_t *p;
-	size_t len;
-	if (tsp_recv_frame(fd, &p, &len, TSP_HANG_MS) != 0)
-		return -1;
-	Ospay__V1__RpcResponse *r = ospay__v1__rpc_response__unpack(NULL, len, p);
-	free(p);
+	Ospay__V1__RpcResponse *r = tsp_recv_rpc(fd, TSP_HANG_MS);
 	if (r == NULL || r->id != id) {
 		if (r != NULL)
 			ospay__v1__rpc_response__free_unpacked(r, NULL);

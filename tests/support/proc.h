@@ -148,6 +148,11 @@ int tsp_recv_frame(int fd, uint8_t **out, size_t *n, int timeout_ms);
 /* Sends an RpcRequest (packed) as one frame. */
 int tsp_send_request(int fd, uint64_t id, const char *method, const void *body, size_t len,
 		     const char *idem_key);
+/* Packs an RpcRequest with its length prefix into out (room for the caller to
+ * make: 4 + the packed size); returns the bytes written. For tests that send
+ * several frames in one write. */
+size_t tsp_frame_request(uint8_t *out, uint64_t id, const char *method, const void *body,
+			 size_t len, const char *idem_key);
 /* Receives an RpcResponse; code and body copied out (body may be NULL). */
 int tsp_recv_response(int fd, uint64_t *id, int *code, uint8_t **body, size_t *blen,
 		      int timeout_ms);

@@ -20,8 +20,6 @@ int cli_cmd_units_list(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Admin/ListUnits",
-		.req = &ospay__v1__list_units_request__descriptor,
-		.resp = &ospay__v1__list_units_response__descriptor,
 		.items = "units",
 		.cols = unit_cols,
 	};

@@ -162,11 +162,8 @@ int cli_cmd_agendas_create(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
 	agenda_lists_t l;
-	int first;
 	Ospay__V1__AgendasCreateRequest req = OSPAY__V1__AGENDAS_CREATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, agenda_flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
+	int rc = dom_parse_fill(ctx, argc, argv, agenda_flags, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
 		rc = agenda_lists(ctx, &o, &l);
 	if (rc != CLI_EXIT_OK)
@@ -227,8 +224,6 @@ int cli_cmd_agendas_get(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Agendas/Get",
-		.req = &ospay__v1__agendas_get_request__descriptor,
-		.resp = &ospay__v1__agendas_get_response__descriptor,
 		.arg = "ID",
 		.arg_field = "id",
 		.record = "agenda",
@@ -282,8 +277,6 @@ int cli_cmd_agendas_list(cli_ctx_t *ctx, int argc, char **argv)
 	static const dom_flag_t flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"), {NULL}};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Agendas/List",
-		.req = &ospay__v1__agendas_list_request__descriptor,
-		.resp = &ospay__v1__agendas_list_response__descriptor,
 		.flags = flags,
 		.items = "agendas",
 		.cols = agenda_cols,
@@ -304,8 +297,6 @@ int cli_cmd_technicians_create(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Admin/CreateTechnician",
-		.req = &ospay__v1__create_technician_request__descriptor,
-		.resp = &ospay__v1__create_technician_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.flags = flags,
 		.record = "technician",
@@ -324,8 +315,6 @@ int cli_cmd_technicians_list(cli_ctx_t *ctx, int argc, char **argv)
 	static const dom_flag_t flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"), {NULL}};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Admin/ListTechnicians",
-		.req = &ospay__v1__list_technicians_request__descriptor,
-		.resp = &ospay__v1__list_technicians_response__descriptor,
 		.flags = flags,
 		.items = "technicians",
 		.cols = technician_cols,
@@ -461,14 +450,11 @@ int cli_cmd_calendar(cli_ctx_t *ctx, int argc, char **argv)
 		{NULL},
 	};
 	dom_opts_t o;
-	int first;
 	int64_t from_day = 0, to_day = 0;
 	uint64_t ids[DOM_MAX_REPEATED];
 	ProtobufCMessage *resp = NULL;
 	Ospay__V1__AgendasCalendarRequest req = OSPAY__V1__AGENDAS_CALENDAR_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
+	int rc = dom_parse_fill(ctx, argc, argv, flags, &o, &req.base);
 	if (rc == CLI_EXIT_OK && o.v['b'] == NULL)
 		rc = cli_usage_error(ctx, "%s", by_msg);
 	if (rc != CLI_EXIT_OK)
@@ -594,8 +580,6 @@ int cli_cmd_agendas_availability(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Agendas/Availability",
-		.req = &ospay__v1__agendas_availability_request__descriptor,
-		.resp = &ospay__v1__agendas_availability_response__descriptor,
 		.arg = "ID",
 		.arg_field = "agenda_id",
 		.flags = flags,
@@ -635,8 +619,6 @@ int cli_cmd_closures_add(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Agendas/AddClosure",
-		.req = &ospay__v1__agendas_add_closure_request__descriptor,
-		.resp = &ospay__v1__agendas_add_closure_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.flags = flags,
 		.record = "closure",
@@ -691,8 +673,6 @@ int cli_cmd_closures_list(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Agendas/ListClosures",
-		.req = &ospay__v1__agendas_list_closures_request__descriptor,
-		.resp = &ospay__v1__agendas_list_closures_response__descriptor,
 		.flags = flags,
 		.items = "days",
 		.cols = closed_cols,

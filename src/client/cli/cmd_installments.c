@@ -88,12 +88,9 @@ int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv)
 		{NULL},
 	};
 	dom_opts_t o;
-	int first;
 	Ospay__V1__BillingListInstallmentsRequest req =
 		OSPAY__V1__BILLING_LIST_INSTALLMENTS_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
+	int rc = dom_parse_fill(ctx, argc, argv, flags, &o, &req.base);
 	/* Automatic card charges are not order installments: only the report has them. */
 	if (rc == CLI_EXIT_OK &&
 	    req.mode == OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_AUTOMATIC_CARD)

@@ -209,11 +209,8 @@ static int order_start(cli_ctx_t *ctx, const dom_opts_t *o, int64_t *start)
 int cli_cmd_orders_create(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
-	int first;
 	Ospay__V1__OrdersCreateRequest req = OSPAY__V1__ORDERS_CREATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, order_flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
+	int rc = dom_parse_fill(ctx, argc, argv, order_flags, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
 		rc = order_start(ctx, &o, &req.scheduled_start_ms);
 	if (rc != CLI_EXIT_OK)
@@ -229,8 +226,6 @@ int cli_cmd_orders_get(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Orders/Get",
-		.req = &ospay__v1__orders_get_request__descriptor,
-		.resp = &ospay__v1__orders_get_response__descriptor,
 		.arg = "ID",
 		.arg_field = "id",
 		.print = print_order_get,
@@ -350,8 +345,6 @@ int cli_cmd_orders_cancel(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Orders/Cancel",
-		.req = &ospay__v1__orders_cancel_request__descriptor,
-		.resp = &ospay__v1__orders_cancel_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.arg = "ID",
 		.arg_field = "id",
@@ -366,8 +359,6 @@ int cli_cmd_orders_refresh_payment(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Orders/RefreshPayment",
-		.req = &ospay__v1__orders_refresh_payment_request__descriptor,
-		.resp = &ospay__v1__orders_refresh_payment_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.arg = "ID",
 		.arg_field = "id",
@@ -381,8 +372,6 @@ int cli_cmd_orders_cancel_payment(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Orders/CancelPaymentAttempt",
-		.req = &ospay__v1__orders_cancel_payment_attempt_request__descriptor,
-		.resp = &ospay__v1__orders_cancel_payment_attempt_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.arg = "ID",
 		.arg_field = "id",
@@ -431,13 +420,11 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 		bool end;
 	} dates[] = {{'f', false}, {'T', true}, {'F', false}, {'G', true}};
 	dom_opts_t o;
-	int first, offset = 0;
+	int offset = 0;
 	Ospay__V1__OrdersListRequest req = OSPAY__V1__ORDERS_LIST_REQUEST__INIT;
 	int64_t *ranges[] = {&req.scheduled_from_ms, &req.scheduled_to_ms, &req.created_from_ms,
 			     &req.created_to_ms};
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
+	int rc = dom_parse_fill(ctx, argc, argv, flags, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_offset(ctx, &offset);
 	for (size_t i = 0; i < 4 && rc == CLI_EXIT_OK; i++) {
@@ -463,8 +450,6 @@ int cli_cmd_orders_note(cli_ctx_t *ctx, int argc, char **argv)
 	static const dom_flag_t flags[] = {DOM_OPT("text", 'x', DOM_TEXT, "text"), {NULL}};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Orders/AddNote",
-		.req = &ospay__v1__orders_add_note_request__descriptor,
-		.resp = &ospay__v1__orders_add_note_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.arg = "ID",
 		.arg_field = "id",
@@ -498,8 +483,6 @@ int cli_cmd_closing_reasons_create(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Orders/CreateClosingReason",
-		.req = &ospay__v1__orders_create_closing_reason_request__descriptor,
-		.resp = &ospay__v1__orders_create_closing_reason_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.flags = flags,
 		.record = "reason",
@@ -520,8 +503,6 @@ int cli_cmd_closing_reasons_list(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Orders/ListClosingReasons",
-		.req = &ospay__v1__orders_list_closing_reasons_request__descriptor,
-		.resp = &ospay__v1__orders_list_closing_reasons_response__descriptor,
 		.items = "reasons",
 		.cols = reason_cols,
 	};

@@ -93,8 +93,6 @@ int cli_cmd_clock_now(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Clock/Now",
-		.req = &ospay__v1__now_request__descriptor,
-		.resp = &ospay__v1__now_response__descriptor,
 		.print = clock_print,
 	};
 	return dom_run(ctx, argc, argv, &c);

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "common/pbjson.h"
+#include "common/util.h"
 #include "client/cli/table.h"
 
 /* A server that never ends a listing must not keep the CLI forever. */
@@ -76,29 +77,6 @@ void dom_document_text(const char *d, char *out, size_t n)
 
 /* ------------------------------------------------------------------ dates */
 
-/* Civil dates <-> day numbers (days since 1970-01-01), proleptic Gregorian. */
-static int64_t days_from_civil(int y, int m, int d)
-{
-	y -= m <= 2;
-	const int64_t era = (y >= 0 ? y : y - 399) / 400;
-	const int64_t yoe = y - era * 400;
-	const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-	z += 719468;
-	const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	const int64_t doe = z - era * 146097;
-	const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	const int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
 static int64_t floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
@@ -132,17 +110,7 @@ static int fixed_digits(const char *s, int width)
 
 int dom_date_parse(const char *s, int64_t *day)
 {
-	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return -EINVAL;
-	int y = fixed_digits(s, 4), m = fixed_digits(s + 5, 2), d = fixed_digits(s + 8, 2);
-	if (y < 1900 || m < 1 || m > 12 || d < 1)
-		return -EINVAL;
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (d > mdays[m - 1] + (m == 2 && leap))
-		return -EINVAL;
-	*day = days_from_civil(y, m, d);
-	return 0;
+	return util_date_parse(s, day);
 }
 
 int64_t dom_day_start(int64_t day, int offset_min)
@@ -167,9 +135,7 @@ int dom_datetime_parse(const char *s, int offset_min, int64_t *ms)
 
 void dom_date_text(int64_t day, char *out, size_t n)
 {
-	int y, m, d;
-	civil_from_days(day, &y, &m, &d);
-	snprintf(out, n, "%04d-%02d-%02d", y, m, d);
+	util_date_format(day, out, n);
 }
 
 const char *dom_weekday_name(int64_t day)
@@ -423,29 +389,6 @@ static void human_value(const ProtobufCFieldDescriptor *fd, const void *p, int o
 	}
 }
 
-/* The size of one element of a repeated field of type t. */
-static size_t elem_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	default:
-		return 4;
-	}
-}
-
 /* Rows of m into t under prefix; nested messages inline, repeated messages left for later. */
 static int human_rows(cli_table_t *t, const char *prefix, const ProtobufCMessage *m, int offset)
 {
@@ -465,7 +408,7 @@ static int human_rows(cli_table_t *t, const char *prefix, const ProtobufCMessage
 			const char *arr = *(const char *const *)p;
 			for (size_t j = 0; j < cnt && k + 2 < sizeof(val); j++) {
 				char one[256];
-				human_value(fd, arr + j * elem_size(fd->type), offset, one,
+				human_value(fd, arr + j * pbjson_value_size(fd->type), offset, one,
 					    sizeof(one));
 				int w = snprintf(val + k, sizeof(val) - k, "%s%s", j ? ", " : "",
 						 one);

@@ -81,6 +81,9 @@ int dom_parse(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flags, in
  * checked (the first bad one is the usage error) and stored in its field.
  */
 int dom_fill(cli_ctx_t *ctx, dom_opts_t *o, ProtobufCMessage *req);
+/* The start of a command of options only (no positional): dom_parse, then dom_fill. */
+int dom_parse_fill(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flags, dom_opts_t *o,
+		   ProtobufCMessage *req);
 
 /*
  * Where a value for req's field name goes, checked to be a single field of
@@ -257,8 +260,8 @@ int dom_list_table(cli_ctx_t *ctx, const char *method, ProtobufCMessage *req,
 /* A command that is one call: what it sends, what it takes, what it prints. */
 typedef struct dom_cmd {
 	const char *method;                     /* "ospay.v1.Orders/Get" */
-	const ProtobufCMessageDescriptor *req;  /* its request */
-	const ProtobufCMessageDescriptor *resp; /* and response */
+	const ProtobufCMessageDescriptor *req;  /* its request (NULL: the method's, pbmethod.h) */
+	const ProtobufCMessageDescriptor *resp; /* and response (NULL: the method's) */
 	unsigned call;                          /* CLI_CALL_* */
 	const char *arg;                        /* the one positional, an id ("ID"); NULL: none */
 	const char *arg_field;                  /* the request field it fills */

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/pbmethod.h"
+
 static bool has_local(const dom_col_t *cols)
 {
 	for (const dom_col_t *c = cols; c->header != NULL; c++)
@@ -59,16 +61,34 @@ int dom_list_table(cli_ctx_t *ctx, const char *method, ProtobufCMessage *req,
 	return rc;
 }
 
+int dom_parse_fill(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flags, dom_opts_t *o,
+		   ProtobufCMessage *req)
+{
+	int first;
+	int rc = dom_parse(ctx, argc, argv, flags, 0, o, &first);
+	return rc == CLI_EXIT_OK ? dom_fill(ctx, o, req) : rc;
+}
+
 int dom_run(cli_ctx_t *ctx, int argc, char **argv, const dom_cmd_t *c)
 {
+	/* The method's own types unless the command names them. */
+	const ProtobufCMethodDescriptor *md =
+		c->req == NULL || c->resp == NULL ? pbmethod_find(c->method) : NULL;
+	const ProtobufCMessageDescriptor *req_desc = c->req != NULL ? c->req
+						     : md           ? md->input
+								    : NULL;
+	const ProtobufCMessageDescriptor *resp_desc = c->resp != NULL ? c->resp
+						      : md            ? md->output
+								      : NULL;
 	const ProtobufCFieldDescriptor *fd = NULL;
-	ProtobufCMessage *req = malloc(c->req->sizeof_message);
+	ProtobufCMessage *req =
+		req_desc != NULL && resp_desc != NULL ? malloc(req_desc->sizeof_message) : NULL;
 	uint64_t *id = NULL;
 	dom_opts_t o;
 	int first = 0;
 	int rc = req != NULL ? CLI_EXIT_OK : CLI_EXIT_ERROR;
 	if (rc == CLI_EXIT_OK) {
-		protobuf_c_message_init(c->req, req);
+		protobuf_c_message_init(req_desc, req);
 		rc = dom_parse(ctx, argc, argv, c->flags, c->arg != NULL ? 1 : 0, &o, &first);
 	}
 	if (rc == CLI_EXIT_OK && c->arg != NULL) {
@@ -78,9 +98,9 @@ int dom_run(cli_ctx_t *ctx, int argc, char **argv, const dom_cmd_t *c)
 	if (rc == CLI_EXIT_OK)
 		rc = dom_fill(ctx, &o, req);
 	if (rc == CLI_EXIT_OK && c->items != NULL)
-		rc = dom_list_table(ctx, c->method, req, c->resp, c->items, c->cols, o.limit);
+		rc = dom_list_table(ctx, c->method, req, resp_desc, c->items, c->cols, o.limit);
 	else if (rc == CLI_EXIT_OK)
-		rc = dom_call_print(ctx, c->method, req, c->resp, c->call, c->record,
+		rc = dom_call_print(ctx, c->method, req, resp_desc, c->call, c->record,
 				    c->print != NULL ? c->print : dom_print_record);
 	/* Its strings are argv's or constants: only the message itself is ours. */
 	free(req);

@@ -58,9 +58,8 @@ int srv_fail(srv_req_t *r, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(r->st.message, sizeof(r->st.message), fmt, ap);
+	status_vset(&r->st, code, fmt, ap);
 	va_end(ap);
-	r->st.code = code;
 	return 0;
 }
 
@@ -342,9 +341,8 @@ void srv_async_fail(srv_req_t *r, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(r->st.message, sizeof(r->st.message), fmt, ap);
+	status_vset(&r->st, code, fmt, ap);
 	va_end(ap);
-	r->st.code = code;
 	req_finish(r);
 }
 

@@ -1,6 +1,7 @@
 #include "server/rpc/kit.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -270,6 +271,38 @@ out:
 	return rc;
 }
 
+int kit_scan_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_filter, unsigned table, int tag,
+		   const uint8_t *from, db_scan_t **scan)
+{
+	uint64_t *units = NULL;
+	size_t nu = 0, klen = tag >= 0 ? 9 : 8;
+	uint8_t one[9], *keys = one;
+	int rc = kit_scope_units(r, txn, unit_filter, &units, &nu);
+
+	*scan = NULL;
+	if (rc != 0 || nu == 0)
+		goto out;
+	/* Most tokens see one unit: no allocation for its key. */
+	if (nu > 1) {
+		keys = malloc(nu * klen);
+		if (keys == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < nu; i++) {
+		be64_put(keys + i * klen, units[i]);
+		if (tag >= 0)
+			keys[i * klen + 8] = (uint8_t)tag;
+	}
+	rc = db_scan_open(txn, table, keys, klen, nu, from, DB_POS_LEN, scan);
+out:
+	if (keys != one)
+		free(keys);
+	free(units);
+	return rc;
+}
+
 size_t kit_page_limit(uint32_t page_size)
 {
 	if (page_size == 0)
@@ -510,4 +543,18 @@ void kit_owner(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit)
 {
 	*org = field_u64(m, "organization_id");
 	*unit = field_u64(m, "unit_id");
+}
+
+int kit_new_id(srv_req_t *r, store_txn_t *txn, const char *seq, uint64_t *id)
+{
+	char what[64];
+	int rc = store_seq_next(txn, seq, id);
+
+	if (rc == 0)
+		return 0;
+	snprintf(what, sizeof(what), "%s id", seq);
+	for (char *c = what; *c != '\0'; c++)
+		if (*c == '_')
+			*c = ' ';
+	return srv_store_fail(r, rc, what);
 }

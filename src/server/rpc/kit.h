@@ -12,6 +12,7 @@
 
 #include "core/agenda.h"
 #include "ospay/v1/agendas.pb-c.h"
+#include "server/db/db.h"
 #include "server/rpc/srv.h"
 
 #define KIT_PAGE_DEFAULT 100
@@ -105,6 +106,14 @@ int kit_unit_for_create(srv_req_t *r, store_txn_t *txn, const char *field, uint6
  */
 int kit_scope_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_filter, uint64_t **units,
 		    size_t *n);
+/*
+ * Opens a scan (db_scan_open) of the per-unit index table over the units of
+ * kit_scope_units(unit_filter): one key a unit, its id followed by the byte tag
+ * when tag >= 0, each walked from `from` (DB_POS_LEN bytes). *scan stays NULL
+ * when no unit is in scope. 0 or a negative errno.
+ */
+int kit_scan_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_filter, unsigned table, int tag,
+		   const uint8_t *from, db_scan_t **scan);
 
 /* page_size 0 means 100; more than 1000 is served as 1000. */
 size_t kit_page_limit(uint32_t page_size);
@@ -179,5 +188,12 @@ void kit_owner(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit);
 /* Loads table[id] into *out; -ENOENT when missing. */
 int kit_load(store_txn_t *txn, unsigned table, uint64_t id, const ProtobufCMessageDescriptor *desc,
 	     void *out);
+
+/*
+ * The id of a record the request creates: the next of store sequence seq. A store
+ * error is srv_store_fail's ("<seq> id", underscores as spaces, in the log); go on
+ * only when this returns 0 and srv_ok(r).
+ */
+int kit_new_id(srv_req_t *r, store_txn_t *txn, const char *seq, uint64_t *id);
 
 #endif

@@ -38,9 +38,9 @@ int h_admin_create_unit(srv_req_t *r, store_txn_t *txn)
 	if (!srv_check(r, PERM_CONFIGURE, 0) || !check_name(r, "name", in->name))
 		return 0;
 	uint64_t id;
-	int rc = store_seq_next(txn, "unit", &id);
-	if (rc != 0)
-		return srv_store_fail(r, rc, "unit id");
+	int rc = kit_new_id(r, txn, "unit", &id);
+	if (rc != 0 || !srv_ok(r))
+		return rc;
 	Ospay__V1__Unit unit = OSPAY__V1__UNIT__INIT;
 	unit.id = id;
 	unit.organization_id = r->sess->p.org_id;
@@ -187,11 +187,9 @@ int h_admin_create_token(srv_req_t *r, store_txn_t *txn)
 	uint8_t hash[32];
 	srv_token_hash(r->srv->token_key, secret, hash);
 	uint64_t id;
-	rc = store_seq_next(txn, "token", &id);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "token id");
+	rc = kit_new_id(r, txn, "token", &id);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	}
 	Ospay__V1__Token t = OSPAY__V1__TOKEN__INIT;
 	t.id = id;
 	t.organization_id = r->sess->p.org_id;

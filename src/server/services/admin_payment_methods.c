@@ -38,9 +38,9 @@ int h_admin_create_payment_method(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "operation_mode", "only RECURRING_CREDIT has one");
 	if (!srv_ok(r))
 		return 0;
-	int rc = store_seq_next(txn, "payment_method", &id);
-	if (rc != 0)
-		return srv_store_fail(r, rc, "payment method id");
+	int rc = kit_new_id(r, txn, "payment_method", &id);
+	if (rc != 0 || !srv_ok(r))
+		return rc;
 	Ospay__V1__PaymentMethod pm = OSPAY__V1__PAYMENT_METHOD__INIT;
 	pm.id = id;
 	pm.organization_id = r->sess->p.org_id;

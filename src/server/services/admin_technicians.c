@@ -31,11 +31,9 @@ int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "email", "%s", why);
 	if (!srv_ok(r))
 		goto out;
-	rc = store_seq_next(txn, "technician", &id);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "technician id");
+	rc = kit_new_id(r, txn, "technician", &id);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	}
 	Ospay__V1__Technician t = OSPAY__V1__TECHNICIAN__INIT;
 	t.id = id;
 	t.organization_id = r->sess->p.org_id;

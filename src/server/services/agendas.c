@@ -90,11 +90,9 @@ int h_agendas_create(srv_req_t *r, store_txn_t *txn)
 		       in->daily_max, in->slot_minutes, 31u);
 	if (!srv_ok(r))
 		goto out;
-	rc = store_seq_next(txn, "agenda", &id);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "agenda id");
+	rc = kit_new_id(r, txn, "agenda", &id);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	}
 	Ospay__V1__Agenda a = OSPAY__V1__AGENDA__INIT;
 	a.id = id;
 	a.organization_id = r->sess->p.org_id;
@@ -292,6 +290,19 @@ static int cal_hold(cal_t *c, ProtobufCMessage *m)
 	return 0;
 }
 
+/* The order an index entry names, held by the calendar (freed with it); an entry
+ * whose order is gone is a broken index (-EBADMSG). */
+static int cal_order(cal_t *c, store_txn_t *txn, const uint8_t *pos, Ospay__V1__Order **o)
+{
+	int rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, o);
+
+	if (rc == -ENOENT)
+		rc = -EBADMSG;
+	if (rc == 0)
+		rc = cal_hold(c, &(*o)->base);
+	return rc;
+}
+
 static void cal_free(cal_t *c)
 {
 	for (size_t i = 0; i < c->n_held; i++)
@@ -387,11 +398,7 @@ static int cal_fill(srv_req_t *r, store_txn_t *txn, cal_t *c, Ospay__V1__Calenda
 			break;
 		}
 		Ospay__V1__Order *o = NULL;
-		rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor, &o);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
-		if (rc == 0)
-			rc = cal_hold(c, &o->base);
+		rc = cal_order(c, txn, pos, &o);
 		if (rc != 0)
 			break;
 		if (!kit_sees(r, o->organization_id, o->unit_id) ||
@@ -534,12 +541,7 @@ static int cal_awaiting(srv_req_t *r, store_txn_t *txn, cal_t *c, bool by_agenda
 				break;
 			}
 			Ospay__V1__Order *o = NULL;
-			rc = kit_load(txn, DB_ORDERS, db_pos_id(pos), &ospay__v1__order__descriptor,
-				      &o);
-			if (rc == -ENOENT)
-				rc = -EBADMSG;
-			if (rc == 0)
-				rc = cal_hold(c, &o->base);
+			rc = cal_order(c, txn, pos, &o);
 			if (rc != 0)
 				break;
 			uint64_t want = by_agenda ? o->agenda_id : o->technician_id;

@@ -69,11 +69,9 @@ int h_agendas_add_closure(srv_req_t *r, store_txn_t *txn)
 			      CLOSURES_MAX);
 		goto out;
 	}
-	rc = store_seq_next(txn, "closure", &c.id);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "closure id");
+	rc = kit_new_id(r, txn, "closure", &c.id);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	}
 	c.agenda_id = in->agenda_id;
 	c.date = in->date;
 	c.reason = in->reason;

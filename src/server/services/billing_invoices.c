@@ -59,11 +59,9 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "due_date", "required: a date \"YYYY-MM-DD\"");
 	if (!srv_ok(r))
 		goto out;
-	rc = store_seq_next(txn, "invoice", &id);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "invoice id");
+	rc = kit_new_id(r, txn, "invoice", &id);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	}
 	Ospay__V1__Invoice inv = OSPAY__V1__INVOICE__INIT;
 	inv.id = id;
 	inv.organization_id = cust->organization_id;
@@ -192,9 +190,6 @@ static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_sca
 		     void *arg)
 {
 	const Ospay__V1__BillingListInvoicesRequest *in = arg;
-	uint64_t *units = NULL;
-	uint8_t *keys = NULL;
-	size_t nu = 0;
 	int rc = 0;
 	*scan = NULL;
 	if (in->customer_id != 0) {
@@ -215,26 +210,8 @@ static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_sca
 		}
 		return rc;
 	}
-	rc = kit_scope_units(r, txn, in->unit_id, &units, &nu);
-	if (rc != 0 || nu == 0)
-		goto out;
-	size_t klen = in->status != 0 ? 9 : 8;
-	keys = malloc(nu * klen);
-	if (keys == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < nu; i++) {
-		be64_put(keys + i * klen, units[i]);
-		if (klen == 9)
-			keys[i * klen + 8] = (uint8_t)in->status;
-	}
-	rc = db_scan_open(txn, in->status != 0 ? DB_INV_STATUS : DB_INV_UNIT, keys, klen, nu, from,
-			  DB_POS_LEN, scan);
-out:
-	free(keys);
-	free(units);
-	return rc;
+	return kit_scan_units(r, txn, in->unit_id, in->status != 0 ? DB_INV_STATUS : DB_INV_UNIT,
+			      in->status != 0 ? (int)in->status : -1, from, scan);
 }
 
 /* The customer's index holds every status and unit: filter here. */

@@ -368,11 +368,9 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 		rc = check_booking(r, txn, NULL, &o);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	rc = store_seq_next(txn, "order", &o.id);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "order id");
+	rc = kit_new_id(r, txn, "order", &o.id);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	}
 	rc = orders_history_append(
 		r, &o, &created, order_schedule_status(o.agenda_id != 0, o.scheduled_start_ms != 0),
 		"", &hist);
@@ -820,9 +818,7 @@ static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_sca
 {
 	const list_ctx_t *c = arg;
 	const list_plan_t *p = &c->plan;
-	uint64_t *units = NULL;
-	size_t nu = 0, klen = p->tag >= 0 ? 9 : 8;
-	uint8_t one[9], *keys = one;
+	uint8_t one[8];
 	bool visible = true;
 	int rc = 0;
 	*scan = NULL;
@@ -836,26 +832,8 @@ static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_sca
 		rc = db_scan_open(txn, p->table, one, 8, 1, from, DB_POS_LEN, scan);
 		goto out;
 	}
-	rc = kit_scope_units(r, txn, c->in->unit_id, &units, &nu);
-	if (rc != 0 || nu == 0)
-		goto out;
-	if (nu > 1) {
-		keys = malloc(nu * klen);
-		if (keys == NULL) {
-			rc = -ENOMEM;
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < nu; i++) {
-		be64_put(keys + i * klen, units[i]);
-		if (p->tag >= 0)
-			keys[i * klen + 8] = (uint8_t)p->tag;
-	}
-	rc = db_scan_open(txn, p->table, keys, klen, nu, from, DB_POS_LEN, scan);
+	rc = kit_scan_units(r, txn, c->in->unit_id, p->table, p->tag, from, scan);
 out:
-	if (keys != one)
-		free(keys);
-	free(units);
 	return rc;
 }
 

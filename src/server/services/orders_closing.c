@@ -110,11 +110,9 @@ int h_orders_create_closing_reason(srv_req_t *r, store_txn_t *txn)
 		rc = srv_fail(r, ST_RESOURCE_EXHAUSTED, "at most %d closing reasons", REASONS_MAX);
 		goto out;
 	}
-	rc = store_seq_next(txn, "closing_reason", &c.id);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "closing reason id");
+	rc = kit_new_id(r, txn, "closing_reason", &c.id);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	}
 	c.name = in->name;
 	c.outcome = in->outcome;
 	c.created_ms = r->now_ms;

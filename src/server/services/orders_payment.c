@@ -148,6 +148,41 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------------ PagoLivre calls */
+
+/* Settings that cannot be used (err from reading or opening them): a refusal in r->st. */
+static int pl_unusable(srv_req_t *r, int err)
+{
+	log_error("payment link gateway unusable", "err=%d", err);
+	return srv_fail(r, ST_FAILED_PRECONDITION,
+			"the PagoLivre settings cannot be used; set them again");
+}
+
+/* The organization's PagoLivre adapter; settings that cannot be used are a refusal. */
+static int pl_gateway(srv_req_t *r, store_txn_t *txn, uint64_t org, gw_t **gw)
+{
+	int rc = prov_adapter(r->srv, txn, org, SRV_SERVICE_PAGOLIVRE, gw);
+	return rc != 0 ? pl_unusable(r, rc) : 0;
+}
+
+/* A call to PagoLivre that did not start: busy (try again), else code and msg. */
+static int pl_not_started(srv_req_t *r, int rc, int code, const char *msg)
+{
+	return rc == -EAGAIN ? srv_fail(r, ST_UNAVAILABLE, "PagoLivre is busy; try again")
+			     : srv_fail(r, code, "%s", msg);
+}
+
+/* Ends a PagoLivre callback whose answer was not what the call needed: the credentials
+ * refused, else unanswered (UNAVAILABLE: the order is as it was, try again). */
+static void pl_async_fail(srv_req_t *r, const gw_link_result_t *res, const char *unanswered)
+{
+	if (res->r.outcome == GW_OUTCOME_AUTH_FAILED)
+		srv_async_fail(r, ST_FAILED_PRECONDITION,
+			       "PagoLivre refused ospay's credentials; check its settings");
+	else
+		srv_async_fail(r, ST_UNAVAILABLE, "%s", unanswered);
+}
+
 static void on_link_created(const gw_link_result_t *res, void *arg)
 {
 	fin_t *f = arg;
@@ -183,16 +218,12 @@ static void on_link_created(const gw_link_result_t *res, void *arg)
 			       "unchanged",
 			       res->r.code);
 		return;
-	case GW_OUTCOME_AUTH_FAILED:
-		srv_async_fail(r, ST_FAILED_PRECONDITION,
-			       "PagoLivre refused ospay's credentials; check its settings");
-		return;
 	default:
 		break;
 	}
-	srv_async_fail(r, ST_UNAVAILABLE,
-		       "PagoLivre did not create the payment link; the order is unchanged, try "
-		       "again");
+	pl_async_fail(
+		r, res,
+		"PagoLivre did not create the payment link; the order is unchanged, try again");
 }
 
 /* The payment method a Finalize names: its type and whether a gateway runs it. */
@@ -251,14 +282,9 @@ static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order
 			      "integrated recurring credit needs PagoLivre: set it first");
 		goto out;
 	}
-	if (rc == 0)
-		rc = prov_adapter(r->srv, txn, o->organization_id, SRV_SERVICE_PAGOLIVRE, &gw);
-	if (rc != 0) {
-		log_error("payment link gateway unusable", "err=%d", rc);
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "the PagoLivre settings cannot be used; set them again");
+	rc = rc != 0 ? pl_unusable(r, rc) : pl_gateway(r, txn, o->organization_id, &gw);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	}
 	f->attempt = (o->payment != NULL ? o->payment->attempt : 0) + 1;
 	f->amount = o->amount;
 	/* Deterministic per order and attempt: a lost answer is found again by key. */
@@ -289,14 +315,12 @@ static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order
 	if (rc != 0) {
 		log_error("payment link not started", "order_id=%llu err=%d",
 			  (unsigned long long)o->id, rc);
-		if (rc == -EAGAIN)
-			rc = srv_fail(r, ST_UNAVAILABLE, "PagoLivre is busy; try again");
-		else if (rc == -EINVAL)
-			rc = srv_fail(r, ST_FAILED_PRECONDITION,
-				      "PagoLivre does not accept this customer's data (name, "
-				      "document, phone or e-mail)");
-		else
-			rc = srv_fail(r, ST_INTERNAL, "the payment link could not be sent");
+		rc = rc == -EINVAL
+			     ? srv_fail(r, ST_FAILED_PRECONDITION,
+					"PagoLivre does not accept this customer's data (name, "
+					"document, phone or e-mail)")
+			     : pl_not_started(r, rc, ST_INTERNAL,
+					      "the payment link could not be sent");
 		goto out;
 	}
 	srv_pend(r);
@@ -465,15 +489,11 @@ static void on_link_canceled(const gw_link_result_t *res, void *arg)
 			       "the payment to see its state",
 			       res->r.code);
 		return;
-	case GW_OUTCOME_AUTH_FAILED:
-		srv_async_fail(r, ST_FAILED_PRECONDITION,
-			       "PagoLivre refused ospay's credentials; check its settings");
-		return;
 	default:
 		break;
 	}
-	srv_async_fail(r, ST_UNAVAILABLE,
-		       "PagoLivre did not answer the cancel; the order is unchanged, try again");
+	pl_async_fail(r, res,
+		      "PagoLivre did not answer the cancel; the order is unchanged, try again");
 }
 
 int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn)
@@ -505,13 +525,9 @@ int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn)
 		srv_write_now(r, cpa_commit);
 		goto keep;
 	}
-	rc = prov_adapter(r->srv, txn, old->organization_id, SRV_SERVICE_PAGOLIVRE, &gw);
-	if (rc != 0) {
-		log_error("payment link gateway unusable", "err=%d", rc);
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "the PagoLivre settings cannot be used; set them again");
+	rc = pl_gateway(r, txn, old->organization_id, &gw);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	}
 	gw_cancel_link_req_t req = {
 		.link_id = old->payment->link_id,
 		.reason = in->reason[0] != '\0' ? in->reason : NULL,
@@ -520,9 +536,8 @@ int h_orders_cancel_payment_attempt(srv_req_t *r, store_txn_t *txn)
 	if (rc != 0) {
 		log_error("payment link cancel not started", "order_id=%llu err=%d",
 			  (unsigned long long)old->id, rc);
-		rc = rc == -EAGAIN ? srv_fail(r, ST_UNAVAILABLE, "PagoLivre is busy; try again")
-				   : srv_fail(r, ST_FAILED_PRECONDITION,
-					      "the payment link cannot be canceled from here");
+		rc = pl_not_started(r, rc, ST_FAILED_PRECONDITION,
+				    "the payment link cannot be canceled from here");
 		goto out;
 	}
 	srv_pend(r);
@@ -598,14 +613,10 @@ static void on_link_refreshed(const gw_link_result_t *res, void *arg)
 			       "PagoLivre does not know the payment link of order %llu",
 			       (unsigned long long)f->order_id);
 		return;
-	case GW_OUTCOME_AUTH_FAILED:
-		srv_async_fail(r, ST_FAILED_PRECONDITION,
-			       "PagoLivre refused ospay's credentials; check its settings");
-		return;
 	default:
 		break;
 	}
-	srv_async_fail(r, ST_UNAVAILABLE, "PagoLivre did not answer; try again");
+	pl_async_fail(r, res, "PagoLivre did not answer; try again");
 }
 
 int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn)
@@ -622,13 +633,9 @@ int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn)
 			      (unsigned long long)o->id);
 		goto out;
 	}
-	rc = prov_adapter(r->srv, txn, o->organization_id, SRV_SERVICE_PAGOLIVRE, &gw);
-	if (rc != 0) {
-		log_error("payment link gateway unusable", "err=%d", rc);
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "the PagoLivre settings cannot be used; set them again");
+	rc = pl_gateway(r, txn, o->organization_id, &gw);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	}
 	f = calloc(1, sizeof(*f));
 	if (f == NULL) {
 		rc = -ENOMEM;
@@ -642,9 +649,7 @@ int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn)
 	if (rc != 0) {
 		log_error("payment link refresh not started", "order_id=%llu err=%d",
 			  (unsigned long long)o->id, rc);
-		rc = rc == -EAGAIN
-			     ? srv_fail(r, ST_UNAVAILABLE, "PagoLivre is busy; try again")
-			     : srv_fail(r, ST_INTERNAL, "the payment link could not be queried");
+		rc = pl_not_started(r, rc, ST_INTERNAL, "the payment link could not be queried");
 		goto out;
 	}
 	r->async_arg = f;
