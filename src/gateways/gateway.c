@@ -686,6 +686,13 @@ int gw_pix_create_location(gw_t *gw, gw_pix_cb cb, void *arg)
 	return gw_pix_start(gw, GW_OP_PIX_LOCATION, true, NULL, NULL, cb, arg);
 }
 
+int gw_pix_query_location(gw_t *gw, int64_t loc_id, gw_pix_cb cb, void *arg)
+{
+	return loc_id <= 0
+		       ? -EINVAL
+		       : gw_pix_start(gw, GW_OP_PIX_QUERY_LOCATION, false, &loc_id, NULL, cb, arg);
+}
+
 int gw_pix_create_rec(gw_t *gw, const gw_pix_rec_req_t *req, gw_pix_cb cb, void *arg)
 {
 	return req == NULL ? -EINVAL

@@ -664,6 +664,9 @@ int gw_pix_register_webhook(gw_t *gw, gw_pix_hook_t hook, const char *url, gw_pi
  * The PUTs are idempotent by txid: an UNKNOWN one is resolved by the query.
  * -EINVAL also when the gateway has no pix_key.
  */
+/* GET /locrec/{id}: APPROVED with loc_id, location and, once a rec uses it, id_rec
+ * (how an unknown answer to POST /rec is resolved before asking again). */
+int gw_pix_query_location(gw_t *gw, int64_t loc_id, gw_pix_cb cb, void *arg);
 int gw_pix_put_cob(gw_t *gw, const gw_pix_cob_req_t *req, gw_pix_cb cb, void *arg);
 int gw_pix_query_cob(gw_t *gw, const char *txid, gw_pix_cb cb, void *arg);
 int gw_pix_put_cobv(gw_t *gw, const gw_pix_cobv_req_t *req, gw_pix_cb cb, void *arg);

@@ -50,6 +50,7 @@ typedef enum gw_op {
 	GW_OP_PIX_QUERY_COB,
 	GW_OP_PIX_PUT_COBV,
 	GW_OP_PIX_QUERY_COBV,
+	GW_OP_PIX_QUERY_LOCATION,
 } gw_op_t;
 
 typedef struct gw_call gw_call_t;

@@ -11,6 +11,7 @@
  * and re-sends once: a 401 means nothing was processed.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,9 +330,10 @@ void gw_pix_parse(const gw_t *gw, gw_op_t op, const http_response_t *res, bool m
 		gw_parse_fail(&p, "expected an object");
 	if (p.err != 0)
 		goto bad;
-	if (op == GW_OP_PIX_LOCATION) {
+	if (op == GW_OP_PIX_LOCATION || op == GW_OP_PIX_QUERY_LOCATION) {
 		gw_get_int_lenient(&p, j, "", "id", &out->loc_id, 1, INT64_MAX, GW_F_REQ);
 		gw_get_str(&p, j, "", "location", out->location, sizeof(out->location), GW_F_REQ);
+		gw_get_str(&p, j, "", "idRec", out->id_rec, sizeof(out->id_rec), GW_F_ID);
 		if (p.err != 0)
 			goto bad;
 		out->r.outcome = GW_OUTCOME_APPROVED;
@@ -752,6 +754,10 @@ static int pix_call(gw_call_t *call, const void *a, const void *b)
 	case GW_OP_PIX_LOCATION:
 		call->method = "POST";
 		rc = gw_call_path(call, "%s/locrec", pre);
+		break;
+	case GW_OP_PIX_QUERY_LOCATION:
+		call->method = "GET";
+		rc = gw_call_path(call, "%s/locrec/%" PRId64, pre, *(const int64_t *)a);
 		break;
 	case GW_OP_PIX_CREATE_REC:
 		call->method = "POST";
