@@ -266,14 +266,16 @@ Test(cli_calls, commands_send_their_method_and_fields)
 		 "ospay.v1.Customers/AddService",
 		 &ospay__v1__customers_add_service_request__descriptor,
 		 "{\"customer_id\": 5, \"plan_name\": \"P\", \"monthly_amount\": 990, "
-		 "\"recurring_payment\": {\"enabled\": false, \"card_id\": 2}}"},
+		 "\"recurring_payment\": {\"enabled\": false, \"card_id\": 2, "
+		 "\"rail\": \"PAYMENT_RAIL_UNSPECIFIED\"}}"},
 		{ARGS("customers", "update-service", "6", "--status", "blocked", "--recurring",
 		      "on", "--card", "none", "--plan", "Q"),
 		 "ospay.v1.Customers/UpdateService",
 		 &ospay__v1__customers_update_service_request__descriptor,
 		 "{\"service_id\": 6, \"plan_name\": \"Q\", \"status\": "
 		 "\"SERVICE_STATUS_BLOCKED\", "
-		 "\"recurring_payment\": {\"enabled\": true, \"card_id\": 0}, "
+		 "\"recurring_payment\": {\"enabled\": true, \"card_id\": 0, \"rail\": "
+		 "\"PAYMENT_RAIL_UNSPECIFIED\"}, "
 		 "\"update_mask\": [\"plan_name\", \"recurring_payment\", \"status\"]}"},
 		{ARGS("customers", "services", "7"), "ospay.v1.Customers/ListServices",
 		 &ospay__v1__customers_list_services_request__descriptor, "{\"customer_id\": 7}"},
