@@ -141,7 +141,7 @@ Test(cli_calls, usage_errors_and_their_order)
 		 "unknown role \"root\": use admin, operator or read-only"},
 		{ARGS("tokens", "create", "--unit", "x", "--bogus"),
 		 "--unit needs a unit id, not \"x\""},
-		{ARGS("gateways", "get", "visa"), "the service is pagolivre, cielo or getnet"},
+		{ARGS("gateways", "get", "visa"), "the service is pagolivre, cielo, getnet or pix"},
 		{ARGS("notifier", "set", "--channel", "fax"), "--channel is whatsapp or sms"},
 		{ARGS("billing", "run", "--bogus"), "unknown option --bogus"},
 	};
@@ -266,8 +266,8 @@ Test(cli_calls, commands_send_their_method_and_fields)
 		 "ospay.v1.Customers/AddService",
 		 &ospay__v1__customers_add_service_request__descriptor,
 		 "{\"customer_id\": 5, \"plan_name\": \"P\", \"monthly_amount\": 990, "
-		 "\"recurring_payment\": {\"enabled\": false, \"card_id\": 2, "
-		 "\"rail\": \"PAYMENT_RAIL_UNSPECIFIED\"}}"},
+		 "\"recurring_payment\": {\"enabled\": false, \"card_id\": 2, \"rail\": "
+		 "\"PAYMENT_RAIL_UNSPECIFIED\"}}"},
 		{ARGS("customers", "update-service", "6", "--status", "blocked", "--recurring",
 		      "on", "--card", "none", "--plan", "Q"),
 		 "ospay.v1.Customers/UpdateService",
