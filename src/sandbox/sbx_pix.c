@@ -92,6 +92,7 @@ typedef struct px_cobr {
 	px_attempt_t att[PX_MAX_ATTEMPTS];
 	char paid_e2e[33];
 	int64_t paid_ms;
+	int64_t created_ms;
 	/* what the payer's bank does with each coming attempt: "" paid, else a reject code */
 	size_t n_out, next_out;
 	char outcomes[PX_MAX_OUTCOMES][8];
@@ -1050,6 +1051,7 @@ static void px_cobr_put(sbx_t *s, const sbx_req_t *rq, const char *const *args, 
 	snprintf(c->status, sizeof(c->status), "CRIADA");
 	px_date_fmt(due, c->due);
 	px_date_fmt(px_today(s), c->created);
+	c->created_ms = util_wall_ms();
 	c->amount = amount;
 	if (sbx_jstr(b, "infoAdicional") != NULL)
 		sbx_copy(c->info, sizeof(c->info), sbx_jstr(b, "infoAdicional"));
@@ -1333,6 +1335,191 @@ static void px_cobv_get_r(sbx_t *s, const sbx_req_t *rq, const char *const *args
 	px_cob_get(s, rq, args[0], rs, true);
 }
 
+/* ------------------------------------------------------------------ routes: lists */
+
+enum px_list { PX_LIST_REC, PX_LIST_COBR, PX_LIST_LOC };
+
+/* A list query's parameters (BCB API 2.9.0 "parameters"). */
+typedef struct px_query {
+	char inicio[40], fim[40];
+	int64_t from_ms, to_ms;
+	int64_t page, per;
+	char cpf[16], cnpj[16], status[16], id_rec[32];
+	int present; /* locationPresente / idRecPresente: -1 not given, 0 false, 1 true */
+} px_query_t;
+
+/* A number parameter within [min, max] (def when absent); false when malformed. */
+static bool px_qnum(const sbx_req_t *rq, const char *name, int64_t min, int64_t max, int64_t def,
+		    int64_t *out)
+{
+	char v[24];
+	char *end;
+	long long n;
+	if (!sbx_form_get(rq->query, strlen(rq->query), name, v, sizeof(v))) {
+		*out = def;
+		return true;
+	}
+	n = strtoll(v, &end, 10);
+	*out = n;
+	return v[0] >= '0' && v[0] <= '9' && *end == '\0' && n >= min && n <= max;
+}
+
+/* An RFC 3339 parameter; a '+' of an offset arrives decoded as a space. */
+static bool px_qtime(const sbx_req_t *rq, const char *name, char *v, size_t cap, int64_t *ms)
+{
+	if (!sbx_form_get(rq->query, strlen(rq->query), name, v, cap))
+		return false;
+	for (char *p = v; *p != '\0'; p++)
+		if (*p == ' ')
+			*p = '+';
+	return util_parse_rfc3339(v, ms) == 0;
+}
+
+/* Why the query is refused, or NULL with q filled. */
+static const char *px_query_read(const sbx_req_t *rq, enum px_list kind, px_query_t *q)
+{
+	const char *ql = rq->query;
+	char present[8] = "";
+	const char *pname = kind == PX_LIST_LOC ? "idRecPresente" : "locationPresente";
+
+	memset(q, 0, sizeof(*q));
+	q->present = -1;
+	if (!px_qtime(rq, "inicio", q->inicio, sizeof(q->inicio), &q->from_ms) ||
+	    !px_qtime(rq, "fim", q->fim, sizeof(q->fim), &q->to_ms))
+		return "inicio e fim (RFC 3339) são obrigatórios";
+	if (q->to_ms < q->from_ms)
+		return "fim anterior a inicio";
+	if (!px_qnum(rq, "paginacao.paginaAtual", 0, INT32_MAX, 0, &q->page) ||
+	    !px_qnum(rq, "paginacao.itensPorPagina", 1, 1000, 100, &q->per))
+		return "paginacao: paginaAtual >= 0, itensPorPagina de 1 a 1000";
+	sbx_form_get(ql, strlen(ql), "cpf", q->cpf, sizeof(q->cpf));
+	sbx_form_get(ql, strlen(ql), "cnpj", q->cnpj, sizeof(q->cnpj));
+	if (q->cpf[0] != '\0' && q->cnpj[0] != '\0')
+		return "cpf e cnpj não podem ser usados juntos";
+	sbx_form_get(ql, strlen(ql), "status", q->status, sizeof(q->status));
+	sbx_form_get(ql, strlen(ql), "idRec", q->id_rec, sizeof(q->id_rec));
+	if (sbx_form_get(ql, strlen(ql), pname, present, sizeof(present))) {
+		if (strcmp(present, "true") != 0 && strcmp(present, "false") != 0)
+			return "locationPresente/idRecPresente: true ou false";
+		q->present = present[0] == 't';
+	}
+	return NULL;
+}
+
+static bool px_doc_match(const px_query_t *q, const px_rec_t *r)
+{
+	if (q->cpf[0] != '\0')
+		return r != NULL && strcmp(r->doc_key, "cpf") == 0 && strcmp(r->doc, q->cpf) == 0;
+	if (q->cnpj[0] != '\0')
+		return r != NULL && strcmp(r->doc_key, "cnpj") == 0 && strcmp(r->doc, q->cnpj) == 0;
+	return true;
+}
+
+/* The record behind n when it is org's and matches q: its JSON (new), else NULL. */
+static json_t *px_list_item(sbx_t *s, const sbx_org_t *org, enum px_list kind, list_node_t *n,
+			    const px_query_t *q, bool build)
+{
+	int64_t at;
+	if (kind == PX_LIST_REC) {
+		px_rec_t *r = container_of(n, px_rec_t, age);
+		at = r->created_ms;
+		if (r->org != org->id || at < q->from_ms || at > q->to_ms || !px_doc_match(q, r) ||
+		    (q->status[0] && strcmp(q->status, r->status) != 0) ||
+		    (q->present >= 0 && q->present != (r->loc_id[0] != '\0')))
+			return NULL;
+		return build ? px_rec_json(s, r, false, NULL) : json_true();
+	}
+	if (kind == PX_LIST_COBR) {
+		px_cobr_t *c = container_of(n, px_cobr_t, age);
+		at = c->created_ms;
+		if (c->org != org->id || at < q->from_ms || at > q->to_ms ||
+		    (q->status[0] && strcmp(q->status, c->status) != 0) ||
+		    (q->id_rec[0] && strcmp(q->id_rec, c->id_rec) != 0) ||
+		    !px_doc_match(q, px_rec_find(s, org, c->id_rec)))
+			return NULL;
+		return build ? px_cobr_json(c, px_policy_of(s, org, c)) : json_true();
+	}
+	px_loc_t *l = container_of(n, px_loc_t, age);
+	char iso[32];
+	json_t *j;
+	at = l->created_ms;
+	if (l->org != org->id || at < q->from_ms || at > q->to_ms ||
+	    (q->present >= 0 && q->present != (l->id_rec[0] != '\0')))
+		return NULL;
+	if (!build)
+		return json_true();
+	sbx_time_iso(l->created_ms, iso);
+	j = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)strtoll(l->id, NULL, 10), "location",
+		      l->location, "criacao", iso);
+	if (l->id_rec[0] != '\0')
+		json_object_set_new(j, "idRec", json_string(l->id_rec));
+	return j;
+}
+
+/*
+ * GET /rec, /cobr, /locrec: the organization's records created between inicio
+ * and fim (inclusive), oldest first, one page of them with the paging counts.
+ */
+static void px_list(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs, enum px_list kind)
+{
+	static const char *const bad[] = {"RecConsultaInvalida", "CobRConsultaInvalida",
+					  "PayloadLocationRecConsultaInvalida"};
+	static const char *const key[] = {"recs", "cobsr", "loc"};
+	sbx_table_t *t = kind == PX_LIST_REC    ? &s->px_recs
+			 : kind == PX_LIST_COBR ? &s->px_cobrs
+						: &s->px_locs;
+	sbx_org_t *org = px_auth(s, rq, rs);
+	px_query_t q;
+	const char *why;
+	json_t *arr, *item;
+	int64_t total = 0, first;
+
+	if (org == NULL)
+		return;
+	why = px_query_read(rq, kind, &q);
+	if (why != NULL) {
+		px_problem(rs, 400, bad[kind], why);
+		return;
+	}
+	first = q.page * q.per;
+	arr = json_array();
+	for (list_node_t *n = t->fifo.next; n != &t->fifo; n = n->next) {
+		bool in_page = total >= first && total < first + q.per;
+		item = px_list_item(s, org, kind, n, &q, in_page);
+		if (item == NULL)
+			continue;
+		total++;
+		if (in_page)
+			json_array_append_new(arr, item);
+		else
+			json_decref(item);
+	}
+	sbx_resp_json(rs, 200,
+		      json_pack("{s:{s:s, s:s, s:{s:I, s:I, s:I, s:I}}, s:o}", "parametros",
+				"inicio", q.inicio, "fim", q.fim, "paginacao", "paginaAtual",
+				(json_int_t)q.page, "itensPorPagina", (json_int_t)q.per,
+				"quantidadeDePaginas", (json_int_t)((total + q.per - 1) / q.per),
+				"quantidadeTotalDeItens", (json_int_t)total, key[kind], arr));
+}
+
+static void px_rec_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	(void)args;
+	px_list(s, rq, rs, PX_LIST_REC);
+}
+
+static void px_cobr_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	(void)args;
+	px_list(s, rq, rs, PX_LIST_COBR);
+}
+
+static void px_locrec_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	(void)args;
+	px_list(s, rq, rs, PX_LIST_LOC);
+}
+
 /* ------------------------------------------------------------------ routes: webhooks */
 
 /* Percent-decodes a path segment into out; false when malformed or too long. */
@@ -1447,6 +1634,9 @@ const sbx_route_t sbx_pix_routes[] = {
 	{"PUT", "/webhook/*", "webhook", px_webhookpix},
 	{"GET", "/webhook/*", "webhook_get", px_webhookpix},
 	{"DELETE", "/webhook/*", "webhook_delete", px_webhookpix},
+	{"GET", "/rec", "rec_list", px_rec_list},
+	{"GET", "/cobr", "cobr_list", px_cobr_list},
+	{"GET", "/locrec", "locrec_list", px_locrec_list},
 };
 const size_t sbx_pix_n_routes = OSPAY_ARRAY_LEN(sbx_pix_routes);
 
