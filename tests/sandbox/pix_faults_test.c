@@ -47,18 +47,8 @@ static void hooks_registered(void)
 /* A journey-3 rec on cob txid, its QR unpaid: paying emits /pix then /rec. */
 static void journey_3_ready(const char *txid)
 {
-	char body[512];
-	h_resp_t *l;
 	cob_put(txid);
-	l = px_ok("POST", "/pix/locrec", NULL, 201);
-	snprintf(body, sizeof(body),
-		 "{\"vinculo\":{\"contrato\":\"c\",\"devedor\":{\"cpf\":\"12345678909\",\"nome\":"
-		 "\"F\"}},\"calendario\":{\"dataInicial\":\"2027-04-10\",\"periodicidade\":"
-		 "\"MENSAL\"},\"politicaRetentativa\":\"NAO_PERMITE\",\"loc\":%lld,\"ativacao\":{"
-		 "\"dadosJornada\":{\"txid\":\"%s\"}}}",
-		 (long long)json_integer_value(json_object_get(l->json, "id")), txid);
-	h_free(px_ok("POST", "/pix/rec", body, 201));
-	h_free(l);
+	h_free(px_rec_new("12345678909", true, txid, 201));
 }
 
 static void pay(const char *txid)
@@ -211,7 +201,7 @@ Test(sandbox_pix_faults, callbacks_reordered_delayed_and_cobr_spoiled)
 {
 	static char raw[H_BODY_MAX];
 	char id[32], path[128], body[320];
-	h_resp_t *l, *r;
+	h_resp_t *r;
 	uint64_t t0;
 
 	hooks_registered();
@@ -232,15 +222,9 @@ Test(sandbox_pix_faults, callbacks_reordered_delayed_and_cobr_spoiled)
 	cr_assert_str_eq(hook_tail(2), "/pix");
 
 	/* An approved journey-2 rec and its cobr: the /cobr callback spoiled. */
-	l = px_ok("POST", "/pix/locrec", NULL, 201);
-	snprintf(body, sizeof(body),
-		 "{\"vinculo\":{\"contrato\":\"c\",\"devedor\":{\"cpf\":\"12345678909\",\"nome\":"
-		 "\"F\"}},\"calendario\":{\"dataInicial\":\"2027-03-05\",\"periodicidade\":"
-		 "\"MENSAL\"},\"politicaRetentativa\":\"NAO_PERMITE\",\"loc\":%lld}",
-		 (long long)json_integer_value(json_object_get(l->json, "id")));
-	r = px_ok("POST", "/pix/rec", body, 201);
+	r = px_rec_new("12345678909", true, NULL, 201);
 	snprintf(id, sizeof(id), "%s", px_str(r->json, "idRec", NULL));
-	H_FREE_ALL(l, r);
+	h_free(r);
 	snprintf(path, sizeof(path), "/control/pix/recs/%s/approve", id);
 	h_ctl_ok("POST", path, NULL);
 	cr_assert_eq(h_hooks_wait(4, 5000), 4);

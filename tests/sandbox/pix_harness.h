@@ -68,6 +68,31 @@ static inline h_resp_t *px_ok(const char *method, const char *path, const char *
 	return r;
 }
 
+/*
+ * POST /pix/rec: debtor cpf, monthly from 2027-03-05, R$ 10.00, PERMITE_3R_7D, on a new
+ * location when loc, journey 3 with the cob jtxid when not NULL; asserts expect. The
+ * caller frees; the idRec is in ->json.
+ */
+static inline h_resp_t *px_rec_new(const char *cpf, bool loc, const char *jtxid, long expect)
+{
+	char body[640], l[40] = "", j[96] = "";
+	if (loc) {
+		h_resp_t *lr = px_ok("POST", "/pix/locrec", NULL, 201);
+		snprintf(l, sizeof(l), ",\"loc\":%lld",
+			 (long long)json_integer_value(json_object_get(lr->json, "id")));
+		h_free(lr);
+	}
+	if (jtxid != NULL)
+		snprintf(j, sizeof(j), ",\"ativacao\":{\"dadosJornada\":{\"txid\":\"%s\"}}", jtxid);
+	snprintf(
+		body, sizeof(body),
+		"{\"vinculo\":{\"contrato\":\"c\",\"devedor\":{\"cpf\":\"%s\",\"nome\":\"F\"}},"
+		"\"calendario\":{\"dataInicial\":\"2027-03-05\",\"periodicidade\":\"MENSAL\"},"
+		"\"valor\":{\"valorRec\":\"10.00\"},\"politicaRetentativa\":\"PERMITE_3R_7D\"%s%s}",
+		cpf, l, j);
+	return px_ok("POST", "/pix/rec", body, expect);
+}
+
 /* A string member along a path of keys ("a", "b", NULL), "" when absent. */
 static inline const char *px_str(const json_t *j, ...)
 {

@@ -20,44 +20,32 @@ static void hooks_registered(void)
 		     "{\"webhookUrl\":\"https://isp.example/w?hmac=hk7&ignorar=\"}", 200));
 }
 
-static void cob_put(const char *txid, long expect)
+/* PUT /pix/cob/{txid} (R$ 99.90, a debtor, an hour) or /pix/cobv/{txid} (R$ 150.00, due
+ * 2027-03-10, a company), asserting expect. */
+static void charge_put(bool cobv, const char *txid, long expect)
 {
 	char path[96];
-	snprintf(path, sizeof(path), "/pix/cob/%s", txid);
+	snprintf(path, sizeof(path), "/pix/%s/%s", cobv ? "cobv" : "cob", txid);
 	h_free(px_ok("PUT", path,
-		     "{\"calendario\":{\"expiracao\":3600},\"devedor\":{\"cpf\":\"12345678909\","
-		     "\"nome\":\"Francisco da Silva\"},\"valor\":{\"original\":\"99.90\"},"
-		     "\"chave\":\"" PX_KEY "\",\"solicitacaoPagador\":\"Primeira mensalidade\"}",
+		     cobv ? "{\"calendario\":{\"dataDeVencimento\":\"2027-03-10\"},\"devedor\":{"
+			    "\"cnpj\":\"11222333000181\",\"nome\":\"Empresa SA\"},\"valor\":{"
+			    "\"original\":\"150.00\"},\"chave\":\"" PX_KEY "\"}"
+			  : "{\"calendario\":{\"expiracao\":3600},\"devedor\":{\"cpf\":"
+			    "\"12345678909\",\"nome\":\"Francisco da Silva\"},\"valor\":{"
+			    "\"original\":\"99.90\"},\"chave\":\"" PX_KEY "\","
+			    "\"solicitacaoPagador\":\"Primeira mensalidade\"}",
 		     expect));
 }
 
-static void cobv_put(const char *txid, long expect)
-{
-	char path[96];
-	snprintf(path, sizeof(path), "/pix/cobv/%s", txid);
-	h_free(px_ok("PUT", path,
-		     "{\"calendario\":{\"dataDeVencimento\":\"2027-03-10\"},\"devedor\":{\"cnpj\":"
-		     "\"11222333000181\",\"nome\":\"Empresa SA\"},\"valor\":{\"original\":"
-		     "\"150.00\"},\"chave\":\"" PX_KEY "\"}",
-		     expect));
-}
+#define cob_put(txid, expect) charge_put(false, (txid), (expect))
+#define cobv_put(txid, expect) charge_put(true, (txid), (expect))
 
 /* A rec on a fresh location, for journey 3 when jtxid is not NULL; its idRec into id. */
 static void rec_with_loc(const char *jtxid, char id[32])
 {
-	char body[640];
-	h_resp_t *l = px_ok("POST", "/pix/locrec", NULL, 201), *r;
-	snprintf(body, sizeof(body),
-		 "{\"vinculo\":{\"contrato\":\"svc-1\",\"devedor\":{\"cpf\":\"12345678909\","
-		 "\"nome\":\"Francisco da Silva\"}},\"calendario\":{\"dataInicial\":\"2027-04-10\","
-		 "\"periodicidade\":\"MENSAL\"},\"valor\":{\"valorRec\":\"99.90\"},"
-		 "\"politicaRetentativa\":\"PERMITE_3R_7D\",\"loc\":%lld%s%s%s}",
-		 (long long)json_integer_value(json_object_get(l->json, "id")),
-		 jtxid != NULL ? ",\"ativacao\":{\"dadosJornada\":{\"txid\":\"" : "",
-		 jtxid != NULL ? jtxid : "", jtxid != NULL ? "\"}}" : "");
-	r = px_ok("POST", "/pix/rec", body, 201);
+	h_resp_t *r = px_rec_new("12345678909", true, jtxid, 201);
 	snprintf(id, 32, "%s", px_str(r->json, "idRec", NULL));
-	H_FREE_ALL(l, r);
+	h_free(r);
 }
 
 static h_resp_t *rec_get(const char *id, const char *txid, long expect)
@@ -267,38 +255,15 @@ Test(sandbox_pix_journeys, what_the_psp_refuses)
 	cr_assert_eq(px("GET", "/pix/webhook/cobranca%40isp.example", NULL, NULL, NULL, 0), 404,
 		     "none registered yet");
 	/* A journey-3 rec needs an active cob of its own and a location. */
-	r = px_ok("POST", "/pix/rec",
-		  "{\"vinculo\":{\"contrato\":\"c\",\"devedor\":{\"cpf\":\"12345678909\",\"nome\":"
-		  "\"F\"}},\"calendario\":{\"dataInicial\":\"2027-04-10\",\"periodicidade\":"
-		  "\"MENSAL\"},\"politicaRetentativa\":\"NAO_PERMITE\",\"ativacao\":{"
-		  "\"dadosJornada\":{\"txid\":\"" COB_TX "\"}}}",
-		  400);
+	r = px_rec_new("12345678909", false, COB_TX, 400);
 	cr_assert_str_eq(px_str(r->json, "type", NULL),
 			 "https://pix.bcb.gov.br/api/v2/error/RecOperacaoInvalida");
 	h_free(r);
 	rec_with_loc(COB_TX, id);
 	rec_with_loc(NULL, other);
 	/* The cob is taken now; a cobv is not a journey-3 cob. */
-	{
-		h_resp_t *l = px_ok("POST", "/pix/locrec", NULL, 201);
-		char body[512];
-		snprintf(body, sizeof(body),
-			 "{\"vinculo\":{\"contrato\":\"c\",\"devedor\":{\"cpf\":\"12345678909\","
-			 "\"nome\":\"F\"}},\"calendario\":{\"dataInicial\":\"2027-04-10\","
-			 "\"periodicidade\":\"MENSAL\"},\"politicaRetentativa\":\"NAO_PERMITE\","
-			 "\"loc\":%lld,\"ativacao\":{\"dadosJornada\":{\"txid\":\"%s\"}}}",
-			 (long long)json_integer_value(json_object_get(l->json, "id")), COB_TX);
-		h_free(px_ok("POST", "/pix/rec", body, 400));
-		snprintf(body, sizeof(body),
-			 "{\"vinculo\":{\"contrato\":\"c\",\"devedor\":{\"cpf\":\"12345678909\","
-			 "\"nome\":\"F\"}},\"calendario\":{\"dataInicial\":\"2027-04-10\","
-			 "\"periodicidade\":\"MENSAL\"},\"politicaRetentativa\":\"NAO_PERMITE\","
-			 "\"loc\":%lld,\"ativacao\":{\"dadosJornada\":{\"txid\":\"%s\"}}}",
-			 (long long)json_integer_value(json_object_get(l->json, "id")),
-			 "J4cobv000000000000000000000003");
-		h_free(px_ok("POST", "/pix/rec", body, 400));
-		h_free(l);
-	}
+	h_free(px_rec_new("12345678909", true, COB_TX, 400));
+	h_free(px_rec_new("12345678909", true, "J4cobv000000000000000000000003", 400));
 	/* GET /rec?txid=: unknown txid, another rec's cob, a cobv on a journey-3 rec. */
 	r = rec_get(id, "J3cob0000000000000000000000404", 400);
 	cr_assert_str_eq(px_str(r->json, "type", NULL),

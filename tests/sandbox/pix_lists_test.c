@@ -13,20 +13,7 @@ TestSuite(sandbox_pix_lists, .init = px_setup, .fini = h_teardown, .timeout = 60
 /* A rec of debtor cpf (on a new location when loc); returns its idRec in id. */
 static void rec(const char *cpf, bool loc, char id[32])
 {
-	char body[512], l[40] = "";
-	h_resp_t *r;
-	if (loc) {
-		h_resp_t *lr = px_ok("POST", "/pix/locrec", NULL, 201);
-		snprintf(l, sizeof(l), ",\"loc\":%lld",
-			 (long long)json_integer_value(json_object_get(lr->json, "id")));
-		h_free(lr);
-	}
-	snprintf(body, sizeof(body),
-		 "{\"vinculo\":{\"contrato\":\"c\",\"devedor\":{\"cpf\":\"%s\",\"nome\":\"F\"}},"
-		 "\"calendario\":{\"dataInicial\":\"2027-03-05\",\"periodicidade\":\"MENSAL\"},"
-		 "\"valor\":{\"valorRec\":\"10.00\"},\"politicaRetentativa\":\"PERMITE_3R_7D\"%s}",
-		 cpf, l);
-	r = px_ok("POST", "/pix/rec", body, 201);
+	h_resp_t *r = px_rec_new(cpf, loc, NULL, 201);
 	snprintf(id, 32, "%s", px_str(r->json, "idRec", NULL));
 	h_free(r);
 }
