@@ -116,24 +116,27 @@ static int by_id(const char *method, const ProtobufCMessageDescriptor *resp, uin
 	return tsp_call_take(P.fd, method, &m.base, resp, "service", (ProtobufCMessage **)out, st);
 }
 
-static Ospay__V1__CustomerService *refresh(uint64_t svc)
+/* by_id asserting OK. */
+static Ospay__V1__CustomerService *by_id_ok(const char *method,
+					    const ProtobufCMessageDescriptor *resp, uint64_t svc)
 {
 	Ospay__V1__CustomerService *s = NULL;
 	status_t st;
-	int code = by_id("ospay.v1.Customers/RefreshPix",
-			 &ospay__v1__customers_refresh_pix_response__descriptor, svc, &s, &st);
-	cr_assert_eq(code, ST_OK, "RefreshPix: %d %s", code, st.message);
+	int code = by_id(method, resp, svc, &s, &st);
+	cr_assert_eq(code, ST_OK, "%s: %d %s", method, code, st.message);
 	return s;
+}
+
+static Ospay__V1__CustomerService *refresh(uint64_t svc)
+{
+	return by_id_ok("ospay.v1.Customers/RefreshPix",
+			&ospay__v1__customers_refresh_pix_response__descriptor, svc);
 }
 
 static Ospay__V1__CustomerService *cancel(uint64_t svc)
 {
-	Ospay__V1__CustomerService *s = NULL;
-	status_t st;
-	int code = by_id("ospay.v1.Customers/CancelPix",
-			 &ospay__v1__customers_cancel_pix_response__descriptor, svc, &s, &st);
-	cr_assert_eq(code, ST_OK, "CancelPix: %d %s", code, st.message);
-	return s;
+	return by_id_ok("ospay.v1.Customers/CancelPix",
+			&ospay__v1__customers_cancel_pix_response__descriptor, svc);
 }
 
 static void payer(const char *what, const char *id, const char *action, const char *body)
@@ -267,21 +270,6 @@ Test(pix_auth_e2e, the_receiver_cancels)
 	cr_assert_eq(s->pix->state, AUTH(CANCELED_BY_RECEIVER));
 	service_free(s);
 	TSP_AWAIT(zapme_with("Cancelamos") == 1, "the customer is told");
-	/* The rail may not be Pix any more. */
-	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
-	rp.enabled = true;
-	rp.rail = RAIL(PIX_AUTOMATICO);
-	char *mask[] = {"recurring_payment"};
-	Ospay__V1__CustomersUpdateServiceRequest u =
-		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
-	u.service_id = svc;
-	u.recurring_payment = &rp;
-	u.update_mask = mask;
-	u.n_update_mask = 1;
-	status_t st;
-	cr_assert_eq(
-		tsp_call(P.fd, "ospay.v1.Customers/UpdateService", &u.base, NULL, NULL, NULL, &st),
-		ST_INVALID_ARGUMENT);
 }
 
 Test(pix_auth_e2e, journey_3_the_first_payment_pays_the_invoice_and_activates)

@@ -241,14 +241,20 @@ static void on_qr(const gw_pix_result_t *res, void *arg)
 	srv_async_finish(a->r, auth_commit);
 }
 
-static void step_qr(pixc_t *a)
+/* GET /rec/{idRec}[?txid=] answered to cb; the call ends here when it cannot start. */
+static void ask_rec(pixc_t *a, const char *txid, gw_pix_cb cb, const char *what)
 {
 	gw_t *gw = NULL;
 	int rc = open_gw(a, &gw);
 	if (rc == 0)
-		rc = gw_pix_query_rec(gw, a->id_rec, a->txid[0] != '\0' ? a->txid : NULL, on_qr, a);
+		rc = gw_pix_query_rec(gw, a->id_rec, txid, cb, a);
 	if (rc != 0)
-		fail_start(a, rc, "the authorization's QR code");
+		fail_start(a, rc, what);
+}
+
+static void step_qr(pixc_t *a)
+{
+	ask_rec(a, a->txid[0] != '\0' ? a->txid : NULL, on_qr, "the authorization's QR code");
 }
 
 /* GET /locrec/{id}: the rec a lost answer (or an earlier call) made on it. */
@@ -829,20 +835,27 @@ static void take_rec(pixc_t *a, const Ospay__V1__PixAuthorization *p)
 	a->journey = (int)p->journey;
 }
 
+/* RefreshPix and CancelPix begin with GET /rec/{idRec} of svc's authorization. */
+static int pend_rec(srv_req_t *r, store_txn_t *txn, pixc_t *a,
+		    const Ospay__V1__CustomerService *svc, gw_pix_cb cb)
+{
+	gw_t *gw = NULL;
+	take_rec(a, svc->pix);
+	int rc = prov_adapter(r->srv, txn, a->org, PIX_KIND, &gw);
+	if (rc == 0)
+		rc = gw_pix_query_rec(gw, a->id_rec, NULL, cb, a);
+	return pend(r, a, rc, "the authorization's state");
+}
+
 int h_customers_refresh_pix(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CustomersRefreshPixRequest *in = (const void *)r->in;
 	Ospay__V1__CustomerService *svc = NULL;
 	pixc_t *a = NULL;
-	gw_t *gw = NULL;
 	int rc = start(r, txn, in->service_id, PERM_READ, OP_REFRESH, &svc, &a);
 	if (rc != 0 || !srv_ok(r) || !has_rec(r, svc))
 		goto out;
-	take_rec(a, svc->pix);
-	rc = prov_adapter(r->srv, txn, a->org, PIX_KIND, &gw);
-	if (rc == 0)
-		rc = gw_pix_query_rec(gw, a->id_rec, NULL, on_refresh_rec, a);
-	rc = pend(r, a, rc, "the authorization's state");
+	rc = pend_rec(r, txn, a, svc, on_refresh_rec);
 	a = NULL;
 out:
 	free(a);
@@ -854,8 +867,6 @@ out:
 static void on_cancel(const gw_pix_result_t *res, void *arg)
 {
 	pixc_t *a = arg;
-	gw_t *gw = NULL;
-	int rc;
 	if (res->r.error == 0 && res->id_rec[0] != '\0') {
 		a->rec = *res;
 		a->have_rec = true;
@@ -867,11 +878,7 @@ static void on_cancel(const gw_pix_result_t *res, void *arg)
 		return;
 	}
 	/* Refused (already ended?) or unknown: what the PSP has now decides. */
-	rc = open_gw(a, &gw);
-	if (rc == 0)
-		rc = gw_pix_query_rec(gw, a->id_rec, NULL, on_refresh_rec, a);
-	if (rc != 0)
-		fail_start(a, rc, "the authorization's state");
+	ask_rec(a, NULL, on_refresh_rec, "the authorization's state");
 }
 
 /* Before the PATCH: ospay's own request, so the cancellation is read as the receiver's. */
@@ -941,7 +948,6 @@ int h_customers_cancel_pix(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__CustomersCancelPixRequest *in = (const void *)r->in;
 	Ospay__V1__CustomerService *svc = NULL;
 	pixc_t *a = NULL;
-	gw_t *gw = NULL;
 	int rc = start(r, txn, in->service_id, PERM_OPERATE, OP_CANCEL, &svc, &a);
 	if (rc != 0 || !srv_ok(r) || !has_rec(r, svc))
 		goto out;
@@ -957,11 +963,7 @@ int h_customers_cancel_pix(srv_req_t *r, store_txn_t *txn)
 			      state_name(svc->pix));
 		goto out;
 	}
-	take_rec(a, svc->pix);
-	rc = prov_adapter(r->srv, txn, a->org, PIX_KIND, &gw);
-	if (rc == 0)
-		rc = gw_pix_query_rec(gw, a->id_rec, NULL, on_cancel_rec, a);
-	rc = pend(r, a, rc, "the cancellation");
+	rc = pend_rec(r, txn, a, svc, on_cancel_rec);
 	a = NULL;
 out:
 	free(a);
