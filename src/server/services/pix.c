@@ -332,6 +332,17 @@ static void step_rec(pixc_t *a)
 		fail_start(a, rc, "the authorization");
 }
 
+/* GET /cob or /cobv of the first payment (journey 3, 4) answered to cb. */
+static int query_first(pixc_t *a, gw_pix_cb cb)
+{
+	gw_t *gw = NULL;
+	int rc = open_gw(a, &gw);
+	if (rc == 0)
+		rc = a->journey == JOURNEY(QR_WITH_PAYMENT) ? gw_pix_query_cob(gw, a->txid, cb, a)
+							    : gw_pix_query_cobv(gw, a->txid, cb, a);
+	return rc;
+}
+
 static void on_first_query(const gw_pix_result_t *res, void *arg)
 {
 	pixc_t *a = arg;
@@ -344,7 +355,6 @@ static void on_first_query(const gw_pix_result_t *res, void *arg)
 static void on_first(const gw_pix_result_t *res, void *arg)
 {
 	pixc_t *a = arg;
-	gw_t *gw = NULL;
 	int rc;
 	if (res->r.outcome == GW_OUTCOME_PENDING || res->r.outcome == GW_OUTCOME_APPROVED) {
 		step_rec(a);
@@ -355,11 +365,7 @@ static void on_first(const gw_pix_result_t *res, void *arg)
 		return;
 	}
 	/* Our txid: the query says whether the PSP has it. */
-	rc = open_gw(a, &gw);
-	if (rc == 0)
-		rc = a->journey == JOURNEY(QR_WITH_PAYMENT)
-			     ? gw_pix_query_cob(gw, a->txid, on_first_query, a)
-			     : gw_pix_query_cobv(gw, a->txid, on_first_query, a);
+	rc = query_first(a, on_first_query);
 	if (rc != 0)
 		fail_start(a, rc, "the first payment's charge");
 }
@@ -793,8 +799,6 @@ static void on_refresh_cob(const gw_pix_result_t *res, void *arg)
 static void on_refresh_rec(const gw_pix_result_t *res, void *arg)
 {
 	pixc_t *a = arg;
-	gw_t *gw = NULL;
-	int rc;
 	if (res->r.error != 0 || res->id_rec[0] == '\0') {
 		fail_psp(a, res, "the authorization's state (GET /rec)");
 		return;
@@ -805,12 +809,7 @@ static void on_refresh_rec(const gw_pix_result_t *res, void *arg)
 		srv_async_finish(a->r, apply_commit);
 		return;
 	}
-	rc = open_gw(a, &gw);
-	if (rc == 0)
-		rc = a->journey == JOURNEY(QR_WITH_PAYMENT)
-			     ? gw_pix_query_cob(gw, a->txid, on_refresh_cob, a)
-			     : gw_pix_query_cobv(gw, a->txid, on_refresh_cob, a);
-	if (rc != 0)
+	if (query_first(a, on_refresh_cob) != 0)
 		srv_async_finish(a->r, apply_commit);
 }
 
