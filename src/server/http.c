@@ -254,13 +254,15 @@ void srv_http_handle(https_request_t *req, void *udata)
 	} else if (strcmp(path, "/metrics") == 0 && get) {
 		route_metrics(s, req);
 	} else if (strncmp(path, "/webhooks/", 10) == 0) {
-		/* /webhooks/<service>/<organization id>, nothing after. */
+		/* /webhooks/<service>/<organization id>, nothing after (Pix: the PSP's
+		 * suffix /rec, /cobr or /pix may follow; webhooks.c checks it). */
 		char service[16], org[24];
 		const char *p = path + 10, *slash = strchr(p, '/');
 		size_t sl = slash != NULL ? (size_t)(slash - p) : 0;
 		size_t ol = slash != NULL ? strlen(slash + 1) : 0;
+		bool pix = sl == 3 && strncmp(p, "pix", 3) == 0;
 		if (slash == NULL || sl == 0 || sl >= sizeof(service) || ol == 0 ||
-		    ol >= sizeof(org) || strchr(slash + 1, '/') != NULL) {
+		    ol >= sizeof(org) || (strchr(slash + 1, '/') != NULL && !pix)) {
 			respond_text(req, 404, "text/plain", "no such webhook route\n");
 			return;
 		}
