@@ -63,6 +63,8 @@ const store_table_def_t db_tables[DB_N_TABLES] = {
 	[DB_INST_RECON] = {"installments_reconcile", STORE_DUPSORT},
 	[DB_VAULT_KEYS] = {"vault_keys", 0},
 	[DB_FIELD_SETTINGS] = {"field_settings", 0},
+	[DB_SVC_REC] = {"services_by_pix_rec", 0},
+	[DB_SVC_TXID] = {"services_by_pix_txid", 0},
 	[DB_CHG_TXID] = {"charges_txid", STORE_DUPSORT},
 };
 

@@ -104,6 +104,10 @@ enum db_table {
 	DB_INST_RECON,     /* org id -> due day | order id | number */
 	DB_VAULT_KEYS,     /* vault key id (4 bytes) -> created ms (8) | done (1); last: current */
 	DB_FIELD_SETTINGS, /* org id -> FieldSettingsRecord (closures, holidays, closing reasons) */
+	/* Pix Automático authorizations (jobs/pix_auth.c): the service holding a rec,
+	 * and the service whose first payment (journeys 3, 4) has a txid. */
+	DB_SVC_REC,  /* org id | idRec -> service id */
+	DB_SVC_TXID, /* org id | txid -> service id */
 	/* Pix Automático charges by their cycle's txid: every attempt of a cobr, in
 	 * attempt order (charge ids grow with attempts); kept by db_charge_put. */
 	DB_CHG_TXID, /* org id | txid -> charge id (dup) */

@@ -488,6 +488,40 @@ int outbox_on_service_blocked(srv_t *s, store_txn_t *txn, uint64_t invoice_id, u
 	return rc;
 }
 
+int outbox_on_pix_auth(srv_t *s, store_txn_t *txn, const Ospay__V1__CustomerService *svc, int kind,
+		       uint64_t event, const char *text, int64_t now_ms, bool *queued)
+{
+	Ospay__V1__OutboxMessageRecord *rec = NULL;
+	uint8_t ok[OBJ_LEN];
+	store_val_t v;
+	ob_event_t e = {.org = svc->organization_id,
+			.unit = svc->unit_id,
+			.customer = svc->customer_id,
+			.kind = kind,
+			.obj = OUTBOX_OBJ_SERVICE,
+			.obj_id = svc->id,
+			.event = event,
+			.service_id = svc->id};
+	int rc = ob_enqueue(s, txn, &e, now_ms, "%s", text);
+	if (rc != 0 || queued == NULL)
+		return rc;
+	/* What ob_enqueue did (or had done for this event): a message not FAILED. */
+	*queued = false;
+	obj_key(ok, e.obj, e.obj_id, e.kind, e.event);
+	rc = store_get(txn, DB_OUTBOX_OBJ, ok, sizeof(ok), &v);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0 && v.len != 8)
+		rc = -EBADMSG;
+	if (rc == 0)
+		rc = rec_load(txn, be64_get(v.data), &rec);
+	if (rc == 0)
+		*queued = rec->notification->status != NST(FAILED);
+	if (rec != NULL)
+		ospay__v1__outbox_message_record__free_unpacked(rec, NULL);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ status answers */
 
 int outbox_on_message_status(store_txn_t *txn, uint64_t org, const char *message_id,
