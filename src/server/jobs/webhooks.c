@@ -36,6 +36,7 @@
 #include "server/jobs/billing_pix.h"
 #include "server/jobs/billing_run.h"
 #include "server/jobs/outbox.h"
+#include "server/jobs/pix_auth.h"
 #include "server/jobs/webhooks.h"
 #include "server/providers/adapters.h"
 #include "server/providers/links.h"
@@ -266,22 +267,24 @@ static int pix_item(store_txn_t *txn, uint64_t org, const char *list, json_t *it
 	memset(it, 0, sizeof(*it));
 	if (!json_is_object(item))
 		return -EBADMSG;
+	/* Each names something ospay asked the PSP for, in the index that holds it. */
+	unsigned table = DB_SVC_TXID;
 	if (strcmp(list, "cobsr") == 0) {
-		if (txid == NULL || !pix_txid_valid(txid))
-			return -EBADMSG;
-		size_t klen = db_chg_txid_key(org, txid, k);
-		if (klen == 0 || store_get(txn, DB_CHG_TXID, k, klen, &v) != 0)
-			return -ENOENT;
 		it->event_kind = GW_EVENT_PAYMENT_STATUS;
+		table = DB_CHG_TXID;
 	} else if (strcmp(list, "recs") == 0) {
-		if (id_rec == NULL || !pix_idrec_valid(id_rec))
-			return -EBADMSG;
 		it->event_kind = GW_EVENT_RECURRENCE;
+		table = DB_SVC_REC;
 	} else {
-		if (txid == NULL || !pix_txid_valid(txid))
-			return -EBADMSG;
 		it->event_kind = GW_EVENT_OTHER;
 	}
+	bool rec = it->event_kind == GW_EVENT_RECURRENCE;
+	if (rec ? id_rec == NULL || !pix_idrec_valid(id_rec)
+		: txid == NULL || !pix_txid_valid(txid))
+		return -EBADMSG;
+	size_t klen = db_chg_txid_key(org, rec ? id_rec : txid, k);
+	if (klen == 0 || store_get(txn, table, k, klen, &v) != 0)
+		return -ENOENT;
 	snprintf(it->txid, sizeof(it->txid), "%s",
 		 it->event_kind != GW_EVENT_RECURRENCE ? txid : "");
 	snprintf(it->id_rec, sizeof(it->id_rec), "%s", id_rec != NULL ? id_rec : "");
@@ -537,6 +540,7 @@ typedef struct requery {
 	bool retry;
 	bool resolve;         /* a card charge it settled is to be voided: a resolve pass */
 	gw_pix_result_t *pix; /* a Pix PSP's answer (kind WH_PIX) */
+	bool pix_cobv;        /* a /pix item: the cob was not found, the cobv asked */
 	char error[GW_MSG_MAX];
 } requery_t;
 
@@ -679,8 +683,8 @@ static int event_settle(store_txn_t *txn, const requery_t *q, const uint8_t *ike
 }
 
 /*
- * A Pix PSP's answer: the cobr's charges follow it (billing_pix.c). A rec's
- * answer is the authorization's (pix_auth_rec_answer, once it is wired); an
+ * A Pix PSP's answer: a cobr's charges follow it (billing_pix.c), a rec's or
+ * a first payment's (cob, cobv) the service's authorization (pix_auth.c); an
  * answer about nothing ospay holds (-ENOENT) settles the event all the same.
  */
 static int pix_answer_store(store_txn_t *txn, requery_t *q)
@@ -690,12 +694,13 @@ static int pix_answer_store(store_txn_t *txn, requery_t *q)
 	if (o != GW_OUTCOME_PENDING && o != GW_OUTCOME_APPROVED && o != GW_OUTCOME_DECLINED &&
 	    o != GW_OUTCOME_CANCELED && o != GW_OUTCOME_EXPIRED)
 		return 0; /* NOT_FOUND, REJECTED: nothing to learn */
+	uint64_t org = q->ev->organization_id;
 	if (q->ev->event_kind == GW_EVENT_PAYMENT_STATUS)
-		rc = billing_pix_cobr_answer(txn, q->srv, q->ev->organization_id, q->pix);
+		rc = billing_pix_cobr_answer(txn, q->srv, org, q->pix);
+	else if (q->ev->event_kind == GW_EVENT_RECURRENCE)
+		rc = pix_auth_rec_answer(txn, q->srv, org, q->pix);
 	else
-		log_info("webhook: a Pix authorization's callback was re-queried; its state is "
-			 "the authorization side's",
-			 "org=%llu", (unsigned long long)q->ev->organization_id);
+		rc = pix_auth_cob_answer(txn, q->srv, org, q->pix);
 	return rc == -ENOENT ? 0 : rc;
 }
 
@@ -861,9 +866,29 @@ static void on_charge(const gw_charge_result_t *res, void *arg)
 	requery_finish(q, &res->r);
 }
 
+static void on_pix(const gw_pix_result_t *res, void *arg);
+
+/* A /pix item's txid is a journey-3 cob's or a journey-4 cobv's: cob first. */
+static bool pix_try_cobv(requery_t *q, const gw_pix_result_t *res)
+{
+	store_txn_t *txn = NULL;
+	gw_t *gw = NULL;
+	if (q->ev->event_kind != GW_EVENT_OTHER || res->r.outcome != GW_OUTCOME_NOT_FOUND ||
+	    q->pix_cobv)
+		return false;
+	q->pix_cobv = true;
+	if (store_read_begin(q->srv->store, &txn) != 0)
+		return false;
+	int rc = prov_adapter(q->srv, txn, q->ev->organization_id, WH_PIX, &gw);
+	store_read_end(txn);
+	return rc == 0 && gw_pix_query_cobv(gw, q->obj.ref, on_pix, q) == 0;
+}
+
 static void on_pix(const gw_pix_result_t *res, void *arg)
 {
 	requery_t *q = arg;
+	if (pix_try_cobv(q, res))
+		return;
 	q->pix = malloc(sizeof(*q->pix));
 	if (q->pix == NULL) {
 		gw_reply_t r = {.outcome = GW_OUTCOME_ERROR_RETRYABLE};
@@ -991,8 +1016,8 @@ static int requery_start(srv_t *s, store_txn_t *txn, requery_t *q)
 			rc = gw_pix_query_cobr(gw, q->obj.ref, on_pix, q);
 		else if (q->ev->event_kind == GW_EVENT_RECURRENCE)
 			rc = gw_pix_query_rec(gw, q->ev->order_ref, NULL, on_pix, q);
-		else /* a cob's /pix: journeys 3 and 4, the authorization side's */
-			rc = -ENOTSUP;
+		else /* a /pix item: journey 3's cob (or 4's cobv, pix_try_cobv) */
+			rc = gw_pix_query_cob(gw, q->obj.ref, on_pix, q);
 		break;
 	default:
 		rc = gw_query_charge(gw, q->obj.ref, on_charge, q);
