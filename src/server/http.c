@@ -204,6 +204,25 @@ int srv_metrics_format(srv_t *s, char *out, size_t cap, size_t *off)
 				(unsigned long long)bm.pending, (unsigned long long)bm.unknown,
 				(unsigned long long)bm.operator_review,
 				(unsigned long long)bm.voiding);
+		if (rc == 0)
+			rc = put(out, cap, off,
+				 "# TYPE ospay_pix_charges_total counter\n"
+				 "ospay_pix_charges_total{event=\"sent\"} %llu\n"
+				 "ospay_pix_charges_total{event=\"settled\"} %llu\n"
+				 "ospay_pix_charges_total{event=\"failed\"} %llu\n"
+				 "ospay_pix_charges_total{event=\"retried\"} %llu\n"
+				 "ospay_pix_charges_total{event=\"canceled\"} %llu\n"
+				 "ospay_pix_charges_total{event=\"refused_amount\"} %llu\n"
+				 "ospay_pix_charges_total{event=\"unknown_resolved\"} %llu\n"
+				 "ospay_pix_charges_total{event=\"not_authorized\"} %llu\n",
+				 (unsigned long long)bm.pix_sent,
+				 (unsigned long long)bm.pix_settled,
+				 (unsigned long long)bm.pix_failed,
+				 (unsigned long long)bm.pix_retried,
+				 (unsigned long long)bm.pix_canceled,
+				 (unsigned long long)bm.pix_refused,
+				 (unsigned long long)bm.pix_resolved,
+				 (unsigned long long)bm.pix_idle);
 	}
 
 	if (rc == 0 && s->https != NULL)

@@ -222,6 +222,7 @@ static bill_job_t *job_attempt(struct srv_billing *b, int op, const Ospay__V1__I
 	j->c.gateway = PIX_SERVICE;
 	j->c.amount = inv->amount;
 	j->c.attempt = attempt;
+	j->c.recurring = true; /* the run's own attempts, as the card's */
 	j->c.reattempt = attempt > 1;
 	j->c.rail = RAIL_PIX;
 	j->c.status = op == PIX_OP_REFUSE ? CHG(ERROR) : CHG(PENDING);

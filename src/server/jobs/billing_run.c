@@ -116,7 +116,9 @@ static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge *
 		*busy = *busy || bill_unresolved(c) ||
 			(c->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO &&
 			 (c->status == CHG(PENDING) || c->status == CHG(UNKNOWN)));
-		if (!c->recurring) {
+		/* The card's attempts only: operator charges and the Pix rail's are not. */
+		if (!c->recurring ||
+		    c->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO) {
 			ospay__v1__charge__free_unpacked(c, NULL);
 			continue;
 		}
