@@ -30,6 +30,7 @@ static void usage(FILE *f)
 		"               [--https-first-request-timeout-ms MS]\n"
 		"               [--gateway-max-inflight N] [--allow-private-gateways]\n"
 		"               [--metrics-token-file FILE] [--keep-dumpable]\n"
+		"               [--gateway-ca FILE]\n"
 		"    listener defaults: --max-conns-per-addr 512\n"
 		"      --hello-timeout-ms 10000 (no whole frame by then: closed)\n"
 		"      --max-output-bytes 8388608 (unsent replies, all connections)\n"
@@ -38,6 +39,8 @@ static void usage(FILE *f)
 		"      --https-first-request-timeout-ms 5000\n"
 		"    --rpc-tls: RPC over TLS with DIR/tls.crt and DIR/tls.key, or the\n"
 		"      files given by --rpc-tls-cert and --rpc-tls-key\n"
+		"    --gateway-ca: external services' certificates are checked against\n"
+		"      this PEM bundle instead of the system's CAs (a PSP's private CA)\n"
 		"  ospayd backup --data DIR OUT\n"
 		"  ospayd rotate-key --data DIR [--batch N] [--max-batches N]\n"
 		"               (with no server running on DIR; --max-batches stops early,\n"
@@ -187,6 +190,8 @@ static int cmd_serve(int argc, char **argv)
 			o.gateway_max_inflight = (uint32_t)x;
 		} else if (strcmp(a, "--metrics-token-file") == 0) {
 			o.metrics_token_file = v;
+		} else if (strcmp(a, "--gateway-ca") == 0) {
+			o.gateway_ca = v;
 		} else if (strcmp(a, "--map-size") == 0) {
 			if (opt_u64(a, v, 1u << 20, UINT64_C(1) << 40, &x))
 				return 2;

@@ -141,7 +141,7 @@ Test(cli_calls, usage_errors_and_their_order)
 		 "unknown role \"root\": use admin, operator or read-only"},
 		{ARGS("tokens", "create", "--unit", "x", "--bogus"),
 		 "--unit needs a unit id, not \"x\""},
-		{ARGS("gateways", "get", "visa"), "the service is pagolivre, cielo or getnet"},
+		{ARGS("gateways", "get", "visa"), "the service is pagolivre, cielo, getnet or pix"},
 		{ARGS("notifier", "set", "--channel", "fax"), "--channel is whatsapp or sms"},
 		{ARGS("billing", "run", "--bogus"), "unknown option --bogus"},
 	};
@@ -266,14 +266,16 @@ Test(cli_calls, commands_send_their_method_and_fields)
 		 "ospay.v1.Customers/AddService",
 		 &ospay__v1__customers_add_service_request__descriptor,
 		 "{\"customer_id\": 5, \"plan_name\": \"P\", \"monthly_amount\": 990, "
-		 "\"recurring_payment\": {\"enabled\": false, \"card_id\": 2}}"},
+		 "\"recurring_payment\": {\"enabled\": false, \"card_id\": 2, \"rail\": "
+		 "\"PAYMENT_RAIL_UNSPECIFIED\"}}"},
 		{ARGS("customers", "update-service", "6", "--status", "blocked", "--recurring",
 		      "on", "--card", "none", "--plan", "Q"),
 		 "ospay.v1.Customers/UpdateService",
 		 &ospay__v1__customers_update_service_request__descriptor,
 		 "{\"service_id\": 6, \"plan_name\": \"Q\", \"status\": "
 		 "\"SERVICE_STATUS_BLOCKED\", "
-		 "\"recurring_payment\": {\"enabled\": true, \"card_id\": 0}, "
+		 "\"recurring_payment\": {\"enabled\": true, \"card_id\": 0, \"rail\": "
+		 "\"PAYMENT_RAIL_UNSPECIFIED\"}, "
 		 "\"update_mask\": [\"plan_name\", \"recurring_payment\", \"status\"]}"},
 		{ARGS("customers", "services", "7"), "ospay.v1.Customers/ListServices",
 		 &ospay__v1__customers_list_services_request__descriptor, "{\"customer_id\": 7}"},

@@ -24,16 +24,24 @@ const cli_command_t cli_commands[] = {
 	 "--org-wide lets the token see every unit; otherwise give each unit with --unit.\n"},
 	{"tokens", "revoke", cli_cmd_tokens_revoke, "ID", "revoke a token", NULL},
 	{"gateways", "set", cli_cmd_gateways_set,
-	 "pagolivre|cielo|getnet --base-url URL [--query-base-url URL] [--credentials FILE|-] "
-	 "[--soft-descriptor TEXT] [--allow-automatic-recurrence]",
+	 "pagolivre|cielo|getnet|pix --base-url URL [--query-base-url URL] [--credentials FILE|-] "
+	 "[--soft-descriptor TEXT] [--allow-automatic-recurrence] [--client-cert PEM "
+	 "--client-key PEM] [--pix FILE]",
 	 "configure a payment gateway (credentials are stored sealed, never shown)",
 	 "--credentials reads a JSON object (a file, or - for standard input) so secrets stay off\n"
 	 "the command line: {\"merchant_id\": \"...\", \"merchant_key\": \"...\",\n"
 	 "\"webhook_headers\": {\"X-Name\": \"value\"}} for Cielo; client_id, client_secret and\n"
 	 "seller_id for GetNet; api_token for PagoLivre. Without --credentials the stored ones "
 	 "are\n"
-	 "kept. Automatic recurrence is off unless --allow-automatic-recurrence is given.\n"},
-	{"gateways", "get", cli_cmd_gateways_get, "pagolivre|cielo|getnet",
+	 "kept. Automatic recurrence is off unless --allow-automatic-recurrence is given.\n"
+	 "pix (a Pix Automatico PSP): --credentials {\"client_id\": \"...\", \"client_secret\":\n"
+	 "\"...\"}, the PSP's mutual-TLS identity with --client-cert and --client-key (PEM "
+	 "files),\n"
+	 "and --pix a JSON file of settings: {\"account\": \"012682\", \"callback_base_url\":\n"
+	 "\"https://pay.example.com\"} and optionally profile (bcb|efi|inter|cielo), branch,\n"
+	 "account_type, pix_key, window_open_days, window_close_days, retry_days, no_retries,\n"
+	 "cancel_cutoff_minutes. The PSP's callbacks are registered before anything is stored.\n"},
+	{"gateways", "get", cli_cmd_gateways_get, "pagolivre|cielo|getnet|pix",
 	 "show a gateway's settings (never its credentials)", NULL},
 	{"notifier", "set", cli_cmd_notifier_set,
 	 "--base-url URL [--channel whatsapp|sms] [--credentials FILE|-]",

@@ -37,7 +37,7 @@ static const srv_method_t methods[] = {
 	{"ospay.v1.Admin/RevokeToken", &ospay__v1__revoke_token_request__descriptor,
 	 h_admin_revoke_token, SRV_M_WRITE},
 	{"ospay.v1.Admin/SetGateway", &ospay__v1__set_gateway_request__descriptor,
-	 h_admin_set_gateway, SRV_M_WRITE | SRV_M_SECRET},
+	 h_admin_set_gateway, SRV_M_ASYNC},
 	{"ospay.v1.Admin/SetNotifier", &ospay__v1__set_notifier_request__descriptor,
 	 h_admin_set_notifier, SRV_M_WRITE | SRV_M_SECRET},
 	{"ospay.v1.Admin/SetSuspensionProfile",
