@@ -5,23 +5,17 @@
  * errors, malformed and lying answers, an unknown outcome after a reset
  * resolved by the query, and requests refused before anything is sent.
  */
-#include "gateways/gwtest.h"
+#include "gateways/pixtest.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
 #include "common/util.h"
 
-#define CID "Client_Id_4e6f1c"
-#define CSECRET "Client_Secret_9a8b7c"
-#define HOOK_SECRET "s3cr3t-hook"
 #define PIX_KEY "cobranca+isp@example.com"
-#define IDREC "RR1234567820240115abcdefghijk"
 #define TXID "J3cob0123456789abcdef0123456789"
 #define TXIDV "J4cobv0123456789abcdef012345678"
 #define E2E "E12345678202605110000abcdef12345"
-
-#define TOKEN_OK "{\"access_token\":\"tok-1\",\"token_type\":\"Bearer\",\"expires_in\":3600}"
 
 /* BCB cobResponse1's shape (CobGerada): the PSP chose the location. */
 #define COB_ATIVA                                                                                  \
@@ -57,30 +51,12 @@
 	"\"Cobranca invalida\",\"status\":400,\"detail\":\"A chave informada nao pertence ao "     \
 	"usuario recebedor.\"}"
 
+/* The Pix settings with the receiver's key, which cob and cobv need. */
 static gw_config_t cob_cfg(const char *profile)
 {
-	gw_config_t c = {0};
-	c.kind = GW_KIND_PIX;
-	c.pix_profile = profile;
-	c.client_id = CID;
-	c.client_secret = CSECRET;
-	c.pix_account = "012682";
+	gw_config_t c = pix_cfg(profile);
 	c.pix_key = PIX_KEY;
-	c.webhook_secret = HOOK_SECRET;
-	c.timeout_ms = TSP_HANG_MS;
 	return c;
-}
-
-struct rec_pix {
-	int calls;
-	gw_pix_result_t res;
-};
-
-static void rec_on_pix(const gw_pix_result_t *r, void *arg)
-{
-	struct rec_pix *c = arg;
-	c->calls++;
-	c->res = *r;
 }
 
 static gw_pix_cob_req_t cob_req(void)

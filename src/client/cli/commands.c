@@ -83,6 +83,25 @@ const cli_command_t cli_commands[] = {
 	 "change a service", NULL},
 	{"customers", "services", cli_cmd_customers_services, "CUSTOMER_ID",
 	 "list a customer's services", NULL},
+	{"services", "list", cli_cmd_services_list,
+	 "[--customer ID] [--pix-state STATE] [--rail card|pix-automatico]",
+	 "list services (every customer's, or one's) with their rail and Pix authorization",
+	 "--pix-state is created, sent, accepted, rejected, expired, canceled-by-payer or\n"
+	 "canceled-by-receiver. --rail card also lists services stored before Pix existed.\n"},
+	{"services", "pix-authorize", cli_cmd_services_pix_authorize,
+	 "SERVICE [--journey qr|qr-payment|invoice] [--invoice ID] [--fixed] [--max AMOUNT] "
+	 "[--no-send] [--switch]",
+	 "ask the customer to authorize Pix Automático for a service",
+	 "qr (the default): a QR code / copia-e-cola that only authorizes; qr-payment: one that\n"
+	 "pays --invoice now and authorizes the next ones; invoice: --invoice's own Pix, after\n"
+	 "which the customer's bank offers to authorize. The code goes to the customer by\n"
+	 "WhatsApp unless --no-send (it is printed either way). --fixed: every charge is the\n"
+	 "monthly amount; --max: the most the customer said they allow; --switch: charge the\n"
+	 "service by Pix once the customer accepts.\n"},
+	{"services", "pix-cancel", cli_cmd_services_pix_cancel, "SERVICE",
+	 "cancel a service's Pix Automático authorization (the card is charged again)", NULL},
+	{"services", "pix-refresh", cli_cmd_services_pix_refresh, "SERVICE",
+	 "ask the PSP for the authorization's state now", NULL},
 	{"cards", "add", cli_cmd_cards_add, "--customer ID --holder NAME --expiry MM/YYYY",
 	 "add a card on file (tokenized at the organization's Cielo or GetNet)",
 	 "The card number and the security code are never command-line arguments: they are\n"

@@ -729,6 +729,26 @@ out:
 
 /* ------------------------------------------------------------------ RefreshPix, CancelPix */
 
+/* CancelPix's answer: the service, unless the PSP still has the authorization live. */
+static int cancel_reply(srv_req_t *r, store_txn_t *txn, const pixc_t *a)
+{
+	Ospay__V1__CustomerService *svc = NULL;
+	int rc = kit_load(txn, DB_SERVICES, a->service_id, &ospay__v1__customer_service__descriptor,
+			  &svc);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "service lookup");
+	if (auth_live(svc->pix))
+		rc = srv_fail(r, ST_FAILED_PRECONDITION,
+			      "the PSP did not cancel the authorization (it says %s: %s); try "
+			      "again",
+			      a->rec.status, state_name(svc->pix));
+	else
+		rc = kit_reply_one(r, &ospay__v1__customers_cancel_pix_response__descriptor,
+				   &svc->base);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
+	return rc;
+}
+
 /* The last write of both: the PSP's answers applied as the webhook inbox applies them. */
 static int apply_commit(srv_req_t *r, store_txn_t *txn)
 {
@@ -745,6 +765,8 @@ static int apply_commit(srv_req_t *r, store_txn_t *txn)
 	}
 	if (rc != 0 && rc != -ENOENT)
 		return srv_store_fail(r, rc, "service update");
+	if (a->op == OP_CANCEL)
+		return cancel_reply(r, txn, a);
 	return reply_service(r, txn, a->service_id,
 			     a->op == OP_CANCEL
 				     ? &ospay__v1__customers_cancel_pix_response__descriptor
