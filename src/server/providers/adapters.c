@@ -126,6 +126,8 @@ void prov_config_from(const srv_t *s, const Ospay__V1__GatewayRecord *rec,
 		cfg->pix_branch = p->branch[0] ? p->branch : NULL;
 		cfg->pix_account = p->account[0] ? p->account : NULL;
 		cfg->pix_account_type = p->account_type[0] ? p->account_type : NULL;
+		/* Journeys 3 and 4: the cob and cobv name the receiver's key. */
+		cfg->pix_key = p->pix_key[0] ? p->pix_key : NULL;
 	}
 	for (size_t i = 0; i < c->n_webhook_headers && i < GW_MAX_WEBHOOK_HEADERS; i++) {
 		cfg->webhook_headers[i].name = c->webhook_headers[i]->name;

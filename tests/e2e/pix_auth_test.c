@@ -1,0 +1,403 @@
+/*
+ * Authorizing a service for Pix Automático (issue 13, item 2) end to end: a
+ * real ospayd on the test clock and the sandbox's PSP over mutual TLS, the
+ * payer played through the sandbox's control API. Each journey from
+ * AuthorizePix to ACCEPTED (the QR's copia-e-cola reaching the customer by
+ * the sandbox's ZapMe), rejected, expired, the payer canceling (the rail falls
+ * back to the card and the customer is told), the receiver canceling, one live
+ * authorization per service, an unknown answer to POST /rec (a reset after the
+ * PSP made the rec) resolved without a second rec, ListServices' filters.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/pix.h"
+#include "ospay/v1/billing.pb-c.h"
+#include "ospay/v1/customers.pb-c.h"
+#include "support/domain.h"
+#include "support/gateways.h"
+#include "support/pix.h"
+#include "support/proc.h"
+#include "support/wait.h"
+
+#define AUTH(x) OSPAY__V1__PIX_AUTHORIZATION_STATE__PIX_AUTHORIZATION_STATE_##x
+#define RAIL(x) OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_##x
+#define JOURNEY(x) OSPAY__V1__PIX_JOURNEY__PIX_JOURNEY_##x
+#define PHONE "5511987654321" /* every tso_customer's */
+#define PIX_KEY "cobranca@isp.example"
+
+static tsp_pix_t P;
+static uint32_t n_customers;
+
+static void setup(void)
+{
+	char body[200];
+	status_t st;
+	/* After the wall clock: ospayd checks the generated identities on its own clock. */
+	tsp_pix_up(&P, "2027-01-04T12:00:00Z", NULL);
+	/* The sandbox's "today" is the test clock's, for its date rules. */
+	json_decref(tsp_pix_control(&P, "POST", "/control/pix/settle", "{\"date\":\"2027-01-04\"}",
+				    200));
+	/* Journeys 3 and 4's charges name the receiver's Pix key. */
+	snprintf(body, sizeof(body),
+		 "{\"client_id\":\"%s\",\"client_secret\":\"%s\",\"pix_key\":\"%s\"}",
+		 TSP_PIX_CLIENT_ID, TSP_PIX_CLIENT_SECRET, PIX_KEY);
+	tsg_register(&P.sb, P.srv.org_id, "pix", body);
+	Ospay__V1__PixSettings s = tsp_pix_settings(&P);
+	s.pix_key = PIX_KEY;
+	cr_assert_eq(tsp_pix_set(&P, &s, true, &st), ST_OK, "%s", st.message);
+	tsg_register_zapme(&P.sb, P.srv.org_id, "pixauth");
+	tsg_set_zapme(P.fd, &P.sb, "pixauth");
+	n_customers = 0;
+}
+
+static void teardown(void)
+{
+	tsp_pix_down(&P);
+}
+
+TestSuite(pix_auth_e2e, .init = setup, .fini = teardown, .timeout = 180);
+
+/* A new customer's service of 99.90 a month, charged by card (recurring on). */
+static uint64_t service(uint64_t *customer)
+{
+	uint64_t c = tso_customer(P.fd, 1, ++n_customers, "São Paulo");
+	if (customer != NULL)
+		*customer = c;
+	return tso_service(P.fd, c, true);
+}
+
+typedef struct auth_req {
+	int journey;
+	uint64_t invoice;
+	bool fixed, no_send, switch_rail;
+} auth_req_t;
+
+/* AuthorizePix: the status code; the service into *out when OK (caller frees). */
+static int authorize(uint64_t svc, const auth_req_t *a, Ospay__V1__CustomerService **out,
+		     status_t *st)
+{
+	Ospay__V1__CustomersAuthorizePixRequest m =
+		OSPAY__V1__CUSTOMERS_AUTHORIZE_PIX_REQUEST__INIT;
+	m.service_id = svc;
+	if (a != NULL) {
+		m.journey = a->journey;
+		m.invoice_id = a->invoice;
+		m.fixed_amount = a->fixed;
+		m.do_not_send = a->no_send;
+		m.switch_rail = a->switch_rail;
+	}
+	return tsp_call_take(P.fd, "ospay.v1.Customers/AuthorizePix", &m.base,
+			     &ospay__v1__customers_authorize_pix_response__descriptor, "service",
+			     (ProtobufCMessage **)out, st);
+}
+
+static Ospay__V1__CustomerService *authorize_ok(uint64_t svc, const auth_req_t *a)
+{
+	Ospay__V1__CustomerService *s = NULL;
+	status_t st;
+	int code = authorize(svc, a, &s, &st);
+	cr_assert_eq(code, ST_OK, "AuthorizePix: %d %s (%s)", code, st.message,
+		     st.n_violations ? st.violations[0].description : "");
+	cr_assert_not_null(s->pix);
+	cr_assert(pix_idrec_valid(s->pix->id_rec), "idRec \"%s\"", s->pix->id_rec);
+	cr_assert_neq(s->pix->copia_e_cola[0], '\0', "the QR's copia-e-cola");
+	return s;
+}
+
+/* RefreshPix or CancelPix: the status code; the service into *out when OK. */
+static int by_id(const char *method, const ProtobufCMessageDescriptor *resp, uint64_t svc,
+		 Ospay__V1__CustomerService **out, status_t *st)
+{
+	Ospay__V1__CustomersRefreshPixRequest m = OSPAY__V1__CUSTOMERS_REFRESH_PIX_REQUEST__INIT;
+	m.service_id = svc;
+	return tsp_call_take(P.fd, method, &m.base, resp, "service", (ProtobufCMessage **)out, st);
+}
+
+static Ospay__V1__CustomerService *refresh(uint64_t svc)
+{
+	Ospay__V1__CustomerService *s = NULL;
+	status_t st;
+	int code = by_id("ospay.v1.Customers/RefreshPix",
+			 &ospay__v1__customers_refresh_pix_response__descriptor, svc, &s, &st);
+	cr_assert_eq(code, ST_OK, "RefreshPix: %d %s", code, st.message);
+	return s;
+}
+
+static Ospay__V1__CustomerService *cancel(uint64_t svc)
+{
+	Ospay__V1__CustomerService *s = NULL;
+	status_t st;
+	int code = by_id("ospay.v1.Customers/CancelPix",
+			 &ospay__v1__customers_cancel_pix_response__descriptor, svc, &s, &st);
+	cr_assert_eq(code, ST_OK, "CancelPix: %d %s", code, st.message);
+	return s;
+}
+
+static void payer(const char *what, const char *id, const char *action, const char *body)
+{
+	char path[200];
+	snprintf(path, sizeof(path), "/control/pix/%s/%s/%s", what, id, action);
+	json_decref(tsp_pix_control(&P, "POST", path, body, 200));
+}
+
+static void service_free(Ospay__V1__CustomerService *s)
+{
+	protobuf_c_message_free_unpacked(&s->base, NULL);
+}
+
+static int rail(const Ospay__V1__CustomerService *s)
+{
+	return s->recurring_payment != NULL ? (int)s->recurring_payment->rail : 0;
+}
+
+/* The ZapMe messages to every test customer's phone holding needle (the body in out). */
+static int zapme_with(const char *needle)
+{
+	static char out[256 * 1024];
+	char url[300];
+	int n = 0;
+	snprintf(url, sizeof(url), "%s/control/messages?service=zapme&phone=%s", P.sb.base, PHONE);
+	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out)), 200, "%s", out);
+	for (const char *p = strstr(out, needle); p != NULL; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+Test(pix_auth_e2e, journey_2_sent_accepted_then_the_payer_cancels_and_the_card_returns)
+{
+	uint64_t svc = service(NULL);
+	auth_req_t a = {.switch_rail = true};
+	Ospay__V1__CustomerService *s = authorize_ok(svc, &a);
+	char id_rec[64], copia[600];
+	snprintf(id_rec, sizeof(id_rec), "%s", s->pix->id_rec);
+	snprintf(copia, sizeof(copia), "%s", s->pix->copia_e_cola);
+	cr_assert_eq(s->pix->state, AUTH(SENT), "queued to the customer: SENT");
+	cr_assert_eq(s->pix->journey, JOURNEY(QR));
+	cr_assert(s->pix->retries_allowed, "PERMITE_3R_7D unless the settings say no");
+	cr_assert_neq(rail(s), RAIL(PIX_AUTOMATICO), "the card until the payer accepts");
+	service_free(s);
+	TSP_AWAIT(zapme_with(copia) == 1, "the copia-e-cola reaches the customer by WhatsApp");
+
+	/* One live authorization per service. */
+	status_t st;
+	cr_assert_eq(authorize(svc, NULL, NULL, &st), ST_FAILED_PRECONDITION);
+	cr_assert(strstr(st.message, "SENT") != NULL, "%s", st.message);
+
+	/* The PSP still says CRIADA: a refresh keeps SENT. */
+	s = refresh(svc);
+	cr_assert_eq(s->pix->state, AUTH(SENT));
+	service_free(s);
+
+	payer("recs", id_rec, "approve", NULL);
+	s = refresh(svc);
+	cr_assert_eq(s->pix->state, AUTH(ACCEPTED));
+	cr_assert_neq(s->pix->accepted_ms, 0);
+	cr_assert_eq(rail(s), RAIL(PIX_AUTOMATICO), "switch_rail: Pix once accepted");
+	service_free(s);
+	TSP_AWAIT(zapme_with("foi confirmada") >= 1, "the customer is told it was accepted");
+	cr_assert_eq(authorize(svc, NULL, NULL, &st), ST_FAILED_PRECONDITION);
+	cr_assert(strstr(st.message, "ACCEPTED") != NULL, "%s", st.message);
+
+	/* The payer cancels in their bank's app. */
+	payer("recs", id_rec, "cancel", NULL);
+	s = refresh(svc);
+	cr_assert_eq(s->pix->state, AUTH(CANCELED_BY_PAYER));
+	cr_assert_eq(rail(s), RAIL(CARD), "back to the card");
+	cr_assert(s->recurring_payment->enabled);
+	service_free(s);
+	TSP_AWAIT(zapme_with("Você cancelou") == 1, "the customer is told the card is back");
+	/* Nothing twice: a second refresh changes nothing and tells nobody. */
+	s = refresh(svc);
+	cr_assert_eq(s->pix->state, AUTH(CANCELED_BY_PAYER));
+	service_free(s);
+
+	/* A final authorization is replaced by a new one. */
+	s = authorize_ok(svc, NULL);
+	cr_assert_str_neq(s->pix->id_rec, id_rec);
+	cr_assert_eq(s->pix->state, AUTH(SENT));
+	service_free(s);
+	cr_assert_eq(zapme_with("Você cancelou"), 1);
+}
+
+Test(pix_auth_e2e, rejected_expired_and_not_sent)
+{
+	uint64_t svc1 = service(NULL), svc2 = service(NULL), svc3 = service(NULL);
+	Ospay__V1__CustomerService *s1 = authorize_ok(svc1, NULL);
+	Ospay__V1__CustomerService *s2 = authorize_ok(svc2, NULL);
+	auth_req_t quiet = {.no_send = true, .fixed = true};
+	Ospay__V1__CustomerService *s3 = authorize_ok(svc3, &quiet);
+	cr_assert_eq(s3->pix->state, AUTH(CREATED), "not sent: the operator hands it over");
+	cr_assert_eq(s3->pix->fixed_amount, 9990);
+	payer("recs", s1->pix->id_rec, "reject", NULL);
+	payer("recs", s2->pix->id_rec, "expire", NULL);
+	service_free(s1);
+	service_free(s2);
+	service_free(s3);
+	s1 = refresh(svc1);
+	cr_assert_eq(s1->pix->state, AUTH(REJECTED));
+	cr_assert_neq(s1->pix->end_reason[0], '\0');
+	cr_assert_neq(rail(s1), RAIL(PIX_AUTOMATICO));
+	s2 = refresh(svc2);
+	cr_assert_eq(s2->pix->state, AUTH(EXPIRED));
+	service_free(s1);
+	service_free(s2);
+	TSP_AWAIT(zapme_with("não foi concluída") == 2, "both customers are told");
+}
+
+Test(pix_auth_e2e, the_receiver_cancels)
+{
+	uint64_t svc = service(NULL);
+	auth_req_t a = {.switch_rail = true};
+	Ospay__V1__CustomerService *s = authorize_ok(svc, &a);
+	payer("recs", s->pix->id_rec, "approve", NULL);
+	service_free(s);
+	s = refresh(svc);
+	cr_assert_eq(rail(s), RAIL(PIX_AUTOMATICO));
+	service_free(s);
+	s = cancel(svc);
+	cr_assert_eq(s->pix->state, AUTH(CANCELED_BY_RECEIVER));
+	cr_assert_neq(s->pix->cancel_requested_ms, 0);
+	cr_assert_eq(rail(s), RAIL(CARD));
+	service_free(s);
+	/* Again: the same answer, nothing asked of the PSP. */
+	s = cancel(svc);
+	cr_assert_eq(s->pix->state, AUTH(CANCELED_BY_RECEIVER));
+	service_free(s);
+	TSP_AWAIT(zapme_with("Cancelamos") == 1, "the customer is told");
+	/* The rail may not be Pix any more. */
+	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
+	rp.enabled = true;
+	rp.rail = RAIL(PIX_AUTOMATICO);
+	char *mask[] = {"recurring_payment"};
+	Ospay__V1__CustomersUpdateServiceRequest u =
+		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
+	u.service_id = svc;
+	u.recurring_payment = &rp;
+	u.update_mask = mask;
+	u.n_update_mask = 1;
+	status_t st;
+	cr_assert_eq(
+		tsp_call(P.fd, "ospay.v1.Customers/UpdateService", &u.base, NULL, NULL, NULL, &st),
+		ST_INVALID_ARGUMENT);
+}
+
+Test(pix_auth_e2e, journey_3_the_first_payment_pays_the_invoice_and_activates)
+{
+	uint64_t cust;
+	uint64_t svc = service(&cust);
+	uint64_t inv = tso_invoice(P.fd, cust, svc, "2027-01-12");
+	auth_req_t a = {.journey = JOURNEY(QR_WITH_PAYMENT), .invoice = inv, .switch_rail = true};
+	Ospay__V1__CustomerService *s = authorize_ok(svc, &a);
+	char txid[64];
+	cr_assert(pix_txid_valid(s->pix->first_txid), "\"%s\"", s->pix->first_txid);
+	cr_assert_eq(s->pix->first_invoice_id, inv);
+	snprintf(txid, sizeof(txid), "%s", s->pix->first_txid);
+	service_free(s);
+	payer("cobs", txid, "pay", NULL);
+	s = refresh(svc);
+	cr_assert_eq(s->pix->state, AUTH(ACCEPTED));
+	cr_assert_eq(rail(s), RAIL(PIX_AUTOMATICO));
+	service_free(s);
+	cr_assert_eq(tso_invoice_status(P.fd, inv), OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID);
+}
+
+Test(pix_auth_e2e, journey_3_unpaid_leaves_the_rec_expired)
+{
+	uint64_t cust;
+	uint64_t svc = service(&cust);
+	uint64_t inv = tso_invoice(P.fd, cust, svc, "2027-01-12");
+	auth_req_t a = {.journey = JOURNEY(QR_WITH_PAYMENT), .invoice = inv};
+	Ospay__V1__CustomerService *s = authorize_ok(svc, &a);
+	payer("cobs", s->pix->first_txid, "expire", NULL);
+	service_free(s);
+	s = refresh(svc);
+	cr_assert_eq(s->pix->state, AUTH(EXPIRED));
+	service_free(s);
+	cr_assert_eq(tso_invoice_status(P.fd, inv), OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN);
+}
+
+Test(pix_auth_e2e, journey_4_pays_the_invoice_and_authorizes_only_with_the_opt_in)
+{
+	uint64_t c1, c2;
+	uint64_t svc1 = service(&c1), svc2 = service(&c2);
+	uint64_t inv1 = tso_invoice(P.fd, c1, svc1, "2027-01-12");
+	uint64_t inv2 = tso_invoice(P.fd, c2, svc2, "2027-01-12");
+	auth_req_t a1 = {.journey = JOURNEY(INVOICE_OFFER), .invoice = inv1};
+	auth_req_t a2 = {.journey = JOURNEY(INVOICE_OFFER), .invoice = inv2};
+	Ospay__V1__CustomerService *s1 = authorize_ok(svc1, &a1);
+	Ospay__V1__CustomerService *s2 = authorize_ok(svc2, &a2);
+	payer("cobs", s1->pix->first_txid, "pay", "{\"opt_in\":true}");
+	payer("cobs", s2->pix->first_txid, "pay", "{\"opt_in\":false}");
+	service_free(s1);
+	service_free(s2);
+	s1 = refresh(svc1);
+	s2 = refresh(svc2);
+	cr_assert_eq(s1->pix->state, AUTH(ACCEPTED));
+	cr_assert_eq(s2->pix->state, AUTH(SENT), "no opt-in: the authorization waits");
+	service_free(s1);
+	service_free(s2);
+	cr_assert_eq(tso_invoice_status(P.fd, inv1),
+		     OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID);
+	cr_assert_eq(tso_invoice_status(P.fd, inv2),
+		     OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID);
+}
+
+Test(pix_auth_e2e, a_lost_answer_to_post_rec_makes_no_second_rec)
+{
+	uint64_t svc = service(NULL);
+	uint64_t f = tsg_fault(&P.sb, "{\"service\":\"pix\",\"route\":\"rec_create\",\"kind\":"
+				      "\"reset\",\"count\":1,\"process\":true}");
+	Ospay__V1__CustomerService *s = authorize_ok(svc, NULL);
+	cr_assert(tsg_fault_hit(&P.sb, f), "the reset happened after the PSP made the rec");
+	cr_assert_eq(s->pix->state, AUTH(SENT));
+	/* The rec ospay kept is the one its location names: the PSP's only one. */
+	char path[128];
+	snprintf(path, sizeof(path), "/control/pix/recs/%s/approve", s->pix->id_rec);
+	json_decref(tsp_pix_control(&P, "POST", path, NULL, 200));
+	service_free(s);
+	s = refresh(svc);
+	cr_assert_eq(s->pix->state, AUTH(ACCEPTED));
+	service_free(s);
+}
+
+/* ListServices' services ids (at most 16) into ids; the count. */
+static size_t list(uint64_t customer, int state, int rail_filter, uint64_t *ids)
+{
+	Ospay__V1__CustomersListServicesRequest m =
+		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
+	m.customer_id = customer;
+	m.pix_state = state;
+	m.rail = rail_filter;
+	Ospay__V1__CustomersListServicesResponse *r =
+		tsp_call_ok(P.fd, "ospay.v1.Customers/ListServices", &m.base,
+			    &ospay__v1__customers_list_services_response__descriptor);
+	size_t n = r->n_services < 16 ? r->n_services : 16;
+	for (size_t i = 0; i < n; i++)
+		ids[i] = r->services[i]->id;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return n;
+}
+
+Test(pix_auth_e2e, list_services_by_state_and_rail_over_every_customer)
+{
+	uint64_t ids[16];
+	uint64_t a = service(NULL), b = service(NULL);
+	service(NULL);
+	auth_req_t sw = {.switch_rail = true};
+	Ospay__V1__CustomerService *s = authorize_ok(a, &sw);
+	payer("recs", s->pix->id_rec, "approve", NULL);
+	service_free(s);
+	service_free(refresh(a));
+	service_free(authorize_ok(b, NULL));
+	cr_assert_eq(list(0, 0, 0, ids), 3);
+	cr_assert_eq(list(0, AUTH(ACCEPTED), 0, ids), 1);
+	cr_assert_eq(ids[0], a);
+	cr_assert_eq(list(0, AUTH(SENT), 0, ids), 1);
+	cr_assert_eq(ids[0], b);
+	cr_assert_eq(list(0, 0, RAIL(PIX_AUTOMATICO), ids), 1);
+	cr_assert_eq(ids[0], a);
+	cr_assert_eq(list(0, 0, RAIL(CARD), ids), 2);
+}
