@@ -128,10 +128,13 @@ const cli_command_t cli_commands[] = {
 	 "charge an open invoice now (operator-initiated, not recurring)",
 	 "The card is --card, else the service's chosen card, else the default card.\n"},
 	{"charges", "list", cli_cmd_charges_list,
-	 "[--recurring|--non-recurring] [--status S] [--customer ID] [--unit ID] [--limit N]",
+	 "[--recurring|--non-recurring] [--status S] [--rail card|pix-automatico] [--customer ID]\n"
+	 "[--unit ID] [--limit N]",
 	 "list charge attempts (the card processing panel)",
 	 "S is pending, approved, declined, error, unknown, no-valid-card, operator-review,\n"
-	 "voiding or voided. Declines show the gateway's return code and message.\n"
+	 "voiding, voided or canceled. Declines show the gateway's return code and message.\n"
+	 "Pix Automático charges show 'pix <txid>', the day the payer's bank settles\n"
+	 "them (SETTLES), the PSP's status word and its reason code (CODE).\n"
 	 "operator-review: the outcome is unknown and the gateway (GetNet) cannot be asked;\n"
 	 "look the sale up in the gateway's portal and record it with 'charges resolve'.\n"},
 	{"charges", "resolve", cli_cmd_charges_resolve,

@@ -65,6 +65,7 @@ const store_table_def_t db_tables[DB_N_TABLES] = {
 	[DB_FIELD_SETTINGS] = {"field_settings", 0},
 	[DB_SVC_REC] = {"services_by_pix_rec", 0},
 	[DB_SVC_TXID] = {"services_by_pix_txid", 0},
+	[DB_CHG_TXID] = {"charges_txid", STORE_DUPSORT},
 };
 
 int db_get_msg(store_txn_t *txn, unsigned table, const void *key, size_t klen,
@@ -591,6 +592,27 @@ static bool charge_unresolved(const Ospay__V1__Charge *c)
 	}
 }
 
+/* A Pix charge's entry in DB_CHG_TXID (org | txid -> charge id). */
+static int db_chg_txid_add(store_txn_t *txn, const Ospay__V1__Charge *c)
+{
+	uint8_t k[DB_TXID_KEY_MAX], v[8];
+	size_t klen = db_chg_txid_key(c->organization_id, c->pix_txid, k);
+	if (klen == 0)
+		return -EINVAL;
+	be64_put(v, c->id);
+	return store_put(txn, DB_CHG_TXID, k, klen, v, sizeof(v), STORE_NODUPDATA);
+}
+
+size_t db_chg_txid_key(uint64_t org, const char *txid, uint8_t out[DB_TXID_KEY_MAX])
+{
+	size_t n = strlen(txid);
+	if (n == 0 || n > DB_TXID_KEY_MAX - 8)
+		return 0;
+	be64_put(out, org);
+	memcpy(out + 8, txid, n);
+	return 8 + n;
+}
+
 int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V1__Charge *c)
 {
 	uint8_t k[8], pos[DB_POS_LEN];
@@ -605,6 +627,8 @@ int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V
 			be64_put(k, c->card_id);
 			rc = store_put(txn, DB_CHG_CARD, k, 8, pos, sizeof(pos), STORE_NODUPDATA);
 		}
+		if (rc == 0 && c->pix_txid != NULL && c->pix_txid[0] != '\0')
+			rc = db_chg_txid_add(txn, c);
 	}
 	be64_put(k, c->id);
 	bool was = old != NULL && charge_unresolved(old), is = charge_unresolved(c);

@@ -108,6 +108,9 @@ enum db_table {
 	 * and the service whose first payment (journeys 3, 4) has a txid. */
 	DB_SVC_REC,  /* org id | idRec -> service id */
 	DB_SVC_TXID, /* org id | txid -> service id */
+	/* Pix Automático charges by their cycle's txid: every attempt of a cobr, in
+	 * attempt order (charge ids grow with attempts); kept by db_charge_put. */
+	DB_CHG_TXID, /* org id | txid -> charge id (dup) */
 	DB_N_TABLES,
 };
 
@@ -186,6 +189,9 @@ int db_invoice_put(store_txn_t *txn, const Ospay__V1__Invoice *old, const Ospay_
  * OPERATOR_REVIEW, VOIDING).
  */
 int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V1__Charge *c);
+/* DB_CHG_TXID's key for (org, txid): its length, 0 when txid is empty or too long. */
+#define DB_TXID_KEY_MAX (8 + 35)
+size_t db_chg_txid_key(uint64_t org, const char *txid, uint8_t out[DB_TXID_KEY_MAX]);
 
 /* An installment position: due day (4 bytes, order-preserving), order id, number. */
 void db_inst_pos_put(uint8_t out[DB_POS_LEN], int64_t due_day, uint64_t order_id, uint32_t number);

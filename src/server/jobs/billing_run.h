@@ -30,6 +30,12 @@ typedef struct billing_run_metrics {
 	uint64_t in_flight, in_flight_limit, in_flight_max, calls_in_flight_max, charges;
 	uint64_t voids, void_failures; /* sales voided since start, failed tries */
 	uint64_t retries_refused;      /* retries the brand rules refused, since start */
+	/* Pix Automático since start: instructions sent, settled (paid), attempts
+	 * failed, retries asked for, instructions canceled, refused by amount
+	 * before sending, unknown outcomes resolved, invoices not charged because
+	 * the rail is Pix without an accepted authorization (per run visit). */
+	uint64_t pix_sent, pix_settled, pix_failed, pix_retried, pix_canceled, pix_refused;
+	uint64_t pix_resolved, pix_idle;
 	/* Charges not settled now, by status (read from the store). */
 	uint64_t pending, unknown, operator_review, voiding;
 } billing_run_metrics_t;

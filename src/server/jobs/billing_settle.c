@@ -37,7 +37,8 @@ int bill_count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t *n
 			rc = -EBADMSG;
 		if (rc != 0)
 			break;
-		if (c->recurring)
+		/* A Pix attempt is the other rail's: card attempts count on without it. */
+		if (c->recurring && c->rail != OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO)
 			(*n)++;
 		else
 			(*n_op)++;

@@ -409,6 +409,9 @@ int outbox_on_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c, int
 {
 	Ospay__V1__Invoice *inv = NULL;
 	char amount[40], due[16];
+	/* Pix Automático charges speak of no card: outbox_on_pix_charge tells them. */
+	if (c->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO)
+		return 0;
 	if (c->status != CHG(DECLINED) && c->status != CHG(ERROR) &&
 	    c->status != CHG(NO_VALID_CARD))
 		return 0;
@@ -1161,3 +1164,74 @@ const srv_job_t outbox_job = {
 	.busy = outbox_busy,
 	.stop = outbox_stop,
 };
+
+/* ------------------------------------------------------------------ Pix Automático */
+
+int outbox_on_pix_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c,
+			 enum outbox_pix_event what, const char *next_day, int64_t now_ms)
+{
+	static const int kinds[] = {
+		[OUTBOX_PIX_SCHEDULED] = NKIND(PIX_CHARGE_SCHEDULED),
+		[OUTBOX_PIX_RETRY] = NKIND(PIX_RETRY_SCHEDULED),
+		[OUTBOX_PIX_FAILED] = NKIND(CHARGE_FAILED),
+		[OUTBOX_PIX_CANCELED] = NKIND(PIX_CHARGE_CANCELED),
+	};
+	Ospay__V1__Invoice *inv = NULL;
+	char amount[40], due[16], day[16], plan[128], what_s[160];
+	if ((unsigned)what >= OSPAY_ARRAY_LEN(kinds))
+		return -EINVAL;
+	int rc = kit_load(txn, DB_INVOICES, c->invoice_id, &ospay__v1__invoice__descriptor, &inv);
+	if (rc != 0)
+		return rc;
+	ob_event_t e = {.org = c->organization_id,
+			.unit = c->unit_id,
+			.customer = c->customer_id,
+			.kind = kinds[what],
+			.obj = OUTBOX_OBJ_INVOICE,
+			.obj_id = c->invoice_id,
+			.event = c->id,
+			.invoice_id = c->invoice_id,
+			.charge_id = c->id,
+			.service_id = c->service_id};
+	money_format_brl(c->amount, amount, sizeof(amount));
+	date_br(inv->due_date, due, sizeof(due));
+	date_br(next_day != NULL ? next_day : "", day, sizeof(day));
+	plan_name(txn, c->service_id, plan, sizeof(plan));
+	if (plan[0] != '\0')
+		snprintf(what_s, sizeof(what_s), "do plano %s", plan);
+	else
+		snprintf(what_s, sizeof(what_s), "%" PRIu64, inv->id);
+	/* The PSP's reason is not quoted to the customer (never "saldo insuficiente"). */
+	switch (what) {
+	case OUTBOX_PIX_SCHEDULED:
+		rc = ob_enqueue(s, txn, &e, now_ms,
+				"A fatura %s (%s, vencimento %s) foi agendada no Pix Automático e "
+				"será debitada da sua conta em %s.",
+				what_s, amount, due, day);
+		break;
+	case OUTBOX_PIX_RETRY:
+		rc = ob_enqueue(s, txn, &e, now_ms,
+				"Vamos tentar de novo o débito da fatura %s (%s, vencimento %s) "
+				"pelo Pix Automático em %s.",
+				what_s, amount, due, day);
+		break;
+	case OUTBOX_PIX_FAILED:
+		rc = ob_enqueue(s, txn, &e, now_ms,
+				"O débito da fatura %s (%s, vencimento %s) pelo Pix Automático não "
+				"foi concluído. %s",
+				what_s, amount, due,
+				next_day != NULL && next_day[0] != '\0'
+					? "Vamos tentar de novo; avisaremos a data."
+					: "Não haverá nova tentativa automática: fale conosco para "
+					  "pagar.");
+		break;
+	default:
+		rc = ob_enqueue(s, txn, &e, now_ms,
+				"O débito da fatura %s (%s, vencimento %s) pelo Pix Automático foi "
+				"cancelado: nada será debitado da sua conta.",
+				what_s, amount, due);
+		break;
+	}
+	ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}

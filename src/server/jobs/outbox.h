@@ -39,6 +39,17 @@ int outbox_on_link_created(srv_t *s, store_txn_t *txn, const Ospay__V1__Order *o
 /* The billing run stored charge c: a failed one (DECLINED, ERROR,
  * NO_VALID_CARD) is told to the customer; other statuses queue nothing. */
 int outbox_on_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c, int64_t now_ms);
+/* Pix Automático (docs/pix-automatico.md): what happened to a Pix charge c. */
+enum outbox_pix_event {
+	OUTBOX_PIX_SCHEDULED = 0, /* the cycle's instruction is at the payer's bank (kind 6) */
+	OUTBOX_PIX_RETRY = 1,     /* a retry is scheduled on next_day (kind 7) */
+	OUTBOX_PIX_FAILED =
+		2, /* the attempt failed; next_day non-empty: a retry follows (kind 2) */
+	OUTBOX_PIX_CANCELED = 3, /* the instruction was canceled (kind 8) */
+};
+/* next_day: "YYYY-MM-DD" the debit or retry happens on, "" or NULL when none. */
+int outbox_on_pix_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c,
+			 enum outbox_pix_event what, const char *next_day, int64_t now_ms);
 /* The billing run blocked service_id for the overdue invoice_id. */
 int outbox_on_service_blocked(srv_t *s, store_txn_t *txn, uint64_t invoice_id, uint64_t service_id,
 			      int64_t now_ms);
