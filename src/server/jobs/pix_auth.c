@@ -218,6 +218,24 @@ int pix_auth_move(store_txn_t *txn, srv_t *s, const Ospay__V1__CustomerService *
 	return rc;
 }
 
+/* One step of a queried rec: what a query always updates (checked_ms, the QR it
+ * adds when asked) is stored even when the state does not move. */
+static int rec_step(store_txn_t *txn, srv_t *s, const Ospay__V1__CustomerService *svc,
+		    const gw_pix_result_t *res, enum pix_auth_state to, int64_t now,
+		    enum pix_step *step)
+{
+	Ospay__V1__CustomerService t = *svc;
+	Ospay__V1__PixAuthorization tp = *svc->pix;
+	t.pix = &tp;
+	tp.checked_ms = now;
+	if (tp.copia_e_cola[0] == '\0' && res->copia_e_cola[0] != '\0')
+		tp.copia_e_cola = (char *)res->copia_e_cola;
+	int rc = pix_auth_move(txn, s, &t, to, res->end_code, now, step);
+	if (rc == 0 && *step != PIX_STEP_OK)
+		rc = db_put_by_id(txn, DB_SERVICES, t.id, &t.base);
+	return rc;
+}
+
 int pix_auth_rec_answer(store_txn_t *txn, srv_t *s, uint64_t org, const gw_pix_result_t *res)
 {
 	Ospay__V1__CustomerService *svc = NULL;
@@ -240,17 +258,19 @@ int pix_auth_rec_answer(store_txn_t *txn, srv_t *s, uint64_t org, const gw_pix_r
 	/* CRIADA is where created and sent both are: the PSP cannot tell them apart. */
 	if (to == PIX_AUTH_CREATED && svc->pix->state == AUTH(SENT))
 		to = PIX_AUTH_SENT;
-	/* What a query always updates (when asked, the QR it adds); stored as it is
-	 * when the state does not move. */
-	Ospay__V1__CustomerService t = *svc;
-	Ospay__V1__PixAuthorization tp = *svc->pix;
-	t.pix = &tp;
-	tp.checked_ms = now;
-	if (tp.copia_e_cola[0] == '\0' && res->copia_e_cola[0] != '\0')
-		tp.copia_e_cola = (char *)res->copia_e_cola;
-	rc = pix_auth_move(txn, s, &t, to, res->end_code, now, &step);
-	if (rc == 0 && step != PIX_STEP_OK)
-		rc = db_put_by_id(txn, DB_SERVICES, t.id, &t.base);
+	/* The payer cancels only what they approved: an approval ospay never saw (its
+	 * hint lost, nobody refreshed in between) is recorded on the way. */
+	if (to == PIX_AUTH_CANCELED_PAYER &&
+	    (svc->pix->state == AUTH(CREATED) || svc->pix->state == AUTH(SENT))) {
+		rc = rec_step(txn, s, svc, res, PIX_AUTH_ACCEPTED, now, &step);
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+		svc = NULL;
+		if (rc == 0)
+			rc = link_get(txn, DB_SVC_REC, org, res->id_rec, &svc);
+		if (rc != 0)
+			goto out;
+	}
+	rc = rec_step(txn, s, svc, res, to, now, &step);
 	if (rc == 0 && step == PIX_STEP_ILLEGAL)
 		log_warn("pix authorization: a change the rules refuse, kept as it was",
 			 "service_id=%" PRIu64 " state=%s psp_status=%s", svc->id,
