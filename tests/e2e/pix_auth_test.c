@@ -389,3 +389,108 @@ Test(pix_auth_e2e, list_services_by_state_and_rail_over_every_customer)
 	cr_assert_eq(ids[0], a);
 	cr_assert_eq(list(0, 0, RAIL(CARD), ids), 2);
 }
+
+/* ---------------------------------------------------------------- callbacks (hints) */
+
+static long long wh_metric(const char *series)
+{
+	long long v = tsp_metric(&P.srv, series);
+	return v < 0 ? 0 : v;
+}
+
+/* The service as stored now, without asking the PSP (ListServices of its customer). */
+static Ospay__V1__CustomerService *stored(uint64_t customer, uint64_t svc)
+{
+	Ospay__V1__CustomersListServicesRequest m =
+		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
+	Ospay__V1__CustomerService *s = NULL;
+	m.customer_id = customer;
+	Ospay__V1__CustomersListServicesResponse *r =
+		tsp_call_ok(P.fd, "ospay.v1.Customers/ListServices", &m.base,
+			    &ospay__v1__customers_list_services_response__descriptor);
+	for (size_t i = 0; i < r->n_services; i++) {
+		if (r->services[i]->id == svc) {
+			s = r->services[i];
+			r->services[i] = r->services[--r->n_services];
+		}
+	}
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	cr_assert_not_null(s);
+	return s;
+}
+
+static int stored_state(uint64_t customer, uint64_t svc)
+{
+	Ospay__V1__CustomerService *s = stored(customer, svc);
+	int st = s->pix != NULL ? (int)s->pix->state : -1;
+	service_free(s);
+	return st;
+}
+
+Test(pix_auth_e2e, a_forged_callback_changes_nothing)
+{
+	uint64_t cust, svc = service(&cust);
+	Ospay__V1__CustomerService *s = authorize_ok(svc, NULL);
+	char path[160], body[200], out[512];
+	snprintf(path, sizeof(path), "/webhooks/pix/%llu?hmac=forged&ignorar=/rec",
+		 (unsigned long long)P.srv.org_id);
+	snprintf(body, sizeof(body), "{\"recs\":[{\"idRec\":\"%s\",\"status\":\"APROVADA\"}]}",
+		 s->pix->id_rec);
+	service_free(s);
+	long long unauthorized = wh_metric("ospay_webhooks_total{result=\"unauthorized\"}");
+	cr_assert_eq(tsp_https(&P.srv, "POST", path, body, out, sizeof(out)), 401, "%s", out);
+	cr_assert_eq(wh_metric("ospay_webhooks_total{result=\"unauthorized\"}"), unauthorized + 1);
+	cr_assert_eq(stored_state(cust, svc), AUTH(SENT));
+}
+
+Test(pix_auth_e2e, a_duplicated_callback_accepts_once)
+{
+	uint64_t cust, svc = service(&cust);
+	auth_req_t sw = {.switch_rail = true};
+	Ospay__V1__CustomerService *s = authorize_ok(svc, &sw);
+	char id_rec[64];
+	snprintf(id_rec, sizeof(id_rec), "%s", s->pix->id_rec);
+	service_free(s);
+	long long dup = wh_metric("ospay_webhooks_total{result=\"duplicate\"}");
+	json_decref(tsp_pix_control(
+		&P, "POST", "/control/webhook-faults",
+		"{\"service\":\"pix\",\"kind\":\"duplicate\",\"copies\":2,\"count\":1}", 201));
+	/* The payer approves; ospay learns it from the callback alone (no refresh). */
+	payer("recs", id_rec, "approve", NULL);
+	TSP_AWAIT(stored_state(cust, svc) == AUTH(ACCEPTED), "accepted through the callback");
+	TSP_AWAIT(wh_metric("ospay_webhooks_total{result=\"duplicate\"}") >= dup + 2,
+		  "both copies seen as duplicates");
+	s = stored(cust, svc);
+	cr_assert_eq(rail(s), RAIL(PIX_AUTOMATICO));
+	service_free(s);
+	TSP_AWAIT(zapme_with("foi confirmada") >= 1, "the customer is told");
+	cr_assert_eq(zapme_with("foi confirmada"), 1, "once");
+}
+
+Test(pix_auth_e2e, a_stale_callback_after_the_cancel_changes_nothing)
+{
+	uint64_t cust, svc = service(&cust);
+	auth_req_t sw = {.switch_rail = true};
+	Ospay__V1__CustomerService *s = authorize_ok(svc, &sw);
+	char id_rec[64];
+	snprintf(id_rec, sizeof(id_rec), "%s", s->pix->id_rec);
+	service_free(s);
+	long long requeried = wh_metric("ospay_webhook_requeries_total") +
+			      wh_metric("ospay_webhook_requery_coalesced_total");
+	/* The two callbacks (APROVADA, then CANCELADA) arrive newest first: the
+	 * APROVADA hint comes when the PSP already says CANCELADA. */
+	json_decref(tsp_pix_control(
+		&P, "POST", "/control/webhook-faults",
+		"{\"service\":\"pix\",\"kind\":\"reorder\",\"batch\":2,\"count\":2}", 201));
+	payer("recs", id_rec, "approve", NULL);
+	payer("recs", id_rec, "cancel", NULL);
+	TSP_AWAIT(stored_state(cust, svc) == AUTH(CANCELED_BY_PAYER), "canceled by the payer");
+	TSP_AWAIT(wh_metric("ospay_webhook_requeries_total") +
+				  wh_metric("ospay_webhook_requery_coalesced_total") >=
+			  requeried + 2,
+		  "both hints were asked about");
+	s = stored(cust, svc);
+	cr_assert_eq(s->pix->state, AUTH(CANCELED_BY_PAYER), "never back to accepted");
+	cr_assert_eq(rail(s), RAIL(CARD));
+	service_free(s);
+}
