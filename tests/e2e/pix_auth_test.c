@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/perm.h"
 #include "core/pix.h"
 #include "ospay/v1/billing.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
@@ -493,4 +495,70 @@ Test(pix_auth_e2e, a_stale_callback_after_the_cancel_changes_nothing)
 	cr_assert_eq(s->pix->state, AUTH(CANCELED_BY_PAYER), "never back to accepted");
 	cr_assert_eq(rail(s), RAIL(CARD));
 	service_free(s);
+}
+
+/* ---------------------------------------------------------------- unknown answers, scope */
+
+Test(pix_auth_e2e, an_unknown_answer_without_a_rec_goes_on_from_its_location)
+{
+	uint64_t svc = service(NULL);
+	/* A 500 to POST /rec, the PSP having made nothing: the outcome is unknown. */
+	uint64_t f = tsg_fault(&P.sb, "{\"service\":\"pix\",\"route\":\"rec_create\",\"kind\":"
+				      "\"http500\",\"count\":1,\"process\":false}");
+	status_t st;
+	cr_assert_eq(authorize(svc, NULL, NULL, &st), ST_UNAVAILABLE, "%s", st.message);
+	cr_assert(tsg_fault_hit(&P.sb, f));
+	/* Stored: the location, nothing else; the service says so. */
+	cr_assert_eq(by_id("ospay.v1.Customers/RefreshPix",
+			   &ospay__v1__customers_refresh_pix_response__descriptor, svc, NULL, &st),
+		     ST_FAILED_PRECONDITION);
+	cr_assert(strstr(st.message, "AuthorizePix again") != NULL, "%s", st.message);
+	/* Again: GET /locrec says no rec, so the rec is made on the same location. */
+	Ospay__V1__CustomerService *s = authorize_ok(svc, NULL);
+	cr_assert_eq(s->pix->state, AUTH(SENT));
+	cr_assert_eq(s->pix->loc_id > 0, true);
+	service_free(s);
+}
+
+Test(pix_auth_e2e, scope_and_roles)
+{
+	char secret[128];
+	uint64_t svc = service(NULL); /* unit 1 */
+	uint64_t other = tso_unit(P.fd, "Zona Norte");
+	tso_token(P.fd, PERM_ROLE_OPERATOR, other, secret, sizeof(secret));
+	int fd_other = tsp_login(&P.srv, secret);
+	tso_token(P.fd, PERM_ROLE_READ_ONLY, 0, secret, sizeof(secret));
+	int fd_ro = tsp_login(&P.srv, secret);
+	Ospay__V1__CustomersAuthorizePixRequest m =
+		OSPAY__V1__CUSTOMERS_AUTHORIZE_PIX_REQUEST__INIT;
+	m.service_id = svc;
+	status_t st;
+	/* Another unit's operator does not see the service. */
+	cr_assert_eq(tsp_call(fd_other, "ospay.v1.Customers/AuthorizePix", &m.base, NULL, NULL,
+			      "k-other", &st),
+		     ST_NOT_FOUND);
+	/* A read-only token may look (RefreshPix), not ask the customer. */
+	cr_assert_eq(tsp_call(fd_ro, "ospay.v1.Customers/AuthorizePix", &m.base, NULL, NULL, "k-ro",
+			      &st),
+		     ST_PERMISSION_DENIED);
+	service_free(authorize_ok(svc, NULL));
+	Ospay__V1__CustomersRefreshPixRequest q = OSPAY__V1__CUSTOMERS_REFRESH_PIX_REQUEST__INIT;
+	q.service_id = svc;
+	cr_assert_eq(
+		tsp_call(fd_ro, "ospay.v1.Customers/RefreshPix", &q.base, NULL, NULL, "k-ro2", &st),
+		ST_OK, "%s", st.message);
+	cr_assert_eq(
+		tsp_call(fd_ro, "ospay.v1.Customers/CancelPix", &q.base, NULL, NULL, "k-ro3", &st),
+		ST_PERMISSION_DENIED);
+	/* Bad input is named. */
+	m.service_id = service(NULL);
+	m.journey = JOURNEY(QR_WITH_PAYMENT);
+	m.payer_max_amount = -1;
+	cr_assert_eq(tsp_call(P.fd, "ospay.v1.Customers/AuthorizePix", &m.base, NULL, NULL, "k-bad",
+			      &st),
+		     ST_INVALID_ARGUMENT);
+	cr_assert(tso_violation(&st, "invoice_id"));
+	cr_assert(tso_violation(&st, "payer_max_amount"));
+	close(fd_other);
+	close(fd_ro);
 }
