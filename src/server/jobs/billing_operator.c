@@ -325,6 +325,7 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 	j->c.gateway = card->card->gateway;
 	j->c.amount = inv->amount;
 	j->c.recurring = false;
+	j->c.rail = OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_CARD;
 	j->c.attempt = (uint32_t)(n_op + 1);
 	j->c.status = CHG(PENDING);
 	bill_job_card(j, card->card);

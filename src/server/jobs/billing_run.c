@@ -245,6 +245,7 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	j->c.gateway = b->org_kind;
 	j->c.amount = inv->amount;
 	j->c.recurring = true;
+	j->c.rail = OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_CARD;
 	j->c.attempt = (uint32_t)d.attempt;
 	j->c.reattempt = d.attempt > 1;
 	date_format(b->org_today, j->date, sizeof(j->date));
