@@ -215,6 +215,16 @@ static void outcomes(const char *txid, const char *list)
 	json_decref(tsp_pix_control(&P, "POST", path, b, 200));
 }
 
+static void cancel_invoice(uint64_t inv)
+{
+	Ospay__V1__BillingCancelInvoiceRequest m = OSPAY__V1__BILLING_CANCEL_INVOICE_REQUEST__INIT;
+	m.invoice_id = inv;
+	Ospay__V1__BillingCancelInvoiceResponse *r =
+		tsp_call_ok(P.fd, "ospay.v1.Billing/CancelInvoice", &m.base,
+			    &ospay__v1__billing_cancel_invoice_response__descriptor);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
 /* The first charge's txid (the cycle's). */
 static void first_txid(uint64_t customer, char out[40])
 {
@@ -389,12 +399,7 @@ Test(pix_billing, invoice_canceled_before_the_deadline_cancels_the_instruction)
 	uint64_t svc, c = pix_customer(5, NULL, &svc);
 	uint64_t inv = tso_invoice(P.fd, c, svc, DUE);
 	run_expect(1, 0, 0, 0);
-	Ospay__V1__BillingCancelInvoiceRequest m = OSPAY__V1__BILLING_CANCEL_INVOICE_REQUEST__INIT;
-	m.invoice_id = inv;
-	Ospay__V1__BillingCancelInvoiceResponse *cr =
-		tsp_call_ok(P.fd, "ospay.v1.Billing/CancelInvoice", &m.base,
-			    &ospay__v1__billing_cancel_invoice_response__descriptor);
-	protobuf_c_message_free_unpacked(&cr->base, NULL);
+	cancel_invoice(inv);
 	run_expect(0, 0, 1, 0);
 	cr_assert_eq(charge_status(c, 0), CHG(CANCELED));
 	go_to(10);
@@ -585,12 +590,7 @@ Test(pix_billing, canceled_after_the_deadline_the_instruction_stands)
 	/* 22:00 of D-1: past the 21:00 cutoff. */
 	go_to(9);
 	tso_advance(P.fd, 13LL * 3600 * 1000);
-	Ospay__V1__BillingCancelInvoiceRequest m = OSPAY__V1__BILLING_CANCEL_INVOICE_REQUEST__INIT;
-	m.invoice_id = inv;
-	Ospay__V1__BillingCancelInvoiceResponse *cr =
-		tsp_call_ok(P.fd, "ospay.v1.Billing/CancelInvoice", &m.base,
-			    &ospay__v1__billing_cancel_invoice_response__descriptor);
-	protobuf_c_message_free_unpacked(&cr->base, NULL);
+	cancel_invoice(inv);
 	run_expect(0, 0, 0, 0);
 	Ospay__V1__BillingListChargesResponse *r = charges(c);
 	cr_assert_eq(r->charges[0]->status, CHG(PENDING), "no cancel after the cutoff");

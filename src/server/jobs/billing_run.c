@@ -107,9 +107,7 @@ static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge *
 	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
-		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
+		rc = bill_charge_at(txn, val, &c);
 		if (rc != 0)
 			break;
 		/* A Pix instruction still at the PSP keeps the card off the invoice. */
@@ -237,13 +235,7 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	j->b = b;
 	j->action = d.action;
 	ospay__v1__charge__init(&j->c);
-	j->c.organization_id = inv->organization_id;
-	j->c.unit_id = inv->unit_id;
-	j->c.customer_id = inv->customer_id;
-	j->c.service_id = inv->service_id;
-	j->c.invoice_id = inv->id;
-	j->c.gateway = b->org_kind;
-	j->c.amount = inv->amount;
+	bill_job_invoice(j, inv, b->org_kind);
 	j->c.recurring = true;
 	j->c.rail = OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_CARD;
 	j->c.attempt = (uint32_t)d.attempt;
