@@ -405,6 +405,21 @@ int outbox_on_link_created(srv_t *s, store_txn_t *txn, const Ospay__V1__Order *o
 			  amount, p->installments, p->installments == 1 ? "" : "s", p->link_url);
 }
 
+/* A message about charge c of its invoice: one per charge and kind. */
+static ob_event_t charge_event(const Ospay__V1__Charge *c, int kind)
+{
+	return (ob_event_t){.org = c->organization_id,
+			    .unit = c->unit_id,
+			    .customer = c->customer_id,
+			    .kind = kind,
+			    .obj = OUTBOX_OBJ_INVOICE,
+			    .obj_id = c->invoice_id,
+			    .event = c->id,
+			    .invoice_id = c->invoice_id,
+			    .charge_id = c->id,
+			    .service_id = c->service_id};
+}
+
 int outbox_on_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c, int64_t now_ms)
 {
 	Ospay__V1__Invoice *inv = NULL;
@@ -418,16 +433,7 @@ int outbox_on_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c, int
 	int rc = kit_load(txn, DB_INVOICES, c->invoice_id, &ospay__v1__invoice__descriptor, &inv);
 	if (rc != 0)
 		return rc;
-	ob_event_t e = {.org = c->organization_id,
-			.unit = c->unit_id,
-			.customer = c->customer_id,
-			.kind = NKIND(CHARGE_FAILED),
-			.obj = OUTBOX_OBJ_INVOICE,
-			.obj_id = c->invoice_id,
-			.event = c->id,
-			.invoice_id = c->invoice_id,
-			.charge_id = c->id,
-			.service_id = c->service_id};
+	ob_event_t e = charge_event(c, NKIND(CHARGE_FAILED));
 	money_format_brl(inv->amount, amount, sizeof(amount));
 	date_br(inv->due_date, due, sizeof(due));
 	char plan[128], what[160];
@@ -1183,16 +1189,7 @@ int outbox_on_pix_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c,
 	int rc = kit_load(txn, DB_INVOICES, c->invoice_id, &ospay__v1__invoice__descriptor, &inv);
 	if (rc != 0)
 		return rc;
-	ob_event_t e = {.org = c->organization_id,
-			.unit = c->unit_id,
-			.customer = c->customer_id,
-			.kind = kinds[what],
-			.obj = OUTBOX_OBJ_INVOICE,
-			.obj_id = c->invoice_id,
-			.event = c->id,
-			.invoice_id = c->invoice_id,
-			.charge_id = c->id,
-			.service_id = c->service_id};
+	ob_event_t e = charge_event(c, kinds[what]);
 	money_format_brl(c->amount, amount, sizeof(amount));
 	date_br(inv->due_date, due, sizeof(due));
 	date_br(next_day != NULL ? next_day : "", day, sizeof(day));
