@@ -666,10 +666,11 @@ static int answer_fn(store_txn_t *txn, void *arg)
 	if (rc == 0 && d.to >= 0)
 		j->c.status = (Ospay__V1__ChargeStatus)d.to;
 	j->answered = rc == 0;
+	/* What this answer changed, counted once it is committed (answer_done). */
 	j->own.resolved = (uint64_t)(d.from == CHG(UNKNOWN) && d.to != CHG(UNKNOWN));
 	j->own.approved = (uint64_t)(d.from != d.to && d.to == CHG(APPROVED));
 	j->own.declined = (uint64_t)(d.from != d.to && d.to == CHG(DECLINED));
-	j->own.failed = (uint64_t)(d.from != d.to && d.to == CHG(CANCELED));
+	j->own.pix_canceled = (uint64_t)(d.from != d.to && d.to == CHG(CANCELED));
 	return rc;
 }
 
@@ -686,12 +687,12 @@ static void answer_done(void *arg, int rc)
 	}
 	b->pix_settled_total += j->own.approved;
 	b->pix_failed_total += j->own.declined;
-	b->pix_canceled_total += j->own.failed;
+	b->pix_canceled_total += j->own.pix_canceled;
 	b->pix_resolved_total += j->own.resolved;
 	b->stats.approved += j->own.approved;
 	b->stats.declined += j->own.declined;
 	b->stats.resolved += j->own.resolved;
-	b->stats.pix_canceled += j->own.failed;
+	b->stats.pix_canceled += j->own.pix_canceled;
 	log_info("billing pix attempt",
 		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " attempt=%u status=%d", j->c.id,
 		 j->c.invoice_id, j->c.attempt, (int)j->c.status);
