@@ -27,6 +27,7 @@
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/installments.pb-c.h"
 #include "support/domain.h"
+#include "support/gateways.h"
 #include "support/pix.h"
 #include "support/proc.h"
 #include "support/records.h"
@@ -214,6 +215,16 @@ static void outcomes(const char *txid, const char *list)
 	json_decref(tsp_pix_control(&P, "POST", path, b, 200));
 }
 
+static void cancel_invoice(uint64_t inv)
+{
+	Ospay__V1__BillingCancelInvoiceRequest m = OSPAY__V1__BILLING_CANCEL_INVOICE_REQUEST__INIT;
+	m.invoice_id = inv;
+	Ospay__V1__BillingCancelInvoiceResponse *r =
+		tsp_call_ok(P.fd, "ospay.v1.Billing/CancelInvoice", &m.base,
+			    &ospay__v1__billing_cancel_invoice_response__descriptor);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
 /* The first charge's txid (the cycle's). */
 static void first_txid(uint64_t customer, char out[40])
 {
@@ -388,12 +399,7 @@ Test(pix_billing, invoice_canceled_before_the_deadline_cancels_the_instruction)
 	uint64_t svc, c = pix_customer(5, NULL, &svc);
 	uint64_t inv = tso_invoice(P.fd, c, svc, DUE);
 	run_expect(1, 0, 0, 0);
-	Ospay__V1__BillingCancelInvoiceRequest m = OSPAY__V1__BILLING_CANCEL_INVOICE_REQUEST__INIT;
-	m.invoice_id = inv;
-	Ospay__V1__BillingCancelInvoiceResponse *cr =
-		tsp_call_ok(P.fd, "ospay.v1.Billing/CancelInvoice", &m.base,
-			    &ospay__v1__billing_cancel_invoice_response__descriptor);
-	protobuf_c_message_free_unpacked(&cr->base, NULL);
+	cancel_invoice(inv);
 	run_expect(0, 0, 1, 0);
 	cr_assert_eq(charge_status(c, 0), CHG(CANCELED));
 	go_to(10);
@@ -546,4 +552,59 @@ Test(pix_billing, callbacks_forged_refused_duplicated_settled_once)
 	cr_assert_eq(r->charges[0]->status, CHG(APPROVED));
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	cr_assert_eq(pix_metric("settled"), 1, "settled once");
+}
+
+/* ---------------------------------------------------------------- paid another way */
+
+Test(pix_billing, paid_by_card_before_the_deadline_cancels_the_instruction)
+{
+	tsg_cielo(P.fd, &P.sb, P.srv.org_id, "pixcard", false);
+	uint64_t svc, c = pix_customer(13, NULL, &svc);
+	uint64_t card = tso_visa_card(P.fd, c, 1);
+	uint64_t inv = tso_invoice(P.fd, c, svc, DUE);
+	run_expect(1, 0, 0, 0);
+	char txid[40];
+	first_txid(c, txid);
+	/* The operator charges the card (the instruction is known, not an unknown outcome). */
+	Ospay__V1__BillingChargeInvoiceRequest m = OSPAY__V1__BILLING_CHARGE_INVOICE_REQUEST__INIT;
+	m.invoice_id = inv;
+	m.card_id = card;
+	Ospay__V1__BillingChargeInvoiceResponse *cr =
+		tsp_call_ok(P.fd, "ospay.v1.Billing/ChargeInvoice", &m.base,
+			    &ospay__v1__billing_charge_invoice_response__descriptor);
+	protobuf_c_message_free_unpacked(&cr->base, NULL);
+	cr_assert_eq(tso_invoice_status(P.fd, inv), INV(PAID));
+	run_expect(0, 0, 1, 0);
+	cr_assert_eq(charge_status(c, 0), CHG(CANCELED));
+	/* Nothing is debited on the due date. */
+	go_to(10);
+	run_expect(0, 0, 0, 0);
+	cr_assert_eq(charge_status(c, 0), CHG(CANCELED));
+}
+
+Test(pix_billing, canceled_after_the_deadline_the_instruction_stands)
+{
+	uint64_t svc, c = pix_customer(14, NULL, &svc);
+	uint64_t inv = tso_invoice(P.fd, c, svc, DUE);
+	run_expect(1, 0, 0, 0);
+	/* 22:00 of D-1: past the 21:00 cutoff. */
+	go_to(9);
+	tso_advance(P.fd, 13LL * 3600 * 1000);
+	cancel_invoice(inv);
+	run_expect(0, 0, 0, 0);
+	Ospay__V1__BillingListChargesResponse *r = charges(c);
+	cr_assert_eq(r->charges[0]->status, CHG(PENDING), "no cancel after the cutoff");
+	cr_assert(strstr(r->charges[0]->note, "stands") != NULL, "%s", r->charges[0]->note);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	/* It is debited on the due date: recorded for a refund, the invoice stays canceled. */
+	json_decref(
+		tsp_pix_control(&P, "POST", "/control/pix/settle", "{\"date\":\"" DUE "\"}", 200));
+	tso_advance(P.fd, 11LL * 3600 * 1000);
+	snprintf(today, sizeof(today), "%s", DUE);
+	run();
+	TSP_AWAIT(charge_status(c, 0) == CHG(APPROVED), "the payment is recorded");
+	r = charges(c);
+	cr_assert(strstr(r->charges[0]->note, "refund") != NULL, "%s", r->charges[0]->note);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	cr_assert_eq(tso_invoice_status(P.fd, inv), INV(CANCELED));
 }

@@ -355,6 +355,15 @@ static void charge_card_cell(const ProtobufCMessage *m, char *out, size_t n)
 	snprintf(out, n, "%s", card);
 }
 
+/* Charges stored before the rail existed are the card's. */
+static void charge_rail_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__Charge *c = (const Ospay__V1__Charge *)m;
+	snprintf(out, n, "%s",
+		 c->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO ? "pix-automatico"
+										 : "card");
+}
+
 /* An operator's resolution or a void says more than the gateway's words. */
 static void charge_message_cell(const ProtobufCMessage *m, char *out, size_t n)
 {
@@ -371,7 +380,7 @@ static const dom_col_t charge_cols[] = {
 	DOM_COL("CUSTOMER", "customer_id", DOM_C_NUM),
 	DOM_COL("INVOICE", "invoice_id", DOM_C_NUM),
 	DOM_COL("ATTEMPT", "attempt", DOM_C_NUM),
-	DOM_COL_ENUM("RAIL", "rail", "PAYMENT_RAIL_"),
+	DOM_COL_CELL("RAIL", charge_rail_cell),
 	DOM_COL_CELL("CARD", charge_card_cell),
 	DOM_COL_RIGHT("AMOUNT", "amount", DOM_C_MONEY),
 	DOM_COL("RECURRING", "recurring", DOM_C_YES),

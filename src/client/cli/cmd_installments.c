@@ -94,9 +94,10 @@ int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv)
 	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_fill(ctx, &o, &req.base);
-	/* Automatic card charges are not order installments: only the report has them. */
+	/* Automatic card and Pix charges are not order installments: only the report has them. */
 	if (rc == CLI_EXIT_OK &&
-	    req.mode == OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_AUTOMATIC_CARD)
+	    (req.mode == OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_AUTOMATIC_CARD ||
+	     req.mode == OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_AUTOMATIC_PIX))
 		rc = cli_usage_error(ctx, MODE_MSG);
 	if (rc != CLI_EXIT_OK)
 		return rc;
@@ -254,7 +255,7 @@ int cli_cmd_report_recurring_credit(cli_ctx_t *ctx, int argc, char **argv)
 		DOM_OPT("max-rows", 'x', DOM_U32, "max_rows"),
 		DOM_OPT_ENUM("status", 's', "status", IST_PREFIX, STATUS_MSG),
 		DOM_OPT_ENUM("mode", 'm', "mode", IMODE_PREFIX,
-			     "--mode is integrated, manual or automatic-card"),
+			     "--mode is integrated, manual, automatic-card or automatic-pix"),
 		DOM_OPT("from", 'f', DOM_TEXT, "from"),
 		DOM_OPT("to", 't', DOM_TEXT, "to"),
 		DOM_OPT("csv", 'C', DOM_SWITCH, NULL),

@@ -263,9 +263,10 @@ const cli_command_t cli_commands[] = {
 	 "a final status cannot be changed. Repeating the same record changes nothing.\n"},
 	{"report", "recurring-credit", cli_cmd_report_recurring_credit,
 	 "[--period today|this-week|this-month|last-month | --from YYYY-MM-DD --to YYYY-MM-DD] "
-	 "[--status S] [--mode integrated|manual|automatic-card] [--customer ID] [--unit ID] "
+	 "[--status S] [--mode integrated|manual|automatic-card|automatic-pix] [--customer ID] "
+	 "[--unit ID] "
 	 "[--max-rows N] [--csv]",
-	 "installments and recurring card charges of a period, with totals per status",
+	 "installments and recurring card and Pix charges of a period, with totals per status",
 	 "Periods are in the organization's local calendar (weeks from Monday); the default\n"
 	 "is this month. Without --unit an org-wide token sees the whole organization.\n"
 	 "--csv prints the rows as CSV (amounts like 1234.56, no totals).\n"

@@ -39,6 +39,34 @@ void bill_job_link(bill_job_t *j)
 	j->c.psp_reason = j->psp_reason;
 }
 
+int bill_charge_at(store_txn_t *txn, const uint8_t *val, Ospay__V1__Charge **out)
+{
+	int rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, out);
+	return rc == -ENOENT ? -EBADMSG : rc;
+}
+
+void bill_job_invoice(bill_job_t *j, const Ospay__V1__Invoice *inv, int gateway)
+{
+	j->c.organization_id = inv->organization_id;
+	j->c.unit_id = inv->unit_id;
+	j->c.customer_id = inv->customer_id;
+	j->c.service_id = inv->service_id;
+	j->c.invoice_id = inv->id;
+	j->c.gateway = gateway;
+	j->c.amount = inv->amount;
+}
+
+int bill_invoice_open(store_txn_t *txn, uint64_t id)
+{
+	Ospay__V1__Invoice *inv = NULL;
+	int rc = kit_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
+	if (rc == 0 && inv->status != INV_OPEN)
+		rc = -EALREADY;
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}
+
 void bill_copy_str(char *dst, size_t cap, const char *src)
 {
 	snprintf(dst, cap, "%s", src != NULL ? src : "");

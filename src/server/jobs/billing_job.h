@@ -142,6 +142,12 @@ typedef struct bill_job {
 } bill_job_t;
 
 /* billing_job.c: jobs and the facts they start from */
+/* The charge an index value names (a charge id): missing is a corrupt index (-EBADMSG). */
+int bill_charge_at(store_txn_t *txn, const uint8_t *val, Ospay__V1__Charge **out);
+/* A new attempt's invoice facts: organization, unit, customer, service, invoice, amount. */
+void bill_job_invoice(bill_job_t *j, const Ospay__V1__Invoice *inv, int gateway);
+/* 0 when invoice id is still OPEN, -EALREADY when it left OPEN, else a store error. */
+int bill_invoice_open(store_txn_t *txn, uint64_t id);
 void bill_job_free(bill_job_t *j);
 void bill_job_link(bill_job_t *j);
 void bill_copy_str(char *dst, size_t cap, const char *src);

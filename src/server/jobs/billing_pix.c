@@ -149,9 +149,7 @@ static int charges_scan(store_txn_t *txn, db_scan_t *scan, pix_charges_t *pc)
 	int rc;
 	while ((rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
-		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
+		rc = bill_charge_at(txn, val, &c);
 		if (rc != 0)
 			break;
 		if (!is_pix(c) || pc->n == PIX_CHARGES_MAX) {
@@ -214,13 +212,7 @@ static bill_job_t *job_attempt(struct srv_billing *b, int op, const Ospay__V1__I
 	bill_job_t *j = job_new(b, op);
 	if (j == NULL)
 		return NULL;
-	j->c.organization_id = inv->organization_id;
-	j->c.unit_id = inv->unit_id;
-	j->c.customer_id = inv->customer_id;
-	j->c.service_id = inv->service_id;
-	j->c.invoice_id = inv->id;
-	j->c.gateway = PIX_SERVICE;
-	j->c.amount = inv->amount;
+	bill_job_invoice(j, inv, PIX_SERVICE);
 	j->c.attempt = attempt;
 	j->c.recurring = true; /* the run's own attempts, as the card's */
 	j->c.reattempt = attempt > 1;
@@ -464,18 +456,12 @@ static void next_retry_day(store_txn_t *txn, const Ospay__V1__Charge *c, int64_t
 static int apply_paid(store_txn_t *txn, Ospay__V1__Charge *nc, char *note, size_t cap, int64_t now)
 {
 	Ospay__V1__Invoice *inv = NULL;
-	int64_t due = 0;
 	int rc = kit_load(txn, DB_INVOICES, nc->invoice_id, &ospay__v1__invoice__descriptor, &inv);
 	if (rc != 0)
 		return rc;
-	if (inv->status == INV_OPEN && date_parse(inv->due_date, &due) == 0) {
-		Ospay__V1__Invoice paid = *inv;
-		paid.status = INV_PAID;
-		paid.updated_ms = now;
-		rc = db_invoice_put(txn, inv, &paid, due);
-		if (rc == 0)
-			rc = billing_run_unblock(txn, &paid, now);
-	} else if (inv->status != INV_OPEN) {
+	if (inv->status == INV_OPEN) {
+		rc = billing_run_pay_invoice(txn, inv, now);
+	} else {
 		snprintf(note, cap,
 			 "paid by Pix after the invoice left OPEN: refund the payer "
 			 "(docs/pix-automatico.md)");
@@ -680,10 +666,11 @@ static int answer_fn(store_txn_t *txn, void *arg)
 	if (rc == 0 && d.to >= 0)
 		j->c.status = (Ospay__V1__ChargeStatus)d.to;
 	j->answered = rc == 0;
+	/* What this answer changed, counted once it is committed (answer_done). */
 	j->own.resolved = (uint64_t)(d.from == CHG(UNKNOWN) && d.to != CHG(UNKNOWN));
 	j->own.approved = (uint64_t)(d.from != d.to && d.to == CHG(APPROVED));
 	j->own.declined = (uint64_t)(d.from != d.to && d.to == CHG(DECLINED));
-	j->own.failed = (uint64_t)(d.from != d.to && d.to == CHG(CANCELED));
+	j->own.pix_canceled = (uint64_t)(d.from != d.to && d.to == CHG(CANCELED));
 	return rc;
 }
 
@@ -700,12 +687,12 @@ static void answer_done(void *arg, int rc)
 	}
 	b->pix_settled_total += j->own.approved;
 	b->pix_failed_total += j->own.declined;
-	b->pix_canceled_total += j->own.failed;
+	b->pix_canceled_total += j->own.pix_canceled;
 	b->pix_resolved_total += j->own.resolved;
 	b->stats.approved += j->own.approved;
 	b->stats.declined += j->own.declined;
 	b->stats.resolved += j->own.resolved;
-	b->stats.pix_canceled += j->own.failed;
+	b->stats.pix_canceled += j->own.pix_canceled;
 	log_info("billing pix attempt",
 		 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " attempt=%u status=%d", j->c.id,
 		 j->c.invoice_id, j->c.attempt, (int)j->c.status);
@@ -847,16 +834,10 @@ static void pix_call(bill_job_t *j)
 static int insert_fn(store_txn_t *txn, void *arg)
 {
 	bill_job_t *j = arg;
-	Ospay__V1__Invoice *inv = NULL;
 	pix_charges_t pc = {0};
-	int rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor, &inv);
-	bool open = rc == 0 && inv->status == INV_OPEN;
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	int rc = bill_invoice_open(txn, j->c.invoice_id);
 	if (rc != 0)
 		return rc;
-	if (!open)
-		return -EALREADY;
 	rc = charges_of_invoice(txn, j->c.invoice_id, &pc);
 	/* Planned twice, or another attempt is open: never two instructions. */
 	bool next = rc == 0 && pc.n + 1 == j->c.attempt && open_of(&pc) == NULL;

@@ -107,9 +107,7 @@ static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge *
 	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
-		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
+		rc = bill_charge_at(txn, val, &c);
 		if (rc != 0)
 			break;
 		/* A Pix instruction still at the PSP keeps the card off the invoice. */
@@ -237,14 +235,9 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	j->b = b;
 	j->action = d.action;
 	ospay__v1__charge__init(&j->c);
-	j->c.organization_id = inv->organization_id;
-	j->c.unit_id = inv->unit_id;
-	j->c.customer_id = inv->customer_id;
-	j->c.service_id = inv->service_id;
-	j->c.invoice_id = inv->id;
-	j->c.gateway = b->org_kind;
-	j->c.amount = inv->amount;
+	bill_job_invoice(j, inv, b->org_kind);
 	j->c.recurring = true;
+	j->c.rail = OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_CARD;
 	j->c.attempt = (uint32_t)d.attempt;
 	j->c.reattempt = d.attempt > 1;
 	date_format(b->org_today, j->date, sizeof(j->date));
@@ -569,47 +562,53 @@ static void job_start(bill_job_t *j)
 
 /* ------------------------------------------------------------------ the walk */
 
-/* Phase 0: the next bill_unresolved attempt (as a RESOLVE job), or NULL at the end. */
+/*
+ * Phase 0: the next bill_unresolved attempt (as a RESOLVE job), -ENOENT at the
+ * end, or NULL after BILL_STEP_MAX charges with nothing to ask now (Pix
+ * instructions waiting for their day), so that the pump yields to the loop.
+ */
 static int next_unresolved(struct srv_billing *b, store_txn_t *txn, bill_job_t **out)
 {
-	store_cursor_t *cur = NULL;
-	store_val_t k, v;
-	uint8_t key[8];
-	Ospay__V1__Charge *c = NULL;
 	*out = NULL;
-	be64_put(key, b->next_charge);
-	int rc = store_cursor_open(txn, DB_CHG_UNRESOLVED, &cur);
-	if (rc == 0)
-		rc = store_cursor_seek(cur, key, sizeof(key), &k, &v);
-	if (rc == 0 && k.len == 8) {
-		uint64_t id = be64_get(k.data);
-		b->next_charge = id + 1;
-		rc = kit_load(txn, DB_CHARGES, id, &ospay__v1__charge__descriptor, &c);
-	} else if (rc == 0) {
-		rc = -EBADMSG;
-	}
-	store_cursor_close(cur);
-	if (rc != 0)
-		return rc;
-	/* Pix Automático: asked about only when unanswered, due or to be canceled. */
-	if (c->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO) {
-		rc = bill_pix_resolve(b, txn, c, out);
+	for (int steps = 0; steps < BILL_STEP_MAX; steps++) {
+		store_cursor_t *cur = NULL;
+		store_val_t k, v;
+		uint8_t key[8];
+		Ospay__V1__Charge *c = NULL;
+		be64_put(key, b->next_charge);
+		int rc = store_cursor_open(txn, DB_CHG_UNRESOLVED, &cur);
+		if (rc == 0)
+			rc = store_cursor_seek(cur, key, sizeof(key), &k, &v);
+		if (rc == 0 && k.len == 8) {
+			uint64_t id = be64_get(k.data);
+			b->next_charge = id + 1;
+			rc = kit_load(txn, DB_CHARGES, id, &ospay__v1__charge__descriptor, &c);
+		} else if (rc == 0) {
+			rc = -EBADMSG;
+		}
+		store_cursor_close(cur);
+		if (rc != 0)
+			return rc;
+		/* Pix Automático: asked about only when unanswered, due or to be canceled. */
+		if (c->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO) {
+			rc = bill_pix_resolve(b, txn, c, out);
+			ospay__v1__charge__free_unpacked(c, NULL);
+			if (rc != 0 || *out != NULL)
+				return rc;
+			continue;
+		}
+		/* Waiting for a person (or the gateway's notification): nothing to ask. */
+		bool skip = c->status == CHG(OPERATOR_REVIEW);
+		for (unsigned i = 0; i < b->n_manual && !skip; i++)
+			/* An operator charge in flight, not an unknown one: its call ends it. */
+			skip = b->manual[i] == c->invoice_id;
+		if (!skip)
+			*out = bill_job_for_charge(b, c);
 		ospay__v1__charge__free_unpacked(c, NULL);
-		/* Nothing due for it: the pump asks again (no recursion over many). */
-		return rc;
+		if (!skip)
+			return *out == NULL ? -ENOMEM : 0;
 	}
-	/* Waiting for a person (or the gateway's notification): nothing to ask. */
-	bool skip = c->status == CHG(OPERATOR_REVIEW);
-	for (unsigned i = 0; i < b->n_manual && !skip; i++)
-		/* An operator charge in flight, not an unknown one: its call ends it. */
-		skip = b->manual[i] == c->invoice_id;
-	if (skip) {
-		ospay__v1__charge__free_unpacked(c, NULL);
-		return next_unresolved(b, txn, out);
-	}
-	*out = bill_job_for_charge(b, c);
-	ospay__v1__charge__free_unpacked(c, NULL);
-	return *out == NULL ? -ENOMEM : 0;
+	return 0;
 }
 
 /* Phase 1: moves to the next organization that allows automatic recurrence. */
@@ -859,7 +858,7 @@ static void bill_pump(struct srv_billing *b)
 			int before = b->phase;
 			rc = next_job(b, txn, &j, &more);
 			store_read_end(txn);
-			if (rc == 0 && j == NULL && more && b->phase == before && b->phase == 1) {
+			if (rc == 0 && j == NULL && more && b->phase == before && b->phase <= 1) {
 				/* A full step found nothing: yield to the loop, then go on. */
 				uv_timer_start(&b->step_timer, on_step, 0, 0);
 				return;

@@ -74,6 +74,9 @@ int billing_run_charge_answer(store_txn_t *txn, srv_t *s,
  */
 struct Ospay__V1__Invoice;
 int billing_run_unblock(store_txn_t *txn, const struct Ospay__V1__Invoice *inv, int64_t now_ms);
+/* The OPEN invoice inv (as stored) becomes PAID in txn, its service unblocked as above
+ * (whatever paid it: a card charge, a Pix instruction, a first payment). */
+int billing_run_pay_invoice(store_txn_t *txn, const struct Ospay__V1__Invoice *inv, int64_t now_ms);
 
 /* Billing/RunNow: r is answered with the figures of a run that starts after
  * its call (srv_pend), or refused in r->st. 0 or a negative errno. */

@@ -405,6 +405,21 @@ int outbox_on_link_created(srv_t *s, store_txn_t *txn, const Ospay__V1__Order *o
 			  amount, p->installments, p->installments == 1 ? "" : "s", p->link_url);
 }
 
+/* A message about charge c of its invoice: one per charge and kind. */
+static ob_event_t charge_event(const Ospay__V1__Charge *c, int kind)
+{
+	return (ob_event_t){.org = c->organization_id,
+			    .unit = c->unit_id,
+			    .customer = c->customer_id,
+			    .kind = kind,
+			    .obj = OUTBOX_OBJ_INVOICE,
+			    .obj_id = c->invoice_id,
+			    .event = c->id,
+			    .invoice_id = c->invoice_id,
+			    .charge_id = c->id,
+			    .service_id = c->service_id};
+}
+
 int outbox_on_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c, int64_t now_ms)
 {
 	Ospay__V1__Invoice *inv = NULL;
@@ -418,16 +433,7 @@ int outbox_on_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c, int
 	int rc = kit_load(txn, DB_INVOICES, c->invoice_id, &ospay__v1__invoice__descriptor, &inv);
 	if (rc != 0)
 		return rc;
-	ob_event_t e = {.org = c->organization_id,
-			.unit = c->unit_id,
-			.customer = c->customer_id,
-			.kind = NKIND(CHARGE_FAILED),
-			.obj = OUTBOX_OBJ_INVOICE,
-			.obj_id = c->invoice_id,
-			.event = c->id,
-			.invoice_id = c->invoice_id,
-			.charge_id = c->id,
-			.service_id = c->service_id};
+	ob_event_t e = charge_event(c, NKIND(CHARGE_FAILED));
 	money_format_brl(inv->amount, amount, sizeof(amount));
 	date_br(inv->due_date, due, sizeof(due));
 	char plan[128], what[160];
@@ -1177,61 +1183,45 @@ int outbox_on_pix_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c,
 		[OUTBOX_PIX_CANCELED] = NKIND(PIX_CHARGE_CANCELED),
 	};
 	Ospay__V1__Invoice *inv = NULL;
-	char amount[40], due[16], day[16], plan[128], what_s[160];
+	char amount[40], due[16], day[16], plan[128], ref[240], text[OB_TEXT_MAX];
 	if ((unsigned)what >= OSPAY_ARRAY_LEN(kinds))
 		return -EINVAL;
 	int rc = kit_load(txn, DB_INVOICES, c->invoice_id, &ospay__v1__invoice__descriptor, &inv);
 	if (rc != 0)
 		return rc;
-	ob_event_t e = {.org = c->organization_id,
-			.unit = c->unit_id,
-			.customer = c->customer_id,
-			.kind = kinds[what],
-			.obj = OUTBOX_OBJ_INVOICE,
-			.obj_id = c->invoice_id,
-			.event = c->id,
-			.invoice_id = c->invoice_id,
-			.charge_id = c->id,
-			.service_id = c->service_id};
+	ob_event_t e = charge_event(c, kinds[what]);
 	money_format_brl(c->amount, amount, sizeof(amount));
 	date_br(inv->due_date, due, sizeof(due));
 	date_br(next_day != NULL ? next_day : "", day, sizeof(day));
 	plan_name(txn, c->service_id, plan, sizeof(plan));
+	/* "fatura do plano Fibra 500 (R$ 99,90, vencimento 10/03/2027)" */
 	if (plan[0] != '\0')
-		snprintf(what_s, sizeof(what_s), "do plano %s", plan);
+		snprintf(ref, sizeof(ref), "fatura do plano %s (%s, vencimento %s)", plan, amount,
+			 due);
 	else
-		snprintf(what_s, sizeof(what_s), "%" PRIu64, inv->id);
+		snprintf(ref, sizeof(ref), "fatura %" PRIu64 " (%s, vencimento %s)", inv->id,
+			 amount, due);
 	/* The PSP's reason is not quoted to the customer (never "saldo insuficiente"). */
-	switch (what) {
-	case OUTBOX_PIX_SCHEDULED:
-		rc = ob_enqueue(s, txn, &e, now_ms,
-				"A fatura %s (%s, vencimento %s) foi agendada no Pix Automático e "
-				"será debitada da sua conta em %s.",
-				what_s, amount, due, day);
-		break;
-	case OUTBOX_PIX_RETRY:
-		rc = ob_enqueue(s, txn, &e, now_ms,
-				"Vamos tentar de novo o débito da fatura %s (%s, vencimento %s) "
-				"pelo Pix Automático em %s.",
-				what_s, amount, due, day);
-		break;
-	case OUTBOX_PIX_FAILED:
-		rc = ob_enqueue(s, txn, &e, now_ms,
-				"O débito da fatura %s (%s, vencimento %s) pelo Pix Automático não "
-				"foi concluído. %s",
-				what_s, amount, due,
-				next_day != NULL && next_day[0] != '\0'
-					? "Vamos tentar de novo; avisaremos a data."
+	if (what == OUTBOX_PIX_SCHEDULED)
+		snprintf(text, sizeof(text),
+			 "A %s foi agendada no Pix Automático e será debitada da sua conta em %s.",
+			 ref, day);
+	else if (what == OUTBOX_PIX_RETRY)
+		snprintf(text, sizeof(text),
+			 "Vamos tentar de novo o débito da %s pelo Pix Automático em %s.", ref,
+			 day);
+	else if (what == OUTBOX_PIX_FAILED)
+		snprintf(text, sizeof(text),
+			 "O débito da %s pelo Pix Automático não foi concluído. %s", ref,
+			 day[0] != '\0' ? "Vamos tentar de novo; avisaremos a data."
 					: "Não haverá nova tentativa automática: fale conosco para "
 					  "pagar.");
-		break;
-	default:
-		rc = ob_enqueue(s, txn, &e, now_ms,
-				"O débito da fatura %s (%s, vencimento %s) pelo Pix Automático foi "
-				"cancelado: nada será debitado da sua conta.",
-				what_s, amount, due);
-		break;
-	}
+	else
+		snprintf(text, sizeof(text),
+			 "O débito da %s pelo Pix Automático foi cancelado: nada será debitado da "
+			 "sua conta.",
+			 ref);
+	rc = ob_enqueue(s, txn, &e, now_ms, "%s", text);
 	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
