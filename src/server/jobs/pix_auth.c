@@ -17,7 +17,6 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "core/date.h"
 #include "ospay/v1/billing.pb-c.h"
 #include "server/db/db.h"
 #include "server/jobs/billing_run.h"
@@ -283,29 +282,16 @@ out:
 
 /* ---------------------------------------------------------------- the first payment */
 
-/* Invoice id of an OPEN invoice becomes PAID (its service unblocked). */
+/* Invoice id, when still OPEN, becomes PAID (its service unblocked). */
 static int pay_invoice(store_txn_t *txn, uint64_t invoice_id, int64_t now_ms, bool *paid)
 {
 	Ospay__V1__Invoice *inv = NULL;
-	int64_t due = 0;
 	*paid = false;
 	int rc = kit_load(txn, DB_INVOICES, invoice_id, &ospay__v1__invoice__descriptor, &inv);
-	if (rc != 0)
-		goto out;
-	if (inv->status != OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN)
-		goto out;
-	if (date_parse(inv->due_date, &due) != 0) {
-		rc = -EBADMSG;
-		goto out;
+	if (rc == 0 && inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN) {
+		rc = billing_run_pay_invoice(txn, inv, now_ms);
+		*paid = rc == 0;
 	}
-	Ospay__V1__Invoice done = *inv;
-	done.status = OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID;
-	done.updated_ms = now_ms;
-	rc = db_invoice_put(txn, inv, &done, due);
-	if (rc == 0)
-		rc = billing_run_unblock(txn, &done, now_ms);
-	*paid = rc == 0;
-out:
 	if (inv != NULL)
 		ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
