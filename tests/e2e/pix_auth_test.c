@@ -562,3 +562,32 @@ Test(pix_auth_e2e, scope_and_roles)
 	close(fd_other);
 	close(fd_ro);
 }
+
+Test(pix_auth_e2e, a_repeated_call_is_answered_again_not_done_twice)
+{
+	uint64_t svc = service(NULL);
+	Ospay__V1__CustomersAuthorizePixRequest m =
+		OSPAY__V1__CUSTOMERS_AUTHORIZE_PIX_REQUEST__INIT;
+	m.service_id = svc;
+	ProtobufCMessage *r1 = NULL, *r2 = NULL;
+	status_t st;
+	cr_assert_eq(tsp_call(P.fd, "ospay.v1.Customers/AuthorizePix", &m.base,
+			      &ospay__v1__customers_authorize_pix_response__descriptor, &r1,
+			      "same-key", &st),
+		     ST_OK, "%s", st.message);
+	cr_assert_eq(tsp_call(P.fd, "ospay.v1.Customers/AuthorizePix", &m.base,
+			      &ospay__v1__customers_authorize_pix_response__descriptor, &r2,
+			      "same-key", &st),
+		     ST_OK,
+		     "the repeat gets the first answer, not the live authorization's refusal");
+	const Ospay__V1__CustomerService *s1 =
+		((Ospay__V1__CustomersAuthorizePixResponse *)r1)->service;
+	const Ospay__V1__CustomerService *s2 =
+		((Ospay__V1__CustomersAuthorizePixResponse *)r2)->service;
+	cr_assert_str_eq(s1->pix->id_rec, s2->pix->id_rec);
+	char copia[600];
+	snprintf(copia, sizeof(copia), "%s", s1->pix->copia_e_cola);
+	protobuf_c_message_free_unpacked(r1, NULL);
+	protobuf_c_message_free_unpacked(r2, NULL);
+	TSP_AWAIT(zapme_with(copia) == 1, "one message");
+}

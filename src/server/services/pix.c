@@ -65,6 +65,10 @@ typedef struct pixc {
 	/* RefreshPix / CancelPix: the PSP's answers, applied by the last write. */
 	gw_pix_result_t rec, cob;
 	bool have_rec, have_cob;
+	/* A write between two calls (edit), and the call after it. */
+	int (*edit)(struct pixc *a, const Ospay__V1__PixAuthorization *old,
+		    Ospay__V1__PixAuthorization *p);
+	void (*next)(struct pixc *a);
 } pixc_t;
 
 static void pixc_free(void *arg)
@@ -402,8 +406,12 @@ static void step_first(pixc_t *a)
 		fail_start(a, rc, "the first payment's charge");
 }
 
-/* Stores the location before POST /rec: the way back to a rec whose answer is lost. */
-static int loc_write(store_txn_t *txn, void *arg)
+/*
+ * The writes between two PSP calls: a->edit changes a copy of the stored
+ * authorization (old may be NULL) or refuses with -ESTALE (the service changed
+ * meanwhile: the call answers ABORTED); then a->next makes the next call.
+ */
+static int edit_write(store_txn_t *txn, void *arg)
 {
 	pixc_t *a = arg;
 	Ospay__V1__CustomerService *old = NULL;
@@ -412,42 +420,65 @@ static int loc_write(store_txn_t *txn, void *arg)
 			  &old);
 	if (rc != 0)
 		return rc;
-	if (auth_live(old->pix)) {
-		rc = -EALREADY;
-		goto out;
-	}
 	Ospay__V1__CustomerService s = *old;
+	if (old->pix != NULL)
+		p = *old->pix;
 	s.pix = &p;
-	p.journey = (Ospay__V1__PixJourney)a->journey;
-	p.loc_id = a->loc_id;
-	p.first_invoice_id = a->invoice_id;
-	p.first_txid = a->txid;
-	p.switch_rail = a->switch_rail;
-	p.created_ms = p.updated_ms = srv_now_ms(a->r->srv);
-	rc = db_put_by_id(txn, DB_SERVICES, s.id, &s.base);
-out:
+	rc = a->edit(a, old->pix, &p);
+	if (rc == 0)
+		rc = db_put_by_id(txn, DB_SERVICES, s.id, &s.base);
 	ospay__v1__customer_service__free_unpacked(old, NULL);
 	return rc;
 }
 
-static void loc_written(void *arg, int rc)
+static void edited(void *arg, int rc)
 {
 	pixc_t *a = arg;
-	if (rc == -EALREADY) {
+	if (rc == -ESTALE) {
 		srv_async_fail(a->r, ST_ABORTED,
-			       "another AuthorizePix of service %" PRIu64 " went first",
+			       "service %" PRIu64
+			       "'s authorization changed meanwhile (another call "
+			       "went first); look again",
 			       a->service_id);
 		return;
 	}
 	if (rc != 0) {
-		log_error("pix authorization: the location was not stored",
+		log_error("pix authorization: a step was not stored",
 			  "service_id=%" PRIu64 " err=%d", a->service_id, rc);
 		srv_async_fail(a->r, ST_UNAVAILABLE,
 			       "the authorization could not be stored; try "
 			       "again");
 		return;
 	}
-	step_first(a);
+	a->next(a);
+}
+
+static void edit(pixc_t *a,
+		 int (*fn)(pixc_t *, const Ospay__V1__PixAuthorization *,
+			   Ospay__V1__PixAuthorization *),
+		 void (*next)(pixc_t *))
+{
+	a->edit = fn;
+	a->next = next;
+	int rc = store_write(a->r->srv->store, edit_write, edited, a);
+	if (rc != 0)
+		edited(a, rc);
+}
+
+/* The location before POST /rec: the way back to a rec whose answer is lost. */
+static int loc_edit(pixc_t *a, const Ospay__V1__PixAuthorization *old,
+		    Ospay__V1__PixAuthorization *p)
+{
+	if (auth_live(old))
+		return -ESTALE;
+	ospay__v1__pix_authorization__init(p);
+	p->journey = (Ospay__V1__PixJourney)a->journey;
+	p->loc_id = a->loc_id;
+	p->first_invoice_id = a->invoice_id;
+	p->first_txid = a->txid;
+	p->switch_rail = a->switch_rail;
+	p->created_ms = p->updated_ms = srv_now_ms(a->r->srv);
+	return 0;
 }
 
 static void on_location(const gw_pix_result_t *res, void *arg)
@@ -458,9 +489,7 @@ static void on_location(const gw_pix_result_t *res, void *arg)
 		return;
 	}
 	a->loc_id = res->loc_id;
-	int rc = store_write(a->r->srv->store, loc_write, loc_written, a);
-	if (rc != 0)
-		loc_written(a, rc);
+	edit(a, loc_edit, step_first);
 }
 
 /* Adds n months to a day, the day of the month kept when it exists (else the last). */
@@ -881,42 +910,20 @@ static void on_cancel(const gw_pix_result_t *res, void *arg)
 }
 
 /* Before the PATCH: ospay's own request, so the cancellation is read as the receiver's. */
-static int cancel_note(store_txn_t *txn, void *arg)
+static int cancel_edit(pixc_t *a, const Ospay__V1__PixAuthorization *old,
+		       Ospay__V1__PixAuthorization *p)
 {
-	pixc_t *a = arg;
-	Ospay__V1__CustomerService *old = NULL;
-	int rc = kit_load(txn, DB_SERVICES, a->service_id, &ospay__v1__customer_service__descriptor,
-			  &old);
-	if (rc != 0)
-		return rc;
-	if (old->pix == NULL || strcmp(old->pix->id_rec, a->id_rec) != 0) {
-		rc = -ESTALE;
-		goto out;
-	}
-	Ospay__V1__CustomerService s = *old;
-	Ospay__V1__PixAuthorization p = *old->pix;
-	s.pix = &p;
-	if (p.cancel_requested_ms == 0)
-		p.cancel_requested_ms = srv_now_ms(a->r->srv);
-	rc = db_put_by_id(txn, DB_SERVICES, s.id, &s.base);
-out:
-	ospay__v1__customer_service__free_unpacked(old, NULL);
-	return rc;
+	if (old == NULL || strcmp(old->id_rec, a->id_rec) != 0)
+		return -ESTALE;
+	if (p->cancel_requested_ms == 0)
+		p->cancel_requested_ms = srv_now_ms(a->r->srv);
+	return 0;
 }
 
-static void cancel_noted(void *arg, int rc)
+static void cancel_send(pixc_t *a)
 {
-	pixc_t *a = arg;
 	gw_t *gw = NULL;
-	if (rc == -ESTALE) {
-		srv_async_fail(a->r, ST_ABORTED,
-			       "service %" PRIu64 "'s authorization changed "
-			       "meanwhile; look again",
-			       a->service_id);
-		return;
-	}
-	if (rc == 0)
-		rc = open_gw(a, &gw);
+	int rc = open_gw(a, &gw);
 	if (rc == 0)
 		rc = gw_pix_cancel_rec(gw, a->id_rec, on_cancel, a);
 	if (rc != 0)
@@ -937,9 +944,7 @@ static void on_cancel_rec(const gw_pix_result_t *res, void *arg)
 		srv_async_finish(a->r, apply_commit);
 		return;
 	}
-	int rc = store_write(a->r->srv->store, cancel_note, cancel_noted, a);
-	if (rc != 0)
-		cancel_noted(a, rc);
+	edit(a, cancel_edit, cancel_send);
 }
 
 int h_customers_cancel_pix(srv_req_t *r, store_txn_t *txn)
