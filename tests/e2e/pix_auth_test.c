@@ -445,14 +445,23 @@ Test(pix_auth_e2e, a_forged_callback_changes_nothing)
 	cr_assert_eq(stored_state(cust, svc), AUTH(SENT));
 }
 
-Test(pix_auth_e2e, a_duplicated_callback_accepts_once)
+/* A new customer's service with a SENT authorization (switch_rail); its idRec into id_rec. */
+static uint64_t sent_service(uint64_t *cust, char id_rec[64])
 {
-	uint64_t cust, svc = service(&cust);
+	uint64_t svc = service(cust);
 	auth_req_t sw = {.switch_rail = true};
 	Ospay__V1__CustomerService *s = authorize_ok(svc, &sw);
-	char id_rec[64];
-	snprintf(id_rec, sizeof(id_rec), "%s", s->pix->id_rec);
+	snprintf(id_rec, 64, "%s", s->pix->id_rec);
 	service_free(s);
+	return svc;
+}
+
+Test(pix_auth_e2e, a_duplicated_callback_accepts_once)
+{
+	uint64_t cust;
+	char id_rec[64];
+	uint64_t svc = sent_service(&cust, id_rec);
+	Ospay__V1__CustomerService *s;
 	long long dup = wh_metric("ospay_webhooks_total{result=\"duplicate\"}");
 	json_decref(tsp_pix_control(
 		&P, "POST", "/control/webhook-faults",
@@ -471,12 +480,10 @@ Test(pix_auth_e2e, a_duplicated_callback_accepts_once)
 
 Test(pix_auth_e2e, a_stale_callback_after_the_cancel_changes_nothing)
 {
-	uint64_t cust, svc = service(&cust);
-	auth_req_t sw = {.switch_rail = true};
-	Ospay__V1__CustomerService *s = authorize_ok(svc, &sw);
+	uint64_t cust;
 	char id_rec[64];
-	snprintf(id_rec, sizeof(id_rec), "%s", s->pix->id_rec);
-	service_free(s);
+	uint64_t svc = sent_service(&cust, id_rec);
+	Ospay__V1__CustomerService *s;
 	long long requeried = wh_metric("ospay_webhook_requeries_total") +
 			      wh_metric("ospay_webhook_requery_coalesced_total");
 	/* The two callbacks (APROVADA, then CANCELADA) arrive newest first: the

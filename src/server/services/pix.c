@@ -814,6 +814,14 @@ static int apply_commit(srv_req_t *r, store_txn_t *txn)
 				     : &ospay__v1__customers_refresh_pix_response__descriptor);
 }
 
+/* The rec's answer is the last: apply it. */
+static void apply_rec(pixc_t *a, const gw_pix_result_t *res)
+{
+	a->rec = *res;
+	a->have_rec = true;
+	srv_async_finish(a->r, apply_commit);
+}
+
 static void on_refresh_cob(const gw_pix_result_t *res, void *arg)
 {
 	pixc_t *a = arg;
@@ -832,12 +840,12 @@ static void on_refresh_rec(const gw_pix_result_t *res, void *arg)
 		fail_psp(a, res, "the authorization's state (GET /rec)");
 		return;
 	}
-	a->rec = *res;
-	a->have_rec = true;
 	if (a->txid[0] == '\0') {
-		srv_async_finish(a->r, apply_commit);
+		apply_rec(a, res);
 		return;
 	}
+	a->rec = *res;
+	a->have_rec = true;
 	if (query_first(a, on_refresh_cob) != 0)
 		srv_async_finish(a->r, apply_commit);
 }
@@ -896,9 +904,7 @@ static void on_cancel(const gw_pix_result_t *res, void *arg)
 {
 	pixc_t *a = arg;
 	if (res->r.error == 0 && res->id_rec[0] != '\0') {
-		a->rec = *res;
-		a->have_rec = true;
-		srv_async_finish(a->r, apply_commit);
+		apply_rec(a, res);
 		return;
 	}
 	if (res->r.outcome == GW_OUTCOME_AUTH_FAILED) {
@@ -939,9 +945,7 @@ static void on_cancel_rec(const gw_pix_result_t *res, void *arg)
 		return;
 	}
 	if (strcmp(res->status, "CRIADA") != 0 && strcmp(res->status, "APROVADA") != 0) {
-		a->rec = *res;
-		a->have_rec = true;
-		srv_async_finish(a->r, apply_commit);
+		apply_rec(a, res);
 		return;
 	}
 	edit(a, cancel_edit, cancel_send);
