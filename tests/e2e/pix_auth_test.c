@@ -598,3 +598,24 @@ Test(pix_auth_e2e, a_repeated_call_is_answered_again_not_done_twice)
 	protobuf_c_message_free_unpacked(r2, NULL);
 	TSP_AWAIT(zapme_with(copia) == 1, "one message");
 }
+
+Test(pix_auth_e2e, journey_3_accepted_from_the_rec_callback)
+{
+	uint64_t cust;
+	uint64_t svc = service(&cust);
+	uint64_t inv = tso_invoice(P.fd, cust, svc, "2027-01-12");
+	auth_req_t a = {.journey = JOURNEY(QR_WITH_PAYMENT), .invoice = inv, .switch_rail = true};
+	Ospay__V1__CustomerService *s = authorize_ok(svc, &a);
+	char txid[64];
+	snprintf(txid, sizeof(txid), "%s", s->pix->first_txid);
+	service_free(s);
+	/* The payer pays the QR: the rec's callback, no RefreshPix. (The /pix callback of the
+	 * payment is not registered by SetGateway yet: the invoice waits for a refresh.) */
+	payer("cobs", txid, "pay", NULL);
+	TSP_AWAIT(stored_state(cust, svc) == AUTH(ACCEPTED), "accepted through the /rec callback");
+	s = stored(cust, svc);
+	cr_assert_eq(rail(s), RAIL(PIX_AUTOMATICO));
+	service_free(s);
+	service_free(refresh(svc));
+	cr_assert_eq(tso_invoice_status(P.fd, inv), OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID);
+}
