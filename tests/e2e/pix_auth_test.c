@@ -619,3 +619,59 @@ Test(pix_auth_e2e, journey_3_accepted_from_the_rec_callback)
 	service_free(refresh(svc));
 	cr_assert_eq(tso_invoice_status(P.fd, inv), OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID);
 }
+
+/* calendario.dataInicial of a rec as the PSP keeps it (GET /pix/rec/{idRec}). */
+static void first_date(const char *id_rec, char out[11])
+{
+	static char buf[16384];
+	char url[300], hdr[600];
+	snprintf(url, sizeof(url), "%s/pix/oauth/token", P.sb.base);
+	/* HTTP Basic of TSP_PIX_CLIENT_ID:TSP_PIX_CLIENT_SECRET ("pix-cid:pix-secret"). */
+	cr_assert_eq(tsp_http("POST", url, "grant_type=client_credentials",
+			      "Authorization: Basic cGl4LWNpZDpwaXgtc2VjcmV0", NULL, buf,
+			      sizeof(buf)),
+		     200, "%s", buf);
+	json_t *j = json_loads(buf, 0, NULL);
+	cr_assert_not_null(j, "%s", buf);
+	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s",
+		 json_string_value(json_object_get(j, "access_token")));
+	json_decref(j);
+	snprintf(url, sizeof(url), "%s/pix/rec/%s", P.sb.base, id_rec);
+	cr_assert_eq(tsp_http("GET", url, NULL, hdr, NULL, buf, sizeof(buf)), 200, "%s", buf);
+	j = json_loads(buf, 0, NULL);
+	cr_assert_not_null(j, "%s", buf);
+	const char *d =
+		json_string_value(json_object_get(json_object_get(j, "calendario"), "dataInicial"));
+	cr_assert_not_null(d, "%s", buf);
+	snprintf(out, 11, "%s", d);
+	json_decref(j);
+}
+
+/* AuthorizePix of svc (journey and invoice as given): its rec's dataInicial. */
+static void authorized_from(uint64_t svc, int journey, uint64_t inv, const char *want)
+{
+	auth_req_t a = {.journey = journey, .invoice = inv};
+	Ospay__V1__CustomerService *s = authorize_ok(svc, &a);
+	char d[11];
+	first_date(s->pix->id_rec, d);
+	cr_assert_str_eq(d, want, "service %llu", (unsigned long long)svc);
+	service_free(s);
+}
+
+Test(pix_auth_e2e, the_first_date_of_each_journey)
+{
+	/* Today is 2027-01-04 on both clocks. */
+	uint64_t c1, c2, c3, c4;
+	uint64_t s1 = service(&c1), s2 = service(&c2), s3 = service(&c3), s4 = service(&c4);
+	/* Journey 2: the first OPEN invoice not yet due (an overdue one passed over). */
+	tso_invoice(P.fd, c1, s1, "2026-12-31");
+	tso_invoice(P.fd, c1, s1, "2027-01-12");
+	authorized_from(s1, JOURNEY(QR), 0, "2027-01-12");
+	/* Journey 2 without one: the cycle after the latest invoice, else a month on. */
+	tso_invoice(P.fd, c2, s2, "2026-12-31");
+	authorized_from(s2, JOURNEY(QR), 0, "2027-01-31");
+	authorized_from(s3, JOURNEY(QR), 0, "2027-02-04");
+	/* Journey 3: the cycle after the invoice the first payment pays. */
+	uint64_t inv = tso_invoice(P.fd, c4, s4, "2027-01-31");
+	authorized_from(s4, JOURNEY(QR_WITH_PAYMENT), inv, "2027-02-28");
+}

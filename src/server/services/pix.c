@@ -492,25 +492,12 @@ static void on_location(const gw_pix_result_t *res, void *arg)
 	edit(a, loc_edit, step_first);
 }
 
-/* Adds n months to a day, the day of the month kept when it exists (else the last). */
-static int64_t add_months(int64_t day, int n)
+/* The first monthly cycle after anchor's (its day of the month) on or after today. */
+static int64_t cycle_after(int64_t anchor, int64_t today)
 {
-	int y, m, d;
-	date_to_civil(day, &y, &m, &d);
-	m += n;
-	y += (m - 1) / 12;
-	m = (m - 1) % 12 + 1;
-	while (d > 28 && !date_valid(y, m, d))
-		d--;
-	return date_from_civil(y, m, d);
-}
-
-/* The first cycle on or after today of a cycle on day. */
-static int64_t next_cycle(int64_t day, int64_t today)
-{
-	int64_t next = day;
-	for (int i = 1; next < today && i < 1200; i++)
-		next = add_months(day, i);
+	int64_t next = date_add_months(anchor, 1);
+	for (int i = 2; next < today && i < 1200; i++)
+		next = date_add_months(anchor, i);
 	return next;
 }
 
@@ -529,7 +516,7 @@ static int first_date(store_txn_t *txn, const Ospay__V1__CustomerService *svc, i
 	int64_t open = 0, last = 0, day = 0;
 	int rc = 0;
 	if (inv_due != 0) {
-		day = next_cycle(add_months(inv_due, 1), today);
+		day = cycle_after(inv_due, today);
 		goto done;
 	}
 	be64_put(key, svc->customer_id);
@@ -555,9 +542,7 @@ static int first_date(store_txn_t *txn, const Ospay__V1__CustomerService *svc, i
 		rc = 0;
 	if (rc != 0)
 		return rc;
-	day = open != 0   ? open
-	      : last != 0 ? next_cycle(add_months(last, 1), today)
-			  : add_months(today, 1);
+	day = open != 0 ? open : last != 0 ? cycle_after(last, today) : date_add_months(today, 1);
 done:
 	date_format(day, out, GW_PIX_DATE_MAX);
 	return 0;
