@@ -17,6 +17,8 @@ extra=()
 # had when it was last stopped (kept in $var/test-clock), or now on a first run.
 #   OSPAY_TEST_CLOCK=2026-12-01T09:00:00-03:00   start at that time instead
 #   OSPAY_TEST_CLOCK=off                         the wall clock (Clock/* unimplemented)
+# Listeners: OSPAY_RPC_LISTEN (127.0.0.1:7411), OSPAY_HTTPS_LISTEN (:7443),
+# OSPAY_SANDBOX_LISTEN (:7480), OSPAY_SANDBOX_MTLS_LISTEN (:7481, the Pix PSP over mutual TLS).
 clock_file=$var/test-clock
 clock=${OSPAY_TEST_CLOCK:-}
 if [[ -z $clock && -s $clock_file ]]; then

@@ -22,7 +22,9 @@
 #include <unistd.h>
 
 #include "core/date.h"
+#include "core/holidays.h"
 #include "core/pix.h"
+#include "ospay/v1/agendas.pb-c.h"
 #include "ospay/v1/billing.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/installments.pb-c.h"
@@ -83,11 +85,14 @@ static void go_to_month(int m, int d)
 	json_decref(tsp_pix_control(&P, "POST", "/control/pix/settle", b, 200));
 }
 
-static Ospay__V1__BillingRunNowResponse *run(void)
+/* Billing/RunNow: returns after a run that started after the call. */
+static void run(void)
 {
 	Ospay__V1__BillingRunNowRequest m = OSPAY__V1__BILLING_RUN_NOW_REQUEST__INIT;
-	return tsp_call_ok(P.fd, "ospay.v1.Billing/RunNow", &m.base,
-			   &ospay__v1__billing_run_now_response__descriptor);
+	Ospay__V1__BillingRunNowResponse *r =
+		tsp_call_ok(P.fd, "ospay.v1.Billing/RunNow", &m.base,
+			    &ospay__v1__billing_run_now_response__descriptor);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
 }
 
 /* ospayd's Pix counter of event since start (/metrics). */
@@ -110,8 +115,7 @@ static void run_expect(long long sent, long long retried, long long canceled, lo
 {
 	static const char *const ev[4] = {"sent", "retried", "canceled", "refused_amount"};
 	const long long want[4] = {sent, retried, canceled, refused};
-	Ospay__V1__BillingRunNowResponse *r = run();
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	run();
 	for (int i = 0; i < 4; i++) {
 		long long now = pix_metric(ev[i]);
 		cr_assert_eq(now - seen[i], want[i], "%s: %lld since the last look, expected %lld",
@@ -320,14 +324,22 @@ Test(pix_billing, failed_attempt_retried_on_the_planned_day_then_paid)
  * core/pix.h plans (business days, each after the previous, within D+7), one
  * at a time after the previous failed, and none after the last.
  */
-static void retries_as_planned(uint32_t n, int due_m, int due_d, int sent_m, int sent_d)
+static bool br_holiday(int64_t day, void *arg)
+{
+	(void)arg;
+	return holiday_br_name(day) != NULL;
+}
+
+static void retries_as_planned(uint32_t n, int due_m, int due_d, int sent_m, int sent_d,
+			       bool holidays)
 {
 	char due_s[16];
 	snprintf(due_s, sizeof(due_s), "2027-%02d-%02d", due_m, due_d);
 	int64_t due = 0, days[PIX_RETRY_MAX];
 	cr_assert_eq(date_parse(due_s, &due), 0);
 	pix_retry_cfg_t cfg = PIX_RETRY_DEFAULT;
-	int planned = pix_retry_plan(&cfg, PIX_RETRY_3R_7D, due, 0, NULL, NULL, days);
+	int planned = pix_retry_plan(&cfg, PIX_RETRY_3R_7D, due, 0, holidays ? br_holiday : NULL,
+				     NULL, days);
 	uint64_t svc, c = pix_customer(n, NULL, &svc);
 	uint64_t inv = tso_invoice(P.fd, c, svc, due_s);
 	go_to_month(sent_m, sent_d);
@@ -362,13 +374,32 @@ static void retries_as_planned(uint32_t n, int due_m, int due_d, int sent_m, int
 Test(pix_billing, retries_on_a_friday_due_date_skip_the_weekend)
 {
 	/* Fri 03-12: D+1 is a Saturday (Mon 03-15), D+3 that Monday again (dropped), D+5 Wed. */
-	retries_as_planned(3, 3, 12, 3, 2);
+	retries_as_planned(3, 3, 12, 3, 2, false);
+}
+
+Test(pix_billing, retries_skip_a_national_holiday_when_the_organization_closes_them)
+{
+	/* Tue 04-20: D+1 is Tiradentes (Wed 04-21), a Pix date only when holidays are closed. */
+	Ospay__V1__AgendasSetNationalHolidaysRequest m =
+		OSPAY__V1__AGENDAS_SET_NATIONAL_HOLIDAYS_REQUEST__INIT;
+	m.closed = true;
+	Ospay__V1__AgendasSetNationalHolidaysResponse *r =
+		tsp_call_ok(P.fd, "ospay.v1.Agendas/SetNationalHolidays", &m.base,
+			    &ospay__v1__agendas_set_national_holidays_response__descriptor);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	int64_t due = 0, with[PIX_RETRY_MAX], without[PIX_RETRY_MAX];
+	pix_retry_cfg_t cfg = PIX_RETRY_DEFAULT;
+	cr_assert_eq(date_parse("2027-04-20", &due), 0);
+	pix_retry_plan(&cfg, PIX_RETRY_3R_7D, due, 0, br_holiday, NULL, with);
+	pix_retry_plan(&cfg, PIX_RETRY_3R_7D, due, 0, NULL, NULL, without);
+	cr_assert_neq(with[0], without[0], "the holiday moves the first retry");
+	retries_as_planned(15, 4, 20, 4, 12, true);
 }
 
 Test(pix_billing, retries_across_the_month_end)
 {
 	/* Wed 03-31: D+1 Thu 04-01, D+3 Sat 04-03 (Mon 04-05), D+5 Mon 04-05 (dropped). */
-	retries_as_planned(11, 3, 31, 3, 22);
+	retries_as_planned(11, 3, 31, 3, 22, false);
 }
 
 Test(pix_billing, nao_permite_retries_nothing_and_the_profile_blocks)
