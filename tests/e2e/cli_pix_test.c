@@ -63,7 +63,16 @@ Test(cli_pix, authorize_refresh_list_cancel_for_people)
 	WORDS("created", "services", "pix-refresh", id);
 	WORDS("canceled-by-receiver", "services", "pix-cancel", id);
 	WORDS("canceled-by-receiver", "services", "list", "--customer", "1");
+	WORDS("card", "customers", "update-service", id, "--recurring", "on", "--rail", "card");
 	regfree(&raw);
+	/* The Pix rail needs an accepted authorization: the server's words. */
+	cr_assert_eq(tso_cli(&P.srv, NULL, out, sizeof(out), "customers", "update-service", id,
+			     "--recurring", "on", "--rail", "pix-automatico", NULL),
+		     1, "%s", out);
+	cr_assert(strstr(out, "needs an ACCEPTED") != NULL, "%s", out);
+	cr_assert_eq(tso_cli(&P.srv, NULL, out, sizeof(out), "customers", "update-service", id,
+			     "--rail", "card", NULL),
+		     2, "%s", out);
 
 	/* Usage errors: nothing sent, exit 2. */
 	cr_assert_eq(tso_cli(&P.srv, NULL, out, sizeof(out), "services", "pix-authorize", id,

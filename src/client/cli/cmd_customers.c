@@ -166,6 +166,7 @@ static const dom_flag_t service_flags[] = {
 	DOM_OPT("recurring", 'r', DOM_VALUE, "recurring_payment"),
 	DOM_OPT("card", 'c', DOM_VALUE, NULL),
 	DOM_OPT_ENUM("status", 's', "status", "SERVICE_STATUS_", "--status is active or blocked"),
+	DOM_OPT("rail", 'R', DOM_VALUE, NULL),
 	{NULL},
 };
 
@@ -185,6 +186,14 @@ static int service_values(cli_ctx_t *ctx, const dom_opts_t *o, int64_t *amount,
 	}
 	if (rc == CLI_EXIT_OK)
 		rc = dom_opt_id(ctx, o, 'c', true, &rp->card_id);
+	int rail = 0;
+	if (rc == CLI_EXIT_OK && o->v['R'] != NULL &&
+	    dom_enum_parse(&ospay__v1__payment_rail__descriptor, "PAYMENT_RAIL_", o->v['R'],
+			   &rail) != 0)
+		rc = cli_usage_error(ctx, "--rail is card or pix-automatico");
+	rp->rail = (Ospay__V1__PaymentRail)rail;
+	if (rc == CLI_EXIT_OK && o->v['R'] != NULL && o->v['r'] == NULL)
+		rc = cli_usage_error(ctx, "--rail goes with --recurring on|off");
 	return rc;
 }
 

@@ -75,12 +75,14 @@ const cli_command_t cli_commands[] = {
 	 "Address options (--street, --number, --complement, --district, --city, --state,\n"
 	 "--cep) change those parts and keep the rest of the address.\n"},
 	{"customers", "add-service", cli_cmd_customers_add_service,
-	 "CUSTOMER_ID --plan P --amount 99.90 [--recurring on|off] [--card ID]",
+	 "CUSTOMER_ID --plan P --amount 99.90 [--recurring on|off [--card ID] [--rail card]]",
 	 "add a service (contract) to a customer", NULL},
 	{"customers", "update-service", cli_cmd_customers_update_service,
-	 "SERVICE_ID [--plan P] [--amount A] [--recurring on|off [--card ID|none]] "
-	 "[--status active|blocked]",
-	 "change a service", NULL},
+	 "SERVICE_ID [--plan P] [--amount A] [--recurring on|off [--card ID|none] "
+	 "[--rail card|pix-automatico]] [--status active|blocked]",
+	 "change a service",
+	 "--rail pix-automatico charges the service by Pix Automático: it needs an accepted\n"
+	 "authorization (ospay services pix-authorize).\n"},
 	{"customers", "services", cli_cmd_customers_services, "CUSTOMER_ID",
 	 "list a customer's services", NULL},
 	{"services", "list", cli_cmd_services_list,
