@@ -274,18 +274,27 @@ Test(pix_auth_e2e, the_receiver_cancels)
 	TSP_AWAIT(zapme_with("Cancelamos") == 1, "the customer is told");
 }
 
+/* A new customer's service, an invoice due 2027-01-12 and a journey-3 authorization
+ * (switch_rail) paying it: the first payment's txid into txid. */
+static uint64_t journey_3(uint64_t *cust, uint64_t *inv, char txid[64])
+{
+	uint64_t svc = service(cust);
+	*inv = tso_invoice(P.fd, *cust, svc, "2027-01-12");
+	auth_req_t a = {.journey = JOURNEY(QR_WITH_PAYMENT), .invoice = *inv, .switch_rail = true};
+	Ospay__V1__CustomerService *s = authorize_ok(svc, &a);
+	cr_assert(pix_txid_valid(s->pix->first_txid), "\"%s\"", s->pix->first_txid);
+	cr_assert_eq(s->pix->first_invoice_id, *inv);
+	snprintf(txid, 64, "%s", s->pix->first_txid);
+	service_free(s);
+	return svc;
+}
+
 Test(pix_auth_e2e, journey_3_the_first_payment_pays_the_invoice_and_activates)
 {
-	uint64_t cust;
-	uint64_t svc = service(&cust);
-	uint64_t inv = tso_invoice(P.fd, cust, svc, "2027-01-12");
-	auth_req_t a = {.journey = JOURNEY(QR_WITH_PAYMENT), .invoice = inv, .switch_rail = true};
-	Ospay__V1__CustomerService *s = authorize_ok(svc, &a);
+	uint64_t cust, inv;
 	char txid[64];
-	cr_assert(pix_txid_valid(s->pix->first_txid), "\"%s\"", s->pix->first_txid);
-	cr_assert_eq(s->pix->first_invoice_id, inv);
-	snprintf(txid, sizeof(txid), "%s", s->pix->first_txid);
-	service_free(s);
+	uint64_t svc = journey_3(&cust, &inv, txid);
+	Ospay__V1__CustomerService *s;
 	payer("cobs", txid, "pay", NULL);
 	s = refresh(svc);
 	cr_assert_eq(s->pix->state, AUTH(ACCEPTED));
@@ -601,14 +610,10 @@ Test(pix_auth_e2e, a_repeated_call_is_answered_again_not_done_twice)
 
 Test(pix_auth_e2e, journey_3_accepted_from_the_rec_callback)
 {
-	uint64_t cust;
-	uint64_t svc = service(&cust);
-	uint64_t inv = tso_invoice(P.fd, cust, svc, "2027-01-12");
-	auth_req_t a = {.journey = JOURNEY(QR_WITH_PAYMENT), .invoice = inv, .switch_rail = true};
-	Ospay__V1__CustomerService *s = authorize_ok(svc, &a);
+	uint64_t cust, inv;
 	char txid[64];
-	snprintf(txid, sizeof(txid), "%s", s->pix->first_txid);
-	service_free(s);
+	uint64_t svc = journey_3(&cust, &inv, txid);
+	Ospay__V1__CustomerService *s;
 	/* The payer pays the QR: the rec's callback, no RefreshPix. (The /pix callback of the
 	 * payment is not registered by SetGateway yet: the invoice waits for a refresh.) */
 	payer("cobs", txid, "pay", NULL);
