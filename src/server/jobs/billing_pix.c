@@ -303,14 +303,13 @@ int bill_pix_plan(struct srv_billing *b, store_txn_t *txn, const Ospay__V1__Invo
 	int64_t due = 0;
 	*out = NULL;
 	*waiting = false;
-	if (!b->org_pix)
-		return 0;
 	const Ospay__V1__PixAuthorization *pix = svc->pix;
-	if (pix == NULL || pix->state != AUTH_ACCEPTED) {
-		/* The rail says Pix, the authorization does not allow it: no rail charges. */
+	if (!b->org_pix || pix == NULL || pix->state != AUTH_ACCEPTED) {
+		/* The rail says Pix, the authorization (or the PSP) does not allow it:
+		 * neither rail charges it; the operator learns it here and in /metrics. */
 		b->pix_idle_total++;
-		log_warn("billing: a service on the Pix rail has no accepted authorization; "
-			 "nothing is charged",
+		log_warn("billing: a service on the Pix rail has no accepted authorization or no "
+			 "Pix PSP; nothing is charged",
 			 "service_id=%" PRIu64 " invoice_id=%" PRIu64, svc->id, inv->id);
 		return 0;
 	}
