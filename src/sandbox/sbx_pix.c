@@ -1013,7 +1013,7 @@ static void px_cobr_put(sbx_t *s, const sbx_req_t *rq, const char *const *args, 
 	r = sbx_jstr(b, "idRec") != NULL ? px_rec_find(s, org, sbx_jstr(b, "idRec")) : NULL;
 	if (!px_alnum(args[0], 26, 35))
 		why = "txid inválido";
-	else if (px_cobr_find(s, org, args[0]) != NULL)
+	else if (px_cobr_find(s, org, args[0]) != NULL || px_cob_find(s, org, args[0]) != NULL)
 		why = "txid já utilizado";
 	else if (r == NULL || strcmp(r->status, "APROVADA") != 0)
 		why = "a recorrência não existe ou não está aprovada";

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/perm.h"
 #include "core/pix.h"
 #include "ospay/v1/billing.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
@@ -116,24 +118,27 @@ static int by_id(const char *method, const ProtobufCMessageDescriptor *resp, uin
 	return tsp_call_take(P.fd, method, &m.base, resp, "service", (ProtobufCMessage **)out, st);
 }
 
-static Ospay__V1__CustomerService *refresh(uint64_t svc)
+/* by_id asserting OK. */
+static Ospay__V1__CustomerService *by_id_ok(const char *method,
+					    const ProtobufCMessageDescriptor *resp, uint64_t svc)
 {
 	Ospay__V1__CustomerService *s = NULL;
 	status_t st;
-	int code = by_id("ospay.v1.Customers/RefreshPix",
-			 &ospay__v1__customers_refresh_pix_response__descriptor, svc, &s, &st);
-	cr_assert_eq(code, ST_OK, "RefreshPix: %d %s", code, st.message);
+	int code = by_id(method, resp, svc, &s, &st);
+	cr_assert_eq(code, ST_OK, "%s: %d %s", method, code, st.message);
 	return s;
+}
+
+static Ospay__V1__CustomerService *refresh(uint64_t svc)
+{
+	return by_id_ok("ospay.v1.Customers/RefreshPix",
+			&ospay__v1__customers_refresh_pix_response__descriptor, svc);
 }
 
 static Ospay__V1__CustomerService *cancel(uint64_t svc)
 {
-	Ospay__V1__CustomerService *s = NULL;
-	status_t st;
-	int code = by_id("ospay.v1.Customers/CancelPix",
-			 &ospay__v1__customers_cancel_pix_response__descriptor, svc, &s, &st);
-	cr_assert_eq(code, ST_OK, "CancelPix: %d %s", code, st.message);
-	return s;
+	return by_id_ok("ospay.v1.Customers/CancelPix",
+			&ospay__v1__customers_cancel_pix_response__descriptor, svc);
 }
 
 static void payer(const char *what, const char *id, const char *action, const char *body)
@@ -267,21 +272,6 @@ Test(pix_auth_e2e, the_receiver_cancels)
 	cr_assert_eq(s->pix->state, AUTH(CANCELED_BY_RECEIVER));
 	service_free(s);
 	TSP_AWAIT(zapme_with("Cancelamos") == 1, "the customer is told");
-	/* The rail may not be Pix any more. */
-	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
-	rp.enabled = true;
-	rp.rail = RAIL(PIX_AUTOMATICO);
-	char *mask[] = {"recurring_payment"};
-	Ospay__V1__CustomersUpdateServiceRequest u =
-		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
-	u.service_id = svc;
-	u.recurring_payment = &rp;
-	u.update_mask = mask;
-	u.n_update_mask = 1;
-	status_t st;
-	cr_assert_eq(
-		tsp_call(P.fd, "ospay.v1.Customers/UpdateService", &u.base, NULL, NULL, NULL, &st),
-		ST_INVALID_ARGUMENT);
 }
 
 Test(pix_auth_e2e, journey_3_the_first_payment_pays_the_invoice_and_activates)
@@ -400,4 +390,288 @@ Test(pix_auth_e2e, list_services_by_state_and_rail_over_every_customer)
 	cr_assert_eq(list(0, 0, RAIL(PIX_AUTOMATICO), ids), 1);
 	cr_assert_eq(ids[0], a);
 	cr_assert_eq(list(0, 0, RAIL(CARD), ids), 2);
+}
+
+/* ---------------------------------------------------------------- callbacks (hints) */
+
+static long long wh_metric(const char *series)
+{
+	long long v = tsp_metric(&P.srv, series);
+	return v < 0 ? 0 : v;
+}
+
+/* The service as stored now, without asking the PSP (ListServices of its customer). */
+static Ospay__V1__CustomerService *stored(uint64_t customer, uint64_t svc)
+{
+	Ospay__V1__CustomersListServicesRequest m =
+		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
+	Ospay__V1__CustomerService *s = NULL;
+	m.customer_id = customer;
+	Ospay__V1__CustomersListServicesResponse *r =
+		tsp_call_ok(P.fd, "ospay.v1.Customers/ListServices", &m.base,
+			    &ospay__v1__customers_list_services_response__descriptor);
+	for (size_t i = 0; i < r->n_services; i++) {
+		if (r->services[i]->id == svc) {
+			s = r->services[i];
+			r->services[i] = r->services[--r->n_services];
+		}
+	}
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	cr_assert_not_null(s);
+	return s;
+}
+
+static int stored_state(uint64_t customer, uint64_t svc)
+{
+	Ospay__V1__CustomerService *s = stored(customer, svc);
+	int st = s->pix != NULL ? (int)s->pix->state : -1;
+	service_free(s);
+	return st;
+}
+
+Test(pix_auth_e2e, a_forged_callback_changes_nothing)
+{
+	uint64_t cust, svc = service(&cust);
+	Ospay__V1__CustomerService *s = authorize_ok(svc, NULL);
+	char path[160], body[200], out[512];
+	snprintf(path, sizeof(path), "/webhooks/pix/%llu?hmac=forged&ignorar=/rec",
+		 (unsigned long long)P.srv.org_id);
+	snprintf(body, sizeof(body), "{\"recs\":[{\"idRec\":\"%s\",\"status\":\"APROVADA\"}]}",
+		 s->pix->id_rec);
+	service_free(s);
+	long long unauthorized = wh_metric("ospay_webhooks_total{result=\"unauthorized\"}");
+	cr_assert_eq(tsp_https(&P.srv, "POST", path, body, out, sizeof(out)), 401, "%s", out);
+	cr_assert_eq(wh_metric("ospay_webhooks_total{result=\"unauthorized\"}"), unauthorized + 1);
+	cr_assert_eq(stored_state(cust, svc), AUTH(SENT));
+}
+
+/* A new customer's service with a SENT authorization (switch_rail); its idRec into id_rec. */
+static uint64_t sent_service(uint64_t *cust, char id_rec[64])
+{
+	uint64_t svc = service(cust);
+	auth_req_t sw = {.switch_rail = true};
+	Ospay__V1__CustomerService *s = authorize_ok(svc, &sw);
+	snprintf(id_rec, 64, "%s", s->pix->id_rec);
+	service_free(s);
+	return svc;
+}
+
+Test(pix_auth_e2e, a_duplicated_callback_accepts_once)
+{
+	uint64_t cust;
+	char id_rec[64];
+	uint64_t svc = sent_service(&cust, id_rec);
+	Ospay__V1__CustomerService *s;
+	long long dup = wh_metric("ospay_webhooks_total{result=\"duplicate\"}");
+	json_decref(tsp_pix_control(
+		&P, "POST", "/control/webhook-faults",
+		"{\"service\":\"pix\",\"kind\":\"duplicate\",\"copies\":2,\"count\":1}", 201));
+	/* The payer approves; ospay learns it from the callback alone (no refresh). */
+	payer("recs", id_rec, "approve", NULL);
+	TSP_AWAIT(stored_state(cust, svc) == AUTH(ACCEPTED), "accepted through the callback");
+	TSP_AWAIT(wh_metric("ospay_webhooks_total{result=\"duplicate\"}") >= dup + 2,
+		  "both copies seen as duplicates");
+	s = stored(cust, svc);
+	cr_assert_eq(rail(s), RAIL(PIX_AUTOMATICO));
+	service_free(s);
+	TSP_AWAIT(zapme_with("foi confirmada") >= 1, "the customer is told");
+	cr_assert_eq(zapme_with("foi confirmada"), 1, "once");
+}
+
+Test(pix_auth_e2e, a_stale_callback_after_the_cancel_changes_nothing)
+{
+	uint64_t cust;
+	char id_rec[64];
+	uint64_t svc = sent_service(&cust, id_rec);
+	Ospay__V1__CustomerService *s;
+	long long requeried = wh_metric("ospay_webhook_requeries_total") +
+			      wh_metric("ospay_webhook_requery_coalesced_total");
+	/* The two callbacks (APROVADA, then CANCELADA) arrive newest first: the
+	 * APROVADA hint comes when the PSP already says CANCELADA. */
+	json_decref(tsp_pix_control(
+		&P, "POST", "/control/webhook-faults",
+		"{\"service\":\"pix\",\"kind\":\"reorder\",\"batch\":2,\"count\":2}", 201));
+	payer("recs", id_rec, "approve", NULL);
+	payer("recs", id_rec, "cancel", NULL);
+	TSP_AWAIT(stored_state(cust, svc) == AUTH(CANCELED_BY_PAYER), "canceled by the payer");
+	TSP_AWAIT(wh_metric("ospay_webhook_requeries_total") +
+				  wh_metric("ospay_webhook_requery_coalesced_total") >=
+			  requeried + 2,
+		  "both hints were asked about");
+	s = stored(cust, svc);
+	cr_assert_eq(s->pix->state, AUTH(CANCELED_BY_PAYER), "never back to accepted");
+	cr_assert_eq(rail(s), RAIL(CARD));
+	service_free(s);
+}
+
+/* ---------------------------------------------------------------- unknown answers, scope */
+
+Test(pix_auth_e2e, an_unknown_answer_without_a_rec_goes_on_from_its_location)
+{
+	uint64_t svc = service(NULL);
+	/* A 500 to POST /rec, the PSP having made nothing: the outcome is unknown. */
+	uint64_t f = tsg_fault(&P.sb, "{\"service\":\"pix\",\"route\":\"rec_create\",\"kind\":"
+				      "\"http500\",\"count\":1,\"process\":false}");
+	status_t st;
+	cr_assert_eq(authorize(svc, NULL, NULL, &st), ST_UNAVAILABLE, "%s", st.message);
+	cr_assert(tsg_fault_hit(&P.sb, f));
+	/* Stored: the location, nothing else; the service says so. */
+	cr_assert_eq(by_id("ospay.v1.Customers/RefreshPix",
+			   &ospay__v1__customers_refresh_pix_response__descriptor, svc, NULL, &st),
+		     ST_FAILED_PRECONDITION);
+	cr_assert(strstr(st.message, "AuthorizePix again") != NULL, "%s", st.message);
+	/* Again: GET /locrec says no rec, so the rec is made on the same location. */
+	Ospay__V1__CustomerService *s = authorize_ok(svc, NULL);
+	cr_assert_eq(s->pix->state, AUTH(SENT));
+	cr_assert_eq(s->pix->loc_id > 0, true);
+	service_free(s);
+}
+
+Test(pix_auth_e2e, scope_and_roles)
+{
+	char secret[128];
+	uint64_t svc = service(NULL); /* unit 1 */
+	uint64_t other = tso_unit(P.fd, "Zona Norte");
+	tso_token(P.fd, PERM_ROLE_OPERATOR, other, secret, sizeof(secret));
+	int fd_other = tsp_login(&P.srv, secret);
+	tso_token(P.fd, PERM_ROLE_READ_ONLY, 0, secret, sizeof(secret));
+	int fd_ro = tsp_login(&P.srv, secret);
+	Ospay__V1__CustomersAuthorizePixRequest m =
+		OSPAY__V1__CUSTOMERS_AUTHORIZE_PIX_REQUEST__INIT;
+	m.service_id = svc;
+	status_t st;
+	/* Another unit's operator does not see the service. */
+	cr_assert_eq(tsp_call(fd_other, "ospay.v1.Customers/AuthorizePix", &m.base, NULL, NULL,
+			      "k-other", &st),
+		     ST_NOT_FOUND);
+	/* A read-only token may look (RefreshPix), not ask the customer. */
+	cr_assert_eq(tsp_call(fd_ro, "ospay.v1.Customers/AuthorizePix", &m.base, NULL, NULL, "k-ro",
+			      &st),
+		     ST_PERMISSION_DENIED);
+	service_free(authorize_ok(svc, NULL));
+	Ospay__V1__CustomersRefreshPixRequest q = OSPAY__V1__CUSTOMERS_REFRESH_PIX_REQUEST__INIT;
+	q.service_id = svc;
+	cr_assert_eq(
+		tsp_call(fd_ro, "ospay.v1.Customers/RefreshPix", &q.base, NULL, NULL, "k-ro2", &st),
+		ST_OK, "%s", st.message);
+	cr_assert_eq(
+		tsp_call(fd_ro, "ospay.v1.Customers/CancelPix", &q.base, NULL, NULL, "k-ro3", &st),
+		ST_PERMISSION_DENIED);
+	/* Bad input is named. */
+	m.service_id = service(NULL);
+	m.journey = JOURNEY(QR_WITH_PAYMENT);
+	m.payer_max_amount = -1;
+	cr_assert_eq(tsp_call(P.fd, "ospay.v1.Customers/AuthorizePix", &m.base, NULL, NULL, "k-bad",
+			      &st),
+		     ST_INVALID_ARGUMENT);
+	cr_assert(tso_violation(&st, "invoice_id"));
+	cr_assert(tso_violation(&st, "payer_max_amount"));
+	close(fd_other);
+	close(fd_ro);
+}
+
+Test(pix_auth_e2e, a_repeated_call_is_answered_again_not_done_twice)
+{
+	uint64_t svc = service(NULL);
+	Ospay__V1__CustomersAuthorizePixRequest m =
+		OSPAY__V1__CUSTOMERS_AUTHORIZE_PIX_REQUEST__INIT;
+	m.service_id = svc;
+	ProtobufCMessage *r1 = NULL, *r2 = NULL;
+	status_t st;
+	cr_assert_eq(tsp_call(P.fd, "ospay.v1.Customers/AuthorizePix", &m.base,
+			      &ospay__v1__customers_authorize_pix_response__descriptor, &r1,
+			      "same-key", &st),
+		     ST_OK, "%s", st.message);
+	cr_assert_eq(tsp_call(P.fd, "ospay.v1.Customers/AuthorizePix", &m.base,
+			      &ospay__v1__customers_authorize_pix_response__descriptor, &r2,
+			      "same-key", &st),
+		     ST_OK,
+		     "the repeat gets the first answer, not the live authorization's refusal");
+	const Ospay__V1__CustomerService *s1 =
+		((Ospay__V1__CustomersAuthorizePixResponse *)r1)->service;
+	const Ospay__V1__CustomerService *s2 =
+		((Ospay__V1__CustomersAuthorizePixResponse *)r2)->service;
+	cr_assert_str_eq(s1->pix->id_rec, s2->pix->id_rec);
+	char copia[600];
+	snprintf(copia, sizeof(copia), "%s", s1->pix->copia_e_cola);
+	protobuf_c_message_free_unpacked(r1, NULL);
+	protobuf_c_message_free_unpacked(r2, NULL);
+	TSP_AWAIT(zapme_with(copia) == 1, "one message");
+}
+
+Test(pix_auth_e2e, journey_3_accepted_from_the_rec_callback)
+{
+	uint64_t cust;
+	uint64_t svc = service(&cust);
+	uint64_t inv = tso_invoice(P.fd, cust, svc, "2027-01-12");
+	auth_req_t a = {.journey = JOURNEY(QR_WITH_PAYMENT), .invoice = inv, .switch_rail = true};
+	Ospay__V1__CustomerService *s = authorize_ok(svc, &a);
+	char txid[64];
+	snprintf(txid, sizeof(txid), "%s", s->pix->first_txid);
+	service_free(s);
+	/* The payer pays the QR: the rec's callback, no RefreshPix. (The /pix callback of the
+	 * payment is not registered by SetGateway yet: the invoice waits for a refresh.) */
+	payer("cobs", txid, "pay", NULL);
+	TSP_AWAIT(stored_state(cust, svc) == AUTH(ACCEPTED), "accepted through the /rec callback");
+	s = stored(cust, svc);
+	cr_assert_eq(rail(s), RAIL(PIX_AUTOMATICO));
+	service_free(s);
+	service_free(refresh(svc));
+	cr_assert_eq(tso_invoice_status(P.fd, inv), OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID);
+}
+
+/* calendario.dataInicial of a rec as the PSP keeps it (GET /pix/rec/{idRec}). */
+static void first_date(const char *id_rec, char out[11])
+{
+	static char buf[16384];
+	char url[300], hdr[600];
+	snprintf(url, sizeof(url), "%s/pix/oauth/token", P.sb.base);
+	/* HTTP Basic of TSP_PIX_CLIENT_ID:TSP_PIX_CLIENT_SECRET ("pix-cid:pix-secret"). */
+	cr_assert_eq(tsp_http("POST", url, "grant_type=client_credentials",
+			      "Authorization: Basic cGl4LWNpZDpwaXgtc2VjcmV0", NULL, buf,
+			      sizeof(buf)),
+		     200, "%s", buf);
+	json_t *j = json_loads(buf, 0, NULL);
+	cr_assert_not_null(j, "%s", buf);
+	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s",
+		 json_string_value(json_object_get(j, "access_token")));
+	json_decref(j);
+	snprintf(url, sizeof(url), "%s/pix/rec/%s", P.sb.base, id_rec);
+	cr_assert_eq(tsp_http("GET", url, NULL, hdr, NULL, buf, sizeof(buf)), 200, "%s", buf);
+	j = json_loads(buf, 0, NULL);
+	cr_assert_not_null(j, "%s", buf);
+	const char *d =
+		json_string_value(json_object_get(json_object_get(j, "calendario"), "dataInicial"));
+	cr_assert_not_null(d, "%s", buf);
+	snprintf(out, 11, "%s", d);
+	json_decref(j);
+}
+
+/* AuthorizePix of svc (journey and invoice as given): its rec's dataInicial. */
+static void authorized_from(uint64_t svc, int journey, uint64_t inv, const char *want)
+{
+	auth_req_t a = {.journey = journey, .invoice = inv};
+	Ospay__V1__CustomerService *s = authorize_ok(svc, &a);
+	char d[11];
+	first_date(s->pix->id_rec, d);
+	cr_assert_str_eq(d, want, "service %llu", (unsigned long long)svc);
+	service_free(s);
+}
+
+Test(pix_auth_e2e, the_first_date_of_each_journey)
+{
+	/* Today is 2027-01-04 on both clocks. */
+	uint64_t c1, c2, c3, c4;
+	uint64_t s1 = service(&c1), s2 = service(&c2), s3 = service(&c3), s4 = service(&c4);
+	/* Journey 2: the first OPEN invoice not yet due (an overdue one passed over). */
+	tso_invoice(P.fd, c1, s1, "2026-12-31");
+	tso_invoice(P.fd, c1, s1, "2027-01-12");
+	authorized_from(s1, JOURNEY(QR), 0, "2027-01-12");
+	/* Journey 2 without one: the cycle after the latest invoice, else a month on. */
+	tso_invoice(P.fd, c2, s2, "2026-12-31");
+	authorized_from(s2, JOURNEY(QR), 0, "2027-01-31");
+	authorized_from(s3, JOURNEY(QR), 0, "2027-02-04");
+	/* Journey 3: the cycle after the invoice the first payment pays. */
+	uint64_t inv = tso_invoice(P.fd, c4, s4, "2027-01-31");
+	authorized_from(s4, JOURNEY(QR_WITH_PAYMENT), inv, "2027-02-28");
 }

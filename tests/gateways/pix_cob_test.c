@@ -455,3 +455,23 @@ Test(pix_cob, parse_pix_received_callback)
 	}
 	gwpfx_close(&p);
 }
+
+Test(pix_cob, removed_by_the_receiver_is_canceled)
+{
+	gw_config_t c = cob_cfg(NULL);
+	struct gwpfx p;
+	gw_pix_result_t out = {0};
+	http_response_t res = gwfx_resp(
+		200, "{\"txid\":\"" TXID "\",\"status\":\"REMOVIDA_PELO_USUARIO_RECEBEDOR\","
+		     "\"valor\":{\"original\":\"99.90\"},\"calendario\":{\"expiracao\":3600}}");
+
+	gwpfx_open(&p, &c);
+	out.loc_id = -1;
+	out.outcome_detail = -1;
+	gw_pix_parse(p.gw, GW_OP_PIX_QUERY_COB, &res, false, &out);
+	cr_assert_eq(out.r.outcome, GW_OUTCOME_CANCELED, "%s", out.r.message);
+	cr_assert_str_eq(out.status, "REMOVIDA_PELO_USUARIO_RECEBEDOR");
+	cr_assert_eq(out.loc_id, -1, "no location given");
+	cr_assert_eq(out.outcome_detail, -1);
+	gwpfx_close(&p);
+}

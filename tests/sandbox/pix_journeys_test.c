@@ -84,6 +84,11 @@ Test(sandbox_pix_journeys, journey_3_paying_the_cob_approves_the_rec)
 		     3600);
 	rec_with_loc(COB_TX, id);
 
+	/* The checker itself, on the BR Code manual's static example. */
+	cr_assert(
+		px_crc_ok("00020126580014br.gov.bcb.pix0136123e4567-e12b-12d1-a456-4266554400005"
+			  "204000053039865802BR5913Fulano de Tal6008BRASILIA62070503***63041D3D"));
+	cr_assert_not(px_crc_ok("00020126580014br.gov.bcb.pix63041D3D"));
 	/* The QR names the cob's location (tag 26) and the rec's (tag 80). */
 	q = rec_get(id, COB_TX, 200);
 	cr_assert_str_eq(px_str(q->json, "dadosQR", "jornada", NULL), "JORNADA_3");

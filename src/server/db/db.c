@@ -667,3 +667,36 @@ out:
 	crypto_wipe(sealed, sizeof(sealed));
 	return rc;
 }
+
+int db_index_ids(store_txn_t *txn, unsigned table, const uint64_t *keys, size_t nkeys,
+		 uint64_t **out, size_t *n)
+{
+	uint8_t from[8] = {0}, one[8];
+	uint8_t *k = nkeys <= 1 ? one : malloc(nkeys * 8);
+	db_scan_t *scan = NULL;
+	const uint8_t *val;
+	uint64_t *v = NULL;
+	size_t cnt = 0;
+	int rc = k == NULL ? -ENOMEM : 0;
+	for (size_t i = 0; rc == 0 && i < nkeys; i++)
+		be64_put(k + 8 * i, keys[i]);
+	if (rc == 0 && nkeys > 0)
+		rc = db_scan_open(txn, table, k, 8, nkeys, from, 8, &scan);
+	while (rc == 0 && nkeys > 0 && (rc = db_scan_next(scan, &val)) == 0) {
+		uint64_t *nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (nv == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		v = nv;
+		v[cnt++] = be64_get(val);
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	db_scan_close(scan);
+	if (k != one)
+		free(k);
+	*out = v;
+	*n = cnt;
+	return rc;
+}

@@ -217,5 +217,9 @@ int db_scan_open(store_txn_t *txn, unsigned table, const uint8_t *keys, size_t k
 /* Next value (valid until the next call or close); -ENOENT at the end. */
 int db_scan_next(db_scan_t *s, const uint8_t **val);
 void db_scan_close(db_scan_t *s);
+/* Every 8-byte value (an id) of the nkeys keys of a DUPSORT "id -> id" index,
+ * ascending, each once (free *out; NULL when *n is 0). 0 or a store error. */
+int db_index_ids(store_txn_t *txn, unsigned table, const uint64_t *keys, size_t nkeys,
+		 uint64_t **out, size_t *n);
 
 #endif

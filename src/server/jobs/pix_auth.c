@@ -17,7 +17,6 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "core/date.h"
 #include "ospay/v1/billing.pb-c.h"
 #include "server/db/db.h"
 #include "server/jobs/billing_run.h"
@@ -218,6 +217,24 @@ int pix_auth_move(store_txn_t *txn, srv_t *s, const Ospay__V1__CustomerService *
 	return rc;
 }
 
+/* One step of a queried rec: what a query always updates (checked_ms, the QR it
+ * adds when asked) is stored even when the state does not move. */
+static int rec_step(store_txn_t *txn, srv_t *s, const Ospay__V1__CustomerService *svc,
+		    const gw_pix_result_t *res, enum pix_auth_state to, int64_t now,
+		    enum pix_step *step)
+{
+	Ospay__V1__CustomerService t = *svc;
+	Ospay__V1__PixAuthorization tp = *svc->pix;
+	t.pix = &tp;
+	tp.checked_ms = now;
+	if (tp.copia_e_cola[0] == '\0' && res->copia_e_cola[0] != '\0')
+		tp.copia_e_cola = (char *)res->copia_e_cola;
+	int rc = pix_auth_move(txn, s, &t, to, res->end_code, now, step);
+	if (rc == 0 && *step != PIX_STEP_OK)
+		rc = db_put_by_id(txn, DB_SERVICES, t.id, &t.base);
+	return rc;
+}
+
 int pix_auth_rec_answer(store_txn_t *txn, srv_t *s, uint64_t org, const gw_pix_result_t *res)
 {
 	Ospay__V1__CustomerService *svc = NULL;
@@ -240,17 +257,19 @@ int pix_auth_rec_answer(store_txn_t *txn, srv_t *s, uint64_t org, const gw_pix_r
 	/* CRIADA is where created and sent both are: the PSP cannot tell them apart. */
 	if (to == PIX_AUTH_CREATED && svc->pix->state == AUTH(SENT))
 		to = PIX_AUTH_SENT;
-	/* What a query always updates (when asked, the QR it adds); stored as it is
-	 * when the state does not move. */
-	Ospay__V1__CustomerService t = *svc;
-	Ospay__V1__PixAuthorization tp = *svc->pix;
-	t.pix = &tp;
-	tp.checked_ms = now;
-	if (tp.copia_e_cola[0] == '\0' && res->copia_e_cola[0] != '\0')
-		tp.copia_e_cola = (char *)res->copia_e_cola;
-	rc = pix_auth_move(txn, s, &t, to, res->end_code, now, &step);
-	if (rc == 0 && step != PIX_STEP_OK)
-		rc = db_put_by_id(txn, DB_SERVICES, t.id, &t.base);
+	/* The payer cancels only what they approved: an approval ospay never saw (its
+	 * hint lost, nobody refreshed in between) is recorded on the way. */
+	if (to == PIX_AUTH_CANCELED_PAYER &&
+	    (svc->pix->state == AUTH(CREATED) || svc->pix->state == AUTH(SENT))) {
+		rc = rec_step(txn, s, svc, res, PIX_AUTH_ACCEPTED, now, &step);
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+		svc = NULL;
+		if (rc == 0)
+			rc = link_get(txn, DB_SVC_REC, org, res->id_rec, &svc);
+		if (rc != 0)
+			goto out;
+	}
+	rc = rec_step(txn, s, svc, res, to, now, &step);
 	if (rc == 0 && step == PIX_STEP_ILLEGAL)
 		log_warn("pix authorization: a change the rules refuse, kept as it was",
 			 "service_id=%" PRIu64 " state=%s psp_status=%s", svc->id,
@@ -263,29 +282,16 @@ out:
 
 /* ---------------------------------------------------------------- the first payment */
 
-/* Invoice id of an OPEN invoice becomes PAID (its service unblocked). */
+/* Invoice id, when still OPEN, becomes PAID (its service unblocked). */
 static int pay_invoice(store_txn_t *txn, uint64_t invoice_id, int64_t now_ms, bool *paid)
 {
 	Ospay__V1__Invoice *inv = NULL;
-	int64_t due = 0;
 	*paid = false;
 	int rc = kit_load(txn, DB_INVOICES, invoice_id, &ospay__v1__invoice__descriptor, &inv);
-	if (rc != 0)
-		goto out;
-	if (inv->status != OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN)
-		goto out;
-	if (date_parse(inv->due_date, &due) != 0) {
-		rc = -EBADMSG;
-		goto out;
+	if (rc == 0 && inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN) {
+		rc = billing_run_pay_invoice(txn, inv, now_ms);
+		*paid = rc == 0;
 	}
-	Ospay__V1__Invoice done = *inv;
-	done.status = OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID;
-	done.updated_ms = now_ms;
-	rc = db_invoice_put(txn, inv, &done, due);
-	if (rc == 0)
-		rc = billing_run_unblock(txn, &done, now_ms);
-	*paid = rc == 0;
-out:
 	if (inv != NULL)
 		ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;

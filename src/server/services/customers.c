@@ -475,33 +475,14 @@ out:
 /* The customers a token sees, ascending (free *out): ListServices without a customer. */
 static int customers_in_scope(srv_req_t *r, store_txn_t *txn, uint64_t **out, size_t *n)
 {
-	uint64_t *units = NULL, *v = NULL;
-	size_t nu = 0, cnt = 0;
-	const uint8_t *val;
+	uint64_t *units = NULL;
+	size_t nu = 0;
 	*out = NULL;
 	*n = 0;
 	int rc = kit_scope_units(r, txn, 0, &units, &nu);
-	for (size_t i = 0; rc == 0 && i < nu; i++) {
-		uint8_t key[8], from[8] = {0};
-		db_scan_t *scan = NULL;
-		be64_put(key, units[i]);
-		rc = db_scan_open(txn, DB_CUSTOMERS_BY_UNIT, key, sizeof(key), 1, from, 8, &scan);
-		while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
-			uint64_t *nv = realloc(v, (cnt + 1) * sizeof(*v));
-			if (nv == NULL) {
-				rc = -ENOMEM;
-				break;
-			}
-			v = nv;
-			v[cnt++] = be64_get(val);
-		}
-		if (rc == -ENOENT)
-			rc = 0;
-		db_scan_close(scan);
-	}
+	if (rc == 0)
+		rc = db_index_ids(txn, DB_CUSTOMERS_BY_UNIT, units, nu, out, n);
 	free(units);
-	*out = v;
-	*n = cnt;
 	return rc;
 }
 

@@ -65,6 +65,10 @@ typedef struct pixc {
 	/* RefreshPix / CancelPix: the PSP's answers, applied by the last write. */
 	gw_pix_result_t rec, cob;
 	bool have_rec, have_cob;
+	/* A write between two calls (edit), and the call after it. */
+	int (*edit)(struct pixc *a, const Ospay__V1__PixAuthorization *old,
+		    Ospay__V1__PixAuthorization *p);
+	void (*next)(struct pixc *a);
 } pixc_t;
 
 static void pixc_free(void *arg)
@@ -241,14 +245,20 @@ static void on_qr(const gw_pix_result_t *res, void *arg)
 	srv_async_finish(a->r, auth_commit);
 }
 
-static void step_qr(pixc_t *a)
+/* GET /rec/{idRec}[?txid=] answered to cb; the call ends here when it cannot start. */
+static void ask_rec(pixc_t *a, const char *txid, gw_pix_cb cb, const char *what)
 {
 	gw_t *gw = NULL;
 	int rc = open_gw(a, &gw);
 	if (rc == 0)
-		rc = gw_pix_query_rec(gw, a->id_rec, a->txid[0] != '\0' ? a->txid : NULL, on_qr, a);
+		rc = gw_pix_query_rec(gw, a->id_rec, txid, cb, a);
 	if (rc != 0)
-		fail_start(a, rc, "the authorization's QR code");
+		fail_start(a, rc, what);
+}
+
+static void step_qr(pixc_t *a)
+{
+	ask_rec(a, a->txid[0] != '\0' ? a->txid : NULL, on_qr, "the authorization's QR code");
 }
 
 /* GET /locrec/{id}: the rec a lost answer (or an earlier call) made on it. */
@@ -326,6 +336,17 @@ static void step_rec(pixc_t *a)
 		fail_start(a, rc, "the authorization");
 }
 
+/* GET /cob or /cobv of the first payment (journey 3, 4) answered to cb. */
+static int query_first(pixc_t *a, gw_pix_cb cb)
+{
+	gw_t *gw = NULL;
+	int rc = open_gw(a, &gw);
+	if (rc == 0)
+		rc = a->journey == JOURNEY(QR_WITH_PAYMENT) ? gw_pix_query_cob(gw, a->txid, cb, a)
+							    : gw_pix_query_cobv(gw, a->txid, cb, a);
+	return rc;
+}
+
 static void on_first_query(const gw_pix_result_t *res, void *arg)
 {
 	pixc_t *a = arg;
@@ -338,7 +359,6 @@ static void on_first_query(const gw_pix_result_t *res, void *arg)
 static void on_first(const gw_pix_result_t *res, void *arg)
 {
 	pixc_t *a = arg;
-	gw_t *gw = NULL;
 	int rc;
 	if (res->r.outcome == GW_OUTCOME_PENDING || res->r.outcome == GW_OUTCOME_APPROVED) {
 		step_rec(a);
@@ -349,11 +369,7 @@ static void on_first(const gw_pix_result_t *res, void *arg)
 		return;
 	}
 	/* Our txid: the query says whether the PSP has it. */
-	rc = open_gw(a, &gw);
-	if (rc == 0)
-		rc = a->journey == JOURNEY(QR_WITH_PAYMENT)
-			     ? gw_pix_query_cob(gw, a->txid, on_first_query, a)
-			     : gw_pix_query_cobv(gw, a->txid, on_first_query, a);
+	rc = query_first(a, on_first_query);
 	if (rc != 0)
 		fail_start(a, rc, "the first payment's charge");
 }
@@ -390,8 +406,12 @@ static void step_first(pixc_t *a)
 		fail_start(a, rc, "the first payment's charge");
 }
 
-/* Stores the location before POST /rec: the way back to a rec whose answer is lost. */
-static int loc_write(store_txn_t *txn, void *arg)
+/*
+ * The writes between two PSP calls: a->edit changes a copy of the stored
+ * authorization (old may be NULL) or refuses with -ESTALE (the service changed
+ * meanwhile: the call answers ABORTED); then a->next makes the next call.
+ */
+static int edit_write(store_txn_t *txn, void *arg)
 {
 	pixc_t *a = arg;
 	Ospay__V1__CustomerService *old = NULL;
@@ -400,42 +420,65 @@ static int loc_write(store_txn_t *txn, void *arg)
 			  &old);
 	if (rc != 0)
 		return rc;
-	if (auth_live(old->pix)) {
-		rc = -EALREADY;
-		goto out;
-	}
 	Ospay__V1__CustomerService s = *old;
+	if (old->pix != NULL)
+		p = *old->pix;
 	s.pix = &p;
-	p.journey = (Ospay__V1__PixJourney)a->journey;
-	p.loc_id = a->loc_id;
-	p.first_invoice_id = a->invoice_id;
-	p.first_txid = a->txid;
-	p.switch_rail = a->switch_rail;
-	p.created_ms = p.updated_ms = srv_now_ms(a->r->srv);
-	rc = db_put_by_id(txn, DB_SERVICES, s.id, &s.base);
-out:
+	rc = a->edit(a, old->pix, &p);
+	if (rc == 0)
+		rc = db_put_by_id(txn, DB_SERVICES, s.id, &s.base);
 	ospay__v1__customer_service__free_unpacked(old, NULL);
 	return rc;
 }
 
-static void loc_written(void *arg, int rc)
+static void edited(void *arg, int rc)
 {
 	pixc_t *a = arg;
-	if (rc == -EALREADY) {
+	if (rc == -ESTALE) {
 		srv_async_fail(a->r, ST_ABORTED,
-			       "another AuthorizePix of service %" PRIu64 " went first",
+			       "service %" PRIu64
+			       "'s authorization changed meanwhile (another call "
+			       "went first); look again",
 			       a->service_id);
 		return;
 	}
 	if (rc != 0) {
-		log_error("pix authorization: the location was not stored",
+		log_error("pix authorization: a step was not stored",
 			  "service_id=%" PRIu64 " err=%d", a->service_id, rc);
 		srv_async_fail(a->r, ST_UNAVAILABLE,
 			       "the authorization could not be stored; try "
 			       "again");
 		return;
 	}
-	step_first(a);
+	a->next(a);
+}
+
+static void edit(pixc_t *a,
+		 int (*fn)(pixc_t *, const Ospay__V1__PixAuthorization *,
+			   Ospay__V1__PixAuthorization *),
+		 void (*next)(pixc_t *))
+{
+	a->edit = fn;
+	a->next = next;
+	int rc = store_write(a->r->srv->store, edit_write, edited, a);
+	if (rc != 0)
+		edited(a, rc);
+}
+
+/* The location before POST /rec: the way back to a rec whose answer is lost. */
+static int loc_edit(pixc_t *a, const Ospay__V1__PixAuthorization *old,
+		    Ospay__V1__PixAuthorization *p)
+{
+	if (auth_live(old))
+		return -ESTALE;
+	ospay__v1__pix_authorization__init(p);
+	p->journey = (Ospay__V1__PixJourney)a->journey;
+	p->loc_id = a->loc_id;
+	p->first_invoice_id = a->invoice_id;
+	p->first_txid = a->txid;
+	p->switch_rail = a->switch_rail;
+	p->created_ms = p->updated_ms = srv_now_ms(a->r->srv);
+	return 0;
 }
 
 static void on_location(const gw_pix_result_t *res, void *arg)
@@ -446,30 +489,15 @@ static void on_location(const gw_pix_result_t *res, void *arg)
 		return;
 	}
 	a->loc_id = res->loc_id;
-	int rc = store_write(a->r->srv->store, loc_write, loc_written, a);
-	if (rc != 0)
-		loc_written(a, rc);
+	edit(a, loc_edit, step_first);
 }
 
-/* Adds n months to a day, the day of the month kept when it exists (else the last). */
-static int64_t add_months(int64_t day, int n)
+/* The first monthly cycle after anchor's (its day of the month) on or after today. */
+static int64_t cycle_after(int64_t anchor, int64_t today)
 {
-	int y, m, d;
-	date_to_civil(day, &y, &m, &d);
-	m += n;
-	y += (m - 1) / 12;
-	m = (m - 1) % 12 + 1;
-	while (d > 28 && !date_valid(y, m, d))
-		d--;
-	return date_from_civil(y, m, d);
-}
-
-/* The first cycle on or after today of a cycle on day. */
-static int64_t next_cycle(int64_t day, int64_t today)
-{
-	int64_t next = day;
-	for (int i = 1; next < today && i < 1200; i++)
-		next = add_months(day, i);
+	int64_t next = date_add_months(anchor, 1);
+	for (int i = 2; next < today && i < 1200; i++)
+		next = date_add_months(anchor, i);
 	return next;
 }
 
@@ -488,7 +516,7 @@ static int first_date(store_txn_t *txn, const Ospay__V1__CustomerService *svc, i
 	int64_t open = 0, last = 0, day = 0;
 	int rc = 0;
 	if (inv_due != 0) {
-		day = next_cycle(add_months(inv_due, 1), today);
+		day = cycle_after(inv_due, today);
 		goto done;
 	}
 	be64_put(key, svc->customer_id);
@@ -514,9 +542,7 @@ static int first_date(store_txn_t *txn, const Ospay__V1__CustomerService *svc, i
 		rc = 0;
 	if (rc != 0)
 		return rc;
-	day = open != 0   ? open
-	      : last != 0 ? next_cycle(add_months(last, 1), today)
-			  : add_months(today, 1);
+	day = open != 0 ? open : last != 0 ? cycle_after(last, today) : date_add_months(today, 1);
 done:
 	date_format(day, out, GW_PIX_DATE_MAX);
 	return 0;
@@ -773,6 +799,14 @@ static int apply_commit(srv_req_t *r, store_txn_t *txn)
 				     : &ospay__v1__customers_refresh_pix_response__descriptor);
 }
 
+/* The rec's answer is the last: apply it. */
+static void apply_rec(pixc_t *a, const gw_pix_result_t *res)
+{
+	a->rec = *res;
+	a->have_rec = true;
+	srv_async_finish(a->r, apply_commit);
+}
+
 static void on_refresh_cob(const gw_pix_result_t *res, void *arg)
 {
 	pixc_t *a = arg;
@@ -787,24 +821,17 @@ static void on_refresh_cob(const gw_pix_result_t *res, void *arg)
 static void on_refresh_rec(const gw_pix_result_t *res, void *arg)
 {
 	pixc_t *a = arg;
-	gw_t *gw = NULL;
-	int rc;
 	if (res->r.error != 0 || res->id_rec[0] == '\0') {
 		fail_psp(a, res, "the authorization's state (GET /rec)");
 		return;
 	}
-	a->rec = *res;
-	a->have_rec = true;
 	if (a->txid[0] == '\0') {
-		srv_async_finish(a->r, apply_commit);
+		apply_rec(a, res);
 		return;
 	}
-	rc = open_gw(a, &gw);
-	if (rc == 0)
-		rc = a->journey == JOURNEY(QR_WITH_PAYMENT)
-			     ? gw_pix_query_cob(gw, a->txid, on_refresh_cob, a)
-			     : gw_pix_query_cobv(gw, a->txid, on_refresh_cob, a);
-	if (rc != 0)
+	a->rec = *res;
+	a->have_rec = true;
+	if (query_first(a, on_refresh_cob) != 0)
 		srv_async_finish(a->r, apply_commit);
 }
 
@@ -829,20 +856,27 @@ static void take_rec(pixc_t *a, const Ospay__V1__PixAuthorization *p)
 	a->journey = (int)p->journey;
 }
 
+/* RefreshPix and CancelPix begin with GET /rec/{idRec} of svc's authorization. */
+static int pend_rec(srv_req_t *r, store_txn_t *txn, pixc_t *a,
+		    const Ospay__V1__CustomerService *svc, gw_pix_cb cb)
+{
+	gw_t *gw = NULL;
+	take_rec(a, svc->pix);
+	int rc = prov_adapter(r->srv, txn, a->org, PIX_KIND, &gw);
+	if (rc == 0)
+		rc = gw_pix_query_rec(gw, a->id_rec, NULL, cb, a);
+	return pend(r, a, rc, "the authorization's state");
+}
+
 int h_customers_refresh_pix(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CustomersRefreshPixRequest *in = (const void *)r->in;
 	Ospay__V1__CustomerService *svc = NULL;
 	pixc_t *a = NULL;
-	gw_t *gw = NULL;
 	int rc = start(r, txn, in->service_id, PERM_READ, OP_REFRESH, &svc, &a);
 	if (rc != 0 || !srv_ok(r) || !has_rec(r, svc))
 		goto out;
-	take_rec(a, svc->pix);
-	rc = prov_adapter(r->srv, txn, a->org, PIX_KIND, &gw);
-	if (rc == 0)
-		rc = gw_pix_query_rec(gw, a->id_rec, NULL, on_refresh_rec, a);
-	rc = pend(r, a, rc, "the authorization's state");
+	rc = pend_rec(r, txn, a, svc, on_refresh_rec);
 	a = NULL;
 out:
 	free(a);
@@ -854,12 +888,8 @@ out:
 static void on_cancel(const gw_pix_result_t *res, void *arg)
 {
 	pixc_t *a = arg;
-	gw_t *gw = NULL;
-	int rc;
 	if (res->r.error == 0 && res->id_rec[0] != '\0') {
-		a->rec = *res;
-		a->have_rec = true;
-		srv_async_finish(a->r, apply_commit);
+		apply_rec(a, res);
 		return;
 	}
 	if (res->r.outcome == GW_OUTCOME_AUTH_FAILED) {
@@ -867,50 +897,24 @@ static void on_cancel(const gw_pix_result_t *res, void *arg)
 		return;
 	}
 	/* Refused (already ended?) or unknown: what the PSP has now decides. */
-	rc = open_gw(a, &gw);
-	if (rc == 0)
-		rc = gw_pix_query_rec(gw, a->id_rec, NULL, on_refresh_rec, a);
-	if (rc != 0)
-		fail_start(a, rc, "the authorization's state");
+	ask_rec(a, NULL, on_refresh_rec, "the authorization's state");
 }
 
 /* Before the PATCH: ospay's own request, so the cancellation is read as the receiver's. */
-static int cancel_note(store_txn_t *txn, void *arg)
+static int cancel_edit(pixc_t *a, const Ospay__V1__PixAuthorization *old,
+		       Ospay__V1__PixAuthorization *p)
 {
-	pixc_t *a = arg;
-	Ospay__V1__CustomerService *old = NULL;
-	int rc = kit_load(txn, DB_SERVICES, a->service_id, &ospay__v1__customer_service__descriptor,
-			  &old);
-	if (rc != 0)
-		return rc;
-	if (old->pix == NULL || strcmp(old->pix->id_rec, a->id_rec) != 0) {
-		rc = -ESTALE;
-		goto out;
-	}
-	Ospay__V1__CustomerService s = *old;
-	Ospay__V1__PixAuthorization p = *old->pix;
-	s.pix = &p;
-	if (p.cancel_requested_ms == 0)
-		p.cancel_requested_ms = srv_now_ms(a->r->srv);
-	rc = db_put_by_id(txn, DB_SERVICES, s.id, &s.base);
-out:
-	ospay__v1__customer_service__free_unpacked(old, NULL);
-	return rc;
+	if (old == NULL || strcmp(old->id_rec, a->id_rec) != 0)
+		return -ESTALE;
+	if (p->cancel_requested_ms == 0)
+		p->cancel_requested_ms = srv_now_ms(a->r->srv);
+	return 0;
 }
 
-static void cancel_noted(void *arg, int rc)
+static void cancel_send(pixc_t *a)
 {
-	pixc_t *a = arg;
 	gw_t *gw = NULL;
-	if (rc == -ESTALE) {
-		srv_async_fail(a->r, ST_ABORTED,
-			       "service %" PRIu64 "'s authorization changed "
-			       "meanwhile; look again",
-			       a->service_id);
-		return;
-	}
-	if (rc == 0)
-		rc = open_gw(a, &gw);
+	int rc = open_gw(a, &gw);
 	if (rc == 0)
 		rc = gw_pix_cancel_rec(gw, a->id_rec, on_cancel, a);
 	if (rc != 0)
@@ -926,14 +930,10 @@ static void on_cancel_rec(const gw_pix_result_t *res, void *arg)
 		return;
 	}
 	if (strcmp(res->status, "CRIADA") != 0 && strcmp(res->status, "APROVADA") != 0) {
-		a->rec = *res;
-		a->have_rec = true;
-		srv_async_finish(a->r, apply_commit);
+		apply_rec(a, res);
 		return;
 	}
-	int rc = store_write(a->r->srv->store, cancel_note, cancel_noted, a);
-	if (rc != 0)
-		cancel_noted(a, rc);
+	edit(a, cancel_edit, cancel_send);
 }
 
 int h_customers_cancel_pix(srv_req_t *r, store_txn_t *txn)
@@ -941,7 +941,6 @@ int h_customers_cancel_pix(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__CustomersCancelPixRequest *in = (const void *)r->in;
 	Ospay__V1__CustomerService *svc = NULL;
 	pixc_t *a = NULL;
-	gw_t *gw = NULL;
 	int rc = start(r, txn, in->service_id, PERM_OPERATE, OP_CANCEL, &svc, &a);
 	if (rc != 0 || !srv_ok(r) || !has_rec(r, svc))
 		goto out;
@@ -957,11 +956,7 @@ int h_customers_cancel_pix(srv_req_t *r, store_txn_t *txn)
 			      state_name(svc->pix));
 		goto out;
 	}
-	take_rec(a, svc->pix);
-	rc = prov_adapter(r->srv, txn, a->org, PIX_KIND, &gw);
-	if (rc == 0)
-		rc = gw_pix_query_rec(gw, a->id_rec, NULL, on_cancel_rec, a);
-	rc = pend(r, a, rc, "the cancellation");
+	rc = pend_rec(r, txn, a, svc, on_cancel_rec);
 	a = NULL;
 out:
 	free(a);

@@ -347,3 +347,15 @@ Test(pix_auth, list_services_filters_and_the_rail_rule)
 	u.service_id = svc_a;
 	free(tsh_call_ok(&srv, &sess, "ospay.v1.Customers/UpdateService", &u.base, NULL));
 }
+
+Test(pix_auth, a_payers_cancel_of_an_approval_never_seen_records_both)
+{
+	/* ospay saw SENT; the PSP's rec was approved, then canceled by the payer. */
+	gw_pix_result_t gone = rec(REC_A, "CANCELADA", "USUARIO_PAGADOR", "ACCL");
+	cr_assert_eq(apply(&gone, false), 0);
+	Ospay__V1__CustomerService *s = load(svc_a);
+	cr_assert_eq(s->pix->state, AUTH(CANCELED_BY_PAYER));
+	cr_assert_neq(s->pix->accepted_ms, 0, "accepted on the way");
+	cr_assert_eq(s->recurring_payment->rail, RAIL(CARD), "switched, then back to the card");
+	ospay__v1__customer_service__free_unpacked(s, NULL);
+}
