@@ -191,6 +191,15 @@ static int charges_of_txid(store_txn_t *txn, uint64_t org, const char *txid, pix
 	return rc;
 }
 
+/* The cycle's open charge (the one an answer is about), or NULL. */
+static const Ospay__V1__Charge *open_of(const pix_charges_t *pc)
+{
+	for (size_t i = pc->n; i > 0; i--)
+		if (pix_open(pc->v[i - 1]))
+			return pc->v[i - 1];
+	return NULL;
+}
+
 /* ------------------------------------------------------------------ jobs */
 
 static bill_job_t *job_new(struct srv_billing *b, int op)
@@ -385,6 +394,30 @@ out:
 	return rc;
 }
 
+int bill_pix_refuse_standing(srv_req_t *r, store_txn_t *txn, uint64_t invoice)
+{
+	pix_charges_t pc = {0};
+	bill_pix_org_t org;
+	int64_t settle = 0;
+	int rc = charges_of_invoice(txn, invoice, &pc);
+	const Ospay__V1__Charge *c = rc == 0 ? open_of(&pc) : NULL;
+	if (c != NULL && c->status == CHG(PENDING) &&
+	    date_parse(c->pix_settlement_date, &settle) == 0) {
+		rc = bill_pix_org_load(txn, c->organization_id, r->now_ms, &org);
+		if (rc == 0 &&
+		    r->now_ms >= pix_cancel_deadline_ms(settle, org.cutoff_min, org.utc_offset))
+			rc = srv_fail(r, ST_FAILED_PRECONDITION,
+				      "invoice %" PRIu64
+				      ": its Pix Automático instruction (charge %" PRIu64
+				      ") settles on %s and can no longer be canceled; charge it "
+				      "another way only if that attempt fails",
+				      invoice, c->id, c->pix_settlement_date);
+		rc = rc == -ENOENT ? 0 : rc;
+	}
+	charges_free(&pc);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ applying answers */
 
 /* What pix_apply did, for the caller's counters and follow-up. */
@@ -567,15 +600,6 @@ static int pix_apply(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *p,
 		done->to = (int)nc.status;
 	}
 	return rc;
-}
-
-/* The cycle's open charge (the one an answer is about), or NULL. */
-static const Ospay__V1__Charge *open_of(const pix_charges_t *pc)
-{
-	for (size_t i = pc->n; i > 0; i--)
-		if (pix_open(pc->v[i - 1]))
-			return pc->v[i - 1];
-	return NULL;
 }
 
 static void count_applied(srv_t *s, const pix_applied_t *d)
