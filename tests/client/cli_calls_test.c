@@ -51,13 +51,12 @@
 	"ID  KIND                  STATUS  TRIES  UPDATED           ERROR\n"                       \
 	"11  payment-link-created  failed  3      2026-12-07 07:00  no WhatsApp\n"
 #define CHARGES_42                                                                                 \
-	"ID  DATE        CUSTOMER  INVOICE  ATTEMPT  RAIL  CARD                "                   \
-	"    AMOUNT  RECURRING  STATUS           CODE  MESSAGE                        SETTLES  "   \
-	"PSP\n"                                                                                    \
-	" 1  2026-12-01  7         30       1        card  visa ****1111       "                   \
-	"  R$ 99,90  yes        declined         51    Insufficient funds\n"                       \
-	" 2  2026-12-01  7         31       2        card                      "                   \
-	"   R$ 1,00  no         voided                 Sale voided (operator: twice)\n"            \
+	"ID  DATE        CUSTOMER  INVOICE  ATTEMPT  RAIL  CARD                    AMOUNT"         \
+	"  RECURRING  STATUS           CODE  MESSAGE                        SETTLES  PSP\n"        \
+	" 1  2026-12-01  7         30       1        card  visa ****1111         R$ 99,90"         \
+	"  yes        declined         51    Insufficient funds\n"                                 \
+	" 2  2026-12-01  7         31       2        card                         R$ 1,00"         \
+	"  no         voided                 Sale voided (operator: twice)\n"                      \
 	" 3  2026-12-01  7         32       3        card                 R$ 1.234.567,89"         \
 	"  no         operator-review        outcome unknown\n"
 #define SERVICES_42                                                                                \

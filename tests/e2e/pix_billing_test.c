@@ -639,3 +639,34 @@ Test(pix_billing, canceled_after_the_deadline_the_instruction_stands)
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	cr_assert_eq(tso_invoice_status(P.fd, inv), INV(CANCELED));
 }
+
+Test(pix_billing, card_charge_refused_while_a_standing_instruction_settles)
+{
+	tsg_cielo(P.fd, &P.sb, P.srv.org_id, "pixstand", false);
+	uint64_t svc, c = pix_customer(16, NULL, &svc);
+	uint64_t card = tso_visa_card(P.fd, c, 1);
+	uint64_t inv = tso_invoice(P.fd, c, svc, DUE);
+	run_expect(1, 0, 0, 0);
+	/* 22:00 of D-1: the instruction can no longer be canceled, so a card charge
+	 * would take the money twice. */
+	go_to(9);
+	tso_advance(P.fd, 13LL * 3600 * 1000);
+	Ospay__V1__BillingChargeInvoiceRequest m = OSPAY__V1__BILLING_CHARGE_INVOICE_REQUEST__INIT;
+	m.invoice_id = inv;
+	m.card_id = card;
+	status_t st;
+	cr_assert_eq(
+		tsp_call(P.fd, "ospay.v1.Billing/ChargeInvoice", &m.base, NULL, NULL, NULL, &st),
+		ST_FAILED_PRECONDITION, "%s", st.message);
+	cr_assert(strstr(st.message, "Pix") != NULL, "%s", st.message);
+	cr_assert_eq(tso_invoice_status(P.fd, inv), INV(OPEN));
+	cr_assert_eq(charge_status(c, 0), CHG(PENDING));
+	Ospay__V1__BillingListChargesRequest q = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
+	q.customer_id = c;
+	q.rail = OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_CARD;
+	Ospay__V1__BillingListChargesResponse *r =
+		tsp_call_ok(P.fd, "ospay.v1.Billing/ListCharges", &q.base,
+			    &ospay__v1__billing_list_charges_response__descriptor);
+	cr_assert_eq(r->n_charges, 0, "no card charge was made");
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+}

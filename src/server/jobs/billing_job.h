@@ -191,6 +191,12 @@ int bill_pix_resolve(struct srv_billing *b, store_txn_t *txn, const Ospay__V1__C
 		     bill_job_t **out);
 /* Starts a Pix job (j->pix_op set): its write, then its PSP call. */
 void bill_pix_start(bill_job_t *j);
+/*
+ * Billing/ChargeInvoice's check: refused (r->st FAILED_PRECONDITION) while a Pix
+ * instruction of invoice is scheduled past its cancel deadline (it would be paid
+ * twice). 0 or a negative errno, the refusal in r->st.
+ */
+int bill_pix_refuse_standing(srv_req_t *r, store_txn_t *txn, uint64_t invoice);
 
 /* billing_run.c: the run's machinery the operator's charges use */
 void bill_job_done(bill_job_t *j);

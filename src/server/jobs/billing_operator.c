@@ -41,6 +41,9 @@ static void manual_free(void *arg)
 	if (!j->b->life.stopping && (j->c.status == CHG(UNKNOWN) || j->c.status == CHG(PENDING) ||
 				     j->c.status == CHG(VOIDING)))
 		bill_resolve_arm(j->b, j->c.status == CHG(VOIDING) ? 0 : BILL_RESOLVE_FIRST_MS);
+	/* Paid: a Pix instruction of the invoice is canceled now, not at the next run. */
+	if (!j->b->life.stopping && j->c.status == CHG(APPROVED))
+		bill_resolve_arm(j->b, 0);
 	struct srv_billing *b = j->b;
 	bill_job_free(j);
 	if (b->life.stopping)
@@ -261,6 +264,9 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 			goto out;
 		busy = false; /* gone meanwhile: the write below checks again */
 	}
+	rc = bill_pix_refuse_standing(r, txn, inv->id);
+	if (rc != 0 || !srv_ok(r))
+		goto out;
 	for (unsigned i = 0; i < b->n_manual; i++)
 		busy = busy || b->manual[i] == inv->id;
 	if (busy) {

@@ -191,6 +191,15 @@ static int charges_of_txid(store_txn_t *txn, uint64_t org, const char *txid, pix
 	return rc;
 }
 
+/* The cycle's open charge (the one an answer is about), or NULL. */
+static const Ospay__V1__Charge *open_of(const pix_charges_t *pc)
+{
+	for (size_t i = pc->n; i > 0; i--)
+		if (pix_open(pc->v[i - 1]))
+			return pc->v[i - 1];
+	return NULL;
+}
+
 /* ------------------------------------------------------------------ jobs */
 
 static bill_job_t *job_new(struct srv_billing *b, int op)
@@ -303,14 +312,13 @@ int bill_pix_plan(struct srv_billing *b, store_txn_t *txn, const Ospay__V1__Invo
 	int64_t due = 0;
 	*out = NULL;
 	*waiting = false;
-	if (!b->org_pix)
-		return 0;
 	const Ospay__V1__PixAuthorization *pix = svc->pix;
-	if (pix == NULL || pix->state != AUTH_ACCEPTED) {
-		/* The rail says Pix, the authorization does not allow it: no rail charges. */
+	if (!b->org_pix || pix == NULL || pix->state != AUTH_ACCEPTED) {
+		/* The rail says Pix, the authorization (or the PSP) does not allow it:
+		 * neither rail charges it; the operator learns it here and in /metrics. */
 		b->pix_idle_total++;
-		log_warn("billing: a service on the Pix rail has no accepted authorization; "
-			 "nothing is charged",
+		log_warn("billing: a service on the Pix rail has no accepted authorization or no "
+			 "Pix PSP; nothing is charged",
 			 "service_id=%" PRIu64 " invoice_id=%" PRIu64, svc->id, inv->id);
 		return 0;
 	}
@@ -383,6 +391,30 @@ int bill_pix_resolve(struct srv_billing *b, store_txn_t *txn, const Ospay__V1__C
 	}
 out:
 	ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}
+
+int bill_pix_refuse_standing(srv_req_t *r, store_txn_t *txn, uint64_t invoice)
+{
+	pix_charges_t pc = {0};
+	bill_pix_org_t org;
+	int64_t settle = 0;
+	int rc = charges_of_invoice(txn, invoice, &pc);
+	const Ospay__V1__Charge *c = rc == 0 ? open_of(&pc) : NULL;
+	if (c != NULL && c->status == CHG(PENDING) &&
+	    date_parse(c->pix_settlement_date, &settle) == 0) {
+		rc = bill_pix_org_load(txn, c->organization_id, r->now_ms, &org);
+		if (rc == 0 &&
+		    r->now_ms >= pix_cancel_deadline_ms(settle, org.cutoff_min, org.utc_offset))
+			rc = srv_fail(r, ST_FAILED_PRECONDITION,
+				      "invoice %" PRIu64
+				      ": its Pix Automático instruction (charge %" PRIu64
+				      ") settles on %s and can no longer be canceled; charge it "
+				      "another way only if that attempt fails",
+				      invoice, c->id, c->pix_settlement_date);
+		rc = rc == -ENOENT ? 0 : rc;
+	}
+	charges_free(&pc);
 	return rc;
 }
 
@@ -568,15 +600,6 @@ static int pix_apply(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *p,
 		done->to = (int)nc.status;
 	}
 	return rc;
-}
-
-/* The cycle's open charge (the one an answer is about), or NULL. */
-static const Ospay__V1__Charge *open_of(const pix_charges_t *pc)
-{
-	for (size_t i = pc->n; i > 0; i--)
-		if (pix_open(pc->v[i - 1]))
-			return pc->v[i - 1];
-	return NULL;
 }
 
 static void count_applied(srv_t *s, const pix_applied_t *d)
