@@ -133,6 +133,9 @@ Test(cli_calls, usage_errors_and_their_order)
 		 "--order, --number and --status are required"},
 		{ARGS("installments", "list", "--mode", "automatic-card"),
 		 "--mode is integrated or manual"},
+		{ARGS("installments", "list", "--mode", "automatic-pix"),
+		 "--mode is integrated or manual"},
+		{ARGS("charges", "list", "--rail", "boleto"), "--rail is card or pix-automatico"},
 		{ARGS("report", "recurring-credit", "--period", "bogus", "--customer", "x"),
 		 "--period is today, this-week, this-month or last-month"},
 		{ARGS("units", "list", "extra"), "too many arguments"},
@@ -309,6 +312,11 @@ Test(cli_calls, commands_send_their_method_and_fields)
 		 &ospay__v1__billing_list_charges_request__descriptor,
 		 "{\"status\": \"CHARGE_STATUS_OPERATOR_REVIEW\", \"recurrence\": "
 		 "\"CHARGE_RECURRENCE_FILTER_NON_RECURRING\"}"},
+		{ARGS("charges", "list", "--rail", "pix-automatico", "--status", "canceled"),
+		 "ospay.v1.Billing/ListCharges",
+		 &ospay__v1__billing_list_charges_request__descriptor,
+		 "{\"status\": \"CHARGE_STATUS_CANCELED\", \"rail\": "
+		 "\"PAYMENT_RAIL_PIX_AUTOMATICO\"}"},
 		{ARGS("charges", "resolve", "3", "--declined", "--reason", "r"),
 		 "ospay.v1.Billing/ResolveCharge",
 		 &ospay__v1__billing_resolve_charge_request__descriptor,
