@@ -11,7 +11,10 @@
 #   4. eleven monthly installments charged by PagoLivre, one denied;
 #   5. the recurring-credit report for the period, as a table and as CSV;
 #   6. the card flow of docs/spec.md 4.7: cards on file, invoices, the billing run, a
-#      decline retried the next day, the service blocked, then paid and unblocked.
+#      decline retried the next day, the service blocked, then paid and unblocked;
+#   7. Pix Automático (docs/pix-automatico.md): a QR authorization accepted, a month
+#      charged, a month failed then retried and paid, then the customer cancels the
+#      authorization in their bank's app and the service falls back to a card.
 # Each run makes new records (new customers, a new agenda), so it can be run again.
 #
 #   OSPAY_ADDR (127.0.0.1:7411), OSPAY_VAR (var), OSPAY_SANDBOX (http://127.0.0.1:7480)
@@ -267,5 +270,95 @@ ospay invoices charge "$inv" --card "$card"
 ospay invoices get "$inv"
 ospay customers services "$bad"
 ospay charges list --non-recurring --customer "$bad"
+
+step "Pix Automático: the customer authorizes once, by a QR code sent on WhatsApp"
+ospay gateways get pix
+pix_phone=$(phone)
+pixc=$(q .customer.id customers create --unit "$unit" --name "Diego Souza" --document "$(cpf)" \
+	--street "Rua Vergueiro" --number 2000 --city "São Paulo" --state SP --cep 04101-000 \
+	--phone "$pix_phone")
+pix_svc=$(q .service.id customers add-service "$pixc" --plan "Fibra 700" --amount 119.90 --recurring on)
+today=$(local_date 0)
+# The sandbox's payer's bank settles what is due up to a day we name: ospayd's (test) today.
+settle() { sandbox '{settled}' -XPOST "$sb/control/pix/settle" -d "{\"date\":\"$1\"}"; }
+settle "$today"
+say "--switch: once the customer accepts, the service is charged by Pix instead of the card"
+ospay services pix-authorize "$pix_svc" --switch
+id_rec=$(q ".services[] | select(.id == \"$pix_svc\" or .id == $pix_svc) | .pix.id_rec" services list --customer "$pixc")
+say "the customer scans the QR code and approves it in their bank's app (the sandbox's payer side):"
+sandbox '{idRec, status}' -XPOST "$sb/control/pix/recs/$id_rec/approve"
+# The PSP's callback makes ospayd ask; pix-refresh asks now.
+ospay services pix-refresh "$pix_svc"
+ospay services list --customer "$pixc"
+
+# Polls the customer's Pix charges until the jq condition holds on the list.
+wait_charges() {
+	for _ in $(seq 100); do
+		if "$ospay_bin" --json charges list --rail pix-automatico --customer "$pixc" |
+			jq -e ".charges // [] | $1" >/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "demo: the Pix charges never reached: $1" >&2
+	"$ospay_bin" charges list --rail pix-automatico --customer "$pixc" >&2
+	return 1
+}
+
+step "A month charged by Pix: the instruction goes to the PSP days before the due date"
+due=$(local_date 5)
+pinv=$(q .invoice.id invoices create --customer "$pixc" --service "$pix_svc" --amount 119,90 --due "$due")
+ospay billing run
+ospay charges list --rail pix-automatico --customer "$pixc"
+say "on the due date the payer's bank settles it; the PSP's callback (or the run's own query)"
+say "marks the invoice paid"
+ospay clock advance 5d >/dev/null
+settle "$due"
+ospay billing run >/dev/null
+wait_charges 'any(.status == "CHARGE_STATUS_APPROVED")'
+ospay invoices get "$pinv"
+
+step "A month that fails, is retried the next business day, and is paid"
+ospay clock advance 20d >/dev/null
+due=$(local_date 5)
+pinv=$(q .invoice.id invoices create --customer "$pixc" --service "$pix_svc" --amount 119,90 --due "$due")
+ospay billing run >/dev/null
+txid=$("$ospay_bin" --json charges list --rail pix-automatico --customer "$pixc" |
+	jq -er '[.charges[] | select(.status == "CHARGE_STATUS_PENDING")][0].pix_txid')
+say "the payer's bank will refuse the first attempt (AC06) and pay the next:"
+sandbox . -XPOST "$sb/control/pix/cobrs/$txid/outcomes" -d '{"outcomes":["AC06","paid"]}'
+ospay clock advance 5d >/dev/null
+settle "$due"
+ospay billing run >/dev/null
+wait_charges '[.[] | select(.pix_txid == "'"$txid"'")] | length == 2'
+ospay charges list --rail pix-automatico --customer "$pixc"
+retry=$("$ospay_bin" --json charges list --rail pix-automatico --customer "$pixc" |
+	jq -er '[.charges[] | select(.pix_txid == "'"$txid"'" and .status == "CHARGE_STATUS_PENDING")][0].pix_settlement_date')
+say "the retry is asked for the day before it at the latest, and settles on $retry"
+ospay clock advance 1d >/dev/null
+settle "$retry"
+ospay billing run >/dev/null
+wait_charges '[.[] | select(.pix_txid == "'"$txid"'" and .status == "CHARGE_STATUS_APPROVED")] | length == 1'
+ospay invoices get "$pinv"
+ospay report recurring-credit --from "$(local_date -40)" --to "$(local_date 0)" --customer "$pixc" --mode automatic-pix
+
+step "The customer cancels the authorization in their bank's app: back to the card"
+sandbox '{idRec, status}' -XPOST "$sb/control/pix/recs/$id_rec/cancel"
+for _ in $(seq 100); do
+	rail=$(q ".services[0].recurring_payment.rail // \"PAYMENT_RAIL_CARD\"" services list --customer "$pixc")
+	[[ $rail != PAYMENT_RAIL_PIX_AUTOMATICO ]] && break
+	sleep 0.1
+done
+ospay services list --customer "$pixc"
+say "the customer adds a card; the next invoice is charged on it on its due date"
+printf '4111111111111111\n123\n' | ospay cards add --customer "$pixc" --holder "DIEGO SOUZA" --expiry "$expiry"
+ospay clock advance 20d >/dev/null
+today=$(local_date 0)
+cinv=$(q .invoice.id invoices create --customer "$pixc" --service "$pix_svc" --amount 119,90 --due "$today")
+ospay billing run >/dev/null
+ospay charges list --customer "$pixc"
+ospay invoices get "$cinv"
+say "what the customer was told on WhatsApp:"
+sandbox '.messages[] | {channel, text}' "$sb/control/messages?service=zapme&phone=${pix_phone#+}"
 
 printf '\n%sDemo complete.%s The server stays up: explore with ospay (ospay help).\n' "$bold" "$off"

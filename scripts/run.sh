@@ -17,6 +17,8 @@ extra=()
 # had when it was last stopped (kept in $var/test-clock), or now on a first run.
 #   OSPAY_TEST_CLOCK=2026-12-01T09:00:00-03:00   start at that time instead
 #   OSPAY_TEST_CLOCK=off                         the wall clock (Clock/* unimplemented)
+# Listeners: OSPAY_RPC_LISTEN (127.0.0.1:7411), OSPAY_HTTPS_LISTEN (:7443),
+# OSPAY_SANDBOX_LISTEN (:7480), OSPAY_SANDBOX_MTLS_LISTEN (:7481, the Pix PSP over mutual TLS).
 clock_file=$var/test-clock
 clock=${OSPAY_TEST_CLOCK:-}
 if [[ -z $clock && -s $clock_file ]]; then
@@ -81,14 +83,19 @@ wait_listening() {
 
 out=$(mktemp -d)
 # The gateways and notifier point at the sandbox on loopback: allowed here only.
+# Pix Automático's PSP (the sandbox's mutual-TLS listener) presents ospayd's own development
+# certificate (it names localhost), so ospayd trusts it as the PSP's CA (--gateway-ca); it is
+# also ospayd's client identity at the PSP. Development only: a real PSP issues its own.
 setsid "$build/ospayd" serve --data "$var/data" --rpc "$rpc" --https "$https" \
-	--allow-private-gateways ${extra[@]+"${extra[@]}"} >"$out/ospayd" &
+	--allow-private-gateways --gateway-ca "$var/data/tls.crt" ${extra[@]+"${extra[@]}"} >"$out/ospayd" &
 pids+=($!)
 wait_listening "$out/ospayd" ospayd
 cat "$out/ospayd"
 
+pix_mtls=${OSPAY_SANDBOX_MTLS_LISTEN:-127.0.0.1:7481}
 setsid "$build/ospay-sandbox" --listen "$sandbox" --webhook-base "https://localhost:${https##*:}" \
-	--webhook-ca "$var/data/tls.crt" >"$out/sandbox" &
+	--webhook-ca "$var/data/tls.crt" --mtls-listen "$pix_mtls" --mtls-cert "$var/data/tls.crt" \
+	--mtls-key "$var/data/tls.key" --mtls-client-ca "$var/data/tls.crt" >"$out/sandbox" &
 pids+=($!)
 wait_listening "$out/sandbox" ospay-sandbox
 echo "sandbox $(cat "$out/sandbox")"
@@ -99,6 +106,7 @@ ctl() { curl -fsS -XPOST "$sb/control/orgs/$org/$1" -d "$2" >/dev/null; }
 ctl cielo "{\"merchant_id\":\"$(val merchant_id)\",\"merchant_key\":\"$(val merchant_key)\",\"notification_headers\":{\"X-Ospay-Hook\":\"$(val cielo_hook)\"}}"
 ctl getnet "{\"client_id\":\"$(val client_id)\",\"client_secret\":\"$(val client_secret)\",\"seller_id\":\"$(val seller_id)\"}"
 ctl pagolivre "{\"token\":\"$(val api_token)\"}"
+ctl pix "{\"client_id\":\"pix-$(val client_id)\",\"client_secret\":\"$(val client_secret)\"}"
 ctl zapme "{\"api\":\"$(val api_key)\",\"secret\":\"$(val api_secret)\",\"webhook_secret\":\"$(val zapme_hook)\",\"webhook_header\":\"X-ZapMe-Secret\"}"
 
 # And point ospayd's gateways at it (credentials on standard input, never argv).
@@ -112,7 +120,13 @@ echo "{\"api_token\":\"$(val api_token)\"}" |
 	"$ospay" gateways set pagolivre --base-url "$sb/pagolivre" --credentials - >/dev/null
 echo "{\"api_key\":\"$(val api_key)\",\"api_secret\":\"$(val api_secret)\",\"webhook_headers\":{\"X-ZapMe-Secret\":\"$(val zapme_hook)\"}}" |
 	"$ospay" notifier set --base-url "$sb/zapme" --channel whatsapp --credentials - >/dev/null
-echo "gateways (cielo, getnet, pagolivre) and notifier (zapme) point at the sandbox"
+# Pix Automático: the PSP over mutual TLS; it calls ospayd back at its HTTPS listener.
+pix_settings=$out/pix-settings.json
+echo "{\"account\": \"012682\", \"callback_base_url\": \"https://localhost:${https##*:}\"}" >"$pix_settings"
+echo "{\"client_id\":\"pix-$(val client_id)\",\"client_secret\":\"$(val client_secret)\"}" |
+	"$ospay" gateways set pix --base-url "https://localhost:${pix_mtls##*:}/pix" --credentials - \
+		--client-cert "$var/data/tls.crt" --client-key "$var/data/tls.key" --pix "$pix_settings" >/dev/null
+echo "gateways (cielo, getnet, pagolivre, pix) and notifier (zapme) point at the sandbox"
 unset OSPAY_TOKEN
 
 cat <<EOT

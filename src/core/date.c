@@ -73,3 +73,15 @@ int64_t date_next_month_start(int64_t day)
 	date_to_civil(day, &y, &m, &d);
 	return m == 12 ? date_from_civil(y + 1, 1, 1) : date_from_civil(y, m + 1, 1);
 }
+
+int64_t date_add_months(int64_t day, int n)
+{
+	int y, m, d;
+	date_to_civil(day, &y, &m, &d);
+	m += n;
+	y += (m - 1) / 12;
+	m = (m - 1) % 12 + 1;
+	while (d > 28 && !date_valid(y, m, d))
+		d--;
+	return date_from_civil(y, m, d);
+}

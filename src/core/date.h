@@ -32,5 +32,8 @@ void date_format(int64_t day, char *out, size_t outlen);
 /* First day of day's month, and the same for the month after. */
 int64_t date_month_start(int64_t day);
 int64_t date_next_month_start(int64_t day);
+/* n months after day (n >= 0), the same day of the month, or the month's last
+ * day when it has no such day (Jan 31 + 1 = Feb 28 or 29). */
+int64_t date_add_months(int64_t day, int n);
 
 #endif

@@ -78,8 +78,9 @@ int inst_status_of_charge(int charge_status)
 	case 4: /* ERROR */
 	case 6: /* NO_VALID_CARD */
 		return INST_DENIED;
-	case 8: /* VOIDING: approved for a closed invoice, being given back */
-	case 9: /* VOIDED */
+	case 8:  /* VOIDING: approved for a closed invoice, being given back */
+	case 9:  /* VOIDED */
+	case 10: /* CANCELED: a Pix instruction canceled before its due date */
 		return INST_CANCELED;
 	default: /* PENDING, UNKNOWN, OPERATOR_REVIEW */
 		return INST_WAITING;

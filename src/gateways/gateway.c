@@ -89,6 +89,7 @@ static void gw_cfg_free(gw_config_t *c)
 	gw_free_str((char **)&c->client_cert_pem, false);
 	gw_free_str((char **)&c->client_key_pem, true);
 	gw_free_str((char **)&c->webhook_secret, true);
+	gw_free_str((char **)&c->pix_key, false);
 }
 
 static int gw_cfg_copy(gw_config_t *dst, const gw_config_t *src)
@@ -120,6 +121,7 @@ static int gw_cfg_copy(gw_config_t *dst, const gw_config_t *src)
 	ok = ok && gw_dup(&dst->client_cert_pem, src->client_cert_pem);
 	ok = ok && gw_dup(&dst->client_key_pem, src->client_key_pem);
 	ok = ok && gw_dup(&dst->webhook_secret, src->webhook_secret);
+	ok = ok && gw_dup(&dst->pix_key, src->pix_key);
 	for (size_t i = 0; ok && i < src->n_webhook_headers; i++) {
 		dst->n_webhook_headers = i + 1;
 		ok = gw_dup(&dst->webhook_headers[i].name, src->webhook_headers[i].name) &&
@@ -684,6 +686,13 @@ int gw_pix_create_location(gw_t *gw, gw_pix_cb cb, void *arg)
 	return gw_pix_start(gw, GW_OP_PIX_LOCATION, true, NULL, NULL, cb, arg);
 }
 
+int gw_pix_query_location(gw_t *gw, int64_t loc_id, gw_pix_cb cb, void *arg)
+{
+	return loc_id <= 0
+		       ? -EINVAL
+		       : gw_pix_start(gw, GW_OP_PIX_QUERY_LOCATION, false, &loc_id, NULL, cb, arg);
+}
+
 int gw_pix_create_rec(gw_t *gw, const gw_pix_rec_req_t *req, gw_pix_cb cb, void *arg)
 {
 	return req == NULL ? -EINVAL
@@ -749,11 +758,36 @@ int gw_pix_retry_cobr(gw_t *gw, const char *txid, const char *date, gw_pix_cb cb
 
 int gw_pix_register_webhook(gw_t *gw, gw_pix_hook_t hook, const char *url, gw_pix_cb cb, void *arg)
 {
-	static const gw_pix_hook_t hooks[] = {GW_PIX_HOOK_REC, GW_PIX_HOOK_COBR};
+	static const gw_pix_hook_t hooks[] = {GW_PIX_HOOK_REC, GW_PIX_HOOK_COBR, GW_PIX_HOOK_PIX};
 
-	if (url == NULL || (hook != GW_PIX_HOOK_REC && hook != GW_PIX_HOOK_COBR))
+	if (url == NULL ||
+	    (hook != GW_PIX_HOOK_REC && hook != GW_PIX_HOOK_COBR && hook != GW_PIX_HOOK_PIX))
 		return -EINVAL;
 	return gw_pix_start(gw, GW_OP_PIX_WEBHOOK, true, &hooks[hook], url, cb, arg);
+}
+
+int gw_pix_put_cob(gw_t *gw, const gw_pix_cob_req_t *req, gw_pix_cb cb, void *arg)
+{
+	return req == NULL ? -EINVAL
+			   : gw_pix_start(gw, GW_OP_PIX_PUT_COB, true, req, NULL, cb, arg);
+}
+
+int gw_pix_query_cob(gw_t *gw, const char *txid, gw_pix_cb cb, void *arg)
+{
+	return txid == NULL ? -EINVAL
+			    : gw_pix_start(gw, GW_OP_PIX_QUERY_COB, false, txid, NULL, cb, arg);
+}
+
+int gw_pix_put_cobv(gw_t *gw, const gw_pix_cobv_req_t *req, gw_pix_cb cb, void *arg)
+{
+	return req == NULL ? -EINVAL
+			   : gw_pix_start(gw, GW_OP_PIX_PUT_COBV, true, req, NULL, cb, arg);
+}
+
+int gw_pix_query_cobv(gw_t *gw, const char *txid, gw_pix_cb cb, void *arg)
+{
+	return txid == NULL ? -EINVAL
+			    : gw_pix_start(gw, GW_OP_PIX_QUERY_COBV, false, txid, NULL, cb, arg);
 }
 
 int gw_verify_webhook(const gw_t *gw, const gw_webhook_req_t *req)

@@ -194,6 +194,10 @@ typedef struct gw_config {
 	/* Pix: the secret ospay puts in the webhook URL it registers (?hmac=...), what
 	 * an inbound callback must carry. */
 	const char *webhook_secret;
+	/* Pix: the receiver's Pix key (chave: CPF, CNPJ, e-mail, +55 phone or EVP, at
+	 * most 77 bytes), named by cob and cobv bodies and by PUT /webhook/{chave}.
+	 * Optional here; those calls fail -EINVAL without it. */
+	const char *pix_key;
 
 	/* Per call, queueing included; 0 = the HTTP client's default. */
 	uint32_t timeout_ms;
@@ -477,7 +481,34 @@ typedef struct gw_pix_cobr_req {
 typedef enum gw_pix_hook {
 	GW_PIX_HOOK_REC = 0, /* PUT /webhookrec: the PSP posts to URL + "/rec" */
 	GW_PIX_HOOK_COBR,    /* PUT /webhookcobr: URL + "/cobr" */
+	/* PUT /webhook/{chave} (cfg.pix_key): the PSP posts Pix received (journey 3's and
+	 * 4's first payments, on the cob and cobv) to URL + "/pix". */
+	GW_PIX_HOOK_PIX,
 } gw_pix_hook_t;
+
+/* PUT /cob/{txid}: an immediate charge (journey 3's first payment). The PSP gives
+ * it a location of its own (BCB: a cob without "loc" gets one); the journey-3 QR
+ * is then GET /rec/{idRec}?txid= of this txid. Strings borrowed for the call. */
+typedef struct gw_pix_cob_req {
+	const char *txid;        /* ours, 26..35 of [a-zA-Z0-9] */
+	int64_t amount_cents;    /* valor.original */
+	uint32_t expires_s;      /* calendario.expiracao; 0 = 86400 */
+	const char *debtor_doc;  /* CPF or CNPJ, optional */
+	const char *debtor_name; /* required with debtor_doc, not without */
+	const char *info;        /* solicitacaoPagador, optional, <= 140 */
+} gw_pix_cob_req_t;
+
+/* PUT /cobv/{txid}: a charge with a due date (journey 4: the invoice's own Pix,
+ * after which the payer's app offers to enroll). */
+typedef struct gw_pix_cobv_req {
+	const char *txid;
+	const char *due_date;    /* calendario.dataDeVencimento, YYYY-MM-DD */
+	uint32_t validity_days;  /* calendario.validadeAposVencimento; 0 = 30 */
+	int64_t amount_cents;    /* valor.original */
+	const char *debtor_doc;  /* required by cobv */
+	const char *debtor_name; /* required by cobv */
+	const char *info;        /* solicitacaoPagador, optional, <= 140 */
+} gw_pix_cobv_req_t;
 
 /* An inbound webhook request as the HTTPS listener received it (all borrowed). */
 typedef struct gw_webhook_req {
@@ -621,9 +652,25 @@ int gw_pix_query_cobr(gw_t *gw, const char *txid, gw_pix_cb cb, void *arg);
 int gw_pix_cancel_cobr(gw_t *gw, const char *txid, gw_pix_cb cb, void *arg);
 /* POST /cobr/{txid}/retentativa/{date}. PENDING with the attempts, REJECTED. */
 int gw_pix_retry_cobr(gw_t *gw, const char *txid, const char *date, gw_pix_cb cb, void *arg);
-/* PUT /webhookrec or /webhookcobr with url + "?hmac=<webhook_secret>&ignorar=" (the
- * PSP appends "/rec" or "/cobr" after "ignorar=", which keeps the path ours). */
+/* PUT /webhookrec, /webhookcobr or /webhook/{chave} with url +
+ * "?hmac=<webhook_secret>&ignorar=" (the PSP appends "/rec", "/cobr" or "/pix"
+ * after "ignorar=", which keeps the path ours). */
 int gw_pix_register_webhook(gw_t *gw, gw_pix_hook_t hook, const char *url, gw_pix_cb cb, void *arg);
+/*
+ * cob and cobv (journeys 3 and 4). Results: status ATIVA PENDING, CONCLUIDA
+ * APPROVED (end_to_end_id = pix[0].endToEndId), REMOVIDA_PELO_USUARIO_RECEBEDOR
+ * and REMOVIDA_PELO_PSP CANCELED; txid, location, copia_e_cola (pixCopiaECola),
+ * amount_cents, due_date (cobv), loc_id. outcome_detail stays -1 (not a cobr).
+ * The PUTs are idempotent by txid: an UNKNOWN one is resolved by the query.
+ * -EINVAL also when the gateway has no pix_key.
+ */
+/* GET /locrec/{id}: APPROVED with loc_id, location and, once a rec uses it, id_rec
+ * (how an unknown answer to POST /rec is resolved before asking again). */
+int gw_pix_query_location(gw_t *gw, int64_t loc_id, gw_pix_cb cb, void *arg);
+int gw_pix_put_cob(gw_t *gw, const gw_pix_cob_req_t *req, gw_pix_cb cb, void *arg);
+int gw_pix_query_cob(gw_t *gw, const char *txid, gw_pix_cb cb, void *arg);
+int gw_pix_put_cobv(gw_t *gw, const gw_pix_cobv_req_t *req, gw_pix_cb cb, void *arg);
+int gw_pix_query_cobv(gw_t *gw, const char *txid, gw_pix_cb cb, void *arg);
 
 /*
  * Authenticates an inbound webhook the way the service can (constant-time

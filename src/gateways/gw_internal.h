@@ -46,6 +46,11 @@ typedef enum gw_op {
 	GW_OP_PIX_CANCEL_COBR,
 	GW_OP_PIX_RETRY_COBR,
 	GW_OP_PIX_WEBHOOK,
+	GW_OP_PIX_PUT_COB,
+	GW_OP_PIX_QUERY_COB,
+	GW_OP_PIX_PUT_COBV,
+	GW_OP_PIX_QUERY_COBV,
+	GW_OP_PIX_QUERY_LOCATION,
 } gw_op_t;
 
 typedef struct gw_call gw_call_t;
@@ -399,7 +404,7 @@ int gw_pagolivre_build_order(const gw_t *gw, const gw_link_req_t *req, json_t **
 void gw_pagolivre_parse_order(const gw_t *gw, const http_response_t *res, bool mutating,
 			      gw_link_result_t *out);
 
-/* Pix: reads a rec, solicrec, cobr or location answer (op says which) into out. */
+/* Pix: reads a rec, solicrec, cobr, cob, cobv or location answer (op says which) into out. */
 void gw_pix_parse(const gw_t *gw, gw_op_t op, const http_response_t *res, bool mutating,
 		  gw_pix_result_t *out);
 /* Pix: builds the bodies of POST /rec and PUT /cobr/{txid}; -EINVAL when invalid. */

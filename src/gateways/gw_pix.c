@@ -2,14 +2,16 @@
  * Pix Automático through a PSP speaking the Central Bank's API Pix (BCB API
  * 2.9.0: Efí, Inter, Cielo API Pix): OAuth2 client credentials over mutual
  * TLS, locrec, rec, solicrec, cobr (PUT by our txid, GET, PATCH cancel,
- * retentativa) and webhook registration. What differs between PSPs is one row
- * of pix_profiles (docs/pix-automatico.md, "Adapter").
+ * retentativa), cob and cobv (the first payments of journeys 3 and 4) and
+ * webhook registration. What differs between PSPs is one row of pix_profiles
+ * (docs/pix-automatico.md, "Adapter").
  *
  * The token is shared by concurrent calls (they wait for one fetch) and
  * refreshed before it expires; a 401 drops the token the call was sent with
  * and re-sends once: a 401 means nothing was processed.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +56,8 @@ static const pix_profile_t pix_profiles[] = {
 static const char pix_scopes[] =
 	"rec.read rec.write solicrec.read solicrec.write cobr.read cobr.write "
 	"payloadlocationrec.read payloadlocationrec.write webhookrec.read webhookrec.write "
-	"webhookcobr.read webhookcobr.write";
+	"webhookcobr.read webhookcobr.write cob.read cob.write cobv.read cobv.write "
+	"webhook.read webhook.write";
 
 static const pix_profile_t *pix_profile_find(const char *name)
 {
@@ -75,6 +78,12 @@ static bool pix_account_type_ok(const char *s)
 {
 	return s == NULL || strcmp(s, "CORRENTE") == 0 || strcmp(s, "POUPANCA") == 0 ||
 	       strcmp(s, "PAGAMENTO") == 0;
+}
+
+/* A Pix key: 1..77 bytes of text without spaces (it goes, encoded, into a path). */
+static bool pix_key_ok(const char *s)
+{
+	return gw_text_ok(s, 77) && strchr(s, ' ') == NULL;
 }
 
 static int pix_check_config(const gw_config_t *cfg, status_t *st)
@@ -100,6 +109,8 @@ static int pix_check_config(const gw_config_t *cfg, status_t *st)
 		status_violation(st, "client_cert_pem", "PEM text of at most 64 KiB each");
 	if (cfg->webhook_secret == NULL)
 		status_violation(st, "webhook_secret", "required: it authenticates callbacks");
+	if (cfg->pix_key != NULL && !pix_key_ok(cfg->pix_key))
+		status_violation(st, "pix_key", "the receiver's Pix key, 1..77 bytes, no spaces");
 	return st->code == ST_OK ? 0 : -EINVAL;
 }
 
@@ -125,6 +136,25 @@ static bool pix_is_solicrec(gw_op_t op)
 	       op == GW_OP_PIX_CANCEL_SOLICREC;
 }
 
+static bool pix_is_cob(gw_op_t op)
+{
+	return op == GW_OP_PIX_PUT_COB || op == GW_OP_PIX_QUERY_COB || op == GW_OP_PIX_PUT_COBV ||
+	       op == GW_OP_PIX_QUERY_COBV;
+}
+
+/* A cob's or cobv's status (BCB StatusCobranca). */
+static gw_outcome_t pix_cob_outcome(const char *status)
+{
+	if (strcmp(status, "ATIVA") == 0)
+		return GW_OUTCOME_PENDING;
+	if (strcmp(status, "CONCLUIDA") == 0)
+		return GW_OUTCOME_APPROVED;
+	if (strcmp(status, "REMOVIDA_PELO_USUARIO_RECEBEDOR") == 0 ||
+	    strcmp(status, "REMOVIDA_PELO_PSP") == 0)
+		return GW_OUTCOME_CANCELED;
+	return GW_OUTCOME_UNKNOWN;
+}
+
 static gw_outcome_t pix_outcome_of(gw_op_t op, const char *status)
 {
 	static const struct {
@@ -142,6 +172,8 @@ static gw_outcome_t pix_outcome_of(gw_op_t op, const char *status)
 		{"EXPIRADA", GW_OUTCOME_EXPIRED, GW_OUTCOME_DECLINED, GW_OUTCOME_EXPIRED},
 		{"CANCELADA", GW_OUTCOME_CANCELED, GW_OUTCOME_CANCELED, GW_OUTCOME_CANCELED},
 	};
+	if (pix_is_cob(op))
+		return pix_cob_outcome(status);
 	for (size_t i = 0; i < OSPAY_ARRAY_LEN(t); i++) {
 		if (strcmp(t[i].word, status) != 0)
 			continue;
@@ -205,6 +237,33 @@ static void pix_read_end(gw_parse_t *p, const json_t *obj, gw_pix_result_t *out)
 	}
 }
 
+/* pix[0].endToEndId: the Pix that paid a cobr, cob or cobv. */
+static void pix_read_paid(gw_parse_t *p, const json_t *pix, gw_pix_result_t *out)
+{
+	if (pix != NULL && json_array_size(pix) > 0)
+		gw_get_str(p, json_array_get(pix, 0), "pix", "endToEndId", out->end_to_end_id,
+			   sizeof(out->end_to_end_id), GW_F_REQ | GW_F_ID);
+}
+
+/* A cob or cobv (BCB CobCompleta / CobVCompleta): no idRec, a location of its own. */
+static void pix_read_cob(gw_parse_t *p, const json_t *j, gw_pix_result_t *out)
+{
+	json_t *o, *loc;
+
+	gw_get_str(p, j, "", "txid", out->txid, sizeof(out->txid), GW_F_REQ | GW_F_ID);
+	o = gw_get_object(p, j, "", "valor", GW_F_REQ);
+	gw_get_reais(p, o, "valor", "original", &out->amount_cents, GW_F_REQ);
+	o = gw_get_object(p, j, "", "calendario", 0);
+	gw_get_str(p, o, "calendario", "dataDeVencimento", out->due_date, sizeof(out->due_date), 0);
+	gw_get_str(p, j, "", "pixCopiaECola", out->copia_e_cola, sizeof(out->copia_e_cola), 0);
+	gw_get_str(p, j, "", "location", out->location, sizeof(out->location), 0);
+	loc = gw_get_object(p, j, "", "loc", 0);
+	gw_get_int_lenient(p, loc, "loc", "id", &out->loc_id, 1, INT64_MAX, 0);
+	if (out->location[0] == '\0')
+		gw_get_str(p, loc, "loc", "location", out->location, sizeof(out->location), 0);
+	pix_read_paid(p, gw_get_array(p, j, "", "pix", 0), out);
+}
+
 static void pix_read_attempts(gw_parse_t *p, const json_t *obj, gw_pix_result_t *out)
 {
 	json_t *a = gw_get_array(p, obj, "", "tentativas", 0);
@@ -228,9 +287,7 @@ static void pix_read_attempts(gw_parse_t *p, const json_t *obj, gw_pix_result_t 
 		rej = gw_get_object(p, t, "tentativa", "rejeicao", 0);
 		gw_get_str(p, rej, "rejeicao", "codigo", at->reason, sizeof(at->reason), 0);
 	}
-	if (pix != NULL && json_array_size(pix) > 0)
-		gw_get_str(p, json_array_get(pix, 0), "pix", "endToEndId", out->end_to_end_id,
-			   sizeof(out->end_to_end_id), GW_F_REQ | GW_F_ID);
+	pix_read_paid(p, pix, out);
 }
 
 /* The cobr's ospay outcome from its words (core/pix.h), and the result's outcome. */
@@ -257,7 +314,8 @@ void gw_pix_parse(const gw_t *gw, gw_op_t op, const http_response_t *res, bool m
 	json_t *o;
 	long want =
 		(op == GW_OP_PIX_LOCATION || op == GW_OP_PIX_CREATE_REC ||
-		 op == GW_OP_PIX_SOLICREC || op == GW_OP_PIX_PUT_COBR || op == GW_OP_PIX_RETRY_COBR)
+		 op == GW_OP_PIX_SOLICREC || op == GW_OP_PIX_PUT_COBR ||
+		 op == GW_OP_PIX_RETRY_COBR || op == GW_OP_PIX_PUT_COB || op == GW_OP_PIX_PUT_COBV)
 			? 201
 			: 200;
 
@@ -272,15 +330,22 @@ void gw_pix_parse(const gw_t *gw, gw_op_t op, const http_response_t *res, bool m
 		gw_parse_fail(&p, "expected an object");
 	if (p.err != 0)
 		goto bad;
-	if (op == GW_OP_PIX_LOCATION) {
+	if (op == GW_OP_PIX_LOCATION || op == GW_OP_PIX_QUERY_LOCATION) {
 		gw_get_int_lenient(&p, j, "", "id", &out->loc_id, 1, INT64_MAX, GW_F_REQ);
 		gw_get_str(&p, j, "", "location", out->location, sizeof(out->location), GW_F_REQ);
+		gw_get_str(&p, j, "", "idRec", out->id_rec, sizeof(out->id_rec), GW_F_ID);
 		if (p.err != 0)
 			goto bad;
 		out->r.outcome = GW_OUTCOME_APPROVED;
 		goto out;
 	}
 	gw_get_str(&p, j, "", "status", out->status, sizeof(out->status), GW_F_REQ);
+	if (pix_is_cob(op)) {
+		pix_read_cob(&p, j, out);
+		if (p.err != 0)
+			goto bad;
+		goto verdict;
+	}
 	gw_get_str(&p, j, "", "idRec", out->id_rec, sizeof(out->id_rec), GW_F_REQ | GW_F_ID);
 	if (pix_is_solicrec(op))
 		gw_get_str(&p, j, "", "idSolicRec", out->id_solicrec, sizeof(out->id_solicrec),
@@ -318,6 +383,7 @@ void gw_pix_parse(const gw_t *gw, gw_op_t op, const http_response_t *res, bool m
 	}
 	if (p.err != 0)
 		goto bad;
+verdict:
 	out->r.outcome = pix_outcome_of(op, out->status);
 	if (out->r.outcome == GW_OUTCOME_UNKNOWN) {
 		/* A status word this object never has: a lie or a new version; re-query. */
@@ -339,10 +405,10 @@ out:
 
 static void pix_on_http(const http_response_t *res, void *arg);
 
-/* A cobr's txid is ours: its result keeps it however the call ends. */
+/* A cobr's, cob's or cobv's txid is ours: its result keeps it however the call ends. */
 static void pix_prep(gw_call_t *call)
 {
-	if (pix_is_cobr(call->op) && call->res.pix.txid[0] == '\0')
+	if ((pix_is_cobr(call->op) || pix_is_cob(call->op)) && call->res.pix.txid[0] == '\0')
 		gw_copy(call->res.pix.txid, sizeof(call->res.pix.txid), call->merchant_order_id);
 }
 
@@ -592,6 +658,78 @@ out:
 	return pix_built(b, rc, out);
 }
 
+/* What cob and cobv share: devedor, valor.original, chave, solicitacaoPagador. */
+static void pix_cob_common(json_t *b, const gw_t *gw, int64_t amount, const char *doc,
+			   const char *name, const char *info, int *rc)
+{
+	json_t *val = json_object();
+
+	if (doc != NULL) {
+		json_t *dev = json_object();
+		gw_jset(b, "devedor", dev, rc);
+		pix_doc_set(dev, doc, rc);
+		gw_jset(dev, "nome", json_string(name), rc);
+	}
+	gw_jset(b, "valor", val, rc);
+	gw_jset(val, "original", pix_money(amount, rc), rc);
+	gw_jset(b, "chave", json_string(gw->cfg.pix_key), rc);
+	if (info != NULL)
+		gw_jset(b, "solicitacaoPagador", json_string(info), rc);
+}
+
+static bool pix_cob_fields_ok(const gw_t *gw, const char *txid, int64_t amount, const char *info)
+{
+	return gw->cfg.pix_key != NULL && pix_txid_valid(txid) && amount > 0 &&
+	       amount <= PIX_MONEY_MAX_CENTAVOS && (info == NULL || gw_text_ok(info, 140));
+}
+
+/* PUT /cob/{txid} (CobSolicitada): no "loc", so the PSP gives the cob its own. */
+static int pix_build_cob(const gw_t *gw, const gw_pix_cob_req_t *req, json_t **out)
+{
+	json_t *b = NULL, *cal;
+	int rc = 0;
+
+	/* BCB devedor: cpf or cnpj with nome (<= 200), or no devedor at all. */
+	if (!pix_cob_fields_ok(gw, req->txid, req->amount_cents, req->info) ||
+	    req->expires_s > INT32_MAX ||
+	    (req->debtor_doc != NULL
+		     ? !pix_doc_ok(req->debtor_doc) || !gw_text_ok(req->debtor_name, 200)
+		     : req->debtor_name != NULL)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	b = json_object();
+	cal = json_object();
+	gw_jset(b, "calendario", cal, &rc);
+	gw_jset(cal, "expiracao", json_integer(req->expires_s != 0 ? req->expires_s : 86400), &rc);
+	pix_cob_common(b, gw, req->amount_cents, req->debtor_doc, req->debtor_name, req->info, &rc);
+out:
+	return pix_built(b, rc, out);
+}
+
+/* PUT /cobv/{txid} (CobVSolicitada): the debtor is required. */
+static int pix_build_cobv(const gw_t *gw, const gw_pix_cobv_req_t *req, json_t **out)
+{
+	json_t *b = NULL, *cal;
+	int rc = 0;
+
+	if (!pix_cob_fields_ok(gw, req->txid, req->amount_cents, req->info) ||
+	    !pix_date_ok(req->due_date) || req->validity_days > 3650 ||
+	    !pix_doc_ok(req->debtor_doc) || !gw_text_ok(req->debtor_name, 200)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	b = json_object();
+	cal = json_object();
+	gw_jset(b, "calendario", cal, &rc);
+	gw_jset(cal, "dataDeVencimento", json_string(req->due_date), &rc);
+	gw_jset(cal, "validadeAposVencimento",
+		json_integer(req->validity_days != 0 ? req->validity_days : 30), &rc);
+	pix_cob_common(b, gw, req->amount_cents, req->debtor_doc, req->debtor_name, req->info, &rc);
+out:
+	return pix_built(b, rc, out);
+}
+
 static int pix_status_body(gw_call_t *call, const char *status)
 {
 	json_t *b = json_object();
@@ -616,6 +754,10 @@ static int pix_call(gw_call_t *call, const void *a, const void *b)
 	case GW_OP_PIX_LOCATION:
 		call->method = "POST";
 		rc = gw_call_path(call, "%s/locrec", pre);
+		break;
+	case GW_OP_PIX_QUERY_LOCATION:
+		call->method = "GET";
+		rc = gw_call_path(call, "%s/locrec/%" PRId64, pre, *(const int64_t *)a);
 		break;
 	case GW_OP_PIX_CREATE_REC:
 		call->method = "POST";
@@ -719,14 +861,44 @@ static int pix_call(gw_call_t *call, const void *a, const void *b)
 					  (const char *)b);
 		}
 		break;
+	case GW_OP_PIX_PUT_COB:
+	case GW_OP_PIX_PUT_COBV: {
+		const char *txid = call->op == GW_OP_PIX_PUT_COB
+					   ? ((const gw_pix_cob_req_t *)a)->txid
+					   : ((const gw_pix_cobv_req_t *)a)->txid;
+		call->method = "PUT";
+		rc = call->op == GW_OP_PIX_PUT_COB ? pix_build_cob(call->gw, a, &body)
+						   : pix_build_cobv(call->gw, a, &body);
+		if (rc == 0)
+			rc = gw_call_path(call, "%s/%s/%s", pre,
+					  call->op == GW_OP_PIX_PUT_COB ? "cob" : "cobv", txid);
+		if (rc == 0)
+			gw_copy(call->merchant_order_id, sizeof(call->merchant_order_id), txid);
+		break;
+	}
+	case GW_OP_PIX_QUERY_COB:
+	case GW_OP_PIX_QUERY_COBV:
+		if (!pix_txid_valid(a)) {
+			rc = -EINVAL;
+			break;
+		}
+		call->method = "GET";
+		gw_copy(call->merchant_order_id, sizeof(call->merchant_order_id), a);
+		rc = gw_call_path(call, "%s/%s/%s", pre,
+				  call->op == GW_OP_PIX_QUERY_COB ? "cob" : "cobv",
+				  (const char *)a);
+		break;
 	case GW_OP_PIX_WEBHOOK: {
 		const gw_pix_hook_t *hook = a;
-		char url[GW_URL_MAX], enc[1100];
+		char url[GW_URL_MAX], enc[1100], key[256] = "";
 		json_t *w;
 		int n;
 		if (strncmp(b, "https://", 8) != 0 || !gw_text_ok(b, 1024) ||
 		    strchr(b, '?') != NULL || strchr(b, '#') != NULL ||
-		    gw_url_encode(call->gw->cfg.webhook_secret, enc, sizeof(enc)) < 0) {
+		    gw_url_encode(call->gw->cfg.webhook_secret, enc, sizeof(enc)) < 0 ||
+		    (*hook == GW_PIX_HOOK_PIX &&
+		     (call->gw->cfg.pix_key == NULL ||
+		      gw_url_encode(call->gw->cfg.pix_key, key, sizeof(key)) < 0))) {
 			rc = -EINVAL;
 			break;
 		}
@@ -741,7 +913,9 @@ static int pix_call(gw_call_t *call, const void *a, const void *b)
 		crypto_wipe(url, sizeof(url));
 		gw_jset(body, "webhookUrl", w, &rc);
 		call->method = "PUT";
-		if (rc == 0)
+		if (rc == 0 && *hook == GW_PIX_HOOK_PIX)
+			rc = gw_call_path(call, "%s/webhook/%s", pre, key);
+		else if (rc == 0)
 			rc = gw_call_path(call, "%s/%s", pre,
 					  *hook == GW_PIX_HOOK_REC ? "webhookrec" : "webhookcobr");
 		break;
@@ -773,15 +947,18 @@ static int pix_verify_webhook(const gw_t *gw, const gw_webhook_req_t *req)
 }
 
 /*
- * {"recs":[{idRec,status,...}]} or {"cobsr":[{idRec,txid,status,...}]}. The
- * event names the first item (what to re-query); a batch's other items are
- * named by the same re-query of the whole list later (docs/pix-automatico.md).
+ * {"recs":[{idRec,status,...}]}, {"cobsr":[{idRec,txid,status,...}]} or
+ * {"pix":[{endToEndId,txid,valor,horario}]} (a Pix received on a cob or cobv:
+ * PAYMENT_STATUS with payment_id = its txid, order_ref = endToEndId, no
+ * recurrence_id, hint "CONCLUIDA"). The event names the first item (what to
+ * re-query); a batch's other items are named by the same re-query of the
+ * whole list later (docs/pix-automatico.md).
  */
 static int pix_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *ev)
 {
 	gw_parse_t p = {0};
 	json_t *j = gw_json_parse(&p, req->body, req->body_len);
-	json_t *recs = NULL, *cobrs = NULL, *item;
+	json_t *recs = NULL, *cobrs = NULL, *pix = NULL, *item;
 	int rc = -EBADMSG;
 	char sum[65];
 	uint8_t h[32];
@@ -793,14 +970,25 @@ static int pix_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_eve
 	}
 	recs = gw_get_array(&p, j, "", "recs", 0);
 	cobrs = gw_get_array(&p, j, "", "cobsr", 0);
-	if ((recs == NULL) == (cobrs == NULL)) {
-		snprintf(ev->error, sizeof(ev->error), "expected one of recs or cobsr");
+	pix = gw_get_array(&p, j, "", "pix", 0);
+	if ((recs != NULL) + (cobrs != NULL) + (pix != NULL) != 1) {
+		snprintf(ev->error, sizeof(ev->error), "expected one of recs, cobsr or pix");
 		goto out;
 	}
-	item = json_array_get(recs != NULL ? recs : cobrs, 0);
+	item = json_array_get(recs != NULL ? recs : cobrs != NULL ? cobrs : pix, 0);
 	if (!json_is_object(item)) {
 		snprintf(ev->error, sizeof(ev->error), "empty or malformed list");
 		goto out;
+	}
+	if (pix != NULL) {
+		/* A Pix without a txid was not paid on one of our charges. */
+		gw_get_str(&p, item, "pix", "txid", ev->payment_id, sizeof(ev->payment_id),
+			   GW_F_REQ | GW_F_ID);
+		gw_get_str(&p, item, "pix", "endToEndId", ev->order_ref, sizeof(ev->order_ref),
+			   GW_F_REQ | GW_F_ID);
+		gw_copy(ev->hint, sizeof(ev->hint), "CONCLUIDA");
+		ev->kind = GW_EVENT_PAYMENT_STATUS;
+		goto done;
 	}
 	gw_get_str(&p, item, "item", "idRec", ev->recurrence_id, sizeof(ev->recurrence_id),
 		   GW_F_REQ | GW_F_ID);
@@ -812,6 +1000,7 @@ static int pix_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_eve
 	} else {
 		ev->kind = GW_EVENT_RECURRENCE;
 	}
+done:
 	if (p.err != 0) {
 		snprintf(ev->error, sizeof(ev->error), "%s", p.why);
 		goto out;

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include <mbedtls/ssl.h>
@@ -133,5 +134,13 @@ bool tls_session_pending(const tls_session_t *s);
  * Returns 0 or a negative errno (-EIO, -ENOMEM, or the failed file call's errno).
  */
 int tls_cert_generate(const char *crt_path, const char *key_path, const char *common_name);
+
+/*
+ * Checks a client certificate and its private key given as PEM text (a mutual
+ * TLS identity kept in memory): both parse, the certificate is within its
+ * validity period at now_s (Unix seconds), and the key is the certificate's.
+ * NULL when they are fine, else why not, for people (never a byte of the key).
+ */
+const char *tls_check_pair_pem(const char *cert_pem, const char *key_pem, int64_t now_s);
 
 #endif

@@ -179,6 +179,7 @@ static void ctl_org_register(sbx_t *s, const sbx_req_t *rq, const char *const *a
 			  &bad);
 		ctl_field(body, "client_secret", tmp.px_client_secret, sizeof(tmp.px_client_secret),
 			  true, &bad);
+		ctl_field(body, "pix_key", tmp.px_key, sizeof(tmp.px_key), false, &bad);
 		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
 			if (s->orgs[i].id != id && s->orgs[i].pix &&
 			    strcmp(s->orgs[i].px_client_id, tmp.px_client_id) == 0)
@@ -659,6 +660,15 @@ static void ctl_pix_rec(sbx_t *s, const sbx_req_t *rq, const char *const *args, 
 	json_decref(empty);
 }
 
+static void ctl_pix_cob(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
+			sbx_resp_t *rs)
+{
+	json_t *empty = NULL;
+	(void)rq;
+	sbx_pix_control_cob(s, args[0], args[1], ctl_obj(body, &empty), rs);
+	json_decref(empty);
+}
+
 static const ctl_route_t ctl_routes[] = {
 	{"GET", "/health", ctl_health},
 	{"GET", "/orgs", ctl_org_list},
@@ -680,6 +690,7 @@ static const ctl_route_t ctl_routes[] = {
 	{"POST", "/pix/cobrs/*/outcomes", ctl_pix_cobr},
 	{"POST", "/pix/cobrs/*/payer-cancel", ctl_pix_payer_cancel},
 	{"POST", "/pix/recs/*/*", ctl_pix_rec},
+	{"POST", "/pix/cobs/*/*", ctl_pix_cob},
 	{"GET", "/messages", ctl_messages},
 	{"GET", "/charges", ctl_charges},
 	{"GET", "/webhooks", ctl_webhooks},

@@ -30,6 +30,7 @@
 #define SBX_MAX_OUTBOX 20000
 #define SBX_MAX_PX_RECS 50000
 #define SBX_MAX_PX_COBRS 100000
+#define SBX_MAX_PX_COBS 50000
 #define SBX_MAX_FAULTS 128
 #define SBX_PL_MAX_INSTALLMENTS 24
 /* Longest text a recorded SMS/WhatsApp message keeps. */
@@ -125,6 +126,9 @@ typedef struct sbx_org {
 	/* The query of the webhook URLs ospay registered ("" = none registered). */
 	char px_hook_rec[300];
 	char px_hook_cobr[300];
+	char px_hook_pix[300]; /* PUT /webhook/{chave}: Pix received, "/pix" */
+	/* The receiver's Pix key; "" = any key is taken as the organization's. */
+	char px_key[80];
 } sbx_org_t;
 
 /* ---- faults */
@@ -212,6 +216,8 @@ struct sbx {
 	sbx_htab_t px_rec_by_id;
 	sbx_table_t px_cobrs;
 	sbx_htab_t px_cobr_by_txid;
+	sbx_table_t px_cobs; /* cob and cobv: journeys 3 and 4 */
+	sbx_htab_t px_cob_by_txid;
 	int64_t px_today; /* day number set by /control/pix/settle; 0 = the wall clock's */
 	/* recordings */
 	sbx_table_t sent; /* SMS and WhatsApp messages */
@@ -284,6 +290,10 @@ void sbx_pix_control_settle(sbx_t *s, json_t *body, sbx_resp_t *rs);
 void sbx_pix_control_cobr(sbx_t *s, const char *txid, json_t *body, sbx_resp_t *rs);
 void sbx_pix_control_payer_cancel(sbx_t *s, const char *txid, sbx_resp_t *rs);
 void sbx_pix_control_rec(sbx_t *s, const char *id, const char *action, json_t *body,
+			 sbx_resp_t *rs);
+/* Pix: the payer pays a cob or cobv ("pay", optionally opting in to journey 4) or lets
+ * it expire ("expire"). */
+void sbx_pix_control_cob(sbx_t *s, const char *txid, const char *action, json_t *body,
 			 sbx_resp_t *rs);
 
 /* The control API (/control/...). */

@@ -2,11 +2,13 @@
  * A PSP speaking the Central Bank's API Pix for Pix Automático (BCB API 2.9.0
  * shape, docs/sandbox.md "Pix Automático"): OAuth2 client credentials, locrec,
  * rec, solicrec, cobr (PUT by the receiver's txid, GET, PATCH cancel,
- * retentativa), webhook registration and the /rec and /cobr callbacks. The
+ * retentativa), cob and cobv (journeys 3 and 4, with the EMV QR of each
+ * journey), webhook registration and the /rec, /cobr and /pix callbacks. The
  * payer's side is driven through the control API: the payer approves,
- * rejects, lets expire or cancels a rec; the payer's bank settles each
- * scheduled attempt on its date with the outcome queued for that cobr
- * (paid by default, or a reject code).
+ * rejects, lets expire or cancels a rec; pays a journey-3 cob (which
+ * approves its rec) or a journey-4 cobv (opting in or not) or lets it
+ * expire; the payer's bank settles each scheduled attempt on its date with
+ * the outcome queued for that cobr (paid by default, or a reject code).
  */
 #include "sandbox/sbx_int.h"
 
@@ -90,10 +92,36 @@ typedef struct px_cobr {
 	px_attempt_t att[PX_MAX_ATTEMPTS];
 	char paid_e2e[33];
 	int64_t paid_ms;
+	int64_t created_ms;
 	/* what the payer's bank does with each coming attempt: "" paid, else a reject code */
 	size_t n_out, next_out;
 	char outcomes[PX_MAX_OUTCOMES][8];
 } px_cobr_t;
+
+/* An immediate (cob, journey 3) or due-date (cobv, journey 4) charge. */
+typedef struct px_cob {
+	list_node_t age;
+	sbx_hnode_t by_txid;
+	uint64_t org;
+	bool cobv;
+	char txid[36];
+	char status[32]; /* ATIVA, CONCLUIDA, REMOVIDA_PELO_USUARIO_RECEBEDOR, REMOVIDA_PELO_PSP */
+	int64_t amount;
+	int64_t expires_s; /* cob: calendario.expiracao */
+	char due[11];      /* cobv: dataDeVencimento */
+	int64_t validity;  /* cobv: validadeAposVencimento */
+	char doc_key[8];   /* "" = no devedor */
+	char doc[16];
+	char name[204];
+	char key[80];
+	char info[144];
+	char loc_id[24];
+	char location[128];
+	char id_rec[30]; /* the rec its QR activates (journey 3 or 4), "" = none */
+	char paid_e2e[33];
+	int64_t paid_ms;
+	int64_t created_ms;
+} px_cob_t;
 
 /* Whole-cobr reject codes (BCB API 2.9.0 CobRTentativas.rejeicao). */
 static const char *const px_whole_codes[] = {"AC05", "AM09", "DENC", "DS27", "DTED",
@@ -122,17 +150,27 @@ static void px_cobr_drop(sbx_t *s, list_node_t *n)
 	free(c);
 }
 
+static void px_cob_drop(sbx_t *s, list_node_t *n)
+{
+	px_cob_t *c = container_of(n, px_cob_t, age);
+	sbx_htab_remove(&s->px_cob_by_txid, &c->by_txid);
+	free(c);
+}
+
 int sbx_pix_init(sbx_t *s)
 {
 	int rc;
 	sbx_table_init(&s->px_locs, SBX_MAX_PX_RECS, px_loc_drop);
 	sbx_table_init(&s->px_recs, SBX_MAX_PX_RECS, px_rec_drop);
 	sbx_table_init(&s->px_cobrs, SBX_MAX_PX_COBRS, px_cobr_drop);
+	sbx_table_init(&s->px_cobs, SBX_MAX_PX_COBS, px_cob_drop);
 	rc = sbx_htab_init(&s->px_loc_by_id, SBX_MAX_PX_RECS);
 	if (rc == 0)
 		rc = sbx_htab_init(&s->px_rec_by_id, SBX_MAX_PX_RECS);
 	if (rc == 0)
 		rc = sbx_htab_init(&s->px_cobr_by_txid, SBX_MAX_PX_COBRS);
+	if (rc == 0)
+		rc = sbx_htab_init(&s->px_cob_by_txid, SBX_MAX_PX_COBS);
 	return rc;
 }
 
@@ -141,16 +179,19 @@ void sbx_pix_clear(sbx_t *s)
 	sbx_table_clear(s, &s->px_locs);
 	sbx_table_clear(s, &s->px_recs);
 	sbx_table_clear(s, &s->px_cobrs);
+	sbx_table_clear(s, &s->px_cobs);
 	s->px_today = 0;
 }
 
 void sbx_pix_fini(sbx_t *s)
 {
-	if (s->px_loc_by_id.b != NULL && s->px_rec_by_id.b != NULL && s->px_cobr_by_txid.b != NULL)
+	if (s->px_loc_by_id.b != NULL && s->px_rec_by_id.b != NULL &&
+	    s->px_cobr_by_txid.b != NULL && s->px_cob_by_txid.b != NULL)
 		sbx_pix_clear(s);
 	sbx_htab_free(&s->px_loc_by_id);
 	sbx_htab_free(&s->px_rec_by_id);
 	sbx_htab_free(&s->px_cobr_by_txid);
+	sbx_htab_free(&s->px_cob_by_txid);
 }
 
 /* ------------------------------------------------------------------ dates and money */
@@ -277,6 +318,74 @@ static px_cobr_t *px_cobr_find(sbx_t *s, const sbx_org_t *org, const char *txid)
 	return c != NULL && c->org == org->id ? c : NULL;
 }
 
+static px_cob_t *px_cob_find(sbx_t *s, const sbx_org_t *org, const char *txid)
+{
+	sbx_hnode_t *n = sbx_htab_find(&s->px_cob_by_txid, txid);
+	px_cob_t *c = n != NULL ? container_of(n, px_cob_t, by_txid) : NULL;
+	return c != NULL && (org == NULL || c->org == org->id) ? c : NULL;
+}
+
+/* CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF): the BR Code's tag 63. */
+static unsigned px_crc16(const char *s, size_t n)
+{
+	unsigned crc = 0xFFFF;
+	for (size_t i = 0; i < n; i++) {
+		crc ^= (unsigned)(unsigned char)s[i] << 8;
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 0x8000) ? ((crc << 1) ^ 0x1021) & 0xFFFF : (crc << 1) & 0xFFFF;
+	}
+	return crc;
+}
+
+/* Appends an EMV field (id, two-digit length, value) when it fits in 99 bytes. */
+static void px_tlv(char *out, size_t cap, const char *id, const char *val)
+{
+	size_t at = strlen(out), n = strlen(val);
+	if (n <= 99)
+		snprintf(out + at, cap - at, "%s%02zu%s", id, n, val);
+}
+
+/* The GUI with a location: 00 "br.gov.bcb.pix", 25 the URL without scheme. */
+static void px_gui_loc(char *out, size_t cap, const char *location)
+{
+	out[0] = '\0';
+	px_tlv(out, cap, "00", "br.gov.bcb.pix");
+	if (location != NULL)
+		px_tlv(out, cap, "25", location);
+}
+
+/*
+ * A BR Code in the shape of reference §7: tag 26 names the cob or cobv's
+ * location (journeys 3, 4) or only the GUI (journey 2); tag 80 the rec's
+ * location (NULL for a plain cob's own QR); 63 the CRC of everything before
+ * its value.
+ */
+static void px_emv(char out[400], const char *cob_loc, const char *rec_loc)
+{
+	char sub[160];
+	size_t n;
+
+	out[0] = '\0';
+	px_tlv(out, 400, "00", "01");
+	if (cob_loc != NULL)
+		px_tlv(out, 400, "01", "12");
+	px_gui_loc(sub, sizeof(sub), cob_loc);
+	px_tlv(out, 400, "26", sub);
+	px_tlv(out, 400, "52", "0000");
+	px_tlv(out, 400, "53", "986");
+	px_tlv(out, 400, "58", "BR");
+	px_tlv(out, 400, "59", "SANDBOX ISP");
+	px_tlv(out, 400, "60", "SAO PAULO");
+	px_tlv(out, 400, "62", "0503***");
+	if (rec_loc != NULL) {
+		px_gui_loc(sub, sizeof(sub), rec_loc);
+		px_tlv(out, 400, "80", sub);
+	}
+	n = strlen(out);
+	snprintf(out + n, 400 - n, "6304");
+	snprintf(out + n + 4, 400 - n - 4, "%04X", px_crc16(out, n + 4));
+}
+
 static json_t *px_end_json(const char *by, const char *code)
 {
 	if (code[0] == '\0')
@@ -288,7 +397,7 @@ static json_t *px_end_json(const char *by, const char *code)
 			 "descricao", "cancelada");
 }
 
-static json_t *px_rec_json(sbx_t *s, const px_rec_t *r, bool full, const char *qr_txid)
+static json_t *px_rec_json(sbx_t *s, const px_rec_t *r, bool full, const px_cob_t *qr_cob)
 {
 	json_t *dev = json_pack("{s:s, s:s}", r->doc_key, r->doc, "nome", r->name);
 	json_t *cal =
@@ -329,21 +438,29 @@ static json_t *px_rec_json(sbx_t *s, const px_rec_t *r, bool full, const char *q
 					    json_pack("{s:I, s:s, s:s}", "id",
 						      (json_int_t)strtoll(l->id, NULL, 10),
 						      "location", l->location, "idRec", r->id));
-		/* The QR of journeys 2/3: an EMV-shaped text naming the location. */
-		if (full && l != NULL && strcmp(r->status, "CRIADA") == 0) {
+		/* The QR of journeys 2, 3 and 4, while the payer can still use it. */
+		if (full && l != NULL && strcmp(r->status, "CRIADA") == 0 &&
+		    (qr_cob == NULL || strcmp(qr_cob->status, "ATIVA") == 0)) {
 			char qr[400];
-			snprintf(qr, sizeof(qr),
-				 "00020126180014br.gov.bcb.pix5204000053039865802BR5911SANDBOX ISP"
-				 "6009SAO "
-				 "PAULO62070503***80%02zu0014br.gov.bcb.pix25%02zu%s6304FFFF",
-				 strlen(l->location) + 18, strlen(l->location), l->location);
+			px_emv(qr, qr_cob != NULL ? qr_cob->location : NULL, l->location);
 			json_object_set_new(j, "dadosQR",
 					    json_pack("{s:s, s:s}", "jornada",
-						      qr_txid != NULL ? "JORNADA_3" : "JORNADA_2",
+						      qr_cob == NULL ? "JORNADA_2"
+						      : qr_cob->cobv ? "JORNADA_4"
+								     : "JORNADA_3",
 						      "pixCopiaECola", qr));
 		}
 	}
 	return j;
+}
+
+/* One Pix received (BCB Pix): what pix[] lists and the /pix callback carries. */
+static json_t *px_pix_json(const char *e2e, const char *txid, int64_t amount, int64_t ms)
+{
+	char at[32];
+	sbx_time_iso(ms, at);
+	return json_pack("{s:s, s:s, s:o, s:s}", "endToEndId", e2e, "txid", txid, "valor",
+			 px_money_json(amount), "horario", at);
 }
 
 static json_t *px_cobr_json(const px_cobr_t *c, const char *policy)
@@ -372,14 +489,10 @@ static json_t *px_cobr_json(const px_cobr_t *c, const char *policy)
 		json_object_set_new(j, "infoAdicional", json_string(c->info));
 	if (end != NULL)
 		json_object_set_new(j, "encerramento", end);
-	if (c->paid_e2e[0] != '\0') {
-		char at[32];
-		sbx_time_iso(c->paid_ms, at);
-		json_object_set_new(j, "pix",
-				    json_pack("[{s:s, s:s, s:o, s:s}]", "endToEndId", c->paid_e2e,
-					      "txid", c->txid, "valor", px_money_json(c->amount),
-					      "horario", at));
-	}
+	if (c->paid_e2e[0] != '\0')
+		json_object_set_new(
+			j, "pix",
+			json_pack("[o]", px_pix_json(c->paid_e2e, c->txid, c->amount, c->paid_ms)));
 	return j;
 }
 
@@ -389,13 +502,20 @@ static const char *px_policy_of(sbx_t *s, const sbx_org_t *org, const px_cobr_t 
 	return r != NULL ? r->policy : "NAO_PERMITE";
 }
 
-/* Queues the /rec or /cobr callback when ospay registered one. */
-static void px_notify(sbx_t *s, const sbx_org_t *org, bool rec, json_t *item)
+enum px_hook { PX_HOOK_REC, PX_HOOK_COBR, PX_HOOK_PIX };
+
+/* Queues the /rec, /cobr or /pix callback when ospay registered one (steals item). */
+static void px_notify(sbx_t *s, const sbx_org_t *org, enum px_hook kind, json_t *item)
 {
-	const char *q = rec ? org->px_hook_rec : org->px_hook_cobr;
+	static const char *const list[] = {"recs", "cobsr", "pix"};
+	static const char *const tail[] = {"rec", "cobr", "pix"};
+	static const char *const ref[] = {"idRec", "txid", "txid"};
+	const char *q = kind == PX_HOOK_REC    ? org->px_hook_rec
+			: kind == PX_HOOK_COBR ? org->px_hook_cobr
+					       : org->px_hook_pix;
 	static const char *const hdr[][2] = {{"Content-Type", "application/json"}};
 	char path[400], summary[128], cred[300] = "";
-	json_t *j = json_pack("{s:[o]}", rec ? "recs" : "cobsr", item);
+	json_t *j = json_pack("{s:[o]}", list[kind], item);
 	char *body = NULL;
 
 	if (q[0] == '\0' || j == NULL)
@@ -403,11 +523,11 @@ static void px_notify(sbx_t *s, const sbx_org_t *org, bool rec, json_t *item)
 	body = json_dumps(j, JSON_COMPACT);
 	if (body == NULL)
 		goto out;
-	/* The PSP appends /rec or /cobr to the registered URL (its query included). */
-	snprintf(path, sizeof(path), "?%s/%s", q, rec ? "rec" : "cobr");
+	/* The PSP appends /rec, /cobr or /pix to the registered URL (its query included). */
+	snprintf(path, sizeof(path), "?%s/%s", q, tail[kind]);
 	sbx_form_get(q, strlen(q), "hmac", cred, sizeof(cred));
-	snprintf(summary, sizeof(summary), "%s %s status=%s", rec ? "rec" : "cobr",
-		 sbx_jstr(item, rec ? "idRec" : "txid"), sbx_jstr(item, "status"));
+	snprintf(summary, sizeof(summary), "%s %s status=%s", tail[kind], sbx_jstr(item, ref[kind]),
+		 kind == PX_HOOK_PIX ? "CONCLUIDA" : sbx_jstr(item, "status"));
 	sbx_hook_emit(s, "pix", org->id, "POST", path, hdr, 1, body, strlen(body), PX_HOOK_ATTEMPTS,
 		      summary, cred[0] != '\0' ? cred : NULL);
 out:
@@ -417,17 +537,17 @@ out:
 
 static void px_cobr_notify(sbx_t *s, const sbx_org_t *org, const px_cobr_t *c)
 {
-	px_notify(s, org, false, px_cobr_json(c, px_policy_of(s, org, c)));
+	px_notify(s, org, PX_HOOK_COBR, px_cobr_json(c, px_policy_of(s, org, c)));
 }
 
 static void px_rec_notify(sbx_t *s, const sbx_org_t *org, const px_rec_t *r)
 {
-	json_t *j =
-		json_pack("{s:s, s:s, s:[]}", "idRec", r->id, "status", r->status, "atualizacao");
+	json_t *j = json_pack("{s:s, s:s, s:[], s:{s:s}}", "idRec", r->id, "status", r->status,
+			      "atualizacao", "ativacao", "tipoJornada", r->journey);
 	json_t *end = px_end_json(r->end_by, r->end_code);
 	if (end != NULL)
 		json_object_set_new(j, "encerramento", end);
-	px_notify(s, org, true, j);
+	px_notify(s, org, PX_HOOK_REC, j);
 }
 
 /* ------------------------------------------------------------------ auth */
@@ -660,6 +780,14 @@ static void px_rec_create(sbx_t *s, const sbx_req_t *rq, const char *const *args
 	}
 	px_field(json_object_get(json_object_get(b, "ativacao"), "dadosJornada"), "txid", r->jtxid,
 		 sizeof(r->jtxid), false, &bad);
+	/* Journey 3: an active cob of this receiver, not yet any rec's, and a QR location. */
+	if (bad == NULL && r->jtxid[0] != '\0') {
+		px_cob_t *c = px_cob_find(s, org, r->jtxid);
+		if (c == NULL || c->cobv || strcmp(c->status, "ATIVA") != 0 || c->id_rec[0] != '\0')
+			bad = "ativacao.dadosJornada.txid (cob inexistente, inativa ou já usada)";
+		else if (r->loc_id[0] == '\0')
+			bad = "loc (a jornada 3 precisa de uma location)";
+	}
 	if (bad != NULL) {
 		char msg[160];
 		snprintf(msg, sizeof(msg), "campo inválido ou ausente: %s", bad);
@@ -679,6 +807,8 @@ static void px_rec_create(sbx_t *s, const sbx_req_t *rq, const char *const *args
 		sbx_hnode_t *n = sbx_htab_find(&s->px_loc_by_id, r->loc_id);
 		snprintf(container_of(n, px_loc_t, by_id)->id_rec, 30, "%s", r->id);
 	}
+	if (r->jtxid[0] != '\0')
+		snprintf(px_cob_find(s, org, r->jtxid)->id_rec, 30, "%s", r->id);
 	sbx_htab_insert(&s->px_rec_by_id, &r->by_id, r->id);
 	sbx_table_add(s, &s->px_recs, &r->age);
 	sbx_resp_json(rs, 201, px_rec_json(s, r, false, NULL));
@@ -688,15 +818,36 @@ out:
 	json_decref(b);
 }
 
+/*
+ * GET /rec/{idRec}?txid=: the QR of journey 3 (the rec's own cob) or 4 (a cobv,
+ * which this query links to the rec: paying it may then approve the rec).
+ */
 static void px_rec_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
 	sbx_org_t *org;
 	px_rec_t *r = px_rec_for(s, rq, args[0], rs, &org);
 	char txid[64] = "";
+	px_cob_t *c = NULL;
+	const char *why = NULL;
 	if (r == NULL)
 		return;
-	sbx_form_get(rq->query, strlen(rq->query), "txid", txid, sizeof(txid));
-	sbx_resp_json(rs, 200, px_rec_json(s, r, true, txid[0] != '\0' ? txid : NULL));
+	if (sbx_form_get(rq->query, strlen(rq->query), "txid", txid, sizeof(txid))) {
+		c = px_cob_find(s, org, txid);
+		if (c == NULL)
+			why = "txid: nenhuma cob ou cobv com este txid";
+		else if (!c->cobv && strcmp(r->jtxid, txid) != 0)
+			why = "txid: esta cob não é a da jornada 3 desta recorrência";
+		else if (c->cobv && (r->jtxid[0] != '\0' ||
+				     (c->id_rec[0] != '\0' && strcmp(c->id_rec, r->id) != 0)))
+			why = "txid: cobv de outra recorrência ou numa recorrência de jornada 3";
+		if (why != NULL) {
+			px_problem(rs, 400, "RecConsultaInvalida", why);
+			return;
+		}
+		if (c->cobv && strcmp(r->status, "CRIADA") == 0)
+			snprintf(c->id_rec, sizeof(c->id_rec), "%s", r->id);
+	}
+	sbx_resp_json(rs, 200, px_rec_json(s, r, true, c));
 }
 
 static bool px_final(const char *status)
@@ -862,7 +1013,7 @@ static void px_cobr_put(sbx_t *s, const sbx_req_t *rq, const char *const *args, 
 	r = sbx_jstr(b, "idRec") != NULL ? px_rec_find(s, org, sbx_jstr(b, "idRec")) : NULL;
 	if (!px_alnum(args[0], 26, 35))
 		why = "txid inválido";
-	else if (px_cobr_find(s, org, args[0]) != NULL)
+	else if (px_cobr_find(s, org, args[0]) != NULL || px_cob_find(s, org, args[0]) != NULL)
 		why = "txid já utilizado";
 	else if (r == NULL || strcmp(r->status, "APROVADA") != 0)
 		why = "a recorrência não existe ou não está aprovada";
@@ -900,6 +1051,7 @@ static void px_cobr_put(sbx_t *s, const sbx_req_t *rq, const char *const *args, 
 	snprintf(c->status, sizeof(c->status), "CRIADA");
 	px_date_fmt(due, c->due);
 	px_date_fmt(px_today(s), c->created);
+	c->created_ms = util_wall_ms();
 	c->amount = amount;
 	if (sbx_jstr(b, "infoAdicional") != NULL)
 		sbx_copy(c->info, sizeof(c->info), sbx_jstr(b, "infoAdicional"));
@@ -1006,19 +1158,415 @@ static void px_cobr_retry(sbx_t *s, const sbx_req_t *rq, const char *const *args
 	px_cobr_notify(s, org, c);
 }
 
+/* ------------------------------------------------------------------ routes: cob and cobv */
+
+static json_t *px_cob_json(const px_cob_t *c)
+{
+	char at[32];
+	json_t *j, *cal;
+
+	sbx_time_iso(c->created_ms, at);
+	if (c->cobv) {
+		char day[11];
+		px_date_fmt(c->created_ms / 86400000, day);
+		cal = json_pack("{s:s, s:s, s:I}", "criacao", day, "dataDeVencimento", c->due,
+				"validadeAposVencimento", (json_int_t)c->validity);
+	} else {
+		cal = json_pack("{s:s, s:I}", "criacao", at, "expiracao", (json_int_t)c->expires_s);
+	}
+	j = json_pack("{s:o, s:s, s:i, s:{s:I, s:s, s:s}, s:s, s:s, s:{s:o}, s:s}", "calendario",
+		      cal, "txid", c->txid, "revisao", 0, "loc", "id",
+		      (json_int_t)strtoll(c->loc_id, NULL, 10), "location", c->location, "tipoCob",
+		      c->cobv ? "cobv" : "cob", "location", c->location, "status", c->status,
+		      "valor", "original", px_money_json(c->amount), "chave", c->key);
+	if (c->doc_key[0] != '\0')
+		json_object_set_new(j, "devedor",
+				    json_pack("{s:s, s:s}", c->doc_key, c->doc, "nome", c->name));
+	if (c->info[0] != '\0')
+		json_object_set_new(j, "solicitacaoPagador", json_string(c->info));
+	if (strcmp(c->status, "ATIVA") == 0) {
+		char qr[400];
+		px_emv(qr, c->location, NULL);
+		json_object_set_new(j, "pixCopiaECola", json_string(qr));
+	}
+	if (c->paid_e2e[0] != '\0')
+		json_object_set_new(
+			j, "pix",
+			json_pack("[o]", px_pix_json(c->paid_e2e, c->txid, c->amount, c->paid_ms)));
+	return j;
+}
+
+/* CPF (11 digits) or CNPJ (14 of [0-9A-Z]) of a devedor object into c; false if neither. */
+static bool px_cob_debtor(json_t *dev, px_cob_t *c)
+{
+	const char *cpf = sbx_jstr(dev, "cpf"), *cnpj = sbx_jstr(dev, "cnpj");
+	const char *nome = sbx_jstr(dev, "nome");
+	const char *doc = cpf != NULL ? cpf : cnpj;
+	size_t n = doc != NULL ? strlen(doc) : 0;
+
+	if ((cpf != NULL) == (cnpj != NULL) || n != (cpf != NULL ? 11u : 14u) || nome == NULL ||
+	    nome[0] == '\0' || !sbx_copy(c->name, 201, nome))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((doc[i] >= '0' && doc[i] <= '9') ||
+		      (cnpj != NULL && doc[i] >= 'A' && doc[i] <= 'Z')))
+			return false;
+	snprintf(c->doc_key, sizeof(c->doc_key), "%s", cpf != NULL ? "cpf" : "cnpj");
+	snprintf(c->doc, sizeof(c->doc), "%s", doc);
+	return true;
+}
+
+/* Why a cob or cobv body is refused, or NULL with c filled. */
+static const char *px_cob_read(sbx_t *s, const sbx_org_t *org, json_t *b, px_cob_t *c)
+{
+	json_t *cal = json_object_get(b, "calendario"), *dev = json_object_get(b, "devedor");
+	const char *key = sbx_jstr(b, "chave"), *info = sbx_jstr(b, "solicitacaoPagador");
+	int64_t due;
+
+	if (!px_money(sbx_jstr(json_object_get(b, "valor"), "original"), &c->amount) ||
+	    c->amount <= 0)
+		return "valor.original inválido";
+	if (key == NULL || key[0] == '\0' || strlen(key) > 77 || !sbx_copy(c->key, 78, key))
+		return "chave ausente ou inválida";
+	if (org->px_key[0] != '\0' && strcmp(org->px_key, key) != 0)
+		return "a chave não pertence ao usuário recebedor";
+	if (info != NULL && !sbx_copy(c->info, 141, info))
+		return "solicitacaoPagador: até 140 caracteres";
+	if ((dev != NULL || c->cobv) && !px_cob_debtor(dev, c))
+		return "devedor: cpf ou cnpj e nome";
+	if (!c->cobv) {
+		c->expires_s = 86400;
+		if (json_object_get(cal, "expiracao") != NULL &&
+		    (!sbx_jint(cal, "expiracao", &c->expires_s) || c->expires_s <= 0 ||
+		     c->expires_s > INT32_MAX))
+			return "calendario.expiracao inválida";
+		return NULL;
+	}
+	if (!px_date(sbx_jstr(cal, "dataDeVencimento"), &due) || due < px_today(s))
+		return "calendario.dataDeVencimento inválida";
+	px_date_fmt(due, c->due);
+	c->validity = 30;
+	if (json_object_get(cal, "validadeAposVencimento") != NULL &&
+	    (!sbx_jint(cal, "validadeAposVencimento", &c->validity) || c->validity < 0 ||
+	     c->validity > 3650))
+		return "calendario.validadeAposVencimento inválida";
+	return NULL;
+}
+
+/* PUT /cob/{txid} or /cobv/{txid}: the PSP gives the charge its own location. */
+static void px_cob_put(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp_t *rs, bool cobv)
+{
+	sbx_org_t *org = px_auth(s, rq, rs);
+	json_t *b = NULL;
+	px_cob_t *c = NULL;
+	const char *why = NULL;
+	char hex[33];
+
+	if (org == NULL)
+		goto out;
+	b = sbx_req_json(rq);
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		sbx_resp_set(rs, 500, NULL, NULL, 0);
+		goto out;
+	}
+	c->cobv = cobv;
+	if (!px_alnum(txid, 26, 35))
+		why = "txid inválido";
+	else if (px_cob_find(s, org, txid) != NULL || px_cobr_find(s, org, txid) != NULL)
+		why = "txid já utilizado";
+	else if (!json_is_object(b))
+		why = "corpo inválido";
+	else
+		why = px_cob_read(s, org, b, c);
+	if (why != NULL) {
+		px_problem(rs, 400, cobv ? "CobVOperacaoInvalida" : "CobOperacaoInvalida", why);
+		goto out;
+	}
+	c->org = org->id;
+	snprintf(c->txid, sizeof(c->txid), "%s", txid);
+	snprintf(c->status, sizeof(c->status), "ATIVA");
+	snprintf(c->loc_id, sizeof(c->loc_id), "%" PRIu64, sbx_next(s));
+	sbx_hexid(hex, 32);
+	snprintf(c->location, sizeof(c->location), "pix.sandbox.ospay/qr/v2/%s/%s",
+		 cobv ? "cobv" : "cob", hex);
+	c->created_ms = util_wall_ms();
+	sbx_htab_insert(&s->px_cob_by_txid, &c->by_txid, c->txid);
+	sbx_table_add(s, &s->px_cobs, &c->age);
+	sbx_resp_json(rs, 201, px_cob_json(c));
+	c = NULL;
+out:
+	free(c);
+	json_decref(b);
+}
+
+static void px_cob_get(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp_t *rs, bool cobv)
+{
+	sbx_org_t *org = px_auth(s, rq, rs);
+	px_cob_t *c;
+	if (org == NULL)
+		return;
+	c = px_cob_find(s, org, txid);
+	if (c == NULL || c->cobv != cobv) {
+		px_problem(rs, 404, cobv ? "CobVNaoEncontrada" : "CobNaoEncontrado",
+			   "cobrança não encontrada");
+		return;
+	}
+	sbx_resp_json(rs, 200, px_cob_json(c));
+}
+
+static void px_cob_put_r(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	px_cob_put(s, rq, args[0], rs, false);
+}
+
+static void px_cobv_put_r(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	px_cob_put(s, rq, args[0], rs, true);
+}
+
+static void px_cob_get_r(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	px_cob_get(s, rq, args[0], rs, false);
+}
+
+static void px_cobv_get_r(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	px_cob_get(s, rq, args[0], rs, true);
+}
+
+/* ------------------------------------------------------------------ routes: lists */
+
+enum px_list { PX_LIST_REC, PX_LIST_COBR, PX_LIST_LOC };
+
+/* A list query's parameters (BCB API 2.9.0 "parameters"). */
+typedef struct px_query {
+	char inicio[40], fim[40];
+	int64_t from_ms, to_ms;
+	int64_t page, per;
+	char cpf[16], cnpj[16], status[16], id_rec[32];
+	int present; /* locationPresente / idRecPresente: -1 not given, 0 false, 1 true */
+} px_query_t;
+
+/* A number parameter within [min, max] (def when absent); false when malformed. */
+static bool px_qnum(const sbx_req_t *rq, const char *name, int64_t min, int64_t max, int64_t def,
+		    int64_t *out)
+{
+	char v[24];
+	char *end;
+	long long n;
+	if (!sbx_form_get(rq->query, strlen(rq->query), name, v, sizeof(v))) {
+		*out = def;
+		return true;
+	}
+	n = strtoll(v, &end, 10);
+	*out = n;
+	return v[0] >= '0' && v[0] <= '9' && *end == '\0' && n >= min && n <= max;
+}
+
+/* An RFC 3339 parameter; a '+' of an offset arrives decoded as a space. */
+static bool px_qtime(const sbx_req_t *rq, const char *name, char *v, size_t cap, int64_t *ms)
+{
+	if (!sbx_form_get(rq->query, strlen(rq->query), name, v, cap))
+		return false;
+	for (char *p = v; *p != '\0'; p++)
+		if (*p == ' ')
+			*p = '+';
+	return util_parse_rfc3339(v, ms) == 0;
+}
+
+/* Why the query is refused, or NULL with q filled. */
+static const char *px_query_read(const sbx_req_t *rq, enum px_list kind, px_query_t *q)
+{
+	const char *ql = rq->query;
+	char present[8] = "";
+	const char *pname = kind == PX_LIST_LOC ? "idRecPresente" : "locationPresente";
+
+	memset(q, 0, sizeof(*q));
+	q->present = -1;
+	if (!px_qtime(rq, "inicio", q->inicio, sizeof(q->inicio), &q->from_ms) ||
+	    !px_qtime(rq, "fim", q->fim, sizeof(q->fim), &q->to_ms))
+		return "inicio e fim (RFC 3339) são obrigatórios";
+	if (q->to_ms < q->from_ms)
+		return "fim anterior a inicio";
+	if (!px_qnum(rq, "paginacao.paginaAtual", 0, INT32_MAX, 0, &q->page) ||
+	    !px_qnum(rq, "paginacao.itensPorPagina", 1, 1000, 100, &q->per))
+		return "paginacao: paginaAtual >= 0, itensPorPagina de 1 a 1000";
+	sbx_form_get(ql, strlen(ql), "cpf", q->cpf, sizeof(q->cpf));
+	sbx_form_get(ql, strlen(ql), "cnpj", q->cnpj, sizeof(q->cnpj));
+	if (q->cpf[0] != '\0' && q->cnpj[0] != '\0')
+		return "cpf e cnpj não podem ser usados juntos";
+	sbx_form_get(ql, strlen(ql), "status", q->status, sizeof(q->status));
+	sbx_form_get(ql, strlen(ql), "idRec", q->id_rec, sizeof(q->id_rec));
+	if (sbx_form_get(ql, strlen(ql), pname, present, sizeof(present))) {
+		if (strcmp(present, "true") != 0 && strcmp(present, "false") != 0)
+			return "locationPresente/idRecPresente: true ou false";
+		q->present = present[0] == 't';
+	}
+	return NULL;
+}
+
+static bool px_doc_match(const px_query_t *q, const px_rec_t *r)
+{
+	if (q->cpf[0] != '\0')
+		return r != NULL && strcmp(r->doc_key, "cpf") == 0 && strcmp(r->doc, q->cpf) == 0;
+	if (q->cnpj[0] != '\0')
+		return r != NULL && strcmp(r->doc_key, "cnpj") == 0 && strcmp(r->doc, q->cnpj) == 0;
+	return true;
+}
+
+/* The record behind n when it is org's and matches q: its JSON (new), else NULL. */
+static json_t *px_list_item(sbx_t *s, const sbx_org_t *org, enum px_list kind, list_node_t *n,
+			    const px_query_t *q, bool build)
+{
+	int64_t at;
+	if (kind == PX_LIST_REC) {
+		px_rec_t *r = container_of(n, px_rec_t, age);
+		at = r->created_ms;
+		if (r->org != org->id || at < q->from_ms || at > q->to_ms || !px_doc_match(q, r) ||
+		    (q->status[0] && strcmp(q->status, r->status) != 0) ||
+		    (q->present >= 0 && q->present != (r->loc_id[0] != '\0')))
+			return NULL;
+		return build ? px_rec_json(s, r, false, NULL) : json_true();
+	}
+	if (kind == PX_LIST_COBR) {
+		px_cobr_t *c = container_of(n, px_cobr_t, age);
+		at = c->created_ms;
+		if (c->org != org->id || at < q->from_ms || at > q->to_ms ||
+		    (q->status[0] && strcmp(q->status, c->status) != 0) ||
+		    (q->id_rec[0] && strcmp(q->id_rec, c->id_rec) != 0) ||
+		    !px_doc_match(q, px_rec_find(s, org, c->id_rec)))
+			return NULL;
+		return build ? px_cobr_json(c, px_policy_of(s, org, c)) : json_true();
+	}
+	px_loc_t *l = container_of(n, px_loc_t, age);
+	char iso[32];
+	json_t *j;
+	at = l->created_ms;
+	if (l->org != org->id || at < q->from_ms || at > q->to_ms ||
+	    (q->present >= 0 && q->present != (l->id_rec[0] != '\0')))
+		return NULL;
+	if (!build)
+		return json_true();
+	sbx_time_iso(l->created_ms, iso);
+	j = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)strtoll(l->id, NULL, 10), "location",
+		      l->location, "criacao", iso);
+	if (l->id_rec[0] != '\0')
+		json_object_set_new(j, "idRec", json_string(l->id_rec));
+	return j;
+}
+
+/*
+ * GET /rec, /cobr, /locrec: the organization's records created between inicio
+ * and fim (inclusive), oldest first, one page of them with the paging counts.
+ */
+static void px_list(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs, enum px_list kind)
+{
+	static const char *const bad[] = {"RecConsultaInvalida", "CobRConsultaInvalida",
+					  "PayloadLocationRecConsultaInvalida"};
+	static const char *const key[] = {"recs", "cobsr", "loc"};
+	sbx_table_t *t = kind == PX_LIST_REC    ? &s->px_recs
+			 : kind == PX_LIST_COBR ? &s->px_cobrs
+						: &s->px_locs;
+	sbx_org_t *org = px_auth(s, rq, rs);
+	px_query_t q;
+	const char *why;
+	json_t *arr, *item;
+	int64_t total = 0, first;
+
+	if (org == NULL)
+		return;
+	why = px_query_read(rq, kind, &q);
+	if (why != NULL) {
+		px_problem(rs, 400, bad[kind], why);
+		return;
+	}
+	first = q.page * q.per;
+	arr = json_array();
+	for (list_node_t *n = t->fifo.next; n != &t->fifo; n = n->next) {
+		bool in_page = total >= first && total < first + q.per;
+		item = px_list_item(s, org, kind, n, &q, in_page);
+		if (item == NULL)
+			continue;
+		total++;
+		if (in_page)
+			json_array_append_new(arr, item);
+		else
+			json_decref(item);
+	}
+	sbx_resp_json(rs, 200,
+		      json_pack("{s:{s:s, s:s, s:{s:I, s:I, s:I, s:I}}, s:o}", "parametros",
+				"inicio", q.inicio, "fim", q.fim, "paginacao", "paginaAtual",
+				(json_int_t)q.page, "itensPorPagina", (json_int_t)q.per,
+				"quantidadeDePaginas", (json_int_t)((total + q.per - 1) / q.per),
+				"quantidadeTotalDeItens", (json_int_t)total, key[kind], arr));
+}
+
+static void px_rec_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	(void)args;
+	px_list(s, rq, rs, PX_LIST_REC);
+}
+
+static void px_cobr_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	(void)args;
+	px_list(s, rq, rs, PX_LIST_COBR);
+}
+
+static void px_locrec_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	(void)args;
+	px_list(s, rq, rs, PX_LIST_LOC);
+}
+
 /* ------------------------------------------------------------------ routes: webhooks */
 
-static void px_webhook(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs,
-		       bool rec)
+/* Percent-decodes a path segment into out; false when malformed or too long. */
+static bool px_unpct(const char *in, char *out, size_t cap)
 {
+	size_t w = 0;
+	for (size_t i = 0; in[i] != '\0'; i++) {
+		int c = (unsigned char)in[i];
+		if (c == '%') {
+			char h[3] = {in[i + 1], in[i + 1] != '\0' ? in[i + 2] : '\0', '\0'};
+			char *end;
+			long v = strtol(h, &end, 16);
+			if (strlen(h) != 2 || *end != '\0' || v == 0)
+				return false;
+			c = (int)v;
+			i += 2;
+		}
+		if (w + 1 >= cap)
+			return false;
+		out[w++] = (char)c;
+	}
+	out[w] = '\0';
+	return true;
+}
+
+static void px_webhook(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs,
+		       enum px_hook kind)
+{
+	static const char *const bad_type[] = {"WebhookRecOperacaoInvalida",
+					       "WebhookCobROperacaoInvalida",
+					       "WebhookOperacaoInvalida"};
 	sbx_org_t *org = px_auth(s, rq, rs);
 	char *slot;
 	json_t *b = NULL;
 	const char *url, *q;
-	(void)args;
+	char key[80];
 	if (org == NULL)
 		goto out;
-	slot = rec ? org->px_hook_rec : org->px_hook_cobr;
+	slot = kind == PX_HOOK_REC    ? org->px_hook_rec
+	       : kind == PX_HOOK_COBR ? org->px_hook_cobr
+				      : org->px_hook_pix;
+	/* /webhook/{chave}: the receiver's key (any key when none was configured). */
+	if (kind == PX_HOOK_PIX && (!px_unpct(args[0], key, sizeof(key)) ||
+				    (org->px_key[0] != '\0' && strcmp(org->px_key, key) != 0))) {
+		px_problem(rs, 404, "NaoEncontrado", "chave não pertence ao usuário recebedor");
+		goto out;
+	}
 	if (strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "DELETE") == 0) {
 		if (slot[0] == '\0') {
 			px_problem(rs, 404, "NaoEncontrado", "nenhum webhook cadastrado");
@@ -1036,9 +1584,7 @@ static void px_webhook(sbx_t *s, const sbx_req_t *rq, const char *const *args, s
 	/* Only the query is kept: callbacks go to --webhook-base/webhooks/pix/<org>. */
 	if (url == NULL || strncmp(url, "https://", 8) != 0 ||
 	    !sbx_copy(slot, sizeof(org->px_hook_rec), q != NULL ? q + 1 : "")) {
-		px_problem(rs, 400,
-			   rec ? "WebhookRecOperacaoInvalida" : "WebhookCobROperacaoInvalida",
-			   "webhookUrl inválida");
+		px_problem(rs, 400, bad_type[kind], "webhookUrl inválida");
 		goto out;
 	}
 	sbx_resp_set(rs, 200, NULL, NULL, 0);
@@ -1048,12 +1594,17 @@ out:
 
 static void px_webhookrec(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
-	px_webhook(s, rq, args, rs, true);
+	px_webhook(s, rq, args, rs, PX_HOOK_REC);
 }
 
 static void px_webhookcobr(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
 {
-	px_webhook(s, rq, args, rs, false);
+	px_webhook(s, rq, args, rs, PX_HOOK_COBR);
+}
+
+static void px_webhookpix(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	px_webhook(s, rq, args, rs, PX_HOOK_PIX);
 }
 
 const sbx_route_t sbx_pix_routes[] = {
@@ -1076,6 +1627,16 @@ const sbx_route_t sbx_pix_routes[] = {
 	{"PUT", "/webhookcobr", "webhookcobr", px_webhookcobr},
 	{"GET", "/webhookcobr", "webhookcobr_get", px_webhookcobr},
 	{"DELETE", "/webhookcobr", "webhookcobr_delete", px_webhookcobr},
+	{"PUT", "/cob/*", "cob_put", px_cob_put_r},
+	{"GET", "/cob/*", "cob_get", px_cob_get_r},
+	{"PUT", "/cobv/*", "cobv_put", px_cobv_put_r},
+	{"GET", "/cobv/*", "cobv_get", px_cobv_get_r},
+	{"PUT", "/webhook/*", "webhook", px_webhookpix},
+	{"GET", "/webhook/*", "webhook_get", px_webhookpix},
+	{"DELETE", "/webhook/*", "webhook_delete", px_webhookpix},
+	{"GET", "/rec", "rec_list", px_rec_list},
+	{"GET", "/cobr", "cobr_list", px_cobr_list},
+	{"GET", "/locrec", "locrec_list", px_locrec_list},
 };
 const size_t sbx_pix_n_routes = OSPAY_ARRAY_LEN(sbx_pix_routes);
 
@@ -1226,7 +1787,14 @@ void sbx_pix_control_rec(sbx_t *s, const char *id, const char *action, json_t *b
 		sbx_resp_json(rs, 404, json_pack("{s:s}", "error", "no such rec"));
 		return;
 	}
-	if (strcmp(action, "approve") == 0 && created) {
+	if (strcmp(action, "approve") == 0 && created && r->jtxid[0] != '\0') {
+		/* Journey 3: the payment is what activates the recurrence. */
+		sbx_resp_json(rs, 409,
+			      json_pack("{s:s}", "error",
+					"journey 3: the payer approves by paying the cob "
+					"(/control/pix/cobs/{txid}/pay)"));
+		return;
+	} else if (strcmp(action, "approve") == 0 && created) {
 		const char *max = sbx_jstr(body, "max");
 		if (max != NULL && !px_money(max, &r->max)) {
 			sbx_resp_json(rs, 400, json_pack("{s:s}", "error", "max: 0.00 format"));
@@ -1253,4 +1821,74 @@ void sbx_pix_control_rec(sbx_t *s, const char *id, const char *action, json_t *b
 		return;
 	}
 	sbx_resp_json(rs, 200, json_pack("{s:s, s:s}", "idRec", r->id, "status", r->status));
+}
+
+/*
+ * POST /control/pix/cobs/{txid}/pay [{"opt_in":true}]: the payer pays the cob or
+ * cobv by its QR. A journey-3 cob approves its rec (tipoJornada JORNADA_3); a
+ * journey-4 cobv approves the rec its QR named only with opt_in. The /pix
+ * callback goes first, then the rec's.
+ * POST /control/pix/cobs/{txid}/expire: the QR is left unpaid until it expires:
+ * the charge is REMOVIDA_PELO_PSP and a rec waiting on it EXPIRADA.
+ */
+void sbx_pix_control_cob(sbx_t *s, const char *txid, const char *action, json_t *body,
+			 sbx_resp_t *rs)
+{
+	px_cob_t *c = px_cob_find(s, NULL, txid);
+	sbx_org_t *org = c != NULL ? sbx_org_find(s, c->org) : NULL;
+	px_rec_t *r = org != NULL && c->id_rec[0] != '\0' ? px_rec_find(s, org, c->id_rec) : NULL;
+	bool opt_in = sbx_jbool(body, "opt_in", false);
+	int64_t due = 0;
+	json_t *j;
+
+	if (c == NULL || org == NULL) {
+		sbx_resp_json(rs, 404, json_pack("{s:s}", "error", "no such cob or cobv"));
+		return;
+	}
+	if (strcmp(action, "pay") != 0 && strcmp(action, "expire") != 0) {
+		sbx_resp_json(rs, 404, json_pack("{s:s}", "error", "action: pay or expire"));
+		return;
+	}
+	if (strcmp(c->status, "ATIVA") != 0) {
+		sbx_resp_json(rs, 409,
+			      json_pack("{s:s, s:s}", "error", "the charge is not ATIVA", "status",
+					c->status));
+		return;
+	}
+	if (opt_in && !c->cobv) {
+		sbx_resp_json(rs, 400,
+			      json_pack("{s:s}", "error", "opt_in is journey 4's (a cobv)"));
+		return;
+	}
+	if (strcmp(action, "expire") == 0) {
+		snprintf(c->status, sizeof(c->status), "REMOVIDA_PELO_PSP");
+		if (r != NULL && strcmp(r->status, "CRIADA") == 0)
+			px_rec_set(s, org, r, "EXPIRADA", NULL, NULL);
+	} else {
+		if (c->cobv && px_date(c->due, &due) && px_today(s) > due + c->validity) {
+			sbx_resp_json(rs, 409,
+				      json_pack("{s:s}", "error", "the cobv is past its validity"));
+			return;
+		}
+		snprintf(c->status, sizeof(c->status), "CONCLUIDA");
+		px_e2e(s, c->paid_e2e);
+		c->paid_ms = util_wall_ms();
+		sbx_charge_record(s, "pix", org->id, c->txid, c->paid_e2e, c->amount, true,
+				  c->status, "", c->cobv ? "cobv paid" : "cob paid", 1);
+		px_notify(s, org, PX_HOOK_PIX,
+			  px_pix_json(c->paid_e2e, c->txid, c->amount, c->paid_ms));
+		if (r != NULL && strcmp(r->status, "CRIADA") == 0 && (!c->cobv || opt_in)) {
+			snprintf(r->journey, sizeof(r->journey), "%s",
+				 c->cobv ? "JORNADA_4" : "JORNADA_3");
+			px_rec_set(s, org, r, "APROVADA", NULL, NULL);
+		}
+	}
+	j = json_pack("{s:s, s:s}", "txid", c->txid, "status", c->status);
+	if (c->paid_e2e[0] != '\0')
+		json_object_set_new(j, "endToEndId", json_string(c->paid_e2e));
+	if (r != NULL)
+		json_object_set_new(j, "rec",
+				    json_pack("{s:s, s:s, s:s}", "idRec", r->id, "status",
+					      r->status, "tipoJornada", r->journey));
+	sbx_resp_json(rs, 200, j);
 }

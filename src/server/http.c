@@ -204,6 +204,25 @@ int srv_metrics_format(srv_t *s, char *out, size_t cap, size_t *off)
 				(unsigned long long)bm.pending, (unsigned long long)bm.unknown,
 				(unsigned long long)bm.operator_review,
 				(unsigned long long)bm.voiding);
+		if (rc == 0)
+			rc = put(out, cap, off,
+				 "# TYPE ospay_pix_charges_total counter\n"
+				 "ospay_pix_charges_total{event=\"sent\"} %llu\n"
+				 "ospay_pix_charges_total{event=\"settled\"} %llu\n"
+				 "ospay_pix_charges_total{event=\"failed\"} %llu\n"
+				 "ospay_pix_charges_total{event=\"retried\"} %llu\n"
+				 "ospay_pix_charges_total{event=\"canceled\"} %llu\n"
+				 "ospay_pix_charges_total{event=\"refused_amount\"} %llu\n"
+				 "ospay_pix_charges_total{event=\"unknown_resolved\"} %llu\n"
+				 "ospay_pix_charges_total{event=\"not_authorized\"} %llu\n",
+				 (unsigned long long)bm.pix_sent,
+				 (unsigned long long)bm.pix_settled,
+				 (unsigned long long)bm.pix_failed,
+				 (unsigned long long)bm.pix_retried,
+				 (unsigned long long)bm.pix_canceled,
+				 (unsigned long long)bm.pix_refused,
+				 (unsigned long long)bm.pix_resolved,
+				 (unsigned long long)bm.pix_idle);
 	}
 
 	if (rc == 0 && s->https != NULL)
@@ -254,13 +273,15 @@ void srv_http_handle(https_request_t *req, void *udata)
 	} else if (strcmp(path, "/metrics") == 0 && get) {
 		route_metrics(s, req);
 	} else if (strncmp(path, "/webhooks/", 10) == 0) {
-		/* /webhooks/<service>/<organization id>, nothing after. */
+		/* /webhooks/<service>/<organization id>, nothing after (Pix: the PSP's
+		 * suffix /rec, /cobr or /pix may follow; webhooks.c checks it). */
 		char service[16], org[24];
 		const char *p = path + 10, *slash = strchr(p, '/');
 		size_t sl = slash != NULL ? (size_t)(slash - p) : 0;
 		size_t ol = slash != NULL ? strlen(slash + 1) : 0;
+		bool pix = sl == 3 && strncmp(p, "pix", 3) == 0;
 		if (slash == NULL || sl == 0 || sl >= sizeof(service) || ol == 0 ||
-		    ol >= sizeof(org) || strchr(slash + 1, '/') != NULL) {
+		    ol >= sizeof(org) || (strchr(slash + 1, '/') != NULL && !pix)) {
 			respond_text(req, 404, "text/plain", "no such webhook route\n");
 			return;
 		}

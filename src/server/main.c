@@ -31,6 +31,7 @@ static void usage(FILE *f)
 		"               [--https-first-request-timeout-ms MS]\n"
 		"               [--gateway-max-inflight N] [--allow-private-gateways]\n"
 		"               [--metrics-token-file FILE] [--keep-dumpable]\n"
+		"               [--gateway-ca FILE]\n"
 		"    listener defaults: --max-conns-per-addr 512\n"
 		"      --hello-timeout-ms 10000 (no whole frame by then: closed)\n"
 		"      --max-output-bytes 8388608 (unsent replies, all connections)\n"
@@ -39,6 +40,8 @@ static void usage(FILE *f)
 		"      --https-first-request-timeout-ms 5000\n"
 		"    --rpc-tls: RPC over TLS with DIR/tls.crt and DIR/tls.key, or the\n"
 		"      files given by --rpc-tls-cert and --rpc-tls-key\n"
+		"    --gateway-ca: external services' certificates are checked against\n"
+		"      this PEM bundle instead of the system's CAs (a PSP's private CA)\n"
 		"  ospayd backup --data DIR OUT\n"
 		"  ospayd rotate-key --data DIR [--batch N] [--max-batches N]\n"
 		"               (with no server running on DIR; --max-batches stops early,\n"
@@ -181,6 +184,8 @@ static int cmd_serve(int argc, char **argv)
 			o.rpc_tls_key = v;
 		} else if (strcmp(a, "--metrics-token-file") == 0) {
 			o.metrics_token_file = v;
+		} else if (strcmp(a, "--gateway-ca") == 0) {
+			o.gateway_ca = v;
 		} else {
 			fprintf(stderr, "ospayd serve: unknown option %s\n", a);
 			usage(stderr);

@@ -51,14 +51,14 @@
 	"ID  KIND                  STATUS  TRIES  UPDATED           ERROR\n"                       \
 	"11  payment-link-created  failed  3      2026-12-07 07:00  no WhatsApp\n"
 #define CHARGES_42                                                                                 \
-	"ID  DATE        CUSTOMER  INVOICE  ATTEMPT  CARD                    AMOUNT  RECURRING  "  \
-	"STATUS           CODE  MESSAGE\n"                                                         \
-	" 1  2026-12-01  7         30       1        visa ****1111         R$ 99,90  yes        "  \
-	"declined         51    Insufficient funds\n"                                              \
-	" 2  2026-12-01  7         31       2                               R$ 1,00  no         "  \
-	"voided                 Sale voided (operator: twice)\n"                                   \
-	" 3  2026-12-01  7         32       3                       R$ 1.234.567,89  no         "  \
-	"operator-review        outcome unknown\n"
+	"ID  DATE        CUSTOMER  INVOICE  ATTEMPT  RAIL  CARD                    AMOUNT"         \
+	"  RECURRING  STATUS           CODE  MESSAGE                        SETTLES  PSP\n"        \
+	" 1  2026-12-01  7         30       1        card  visa ****1111         R$ 99,90"         \
+	"  yes        declined         51    Insufficient funds\n"                                 \
+	" 2  2026-12-01  7         31       2        card                         R$ 1,00"         \
+	"  no         voided                 Sale voided (operator: twice)\n"                      \
+	" 3  2026-12-01  7         32       3        card                 R$ 1.234.567,89"         \
+	"  no         operator-review        outcome unknown\n"
 #define SERVICES_42                                                                                \
 	"ID  PLAN           MONTHLY  STATUS   RECURRING          NOTE\n"                           \
 	" 1  Fibra 500     R$ 99,90  active   on (card 4)\n"                                       \
@@ -133,6 +133,9 @@ Test(cli_calls, usage_errors_and_their_order)
 		 "--order, --number and --status are required"},
 		{ARGS("installments", "list", "--mode", "automatic-card"),
 		 "--mode is integrated or manual"},
+		{ARGS("installments", "list", "--mode", "automatic-pix"),
+		 "--mode is integrated or manual"},
+		{ARGS("charges", "list", "--rail", "boleto"), "--rail is card or pix-automatico"},
 		{ARGS("report", "recurring-credit", "--period", "bogus", "--customer", "x"),
 		 "--period is today, this-week, this-month or last-month"},
 		{ARGS("units", "list", "extra"), "too many arguments"},
@@ -141,7 +144,7 @@ Test(cli_calls, usage_errors_and_their_order)
 		 "unknown role \"root\": use admin, operator or read-only"},
 		{ARGS("tokens", "create", "--unit", "x", "--bogus"),
 		 "--unit needs a unit id, not \"x\""},
-		{ARGS("gateways", "get", "visa"), "the service is pagolivre, cielo or getnet"},
+		{ARGS("gateways", "get", "visa"), "the service is pagolivre, cielo, getnet or pix"},
 		{ARGS("notifier", "set", "--channel", "fax"), "--channel is whatsapp or sms"},
 		{ARGS("billing", "run", "--bogus"), "unknown option --bogus"},
 	};
@@ -266,14 +269,16 @@ Test(cli_calls, commands_send_their_method_and_fields)
 		 "ospay.v1.Customers/AddService",
 		 &ospay__v1__customers_add_service_request__descriptor,
 		 "{\"customer_id\": 5, \"plan_name\": \"P\", \"monthly_amount\": 990, "
-		 "\"recurring_payment\": {\"enabled\": false, \"card_id\": 2}}"},
+		 "\"recurring_payment\": {\"enabled\": false, \"card_id\": 2, \"rail\": "
+		 "\"PAYMENT_RAIL_UNSPECIFIED\"}}"},
 		{ARGS("customers", "update-service", "6", "--status", "blocked", "--recurring",
 		      "on", "--card", "none", "--plan", "Q"),
 		 "ospay.v1.Customers/UpdateService",
 		 &ospay__v1__customers_update_service_request__descriptor,
 		 "{\"service_id\": 6, \"plan_name\": \"Q\", \"status\": "
 		 "\"SERVICE_STATUS_BLOCKED\", "
-		 "\"recurring_payment\": {\"enabled\": true, \"card_id\": 0}, "
+		 "\"recurring_payment\": {\"enabled\": true, \"card_id\": 0, \"rail\": "
+		 "\"PAYMENT_RAIL_UNSPECIFIED\"}, "
 		 "\"update_mask\": [\"plan_name\", \"recurring_payment\", \"status\"]}"},
 		{ARGS("customers", "services", "7"), "ospay.v1.Customers/ListServices",
 		 &ospay__v1__customers_list_services_request__descriptor, "{\"customer_id\": 7}"},
@@ -307,6 +312,11 @@ Test(cli_calls, commands_send_their_method_and_fields)
 		 &ospay__v1__billing_list_charges_request__descriptor,
 		 "{\"status\": \"CHARGE_STATUS_OPERATOR_REVIEW\", \"recurrence\": "
 		 "\"CHARGE_RECURRENCE_FILTER_NON_RECURRING\"}"},
+		{ARGS("charges", "list", "--rail", "pix-automatico", "--status", "canceled"),
+		 "ospay.v1.Billing/ListCharges",
+		 &ospay__v1__billing_list_charges_request__descriptor,
+		 "{\"status\": \"CHARGE_STATUS_CANCELED\", \"rail\": "
+		 "\"PAYMENT_RAIL_PIX_AUTOMATICO\"}"},
 		{ARGS("charges", "resolve", "3", "--declined", "--reason", "r"),
 		 "ospay.v1.Billing/ResolveCharge",
 		 &ospay__v1__billing_resolve_charge_request__descriptor,

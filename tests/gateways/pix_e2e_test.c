@@ -714,3 +714,126 @@ Test(pix_e2e, mutual_tls_the_certificate_opens_the_door)
 	unlink(log);
 	rmdir(dir);
 }
+
+/* ---------------------------------------------------------------- journeys 3 and 4 */
+
+#define PIX_KEY "cobranca@isp.example"
+
+static gw_t *pix_gw_keyed(void)
+{
+	char base[160];
+	gw_config_t c;
+
+	snprintf(base, sizeof(base), "%s/pix", S.base);
+	c = pix_cfg(base, "pix-secret-7");
+	c.pix_key = PIX_KEY;
+	return pix_open(&c);
+}
+
+/* A location and a rec on it (for journey 3 when jtxid is not NULL); its idRec into id. */
+static void qr_rec(gw_t *gw, const char *jtxid, char id[GW_ID_MAX])
+{
+	gw_pix_rec_req_t r = {0};
+	gw_pix_result_t res = CALL(gw_pix_create_location(gw, on_pix, X));
+
+	r.contract = "svc-77";
+	r.debtor_doc = "45164632481";
+	r.debtor_name = "Fulano de Tal";
+	r.first_date = "2027-04-10";
+	r.fixed_cents = 9990;
+	r.retries = true;
+	r.loc_id = res.loc_id;
+	r.journey_txid = jtxid;
+	res = CALL(gw_pix_create_rec(gw, &r, on_pix, X));
+	cr_assert_eq(res.r.outcome, GW_OUTCOME_PENDING, "%s", res.r.message);
+	strcpy(id, res.id_rec);
+}
+
+static void cob_pay(const char *txid, const char *body)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/control/pix/cobs/%s/pay", txid);
+	ctl_ok("POST", path, body, 200);
+}
+
+Test(pix_e2e, journey_3_the_first_payment_authorizes)
+{
+	gw_t *gw = pix_gw_keyed();
+	gw_pix_cob_req_t cob = {0};
+	gw_pix_result_t r;
+	char id[GW_ID_MAX], txid[PIX_TXID_SIZE];
+	gwsrv_req_t *got = NULL;
+	size_t n = 0;
+
+	r = CALL(gw_pix_register_webhook(gw, GW_PIX_HOOK_PIX, HOOK_URL, on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED, "%s", r.r.message);
+	txid_for("inv-j3", "2027-03-01", txid);
+	cob.txid = txid;
+	cob.amount_cents = 9990;
+	cob.expires_s = 3600;
+	cob.debtor_doc = "45164632481";
+	cob.debtor_name = "Fulano de Tal";
+	cob.info = "Primeira mensalidade";
+	r = CALL(gw_pix_put_cob(gw, &cob, on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_PENDING, "%s", r.r.message);
+	cr_assert_gt(r.loc_id, 0);
+	cr_assert_neq(r.location[0], '\0');
+	qr_rec(gw, txid, id);
+	r = CALL(gw_pix_query_rec(gw, id, txid, on_pix, X));
+	cr_assert_str_eq(r.journey, "JORNADA_3");
+	cr_assert(strncmp(r.copia_e_cola, "000201010212", 12) == 0, "%s", r.copia_e_cola);
+	cob_pay(txid, NULL);
+	r = CALL(gw_pix_query_cob(gw, txid, on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED, "%s", r.status);
+	cr_assert_eq(strlen(r.end_to_end_id), 32);
+	cr_assert_eq(r.amount_cents, 9990);
+	r = CALL(gw_pix_query_rec(gw, id, NULL, on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED, "%s", r.status);
+	cr_assert_str_eq(r.journey, "JORNADA_3");
+	/* The Pix-received callback, authenticated and read by the adapter. */
+	TSP_AWAIT((gwsrv_reqs_free(got, n), n = hooks("/pix", &got)) >= 1, "pix callbacks");
+	{
+		gw_webhook_req_t w = hook_req(&got[0]);
+		gw_event_t ev;
+		cr_assert_eq(gw_verify_webhook(gw, &w), 0);
+		cr_assert_eq(gw_parse_webhook(gw, &w, &ev), 0, "%s", ev.error);
+		cr_assert_eq(ev.kind, GW_EVENT_PAYMENT_STATUS);
+		cr_assert_str_eq(ev.payment_id, txid);
+	}
+	gwsrv_reqs_free(got, n);
+	finish();
+}
+
+Test(pix_e2e, journey_4_the_invoice_pix_and_the_opt_in)
+{
+	gw_t *gw = pix_gw_keyed();
+	gw_pix_cobv_req_t v = {0};
+	gw_pix_result_t r;
+	char id[GW_ID_MAX], txid[PIX_TXID_SIZE];
+
+	txid_for("inv-j4", "2027-03-10", txid);
+	v.txid = txid;
+	v.due_date = "2027-03-10";
+	v.amount_cents = 15000;
+	v.debtor_doc = "11222333000181";
+	v.debtor_name = "Empresa SA";
+	/* The answer is lost after the PSP made it: the query finds it. */
+	fault("cobv_put", "reset", true);
+	r = CALL(gw_pix_put_cobv(gw, &v, on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN, "%s", r.r.message);
+	r = CALL(gw_pix_query_cobv(gw, txid, on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_PENDING, "%s", r.r.message);
+	cr_assert_str_eq(r.due_date, "2027-03-10");
+	r = CALL(gw_pix_put_cobv(gw, &v, on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED, "one charge per txid");
+	qr_rec(gw, NULL, id);
+	r = CALL(gw_pix_query_rec(gw, id, txid, on_pix, X));
+	cr_assert_str_eq(r.journey, "JORNADA_4");
+	cob_pay(txid, "{\"opt_in\":true}");
+	r = CALL(gw_pix_query_cobv(gw, txid, on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED, "%s", r.status);
+	r = CALL(gw_pix_query_rec(gw, id, NULL, on_pix, X));
+	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED, "%s", r.status);
+	cr_assert_str_eq(r.journey, "JORNADA_4");
+	finish();
+}

@@ -4,7 +4,7 @@
  * as in BCB API 2.9.0's examples), RFC 7807 errors, malformed answers, an
  * unknown outcome after a reset resolved by GET /cobr/{txid}, webhooks.
  */
-#include "gateways/gwtest.h"
+#include "gateways/pixtest.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -12,13 +12,7 @@
 #include "common/util.h"
 #include "core/pix.h"
 
-#define CID "Client_Id_4e6f1c"
-#define CSECRET "Client_Secret_9a8b7c"
-#define HOOK_SECRET "s3cr3t-hook"
-#define IDREC "RR1234567820240115abcdefghijk"
 #define TXID "osp0123456789abcdef0123456789abcdef"
-
-#define TOKEN_OK "{\"access_token\":\"tok-1\",\"token_type\":\"Bearer\",\"expires_in\":3600}"
 
 #define REC_CRIADA                                                                                 \
 	"{\"idRec\":\"" IDREC                                                                      \
@@ -78,32 +72,6 @@
 	"{\"type\":\"https://pix.bcb.gov.br/api/v2/error/CobROperacaoInvalida\",\"title\":"        \
 	"\"Cobranca invalida\",\"status\":400,\"detail\":\"A politica configurada na recorrencia " \
 	"nao permite retentativa de cobranca.\"}"
-
-static gw_config_t pix_cfg(const char *profile)
-{
-	gw_config_t c = {0};
-	c.kind = GW_KIND_PIX;
-	c.pix_profile = profile;
-	c.client_id = CID;
-	c.client_secret = CSECRET;
-	c.pix_branch = "9708";
-	c.pix_account = "012682";
-	c.webhook_secret = HOOK_SECRET;
-	c.timeout_ms = TSP_HANG_MS;
-	return c;
-}
-
-struct rec_pix {
-	int calls;
-	gw_pix_result_t res;
-};
-
-static void rec_on_pix(const gw_pix_result_t *r, void *arg)
-{
-	struct rec_pix *c = arg;
-	c->calls++;
-	c->res = *r;
-}
 
 static gw_pix_cobr_req_t cobr_req(void)
 {

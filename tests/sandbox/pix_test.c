@@ -4,53 +4,9 @@
  * impossible dates and amounts, ids of another organization; and the control
  * calls' refusals. What a correct client sees is in tests/gateways/pix_e2e_test.c.
  */
-#include "sbx_harness.h"
+#include "pix_harness.h"
 
-static char TOKEN[96];
-
-static void token_for(const char *basic, char *out, size_t cap)
-{
-	char auth[160];
-	const char *hdrs[] = {auth, "Content-Type: application/x-www-form-urlencoded", NULL};
-	h_resp_t *r;
-	snprintf(auth, sizeof(auth), "Authorization: Basic %s", basic);
-	r = h_req("POST", "/pix/oauth/token", hdrs, "grant_type=client_credentials", 0);
-	cr_assert_eq(r->status, 200, "%s", r->body);
-	snprintf(out, cap, "Authorization: Bearer %s",
-		 json_string_value(json_object_get(r->json, "access_token")));
-	h_free(r);
-}
-
-static void setup(void)
-{
-	h_setup();
-	h_fresh();
-	h_ctl_ok("POST", "/control/orgs/7/pix",
-		 "{\"client_id\":\"pcid-7\",\"client_secret\":\"ps-7\"}");
-	h_ctl_ok("POST", "/control/orgs/8/pix",
-		 "{\"client_id\":\"pcid-8\",\"client_secret\":\"ps-8\"}");
-	h_ctl_ok("POST", "/control/pix/settle", "{\"date\":\"2027-03-01\"}");
-	/* base64("pcid-7:ps-7") */
-	token_for("cGNpZC03OnBzLTc=", TOKEN, sizeof(TOKEN));
-}
-
-TestSuite(sandbox_pix, .init = setup, .fini = h_teardown, .timeout = 60);
-
-/* A request with org 7's token (or hdr instead when not NULL); returns the status. */
-static long px(const char *method, const char *path, const char *body, const char *hdr, char *type,
-	       size_t cap)
-{
-	const char *hdrs[] = {hdr != NULL ? hdr : TOKEN, "Content-Type: application/json", NULL};
-	h_resp_t *r = h_req(method, path, hdrs, body, 0);
-	long st = r->status;
-	if (type != NULL) {
-		const char *t = json_string_value(json_object_get(r->json, "type"));
-		const char *slash = t != NULL ? strrchr(t, '/') : NULL;
-		snprintf(type, cap, "%s", slash != NULL ? slash + 1 : "");
-	}
-	h_free(r);
-	return st;
-}
+TestSuite(sandbox_pix, .init = px_setup, .fini = h_teardown, .timeout = 60);
 
 Test(sandbox_pix, tokens_open_only_their_service_and_organization)
 {

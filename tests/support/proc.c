@@ -755,6 +755,11 @@ void tsp_sandbox_start(tsp_sandbox_t *sb, const char *webhook_base, const char *
 	sandbox_spawn(sb, argv, log_path);
 }
 
+void tsp_sandbox_spawn(tsp_sandbox_t *sb, const char *const *argv, const char *log_path)
+{
+	sandbox_spawn(sb, argv, log_path);
+}
+
 void tsp_sandbox_start_mtls(tsp_sandbox_t *sb, const char *webhook_base, const char *log_path,
 			    const char *crt, const char *key, const char *client_ca)
 {

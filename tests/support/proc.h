@@ -86,6 +86,9 @@ void tsp_env_down(tsp_server_t *s, tsp_sandbox_t *sb, int fd);
  */
 void tsp_sandbox_start(tsp_sandbox_t *sb, const char *webhook_base, const char *webhook_ca,
 		       const char *log_path);
+/* Starts ospay-sandbox with argv (argv[0] is OSPAY_SANDBOX_BIN) and reads its
+ * listening line into sb; asserts it started. */
+void tsp_sandbox_spawn(tsp_sandbox_t *sb, const char *const *argv, const char *log_path);
 /* tsp_sandbox_start plus a mutual-TLS listener (certificate crt/key, clients
  * verified against client_ca) whose address lands in sb->mtls_addr. */
 void tsp_sandbox_start_mtls(tsp_sandbox_t *sb, const char *webhook_base, const char *log_path,

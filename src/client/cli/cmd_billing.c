@@ -340,17 +340,28 @@ int cli_cmd_invoices_list(cli_ctx_t *ctx, int argc, char **argv)
 
 #define CHG_PREFIX "CHARGE_STATUS_"
 
-/* "visa ****1111", or nothing when no card was used. */
+/* "visa ****1111", Pix Automático's "pix <txid>", or nothing when no card was used. */
 static void charge_card_cell(const ProtobufCMessage *m, char *out, size_t n)
 {
 	const Ospay__V1__Charge *c = (const Ospay__V1__Charge *)m;
 	char brand[24], card[48] = "";
-	if (c->card_last4[0] != '\0') {
+	if (c->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO) {
+		snprintf(card, sizeof(card), "pix %s", c->pix_txid);
+	} else if (c->card_last4[0] != '\0') {
 		dom_enum_text(&ospay__v1__card_brand__descriptor, BRAND_PREFIX, c->card_brand,
 			      brand, sizeof(brand));
 		snprintf(card, sizeof(card), "%s ****%s", brand, c->card_last4);
 	}
 	snprintf(out, n, "%s", card);
+}
+
+/* Charges stored before the rail existed are the card's. */
+static void charge_rail_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__Charge *c = (const Ospay__V1__Charge *)m;
+	snprintf(out, n, "%s",
+		 c->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO ? "pix-automatico"
+										 : "card");
 }
 
 /* An operator's resolution or a void says more than the gateway's words. */
@@ -369,12 +380,16 @@ static const dom_col_t charge_cols[] = {
 	DOM_COL("CUSTOMER", "customer_id", DOM_C_NUM),
 	DOM_COL("INVOICE", "invoice_id", DOM_C_NUM),
 	DOM_COL("ATTEMPT", "attempt", DOM_C_NUM),
+	DOM_COL_CELL("RAIL", charge_rail_cell),
 	DOM_COL_CELL("CARD", charge_card_cell),
 	DOM_COL_RIGHT("AMOUNT", "amount", DOM_C_MONEY),
 	DOM_COL("RECURRING", "recurring", DOM_C_YES),
 	DOM_COL_ENUM("STATUS", "status", CHG_PREFIX),
 	DOM_COL("CODE", "return_code", DOM_C_TEXT),
 	DOM_COL_CELL("MESSAGE", charge_message_cell),
+	/* Pix Automático: the day the payer's bank settles it, the PSP's word. */
+	DOM_COL("SETTLES", "pix_settlement_date", DOM_C_TEXT),
+	DOM_COL("PSP", "psp_status", DOM_C_TEXT),
 	{NULL},
 };
 
@@ -389,7 +404,9 @@ int cli_cmd_charges_list(cli_ctx_t *ctx, int argc, char **argv)
 		DOM_OPT_ENUM(
 			"status", 's', "status", CHG_PREFIX,
 			"--status is pending, approved, declined, error, unknown, no-valid-card, "
-			"operator-review, voiding or voided"),
+			"operator-review, voiding, voided or canceled"),
+		DOM_OPT_ENUM("rail", 'R', "rail", "PAYMENT_RAIL_",
+			     "--rail is card or pix-automatico"),
 		{NULL},
 	};
 	dom_opts_t o;

@@ -166,6 +166,7 @@ static const dom_flag_t service_flags[] = {
 	DOM_OPT("recurring", 'r', DOM_VALUE, "recurring_payment"),
 	DOM_OPT("card", 'c', DOM_VALUE, NULL),
 	DOM_OPT_ENUM("status", 's', "status", "SERVICE_STATUS_", "--status is active or blocked"),
+	DOM_OPT("rail", 'R', DOM_VALUE, NULL),
 	{NULL},
 };
 
@@ -185,6 +186,14 @@ static int service_values(cli_ctx_t *ctx, const dom_opts_t *o, int64_t *amount,
 	}
 	if (rc == CLI_EXIT_OK)
 		rc = dom_opt_id(ctx, o, 'c', true, &rp->card_id);
+	int rail = 0;
+	if (rc == CLI_EXIT_OK && o->v['R'] != NULL &&
+	    dom_enum_parse(&ospay__v1__payment_rail__descriptor, "PAYMENT_RAIL_", o->v['R'],
+			   &rail) != 0)
+		rc = cli_usage_error(ctx, "--rail is card or pix-automatico");
+	rp->rail = (Ospay__V1__PaymentRail)rail;
+	if (rc == CLI_EXIT_OK && o->v['R'] != NULL && o->v['r'] == NULL)
+		rc = cli_usage_error(ctx, "--rail goes with --recurring on|off");
 	return rc;
 }
 
@@ -263,6 +272,34 @@ static void recurring_cell(const ProtobufCMessage *m, char *out, size_t n)
 		snprintf(out, n, "on (card %" PRIu64 ")", rp->card_id);
 }
 
+/* The rail recurring charges travel on: "card" also for records before Pix. */
+static void rail_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__RecurringPayment *rp =
+		((const Ospay__V1__CustomerService *)m)->recurring_payment;
+	snprintf(out, n, "%s",
+		 rp != NULL && rp->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO
+			 ? "pix-automatico"
+			 : "card");
+}
+
+/* The Pix Automático authorization's state: "" when none was asked for. */
+static void pix_cell(const ProtobufCMessage *m, char *out, size_t n)
+{
+	const Ospay__V1__PixAuthorization *p = ((const Ospay__V1__CustomerService *)m)->pix;
+	char buf[40];
+	if (p == NULL)
+		snprintf(out, n, "%s", "");
+	else if (p->state ==
+		 OSPAY__V1__PIX_AUTHORIZATION_STATE__PIX_AUTHORIZATION_STATE_UNSPECIFIED)
+		snprintf(out, n, "%s", "being created");
+	else
+		snprintf(out, n, "%s",
+			 dom_enum_text(&ospay__v1__pix_authorization_state__descriptor,
+				       "PIX_AUTHORIZATION_STATE_", (int)p->state, buf,
+				       sizeof(buf)));
+}
+
 static const dom_col_t service_cols[] = {
 	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
 	DOM_COL("PLAN", "plan_name", DOM_C_TEXT),
@@ -271,6 +308,21 @@ static const dom_col_t service_cols[] = {
 	DOM_COL_CELL("RECURRING", recurring_cell),
 	/* Why the service went back to the default card, when its card was removed. */
 	DOM_COL("NOTE", "card_fallback.note", DOM_C_TEXT),
+	{NULL},
+};
+
+/* ospay services list: who, and the rail and Pix authorization beside the rest. */
+static const dom_col_t pix_service_cols[] = {
+	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
+	DOM_COL_RIGHT("CUSTOMER", "customer_id", DOM_C_NUM),
+	DOM_COL("PLAN", "plan_name", DOM_C_TEXT),
+	DOM_COL_RIGHT("MONTHLY", "monthly_amount", DOM_C_MONEY),
+	DOM_COL_ENUM("STATUS", "status", "SERVICE_STATUS_"),
+	DOM_COL_CELL("RECURRING", recurring_cell),
+	DOM_COL_CELL("RAIL", rail_cell),
+	DOM_COL_CELL("PIX", pix_cell),
+	/* What the customer pastes in their bank's app to authorize. */
+	DOM_COL("PIX CODE", "pix.copia_e_cola", DOM_C_TEXT),
 	{NULL},
 };
 
@@ -284,6 +336,111 @@ int cli_cmd_customers_services(cli_ctx_t *ctx, int argc, char **argv)
 		.arg_field = "customer_id",
 		.items = "services",
 		.cols = service_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
+}
+
+/* ------------------------------------------------------------------ ospay services ... */
+
+int cli_cmd_services_list(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_flag_t flags[] = {
+		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+		DOM_OPT_ENUM("pix-state", 'p', "pix_state", "PIX_AUTHORIZATION_STATE_",
+			     "--pix-state is created, sent, accepted, rejected, expired, "
+			     "canceled-by-payer or canceled-by-receiver"),
+		DOM_OPT_ENUM("rail", 'r', "rail", "PAYMENT_RAIL_",
+			     "--rail is card or pix-automatico"),
+		{NULL},
+	};
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Customers/ListServices",
+		.req = &ospay__v1__customers_list_services_request__descriptor,
+		.resp = &ospay__v1__customers_list_services_response__descriptor,
+		.flags = flags,
+		.items = "services",
+		.cols = pix_service_cols,
+	};
+	return dom_run(ctx, argc, argv, &c);
+}
+
+/* --journey's words, as the Central Bank numbers the journeys. */
+static int journey_parse(const char *s, Ospay__V1__PixJourney *out)
+{
+	static const struct {
+		const char *word;
+		Ospay__V1__PixJourney j;
+	} t[] = {
+		{"qr", OSPAY__V1__PIX_JOURNEY__PIX_JOURNEY_QR},
+		{"qr-payment", OSPAY__V1__PIX_JOURNEY__PIX_JOURNEY_QR_WITH_PAYMENT},
+		{"invoice", OSPAY__V1__PIX_JOURNEY__PIX_JOURNEY_INVOICE_OFFER},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (strcmp(s, t[i].word) == 0) {
+			*out = t[i].j;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int cli_cmd_services_pix_authorize(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_flag_t flags[] = {
+		DOM_OPT("journey", 'j', DOM_VALUE, NULL),
+		DOM_OPT("invoice", 'i', DOM_ID, "invoice_id"),
+		DOM_OPT("fixed", 'f', DOM_SWITCH, NULL),
+		DOM_OPT_MONEY("max", 'm', "payer_max_amount",
+			      "--max must be money (150 or 150,00)"),
+		DOM_OPT("no-send", 'n', DOM_SWITCH, NULL),
+		DOM_OPT("switch", 's', DOM_SWITCH, NULL),
+		{NULL},
+	};
+	dom_opts_t o;
+	int first;
+	Ospay__V1__CustomersAuthorizePixRequest req =
+		OSPAY__V1__CUSTOMERS_AUTHORIZE_PIX_REQUEST__INIT;
+	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
+	if (rc == CLI_EXIT_OK)
+		rc = dom_id(ctx, argv[first], "SERVICE", &req.service_id);
+	if (rc == CLI_EXIT_OK && o.v['j'] != NULL && journey_parse(o.v['j'], &req.journey) != 0)
+		rc = cli_usage_error(ctx, "--journey is qr, qr-payment or invoice");
+	if (rc == CLI_EXIT_OK)
+		rc = dom_fill(ctx, &o, &req.base);
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	req.fixed_amount = o.seen['f'];
+	req.do_not_send = o.seen['n'];
+	req.switch_rail = o.seen['s'];
+	return dom_call_print(ctx, "ospay.v1.Customers/AuthorizePix", &req.base,
+			      &ospay__v1__customers_authorize_pix_response__descriptor,
+			      CLI_CALL_MUTATING, "service", dom_print_record);
+}
+
+int cli_cmd_services_pix_cancel(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Customers/CancelPix",
+		.req = &ospay__v1__customers_cancel_pix_request__descriptor,
+		.resp = &ospay__v1__customers_cancel_pix_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "SERVICE",
+		.arg_field = "service_id",
+		.record = "service",
+	};
+	return dom_run(ctx, argc, argv, &c);
+}
+
+int cli_cmd_services_pix_refresh(cli_ctx_t *ctx, int argc, char **argv)
+{
+	static const dom_cmd_t c = {
+		.method = "ospay.v1.Customers/RefreshPix",
+		.req = &ospay__v1__customers_refresh_pix_request__descriptor,
+		.resp = &ospay__v1__customers_refresh_pix_response__descriptor,
+		.call = CLI_CALL_MUTATING,
+		.arg = "SERVICE",
+		.arg_field = "service_id",
+		.record = "service",
 	};
 	return dom_run(ctx, argc, argv, &c);
 }

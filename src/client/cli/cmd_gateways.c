@@ -10,6 +10,8 @@
 
 #include "client/cli/cli.h"
 #include "client/cli/dom.h"
+#include "common/crypto.h"
+#include "common/pbjson.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
 
@@ -24,11 +26,18 @@ typedef struct gw_opts {
 	const char *soft_descriptor;
 	const char *credentials; /* path or "-" */
 	bool allow_recurrence;
+	/* Pix: the mutual-TLS identity's PEM files and the PixSettings JSON file. */
+	const char *client_cert;
+	const char *client_key;
+	const char *pix;
 } gw_opts_t;
+
+#define PEM_FILE_MAX (64 * 1024)
 
 /* Credentials read from JSON; strings owned by the json_t kept alongside. */
 typedef struct creds {
 	json_t *root;
+	char *cert_pem, *key_pem; /* read from --client-cert / --client-key */
 	Ospay__V1__GatewayCredentials msg;
 	Ospay__V1__HeaderPair pairs[CRED_HEADERS];
 	Ospay__V1__HeaderPair *pairp[CRED_HEADERS];
@@ -42,13 +51,17 @@ static int kind_parse(const char *s)
 		return OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
 	if (strcmp(s, "getnet") == 0)
 		return OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET;
+	if (strcmp(s, "pix") == 0)
+		return OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_PIX_AUTOMATICO;
 	return 0;
 }
 
+#define KIND_USAGE "the service is pagolivre, cielo, getnet or pix"
+
 static const char *kind_name(int k)
 {
-	static const char *const names[] = {"?", "pagolivre", "cielo", "getnet"};
-	return k >= 1 && k <= 3 ? names[k] : "?";
+	static const char *const names[] = {"?", "pagolivre", "cielo", "getnet", "?", "pix"};
+	return k >= 1 && k <= 5 ? names[k] : "?";
 }
 
 /* Reads {"merchant_id": ..., "webhook_headers": {"Name": "value"}} into c. */
@@ -106,8 +119,55 @@ static int creds_load(cli_ctx_t *ctx, const char *path, creds_t *c)
 	return CLI_EXIT_OK;
 }
 
+/* A whole text file of at most PEM_FILE_MAX bytes, NUL-terminated (caller frees). */
+static int file_text(cli_ctx_t *ctx, const char *opt, const char *path, char **out)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0;
+	if (f == NULL)
+		return cli_usage_error(ctx, "%s: cannot open %s: %s", opt, path, strerror(errno));
+	buf = malloc(PEM_FILE_MAX + 1);
+	if (buf != NULL)
+		n = fread(buf, 1, PEM_FILE_MAX + 1, f);
+	fclose(f);
+	if (buf == NULL || n == 0 || n > PEM_FILE_MAX || memchr(buf, '\0', n) != NULL) {
+		if (buf != NULL)
+			crypto_wipe(buf, PEM_FILE_MAX + 1);
+		free(buf);
+		return cli_usage_error(ctx, "%s: %s is empty, binary or larger than %d bytes", opt,
+				       path, PEM_FILE_MAX);
+	}
+	buf[n] = '\0';
+	*out = buf;
+	return CLI_EXIT_OK;
+}
+
+/* The PEM files of --client-cert and --client-key, into the credentials. */
+static int creds_pems(cli_ctx_t *ctx, const gw_opts_t *o, creds_t *c)
+{
+	int rc;
+	if ((o->client_cert == NULL) != (o->client_key == NULL))
+		return cli_usage_error(ctx, "--client-cert and --client-key go together");
+	if (o->client_cert == NULL)
+		return CLI_EXIT_OK;
+	if (c->root == NULL)
+		return cli_usage_error(ctx,
+				       "--client-cert needs --credentials (client id, secret)");
+	rc = file_text(ctx, "--client-cert", o->client_cert, &c->cert_pem);
+	if (rc == CLI_EXIT_OK)
+		rc = file_text(ctx, "--client-key", o->client_key, &c->key_pem);
+	c->msg.client_certificate_pem = c->cert_pem;
+	c->msg.client_key_pem = c->key_pem;
+	return rc;
+}
+
 static void creds_free(creds_t *c)
 {
+	if (c->key_pem != NULL)
+		crypto_wipe(c->key_pem, strlen(c->key_pem));
+	free(c->key_pem);
+	free(c->cert_pem);
 	json_decref(c->root);
 }
 
@@ -129,6 +189,15 @@ static int gw_opt(cli_ctx_t *ctx, int opt, const char *value, void *state)
 		break;
 	case 'r':
 		o->allow_recurrence = true;
+		break;
+	case 'C':
+		o->client_cert = value;
+		break;
+	case 'K':
+		o->client_key = value;
+		break;
+	case 'p':
+		o->pix = value;
 		break;
 	case 'w':
 		if (strcmp(value, "whatsapp") == 0)
@@ -160,6 +229,16 @@ static int gateway_out(cli_ctx_t *ctx, const ProtobufCMessage *m)
 	if (g->soft_descriptor[0] != '\0')
 		printf("soft descriptor             %s\n", g->soft_descriptor);
 	printf("webhook path                %s\n", g->webhook_path);
+	if (g->pix != NULL) {
+		const Ospay__V1__PixSettings *p = g->pix;
+		printf("pix profile                 %s\n", p->profile[0] ? p->profile : "bcb");
+		printf("pix account                 %s%s%s (%s)\n", p->branch,
+		       p->branch[0] ? "/" : "", p->account,
+		       p->account_type[0] ? p->account_type : "CORRENTE");
+		printf("pix callbacks               %s%s\n", p->callback_base_url, g->webhook_path);
+		printf("pix new authorizations      %s\n",
+		       p->no_retries ? "NAO_PERMITE (no retries)" : "PERMITE_3R_7D (retries)");
+	}
 	printf("updated                     %s\n", updated);
 	return CLI_EXIT_OK;
 }
@@ -172,9 +251,13 @@ int cli_cmd_gateways_set(cli_ctx_t *ctx, int argc, char **argv)
 		{"soft-descriptor", required_argument, NULL, 's'},
 		{"credentials", required_argument, NULL, 'c'},
 		{"allow-automatic-recurrence", no_argument, NULL, 'r'},
+		{"client-cert", required_argument, NULL, 'C'},
+		{"client-key", required_argument, NULL, 'K'},
+		{"pix", required_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0}};
 	gw_opts_t o = {0};
 	creds_t c = {0};
+	ProtobufCMessage *pix = NULL;
 	int first = 0;
 	int rc = cli_getopt(ctx, argc, argv, longopts, gw_opt, &o, &first);
 	if (rc == CLI_EXIT_OK)
@@ -183,7 +266,12 @@ int cli_cmd_gateways_set(cli_ctx_t *ctx, int argc, char **argv)
 		goto out;
 	o.kind = kind_parse(argv[first]);
 	if (o.kind == 0) {
-		rc = cli_usage_error(ctx, "the service is pagolivre, cielo or getnet");
+		rc = cli_usage_error(ctx, KIND_USAGE);
+		goto out;
+	}
+	if ((o.pix != NULL || o.client_cert != NULL) &&
+	    o.kind != OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_PIX_AUTOMATICO) {
+		rc = cli_usage_error(ctx, "--pix and --client-cert are for pix only");
 		goto out;
 	}
 	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
@@ -198,10 +286,31 @@ int cli_cmd_gateways_set(cli_ctx_t *ctx, int argc, char **argv)
 			goto out;
 		req.credentials = &c.msg;
 	}
+	rc = creds_pems(ctx, &o, &c);
+	if (rc != CLI_EXIT_OK)
+		goto out;
+	if (o.pix != NULL) {
+		char *text = NULL;
+		rc = file_text(ctx, "--pix", o.pix, &text);
+		if (rc != CLI_EXIT_OK)
+			goto out;
+		pbjson_err_t err;
+		int e = pbjson_parse(text, strlen(text), &ospay__v1__pix_settings__descriptor, &pix,
+				     &err);
+		free(text);
+		if (e != 0) {
+			rc = cli_usage_error(ctx, "--pix: not PixSettings JSON (%s: %s)", err.path,
+					     err.reason);
+			goto out;
+		}
+		req.pix = (Ospay__V1__PixSettings *)pix;
+	}
 	rc = dom_call_print(ctx, "ospay.v1.Admin/SetGateway", &req.base,
 			    &ospay__v1__set_gateway_response__descriptor, CLI_CALL_MUTATING,
 			    "gateway", gateway_out);
 out:
+	if (pix != NULL)
+		protobuf_c_message_free_unpacked(pix, NULL);
 	creds_free(&c);
 	return rc;
 }
@@ -215,7 +324,7 @@ int cli_cmd_gateways_get(cli_ctx_t *ctx, int argc, char **argv)
 	Ospay__V1__GetGatewayRequest req = OSPAY__V1__GET_GATEWAY_REQUEST__INIT;
 	req.kind = kind_parse(argv[first]);
 	if (req.kind == 0)
-		return cli_usage_error(ctx, "the service is pagolivre, cielo or getnet");
+		return cli_usage_error(ctx, KIND_USAGE);
 	return dom_call_print(ctx, "ospay.v1.Admin/GetGateway", &req.base,
 			      &ospay__v1__get_gateway_response__descriptor, 0, "gateway",
 			      gateway_out);

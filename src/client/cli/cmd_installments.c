@@ -91,9 +91,10 @@ int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv)
 	Ospay__V1__BillingListInstallmentsRequest req =
 		OSPAY__V1__BILLING_LIST_INSTALLMENTS_REQUEST__INIT;
 	int rc = dom_parse_fill(ctx, argc, argv, flags, &o, &req.base);
-	/* Automatic card charges are not order installments: only the report has them. */
+	/* Automatic card and Pix charges are not order installments: only the report has them. */
 	if (rc == CLI_EXIT_OK &&
-	    req.mode == OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_AUTOMATIC_CARD)
+	    (req.mode == OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_AUTOMATIC_CARD ||
+	     req.mode == OSPAY__V1__INSTALLMENT_MODE__INSTALLMENT_MODE_AUTOMATIC_PIX))
 		rc = cli_usage_error(ctx, MODE_MSG);
 	if (rc != CLI_EXIT_OK)
 		return rc;
@@ -251,7 +252,7 @@ int cli_cmd_report_recurring_credit(cli_ctx_t *ctx, int argc, char **argv)
 		DOM_OPT("max-rows", 'x', DOM_U32, "max_rows"),
 		DOM_OPT_ENUM("status", 's', "status", IST_PREFIX, STATUS_MSG),
 		DOM_OPT_ENUM("mode", 'm', "mode", IMODE_PREFIX,
-			     "--mode is integrated, manual or automatic-card"),
+			     "--mode is integrated, manual, automatic-card or automatic-pix"),
 		DOM_OPT("from", 'f', DOM_TEXT, "from"),
 		DOM_OPT("to", 't', DOM_TEXT, "to"),
 		DOM_OPT("csv", 'C', DOM_SWITCH, NULL),

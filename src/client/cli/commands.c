@@ -24,16 +24,24 @@ const cli_command_t cli_commands[] = {
 	 "--org-wide lets the token see every unit; otherwise give each unit with --unit.\n"},
 	{"tokens", "revoke", cli_cmd_tokens_revoke, "ID", "revoke a token", NULL},
 	{"gateways", "set", cli_cmd_gateways_set,
-	 "pagolivre|cielo|getnet --base-url URL [--query-base-url URL] [--credentials FILE|-] "
-	 "[--soft-descriptor TEXT] [--allow-automatic-recurrence]",
+	 "pagolivre|cielo|getnet|pix --base-url URL [--query-base-url URL] [--credentials FILE|-] "
+	 "[--soft-descriptor TEXT] [--allow-automatic-recurrence] [--client-cert PEM "
+	 "--client-key PEM] [--pix FILE]",
 	 "configure a payment gateway (credentials are stored sealed, never shown)",
 	 "--credentials reads a JSON object (a file, or - for standard input) so secrets stay off\n"
 	 "the command line: {\"merchant_id\": \"...\", \"merchant_key\": \"...\",\n"
 	 "\"webhook_headers\": {\"X-Name\": \"value\"}} for Cielo; client_id, client_secret and\n"
 	 "seller_id for GetNet; api_token for PagoLivre. Without --credentials the stored ones "
 	 "are\n"
-	 "kept. Automatic recurrence is off unless --allow-automatic-recurrence is given.\n"},
-	{"gateways", "get", cli_cmd_gateways_get, "pagolivre|cielo|getnet",
+	 "kept. Automatic recurrence is off unless --allow-automatic-recurrence is given.\n"
+	 "pix (a Pix Automatico PSP): --credentials {\"client_id\": \"...\", \"client_secret\":\n"
+	 "\"...\"}, the PSP's mutual-TLS identity with --client-cert and --client-key (PEM "
+	 "files),\n"
+	 "and --pix a JSON file of settings: {\"account\": \"012682\", \"callback_base_url\":\n"
+	 "\"https://pay.example.com\"} and optionally profile (bcb|efi|inter|cielo), branch,\n"
+	 "account_type, pix_key, window_open_days, window_close_days, retry_days, no_retries,\n"
+	 "cancel_cutoff_minutes. The PSP's callbacks are registered before anything is stored.\n"},
+	{"gateways", "get", cli_cmd_gateways_get, "pagolivre|cielo|getnet|pix",
 	 "show a gateway's settings (never its credentials)", NULL},
 	{"notifier", "set", cli_cmd_notifier_set,
 	 "--base-url URL [--channel whatsapp|sms] [--credentials FILE|-]",
@@ -67,14 +75,35 @@ const cli_command_t cli_commands[] = {
 	 "Address options (--street, --number, --complement, --district, --city, --state,\n"
 	 "--cep) change those parts and keep the rest of the address.\n"},
 	{"customers", "add-service", cli_cmd_customers_add_service,
-	 "CUSTOMER_ID --plan P --amount 99.90 [--recurring on|off] [--card ID]",
+	 "CUSTOMER_ID --plan P --amount 99.90 [--recurring on|off [--card ID] [--rail card]]",
 	 "add a service (contract) to a customer", NULL},
 	{"customers", "update-service", cli_cmd_customers_update_service,
-	 "SERVICE_ID [--plan P] [--amount A] [--recurring on|off [--card ID|none]] "
-	 "[--status active|blocked]",
-	 "change a service", NULL},
+	 "SERVICE_ID [--plan P] [--amount A] [--recurring on|off [--card ID|none] "
+	 "[--rail card|pix-automatico]] [--status active|blocked]",
+	 "change a service",
+	 "--rail pix-automatico charges the service by Pix Automático: it needs an accepted\n"
+	 "authorization (ospay services pix-authorize).\n"},
 	{"customers", "services", cli_cmd_customers_services, "CUSTOMER_ID",
 	 "list a customer's services", NULL},
+	{"services", "list", cli_cmd_services_list,
+	 "[--customer ID] [--pix-state STATE] [--rail card|pix-automatico]",
+	 "list services (every customer's, or one's) with their rail and Pix authorization",
+	 "--pix-state is created, sent, accepted, rejected, expired, canceled-by-payer or\n"
+	 "canceled-by-receiver. --rail card also lists services stored before Pix existed.\n"},
+	{"services", "pix-authorize", cli_cmd_services_pix_authorize,
+	 "SERVICE [--journey qr|qr-payment|invoice] [--invoice ID] [--fixed] [--max AMOUNT] "
+	 "[--no-send] [--switch]",
+	 "ask the customer to authorize Pix Automático for a service",
+	 "qr (the default): a QR code / copia-e-cola that only authorizes; qr-payment: one that\n"
+	 "pays --invoice now and authorizes the next ones; invoice: --invoice's own Pix, after\n"
+	 "which the customer's bank offers to authorize. The code goes to the customer by\n"
+	 "WhatsApp unless --no-send (it is printed either way). --fixed: every charge is the\n"
+	 "monthly amount; --max: the most the customer said they allow; --switch: charge the\n"
+	 "service by Pix once the customer accepts.\n"},
+	{"services", "pix-cancel", cli_cmd_services_pix_cancel, "SERVICE",
+	 "cancel a service's Pix Automático authorization (the card is charged again)", NULL},
+	{"services", "pix-refresh", cli_cmd_services_pix_refresh, "SERVICE",
+	 "ask the PSP for the authorization's state now", NULL},
 	{"cards", "add", cli_cmd_cards_add, "--customer ID --holder NAME --expiry MM/YYYY",
 	 "add a card on file (tokenized at the organization's Cielo or GetNet)",
 	 "The card number and the security code are never command-line arguments: they are\n"
@@ -101,10 +130,13 @@ const cli_command_t cli_commands[] = {
 	 "charge an open invoice now (operator-initiated, not recurring)",
 	 "The card is --card, else the service's chosen card, else the default card.\n"},
 	{"charges", "list", cli_cmd_charges_list,
-	 "[--recurring|--non-recurring] [--status S] [--customer ID] [--unit ID] [--limit N]",
+	 "[--recurring|--non-recurring] [--status S] [--rail card|pix-automatico] [--customer ID]\n"
+	 "[--unit ID] [--limit N]",
 	 "list charge attempts (the card processing panel)",
 	 "S is pending, approved, declined, error, unknown, no-valid-card, operator-review,\n"
-	 "voiding or voided. Declines show the gateway's return code and message.\n"
+	 "voiding, voided or canceled. Declines show the gateway's return code and message.\n"
+	 "Pix Automático charges show 'pix <txid>', the day the payer's bank settles\n"
+	 "them (SETTLES), the PSP's status word and its reason code (CODE).\n"
 	 "operator-review: the outcome is unknown and the gateway (GetNet) cannot be asked;\n"
 	 "look the sale up in the gateway's portal and record it with 'charges resolve'.\n"},
 	{"charges", "resolve", cli_cmd_charges_resolve,
@@ -233,9 +265,10 @@ const cli_command_t cli_commands[] = {
 	 "a final status cannot be changed. Repeating the same record changes nothing.\n"},
 	{"report", "recurring-credit", cli_cmd_report_recurring_credit,
 	 "[--period today|this-week|this-month|last-month | --from YYYY-MM-DD --to YYYY-MM-DD] "
-	 "[--status S] [--mode integrated|manual|automatic-card] [--customer ID] [--unit ID] "
+	 "[--status S] [--mode integrated|manual|automatic-card|automatic-pix] [--customer ID] "
+	 "[--unit ID] "
 	 "[--max-rows N] [--csv]",
-	 "installments and recurring card charges of a period, with totals per status",
+	 "installments and recurring card and Pix charges of a period, with totals per status",
 	 "Periods are in the organization's local calendar (weeks from Monday); the default\n"
 	 "is this month. Without --unit an org-wide token sees the whole organization.\n"
 	 "--csv prints the rows as CSV (amounts like 1234.56, no totals).\n"

@@ -64,6 +64,9 @@ const store_table_def_t db_tables[DB_N_TABLES] = {
 	[DB_VAULT_KEYS] = {"vault_keys", 0},
 	[DB_FIELD_SETTINGS] = {"field_settings", 0},
 	[DB_CARD_ATTEMPTS] = {"card_attempts", 0},
+	[DB_SVC_REC] = {"services_by_pix_rec", 0},
+	[DB_SVC_TXID] = {"services_by_pix_txid", 0},
+	[DB_CHG_TXID] = {"charges_txid", STORE_DUPSORT},
 };
 
 int db_get_msg(store_txn_t *txn, unsigned table, const void *key, size_t klen,
@@ -590,6 +593,27 @@ static bool charge_unresolved(const Ospay__V1__Charge *c)
 	}
 }
 
+/* A Pix charge's entry in DB_CHG_TXID (org | txid -> charge id). */
+static int db_chg_txid_add(store_txn_t *txn, const Ospay__V1__Charge *c)
+{
+	uint8_t k[DB_TXID_KEY_MAX], v[8];
+	size_t klen = db_chg_txid_key(c->organization_id, c->pix_txid, k);
+	if (klen == 0)
+		return -EINVAL;
+	be64_put(v, c->id);
+	return store_put(txn, DB_CHG_TXID, k, klen, v, sizeof(v), STORE_NODUPDATA);
+}
+
+size_t db_chg_txid_key(uint64_t org, const char *txid, uint8_t out[DB_TXID_KEY_MAX])
+{
+	size_t n = strlen(txid);
+	if (n == 0 || n > DB_TXID_KEY_MAX - 8)
+		return 0;
+	be64_put(out, org);
+	memcpy(out + 8, txid, n);
+	return 8 + n;
+}
+
 int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V1__Charge *c)
 {
 	uint8_t k[8], pos[DB_POS_LEN];
@@ -604,6 +628,8 @@ int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V
 			be64_put(k, c->card_id);
 			rc = store_put(txn, DB_CHG_CARD, k, 8, pos, sizeof(pos), STORE_NODUPDATA);
 		}
+		if (rc == 0 && c->pix_txid != NULL && c->pix_txid[0] != '\0')
+			rc = db_chg_txid_add(txn, c);
 	}
 	be64_put(k, c->id);
 	bool was = old != NULL && charge_unresolved(old), is = charge_unresolved(c);
@@ -698,4 +724,37 @@ int db_card_attempts_each(store_txn_t *txn, uint64_t org, const uint8_t *fp, int
 	}
 	store_cursor_close(cur);
 	return rc == -ENOENT ? 0 : rc;
+}
+
+int db_index_ids(store_txn_t *txn, unsigned table, const uint64_t *keys, size_t nkeys,
+		 uint64_t **out, size_t *n)
+{
+	uint8_t from[8] = {0}, one[8];
+	uint8_t *k = nkeys <= 1 ? one : malloc(nkeys * 8);
+	db_scan_t *scan = NULL;
+	const uint8_t *val;
+	uint64_t *v = NULL;
+	size_t cnt = 0;
+	int rc = k == NULL ? -ENOMEM : 0;
+	for (size_t i = 0; rc == 0 && i < nkeys; i++)
+		be64_put(k + 8 * i, keys[i]);
+	if (rc == 0 && nkeys > 0)
+		rc = db_scan_open(txn, table, k, 8, nkeys, from, 8, &scan);
+	while (rc == 0 && nkeys > 0 && (rc = db_scan_next(scan, &val)) == 0) {
+		uint64_t *nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (nv == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		v = nv;
+		v[cnt++] = be64_get(val);
+	}
+	if (rc == -ENOENT)
+		rc = 0;
+	db_scan_close(scan);
+	if (k != one)
+		free(k);
+	*out = v;
+	*n = cnt;
+	return rc;
 }

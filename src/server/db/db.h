@@ -108,6 +108,13 @@ enum db_table {
 	 * number (db_card_attempt_put): org id | fingerprint | at ms | seq ->
 	 * CardAttemptRecord. */
 	DB_CARD_ATTEMPTS,
+	/* Pix Automático authorizations (jobs/pix_auth.c): the service holding a rec,
+	 * and the service whose first payment (journeys 3, 4) has a txid. */
+	DB_SVC_REC,  /* org id | idRec -> service id */
+	DB_SVC_TXID, /* org id | txid -> service id */
+	/* Pix Automático charges by their cycle's txid: every attempt of a cobr, in
+	 * attempt order (charge ids grow with attempts); kept by db_charge_put. */
+	DB_CHG_TXID, /* org id | txid -> charge id (dup) */
 	DB_N_TABLES,
 };
 
@@ -202,6 +209,9 @@ int db_invoice_put(store_txn_t *txn, const Ospay__V1__Invoice *old, const Ospay_
  * OPERATOR_REVIEW, VOIDING).
  */
 int db_charge_put(store_txn_t *txn, const Ospay__V1__Charge *old, const Ospay__V1__Charge *c);
+/* DB_CHG_TXID's key for (org, txid): its length, 0 when txid is empty or too long. */
+#define DB_TXID_KEY_MAX (8 + 35)
+size_t db_chg_txid_key(uint64_t org, const char *txid, uint8_t out[DB_TXID_KEY_MAX]);
 
 /* An installment position: due day (4 bytes, order-preserving), order id, number. */
 void db_inst_pos_put(uint8_t out[DB_POS_LEN], int64_t due_day, uint64_t order_id, uint32_t number);
@@ -227,5 +237,9 @@ int db_scan_open(store_txn_t *txn, unsigned table, const uint8_t *keys, size_t k
 /* Next value (valid until the next call or close); -ENOENT at the end. */
 int db_scan_next(db_scan_t *s, const uint8_t **val);
 void db_scan_close(db_scan_t *s);
+/* Every 8-byte value (an id) of the nkeys keys of a DUPSORT "id -> id" index,
+ * ascending, each once (free *out; NULL when *n is 0). 0 or a store error. */
+int db_index_ids(store_txn_t *txn, unsigned table, const uint64_t *keys, size_t nkeys,
+		 uint64_t **out, size_t *n);
 
 #endif

@@ -15,6 +15,7 @@ void bill_job_free(bill_job_t *j)
 {
 	crypto_wipe(j->token, sizeof(j->token));
 	crypto_wipe(j->new_token, sizeof(j->new_token));
+	free(j->pix_res);
 	free(j);
 }
 
@@ -32,6 +33,38 @@ void bill_job_link(bill_job_t *j)
 	j->c.decline_class = j->cls;
 	j->c.advice = j->advice;
 	j->c.merchant_advice_code = j->mac;
+	j->c.pix_txid = j->txid;
+	j->c.pix_settlement_date = j->settle_date;
+	j->c.psp_status = j->psp_status;
+	j->c.psp_reason = j->psp_reason;
+}
+
+int bill_charge_at(store_txn_t *txn, const uint8_t *val, Ospay__V1__Charge **out)
+{
+	int rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, out);
+	return rc == -ENOENT ? -EBADMSG : rc;
+}
+
+void bill_job_invoice(bill_job_t *j, const Ospay__V1__Invoice *inv, int gateway)
+{
+	j->c.organization_id = inv->organization_id;
+	j->c.unit_id = inv->unit_id;
+	j->c.customer_id = inv->customer_id;
+	j->c.service_id = inv->service_id;
+	j->c.invoice_id = inv->id;
+	j->c.gateway = gateway;
+	j->c.amount = inv->amount;
+}
+
+int bill_invoice_open(store_txn_t *txn, uint64_t id)
+{
+	Ospay__V1__Invoice *inv = NULL;
+	int rc = kit_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
+	if (rc == 0 && inv->status != INV_OPEN)
+		rc = -EALREADY;
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
 }
 
 void bill_copy_str(char *dst, size_t cap, const char *src)
@@ -59,6 +92,10 @@ bill_job_t *bill_job_for_charge(struct srv_billing *b, const Ospay__V1__Charge *
 	bill_copy_str(j->cls, sizeof(j->cls), c->decline_class);
 	bill_copy_str(j->advice, sizeof(j->advice), c->advice);
 	bill_copy_str(j->mac, sizeof(j->mac), c->merchant_advice_code);
+	bill_copy_str(j->txid, sizeof(j->txid), c->pix_txid);
+	bill_copy_str(j->settle_date, sizeof(j->settle_date), c->pix_settlement_date);
+	bill_copy_str(j->psp_status, sizeof(j->psp_status), c->psp_status);
+	bill_copy_str(j->psp_reason, sizeof(j->psp_reason), c->psp_reason);
 	j->brand = (enum card_brand)c->card_brand;
 	j->void_sale = c->status == CHG(VOIDING);
 	bill_job_link(j);
@@ -84,6 +121,12 @@ int bill_profile_days(store_txn_t *txn, uint64_t org, int *days)
  * its invoice (docs/spec.md 4.7: unknown first, always). */
 bool bill_unresolved(const Ospay__V1__Charge *c)
 {
+	/* A Pix instruction the PSP has accepted is known, only not due yet: the
+	 * invoice may be canceled or paid another way meanwhile (the run then
+	 * cancels the instruction, docs/pix-automatico.md). */
+	if (c->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO &&
+	    c->status == CHG(PENDING) && c->psp_status != NULL && c->psp_status[0] != '\0')
+		return false;
 	return c->status == CHG(PENDING) || c->status == CHG(UNKNOWN) ||
 	       c->status == CHG(OPERATOR_REVIEW) || c->status == CHG(VOIDING);
 }

@@ -18,6 +18,7 @@
 #include "core/billing.h"
 #include "core/date.h"
 #include "core/declines.h"
+#include "core/pix.h"
 #include "core/retry.h"
 #include "core/vault.h"
 #include "gateways/gateway.h"
@@ -83,6 +84,18 @@ struct srv_billing {
 	uint64_t charges_total, voids_total, void_failures_total, resolved_total;
 	uint64_t retries_refused_total; /* by the brand retry rules, since start */
 	Ospay__V1__BillingRunNowResponse stats;
+	/* Pix Automático: the organization being walked has a Pix gateway (its
+	 * rules in pix), and the rail's counters since start (/metrics). */
+	bool org_pix, pix_waiting;
+	struct bill_pix_org {
+		pix_window_t w;
+		pix_retry_cfg_t retry;
+		int cutoff_min, utc_offset;
+		bool holidays; /* national holidays close Pix dates too */
+		int64_t today;
+	} pix;
+	uint64_t pix_sent_total, pix_settled_total, pix_failed_total, pix_retried_total,
+		pix_canceled_total, pix_refused_total, pix_resolved_total, pix_idle_total;
 	bill_waiter_t *waiting; /* answered when the current run ends */
 	bill_waiter_t *queued;  /* arrived during a run: answered after the next one */
 };
@@ -117,12 +130,24 @@ typedef struct bill_job {
 	bool answered;       /* outcome_fn ran once: answer is the call's status */
 	int answer;
 	srv_req_t *r; /* an operator charge (ChargeInvoice): the call it ends */
+	/* Pix Automático (billing_pix.c): what the job asks the PSP (0: a card
+	 * job), the charge's Pix strings, and the PSP's answer being stored. */
+	int pix_op;
+	char txid[PIX_TXID_SIZE], settle_date[16], psp_status[GW_STATUS_MAX];
+	char psp_reason[GW_CODE_MAX], id_rec[GW_ID_MAX];
+	gw_pix_result_t *pix_res;
 	/* What the outcome of the call goes to; NULL: the run stores it. */
 	void (*on_outcome)(struct bill_job *j);
 	Ospay__V1__BillingRunNowResponse own; /* its counters, kept off the run's */
 } bill_job_t;
 
 /* billing_job.c: jobs and the facts they start from */
+/* The charge an index value names (a charge id): missing is a corrupt index (-EBADMSG). */
+int bill_charge_at(store_txn_t *txn, const uint8_t *val, Ospay__V1__Charge **out);
+/* A new attempt's invoice facts: organization, unit, customer, service, invoice, amount. */
+void bill_job_invoice(bill_job_t *j, const Ospay__V1__Invoice *inv, int gateway);
+/* 0 when invoice id is still OPEN, -EALREADY when it left OPEN, else a store error. */
+int bill_invoice_open(store_txn_t *txn, uint64_t id);
 void bill_job_free(bill_job_t *j);
 void bill_job_link(bill_job_t *j);
 void bill_copy_str(char *dst, size_t cap, const char *src);
@@ -165,6 +190,27 @@ int bill_charge_new(store_txn_t *txn, bill_job_t *j, int64_t now_ms);
 int bill_plan_block(struct srv_billing *b, store_txn_t *txn, uint64_t id, int64_t due,
 		    bill_job_t **out);
 int bill_block_fn(store_txn_t *txn, void *arg);
+
+/* billing_pix.c: the Pix Automático rail (the run's walk and phase 0 call in;
+ * its jobs end through the run's machinery below) */
+typedef struct bill_pix_org bill_pix_org_t;
+/* The organization's Pix rules on now_ms's local day; -ENOENT: no Pix gateway. */
+int bill_pix_org_load(store_txn_t *txn, uint64_t org, int64_t now_ms, bill_pix_org_t *out);
+/* An OPEN invoice of a service on the Pix rail: *out the job due (NULL: none);
+ * *waiting says an instruction of it is still at the PSP (no block meanwhile). */
+int bill_pix_plan(struct srv_billing *b, store_txn_t *txn, const Ospay__V1__Invoice *inv,
+		  const Ospay__V1__CustomerService *svc, bill_job_t **out, bool *waiting);
+/* Phase 0 for a Pix charge c: the query, cancel or note it needs now (NULL: none). */
+int bill_pix_resolve(struct srv_billing *b, store_txn_t *txn, const Ospay__V1__Charge *c,
+		     bill_job_t **out);
+/* Starts a Pix job (j->pix_op set): its write, then its PSP call. */
+void bill_pix_start(bill_job_t *j);
+/*
+ * Billing/ChargeInvoice's check: refused (r->st FAILED_PRECONDITION) while a Pix
+ * instruction of invoice is scheduled past its cancel deadline (it would be paid
+ * twice). 0 or a negative errno, the refusal in r->st.
+ */
+int bill_pix_refuse_standing(srv_req_t *r, store_txn_t *txn, uint64_t invoice);
 
 /* billing_run.c: the run's machinery the operator's charges use */
 void bill_job_done(bill_job_t *j);

@@ -41,6 +41,9 @@ static void manual_free(void *arg)
 	if (!j->b->life.stopping && (j->c.status == CHG(UNKNOWN) || j->c.status == CHG(PENDING) ||
 				     j->c.status == CHG(VOIDING)))
 		bill_resolve_arm(j->b, j->c.status == CHG(VOIDING) ? 0 : BILL_RESOLVE_FIRST_MS);
+	/* Paid: a Pix instruction of the invoice is canceled now, not at the next run. */
+	if (!j->b->life.stopping && j->c.status == CHG(APPROVED))
+		bill_resolve_arm(j->b, 0);
 	struct srv_billing *b = j->b;
 	bill_job_free(j);
 	if (b->life.stopping)
@@ -67,7 +70,7 @@ static int brand_allows(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice
 	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
 	while (rc == 0 && never == NULL && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
-		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
+		rc = bill_charge_at(txn, val, &c);
 		bool judged = rc == 0 && c->card_id == card->id && c->status == CHG(DECLINED) &&
 			      c->decline_class[0] != '\0';
 		if (judged && c->next_retry_ms == 0) {
@@ -255,6 +258,9 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 			goto out;
 		busy = false; /* gone meanwhile: the write below checks again */
 	}
+	rc = bill_pix_refuse_standing(r, txn, inv->id);
+	if (rc != 0 || !srv_ok(r))
+		goto out;
 	for (unsigned i = 0; i < b->n_manual; i++)
 		busy = busy || b->manual[i] == inv->id;
 	if (busy) {
@@ -311,14 +317,9 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 	j->on_outcome = manual_outcome;
 	j->action = BILLING_ACTION_CHARGE;
 	ospay__v1__charge__init(&j->c);
-	j->c.organization_id = inv->organization_id;
-	j->c.unit_id = inv->unit_id;
-	j->c.customer_id = inv->customer_id;
-	j->c.service_id = inv->service_id;
-	j->c.invoice_id = inv->id;
-	j->c.gateway = card->card->gateway;
-	j->c.amount = inv->amount;
+	bill_job_invoice(j, inv, (int)card->card->gateway);
 	j->c.recurring = false;
+	j->c.rail = OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_CARD;
 	j->c.attempt = (uint32_t)(n_op + 1);
 	j->c.status = CHG(PENDING);
 	bill_job_card(j, card->card);

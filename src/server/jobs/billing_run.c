@@ -107,13 +107,16 @@ static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge *
 	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
-		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
+		rc = bill_charge_at(txn, val, &c);
 		if (rc != 0)
 			break;
-		*busy = *busy || bill_unresolved(c);
-		if (!c->recurring) {
+		/* A Pix instruction still at the PSP keeps the card off the invoice. */
+		*busy = *busy || bill_unresolved(c) ||
+			(c->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO &&
+			 (c->status == CHG(PENDING) || c->status == CHG(UNKNOWN)));
+		/* The card's attempts only: operator charges and the Pix rail's are not. */
+		if (!c->recurring ||
+		    c->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO) {
 			ospay__v1__charge__free_unpacked(c, NULL);
 			continue;
 		}
@@ -232,14 +235,9 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	j->b = b;
 	j->action = d.action;
 	ospay__v1__charge__init(&j->c);
-	j->c.organization_id = inv->organization_id;
-	j->c.unit_id = inv->unit_id;
-	j->c.customer_id = inv->customer_id;
-	j->c.service_id = inv->service_id;
-	j->c.invoice_id = inv->id;
-	j->c.gateway = b->org_kind;
-	j->c.amount = inv->amount;
+	bill_job_invoice(j, inv, b->org_kind);
 	j->c.recurring = true;
+	j->c.rail = OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_CARD;
 	j->c.attempt = (uint32_t)d.attempt;
 	j->c.reattempt = d.attempt > 1;
 	date_format(b->org_today, j->date, sizeof(j->date));
@@ -540,6 +538,10 @@ static void job_start(bill_job_t *j)
 {
 	if (++j->b->inflight > j->b->inflight_max)
 		j->b->inflight_max = j->b->inflight;
+	if (j->pix_op != 0) {
+		bill_pix_start(j);
+		return;
+	}
 	if (j->block) {
 		int rc = store_write(j->b->s->store, bill_block_fn, bill_block_done, j);
 		if (rc != 0)
@@ -557,40 +559,53 @@ static void job_start(bill_job_t *j)
 
 /* ------------------------------------------------------------------ the walk */
 
-/* Phase 0: the next bill_unresolved attempt (as a RESOLVE job), or NULL at the end. */
+/*
+ * Phase 0: the next bill_unresolved attempt (as a RESOLVE job), -ENOENT at the
+ * end, or NULL after BILL_STEP_MAX charges with nothing to ask now (Pix
+ * instructions waiting for their day), so that the pump yields to the loop.
+ */
 static int next_unresolved(struct srv_billing *b, store_txn_t *txn, bill_job_t **out)
 {
-	store_cursor_t *cur = NULL;
-	store_val_t k, v;
-	uint8_t key[8];
-	Ospay__V1__Charge *c = NULL;
 	*out = NULL;
-	be64_put(key, b->next_charge);
-	int rc = store_cursor_open(txn, DB_CHG_UNRESOLVED, &cur);
-	if (rc == 0)
-		rc = store_cursor_seek(cur, key, sizeof(key), &k, &v);
-	if (rc == 0 && k.len == 8) {
-		uint64_t id = be64_get(k.data);
-		b->next_charge = id + 1;
-		rc = kit_load(txn, DB_CHARGES, id, &ospay__v1__charge__descriptor, &c);
-	} else if (rc == 0) {
-		rc = -EBADMSG;
-	}
-	store_cursor_close(cur);
-	if (rc != 0)
-		return rc;
-	/* Waiting for a person (or the gateway's notification): nothing to ask. */
-	bool skip = c->status == CHG(OPERATOR_REVIEW);
-	for (unsigned i = 0; i < b->n_manual && !skip; i++)
-		/* An operator charge in flight, not an unknown one: its call ends it. */
-		skip = b->manual[i] == c->invoice_id;
-	if (skip) {
+	for (int steps = 0; steps < BILL_STEP_MAX; steps++) {
+		store_cursor_t *cur = NULL;
+		store_val_t k, v;
+		uint8_t key[8];
+		Ospay__V1__Charge *c = NULL;
+		be64_put(key, b->next_charge);
+		int rc = store_cursor_open(txn, DB_CHG_UNRESOLVED, &cur);
+		if (rc == 0)
+			rc = store_cursor_seek(cur, key, sizeof(key), &k, &v);
+		if (rc == 0 && k.len == 8) {
+			uint64_t id = be64_get(k.data);
+			b->next_charge = id + 1;
+			rc = kit_load(txn, DB_CHARGES, id, &ospay__v1__charge__descriptor, &c);
+		} else if (rc == 0) {
+			rc = -EBADMSG;
+		}
+		store_cursor_close(cur);
+		if (rc != 0)
+			return rc;
+		/* Pix Automático: asked about only when unanswered, due or to be canceled. */
+		if (c->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO) {
+			rc = bill_pix_resolve(b, txn, c, out);
+			ospay__v1__charge__free_unpacked(c, NULL);
+			if (rc != 0 || *out != NULL)
+				return rc;
+			continue;
+		}
+		/* Waiting for a person (or the gateway's notification): nothing to ask. */
+		bool skip = c->status == CHG(OPERATOR_REVIEW);
+		for (unsigned i = 0; i < b->n_manual && !skip; i++)
+			/* An operator charge in flight, not an unknown one: its call ends it. */
+			skip = b->manual[i] == c->invoice_id;
+		if (!skip)
+			*out = bill_job_for_charge(b, c);
 		ospay__v1__charge__free_unpacked(c, NULL);
-		return next_unresolved(b, txn, out);
+		if (!skip)
+			return *out == NULL ? -ENOMEM : 0;
 	}
-	*out = bill_job_for_charge(b, c);
-	ospay__v1__charge__free_unpacked(c, NULL);
-	return *out == NULL ? -ENOMEM : 0;
+	return 0;
 }
 
 /* Phase 1: moves to the next organization that allows automatic recurrence. */
@@ -617,8 +632,13 @@ static int next_org(struct srv_billing *b, store_txn_t *txn, bool *end)
 		rc = auto_gateway(txn, b->org, &b->org_kind);
 		if (rc == 0)
 			rc = bill_profile_days(txn, b->org, &b->org_days);
+		if (rc == 0) {
+			rc = bill_pix_org_load(txn, b->org, srv_now_ms(b->s), &b->pix);
+			b->org_pix = rc == 0;
+			rc = rc == -ENOENT ? 0 : rc;
+		}
 		/* Nothing to charge and nothing to block here. */
-		if (rc != 0 || (b->org_kind == 0 && b->org_days == 0))
+		if (rc != 0 || (b->org_kind == 0 && b->org_days == 0 && !b->org_pix))
 			continue;
 		Ospay__V1__Organization *org = NULL;
 		rc = kit_load(txn, DB_ORGS, b->org, &ospay__v1__organization__descriptor, &org);
@@ -629,12 +649,56 @@ static int next_org(struct srv_billing *b, store_txn_t *txn, bool *end)
 			org,
 			NULL); /* Due yesterday or today: the two days attempts can be made on; with a
 		 * suspension profile, every older OPEN invoice too (it may block). */
-		db_pos_put(b->pos, b->org_days > 0 ? INT64_MIN : b->org_today - 1, 0);
+		db_pos_put(b->pos,
+			   b->org_days > 0 ? INT64_MIN
+			   : b->org_pix    ? b->org_today - PIX_RETRY_HORIZON_DAYS - 1
+					   : b->org_today - 1,
+			   0);
 		b->org_open = true;
 		break;
 	}
 	store_cursor_close(cur);
 	return rc;
+}
+
+/* The last due day the walk looks at: today, or the far end of the Pix window
+ * (in business days it may reach twice as far, holidays aside). */
+static int64_t walk_end(const struct srv_billing *b)
+{
+	if (!b->org_pix)
+		return b->org_today;
+	int reach = b->pix.w.earliest * (b->pix.w.earliest_business ? 2 : 1) + 7;
+	return b->org_today + reach;
+}
+
+/*
+ * An invoice of a service on the Pix rail goes to billing_pix.c (*pix_rail);
+ * b->pix_waiting says its instruction is still at the PSP (no block then).
+ */
+static int plan_pix(struct srv_billing *b, store_txn_t *txn, uint64_t id, bool *pix_rail,
+		    bill_job_t **out)
+{
+	Ospay__V1__Invoice *inv = NULL;
+	Ospay__V1__CustomerService *svc = NULL;
+	*out = NULL;
+	b->pix_waiting = false;
+	int rc = kit_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
+	if (rc == 0)
+		rc = kit_load(txn, DB_SERVICES, inv->service_id,
+			      &ospay__v1__customer_service__descriptor, &svc);
+	*pix_rail = rc == 0 && svc->recurring_payment != NULL && svc->recurring_payment->enabled &&
+		    svc->recurring_payment->rail ==
+			    OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO;
+	if (*pix_rail)
+		rc = bill_pix_plan(b, txn, inv, svc, out, &b->pix_waiting);
+	if (rc != 0)
+		log_error("billing: a Pix invoice could not be planned; skipped",
+			  "invoice_id=%" PRIu64 " err=%d", id, rc);
+	if (svc != NULL)
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	if (inv != NULL)
+		ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc == -ENOMEM ? rc : 0;
 }
 
 /*
@@ -681,7 +745,7 @@ static int next_job(struct srv_billing *b, store_txn_t *txn, bill_job_t **out, b
 		if (rc == 0)
 			rc = db_scan_next(scan, &pos);
 		uint64_t id = 0;
-		if (rc == 0 && db_pos_sort(pos) <= b->org_today) {
+		if (rc == 0 && db_pos_sort(pos) <= walk_end(b)) {
 			id = db_pos_id(pos);
 			db_pos_put(b->pos, db_pos_sort(pos), id + 1);
 		}
@@ -693,6 +757,12 @@ static int next_job(struct srv_billing *b, store_txn_t *txn, bill_job_t **out, b
 			continue;
 		}
 		b->stats.examined++;
+		bool pix_rail = false;
+		rc = plan_pix(b, txn, id, &pix_rail, out);
+		if (rc != 0 || *out != NULL)
+			return rc;
+		if (db_pos_sort(b->pos) > b->org_today || (pix_rail && b->pix_waiting))
+			continue; /* only a Pix instruction goes out before the due date */
 		if (db_pos_sort(b->pos) < b->org_today - 1) {
 			rc = bill_plan_block(b, txn, id, db_pos_sort(b->pos), out);
 			if (rc != 0)
@@ -701,7 +771,7 @@ static int next_job(struct srv_billing *b, store_txn_t *txn, bill_job_t **out, b
 				return 0;
 			continue;
 		} /* Without automatic recurrence only blocking was to be looked at. */
-		if (b->org_kind == 0)
+		if (b->org_kind == 0 || pix_rail)
 			continue;
 		rc = plan_invoice(b, txn, id, out);
 		if (rc != 0) {
@@ -745,9 +815,12 @@ static void run_end(struct srv_billing *b)
 	log_info("billing run done",
 		 "examined=%" PRIu64 " charged=%" PRIu64 " approved=%" PRIu64 " declined=%" PRIu64
 		 " unknown=%" PRIu64 " resolved=%" PRIu64 " no_valid_card=%" PRIu64
-		 " failed=%" PRIu64,
+		 " failed=%" PRIu64 " pix_sent=%" PRIu64 " pix_retried=%" PRIu64
+		 " pix_canceled=%" PRIu64 " pix_refused=%" PRIu64,
 		 b->stats.examined, b->stats.charged, b->stats.approved, b->stats.declined,
-		 b->stats.unknown, b->stats.resolved, b->stats.no_valid_card, b->stats.failed);
+		 b->stats.unknown, b->stats.resolved, b->stats.no_valid_card, b->stats.failed,
+		 b->stats.pix_sent, b->stats.pix_retried, b->stats.pix_canceled,
+		 b->stats.pix_refused);
 	bill_waiter_t *w = b->waiting;
 	b->waiting = NULL;
 	finish_waiters(w, &b->stats);
@@ -782,7 +855,7 @@ static void bill_pump(struct srv_billing *b)
 			int before = b->phase;
 			rc = next_job(b, txn, &j, &more);
 			store_read_end(txn);
-			if (rc == 0 && j == NULL && more && b->phase == before && b->phase == 1) {
+			if (rc == 0 && j == NULL && more && b->phase == before && b->phase <= 1) {
 				/* A full step found nothing: yield to the loop, then go on. */
 				uv_timer_start(&b->step_timer, on_step, 0, 0);
 				return;
@@ -915,6 +988,14 @@ void billing_run_metrics(const srv_t *s, billing_run_metrics_t *out)
 	out->voids = b->voids_total;
 	out->void_failures = b->void_failures_total;
 	out->retries_refused = b->retries_refused_total;
+	out->pix_sent = b->pix_sent_total;
+	out->pix_settled = b->pix_settled_total;
+	out->pix_failed = b->pix_failed_total;
+	out->pix_retried = b->pix_retried_total;
+	out->pix_canceled = b->pix_canceled_total;
+	out->pix_refused = b->pix_refused_total;
+	out->pix_resolved = b->pix_resolved_total;
+	out->pix_idle = b->pix_idle_total;
 	/* What waits, read from the store: an operator looks here for OPERATOR_REVIEW. */
 	store_txn_t *txn = NULL;
 	store_cursor_t *cur = NULL;

@@ -31,6 +31,12 @@ typedef struct billing_run_metrics {
 	uint64_t in_flight, in_flight_limit, in_flight_max, calls_in_flight_max, charges;
 	uint64_t voids, void_failures; /* sales voided since start, failed tries */
 	uint64_t retries_refused;      /* retries the brand rules refused, since start */
+	/* Pix Automático since start: instructions sent, settled (paid), attempts
+	 * failed, retries asked for, instructions canceled, refused by amount
+	 * before sending, unknown outcomes resolved, invoices not charged because
+	 * the rail is Pix without an accepted authorization (per run visit). */
+	uint64_t pix_sent, pix_settled, pix_failed, pix_retried, pix_canceled, pix_refused;
+	uint64_t pix_resolved, pix_idle;
 	/* Charges not settled now, by status (read from the store). */
 	uint64_t pending, unknown, operator_review, voiding;
 } billing_run_metrics_t;
@@ -69,6 +75,9 @@ int billing_run_charge_answer(store_txn_t *txn, srv_t *s,
  */
 struct Ospay__V1__Invoice;
 int billing_run_unblock(store_txn_t *txn, const struct Ospay__V1__Invoice *inv, int64_t now_ms);
+/* The OPEN invoice inv (as stored) becomes PAID in txn, its service unblocked as above
+ * (whatever paid it: a card charge, a Pix instruction, a first payment). */
+int billing_run_pay_invoice(store_txn_t *txn, const struct Ospay__V1__Invoice *inv, int64_t now_ms);
 
 /* Billing/RunNow: r is answered with the figures of a run that starts after
  * its call (srv_pend), or refused in r->st. 0 or a negative errno. */

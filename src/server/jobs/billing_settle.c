@@ -32,12 +32,11 @@ int bill_count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t *n
 	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
-		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
+		rc = bill_charge_at(txn, val, &c);
 		if (rc != 0)
 			break;
-		if (c->recurring)
+		/* A Pix attempt is the other rail's: card attempts count on without it. */
+		if (c->recurring && c->rail != OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO)
 			(*n)++;
 		else
 			(*n_op)++;
@@ -59,17 +58,11 @@ int bill_count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t *n
 int bill_insert_fn(store_txn_t *txn, void *arg)
 {
 	bill_job_t *j = arg;
-	Ospay__V1__Invoice *inv = NULL;
 	size_t n = 0, n_op = 0;
 	bool busy = false;
-	int rc = kit_load(txn, DB_INVOICES, j->c.invoice_id, &ospay__v1__invoice__descriptor, &inv);
-	bool open = rc == 0 && inv->status == INV_OPEN;
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	int rc = bill_invoice_open(txn, j->c.invoice_id);
 	if (rc != 0)
 		return rc;
-	if (!open)
-		return -EALREADY;
 	rc = bill_count_attempts(txn, j->c.invoice_id, &n, &n_op, &busy, NULL);
 	if (rc != 0)
 		return rc;
@@ -515,17 +508,7 @@ int bill_charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old,
 		if (rc != 0)
 			goto out;
 		if (inv->status == INV_OPEN) {
-			Ospay__V1__Invoice paid = *inv;
-			int64_t due = 0;
-			if (date_parse(inv->due_date, &due) != 0) {
-				rc = -EBADMSG;
-				goto out;
-			}
-			paid.status = INV_PAID;
-			paid.updated_ms = now;
-			rc = db_invoice_put(txn, inv, &paid, due);
-			if (rc == 0)
-				rc = billing_run_unblock(txn, &paid, now);
+			rc = billing_run_pay_invoice(txn, inv, now);
 		} else {
 			j->c.status = CHG(VOIDING);
 			snprintf(j->note, sizeof(j->note),
@@ -667,6 +650,18 @@ int bill_block_fn(store_txn_t *txn, void *arg)
 	return rc;
 }
 
+int billing_run_pay_invoice(store_txn_t *txn, const Ospay__V1__Invoice *inv, int64_t now_ms)
+{
+	int64_t due = 0;
+	if (date_parse(inv->due_date, &due) != 0)
+		return -EBADMSG;
+	Ospay__V1__Invoice paid = *inv;
+	paid.status = INV_PAID;
+	paid.updated_ms = now_ms;
+	int rc = db_invoice_put(txn, inv, &paid, due);
+	return rc == 0 ? billing_run_unblock(txn, &paid, now_ms) : rc;
+}
+
 int billing_run_unblock(store_txn_t *txn, const Ospay__V1__Invoice *inv, int64_t now_ms)
 {
 	Ospay__V1__CustomerService *svc = NULL;
@@ -771,9 +766,7 @@ int billing_run_charge_by_order(store_txn_t *txn, uint64_t org, const char *orde
 	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
 	while (rc == 0 && *charge_id == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
-		rc = kit_load(txn, DB_CHARGES, be64_get(val), &ospay__v1__charge__descriptor, &c);
-		if (rc == -ENOENT)
-			rc = -EBADMSG;
+		rc = bill_charge_at(txn, val, &c);
 		if (rc == 0 && c->organization_id == org &&
 		    strcmp(c->merchant_order_id, order_id) == 0)
 			*charge_id = c->id;

@@ -405,26 +405,35 @@ int outbox_on_link_created(srv_t *s, store_txn_t *txn, const Ospay__V1__Order *o
 			  amount, p->installments, p->installments == 1 ? "" : "s", p->link_url);
 }
 
+/* A message about charge c of its invoice: one per charge and kind. */
+static ob_event_t charge_event(const Ospay__V1__Charge *c, int kind)
+{
+	return (ob_event_t){.org = c->organization_id,
+			    .unit = c->unit_id,
+			    .customer = c->customer_id,
+			    .kind = kind,
+			    .obj = OUTBOX_OBJ_INVOICE,
+			    .obj_id = c->invoice_id,
+			    .event = c->id,
+			    .invoice_id = c->invoice_id,
+			    .charge_id = c->id,
+			    .service_id = c->service_id};
+}
+
 int outbox_on_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c, int64_t now_ms)
 {
 	Ospay__V1__Invoice *inv = NULL;
 	char amount[40], due[16];
+	/* Pix Automático charges speak of no card: outbox_on_pix_charge tells them. */
+	if (c->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO)
+		return 0;
 	if (c->status != CHG(DECLINED) && c->status != CHG(ERROR) &&
 	    c->status != CHG(NO_VALID_CARD))
 		return 0;
 	int rc = kit_load(txn, DB_INVOICES, c->invoice_id, &ospay__v1__invoice__descriptor, &inv);
 	if (rc != 0)
 		return rc;
-	ob_event_t e = {.org = c->organization_id,
-			.unit = c->unit_id,
-			.customer = c->customer_id,
-			.kind = NKIND(CHARGE_FAILED),
-			.obj = OUTBOX_OBJ_INVOICE,
-			.obj_id = c->invoice_id,
-			.event = c->id,
-			.invoice_id = c->invoice_id,
-			.charge_id = c->id,
-			.service_id = c->service_id};
+	ob_event_t e = charge_event(c, NKIND(CHARGE_FAILED));
 	money_format_brl(inv->amount, amount, sizeof(amount));
 	date_br(inv->due_date, due, sizeof(due));
 	char plan[128], what[160];
@@ -482,6 +491,40 @@ int outbox_on_service_blocked(srv_t *s, store_txn_t *txn, uint64_t invoice_id, u
 			"assim que o pagamento for confirmado.",
 			plan[0] != '\0' ? " " : "", plan, invoice_id, amount, due);
 	ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}
+
+int outbox_on_pix_auth(srv_t *s, store_txn_t *txn, const Ospay__V1__CustomerService *svc, int kind,
+		       uint64_t event, const char *text, int64_t now_ms, bool *queued)
+{
+	Ospay__V1__OutboxMessageRecord *rec = NULL;
+	uint8_t ok[OBJ_LEN];
+	store_val_t v;
+	ob_event_t e = {.org = svc->organization_id,
+			.unit = svc->unit_id,
+			.customer = svc->customer_id,
+			.kind = kind,
+			.obj = OUTBOX_OBJ_SERVICE,
+			.obj_id = svc->id,
+			.event = event,
+			.service_id = svc->id};
+	int rc = ob_enqueue(s, txn, &e, now_ms, "%s", text);
+	if (rc != 0 || queued == NULL)
+		return rc;
+	/* What ob_enqueue did (or had done for this event): a message not FAILED. */
+	*queued = false;
+	obj_key(ok, e.obj, e.obj_id, e.kind, e.event);
+	rc = store_get(txn, DB_OUTBOX_OBJ, ok, sizeof(ok), &v);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc == 0 && v.len != 8)
+		rc = -EBADMSG;
+	if (rc == 0)
+		rc = rec_load(txn, be64_get(v.data), &rec);
+	if (rc == 0)
+		*queued = rec->notification->status != NST(FAILED);
+	if (rec != NULL)
+		ospay__v1__outbox_message_record__free_unpacked(rec, NULL);
 	return rc;
 }
 
@@ -1127,3 +1170,58 @@ const srv_job_t outbox_job = {
 	.busy = outbox_busy,
 	.stop = outbox_stop,
 };
+
+/* ------------------------------------------------------------------ Pix Automático */
+
+int outbox_on_pix_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c,
+			 enum outbox_pix_event what, const char *next_day, int64_t now_ms)
+{
+	static const int kinds[] = {
+		[OUTBOX_PIX_SCHEDULED] = NKIND(PIX_CHARGE_SCHEDULED),
+		[OUTBOX_PIX_RETRY] = NKIND(PIX_RETRY_SCHEDULED),
+		[OUTBOX_PIX_FAILED] = NKIND(CHARGE_FAILED),
+		[OUTBOX_PIX_CANCELED] = NKIND(PIX_CHARGE_CANCELED),
+	};
+	Ospay__V1__Invoice *inv = NULL;
+	char amount[40], due[16], day[16], plan[128], ref[240], text[OB_TEXT_MAX];
+	if ((unsigned)what >= OSPAY_ARRAY_LEN(kinds))
+		return -EINVAL;
+	int rc = kit_load(txn, DB_INVOICES, c->invoice_id, &ospay__v1__invoice__descriptor, &inv);
+	if (rc != 0)
+		return rc;
+	ob_event_t e = charge_event(c, kinds[what]);
+	money_format_brl(c->amount, amount, sizeof(amount));
+	date_br(inv->due_date, due, sizeof(due));
+	date_br(next_day != NULL ? next_day : "", day, sizeof(day));
+	plan_name(txn, c->service_id, plan, sizeof(plan));
+	/* "fatura do plano Fibra 500 (R$ 99,90, vencimento 10/03/2027)" */
+	if (plan[0] != '\0')
+		snprintf(ref, sizeof(ref), "fatura do plano %s (%s, vencimento %s)", plan, amount,
+			 due);
+	else
+		snprintf(ref, sizeof(ref), "fatura %" PRIu64 " (%s, vencimento %s)", inv->id,
+			 amount, due);
+	/* The PSP's reason is not quoted to the customer (never "saldo insuficiente"). */
+	if (what == OUTBOX_PIX_SCHEDULED)
+		snprintf(text, sizeof(text),
+			 "A %s foi agendada no Pix Automático e será debitada da sua conta em %s.",
+			 ref, day);
+	else if (what == OUTBOX_PIX_RETRY)
+		snprintf(text, sizeof(text),
+			 "Vamos tentar de novo o débito da %s pelo Pix Automático em %s.", ref,
+			 day);
+	else if (what == OUTBOX_PIX_FAILED)
+		snprintf(text, sizeof(text),
+			 "O débito da %s pelo Pix Automático não foi concluído. %s", ref,
+			 day[0] != '\0' ? "Vamos tentar de novo; avisaremos a data."
+					: "Não haverá nova tentativa automática: fale conosco para "
+					  "pagar.");
+	else
+		snprintf(text, sizeof(text),
+			 "O débito da %s pelo Pix Automático foi cancelado: nada será debitado da "
+			 "sua conta.",
+			 ref);
+	rc = ob_enqueue(s, txn, &e, now_ms, "%s", text);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
+	return rc;
+}

@@ -30,6 +30,7 @@
 enum outbox_object {
 	OUTBOX_OBJ_ORDER = 1,
 	OUTBOX_OBJ_INVOICE = 2,
+	OUTBOX_OBJ_SERVICE = 3, /* Pix Automático authorizations (jobs/pix_auth.c) */
 };
 
 /* Orders/Finalize stored o's payment link (o->payment->link_url, attempt):
@@ -38,9 +39,31 @@ int outbox_on_link_created(srv_t *s, store_txn_t *txn, const Ospay__V1__Order *o
 /* The billing run stored charge c: a failed one (DECLINED, ERROR,
  * NO_VALID_CARD) is told to the customer; other statuses queue nothing. */
 int outbox_on_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c, int64_t now_ms);
+/* Pix Automático (docs/pix-automatico.md): what happened to a Pix charge c. */
+enum outbox_pix_event {
+	OUTBOX_PIX_SCHEDULED = 0, /* the cycle's instruction is at the payer's bank (kind 6) */
+	OUTBOX_PIX_RETRY = 1,     /* a retry is scheduled on next_day (kind 7) */
+	OUTBOX_PIX_FAILED =
+		2, /* the attempt failed; next_day non-empty: a retry follows (kind 2) */
+	OUTBOX_PIX_CANCELED = 3, /* the instruction was canceled (kind 8) */
+};
+/* next_day: "YYYY-MM-DD" the debit or retry happens on, "" or NULL when none. */
+int outbox_on_pix_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c,
+			 enum outbox_pix_event what, const char *next_day, int64_t now_ms);
 /* The billing run blocked service_id for the overdue invoice_id. */
 int outbox_on_service_blocked(srv_t *s, store_txn_t *txn, uint64_t invoice_id, uint64_t service_id,
 			      int64_t now_ms);
+
+/*
+ * Pix Automático (jobs/pix_auth.c): a message about service svc's
+ * authorization, kind 4 (its QR code) or 5 (its new state); event tells one
+ * change from another (an event is never queued twice); text is what follows
+ * the greeting. *queued (may be NULL): the message waits to be sent (not when
+ * the organization has no notifier or the customer no usable phone).
+ */
+struct Ospay__V1__CustomerService;
+int outbox_on_pix_auth(srv_t *s, store_txn_t *txn, const struct Ospay__V1__CustomerService *svc,
+		       int kind, uint64_t event, const char *text, int64_t now_ms, bool *queued);
 
 /*
  * The notifier said (in answer to ospay's own query, docs/spec.md 5) that its message

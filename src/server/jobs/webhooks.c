@@ -23,14 +23,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#include "common/crypto.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "core/pix.h"
 #include "gateways/gateway.h"
 #include "ospay/v1/gateway.pb-c.h"
 #include "ospay/v1/records.pb-c.h"
 #include "server/db/db.h"
+#include "server/jobs/billing_pix.h"
 #include "server/jobs/billing_run.h"
 #include "server/jobs/outbox.h"
+#include "server/jobs/pix_auth.h"
 #include "server/jobs/webhooks.h"
 #include "server/providers/adapters.h"
 #include "server/providers/links.h"
@@ -62,10 +68,17 @@ static size_t inbox_key(int64_t when, uint64_t org, int kind, const char *event_
 
 #define KEY_CAP (8 + 9 + GW_EVENT_ID_MAX)
 
+/* GATEWAY_KIND_PIX_AUTOMATICO: the organization's Pix PSP (docs/pix-automatico.md). */
+#define WH_PIX 5
+/* Items of one Pix callback stored at most (each is an inbox event). */
+#define WH_PIX_ITEMS_MAX 100
+
 /* The provider object an event is about. */
 static const char *event_ref(int kind, const Ospay__V1__WebhookEventRecord *ev)
 {
 	switch (kind) {
+	case WH_PIX: /* a cobr's or cob's txid, else a rec's idRec */
+		return ev->payment_id[0] != '\0' ? ev->payment_id : ev->order_ref;
 	case SRV_SERVICE_PAGOLIVRE:
 		return ev->order_ref;
 	case SRV_SERVICE_ZAPME:
@@ -163,14 +176,227 @@ static bool reference_known(store_txn_t *txn, uint64_t org, int kind, const char
 	return store_get(txn, DB_GW_OBJECTS, k, klen, &v) == 0;
 }
 
+/* ------------------------------------------------------------------ Pix callbacks */
+
+/* One item of a Pix callback, accepted as its own event. */
+typedef struct wh_pix_item {
+	char event_id[GW_EVENT_ID_MAX];
+	char txid[GW_ID_MAX], id_rec[GW_ID_MAX], hint[GW_STATUS_MAX];
+	int event_kind;
+} wh_pix_item_t;
+
+typedef struct wh_pix_accept {
+	srv_t *srv;
+	https_request_t *req;
+	uint64_t org;
+	size_t n, n_new;
+	wh_pix_item_t items[];
+} wh_pix_accept_t;
+
+static int pix_accept_fn(store_txn_t *txn, void *arg)
+{
+	wh_pix_accept_t *a = arg;
+	int64_t now = srv_now_ms(a->srv);
+	a->n_new = 0;
+	int rc = 0;
+	for (size_t i = 0; i < a->n && rc == 0; i++) {
+		wh_pix_item_t *it = &a->items[i];
+		uint8_t k[KEY_CAP];
+		store_val_t v;
+		size_t klen = prov_ref_key(a->org, WH_PIX, it->event_id, k, sizeof(k));
+		rc = store_get(txn, DB_WEBHOOK_EVENTS, k, klen, &v);
+		if (rc == 0)
+			continue; /* the same item again: settled once */
+		if (rc != -ENOENT)
+			break;
+		Ospay__V1__WebhookEventRecord ev = OSPAY__V1__WEBHOOK_EVENT_RECORD__INIT;
+		ev.organization_id = a->org;
+		ev.kind = WH_PIX;
+		ev.event_id = it->event_id;
+		ev.derived_id = true;
+		ev.event_kind = it->event_kind;
+		ev.payment_id = it->txid;
+		ev.order_ref = it->id_rec;
+		ev.hint = it->hint;
+		ev.received_ms = now;
+		ev.state = EV_WAITING;
+		rc = db_put_msg(txn, DB_WEBHOOK_EVENTS, k, klen, &ev.base, 0);
+		if (rc == 0) {
+			uint8_t ik[KEY_CAP];
+			size_t ilen = inbox_key(now, a->org, WH_PIX, it->event_id, ik, sizeof(ik));
+			rc = store_put(txn, DB_WEBHOOK_INBOX, ik, ilen, "", 0, 0);
+		}
+		a->n_new++;
+	}
+	return rc;
+}
+
+static void pix_accept_done(void *arg, int rc)
+{
+	wh_pix_accept_t *a = arg;
+	srv_t *s = a->srv;
+	if (rc != 0) {
+		s->wh_stats.failed++;
+		respond(a->req, 503, "could not store the event; send it again");
+	} else if (a->n_new == 0) {
+		s->wh_stats.duplicates++;
+		respond(a->req, 200, "duplicate: already received");
+	} else {
+		s->wh_stats.accepted++;
+		respond(a->req, 200, "ok");
+		webhooks_kick(s);
+	}
+	free(a);
+}
+
+/*
+ * One item's event: its kind by the list it came in, its reference, and an id
+ * derived from its content (the BCB shape has no event ids), so a repeated
+ * item is a duplicate. 0, or -EBADMSG (not a usable item), -ENOENT (a cobr
+ * ospay never sent: nothing of ours).
+ */
+static int pix_item(store_txn_t *txn, uint64_t org, const char *list, json_t *item,
+		    wh_pix_item_t *it)
+{
+	const char *txid = json_string_value(json_object_get(item, "txid"));
+	const char *id_rec = json_string_value(json_object_get(item, "idRec"));
+	const char *status = json_string_value(json_object_get(item, "status"));
+	uint8_t k[DB_TXID_KEY_MAX], h[32];
+	char sum[65];
+	store_val_t v;
+	memset(it, 0, sizeof(*it));
+	if (!json_is_object(item))
+		return -EBADMSG;
+	/* Each names something ospay asked the PSP for, in the index that holds it. */
+	unsigned table = DB_SVC_TXID;
+	if (strcmp(list, "cobsr") == 0) {
+		it->event_kind = GW_EVENT_PAYMENT_STATUS;
+		table = DB_CHG_TXID;
+	} else if (strcmp(list, "recs") == 0) {
+		it->event_kind = GW_EVENT_RECURRENCE;
+		table = DB_SVC_REC;
+	} else {
+		it->event_kind = GW_EVENT_OTHER;
+	}
+	bool rec = it->event_kind == GW_EVENT_RECURRENCE;
+	if (rec ? id_rec == NULL || !pix_idrec_valid(id_rec)
+		: txid == NULL || !pix_txid_valid(txid))
+		return -EBADMSG;
+	size_t klen = db_chg_txid_key(org, rec ? id_rec : txid, k);
+	if (klen == 0 || store_get(txn, table, k, klen, &v) != 0)
+		return -ENOENT;
+	snprintf(it->txid, sizeof(it->txid), "%s",
+		 it->event_kind != GW_EVENT_RECURRENCE ? txid : "");
+	snprintf(it->id_rec, sizeof(it->id_rec), "%s", id_rec != NULL ? id_rec : "");
+	snprintf(it->hint, sizeof(it->hint), "%s", status != NULL ? status : "");
+	char *dump = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS);
+	if (dump == NULL)
+		return -ENOMEM;
+	crypto_sha256(list, strlen(list), dump, strlen(dump), h);
+	free(dump);
+	crypto_hex(h, 16, sum);
+	snprintf(it->event_id, sizeof(it->event_id), "pix:%s", sum);
+	return 0;
+}
+
+/*
+ * /webhooks/pix/<org>[/rec|/cobr|/pix]: the PSP appends its suffix to the URL
+ * ospay registered ("...?hmac=<secret>&ignorar=" + "/cobr"), so it may come in
+ * the query as well as in the path; the body's list says the kind anyway.
+ * Authenticated by the secret (401 and nothing stored otherwise), then one
+ * inbox event per item naming something of ours; the body is a hint, every
+ * item is re-queried (GET /cobr/{txid}, GET /rec/{idRec}).
+ */
+static void pix_handle(srv_t *s, https_request_t *req, uint64_t org, const gw_webhook_req_t *wr)
+{
+	static const char *const lists[] = {"cobsr", "recs", "pix"};
+	store_txn_t *txn = NULL;
+	gw_t *gw = NULL;
+	json_t *body = NULL, *arr = NULL;
+	wh_pix_accept_t *a = NULL;
+	const char *list = NULL;
+	if (store_read_begin(s->store, &txn) != 0) {
+		respond(req, 503, "storage unavailable");
+		return;
+	}
+	int rc = prov_adapter(s, txn, org, WH_PIX, &gw);
+	if (rc != 0) {
+		s->wh_stats.rejected++;
+		respond(req, rc == -ENOENT ? 401 : 503,
+			rc == -ENOENT ? WH_UNAUTHORIZED : "service unavailable");
+		goto out;
+	}
+	if (gw_verify_webhook(gw, wr) != 0) {
+		s->wh_stats.unauthorized++;
+		log_warn("webhook refused: bad credentials", "service=pix org=%llu peer=%s",
+			 (unsigned long long)org, https_request_peer(req));
+		respond(req, 401, WH_UNAUTHORIZED);
+		goto out;
+	}
+	body = json_loadb((const char *)wr->body, wr->body_len, JSON_REJECT_DUPLICATES, NULL);
+	for (size_t i = 0; body != NULL && i < OSPAY_ARRAY_LEN(lists) && arr == NULL; i++) {
+		arr = json_object_get(body, lists[i]);
+		list = lists[i];
+	}
+	size_t n = json_array_size(arr);
+	if (!json_is_array(arr) || n == 0 || n > WH_PIX_ITEMS_MAX) {
+		s->wh_stats.rejected++;
+		respond(req, 400, "bad notification: expected a list of recs, cobsr or pix");
+		goto out;
+	}
+	a = calloc(1, sizeof(*a) + n * sizeof(a->items[0]));
+	if (a == NULL) {
+		respond(req, 503, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rc = pix_item(txn, org, list, json_array_get(arr, i), &a->items[a->n]);
+		if (rc == -EBADMSG || rc == -ENOMEM) {
+			s->wh_stats.rejected++;
+			respond(req, rc == -ENOMEM ? 503 : 400,
+				rc == -ENOMEM ? "out of memory"
+					      : "bad notification: a malformed item");
+			goto out;
+		}
+		if (rc == 0)
+			a->n++;
+	}
+	if (a->n == 0) {
+		s->wh_stats.rejected++;
+		respond(req, 404, "unknown reference for this organization");
+		goto out;
+	}
+	store_read_end(txn);
+	txn = NULL;
+	a->srv = s;
+	a->req = req;
+	a->org = org;
+	if (store_write(s->store, pix_accept_fn, pix_accept_done, a) != 0) {
+		s->wh_stats.failed++;
+		respond(req, 503, "could not store the event; send it again");
+		goto out;
+	}
+	a = NULL;
+out:
+	free(a);
+	json_decref(body);
+	if (txn != NULL)
+		store_read_end(txn);
+}
+
 void webhooks_handle(srv_t *s, https_request_t *req, const char *service, const char *org_s)
 {
-	int kind = prov_service_parse(service);
+	bool pix = strcmp(service, "pix") == 0;
+	int kind = pix ? WH_PIX : prov_service_parse(service);
 	char *end = NULL;
 	unsigned long long org = strtoull(org_s, &end, 10);
 	store_txn_t *txn = NULL;
 	wh_accept_t *a = NULL;
-	if (kind == 0 || org == 0 || end == org_s || *end != '\0') {
+	/* Pix: the PSP's suffix may follow the organization in the path. */
+	bool suffix_ok =
+		pix && end != NULL &&
+		(strcmp(end, "/rec") == 0 || strcmp(end, "/cobr") == 0 || strcmp(end, "/pix") == 0);
+	if (kind == 0 || org == 0 || end == org_s || (*end != '\0' && !suffix_ok)) {
 		s->wh_stats.rejected++;
 		respond(req, 401, WH_UNAUTHORIZED);
 		return;
@@ -196,6 +422,10 @@ void webhooks_handle(srv_t *s, https_request_t *req, const char *service, const 
 			       .n_headers = nh,
 			       .body = body,
 			       .body_len = blen};
+	if (pix) {
+		pix_handle(s, req, org, &wr);
+		return;
+	}
 	if (store_read_begin(s->store, &txn) != 0) {
 		respond(req, 503, "storage unavailable");
 		return;
@@ -309,7 +539,9 @@ typedef struct requery {
 	char inst_status[GW_MAX_INSTALLMENTS][GW_STATUS_MAX];
 	char inst_reason[GW_MAX_INSTALLMENTS][GW_MSG_MAX];
 	bool retry;
-	bool resolve; /* a card charge it settled is to be voided: a resolve pass */
+	bool resolve;         /* a card charge it settled is to be voided: a resolve pass */
+	gw_pix_result_t *pix; /* a Pix PSP's answer (kind WH_PIX) */
+	bool pix_cobv;        /* a /pix item: the cob was not found, the cobv asked */
 	char error[GW_MSG_MAX];
 } requery_t;
 
@@ -451,11 +683,35 @@ static int event_settle(store_txn_t *txn, const requery_t *q, const uint8_t *ike
 	return rc;
 }
 
+/*
+ * A Pix PSP's answer: a cobr's charges follow it (billing_pix.c), a rec's or
+ * a first payment's (cob, cobv) the service's authorization (pix_auth.c); an
+ * answer about nothing ospay holds (-ENOENT) settles the event all the same.
+ */
+static int pix_answer_store(store_txn_t *txn, requery_t *q)
+{
+	int rc = 0;
+	gw_outcome_t o = q->pix->r.outcome;
+	if (o != GW_OUTCOME_PENDING && o != GW_OUTCOME_APPROVED && o != GW_OUTCOME_DECLINED &&
+	    o != GW_OUTCOME_CANCELED && o != GW_OUTCOME_EXPIRED)
+		return 0; /* NOT_FOUND, REJECTED: nothing to learn */
+	uint64_t org = q->ev->organization_id;
+	if (q->ev->event_kind == GW_EVENT_PAYMENT_STATUS)
+		rc = billing_pix_cobr_answer(txn, q->srv, org, q->pix);
+	else if (q->ev->event_kind == GW_EVENT_RECURRENCE)
+		rc = pix_auth_rec_answer(txn, q->srv, org, q->pix);
+	else
+		rc = pix_auth_cob_answer(txn, q->srv, org, q->pix);
+	return rc == -ENOENT ? 0 : rc;
+}
+
 /* The answer is recorded once; every event that waited for it is settled with it. */
 static int requery_store_fn(store_txn_t *txn, void *arg)
 {
 	requery_t *q = arg;
-	int rc = q->retry ? 0 : object_store(txn, q, srv_now_ms(q->srv));
+	int rc = q->retry         ? 0
+		 : q->pix != NULL ? pix_answer_store(txn, q)
+				  : object_store(txn, q, srv_now_ms(q->srv));
 	if (rc == 0)
 		rc = event_settle(txn, q, q->inbox_key, q->inbox_len, q->ev);
 	for (const follower_t *f = q->followers; rc == 0 && f != NULL; f = f->next)
@@ -475,6 +731,7 @@ static void requery_discard(requery_t *q)
 	}
 	if (q->ev != NULL)
 		ospay__v1__webhook_event_record__free_unpacked(q->ev, NULL);
+	free(q->pix);
 	free(q);
 }
 
@@ -615,6 +872,42 @@ static void on_charge(const gw_charge_result_t *res, void *arg)
 	requery_finish(q, &res->r);
 }
 
+static void on_pix(const gw_pix_result_t *res, void *arg);
+
+/* A /pix item's txid is a journey-3 cob's or a journey-4 cobv's: cob first. */
+static bool pix_try_cobv(requery_t *q, const gw_pix_result_t *res)
+{
+	store_txn_t *txn = NULL;
+	gw_t *gw = NULL;
+	if (q->ev->event_kind != GW_EVENT_OTHER || res->r.outcome != GW_OUTCOME_NOT_FOUND ||
+	    q->pix_cobv)
+		return false;
+	q->pix_cobv = true;
+	if (store_read_begin(q->srv->store, &txn) != 0)
+		return false;
+	int rc = prov_adapter(q->srv, txn, q->ev->organization_id, WH_PIX, &gw);
+	store_read_end(txn);
+	return rc == 0 && gw_pix_query_cobv(gw, q->obj.ref, on_pix, q) == 0;
+}
+
+static void on_pix(const gw_pix_result_t *res, void *arg)
+{
+	requery_t *q = arg;
+	if (pix_try_cobv(q, res))
+		return;
+	q->pix = malloc(sizeof(*q->pix));
+	if (q->pix == NULL) {
+		gw_reply_t r = {.outcome = GW_OUTCOME_ERROR_RETRYABLE};
+		snprintf(r.message, sizeof(r.message), "out of memory");
+		requery_finish(q, &r);
+		return;
+	}
+	*q->pix = *res;
+	snprintf(q->status, sizeof(q->status), "%s", res->status);
+	/* NOT_FOUND: the PSP holds no such object; nothing to settle, nothing to retry. */
+	requery_finish(q, &res->r);
+}
+
 static void on_message(const gw_message_result_t *res, void *arg)
 {
 	requery_t *q = arg;
@@ -722,6 +1015,15 @@ static int requery_start(srv_t *s, store_txn_t *txn, requery_t *q)
 		break;
 	case SRV_SERVICE_ZAPME:
 		rc = gw_message_status(gw, q->obj.ref, on_message, q);
+		break;
+	case WH_PIX:
+		/* Re-queried by its kind: the cobr, or the rec (a cob's /pix: its rec). */
+		if (q->ev->event_kind == GW_EVENT_PAYMENT_STATUS)
+			rc = gw_pix_query_cobr(gw, q->obj.ref, on_pix, q);
+		else if (q->ev->event_kind == GW_EVENT_RECURRENCE)
+			rc = gw_pix_query_rec(gw, q->ev->order_ref, NULL, on_pix, q);
+		else /* a /pix item: journey 3's cob (or 4's cobv, pix_try_cobv) */
+			rc = gw_pix_query_cob(gw, q->obj.ref, on_pix, q);
 		break;
 	default:
 		rc = gw_query_charge(gw, q->obj.ref, on_charge, q);

@@ -20,13 +20,13 @@
 
 const char *prov_service_name(int kind)
 {
-	static const char *const names[] = {NULL, "pagolivre", "cielo", "getnet", "zapme"};
-	return kind >= 1 && kind <= SRV_SERVICE_ZAPME ? names[kind] : NULL;
+	static const char *const names[] = {NULL, "pagolivre", "cielo", "getnet", "zapme", "pix"};
+	return kind >= 1 && kind <= SRV_SERVICE_PIX ? names[kind] : NULL;
 }
 
 int prov_service_parse(const char *name)
 {
-	for (int k = 1; k <= SRV_SERVICE_ZAPME; k++)
+	for (int k = 1; k <= SRV_SERVICE_PIX; k++)
 		if (strcmp(name, prov_service_name(k)) == 0)
 			return k;
 	return 0;
@@ -58,6 +58,23 @@ int prov_open_credentials(const srv_t *s, const Ospay__V1__GatewayRecord *rec,
 	return rc;
 }
 
+void prov_credentials_free(Ospay__V1__GatewayCredentials *creds)
+{
+	if (creds == NULL)
+		return;
+	/* Secrets: wipe the unpacked strings before freeing them. */
+	const char *f[] = {creds->merchant_id,   creds->merchant_key, creds->client_id,
+			   creds->client_secret, creds->seller_id,    creds->api_token,
+			   creds->api_key,       creds->api_secret,   creds->client_key_pem,
+			   creds->webhook_secret};
+	for (size_t i = 0; i < OSPAY_ARRAY_LEN(f); i++)
+		crypto_wipe((void *)f[i], strlen(f[i]));
+	for (size_t i = 0; i < creds->n_webhook_headers; i++)
+		crypto_wipe(creds->webhook_headers[i]->value,
+			    strlen(creds->webhook_headers[i]->value));
+	ospay__v1__gateway_credentials__free_unpacked(creds, NULL);
+}
+
 int prov_settings_get(store_txn_t *txn, uint64_t org, int kind, Ospay__V1__GatewayRecord **out)
 {
 	uint8_t k[9];
@@ -83,10 +100,11 @@ struct prov_adapters {
 	uint64_t clock; /* use counter: the least recently used slot is reopened */
 };
 
-static void gw_config_from(const Ospay__V1__GatewayRecord *rec,
-			   const Ospay__V1__GatewayCredentials *c, gw_config_t *cfg)
+void prov_config_from(const srv_t *s, const Ospay__V1__GatewayRecord *rec,
+		      const Ospay__V1__GatewayCredentials *c, gw_config_t *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->ca_file = s->opts.gateway_ca;
 	cfg->kind = (gw_kind_t)rec->kind;
 	cfg->base_url = rec->base_url;
 	cfg->query_base_url = rec->query_base_url[0] ? rec->query_base_url : NULL;
@@ -99,6 +117,18 @@ static void gw_config_from(const Ospay__V1__GatewayRecord *rec,
 	cfg->api_key = c->api_key[0] ? c->api_key : NULL;
 	cfg->api_secret = c->api_secret[0] ? c->api_secret : NULL;
 	cfg->soft_descriptor = rec->soft_descriptor[0] ? rec->soft_descriptor : NULL;
+	cfg->client_cert_pem = c->client_certificate_pem[0] ? c->client_certificate_pem : NULL;
+	cfg->client_key_pem = c->client_key_pem[0] ? c->client_key_pem : NULL;
+	cfg->webhook_secret = c->webhook_secret[0] ? c->webhook_secret : NULL;
+	if (rec->pix != NULL) {
+		const Ospay__V1__PixSettings *p = rec->pix;
+		cfg->pix_profile = p->profile[0] ? p->profile : NULL;
+		cfg->pix_branch = p->branch[0] ? p->branch : NULL;
+		cfg->pix_account = p->account[0] ? p->account : NULL;
+		cfg->pix_account_type = p->account_type[0] ? p->account_type : NULL;
+		/* Journeys 3 and 4: the cob and cobv name the receiver's key. */
+		cfg->pix_key = p->pix_key[0] ? p->pix_key : NULL;
+	}
 	for (size_t i = 0; i < c->n_webhook_headers && i < GW_MAX_WEBHOOK_HEADERS; i++) {
 		cfg->webhook_headers[i].name = c->webhook_headers[i]->name;
 		cfg->webhook_headers[i].value = c->webhook_headers[i]->value;
@@ -139,7 +169,7 @@ int prov_adapter(srv_t *s, store_txn_t *txn, uint64_t org, int kind, gw_t **out)
 	if (rc != 0)
 		goto out;
 	gw_config_t cfg;
-	gw_config_from(rec, creds, &cfg);
+	prov_config_from(s, rec, creds, &cfg);
 	gw_t *gw = NULL;
 	rc = gw_open(&gw, s->http, s->loop, &cfg, NULL);
 	crypto_wipe(&cfg, sizeof(cfg));
@@ -155,15 +185,7 @@ int prov_adapter(srv_t *s, store_txn_t *txn, uint64_t org, int kind, gw_t **out)
 out:
 	if (creds != NULL) {
 		/* Secrets: wipe the unpacked strings before freeing them. */
-		const char *f[] = {creds->merchant_id,   creds->merchant_key, creds->client_id,
-				   creds->client_secret, creds->seller_id,    creds->api_token,
-				   creds->api_key,       creds->api_secret};
-		for (size_t i = 0; i < OSPAY_ARRAY_LEN(f); i++)
-			crypto_wipe((void *)f[i], strlen(f[i]));
-		for (size_t i = 0; i < creds->n_webhook_headers; i++)
-			crypto_wipe(creds->webhook_headers[i]->value,
-				    strlen(creds->webhook_headers[i]->value));
-		ospay__v1__gateway_credentials__free_unpacked(creds, NULL);
+		prov_credentials_free(creds);
 	}
 	if (rec != NULL)
 		ospay__v1__gateway_record__free_unpacked(rec, NULL);

@@ -15,7 +15,7 @@
 
 struct gw;
 
-/* "pagolivre", "cielo", "getnet", "zapme" (NULL for others), and back (0 if unknown). */
+/* "pagolivre", "cielo", "getnet", "zapme", "pix" (NULL for others), and back (0 if unknown). */
 const char *prov_service_name(int kind);
 int prov_service_parse(const char *name);
 
@@ -26,6 +26,14 @@ int prov_settings_get(store_txn_t *txn, uint64_t org, int kind, Ospay__V1__Gatew
 /* Opens a record's sealed credentials (caller frees; they are secrets). */
 int prov_open_credentials(const srv_t *s, const Ospay__V1__GatewayRecord *rec,
 			  Ospay__V1__GatewayCredentials **out);
+
+/* Wipes the secrets of unpacked credentials and frees them (NULL ignored). */
+void prov_credentials_free(Ospay__V1__GatewayCredentials *creds);
+/* The adapter configuration of a record and its opened credentials (borrowed:
+ * cfg points into both). */
+struct gw_config;
+void prov_config_from(const srv_t *s, const Ospay__V1__GatewayRecord *rec,
+		      const Ospay__V1__GatewayCredentials *c, struct gw_config *cfg);
 
 /* The open adapters, owned by s (s->adapters): made at start, closed at stop. */
 int prov_adapters_init(srv_t *s);

@@ -71,6 +71,9 @@ typedef struct srv_opts {
 	bool allow_private_gateways;
 	bool keep_dumpable;             /* debugging: leave core dumps and ptrace possible */
 	const char *metrics_token_file; /* /metrics's bearer token; NULL: DATA/metrics.token */
+	/* PEM bundle of the CAs that external services' certificates are checked
+	 * against instead of the system's (a PSP's private CA; the sandbox in tests). */
+	const char *gateway_ca;
 } srv_opts_t;
 
 #define SRV_STATUS_CODES 17
@@ -81,6 +84,7 @@ enum srv_service {
 	SRV_SERVICE_CIELO = 2,
 	SRV_SERVICE_GETNET = 3,
 	SRV_SERVICE_ZAPME = 4,
+	SRV_SERVICE_PIX = 5, /* a Pix Automático PSP (GATEWAY_KIND_PIX_AUTOMATICO) */
 };
 
 typedef struct srv {

@@ -12,12 +12,14 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "core/netaddr.h"
+#include "net/tls.h"
 #include "core/vault.h"
 #include "gateways/gateway.h"
 #include "ospay/v1/admin.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
 #include "server/db/db.h"
 #include "server/providers/adapters.h"
+#include "server/providers/pix_settings.h"
 #include "server/rpc/kit.h"
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
@@ -26,6 +28,8 @@
 #define CRED_MAX 512
 #define SOFT_DESCRIPTOR_MAX 13
 #define HEADERS_MAX 3
+#define PEM_MAX (16 * 1024)
+#define WEBHOOK_SECRET_BYTES 24
 
 /* ------------------------------------------------------------------ validation */
 
@@ -127,6 +131,31 @@ static void check_headers(srv_req_t *r, const Ospay__V1__GatewayCredentials *c, 
 	}
 }
 
+/*
+ * A mutual-TLS identity (Pix): both or neither (a PSP's sandbox without mTLS),
+ * bounded, parsed, the key the certificate's, the certificate in date.
+ */
+static void check_client_pair(srv_req_t *r, const Ospay__V1__GatewayCredentials *c)
+{
+	size_t nc = strlen(c->client_certificate_pem), nk = strlen(c->client_key_pem);
+	const char *why;
+	if ((nc == 0) != (nk == 0)) {
+		status_violation(&r->st, "credentials.client_certificate_pem",
+				 "the certificate and its key go together");
+		return;
+	}
+	if (nc == 0)
+		return;
+	if (nc > PEM_MAX || nk > PEM_MAX) {
+		status_violation(&r->st, "credentials.client_certificate_pem",
+				 "PEM text of at most %d bytes each", PEM_MAX);
+		return;
+	}
+	why = tls_check_pair_pem(c->client_certificate_pem, c->client_key_pem, r->now_ms / 1000);
+	if (why != NULL)
+		status_violation(&r->st, "credentials.client_certificate_pem", "%s", why);
+}
+
 /* The fields each service needs (gateways.md, section 8 and the adapters). */
 static void check_credentials(srv_req_t *r, int kind, const Ospay__V1__GatewayCredentials *c)
 {
@@ -149,6 +178,11 @@ static void check_credentials(srv_req_t *r, int kind, const Ospay__V1__GatewayCr
 		check_secret(r, "credentials.api_secret", c->api_secret, true);
 		check_headers(r, c, true);
 		break;
+	case SRV_SERVICE_PIX:
+		check_secret(r, "credentials.client_id", c->client_id, true);
+		check_secret(r, "credentials.client_secret", c->client_secret, true);
+		check_client_pair(r, c);
+		break;
 	}
 }
 
@@ -170,6 +204,7 @@ static void gateway_view(const Ospay__V1__GatewayRecord *rec, Ospay__V1__Gateway
 	g->credentials_set = rec->sealed_credentials.len > 0;
 	g->soft_descriptor = rec->soft_descriptor;
 	g->updated_ms = rec->updated_ms;
+	g->pix = rec->pix;
 	webhook_path(rec->organization_id, rec->kind, path, cap);
 	g->webhook_path = path;
 }
@@ -221,12 +256,13 @@ out:
 }
 
 /*
- * The common part of SetGateway and SetNotifier: validation, the existing
- * record (credentials kept when none are given), sealing, storing.
+ * The checks SetGateway and SetNotifier share: permission, URLs, the existing
+ * record (*old, caller frees; credentials kept when none are given) and the
+ * credentials each service needs.
  */
-static int service_set(srv_req_t *r, store_txn_t *txn, int kind, const char *base_url,
-		       const char *query_base_url, const Ospay__V1__GatewayCredentials *creds,
-		       Ospay__V1__GatewayRecord *rec, Ospay__V1__GatewayRecord **old)
+static int service_check(srv_req_t *r, store_txn_t *txn, int kind, const char *base_url,
+			 const char *query_base_url, const Ospay__V1__GatewayCredentials *creds,
+			 Ospay__V1__GatewayRecord **old)
 {
 	if (!srv_check(r, PERM_CONFIGURE, 0))
 		return 0;
@@ -241,8 +277,17 @@ static int service_set(srv_req_t *r, store_txn_t *txn, int kind, const char *bas
 		status_violation(&r->st, "credentials", "required the first time");
 	else if (srv_ok(r))
 		check_same_hosts(r, *old, base_url, query_base_url);
-	if (!srv_ok(r))
-		return 0;
+	return 0;
+}
+
+/* Checks, then seals (or keeps) the credentials and stores rec. */
+static int service_set(srv_req_t *r, store_txn_t *txn, int kind, const char *base_url,
+		       const char *query_base_url, const Ospay__V1__GatewayCredentials *creds,
+		       Ospay__V1__GatewayRecord *rec, Ospay__V1__GatewayRecord **old)
+{
+	int rc = service_check(r, txn, kind, base_url, query_base_url, creds, old);
+	if (rc != 0 || !srv_ok(r))
+		return rc;
 	rec->organization_id = r->sess->p.org_id;
 	rec->kind = kind;
 	rec->base_url = (char *)base_url;
@@ -252,14 +297,212 @@ static int service_set(srv_req_t *r, store_txn_t *txn, int kind, const char *bas
 	return gateway_store(r, txn, rec, creds);
 }
 
-int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn)
+/* ------------------------------------------------------------------ SetGateway */
+
+/*
+ * A Pix PSP's SetGateway: the callbacks are registered at the PSP with the
+ * new settings before anything is stored, so a stored Pix gateway is one whose
+ * credentials, certificate and callback address the PSP accepted.
+ */
+typedef struct gw_set {
+	srv_req_t *r;
+	gw_t *gw; /* opened from the new settings for the registration only */
+	int hook; /* the next gw_pix_hook_t to register */
+	char url[GW_URL_MAX];
+	/* The callbacks' secret: new with new credentials, else the stored one. */
+	char secret[2 * WEBHOOK_SECRET_BYTES + 1];
+} gw_set_t;
+
+static const gw_pix_hook_t pix_hooks[] = {GW_PIX_HOOK_REC, GW_PIX_HOOK_COBR};
+
+static void gw_set_free(void *arg)
+{
+	gw_set_t *a = arg;
+	gw_close(a->gw);
+	crypto_wipe(a->secret, sizeof(a->secret));
+	free(a);
+}
+
+static bool kind_ok(int kind)
+{
+	return (kind >= SRV_SERVICE_PAGOLIVRE && kind <= SRV_SERVICE_GETNET) ||
+	       kind == SRV_SERVICE_PIX;
+}
+
+#define KIND_WORDS "one of PAGOLIVRE, CIELO, GETNET, PIX_AUTOMATICO"
+
+/* The request's credentials with the callbacks' secret ospay chose (Pix). */
+static Ospay__V1__GatewayCredentials creds_with_secret(const Ospay__V1__GatewayCredentials *in,
+						       const gw_set_t *a)
+{
+	Ospay__V1__GatewayCredentials c = *in;
+	c.webhook_secret = a != NULL ? (char *)a->secret : (char *)"";
+	return c;
+}
+
+/* The write that ends SetGateway (every kind): checked again against the
+ * record as it is now, then stored. */
+static int set_gateway_write(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__SetGatewayRequest *in = (const Ospay__V1__SetGatewayRequest *)r->in;
 	Ospay__V1__GatewayRecord rec = OSPAY__V1__GATEWAY_RECORD__INIT, *old = NULL;
+	Ospay__V1__GatewayCredentials c;
+	const Ospay__V1__GatewayCredentials *creds = in->credentials;
+	gw_set_t *a = r->async_arg;
 	int rc;
-	if (in->kind < OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_PAGOLIVRE ||
-	    in->kind > OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET) {
-		status_violation(&r->st, "kind", "one of PAGOLIVRE, CIELO, GETNET");
+	if (creds != NULL && (int)in->kind == SRV_SERVICE_PIX) {
+		c = creds_with_secret(creds, a);
+		creds = &c;
+	}
+	rec.allow_automatic_recurrence = in->allow_automatic_recurrence;
+	rec.soft_descriptor = in->soft_descriptor;
+	rec.zero_auth = in->zero_auth;
+	rec.pix = in->pix;
+	rc = service_set(r, txn, (int)in->kind, in->base_url, in->query_base_url, creds, &rec,
+			 &old);
+	if (rc != 0 || !srv_ok(r))
+		goto out;
+	char path[64];
+	Ospay__V1__Gateway g = OSPAY__V1__GATEWAY__INIT;
+	gateway_view(&rec, &g, path, sizeof(path));
+	rc = kit_reply_one(r, &ospay__v1__set_gateway_response__descriptor, &g.base);
+	log_info("gateway configured", "org=%llu service=%s credentials=%s auto_recurrence=%d",
+		 (unsigned long long)rec.organization_id, prov_service_name(rec.kind),
+		 in->credentials != NULL ? "replaced" : "kept", rec.allow_automatic_recurrence);
+out:
+	if (creds == &c)
+		crypto_wipe(&c, sizeof(c));
+	if (old != NULL)
+		ospay__v1__gateway_record__free_unpacked(old, NULL);
+	return rc;
+}
+
+static void pix_register_next(gw_set_t *a);
+
+static void on_pix_registered(const gw_pix_result_t *res, void *arg)
+{
+	gw_set_t *a = arg;
+	srv_req_t *r = a->r;
+	log_info("pix callback registration", "org=%llu hook=%d outcome=%s code=\"%s\"",
+		 (unsigned long long)r->sess->p.org_id, pix_hooks[a->hook - 1],
+		 gw_outcome_name(res->r.outcome), res->r.code);
+	switch (res->r.outcome) {
+	case GW_OUTCOME_APPROVED:
+		pix_register_next(a);
+		return;
+	case GW_OUTCOME_AUTH_FAILED:
+		srv_async_fail(r, ST_FAILED_PRECONDITION,
+			       "the PSP refused ospay's credentials (client id, secret or "
+			       "certificate); nothing was stored");
+		return;
+	case GW_OUTCOME_DECLINED:
+	case GW_OUTCOME_REJECTED:
+		srv_async_fail(r, ST_FAILED_PRECONDITION,
+			       "the PSP refused the callback address %s (code \"%s\"); nothing "
+			       "was stored",
+			       a->url, res->r.code);
+		return;
+	default:
+		break;
+	}
+	srv_async_fail(r, ST_UNAVAILABLE,
+		       "the PSP did not confirm the callback registration; nothing was stored, "
+		       "try again");
+}
+
+/* Registers the next callback, or ends the call with the write. */
+static void pix_register_next(gw_set_t *a)
+{
+	if ((size_t)a->hook == OSPAY_ARRAY_LEN(pix_hooks)) {
+		srv_async_finish(a->r, set_gateway_write);
+		return;
+	}
+	int rc = gw_pix_register_webhook(a->gw, pix_hooks[a->hook++], a->url, on_pix_registered, a);
+	if (rc != 0)
+		srv_async_fail(a->r, ST_UNAVAILABLE,
+			       "the PSP could not be called (error %d); nothing was stored", rc);
+}
+
+/*
+ * Opens an adapter from the request's settings (or the stored credentials when
+ * none are given) and starts the registrations. 0 with the call pending, or
+ * r->st says why not.
+ */
+static int pix_register_start(srv_req_t *r, const Ospay__V1__GatewayRecord *old)
+{
+	const Ospay__V1__SetGatewayRequest *in = (const Ospay__V1__SetGatewayRequest *)r->in;
+	Ospay__V1__GatewayRecord tmp = OSPAY__V1__GATEWAY_RECORD__INIT;
+	Ospay__V1__GatewayCredentials *stored = NULL, c;
+	gw_config_t cfg;
+	status_t st;
+	gw_set_t *a = calloc(1, sizeof(*a));
+	int rc = 0;
+	if (a == NULL)
+		return -ENOMEM;
+	a->r = r;
+	if (prov_pix_callback_url(in->pix, r->sess->p.org_id, a->url, sizeof(a->url)) != 0) {
+		rc = srv_fail(r, ST_INVALID_ARGUMENT, "pix.callback_base_url: too long");
+		goto out;
+	}
+	if (in->credentials != NULL) {
+		uint8_t raw[WEBHOOK_SECRET_BYTES];
+		if (crypto_random(raw, sizeof(raw)) != 0) {
+			rc = srv_fail(r, ST_INTERNAL, "no randomness for the callbacks' secret");
+			goto out;
+		}
+		for (size_t i = 0; i < sizeof(raw); i++)
+			snprintf(a->secret + 2 * i, 3, "%02x", raw[i]);
+		crypto_wipe(raw, sizeof(raw));
+		c = creds_with_secret(in->credentials, a);
+	} else {
+		rc = prov_open_credentials(r->srv, old, &stored);
+		if (rc != 0) {
+			log_error("stored gateway credentials unreadable", "err=%d", rc);
+			rc = srv_fail(r, ST_INTERNAL, "the stored credentials could not be opened");
+			goto out;
+		}
+		snprintf(a->secret, sizeof(a->secret), "%s", stored->webhook_secret);
+		c = *stored;
+	}
+	tmp.organization_id = r->sess->p.org_id;
+	tmp.kind = SRV_SERVICE_PIX;
+	tmp.base_url = in->base_url;
+	tmp.query_base_url = in->query_base_url;
+	tmp.pix = in->pix;
+	prov_config_from(r->srv, &tmp, &c, &cfg);
+	status_clear(&st);
+	rc = gw_open(&a->gw, r->srv->http, r->srv->loop, &cfg, &st);
+	crypto_wipe(&cfg, sizeof(cfg));
+	crypto_wipe(&c, sizeof(c));
+	if (rc == -EINVAL) {
+		/* The adapter's own checks (field names are the adapter's). */
+		r->st = st;
+		rc = 0;
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	r->async_arg = a;
+	r->async_free = gw_set_free;
+	a = NULL;
+	srv_pend(r);
+	pix_register_next(r->async_arg);
+out:
+	prov_credentials_free(stored);
+	if (a != NULL)
+		gw_set_free(a);
+	return rc;
+}
+
+/* Runs in a read snapshot (SRV_M_ASYNC): checks, then a Pix PSP's
+ * registrations or, for the other services, the write at once. */
+int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__SetGatewayRequest *in = (const Ospay__V1__SetGatewayRequest *)r->in;
+	Ospay__V1__GatewayRecord *old = NULL;
+	int rc;
+	if (!kind_ok((int)in->kind)) {
+		status_violation(&r->st, "kind", KIND_WORDS);
 		return 0;
 	}
 	size_t sd = strlen(in->soft_descriptor);
@@ -271,23 +514,24 @@ int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn)
 			in->soft_descriptor[i] == ' ';
 	if (!sd_ok)
 		status_violation(&r->st, "soft_descriptor", "at most 13 letters, digits or spaces");
-	rec.allow_automatic_recurrence = in->allow_automatic_recurrence;
-	rec.soft_descriptor = in->soft_descriptor;
 	/* Zero Auth is Cielo's call; GetNet has none. */
 	if (in->zero_auth && in->kind != OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO)
 		status_violation(&r->st, "zero_auth", "only Cielo offers Zero Auth");
-	rec.zero_auth = in->zero_auth;
-	rc = service_set(r, txn, (int)in->kind, in->base_url, in->query_base_url, in->credentials,
-			 &rec, &old);
+	if ((int)in->kind == SRV_SERVICE_PIX) {
+		prov_pix_check(in->pix, &r->st);
+		if (sd > 0)
+			status_violation(&r->st, "soft_descriptor", "not used by Pix");
+	} else if (in->pix != NULL) {
+		status_violation(&r->st, "pix", "only for PIX_AUTOMATICO");
+	}
+	rc = service_check(r, txn, (int)in->kind, in->base_url, in->query_base_url, in->credentials,
+			   &old);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	char path[64];
-	Ospay__V1__Gateway g = OSPAY__V1__GATEWAY__INIT;
-	gateway_view(&rec, &g, path, sizeof(path));
-	rc = kit_reply_one(r, &ospay__v1__set_gateway_response__descriptor, &g.base);
-	log_info("gateway configured", "org=%llu service=%s credentials=%s auto_recurrence=%d",
-		 (unsigned long long)rec.organization_id, prov_service_name(rec.kind),
-		 in->credentials != NULL ? "replaced" : "kept", rec.allow_automatic_recurrence);
+	if ((int)in->kind == SRV_SERVICE_PIX)
+		rc = pix_register_start(r, old);
+	else
+		srv_write_now(r, set_gateway_write);
 out:
 	if (old != NULL)
 		ospay__v1__gateway_record__free_unpacked(old, NULL);
@@ -300,9 +544,8 @@ int h_admin_get_gateway(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__GatewayRecord *rec = NULL;
 	if (!srv_check(r, PERM_CONFIGURE, 0))
 		return 0;
-	if (in->kind < OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_PAGOLIVRE ||
-	    in->kind > OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET) {
-		status_violation(&r->st, "kind", "one of PAGOLIVRE, CIELO, GETNET");
+	if (!kind_ok((int)in->kind)) {
+		status_violation(&r->st, "kind", KIND_WORDS);
 		return 0;
 	}
 	int rc = prov_settings_get(txn, r->sess->p.org_id, (int)in->kind, &rec);

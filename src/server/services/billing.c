@@ -42,13 +42,14 @@ int h_billing_run_now(srv_req_t *r, store_txn_t *txn)
 
 static void list_hash(const Ospay__V1__BillingListChargesRequest *in, uint8_t out[4])
 {
-	uint8_t buf[8 * 6], h[32];
+	uint8_t buf[8 * 7], h[32];
 	be64_put(buf, in->unit_id);
 	be64_put(buf + 8, in->customer_id);
 	be64_put(buf + 16, (uint64_t)in->status);
 	be64_put(buf + 24, (uint64_t)in->recurrence);
 	be64_put(buf + 32, (uint64_t)in->from_ms);
 	be64_put(buf + 40, (uint64_t)in->to_ms);
+	be64_put(buf + 48, (uint64_t)in->rail);
 	crypto_sha256(buf, sizeof(buf), NULL, 0, h);
 	memcpy(out, h, 4);
 }
@@ -60,6 +61,13 @@ static bool list_match(const srv_req_t *r, const uint8_t *pos, const ProtobufCMe
 	if (in->status != 0 && (int)c->status != (int)in->status)
 		return false;
 	if (in->customer_id != 0 && c->customer_id != in->customer_id)
+		return false;
+	/* CARD also matches charges stored before the rail existed (UNSPECIFIED). */
+	if (in->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO &&
+	    c->rail != OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO)
+		return false;
+	if (in->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_CARD &&
+	    c->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO)
 		return false;
 	if (in->recurrence ==
 		    OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_RECURRING &&
@@ -111,7 +119,9 @@ int h_billing_list_charges(srv_req_t *r, store_txn_t *txn)
 		     .open = list_open,
 		     .match = list_match,
 		     .arg = (void *)in};
-	if (in->status < 0 || in->status > CHG(VOIDED))
+	if (in->rail < 0 || in->rail > OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO)
+		status_violation(&r->st, "rail", "CARD, PIX_AUTOMATICO, or unspecified");
+	if (in->status < 0 || in->status > CHG(CANCELED))
 		status_violation(&r->st, "status", "a ChargeStatus, or unspecified");
 	if (in->recurrence < 0 ||
 	    in->recurrence > OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_ALL)

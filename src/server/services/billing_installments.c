@@ -456,7 +456,7 @@ static int rep_installments(report_t *p, store_txn_t *txn, const uint64_t *units
 	return rc;
 }
 
-/* The billing run's recurring card charges of the period. */
+/* The billing run's recurring charges of the period (card and Pix Automático). */
 static int rep_charges(report_t *p, store_txn_t *txn, const uint64_t *units, size_t nu)
 {
 	const Ospay__V1__BillingRecurringCreditReportRequest *in = p->in;
@@ -486,7 +486,11 @@ static int rep_charges(report_t *p, store_txn_t *txn, const uint64_t *units, siz
 		if (rc != 0)
 			break;
 		int st = inst_status_of_charge((int)c->status);
+		int mode = c->rail == OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_PIX_AUTOMATICO
+				   ? IMODE(AUTOMATIC_PIX)
+				   : IMODE(AUTOMATIC_CARD);
 		bool match = c->recurring && kit_sees(p->r, c->organization_id, c->unit_id) &&
+			     (in->mode == 0 || (int)in->mode == mode) &&
 			     (in->status == 0 || (int)in->status == st) &&
 			     (in->customer_id == 0 || c->customer_id == in->customer_id);
 		if (match) {
@@ -500,7 +504,9 @@ static int rep_charges(report_t *p, store_txn_t *txn, const uint64_t *units, siz
 				row->due_date = c->local_date;
 				row->amount = c->amount;
 				row->status = st;
-				row->mode = IMODE(AUTOMATIC_CARD);
+				row->mode = mode;
+				row->pix_txid = c->pix_txid;
+				row->psp_reason = c->psp_reason;
 				row->reason = st == IST(DENIED) ? c->return_message : "";
 				row->updated_ms = c->updated_ms;
 				row->charge_id = c->id;
@@ -608,9 +614,10 @@ int h_billing_recurring_credit_report(srv_req_t *r, store_txn_t *txn)
 	}
 	if (in->status < 0 || in->status > IST(CANCELED))
 		status_violation(&r->st, "status", "an InstallmentStatus, or unspecified");
-	if (in->mode < 0 || in->mode > IMODE(AUTOMATIC_CARD))
-		status_violation(&r->st, "mode",
-				 "INTEGRATED, MANUAL, AUTOMATIC_CARD or unspecified");
+	if (in->mode < 0 || in->mode > IMODE(AUTOMATIC_PIX))
+		status_violation(
+			&r->st, "mode",
+			"INTEGRATED, MANUAL, AUTOMATIC_CARD, AUTOMATIC_PIX or unspecified");
 	rep_period(&p, date_local_day(r->now_ms, p.offset));
 	if (!srv_ok(r))
 		goto out;
@@ -627,9 +634,10 @@ int h_billing_recurring_credit_report(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	}
 	rc = query_units(r, txn, in->unit_id, in->customer_id, &units, &nu);
-	if (rc == 0 && srv_ok(r) && nu > 0 && in->mode != IMODE(AUTOMATIC_CARD))
+	bool automatic = in->mode == IMODE(AUTOMATIC_CARD) || in->mode == IMODE(AUTOMATIC_PIX);
+	if (rc == 0 && srv_ok(r) && nu > 0 && !automatic)
 		rc = rep_installments(&p, txn, units, nu);
-	if (rc == 0 && srv_ok(r) && nu > 0 && (in->mode == 0 || in->mode == IMODE(AUTOMATIC_CARD)))
+	if (rc == 0 && srv_ok(r) && nu > 0 && (in->mode == 0 || automatic))
 		rc = rep_charges(&p, txn, units, nu);
 	if (rc != 0 || !srv_ok(r))
 		goto out;

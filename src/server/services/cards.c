@@ -567,33 +567,6 @@ out:
 
 /* ------------------------------------------------------------------ Remove, SetDefault */
 
-/* Ids of the services of a customer, ascending (free *out). */
-static int services_of(store_txn_t *txn, uint64_t customer, uint64_t **out, size_t *n)
-{
-	uint8_t key[8], from[8] = {0};
-	db_scan_t *scan = NULL;
-	const uint8_t *val;
-	uint64_t *v = NULL;
-	size_t cnt = 0;
-	be64_put(key, customer);
-	int rc = db_scan_open(txn, DB_SERVICES_BY_CUST, key, sizeof(key), 1, from, 8, &scan);
-	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
-		uint64_t *nv = realloc(v, (cnt + 1) * sizeof(*v));
-		if (nv == NULL) {
-			rc = -ENOMEM;
-			break;
-		}
-		v = nv;
-		v[cnt++] = be64_get(val);
-	}
-	if (rc == -ENOENT)
-		rc = 0;
-	db_scan_close(scan);
-	*out = v;
-	*n = cnt;
-	return rc;
-}
-
 /*
  * The services of the card's customer that chose it go back to the default
  * card (card_id 0: docs/spec.md 4.7) and say why in their record, in the removal's
@@ -611,7 +584,7 @@ static int services_unchoose(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Ca
 	if (rc != 0)
 		goto out;
 	/* The ids first: no store write while the index scan is open. */
-	rc = services_of(txn, c->customer_id, &ids, &n);
+	rc = db_index_ids(txn, DB_SERVICES_BY_CUST, &c->customer_id, 1, &ids, &n);
 	if (rc != 0)
 		goto out;
 	date_format(date_local_day(r->now_ms, off), day, sizeof(day));

@@ -329,6 +329,35 @@ out:
 	return rc;
 }
 
+#define RAIL(x) OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_##x
+#define PIX_STATE(x) OSPAY__V1__PIX_AUTHORIZATION_STATE__PIX_AUTHORIZATION_STATE_##x
+
+/*
+ * recurring_payment.rail: Pix Automático only over an ACCEPTED authorization
+ * (the billing run would charge nothing else); AuthorizePix's switch_rail
+ * does it when the payer accepts.
+ */
+static void check_service_rail(srv_req_t *r, const Ospay__V1__CustomerService *svc,
+			       const Ospay__V1__RecurringPayment *rp)
+{
+	if (rp->rail != RAIL(UNSPECIFIED) && rp->rail != RAIL(CARD) &&
+	    rp->rail != RAIL(PIX_AUTOMATICO)) {
+		status_violation(&r->st, "recurring_payment.rail",
+				 "PAYMENT_RAIL_CARD or PAYMENT_RAIL_PIX_AUTOMATICO");
+		return;
+	}
+	if (rp->rail != RAIL(PIX_AUTOMATICO) ||
+	    (svc != NULL && svc->pix != NULL && svc->pix->state == PIX_STATE(ACCEPTED)))
+		return;
+	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+		&ospay__v1__pix_authorization_state__descriptor,
+		svc != NULL && svc->pix != NULL ? (int)svc->pix->state : 0);
+	status_violation(&r->st, "recurring_payment.rail",
+			 "PAYMENT_RAIL_PIX_AUTOMATICO needs an ACCEPTED Pix authorization "
+			 "(the service's is %s; AuthorizePix first)",
+			 svc != NULL && svc->pix != NULL && v != NULL ? v->name : "none");
+}
+
 int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CustomersAddServiceRequest *in = (const void *)r->in;
@@ -344,6 +373,8 @@ int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "card lookup");
 		goto out;
 	}
+	if (in->recurring_payment != NULL)
+		check_service_rail(r, NULL, in->recurring_payment);
 	if (!srv_ok(r))
 		goto out;
 	rc = store_seq_next(txn, "service", &id);
@@ -414,6 +445,7 @@ int h_customers_update_service(srv_req_t *r, store_txn_t *txn)
 			rc = srv_store_fail(r, rc, "card lookup");
 			goto out;
 		}
+		check_service_rail(r, old, s.recurring_payment);
 	}
 	if (m & (1u << SU_STATUS)) {
 		if (in->status != OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_ACTIVE &&
@@ -440,24 +472,83 @@ out:
 	return rc;
 }
 
+/* The customers a token sees, ascending (free *out): ListServices without a customer. */
+static int customers_in_scope(srv_req_t *r, store_txn_t *txn, uint64_t **out, size_t *n)
+{
+	uint64_t *units = NULL;
+	size_t nu = 0;
+	*out = NULL;
+	*n = 0;
+	int rc = kit_scope_units(r, txn, 0, &units, &nu);
+	if (rc == 0)
+		rc = db_index_ids(txn, DB_CUSTOMERS_BY_UNIT, units, nu, out, n);
+	free(units);
+	return rc;
+}
+
+/* The request's pix_state and rail filters (CARD also matches records before Pix). */
+static bool service_matches(const Ospay__V1__CustomersListServicesRequest *in,
+			    const Ospay__V1__CustomerService *s)
+{
+	int rail = s->recurring_payment != NULL ? (int)s->recurring_payment->rail : 0;
+	if (in->pix_state != PIX_STATE(UNSPECIFIED) &&
+	    (s->pix == NULL || s->pix->state != in->pix_state))
+		return false;
+	if (in->rail == RAIL(CARD))
+		return rail == RAIL(UNSPECIFIED) || rail == RAIL(CARD);
+	return in->rail == RAIL(UNSPECIFIED) || rail == (int)in->rail;
+}
+
+/*
+ * One customer's services, or (customer_id 0) every customer's the token sees,
+ * by service id. The filters apply to each page walked: a page may hold fewer
+ * than page_size services (even none) and still have a next one.
+ */
 int h_customers_list_services(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CustomersListServicesRequest *in = (const void *)r->in;
 	Ospay__V1__Customer *c = NULL;
 	ProtobufCMessage **items = NULL;
-	size_t n = 0;
+	uint64_t *ids = NULL;
+	size_t n = 0, nids = 0, kept = 0;
 	char next[KIT_TOKEN_MAX];
-	int rc = kit_get(r, txn, &kit_customers, "customer_id", in->customer_id, PERM_READ, &c);
-	if (rc != 0 || !srv_ok(r))
+	int rc = 0;
+	if (in->pix_state < PIX_STATE(UNSPECIFIED) ||
+	    in->pix_state > PIX_STATE(CANCELED_BY_RECEIVER))
+		status_violation(&r->st, "pix_state", "a PixAuthorizationState");
+	if (in->rail < RAIL(UNSPECIFIED) || in->rail > RAIL(PIX_AUTOMATICO))
+		status_violation(&r->st, "rail", "a PaymentRail");
+	if (!srv_ok(r))
 		goto out;
-	rc = kit_list_by_keys(r, txn, DB_SERVICES_BY_CUST, &c->id, 1, DB_SERVICES,
+	if (in->customer_id != 0) {
+		rc = kit_get(r, txn, &kit_customers, "customer_id", in->customer_id, PERM_READ, &c);
+		if (rc != 0 || !srv_ok(r))
+			goto out;
+	} else {
+		rc = customers_in_scope(r, txn, &ids, &nids);
+		if (rc != 0) {
+			rc = srv_store_fail(r, rc, "customers lookup");
+			goto out;
+		}
+	}
+	rc = kit_list_by_keys(r, txn, DB_SERVICES_BY_CUST, c != NULL ? &c->id : ids,
+			      c != NULL ? 1 : nids, DB_SERVICES,
 			      &ospay__v1__customer_service__descriptor, KIT_TOK_SERVICES,
 			      in->page_size, in->page_token, &items, &n, next);
-	if (rc == 0 && srv_ok(r))
-		rc = kit_reply_list(r, &ospay__v1__customers_list_services_response__descriptor,
-				    items, n, next);
+	if (rc != 0 || !srv_ok(r))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (service_matches(in, (const Ospay__V1__CustomerService *)items[i]))
+			items[kept++] = items[i];
+		else
+			protobuf_c_message_free_unpacked(items[i], NULL);
+	}
+	n = kept;
+	rc = kit_reply_list(r, &ospay__v1__customers_list_services_response__descriptor, items, n,
+			    next);
 out:
 	kit_items_free(items, n);
+	free(ids);
 	if (c != NULL)
 		ospay__v1__customer__free_unpacked(c, NULL);
 	return rc;

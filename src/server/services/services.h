@@ -54,6 +54,10 @@ int h_customers_update(srv_req_t *r, store_txn_t *txn);
 int h_customers_add_service(srv_req_t *r, store_txn_t *txn);
 int h_customers_update_service(srv_req_t *r, store_txn_t *txn);
 int h_customers_list_services(srv_req_t *r, store_txn_t *txn);
+/* services/pix.c: a service's Pix Automático authorization (SRV_M_ASYNC). */
+int h_customers_authorize_pix(srv_req_t *r, store_txn_t *txn);
+int h_customers_cancel_pix(srv_req_t *r, store_txn_t *txn);
+int h_customers_refresh_pix(srv_req_t *r, store_txn_t *txn);
 int h_agendas_create(srv_req_t *r, store_txn_t *txn);
 int h_agendas_get(srv_req_t *r, store_txn_t *txn);
 int h_agendas_list(srv_req_t *r, store_txn_t *txn);
