@@ -267,7 +267,8 @@ static json_t *ctl_fault_json(const sbx_fault_t *f)
 	} else if (f->kind == SBX_F_HOOK_REORDER) {
 		json_object_set_new(j, "batch", json_integer(f->copies));
 	} else if (f->kind == SBX_F_HOOK_LIE) {
-		json_object_set_new(j, "set", json_loads(f->lie_set, 0, NULL));
+		json_object_set_new(j, f->lie_body ? "body" : "set",
+				    json_loads(f->lie_set, 0, NULL));
 		if (f->lie_in[0] != '\0')
 			json_object_set_new(j, "in", json_string(f->lie_in));
 	}
@@ -300,20 +301,25 @@ static bool ctl_route_exists(const char *svc, const char *route)
 	return found;
 }
 
-/* A lie's "set" (a non-empty object, kept as compact text) and optional "in". */
+/* A lie's "set" or whole "body" (a non-empty object, kept as compact text)
+ * and optional "in". */
 static bool ctl_lie_parse(json_t *body, sbx_fault_t *f, sbx_resp_t *rs)
 {
-	json_t *set = json_object_get(body, "set");
+	json_t *set = json_object_get(body, "set"), *whole = json_object_get(body, "body");
 	json_t *in = json_object_get(body, "in");
 	char *text = NULL;
 	bool ok = false;
+	f->lie_body = whole != NULL;
+	if (f->lie_body)
+		set = set == NULL ? whole : NULL;
 	if (!json_is_object(set) || json_object_size(set) == 0) {
-		ctl_err(rs, 400, "lie needs set: an object of the members to write");
+		ctl_err(rs, 400,
+			"lie needs set (the members to write) or body, a non-empty object");
 		goto out;
 	}
 	text = json_dumps(set, JSON_COMPACT);
 	if (text == NULL || !sbx_copy(f->lie_set, sizeof(f->lie_set), text)) {
-		ctl_err(rs, 400, "set is too long (at most 511 bytes as compact JSON)");
+		ctl_err(rs, 400, "set or body is too long (at most 511 bytes as compact JSON)");
 		goto out;
 	}
 	if (in != NULL && (!json_is_string(in) || json_string_length(in) == 0 ||

@@ -160,11 +160,13 @@ typedef struct sbx_fault {
 	int64_t remaining; /* requests or hooks still affected; -1 = until deleted */
 	bool process;      /* run the request before failing it */
 	uint64_t hits;
-	/* lie: the members written into the body (compact JSON object), and the
-	 * body member whose items they go into ("" = the body's one list, else
-	 * the body itself). Text, so faults stay plain values to copy and move. */
+	/* lie: the members written into the body (compact JSON object), or the
+	 * whole body instead when lie_body, and the body member the webhook must
+	 * carry and whose items take them ("" = the body's one list, else the
+	 * body itself). Text, so faults stay plain values to copy and move. */
 	char lie_set[SBX_LIE_MAX];
 	char lie_in[32];
+	bool lie_body;
 } sbx_fault_t;
 
 /* ---- the emulator */

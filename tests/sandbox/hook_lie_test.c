@@ -2,8 +2,9 @@
  * The "lie" webhook fault: a callback whose body says what the service's own
  * records contradict, sent with the real credentials. On the Pix PSP it
  * rewrites the items of the callback's one list (or of the list "in" names,
- * passing over callbacks without it); on a plain JSON body (Cielo's) the body
- * itself. It is counted, logged with fault "lie", and checked on input.
+ * passing over callbacks without it), or replaces the whole body; on a plain
+ * JSON body (Cielo's) it rewrites the body itself. It is counted, logged with
+ * fault "lie", and checked on input.
  */
 #include "pix_harness.h"
 
@@ -114,6 +115,22 @@ Test(sandbox_hook_lie, in_passes_over_callbacks_without_that_list)
 	json_decref(j);
 }
 
+Test(sandbox_hook_lie, a_whole_body_replaces_the_callbacks)
+{
+	static char raw[H_BODY_MAX];
+	callback_at("/pix/webhookcobr");
+	lie("pix", "\"in\":\"cobsr\",\"body\":{\"pix\":[{\"txid\":\"" COB_TX "\"}]}");
+	cobr_made();
+	cr_assert_eq(h_hooks_wait(1, 5000), 1);
+	h_hook_read(0, raw, sizeof(raw));
+	cr_assert_not_null(strstr(raw, "hmac=hk7&ignorar=/cobr"), "the URL kept: %.120s", raw);
+	json_t *j = h_hook_json(0);
+	cr_assert_eq(json_object_size(j), 1);
+	cr_assert_str_eq(px_str(json_array_get(json_object_get(j, "pix"), 0), "txid", NULL),
+			 COB_TX);
+	json_decref(j);
+}
+
 Test(sandbox_hook_lie, a_plain_body_is_rewritten_itself)
 {
 	static char raw[H_BODY_MAX];
@@ -134,6 +151,8 @@ Test(sandbox_hook_lie, bad_lies_are_refused)
 		"{\"kind\":\"lie\",\"service\":\"pix\"}",
 		"{\"kind\":\"lie\",\"service\":\"pix\",\"set\":[1]}",
 		"{\"kind\":\"lie\",\"service\":\"pix\",\"set\":{}}",
+		"{\"kind\":\"lie\",\"service\":\"pix\",\"body\":\"x\"}",
+		"{\"kind\":\"lie\",\"service\":\"pix\",\"set\":{\"a\":1},\"body\":{\"b\":1}}",
 		"{\"kind\":\"lie\",\"service\":\"pix\",\"set\":{\"a\":1},\"in\":\"\"}",
 		"{\"kind\":\"lie\",\"service\":\"pix\",\"set\":{\"a\":1},\"in\":7}",
 		"{\"kind\":\"lie\",\"service\":\"pix\",\"set\":{\"a\":1},"
