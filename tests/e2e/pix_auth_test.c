@@ -608,21 +608,22 @@ Test(pix_auth_e2e, a_repeated_call_is_answered_again_not_done_twice)
 	TSP_AWAIT(zapme_with(copia) == 1, "one message");
 }
 
-Test(pix_auth_e2e, journey_3_accepted_from_the_rec_callback)
+Test(pix_auth_e2e, journey_3_accepted_and_paid_from_the_callbacks)
 {
 	uint64_t cust, inv;
 	char txid[64];
 	uint64_t svc = journey_3(&cust, &inv, txid);
 	Ospay__V1__CustomerService *s;
-	/* The payer pays the QR: the rec's callback, no RefreshPix. (The /pix callback of the
-	 * payment is not registered by SetGateway yet: the invoice waits for a refresh.) */
+	/* The payer pays the QR: the rec's callback accepts the authorization and the
+	 * payment's /pix callback (registered by SetGateway with the Pix key) pays the
+	 * invoice, no RefreshPix. */
 	payer("cobs", txid, "pay", NULL);
 	TSP_AWAIT(stored_state(cust, svc) == AUTH(ACCEPTED), "accepted through the /rec callback");
 	s = stored(cust, svc);
 	cr_assert_eq(rail(s), RAIL(PIX_AUTOMATICO));
 	service_free(s);
-	service_free(refresh(svc));
-	cr_assert_eq(tso_invoice_status(P.fd, inv), OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID);
+	TSP_AWAIT(tso_invoice_status(P.fd, inv) == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID,
+		  "paid through the /pix callback");
 }
 
 /* calendario.dataInicial of a rec as the PSP keeps it (GET /pix/rec/{idRec}). */

@@ -22,6 +22,7 @@
 #include "core/holidays.h"
 #include "server/jobs/billing_job.h"
 #include "server/jobs/billing_pix.h"
+#include "server/providers/pix_settings.h"
 
 /* GATEWAY_KIND_PIX_AUTOMATICO: the organization's PSP in DB_GATEWAYS. */
 #define PIX_SERVICE 5
@@ -49,35 +50,6 @@ static bool pix_closed(int64_t day, void *arg)
 	return o->holidays && holiday_br_name(day) != NULL;
 }
 
-static pix_window_t window_of(const Ospay__V1__PixSettings *p)
-{
-	pix_window_t w = PIX_WINDOW_DEFAULT;
-	if (p == NULL)
-		return w;
-	if (p->window_open_days > 0)
-		w.earliest = (int)p->window_open_days;
-	if (p->window_open_unit != OSPAY__V1__PIX_DAY_UNIT__PIX_DAY_UNIT_UNSPECIFIED)
-		w.earliest_business =
-			p->window_open_unit == OSPAY__V1__PIX_DAY_UNIT__PIX_DAY_UNIT_BUSINESS;
-	if (p->window_close_days > 0)
-		w.latest = (int)p->window_close_days;
-	if (p->window_close_unit != OSPAY__V1__PIX_DAY_UNIT__PIX_DAY_UNIT_UNSPECIFIED)
-		w.latest_business =
-			p->window_close_unit == OSPAY__V1__PIX_DAY_UNIT__PIX_DAY_UNIT_BUSINESS;
-	return w;
-}
-
-static pix_retry_cfg_t retry_of(const Ospay__V1__PixSettings *p)
-{
-	pix_retry_cfg_t c = PIX_RETRY_DEFAULT;
-	if (p == NULL || p->n_retry_days == 0)
-		return c;
-	c.n_offsets = 0;
-	for (size_t i = 0; i < p->n_retry_days && i < PIX_RETRY_MAX; i++)
-		c.offsets[c.n_offsets++] = (int)p->retry_days[i];
-	return c;
-}
-
 int bill_pix_org_load(store_txn_t *txn, uint64_t org, int64_t now_ms, bill_pix_org_t *out)
 {
 	Ospay__V1__GatewayRecord *g = NULL;
@@ -87,17 +59,15 @@ int bill_pix_org_load(store_txn_t *txn, uint64_t org, int64_t now_ms, bill_pix_o
 	int rc = prov_settings_get(txn, org, PIX_SERVICE, &g);
 	if (rc != 0)
 		return rc;
-	out->w = window_of(g->pix);
-	out->retry = retry_of(g->pix);
+	out->w = prov_pix_window(g->pix);
+	out->retry = prov_pix_retry(g->pix);
 	/* SetGateway checks both; a record that fails now runs on the defaults. */
 	if (pix_window_check(&out->w) != NULL)
 		out->w = PIX_WINDOW_DEFAULT;
 	if (pix_retry_check(&out->retry) != NULL)
 		out->retry = PIX_RETRY_DEFAULT;
-	out->cutoff_min = g->pix != NULL && g->pix->cancel_cutoff_minutes > 0 &&
-					  g->pix->cancel_cutoff_minutes < 24 * 60
-				  ? (int)g->pix->cancel_cutoff_minutes
-				  : PIX_CANCEL_CUTOFF_DEFAULT;
+	out->cutoff_min = prov_pix_cutoff_min(g->pix) < 24 * 60 ? prov_pix_cutoff_min(g->pix)
+								: PIX_CANCEL_CUTOFF_DEFAULT;
 	ospay__v1__gateway_record__free_unpacked(g, NULL);
 	rc = kit_load(txn, DB_ORGS, org, &ospay__v1__organization__descriptor, &o);
 	if (rc != 0)

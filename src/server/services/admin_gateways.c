@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -151,7 +152,8 @@ static void check_client_pair(srv_req_t *r, const Ospay__V1__GatewayCredentials 
 				 "PEM text of at most %d bytes each", PEM_MAX);
 		return;
 	}
-	why = tls_check_pair_pem(c->client_certificate_pem, c->client_key_pem, r->now_ms / 1000);
+	/* The wall clock, not the test clock: the PSP's TLS stack checks it by real time. */
+	why = tls_check_pair_pem(c->client_certificate_pem, c->client_key_pem, (int64_t)time(NULL));
 	if (why != NULL)
 		status_violation(&r->st, "credentials.client_certificate_pem", "%s", why);
 }
@@ -306,14 +308,17 @@ static int service_set(srv_req_t *r, store_txn_t *txn, int kind, const char *bas
  */
 typedef struct gw_set {
 	srv_req_t *r;
-	gw_t *gw; /* opened from the new settings for the registration only */
-	int hook; /* the next gw_pix_hook_t to register */
+	gw_t *gw;    /* opened from the new settings for the registration only */
+	int hook;    /* the next of pix_hooks to register */
+	int n_hooks; /* how many of pix_hooks this PSP gets */
 	char url[GW_URL_MAX];
 	/* The callbacks' secret: new with new credentials, else the stored one. */
 	char secret[2 * WEBHOOK_SECRET_BYTES + 1];
 } gw_set_t;
 
-static const gw_pix_hook_t pix_hooks[] = {GW_PIX_HOOK_REC, GW_PIX_HOOK_COBR};
+/* The Pix-received callback (journeys 3 and 4's first payments) only with a Pix key:
+ * PUT /webhook/{chave} names it. */
+static const gw_pix_hook_t pix_hooks[] = {GW_PIX_HOOK_REC, GW_PIX_HOOK_COBR, GW_PIX_HOOK_PIX};
 
 static void gw_set_free(void *arg)
 {
@@ -413,7 +418,7 @@ static void on_pix_registered(const gw_pix_result_t *res, void *arg)
 /* Registers the next callback, or ends the call with the write. */
 static void pix_register_next(gw_set_t *a)
 {
-	if ((size_t)a->hook == OSPAY_ARRAY_LEN(pix_hooks)) {
+	if (a->hook == a->n_hooks) {
 		srv_async_finish(a->r, set_gateway_write);
 		return;
 	}
@@ -440,6 +445,7 @@ static int pix_register_start(srv_req_t *r, const Ospay__V1__GatewayRecord *old)
 	if (a == NULL)
 		return -ENOMEM;
 	a->r = r;
+	a->n_hooks = in->pix->pix_key[0] != '\0' ? 3 : 2;
 	if (prov_pix_callback_url(in->pix, r->sess->p.org_id, a->url, sizeof(a->url)) != 0) {
 		rc = srv_fail(r, ST_INVALID_ARGUMENT, "pix.callback_base_url: too long");
 		goto out;

@@ -34,6 +34,7 @@
 #include "server/db/db.h"
 #include "server/jobs/pix_auth.h"
 #include "server/providers/adapters.h"
+#include "server/providers/pix_settings.h"
 #include "server/rpc/kit.h"
 #include "server/rpc/srv.h"
 #include "server/services/services.h"
@@ -652,7 +653,7 @@ static int authorize_check(srv_req_t *r, store_txn_t *txn,
 		rc = srv_store_fail(r, rc, "gateway lookup");
 		goto out;
 	}
-	a->retries = g->pix == NULL || !g->pix->no_retries;
+	a->retries = prov_pix_policy(g->pix) == PIX_RETRY_3R_7D;
 	rc = kit_org_offset(r, txn, &off);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "organization lookup");
