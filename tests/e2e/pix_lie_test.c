@@ -6,8 +6,9 @@
  * makes one by rewriting a real callback before it leaves. Each lie is
  * accepted (200) and re-queried, and the GET decides: a cobr said CONCLUIDA
  * while ATIVA, a rec said APROVADA while CRIADA, a journey-3 cob said paid
- * while not, and txids or idRecs ospayd never asked for (refused 404, nothing
- * stored, the PSP's retries the only repeats).
+ * while not (in a /pix callback, and as the whole body of a /rec one), and
+ * txids or idRecs ospayd never asked for (refused 404, nothing stored, the
+ * PSP's retries the only repeats).
  *
  * Every test waits until the lie was delivered and every accepted event was
  * re-queried before looking, so "nothing changed" is not "not yet".
@@ -175,32 +176,41 @@ static void pay_cob(const char *txid)
 	json_decref(tsp_pix_control(&P, "POST", path, NULL, 200));
 }
 
-/*
- * ospayd registers no /pix callback at SetGateway (only /rec and /cobr), so
- * the lie is a whole body: the /rec callback of another customer's payment
- * comes with the right hmac and says, in the /pix shape, that the first
- * customer's journey-3 cob was paid. ospayd reads the kind from the body.
- */
 Test(pix_lie, a_pix_callback_naming_an_unpaid_journey_3_cob_changes_nothing)
 {
 	uint64_t inv1, inv2;
-	char tx1[40], tx2[40], body[300];
-	uint64_t svc1 = journey_3(4, &inv1, tx1);
+	char tx1[40], tx2[40], set[120];
+	journey_3(4, &inv1, tx1);
 	journey_3(5, &inv2, tx2);
-	snprintf(body, sizeof(body),
-		 "{\"pix\":[{\"endToEndId\":\"E12345678202703011200lie000000002\","
-		 "\"txid\":\"%s\",\"valor\":\"99.90\",\"horario\":\"2027-03-01T12:00:00Z\"}]}",
-		 tx1);
-	lie_body("recs", body);
+	/* The second customer pays; the /pix callback of it names the first cob. */
+	snprintf(set, sizeof(set), "{\"txid\":\"%s\"}", tx1);
+	lie("pix", set);
 	pay_cob(tx2);
 	lies_settled(1);
 	cr_assert_eq(tso_invoice_status(P.fd, inv1), INV(OPEN), "the PSP says ATIVA");
-	/* The first customer really pays: the refresh learns it, paid. */
+	/* The first customer really pays: its own callback pays the invoice. */
 	pay_cob(tx1);
-	Ospay__V1__CustomerService *s = tsp_pix_refresh(&P, svc1);
-	cr_assert_eq(s->pix->state, AUTH(ACCEPTED));
-	protobuf_c_message_free_unpacked(&s->base, NULL);
-	cr_assert_eq(tso_invoice_status(P.fd, inv1), INV(PAID), "paid by the real payment");
+	TSP_AWAIT(tso_invoice_status(P.fd, inv1) == INV(PAID), "paid by the real payment");
+}
+
+/*
+ * A whole body: the /rec callback of a payer's approval comes with the right
+ * hmac and says instead, in the /pix shape, that an unpaid journey-3 cob was
+ * paid; ospayd reads the kind from the body and asks about the cob.
+ */
+Test(pix_lie, a_rec_callback_replaced_by_a_pix_body_changes_nothing)
+{
+	uint64_t inv, svc2;
+	char tx[40], body[300];
+	journey_3(8, &inv, tx);
+	snprintf(body, sizeof(body),
+		 "{\"pix\":[{\"endToEndId\":\"E12345678202703011200lie000000002\","
+		 "\"txid\":\"%s\",\"valor\":\"99.90\",\"horario\":\"2027-03-01T12:00:00Z\"}]}",
+		 tx);
+	lie_body("recs", body);
+	tsp_pix_accepted(&P, 9, &svc2);
+	lies_settled(1);
+	cr_assert_eq(tso_invoice_status(P.fd, inv), INV(OPEN), "the PSP says ATIVA");
 }
 
 Test(pix_lie, unknown_txid_and_idrec_are_refused_and_not_retried_by_ospay)
