@@ -34,6 +34,7 @@ static const struct {
 	{"malformed", SBX_F_MALFORMED, false},   {"duplicate", SBX_F_HOOK_DUPLICATE, true},
 	{"delay", SBX_F_HOOK_DELAY, true},       {"reorder", SBX_F_HOOK_REORDER, true},
 	{"bad_auth", SBX_F_HOOK_BAD_AUTH, true}, {"drop", SBX_F_HOOK_DROP, true},
+	{"lie", SBX_F_HOOK_LIE, true},
 };
 
 static void ctl_err(sbx_resp_t *rs, int status, const char *msg)
@@ -265,6 +266,11 @@ static json_t *ctl_fault_json(const sbx_fault_t *f)
 		json_object_set_new(j, "copies", json_integer(f->copies));
 	} else if (f->kind == SBX_F_HOOK_REORDER) {
 		json_object_set_new(j, "batch", json_integer(f->copies));
+	} else if (f->kind == SBX_F_HOOK_LIE) {
+		json_object_set_new(j, f->lie_body ? "body" : "set",
+				    json_loads(f->lie_set, 0, NULL));
+		if (f->lie_in[0] != '\0')
+			json_object_set_new(j, "in", json_string(f->lie_in));
 	}
 	return j;
 }
@@ -295,6 +301,39 @@ static bool ctl_route_exists(const char *svc, const char *route)
 	return found;
 }
 
+/* A lie's "set" or whole "body" (a non-empty object, kept as compact text)
+ * and optional "in". */
+static bool ctl_lie_parse(json_t *body, sbx_fault_t *f, sbx_resp_t *rs)
+{
+	json_t *set = json_object_get(body, "set"), *whole = json_object_get(body, "body");
+	json_t *in = json_object_get(body, "in");
+	char *text = NULL;
+	bool ok = false;
+	f->lie_body = whole != NULL;
+	if (f->lie_body)
+		set = set == NULL ? whole : NULL;
+	if (!json_is_object(set) || json_object_size(set) == 0) {
+		ctl_err(rs, 400,
+			"lie needs set (the members to write) or body, a non-empty object");
+		goto out;
+	}
+	text = json_dumps(set, JSON_COMPACT);
+	if (text == NULL || !sbx_copy(f->lie_set, sizeof(f->lie_set), text)) {
+		ctl_err(rs, 400, "set or body is too long (at most 511 bytes as compact JSON)");
+		goto out;
+	}
+	if (in != NULL && (!json_is_string(in) || json_string_length(in) == 0 ||
+			   strlen(json_string_value(in)) != json_string_length(in) ||
+			   !sbx_copy(f->lie_in, sizeof(f->lie_in), json_string_value(in)))) {
+		ctl_err(rs, 400, "in must be a member name of 1 to 31 bytes");
+		goto out;
+	}
+	ok = true;
+out:
+	free(text);
+	return ok;
+}
+
 static void ctl_fault_add_any(sbx_t *s, json_t *body, bool hook, sbx_resp_t *rs)
 {
 	sbx_fault_t f;
@@ -316,7 +355,7 @@ static void ctl_fault_add_any(sbx_t *s, json_t *body, bool hook, sbx_resp_t *rs)
 	}
 	if (!found) {
 		ctl_err(rs, 400,
-			hook ? "kind must be duplicate, delay, reorder, bad_auth or drop"
+			hook ? "kind must be duplicate, delay, reorder, bad_auth, drop or lie"
 			     : "kind must be latency, http500, timeout, reset or malformed");
 		goto out;
 	}
@@ -366,6 +405,8 @@ static void ctl_fault_add_any(sbx_t *s, json_t *body, bool hook, sbx_resp_t *rs)
 			v = 2;
 		f.copies = (uint32_t)v;
 	}
+	if (f.kind == SBX_F_HOOK_LIE && !ctl_lie_parse(body, &f, rs))
+		goto out;
 	/* A malformed answer is the answer to a request that did happen. */
 	f.process = sbx_jbool(body, "process", f.kind == SBX_F_MALFORMED);
 	if (s->n_faults >= SBX_MAX_FAULTS) {

@@ -333,6 +333,65 @@ static void sbx_hook_spoil(sbx_hook_t *h, const char *cred)
 	snprintf(h->fault, sizeof(h->fault), "bad_auth");
 }
 
+/*
+ * A "lie" fault: writes the fault's members into the body before it leaves,
+ * URL and headers (the credentials) untouched, so the receiver takes it for
+ * the service's own word. They go into each object item of the member named
+ * lie_in, else of the body's one list ({"cobsr":[...]}), else into the body
+ * object itself; with lie_body the fault's text replaces the whole body (of
+ * a webhook carrying lie_in, when set). False (the fault not used) when there
+ * is nothing to rewrite.
+ */
+/* Writes set's members into each object item of the list target (or into
+ * target when it is an object); how many took them. */
+static size_t sbx_lie_items(json_t *target, json_t *set)
+{
+	json_t *it;
+	size_t n = 0, i;
+	if (json_is_object(target))
+		n = json_object_update(target, set) == 0;
+	json_array_foreach(target, i, it)
+	{
+		if (json_is_object(it) && json_object_update(it, set) == 0)
+			n++;
+	}
+	return n;
+}
+
+static bool sbx_hook_lie(sbx_hook_t *h, const sbx_fault_t *f)
+{
+	json_t *body = NULL, *set = NULL, *target;
+	char *text = NULL;
+	bool ok = false;
+
+	if (h->body == NULL)
+		goto out;
+	body = json_loadb(h->body, h->body_len, 0, NULL);
+	set = json_loads(f->lie_set, 0, NULL);
+	if (!json_is_object(body) || !json_is_object(set))
+		goto out;
+	target = body;
+	if (f->lie_in[0] != '\0')
+		target = json_object_get(body, f->lie_in);
+	else if (json_object_size(body) == 1 &&
+		 json_is_array(json_object_iter_value(json_object_iter(body))))
+		target = json_object_iter_value(json_object_iter(body));
+	if (target == NULL || (!f->lie_body && sbx_lie_items(target, set) == 0))
+		goto out;
+	text = json_dumps(f->lie_body ? set : body, JSON_COMPACT);
+	if (text == NULL)
+		goto out;
+	free(h->body);
+	h->body = text;
+	h->body_len = strlen(text);
+	snprintf(h->fault, sizeof(h->fault), "lie");
+	ok = true;
+out:
+	json_decref(body);
+	json_decref(set);
+	return ok;
+}
+
 static void sbx_outbox_push(sbx_t *s, sbx_hook_t *h)
 {
 	list_insert_tail(&s->outbox, &h->node);
@@ -441,6 +500,12 @@ void sbx_hook_emit(sbx_t *s, const char *service, uint64_t org, const char *meth
 			break;
 		case SBX_F_HOOK_BAD_AUTH:
 			sbx_hook_spoil(h, cred);
+			break;
+		case SBX_F_HOOK_LIE:
+			if (!sbx_hook_lie(h, &f)) {
+				i++; /* not this webhook's body: kept for the next one */
+				continue;
+			}
 			break;
 		case SBX_F_HOOK_DELAY:
 			h->delay_ms += f.ms;

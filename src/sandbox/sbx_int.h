@@ -144,7 +144,11 @@ enum sbx_fault_kind {
 	SBX_F_HOOK_REORDER,
 	SBX_F_HOOK_BAD_AUTH,
 	SBX_F_HOOK_DROP,
+	SBX_F_HOOK_LIE,
 };
+
+/* Longest "set" of a lie fault, as compact JSON. */
+#define SBX_LIE_MAX 512
 
 typedef struct sbx_fault {
 	uint64_t id;
@@ -156,6 +160,13 @@ typedef struct sbx_fault {
 	int64_t remaining; /* requests or hooks still affected; -1 = until deleted */
 	bool process;      /* run the request before failing it */
 	uint64_t hits;
+	/* lie: the members written into the body (compact JSON object), or the
+	 * whole body instead when lie_body, and the body member the webhook must
+	 * carry and whose items take them ("" = the body's one list, else the
+	 * body itself). Text, so faults stay plain values to copy and move. */
+	char lie_set[SBX_LIE_MAX];
+	char lie_in[32];
+	bool lie_body;
 } sbx_fault_t;
 
 /* ---- the emulator */
