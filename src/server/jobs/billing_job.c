@@ -45,8 +45,13 @@ int bill_charge_at(store_txn_t *txn, const uint8_t *val, Ospay__V1__Charge **out
 	return rc == -ENOENT ? -EBADMSG : rc;
 }
 
-void bill_job_invoice(bill_job_t *j, const Ospay__V1__Invoice *inv, int gateway)
+bill_job_t *bill_job_new(struct srv_billing *b, const Ospay__V1__Invoice *inv, int gateway)
 {
+	bill_job_t *j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		return NULL;
+	j->b = b;
+	ospay__v1__charge__init(&j->c);
 	j->c.organization_id = inv->organization_id;
 	j->c.unit_id = inv->unit_id;
 	j->c.customer_id = inv->customer_id;
@@ -54,6 +59,8 @@ void bill_job_invoice(bill_job_t *j, const Ospay__V1__Invoice *inv, int gateway)
 	j->c.invoice_id = inv->id;
 	j->c.gateway = gateway;
 	j->c.amount = inv->amount;
+	bill_job_link(j);
+	return j;
 }
 
 int bill_invoice_open(store_txn_t *txn, uint64_t id)

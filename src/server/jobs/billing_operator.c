@@ -307,17 +307,14 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 		rc = srv_fail(r, ST_UNAVAILABLE, "too many operator charges in flight; try again");
 		goto out;
 	}
-	j = calloc(1, sizeof(*j));
+	j = bill_job_new(b, inv, (int)card->card->gateway);
 	if (j == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	j->b = b;
 	j->r = r;
 	j->on_outcome = manual_outcome;
 	j->action = BILLING_ACTION_CHARGE;
-	ospay__v1__charge__init(&j->c);
-	bill_job_invoice(j, inv, (int)card->card->gateway);
 	j->c.recurring = false;
 	j->c.rail = OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_CARD;
 	j->c.attempt = (uint32_t)(n_op + 1);
@@ -325,7 +322,6 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 	bill_job_card(j, card->card);
 	date_format(today, j->date, sizeof(j->date));
 	billing_operator_order_id(inv->id, (int)j->c.attempt, j->order_id);
-	bill_job_link(j);
 	if (bill_open_token(r->srv, card, j) != 0) {
 		log_error("operator charge: a card token cannot be opened", "card_id=%" PRIu64,
 			  card->card->id);

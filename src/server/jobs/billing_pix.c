@@ -202,26 +202,14 @@ static const Ospay__V1__Charge *open_of(const pix_charges_t *pc)
 
 /* ------------------------------------------------------------------ jobs */
 
-static bill_job_t *job_new(struct srv_billing *b, int op)
-{
-	bill_job_t *j = calloc(1, sizeof(*j));
-	if (j == NULL)
-		return NULL;
-	j->b = b;
-	j->pix_op = op;
-	ospay__v1__charge__init(&j->c);
-	bill_job_link(j);
-	return j;
-}
-
 /* A new attempt of inv's cycle (PENDING, or ERROR when refused before sending). */
 static bill_job_t *job_attempt(struct srv_billing *b, int op, const Ospay__V1__Invoice *inv,
 			       const char *txid, uint32_t attempt, int64_t settle_day)
 {
-	bill_job_t *j = job_new(b, op);
+	bill_job_t *j = bill_job_new(b, inv, PIX_SERVICE);
 	if (j == NULL)
 		return NULL;
-	bill_job_invoice(j, inv, PIX_SERVICE);
+	j->pix_op = op;
 	j->c.attempt = attempt;
 	j->c.recurring = true; /* the run's own attempts, as the card's */
 	j->c.reattempt = attempt > 1;

@@ -227,15 +227,12 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 		*out = j;
 		goto out;
 	}
-	j = calloc(1, sizeof(*j));
+	j = bill_job_new(b, inv, b->org_kind);
 	if (j == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	j->b = b;
 	j->action = d.action;
-	ospay__v1__charge__init(&j->c);
-	bill_job_invoice(j, inv, b->org_kind);
 	j->c.recurring = true;
 	j->c.rail = OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_CARD;
 	j->c.attempt = (uint32_t)d.attempt;
@@ -260,7 +257,6 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 				      "the card's stored token cannot be opened");
 		}
 	}
-	bill_job_link(j);
 	*out = j;
 out:
 	attempts_free(att, n < BILLING_MAX_ATTEMPTS ? n : BILLING_MAX_ATTEMPTS);
