@@ -868,21 +868,40 @@ static int pend_rec(srv_req_t *r, store_txn_t *txn, pixc_t *a,
 	return pend(r, a, rc, "the authorization's state");
 }
 
-int h_customers_refresh_pix(srv_req_t *r, store_txn_t *txn)
+/*
+ * RefreshPix and CancelPix: the service's rec queried, cb going on from the PSP's
+ * answer. first (may be NULL) looks at the service as stored before: it may refuse
+ * (r->st) or answer (*answered), and then nothing is sent.
+ */
+static int
+rec_handler(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action act, enum pix_op op,
+	    int (*first)(srv_req_t *r, const Ospay__V1__CustomerService *svc, bool *answered),
+	    gw_pix_cb cb)
 {
-	const Ospay__V1__CustomersRefreshPixRequest *in = (const void *)r->in;
 	Ospay__V1__CustomerService *svc = NULL;
 	pixc_t *a = NULL;
-	int rc = start(r, txn, in->service_id, PERM_READ, OP_REFRESH, &svc, &a);
+	bool answered = false;
+	int rc = start(r, txn, id, act, op, &svc, &a);
 	if (rc != 0 || !srv_ok(r) || !has_rec(r, svc))
 		goto out;
-	rc = pend_rec(r, txn, a, svc, on_refresh_rec);
+	if (first != NULL) {
+		rc = first(r, svc, &answered);
+		if (rc != 0 || !srv_ok(r) || answered)
+			goto out;
+	}
+	rc = pend_rec(r, txn, a, svc, cb);
 	a = NULL;
 out:
 	free(a);
 	if (svc != NULL)
 		ospay__v1__customer_service__free_unpacked(svc, NULL);
 	return rc;
+}
+
+int h_customers_refresh_pix(srv_req_t *r, store_txn_t *txn)
+{
+	const Ospay__V1__CustomersRefreshPixRequest *in = (const void *)r->in;
+	return rec_handler(r, txn, in->service_id, PERM_READ, OP_REFRESH, NULL, on_refresh_rec);
 }
 
 static void on_cancel(const gw_pix_result_t *res, void *arg)
@@ -936,31 +955,24 @@ static void on_cancel_rec(const gw_pix_result_t *res, void *arg)
 	edit(a, cancel_edit, cancel_send);
 }
 
+/* A cancellation asked again is answered again; one of an ended authorization is refused. */
+static int cancel_first(srv_req_t *r, const Ospay__V1__CustomerService *svc, bool *answered)
+{
+	if (svc->pix->state == AUTH(CANCELED_BY_RECEIVER)) {
+		*answered = true;
+		return kit_reply_one(r, &ospay__v1__customers_cancel_pix_response__descriptor,
+				     &svc->base);
+	}
+	if (!auth_live(svc->pix))
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"service %" PRIu64 "'s authorization is %s already", svc->id,
+				state_name(svc->pix));
+	return 0;
+}
+
 int h_customers_cancel_pix(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CustomersCancelPixRequest *in = (const void *)r->in;
-	Ospay__V1__CustomerService *svc = NULL;
-	pixc_t *a = NULL;
-	int rc = start(r, txn, in->service_id, PERM_OPERATE, OP_CANCEL, &svc, &a);
-	if (rc != 0 || !srv_ok(r) || !has_rec(r, svc))
-		goto out;
-	if (svc->pix->state == AUTH(CANCELED_BY_RECEIVER)) {
-		/* Done already: the same answer again. */
-		rc = kit_reply_one(r, &ospay__v1__customers_cancel_pix_response__descriptor,
-				   &svc->base);
-		goto out;
-	}
-	if (!auth_live(svc->pix)) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "service %" PRIu64 "'s authorization is %s already", svc->id,
-			      state_name(svc->pix));
-		goto out;
-	}
-	rc = pend_rec(r, txn, a, svc, on_cancel_rec);
-	a = NULL;
-out:
-	free(a);
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
-	return rc;
+	return rec_handler(r, txn, in->service_id, PERM_OPERATE, OP_CANCEL, cancel_first,
+			   on_cancel_rec);
 }
