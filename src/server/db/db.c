@@ -511,6 +511,13 @@ out:
 	return rc;
 }
 
+int db_scan_id(store_txn_t *txn, unsigned table, uint64_t id, db_scan_t **out)
+{
+	uint8_t key[8], from[8] = {0};
+	be64_put(key, id);
+	return db_scan_open(txn, table, key, sizeof(key), 1, from, sizeof(from), out);
+}
+
 void db_scan_close(db_scan_t *s)
 {
 	if (s == NULL)

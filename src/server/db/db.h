@@ -234,6 +234,8 @@ uint64_t db_pos_id(const uint8_t *pos);
 typedef struct db_scan db_scan_t;
 int db_scan_open(store_txn_t *txn, unsigned table, const uint8_t *keys, size_t klen, size_t nkeys,
 		 const uint8_t *from, size_t vlen, db_scan_t **out);
+/* db_scan_open of one 8-byte key, id big-endian, over its 8-byte values from the first. */
+int db_scan_id(store_txn_t *txn, unsigned table, uint64_t id, db_scan_t **out);
 /* Next value (valid until the next call or close); -ENOENT at the end. */
 int db_scan_next(db_scan_t *s, const uint8_t **val);
 void db_scan_close(db_scan_t *s);

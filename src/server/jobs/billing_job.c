@@ -149,11 +149,9 @@ void bill_bcard_of(const Ospay__V1__Card *c, billing_card_t *out)
 int bill_load_cards(store_txn_t *txn, uint64_t customer, uint64_t chosen_id,
 		    Ospay__V1__CardRecord **chosen, Ospay__V1__CardRecord **def)
 {
-	uint8_t key[8], from[8] = {0};
 	db_scan_t *scan = NULL;
 	const uint8_t *val;
-	be64_put(key, customer);
-	int rc = db_scan_open(txn, DB_CARDS_BY_CUST, key, sizeof(key), 1, from, 8, &scan);
+	int rc = db_scan_id(txn, DB_CARDS_BY_CUST, customer, &scan);
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		uint64_t id = be64_get(val);
 		Ospay__V1__CardRecord *c = NULL;

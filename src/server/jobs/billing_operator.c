@@ -59,15 +59,13 @@ static void manual_free(void *arg)
 static int brand_allows(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice *inv,
 			const Ospay__V1__Card *card)
 {
-	uint8_t key[8], from[8] = {0};
 	db_scan_t *scan = NULL;
 	const uint8_t *val;
 	const char *never = NULL;
 	char advice[96] = "";
 	int64_t wait_until = 0;
 	size_t n = 0;
-	be64_put(key, inv->id);
-	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
+	int rc = db_scan_id(txn, DB_CHG_INVOICE, inv->id, &scan);
 	while (rc == 0 && never == NULL && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
 		rc = bill_charge_at(txn, val, &c);

@@ -163,11 +163,9 @@ static int charges_scan(store_txn_t *txn, db_scan_t *scan, pix_charges_t *pc)
 
 static int charges_of_invoice(store_txn_t *txn, uint64_t invoice, pix_charges_t *pc)
 {
-	uint8_t key[8], from[8] = {0};
 	db_scan_t *scan = NULL;
-	be64_put(key, invoice);
 	pc->n = 0;
-	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
+	int rc = db_scan_id(txn, DB_CHG_INVOICE, invoice, &scan);
 	if (rc == 0)
 		rc = charges_scan(txn, scan, pc);
 	db_scan_close(scan);

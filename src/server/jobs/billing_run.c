@@ -99,12 +99,10 @@ static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge *
 			 size_t *n, bool *busy)
 {
 	*busy = false;
-	uint8_t key[8], from[8] = {0};
 	db_scan_t *scan = NULL;
 	const uint8_t *val;
 	*n = 0;
-	be64_put(key, invoice);
-	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
+	int rc = db_scan_id(txn, DB_CHG_INVOICE, invoice, &scan);
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
 		rc = bill_charge_at(txn, val, &c);
