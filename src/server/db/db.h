@@ -194,6 +194,14 @@ int db_agenda_delete(store_txn_t *txn, const Ospay__V1__Agenda *a);
  * entries that differ are deleted and added.
  */
 int db_order_put(store_txn_t *txn, const Ospay__V1__Order *old, const Ospay__V1__Order *o);
+/*
+ * Appends to o's history its change to status `to` at at_ms by token by (0: none)
+ * and sets the status. *hist gets the new array (malloc'd: the caller frees it, not
+ * its entries, which belong to the stored order and to *entry). 0 or -ENOMEM.
+ */
+int db_order_history_append(Ospay__V1__Order *o, Ospay__V1__OrderStatusChange *entry, int to,
+			    int64_t at_ms, uint64_t by, const char *note,
+			    Ospay__V1__OrderStatusChange ***hist);
 
 /*
  * Stores an invoice and brings its indexes in line with it: old is the stored
