@@ -340,10 +340,8 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 		goto out;
 	}
 	b->manual[b->n_manual++] = inv->id;
-	r->async_arg = j;
-	r->async_free = manual_free;
+	srv_pend_owning(r, j, manual_free);
 	j = NULL;
-	srv_pend(r);
 out:
 	if (j != NULL)
 		bill_job_free(j);

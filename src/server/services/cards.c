@@ -510,10 +510,8 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 			rc = srv_fail(r, ST_INTERNAL, "the card could not be sent");
 		goto out;
 	}
-	r->async_arg = a;
-	r->async_free = card_add_free;
+	srv_pend_owning(r, a, card_add_free);
 	a = NULL;
-	srv_pend(r);
 out:
 	card_pan_wipe(&pan);
 	/* The code is used for the one call: wipe it now rather than at the reply. */

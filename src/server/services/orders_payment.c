@@ -652,10 +652,8 @@ int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn)
 		rc = pl_not_started(r, rc, ST_INTERNAL, "the payment link could not be queried");
 		goto out;
 	}
-	r->async_arg = f;
-	r->async_free = refresh_free;
+	srv_pend_owning(r, f, refresh_free);
 	f = NULL;
-	srv_pend(r);
 out:
 	free(f);
 	if (o != NULL)

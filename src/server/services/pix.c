@@ -683,9 +683,7 @@ out:
 static int pend(srv_req_t *r, pixc_t *a, int rc, const char *what)
 {
 	if (rc == 0) {
-		r->async_arg = a;
-		r->async_free = pixc_free;
-		srv_pend(r);
+		srv_pend_owning(r, a, pixc_free);
 		return 0;
 	}
 	free(a);
