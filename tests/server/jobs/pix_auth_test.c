@@ -281,17 +281,12 @@ Test(pix_auth, the_first_payment_pays_its_invoice)
 /* ListServices: its ids in order into ids (at most 8); the count. */
 static size_t list(uint64_t customer, int state, int rail, uint64_t ids[8])
 {
-	Ospay__V1__CustomersListServicesRequest m =
-		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
-	m.customer_id = customer;
-	m.pix_state = state;
-	m.rail = rail;
+	Ospay__V1__CustomersListServicesRequest m;
+	tsr_list_services(&m, customer, state, rail);
 	Ospay__V1__CustomersListServicesResponse *r =
 		tsh_call_ok(&srv, &sess, "ospay.v1.Customers/ListServices", &m.base,
 			    &ospay__v1__customers_list_services_response__descriptor);
-	size_t n = r->n_services < 8 ? r->n_services : 8;
-	for (size_t i = 0; i < n; i++)
-		ids[i] = r->services[i]->id;
+	size_t n = tsr_service_ids(r, ids, 8);
 	ospay__v1__customers_list_services_response__free_unpacked(r, NULL);
 	return n;
 }
@@ -316,13 +311,8 @@ Test(pix_auth, list_services_filters_and_the_rail_rule)
 	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
 	rp.enabled = true;
 	rp.rail = RAIL(PIX_AUTOMATICO);
-	char *mask[] = {"recurring_payment"};
-	Ospay__V1__CustomersUpdateServiceRequest u =
-		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
-	u.service_id = svc_b;
-	u.recurring_payment = &rp;
-	u.update_mask = mask;
-	u.n_update_mask = 1;
+	Ospay__V1__CustomersUpdateServiceRequest u;
+	tsr_service_rp(&u, svc_b, &rp);
 	srv_req_t r;
 	cr_assert_eq(tsh_call(&srv, &sess, &r, "ospay.v1.Customers/UpdateService", &u.base),
 		     ST_INVALID_ARGUMENT);
