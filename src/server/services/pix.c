@@ -725,7 +725,8 @@ typedef struct pix_method {
 	enum pix_op op;
 	int (*first)(srv_req_t *r, store_txn_t *txn, const Ospay__V1__CustomerService *svc,
 		     pixc_t *a, bool *answered);
-	int (*send)(gw_t *gw, pixc_t *a);
+	int (*send)(gw_t *gw, pixc_t *a); /* NULL: GET /rec/{idRec}, answered to on_rec */
+	gw_pix_cb on_rec;
 	const char *what;
 } pix_method_t;
 
@@ -743,7 +744,8 @@ static int pix_run(srv_req_t *r, store_txn_t *txn, uint64_t id, const pix_method
 		goto out;
 	rc = prov_adapter(r->srv, txn, a->org, PIX_KIND, &gw);
 	if (rc == 0)
-		rc = m->send(gw, a);
+		rc = m->send != NULL ? m->send(gw, a)
+				     : gw_pix_query_rec(gw, a->id_rec, NULL, m->on_rec, a);
 	rc = pend(r, a, rc, m->what);
 	a = NULL;
 out:
@@ -781,8 +783,11 @@ static int authorize_send(gw_t *gw, pixc_t *a)
 
 int h_customers_authorize_pix(srv_req_t *r, store_txn_t *txn)
 {
-	static const pix_method_t m = {PERM_OPERATE, OP_AUTHORIZE, authorize_first, authorize_send,
-				       "the QR location"};
+	static const pix_method_t m = {.act = PERM_OPERATE,
+				       .op = OP_AUTHORIZE,
+				       .first = authorize_first,
+				       .send = authorize_send,
+				       .what = "the QR location"};
 	const Ospay__V1__CustomersAuthorizePixRequest *in = (const void *)r->in;
 	return pix_run(r, txn, in->service_id, &m);
 }
@@ -901,15 +906,13 @@ static int rec_first(srv_req_t *r, store_txn_t *txn, const Ospay__V1__CustomerSe
 	return 0;
 }
 
-static int refresh_query(gw_t *gw, pixc_t *a)
-{
-	return gw_pix_query_rec(gw, a->id_rec, NULL, on_refresh_rec, a);
-}
-
 int h_customers_refresh_pix(srv_req_t *r, store_txn_t *txn)
 {
-	static const pix_method_t m = {PERM_READ, OP_REFRESH, rec_first, refresh_query,
-				       "the authorization's state"};
+	static const pix_method_t m = {.act = PERM_READ,
+				       .op = OP_REFRESH,
+				       .first = rec_first,
+				       .on_rec = on_refresh_rec,
+				       .what = "the authorization's state"};
 	const Ospay__V1__CustomersRefreshPixRequest *in = (const void *)r->in;
 	return pix_run(r, txn, in->service_id, &m);
 }
@@ -983,15 +986,13 @@ static int cancel_first(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Custome
 	return rec_first(r, txn, svc, a, answered);
 }
 
-static int cancel_query(gw_t *gw, pixc_t *a)
-{
-	return gw_pix_query_rec(gw, a->id_rec, NULL, on_cancel_rec, a);
-}
-
 int h_customers_cancel_pix(srv_req_t *r, store_txn_t *txn)
 {
-	static const pix_method_t m = {PERM_OPERATE, OP_CANCEL, cancel_first, cancel_query,
-				       "the authorization's state"};
+	static const pix_method_t m = {.act = PERM_OPERATE,
+				       .op = OP_CANCEL,
+				       .first = cancel_first,
+				       .on_rec = on_cancel_rec,
+				       .what = "the authorization's state"};
 	const Ospay__V1__CustomersCancelPixRequest *in = (const void *)r->in;
 	return pix_run(r, txn, in->service_id, &m);
 }
