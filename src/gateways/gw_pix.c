@@ -742,6 +742,17 @@ static int pix_status_body(gw_call_t *call, const char *status)
 	return rc;
 }
 
+/* A query (GET) or, for the op given, a cancellation (PATCH status CANCELADA) of the same path. */
+static int pix_get_or_cancel(gw_call_t *call, gw_op_t cancel_op)
+{
+	if (call->op != cancel_op) {
+		call->method = "GET";
+		return 0;
+	}
+	call->method = "PATCH";
+	return pix_status_body(call, "CANCELADA");
+}
+
 /* The body and path of each call, then the send. */
 static int pix_call(gw_call_t *call, const void *a, const void *b)
 {
@@ -772,12 +783,7 @@ static int pix_call(gw_call_t *call, const void *a, const void *b)
 			rc = -EINVAL;
 			break;
 		}
-		if (call->op == GW_OP_PIX_CANCEL_REC) {
-			call->method = "PATCH";
-			rc = pix_status_body(call, "CANCELADA");
-		} else {
-			call->method = "GET";
-		}
+		rc = pix_get_or_cancel(call, GW_OP_PIX_CANCEL_REC);
 		if (rc == 0)
 			rc = txid != NULL ? gw_call_path(call, "%s/rec/%s?txid=%s", pre,
 							 (const char *)a, txid)
@@ -820,12 +826,7 @@ static int pix_call(gw_call_t *call, const void *a, const void *b)
 			rc = -EINVAL;
 			break;
 		}
-		if (call->op == GW_OP_PIX_CANCEL_SOLICREC) {
-			call->method = "PATCH";
-			rc = pix_status_body(call, "CANCELADA");
-		} else {
-			call->method = "GET";
-		}
+		rc = pix_get_or_cancel(call, GW_OP_PIX_CANCEL_SOLICREC);
 		if (rc == 0)
 			rc = gw_call_path(call, "%s/solicrec/%s", pre, (const char *)a);
 		break;
@@ -847,12 +848,8 @@ static int pix_call(gw_call_t *call, const void *a, const void *b)
 			break;
 		}
 		gw_copy(call->merchant_order_id, sizeof(call->merchant_order_id), a);
-		if (call->op == GW_OP_PIX_QUERY_COBR) {
-			call->method = "GET";
-			rc = gw_call_path(call, "%s/cobr/%s", pre, (const char *)a);
-		} else if (call->op == GW_OP_PIX_CANCEL_COBR) {
-			call->method = "PATCH";
-			rc = pix_status_body(call, "CANCELADA");
+		if (call->op != GW_OP_PIX_RETRY_COBR) {
+			rc = pix_get_or_cancel(call, GW_OP_PIX_CANCEL_COBR);
 			if (rc == 0)
 				rc = gw_call_path(call, "%s/cobr/%s", pre, (const char *)a);
 		} else {

@@ -17,6 +17,7 @@
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
+#include "support/records.h"
 #include "support/suite.h"
 
 static tsp_sandbox_t sbx;
@@ -74,16 +75,11 @@ Test(card_updater, a_replaced_card_moves_its_services_and_keeps_billing)
 	cr_assert_eq(tsp_call(adm, "ospay.v1.Cards/SetDefault", &sd.base, NULL, NULL, NULL, &st), 9,
 		     "%s", st.message);
 	/* Nor a service's card: the run would pass it over and charge the default. */
-	Ospay__V1__CustomersUpdateServiceRequest u =
-		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
+	Ospay__V1__CustomersUpdateServiceRequest u;
 	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
-	char *mask[] = {"recurring_payment"};
 	rp.enabled = true;
 	rp.card_id = old;
-	u.service_id = svc2;
-	u.recurring_payment = &rp;
-	u.update_mask = mask;
-	u.n_update_mask = 1;
+	tsr_service_rp(&u, svc2, &rp);
 	cr_assert_eq(
 		tsp_call(adm, "ospay.v1.Customers/UpdateService", &u.base, NULL, NULL, NULL, &st),
 		3, "%s", st.message);

@@ -22,6 +22,7 @@
 #include "support/gateways.h"
 #include "support/pix.h"
 #include "support/proc.h"
+#include "support/records.h"
 #include "support/wait.h"
 
 #define AUTH(x) OSPAY__V1__PIX_AUTHORIZATION_STATE__PIX_AUTHORIZATION_STATE_##x
@@ -365,17 +366,12 @@ Test(pix_auth_e2e, a_lost_answer_to_post_rec_makes_no_second_rec)
 /* ListServices' services ids (at most 16) into ids; the count. */
 static size_t list(uint64_t customer, int state, int rail_filter, uint64_t *ids)
 {
-	Ospay__V1__CustomersListServicesRequest m =
-		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
-	m.customer_id = customer;
-	m.pix_state = state;
-	m.rail = rail_filter;
+	Ospay__V1__CustomersListServicesRequest m;
+	tsr_list_services(&m, customer, state, rail_filter);
 	Ospay__V1__CustomersListServicesResponse *r =
 		tsp_call_ok(P.fd, "ospay.v1.Customers/ListServices", &m.base,
 			    &ospay__v1__customers_list_services_response__descriptor);
-	size_t n = r->n_services < 16 ? r->n_services : 16;
-	for (size_t i = 0; i < n; i++)
-		ids[i] = r->services[i]->id;
+	size_t n = tsr_service_ids(r, ids, 16);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	return n;
 }

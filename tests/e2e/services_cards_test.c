@@ -19,6 +19,7 @@
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
+#include "support/records.h"
 #include "support/suite.h"
 
 static tsp_sandbox_t sbx;
@@ -60,13 +61,8 @@ static int choose_card(int fd, uint64_t svc, uint64_t card, Ospay__V1__CustomerS
 	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
 	rp.enabled = true;
 	rp.card_id = card;
-	char *mask[] = {"recurring_payment"};
-	Ospay__V1__CustomersUpdateServiceRequest u =
-		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
-	u.service_id = svc;
-	u.recurring_payment = &rp;
-	u.update_mask = mask;
-	u.n_update_mask = 1;
+	Ospay__V1__CustomersUpdateServiceRequest u;
+	tsr_service_rp(&u, svc, &rp);
 	return tsp_call_take(fd, "ospay.v1.Customers/UpdateService", &u.base,
 			     &ospay__v1__customers_update_service_response__descriptor, "service",
 			     (ProtobufCMessage **)out, st);

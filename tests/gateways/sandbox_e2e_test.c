@@ -296,98 +296,82 @@ static void on_msg(const gw_message_result_t *r, void *arg)
 	c->res = *r;
 }
 
-#define E2E_STARTED(rc)                                                                            \
+/* Clears the recorder *rec, starts call (which must be accepted) and waits for its one result. */
+#define E2E_AWAIT(rec, call)                                                                       \
 	do {                                                                                       \
-		cr_assert_eq((rc), 0, "call refused: %d", (rc));                                   \
+		memset((rec), 0, sizeof(*(rec)));                                                  \
+		int rc_ = (call);                                                                  \
+		cr_assert_eq(rc_, 0, "call refused: %d", rc_);                                     \
 		F.started++;                                                                       \
+		wait_one(&(rec)->calls);                                                           \
 	} while (0)
 
 static gw_token_result_t tokenize(gw_t *gw, const gw_card_t *card)
 {
 	static struct rec_token r;
-	memset(&r, 0, sizeof(r));
-	E2E_STARTED(gw_tokenize_card(gw, card, on_token, &r));
-	wait_one(&r.calls);
+	E2E_AWAIT(&r, gw_tokenize_card(gw, card, on_token, &r));
 	return r.res;
 }
 
 static gw_charge_result_t charge(gw_t *gw, const gw_charge_req_t *req)
 {
 	static struct rec_charge r;
-	memset(&r, 0, sizeof(r));
-	E2E_STARTED(gw_charge_card(gw, req, on_charge, &r));
-	wait_one(&r.calls);
+	E2E_AWAIT(&r, gw_charge_card(gw, req, on_charge, &r));
 	return r.res;
 }
 
 static gw_charge_result_t query_charge(gw_t *gw, const char *payment_id)
 {
 	static struct rec_charge r;
-	memset(&r, 0, sizeof(r));
-	E2E_STARTED(gw_query_charge(gw, payment_id, on_charge, &r));
-	wait_one(&r.calls);
+	E2E_AWAIT(&r, gw_query_charge(gw, payment_id, on_charge, &r));
 	return r.res;
 }
 
 static gw_charge_result_t query_order(gw_t *gw, const char *moid)
 {
 	static struct rec_charge r;
-	memset(&r, 0, sizeof(r));
-	E2E_STARTED(gw_query_charge_by_order(gw, moid, on_charge, &r));
-	wait_one(&r.calls);
+	E2E_AWAIT(&r, gw_query_charge_by_order(gw, moid, on_charge, &r));
 	return r.res;
 }
 
 static gw_charge_result_t cancel_charge(gw_t *gw, const char *payment_id)
 {
 	static struct rec_charge r;
-	memset(&r, 0, sizeof(r));
-	E2E_STARTED(gw_cancel_charge(gw, payment_id, 0, on_charge, &r));
-	wait_one(&r.calls);
+	E2E_AWAIT(&r, gw_cancel_charge(gw, payment_id, 0, on_charge, &r));
 	return r.res;
 }
 
 /* Link results are large: the caller's recorder holds them. */
 static const gw_link_result_t *create_link(gw_t *gw, const gw_link_req_t *req, struct rec_link *r)
 {
-	memset(r, 0, sizeof(*r));
-	E2E_STARTED(gw_create_link(gw, req, on_link, r));
-	wait_one(&r->calls);
+	E2E_AWAIT(r, gw_create_link(gw, req, on_link, r));
 	return &r->res;
 }
 
 static const gw_link_result_t *query_link(gw_t *gw, const char *key, struct rec_link *r)
 {
-	memset(r, 0, sizeof(*r));
-	E2E_STARTED(gw_query_link(gw, key, on_link, r));
-	wait_one(&r->calls);
+	E2E_AWAIT(r, gw_query_link(gw, key, on_link, r));
 	return &r->res;
 }
 
 static const gw_link_result_t *cancel_link(gw_t *gw, const gw_cancel_link_req_t *req,
 					   struct rec_link *r)
 {
-	memset(r, 0, sizeof(*r));
-	E2E_STARTED(gw_cancel_link(gw, req, on_link, r));
-	wait_one(&r->calls);
+	E2E_AWAIT(r, gw_cancel_link(gw, req, on_link, r));
 	return &r->res;
 }
 
 static gw_message_result_t send_msg(gw_t *gw, const gw_message_req_t *req)
 {
 	static struct rec_msg r;
-	memset(&r, 0, sizeof(r));
-	E2E_STARTED(gw_send_message(gw, req, on_msg, &r));
-	wait_one(&r.calls);
+	E2E_AWAIT(&r, gw_send_message(gw, req, on_msg, &r));
 	return r.res;
 }
 
 static gw_message_result_t msg_status(gw_t *gw, const char *id)
 {
 	static struct rec_msg r;
-	memset(&r, 0, sizeof(r));
-	E2E_STARTED(gw_message_status(gw, id, on_msg, &r));
-	wait_one(&r.calls);
+	E2E_AWAIT(&r, gw_message_status(gw, id, on_msg, &r));
 	return r.res;
 }
 

@@ -407,16 +407,11 @@ int tso_cli(const tsp_server_t *s, const char *stdin_text, char *out, size_t cap
 
 void tso_choose_card(int fd, uint64_t svc, uint64_t card)
 {
-	Ospay__V1__CustomersUpdateServiceRequest u =
-		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
+	Ospay__V1__CustomersUpdateServiceRequest u;
 	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
 	rp.enabled = true;
 	rp.card_id = card;
-	char *mask[] = {"recurring_payment"};
-	u.service_id = svc;
-	u.recurring_payment = &rp;
-	u.update_mask = mask;
-	u.n_update_mask = 1;
+	tsr_service_rp(&u, svc, &rp);
 	status_t st;
 	cr_assert_eq(
 		tsp_call(fd, "ospay.v1.Customers/UpdateService", &u.base, NULL, NULL, NULL, &st), 0,

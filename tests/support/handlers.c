@@ -9,6 +9,7 @@
 #include "server/db/db.h"
 #include "server/services/services.h"
 #include "support/records.h"
+#include "support/seed.h"
 
 store_t *tsh_store_up(char *dir, size_t cap, const char *name)
 {
@@ -124,4 +125,41 @@ void tsh_assert_order_reply(store_t *st, uint64_t id, Ospay__V1__Notification **
 	cr_assert_eq(memcmp(got, want, len), 0);
 	free(want);
 	ospay__v1__order__free_unpacked(o, NULL);
+}
+
+store_t *tsh_admin_up(srv_t *s, srv_session_t *sess, char *dir, size_t cap, const char *name,
+		      int64_t clock_ms)
+{
+	s->store = tsh_store_up(dir, cap, name);
+	s->clock_ms = clock_ms;
+	tsh_session(sess, PERM_ROLE_ADMIN);
+	cr_assert_eq(store_write(s->store, tss_org_unit_fn, NULL, NULL), 0);
+	return s->store;
+}
+
+uint64_t tsh_customer(srv_t *s, srv_session_t *sess, const char *name, const char *cpf)
+{
+	Ospay__V1__Address a;
+	Ospay__V1__CustomersCreateRequest c;
+	tsr_customer(&c, &a, 1, name, cpf);
+	return tsh_call_id(s, sess, "ospay.v1.Customers/Create", &c.base,
+			   &ospay__v1__customers_create_response__descriptor, "customer");
+}
+
+uint64_t tsh_service(srv_t *s, srv_session_t *sess, uint64_t customer,
+		     Ospay__V1__RecurringPayment *rp)
+{
+	Ospay__V1__CustomersAddServiceRequest m;
+	tsr_service(&m, customer, rp);
+	return tsh_call_id(s, sess, "ospay.v1.Customers/AddService", &m.base,
+			   &ospay__v1__customers_add_service_response__descriptor, "service");
+}
+
+uint64_t tsh_invoice(srv_t *s, srv_session_t *sess, uint64_t customer, uint64_t svc,
+		     const char *due)
+{
+	Ospay__V1__BillingCreateInvoiceRequest m;
+	tsr_invoice(&m, customer, svc, due);
+	return tsh_call_id(s, sess, "ospay.v1.Billing/CreateInvoice", &m.base,
+			   &ospay__v1__billing_create_invoice_response__descriptor, "invoice");
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/perm.h"
+#include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/orders.pb-c.h"
 #include "server/rpc/srv.h"
 #include "store/store.h"
@@ -49,5 +50,20 @@ void tsh_assert_order_reply(store_t *st, uint64_t id, Ospay__V1__Notification **
 			    const uint8_t *got, size_t len);
 /* store_write of fn(arg), then store_flush: committed (asserts both). */
 void tsh_store_write(store_t *st, store_write_fn fn, void *arg);
+/*
+ * A server s on a fresh store (tsh_store_up) with its clock at clock_ms, sess an
+ * admin's (tsh_session), and organization 1 with unit 1 written in the current
+ * batch (not flushed). Returns the store (s->store).
+ */
+store_t *tsh_admin_up(srv_t *s, srv_session_t *sess, char *dir, size_t cap, const char *name,
+		      int64_t clock_ms);
+/* Customers/Create of a customer of unit 1 (tsr_customer) in the current batch: its id. */
+uint64_t tsh_customer(srv_t *s, srv_session_t *sess, const char *name, const char *cpf);
+/* Customers/AddService (tsr_service) in the current batch: its id. */
+uint64_t tsh_service(srv_t *s, srv_session_t *sess, uint64_t customer,
+		     Ospay__V1__RecurringPayment *rp);
+/* Billing/CreateInvoice (tsr_invoice) in the current batch: its id. */
+uint64_t tsh_invoice(srv_t *s, srv_session_t *sess, uint64_t customer, uint64_t svc,
+		     const char *due);
 
 #endif

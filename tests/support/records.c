@@ -46,6 +46,36 @@ void tsr_service(Ospay__V1__CustomersAddServiceRequest *m, uint64_t customer,
 	m->recurring_payment = rp;
 }
 
+void tsr_service_rp(Ospay__V1__CustomersUpdateServiceRequest *m, uint64_t svc,
+		    Ospay__V1__RecurringPayment *rp)
+{
+	static char *mask[] = {"recurring_payment"};
+	*m = (Ospay__V1__CustomersUpdateServiceRequest)
+		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
+	m->service_id = svc;
+	m->recurring_payment = rp;
+	m->update_mask = mask;
+	m->n_update_mask = 1;
+}
+
+void tsr_list_services(Ospay__V1__CustomersListServicesRequest *m, uint64_t customer, int pix_state,
+		       int rail)
+{
+	*m = (Ospay__V1__CustomersListServicesRequest)
+		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
+	m->customer_id = customer;
+	m->pix_state = pix_state;
+	m->rail = rail;
+}
+
+size_t tsr_service_ids(const Ospay__V1__CustomersListServicesResponse *r, uint64_t *ids, size_t cap)
+{
+	size_t n = r->n_services < cap ? r->n_services : cap;
+	for (size_t i = 0; i < n; i++)
+		ids[i] = r->services[i]->id;
+	return n;
+}
+
 void tsr_invoice(Ospay__V1__BillingCreateInvoiceRequest *m, uint64_t customer, uint64_t svc,
 		 const char *due)
 {

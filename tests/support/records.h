@@ -29,6 +29,15 @@ void tsr_service(Ospay__V1__CustomersAddServiceRequest *m, uint64_t customer,
 /* An invoice of 99.90 for the service, due on due (YYYY-MM-DD). */
 void tsr_invoice(Ospay__V1__BillingCreateInvoiceRequest *m, uint64_t customer, uint64_t svc,
 		 const char *due);
+/* UpdateService of svc's recurring payment to rp (the mask names only that field). */
+void tsr_service_rp(Ospay__V1__CustomersUpdateServiceRequest *m, uint64_t svc,
+		    Ospay__V1__RecurringPayment *rp);
+/* ListServices of customer (0: every one) with a Pix state and a rail (0: any). */
+void tsr_list_services(Ospay__V1__CustomersListServicesRequest *m, uint64_t customer, int pix_state,
+		       int rail);
+/* The ids of r's services, in order, at most cap into ids: how many. */
+size_t tsr_service_ids(const Ospay__V1__CustomersListServicesResponse *r, uint64_t *ids,
+		       size_t cap);
 
 /*
  * The id of the record a response holds in its message field `field` (what a

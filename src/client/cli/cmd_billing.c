@@ -176,8 +176,6 @@ int cli_cmd_cards_set_default(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Cards/SetDefault",
-		.req = &ospay__v1__cards_set_default_request__descriptor,
-		.resp = &ospay__v1__cards_set_default_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.arg = "ID",
 		.arg_field = "card_id",
@@ -225,8 +223,6 @@ int cli_cmd_payment_methods_list(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Admin/ListPaymentMethods",
-		.req = &ospay__v1__list_payment_methods_request__descriptor,
-		.resp = &ospay__v1__list_payment_methods_response__descriptor,
 		.items = "payment_methods",
 		.cols = method_cols,
 	};
@@ -246,8 +242,6 @@ int cli_cmd_invoices_create(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Billing/CreateInvoice",
-		.req = &ospay__v1__billing_create_invoice_request__descriptor,
-		.resp = &ospay__v1__billing_create_invoice_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.flags = flags,
 		.record = "invoice",
@@ -259,8 +253,6 @@ int cli_cmd_invoices_get(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Billing/GetInvoice",
-		.req = &ospay__v1__billing_get_invoice_request__descriptor,
-		.resp = &ospay__v1__billing_get_invoice_response__descriptor,
 		.arg = "ID",
 		.arg_field = "invoice_id",
 		.record = "invoice",
@@ -292,8 +284,6 @@ int cli_cmd_invoices_charge(cli_ctx_t *ctx, int argc, char **argv)
 	/* The attempt is what the operator looks at: approved, or the decline's code. */
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Billing/ChargeInvoice",
-		.req = &ospay__v1__billing_charge_invoice_request__descriptor,
-		.resp = &ospay__v1__billing_charge_invoice_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.arg = "ID",
 		.arg_field = "invoice_id",
@@ -327,8 +317,6 @@ int cli_cmd_invoices_list(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Billing/ListInvoices",
-		.req = &ospay__v1__billing_list_invoices_request__descriptor,
-		.resp = &ospay__v1__billing_list_invoices_response__descriptor,
 		.flags = flags,
 		.items = "invoices",
 		.cols = invoice_cols,
@@ -435,8 +423,6 @@ int cli_cmd_billing_run(cli_ctx_t *ctx, int argc, char **argv)
 	/* No idempotency key: a repeated run is harmless, the schedule decides per invoice. */
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Billing/RunNow",
-		.req = &ospay__v1__billing_run_now_request__descriptor,
-		.resp = &ospay__v1__billing_run_now_response__descriptor,
 	};
 	return dom_run(ctx, argc, argv, &c);
 }

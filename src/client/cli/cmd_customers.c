@@ -67,8 +67,6 @@ int cli_cmd_customers_get(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Customers/Get",
-		.req = &ospay__v1__customers_get_request__descriptor,
-		.resp = &ospay__v1__customers_get_response__descriptor,
 		.arg = "ID",
 		.arg_field = "id",
 		.record = "customer",
@@ -97,8 +95,6 @@ int cli_cmd_customers_list(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Customers/List",
-		.req = &ospay__v1__customers_list_request__descriptor,
-		.resp = &ospay__v1__customers_list_response__descriptor,
 		.flags = flags,
 		.items = "customers",
 		.cols = customer_cols,
@@ -330,8 +326,6 @@ int cli_cmd_customers_services(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Customers/ListServices",
-		.req = &ospay__v1__customers_list_services_request__descriptor,
-		.resp = &ospay__v1__customers_list_services_response__descriptor,
 		.arg = "CUSTOMER_ID",
 		.arg_field = "customer_id",
 		.items = "services",
@@ -355,8 +349,6 @@ int cli_cmd_services_list(cli_ctx_t *ctx, int argc, char **argv)
 	};
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Customers/ListServices",
-		.req = &ospay__v1__customers_list_services_request__descriptor,
-		.resp = &ospay__v1__customers_list_services_response__descriptor,
 		.flags = flags,
 		.items = "services",
 		.cols = pix_service_cols,
@@ -421,8 +413,6 @@ int cli_cmd_services_pix_cancel(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Customers/CancelPix",
-		.req = &ospay__v1__customers_cancel_pix_request__descriptor,
-		.resp = &ospay__v1__customers_cancel_pix_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.arg = "SERVICE",
 		.arg_field = "service_id",
@@ -435,8 +425,6 @@ int cli_cmd_services_pix_refresh(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_cmd_t c = {
 		.method = "ospay.v1.Customers/RefreshPix",
-		.req = &ospay__v1__customers_refresh_pix_request__descriptor,
-		.resp = &ospay__v1__customers_refresh_pix_response__descriptor,
 		.call = CLI_CALL_MUTATING,
 		.arg = "SERVICE",
 		.arg_field = "service_id",

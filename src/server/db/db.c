@@ -511,6 +511,36 @@ out:
 	return rc;
 }
 
+int db_order_history_append(Ospay__V1__Order *o, Ospay__V1__OrderStatusChange *entry, int to,
+			    int64_t at_ms, uint64_t by, const char *note,
+			    Ospay__V1__OrderStatusChange ***hist)
+{
+	Ospay__V1__OrderStatusChange **h = malloc((o->n_history + 1) * sizeof(*h));
+	if (h == NULL)
+		return -ENOMEM;
+	if (o->n_history > 0)
+		memcpy(h, o->history, o->n_history * sizeof(*h));
+	ospay__v1__order_status_change__init(entry);
+	entry->at_ms = at_ms;
+	entry->from = o->status;
+	entry->to = to;
+	entry->by_token_id = by;
+	entry->note = (char *)note;
+	h[o->n_history] = entry;
+	o->history = h;
+	o->n_history++;
+	o->status = to;
+	*hist = h;
+	return 0;
+}
+
+int db_scan_id(store_txn_t *txn, unsigned table, uint64_t id, db_scan_t **out)
+{
+	uint8_t key[8], from[8] = {0};
+	be64_put(key, id);
+	return db_scan_open(txn, table, key, sizeof(key), 1, from, sizeof(from), out);
+}
+
 void db_scan_close(db_scan_t *s)
 {
 	if (s == NULL)

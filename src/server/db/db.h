@@ -194,6 +194,14 @@ int db_agenda_delete(store_txn_t *txn, const Ospay__V1__Agenda *a);
  * entries that differ are deleted and added.
  */
 int db_order_put(store_txn_t *txn, const Ospay__V1__Order *old, const Ospay__V1__Order *o);
+/*
+ * Appends to o's history its change to status `to` at at_ms by token by (0: none)
+ * and sets the status. *hist gets the new array (malloc'd: the caller frees it, not
+ * its entries, which belong to the stored order and to *entry). 0 or -ENOMEM.
+ */
+int db_order_history_append(Ospay__V1__Order *o, Ospay__V1__OrderStatusChange *entry, int to,
+			    int64_t at_ms, uint64_t by, const char *note,
+			    Ospay__V1__OrderStatusChange ***hist);
 
 /*
  * Stores an invoice and brings its indexes in line with it: old is the stored
@@ -234,6 +242,8 @@ uint64_t db_pos_id(const uint8_t *pos);
 typedef struct db_scan db_scan_t;
 int db_scan_open(store_txn_t *txn, unsigned table, const uint8_t *keys, size_t klen, size_t nkeys,
 		 const uint8_t *from, size_t vlen, db_scan_t **out);
+/* db_scan_open of one 8-byte key, id big-endian, over its 8-byte values from the first. */
+int db_scan_id(store_txn_t *txn, unsigned table, uint64_t id, db_scan_t **out);
 /* Next value (valid until the next call or close); -ENOENT at the end. */
 int db_scan_next(db_scan_t *s, const uint8_t **val);
 void db_scan_close(db_scan_t *s);

@@ -45,8 +45,13 @@ int bill_charge_at(store_txn_t *txn, const uint8_t *val, Ospay__V1__Charge **out
 	return rc == -ENOENT ? -EBADMSG : rc;
 }
 
-void bill_job_invoice(bill_job_t *j, const Ospay__V1__Invoice *inv, int gateway)
+bill_job_t *bill_job_new(struct srv_billing *b, const Ospay__V1__Invoice *inv, int gateway)
 {
+	bill_job_t *j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		return NULL;
+	j->b = b;
+	ospay__v1__charge__init(&j->c);
 	j->c.organization_id = inv->organization_id;
 	j->c.unit_id = inv->unit_id;
 	j->c.customer_id = inv->customer_id;
@@ -54,6 +59,8 @@ void bill_job_invoice(bill_job_t *j, const Ospay__V1__Invoice *inv, int gateway)
 	j->c.invoice_id = inv->id;
 	j->c.gateway = gateway;
 	j->c.amount = inv->amount;
+	bill_job_link(j);
+	return j;
 }
 
 int bill_invoice_open(store_txn_t *txn, uint64_t id)
@@ -142,11 +149,9 @@ void bill_bcard_of(const Ospay__V1__Card *c, billing_card_t *out)
 int bill_load_cards(store_txn_t *txn, uint64_t customer, uint64_t chosen_id,
 		    Ospay__V1__CardRecord **chosen, Ospay__V1__CardRecord **def)
 {
-	uint8_t key[8], from[8] = {0};
 	db_scan_t *scan = NULL;
 	const uint8_t *val;
-	be64_put(key, customer);
-	int rc = db_scan_open(txn, DB_CARDS_BY_CUST, key, sizeof(key), 1, from, 8, &scan);
+	int rc = db_scan_id(txn, DB_CARDS_BY_CUST, customer, &scan);
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		uint64_t id = be64_get(val);
 		Ospay__V1__CardRecord *c = NULL;

@@ -144,8 +144,9 @@ typedef struct bill_job {
 /* billing_job.c: jobs and the facts they start from */
 /* The charge an index value names (a charge id): missing is a corrupt index (-EBADMSG). */
 int bill_charge_at(store_txn_t *txn, const uint8_t *val, Ospay__V1__Charge **out);
-/* A new attempt's invoice facts: organization, unit, customer, service, invoice, amount. */
-void bill_job_invoice(bill_job_t *j, const Ospay__V1__Invoice *inv, int gateway);
+/* A new attempt's job with its invoice's facts (organization, unit, customer, service,
+ * invoice, amount) and its buffers linked; NULL when out of memory. */
+bill_job_t *bill_job_new(struct srv_billing *b, const Ospay__V1__Invoice *inv, int gateway);
 /* 0 when invoice id is still OPEN, -EALREADY when it left OPEN, else a store error. */
 int bill_invoice_open(store_txn_t *txn, uint64_t id);
 void bill_job_free(bill_job_t *j);

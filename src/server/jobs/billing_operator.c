@@ -59,15 +59,13 @@ static void manual_free(void *arg)
 static int brand_allows(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice *inv,
 			const Ospay__V1__Card *card)
 {
-	uint8_t key[8], from[8] = {0};
 	db_scan_t *scan = NULL;
 	const uint8_t *val;
 	const char *never = NULL;
 	char advice[96] = "";
 	int64_t wait_until = 0;
 	size_t n = 0;
-	be64_put(key, inv->id);
-	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
+	int rc = db_scan_id(txn, DB_CHG_INVOICE, inv->id, &scan);
 	while (rc == 0 && never == NULL && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
 		rc = bill_charge_at(txn, val, &c);
@@ -307,17 +305,14 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 		rc = srv_fail(r, ST_UNAVAILABLE, "too many operator charges in flight; try again");
 		goto out;
 	}
-	j = calloc(1, sizeof(*j));
+	j = bill_job_new(b, inv, (int)card->card->gateway);
 	if (j == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	j->b = b;
 	j->r = r;
 	j->on_outcome = manual_outcome;
 	j->action = BILLING_ACTION_CHARGE;
-	ospay__v1__charge__init(&j->c);
-	bill_job_invoice(j, inv, (int)card->card->gateway);
 	j->c.recurring = false;
 	j->c.rail = OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_CARD;
 	j->c.attempt = (uint32_t)(n_op + 1);
@@ -325,7 +320,6 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 	bill_job_card(j, card->card);
 	date_format(today, j->date, sizeof(j->date));
 	billing_operator_order_id(inv->id, (int)j->c.attempt, j->order_id);
-	bill_job_link(j);
 	if (bill_open_token(r->srv, card, j) != 0) {
 		log_error("operator charge: a card token cannot be opened", "card_id=%" PRIu64,
 			  card->card->id);
@@ -346,10 +340,8 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 		goto out;
 	}
 	b->manual[b->n_manual++] = inv->id;
-	r->async_arg = j;
-	r->async_free = manual_free;
+	srv_pend_owning(r, j, manual_free);
 	j = NULL;
-	srv_pend(r);
 out:
 	if (j != NULL)
 		bill_job_free(j);

@@ -133,11 +133,9 @@ static int charges_scan(store_txn_t *txn, db_scan_t *scan, pix_charges_t *pc)
 
 static int charges_of_invoice(store_txn_t *txn, uint64_t invoice, pix_charges_t *pc)
 {
-	uint8_t key[8], from[8] = {0};
 	db_scan_t *scan = NULL;
-	be64_put(key, invoice);
 	pc->n = 0;
-	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
+	int rc = db_scan_id(txn, DB_CHG_INVOICE, invoice, &scan);
 	if (rc == 0)
 		rc = charges_scan(txn, scan, pc);
 	db_scan_close(scan);
@@ -172,26 +170,14 @@ static const Ospay__V1__Charge *open_of(const pix_charges_t *pc)
 
 /* ------------------------------------------------------------------ jobs */
 
-static bill_job_t *job_new(struct srv_billing *b, int op)
-{
-	bill_job_t *j = calloc(1, sizeof(*j));
-	if (j == NULL)
-		return NULL;
-	j->b = b;
-	j->pix_op = op;
-	ospay__v1__charge__init(&j->c);
-	bill_job_link(j);
-	return j;
-}
-
 /* A new attempt of inv's cycle (PENDING, or ERROR when refused before sending). */
 static bill_job_t *job_attempt(struct srv_billing *b, int op, const Ospay__V1__Invoice *inv,
 			       const char *txid, uint32_t attempt, int64_t settle_day)
 {
-	bill_job_t *j = job_new(b, op);
+	bill_job_t *j = bill_job_new(b, inv, PIX_SERVICE);
 	if (j == NULL)
 		return NULL;
-	bill_job_invoice(j, inv, PIX_SERVICE);
+	j->pix_op = op;
 	j->c.attempt = attempt;
 	j->c.recurring = true; /* the run's own attempts, as the card's */
 	j->c.reattempt = attempt > 1;

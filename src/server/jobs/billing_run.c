@@ -99,12 +99,10 @@ static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge *
 			 size_t *n, bool *busy)
 {
 	*busy = false;
-	uint8_t key[8], from[8] = {0};
 	db_scan_t *scan = NULL;
 	const uint8_t *val;
 	*n = 0;
-	be64_put(key, invoice);
-	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
+	int rc = db_scan_id(txn, DB_CHG_INVOICE, invoice, &scan);
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
 		rc = bill_charge_at(txn, val, &c);
@@ -227,15 +225,12 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 		*out = j;
 		goto out;
 	}
-	j = calloc(1, sizeof(*j));
+	j = bill_job_new(b, inv, b->org_kind);
 	if (j == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	j->b = b;
 	j->action = d.action;
-	ospay__v1__charge__init(&j->c);
-	bill_job_invoice(j, inv, b->org_kind);
 	j->c.recurring = true;
 	j->c.rail = OSPAY__V1__PAYMENT_RAIL__PAYMENT_RAIL_CARD;
 	j->c.attempt = (uint32_t)d.attempt;
@@ -260,7 +255,6 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 				      "the card's stored token cannot be opened");
 		}
 	}
-	bill_job_link(j);
 	*out = j;
 out:
 	attempts_free(att, n < BILLING_MAX_ATTEMPTS ? n : BILLING_MAX_ATTEMPTS);

@@ -21,15 +21,13 @@
 int bill_count_attempts(store_txn_t *txn, uint64_t invoice, size_t *n, size_t *n_op, bool *busy,
 			Ospay__V1__Charge **first)
 {
-	uint8_t key[8], from[8] = {0};
 	db_scan_t *scan = NULL;
 	const uint8_t *val;
 	*n = *n_op = 0;
 	*busy = false;
 	if (first != NULL)
 		*first = NULL;
-	be64_put(key, invoice);
-	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
+	int rc = db_scan_id(txn, DB_CHG_INVOICE, invoice, &scan);
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
 		rc = bill_charge_at(txn, val, &c);
@@ -354,11 +352,9 @@ static int judge_decline(store_txn_t *txn, bill_job_t *j, int64_t now)
 static int services_move(store_txn_t *txn, uint64_t customer, uint64_t from, uint64_t to,
 			 int64_t now)
 {
-	uint8_t key[8], start[8] = {0};
 	db_scan_t *scan = NULL;
 	const uint8_t *val;
-	be64_put(key, customer);
-	int rc = db_scan_open(txn, DB_SERVICES_BY_CUST, key, sizeof(key), 1, start, 8, &scan);
+	int rc = db_scan_id(txn, DB_SERVICES_BY_CUST, customer, &scan);
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__CustomerService *svc = NULL;
 		rc = kit_load(txn, DB_SERVICES, be64_get(val),
@@ -755,15 +751,13 @@ int billing_run_refuse_unresolved(srv_req_t *r, store_txn_t *txn, uint64_t invoi
 int billing_run_charge_by_order(store_txn_t *txn, uint64_t org, const char *order_id,
 				uint64_t *charge_id)
 {
-	uint8_t key[8], from[8] = {0};
 	db_scan_t *scan = NULL;
 	const uint8_t *val;
 	uint64_t invoice = 0;
 	*charge_id = 0;
 	if (billing_order_id_invoice(order_id, &invoice) != 0)
 		return 0; /* not one of ours */
-	be64_put(key, invoice);
-	int rc = db_scan_open(txn, DB_CHG_INVOICE, key, sizeof(key), 1, from, 8, &scan);
+	int rc = db_scan_id(txn, DB_CHG_INVOICE, invoice, &scan);
 	while (rc == 0 && *charge_id == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__Charge *c = NULL;
 		rc = bill_charge_at(txn, val, &c);

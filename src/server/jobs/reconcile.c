@@ -140,23 +140,10 @@ static void on_recon_answer(const gw_link_result_t *res, void *arg)
 	struct recon *x = j->rc;
 	log_info("installment reconciliation", "order_id=%" PRIu64 " outcome=%s code=\"%s\"",
 		 j->order, gw_outcome_name(res->r.outcome), res->r.code);
-	switch (res->r.outcome) {
-	case GW_OUTCOME_PENDING:
-	case GW_OUTCOME_APPROVED:
-	case GW_OUTCOME_DECLINED:
-	case GW_OUTCOME_CANCELED:
-	case GW_OUTCOME_EXPIRED:
-		if (x->life.stopping || x->s->draining)
-			break;
-		if (webhooks_link_answer_new(j->org, j->key, res, srv_now_ms(x->s), &j->answer) !=
-		    0)
-			break;
-		if (store_write(x->s->store, recon_store_fn, recon_stored, j) == 0)
-			return;
-		break;
-	default:
-		break;
-	}
+	if (!x->life.stopping && !x->s->draining &&
+	    webhooks_link_answer_new(j->org, j->key, res, srv_now_ms(x->s), &j->answer) == 0 &&
+	    store_write(x->s->store, recon_store_fn, recon_stored, j) == 0)
+		return;
 	recon_job_end(j);
 }
 

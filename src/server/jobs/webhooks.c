@@ -836,6 +836,8 @@ struct webhooks_link_answer {
 int webhooks_link_answer_new(uint64_t org, const char *ref, const gw_link_result_t *res,
 			     int64_t now_ms, webhooks_link_answer_t **out)
 {
+	if (outcome_rank(res->r.outcome) < 0)
+		return -EINVAL;
 	webhooks_link_answer_t *a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return -ENOMEM;

@@ -24,7 +24,8 @@ void webhooks_kick(srv_t *s);
 /*
  * A payment link's query answer kept for a write (Orders/RefreshPayment, the
  * reconciliation): stored like the re-query's (final states kept, the order
- * following). Free with free().
+ * following). Free with free(). -EINVAL for an answer with nothing to record (not
+ * pending, approved, declined, canceled or expired), -ENOMEM.
  */
 typedef struct webhooks_link_answer webhooks_link_answer_t;
 struct gw_link_result;

@@ -100,22 +100,11 @@ int prov_link_update(store_txn_t *txn, const Ospay__V1__GatewayObjectRecord *obj
 		p.error_message = "";
 		if (order_is_open(o.status)) {
 			/* No token closed it: the entry has by 0 and says who did. */
-			hist = malloc((o.n_history + 1) * sizeof(*hist));
-			if (hist == NULL) {
-				rc = -ENOMEM;
+			rc = db_order_history_append(
+				&o, &closed, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED, now_ms,
+				0, "paid through the PagoLivre payment link", &hist);
+			if (rc != 0)
 				goto out;
-			}
-			if (o.n_history > 0)
-				memcpy(hist, o.history, o.n_history * sizeof(*hist));
-			ospay__v1__order_status_change__init(&closed);
-			closed.at_ms = now_ms;
-			closed.from = o.status;
-			closed.to = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED;
-			closed.note = "paid through the PagoLivre payment link";
-			hist[o.n_history] = &closed;
-			o.history = hist;
-			o.n_history++;
-			o.status = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED;
 		}
 		changed = true;
 	} else if ((obj->outcome == GW_OUTCOME_DECLINED || obj->outcome == GW_OUTCOME_EXPIRED ||

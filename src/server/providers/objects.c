@@ -24,6 +24,21 @@ size_t prov_ref_key(uint64_t org, int kind, const char *text, uint8_t *k, size_t
 	return 9 + n;
 }
 
+/* A provider object not seen before: PENDING, amount unknown (-1), charge_id 0 if none yet. */
+static int object_put_new(store_txn_t *txn, const uint8_t *k, size_t klen, uint64_t org, int kind,
+			  const char *ref, uint64_t charge_id, int64_t now_ms)
+{
+	Ospay__V1__GatewayObjectRecord obj = OSPAY__V1__GATEWAY_OBJECT_RECORD__INIT;
+	obj.organization_id = org;
+	obj.kind = kind;
+	obj.ref = (char *)ref;
+	obj.outcome = GW_OUTCOME_PENDING;
+	obj.amount = -1;
+	obj.updated_ms = now_ms;
+	obj.charge_id = charge_id;
+	return db_put_msg(txn, DB_GW_OBJECTS, k, klen, &obj.base, 0);
+}
+
 int prov_object_register(store_txn_t *txn, uint64_t org, int kind, const char *ref, int64_t now_ms)
 {
 	uint8_t k[9 + GW_ID_MAX];
@@ -34,14 +49,7 @@ int prov_object_register(store_txn_t *txn, uint64_t org, int kind, const char *r
 	int rc = store_get(txn, DB_GW_OBJECTS, k, klen, &v);
 	if (rc != -ENOENT)
 		return rc;
-	Ospay__V1__GatewayObjectRecord obj = OSPAY__V1__GATEWAY_OBJECT_RECORD__INIT;
-	obj.organization_id = org;
-	obj.kind = kind;
-	obj.ref = (char *)ref;
-	obj.outcome = GW_OUTCOME_PENDING;
-	obj.amount = -1;
-	obj.updated_ms = now_ms;
-	return db_put_msg(txn, DB_GW_OBJECTS, k, klen, &obj.base, 0);
+	return object_put_new(txn, k, klen, org, kind, ref, 0, now_ms);
 }
 
 int prov_object_register_charge(store_txn_t *txn, uint64_t org, int kind, const char *ref,
@@ -60,15 +68,7 @@ int prov_object_register_charge(store_txn_t *txn, uint64_t org, int kind, const 
 		old->charge_id = charge_id;
 		rc = db_put_msg(txn, DB_GW_OBJECTS, k, klen, &old->base, 0);
 	} else if (rc == -ENOENT) {
-		Ospay__V1__GatewayObjectRecord obj = OSPAY__V1__GATEWAY_OBJECT_RECORD__INIT;
-		obj.organization_id = org;
-		obj.kind = kind;
-		obj.ref = (char *)ref;
-		obj.outcome = GW_OUTCOME_PENDING;
-		obj.amount = -1;
-		obj.updated_ms = now_ms;
-		obj.charge_id = charge_id;
-		rc = db_put_msg(txn, DB_GW_OBJECTS, k, klen, &obj.base, 0);
+		rc = object_put_new(txn, k, klen, org, kind, ref, charge_id, now_ms);
 	}
 	if (old != NULL)
 		ospay__v1__gateway_object_record__free_unpacked(old, NULL);

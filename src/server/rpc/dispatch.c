@@ -81,6 +81,13 @@ void srv_pend(srv_req_t *r)
 	r->pending = true;
 }
 
+void srv_pend_owning(srv_req_t *r, void *arg, void (*free_fn)(void *arg))
+{
+	r->async_arg = arg;
+	r->async_free = free_fn;
+	srv_pend(r);
+}
+
 void srv_write_now(srv_req_t *r, srv_handler_fn fn)
 {
 	r->finish = fn;

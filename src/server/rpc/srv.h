@@ -248,6 +248,8 @@ int srv_store_fail(srv_req_t *r, int rc, const char *what);
 /* SRV_M_ASYNC: the handler started its outside work, which will end the call
  * with srv_async_finish or srv_async_fail. The handler then returns 0. */
 void srv_pend(srv_req_t *r);
+/* srv_pend of a call whose state arg it owns from now: free_fn(arg) when the call ends. */
+void srv_pend_owning(srv_req_t *r, void *arg, void (*free_fn)(void *arg));
 /* SRV_M_ASYNC: no outside work is needed; fn runs in the write batch at once,
  * as srv_async_finish would run it (Orders/Finalize by cash). */
 void srv_write_now(srv_req_t *r, srv_handler_fn fn);

@@ -318,23 +318,12 @@ int h_billing_record_installment(srv_req_t *r, store_txn_t *txn)
 			o.payment_status = PAYST(PAID);
 			p.error_message = "";
 			if (order_is_open((int)o.status)) {
-				hist = malloc((o.n_history + 1) * sizeof(*hist));
-				if (hist == NULL) {
-					rc = -ENOMEM;
+				rc = db_order_history_append(
+					&o, &closed, OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED,
+					r->now_ms, r->sess->p.token_id,
+					"first installment recorded as paid (MANUAL)", &hist);
+				if (rc != 0)
 					goto out;
-				}
-				if (o.n_history > 0)
-					memcpy(hist, o.history, o.n_history * sizeof(*hist));
-				ospay__v1__order_status_change__init(&closed);
-				closed.at_ms = r->now_ms;
-				closed.from = o.status;
-				closed.to = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED;
-				closed.by_token_id = r->sess->p.token_id;
-				closed.note = "first installment recorded as paid (MANUAL)";
-				hist[o.n_history] = &closed;
-				o.history = hist;
-				o.n_history++;
-				o.status = OSPAY__V1__ORDER_STATUS__ORDER_STATUS_CLOSED;
 			}
 			break;
 		case INST_EFFECT_ERROR:

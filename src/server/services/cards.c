@@ -47,13 +47,11 @@ _Static_assert((int)CARD_BRAND_JCB == OSPAY__V1__CARD_BRAND__CARD_BRAND_JCB,
 /* Every card of a customer, ids ascending (free with cards_free). */
 static int cards_load(store_txn_t *txn, uint64_t customer, Ospay__V1__CardRecord ***out, size_t *n)
 {
-	uint8_t key[8], from[8] = {0};
 	db_scan_t *scan = NULL;
 	const uint8_t *val;
 	Ospay__V1__CardRecord **v = NULL;
 	size_t cnt = 0;
-	be64_put(key, customer);
-	int rc = db_scan_open(txn, DB_CARDS_BY_CUST, key, sizeof(key), 1, from, 8, &scan);
+	int rc = db_scan_id(txn, DB_CARDS_BY_CUST, customer, &scan);
 	while (rc == 0 && (rc = db_scan_next(scan, &val)) == 0) {
 		Ospay__V1__CardRecord **nv = realloc(v, (cnt + 1) * sizeof(*v));
 		if (nv == NULL) {
@@ -512,10 +510,8 @@ int h_cards_add(srv_req_t *r, store_txn_t *txn)
 			rc = srv_fail(r, ST_INTERNAL, "the card could not be sent");
 		goto out;
 	}
-	r->async_arg = a;
-	r->async_free = card_add_free;
+	srv_pend_owning(r, a, card_add_free);
 	a = NULL;
-	srv_pend(r);
 out:
 	card_pan_wipe(&pan);
 	/* The code is used for the one call: wipe it now rather than at the reply. */

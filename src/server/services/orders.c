@@ -292,31 +292,11 @@ static void check_amount(srv_req_t *r, int64_t amount)
 
 /* ------------------------------------------------------------------ history */
 
-/*
- * Appends a status change to o's history and sets o's status. *hist gets the
- * new array (malloc'd: the caller frees it, not its entries, which belong to
- * the stored order and to *entry).
- */
+/* db_order_history_append at the request's time, by its token. */
 int orders_history_append(srv_req_t *r, Ospay__V1__Order *o, Ospay__V1__OrderStatusChange *entry,
 			  int to, const char *note, Ospay__V1__OrderStatusChange ***hist)
 {
-	Ospay__V1__OrderStatusChange **h = malloc((o->n_history + 1) * sizeof(*h));
-	if (h == NULL)
-		return -ENOMEM;
-	if (o->n_history > 0)
-		memcpy(h, o->history, o->n_history * sizeof(*h));
-	ospay__v1__order_status_change__init(entry);
-	entry->at_ms = r->now_ms;
-	entry->from = o->status;
-	entry->to = to;
-	entry->by_token_id = r->sess->p.token_id;
-	entry->note = (char *)note;
-	h[o->n_history] = entry;
-	o->history = h;
-	o->n_history++;
-	o->status = to;
-	*hist = h;
-	return 0;
+	return db_order_history_append(o, entry, to, r->now_ms, r->sess->p.token_id, note, hist);
 }
 
 /* Stores o (replacing old, NULL for a new order) with its indexes. */

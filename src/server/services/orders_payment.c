@@ -598,23 +598,16 @@ static void on_link_refreshed(const gw_link_result_t *res, void *arg)
 	srv_req_t *r = f->r;
 	log_info("payment link refresh", "order_id=%llu outcome=%s code=\"%s\"",
 		 (unsigned long long)f->order_id, gw_outcome_name(res->r.outcome), res->r.code);
-	switch (res->r.outcome) {
-	case GW_OUTCOME_PENDING:
-	case GW_OUTCOME_APPROVED:
-	case GW_OUTCOME_DECLINED:
-	case GW_OUTCOME_CANCELED:
-	case GW_OUTCOME_EXPIRED:
-		if (webhooks_link_answer_new(f->org_id, f->key, res, r->now_ms, &f->answer) != 0)
-			break;
-		srv_async_finish(r, refresh_commit);
-		return;
-	case GW_OUTCOME_NOT_FOUND:
+	if (res->r.outcome == GW_OUTCOME_NOT_FOUND) {
 		srv_async_fail(r, ST_FAILED_PRECONDITION,
 			       "PagoLivre does not know the payment link of order %llu",
 			       (unsigned long long)f->order_id);
 		return;
-	default:
-		break;
+	}
+	/* Refused for an answer with nothing to record (an error, a timeout). */
+	if (webhooks_link_answer_new(f->org_id, f->key, res, r->now_ms, &f->answer) == 0) {
+		srv_async_finish(r, refresh_commit);
+		return;
 	}
 	pl_async_fail(r, res, "PagoLivre did not answer; try again");
 }
@@ -652,10 +645,8 @@ int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn)
 		rc = pl_not_started(r, rc, ST_INTERNAL, "the payment link could not be queried");
 		goto out;
 	}
-	r->async_arg = f;
-	r->async_free = refresh_free;
+	srv_pend_owning(r, f, refresh_free);
 	f = NULL;
-	srv_pend(r);
 out:
 	free(f);
 	if (o != NULL)

@@ -684,9 +684,7 @@ out:
 static int pend(srv_req_t *r, pixc_t *a, int rc, const char *what)
 {
 	if (rc == 0) {
-		r->async_arg = a;
-		r->async_free = pixc_free;
-		srv_pend(r);
+		srv_pend_owning(r, a, pixc_free);
 		return 0;
 	}
 	free(a);
@@ -717,41 +715,82 @@ static int start(srv_req_t *r, store_txn_t *txn, uint64_t id, enum perm_action a
 	return 0;
 }
 
-int h_customers_authorize_pix(srv_req_t *r, store_txn_t *txn)
+/*
+ * What each of AuthorizePix, RefreshPix and CancelPix does between loading the
+ * service (start) and handing a to the pending call: first looks at the service
+ * as stored and fills a; it may refuse (r->st) or answer (*answered), and then
+ * nothing is sent. send starts the PSP call; what names it in errors.
+ */
+typedef struct pix_method {
+	enum perm_action act;
+	enum pix_op op;
+	int (*first)(srv_req_t *r, store_txn_t *txn, const Ospay__V1__CustomerService *svc,
+		     pixc_t *a, bool *answered);
+	int (*send)(gw_t *gw, pixc_t *a); /* NULL: GET /rec/{idRec}, answered to on_rec */
+	gw_pix_cb on_rec;
+	const char *what;
+} pix_method_t;
+
+static int pix_run(srv_req_t *r, store_txn_t *txn, uint64_t id, const pix_method_t *m)
 {
-	const Ospay__V1__CustomersAuthorizePixRequest *in = (const void *)r->in;
 	Ospay__V1__CustomerService *svc = NULL;
 	pixc_t *a = NULL;
 	gw_t *gw = NULL;
-	int rc = start(r, txn, in->service_id, PERM_OPERATE, OP_AUTHORIZE, &svc, &a);
+	bool answered = false;
+	int rc = start(r, txn, id, m->act, m->op, &svc, &a);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	if (auth_live(svc->pix)) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "service %" PRIu64 " has an authorization in state %s; cancel it "
-			      "first (CancelPix)",
-			      svc->id, state_name(svc->pix));
+	rc = m->first(r, txn, svc, a, &answered);
+	if (rc != 0 || !srv_ok(r) || answered)
 		goto out;
-	}
-	rc = authorize_check(r, txn, in, svc, a);
-	if (rc != 0 || !srv_ok(r))
-		goto out;
-	/* A call that stopped after its location was stored goes on from there. */
-	if (svc->pix != NULL && svc->pix->state == AUTH(UNSPECIFIED) && svc->pix->loc_id > 0) {
-		a->loc_id = svc->pix->loc_id;
-		a->resume = true;
-	}
 	rc = prov_adapter(r->srv, txn, a->org, PIX_KIND, &gw);
 	if (rc == 0)
-		rc = a->resume ? gw_pix_query_location(gw, a->loc_id, on_location_query, a)
-			       : gw_pix_create_location(gw, on_location, a);
-	rc = pend(r, a, rc, "the QR location");
+		rc = m->send != NULL ? m->send(gw, a)
+				     : gw_pix_query_rec(gw, a->id_rec, NULL, m->on_rec, a);
+	rc = pend(r, a, rc, m->what);
 	a = NULL;
 out:
 	free(a);
 	if (svc != NULL)
 		ospay__v1__customer_service__free_unpacked(svc, NULL);
 	return rc;
+}
+
+static int authorize_first(srv_req_t *r, store_txn_t *txn, const Ospay__V1__CustomerService *svc,
+			   pixc_t *a, bool *answered)
+{
+	(void)answered;
+	if (auth_live(svc->pix))
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"service %" PRIu64 " has an authorization in state %s; cancel it "
+				"first (CancelPix)",
+				svc->id, state_name(svc->pix));
+	int rc = authorize_check(r, txn, (const void *)r->in, svc, a);
+	if (rc != 0 || !srv_ok(r))
+		return rc;
+	/* A call that stopped after its location was stored goes on from there. */
+	if (svc->pix != NULL && svc->pix->state == AUTH(UNSPECIFIED) && svc->pix->loc_id > 0) {
+		a->loc_id = svc->pix->loc_id;
+		a->resume = true;
+	}
+	return 0;
+}
+
+static int authorize_send(gw_t *gw, pixc_t *a)
+{
+	return a->resume ? gw_pix_query_location(gw, a->loc_id, on_location_query, a)
+			 : gw_pix_create_location(gw, on_location, a);
+}
+
+int h_customers_authorize_pix(srv_req_t *r, store_txn_t *txn)
+{
+	static const pix_method_t m = {.act = PERM_OPERATE,
+				       .op = OP_AUTHORIZE,
+				       .first = authorize_first,
+				       .send = authorize_send,
+				       .what = "the QR location"};
+	const Ospay__V1__CustomersAuthorizePixRequest *in = (const void *)r->in;
+	return pix_run(r, txn, in->service_id, &m);
 }
 
 /* ------------------------------------------------------------------ RefreshPix, CancelPix */
@@ -858,32 +897,25 @@ static void take_rec(pixc_t *a, const Ospay__V1__PixAuthorization *p)
 }
 
 /* RefreshPix and CancelPix begin with GET /rec/{idRec} of svc's authorization. */
-static int pend_rec(srv_req_t *r, store_txn_t *txn, pixc_t *a,
-		    const Ospay__V1__CustomerService *svc, gw_pix_cb cb)
+static int rec_first(srv_req_t *r, store_txn_t *txn, const Ospay__V1__CustomerService *svc,
+		     pixc_t *a, bool *answered)
 {
-	gw_t *gw = NULL;
-	take_rec(a, svc->pix);
-	int rc = prov_adapter(r->srv, txn, a->org, PIX_KIND, &gw);
-	if (rc == 0)
-		rc = gw_pix_query_rec(gw, a->id_rec, NULL, cb, a);
-	return pend(r, a, rc, "the authorization's state");
+	(void)txn;
+	(void)answered;
+	if (has_rec(r, svc))
+		take_rec(a, svc->pix);
+	return 0;
 }
 
 int h_customers_refresh_pix(srv_req_t *r, store_txn_t *txn)
 {
+	static const pix_method_t m = {.act = PERM_READ,
+				       .op = OP_REFRESH,
+				       .first = rec_first,
+				       .on_rec = on_refresh_rec,
+				       .what = "the authorization's state"};
 	const Ospay__V1__CustomersRefreshPixRequest *in = (const void *)r->in;
-	Ospay__V1__CustomerService *svc = NULL;
-	pixc_t *a = NULL;
-	int rc = start(r, txn, in->service_id, PERM_READ, OP_REFRESH, &svc, &a);
-	if (rc != 0 || !srv_ok(r) || !has_rec(r, svc))
-		goto out;
-	rc = pend_rec(r, txn, a, svc, on_refresh_rec);
-	a = NULL;
-out:
-	free(a);
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
-	return rc;
+	return pix_run(r, txn, in->service_id, &m);
 }
 
 static void on_cancel(const gw_pix_result_t *res, void *arg)
@@ -937,31 +969,31 @@ static void on_cancel_rec(const gw_pix_result_t *res, void *arg)
 	edit(a, cancel_edit, cancel_send);
 }
 
+/* A cancellation asked again is answered again; one of an ended authorization is refused. */
+static int cancel_first(srv_req_t *r, store_txn_t *txn, const Ospay__V1__CustomerService *svc,
+			pixc_t *a, bool *answered)
+{
+	if (!has_rec(r, svc))
+		return 0;
+	if (svc->pix->state == AUTH(CANCELED_BY_RECEIVER)) {
+		*answered = true;
+		return kit_reply_one(r, &ospay__v1__customers_cancel_pix_response__descriptor,
+				     &svc->base);
+	}
+	if (!auth_live(svc->pix))
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"service %" PRIu64 "'s authorization is %s already", svc->id,
+				state_name(svc->pix));
+	return rec_first(r, txn, svc, a, answered);
+}
+
 int h_customers_cancel_pix(srv_req_t *r, store_txn_t *txn)
 {
+	static const pix_method_t m = {.act = PERM_OPERATE,
+				       .op = OP_CANCEL,
+				       .first = cancel_first,
+				       .on_rec = on_cancel_rec,
+				       .what = "the authorization's state"};
 	const Ospay__V1__CustomersCancelPixRequest *in = (const void *)r->in;
-	Ospay__V1__CustomerService *svc = NULL;
-	pixc_t *a = NULL;
-	int rc = start(r, txn, in->service_id, PERM_OPERATE, OP_CANCEL, &svc, &a);
-	if (rc != 0 || !srv_ok(r) || !has_rec(r, svc))
-		goto out;
-	if (svc->pix->state == AUTH(CANCELED_BY_RECEIVER)) {
-		/* Done already: the same answer again. */
-		rc = kit_reply_one(r, &ospay__v1__customers_cancel_pix_response__descriptor,
-				   &svc->base);
-		goto out;
-	}
-	if (!auth_live(svc->pix)) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "service %" PRIu64 "'s authorization is %s already", svc->id,
-			      state_name(svc->pix));
-		goto out;
-	}
-	rc = pend_rec(r, txn, a, svc, on_cancel_rec);
-	a = NULL;
-out:
-	free(a);
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
-	return rc;
+	return pix_run(r, txn, in->service_id, &m);
 }

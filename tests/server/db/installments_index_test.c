@@ -88,13 +88,10 @@ static int put_orders(store_txn_t *txn, void *arg)
 static void setup(void)
 {
 	log_set_level(log_level_parse("warn"));
-	store = tsh_store_up(dir, sizeof(dir), "inst");
-	srv.store = store;
 	srv.opts.test_clock = true;
 	base_day = date_from_civil(2026, 1, 1);
-	srv.clock_ms = date_local_to_utc(base_day + 100, 12 * 60, -180);
-	tsh_session(&sess, PERM_ROLE_ADMIN);
-	cr_assert_eq(store_write(store, tss_org_unit_fn, NULL, NULL), 0);
+	store = tsh_admin_up(&srv, &sess, dir, sizeof(dir), "inst",
+			     date_local_to_utc(base_day + 100, 12 * 60, -180));
 	for (int i = 0; i < N_ORDERS; i += 500) {
 		int first = i;
 		cr_assert_eq(store_write(store, put_orders, NULL, &first), 0);

@@ -96,25 +96,11 @@ static void setup_with(bool retries, int64_t payer_max)
 {
 	log_set_level(log_level_parse("error"));
 	memset(&srv, 0, sizeof(srv));
-	store = tsh_store_up(dir, sizeof(dir), "billpix");
-	srv.store = store;
-	srv.clock_ms = date_local_to_utc(date_from_civil(2027, 3, 10), 9 * 60, -180);
-	tsh_session(&sess, PERM_ROLE_ADMIN);
-	cr_assert_eq(store_write(store, tss_org_unit_fn, NULL, NULL), 0);
-	Ospay__V1__Address a;
-	Ospay__V1__CustomersCreateRequest c;
-	tsr_customer(&c, &a, 1, "Maria", "52998224725");
-	uint64_t cust = tsh_call_id(&srv, &sess, "ospay.v1.Customers/Create", &c.base,
-				    &ospay__v1__customers_create_response__descriptor, "customer");
-	Ospay__V1__CustomersAddServiceRequest sv;
-	tsr_service(&sv, cust, NULL);
-	service_id = tsh_call_id(&srv, &sess, "ospay.v1.Customers/AddService", &sv.base,
-				 &ospay__v1__customers_add_service_response__descriptor, "service");
-	Ospay__V1__BillingCreateInvoiceRequest inv;
-	tsr_invoice(&inv, cust, service_id, DUE);
-	invoice_id =
-		tsh_call_id(&srv, &sess, "ospay.v1.Billing/CreateInvoice", &inv.base,
-			    &ospay__v1__billing_create_invoice_response__descriptor, "invoice");
+	store = tsh_admin_up(&srv, &sess, dir, sizeof(dir), "billpix",
+			     date_local_to_utc(date_from_civil(2027, 3, 10), 9 * 60, -180));
+	uint64_t cust = tsh_customer(&srv, &sess, "Maria", "52998224725");
+	service_id = tsh_service(&srv, &sess, cust, NULL);
+	invoice_id = tsh_invoice(&srv, &sess, cust, service_id, DUE);
 	cr_assert_eq(store_flush(store), 0);
 	int64_t due = 0;
 	cr_assert_eq(date_parse(DUE, &due), 0);

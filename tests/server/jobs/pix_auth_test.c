@@ -153,30 +153,16 @@ static int apply(const gw_pix_result_t *res, bool cob)
 static void setup(void)
 {
 	log_set_level(log_level_parse("warn"));
-	store = tsh_store_up(dir, sizeof(dir), "pixauth");
-	srv.store = store;
 	srv.opts.test_clock = true;
-	srv.clock_ms = date_local_to_utc(date_from_civil(2026, 12, 1), 9 * 60, -180);
-	tsh_session(&sess, PERM_ROLE_ADMIN);
-	tsh_store_write(store, tss_org_unit_fn, NULL);
+	store = tsh_admin_up(&srv, &sess, dir, sizeof(dir), "pixauth",
+			     date_local_to_utc(date_from_civil(2026, 12, 1), 9 * 60, -180));
 	tsh_store_write(store, notifier_fn, NULL);
-	Ospay__V1__Address a;
-	Ospay__V1__CustomersCreateRequest c;
-	tsr_customer(&c, &a, 1, "Maria Souza", "52998224725");
-	cust = tsh_call_id(&srv, &sess, "ospay.v1.Customers/Create", &c.base,
-			   &ospay__v1__customers_create_response__descriptor, "customer");
+	cust = tsh_customer(&srv, &sess, "Maria Souza", "52998224725");
 	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
 	rp.enabled = true;
-	Ospay__V1__CustomersAddServiceRequest s;
-	tsr_service(&s, cust, &rp);
-	svc_a = tsh_call_id(&srv, &sess, "ospay.v1.Customers/AddService", &s.base,
-			    &ospay__v1__customers_add_service_response__descriptor, "service");
-	svc_b = tsh_call_id(&srv, &sess, "ospay.v1.Customers/AddService", &s.base,
-			    &ospay__v1__customers_add_service_response__descriptor, "service");
-	Ospay__V1__BillingCreateInvoiceRequest inv;
-	tsr_invoice(&inv, cust, svc_b, "2026-12-10");
-	invoice = tsh_call_id(&srv, &sess, "ospay.v1.Billing/CreateInvoice", &inv.base,
-			      &ospay__v1__billing_create_invoice_response__descriptor, "invoice");
+	svc_a = tsh_service(&srv, &sess, cust, &rp);
+	svc_b = tsh_service(&srv, &sess, cust, &rp);
+	invoice = tsh_invoice(&srv, &sess, cust, svc_b, "2026-12-10");
 	cr_assert_eq(store_flush(store), 0);
 	cr_assert_eq(pix_txid("1", "cob1", date_from_civil(2026, 12, 10), txid), 0);
 	struct seed a1 = {svc_a, REC_A, true, 0, NULL, 0};
@@ -295,17 +281,12 @@ Test(pix_auth, the_first_payment_pays_its_invoice)
 /* ListServices: its ids in order into ids (at most 8); the count. */
 static size_t list(uint64_t customer, int state, int rail, uint64_t ids[8])
 {
-	Ospay__V1__CustomersListServicesRequest m =
-		OSPAY__V1__CUSTOMERS_LIST_SERVICES_REQUEST__INIT;
-	m.customer_id = customer;
-	m.pix_state = state;
-	m.rail = rail;
+	Ospay__V1__CustomersListServicesRequest m;
+	tsr_list_services(&m, customer, state, rail);
 	Ospay__V1__CustomersListServicesResponse *r =
 		tsh_call_ok(&srv, &sess, "ospay.v1.Customers/ListServices", &m.base,
 			    &ospay__v1__customers_list_services_response__descriptor);
-	size_t n = r->n_services < 8 ? r->n_services : 8;
-	for (size_t i = 0; i < n; i++)
-		ids[i] = r->services[i]->id;
+	size_t n = tsr_service_ids(r, ids, 8);
 	ospay__v1__customers_list_services_response__free_unpacked(r, NULL);
 	return n;
 }
@@ -330,13 +311,8 @@ Test(pix_auth, list_services_filters_and_the_rail_rule)
 	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
 	rp.enabled = true;
 	rp.rail = RAIL(PIX_AUTOMATICO);
-	char *mask[] = {"recurring_payment"};
-	Ospay__V1__CustomersUpdateServiceRequest u =
-		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
-	u.service_id = svc_b;
-	u.recurring_payment = &rp;
-	u.update_mask = mask;
-	u.n_update_mask = 1;
+	Ospay__V1__CustomersUpdateServiceRequest u;
+	tsr_service_rp(&u, svc_b, &rp);
 	srv_req_t r;
 	cr_assert_eq(tsh_call(&srv, &sess, &r, "ospay.v1.Customers/UpdateService", &u.base),
 		     ST_INVALID_ARGUMENT);

@@ -36,18 +36,11 @@ static int create_order(Ospay__V1__OrdersCreateRequest *m)
 Test(orders_batch, last_place_in_one_batch_has_one_winner)
 {
 	log_set_level(log_level_parse("warn"));
-	store = tsh_store_up(dir, sizeof(dir), "batch");
-	srv.store = store;
-	srv.clock_ms = date_local_to_utc(date_from_civil(2026, 12, 1), 9 * 60, -180);
-	tsh_session(&sess, PERM_ROLE_ADMIN);
-	cr_assert_eq(store_write(store, tss_org_unit_fn, NULL, NULL), 0);
+	store = tsh_admin_up(&srv, &sess, dir, sizeof(dir), "batch",
+			     date_local_to_utc(date_from_civil(2026, 12, 1), 9 * 60, -180));
 
 	/* Every write below runs in the same batch (tsh_call_id asserts OK). */
-	Ospay__V1__Address a;
-	Ospay__V1__CustomersCreateRequest c;
-	tsr_customer(&c, &a, 1, "Maria", "52998224725");
-	uint64_t cust = tsh_call_id(&srv, &sess, "ospay.v1.Customers/Create", &c.base,
-				    &ospay__v1__customers_create_response__descriptor, "customer");
+	uint64_t cust = tsh_customer(&srv, &sess, "Maria", "52998224725");
 	Ospay__V1__AgendaWindow w = OSPAY__V1__AGENDA_WINDOW__INIT, *wp = &w;
 	w.weekday = 1;
 	w.start_minute = 8 * 60;

@@ -87,13 +87,10 @@ static void setup(void)
 {
 	/* 10,000 "order created" lines would drown the report. */
 	log_set_level(log_level_parse("warn"));
-	store = tsh_store_up(dir, sizeof(dir), "index");
-	srv.store = store;
 	srv.opts.test_clock = true;
 	base_ms = date_local_to_utc(date_from_civil(2026, 12, 7), 0, -180);
-	srv.clock_ms = base_ms - 30 * DATE_MS_PER_DAY;
-	tsh_session(&sess, PERM_ROLE_ADMIN);
-	cr_assert_eq(store_write(store, tss_org_unit_fn, NULL, NULL), 0);
+	store = tsh_admin_up(&srv, &sess, dir, sizeof(dir), "index",
+			     base_ms - 30 * DATE_MS_PER_DAY);
 
 	for (int i = 0; i < N_CUSTOMERS; i++) {
 		char cpf[12], name[32];
