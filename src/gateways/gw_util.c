@@ -304,6 +304,9 @@ void gw_event_id_set(gw_event_t *ev, const char *s)
 }
 
 static void gw_event_id_vderive(gw_event_t *ev, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void gw_event_id_vderive(gw_event_t *ev, const char *fmt, va_list ap)
 {
 	char id[2 * GW_ID_MAX + GW_STATUS_MAX + 64];
 
