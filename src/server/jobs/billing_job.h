@@ -138,6 +138,9 @@ typedef struct bill_job {
 	gw_pix_result_t *pix_res;
 	/* What the outcome of the call goes to; NULL: the run stores it. */
 	void (*on_outcome)(struct bill_job *j);
+	/* A Pix job's end, given by the run (bill_pix_start): billing_pix.c calls no
+	 * function of billing_run.c. */
+	void (*pix_end)(struct bill_job *j, bool again);
 	Ospay__V1__BillingRunNowResponse own; /* its counters, kept off the run's */
 } bill_job_t;
 
@@ -205,7 +208,8 @@ int bill_pix_plan(struct srv_billing *b, store_txn_t *txn, const Ospay__V1__Invo
 int bill_pix_resolve(struct srv_billing *b, store_txn_t *txn, const Ospay__V1__Charge *c,
 		     bill_job_t **out);
 /* Starts a Pix job (j->pix_op set): its write, then its PSP call. */
-void bill_pix_start(bill_job_t *j);
+/* Starts a Pix job; end(j, again) is how it finishes (again: ask about it soon). */
+void bill_pix_start(bill_job_t *j, void (*end)(bill_job_t *j, bool again));
 /*
  * Billing/ChargeInvoice's check: refused (r->st FAILED_PRECONDITION) while a Pix
  * instruction of invoice is scheduled past its cancel deadline (it would be paid

@@ -596,16 +596,10 @@ int billing_pix_cobr_answer(store_txn_t *txn, srv_t *s, uint64_t org, const gw_p
 
 static void pix_call(bill_job_t *j);
 
+/* The run ends the job (again: its outcome is still unknown, ask soon). */
 static void job_end(bill_job_t *j, bool again)
 {
-	struct srv_billing *b = j->b;
-	if (again && !b->life.stopping) {
-		if (b->running)
-			b->left++; /* the pass's end arms the next one, with backoff */
-		else
-			bill_resolve_arm(b, BILL_RESOLVE_FIRST_MS);
-	}
-	bill_job_done(j);
+	j->pix_end(j, again);
 }
 
 /* The answer's write: applied to the job's charge, or the job's own status. */
@@ -689,7 +683,7 @@ static void answer_done(void *arg, int rc)
 static void store_answer(bill_job_t *j)
 {
 	if (j->b->life.stopping) {
-		bill_job_done(j); /* still open: the next start asks again */
+		job_end(j, false); /* still open: the next start asks again */
 		return;
 	}
 	int rc = store_write(j->b->s->store, answer_fn, answer_done, j);
@@ -703,7 +697,7 @@ static void on_pix(const gw_pix_result_t *res, void *arg)
 	struct srv_billing *b = j->b;
 	b->calling--;
 	if (b->life.stopping) {
-		bill_job_done(j);
+		job_end(j, false);
 		return;
 	}
 	gw_outcome_t out = res->r.outcome;
@@ -843,7 +837,7 @@ static void inserted(void *arg, int rc)
 			log_error("billing: storing a Pix attempt failed",
 				  "invoice_id=%" PRIu64 " err=%d", j->c.invoice_id, rc);
 		}
-		bill_job_done(j);
+		job_end(j, false);
 		return;
 	}
 	if (j->pix_op == PIX_OP_REFUSE) {
@@ -853,7 +847,7 @@ static void inserted(void *arg, int rc)
 			 "payment link",
 			 "charge_id=%" PRIu64 " invoice_id=%" PRIu64 " why=\"%s\"", j->c.id,
 			 j->c.invoice_id, j->msg);
-		bill_job_done(j);
+		job_end(j, false);
 		return;
 	}
 	if (j->pix_op == PIX_OP_PUT)
@@ -861,7 +855,7 @@ static void inserted(void *arg, int rc)
 	else
 		b->stats.pix_retried++;
 	if (b->life.stopping) {
-		bill_job_done(j); /* stored unanswered: the next start asks first */
+		job_end(j, false); /* stored unanswered: the next start asks first */
 		return;
 	}
 	pix_call(j);
@@ -889,11 +883,12 @@ static void noted(void *arg, int rc)
 		log_warn("billing: an invoice left OPEN after its Pix instruction's cancel "
 			 "deadline; the instruction stands (refund if paid)",
 			 "charge_id=%" PRIu64 " invoice_id=%" PRIu64, j->c.id, j->c.invoice_id);
-	bill_job_done(j);
+	job_end(j, false);
 }
 
-void bill_pix_start(bill_job_t *j)
+void bill_pix_start(bill_job_t *j, void (*end)(bill_job_t *j, bool again))
 {
+	j->pix_end = end;
 	int rc = 0;
 	switch (j->pix_op) {
 	case PIX_OP_PUT:

@@ -47,6 +47,19 @@ void bill_job_done(bill_job_t *j)
 		srv_job_release(&b->life);
 }
 
+/* A Pix job's end (bill_pix_start): again, its outcome is unknown: asked soon. */
+static void pix_end(bill_job_t *j, bool again)
+{
+	struct srv_billing *b = j->b;
+	if (again && !b->life.stopping) {
+		if (b->running)
+			b->left++; /* the pass's end arms the next one, with backoff */
+		else
+			bill_resolve_arm(b, BILL_RESOLVE_FIRST_MS);
+	}
+	bill_job_done(j);
+}
+
 /* ------------------------------------------------------------------ facts */
 
 /*
@@ -533,7 +546,7 @@ static void job_start(bill_job_t *j)
 	if (++j->b->inflight > j->b->inflight_max)
 		j->b->inflight_max = j->b->inflight;
 	if (j->pix_op != 0) {
-		bill_pix_start(j);
+		bill_pix_start(j, pix_end);
 		return;
 	}
 	if (j->block) {
