@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stddef.h>
 
 #include <mbedtls/ssl.h>
@@ -137,10 +136,10 @@ int tls_cert_generate(const char *crt_path, const char *key_path, const char *co
 
 /*
  * Checks a client certificate and its private key given as PEM text (a mutual
- * TLS identity kept in memory): both parse, the certificate is within its
- * validity period at now_s (Unix seconds), and the key is the certificate's.
- * NULL when they are fine, else why not, for people (never a byte of the key).
+ * TLS identity kept in memory): both parse, the key is the certificate's, and
+ * the certificate is within its validity period by the wall clock. NULL when
+ * they are fine, else why not, for people (never a byte of the key).
  */
-const char *tls_check_pair_pem(const char *cert_pem, const char *key_pem, int64_t now_s);
+const char *tls_check_pair_pem(const char *cert_pem, const char *key_pem);
 
 #endif

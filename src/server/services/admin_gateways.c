@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -152,8 +151,7 @@ static void check_client_pair(srv_req_t *r, const Ospay__V1__GatewayCredentials 
 				 "PEM text of at most %d bytes each", PEM_MAX);
 		return;
 	}
-	/* The wall clock, not the test clock: the PSP's TLS stack checks it by real time. */
-	why = tls_check_pair_pem(c->client_certificate_pem, c->client_key_pem, (int64_t)time(NULL));
+	why = tls_check_pair_pem(c->client_certificate_pem, c->client_key_pem);
 	if (why != NULL)
 		status_violation(&r->st, "credentials.client_certificate_pem", "%s", why);
 }
