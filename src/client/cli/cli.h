@@ -1,13 +1,13 @@
 /*
  * ospay CLI internals shared by main.c and the command files.
  *
- * Adding a command: write `static int cmd_x(cli_ctx_t *ctx, int argc, char **argv)`
- * in a cmd_<service>.c, declare it below, and add a row to cli_commands[] in
- * commands.c. A handler gets argv[0] = its own (sub)command word and the
- * arguments after it, with the global flags already removed; it returns an
- * exit code. cli_call() does the RPC and the error report; cli_output_json()
+ * Adding a command: write `int cli_cmd_x(cli_ctx_t *ctx, int argc, char **argv)`
+ * (or, for one call, a `const dom_cmd_t cli_dom_x`) in a cmd_<service>.c,
+ * declare it below, and add a row to cli_commands[] in commands.c. A handler
+ * gets argv[0] = its own (sub)command word and the arguments after it, with
+ * the global flags already removed; it returns an exit code. cli_call() does the RPC and the error report; cli_output_json()
  * and the table printer do the output. A command that is one call is better
- * written as data, a dom_cmd_t run by dom_run() (dom.h).
+ * written as data: a dom_cmd_t (dom.h) named by its row, which dom_run() runs.
  */
 #ifndef OSPAY_CLI_CLI_H
 #define OSPAY_CLI_CLI_H
@@ -33,6 +33,7 @@ enum cli_exit {
 };
 
 struct cli_command;
+struct dom_cmd;
 
 typedef struct cli_ctx {
 	const char *addr; /* --addr, else OSPAY_ADDR, else CLI_DEFAULT_ADDR */
@@ -49,9 +50,10 @@ typedef struct cli_command {
 	const char *name; /* "units" */
 	const char *sub;  /* "list"; NULL for a command without subcommands */
 	cli_handler run;
-	const char *args;    /* the synopsis after the words: "NAME"; "" for none */
-	const char *summary; /* one line for `ospay help` */
-	const char *details; /* more for `ospay help units create`; may be NULL */
+	const struct dom_cmd *dom; /* or a command as data (run is NULL), run by dom_run() */
+	const char *args;          /* the synopsis after the words: "NAME"; "" for none */
+	const char *summary;       /* one line for `ospay help` */
+	const char *details;       /* more for `ospay help units create`; may be NULL */
 } cli_command_t;
 
 extern const cli_command_t cli_commands[];
@@ -126,9 +128,7 @@ void cli_print_group_help(FILE *f, const char *name);
 /* ---- commands (cmd_*.c) */
 int cli_cmd_ping(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_whoami(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_clock_now(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_clock_advance(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_units_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_units_create(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_tokens_create(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_tokens_revoke(cli_ctx_t *ctx, int argc, char **argv);
@@ -136,59 +136,63 @@ int cli_cmd_gateways_set(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_gateways_get(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_notifier_set(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_payment_methods_create(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_payment_methods_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_cards_add(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_cards_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_cards_remove(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_cards_set_default(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_invoices_create(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_invoices_get(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_invoices_list(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_invoices_cancel(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_invoices_charge(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_charges_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_charges_resolve(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_billing_run(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_suspension_set(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_technicians_create(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_technicians_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_customers_create(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_customers_get(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_customers_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_customers_update(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_customers_add_service(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_customers_update_service(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_customers_services(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_services_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_services_pix_authorize(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_services_pix_cancel(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_services_pix_refresh(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_agendas_create(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_agendas_get(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_agendas_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_agendas_update(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_calendar(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_agendas_availability(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_closures_add(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_orders_note(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_closing_reasons_create(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_closing_reasons_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_closing_reasons_remove(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_closures_remove(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_closures_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_closures_holidays(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_orders_create(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_orders_get(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_orders_update(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_orders_reschedule(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_orders_finalize(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_orders_cancel(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_orders_refresh_payment(cli_ctx_t *ctx, int argc, char **argv);
-int cli_cmd_orders_cancel_payment(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_installments_list(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_installments_record(cli_ctx_t *ctx, int argc, char **argv);
 int cli_cmd_report_recurring_credit(cli_ctx_t *ctx, int argc, char **argv);
+
+/* ---- commands as data (cmd_*.c), run by dom_run() */
+extern const struct dom_cmd cli_dom_units_list;
+extern const struct dom_cmd cli_dom_agendas_get;
+extern const struct dom_cmd cli_dom_agendas_list;
+extern const struct dom_cmd cli_dom_technicians_create;
+extern const struct dom_cmd cli_dom_technicians_list;
+extern const struct dom_cmd cli_dom_agendas_availability;
+extern const struct dom_cmd cli_dom_closures_add;
+extern const struct dom_cmd cli_dom_closures_list;
+extern const struct dom_cmd cli_dom_cards_set_default;
+extern const struct dom_cmd cli_dom_payment_methods_list;
+extern const struct dom_cmd cli_dom_invoices_create;
+extern const struct dom_cmd cli_dom_invoices_get;
+extern const struct dom_cmd cli_dom_invoices_cancel;
+extern const struct dom_cmd cli_dom_invoices_charge;
+extern const struct dom_cmd cli_dom_invoices_list;
+extern const struct dom_cmd cli_dom_billing_run;
+extern const struct dom_cmd cli_dom_customers_get;
+extern const struct dom_cmd cli_dom_customers_list;
+extern const struct dom_cmd cli_dom_customers_services;
+extern const struct dom_cmd cli_dom_services_list;
+extern const struct dom_cmd cli_dom_services_pix_cancel;
+extern const struct dom_cmd cli_dom_services_pix_refresh;
+extern const struct dom_cmd cli_dom_orders_get;
+extern const struct dom_cmd cli_dom_orders_cancel;
+extern const struct dom_cmd cli_dom_orders_refresh_payment;
+extern const struct dom_cmd cli_dom_orders_cancel_payment;
+extern const struct dom_cmd cli_dom_orders_note;
+extern const struct dom_cmd cli_dom_closing_reasons_create;
+extern const struct dom_cmd cli_dom_closing_reasons_list;
+extern const struct dom_cmd cli_dom_clock_now;
 
 #endif

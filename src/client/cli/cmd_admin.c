@@ -16,15 +16,11 @@ static const dom_col_t unit_cols[] = {
 	{NULL},
 };
 
-int cli_cmd_units_list(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Admin/ListUnits",
-		.items = "units",
-		.cols = unit_cols,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_units_list = {
+	.method = "ospay.v1.Admin/ListUnits",
+	.items = "units",
+	.cols = unit_cols,
+};
 
 /* The unit in a table of one row, as units list shows it. */
 static int unit_created(cli_ctx_t *ctx, const ProtobufCMessage *m)

@@ -220,17 +220,13 @@ out:
 	return rc;
 }
 
-int cli_cmd_agendas_get(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Agendas/Get",
-		.arg = "ID",
-		.arg_field = "id",
-		.record = "agenda",
-		.print = print_agenda,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_agendas_get = {
+	.method = "ospay.v1.Agendas/Get",
+	.arg = "ID",
+	.arg_field = "id",
+	.record = "agenda",
+	.print = print_agenda,
+};
 
 int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -272,37 +268,31 @@ static const dom_col_t agenda_cols[] = {
 	{NULL},
 };
 
-int cli_cmd_agendas_list(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_flag_t flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"), {NULL}};
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Agendas/List",
-		.flags = flags,
-		.items = "agendas",
-		.cols = agenda_cols,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+static const dom_flag_t agendas_list_flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"), {NULL}};
+
+const dom_cmd_t cli_dom_agendas_list = {
+	.method = "ospay.v1.Agendas/List",
+	.flags = agendas_list_flags,
+	.items = "agendas",
+	.cols = agenda_cols,
+};
 
 /* ------------------------------------------------------------------ technicians */
 
-int cli_cmd_technicians_create(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_flag_t flags[] = {
-		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
-		DOM_OPT("name", 'n', DOM_TEXT, "name"),
-		DOM_OPT("phone", 'p', DOM_TEXT, "phone"),
-		DOM_OPT("email", 'e', DOM_TEXT, "email"),
-		{NULL},
-	};
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Admin/CreateTechnician",
-		.call = CLI_CALL_MUTATING,
-		.flags = flags,
-		.record = "technician",
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+static const dom_flag_t technicians_create_flags[] = {
+	DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+	DOM_OPT("name", 'n', DOM_TEXT, "name"),
+	DOM_OPT("phone", 'p', DOM_TEXT, "phone"),
+	DOM_OPT("email", 'e', DOM_TEXT, "email"),
+	{NULL},
+};
+
+const dom_cmd_t cli_dom_technicians_create = {
+	.method = "ospay.v1.Admin/CreateTechnician",
+	.call = CLI_CALL_MUTATING,
+	.flags = technicians_create_flags,
+	.record = "technician",
+};
 
 static const dom_col_t technician_cols[] = {
 	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),  DOM_COL("UNIT", "unit_id", DOM_C_NUM),
@@ -310,17 +300,15 @@ static const dom_col_t technician_cols[] = {
 	DOM_COL("EMAIL", "email", DOM_C_TEXT), {NULL},
 };
 
-int cli_cmd_technicians_list(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_flag_t flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"), {NULL}};
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Admin/ListTechnicians",
-		.flags = flags,
-		.items = "technicians",
-		.cols = technician_cols,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+static const dom_flag_t technicians_list_flags[] = {DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+						    {NULL}};
+
+const dom_cmd_t cli_dom_technicians_list = {
+	.method = "ospay.v1.Admin/ListTechnicians",
+	.flags = technicians_list_flags,
+	.items = "technicians",
+	.cols = technician_cols,
+};
 
 /* ------------------------------------------------------------------ calendar */
 
@@ -571,22 +559,19 @@ static int print_availability(cli_ctx_t *ctx, const ProtobufCMessage *m)
 	return availability_print((const Ospay__V1__AgendasAvailabilityResponse *)m);
 }
 
-int cli_cmd_agendas_availability(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_flag_t flags[] = {
-		DOM_OPT("from", 'f', DOM_TEXT, "from_date"),
-		DOM_OPT("days", 'd', DOM_U32, "days"),
-		{NULL},
-	};
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Agendas/Availability",
-		.arg = "ID",
-		.arg_field = "agenda_id",
-		.flags = flags,
-		.print = print_availability,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+static const dom_flag_t agendas_availability_flags[] = {
+	DOM_OPT("from", 'f', DOM_TEXT, "from_date"),
+	DOM_OPT("days", 'd', DOM_U32, "days"),
+	{NULL},
+};
+
+const dom_cmd_t cli_dom_agendas_availability = {
+	.method = "ospay.v1.Agendas/Availability",
+	.arg = "ID",
+	.arg_field = "agenda_id",
+	.flags = agendas_availability_flags,
+	.print = print_availability,
+};
 
 /* ------------------------------------------------------------------ closures */
 
@@ -609,23 +594,20 @@ static int print_closure(cli_ctx_t *ctx, const ProtobufCMessage *m)
 	return rc;
 }
 
-int cli_cmd_closures_add(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_flag_t flags[] = {
-		DOM_OPT("agenda", 'a', DOM_ID, "agenda_id"),
-		DOM_OPT("date", 'd', DOM_TEXT, "date"),
-		DOM_OPT("reason", 'r', DOM_TEXT, "reason"),
-		{NULL},
-	};
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Agendas/AddClosure",
-		.call = CLI_CALL_MUTATING,
-		.flags = flags,
-		.record = "closure",
-		.print = print_closure,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+static const dom_flag_t closures_add_flags[] = {
+	DOM_OPT("agenda", 'a', DOM_ID, "agenda_id"),
+	DOM_OPT("date", 'd', DOM_TEXT, "date"),
+	DOM_OPT("reason", 'r', DOM_TEXT, "reason"),
+	{NULL},
+};
+
+const dom_cmd_t cli_dom_closures_add = {
+	.method = "ospay.v1.Agendas/AddClosure",
+	.call = CLI_CALL_MUTATING,
+	.flags = closures_add_flags,
+	.record = "closure",
+	.print = print_closure,
+};
 
 int cli_cmd_closures_remove(cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -663,22 +645,19 @@ static const dom_col_t closed_cols[] = {
 	{NULL},
 };
 
-int cli_cmd_closures_list(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_flag_t flags[] = {
-		DOM_OPT("agenda", 'a', DOM_ID, "agenda_id"),
-		DOM_OPT("from", 'f', DOM_TEXT, "from_date"),
-		DOM_OPT("to", 't', DOM_TEXT, "to_date"),
-		{NULL},
-	};
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Agendas/ListClosures",
-		.flags = flags,
-		.items = "days",
-		.cols = closed_cols,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+static const dom_flag_t closures_list_flags[] = {
+	DOM_OPT("agenda", 'a', DOM_ID, "agenda_id"),
+	DOM_OPT("from", 'f', DOM_TEXT, "from_date"),
+	DOM_OPT("to", 't', DOM_TEXT, "to_date"),
+	{NULL},
+};
+
+const dom_cmd_t cli_dom_closures_list = {
+	.method = "ospay.v1.Agendas/ListClosures",
+	.flags = closures_list_flags,
+	.items = "days",
+	.cols = closed_cols,
+};
 
 int cli_cmd_closures_holidays(cli_ctx_t *ctx, int argc, char **argv)
 {

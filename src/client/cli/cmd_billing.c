@@ -172,17 +172,13 @@ out:
 	return rc;
 }
 
-int cli_cmd_cards_set_default(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Cards/SetDefault",
-		.call = CLI_CALL_MUTATING,
-		.arg = "ID",
-		.arg_field = "card_id",
-		.record = "card",
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_cards_set_default = {
+	.method = "ospay.v1.Cards/SetDefault",
+	.call = CLI_CALL_MUTATING,
+	.arg = "ID",
+	.arg_field = "card_id",
+	.record = "card",
+};
 
 /* ------------------------------------------------------------------ payment methods */
 
@@ -219,79 +215,61 @@ static const dom_col_t method_cols[] = {
 	{NULL},
 };
 
-int cli_cmd_payment_methods_list(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Admin/ListPaymentMethods",
-		.items = "payment_methods",
-		.cols = method_cols,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_payment_methods_list = {
+	.method = "ospay.v1.Admin/ListPaymentMethods",
+	.items = "payment_methods",
+	.cols = method_cols,
+};
 
 /* ------------------------------------------------------------------ invoices */
 
-int cli_cmd_invoices_create(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_flag_t flags[] = {
-		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
-		DOM_OPT("service", 's', DOM_ID, "service_id"),
-		DOM_OPT_MONEY("amount", 'a', "amount", "--amount is money: 99.90 or 99,90"),
-		DOM_OPT("due", 'd', DOM_TEXT, "due_date"),
-		{NULL},
-	};
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Billing/CreateInvoice",
-		.call = CLI_CALL_MUTATING,
-		.flags = flags,
-		.record = "invoice",
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+static const dom_flag_t invoices_create_flags[] = {
+	DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+	DOM_OPT("service", 's', DOM_ID, "service_id"),
+	DOM_OPT_MONEY("amount", 'a', "amount", "--amount is money: 99.90 or 99,90"),
+	DOM_OPT("due", 'd', DOM_TEXT, "due_date"),
+	{NULL},
+};
 
-int cli_cmd_invoices_get(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Billing/GetInvoice",
-		.arg = "ID",
-		.arg_field = "invoice_id",
-		.record = "invoice",
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_invoices_create = {
+	.method = "ospay.v1.Billing/CreateInvoice",
+	.call = CLI_CALL_MUTATING,
+	.flags = invoices_create_flags,
+	.record = "invoice",
+};
 
-int cli_cmd_invoices_cancel(cli_ctx_t *ctx, int argc, char **argv)
-{
-	/*
-	 * CancelInvoice's answer is read as GetInvoice's (the same invoice, plus
-	 * an empty notifications list), so its --json output stays as it was.
-	 */
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Billing/CancelInvoice",
-		.req = &ospay__v1__billing_get_invoice_request__descriptor,
-		.resp = &ospay__v1__billing_get_invoice_response__descriptor,
-		.call = CLI_CALL_MUTATING,
-		.arg = "ID",
-		.arg_field = "invoice_id",
-		.record = "invoice",
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_invoices_get = {
+	.method = "ospay.v1.Billing/GetInvoice",
+	.arg = "ID",
+	.arg_field = "invoice_id",
+	.record = "invoice",
+};
 
-int cli_cmd_invoices_charge(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_flag_t flags[] = {DOM_OPT("card", 'k', DOM_ID, "card_id"), {NULL}};
-	/* The attempt is what the operator looks at: approved, or the decline's code. */
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Billing/ChargeInvoice",
-		.call = CLI_CALL_MUTATING,
-		.arg = "ID",
-		.arg_field = "invoice_id",
-		.flags = flags,
-		.record = "charge",
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+/*
+ * CancelInvoice's answer is read as GetInvoice's (the same invoice, plus
+ * an empty notifications list), so its --json output stays as it was.
+ */
+const dom_cmd_t cli_dom_invoices_cancel = {
+	.method = "ospay.v1.Billing/CancelInvoice",
+	.req = &ospay__v1__billing_get_invoice_request__descriptor,
+	.resp = &ospay__v1__billing_get_invoice_response__descriptor,
+	.call = CLI_CALL_MUTATING,
+	.arg = "ID",
+	.arg_field = "invoice_id",
+	.record = "invoice",
+};
+
+static const dom_flag_t invoices_charge_flags[] = {DOM_OPT("card", 'k', DOM_ID, "card_id"), {NULL}};
+
+/* The attempt is what the operator looks at: approved, or the decline's code. */
+const dom_cmd_t cli_dom_invoices_charge = {
+	.method = "ospay.v1.Billing/ChargeInvoice",
+	.call = CLI_CALL_MUTATING,
+	.arg = "ID",
+	.arg_field = "invoice_id",
+	.flags = invoices_charge_flags,
+	.record = "charge",
+};
 
 static const dom_col_t invoice_cols[] = {
 	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
@@ -303,26 +281,22 @@ static const dom_col_t invoice_cols[] = {
 	{NULL},
 };
 
-int cli_cmd_invoices_list(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_flag_t flags[] = {
-		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
-		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
-		DOM_OPT("limit", 'l', DOM_LIMIT, NULL),
-		DOM_OPT_ENUM("status", 's', "status", INV_PREFIX,
-			     "--status is open, paid or canceled"),
-		DOM_OPT("from", 'f', DOM_TEXT, "due_from"),
-		DOM_OPT("to", 't', DOM_TEXT, "due_to"),
-		{NULL},
-	};
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Billing/ListInvoices",
-		.flags = flags,
-		.items = "invoices",
-		.cols = invoice_cols,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+static const dom_flag_t invoices_list_flags[] = {
+	DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+	DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+	DOM_OPT("limit", 'l', DOM_LIMIT, NULL),
+	DOM_OPT_ENUM("status", 's', "status", INV_PREFIX, "--status is open, paid or canceled"),
+	DOM_OPT("from", 'f', DOM_TEXT, "due_from"),
+	DOM_OPT("to", 't', DOM_TEXT, "due_to"),
+	{NULL},
+};
+
+const dom_cmd_t cli_dom_invoices_list = {
+	.method = "ospay.v1.Billing/ListInvoices",
+	.flags = invoices_list_flags,
+	.items = "invoices",
+	.cols = invoice_cols,
+};
 
 /* ------------------------------------------------------------------ charges, billing run */
 
@@ -418,14 +392,10 @@ int cli_cmd_charges_list(cli_ctx_t *ctx, int argc, char **argv)
 			      charge_cols, o.limit);
 }
 
-int cli_cmd_billing_run(cli_ctx_t *ctx, int argc, char **argv)
-{
-	/* No idempotency key: a repeated run is harmless, the schedule decides per invoice. */
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Billing/RunNow",
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+/* No idempotency key: a repeated run is harmless, the schedule decides per invoice. */
+const dom_cmd_t cli_dom_billing_run = {
+	.method = "ospay.v1.Billing/RunNow",
+};
 
 int cli_cmd_suspension_set(cli_ctx_t *ctx, int argc, char **argv)
 {

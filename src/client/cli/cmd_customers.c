@@ -63,16 +63,12 @@ out:
 	return rc;
 }
 
-int cli_cmd_customers_get(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Customers/Get",
-		.arg = "ID",
-		.arg_field = "id",
-		.record = "customer",
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_customers_get = {
+	.method = "ospay.v1.Customers/Get",
+	.arg = "ID",
+	.arg_field = "id",
+	.record = "customer",
+};
 
 static const dom_col_t customer_cols[] = {
 	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
@@ -86,21 +82,18 @@ static const dom_col_t customer_cols[] = {
 	{NULL},
 };
 
-int cli_cmd_customers_list(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_flag_t flags[] = {
-		DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
-		DOM_OPT("document", 'd', DOM_TEXT, "document"),
-		{NULL},
-	};
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Customers/List",
-		.flags = flags,
-		.items = "customers",
-		.cols = customer_cols,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+static const dom_flag_t customers_list_flags[] = {
+	DOM_OPT("unit", 'U', DOM_ID, "unit_id"),
+	DOM_OPT("document", 'd', DOM_TEXT, "document"),
+	{NULL},
+};
+
+const dom_cmd_t cli_dom_customers_list = {
+	.method = "ospay.v1.Customers/List",
+	.flags = customers_list_flags,
+	.items = "customers",
+	.cols = customer_cols,
+};
 
 int cli_cmd_customers_update(cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -322,39 +315,31 @@ static const dom_col_t pix_service_cols[] = {
 	{NULL},
 };
 
-int cli_cmd_customers_services(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Customers/ListServices",
-		.arg = "CUSTOMER_ID",
-		.arg_field = "customer_id",
-		.items = "services",
-		.cols = service_cols,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_customers_services = {
+	.method = "ospay.v1.Customers/ListServices",
+	.arg = "CUSTOMER_ID",
+	.arg_field = "customer_id",
+	.items = "services",
+	.cols = service_cols,
+};
 
 /* ------------------------------------------------------------------ ospay services ... */
 
-int cli_cmd_services_list(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_flag_t flags[] = {
-		DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
-		DOM_OPT_ENUM("pix-state", 'p', "pix_state", "PIX_AUTHORIZATION_STATE_",
-			     "--pix-state is created, sent, accepted, rejected, expired, "
-			     "canceled-by-payer or canceled-by-receiver"),
-		DOM_OPT_ENUM("rail", 'r', "rail", "PAYMENT_RAIL_",
-			     "--rail is card or pix-automatico"),
-		{NULL},
-	};
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Customers/ListServices",
-		.flags = flags,
-		.items = "services",
-		.cols = pix_service_cols,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+static const dom_flag_t services_list_flags[] = {
+	DOM_OPT("customer", 'c', DOM_ID, "customer_id"),
+	DOM_OPT_ENUM("pix-state", 'p', "pix_state", "PIX_AUTHORIZATION_STATE_",
+		     "--pix-state is created, sent, accepted, rejected, expired, "
+		     "canceled-by-payer or canceled-by-receiver"),
+	DOM_OPT_ENUM("rail", 'r', "rail", "PAYMENT_RAIL_", "--rail is card or pix-automatico"),
+	{NULL},
+};
+
+const dom_cmd_t cli_dom_services_list = {
+	.method = "ospay.v1.Customers/ListServices",
+	.flags = services_list_flags,
+	.items = "services",
+	.cols = pix_service_cols,
+};
 
 /* --journey's words, as the Central Bank numbers the journeys. */
 static int journey_parse(const char *s, Ospay__V1__PixJourney *out)
@@ -409,26 +394,18 @@ int cli_cmd_services_pix_authorize(cli_ctx_t *ctx, int argc, char **argv)
 			      CLI_CALL_MUTATING, "service", dom_print_record);
 }
 
-int cli_cmd_services_pix_cancel(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Customers/CancelPix",
-		.call = CLI_CALL_MUTATING,
-		.arg = "SERVICE",
-		.arg_field = "service_id",
-		.record = "service",
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_services_pix_cancel = {
+	.method = "ospay.v1.Customers/CancelPix",
+	.call = CLI_CALL_MUTATING,
+	.arg = "SERVICE",
+	.arg_field = "service_id",
+	.record = "service",
+};
 
-int cli_cmd_services_pix_refresh(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Customers/RefreshPix",
-		.call = CLI_CALL_MUTATING,
-		.arg = "SERVICE",
-		.arg_field = "service_id",
-		.record = "service",
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_services_pix_refresh = {
+	.method = "ospay.v1.Customers/RefreshPix",
+	.call = CLI_CALL_MUTATING,
+	.arg = "SERVICE",
+	.arg_field = "service_id",
+	.record = "service",
+};

@@ -222,16 +222,12 @@ out:
 	return rc;
 }
 
-int cli_cmd_orders_get(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Orders/Get",
-		.arg = "ID",
-		.arg_field = "id",
-		.print = print_order_get,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_orders_get = {
+	.method = "ospay.v1.Orders/Get",
+	.arg = "ID",
+	.arg_field = "id",
+	.print = print_order_get,
+};
 
 int cli_cmd_orders_update(cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -341,46 +337,34 @@ out:
 /* cancel and cancel-payment. */
 static const dom_flag_t reason_flags[] = {DOM_OPT("reason", 'r', DOM_TEXT, "reason"), {NULL}};
 
-int cli_cmd_orders_cancel(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Orders/Cancel",
-		.call = CLI_CALL_MUTATING,
-		.arg = "ID",
-		.arg_field = "id",
-		.flags = reason_flags,
-		.record = "order",
-		.print = print_order,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_orders_cancel = {
+	.method = "ospay.v1.Orders/Cancel",
+	.call = CLI_CALL_MUTATING,
+	.arg = "ID",
+	.arg_field = "id",
+	.flags = reason_flags,
+	.record = "order",
+	.print = print_order,
+};
 
-int cli_cmd_orders_refresh_payment(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Orders/RefreshPayment",
-		.call = CLI_CALL_MUTATING,
-		.arg = "ID",
-		.arg_field = "id",
-		.record = "order",
-		.print = print_order,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_orders_refresh_payment = {
+	.method = "ospay.v1.Orders/RefreshPayment",
+	.call = CLI_CALL_MUTATING,
+	.arg = "ID",
+	.arg_field = "id",
+	.record = "order",
+	.print = print_order,
+};
 
-int cli_cmd_orders_cancel_payment(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Orders/CancelPaymentAttempt",
-		.call = CLI_CALL_MUTATING,
-		.arg = "ID",
-		.arg_field = "id",
-		.flags = reason_flags,
-		.record = "order",
-		.print = print_order,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_orders_cancel_payment = {
+	.method = "ospay.v1.Orders/CancelPaymentAttempt",
+	.call = CLI_CALL_MUTATING,
+	.arg = "ID",
+	.arg_field = "id",
+	.flags = reason_flags,
+	.record = "order",
+	.print = print_order,
+};
 
 static const dom_col_t order_cols[] = {
 	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
@@ -445,20 +429,17 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 			      o.limit);
 }
 
-int cli_cmd_orders_note(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_flag_t flags[] = {DOM_OPT("text", 'x', DOM_TEXT, "text"), {NULL}};
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Orders/AddNote",
-		.call = CLI_CALL_MUTATING,
-		.arg = "ID",
-		.arg_field = "id",
-		.flags = flags,
-		.record = "order",
-		.print = print_order,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+static const dom_flag_t orders_note_flags[] = {DOM_OPT("text", 'x', DOM_TEXT, "text"), {NULL}};
+
+const dom_cmd_t cli_dom_orders_note = {
+	.method = "ospay.v1.Orders/AddNote",
+	.call = CLI_CALL_MUTATING,
+	.arg = "ID",
+	.arg_field = "id",
+	.flags = orders_note_flags,
+	.record = "order",
+	.print = print_order,
+};
 
 static const dom_col_t reason_cols[] = {
 	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
@@ -473,23 +454,20 @@ static int print_reason(cli_ctx_t *ctx, const ProtobufCMessage *m)
 	return dom_print_row(reason_cols, dom_ncols(reason_cols), m);
 }
 
-int cli_cmd_closing_reasons_create(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_flag_t flags[] = {
-		DOM_OPT("name", 'n', DOM_TEXT, "name"),
-		DOM_OPT_ENUM("outcome", 'o', "outcome", OUTCOME_PREFIX,
-			     "--outcome is concluded or not-concluded"),
-		{NULL},
-	};
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Orders/CreateClosingReason",
-		.call = CLI_CALL_MUTATING,
-		.flags = flags,
-		.record = "reason",
-		.print = print_reason,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+static const dom_flag_t closing_reasons_create_flags[] = {
+	DOM_OPT("name", 'n', DOM_TEXT, "name"),
+	DOM_OPT_ENUM("outcome", 'o', "outcome", OUTCOME_PREFIX,
+		     "--outcome is concluded or not-concluded"),
+	{NULL},
+};
+
+const dom_cmd_t cli_dom_closing_reasons_create = {
+	.method = "ospay.v1.Orders/CreateClosingReason",
+	.call = CLI_CALL_MUTATING,
+	.flags = closing_reasons_create_flags,
+	.record = "reason",
+	.print = print_reason,
+};
 
 int cli_cmd_closing_reasons_remove(cli_ctx_t *ctx, int argc, char **argv)
 {
@@ -499,12 +477,8 @@ int cli_cmd_closing_reasons_remove(cli_ctx_t *ctx, int argc, char **argv)
 			  "closing reason", ": orders closed with it keep its name");
 }
 
-int cli_cmd_closing_reasons_list(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Orders/ListClosingReasons",
-		.items = "reasons",
-		.cols = reason_cols,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_closing_reasons_list = {
+	.method = "ospay.v1.Orders/ListClosingReasons",
+	.items = "reasons",
+	.cols = reason_cols,
+};

@@ -89,14 +89,10 @@ static int clock_print(cli_ctx_t *ctx, const ProtobufCMessage *m)
 	return CLI_EXIT_OK;
 }
 
-int cli_cmd_clock_now(cli_ctx_t *ctx, int argc, char **argv)
-{
-	static const dom_cmd_t c = {
-		.method = "ospay.v1.Clock/Now",
-		.print = clock_print,
-	};
-	return dom_run(ctx, argc, argv, &c);
-}
+const dom_cmd_t cli_dom_clock_now = {
+	.method = "ospay.v1.Clock/Now",
+	.print = clock_print,
+};
 
 /* "1d12h30m15s" -> ms; -1 when malformed or out of range. */
 static int64_t clock_parse_duration(const char *s)

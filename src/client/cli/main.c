@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "client/cli/cli.h"
+#include "client/cli/dom.h"
 
 typedef struct cli_args {
 	char **argv; /* what is left for the command */
@@ -175,7 +176,8 @@ int main(int argc, char **argv)
 	ctx.cmd = cmd;
 	/* The handler's argv[0] is its last command word; its arguments follow. */
 	used = cmd->sub != NULL ? 1 : 0;
-	rc = cmd->run(&ctx, args.argc - used, args.argv + used);
+	rc = cmd->run != NULL ? cmd->run(&ctx, args.argc - used, args.argv + used)
+			      : dom_run(&ctx, args.argc - used, args.argv + used, cmd->dom);
 out:
 	ospay_sync_close(ctx.session);
 	if (fflush(stdout) != 0 && rc == CLI_EXIT_OK) {
