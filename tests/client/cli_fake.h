@@ -168,8 +168,7 @@ static void reply_create_token(tsp_fake_conn_t *conn, const Ospay__V1__RpcReques
 	out.secret = "s3cr3t-once";
 	/* Recorded before the reply: the CLI exits on the reply and the test looks at once. */
 	uv_mutex_lock(&MU);
-	if (S.token_req != NULL)
-		ospay__v1__create_token_request__free_unpacked(S.token_req, NULL);
+	ospay__v1__create_token_request__free_unpacked(S.token_req, NULL);
 	S.token_req = in;
 	snprintf(S.token_key, sizeof(S.token_key), "%s", req->idempotency_key);
 	uv_mutex_unlock(&MU);
@@ -419,8 +418,7 @@ static void setup(void)
 static void teardown(void)
 {
 	tsp_fake_thread_stop(&T);
-	if (S.token_req != NULL)
-		ospay__v1__create_token_request__free_unpacked(S.token_req, NULL);
+	ospay__v1__create_token_request__free_unpacked(S.token_req, NULL);
 	uv_mutex_destroy(&MU);
 }
 

@@ -793,8 +793,7 @@ static void thread_handler(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *r
 			tsp_fake_reply(conn, req->id, 16, "bad token", NULL);
 			tsp_fake_conn_close(conn);
 		}
-		if (h != NULL)
-			ospay__v1__hello_request__free_unpacked(h, NULL);
+		ospay__v1__hello_request__free_unpacked(h, NULL);
 		return;
 	}
 	/* A slow call is answered just before the next request's reply: late. */

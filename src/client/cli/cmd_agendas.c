@@ -252,8 +252,7 @@ int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv)
 		else
 			printf("agenda %" PRIu64 " deleted\n", req.id);
 	}
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
+	protobuf_c_message_free_unpacked(resp, NULL);
 	return rc;
 }
 
@@ -471,8 +470,7 @@ int cli_cmd_calendar(cli_ctx_t *ctx, int argc, char **argv)
 					    OSPAY__V1__CALENDAR_VIEW_BY__CALENDAR_VIEW_BY_AGENDA,
 				    from_day, to_day);
 out:
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
+	protobuf_c_message_free_unpacked(resp, NULL);
 	return rc;
 }
 
@@ -683,7 +681,6 @@ int cli_cmd_closures_holidays(cli_ctx_t *ctx, int argc, char **argv)
 		printf("%s\n", req.closed ? "national holidays are closed days on every agenda"
 					  : "the organization works on national holidays");
 out:
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
+	protobuf_c_message_free_unpacked(resp, NULL);
 	return rc;
 }

@@ -167,8 +167,7 @@ int cli_cmd_cards_remove(cli_ctx_t *ctx, int argc, char **argv)
 	else
 		printf("card %" PRIu64 " removed\n", req.card_id);
 out:
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
+	ospay__v1__cards_remove_response__free_unpacked(resp, NULL);
 	return rc;
 }
 

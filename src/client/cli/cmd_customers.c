@@ -140,8 +140,7 @@ int cli_cmd_customers_update(cli_ctx_t *ctx, int argc, char **argv)
 			    &ospay__v1__customers_update_response__descriptor, CLI_CALL_MUTATING,
 			    "customer", dom_print_record);
 out:
-	if (cur != NULL)
-		protobuf_c_message_free_unpacked(cur, NULL);
+	protobuf_c_message_free_unpacked(cur, NULL);
 	return rc;
 }
 

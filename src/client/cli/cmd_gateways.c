@@ -309,8 +309,7 @@ int cli_cmd_gateways_set(cli_ctx_t *ctx, int argc, char **argv)
 			    &ospay__v1__set_gateway_response__descriptor, CLI_CALL_MUTATING,
 			    "gateway", gateway_out);
 out:
-	if (pix != NULL)
-		protobuf_c_message_free_unpacked(pix, NULL);
+	protobuf_c_message_free_unpacked(pix, NULL);
 	creds_free(&c);
 	return rc;
 }

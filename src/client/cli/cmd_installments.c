@@ -289,7 +289,6 @@ int cli_cmd_report_recurring_credit(cli_ctx_t *ctx, int argc, char **argv)
 		fprintf(stderr, "warning: %zu of %" PRIu64 " rows (raise --max-rows, up to 5000)\n",
 			resp->n_rows, resp->total_rows);
 out:
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(&resp->base, NULL);
+	ospay__v1__billing_recurring_credit_report_response__free_unpacked(resp, NULL);
 	return rc;
 }

@@ -265,8 +265,7 @@ int dom_list(cli_ctx_t *ctx, const char *method, ProtobufCMessage *req,
 		rc = cli_output_json(json_pack("{s:O}", items, arr));
 	}
 out:
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
+	protobuf_c_message_free_unpacked(resp, NULL);
 	json_decref(arr);
 	free(page);
 	return rc;
@@ -524,7 +523,6 @@ int dom_call_print(cli_ctx_t *ctx, const char *method, const ProtobufCMessage *r
 		f != NULL ? *(ProtobufCMessage **)((char *)resp + f->offset) : resp;
 	rc = rec != NULL ? print(ctx, rec) : CLI_EXIT_OK;
 out:
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
+	protobuf_c_message_free_unpacked(resp, NULL);
 	return rc;
 }

@@ -37,8 +37,7 @@ static int list_once(cli_ctx_t *ctx, const char *method, const ProtobufCMessage 
 		for (size_t i = 0; i < n && rc == CLI_EXIT_OK; i++)
 			rc = dom_row(ctx, list[i], rows);
 	}
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
+	protobuf_c_message_free_unpacked(resp, NULL);
 	return rc;
 }
 
@@ -131,8 +130,7 @@ int dom_remove(cli_ctx_t *ctx, int argc, char **argv, const char *method,
 	} else if (rc == CLI_EXIT_OK) {
 		printf("%s %" PRIu64 " removed%s\n", what, id, after);
 	}
-	if (resp != NULL)
-		protobuf_c_message_free_unpacked(resp, NULL);
+	protobuf_c_message_free_unpacked(resp, NULL);
 	free(req);
 	return rc;
 }

@@ -131,8 +131,7 @@ static void client_free(ospay_client_t *c)
 	buf_free(&c->tout);
 	if (c->ai != NULL)
 		uv_freeaddrinfo(c->ai);
-	if (c->hello != NULL)
-		ospay__v1__hello_response__free_unpacked(c->hello, NULL);
+	ospay__v1__hello_response__free_unpacked(c->hello, NULL);
 	free(c);
 }
 
@@ -429,8 +428,7 @@ static void hello_done(ospay_client_t *c, const status_t *st, const uint8_t *bod
 	}
 	hr = ospay__v1__hello_response__unpack(NULL, len, body);
 	if (hr == NULL || hr->principal == NULL) {
-		if (hr != NULL)
-			ospay__v1__hello_response__free_unpacked(hr, NULL);
+		ospay__v1__hello_response__free_unpacked(hr, NULL);
 		client_fail(c, ST_UNAVAILABLE, "protocol error: malformed HelloResponse from %s",
 			    c->addr);
 		return;
