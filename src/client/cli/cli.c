@@ -228,6 +228,15 @@ int cli_no_options(cli_ctx_t *ctx, int argc, char **argv, int min, int max, int 
 	return rc;
 }
 
+int cli_one_arg(cli_ctx_t *ctx, int argc, char **argv, char **arg)
+{
+	int first = 0;
+	int rc = cli_no_options(ctx, argc, argv, 1, 1, &first);
+	if (rc == CLI_EXIT_OK)
+		*arg = argv[first];
+	return rc;
+}
+
 int cli_output_json(json_t *j)
 {
 	int rc = CLI_EXIT_OK;

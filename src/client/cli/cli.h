@@ -100,6 +100,8 @@ int cli_positionals(const cli_ctx_t *ctx, int argc, int first, int min, int max)
 
 /* cli_getopt and cli_positionals for a command that takes no options. */
 int cli_no_options(cli_ctx_t *ctx, int argc, char **argv, int min, int max, int *first);
+/* The same for a command of one argument and no options: *arg is argv's. */
+int cli_one_arg(cli_ctx_t *ctx, int argc, char **argv, char **arg);
 
 /* Prints j (stolen) on stdout, indented; CLI_EXIT_OK or CLI_EXIT_ERROR. */
 int cli_output_json(json_t *j);

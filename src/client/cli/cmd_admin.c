@@ -34,11 +34,9 @@ static int unit_created(cli_ctx_t *ctx, const ProtobufCMessage *m)
 int cli_cmd_units_create(cli_ctx_t *ctx, int argc, char **argv)
 {
 	Ospay__V1__CreateUnitRequest req = OSPAY__V1__CREATE_UNIT_REQUEST__INIT;
-	int first = 0;
-	int rc = cli_no_options(ctx, argc, argv, 1, 1, &first);
+	int rc = cli_one_arg(ctx, argc, argv, &req.name);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	req.name = argv[first];
 	return dom_call_print(ctx, "ospay.v1.Admin/CreateUnit", &req.base,
 			      &ospay__v1__create_unit_response__descriptor, CLI_CALL_MUTATING, NULL,
 			      unit_created);
@@ -200,12 +198,12 @@ out:
 int cli_cmd_tokens_revoke(cli_ctx_t *ctx, int argc, char **argv)
 {
 	Ospay__V1__RevokeTokenRequest req = OSPAY__V1__REVOKE_TOKEN_REQUEST__INIT;
-	int first = 0;
-	int rc = cli_no_options(ctx, argc, argv, 1, 1, &first);
+	char *id = NULL;
+	int rc = cli_one_arg(ctx, argc, argv, &id);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	if (cli_parse_u64(argv[first], &req.token_id) < 0 || req.token_id == 0)
-		return cli_usage_error(ctx, "ID must be a token id, not \"%s\"", argv[first]);
+	if (cli_parse_u64(id, &req.token_id) < 0 || req.token_id == 0)
+		return cli_usage_error(ctx, "ID must be a token id, not \"%s\"", id);
 	return dom_call_print(ctx, "ospay.v1.Admin/RevokeToken", &req.base,
 			      &ospay__v1__revoke_token_response__descriptor, CLI_CALL_MUTATING,
 			      NULL, token_revoked);

@@ -659,19 +659,16 @@ const dom_cmd_t cli_dom_closures_list = {
 
 int cli_cmd_closures_holidays(cli_ctx_t *ctx, int argc, char **argv)
 {
-	dom_opts_t o;
-	int first;
+	char *word = NULL;
 	ProtobufCMessage *resp = NULL;
 	Ospay__V1__AgendasSetNationalHolidaysRequest req =
 		OSPAY__V1__AGENDAS_SET_NATIONAL_HOLIDAYS_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
-	if (rc == CLI_EXIT_OK && strcmp(argv[first], "closed") != 0 &&
-	    strcmp(argv[first], "open") != 0)
-		rc = cli_usage_error(ctx, "national-holidays is closed or open, not \"%s\"",
-				     argv[first]);
+	int rc = cli_one_arg(ctx, argc, argv, &word);
+	if (rc == CLI_EXIT_OK && strcmp(word, "closed") != 0 && strcmp(word, "open") != 0)
+		rc = cli_usage_error(ctx, "national-holidays is closed or open, not \"%s\"", word);
 	if (rc != CLI_EXIT_OK)
 		goto out;
-	req.closed = strcmp(argv[first], "closed") == 0;
+	req.closed = strcmp(word, "closed") == 0;
 	rc = cli_call(ctx, "ospay.v1.Agendas/SetNationalHolidays", &req.base,
 		      &ospay__v1__agendas_set_national_holidays_response__descriptor,
 		      CLI_CALL_MUTATING, &resp);

@@ -316,12 +316,12 @@ out:
 
 int cli_cmd_gateways_get(cli_ctx_t *ctx, int argc, char **argv)
 {
-	int first = 0;
-	int rc = cli_no_options(ctx, argc, argv, 1, 1, &first);
+	char *kind = NULL;
+	int rc = cli_one_arg(ctx, argc, argv, &kind);
 	if (rc != CLI_EXIT_OK)
 		return rc;
 	Ospay__V1__GetGatewayRequest req = OSPAY__V1__GET_GATEWAY_REQUEST__INIT;
-	req.kind = kind_parse(argv[first]);
+	req.kind = kind_parse(kind);
 	if (req.kind == 0)
 		return cli_usage_error(ctx, KIND_USAGE);
 	return dom_call_print(ctx, "ospay.v1.Admin/GetGateway", &req.base,

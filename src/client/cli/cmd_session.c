@@ -134,12 +134,12 @@ static int64_t clock_parse_duration(const char *s)
 
 int cli_cmd_clock_advance(cli_ctx_t *ctx, int argc, char **argv)
 {
-	int first = 0;
+	char *duration = NULL;
 	Ospay__V1__AdvanceRequest req = OSPAY__V1__ADVANCE_REQUEST__INIT;
-	int rc = cli_no_options(ctx, argc, argv, 1, 1, &first);
+	int rc = cli_one_arg(ctx, argc, argv, &duration);
 	if (rc != CLI_EXIT_OK)
 		return rc;
-	req.by_ms = clock_parse_duration(argv[first]);
+	req.by_ms = clock_parse_duration(duration);
 	if (req.by_ms <= 0)
 		return cli_usage_error(ctx, "DURATION is like 90s, 30m, 2h, 1d or 1d12h");
 	/* No idempotency key on Clock/Advance: a resend would move the clock twice. */
