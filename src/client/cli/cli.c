@@ -222,9 +222,12 @@ int cli_positionals(const cli_ctx_t *ctx, int argc, int first, int min, int max)
 
 int cli_no_options(cli_ctx_t *ctx, int argc, char **argv, int min, int max, int *first)
 {
-	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, first);
+	int at = 0;
+	int rc = cli_getopt(ctx, argc, argv, NULL, NULL, NULL, &at);
 	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, *first, min, max);
+		rc = cli_positionals(ctx, argc, at, min, max);
+	if (first != NULL)
+		*first = at;
 	return rc;
 }
 

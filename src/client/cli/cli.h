@@ -98,7 +98,7 @@ int cli_getopt(cli_ctx_t *ctx, int argc, char **argv, const struct option *opts,
 /* Checks the number of positional arguments left after cli_getopt. */
 int cli_positionals(const cli_ctx_t *ctx, int argc, int first, int min, int max);
 
-/* cli_getopt and cli_positionals for a command that takes no options. */
+/* cli_getopt and cli_positionals for a command that takes no options (first may be NULL). */
 int cli_no_options(cli_ctx_t *ctx, int argc, char **argv, int min, int max, int *first);
 /* The same for a command of one argument and no options: *arg is argv's. */
 int cli_one_arg(cli_ctx_t *ctx, int argc, char **argv, char **arg);

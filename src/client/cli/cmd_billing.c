@@ -65,12 +65,9 @@ int cli_cmd_cards_add(cli_ctx_t *ctx, int argc, char **argv)
 		{NULL},
 	};
 	dom_opts_t o;
-	int first;
 	char number[SECRET_MAX] = "", code[SECRET_MAX] = "";
 	Ospay__V1__CardsAddRequest req = OSPAY__V1__CARDS_ADD_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
+	int rc = dom_parse_fill(ctx, argc, argv, flags, &o, &req.base);
 	if (rc == CLI_EXIT_OK && (o.v['c'] == NULL || o.v['h'] == NULL || o.v['e'] == NULL))
 		rc = cli_usage_error(ctx, "--customer, --holder and --expiry are required");
 	if (rc != CLI_EXIT_OK)
@@ -130,11 +127,8 @@ int cli_cmd_cards_list(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_flag_t flags[] = {DOM_OPT("customer", 'c', DOM_ID, "customer_id"), {NULL}};
 	dom_opts_t o;
-	int first;
 	Ospay__V1__CardsListRequest req = OSPAY__V1__CARDS_LIST_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
+	int rc = dom_parse_fill(ctx, argc, argv, flags, &o, &req.base);
 	if (rc == CLI_EXIT_OK && o.v['c'] == NULL)
 		rc = cli_usage_error(ctx, "--customer is required");
 	if (rc == CLI_EXIT_OK)
@@ -192,9 +186,8 @@ int cli_cmd_payment_methods_create(cli_ctx_t *ctx, int argc, char **argv)
 		{NULL},
 	};
 	dom_opts_t o;
-	int first;
 	Ospay__V1__CreatePaymentMethodRequest req = OSPAY__V1__CREATE_PAYMENT_METHOD_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, NULL);
 	if (rc == CLI_EXIT_OK && o.v['t'] == NULL)
 		rc = cli_usage_error(ctx, "%s", type_msg);
 	if (rc == CLI_EXIT_OK)
@@ -371,9 +364,8 @@ int cli_cmd_charges_list(cli_ctx_t *ctx, int argc, char **argv)
 		{NULL},
 	};
 	dom_opts_t o;
-	int first;
 	Ospay__V1__BillingListChargesRequest req = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, NULL);
 	if (rc == CLI_EXIT_OK && o.seen['r'] && o.seen['n'])
 		rc = cli_usage_error(ctx, "--recurring and --non-recurring exclude each other");
 	if (rc == CLI_EXIT_OK)
@@ -400,10 +392,9 @@ int cli_cmd_suspension_set(cli_ctx_t *ctx, int argc, char **argv)
 {
 	static const dom_flag_t flags[] = {DOM_OPT("days", 'd', DOM_U32, "days"), {NULL}};
 	dom_opts_t o;
-	int first;
 	Ospay__V1__SetSuspensionProfileRequest req =
 		OSPAY__V1__SET_SUSPENSION_PROFILE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, NULL);
 	if (rc == CLI_EXIT_OK && o.v['d'] == NULL)
 		rc = cli_usage_error(ctx, "--days is required (0: never block)");
 	if (rc == CLI_EXIT_OK)

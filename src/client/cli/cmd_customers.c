@@ -45,12 +45,9 @@ static bool address_opts(const dom_opts_t *o, Ospay__V1__Address *a)
 int cli_cmd_customers_create(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
-	int first;
 	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
 	Ospay__V1__CustomersCreateRequest req = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, customer_flags, 0, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_fill(ctx, &o, &req.base);
+	int rc = dom_parse_fill(ctx, argc, argv, customer_flags, &o, &req.base);
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	address_opts(&o, &a);

@@ -115,10 +115,9 @@ int cli_cmd_installments_record(cli_ctx_t *ctx, int argc, char **argv)
 		{NULL},
 	};
 	dom_opts_t o;
-	int first;
 	Ospay__V1__BillingRecordInstallmentRequest req =
 		OSPAY__V1__BILLING_RECORD_INSTALLMENT_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, NULL);
 	if (rc == CLI_EXIT_OK && (o.v['o'] == NULL || o.v['n'] == NULL || o.v['s'] == NULL))
 		rc = cli_usage_error(ctx, "--order, --number and --status are required");
 	if (rc == CLI_EXIT_OK)
@@ -259,11 +258,10 @@ int cli_cmd_report_recurring_credit(cli_ctx_t *ctx, int argc, char **argv)
 		{NULL},
 	};
 	dom_opts_t o;
-	int first;
 	Ospay__V1__BillingRecurringCreditReportResponse *resp = NULL;
 	Ospay__V1__BillingRecurringCreditReportRequest req =
 		OSPAY__V1__BILLING_RECURRING_CREDIT_REPORT_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, &o, NULL);
 	if (rc == CLI_EXIT_OK && o.v['p'] != NULL && (o.v['f'] != NULL || o.v['t'] != NULL))
 		rc = cli_usage_error(ctx, "--period excludes --from/--to");
 	if (rc == CLI_EXIT_OK && (o.v['f'] != NULL) != (o.v['t'] != NULL))

@@ -12,9 +12,8 @@ int cli_cmd_ping(cli_ctx_t *ctx, int argc, char **argv)
 {
 	ospay_sync_t *s = NULL;
 	json_t *j = NULL;
-	int first = 0;
 	double ms = 0;
-	int rc = cli_no_options(ctx, argc, argv, 0, 0, &first);
+	int rc = cli_no_options(ctx, argc, argv, 0, 0, NULL);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_session(ctx, &s);
 	if (rc != CLI_EXIT_OK)
@@ -37,8 +36,7 @@ int cli_cmd_whoami(cli_ctx_t *ctx, int argc, char **argv)
 	ospay_sync_t *s = NULL;
 	cli_table_t *t = NULL;
 	char org[320], tok[320], scope[512];
-	int first = 0;
-	int rc = cli_no_options(ctx, argc, argv, 0, 0, &first);
+	int rc = cli_no_options(ctx, argc, argv, 0, 0, NULL);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_session(ctx, &s);
 	if (rc != CLI_EXIT_OK)

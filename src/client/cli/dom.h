@@ -72,7 +72,10 @@ typedef struct dom_opts {
 	uint32_t limit; /* DOM_LIMIT; 0: all */
 } dom_opts_t;
 
-/* Parses the options of flags (NULL: none) and checks for n positionals. */
+/*
+ * Parses the options of flags (NULL: none) and checks for n positionals;
+ * *first is the first one's index (first may be NULL).
+ */
 int dom_parse(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flags, int n, dom_opts_t *o,
 	      int *first);
 

@@ -57,9 +57,12 @@ int dom_parse(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flags, in
 			f->name, f->kind == DOM_SWITCH ? no_argument : required_argument, NULL,
 			f->code};
 	}
-	int rc = cli_getopt(ctx, argc, argv, o->table, dom_on_opt, o, first);
+	int at = 0;
+	int rc = cli_getopt(ctx, argc, argv, o->table, dom_on_opt, o, &at);
 	if (rc == CLI_EXIT_OK)
-		rc = cli_positionals(ctx, argc, *first, n, n);
+		rc = cli_positionals(ctx, argc, at, n, n);
+	if (first != NULL)
+		*first = at;
 	return rc;
 }
 

@@ -63,8 +63,7 @@ int dom_list_table(cli_ctx_t *ctx, const char *method, ProtobufCMessage *req,
 int dom_parse_fill(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flags, dom_opts_t *o,
 		   ProtobufCMessage *req)
 {
-	int first;
-	int rc = dom_parse(ctx, argc, argv, flags, 0, o, &first);
+	int rc = dom_parse(ctx, argc, argv, flags, 0, o, NULL);
 	return rc == CLI_EXIT_OK ? dom_fill(ctx, o, req) : rc;
 }
 
