@@ -162,62 +162,41 @@ typedef struct mixed {
 	double *ds;
 } mixed_t;
 
+/*
+ * A message described by hand, and a field of mixed_t named after its member
+ * (quant: the member counting or choosing it, 0 when none).
+ */
+#define TEST_MESSAGE(full_name, type, field_table)                                                 \
+	{                                                                                          \
+		.magic = PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC, .name = (full_name),                \
+		.sizeof_message = sizeof(type),                                                    \
+		.n_fields = sizeof(field_table) / sizeof((field_table)[0]),                        \
+		.fields = (field_table)                                                            \
+	}
+#define MIXED_FIELD(member, number, label_, type_, quant, flags_)                                  \
+	{                                                                                          \
+		.name = #member, .id = (number), .label = (label_), .type = (type_),               \
+		.quantifier_offset = (quant), .offset = offsetof(mixed_t, member),                 \
+		.flags = (flags_)                                                                  \
+	}
+
 static const ProtobufCFieldDescriptor mixed_fields[] = {
-	{.name = "d",
-	 .id = 1,
-	 .label = PROTOBUF_C_LABEL_NONE,
-	 .type = PROTOBUF_C_TYPE_DOUBLE,
-	 .offset = offsetof(mixed_t, d)},
-	{.name = "f",
-	 .id = 2,
-	 .label = PROTOBUF_C_LABEL_NONE,
-	 .type = PROTOBUF_C_TYPE_FLOAT,
-	 .offset = offsetof(mixed_t, f)},
-	{.name = "b",
-	 .id = 3,
-	 .label = PROTOBUF_C_LABEL_NONE,
-	 .type = PROTOBUF_C_TYPE_BOOL,
-	 .offset = offsetof(mixed_t, b)},
-	{.name = "opt_i",
-	 .id = 4,
-	 .label = PROTOBUF_C_LABEL_OPTIONAL,
-	 .type = PROTOBUF_C_TYPE_INT32,
-	 .quantifier_offset = offsetof(mixed_t, has_opt_i),
-	 .offset = offsetof(mixed_t, opt_i)},
-	{.name = "opt_s",
-	 .id = 5,
-	 .label = PROTOBUF_C_LABEL_OPTIONAL,
-	 .type = PROTOBUF_C_TYPE_STRING,
-	 .offset = offsetof(mixed_t, opt_s)},
-	{.name = "one_a",
-	 .id = 6,
-	 .label = PROTOBUF_C_LABEL_NONE,
-	 .type = PROTOBUF_C_TYPE_INT64,
-	 .quantifier_offset = offsetof(mixed_t, which),
-	 .offset = offsetof(mixed_t, one_a),
-	 .flags = PROTOBUF_C_FIELD_FLAG_ONEOF},
-	{.name = "one_b",
-	 .id = 7,
-	 .label = PROTOBUF_C_LABEL_NONE,
-	 .type = PROTOBUF_C_TYPE_STRING,
-	 .quantifier_offset = offsetof(mixed_t, which),
-	 .offset = offsetof(mixed_t, one_b),
-	 .flags = PROTOBUF_C_FIELD_FLAG_ONEOF},
-	{.name = "ds",
-	 .id = 8,
-	 .label = PROTOBUF_C_LABEL_REPEATED,
-	 .type = PROTOBUF_C_TYPE_DOUBLE,
-	 .quantifier_offset = offsetof(mixed_t, n_ds),
-	 .offset = offsetof(mixed_t, ds)},
+	MIXED_FIELD(d, 1, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_DOUBLE, 0, 0),
+	MIXED_FIELD(f, 2, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_FLOAT, 0, 0),
+	MIXED_FIELD(b, 3, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_BOOL, 0, 0),
+	MIXED_FIELD(opt_i, 4, PROTOBUF_C_LABEL_OPTIONAL, PROTOBUF_C_TYPE_INT32,
+		    offsetof(mixed_t, has_opt_i), 0),
+	MIXED_FIELD(opt_s, 5, PROTOBUF_C_LABEL_OPTIONAL, PROTOBUF_C_TYPE_STRING, 0, 0),
+	MIXED_FIELD(one_a, 6, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_INT64,
+		    offsetof(mixed_t, which), PROTOBUF_C_FIELD_FLAG_ONEOF),
+	MIXED_FIELD(one_b, 7, PROTOBUF_C_LABEL_NONE, PROTOBUF_C_TYPE_STRING,
+		    offsetof(mixed_t, which), PROTOBUF_C_FIELD_FLAG_ONEOF),
+	MIXED_FIELD(ds, 8, PROTOBUF_C_LABEL_REPEATED, PROTOBUF_C_TYPE_DOUBLE,
+		    offsetof(mixed_t, n_ds), 0),
 };
 
-static const ProtobufCMessageDescriptor mixed_desc = {
-	.magic = PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-	.name = "test.Mixed",
-	.sizeof_message = sizeof(mixed_t),
-	.n_fields = 8,
-	.fields = mixed_fields,
-};
+static const ProtobufCMessageDescriptor mixed_desc =
+	TEST_MESSAGE("test.Mixed", mixed_t, mixed_fields);
 
 Test(pbjson, floats_optionals_and_oneofs)
 {
@@ -264,13 +243,7 @@ static const ProtobufCFieldDescriptor node_fields[] = {
 	 .offset = offsetof(node_t, child),
 	 .descriptor = &node_desc},
 };
-const ProtobufCMessageDescriptor node_desc = {
-	.magic = PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-	.name = "test.Node",
-	.sizeof_message = sizeof(node_t),
-	.n_fields = 1,
-	.fields = node_fields,
-};
+const ProtobufCMessageDescriptor node_desc = TEST_MESSAGE("test.Node", node_t, node_fields);
 
 Test(pbjson, nesting_is_bounded)
 {
