@@ -206,19 +206,30 @@ static int order_start(cli_ctx_t *ctx, const dom_opts_t *o, int64_t *start)
 	return rc;
 }
 
+/* Calls an Orders method that changes an order, and prints the order it answers. */
+static int order_call(cli_ctx_t *ctx, const char *method, const ProtobufCMessage *req,
+		      const ProtobufCMessageDescriptor *resp_desc)
+{
+	return dom_call_print(ctx, method, req, resp_desc, CLI_CALL_MUTATING, "order", print_order);
+}
+
+/* --start into *start, then order_call: create and reschedule. */
+static int order_start_call(cli_ctx_t *ctx, const dom_opts_t *o, int64_t *start, const char *method,
+			    const ProtobufCMessage *req,
+			    const ProtobufCMessageDescriptor *resp_desc)
+{
+	int rc = order_start(ctx, o, start);
+	return rc == CLI_EXIT_OK ? order_call(ctx, method, req, resp_desc) : rc;
+}
+
 int cli_cmd_orders_create(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
 	Ospay__V1__OrdersCreateRequest req = OSPAY__V1__ORDERS_CREATE_REQUEST__INIT;
 	int rc = dom_parse_fill(ctx, argc, argv, order_flags, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
-		rc = order_start(ctx, &o, &req.scheduled_start_ms);
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	rc = dom_call_print(ctx, "ospay.v1.Orders/Create", &req.base,
-			    &ospay__v1__orders_create_response__descriptor, CLI_CALL_MUTATING,
-			    "order", print_order);
-out:
+		rc = order_start_call(ctx, &o, &req.scheduled_start_ms, "ospay.v1.Orders/Create",
+				      &req.base, &ospay__v1__orders_create_response__descriptor);
 	return rc;
 }
 
@@ -254,9 +265,8 @@ int cli_cmd_orders_update(cli_ctx_t *ctx, int argc, char **argv)
 	}
 	req.update_mask = mask;
 	req.n_update_mask = nm;
-	rc = dom_call_print(ctx, "ospay.v1.Orders/Update", &req.base,
-			    &ospay__v1__orders_update_response__descriptor, CLI_CALL_MUTATING,
-			    "order", print_order);
+	rc = order_call(ctx, "ospay.v1.Orders/Update", &req.base,
+			&ospay__v1__orders_update_response__descriptor);
 out:
 	return rc;
 }
@@ -283,11 +293,9 @@ int cli_cmd_orders_reschedule(cli_ctx_t *ctx, int argc, char **argv)
 	if (rc == CLI_EXIT_OK)
 		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK)
-		rc = order_start(ctx, &o, &req.scheduled_start_ms);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_call_print(ctx, "ospay.v1.Orders/Reschedule", &req.base,
-				    &ospay__v1__orders_reschedule_response__descriptor,
-				    CLI_CALL_MUTATING, "order", print_order);
+		rc = order_start_call(ctx, &o, &req.scheduled_start_ms,
+				      "ospay.v1.Orders/Reschedule", &req.base,
+				      &ospay__v1__orders_reschedule_response__descriptor);
 	return rc;
 }
 
@@ -325,46 +333,31 @@ int cli_cmd_orders_finalize(cli_ctx_t *ctx, int argc, char **argv)
 	if (rc == CLI_EXIT_OK && o.v['t'] != NULL &&
 	    dom_datetime_parse(o.v['t'], offset, &req.executed_end_ms) != 0)
 		rc = cli_usage_error(ctx, "--executed-to is \"YYYY-MM-DD HH:MM\" (local time)");
-	if (rc != CLI_EXIT_OK)
-		goto out;
-	rc = dom_call_print(ctx, "ospay.v1.Orders/Finalize", &req.base,
-			    &ospay__v1__orders_finalize_response__descriptor, CLI_CALL_MUTATING,
-			    "order", print_order);
-out:
+	if (rc == CLI_EXIT_OK)
+		rc = order_call(ctx, "ospay.v1.Orders/Finalize", &req.base,
+				&ospay__v1__orders_finalize_response__descriptor);
 	return rc;
 }
+
+/*
+ * A command on one order (ID, the request's id) that changes it and prints
+ * the order it answers.
+ */
+#define ORDER_CMD(method_, flags_)                                                                 \
+	{                                                                                          \
+		.method = (method_), .call = CLI_CALL_MUTATING, .arg = "ID", .arg_field = "id",    \
+		.flags = (flags_), .record = "order", .print = print_order                         \
+	}
 
 /* cancel and cancel-payment. */
 static const dom_flag_t reason_flags[] = {DOM_OPT("reason", 'r', DOM_TEXT, "reason"), {NULL}};
 
-const dom_cmd_t cli_dom_orders_cancel = {
-	.method = "ospay.v1.Orders/Cancel",
-	.call = CLI_CALL_MUTATING,
-	.arg = "ID",
-	.arg_field = "id",
-	.flags = reason_flags,
-	.record = "order",
-	.print = print_order,
-};
+const dom_cmd_t cli_dom_orders_cancel = ORDER_CMD("ospay.v1.Orders/Cancel", reason_flags);
 
-const dom_cmd_t cli_dom_orders_refresh_payment = {
-	.method = "ospay.v1.Orders/RefreshPayment",
-	.call = CLI_CALL_MUTATING,
-	.arg = "ID",
-	.arg_field = "id",
-	.record = "order",
-	.print = print_order,
-};
+const dom_cmd_t cli_dom_orders_refresh_payment = ORDER_CMD("ospay.v1.Orders/RefreshPayment", NULL);
 
-const dom_cmd_t cli_dom_orders_cancel_payment = {
-	.method = "ospay.v1.Orders/CancelPaymentAttempt",
-	.call = CLI_CALL_MUTATING,
-	.arg = "ID",
-	.arg_field = "id",
-	.flags = reason_flags,
-	.record = "order",
-	.print = print_order,
-};
+const dom_cmd_t cli_dom_orders_cancel_payment =
+	ORDER_CMD("ospay.v1.Orders/CancelPaymentAttempt", reason_flags);
 
 static const dom_col_t order_cols[] = {
 	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
@@ -431,15 +424,7 @@ int cli_cmd_orders_list(cli_ctx_t *ctx, int argc, char **argv)
 
 static const dom_flag_t orders_note_flags[] = {DOM_OPT("text", 'x', DOM_TEXT, "text"), {NULL}};
 
-const dom_cmd_t cli_dom_orders_note = {
-	.method = "ospay.v1.Orders/AddNote",
-	.call = CLI_CALL_MUTATING,
-	.arg = "ID",
-	.arg_field = "id",
-	.flags = orders_note_flags,
-	.record = "order",
-	.print = print_order,
-};
+const dom_cmd_t cli_dom_orders_note = ORDER_CMD("ospay.v1.Orders/AddNote", orders_note_flags);
 
 static const dom_col_t reason_cols[] = {
 	DOM_COL_RIGHT("ID", "id", DOM_C_NUM),
