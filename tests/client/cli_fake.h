@@ -78,14 +78,18 @@ static tsp_fake_thread_t T;
 			abort();                                                                   \
 	} while (0)
 
-static void reply_unit_list(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req)
+/*
+ * The calls answered from their request: handler() unpacks it into m and
+ * frees it after the reply, unless its row says the reply keeps it.
+ */
+typedef void (*reply_fn)(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req, void *m);
+
+static void reply_unit_list(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req, void *m)
 {
-	Ospay__V1__ListUnitsRequest *in =
-		ospay__v1__list_units_request__unpack(NULL, req->body.len, req->body.data);
+	const Ospay__V1__ListUnitsRequest *in = m;
 	Ospay__V1__ListUnitsResponse out = OSPAY__V1__LIST_UNITS_RESPONSE__INIT;
 	Ospay__V1__Unit u[2] = {OSPAY__V1__UNIT__INIT, OSPAY__V1__UNIT__INIT};
 	Ospay__V1__Unit *ups[2] = {&u[0], &u[1]};
-	MUST(in != NULL);
 	uv_mutex_lock(&MU);
 	int n = S.list_calls++;
 	if (n < 4)
@@ -116,17 +120,14 @@ static void reply_unit_list(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *
 	}
 	out.units = ups;
 	tsp_fake_reply(conn, req->id, 0, NULL, &out.base);
-	ospay__v1__list_units_request__free_unpacked(in, NULL);
 }
 
-static void reply_create_unit(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req)
+static void reply_create_unit(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req, void *m)
 {
-	Ospay__V1__CreateUnitRequest *in =
-		ospay__v1__create_unit_request__unpack(NULL, req->body.len, req->body.data);
+	const Ospay__V1__CreateUnitRequest *in = m;
 	Ospay__V1__CreateUnitResponse out = OSPAY__V1__CREATE_UNIT_RESPONSE__INIT;
 	Ospay__V1__Unit u = OSPAY__V1__UNIT__INIT;
 	bool drop = false;
-	MUST(in != NULL);
 	uv_mutex_lock(&MU);
 	int n = S.create_unit_calls++;
 	if (n < 4)
@@ -147,16 +148,14 @@ static void reply_create_unit(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest
 		out.unit = &u;
 		tsp_fake_reply(conn, req->id, 0, NULL, &out.base);
 	}
-	ospay__v1__create_unit_request__free_unpacked(in, NULL);
 }
 
-static void reply_create_token(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req)
+/* The request is kept in S.token_req for the test to read (its row says so). */
+static void reply_create_token(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req, void *m)
 {
-	Ospay__V1__CreateTokenRequest *in =
-		ospay__v1__create_token_request__unpack(NULL, req->body.len, req->body.data);
+	Ospay__V1__CreateTokenRequest *in = m;
 	Ospay__V1__CreateTokenResponse out = OSPAY__V1__CREATE_TOKEN_RESPONSE__INIT;
 	Ospay__V1__Token t = OSPAY__V1__TOKEN__INIT;
-	MUST(in != NULL);
 	t.id = 35;
 	t.organization_id = 7;
 	t.name = in->name;
@@ -175,13 +174,11 @@ static void reply_create_token(tsp_fake_conn_t *conn, const Ospay__V1__RpcReques
 	tsp_fake_reply(conn, req->id, 0, NULL, &out.base);
 }
 
-static void reply_revoke(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req)
+static void reply_revoke(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req, void *m)
 {
-	Ospay__V1__RevokeTokenRequest *in =
-		ospay__v1__revoke_token_request__unpack(NULL, req->body.len, req->body.data);
+	const Ospay__V1__RevokeTokenRequest *in = m;
 	Ospay__V1__RevokeTokenResponse out = OSPAY__V1__REVOKE_TOKEN_RESPONSE__INIT;
 	Ospay__V1__Token t = OSPAY__V1__TOKEN__INIT;
-	MUST(in != NULL);
 	if (in->token_id == 404) {
 		tsp_fake_reply(conn, req->id, 5, "token 404 does not exist", NULL);
 	} else {
@@ -193,7 +190,6 @@ static void reply_revoke(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req
 		out.token = &t;
 		tsp_fake_reply(conn, req->id, 0, NULL, &out.base);
 	}
-	ospay__v1__revoke_token_request__free_unpacked(in, NULL);
 }
 
 /* The id in which the canned replies below answer: any other gets UNIMPLEMENTED. */
@@ -368,35 +364,54 @@ static bool reply_canned(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req
 	return false;
 }
 
+static void reply_hello(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req, void *m)
+{
+	const Ospay__V1__HelloRequest *h = m;
+	uv_mutex_lock(&MU);
+	S.hellos++;
+	uv_mutex_unlock(&MU);
+	if (strcmp(h->token, GOOD_TOKEN) == 0) {
+		tsp_fake_hello_ok(conn, req->id);
+	} else if (strcmp(h->token, LEAKY_TOKEN) == 0) {
+		/* A careless server quoting the token back: the CLI must not repeat it. */
+		tsp_fake_reply(conn, req->id, 16, "token " LEAKY_TOKEN " is unknown", NULL);
+		tsp_fake_conn_close(conn);
+	} else if (strcmp(h->token, HANG_TOKEN) != 0) {
+		tsp_fake_reply(conn, req->id, 16, "unknown token", NULL);
+		tsp_fake_conn_close(conn);
+	}
+}
+
 static void handler(tsp_fake_conn_t *conn, const Ospay__V1__RpcRequest *req, void *arg)
 {
+	static const struct {
+		const char *method;
+		const ProtobufCMessageDescriptor *desc;
+		reply_fn reply;
+		bool keep; /* the reply keeps the request: not freed here */
+	} replies[] = {
+		{"ospay.v1.Session/Hello", &ospay__v1__hello_request__descriptor, reply_hello,
+		 false},
+		{"ospay.v1.Admin/ListUnits", &ospay__v1__list_units_request__descriptor,
+		 reply_unit_list, false},
+		{"ospay.v1.Admin/CreateUnit", &ospay__v1__create_unit_request__descriptor,
+		 reply_create_unit, false},
+		{"ospay.v1.Admin/CreateToken", &ospay__v1__create_token_request__descriptor,
+		 reply_create_token, true},
+		{"ospay.v1.Admin/RevokeToken", &ospay__v1__revoke_token_request__descriptor,
+		 reply_revoke, false},
+	};
 	const char *m = req->method;
-	if (strcmp(m, "ospay.v1.Session/Hello") == 0) {
-		Ospay__V1__HelloRequest *h =
-			ospay__v1__hello_request__unpack(NULL, req->body.len, req->body.data);
-		MUST(h != NULL);
-		uv_mutex_lock(&MU);
-		S.hellos++;
-		uv_mutex_unlock(&MU);
-		if (strcmp(h->token, GOOD_TOKEN) == 0) {
-			tsp_fake_hello_ok(conn, req->id);
-		} else if (strcmp(h->token, LEAKY_TOKEN) == 0) {
-			/* A careless server quoting the token back: the CLI must not repeat it. */
-			tsp_fake_reply(conn, req->id, 16, "token " LEAKY_TOKEN " is unknown", NULL);
-			tsp_fake_conn_close(conn);
-		} else if (strcmp(h->token, HANG_TOKEN) != 0) {
-			tsp_fake_reply(conn, req->id, 16, "unknown token", NULL);
-			tsp_fake_conn_close(conn);
-		}
-		ospay__v1__hello_request__free_unpacked(h, NULL);
-	} else if (strcmp(m, "ospay.v1.Admin/ListUnits") == 0) {
-		reply_unit_list(conn, req);
-	} else if (strcmp(m, "ospay.v1.Admin/CreateUnit") == 0) {
-		reply_create_unit(conn, req);
-	} else if (strcmp(m, "ospay.v1.Admin/CreateToken") == 0) {
-		reply_create_token(conn, req);
-	} else if (strcmp(m, "ospay.v1.Admin/RevokeToken") == 0) {
-		reply_revoke(conn, req);
+	size_t i = 0;
+	while (i < sizeof(replies) / sizeof(replies[0]) && strcmp(m, replies[i].method) != 0)
+		i++;
+	if (i < sizeof(replies) / sizeof(replies[0])) {
+		ProtobufCMessage *in = protobuf_c_message_unpack(replies[i].desc, NULL,
+								 req->body.len, req->body.data);
+		MUST(in != NULL);
+		replies[i].reply(conn, req, in);
+		if (!replies[i].keep)
+			protobuf_c_message_free_unpacked(in, NULL);
 	} else if (!reply_canned(conn, req)) {
 		uv_mutex_lock(&MU);
 		snprintf(S.other_method, sizeof(S.other_method), "%s", m);
