@@ -66,44 +66,25 @@ typedef struct cielo_card {
 	char ntid[24];
 } cielo_card_t;
 
-static void cielo_sale_drop(sbx_t *s, list_node_t *n)
-{
-	cielo_sale_t *x = container_of(n, cielo_sale_t, age);
-	sbx_htab_remove(&s->sale_by_id, &x->by_id);
-	sbx_htab_remove(&s->sale_by_moid, &x->by_moid);
-	free(x);
-}
-
-static void cielo_card_drop(sbx_t *s, list_node_t *n)
+static void cielo_card_wipe(list_node_t *n)
 {
 	cielo_card_t *c = container_of(n, cielo_card_t, age);
-	sbx_htab_remove(&s->card_by_token, &c->by_token);
 	crypto_wipe(c->number, sizeof(c->number));
-	free(c);
 }
 
 int sbx_cielo_init(sbx_t *s)
 {
-	int rc = 0;
-	sbx_table_init(&s->sales, SBX_MAX_SALES, cielo_sale_drop);
-	sbx_table_init(&s->cards, SBX_MAX_CARDS, cielo_card_drop);
-	rc = sbx_htab_init(&s->sale_by_id, SBX_MAX_SALES);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->sale_by_moid, SBX_MAX_SALES);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->card_by_token, SBX_MAX_CARDS);
-	return rc;
-}
-
-void sbx_cielo_fini(sbx_t *s)
-{
-	if (s->sale_by_id.b != NULL && s->sale_by_moid.b != NULL)
-		sbx_table_clear(s, &s->sales);
-	if (s->card_by_token.b != NULL)
-		sbx_table_clear(s, &s->cards);
-	sbx_htab_free(&s->sale_by_id);
-	sbx_htab_free(&s->sale_by_moid);
-	sbx_htab_free(&s->card_by_token);
+	const sbx_table_spec_t tables[] = {
+		{.table = &s->sales,
+		 .cap = SBX_MAX_SALES,
+		 .idx = {SBX_INDEX(&s->sale_by_id, cielo_sale_t, by_id, payment_id),
+			 SBX_INDEX(&s->sale_by_moid, cielo_sale_t, by_moid, moid)}},
+		{.table = &s->cards,
+		 .cap = SBX_MAX_CARDS,
+		 .idx = {SBX_INDEX(&s->card_by_token, cielo_card_t, by_token, token)},
+		 .forget = cielo_card_wipe},
+	};
+	return sbx_tables_open(s, tables, OSPAY_ARRAY_LEN(tables));
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -413,8 +394,7 @@ static cielo_card_t *cielo_card_new(sbx_t *s, const sbx_org_t *org, const char *
 	snprintf(c->holder, sizeof(c->holder), "%s", holder);
 	snprintf(c->exp, sizeof(c->exp), "%s", exp);
 	snprintf(c->brand, sizeof(c->brand), "%s", brand);
-	sbx_htab_insert(&s->card_by_token, &c->by_token, c->token);
-	sbx_table_add(s, &s->cards, &c->age);
+	sbx_table_add(&s->cards, &c->age);
 out:
 	return c;
 }
@@ -559,9 +539,7 @@ invalid:
 			x->saved = true;
 		}
 	}
-	sbx_htab_insert(&s->sale_by_id, &x->by_id, x->payment_id);
-	sbx_htab_insert(&s->sale_by_moid, &x->by_moid, x->moid);
-	sbx_table_add(s, &s->sales, &x->age);
+	sbx_table_add(&s->sales, &x->age);
 	sbx_charge_record(s, "cielo", org->id, x->moid, x->payment_id, amount,
 			  x->status == 1 || x->status == 2,
 			  x->status == 3 ? "Denied"

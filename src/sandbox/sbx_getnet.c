@@ -73,63 +73,31 @@ typedef struct gn_payment {
 	int64_t canceled_ms;
 } gn_payment_t;
 
-static void gn_ntoken_drop(sbx_t *s, list_node_t *n)
+static void gn_ntoken_wipe(list_node_t *n)
 {
 	gn_ntoken_t *t = container_of(n, gn_ntoken_t, age);
-	sbx_htab_remove(&s->gn_ntoken_by_tok, &t->by_tok);
 	crypto_wipe(t->number, sizeof(t->number));
-	free(t);
-}
-
-static void gn_card_drop(sbx_t *s, list_node_t *n)
-{
-	gn_card_t *c = container_of(n, gn_card_t, age);
-	sbx_htab_remove(&s->gn_vault_by_id, &c->by_id);
-	free(c);
-}
-
-static void gn_payment_drop(sbx_t *s, list_node_t *n)
-{
-	gn_payment_t *p = container_of(n, gn_payment_t, age);
-	sbx_htab_remove(&s->gn_pay_by_id, &p->by_id);
-	sbx_htab_remove(&s->gn_pay_by_order, &p->by_order);
-	free(p);
 }
 
 int sbx_getnet_init(sbx_t *s)
 {
-	int rc = 0;
-	sbx_table_init(&s->gn_access, SBX_MAX_GN_ACCESS, sbx_access_drop);
-	sbx_table_init(&s->gn_ntokens, SBX_MAX_GN_NTOKENS, gn_ntoken_drop);
-	sbx_table_init(&s->gn_vault, SBX_MAX_GN_VAULT, gn_card_drop);
-	sbx_table_init(&s->gn_payments, SBX_MAX_GN_PAYMENTS, gn_payment_drop);
-	rc = sbx_htab_init(&s->gn_access_by_tok, SBX_MAX_GN_ACCESS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->gn_ntoken_by_tok, SBX_MAX_GN_NTOKENS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->gn_vault_by_id, SBX_MAX_GN_VAULT);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->gn_pay_by_id, SBX_MAX_GN_PAYMENTS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->gn_pay_by_order, SBX_MAX_GN_PAYMENTS);
-	return rc;
-}
-
-void sbx_getnet_fini(sbx_t *s)
-{
-	if (s->gn_access_by_tok.b != NULL)
-		sbx_table_clear(s, &s->gn_access);
-	if (s->gn_ntoken_by_tok.b != NULL)
-		sbx_table_clear(s, &s->gn_ntokens);
-	if (s->gn_vault_by_id.b != NULL)
-		sbx_table_clear(s, &s->gn_vault);
-	if (s->gn_pay_by_id.b != NULL && s->gn_pay_by_order.b != NULL)
-		sbx_table_clear(s, &s->gn_payments);
-	sbx_htab_free(&s->gn_access_by_tok);
-	sbx_htab_free(&s->gn_ntoken_by_tok);
-	sbx_htab_free(&s->gn_vault_by_id);
-	sbx_htab_free(&s->gn_pay_by_id);
-	sbx_htab_free(&s->gn_pay_by_order);
+	const sbx_table_spec_t tables[] = {
+		{.table = &s->gn_access,
+		 .cap = SBX_MAX_GN_ACCESS,
+		 .idx = {SBX_INDEX(&s->gn_access_by_tok, sbx_access_t, by_tok, token)}},
+		{.table = &s->gn_ntokens,
+		 .cap = SBX_MAX_GN_NTOKENS,
+		 .idx = {SBX_INDEX(&s->gn_ntoken_by_tok, gn_ntoken_t, by_tok, token)},
+		 .forget = gn_ntoken_wipe},
+		{.table = &s->gn_vault,
+		 .cap = SBX_MAX_GN_VAULT,
+		 .idx = {SBX_INDEX(&s->gn_vault_by_id, gn_card_t, by_id, card_id)}},
+		{.table = &s->gn_payments,
+		 .cap = SBX_MAX_GN_PAYMENTS,
+		 .idx = {SBX_INDEX(&s->gn_pay_by_id, gn_payment_t, by_id, payment_id),
+			 SBX_INDEX(&s->gn_pay_by_order, gn_payment_t, by_order, order_id)}},
+	};
+	return sbx_tables_open(s, tables, OSPAY_ARRAY_LEN(tables));
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -253,8 +221,7 @@ static gn_ntoken_t *gn_ntoken_new(sbx_t *s, const sbx_org_t *org, const char *nu
 	snprintf(t->number, sizeof(t->number), "%s", number);
 	snprintf(t->customer_id, sizeof(t->customer_id), "%s", customer);
 	t->single_use = single_use;
-	sbx_htab_insert(&s->gn_ntoken_by_tok, &t->by_tok, t->token);
-	sbx_table_add(s, &s->gn_ntokens, &t->age);
+	sbx_table_add(&s->gn_ntokens, &t->age);
 out:
 	return t;
 }
@@ -505,8 +472,7 @@ static void gn_card_save(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 	snprintf(c->brand, sizeof(c->brand), "%s", gn_brand_of(t->number));
 	snprintf(c->customer_id, sizeof(c->customer_id), "%s", cust);
 	c->created_ms = util_wall_ms();
-	sbx_htab_insert(&s->gn_vault_by_id, &c->by_id, c->card_id);
-	sbx_table_add(s, &s->gn_vault, &c->age);
+	sbx_table_add(&s->gn_vault, &c->age);
 	sbx_resp_json(
 		rs, 201,
 		json_pack("{s:s, s:s}", "card_id", c->card_id, "number_token", c->number_token));
@@ -648,9 +614,7 @@ static void gn_payment_credit(sbx_t *s, const sbx_req_t *rq, const char *const *
 	p->amount = amount;
 	p->installments = inst;
 	p->received_ms = util_wall_ms();
-	sbx_htab_insert(&s->gn_pay_by_id, &p->by_id, p->payment_id);
-	sbx_htab_insert(&s->gn_pay_by_order, &p->by_order, p->order_id);
-	sbx_table_add(s, &s->gn_payments, &p->age);
+	sbx_table_add(&s->gn_payments, &p->age);
 	sbx_charge_record(s, "getnet", org->id, p->order_id, p->payment_id, amount, ok, p->status,
 			  code, msg, 0);
 	sbx_cof_t mark = {false, "", cof != NULL ? cof : "", ntid_sent != NULL ? ntid_sent : "",

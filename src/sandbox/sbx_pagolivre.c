@@ -55,35 +55,16 @@ typedef struct pl_order {
 	} inst[SBX_PL_MAX_INSTALLMENTS];
 } pl_order_t;
 
-static void pl_drop(sbx_t *s, list_node_t *n)
-{
-	pl_order_t *o = container_of(n, pl_order_t, age);
-	sbx_htab_remove(&s->pl_by_id, &o->by_id);
-	sbx_htab_remove(&s->pl_by_key, &o->by_key);
-	if (o->req_id[0] != '\0')
-		sbx_htab_remove(&s->pl_by_req, &o->by_req);
-	free(o);
-}
-
 int sbx_pagolivre_init(sbx_t *s)
 {
-	int rc = 0;
-	sbx_table_init(&s->pl_orders, SBX_MAX_PL_ORDERS, pl_drop);
-	rc = sbx_htab_init(&s->pl_by_id, SBX_MAX_PL_ORDERS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->pl_by_key, SBX_MAX_PL_ORDERS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->pl_by_req, SBX_MAX_PL_ORDERS);
-	return rc;
-}
-
-void sbx_pagolivre_fini(sbx_t *s)
-{
-	if (s->pl_by_id.b != NULL && s->pl_by_key.b != NULL && s->pl_by_req.b != NULL)
-		sbx_table_clear(s, &s->pl_orders);
-	sbx_htab_free(&s->pl_by_id);
-	sbx_htab_free(&s->pl_by_key);
-	sbx_htab_free(&s->pl_by_req);
+	const sbx_table_spec_t orders = {
+		.table = &s->pl_orders,
+		.cap = SBX_MAX_PL_ORDERS,
+		.idx = {SBX_INDEX(&s->pl_by_id, pl_order_t, by_id, id),
+			SBX_INDEX(&s->pl_by_key, pl_order_t, by_key, key),
+			SBX_INDEX(&s->pl_by_req, pl_order_t, by_req, req_id)},
+	};
+	return sbx_tables_open(s, &orders, 1);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -319,11 +300,7 @@ static void pl_order_create(sbx_t *s, const sbx_req_t *rq, const char *const *ar
 	o->expires_ms = o->created_ms + (int64_t)s->pl_expiry_s * 1000;
 	for (int i = 0; i < o->installments; i++)
 		o->inst[i].amount = amount / inst + (i == 0 ? amount % inst : 0);
-	sbx_htab_insert(&s->pl_by_id, &o->by_id, o->id);
-	sbx_htab_insert(&s->pl_by_key, &o->by_key, o->key);
-	if (o->req_id[0] != '\0')
-		sbx_htab_insert(&s->pl_by_req, &o->by_req, o->req_id);
-	sbx_table_add(s, &s->pl_orders, &o->age);
+	sbx_table_add(&s->pl_orders, &o->age);
 
 	char sms[600];
 	snprintf(sms, sizeof(sms), "%s%s%s/pagolivre/pay/%s", o->message,

@@ -129,69 +129,23 @@ static const char *const px_whole_codes[] = {"AC05", "AM09", "DENC", "DS27", "DT
 
 /* ------------------------------------------------------------------ state */
 
-static void px_loc_drop(sbx_t *s, list_node_t *n)
-{
-	px_loc_t *l = container_of(n, px_loc_t, age);
-	sbx_htab_remove(&s->px_loc_by_id, &l->by_id);
-	free(l);
-}
-
-static void px_rec_drop(sbx_t *s, list_node_t *n)
-{
-	px_rec_t *r = container_of(n, px_rec_t, age);
-	sbx_htab_remove(&s->px_rec_by_id, &r->by_id);
-	free(r);
-}
-
-static void px_cobr_drop(sbx_t *s, list_node_t *n)
-{
-	px_cobr_t *c = container_of(n, px_cobr_t, age);
-	sbx_htab_remove(&s->px_cobr_by_txid, &c->by_txid);
-	free(c);
-}
-
-static void px_cob_drop(sbx_t *s, list_node_t *n)
-{
-	px_cob_t *c = container_of(n, px_cob_t, age);
-	sbx_htab_remove(&s->px_cob_by_txid, &c->by_txid);
-	free(c);
-}
-
 int sbx_pix_init(sbx_t *s)
 {
-	int rc;
-	sbx_table_init(&s->px_locs, SBX_MAX_PX_RECS, px_loc_drop);
-	sbx_table_init(&s->px_recs, SBX_MAX_PX_RECS, px_rec_drop);
-	sbx_table_init(&s->px_cobrs, SBX_MAX_PX_COBRS, px_cobr_drop);
-	sbx_table_init(&s->px_cobs, SBX_MAX_PX_COBS, px_cob_drop);
-	rc = sbx_htab_init(&s->px_loc_by_id, SBX_MAX_PX_RECS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->px_rec_by_id, SBX_MAX_PX_RECS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->px_cobr_by_txid, SBX_MAX_PX_COBRS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->px_cob_by_txid, SBX_MAX_PX_COBS);
-	return rc;
-}
-
-void sbx_pix_clear(sbx_t *s)
-{
-	sbx_table_clear(s, &s->px_locs);
-	sbx_table_clear(s, &s->px_recs);
-	sbx_table_clear(s, &s->px_cobrs);
-	sbx_table_clear(s, &s->px_cobs);
-	s->px_today = 0;
-}
-
-void sbx_pix_fini(sbx_t *s)
-{
-	if (s->px_loc_by_id.b != NULL && s->px_rec_by_id.b != NULL &&
-	    s->px_cobr_by_txid.b != NULL && s->px_cob_by_txid.b != NULL)
-		sbx_pix_clear(s);
-	sbx_htab_free(&s->px_loc_by_id);
-	sbx_htab_free(&s->px_rec_by_id);
-	sbx_htab_free(&s->px_cobr_by_txid);
-	sbx_htab_free(&s->px_cob_by_txid);
+	const sbx_table_spec_t tables[] = {
+		{.table = &s->px_locs,
+		 .cap = SBX_MAX_PX_RECS,
+		 .idx = {SBX_INDEX(&s->px_loc_by_id, px_loc_t, by_id, id)}},
+		{.table = &s->px_recs,
+		 .cap = SBX_MAX_PX_RECS,
+		 .idx = {SBX_INDEX(&s->px_rec_by_id, px_rec_t, by_id, id)}},
+		{.table = &s->px_cobrs,
+		 .cap = SBX_MAX_PX_COBRS,
+		 .idx = {SBX_INDEX(&s->px_cobr_by_txid, px_cobr_t, by_txid, txid)}},
+		{.table = &s->px_cobs,
+		 .cap = SBX_MAX_PX_COBS,
+		 .idx = {SBX_INDEX(&s->px_cob_by_txid, px_cob_t, by_txid, txid)}},
+	};
+	return sbx_tables_open(s, tables, OSPAY_ARRAY_LEN(tables));
 }
 
 /* ------------------------------------------------------------------ dates and money */
@@ -675,8 +629,7 @@ static void px_locrec_create(sbx_t *s, const sbx_req_t *rq, const char *const *a
 	sbx_hexid(hex, 32);
 	snprintf(l->location, sizeof(l->location), "pix.sandbox.ospay/qr/v2/rec/%s", hex);
 	l->created_ms = util_wall_ms();
-	sbx_htab_insert(&s->px_loc_by_id, &l->by_id, l->id);
-	sbx_table_add(s, &s->px_locs, &l->age);
+	sbx_table_add(&s->px_locs, &l->age);
 	sbx_time_iso(l->created_ms, at);
 	sbx_resp_json(rs, 201,
 		      json_pack("{s:I, s:s, s:s}", "id", (json_int_t)strtoll(l->id, NULL, 10),
@@ -809,8 +762,7 @@ static void px_rec_create(sbx_t *s, const sbx_req_t *rq, const char *const *args
 	}
 	if (r->jtxid[0] != '\0')
 		snprintf(px_cob_find(s, org, r->jtxid)->id_rec, 30, "%s", r->id);
-	sbx_htab_insert(&s->px_rec_by_id, &r->by_id, r->id);
-	sbx_table_add(s, &s->px_recs, &r->age);
+	sbx_table_add(&s->px_recs, &r->age);
 	sbx_resp_json(rs, 201, px_rec_json(s, r, false, NULL));
 	r = NULL;
 out:
@@ -1060,8 +1012,7 @@ static void px_cobr_put(sbx_t *s, const sbx_req_t *rq, const char *const *args, 
 	snprintf(c->att[0].kind, sizeof(c->att[0].kind), "AGND");
 	snprintf(c->att[0].status, sizeof(c->att[0].status), "SOLICITADA");
 	px_e2e(s, c->att[0].e2e);
-	sbx_htab_insert(&s->px_cobr_by_txid, &c->by_txid, c->txid);
-	sbx_table_add(s, &s->px_cobrs, &c->age);
+	sbx_table_add(&s->px_cobrs, &c->age);
 	sbx_resp_json(rs, 201, px_cobr_json(c, r->policy));
 	/* The payer's bank takes it at once: scheduled, or refused over the payer's maximum. */
 	if (r->max > 0 && amount > r->max) {
@@ -1291,8 +1242,7 @@ static void px_cob_put(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp
 	snprintf(c->location, sizeof(c->location), "pix.sandbox.ospay/qr/v2/%s/%s",
 		 cobv ? "cobv" : "cob", hex);
 	c->created_ms = util_wall_ms();
-	sbx_htab_insert(&s->px_cob_by_txid, &c->by_txid, c->txid);
-	sbx_table_add(s, &s->px_cobs, &c->age);
+	sbx_table_add(&s->px_cobs, &c->age);
 	sbx_resp_json(rs, 201, px_cob_json(c));
 	c = NULL;
 out:

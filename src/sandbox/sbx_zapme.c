@@ -31,25 +31,20 @@ typedef struct zm_msg {
 	int64_t created_ms, updated_ms;
 } zm_msg_t;
 
-static void zm_drop(sbx_t *s, list_node_t *n)
+static void zm_forget(list_node_t *n)
 {
-	zm_msg_t *m = container_of(n, zm_msg_t, age);
-	sbx_htab_remove(&s->zm_by_id, &m->by_id);
-	free(m->text);
-	free(m);
+	free(container_of(n, zm_msg_t, age)->text);
 }
 
 int sbx_zapme_init(sbx_t *s)
 {
-	sbx_table_init(&s->zm_messages, SBX_MAX_ZM_MESSAGES, zm_drop);
-	return sbx_htab_init(&s->zm_by_id, SBX_MAX_ZM_MESSAGES);
-}
-
-void sbx_zapme_fini(sbx_t *s)
-{
-	if (s->zm_by_id.b != NULL)
-		sbx_table_clear(s, &s->zm_messages);
-	sbx_htab_free(&s->zm_by_id);
+	const sbx_table_spec_t messages = {
+		.table = &s->zm_messages,
+		.cap = SBX_MAX_ZM_MESSAGES,
+		.idx = {SBX_INDEX(&s->zm_by_id, zm_msg_t, by_id, id)},
+		.forget = zm_forget,
+	};
+	return sbx_tables_open(s, &messages, 1);
 }
 
 static void zm_reply(sbx_resp_t *rs, int status, bool ok, const char *result, json_t *data)
@@ -169,8 +164,7 @@ static void zm_send(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_
 	m->text = text;
 	text = NULL;
 	m->created_ms = m->updated_ms = util_wall_ms();
-	sbx_htab_insert(&s->zm_by_id, &m->by_id, m->id);
-	sbx_table_add(s, &s->zm_messages, &m->age);
+	sbx_table_add(&s->zm_messages, &m->age);
 	sbx_sent_record(s, "zapme", "whatsapp", org->id, m->phone, m->text, m->id);
 
 	char now[32];

@@ -247,30 +247,57 @@ Test(sbx_core, hook_faults_duplicate_drop_bad_auth_reorder)
 	json_decref(log);
 }
 
-static int dropped;
+static int forgotten;
 
-static void count_drop(sbx_t *s, list_node_t *n)
+static void count_forget(list_node_t *n)
 {
-	(void)s;
-	dropped++;
-	free(n);
+	(void)n;
+	forgotten++;
 }
 
 Test(sbx_core, tables_forget_the_oldest)
 {
 	sbx_table_t t;
-	sbx_table_init(&t, 2, count_drop);
+	const sbx_table_spec_t spec = {.table = &t, .cap = 2, .forget = count_forget};
+	cr_assert_eq(sbx_table_open(&spec), 0);
 	list_node_t *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b)), *c = malloc(sizeof(*c));
-	dropped = 0;
-	sbx_table_add(S, &t, a);
-	sbx_table_add(S, &t, b);
-	cr_assert_eq(dropped, 0);
-	sbx_table_add(S, &t, c);
-	cr_assert_eq(dropped, 1);
+	forgotten = 0;
+	sbx_table_add(&t, a);
+	sbx_table_add(&t, b);
+	cr_assert_eq(forgotten, 0);
+	sbx_table_add(&t, c);
+	cr_assert_eq(forgotten, 1);
 	cr_assert_eq(t.n, 2);
 	cr_assert_eq(t.fifo.next, b, "a, the oldest, went first");
-	sbx_table_clear(S, &t);
-	cr_assert_eq(dropped, 3);
+	sbx_table_clear(&t);
+	cr_assert_eq(forgotten, 3);
+	sbx_table_close(&t);
+}
+
+typedef struct keyed {
+	list_node_t age;
+	sbx_hnode_t by_key;
+	char key[8];
+} keyed_t;
+
+Test(sbx_core, tables_index_what_they_hold)
+{
+	sbx_htab_t by_key;
+	sbx_table_t t;
+	const sbx_table_spec_t spec = {
+		.table = &t, .cap = 2, .idx = {SBX_INDEX(&by_key, keyed_t, by_key, key)}};
+	cr_assert_eq(sbx_table_open(&spec), 0);
+	keyed_t *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b)), *c = calloc(1, sizeof(*c));
+	snprintf(a->key, sizeof(a->key), "a");
+	snprintf(c->key, sizeof(c->key), "c");
+	sbx_table_add(&t, &a->age);
+	sbx_table_add(&t, &b->age);
+	cr_assert_eq(SBX_HTAB_GET(&by_key, "a", keyed_t, by_key), a);
+	cr_assert_null(sbx_htab_find(&by_key, ""), "an empty key is not indexed");
+	sbx_table_add(&t, &c->age);
+	cr_assert_null(sbx_htab_find(&by_key, "a"), "the dropped record left its index");
+	cr_assert_eq(SBX_HTAB_GET(&by_key, "c", keyed_t, by_key), c);
+	sbx_table_close(&t);
 }
 
 Test(sbx_core, htab_keeps_duplicates_newest_first)
