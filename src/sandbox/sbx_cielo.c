@@ -407,19 +407,16 @@ static cielo_card_t *cielo_card_find(sbx_t *s, const sbx_org_t *org, const char 
 
 /* ------------------------------------------------------------------ routes */
 
-static void cielo_sale_create(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			      sbx_resp_t *rs)
+static void cielo_sale_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, rq, rs);
-	json_t *j = NULL, *errs = NULL;
+	sbx_org_t *org = cielo_auth(s, call->rq, rs);
+	json_t *j = call->body, *errs = NULL;
 	cielo_sale_t *x = NULL;
 	const char *number = NULL, *holder = NULL, *exp = NULL, *brand = NULL;
 	cielo_card_t *card = NULL;
-	(void)args;
 
 	if (org == NULL)
 		goto out;
-	j = sbx_req_json(rq);
 	if (!json_is_object(j)) {
 		cielo_err(rs, 400, 0, "Request body is not a JSON object");
 		goto out;
@@ -562,13 +559,12 @@ invalid:
 		cielo_notify(s, org, x);
 out:
 	json_decref(errs);
-	json_decref(j);
 }
 
-static void cielo_sale_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void cielo_sale_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, rq, rs);
-	cielo_sale_t *x = org != NULL ? cielo_sale_find(s, org, args[0]) : NULL;
+	sbx_org_t *org = cielo_auth(s, call->rq, rs);
+	cielo_sale_t *x = org != NULL ? cielo_sale_find(s, org, call->args[0]) : NULL;
 	if (org == NULL)
 		goto out;
 	if (x == NULL)
@@ -579,16 +575,16 @@ out:
 	return;
 }
 
-static void cielo_sale_query(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void cielo_sale_query(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, rq, rs);
+	sbx_org_t *org = cielo_auth(s, call->rq, rs);
 	char moid[64];
 	json_t *list = NULL;
-	(void)args;
 
 	if (org == NULL)
 		goto out;
-	if (!sbx_form_get(rq->query, strlen(rq->query), "merchantOrderId", moid, sizeof(moid)) ||
+	if (!sbx_form_get(call->rq->query, strlen(call->rq->query), "merchantOrderId", moid,
+			  sizeof(moid)) ||
 	    moid[0] == '\0') {
 		cielo_err(rs, 400, 122, "MerchantOrderId is required");
 		goto out;
@@ -675,27 +671,23 @@ out:
 	return;
 }
 
-static void cielo_sale_capture(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			       sbx_resp_t *rs)
+static void cielo_sale_capture(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	cielo_sale_change(s, rq, args[0], true, rs);
+	cielo_sale_change(s, call->rq, call->args[0], true, rs);
 }
 
-static void cielo_sale_void(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void cielo_sale_void(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	cielo_sale_change(s, rq, args[0], false, rs);
+	cielo_sale_change(s, call->rq, call->args[0], false, rs);
 }
 
-static void cielo_card_create(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			      sbx_resp_t *rs)
+static void cielo_card_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, rq, rs);
-	json_t *j = NULL, *errs = NULL;
-	(void)args;
+	sbx_org_t *org = cielo_auth(s, call->rq, rs);
+	json_t *j = call->body, *errs = NULL;
 
 	if (org == NULL)
 		goto out;
-	j = sbx_req_json(rq);
 	if (!json_is_object(j)) {
 		cielo_err(rs, 400, 0, "Request body is not a JSON object");
 		goto out;
@@ -719,13 +711,12 @@ static void cielo_card_create(sbx_t *s, const sbx_req_t *rq, const char *const *
 				"Method", "GET", "Rel", "self", "Href", href));
 out:
 	json_decref(errs);
-	json_decref(j);
 }
 
-static void cielo_card_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void cielo_card_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, rq, rs);
-	cielo_card_t *c = org != NULL ? cielo_card_find(s, org, args[0]) : NULL;
+	sbx_org_t *org = cielo_auth(s, call->rq, rs);
+	cielo_card_t *c = org != NULL ? cielo_card_find(s, org, call->args[0]) : NULL;
 	char masked[24];
 	if (org == NULL)
 		goto out;
@@ -747,15 +738,13 @@ out:
  * digit. {"Valid", "ReturnCode", "ReturnMessage", "IssuerTransactionId"}; a
  * valid check of a token opens its stored-credential chain.
  */
-static void cielo_zero_auth(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void cielo_zero_auth(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, rq, rs);
-	json_t *j = NULL;
+	sbx_org_t *org = cielo_auth(s, call->rq, rs);
+	json_t *j = call->body;
 	cielo_sale_t x;
-	(void)args;
 	if (org == NULL)
 		goto out;
-	j = sbx_req_json(rq);
 	const char *tok = sbx_jstr(j, "CardToken"), *number = sbx_jstr(j, "CardNumber");
 	cielo_card_t *card = tok != NULL ? cielo_card_find(s, org, tok) : NULL;
 	if (card != NULL)
@@ -780,7 +769,7 @@ static void cielo_zero_auth(sbx_t *s, const sbx_req_t *rq, const char *const *ar
 	}
 	sbx_resp_json(rs, 200, r);
 out:
-	json_decref(j);
+	return;
 }
 
 void sbx_cielo_control_decline(sbx_t *s, json_t *body, sbx_resp_t *rs)

@@ -32,6 +32,18 @@ static const sbx_service_t sbx_services[] = {
 	{"pix", "/pix", sbx_pix_routes, &sbx_pix_n_routes},
 };
 
+size_t sbx_service_routes(const char *name, const sbx_route_t **routes)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < OSPAY_ARRAY_LEN(sbx_services) && n == 0; i++) {
+		if (strcmp(sbx_services[i].name, name) == 0) {
+			*routes = sbx_services[i].routes;
+			n = *sbx_services[i].n_routes;
+		}
+	}
+	return n;
+}
+
 /* ------------------------------------------------------------------ recordings */
 
 typedef struct sbx_charge {
@@ -723,6 +735,8 @@ const sbx_route_t *sbx_route_find(const sbx_route_t *table, size_t n, const char
 	const sbx_route_t *r = NULL;
 	*method_mismatch = false;
 	for (size_t i = 0; i < n && r == NULL; i++) {
+		/* Each pattern starts afresh: no segment of a failed one is left behind. */
+		memset(args, 0, (SBX_MAX_ARGS + 1) * sizeof(*args));
 		if (!sbx_match(table[i].pattern, path, argbuf, argcap, args))
 			continue;
 		if (strcmp(table[i].method, method) == 0)
@@ -817,7 +831,9 @@ void sbx_handle(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 	}
 
 	if (!has_term || term.process) {
-		route->fn(s, rq, args, rs);
+		sbx_call_t call = {rq, args, sbx_req_json(rq)};
+		route->fn(s, &call, rs);
+		json_decref(call.body);
 	}
 	if (has_term) {
 		switch (term.kind) {

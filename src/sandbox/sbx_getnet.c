@@ -340,13 +340,12 @@ static bool gn_decide(int digit, const char **code, const char **msg)
 
 /* ------------------------------------------------------------------ routes */
 
-static void gn_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void gn_token(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	const char *h = sbx_req_header(rq, "Authorization");
+	const char *h = sbx_req_header(call->rq, "Authorization");
 	char cred[512], grant[64];
 	sbx_org_t *org = NULL;
 	sbx_access_t *a = NULL;
-	(void)args;
 
 	if (h == NULL || strncasecmp(h, "Basic ", 6) != 0 ||
 	    !gn_b64_decode(h + 6, cred, sizeof(cred)) || strchr(cred, ':') == NULL) {
@@ -368,7 +367,7 @@ static void gn_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx
 					"error_description", "Client authentication failed"));
 		goto out;
 	}
-	if (!sbx_form_get((const char *)rq->body, rq->body_len, "grant_type", grant,
+	if (!sbx_form_get((const char *)call->rq->body, call->rq->body_len, "grant_type", grant,
 			  sizeof(grant)) ||
 	    strcmp(grant, "client_credentials") != 0) {
 		sbx_resp_json(rs, 400,
@@ -390,14 +389,12 @@ out:
 	return;
 }
 
-static void gn_tokens_card(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void gn_tokens_card(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, rq, rs);
-	json_t *j = NULL;
-	(void)args;
+	sbx_org_t *org = gn_auth(s, call->rq, rs);
+	json_t *j = call->body;
 	if (org == NULL)
 		goto out;
-	j = sbx_req_json(rq);
 	const char *number = sbx_jstr(j, "card_number");
 	const char *cust = sbx_jstr(j, "customer_id");
 	if (!json_is_object(j)) {
@@ -413,7 +410,7 @@ static void gn_tokens_card(sbx_t *s, const sbx_req_t *rq, const char *const *arg
 			sbx_resp_json(rs, 201, json_pack("{s:s}", "number_token", t->token));
 	}
 out:
-	json_decref(j);
+	return;
 }
 
 static gn_card_t *gn_card_find(sbx_t *s, const sbx_org_t *org, const char *id)
@@ -427,15 +424,13 @@ static void gn_not_found(sbx_resp_t *rs)
 	gn_err(rs, 404, NULL, "Not found", NULL, NULL, NULL, NULL);
 }
 
-static void gn_card_save(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void gn_card_save(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, rq, rs);
-	json_t *j = NULL;
+	sbx_org_t *org = gn_auth(s, call->rq, rs);
+	json_t *j = call->body;
 	gn_card_t *c = NULL;
-	(void)args;
 	if (org == NULL)
 		goto out;
-	j = sbx_req_json(rq);
 	const char *tok = sbx_jstr(j, "number_token"), *cust = sbx_jstr(j, "customer_id");
 	const char *holder = sbx_jstr(j, "cardholder_name"), *brand = sbx_jstr(j, "brand");
 	const char *mm = sbx_jstr(j, "expiration_month"), *yy = sbx_jstr(j, "expiration_year");
@@ -477,14 +472,14 @@ static void gn_card_save(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 		rs, 201,
 		json_pack("{s:s, s:s}", "card_id", c->card_id, "number_token", c->number_token));
 out:
-	json_decref(j);
+	return;
 }
 
-static void gn_card_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void gn_card_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
 	json_int_t mm = 0, yy = 0;
-	sbx_org_t *org = gn_auth(s, rq, rs);
-	gn_card_t *c = org != NULL ? gn_card_find(s, org, args[0]) : NULL;
+	sbx_org_t *org = gn_auth(s, call->rq, rs);
+	gn_card_t *c = org != NULL ? gn_card_find(s, org, call->args[0]) : NULL;
 	char at[32];
 	if (org == NULL)
 		goto out;
@@ -507,10 +502,10 @@ out:
 	return;
 }
 
-static void gn_card_delete(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void gn_card_delete(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, rq, rs);
-	gn_card_t *c = org != NULL ? gn_card_find(s, org, args[0]) : NULL;
+	sbx_org_t *org = gn_auth(s, call->rq, rs);
+	gn_card_t *c = org != NULL ? gn_card_find(s, org, call->args[0]) : NULL;
 	if (org == NULL)
 		goto out;
 	if (c == NULL) {
@@ -527,18 +522,15 @@ out:
 	return;
 }
 
-static void gn_payment_credit(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			      sbx_resp_t *rs)
+static void gn_payment_credit(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, rq, rs);
-	json_t *j = NULL;
+	sbx_org_t *org = gn_auth(s, call->rq, rs);
+	json_t *j = call->body;
 	gn_payment_t *p = NULL;
 	int64_t amount = 0, inst = 1;
-	(void)args;
 
 	if (org == NULL)
 		goto out;
-	j = sbx_req_json(rq);
 	json_t *order = json_object_get(j, "order"), *credit = json_object_get(j, "credit");
 	json_t *card = json_object_get(credit, "card"), *cust = json_object_get(j, "customer");
 	const char *seller = sbx_jstr(j, "seller_id"), *order_id = sbx_jstr(order, "order_id");
@@ -640,7 +632,7 @@ static void gn_payment_credit(sbx_t *s, const sbx_req_t *rq, const char *const *
 	}
 	gn_notify(s, org, p);
 out:
-	json_decref(j);
+	return;
 }
 
 static gn_payment_t *gn_payment_find(sbx_t *s, const sbx_org_t *org, const char *id)
@@ -649,11 +641,10 @@ static gn_payment_t *gn_payment_find(sbx_t *s, const sbx_org_t *org, const char 
 	return p != NULL && p->org == org->id ? p : NULL;
 }
 
-static void gn_payment_cancel(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			      sbx_resp_t *rs)
+static void gn_payment_cancel(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, rq, rs);
-	gn_payment_t *p = org != NULL ? gn_payment_find(s, org, args[0]) : NULL;
+	sbx_org_t *org = gn_auth(s, call->rq, rs);
+	gn_payment_t *p = org != NULL ? gn_payment_find(s, org, call->args[0]) : NULL;
 	if (org == NULL)
 		goto out;
 	if (p == NULL) {
@@ -673,10 +664,10 @@ out:
 	return;
 }
 
-static void gn_payment_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void gn_payment_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, rq, rs);
-	gn_payment_t *p = org != NULL ? gn_payment_find(s, org, args[0]) : NULL;
+	sbx_org_t *org = gn_auth(s, call->rq, rs);
+	gn_payment_t *p = org != NULL ? gn_payment_find(s, org, call->args[0]) : NULL;
 	if (org == NULL)
 		goto out;
 	if (p == NULL)
@@ -687,15 +678,15 @@ out:
 	return;
 }
 
-static void gn_payment_query(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void gn_payment_query(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, rq, rs);
+	sbx_org_t *org = gn_auth(s, call->rq, rs);
 	char order[128];
 	json_t *list = NULL;
-	(void)args;
 	if (org == NULL)
 		goto out;
-	if (!sbx_form_get(rq->query, strlen(rq->query), "order_id", order, sizeof(order)) ||
+	if (!sbx_form_get(call->rq->query, strlen(call->rq->query), "order_id", order,
+			  sizeof(order)) ||
 	    order[0] == '\0') {
 		gn_bad(rs, "order_id is required");
 		goto out;

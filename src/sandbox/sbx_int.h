@@ -288,19 +288,25 @@ struct sbx {
 
 /* ---- route tables */
 
-typedef void (*sbx_route_fn)(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			     sbx_resp_t *rs);
+/* One routed request as its handler sees it; all of it is borrowed for the call. */
+typedef struct sbx_call {
+	const sbx_req_t *rq;
+	const char *const *args; /* the pattern's '*' segments, in order */
+	json_t *body;            /* the body as JSON, NULL when empty or not JSON */
+} sbx_call_t;
+
+typedef void (*sbx_route_fn)(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs);
 
 typedef struct sbx_route {
 	const char *method;
 	const char *pattern; /* "/1/sales/{x}" form; a star matches one non-empty segment */
-	const char *name;    /* stable name used by faults */
+	const char *name;    /* stable name used by faults (NULL on the control API's) */
 	sbx_route_fn fn;
 } sbx_route_t;
 
-/* Finds the route for method and path (args receive the '*' segments, NUL-terminated
- * copies in argbuf). Returns it, or NULL with *method_mismatch set when the path
- * exists under another method. */
+/* Finds the route for method and path (args, SBX_MAX_ARGS + 1 of them, receive the
+ * '*' segments as NUL-terminated copies in argbuf, NULL past the last). Returns it,
+ * or NULL with *method_mismatch set when the path exists under another method. */
 const sbx_route_t *sbx_route_find(const sbx_route_t *table, size_t n, const char *method,
 				  const char *path, char *argbuf, size_t argcap, const char **args,
 				  bool *method_mismatch);
@@ -315,6 +321,10 @@ extern const sbx_route_t sbx_zapme_routes[];
 extern const size_t sbx_zapme_n_routes;
 extern const sbx_route_t sbx_pix_routes[];
 extern const size_t sbx_pix_n_routes;
+
+/* The routes of the emulated service named name ("cielo", "pix"...) in *routes, and
+ * how many; 0 when no service has that name. */
+size_t sbx_service_routes(const char *name, const sbx_route_t **routes);
 
 /* Per-service state setup: opens the service's tables (sbx_tables_open). */
 int sbx_cielo_init(sbx_t *s);

@@ -214,17 +214,15 @@ static pl_order_t *pl_find_key(sbx_t *s, uint64_t org, const char *key)
 
 /* ------------------------------------------------------------------ routes */
 
-static void pl_order_create(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void pl_order_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = pl_auth(s, rq, rs);
-	json_t *j = NULL;
+	sbx_org_t *org = pl_auth(s, call->rq, rs);
+	json_t *j = call->body;
 	pl_order_t *o = NULL;
 	int64_t amount = 0, inst = 1;
-	(void)args;
 
 	if (org == NULL)
 		goto out;
-	j = sbx_req_json(rq);
 	if (!json_is_object(j)) {
 		pl_err(rs, 400, "invalid_body", "body must be a JSON object");
 		goto out;
@@ -308,13 +306,13 @@ static void pl_order_create(sbx_t *s, const sbx_req_t *rq, const char *const *ar
 	sbx_sent_record(s, "pagolivre", "sms", org->id, o->phone, sms, o->id);
 	sbx_resp_json(rs, 201, sbx_pagolivre_order_json(s, o));
 out:
-	json_decref(j);
+	return;
 }
 
-static void pl_order_by_key(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void pl_order_by_key(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = pl_auth(s, rq, rs);
-	pl_order_t *o = org != NULL ? pl_find_key(s, org->id, args[0]) : NULL;
+	sbx_org_t *org = pl_auth(s, call->rq, rs);
+	pl_order_t *o = org != NULL ? pl_find_key(s, org->id, call->args[0]) : NULL;
 	if (org == NULL)
 		goto out;
 	if (o == NULL)
@@ -325,10 +323,10 @@ out:
 	return;
 }
 
-static void pl_order_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void pl_order_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = pl_auth(s, rq, rs);
-	pl_order_t *o = org != NULL ? pl_find_id(s, org->id, args[0]) : NULL;
+	sbx_org_t *org = pl_auth(s, call->rq, rs);
+	pl_order_t *o = org != NULL ? pl_find_id(s, org->id, call->args[0]) : NULL;
 	if (org == NULL)
 		goto out;
 	if (o == NULL)
@@ -346,11 +344,11 @@ static void pl_cancel_rest(pl_order_t *o)
 			o->inst[i].status = PL_I_CANCELED;
 }
 
-static void pl_order_cancel(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void pl_order_cancel(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = pl_auth(s, rq, rs);
-	pl_order_t *o = org != NULL ? pl_find_id(s, org->id, args[0]) : NULL;
-	json_t *j = NULL;
+	sbx_org_t *org = pl_auth(s, call->rq, rs);
+	pl_order_t *o = org != NULL ? pl_find_id(s, org->id, call->args[0]) : NULL;
+	json_t *j = call->body;
 	int64_t partial = 0;
 	if (org == NULL)
 		goto out;
@@ -358,7 +356,6 @@ static void pl_order_cancel(sbx_t *s, const sbx_req_t *rq, const char *const *ar
 		pl_err(rs, 404, "order_not_found", "no order with this id");
 		goto out;
 	}
-	j = sbx_req_json(rq);
 	const char *creq = sbx_jstr(j, "cancellationRequestId"), *reason = sbx_jstr(j, "reason");
 	if (!json_is_object(j) || creq == NULL || creq[0] == '\0' || strlen(creq) > 64) {
 		pl_err(rs, 400, "invalid_cancellation_request_id",
@@ -386,15 +383,14 @@ static void pl_order_cancel(sbx_t *s, const sbx_req_t *rq, const char *const *ar
 	sbx_resp_json(rs, 200, sbx_pagolivre_order_json(s, o));
 	pl_event(s, o, "orderCanceled", 0);
 out:
-	json_decref(j);
+	return;
 }
 
 /* The page paymentUrl points to: what a customer would see (paying is a control call). */
-static void pl_pay_page(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void pl_pay_page(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	pl_order_t *o = SBX_HTAB_GET(&s->pl_by_id, args[0], pl_order_t, by_id);
+	pl_order_t *o = SBX_HTAB_GET(&s->pl_by_id, call->args[0], pl_order_t, by_id);
 	char page[512];
-	(void)rq;
 	if (o == NULL) {
 		sbx_resp_set(rs, 404, "text/html; charset=utf-8",
 			     "<html><body>Link not found</body></html>", 40);

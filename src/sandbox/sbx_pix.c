@@ -512,16 +512,15 @@ static bool px_eq(const char *a, const char *b)
 	return la == lb && crypto_equal(a, b, la);
 }
 
-static void px_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_token(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	const char *h = sbx_req_header(rq, "Authorization");
+	const char *h = sbx_req_header(call->rq, "Authorization");
 	char cred[512] = "", grant[64] = "";
 	unsigned char dec[512];
 	size_t dl = 0;
 	sbx_org_t *org = NULL;
 	sbx_access_t *a;
-	json_t *jb = NULL;
-	(void)args;
+	json_t *jb = call->body;
 
 	if (h != NULL && strncasecmp(h, "Basic ", 6) == 0 &&
 	    mbedtls_base64_decode(dec, sizeof(dec) - 1, &dl, (const unsigned char *)h + 6,
@@ -544,11 +543,10 @@ static void px_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx
 		goto out;
 	}
 	/* Form (RFC 6749) or Efí's JSON body. */
-	jb = sbx_req_json(rq);
 	if (jb != NULL && sbx_jstr(jb, "grant_type") != NULL)
 		snprintf(grant, sizeof(grant), "%s", sbx_jstr(jb, "grant_type"));
 	else
-		sbx_form_get((const char *)rq->body, rq->body_len, "grant_type", grant,
+		sbx_form_get((const char *)call->rq->body, call->rq->body_len, "grant_type", grant,
 			     sizeof(grant));
 	if (strcmp(grant, "client_credentials") != 0) {
 		sbx_resp_json(rs, 400, json_pack("{s:s}", "error", "unsupported_grant_type"));
@@ -564,7 +562,7 @@ static void px_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx
 				"Bearer", "expires_in", PX_TOKEN_TTL_MS / 1000, "scope",
 				"rec.write rec.read cobr.write cobr.read"));
 out:
-	json_decref(jb);
+	return;
 }
 
 static sbx_org_t *px_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
@@ -611,12 +609,11 @@ static px_cobr_t *px_cobr_for(sbx_t *s, const sbx_req_t *rq, const char *txid, s
 
 /* ------------------------------------------------------------------ routes: locrec and rec */
 
-static void px_locrec_create(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_locrec_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
+	sbx_org_t *org = px_auth(s, call->rq, rs);
 	px_loc_t *l;
 	char hex[33], at[32];
-	(void)args;
 	if (org == NULL)
 		return;
 	l = calloc(1, sizeof(*l));
@@ -636,14 +633,14 @@ static void px_locrec_create(sbx_t *s, const sbx_req_t *rq, const char *const *a
 				"location", l->location, "criacao", at));
 }
 
-static void px_locrec_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_locrec_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
+	sbx_org_t *org = px_auth(s, call->rq, rs);
 	sbx_hnode_t *n;
 	px_loc_t *l;
 	if (org == NULL)
 		return;
-	n = sbx_htab_find(&s->px_loc_by_id, args[0]);
+	n = sbx_htab_find(&s->px_loc_by_id, call->args[0]);
 	l = n != NULL ? container_of(n, px_loc_t, by_id) : NULL;
 	if (l == NULL || l->org != org->id) {
 		px_problem(rs, 404, "PayloadLocationRecNaoEncontrado", "location não encontrada");
@@ -665,19 +662,17 @@ static void px_field(json_t *o, const char *key, char *dst, size_t cap, bool req
 			*bad = key;
 }
 
-static void px_rec_create(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_rec_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
-	json_t *b = NULL, *v, *dev, *cal, *val;
+	sbx_org_t *org = px_auth(s, call->rq, rs);
+	json_t *b = call->body, *v, *dev, *cal, *val;
 	px_rec_t *r = NULL;
 	const char *bad = NULL;
 	int64_t d1, d2, loc;
 	char today[11], seq[12];
-	(void)args;
 
 	if (org == NULL)
 		goto out;
-	b = sbx_req_json(rq);
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
 		sbx_resp_set(rs, 500, NULL, NULL, 0);
@@ -767,23 +762,22 @@ static void px_rec_create(sbx_t *s, const sbx_req_t *rq, const char *const *args
 	r = NULL;
 out:
 	free(r);
-	json_decref(b);
 }
 
 /*
  * GET /rec/{idRec}?txid=: the QR of journey 3 (the rec's own cob) or 4 (a cobv,
  * which this query links to the rec: paying it may then approve the rec).
  */
-static void px_rec_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_rec_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
 	sbx_org_t *org;
-	px_rec_t *r = px_rec_for(s, rq, args[0], rs, &org);
+	px_rec_t *r = px_rec_for(s, call->rq, call->args[0], rs, &org);
 	char txid[64] = "";
 	px_cob_t *c = NULL;
 	const char *why = NULL;
 	if (r == NULL)
 		return;
-	if (sbx_form_get(rq->query, strlen(rq->query), "txid", txid, sizeof(txid))) {
+	if (sbx_form_get(call->rq->query, strlen(call->rq->query), "txid", txid, sizeof(txid))) {
 		c = px_cob_find(s, org, txid);
 		if (c == NULL)
 			why = "txid: nenhuma cob ou cobv com este txid";
@@ -838,15 +832,14 @@ static void px_rec_set(sbx_t *s, const sbx_org_t *org, px_rec_t *r, const char *
 	px_rec_notify(s, org, r);
 }
 
-static void px_rec_patch(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_rec_patch(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
 	sbx_org_t *org;
-	json_t *b = NULL;
-	px_rec_t *r = px_rec_for(s, rq, args[0], rs, &org);
+	json_t *b = call->body;
+	px_rec_t *r = px_rec_for(s, call->rq, call->args[0], rs, &org);
 	const char *st;
 	if (r == NULL)
 		goto out;
-	b = sbx_req_json(rq);
 	st = sbx_jstr(b, "status");
 	if (strcmp(r->status, "CANCELADA") == 0 || strcmp(r->status, "REJEITADA") == 0 ||
 	    strcmp(r->status, "EXPIRADA") == 0 || st == NULL || strcmp(st, "CANCELADA") != 0) {
@@ -857,7 +850,7 @@ static void px_rec_patch(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 	px_rec_set(s, org, r, "CANCELADA", "USUARIO_RECEBEDOR", "SLDB");
 	sbx_resp_json(rs, 200, px_rec_json(s, r, false, NULL));
 out:
-	json_decref(b);
+	return;
 }
 
 /* ------------------------------------------------------------------ routes: solicrec */
@@ -879,17 +872,14 @@ static px_rec_t *px_rec_by_solic(sbx_t *s, const sbx_org_t *org, const char *id)
 	return NULL;
 }
 
-static void px_solicrec_create(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			       sbx_resp_t *rs)
+static void px_solicrec_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
-	json_t *b = NULL, *dest;
+	sbx_org_t *org = px_auth(s, call->rq, rs);
+	json_t *b = call->body, *dest;
 	px_rec_t *r;
 	char today[11];
-	(void)args;
 	if (org == NULL)
 		goto out;
-	b = sbx_req_json(rq);
 	dest = json_object_get(b, "destinatario");
 	r = sbx_jstr(b, "idRec") != NULL ? px_rec_find(s, org, sbx_jstr(b, "idRec")) : NULL;
 	if (r == NULL || strcmp(r->status, "CRIADA") != 0 || r->loc_id[0] != '\0' ||
@@ -906,21 +896,21 @@ static void px_solicrec_create(sbx_t *s, const sbx_req_t *rq, const char *const 
 	snprintf(r->solic_status, sizeof(r->solic_status), "ENVIADA");
 	sbx_resp_json(rs, 201, px_solic_json(r));
 out:
-	json_decref(b);
+	return;
 }
 
-static void px_solicrec_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_solicrec_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
+	sbx_org_t *org = px_auth(s, call->rq, rs);
 	px_rec_t *r;
 	if (org == NULL)
 		return;
-	r = px_rec_by_solic(s, org, args[0]);
+	r = px_rec_by_solic(s, org, call->args[0]);
 	if (r == NULL) {
 		px_problem(rs, 404, "SolicRecNaoEncontrada", "solicitação não encontrada");
 		return;
 	}
-	if (strcmp(rq->method, "PATCH") == 0) {
+	if (strcmp(call->rq->method, "PATCH") == 0) {
 		if (strcmp(r->solic_status, "ENVIADA") != 0 &&
 		    strcmp(r->solic_status, "RECEBIDA") != 0) {
 			px_problem(rs, 400, "SolicRecOperacaoInvalida", "não pode ser cancelada");
@@ -949,10 +939,10 @@ static void px_e2e(sbx_t *s, char out[33])
 		 sbx_next(s) % UINT64_C(1000000000000), hex);
 }
 
-static void px_cobr_put(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cobr_put(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
-	json_t *b = NULL;
+	sbx_org_t *org = px_auth(s, call->rq, rs);
+	json_t *b = call->body;
 	px_cobr_t *c = NULL;
 	px_rec_t *r;
 	int64_t due, amount = 0;
@@ -961,11 +951,11 @@ static void px_cobr_put(sbx_t *s, const sbx_req_t *rq, const char *const *args, 
 
 	if (org == NULL)
 		goto out;
-	b = sbx_req_json(rq);
 	r = sbx_jstr(b, "idRec") != NULL ? px_rec_find(s, org, sbx_jstr(b, "idRec")) : NULL;
-	if (!px_alnum(args[0], 26, 35))
+	if (!px_alnum(call->args[0], 26, 35))
 		why = "txid inválido";
-	else if (px_cobr_find(s, org, args[0]) != NULL || px_cob_find(s, org, args[0]) != NULL)
+	else if (px_cobr_find(s, org, call->args[0]) != NULL ||
+		 px_cob_find(s, org, call->args[0]) != NULL)
 		why = "txid já utilizado";
 	else if (r == NULL || strcmp(r->status, "APROVADA") != 0)
 		why = "a recorrência não existe ou não está aprovada";
@@ -998,7 +988,7 @@ static void px_cobr_put(sbx_t *s, const sbx_req_t *rq, const char *const *args, 
 		goto out;
 	}
 	c->org = org->id;
-	snprintf(c->txid, sizeof(c->txid), "%s", args[0]);
+	snprintf(c->txid, sizeof(c->txid), "%s", call->args[0]);
 	snprintf(c->id_rec, sizeof(c->id_rec), "%s", r->id);
 	snprintf(c->status, sizeof(c->status), "CRIADA");
 	px_date_fmt(due, c->due);
@@ -1028,27 +1018,26 @@ static void px_cobr_put(sbx_t *s, const sbx_req_t *rq, const char *const *args, 
 	sbx_charge_record(s, "pix", org->id, c->txid, c->txid, amount, false, c->status,
 			  c->end_code, "instruction received", 0);
 out:
-	json_decref(b);
+	return;
 }
 
-static void px_cobr_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cobr_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
 	sbx_org_t *org;
-	px_cobr_t *c = px_cobr_for(s, rq, args[0], rs, &org);
+	px_cobr_t *c = px_cobr_for(s, call->rq, call->args[0], rs, &org);
 	if (c == NULL)
 		return;
 	sbx_resp_json(rs, 200, px_cobr_json(c, px_policy_of(s, org, c)));
 }
 
-static void px_cobr_patch(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cobr_patch(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
 	sbx_org_t *org;
-	json_t *b = NULL;
-	px_cobr_t *c = px_cobr_for(s, rq, args[0], rs, &org);
+	json_t *b = call->body;
+	px_cobr_t *c = px_cobr_for(s, call->rq, call->args[0], rs, &org);
 	int64_t due = 0;
 	if (c == NULL)
 		goto out;
-	b = sbx_req_json(rq);
 	px_date(c->due, &due);
 	if (sbx_jstr(b, "status") == NULL || strcmp(sbx_jstr(b, "status"), "CANCELADA") != 0 ||
 	    px_final(c->status) || px_today(s) >= due) {
@@ -1065,13 +1054,13 @@ static void px_cobr_patch(sbx_t *s, const sbx_req_t *rq, const char *const *args
 	sbx_resp_json(rs, 200, px_cobr_json(c, px_policy_of(s, org, c)));
 	px_cobr_notify(s, org, c);
 out:
-	json_decref(b);
+	return;
 }
 
-static void px_cobr_retry(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cobr_retry(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
 	sbx_org_t *org;
-	px_cobr_t *c = px_cobr_for(s, rq, args[0], rs, &org);
+	px_cobr_t *c = px_cobr_for(s, call->rq, call->args[0], rs, &org);
 	int64_t day, due;
 	const char *why = NULL;
 	size_t retries = 0;
@@ -1087,14 +1076,14 @@ static void px_cobr_retry(sbx_t *s, const sbx_req_t *rq, const char *const *args
 	else if (strcmp(c->att[c->n_att - 1].status, "AGENDADA") == 0 ||
 		 strcmp(c->att[c->n_att - 1].status, "SOLICITADA") == 0)
 		why = "há uma tentativa em andamento";
-	else if (!px_date(args[1], &day) || day <= px_today(s))
+	else if (!px_date(call->args[1], &day) || day <= px_today(s))
 		why = "a data deve ser futura";
 	else if (day > due + 7)
 		why = "a data passa de 7 dias após a liquidação original";
 	else if (retries >= 3 || c->n_att >= PX_MAX_ATTEMPTS)
 		why = "as 3 retentativas já foram usadas";
 	for (size_t i = 0; why == NULL && i < c->n_att; i++)
-		if (strcmp(c->att[i].date, args[1]) == 0)
+		if (strcmp(c->att[i].date, call->args[1]) == 0)
 			why = "já existe uma tentativa para esta data";
 	if (why != NULL) {
 		px_problem(rs, 400, "CobROperacaoInvalida", why);
@@ -1265,24 +1254,24 @@ static void px_cob_get(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp
 	sbx_resp_json(rs, 200, px_cob_json(c));
 }
 
-static void px_cob_put_r(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cob_put_r(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_cob_put(s, rq, args[0], rs, false);
+	px_cob_put(s, call->rq, call->args[0], rs, false);
 }
 
-static void px_cobv_put_r(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cobv_put_r(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_cob_put(s, rq, args[0], rs, true);
+	px_cob_put(s, call->rq, call->args[0], rs, true);
 }
 
-static void px_cob_get_r(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cob_get_r(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_cob_get(s, rq, args[0], rs, false);
+	px_cob_get(s, call->rq, call->args[0], rs, false);
 }
 
-static void px_cobv_get_r(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cobv_get_r(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_cob_get(s, rq, args[0], rs, true);
+	px_cob_get(s, call->rq, call->args[0], rs, true);
 }
 
 /* ------------------------------------------------------------------ routes: lists */
@@ -1452,22 +1441,19 @@ static void px_list(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs, enum px_list 
 				"quantidadeTotalDeItens", (json_int_t)total, key[kind], arr));
 }
 
-static void px_rec_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_rec_list(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)args;
-	px_list(s, rq, rs, PX_LIST_REC);
+	px_list(s, call->rq, rs, PX_LIST_REC);
 }
 
-static void px_cobr_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cobr_list(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)args;
-	px_list(s, rq, rs, PX_LIST_COBR);
+	px_list(s, call->rq, rs, PX_LIST_COBR);
 }
 
-static void px_locrec_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_locrec_list(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)args;
-	px_list(s, rq, rs, PX_LIST_LOC);
+	px_list(s, call->rq, rs, PX_LIST_LOC);
 }
 
 /* ------------------------------------------------------------------ routes: webhooks */
@@ -1542,19 +1528,19 @@ out:
 	json_decref(b);
 }
 
-static void px_webhookrec(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_webhookrec(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_webhook(s, rq, args, rs, PX_HOOK_REC);
+	px_webhook(s, call->rq, call->args, rs, PX_HOOK_REC);
 }
 
-static void px_webhookcobr(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_webhookcobr(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_webhook(s, rq, args, rs, PX_HOOK_COBR);
+	px_webhook(s, call->rq, call->args, rs, PX_HOOK_COBR);
 }
 
-static void px_webhookpix(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_webhookpix(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_webhook(s, rq, args, rs, PX_HOOK_PIX);
+	px_webhook(s, call->rq, call->args, rs, PX_HOOK_PIX);
 }
 
 const sbx_route_t sbx_pix_routes[] = {

@@ -122,14 +122,13 @@ out:
 	json_decref(j);
 }
 
-static void zm_send(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void zm_send(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	const char *form = (const char *)rq->body;
-	sbx_org_t *org = zm_auth(s, form, rq->body_len, rs);
+	const char *form = (const char *)call->rq->body;
+	sbx_org_t *org = zm_auth(s, form, call->rq->body_len, rs);
 	char phone[32];
 	char *text = NULL;
 	zm_msg_t *m = NULL;
-	(void)args;
 
 	if (org == NULL)
 		goto out;
@@ -138,7 +137,7 @@ static void zm_send(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_
 		zm_reply(rs, 500, false, "internal_error", NULL);
 		goto out;
 	}
-	bool phone_ok = sbx_form_get(form, rq->body_len, "phone", phone, sizeof(phone)) &&
+	bool phone_ok = sbx_form_get(form, call->rq->body_len, "phone", phone, sizeof(phone)) &&
 			strlen(phone) >= 10 && strlen(phone) <= 15;
 	for (size_t i = 0; phone_ok && phone[i] != '\0'; i++)
 		phone_ok = isdigit((unsigned char)phone[i]) != 0;
@@ -146,7 +145,7 @@ static void zm_send(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_
 		zm_reply(rs, 400, false, "invalid_phone", NULL);
 		goto out;
 	}
-	if (!sbx_form_get(form, rq->body_len, "message", text, ZM_MAX_MESSAGE + 1) ||
+	if (!sbx_form_get(form, call->rq->body_len, "message", text, ZM_MAX_MESSAGE + 1) ||
 	    text[0] == '\0') {
 		zm_reply(rs, 400, false, "invalid_message", NULL);
 		goto out;
@@ -192,10 +191,10 @@ static zm_msg_t *zm_find(sbx_t *s, uint64_t org, const char *id)
 	return m != NULL && m->org == org ? m : NULL;
 }
 
-static void zm_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void zm_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = zm_auth(s, rq->query, strlen(rq->query), rs);
-	zm_msg_t *m = org != NULL ? zm_find(s, org->id, args[0]) : NULL;
+	sbx_org_t *org = zm_auth(s, call->rq->query, strlen(call->rq->query), rs);
+	zm_msg_t *m = org != NULL ? zm_find(s, org->id, call->args[0]) : NULL;
 	if (org == NULL)
 		goto out;
 	if (m == NULL)
@@ -206,11 +205,10 @@ out:
 	return;
 }
 
-static void zm_status(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void zm_status(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = zm_auth(s, (const char *)rq->body, rq->body_len, rs);
+	sbx_org_t *org = zm_auth(s, (const char *)call->rq->body, call->rq->body_len, rs);
 	char now[32];
-	(void)args;
 	if (org == NULL)
 		goto out;
 	sbx_time_brt(util_wall_ms(), now);
