@@ -130,20 +130,13 @@ static bool gn_eq(const char *a, const char *b)
 	return la == lb && crypto_equal(a, b, la);
 }
 
+/* A base64 character's value (its place in the alphabet), -1 for any other. */
 static int gn_b64val(int c)
 {
-	int v = -1;
-	if (c >= 'A' && c <= 'Z')
-		v = c - 'A';
-	else if (c >= 'a' && c <= 'z')
-		v = c - 'a' + 26;
-	else if (c >= '0' && c <= '9')
-		v = c - '0' + 52;
-	else if (c == '+')
-		v = 62;
-	else if (c == '/')
-		v = 63;
-	return v;
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = c != '\0' ? strchr(alphabet, c) : NULL;
+	return p != NULL ? (int)(p - alphabet) : -1;
 }
 
 /* Decodes standard base64 into out (NUL-terminated); false when malformed or too long. */
