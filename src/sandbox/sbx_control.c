@@ -65,6 +65,14 @@ static void ctl_field(json_t *body, const char *key, char *dst, size_t cap, bool
 	}
 }
 
+/* The client_id and client_secret of an OAuth2 client (GetNet's and Pix's registrations). */
+static void ctl_client(json_t *body, char *id, size_t id_cap, char *secret, size_t secret_cap,
+		       const char **bad)
+{
+	ctl_field(body, "client_id", id, id_cap, true, bad);
+	ctl_field(body, "client_secret", secret, secret_cap, true, bad);
+}
+
 /* Header names and values travel in HTTP requests: no CR, LF or NUL, names are tokens. */
 static bool ctl_header_ok(const char *name, const char *value)
 {
@@ -84,12 +92,38 @@ static bool ctl_service_ok(const char *svc)
 
 /* ------------------------------------------------------------------ organizations */
 
+/*
+ * The credential that names o at svc (no two organizations share one), NULL when o
+ * is not registered there; *field is its name in a registration body.
+ */
+static const char *ctl_org_key(const sbx_org_t *o, const char *svc, const char **field)
+{
+	const char *key = NULL;
+	*field = "client_id";
+	if (strcmp(svc, "cielo") == 0) {
+		*field = "merchant_id";
+		key = o->cielo ? o->cielo_mid : NULL;
+	} else if (strcmp(svc, "getnet") == 0) {
+		key = o->getnet ? o->gn_client_id : NULL;
+	} else if (strcmp(svc, "pix") == 0) {
+		key = o->pix ? o->px_client_id : NULL;
+	} else if (strcmp(svc, "pagolivre") == 0) {
+		*field = "token";
+		key = o->pagolivre ? o->pl_token : NULL;
+	} else if (strcmp(svc, "zapme") == 0) {
+		*field = "api";
+		key = o->zapme ? o->zm_api : NULL;
+	}
+	return key;
+}
+
 static void ctl_org_register(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
 	uint64_t id = 0;
 	sbx_org_t tmp;
 	const char *bad = NULL;
 	const char *svc = call->args[1];
+	char taken[64];
 
 	if (!ctl_org_id(call->args[0], &id)) {
 		ctl_err(rs, 400, "organization id must be a positive integer");
@@ -137,46 +171,22 @@ static void ctl_org_register(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 				tmp.cielo_n_hdr++;
 			}
 		}
-		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
-			if (s->orgs[i].id != id && s->orgs[i].cielo &&
-			    strcmp(s->orgs[i].cielo_mid, tmp.cielo_mid) == 0)
-				bad = "merchant_id (another organization has it)";
 		tmp.cielo = true;
 	} else if (strcmp(svc, "getnet") == 0) {
-		ctl_field(call->body, "client_id", tmp.gn_client_id, sizeof(tmp.gn_client_id), true,
-			  &bad);
-		ctl_field(call->body, "client_secret", tmp.gn_client_secret,
-			  sizeof(tmp.gn_client_secret), true, &bad);
+		ctl_client(call->body, tmp.gn_client_id, sizeof(tmp.gn_client_id),
+			   tmp.gn_client_secret, sizeof(tmp.gn_client_secret), &bad);
 		ctl_field(call->body, "seller_id", tmp.gn_seller_id, sizeof(tmp.gn_seller_id), true,
 			  &bad);
-		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
-			if (s->orgs[i].id != id && s->orgs[i].getnet &&
-			    strcmp(s->orgs[i].gn_client_id, tmp.gn_client_id) == 0)
-				bad = "client_id (another organization has it)";
-		if (strchr(tmp.gn_client_id, ':') != NULL && bad == NULL)
-			bad = "client_id (no ':' allowed in HTTP Basic)";
 		tmp.getnet = true;
 	} else if (strcmp(svc, "pagolivre") == 0) {
 		ctl_field(call->body, "token", tmp.pl_token, sizeof(tmp.pl_token), true, &bad);
-		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
-			if (s->orgs[i].id != id && s->orgs[i].pagolivre &&
-			    strcmp(s->orgs[i].pl_token, tmp.pl_token) == 0)
-				bad = "token (another organization has it)";
 		if (bad == NULL && !ctl_header_ok("x", tmp.pl_token))
 			bad = "token";
 		tmp.pagolivre = true;
 	} else if (strcmp(svc, "pix") == 0) {
-		ctl_field(call->body, "client_id", tmp.px_client_id, sizeof(tmp.px_client_id), true,
-			  &bad);
-		ctl_field(call->body, "client_secret", tmp.px_client_secret,
-			  sizeof(tmp.px_client_secret), true, &bad);
+		ctl_client(call->body, tmp.px_client_id, sizeof(tmp.px_client_id),
+			   tmp.px_client_secret, sizeof(tmp.px_client_secret), &bad);
 		ctl_field(call->body, "pix_key", tmp.px_key, sizeof(tmp.px_key), false, &bad);
-		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
-			if (s->orgs[i].id != id && s->orgs[i].pix &&
-			    strcmp(s->orgs[i].px_client_id, tmp.px_client_id) == 0)
-				bad = "client_id (another organization has it)";
-		if (strchr(tmp.px_client_id, ':') != NULL && bad == NULL)
-			bad = "client_id (no ':' allowed in HTTP Basic)";
 		tmp.pix = true;
 	} else {
 		ctl_field(call->body, "api", tmp.zm_api, sizeof(tmp.zm_api), true, &bad);
@@ -189,12 +199,20 @@ static void ctl_org_register(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 			snprintf(tmp.zm_hook_header, sizeof(tmp.zm_hook_header), "X-ZapMe-Secret");
 		if (bad == NULL && !ctl_header_ok(tmp.zm_hook_header, tmp.zm_hook_secret))
 			bad = "webhook_header/webhook_secret";
-		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
-			if (s->orgs[i].id != id && s->orgs[i].zapme &&
-			    strcmp(s->orgs[i].zm_api, tmp.zm_api) == 0)
-				bad = "api (another organization has it)";
 		tmp.zapme = true;
 	}
+	const char *field, *key = ctl_org_key(&tmp, svc, &field);
+	for (size_t i = 0; i < s->n_orgs && bad == NULL; i++) {
+		const char *other = ctl_org_key(&s->orgs[i], svc, &field);
+		if (s->orgs[i].id != id && other != NULL && strcmp(other, key) == 0) {
+			snprintf(taken, sizeof(taken), "%s (another organization has it)", field);
+			bad = taken;
+		}
+	}
+	/* GetNet's and Pix's client ids travel in HTTP Basic, before a ':'. */
+	if ((strcmp(svc, "getnet") == 0 || strcmp(svc, "pix") == 0) && strchr(key, ':') != NULL &&
+	    bad == NULL)
+		bad = "client_id (no ':' allowed in HTTP Basic)";
 	if (bad != NULL) {
 		char msg[160];
 		snprintf(msg, sizeof(msg), "invalid or missing field: %s", bad);
