@@ -109,7 +109,7 @@ static bool cielo_eq(const char *a, const char *b)
 
 /* The organization whose MerchantId/MerchantKey the request carries, or NULL after
  * answering 401. */
-static sbx_org_t *cielo_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
+sbx_org_t *sbx_cielo_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 {
 	const char *mid = sbx_req_header(rq, "MerchantId");
 	const char *mkey = sbx_req_header(rq, "MerchantKey");
@@ -409,14 +409,12 @@ static cielo_card_t *cielo_card_find(sbx_t *s, const sbx_org_t *org, const char 
 
 static void cielo_sale_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, call->rq, rs);
+	sbx_org_t *org = call->org;
 	json_t *j = call->body, *errs = NULL;
 	cielo_sale_t *x = NULL;
 	const char *number = NULL, *holder = NULL, *exp = NULL, *brand = NULL;
 	cielo_card_t *card = NULL;
 
-	if (org == NULL)
-		goto out;
 	if (!json_is_object(j)) {
 		cielo_err(rs, 400, 0, "Request body is not a JSON object");
 		goto out;
@@ -563,26 +561,18 @@ out:
 
 static void cielo_sale_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, call->rq, rs);
-	cielo_sale_t *x = org != NULL ? cielo_sale_find(s, org, call->args[0]) : NULL;
-	if (org == NULL)
-		goto out;
+	cielo_sale_t *x = cielo_sale_find(s, call->org, call->args[0]);
 	if (x == NULL)
 		sbx_resp_set(rs, 404, NULL, NULL, 0);
 	else
 		sbx_resp_json(rs, 200, cielo_sale_json(s, x));
-out:
-	return;
 }
 
 static void cielo_sale_query(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, call->rq, rs);
 	char moid[64];
 	json_t *list = NULL;
 
-	if (org == NULL)
-		goto out;
 	if (!sbx_form_get(call->rq->query, strlen(call->rq->query), "merchantOrderId", moid,
 			  sizeof(moid)) ||
 	    moid[0] == '\0') {
@@ -594,7 +584,7 @@ static void cielo_sale_query(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 	     n = sbx_htab_next(n)) {
 		cielo_sale_t *x = container_of(n, cielo_sale_t, by_moid);
 		char when[32];
-		if (x->org != org->id)
+		if (x->org != call->org->id)
 			continue;
 		sbx_time_brt(x->received_ms, when);
 		json_array_append_new(list, json_pack("{s:s, s:s}", "PaymentId", x->payment_id,
@@ -624,22 +614,19 @@ static int64_t cielo_amount_param(const sbx_req_t *rq, int64_t def)
 	return a;
 }
 
-static void cielo_sale_change(sbx_t *s, const sbx_req_t *rq, const char *id, bool capture,
-			      sbx_resp_t *rs)
+static void cielo_sale_change(sbx_t *s, const sbx_call_t *call, bool capture, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, rq, rs);
-	cielo_sale_t *x = org != NULL ? cielo_sale_find(s, org, id) : NULL;
+	sbx_org_t *org = call->org;
+	cielo_sale_t *x = cielo_sale_find(s, org, call->args[0]);
 	int64_t amount = 0;
 
-	if (org == NULL)
-		goto out;
 	if (x == NULL) {
 		cielo_err(rs, 404, 307, "Transaction not found");
 		goto out;
 	}
-	amount = cielo_amount_param(rq, capture                  ? x->amount
-					: x->captured_amount > 0 ? x->captured_amount
-								 : x->amount);
+	amount = cielo_amount_param(call->rq, capture                  ? x->amount
+					      : x->captured_amount > 0 ? x->captured_amount
+								       : x->amount);
 	if (capture && (x->status != 1 || amount <= 0 || amount > x->amount)) {
 		cielo_err(rs, 400, 308, "Transaction not available to capture");
 		goto out;
@@ -673,21 +660,18 @@ out:
 
 static void cielo_sale_capture(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	cielo_sale_change(s, call->rq, call->args[0], true, rs);
+	cielo_sale_change(s, call, true, rs);
 }
 
 static void cielo_sale_void(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	cielo_sale_change(s, call->rq, call->args[0], false, rs);
+	cielo_sale_change(s, call, false, rs);
 }
 
 static void cielo_card_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, call->rq, rs);
 	json_t *j = call->body, *errs = NULL;
 
-	if (org == NULL)
-		goto out;
 	if (!json_is_object(j)) {
 		cielo_err(rs, 400, 0, "Request body is not a JSON object");
 		goto out;
@@ -699,7 +683,7 @@ static void cielo_card_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 	cielo_brand_errs(errs, brand);
 	if (cielo_errs_answered(rs, &errs))
 		goto out;
-	cielo_card_t *c = cielo_card_new(s, org, number, holder, exp, brand);
+	cielo_card_t *c = cielo_card_new(s, call->org, number, holder, exp, brand);
 	if (c == NULL) {
 		cielo_err(rs, 500, 0, "out of memory");
 		goto out;
@@ -715,11 +699,8 @@ out:
 
 static void cielo_card_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, call->rq, rs);
-	cielo_card_t *c = org != NULL ? cielo_card_find(s, org, call->args[0]) : NULL;
+	cielo_card_t *c = cielo_card_find(s, call->org, call->args[0]);
 	char masked[24];
-	if (org == NULL)
-		goto out;
 	if (c == NULL) {
 		sbx_resp_set(rs, 404, NULL, NULL, 0);
 		goto out;
@@ -740,13 +721,10 @@ out:
  */
 static void cielo_zero_auth(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, call->rq, rs);
 	json_t *j = call->body;
 	cielo_sale_t x;
-	if (org == NULL)
-		goto out;
 	const char *tok = sbx_jstr(j, "CardToken"), *number = sbx_jstr(j, "CardNumber");
-	cielo_card_t *card = tok != NULL ? cielo_card_find(s, org, tok) : NULL;
+	cielo_card_t *card = tok != NULL ? cielo_card_find(s, call->org, tok) : NULL;
 	if (card != NULL)
 		number = card->number;
 	if (!json_is_object(j) || number == NULL || !sbx_luhn_ok(number)) {

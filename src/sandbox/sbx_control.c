@@ -682,7 +682,7 @@ void sbx_control(sbx_t *s, const sbx_req_t *rq, const char *sub, sbx_resp_t *rs)
 			goto out;
 		}
 	}
-	r->fn(s, &(const sbx_call_t){rq, args, body}, rs);
+	r->fn(s, &(const sbx_call_t){rq, args, body, NULL}, rs);
 out:
 	json_decref(body);
 }

@@ -22,14 +22,17 @@ typedef struct sbx_service {
 	const char *prefix;
 	const sbx_route_t *routes;
 	const size_t *n_routes;
+	sbx_org_t *(*auth)(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs);
+	const char *open; /* the one route served without credentials, NULL when none */
 } sbx_service_t;
 
 static const sbx_service_t sbx_services[] = {
-	{"cielo", "/cielo", sbx_cielo_routes, &sbx_cielo_n_routes},
-	{"getnet", "/getnet", sbx_getnet_routes, &sbx_getnet_n_routes},
-	{"pagolivre", "/pagolivre", sbx_pagolivre_routes, &sbx_pagolivre_n_routes},
-	{"zapme", "/zapme", sbx_zapme_routes, &sbx_zapme_n_routes},
-	{"pix", "/pix", sbx_pix_routes, &sbx_pix_n_routes},
+	{"cielo", "/cielo", sbx_cielo_routes, &sbx_cielo_n_routes, sbx_cielo_auth, NULL},
+	{"getnet", "/getnet", sbx_getnet_routes, &sbx_getnet_n_routes, sbx_getnet_auth, "token"},
+	{"pagolivre", "/pagolivre", sbx_pagolivre_routes, &sbx_pagolivre_n_routes,
+	 sbx_pagolivre_auth, "pay_page"},
+	{"zapme", "/zapme", sbx_zapme_routes, &sbx_zapme_n_routes, sbx_zapme_auth, NULL},
+	{"pix", "/pix", sbx_pix_routes, &sbx_pix_n_routes, sbx_pix_auth, "token"},
 };
 
 size_t sbx_service_routes(const char *name, const sbx_route_t **routes)
@@ -747,6 +750,20 @@ const sbx_route_t *sbx_route_find(const sbx_route_t *table, size_t n, const char
 	return r;
 }
 
+/* Runs route once the service's credentials name an organization (its open route
+ * at once), with the body parsed. */
+static void sbx_call_route(sbx_t *s, const sbx_service_t *svc, const sbx_route_t *route,
+			   const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	bool open = svc->open != NULL && strcmp(route->name, svc->open) == 0;
+	sbx_call_t call = {rq, args, NULL, open ? NULL : svc->auth(s, rq, rs)};
+	if (open || call.org != NULL) {
+		call.body = sbx_req_json(rq);
+		route->fn(s, &call, rs);
+		json_decref(call.body);
+	}
+}
+
 /* Cuts the body in half and adds bytes no JSON parser accepts. */
 static void sbx_garble(sbx_resp_t *rs)
 {
@@ -830,11 +847,8 @@ void sbx_handle(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 			i++;
 	}
 
-	if (!has_term || term.process) {
-		sbx_call_t call = {rq, args, sbx_req_json(rq)};
-		route->fn(s, &call, rs);
-		json_decref(call.body);
-	}
+	if (!has_term || term.process)
+		sbx_call_route(s, svc, route, rq, args, rs);
 	if (has_term) {
 		switch (term.kind) {
 		case SBX_F_HTTP500:

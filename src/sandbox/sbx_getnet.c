@@ -167,7 +167,7 @@ static bool gn_b64_decode(const char *in, char *out, size_t cap)
 }
 
 /* The organization behind a valid, unexpired Bearer token, or NULL after a 401. */
-static sbx_org_t *gn_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
+sbx_org_t *sbx_getnet_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 {
 	const char *seller = sbx_req_header(rq, "seller_id");
 	sbx_org_t *org = NULL;
@@ -384,10 +384,7 @@ out:
 
 static void gn_tokens_card(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, call->rq, rs);
 	json_t *j = call->body;
-	if (org == NULL)
-		goto out;
 	const char *number = sbx_jstr(j, "card_number");
 	const char *cust = sbx_jstr(j, "customer_id");
 	if (!json_is_object(j)) {
@@ -396,14 +393,13 @@ static void gn_tokens_card(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 		gn_err(rs, 400, "GatewayTokenizationServiceError", "Bad Request", "DENIED",
 		       "TOKENIZATION-400", "Bad Request", "card_number invalid");
 	} else {
-		gn_ntoken_t *t = gn_ntoken_new(s, org, number, cust != NULL ? cust : "", true);
+		gn_ntoken_t *t =
+			gn_ntoken_new(s, call->org, number, cust != NULL ? cust : "", true);
 		if (t == NULL)
 			sbx_resp_set(rs, 500, NULL, NULL, 0);
 		else
 			sbx_resp_json(rs, 201, json_pack("{s:s}", "number_token", t->token));
 	}
-out:
-	return;
 }
 
 static gn_card_t *gn_card_find(sbx_t *s, const sbx_org_t *org, const char *id)
@@ -419,11 +415,9 @@ static void gn_not_found(sbx_resp_t *rs)
 
 static void gn_card_save(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, call->rq, rs);
+	sbx_org_t *org = call->org;
 	json_t *j = call->body;
 	gn_card_t *c = NULL;
-	if (org == NULL)
-		goto out;
 	const char *tok = sbx_jstr(j, "number_token"), *cust = sbx_jstr(j, "customer_id");
 	const char *holder = sbx_jstr(j, "cardholder_name"), *brand = sbx_jstr(j, "brand");
 	const char *mm = sbx_jstr(j, "expiration_month"), *yy = sbx_jstr(j, "expiration_year");
@@ -471,11 +465,8 @@ out:
 static void gn_card_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
 	json_int_t mm = 0, yy = 0;
-	sbx_org_t *org = gn_auth(s, call->rq, rs);
-	gn_card_t *c = org != NULL ? gn_card_find(s, org, call->args[0]) : NULL;
+	gn_card_t *c = gn_card_find(s, call->org, call->args[0]);
 	char at[32];
-	if (org == NULL)
-		goto out;
 	if (c == NULL) {
 		gn_not_found(rs);
 		goto out;
@@ -497,10 +488,7 @@ out:
 
 static void gn_card_delete(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, call->rq, rs);
-	gn_card_t *c = org != NULL ? gn_card_find(s, org, call->args[0]) : NULL;
-	if (org == NULL)
-		goto out;
+	gn_card_t *c = gn_card_find(s, call->org, call->args[0]);
 	if (c == NULL) {
 		gn_not_found(rs);
 		goto out;
@@ -517,13 +505,11 @@ out:
 
 static void gn_payment_credit(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, call->rq, rs);
+	sbx_org_t *org = call->org;
 	json_t *j = call->body;
 	gn_payment_t *p = NULL;
 	int64_t amount = 0, inst = 1;
 
-	if (org == NULL)
-		goto out;
 	json_t *order = json_object_get(j, "order"), *credit = json_object_get(j, "credit");
 	json_t *card = json_object_get(credit, "card"), *cust = json_object_get(j, "customer");
 	const char *seller = sbx_jstr(j, "seller_id"), *order_id = sbx_jstr(order, "order_id");
@@ -636,10 +622,8 @@ static gn_payment_t *gn_payment_find(sbx_t *s, const sbx_org_t *org, const char 
 
 static void gn_payment_cancel(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, call->rq, rs);
-	gn_payment_t *p = org != NULL ? gn_payment_find(s, org, call->args[0]) : NULL;
-	if (org == NULL)
-		goto out;
+	sbx_org_t *org = call->org;
+	gn_payment_t *p = gn_payment_find(s, org, call->args[0]);
 	if (p == NULL) {
 		gn_not_found(rs);
 		goto out;
@@ -659,25 +643,19 @@ out:
 
 static void gn_payment_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, call->rq, rs);
-	gn_payment_t *p = org != NULL ? gn_payment_find(s, org, call->args[0]) : NULL;
-	if (org == NULL)
-		goto out;
+	sbx_org_t *org = call->org;
+	gn_payment_t *p = gn_payment_find(s, org, call->args[0]);
 	if (p == NULL)
 		gn_not_found(rs);
 	else
 		sbx_resp_json(rs, 200, gn_payment_json(org, p));
-out:
-	return;
 }
 
 static void gn_payment_query(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, call->rq, rs);
+	sbx_org_t *org = call->org;
 	char order[128];
 	json_t *list = NULL;
-	if (org == NULL)
-		goto out;
 	if (!sbx_form_get(call->rq->query, strlen(call->rq->query), "order_id", order,
 			  sizeof(order)) ||
 	    order[0] == '\0') {

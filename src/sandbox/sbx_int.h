@@ -293,6 +293,7 @@ typedef struct sbx_call {
 	const sbx_req_t *rq;
 	const char *const *args; /* the pattern's '*' segments, in order */
 	json_t *body;            /* the body as JSON, NULL when empty or not JSON */
+	sbx_org_t *org;          /* who the service's credentials name; NULL on open routes */
 } sbx_call_t;
 
 typedef void (*sbx_route_fn)(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs);
@@ -321,6 +322,17 @@ extern const sbx_route_t sbx_zapme_routes[];
 extern const size_t sbx_zapme_n_routes;
 extern const sbx_route_t sbx_pix_routes[];
 extern const size_t sbx_pix_n_routes;
+
+/*
+ * Each service's authentication, which its routes pass before they run: the
+ * organization the request's credentials name, or NULL after answering 401 (403
+ * for Pix) in the service's own error shape.
+ */
+sbx_org_t *sbx_cielo_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs);
+sbx_org_t *sbx_getnet_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs);
+sbx_org_t *sbx_pagolivre_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs);
+sbx_org_t *sbx_zapme_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs);
+sbx_org_t *sbx_pix_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs);
 
 /* The routes of the emulated service named name ("cielo", "pix"...) in *routes, and
  * how many; 0 when no service has that name. */

@@ -74,7 +74,7 @@ static void pl_err(sbx_resp_t *rs, int status, const char *code, const char *msg
 	sbx_resp_json(rs, status, json_pack("{s:s, s:s}", "code", code, "message", msg));
 }
 
-static sbx_org_t *pl_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
+sbx_org_t *sbx_pagolivre_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 {
 	const char *h = sbx_req_header(rq, "Authorization");
 	sbx_org_t *org = NULL;
@@ -216,13 +216,11 @@ static pl_order_t *pl_find_key(sbx_t *s, uint64_t org, const char *key)
 
 static void pl_order_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = pl_auth(s, call->rq, rs);
+	sbx_org_t *org = call->org;
 	json_t *j = call->body;
 	pl_order_t *o = NULL;
 	int64_t amount = 0, inst = 1;
 
-	if (org == NULL)
-		goto out;
 	if (!json_is_object(j)) {
 		pl_err(rs, 400, "invalid_body", "body must be a JSON object");
 		goto out;
@@ -311,30 +309,20 @@ out:
 
 static void pl_order_by_key(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = pl_auth(s, call->rq, rs);
-	pl_order_t *o = org != NULL ? pl_find_key(s, org->id, call->args[0]) : NULL;
-	if (org == NULL)
-		goto out;
+	pl_order_t *o = pl_find_key(s, call->org->id, call->args[0]);
 	if (o == NULL)
 		sbx_resp_set(rs, 204, NULL, NULL, 0);
 	else
 		sbx_resp_json(rs, 200, sbx_pagolivre_order_json(s, o));
-out:
-	return;
 }
 
 static void pl_order_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = pl_auth(s, call->rq, rs);
-	pl_order_t *o = org != NULL ? pl_find_id(s, org->id, call->args[0]) : NULL;
-	if (org == NULL)
-		goto out;
+	pl_order_t *o = pl_find_id(s, call->org->id, call->args[0]);
 	if (o == NULL)
 		pl_err(rs, 404, "order_not_found", "no order with this id");
 	else
 		sbx_resp_json(rs, 200, sbx_pagolivre_order_json(s, o));
-out:
-	return;
 }
 
 static void pl_cancel_rest(pl_order_t *o)
@@ -346,12 +334,9 @@ static void pl_cancel_rest(pl_order_t *o)
 
 static void pl_order_cancel(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = pl_auth(s, call->rq, rs);
-	pl_order_t *o = org != NULL ? pl_find_id(s, org->id, call->args[0]) : NULL;
+	pl_order_t *o = pl_find_id(s, call->org->id, call->args[0]);
 	json_t *j = call->body;
 	int64_t partial = 0;
-	if (org == NULL)
-		goto out;
 	if (o == NULL) {
 		pl_err(rs, 404, "order_not_found", "no order with this id");
 		goto out;

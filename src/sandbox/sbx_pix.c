@@ -565,7 +565,7 @@ out:
 	return;
 }
 
-static sbx_org_t *px_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
+sbx_org_t *sbx_pix_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 {
 	sbx_access_t *a = sbx_access_bearer(s, rq, "pix");
 	sbx_org_t *org = NULL;
@@ -580,30 +580,20 @@ static sbx_org_t *px_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 	return org;
 }
 
-/* The caller's rec or cobr named in the path, or NULL with the 401 or 404 answered. */
-static px_rec_t *px_rec_for(sbx_t *s, const sbx_req_t *rq, const char *id, sbx_resp_t *rs,
-			    sbx_org_t **org)
+/* The caller's rec or cobr named in the path, or NULL with the 404 answered. */
+static px_rec_t *px_rec_for(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_rec_t *r = NULL;
-	*org = px_auth(s, rq, rs);
-	if (*org != NULL) {
-		r = px_rec_find(s, *org, id);
-		if (r == NULL)
-			px_problem(rs, 404, "RecNaoEncontrada", "recorrência não encontrada");
-	}
+	px_rec_t *r = px_rec_find(s, call->org, call->args[0]);
+	if (r == NULL)
+		px_problem(rs, 404, "RecNaoEncontrada", "recorrência não encontrada");
 	return r;
 }
 
-static px_cobr_t *px_cobr_for(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp_t *rs,
-			      sbx_org_t **org)
+static px_cobr_t *px_cobr_for(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_cobr_t *c = NULL;
-	*org = px_auth(s, rq, rs);
-	if (*org != NULL) {
-		c = px_cobr_find(s, *org, txid);
-		if (c == NULL)
-			px_problem(rs, 404, "CobRNaoEncontrado", "cobrança não encontrada");
-	}
+	px_cobr_t *c = px_cobr_find(s, call->org, call->args[0]);
+	if (c == NULL)
+		px_problem(rs, 404, "CobRNaoEncontrado", "cobrança não encontrada");
 	return c;
 }
 
@@ -611,17 +601,14 @@ static px_cobr_t *px_cobr_for(sbx_t *s, const sbx_req_t *rq, const char *txid, s
 
 static void px_locrec_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, call->rq, rs);
 	px_loc_t *l;
 	char hex[33], at[32];
-	if (org == NULL)
-		return;
 	l = calloc(1, sizeof(*l));
 	if (l == NULL) {
 		sbx_resp_set(rs, 500, NULL, NULL, 0);
 		return;
 	}
-	l->org = org->id;
+	l->org = call->org->id;
 	snprintf(l->id, sizeof(l->id), "%" PRIu64, sbx_next(s));
 	sbx_hexid(hex, 32);
 	snprintf(l->location, sizeof(l->location), "pix.sandbox.ospay/qr/v2/rec/%s", hex);
@@ -635,14 +622,11 @@ static void px_locrec_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 
 static void px_locrec_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, call->rq, rs);
 	sbx_hnode_t *n;
 	px_loc_t *l;
-	if (org == NULL)
-		return;
 	n = sbx_htab_find(&s->px_loc_by_id, call->args[0]);
 	l = n != NULL ? container_of(n, px_loc_t, by_id) : NULL;
-	if (l == NULL || l->org != org->id) {
+	if (l == NULL || l->org != call->org->id) {
 		px_problem(rs, 404, "PayloadLocationRecNaoEncontrado", "location não encontrada");
 		return;
 	}
@@ -664,15 +648,13 @@ static void px_field(json_t *o, const char *key, char *dst, size_t cap, bool req
 
 static void px_rec_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, call->rq, rs);
+	sbx_org_t *org = call->org;
 	json_t *b = call->body, *v, *dev, *cal, *val;
 	px_rec_t *r = NULL;
 	const char *bad = NULL;
 	int64_t d1, d2, loc;
 	char today[11], seq[12];
 
-	if (org == NULL)
-		goto out;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
 		sbx_resp_set(rs, 500, NULL, NULL, 0);
@@ -770,15 +752,14 @@ out:
  */
 static void px_rec_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org;
-	px_rec_t *r = px_rec_for(s, call->rq, call->args[0], rs, &org);
+	px_rec_t *r = px_rec_for(s, call, rs);
 	char txid[64] = "";
 	px_cob_t *c = NULL;
 	const char *why = NULL;
 	if (r == NULL)
 		return;
 	if (sbx_form_get(call->rq->query, strlen(call->rq->query), "txid", txid, sizeof(txid))) {
-		c = px_cob_find(s, org, txid);
+		c = px_cob_find(s, call->org, txid);
 		if (c == NULL)
 			why = "txid: nenhuma cob ou cobv com este txid";
 		else if (!c->cobv && strcmp(r->jtxid, txid) != 0)
@@ -834,9 +815,8 @@ static void px_rec_set(sbx_t *s, const sbx_org_t *org, px_rec_t *r, const char *
 
 static void px_rec_patch(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org;
 	json_t *b = call->body;
-	px_rec_t *r = px_rec_for(s, call->rq, call->args[0], rs, &org);
+	px_rec_t *r = px_rec_for(s, call, rs);
 	const char *st;
 	if (r == NULL)
 		goto out;
@@ -847,7 +827,7 @@ static void px_rec_patch(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 			   "só o cancelamento de uma recorrência ativa é aceito aqui");
 		goto out;
 	}
-	px_rec_set(s, org, r, "CANCELADA", "USUARIO_RECEBEDOR", "SLDB");
+	px_rec_set(s, call->org, r, "CANCELADA", "USUARIO_RECEBEDOR", "SLDB");
 	sbx_resp_json(rs, 200, px_rec_json(s, r, false, NULL));
 out:
 	return;
@@ -874,14 +854,11 @@ static px_rec_t *px_rec_by_solic(sbx_t *s, const sbx_org_t *org, const char *id)
 
 static void px_solicrec_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, call->rq, rs);
 	json_t *b = call->body, *dest;
 	px_rec_t *r;
 	char today[11];
-	if (org == NULL)
-		goto out;
 	dest = json_object_get(b, "destinatario");
-	r = sbx_jstr(b, "idRec") != NULL ? px_rec_find(s, org, sbx_jstr(b, "idRec")) : NULL;
+	r = sbx_jstr(b, "idRec") != NULL ? px_rec_find(s, call->org, sbx_jstr(b, "idRec")) : NULL;
 	if (r == NULL || strcmp(r->status, "CRIADA") != 0 || r->loc_id[0] != '\0' ||
 	    sbx_jstr(dest, "conta") == NULL || sbx_jstr(dest, "ispbParticipante") == NULL ||
 	    json_object_get(b, "calendario") == NULL ||
@@ -901,11 +878,8 @@ out:
 
 static void px_solicrec_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, call->rq, rs);
 	px_rec_t *r;
-	if (org == NULL)
-		return;
-	r = px_rec_by_solic(s, org, call->args[0]);
+	r = px_rec_by_solic(s, call->org, call->args[0]);
 	if (r == NULL) {
 		px_problem(rs, 404, "SolicRecNaoEncontrada", "solicitação não encontrada");
 		return;
@@ -941,7 +915,7 @@ static void px_e2e(sbx_t *s, char out[33])
 
 static void px_cobr_put(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, call->rq, rs);
+	sbx_org_t *org = call->org;
 	json_t *b = call->body;
 	px_cobr_t *c = NULL;
 	px_rec_t *r;
@@ -949,8 +923,6 @@ static void px_cobr_put(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 	const char *why = NULL;
 	list_node_t *n;
 
-	if (org == NULL)
-		goto out;
 	r = sbx_jstr(b, "idRec") != NULL ? px_rec_find(s, org, sbx_jstr(b, "idRec")) : NULL;
 	if (!px_alnum(call->args[0], 26, 35))
 		why = "txid inválido";
@@ -1023,18 +995,17 @@ out:
 
 static void px_cobr_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org;
-	px_cobr_t *c = px_cobr_for(s, call->rq, call->args[0], rs, &org);
+	px_cobr_t *c = px_cobr_for(s, call, rs);
 	if (c == NULL)
 		return;
-	sbx_resp_json(rs, 200, px_cobr_json(c, px_policy_of(s, org, c)));
+	sbx_resp_json(rs, 200, px_cobr_json(c, px_policy_of(s, call->org, c)));
 }
 
 static void px_cobr_patch(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org;
+	sbx_org_t *org = call->org;
 	json_t *b = call->body;
-	px_cobr_t *c = px_cobr_for(s, call->rq, call->args[0], rs, &org);
+	px_cobr_t *c = px_cobr_for(s, call, rs);
 	int64_t due = 0;
 	if (c == NULL)
 		goto out;
@@ -1059,8 +1030,8 @@ out:
 
 static void px_cobr_retry(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org;
-	px_cobr_t *c = px_cobr_for(s, call->rq, call->args[0], rs, &org);
+	sbx_org_t *org = call->org;
+	px_cobr_t *c = px_cobr_for(s, call, rs);
 	int64_t day, due;
 	const char *why = NULL;
 	size_t retries = 0;
@@ -1194,17 +1165,15 @@ static const char *px_cob_read(sbx_t *s, const sbx_org_t *org, json_t *b, px_cob
 }
 
 /* PUT /cob/{txid} or /cobv/{txid}: the PSP gives the charge its own location. */
-static void px_cob_put(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp_t *rs, bool cobv)
+static void px_cob_put(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs, bool cobv)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
-	json_t *b = NULL;
+	const char *txid = call->args[0];
+	sbx_org_t *org = call->org;
+	json_t *b = call->body;
 	px_cob_t *c = NULL;
 	const char *why = NULL;
 	char hex[33];
 
-	if (org == NULL)
-		goto out;
-	b = sbx_req_json(rq);
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		sbx_resp_set(rs, 500, NULL, NULL, 0);
@@ -1236,16 +1205,13 @@ static void px_cob_put(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp
 	c = NULL;
 out:
 	free(c);
-	json_decref(b);
 }
 
-static void px_cob_get(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp_t *rs, bool cobv)
+static void px_cob_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs, bool cobv)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
+	const char *txid = call->args[0];
 	px_cob_t *c;
-	if (org == NULL)
-		return;
-	c = px_cob_find(s, org, txid);
+	c = px_cob_find(s, call->org, txid);
 	if (c == NULL || c->cobv != cobv) {
 		px_problem(rs, 404, cobv ? "CobVNaoEncontrada" : "CobNaoEncontrado",
 			   "cobrança não encontrada");
@@ -1256,22 +1222,22 @@ static void px_cob_get(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp
 
 static void px_cob_put_r(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_cob_put(s, call->rq, call->args[0], rs, false);
+	px_cob_put(s, call, rs, false);
 }
 
 static void px_cobv_put_r(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_cob_put(s, call->rq, call->args[0], rs, true);
+	px_cob_put(s, call, rs, true);
 }
 
 static void px_cob_get_r(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_cob_get(s, call->rq, call->args[0], rs, false);
+	px_cob_get(s, call, rs, false);
 }
 
 static void px_cobv_get_r(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_cob_get(s, call->rq, call->args[0], rs, true);
+	px_cob_get(s, call, rs, true);
 }
 
 /* ------------------------------------------------------------------ routes: lists */
@@ -1399,7 +1365,7 @@ static json_t *px_list_item(sbx_t *s, const sbx_org_t *org, enum px_list kind, l
  * GET /rec, /cobr, /locrec: the organization's records created between inicio
  * and fim (inclusive), oldest first, one page of them with the paging counts.
  */
-static void px_list(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs, enum px_list kind)
+static void px_list(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs, enum px_list kind)
 {
 	static const char *const bad[] = {"RecConsultaInvalida", "CobRConsultaInvalida",
 					  "PayloadLocationRecConsultaInvalida"};
@@ -1407,15 +1373,12 @@ static void px_list(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs, enum px_list 
 	sbx_table_t *t = kind == PX_LIST_REC    ? &s->px_recs
 			 : kind == PX_LIST_COBR ? &s->px_cobrs
 						: &s->px_locs;
-	sbx_org_t *org = px_auth(s, rq, rs);
 	px_query_t q;
 	const char *why;
 	json_t *arr, *item;
 	int64_t total = 0, first;
 
-	if (org == NULL)
-		return;
-	why = px_query_read(rq, kind, &q);
+	why = px_query_read(call->rq, kind, &q);
 	if (why != NULL) {
 		px_problem(rs, 400, bad[kind], why);
 		return;
@@ -1424,7 +1387,7 @@ static void px_list(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs, enum px_list 
 	arr = json_array();
 	for (list_node_t *n = t->fifo.next; n != &t->fifo; n = n->next) {
 		bool in_page = total >= first && total < first + q.per;
-		item = px_list_item(s, org, kind, n, &q, in_page);
+		item = px_list_item(s, call->org, kind, n, &q, in_page);
 		if (item == NULL)
 			continue;
 		total++;
@@ -1443,17 +1406,17 @@ static void px_list(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs, enum px_list 
 
 static void px_rec_list(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_list(s, call->rq, rs, PX_LIST_REC);
+	px_list(s, call, rs, PX_LIST_REC);
 }
 
 static void px_cobr_list(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_list(s, call->rq, rs, PX_LIST_COBR);
+	px_list(s, call, rs, PX_LIST_COBR);
 }
 
 static void px_locrec_list(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_list(s, call->rq, rs, PX_LIST_LOC);
+	px_list(s, call, rs, PX_LIST_LOC);
 }
 
 /* ------------------------------------------------------------------ routes: webhooks */
@@ -1481,32 +1444,29 @@ static bool px_unpct(const char *in, char *out, size_t cap)
 	return true;
 }
 
-static void px_webhook(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs,
-		       enum px_hook kind)
+static void px_webhook(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs, enum px_hook kind)
 {
 	static const char *const bad_type[] = {"WebhookRecOperacaoInvalida",
 					       "WebhookCobROperacaoInvalida",
 					       "WebhookOperacaoInvalida"};
-	sbx_org_t *org = px_auth(s, rq, rs);
+	sbx_org_t *org = call->org;
 	char *slot;
-	json_t *b = NULL;
 	const char *url, *q;
 	char key[80];
-	if (org == NULL)
-		goto out;
+	(void)s;
 	slot = kind == PX_HOOK_REC    ? org->px_hook_rec
 	       : kind == PX_HOOK_COBR ? org->px_hook_cobr
 				      : org->px_hook_pix;
 	/* /webhook/{chave}: the receiver's key (any key when none was configured). */
-	if (kind == PX_HOOK_PIX && (!px_unpct(args[0], key, sizeof(key)) ||
+	if (kind == PX_HOOK_PIX && (!px_unpct(call->args[0], key, sizeof(key)) ||
 				    (org->px_key[0] != '\0' && strcmp(org->px_key, key) != 0))) {
 		px_problem(rs, 404, "NaoEncontrado", "chave não pertence ao usuário recebedor");
 		goto out;
 	}
-	if (strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "DELETE") == 0) {
+	if (strcmp(call->rq->method, "GET") == 0 || strcmp(call->rq->method, "DELETE") == 0) {
 		if (slot[0] == '\0') {
 			px_problem(rs, 404, "NaoEncontrado", "nenhum webhook cadastrado");
-		} else if (rq->method[0] == 'D') {
+		} else if (call->rq->method[0] == 'D') {
 			slot[0] = '\0';
 			sbx_resp_set(rs, 204, NULL, NULL, 0);
 		} else {
@@ -1514,8 +1474,7 @@ static void px_webhook(sbx_t *s, const sbx_req_t *rq, const char *const *args, s
 		}
 		goto out;
 	}
-	b = sbx_req_json(rq);
-	url = sbx_jstr(b, "webhookUrl");
+	url = sbx_jstr(call->body, "webhookUrl");
 	q = url != NULL ? strchr(url, '?') : NULL;
 	/* Only the query is kept: callbacks go to --webhook-base/webhooks/pix/<org>. */
 	if (url == NULL || strncmp(url, "https://", 8) != 0 ||
@@ -1525,22 +1484,22 @@ static void px_webhook(sbx_t *s, const sbx_req_t *rq, const char *const *args, s
 	}
 	sbx_resp_set(rs, 200, NULL, NULL, 0);
 out:
-	json_decref(b);
+	return;
 }
 
 static void px_webhookrec(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_webhook(s, call->rq, call->args, rs, PX_HOOK_REC);
+	px_webhook(s, call, rs, PX_HOOK_REC);
 }
 
 static void px_webhookcobr(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_webhook(s, call->rq, call->args, rs, PX_HOOK_COBR);
+	px_webhook(s, call, rs, PX_HOOK_COBR);
 }
 
 static void px_webhookpix(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_webhook(s, call->rq, call->args, rs, PX_HOOK_PIX);
+	px_webhook(s, call, rs, PX_HOOK_PIX);
 }
 
 const sbx_route_t sbx_pix_routes[] = {
