@@ -92,6 +92,45 @@ static int sale(const char *moid, const char *card, json_t **j)
 	return st;
 }
 
+/* The error a control call answered, "" when none. */
+static const char *ctl_error(const char *target, const char *body, char *out, size_t cap)
+{
+	sbx_resp_t rs;
+	json_t *j = NULL;
+	call("POST", target, NULL, body, &rs, &j);
+	snprintf(out, cap, "%s",
+		 json_string_value(json_object_get(j, "error")) != NULL
+			 ? json_string_value(json_object_get(j, "error"))
+			 : "");
+	json_decref(j);
+	sbx_resp_free(&rs);
+	return out;
+}
+
+Test(sbx_core, a_credential_names_one_organization)
+{
+	char err[160];
+	cr_assert_eq(ctl("POST", "/control/orgs/3/getnet",
+			 "{\"client_id\":\"c1\",\"client_secret\":\"s\",\"seller_id\":\"x\"}"),
+		     200);
+	cr_assert_str_eq(
+		ctl_error("/control/orgs/4/getnet",
+			  "{\"client_id\":\"c1\",\"client_secret\":\"t\",\"seller_id\":\"y\"}", err,
+			  sizeof(err)),
+		"invalid or missing field: client_id (another organization has it)");
+	cr_assert_str_eq(ctl_error("/control/orgs/4/pix",
+				   "{\"client_id\":\"a:b\",\"client_secret\":\"t\"}", err,
+				   sizeof(err)),
+			 "invalid or missing field: client_id (no ':' allowed in HTTP Basic)");
+	cr_assert_eq(ctl("POST", "/control/orgs/3/pagolivre", "{\"token\":\"t1\"}"), 200);
+	cr_assert_str_eq(
+		ctl_error("/control/orgs/4/pagolivre", "{\"token\":\"t1\"}", err, sizeof(err)),
+		"invalid or missing field: token (another organization has it)");
+	cr_assert_eq(ctl("POST", "/control/orgs/3/getnet",
+			 "{\"client_id\":\"c1\",\"client_secret\":\"s2\",\"seller_id\":\"x\"}"),
+		     200, "an organization may register its own credential again");
+}
+
 Test(sbx_core, routes_match_segments_and_methods)
 {
 	char buf[256];
