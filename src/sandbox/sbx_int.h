@@ -325,8 +325,8 @@ extern const size_t sbx_pix_n_routes;
 
 /*
  * Each service's authentication, which its routes pass before they run: the
- * organization the request's credentials name, or NULL after answering 401 (403
- * for Pix) in the service's own error shape.
+ * organization the request's credentials name, or NULL after answering 401 in the
+ * service's own error shape.
  */
 sbx_org_t *sbx_cielo_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs);
 sbx_org_t *sbx_getnet_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs);
