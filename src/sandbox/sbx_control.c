@@ -231,8 +231,8 @@ out:
 
 static void ctl_org_list(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)call;
 	json_t *arr = json_array();
+	(void)call;
 	for (size_t i = 0; i < s->n_orgs; i++) {
 		const sbx_org_t *o = &s->orgs[i];
 		json_t *svcs = json_array();
