@@ -66,44 +66,25 @@ typedef struct cielo_card {
 	char ntid[24];
 } cielo_card_t;
 
-static void cielo_sale_drop(sbx_t *s, list_node_t *n)
-{
-	cielo_sale_t *x = container_of(n, cielo_sale_t, age);
-	sbx_htab_remove(&s->sale_by_id, &x->by_id);
-	sbx_htab_remove(&s->sale_by_moid, &x->by_moid);
-	free(x);
-}
-
-static void cielo_card_drop(sbx_t *s, list_node_t *n)
+static void cielo_card_wipe(list_node_t *n)
 {
 	cielo_card_t *c = container_of(n, cielo_card_t, age);
-	sbx_htab_remove(&s->card_by_token, &c->by_token);
 	crypto_wipe(c->number, sizeof(c->number));
-	free(c);
 }
 
 int sbx_cielo_init(sbx_t *s)
 {
-	int rc = 0;
-	sbx_table_init(&s->sales, SBX_MAX_SALES, cielo_sale_drop);
-	sbx_table_init(&s->cards, SBX_MAX_CARDS, cielo_card_drop);
-	rc = sbx_htab_init(&s->sale_by_id, SBX_MAX_SALES);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->sale_by_moid, SBX_MAX_SALES);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->card_by_token, SBX_MAX_CARDS);
-	return rc;
-}
-
-void sbx_cielo_fini(sbx_t *s)
-{
-	if (s->sale_by_id.b != NULL && s->sale_by_moid.b != NULL)
-		sbx_table_clear(s, &s->sales);
-	if (s->card_by_token.b != NULL)
-		sbx_table_clear(s, &s->cards);
-	sbx_htab_free(&s->sale_by_id);
-	sbx_htab_free(&s->sale_by_moid);
-	sbx_htab_free(&s->card_by_token);
+	const sbx_table_spec_t tables[] = {
+		{.table = &s->sales,
+		 .cap = SBX_MAX_SALES,
+		 .idx = {SBX_INDEX(&s->sale_by_id, cielo_sale_t, by_id, payment_id),
+			 SBX_INDEX(&s->sale_by_moid, cielo_sale_t, by_moid, moid)}},
+		{.table = &s->cards,
+		 .cap = SBX_MAX_CARDS,
+		 .idx = {SBX_INDEX(&s->card_by_token, cielo_card_t, by_token, token)},
+		 .forget = cielo_card_wipe},
+	};
+	return sbx_tables_open(s, tables, OSPAY_ARRAY_LEN(tables));
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -128,7 +109,7 @@ static bool cielo_eq(const char *a, const char *b)
 
 /* The organization whose MerchantId/MerchantKey the request carries, or NULL after
  * answering 401. */
-static sbx_org_t *cielo_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
+sbx_org_t *sbx_cielo_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 {
 	const char *mid = sbx_req_header(rq, "MerchantId");
 	const char *mkey = sbx_req_header(rq, "MerchantKey");
@@ -413,8 +394,7 @@ static cielo_card_t *cielo_card_new(sbx_t *s, const sbx_org_t *org, const char *
 	snprintf(c->holder, sizeof(c->holder), "%s", holder);
 	snprintf(c->exp, sizeof(c->exp), "%s", exp);
 	snprintf(c->brand, sizeof(c->brand), "%s", brand);
-	sbx_htab_insert(&s->card_by_token, &c->by_token, c->token);
-	sbx_table_add(s, &s->cards, &c->age);
+	sbx_table_add(&s->cards, &c->age);
 out:
 	return c;
 }
@@ -427,19 +407,14 @@ static cielo_card_t *cielo_card_find(sbx_t *s, const sbx_org_t *org, const char 
 
 /* ------------------------------------------------------------------ routes */
 
-static void cielo_sale_create(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			      sbx_resp_t *rs)
+static void cielo_sale_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, rq, rs);
-	json_t *j = NULL, *errs = NULL;
+	sbx_org_t *org = call->org;
+	json_t *j = call->body, *errs = NULL;
 	cielo_sale_t *x = NULL;
 	const char *number = NULL, *holder = NULL, *exp = NULL, *brand = NULL;
 	cielo_card_t *card = NULL;
-	(void)args;
 
-	if (org == NULL)
-		goto out;
-	j = sbx_req_json(rq);
 	if (!json_is_object(j)) {
 		cielo_err(rs, 400, 0, "Request body is not a JSON object");
 		goto out;
@@ -559,9 +534,7 @@ invalid:
 			x->saved = true;
 		}
 	}
-	sbx_htab_insert(&s->sale_by_id, &x->by_id, x->payment_id);
-	sbx_htab_insert(&s->sale_by_moid, &x->by_moid, x->moid);
-	sbx_table_add(s, &s->sales, &x->age);
+	sbx_table_add(&s->sales, &x->age);
 	sbx_charge_record(s, "cielo", org->id, x->moid, x->payment_id, amount,
 			  x->status == 1 || x->status == 2,
 			  x->status == 3 ? "Denied"
@@ -584,33 +557,24 @@ invalid:
 		cielo_notify(s, org, x);
 out:
 	json_decref(errs);
-	json_decref(j);
 }
 
-static void cielo_sale_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void cielo_sale_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, rq, rs);
-	cielo_sale_t *x = org != NULL ? cielo_sale_find(s, org, args[0]) : NULL;
-	if (org == NULL)
-		goto out;
+	cielo_sale_t *x = cielo_sale_find(s, call->org, call->args[0]);
 	if (x == NULL)
 		sbx_resp_set(rs, 404, NULL, NULL, 0);
 	else
 		sbx_resp_json(rs, 200, cielo_sale_json(s, x));
-out:
-	return;
 }
 
-static void cielo_sale_query(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void cielo_sale_query(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, rq, rs);
 	char moid[64];
 	json_t *list = NULL;
-	(void)args;
 
-	if (org == NULL)
-		goto out;
-	if (!sbx_form_get(rq->query, strlen(rq->query), "merchantOrderId", moid, sizeof(moid)) ||
+	if (!sbx_form_get(call->rq->query, strlen(call->rq->query), "merchantOrderId", moid,
+			  sizeof(moid)) ||
 	    moid[0] == '\0') {
 		cielo_err(rs, 400, 122, "MerchantOrderId is required");
 		goto out;
@@ -620,7 +584,7 @@ static void cielo_sale_query(sbx_t *s, const sbx_req_t *rq, const char *const *a
 	     n = sbx_htab_next(n)) {
 		cielo_sale_t *x = container_of(n, cielo_sale_t, by_moid);
 		char when[32];
-		if (x->org != org->id)
+		if (x->org != call->org->id)
 			continue;
 		sbx_time_brt(x->received_ms, when);
 		json_array_append_new(list, json_pack("{s:s, s:s}", "PaymentId", x->payment_id,
@@ -650,22 +614,19 @@ static int64_t cielo_amount_param(const sbx_req_t *rq, int64_t def)
 	return a;
 }
 
-static void cielo_sale_change(sbx_t *s, const sbx_req_t *rq, const char *id, bool capture,
-			      sbx_resp_t *rs)
+static void cielo_sale_change(sbx_t *s, const sbx_call_t *call, bool capture, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, rq, rs);
-	cielo_sale_t *x = org != NULL ? cielo_sale_find(s, org, id) : NULL;
+	sbx_org_t *org = call->org;
+	cielo_sale_t *x = cielo_sale_find(s, org, call->args[0]);
 	int64_t amount = 0;
 
-	if (org == NULL)
-		goto out;
 	if (x == NULL) {
 		cielo_err(rs, 404, 307, "Transaction not found");
 		goto out;
 	}
-	amount = cielo_amount_param(rq, capture                  ? x->amount
-					: x->captured_amount > 0 ? x->captured_amount
-								 : x->amount);
+	amount = cielo_amount_param(call->rq, capture                  ? x->amount
+					      : x->captured_amount > 0 ? x->captured_amount
+								       : x->amount);
 	if (capture && (x->status != 1 || amount <= 0 || amount > x->amount)) {
 		cielo_err(rs, 400, 308, "Transaction not available to capture");
 		goto out;
@@ -697,27 +658,20 @@ out:
 	return;
 }
 
-static void cielo_sale_capture(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			       sbx_resp_t *rs)
+static void cielo_sale_capture(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	cielo_sale_change(s, rq, args[0], true, rs);
+	cielo_sale_change(s, call, true, rs);
 }
 
-static void cielo_sale_void(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void cielo_sale_void(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	cielo_sale_change(s, rq, args[0], false, rs);
+	cielo_sale_change(s, call, false, rs);
 }
 
-static void cielo_card_create(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			      sbx_resp_t *rs)
+static void cielo_card_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, rq, rs);
-	json_t *j = NULL, *errs = NULL;
-	(void)args;
+	json_t *j = call->body, *errs = NULL;
 
-	if (org == NULL)
-		goto out;
-	j = sbx_req_json(rq);
 	if (!json_is_object(j)) {
 		cielo_err(rs, 400, 0, "Request body is not a JSON object");
 		goto out;
@@ -729,7 +683,7 @@ static void cielo_card_create(sbx_t *s, const sbx_req_t *rq, const char *const *
 	cielo_brand_errs(errs, brand);
 	if (cielo_errs_answered(rs, &errs))
 		goto out;
-	cielo_card_t *c = cielo_card_new(s, org, number, holder, exp, brand);
+	cielo_card_t *c = cielo_card_new(s, call->org, number, holder, exp, brand);
 	if (c == NULL) {
 		cielo_err(rs, 500, 0, "out of memory");
 		goto out;
@@ -741,16 +695,12 @@ static void cielo_card_create(sbx_t *s, const sbx_req_t *rq, const char *const *
 				"Method", "GET", "Rel", "self", "Href", href));
 out:
 	json_decref(errs);
-	json_decref(j);
 }
 
-static void cielo_card_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void cielo_card_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, rq, rs);
-	cielo_card_t *c = org != NULL ? cielo_card_find(s, org, args[0]) : NULL;
+	cielo_card_t *c = cielo_card_find(s, call->org, call->args[0]);
 	char masked[24];
-	if (org == NULL)
-		goto out;
 	if (c == NULL) {
 		sbx_resp_set(rs, 404, NULL, NULL, 0);
 		goto out;
@@ -769,17 +719,12 @@ out:
  * digit. {"Valid", "ReturnCode", "ReturnMessage", "IssuerTransactionId"}; a
  * valid check of a token opens its stored-credential chain.
  */
-static void cielo_zero_auth(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void cielo_zero_auth(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = cielo_auth(s, rq, rs);
-	json_t *j = NULL;
+	json_t *j = call->body;
 	cielo_sale_t x;
-	(void)args;
-	if (org == NULL)
-		goto out;
-	j = sbx_req_json(rq);
 	const char *tok = sbx_jstr(j, "CardToken"), *number = sbx_jstr(j, "CardNumber");
-	cielo_card_t *card = tok != NULL ? cielo_card_find(s, org, tok) : NULL;
+	cielo_card_t *card = tok != NULL ? cielo_card_find(s, call->org, tok) : NULL;
 	if (card != NULL)
 		number = card->number;
 	if (!json_is_object(j) || number == NULL || !sbx_luhn_ok(number)) {
@@ -802,7 +747,7 @@ static void cielo_zero_auth(sbx_t *s, const sbx_req_t *rq, const char *const *ar
 	}
 	sbx_resp_json(rs, 200, r);
 out:
-	json_decref(j);
+	return;
 }
 
 void sbx_cielo_control_decline(sbx_t *s, json_t *body, sbx_resp_t *rs)

@@ -15,15 +15,6 @@
 
 #include "common/util.h"
 
-typedef void (*ctl_fn)(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-		       sbx_resp_t *rs);
-
-typedef struct ctl_route {
-	const char *method;
-	const char *pattern;
-	ctl_fn fn;
-} ctl_route_t;
-
 static const struct {
 	const char *name;
 	enum sbx_fault_kind kind;
@@ -74,6 +65,14 @@ static void ctl_field(json_t *body, const char *key, char *dst, size_t cap, bool
 	}
 }
 
+/* The client_id and client_secret of an OAuth2 client (GetNet's and Pix's registrations). */
+static void ctl_client(json_t *body, char *id, size_t id_cap, char *secret, size_t secret_cap,
+		       const char **bad)
+{
+	ctl_field(body, "client_id", id, id_cap, true, bad);
+	ctl_field(body, "client_secret", secret, secret_cap, true, bad);
+}
+
 /* Header names and values travel in HTTP requests: no CR, LF or NUL, names are tokens. */
 static bool ctl_header_ok(const char *name, const char *value)
 {
@@ -87,23 +86,46 @@ static bool ctl_header_ok(const char *name, const char *value)
 
 static bool ctl_service_ok(const char *svc)
 {
-	return strcmp(svc, "cielo") == 0 || strcmp(svc, "getnet") == 0 ||
-	       strcmp(svc, "pagolivre") == 0 || strcmp(svc, "zapme") == 0 ||
-	       strcmp(svc, "pix") == 0;
+	const sbx_route_t *routes;
+	return sbx_service_routes(svc, &routes) > 0;
 }
 
 /* ------------------------------------------------------------------ organizations */
 
-static void ctl_org_register(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			     sbx_resp_t *rs)
+/*
+ * The credential that names o at svc (no two organizations share one), NULL when o
+ * is not registered there; *field is its name in a registration body.
+ */
+static const char *ctl_org_key(const sbx_org_t *o, const char *svc, const char **field)
+{
+	const char *key = NULL;
+	*field = "client_id";
+	if (strcmp(svc, "cielo") == 0) {
+		*field = "merchant_id";
+		key = o->cielo ? o->cielo_mid : NULL;
+	} else if (strcmp(svc, "getnet") == 0) {
+		key = o->getnet ? o->gn_client_id : NULL;
+	} else if (strcmp(svc, "pix") == 0) {
+		key = o->pix ? o->px_client_id : NULL;
+	} else if (strcmp(svc, "pagolivre") == 0) {
+		*field = "token";
+		key = o->pagolivre ? o->pl_token : NULL;
+	} else if (strcmp(svc, "zapme") == 0) {
+		*field = "api";
+		key = o->zapme ? o->zm_api : NULL;
+	}
+	return key;
+}
+
+static void ctl_org_register(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
 	uint64_t id = 0;
 	sbx_org_t tmp;
 	const char *bad = NULL;
-	const char *svc = args[1];
-	(void)rq;
+	const char *svc = call->args[1];
+	char taken[64];
 
-	if (!ctl_org_id(args[0], &id)) {
+	if (!ctl_org_id(call->args[0], &id)) {
 		ctl_err(rs, 400, "organization id must be a positive integer");
 		goto out;
 	}
@@ -111,7 +133,7 @@ static void ctl_org_register(sbx_t *s, const sbx_req_t *rq, const char *const *a
 		ctl_err(rs, 404, "service must be cielo, getnet, pagolivre, zapme or pix");
 		goto out;
 	}
-	if (!json_is_object(body)) {
+	if (!json_is_object(call->body)) {
 		ctl_err(rs, 400, "body must be a JSON object");
 		goto out;
 	}
@@ -127,9 +149,11 @@ static void ctl_org_register(sbx_t *s, const sbx_req_t *rq, const char *const *a
 		tmp.id = id;
 	}
 	if (strcmp(svc, "cielo") == 0) {
-		ctl_field(body, "merchant_id", tmp.cielo_mid, sizeof(tmp.cielo_mid), true, &bad);
-		ctl_field(body, "merchant_key", tmp.cielo_mkey, sizeof(tmp.cielo_mkey), true, &bad);
-		json_t *h = json_object_get(body, "notification_headers");
+		ctl_field(call->body, "merchant_id", tmp.cielo_mid, sizeof(tmp.cielo_mid), true,
+			  &bad);
+		ctl_field(call->body, "merchant_key", tmp.cielo_mkey, sizeof(tmp.cielo_mkey), true,
+			  &bad);
+		json_t *h = json_object_get(call->body, "notification_headers");
 		tmp.cielo_n_hdr = 0;
 		if (h != NULL && (!json_is_object(h) || json_object_size(h) > 3) && bad == NULL)
 			bad = "notification_headers (an object of at most 3 headers)";
@@ -147,64 +171,48 @@ static void ctl_org_register(sbx_t *s, const sbx_req_t *rq, const char *const *a
 				tmp.cielo_n_hdr++;
 			}
 		}
-		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
-			if (s->orgs[i].id != id && s->orgs[i].cielo &&
-			    strcmp(s->orgs[i].cielo_mid, tmp.cielo_mid) == 0)
-				bad = "merchant_id (another organization has it)";
 		tmp.cielo = true;
 	} else if (strcmp(svc, "getnet") == 0) {
-		ctl_field(body, "client_id", tmp.gn_client_id, sizeof(tmp.gn_client_id), true,
+		ctl_client(call->body, tmp.gn_client_id, sizeof(tmp.gn_client_id),
+			   tmp.gn_client_secret, sizeof(tmp.gn_client_secret), &bad);
+		ctl_field(call->body, "seller_id", tmp.gn_seller_id, sizeof(tmp.gn_seller_id), true,
 			  &bad);
-		ctl_field(body, "client_secret", tmp.gn_client_secret, sizeof(tmp.gn_client_secret),
-			  true, &bad);
-		ctl_field(body, "seller_id", tmp.gn_seller_id, sizeof(tmp.gn_seller_id), true,
-			  &bad);
-		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
-			if (s->orgs[i].id != id && s->orgs[i].getnet &&
-			    strcmp(s->orgs[i].gn_client_id, tmp.gn_client_id) == 0)
-				bad = "client_id (another organization has it)";
-		if (strchr(tmp.gn_client_id, ':') != NULL && bad == NULL)
-			bad = "client_id (no ':' allowed in HTTP Basic)";
 		tmp.getnet = true;
 	} else if (strcmp(svc, "pagolivre") == 0) {
-		ctl_field(body, "token", tmp.pl_token, sizeof(tmp.pl_token), true, &bad);
-		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
-			if (s->orgs[i].id != id && s->orgs[i].pagolivre &&
-			    strcmp(s->orgs[i].pl_token, tmp.pl_token) == 0)
-				bad = "token (another organization has it)";
+		ctl_field(call->body, "token", tmp.pl_token, sizeof(tmp.pl_token), true, &bad);
 		if (bad == NULL && !ctl_header_ok("x", tmp.pl_token))
 			bad = "token";
 		tmp.pagolivre = true;
 	} else if (strcmp(svc, "pix") == 0) {
-		ctl_field(body, "client_id", tmp.px_client_id, sizeof(tmp.px_client_id), true,
-			  &bad);
-		ctl_field(body, "client_secret", tmp.px_client_secret, sizeof(tmp.px_client_secret),
-			  true, &bad);
-		ctl_field(body, "pix_key", tmp.px_key, sizeof(tmp.px_key), false, &bad);
-		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
-			if (s->orgs[i].id != id && s->orgs[i].pix &&
-			    strcmp(s->orgs[i].px_client_id, tmp.px_client_id) == 0)
-				bad = "client_id (another organization has it)";
-		if (strchr(tmp.px_client_id, ':') != NULL && bad == NULL)
-			bad = "client_id (no ':' allowed in HTTP Basic)";
+		ctl_client(call->body, tmp.px_client_id, sizeof(tmp.px_client_id),
+			   tmp.px_client_secret, sizeof(tmp.px_client_secret), &bad);
+		ctl_field(call->body, "pix_key", tmp.px_key, sizeof(tmp.px_key), false, &bad);
 		tmp.pix = true;
 	} else {
-		ctl_field(body, "api", tmp.zm_api, sizeof(tmp.zm_api), true, &bad);
-		ctl_field(body, "secret", tmp.zm_secret, sizeof(tmp.zm_secret), true, &bad);
-		ctl_field(body, "webhook_secret", tmp.zm_hook_secret, sizeof(tmp.zm_hook_secret),
-			  false, &bad);
-		ctl_field(body, "webhook_header", tmp.zm_hook_header, sizeof(tmp.zm_hook_header),
-			  false, &bad);
+		ctl_field(call->body, "api", tmp.zm_api, sizeof(tmp.zm_api), true, &bad);
+		ctl_field(call->body, "secret", tmp.zm_secret, sizeof(tmp.zm_secret), true, &bad);
+		ctl_field(call->body, "webhook_secret", tmp.zm_hook_secret,
+			  sizeof(tmp.zm_hook_secret), false, &bad);
+		ctl_field(call->body, "webhook_header", tmp.zm_hook_header,
+			  sizeof(tmp.zm_hook_header), false, &bad);
 		if (tmp.zm_hook_header[0] == '\0')
 			snprintf(tmp.zm_hook_header, sizeof(tmp.zm_hook_header), "X-ZapMe-Secret");
 		if (bad == NULL && !ctl_header_ok(tmp.zm_hook_header, tmp.zm_hook_secret))
 			bad = "webhook_header/webhook_secret";
-		for (size_t i = 0; i < s->n_orgs && bad == NULL; i++)
-			if (s->orgs[i].id != id && s->orgs[i].zapme &&
-			    strcmp(s->orgs[i].zm_api, tmp.zm_api) == 0)
-				bad = "api (another organization has it)";
 		tmp.zapme = true;
 	}
+	const char *field, *key = ctl_org_key(&tmp, svc, &field);
+	for (size_t i = 0; i < s->n_orgs && bad == NULL; i++) {
+		const char *other = ctl_org_key(&s->orgs[i], svc, &field);
+		if (s->orgs[i].id != id && other != NULL && strcmp(other, key) == 0) {
+			snprintf(taken, sizeof(taken), "%s (another organization has it)", field);
+			bad = taken;
+		}
+	}
+	/* GetNet's and Pix's client ids travel in HTTP Basic, before a ':'. */
+	if ((strcmp(svc, "getnet") == 0 || strcmp(svc, "pix") == 0) && strchr(key, ':') != NULL &&
+	    bad == NULL)
+		bad = "client_id (no ':' allowed in HTTP Basic)";
 	if (bad != NULL) {
 		char msg[160];
 		snprintf(msg, sizeof(msg), "invalid or missing field: %s", bad);
@@ -221,13 +229,10 @@ out:
 	return;
 }
 
-static void ctl_org_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			 sbx_resp_t *rs)
+static void ctl_org_list(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
 	json_t *arr = json_array();
-	(void)rq;
-	(void)args;
-	(void)body;
+	(void)call;
 	for (size_t i = 0; i < s->n_orgs; i++) {
 		const sbx_org_t *o = &s->orgs[i];
 		json_t *svcs = json_array();
@@ -278,24 +283,8 @@ static json_t *ctl_fault_json(const sbx_fault_t *f)
 static bool ctl_route_exists(const char *svc, const char *route)
 {
 	const sbx_route_t *t = NULL;
-	size_t n = 0;
+	size_t n = sbx_service_routes(svc, &t);
 	bool found = false;
-	if (strcmp(svc, "cielo") == 0) {
-		t = sbx_cielo_routes;
-		n = sbx_cielo_n_routes;
-	} else if (strcmp(svc, "getnet") == 0) {
-		t = sbx_getnet_routes;
-		n = sbx_getnet_n_routes;
-	} else if (strcmp(svc, "pagolivre") == 0) {
-		t = sbx_pagolivre_routes;
-		n = sbx_pagolivre_n_routes;
-	} else if (strcmp(svc, "zapme") == 0) {
-		t = sbx_zapme_routes;
-		n = sbx_zapme_n_routes;
-	} else if (strcmp(svc, "pix") == 0) {
-		t = sbx_pix_routes;
-		n = sbx_pix_n_routes;
-	}
 	for (size_t i = 0; i < n && !found; i++)
 		found = strcmp(t[i].name, route) == 0;
 	return found;
@@ -420,20 +409,14 @@ out:
 	return;
 }
 
-static void ctl_fault_add(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			  sbx_resp_t *rs)
+static void ctl_fault_add(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)rq;
-	(void)args;
-	ctl_fault_add_any(s, body, false, rs);
+	ctl_fault_add_any(s, call->body, false, rs);
 }
 
-static void ctl_hookfault_add(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			      sbx_resp_t *rs)
+static void ctl_hookfault_add(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)rq;
-	(void)args;
-	ctl_fault_add_any(s, body, true, rs);
+	ctl_fault_add_any(s, call->body, true, rs);
 }
 
 static void ctl_fault_list_any(sbx_t *s, bool hook, sbx_resp_t *rs)
@@ -445,21 +428,15 @@ static void ctl_fault_list_any(sbx_t *s, bool hook, sbx_resp_t *rs)
 	sbx_resp_json(rs, 200, json_pack("{s:o}", "faults", arr));
 }
 
-static void ctl_fault_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			   sbx_resp_t *rs)
+static void ctl_fault_list(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)rq;
-	(void)args;
-	(void)body;
+	(void)call;
 	ctl_fault_list_any(s, false, rs);
 }
 
-static void ctl_hookfault_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			       sbx_resp_t *rs)
+static void ctl_hookfault_list(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)rq;
-	(void)args;
-	(void)body;
+	(void)call;
 	ctl_fault_list_any(s, true, rs);
 }
 
@@ -490,26 +467,19 @@ out:
 	return;
 }
 
-static void ctl_fault_clear(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			    sbx_resp_t *rs)
+static void ctl_fault_clear(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)rq;
-	(void)body;
-	ctl_fault_clear_any(s, false, args[0], rs);
+	ctl_fault_clear_any(s, false, call->args[0], rs);
 }
 
-static void ctl_hookfault_clear(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-				json_t *body, sbx_resp_t *rs)
+static void ctl_hookfault_clear(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)rq;
-	(void)body;
-	ctl_fault_clear_any(s, true, args[0], rs);
+	ctl_fault_clear_any(s, true, call->args[0], rs);
 }
 
 /* ------------------------------------------------------------------ the rest */
 
-static void ctl_settings(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			 sbx_resp_t *rs)
+static void ctl_settings(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
 	static const struct {
 		const char *key;
@@ -522,18 +492,16 @@ static void ctl_settings(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 		{"pagolivre_expiry_s", offsetof(sbx_t, pl_expiry_s), 1, 365 * 86400},
 		{"require_network_txn_id", offsetof(sbx_t, require_ntid), 0, 1},
 	};
-	(void)rq;
-	(void)args;
-	if (rq->method[0] == 'P') {
-		if (!json_is_object(body)) {
+	if (call->rq->method[0] == 'P') {
+		if (!json_is_object(call->body)) {
 			ctl_err(rs, 400, "body must be a JSON object");
 			goto out;
 		}
 		for (size_t i = 0; i < OSPAY_ARRAY_LEN(keys); i++) {
 			int64_t v = 0;
-			if (json_object_get(body, keys[i].key) == NULL)
+			if (json_object_get(call->body, keys[i].key) == NULL)
 				continue;
-			if (!sbx_jint(body, keys[i].key, &v) || v < keys[i].min ||
+			if (!sbx_jint(call->body, keys[i].key, &v) || v < keys[i].min ||
 			    v > keys[i].max) {
 				char msg[120];
 				snprintf(msg, sizeof(msg), "%s out of range", keys[i].key);
@@ -543,7 +511,7 @@ static void ctl_settings(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 		}
 		for (size_t i = 0; i < OSPAY_ARRAY_LEN(keys); i++) {
 			int64_t v = 0;
-			if (sbx_jint(body, keys[i].key, &v))
+			if (sbx_jint(call->body, keys[i].key, &v))
 				*(uint32_t *)((char *)s + keys[i].off) = (uint32_t)v;
 		}
 	}
@@ -556,60 +524,44 @@ out:
 	return;
 }
 
-static void ctl_pagolivre(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			  sbx_resp_t *rs)
+static void ctl_pagolivre(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	json_t *empty = NULL;
-	(void)rq;
-	if (body == NULL)
-		body = empty = json_object();
-	if (!json_is_object(body))
+	/* No body asks for the defaults. */
+	if (call->body != NULL && !json_is_object(call->body))
 		ctl_err(rs, 400, "body must be a JSON object");
 	else
-		sbx_pagolivre_control(s, args[0], args[1], body, rs);
-	json_decref(empty);
+		sbx_pagolivre_control(s, call->args[0], call->args[1], call->body, rs);
 }
 
-static void ctl_cielo_decline(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			      sbx_resp_t *rs)
+static void ctl_cielo_decline(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)rq;
-	(void)args;
-	if (!json_is_object(body))
+	if (!json_is_object(call->body))
 		ctl_err(rs, 400, "body must be a JSON object");
 	else
-		sbx_cielo_control_decline(s, body, rs);
+		sbx_cielo_control_decline(s, call->body, rs);
 }
 
-static void ctl_zapme_status(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			     sbx_resp_t *rs)
+static void ctl_zapme_status(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)rq;
-	sbx_zapme_control_status(s, args[0], body, rs);
+	sbx_zapme_control_status(s, call->args[0], call->body, rs);
 }
 
-static void ctl_messages(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			 sbx_resp_t *rs)
+static void ctl_messages(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
 	char svc[16], phone[32];
-	size_t ql = strlen(rq->query);
-	bool has_svc = sbx_form_get(rq->query, ql, "service", svc, sizeof(svc));
-	bool has_phone = sbx_form_get(rq->query, ql, "phone", phone, sizeof(phone));
-	(void)args;
-	(void)body;
+	size_t ql = strlen(call->rq->query);
+	bool has_svc = sbx_form_get(call->rq->query, ql, "service", svc, sizeof(svc));
+	bool has_phone = sbx_form_get(call->rq->query, ql, "phone", phone, sizeof(phone));
 	sbx_resp_json(rs, 200,
 		      json_pack("{s:o}", "messages",
 				sbx_sent_json(s, has_svc ? svc : NULL, has_phone ? phone : NULL)));
 }
 
-static void ctl_charges(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			sbx_resp_t *rs)
+static void ctl_charges(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
 	char moid[128];
-	bool has =
-		sbx_form_get(rq->query, strlen(rq->query), "merchant_order_id", moid, sizeof(moid));
-	(void)args;
-	(void)body;
+	bool has = sbx_form_get(call->rq->query, strlen(call->rq->query), "merchant_order_id", moid,
+				sizeof(moid));
 	json_t *arr = sbx_charges_json(s, has ? moid : NULL);
 	size_t approved = 0, i;
 	json_t *c;
@@ -623,13 +575,11 @@ static void ctl_charges(sbx_t *s, const sbx_req_t *rq, const char *const *args, 
 				"approved", (json_int_t)approved, "charges", arr));
 }
 
-static void ctl_webhooks(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			 sbx_resp_t *rs)
+static void ctl_webhooks(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
 	char svc[16];
-	bool has = sbx_form_get(rq->query, strlen(rq->query), "service", svc, sizeof(svc));
-	(void)args;
-	(void)body;
+	bool has =
+		sbx_form_get(call->rq->query, strlen(call->rq->query), "service", svc, sizeof(svc));
 	sbx_resp_json(rs, 200,
 		      json_pack("{s:I, s:I, s:I, s:o}", "queued", (json_int_t)s->n_outbox, "held",
 				(json_int_t)s->n_held, "overflowed",
@@ -637,21 +587,15 @@ static void ctl_webhooks(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 				sbx_hooklog_json(s, has ? svc : NULL)));
 }
 
-static void ctl_reset(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-		      sbx_resp_t *rs)
+static void ctl_reset(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)rq;
-	(void)args;
-	sbx_clear(s, sbx_jbool(body, "keep_orgs", false));
+	sbx_clear(s, sbx_jbool(call->body, "keep_orgs", false));
 	ctl_ok(rs);
 }
 
-static void ctl_health(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-		       sbx_resp_t *rs)
+static void ctl_health(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)rq;
-	(void)args;
-	(void)body;
+	(void)call;
 	sbx_resp_json(rs, 200,
 		      json_pack("{s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}", "ok",
 				true, "records", "cielo_sales", (json_int_t)s->sales.n,
@@ -664,98 +608,69 @@ static void ctl_health(sbx_t *s, const sbx_req_t *rq, const char *const *args, j
 				(json_int_t)s->hooklog.n));
 }
 
-static json_t *ctl_obj(json_t *body, json_t **empty)
+static void ctl_pix_settle(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	return body != NULL ? body : (*empty = json_object());
+	sbx_pix_control_settle(s, call->body, rs);
 }
 
-static void ctl_pix_settle(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			   sbx_resp_t *rs)
+static void ctl_pix_cobr(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)rq;
-	(void)args;
-	sbx_pix_control_settle(s, body, rs);
+	sbx_pix_control_cobr(s, call->args[0], call->body, rs);
 }
 
-static void ctl_pix_cobr(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			 sbx_resp_t *rs)
+static void ctl_pix_payer_cancel(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)rq;
-	sbx_pix_control_cobr(s, args[0], body, rs);
+	sbx_pix_control_payer_cancel(s, call->args[0], rs);
 }
 
-static void ctl_pix_payer_cancel(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-				 json_t *body, sbx_resp_t *rs)
+static void ctl_pix_rec(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)rq;
-	(void)body;
-	sbx_pix_control_payer_cancel(s, args[0], rs);
+	sbx_pix_control_rec(s, call->args[0], call->args[1], call->body, rs);
 }
 
-static void ctl_pix_rec(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			sbx_resp_t *rs)
+static void ctl_pix_cob(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	json_t *empty = NULL;
-	(void)rq;
-	sbx_pix_control_rec(s, args[0], args[1], ctl_obj(body, &empty), rs);
-	json_decref(empty);
+	sbx_pix_control_cob(s, call->args[0], call->args[1], call->body, rs);
 }
 
-static void ctl_pix_cob(sbx_t *s, const sbx_req_t *rq, const char *const *args, json_t *body,
-			sbx_resp_t *rs)
-{
-	json_t *empty = NULL;
-	(void)rq;
-	sbx_pix_control_cob(s, args[0], args[1], ctl_obj(body, &empty), rs);
-	json_decref(empty);
-}
-
-static const ctl_route_t ctl_routes[] = {
-	{"GET", "/health", ctl_health},
-	{"GET", "/orgs", ctl_org_list},
-	{"POST", "/orgs/*/*", ctl_org_register},
-	{"GET", "/faults", ctl_fault_list},
-	{"POST", "/faults", ctl_fault_add},
-	{"DELETE", "/faults", ctl_fault_clear},
-	{"DELETE", "/faults/*", ctl_fault_clear},
-	{"GET", "/webhook-faults", ctl_hookfault_list},
-	{"POST", "/webhook-faults", ctl_hookfault_add},
-	{"DELETE", "/webhook-faults", ctl_hookfault_clear},
-	{"DELETE", "/webhook-faults/*", ctl_hookfault_clear},
-	{"GET", "/settings", ctl_settings},
-	{"POST", "/settings", ctl_settings},
-	{"POST", "/pagolivre/orders/*/*", ctl_pagolivre},
-	{"POST", "/zapme/messages/*/status", ctl_zapme_status},
-	{"POST", "/cielo/decline", ctl_cielo_decline},
-	{"POST", "/pix/settle", ctl_pix_settle},
-	{"POST", "/pix/cobrs/*/outcomes", ctl_pix_cobr},
-	{"POST", "/pix/cobrs/*/payer-cancel", ctl_pix_payer_cancel},
-	{"POST", "/pix/recs/*/*", ctl_pix_rec},
-	{"POST", "/pix/cobs/*/*", ctl_pix_cob},
-	{"GET", "/messages", ctl_messages},
-	{"GET", "/charges", ctl_charges},
-	{"GET", "/webhooks", ctl_webhooks},
-	{"POST", "/reset", ctl_reset},
+/* The control API's routes take no faults: they have no name. */
+static const sbx_route_t ctl_routes[] = {
+	{"GET", "/health", NULL, ctl_health},
+	{"GET", "/orgs", NULL, ctl_org_list},
+	{"POST", "/orgs/*/*", NULL, ctl_org_register},
+	{"GET", "/faults", NULL, ctl_fault_list},
+	{"POST", "/faults", NULL, ctl_fault_add},
+	{"DELETE", "/faults", NULL, ctl_fault_clear},
+	{"DELETE", "/faults/*", NULL, ctl_fault_clear},
+	{"GET", "/webhook-faults", NULL, ctl_hookfault_list},
+	{"POST", "/webhook-faults", NULL, ctl_hookfault_add},
+	{"DELETE", "/webhook-faults", NULL, ctl_hookfault_clear},
+	{"DELETE", "/webhook-faults/*", NULL, ctl_hookfault_clear},
+	{"GET", "/settings", NULL, ctl_settings},
+	{"POST", "/settings", NULL, ctl_settings},
+	{"POST", "/pagolivre/orders/*/*", NULL, ctl_pagolivre},
+	{"POST", "/zapme/messages/*/status", NULL, ctl_zapme_status},
+	{"POST", "/cielo/decline", NULL, ctl_cielo_decline},
+	{"POST", "/pix/settle", NULL, ctl_pix_settle},
+	{"POST", "/pix/cobrs/*/outcomes", NULL, ctl_pix_cobr},
+	{"POST", "/pix/cobrs/*/payer-cancel", NULL, ctl_pix_payer_cancel},
+	{"POST", "/pix/recs/*/*", NULL, ctl_pix_rec},
+	{"POST", "/pix/cobs/*/*", NULL, ctl_pix_cob},
+	{"GET", "/messages", NULL, ctl_messages},
+	{"GET", "/charges", NULL, ctl_charges},
+	{"GET", "/webhooks", NULL, ctl_webhooks},
+	{"POST", "/reset", NULL, ctl_reset},
 };
 
 void sbx_control(sbx_t *s, const sbx_req_t *rq, const char *sub, sbx_resp_t *rs)
 {
 	char argbuf[512];
 	const char *args[SBX_MAX_ARGS + 1] = {0};
-	const ctl_route_t *r = NULL;
 	bool mismatch = false;
 	json_t *body = NULL;
+	const sbx_route_t *r = sbx_route_find(ctl_routes, OSPAY_ARRAY_LEN(ctl_routes), rq->method,
+					      sub, argbuf, sizeof(argbuf), args, &mismatch);
 
-	/* The generic matcher works on sbx_route_t; the control table has the same head. */
-	for (size_t i = 0; i < OSPAY_ARRAY_LEN(ctl_routes) && r == NULL; i++) {
-		sbx_route_t probe = {ctl_routes[i].method, ctl_routes[i].pattern, "", NULL};
-		bool mm = false;
-		memset(args, 0, sizeof(args));
-		if (sbx_route_find(&probe, 1, rq->method, sub, argbuf, sizeof(argbuf), args, &mm) !=
-		    NULL)
-			r = &ctl_routes[i];
-		mismatch = mismatch || mm;
-	}
 	if (r == NULL) {
 		ctl_err(rs, mismatch ? 405 : 404, "no such control route (see docs/sandbox.md)");
 		goto out;
@@ -767,7 +682,7 @@ void sbx_control(sbx_t *s, const sbx_req_t *rq, const char *sub, sbx_resp_t *rs)
 			goto out;
 		}
 	}
-	r->fn(s, rq, args, body, rs);
+	r->fn(s, &(const sbx_call_t){rq, args, body, NULL}, rs);
 out:
 	json_decref(body);
 }

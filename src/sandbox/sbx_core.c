@@ -22,15 +22,30 @@ typedef struct sbx_service {
 	const char *prefix;
 	const sbx_route_t *routes;
 	const size_t *n_routes;
+	sbx_org_t *(*auth)(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs);
+	const char *open; /* the one route served without credentials, NULL when none */
 } sbx_service_t;
 
 static const sbx_service_t sbx_services[] = {
-	{"cielo", "/cielo", sbx_cielo_routes, &sbx_cielo_n_routes},
-	{"getnet", "/getnet", sbx_getnet_routes, &sbx_getnet_n_routes},
-	{"pagolivre", "/pagolivre", sbx_pagolivre_routes, &sbx_pagolivre_n_routes},
-	{"zapme", "/zapme", sbx_zapme_routes, &sbx_zapme_n_routes},
-	{"pix", "/pix", sbx_pix_routes, &sbx_pix_n_routes},
+	{"cielo", "/cielo", sbx_cielo_routes, &sbx_cielo_n_routes, sbx_cielo_auth, NULL},
+	{"getnet", "/getnet", sbx_getnet_routes, &sbx_getnet_n_routes, sbx_getnet_auth, "token"},
+	{"pagolivre", "/pagolivre", sbx_pagolivre_routes, &sbx_pagolivre_n_routes,
+	 sbx_pagolivre_auth, "pay_page"},
+	{"zapme", "/zapme", sbx_zapme_routes, &sbx_zapme_n_routes, sbx_zapme_auth, NULL},
+	{"pix", "/pix", sbx_pix_routes, &sbx_pix_n_routes, sbx_pix_auth, "token"},
 };
+
+size_t sbx_service_routes(const char *name, const sbx_route_t **routes)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < OSPAY_ARRAY_LEN(sbx_services) && n == 0; i++) {
+		if (strcmp(sbx_services[i].name, name) == 0) {
+			*routes = sbx_services[i].routes;
+			n = *sbx_services[i].n_routes;
+		}
+	}
+	return n;
+}
 
 /* ------------------------------------------------------------------ recordings */
 
@@ -82,25 +97,9 @@ typedef struct sbx_hooklog {
 	int64_t at_ms;
 } sbx_hooklog_t;
 
-static void sbx_charge_drop(sbx_t *s, list_node_t *n)
+static void sbx_sent_forget(list_node_t *n)
 {
-	sbx_charge_t *c = container_of(n, sbx_charge_t, age);
-	sbx_htab_remove(&s->charge_by_moid, &c->by_moid);
-	free(c);
-}
-
-static void sbx_sent_drop(sbx_t *s, list_node_t *n)
-{
-	sbx_sent_t *m = container_of(n, sbx_sent_t, age);
-	(void)s;
-	free(m->text);
-	free(m);
-}
-
-static void sbx_hooklog_drop(sbx_t *s, list_node_t *n)
-{
-	(void)s;
-	free(container_of(n, sbx_hooklog_t, age));
+	free(container_of(n, sbx_sent_t, age)->text);
 }
 
 void sbx_charge_record(sbx_t *s, const char *service, uint64_t org, const char *moid,
@@ -122,8 +121,7 @@ void sbx_charge_record(sbx_t *s, const char *service, uint64_t org, const char *
 	snprintf(c->message, sizeof(c->message), "%s", message);
 	c->installment = installment;
 	c->at_ms = util_wall_ms();
-	sbx_htab_insert(&s->charge_by_moid, &c->by_moid, c->moid);
-	sbx_table_add(s, &s->charges, &c->age);
+	sbx_table_add(&s->charges, &c->age);
 out:
 	return;
 }
@@ -149,7 +147,7 @@ void sbx_sent_record(sbx_t *s, const char *service, const char *channel, uint64_
 	snprintf(m->phone, sizeof(m->phone), "%s", phone);
 	snprintf(m->ref, sizeof(m->ref), "%s", ref);
 	m->at_ms = util_wall_ms();
-	sbx_table_add(s, &s->sent, &m->age);
+	sbx_table_add(&s->sent, &m->age);
 out:
 	return;
 }
@@ -169,7 +167,7 @@ void sbx_hook_record(sbx_t *s, const sbx_hook_t *h, long status, const char *err
 	snprintf(l->fault, sizeof(l->fault), "%s", h->fault);
 	snprintf(l->summary, sizeof(l->summary), "%s", h->summary);
 	l->at_ms = util_wall_ms();
-	sbx_table_add(s, &s->hooklog, &l->age);
+	sbx_table_add(&s->hooklog, &l->age);
 out:
 	return;
 }
@@ -619,31 +617,53 @@ static void sbx_settings_default(sbx_t *s)
 	s->cielo_next_n = 0;
 }
 
+int sbx_tables_open(sbx_t *s, const sbx_table_spec_t *specs, size_t n)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (s->n_tables >= SBX_MAX_TABLES) {
+			rc = -ENOSPC;
+		} else {
+			/* Kept before it opens: a half-opened table is closed all the same. */
+			s->tables[s->n_tables++] = specs[i].table;
+			rc = sbx_table_open(&specs[i]);
+		}
+	}
+	return rc;
+}
+
 void sbx_clear(sbx_t *s, bool keep_orgs)
 {
-	sbx_table_clear(s, &s->sales);
-	sbx_table_clear(s, &s->cards);
-	sbx_table_clear(s, &s->gn_access);
-	sbx_table_clear(s, &s->gn_ntokens);
-	sbx_table_clear(s, &s->gn_vault);
-	sbx_table_clear(s, &s->gn_payments);
-	sbx_table_clear(s, &s->pl_orders);
-	sbx_table_clear(s, &s->zm_messages);
-	sbx_pix_clear(s);
-	sbx_table_clear(s, &s->sent);
-	sbx_table_clear(s, &s->charges);
-	sbx_table_clear(s, &s->hooklog);
+	for (size_t i = 0; i < s->n_tables; i++)
+		sbx_table_clear(s->tables[i]);
 	sbx_hooks_clear(s);
 	s->n_faults = 0;
 	if (!keep_orgs)
 		s->n_orgs = 0;
 	sbx_settings_default(s);
+	s->px_today = 0;
 	s->hooks_overflowed = 0;
 	s->epoch++;
 }
 
+/* The emulator's own tables: what it recorded. */
+static int sbx_recordings_init(sbx_t *s)
+{
+	const sbx_table_spec_t tables[] = {
+		{.table = &s->sent, .cap = SBX_MAX_SENT, .forget = sbx_sent_forget},
+		{.table = &s->charges,
+		 .cap = SBX_MAX_CHARGES,
+		 .idx = {SBX_INDEX(&s->charge_by_moid, sbx_charge_t, by_moid, moid)}},
+		{.table = &s->hooklog, .cap = SBX_MAX_HOOKLOG},
+	};
+	return sbx_tables_open(s, tables, OSPAY_ARRAY_LEN(tables));
+}
+
 sbx_t *sbx_new(const char *webhook_base, const char *self_base)
 {
+	static int (*const inits[])(sbx_t *) = {sbx_recordings_init, sbx_cielo_init,
+						sbx_getnet_init,     sbx_pagolivre_init,
+						sbx_zapme_init,      sbx_pix_init};
 	sbx_t *s = calloc(1, sizeof(*s));
 	int rc = 0;
 	if (s == NULL)
@@ -653,22 +673,9 @@ sbx_t *sbx_new(const char *webhook_base, const char *self_base)
 	sbx_settings_default(s);
 	s->webhook_base = strdup(webhook_base);
 	s->self_base = strdup(self_base);
-	sbx_table_init(&s->sent, SBX_MAX_SENT, sbx_sent_drop);
-	sbx_table_init(&s->charges, SBX_MAX_CHARGES, sbx_charge_drop);
-	sbx_table_init(&s->hooklog, SBX_MAX_HOOKLOG, sbx_hooklog_drop);
 	rc = s->webhook_base == NULL || s->self_base == NULL ? -ENOMEM : 0;
-	if (rc == 0)
-		rc = sbx_htab_init(&s->charge_by_moid, SBX_MAX_CHARGES);
-	if (rc == 0)
-		rc = sbx_cielo_init(s);
-	if (rc == 0)
-		rc = sbx_getnet_init(s);
-	if (rc == 0)
-		rc = sbx_pagolivre_init(s);
-	if (rc == 0)
-		rc = sbx_zapme_init(s);
-	if (rc == 0)
-		rc = sbx_pix_init(s);
+	for (size_t i = 0; i < OSPAY_ARRAY_LEN(inits) && rc == 0; i++)
+		rc = inits[i](s);
 	if (rc != 0) {
 		sbx_free(s);
 		s = NULL;
@@ -682,17 +689,8 @@ void sbx_free(sbx_t *s)
 	if (s == NULL)
 		return;
 	sbx_hooks_clear(s);
-	/* Tables first (their drop callbacks touch the indexes), then the indexes. */
-	sbx_table_clear(s, &s->sent);
-	sbx_table_clear(s, &s->hooklog);
-	if (s->charge_by_moid.b != NULL)
-		sbx_table_clear(s, &s->charges);
-	sbx_cielo_fini(s);
-	sbx_getnet_fini(s);
-	sbx_pagolivre_fini(s);
-	sbx_zapme_fini(s);
-	sbx_pix_fini(s);
-	sbx_htab_free(&s->charge_by_moid);
+	for (size_t i = 0; i < s->n_tables; i++)
+		sbx_table_close(s->tables[i]);
 	free(s->webhook_base);
 	free(s->self_base);
 	free(s);
@@ -740,6 +738,8 @@ const sbx_route_t *sbx_route_find(const sbx_route_t *table, size_t n, const char
 	const sbx_route_t *r = NULL;
 	*method_mismatch = false;
 	for (size_t i = 0; i < n && r == NULL; i++) {
+		/* Each pattern starts afresh: no segment of a failed one is left behind. */
+		memset(args, 0, (SBX_MAX_ARGS + 1) * sizeof(*args));
 		if (!sbx_match(table[i].pattern, path, argbuf, argcap, args))
 			continue;
 		if (strcmp(table[i].method, method) == 0)
@@ -748,6 +748,20 @@ const sbx_route_t *sbx_route_find(const sbx_route_t *table, size_t n, const char
 			*method_mismatch = true;
 	}
 	return r;
+}
+
+/* Runs route once the service's credentials name an organization (its open route
+ * at once), with the body parsed. */
+static void sbx_call_route(sbx_t *s, const sbx_service_t *svc, const sbx_route_t *route,
+			   const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+{
+	bool open = svc->open != NULL && strcmp(route->name, svc->open) == 0;
+	sbx_call_t call = {rq, args, NULL, open ? NULL : svc->auth(s, rq, rs)};
+	if (open || call.org != NULL) {
+		call.body = sbx_req_json(rq);
+		route->fn(s, &call, rs);
+		json_decref(call.body);
+	}
 }
 
 /* Cuts the body in half and adds bytes no JSON parser accepts. */
@@ -833,9 +847,8 @@ void sbx_handle(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 			i++;
 	}
 
-	if (!has_term || term.process) {
-		route->fn(s, rq, args, rs);
-	}
+	if (!has_term || term.process)
+		sbx_call_route(s, svc, route, rq, args, rs);
 	if (has_term) {
 		switch (term.kind) {
 		case SBX_F_HTTP500:

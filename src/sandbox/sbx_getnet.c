@@ -73,63 +73,31 @@ typedef struct gn_payment {
 	int64_t canceled_ms;
 } gn_payment_t;
 
-static void gn_ntoken_drop(sbx_t *s, list_node_t *n)
+static void gn_ntoken_wipe(list_node_t *n)
 {
 	gn_ntoken_t *t = container_of(n, gn_ntoken_t, age);
-	sbx_htab_remove(&s->gn_ntoken_by_tok, &t->by_tok);
 	crypto_wipe(t->number, sizeof(t->number));
-	free(t);
-}
-
-static void gn_card_drop(sbx_t *s, list_node_t *n)
-{
-	gn_card_t *c = container_of(n, gn_card_t, age);
-	sbx_htab_remove(&s->gn_vault_by_id, &c->by_id);
-	free(c);
-}
-
-static void gn_payment_drop(sbx_t *s, list_node_t *n)
-{
-	gn_payment_t *p = container_of(n, gn_payment_t, age);
-	sbx_htab_remove(&s->gn_pay_by_id, &p->by_id);
-	sbx_htab_remove(&s->gn_pay_by_order, &p->by_order);
-	free(p);
 }
 
 int sbx_getnet_init(sbx_t *s)
 {
-	int rc = 0;
-	sbx_table_init(&s->gn_access, SBX_MAX_GN_ACCESS, sbx_access_drop);
-	sbx_table_init(&s->gn_ntokens, SBX_MAX_GN_NTOKENS, gn_ntoken_drop);
-	sbx_table_init(&s->gn_vault, SBX_MAX_GN_VAULT, gn_card_drop);
-	sbx_table_init(&s->gn_payments, SBX_MAX_GN_PAYMENTS, gn_payment_drop);
-	rc = sbx_htab_init(&s->gn_access_by_tok, SBX_MAX_GN_ACCESS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->gn_ntoken_by_tok, SBX_MAX_GN_NTOKENS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->gn_vault_by_id, SBX_MAX_GN_VAULT);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->gn_pay_by_id, SBX_MAX_GN_PAYMENTS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->gn_pay_by_order, SBX_MAX_GN_PAYMENTS);
-	return rc;
-}
-
-void sbx_getnet_fini(sbx_t *s)
-{
-	if (s->gn_access_by_tok.b != NULL)
-		sbx_table_clear(s, &s->gn_access);
-	if (s->gn_ntoken_by_tok.b != NULL)
-		sbx_table_clear(s, &s->gn_ntokens);
-	if (s->gn_vault_by_id.b != NULL)
-		sbx_table_clear(s, &s->gn_vault);
-	if (s->gn_pay_by_id.b != NULL && s->gn_pay_by_order.b != NULL)
-		sbx_table_clear(s, &s->gn_payments);
-	sbx_htab_free(&s->gn_access_by_tok);
-	sbx_htab_free(&s->gn_ntoken_by_tok);
-	sbx_htab_free(&s->gn_vault_by_id);
-	sbx_htab_free(&s->gn_pay_by_id);
-	sbx_htab_free(&s->gn_pay_by_order);
+	const sbx_table_spec_t tables[] = {
+		{.table = &s->gn_access,
+		 .cap = SBX_MAX_GN_ACCESS,
+		 .idx = {SBX_INDEX(&s->gn_access_by_tok, sbx_access_t, by_tok, token)}},
+		{.table = &s->gn_ntokens,
+		 .cap = SBX_MAX_GN_NTOKENS,
+		 .idx = {SBX_INDEX(&s->gn_ntoken_by_tok, gn_ntoken_t, by_tok, token)},
+		 .forget = gn_ntoken_wipe},
+		{.table = &s->gn_vault,
+		 .cap = SBX_MAX_GN_VAULT,
+		 .idx = {SBX_INDEX(&s->gn_vault_by_id, gn_card_t, by_id, card_id)}},
+		{.table = &s->gn_payments,
+		 .cap = SBX_MAX_GN_PAYMENTS,
+		 .idx = {SBX_INDEX(&s->gn_pay_by_id, gn_payment_t, by_id, payment_id),
+			 SBX_INDEX(&s->gn_pay_by_order, gn_payment_t, by_order, order_id)}},
+	};
+	return sbx_tables_open(s, tables, OSPAY_ARRAY_LEN(tables));
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -162,20 +130,13 @@ static bool gn_eq(const char *a, const char *b)
 	return la == lb && crypto_equal(a, b, la);
 }
 
+/* A base64 character's value (its place in the alphabet), -1 for any other. */
 static int gn_b64val(int c)
 {
-	int v = -1;
-	if (c >= 'A' && c <= 'Z')
-		v = c - 'A';
-	else if (c >= 'a' && c <= 'z')
-		v = c - 'a' + 26;
-	else if (c >= '0' && c <= '9')
-		v = c - '0' + 52;
-	else if (c == '+')
-		v = 62;
-	else if (c == '/')
-		v = 63;
-	return v;
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *p = c != '\0' ? strchr(alphabet, c) : NULL;
+	return p != NULL ? (int)(p - alphabet) : -1;
 }
 
 /* Decodes standard base64 into out (NUL-terminated); false when malformed or too long. */
@@ -206,7 +167,7 @@ static bool gn_b64_decode(const char *in, char *out, size_t cap)
 }
 
 /* The organization behind a valid, unexpired Bearer token, or NULL after a 401. */
-static sbx_org_t *gn_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
+sbx_org_t *sbx_getnet_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 {
 	const char *seller = sbx_req_header(rq, "seller_id");
 	sbx_org_t *org = NULL;
@@ -253,8 +214,7 @@ static gn_ntoken_t *gn_ntoken_new(sbx_t *s, const sbx_org_t *org, const char *nu
 	snprintf(t->number, sizeof(t->number), "%s", number);
 	snprintf(t->customer_id, sizeof(t->customer_id), "%s", customer);
 	t->single_use = single_use;
-	sbx_htab_insert(&s->gn_ntoken_by_tok, &t->by_tok, t->token);
-	sbx_table_add(s, &s->gn_ntokens, &t->age);
+	sbx_table_add(&s->gn_ntokens, &t->age);
 out:
 	return t;
 }
@@ -373,13 +333,12 @@ static bool gn_decide(int digit, const char **code, const char **msg)
 
 /* ------------------------------------------------------------------ routes */
 
-static void gn_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void gn_token(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	const char *h = sbx_req_header(rq, "Authorization");
+	const char *h = sbx_req_header(call->rq, "Authorization");
 	char cred[512], grant[64];
 	sbx_org_t *org = NULL;
 	sbx_access_t *a = NULL;
-	(void)args;
 
 	if (h == NULL || strncasecmp(h, "Basic ", 6) != 0 ||
 	    !gn_b64_decode(h + 6, cred, sizeof(cred)) || strchr(cred, ':') == NULL) {
@@ -401,7 +360,7 @@ static void gn_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx
 					"error_description", "Client authentication failed"));
 		goto out;
 	}
-	if (!sbx_form_get((const char *)rq->body, rq->body_len, "grant_type", grant,
+	if (!sbx_form_get((const char *)call->rq->body, call->rq->body_len, "grant_type", grant,
 			  sizeof(grant)) ||
 	    strcmp(grant, "client_credentials") != 0) {
 		sbx_resp_json(rs, 400,
@@ -423,14 +382,9 @@ out:
 	return;
 }
 
-static void gn_tokens_card(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void gn_tokens_card(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, rq, rs);
-	json_t *j = NULL;
-	(void)args;
-	if (org == NULL)
-		goto out;
-	j = sbx_req_json(rq);
+	json_t *j = call->body;
 	const char *number = sbx_jstr(j, "card_number");
 	const char *cust = sbx_jstr(j, "customer_id");
 	if (!json_is_object(j)) {
@@ -439,14 +393,13 @@ static void gn_tokens_card(sbx_t *s, const sbx_req_t *rq, const char *const *arg
 		gn_err(rs, 400, "GatewayTokenizationServiceError", "Bad Request", "DENIED",
 		       "TOKENIZATION-400", "Bad Request", "card_number invalid");
 	} else {
-		gn_ntoken_t *t = gn_ntoken_new(s, org, number, cust != NULL ? cust : "", true);
+		gn_ntoken_t *t =
+			gn_ntoken_new(s, call->org, number, cust != NULL ? cust : "", true);
 		if (t == NULL)
 			sbx_resp_set(rs, 500, NULL, NULL, 0);
 		else
 			sbx_resp_json(rs, 201, json_pack("{s:s}", "number_token", t->token));
 	}
-out:
-	json_decref(j);
 }
 
 static gn_card_t *gn_card_find(sbx_t *s, const sbx_org_t *org, const char *id)
@@ -460,15 +413,11 @@ static void gn_not_found(sbx_resp_t *rs)
 	gn_err(rs, 404, NULL, "Not found", NULL, NULL, NULL, NULL);
 }
 
-static void gn_card_save(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void gn_card_save(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, rq, rs);
-	json_t *j = NULL;
+	sbx_org_t *org = call->org;
+	json_t *j = call->body;
 	gn_card_t *c = NULL;
-	(void)args;
-	if (org == NULL)
-		goto out;
-	j = sbx_req_json(rq);
 	const char *tok = sbx_jstr(j, "number_token"), *cust = sbx_jstr(j, "customer_id");
 	const char *holder = sbx_jstr(j, "cardholder_name"), *brand = sbx_jstr(j, "brand");
 	const char *mm = sbx_jstr(j, "expiration_month"), *yy = sbx_jstr(j, "expiration_year");
@@ -505,23 +454,19 @@ static void gn_card_save(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 	snprintf(c->brand, sizeof(c->brand), "%s", gn_brand_of(t->number));
 	snprintf(c->customer_id, sizeof(c->customer_id), "%s", cust);
 	c->created_ms = util_wall_ms();
-	sbx_htab_insert(&s->gn_vault_by_id, &c->by_id, c->card_id);
-	sbx_table_add(s, &s->gn_vault, &c->age);
+	sbx_table_add(&s->gn_vault, &c->age);
 	sbx_resp_json(
 		rs, 201,
 		json_pack("{s:s, s:s}", "card_id", c->card_id, "number_token", c->number_token));
 out:
-	json_decref(j);
+	return;
 }
 
-static void gn_card_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void gn_card_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
 	json_int_t mm = 0, yy = 0;
-	sbx_org_t *org = gn_auth(s, rq, rs);
-	gn_card_t *c = org != NULL ? gn_card_find(s, org, args[0]) : NULL;
+	gn_card_t *c = gn_card_find(s, call->org, call->args[0]);
 	char at[32];
-	if (org == NULL)
-		goto out;
 	if (c == NULL) {
 		gn_not_found(rs);
 		goto out;
@@ -541,12 +486,9 @@ out:
 	return;
 }
 
-static void gn_card_delete(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void gn_card_delete(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, rq, rs);
-	gn_card_t *c = org != NULL ? gn_card_find(s, org, args[0]) : NULL;
-	if (org == NULL)
-		goto out;
+	gn_card_t *c = gn_card_find(s, call->org, call->args[0]);
 	if (c == NULL) {
 		gn_not_found(rs);
 		goto out;
@@ -561,18 +503,13 @@ out:
 	return;
 }
 
-static void gn_payment_credit(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			      sbx_resp_t *rs)
+static void gn_payment_credit(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, rq, rs);
-	json_t *j = NULL;
+	sbx_org_t *org = call->org;
+	json_t *j = call->body;
 	gn_payment_t *p = NULL;
 	int64_t amount = 0, inst = 1;
-	(void)args;
 
-	if (org == NULL)
-		goto out;
-	j = sbx_req_json(rq);
 	json_t *order = json_object_get(j, "order"), *credit = json_object_get(j, "credit");
 	json_t *card = json_object_get(credit, "card"), *cust = json_object_get(j, "customer");
 	const char *seller = sbx_jstr(j, "seller_id"), *order_id = sbx_jstr(order, "order_id");
@@ -648,9 +585,7 @@ static void gn_payment_credit(sbx_t *s, const sbx_req_t *rq, const char *const *
 	p->amount = amount;
 	p->installments = inst;
 	p->received_ms = util_wall_ms();
-	sbx_htab_insert(&s->gn_pay_by_id, &p->by_id, p->payment_id);
-	sbx_htab_insert(&s->gn_pay_by_order, &p->by_order, p->order_id);
-	sbx_table_add(s, &s->gn_payments, &p->age);
+	sbx_table_add(&s->gn_payments, &p->age);
 	sbx_charge_record(s, "getnet", org->id, p->order_id, p->payment_id, amount, ok, p->status,
 			  code, msg, 0);
 	sbx_cof_t mark = {false, "", cof != NULL ? cof : "", ntid_sent != NULL ? ntid_sent : "",
@@ -676,7 +611,7 @@ static void gn_payment_credit(sbx_t *s, const sbx_req_t *rq, const char *const *
 	}
 	gn_notify(s, org, p);
 out:
-	json_decref(j);
+	return;
 }
 
 static gn_payment_t *gn_payment_find(sbx_t *s, const sbx_org_t *org, const char *id)
@@ -685,13 +620,10 @@ static gn_payment_t *gn_payment_find(sbx_t *s, const sbx_org_t *org, const char 
 	return p != NULL && p->org == org->id ? p : NULL;
 }
 
-static void gn_payment_cancel(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			      sbx_resp_t *rs)
+static void gn_payment_cancel(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, rq, rs);
-	gn_payment_t *p = org != NULL ? gn_payment_find(s, org, args[0]) : NULL;
-	if (org == NULL)
-		goto out;
+	sbx_org_t *org = call->org;
+	gn_payment_t *p = gn_payment_find(s, org, call->args[0]);
 	if (p == NULL) {
 		gn_not_found(rs);
 		goto out;
@@ -709,29 +641,23 @@ out:
 	return;
 }
 
-static void gn_payment_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void gn_payment_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, rq, rs);
-	gn_payment_t *p = org != NULL ? gn_payment_find(s, org, args[0]) : NULL;
-	if (org == NULL)
-		goto out;
+	sbx_org_t *org = call->org;
+	gn_payment_t *p = gn_payment_find(s, org, call->args[0]);
 	if (p == NULL)
 		gn_not_found(rs);
 	else
 		sbx_resp_json(rs, 200, gn_payment_json(org, p));
-out:
-	return;
 }
 
-static void gn_payment_query(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void gn_payment_query(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = gn_auth(s, rq, rs);
+	sbx_org_t *org = call->org;
 	char order[128];
 	json_t *list = NULL;
-	(void)args;
-	if (org == NULL)
-		goto out;
-	if (!sbx_form_get(rq->query, strlen(rq->query), "order_id", order, sizeof(order)) ||
+	if (!sbx_form_get(call->rq->query, strlen(call->rq->query), "order_id", order,
+			  sizeof(order)) ||
 	    order[0] == '\0') {
 		gn_bad(rs, "order_id is required");
 		goto out;

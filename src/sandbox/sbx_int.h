@@ -32,6 +32,7 @@
 #define SBX_MAX_PX_COBRS 100000
 #define SBX_MAX_PX_COBS 50000
 #define SBX_MAX_FAULTS 128
+#define SBX_MAX_TABLES 24
 #define SBX_PL_MAX_INSTALLMENTS 24
 /* Longest text a recorded SMS/WhatsApp message keeps. */
 #define SBX_MAX_TEXT 2048
@@ -70,19 +71,54 @@ static inline void *sbx_htab_record(sbx_hnode_t *n, size_t node_offset)
 
 /* ---- bounded FIFO tables: every record starts with its list node */
 
+/* One hash index over a table's records: each record keeps its node for the index
+ * at node_off and its key (a char array) at key_off. */
+typedef struct sbx_index {
+	sbx_htab_t *htab;
+	size_t node_off;
+	size_t key_off;
+} sbx_index_t;
+
+/* The index htab over records of type `type`, through node `node`, by key `key`. */
+#define SBX_INDEX(htab, type, node, key)                                                           \
+	{                                                                                          \
+		(htab), offsetof(type, node), offsetof(type, key)                                  \
+	}
+
+#define SBX_TABLE_MAX_INDEXES 3
+
 typedef struct sbx_table {
 	list_node_t fifo; /* oldest first */
 	size_t n;
 	size_t cap;
-	/* Unlinks the record from its indexes and frees it. */
-	void (*drop)(sbx_t *s, list_node_t *rec);
+	size_t n_idx;
+	sbx_index_t idx[SBX_TABLE_MAX_INDEXES];
+	/* Wipes or frees what a record holds besides itself; NULL when nothing. */
+	void (*forget)(list_node_t *rec);
 } sbx_table_t;
 
-void sbx_table_init(sbx_table_t *t, size_t cap, void (*drop)(sbx_t *, list_node_t *));
-/* Makes room for one more record (dropping the oldest), then appends rec. */
-void sbx_table_add(sbx_t *s, sbx_table_t *t, list_node_t *rec);
-/* Drops every record. */
-void sbx_table_clear(sbx_t *s, sbx_table_t *t);
+/* A table as its service declares it: at most cap records, the indexes over them
+ * (unused ones all zero) and what a record holds besides itself (forget, may be NULL). */
+typedef struct sbx_table_spec {
+	sbx_table_t *table;
+	size_t cap;
+	sbx_index_t idx[SBX_TABLE_MAX_INDEXES];
+	void (*forget)(list_node_t *rec);
+} sbx_table_spec_t;
+
+/* Opens spec->table (each index's hash table sized for cap). 0, or -ENOMEM / -EIO
+ * with the table still to be closed. */
+int sbx_table_open(const sbx_table_spec_t *spec);
+/* Makes room for one more record (dropping the oldest), then appends rec and
+ * indexes it under each non-empty key. */
+void sbx_table_add(sbx_table_t *t, list_node_t *rec);
+/* Drops every record: out of its indexes, forgotten, freed. */
+void sbx_table_clear(sbx_table_t *t);
+/* Drops every record and frees the indexes. */
+void sbx_table_close(sbx_table_t *t);
+/* Opens the n tables specs declares and keeps them in s: sbx_clear clears them
+ * and sbx_free closes them. 0, -ENOSPC (more than SBX_MAX_TABLES), -ENOMEM or -EIO. */
+int sbx_tables_open(sbx_t *s, const sbx_table_spec_t *specs, size_t n);
 
 /* ---- OAuth2 access tokens (GetNet's and Pix's, one table: s->gn_access) */
 
@@ -100,8 +136,6 @@ sbx_access_t *sbx_access_issue(sbx_t *s, const char *service, uint64_t org, int6
 /* The service's token named by the request's "Authorization: Bearer …", expired or
  * not (the caller tells which), or NULL. */
 sbx_access_t *sbx_access_bearer(sbx_t *s, const sbx_req_t *rq, const char *service);
-/* The table's drop callback. */
-void sbx_access_drop(sbx_t *s, list_node_t *n);
 
 /* ---- organizations and their credentials at each service */
 
@@ -181,6 +215,10 @@ struct sbx {
 	size_t n_orgs;
 	sbx_org_t orgs[SBX_MAX_ORGS];
 
+	/* Every table below, as the services opened them. */
+	size_t n_tables;
+	sbx_table_t *tables[SBX_MAX_TABLES];
+
 	size_t n_faults;
 	sbx_fault_t faults[SBX_MAX_FAULTS];
 	uint64_t next_fault_id;
@@ -250,19 +288,26 @@ struct sbx {
 
 /* ---- route tables */
 
-typedef void (*sbx_route_fn)(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			     sbx_resp_t *rs);
+/* One routed request as its handler sees it; all of it is borrowed for the call. */
+typedef struct sbx_call {
+	const sbx_req_t *rq;
+	const char *const *args; /* the pattern's '*' segments, in order */
+	json_t *body;            /* the body as JSON, NULL when empty or not JSON */
+	sbx_org_t *org;          /* who the service's credentials name; NULL on open routes */
+} sbx_call_t;
+
+typedef void (*sbx_route_fn)(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs);
 
 typedef struct sbx_route {
 	const char *method;
 	const char *pattern; /* "/1/sales/{x}" form; a star matches one non-empty segment */
-	const char *name;    /* stable name used by faults */
+	const char *name;    /* stable name used by faults (NULL on the control API's) */
 	sbx_route_fn fn;
 } sbx_route_t;
 
-/* Finds the route for method and path (args receive the '*' segments, NUL-terminated
- * copies in argbuf). Returns it, or NULL with *method_mismatch set when the path
- * exists under another method. */
+/* Finds the route for method and path (args, SBX_MAX_ARGS + 1 of them, receive the
+ * '*' segments as NUL-terminated copies in argbuf, NULL past the last). Returns it,
+ * or NULL with *method_mismatch set when the path exists under another method. */
 const sbx_route_t *sbx_route_find(const sbx_route_t *table, size_t n, const char *method,
 				  const char *path, char *argbuf, size_t argcap, const char **args,
 				  bool *method_mismatch);
@@ -278,18 +323,27 @@ extern const size_t sbx_zapme_n_routes;
 extern const sbx_route_t sbx_pix_routes[];
 extern const size_t sbx_pix_n_routes;
 
-/* Per-service state setup and teardown (tables and indexes). */
+/*
+ * Each service's authentication, which its routes pass before they run: the
+ * organization the request's credentials name, or NULL after answering 401 in the
+ * service's own error shape.
+ */
+sbx_org_t *sbx_cielo_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs);
+sbx_org_t *sbx_getnet_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs);
+sbx_org_t *sbx_pagolivre_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs);
+sbx_org_t *sbx_zapme_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs);
+sbx_org_t *sbx_pix_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs);
+
+/* The routes of the emulated service named name ("cielo", "pix"...) in *routes, and
+ * how many; 0 when no service has that name. */
+size_t sbx_service_routes(const char *name, const sbx_route_t **routes);
+
+/* Per-service state setup: opens the service's tables (sbx_tables_open). */
 int sbx_cielo_init(sbx_t *s);
-void sbx_cielo_fini(sbx_t *s);
 int sbx_getnet_init(sbx_t *s);
-void sbx_getnet_fini(sbx_t *s);
 int sbx_pagolivre_init(sbx_t *s);
-void sbx_pagolivre_fini(sbx_t *s);
 int sbx_zapme_init(sbx_t *s);
-void sbx_zapme_fini(sbx_t *s);
 int sbx_pix_init(sbx_t *s);
-void sbx_pix_fini(sbx_t *s);
-void sbx_pix_clear(sbx_t *s);
 
 /* Control calls that belong to one service (sbx_control.c routes to them). */
 void sbx_pagolivre_control(sbx_t *s, const char *ref, const char *action, json_t *body,

@@ -55,35 +55,16 @@ typedef struct pl_order {
 	} inst[SBX_PL_MAX_INSTALLMENTS];
 } pl_order_t;
 
-static void pl_drop(sbx_t *s, list_node_t *n)
-{
-	pl_order_t *o = container_of(n, pl_order_t, age);
-	sbx_htab_remove(&s->pl_by_id, &o->by_id);
-	sbx_htab_remove(&s->pl_by_key, &o->by_key);
-	if (o->req_id[0] != '\0')
-		sbx_htab_remove(&s->pl_by_req, &o->by_req);
-	free(o);
-}
-
 int sbx_pagolivre_init(sbx_t *s)
 {
-	int rc = 0;
-	sbx_table_init(&s->pl_orders, SBX_MAX_PL_ORDERS, pl_drop);
-	rc = sbx_htab_init(&s->pl_by_id, SBX_MAX_PL_ORDERS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->pl_by_key, SBX_MAX_PL_ORDERS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->pl_by_req, SBX_MAX_PL_ORDERS);
-	return rc;
-}
-
-void sbx_pagolivre_fini(sbx_t *s)
-{
-	if (s->pl_by_id.b != NULL && s->pl_by_key.b != NULL && s->pl_by_req.b != NULL)
-		sbx_table_clear(s, &s->pl_orders);
-	sbx_htab_free(&s->pl_by_id);
-	sbx_htab_free(&s->pl_by_key);
-	sbx_htab_free(&s->pl_by_req);
+	const sbx_table_spec_t orders = {
+		.table = &s->pl_orders,
+		.cap = SBX_MAX_PL_ORDERS,
+		.idx = {SBX_INDEX(&s->pl_by_id, pl_order_t, by_id, id),
+			SBX_INDEX(&s->pl_by_key, pl_order_t, by_key, key),
+			SBX_INDEX(&s->pl_by_req, pl_order_t, by_req, req_id)},
+	};
+	return sbx_tables_open(s, &orders, 1);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -93,7 +74,7 @@ static void pl_err(sbx_resp_t *rs, int status, const char *code, const char *msg
 	sbx_resp_json(rs, status, json_pack("{s:s, s:s}", "code", code, "message", msg));
 }
 
-static sbx_org_t *pl_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
+sbx_org_t *sbx_pagolivre_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 {
 	const char *h = sbx_req_header(rq, "Authorization");
 	sbx_org_t *org = NULL;
@@ -233,17 +214,13 @@ static pl_order_t *pl_find_key(sbx_t *s, uint64_t org, const char *key)
 
 /* ------------------------------------------------------------------ routes */
 
-static void pl_order_create(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void pl_order_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = pl_auth(s, rq, rs);
-	json_t *j = NULL;
+	sbx_org_t *org = call->org;
+	json_t *j = call->body;
 	pl_order_t *o = NULL;
 	int64_t amount = 0, inst = 1;
-	(void)args;
 
-	if (org == NULL)
-		goto out;
-	j = sbx_req_json(rq);
 	if (!json_is_object(j)) {
 		pl_err(rs, 400, "invalid_body", "body must be a JSON object");
 		goto out;
@@ -319,11 +296,7 @@ static void pl_order_create(sbx_t *s, const sbx_req_t *rq, const char *const *ar
 	o->expires_ms = o->created_ms + (int64_t)s->pl_expiry_s * 1000;
 	for (int i = 0; i < o->installments; i++)
 		o->inst[i].amount = amount / inst + (i == 0 ? amount % inst : 0);
-	sbx_htab_insert(&s->pl_by_id, &o->by_id, o->id);
-	sbx_htab_insert(&s->pl_by_key, &o->by_key, o->key);
-	if (o->req_id[0] != '\0')
-		sbx_htab_insert(&s->pl_by_req, &o->by_req, o->req_id);
-	sbx_table_add(s, &s->pl_orders, &o->age);
+	sbx_table_add(&s->pl_orders, &o->age);
 
 	char sms[600];
 	snprintf(sms, sizeof(sms), "%s%s%s/pagolivre/pay/%s", o->message,
@@ -331,35 +304,25 @@ static void pl_order_create(sbx_t *s, const sbx_req_t *rq, const char *const *ar
 	sbx_sent_record(s, "pagolivre", "sms", org->id, o->phone, sms, o->id);
 	sbx_resp_json(rs, 201, sbx_pagolivre_order_json(s, o));
 out:
-	json_decref(j);
+	return;
 }
 
-static void pl_order_by_key(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void pl_order_by_key(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = pl_auth(s, rq, rs);
-	pl_order_t *o = org != NULL ? pl_find_key(s, org->id, args[0]) : NULL;
-	if (org == NULL)
-		goto out;
+	pl_order_t *o = pl_find_key(s, call->org->id, call->args[0]);
 	if (o == NULL)
 		sbx_resp_set(rs, 204, NULL, NULL, 0);
 	else
 		sbx_resp_json(rs, 200, sbx_pagolivre_order_json(s, o));
-out:
-	return;
 }
 
-static void pl_order_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void pl_order_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = pl_auth(s, rq, rs);
-	pl_order_t *o = org != NULL ? pl_find_id(s, org->id, args[0]) : NULL;
-	if (org == NULL)
-		goto out;
+	pl_order_t *o = pl_find_id(s, call->org->id, call->args[0]);
 	if (o == NULL)
 		pl_err(rs, 404, "order_not_found", "no order with this id");
 	else
 		sbx_resp_json(rs, 200, sbx_pagolivre_order_json(s, o));
-out:
-	return;
 }
 
 static void pl_cancel_rest(pl_order_t *o)
@@ -369,19 +332,15 @@ static void pl_cancel_rest(pl_order_t *o)
 			o->inst[i].status = PL_I_CANCELED;
 }
 
-static void pl_order_cancel(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void pl_order_cancel(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = pl_auth(s, rq, rs);
-	pl_order_t *o = org != NULL ? pl_find_id(s, org->id, args[0]) : NULL;
-	json_t *j = NULL;
+	pl_order_t *o = pl_find_id(s, call->org->id, call->args[0]);
+	json_t *j = call->body;
 	int64_t partial = 0;
-	if (org == NULL)
-		goto out;
 	if (o == NULL) {
 		pl_err(rs, 404, "order_not_found", "no order with this id");
 		goto out;
 	}
-	j = sbx_req_json(rq);
 	const char *creq = sbx_jstr(j, "cancellationRequestId"), *reason = sbx_jstr(j, "reason");
 	if (!json_is_object(j) || creq == NULL || creq[0] == '\0' || strlen(creq) > 64) {
 		pl_err(rs, 400, "invalid_cancellation_request_id",
@@ -409,15 +368,14 @@ static void pl_order_cancel(sbx_t *s, const sbx_req_t *rq, const char *const *ar
 	sbx_resp_json(rs, 200, sbx_pagolivre_order_json(s, o));
 	pl_event(s, o, "orderCanceled", 0);
 out:
-	json_decref(j);
+	return;
 }
 
 /* The page paymentUrl points to: what a customer would see (paying is a control call). */
-static void pl_pay_page(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void pl_pay_page(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	pl_order_t *o = SBX_HTAB_GET(&s->pl_by_id, args[0], pl_order_t, by_id);
+	pl_order_t *o = SBX_HTAB_GET(&s->pl_by_id, call->args[0], pl_order_t, by_id);
 	char page[512];
-	(void)rq;
 	if (o == NULL) {
 		sbx_resp_set(rs, 404, "text/html; charset=utf-8",
 			     "<html><body>Link not found</body></html>", 40);

@@ -129,69 +129,23 @@ static const char *const px_whole_codes[] = {"AC05", "AM09", "DENC", "DS27", "DT
 
 /* ------------------------------------------------------------------ state */
 
-static void px_loc_drop(sbx_t *s, list_node_t *n)
-{
-	px_loc_t *l = container_of(n, px_loc_t, age);
-	sbx_htab_remove(&s->px_loc_by_id, &l->by_id);
-	free(l);
-}
-
-static void px_rec_drop(sbx_t *s, list_node_t *n)
-{
-	px_rec_t *r = container_of(n, px_rec_t, age);
-	sbx_htab_remove(&s->px_rec_by_id, &r->by_id);
-	free(r);
-}
-
-static void px_cobr_drop(sbx_t *s, list_node_t *n)
-{
-	px_cobr_t *c = container_of(n, px_cobr_t, age);
-	sbx_htab_remove(&s->px_cobr_by_txid, &c->by_txid);
-	free(c);
-}
-
-static void px_cob_drop(sbx_t *s, list_node_t *n)
-{
-	px_cob_t *c = container_of(n, px_cob_t, age);
-	sbx_htab_remove(&s->px_cob_by_txid, &c->by_txid);
-	free(c);
-}
-
 int sbx_pix_init(sbx_t *s)
 {
-	int rc;
-	sbx_table_init(&s->px_locs, SBX_MAX_PX_RECS, px_loc_drop);
-	sbx_table_init(&s->px_recs, SBX_MAX_PX_RECS, px_rec_drop);
-	sbx_table_init(&s->px_cobrs, SBX_MAX_PX_COBRS, px_cobr_drop);
-	sbx_table_init(&s->px_cobs, SBX_MAX_PX_COBS, px_cob_drop);
-	rc = sbx_htab_init(&s->px_loc_by_id, SBX_MAX_PX_RECS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->px_rec_by_id, SBX_MAX_PX_RECS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->px_cobr_by_txid, SBX_MAX_PX_COBRS);
-	if (rc == 0)
-		rc = sbx_htab_init(&s->px_cob_by_txid, SBX_MAX_PX_COBS);
-	return rc;
-}
-
-void sbx_pix_clear(sbx_t *s)
-{
-	sbx_table_clear(s, &s->px_locs);
-	sbx_table_clear(s, &s->px_recs);
-	sbx_table_clear(s, &s->px_cobrs);
-	sbx_table_clear(s, &s->px_cobs);
-	s->px_today = 0;
-}
-
-void sbx_pix_fini(sbx_t *s)
-{
-	if (s->px_loc_by_id.b != NULL && s->px_rec_by_id.b != NULL &&
-	    s->px_cobr_by_txid.b != NULL && s->px_cob_by_txid.b != NULL)
-		sbx_pix_clear(s);
-	sbx_htab_free(&s->px_loc_by_id);
-	sbx_htab_free(&s->px_rec_by_id);
-	sbx_htab_free(&s->px_cobr_by_txid);
-	sbx_htab_free(&s->px_cob_by_txid);
+	const sbx_table_spec_t tables[] = {
+		{.table = &s->px_locs,
+		 .cap = SBX_MAX_PX_RECS,
+		 .idx = {SBX_INDEX(&s->px_loc_by_id, px_loc_t, by_id, id)}},
+		{.table = &s->px_recs,
+		 .cap = SBX_MAX_PX_RECS,
+		 .idx = {SBX_INDEX(&s->px_rec_by_id, px_rec_t, by_id, id)}},
+		{.table = &s->px_cobrs,
+		 .cap = SBX_MAX_PX_COBRS,
+		 .idx = {SBX_INDEX(&s->px_cobr_by_txid, px_cobr_t, by_txid, txid)}},
+		{.table = &s->px_cobs,
+		 .cap = SBX_MAX_PX_COBS,
+		 .idx = {SBX_INDEX(&s->px_cob_by_txid, px_cob_t, by_txid, txid)}},
+	};
+	return sbx_tables_open(s, tables, OSPAY_ARRAY_LEN(tables));
 }
 
 /* ------------------------------------------------------------------ dates and money */
@@ -558,16 +512,15 @@ static bool px_eq(const char *a, const char *b)
 	return la == lb && crypto_equal(a, b, la);
 }
 
-static void px_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_token(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	const char *h = sbx_req_header(rq, "Authorization");
+	const char *h = sbx_req_header(call->rq, "Authorization");
 	char cred[512] = "", grant[64] = "";
 	unsigned char dec[512];
 	size_t dl = 0;
 	sbx_org_t *org = NULL;
 	sbx_access_t *a;
-	json_t *jb = NULL;
-	(void)args;
+	json_t *jb = call->body;
 
 	if (h != NULL && strncasecmp(h, "Basic ", 6) == 0 &&
 	    mbedtls_base64_decode(dec, sizeof(dec) - 1, &dl, (const unsigned char *)h + 6,
@@ -590,11 +543,10 @@ static void px_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx
 		goto out;
 	}
 	/* Form (RFC 6749) or Efí's JSON body. */
-	jb = sbx_req_json(rq);
 	if (jb != NULL && sbx_jstr(jb, "grant_type") != NULL)
 		snprintf(grant, sizeof(grant), "%s", sbx_jstr(jb, "grant_type"));
 	else
-		sbx_form_get((const char *)rq->body, rq->body_len, "grant_type", grant,
+		sbx_form_get((const char *)call->rq->body, call->rq->body_len, "grant_type", grant,
 			     sizeof(grant));
 	if (strcmp(grant, "client_credentials") != 0) {
 		sbx_resp_json(rs, 400, json_pack("{s:s}", "error", "unsupported_grant_type"));
@@ -610,10 +562,10 @@ static void px_token(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx
 				"Bearer", "expires_in", PX_TOKEN_TTL_MS / 1000, "scope",
 				"rec.write rec.read cobr.write cobr.read"));
 out:
-	json_decref(jb);
+	return;
 }
 
-static sbx_org_t *px_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
+sbx_org_t *sbx_pix_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 {
 	sbx_access_t *a = sbx_access_bearer(s, rq, "pix");
 	sbx_org_t *org = NULL;
@@ -628,71 +580,53 @@ static sbx_org_t *px_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 	return org;
 }
 
-/* The caller's rec or cobr named in the path, or NULL with the 401 or 404 answered. */
-static px_rec_t *px_rec_for(sbx_t *s, const sbx_req_t *rq, const char *id, sbx_resp_t *rs,
-			    sbx_org_t **org)
+/* The caller's rec or cobr named in the path, or NULL with the 404 answered. */
+static px_rec_t *px_rec_for(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_rec_t *r = NULL;
-	*org = px_auth(s, rq, rs);
-	if (*org != NULL) {
-		r = px_rec_find(s, *org, id);
-		if (r == NULL)
-			px_problem(rs, 404, "RecNaoEncontrada", "recorrência não encontrada");
-	}
+	px_rec_t *r = px_rec_find(s, call->org, call->args[0]);
+	if (r == NULL)
+		px_problem(rs, 404, "RecNaoEncontrada", "recorrência não encontrada");
 	return r;
 }
 
-static px_cobr_t *px_cobr_for(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp_t *rs,
-			      sbx_org_t **org)
+static px_cobr_t *px_cobr_for(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_cobr_t *c = NULL;
-	*org = px_auth(s, rq, rs);
-	if (*org != NULL) {
-		c = px_cobr_find(s, *org, txid);
-		if (c == NULL)
-			px_problem(rs, 404, "CobRNaoEncontrado", "cobrança não encontrada");
-	}
+	px_cobr_t *c = px_cobr_find(s, call->org, call->args[0]);
+	if (c == NULL)
+		px_problem(rs, 404, "CobRNaoEncontrado", "cobrança não encontrada");
 	return c;
 }
 
 /* ------------------------------------------------------------------ routes: locrec and rec */
 
-static void px_locrec_create(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_locrec_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
 	px_loc_t *l;
 	char hex[33], at[32];
-	(void)args;
-	if (org == NULL)
-		return;
 	l = calloc(1, sizeof(*l));
 	if (l == NULL) {
 		sbx_resp_set(rs, 500, NULL, NULL, 0);
 		return;
 	}
-	l->org = org->id;
+	l->org = call->org->id;
 	snprintf(l->id, sizeof(l->id), "%" PRIu64, sbx_next(s));
 	sbx_hexid(hex, 32);
 	snprintf(l->location, sizeof(l->location), "pix.sandbox.ospay/qr/v2/rec/%s", hex);
 	l->created_ms = util_wall_ms();
-	sbx_htab_insert(&s->px_loc_by_id, &l->by_id, l->id);
-	sbx_table_add(s, &s->px_locs, &l->age);
+	sbx_table_add(&s->px_locs, &l->age);
 	sbx_time_iso(l->created_ms, at);
 	sbx_resp_json(rs, 201,
 		      json_pack("{s:I, s:s, s:s}", "id", (json_int_t)strtoll(l->id, NULL, 10),
 				"location", l->location, "criacao", at));
 }
 
-static void px_locrec_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_locrec_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
 	sbx_hnode_t *n;
 	px_loc_t *l;
-	if (org == NULL)
-		return;
-	n = sbx_htab_find(&s->px_loc_by_id, args[0]);
+	n = sbx_htab_find(&s->px_loc_by_id, call->args[0]);
 	l = n != NULL ? container_of(n, px_loc_t, by_id) : NULL;
-	if (l == NULL || l->org != org->id) {
+	if (l == NULL || l->org != call->org->id) {
 		px_problem(rs, 404, "PayloadLocationRecNaoEncontrado", "location não encontrada");
 		return;
 	}
@@ -712,19 +646,15 @@ static void px_field(json_t *o, const char *key, char *dst, size_t cap, bool req
 			*bad = key;
 }
 
-static void px_rec_create(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_rec_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
-	json_t *b = NULL, *v, *dev, *cal, *val;
+	sbx_org_t *org = call->org;
+	json_t *b = call->body, *v, *dev, *cal, *val;
 	px_rec_t *r = NULL;
 	const char *bad = NULL;
 	int64_t d1, d2, loc;
 	char today[11], seq[12];
-	(void)args;
 
-	if (org == NULL)
-		goto out;
-	b = sbx_req_json(rq);
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
 		sbx_resp_set(rs, 500, NULL, NULL, 0);
@@ -809,30 +739,27 @@ static void px_rec_create(sbx_t *s, const sbx_req_t *rq, const char *const *args
 	}
 	if (r->jtxid[0] != '\0')
 		snprintf(px_cob_find(s, org, r->jtxid)->id_rec, 30, "%s", r->id);
-	sbx_htab_insert(&s->px_rec_by_id, &r->by_id, r->id);
-	sbx_table_add(s, &s->px_recs, &r->age);
+	sbx_table_add(&s->px_recs, &r->age);
 	sbx_resp_json(rs, 201, px_rec_json(s, r, false, NULL));
 	r = NULL;
 out:
 	free(r);
-	json_decref(b);
 }
 
 /*
  * GET /rec/{idRec}?txid=: the QR of journey 3 (the rec's own cob) or 4 (a cobv,
  * which this query links to the rec: paying it may then approve the rec).
  */
-static void px_rec_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_rec_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org;
-	px_rec_t *r = px_rec_for(s, rq, args[0], rs, &org);
+	px_rec_t *r = px_rec_for(s, call, rs);
 	char txid[64] = "";
 	px_cob_t *c = NULL;
 	const char *why = NULL;
 	if (r == NULL)
 		return;
-	if (sbx_form_get(rq->query, strlen(rq->query), "txid", txid, sizeof(txid))) {
-		c = px_cob_find(s, org, txid);
+	if (sbx_form_get(call->rq->query, strlen(call->rq->query), "txid", txid, sizeof(txid))) {
+		c = px_cob_find(s, call->org, txid);
 		if (c == NULL)
 			why = "txid: nenhuma cob ou cobv com este txid";
 		else if (!c->cobv && strcmp(r->jtxid, txid) != 0)
@@ -886,15 +813,13 @@ static void px_rec_set(sbx_t *s, const sbx_org_t *org, px_rec_t *r, const char *
 	px_rec_notify(s, org, r);
 }
 
-static void px_rec_patch(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_rec_patch(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org;
-	json_t *b = NULL;
-	px_rec_t *r = px_rec_for(s, rq, args[0], rs, &org);
+	json_t *b = call->body;
+	px_rec_t *r = px_rec_for(s, call, rs);
 	const char *st;
 	if (r == NULL)
 		goto out;
-	b = sbx_req_json(rq);
 	st = sbx_jstr(b, "status");
 	if (strcmp(r->status, "CANCELADA") == 0 || strcmp(r->status, "REJEITADA") == 0 ||
 	    strcmp(r->status, "EXPIRADA") == 0 || st == NULL || strcmp(st, "CANCELADA") != 0) {
@@ -902,10 +827,10 @@ static void px_rec_patch(sbx_t *s, const sbx_req_t *rq, const char *const *args,
 			   "só o cancelamento de uma recorrência ativa é aceito aqui");
 		goto out;
 	}
-	px_rec_set(s, org, r, "CANCELADA", "USUARIO_RECEBEDOR", "SLDB");
+	px_rec_set(s, call->org, r, "CANCELADA", "USUARIO_RECEBEDOR", "SLDB");
 	sbx_resp_json(rs, 200, px_rec_json(s, r, false, NULL));
 out:
-	json_decref(b);
+	return;
 }
 
 /* ------------------------------------------------------------------ routes: solicrec */
@@ -927,19 +852,13 @@ static px_rec_t *px_rec_by_solic(sbx_t *s, const sbx_org_t *org, const char *id)
 	return NULL;
 }
 
-static void px_solicrec_create(sbx_t *s, const sbx_req_t *rq, const char *const *args,
-			       sbx_resp_t *rs)
+static void px_solicrec_create(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
-	json_t *b = NULL, *dest;
+	json_t *b = call->body, *dest;
 	px_rec_t *r;
 	char today[11];
-	(void)args;
-	if (org == NULL)
-		goto out;
-	b = sbx_req_json(rq);
 	dest = json_object_get(b, "destinatario");
-	r = sbx_jstr(b, "idRec") != NULL ? px_rec_find(s, org, sbx_jstr(b, "idRec")) : NULL;
+	r = sbx_jstr(b, "idRec") != NULL ? px_rec_find(s, call->org, sbx_jstr(b, "idRec")) : NULL;
 	if (r == NULL || strcmp(r->status, "CRIADA") != 0 || r->loc_id[0] != '\0' ||
 	    sbx_jstr(dest, "conta") == NULL || sbx_jstr(dest, "ispbParticipante") == NULL ||
 	    json_object_get(b, "calendario") == NULL ||
@@ -954,21 +873,18 @@ static void px_solicrec_create(sbx_t *s, const sbx_req_t *rq, const char *const 
 	snprintf(r->solic_status, sizeof(r->solic_status), "ENVIADA");
 	sbx_resp_json(rs, 201, px_solic_json(r));
 out:
-	json_decref(b);
+	return;
 }
 
-static void px_solicrec_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_solicrec_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
 	px_rec_t *r;
-	if (org == NULL)
-		return;
-	r = px_rec_by_solic(s, org, args[0]);
+	r = px_rec_by_solic(s, call->org, call->args[0]);
 	if (r == NULL) {
 		px_problem(rs, 404, "SolicRecNaoEncontrada", "solicitação não encontrada");
 		return;
 	}
-	if (strcmp(rq->method, "PATCH") == 0) {
+	if (strcmp(call->rq->method, "PATCH") == 0) {
 		if (strcmp(r->solic_status, "ENVIADA") != 0 &&
 		    strcmp(r->solic_status, "RECEBIDA") != 0) {
 			px_problem(rs, 400, "SolicRecOperacaoInvalida", "não pode ser cancelada");
@@ -997,23 +913,21 @@ static void px_e2e(sbx_t *s, char out[33])
 		 sbx_next(s) % UINT64_C(1000000000000), hex);
 }
 
-static void px_cobr_put(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cobr_put(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
-	json_t *b = NULL;
+	sbx_org_t *org = call->org;
+	json_t *b = call->body;
 	px_cobr_t *c = NULL;
 	px_rec_t *r;
 	int64_t due, amount = 0;
 	const char *why = NULL;
 	list_node_t *n;
 
-	if (org == NULL)
-		goto out;
-	b = sbx_req_json(rq);
 	r = sbx_jstr(b, "idRec") != NULL ? px_rec_find(s, org, sbx_jstr(b, "idRec")) : NULL;
-	if (!px_alnum(args[0], 26, 35))
+	if (!px_alnum(call->args[0], 26, 35))
 		why = "txid inválido";
-	else if (px_cobr_find(s, org, args[0]) != NULL || px_cob_find(s, org, args[0]) != NULL)
+	else if (px_cobr_find(s, org, call->args[0]) != NULL ||
+		 px_cob_find(s, org, call->args[0]) != NULL)
 		why = "txid já utilizado";
 	else if (r == NULL || strcmp(r->status, "APROVADA") != 0)
 		why = "a recorrência não existe ou não está aprovada";
@@ -1046,7 +960,7 @@ static void px_cobr_put(sbx_t *s, const sbx_req_t *rq, const char *const *args, 
 		goto out;
 	}
 	c->org = org->id;
-	snprintf(c->txid, sizeof(c->txid), "%s", args[0]);
+	snprintf(c->txid, sizeof(c->txid), "%s", call->args[0]);
 	snprintf(c->id_rec, sizeof(c->id_rec), "%s", r->id);
 	snprintf(c->status, sizeof(c->status), "CRIADA");
 	px_date_fmt(due, c->due);
@@ -1060,8 +974,7 @@ static void px_cobr_put(sbx_t *s, const sbx_req_t *rq, const char *const *args, 
 	snprintf(c->att[0].kind, sizeof(c->att[0].kind), "AGND");
 	snprintf(c->att[0].status, sizeof(c->att[0].status), "SOLICITADA");
 	px_e2e(s, c->att[0].e2e);
-	sbx_htab_insert(&s->px_cobr_by_txid, &c->by_txid, c->txid);
-	sbx_table_add(s, &s->px_cobrs, &c->age);
+	sbx_table_add(&s->px_cobrs, &c->age);
 	sbx_resp_json(rs, 201, px_cobr_json(c, r->policy));
 	/* The payer's bank takes it at once: scheduled, or refused over the payer's maximum. */
 	if (r->max > 0 && amount > r->max) {
@@ -1077,27 +990,25 @@ static void px_cobr_put(sbx_t *s, const sbx_req_t *rq, const char *const *args, 
 	sbx_charge_record(s, "pix", org->id, c->txid, c->txid, amount, false, c->status,
 			  c->end_code, "instruction received", 0);
 out:
-	json_decref(b);
+	return;
 }
 
-static void px_cobr_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cobr_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org;
-	px_cobr_t *c = px_cobr_for(s, rq, args[0], rs, &org);
+	px_cobr_t *c = px_cobr_for(s, call, rs);
 	if (c == NULL)
 		return;
-	sbx_resp_json(rs, 200, px_cobr_json(c, px_policy_of(s, org, c)));
+	sbx_resp_json(rs, 200, px_cobr_json(c, px_policy_of(s, call->org, c)));
 }
 
-static void px_cobr_patch(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cobr_patch(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org;
-	json_t *b = NULL;
-	px_cobr_t *c = px_cobr_for(s, rq, args[0], rs, &org);
+	sbx_org_t *org = call->org;
+	json_t *b = call->body;
+	px_cobr_t *c = px_cobr_for(s, call, rs);
 	int64_t due = 0;
 	if (c == NULL)
 		goto out;
-	b = sbx_req_json(rq);
 	px_date(c->due, &due);
 	if (sbx_jstr(b, "status") == NULL || strcmp(sbx_jstr(b, "status"), "CANCELADA") != 0 ||
 	    px_final(c->status) || px_today(s) >= due) {
@@ -1114,13 +1025,13 @@ static void px_cobr_patch(sbx_t *s, const sbx_req_t *rq, const char *const *args
 	sbx_resp_json(rs, 200, px_cobr_json(c, px_policy_of(s, org, c)));
 	px_cobr_notify(s, org, c);
 out:
-	json_decref(b);
+	return;
 }
 
-static void px_cobr_retry(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cobr_retry(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org;
-	px_cobr_t *c = px_cobr_for(s, rq, args[0], rs, &org);
+	sbx_org_t *org = call->org;
+	px_cobr_t *c = px_cobr_for(s, call, rs);
 	int64_t day, due;
 	const char *why = NULL;
 	size_t retries = 0;
@@ -1136,14 +1047,14 @@ static void px_cobr_retry(sbx_t *s, const sbx_req_t *rq, const char *const *args
 	else if (strcmp(c->att[c->n_att - 1].status, "AGENDADA") == 0 ||
 		 strcmp(c->att[c->n_att - 1].status, "SOLICITADA") == 0)
 		why = "há uma tentativa em andamento";
-	else if (!px_date(args[1], &day) || day <= px_today(s))
+	else if (!px_date(call->args[1], &day) || day <= px_today(s))
 		why = "a data deve ser futura";
 	else if (day > due + 7)
 		why = "a data passa de 7 dias após a liquidação original";
 	else if (retries >= 3 || c->n_att >= PX_MAX_ATTEMPTS)
 		why = "as 3 retentativas já foram usadas";
 	for (size_t i = 0; why == NULL && i < c->n_att; i++)
-		if (strcmp(c->att[i].date, args[1]) == 0)
+		if (strcmp(c->att[i].date, call->args[1]) == 0)
 			why = "já existe uma tentativa para esta data";
 	if (why != NULL) {
 		px_problem(rs, 400, "CobROperacaoInvalida", why);
@@ -1254,17 +1165,15 @@ static const char *px_cob_read(sbx_t *s, const sbx_org_t *org, json_t *b, px_cob
 }
 
 /* PUT /cob/{txid} or /cobv/{txid}: the PSP gives the charge its own location. */
-static void px_cob_put(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp_t *rs, bool cobv)
+static void px_cob_put(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs, bool cobv)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
-	json_t *b = NULL;
+	const char *txid = call->args[0];
+	sbx_org_t *org = call->org;
+	json_t *b = call->body;
 	px_cob_t *c = NULL;
 	const char *why = NULL;
 	char hex[33];
 
-	if (org == NULL)
-		goto out;
-	b = sbx_req_json(rq);
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		sbx_resp_set(rs, 500, NULL, NULL, 0);
@@ -1291,22 +1200,18 @@ static void px_cob_put(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp
 	snprintf(c->location, sizeof(c->location), "pix.sandbox.ospay/qr/v2/%s/%s",
 		 cobv ? "cobv" : "cob", hex);
 	c->created_ms = util_wall_ms();
-	sbx_htab_insert(&s->px_cob_by_txid, &c->by_txid, c->txid);
-	sbx_table_add(s, &s->px_cobs, &c->age);
+	sbx_table_add(&s->px_cobs, &c->age);
 	sbx_resp_json(rs, 201, px_cob_json(c));
 	c = NULL;
 out:
 	free(c);
-	json_decref(b);
 }
 
-static void px_cob_get(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp_t *rs, bool cobv)
+static void px_cob_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs, bool cobv)
 {
-	sbx_org_t *org = px_auth(s, rq, rs);
+	const char *txid = call->args[0];
 	px_cob_t *c;
-	if (org == NULL)
-		return;
-	c = px_cob_find(s, org, txid);
+	c = px_cob_find(s, call->org, txid);
 	if (c == NULL || c->cobv != cobv) {
 		px_problem(rs, 404, cobv ? "CobVNaoEncontrada" : "CobNaoEncontrado",
 			   "cobrança não encontrada");
@@ -1315,24 +1220,24 @@ static void px_cob_get(sbx_t *s, const sbx_req_t *rq, const char *txid, sbx_resp
 	sbx_resp_json(rs, 200, px_cob_json(c));
 }
 
-static void px_cob_put_r(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cob_put_r(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_cob_put(s, rq, args[0], rs, false);
+	px_cob_put(s, call, rs, false);
 }
 
-static void px_cobv_put_r(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cobv_put_r(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_cob_put(s, rq, args[0], rs, true);
+	px_cob_put(s, call, rs, true);
 }
 
-static void px_cob_get_r(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cob_get_r(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_cob_get(s, rq, args[0], rs, false);
+	px_cob_get(s, call, rs, false);
 }
 
-static void px_cobv_get_r(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cobv_get_r(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_cob_get(s, rq, args[0], rs, true);
+	px_cob_get(s, call, rs, true);
 }
 
 /* ------------------------------------------------------------------ routes: lists */
@@ -1460,7 +1365,7 @@ static json_t *px_list_item(sbx_t *s, const sbx_org_t *org, enum px_list kind, l
  * GET /rec, /cobr, /locrec: the organization's records created between inicio
  * and fim (inclusive), oldest first, one page of them with the paging counts.
  */
-static void px_list(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs, enum px_list kind)
+static void px_list(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs, enum px_list kind)
 {
 	static const char *const bad[] = {"RecConsultaInvalida", "CobRConsultaInvalida",
 					  "PayloadLocationRecConsultaInvalida"};
@@ -1468,15 +1373,12 @@ static void px_list(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs, enum px_list 
 	sbx_table_t *t = kind == PX_LIST_REC    ? &s->px_recs
 			 : kind == PX_LIST_COBR ? &s->px_cobrs
 						: &s->px_locs;
-	sbx_org_t *org = px_auth(s, rq, rs);
 	px_query_t q;
 	const char *why;
 	json_t *arr, *item;
 	int64_t total = 0, first;
 
-	if (org == NULL)
-		return;
-	why = px_query_read(rq, kind, &q);
+	why = px_query_read(call->rq, kind, &q);
 	if (why != NULL) {
 		px_problem(rs, 400, bad[kind], why);
 		return;
@@ -1485,7 +1387,7 @@ static void px_list(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs, enum px_list 
 	arr = json_array();
 	for (list_node_t *n = t->fifo.next; n != &t->fifo; n = n->next) {
 		bool in_page = total >= first && total < first + q.per;
-		item = px_list_item(s, org, kind, n, &q, in_page);
+		item = px_list_item(s, call->org, kind, n, &q, in_page);
 		if (item == NULL)
 			continue;
 		total++;
@@ -1502,22 +1404,19 @@ static void px_list(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs, enum px_list 
 				"quantidadeTotalDeItens", (json_int_t)total, key[kind], arr));
 }
 
-static void px_rec_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_rec_list(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)args;
-	px_list(s, rq, rs, PX_LIST_REC);
+	px_list(s, call, rs, PX_LIST_REC);
 }
 
-static void px_cobr_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_cobr_list(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)args;
-	px_list(s, rq, rs, PX_LIST_COBR);
+	px_list(s, call, rs, PX_LIST_COBR);
 }
 
-static void px_locrec_list(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_locrec_list(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	(void)args;
-	px_list(s, rq, rs, PX_LIST_LOC);
+	px_list(s, call, rs, PX_LIST_LOC);
 }
 
 /* ------------------------------------------------------------------ routes: webhooks */
@@ -1545,32 +1444,29 @@ static bool px_unpct(const char *in, char *out, size_t cap)
 	return true;
 }
 
-static void px_webhook(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs,
-		       enum px_hook kind)
+static void px_webhook(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs, enum px_hook kind)
 {
 	static const char *const bad_type[] = {"WebhookRecOperacaoInvalida",
 					       "WebhookCobROperacaoInvalida",
 					       "WebhookOperacaoInvalida"};
-	sbx_org_t *org = px_auth(s, rq, rs);
+	sbx_org_t *org = call->org;
 	char *slot;
-	json_t *b = NULL;
 	const char *url, *q;
 	char key[80];
-	if (org == NULL)
-		goto out;
+	(void)s;
 	slot = kind == PX_HOOK_REC    ? org->px_hook_rec
 	       : kind == PX_HOOK_COBR ? org->px_hook_cobr
 				      : org->px_hook_pix;
 	/* /webhook/{chave}: the receiver's key (any key when none was configured). */
-	if (kind == PX_HOOK_PIX && (!px_unpct(args[0], key, sizeof(key)) ||
+	if (kind == PX_HOOK_PIX && (!px_unpct(call->args[0], key, sizeof(key)) ||
 				    (org->px_key[0] != '\0' && strcmp(org->px_key, key) != 0))) {
 		px_problem(rs, 404, "NaoEncontrado", "chave não pertence ao usuário recebedor");
 		goto out;
 	}
-	if (strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "DELETE") == 0) {
+	if (strcmp(call->rq->method, "GET") == 0 || strcmp(call->rq->method, "DELETE") == 0) {
 		if (slot[0] == '\0') {
 			px_problem(rs, 404, "NaoEncontrado", "nenhum webhook cadastrado");
-		} else if (rq->method[0] == 'D') {
+		} else if (call->rq->method[0] == 'D') {
 			slot[0] = '\0';
 			sbx_resp_set(rs, 204, NULL, NULL, 0);
 		} else {
@@ -1578,8 +1474,7 @@ static void px_webhook(sbx_t *s, const sbx_req_t *rq, const char *const *args, s
 		}
 		goto out;
 	}
-	b = sbx_req_json(rq);
-	url = sbx_jstr(b, "webhookUrl");
+	url = sbx_jstr(call->body, "webhookUrl");
 	q = url != NULL ? strchr(url, '?') : NULL;
 	/* Only the query is kept: callbacks go to --webhook-base/webhooks/pix/<org>. */
 	if (url == NULL || strncmp(url, "https://", 8) != 0 ||
@@ -1589,22 +1484,22 @@ static void px_webhook(sbx_t *s, const sbx_req_t *rq, const char *const *args, s
 	}
 	sbx_resp_set(rs, 200, NULL, NULL, 0);
 out:
-	json_decref(b);
+	return;
 }
 
-static void px_webhookrec(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_webhookrec(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_webhook(s, rq, args, rs, PX_HOOK_REC);
+	px_webhook(s, call, rs, PX_HOOK_REC);
 }
 
-static void px_webhookcobr(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_webhookcobr(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_webhook(s, rq, args, rs, PX_HOOK_COBR);
+	px_webhook(s, call, rs, PX_HOOK_COBR);
 }
 
-static void px_webhookpix(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void px_webhookpix(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	px_webhook(s, rq, args, rs, PX_HOOK_PIX);
+	px_webhook(s, call, rs, PX_HOOK_PIX);
 }
 
 const sbx_route_t sbx_pix_routes[] = {

@@ -417,17 +417,16 @@ void sbx_server_stop(sbx_server_t *srv)
 int sbx_server_add_mtls(sbx_server_t *srv, const char *host, int port, const char *crt,
 			const char *key, const char *client_ca)
 {
-	https_options_t opt;
+	/* Every limit left zero is https_server_start's default. */
+	const https_options_t opt = {.host = host,
+				     .port = port,
+				     .cert_path = crt,
+				     .key_path = key,
+				     .client_ca_path = client_ca};
 	int rc;
 
 	if (srv->mtls != NULL)
 		return -EALREADY;
-	https_options_default(&opt);
-	opt.host = host;
-	opt.port = port;
-	opt.cert_path = crt;
-	opt.key_path = key;
-	opt.client_ca_path = client_ca;
 	rc = https_server_start(srv->loop, &opt, sbx_srv_on_request, srv, &srv->mtls);
 	if (rc == 0) {
 		srv->open++;

@@ -144,44 +144,79 @@ void sbx_htab_remove(sbx_htab_t *t, sbx_hnode_t *n)
 
 /* ------------------------------------------------------------------ bounded tables */
 
-void sbx_table_init(sbx_table_t *t, size_t cap, void (*drop)(sbx_t *, list_node_t *))
+static const char *sbx_index_key(const sbx_index_t *x, const list_node_t *rec)
 {
-	list_init(&t->fifo);
-	t->n = 0;
-	t->cap = cap;
-	t->drop = drop;
+	return (const char *)rec + x->key_off;
 }
 
-void sbx_table_add(sbx_t *s, sbx_table_t *t, list_node_t *rec)
+static sbx_hnode_t *sbx_index_node(const sbx_index_t *x, list_node_t *rec)
+{
+	return (sbx_hnode_t *)((char *)rec + x->node_off);
+}
+
+/* Takes rec (already off the list; empty keys were never indexed) out of its indexes, then frees it and what it holds. */
+static void sbx_table_drop(sbx_table_t *t, list_node_t *rec)
+{
+	for (size_t i = 0; i < t->n_idx; i++)
+		if (sbx_index_key(&t->idx[i], rec)[0] != '\0')
+			sbx_htab_remove(t->idx[i].htab, sbx_index_node(&t->idx[i], rec));
+	if (t->forget != NULL)
+		t->forget(rec);
+	free(rec);
+}
+
+int sbx_table_open(const sbx_table_spec_t *spec)
+{
+	sbx_table_t *t = spec->table;
+	int rc = 0;
+	list_init(&t->fifo);
+	t->n = 0;
+	t->cap = spec->cap;
+	t->n_idx = 0;
+	t->forget = spec->forget;
+	for (size_t i = 0; i < SBX_TABLE_MAX_INDEXES && spec->idx[i].htab != NULL && rc == 0; i++) {
+		t->idx[t->n_idx++] = spec->idx[i];
+		rc = sbx_htab_init(spec->idx[i].htab, spec->cap);
+	}
+	return rc;
+}
+
+void sbx_table_add(sbx_table_t *t, list_node_t *rec)
 {
 	while (t->n >= t->cap && !list_empty(&t->fifo)) {
 		list_node_t *old = t->fifo.next;
 		list_remove(old);
 		t->n--;
-		t->drop(s, old);
+		sbx_table_drop(t, old);
+	}
+	for (size_t i = 0; i < t->n_idx; i++) {
+		const char *key = sbx_index_key(&t->idx[i], rec);
+		/* Nothing is looked up by an empty key (PagoLivre's optional requestId). */
+		if (key[0] != '\0')
+			sbx_htab_insert(t->idx[i].htab, sbx_index_node(&t->idx[i], rec), key);
 	}
 	list_insert_tail(&t->fifo, rec);
 	t->n++;
 }
 
-void sbx_table_clear(sbx_t *s, sbx_table_t *t)
+void sbx_table_clear(sbx_table_t *t)
 {
 	while (!list_empty(&t->fifo)) {
 		list_node_t *old = t->fifo.next;
 		list_remove(old);
-		t->drop(s, old);
+		sbx_table_drop(t, old);
 	}
 	t->n = 0;
 }
 
-/* ------------------------------------------------------------------ requests */
-
-void sbx_access_drop(sbx_t *s, list_node_t *n)
+void sbx_table_close(sbx_table_t *t)
 {
-	sbx_access_t *a = container_of(n, sbx_access_t, age);
-	sbx_htab_remove(&s->gn_access_by_tok, &a->by_tok);
-	free(a);
+	sbx_table_clear(t);
+	for (size_t i = 0; i < t->n_idx; i++)
+		sbx_htab_free(t->idx[i].htab);
 }
+
+/* ------------------------------------------------------------------ requests */
 
 sbx_access_t *sbx_access_issue(sbx_t *s, const char *service, uint64_t org, int64_t ttl_ms)
 {
@@ -192,8 +227,7 @@ sbx_access_t *sbx_access_issue(sbx_t *s, const char *service, uint64_t org, int6
 	snprintf(a->service, sizeof(a->service), "%s", service);
 	sbx_uuid(a->token);
 	a->expires_ms = util_wall_ms() + ttl_ms;
-	sbx_htab_insert(&s->gn_access_by_tok, &a->by_tok, a->token);
-	sbx_table_add(s, &s->gn_access, &a->age);
+	sbx_table_add(&s->gn_access, &a->age);
 	return a;
 }
 

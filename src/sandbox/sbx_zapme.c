@@ -31,25 +31,20 @@ typedef struct zm_msg {
 	int64_t created_ms, updated_ms;
 } zm_msg_t;
 
-static void zm_drop(sbx_t *s, list_node_t *n)
+static void zm_forget(list_node_t *n)
 {
-	zm_msg_t *m = container_of(n, zm_msg_t, age);
-	sbx_htab_remove(&s->zm_by_id, &m->by_id);
-	free(m->text);
-	free(m);
+	free(container_of(n, zm_msg_t, age)->text);
 }
 
 int sbx_zapme_init(sbx_t *s)
 {
-	sbx_table_init(&s->zm_messages, SBX_MAX_ZM_MESSAGES, zm_drop);
-	return sbx_htab_init(&s->zm_by_id, SBX_MAX_ZM_MESSAGES);
-}
-
-void sbx_zapme_fini(sbx_t *s)
-{
-	if (s->zm_by_id.b != NULL)
-		sbx_table_clear(s, &s->zm_messages);
-	sbx_htab_free(&s->zm_by_id);
+	const sbx_table_spec_t messages = {
+		.table = &s->zm_messages,
+		.cap = SBX_MAX_ZM_MESSAGES,
+		.idx = {SBX_INDEX(&s->zm_by_id, zm_msg_t, by_id, id)},
+		.forget = zm_forget,
+	};
+	return sbx_tables_open(s, &messages, 1);
 }
 
 static void zm_reply(sbx_resp_t *rs, int status, bool ok, const char *result, json_t *data)
@@ -62,9 +57,13 @@ static void zm_reply(sbx_resp_t *rs, int status, bool ok, const char *result, js
 	sbx_resp_json(rs, status, j);
 }
 
-/* The organization whose api/secret the form (body or query) carries, or NULL after a 401. */
-static sbx_org_t *zm_auth(sbx_t *s, const char *form, size_t len, sbx_resp_t *rs)
+/* The organization whose api/secret the form carries (the query of a GET, else the
+ * body), or NULL after a 401. */
+sbx_org_t *sbx_zapme_auth(sbx_t *s, const sbx_req_t *rq, sbx_resp_t *rs)
 {
+	bool get = strcmp(rq->method, "GET") == 0;
+	const char *form = get ? rq->query : (const char *)rq->body;
+	size_t len = get ? strlen(rq->query) : rq->body_len;
 	char api[160], secret[160];
 	sbx_org_t *org = NULL;
 	if (sbx_form_get(form, len, "api", api, sizeof(api)) &&
@@ -127,23 +126,20 @@ out:
 	json_decref(j);
 }
 
-static void zm_send(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void zm_send(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	const char *form = (const char *)rq->body;
-	sbx_org_t *org = zm_auth(s, form, rq->body_len, rs);
+	const char *form = (const char *)call->rq->body;
+	sbx_org_t *org = call->org;
 	char phone[32];
 	char *text = NULL;
 	zm_msg_t *m = NULL;
-	(void)args;
 
-	if (org == NULL)
-		goto out;
 	text = malloc(ZM_MAX_MESSAGE + 1);
 	if (text == NULL) {
 		zm_reply(rs, 500, false, "internal_error", NULL);
 		goto out;
 	}
-	bool phone_ok = sbx_form_get(form, rq->body_len, "phone", phone, sizeof(phone)) &&
+	bool phone_ok = sbx_form_get(form, call->rq->body_len, "phone", phone, sizeof(phone)) &&
 			strlen(phone) >= 10 && strlen(phone) <= 15;
 	for (size_t i = 0; phone_ok && phone[i] != '\0'; i++)
 		phone_ok = isdigit((unsigned char)phone[i]) != 0;
@@ -151,7 +147,7 @@ static void zm_send(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_
 		zm_reply(rs, 400, false, "invalid_phone", NULL);
 		goto out;
 	}
-	if (!sbx_form_get(form, rq->body_len, "message", text, ZM_MAX_MESSAGE + 1) ||
+	if (!sbx_form_get(form, call->rq->body_len, "message", text, ZM_MAX_MESSAGE + 1) ||
 	    text[0] == '\0') {
 		zm_reply(rs, 400, false, "invalid_message", NULL);
 		goto out;
@@ -169,8 +165,7 @@ static void zm_send(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_
 	m->text = text;
 	text = NULL;
 	m->created_ms = m->updated_ms = util_wall_ms();
-	sbx_htab_insert(&s->zm_by_id, &m->by_id, m->id);
-	sbx_table_add(s, &s->zm_messages, &m->age);
+	sbx_table_add(&s->zm_messages, &m->age);
 	sbx_sent_record(s, "zapme", "whatsapp", org->id, m->phone, m->text, m->id);
 
 	char now[32];
@@ -198,34 +193,26 @@ static zm_msg_t *zm_find(sbx_t *s, uint64_t org, const char *id)
 	return m != NULL && m->org == org ? m : NULL;
 }
 
-static void zm_get(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+static void zm_get(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = zm_auth(s, rq->query, strlen(rq->query), rs);
-	zm_msg_t *m = org != NULL ? zm_find(s, org->id, args[0]) : NULL;
-	if (org == NULL)
-		goto out;
+	zm_msg_t *m = zm_find(s, call->org->id, call->args[0]);
 	if (m == NULL)
 		zm_reply(rs, 404, false, "message_not_found", NULL);
 	else
 		zm_reply(rs, 200, true, "success", zm_msg_json(m));
-out:
-	return;
 }
 
-static void zm_status(sbx_t *s, const sbx_req_t *rq, const char *const *args, sbx_resp_t *rs)
+/* The account of the credentials, which the route's authentication already checked. */
+static void zm_status(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 {
-	sbx_org_t *org = zm_auth(s, (const char *)rq->body, rq->body_len, rs);
 	char now[32];
-	(void)args;
-	if (org == NULL)
-		goto out;
+	(void)s;
+	(void)call;
 	sbx_time_brt(util_wall_ms(), now);
 	zm_reply(rs, 200, true, "success",
 		 json_pack("{s:{s:s, s:s, s:s}, s:{s:b, s:s}}", "service", "plan", "Sandbox",
 			   "duedate", "2099-12-31", "status", "active", "auth", "status", true,
 			   "authenticated_at", now));
-out:
-	return;
 }
 
 const sbx_route_t sbx_zapme_routes[] = {

@@ -92,6 +92,45 @@ static int sale(const char *moid, const char *card, json_t **j)
 	return st;
 }
 
+/* The error a control call answered, "" when none. */
+static const char *ctl_error(const char *target, const char *body, char *out, size_t cap)
+{
+	sbx_resp_t rs;
+	json_t *j = NULL;
+	call("POST", target, NULL, body, &rs, &j);
+	snprintf(out, cap, "%s",
+		 json_string_value(json_object_get(j, "error")) != NULL
+			 ? json_string_value(json_object_get(j, "error"))
+			 : "");
+	json_decref(j);
+	sbx_resp_free(&rs);
+	return out;
+}
+
+Test(sbx_core, a_credential_names_one_organization)
+{
+	char err[160];
+	cr_assert_eq(ctl("POST", "/control/orgs/3/getnet",
+			 "{\"client_id\":\"c1\",\"client_secret\":\"s\",\"seller_id\":\"x\"}"),
+		     200);
+	cr_assert_str_eq(
+		ctl_error("/control/orgs/4/getnet",
+			  "{\"client_id\":\"c1\",\"client_secret\":\"t\",\"seller_id\":\"y\"}", err,
+			  sizeof(err)),
+		"invalid or missing field: client_id (another organization has it)");
+	cr_assert_str_eq(ctl_error("/control/orgs/4/pix",
+				   "{\"client_id\":\"a:b\",\"client_secret\":\"t\"}", err,
+				   sizeof(err)),
+			 "invalid or missing field: client_id (no ':' allowed in HTTP Basic)");
+	cr_assert_eq(ctl("POST", "/control/orgs/3/pagolivre", "{\"token\":\"t1\"}"), 200);
+	cr_assert_str_eq(
+		ctl_error("/control/orgs/4/pagolivre", "{\"token\":\"t1\"}", err, sizeof(err)),
+		"invalid or missing field: token (another organization has it)");
+	cr_assert_eq(ctl("POST", "/control/orgs/3/getnet",
+			 "{\"client_id\":\"c1\",\"client_secret\":\"s2\",\"seller_id\":\"x\"}"),
+		     200, "an organization may register its own credential again");
+}
+
 Test(sbx_core, routes_match_segments_and_methods)
 {
 	char buf[256];
@@ -247,30 +286,57 @@ Test(sbx_core, hook_faults_duplicate_drop_bad_auth_reorder)
 	json_decref(log);
 }
 
-static int dropped;
+static int forgotten;
 
-static void count_drop(sbx_t *s, list_node_t *n)
+static void count_forget(list_node_t *n)
 {
-	(void)s;
-	dropped++;
-	free(n);
+	(void)n;
+	forgotten++;
 }
 
 Test(sbx_core, tables_forget_the_oldest)
 {
 	sbx_table_t t;
-	sbx_table_init(&t, 2, count_drop);
+	const sbx_table_spec_t spec = {.table = &t, .cap = 2, .forget = count_forget};
+	cr_assert_eq(sbx_table_open(&spec), 0);
 	list_node_t *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b)), *c = malloc(sizeof(*c));
-	dropped = 0;
-	sbx_table_add(S, &t, a);
-	sbx_table_add(S, &t, b);
-	cr_assert_eq(dropped, 0);
-	sbx_table_add(S, &t, c);
-	cr_assert_eq(dropped, 1);
+	forgotten = 0;
+	sbx_table_add(&t, a);
+	sbx_table_add(&t, b);
+	cr_assert_eq(forgotten, 0);
+	sbx_table_add(&t, c);
+	cr_assert_eq(forgotten, 1);
 	cr_assert_eq(t.n, 2);
 	cr_assert_eq(t.fifo.next, b, "a, the oldest, went first");
-	sbx_table_clear(S, &t);
-	cr_assert_eq(dropped, 3);
+	sbx_table_clear(&t);
+	cr_assert_eq(forgotten, 3);
+	sbx_table_close(&t);
+}
+
+typedef struct keyed {
+	list_node_t age;
+	sbx_hnode_t by_key;
+	char key[8];
+} keyed_t;
+
+Test(sbx_core, tables_index_what_they_hold)
+{
+	sbx_htab_t by_key;
+	sbx_table_t t;
+	const sbx_table_spec_t spec = {
+		.table = &t, .cap = 2, .idx = {SBX_INDEX(&by_key, keyed_t, by_key, key)}};
+	cr_assert_eq(sbx_table_open(&spec), 0);
+	keyed_t *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b)), *c = calloc(1, sizeof(*c));
+	snprintf(a->key, sizeof(a->key), "a");
+	snprintf(c->key, sizeof(c->key), "c");
+	sbx_table_add(&t, &a->age);
+	sbx_table_add(&t, &b->age);
+	cr_assert_eq(SBX_HTAB_GET(&by_key, "a", keyed_t, by_key), a);
+	cr_assert_null(sbx_htab_find(&by_key, ""), "an empty key is not indexed");
+	sbx_table_add(&t, &c->age);
+	cr_assert_null(sbx_htab_find(&by_key, "a"), "the dropped record left its index");
+	cr_assert_eq(SBX_HTAB_GET(&by_key, "c", keyed_t, by_key), c);
+	sbx_table_close(&t);
 }
 
 Test(sbx_core, htab_keeps_duplicates_newest_first)

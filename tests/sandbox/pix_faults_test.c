@@ -14,7 +14,7 @@ static void wfault(const char *kind_and_more)
 {
 	char b[256];
 	snprintf(b, sizeof(b), "{\"service\":\"pix\",%s}", kind_and_more);
-	h_free(h_ctl("POST", "/control/webhook-faults", b, 201));
+	h_hook_fault(b);
 }
 
 static void rfault(const char *route, const char *kind, bool process)
@@ -24,7 +24,7 @@ static void rfault(const char *route, const char *kind, bool process)
 		 "{\"service\":\"pix\",\"route\":\"%s\",\"kind\":\"%s\",\"count\":1,"
 		 "\"process\":%s}",
 		 route, kind, process ? "true" : "false");
-	h_free(h_ctl("POST", "/control/faults", b, 201));
+	h_fault(b);
 }
 
 static void cob_put(const char *txid)
@@ -134,10 +134,8 @@ Test(sandbox_pix_faults, a_cob_made_before_its_answer_is_lost)
 	cr_assert_null(g->json, "%s", g->body);
 	h_free(g);
 	/* Latency adds to the answer, which still comes. */
-	h_free(h_ctl("POST", "/control/faults",
-		     "{\"service\":\"pix\",\"route\":\"cobv_put\",\"kind\":\"latency\","
-		     "\"ms\":300,\"count\":1}",
-		     201));
+	h_fault("{\"service\":\"pix\",\"route\":\"cobv_put\",\"kind\":\"latency\","
+		"\"ms\":300,\"count\":1}");
 	{
 		uint64_t t0 = h_now_ms();
 		cr_assert_eq(

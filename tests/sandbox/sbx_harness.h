@@ -422,6 +422,29 @@ static inline void h_ctl_ok(const char *method, const char *path, const char *bo
 	h_free(h_ctl(method, path, body, 200));
 }
 
+/* Adds a request fault (json: its body), which the sandbox must take. */
+static inline void h_fault(const char *json)
+{
+	h_free(h_ctl("POST", "/control/faults", json, 201));
+}
+
+/* Adds a webhook fault likewise. */
+static inline void h_hook_fault(const char *json)
+{
+	h_free(h_ctl("POST", "/control/webhook-faults", json, 201));
+}
+
+/* Waits until n webhooks arrived, then asserts that webhook i's request starts with
+ * start and carries has. */
+static inline void h_hook_expect(int n, int i, const char *start, const char *has)
+{
+	char raw[4096];
+	cr_assert_eq(h_hooks_wait(n, 5000), n);
+	h_hook_read(i, raw, sizeof(raw));
+	cr_assert(strncmp(raw, start, strlen(start)) == 0, "%s", raw);
+	cr_assert_not_null(strstr(raw, has), "%s", raw);
+}
+
 /* Asserts the sandbox recorded count charges for merchant order moid (NULL:
  * all of them), approved of them approved (-1: not checked); why names the case. */
 static inline void h_expect_charges(const char *moid, long count, long approved, const char *why)
