@@ -958,7 +958,7 @@ static bool bill_idle(const void *state)
 	return b->inflight == 0 && b->n_manual == 0;
 }
 
-static int billing_run_start(srv_t *s)
+int billing_run_start(srv_t *s)
 {
 	struct srv_billing *b = calloc(1, sizeof(*b));
 	if (b == NULL)
@@ -976,7 +976,7 @@ static int billing_run_start(srv_t *s)
 	return 0;
 }
 
-static bool billing_run_busy(const srv_t *s)
+bool billing_run_busy(const srv_t *s)
 {
 	return s->billing != NULL && (s->billing->inflight > 0 || s->billing->n_manual > 0);
 }
@@ -1030,7 +1030,7 @@ void billing_run_metrics(const srv_t *s, billing_run_metrics_t *out)
 	store_read_end(txn);
 }
 
-static void billing_run_stop(srv_t *s, srv_job_done_fn done)
+void billing_run_stop(srv_t *s, srv_job_done_fn done)
 {
 	struct srv_billing *b = s->billing;
 	if (b == NULL)
@@ -1047,14 +1047,6 @@ static void billing_run_stop(srv_t *s, srv_job_done_fn done)
 	srv_job_close(&b->life, done, h, 3);
 	s->billing = NULL;
 }
-
-const srv_job_t billing_run_job = {
-	.name = "billing run",
-	.start = billing_run_start,
-	.kick = billing_run_kick,
-	.busy = billing_run_busy,
-	.stop = billing_run_stop,
-};
 
 /* ------------------------------------------------------------------ RunNow */
 

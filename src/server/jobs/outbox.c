@@ -1128,7 +1128,7 @@ static bool ob_idle(const void *state)
 	return ((const outbox_t *)state)->inflight == 0;
 }
 
-static int outbox_start(srv_t *s)
+int outbox_start(srv_t *s)
 {
 	outbox_t *ob = calloc(1, sizeof(*ob));
 	if (ob == NULL)
@@ -1149,12 +1149,12 @@ void outbox_kick(srv_t *s)
 	ob_kick_later(s->outbox);
 }
 
-static bool outbox_busy(const srv_t *s)
+bool outbox_busy(const srv_t *s)
 {
 	return s->outbox != NULL && s->outbox->inflight > 0;
 }
 
-static void outbox_stop(srv_t *s, srv_job_done_fn done)
+void outbox_stop(srv_t *s, srv_job_done_fn done)
 {
 	outbox_t *ob = s->outbox;
 	if (ob == NULL)
@@ -1162,14 +1162,6 @@ static void outbox_stop(srv_t *s, srv_job_done_fn done)
 	srv_job_close(&ob->life, done, (uv_handle_t *[]){(uv_handle_t *)&ob->timer}, 1);
 	s->outbox = NULL;
 }
-
-const srv_job_t outbox_job = {
-	.name = "outbox",
-	.start = outbox_start,
-	.kick = outbox_kick,
-	.busy = outbox_busy,
-	.stop = outbox_stop,
-};
 
 /* ------------------------------------------------------------------ Pix Automático */
 

@@ -331,7 +331,7 @@ static void recon_free(void *state)
 	free(x);
 }
 
-static int reconcile_start(srv_t *s)
+int reconcile_start(srv_t *s)
 {
 	struct recon *x = calloc(1, sizeof(*x));
 	if (x == NULL)
@@ -347,12 +347,12 @@ static int reconcile_start(srv_t *s)
 	return 0;
 }
 
-static bool reconcile_busy(const srv_t *s)
+bool reconcile_busy(const srv_t *s)
 {
 	return s->reconcile != NULL && s->reconcile->inflight > 0;
 }
 
-static void reconcile_stop(srv_t *s, srv_job_done_fn done)
+void reconcile_stop(srv_t *s, srv_job_done_fn done)
 {
 	struct recon *x = s->reconcile;
 	if (x == NULL)
@@ -361,11 +361,3 @@ static void reconcile_stop(srv_t *s, srv_job_done_fn done)
 	srv_job_close(&x->life, done, h, 2);
 	s->reconcile = NULL;
 }
-
-const srv_job_t reconcile_job = {
-	.name = "reconciliation",
-	.start = reconcile_start,
-	.kick = reconcile_kick,
-	.busy = reconcile_busy,
-	.stop = reconcile_stop,
-};

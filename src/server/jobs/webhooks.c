@@ -1190,7 +1190,7 @@ static void wh_free(void *state)
 	free(w);
 }
 
-static int webhooks_start(srv_t *s)
+int webhooks_start(srv_t *s)
 {
 	struct webhooks *w = calloc(1, sizeof(*w));
 	if (w == NULL)
@@ -1204,23 +1204,15 @@ static int webhooks_start(srv_t *s)
 	return 0;
 }
 
-static bool webhooks_busy(const srv_t *s)
+bool webhooks_busy(const srv_t *s)
 {
 	return s->webhooks != NULL && s->webhooks->inflight > 0;
 }
 
-static void webhooks_stop(srv_t *s, srv_job_done_fn done)
+void webhooks_stop(srv_t *s, srv_job_done_fn done)
 {
 	struct webhooks *w = s->webhooks;
 	if (w == NULL || w->life.stopping)
 		return; /* never started, or stopped already */
 	srv_job_close(&w->life, done, (uv_handle_t *[]){(uv_handle_t *)&w->timer}, 1);
 }
-
-const srv_job_t webhooks_job = {
-	.name = "webhook re-query",
-	.start = webhooks_start,
-	.kick = webhooks_kick,
-	.busy = webhooks_busy,
-	.stop = webhooks_stop,
-};
