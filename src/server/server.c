@@ -101,8 +101,7 @@ static int idem_sweep_fn(store_txn_t *txn, void *arg)
 				   (ProtobufCMessage **)&rec);
 		if (g == 0 && rec->created_ms == be64_get_i64(tk))
 			g = store_del(txn, DB_IDEM, tk + 8, klen, NULL, 0);
-		if (rec != NULL)
-			ospay__v1__idempotency_record__free_unpacked(rec, NULL);
+		ospay__v1__idempotency_record__free_unpacked(rec, NULL);
 		rc = g == -ENOENT ? 0 : g;
 		if (rc == 0)
 			rc = store_del(txn, DB_IDEM_BY_TIME, tk, exp[i].len, NULL, 0);

@@ -147,8 +147,7 @@ static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge *
 static void attempts_free(Ospay__V1__Charge **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (v[i] != NULL)
-			ospay__v1__charge__free_unpacked(v[i], NULL);
+		ospay__v1__charge__free_unpacked(v[i], NULL);
 }
 
 /*
@@ -271,14 +270,10 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	*out = j;
 out:
 	attempts_free(att, n < BILLING_MAX_ATTEMPTS ? n : BILLING_MAX_ATTEMPTS);
-	if (chosen != NULL)
-		ospay__v1__card_record__free_unpacked(chosen, NULL);
-	if (def != NULL)
-		ospay__v1__card_record__free_unpacked(def, NULL);
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__card_record__free_unpacked(chosen, NULL);
+	ospay__v1__card_record__free_unpacked(def, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	if (rc != 0 && j != NULL) {
 		bill_job_free(j);
 		*out = NULL;
@@ -701,10 +696,8 @@ static int plan_pix(struct srv_billing *b, store_txn_t *txn, uint64_t id, bool *
 	if (rc != 0)
 		log_error("billing: a Pix invoice could not be planned; skipped",
 			  "invoice_id=%" PRIu64 " err=%d", id, rc);
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc == -ENOMEM ? rc : 0;
 }
 

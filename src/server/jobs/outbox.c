@@ -279,8 +279,7 @@ static void plan_name(store_txn_t *txn, uint64_t service_id, char *out, size_t c
 	if (service_id != 0 && kit_load(txn, DB_SERVICES, service_id,
 					&ospay__v1__customer_service__descriptor, &svc) == 0)
 		snprintf(out, cap, "%s", svc->plan_name);
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
 }
 
 /*
@@ -523,8 +522,7 @@ int outbox_on_pix_auth(srv_t *s, store_txn_t *txn, const Ospay__V1__CustomerServ
 		rc = rec_load(txn, be64_get(v.data), &rec);
 	if (rc == 0)
 		*queued = rec->notification->status != NST(FAILED);
-	if (rec != NULL)
-		ospay__v1__outbox_message_record__free_unpacked(rec, NULL);
+	ospay__v1__outbox_message_record__free_unpacked(rec, NULL);
 	return rc;
 }
 
@@ -1049,8 +1047,7 @@ static int plan(store_txn_t *txn, int64_t when, uint64_t id, ob_job_t **out)
 	*out = j;
 	rc = 0;
 out:
-	if (rec != NULL)
-		ospay__v1__outbox_message_record__free_unpacked(rec, NULL);
+	ospay__v1__outbox_message_record__free_unpacked(rec, NULL);
 	return rc;
 }
 

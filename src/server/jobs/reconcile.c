@@ -181,8 +181,7 @@ static int recon_start(struct recon *x, store_txn_t *txn, uint64_t org, uint64_t
 	j = NULL;
 out:
 	free(j);
-	if (o != NULL)
-		ospay__v1__order__free_unpacked(o, NULL);
+	ospay__v1__order__free_unpacked(o, NULL);
 	return rc;
 }
 

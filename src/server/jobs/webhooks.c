@@ -634,8 +634,7 @@ static int object_store(store_txn_t *txn, requery_t *q, int64_t now_ms)
 		if (rc == 0 && q->obj.charge_id != 0)
 			rc = billing_run_charge_answer(txn, q->srv, &q->obj, &q->resolve);
 	}
-	if (old != NULL)
-		ospay__v1__gateway_object_record__free_unpacked(old, NULL);
+	ospay__v1__gateway_object_record__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -729,8 +728,7 @@ static void requery_discard(requery_t *q)
 		free(f);
 		f = next;
 	}
-	if (q->ev != NULL)
-		ospay__v1__webhook_event_record__free_unpacked(q->ev, NULL);
+	ospay__v1__webhook_event_record__free_unpacked(q->ev, NULL);
 	free(q->pix);
 	free(q);
 }
