@@ -435,16 +435,10 @@ out:
 /* How far a charge's state is from "nothing taken": never moved back. */
 static int money_rank(int status)
 {
-	switch (status) {
-	case CHG(APPROVED):
-		return 1;
-	case CHG(VOIDING):
-		return 2;
-	case CHG(VOIDED):
-		return 3;
-	default:
-		return 0;
-	}
+	return status == CHG(APPROVED)  ? 1
+	       : status == CHG(VOIDING) ? 2
+	       : status == CHG(VOIDED)  ? 3
+					: 0;
 }
 
 static const char *invoice_status_name(int st)
