@@ -144,12 +144,6 @@ static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge *
 	return rc;
 }
 
-static void attempts_free(Ospay__V1__Charge **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		ospay__v1__charge__free_unpacked(v[i], NULL);
-}
-
 /*
  * Decides one OPEN invoice on the organization's today and, when something
  * is due, fills a job (*out, NULL when nothing is). 0 or a store error.
@@ -269,7 +263,8 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	}
 	*out = j;
 out:
-	attempts_free(att, n < BILLING_MAX_ATTEMPTS ? n : BILLING_MAX_ATTEMPTS);
+	for (size_t i = 0; i < n && i < BILLING_MAX_ATTEMPTS; i++)
+		ospay__v1__charge__free_unpacked(att[i], NULL);
 	ospay__v1__card_record__free_unpacked(chosen, NULL);
 	ospay__v1__card_record__free_unpacked(def, NULL);
 	ospay__v1__customer_service__free_unpacked(svc, NULL);
