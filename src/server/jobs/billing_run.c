@@ -948,10 +948,9 @@ static bool bill_idle(const void *state)
 
 int billing_run_start(srv_t *s)
 {
-	struct srv_billing *b = calloc(1, sizeof(*b));
+	struct srv_billing *b = srv_job_new(s, sizeof(*b), bill_idle, free);
 	if (b == NULL)
 		return -ENOMEM;
-	srv_job_life_init(&b->life, s, bill_idle, free);
 	b->s = s;
 	uv_timer_init(s->loop, &b->hour_timer);
 	uv_timer_init(s->loop, &b->step_timer);

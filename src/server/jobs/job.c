@@ -1,4 +1,6 @@
 /* The jobs, in the order they start (stop runs them backwards), and how each ends. */
+#include <stdlib.h>
+
 #include "server/jobs/billing_run.h"
 #include "server/jobs/job.h"
 #include "server/jobs/outbox.h"
@@ -28,10 +30,13 @@ bool srv_jobs_busy(const srv_t *s)
 	return false;
 }
 
-void srv_job_life_init(srv_job_life_t *l, srv_t *s, bool (*idle)(const void *state),
-		       void (*free_state)(void *state))
+void *srv_job_new(srv_t *s, size_t size, bool (*idle)(const void *state),
+		  void (*free_state)(void *state))
 {
-	*l = (srv_job_life_t){.s = s, .idle = idle, .free_state = free_state};
+	srv_job_life_t *l = calloc(1, size);
+	if (l != NULL)
+		*l = (srv_job_life_t){.s = s, .idle = idle, .free_state = free_state};
+	return l;
 }
 
 void srv_job_release(srv_job_life_t *l)

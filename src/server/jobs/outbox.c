@@ -1127,10 +1127,9 @@ static bool ob_idle(const void *state)
 
 int outbox_start(srv_t *s)
 {
-	outbox_t *ob = calloc(1, sizeof(*ob));
+	outbox_t *ob = srv_job_new(s, sizeof(*ob), ob_idle, free);
 	if (ob == NULL)
 		return -ENOMEM;
-	srv_job_life_init(&ob->life, s, ob_idle, free);
 	ob->s = s;
 	uv_timer_init(s->loop, &ob->timer);
 	ob->timer.data = ob;

@@ -332,10 +332,9 @@ static void recon_free(void *state)
 
 int reconcile_start(srv_t *s)
 {
-	struct recon *x = calloc(1, sizeof(*x));
+	struct recon *x = srv_job_new(s, sizeof(*x), recon_idle, recon_free);
 	if (x == NULL)
 		return -ENOMEM;
-	srv_job_life_init(&x->life, s, recon_idle, recon_free);
 	x->s = s;
 	uv_timer_init(s->loop, &x->hour_timer);
 	uv_timer_init(s->loop, &x->step_timer);

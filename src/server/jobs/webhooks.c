@@ -1192,10 +1192,9 @@ static void wh_free(void *state)
 
 int webhooks_start(srv_t *s)
 {
-	struct webhooks *w = calloc(1, sizeof(*w));
+	struct webhooks *w = srv_job_new(s, sizeof(*w), wh_idle, wh_free);
 	if (w == NULL)
 		return -ENOMEM;
-	srv_job_life_init(&w->life, s, wh_idle, wh_free);
 	uv_timer_init(s->loop, &w->timer);
 	w->timer.data = w;
 	s->webhooks = w;
