@@ -1020,14 +1020,12 @@ static int plan(store_txn_t *txn, int64_t when, uint64_t id, ob_job_t **out)
 	int rc = rec_load(txn, id, &rec);
 	if (rc != 0 && rc != -ENOENT && rc != -EBADMSG)
 		return rc;
-	ob_job_t *j = calloc(1, sizeof(*j));
+	ob_job_t *j = malloc(sizeof(*j));
 	if (j == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	j->id = id;
-	j->due_ms = when;
-	j->what = OB_STALE;
+	*j = (ob_job_t){.id = id, .due_ms = when, .what = OB_STALE};
 	if (rec != NULL) {
 		const Ospay__V1__Notification *n = rec->notification;
 		j->org = rec->organization_id;
