@@ -69,8 +69,7 @@ int bill_invoice_open(store_txn_t *txn, uint64_t id)
 	int rc = kit_load(txn, DB_INVOICES, id, &ospay__v1__invoice__descriptor, &inv);
 	if (rc == 0 && inv->status != INV_OPEN)
 		rc = -EALREADY;
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -119,8 +118,7 @@ int bill_profile_days(store_txn_t *txn, uint64_t org, int *days)
 		return 0;
 	if (rc == 0)
 		*days = (int)p->days;
-	if (p != NULL)
-		ospay__v1__suspension_profile__free_unpacked(p, NULL);
+	ospay__v1__suspension_profile__free_unpacked(p, NULL);
 	return rc;
 }
 

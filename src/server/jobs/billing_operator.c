@@ -80,8 +80,7 @@ static int brand_allows(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice
 			bill_copy_str(advice, sizeof(advice), c->advice);
 			wait_until = c->next_retry_ms;
 		}
-		if (c != NULL)
-			ospay__v1__charge__free_unpacked(c, NULL);
+		ospay__v1__charge__free_unpacked(c, NULL);
 	}
 	db_scan_close(scan);
 	if (rc != -ENOENT && rc != 0)
@@ -129,8 +128,7 @@ static int manual_insert_fn(store_txn_t *txn, void *arg)
 		j->c.reattempt = n + n_op > 0;
 	if (rc == 0)
 		rc = bill_charge_new(txn, j, srv_now_ms(j->b->s));
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -156,8 +154,7 @@ static int manual_finish(srv_req_t *r, store_txn_t *txn)
 	resp.invoice = inv;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -213,8 +210,7 @@ static int manual_card(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice 
 		chosen_id = svc->recurring_payment->card_id;
 	if (rc == 0)
 		rc = bill_load_cards(txn, inv->customer_id, chosen_id, &chosen, &def);
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
 	if (rc != 0) {
 		rc = srv_store_fail(r, rc, "cards lookup");
 	} else if (chosen != NULL) {
@@ -226,10 +222,8 @@ static int manual_card(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Invoice 
 	} else {
 		rc = srv_fail(r, ST_FAILED_PRECONDITION, "the customer has no card on file");
 	}
-	if (chosen != NULL)
-		ospay__v1__card_record__free_unpacked(chosen, NULL);
-	if (def != NULL)
-		ospay__v1__card_record__free_unpacked(def, NULL);
+	ospay__v1__card_record__free_unpacked(chosen, NULL);
+	ospay__v1__card_record__free_unpacked(def, NULL);
 	return rc;
 }
 
@@ -345,8 +339,7 @@ int billing_run_operator_charge(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 out:
 	if (j != NULL)
 		bill_job_free(j);
-	if (card != NULL)
-		ospay__v1__card_record__free_unpacked(card, NULL);
+	ospay__v1__card_record__free_unpacked(card, NULL);
 	return rc;
 }
 
@@ -415,7 +408,6 @@ int billing_run_operator_settle(srv_req_t *r, store_txn_t *txn, const Ospay__V1_
 out:
 	if (j != NULL)
 		bill_job_free(j);
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }

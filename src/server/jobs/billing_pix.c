@@ -82,8 +82,7 @@ int bill_pix_org_load(store_txn_t *txn, uint64_t org, int64_t now_ms, bill_pix_o
 		return 0;
 	if (rc == 0)
 		out->holidays = fs->national_holidays_closed;
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }
 

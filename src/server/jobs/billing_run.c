@@ -144,13 +144,6 @@ static int load_attempts(store_txn_t *txn, uint64_t invoice, Ospay__V1__Charge *
 	return rc;
 }
 
-static void attempts_free(Ospay__V1__Charge **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] != NULL)
-			ospay__v1__charge__free_unpacked(v[i], NULL);
-}
-
 /*
  * Decides one OPEN invoice on the organization's today and, when something
  * is due, fills a job (*out, NULL when nothing is). 0 or a store error.
@@ -270,15 +263,12 @@ static int plan_invoice(struct srv_billing *b, store_txn_t *txn, uint64_t id, bi
 	}
 	*out = j;
 out:
-	attempts_free(att, n < BILLING_MAX_ATTEMPTS ? n : BILLING_MAX_ATTEMPTS);
-	if (chosen != NULL)
-		ospay__v1__card_record__free_unpacked(chosen, NULL);
-	if (def != NULL)
-		ospay__v1__card_record__free_unpacked(def, NULL);
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	for (size_t i = 0; i < n && i < BILLING_MAX_ATTEMPTS; i++)
+		ospay__v1__charge__free_unpacked(att[i], NULL);
+	ospay__v1__card_record__free_unpacked(chosen, NULL);
+	ospay__v1__card_record__free_unpacked(def, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	if (rc != 0 && j != NULL) {
 		bill_job_free(j);
 		*out = NULL;
@@ -701,10 +691,8 @@ static int plan_pix(struct srv_billing *b, store_txn_t *txn, uint64_t id, bool *
 	if (rc != 0)
 		log_error("billing: a Pix invoice could not be planned; skipped",
 			  "invoice_id=%" PRIu64 " err=%d", id, rc);
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc == -ENOMEM ? rc : 0;
 }
 
@@ -958,12 +946,11 @@ static bool bill_idle(const void *state)
 	return b->inflight == 0 && b->n_manual == 0;
 }
 
-static int billing_run_start(srv_t *s)
+int billing_run_start(srv_t *s)
 {
-	struct srv_billing *b = calloc(1, sizeof(*b));
+	struct srv_billing *b = srv_job_new(s, sizeof(*b), bill_idle, free);
 	if (b == NULL)
 		return -ENOMEM;
-	srv_job_life_init(&b->life, s, bill_idle, free);
 	b->s = s;
 	uv_timer_init(s->loop, &b->hour_timer);
 	uv_timer_init(s->loop, &b->step_timer);
@@ -976,7 +963,7 @@ static int billing_run_start(srv_t *s)
 	return 0;
 }
 
-static bool billing_run_busy(const srv_t *s)
+bool billing_run_busy(const srv_t *s)
 {
 	return s->billing != NULL && (s->billing->inflight > 0 || s->billing->n_manual > 0);
 }
@@ -1030,7 +1017,7 @@ void billing_run_metrics(const srv_t *s, billing_run_metrics_t *out)
 	store_read_end(txn);
 }
 
-static void billing_run_stop(srv_t *s, srv_job_done_fn done)
+void billing_run_stop(srv_t *s, srv_job_done_fn done)
 {
 	struct srv_billing *b = s->billing;
 	if (b == NULL)
@@ -1047,14 +1034,6 @@ static void billing_run_stop(srv_t *s, srv_job_done_fn done)
 	srv_job_close(&b->life, done, h, 3);
 	s->billing = NULL;
 }
-
-const srv_job_t billing_run_job = {
-	.name = "billing run",
-	.start = billing_run_start,
-	.kick = billing_run_kick,
-	.busy = billing_run_busy,
-	.stop = billing_run_stop,
-};
 
 /* ------------------------------------------------------------------ RunNow */
 

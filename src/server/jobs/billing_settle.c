@@ -97,8 +97,7 @@ static int card_chain_open(store_txn_t *txn, const bill_job_t *j)
 			log_info("card: stored-credential chain opened",
 				 "card_id=%" PRIu64 " charge_id=%" PRIu64, c.id, j->c.id);
 	}
-	if (rec != NULL)
-		ospay__v1__card_record__free_unpacked(rec, NULL);
+	ospay__v1__card_record__free_unpacked(rec, NULL);
 	return rc;
 }
 
@@ -180,8 +179,7 @@ static int card_fp(store_txn_t *txn, uint64_t card, uint8_t fp[CARD_FP_LEN], boo
 	*has = rc == 0 && rec->fingerprint.len == CARD_FP_LEN;
 	if (*has)
 		memcpy(fp, rec->fingerprint.data, CARD_FP_LEN);
-	if (rec != NULL)
-		ospay__v1__card_record__free_unpacked(rec, NULL);
+	ospay__v1__card_record__free_unpacked(rec, NULL);
 	return rc == -ENOENT ? 0 : rc;
 }
 
@@ -206,8 +204,7 @@ static int card_id_reattempts(store_txn_t *txn, uint64_t card, int64_t now_ms, u
 		rc = kit_load(txn, DB_CHARGES, db_pos_id(pos), &ospay__v1__charge__descriptor, &c);
 		if (rc == 0 && c->reattempt)
 			(*n)++;
-		if (c != NULL)
-			ospay__v1__charge__free_unpacked(c, NULL);
+		ospay__v1__charge__free_unpacked(c, NULL);
 	}
 	db_scan_close(scan);
 	return rc == -ENOENT ? 0 : rc;
@@ -303,8 +300,7 @@ static int window_end_ms(store_txn_t *txn, uint64_t org, const char *day, int64_
 		rc = kit_load(txn, DB_ORGS, org, &ospay__v1__organization__descriptor, &o);
 	if (rc == 0)
 		*out = (d + 2) * RETRY_DAY_MS - (int64_t)o->utc_offset_minutes * 60000;
-	if (o != NULL)
-		ospay__v1__organization__free_unpacked(o, NULL);
+	ospay__v1__organization__free_unpacked(o, NULL);
 	return rc;
 }
 
@@ -368,8 +364,7 @@ static int services_move(store_txn_t *txn, uint64_t customer, uint64_t from, uin
 			s.updated_ms = now;
 			rc = db_put_by_id(txn, DB_SERVICES, s.id, &s.base);
 		}
-		if (svc != NULL)
-			ospay__v1__customer_service__free_unpacked(svc, NULL);
+		ospay__v1__customer_service__free_unpacked(svc, NULL);
 	}
 	db_scan_close(scan);
 	return rc == -ENOENT ? 0 : rc;
@@ -433,24 +428,17 @@ static int card_replace(store_txn_t *txn, srv_t *s, bill_job_t *j, int64_t now)
 			 id, j->c.id);
 	}
 out:
-	if (old != NULL)
-		ospay__v1__card_record__free_unpacked(old, NULL);
+	ospay__v1__card_record__free_unpacked(old, NULL);
 	return rc;
 }
 
 /* How far a charge's state is from "nothing taken": never moved back. */
 static int money_rank(int status)
 {
-	switch (status) {
-	case CHG(APPROVED):
-		return 1;
-	case CHG(VOIDING):
-		return 2;
-	case CHG(VOIDED):
-		return 3;
-	default:
-		return 0;
-	}
+	return status == CHG(APPROVED)  ? 1
+	       : status == CHG(VOIDING) ? 2
+	       : status == CHG(VOIDED)  ? 3
+					: 0;
 }
 
 static const char *invoice_status_name(int st)
@@ -531,8 +519,7 @@ int bill_charge_settle(store_txn_t *txn, srv_t *s, const Ospay__V1__Charge *old,
 		rc = prov_object_register_charge(txn, j->c.organization_id, (int)j->c.gateway,
 						 j->payment_id, j->c.id, now);
 out:
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -564,8 +551,7 @@ int bill_outcome_fn(store_txn_t *txn, void *arg)
 	int rc = kit_load(txn, DB_CHARGES, j->c.id, &ospay__v1__charge__descriptor, &old);
 	if (rc == 0)
 		rc = bill_charge_settle(txn, j->b->s, old, j);
-	if (old != NULL)
-		ospay__v1__charge__free_unpacked(old, NULL);
+	ospay__v1__charge__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -608,10 +594,8 @@ int bill_plan_block(struct srv_billing *b, store_txn_t *txn, uint64_t id, int64_
 			*out = j;
 		}
 	}
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -692,8 +676,7 @@ int billing_run_unblock(store_txn_t *txn, const Ospay__V1__Invoice *inv, int64_t
 			      &o);
 		if (rc == 0)
 			still = o->service_id == inv->service_id && o->status == INV_OPEN;
-		if (o != NULL)
-			ospay__v1__invoice__free_unpacked(o, NULL);
+		ospay__v1__invoice__free_unpacked(o, NULL);
 	}
 	if (rc == -ENOENT)
 		rc = 0;
@@ -702,10 +685,8 @@ int billing_run_unblock(store_txn_t *txn, const Ospay__V1__Invoice *inv, int64_t
 					OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_ACTIVE, now_ms);
 out:
 	db_scan_close(scan);
-	if (org != NULL)
-		ospay__v1__organization__free_unpacked(org, NULL);
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__organization__free_unpacked(org, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
 	return rc == -ENOENT ? 0 : rc;
 }
 
@@ -764,8 +745,7 @@ int billing_run_charge_by_order(store_txn_t *txn, uint64_t org, const char *orde
 		if (rc == 0 && c->organization_id == org &&
 		    strcmp(c->merchant_order_id, order_id) == 0)
 			*charge_id = c->id;
-		if (c != NULL)
-			ospay__v1__charge__free_unpacked(c, NULL);
+		ospay__v1__charge__free_unpacked(c, NULL);
 	}
 	db_scan_close(scan);
 	return rc == -ENOENT ? 0 : rc;

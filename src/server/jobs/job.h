@@ -43,8 +43,10 @@ typedef struct srv_job_life {
 	bool stopping;
 } srv_job_life_t;
 
-void srv_job_life_init(srv_job_life_t *l, srv_t *s, bool (*idle)(const void *state),
-		       void (*free_state)(void *state));
+/* A job's state: size zeroed bytes beginning with its life, set up with idle and
+ * free_state (which frees it); NULL when out of memory. */
+void *srv_job_new(srv_t *s, size_t size, bool (*idle)(const void *state),
+		  void (*free_state)(void *state));
 /* Stops the job: no new work; closes the n handles (whose data is the state). */
 void srv_job_close(srv_job_life_t *l, srv_job_done_fn done, uv_handle_t *const *h, unsigned n);
 /* Frees the state if its handles are closed and it is idle (after a stop). */
@@ -53,7 +55,7 @@ void srv_job_release(srv_job_life_t *l);
 #include <stddef.h>
 
 /* Every job, in start order (job.c). */
-extern const srv_job_t *const srv_jobs[];
+extern const srv_job_t srv_jobs[];
 extern const size_t srv_n_jobs;
 /* Kicks every job (Clock/Advance: what is due now runs). */
 void srv_jobs_kick(srv_t *s);

@@ -279,8 +279,7 @@ static void plan_name(store_txn_t *txn, uint64_t service_id, char *out, size_t c
 	if (service_id != 0 && kit_load(txn, DB_SERVICES, service_id,
 					&ospay__v1__customer_service__descriptor, &svc) == 0)
 		snprintf(out, cap, "%s", svc->plan_name);
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
 }
 
 /*
@@ -523,8 +522,7 @@ int outbox_on_pix_auth(srv_t *s, store_txn_t *txn, const Ospay__V1__CustomerServ
 		rc = rec_load(txn, be64_get(v.data), &rec);
 	if (rc == 0)
 		*queued = rec->notification->status != NST(FAILED);
-	if (rec != NULL)
-		ospay__v1__outbox_message_record__free_unpacked(rec, NULL);
+	ospay__v1__outbox_message_record__free_unpacked(rec, NULL);
 	return rc;
 }
 
@@ -625,9 +623,13 @@ void outbox_list_free(Ospay__V1__Notification **v, size_t n)
 
 enum ob_what { OB_SEND, OB_CHECK, OB_ORPHAN, OB_STALE };
 
+struct ob_msg;
+
 typedef struct ob_job {
 	outbox_t *ob; /* the sender it runs in */
 	enum ob_what what;
+	/* What its next write does to its message (job_write_fn). */
+	int (*step)(store_txn_t *txn, struct ob_job *j, struct ob_msg *m);
 	uint64_t id, org;
 	int64_t due_ms; /* the due entry the job was started from */
 	int channel;
@@ -681,56 +683,59 @@ static int64_t retry_delay(uint32_t attempts)
 	return d < OB_RETRY_MAX_MS ? d : OB_RETRY_MAX_MS;
 }
 
-/* QUEUED -> SENDING, durable before the call; -EALREADY when it is no longer due. */
-static int mark_fn(store_txn_t *txn, void *arg)
+/*
+ * A job's message while its write changes it: n is a copy of the stored
+ * notification and r2 of the record, pointing at n, so that n may point at the
+ * job's strings while rec (freed after the write) keeps its own.
+ */
+typedef struct ob_msg {
+	Ospay__V1__OutboxMessageRecord *rec;
+	Ospay__V1__OutboxMessageRecord r2;
+	Ospay__V1__Notification n;
+} ob_msg_t;
+
+/* Writes the message back: the record with its changed notification. */
+static int msg_put(store_txn_t *txn, ob_msg_t *m)
 {
-	ob_job_t *j = arg;
-	outbox_t *ob = j->ob;
-	Ospay__V1__OutboxMessageRecord *rec = NULL;
-	int rc = rec_load(txn, j->id, &rec);
-	if (rc != 0)
-		return rc;
-	Ospay__V1__Notification n = *rec->notification;
-	if (n.status != NST(QUEUED) || n.next_attempt_ms != j->due_ms) {
-		rc = -EALREADY;
-		goto out;
-	}
-	rc = due_del(txn, n.next_attempt_ms, n.id);
+	return db_put_by_id(txn, DB_OUTBOX, m->n.id, &m->r2.base);
+}
+
+/* A due entry the message no longer needs goes (it changed meanwhile). */
+static int entry_drop_stale(store_txn_t *txn, const ob_job_t *j, const Ospay__V1__Notification *n)
+{
+	return entry_needed(n, j->due_ms) ? 0 : due_del(txn, j->due_ms, j->id);
+}
+
+/* QUEUED -> SENDING, durable before the call; -EALREADY when it is no longer due. */
+static int mark_step(store_txn_t *txn, ob_job_t *j, ob_msg_t *m)
+{
+	Ospay__V1__Notification *n = &m->n;
+	if (n->status != NST(QUEUED) || n->next_attempt_ms != j->due_ms)
+		return -EALREADY;
+	int rc = due_del(txn, n->next_attempt_ms, n->id);
 	if (rc == 0)
-		rc = due_put(txn, 0, n.id);
-	n.status = NST(SENDING);
-	n.attempts++;
-	n.next_attempt_ms = 0;
-	n.updated_ms = srv_now_ms(ob->s);
-	Ospay__V1__OutboxMessageRecord r2 = *rec;
-	r2.notification = &n;
+		rc = due_put(txn, 0, n->id);
+	n->status = NST(SENDING);
+	n->attempts++;
+	n->next_attempt_ms = 0;
+	n->updated_ms = srv_now_ms(j->ob->s);
 	if (rc == 0)
-		rc = db_put_by_id(txn, DB_OUTBOX, n.id, &r2.base);
-out:
-	ospay__v1__outbox_message_record__free_unpacked(rec, NULL);
+		rc = msg_put(txn, m);
 	return rc;
 }
 
 /* A send's answer: SENT, QUEUED again, or FAILED. */
-static int result_fn(store_txn_t *txn, void *arg)
+static int result_step(store_txn_t *txn, ob_job_t *j, ob_msg_t *m)
 {
-	ob_job_t *j = arg;
-	outbox_t *ob = j->ob;
-	Ospay__V1__OutboxMessageRecord *rec = NULL;
-	int64_t now = srv_now_ms(ob->s);
-	int rc = rec_load(txn, j->id, &rec);
+	Ospay__V1__Notification *n = &m->n;
+	int64_t now = srv_now_ms(j->ob->s);
+	if (n->status != NST(SENDING))
+		return -EALREADY;
+	int rc = due_del(txn, 0, n->id);
 	if (rc != 0)
 		return rc;
-	Ospay__V1__Notification n = *rec->notification;
-	if (n.status != NST(SENDING)) {
-		rc = -EALREADY;
-		goto out;
-	}
-	rc = due_del(txn, 0, n.id);
-	if (rc != 0)
-		goto out;
-	n.updated_ms = now;
-	n.next_attempt_ms = 0;
+	n->updated_ms = now;
+	n->next_attempt_ms = 0;
 	bool retry = false, failed = false;
 	if (j->call_err != 0) {
 		/* Nothing reached ZapMe. */
@@ -769,129 +774,119 @@ static int result_fn(store_txn_t *txn, void *arg)
 				 ? " (no answer: it may have been sent, so it is not sent again)"
 				 : "");
 	}
-	if (retry && n.attempts >= OB_MAX_ATTEMPTS) {
+	if (retry && n->attempts >= OB_MAX_ATTEMPTS) {
 		retry = false;
 		failed = true;
 		char why[sizeof(j->err)];
 		snprintf(why, sizeof(why), "%s", j->err);
-		snprintf(j->err, sizeof(j->err), "given up after %u tries: %.256s", n.attempts,
+		snprintf(j->err, sizeof(j->err), "given up after %u tries: %.256s", n->attempts,
 			 why);
 	}
 	if (retry) {
-		n.status = NST(QUEUED);
-		n.next_attempt_ms = now + retry_delay(n.attempts);
-		n.last_error = j->err;
-		rc = due_put(txn, n.next_attempt_ms, n.id);
+		n->status = NST(QUEUED);
+		n->next_attempt_ms = now + retry_delay(n->attempts);
+		n->last_error = j->err;
+		rc = due_put(txn, n->next_attempt_ms, n->id);
 	} else if (failed) {
-		n.status = NST(FAILED);
-		n.last_error = j->err;
+		n->status = NST(FAILED);
+		n->last_error = j->err;
 	} else {
-		n.status = NST(SENT);
-		n.sent_ms = now;
-		n.last_error = "";
-		n.provider_message_id = j->msg_id;
-		n.provider_status = j->word;
+		n->status = NST(SENT);
+		n->sent_ms = now;
+		n->last_error = "";
+		n->provider_message_id = j->msg_id;
+		n->provider_status = j->word;
 		if (j->msg_id[0] != '\0') {
 			uint8_t k[PROV_CAP], v[8];
-			be64_put(v, n.id);
+			be64_put(v, n->id);
 			rc = store_put(txn, DB_OUTBOX_PROVIDER, k, prov_key(k, j->org, j->msg_id),
 				       v, sizeof(v), 0);
 			/* Makes ZapMe's webhooks about it acceptable (webhooks.c). */
 			if (rc == 0)
 				rc = prov_object_register(txn, j->org, SRV_SERVICE_ZAPME, j->msg_id,
 							  now);
-			n.next_attempt_ms = now + OB_CHECK_FIRST_MS;
+			n->next_attempt_ms = now + OB_CHECK_FIRST_MS;
 			if (rc == 0)
-				rc = due_put(txn, n.next_attempt_ms, n.id);
+				rc = due_put(txn, n->next_attempt_ms, n->id);
 		}
 	}
-	Ospay__V1__OutboxMessageRecord r2 = *rec;
-	r2.notification = &n;
 	if (rc == 0)
-		rc = db_put_by_id(txn, DB_OUTBOX, n.id, &r2.base);
+		rc = msg_put(txn, m);
 	if (rc == 0)
-		log_info("notification", "id=%" PRIu64 " status=%d attempts=%u", n.id,
-			 (int)n.status, n.attempts);
-out:
-	ospay__v1__outbox_message_record__free_unpacked(rec, NULL);
+		log_info("notification", "id=%" PRIu64 " status=%d attempts=%u", n->id,
+			 (int)n->status, n->attempts);
 	return rc;
 }
 
 /* A status query's answer for a SENT message, or the next query scheduled. */
-static int check_fn(store_txn_t *txn, void *arg)
+static int check_step(store_txn_t *txn, ob_job_t *j, ob_msg_t *m)
 {
-	ob_job_t *j = arg;
-	outbox_t *ob = j->ob;
-	Ospay__V1__OutboxMessageRecord *rec = NULL;
-	int64_t now = srv_now_ms(ob->s);
+	Ospay__V1__Notification *n = &m->n;
+	int64_t now = srv_now_ms(j->ob->s);
 	char err[GW_MSG_MAX];
 	bool changed = false;
-	int rc = rec_load(txn, j->id, &rec);
-	if (rc == -ENOENT || rc == -EBADMSG)
-		return due_del(txn, j->due_ms, j->id);
-	if (rc != 0)
-		return rc;
-	Ospay__V1__Notification n = *rec->notification;
-	Ospay__V1__OutboxMessageRecord r2 = *rec;
-	r2.notification = &n;
-	if (n.status != NST(SENT) || n.next_attempt_ms != j->due_ms) {
-		/* Changed meanwhile (a webhook): the entry goes unless it is needed. */
-		if (!entry_needed(&n, j->due_ms))
-			rc = due_del(txn, j->due_ms, j->id);
-		goto out;
-	}
+	int rc = 0;
+	/* Changed meanwhile (a webhook): the entry goes unless it is needed. */
+	if (n->status != NST(SENT) || n->next_attempt_ms != j->due_ms)
+		return entry_drop_stale(txn, j, n);
 	if (j->word[0] != '\0')
-		rc = ob_apply_word(txn, &n, j->word, err, sizeof(err), now, &changed);
+		rc = ob_apply_word(txn, n, j->word, err, sizeof(err), now, &changed);
 	if (rc == 0 && changed)
-		n.provider_status = j->word;
+		n->provider_status = j->word;
 	if (rc == 0 && !changed) {
-		rc = due_del(txn, n.next_attempt_ms, n.id);
-		r2.status_checks++;
-		n.next_attempt_ms = r2.status_checks < OB_MAX_CHECKS
-					    ? now + ((int64_t)OB_CHECK_FIRST_MS << r2.status_checks)
-					    : 0;
-		if (rc == 0 && n.next_attempt_ms != 0)
-			rc = due_put(txn, n.next_attempt_ms, n.id);
+		rc = due_del(txn, n->next_attempt_ms, n->id);
+		m->r2.status_checks++;
+		n->next_attempt_ms =
+			m->r2.status_checks < OB_MAX_CHECKS
+				? now + ((int64_t)OB_CHECK_FIRST_MS << m->r2.status_checks)
+				: 0;
+		if (rc == 0 && n->next_attempt_ms != 0)
+			rc = due_put(txn, n->next_attempt_ms, n->id);
 	}
 	if (rc == 0)
-		rc = db_put_by_id(txn, DB_OUTBOX, n.id, &r2.base);
-out:
-	ospay__v1__outbox_message_record__free_unpacked(rec, NULL);
+		rc = msg_put(txn, m);
 	return rc;
 }
 
 /* A SENDING message nothing here is sending (a crash), or a stale entry. */
-static int orphan_fn(store_txn_t *txn, void *arg)
+static int orphan_step(store_txn_t *txn, ob_job_t *j, ob_msg_t *m)
 {
-	ob_job_t *j = arg;
-	outbox_t *ob = j->ob;
-	Ospay__V1__OutboxMessageRecord *rec = NULL;
-	int rc = rec_load(txn, j->id, &rec);
-	if (rc == -ENOENT || rc == -EBADMSG)
-		return due_del(txn, j->due_ms, j->id); /* an entry without its message */
-	if (rc != 0)
-		return rc;
-	Ospay__V1__Notification n = *rec->notification;
-	if (j->what == OB_STALE || n.status != NST(SENDING) || j->due_ms != 0) {
-		/* Not what the entry says: the entry goes unless it is needed now. */
-		if (!entry_needed(&n, j->due_ms))
-			rc = due_del(txn, j->due_ms, j->id);
-		goto out;
-	}
-	rc = due_del(txn, 0, n.id);
-	n.status = NST(FAILED);
-	n.updated_ms = srv_now_ms(ob->s);
-	n.last_error = "interrupted while being sent (ospayd stopped); ZapMe has no idempotency "
-		       "key, so it is not sent again: it may or may not have reached the customer";
-	Ospay__V1__OutboxMessageRecord r2 = *rec;
-	r2.notification = &n;
+	Ospay__V1__Notification *n = &m->n;
+	/* Not what the entry says: the entry goes unless it is needed now. */
+	if (j->what == OB_STALE || n->status != NST(SENDING) || j->due_ms != 0)
+		return entry_drop_stale(txn, j, n);
+	int rc = due_del(txn, 0, n->id);
+	n->status = NST(FAILED);
+	n->updated_ms = srv_now_ms(j->ob->s);
+	n->last_error = "interrupted while being sent (ospayd stopped); ZapMe has no idempotency "
+			"key, so it is not sent again: it may or may not have reached the customer";
 	if (rc == 0)
-		rc = db_put_by_id(txn, DB_OUTBOX, n.id, &r2.base);
+		rc = msg_put(txn, m);
 	if (rc == 0)
 		log_warn("notification interrupted while sending: not sent again", "id=%" PRIu64,
-			 n.id);
-out:
-	ospay__v1__outbox_message_record__free_unpacked(rec, NULL);
+			 n->id);
+	return rc;
+}
+
+/*
+ * A job's write (store_write_fn): its message loaded, then its step. A send's
+ * message that is gone fails the write; any other job's entry without its
+ * message goes.
+ */
+static int job_write_fn(store_txn_t *txn, void *arg)
+{
+	ob_job_t *j = arg;
+	ob_msg_t m = {0};
+	int rc = rec_load(txn, j->id, &m.rec);
+	if ((rc == -ENOENT || rc == -EBADMSG) && j->what != OB_SEND)
+		return due_del(txn, j->due_ms, j->id);
+	if (rc != 0)
+		return rc;
+	m.n = *m.rec->notification;
+	m.r2 = *m.rec;
+	m.r2.notification = &m.n;
+	rc = j->step(txn, j, &m);
+	ospay__v1__outbox_message_record__free_unpacked(m.rec, NULL);
 	return rc;
 }
 
@@ -905,15 +900,16 @@ static void write_done(void *arg, int rc)
 	job_done_after(j, rc != 0 && rc != -EALREADY ? 1000 : 1);
 }
 
-static void job_write(ob_job_t *j, store_write_fn fn)
+static void job_write(ob_job_t *j, int (*step)(store_txn_t *, ob_job_t *, ob_msg_t *))
 {
 	outbox_t *ob = j->ob;
+	j->step = step;
 	if (ob->life.stopping) {
 		/* Shutting down: the message stays as stored; the next start sees it. */
 		job_done(j);
 		return;
 	}
-	int rc = store_write(ob->s->store, fn, write_done, j);
+	int rc = store_write(ob->s->store, job_write_fn, write_done, j);
 	if (rc != 0)
 		write_done(j, rc);
 }
@@ -934,7 +930,7 @@ static void on_sent(const gw_message_result_t *res, void *arg)
 	ob_job_t *j = arg;
 	take_result(j, res);
 	j->phone[0] = '\0';
-	job_write(j, result_fn);
+	job_write(j, result_step);
 }
 
 static void on_checked(const gw_message_result_t *res, void *arg)
@@ -945,7 +941,7 @@ static void on_checked(const gw_message_result_t *res, void *arg)
 	if (res->r.outcome != GW_OUTCOME_APPROVED && res->r.outcome != GW_OUTCOME_DECLINED &&
 	    res->r.outcome != GW_OUTCOME_PENDING)
 		j->word[0] = '\0';
-	job_write(j, check_fn);
+	job_write(j, check_step);
 }
 
 /* The notifier call of a job-> */
@@ -975,7 +971,7 @@ static void job_call(ob_job_t *j)
 		return;
 	log_warn("outbox: notifier call not made", "id=%" PRIu64 " err=%d", j->id, rc);
 	j->call_err = rc;
-	job_write(j, j->what == OB_SEND ? result_fn : check_fn);
+	job_write(j, j->what == OB_SEND ? result_step : check_step);
 }
 
 static void marked(void *arg, int rc)
@@ -999,7 +995,8 @@ static void job_start(ob_job_t *j)
 			job_done(j);
 			return;
 		}
-		rc = store_write(ob->s->store, mark_fn, marked, j);
+		j->step = mark_step;
+		rc = store_write(ob->s->store, job_write_fn, marked, j);
 		if (rc != 0)
 			marked(j, rc);
 		return;
@@ -1007,7 +1004,7 @@ static void job_start(ob_job_t *j)
 		job_call(j);
 		return;
 	default:
-		job_write(j, orphan_fn);
+		job_write(j, orphan_step);
 		return;
 	}
 }
@@ -1022,14 +1019,12 @@ static int plan(store_txn_t *txn, int64_t when, uint64_t id, ob_job_t **out)
 	int rc = rec_load(txn, id, &rec);
 	if (rc != 0 && rc != -ENOENT && rc != -EBADMSG)
 		return rc;
-	ob_job_t *j = calloc(1, sizeof(*j));
+	ob_job_t *j = malloc(sizeof(*j));
 	if (j == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	j->id = id;
-	j->due_ms = when;
-	j->what = OB_STALE;
+	*j = (ob_job_t){.id = id, .due_ms = when, .what = OB_STALE};
 	if (rec != NULL) {
 		const Ospay__V1__Notification *n = rec->notification;
 		j->org = rec->organization_id;
@@ -1049,8 +1044,7 @@ static int plan(store_txn_t *txn, int64_t when, uint64_t id, ob_job_t **out)
 	*out = j;
 	rc = 0;
 out:
-	if (rec != NULL)
-		ospay__v1__outbox_message_record__free_unpacked(rec, NULL);
+	ospay__v1__outbox_message_record__free_unpacked(rec, NULL);
 	return rc;
 }
 
@@ -1128,12 +1122,11 @@ static bool ob_idle(const void *state)
 	return ((const outbox_t *)state)->inflight == 0;
 }
 
-static int outbox_start(srv_t *s)
+int outbox_start(srv_t *s)
 {
-	outbox_t *ob = calloc(1, sizeof(*ob));
+	outbox_t *ob = srv_job_new(s, sizeof(*ob), ob_idle, free);
 	if (ob == NULL)
 		return -ENOMEM;
-	srv_job_life_init(&ob->life, s, ob_idle, free);
 	ob->s = s;
 	uv_timer_init(s->loop, &ob->timer);
 	ob->timer.data = ob;
@@ -1149,12 +1142,12 @@ void outbox_kick(srv_t *s)
 	ob_kick_later(s->outbox);
 }
 
-static bool outbox_busy(const srv_t *s)
+bool outbox_busy(const srv_t *s)
 {
 	return s->outbox != NULL && s->outbox->inflight > 0;
 }
 
-static void outbox_stop(srv_t *s, srv_job_done_fn done)
+void outbox_stop(srv_t *s, srv_job_done_fn done)
 {
 	outbox_t *ob = s->outbox;
 	if (ob == NULL)
@@ -1162,14 +1155,6 @@ static void outbox_stop(srv_t *s, srv_job_done_fn done)
 	srv_job_close(&ob->life, done, (uv_handle_t *[]){(uv_handle_t *)&ob->timer}, 1);
 	s->outbox = NULL;
 }
-
-const srv_job_t outbox_job = {
-	.name = "outbox",
-	.start = outbox_start,
-	.kick = outbox_kick,
-	.busy = outbox_busy,
-	.stop = outbox_stop,
-};
 
 /* ------------------------------------------------------------------ Pix Automático */
 

@@ -275,8 +275,7 @@ int pix_auth_rec_answer(store_txn_t *txn, srv_t *s, uint64_t org, const gw_pix_r
 			 "service_id=%" PRIu64 " state=%s psp_status=%s", svc->id,
 			 pix_auth_name((enum pix_auth_state)svc->pix->state), res->status);
 out:
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
 	return rc;
 }
 
@@ -292,8 +291,7 @@ static int pay_invoice(store_txn_t *txn, uint64_t invoice_id, int64_t now_ms, bo
 		rc = billing_run_pay_invoice(txn, inv, now_ms);
 		*paid = rc == 0;
 	}
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -317,7 +315,6 @@ int pix_auth_cob_answer(store_txn_t *txn, srv_t *s, uint64_t org, const gw_pix_r
 			 "service_id=%" PRIu64 " invoice_id=%" PRIu64, svc->id,
 			 svc->pix->first_invoice_id);
 out:
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
 	return rc;
 }

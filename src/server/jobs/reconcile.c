@@ -181,8 +181,7 @@ static int recon_start(struct recon *x, store_txn_t *txn, uint64_t org, uint64_t
 	j = NULL;
 out:
 	free(j);
-	if (o != NULL)
-		ospay__v1__order__free_unpacked(o, NULL);
+	ospay__v1__order__free_unpacked(o, NULL);
 	return rc;
 }
 
@@ -331,12 +330,11 @@ static void recon_free(void *state)
 	free(x);
 }
 
-static int reconcile_start(srv_t *s)
+int reconcile_start(srv_t *s)
 {
-	struct recon *x = calloc(1, sizeof(*x));
+	struct recon *x = srv_job_new(s, sizeof(*x), recon_idle, recon_free);
 	if (x == NULL)
 		return -ENOMEM;
-	srv_job_life_init(&x->life, s, recon_idle, recon_free);
 	x->s = s;
 	uv_timer_init(s->loop, &x->hour_timer);
 	uv_timer_init(s->loop, &x->step_timer);
@@ -347,12 +345,12 @@ static int reconcile_start(srv_t *s)
 	return 0;
 }
 
-static bool reconcile_busy(const srv_t *s)
+bool reconcile_busy(const srv_t *s)
 {
 	return s->reconcile != NULL && s->reconcile->inflight > 0;
 }
 
-static void reconcile_stop(srv_t *s, srv_job_done_fn done)
+void reconcile_stop(srv_t *s, srv_job_done_fn done)
 {
 	struct recon *x = s->reconcile;
 	if (x == NULL)
@@ -361,11 +359,3 @@ static void reconcile_stop(srv_t *s, srv_job_done_fn done)
 	srv_job_close(&x->life, done, h, 2);
 	s->reconcile = NULL;
 }
-
-const srv_job_t reconcile_job = {
-	.name = "reconciliation",
-	.start = reconcile_start,
-	.kick = reconcile_kick,
-	.busy = reconcile_busy,
-	.stop = reconcile_stop,
-};

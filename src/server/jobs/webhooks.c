@@ -145,23 +145,41 @@ static void respond(https_request_t *req, int status, const char *text)
 		      n > 0 && (size_t)n < sizeof(body) ? (size_t)n : strlen(body), NULL);
 }
 
+/* The answer once an event's write ended (rc): stored, a duplicate, or not
+ * stored; kick: the re-query pass runs now (when stored). */
+static void answer_stored(srv_t *s, https_request_t *req, int rc, bool duplicate, bool kick)
+{
+	if (rc != 0) {
+		s->wh_stats.failed++;
+		respond(req, 503, "could not store the event; send it again");
+		return;
+	}
+	if (duplicate) {
+		s->wh_stats.duplicates++;
+		respond(req, 200, "duplicate: already received");
+	} else {
+		s->wh_stats.accepted++;
+		respond(req, 200, "ok");
+	}
+	if (kick)
+		webhooks_kick(s);
+}
+
+/* The adapter of the event's service could not be had (rc): an unknown
+ * organization and an unconfigured service look the same from outside, and the
+ * same as wrong credentials. */
+static void refuse_no_adapter(srv_t *s, https_request_t *req, int rc)
+{
+	s->wh_stats.rejected++;
+	respond(req, rc == -ENOENT ? 401 : 503,
+		rc == -ENOENT ? WH_UNAUTHORIZED : "service unavailable");
+}
+
 static void accept_done(void *arg, int rc)
 {
 	wh_accept_t *a = arg;
-	srv_t *s = a->srv;
-	if (rc != 0) {
-		s->wh_stats.failed++;
-		respond(a->req, 503, "could not store the event; send it again");
-	} else if (a->duplicate) {
-		s->wh_stats.duplicates++;
-		respond(a->req, 200, "duplicate: already received");
-		if (a->ev.derived_id)
-			webhooks_kick(s);
-	} else {
-		s->wh_stats.accepted++;
-		respond(a->req, 200, "ok");
-		webhooks_kick(s);
-	}
+	/* A repeated derived id is queried once more (accept_fn). */
+	answer_stored(a->srv, a->req, rc, a->duplicate, !a->duplicate || a->ev.derived_id);
 	free(a);
 }
 
@@ -234,18 +252,7 @@ static int pix_accept_fn(store_txn_t *txn, void *arg)
 static void pix_accept_done(void *arg, int rc)
 {
 	wh_pix_accept_t *a = arg;
-	srv_t *s = a->srv;
-	if (rc != 0) {
-		s->wh_stats.failed++;
-		respond(a->req, 503, "could not store the event; send it again");
-	} else if (a->n_new == 0) {
-		s->wh_stats.duplicates++;
-		respond(a->req, 200, "duplicate: already received");
-	} else {
-		s->wh_stats.accepted++;
-		respond(a->req, 200, "ok");
-		webhooks_kick(s);
-	}
+	answer_stored(a->srv, a->req, rc, a->n_new == 0, a->n_new > 0);
 	free(a);
 }
 
@@ -321,9 +328,7 @@ static void pix_handle(srv_t *s, https_request_t *req, uint64_t org, const gw_we
 	}
 	int rc = prov_adapter(s, txn, org, WH_PIX, &gw);
 	if (rc != 0) {
-		s->wh_stats.rejected++;
-		respond(req, rc == -ENOENT ? 401 : 503,
-			rc == -ENOENT ? WH_UNAUTHORIZED : "service unavailable");
+		refuse_no_adapter(s, req, rc);
 		goto out;
 	}
 	if (gw_verify_webhook(gw, wr) != 0) {
@@ -433,11 +438,7 @@ void webhooks_handle(srv_t *s, https_request_t *req, const char *service, const 
 	gw_t *gw = NULL;
 	int rc = prov_adapter(s, txn, org, kind, &gw);
 	if (rc != 0) {
-		/* Unknown organization and unconfigured service look the same from outside,
-		 * and the same as wrong credentials. */
-		s->wh_stats.rejected++;
-		respond(req, rc == -ENOENT ? 401 : 503,
-			rc == -ENOENT ? WH_UNAUTHORIZED : "service unavailable");
+		refuse_no_adapter(s, req, rc);
 		goto out;
 	}
 	if (gw_verify_webhook(gw, &wr) != 0) {
@@ -634,8 +635,7 @@ static int object_store(store_txn_t *txn, requery_t *q, int64_t now_ms)
 		if (rc == 0 && q->obj.charge_id != 0)
 			rc = billing_run_charge_answer(txn, q->srv, &q->obj, &q->resolve);
 	}
-	if (old != NULL)
-		ospay__v1__gateway_object_record__free_unpacked(old, NULL);
+	ospay__v1__gateway_object_record__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -729,8 +729,7 @@ static void requery_discard(requery_t *q)
 		free(f);
 		f = next;
 	}
-	if (q->ev != NULL)
-		ospay__v1__webhook_event_record__free_unpacked(q->ev, NULL);
+	ospay__v1__webhook_event_record__free_unpacked(q->ev, NULL);
 	free(q->pix);
 	free(q);
 }
@@ -761,20 +760,26 @@ static void requery_stored(void *arg, int rc)
 
 static void on_requery_timer(uv_timer_t *t);
 
-/* Records the outcome of the re-query (from an adapter callback). */
+/* Copies src into q's buffer dst (cap bytes) and returns dst: q's object
+ * points at q's own copies, which outlive the adapter's answer. */
+static char *keep_str(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src);
+	return dst;
+}
+
 /* The reply part of a query's answer, into q's object. */
 static void answer_fill(requery_t *q, const gw_reply_t *r, int64_t now_ms)
 {
 	q->obj.outcome = r->outcome;
-	snprintf(q->code, sizeof(q->code), "%s", r->code);
-	snprintf(q->message, sizeof(q->message), "%s", r->message);
-	q->obj.code = q->code;
-	q->obj.message = q->message;
+	q->obj.code = keep_str(q->code, sizeof(q->code), r->code);
+	q->obj.message = keep_str(q->message, sizeof(q->message), r->message);
 	q->obj.status_text = q->status;
 	q->obj.updated_ms = now_ms;
 	q->obj.queries = 1;
 }
 
+/* Records the outcome of the re-query (from an adapter callback). */
 static void requery_finish(requery_t *q, const gw_reply_t *r)
 {
 	q->retry = r->outcome == GW_OUTCOME_ERROR_RETRYABLE || r->outcome == GW_OUTCOME_UNKNOWN ||
@@ -808,10 +813,8 @@ static void link_fill(requery_t *q, const gw_link_result_t *res)
 		ospay__v1__gateway_installment__init(g);
 		g->number = res->charges[i].number;
 		g->outcome = res->charges[i].outcome;
-		snprintf(q->inst_status[i], GW_STATUS_MAX, "%s", res->charges[i].status);
-		snprintf(q->inst_reason[i], GW_MSG_MAX, "%s", res->charges[i].reason);
-		g->status = q->inst_status[i];
-		g->reason = q->inst_reason[i];
+		g->status = keep_str(q->inst_status[i], GW_STATUS_MAX, res->charges[i].status);
+		g->reason = keep_str(q->inst_reason[i], GW_MSG_MAX, res->charges[i].reason);
 		g->amount = res->charges[i].amount_cents;
 		q->instp[i] = g;
 		q->obj.n_installments = i + 1;
@@ -862,13 +865,10 @@ static void on_charge(const gw_charge_result_t *res, void *arg)
 {
 	requery_t *q = arg;
 	snprintf(q->status, sizeof(q->status), "%s", res->status_text);
-	snprintf(q->order_id, sizeof(q->order_id), "%s", res->merchant_order_id);
-	q->obj.order_id = q->order_id;
+	q->obj.order_id = keep_str(q->order_id, sizeof(q->order_id), res->merchant_order_id);
 	/* What settles a card charge needs: the chain's id, the brand's advice. */
-	snprintf(q->ntid, sizeof(q->ntid), "%s", res->network_txn_id);
-	snprintf(q->mac, sizeof(q->mac), "%s", res->advice_code);
-	q->obj.network_txn_id = q->ntid;
-	q->obj.advice_code = q->mac;
+	q->obj.network_txn_id = keep_str(q->ntid, sizeof(q->ntid), res->network_txn_id);
+	q->obj.advice_code = keep_str(q->mac, sizeof(q->mac), res->advice_code);
 	q->obj.provider_status = res->provider_status;
 	q->obj.amount = res->amount_cents;
 	requery_finish(q, &res->r);
@@ -1190,12 +1190,11 @@ static void wh_free(void *state)
 	free(w);
 }
 
-static int webhooks_start(srv_t *s)
+int webhooks_start(srv_t *s)
 {
-	struct webhooks *w = calloc(1, sizeof(*w));
+	struct webhooks *w = srv_job_new(s, sizeof(*w), wh_idle, wh_free);
 	if (w == NULL)
 		return -ENOMEM;
-	srv_job_life_init(&w->life, s, wh_idle, wh_free);
 	uv_timer_init(s->loop, &w->timer);
 	w->timer.data = w;
 	s->webhooks = w;
@@ -1204,23 +1203,15 @@ static int webhooks_start(srv_t *s)
 	return 0;
 }
 
-static bool webhooks_busy(const srv_t *s)
+bool webhooks_busy(const srv_t *s)
 {
 	return s->webhooks != NULL && s->webhooks->inflight > 0;
 }
 
-static void webhooks_stop(srv_t *s, srv_job_done_fn done)
+void webhooks_stop(srv_t *s, srv_job_done_fn done)
 {
 	struct webhooks *w = s->webhooks;
 	if (w == NULL || w->life.stopping)
 		return; /* never started, or stopped already */
 	srv_job_close(&w->life, done, (uv_handle_t *[]){(uv_handle_t *)&w->timer}, 1);
 }
-
-const srv_job_t webhooks_job = {
-	.name = "webhook re-query",
-	.start = webhooks_start,
-	.kick = webhooks_kick,
-	.busy = webhooks_busy,
-	.stop = webhooks_stop,
-};

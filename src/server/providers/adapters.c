@@ -183,12 +183,8 @@ int prov_adapter(srv_t *s, store_txn_t *txn, uint64_t org, int kind, gw_t **out)
 	slot->used = ++c->clock;
 	*out = gw;
 out:
-	if (creds != NULL) {
-		/* Secrets: wipe the unpacked strings before freeing them. */
-		prov_credentials_free(creds);
-	}
-	if (rec != NULL)
-		ospay__v1__gateway_record__free_unpacked(rec, NULL);
+	prov_credentials_free(creds); /* wipes the secrets */
+	ospay__v1__gateway_record__free_unpacked(rec, NULL);
 	return rc;
 }
 

@@ -132,7 +132,6 @@ int prov_link_update(store_txn_t *txn, const Ospay__V1__GatewayObjectRecord *obj
 	}
 out:
 	free(hist);
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
+	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }

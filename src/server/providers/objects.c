@@ -70,8 +70,7 @@ int prov_object_register_charge(store_txn_t *txn, uint64_t org, int kind, const 
 	} else if (rc == -ENOENT) {
 		rc = object_put_new(txn, k, klen, org, kind, ref, charge_id, now_ms);
 	}
-	if (old != NULL)
-		ospay__v1__gateway_object_record__free_unpacked(old, NULL);
+	ospay__v1__gateway_object_record__free_unpacked(old, NULL);
 	return rc;
 }
 

@@ -95,23 +95,23 @@ void prov_pix_check(const Ospay__V1__PixSettings *p, status_t *st)
 		status_violation(st, "pix.callback_base_url", "%s", why);
 }
 
+/* One end of the send window: days and unit as set (0 and UNSPECIFIED keep the
+ * default; days past the maximum become one past it, which the check refuses). */
+static void window_end(uint32_t days, Ospay__V1__PixDayUnit unit, int *at, bool *business)
+{
+	if (days != 0)
+		*at = days > PIX_WINDOW_DAYS_MAX ? PIX_WINDOW_DAYS_MAX + 1 : (int)days;
+	if (unit != OSPAY__V1__PIX_DAY_UNIT__PIX_DAY_UNIT_UNSPECIFIED)
+		*business = unit == OSPAY__V1__PIX_DAY_UNIT__PIX_DAY_UNIT_BUSINESS;
+}
+
 pix_window_t prov_pix_window(const Ospay__V1__PixSettings *p)
 {
 	pix_window_t w = PIX_WINDOW_DEFAULT;
 	if (p == NULL)
 		return w;
-	if (p->window_open_days != 0)
-		w.earliest = p->window_open_days > PIX_WINDOW_DAYS_MAX ? PIX_WINDOW_DAYS_MAX + 1
-								       : (int)p->window_open_days;
-	if (p->window_open_unit != OSPAY__V1__PIX_DAY_UNIT__PIX_DAY_UNIT_UNSPECIFIED)
-		w.earliest_business =
-			p->window_open_unit == OSPAY__V1__PIX_DAY_UNIT__PIX_DAY_UNIT_BUSINESS;
-	if (p->window_close_days != 0)
-		w.latest = p->window_close_days > PIX_WINDOW_DAYS_MAX ? PIX_WINDOW_DAYS_MAX + 1
-								      : (int)p->window_close_days;
-	if (p->window_close_unit != OSPAY__V1__PIX_DAY_UNIT__PIX_DAY_UNIT_UNSPECIFIED)
-		w.latest_business =
-			p->window_close_unit == OSPAY__V1__PIX_DAY_UNIT__PIX_DAY_UNIT_BUSINESS;
+	window_end(p->window_open_days, p->window_open_unit, &w.earliest, &w.earliest_business);
+	window_end(p->window_close_days, p->window_close_unit, &w.latest, &w.latest_business);
 	return w;
 }
 

@@ -176,30 +176,31 @@ static Ospay__V1__Charge *charge(void)
 	return c;
 }
 
-static int invoice_status(void)
+/* Record id of table as stored now; the caller frees it. */
+static void *stored(unsigned table, uint64_t id, const ProtobufCMessageDescriptor *desc)
 {
 	store_txn_t *txn = NULL;
-	Ospay__V1__Invoice *inv = NULL;
+	void *m = NULL;
 	cr_assert_eq(store_read_begin(store, &txn), 0);
-	cr_assert_eq(kit_load(txn, DB_INVOICES, invoice_id, &ospay__v1__invoice__descriptor, &inv),
-		     0);
+	cr_assert_eq(kit_load(txn, table, id, desc, &m), 0);
+	store_read_end(txn);
+	return m;
+}
+
+static int invoice_status(void)
+{
+	Ospay__V1__Invoice *inv = stored(DB_INVOICES, invoice_id, &ospay__v1__invoice__descriptor);
 	int st = (int)inv->status;
 	ospay__v1__invoice__free_unpacked(inv, NULL);
-	store_read_end(txn);
 	return st;
 }
 
 static int64_t payer_max(void)
 {
-	store_txn_t *txn = NULL;
-	Ospay__V1__CustomerService *svc = NULL;
-	cr_assert_eq(store_read_begin(store, &txn), 0);
-	cr_assert_eq(kit_load(txn, DB_SERVICES, service_id,
-			      &ospay__v1__customer_service__descriptor, &svc),
-		     0);
+	Ospay__V1__CustomerService *svc =
+		stored(DB_SERVICES, service_id, &ospay__v1__customer_service__descriptor);
 	int64_t m = svc->pix->payer_max_amount;
 	ospay__v1__customer_service__free_unpacked(svc, NULL);
-	store_read_end(txn);
 	return m;
 }
 
@@ -213,6 +214,16 @@ static void expect(int status, const char *reason)
 		     status);
 	if (reason != NULL)
 		cr_assert_str_eq(c->psp_reason, reason);
+	ospay__v1__charge__free_unpacked(c, NULL);
+}
+
+/* The charge DECLINED (with psp_reason when reason is set), and whether the
+ * cycle's retry is refused (why: the rule that says so). */
+static void expect_declined(const char *reason, bool refused, const char *why)
+{
+	expect(CHG(DECLINED), reason);
+	Ospay__V1__Charge *c = charge();
+	cr_assert_eq(c->retry_refused, refused, "%s", why);
 	ospay__v1__charge__free_unpacked(c, NULL);
 }
 
@@ -264,10 +275,7 @@ Test(billing_pix, failed_attempt_ends_under_nao_permite, .init = setup_nao, .fin
 {
 	answer("ATIVA", "REJEITADA", "AC06");
 	cr_assert_eq(apply(), 0);
-	Ospay__V1__Charge *c = charge();
-	cr_assert_eq((int)c->status, CHG(DECLINED));
-	cr_assert(c->retry_refused, "NAO_PERMITE: no retry");
-	ospay__v1__charge__free_unpacked(c, NULL);
+	expect_declined(NULL, true, "NAO_PERMITE: no retry");
 }
 
 Test(billing_pix, am02_teaches_the_payer_maximum_and_ends_the_cycle, .init = setup,
@@ -275,10 +283,7 @@ Test(billing_pix, am02_teaches_the_payer_maximum_and_ends_the_cycle, .init = set
 {
 	answer("ATIVA", "REJEITADA", "AM02");
 	cr_assert_eq(apply(), 0);
-	Ospay__V1__Charge *c = charge();
-	cr_assert_eq((int)c->status, CHG(DECLINED));
-	cr_assert(c->retry_refused, "above the maximum: no retry");
-	ospay__v1__charge__free_unpacked(c, NULL);
+	expect_declined(NULL, true, "above the maximum: no retry");
 	cr_assert_eq(payer_max(), 9989, "the largest amount not known to be refused");
 	cr_assert_eq(pix_amount_check(9990, 0, payer_max()), PIX_AMOUNT_ABOVE_MAX,
 		     "next month's same amount is refused before sending");
@@ -290,11 +295,7 @@ Test(billing_pix, whole_cobr_reject_ends_the_cycle, .init = setup, .fini = teard
 	snprintf(R.end_code, sizeof(R.end_code), "AC05");
 	R.attempts[0].reason[0] = '\0';
 	cr_assert_eq(apply(), 0);
-	Ospay__V1__Charge *c = charge();
-	cr_assert_eq((int)c->status, CHG(DECLINED));
-	cr_assert_str_eq(c->psp_reason, "AC05");
-	cr_assert(c->retry_refused);
-	ospay__v1__charge__free_unpacked(c, NULL);
+	expect_declined("AC05", true, "the whole cobr was rejected: no retry");
 }
 
 Test(billing_pix, payer_cancel_is_a_failed_charge, .init = setup, .fini = teardown)
@@ -303,10 +304,7 @@ Test(billing_pix, payer_cancel_is_a_failed_charge, .init = setup, .fini = teardo
 	snprintf(R.ended_by, sizeof(R.ended_by), "USUARIO_PAGADOR");
 	snprintf(R.end_code, sizeof(R.end_code), "SLBD");
 	cr_assert_eq(apply(), 0);
-	Ospay__V1__Charge *c = charge();
-	cr_assert_eq((int)c->status, CHG(DECLINED));
-	cr_assert(c->retry_refused, "the payer refused this cycle: no retry");
-	ospay__v1__charge__free_unpacked(c, NULL);
+	expect_declined(NULL, true, "the payer refused this cycle: no retry");
 	cr_assert_eq(invoice_status(), INV(OPEN), "the invoice stays open (suspension applies)");
 }
 
