@@ -54,6 +54,7 @@ typedef enum gw_op {
 } gw_op_t;
 
 typedef struct gw_call gw_call_t;
+typedef struct gw_parse gw_parse_t;
 
 /* One adapter. A NULL entry means the service has no such call (-ENOTSUP). */
 typedef struct gw_adapter {
@@ -82,6 +83,10 @@ typedef struct gw_adapter {
 	int (*pix)(gw_call_t *call, const void *a, const void *b);
 	int (*verify_webhook)(const gw_t *gw, const gw_webhook_req_t *req);
 	int (*parse_webhook)(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *out);
+	/* Instead of parse_webhook, for a notification that is one JSON object:
+	 * gw_json_webhook loads it and calls this to read obj into ev; a problem
+	 * left in p fails the notification as "<name>: <why>". */
+	void (*webhook_fields)(gw_parse_t *p, const json_t *obj, gw_event_t *ev);
 } gw_adapter_t;
 
 #define GW_CHANNEL_BIT(c) (1u << (unsigned)(c))
@@ -269,16 +274,20 @@ enum {
 };
 
 /* Collects the first problem met while reading a parsed body. */
-typedef struct gw_parse {
+struct gw_parse {
 	int err; /* 0, or -EBADMSG once something was wrong */
 	char why[160];
-} gw_parse_t;
+};
 
 void gw_parse_fail(gw_parse_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Parses body (len bytes) as JSON: rejects duplicate keys, NUL in strings and
  * trailing garbage. NULL with p->why on failure. */
 json_t *gw_json_parse(gw_parse_t *p, const void *body, size_t len);
+
+/* A JSON object's notification read by gw->ad->webhook_fields: 0, or -EBADMSG
+ * with ev->error (the body is not a JSON object, or the fields failed). */
+int gw_json_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *ev);
 
 /*
  * Reads obj[key] (obj may be NULL) into out (cap bytes): true when present and

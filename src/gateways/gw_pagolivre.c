@@ -483,40 +483,26 @@ static gw_event_kind_t pagolivre_event_kind(const char *name)
 
 /* {"eventName": "...", "orderKey": "...", "installment": 2, "eventId": "..."}: only
  * eventName and orderKey are in the reference; the rest is ospay's model. */
-static int pagolivre_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *ev)
+static void pagolivre_webhook_fields(gw_parse_t *p, const json_t *j, gw_event_t *ev)
 {
-	gw_parse_t p = {0};
-	json_t *j = gw_json_parse(&p, req->body, req->body_len);
 	int64_t inst = 0;
 	char eid[GW_EVENT_ID_MAX];
-	int rc = -EBADMSG;
 
-	(void)gw;
-	if (j != NULL && !json_is_object(j))
-		gw_parse_fail(&p, "expected an object");
-	gw_get_str(&p, j, "", "eventName", ev->hint, sizeof(ev->hint), GW_F_REQ | GW_F_ID);
-	gw_get_str(&p, j, "", "orderKey", ev->order_ref, sizeof(ev->order_ref), GW_F_REQ | GW_F_ID);
-	if (gw_get_int_lenient(&p, j, "", "installment", &inst, 1, GW_MAX_INSTALLMENTS, 0))
+	gw_get_str(p, j, "", "eventName", ev->hint, sizeof(ev->hint), GW_F_REQ | GW_F_ID);
+	gw_get_str(p, j, "", "orderKey", ev->order_ref, sizeof(ev->order_ref), GW_F_REQ | GW_F_ID);
+	if (gw_get_int_lenient(p, j, "", "installment", &inst, 1, GW_MAX_INSTALLMENTS, 0))
 		ev->installment = (uint32_t)inst;
-	gw_get_str(&p, j, "", "eventId", eid, sizeof(eid), GW_F_ID);
-	if (p.err != 0) {
-		snprintf(ev->error, sizeof(ev->error), "pagolivre: %s", p.why);
-		goto out;
-	}
+	gw_get_str(p, j, "", "eventId", eid, sizeof(eid), GW_F_ID);
+	if (p->err != 0)
+		return;
 	ev->kind = pagolivre_event_kind(ev->hint);
 	if ((ev->kind == GW_EVENT_INSTALLMENT_CONFIRMED ||
 	     ev->kind == GW_EVENT_INSTALLMENT_DENIED) &&
-	    ev->installment == 0) {
-		snprintf(ev->error, sizeof(ev->error),
-			 "pagolivre: installment event without a number");
-		goto out;
-	}
-	gw_event_id_given_or_derive(ev, eid, "pagolivre:%s:%s:%u", ev->hint, ev->order_ref,
-				    ev->installment);
-	rc = 0;
-out:
-	json_decref(j);
-	return rc;
+	    ev->installment == 0)
+		gw_parse_fail(p, "installment event without a number");
+	else
+		gw_event_id_given_or_derive(ev, eid, "pagolivre:%s:%s:%u", ev->hint, ev->order_ref,
+					    ev->installment);
 }
 
 const gw_adapter_t gw_pagolivre_adapter = {
@@ -528,5 +514,5 @@ const gw_adapter_t gw_pagolivre_adapter = {
 	.query_link = pagolivre_query_link,
 	.cancel_link = pagolivre_cancel_link,
 	.verify_webhook = pagolivre_verify_webhook,
-	.parse_webhook = pagolivre_parse_webhook,
+	.webhook_fields = pagolivre_webhook_fields,
 };

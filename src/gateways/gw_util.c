@@ -642,6 +642,26 @@ json_t *gw_json_parse(gw_parse_t *p, const void *body, size_t len)
 	return j;
 }
 
+int gw_json_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *ev)
+{
+	gw_parse_t p = {0};
+	json_t *j = gw_json_parse(&p, req->body, req->body_len);
+	int rc = -EBADMSG;
+
+	if (j != NULL && !json_is_object(j))
+		gw_parse_fail(&p, "expected an object");
+	if (p.err == 0)
+		gw->ad->webhook_fields(&p, j, ev);
+	if (p.err != 0) {
+		snprintf(ev->error, sizeof(ev->error), "%s: %s", gw->ad->name, p.why);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
 /* "Payment.Status" into buf for messages. */
 static const char *gw_field(char *buf, size_t cap, const char *ctx, const char *key)
 {
