@@ -12,6 +12,7 @@
 #include <llhttp.h>
 
 #include "common/buf.h"
+#include "common/list.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "net/peers.h"
@@ -79,8 +80,7 @@ struct https_conn {
 	llhttp_t parser;
 	tls_session_t tls;
 	https_server_t *srv;
-	https_conn_t *prev;
-	https_conn_t *next;
+	list_node_t node;     /* in srv->conns */
 	https_request_t *req; /* being received, or owned by the handler */
 	buf_t rin;            /* bytes read from the socket (ciphertext under TLS) */
 	size_t rin_head;
@@ -124,7 +124,7 @@ struct https_server {
 	https_handler_fn handler;
 	void *udata;
 	https_stats_t stats;
-	https_conn_t *conns;
+	list_node_t conns;
 	size_t n_conns;
 	net_peers_t peers; /* open connections per remote address */
 	int open_handles;  /* listener and drain timer */
@@ -622,12 +622,7 @@ static void conn_on_close(uv_handle_t *h)
 	https_server_t *s = c->srv;
 	if (--c->open_handles > 0)
 		goto out;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	list_remove(&c->node);
 	s->n_conns--;
 	s->stats.conns_open--;
 	if (c->counted)
@@ -1454,10 +1449,7 @@ static void conn_accept(https_server_t *s)
 	c->open_handles = 2;
 	c->srv = s;
 	c->phase = PH_IDLE;
-	c->next = s->conns;
-	if (s->conns != NULL)
-		s->conns->prev = c;
-	s->conns = c;
+	list_insert_tail(&s->conns, &c->node);
 	s->n_conns++;
 	s->stats.conns_open++;
 	if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp) != 0) {
@@ -1559,8 +1551,9 @@ static void srv_maybe_finish(https_server_t *s)
 
 static void srv_close_all(https_server_t *s)
 {
-	for (https_conn_t *c = s->conns; c != NULL; c = c->next)
-		conn_close(c);
+	list_node_t *n, *next;
+
+	list_for_each_safe(n, next, &s->conns) conn_close(container_of(n, https_conn_t, node));
 }
 
 static void srv_on_drain_timeout(uv_timer_t *t)
@@ -1633,6 +1626,7 @@ int https_server_start(uv_loop_t *loop, const https_options_t *opt, https_handle
 	s->settings.on_body = on_body;
 	s->settings.on_message_complete = on_message_complete;
 
+	list_init(&s->conns);
 	rc = uv_tcp_init(loop, &s->listener);
 	if (rc != 0)
 		goto out;
@@ -1679,11 +1673,15 @@ const https_stats_t *https_server_stats(const https_server_t *srv)
 
 void https_server_close(https_server_t *s, uint64_t drain_ms, https_closed_fn cb, void *arg)
 {
+	list_node_t *n, *next;
+
 	s->closing = true;
 	s->closed_cb = cb;
 	s->closed_arg = arg;
 	uv_close((uv_handle_t *)&s->listener, srv_on_handle_close);
-	for (https_conn_t *c = s->conns; c != NULL; c = c->next) {
+	list_for_each_safe(n, next, &s->conns)
+	{
+		https_conn_t *c = container_of(n, https_conn_t, node);
 		bool busy = c->phase == PH_HANDLER || c->phase == PH_DRAIN ||
 			    c->phase == PH_LINGER ||
 			    (c->phase == PH_IDLE && conn_out_pending(c) > 0);
