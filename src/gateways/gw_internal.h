@@ -322,6 +322,9 @@ bool gw_get_reais(gw_parse_t *p, const json_t *obj, const char *ctx, const char 
 /* json_object_set_new that records a failure (a NULL value from a constructor
  * that ran out of memory or met invalid UTF-8) in *rc. */
 void gw_jset(json_t *obj, const char *key, json_t *value, int *rc);
+/* A new empty object set at obj[key] (obj may be NULL): the object, which obj
+ * owns, or NULL with the failure in *rc. */
+json_t *gw_jobject_at(json_t *obj, const char *key, int *rc);
 
 /* ------------------------------------------------------------------ request checks */
 

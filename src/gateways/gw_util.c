@@ -613,6 +613,17 @@ void gw_jset(json_t *obj, const char *key, json_t *value, int *rc)
 	}
 }
 
+json_t *gw_jobject_at(json_t *obj, const char *key, int *rc)
+{
+	json_t *child = json_object();
+	int set = 0;
+
+	gw_jset(obj, key, child, &set);
+	if (set != 0 && *rc == 0)
+		*rc = set;
+	return set == 0 ? child : NULL;
+}
+
 /* ------------------------------------------------------------------ JSON reading */
 
 void gw_parse_fail(gw_parse_t *p, const char *fmt, ...)
