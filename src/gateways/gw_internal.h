@@ -326,6 +326,18 @@ void gw_jset(json_t *obj, const char *key, json_t *value, int *rc);
  * owns, or NULL with the failure in *rc. */
 json_t *gw_jobject_at(json_t *obj, const char *key, int *rc);
 
+/* ------------------------------------------------------------------ status words */
+
+/* A status word of a service's and the outcome it means. */
+typedef struct gw_outcome_word {
+	const char *word;
+	gw_outcome_t o;
+} gw_outcome_word_t;
+
+/* The outcome of the word s in map (n rows, compared without case);
+ * GW_OUTCOME_UNKNOWN for a word not in it. */
+gw_outcome_t gw_outcome_of(const gw_outcome_word_t *map, size_t n, const char *s);
+
 /* ------------------------------------------------------------------ request checks */
 
 /* True when s is non-empty, at most max bytes, and every byte is in allowed

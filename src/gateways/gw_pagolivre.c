@@ -46,33 +46,28 @@ static int pagolivre_check_config(const gw_config_t *cfg, status_t *st)
 /* Order statuses: created, paid, canceled, declined, expired (reference 3). */
 static gw_outcome_t pagolivre_order_outcome(const char *s)
 {
-	if (strcasecmp(s, "created") == 0)
-		return GW_OUTCOME_PENDING;
-	if (strcasecmp(s, "paid") == 0)
-		return GW_OUTCOME_APPROVED;
-	if (strcasecmp(s, "declined") == 0)
-		return GW_OUTCOME_DECLINED;
-	if (strcasecmp(s, "canceled") == 0 || strcasecmp(s, "cancelled") == 0)
-		return GW_OUTCOME_CANCELED;
-	if (strcasecmp(s, "expired") == 0)
-		return GW_OUTCOME_EXPIRED;
-	return GW_OUTCOME_UNKNOWN;
+	static const gw_outcome_word_t map[] = {
+		{"created", GW_OUTCOME_PENDING},    {"paid", GW_OUTCOME_APPROVED},
+		{"declined", GW_OUTCOME_DECLINED},  {"canceled", GW_OUTCOME_CANCELED},
+		{"cancelled", GW_OUTCOME_CANCELED}, {"expired", GW_OUTCOME_EXPIRED},
+	};
+
+	return gw_outcome_of(map, OSPAY_ARRAY_LEN(map), s);
 }
 
 /* Installment statuses of ospay's model (docs/spec.md 4.6: waiting, confirmed, canceled,
  * denied). */
 static gw_outcome_t pagolivre_installment_outcome(const char *s)
 {
-	if (strcasecmp(s, "confirmed") == 0 || strcasecmp(s, "paid") == 0)
-		return GW_OUTCOME_APPROVED;
-	if (strcasecmp(s, "denied") == 0 || strcasecmp(s, "declined") == 0)
-		return GW_OUTCOME_DECLINED;
-	if (strcasecmp(s, "waiting") == 0 || strcasecmp(s, "pending") == 0 ||
-	    strcasecmp(s, "scheduled") == 0)
-		return GW_OUTCOME_PENDING;
-	if (strcasecmp(s, "canceled") == 0 || strcasecmp(s, "cancelled") == 0)
-		return GW_OUTCOME_CANCELED;
-	return GW_OUTCOME_UNKNOWN;
+	static const gw_outcome_word_t map[] = {
+		{"confirmed", GW_OUTCOME_APPROVED}, {"paid", GW_OUTCOME_APPROVED},
+		{"denied", GW_OUTCOME_DECLINED},    {"declined", GW_OUTCOME_DECLINED},
+		{"waiting", GW_OUTCOME_PENDING},    {"pending", GW_OUTCOME_PENDING},
+		{"scheduled", GW_OUTCOME_PENDING},  {"canceled", GW_OUTCOME_CANCELED},
+		{"cancelled", GW_OUTCOME_CANCELED},
+	};
+
+	return gw_outcome_of(map, OSPAY_ARRAY_LEN(map), s);
 }
 
 /* ------------------------------------------------------------------ requests */

@@ -458,6 +458,15 @@ void gw_reply_message(const gw_t *gw, gw_reply_t *r, const char *msg)
 
 /* ------------------------------------------------------------------ classification */
 
+gw_outcome_t gw_outcome_of(const gw_outcome_word_t *map, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcasecmp(s, map[i].word) == 0)
+			return map[i].o;
+	}
+	return GW_OUTCOME_UNKNOWN;
+}
+
 void gw_reply_from_http(gw_reply_t *r, const http_response_t *res, bool mutating,
 			const char *service)
 {
