@@ -551,37 +551,37 @@ out:
 
 /* ---------------------------------------------------------------- connection life */
 
-/* Arms the connection's one timer for its phase: each phase has a single deadline,
- * which bytes trickling in do not push back (that is what defeats slow clients). */
-static void conn_arm_timer(https_conn_t *c)
+/* The deadline of the connection's phase in ms (0: none). */
+static uint64_t conn_phase_ms(const https_conn_t *c)
 {
 	const https_options_t *o = &c->srv->opt;
-	uint64_t ms = 0;
 	switch (c->phase) {
 	case PH_HANDSHAKE:
-		ms = o->handshake_timeout_ms;
-		break;
+		return o->handshake_timeout_ms;
 	case PH_IDLE:
 		/* Before any request, a short deadline: a client that connects and says
 		 * nothing must not hold a slot for the whole keep-alive idle time. */
-		ms = c->served ? o->idle_timeout_ms : o->first_request_timeout_ms;
-		break;
+		return c->served ? o->idle_timeout_ms : o->first_request_timeout_ms;
 	case PH_DRAIN:
-		ms = o->idle_timeout_ms;
-		break;
+		return o->idle_timeout_ms;
 	case PH_HEADERS:
-		ms = o->header_timeout_ms;
-		break;
+		return o->header_timeout_ms;
 	case PH_BODY:
-		ms = o->body_timeout_ms;
-		break;
+		return o->body_timeout_ms;
 	case PH_LINGER:
-		ms = o->linger_ms;
-		break;
+		return o->linger_ms;
 	case PH_HANDLER:
 	case PH_CLOSED:
 		break;
 	}
+	return 0;
+}
+
+/* Arms the connection's one timer for its phase: each phase has a single deadline,
+ * which bytes trickling in do not push back (that is what defeats slow clients). */
+static void conn_arm_timer(https_conn_t *c)
+{
+	uint64_t ms = conn_phase_ms(c);
 	if (ms > 0)
 		uv_timer_start(&c->timer, conn_on_timer, ms, 0);
 	else
@@ -1178,19 +1178,38 @@ out:
 	return rc;
 }
 
+/* Ends a field name in the head and records where its value starts (an empty
+ * value gets no on_header_value call). */
+static int req_field_end(https_conn_t *c)
+{
+	https_request_t *req = c->req;
+	int rc = req_head_append(c, "", 1);
+
+	req->hdrs[req->n_hdrs].value = req->head.len;
+	req->in_field = false;
+	return rc;
+}
+
+/* Ends a field value in the head, without its trailing blanks, and counts the field. */
+static int req_value_end(https_conn_t *c)
+{
+	https_request_t *req = c->req;
+	size_t start = req->hdrs[req->n_hdrs].value;
+	int rc;
+
+	while (req->head.len > start && (req->head.data[req->head.len - 1] == ' ' ||
+					 req->head.data[req->head.len - 1] == '\t'))
+		req->head.len--;
+	rc = req_head_append(c, "", 1);
+	if (rc == 0)
+		req->n_hdrs++;
+	return rc;
+}
+
 static int on_header_field_complete(llhttp_t *p)
 {
 	https_conn_t *c = conn_of(p);
-	https_request_t *req = c->req;
-	int rc = 0;
-	if (req->headers_done)
-		goto out;
-	rc = req_head_append(c, "", 1);
-	/* An empty value gets no on_header_value call, so its start is recorded here. */
-	req->hdrs[req->n_hdrs].value = req->head.len;
-	req->in_field = false;
-out:
-	return rc;
+	return c->req->headers_done ? 0 : req_field_end(c);
 }
 
 static int on_header_value(llhttp_t *p, const char *at, size_t n)
@@ -1202,19 +1221,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
 static int on_header_value_complete(llhttp_t *p)
 {
 	https_conn_t *c = conn_of(p);
-	https_request_t *req = c->req;
-	int rc = 0;
-	if (req->headers_done)
-		goto out;
-	size_t start = req->hdrs[req->n_hdrs].value;
-	while (req->head.len > start && (req->head.data[req->head.len - 1] == ' ' ||
-					 req->head.data[req->head.len - 1] == '\t'))
-		req->head.len--;
-	rc = req_head_append(c, "", 1);
-	if (rc == 0)
-		req->n_hdrs++;
-out:
-	return rc;
+	return c->req->headers_done ? 0 : req_value_end(c);
 }
 
 /* Splits the target into path and query, in place. An absolute-form target
