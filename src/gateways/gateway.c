@@ -246,11 +246,9 @@ int gw_open(gw_t **out, http_client_t *http, uv_loop_t *loop, const gw_config_t 
 		goto out;
 	}
 	gw_cfg_check_common(cfg, s);
-	ad->check_config(cfg, s);
-	if (s->code != ST_OK) {
-		rc = -EINVAL;
+	rc = ad->check_config(cfg, s);
+	if (rc != 0)
 		goto out;
-	}
 	gw = calloc(1, sizeof(*gw));
 	if (gw == NULL) {
 		rc = -ENOMEM;

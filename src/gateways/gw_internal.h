@@ -63,7 +63,8 @@ typedef struct gw_adapter {
 	const char *title; /* the service's own spelling, in sentences for people ("ZapMe") */
 	/* GW_CHANNEL_BIT of each channel send_message delivers; 0 without send_message. */
 	unsigned channels;
-	/* Checks the kind-specific configuration (violations into st). */
+	/* Checks the kind-specific configuration (violations into st): 0, or -EINVAL
+	 * when st holds any violation, its own or one found before it. */
 	int (*check_config)(const gw_config_t *cfg, status_t *st);
 	/* Adapter state behind gw->priv, created at open and freed at release. */
 	int (*priv_init)(gw_t *gw);
