@@ -343,6 +343,20 @@ static int io_read(run_t *r, conn_t *c)
 	return n > 0 ? (int)n : n == 0 ? -EPIPE : errno == EAGAIN ? -EINPROGRESS : -EIO;
 }
 
+/* After io_write or io_read answered n: 1 with the n bytes added to *done, 0 when
+ * the socket would block (epoll is told which way), -1 when the connection failed. */
+static int io_count(run_t *r, conn_t *c, int n, size_t *done)
+{
+	if (n == -EAGAIN || n == -EINPROGRESS) {
+		want_out(r, c, n == -EAGAIN);
+		return 0;
+	}
+	if (n < 0)
+		return -1;
+	*done += (size_t)n;
+	return 1;
+}
+
 /* Advances c as far as it goes without blocking; -1 when the connection failed. */
 static int conn_step(run_t *r, conn_t *c)
 {
@@ -377,28 +391,18 @@ static int conn_step(run_t *r, conn_t *c)
 			next_request(r, c);
 			break;
 		case C_SEND:
-			n = io_write(r, c);
-			if (n == -EAGAIN || n == -EINPROGRESS) {
-				want_out(r, c, n == -EAGAIN);
-				return 0;
-			}
-			if (n < 0)
-				return -1;
-			c->sent += (size_t)n;
+			n = io_count(r, c, io_write(r, c), &c->sent);
+			if (n <= 0)
+				return n;
 			if (c->sent == c->req_len) {
 				c->state = C_RECV;
 				want_out(r, c, false);
 			}
 			break;
 		case C_RECV: {
-			n = io_read(r, c);
-			if (n == -EINPROGRESS || n == -EAGAIN) {
-				want_out(r, c, n == -EAGAIN);
-				return 0;
-			}
-			if (n < 0)
-				return -1;
-			c->have += (size_t)n;
+			n = io_count(r, c, io_read(r, c), &c->have);
+			if (n <= 0)
+				return n;
 			int st = response_done(c);
 			if (st < 0)
 				return -1;

@@ -235,28 +235,23 @@ static bool is_alnum(char c)
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
 }
 
+/* The row's column for brand; 0 for a brand the table has no column for. */
 static char column(const decline_row_t *r, enum card_brand brand)
 {
-	char c = 0;
 	switch (brand) {
 	case CARD_BRAND_ELO:
-		c = r->elo;
-		break;
+		return r->elo;
 	case CARD_BRAND_VISA:
-		c = r->visa;
-		break;
+		return r->visa;
 	/* The ABECS column is "MASTERCARD/HIPER". */
 	case CARD_BRAND_MASTERCARD:
 	case CARD_BRAND_HIPERCARD:
-		c = r->mc;
-		break;
+		return r->mc;
 	case CARD_BRAND_AMEX:
-		c = r->amex;
-		break;
+		return r->amex;
 	default:
-		break;
+		return 0;
 	}
-	return c;
 }
 
 static char consensus(const decline_row_t *r)

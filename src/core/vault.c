@@ -91,6 +91,17 @@ void vault_key_wipe(vault_key_t *key)
 	crypto_wipe(key, sizeof(*key));
 }
 
+/* Where a seal or an open ends: len into out_len on success; on failure out
+ * (which may hold part of a result) is wiped. */
+static int vault_end(int rc, uint8_t *out, size_t cap, size_t len, size_t *out_len)
+{
+	if (rc == 0)
+		*out_len = len;
+	else if (out != NULL && cap > 0)
+		crypto_wipe(out, cap);
+	return rc;
+}
+
 int vault_seal(const vault_key_t *key, const vault_context_t *ctx, const void *pt, size_t n,
 	       uint8_t *out, size_t cap, size_t *out_len)
 {
@@ -125,13 +136,8 @@ int vault_seal(const vault_key_t *key, const vault_context_t *ctx, const void *p
 	aadlen = build_aad(key->id, ctx, aad);
 	rc = crypto_aes256gcm_seal(key->bytes, out + 5, aad, aadlen, pt, n, out + VAULT_HEADER_LEN,
 				   out + VAULT_HEADER_LEN + n);
-	if (rc != 0)
-		goto out;
-	*out_len = n + VAULT_OVERHEAD;
 out:
-	if (rc != 0 && out != NULL && cap > 0)
-		crypto_wipe(out, cap);
-	return rc;
+	return vault_end(rc, out, cap, n + VAULT_OVERHEAD, out_len);
 }
 
 int vault_sealed_key_id(const uint8_t *sealed, size_t len, uint32_t *key_id)
@@ -154,7 +160,7 @@ int vault_open(const vault_key_t *keys, size_t n_keys, const vault_context_t *ct
 	uint32_t id = 0;
 	const vault_key_t *key = NULL;
 	uint8_t aad[AAD_MAX];
-	size_t aadlen, n;
+	size_t aadlen, n = 0;
 	*out_len = 0;
 	if (!context_ok(ctx) || (keys == NULL && n_keys > 0)) {
 		rc = -EINVAL;
@@ -182,13 +188,8 @@ int vault_open(const vault_key_t *keys, size_t n_keys, const vault_context_t *ct
 	aadlen = build_aad(id, ctx, aad);
 	rc = crypto_aes256gcm_open(key->bytes, sealed + 5, aad, aadlen, sealed + VAULT_HEADER_LEN,
 				   n, sealed + VAULT_HEADER_LEN + n, out);
-	if (rc != 0)
-		goto out;
-	*out_len = n;
 out:
-	if (rc != 0 && out != NULL && cap > 0)
-		crypto_wipe(out, cap);
-	return rc;
+	return vault_end(rc, out, cap, n, out_len);
 }
 
 int vault_reseal(const vault_key_t *keys, size_t n_keys, const vault_key_t *new_key,

@@ -246,11 +246,9 @@ int gw_open(gw_t **out, http_client_t *http, uv_loop_t *loop, const gw_config_t 
 		goto out;
 	}
 	gw_cfg_check_common(cfg, s);
-	ad->check_config(cfg, s);
-	if (s->code != ST_OK) {
-		rc = -EINVAL;
+	rc = ad->check_config(cfg, s);
+	if (rc != 0)
 		goto out;
-	}
 	gw = calloc(1, sizeof(*gw));
 	if (gw == NULL) {
 		rc = -ENOMEM;
@@ -810,11 +808,15 @@ int gw_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *ou
 		goto out;
 	}
 	memset(out, 0, sizeof(*out));
-	if (gw == NULL || req == NULL || gw->ad->parse_webhook == NULL) {
+	if (gw == NULL || req == NULL ||
+	    (gw->ad->parse_webhook == NULL && gw->ad->webhook_fields == NULL)) {
 		snprintf(out->error, sizeof(out->error), "no webhook parser for this gateway");
 		goto out;
 	}
-	rc = gw->ad->parse_webhook(gw, req, out);
+	if (gw->ad->webhook_fields != NULL)
+		rc = gw_json_webhook(gw, req, out);
+	else
+		rc = gw->ad->parse_webhook(gw, req, out);
 	if (rc < 0 && out->error[0] == '\0')
 		snprintf(out->error, sizeof(out->error), "malformed notification");
 out:

@@ -135,10 +135,8 @@ typedef enum gw_event_kind {
 
 /* ------------------------------------------------------------------ configuration */
 
-typedef struct gw_header_pair {
-	const char *name;
-	const char *value;
-} gw_header_pair_t;
+/* A header pair a notification must carry is an HTTP header's name and value. */
+typedef http_header_t gw_header_pair_t;
 
 /*
  * A gateway's configuration. gw_open copies every string; unused fields stay

@@ -849,35 +849,23 @@ static gw_event_kind_t cielo_change_kind(int64_t t)
 }
 
 /* {"RecurrentPaymentId": "...", "PaymentId": "...", "ChangeType": n} (reference 1.11). */
-static int cielo_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *ev)
+static void cielo_webhook_fields(gw_parse_t *p, const json_t *j, gw_event_t *ev)
 {
-	gw_parse_t p = {0};
-	json_t *j = gw_json_parse(&p, req->body, req->body_len);
 	int64_t ct = 0;
-	int rc = -EBADMSG;
 
-	(void)gw;
-	if (j != NULL && !json_is_object(j))
-		gw_parse_fail(&p, "expected an object");
-	gw_get_int_lenient(&p, j, "", "ChangeType", &ct, 1, 99, GW_F_REQ);
-	gw_get_str(&p, j, "", "PaymentId", ev->payment_id, sizeof(ev->payment_id), GW_F_ID);
-	gw_get_str(&p, j, "", "RecurrentPaymentId", ev->recurrence_id, sizeof(ev->recurrence_id),
+	gw_get_int_lenient(p, j, "", "ChangeType", &ct, 1, 99, GW_F_REQ);
+	gw_get_str(p, j, "", "PaymentId", ev->payment_id, sizeof(ev->payment_id), GW_F_ID);
+	gw_get_str(p, j, "", "RecurrentPaymentId", ev->recurrence_id, sizeof(ev->recurrence_id),
 		   GW_F_ID);
-	if (p.err == 0 && ev->payment_id[0] == '\0' && ev->recurrence_id[0] == '\0')
-		gw_parse_fail(&p, "neither PaymentId nor RecurrentPaymentId");
-	if (p.err != 0) {
-		snprintf(ev->error, sizeof(ev->error), "cielo: %s", p.why);
-		goto out;
-	}
+	if (ev->payment_id[0] == '\0' && ev->recurrence_id[0] == '\0')
+		gw_parse_fail(p, "neither PaymentId nor RecurrentPaymentId");
+	if (p->err != 0)
+		return;
 	ev->change_type = (int)ct;
 	ev->kind = cielo_change_kind(ct);
 	snprintf(ev->hint, sizeof(ev->hint), "ChangeType %d", (int)ct);
 	/* Cielo sends no event id: the content is the identity. */
 	gw_event_id_derive(ev, "cielo:%s:%s:%d", ev->payment_id, ev->recurrence_id, (int)ct);
-	rc = 0;
-out:
-	json_decref(j);
-	return rc;
 }
 
 const gw_adapter_t gw_cielo_adapter = {
@@ -892,5 +880,5 @@ const gw_adapter_t gw_cielo_adapter = {
 	.query_charge = cielo_query_charge,
 	.query_order = cielo_query_order,
 	.verify_webhook = cielo_verify_webhook,
-	.parse_webhook = cielo_parse_webhook,
+	.webhook_fields = cielo_webhook_fields,
 };

@@ -91,10 +91,7 @@ static const char *getnet_brand(gw_brand_t b)
  * handler). EXPIRED is an authorization that lapsed: no money moved. */
 static gw_outcome_t getnet_status_outcome(const char *s)
 {
-	static const struct {
-		const char *name;
-		gw_outcome_t o;
-	} map[] = {
+	static const gw_outcome_word_t map[] = {
 		{"APPROVED", GW_OUTCOME_APPROVED},     {"AUTHORIZED", GW_OUTCOME_APPROVED},
 		{"CONFIRMED", GW_OUTCOME_APPROVED},    {"PAID", GW_OUTCOME_APPROVED},
 		{"PENDING", GW_OUTCOME_PENDING},       {"DENIED", GW_OUTCOME_DECLINED},
@@ -103,11 +100,7 @@ static gw_outcome_t getnet_status_outcome(const char *s)
 		{"EXPIRED", GW_OUTCOME_CANCELED},
 	};
 
-	for (size_t i = 0; i < OSPAY_ARRAY_LEN(map); i++) {
-		if (strcasecmp(s, map[i].name) == 0)
-			return map[i].o;
-	}
-	return GW_OUTCOME_UNKNOWN;
+	return gw_outcome_of(map, OSPAY_ARRAY_LEN(map), s);
 }
 
 /* ------------------------------------------------------------------ the token */

@@ -54,6 +54,7 @@ typedef enum gw_op {
 } gw_op_t;
 
 typedef struct gw_call gw_call_t;
+typedef struct gw_parse gw_parse_t;
 
 /* One adapter. A NULL entry means the service has no such call (-ENOTSUP). */
 typedef struct gw_adapter {
@@ -62,7 +63,8 @@ typedef struct gw_adapter {
 	const char *title; /* the service's own spelling, in sentences for people ("ZapMe") */
 	/* GW_CHANNEL_BIT of each channel send_message delivers; 0 without send_message. */
 	unsigned channels;
-	/* Checks the kind-specific configuration (violations into st). */
+	/* Checks the kind-specific configuration (violations into st): 0, or -EINVAL
+	 * when st holds any violation, its own or one found before it. */
 	int (*check_config)(const gw_config_t *cfg, status_t *st);
 	/* Adapter state behind gw->priv, created at open and freed at release. */
 	int (*priv_init)(gw_t *gw);
@@ -82,6 +84,10 @@ typedef struct gw_adapter {
 	int (*pix)(gw_call_t *call, const void *a, const void *b);
 	int (*verify_webhook)(const gw_t *gw, const gw_webhook_req_t *req);
 	int (*parse_webhook)(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *out);
+	/* Instead of parse_webhook, for a notification that is one JSON object:
+	 * gw_json_webhook loads it and calls this to read obj into ev; a problem
+	 * left in p fails the notification as "<name>: <why>". */
+	void (*webhook_fields)(gw_parse_t *p, const json_t *obj, gw_event_t *ev);
 } gw_adapter_t;
 
 #define GW_CHANNEL_BIT(c) (1u << (unsigned)(c))
@@ -269,16 +275,20 @@ enum {
 };
 
 /* Collects the first problem met while reading a parsed body. */
-typedef struct gw_parse {
+struct gw_parse {
 	int err; /* 0, or -EBADMSG once something was wrong */
 	char why[160];
-} gw_parse_t;
+};
 
 void gw_parse_fail(gw_parse_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Parses body (len bytes) as JSON: rejects duplicate keys, NUL in strings and
  * trailing garbage. NULL with p->why on failure. */
 json_t *gw_json_parse(gw_parse_t *p, const void *body, size_t len);
+
+/* A JSON object's notification read by gw->ad->webhook_fields: 0, or -EBADMSG
+ * with ev->error (the body is not a JSON object, or the fields failed). */
+int gw_json_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *ev);
 
 /*
  * Reads obj[key] (obj may be NULL) into out (cap bytes): true when present and
@@ -313,6 +323,21 @@ bool gw_get_reais(gw_parse_t *p, const json_t *obj, const char *ctx, const char 
 /* json_object_set_new that records a failure (a NULL value from a constructor
  * that ran out of memory or met invalid UTF-8) in *rc. */
 void gw_jset(json_t *obj, const char *key, json_t *value, int *rc);
+/* A new empty object set at obj[key] (obj may be NULL): the object, which obj
+ * owns, or NULL with the failure in *rc. */
+json_t *gw_jobject_at(json_t *obj, const char *key, int *rc);
+
+/* ------------------------------------------------------------------ status words */
+
+/* A status word of a service's and the outcome it means. */
+typedef struct gw_outcome_word {
+	const char *word;
+	gw_outcome_t o;
+} gw_outcome_word_t;
+
+/* The outcome of the word s in map (n rows, compared without case);
+ * GW_OUTCOME_UNKNOWN for a word not in it. */
+gw_outcome_t gw_outcome_of(const gw_outcome_word_t *map, size_t n, const char *s);
 
 /* ------------------------------------------------------------------ request checks */
 

@@ -46,33 +46,28 @@ static int pagolivre_check_config(const gw_config_t *cfg, status_t *st)
 /* Order statuses: created, paid, canceled, declined, expired (reference 3). */
 static gw_outcome_t pagolivre_order_outcome(const char *s)
 {
-	if (strcasecmp(s, "created") == 0)
-		return GW_OUTCOME_PENDING;
-	if (strcasecmp(s, "paid") == 0)
-		return GW_OUTCOME_APPROVED;
-	if (strcasecmp(s, "declined") == 0)
-		return GW_OUTCOME_DECLINED;
-	if (strcasecmp(s, "canceled") == 0 || strcasecmp(s, "cancelled") == 0)
-		return GW_OUTCOME_CANCELED;
-	if (strcasecmp(s, "expired") == 0)
-		return GW_OUTCOME_EXPIRED;
-	return GW_OUTCOME_UNKNOWN;
+	static const gw_outcome_word_t map[] = {
+		{"created", GW_OUTCOME_PENDING},    {"paid", GW_OUTCOME_APPROVED},
+		{"declined", GW_OUTCOME_DECLINED},  {"canceled", GW_OUTCOME_CANCELED},
+		{"cancelled", GW_OUTCOME_CANCELED}, {"expired", GW_OUTCOME_EXPIRED},
+	};
+
+	return gw_outcome_of(map, OSPAY_ARRAY_LEN(map), s);
 }
 
 /* Installment statuses of ospay's model (docs/spec.md 4.6: waiting, confirmed, canceled,
  * denied). */
 static gw_outcome_t pagolivre_installment_outcome(const char *s)
 {
-	if (strcasecmp(s, "confirmed") == 0 || strcasecmp(s, "paid") == 0)
-		return GW_OUTCOME_APPROVED;
-	if (strcasecmp(s, "denied") == 0 || strcasecmp(s, "declined") == 0)
-		return GW_OUTCOME_DECLINED;
-	if (strcasecmp(s, "waiting") == 0 || strcasecmp(s, "pending") == 0 ||
-	    strcasecmp(s, "scheduled") == 0)
-		return GW_OUTCOME_PENDING;
-	if (strcasecmp(s, "canceled") == 0 || strcasecmp(s, "cancelled") == 0)
-		return GW_OUTCOME_CANCELED;
-	return GW_OUTCOME_UNKNOWN;
+	static const gw_outcome_word_t map[] = {
+		{"confirmed", GW_OUTCOME_APPROVED}, {"paid", GW_OUTCOME_APPROVED},
+		{"denied", GW_OUTCOME_DECLINED},    {"declined", GW_OUTCOME_DECLINED},
+		{"waiting", GW_OUTCOME_PENDING},    {"pending", GW_OUTCOME_PENDING},
+		{"scheduled", GW_OUTCOME_PENDING},  {"canceled", GW_OUTCOME_CANCELED},
+		{"cancelled", GW_OUTCOME_CANCELED},
+	};
+
+	return gw_outcome_of(map, OSPAY_ARRAY_LEN(map), s);
 }
 
 /* ------------------------------------------------------------------ requests */
@@ -483,40 +478,26 @@ static gw_event_kind_t pagolivre_event_kind(const char *name)
 
 /* {"eventName": "...", "orderKey": "...", "installment": 2, "eventId": "..."}: only
  * eventName and orderKey are in the reference; the rest is ospay's model. */
-static int pagolivre_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *ev)
+static void pagolivre_webhook_fields(gw_parse_t *p, const json_t *j, gw_event_t *ev)
 {
-	gw_parse_t p = {0};
-	json_t *j = gw_json_parse(&p, req->body, req->body_len);
 	int64_t inst = 0;
 	char eid[GW_EVENT_ID_MAX];
-	int rc = -EBADMSG;
 
-	(void)gw;
-	if (j != NULL && !json_is_object(j))
-		gw_parse_fail(&p, "expected an object");
-	gw_get_str(&p, j, "", "eventName", ev->hint, sizeof(ev->hint), GW_F_REQ | GW_F_ID);
-	gw_get_str(&p, j, "", "orderKey", ev->order_ref, sizeof(ev->order_ref), GW_F_REQ | GW_F_ID);
-	if (gw_get_int_lenient(&p, j, "", "installment", &inst, 1, GW_MAX_INSTALLMENTS, 0))
+	gw_get_str(p, j, "", "eventName", ev->hint, sizeof(ev->hint), GW_F_REQ | GW_F_ID);
+	gw_get_str(p, j, "", "orderKey", ev->order_ref, sizeof(ev->order_ref), GW_F_REQ | GW_F_ID);
+	if (gw_get_int_lenient(p, j, "", "installment", &inst, 1, GW_MAX_INSTALLMENTS, 0))
 		ev->installment = (uint32_t)inst;
-	gw_get_str(&p, j, "", "eventId", eid, sizeof(eid), GW_F_ID);
-	if (p.err != 0) {
-		snprintf(ev->error, sizeof(ev->error), "pagolivre: %s", p.why);
-		goto out;
-	}
+	gw_get_str(p, j, "", "eventId", eid, sizeof(eid), GW_F_ID);
+	if (p->err != 0)
+		return;
 	ev->kind = pagolivre_event_kind(ev->hint);
 	if ((ev->kind == GW_EVENT_INSTALLMENT_CONFIRMED ||
 	     ev->kind == GW_EVENT_INSTALLMENT_DENIED) &&
-	    ev->installment == 0) {
-		snprintf(ev->error, sizeof(ev->error),
-			 "pagolivre: installment event without a number");
-		goto out;
-	}
-	gw_event_id_given_or_derive(ev, eid, "pagolivre:%s:%s:%u", ev->hint, ev->order_ref,
-				    ev->installment);
-	rc = 0;
-out:
-	json_decref(j);
-	return rc;
+	    ev->installment == 0)
+		gw_parse_fail(p, "installment event without a number");
+	else
+		gw_event_id_given_or_derive(ev, eid, "pagolivre:%s:%s:%u", ev->hint, ev->order_ref,
+					    ev->installment);
 }
 
 const gw_adapter_t gw_pagolivre_adapter = {
@@ -528,5 +509,5 @@ const gw_adapter_t gw_pagolivre_adapter = {
 	.query_link = pagolivre_query_link,
 	.cancel_link = pagolivre_cancel_link,
 	.verify_webhook = pagolivre_verify_webhook,
-	.parse_webhook = pagolivre_parse_webhook,
+	.webhook_fields = pagolivre_webhook_fields,
 };

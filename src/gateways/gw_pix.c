@@ -568,7 +568,7 @@ int gw_pix_build_rec(const gw_t *gw, const gw_pix_rec_req_t *req, json_t **out)
 	static const char *const periods[] = {"SEMANAL", "MENSAL", "TRIMESTRAL", "SEMESTRAL",
 					      "ANUAL"};
 	const char *period = req->periodicity != NULL ? req->periodicity : "MENSAL";
-	json_t *b = NULL, *v, *dev, *cal, *val = NULL;
+	json_t *b = NULL, *v, *dev, *cal, *val;
 	bool period_ok = false;
 	int rc = 0;
 
@@ -586,24 +586,20 @@ int gw_pix_build_rec(const gw_t *gw, const gw_pix_rec_req_t *req, json_t **out)
 		goto out;
 	}
 	b = json_object();
-	v = json_object();
-	dev = json_object();
-	cal = json_object();
-	gw_jset(b, "vinculo", v, &rc);
+	v = gw_jobject_at(b, "vinculo", &rc);
 	gw_jset(v, "contrato", json_string(req->contract), &rc);
 	if (req->object)
 		gw_jset(v, "objeto", json_string(req->object), &rc);
-	gw_jset(v, "devedor", dev, &rc);
+	dev = gw_jobject_at(v, "devedor", &rc);
 	pix_doc_set(dev, req->debtor_doc, &rc);
 	gw_jset(dev, "nome", json_string(req->debtor_name), &rc);
-	gw_jset(b, "calendario", cal, &rc);
+	cal = gw_jobject_at(b, "calendario", &rc);
 	gw_jset(cal, "dataInicial", json_string(req->first_date), &rc);
 	if (req->last_date)
 		gw_jset(cal, "dataFinal", json_string(req->last_date), &rc);
 	gw_jset(cal, "periodicidade", json_string(period), &rc);
 	if (req->fixed_cents > 0 || req->floor_cents > 0) {
-		val = json_object();
-		gw_jset(b, "valor", val, &rc);
+		val = gw_jobject_at(b, "valor", &rc);
 		if (req->fixed_cents > 0)
 			gw_jset(val, "valorRec", pix_money(req->fixed_cents, &rc), &rc);
 		else
@@ -614,10 +610,10 @@ int gw_pix_build_rec(const gw_t *gw, const gw_pix_rec_req_t *req, json_t **out)
 	if (req->loc_id > 0)
 		gw_jset(b, "loc", json_integer(req->loc_id), &rc);
 	if (req->journey_txid) {
-		json_t *a = json_object(), *dj = json_object();
-		gw_jset(b, "ativacao", a, &rc);
-		gw_jset(a, "dadosJornada", dj, &rc);
-		gw_jset(dj, "txid", json_string(req->journey_txid), &rc);
+		json_t *a = gw_jobject_at(b, "ativacao", &rc);
+
+		gw_jset(gw_jobject_at(a, "dadosJornada", &rc), "txid",
+			json_string(req->journey_txid), &rc);
 	}
 out:
 	return pix_built(b, rc, out);
@@ -636,19 +632,16 @@ int gw_pix_build_cobr(const gw_t *gw, const gw_pix_cobr_req_t *req, json_t **out
 		goto out;
 	}
 	b = json_object();
-	cal = json_object();
-	val = json_object();
-	rec = json_object();
 	gw_jset(b, "idRec", json_string(req->id_rec), &rc);
 	if (req->info)
 		gw_jset(b, "infoAdicional", json_string(req->info), &rc);
-	gw_jset(b, "calendario", cal, &rc);
+	cal = gw_jobject_at(b, "calendario", &rc);
 	gw_jset(cal, "dataDeVencimento", json_string(req->due_date), &rc);
-	gw_jset(b, "valor", val, &rc);
+	val = gw_jobject_at(b, "valor", &rc);
 	gw_jset(val, "original", pix_money(req->amount_cents, &rc), &rc);
 	/* The PSP moves a closed day to the next business day of the payer's town. */
 	gw_jset(b, "ajusteDiaUtil", json_true(), &rc);
-	gw_jset(b, "recebedor", rec, &rc);
+	rec = gw_jobject_at(b, "recebedor", &rc);
 	if (gw->cfg.pix_branch)
 		gw_jset(rec, "agencia", json_string(gw->cfg.pix_branch), &rc);
 	gw_jset(rec, "conta", json_string(gw->cfg.pix_account), &rc);
@@ -662,16 +655,13 @@ out:
 static void pix_cob_common(json_t *b, const gw_t *gw, int64_t amount, const char *doc,
 			   const char *name, const char *info, int *rc)
 {
-	json_t *val = json_object();
-
 	if (doc != NULL) {
-		json_t *dev = json_object();
-		gw_jset(b, "devedor", dev, rc);
+		json_t *dev = gw_jobject_at(b, "devedor", rc);
+
 		pix_doc_set(dev, doc, rc);
 		gw_jset(dev, "nome", json_string(name), rc);
 	}
-	gw_jset(b, "valor", val, rc);
-	gw_jset(val, "original", pix_money(amount, rc), rc);
+	gw_jset(gw_jobject_at(b, "valor", rc), "original", pix_money(amount, rc), rc);
 	gw_jset(b, "chave", json_string(gw->cfg.pix_key), rc);
 	if (info != NULL)
 		gw_jset(b, "solicitacaoPagador", json_string(info), rc);
@@ -699,8 +689,7 @@ static int pix_build_cob(const gw_t *gw, const gw_pix_cob_req_t *req, json_t **o
 		goto out;
 	}
 	b = json_object();
-	cal = json_object();
-	gw_jset(b, "calendario", cal, &rc);
+	cal = gw_jobject_at(b, "calendario", &rc);
 	gw_jset(cal, "expiracao", json_integer(req->expires_s != 0 ? req->expires_s : 86400), &rc);
 	pix_cob_common(b, gw, req->amount_cents, req->debtor_doc, req->debtor_name, req->info, &rc);
 out:
@@ -720,8 +709,7 @@ static int pix_build_cobv(const gw_t *gw, const gw_pix_cobv_req_t *req, json_t *
 		goto out;
 	}
 	b = json_object();
-	cal = json_object();
-	gw_jset(b, "calendario", cal, &rc);
+	cal = gw_jobject_at(b, "calendario", &rc);
 	gw_jset(cal, "dataDeVencimento", json_string(req->due_date), &rc);
 	gw_jset(cal, "validadeAposVencimento",
 		json_integer(req->validity_days != 0 ? req->validity_days : 30), &rc);
@@ -803,12 +791,10 @@ static int pix_call(gw_call_t *call, const void *a, const void *b)
 			break;
 		}
 		body = json_object();
-		cal = json_object();
-		dest = json_object();
 		gw_jset(body, "idRec", json_string(r->id_rec), &rc);
-		gw_jset(body, "calendario", cal, &rc);
+		cal = gw_jobject_at(body, "calendario", &rc);
 		gw_jset(cal, "dataExpiracaoSolicitacao", json_string(r->expires_at), &rc);
-		gw_jset(body, "destinatario", dest, &rc);
+		dest = gw_jobject_at(body, "destinatario", &rc);
 		gw_jset(dest, "conta", json_string(r->account), &rc);
 		gw_jset(dest, "ispbParticipante", json_string(r->ispb), &rc);
 		if (r->branch)

@@ -458,6 +458,15 @@ void gw_reply_message(const gw_t *gw, gw_reply_t *r, const char *msg)
 
 /* ------------------------------------------------------------------ classification */
 
+gw_outcome_t gw_outcome_of(const gw_outcome_word_t *map, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcasecmp(s, map[i].word) == 0)
+			return map[i].o;
+	}
+	return GW_OUTCOME_UNKNOWN;
+}
+
 void gw_reply_from_http(gw_reply_t *r, const http_response_t *res, bool mutating,
 			const char *service)
 {
@@ -613,6 +622,17 @@ void gw_jset(json_t *obj, const char *key, json_t *value, int *rc)
 	}
 }
 
+json_t *gw_jobject_at(json_t *obj, const char *key, int *rc)
+{
+	json_t *child = json_object();
+	int set = 0;
+
+	gw_jset(obj, key, child, &set);
+	if (set != 0 && *rc == 0)
+		*rc = set;
+	return set == 0 ? child : NULL;
+}
+
 /* ------------------------------------------------------------------ JSON reading */
 
 void gw_parse_fail(gw_parse_t *p, const char *fmt, ...)
@@ -640,6 +660,26 @@ json_t *gw_json_parse(gw_parse_t *p, const void *body, size_t len)
 	if (j == NULL)
 		gw_parse_fail(p, "not JSON (line %d: %.60s)", e.line, e.text);
 	return j;
+}
+
+int gw_json_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *ev)
+{
+	gw_parse_t p = {0};
+	json_t *j = gw_json_parse(&p, req->body, req->body_len);
+	int rc = -EBADMSG;
+
+	if (j != NULL && !json_is_object(j))
+		gw_parse_fail(&p, "expected an object");
+	if (p.err == 0)
+		gw->ad->webhook_fields(&p, j, ev);
+	if (p.err != 0) {
+		snprintf(ev->error, sizeof(ev->error), "%s: %s", gw->ad->name, p.why);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
 }
 
 /* "Payment.Status" into buf for messages. */

@@ -238,33 +238,21 @@ static int zapme_verify_webhook(const gw_t *gw, const gw_webhook_req_t *req)
 
 /* ZapMe documents no webhook: ospay accepts the shape of its message object,
  * {"id": ..., "status": "..."}, at the top level or under "data". */
-static int zapme_parse_webhook(const gw_t *gw, const gw_webhook_req_t *req, gw_event_t *ev)
+static void zapme_webhook_fields(gw_parse_t *p, const json_t *j, gw_event_t *ev)
 {
-	gw_parse_t p = {0};
-	json_t *j = gw_json_parse(&p, req->body, req->body_len);
-	json_t *obj = j;
+	const json_t *obj = j;
 	char eid[GW_EVENT_ID_MAX];
-	int rc = -EBADMSG;
 
-	(void)gw;
-	if (j != NULL && !json_is_object(j))
-		gw_parse_fail(&p, "expected an object");
 	if (json_is_object(json_object_get(j, "data")))
 		obj = json_object_get(j, "data");
-	gw_get_str(&p, obj, "", "id", ev->message_id, sizeof(ev->message_id),
+	gw_get_str(p, obj, "", "id", ev->message_id, sizeof(ev->message_id),
 		   GW_F_REQ | GW_F_ID | GW_F_NUMOK);
-	gw_get_str(&p, obj, "", "status", ev->hint, sizeof(ev->hint), GW_F_ID);
-	gw_get_str(&p, j, "", "event_id", eid, sizeof(eid), GW_F_ID);
-	if (p.err != 0) {
-		snprintf(ev->error, sizeof(ev->error), "zapme: %s", p.why);
-		goto out;
-	}
+	gw_get_str(p, obj, "", "status", ev->hint, sizeof(ev->hint), GW_F_ID);
+	gw_get_str(p, j, "", "event_id", eid, sizeof(eid), GW_F_ID);
+	if (p->err != 0)
+		return;
 	ev->kind = GW_EVENT_MESSAGE_STATUS;
 	gw_event_id_given_or_derive(ev, eid, "zapme:%s:%s", ev->message_id, ev->hint);
-	rc = 0;
-out:
-	json_decref(j);
-	return rc;
 }
 
 const gw_adapter_t gw_zapme_adapter = {
@@ -277,5 +265,5 @@ const gw_adapter_t gw_zapme_adapter = {
 	.send_message = zapme_send_message,
 	.message_status = zapme_message_status,
 	.verify_webhook = zapme_verify_webhook,
-	.parse_webhook = zapme_parse_webhook,
+	.webhook_fields = zapme_webhook_fields,
 };

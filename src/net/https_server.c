@@ -12,6 +12,7 @@
 #include <llhttp.h>
 
 #include "common/buf.h"
+#include "common/list.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "net/peers.h"
@@ -79,8 +80,7 @@ struct https_conn {
 	llhttp_t parser;
 	tls_session_t tls;
 	https_server_t *srv;
-	https_conn_t *prev;
-	https_conn_t *next;
+	list_node_t node;     /* in srv->conns */
 	https_request_t *req; /* being received, or owned by the handler */
 	buf_t rin;            /* bytes read from the socket (ciphertext under TLS) */
 	size_t rin_head;
@@ -124,7 +124,7 @@ struct https_server {
 	https_handler_fn handler;
 	void *udata;
 	https_stats_t stats;
-	https_conn_t *conns;
+	list_node_t conns;
 	size_t n_conns;
 	net_peers_t peers; /* open connections per remote address */
 	int open_handles;  /* listener and drain timer */
@@ -551,37 +551,37 @@ out:
 
 /* ---------------------------------------------------------------- connection life */
 
-/* Arms the connection's one timer for its phase: each phase has a single deadline,
- * which bytes trickling in do not push back (that is what defeats slow clients). */
-static void conn_arm_timer(https_conn_t *c)
+/* The deadline of the connection's phase in ms (0: none). */
+static uint64_t conn_phase_ms(const https_conn_t *c)
 {
 	const https_options_t *o = &c->srv->opt;
-	uint64_t ms = 0;
 	switch (c->phase) {
 	case PH_HANDSHAKE:
-		ms = o->handshake_timeout_ms;
-		break;
+		return o->handshake_timeout_ms;
 	case PH_IDLE:
 		/* Before any request, a short deadline: a client that connects and says
 		 * nothing must not hold a slot for the whole keep-alive idle time. */
-		ms = c->served ? o->idle_timeout_ms : o->first_request_timeout_ms;
-		break;
+		return c->served ? o->idle_timeout_ms : o->first_request_timeout_ms;
 	case PH_DRAIN:
-		ms = o->idle_timeout_ms;
-		break;
+		return o->idle_timeout_ms;
 	case PH_HEADERS:
-		ms = o->header_timeout_ms;
-		break;
+		return o->header_timeout_ms;
 	case PH_BODY:
-		ms = o->body_timeout_ms;
-		break;
+		return o->body_timeout_ms;
 	case PH_LINGER:
-		ms = o->linger_ms;
-		break;
+		return o->linger_ms;
 	case PH_HANDLER:
 	case PH_CLOSED:
 		break;
 	}
+	return 0;
+}
+
+/* Arms the connection's one timer for its phase: each phase has a single deadline,
+ * which bytes trickling in do not push back (that is what defeats slow clients). */
+static void conn_arm_timer(https_conn_t *c)
+{
+	uint64_t ms = conn_phase_ms(c);
 	if (ms > 0)
 		uv_timer_start(&c->timer, conn_on_timer, ms, 0);
 	else
@@ -622,12 +622,7 @@ static void conn_on_close(uv_handle_t *h)
 	https_server_t *s = c->srv;
 	if (--c->open_handles > 0)
 		goto out;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	list_remove(&c->node);
 	s->n_conns--;
 	s->stats.conns_open--;
 	if (c->counted)
@@ -1183,19 +1178,38 @@ out:
 	return rc;
 }
 
+/* Ends a field name in the head and records where its value starts (an empty
+ * value gets no on_header_value call). */
+static int req_field_end(https_conn_t *c)
+{
+	https_request_t *req = c->req;
+	int rc = req_head_append(c, "", 1);
+
+	req->hdrs[req->n_hdrs].value = req->head.len;
+	req->in_field = false;
+	return rc;
+}
+
+/* Ends a field value in the head, without its trailing blanks, and counts the field. */
+static int req_value_end(https_conn_t *c)
+{
+	https_request_t *req = c->req;
+	size_t start = req->hdrs[req->n_hdrs].value;
+	int rc;
+
+	while (req->head.len > start && (req->head.data[req->head.len - 1] == ' ' ||
+					 req->head.data[req->head.len - 1] == '\t'))
+		req->head.len--;
+	rc = req_head_append(c, "", 1);
+	if (rc == 0)
+		req->n_hdrs++;
+	return rc;
+}
+
 static int on_header_field_complete(llhttp_t *p)
 {
 	https_conn_t *c = conn_of(p);
-	https_request_t *req = c->req;
-	int rc = 0;
-	if (req->headers_done)
-		goto out;
-	rc = req_head_append(c, "", 1);
-	/* An empty value gets no on_header_value call, so its start is recorded here. */
-	req->hdrs[req->n_hdrs].value = req->head.len;
-	req->in_field = false;
-out:
-	return rc;
+	return c->req->headers_done ? 0 : req_field_end(c);
 }
 
 static int on_header_value(llhttp_t *p, const char *at, size_t n)
@@ -1207,19 +1221,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n)
 static int on_header_value_complete(llhttp_t *p)
 {
 	https_conn_t *c = conn_of(p);
-	https_request_t *req = c->req;
-	int rc = 0;
-	if (req->headers_done)
-		goto out;
-	size_t start = req->hdrs[req->n_hdrs].value;
-	while (req->head.len > start && (req->head.data[req->head.len - 1] == ' ' ||
-					 req->head.data[req->head.len - 1] == '\t'))
-		req->head.len--;
-	rc = req_head_append(c, "", 1);
-	if (rc == 0)
-		req->n_hdrs++;
-out:
-	return rc;
+	return c->req->headers_done ? 0 : req_value_end(c);
 }
 
 /* Splits the target into path and query, in place. An absolute-form target
@@ -1454,10 +1456,7 @@ static void conn_accept(https_server_t *s)
 	c->open_handles = 2;
 	c->srv = s;
 	c->phase = PH_IDLE;
-	c->next = s->conns;
-	if (s->conns != NULL)
-		s->conns->prev = c;
-	s->conns = c;
+	list_insert_tail(&s->conns, &c->node);
 	s->n_conns++;
 	s->stats.conns_open++;
 	if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp) != 0) {
@@ -1559,8 +1558,9 @@ static void srv_maybe_finish(https_server_t *s)
 
 static void srv_close_all(https_server_t *s)
 {
-	for (https_conn_t *c = s->conns; c != NULL; c = c->next)
-		conn_close(c);
+	list_node_t *n, *next;
+
+	list_for_each_safe(n, next, &s->conns) conn_close(container_of(n, https_conn_t, node));
 }
 
 static void srv_on_drain_timeout(uv_timer_t *t)
@@ -1633,6 +1633,7 @@ int https_server_start(uv_loop_t *loop, const https_options_t *opt, https_handle
 	s->settings.on_body = on_body;
 	s->settings.on_message_complete = on_message_complete;
 
+	list_init(&s->conns);
 	rc = uv_tcp_init(loop, &s->listener);
 	if (rc != 0)
 		goto out;
@@ -1679,11 +1680,15 @@ const https_stats_t *https_server_stats(const https_server_t *srv)
 
 void https_server_close(https_server_t *s, uint64_t drain_ms, https_closed_fn cb, void *arg)
 {
+	list_node_t *n, *next;
+
 	s->closing = true;
 	s->closed_cb = cb;
 	s->closed_arg = arg;
 	uv_close((uv_handle_t *)&s->listener, srv_on_handle_close);
-	for (https_conn_t *c = s->conns; c != NULL; c = c->next) {
+	list_for_each_safe(n, next, &s->conns)
+	{
+		https_conn_t *c = container_of(n, https_conn_t, node);
 		bool busy = c->phase == PH_HANDLER || c->phase == PH_DRAIN ||
 			    c->phase == PH_LINGER ||
 			    (c->phase == PH_IDLE && conn_out_pending(c) > 0);
