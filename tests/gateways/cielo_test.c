@@ -202,6 +202,85 @@ Test(cielo_build, invalid_requests_are_refused)
 	gwpfx_close(&p);
 }
 
+/*
+ * The stored-credential fields per brand and per use (issue 16, docs/gateways.md):
+ * CardOnFile First/Used, IssuerTransactionId on a later recurring charge only, the
+ * initiator indicator for Mastercard only, CardOnFile for Visa, Mastercard and Elo only.
+ */
+static json_t *cof_sale(struct gwpfx *p, gw_brand_t brand, bool first, const char *ntid)
+{
+	gw_charge_req_t r = recurring_req();
+	r.brand = brand;
+	r.first_use = first;
+	r.network_txn_id = ntid;
+	return build(p, &r);
+}
+
+static const char *cof_usage(json_t *j)
+{
+	return jstr(json_object_get(json_object_get(json_object_get(j, "Payment"), "CreditCard"),
+				    "CardOnFile"),
+		    "Usage");
+}
+
+static json_t *cof_field(json_t *j, const char *name)
+{
+	return json_object_get(json_object_get(j, "Payment"), name);
+}
+
+Test(cielo_cof, visa_first_then_later)
+{
+	struct gwpfx p;
+	gw_config_t c = cielo_cfg();
+	gwpfx_open(&p, &c);
+	json_t *j = cof_sale(&p, GW_BRAND_VISA, true, "123456789012345");
+	cr_assert_str_eq(cof_usage(j), "First");
+	/* A first use sends no id, even when given one. */
+	cr_assert_null(cof_field(j, "IssuerTransactionId"));
+	cr_assert_null(cof_field(j, "InitiatedTransactionIndicator"));
+	json_decref(j);
+	j = cof_sale(&p, GW_BRAND_VISA, false, "123456789012345");
+	cr_assert_str_eq(cof_usage(j), "Used");
+	cr_assert_str_eq(json_string_value(cof_field(j, "IssuerTransactionId")), "123456789012345");
+	cr_assert_null(cof_field(j, "InitiatedTransactionIndicator"));
+	json_decref(j);
+	gwpfx_close(&p);
+}
+
+Test(cielo_cof, indicators_only_where_the_brand_takes_them)
+{
+	struct gwpfx p;
+	gw_config_t c = cielo_cfg();
+	gwpfx_open(&p, &c);
+	json_t *j = cof_sale(&p, GW_BRAND_MASTERCARD, false, "1");
+	cr_assert_not_null(cof_field(j, "InitiatedTransactionIndicator"));
+	cr_assert_str_eq(cof_usage(j), "Used");
+	json_decref(j);
+	j = cof_sale(&p, GW_BRAND_ELO, false, "1");
+	cr_assert_null(cof_field(j, "InitiatedTransactionIndicator"));
+	cr_assert_str_eq(cof_usage(j), "Used");
+	json_decref(j);
+	j = cof_sale(&p, GW_BRAND_AMEX, false, "1");
+	cr_assert_null(cof_field(j, "InitiatedTransactionIndicator"));
+	cr_assert_null(cof_usage(j));
+	cr_assert_str_eq(json_string_value(cof_field(j, "IssuerTransactionId")), "1");
+	json_decref(j);
+	gwpfx_close(&p);
+}
+
+Test(cielo_cof, a_bad_network_id_is_refused)
+{
+	struct gwpfx p;
+	gw_config_t c = cielo_cfg();
+	gw_charge_req_t r = recurring_req();
+	json_t *j = NULL;
+	gwpfx_open(&p, &c);
+	r.network_txn_id = "12\"34";
+	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_null(j);
+	gwpfx_close(&p);
+}
+
 /* ================================================================== answers */
 
 static gw_charge_result_t parse(struct gwpfx *p, long status, const char *body, bool mutating,
