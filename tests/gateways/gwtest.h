@@ -173,17 +173,24 @@ struct gwpfx {
 	int closed;
 };
 
-static inline void gwpfx_open(struct gwpfx *p, gw_config_t *cfg)
+/* The loop and the client alone (p->gw stays NULL): for tests of what gw_open refuses. */
+static inline void gwpfx_open_client(struct gwpfx *p)
 {
 	http_client_opts_t o = {.proxy = ""};
+
+	memset(p, 0, sizeof(*p));
+	cr_assert_eq(uv_loop_init(&p->loop), 0);
+	cr_assert_eq(http_client_init(&p->http, &p->loop, &o), 0);
+}
+
+static inline void gwpfx_open(struct gwpfx *p, gw_config_t *cfg)
+{
 	status_t st;
 	int rc;
 
-	memset(p, 0, sizeof(*p));
+	gwpfx_open_client(p);
 	if (cfg->base_url == NULL)
 		cfg->base_url = "http://127.0.0.1:9";
-	cr_assert_eq(uv_loop_init(&p->loop), 0);
-	cr_assert_eq(http_client_init(&p->http, &p->loop, &o), 0);
 	rc = gw_open(&p->gw, p->http, &p->loop, cfg, &st);
 	cr_assert_eq(rc, 0, "gw_open: %d %s", rc, st.message);
 }
@@ -194,6 +201,7 @@ static inline void gwpfx_on_closed(void *arg)
 	p->closed++;
 }
 
+/* Closes the gateway (if any) and the client; the loop must end clean. */
 static inline void gwpfx_close(struct gwpfx *p)
 {
 	gw_close(p->gw);
