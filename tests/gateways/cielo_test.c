@@ -60,10 +60,10 @@ static char *sale_body(int status, const char *code, const char *msg)
 
 /* ================================================================== request bodies */
 
-static json_t *build(struct gwpfx *p, const gw_charge_req_t *r)
+static json_t *build(const gw_charge_req_t *r)
 {
 	json_t *j = NULL;
-	cr_assert_eq(gw_cielo_build_sale(p->gw, r, &j), 0);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, r, &j), 0);
 	return j;
 }
 
@@ -73,17 +73,22 @@ static const char *jstr(json_t *j, const char *path)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* Each test of the suites declared with it gets its own gateway in gwp (it never sends). */
+static void cielo_open(void)
+{
+	gwp_open(cielo_cfg());
+}
+
+TestSuite(cielo_build, .init = cielo_open, .fini = gwp_close);
+
 Test(cielo_build, recurring_merchant_initiated_charge)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	gw_charge_req_t r = recurring_req();
 	json_t *j;
 	json_t *pay;
 	json_t *card;
 
-	gwpfx_open(&p, &c);
-	j = build(&p, &r);
+	j = build(&r);
 	cr_assert_str_eq(jstr(j, "MerchantOrderId"), "123x1");
 	cr_assert_str_eq(jstr(json_object_get(j, "Customer"), "Name"), "Fulano de Tal");
 	pay = json_object_get(j, "Payment");
@@ -106,21 +111,17 @@ Test(cielo_build, recurring_merchant_initiated_charge)
 	cr_assert_str_eq(jstr(json_object_get(card, "CardOnFile"), "Usage"), "Used");
 	cr_assert_str_eq(jstr(json_object_get(card, "CardOnFile"), "Reason"), "Recurring");
 	json_decref(j);
-	gwpfx_close(&p);
 }
 
 Test(cielo_build, first_use_and_one_off_flags)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	gw_charge_req_t r = recurring_req();
 	json_t *j;
 	json_t *pay;
 
-	gwpfx_open(&p, &c);
 	r.first_use = true;
 	r.security_code = "262";
-	j = build(&p, &r);
+	j = build(&r);
 	pay = json_object_get(j, "Payment");
 	cr_assert_str_eq(jstr(json_object_get(pay, "InitiatedTransactionIndicator"), "Category"),
 			 "C1");
@@ -133,7 +134,7 @@ Test(cielo_build, first_use_and_one_off_flags)
 	r = recurring_req();
 	r.recurring = false;
 	r.installments = 3;
-	j = build(&p, &r);
+	j = build(&r);
 	pay = json_object_get(j, "Payment");
 	cr_assert(json_is_false(json_object_get(pay, "Recurrent")));
 	cr_assert_eq(json_integer_value(json_object_get(pay, "Installments")), 3);
@@ -143,7 +144,6 @@ Test(cielo_build, first_use_and_one_off_flags)
 		jstr(json_object_get(json_object_get(pay, "CreditCard"), "CardOnFile"), "Reason"),
 		"Installments");
 	json_decref(j);
-	gwpfx_close(&p);
 }
 
 Test(cielo_build, merchant_order_id_charset)
@@ -171,35 +171,31 @@ Test(cielo_build, merchant_order_id_charset)
 
 Test(cielo_build, invalid_requests_are_refused)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	gw_charge_req_t r;
 	json_t *j = NULL;
 
-	gwpfx_open(&p, &c);
 	r = recurring_req();
 	r.amount_cents = 0;
-	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
 	r = recurring_req();
 	r.amount_cents = GW_MAX_AMOUNT_CENTS + 1;
-	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
 	r = recurring_req();
 	r.installments = 2; /* recurrence never goes with installments */
-	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
 	r = recurring_req();
 	r.brand = GW_BRAND_UNKNOWN;
-	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
 	r = recurring_req();
 	r.card_token = "6e1b f77a";
-	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
 	r = recurring_req();
 	r.security_code = "12a";
-	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
 	r = recurring_req();
 	r.customer_name = "bad\x01name";
-	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
 	cr_assert_null(j);
-	gwpfx_close(&p);
 }
 
 /*
@@ -207,13 +203,13 @@ Test(cielo_build, invalid_requests_are_refused)
  * CardOnFile First/Used, IssuerTransactionId on a later recurring charge only, the
  * initiator indicator for Mastercard only, CardOnFile for Visa, Mastercard and Elo only.
  */
-static json_t *cof_sale(struct gwpfx *p, gw_brand_t brand, bool first, const char *ntid)
+static json_t *cof_sale(gw_brand_t brand, bool first, const char *ntid)
 {
 	gw_charge_req_t r = recurring_req();
 	r.brand = brand;
 	r.first_use = first;
 	r.network_txn_id = ntid;
-	return build(p, &r);
+	return build(&r);
 }
 
 static const char *cof_usage(json_t *j)
@@ -228,83 +224,65 @@ static json_t *cof_field(json_t *j, const char *name)
 	return json_object_get(json_object_get(j, "Payment"), name);
 }
 
+TestSuite(cielo_cof, .init = cielo_open, .fini = gwp_close);
+
 Test(cielo_cof, visa_first_then_later)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
-	gwpfx_open(&p, &c);
-	json_t *j = cof_sale(&p, GW_BRAND_VISA, true, "123456789012345");
+	json_t *j = cof_sale(GW_BRAND_VISA, true, "123456789012345");
 	cr_assert_str_eq(cof_usage(j), "First");
 	/* A first use sends no id, even when given one. */
 	cr_assert_null(cof_field(j, "IssuerTransactionId"));
 	cr_assert_null(cof_field(j, "InitiatedTransactionIndicator"));
 	json_decref(j);
-	j = cof_sale(&p, GW_BRAND_VISA, false, "123456789012345");
+	j = cof_sale(GW_BRAND_VISA, false, "123456789012345");
 	cr_assert_str_eq(cof_usage(j), "Used");
 	cr_assert_str_eq(json_string_value(cof_field(j, "IssuerTransactionId")), "123456789012345");
 	cr_assert_null(cof_field(j, "InitiatedTransactionIndicator"));
 	json_decref(j);
-	gwpfx_close(&p);
 }
 
 Test(cielo_cof, indicators_only_where_the_brand_takes_them)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
-	gwpfx_open(&p, &c);
-	json_t *j = cof_sale(&p, GW_BRAND_MASTERCARD, false, "1");
+	json_t *j = cof_sale(GW_BRAND_MASTERCARD, false, "1");
 	cr_assert_not_null(cof_field(j, "InitiatedTransactionIndicator"));
 	cr_assert_str_eq(cof_usage(j), "Used");
 	json_decref(j);
-	j = cof_sale(&p, GW_BRAND_ELO, false, "1");
+	j = cof_sale(GW_BRAND_ELO, false, "1");
 	cr_assert_null(cof_field(j, "InitiatedTransactionIndicator"));
 	cr_assert_str_eq(cof_usage(j), "Used");
 	json_decref(j);
-	j = cof_sale(&p, GW_BRAND_AMEX, false, "1");
+	j = cof_sale(GW_BRAND_AMEX, false, "1");
 	cr_assert_null(cof_field(j, "InitiatedTransactionIndicator"));
 	cr_assert_null(cof_usage(j));
 	cr_assert_str_eq(json_string_value(cof_field(j, "IssuerTransactionId")), "1");
 	json_decref(j);
-	gwpfx_close(&p);
 }
 
 Test(cielo_cof, a_bad_network_id_is_refused)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	gw_charge_req_t r = recurring_req();
 	json_t *j = NULL;
-	gwpfx_open(&p, &c);
 	r.network_txn_id = "12\"34";
-	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
 	cr_assert_null(j);
-	gwpfx_close(&p);
 }
 
 /* ================================================================== answers */
 
-static gw_charge_result_t parse(struct gwpfx *p, long status, const char *body, bool mutating,
-				gw_brand_t brand)
+static gw_charge_result_t parse(long status, const char *body, bool mutating, gw_brand_t brand)
 {
-	gw_charge_result_t r;
 	http_response_t res = gwfx_resp(status, body);
-
-	memset(&r, 0, sizeof(r));
-	r.provider_status = -1;
-	r.amount_cents = -1;
-	gw_cielo_parse_sale(p->gw, &res, mutating, brand, &r);
+	gw_charge_result_t r = {.provider_status = -1, .amount_cents = -1};
+	gw_cielo_parse_sale(gwp.gw, &res, mutating, brand, &r);
 	return r;
 }
 
+TestSuite(cielo_parse, .init = cielo_open, .fini = gwp_close);
+
 Test(cielo_parse, success)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	char *b = sale_body(2, "6", "Operation Successful");
-	gw_charge_result_t r;
-
-	gwpfx_open(&p, &c);
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	gw_charge_result_t r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED, "%s", gw_outcome_name(r.r.outcome));
 	cr_assert_eq(r.r.error, 0);
 	cr_assert_eq(r.r.http_status, 201);
@@ -324,22 +302,16 @@ Test(cielo_parse, success)
 
 	/* Sandbox recurrence example: Status 1 (Authorized), ReturnCode "4". */
 	b = sale_body(1, "4", "Opera\\u00e7\\u00e3o realizada com sucesso");
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED);
 	cr_assert_str_eq(r.r.message, "Opera\xc3\xa7\xc3\xa3o realizada com sucesso");
 	free(b);
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, decline_78_blocked_card)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	char *b = sale_body(3, "78", "Blocked Card");
-	gw_charge_result_t r;
-
-	gwpfx_open(&p, &c);
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	gw_charge_result_t r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_DECLINED);
 	cr_assert_str_eq(r.r.code, "78");
 	cr_assert_str_eq(r.abecs_code, "78");
@@ -348,24 +320,20 @@ Test(cielo_parse, decline_78_blocked_card)
 	/* ABECS: 78 (card not unlocked) is reversible: a second attempt is allowed. */
 	cr_assert_not(r.irreversible);
 	free(b);
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, irreversible_codes_by_brand)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	char *b;
 	gw_charge_result_t r;
 
-	gwpfx_open(&p, &c);
 	b = sale_body(3, "41", "Lost Card");
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert(r.irreversible, "41 lost card is final");
 	free(b);
 	/* The answer's card brand (Visa here) decides: 57 is final for Visa... */
 	b = sale_body(3, "57", "Expired Card");
-	r = parse(&p, 201, b, true, GW_BRAND_MASTERCARD);
+	r = parse(201, b, true, GW_BRAND_MASTERCARD);
 	cr_assert(r.irreversible);
 	free(b);
 	cr_assert(gw_code_irreversible("57", GW_BRAND_ELO));
@@ -379,11 +347,10 @@ Test(cielo_parse, irreversible_codes_by_brand)
 	cr_assert_not(gw_code_irreversible("", GW_BRAND_VISA));
 	/* Aborted (13) is a decline too. */
 	b = sale_body(13, "BP900", "Aborted");
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_DECLINED);
 	cr_assert_not(r.irreversible);
 	free(b);
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, every_status_value)
@@ -397,13 +364,10 @@ Test(cielo_parse, every_status_value)
 		{12, GW_OUTCOME_PENDING}, {13, GW_OUTCOME_DECLINED}, {20, GW_OUTCOME_PENDING},
 		{7, GW_OUTCOME_UNKNOWN},
 	};
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 
-	gwpfx_open(&p, &c);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		char *b = sale_body(t[i].st, "00", "x");
-		gw_charge_result_t r = parse(&p, 200, b, true, GW_BRAND_VISA);
+		gw_charge_result_t r = parse(200, b, true, GW_BRAND_VISA);
 		cr_assert_eq(r.r.outcome, t[i].o, "status %d -> %s", t[i].st,
 			     gw_outcome_name(r.r.outcome));
 		free(b);
@@ -411,29 +375,23 @@ Test(cielo_parse, every_status_value)
 	/* An unlisted status on a query is simply unreadable: retry later. */
 	{
 		char *b = sale_body(7, "00", "x");
-		gw_charge_result_t r = parse(&p, 200, b, false, GW_BRAND_VISA);
+		gw_charge_result_t r = parse(200, b, false, GW_BRAND_VISA);
 		cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
 		free(b);
 	}
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, validation_error_array)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
-	gw_charge_result_t r;
-
-	gwpfx_open(&p, &c);
-	r = parse(&p, 400,
-		  "[{\"Code\":126,\"Message\":\"Credit Card Expiration Date is invalid\"}]", true,
-		  GW_BRAND_VISA);
+	gw_charge_result_t r = parse(
+		400, "[{\"Code\":126,\"Message\":\"Credit Card Expiration Date is invalid\"}]",
+		true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED);
 	cr_assert_eq(r.r.error, 0);
 	cr_assert_str_eq(r.r.code, "126");
 	cr_assert_str_eq(r.r.message, "126 Credit Card Expiration Date is invalid");
 	r = parse(
-		&p, 400,
+		400,
 		"[{\"Code\":\"114\",\"Message\":\"The provided MerchantId is not in correct "
 		"format\"},{\"Code\":126,\"Message\":\"Credit Card Expiration Date is invalid\"}]",
 		true, GW_BRAND_VISA);
@@ -441,32 +399,25 @@ Test(cielo_parse, validation_error_array)
 	cr_assert_str_eq(r.r.code, "114");
 	cr_assert(strstr(r.r.message, "; 126 Credit Card") != NULL, "%s", r.r.message);
 	/* A 400 whose body is not the array is still a rejection, by status. */
-	r = parse(&p, 400, "<html>bad</html>", true, GW_BRAND_VISA);
+	r = parse(400, "<html>bad</html>", true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED);
 	cr_assert_eq(r.r.code[0], '\0');
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, http_statuses)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
-	gw_charge_result_t r;
-
-	gwpfx_open(&p, &c);
-	r = parse(&p, 401, "", true, GW_BRAND_VISA);
+	gw_charge_result_t r = parse(401, "", true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_AUTH_FAILED);
-	r = parse(&p, 403, "", false, GW_BRAND_VISA);
+	r = parse(403, "", false, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_AUTH_FAILED);
-	r = parse(&p, 404, "", false, GW_BRAND_VISA);
+	r = parse(404, "", false, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_NOT_FOUND);
-	r = parse(&p, 500, "{}", true, GW_BRAND_VISA);
+	r = parse(500, "{}", true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN, "a 5xx after a charge is unknown");
-	r = parse(&p, 502, "", false, GW_BRAND_VISA);
+	r = parse(502, "", false, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
-	r = parse(&p, 429, "", true, GW_BRAND_VISA);
+	r = parse(429, "", true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, malformed_and_wrong_types)
@@ -489,58 +440,45 @@ Test(cielo_parse, malformed_and_wrong_types)
 		"{\"Payment\":{\"Status\":2,\"PaymentId\":\"a\\u0000b\"}}",
 		"{\"Payment\":{\"Status\":2,\"PaymentId\":\"" PAYID "\"}} trailing",
 	};
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 
-	gwpfx_open(&p, &c);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		gw_charge_result_t r = parse(&p, 201, bad[i], true, GW_BRAND_VISA);
+		gw_charge_result_t r = parse(201, bad[i], true, GW_BRAND_VISA);
 		cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN, "[%zu] %s -> %s", i, bad[i],
 			     gw_outcome_name(r.r.outcome));
 		cr_assert_eq(r.r.error, -EBADMSG, "[%zu]", i);
 		cr_assert(strstr(r.r.message, "malformed") != NULL, "[%zu] %s", i, r.r.message);
-		r = parse(&p, 200, bad[i], false, GW_BRAND_VISA);
+		r = parse(200, bad[i], false, GW_BRAND_VISA);
 		cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE, "[%zu] query", i);
 	}
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, huge_strings_are_bounded)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	size_t big = 100000;
 	char *msg = malloc(big + 1);
 	char *b;
 	gw_charge_result_t r;
 
-	gwpfx_open(&p, &c);
 	memset(msg, 'm', big);
 	msg[big] = '\0';
 	b = sale_body(3, "05", msg);
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_DECLINED, "a long message is cut, not fatal");
 	cr_assert_eq(strlen(r.r.message), GW_MSG_MAX - 1);
 	free(b);
 	/* A long id is not cut (a truncated id is a wrong id): malformed. */
 	cr_assert_gt(asprintf(&b, "{\"Payment\":{\"Status\":2,\"PaymentId\":\"%s\"}}", msg), 0);
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN);
 	cr_assert_eq(r.payment_id[0], '\0');
 	free(b);
 	free(msg);
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, messages_never_carry_secrets)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	char *b = sale_body(3, "05", "key " MKEY " card 4551 8700 0000 0183 id 123");
-	gw_charge_result_t r;
-
-	gwpfx_open(&p, &c);
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	gw_charge_result_t r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert_null(strstr(r.r.message, MKEY), "%s", r.r.message);
 	cr_assert_null(strstr(r.r.message, "0183"), "%s", r.r.message);
 	cr_assert_str_eq(r.r.message, "key [redacted] card [redacted] id 123");
@@ -550,11 +488,10 @@ Test(cielo_parse, messages_never_carry_secrets)
 		http_response_t res = gwfx_resp_err(-ETIMEDOUT, "timed out");
 		gw_charge_result_t t;
 		memset(&t, 0, sizeof(t));
-		gw_cielo_parse_sale(p.gw, &res, true, GW_BRAND_VISA, &t);
+		gw_cielo_parse_sale(gwp.gw, &res, true, GW_BRAND_VISA, &t);
 		cr_assert_eq(t.r.outcome, GW_OUTCOME_UNKNOWN);
 		cr_assert_str_eq(t.r.message, "cielo: timed out");
 	}
-	gwpfx_close(&p);
 }
 
 /* ================================================================== over HTTP */

@@ -211,4 +211,21 @@ static inline void gwpfx_close(struct gwpfx *p)
 	cr_assert_eq(uv_loop_close(&p->loop), 0);
 }
 
+/*
+ * The fixture of the parser suites, whose tests all take the same gateway and
+ * never send: TestSuite(x, .init = <a function calling gwp_open(<the file's
+ * configuration>)>, .fini = gwp_close) gives each test its own in gwp.
+ */
+static struct gwpfx gwp;
+
+static inline void gwp_open(gw_config_t cfg)
+{
+	gwpfx_open(&gwp, &cfg);
+}
+
+static inline void gwp_close(void)
+{
+	gwpfx_close(&gwp);
+}
+
 #endif
