@@ -170,24 +170,35 @@ Test(pagolivre_parse, order_states)
 	cr_assert_eq(r.charges[1].amount_cents, 15700);
 	cr_assert_eq(r.charges[2].outcome, GW_OUTCOME_PENDING);
 
-	r = parse(200,
-		  "{\"id\":\"" ORDER_ID "\",\"status\":\"declined\",\"decliningReason\":"
-		  "\"Cart\\u00e3o recusado\"}",
-		  false);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_DECLINED);
-	cr_assert_str_eq(r.reason, "Cart\xc3\xa3o recusado");
-	cr_assert_str_eq(r.r.message, "Cart\xc3\xa3o recusado");
-	r = parse(200, "{\"id\":\"" ORDER_ID "\",\"status\":\"expired\"}", false);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_EXPIRED);
-	r = parse(200,
-		  "{\"id\":\"" ORDER_ID "\",\"status\":\"canceled\",\"cancelingReason\":\"by "
-		  "merchant\"}",
-		  false);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_CANCELED);
-	cr_assert_str_eq(r.reason, "by merchant");
-	/* byOrderKey: 204 without a body for an unknown key. */
-	r = parse(204, "", false);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_NOT_FOUND);
+	/* Orders that ended, with the reason each gives (NULL: none). */
+	static const struct {
+		long status;
+		const char *body;
+		gw_outcome_t outcome;
+		const char *reason;
+	} ended[] = {
+		{200,
+		 "{\"id\":\"" ORDER_ID "\",\"status\":\"declined\",\"decliningReason\":"
+		 "\"Cart\\u00e3o recusado\"}",
+		 GW_OUTCOME_DECLINED, "Cart\xc3\xa3o recusado"},
+		{200, "{\"id\":\"" ORDER_ID "\",\"status\":\"expired\"}", GW_OUTCOME_EXPIRED, NULL},
+		{200,
+		 "{\"id\":\"" ORDER_ID "\",\"status\":\"canceled\",\"cancelingReason\":\"by "
+		 "merchant\"}",
+		 GW_OUTCOME_CANCELED, "by merchant"},
+		/* byOrderKey: 204 without a body for an unknown key. */
+		{204, "", GW_OUTCOME_NOT_FOUND, NULL},
+	};
+	for (size_t i = 0; i < sizeof(ended) / sizeof(ended[0]); i++) {
+		r = parse(ended[i].status, ended[i].body, false);
+		cr_assert_eq(r.r.outcome, ended[i].outcome, "[%zu] %s", i,
+			     gw_outcome_name(r.r.outcome));
+		if (ended[i].reason != NULL)
+			cr_assert_str_eq(r.reason, ended[i].reason, "[%zu]", i);
+		/* A decline's reason is its message too. */
+		if (ended[i].outcome == GW_OUTCOME_DECLINED)
+			cr_assert_str_eq(r.r.message, ended[i].reason, "[%zu]", i);
+	}
 }
 
 Test(pagolivre_parse, errors_and_malformed)
