@@ -75,12 +75,11 @@
 
 static gw_pix_cobr_req_t cobr_req(void)
 {
-	gw_pix_cobr_req_t r = {0};
-	r.txid = TXID;
-	r.id_rec = IDREC;
-	r.due_date = "2026-05-10";
-	r.amount_cents = 9990;
-	r.info = "Internet 300 Mb, maio";
+	gw_pix_cobr_req_t r = {.txid = TXID,
+			       .id_rec = IDREC,
+			       .due_date = "2026-05-10",
+			       .amount_cents = 9990,
+			       .info = "Internet 300 Mb, maio"};
 	return r;
 }
 
