@@ -527,7 +527,6 @@ Test(cielo_http, charge_sends_the_sale_and_reads_the_answer)
 	cr_assert_str_eq(json_string_value(json_object_get(j, "MerchantOrderId")), "123x1");
 	cr_assert(json_is_true(json_object_get(json_object_get(j, "Payment"), "Recurrent")));
 	json_decref(j);
-	gwsrv_reqs_free(reqs, 1);
 	gwfx_close(&fx);
 	free(ok);
 }
@@ -573,7 +572,6 @@ static void charge_fault(gwsrv_action_t action, int status, gw_outcome_t want)
 	cr_assert_str_eq(rec.res.merchant_order_id, "123-1");
 	cr_assert_null(strstr(rec.res.r.message, MKEY));
 	cr_assert_eq(gwfx_requests(&fx, &reqs), 1, "the request did reach the service");
-	gwsrv_reqs_free(reqs, 1);
 	gwfx_close(&fx);
 }
 
@@ -660,7 +658,6 @@ Test(cielo_http, queries_go_to_the_query_host)
 	cr_assert_eq(n, 2);
 	for (size_t i = 0; i < n; i++)
 		cr_assert_str_eq(reqs[i].method, "GET");
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 	free(ok);
 }
@@ -698,7 +695,6 @@ Test(cielo_http, query_by_order_picks_the_approved_payment)
 	cr_assert_str_eq(rec.res.merchant_order_id, "77-2");
 	n = gwfx_requests(&fx, &reqs);
 	cr_assert_eq(n, 3);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 	free(declined);
 	free(approved);
@@ -801,7 +797,6 @@ Test(cielo_http, tokenize_and_void)
 	cr_assert_str_eq(json_string_value(json_object_get(j, "Holder")), "Teste Holder");
 	cr_assert_str_eq(json_string_value(json_object_get(j, "CustomerName")), "Fulano");
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 

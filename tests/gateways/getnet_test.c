@@ -367,7 +367,6 @@ Test(getnet_http, charge_token_vault_payment)
 	cr_assert_str_eq(json_string_value(json_object_get(card, "expiration_year")), "25");
 	cr_assert_eq(json_integer_value(json_object_get(j, "amount")), 15700);
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -403,7 +402,6 @@ Test(getnet_http, concurrent_calls_share_one_token_fetch)
 	n = gwfx_requests(&fx, &reqs);
 	cr_assert_eq(count_target(reqs, n, "/getnet/auth/oauth/v2/token"), 1);
 	cr_assert_eq(count_target(reqs, n, "/getnet/v1/payments/credit"), 4);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -462,7 +460,6 @@ Test(getnet_http, token_is_refreshed_before_it_expires)
 	cr_assert_eq(count_target(reqs, n, "/getnet/auth/oauth/v2/token"), 2);
 	cr_assert_str_eq(gwsrv_req_header(&reqs[n - 1], "Authorization", h, sizeof(h)),
 			 "Bearer 22222222-aaaa-bbbb-cccc-000000000002");
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -493,7 +490,6 @@ Test(getnet_http, a_401_drops_the_token_and_resends_once)
 	cr_assert_eq(count_target(reqs, n, "/getnet/auth/oauth/v2/token"), 3);
 	cr_assert_eq(count_target(reqs, n, "/getnet/v1/cards/" CARD_ID), 2);
 	cr_assert_eq(count_target(reqs, n, "/getnet/v1/payments/credit"), 2);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -533,7 +529,6 @@ Test(getnet_http, token_failures_fail_every_waiting_call)
 	cr_assert_eq(e.res.r.error, -ETIMEDOUT);
 	n = gwfx_requests(&fx, &reqs);
 	cr_assert_eq(count_target(reqs, n, "/getnet/v1/payments/credit"), 0);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -588,7 +583,6 @@ Test(getnet_http, vault_and_payment_faults)
 	cr_assert_str_eq(err.res.merchant_order_id, "123-1");
 	n = gwfx_requests(&fx, &reqs);
 	cr_assert_eq(count_target(reqs, n, "/getnet/v1/payments/credit"), 3);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -642,7 +636,6 @@ Test(getnet_http, tokenize_through_the_vault)
 	cr_assert(json_is_false(json_object_get(j, "verify_card")));
 	cr_assert_null(json_object_get(j, "card_number"), "the vault never sees the number");
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 

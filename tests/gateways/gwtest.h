@@ -30,6 +30,8 @@ struct gwfx {
 	char base[128];
 	char query_base[128];
 	int http_closed;
+	gwsrv_req_t *reqs; /* gwfx_requests' last answer, the fixture's to free */
+	size_t n_reqs;
 };
 
 static inline void gwfx_on_http_closed(void *arg)
@@ -83,7 +85,8 @@ static inline void gwfx_run(struct gwfx *fx)
 	uv_run(&fx->loop, UV_RUN_DEFAULT);
 }
 
-/* Closes the gateway and the client, checks the loop ends clean, stops the responder. */
+/* Closes the gateway and the client, checks the loop ends clean, frees the requests
+ * gwfx_requests gave and stops the responder. */
 static inline void gwfx_close(struct gwfx *fx)
 {
 	gw_close(fx->gw);
@@ -92,13 +95,17 @@ static inline void gwfx_close(struct gwfx *fx)
 	cr_assert_eq(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
 	cr_assert_eq(fx->http_closed, 1);
 	cr_assert_eq(uv_loop_close(&fx->loop), 0, "handles left on the loop");
+	gwsrv_reqs_free(fx->reqs, fx->n_reqs);
 	gwsrv_stop(&fx->srv);
 }
 
-/* The requests the responder saw (free with gwsrv_reqs_free). */
+/* The requests the responder saw so far, in *out: valid until the next call or gwfx_close. */
 static inline size_t gwfx_requests(struct gwfx *fx, gwsrv_req_t **out)
 {
-	return gwsrv_requests(&fx->srv, out);
+	gwsrv_reqs_free(fx->reqs, fx->n_reqs);
+	fx->n_reqs = gwsrv_requests(&fx->srv, &fx->reqs);
+	*out = fx->reqs;
+	return fx->n_reqs;
 }
 
 /* Parses a recorded body as JSON (the test fails if it is not). */

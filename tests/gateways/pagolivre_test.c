@@ -315,7 +315,6 @@ Test(pagolivre_http, create_query_cancel)
 	cr_assert_str_eq(json_string_value(json_object_get(j, "reason")), "cliente desistiu");
 	cr_assert_eq(strlen(json_string_value(json_object_get(j, "cancellationRequestId"))), 36);
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 

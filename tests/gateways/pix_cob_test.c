@@ -129,7 +129,6 @@ Test(pix_cob, put_cob_body_and_result)
 	cr_assert_str_eq(jpath(j, "solicitacaoPagador", NULL), "Primeira mensalidade");
 	cr_assert_null(json_object_get(j, "loc"), "the PSP gives the cob its own location");
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -173,7 +172,6 @@ Test(pix_cob, cob_without_debtor_and_paid_query)
 			     600);
 		json_decref(j);
 	}
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -217,7 +215,6 @@ Test(pix_cob, put_and_query_cobv)
 	cr_assert_str_eq(jpath(j, "valor", "original"), "150.00");
 	cr_assert_str_eq(jpath(j, "chave", NULL), PIX_KEY);
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -408,7 +405,6 @@ Test(pix_cob, pix_webhook_registration_names_the_key)
 	cr_assert_str_eq(jpath(j, "webhookUrl", NULL),
 			 "https://isp.example/webhooks/pix?hmac=" HOOK_SECRET "&ignorar=");
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 	cr_assert_eq(
 		gw_pix_register_webhook(NULL, (gw_pix_hook_t)7, "https://x/y", rec_on_pix, &rec),

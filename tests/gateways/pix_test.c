@@ -138,7 +138,6 @@ Test(pix_http, token_form_then_put_cobr_bcb_profile)
 		json_string_value(json_object_get(json_object_get(j, "recebedor"), "conta")),
 		"012682");
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -191,7 +190,6 @@ Test(pix_http, efi_profile_json_token_and_v2_paths)
 			 "PERMITE_3R_7D");
 	cr_assert_eq(json_integer_value(json_object_get(j, "loc")), 108);
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -214,7 +212,6 @@ Test(pix_http, inter_profile_token_form_with_scopes)
 	cr_assert_eq(n, 2);
 	cr_assert(strstr(reqs[0].body, "client_id=" CID "&client_secret=" CSECRET) != NULL);
 	cr_assert(strstr(reqs[0].body, "scope=rec.read+rec.write") != NULL);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -247,7 +244,6 @@ Test(pix_http, query_cobr_attempts_and_retry)
 	cr_assert_eq(n, 3, "one token fetch shared by both calls");
 	cr_assert_eq(gw_pix_token_fetches(fx.gw), 1);
 	cr_assert_eq(reqs[2].body_len, 0, "retentativa has no body");
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -296,7 +292,6 @@ Test(pix_http, cancel_cobr_and_rec)
 	cr_assert_eq(n, 3);
 	cr_assert_str_eq(reqs[1].body, "{\"status\":\"CANCELADA\"}");
 	cr_assert_str_eq(reqs[2].body, "{\"status\":\"CANCELADA\"}");
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -363,7 +358,6 @@ Test(pix_http, location_query_rec_qr_and_solicrec)
 				 "15231470190");
 		json_decref(j);
 	}
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -391,7 +385,6 @@ Test(pix_http, webhook_registration_carries_the_secret_and_efi_header)
 	cr_assert_str_eq(json_string_value(json_object_get(j, "webhookUrl")),
 			 "https://isp.example/webhooks/pix?hmac=" HOOK_SECRET "&ignorar=");
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 	/* Only https URLs, no query of their own. */
 	{

@@ -150,7 +150,6 @@ Test(zapme_http, send_and_status)
 					 "secret%2F%2B%3D%260002");
 		}
 	}
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
