@@ -851,12 +851,8 @@ Test(cielo_http, close_with_calls_in_flight)
 
 static gw_webhook_req_t hook(const http_header_t *h, size_t n, const char *body)
 {
-	gw_webhook_req_t w = {0};
-	w.method = "POST";
-	w.headers = h;
-	w.n_headers = n;
-	w.body = (const uint8_t *)body;
-	w.body_len = strlen(body);
+	gw_webhook_req_t w = {.method = "POST", .headers = h, .n_headers = n};
+	gwfx_hook_body(&w, body);
 	return w;
 }
 

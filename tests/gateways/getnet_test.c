@@ -707,43 +707,42 @@ TestSuite(getnet_webhook, .init = getnet_open, .fini = gwp_close);
 
 Test(getnet_webhook, seller_id_authenticates)
 {
+	/* More GET notifications: the seller id's name and value are decoded first. */
+	static const struct {
+		const char *query;
+		int rc;
+	} get[] = {
+		{"payment_id=" PAYID "&seller_id=eb523ac0-10e0-4acd-96b4-24436227e5b2", -EACCES},
+		{"payment_id=" PAYID, -EACCES},
+		{"seller_id=" SELLER "&seller_id=" SELLER, -EACCES},
+		{"seller_id=", -EACCES},
+		{"seller%5Fid=eb523ac0%2D10e0-4acd-96b4-24436227e5b1", 0},
+		{"seller_id=%zz", -EACCES},
+	};
 	http_header_t form[] = {{"Content-Type", "application/x-www-form-urlencoded"}};
 	http_header_t json[] = {{"Content-Type", "application/json; charset=utf-8"}};
 	gw_webhook_req_t w = {.method = "GET"};
-	uint64_t before;
+	uint64_t before = gw_secret_compare_count();
 
-	before = gw_secret_compare_count();
 	w.query = "payment_type=credit&customer_id=c1&order_id=123-1&payment_id=" PAYID
 		  "&seller_id=" SELLER "&status=APPROVED";
 	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), 0);
 	cr_assert_gt(gw_secret_compare_count(), before, "compared in constant time");
-	w.query = "payment_id=" PAYID "&seller_id=eb523ac0-10e0-4acd-96b4-24436227e5b2";
-	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), -EACCES);
-	w.query = "payment_id=" PAYID;
-	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), -EACCES);
-	w.query = "seller_id=" SELLER "&seller_id=" SELLER;
-	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), -EACCES);
-	w.query = "seller_id=";
-	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), -EACCES);
-	/* Encoded names and values decode first. */
-	w.query = "seller%5Fid=eb523ac0%2D10e0-4acd-96b4-24436227e5b1";
-	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), 0);
-	w.query = "seller_id=%zz";
-	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), -EACCES);
+	for (size_t i = 0; i < sizeof(get) / sizeof(get[0]); i++) {
+		w.query = get[i].query;
+		cr_assert_eq(gw_verify_webhook(gwp.gw, &w), get[i].rc, "%s", get[i].query);
+	}
 	/* POST, as form parameters or JSON. */
 	w.method = "POST";
 	w.query = NULL;
 	w.headers = form;
 	w.n_headers = 1;
-	w.body = (const uint8_t *)"seller_id=" SELLER "&payment_id=" PAYID;
-	w.body_len = strlen((const char *)w.body);
+	gwfx_hook_body(&w, "seller_id=" SELLER "&payment_id=" PAYID);
 	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), 0);
 	w.headers = json;
-	w.body = (const uint8_t *)"{\"seller_id\":\"" SELLER "\",\"payment_id\":\"" PAYID "\"}";
-	w.body_len = strlen((const char *)w.body);
+	gwfx_hook_body(&w, "{\"seller_id\":\"" SELLER "\",\"payment_id\":\"" PAYID "\"}");
 	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), 0);
-	w.body = (const uint8_t *)"{\"seller_id\":\"nope\"}";
-	w.body_len = strlen((const char *)w.body);
+	gwfx_hook_body(&w, "{\"seller_id\":\"nope\"}");
 	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), -EACCES);
 }
 

@@ -172,6 +172,13 @@ static inline http_response_t gwfx_resp_err(int err, const char *msg)
 	return r;
 }
 
+/* A webhook request's body: body is borrowed (NUL-terminated). */
+static inline void gwfx_hook_body(gw_webhook_req_t *w, const char *body)
+{
+	w->body = (const uint8_t *)body;
+	w->body_len = strlen(body);
+}
+
 /* A gateway for parser tests: no loop activity, never sends. */
 struct gwpfx {
 	uv_loop_t loop;

@@ -343,11 +343,8 @@ Test(pagolivre_http, create_timeout_is_unknown)
 
 static gw_webhook_req_t hook(const char *query, const char *body)
 {
-	gw_webhook_req_t w = {0};
-	w.method = "POST";
-	w.query = query;
-	w.body = (const uint8_t *)body;
-	w.body_len = strlen(body);
+	gw_webhook_req_t w = {.method = "POST", .query = query};
+	gwfx_hook_body(&w, body);
 	return w;
 }
 

@@ -425,8 +425,7 @@ Test(pix_cob, parse_pix_received_callback)
 	req.method = "POST";
 	req.query = "hmac=" HOOK_SECRET "&ignorar=/pix";
 	cr_assert_eq(gw_verify_webhook(p.gw, &req), 0);
-	req.body = (const uint8_t *)pix;
-	req.body_len = strlen(pix);
+	gwfx_hook_body(&req, pix);
 	cr_assert_eq(gw_parse_webhook(p.gw, &req, &ev), 0, "%s", ev.error);
 	cr_assert_eq(ev.kind, GW_EVENT_PAYMENT_STATUS);
 	cr_assert_str_eq(ev.payment_id, TXID);
@@ -445,8 +444,7 @@ Test(pix_cob, parse_pix_received_callback)
 		"{\"pix\":{}}",
 	};
 	for (size_t i = 0; i < OSPAY_ARRAY_LEN(bad); i++) {
-		req.body = (const uint8_t *)bad[i];
-		req.body_len = strlen(bad[i]);
+		gwfx_hook_body(&req, bad[i]);
 		cr_assert_eq(gw_parse_webhook(p.gw, &req, &ev), -EBADMSG, "%s", bad[i]);
 	}
 	gwpfx_close(&p);

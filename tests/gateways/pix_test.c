@@ -582,8 +582,7 @@ Test(pix_webhook, parse_rec_and_cobr_callbacks)
 
 	gwpfx_open(&p, &c);
 	req.method = "POST";
-	req.body = (const uint8_t *)rec;
-	req.body_len = strlen(rec);
+	gwfx_hook_body(&req, rec);
 	cr_assert_eq(gw_parse_webhook(p.gw, &req, &ev), 0, "%s", ev.error);
 	cr_assert_eq(ev.kind, GW_EVENT_RECURRENCE);
 	cr_assert_str_eq(ev.recurrence_id, IDREC);
@@ -591,8 +590,7 @@ Test(pix_webhook, parse_rec_and_cobr_callbacks)
 	cr_assert(ev.derived_id);
 	cr_assert_eq(gw_parse_webhook(p.gw, &req, &ev2), 0);
 	cr_assert_str_eq(ev.event_id, ev2.event_id, "a duplicate has the same id");
-	req.body = (const uint8_t *)cobr;
-	req.body_len = strlen(cobr);
+	gwfx_hook_body(&req, cobr);
 	cr_assert_eq(gw_parse_webhook(p.gw, &req, &ev), 0, "%s", ev.error);
 	cr_assert_eq(ev.kind, GW_EVENT_PAYMENT_STATUS);
 	cr_assert_str_eq(ev.payment_id, TXID);
@@ -604,8 +602,7 @@ Test(pix_webhook, parse_rec_and_cobr_callbacks)
 			     "{\"recs\":[],\"cobsr\":[]}",
 			     "{\"cobsr\":[{\"idRec\":\"" IDREC "\",\"status\":\"ATIVA\"}]}"};
 	for (size_t i = 0; i < OSPAY_ARRAY_LEN(bad); i++) {
-		req.body = (const uint8_t *)bad[i];
-		req.body_len = strlen(bad[i]);
+		gwfx_hook_body(&req, bad[i]);
 		cr_assert_eq(gw_parse_webhook(p.gw, &req, &ev), -EBADMSG, "%s", bad[i]);
 	}
 	gwpfx_close(&p);

@@ -200,8 +200,7 @@ Test(zapme_webhook, secret_header_and_parse)
 	gw_event_t ev;
 	uint64_t before;
 
-	w.body = (const uint8_t *)"{\"id\":981,\"status\":\"message_sent\"}";
-	w.body_len = strlen((const char *)w.body);
+	gwfx_hook_body(&w, "{\"id\":981,\"status\":\"message_sent\"}");
 	before = gw_secret_compare_count();
 	w.headers = good;
 	w.n_headers = 1;
@@ -217,15 +216,12 @@ Test(zapme_webhook, secret_header_and_parse)
 	cr_assert_str_eq(ev.message_id, "981");
 	cr_assert_str_eq(ev.hint, "message_sent");
 	cr_assert(ev.derived_id);
-	w.body = (const uint8_t *)"{\"data\":{\"id\":\"982\",\"status\":\"read\"}}";
-	w.body_len = strlen((const char *)w.body);
+	gwfx_hook_body(&w, "{\"data\":{\"id\":\"982\",\"status\":\"read\"}}");
 	cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev), 0);
 	cr_assert_str_eq(ev.message_id, "982");
-	w.body = (const uint8_t *)"{\"status\":\"read\"}";
-	w.body_len = strlen((const char *)w.body);
+	gwfx_hook_body(&w, "{\"status\":\"read\"}");
 	cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev), -EBADMSG);
-	w.body = (const uint8_t *)"{\"id\":true}";
-	w.body_len = strlen((const char *)w.body);
+	gwfx_hook_body(&w, "{\"id\":true}");
 	cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev), -EBADMSG);
 }
 
