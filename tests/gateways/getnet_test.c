@@ -61,17 +61,16 @@ static gw_config_t getnet_cfg(void)
 
 static gw_charge_req_t charge_req(void)
 {
-	gw_charge_req_t r = {0};
-	r.merchant_order_id = "123-1";
-	r.amount_cents = 15700;
-	r.recurring = true;
-	r.card_token = CARD_ID;
-	r.brand = GW_BRAND_MASTERCARD;
-	r.customer_id = "customer_21081826";
-	r.customer_name = "Jo\xc3\xa3o da Silva";
-	r.customer_email = "customer@email.com.br";
-	r.customer_document = "78075751159";
-	r.network_txn_id = "1002217281190421";
+	gw_charge_req_t r = {.merchant_order_id = "123-1",
+			     .amount_cents = 15700,
+			     .recurring = true,
+			     .card_token = CARD_ID,
+			     .brand = GW_BRAND_MASTERCARD,
+			     .customer_id = "customer_21081826",
+			     .customer_name = "Jo\xc3\xa3o da Silva",
+			     .customer_email = "customer@email.com.br",
+			     .customer_document = "78075751159",
+			     .network_txn_id = "1002217281190421"};
 	return r;
 }
 
