@@ -201,23 +201,30 @@ static struct res X_;
 #define X (&X_)
 #define CALL(expr) (memset(&X_, 0, sizeof(X_)), wait_res(&X_, (expr)))
 
+/* A rec for the sandbox's payer from first_date (fixed 0: the amount varies). */
+static gw_pix_rec_req_t payer_rec(const char *contract, const char *first_date, int64_t fixed,
+				  bool retries)
+{
+	gw_pix_rec_req_t r = {.contract = contract,
+			      .debtor_doc = "45164632481",
+			      .debtor_name = "Fulano de Tal",
+			      .first_date = first_date,
+			      .fixed_cents = fixed,
+			      .retries = retries};
+	return r;
+}
+
 /* An approved rec (QR journey 2) of amount fixed (0: variable) with the given policy. */
 static void approved_rec(gw_t *gw, int64_t fixed, bool retries, const char *approve_body,
 			 char id_rec[GW_ID_MAX])
 {
-	gw_pix_rec_req_t r = {0};
+	gw_pix_rec_req_t r = payer_rec("svc-42", "2027-03-10", fixed, retries);
 	gw_pix_result_t res;
 	char path[128];
 
 	res = CALL(gw_pix_create_location(gw, on_pix, X));
 	cr_assert_eq(res.r.outcome, GW_OUTCOME_APPROVED, "%s", res.r.message);
-	r.contract = "svc-42";
 	r.object = "Internet 300 Mb";
-	r.debtor_doc = "45164632481";
-	r.debtor_name = "Fulano de Tal";
-	r.first_date = "2027-03-10";
-	r.fixed_cents = fixed;
-	r.retries = retries;
 	r.loc_id = res.loc_id;
 	res = CALL(gw_pix_create_rec(gw, &r, on_pix, X));
 	cr_assert_eq(res.r.outcome, GW_OUTCOME_PENDING, "%s", res.r.message);
@@ -302,17 +309,11 @@ Test(pix_e2e, qr_authorized_then_a_month_paid_on_the_due_date)
 Test(pix_e2e, journey_1_a_request_to_the_payers_app)
 {
 	gw_t *gw = pix_gw("pix-secret-7");
-	gw_pix_rec_req_t r = {0};
+	gw_pix_rec_req_t r = payer_rec("svc-43", "2027-03-10", 9990, true);
 	gw_pix_solicrec_req_t q = {0};
 	gw_pix_result_t res;
 	char id_rec[GW_ID_MAX], id_sol[GW_ID_MAX], path[192];
 
-	r.contract = "svc-43";
-	r.debtor_doc = "45164632481";
-	r.debtor_name = "Fulano de Tal";
-	r.first_date = "2027-03-10";
-	r.fixed_cents = 9990;
-	r.retries = true;
 	res = CALL(gw_pix_create_rec(gw, &r, on_pix, X));
 	cr_assert_eq(res.r.outcome, GW_OUTCOME_PENDING, "%s", res.r.message);
 	strcpy(id_rec, res.id_rec);
@@ -733,15 +734,9 @@ static gw_t *pix_gw_keyed(void)
 /* A location and a rec on it (for journey 3 when jtxid is not NULL); its idRec into id. */
 static void qr_rec(gw_t *gw, const char *jtxid, char id[GW_ID_MAX])
 {
-	gw_pix_rec_req_t r = {0};
+	gw_pix_rec_req_t r = payer_rec("svc-77", "2027-04-10", 9990, true);
 	gw_pix_result_t res = CALL(gw_pix_create_location(gw, on_pix, X));
 
-	r.contract = "svc-77";
-	r.debtor_doc = "45164632481";
-	r.debtor_name = "Fulano de Tal";
-	r.first_date = "2027-04-10";
-	r.fixed_cents = 9990;
-	r.retries = true;
 	r.loc_id = res.loc_id;
 	r.journey_txid = jtxid;
 	res = CALL(gw_pix_create_rec(gw, &r, on_pix, X));
