@@ -6,6 +6,8 @@
  */
 #include "gateways/gwtest.h"
 
+#include <criterion/parameterized.h>
+
 #include <errno.h>
 #include <stdlib.h>
 
@@ -496,23 +498,33 @@ Test(cielo_parse, messages_never_carry_secrets)
 
 /* ================================================================== over HTTP */
 
+/*
+ * recurring_req() charged once through a responder with rules (sales under /cielo,
+ * queries under /cieloquery): the callback never runs inside the call, then once.
+ */
+static void charge_through(struct gwfx *fx, gw_config_t c, const gwsrv_rule_t *rules, size_t n,
+			   struct rec_charge *rec)
+{
+	gw_charge_req_t r = recurring_req();
+
+	gwfx_open(fx, &c, "/cielo", "/cieloquery", rules, n);
+	cr_assert_eq(gw_charge_card(fx->gw, &r, rec_on_charge, rec), 0);
+	cr_assert_eq(rec->calls, 0, "callback ran inside the call");
+	gwfx_run(fx);
+	cr_assert_eq(rec->calls, 1);
+}
+
 Test(cielo_http, charge_sends_the_sale_and_reads_the_answer)
 {
 	char *ok = sale_body(2, "6", "Operation Successful");
 	gwsrv_rule_t rules[] = {{"POST", "/cielo/1/sales/", 201, ok, GWSRV_REPLY, 0, 0}};
 	struct gwfx fx;
-	gw_config_t c = cielo_cfg();
-	gw_charge_req_t r = recurring_req();
 	struct rec_charge rec = {0};
 	gwsrv_req_t *reqs;
 	char h[256];
 	json_t *j;
 
-	gwfx_open(&fx, &c, "/cielo", "/cieloquery", rules, 1);
-	cr_assert_eq(gw_charge_card(fx.gw, &r, rec_on_charge, &rec), 0);
-	cr_assert_eq(rec.calls, 0, "callback ran inside the call");
-	gwfx_run(&fx);
-	cr_assert_eq(rec.calls, 1);
+	charge_through(&fx, cielo_cfg(), rules, 1, &rec);
 	cr_assert_eq(rec.res.r.outcome, GW_OUTCOME_APPROVED, "%s %s",
 		     gw_outcome_name(rec.res.r.outcome), rec.res.r.message);
 	cr_assert_str_eq(rec.res.payment_id, PAYID);
@@ -536,13 +548,9 @@ Test(cielo_http, decline_over_http)
 	char *no = sale_body(3, "78", "Blocked Card");
 	gwsrv_rule_t rules[] = {{"POST", "/cielo/1/sales/", 201, no, GWSRV_REPLY, 0, 0}};
 	struct gwfx fx;
-	gw_config_t c = cielo_cfg();
-	gw_charge_req_t r = recurring_req();
 	struct rec_charge rec = {0};
 
-	gwfx_open(&fx, &c, "/cielo", NULL, rules, 1);
-	cr_assert_eq(gw_charge_card(fx.gw, &r, rec_on_charge, &rec), 0);
-	gwfx_run(&fx);
+	charge_through(&fx, cielo_cfg(), rules, 1, &rec);
 	cr_assert_eq(rec.res.r.outcome, GW_OUTCOME_DECLINED);
 	cr_assert_str_eq(rec.res.r.code, "78");
 	cr_assert_str_eq(rec.res.r.message, "Blocked Card");
@@ -551,59 +559,47 @@ Test(cielo_http, decline_over_http)
 }
 
 /* Every way a charge's answer can be lost after sending: UNKNOWN, never DECLINED. */
-static void charge_fault(gwsrv_action_t action, int status, gw_outcome_t want)
+struct charge_fault {
+	const char *name;
+	gwsrv_action_t action;
+	int status;
+	gw_outcome_t want;
+};
+
+ParameterizedTestParameters(cielo_http, charge_faults)
 {
-	gwsrv_rule_t rules[] = {{"POST", "/cielo/1/sales/", status, "{\"oops\":1}", action, 0, 0}};
+	static struct charge_fault faults[] = {
+		{"timeout is unknown", GWSRV_HANG, 0, GW_OUTCOME_UNKNOWN},
+		{"reset is unknown", GWSRV_RESET, 0, GW_OUTCOME_UNKNOWN},
+		{"close without answer is unknown", GWSRV_CLOSE, 0, GW_OUTCOME_UNKNOWN},
+		{"server error is unknown", GWSRV_REPLY, 500, GW_OUTCOME_UNKNOWN},
+		/* A 404 on POST /1/sales/ is a wrong URL: nothing was charged. */
+		{"not found on create is a rejection", GWSRV_REPLY, 404, GW_OUTCOME_REJECTED},
+		{"garbage success is unknown", GWSRV_REPLY, 201, GW_OUTCOME_UNKNOWN},
+	};
+	return cr_make_param_array(struct charge_fault, faults, sizeof(faults) / sizeof(faults[0]));
+}
+
+ParameterizedTest(struct charge_fault *f, cielo_http, charge_faults)
+{
+	gwsrv_rule_t rules[] = {
+		{"POST", "/cielo/1/sales/", f->status, "{\"oops\":1}", f->action, 0, 0}};
 	struct gwfx fx;
 	gw_config_t c = cielo_cfg();
-	gw_charge_req_t r = recurring_req();
 	struct rec_charge rec = {0};
 	gwsrv_req_t *reqs;
 
 	/* Short only where the responder never answers: an answer must not race it. */
-	if (action == GWSRV_HANG)
+	if (f->action == GWSRV_HANG)
 		c.timeout_ms = 400;
-	gwfx_open(&fx, &c, "/cielo", NULL, rules, 1);
-	cr_assert_eq(gw_charge_card(fx.gw, &r, rec_on_charge, &rec), 0);
-	gwfx_run(&fx);
-	cr_assert_eq(rec.calls, 1);
-	cr_assert_eq(rec.res.r.outcome, want, "action %d status %d -> %s (%s)", (int)action, status,
+	charge_through(&fx, c, rules, 1, &rec);
+	cr_assert_eq(rec.res.r.outcome, f->want, "%s: %s (%s)", f->name,
 		     gw_outcome_name(rec.res.r.outcome), rec.res.r.message);
-	cr_assert_str_eq(rec.res.merchant_order_id, "123-1");
-	cr_assert_null(strstr(rec.res.r.message, MKEY));
-	cr_assert_eq(gwfx_requests(&fx, &reqs), 1, "the request did reach the service");
+	cr_assert_str_eq(rec.res.merchant_order_id, "123-1", "%s", f->name);
+	cr_assert_null(strstr(rec.res.r.message, MKEY), "%s", f->name);
+	cr_assert_eq(gwfx_requests(&fx, &reqs), 1, "%s: the request did reach the service",
+		     f->name);
 	gwfx_close(&fx);
-}
-
-Test(cielo_http, timeout_is_unknown)
-{
-	charge_fault(GWSRV_HANG, 0, GW_OUTCOME_UNKNOWN);
-}
-
-Test(cielo_http, reset_is_unknown)
-{
-	charge_fault(GWSRV_RESET, 0, GW_OUTCOME_UNKNOWN);
-}
-
-Test(cielo_http, close_without_answer_is_unknown)
-{
-	charge_fault(GWSRV_CLOSE, 0, GW_OUTCOME_UNKNOWN);
-}
-
-Test(cielo_http, server_error_is_unknown)
-{
-	charge_fault(GWSRV_REPLY, 500, GW_OUTCOME_UNKNOWN);
-}
-
-Test(cielo_http, not_found_on_create_is_a_rejection)
-{
-	/* A 404 on POST /1/sales/ is a wrong URL: nothing was charged. */
-	charge_fault(GWSRV_REPLY, 404, GW_OUTCOME_REJECTED);
-}
-
-Test(cielo_http, garbage_success_is_unknown)
-{
-	charge_fault(GWSRV_REPLY, 201, GW_OUTCOME_UNKNOWN);
 }
 
 Test(cielo_http, connection_refused_is_retryable)
@@ -800,10 +796,9 @@ Test(cielo_http, tokenize_and_void)
 	gwfx_close(&fx);
 }
 
-Test(cielo_http, immediate_failures_never_call_back)
+/* Nothing here reaches the network: the parser suites' gateway serves. */
+Test(cielo_http, immediate_failures_never_call_back, .init = cielo_open, .fini = gwp_close)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	gw_charge_req_t r = recurring_req();
 	struct rec_charge rec = {0};
 	struct rec_msg m = {0};
@@ -811,15 +806,13 @@ Test(cielo_http, immediate_failures_never_call_back)
 	gw_message_req_t msg = {.phone = "5511985850505", .text = "oi"};
 	gw_link_req_t link = {0};
 
-	gwpfx_open(&p, &c);
 	r.merchant_order_id = "bad_id";
-	cr_assert_eq(gw_charge_card(p.gw, &r, rec_on_charge, &rec), -EINVAL);
-	cr_assert_eq(gw_charge_card(p.gw, NULL, rec_on_charge, &rec), -EINVAL);
-	cr_assert_eq(gw_send_message(p.gw, &msg, rec_on_msg, &m), -ENOTSUP);
-	cr_assert_eq(gw_create_link(p.gw, &link, rec_on_link, &l), -ENOTSUP);
-	uv_run(&p.loop, UV_RUN_DEFAULT);
+	cr_assert_eq(gw_charge_card(gwp.gw, &r, rec_on_charge, &rec), -EINVAL);
+	cr_assert_eq(gw_charge_card(gwp.gw, NULL, rec_on_charge, &rec), -EINVAL);
+	cr_assert_eq(gw_send_message(gwp.gw, &msg, rec_on_msg, &m), -ENOTSUP);
+	cr_assert_eq(gw_create_link(gwp.gw, &link, rec_on_link, &l), -ENOTSUP);
+	uv_run(&gwp.loop, UV_RUN_DEFAULT);
 	cr_assert_eq(rec.calls + m.calls + l.calls, 0);
-	gwpfx_close(&p);
 }
 
 Test(cielo_http, close_with_calls_in_flight)
