@@ -55,6 +55,14 @@ static void expect_amount(gw_link_req_t r, int64_t cents, const char *want)
 	json_decref(j);
 }
 
+/* The order body refuses r (what says how it is wrong) and builds nothing. */
+static void expect_refused(gw_link_req_t r, const char *what)
+{
+	json_t *j = NULL;
+	cr_assert_eq(gw_pagolivre_build_order(gwp.gw, &r, &j), -EINVAL, "%s", what);
+	cr_assert_null(j, "%s", what);
+}
+
 /* Each test of the suites declared with it gets its own gateway in gwp (it never sends). */
 static void pagolivre_open(void)
 {
@@ -100,34 +108,30 @@ Test(pagolivre_build, order_body)
 
 Test(pagolivre_build, invalid)
 {
-	gw_link_req_t r;
-	json_t *j = NULL;
-
-	r = link_req();
+	gw_link_req_t r = link_req();
 	r.installments = 0;
-	cr_assert_eq(gw_pagolivre_build_order(gwp.gw, &r, &j), -EINVAL);
+	expect_refused(r, "no installments");
 	r = link_req();
 	r.installments = GW_MAX_INSTALLMENTS + 1;
-	cr_assert_eq(gw_pagolivre_build_order(gwp.gw, &r, &j), -EINVAL);
+	expect_refused(r, "too many installments");
 	r = link_req();
 	r.customer_phone = "11 98585-0505";
-	cr_assert_eq(gw_pagolivre_build_order(gwp.gw, &r, &j), -EINVAL);
+	expect_refused(r, "a phone not in +E.164 form");
 	r = link_req();
 	r.customer_phone = NULL;
-	cr_assert_eq(gw_pagolivre_build_order(gwp.gw, &r, &j), -EINVAL);
+	expect_refused(r, "no phone");
 	r = link_req();
 	r.customer_document = "123";
-	cr_assert_eq(gw_pagolivre_build_order(gwp.gw, &r, &j), -EINVAL);
+	expect_refused(r, "a 3-digit document");
 	r = link_req();
 	r.order_key = "os/42";
-	cr_assert_eq(gw_pagolivre_build_order(gwp.gw, &r, &j), -EINVAL);
+	expect_refused(r, "a slash in the order key");
 	r = link_req();
 	r.callback_url = "javascript:alert(1)";
-	cr_assert_eq(gw_pagolivre_build_order(gwp.gw, &r, &j), -EINVAL);
+	expect_refused(r, "a javascript: callback URL");
 	r = link_req();
 	r.amount_cents = 0;
-	cr_assert_eq(gw_pagolivre_build_order(gwp.gw, &r, &j), -EINVAL);
-	cr_assert_null(j);
+	expect_refused(r, "nothing to charge");
 }
 
 /* ================================================================== answers */
