@@ -109,18 +109,21 @@ Test(agenda, window_validation)
 	w[1].weekday = 0;
 	cr_assert_not_null(agenda_check_windows(w, 2, &bad));
 	cr_assert_eq(bad, 1);
-	w[1] = (agenda_window_t){8, 0, 60, 1};
-	cr_assert_not_null(agenda_check_window(&w[1]));
-	w[1] = (agenda_window_t){2, 600, 600, 1};
-	cr_assert_not_null(agenda_check_window(&w[1]), "empty window");
-	w[1] = (agenda_window_t){2, 600, 1441, 1};
-	cr_assert_not_null(agenda_check_window(&w[1]), "past midnight");
-	w[1] = (agenda_window_t){2, 1440, 1440, 1};
-	cr_assert_not_null(agenda_check_window(&w[1]));
-	w[1] = (agenda_window_t){2, 0, 1440, 0};
-	cr_assert_not_null(agenda_check_window(&w[1]), "capacity 0");
-	w[1] = (agenda_window_t){2, 0, 1440, 1};
-	cr_assert_null(agenda_check_window(&w[1]), "a whole day");
+	/* Single windows: refused, but for the whole day. */
+	static const struct {
+		const char *what;
+		agenda_window_t w;
+		bool ok;
+	} one[] = {
+		{"weekday 8", {8, 0, 60, 1}, false},
+		{"empty window", {2, 600, 600, 1}, false},
+		{"past midnight", {2, 600, 1441, 1}, false},
+		{"starts at 24:00", {2, 1440, 1440, 1}, false},
+		{"capacity 0", {2, 0, 1440, 0}, false},
+		{"a whole day", {2, 0, 1440, 1}, true},
+	};
+	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++)
+		cr_assert_eq(agenda_check_window(&one[i].w) == NULL, one[i].ok, "%s", one[i].what);
 	agenda_window_t many[AGENDA_MAX_WINDOWS + 1];
 	for (int i = 0; i <= AGENDA_MAX_WINDOWS; i++)
 		many[i] = (agenda_window_t){1 + i % 7, (uint32_t)(i / 7) * 60,

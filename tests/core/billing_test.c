@@ -89,11 +89,19 @@ static void expect_nothing(const sim_t *s, int64_t today, enum billing_reason re
 	cr_assert_eq(d.card_id, 0);
 }
 
+/* Each test's invoice, due 2020-12-10 (a test with another due date starts it again). */
+static sim_t s;
+
+static void sim_due_dec10(void)
+{
+	sim_init(&s, day(2020, 12, 10));
+}
+
+TestSuite(billing, .init = sim_due_dec10);
+
 Test(billing, seed_example_exactly)
 {
 	/* docs/spec.md 4.7: due 2020-12-10, attempt 1 on 12-10, attempt 2 on 12-11, then none. */
-	sim_t s;
-	sim_init(&s, day(2020, 12, 10));
 	expect_nothing(&s, day(2020, 12, 9), BILLING_REASON_NOT_DUE);
 
 	billing_decision_t d = charge(&s, day(2020, 12, 10), BILLING_RESULT_DECLINED, "05");
@@ -113,8 +121,6 @@ Test(billing, seed_example_exactly)
 
 Test(billing, success_at_attempt_1)
 {
-	sim_t s;
-	sim_init(&s, day(2020, 12, 10));
 	charge(&s, day(2020, 12, 10), BILLING_RESULT_SUCCESS, "6");
 	expect_nothing(&s, day(2020, 12, 10), BILLING_REASON_PAID);
 	expect_nothing(&s, day(2020, 12, 11), BILLING_REASON_PAID);
@@ -126,8 +132,6 @@ Test(billing, success_at_attempt_1)
 
 Test(billing, success_at_attempt_2)
 {
-	sim_t s;
-	sim_init(&s, day(2020, 12, 10));
 	charge(&s, day(2020, 12, 10), BILLING_RESULT_DECLINED, "51");
 	billing_decision_t d = charge(&s, day(2020, 12, 11), BILLING_RESULT_SUCCESS, "4");
 	cr_assert_eq(d.attempt, 2);
@@ -140,7 +144,6 @@ Test(billing, irreversible_decline_gets_no_attempt_2)
 {
 	static const char *const codes[] = {"41", "43", "14", "54", "R0", "R1", "SC", "BN"};
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-		sim_t s;
 		sim_init(&s, day(2020, 12, 10));
 		charge(&s, day(2020, 12, 10), BILLING_RESULT_DECLINED, codes[i]);
 		cr_assert(s.attempts[0].irreversible, "%s", codes[i]);
@@ -153,8 +156,6 @@ Test(billing, irreversible_decline_gets_no_attempt_2)
 Test(billing, errors_and_no_valid_card_count_as_attempts)
 {
 	/* A gateway error (nothing charged) is the day's attempt; the next day gets attempt 2. */
-	sim_t s;
-	sim_init(&s, day(2020, 12, 10));
 	charge(&s, day(2020, 12, 10), BILLING_RESULT_ERROR, NULL);
 	expect_nothing(&s, day(2020, 12, 10), BILLING_REASON_ATTEMPTED_TODAY);
 	billing_decision_t d = charge(&s, day(2020, 12, 11), BILLING_RESULT_DECLINED, "05");
@@ -164,8 +165,6 @@ Test(billing, errors_and_no_valid_card_count_as_attempts)
 Test(billing, catch_up_after_downtime_inside_the_window)
 {
 	/* Down on the due day: the missed attempt is made the next day, as attempt 1. */
-	sim_t s;
-	sim_init(&s, day(2020, 12, 10));
 	billing_decision_t d = charge(&s, day(2020, 12, 11), BILLING_RESULT_DECLINED, "05");
 	cr_assert_eq(d.attempt, 1);
 	expect_nothing(&s, day(2020, 12, 11), BILLING_REASON_ATTEMPTED_TODAY);
@@ -183,8 +182,6 @@ Test(billing, catch_up_after_downtime_inside_the_window)
 Test(billing, never_charged_after_the_window)
 {
 	/* Down on both days: nothing, ever. */
-	sim_t s;
-	sim_init(&s, day(2020, 12, 10));
 	expect_nothing(&s, day(2020, 12, 12), BILLING_REASON_WINDOW_CLOSED);
 	expect_nothing(&s, day(2021, 6, 1), BILLING_REASON_WINDOW_CLOSED);
 	cr_assert_eq(s.charges, 0);
@@ -206,7 +203,6 @@ Test(billing, every_run_schedule_stays_inside_the_rules)
 		for (size_t r1 = 0; r1 < 3; r1++) {
 			for (size_t r2 = 0; r2 < 3; r2++) {
 				for (size_t irr = 0; irr < 2; irr++) {
-					sim_t s;
 					int made = 0;
 					int64_t last_day = INT64_MIN;
 					sim_init(&s, due);
@@ -252,8 +248,6 @@ Test(billing, every_run_schedule_stays_inside_the_rules)
 
 Test(billing, no_charge_when_recurrence_is_off)
 {
-	sim_t s;
-	sim_init(&s, day(2020, 12, 10));
 	s.in.org_automatic_recurrence = false;
 	expect_nothing(&s, day(2020, 12, 10), BILLING_REASON_AUTO_RECURRENCE_OFF);
 	s.in.org_automatic_recurrence = true;
@@ -267,8 +261,6 @@ Test(billing, no_charge_when_recurrence_is_off)
 
 Test(billing, no_charge_when_paid_or_canceled_or_nothing_to_charge)
 {
-	sim_t s;
-	sim_init(&s, day(2020, 12, 10));
 	s.in.status = BILLING_INVOICE_PAID;
 	expect_nothing(&s, day(2020, 12, 10), BILLING_REASON_PAID);
 	s.in.status = BILLING_INVOICE_CANCELED;
@@ -281,8 +273,6 @@ Test(billing, no_charge_when_paid_or_canceled_or_nothing_to_charge)
 
 Test(billing, no_card_records_the_day_without_a_charge)
 {
-	sim_t s;
-	sim_init(&s, day(2020, 12, 10));
 	s.in.default_card = NULL;
 	billing_decision_t d = decide(&s, day(2020, 12, 10));
 	cr_assert_eq(d.action, BILLING_ACTION_RECORD_NO_VALID_CARD);
@@ -300,8 +290,6 @@ Test(billing, no_card_records_the_day_without_a_charge)
 
 Test(billing, unknown_outcome_is_resolved_before_anything_else)
 {
-	sim_t s;
-	sim_init(&s, day(2020, 12, 10));
 	billing_decision_t d = decide(&s, day(2020, 12, 10));
 	record(&s, &d, day(2020, 12, 10), BILLING_RESULT_UNKNOWN, NULL, false);
 	/* Same day, next day, weeks later: query first, never a new charge. */
@@ -336,8 +324,6 @@ Test(billing, unknown_outcome_is_resolved_before_anything_else)
 
 Test(billing, unknown_second_attempt_is_resolved_too)
 {
-	sim_t s;
-	sim_init(&s, day(2020, 12, 10));
 	charge(&s, day(2020, 12, 10), BILLING_RESULT_DECLINED, "05");
 	billing_decision_t d = decide(&s, day(2020, 12, 11));
 	record(&s, &d, day(2020, 12, 11), BILLING_RESULT_UNKNOWN, NULL, false);
@@ -363,8 +349,6 @@ Test(billing, card_choice_falls_back_to_the_default)
 	cr_assert_eq(billing_choose_card(NULL, NULL, today), 0);
 
 	/* Through the decision: expired chosen card, the default is charged. */
-	sim_t s;
-	sim_init(&s, day(2020, 12, 10));
 	s.chosen.expiry = (card_expiry_t){.month = 11, .year = 2020};
 	s.in.chosen = &s.chosen;
 	billing_decision_t d = decide(&s, day(2020, 12, 10));
@@ -383,9 +367,7 @@ Test(billing, card_choice_falls_back_to_the_default)
 
 Test(billing, inconsistent_history_is_refused)
 {
-	sim_t s;
 	billing_decision_t d;
-	sim_init(&s, day(2020, 12, 10));
 	s.attempts[0] = (billing_attempt_t){
 		.number = 2, .day = day(2020, 12, 10), .result = BILLING_RESULT_DECLINED};
 	s.in.n_attempts = 1;
@@ -410,13 +392,13 @@ Test(billing, inconsistent_history_is_refused)
 	cr_assert_eq(billing_decide(&s.in, day(2020, 12, 11), &d), -EINVAL);
 }
 
-static bool cielo_order_id_ok(const char *s)
+static bool cielo_order_id_ok(const char *id)
 {
-	size_t n = strlen(s);
+	size_t n = strlen(id);
 	bool ok = n > 0 && n <= 50;
 	for (size_t i = 0; ok && i < n; i++)
-		ok = (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
-		     (s[i] >= 'A' && s[i] <= 'Z');
+		ok = (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'z') ||
+		     (id[i] >= 'A' && id[i] <= 'Z');
 	return ok;
 }
 

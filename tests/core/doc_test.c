@@ -3,26 +3,49 @@
 
 #include "core/doc.h"
 
+/* An input, the kind it parses as, the digits kept (NULL: not checked) and the
+ * reason given (NULL: not checked; a document that parses gives none). */
+struct doc_case {
+	const char *in;
+	int kind;
+	const char *digits;
+	const char *why;
+};
+
+static void check_docs(const struct doc_case *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char d[DOC_MAX_DIGITS + 1];
+		const char *why = "unset";
+		cr_assert_eq(doc_parse(t[i].in, d, &why), t[i].kind, "'%s'", t[i].in);
+		if (t[i].kind != DOC_NONE)
+			cr_assert_null(why, "'%s': %s", t[i].in, why);
+		else if (t[i].why != NULL)
+			cr_assert_str_eq(why, t[i].why, "'%s'", t[i].in);
+		if (t[i].digits != NULL)
+			cr_assert_str_eq(d, t[i].digits, "'%s'", t[i].in);
+		/* The reason is optional: the same answer without one. */
+		cr_assert_eq(doc_parse(t[i].in, d, NULL), t[i].kind, "'%s' without why", t[i].in);
+	}
+}
+
 Test(doc, cpf_with_and_without_punctuation)
 {
-	char d[DOC_MAX_DIGITS + 1];
-	const char *why = "unset";
-	cr_assert_eq(doc_parse("529.982.247-25", d, &why), DOC_CPF);
-	cr_assert_null(why);
-	cr_assert_str_eq(d, "52998224725");
-	cr_assert_eq(doc_parse("52998224725", d, NULL), DOC_CPF);
-	cr_assert_eq(doc_parse(" 111 444 777 35 ", d, NULL), DOC_CPF);
-	cr_assert_str_eq(d, "11144477735");
+	static const struct doc_case t[] = {
+		{"529.982.247-25", DOC_CPF, "52998224725", NULL},
+		{"52998224725", DOC_CPF, NULL, NULL},
+		{" 111 444 777 35 ", DOC_CPF, "11144477735", NULL},
+	};
+	check_docs(t, sizeof(t) / sizeof(t[0]));
 }
 
 Test(doc, cpf_check_digits)
 {
-	char d[DOC_MAX_DIGITS + 1];
-	const char *why;
-	cr_assert_eq(doc_parse("529.982.247-24", d, &why), DOC_NONE);
-	cr_assert_str_eq(why, "not a valid CPF (check digits)");
-	cr_assert_str_empty(d);
-	cr_assert_eq(doc_parse("529.982.247-15", d, &why), DOC_NONE);
+	static const struct doc_case t[] = {
+		{"529.982.247-24", DOC_NONE, "", "not a valid CPF (check digits)"},
+		{"529.982.247-15", DOC_NONE, NULL, NULL},
+	};
+	check_docs(t, sizeof(t) / sizeof(t[0]));
 	/* First check digit 0 (remainder 10 or 11). */
 	cr_assert(doc_cpf_valid("12345678909"));
 }
@@ -44,30 +67,27 @@ Test(doc, all_same_digits_are_refused)
 
 Test(doc, cnpj)
 {
-	char d[DOC_MAX_DIGITS + 1];
-	const char *why;
-	cr_assert_eq(doc_parse("11.222.333/0001-81", d, &why), DOC_CNPJ);
-	cr_assert_str_eq(d, "11222333000181");
-	cr_assert_eq(doc_parse("12345678000195", d, NULL), DOC_CNPJ);
-	cr_assert_eq(doc_parse("04.252.011/0001-10", d, NULL), DOC_CNPJ);
-	cr_assert_eq(doc_parse("11.222.333/0001-82", d, &why), DOC_NONE);
-	cr_assert_str_eq(why, "not a valid CNPJ (check digits)");
+	static const struct doc_case t[] = {
+		{"11.222.333/0001-81", DOC_CNPJ, "11222333000181", NULL},
+		{"12345678000195", DOC_CNPJ, NULL, NULL},
+		{"04.252.011/0001-10", DOC_CNPJ, NULL, NULL},
+		{"11.222.333/0001-82", DOC_NONE, NULL, "not a valid CNPJ (check digits)"},
+	};
+	check_docs(t, sizeof(t) / sizeof(t[0]));
 }
 
 Test(doc, lengths_and_characters)
 {
-	char d[DOC_MAX_DIGITS + 1];
-	const char *why;
-	cr_assert_eq(doc_parse("", d, &why), DOC_NONE);
-	cr_assert_str_eq(why, "required");
-	cr_assert_eq(doc_parse("...-", d, &why), DOC_NONE);
-	cr_assert_str_eq(why, "required");
-	cr_assert_eq(doc_parse("1234567890", d, &why), DOC_NONE);
-	cr_assert_str_eq(why, "must have 11 digits (CPF) or 14 digits (CNPJ)");
-	cr_assert_eq(doc_parse("123456789012", d, &why), DOC_NONE);
-	cr_assert_eq(doc_parse("112223330001810", d, &why), DOC_NONE);
-	cr_assert_eq(doc_parse("1122233300018100000000", d, &why), DOC_NONE);
-	cr_assert_eq(doc_parse("529x982x247x25", d, &why), DOC_NONE);
-	cr_assert_str_eq(why, "only digits and the punctuation . - / are allowed");
-	cr_assert_eq(doc_parse("529.982.247-2\xc3\xa9", d, &why), DOC_NONE);
+	static const struct doc_case t[] = {
+		{"", DOC_NONE, NULL, "required"},
+		{"...-", DOC_NONE, NULL, "required"},
+		{"1234567890", DOC_NONE, NULL, "must have 11 digits (CPF) or 14 digits (CNPJ)"},
+		{"123456789012", DOC_NONE, NULL, NULL},
+		{"112223330001810", DOC_NONE, NULL, NULL},
+		{"1122233300018100000000", DOC_NONE, NULL, NULL},
+		{"529x982x247x25", DOC_NONE, NULL,
+		 "only digits and the punctuation . - / are allowed"},
+		{"529.982.247-2\xc3\xa9", DOC_NONE, NULL, NULL},
+	};
+	check_docs(t, sizeof(t) / sizeof(t[0]));
 }

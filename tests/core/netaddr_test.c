@@ -8,6 +8,19 @@ static netaddr_kind_t host(const char *h)
 	return netaddr_classify_host(h, strlen(h));
 }
 
+/* A host and the kind it must be classified as. */
+struct host_kind {
+	const char *host;
+	netaddr_kind_t kind;
+};
+
+static void expect_kinds(const struct host_kind *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		cr_expect_eq(host(t[i].host), t[i].kind, "%s: %s", t[i].host,
+			     netaddr_kind_name(host(t[i].host)));
+}
+
 Test(netaddr, loopback_in_every_spelling)
 {
 	const char *const lo[] = {"127.0.0.1",
@@ -37,35 +50,41 @@ Test(netaddr, loopback_in_every_spelling)
 
 Test(netaddr, private_link_local_unspecified_reserved)
 {
-	cr_expect_eq(host("10.1.2.3"), NETADDR_PRIVATE);
-	cr_expect_eq(host("172.16.0.1"), NETADDR_PRIVATE);
-	cr_expect_eq(host("172.31.255.255"), NETADDR_PRIVATE);
-	cr_expect_eq(host("192.168.0.10"), NETADDR_PRIVATE);
-	cr_expect_eq(host("100.64.0.1"), NETADDR_PRIVATE);
-	cr_expect_eq(host("[fd12:3456::1]"), NETADDR_PRIVATE);
-	cr_expect_eq(host("[fc00::1]"), NETADDR_PRIVATE);
-	cr_expect_eq(host("[::ffff:10.0.0.1]"), NETADDR_PRIVATE);
-	cr_expect_eq(host("169.254.169.254"), NETADDR_LINK_LOCAL);
-	cr_expect_eq(host("0xa9fea9fe"), NETADDR_LINK_LOCAL);
-	cr_expect_eq(host("[fe80::1]"), NETADDR_LINK_LOCAL);
-	cr_expect_eq(host("[::ffff:169.254.169.254]"), NETADDR_LINK_LOCAL);
-	cr_expect_eq(host("0.0.0.0"), NETADDR_UNSPECIFIED);
-	cr_expect_eq(host("0"), NETADDR_UNSPECIFIED);
-	cr_expect_eq(host("[::]"), NETADDR_UNSPECIFIED);
-	cr_expect_eq(host("255.255.255.255"), NETADDR_RESERVED);
-	cr_expect_eq(host("224.0.0.1"), NETADDR_RESERVED);
-	cr_expect_eq(host("[ff02::1]"), NETADDR_RESERVED);
+	static const struct host_kind t[] = {
+		{"10.1.2.3", NETADDR_PRIVATE},
+		{"172.16.0.1", NETADDR_PRIVATE},
+		{"172.31.255.255", NETADDR_PRIVATE},
+		{"192.168.0.10", NETADDR_PRIVATE},
+		{"100.64.0.1", NETADDR_PRIVATE},
+		{"[fd12:3456::1]", NETADDR_PRIVATE},
+		{"[fc00::1]", NETADDR_PRIVATE},
+		{"[::ffff:10.0.0.1]", NETADDR_PRIVATE},
+		{"169.254.169.254", NETADDR_LINK_LOCAL},
+		{"0xa9fea9fe", NETADDR_LINK_LOCAL},
+		{"[fe80::1]", NETADDR_LINK_LOCAL},
+		{"[::ffff:169.254.169.254]", NETADDR_LINK_LOCAL},
+		{"0.0.0.0", NETADDR_UNSPECIFIED},
+		{"0", NETADDR_UNSPECIFIED},
+		{"[::]", NETADDR_UNSPECIFIED},
+		{"255.255.255.255", NETADDR_RESERVED},
+		{"224.0.0.1", NETADDR_RESERVED},
+		{"[ff02::1]", NETADDR_RESERVED},
+	};
+	expect_kinds(t, sizeof(t) / sizeof(t[0]));
 }
 
 Test(netaddr, public_and_names)
 {
-	cr_expect_eq(host("8.8.8.8"), NETADDR_PUBLIC);
-	cr_expect_eq(host("172.32.0.1"), NETADDR_PUBLIC);
-	cr_expect_eq(host("[2001:db8::1]"), NETADDR_PUBLIC);
-	cr_expect_eq(host("[::ffff:8.8.8.8]"), NETADDR_PUBLIC);
-	cr_expect_eq(host("api.cieloecommerce.cielo.com.br"), NETADDR_NAME);
-	cr_expect_eq(host("localhost.example.com"), NETADDR_NAME);
-	cr_expect_eq(host("1.2.3.example"), NETADDR_NAME);
+	static const struct host_kind t[] = {
+		{"8.8.8.8", NETADDR_PUBLIC},
+		{"172.32.0.1", NETADDR_PUBLIC},
+		{"[2001:db8::1]", NETADDR_PUBLIC},
+		{"[::ffff:8.8.8.8]", NETADDR_PUBLIC},
+		{"api.cieloecommerce.cielo.com.br", NETADDR_NAME},
+		{"localhost.example.com", NETADDR_NAME},
+		{"1.2.3.example", NETADDR_NAME},
+	};
+	expect_kinds(t, sizeof(t) / sizeof(t[0]));
 	cr_expect(!netaddr_kind_internal(NETADDR_NAME));
 	cr_expect(!netaddr_kind_internal(NETADDR_PUBLIC));
 	cr_expect(netaddr_kind_internal(NETADDR_LOOPBACK));

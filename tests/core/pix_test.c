@@ -155,26 +155,31 @@ Test(pix, retry_days_permite_3r_7d)
 	pix_retry_cfg_t c = PIX_RETRY_DEFAULT;
 	int64_t days[PIX_RETRY_MAX];
 	cr_assert_null(pix_retry_check(&c));
-	/* Due Thu 04-16: Fri 17, Sun 19 -> Mon 20, Tue 21 Tiradentes -> Wed 22 (<= 04-23). */
-	cr_assert_eq(
-		pix_retry_plan(&c, PIX_RETRY_3R_7D, D(2026, 4, 16), 0, closed_2026, NULL, days), 3);
-	cr_assert_eq(days[0], D(2026, 4, 17));
-	cr_assert_eq(days[1], D(2026, 4, 20));
-	cr_assert_eq(days[2], D(2026, 4, 22));
-	/* Due Fri 11-13: Sat -> Mon 16; Mon 16 taken -> Tue 17; Wed 18; all different days. */
-	cr_assert_eq(
-		pix_retry_plan(&c, PIX_RETRY_3R_7D, D(2026, 11, 13), 0, closed_2026, NULL, days),
-		3);
-	cr_assert_eq(days[0], D(2026, 11, 16));
-	cr_assert_eq(days[1], D(2026, 11, 17));
-	cr_assert_eq(days[2], D(2026, 11, 18));
-	/* Due Wed 12-23 across Christmas: Thu 24, Sat 26 -> Mon 28, Mon 28 taken -> Tue 29. */
-	cr_assert_eq(
-		pix_retry_plan(&c, PIX_RETRY_3R_7D, D(2026, 12, 23), 0, closed_2026, NULL, days),
-		3);
-	cr_assert_eq(days[0], D(2026, 12, 24));
-	cr_assert_eq(days[1], D(2026, 12, 28));
-	cr_assert_eq(days[2], D(2026, 12, 29));
+	/* Each due day and the three retry days it plans, all different days. */
+	static const struct {
+		const char *why;
+		int due[3];
+		int retry[3][3];
+	} t[] = {
+		{"Due Thu 04-16: Fri 17, Sun 19 -> Mon 20, Tue 21 Tiradentes -> Wed 22 (<= 04-23)",
+		 {2026, 4, 16},
+		 {{2026, 4, 17}, {2026, 4, 20}, {2026, 4, 22}}},
+		{"Due Fri 11-13: Sat -> Mon 16; Mon 16 taken -> Tue 17; Wed 18",
+		 {2026, 11, 13},
+		 {{2026, 11, 16}, {2026, 11, 17}, {2026, 11, 18}}},
+		{"Due Wed 12-23 across Christmas: Thu 24, Sat 26 -> Mon 28, Mon 28 taken -> Tue 29",
+		 {2026, 12, 23},
+		 {{2026, 12, 24}, {2026, 12, 28}, {2026, 12, 29}}},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int64_t due = D(t[i].due[0], t[i].due[1], t[i].due[2]);
+		cr_assert_eq(pix_retry_plan(&c, PIX_RETRY_3R_7D, due, 0, closed_2026, NULL, days),
+			     3, "%s", t[i].why);
+		for (size_t k = 0; k < 3; k++)
+			cr_assert_eq(days[k],
+				     D(t[i].retry[k][0], t[i].retry[k][1], t[i].retry[k][2]),
+				     "%s: retry %zu", t[i].why, k + 1);
+	}
 	/* The next cycle starting on 12-28 leaves one retry. */
 	cr_assert_eq(pix_retry_plan(&c, PIX_RETRY_3R_7D, D(2026, 12, 23), D(2026, 12, 28),
 				    closed_2026, NULL, days),
@@ -217,45 +222,58 @@ Test(pix, no_retries_under_nao_permite_or_bad_settings)
 Test(pix, retry_next_counts_and_dates)
 {
 	pix_retry_cfg_t c = PIX_RETRY_DEFAULT;
-	int64_t due = D(2026, 4, 16), day = 0;
-	/* On the due date's evening: the first retry, Fri 17. */
-	cr_assert_eq(
-		pix_retry_next(&c, PIX_RETRY_3R_7D, due, 0, due, 0, 0, closed_2026, NULL, &day), 0);
-	cr_assert_eq(day, D(2026, 4, 17));
-	/* The 17th failed: asked on the 17th, a future day: Mon 20. */
-	cr_assert_eq(pix_retry_next(&c, PIX_RETRY_3R_7D, due, 0, D(2026, 4, 17), 1, D(2026, 4, 17),
-				    closed_2026, NULL, &day),
-		     0);
-	cr_assert_eq(day, D(2026, 4, 20));
-	/* Late in asking (on the 21st): skips to the 22nd, never a past day. */
-	cr_assert_eq(pix_retry_next(&c, PIX_RETRY_3R_7D, due, 0, D(2026, 4, 21), 1, D(2026, 4, 17),
-				    closed_2026, NULL, &day),
-		     0);
-	cr_assert_eq(day, D(2026, 4, 22));
-	/* Three used: none left, even with plan days ahead. */
-	cr_assert_eq(pix_retry_next(&c, PIX_RETRY_3R_7D, due, 0, D(2026, 4, 17), 3, D(2026, 4, 17),
-				    closed_2026, NULL, &day),
-		     -ENOENT);
-	cr_assert_eq(pix_retry_next(&c, PIX_RETRY_3R_7D, due, 0, D(2026, 4, 22), 2, D(2026, 4, 20),
-				    closed_2026, NULL, &day),
-		     -ENOENT, "the last plan day is not in the future");
+	int64_t due = D(2026, 4, 16);
+	/* Asked on a day (month 4 of 2026) after `used` retries, the last on day `last` (0:
+	 * none): the retry day it gives (0: -ENOENT, none left). */
+	static const struct {
+		const char *why;
+		int today, used, last, next;
+	} t[] = {
+		{"on the due date's evening: the first retry, Fri 17", 16, 0, 0, 17},
+		{"the 17th failed: asked on the 17th, a future day: Mon 20", 17, 1, 17, 20},
+		{"late in asking (on the 21st): skips to the 22nd, never a past day", 21, 1, 17,
+		 22},
+		{"three used: none left, even with plan days ahead", 17, 3, 17, 0},
+		{"the last plan day is not in the future", 22, 2, 20, 0},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int64_t day = 0;
+		int64_t last = t[i].last != 0 ? D(2026, 4, t[i].last) : 0;
+		int rc = pix_retry_next(&c, PIX_RETRY_3R_7D, due, 0, D(2026, 4, t[i].today),
+					t[i].used, last, closed_2026, NULL, &day);
+		cr_assert_eq(rc, t[i].next != 0 ? 0 : -ENOENT, "%s: %d", t[i].why, rc);
+		if (t[i].next != 0)
+			cr_assert_eq(day, D(2026, 4, t[i].next), "%s", t[i].why);
+	}
 }
 
 Test(pix, authorization_state_machine)
 {
-	cr_assert_eq(pix_auth_step(PIX_AUTH_CREATED, PIX_AUTH_SENT), PIX_STEP_OK);
-	cr_assert_eq(pix_auth_step(PIX_AUTH_SENT, PIX_AUTH_ACCEPTED), PIX_STEP_OK);
-	cr_assert_eq(pix_auth_step(PIX_AUTH_CREATED, PIX_AUTH_ACCEPTED), PIX_STEP_OK);
-	cr_assert_eq(pix_auth_step(PIX_AUTH_SENT, PIX_AUTH_REJECTED), PIX_STEP_OK);
-	cr_assert_eq(pix_auth_step(PIX_AUTH_SENT, PIX_AUTH_EXPIRED), PIX_STEP_OK);
-	cr_assert_eq(pix_auth_step(PIX_AUTH_SENT, PIX_AUTH_CANCELED_RECEIVER), PIX_STEP_OK);
-	cr_assert_eq(pix_auth_step(PIX_AUTH_ACCEPTED, PIX_AUTH_CANCELED_PAYER), PIX_STEP_OK);
-	cr_assert_eq(pix_auth_step(PIX_AUTH_ACCEPTED, PIX_AUTH_CANCELED_RECEIVER), PIX_STEP_OK);
+	/* Steps from a state that is not final: the legal ones, and ones it may not take. */
+	static const enum pix_auth_state ok[][2] = {
+		{PIX_AUTH_CREATED, PIX_AUTH_SENT},
+		{PIX_AUTH_SENT, PIX_AUTH_ACCEPTED},
+		{PIX_AUTH_CREATED, PIX_AUTH_ACCEPTED},
+		{PIX_AUTH_SENT, PIX_AUTH_REJECTED},
+		{PIX_AUTH_SENT, PIX_AUTH_EXPIRED},
+		{PIX_AUTH_SENT, PIX_AUTH_CANCELED_RECEIVER},
+		{PIX_AUTH_ACCEPTED, PIX_AUTH_CANCELED_PAYER},
+		{PIX_AUTH_ACCEPTED, PIX_AUTH_CANCELED_RECEIVER},
+	};
+	static const enum pix_auth_state illegal[][2] = {
+		{PIX_AUTH_ACCEPTED, PIX_AUTH_EXPIRED},
+		{PIX_AUTH_ACCEPTED, PIX_AUTH_SENT},
+		{PIX_AUTH_SENT, PIX_AUTH_CREATED},
+		{PIX_AUTH_SENT, PIX_AUTH_CANCELED_PAYER},
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		cr_assert_eq(pix_auth_step(ok[i][0], ok[i][1]), PIX_STEP_OK, "%s -> %s",
+			     pix_auth_name(ok[i][0]), pix_auth_name(ok[i][1]));
+	for (size_t i = 0; i < sizeof(illegal) / sizeof(illegal[0]); i++)
+		cr_assert_eq(pix_auth_step(illegal[i][0], illegal[i][1]), PIX_STEP_ILLEGAL,
+			     "%s -> %s", pix_auth_name(illegal[i][0]),
+			     pix_auth_name(illegal[i][1]));
 	cr_assert_eq(pix_auth_step(PIX_AUTH_ACCEPTED, PIX_AUTH_ACCEPTED), PIX_STEP_SAME);
-	cr_assert_eq(pix_auth_step(PIX_AUTH_ACCEPTED, PIX_AUTH_EXPIRED), PIX_STEP_ILLEGAL);
-	cr_assert_eq(pix_auth_step(PIX_AUTH_ACCEPTED, PIX_AUTH_SENT), PIX_STEP_ILLEGAL);
-	cr_assert_eq(pix_auth_step(PIX_AUTH_SENT, PIX_AUTH_CREATED), PIX_STEP_ILLEGAL);
-	cr_assert_eq(pix_auth_step(PIX_AUTH_SENT, PIX_AUTH_CANCELED_PAYER), PIX_STEP_ILLEGAL);
 	/* Final states stay final: a lying or late webhook cannot revive them. */
 	enum pix_auth_state fin[] = {PIX_AUTH_REJECTED, PIX_AUTH_EXPIRED, PIX_AUTH_CANCELED_PAYER,
 				     PIX_AUTH_CANCELED_RECEIVER};

@@ -6,6 +6,8 @@
  */
 #include "gateways/gwtest.h"
 
+#include <criterion/parameterized.h>
+
 #include <errno.h>
 #include <stdlib.h>
 
@@ -60,10 +62,10 @@ static char *sale_body(int status, const char *code, const char *msg)
 
 /* ================================================================== request bodies */
 
-static json_t *build(struct gwpfx *p, const gw_charge_req_t *r)
+static json_t *build(const gw_charge_req_t *r)
 {
 	json_t *j = NULL;
-	cr_assert_eq(gw_cielo_build_sale(p->gw, r, &j), 0);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, r, &j), 0);
 	return j;
 }
 
@@ -73,17 +75,22 @@ static const char *jstr(json_t *j, const char *path)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+/* Each test of the suites declared with it gets its own gateway in gwp (it never sends). */
+static void cielo_open(void)
+{
+	gwp_open(cielo_cfg());
+}
+
+TestSuite(cielo_build, .init = cielo_open, .fini = gwp_close);
+
 Test(cielo_build, recurring_merchant_initiated_charge)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	gw_charge_req_t r = recurring_req();
 	json_t *j;
 	json_t *pay;
 	json_t *card;
 
-	gwpfx_open(&p, &c);
-	j = build(&p, &r);
+	j = build(&r);
 	cr_assert_str_eq(jstr(j, "MerchantOrderId"), "123x1");
 	cr_assert_str_eq(jstr(json_object_get(j, "Customer"), "Name"), "Fulano de Tal");
 	pay = json_object_get(j, "Payment");
@@ -106,21 +113,17 @@ Test(cielo_build, recurring_merchant_initiated_charge)
 	cr_assert_str_eq(jstr(json_object_get(card, "CardOnFile"), "Usage"), "Used");
 	cr_assert_str_eq(jstr(json_object_get(card, "CardOnFile"), "Reason"), "Recurring");
 	json_decref(j);
-	gwpfx_close(&p);
 }
 
 Test(cielo_build, first_use_and_one_off_flags)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	gw_charge_req_t r = recurring_req();
 	json_t *j;
 	json_t *pay;
 
-	gwpfx_open(&p, &c);
 	r.first_use = true;
 	r.security_code = "262";
-	j = build(&p, &r);
+	j = build(&r);
 	pay = json_object_get(j, "Payment");
 	cr_assert_str_eq(jstr(json_object_get(pay, "InitiatedTransactionIndicator"), "Category"),
 			 "C1");
@@ -133,7 +136,7 @@ Test(cielo_build, first_use_and_one_off_flags)
 	r = recurring_req();
 	r.recurring = false;
 	r.installments = 3;
-	j = build(&p, &r);
+	j = build(&r);
 	pay = json_object_get(j, "Payment");
 	cr_assert(json_is_false(json_object_get(pay, "Recurrent")));
 	cr_assert_eq(json_integer_value(json_object_get(pay, "Installments")), 3);
@@ -143,7 +146,6 @@ Test(cielo_build, first_use_and_one_off_flags)
 		jstr(json_object_get(json_object_get(pay, "CreditCard"), "CardOnFile"), "Reason"),
 		"Installments");
 	json_decref(j);
-	gwpfx_close(&p);
 }
 
 Test(cielo_build, merchant_order_id_charset)
@@ -171,61 +173,118 @@ Test(cielo_build, merchant_order_id_charset)
 
 Test(cielo_build, invalid_requests_are_refused)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	gw_charge_req_t r;
 	json_t *j = NULL;
 
-	gwpfx_open(&p, &c);
 	r = recurring_req();
 	r.amount_cents = 0;
-	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
 	r = recurring_req();
 	r.amount_cents = GW_MAX_AMOUNT_CENTS + 1;
-	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
 	r = recurring_req();
 	r.installments = 2; /* recurrence never goes with installments */
-	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
 	r = recurring_req();
 	r.brand = GW_BRAND_UNKNOWN;
-	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
 	r = recurring_req();
 	r.card_token = "6e1b f77a";
-	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
 	r = recurring_req();
 	r.security_code = "12a";
-	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
 	r = recurring_req();
 	r.customer_name = "bad\x01name";
-	cr_assert_eq(gw_cielo_build_sale(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
 	cr_assert_null(j);
-	gwpfx_close(&p);
+}
+
+/*
+ * The stored-credential fields per brand and per use (issue 16, docs/gateways.md):
+ * CardOnFile First/Used, IssuerTransactionId on a later recurring charge only, the
+ * initiator indicator for Mastercard only, CardOnFile for Visa, Mastercard and Elo only.
+ */
+static json_t *cof_sale(gw_brand_t brand, bool first, const char *ntid)
+{
+	gw_charge_req_t r = recurring_req();
+	r.brand = brand;
+	r.first_use = first;
+	r.network_txn_id = ntid;
+	return build(&r);
+}
+
+static const char *cof_usage(json_t *j)
+{
+	return jstr(json_object_get(json_object_get(json_object_get(j, "Payment"), "CreditCard"),
+				    "CardOnFile"),
+		    "Usage");
+}
+
+static json_t *cof_field(json_t *j, const char *name)
+{
+	return json_object_get(json_object_get(j, "Payment"), name);
+}
+
+TestSuite(cielo_cof, .init = cielo_open, .fini = gwp_close);
+
+Test(cielo_cof, visa_first_then_later)
+{
+	json_t *j = cof_sale(GW_BRAND_VISA, true, "123456789012345");
+	cr_assert_str_eq(cof_usage(j), "First");
+	/* A first use sends no id, even when given one. */
+	cr_assert_null(cof_field(j, "IssuerTransactionId"));
+	cr_assert_null(cof_field(j, "InitiatedTransactionIndicator"));
+	json_decref(j);
+	j = cof_sale(GW_BRAND_VISA, false, "123456789012345");
+	cr_assert_str_eq(cof_usage(j), "Used");
+	cr_assert_str_eq(json_string_value(cof_field(j, "IssuerTransactionId")), "123456789012345");
+	cr_assert_null(cof_field(j, "InitiatedTransactionIndicator"));
+	json_decref(j);
+}
+
+Test(cielo_cof, indicators_only_where_the_brand_takes_them)
+{
+	json_t *j = cof_sale(GW_BRAND_MASTERCARD, false, "1");
+	cr_assert_not_null(cof_field(j, "InitiatedTransactionIndicator"));
+	cr_assert_str_eq(cof_usage(j), "Used");
+	json_decref(j);
+	j = cof_sale(GW_BRAND_ELO, false, "1");
+	cr_assert_null(cof_field(j, "InitiatedTransactionIndicator"));
+	cr_assert_str_eq(cof_usage(j), "Used");
+	json_decref(j);
+	j = cof_sale(GW_BRAND_AMEX, false, "1");
+	cr_assert_null(cof_field(j, "InitiatedTransactionIndicator"));
+	cr_assert_null(cof_usage(j));
+	cr_assert_str_eq(json_string_value(cof_field(j, "IssuerTransactionId")), "1");
+	json_decref(j);
+}
+
+Test(cielo_cof, a_bad_network_id_is_refused)
+{
+	gw_charge_req_t r = recurring_req();
+	json_t *j = NULL;
+	r.network_txn_id = "12\"34";
+	cr_assert_eq(gw_cielo_build_sale(gwp.gw, &r, &j), -EINVAL);
+	cr_assert_null(j);
 }
 
 /* ================================================================== answers */
 
-static gw_charge_result_t parse(struct gwpfx *p, long status, const char *body, bool mutating,
-				gw_brand_t brand)
+static gw_charge_result_t parse(long status, const char *body, bool mutating, gw_brand_t brand)
 {
-	gw_charge_result_t r;
 	http_response_t res = gwfx_resp(status, body);
-
-	memset(&r, 0, sizeof(r));
-	r.provider_status = -1;
-	r.amount_cents = -1;
-	gw_cielo_parse_sale(p->gw, &res, mutating, brand, &r);
+	gw_charge_result_t r = {.provider_status = -1, .amount_cents = -1};
+	gw_cielo_parse_sale(gwp.gw, &res, mutating, brand, &r);
 	return r;
 }
 
+TestSuite(cielo_parse, .init = cielo_open, .fini = gwp_close);
+
 Test(cielo_parse, success)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	char *b = sale_body(2, "6", "Operation Successful");
-	gw_charge_result_t r;
-
-	gwpfx_open(&p, &c);
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	gw_charge_result_t r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED, "%s", gw_outcome_name(r.r.outcome));
 	cr_assert_eq(r.r.error, 0);
 	cr_assert_eq(r.r.http_status, 201);
@@ -245,22 +304,16 @@ Test(cielo_parse, success)
 
 	/* Sandbox recurrence example: Status 1 (Authorized), ReturnCode "4". */
 	b = sale_body(1, "4", "Opera\\u00e7\\u00e3o realizada com sucesso");
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED);
 	cr_assert_str_eq(r.r.message, "Opera\xc3\xa7\xc3\xa3o realizada com sucesso");
 	free(b);
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, decline_78_blocked_card)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	char *b = sale_body(3, "78", "Blocked Card");
-	gw_charge_result_t r;
-
-	gwpfx_open(&p, &c);
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	gw_charge_result_t r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_DECLINED);
 	cr_assert_str_eq(r.r.code, "78");
 	cr_assert_str_eq(r.abecs_code, "78");
@@ -269,24 +322,20 @@ Test(cielo_parse, decline_78_blocked_card)
 	/* ABECS: 78 (card not unlocked) is reversible: a second attempt is allowed. */
 	cr_assert_not(r.irreversible);
 	free(b);
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, irreversible_codes_by_brand)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	char *b;
 	gw_charge_result_t r;
 
-	gwpfx_open(&p, &c);
 	b = sale_body(3, "41", "Lost Card");
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert(r.irreversible, "41 lost card is final");
 	free(b);
 	/* The answer's card brand (Visa here) decides: 57 is final for Visa... */
 	b = sale_body(3, "57", "Expired Card");
-	r = parse(&p, 201, b, true, GW_BRAND_MASTERCARD);
+	r = parse(201, b, true, GW_BRAND_MASTERCARD);
 	cr_assert(r.irreversible);
 	free(b);
 	cr_assert(gw_code_irreversible("57", GW_BRAND_ELO));
@@ -300,11 +349,10 @@ Test(cielo_parse, irreversible_codes_by_brand)
 	cr_assert_not(gw_code_irreversible("", GW_BRAND_VISA));
 	/* Aborted (13) is a decline too. */
 	b = sale_body(13, "BP900", "Aborted");
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_DECLINED);
 	cr_assert_not(r.irreversible);
 	free(b);
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, every_status_value)
@@ -318,13 +366,10 @@ Test(cielo_parse, every_status_value)
 		{12, GW_OUTCOME_PENDING}, {13, GW_OUTCOME_DECLINED}, {20, GW_OUTCOME_PENDING},
 		{7, GW_OUTCOME_UNKNOWN},
 	};
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 
-	gwpfx_open(&p, &c);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		char *b = sale_body(t[i].st, "00", "x");
-		gw_charge_result_t r = parse(&p, 200, b, true, GW_BRAND_VISA);
+		gw_charge_result_t r = parse(200, b, true, GW_BRAND_VISA);
 		cr_assert_eq(r.r.outcome, t[i].o, "status %d -> %s", t[i].st,
 			     gw_outcome_name(r.r.outcome));
 		free(b);
@@ -332,29 +377,23 @@ Test(cielo_parse, every_status_value)
 	/* An unlisted status on a query is simply unreadable: retry later. */
 	{
 		char *b = sale_body(7, "00", "x");
-		gw_charge_result_t r = parse(&p, 200, b, false, GW_BRAND_VISA);
+		gw_charge_result_t r = parse(200, b, false, GW_BRAND_VISA);
 		cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
 		free(b);
 	}
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, validation_error_array)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
-	gw_charge_result_t r;
-
-	gwpfx_open(&p, &c);
-	r = parse(&p, 400,
-		  "[{\"Code\":126,\"Message\":\"Credit Card Expiration Date is invalid\"}]", true,
-		  GW_BRAND_VISA);
+	gw_charge_result_t r = parse(
+		400, "[{\"Code\":126,\"Message\":\"Credit Card Expiration Date is invalid\"}]",
+		true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED);
 	cr_assert_eq(r.r.error, 0);
 	cr_assert_str_eq(r.r.code, "126");
 	cr_assert_str_eq(r.r.message, "126 Credit Card Expiration Date is invalid");
 	r = parse(
-		&p, 400,
+		400,
 		"[{\"Code\":\"114\",\"Message\":\"The provided MerchantId is not in correct "
 		"format\"},{\"Code\":126,\"Message\":\"Credit Card Expiration Date is invalid\"}]",
 		true, GW_BRAND_VISA);
@@ -362,32 +401,25 @@ Test(cielo_parse, validation_error_array)
 	cr_assert_str_eq(r.r.code, "114");
 	cr_assert(strstr(r.r.message, "; 126 Credit Card") != NULL, "%s", r.r.message);
 	/* A 400 whose body is not the array is still a rejection, by status. */
-	r = parse(&p, 400, "<html>bad</html>", true, GW_BRAND_VISA);
+	r = parse(400, "<html>bad</html>", true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED);
 	cr_assert_eq(r.r.code[0], '\0');
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, http_statuses)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
-	gw_charge_result_t r;
-
-	gwpfx_open(&p, &c);
-	r = parse(&p, 401, "", true, GW_BRAND_VISA);
+	gw_charge_result_t r = parse(401, "", true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_AUTH_FAILED);
-	r = parse(&p, 403, "", false, GW_BRAND_VISA);
+	r = parse(403, "", false, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_AUTH_FAILED);
-	r = parse(&p, 404, "", false, GW_BRAND_VISA);
+	r = parse(404, "", false, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_NOT_FOUND);
-	r = parse(&p, 500, "{}", true, GW_BRAND_VISA);
+	r = parse(500, "{}", true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN, "a 5xx after a charge is unknown");
-	r = parse(&p, 502, "", false, GW_BRAND_VISA);
+	r = parse(502, "", false, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
-	r = parse(&p, 429, "", true, GW_BRAND_VISA);
+	r = parse(429, "", true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, malformed_and_wrong_types)
@@ -410,58 +442,45 @@ Test(cielo_parse, malformed_and_wrong_types)
 		"{\"Payment\":{\"Status\":2,\"PaymentId\":\"a\\u0000b\"}}",
 		"{\"Payment\":{\"Status\":2,\"PaymentId\":\"" PAYID "\"}} trailing",
 	};
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 
-	gwpfx_open(&p, &c);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		gw_charge_result_t r = parse(&p, 201, bad[i], true, GW_BRAND_VISA);
+		gw_charge_result_t r = parse(201, bad[i], true, GW_BRAND_VISA);
 		cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN, "[%zu] %s -> %s", i, bad[i],
 			     gw_outcome_name(r.r.outcome));
 		cr_assert_eq(r.r.error, -EBADMSG, "[%zu]", i);
 		cr_assert(strstr(r.r.message, "malformed") != NULL, "[%zu] %s", i, r.r.message);
-		r = parse(&p, 200, bad[i], false, GW_BRAND_VISA);
+		r = parse(200, bad[i], false, GW_BRAND_VISA);
 		cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE, "[%zu] query", i);
 	}
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, huge_strings_are_bounded)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	size_t big = 100000;
 	char *msg = malloc(big + 1);
 	char *b;
 	gw_charge_result_t r;
 
-	gwpfx_open(&p, &c);
 	memset(msg, 'm', big);
 	msg[big] = '\0';
 	b = sale_body(3, "05", msg);
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_DECLINED, "a long message is cut, not fatal");
 	cr_assert_eq(strlen(r.r.message), GW_MSG_MAX - 1);
 	free(b);
 	/* A long id is not cut (a truncated id is a wrong id): malformed. */
 	cr_assert_gt(asprintf(&b, "{\"Payment\":{\"Status\":2,\"PaymentId\":\"%s\"}}", msg), 0);
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN);
 	cr_assert_eq(r.payment_id[0], '\0');
 	free(b);
 	free(msg);
-	gwpfx_close(&p);
 }
 
 Test(cielo_parse, messages_never_carry_secrets)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	char *b = sale_body(3, "05", "key " MKEY " card 4551 8700 0000 0183 id 123");
-	gw_charge_result_t r;
-
-	gwpfx_open(&p, &c);
-	r = parse(&p, 201, b, true, GW_BRAND_VISA);
+	gw_charge_result_t r = parse(201, b, true, GW_BRAND_VISA);
 	cr_assert_null(strstr(r.r.message, MKEY), "%s", r.r.message);
 	cr_assert_null(strstr(r.r.message, "0183"), "%s", r.r.message);
 	cr_assert_str_eq(r.r.message, "key [redacted] card [redacted] id 123");
@@ -471,32 +490,41 @@ Test(cielo_parse, messages_never_carry_secrets)
 		http_response_t res = gwfx_resp_err(-ETIMEDOUT, "timed out");
 		gw_charge_result_t t;
 		memset(&t, 0, sizeof(t));
-		gw_cielo_parse_sale(p.gw, &res, true, GW_BRAND_VISA, &t);
+		gw_cielo_parse_sale(gwp.gw, &res, true, GW_BRAND_VISA, &t);
 		cr_assert_eq(t.r.outcome, GW_OUTCOME_UNKNOWN);
 		cr_assert_str_eq(t.r.message, "cielo: timed out");
 	}
-	gwpfx_close(&p);
 }
 
 /* ================================================================== over HTTP */
+
+/*
+ * recurring_req() charged once through a responder with rules (sales under /cielo,
+ * queries under /cieloquery): the callback never runs inside the call, then once.
+ */
+static void charge_through(struct gwfx *fx, gw_config_t c, const gwsrv_rule_t *rules, size_t n,
+			   struct rec_charge *rec)
+{
+	gw_charge_req_t r = recurring_req();
+
+	gwfx_open(fx, &c, "/cielo", "/cieloquery", rules, n);
+	cr_assert_eq(gw_charge_card(fx->gw, &r, rec_on_charge, rec), 0);
+	cr_assert_eq(rec->calls, 0, "callback ran inside the call");
+	gwfx_run(fx);
+	cr_assert_eq(rec->calls, 1);
+}
 
 Test(cielo_http, charge_sends_the_sale_and_reads_the_answer)
 {
 	char *ok = sale_body(2, "6", "Operation Successful");
 	gwsrv_rule_t rules[] = {{"POST", "/cielo/1/sales/", 201, ok, GWSRV_REPLY, 0, 0}};
 	struct gwfx fx;
-	gw_config_t c = cielo_cfg();
-	gw_charge_req_t r = recurring_req();
 	struct rec_charge rec = {0};
 	gwsrv_req_t *reqs;
 	char h[256];
 	json_t *j;
 
-	gwfx_open(&fx, &c, "/cielo", "/cieloquery", rules, 1);
-	cr_assert_eq(gw_charge_card(fx.gw, &r, rec_on_charge, &rec), 0);
-	cr_assert_eq(rec.calls, 0, "callback ran inside the call");
-	gwfx_run(&fx);
-	cr_assert_eq(rec.calls, 1);
+	charge_through(&fx, cielo_cfg(), rules, 1, &rec);
 	cr_assert_eq(rec.res.r.outcome, GW_OUTCOME_APPROVED, "%s %s",
 		     gw_outcome_name(rec.res.r.outcome), rec.res.r.message);
 	cr_assert_str_eq(rec.res.payment_id, PAYID);
@@ -511,7 +539,6 @@ Test(cielo_http, charge_sends_the_sale_and_reads_the_answer)
 	cr_assert_str_eq(json_string_value(json_object_get(j, "MerchantOrderId")), "123x1");
 	cr_assert(json_is_true(json_object_get(json_object_get(j, "Payment"), "Recurrent")));
 	json_decref(j);
-	gwsrv_reqs_free(reqs, 1);
 	gwfx_close(&fx);
 	free(ok);
 }
@@ -521,13 +548,9 @@ Test(cielo_http, decline_over_http)
 	char *no = sale_body(3, "78", "Blocked Card");
 	gwsrv_rule_t rules[] = {{"POST", "/cielo/1/sales/", 201, no, GWSRV_REPLY, 0, 0}};
 	struct gwfx fx;
-	gw_config_t c = cielo_cfg();
-	gw_charge_req_t r = recurring_req();
 	struct rec_charge rec = {0};
 
-	gwfx_open(&fx, &c, "/cielo", NULL, rules, 1);
-	cr_assert_eq(gw_charge_card(fx.gw, &r, rec_on_charge, &rec), 0);
-	gwfx_run(&fx);
+	charge_through(&fx, cielo_cfg(), rules, 1, &rec);
 	cr_assert_eq(rec.res.r.outcome, GW_OUTCOME_DECLINED);
 	cr_assert_str_eq(rec.res.r.code, "78");
 	cr_assert_str_eq(rec.res.r.message, "Blocked Card");
@@ -536,60 +559,47 @@ Test(cielo_http, decline_over_http)
 }
 
 /* Every way a charge's answer can be lost after sending: UNKNOWN, never DECLINED. */
-static void charge_fault(gwsrv_action_t action, int status, gw_outcome_t want)
+struct charge_fault {
+	const char *name;
+	gwsrv_action_t action;
+	int status;
+	gw_outcome_t want;
+};
+
+ParameterizedTestParameters(cielo_http, charge_faults)
 {
-	gwsrv_rule_t rules[] = {{"POST", "/cielo/1/sales/", status, "{\"oops\":1}", action, 0, 0}};
+	static struct charge_fault faults[] = {
+		{"timeout is unknown", GWSRV_HANG, 0, GW_OUTCOME_UNKNOWN},
+		{"reset is unknown", GWSRV_RESET, 0, GW_OUTCOME_UNKNOWN},
+		{"close without answer is unknown", GWSRV_CLOSE, 0, GW_OUTCOME_UNKNOWN},
+		{"server error is unknown", GWSRV_REPLY, 500, GW_OUTCOME_UNKNOWN},
+		/* A 404 on POST /1/sales/ is a wrong URL: nothing was charged. */
+		{"not found on create is a rejection", GWSRV_REPLY, 404, GW_OUTCOME_REJECTED},
+		{"garbage success is unknown", GWSRV_REPLY, 201, GW_OUTCOME_UNKNOWN},
+	};
+	return cr_make_param_array(struct charge_fault, faults, sizeof(faults) / sizeof(faults[0]));
+}
+
+ParameterizedTest(struct charge_fault *f, cielo_http, charge_faults)
+{
+	gwsrv_rule_t rules[] = {
+		{"POST", "/cielo/1/sales/", f->status, "{\"oops\":1}", f->action, 0, 0}};
 	struct gwfx fx;
 	gw_config_t c = cielo_cfg();
-	gw_charge_req_t r = recurring_req();
 	struct rec_charge rec = {0};
 	gwsrv_req_t *reqs;
 
 	/* Short only where the responder never answers: an answer must not race it. */
-	if (action == GWSRV_HANG)
+	if (f->action == GWSRV_HANG)
 		c.timeout_ms = 400;
-	gwfx_open(&fx, &c, "/cielo", NULL, rules, 1);
-	cr_assert_eq(gw_charge_card(fx.gw, &r, rec_on_charge, &rec), 0);
-	gwfx_run(&fx);
-	cr_assert_eq(rec.calls, 1);
-	cr_assert_eq(rec.res.r.outcome, want, "action %d status %d -> %s (%s)", (int)action, status,
+	charge_through(&fx, c, rules, 1, &rec);
+	cr_assert_eq(rec.res.r.outcome, f->want, "%s: %s (%s)", f->name,
 		     gw_outcome_name(rec.res.r.outcome), rec.res.r.message);
-	cr_assert_str_eq(rec.res.merchant_order_id, "123-1");
-	cr_assert_null(strstr(rec.res.r.message, MKEY));
-	cr_assert_eq(gwfx_requests(&fx, &reqs), 1, "the request did reach the service");
-	gwsrv_reqs_free(reqs, 1);
+	cr_assert_str_eq(rec.res.merchant_order_id, "123-1", "%s", f->name);
+	cr_assert_null(strstr(rec.res.r.message, MKEY), "%s", f->name);
+	cr_assert_eq(gwfx_requests(&fx, &reqs), 1, "%s: the request did reach the service",
+		     f->name);
 	gwfx_close(&fx);
-}
-
-Test(cielo_http, timeout_is_unknown)
-{
-	charge_fault(GWSRV_HANG, 0, GW_OUTCOME_UNKNOWN);
-}
-
-Test(cielo_http, reset_is_unknown)
-{
-	charge_fault(GWSRV_RESET, 0, GW_OUTCOME_UNKNOWN);
-}
-
-Test(cielo_http, close_without_answer_is_unknown)
-{
-	charge_fault(GWSRV_CLOSE, 0, GW_OUTCOME_UNKNOWN);
-}
-
-Test(cielo_http, server_error_is_unknown)
-{
-	charge_fault(GWSRV_REPLY, 500, GW_OUTCOME_UNKNOWN);
-}
-
-Test(cielo_http, not_found_on_create_is_a_rejection)
-{
-	/* A 404 on POST /1/sales/ is a wrong URL: nothing was charged. */
-	charge_fault(GWSRV_REPLY, 404, GW_OUTCOME_REJECTED);
-}
-
-Test(cielo_http, garbage_success_is_unknown)
-{
-	charge_fault(GWSRV_REPLY, 201, GW_OUTCOME_UNKNOWN);
 }
 
 Test(cielo_http, connection_refused_is_retryable)
@@ -644,7 +654,6 @@ Test(cielo_http, queries_go_to_the_query_host)
 	cr_assert_eq(n, 2);
 	for (size_t i = 0; i < n; i++)
 		cr_assert_str_eq(reqs[i].method, "GET");
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 	free(ok);
 }
@@ -682,7 +691,6 @@ Test(cielo_http, query_by_order_picks_the_approved_payment)
 	cr_assert_str_eq(rec.res.merchant_order_id, "77-2");
 	n = gwfx_requests(&fx, &reqs);
 	cr_assert_eq(n, 3);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 	free(declined);
 	free(approved);
@@ -785,14 +793,12 @@ Test(cielo_http, tokenize_and_void)
 	cr_assert_str_eq(json_string_value(json_object_get(j, "Holder")), "Teste Holder");
 	cr_assert_str_eq(json_string_value(json_object_get(j, "CustomerName")), "Fulano");
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
-Test(cielo_http, immediate_failures_never_call_back)
+/* Nothing here reaches the network: the parser suites' gateway serves. */
+Test(cielo_http, immediate_failures_never_call_back, .init = cielo_open, .fini = gwp_close)
 {
-	struct gwpfx p;
-	gw_config_t c = cielo_cfg();
 	gw_charge_req_t r = recurring_req();
 	struct rec_charge rec = {0};
 	struct rec_msg m = {0};
@@ -800,15 +806,13 @@ Test(cielo_http, immediate_failures_never_call_back)
 	gw_message_req_t msg = {.phone = "5511985850505", .text = "oi"};
 	gw_link_req_t link = {0};
 
-	gwpfx_open(&p, &c);
 	r.merchant_order_id = "bad_id";
-	cr_assert_eq(gw_charge_card(p.gw, &r, rec_on_charge, &rec), -EINVAL);
-	cr_assert_eq(gw_charge_card(p.gw, NULL, rec_on_charge, &rec), -EINVAL);
-	cr_assert_eq(gw_send_message(p.gw, &msg, rec_on_msg, &m), -ENOTSUP);
-	cr_assert_eq(gw_create_link(p.gw, &link, rec_on_link, &l), -ENOTSUP);
-	uv_run(&p.loop, UV_RUN_DEFAULT);
+	cr_assert_eq(gw_charge_card(gwp.gw, &r, rec_on_charge, &rec), -EINVAL);
+	cr_assert_eq(gw_charge_card(gwp.gw, NULL, rec_on_charge, &rec), -EINVAL);
+	cr_assert_eq(gw_send_message(gwp.gw, &msg, rec_on_msg, &m), -ENOTSUP);
+	cr_assert_eq(gw_create_link(gwp.gw, &link, rec_on_link, &l), -ENOTSUP);
+	uv_run(&gwp.loop, UV_RUN_DEFAULT);
 	cr_assert_eq(rec.calls + m.calls + l.calls, 0);
-	gwpfx_close(&p);
 }
 
 Test(cielo_http, close_with_calls_in_flight)
@@ -840,12 +844,8 @@ Test(cielo_http, close_with_calls_in_flight)
 
 static gw_webhook_req_t hook(const http_header_t *h, size_t n, const char *body)
 {
-	gw_webhook_req_t w = {0};
-	w.method = "POST";
-	w.headers = h;
-	w.n_headers = n;
-	w.body = (const uint8_t *)body;
-	w.body_len = strlen(body);
+	gw_webhook_req_t w = {.method = "POST", .headers = h, .n_headers = n};
+	gwfx_hook_body(&w, body);
 	return w;
 }
 
@@ -965,27 +965,18 @@ Test(cielo_webhook, parse_rejects_bad_bodies)
 	gwpfx_close(&p);
 }
 
-static void count_closed(void *arg)
-{
-	(*(int *)arg)++;
-}
-
 Test(cielo_config, required_fields)
 {
-	uv_loop_t loop;
-	http_client_t *http;
-	http_client_opts_t o = {.proxy = ""};
+	struct gwpfx p;
 	gw_config_t c = cielo_cfg();
 	gw_t *gw = NULL;
 	status_t st;
-	int closed = 0;
 
-	cr_assert_eq(uv_loop_init(&loop), 0);
-	cr_assert_eq(http_client_init(&http, &loop, &o), 0);
+	gwpfx_open_client(&p);
 	c.base_url = "ftp://x";
 	c.merchant_key = NULL;
 	c.soft_descriptor = "far too long descriptor";
-	cr_assert_eq(gw_open(&gw, http, &loop, &c, &st), -EINVAL);
+	cr_assert_eq(gw_open(&gw, p.http, &p.loop, &c, &st), -EINVAL);
 	cr_assert_null(gw);
 	cr_assert_eq(st.code, ST_INVALID_ARGUMENT);
 	cr_assert_eq(st.n_violations, 3);
@@ -994,14 +985,11 @@ Test(cielo_config, required_fields)
 	cr_assert_str_eq(st.violations[2].field, "soft_descriptor");
 	c = cielo_cfg();
 	c.base_url = "https://api.example/x?y=1";
-	cr_assert_eq(gw_open(&gw, http, &loop, &c, &st), -EINVAL);
+	cr_assert_eq(gw_open(&gw, p.http, &p.loop, &c, &st), -EINVAL);
 	c.base_url = "https://apisandbox.cieloecommerce.cielo.com.br/";
 	c.merchant_key = "bad\nkey";
-	cr_assert_eq(gw_open(&gw, http, &loop, &c, &st), -EINVAL);
+	cr_assert_eq(gw_open(&gw, p.http, &p.loop, &c, &st), -EINVAL);
 	c.kind = (gw_kind_t)99;
-	cr_assert_eq(gw_open(&gw, http, &loop, &c, &st), -EINVAL);
-	http_client_close(http, count_closed, &closed);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	cr_assert_eq(closed, 1);
-	cr_assert_eq(uv_loop_close(&loop), 0);
+	cr_assert_eq(gw_open(&gw, p.http, &p.loop, &c, &st), -EINVAL);
+	gwpfx_close(&p);
 }

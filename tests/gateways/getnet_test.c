@@ -61,17 +61,16 @@ static gw_config_t getnet_cfg(void)
 
 static gw_charge_req_t charge_req(void)
 {
-	gw_charge_req_t r = {0};
-	r.merchant_order_id = "123-1";
-	r.amount_cents = 15700;
-	r.recurring = true;
-	r.card_token = CARD_ID;
-	r.brand = GW_BRAND_MASTERCARD;
-	r.customer_id = "customer_21081826";
-	r.customer_name = "Jo\xc3\xa3o da Silva";
-	r.customer_email = "customer@email.com.br";
-	r.customer_document = "78075751159";
-	r.network_txn_id = "1002217281190421";
+	gw_charge_req_t r = {.merchant_order_id = "123-1",
+			     .amount_cents = 15700,
+			     .recurring = true,
+			     .card_token = CARD_ID,
+			     .brand = GW_BRAND_MASTERCARD,
+			     .customer_id = "customer_21081826",
+			     .customer_name = "Jo\xc3\xa3o da Silva",
+			     .customer_email = "customer@email.com.br",
+			     .customer_document = "78075751159",
+			     .network_txn_id = "1002217281190421"};
 	return r;
 }
 
@@ -93,17 +92,22 @@ Test(getnet_token, deadline_is_before_expiry)
 
 /* ================================================================== request bodies */
 
+/* Each test of the suites declared with it gets its own gateway in gwp (it never sends). */
+static void getnet_open(void)
+{
+	gwp_open(getnet_cfg());
+}
+
+TestSuite(getnet_build, .init = getnet_open, .fini = gwp_close);
+
 Test(getnet_build, recurring_payment_body)
 {
-	struct gwpfx p;
-	gw_config_t c = getnet_cfg();
 	gw_charge_req_t r = charge_req();
 	json_t *j = NULL;
 	json_t *credit;
 	json_t *cust;
 
-	gwpfx_open(&p, &c);
-	cr_assert_eq(gw_getnet_build_payment(p.gw, &r, &j), 0);
+	cr_assert_eq(gw_getnet_build_payment(gwp.gw, &r, &j), 0);
 	cr_assert_str_eq(json_string_value(json_object_get(j, "seller_id")), SELLER);
 	cr_assert(json_is_integer(json_object_get(j, "amount")));
 	cr_assert_eq(json_integer_value(json_object_get(j, "amount")), 15700);
@@ -133,7 +137,7 @@ Test(getnet_build, recurring_payment_body)
 
 	r.first_use = true;
 	r.network_txn_id = NULL;
-	cr_assert_eq(gw_getnet_build_payment(p.gw, &r, &j), 0);
+	cr_assert_eq(gw_getnet_build_payment(gwp.gw, &r, &j), 0);
 	credit = json_object_get(j, "credit");
 	cr_assert_str_eq(json_string_value(json_object_get(credit, "credentials_on_file_type")),
 			 "RECURRING");
@@ -143,65 +147,53 @@ Test(getnet_build, recurring_payment_body)
 	r.recurring = false;
 	r.first_use = false;
 	r.installments = 3;
-	cr_assert_eq(gw_getnet_build_payment(p.gw, &r, &j), 0);
+	cr_assert_eq(gw_getnet_build_payment(gwp.gw, &r, &j), 0);
 	credit = json_object_get(j, "credit");
 	cr_assert_str_eq(json_string_value(json_object_get(credit, "credentials_on_file_type")),
 			 "ONE_CLICK_PAYMENT");
 	cr_assert_str_eq(json_string_value(json_object_get(credit, "transaction_type")),
 			 "INSTALL_NO_INTEREST");
 	json_decref(j);
-	gwpfx_close(&p);
 }
 
 Test(getnet_build, invalid_requests)
 {
-	struct gwpfx p;
-	gw_config_t c = getnet_cfg();
 	gw_charge_req_t r;
 	json_t *j = NULL;
 
-	gwpfx_open(&p, &c);
 	r = charge_req();
 	r.customer_id = NULL;
-	cr_assert_eq(gw_getnet_build_payment(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_getnet_build_payment(gwp.gw, &r, &j), -EINVAL);
 	r = charge_req();
 	r.brand = GW_BRAND_DISCOVER; /* not a GetNet brand */
-	cr_assert_eq(gw_getnet_build_payment(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_getnet_build_payment(gwp.gw, &r, &j), -EINVAL);
 	r = charge_req();
 	r.merchant_order_id = "123 1";
-	cr_assert_eq(gw_getnet_build_payment(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_getnet_build_payment(gwp.gw, &r, &j), -EINVAL);
 	r = charge_req();
 	r.amount_cents = -5;
-	cr_assert_eq(gw_getnet_build_payment(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_getnet_build_payment(gwp.gw, &r, &j), -EINVAL);
 	r = charge_req();
 	r.customer_document = "780.757.511-59";
-	cr_assert_eq(gw_getnet_build_payment(p.gw, &r, &j), -EINVAL);
+	cr_assert_eq(gw_getnet_build_payment(gwp.gw, &r, &j), -EINVAL);
 	cr_assert_null(j);
-	gwpfx_close(&p);
 }
 
 /* ================================================================== answers */
 
-static gw_charge_result_t parse(struct gwpfx *p, long status, const char *body, bool mutating)
+static gw_charge_result_t parse(long status, const char *body, bool mutating)
 {
-	gw_charge_result_t r;
 	http_response_t res = gwfx_resp(status, body);
-
-	memset(&r, 0, sizeof(r));
-	r.provider_status = -1;
-	r.amount_cents = -1;
-	gw_getnet_parse_payment(p->gw, &res, mutating, &r);
+	gw_charge_result_t r = {.provider_status = -1, .amount_cents = -1};
+	gw_getnet_parse_payment(gwp.gw, &res, mutating, &r);
 	return r;
 }
 
+TestSuite(getnet_parse, .init = getnet_open, .fini = gwp_close);
+
 Test(getnet_parse, approved)
 {
-	struct gwpfx p;
-	gw_config_t c = getnet_cfg();
-	gw_charge_result_t r;
-
-	gwpfx_open(&p, &c);
-	r = parse(&p, 200, PAY_OK, true);
+	gw_charge_result_t r = parse(200, PAY_OK, true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED, "%s", r.r.message);
 	cr_assert_str_eq(r.payment_id, PAYID);
 	cr_assert_str_eq(r.status_text, "APPROVED");
@@ -213,17 +205,11 @@ Test(getnet_parse, approved)
 	cr_assert_str_eq(r.network_txn_id, "1002217281190421");
 	cr_assert_eq(r.brand, GW_BRAND_MASTERCARD);
 	cr_assert_eq(r.amount_cents, 15700);
-	gwpfx_close(&p);
 }
 
 Test(getnet_parse, decline_402_payments_011)
 {
-	struct gwpfx p;
-	gw_config_t c = getnet_cfg();
-	gw_charge_result_t r;
-
-	gwpfx_open(&p, &c);
-	r = parse(&p, 402, PAY_402, true);
+	gw_charge_result_t r = parse(402, PAY_402, true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_DECLINED, "%s", gw_outcome_name(r.r.outcome));
 	cr_assert_eq(r.r.error, 0);
 	cr_assert_eq(r.r.http_status, 402);
@@ -235,28 +221,23 @@ Test(getnet_parse, decline_402_payments_011)
 	cr_assert_str_eq(r.status_text, "NOT APPROVED");
 	cr_assert_str_eq(r.proof_of_sale, "019258");
 	/* A 402 with an unreadable body is still a decline. */
-	r = parse(&p, 402, "<html/>", true);
+	r = parse(402, "<html/>", true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_DECLINED);
-	gwpfx_close(&p);
 }
 
 Test(getnet_parse, error_shapes)
 {
-	struct gwpfx p;
-	gw_config_t c = getnet_cfg();
-	gw_charge_result_t r;
-
-	gwpfx_open(&p, &c);
-	r = parse(&p, 400,
-		  "{\"message\":\"Bad Request\",\"name\":\"GatewayTokenizationServiceError\","
-		  "\"status_code\":400,\"details\":[{\"status\":\"DENIED\",\"error_code\":"
-		  "\"TOKENIZATION-400\",\"description\":\"Invalid number_token, verify or renew "
-		  "your number_token, it is valid for only one attempt.\"}]}",
-		  true);
+	gw_charge_result_t r = parse(
+		400,
+		"{\"message\":\"Bad Request\",\"name\":\"GatewayTokenizationServiceError\","
+		"\"status_code\":400,\"details\":[{\"status\":\"DENIED\",\"error_code\":"
+		"\"TOKENIZATION-400\",\"description\":\"Invalid number_token, verify or renew "
+		"your number_token, it is valid for only one attempt.\"}]}",
+		true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_DECLINED);
 	cr_assert_str_eq(r.r.code, "TOKENIZATION-400");
 	cr_assert(strstr(r.r.message, "only one attempt") != NULL);
-	r = parse(&p, 400,
+	r = parse(400,
 		  "{\"message\":\"Bad Request\",\"name\":\"GenericError\",\"status_code\":400,"
 		  "\"details\":[{\"error_code\":\"GENERIC-400\",\"description\":\"amount is "
 		  "required\"}]}",
@@ -264,18 +245,17 @@ Test(getnet_parse, error_shapes)
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED);
 	cr_assert_str_eq(r.r.code, "GENERIC-400");
 	cr_assert_str_eq(r.r.message, "amount is required");
-	r = parse(&p, 404, "{\"message\":\"Not found\",\"status_code\":404,\"details\":[]}", false);
+	r = parse(404, "{\"message\":\"Not found\",\"status_code\":404,\"details\":[]}", false);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_NOT_FOUND);
 	cr_assert_str_eq(r.r.message, "Not found");
-	r = parse(&p, 401, "{\"error\":\"invalid_token\"}", false);
+	r = parse(401, "{\"error\":\"invalid_token\"}", false);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_AUTH_FAILED);
-	r = parse(&p, 503, "", true);
+	r = parse(503, "", true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN);
-	r = parse(&p, 503, "", false);
+	r = parse(503, "", false);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
-	r = parse(&p, 400, "{\"details\":\"nope\"}", true);
+	r = parse(400, "{\"details\":\"nope\"}", true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED, "by status when the body is odd");
-	gwpfx_close(&p);
 }
 
 Test(getnet_parse, statuses_and_malformed)
@@ -301,29 +281,25 @@ Test(getnet_parse, statuses_and_malformed)
 		"{\"payment_id\":\"" PAYID "\",\"status\":\"APPROVED\",\"credit\":\"x\"}",
 		"{\"payment_id\":\"" PAYID "\",\"status\":\"APPROVED\",\"amount\":\"100\"}",
 	};
-	struct gwpfx p;
-	gw_config_t c = getnet_cfg();
 
-	gwpfx_open(&p, &c);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		char *b = NULL;
 		gw_charge_result_t r;
 		cr_assert_gt(
 			asprintf(&b, "{\"payment_id\":\"%s\",\"status\":\"%s\"}", PAYID, t[i].st),
 			0);
-		r = parse(&p, 200, b, true);
+		r = parse(200, b, true);
 		cr_assert_eq(r.r.outcome, t[i].o, "%s -> %s", t[i].st,
 			     gw_outcome_name(r.r.outcome));
 		free(b);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		gw_charge_result_t r = parse(&p, 200, bad[i], true);
+		gw_charge_result_t r = parse(200, bad[i], true);
 		cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN, "[%zu] %s", i, bad[i]);
 		cr_assert_eq(r.r.error, -EBADMSG);
-		r = parse(&p, 200, bad[i], false);
+		r = parse(200, bad[i], false);
 		cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
 	}
-	gwpfx_close(&p);
 }
 
 /* ================================================================== over HTTP */
@@ -390,7 +366,6 @@ Test(getnet_http, charge_token_vault_payment)
 	cr_assert_str_eq(json_string_value(json_object_get(card, "expiration_year")), "25");
 	cr_assert_eq(json_integer_value(json_object_get(j, "amount")), 15700);
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -426,7 +401,6 @@ Test(getnet_http, concurrent_calls_share_one_token_fetch)
 	n = gwfx_requests(&fx, &reqs);
 	cr_assert_eq(count_target(reqs, n, "/getnet/auth/oauth/v2/token"), 1);
 	cr_assert_eq(count_target(reqs, n, "/getnet/v1/payments/credit"), 4);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -485,7 +459,6 @@ Test(getnet_http, token_is_refreshed_before_it_expires)
 	cr_assert_eq(count_target(reqs, n, "/getnet/auth/oauth/v2/token"), 2);
 	cr_assert_str_eq(gwsrv_req_header(&reqs[n - 1], "Authorization", h, sizeof(h)),
 			 "Bearer 22222222-aaaa-bbbb-cccc-000000000002");
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -516,7 +489,6 @@ Test(getnet_http, a_401_drops_the_token_and_resends_once)
 	cr_assert_eq(count_target(reqs, n, "/getnet/auth/oauth/v2/token"), 3);
 	cr_assert_eq(count_target(reqs, n, "/getnet/v1/cards/" CARD_ID), 2);
 	cr_assert_eq(count_target(reqs, n, "/getnet/v1/payments/credit"), 2);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -556,7 +528,6 @@ Test(getnet_http, token_failures_fail_every_waiting_call)
 	cr_assert_eq(e.res.r.error, -ETIMEDOUT);
 	n = gwfx_requests(&fx, &reqs);
 	cr_assert_eq(count_target(reqs, n, "/getnet/v1/payments/credit"), 0);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -611,7 +582,6 @@ Test(getnet_http, vault_and_payment_faults)
 	cr_assert_str_eq(err.res.merchant_order_id, "123-1");
 	n = gwfx_requests(&fx, &reqs);
 	cr_assert_eq(count_target(reqs, n, "/getnet/v1/payments/credit"), 3);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -665,7 +635,6 @@ Test(getnet_http, tokenize_through_the_vault)
 	cr_assert(json_is_false(json_object_get(j, "verify_card")));
 	cr_assert_null(json_object_get(j, "card_number"), "the vault never sees the number");
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -733,77 +702,70 @@ Test(getnet_http, cancel_and_query)
 
 /* ================================================================== webhooks */
 
+TestSuite(getnet_webhook, .init = getnet_open, .fini = gwp_close);
+
 Test(getnet_webhook, seller_id_authenticates)
 {
-	struct gwpfx p;
-	gw_config_t c = getnet_cfg();
+	/* More GET notifications: the seller id's name and value are decoded first. */
+	static const struct {
+		const char *query;
+		int rc;
+	} get[] = {
+		{"payment_id=" PAYID "&seller_id=eb523ac0-10e0-4acd-96b4-24436227e5b2", -EACCES},
+		{"payment_id=" PAYID, -EACCES},
+		{"seller_id=" SELLER "&seller_id=" SELLER, -EACCES},
+		{"seller_id=", -EACCES},
+		{"seller%5Fid=eb523ac0%2D10e0-4acd-96b4-24436227e5b1", 0},
+		{"seller_id=%zz", -EACCES},
+	};
 	http_header_t form[] = {{"Content-Type", "application/x-www-form-urlencoded"}};
 	http_header_t json[] = {{"Content-Type", "application/json; charset=utf-8"}};
 	gw_webhook_req_t w = {.method = "GET"};
-	uint64_t before;
+	uint64_t before = gw_secret_compare_count();
 
-	gwpfx_open(&p, &c);
-	before = gw_secret_compare_count();
 	w.query = "payment_type=credit&customer_id=c1&order_id=123-1&payment_id=" PAYID
 		  "&seller_id=" SELLER "&status=APPROVED";
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), 0);
+	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), 0);
 	cr_assert_gt(gw_secret_compare_count(), before, "compared in constant time");
-	w.query = "payment_id=" PAYID "&seller_id=eb523ac0-10e0-4acd-96b4-24436227e5b2";
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), -EACCES);
-	w.query = "payment_id=" PAYID;
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), -EACCES);
-	w.query = "seller_id=" SELLER "&seller_id=" SELLER;
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), -EACCES);
-	w.query = "seller_id=";
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), -EACCES);
-	/* Encoded names and values decode first. */
-	w.query = "seller%5Fid=eb523ac0%2D10e0-4acd-96b4-24436227e5b1";
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), 0);
-	w.query = "seller_id=%zz";
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), -EACCES);
+	for (size_t i = 0; i < sizeof(get) / sizeof(get[0]); i++) {
+		w.query = get[i].query;
+		cr_assert_eq(gw_verify_webhook(gwp.gw, &w), get[i].rc, "%s", get[i].query);
+	}
 	/* POST, as form parameters or JSON. */
 	w.method = "POST";
 	w.query = NULL;
 	w.headers = form;
 	w.n_headers = 1;
-	w.body = (const uint8_t *)"seller_id=" SELLER "&payment_id=" PAYID;
-	w.body_len = strlen((const char *)w.body);
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), 0);
+	gwfx_hook_body(&w, "seller_id=" SELLER "&payment_id=" PAYID);
+	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), 0);
 	w.headers = json;
-	w.body = (const uint8_t *)"{\"seller_id\":\"" SELLER "\",\"payment_id\":\"" PAYID "\"}";
-	w.body_len = strlen((const char *)w.body);
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), 0);
-	w.body = (const uint8_t *)"{\"seller_id\":\"nope\"}";
-	w.body_len = strlen((const char *)w.body);
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), -EACCES);
-	gwpfx_close(&p);
+	gwfx_hook_body(&w, "{\"seller_id\":\"" SELLER "\",\"payment_id\":\"" PAYID "\"}");
+	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), 0);
+	gwfx_hook_body(&w, "{\"seller_id\":\"nope\"}");
+	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), -EACCES);
 }
 
 Test(getnet_webhook, parse)
 {
-	struct gwpfx p;
-	gw_config_t c = getnet_cfg();
 	gw_webhook_req_t w = {.method = "GET"};
 	gw_event_t ev;
 	gw_event_t ev2;
 
-	gwpfx_open(&p, &c);
 	w.query = "payment_type=credit&customer_id=c1&order_id=123-1&payment_id=" PAYID
 		  "&seller_id=" SELLER "&status=APPROVED";
-	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), 0, "%s", ev.error);
+	cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev), 0, "%s", ev.error);
 	cr_assert_eq(ev.kind, GW_EVENT_PAYMENT_STATUS);
 	cr_assert_str_eq(ev.payment_id, PAYID);
 	cr_assert_str_eq(ev.order_ref, "123-1");
 	cr_assert_str_eq(ev.hint, "APPROVED");
 	cr_assert(ev.derived_id);
 	w.query = "order_id=123-1&payment_id=" PAYID "&seller_id=" SELLER "&status=CANCELED";
-	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev2), 0);
+	cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev2), 0);
 	cr_assert_str_neq(ev.event_id, ev2.event_id, "a new status is a new event");
 	w.query = "order_id=123-1&seller_id=" SELLER;
-	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), -EBADMSG);
+	cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev), -EBADMSG);
 	w.query = "payment_id=a%20b";
-	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), -EBADMSG);
+	cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev), -EBADMSG);
 	w.query = "payment_id=" PAYID "&payment_id=" PAYID;
-	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), -EBADMSG);
-	gwpfx_close(&p);
+	cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev), -EBADMSG);
 }

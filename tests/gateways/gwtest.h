@@ -30,6 +30,8 @@ struct gwfx {
 	char base[128];
 	char query_base[128];
 	int http_closed;
+	gwsrv_req_t *reqs; /* gwfx_requests' last answer, the fixture's to free */
+	size_t n_reqs;
 };
 
 static inline void gwfx_on_http_closed(void *arg)
@@ -83,7 +85,8 @@ static inline void gwfx_run(struct gwfx *fx)
 	uv_run(&fx->loop, UV_RUN_DEFAULT);
 }
 
-/* Closes the gateway and the client, checks the loop ends clean, stops the responder. */
+/* Closes the gateway and the client, checks the loop ends clean, frees the requests
+ * gwfx_requests gave and stops the responder. */
 static inline void gwfx_close(struct gwfx *fx)
 {
 	gw_close(fx->gw);
@@ -92,13 +95,17 @@ static inline void gwfx_close(struct gwfx *fx)
 	cr_assert_eq(uv_run(&fx->loop, UV_RUN_DEFAULT), 0);
 	cr_assert_eq(fx->http_closed, 1);
 	cr_assert_eq(uv_loop_close(&fx->loop), 0, "handles left on the loop");
+	gwsrv_reqs_free(fx->reqs, fx->n_reqs);
 	gwsrv_stop(&fx->srv);
 }
 
-/* The requests the responder saw (free with gwsrv_reqs_free). */
+/* The requests the responder saw so far, in *out: valid until the next call or gwfx_close. */
 static inline size_t gwfx_requests(struct gwfx *fx, gwsrv_req_t **out)
 {
-	return gwsrv_requests(&fx->srv, out);
+	gwsrv_reqs_free(fx->reqs, fx->n_reqs);
+	fx->n_reqs = gwsrv_requests(&fx->srv, &fx->reqs);
+	*out = fx->reqs;
+	return fx->n_reqs;
 }
 
 /* Parses a recorded body as JSON (the test fails if it is not). */
@@ -165,6 +172,13 @@ static inline http_response_t gwfx_resp_err(int err, const char *msg)
 	return r;
 }
 
+/* A webhook request's body: body is borrowed (NUL-terminated). */
+static inline void gwfx_hook_body(gw_webhook_req_t *w, const char *body)
+{
+	w->body = (const uint8_t *)body;
+	w->body_len = strlen(body);
+}
+
 /* A gateway for parser tests: no loop activity, never sends. */
 struct gwpfx {
 	uv_loop_t loop;
@@ -173,17 +187,24 @@ struct gwpfx {
 	int closed;
 };
 
-static inline void gwpfx_open(struct gwpfx *p, gw_config_t *cfg)
+/* The loop and the client alone (p->gw stays NULL): for tests of what gw_open refuses. */
+static inline void gwpfx_open_client(struct gwpfx *p)
 {
 	http_client_opts_t o = {.proxy = ""};
+
+	memset(p, 0, sizeof(*p));
+	cr_assert_eq(uv_loop_init(&p->loop), 0);
+	cr_assert_eq(http_client_init(&p->http, &p->loop, &o), 0);
+}
+
+static inline void gwpfx_open(struct gwpfx *p, gw_config_t *cfg)
+{
 	status_t st;
 	int rc;
 
-	memset(p, 0, sizeof(*p));
+	gwpfx_open_client(p);
 	if (cfg->base_url == NULL)
 		cfg->base_url = "http://127.0.0.1:9";
-	cr_assert_eq(uv_loop_init(&p->loop), 0);
-	cr_assert_eq(http_client_init(&p->http, &p->loop, &o), 0);
 	rc = gw_open(&p->gw, p->http, &p->loop, cfg, &st);
 	cr_assert_eq(rc, 0, "gw_open: %d %s", rc, st.message);
 }
@@ -194,6 +215,7 @@ static inline void gwpfx_on_closed(void *arg)
 	p->closed++;
 }
 
+/* Closes the gateway (if any) and the client; the loop must end clean. */
 static inline void gwpfx_close(struct gwpfx *p)
 {
 	gw_close(p->gw);
@@ -201,6 +223,23 @@ static inline void gwpfx_close(struct gwpfx *p)
 	cr_assert_eq(uv_run(&p->loop, UV_RUN_DEFAULT), 0);
 	cr_assert_eq(p->closed, 1);
 	cr_assert_eq(uv_loop_close(&p->loop), 0);
+}
+
+/*
+ * The fixture of the parser suites, whose tests all take the same gateway and
+ * never send: TestSuite(x, .init = <a function calling gwp_open(<the file's
+ * configuration>)>, .fini = gwp_close) gives each test its own in gwp.
+ */
+static struct gwpfx gwp;
+
+static inline void gwp_open(gw_config_t cfg)
+{
+	gwpfx_open(&gwp, &cfg);
+}
+
+static inline void gwp_close(void)
+{
+	gwpfx_close(&gwp);
 }
 
 #endif

@@ -44,28 +44,41 @@ static gw_link_req_t link_req(void)
 /* ================================================================== the order body */
 
 /* The order body of r for cents prints its amount as want (a piece of the JSON). */
-static void expect_amount(struct gwpfx *p, gw_link_req_t r, int64_t cents, const char *want)
+static void expect_amount(gw_link_req_t r, int64_t cents, const char *want)
 {
 	json_t *j = NULL;
 	r.amount_cents = cents;
-	cr_assert_eq(gw_pagolivre_build_order(p->gw, &r, &j), 0);
+	cr_assert_eq(gw_pagolivre_build_order(gwp.gw, &r, &j), 0);
 	char *dump = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	cr_assert(strstr(dump, want) != NULL, "%s", dump);
 	free(dump);
 	json_decref(j);
 }
 
+/* The order body refuses r (what says how it is wrong) and builds nothing. */
+static void expect_refused(gw_link_req_t r, const char *what)
+{
+	json_t *j = NULL;
+	cr_assert_eq(gw_pagolivre_build_order(gwp.gw, &r, &j), -EINVAL, "%s", what);
+	cr_assert_null(j, "%s", what);
+}
+
+/* Each test of the suites declared with it gets its own gateway in gwp (it never sends). */
+static void pagolivre_open(void)
+{
+	gwp_open(pl_cfg());
+}
+
+TestSuite(pagolivre_build, .init = pagolivre_open, .fini = gwp_close);
+
 Test(pagolivre_build, order_body)
 {
-	struct gwpfx p;
-	gw_config_t c = pl_cfg();
 	gw_link_req_t r = link_req();
 	json_t *j = NULL;
 	json_t *j2 = NULL;
 	json_t *g;
 
-	gwpfx_open(&p, &c);
-	cr_assert_eq(gw_pagolivre_build_order(p.gw, &r, &j), 0);
+	cr_assert_eq(gw_pagolivre_build_order(gwp.gw, &r, &j), 0);
 	cr_assert_str_eq(json_string_value(json_object_get(j, "orderKey")), "os-42");
 	cr_assert(json_is_real(json_object_get(j, "amount")), "reais, a decimal number");
 	cr_assert_eq(json_integer_value(json_object_get(j, "installments")), 3);
@@ -78,78 +91,64 @@ Test(pagolivre_build, order_body)
 	cr_assert_str_eq(json_string_value(json_object_get(g, "mobileNumber")), "5511985850505");
 	cr_assert_str_eq(json_string_value(json_object_get(g, "name")), "Maria Souza");
 	/* The same order key gives the same requestId: a re-sent create is recognizable. */
-	cr_assert_eq(gw_pagolivre_build_order(p.gw, &r, &j2), 0);
+	cr_assert_eq(gw_pagolivre_build_order(gwp.gw, &r, &j2), 0);
 	cr_assert_str_eq(json_string_value(json_object_get(j, "requestId")),
 			 json_string_value(json_object_get(j2, "requestId")));
 	cr_assert_eq(strlen(json_string_value(json_object_get(j, "requestId"))), 36);
 	json_decref(j2);
 	json_decref(j);
 	/* Amounts print exactly, with no binary noise. */
-	expect_amount(&p, r, 47100, "\"amount\":471.0");
-	expect_amount(&p, r, 110, "\"amount\":1.1,");
-	expect_amount(&p, r, 99999999999, "\"amount\":999999999.99,");
+	expect_amount(r, 47100, "\"amount\":471.0");
+	expect_amount(r, 110, "\"amount\":1.1,");
+	expect_amount(r, 99999999999, "\"amount\":999999999.99,");
 	r.order_key = "os-43";
-	cr_assert_eq(gw_pagolivre_build_order(p.gw, &r, &j2), 0);
+	cr_assert_eq(gw_pagolivre_build_order(gwp.gw, &r, &j2), 0);
 	json_decref(j2);
-	gwpfx_close(&p);
 }
 
 Test(pagolivre_build, invalid)
 {
-	struct gwpfx p;
-	gw_config_t c = pl_cfg();
-	gw_link_req_t r;
-	json_t *j = NULL;
-
-	gwpfx_open(&p, &c);
-	r = link_req();
+	gw_link_req_t r = link_req();
 	r.installments = 0;
-	cr_assert_eq(gw_pagolivre_build_order(p.gw, &r, &j), -EINVAL);
+	expect_refused(r, "no installments");
 	r = link_req();
 	r.installments = GW_MAX_INSTALLMENTS + 1;
-	cr_assert_eq(gw_pagolivre_build_order(p.gw, &r, &j), -EINVAL);
+	expect_refused(r, "too many installments");
 	r = link_req();
 	r.customer_phone = "11 98585-0505";
-	cr_assert_eq(gw_pagolivre_build_order(p.gw, &r, &j), -EINVAL);
+	expect_refused(r, "a phone not in +E.164 form");
 	r = link_req();
 	r.customer_phone = NULL;
-	cr_assert_eq(gw_pagolivre_build_order(p.gw, &r, &j), -EINVAL);
+	expect_refused(r, "no phone");
 	r = link_req();
 	r.customer_document = "123";
-	cr_assert_eq(gw_pagolivre_build_order(p.gw, &r, &j), -EINVAL);
+	expect_refused(r, "a 3-digit document");
 	r = link_req();
 	r.order_key = "os/42";
-	cr_assert_eq(gw_pagolivre_build_order(p.gw, &r, &j), -EINVAL);
+	expect_refused(r, "a slash in the order key");
 	r = link_req();
 	r.callback_url = "javascript:alert(1)";
-	cr_assert_eq(gw_pagolivre_build_order(p.gw, &r, &j), -EINVAL);
+	expect_refused(r, "a javascript: callback URL");
 	r = link_req();
 	r.amount_cents = 0;
-	cr_assert_eq(gw_pagolivre_build_order(p.gw, &r, &j), -EINVAL);
-	cr_assert_null(j);
-	gwpfx_close(&p);
+	expect_refused(r, "nothing to charge");
 }
 
 /* ================================================================== answers */
 
-static gw_link_result_t parse(struct gwpfx *p, long status, const char *body, bool mutating)
+static gw_link_result_t parse(long status, const char *body, bool mutating)
 {
-	gw_link_result_t r;
 	http_response_t res = gwfx_resp(status, body);
-
-	memset(&r, 0, sizeof(r));
-	gw_pagolivre_parse_order(p->gw, &res, mutating, &r);
+	gw_link_result_t r = {0};
+	gw_pagolivre_parse_order(gwp.gw, &res, mutating, &r);
 	return r;
 }
 
+TestSuite(pagolivre_parse, .init = pagolivre_open, .fini = gwp_close);
+
 Test(pagolivre_parse, order_states)
 {
-	struct gwpfx p;
-	gw_config_t c = pl_cfg();
-	gw_link_result_t r;
-
-	gwpfx_open(&p, &c);
-	r = parse(&p, 201, ORDER_CREATED, true);
+	gw_link_result_t r = parse(201, ORDER_CREATED, true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_PENDING, "%s", r.r.message);
 	cr_assert_str_eq(r.link_id, ORDER_ID);
 	cr_assert_str_eq(r.order_key, "os-42");
@@ -157,7 +156,7 @@ Test(pagolivre_parse, order_states)
 	cr_assert_str_eq(r.expires_at, "2026-12-01T23:59:59-03:00");
 	cr_assert_eq(r.installments, 3);
 
-	r = parse(&p, 200,
+	r = parse(200,
 		  "{\"id\":\"" ORDER_ID "\",\"orderKey\":\"os-42\",\"status\":\"paid\","
 		  "\"paymentUrl\":\"https://pay.pagolivre.com.br/p/abc123\",\"installments\":3,"
 		  "\"charges\":[{\"installment\":1,\"status\":\"confirmed\",\"amount\":157.0},"
@@ -175,25 +174,35 @@ Test(pagolivre_parse, order_states)
 	cr_assert_eq(r.charges[1].amount_cents, 15700);
 	cr_assert_eq(r.charges[2].outcome, GW_OUTCOME_PENDING);
 
-	r = parse(&p, 200,
-		  "{\"id\":\"" ORDER_ID "\",\"status\":\"declined\",\"decliningReason\":"
-		  "\"Cart\\u00e3o recusado\"}",
-		  false);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_DECLINED);
-	cr_assert_str_eq(r.reason, "Cart\xc3\xa3o recusado");
-	cr_assert_str_eq(r.r.message, "Cart\xc3\xa3o recusado");
-	r = parse(&p, 200, "{\"id\":\"" ORDER_ID "\",\"status\":\"expired\"}", false);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_EXPIRED);
-	r = parse(&p, 200,
-		  "{\"id\":\"" ORDER_ID "\",\"status\":\"canceled\",\"cancelingReason\":\"by "
-		  "merchant\"}",
-		  false);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_CANCELED);
-	cr_assert_str_eq(r.reason, "by merchant");
-	/* byOrderKey: 204 without a body for an unknown key. */
-	r = parse(&p, 204, "", false);
-	cr_assert_eq(r.r.outcome, GW_OUTCOME_NOT_FOUND);
-	gwpfx_close(&p);
+	/* Orders that ended, with the reason each gives (NULL: none). */
+	static const struct {
+		long status;
+		const char *body;
+		gw_outcome_t outcome;
+		const char *reason;
+	} ended[] = {
+		{200,
+		 "{\"id\":\"" ORDER_ID "\",\"status\":\"declined\",\"decliningReason\":"
+		 "\"Cart\\u00e3o recusado\"}",
+		 GW_OUTCOME_DECLINED, "Cart\xc3\xa3o recusado"},
+		{200, "{\"id\":\"" ORDER_ID "\",\"status\":\"expired\"}", GW_OUTCOME_EXPIRED, NULL},
+		{200,
+		 "{\"id\":\"" ORDER_ID "\",\"status\":\"canceled\",\"cancelingReason\":\"by "
+		 "merchant\"}",
+		 GW_OUTCOME_CANCELED, "by merchant"},
+		/* byOrderKey: 204 without a body for an unknown key. */
+		{204, "", GW_OUTCOME_NOT_FOUND, NULL},
+	};
+	for (size_t i = 0; i < sizeof(ended) / sizeof(ended[0]); i++) {
+		r = parse(ended[i].status, ended[i].body, false);
+		cr_assert_eq(r.r.outcome, ended[i].outcome, "[%zu] %s", i,
+			     gw_outcome_name(r.r.outcome));
+		if (ended[i].reason != NULL)
+			cr_assert_str_eq(r.reason, ended[i].reason, "[%zu]", i);
+		/* A decline's reason is its message too. */
+		if (ended[i].outcome == GW_OUTCOME_DECLINED)
+			cr_assert_str_eq(r.r.message, ended[i].reason, "[%zu]", i);
+	}
 }
 
 Test(pagolivre_parse, errors_and_malformed)
@@ -217,30 +226,27 @@ Test(pagolivre_parse, errors_and_malformed)
 		"\"status\":\"confirmed\",\"amount\":-3}]}",
 		"{\"id\":\"" ORDER_ID "\",\"status\":\"teleported\"}",
 	};
-	struct gwpfx p;
-	gw_config_t c = pl_cfg();
 	gw_link_result_t r;
 	char *many;
 	size_t off;
 
-	gwpfx_open(&p, &c);
-	r = parse(&p, 400, "{\"code\":\"INVALID_AMOUNT\",\"message\":\"amount must be positive\"}",
+	r = parse(400, "{\"code\":\"INVALID_AMOUNT\",\"message\":\"amount must be positive\"}",
 		  true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED);
 	cr_assert_str_eq(r.r.code, "INVALID_AMOUNT");
 	cr_assert_str_eq(r.r.message, "amount must be positive");
-	r = parse(&p, 401, "{\"code\":401,\"message\":\"Unauthorized\"}", true);
+	r = parse(401, "{\"code\":401,\"message\":\"Unauthorized\"}", true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_AUTH_FAILED);
 	cr_assert_str_eq(r.r.code, "401");
-	r = parse(&p, 403, "<html>cloudflare</html>", false);
+	r = parse(403, "<html>cloudflare</html>", false);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_AUTH_FAILED);
-	r = parse(&p, 500, "", true);
+	r = parse(500, "", true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN, "a lost create may have made a link");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		r = parse(&p, 200, bad[i], true);
+		r = parse(200, bad[i], true);
 		cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN, "[%zu] %s -> %s", i, bad[i],
 			     gw_outcome_name(r.r.outcome));
-		r = parse(&p, 200, bad[i], false);
+		r = parse(200, bad[i], false);
 		cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE, "[%zu]", i);
 	}
 	/* More charges than installments can exist: refused, not overflowed. */
@@ -250,11 +256,10 @@ Test(pagolivre_parse, errors_and_malformed)
 		off += (size_t)sprintf(many + off, "%s{\"installment\":1,\"status\":\"confirmed\"}",
 				       i ? "," : "");
 	strcpy(many + off, "]}");
-	r = parse(&p, 200, many, false);
+	r = parse(200, many, false);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_ERROR_RETRYABLE);
 	cr_assert_eq(r.n_charges, 0);
 	free(many);
-	gwpfx_close(&p);
 }
 
 /* ================================================================== over HTTP */
@@ -314,7 +319,6 @@ Test(pagolivre_http, create_query_cancel)
 	cr_assert_str_eq(json_string_value(json_object_get(j, "reason")), "cliente desistiu");
 	cr_assert_eq(strlen(json_string_value(json_object_get(j, "cancellationRequestId"))), 36);
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -343,41 +347,36 @@ Test(pagolivre_http, create_timeout_is_unknown)
 
 static gw_webhook_req_t hook(const char *query, const char *body)
 {
-	gw_webhook_req_t w = {0};
-	w.method = "POST";
-	w.query = query;
-	w.body = (const uint8_t *)body;
-	w.body_len = strlen(body);
+	gw_webhook_req_t w = {.method = "POST", .query = query};
+	gwfx_hook_body(&w, body);
 	return w;
 }
 
+TestSuite(pagolivre_webhook, .init = pagolivre_open, .fini = gwp_close);
+
 Test(pagolivre_webhook, access_token_authenticates)
 {
-	struct gwpfx p;
-	gw_config_t c = pl_cfg();
 	const char *body = "{\"eventName\":\"orderPaid\",\"orderKey\":\"os-42\"}";
 	gw_webhook_req_t w;
 	uint64_t before;
 
-	gwpfx_open(&p, &c);
 	before = gw_secret_compare_count();
 	w = hook("accessToken=" PL_TOKEN, body);
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), 0);
+	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), 0);
 	cr_assert_eq(gw_secret_compare_count() - before, 1);
 	/* Values are compared after percent-decoding. */
 	w = hook("x=1&accessToken=%63GFnb2xpdnJlOnNlY3JldC10b2tlbi0xMjM0", body);
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), 0);
+	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), 0);
 	w = hook("accessToken=cGFnb2xpdnJlOnNlY3JldC10b2tlbi0xMjM1", body);
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), -EACCES);
+	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), -EACCES);
 	w = hook("accessToken=", body);
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), -EACCES);
+	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), -EACCES);
 	w = hook(NULL, body);
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), -EACCES);
+	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), -EACCES);
 	w = hook("accesstoken=" PL_TOKEN, body);
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), -EACCES, "names are case-sensitive");
+	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), -EACCES, "names are case-sensitive");
 	w = hook("accessToken=" PL_TOKEN "&accessToken=" PL_TOKEN, body);
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), -EACCES);
-	gwpfx_close(&p);
+	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), -EACCES);
 }
 
 Test(pagolivre_webhook, parse_events)
@@ -392,40 +391,36 @@ Test(pagolivre_webhook, parse_events)
 		{"orderExpired", GW_EVENT_LINK_EXPIRED},
 		{"somethingNew", GW_EVENT_OTHER},
 	};
-	struct gwpfx p;
-	gw_config_t c = pl_cfg();
 	gw_event_t ev;
 	gw_event_t ev2;
 	gw_webhook_req_t w;
 
-	gwpfx_open(&p, &c);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		char body[256];
 		snprintf(body, sizeof(body), "{\"eventName\":\"%s\",\"orderKey\":\"os-42\"}",
 			 t[i].name);
 		w = hook("accessToken=" PL_TOKEN, body);
-		cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), 0, "%s: %s", t[i].name, ev.error);
+		cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev), 0, "%s: %s", t[i].name, ev.error);
 		cr_assert_eq(ev.kind, t[i].kind, "%s", t[i].name);
 		cr_assert_str_eq(ev.order_ref, "os-42");
 		cr_assert_str_eq(ev.hint, t[i].name);
 	}
 	w = hook(NULL, "{\"eventName\":\"installmentConfirmed\",\"orderKey\":\"os-42\","
 		       "\"installment\":2}");
-	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), 0, "%s", ev.error);
+	cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev), 0, "%s", ev.error);
 	cr_assert_eq(ev.kind, GW_EVENT_INSTALLMENT_CONFIRMED);
 	cr_assert_eq(ev.installment, 2);
 	cr_assert(ev.derived_id);
 	w = hook(NULL, "{\"eventName\":\"installmentDenied\",\"orderKey\":\"os-42\","
 		       "\"installment\":\"2\"}");
-	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev2), 0);
+	cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev2), 0);
 	cr_assert_eq(ev2.kind, GW_EVENT_INSTALLMENT_DENIED);
 	cr_assert_str_neq(ev.event_id, ev2.event_id);
 	w = hook(NULL, "{\"eventName\":\"orderPaid\",\"orderKey\":\"os-42\",\"eventId\":"
 		       "\"evt_123\"}");
-	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), 0);
+	cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev), 0);
 	cr_assert_str_eq(ev.event_id, "evt_123");
 	cr_assert_not(ev.derived_id);
-	gwpfx_close(&p);
 }
 
 Test(pagolivre_webhook, parse_rejects)
@@ -442,15 +437,11 @@ Test(pagolivre_webhook, parse_rejects)
 		"99}",
 		"{\"eventName\":\"orderPaid\",\"orderKey\":\"os-42\",\"eventId\":[]}",
 	};
-	struct gwpfx p;
-	gw_config_t c = pl_cfg();
 
-	gwpfx_open(&p, &c);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		gw_webhook_req_t w = hook(NULL, bad[i]);
 		gw_event_t ev;
-		cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), -EBADMSG, "[%zu] %s", i, bad[i]);
+		cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev), -EBADMSG, "[%zu] %s", i, bad[i]);
 		cr_assert_gt(strlen(ev.error), 0);
 	}
-	gwpfx_close(&p);
 }

@@ -129,7 +129,6 @@ Test(pix_cob, put_cob_body_and_result)
 	cr_assert_str_eq(jpath(j, "solicitacaoPagador", NULL), "Primeira mensalidade");
 	cr_assert_null(json_object_get(j, "loc"), "the PSP gives the cob its own location");
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -173,7 +172,6 @@ Test(pix_cob, cob_without_debtor_and_paid_query)
 			     600);
 		json_decref(j);
 	}
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -217,7 +215,6 @@ Test(pix_cob, put_and_query_cobv)
 	cr_assert_str_eq(jpath(j, "valor", "original"), "150.00");
 	cr_assert_str_eq(jpath(j, "chave", NULL), PIX_KEY);
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -408,7 +405,6 @@ Test(pix_cob, pix_webhook_registration_names_the_key)
 	cr_assert_str_eq(jpath(j, "webhookUrl", NULL),
 			 "https://isp.example/webhooks/pix?hmac=" HOOK_SECRET "&ignorar=");
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 	cr_assert_eq(
 		gw_pix_register_webhook(NULL, (gw_pix_hook_t)7, "https://x/y", rec_on_pix, &rec),
@@ -429,8 +425,7 @@ Test(pix_cob, parse_pix_received_callback)
 	req.method = "POST";
 	req.query = "hmac=" HOOK_SECRET "&ignorar=/pix";
 	cr_assert_eq(gw_verify_webhook(p.gw, &req), 0);
-	req.body = (const uint8_t *)pix;
-	req.body_len = strlen(pix);
+	gwfx_hook_body(&req, pix);
 	cr_assert_eq(gw_parse_webhook(p.gw, &req, &ev), 0, "%s", ev.error);
 	cr_assert_eq(ev.kind, GW_EVENT_PAYMENT_STATUS);
 	cr_assert_str_eq(ev.payment_id, TXID);
@@ -449,8 +444,7 @@ Test(pix_cob, parse_pix_received_callback)
 		"{\"pix\":{}}",
 	};
 	for (size_t i = 0; i < OSPAY_ARRAY_LEN(bad); i++) {
-		req.body = (const uint8_t *)bad[i];
-		req.body_len = strlen(bad[i]);
+		gwfx_hook_body(&req, bad[i]);
 		cr_assert_eq(gw_parse_webhook(p.gw, &req, &ev), -EBADMSG, "%s", bad[i]);
 	}
 	gwpfx_close(&p);

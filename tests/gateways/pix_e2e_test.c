@@ -201,23 +201,30 @@ static struct res X_;
 #define X (&X_)
 #define CALL(expr) (memset(&X_, 0, sizeof(X_)), wait_res(&X_, (expr)))
 
+/* A rec for the sandbox's payer from first_date (fixed 0: the amount varies). */
+static gw_pix_rec_req_t payer_rec(const char *contract, const char *first_date, int64_t fixed,
+				  bool retries)
+{
+	gw_pix_rec_req_t r = {.contract = contract,
+			      .debtor_doc = "45164632481",
+			      .debtor_name = "Fulano de Tal",
+			      .first_date = first_date,
+			      .fixed_cents = fixed,
+			      .retries = retries};
+	return r;
+}
+
 /* An approved rec (QR journey 2) of amount fixed (0: variable) with the given policy. */
 static void approved_rec(gw_t *gw, int64_t fixed, bool retries, const char *approve_body,
 			 char id_rec[GW_ID_MAX])
 {
-	gw_pix_rec_req_t r = {0};
+	gw_pix_rec_req_t r = payer_rec("svc-42", "2027-03-10", fixed, retries);
 	gw_pix_result_t res;
 	char path[128];
 
 	res = CALL(gw_pix_create_location(gw, on_pix, X));
 	cr_assert_eq(res.r.outcome, GW_OUTCOME_APPROVED, "%s", res.r.message);
-	r.contract = "svc-42";
 	r.object = "Internet 300 Mb";
-	r.debtor_doc = "45164632481";
-	r.debtor_name = "Fulano de Tal";
-	r.first_date = "2027-03-10";
-	r.fixed_cents = fixed;
-	r.retries = retries;
 	r.loc_id = res.loc_id;
 	res = CALL(gw_pix_create_rec(gw, &r, on_pix, X));
 	cr_assert_eq(res.r.outcome, GW_OUTCOME_PENDING, "%s", res.r.message);
@@ -235,18 +242,20 @@ static void approved_rec(gw_t *gw, int64_t fixed, bool retries, const char *appr
 	cr_assert_str_eq(res.status, "APROVADA");
 }
 
-static gw_pix_result_t put_cobr(gw_t *gw, const char *id_rec, const char *txid, const char *due,
-				int64_t amount)
-{
-	gw_pix_cobr_req_t c = {txid, id_rec, due, amount, "Internet, marco"};
-	return CALL(gw_pix_put_cobr(gw, &c, on_pix, X));
-}
-
 static void txid_for(const char *invoice, const char *due, char out[PIX_TXID_SIZE])
 {
 	int64_t day;
 	cr_assert_eq(date_parse(due, &day), 0);
 	cr_assert_eq(pix_txid("org7", invoice, day, out), 0);
+}
+
+/* invoice's cobr due on due under id_rec; its txid (the invoice's and the day's) into txid. */
+static gw_pix_result_t put_cobr(gw_t *gw, const char *id_rec, const char *invoice, const char *due,
+				int64_t amount, char txid[PIX_TXID_SIZE])
+{
+	txid_for(invoice, due, txid);
+	gw_pix_cobr_req_t c = {txid, id_rec, due, amount, "Internet, marco"};
+	return CALL(gw_pix_put_cobr(gw, &c, on_pix, X));
 }
 
 /* An approved rec and invoice's cobr due 2027-03-10 whose attempts end as outcomes
@@ -258,8 +267,7 @@ static void month_failed(gw_t *gw, bool retries, const char *invoice, const char
 	gw_pix_result_t r;
 
 	approved_rec(gw, 9990, retries, NULL, id_rec);
-	txid_for(invoice, "2027-03-10", txid);
-	r = put_cobr(gw, id_rec, txid, "2027-03-10", 9990);
+	r = put_cobr(gw, id_rec, invoice, "2027-03-10", 9990, txid);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_PENDING, "%s", r.r.message);
 	snprintf(path, sizeof(path), "/control/pix/cobrs/%s/outcomes", txid);
 	snprintf(body, sizeof(body), "{\"outcomes\":%s}", outcomes);
@@ -278,8 +286,7 @@ Test(pix_e2e, qr_authorized_then_a_month_paid_on_the_due_date)
 	gw_pix_result_t r;
 
 	approved_rec(gw, 9990, true, NULL, id_rec);
-	txid_for("inv-1", "2027-03-10", txid);
-	r = put_cobr(gw, id_rec, txid, "2027-03-10", 9990);
+	r = put_cobr(gw, id_rec, "inv-1", "2027-03-10", 9990, txid);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_PENDING, "%s", r.r.message);
 	r = CALL(gw_pix_query_cobr(gw, txid, on_pix, X));
 	cr_assert_str_eq(r.status, "ATIVA");
@@ -302,17 +309,11 @@ Test(pix_e2e, qr_authorized_then_a_month_paid_on_the_due_date)
 Test(pix_e2e, journey_1_a_request_to_the_payers_app)
 {
 	gw_t *gw = pix_gw("pix-secret-7");
-	gw_pix_rec_req_t r = {0};
+	gw_pix_rec_req_t r = payer_rec("svc-43", "2027-03-10", 9990, true);
 	gw_pix_solicrec_req_t q = {0};
 	gw_pix_result_t res;
 	char id_rec[GW_ID_MAX], id_sol[GW_ID_MAX], path[192];
 
-	r.contract = "svc-43";
-	r.debtor_doc = "45164632481";
-	r.debtor_name = "Fulano de Tal";
-	r.first_date = "2027-03-10";
-	r.fixed_cents = 9990;
-	r.retries = true;
 	res = CALL(gw_pix_create_rec(gw, &r, on_pix, X));
 	cr_assert_eq(res.r.outcome, GW_OUTCOME_PENDING, "%s", res.r.message);
 	strcpy(id_rec, res.id_rec);
@@ -398,19 +399,17 @@ Test(pix_e2e, one_instruction_per_cycle_even_after_a_lost_answer)
 	json_t *j;
 
 	approved_rec(gw, 9990, true, NULL, id_rec);
-	txid_for("inv-4", "2027-03-10", txid);
 	/* The PSP processes the PUT and the connection resets before the answer. */
 	fault("cobr_put", "reset", true);
-	r = put_cobr(gw, id_rec, txid, "2027-03-10", 9990);
+	r = put_cobr(gw, id_rec, "inv-4", "2027-03-10", 9990, txid);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN, "%s", r.r.message);
 	/* Resolved by GET before anything else: it exists. */
 	r = CALL(gw_pix_query_cobr(gw, r.txid, on_pix, X));
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_PENDING, "%s", r.r.message);
 	/* Sending again anyway is refused, and so is another txid for the same cycle. */
-	r = put_cobr(gw, id_rec, txid, "2027-03-10", 9990);
+	r = put_cobr(gw, id_rec, "inv-4", "2027-03-10", 9990, txid);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED);
-	txid_for("inv-4b", "2027-03-12", other);
-	r = put_cobr(gw, id_rec, other, "2027-03-12", 9990);
+	r = put_cobr(gw, id_rec, "inv-4b", "2027-03-12", 9990, other);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED);
 	cr_assert(strstr(r.r.message, "ciclo") != NULL, "%s", r.r.message);
 	/* The PSP holds one instruction for the txid. */
@@ -425,8 +424,7 @@ Test(pix_e2e, one_instruction_per_cycle_even_after_a_lost_answer)
 		json_decref(j);
 	}
 	/* A fixed-amount rec refuses any other amount. */
-	txid_for("inv-5", "2027-04-10", other);
-	r = put_cobr(gw, id_rec, other, "2027-04-10", 9991);
+	r = put_cobr(gw, id_rec, "inv-5", "2027-04-10", 9991, other);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED);
 	finish();
 }
@@ -438,14 +436,12 @@ Test(pix_e2e, cancel_before_the_due_date_not_on_it)
 	gw_pix_result_t r;
 
 	approved_rec(gw, 9990, true, NULL, id_rec);
-	txid_for("inv-6", "2027-03-10", t1);
-	put_cobr(gw, id_rec, t1, "2027-03-10", 9990);
+	put_cobr(gw, id_rec, "inv-6", "2027-03-10", 9990, t1);
 	r = CALL(gw_pix_cancel_cobr(gw, t1, on_pix, X));
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_CANCELED, "%s", r.r.message);
 	cr_assert_str_eq(r.ended_by, "USUARIO_RECEBEDOR");
 	/* A canceled cobr frees the cycle. */
-	txid_for("inv-6", "2027-03-15", t2);
-	r = put_cobr(gw, id_rec, t2, "2027-03-15", 9990);
+	r = put_cobr(gw, id_rec, "inv-6", "2027-03-15", 9990, t2);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_PENDING, "%s", r.r.message);
 	settle("2027-03-15");
 	r = CALL(gw_pix_cancel_cobr(gw, t2, on_pix, X));
@@ -460,8 +456,7 @@ Test(pix_e2e, payer_cancels_one_scheduled_payment)
 	gw_pix_result_t r;
 
 	approved_rec(gw, 9990, true, NULL, id_rec);
-	txid_for("inv-11", "2027-03-10", txid);
-	put_cobr(gw, id_rec, txid, "2027-03-10", 9990);
+	put_cobr(gw, id_rec, "inv-11", "2027-03-10", 9990, txid);
 	snprintf(path, sizeof(path), "/control/pix/cobrs/%s/payer-cancel", txid);
 	ctl_ok("POST", path, NULL, 200);
 	r = CALL(gw_pix_query_cobr(gw, txid, on_pix, X));
@@ -469,8 +464,7 @@ Test(pix_e2e, payer_cancels_one_scheduled_payment)
 	cr_assert_str_eq(r.ended_by, "USUARIO_PAGADOR");
 	cr_assert_eq(r.outcome_detail, PIX_OUT_FAILED, "for the invoice, a failed charge");
 	/* On the day itself it is too late. */
-	txid_for("inv-12", "2027-04-10", txid);
-	put_cobr(gw, id_rec, txid, "2027-04-10", 9990);
+	put_cobr(gw, id_rec, "inv-12", "2027-04-10", 9990, txid);
 	settle("2027-04-10");
 	snprintf(path, sizeof(path), "/control/pix/cobrs/%s/payer-cancel", txid);
 	ctl_ok("POST", path, NULL, 409);
@@ -485,8 +479,7 @@ Test(pix_e2e, payer_maximum_exceeded_fails_the_cobr)
 	pix_reason_info_t ri;
 
 	approved_rec(gw, 0, true, "{\"max\":\"50.00\"}", id_rec);
-	txid_for("inv-7", "2027-03-10", txid);
-	put_cobr(gw, id_rec, txid, "2027-03-10", 9990);
+	put_cobr(gw, id_rec, "inv-7", "2027-03-10", 9990, txid);
 	r = CALL(gw_pix_query_cobr(gw, txid, on_pix, X));
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_DECLINED);
 	cr_assert_eq(r.outcome_detail, PIX_OUT_FAILED);
@@ -503,8 +496,7 @@ Test(pix_e2e, payer_cancels_the_authorization)
 	gw_pix_result_t r;
 
 	approved_rec(gw, 9990, true, NULL, id_rec);
-	txid_for("inv-8", "2027-03-10", txid);
-	put_cobr(gw, id_rec, txid, "2027-03-10", 9990);
+	put_cobr(gw, id_rec, "inv-8", "2027-03-10", 9990, txid);
 	snprintf(path, sizeof(path), "/control/pix/recs/%s/cancel", id_rec);
 	ctl_ok("POST", path, NULL, 200);
 	r = CALL(gw_pix_query_rec(gw, id_rec, NULL, on_pix, X));
@@ -590,8 +582,7 @@ Test(pix_e2e, callbacks_reach_ospay_authenticated_and_duplicated)
 	ctl_ok("POST", "/control/webhook-faults",
 	       "{\"service\":\"pix\",\"kind\":\"duplicate\",\"copies\":1,\"count\":1}", 201);
 	approved_rec(gw, 9990, true, NULL, id_rec);
-	txid_for("inv-10", "2027-03-10", txid);
-	put_cobr(gw, id_rec, txid, "2027-03-10", 9990);
+	put_cobr(gw, id_rec, "inv-10", "2027-03-10", 9990, txid);
 	/* rec APROVADA twice (the duplicate), cobr ATIVA once. */
 	TSP_AWAIT((gwsrv_reqs_free(got, n), n = hooks("/rec", &got)) >= 2, "rec callbacks: %zu", n);
 	gw_event_t ev0;
@@ -733,15 +724,9 @@ static gw_t *pix_gw_keyed(void)
 /* A location and a rec on it (for journey 3 when jtxid is not NULL); its idRec into id. */
 static void qr_rec(gw_t *gw, const char *jtxid, char id[GW_ID_MAX])
 {
-	gw_pix_rec_req_t r = {0};
+	gw_pix_rec_req_t r = payer_rec("svc-77", "2027-04-10", 9990, true);
 	gw_pix_result_t res = CALL(gw_pix_create_location(gw, on_pix, X));
 
-	r.contract = "svc-77";
-	r.debtor_doc = "45164632481";
-	r.debtor_name = "Fulano de Tal";
-	r.first_date = "2027-04-10";
-	r.fixed_cents = 9990;
-	r.retries = true;
 	r.loc_id = res.loc_id;
 	r.journey_txid = jtxid;
 	res = CALL(gw_pix_create_rec(gw, &r, on_pix, X));

@@ -75,12 +75,11 @@
 
 static gw_pix_cobr_req_t cobr_req(void)
 {
-	gw_pix_cobr_req_t r = {0};
-	r.txid = TXID;
-	r.id_rec = IDREC;
-	r.due_date = "2026-05-10";
-	r.amount_cents = 9990;
-	r.info = "Internet 300 Mb, maio";
+	gw_pix_cobr_req_t r = {.txid = TXID,
+			       .id_rec = IDREC,
+			       .due_date = "2026-05-10",
+			       .amount_cents = 9990,
+			       .info = "Internet 300 Mb, maio"};
 	return r;
 }
 
@@ -139,7 +138,6 @@ Test(pix_http, token_form_then_put_cobr_bcb_profile)
 		json_string_value(json_object_get(json_object_get(j, "recebedor"), "conta")),
 		"012682");
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -192,7 +190,6 @@ Test(pix_http, efi_profile_json_token_and_v2_paths)
 			 "PERMITE_3R_7D");
 	cr_assert_eq(json_integer_value(json_object_get(j, "loc")), 108);
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -215,7 +212,6 @@ Test(pix_http, inter_profile_token_form_with_scopes)
 	cr_assert_eq(n, 2);
 	cr_assert(strstr(reqs[0].body, "client_id=" CID "&client_secret=" CSECRET) != NULL);
 	cr_assert(strstr(reqs[0].body, "scope=rec.read+rec.write") != NULL);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -248,7 +244,6 @@ Test(pix_http, query_cobr_attempts_and_retry)
 	cr_assert_eq(n, 3, "one token fetch shared by both calls");
 	cr_assert_eq(gw_pix_token_fetches(fx.gw), 1);
 	cr_assert_eq(reqs[2].body_len, 0, "retentativa has no body");
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -297,7 +292,6 @@ Test(pix_http, cancel_cobr_and_rec)
 	cr_assert_eq(n, 3);
 	cr_assert_str_eq(reqs[1].body, "{\"status\":\"CANCELADA\"}");
 	cr_assert_str_eq(reqs[2].body, "{\"status\":\"CANCELADA\"}");
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -364,7 +358,6 @@ Test(pix_http, location_query_rec_qr_and_solicrec)
 				 "15231470190");
 		json_decref(j);
 	}
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -392,7 +385,6 @@ Test(pix_http, webhook_registration_carries_the_secret_and_efi_header)
 	cr_assert_str_eq(json_string_value(json_object_get(j, "webhookUrl")),
 			 "https://isp.example/webhooks/pix?hmac=" HOOK_SECRET "&ignorar=");
 	json_decref(j);
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 	/* Only https URLs, no query of their own. */
 	{
@@ -590,8 +582,7 @@ Test(pix_webhook, parse_rec_and_cobr_callbacks)
 
 	gwpfx_open(&p, &c);
 	req.method = "POST";
-	req.body = (const uint8_t *)rec;
-	req.body_len = strlen(rec);
+	gwfx_hook_body(&req, rec);
 	cr_assert_eq(gw_parse_webhook(p.gw, &req, &ev), 0, "%s", ev.error);
 	cr_assert_eq(ev.kind, GW_EVENT_RECURRENCE);
 	cr_assert_str_eq(ev.recurrence_id, IDREC);
@@ -599,8 +590,7 @@ Test(pix_webhook, parse_rec_and_cobr_callbacks)
 	cr_assert(ev.derived_id);
 	cr_assert_eq(gw_parse_webhook(p.gw, &req, &ev2), 0);
 	cr_assert_str_eq(ev.event_id, ev2.event_id, "a duplicate has the same id");
-	req.body = (const uint8_t *)cobr;
-	req.body_len = strlen(cobr);
+	gwfx_hook_body(&req, cobr);
 	cr_assert_eq(gw_parse_webhook(p.gw, &req, &ev), 0, "%s", ev.error);
 	cr_assert_eq(ev.kind, GW_EVENT_PAYMENT_STATUS);
 	cr_assert_str_eq(ev.payment_id, TXID);
@@ -612,8 +602,7 @@ Test(pix_webhook, parse_rec_and_cobr_callbacks)
 			     "{\"recs\":[],\"cobsr\":[]}",
 			     "{\"cobsr\":[{\"idRec\":\"" IDREC "\",\"status\":\"ATIVA\"}]}"};
 	for (size_t i = 0; i < OSPAY_ARRAY_LEN(bad); i++) {
-		req.body = (const uint8_t *)bad[i];
-		req.body_len = strlen(bad[i]);
+		gwfx_hook_body(&req, bad[i]);
 		cr_assert_eq(gw_parse_webhook(p.gw, &req, &ev), -EBADMSG, "%s", bad[i]);
 	}
 	gwpfx_close(&p);

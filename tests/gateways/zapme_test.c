@@ -23,42 +23,44 @@ static gw_config_t zm_cfg(void)
 	return c;
 }
 
-static gw_message_result_t parse(struct gwpfx *p, long status, const char *body, bool mutating)
+static gw_message_result_t parse(long status, const char *body, bool mutating)
 {
-	gw_message_result_t r;
 	http_response_t res = gwfx_resp(status, body);
-
-	memset(&r, 0, sizeof(r));
-	gw_zapme_parse(p->gw, &res, mutating, &r);
+	gw_message_result_t r = {0};
+	gw_zapme_parse(gwp.gw, &res, mutating, &r);
 	return r;
 }
 
+/* Each test of the suites declared with it gets its own gateway in gwp (it never sends). */
+static void zapme_open(void)
+{
+	gwp_open(zm_cfg());
+}
+
+TestSuite(zapme_parse, .init = zapme_open, .fini = gwp_close);
+
 Test(zapme_parse, envelopes)
 {
-	struct gwpfx p;
-	gw_config_t c = zm_cfg();
-	gw_message_result_t r;
-
-	gwpfx_open(&p, &c);
-	r = parse(&p, 200,
-		  "{\"status\":true,\"result\":\"success\",\"date\":\"2022-08-01 01:57:50\","
-		  "\"data\":\"message_sent\"}",
-		  true);
+	gw_message_result_t r =
+		parse(200,
+		      "{\"status\":true,\"result\":\"success\",\"date\":\"2022-08-01 01:57:50\","
+		      "\"data\":\"message_sent\"}",
+		      true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED);
 	cr_assert_str_eq(r.status, "message_sent");
 	cr_assert_eq(r.message_id[0], '\0');
 	/* An id beside "data" (ospay-sandbox's addition) is kept; an unusable one is not. */
-	r = parse(&p, 200,
+	r = parse(200,
 		  "{\"status\":true,\"result\":\"success\",\"data\":\"message_sent\",\"id\":982}",
 		  true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED);
 	cr_assert_str_eq(r.message_id, "982");
-	r = parse(&p, 200,
+	r = parse(200,
 		  "{\"status\":true,\"result\":\"success\",\"data\":\"message_sent\",\"id\":{}}",
 		  true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_APPROVED);
 	cr_assert_eq(r.message_id[0], '\0');
-	r = parse(&p, 200,
+	r = parse(200,
 		  "{\"status\":true,\"result\":\"success\",\"data\":{\"id\":981,\"hash\":\"ab12\","
 		  "\"message\":\"Seu link: https://pay/x 4111111111111111\",\"phone\":"
 		  "\"5511985850505\",\"type\":\"api\",\"status\":\"missing_number\","
@@ -68,10 +70,10 @@ Test(zapme_parse, envelopes)
 	cr_assert_str_eq(r.message_id, "981");
 	cr_assert_str_eq(r.status, "missing_number");
 	cr_assert_null(strstr(r.r.message, "4111"), "the message text is not copied");
-	r = parse(&p, 200, "{\"status\":false,\"result\":\"invalid_api_credentials\"}", true);
+	r = parse(200, "{\"status\":false,\"result\":\"invalid_api_credentials\"}", true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_REJECTED);
 	cr_assert_str_eq(r.r.code, "invalid_api_credentials");
-	r = parse(&p, 200, "{\"status\":\"yes\",\"result\":\"success\"}", true);
+	r = parse(200, "{\"status\":\"yes\",\"result\":\"success\"}", true);
 	cr_assert_eq(r.r.outcome, GW_OUTCOME_UNKNOWN);
 	cr_assert_eq(r.r.error, -EBADMSG);
 	/* Answers whose outcome is all there is to check. */
@@ -95,11 +97,10 @@ Test(zapme_parse, envelopes)
 		{200, "<!doctype html>", false, GW_OUTCOME_ERROR_RETRYABLE},
 	};
 	for (size_t i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++) {
-		r = parse(&p, outcomes[i].status, outcomes[i].body, outcomes[i].mutating);
+		r = parse(outcomes[i].status, outcomes[i].body, outcomes[i].mutating);
 		cr_assert_eq(r.r.outcome, outcomes[i].want, "%ld %s", outcomes[i].status,
 			     outcomes[i].body);
 	}
-	gwpfx_close(&p);
 }
 
 Test(zapme_http, send_and_status)
@@ -149,7 +150,6 @@ Test(zapme_http, send_and_status)
 					 "secret%2F%2B%3D%260002");
 		}
 	}
-	gwsrv_reqs_free(reqs, n);
 	gwfx_close(&fx);
 }
 
@@ -190,45 +190,39 @@ Test(zapme_http, faults_and_refusals)
 	gwfx_close(&fx);
 }
 
+TestSuite(zapme_webhook, .init = zapme_open, .fini = gwp_close);
+
 Test(zapme_webhook, secret_header_and_parse)
 {
-	struct gwpfx p;
-	gw_config_t c = zm_cfg();
 	http_header_t good[] = {{"x-zapme-secret", "hook-secret-xyz"}};
 	http_header_t badh[] = {{"X-ZapMe-Secret", "hook-secret-xy"}};
 	gw_webhook_req_t w = {.method = "POST"};
 	gw_event_t ev;
 	uint64_t before;
 
-	gwpfx_open(&p, &c);
-	w.body = (const uint8_t *)"{\"id\":981,\"status\":\"message_sent\"}";
-	w.body_len = strlen((const char *)w.body);
+	gwfx_hook_body(&w, "{\"id\":981,\"status\":\"message_sent\"}");
 	before = gw_secret_compare_count();
 	w.headers = good;
 	w.n_headers = 1;
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), 0);
+	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), 0);
 	cr_assert_eq(gw_secret_compare_count() - before, 1);
 	w.headers = badh;
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), -EACCES);
+	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), -EACCES);
 	w.headers = NULL;
 	w.n_headers = 0;
-	cr_assert_eq(gw_verify_webhook(p.gw, &w), -EACCES);
-	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), 0, "%s", ev.error);
+	cr_assert_eq(gw_verify_webhook(gwp.gw, &w), -EACCES);
+	cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev), 0, "%s", ev.error);
 	cr_assert_eq(ev.kind, GW_EVENT_MESSAGE_STATUS);
 	cr_assert_str_eq(ev.message_id, "981");
 	cr_assert_str_eq(ev.hint, "message_sent");
 	cr_assert(ev.derived_id);
-	w.body = (const uint8_t *)"{\"data\":{\"id\":\"982\",\"status\":\"read\"}}";
-	w.body_len = strlen((const char *)w.body);
-	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), 0);
+	gwfx_hook_body(&w, "{\"data\":{\"id\":\"982\",\"status\":\"read\"}}");
+	cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev), 0);
 	cr_assert_str_eq(ev.message_id, "982");
-	w.body = (const uint8_t *)"{\"status\":\"read\"}";
-	w.body_len = strlen((const char *)w.body);
-	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), -EBADMSG);
-	w.body = (const uint8_t *)"{\"id\":true}";
-	w.body_len = strlen((const char *)w.body);
-	cr_assert_eq(gw_parse_webhook(p.gw, &w, &ev), -EBADMSG);
-	gwpfx_close(&p);
+	gwfx_hook_body(&w, "{\"status\":\"read\"}");
+	cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev), -EBADMSG);
+	gwfx_hook_body(&w, "{\"id\":true}");
+	cr_assert_eq(gw_parse_webhook(gwp.gw, &w, &ev), -EBADMSG);
 }
 
 /* The capability SetNotifier checks before storing settings (gw_send_message applies it too). */

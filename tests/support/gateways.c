@@ -17,24 +17,29 @@ void tsg_register(const tsp_sandbox_t *sb, uint64_t org, const char *service, co
 	cr_assert(code >= 200 && code < 300, "register %s at sandbox: %d %s", service, code, out);
 }
 
+/* Registers org at service with the JSON body j (taken). */
+static void register_json(const tsp_sandbox_t *sb, uint64_t org, const char *service, json_t *j)
+{
+	char *body = json_dumps(j, JSON_COMPACT);
+	cr_assert_not_null(body);
+	tsg_register(sb, org, service, body);
+	free(body);
+	json_decref(j);
+}
+
 void tsg_register_cielo(const tsp_sandbox_t *sb, uint64_t org, const char *tag)
 {
-	char body[300];
-	snprintf(body, sizeof(body),
-		 "{\"merchant_id\":\"mid-%s\",\"merchant_key\":\"mkey-%s\","
-		 "\"notification_headers\":{\"X-Cielo-Hook\":\"hook-%s\"}}",
-		 tag, tag, tag);
-	tsg_register(sb, org, "cielo", body);
+	register_json(sb, org, "cielo",
+		      json_pack("{s:s+, s:s+, s:{s:s+}}", "merchant_id", "mid-", tag,
+				"merchant_key", "mkey-", tag, "notification_headers",
+				"X-Cielo-Hook", "hook-", tag));
 }
 
 void tsg_register_getnet(const tsp_sandbox_t *sb, uint64_t org, const char *tag)
 {
-	char body[300];
-	snprintf(body, sizeof(body),
-		 "{\"client_id\":\"cid-%s\",\"client_secret\":\"cs-%s\","
-		 "\"seller_id\":\"seller-%s\"}",
-		 tag, tag, tag);
-	tsg_register(sb, org, "getnet", body);
+	register_json(sb, org, "getnet",
+		      json_pack("{s:s+, s:s+, s:s+}", "client_id", "cid-", tag, "client_secret",
+				"cs-", tag, "seller_id", "seller-", tag));
 }
 
 void tsg_set_gateway(int fd, const tsp_sandbox_t *sb, Ospay__V1__GatewayKind kind,
@@ -73,17 +78,22 @@ void tsg_one_hook(Ospay__V1__GatewayCredentials *cred, Ospay__V1__HeaderPair *ho
 	cred->n_webhook_headers = 1;
 }
 
+/* prefix and tag in out: the credentials a test's account is known by at both ends. */
+static char *tagged(char out[64], const char *prefix, const char *tag)
+{
+	snprintf(out, 64, "%s%s", prefix, tag);
+	return out;
+}
+
 void tsg_set_cielo(int fd, const tsp_sandbox_t *sb, const char *tag, bool automatic)
 {
 	char mid[64], mkey[64], hookv[64];
-	snprintf(mid, sizeof(mid), "mid-%s", tag);
-	snprintf(mkey, sizeof(mkey), "mkey-%s", tag);
-	snprintf(hookv, sizeof(hookv), "hook-%s", tag);
 	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	cred.merchant_id = mid;
-	cred.merchant_key = mkey;
 	Ospay__V1__HeaderPair hook, *slot;
-	tsg_one_hook(&cred, &hook, &slot, "X-Cielo-Hook", hookv);
+
+	cred.merchant_id = tagged(mid, "mid-", tag);
+	cred.merchant_key = tagged(mkey, "mkey-", tag);
+	tsg_one_hook(&cred, &hook, &slot, "X-Cielo-Hook", tagged(hookv, "hook-", tag));
 	tsg_set_gateway(fd, sb, OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO, "cielo", &cred,
 			automatic);
 }
@@ -91,13 +101,11 @@ void tsg_set_cielo(int fd, const tsp_sandbox_t *sb, const char *tag, bool automa
 void tsg_set_getnet(int fd, const tsp_sandbox_t *sb, const char *tag, bool automatic)
 {
 	char cid[64], cs[64], seller[64];
-	snprintf(cid, sizeof(cid), "cid-%s", tag);
-	snprintf(cs, sizeof(cs), "cs-%s", tag);
-	snprintf(seller, sizeof(seller), "seller-%s", tag);
 	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	cred.client_id = cid;
-	cred.client_secret = cs;
-	cred.seller_id = seller;
+
+	cred.client_id = tagged(cid, "cid-", tag);
+	cred.client_secret = tagged(cs, "cs-", tag);
+	cred.seller_id = tagged(seller, "seller-", tag);
 	tsg_set_gateway(fd, sb, OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_GETNET, "getnet", &cred,
 			automatic);
 }
@@ -121,26 +129,22 @@ void tsg_pagolivre(int fd, const tsp_sandbox_t *sb, uint64_t org, const char *to
 
 void tsg_register_zapme(const tsp_sandbox_t *sb, uint64_t org, const char *tag)
 {
-	char body[300];
-	snprintf(body, sizeof(body),
-		 "{\"api\":\"zapi-%s\",\"secret\":\"zsecret-%s\","
-		 "\"webhook_secret\":\"zhook-%s\",\"webhook_header\":\"X-ZapMe-Secret\"}",
-		 tag, tag, tag);
-	tsg_register(sb, org, "zapme", body);
+	register_json(sb, org, "zapme",
+		      json_pack("{s:s+, s:s+, s:s+, s:s}", "api", "zapi-", tag, "secret",
+				"zsecret-", tag, "webhook_secret", "zhook-", tag, "webhook_header",
+				"X-ZapMe-Secret"));
 }
 
 void tsg_set_zapme(int fd, const tsp_sandbox_t *sb, const char *tag)
 {
 	char key[64], secret[64], hookv[64], base[128];
-	snprintf(key, sizeof(key), "zapi-%s", tag);
-	snprintf(secret, sizeof(secret), "zsecret-%s", tag);
-	snprintf(hookv, sizeof(hookv), "zhook-%s", tag);
 	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	cred.api_key = key;
-	cred.api_secret = secret;
 	Ospay__V1__HeaderPair hook, *slot;
-	tsg_one_hook(&cred, &hook, &slot, "X-ZapMe-Secret", hookv);
 	Ospay__V1__SetNotifierRequest req = OSPAY__V1__SET_NOTIFIER_REQUEST__INIT;
+
+	cred.api_key = tagged(key, "zapi-", tag);
+	cred.api_secret = tagged(secret, "zsecret-", tag);
+	tsg_one_hook(&cred, &hook, &slot, "X-ZapMe-Secret", tagged(hookv, "zhook-", tag));
 	snprintf(base, sizeof(base), "%s/zapme", sb->base);
 	req.base_url = base;
 	req.channel = OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_WHATSAPP;
