@@ -48,15 +48,9 @@ static int charge_invoice(uint64_t inv, uint64_t card, const char *idem,
 	Ospay__V1__BillingChargeInvoiceRequest m = OSPAY__V1__BILLING_CHARGE_INVOICE_REQUEST__INIT;
 	m.invoice_id = inv;
 	m.card_id = card;
-	Ospay__V1__BillingChargeInvoiceResponse *r = NULL;
-	int code = tsp_call(adm, "ospay.v1.Billing/ChargeInvoice", &m.base,
-			    &ospay__v1__billing_charge_invoice_response__descriptor,
-			    (ProtobufCMessage **)&r, idem, st);
-	if (out != NULL)
-		*out = r;
-	else if (r != NULL)
-		protobuf_c_message_free_unpacked(&r->base, NULL);
-	return code;
+	return tsp_call(adm, "ospay.v1.Billing/ChargeInvoice", &m.base,
+			&ospay__v1__billing_charge_invoice_response__descriptor,
+			(ProtobufCMessage **)out, idem, st);
 }
 
 /* What the sandbox recorded for one merchant order id (the last sale of it). */

@@ -116,15 +116,9 @@ static int resolve_charge(uint64_t charge, int resolution, const char *reason,
 	m.charge_id = charge;
 	m.resolution = resolution;
 	m.reason = (char *)reason;
-	Ospay__V1__BillingResolveChargeResponse *r = NULL;
-	int code = tsp_call(adm, "ospay.v1.Billing/ResolveCharge", &m.base,
-			    &ospay__v1__billing_resolve_charge_response__descriptor,
-			    (ProtobufCMessage **)&r, NULL, st);
-	if (out != NULL)
-		*out = r;
-	else if (r != NULL)
-		protobuf_c_message_free_unpacked(&r->base, NULL);
-	return code;
+	return tsp_call(adm, "ospay.v1.Billing/ResolveCharge", &m.base,
+			&ospay__v1__billing_resolve_charge_response__descriptor,
+			(ProtobufCMessage **)out, NULL, st);
 }
 
 /* The sandbox's records of one merchant order id: count, approved, the last payment id. */
