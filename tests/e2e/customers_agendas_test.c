@@ -10,18 +10,14 @@
 
 #include "support/domain.h"
 #include "support/proc.h"
+#include "support/records.h"
 #include "support/suite.h"
 
 TSP_E2E_SUITE(crud, adm, NULL, "2026-12-01T12:00:00Z", 60);
 
 static Ospay__V1__Customer *create_customer(uint64_t unit, const char *doc, int *code, status_t *st)
 {
-	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-	a.street = "Av. Paulista";
-	a.number = "1578";
-	a.city = "São Paulo";
-	a.state = "sp";
-	a.cep = "01310-200";
+	Ospay__V1__Address a = tsr_place("Av. Paulista", "1578", "São Paulo", "sp", "01310-200");
 	Ospay__V1__CustomersCreateRequest m = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
 	m.unit_id = unit;
 	m.name = "Empresa Exemplo Ltda";

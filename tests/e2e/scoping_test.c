@@ -93,11 +93,7 @@ static void every_method(int fd, int want_read, int want_op, int want_conf, cons
 	og.id = d.order;
 	EXPECT("ospay.v1.Orders/Get", og, want_read);
 
-	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-	a.street = "Rua A";
-	a.city = "Santos";
-	a.state = "SP";
-	a.cep = "11010-000";
+	Ospay__V1__Address a = tsr_place("Rua A", "", "Santos", "SP", "11010-000");
 	Ospay__V1__CustomersCreateRequest cc = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
 	char cpf[12];
 	tso_cpf(900, cpf);

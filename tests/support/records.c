@@ -2,15 +2,22 @@
 
 #include <errno.h>
 
+Ospay__V1__Address tsr_place(const char *street, const char *number, const char *city,
+			     const char *state, const char *cep)
+{
+	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
+	a.street = (char *)street; /* protobuf-c fields are not const */
+	a.number = (char *)number;
+	a.city = (char *)city;
+	a.state = (char *)state;
+	a.cep = (char *)cep;
+	return a;
+}
+
 void tsr_address(Ospay__V1__Address *a)
 {
-	*a = (Ospay__V1__Address)OSPAY__V1__ADDRESS__INIT;
-	a->street = "Rua Augusta";
-	a->number = "100";
+	*a = tsr_place("Rua Augusta", "100", "São Paulo", "SP", "01305-000");
 	a->district = "Consolação";
-	a->city = "São Paulo";
-	a->state = "SP";
-	a->cep = "01305-000";
 }
 
 void tsr_customer(Ospay__V1__CustomersCreateRequest *m, Ospay__V1__Address *a, uint64_t unit,

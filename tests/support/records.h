@@ -17,6 +17,9 @@
 
 /* Rua Augusta 100, Consolação, São Paulo SP, CEP 01305-000. */
 void tsr_address(Ospay__V1__Address *a);
+/* An address of street and number in city, state (as typed: "sp" too), with cep; no district. */
+Ospay__V1__Address tsr_place(const char *street, const char *number, const char *city,
+			     const char *state, const char *cep);
 /* A customer of unit living at tsr_address (filled into *a, which m points to),
  * phone +55 11 98765-4321, e-mail cliente@example.com.br. */
 void tsr_customer(Ospay__V1__CustomersCreateRequest *m, Ospay__V1__Address *a, uint64_t unit,
