@@ -19,6 +19,7 @@
 #include "ospay/v1/clock.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
+#include "support/cards.h"
 #include "support/domain.h"
 #include "support/enums.h"
 #include "support/gateways.h"
@@ -36,18 +37,12 @@ static void after_up(void)
 	tsg_cielo(adm, &sbx, srv.org_id, "bill", true);
 }
 
-/* The sandbox's records for a merchant order id: how many sales, how many approved. */
-static void sandbox_sales(uint64_t inv, int attempt, int *count, int *approved)
+/* The sandbox's records of an invoice's attempt (merchant order id <inv>A<attempt>). */
+static tsc_sales_t sales(uint64_t inv, int attempt)
 {
-	char url[256], out[16384];
-	snprintf(url, sizeof(url), "%s/control/charges?merchant_order_id=%020lluA%d", sbx.base,
-		 (unsigned long long)inv, attempt);
-	int code = tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out));
-	cr_assert_eq(code, 200, "%s", out);
-	const char *c = strstr(out, "\"count\":"), *a = strstr(out, "\"approved\":");
-	cr_assert(c != NULL && a != NULL, "%s", out);
-	*count = atoi(c + 8);
-	*approved = atoi(a + 11);
+	char moid[32];
+	snprintf(moid, sizeof(moid), "%020lluA%d", (unsigned long long)inv, attempt);
+	return tsc_sandbox_sales(&sbx, moid);
 }
 
 Test(billing, seed_example_declined_then_second_attempt_then_none)
@@ -90,11 +85,8 @@ Test(billing, seed_example_declined_then_second_attempt_then_none)
 	tso_run_now(adm);
 	cr_assert_eq(tso_n_charges(adm, c), 2);
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(OPEN));
-	int count, approved;
-	sandbox_sales(inv, 1, &count, &approved);
-	cr_assert_eq(count, 1);
-	sandbox_sales(inv, 2, &count, &approved);
-	cr_assert_eq(count, 1);
+	cr_assert_eq(sales(inv, 1).count, 1);
+	cr_assert_eq(sales(inv, 2).count, 1);
 }
 
 Test(billing, success_at_attempt_one_pays_the_invoice)
@@ -111,10 +103,9 @@ Test(billing, success_at_attempt_one_pays_the_invoice)
 	tso_advance(adm, DAY_MS);
 	tso_run_now(adm);
 	cr_assert_eq(tso_n_charges(adm, c), 1);
-	int count, approved;
-	sandbox_sales(inv, 1, &count, &approved);
-	cr_assert_eq(count, 1);
-	cr_assert_eq(approved, 1);
+	tsc_sales_t s = sales(inv, 1);
+	cr_assert_eq(s.count, 1);
+	cr_assert_eq(s.approved, 1);
 }
 
 Test(billing, irreversible_decline_gets_no_second_attempt)
@@ -191,9 +182,7 @@ Test(billing, nothing_charged_when_automatic_recurrence_is_off)
 	tso_run_now(adm);
 	cr_assert_eq(tso_n_charges(adm, c), 0);
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(OPEN));
-	int count, approved;
-	sandbox_sales(inv, 1, &count, &approved);
-	cr_assert_eq(count, 0);
+	cr_assert_eq(sales(inv, 1).count, 0);
 }
 
 Test(billing, no_card_records_no_valid_card_without_calling_the_gateway)
@@ -205,9 +194,7 @@ Test(billing, no_card_records_no_valid_card_without_calling_the_gateway)
 	cr_assert_eq(r->n_charges, 1);
 	cr_assert_eq(r->charges[0]->status, CHG(NO_VALID_CARD));
 	protobuf_c_message_free_unpacked(&r->base, NULL);
-	int count, approved;
-	sandbox_sales(inv, 1, &count, &approved);
-	cr_assert_eq(count, 0);
+	cr_assert_eq(sales(inv, 1).count, 0);
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(OPEN));
 }
 
@@ -240,12 +227,10 @@ Test(billing, unknown_outcome_is_resolved_by_query_and_never_charged_twice, .tim
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
 	tso_run_now(adm);
-	int count, approved;
-	sandbox_sales(inv, 1, &count, &approved);
-	cr_assert_eq(count, 1);
-	cr_assert_eq(approved, 1);
-	sandbox_sales(inv, 2, &count, &approved);
-	cr_assert_eq(count, 0);
+	tsc_sales_t s = sales(inv, 1);
+	cr_assert_eq(s.count, 1);
+	cr_assert_eq(s.approved, 1);
+	cr_assert_eq(sales(inv, 2).count, 0);
 }
 
 Test(billing, success_at_attempt_two_with_the_chosen_card)
@@ -296,9 +281,8 @@ Test(billing, kill_mid_charge_then_restart_resolves_by_query, .timeout = 150)
 			"\"process\":true,\"count\":1}");
 	tso_advance(adm, 1000);
 	/* Wait until the sandbox has made the sale (its answer is held), then kill -9. */
-	int count = 0, approved = 0;
-	TSP_AWAIT((sandbox_sales(inv, 1, &count, &approved), count > 0), "no sale at the sandbox");
-	cr_assert_eq(count, 1);
+	TSP_AWAIT(sales(inv, 1).count > 0, "no sale at the sandbox");
+	cr_assert_eq(sales(inv, 1).count, 1);
 	Ospay__V1__BillingListChargesResponse *r = tso_charges(adm, c, 0);
 	cr_assert_eq(r->n_charges, 1);
 	cr_assert_eq(r->charges[0]->status, CHG(PENDING));
@@ -315,11 +299,10 @@ Test(billing, kill_mid_charge_then_restart_resolves_by_query, .timeout = 150)
 	cr_assert_eq(r->charges[0]->status, CHG(APPROVED));
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
-	sandbox_sales(inv, 1, &count, &approved);
-	cr_assert_eq(count, 1);
-	cr_assert_eq(approved, 1);
-	sandbox_sales(inv, 2, &count, &approved);
-	cr_assert_eq(count, 0);
+	tsc_sales_t s = sales(inv, 1);
+	cr_assert_eq(s.count, 1);
+	cr_assert_eq(s.approved, 1);
+	cr_assert_eq(sales(inv, 2).count, 0);
 }
 
 Test(billing, both_attempts_fail_then_blocked_after_the_profile_days_then_unblocked)
@@ -393,11 +376,8 @@ Test(billing, http500_not_processed_is_an_error_then_attempt_two_next_day)
 	cr_assert_eq(last_status(c, &n), CHG(APPROVED));
 	cr_assert_eq(n, 2);
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
-	int count, approved;
-	sandbox_sales(inv, 1, &count, &approved);
-	cr_assert_eq(count, 0);
-	sandbox_sales(inv, 2, &count, &approved);
-	cr_assert_eq(approved, 1);
+	cr_assert_eq(sales(inv, 1).count, 0);
+	cr_assert_eq(sales(inv, 2).approved, 1);
 }
 
 Test(billing, reset_after_processing_is_resolved_as_approved_once)
@@ -413,10 +393,9 @@ Test(billing, reset_after_processing_is_resolved_as_approved_once)
 	cr_assert_eq(last_status(c, &n), CHG(APPROVED));
 	cr_assert_eq(n, 1);
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
-	int count, approved;
-	sandbox_sales(inv, 1, &count, &approved);
-	cr_assert_eq(count, 1);
-	cr_assert_eq(approved, 1);
+	tsc_sales_t s = sales(inv, 1);
+	cr_assert_eq(s.count, 1);
+	cr_assert_eq(s.approved, 1);
 }
 
 /* GetNet runs the recurrence instead of Cielo. */

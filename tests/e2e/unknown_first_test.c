@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ospay/v1/billing.pb-c.h"
+#include "support/cards.h"
 #include "support/domain.h"
 #include "support/enums.h"
 #include "support/gateways.h"
@@ -121,26 +122,6 @@ static int resolve_charge(uint64_t charge, int resolution, const char *reason,
 			(ProtobufCMessage **)out, NULL, st);
 }
 
-/* The sandbox's records of one merchant order id: count, approved, the last payment id. */
-static void sandbox_sales(const char *moid, int *count, int *approved, char *pid, size_t cap)
-{
-	char url[256], out[16384];
-	snprintf(url, sizeof(url), "%s/control/charges?merchant_order_id=%s", sbx.base, moid);
-	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out)), 200, "%s", out);
-	const char *c = strstr(out, "\"count\":"), *a = strstr(out, "\"approved\":");
-	cr_assert(c != NULL && a != NULL, "%s", out);
-	*count = atoi(c + 8);
-	*approved = atoi(a + 11);
-	if (pid != NULL) {
-		const char *p = strstr(out, "\"payment_id\":\"");
-		cr_assert_not_null(p, "%s", out);
-		p += 14;
-		size_t n = strcspn(p, "\"");
-		cr_assert(n < cap);
-		snprintf(pid, cap, "%.*s", (int)n, p);
-	}
-}
-
 /* ospayd's count of charges left with an unsettled status (unknown, operator_review). */
 #define UNSETTLED(status) tsp_metric(&srv, "ospay_billing_charges_unsettled{status=\"" status "\"}")
 
@@ -181,10 +162,9 @@ Test(unknown_first, cielo_reset_after_processing_blocks_cancel_until_resolved_by
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
 	cr_assert_eq(cancel_invoice(inv, &st), 9, "%s", st.message);
 	cr_assert_not_null(strstr(st.message, "paid"), "%s", st.message);
-	int count, approved;
-	sandbox_sales("00000000000000000001A1", &count, &approved, NULL, 0);
-	cr_assert_eq(count, 1);
-	cr_assert_eq(approved, 1);
+	tsc_sales_t s = tsc_sandbox_sales(&sbx, "00000000000000000001A1");
+	cr_assert_eq(s.count, 1);
+	cr_assert_eq(s.approved, 1);
 	cr_assert_eq(UNSETTLED("unknown"), 0);
 }
 
@@ -222,9 +202,7 @@ Test(unknown_first, getnet_unknown_waits_for_the_operator_and_is_never_suspended
 	cr_assert_eq(tso_n_charges(adm, c), 1);
 	cr_assert_eq(tso_service_status(adm, c, svc), SVC(ACTIVE));
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(OPEN));
-	int count, approved;
-	sandbox_sales("00000000000000000001A1", &count, &approved, NULL, 0);
-	cr_assert_eq(count, 1);
+	cr_assert_eq(tsc_sandbox_sales(&sbx, "00000000000000000001A1").count, 1);
 	/* Bad resolutions are refused with the field named. */
 	cr_assert_eq(resolve_charge(id, RES(APPROVED), "", NULL, &st), 3);
 	cr_assert(tso_violation(&st, "reason"));
@@ -257,10 +235,9 @@ Test(unknown_first, getnet_unknown_is_settled_by_its_notification)
 	tso_run_now(adm);
 	wait_status(c, CHG(APPROVED));
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
-	int count, approved;
-	sandbox_sales("00000000000000000001A1", &count, &approved, NULL, 0);
-	cr_assert_eq(count, 1);
-	cr_assert_eq(approved, 1);
+	tsc_sales_t s = tsc_sandbox_sales(&sbx, "00000000000000000001A1");
+	cr_assert_eq(s.count, 1);
+	cr_assert_eq(s.approved, 1);
 }
 
 Test(unknown_first, notification_of_an_approved_sale_for_a_canceled_invoice_voids_it)
@@ -283,10 +260,9 @@ Test(unknown_first, notification_of_an_approved_sale_for_a_canceled_invoice_void
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(CANCELED));
 	/* GetNet's notification of that sale, as it would have come. */
 	const char *moid = "00000000000000000001A1";
-	char pid[128];
-	int count, approved;
-	sandbox_sales(moid, &count, &approved, pid, sizeof(pid));
-	cr_assert_eq(approved, 1);
+	tsc_sales_t s = tsc_sandbox_sales(&sbx, moid);
+	const char *pid = s.payment_id;
+	cr_assert_eq(s.approved, 1);
 	getnet_notify(moid, pid);
 	/* Re-queried, found approved for a canceled invoice: voided at GetNet. */
 	wait_status(c, CHG(VOIDED));
@@ -321,12 +297,10 @@ Test(unknown_first, a_notification_naming_another_payment_settles_nothing)
 	/* A notification with B's order id but A's payment id (someone who knows
 	 * the seller id): accepted as a hint and re-queried; GetNet's answer names
 	 * A's order, so B is left as it is (and so is A: not its notification). */
-	char pid_a[128];
-	int count, approved;
-	sandbox_sales("00000000000000000001A1", &count, &approved, pid_a, sizeof(pid_a));
-	cr_assert_eq(approved, 1);
+	tsc_sales_t s = tsc_sandbox_sales(&sbx, "00000000000000000001A1");
+	cr_assert_eq(s.approved, 1);
 	long long before = tsp_metric(&srv, "ospay_webhook_requeries_total");
-	getnet_notify("00000000000000000002A1", pid_a);
+	getnet_notify("00000000000000000002A1", s.payment_id);
 	TSP_AWAIT(tsp_metric(&srv, "ospay_webhook_requeries_total") > before,
 		  "the notification was never re-queried");
 	cr_assert_eq(charge_status(b), CHG(OPERATOR_REVIEW));
