@@ -72,27 +72,12 @@ static void getnet_notify(const char *order_id, const char *payment_id)
 }
 
 /* The customer's only charge, asserted to be the only one (free it). */
-static Ospay__V1__Charge *only_charge(uint64_t customer, Ospay__V1__BillingListChargesResponse **r)
-{
-	*r = tso_charges(adm, customer, 0);
-	cr_assert_eq((*r)->n_charges, 1, "charges: %zu", (*r)->n_charges);
-	return (*r)->charges[0];
-}
-
-static int charge_status(uint64_t customer)
-{
-	Ospay__V1__BillingListChargesResponse *r = NULL;
-	int st = (int)only_charge(customer, &r)->status;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return st;
-}
-
 /* Polls (bounded, no timing asserted) until the customer's charge has status want;
  * resolve passes back off from 5 s, hence the longer hang guard. */
 static void wait_status(uint64_t customer, int want)
 {
 	int st = 0;
-	TSP_AWAIT_MS(2 * TSP_HANG_MS, (st = charge_status(customer)) == want,
+	TSP_AWAIT_MS(2 * TSP_HANG_MS, (st = tso_only_charge_status(adm, customer)) == want,
 		     "charge status %d, waiting for %d", st, want);
 }
 
@@ -144,7 +129,7 @@ Test(unknown_first, cielo_reset_after_processing_blocks_cancel_until_resolved_by
 	tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"sale_query\",\"kind\":\"http500\"}");
 	tso_run_now(adm);
 	Ospay__V1__BillingListChargesResponse *r = NULL;
-	Ospay__V1__Charge *ch = only_charge(c, &r);
+	Ospay__V1__Charge *ch = tso_only_charge(adm, c, &r);
 	cr_assert_eq(ch->status, CHG(UNKNOWN));
 	uint64_t id = ch->id;
 	protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -179,7 +164,7 @@ Test(unknown_first, getnet_unknown_waits_for_the_operator_and_is_never_suspended
 	lose_getnet_answers(1, false);
 	tso_run_now(adm);
 	Ospay__V1__BillingListChargesResponse *r = NULL;
-	Ospay__V1__Charge *ch = only_charge(c, &r);
+	Ospay__V1__Charge *ch = tso_only_charge(adm, c, &r);
 	cr_assert_eq(ch->status, CHG(OPERATOR_REVIEW));
 	uint64_t id = ch->id;
 	protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -247,9 +232,9 @@ Test(unknown_first, notification_of_an_approved_sale_for_a_canceled_invoice_void
 	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
 	lose_getnet_answers(1, false);
 	tso_run_now(adm);
-	cr_assert_eq(charge_status(c), CHG(OPERATOR_REVIEW));
+	cr_assert_eq(tso_only_charge_status(adm, c), CHG(OPERATOR_REVIEW));
 	Ospay__V1__BillingListChargesResponse *r = NULL;
-	uint64_t id = only_charge(c, &r)->id;
+	uint64_t id = tso_only_charge(adm, c, &r)->id;
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	/* The portal showed nothing yet: not charged; then the invoice is canceled. */
 	status_t st;
@@ -266,7 +251,7 @@ Test(unknown_first, notification_of_an_approved_sale_for_a_canceled_invoice_void
 	getnet_notify(moid, pid);
 	/* Re-queried, found approved for a canceled invoice: voided at GetNet. */
 	wait_status(c, CHG(VOIDED));
-	Ospay__V1__Charge *ch = only_charge(c, &r);
+	Ospay__V1__Charge *ch = tso_only_charge(adm, c, &r);
 	cr_assert_str_eq(ch->payment_id, pid);
 	cr_assert_not_null(strstr(ch->note, "voided at the gateway"), "%s", ch->note);
 	cr_assert_not_null(strstr(ch->note, "CANCELED"), "%s", ch->note);
@@ -292,8 +277,8 @@ Test(unknown_first, a_notification_naming_another_payment_settles_nothing)
 	uint64_t inv_b = tso_invoice(adm, b, sb, "2020-12-10");
 	lose_getnet_answers(2, false);
 	tso_run_now(adm);
-	cr_assert_eq(charge_status(a), CHG(OPERATOR_REVIEW));
-	cr_assert_eq(charge_status(b), CHG(OPERATOR_REVIEW));
+	cr_assert_eq(tso_only_charge_status(adm, a), CHG(OPERATOR_REVIEW));
+	cr_assert_eq(tso_only_charge_status(adm, b), CHG(OPERATOR_REVIEW));
 	/* A notification with B's order id but A's payment id (someone who knows
 	 * the seller id): accepted as a hint and re-queried; GetNet's answer names
 	 * A's order, so B is left as it is (and so is A: not its notification). */
@@ -303,13 +288,13 @@ Test(unknown_first, a_notification_naming_another_payment_settles_nothing)
 	getnet_notify("00000000000000000002A1", s.payment_id);
 	TSP_AWAIT(tsp_metric(&srv, "ospay_webhook_requeries_total") > before,
 		  "the notification was never re-queried");
-	cr_assert_eq(charge_status(b), CHG(OPERATOR_REVIEW));
-	cr_assert_eq(charge_status(a), CHG(OPERATOR_REVIEW));
+	cr_assert_eq(tso_only_charge_status(adm, b), CHG(OPERATOR_REVIEW));
+	cr_assert_eq(tso_only_charge_status(adm, a), CHG(OPERATOR_REVIEW));
 	cr_assert_eq(tso_invoice_status(adm, inv_b), INV(OPEN));
 	/* The operator settles B with the CLI, which answers in words. */
 	Ospay__V1__BillingListChargesResponse *r = NULL;
 	char id[24], out[8192];
-	snprintf(id, sizeof(id), "%llu", (unsigned long long)only_charge(b, &r)->id);
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)tso_only_charge(adm, b, &r)->id);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	cr_assert_eq(tso_cli(&srv, NULL, out, sizeof(out), "charges", "resolve", id,
 			     "--not-charged", "--reason", "não consta no portal", NULL),
@@ -317,5 +302,5 @@ Test(unknown_first, a_notification_naming_another_payment_settles_nothing)
 	cr_assert_not_null(strstr(out, "não consta no portal"), "%s", out);
 	cr_assert_null(strstr(out, "CHARGE_"), "a raw enum name:\n%s", out);
 	cr_assert_null(strstr(out, "_ms"), "a raw field name:\n%s", out);
-	cr_assert_neq(charge_status(b), CHG(OPERATOR_REVIEW), "resolved");
+	cr_assert_neq(tso_only_charge_status(adm, b), CHG(OPERATOR_REVIEW), "resolved");
 }

@@ -314,6 +314,23 @@ Ospay__V1__BillingListChargesResponse *tso_charges(int fd, uint64_t customer, in
 			   &ospay__v1__billing_list_charges_response__descriptor);
 }
 
+Ospay__V1__Charge *tso_only_charge(int fd, uint64_t customer,
+				   Ospay__V1__BillingListChargesResponse **r)
+{
+	*r = tso_charges(fd, customer, 0);
+	cr_assert_eq((*r)->n_charges, 1, "customer %llu has %zu charges",
+		     (unsigned long long)customer, (*r)->n_charges);
+	return (*r)->charges[0];
+}
+
+int tso_only_charge_status(int fd, uint64_t customer)
+{
+	Ospay__V1__BillingListChargesResponse *r;
+	int st = (int)tso_only_charge(fd, customer, &r)->status;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return st;
+}
+
 size_t tso_n_charges(int fd, uint64_t customer)
 {
 	Ospay__V1__BillingListChargesResponse *r = tso_charges(fd, customer, 0);

@@ -112,6 +112,12 @@ void tso_run_now(int fd);
 void tso_advance(int fd, int64_t ms);
 /* Billing/ListCharges of a customer, one page (asserting OK); free the response. */
 Ospay__V1__BillingListChargesResponse *tso_charges(int fd, uint64_t customer, int recurrence);
+/* tso_charges (any recurrence) asserting the customer has exactly one charge: that
+ * charge, inside *r (free *r). */
+Ospay__V1__Charge *tso_only_charge(int fd, uint64_t customer,
+				   Ospay__V1__BillingListChargesResponse **r);
+/* The status of the customer's one charge (tso_only_charge). */
+int tso_only_charge_status(int fd, uint64_t customer);
 /* How many charges the customer has (tso_charges, any recurrence). */
 size_t tso_n_charges(int fd, uint64_t customer);
 /* Customers/ListServices of a customer, one page (asserting OK); free the response. */
