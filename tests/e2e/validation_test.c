@@ -14,31 +14,6 @@
 
 TSP_E2E_SUITE(validation, adm, NULL, "2026-12-01T12:00:00Z", 60);
 
-/* Calls method and asserts INVALID_ARGUMENT with a violation on each field named. */
-static void bad(const char *method, const ProtobufCMessage *m, const char *const *fields, size_t n,
-		const char *what)
-{
-	status_t st;
-	int code = tsp_call(adm, method, m, NULL, NULL, NULL, &st);
-	cr_assert_eq(code, 3, "%s: %s answered %d (%s), not INVALID_ARGUMENT", what, method, code,
-		     st.message);
-	for (size_t i = 0; i < n; i++) {
-		char all[1024] = "";
-		for (size_t k = 0; k < st.n_violations; k++) {
-			strncat(all, st.violations[k].field, sizeof(all) - strlen(all) - 2);
-			strncat(all, " ", sizeof(all) - strlen(all) - 1);
-		}
-		cr_assert(tso_violation(&st, fields[i]), "%s: no violation on %s (got: %s)", what,
-			  fields[i], all);
-	}
-}
-
-#define BAD1(method, msg, field, what)                                                             \
-	do {                                                                                       \
-		const char *f_[] = {field};                                                        \
-		bad(method, &(msg).base, f_, 1, what);                                             \
-	} while (0)
-
 /* Longer than any name, district, note or reason may be. */
 static char long_text[600];
 
@@ -171,7 +146,7 @@ static void bad_each(const char *method, const ProtobufCMessage *valid)
 		for (size_t k = 2; k < 6 && c[k] != NULL; k += 2)
 			cr_assert_eq(tsr_variant_set(&v, c[k], c[k + 1]), 0, "%s: %s cannot be %s",
 				     c[1], c[k], c[k + 1]);
-		bad(full, v.msg, &c[2], 1, c[1]);
+		tso_invalid_fields(adm, full, v.msg, c[1], &c[2], 1);
 		tsr_variant_free(&v);
 		ran++;
 	}
@@ -204,7 +179,7 @@ Test(validation, customers_every_field)
 		fields[i] = wrong[i][0];
 		cr_assert_eq(tsr_variant_set(&v, wrong[i][0], wrong[i][1]), 0, "%s", fields[i]);
 	}
-	bad("ospay.v1.Customers/Create", v.msg, fields, 8, "all at once");
+	tso_invalid_fields(adm, "ospay.v1.Customers/Create", v.msg, "all at once", fields, 8);
 	tsr_variant_free(&v);
 
 	/* Nothing was stored by any of them. */
@@ -270,9 +245,9 @@ Test(validation, agendas)
 	/* The second city, and then the second window, wrong in each of these ways. */
 	char *dup[] = {"São Paulo", "SAO PAULO"}, *blank[] = {"Santos", ""};
 	m.cities = dup;
-	BAD1("ospay.v1.Agendas/Create", m, "cities[1]", "same city twice");
+	tso_invalid(adm, "ospay.v1.Agendas/Create", &m.base, "same city twice", "cities[1]", NULL);
 	m.cities = blank;
-	BAD1("ospay.v1.Agendas/Create", m, "cities[1]", "blank city");
+	tso_invalid(adm, "ospay.v1.Agendas/Create", &m.base, "blank city", "cities[1]", NULL);
 	m.cities = cities;
 	const struct {
 		const char *what;
@@ -286,7 +261,8 @@ Test(validation, agendas)
 	};
 	for (size_t i = 0; i < sizeof(second) / sizeof(second[0]); i++) {
 		w1 = second[i].w;
-		BAD1("ospay.v1.Agendas/Create", m, "windows[1]", second[i].what);
+		tso_invalid(adm, "ospay.v1.Agendas/Create", &m.base, second[i].what, "windows[1]",
+			    NULL);
 	}
 	w1 = tso_window(1, 13, 18, 2);
 	Ospay__V1__AgendaWindow many[65], *mp[65];
@@ -297,7 +273,7 @@ Test(validation, agendas)
 	Ospay__V1__AgendasCreateRequest x = m;
 	x.windows = mp;
 	x.n_windows = 65;
-	BAD1("ospay.v1.Agendas/Create", x, "windows", "65 windows");
+	tso_invalid(adm, "ospay.v1.Agendas/Create", &x.base, "65 windows", "windows", NULL);
 
 	Ospay__V1__AgendasUpdateRequest u = OSPAY__V1__AGENDAS_UPDATE_REQUEST__INIT;
 	u.id = tsp_call_id(adm, "ospay.v1.Agendas/Create", &m.base,

@@ -216,6 +216,38 @@ bool tso_violation(const status_t *st, const char *field)
 	return false;
 }
 
+void tso_invalid_fields(int fd, const char *method, const ProtobufCMessage *req, const char *what,
+			const char *const *fields, size_t n)
+{
+	status_t st;
+	int code = tsp_call(fd, method, req, NULL, NULL, NULL, &st);
+	cr_assert_eq(code, 3, "%s: %s answered %d (%s), not INVALID_ARGUMENT", what, method, code,
+		     st.message);
+	char all[1024] = "";
+	for (size_t k = 0; k < st.n_violations; k++) {
+		strncat(all, st.violations[k].field, sizeof(all) - strlen(all) - 2);
+		strncat(all, " ", sizeof(all) - strlen(all) - 1);
+	}
+	for (size_t i = 0; i < n; i++)
+		cr_assert(tso_violation(&st, fields[i]), "%s: no violation on %s (got: %s)", what,
+			  fields[i], all);
+}
+
+void tso_invalid(int fd, const char *method, const ProtobufCMessage *req, const char *what,
+		 const char *field, ...)
+{
+	const char *fields[16];
+	size_t n = 0;
+	va_list ap;
+	va_start(ap, field);
+	for (const char *f = field; f != NULL; f = va_arg(ap, const char *)) {
+		cr_assert_lt(n, sizeof(fields) / sizeof(fields[0]), "%s: too many fields", what);
+		fields[n++] = f;
+	}
+	va_end(ap);
+	tso_invalid_fields(fd, method, req, what, fields, n);
+}
+
 void tso_visa_ending(int last, char out[17])
 {
 	cr_assert_eq(tsd_visa_ending((unsigned)last, out), 0, "no Visa number ends in %d", last);

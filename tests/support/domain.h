@@ -76,6 +76,16 @@ Ospay__V1__Order *tso_get_order(int fd, uint64_t id);
 
 /* True when st has a violation on field. */
 bool tso_violation(const status_t *st, const char *field);
+/*
+ * Calls method with req and asserts INVALID_ARGUMENT with a violation on each
+ * of the n fields; a failure names what, the method and the fields the reply
+ * named.
+ */
+void tso_invalid_fields(int fd, const char *method, const ProtobufCMessage *req, const char *what,
+			const char *const *fields, size_t n);
+/* tso_invalid_fields with the fields as a NULL-terminated list (16 at most). */
+void tso_invalid(int fd, const char *method, const ProtobufCMessage *req, const char *what,
+		 const char *field, ...) __attribute__((sentinel));
 
 /* ---- billing: cards, services, invoices, the billing run (asserting OK) */
 
