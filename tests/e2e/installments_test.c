@@ -220,13 +220,8 @@ static uint64_t card_customer(uint64_t unit, uint32_t n, int last)
 /* The id of the customer's only charge. */
 static uint64_t charge_of(uint64_t customer)
 {
-	Ospay__V1__BillingListChargesRequest m = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
-	m.customer_id = customer;
-	Ospay__V1__BillingListChargesResponse *r =
-		tsp_call_ok(fd, "ospay.v1.Billing/ListCharges", &m.base,
-			    &ospay__v1__billing_list_charges_response__descriptor);
-	cr_assert_eq(r->n_charges, 1);
-	uint64_t id = r->charges[0]->id;
+	Ospay__V1__BillingListChargesResponse *r;
+	uint64_t id = tso_only_charge(fd, customer, &r)->id;
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	return id;
 }

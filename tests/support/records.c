@@ -116,6 +116,16 @@ int tsr_record_id(const ProtobufCMessage *resp, const char *field, uint64_t *id)
 	return 0;
 }
 
+long tsr_list_len(const ProtobufCMessage *resp, const char *field)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(resp->descriptor, field);
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE ||
+	    f->label != PROTOBUF_C_LABEL_REPEATED)
+		return -EINVAL;
+	return (long)*(const size_t *)((const char *)resp + f->quantifier_offset);
+}
+
 int tsr_list_has(const ProtobufCMessage *resp, const char *field, uint64_t id)
 {
 	const ProtobufCFieldDescriptor *f =

@@ -54,6 +54,9 @@ int tsr_record_id(const ProtobufCMessage *resp, const char *field, uint64_t *id)
  * field or its records no id (a typo must not read as "not listed").
  */
 int tsr_list_has(const ProtobufCMessage *resp, const char *field, uint64_t id);
+/* How many records the repeated message field `field` of a list response holds,
+ * or -EINVAL when the response has no such field. */
+long tsr_list_len(const ProtobufCMessage *resp, const char *field);
 
 /*
  * A valid request with some of its fields changed, for the tests of bad input.
