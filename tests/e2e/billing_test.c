@@ -37,22 +37,6 @@ static void after_up(void)
 	tsg_cielo(adm, &sbx, srv.org_id, "bill", true);
 }
 
-/*
- * A customer (n makes its CPF) with a recurring service billed to a card
- * ending in last (the sandbox's outcome: docs/sandbox.md), and its invoice due
- * today, the seed's due date; *inv and *svc (each may be NULL) their ids.
- */
-static uint64_t invoiced(uint32_t n, int last, uint64_t *inv, uint64_t *svc)
-{
-	uint64_t s, c = tso_billed_customer(adm, srv.unit_id, n, last, true, &s);
-	uint64_t i = tso_invoice(adm, c, s, "2020-12-10");
-	if (inv != NULL)
-		*inv = i;
-	if (svc != NULL)
-		*svc = s;
-	return c;
-}
-
 /* The sandbox's records of an invoice's attempt (merchant order id <inv>A<attempt>). */
 static tsc_sales_t sales(uint64_t inv, int attempt)
 {
@@ -63,7 +47,7 @@ static tsc_sales_t sales(uint64_t inv, int attempt)
 
 Test(billing, seed_example_declined_then_second_attempt_then_none)
 {
-	uint64_t inv, c = invoiced(1, 2, &inv, NULL);
+	uint64_t inv, c = tso_invoiced_customer(adm, srv.unit_id, 1, 2, "2020-12-10", &inv, NULL);
 	tso_run_now(adm);
 	Ospay__V1__BillingListChargesResponse *r = tso_charges(adm, c, 0);
 	cr_assert_eq(r->n_charges, 1);
@@ -106,7 +90,7 @@ Test(billing, seed_example_declined_then_second_attempt_then_none)
 
 Test(billing, success_at_attempt_one_pays_the_invoice)
 {
-	uint64_t inv, c = invoiced(2, 0, &inv, NULL);
+	uint64_t inv, c = tso_invoiced_customer(adm, srv.unit_id, 2, 0, "2020-12-10", &inv, NULL);
 	tso_run_now(adm);
 	cr_assert_eq(tso_only_charge_status(adm, c), CHG(APPROVED));
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
@@ -121,7 +105,7 @@ Test(billing, success_at_attempt_one_pays_the_invoice)
 
 Test(billing, irreversible_decline_gets_no_second_attempt)
 {
-	uint64_t inv, c = invoiced(3, 7, &inv, NULL);
+	uint64_t inv, c = tso_invoiced_customer(adm, srv.unit_id, 3, 7, "2020-12-10", &inv, NULL);
 	tso_run_now(adm);
 	Ospay__V1__BillingListChargesResponse *r = tso_charges(adm, c, 0);
 	cr_assert_eq(r->n_charges, 1);
@@ -137,7 +121,7 @@ Test(billing, irreversible_decline_gets_no_second_attempt)
 
 Test(billing, blocked_card_stores_code_78)
 {
-	uint64_t c = invoiced(4, 5, NULL, NULL);
+	uint64_t c = tso_invoiced_customer(adm, srv.unit_id, 4, 5, "2020-12-10", NULL, NULL);
 	tso_run_now(adm);
 	Ospay__V1__BillingListChargesResponse *r = tso_charges(adm, c, 0);
 	cr_assert_eq(r->n_charges, 1);
@@ -163,7 +147,8 @@ Test(billing, nothing_charged_when_off_canceled_or_not_due)
 	uint64_t svc1, c1 = tso_billed_customer(adm, srv.unit_id, 5, 0, false, &svc1);
 	uint64_t inv1 = tso_invoice(adm, c1, svc1, "2020-12-10");
 	/* A canceled invoice. */
-	uint64_t inv2, c2 = invoiced(6, 0, &inv2, NULL);
+	uint64_t inv2,
+		c2 = tso_invoiced_customer(adm, srv.unit_id, 6, 0, "2020-12-10", &inv2, NULL);
 	Ospay__V1__BillingCancelInvoiceRequest cm = OSPAY__V1__BILLING_CANCEL_INVOICE_REQUEST__INIT;
 	cm.invoice_id = inv2;
 	status_t st;
@@ -185,7 +170,7 @@ Test(billing, nothing_charged_when_off_canceled_or_not_due)
 Test(billing, nothing_charged_when_automatic_recurrence_is_off)
 {
 	tsg_set_cielo(adm, &sbx, "bill", false);
-	uint64_t inv, c = invoiced(8, 0, &inv, NULL);
+	uint64_t inv, c = tso_invoiced_customer(adm, srv.unit_id, 8, 0, "2020-12-10", &inv, NULL);
 	tso_run_now(adm);
 	cr_assert_eq(tso_n_charges(adm, c), 0);
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(OPEN));
@@ -194,7 +179,7 @@ Test(billing, nothing_charged_when_automatic_recurrence_is_off)
 
 Test(billing, no_card_records_no_valid_card_without_calling_the_gateway)
 {
-	uint64_t inv, c = invoiced(9, -1, &inv, NULL);
+	uint64_t inv, c = tso_invoiced_customer(adm, srv.unit_id, 9, -1, "2020-12-10", &inv, NULL);
 	tso_run_now(adm);
 	cr_assert_eq(tso_only_charge_status(adm, c), CHG(NO_VALID_CARD));
 	cr_assert_eq(sales(inv, 1).count, 0);
@@ -210,7 +195,7 @@ static void hold_the_next_sale(void)
 
 Test(billing, unknown_outcome_is_resolved_by_query_and_never_charged_twice, .timeout = 150)
 {
-	uint64_t inv, c = invoiced(10, 0, &inv, NULL);
+	uint64_t inv, c = tso_invoiced_customer(adm, srv.unit_id, 10, 0, "2020-12-10", &inv, NULL);
 	hold_the_next_sale();
 	/* Advance starts a run; the sale is made but its answer never comes: the
 	 * gateway call's own timeout (30 s) ends it, hence a longer hang guard. */
@@ -240,7 +225,8 @@ Test(billing, unknown_outcome_is_resolved_by_query_and_never_charged_twice, .tim
 
 Test(billing, success_at_attempt_two_with_the_chosen_card)
 {
-	uint64_t svc, inv, c = invoiced(11, 2, &inv, &svc);
+	uint64_t svc, inv,
+		c = tso_invoiced_customer(adm, srv.unit_id, 11, 2, "2020-12-10", &inv, &svc);
 	tso_run_now(adm);
 	cr_assert_eq(tso_n_charges(adm, c), 1);
 	/* The customer adds a good card and the service picks it before D+1. */
@@ -279,7 +265,7 @@ Test(billing, chosen_card_removed_charges_the_default)
 
 Test(billing, kill_mid_charge_then_restart_resolves_by_query, .timeout = 150)
 {
-	uint64_t inv, c = invoiced(13, 0, &inv, NULL);
+	uint64_t inv, c = tso_invoiced_customer(adm, srv.unit_id, 13, 0, "2020-12-10", &inv, NULL);
 	hold_the_next_sale();
 	tso_advance(adm, 1000);
 	/* Wait until the sandbox has made the sale (its answer is held), then kill -9. */
@@ -307,7 +293,8 @@ Test(billing, both_attempts_fail_then_blocked_after_the_profile_days_then_unbloc
 	cr_assert_eq(tso_set_profile(adm, 1, &st), 3);
 	cr_assert_eq(tso_set_profile(adm, 366, &st), 3);
 	cr_assert_eq(tso_set_profile(adm, 2, &st), 0, "%s", st.message);
-	uint64_t svc, inv, c = invoiced(14, 2, &inv, &svc);
+	uint64_t svc, inv,
+		c = tso_invoiced_customer(adm, srv.unit_id, 14, 2, "2020-12-10", &inv, &svc);
 	tso_run_now(adm);
 	tso_advance(adm, DAY_MS); /* 12-11: attempt 2 fails too, not blocked yet */
 	tso_run_now(adm);
@@ -369,7 +356,7 @@ static void first_run_unknown_then(uint64_t c, int outcome)
 
 Test(billing, http500_not_processed_is_an_error_then_attempt_two_next_day)
 {
-	uint64_t inv, c = invoiced(16, 0, &inv, NULL);
+	uint64_t inv, c = tso_invoiced_customer(adm, srv.unit_id, 16, 0, "2020-12-10", &inv, NULL);
 	tsg_sale_fault(&sbx, "http500", false);
 	/* A 5xx may or may not have been processed. The gateway has no sale under
 	 * that order id: a failed attempt, no money taken. */
@@ -387,7 +374,7 @@ Test(billing, http500_not_processed_is_an_error_then_attempt_two_next_day)
 
 Test(billing, reset_after_processing_is_resolved_as_approved_once)
 {
-	uint64_t inv, c = invoiced(17, 0, &inv, NULL);
+	uint64_t inv, c = tso_invoiced_customer(adm, srv.unit_id, 17, 0, "2020-12-10", &inv, NULL);
 	tsg_sale_fault(&sbx, "reset", true);
 	first_run_unknown_then(c, CHG(APPROVED));
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
@@ -407,9 +394,11 @@ static void use_getnet(void)
 Test(billing, getnet_declines_store_its_code_and_message)
 {
 	use_getnet();
-	uint64_t inv5, c5 = invoiced(18, 5, &inv5, NULL);
-	uint64_t c7 = invoiced(19, 7, NULL, NULL);
-	uint64_t inv0, c0 = invoiced(20, 0, &inv0, NULL);
+	uint64_t inv5,
+		c5 = tso_invoiced_customer(adm, srv.unit_id, 18, 5, "2020-12-10", &inv5, NULL);
+	uint64_t c7 = tso_invoiced_customer(adm, srv.unit_id, 19, 7, "2020-12-10", NULL, NULL);
+	uint64_t inv0,
+		c0 = tso_invoiced_customer(adm, srv.unit_id, 20, 0, "2020-12-10", &inv0, NULL);
 	tso_run_now(adm);
 	Ospay__V1__BillingListChargesResponse *r = tso_charges(adm, c5, 0);
 	cr_assert_eq(r->n_charges, 1);

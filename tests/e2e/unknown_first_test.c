@@ -119,20 +119,26 @@ static void assert_names(const status_t *st, uint64_t charge, const char *why)
 	cr_assert_not_null(strstr(st->message, why), "%s", st->message);
 }
 
+/* The id of the customer's one charge, asserting its status. */
+static uint64_t charge_id(uint64_t customer, int status)
+{
+	Ospay__V1__BillingListChargesResponse *r;
+	Ospay__V1__Charge *ch = tso_only_charge(adm, customer, &r);
+	cr_assert_eq(ch->status, status);
+	uint64_t id = ch->id;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return id;
+}
+
 Test(unknown_first, cielo_reset_after_processing_blocks_cancel_until_resolved_by_query)
 {
-	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 1, 0, true, &svc);
-	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
+	uint64_t inv, c = tso_invoiced_customer(adm, srv.unit_id, 1, 0, "2020-12-10", &inv, NULL);
 	/* The sale is made, its answer lost; queries fail for now, so it stays
 	 * unknown while the refusals are checked, however slow this machine is. */
 	tsg_sale_fault(&sbx, "reset", true);
 	tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"sale_query\",\"kind\":\"http500\"}");
 	tso_run_now(adm);
-	Ospay__V1__BillingListChargesResponse *r = NULL;
-	Ospay__V1__Charge *ch = tso_only_charge(adm, c, &r);
-	cr_assert_eq(ch->status, CHG(UNKNOWN));
-	uint64_t id = ch->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	uint64_t id = charge_id(c, CHG(UNKNOWN));
 	status_t st;
 	cr_assert_eq(cancel_invoice(inv, &st), 9, "%s", st.message);
 	assert_names(&st, id, "unknown outcome");
@@ -158,21 +164,18 @@ Test(unknown_first, getnet_unknown_waits_for_the_operator_and_is_never_suspended
 	use_getnet();
 	status_t st;
 	cr_assert_eq(tso_set_profile(adm, 2, &st), 0, "%s", st.message);
-	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 2, 0, true, &svc);
-	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
+	uint64_t svc, inv,
+		c = tso_invoiced_customer(adm, srv.unit_id, 2, 0, "2020-12-10", &inv, &svc);
 	/* GetNet processes the payment, the answer is lost, and so is its notification. */
 	lose_getnet_answers(1, false);
 	tso_run_now(adm);
-	Ospay__V1__BillingListChargesResponse *r = NULL;
-	Ospay__V1__Charge *ch = tso_only_charge(adm, c, &r);
-	cr_assert_eq(ch->status, CHG(OPERATOR_REVIEW));
-	uint64_t id = ch->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	uint64_t id = charge_id(c, CHG(OPERATOR_REVIEW));
 	/* Listed by its status, counted on /metrics. */
 	Ospay__V1__BillingListChargesRequest lq = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
 	lq.status = CHG(OPERATOR_REVIEW);
-	r = tsp_call_ok(adm, "ospay.v1.Billing/ListCharges", &lq.base,
-			&ospay__v1__billing_list_charges_response__descriptor);
+	Ospay__V1__BillingListChargesResponse *r =
+		tsp_call_ok(adm, "ospay.v1.Billing/ListCharges", &lq.base,
+			    &ospay__v1__billing_list_charges_response__descriptor);
 	cr_assert_eq(r->n_charges, 1);
 	cr_assert_eq(r->charges[0]->id, id);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -213,8 +216,7 @@ Test(unknown_first, getnet_unknown_waits_for_the_operator_and_is_never_suspended
 Test(unknown_first, getnet_unknown_is_settled_by_its_notification)
 {
 	use_getnet();
-	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 3, 0, true, &svc);
-	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
+	uint64_t inv, c = tso_invoiced_customer(adm, srv.unit_id, 3, 0, "2020-12-10", &inv, NULL);
 	/* The answer is lost; GetNet's notification (order id + payment id) is not. */
 	lose_getnet_answers(1, true);
 	tso_run_now(adm);
@@ -228,14 +230,10 @@ Test(unknown_first, getnet_unknown_is_settled_by_its_notification)
 Test(unknown_first, notification_of_an_approved_sale_for_a_canceled_invoice_voids_it)
 {
 	use_getnet();
-	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 4, 0, true, &svc);
-	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
+	uint64_t inv, c = tso_invoiced_customer(adm, srv.unit_id, 4, 0, "2020-12-10", &inv, NULL);
 	lose_getnet_answers(1, false);
 	tso_run_now(adm);
-	cr_assert_eq(tso_only_charge_status(adm, c), CHG(OPERATOR_REVIEW));
-	Ospay__V1__BillingListChargesResponse *r = NULL;
-	uint64_t id = tso_only_charge(adm, c, &r)->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	uint64_t id = charge_id(c, CHG(OPERATOR_REVIEW));
 	/* The portal showed nothing yet: not charged; then the invoice is canceled. */
 	status_t st;
 	cr_assert_eq(
@@ -251,6 +249,7 @@ Test(unknown_first, notification_of_an_approved_sale_for_a_canceled_invoice_void
 	getnet_notify(moid, pid);
 	/* Re-queried, found approved for a canceled invoice: voided at GetNet. */
 	wait_status(c, CHG(VOIDED));
+	Ospay__V1__BillingListChargesResponse *r;
 	Ospay__V1__Charge *ch = tso_only_charge(adm, c, &r);
 	cr_assert_str_eq(ch->payment_id, pid);
 	cr_assert_not_null(strstr(ch->note, "voided at the gateway"), "%s", ch->note);

@@ -304,6 +304,18 @@ uint64_t tso_billed_customer(int fd, uint64_t unit, uint32_t n, int last, bool r
 	return c;
 }
 
+uint64_t tso_invoiced_customer(int fd, uint64_t unit, uint32_t n, int last, const char *due,
+			       uint64_t *inv, uint64_t *svc)
+{
+	uint64_t s, c = tso_billed_customer(fd, unit, n, last, true, &s);
+	uint64_t i = tso_invoice(fd, c, s, due);
+	if (inv != NULL)
+		*inv = i;
+	if (svc != NULL)
+		*svc = s;
+	return c;
+}
+
 uint64_t tso_invoice(int fd, uint64_t customer, uint64_t svc, const char *due)
 {
 	Ospay__V1__BillingCreateInvoiceRequest m;

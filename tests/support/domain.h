@@ -112,6 +112,10 @@ uint64_t tso_service_plain(int fd, uint64_t customer);
  * ending in last (tso_visa_card) and a tso_service; *svc its id. Asserts OK. */
 uint64_t tso_billed_customer(int fd, uint64_t unit, uint32_t n, int last, bool recurring,
 			     uint64_t *svc);
+/* tso_billed_customer (recurring) with a tso_invoice due on due; *inv and *svc (each may
+ * be NULL) their ids. The customer's id. */
+uint64_t tso_invoiced_customer(int fd, uint64_t unit, uint32_t n, int last, const char *due,
+			       uint64_t *inv, uint64_t *svc);
 /* Billing/CreateInvoice of 99.90 due on due (YYYY-MM-DD); asserts OK; the invoice's id. */
 uint64_t tso_invoice(int fd, uint64_t customer, uint64_t svc, const char *due);
 /* Billing/GetInvoice (asserting OK): the invoice's status. */
