@@ -24,18 +24,10 @@
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
-#include "support/suite.h"
+#include "support/cielo_suite.h"
 
-static tsp_sandbox_t sbx;
-
-static void after_up(void);
 /* 12:00 local (UTC-03:00) on the seed's due date. */
-TSP_E2E_SUITE_THEN(billing, adm, &sbx, "2020-12-10T15:00:00Z", 120, after_up);
-
-static void after_up(void)
-{
-	tsg_cielo(adm, &sbx, srv.org_id, "bill", true);
-}
+TSP_CIELO_SUITE(billing, "2020-12-10T15:00:00Z", 120, "bill", true);
 
 /* The sandbox's records of an invoice's attempt (merchant order id <inv>A<attempt>). */
 static tsc_sales_t sales(uint64_t inv, int attempt)

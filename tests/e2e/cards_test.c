@@ -19,17 +19,9 @@
 #include "support/domain.h"
 #include "support/gateways.h"
 #include "support/proc.h"
-#include "support/suite.h"
+#include "support/cielo_suite.h"
 
-static tsp_sandbox_t sbx;
-
-static void after_up(void);
-TSP_E2E_SUITE_THEN(cards, adm, &sbx, "2026-12-01T12:00:00Z", 90, after_up);
-
-static void after_up(void)
-{
-	tsg_cielo(adm, &sbx, srv.org_id, "e2e", false);
-}
+TSP_CIELO_SUITE(cards, "2026-12-01T12:00:00Z", 90, "e2e", false);
 
 #define VISA "4111111111111111"
 #define MASTER "5555555555554444"

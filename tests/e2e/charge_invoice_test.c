@@ -26,18 +26,10 @@
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
-#include "support/suite.h"
+#include "support/cielo_suite.h"
 
-static tsp_sandbox_t sbx;
-
-static void after_up(void);
 /* 12:00 local (UTC-03:00) on the seed's due date. */
-TSP_E2E_SUITE_THEN(charge_invoice, adm, &sbx, "2020-12-10T15:00:00Z", 120, after_up);
-
-static void after_up(void)
-{
-	tsg_cielo(adm, &sbx, srv.org_id, "bill", true);
-}
+TSP_CIELO_SUITE(charge_invoice, "2020-12-10T15:00:00Z", 120, "bill", true);
 
 #define NON_RECURRING OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_NON_RECURRING
 #define RECURRING OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_RECURRING

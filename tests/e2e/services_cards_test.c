@@ -20,20 +20,12 @@
 #include "support/gateways.h"
 #include "support/proc.h"
 #include "support/records.h"
-#include "support/suite.h"
-
-static tsp_sandbox_t sbx;
+#include "support/cielo_suite.h"
 
 #define FIELD "recurring_payment.card_id"
 
-static void after_up(void);
 /* 12:00 local (UTC-03:00) on 2020-12-10. */
-TSP_E2E_SUITE_THEN(services_cards, adm, &sbx, "2020-12-10T15:00:00Z", 120, after_up);
-
-static void after_up(void)
-{
-	tsg_cielo(adm, &sbx, srv.org_id, "svcc", true);
-}
+TSP_CIELO_SUITE(services_cards, "2020-12-10T15:00:00Z", 120, "svcc", true);
 
 /* ------------------------------------------------------------------ helpers */
 

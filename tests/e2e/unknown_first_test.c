@@ -21,20 +21,12 @@
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
-#include "support/suite.h"
-
-static tsp_sandbox_t sbx;
+#include "support/cielo_suite.h"
 
 #define RES(x) OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_##x
 
-static void after_up(void);
 /* 12:00 local (UTC-03:00) on the due date. */
-TSP_E2E_SUITE_THEN(unknown_first, adm, &sbx, "2020-12-10T15:00:00Z", 150, after_up);
-
-static void after_up(void)
-{
-	tsg_cielo(adm, &sbx, srv.org_id, "uf", true);
-}
+TSP_CIELO_SUITE(unknown_first, "2020-12-10T15:00:00Z", 150, "uf", true);
 
 /* GetNet runs the recurrence instead of Cielo. */
 static void use_getnet(void)
