@@ -247,12 +247,7 @@ Test(billing, chosen_card_removed_charges_the_default)
 		     "Remove: %s", st.message);
 	tso_invoice(adm, c, svc, "2020-12-10");
 	tso_run_now(adm);
-	Ospay__V1__BillingListChargesResponse *r = tso_charges(adm, c, 0);
-	cr_assert_eq(r->n_charges, 1);
-	cr_assert_eq(r->charges[0]->status, CHG(APPROVED));
-	cr_assert_neq(r->charges[0]->card_id, other);
-	cr_assert_str_eq(r->charges[0]->card_last4 + 3, "0");
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	tso_only_charge_approved_on(adm, c, 0, other);
 }
 
 Test(billing, kill_mid_charge_then_restart_resolves_by_query, .timeout = 150)

@@ -219,12 +219,7 @@ Test(services_cards, removing_the_chosen_card_moves_the_service_to_the_default)
 	/* The run charges the default card. */
 	tso_invoice(adm, c, svc, "2020-12-10");
 	tso_run_now(adm);
-	Ospay__V1__BillingListChargesResponse *r = tso_charges(adm, c, 0);
-	cr_assert_eq(r->n_charges, 1);
-	cr_assert_eq(r->charges[0]->status, CHG(APPROVED));
-	cr_assert_neq(r->charges[0]->card_id, chosen);
-	cr_assert_str_eq(r->charges[0]->card_last4 + 3, "0");
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	tso_only_charge_approved_on(adm, c, 0, chosen);
 
 	/* Choosing a card again clears the note. */
 	uint64_t again = tso_visa_card(adm, c, 6);

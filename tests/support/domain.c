@@ -367,6 +367,18 @@ Ospay__V1__Charge *tso_only_charge(int fd, uint64_t customer,
 	return (*r)->charges[0];
 }
 
+void tso_only_charge_approved_on(int fd, uint64_t customer, int last, uint64_t not_card)
+{
+	Ospay__V1__BillingListChargesResponse *r;
+	Ospay__V1__Charge *ch = tso_only_charge(fd, customer, &r);
+	cr_assert_eq(ch->status, OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_APPROVED, "status %d",
+		     ch->status);
+	cr_assert_neq(ch->card_id, not_card);
+	cr_assert(strlen(ch->card_last4) == 4 && ch->card_last4[3] == '0' + last,
+		  "charged the card ending in \"%s\", not %d", ch->card_last4, last);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
 int tso_only_charge_status(int fd, uint64_t customer)
 {
 	Ospay__V1__BillingListChargesResponse *r;

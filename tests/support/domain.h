@@ -130,6 +130,9 @@ Ospay__V1__BillingListChargesResponse *tso_charges(int fd, uint64_t customer, in
  * charge, inside *r (free *r). */
 Ospay__V1__Charge *tso_only_charge(int fd, uint64_t customer,
 				   Ospay__V1__BillingListChargesResponse **r);
+/* Asserts the customer's one charge (tso_only_charge) was approved on a card
+ * ending in last that is not card not_card (the fallback from a removed card). */
+void tso_only_charge_approved_on(int fd, uint64_t customer, int last, uint64_t not_card);
 /* The status of the customer's one charge (tso_only_charge). */
 int tso_only_charge_status(int fd, uint64_t customer);
 /* How many charges the customer has (tso_charges, any recurrence). */
