@@ -17,18 +17,10 @@
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
-#include "support/suite.h"
+#include "support/cielo_suite.h"
 
-static tsp_sandbox_t sbx;
-
-static void after_up(void);
 /* 12:00 local (UTC-03:00). */
-TSP_E2E_SUITE_THEN(brand_retry, adm, &sbx, "2020-12-10T15:00:00Z", 300, after_up);
-
-static void after_up(void)
-{
-	tsg_cielo(adm, &sbx, srv.org_id, "brand", true);
-}
+TSP_CIELO_SUITE(brand_retry, "2020-12-10T15:00:00Z", 300, "brand", true);
 
 /* A customer with a recurring service and a card (Visa or Mastercard ending in 0,
  * which the sandbox approves unless told otherwise); *svc its service. */

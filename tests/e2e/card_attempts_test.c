@@ -22,19 +22,11 @@
 #include "support/gateways.h"
 #include "support/proc.h"
 #include "support/records.h"
-#include "support/suite.h"
+#include "support/cielo_suite.h"
 #include "support/wait.h"
 
-static tsp_sandbox_t sbx;
-
-static void after_up(void);
 /* 12:00 local (UTC-03:00). */
-TSP_E2E_SUITE_THEN(card_attempts, adm, &sbx, "2020-12-10T15:00:00Z", 300, after_up);
-
-static void after_up(void)
-{
-	tsg_cielo(adm, &sbx, srv.org_id, "att", true);
-}
+TSP_CIELO_SUITE(card_attempts, "2020-12-10T15:00:00Z", 300, "att", true);
 
 #define REFUSED "ospay_billing_retries_refused_total"
 #define FAILED_PRECONDITION 9

@@ -19,17 +19,9 @@
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
-#include "support/suite.h"
+#include "support/cielo_suite.h"
 
-static tsp_sandbox_t sbx;
-
-static void after_up(void);
-TSP_E2E_SUITE_THEN(card_on_file, adm, &sbx, "2020-12-10T15:00:00Z", 300, after_up);
-
-static void after_up(void)
-{
-	tsg_cielo(adm, &sbx, srv.org_id, "cof", true);
-}
+TSP_CIELO_SUITE(card_on_file, "2020-12-10T15:00:00Z", 300, "cof", true);
 
 /* ---------------------------------------------------------------- helpers */
 

@@ -18,17 +18,9 @@
 #include "support/gateways.h"
 #include "support/proc.h"
 #include "support/records.h"
-#include "support/suite.h"
+#include "support/cielo_suite.h"
 
-static tsp_sandbox_t sbx;
-
-static void after_up(void);
-TSP_E2E_SUITE_THEN(card_updater, adm, &sbx, "2020-12-10T15:00:00Z", 120, after_up);
-
-static void after_up(void)
-{
-	tsg_cielo(adm, &sbx, srv.org_id, "upd", true);
-}
+TSP_CIELO_SUITE(card_updater, "2020-12-10T15:00:00Z", 120, "upd", true);
 
 Test(card_updater, a_replaced_card_moves_its_services_and_keeps_billing)
 {

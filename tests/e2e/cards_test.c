@@ -19,17 +19,9 @@
 #include "support/domain.h"
 #include "support/gateways.h"
 #include "support/proc.h"
-#include "support/suite.h"
+#include "support/cielo_suite.h"
 
-static tsp_sandbox_t sbx;
-
-static void after_up(void);
-TSP_E2E_SUITE_THEN(cards, adm, &sbx, "2026-12-01T12:00:00Z", 90, after_up);
-
-static void after_up(void)
-{
-	tsg_cielo(adm, &sbx, srv.org_id, "e2e", false);
-}
+TSP_CIELO_SUITE(cards, "2026-12-01T12:00:00Z", 90, "e2e", false);
 
 #define VISA "4111111111111111"
 #define MASTER "5555555555554444"
@@ -513,25 +505,43 @@ Test(cards_nogw, add_needs_a_card_gateway)
 	cr_assert_not_null(strstr(st.message, "gateway"), "%s", st.message);
 }
 
+/*
+ * A new customer's (n) Cards/Add, call id call with idempotency key key, sent
+ * while the sandbox's next card_create has a fault (kind: the fault's JSON
+ * members, "\"kind\":\"timeout\""); once the call reached the gateway, ospayd
+ * is stopped with SIGTERM. The customer's id.
+ */
+static uint64_t add_then_stop(uint32_t n, uint64_t call, const char *key, const char *kind)
+{
+	uint64_t cust = tso_customer(adm, srv.unit_id, n, "São Paulo");
+	char fault[200];
+	snprintf(fault, sizeof(fault),
+		 "{\"service\":\"cielo\",\"route\":\"card_create\",%s,\"count\":1}", kind);
+	uint64_t f = tsg_fault(&sbx, fault);
+	send_add(adm, call, cust, key, 0);
+	TSP_AWAIT(tsg_fault_hit(&sbx, f), "the Add never reached the gateway");
+	tsp_server_stop(&srv);
+	return cust;
+}
+
+/* Serves the stopped ospayd's data again and logs in as admin. */
+static void restart(void)
+{
+	close(adm);
+	cr_assert_eq(tsp_server_start(&srv, NULL), 0);
+	adm = tsp_login(&srv, srv.admin_token);
+}
+
 Test(cards, shutdown_waits_for_a_pending_add)
 {
-	uint64_t cust = tso_customer(adm, srv.unit_id, 12, "São Paulo");
-	uint64_t slow = tsg_fault(
-		&sbx,
-		"{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":\"latency\",\"ms\":1000,"
-		"\"count\":1}");
-	send_add(adm, 801, cust, "drain-1", 0);
-	TSP_AWAIT(tsg_fault_hit(&sbx, slow), "the Add never reached the gateway");
 	/* SIGTERM drains: the pending call is finished, committed and answered first. */
-	tsp_server_stop(&srv);
+	uint64_t cust = add_then_stop(12, 801, "drain-1", "\"kind\":\"latency\",\"ms\":1000");
 	uint64_t id = 0;
 	int code = -1;
 	cr_assert_eq(tsp_recv_response(adm, &id, &code, NULL, NULL, TSP_HANG_MS), 0);
 	cr_assert_eq(id, 801);
 	cr_assert_eq(code, 0);
-	close(adm);
-	cr_assert_eq(tsp_server_start(&srv, NULL), 0);
-	adm = tsp_login(&srv, srv.admin_token);
+	restart();
 	size_t n = 0;
 	cr_assert_neq(default_of(cust, &n), 0);
 	cr_assert_eq(n, 1);
@@ -539,21 +549,13 @@ Test(cards, shutdown_waits_for_a_pending_add)
 
 Test(cards, shutdown_with_a_gateway_that_never_answers)
 {
-	uint64_t cust = tso_customer(adm, srv.unit_id, 13, "São Paulo");
-	uint64_t stuck =
-		tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"card_create\",\"kind\":"
-				"\"timeout\",\"count\":1}");
-	send_add(adm, 901, cust, "stuck-1", 0);
-	TSP_AWAIT(tsg_fault_hit(&sbx, stuck), "the Add never reached the gateway");
 	/* The drain gives up on the call (or the gateway's timeout ends it): a clean exit. */
-	tsp_server_stop(&srv);
+	uint64_t cust = add_then_stop(13, 901, "stuck-1", "\"kind\":\"timeout\"");
 	uint64_t id = 0;
 	int code = -1;
 	if (tsp_recv_response(adm, &id, &code, NULL, NULL, 1000) == 0)
 		cr_assert_eq(code, 14, "a stuck tokenization is UNAVAILABLE, got %d", code);
-	close(adm);
-	cr_assert_eq(tsp_server_start(&srv, NULL), 0);
-	adm = tsp_login(&srv, srv.admin_token);
+	restart();
 	size_t n = 0;
 	default_of(cust, &n);
 	cr_assert_eq(n, 0);

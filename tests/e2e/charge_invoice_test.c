@@ -21,22 +21,15 @@
 #include "ospay/v1/clock.pb-c.h"
 #include "ospay/v1/customers.pb-c.h"
 #include "ospay/v1/gateway.pb-c.h"
+#include "support/cards.h"
 #include "support/domain.h"
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
-#include "support/suite.h"
+#include "support/cielo_suite.h"
 
-static tsp_sandbox_t sbx;
-
-static void after_up(void);
 /* 12:00 local (UTC-03:00) on the seed's due date. */
-TSP_E2E_SUITE_THEN(charge_invoice, adm, &sbx, "2020-12-10T15:00:00Z", 120, after_up);
-
-static void after_up(void)
-{
-	tsg_cielo(adm, &sbx, srv.org_id, "bill", true);
-}
+TSP_CIELO_SUITE(charge_invoice, "2020-12-10T15:00:00Z", 120, "bill", true);
 
 #define NON_RECURRING OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_NON_RECURRING
 #define RECURRING OSPAY__V1__CHARGE_RECURRENCE_FILTER__CHARGE_RECURRENCE_FILTER_RECURRING
@@ -48,35 +41,9 @@ static int charge_invoice(uint64_t inv, uint64_t card, const char *idem,
 	Ospay__V1__BillingChargeInvoiceRequest m = OSPAY__V1__BILLING_CHARGE_INVOICE_REQUEST__INIT;
 	m.invoice_id = inv;
 	m.card_id = card;
-	Ospay__V1__BillingChargeInvoiceResponse *r = NULL;
-	int code = tsp_call(adm, "ospay.v1.Billing/ChargeInvoice", &m.base,
-			    &ospay__v1__billing_charge_invoice_response__descriptor,
-			    (ProtobufCMessage **)&r, idem, st);
-	if (out != NULL)
-		*out = r;
-	else if (r != NULL)
-		protobuf_c_message_free_unpacked(&r->base, NULL);
-	return code;
-}
-
-/* What the sandbox recorded for one merchant order id (the last sale of it). */
-static void sandbox_sale(const char *moid, int *count, bool *recurrent, char *initiator, size_t cap)
-{
-	char url[256], out[16384];
-	snprintf(url, sizeof(url), "%s/control/charges?merchant_order_id=%s", sbx.base, moid);
-	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out)), 200, "%s", out);
-	const char *c = strstr(out, "\"count\":");
-	cr_assert_not_null(c, "%s", out);
-	*count = atoi(c + 8);
-	const char *r = strstr(out, "\"recurrent\":");
-	*recurrent = r != NULL && strncmp(r + 12, "true", 4) == 0;
-	const char *i = strstr(out, "\"initiator\":\"");
-	initiator[0] = '\0';
-	if (i != NULL) {
-		i += 13;
-		size_t n = strcspn(i, "\"");
-		snprintf(initiator, cap, "%.*s", (int)(n < cap ? n : cap - 1), i);
-	}
+	return tsp_call(adm, "ospay.v1.Billing/ChargeInvoice", &m.base,
+			&ospay__v1__billing_charge_invoice_response__descriptor,
+			(ProtobufCMessage **)out, idem, st);
 }
 
 /* A customer whose two automatic attempts were declined and whose service is
@@ -137,19 +104,16 @@ Test(charge_invoice, approved_pays_the_invoice_and_unblocks_the_service)
 	protobuf_c_message_free_unpacked(&l->base, NULL);
 
 	/* At Cielo: one sale, customer-initiated, without Recurrent; the run's had it. */
-	int count;
-	bool recurrent;
-	char ind[64];
-	sandbox_sale(oid, &count, &recurrent, ind, sizeof(ind));
-	cr_assert_eq(count, 1);
-	cr_assert_not(recurrent);
+	tsc_sales_t s = tsc_sandbox_sales(&sbx, oid);
+	cr_assert_eq(s.count, 1);
+	cr_assert_not(s.recurrent);
 	/* A Visa card: no initiator indicator, which is Mastercard's (issue 16). */
-	cr_assert_str_eq(ind, "");
+	cr_assert_str_eq(s.initiator, "");
 	snprintf(oid, sizeof(oid), "%020lluA2", (unsigned long long)inv);
-	sandbox_sale(oid, &count, &recurrent, ind, sizeof(ind));
-	cr_assert_eq(count, 1);
-	cr_assert(recurrent);
-	cr_assert_str_eq(ind, "");
+	s = tsc_sandbox_sales(&sbx, oid);
+	cr_assert_eq(s.count, 1);
+	cr_assert(s.recurrent);
+	cr_assert_str_eq(s.initiator, "");
 
 	/* The run afterwards leaves the paid invoice alone. */
 	tso_advance(adm, DAY_MS);

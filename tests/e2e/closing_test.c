@@ -53,13 +53,19 @@ static uint64_t an_order(void)
 	return id;
 }
 
+/* A Finalize request for a new order (an_order); the test fills in the rest. */
+static Ospay__V1__OrdersFinalizeRequest finalizing_new_order(void)
+{
+	Ospay__V1__OrdersFinalizeRequest m = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
+	m.id = an_order();
+	return m;
+}
+
 Test(closing, concluded_with_executed_times)
 {
-	uint64_t id = an_order();
-	Ospay__V1__OrdersFinalizeRequest m = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
+	Ospay__V1__OrdersFinalizeRequest m = finalizing_new_order();
 	Ospay__V1__Order *o = NULL;
 	status_t st;
-	m.id = id;
 	m.method_type = PIX;
 	m.executed_start_ms = tso_at(2026, 12, 7, 9, 5);
 	m.executed_end_ms = tso_at(2026, 12, 7, 10, 20);
@@ -70,7 +76,7 @@ Test(closing, concluded_with_executed_times)
 	cr_assert_eq(o->closing->executed_start_ms, tso_at(2026, 12, 7, 9, 5));
 	cr_assert_eq(o->closing->executed_end_ms, tso_at(2026, 12, 7, 10, 20));
 	ospay__v1__order__free_unpacked(o, NULL);
-	o = tso_get_order(adm, id);
+	o = tso_get_order(adm, m.id);
 	cr_assert_eq(o->closing->executed_end_ms, tso_at(2026, 12, 7, 10, 20), "kept");
 	ospay__v1__order__free_unpacked(o, NULL);
 }
@@ -79,11 +85,9 @@ Test(closing, not_concluded_needs_a_reason_and_may_go_unpaid)
 {
 	uint64_t absent = reason("Cliente ausente", NOT_CONCLUDED);
 	uint64_t done = reason("Instalação concluída", CONCLUDED);
-	uint64_t id = an_order();
-	Ospay__V1__OrdersFinalizeRequest m = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
+	Ospay__V1__OrdersFinalizeRequest m = finalizing_new_order();
 	Ospay__V1__Order *o = NULL;
 	status_t st;
-	m.id = id;
 	m.outcome = NOT_CONCLUDED;
 	cr_assert_eq(finalize(&m, &o, &st), 3);
 	cr_assert(tso_violation(&st, "closing_reason_id"));
@@ -109,9 +113,7 @@ Test(closing, not_concluded_needs_a_reason_and_may_go_unpaid)
 	cr_assert_str_eq(o->closing->reason, "Cliente ausente");
 	ospay__v1__order__free_unpacked(o, NULL);
 	/* A concluded order still needs its payment method. */
-	uint64_t id2 = an_order();
-	Ospay__V1__OrdersFinalizeRequest m2 = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
-	m2.id = id2;
+	Ospay__V1__OrdersFinalizeRequest m2 = finalizing_new_order();
 	m2.closing_reason_id = done;
 	cr_assert_eq(finalize(&m2, &o, &st), 3);
 	cr_assert(tso_violation(&st, "method_type"));
@@ -208,9 +210,8 @@ Test(closing, removed_reasons_are_no_longer_offered)
 	status_t st;
 	rm.id = absent;
 	tsp_call_ok(adm, "ospay.v1.Orders/RemoveClosingReason", &rm.base, NULL);
-	Ospay__V1__OrdersFinalizeRequest m = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
+	Ospay__V1__OrdersFinalizeRequest m = finalizing_new_order();
 	Ospay__V1__Order *o = NULL;
-	m.id = an_order();
 	m.outcome = NOT_CONCLUDED;
 	m.closing_reason_id = absent;
 	cr_assert_eq(finalize(&m, &o, &st), 5, "a removed reason: %s", st.message);

@@ -10,18 +10,14 @@
 
 #include "support/domain.h"
 #include "support/proc.h"
+#include "support/records.h"
 #include "support/suite.h"
 
 TSP_E2E_SUITE(crud, adm, NULL, "2026-12-01T12:00:00Z", 60);
 
 static Ospay__V1__Customer *create_customer(uint64_t unit, const char *doc, int *code, status_t *st)
 {
-	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-	a.street = "Av. Paulista";
-	a.number = "1578";
-	a.city = "São Paulo";
-	a.state = "sp";
-	a.cep = "01310-200";
+	Ospay__V1__Address a = tsr_place("Av. Paulista", "1578", "São Paulo", "sp", "01310-200");
 	Ospay__V1__CustomersCreateRequest m = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
 	m.unit_id = unit;
 	m.name = "Empresa Exemplo Ltda";
@@ -72,12 +68,8 @@ Test(crud, customers_are_normalized_and_unique_per_unit)
 	Ospay__V1__CustomersListRequest l = OSPAY__V1__CUSTOMERS_LIST_REQUEST__INIT;
 	l.document = "11.222.333/0001-81";
 	l.unit_id = srv.unit_id;
-	Ospay__V1__CustomersListResponse *lr =
-		tsp_call_ok(adm, "ospay.v1.Customers/List", &l.base,
-			    &ospay__v1__customers_list_response__descriptor);
-	cr_assert_eq(lr->n_customers, 1);
-	cr_assert_eq(lr->customers[0]->id, id);
-	ospay__v1__customers_list_response__free_unpacked(lr, NULL);
+	tsp_list_only(adm, "ospay.v1.Customers/List", &l.base,
+		      &ospay__v1__customers_list_response__descriptor, "customers", id);
 
 	/* Update by mask: the phone changes, the e-mail is cleared, the rest stays. */
 	Ospay__V1__CustomersUpdateRequest u = OSPAY__V1__CUSTOMERS_UPDATE_REQUEST__INIT;
@@ -105,10 +97,9 @@ Test(crud, customers_are_normalized_and_unique_per_unit)
 	d.document = "529.982.247-25";
 	tsp_call_ok(adm, "ospay.v1.Customers/Update", &d.base, NULL);
 	l.document = "11222333000181";
-	lr = tsp_call_ok(adm, "ospay.v1.Customers/List", &l.base,
-			 &ospay__v1__customers_list_response__descriptor);
-	cr_assert_eq(lr->n_customers, 0, "the old document is free");
-	ospay__v1__customers_list_response__free_unpacked(lr, NULL);
+	cr_assert_eq(tsp_list_count(adm, "ospay.v1.Customers/List", &l.base,
+				    &ospay__v1__customers_list_response__descriptor, "customers"),
+		     0, "the old document is free");
 	c = create_customer(srv.unit_id, "11222333000181", &code, &st);
 	cr_assert_eq(code, 0, "%s", st.message);
 	ospay__v1__customer__free_unpacked(c, NULL);
@@ -242,22 +233,18 @@ Test(crud, agendas_update_and_delete)
 	g.id = ag;
 	cr_assert_eq(tsp_call(adm, "ospay.v1.Agendas/Get", &g.base, NULL, NULL, NULL, &st), 5);
 	Ospay__V1__AgendasListRequest al = OSPAY__V1__AGENDAS_LIST_REQUEST__INIT;
-	Ospay__V1__AgendasListResponse *lr =
-		tsp_call_ok(adm, "ospay.v1.Agendas/List", &al.base,
-			    &ospay__v1__agendas_list_response__descriptor);
-	cr_assert_eq(lr->n_agendas, 0);
-	ospay__v1__agendas_list_response__free_unpacked(lr, NULL);
+	cr_assert_eq(tsp_list_count(adm, "ospay.v1.Agendas/List", &al.base,
+				    &ospay__v1__agendas_list_response__descriptor, "agendas"),
+		     0);
 	/* Its orders keep the id and are still found by it; new bookings are refused. */
 	Ospay__V1__Order *got = tso_get_order(adm, o);
 	cr_assert_eq(got->agenda_id, ag);
 	ospay__v1__order__free_unpacked(got, NULL);
 	Ospay__V1__OrdersListRequest ol = OSPAY__V1__ORDERS_LIST_REQUEST__INIT;
 	ol.agenda_id = ag;
-	Ospay__V1__OrdersListResponse *olr =
-		tsp_call_ok(adm, "ospay.v1.Orders/List", &ol.base,
-			    &ospay__v1__orders_list_response__descriptor);
-	cr_assert_eq(olr->n_orders, 2);
-	ospay__v1__orders_list_response__free_unpacked(olr, NULL);
+	cr_assert_eq(tsp_list_count(adm, "ospay.v1.Orders/List", &ol.base,
+				    &ospay__v1__orders_list_response__descriptor, "orders"),
+		     2);
 	cr_assert_eq(tso_order(adm, c, ag, 0, tso_at(2026, 12, 7, 9, 0), 0, NULL, &st), 5);
 	/* Left on the removed agenda, an order can still be moved (its rules are gone). */
 	Ospay__V1__OrdersRescheduleRequest r = OSPAY__V1__ORDERS_RESCHEDULE_REQUEST__INIT;

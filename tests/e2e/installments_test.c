@@ -142,6 +142,17 @@ static Ospay__V1__BillingRecurringCreditReportResponse *report_ok(int call_fd, r
 	return r;
 }
 
+/* The report of a preset period: its first and last days and how many rows it has. */
+static void preset_is(int period, const char *from, const char *to, size_t rows)
+{
+	Ospay__V1__BillingRecurringCreditReportResponse *r =
+		report_ok(fd, (rq_t){.period = period});
+	cr_assert_str_eq(r->from, from, "period %d", period);
+	cr_assert_str_eq(r->to, to, "period %d", period);
+	cr_assert_eq(r->n_rows, rows, "period %d: %zu rows", period, r->n_rows);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
 /* Does the report hold the row (order, number) — or (charge, 0) when order is 0? */
 static bool has_row(const Ospay__V1__BillingRecurringCreditReportResponse *r, uint64_t order,
 		    uint32_t n, uint64_t charge)
@@ -208,6 +219,16 @@ static Ospay__V1__Order *wait_inst(uint64_t id, uint32_t n, int inst)
 	return NULL;
 }
 
+/* The status of the order's installment n as stored. */
+static int inst_status(uint64_t id, uint32_t n)
+{
+	Ospay__V1__Order *o = tso_get_order(fd, id);
+	cr_assert(o->payment != NULL && n <= o->payment->n_schedule, "no installment %u", n);
+	int st = (int)o->payment->schedule[n - 1]->status;
+	ospay__v1__order__free_unpacked(o, NULL);
+	return st;
+}
+
 /* A customer of unit with a card ending in last, a recurring service, and an invoice due today. */
 static uint64_t card_customer(uint64_t unit, uint32_t n, int last)
 {
@@ -220,13 +241,8 @@ static uint64_t card_customer(uint64_t unit, uint32_t n, int last)
 /* The id of the customer's only charge. */
 static uint64_t charge_of(uint64_t customer)
 {
-	Ospay__V1__BillingListChargesRequest m = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
-	m.customer_id = customer;
-	Ospay__V1__BillingListChargesResponse *r =
-		tsp_call_ok(fd, "ospay.v1.Billing/ListCharges", &m.base,
-			    &ospay__v1__billing_list_charges_response__descriptor);
-	cr_assert_eq(r->n_charges, 1);
-	uint64_t id = r->charges[0]->id;
+	Ospay__V1__BillingListChargesResponse *r;
+	uint64_t id = tso_only_charge(fd, customer, &r)->id;
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	return id;
 }
@@ -307,21 +323,9 @@ Test(installments, report_filters_and_totals)
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 
 	/* Presets around Tuesday 03-10. */
-	r = report_ok(fd, (rq_t){.period = PERIOD(TODAY)});
-	cr_assert_str_eq(r->from, "2026-03-10");
-	cr_assert_str_eq(r->to, "2026-03-10");
-	cr_assert_eq(r->n_rows, 5);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	r = report_ok(fd, (rq_t){.period = PERIOD(THIS_WEEK)});
-	cr_assert_str_eq(r->from, "2026-03-09");
-	cr_assert_str_eq(r->to, "2026-03-15");
-	cr_assert_eq(r->n_rows, 5);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	r = report_ok(fd, (rq_t){.period = PERIOD(LAST_MONTH)});
-	cr_assert_str_eq(r->from, "2026-02-01");
-	cr_assert_str_eq(r->to, "2026-02-28");
-	cr_assert_eq(r->n_rows, 0);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	preset_is(PERIOD(TODAY), "2026-03-10", "2026-03-10", 5);
+	preset_is(PERIOD(THIS_WEEK), "2026-03-09", "2026-03-15", 5);
+	preset_is(PERIOD(LAST_MONTH), "2026-02-01", "2026-02-28", 0);
 
 	/* Custom period: April. */
 	r = report_ok(fd, (rq_t){.from = "2026-04-01", .to = "2026-04-30"});
@@ -417,19 +421,9 @@ Test(installments, report_filters_and_totals)
 
 	/* A month later (the test clock): the presets follow it. */
 	tso_advance(fd, 31 * DAY_MS);
-	r = report_ok(fd, (rq_t){.period = PERIOD(TODAY)});
-	cr_assert_str_eq(r->from, "2026-04-10");
-	cr_assert_eq(r->n_rows, 3);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	r = report_ok(fd, (rq_t){.period = PERIOD(LAST_MONTH)});
-	cr_assert_str_eq(r->from, "2026-03-01");
-	cr_assert_str_eq(r->to, "2026-03-31");
-	cr_assert_eq(r->n_rows, 5);
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	r = report_ok(fd, (rq_t){.period = PERIOD(THIS_WEEK)});
-	cr_assert_str_eq(r->from, "2026-04-06"); /* 04-10 is a Friday */
-	cr_assert_str_eq(r->to, "2026-04-12");
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	preset_is(PERIOD(TODAY), "2026-04-10", "2026-04-10", 3);
+	preset_is(PERIOD(LAST_MONTH), "2026-03-01", "2026-03-31", 5);
+	preset_is(PERIOD(THIS_WEEK), "2026-04-06", "2026-04-12", 3); /* 04-10 is a Friday */
 }
 
 Test(installments, a_unit_scoped_token_sees_only_its_units)
@@ -509,9 +503,7 @@ Test(installments, manual_recording_rules_and_permissions)
 	int other = tsp_login(&srv, secret);
 	cr_assert_eq(record(other, id, 1, IST(CONFIRMED), NULL, NULL, &st), 5);
 	close(other);
-	o = tso_get_order(fd, id);
-	cr_assert_eq(o->payment->schedule[0]->status, IST(WAITING), "nothing was recorded");
-	ospay__v1__order__free_unpacked(o, NULL);
+	cr_assert_eq(inst_status(id, 1), IST(WAITING), "nothing was recorded");
 
 	/* The unit's operator records installment 1: the order (closed at Finalize,
 	 * docs/spec.md 10.1) is paid; its history does not grow. */
@@ -680,28 +672,37 @@ Test(installments, list_pages_across_inserts)
 
 /* ------------------------------------------------------------------ reconciliation */
 
-Test(installments, a_lost_webhook_is_reconciled_two_days_after_the_due_date)
+/*
+ * An order of a new customer (n makes its CPF) finalized over 3 installments
+ * by payment link (key: its order key), whose payer paid the first: confirmed
+ * at ospayd, the second due on 2026-04-10.
+ */
+static uint64_t first_installment_paid(uint32_t n, char key[64])
 {
-	char key[64];
-	uint64_t c = tso_customer(fd, srv.unit_id, 41, "São Paulo");
+	uint64_t c = tso_customer(fd, srv.unit_id, n, "São Paulo");
 	uint64_t id = finalized(fd, c, pm_integrated, 3, key);
 	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", key, NULL), 200);
 	Ospay__V1__Order *o = wait_inst(id, 1, IST(CONFIRMED));
-	cr_assert_not_null(o);
+	cr_assert_not_null(o, "installment 1 was never confirmed");
 	cr_assert_str_eq(o->payment->schedule[1]->due_date, "2026-04-10");
 	ospay__v1__order__free_unpacked(o, NULL);
+	return id;
+}
+
+Test(installments, a_lost_webhook_is_reconciled_two_days_after_the_due_date)
+{
+	char key[64];
+	uint64_t id = first_installment_paid(41, key);
 	/* Every PagoLivre notification lost from now on. */
 	tsg_webhook_fault(&sbx, "{\"service\":\"pagolivre\",\"kind\":\"drop\"}");
 	/* The second installment is charged on its due date; nobody tells ospay. */
 	tso_advance(fd, 31 * DAY_MS); /* 2026-04-10 */
 	cr_assert_eq(tsg_pagolivre_control(&sbx, "charge", key, NULL), 200);
 	tso_advance(fd, DAY_MS); /* 04-11: due + 1, not overdue yet */
-	o = tso_get_order(fd, id);
-	cr_assert_eq(o->payment->schedule[1]->status, IST(WAITING));
-	ospay__v1__order__free_unpacked(o, NULL);
+	cr_assert_eq(inst_status(id, 2), IST(WAITING));
 	/* 04-12: due + 2 days, the reconciliation asks PagoLivre. */
 	tso_advance(fd, DAY_MS);
-	o = wait_inst(id, 2, IST(CONFIRMED));
+	Ospay__V1__Order *o = wait_inst(id, 2, IST(CONFIRMED));
 	cr_assert_not_null(o, "the reconciliation should have confirmed installment 2");
 	cr_assert_eq(o->payment->schedule[2]->status, IST(WAITING));
 	cr_assert_eq(o->payment_status, PAY(PAID));
@@ -738,12 +739,7 @@ static void wait_passes(size_t want)
 Test(installments, the_reconciliation_asks_once_a_day)
 {
 	char key[64];
-	uint64_t c = tso_customer(fd, srv.unit_id, 42, "São Paulo");
-	uint64_t id = finalized(fd, c, pm_integrated, 3, key);
-	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", key, NULL), 200);
-	Ospay__V1__Order *o = wait_inst(id, 1, IST(CONFIRMED));
-	cr_assert_not_null(o);
-	ospay__v1__order__free_unpacked(o, NULL);
+	uint64_t id = first_installment_paid(42, key);
 	tsg_webhook_fault(&sbx, "{\"service\":\"pagolivre\",\"kind\":\"drop\"}");
 	/* The pass this advance starts is over before the counts below are taken. */
 	size_t passes = count_in_file(srv.log_path, "reconciliation pass done");
@@ -764,12 +760,10 @@ Test(installments, the_reconciliation_asks_once_a_day)
 	tso_advance(fd, 3600 * 1000);
 	wait_passes(passes + 1);
 	cr_assert_eq(count_in_file(srv.log_path, "installment reconciliation"), asked + 1);
-	o = tso_get_order(fd, id);
-	cr_assert_eq(o->payment->schedule[1]->status, IST(WAITING));
-	ospay__v1__order__free_unpacked(o, NULL);
+	cr_assert_eq(inst_status(id, 2), IST(WAITING));
 	/* The next day it is asked again, and learns. */
 	tso_advance(fd, DAY_MS);
-	o = wait_inst(id, 2, IST(CONFIRMED));
+	Ospay__V1__Order *o = wait_inst(id, 2, IST(CONFIRMED));
 	cr_assert_not_null(o, "the next day's query should confirm installment 2");
 	ospay__v1__order__free_unpacked(o, NULL);
 	cr_assert_eq(count_in_file(srv.log_path, "installment reconciliation"), asked + 2);

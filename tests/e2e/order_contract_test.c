@@ -10,6 +10,7 @@
 
 #include "support/domain.h"
 #include "support/proc.h"
+#include "support/records.h"
 #include "support/cli_suite.h"
 
 TSP_CLI_SUITE(order_contract, "2026-12-01T12:00:00Z", 60);
@@ -20,12 +21,7 @@ static uint64_t customer_in(uint32_t n, const char *city, const char *uf)
 {
 	char cpf[12];
 	tso_cpf(n, cpf);
-	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-	a.street = "Rua Principal";
-	a.number = "10";
-	a.city = (char *)city;
-	a.state = (char *)uf;
-	a.cep = "64900-000";
+	Ospay__V1__Address a = tsr_place("Rua Principal", "10", city, uf, "64900-000");
 	Ospay__V1__CustomersCreateRequest m = OSPAY__V1__CUSTOMERS_CREATE_REQUEST__INIT;
 	m.unit_id = unit;
 	m.name = "Cliente";
@@ -74,12 +70,7 @@ Test(order_contract, service_and_address_snapshot)
 	cr_assert_eq(create(c, 0, 999, NULL, &st), 5, "unknown service");
 	cr_assert_eq(create(c, 0, svc, &id, &st), 0, "%s", st.message);
 	/* The customer moves: the order keeps the address it was booked at. */
-	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-	a.street = "Avenida Paulista";
-	a.number = "1000";
-	a.city = "Santos";
-	a.state = "SP";
-	a.cep = "11010-000";
+	Ospay__V1__Address a = tsr_place("Avenida Paulista", "1000", "Santos", "SP", "11010-000");
 	Ospay__V1__CustomersUpdateRequest u = OSPAY__V1__CUSTOMERS_UPDATE_REQUEST__INIT;
 	char *mask[] = {"address"};
 	u.id = c;

@@ -474,12 +474,8 @@ Test(orders, calendar_by_agenda_and_by_technician)
 	m.view_by = OSPAY__V1__CALENDAR_VIEW_BY__CALENDAR_VIEW_BY_AGENDA;
 	m.ids = ids;
 	m.n_ids = 1;
-	Ospay__V1__AgendasCalendarResponse *one =
-		tsp_call_ok(adm, "ospay.v1.Agendas/Calendar", &m.base,
-			    &ospay__v1__agendas_calendar_response__descriptor);
-	cr_assert_eq(one->n_groups, 1);
-	cr_assert_eq(one->groups[0]->id, a2);
-	ospay__v1__agendas_calendar_response__free_unpacked(one, NULL);
+	tsp_list_only(adm, "ospay.v1.Agendas/Calendar", &m.base,
+		      &ospay__v1__agendas_calendar_response__descriptor, "groups", a2);
 	/* 63 days is too many. */
 	m.to_date = "2027-02-01";
 	cr_assert_eq(tsp_call(adm, "ospay.v1.Agendas/Calendar", &m.base, NULL, NULL, NULL, &st), 3);

@@ -295,9 +295,8 @@ Test(pix_auth_e2e, journey_3_the_first_payment_pays_the_invoice_and_activates)
 	uint64_t cust, inv;
 	char txid[64];
 	uint64_t svc = journey_3(&cust, &inv, txid);
-	Ospay__V1__CustomerService *s;
 	payer("cobs", txid, "pay", NULL);
-	s = refresh(svc);
+	Ospay__V1__CustomerService *s = refresh(svc);
 	cr_assert_eq(s->pix->state, AUTH(ACCEPTED));
 	cr_assert_eq(rail(s), RAIL(PIX_AUTOMATICO));
 	service_free(s);
@@ -609,13 +608,12 @@ Test(pix_auth_e2e, journey_3_accepted_and_paid_from_the_callbacks)
 	uint64_t cust, inv;
 	char txid[64];
 	uint64_t svc = journey_3(&cust, &inv, txid);
-	Ospay__V1__CustomerService *s;
 	/* The payer pays the QR: the rec's callback accepts the authorization and the
 	 * payment's /pix callback (registered by SetGateway with the Pix key) pays the
 	 * invoice, no RefreshPix. */
 	payer("cobs", txid, "pay", NULL);
 	TSP_AWAIT(stored_state(cust, svc) == AUTH(ACCEPTED), "accepted through the /rec callback");
-	s = stored(cust, svc);
+	Ospay__V1__CustomerService *s = stored(cust, svc);
 	cr_assert_eq(rail(s), RAIL(PIX_AUTOMATICO));
 	service_free(s);
 	TSP_AWAIT(tso_invoice_status(P.fd, inv) == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID,

@@ -86,23 +86,23 @@ static Ospay__V1__ListUnitsResponse *list_units(int fd)
 	return r;
 }
 
-/* n CreateUnit frames with ids first.. in one buffer (free it); names "<name> <i>"
- * when numbered, else name. */
-static uint8_t *create_unit_frames(int n, uint64_t first, const char *name, bool numbered,
-				   size_t *len)
+/* Sends n CreateUnit frames with ids first.. in one write (asserted); names
+ * "<name> <i>" when numbered, else name. */
+static void send_create_units(int fd, int n, uint64_t first, const char *name, bool numbered)
 {
 	uint8_t *all = malloc((size_t)n * 128);
 	cr_assert_not_null(all);
-	*len = 0;
+	size_t len = 0;
 	for (int i = 0; i < n; i++) {
 		uint8_t body[64];
 		char nm[48];
 		snprintf(nm, sizeof(nm), numbered ? "%s %d" : "%s", name, i);
 		size_t blen = pack_create_unit(nm, body);
-		*len += tsp_frame_request(all + *len, first + (uint64_t)i, CREATE_UNIT, body, blen,
-					  NULL);
+		len += tsp_frame_request(all + len, first + (uint64_t)i, CREATE_UNIT, body, blen,
+					 NULL);
 	}
-	return all;
+	cr_assert_eq(send(fd, all, len, MSG_NOSIGNAL), (ssize_t)len);
+	free(all);
 }
 
 Test(rpc, frame_split_at_every_byte_boundary)
@@ -295,9 +295,7 @@ Test(rpc, thousand_pipelined_calls_answered_by_id)
 {
 	int fd = admin_conn();
 	enum { N = 1000 };
-	size_t len;
-	uint8_t *all = create_unit_frames(N, 5000, "unit", true, &len);
-	cr_assert_eq(send(fd, all, len, MSG_NOSIGNAL), (ssize_t)len);
+	send_create_units(fd, N, 5000, "unit", true);
 	static bool seen[N];
 	memset(seen, 0, sizeof(seen));
 	for (int i = 0; i < N; i++) {
@@ -324,7 +322,6 @@ Test(rpc, thousand_pipelined_calls_answered_by_id)
 	cr_assert_eq(l->n_units, 1000);
 	cr_assert_str_not_empty(l->next_page_token);
 	ospay__v1__list_units_response__free_unpacked(l, NULL);
-	free(all);
 	close(fd);
 }
 
@@ -336,9 +333,7 @@ Test(rpc, too_many_calls_in_flight_is_resource_exhausted)
 	tsp_server_up(&srv, args);
 	int fd = admin_conn();
 	enum { N = 400 };
-	size_t len;
-	uint8_t *all = create_unit_frames(N, 1, "x", false, &len);
-	cr_assert_eq(send(fd, all, len, MSG_NOSIGNAL), (ssize_t)len);
+	send_create_units(fd, N, 1, "x", false);
 	int ok = 0, exhausted = 0;
 	for (int i = 0; i < N; i++) {
 		int code;
@@ -352,7 +347,6 @@ Test(rpc, too_many_calls_in_flight_is_resource_exhausted)
 	}
 	cr_assert_gt(ok, 0);
 	cr_assert_gt(exhausted, 0, "writes wait for the commit: some must exceed 4 in flight");
-	free(all);
 	close(fd);
 }
 
@@ -361,12 +355,9 @@ Test(rpc, slow_reader_does_not_grow_server_memory)
 	int fd = admin_conn();
 	/* Make every ListUnits reply large: ~600 units, ~25 KB per reply. */
 	enum { UNITS = 600 };
-	size_t len;
-	uint8_t *all = create_unit_frames(UNITS, 1, "a unit with a long-ish name", false, &len);
-	cr_assert_eq(send(fd, all, len, MSG_NOSIGNAL), (ssize_t)len);
+	send_create_units(fd, UNITS, 1, "a unit with a long-ish name", false);
 	for (int i = 0; i < UNITS; i++)
 		cr_assert_eq(tsp_recv_response(fd, NULL, NULL, NULL, NULL, TSP_HANG_MS), 0);
-	free(all);
 	long before = tsp_server_rss_anon_kb(&srv);
 	cr_assert_gt(before, 0);
 

@@ -16,24 +16,17 @@
 #include <unistd.h>
 
 #include "ospay/v1/billing.pb-c.h"
+#include "support/cards.h"
 #include "support/domain.h"
 #include "support/enums.h"
 #include "support/gateways.h"
 #include "support/proc.h"
-#include "support/suite.h"
-
-static tsp_sandbox_t sbx;
+#include "support/cielo_suite.h"
 
 #define RES(x) OSPAY__V1__CHARGE_RESOLUTION__CHARGE_RESOLUTION_##x
 
-static void after_up(void);
 /* 12:00 local (UTC-03:00) on the due date. */
-TSP_E2E_SUITE_THEN(unknown_first, adm, &sbx, "2020-12-10T15:00:00Z", 150, after_up);
-
-static void after_up(void)
-{
-	tsg_cielo(adm, &sbx, srv.org_id, "uf", true);
-}
+TSP_CIELO_SUITE(unknown_first, "2020-12-10T15:00:00Z", 150, "uf", true);
 
 /* GetNet runs the recurrence instead of Cielo. */
 static void use_getnet(void)
@@ -71,27 +64,12 @@ static void getnet_notify(const char *order_id, const char *payment_id)
 }
 
 /* The customer's only charge, asserted to be the only one (free it). */
-static Ospay__V1__Charge *only_charge(uint64_t customer, Ospay__V1__BillingListChargesResponse **r)
-{
-	*r = tso_charges(adm, customer, 0);
-	cr_assert_eq((*r)->n_charges, 1, "charges: %zu", (*r)->n_charges);
-	return (*r)->charges[0];
-}
-
-static int charge_status(uint64_t customer)
-{
-	Ospay__V1__BillingListChargesResponse *r = NULL;
-	int st = (int)only_charge(customer, &r)->status;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
-	return st;
-}
-
 /* Polls (bounded, no timing asserted) until the customer's charge has status want;
  * resolve passes back off from 5 s, hence the longer hang guard. */
 static void wait_status(uint64_t customer, int want)
 {
 	int st = 0;
-	TSP_AWAIT_MS(2 * TSP_HANG_MS, (st = charge_status(customer)) == want,
+	TSP_AWAIT_MS(2 * TSP_HANG_MS, (st = tso_only_charge_status(adm, customer)) == want,
 		     "charge status %d, waiting for %d", st, want);
 }
 
@@ -116,35 +94,9 @@ static int resolve_charge(uint64_t charge, int resolution, const char *reason,
 	m.charge_id = charge;
 	m.resolution = resolution;
 	m.reason = (char *)reason;
-	Ospay__V1__BillingResolveChargeResponse *r = NULL;
-	int code = tsp_call(adm, "ospay.v1.Billing/ResolveCharge", &m.base,
-			    &ospay__v1__billing_resolve_charge_response__descriptor,
-			    (ProtobufCMessage **)&r, NULL, st);
-	if (out != NULL)
-		*out = r;
-	else if (r != NULL)
-		protobuf_c_message_free_unpacked(&r->base, NULL);
-	return code;
-}
-
-/* The sandbox's records of one merchant order id: count, approved, the last payment id. */
-static void sandbox_sales(const char *moid, int *count, int *approved, char *pid, size_t cap)
-{
-	char url[256], out[16384];
-	snprintf(url, sizeof(url), "%s/control/charges?merchant_order_id=%s", sbx.base, moid);
-	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out)), 200, "%s", out);
-	const char *c = strstr(out, "\"count\":"), *a = strstr(out, "\"approved\":");
-	cr_assert(c != NULL && a != NULL, "%s", out);
-	*count = atoi(c + 8);
-	*approved = atoi(a + 11);
-	if (pid != NULL) {
-		const char *p = strstr(out, "\"payment_id\":\"");
-		cr_assert_not_null(p, "%s", out);
-		p += 14;
-		size_t n = strcspn(p, "\"");
-		cr_assert(n < cap);
-		snprintf(pid, cap, "%.*s", (int)n, p);
-	}
+	return tsp_call(adm, "ospay.v1.Billing/ResolveCharge", &m.base,
+			&ospay__v1__billing_resolve_charge_response__descriptor,
+			(ProtobufCMessage **)out, NULL, st);
 }
 
 /* ospayd's count of charges left with an unsettled status (unknown, operator_review). */
@@ -159,20 +111,26 @@ static void assert_names(const status_t *st, uint64_t charge, const char *why)
 	cr_assert_not_null(strstr(st->message, why), "%s", st->message);
 }
 
+/* The id of the customer's one charge, asserting its status. */
+static uint64_t charge_id(uint64_t customer, int status)
+{
+	Ospay__V1__BillingListChargesResponse *r;
+	Ospay__V1__Charge *ch = tso_only_charge(adm, customer, &r);
+	cr_assert_eq(ch->status, status);
+	uint64_t id = ch->id;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return id;
+}
+
 Test(unknown_first, cielo_reset_after_processing_blocks_cancel_until_resolved_by_query)
 {
-	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 1, 0, true, &svc);
-	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
+	uint64_t inv, c = tso_invoiced_customer(adm, srv.unit_id, 1, 0, "2020-12-10", &inv, NULL);
 	/* The sale is made, its answer lost; queries fail for now, so it stays
 	 * unknown while the refusals are checked, however slow this machine is. */
 	tsg_sale_fault(&sbx, "reset", true);
 	tsg_fault(&sbx, "{\"service\":\"cielo\",\"route\":\"sale_query\",\"kind\":\"http500\"}");
 	tso_run_now(adm);
-	Ospay__V1__BillingListChargesResponse *r = NULL;
-	Ospay__V1__Charge *ch = only_charge(c, &r);
-	cr_assert_eq(ch->status, CHG(UNKNOWN));
-	uint64_t id = ch->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	uint64_t id = charge_id(c, CHG(UNKNOWN));
 	status_t st;
 	cr_assert_eq(cancel_invoice(inv, &st), 9, "%s", st.message);
 	assert_names(&st, id, "unknown outcome");
@@ -187,10 +145,9 @@ Test(unknown_first, cielo_reset_after_processing_blocks_cancel_until_resolved_by
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
 	cr_assert_eq(cancel_invoice(inv, &st), 9, "%s", st.message);
 	cr_assert_not_null(strstr(st.message, "paid"), "%s", st.message);
-	int count, approved;
-	sandbox_sales("00000000000000000001A1", &count, &approved, NULL, 0);
-	cr_assert_eq(count, 1);
-	cr_assert_eq(approved, 1);
+	tsc_sales_t s = tsc_sandbox_sales(&sbx, "00000000000000000001A1");
+	cr_assert_eq(s.count, 1);
+	cr_assert_eq(s.approved, 1);
 	cr_assert_eq(UNSETTLED("unknown"), 0);
 }
 
@@ -199,21 +156,18 @@ Test(unknown_first, getnet_unknown_waits_for_the_operator_and_is_never_suspended
 	use_getnet();
 	status_t st;
 	cr_assert_eq(tso_set_profile(adm, 2, &st), 0, "%s", st.message);
-	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 2, 0, true, &svc);
-	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
+	uint64_t svc, inv,
+		c = tso_invoiced_customer(adm, srv.unit_id, 2, 0, "2020-12-10", &inv, &svc);
 	/* GetNet processes the payment, the answer is lost, and so is its notification. */
 	lose_getnet_answers(1, false);
 	tso_run_now(adm);
-	Ospay__V1__BillingListChargesResponse *r = NULL;
-	Ospay__V1__Charge *ch = only_charge(c, &r);
-	cr_assert_eq(ch->status, CHG(OPERATOR_REVIEW));
-	uint64_t id = ch->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	uint64_t id = charge_id(c, CHG(OPERATOR_REVIEW));
 	/* Listed by its status, counted on /metrics. */
 	Ospay__V1__BillingListChargesRequest lq = OSPAY__V1__BILLING_LIST_CHARGES_REQUEST__INIT;
 	lq.status = CHG(OPERATOR_REVIEW);
-	r = tsp_call_ok(adm, "ospay.v1.Billing/ListCharges", &lq.base,
-			&ospay__v1__billing_list_charges_response__descriptor);
+	Ospay__V1__BillingListChargesResponse *r =
+		tsp_call_ok(adm, "ospay.v1.Billing/ListCharges", &lq.base,
+			    &ospay__v1__billing_list_charges_response__descriptor);
 	cr_assert_eq(r->n_charges, 1);
 	cr_assert_eq(r->charges[0]->id, id);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
@@ -228,9 +182,7 @@ Test(unknown_first, getnet_unknown_waits_for_the_operator_and_is_never_suspended
 	cr_assert_eq(tso_n_charges(adm, c), 1);
 	cr_assert_eq(tso_service_status(adm, c, svc), SVC(ACTIVE));
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(OPEN));
-	int count, approved;
-	sandbox_sales("00000000000000000001A1", &count, &approved, NULL, 0);
-	cr_assert_eq(count, 1);
+	cr_assert_eq(tsc_sandbox_sales(&sbx, "00000000000000000001A1").count, 1);
 	/* Bad resolutions are refused with the field named. */
 	cr_assert_eq(resolve_charge(id, RES(APPROVED), "", NULL, &st), 3);
 	cr_assert(tso_violation(&st, "reason"));
@@ -256,30 +208,24 @@ Test(unknown_first, getnet_unknown_waits_for_the_operator_and_is_never_suspended
 Test(unknown_first, getnet_unknown_is_settled_by_its_notification)
 {
 	use_getnet();
-	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 3, 0, true, &svc);
-	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
+	uint64_t inv, c = tso_invoiced_customer(adm, srv.unit_id, 3, 0, "2020-12-10", &inv, NULL);
 	/* The answer is lost; GetNet's notification (order id + payment id) is not. */
 	lose_getnet_answers(1, true);
 	tso_run_now(adm);
 	wait_status(c, CHG(APPROVED));
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(PAID));
-	int count, approved;
-	sandbox_sales("00000000000000000001A1", &count, &approved, NULL, 0);
-	cr_assert_eq(count, 1);
-	cr_assert_eq(approved, 1);
+	tsc_sales_t s = tsc_sandbox_sales(&sbx, "00000000000000000001A1");
+	cr_assert_eq(s.count, 1);
+	cr_assert_eq(s.approved, 1);
 }
 
 Test(unknown_first, notification_of_an_approved_sale_for_a_canceled_invoice_voids_it)
 {
 	use_getnet();
-	uint64_t svc, c = tso_billed_customer(adm, srv.unit_id, 4, 0, true, &svc);
-	uint64_t inv = tso_invoice(adm, c, svc, "2020-12-10");
+	uint64_t inv, c = tso_invoiced_customer(adm, srv.unit_id, 4, 0, "2020-12-10", &inv, NULL);
 	lose_getnet_answers(1, false);
 	tso_run_now(adm);
-	cr_assert_eq(charge_status(c), CHG(OPERATOR_REVIEW));
-	Ospay__V1__BillingListChargesResponse *r = NULL;
-	uint64_t id = only_charge(c, &r)->id;
-	protobuf_c_message_free_unpacked(&r->base, NULL);
+	uint64_t id = charge_id(c, CHG(OPERATOR_REVIEW));
 	/* The portal showed nothing yet: not charged; then the invoice is canceled. */
 	status_t st;
 	cr_assert_eq(
@@ -289,14 +235,14 @@ Test(unknown_first, notification_of_an_approved_sale_for_a_canceled_invoice_void
 	cr_assert_eq(tso_invoice_status(adm, inv), INV(CANCELED));
 	/* GetNet's notification of that sale, as it would have come. */
 	const char *moid = "00000000000000000001A1";
-	char pid[128];
-	int count, approved;
-	sandbox_sales(moid, &count, &approved, pid, sizeof(pid));
-	cr_assert_eq(approved, 1);
+	tsc_sales_t s = tsc_sandbox_sales(&sbx, moid);
+	const char *pid = s.payment_id;
+	cr_assert_eq(s.approved, 1);
 	getnet_notify(moid, pid);
 	/* Re-queried, found approved for a canceled invoice: voided at GetNet. */
 	wait_status(c, CHG(VOIDED));
-	Ospay__V1__Charge *ch = only_charge(c, &r);
+	Ospay__V1__BillingListChargesResponse *r;
+	Ospay__V1__Charge *ch = tso_only_charge(adm, c, &r);
 	cr_assert_str_eq(ch->payment_id, pid);
 	cr_assert_not_null(strstr(ch->note, "voided at the gateway"), "%s", ch->note);
 	cr_assert_not_null(strstr(ch->note, "CANCELED"), "%s", ch->note);
@@ -322,26 +268,24 @@ Test(unknown_first, a_notification_naming_another_payment_settles_nothing)
 	uint64_t inv_b = tso_invoice(adm, b, sb, "2020-12-10");
 	lose_getnet_answers(2, false);
 	tso_run_now(adm);
-	cr_assert_eq(charge_status(a), CHG(OPERATOR_REVIEW));
-	cr_assert_eq(charge_status(b), CHG(OPERATOR_REVIEW));
+	cr_assert_eq(tso_only_charge_status(adm, a), CHG(OPERATOR_REVIEW));
+	cr_assert_eq(tso_only_charge_status(adm, b), CHG(OPERATOR_REVIEW));
 	/* A notification with B's order id but A's payment id (someone who knows
 	 * the seller id): accepted as a hint and re-queried; GetNet's answer names
 	 * A's order, so B is left as it is (and so is A: not its notification). */
-	char pid_a[128];
-	int count, approved;
-	sandbox_sales("00000000000000000001A1", &count, &approved, pid_a, sizeof(pid_a));
-	cr_assert_eq(approved, 1);
+	tsc_sales_t s = tsc_sandbox_sales(&sbx, "00000000000000000001A1");
+	cr_assert_eq(s.approved, 1);
 	long long before = tsp_metric(&srv, "ospay_webhook_requeries_total");
-	getnet_notify("00000000000000000002A1", pid_a);
+	getnet_notify("00000000000000000002A1", s.payment_id);
 	TSP_AWAIT(tsp_metric(&srv, "ospay_webhook_requeries_total") > before,
 		  "the notification was never re-queried");
-	cr_assert_eq(charge_status(b), CHG(OPERATOR_REVIEW));
-	cr_assert_eq(charge_status(a), CHG(OPERATOR_REVIEW));
+	cr_assert_eq(tso_only_charge_status(adm, b), CHG(OPERATOR_REVIEW));
+	cr_assert_eq(tso_only_charge_status(adm, a), CHG(OPERATOR_REVIEW));
 	cr_assert_eq(tso_invoice_status(adm, inv_b), INV(OPEN));
 	/* The operator settles B with the CLI, which answers in words. */
 	Ospay__V1__BillingListChargesResponse *r = NULL;
 	char id[24], out[8192];
-	snprintf(id, sizeof(id), "%llu", (unsigned long long)only_charge(b, &r)->id);
+	snprintf(id, sizeof(id), "%llu", (unsigned long long)tso_only_charge(adm, b, &r)->id);
 	protobuf_c_message_free_unpacked(&r->base, NULL);
 	cr_assert_eq(tso_cli(&srv, NULL, out, sizeof(out), "charges", "resolve", id,
 			     "--not-charged", "--reason", "não consta no portal", NULL),
@@ -349,5 +293,5 @@ Test(unknown_first, a_notification_naming_another_payment_settles_nothing)
 	cr_assert_not_null(strstr(out, "não consta no portal"), "%s", out);
 	cr_assert_null(strstr(out, "CHARGE_"), "a raw enum name:\n%s", out);
 	cr_assert_null(strstr(out, "_ms"), "a raw field name:\n%s", out);
-	cr_assert_neq(charge_status(b), CHG(OPERATOR_REVIEW), "resolved");
+	cr_assert_neq(tso_only_charge_status(adm, b), CHG(OPERATOR_REVIEW), "resolved");
 }

@@ -59,8 +59,7 @@ static bool installment_is(const char *ref, uint32_t n, int want)
 	for (size_t k = 0; o != NULL && k < o->n_installments; k++)
 		if (o->installments[k]->number == n && o->installments[k]->outcome == want)
 			ok = true;
-	if (o != NULL)
-		ospay__v1__gateway_object_record__free_unpacked(o, NULL);
+	ospay__v1__gateway_object_record__free_unpacked(o, NULL);
 	return ok;
 }
 
@@ -68,11 +67,18 @@ static bool installment_is(const char *ref, uint32_t n, int want)
 	TSP_AWAIT(installment_is((ref), (n), (want)), "%s: installment %u never became %s", (ref), \
 		  (n), #want)
 
+/* A PagoLivre link `ref` of n installments, created and registered, whose payer
+ * pays: ospayd then holds its first installment approved. */
+static void first_installment_paid(const char *ref, int n)
+{
+	tsl_pagolivre_link(&srv, &sbx, TOKEN, ref, n);
+	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", ref, NULL), 200);
+	AWAIT_INSTALLMENT(ref, 1, GW_OUTCOME_APPROVED);
+}
+
 Test(webhooks, paid_link_is_confirmed_by_requery)
 {
-	tsl_pagolivre_link(&srv, &sbx, TOKEN, "os-1", 3);
-	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", "os-1", NULL), 200);
-	AWAIT_INSTALLMENT("os-1", 1, GW_OUTCOME_APPROVED); /* confirmed by the re-query */
+	first_installment_paid("os-1", 3); /* its approval confirmed by the re-query */
 	Ospay__V1__GatewayObjectRecord *o = tsl_object(&srv, SRV_SERVICE_PAGOLIVRE, "os-1");
 	cr_assert_eq(o->outcome, GW_OUTCOME_APPROVED);
 	cr_assert_str_eq(o->status_text, "paid");
@@ -84,9 +90,7 @@ Test(webhooks, paid_link_is_confirmed_by_requery)
 
 Test(webhooks, duplicates_change_nothing)
 {
-	tsl_pagolivre_link(&srv, &sbx, TOKEN, "os-2", 3);
-	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", "os-2", NULL), 200);
-	AWAIT_INSTALLMENT("os-2", 1, GW_OUTCOME_APPROVED);
+	first_installment_paid("os-2", 3);
 	tsg_webhook_fault(&sbx, "{\"service\":\"pagolivre\",\"kind\":\"duplicate\",\"count\":1}");
 	cr_assert_eq(tsg_pagolivre_control(&sbx, "charge", "os-2", "{\"outcome\":\"paid\"}"), 200);
 	AWAIT_INSTALLMENT("os-2", 2, GW_OUTCOME_APPROVED);
@@ -98,9 +102,7 @@ Test(webhooks, duplicates_change_nothing)
 
 Test(webhooks, reordered_installments_end_in_the_right_state)
 {
-	tsl_pagolivre_link(&srv, &sbx, TOKEN, "os-3", 4);
-	cr_assert_eq(tsg_pagolivre_control(&sbx, "pay", "os-3", NULL), 200);
-	AWAIT_INSTALLMENT("os-3", 1, GW_OUTCOME_APPROVED);
+	first_installment_paid("os-3", 4);
 	tsg_webhook_fault(&sbx, "{\"service\":\"pagolivre\",\"kind\":\"reorder\",\"batch\":3}");
 	cr_assert_eq(tsg_pagolivre_control(&sbx, "charge", "os-3", "{\"outcome\":\"paid\"}"), 200);
 	cr_assert_eq(tsg_pagolivre_control(

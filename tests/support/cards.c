@@ -15,15 +15,37 @@ static void copy_field(json_t *o, const char *name, char *out, size_t cap)
 	snprintf(out, cap, "%s", v != NULL ? v : "");
 }
 
-void tsc_sandbox_wire(const tsp_sandbox_t *sb, const char *moid, tsc_wire_t *w)
+/* The sandbox's control/charges answer for moid, parsed (asserted); caller decrefs. */
+static json_t *sandbox_charges(const tsp_sandbox_t *sb, const char *moid)
 {
 	char url[256], out[16384];
 	snprintf(url, sizeof(url), "%s/control/charges?merchant_order_id=%s", sb->base, moid);
 	cr_assert_eq(tsp_http("GET", url, NULL, NULL, NULL, out, sizeof(out)), 200, "%s", out);
 	json_t *j = json_loads(out, 0, NULL);
-	cr_assert_not_null(j, "%s", out);
+	cr_assert(json_is_array(json_object_get(j, "charges")), "%s", out);
+	return j;
+}
+
+tsc_sales_t tsc_sandbox_sales(const tsp_sandbox_t *sb, const char *moid)
+{
+	json_t *j = sandbox_charges(sb, moid);
+	json_t *first = json_array_get(json_object_get(j, "charges"), 0);
+	tsc_sales_t s = {
+		.count = (int)json_integer_value(json_object_get(j, "count")),
+		.approved = (int)json_integer_value(json_object_get(j, "approved")),
+		.recurrent = json_is_true(json_object_get(first, "recurrent")),
+	};
+	copy_field(first, "payment_id", s.payment_id, sizeof(s.payment_id));
+	copy_field(first, "initiator", s.initiator, sizeof(s.initiator));
+	json_decref(j);
+	return s;
+}
+
+void tsc_sandbox_wire(const tsp_sandbox_t *sb, const char *moid, tsc_wire_t *w)
+{
+	json_t *j = sandbox_charges(sb, moid);
 	json_t *arr = json_object_get(j, "charges");
-	cr_assert_eq(json_array_size(arr), 1, "one request for %s: %s", moid, out);
+	cr_assert_eq(json_array_size(arr), 1, "one request for %s", moid);
 	json_t *c = json_array_get(arr, 0);
 	memset(w, 0, sizeof(*w));
 	w->approved = json_is_true(json_object_get(c, "approved"));

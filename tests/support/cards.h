@@ -20,6 +20,18 @@ typedef struct tsc_wire {
 
 /* GET control/charges?merchant_order_id=moid: exactly one request (asserted) into *w. */
 void tsc_sandbox_wire(const tsp_sandbox_t *sb, const char *moid, tsc_wire_t *w);
+
+/* What the sandbox recorded under a merchant order id: how many requests, how
+ * many approved, and of the first one listed its payment id, whether it was
+ * recurrent and its initiator ("" when none). */
+typedef struct tsc_sales {
+	int count, approved;
+	bool recurrent;
+	char payment_id[64], initiator[48];
+} tsc_sales_t;
+
+/* GET control/charges?merchant_order_id=moid (asserting the answer). */
+tsc_sales_t tsc_sandbox_sales(const tsp_sandbox_t *sb, const char *moid);
 /* The sandbox's fault mode: a later stored-credential charge without the first
  * one's network id is declined. */
 void tsc_require_chain(const tsp_sandbox_t *sb);

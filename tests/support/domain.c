@@ -216,6 +216,38 @@ bool tso_violation(const status_t *st, const char *field)
 	return false;
 }
 
+void tso_invalid_fields(int fd, const char *method, const ProtobufCMessage *req, const char *what,
+			const char *const *fields, size_t n)
+{
+	status_t st;
+	int code = tsp_call(fd, method, req, NULL, NULL, NULL, &st);
+	cr_assert_eq(code, 3, "%s: %s answered %d (%s), not INVALID_ARGUMENT", what, method, code,
+		     st.message);
+	char all[1024] = "";
+	for (size_t k = 0; k < st.n_violations; k++) {
+		strncat(all, st.violations[k].field, sizeof(all) - strlen(all) - 2);
+		strncat(all, " ", sizeof(all) - strlen(all) - 1);
+	}
+	for (size_t i = 0; i < n; i++)
+		cr_assert(tso_violation(&st, fields[i]), "%s: no violation on %s (got: %s)", what,
+			  fields[i], all);
+}
+
+void tso_invalid(int fd, const char *method, const ProtobufCMessage *req, const char *what,
+		 const char *field, ...)
+{
+	const char *fields[16];
+	size_t n = 0;
+	va_list ap;
+	va_start(ap, field);
+	for (const char *f = field; f != NULL; f = va_arg(ap, const char *)) {
+		cr_assert_lt(n, sizeof(fields) / sizeof(fields[0]), "%s: too many fields", what);
+		fields[n++] = f;
+	}
+	va_end(ap);
+	tso_invalid_fields(fd, method, req, what, fields, n);
+}
+
 void tso_visa_ending(int last, char out[17])
 {
 	cr_assert_eq(tsd_visa_ending((unsigned)last, out), 0, "no Visa number ends in %d", last);
@@ -272,6 +304,18 @@ uint64_t tso_billed_customer(int fd, uint64_t unit, uint32_t n, int last, bool r
 	return c;
 }
 
+uint64_t tso_invoiced_customer(int fd, uint64_t unit, uint32_t n, int last, const char *due,
+			       uint64_t *inv, uint64_t *svc)
+{
+	uint64_t s, c = tso_billed_customer(fd, unit, n, last, true, &s);
+	uint64_t i = tso_invoice(fd, c, s, due);
+	if (inv != NULL)
+		*inv = i;
+	if (svc != NULL)
+		*svc = s;
+	return c;
+}
+
 uint64_t tso_invoice(int fd, uint64_t customer, uint64_t svc, const char *due)
 {
 	Ospay__V1__BillingCreateInvoiceRequest m;
@@ -312,6 +356,35 @@ Ospay__V1__BillingListChargesResponse *tso_charges(int fd, uint64_t customer, in
 	m.recurrence = recurrence;
 	return tsp_call_ok(fd, "ospay.v1.Billing/ListCharges", &m.base,
 			   &ospay__v1__billing_list_charges_response__descriptor);
+}
+
+Ospay__V1__Charge *tso_only_charge(int fd, uint64_t customer,
+				   Ospay__V1__BillingListChargesResponse **r)
+{
+	*r = tso_charges(fd, customer, 0);
+	cr_assert_eq((*r)->n_charges, 1, "customer %llu has %zu charges",
+		     (unsigned long long)customer, (*r)->n_charges);
+	return (*r)->charges[0];
+}
+
+void tso_only_charge_approved_on(int fd, uint64_t customer, int last, uint64_t not_card)
+{
+	Ospay__V1__BillingListChargesResponse *r;
+	Ospay__V1__Charge *ch = tso_only_charge(fd, customer, &r);
+	cr_assert_eq(ch->status, OSPAY__V1__CHARGE_STATUS__CHARGE_STATUS_APPROVED, "status %d",
+		     ch->status);
+	cr_assert_neq(ch->card_id, not_card);
+	cr_assert(strlen(ch->card_last4) == 4 && ch->card_last4[3] == '0' + last,
+		  "charged the card ending in \"%s\", not %d", ch->card_last4, last);
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+}
+
+int tso_only_charge_status(int fd, uint64_t customer)
+{
+	Ospay__V1__BillingListChargesResponse *r;
+	int st = (int)tso_only_charge(fd, customer, &r)->status;
+	protobuf_c_message_free_unpacked(&r->base, NULL);
+	return st;
 }
 
 size_t tso_n_charges(int fd, uint64_t customer)

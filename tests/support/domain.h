@@ -76,6 +76,16 @@ Ospay__V1__Order *tso_get_order(int fd, uint64_t id);
 
 /* True when st has a violation on field. */
 bool tso_violation(const status_t *st, const char *field);
+/*
+ * Calls method with req and asserts INVALID_ARGUMENT with a violation on each
+ * of the n fields; a failure names what, the method and the fields the reply
+ * named.
+ */
+void tso_invalid_fields(int fd, const char *method, const ProtobufCMessage *req, const char *what,
+			const char *const *fields, size_t n);
+/* tso_invalid_fields with the fields as a NULL-terminated list (16 at most). */
+void tso_invalid(int fd, const char *method, const ProtobufCMessage *req, const char *what,
+		 const char *field, ...) __attribute__((sentinel));
 
 /* ---- billing: cards, services, invoices, the billing run (asserting OK) */
 
@@ -102,6 +112,10 @@ uint64_t tso_service_plain(int fd, uint64_t customer);
  * ending in last (tso_visa_card) and a tso_service; *svc its id. Asserts OK. */
 uint64_t tso_billed_customer(int fd, uint64_t unit, uint32_t n, int last, bool recurring,
 			     uint64_t *svc);
+/* tso_billed_customer (recurring) with a tso_invoice due on due; *inv and *svc (each may
+ * be NULL) their ids. The customer's id. */
+uint64_t tso_invoiced_customer(int fd, uint64_t unit, uint32_t n, int last, const char *due,
+			       uint64_t *inv, uint64_t *svc);
 /* Billing/CreateInvoice of 99.90 due on due (YYYY-MM-DD); asserts OK; the invoice's id. */
 uint64_t tso_invoice(int fd, uint64_t customer, uint64_t svc, const char *due);
 /* Billing/GetInvoice (asserting OK): the invoice's status. */
@@ -112,6 +126,15 @@ void tso_run_now(int fd);
 void tso_advance(int fd, int64_t ms);
 /* Billing/ListCharges of a customer, one page (asserting OK); free the response. */
 Ospay__V1__BillingListChargesResponse *tso_charges(int fd, uint64_t customer, int recurrence);
+/* tso_charges (any recurrence) asserting the customer has exactly one charge: that
+ * charge, inside *r (free *r). */
+Ospay__V1__Charge *tso_only_charge(int fd, uint64_t customer,
+				   Ospay__V1__BillingListChargesResponse **r);
+/* Asserts the customer's one charge (tso_only_charge) was approved on a card
+ * ending in last that is not card not_card (the fallback from a removed card). */
+void tso_only_charge_approved_on(int fd, uint64_t customer, int last, uint64_t not_card);
+/* The status of the customer's one charge (tso_only_charge). */
+int tso_only_charge_status(int fd, uint64_t customer);
 /* How many charges the customer has (tso_charges, any recurrence). */
 size_t tso_n_charges(int fd, uint64_t customer);
 /* Customers/ListServices of a customer, one page (asserting OK); free the response. */

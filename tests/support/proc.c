@@ -718,6 +718,27 @@ uint64_t tsp_call_id(int fd, const char *method, const ProtobufCMessage *req,
 	return id;
 }
 
+size_t tsp_list_count(int fd, const char *method, const ProtobufCMessage *req,
+		      const ProtobufCMessageDescriptor *resp_desc, const char *field)
+{
+	ProtobufCMessage *r = tsp_call_ok(fd, method, req, resp_desc);
+	long n = tsr_list_len(r, field);
+	cr_assert_geq(n, 0, "%s: no list %s in the reply", method, field);
+	protobuf_c_message_free_unpacked(r, NULL);
+	return (size_t)n;
+}
+
+void tsp_list_only(int fd, const char *method, const ProtobufCMessage *req,
+		   const ProtobufCMessageDescriptor *resp_desc, const char *field, uint64_t id)
+{
+	ProtobufCMessage *r = tsp_call_ok(fd, method, req, resp_desc);
+	long n = tsr_list_len(r, field);
+	int has = tsr_list_has(r, field, id);
+	protobuf_c_message_free_unpacked(r, NULL);
+	cr_assert(n == 1 && has == 1, "%s: %ld %s, %s %llu", method, n, field,
+		  has == 1 ? "among them" : "without", (unsigned long long)id);
+}
+
 int tsp_login(const tsp_server_t *s, const char *token)
 {
 	int fd = tsp_connect(s->rpc_addr);

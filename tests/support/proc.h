@@ -191,6 +191,16 @@ void *tsp_call_ok(int fd, const char *method, const ProtobufCMessage *req,
  */
 uint64_t tsp_call_id(int fd, const char *method, const ProtobufCMessage *req,
 		     const ProtobufCMessageDescriptor *resp_desc, const char *field);
+/*
+ * tsp_call_ok for a list method: how many records the reply holds in its
+ * repeated field `field`, asserting it has one.
+ */
+size_t tsp_list_count(int fd, const char *method, const ProtobufCMessage *req,
+		      const ProtobufCMessageDescriptor *resp_desc, const char *field);
+/* tsp_call_ok for a list method, asserting that its repeated field `field`
+ * holds exactly one record and that its id is id. */
+void tsp_list_only(int fd, const char *method, const ProtobufCMessage *req,
+		   const ProtobufCMessageDescriptor *resp_desc, const char *field, uint64_t id);
 /* Connects to s and says Hello with token (asserting both). */
 int tsp_login(const tsp_server_t *s, const char *token);
 /* Says Hello with token; returns the status code. */

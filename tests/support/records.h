@@ -17,6 +17,9 @@
 
 /* Rua Augusta 100, Consolação, São Paulo SP, CEP 01305-000. */
 void tsr_address(Ospay__V1__Address *a);
+/* An address of street and number in city, state (as typed: "sp" too), with cep; no district. */
+Ospay__V1__Address tsr_place(const char *street, const char *number, const char *city,
+			     const char *state, const char *cep);
 /* A customer of unit living at tsr_address (filled into *a, which m points to),
  * phone +55 11 98765-4321, e-mail cliente@example.com.br. */
 void tsr_customer(Ospay__V1__CustomersCreateRequest *m, Ospay__V1__Address *a, uint64_t unit,
@@ -51,5 +54,34 @@ int tsr_record_id(const ProtobufCMessage *resp, const char *field, uint64_t *id)
  * field or its records no id (a typo must not read as "not listed").
  */
 int tsr_list_has(const ProtobufCMessage *resp, const char *field, uint64_t id);
+/* How many records the repeated message field `field` of a list response holds,
+ * or -EINVAL when the response has no such field. */
+long tsr_list_len(const ProtobufCMessage *resp, const char *field);
+
+/*
+ * A valid request with some of its fields changed, for the tests of bad input.
+ * The copy is shallow: what no change touches stays borrowed from the valid
+ * request (which must outlive the variant), and every message on a changed
+ * path is copied first, so the valid request itself never changes.
+ */
+typedef struct tsr_variant {
+	ProtobufCMessage *msg; /* the request to send */
+	void *owned[8];        /* the copies and lists the variant allocated */
+	size_t n_owned;
+} tsr_variant_t;
+
+/* v becomes a copy of valid: 0, or -ENOMEM. */
+int tsr_variant_init(tsr_variant_t *v, const ProtobufCMessage *valid);
+/*
+ * Sets the field at path of v->msg: a field of the request or, through dots,
+ * of a message it holds ("address.cep"). value is read by the field's type:
+ * a string as it is (borrowed), a number in decimal, an enum by number or by
+ * its value's name, a repeated string field as a comma-separated list; NULL
+ * unsets a message field and empties a repeated one. 0, -EINVAL when the path
+ * or the value does not fit the request, or -ENOMEM.
+ */
+int tsr_variant_set(tsr_variant_t *v, const char *path, const char *value);
+/* Frees what the variant allocated (never what it borrowed). */
+void tsr_variant_free(tsr_variant_t *v);
 
 #endif
