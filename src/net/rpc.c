@@ -233,27 +233,35 @@ static void conn_mark_dirty(rpc_conn_t *c)
 		list_insert_tail(&c->srv->dirty, &c->dlink);
 }
 
+void rpc_status_msg(rpc_status_msg_t *m, const status_t *st)
+{
+	size_t n =
+		st->n_violations < STATUS_MAX_VIOLATIONS ? st->n_violations : STATUS_MAX_VIOLATIONS;
+	ospay__v1__status__init(&m->status);
+	m->status.code = st->code;
+	m->status.message = (char *)st->message;
+	for (size_t i = 0; i < n; i++) {
+		ospay__v1__field_violation__init(&m->viol[i]);
+		m->viol[i].field = (char *)st->violations[i].field;
+		m->viol[i].description = (char *)st->violations[i].description;
+		m->vp[i] = &m->viol[i];
+	}
+	m->status.n_violations = n;
+	m->status.violations = m->vp;
+}
+
 /* Appends one RpcResponse frame to the connection's output. */
 static int conn_queue_response(rpc_conn_t *c, uint64_t id, const status_t *st, const void *body,
 			       size_t len)
 {
 	Ospay__V1__RpcResponse resp = OSPAY__V1__RPC_RESPONSE__INIT;
-	Ospay__V1__Status status = OSPAY__V1__STATUS__INIT;
-	Ospay__V1__FieldViolation viol[STATUS_MAX_VIOLATIONS];
-	Ospay__V1__FieldViolation *vp[STATUS_MAX_VIOLATIONS];
+	Ospay__V1__Status ok = OSPAY__V1__STATUS__INIT;
+	rpc_status_msg_t failed;
 	resp.id = id;
-	resp.status = &status;
+	resp.status = &ok;
 	if (st != NULL && st->code != ST_OK) {
-		status.code = st->code;
-		status.message = (char *)st->message;
-		for (size_t i = 0; i < st->n_violations && i < STATUS_MAX_VIOLATIONS; i++) {
-			ospay__v1__field_violation__init(&viol[i]);
-			viol[i].field = (char *)st->violations[i].field;
-			viol[i].description = (char *)st->violations[i].description;
-			vp[i] = &viol[i];
-		}
-		status.n_violations = st->n_violations;
-		status.violations = vp;
+		rpc_status_msg(&failed, st);
+		resp.status = &failed.status;
 	} else if (len > 0) {
 		resp.body.data = (uint8_t *)body;
 		resp.body.len = len;

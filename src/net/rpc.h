@@ -82,6 +82,17 @@ int rpc_frame_next(const uint8_t *p, size_t len, size_t max_frame, size_t *paylo
 /* Fills lim with the defaults above. */
 void rpc_limits_default(rpc_limits_t *lim);
 
+/* A status_t as the ospay.v1.Status message (the RPC reply's and Connect's error detail). */
+typedef struct rpc_status_msg {
+	Ospay__V1__Status status;
+	Ospay__V1__FieldViolation viol[STATUS_MAX_VIOLATIONS];
+	Ospay__V1__FieldViolation *vp[STATUS_MAX_VIOLATIONS];
+} rpc_status_msg_t;
+
+/* Fills m from st: code, message and field violations. m points into st, which must
+ * outlive it; nothing is allocated. */
+void rpc_status_msg(rpc_status_msg_t *m, const status_t *st);
+
 /* Creates a server on loop; nothing is listening yet. 0 or -ENOMEM. */
 int rpc_server_init(rpc_server_t **out, uv_loop_t *loop, const rpc_limits_t *lim,
 		    rpc_call_fn on_call, rpc_conn_gone_fn on_gone, void *udata);

@@ -18,6 +18,7 @@
 #include "common/crypto.h"
 #include "common/pbjson.h"
 #include "common/pbmethod.h"
+#include "net/rpc.h"
 #include "ospay/v1/rpc.pb-c.h"
 #include "server/db/db.h"
 #include "server/services/services.h"
@@ -76,9 +77,7 @@ bool connect_route(const char *path)
 static char *error_body(const status_t *st)
 {
 	json_t *o = json_object(), *details = NULL;
-	Ospay__V1__Status ps = OSPAY__V1__STATUS__INIT;
-	Ospay__V1__FieldViolation fv[STATUS_MAX_VIOLATIONS];
-	Ospay__V1__FieldViolation *fvp[STATUS_MAX_VIOLATIONS];
+	rpc_status_msg_t ps;
 	uint8_t *bin = NULL;
 	char *b64 = NULL, *text = NULL;
 	int code = st->code > 0 && st->code < SRV_STATUS_CODES ? st->code : 2;
@@ -88,17 +87,8 @@ static char *error_body(const status_t *st)
 	    json_object_set_new(o, "message", json_string(st->message)) != 0)
 		goto out;
 	if (st->n_violations > 0) {
-		ps.code = st->code;
-		ps.message = (char *)st->message;
-		for (size_t i = 0; i < st->n_violations; i++) {
-			ospay__v1__field_violation__init(&fv[i]);
-			fv[i].field = (char *)st->violations[i].field;
-			fv[i].description = (char *)st->violations[i].description;
-			fvp[i] = &fv[i];
-		}
-		ps.n_violations = st->n_violations;
-		ps.violations = fvp;
-		size_t n = ospay__v1__status__get_packed_size(&ps);
+		rpc_status_msg(&ps, st);
+		size_t n = ospay__v1__status__get_packed_size(&ps.status);
 		bin = malloc(n + 1);
 		b64 = malloc(4 * ((n + 2) / 3) + 1);
 		details = json_array();
@@ -108,14 +98,14 @@ static char *error_body(const status_t *st)
 			json_decref(d);
 			goto out;
 		}
-		ospay__v1__status__pack(&ps, bin);
+		ospay__v1__status__pack(&ps.status, bin);
 		crypto_base64(bin, n, b64);
 		/* Connect's detail value is unpadded. */
 		for (size_t l = strlen(b64); l > 0 && b64[l - 1] == '='; l--)
 			b64[l - 1] = '\0';
 		if (json_object_set_new(d, "type", json_string("ospay.v1.Status")) != 0 ||
 		    json_object_set_new(d, "value", json_string(b64)) != 0 ||
-		    json_object_set_new(d, "debug", pbjson_from_message(&ps.base, 0)) != 0 ||
+		    json_object_set_new(d, "debug", pbjson_from_message(&ps.status.base, 0)) != 0 ||
 		    json_object_set(o, "details", details) != 0)
 			goto out;
 	}
