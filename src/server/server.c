@@ -178,7 +178,7 @@ static void srv_finish(srv_t *s)
 	/* Jobs first (each frees its state once its calls in flight ended), then
 	 * the adapters: their calls in flight are canceled by the client's close. */
 	for (size_t i = srv_n_jobs; i-- > 0;)
-		srv_jobs[i].stop(s, on_job_stopped);
+		srv_jobs[i]->stop(s, on_job_stopped);
 	prov_adapters_close(s);
 	if (s->http != NULL)
 		http_client_close(s->http, on_http_closed, s);
@@ -408,7 +408,7 @@ int srv_serve(const srv_opts_t *opts)
 	 * billing run resolves what a crash left unknown, the outbox resolves
 	 * messages left SENDING. */
 	for (size_t i = 0; rc == 0 && i < srv_n_jobs; i++) {
-		rc = srv_jobs[i].start(s);
+		rc = srv_jobs[i]->start(s);
 		if (rc == 0)
 			s->jobs_running++;
 	}

@@ -24,6 +24,7 @@
 #include "server/jobs/billing_job.h"
 
 static void bill_pump(struct srv_billing *b);
+static void billing_run_kick(srv_t *s);
 
 /* A call's outcome: stored by the run, unless the job's owner takes it (an
  * operator's charge ends its request with it). */
@@ -888,7 +889,7 @@ static void run_begin(struct srv_billing *b, bool resolve_only)
 	uv_timer_start(&b->step_timer, on_step, 0, 0);
 }
 
-void billing_run_kick(srv_t *s)
+static void billing_run_kick(srv_t *s)
 {
 	struct srv_billing *b = s->billing;
 	if (b == NULL || b->life.stopping || s->draining)
@@ -946,7 +947,7 @@ static bool bill_idle(const void *state)
 	return b->inflight == 0 && b->n_manual == 0;
 }
 
-int billing_run_start(srv_t *s)
+static int billing_run_start(srv_t *s)
 {
 	struct srv_billing *b = srv_job_new(s, sizeof(*b), bill_idle, free);
 	if (b == NULL)
@@ -963,7 +964,7 @@ int billing_run_start(srv_t *s)
 	return 0;
 }
 
-bool billing_run_busy(const srv_t *s)
+static bool billing_run_busy(const srv_t *s)
 {
 	return s->billing != NULL && (s->billing->inflight > 0 || s->billing->n_manual > 0);
 }
@@ -1017,7 +1018,7 @@ void billing_run_metrics(const srv_t *s, billing_run_metrics_t *out)
 	store_read_end(txn);
 }
 
-void billing_run_stop(srv_t *s, srv_job_done_fn done)
+static void billing_run_stop(srv_t *s, srv_job_done_fn done)
 {
 	struct srv_billing *b = s->billing;
 	if (b == NULL)
@@ -1143,3 +1144,6 @@ void bill_block_done(void *arg, int rc)
 	}
 	bill_job_done(j);
 }
+
+const srv_job_t billing_run_job = {"billing run", billing_run_start, billing_run_kick,
+				   billing_run_busy, billing_run_stop};

@@ -22,10 +22,7 @@
  * gateway calls are in flight (the drain waits for them); stop ends it, calls
  * in flight left unresolved for the next start.
  */
-int billing_run_start(srv_t *s);
-void billing_run_kick(srv_t *s);
-bool billing_run_busy(const srv_t *s);
-void billing_run_stop(srv_t *s, srv_job_done_fn done);
+extern const srv_job_t billing_run_job;
 /* The run's figures for /metrics: jobs in flight now, their bound, the peaks of
  * the current (or last) run, and the gateway charges sent since start. */
 typedef struct billing_run_metrics {

@@ -7,25 +7,19 @@
 #include "server/jobs/reconcile.h"
 #include "server/jobs/webhooks.h"
 
-/* Each row names a job and its start, kick, busy and stop functions. */
-const srv_job_t srv_jobs[] = {
-	{"webhook re-query", webhooks_start, webhooks_kick, webhooks_busy, webhooks_stop},
-	{"billing run", billing_run_start, billing_run_kick, billing_run_busy, billing_run_stop},
-	{"outbox", outbox_start, outbox_kick, outbox_busy, outbox_stop},
-	{"reconciliation", reconcile_start, reconcile_kick, reconcile_busy, reconcile_stop},
-};
+const srv_job_t *const srv_jobs[] = {&webhooks_job, &billing_run_job, &outbox_job, &reconcile_job};
 const size_t srv_n_jobs = sizeof(srv_jobs) / sizeof(srv_jobs[0]);
 
 void srv_jobs_kick(srv_t *s)
 {
 	for (size_t i = 0; i < srv_n_jobs; i++)
-		srv_jobs[i].kick(s);
+		srv_jobs[i]->kick(s);
 }
 
 bool srv_jobs_busy(const srv_t *s)
 {
 	for (size_t i = 0; i < srv_n_jobs; i++)
-		if (srv_jobs[i].busy(s))
+		if (srv_jobs[i]->busy(s))
 			return true;
 	return false;
 }

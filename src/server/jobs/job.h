@@ -55,7 +55,7 @@ void srv_job_release(srv_job_life_t *l);
 #include <stddef.h>
 
 /* Every job, in start order (job.c). */
-extern const srv_job_t srv_jobs[];
+extern const srv_job_t *const srv_jobs[];
 extern const size_t srv_n_jobs;
 /* Kicks every job (Clock/Advance: what is due now runs). */
 void srv_jobs_kick(srv_t *s);

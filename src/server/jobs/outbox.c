@@ -1122,7 +1122,7 @@ static bool ob_idle(const void *state)
 	return ((const outbox_t *)state)->inflight == 0;
 }
 
-int outbox_start(srv_t *s)
+static int outbox_start(srv_t *s)
 {
 	outbox_t *ob = srv_job_new(s, sizeof(*ob), ob_idle, free);
 	if (ob == NULL)
@@ -1137,17 +1137,17 @@ int outbox_start(srv_t *s)
 	return 0;
 }
 
-void outbox_kick(srv_t *s)
+static void outbox_kick(srv_t *s)
 {
 	ob_kick_later(s->outbox);
 }
 
-bool outbox_busy(const srv_t *s)
+static bool outbox_busy(const srv_t *s)
 {
 	return s->outbox != NULL && s->outbox->inflight > 0;
 }
 
-void outbox_stop(srv_t *s, srv_job_done_fn done)
+static void outbox_stop(srv_t *s, srv_job_done_fn done)
 {
 	outbox_t *ob = s->outbox;
 	if (ob == NULL)
@@ -1210,3 +1210,5 @@ int outbox_on_pix_charge(srv_t *s, store_txn_t *txn, const Ospay__V1__Charge *c,
 	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
+
+const srv_job_t outbox_job = {"outbox", outbox_start, outbox_kick, outbox_busy, outbox_stop};

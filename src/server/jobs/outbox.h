@@ -86,9 +86,6 @@ void outbox_list_free(Ospay__V1__Notification **v, size_t n);
  * kick makes it look at what is due now (after Clock/Advance); busy says
  * calls are in flight (the drain waits for them); stop ends it.
  */
-int outbox_start(srv_t *s);
-void outbox_kick(srv_t *s);
-bool outbox_busy(const srv_t *s);
-void outbox_stop(srv_t *s, srv_job_done_fn done);
+extern const srv_job_t outbox_job;
 
 #endif

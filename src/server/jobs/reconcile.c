@@ -63,6 +63,7 @@ typedef struct recon_job {
 } recon_job_t;
 
 static void recon_pump(struct recon *x);
+static void reconcile_kick(srv_t *s);
 
 /* Was the order queried on day? Otherwise remembers it was (0), or -ENOMEM. */
 static int recon_mark(struct recon *x, uint64_t order, int64_t day)
@@ -292,7 +293,7 @@ static void recon_pump(struct recon *x)
 		reconcile_kick(x->s);
 }
 
-void reconcile_kick(srv_t *s)
+static void reconcile_kick(srv_t *s)
 {
 	struct recon *x = s->reconcile;
 	if (x == NULL || x->life.stopping || s->draining)
@@ -330,7 +331,7 @@ static void recon_free(void *state)
 	free(x);
 }
 
-int reconcile_start(srv_t *s)
+static int reconcile_start(srv_t *s)
 {
 	struct recon *x = srv_job_new(s, sizeof(*x), recon_idle, recon_free);
 	if (x == NULL)
@@ -345,12 +346,12 @@ int reconcile_start(srv_t *s)
 	return 0;
 }
 
-bool reconcile_busy(const srv_t *s)
+static bool reconcile_busy(const srv_t *s)
 {
 	return s->reconcile != NULL && s->reconcile->inflight > 0;
 }
 
-void reconcile_stop(srv_t *s, srv_job_done_fn done)
+static void reconcile_stop(srv_t *s, srv_job_done_fn done)
 {
 	struct recon *x = s->reconcile;
 	if (x == NULL)
@@ -359,3 +360,6 @@ void reconcile_stop(srv_t *s, srv_job_done_fn done)
 	srv_job_close(&x->life, done, h, 2);
 	s->reconcile = NULL;
 }
+
+const srv_job_t reconcile_job = {"reconciliation", reconcile_start, reconcile_kick, reconcile_busy,
+				 reconcile_stop};

@@ -9,9 +9,6 @@
  * run: start arms the hourly timer (first pass at once), kick asks for a pass
  * now, busy says link queries are in flight, stop ends it.
  */
-int reconcile_start(srv_t *s);
-void reconcile_kick(srv_t *s);
-bool reconcile_busy(const srv_t *s);
-void reconcile_stop(srv_t *s, srv_job_done_fn done);
+extern const srv_job_t reconcile_job;
 
 #endif

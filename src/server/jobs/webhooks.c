@@ -54,6 +54,8 @@
 #define WH_UNAUTHORIZED "unauthorized"
 #define WH_MAX_HEADERS 64
 
+static void webhooks_kick(srv_t *s);
+
 /* ------------------------------------------------------------------ keys */
 
 enum { EV_WAITING = 0, EV_DONE = 1, EV_GAVE_UP = 2 };
@@ -1106,7 +1108,7 @@ static void on_requery_timer(uv_timer_t *t)
  * transaction), then the queries start. A pass starts only when none is in
  * flight, so nothing starts twice.
  */
-void webhooks_kick(srv_t *s)
+static void webhooks_kick(srv_t *s)
 {
 	store_txn_t *txn = NULL;
 	store_cursor_t *cur = NULL;
@@ -1190,7 +1192,7 @@ static void wh_free(void *state)
 	free(w);
 }
 
-int webhooks_start(srv_t *s)
+static int webhooks_start(srv_t *s)
 {
 	struct webhooks *w = srv_job_new(s, sizeof(*w), wh_idle, wh_free);
 	if (w == NULL)
@@ -1203,15 +1205,18 @@ int webhooks_start(srv_t *s)
 	return 0;
 }
 
-bool webhooks_busy(const srv_t *s)
+static bool webhooks_busy(const srv_t *s)
 {
 	return s->webhooks != NULL && s->webhooks->inflight > 0;
 }
 
-void webhooks_stop(srv_t *s, srv_job_done_fn done)
+static void webhooks_stop(srv_t *s, srv_job_done_fn done)
 {
 	struct webhooks *w = s->webhooks;
 	if (w == NULL || w->life.stopping)
 		return; /* never started, or stopped already */
 	srv_job_close(&w->life, done, (uv_handle_t *[]){(uv_handle_t *)&w->timer}, 1);
 }
+
+const srv_job_t webhooks_job = {"webhook re-query", webhooks_start, webhooks_kick, webhooks_busy,
+				webhooks_stop};

@@ -18,10 +18,7 @@
 void webhooks_handle(srv_t *s, https_request_t *req, const char *service, const char *org);
 /* The re-query pass as a job (job.h); kick runs it at once (after an event is
  * accepted, after Clock/Advance). */
-int webhooks_start(srv_t *s);
-void webhooks_kick(srv_t *s);
-bool webhooks_busy(const srv_t *s);
-void webhooks_stop(srv_t *s, srv_job_done_fn done);
+extern const srv_job_t webhooks_job;
 
 /*
  * A payment link's query answer kept for a write (Orders/RefreshPayment, the
