@@ -167,8 +167,7 @@ int h_admin_create_token(srv_req_t *r, store_txn_t *txn)
 		rc = db_get_by_id(txn, DB_UNITS, units[i], &ospay__v1__unit__descriptor,
 				  (ProtobufCMessage **)&u);
 		bool ok = rc == 0 && u->organization_id == r->sess->p.org_id;
-		if (u != NULL)
-			ospay__v1__unit__free_unpacked(u, NULL);
+		ospay__v1__unit__free_unpacked(u, NULL);
 		if (rc != 0 && rc != -ENOENT) {
 			rc = srv_store_fail(r, rc, "unit lookup");
 			goto out;
@@ -270,8 +269,7 @@ int h_admin_revoke_token(srv_req_t *r, store_txn_t *txn)
 	}
 	rc = kit_reply_one(r, &ospay__v1__revoke_token_response__descriptor, &t->base);
 out:
-	if (rec != NULL)
-		ospay__v1__token_record__free_unpacked(rec, NULL);
+	ospay__v1__token_record__free_unpacked(rec, NULL);
 	return rc;
 }
 

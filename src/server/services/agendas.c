@@ -185,8 +185,7 @@ int h_agendas_update(srv_req_t *r, store_txn_t *txn)
 	}
 	rc = kit_reply_one(r, &ospay__v1__agendas_update_response__descriptor, &a.base);
 out:
-	if (old != NULL)
-		ospay__v1__agenda__free_unpacked(old, NULL);
+	ospay__v1__agenda__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -249,8 +248,7 @@ int h_agendas_delete(srv_req_t *r, store_txn_t *txn)
 	log_info("agenda deleted", "agenda_id=%llu released=%u by=%llu", (unsigned long long)a->id,
 		 n, (unsigned long long)r->sess->p.token_id);
 out:
-	if (a != NULL)
-		ospay__v1__agenda__free_unpacked(a, NULL);
+	ospay__v1__agenda__free_unpacked(a, NULL);
 	return rc;
 }
 

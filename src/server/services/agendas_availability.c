@@ -258,9 +258,7 @@ out:
 	if (rc < 0 && rc != -ENOMEM)
 		rc = srv_store_fail(r, rc, "availability");
 	avail_free(&v);
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	if (a != NULL)
-		ospay__v1__agenda__free_unpacked(a, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__agenda__free_unpacked(a, NULL);
 	return rc;
 }

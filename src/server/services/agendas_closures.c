@@ -82,10 +82,8 @@ int h_agendas_add_closure(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	rc = kit_reply_one(r, &ospay__v1__agendas_add_closure_response__descriptor, &c.base);
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	if (a != NULL)
-		ospay__v1__agenda__free_unpacked(a, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__agenda__free_unpacked(a, NULL);
 	return rc;
 }
 
@@ -130,10 +128,8 @@ int h_agendas_remove_closure(srv_req_t *r, store_txn_t *txn)
 		OSPAY__V1__AGENDAS_REMOVE_CLOSURE_RESPONSE__INIT;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	if (a != NULL)
-		ospay__v1__agenda__free_unpacked(a, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__agenda__free_unpacked(a, NULL);
 	return rc;
 }
 
@@ -202,10 +198,8 @@ out:
 	free(days);
 	free(ptrs);
 	free(dates);
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	if (a != NULL)
-		ospay__v1__agenda__free_unpacked(a, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__agenda__free_unpacked(a, NULL);
 	return rc;
 }
 
@@ -225,7 +219,6 @@ int h_agendas_set_national_holidays(srv_req_t *r, store_txn_t *txn)
 	resp.closed = in->closed;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }

@@ -349,8 +349,7 @@ int h_billing_record_installment(srv_req_t *r, store_txn_t *txn)
 	rc = srv_reply_msg(r, &resp.base);
 out:
 	free(hist);
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
+	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -435,8 +434,7 @@ static int rep_installments(report_t *p, store_txn_t *txn, const uint64_t *units
 				o = NULL;
 			}
 		}
-		if (o != NULL)
-			ospay__v1__order__free_unpacked(o, NULL);
+		ospay__v1__order__free_unpacked(o, NULL);
 	}
 	if (rc == -ENOENT)
 		rc = 0;
@@ -513,8 +511,7 @@ static int rep_charges(report_t *p, store_txn_t *txn, const uint64_t *units, siz
 				c = NULL;
 			}
 		}
-		if (c != NULL)
-			ospay__v1__charge__free_unpacked(c, NULL);
+		ospay__v1__charge__free_unpacked(c, NULL);
 	}
 	if (rc == -ENOENT)
 		rc = 0;

@@ -84,10 +84,8 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 	log_info("invoice created", "invoice_id=%" PRIu64 " customer_id=%" PRIu64 " by=%" PRIu64,
 		 id, inv.customer_id, r->sess->p.token_id);
 out:
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
-	if (cust != NULL)
-		ospay__v1__customer__free_unpacked(cust, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -108,8 +106,7 @@ int h_billing_get_invoice(srv_req_t *r, store_txn_t *txn)
 			rc = srv_reply_msg(r, &resp.base);
 		outbox_list_free(notes, resp.n_notifications);
 	}
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -161,8 +158,7 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 	resp.invoice = inv;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -198,8 +194,7 @@ static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_sca
 			      &c);
 		bool visible = rc == 0 && kit_sees(r, c->organization_id, c->unit_id) &&
 			       (in->unit_id == 0 || in->unit_id == c->unit_id);
-		if (c != NULL)
-			ospay__v1__customer__free_unpacked(c, NULL);
+		ospay__v1__customer__free_unpacked(c, NULL);
 		if (rc == -ENOENT)
 			rc = 0;
 		if (rc == 0 && visible) {

@@ -138,10 +138,8 @@ static int pick_gateway(store_txn_t *txn, uint64_t org, int *kind)
 		*kind = SRV_SERVICE_CIELO;
 	else if (getnet != NULL)
 		*kind = SRV_SERVICE_GETNET;
-	if (cielo != NULL)
-		ospay__v1__gateway_record__free_unpacked(cielo, NULL);
-	if (getnet != NULL)
-		ospay__v1__gateway_record__free_unpacked(getnet, NULL);
+	ospay__v1__gateway_record__free_unpacked(cielo, NULL);
+	ospay__v1__gateway_record__free_unpacked(getnet, NULL);
 	return rc;
 }
 
@@ -151,8 +149,7 @@ static int gateway_zero_auth(store_txn_t *txn, uint64_t org, int kind, bool *on)
 	Ospay__V1__GatewayRecord *g = NULL;
 	int rc = prov_settings_get(txn, org, kind, &g);
 	*on = rc == 0 && g->zero_auth;
-	if (g != NULL)
-		ospay__v1__gateway_record__free_unpacked(g, NULL);
+	ospay__v1__gateway_record__free_unpacked(g, NULL);
 	return rc == -ENOENT ? 0 : rc;
 }
 
@@ -518,8 +515,7 @@ out:
 	crypto_wipe(in->security_code, strlen(in->security_code));
 	crypto_wipe(in->number, strlen(in->number));
 	free(a);
-	if (cust != NULL)
-		ospay__v1__customer__free_unpacked(cust, NULL);
+	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -556,8 +552,7 @@ int h_cards_list(srv_req_t *r, store_txn_t *txn)
 out:
 	free(cards);
 	cards_free(all, n);
-	if (cust != NULL)
-		ospay__v1__customer__free_unpacked(cust, NULL);
+	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -664,8 +659,7 @@ int h_cards_remove(srv_req_t *r, store_txn_t *txn)
 		 c->customer_id, r->sess->p.token_id);
 out:
 	cards_free(all, n);
-	if (rec != NULL)
-		ospay__v1__card_record__free_unpacked(rec, NULL);
+	ospay__v1__card_record__free_unpacked(rec, NULL);
 	return rc;
 }
 
@@ -702,7 +696,6 @@ int h_cards_set_default(srv_req_t *r, store_txn_t *txn)
 	rc = srv_reply_msg(r, &resp.base);
 out:
 	cards_free(all, n);
-	if (rec != NULL)
-		ospay__v1__card_record__free_unpacked(rec, NULL);
+	ospay__v1__card_record__free_unpacked(rec, NULL);
 	return rc;
 }

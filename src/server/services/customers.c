@@ -275,8 +275,7 @@ int h_customers_update(srv_req_t *r, store_txn_t *txn)
 	}
 	rc = kit_reply_one(r, &ospay__v1__customers_update_response__descriptor, &c.base);
 out:
-	if (old != NULL)
-		ospay__v1__customer__free_unpacked(old, NULL);
+	ospay__v1__customer__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -324,8 +323,7 @@ static int check_service_card(srv_req_t *r, store_txn_t *txn, uint64_t customer_
 			 "no card %llu among customer %llu's cards (0 = the default card)",
 			 (unsigned long long)rp->card_id, (unsigned long long)customer_id);
 out:
-	if (card != NULL)
-		ospay__v1__card_record__free_unpacked(card, NULL);
+	ospay__v1__card_record__free_unpacked(card, NULL);
 	return rc;
 }
 
@@ -403,8 +401,7 @@ int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
 	resp.service = &s;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (c != NULL)
-		ospay__v1__customer__free_unpacked(c, NULL);
+	ospay__v1__customer__free_unpacked(c, NULL);
 	return rc;
 }
 
@@ -467,8 +464,7 @@ int h_customers_update_service(srv_req_t *r, store_txn_t *txn)
 	resp.service = &s;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (old != NULL)
-		ospay__v1__customer_service__free_unpacked(old, NULL);
+	ospay__v1__customer_service__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -549,7 +545,6 @@ int h_customers_list_services(srv_req_t *r, store_txn_t *txn)
 out:
 	kit_items_free(items, n);
 	free(ids);
-	if (c != NULL)
-		ospay__v1__customer__free_unpacked(c, NULL);
+	ospay__v1__customer__free_unpacked(c, NULL);
 	return rc;
 }

@@ -57,8 +57,7 @@ static int check_closed(srv_req_t *r, store_txn_t *txn, uint64_t agenda_id, int6
 			      (unsigned long long)agenda_id, date, why);
 	}
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }
 
@@ -143,10 +142,8 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 		goto out;
 	}
 out:
-	if (a != NULL)
-		ospay__v1__agenda__free_unpacked(a, NULL);
-	if (cust != NULL)
-		ospay__v1__customer__free_unpacked(cust, NULL);
+	ospay__v1__agenda__free_unpacked(a, NULL);
+	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -189,10 +186,8 @@ static int check_technician(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Ord
 			      from, to);
 	}
 out:
-	if (t != NULL)
-		ospay__v1__technician__free_unpacked(t, NULL);
-	if (other != NULL)
-		ospay__v1__order__free_unpacked(other, NULL);
+	ospay__v1__technician__free_unpacked(t, NULL);
+	ospay__v1__order__free_unpacked(other, NULL);
 	return rc;
 }
 
@@ -259,8 +254,7 @@ static int check_service(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, ui
 	snprintf(plan, cap, "%s", svc->plan_name);
 	o->service_plan = plan;
 out:
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
 	return rc;
 }
 
@@ -370,8 +364,7 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 			  (unsigned long long)r->sess->p.token_id);
 out:
 	free(hist);
-	if (cust != NULL)
-		ospay__v1__customer__free_unpacked(cust, NULL);
+	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -427,8 +420,7 @@ int h_orders_get(srv_req_t *r, store_txn_t *txn)
 		rc = srv_reply_msg(r, &resp.base);
 	outbox_list_free(notes, resp.n_notifications);
 out:
-	if (o != NULL)
-		ospay__v1__order__free_unpacked(o, NULL);
+	ospay__v1__order__free_unpacked(o, NULL);
 	return rc;
 }
 
@@ -552,8 +544,7 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	rc = rebook(r, txn, old, &o, &ospay__v1__orders_update_response__descriptor);
 out:
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
+	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -581,8 +572,7 @@ int h_orders_reschedule(srv_req_t *r, store_txn_t *txn)
 		o.agenda_id = in->agenda_id;
 	rc = rebook(r, txn, old, &o, &ospay__v1__orders_reschedule_response__descriptor);
 out:
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
+	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -614,8 +604,7 @@ int h_orders_cancel(srv_req_t *r, store_txn_t *txn)
 			 (unsigned long long)r->sess->p.token_id);
 out:
 	free(hist);
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
+	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 

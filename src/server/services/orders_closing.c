@@ -76,8 +76,7 @@ fill:
 	c->recorded_ms = r->now_ms;
 	c->by_token_id = r->sess->p.token_id;
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }
 
@@ -124,8 +123,7 @@ int h_orders_create_closing_reason(srv_req_t *r, store_txn_t *txn)
 	resp.reason = &c;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }
 
@@ -155,8 +153,7 @@ int h_orders_remove_closing_reason(srv_req_t *r, store_txn_t *txn)
 		OSPAY__V1__ORDERS_REMOVE_CLOSING_REASON_RESPONSE__INIT;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }
 
@@ -175,8 +172,7 @@ int h_orders_list_closing_reasons(srv_req_t *r, store_txn_t *txn)
 	resp.n_reasons = fs->n_closing_reasons;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }
 
@@ -189,8 +185,7 @@ static void token_name(srv_req_t *r, store_txn_t *txn, char *name, size_t cap)
 		     &t) == 0 &&
 	    t->token != NULL)
 		snprintf(name, cap, "%s", t->token->name);
-	if (t != NULL)
-		ospay__v1__token_record__free_unpacked(t, NULL);
+	ospay__v1__token_record__free_unpacked(t, NULL);
 }
 
 int h_orders_add_note(srv_req_t *r, store_txn_t *txn)
@@ -236,7 +231,6 @@ int h_orders_add_note(srv_req_t *r, store_txn_t *txn)
 	rc = kit_reply_one(r, &ospay__v1__orders_add_note_response__descriptor, &o.base);
 out:
 	free(notes);
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
+	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
