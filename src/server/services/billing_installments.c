@@ -343,10 +343,7 @@ int h_billing_record_installment(srv_req_t *r, store_txn_t *txn)
 			 "order_id=%" PRIu64 " number=%u status=%d by=%" PRIu64, o.id, in->number,
 			 (int)in->status, r->sess->p.token_id);
 	}
-	Ospay__V1__BillingRecordInstallmentResponse resp =
-		OSPAY__V1__BILLING_RECORD_INSTALLMENT_RESPONSE__INIT;
-	resp.order = &o;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__billing_record_installment_response__descriptor, &o.base);
 out:
 	free(hist);
 	ospay__v1__order__free_unpacked(old, NULL);

@@ -77,10 +77,7 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "invoice insert");
 		goto out;
 	}
-	Ospay__V1__BillingCreateInvoiceResponse resp =
-		OSPAY__V1__BILLING_CREATE_INVOICE_RESPONSE__INIT;
-	resp.invoice = &inv;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__billing_create_invoice_response__descriptor, &inv.base);
 	log_info("invoice created", "invoice_id=%" PRIu64 " customer_id=%" PRIu64 " by=%" PRIu64,
 		 id, inv.customer_id, r->sess->p.token_id);
 out:
@@ -153,10 +150,7 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 		log_info("invoice canceled", "invoice_id=%" PRIu64 " by=%" PRIu64, inv->id,
 			 r->sess->p.token_id);
 	}
-	Ospay__V1__BillingCancelInvoiceResponse resp =
-		OSPAY__V1__BILLING_CANCEL_INVOICE_RESPONSE__INIT;
-	resp.invoice = inv;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__billing_cancel_invoice_response__descriptor, &inv->base);
 out:
 	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;

@@ -691,9 +691,7 @@ int h_cards_set_default(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	}
 	rec->card->is_default = true;
-	Ospay__V1__CardsSetDefaultResponse resp = OSPAY__V1__CARDS_SET_DEFAULT_RESPONSE__INIT;
-	resp.card = rec->card;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__cards_set_default_response__descriptor, &rec->card->base);
 out:
 	cards_free(all, n);
 	ospay__v1__card_record__free_unpacked(rec, NULL);

@@ -396,10 +396,7 @@ int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "service insert");
 		goto out;
 	}
-	Ospay__V1__CustomersAddServiceResponse resp =
-		OSPAY__V1__CUSTOMERS_ADD_SERVICE_RESPONSE__INIT;
-	resp.service = &s;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__customers_add_service_response__descriptor, &s.base);
 out:
 	ospay__v1__customer__free_unpacked(c, NULL);
 	return rc;
@@ -459,10 +456,7 @@ int h_customers_update_service(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "service update");
 		goto out;
 	}
-	Ospay__V1__CustomersUpdateServiceResponse resp =
-		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_RESPONSE__INIT;
-	resp.service = &s;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__customers_update_service_response__descriptor, &s.base);
 out:
 	ospay__v1__customer_service__free_unpacked(old, NULL);
 	return rc;

@@ -118,10 +118,8 @@ int h_orders_create_closing_reason(srv_req_t *r, store_txn_t *txn)
 	rc = booking_settings_put(r, txn, fs, "closing_reasons", &c.base);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	Ospay__V1__OrdersCreateClosingReasonResponse resp =
-		OSPAY__V1__ORDERS_CREATE_CLOSING_REASON_RESPONSE__INIT;
-	resp.reason = &c;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__orders_create_closing_reason_response__descriptor,
+			   &c.base);
 out:
 	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;

@@ -451,10 +451,8 @@ static int cpa_commit(srv_req_t *r, store_txn_t *txn)
 	rc = orders_put_order(r, txn, old, &o);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	Ospay__V1__OrdersCancelPaymentAttemptResponse resp =
-		OSPAY__V1__ORDERS_CANCEL_PAYMENT_ATTEMPT_RESPONSE__INIT;
-	resp.order = &o;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__orders_cancel_payment_attempt_response__descriptor,
+			   &o.base);
 	if (rc == 0)
 		log_info("order payment attempt canceled", "order_id=%llu attempt=%u by=%llu",
 			 (unsigned long long)o.id, c->attempt,
@@ -576,10 +574,7 @@ static int refresh_commit(srv_req_t *r, store_txn_t *txn)
 	rc = kit_get(r, txn, &kit_orders, NULL, f->order_id, PERM_OPERATE, &o);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	Ospay__V1__OrdersRefreshPaymentResponse resp =
-		OSPAY__V1__ORDERS_REFRESH_PAYMENT_RESPONSE__INIT;
-	resp.order = o;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__orders_refresh_payment_response__descriptor, &o->base);
 out:
 	ospay__v1__order__free_unpacked(o, NULL);
 	return rc;
