@@ -110,7 +110,12 @@ static int get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *f
 	if (rc == -ENOENT)
 		return srv_fail(r, ST_NOT_FOUND, "%s%llu%s", k->nf_before, (unsigned long long)id,
 				k->nf_after);
-	return rc != 0 ? srv_store_fail(r, rc, k->lookup) : 0;
+	if (rc != 0)
+		return srv_store_fail(r, rc, k->lookup);
+	rc = srv_keep(r, *m);
+	if (rc != 0)
+		*m = NULL;
+	return rc;
 }
 
 int kit_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field, uint64_t id,
@@ -157,7 +162,6 @@ int kit_reply_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char
 	int rc = kit_get(r, txn, k, field, id, action, &m);
 	if (rc == 0 && srv_ok(r))
 		rc = kit_reply_one(r, resp, m);
-	protobuf_c_message_free_unpacked(m, NULL);
 	return rc;
 }
 

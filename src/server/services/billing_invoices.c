@@ -82,7 +82,6 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 		 id, inv.customer_id, r->sess->p.token_id);
 out:
 	ospay__v1__customer_service__free_unpacked(svc, NULL);
-	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -103,7 +102,6 @@ int h_billing_get_invoice(srv_req_t *r, store_txn_t *txn)
 			rc = srv_reply_msg(r, &resp.base);
 		outbox_list_free(notes, resp.n_notifications);
 	}
-	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -115,17 +113,15 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 	int rc = kit_get(r, txn, &kit_bill_invoices, "invoice_id", in->invoice_id, PERM_OPERATE,
 			 &inv);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
-	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION, "a paid invoice cannot be canceled");
-		goto out;
-	}
+		return rc;
+	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID)
+		return srv_fail(r, ST_FAILED_PRECONDITION, "a paid invoice cannot be canceled");
 	/* Unknown first (docs/spec.md 4.7): a charge that may have paid it is settled
 	 * before the invoice can be canceled. */
 	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN) {
 		rc = billing_run_refuse_unresolved(r, txn, inv->id, "canceling it");
 		if (rc != 0 || !srv_ok(r))
-			goto out;
+			return rc;
 	}
 	/* Canceling a canceled invoice changes nothing and says so by its status. */
 	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN) {
@@ -133,27 +129,21 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 		Ospay__V1__Invoice now = *inv;
 		now.status = OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_CANCELED;
 		now.updated_ms = r->now_ms;
-		if (date_parse(inv->due_date, &due) != 0) {
-			rc = srv_store_fail(r, -EBADMSG, "invoice due date");
-			goto out;
-		}
+		if (date_parse(inv->due_date, &due) != 0)
+			return srv_store_fail(r, -EBADMSG, "invoice due date");
 		rc = db_invoice_put(txn, &old, &now, due);
 		/* Canceling settles the invoice: it no longer blocks its service. */
 		if (rc == 0)
 			rc = billing_run_unblock(txn, &now, r->now_ms);
-		if (rc != 0) {
-			rc = srv_store_fail(r, rc, "invoice update");
-			goto out;
-		}
+		if (rc != 0)
+			return srv_store_fail(r, rc, "invoice update");
 		inv->status = now.status;
 		inv->updated_ms = now.updated_ms;
 		log_info("invoice canceled", "invoice_id=%" PRIu64 " by=%" PRIu64, inv->id,
 			 r->sess->p.token_id);
 	}
-	rc = kit_reply_one(r, &ospay__v1__billing_cancel_invoice_response__descriptor, &inv->base);
-out:
-	ospay__v1__invoice__free_unpacked(inv, NULL);
-	return rc;
+	return kit_reply_one(r, &ospay__v1__billing_cancel_invoice_response__descriptor,
+			     &inv->base);
 }
 
 /* ------------------------------------------------------------------ List */

@@ -137,7 +137,12 @@ const char *booking_day_closed(const Ospay__V1__FieldSettingsRecord *fs, uint64_
 int booking_settings_get(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSettingsRecord **out)
 {
 	int rc = booking_settings_load(txn, r->sess->p.org_id, out);
-	return rc != 0 ? srv_store_fail(r, rc, "field settings") : 0;
+	if (rc != 0)
+		return srv_store_fail(r, rc, "field settings");
+	rc = srv_keep(r, *out);
+	if (rc != 0)
+		*out = NULL;
+	return rc;
 }
 
 /* fs's repeated message field named field, as protobuf-c lays it out: a count and an array. */

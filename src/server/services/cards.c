@@ -515,7 +515,6 @@ out:
 	crypto_wipe(in->security_code, strlen(in->security_code));
 	crypto_wipe(in->number, strlen(in->number));
 	free(a);
-	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -552,7 +551,6 @@ int h_cards_list(srv_req_t *r, store_txn_t *txn)
 out:
 	free(cards);
 	cards_free(all, n);
-	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -659,7 +657,6 @@ int h_cards_remove(srv_req_t *r, store_txn_t *txn)
 		 c->customer_id, r->sess->p.token_id);
 out:
 	cards_free(all, n);
-	ospay__v1__card_record__free_unpacked(rec, NULL);
 	return rc;
 }
 
@@ -694,6 +691,5 @@ int h_cards_set_default(srv_req_t *r, store_txn_t *txn)
 	rc = kit_reply_one(r, &ospay__v1__cards_set_default_response__descriptor, &rec->card->base);
 out:
 	cards_free(all, n);
-	ospay__v1__card_record__free_unpacked(rec, NULL);
 	return rc;
 }

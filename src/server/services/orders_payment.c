@@ -143,7 +143,6 @@ static int fin_commit(srv_req_t *r, store_txn_t *txn)
 			 (unsigned long long)r->sess->p.token_id);
 out:
 	free(hist);
-	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -394,7 +393,6 @@ int h_orders_finalize(srv_req_t *r, store_txn_t *txn)
 	}
 out:
 	free(f);
-	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -424,13 +422,11 @@ static int cpa_commit(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__OrderInstallment ins[ORDER_MAX_INSTALLMENTS], *insp[ORDER_MAX_INSTALLMENTS];
 	int rc = orders_load_open_order(r, txn, c->order_id, &old);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	if (!cpa_cancelable(old) || old->payment->attempt != c->attempt ||
-	    old->payment->n_schedule > ORDER_MAX_INSTALLMENTS) {
-		rc = srv_fail(r, ST_ABORTED, "order %llu's payment changed meanwhile; try again",
-			      (unsigned long long)old->id);
-		goto out;
-	}
+	    old->payment->n_schedule > ORDER_MAX_INSTALLMENTS)
+		return srv_fail(r, ST_ABORTED, "order %llu's payment changed meanwhile; try again",
+				(unsigned long long)old->id);
 	Ospay__V1__Order o = *old;
 	Ospay__V1__OrderPayment p = *old->payment;
 	for (size_t i = 0; i < p.n_schedule; i++) {
@@ -450,15 +446,13 @@ static int cpa_commit(srv_req_t *r, store_txn_t *txn)
 	o.closing = NULL;
 	rc = orders_put_order(r, txn, old, &o);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	rc = kit_reply_one(r, &ospay__v1__orders_cancel_payment_attempt_response__descriptor,
 			   &o.base);
 	if (rc == 0)
 		log_info("order payment attempt canceled", "order_id=%llu attempt=%u by=%llu",
 			 (unsigned long long)o.id, c->attempt,
 			 (unsigned long long)r->sess->p.token_id);
-out:
-	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -540,7 +534,6 @@ keep:
 	c = NULL;
 out:
 	free(c);
-	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -567,17 +560,12 @@ static int refresh_commit(srv_req_t *r, store_txn_t *txn)
 	refresh_t *f = r->async_arg;
 	Ospay__V1__Order *o = NULL;
 	int rc = webhooks_link_answer_store(txn, f->answer, r->now_ms);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "payment link store");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "payment link store");
 	rc = kit_get(r, txn, &kit_orders, NULL, f->order_id, PERM_OPERATE, &o);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
-	rc = kit_reply_one(r, &ospay__v1__orders_refresh_payment_response__descriptor, &o->base);
-out:
-	ospay__v1__order__free_unpacked(o, NULL);
-	return rc;
+		return rc;
+	return kit_reply_one(r, &ospay__v1__orders_refresh_payment_response__descriptor, &o->base);
 }
 
 static void on_link_refreshed(const gw_link_result_t *res, void *arg)
@@ -637,6 +625,5 @@ int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn)
 	f = NULL;
 out:
 	free(f);
-	ospay__v1__order__free_unpacked(o, NULL);
 	return rc;
 }

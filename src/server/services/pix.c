@@ -747,7 +747,6 @@ static int pix_run(srv_req_t *r, store_txn_t *txn, uint64_t id, const pix_method
 	a = NULL;
 out:
 	free(a);
-	ospay__v1__customer_service__free_unpacked(svc, NULL);
 	return rc;
 }
 
