@@ -28,6 +28,18 @@ int kit_load(store_txn_t *txn, unsigned table, uint64_t id, const ProtobufCMessa
 	return db_get_by_id(txn, table, id, desc, (ProtobufCMessage **)out);
 }
 
+int kit_read(srv_req_t *r, store_txn_t *txn, unsigned table, uint64_t id,
+	     const ProtobufCMessageDescriptor *desc, void *out)
+{
+	ProtobufCMessage **m = out;
+	int rc = db_get_by_id(txn, table, id, desc, m);
+	if (rc == 0)
+		rc = srv_keep(r, *m);
+	if (rc != 0)
+		*m = NULL;
+	return rc;
+}
+
 const kit_rec_t kit_agendas = {.table = DB_AGENDAS,
 			       .desc = &ospay__v1__agenda__descriptor,
 			       .lookup = "agenda lookup",

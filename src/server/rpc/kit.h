@@ -189,6 +189,9 @@ void kit_owner(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit);
 /* Loads table[id] into *out; -ENOENT when missing. */
 int kit_load(store_txn_t *txn, unsigned table, uint64_t id, const ProtobufCMessageDescriptor *desc,
 	     void *out);
+/* kit_load for a handler: *out belongs to the request (srv_keep: do not free it). */
+int kit_read(srv_req_t *r, store_txn_t *txn, unsigned table, uint64_t id,
+	     const ProtobufCMessageDescriptor *desc, void *out);
 
 /*
  * The id of a record the request creates: the next of store sequence seq. A store

@@ -38,17 +38,15 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 		rc = kit_get(r, txn, &kit_bill_customers, NULL, in->customer_id, PERM_OPERATE,
 			     &cust);
 		if (rc != 0 || !srv_ok(r))
-			goto out;
+			return rc;
 	}
 	if (in->service_id == 0) {
 		status_violation(&r->st, "service_id", "required");
 	} else if (cust != NULL) {
-		rc = kit_load(txn, DB_SERVICES, in->service_id,
+		rc = kit_read(r, txn, DB_SERVICES, in->service_id,
 			      &ospay__v1__customer_service__descriptor, &svc);
-		if (rc != 0 && rc != -ENOENT) {
-			rc = srv_store_fail(r, rc, "service lookup");
-			goto out;
-		}
+		if (rc != 0 && rc != -ENOENT)
+			return srv_store_fail(r, rc, "service lookup");
 		if (rc == -ENOENT || svc->customer_id != cust->id)
 			status_violation(&r->st, "service_id", "not a service of this customer");
 		rc = 0;
@@ -58,10 +56,10 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 	if (date_parse(in->due_date, &due) != 0)
 		status_violation(&r->st, "due_date", "required: a date \"YYYY-MM-DD\"");
 	if (!srv_ok(r))
-		goto out;
+		return rc;
 	rc = kit_new_id(r, txn, "invoice", &id);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	Ospay__V1__Invoice inv = OSPAY__V1__INVOICE__INIT;
 	inv.id = id;
 	inv.organization_id = cust->organization_id;
@@ -73,15 +71,11 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 	inv.status = OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN;
 	inv.created_ms = inv.updated_ms = r->now_ms;
 	rc = db_invoice_put(txn, NULL, &inv, due);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "invoice insert");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "invoice insert");
 	rc = kit_reply_one(r, &ospay__v1__billing_create_invoice_response__descriptor, &inv.base);
 	log_info("invoice created", "invoice_id=%" PRIu64 " customer_id=%" PRIu64 " by=%" PRIu64,
 		 id, inv.customer_id, r->sess->p.token_id);
-out:
-	ospay__v1__customer_service__free_unpacked(svc, NULL);
 	return rc;
 }
 
@@ -174,11 +168,10 @@ static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_sca
 	*scan = NULL;
 	if (in->customer_id != 0) {
 		Ospay__V1__Customer *c = NULL;
-		rc = kit_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor,
-			      &c);
+		rc = kit_read(r, txn, DB_CUSTOMERS, in->customer_id,
+			      &ospay__v1__customer__descriptor, &c);
 		bool visible = rc == 0 && kit_sees(r, c->organization_id, c->unit_id) &&
 			       (in->unit_id == 0 || in->unit_id == c->unit_id);
-		ospay__v1__customer__free_unpacked(c, NULL);
 		if (rc == -ENOENT)
 			rc = 0;
 		if (rc == 0 && visible) {

@@ -296,10 +296,10 @@ static int check_service_card(srv_req_t *r, store_txn_t *txn, uint64_t customer_
 	Ospay__V1__CardRecord *card = NULL;
 	int rc = 0;
 	if (rp == NULL || rp->card_id == 0)
-		goto out;
-	rc = kit_load(txn, DB_CARDS, rp->card_id, &ospay__v1__card_record__descriptor, &card);
+		return rc;
+	rc = kit_read(r, txn, DB_CARDS, rp->card_id, &ospay__v1__card_record__descriptor, &card);
 	if (rc != 0 && rc != -ENOENT)
-		goto out;
+		return rc;
 	if (rc == 0 && card->card != NULL && card->card->customer_id == customer_id &&
 	    card->card->status == OSPAY__V1__CARD_STATUS__CARD_STATUS_REPLACED) {
 		/* The issuer replaced it: the billing run would pass it over. */
@@ -307,16 +307,14 @@ static int check_service_card(srv_req_t *r, store_txn_t *txn, uint64_t customer_
 				 "card %llu was replaced by card %llu; choose that one",
 				 (unsigned long long)card->card->id,
 				 (unsigned long long)card->card->replaced_by);
-		goto out;
+		return rc;
 	}
 	if (rc == 0 && card->card != NULL && card->card->customer_id == customer_id)
-		goto out;
+		return rc;
 	rc = 0;
 	status_violation(&r->st, "recurring_payment.card_id",
 			 "no card %llu among customer %llu's cards (0 = the default card)",
 			 (unsigned long long)rp->card_id, (unsigned long long)customer_id);
-out:
-	ospay__v1__card_record__free_unpacked(card, NULL);
 	return rc;
 }
 

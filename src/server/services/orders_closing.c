@@ -161,11 +161,10 @@ static void token_name(srv_req_t *r, store_txn_t *txn, char *name, size_t cap)
 {
 	Ospay__V1__TokenRecord *t = NULL;
 	name[0] = '\0';
-	if (kit_load(txn, DB_TOKENS, r->sess->p.token_id, &ospay__v1__token_record__descriptor,
+	if (kit_read(r, txn, DB_TOKENS, r->sess->p.token_id, &ospay__v1__token_record__descriptor,
 		     &t) == 0 &&
 	    t->token != NULL)
 		snprintf(name, cap, "%s", t->token->name);
-	ospay__v1__token_record__free_unpacked(t, NULL);
 }
 
 int h_orders_add_note(srv_req_t *r, store_txn_t *txn)

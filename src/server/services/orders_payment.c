@@ -234,7 +234,7 @@ static int fin_method(srv_req_t *r, store_txn_t *txn, const Ospay__V1__OrdersFin
 	*integrated = *method == ORDER_METHOD_RECURRING_CREDIT;
 	if (in->payment_method_id == 0)
 		return 0;
-	int rc = kit_load(txn, DB_PAYMENT_METHODS, in->payment_method_id,
+	int rc = kit_read(r, txn, DB_PAYMENT_METHODS, in->payment_method_id,
 			  &ospay__v1__payment_method__descriptor, &pm);
 	if (rc == 0 && pm->organization_id != org)
 		rc = -ENOENT;
@@ -247,7 +247,6 @@ static int fin_method(srv_req_t *r, store_txn_t *txn, const Ospay__V1__OrdersFin
 		status_violation(&r->st, "method_type", "differs from the payment method's type");
 	*method = (int)pm->type;
 	*integrated = pm->operation_mode == OSPAY__V1__OPERATION_MODE__OPERATION_MODE_INTEGRATED;
-	ospay__v1__payment_method__free_unpacked(pm, NULL);
 	return 0;
 }
 
@@ -258,31 +257,26 @@ static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order
 	Ospay__V1__GatewayRecord *cfg = NULL;
 	gw_t *gw = NULL;
 	int rc;
-	if (o->amount <= 0) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION, "order %llu has no amount to charge",
-			      (unsigned long long)o->id);
-		goto out;
-	}
-	rc = kit_load(txn, DB_CUSTOMERS, o->customer_id, &ospay__v1__customer__descriptor, &cust);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "customer lookup");
-		goto out;
-	}
-	if (cust->phone[0] == '\0') {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "customer %llu has no phone: the payment link is sent by SMS",
-			      (unsigned long long)cust->id);
-		goto out;
-	}
+	if (o->amount <= 0)
+		return srv_fail(r, ST_FAILED_PRECONDITION, "order %llu has no amount to charge",
+				(unsigned long long)o->id);
+	rc = kit_read(r, txn, DB_CUSTOMERS, o->customer_id, &ospay__v1__customer__descriptor,
+		      &cust);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "customer lookup");
+	if (cust->phone[0] == '\0')
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"customer %llu has no phone: the payment link is sent by SMS",
+				(unsigned long long)cust->id);
 	rc = prov_settings_get(txn, o->organization_id, SRV_SERVICE_PAGOLIVRE, &cfg);
-	if (rc == -ENOENT) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "integrated recurring credit needs PagoLivre: set it first");
-		goto out;
-	}
+	/* Only whether PagoLivre is set and readable matters here. */
+	ospay__v1__gateway_record__free_unpacked(cfg, NULL);
+	if (rc == -ENOENT)
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"integrated recurring credit needs PagoLivre: set it first");
 	rc = rc != 0 ? pl_unusable(r, rc) : pl_gateway(r, txn, o->organization_id, &gw);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	f->attempt = (o->payment != NULL ? o->payment->attempt : 0) + 1;
 	f->amount = o->amount;
 	/* Deterministic per order and attempt: a lost answer is found again by key. */
@@ -313,18 +307,14 @@ static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order
 	if (rc != 0) {
 		log_error("payment link not started", "order_id=%llu err=%d",
 			  (unsigned long long)o->id, rc);
-		rc = rc == -EINVAL
-			     ? srv_fail(r, ST_FAILED_PRECONDITION,
-					"PagoLivre does not accept this customer's data (name, "
-					"document, phone or e-mail)")
-			     : pl_not_started(r, rc, ST_INTERNAL,
-					      "the payment link could not be sent");
-		goto out;
+		return rc == -EINVAL
+			       ? srv_fail(r, ST_FAILED_PRECONDITION,
+					  "PagoLivre does not accept this customer's data (name, "
+					  "document, phone or e-mail)")
+			       : pl_not_started(r, rc, ST_INTERNAL,
+						"the payment link could not be sent");
 	}
 	srv_pend(r);
-out:
-	ospay__v1__gateway_record__free_unpacked(cfg, NULL);
-	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
