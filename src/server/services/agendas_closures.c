@@ -25,10 +25,8 @@ static int settings_for_write(srv_req_t *r, store_txn_t *txn, uint64_t unit,
 {
 	int rc = 0;
 	if (!srv_check(r, PERM_CONFIGURE, unit))
-		goto out;
-	rc = booking_settings_get(r, txn, fs);
-out:
-	return rc;
+		return rc;
+	return booking_settings_get(r, txn, fs);
 }
 
 int h_agendas_add_closure(srv_req_t *r, store_txn_t *txn)

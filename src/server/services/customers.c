@@ -93,19 +93,17 @@ int h_customers_create(srv_req_t *r, store_txn_t *txn)
 	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_OPERATE, &unit);
 	/* A bad unit_id is one violation among the others; not seeing it ends here. */
 	if (rc != 0 || (!srv_ok(r) && r->st.code != ST_INVALID_ARGUMENT))
-		goto out;
+		return rc;
 	kit_check_name(r, "name", in->name, CUST_NAME_MAX);
 	check_document(r, in->document, &n);
 	check_phone(r, in->phone, &n);
 	check_email(r, in->email);
 	check_address(r, in->address, &n);
 	if (!srv_ok(r))
-		goto out;
+		return rc;
 	rc = store_seq_next(txn, "customer", &id);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "customer id");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "customer id");
 	Ospay__V1__Customer c = OSPAY__V1__CUSTOMER__INIT;
 	c.id = id;
 	c.organization_id = r->sess->p.org_id;
@@ -118,18 +116,13 @@ int h_customers_create(srv_req_t *r, store_txn_t *txn)
 	c.address = &n.addr;
 	c.created_ms = c.updated_ms = r->now_ms;
 	rc = db_customer_put(txn, NULL, &c, &holder);
-	if (rc == -EEXIST) {
-		rc = doc_taken(r, holder);
-		goto out;
-	}
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "customer insert");
-		goto out;
-	}
+	if (rc == -EEXIST)
+		return doc_taken(r, holder);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "customer insert");
 	rc = kit_reply_one(r, &ospay__v1__customers_create_response__descriptor, &c.base);
 	log_info("customer created", "customer_id=%llu unit=%llu by=%llu", (unsigned long long)id,
 		 (unsigned long long)unit, (unsigned long long)r->sess->p.token_id);
-out:
 	return rc;
 }
 

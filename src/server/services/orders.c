@@ -202,23 +202,20 @@ static int check_booking(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order 
 	bool tech_changed = old == NULL || old->technician_id != o->technician_id;
 	int offset = 0;
 	int rc = kit_org_offset(r, txn, &offset);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "organization");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "organization");
 	if (o->agenda_id != 0 && (agenda_changed || start_changed)) {
 		rc = check_agenda(r, txn, o, agenda_changed, offset);
 		if (rc != 0 || !srv_ok(r))
-			goto out;
+			return rc;
 	}
 	if (o->scheduled_start_ms != 0 && o->duration_minutes == 0) {
 		status_violation(&r->st, "duration_minutes",
 				 "required for a scheduled order without an agenda");
-		goto out;
+		return rc;
 	}
 	if (o->technician_id != 0 && (tech_changed || time_changed))
 		rc = check_technician(r, txn, o, tech_changed, offset);
-out:
 	return rc;
 }
 
@@ -773,18 +770,15 @@ static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_sca
 	int rc = 0;
 	*scan = NULL;
 	if (!srv_check(r, PERM_READ, 0))
-		goto out;
+		return rc;
 	rc = list_key_visible(r, txn, p, &visible);
 	if (rc != 0 || !visible)
-		goto out;
+		return rc;
 	if (!p->by_unit) {
 		be64_put(one, p->key);
-		rc = db_scan_open(txn, p->table, one, 8, 1, from, DB_POS_LEN, scan);
-		goto out;
+		return db_scan_open(txn, p->table, one, 8, 1, from, DB_POS_LEN, scan);
 	}
-	rc = kit_scan_units(r, txn, c->in->unit_id, p->table, p->tag, from, scan);
-out:
-	return rc;
+	return kit_scan_units(r, txn, c->in->unit_id, p->table, p->tag, from, scan);
 }
 
 int h_orders_list(srv_req_t *r, store_txn_t *txn)
