@@ -19,16 +19,6 @@
 #define CLOSURE_REASON_MAX 200
 #define CLOSURES_LIST_MAX_DAYS 366
 
-/* Loads the settings for a write by an admin: *fs, or r->st / a negative errno. */
-static int settings_for_write(srv_req_t *r, store_txn_t *txn, uint64_t unit,
-			      Ospay__V1__FieldSettingsRecord **fs)
-{
-	int rc = 0;
-	if (!srv_check(r, PERM_CONFIGURE, unit))
-		return rc;
-	return booking_settings_get(r, txn, fs);
-}
-
 int h_agendas_add_closure(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasAddClosureRequest *in = (const void *)r->in;
@@ -49,7 +39,7 @@ int h_agendas_add_closure(srv_req_t *r, store_txn_t *txn)
 	kit_check_name(r, "reason", in->reason, CLOSURE_REASON_MAX);
 	if (!srv_ok(r))
 		return rc;
-	rc = settings_for_write(r, txn, unit, &fs);
+	rc = booking_settings_for(r, txn, PERM_CONFIGURE, unit, &fs);
 	if (rc != 0 || !srv_ok(r))
 		return rc;
 	for (size_t i = 0; i < fs->n_closures; i++) {
@@ -189,7 +179,7 @@ int h_agendas_set_national_holidays(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasSetNationalHolidaysRequest *in = (const void *)r->in;
 	Ospay__V1__FieldSettingsRecord *fs = NULL;
-	int rc = settings_for_write(r, txn, 0, &fs);
+	int rc = booking_settings_for(r, txn, PERM_CONFIGURE, 0, &fs);
 	if (rc != 0 || !srv_ok(r))
 		return rc;
 	fs->national_holidays_closed = in->closed;

@@ -120,11 +120,8 @@ int h_orders_remove_closing_reason(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__OrdersRemoveClosingReasonRequest *in = (const void *)r->in;
 	Ospay__V1__FieldSettingsRecord *fs = NULL;
 	size_t i = 0;
-	int rc = 0;
-	if (!srv_check(r, PERM_CONFIGURE, 0))
-		return rc;
-	rc = booking_settings_get(r, txn, &fs);
-	if (rc != 0)
+	int rc = booking_settings_for(r, txn, PERM_CONFIGURE, 0, &fs);
+	if (rc != 0 || !srv_ok(r))
 		return rc;
 	while (i < fs->n_closing_reasons && fs->closing_reasons[i]->id != in->id)
 		i++;
@@ -143,11 +140,8 @@ int h_orders_remove_closing_reason(srv_req_t *r, store_txn_t *txn)
 int h_orders_list_closing_reasons(srv_req_t *r, store_txn_t *txn)
 {
 	Ospay__V1__FieldSettingsRecord *fs = NULL;
-	int rc = 0;
-	if (!srv_check(r, PERM_READ, 0))
-		return rc;
-	rc = booking_settings_get(r, txn, &fs);
-	if (rc != 0)
+	int rc = booking_settings_for(r, txn, PERM_READ, 0, &fs);
+	if (rc != 0 || !srv_ok(r))
 		return rc;
 	Ospay__V1__OrdersListClosingReasonsResponse resp =
 		OSPAY__V1__ORDERS_LIST_CLOSING_REASONS_RESPONSE__INIT;
