@@ -459,6 +459,21 @@ int kit_reply_list(srv_req_t *r, const ProtobufCMessageDescriptor *resp, Protobu
 	return rc;
 }
 
+int kit_reply_list_by_unit(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, unsigned index,
+			   uint8_t token_kind, uint64_t unit_filter, uint32_t page_size,
+			   const char *page_token, const ProtobufCMessageDescriptor *resp)
+{
+	ProtobufCMessage **items = NULL;
+	size_t n = 0;
+	char next[KIT_TOKEN_MAX];
+	int rc = kit_list_by_unit(r, txn, index, k->table, k->desc, token_kind, unit_filter,
+				  page_size, page_token, &items, &n, next);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, resp, items, n, next);
+	kit_items_free(items, n);
+	return rc;
+}
+
 void kit_items_free(ProtobufCMessage **items, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

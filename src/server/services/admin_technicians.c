@@ -55,19 +55,9 @@ int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 int h_admin_list_technicians(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__ListTechniciansRequest *in = (const void *)r->in;
-	ProtobufCMessage **items = NULL;
-	size_t n = 0;
-	char next[KIT_TOKEN_MAX];
-	int rc = 0;
 	if (!srv_check(r, PERM_READ, 0))
-		goto out;
-	rc = kit_list_by_unit(r, txn, DB_TECHNICIANS_BY_UNIT, DB_TECHNICIANS,
-			      &ospay__v1__technician__descriptor, KIT_TOK_TECHNICIANS, in->unit_id,
-			      in->page_size, in->page_token, &items, &n, next);
-	if (rc == 0 && srv_ok(r))
-		rc = kit_reply_list(r, &ospay__v1__list_technicians_response__descriptor, items, n,
-				    next);
-out:
-	kit_items_free(items, n);
-	return rc;
+		return 0;
+	return kit_reply_list_by_unit(
+		r, txn, &kit_technicians, DB_TECHNICIANS_BY_UNIT, KIT_TOK_TECHNICIANS, in->unit_id,
+		in->page_size, in->page_token, &ospay__v1__list_technicians_response__descriptor);
 }

@@ -124,17 +124,9 @@ int h_agendas_get(srv_req_t *r, store_txn_t *txn)
 int h_agendas_list(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasListRequest *in = (const void *)r->in;
-	ProtobufCMessage **items = NULL;
-	size_t n = 0;
-	char next[KIT_TOKEN_MAX];
-	int rc = kit_list_by_unit(r, txn, DB_AGENDAS_BY_UNIT, DB_AGENDAS,
-				  &ospay__v1__agenda__descriptor, KIT_TOK_AGENDAS, in->unit_id,
-				  in->page_size, in->page_token, &items, &n, next);
-	if (rc == 0 && srv_ok(r))
-		rc = kit_reply_list(r, &ospay__v1__agendas_list_response__descriptor, items, n,
-				    next);
-	kit_items_free(items, n);
-	return rc;
+	return kit_reply_list_by_unit(r, txn, &kit_agendas, DB_AGENDAS_BY_UNIT, KIT_TOK_AGENDAS,
+				      in->unit_id, in->page_size, in->page_token,
+				      &ospay__v1__agendas_list_response__descriptor);
 }
 
 enum { AU_NAME, AU_CITIES, AU_WINDOWS, AU_DAILY_MAX, AU_SLOT };

@@ -192,23 +192,11 @@ out:
 int h_customers_list(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CustomersListRequest *in = (const void *)r->in;
-	ProtobufCMessage **items = NULL;
-	size_t n = 0;
-	char next[KIT_TOKEN_MAX];
-	int rc;
-	if (in->document[0] != '\0') {
-		rc = list_by_document(r, txn, in);
-		goto out;
-	}
-	rc = kit_list_by_unit(r, txn, DB_CUSTOMERS_BY_UNIT, DB_CUSTOMERS,
-			      &ospay__v1__customer__descriptor, KIT_TOK_CUSTOMERS, in->unit_id,
-			      in->page_size, in->page_token, &items, &n, next);
-	if (rc == 0 && srv_ok(r))
-		rc = kit_reply_list(r, &ospay__v1__customers_list_response__descriptor, items, n,
-				    next);
-out:
-	kit_items_free(items, n);
-	return rc;
+	if (in->document[0] != '\0')
+		return list_by_document(r, txn, in);
+	return kit_reply_list_by_unit(r, txn, &kit_customers, DB_CUSTOMERS_BY_UNIT,
+				      KIT_TOK_CUSTOMERS, in->unit_id, in->page_size, in->page_token,
+				      &ospay__v1__customers_list_response__descriptor);
 }
 
 enum { CU_NAME, CU_DOCUMENT, CU_PHONE, CU_EMAIL, CU_ADDRESS };
