@@ -116,15 +116,17 @@ void srv_wipe_strings(ProtobufCMessage *m)
 	}
 }
 
-int srv_keep(srv_req_t *r, void *m)
+int srv_keep(srv_req_t *r, void *mp)
 {
-	if (m == NULL)
+	ProtobufCMessage **m = mp;
+	if (*m == NULL)
 		return 0;
 	if (r->n_kept == SRV_KEPT_MAX) {
-		protobuf_c_message_free_unpacked(m, NULL);
+		protobuf_c_message_free_unpacked(*m, NULL);
+		*m = NULL;
 		return -ENOMEM;
 	}
-	r->kept[r->n_kept++] = m;
+	r->kept[r->n_kept++] = *m;
 	return 0;
 }
 

@@ -31,13 +31,8 @@ int kit_load(store_txn_t *txn, unsigned table, uint64_t id, const ProtobufCMessa
 int kit_read(srv_req_t *r, store_txn_t *txn, unsigned table, uint64_t id,
 	     const ProtobufCMessageDescriptor *desc, void *out)
 {
-	ProtobufCMessage **m = out;
-	int rc = db_get_by_id(txn, table, id, desc, m);
-	if (rc == 0)
-		rc = srv_keep(r, *m);
-	if (rc != 0)
-		*m = NULL;
-	return rc;
+	int rc = db_get_by_id(txn, table, id, desc, out);
+	return rc == 0 ? srv_keep(r, out) : rc;
 }
 
 const kit_rec_t kit_agendas = {.table = DB_AGENDAS,
@@ -122,12 +117,7 @@ static int get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *f
 	if (rc == -ENOENT)
 		return srv_fail(r, ST_NOT_FOUND, "%s%llu%s", k->nf_before, (unsigned long long)id,
 				k->nf_after);
-	if (rc != 0)
-		return srv_store_fail(r, rc, k->lookup);
-	rc = srv_keep(r, *m);
-	if (rc != 0)
-		*m = NULL;
-	return rc;
+	return rc != 0 ? srv_store_fail(r, rc, k->lookup) : srv_keep(r, m);
 }
 
 int kit_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field, uint64_t id,

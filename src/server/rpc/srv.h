@@ -241,12 +241,14 @@ static inline bool srv_ok(const srv_req_t *r)
 	return r->st.code == ST_OK;
 }
 /*
- * Hands m (an unpacked message, or NULL) to the request, the way a per-request
- * pool owns what a handler allocates: it is freed when the call ends, or before
- * a write handler runs again, so the handler does not free it. 0, or -ENOMEM
- * when the request keeps SRV_KEPT_MAX records already (m is freed then).
+ * Hands *mp (mp: the address of an unpacked message's pointer, which may be
+ * NULL) to the request, the way a per-request pool owns what a handler
+ * allocates: the message is freed when the call ends, or before a write
+ * handler runs again, so the handler does not free it. 0, or -ENOMEM when the
+ * request keeps SRV_KEPT_MAX records already (the message is freed then and
+ * *mp set to NULL).
  */
-int srv_keep(srv_req_t *r, void *m);
+int srv_keep(srv_req_t *r, void *mp);
 /* Sets r->st; returns 0, so `return srv_fail(...)` ends a handler. */
 int srv_fail(srv_req_t *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* perm_check against the caller: true to go on, else r->st is set. */
