@@ -31,15 +31,11 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__CustomerService *svc = NULL;
 	int64_t due = 0;
 	uint64_t id = 0;
-	int rc = 0;
-	if (in->customer_id == 0) {
-		status_violation(&r->st, "customer_id", "required");
-	} else {
-		rc = kit_get(r, txn, &kit_bill_customers, NULL, in->customer_id, PERM_OPERATE,
-			     &cust);
-		if (rc != 0 || !srv_ok(r))
-			return rc;
-	}
+	int rc = kit_get(r, txn, &kit_bill_customers, "customer_id", in->customer_id, PERM_OPERATE,
+			 &cust);
+	/* A missing customer_id is one violation among the others; not seeing it ends here. */
+	if (rc != 0 || (!srv_ok(r) && r->st.code != ST_INVALID_ARGUMENT))
+		return rc;
 	if (in->service_id == 0) {
 		status_violation(&r->st, "service_id", "required");
 	} else if (cust != NULL) {
