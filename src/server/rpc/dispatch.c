@@ -126,8 +126,7 @@ static void req_free(srv_req_t *r)
 		free(r->own_sess.units);
 	if (srv_method_has_secrets(r->method) && r->in != NULL)
 		srv_wipe_strings(r->in);
-	if (r->in != NULL)
-		protobuf_c_message_free_unpacked(r->in, NULL);
+	protobuf_c_message_free_unpacked(r->in, NULL);
 	buf_free(&r->out);
 	buf_free(&r->replay);
 	crypto_wipe(r, sizeof(*r));
@@ -191,8 +190,7 @@ static int session_revalidate(srv_t *s, srv_session_t *sess, status_t *st)
 		code = status_set(st, ST_UNAUTHENTICATED, "token revoked");
 	else
 		sess->epoch = s->token_epoch;
-	if (rec != NULL)
-		ospay__v1__token_record__free_unpacked(rec, NULL);
+	ospay__v1__token_record__free_unpacked(rec, NULL);
 	store_read_end(txn);
 	return code;
 }

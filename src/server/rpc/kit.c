@@ -157,8 +157,7 @@ int kit_reply_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char
 	int rc = kit_get(r, txn, k, field, id, action, &m);
 	if (rc == 0 && srv_ok(r))
 		rc = kit_reply_one(r, resp, m);
-	if (m != NULL)
-		protobuf_c_message_free_unpacked(m, NULL);
+	protobuf_c_message_free_unpacked(m, NULL);
 	return rc;
 }
 
@@ -189,8 +188,7 @@ int kit_unit_for_create(srv_req_t *r, store_txn_t *txn, const char *field, uint6
 	}
 	*unit = unit_id;
 out:
-	if (u != NULL)
-		ospay__v1__unit__free_unpacked(u, NULL);
+	ospay__v1__unit__free_unpacked(u, NULL);
 	return rc;
 }
 
@@ -210,8 +208,7 @@ int kit_scope_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_filter, uint64
 		rc = kit_load(txn, DB_UNITS, unit_filter, &ospay__v1__unit__descriptor, &u);
 		bool visible = rc == 0 && u->organization_id == p->org_id &&
 			       perm_sees_unit(p, unit_filter);
-		if (u != NULL)
-			ospay__v1__unit__free_unpacked(u, NULL);
+		ospay__v1__unit__free_unpacked(u, NULL);
 		if (rc == -ENOENT)
 			rc = 0;
 		if (rc != 0 || !visible)
@@ -446,6 +443,21 @@ int kit_reply_list(srv_req_t *r, const ProtobufCMessageDescriptor *resp, Protobu
 	return rc;
 }
 
+int kit_reply_list_by_unit(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, unsigned index,
+			   uint8_t token_kind, uint64_t unit_filter, uint32_t page_size,
+			   const char *page_token, const ProtobufCMessageDescriptor *resp)
+{
+	ProtobufCMessage **items = NULL;
+	size_t n = 0;
+	char next[KIT_TOKEN_MAX];
+	int rc = kit_list_by_unit(r, txn, index, k->table, k->desc, token_kind, unit_filter,
+				  page_size, page_token, &items, &n, next);
+	if (rc == 0 && srv_ok(r))
+		rc = kit_reply_list(r, resp, items, n, next);
+	kit_items_free(items, n);
+	return rc;
+}
+
 void kit_items_free(ProtobufCMessage **items, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -505,8 +517,7 @@ int kit_org_offset(srv_req_t *r, store_txn_t *txn, int *offset_min)
 			  &org);
 	if (rc == 0)
 		*offset_min = org->utc_offset_minutes;
-	if (org != NULL)
-		ospay__v1__organization__free_unpacked(org, NULL);
+	ospay__v1__organization__free_unpacked(org, NULL);
 	return rc;
 }
 

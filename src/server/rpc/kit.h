@@ -156,6 +156,13 @@ int kit_list_by_unit(srv_req_t *r, store_txn_t *txn, unsigned index, unsigned ta
  */
 int kit_reply_list(srv_req_t *r, const ProtobufCMessageDescriptor *resp, ProtobufCMessage **items,
 		   size_t n, const char *next);
+/*
+ * A whole List method over a "unit id -> record id" index of k's records:
+ * kit_list_by_unit, then kit_reply_list with resp. 0 or a negative errno.
+ */
+int kit_reply_list_by_unit(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, unsigned index,
+			   uint8_t token_kind, uint64_t unit_filter, uint32_t page_size,
+			   const char *page_token, const ProtobufCMessageDescriptor *resp);
 /* Frees a list's items and the array. */
 void kit_items_free(ProtobufCMessage **items, size_t n);
 

@@ -49,9 +49,7 @@ int h_admin_create_unit(srv_req_t *r, store_txn_t *txn)
 	rc = db_unit_insert(txn, &unit);
 	if (rc != 0)
 		return srv_store_fail(r, rc, "unit insert");
-	Ospay__V1__CreateUnitResponse resp = OSPAY__V1__CREATE_UNIT_RESPONSE__INIT;
-	resp.unit = &unit;
-	return srv_reply_msg(r, &resp.base);
+	return kit_reply_one(r, &ospay__v1__create_unit_response__descriptor, &unit.base);
 }
 
 int h_admin_list_units(srv_req_t *r, store_txn_t *txn)
@@ -167,8 +165,7 @@ int h_admin_create_token(srv_req_t *r, store_txn_t *txn)
 		rc = db_get_by_id(txn, DB_UNITS, units[i], &ospay__v1__unit__descriptor,
 				  (ProtobufCMessage **)&u);
 		bool ok = rc == 0 && u->organization_id == r->sess->p.org_id;
-		if (u != NULL)
-			ospay__v1__unit__free_unpacked(u, NULL);
+		ospay__v1__unit__free_unpacked(u, NULL);
 		if (rc != 0 && rc != -ENOENT) {
 			rc = srv_store_fail(r, rc, "unit lookup");
 			goto out;
@@ -270,8 +267,7 @@ int h_admin_revoke_token(srv_req_t *r, store_txn_t *txn)
 	}
 	rc = kit_reply_one(r, &ospay__v1__revoke_token_response__descriptor, &t->base);
 out:
-	if (rec != NULL)
-		ospay__v1__token_record__free_unpacked(rec, NULL);
+	ospay__v1__token_record__free_unpacked(rec, NULL);
 	return rc;
 }
 
@@ -297,8 +293,5 @@ int h_admin_set_suspension_profile(srv_req_t *r, store_txn_t *txn)
 	if (rc != 0)
 		return srv_store_fail(r, rc, "suspension profile");
 	log_info("suspension profile set", "days=%u by=%" PRIu64, in->days, r->sess->p.token_id);
-	Ospay__V1__SetSuspensionProfileResponse resp =
-		OSPAY__V1__SET_SUSPENSION_PROFILE_RESPONSE__INIT;
-	resp.profile = &p;
-	return srv_reply_msg(r, &resp.base);
+	return kit_reply_one(r, &ospay__v1__set_suspension_profile_response__descriptor, &p.base);
 }

@@ -375,8 +375,7 @@ static int set_gateway_write(srv_req_t *r, store_txn_t *txn)
 out:
 	if (creds == &c)
 		crypto_wipe(&c, sizeof(c));
-	if (old != NULL)
-		ospay__v1__gateway_record__free_unpacked(old, NULL);
+	ospay__v1__gateway_record__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -537,8 +536,7 @@ int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn)
 	else
 		srv_write_now(r, set_gateway_write);
 out:
-	if (old != NULL)
-		ospay__v1__gateway_record__free_unpacked(old, NULL);
+	ospay__v1__gateway_record__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -599,7 +597,6 @@ int h_admin_set_notifier(srv_req_t *r, store_txn_t *txn)
 		 (unsigned long long)rec.organization_id,
 		 in->credentials != NULL ? "replaced" : "kept");
 out:
-	if (old != NULL)
-		ospay__v1__gateway_record__free_unpacked(old, NULL);
+	ospay__v1__gateway_record__free_unpacked(old, NULL);
 	return rc;
 }

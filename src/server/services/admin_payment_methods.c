@@ -53,10 +53,7 @@ int h_admin_create_payment_method(srv_req_t *r, store_txn_t *txn)
 		rc = db_index_add(txn, DB_PAYMENT_METHODS_BY_ORG, pm.organization_id, id);
 	if (rc != 0)
 		return srv_store_fail(r, rc, "payment method insert");
-	Ospay__V1__CreatePaymentMethodResponse resp =
-		OSPAY__V1__CREATE_PAYMENT_METHOD_RESPONSE__INIT;
-	resp.payment_method = &pm;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__create_payment_method_response__descriptor, &pm.base);
 	log_info("payment method created", "payment_method_id=%llu type=%d by=%llu",
 		 (unsigned long long)id, (int)in->type, (unsigned long long)r->sess->p.token_id);
 	return rc;

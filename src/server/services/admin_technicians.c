@@ -19,7 +19,7 @@ int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &unit);
 	/* A bad unit_id is one violation among the others; not seeing it ends here. */
 	if (rc != 0 || (!srv_ok(r) && r->st.code != ST_INVALID_ARGUMENT))
-		goto out;
+		return rc;
 	kit_check_name(r, "name", in->name, KIT_NAME_MAX);
 	if (in->phone[0] != '\0') {
 		why = contact_phone_parse(in->phone, phone);
@@ -30,10 +30,10 @@ int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 	if (why != NULL)
 		status_violation(&r->st, "email", "%s", why);
 	if (!srv_ok(r))
-		goto out;
+		return rc;
 	rc = kit_new_id(r, txn, "technician", &id);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	Ospay__V1__Technician t = OSPAY__V1__TECHNICIAN__INIT;
 	t.id = id;
 	t.organization_id = r->sess->p.org_id;
@@ -43,34 +43,21 @@ int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 	t.email = in->email;
 	t.created_ms = r->now_ms;
 	rc = db_technician_insert(txn, &t);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "technician insert");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "technician insert");
 	rc = kit_reply_one(r, &ospay__v1__create_technician_response__descriptor, &t.base);
 	log_info("technician created", "technician_id=%llu unit=%llu by=%llu",
 		 (unsigned long long)id, (unsigned long long)unit,
 		 (unsigned long long)r->sess->p.token_id);
-out:
 	return rc;
 }
 
 int h_admin_list_technicians(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__ListTechniciansRequest *in = (const void *)r->in;
-	ProtobufCMessage **items = NULL;
-	size_t n = 0;
-	char next[KIT_TOKEN_MAX];
-	int rc = 0;
 	if (!srv_check(r, PERM_READ, 0))
-		goto out;
-	rc = kit_list_by_unit(r, txn, DB_TECHNICIANS_BY_UNIT, DB_TECHNICIANS,
-			      &ospay__v1__technician__descriptor, KIT_TOK_TECHNICIANS, in->unit_id,
-			      in->page_size, in->page_token, &items, &n, next);
-	if (rc == 0 && srv_ok(r))
-		rc = kit_reply_list(r, &ospay__v1__list_technicians_response__descriptor, items, n,
-				    next);
-out:
-	kit_items_free(items, n);
-	return rc;
+		return 0;
+	return kit_reply_list_by_unit(
+		r, txn, &kit_technicians, DB_TECHNICIANS_BY_UNIT, KIT_TOK_TECHNICIANS, in->unit_id,
+		in->page_size, in->page_token, &ospay__v1__list_technicians_response__descriptor);
 }

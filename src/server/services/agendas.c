@@ -85,14 +85,14 @@ int h_agendas_create(srv_req_t *r, store_txn_t *txn)
 	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &unit);
 	/* A bad unit_id is one violation among the others; not seeing it ends here. */
 	if (rc != 0 || (!srv_ok(r) && r->st.code != ST_INVALID_ARGUMENT))
-		goto out;
+		return rc;
 	check_settings(r, in->name, in->cities, in->n_cities, in->windows, in->n_windows,
 		       in->daily_max, in->slot_minutes, 31u);
 	if (!srv_ok(r))
-		goto out;
+		return rc;
 	rc = kit_new_id(r, txn, "agenda", &id);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	Ospay__V1__Agenda a = OSPAY__V1__AGENDA__INIT;
 	a.id = id;
 	a.organization_id = r->sess->p.org_id;
@@ -106,14 +106,11 @@ int h_agendas_create(srv_req_t *r, store_txn_t *txn)
 	a.slot_minutes = in->slot_minutes;
 	a.created_ms = a.updated_ms = r->now_ms;
 	rc = db_agenda_insert(txn, &a);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "agenda insert");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "agenda insert");
 	rc = kit_reply_one(r, &ospay__v1__agendas_create_response__descriptor, &a.base);
 	log_info("agenda created", "agenda_id=%llu unit=%llu by=%llu", (unsigned long long)id,
 		 (unsigned long long)unit, (unsigned long long)r->sess->p.token_id);
-out:
 	return rc;
 }
 
@@ -127,17 +124,9 @@ int h_agendas_get(srv_req_t *r, store_txn_t *txn)
 int h_agendas_list(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasListRequest *in = (const void *)r->in;
-	ProtobufCMessage **items = NULL;
-	size_t n = 0;
-	char next[KIT_TOKEN_MAX];
-	int rc = kit_list_by_unit(r, txn, DB_AGENDAS_BY_UNIT, DB_AGENDAS,
-				  &ospay__v1__agenda__descriptor, KIT_TOK_AGENDAS, in->unit_id,
-				  in->page_size, in->page_token, &items, &n, next);
-	if (rc == 0 && srv_ok(r))
-		rc = kit_reply_list(r, &ospay__v1__agendas_list_response__descriptor, items, n,
-				    next);
-	kit_items_free(items, n);
-	return rc;
+	return kit_reply_list_by_unit(r, txn, &kit_agendas, DB_AGENDAS_BY_UNIT, KIT_TOK_AGENDAS,
+				      in->unit_id, in->page_size, in->page_token,
+				      &ospay__v1__agendas_list_response__descriptor);
 }
 
 enum { AU_NAME, AU_CITIES, AU_WINDOWS, AU_DAILY_MAX, AU_SLOT };
@@ -185,8 +174,7 @@ int h_agendas_update(srv_req_t *r, store_txn_t *txn)
 	}
 	rc = kit_reply_one(r, &ospay__v1__agendas_update_response__descriptor, &a.base);
 out:
-	if (old != NULL)
-		ospay__v1__agenda__free_unpacked(old, NULL);
+	ospay__v1__agenda__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -249,8 +237,7 @@ int h_agendas_delete(srv_req_t *r, store_txn_t *txn)
 	log_info("agenda deleted", "agenda_id=%llu released=%u by=%llu", (unsigned long long)a->id,
 		 n, (unsigned long long)r->sess->p.token_id);
 out:
-	if (a != NULL)
-		ospay__v1__agenda__free_unpacked(a, NULL);
+	ospay__v1__agenda__free_unpacked(a, NULL);
 	return rc;
 }
 
@@ -331,11 +318,10 @@ static int cal_customer(cal_t *c, store_txn_t *txn, uint64_t id, const char **na
 		if (rc == 0)
 			rc = cal_hold(c, &cust->base);
 		if (rc != 0)
-			goto out;
+			return rc;
 		c->last_customer = cust;
 	}
 	*name = c->last_customer->name;
-out:
 	return rc;
 }
 

@@ -147,22 +147,20 @@ static int avail_window(store_txn_t *txn, avail_t *v, const Ospay__V1__Agenda *a
 	aw->capacity = w->capacity;
 	aw->start_ms = start;
 	if (agenda_locate(rules, start, &place) != AGENDA_OK)
-		goto out; /* no grid (never for a stored agenda): nothing to book */
+		return rc; /* no grid (never for a stored agenda): nothing to book */
 	rc = booking_room(txn, a->id, rules, &place, true, 0, &in_window, &in_day, &room);
 	if (rc != 0)
-		goto out;
+		return rc;
 	aw->booked = in_window;
 	aw->free = closed ? 0 : room.free;
 	ad->booked = in_day;
 	ad->daily_left = rules->daily_max != 0 ? room.day_left : 0;
 	if (aw->free == 0 || v->n_techs == 0)
-		goto out;
+		return rc;
 	aw->technicians = avail_alloc(v, v->n_techs, sizeof(*aw->technicians));
 	Ospay__V1__AvailableTechnician *ts = avail_alloc(v, v->n_techs, sizeof(*ts));
-	if (aw->technicians == NULL || ts == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
+	if (aw->technicians == NULL || ts == NULL)
+		return -ENOMEM;
 	for (size_t i = 0; i < v->n_techs && rc == 0; i++) {
 		int64_t first = 0;
 		rc = avail_tech_first_free(txn, v->techs[i]->id, place.window_from_ms,
@@ -176,7 +174,6 @@ static int avail_window(store_txn_t *txn, avail_t *v, const Ospay__V1__Agenda *a
 		t->first_free_ms = first;
 		aw->technicians[aw->n_technicians++] = t;
 	}
-out:
 	return rc;
 }
 
@@ -258,9 +255,7 @@ out:
 	if (rc < 0 && rc != -ENOMEM)
 		rc = srv_store_fail(r, rc, "availability");
 	avail_free(&v);
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	if (a != NULL)
-		ospay__v1__agenda__free_unpacked(a, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__agenda__free_unpacked(a, NULL);
 	return rc;
 }

@@ -19,18 +19,6 @@
 #define CLOSURE_REASON_MAX 200
 #define CLOSURES_LIST_MAX_DAYS 366
 
-/* Loads the settings for a write by an admin: *fs, or r->st / a negative errno. */
-static int settings_for_write(srv_req_t *r, store_txn_t *txn, uint64_t unit,
-			      Ospay__V1__FieldSettingsRecord **fs)
-{
-	int rc = 0;
-	if (!srv_check(r, PERM_CONFIGURE, unit))
-		goto out;
-	rc = booking_settings_get(r, txn, fs);
-out:
-	return rc;
-}
-
 int h_agendas_add_closure(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasAddClosureRequest *in = (const void *)r->in;
@@ -51,7 +39,7 @@ int h_agendas_add_closure(srv_req_t *r, store_txn_t *txn)
 	kit_check_name(r, "reason", in->reason, CLOSURE_REASON_MAX);
 	if (!srv_ok(r))
 		goto out;
-	rc = settings_for_write(r, txn, unit, &fs);
+	rc = booking_settings_for(r, txn, PERM_CONFIGURE, unit, &fs);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	for (size_t i = 0; i < fs->n_closures; i++) {
@@ -82,10 +70,8 @@ int h_agendas_add_closure(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	rc = kit_reply_one(r, &ospay__v1__agendas_add_closure_response__descriptor, &c.base);
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	if (a != NULL)
-		ospay__v1__agenda__free_unpacked(a, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__agenda__free_unpacked(a, NULL);
 	return rc;
 }
 
@@ -130,10 +116,8 @@ int h_agendas_remove_closure(srv_req_t *r, store_txn_t *txn)
 		OSPAY__V1__AGENDAS_REMOVE_CLOSURE_RESPONSE__INIT;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	if (a != NULL)
-		ospay__v1__agenda__free_unpacked(a, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__agenda__free_unpacked(a, NULL);
 	return rc;
 }
 
@@ -202,10 +186,8 @@ out:
 	free(days);
 	free(ptrs);
 	free(dates);
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	if (a != NULL)
-		ospay__v1__agenda__free_unpacked(a, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__agenda__free_unpacked(a, NULL);
 	return rc;
 }
 
@@ -213,7 +195,7 @@ int h_agendas_set_national_holidays(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasSetNationalHolidaysRequest *in = (const void *)r->in;
 	Ospay__V1__FieldSettingsRecord *fs = NULL;
-	int rc = settings_for_write(r, txn, 0, &fs);
+	int rc = booking_settings_for(r, txn, PERM_CONFIGURE, 0, &fs);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
 	fs->national_holidays_closed = in->closed;
@@ -225,7 +207,6 @@ int h_agendas_set_national_holidays(srv_req_t *r, store_txn_t *txn)
 	resp.closed = in->closed;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }

@@ -156,8 +156,7 @@ int h_billing_charge_invoice(srv_req_t *r, store_txn_t *txn)
 	}
 	rc = billing_run_operator_charge(r, txn, inv, in->card_id);
 out:
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -232,7 +231,6 @@ int h_billing_resolve_charge(srv_req_t *r, store_txn_t *txn)
 	rc = billing_run_operator_settle(r, txn, old, (int)in->resolution, in->payment_id,
 					 in->reason);
 out:
-	if (old != NULL)
-		ospay__v1__charge__free_unpacked(old, NULL);
+	ospay__v1__charge__free_unpacked(old, NULL);
 	return rc;
 }

@@ -343,14 +343,10 @@ int h_billing_record_installment(srv_req_t *r, store_txn_t *txn)
 			 "order_id=%" PRIu64 " number=%u status=%d by=%" PRIu64, o.id, in->number,
 			 (int)in->status, r->sess->p.token_id);
 	}
-	Ospay__V1__BillingRecordInstallmentResponse resp =
-		OSPAY__V1__BILLING_RECORD_INSTALLMENT_RESPONSE__INIT;
-	resp.order = &o;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__billing_record_installment_response__descriptor, &o.base);
 out:
 	free(hist);
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
+	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -435,8 +431,7 @@ static int rep_installments(report_t *p, store_txn_t *txn, const uint64_t *units
 				o = NULL;
 			}
 		}
-		if (o != NULL)
-			ospay__v1__order__free_unpacked(o, NULL);
+		ospay__v1__order__free_unpacked(o, NULL);
 	}
 	if (rc == -ENOENT)
 		rc = 0;
@@ -513,8 +508,7 @@ static int rep_charges(report_t *p, store_txn_t *txn, const uint64_t *units, siz
 				c = NULL;
 			}
 		}
-		if (c != NULL)
-			ospay__v1__charge__free_unpacked(c, NULL);
+		ospay__v1__charge__free_unpacked(c, NULL);
 	}
 	if (rc == -ENOENT)
 		rc = 0;

@@ -31,15 +31,11 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__CustomerService *svc = NULL;
 	int64_t due = 0;
 	uint64_t id = 0;
-	int rc = 0;
-	if (in->customer_id == 0) {
-		status_violation(&r->st, "customer_id", "required");
-	} else {
-		rc = kit_get(r, txn, &kit_bill_customers, NULL, in->customer_id, PERM_OPERATE,
-			     &cust);
-		if (rc != 0 || !srv_ok(r))
-			goto out;
-	}
+	int rc = kit_get(r, txn, &kit_bill_customers, "customer_id", in->customer_id, PERM_OPERATE,
+			 &cust);
+	/* A missing customer_id is one violation among the others; not seeing it ends here. */
+	if (rc != 0 || (!srv_ok(r) && r->st.code != ST_INVALID_ARGUMENT))
+		goto out;
 	if (in->service_id == 0) {
 		status_violation(&r->st, "service_id", "required");
 	} else if (cust != NULL) {
@@ -77,17 +73,12 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "invoice insert");
 		goto out;
 	}
-	Ospay__V1__BillingCreateInvoiceResponse resp =
-		OSPAY__V1__BILLING_CREATE_INVOICE_RESPONSE__INIT;
-	resp.invoice = &inv;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__billing_create_invoice_response__descriptor, &inv.base);
 	log_info("invoice created", "invoice_id=%" PRIu64 " customer_id=%" PRIu64 " by=%" PRIu64,
 		 id, inv.customer_id, r->sess->p.token_id);
 out:
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
-	if (cust != NULL)
-		ospay__v1__customer__free_unpacked(cust, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -108,8 +99,7 @@ int h_billing_get_invoice(srv_req_t *r, store_txn_t *txn)
 			rc = srv_reply_msg(r, &resp.base);
 		outbox_list_free(notes, resp.n_notifications);
 	}
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -156,13 +146,9 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 		log_info("invoice canceled", "invoice_id=%" PRIu64 " by=%" PRIu64, inv->id,
 			 r->sess->p.token_id);
 	}
-	Ospay__V1__BillingCancelInvoiceResponse resp =
-		OSPAY__V1__BILLING_CANCEL_INVOICE_RESPONSE__INIT;
-	resp.invoice = inv;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__billing_cancel_invoice_response__descriptor, &inv->base);
 out:
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -198,8 +184,7 @@ static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_sca
 			      &c);
 		bool visible = rc == 0 && kit_sees(r, c->organization_id, c->unit_id) &&
 			       (in->unit_id == 0 || in->unit_id == c->unit_id);
-		if (c != NULL)
-			ospay__v1__customer__free_unpacked(c, NULL);
+		ospay__v1__customer__free_unpacked(c, NULL);
 		if (rc == -ENOENT)
 			rc = 0;
 		if (rc == 0 && visible) {

@@ -140,6 +140,13 @@ int booking_settings_get(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSetting
 	return rc != 0 ? srv_store_fail(r, rc, "field settings") : 0;
 }
 
+int booking_settings_for(srv_req_t *r, store_txn_t *txn, enum perm_action action, uint64_t unit,
+			 Ospay__V1__FieldSettingsRecord **out)
+{
+	*out = NULL;
+	return srv_check(r, action, unit) ? booking_settings_get(r, txn, out) : 0;
+}
+
 /* fs's repeated message field named field, as protobuf-c lays it out: a count and an array. */
 static int settings_list(srv_req_t *r, Ospay__V1__FieldSettingsRecord *fs, const char *field,
 			 size_t **n, ProtobufCMessage ****arr)

@@ -68,6 +68,11 @@ const char *booking_day_closed(const Ospay__V1__FieldSettingsRecord *fs, uint64_
 
 /* booking_settings_load of the caller's organization, a store error in r->st. */
 int booking_settings_get(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSettingsRecord **out);
+/* booking_settings_get for a caller who may do action in unit (0: the whole
+ * organization; *out is the caller's to free); else *out stays NULL and r->st
+ * says why (srv_check). */
+int booking_settings_for(srv_req_t *r, store_txn_t *txn, enum perm_action action, uint64_t unit,
+			 Ospay__V1__FieldSettingsRecord **out);
 
 /*
  * Stores fs for the caller's organization (updated now), with item appended

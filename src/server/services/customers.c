@@ -93,19 +93,17 @@ int h_customers_create(srv_req_t *r, store_txn_t *txn)
 	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_OPERATE, &unit);
 	/* A bad unit_id is one violation among the others; not seeing it ends here. */
 	if (rc != 0 || (!srv_ok(r) && r->st.code != ST_INVALID_ARGUMENT))
-		goto out;
+		return rc;
 	kit_check_name(r, "name", in->name, CUST_NAME_MAX);
 	check_document(r, in->document, &n);
 	check_phone(r, in->phone, &n);
 	check_email(r, in->email);
 	check_address(r, in->address, &n);
 	if (!srv_ok(r))
-		goto out;
+		return rc;
 	rc = store_seq_next(txn, "customer", &id);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "customer id");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "customer id");
 	Ospay__V1__Customer c = OSPAY__V1__CUSTOMER__INIT;
 	c.id = id;
 	c.organization_id = r->sess->p.org_id;
@@ -118,18 +116,13 @@ int h_customers_create(srv_req_t *r, store_txn_t *txn)
 	c.address = &n.addr;
 	c.created_ms = c.updated_ms = r->now_ms;
 	rc = db_customer_put(txn, NULL, &c, &holder);
-	if (rc == -EEXIST) {
-		rc = doc_taken(r, holder);
-		goto out;
-	}
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "customer insert");
-		goto out;
-	}
+	if (rc == -EEXIST)
+		return doc_taken(r, holder);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "customer insert");
 	rc = kit_reply_one(r, &ospay__v1__customers_create_response__descriptor, &c.base);
 	log_info("customer created", "customer_id=%llu unit=%llu by=%llu", (unsigned long long)id,
 		 (unsigned long long)unit, (unsigned long long)r->sess->p.token_id);
-out:
 	return rc;
 }
 
@@ -199,23 +192,11 @@ out:
 int h_customers_list(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CustomersListRequest *in = (const void *)r->in;
-	ProtobufCMessage **items = NULL;
-	size_t n = 0;
-	char next[KIT_TOKEN_MAX];
-	int rc;
-	if (in->document[0] != '\0') {
-		rc = list_by_document(r, txn, in);
-		goto out;
-	}
-	rc = kit_list_by_unit(r, txn, DB_CUSTOMERS_BY_UNIT, DB_CUSTOMERS,
-			      &ospay__v1__customer__descriptor, KIT_TOK_CUSTOMERS, in->unit_id,
-			      in->page_size, in->page_token, &items, &n, next);
-	if (rc == 0 && srv_ok(r))
-		rc = kit_reply_list(r, &ospay__v1__customers_list_response__descriptor, items, n,
-				    next);
-out:
-	kit_items_free(items, n);
-	return rc;
+	if (in->document[0] != '\0')
+		return list_by_document(r, txn, in);
+	return kit_reply_list_by_unit(r, txn, &kit_customers, DB_CUSTOMERS_BY_UNIT,
+				      KIT_TOK_CUSTOMERS, in->unit_id, in->page_size, in->page_token,
+				      &ospay__v1__customers_list_response__descriptor);
 }
 
 enum { CU_NAME, CU_DOCUMENT, CU_PHONE, CU_EMAIL, CU_ADDRESS };
@@ -275,8 +256,7 @@ int h_customers_update(srv_req_t *r, store_txn_t *txn)
 	}
 	rc = kit_reply_one(r, &ospay__v1__customers_update_response__descriptor, &c.base);
 out:
-	if (old != NULL)
-		ospay__v1__customer__free_unpacked(old, NULL);
+	ospay__v1__customer__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -324,8 +304,7 @@ static int check_service_card(srv_req_t *r, store_txn_t *txn, uint64_t customer_
 			 "no card %llu among customer %llu's cards (0 = the default card)",
 			 (unsigned long long)rp->card_id, (unsigned long long)customer_id);
 out:
-	if (card != NULL)
-		ospay__v1__card_record__free_unpacked(card, NULL);
+	ospay__v1__card_record__free_unpacked(card, NULL);
 	return rc;
 }
 
@@ -398,13 +377,9 @@ int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "service insert");
 		goto out;
 	}
-	Ospay__V1__CustomersAddServiceResponse resp =
-		OSPAY__V1__CUSTOMERS_ADD_SERVICE_RESPONSE__INIT;
-	resp.service = &s;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__customers_add_service_response__descriptor, &s.base);
 out:
-	if (c != NULL)
-		ospay__v1__customer__free_unpacked(c, NULL);
+	ospay__v1__customer__free_unpacked(c, NULL);
 	return rc;
 }
 
@@ -462,13 +437,9 @@ int h_customers_update_service(srv_req_t *r, store_txn_t *txn)
 		rc = srv_store_fail(r, rc, "service update");
 		goto out;
 	}
-	Ospay__V1__CustomersUpdateServiceResponse resp =
-		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_RESPONSE__INIT;
-	resp.service = &s;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__customers_update_service_response__descriptor, &s.base);
 out:
-	if (old != NULL)
-		ospay__v1__customer_service__free_unpacked(old, NULL);
+	ospay__v1__customer_service__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -549,7 +520,6 @@ int h_customers_list_services(srv_req_t *r, store_txn_t *txn)
 out:
 	kit_items_free(items, n);
 	free(ids);
-	if (c != NULL)
-		ospay__v1__customer__free_unpacked(c, NULL);
+	ospay__v1__customer__free_unpacked(c, NULL);
 	return rc;
 }

@@ -57,8 +57,7 @@ static int check_closed(srv_req_t *r, store_txn_t *txn, uint64_t agenda_id, int6
 			      (unsigned long long)agenda_id, date, why);
 	}
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }
 
@@ -143,10 +142,8 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 		goto out;
 	}
 out:
-	if (a != NULL)
-		ospay__v1__agenda__free_unpacked(a, NULL);
-	if (cust != NULL)
-		ospay__v1__customer__free_unpacked(cust, NULL);
+	ospay__v1__agenda__free_unpacked(a, NULL);
+	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -189,10 +186,8 @@ static int check_technician(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Ord
 			      from, to);
 	}
 out:
-	if (t != NULL)
-		ospay__v1__technician__free_unpacked(t, NULL);
-	if (other != NULL)
-		ospay__v1__order__free_unpacked(other, NULL);
+	ospay__v1__technician__free_unpacked(t, NULL);
+	ospay__v1__order__free_unpacked(other, NULL);
 	return rc;
 }
 
@@ -211,23 +206,20 @@ static int check_booking(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order 
 	bool tech_changed = old == NULL || old->technician_id != o->technician_id;
 	int offset = 0;
 	int rc = kit_org_offset(r, txn, &offset);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "organization");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "organization");
 	if (o->agenda_id != 0 && (agenda_changed || start_changed)) {
 		rc = check_agenda(r, txn, o, agenda_changed, offset);
 		if (rc != 0 || !srv_ok(r))
-			goto out;
+			return rc;
 	}
 	if (o->scheduled_start_ms != 0 && o->duration_minutes == 0) {
 		status_violation(&r->st, "duration_minutes",
 				 "required for a scheduled order without an agenda");
-		goto out;
+		return rc;
 	}
 	if (o->technician_id != 0 && (tech_changed || time_changed))
 		rc = check_technician(r, txn, o, tech_changed, offset);
-out:
 	return rc;
 }
 
@@ -259,8 +251,7 @@ static int check_service(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, ui
 	snprintf(plan, cap, "%s", svc->plan_name);
 	o->service_plan = plan;
 out:
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
 	return rc;
 }
 
@@ -370,8 +361,7 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 			  (unsigned long long)r->sess->p.token_id);
 out:
 	free(hist);
-	if (cust != NULL)
-		ospay__v1__customer__free_unpacked(cust, NULL);
+	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -427,8 +417,7 @@ int h_orders_get(srv_req_t *r, store_txn_t *txn)
 		rc = srv_reply_msg(r, &resp.base);
 	outbox_list_free(notes, resp.n_notifications);
 out:
-	if (o != NULL)
-		ospay__v1__order__free_unpacked(o, NULL);
+	ospay__v1__order__free_unpacked(o, NULL);
 	return rc;
 }
 
@@ -552,8 +541,7 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 		goto out;
 	rc = rebook(r, txn, old, &o, &ospay__v1__orders_update_response__descriptor);
 out:
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
+	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -581,8 +569,7 @@ int h_orders_reschedule(srv_req_t *r, store_txn_t *txn)
 		o.agenda_id = in->agenda_id;
 	rc = rebook(r, txn, old, &o, &ospay__v1__orders_reschedule_response__descriptor);
 out:
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
+	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -614,8 +601,7 @@ int h_orders_cancel(srv_req_t *r, store_txn_t *txn)
 			 (unsigned long long)r->sess->p.token_id);
 out:
 	free(hist);
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
+	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -803,18 +789,15 @@ static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_sca
 	int rc = 0;
 	*scan = NULL;
 	if (!srv_check(r, PERM_READ, 0))
-		goto out;
+		return rc;
 	rc = list_key_visible(r, txn, p, &visible);
 	if (rc != 0 || !visible)
-		goto out;
+		return rc;
 	if (!p->by_unit) {
 		be64_put(one, p->key);
-		rc = db_scan_open(txn, p->table, one, 8, 1, from, DB_POS_LEN, scan);
-		goto out;
+		return db_scan_open(txn, p->table, one, 8, 1, from, DB_POS_LEN, scan);
 	}
-	rc = kit_scan_units(r, txn, c->in->unit_id, p->table, p->tag, from, scan);
-out:
-	return rc;
+	return kit_scan_units(r, txn, c->in->unit_id, p->table, p->tag, from, scan);
 }
 
 int h_orders_list(srv_req_t *r, store_txn_t *txn)

@@ -76,8 +76,7 @@ fill:
 	c->recorded_ms = r->now_ms;
 	c->by_token_id = r->sess->p.token_id;
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }
 
@@ -119,13 +118,10 @@ int h_orders_create_closing_reason(srv_req_t *r, store_txn_t *txn)
 	rc = booking_settings_put(r, txn, fs, "closing_reasons", &c.base);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	Ospay__V1__OrdersCreateClosingReasonResponse resp =
-		OSPAY__V1__ORDERS_CREATE_CLOSING_REASON_RESPONSE__INIT;
-	resp.reason = &c;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__orders_create_closing_reason_response__descriptor,
+			   &c.base);
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }
 
@@ -134,11 +130,8 @@ int h_orders_remove_closing_reason(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__OrdersRemoveClosingReasonRequest *in = (const void *)r->in;
 	Ospay__V1__FieldSettingsRecord *fs = NULL;
 	size_t i = 0;
-	int rc = 0;
-	if (!srv_check(r, PERM_CONFIGURE, 0))
-		goto out;
-	rc = booking_settings_get(r, txn, &fs);
-	if (rc != 0)
+	int rc = booking_settings_for(r, txn, PERM_CONFIGURE, 0, &fs);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	while (i < fs->n_closing_reasons && fs->closing_reasons[i]->id != in->id)
 		i++;
@@ -155,19 +148,15 @@ int h_orders_remove_closing_reason(srv_req_t *r, store_txn_t *txn)
 		OSPAY__V1__ORDERS_REMOVE_CLOSING_REASON_RESPONSE__INIT;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }
 
 int h_orders_list_closing_reasons(srv_req_t *r, store_txn_t *txn)
 {
 	Ospay__V1__FieldSettingsRecord *fs = NULL;
-	int rc = 0;
-	if (!srv_check(r, PERM_READ, 0))
-		goto out;
-	rc = booking_settings_get(r, txn, &fs);
-	if (rc != 0)
+	int rc = booking_settings_for(r, txn, PERM_READ, 0, &fs);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
 	Ospay__V1__OrdersListClosingReasonsResponse resp =
 		OSPAY__V1__ORDERS_LIST_CLOSING_REASONS_RESPONSE__INIT;
@@ -175,8 +164,7 @@ int h_orders_list_closing_reasons(srv_req_t *r, store_txn_t *txn)
 	resp.n_reasons = fs->n_closing_reasons;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (fs != NULL)
-		ospay__v1__field_settings_record__free_unpacked(fs, NULL);
+	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }
 
@@ -189,8 +177,7 @@ static void token_name(srv_req_t *r, store_txn_t *txn, char *name, size_t cap)
 		     &t) == 0 &&
 	    t->token != NULL)
 		snprintf(name, cap, "%s", t->token->name);
-	if (t != NULL)
-		ospay__v1__token_record__free_unpacked(t, NULL);
+	ospay__v1__token_record__free_unpacked(t, NULL);
 }
 
 int h_orders_add_note(srv_req_t *r, store_txn_t *txn)
@@ -236,7 +223,6 @@ int h_orders_add_note(srv_req_t *r, store_txn_t *txn)
 	rc = kit_reply_one(r, &ospay__v1__orders_add_note_response__descriptor, &o.base);
 out:
 	free(notes);
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
+	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }

@@ -143,8 +143,7 @@ static int fin_commit(srv_req_t *r, store_txn_t *txn)
 			 (unsigned long long)r->sess->p.token_id);
 out:
 	free(hist);
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
+	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -325,10 +324,8 @@ static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order
 	}
 	srv_pend(r);
 out:
-	if (cfg != NULL)
-		ospay__v1__gateway_record__free_unpacked(cfg, NULL);
-	if (cust != NULL)
-		ospay__v1__customer__free_unpacked(cust, NULL);
+	ospay__v1__gateway_record__free_unpacked(cfg, NULL);
+	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -397,8 +394,7 @@ int h_orders_finalize(srv_req_t *r, store_txn_t *txn)
 	}
 out:
 	free(f);
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
+	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -455,17 +451,14 @@ static int cpa_commit(srv_req_t *r, store_txn_t *txn)
 	rc = orders_put_order(r, txn, old, &o);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	Ospay__V1__OrdersCancelPaymentAttemptResponse resp =
-		OSPAY__V1__ORDERS_CANCEL_PAYMENT_ATTEMPT_RESPONSE__INIT;
-	resp.order = &o;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__orders_cancel_payment_attempt_response__descriptor,
+			   &o.base);
 	if (rc == 0)
 		log_info("order payment attempt canceled", "order_id=%llu attempt=%u by=%llu",
 			 (unsigned long long)o.id, c->attempt,
 			 (unsigned long long)r->sess->p.token_id);
 out:
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
+	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -547,8 +540,7 @@ keep:
 	c = NULL;
 out:
 	free(c);
-	if (old != NULL)
-		ospay__v1__order__free_unpacked(old, NULL);
+	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -582,13 +574,9 @@ static int refresh_commit(srv_req_t *r, store_txn_t *txn)
 	rc = kit_get(r, txn, &kit_orders, NULL, f->order_id, PERM_OPERATE, &o);
 	if (rc != 0 || !srv_ok(r))
 		goto out;
-	Ospay__V1__OrdersRefreshPaymentResponse resp =
-		OSPAY__V1__ORDERS_REFRESH_PAYMENT_RESPONSE__INIT;
-	resp.order = o;
-	rc = srv_reply_msg(r, &resp.base);
+	rc = kit_reply_one(r, &ospay__v1__orders_refresh_payment_response__descriptor, &o->base);
 out:
-	if (o != NULL)
-		ospay__v1__order__free_unpacked(o, NULL);
+	ospay__v1__order__free_unpacked(o, NULL);
 	return rc;
 }
 
@@ -649,7 +637,6 @@ int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn)
 	f = NULL;
 out:
 	free(f);
-	if (o != NULL)
-		ospay__v1__order__free_unpacked(o, NULL);
+	ospay__v1__order__free_unpacked(o, NULL);
 	return rc;
 }

@@ -230,8 +230,7 @@ static int auth_commit(srv_req_t *r, store_txn_t *txn)
 		 state_name(&p), r->sess->p.token_id);
 	rc = reply_service(r, txn, s.id, &ospay__v1__customers_authorize_pix_response__descriptor);
 out:
-	if (old != NULL)
-		ospay__v1__customer_service__free_unpacked(old, NULL);
+	ospay__v1__customer_service__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -575,8 +574,7 @@ static int check_invoice(srv_req_t *r, store_txn_t *txn, pixc_t *a, int64_t *due
 	a->inv_amount = inv->amount;
 	snprintf(a->inv_due, sizeof(a->inv_due), "%s", inv->due_date);
 out:
-	if (inv != NULL)
-		ospay__v1__invoice__free_unpacked(inv, NULL);
+	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -673,10 +671,8 @@ static int authorize_check(srv_req_t *r, store_txn_t *txn,
 			rc = srv_fail(r, ST_INTERNAL, "the first payment's txid");
 	}
 out:
-	if (g != NULL)
-		ospay__v1__gateway_record__free_unpacked(g, NULL);
-	if (cust != NULL)
-		ospay__v1__customer__free_unpacked(cust, NULL);
+	ospay__v1__gateway_record__free_unpacked(g, NULL);
+	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -751,8 +747,7 @@ static int pix_run(srv_req_t *r, store_txn_t *txn, uint64_t id, const pix_method
 	a = NULL;
 out:
 	free(a);
-	if (svc != NULL)
-		ospay__v1__customer_service__free_unpacked(svc, NULL);
+	ospay__v1__customer_service__free_unpacked(svc, NULL);
 	return rc;
 }
 

@@ -73,8 +73,7 @@ int services_session_auth(srv_t *s, store_txn_t *txn, const char *token, srv_ses
 		rec = NULL;
 	}
 out:
-	if (rec != NULL)
-		ospay__v1__token_record__free_unpacked(rec, NULL);
+	ospay__v1__token_record__free_unpacked(rec, NULL);
 	return rc;
 }
 
@@ -109,9 +108,7 @@ int h_session_hello(srv_req_t *r, store_txn_t *txn)
 	resp.server_time_ms = r->now_ms;
 	rc = srv_reply_msg(r, &resp.base);
 out:
-	if (rec != NULL)
-		ospay__v1__token_record__free_unpacked(rec, NULL);
-	if (org != NULL)
-		ospay__v1__organization__free_unpacked(org, NULL);
+	ospay__v1__token_record__free_unpacked(rec, NULL);
+	ospay__v1__organization__free_unpacked(org, NULL);
 	return rc;
 }
