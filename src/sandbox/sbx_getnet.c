@@ -440,18 +440,19 @@ static void gn_card_save(sbx_t *s, const sbx_call_t *call, sbx_resp_t *rs)
 		sbx_resp_set(rs, 500, NULL, NULL, 0);
 		goto out;
 	}
+	/* Adding vt may have evicted t (the oldest token at the cap): read vt's copy. */
 	c->org = org->id;
 	sbx_uuid(c->card_id);
 	snprintf(c->number_token, sizeof(c->number_token), "%s", vt->token);
-	size_t nl = strlen(t->number);
-	snprintf(c->last4, sizeof(c->last4), "%s", t->number + nl - 4);
-	snprintf(c->bin, sizeof(c->bin), "%.6s", t->number);
+	size_t nl = strlen(vt->number);
+	snprintf(c->last4, sizeof(c->last4), "%s", vt->number + nl - 4);
+	snprintf(c->bin, sizeof(c->bin), "%.6s", vt->number);
 	snprintf(c->holder, sizeof(c->holder), "%s", holder != NULL ? holder : "");
 	snprintf(c->exp_month, sizeof(c->exp_month), "%s", mm);
 	snprintf(c->exp_year, sizeof(c->exp_year), "%s", yy);
 	/* GetNet names the brand from the card, lower case, whatever was sent. */
 	(void)brand;
-	snprintf(c->brand, sizeof(c->brand), "%s", gn_brand_of(t->number));
+	snprintf(c->brand, sizeof(c->brand), "%s", gn_brand_of(vt->number));
 	snprintf(c->customer_id, sizeof(c->customer_id), "%s", cust);
 	c->created_ms = util_wall_ms();
 	sbx_table_add(&s->gn_vault, &c->age);
