@@ -242,6 +242,7 @@ static int measure(srv_t *srv, srv_session_t *sess, query_t *q, int reps, result
 			fprintf(stderr, "orders_list: %s failed: %d %s\n", q->name, rc,
 				req.st.message);
 		}
+		srv_release_kept(&req, 0);
 		buf_free(&req.out);
 	}
 	if (rc == 0) {

@@ -40,10 +40,12 @@ void tsh_session(srv_session_t *sess, enum perm_role role)
 }
 
 /* A write handler in the batch, as the dispatcher runs it: a refused call
- * keeps nothing (a status other than OK undoes its nested transaction). */
+ * keeps nothing (a status other than OK undoes its nested transaction), and a
+ * run again after the map grows starts without the records the last run kept. */
 static int run_write(store_txn_t *txn, void *arg)
 {
 	srv_req_t *r = arg;
+	srv_release_kept(r, r->kept_mark);
 	status_clear(&r->st);
 	r->out.len = 0;
 	int rc = r->method->fn(r, txn);
@@ -62,12 +64,18 @@ int tsh_call(srv_t *s, srv_session_t *sess, srv_req_t *r, const char *method, Pr
 	r->in = in;
 	r->now_ms = s->clock_ms;
 	status_clear(&r->st);
-	if (r->method->flags & SRV_M_WRITE)
-		return store_write(s->store, run_write, NULL, r);
-	cr_assert_eq(store_read_begin(s->store, &txn), 0);
-	rc = r->method->fn(r, txn);
-	store_read_end(txn);
-	return rc != 0 ? rc : r->st.code;
+	if (r->method->flags & SRV_M_WRITE) {
+		rc = store_write(s->store, run_write, NULL, r);
+	} else {
+		cr_assert_eq(store_read_begin(s->store, &txn), 0);
+		rc = r->method->fn(r, txn);
+		store_read_end(txn);
+		if (rc == 0)
+			rc = r->st.code;
+	}
+	/* The call ends as ospayd ends it: the records its handler kept are freed. */
+	srv_release_kept(r, 0);
+	return rc;
 }
 
 void *tsh_call_ok(srv_t *s, srv_session_t *sess, const char *method, ProtobufCMessage *in,

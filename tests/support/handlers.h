@@ -27,8 +27,9 @@ void tsh_session(srv_session_t *sess, enum perm_role role);
  * Runs method on in for sess against s's store as ospayd does: a write
  * method in the current write batch (no flush: the caller decides when the
  * batch commits), a read method in a read snapshot. r is filled (now_ms is
- * s->clock_ms); r->out holds the reply, freed by the caller with buf_free.
- * Returns the handler's errno, else the status it left in r->st.
+ * s->clock_ms); r->out holds the reply, freed by the caller with buf_free;
+ * the records the handler kept (srv_keep) are freed, as when ospayd ends a
+ * call. Returns the handler's errno, else the status it left in r->st.
  */
 int tsh_call(srv_t *s, srv_session_t *sess, srv_req_t *r, const char *method, ProtobufCMessage *in);
 /*

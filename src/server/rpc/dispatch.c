@@ -116,8 +116,29 @@ void srv_wipe_strings(ProtobufCMessage *m)
 	}
 }
 
+int srv_keep(srv_req_t *r, void *mp)
+{
+	ProtobufCMessage **m = mp;
+	if (*m == NULL)
+		return 0;
+	if (r->n_kept == SRV_KEPT_MAX) {
+		protobuf_c_message_free_unpacked(*m, NULL);
+		*m = NULL;
+		return -ENOMEM;
+	}
+	r->kept[r->n_kept++] = *m;
+	return 0;
+}
+
+void srv_release_kept(srv_req_t *r, unsigned from)
+{
+	while (r->n_kept > from)
+		protobuf_c_message_free_unpacked(r->kept[--r->n_kept], NULL);
+}
+
 static void req_free(srv_req_t *r)
 {
+	srv_release_kept(r, 0);
 	if (list_linked(&r->async_link))
 		list_remove(&r->async_link);
 	if (r->async_free != NULL)
@@ -287,6 +308,7 @@ static int write_fn(store_txn_t *txn, void *arg)
 {
 	srv_req_t *r = arg;
 	/* May run again after the map grows: start from a clean slate. */
+	srv_release_kept(r, r->kept_mark);
 	status_clear(&r->st);
 	r->out.len = 0;
 	r->has_replay = false;
@@ -324,6 +346,7 @@ static void write_done(void *arg, int rc)
 /* Runs r's handler (or r->finish) in the write batch; the reply follows the commit. */
 static void req_write(srv_req_t *r)
 {
+	r->kept_mark = r->n_kept;
 	int rc = store_write(r->srv->store, write_fn, write_done, r);
 	/* The store itself refuses writes (map at its limit, read-only, I/O): /healthz says so. */
 	if (rc == -ENOSPC || rc == -EROFS || rc == -EIO)

@@ -28,6 +28,13 @@ int kit_load(store_txn_t *txn, unsigned table, uint64_t id, const ProtobufCMessa
 	return db_get_by_id(txn, table, id, desc, (ProtobufCMessage **)out);
 }
 
+int kit_read(srv_req_t *r, store_txn_t *txn, unsigned table, uint64_t id,
+	     const ProtobufCMessageDescriptor *desc, void *out)
+{
+	int rc = db_get_by_id(txn, table, id, desc, out);
+	return rc == 0 ? srv_keep(r, out) : rc;
+}
+
 const kit_rec_t kit_agendas = {.table = DB_AGENDAS,
 			       .desc = &ospay__v1__agenda__descriptor,
 			       .lookup = "agenda lookup",
@@ -110,7 +117,7 @@ static int get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *f
 	if (rc == -ENOENT)
 		return srv_fail(r, ST_NOT_FOUND, "%s%llu%s", k->nf_before, (unsigned long long)id,
 				k->nf_after);
-	return rc != 0 ? srv_store_fail(r, rc, k->lookup) : 0;
+	return rc != 0 ? srv_store_fail(r, rc, k->lookup) : srv_keep(r, m);
 }
 
 int kit_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field, uint64_t id,
@@ -157,7 +164,6 @@ int kit_reply_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char
 	int rc = kit_get(r, txn, k, field, id, action, &m);
 	if (rc == 0 && srv_ok(r))
 		rc = kit_reply_one(r, resp, m);
-	protobuf_c_message_free_unpacked(m, NULL);
 	return rc;
 }
 

@@ -73,7 +73,8 @@ extern const kit_rec_t kit_bill_cards, kit_bill_charges, kit_bill_customers, kit
  * NOT_FOUND with k's message when the record is missing or not the caller's
  * to see (kit_check_record: a unit-scoped token does not see other units');
  * PERMISSION_DENIED when its role may not do action; a store error
- * (srv_store_fail). *out is set only when the call goes on (free it).
+ * (srv_store_fail). *out is set only when the call goes on, and belongs to
+ * the request (srv_keep: freed when the call ends; do not free it).
  * 0 or a negative errno.
  */
 int kit_get(srv_req_t *r, store_txn_t *txn, const kit_rec_t *k, const char *field, uint64_t id,
@@ -195,6 +196,9 @@ void kit_owner(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit);
 /* Loads table[id] into *out; -ENOENT when missing. */
 int kit_load(store_txn_t *txn, unsigned table, uint64_t id, const ProtobufCMessageDescriptor *desc,
 	     void *out);
+/* kit_load for a handler: *out belongs to the request (srv_keep: do not free it). */
+int kit_read(srv_req_t *r, store_txn_t *txn, unsigned table, uint64_t id,
+	     const ProtobufCMessageDescriptor *desc, void *out);
 
 /*
  * The id of a record the request creates: the next of store sequence seq. A store

@@ -77,6 +77,8 @@ typedef struct srv_opts {
 } srv_opts_t;
 
 #define SRV_STATUS_CODES 17
+/* Records one request keeps at most (srv_keep): a handler loads a handful. */
+#define SRV_KEPT_MAX 16
 
 /* External services, numbered as GatewayKind (ZapMe, the notifier, is 4). */
 enum srv_service {
@@ -220,6 +222,10 @@ struct srv_req {
 	list_node_t async_link; /* in srv_t.async_reqs while pending with a key */
 	void *async_arg;        /* the handler's state, released by async_free */
 	void (*async_free)(void *arg);
+	/* Records the handler loaded and handed to the request (srv_keep). */
+	ProtobufCMessage *kept[SRV_KEPT_MAX];
+	unsigned n_kept;
+	unsigned kept_mark; /* kept[0..kept_mark) come from before the write batch */
 };
 
 /* Current time: the test clock when enabled, else the wall clock. */
@@ -234,6 +240,21 @@ static inline bool srv_ok(const srv_req_t *r)
 {
 	return r->st.code == ST_OK;
 }
+/*
+ * Hands *mp (mp: the address of an unpacked message's pointer, which may be
+ * NULL) to the request, the way a per-request pool owns what a handler
+ * allocates: the message is freed when the call ends, or before a write
+ * handler runs again, so the handler does not free it. 0, or -ENOMEM when the
+ * request keeps SRV_KEPT_MAX records already (the message is freed then and
+ * *mp set to NULL).
+ */
+int srv_keep(srv_req_t *r, void *mp);
+/*
+ * Frees the records r keeps since kept[from] (srv_keep). The dispatcher calls
+ * it with 0 when the call ends and with r->kept_mark before a write handler
+ * runs again; whatever else runs a method's fn (the tests) ends the same way.
+ */
+void srv_release_kept(srv_req_t *r, unsigned from);
 /* Sets r->st; returns 0, so `return srv_fail(...)` ends a handler. */
 int srv_fail(srv_req_t *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* perm_check against the caller: true to go on, else r->st is set. */

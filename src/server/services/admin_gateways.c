@@ -257,7 +257,7 @@ out:
 
 /*
  * The checks SetGateway and SetNotifier share: permission, URLs, the existing
- * record (*old, caller frees; credentials kept when none are given) and the
+ * record (*old, the request's: srv_keep; credentials kept when none are given) and the
  * credentials each service needs.
  */
 static int service_check(srv_req_t *r, store_txn_t *txn, int kind, const char *base_url,
@@ -269,6 +269,8 @@ static int service_check(srv_req_t *r, store_txn_t *txn, int kind, const char *b
 	check_url(r, "base_url", base_url, true);
 	check_url(r, "query_base_url", query_base_url, false);
 	int rc = prov_settings_get(txn, r->sess->p.org_id, kind, old);
+	if (rc == 0)
+		rc = srv_keep(r, old);
 	if (rc != 0 && rc != -ENOENT)
 		return srv_store_fail(r, rc, "gateway lookup");
 	if (creds != NULL)
@@ -375,7 +377,6 @@ static int set_gateway_write(srv_req_t *r, store_txn_t *txn)
 out:
 	if (creds == &c)
 		crypto_wipe(&c, sizeof(c));
-	ospay__v1__gateway_record__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -530,13 +531,11 @@ int h_admin_set_gateway(srv_req_t *r, store_txn_t *txn)
 	rc = service_check(r, txn, (int)in->kind, in->base_url, in->query_base_url, in->credentials,
 			   &old);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	if ((int)in->kind == SRV_SERVICE_PIX)
 		rc = pix_register_start(r, old);
 	else
 		srv_write_now(r, set_gateway_write);
-out:
-	ospay__v1__gateway_record__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -583,7 +582,7 @@ int h_admin_set_notifier(srv_req_t *r, store_txn_t *txn)
 	int rc = service_set(r, txn, SRV_SERVICE_ZAPME, in->base_url, "", in->credentials, &rec,
 			     &old);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	char path[64];
 	Ospay__V1__Notifier nt = OSPAY__V1__NOTIFIER__INIT;
 	nt.base_url = rec.base_url;
@@ -596,7 +595,5 @@ int h_admin_set_notifier(srv_req_t *r, store_txn_t *txn)
 	log_info("notifier configured", "org=%llu credentials=%s",
 		 (unsigned long long)rec.organization_id,
 		 in->credentials != NULL ? "replaced" : "kept");
-out:
-	ospay__v1__gateway_record__free_unpacked(old, NULL);
 	return rc;
 }

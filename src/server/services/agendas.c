@@ -140,7 +140,7 @@ int h_agendas_update(srv_req_t *r, store_txn_t *txn)
 	bool bad;
 	int rc = kit_get(r, txn, &kit_agendas, "id", in->id, PERM_CONFIGURE, &old);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, agenda_paths,
 				    OSPAY_ARRAY_LEN(agenda_paths), &bad);
 	if (in->n_update_mask == 0)
@@ -150,7 +150,7 @@ int h_agendas_update(srv_req_t *r, store_txn_t *txn)
 	check_settings(r, in->name, in->cities, in->n_cities, in->windows, in->n_windows,
 		       in->daily_max, in->slot_minutes, m);
 	if (!srv_ok(r) || bad)
-		goto out;
+		return rc;
 	Ospay__V1__Agenda a = *old;
 	if (m & (1u << AU_NAME))
 		a.name = in->name;
@@ -168,14 +168,9 @@ int h_agendas_update(srv_req_t *r, store_txn_t *txn)
 		a.slot_minutes = in->slot_minutes;
 	a.updated_ms = r->now_ms;
 	rc = db_put_by_id(txn, DB_AGENDAS, a.id, &a.base);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "agenda update");
-		goto out;
-	}
-	rc = kit_reply_one(r, &ospay__v1__agendas_update_response__descriptor, &a.base);
-out:
-	ospay__v1__agenda__free_unpacked(old, NULL);
-	return rc;
+	if (rc != 0)
+		return srv_store_fail(r, rc, "agenda update");
+	return kit_reply_one(r, &ospay__v1__agendas_update_response__descriptor, &a.base);
 }
 
 /* What deleting an agenda would strand: its OPEN orders from now on, and the first. */
@@ -202,16 +197,14 @@ int h_agendas_delete(srv_req_t *r, store_txn_t *txn)
 	stranded_t x = {0};
 	int rc = kit_get(r, txn, &kit_agendas, "id", in->id, PERM_CONFIGURE, &a);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	rc = booking_each_order(txn, DB_ORD_S_AGENDA, a->id, r->now_ms, INT64_MAX, 0,
 				stranded_count, &x);
 	uint32_t n = x.n;
 	uint64_t first_id = x.first_id;
 	int64_t first_ms = x.first_ms;
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "agenda orders");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "agenda orders");
 	if (n > 0 && !in->release_orders) {
 		int offset = 0;
 		char when[48] = "", date[16];
@@ -220,24 +213,19 @@ int h_agendas_delete(srv_req_t *r, store_txn_t *txn)
 			date_format(date_local_day(first_ms, offset), date, sizeof(date));
 			snprintf(when, sizeof(when), "%s %02d:%02d", date, m / 60, m % 60);
 		}
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "agenda %llu has %s%u booked order%s from now on (the first: order "
-			      "%llu at %s): move them, or delete with release_orders",
-			      (unsigned long long)a->id, n >= DELETE_COUNT_MAX ? "at least " : "",
-			      n, n == 1 ? "" : "s", (unsigned long long)first_id, when);
-		goto out;
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"agenda %llu has %s%u booked order%s from now on (the first: order "
+				"%llu at %s): move them, or delete with release_orders",
+				(unsigned long long)a->id, n >= DELETE_COUNT_MAX ? "at least " : "",
+				n, n == 1 ? "" : "s", (unsigned long long)first_id, when);
 	}
 	rc = db_agenda_delete(txn, a);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "agenda delete");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "agenda delete");
 	Ospay__V1__AgendasDeleteResponse resp = OSPAY__V1__AGENDAS_DELETE_RESPONSE__INIT;
 	rc = srv_reply_msg(r, &resp.base);
 	log_info("agenda deleted", "agenda_id=%llu released=%u by=%llu", (unsigned long long)a->id,
 		 n, (unsigned long long)r->sess->p.token_id);
-out:
-	ospay__v1__agenda__free_unpacked(a, NULL);
 	return rc;
 }
 

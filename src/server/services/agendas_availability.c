@@ -256,6 +256,5 @@ out:
 		rc = srv_store_fail(r, rc, "availability");
 	avail_free(&v);
 	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	ospay__v1__agenda__free_unpacked(a, NULL);
 	return rc;
 }

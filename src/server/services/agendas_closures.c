@@ -31,35 +31,31 @@ int h_agendas_add_closure(srv_req_t *r, store_txn_t *txn)
 	if (in->agenda_id != 0) {
 		rc = kit_get(r, txn, &kit_agendas, "agenda_id", in->agenda_id, PERM_CONFIGURE, &a);
 		if (rc != 0 || !srv_ok(r))
-			goto out;
+			return rc;
 		unit = a->unit_id;
 	}
 	if (date_parse(in->date, &day) != 0)
 		status_violation(&r->st, "date", "a date \"YYYY-MM-DD\"");
 	kit_check_name(r, "reason", in->reason, CLOSURE_REASON_MAX);
 	if (!srv_ok(r))
-		goto out;
+		return rc;
 	rc = booking_settings_for(r, txn, PERM_CONFIGURE, unit, &fs);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	for (size_t i = 0; i < fs->n_closures; i++) {
 		if (fs->closures[i]->agenda_id == in->agenda_id &&
-		    strcmp(fs->closures[i]->date, in->date) == 0) {
-			rc = srv_fail(r, ST_ALREADY_EXISTS,
-				      "%s is already closed (closure %llu: %s)", in->date,
-				      (unsigned long long)fs->closures[i]->id,
-				      fs->closures[i]->reason);
-			goto out;
-		}
+		    strcmp(fs->closures[i]->date, in->date) == 0)
+			return srv_fail(r, ST_ALREADY_EXISTS,
+					"%s is already closed (closure %llu: %s)", in->date,
+					(unsigned long long)fs->closures[i]->id,
+					fs->closures[i]->reason);
 	}
-	if (fs->n_closures >= CLOSURES_MAX) {
-		rc = srv_fail(r, ST_RESOURCE_EXHAUSTED, "at most %d closures: remove past ones",
-			      CLOSURES_MAX);
-		goto out;
-	}
+	if (fs->n_closures >= CLOSURES_MAX)
+		return srv_fail(r, ST_RESOURCE_EXHAUSTED, "at most %d closures: remove past ones",
+				CLOSURES_MAX);
 	rc = kit_new_id(r, txn, "closure", &c.id);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	c.agenda_id = in->agenda_id;
 	c.date = in->date;
 	c.reason = in->reason;
@@ -67,12 +63,8 @@ int h_agendas_add_closure(srv_req_t *r, store_txn_t *txn)
 	c.created_by_token_id = r->sess->p.token_id;
 	rc = booking_settings_put(r, txn, fs, "closures", &c.base);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
-	rc = kit_reply_one(r, &ospay__v1__agendas_add_closure_response__descriptor, &c.base);
-out:
-	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	ospay__v1__agenda__free_unpacked(a, NULL);
-	return rc;
+		return rc;
+	return kit_reply_one(r, &ospay__v1__agendas_add_closure_response__descriptor, &c.base);
 }
 
 int h_agendas_remove_closure(srv_req_t *r, store_txn_t *txn)
@@ -83,13 +75,11 @@ int h_agendas_remove_closure(srv_req_t *r, store_txn_t *txn)
 	int rc = booking_settings_get(r, txn, &fs);
 	size_t i = 0;
 	if (rc != 0)
-		goto out;
+		return rc;
 	while (i < fs->n_closures && fs->closures[i]->id != in->id)
 		i++;
-	if (in->id == 0 || i == fs->n_closures) {
-		rc = srv_fail(r, ST_NOT_FOUND, "no closure %llu", (unsigned long long)in->id);
-		goto out;
-	}
+	if (in->id == 0 || i == fs->n_closures)
+		return srv_fail(r, ST_NOT_FOUND, "no closure %llu", (unsigned long long)in->id);
 	/* An agenda's closure is its unit's configuration; an organization-wide one needs an
 	 * organization-wide admin. */
 	uint64_t unit = 0;
@@ -97,9 +87,9 @@ int h_agendas_remove_closure(srv_req_t *r, store_txn_t *txn)
 		rc = kit_get(r, txn, &kit_agendas, NULL, fs->closures[i]->agenda_id, PERM_CONFIGURE,
 			     &a);
 		if (rc != 0)
-			goto out;
+			return rc;
 		if (!srv_ok(r) && r->st.code != ST_NOT_FOUND)
-			goto out;
+			return rc;
 		if (!srv_ok(r)) {
 			/* A deleted agenda's closure: whoever configures the organization. */
 			status_clear(&r->st);
@@ -108,17 +98,13 @@ int h_agendas_remove_closure(srv_req_t *r, store_txn_t *txn)
 		}
 	}
 	if (!srv_check(r, PERM_CONFIGURE, unit))
-		goto out;
+		return rc;
 	rc = booking_settings_drop(r, txn, fs, "closures", i);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	Ospay__V1__AgendasRemoveClosureResponse resp =
 		OSPAY__V1__AGENDAS_REMOVE_CLOSURE_RESPONSE__INIT;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	ospay__v1__agenda__free_unpacked(a, NULL);
-	return rc;
+	return srv_reply_msg(r, &resp.base);
 }
 
 int h_agendas_list_closures(srv_req_t *r, store_txn_t *txn)
@@ -186,8 +172,6 @@ out:
 	free(days);
 	free(ptrs);
 	free(dates);
-	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	ospay__v1__agenda__free_unpacked(a, NULL);
 	return rc;
 }
 
@@ -197,16 +181,13 @@ int h_agendas_set_national_holidays(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__FieldSettingsRecord *fs = NULL;
 	int rc = booking_settings_for(r, txn, PERM_CONFIGURE, 0, &fs);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	fs->national_holidays_closed = in->closed;
 	rc = booking_settings_put(r, txn, fs, NULL, NULL);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	Ospay__V1__AgendasSetNationalHolidaysResponse resp =
 		OSPAY__V1__AGENDAS_SET_NATIONAL_HOLIDAYS_RESPONSE__INIT;
 	resp.closed = in->closed;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	return rc;
+	return srv_reply_msg(r, &resp.base);
 }

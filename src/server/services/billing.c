@@ -148,16 +148,11 @@ int h_billing_charge_invoice(srv_req_t *r, store_txn_t *txn)
 	int rc = kit_get(r, txn, &kit_bill_invoices, "invoice_id", in->invoice_id, PERM_OPERATE,
 			 &inv);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
-	if (inv->status != INV_OPEN) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION, "invoice %" PRIu64 " is %s, not OPEN",
-			      inv->id, inv->status == INV_PAID ? "PAID" : "CANCELED");
-		goto out;
-	}
-	rc = billing_run_operator_charge(r, txn, inv, in->card_id);
-out:
-	ospay__v1__invoice__free_unpacked(inv, NULL);
-	return rc;
+		return rc;
+	if (inv->status != INV_OPEN)
+		return srv_fail(r, ST_FAILED_PRECONDITION, "invoice %" PRIu64 " is %s, not OPEN",
+				inv->id, inv->status == INV_PAID ? "PAID" : "CANCELED");
+	return billing_run_operator_charge(r, txn, inv, in->card_id);
 }
 
 /* ------------------------------------------------------------------ ResolveCharge */
@@ -213,9 +208,9 @@ int h_billing_resolve_charge(srv_req_t *r, store_txn_t *txn)
 		return 0;
 	rc = kit_get(r, txn, &kit_bill_charges, NULL, in->charge_id, PERM_OPERATE, &old);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
-	if (old->status != CHG(OPERATOR_REVIEW)) {
-		rc = srv_fail(
+		return rc;
+	if (old->status != CHG(OPERATOR_REVIEW))
+		return srv_fail(
 			r, ST_FAILED_PRECONDITION,
 			"charge %" PRIu64 " is not waiting for an operator (its status is %s); "
 			"only a charge in OPERATOR_REVIEW is resolved by hand",
@@ -226,11 +221,6 @@ int h_billing_resolve_charge(srv_req_t *r, store_txn_t *txn)
 					  &ospay__v1__charge_status__descriptor, (int)old->status)
 					  ->name
 				: "?");
-		goto out;
-	}
-	rc = billing_run_operator_settle(r, txn, old, (int)in->resolution, in->payment_id,
-					 in->reason);
-out:
-	ospay__v1__charge__free_unpacked(old, NULL);
-	return rc;
+	return billing_run_operator_settle(r, txn, old, (int)in->resolution, in->payment_id,
+					   in->reason);
 }

@@ -93,11 +93,9 @@ static int query_units(srv_req_t *r, store_txn_t *txn, uint64_t unit_id, uint64_
 		int rc = kit_get_seen(r, txn, &kit_customers, customer_id, &c);
 		if (rc != 0 || !srv_ok(r))
 			return rc;
-		uint64_t cu = c->unit_id;
-		ospay__v1__customer__free_unpacked(c, NULL);
-		if (unit_id != 0 && unit_id != cu)
+		if (unit_id != 0 && unit_id != c->unit_id)
 			return 0; /* the customer is in another unit: nothing matches */
-		unit_id = cu;
+		unit_id = c->unit_id;
 	}
 	return kit_scope_units(r, txn, unit_id, units, n);
 }
@@ -346,7 +344,6 @@ int h_billing_record_installment(srv_req_t *r, store_txn_t *txn)
 	rc = kit_reply_one(r, &ospay__v1__billing_record_installment_response__descriptor, &o.base);
 out:
 	free(hist);
-	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 

@@ -35,16 +35,14 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 			 &cust);
 	/* A missing customer_id is one violation among the others; not seeing it ends here. */
 	if (rc != 0 || (!srv_ok(r) && r->st.code != ST_INVALID_ARGUMENT))
-		goto out;
+		return rc;
 	if (in->service_id == 0) {
 		status_violation(&r->st, "service_id", "required");
 	} else if (cust != NULL) {
-		rc = kit_load(txn, DB_SERVICES, in->service_id,
+		rc = kit_read(r, txn, DB_SERVICES, in->service_id,
 			      &ospay__v1__customer_service__descriptor, &svc);
-		if (rc != 0 && rc != -ENOENT) {
-			rc = srv_store_fail(r, rc, "service lookup");
-			goto out;
-		}
+		if (rc != 0 && rc != -ENOENT)
+			return srv_store_fail(r, rc, "service lookup");
 		if (rc == -ENOENT || svc->customer_id != cust->id)
 			status_violation(&r->st, "service_id", "not a service of this customer");
 		rc = 0;
@@ -54,10 +52,10 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 	if (date_parse(in->due_date, &due) != 0)
 		status_violation(&r->st, "due_date", "required: a date \"YYYY-MM-DD\"");
 	if (!srv_ok(r))
-		goto out;
+		return rc;
 	rc = kit_new_id(r, txn, "invoice", &id);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	Ospay__V1__Invoice inv = OSPAY__V1__INVOICE__INIT;
 	inv.id = id;
 	inv.organization_id = cust->organization_id;
@@ -69,16 +67,11 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 	inv.status = OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN;
 	inv.created_ms = inv.updated_ms = r->now_ms;
 	rc = db_invoice_put(txn, NULL, &inv, due);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "invoice insert");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "invoice insert");
 	rc = kit_reply_one(r, &ospay__v1__billing_create_invoice_response__descriptor, &inv.base);
 	log_info("invoice created", "invoice_id=%" PRIu64 " customer_id=%" PRIu64 " by=%" PRIu64,
 		 id, inv.customer_id, r->sess->p.token_id);
-out:
-	ospay__v1__customer_service__free_unpacked(svc, NULL);
-	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -99,7 +92,6 @@ int h_billing_get_invoice(srv_req_t *r, store_txn_t *txn)
 			rc = srv_reply_msg(r, &resp.base);
 		outbox_list_free(notes, resp.n_notifications);
 	}
-	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -111,17 +103,15 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 	int rc = kit_get(r, txn, &kit_bill_invoices, "invoice_id", in->invoice_id, PERM_OPERATE,
 			 &inv);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
-	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION, "a paid invoice cannot be canceled");
-		goto out;
-	}
+		return rc;
+	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_PAID)
+		return srv_fail(r, ST_FAILED_PRECONDITION, "a paid invoice cannot be canceled");
 	/* Unknown first (docs/spec.md 4.7): a charge that may have paid it is settled
 	 * before the invoice can be canceled. */
 	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN) {
 		rc = billing_run_refuse_unresolved(r, txn, inv->id, "canceling it");
 		if (rc != 0 || !srv_ok(r))
-			goto out;
+			return rc;
 	}
 	/* Canceling a canceled invoice changes nothing and says so by its status. */
 	if (inv->status == OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN) {
@@ -129,27 +119,21 @@ int h_billing_cancel_invoice(srv_req_t *r, store_txn_t *txn)
 		Ospay__V1__Invoice now = *inv;
 		now.status = OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_CANCELED;
 		now.updated_ms = r->now_ms;
-		if (date_parse(inv->due_date, &due) != 0) {
-			rc = srv_store_fail(r, -EBADMSG, "invoice due date");
-			goto out;
-		}
+		if (date_parse(inv->due_date, &due) != 0)
+			return srv_store_fail(r, -EBADMSG, "invoice due date");
 		rc = db_invoice_put(txn, &old, &now, due);
 		/* Canceling settles the invoice: it no longer blocks its service. */
 		if (rc == 0)
 			rc = billing_run_unblock(txn, &now, r->now_ms);
-		if (rc != 0) {
-			rc = srv_store_fail(r, rc, "invoice update");
-			goto out;
-		}
+		if (rc != 0)
+			return srv_store_fail(r, rc, "invoice update");
 		inv->status = now.status;
 		inv->updated_ms = now.updated_ms;
 		log_info("invoice canceled", "invoice_id=%" PRIu64 " by=%" PRIu64, inv->id,
 			 r->sess->p.token_id);
 	}
-	rc = kit_reply_one(r, &ospay__v1__billing_cancel_invoice_response__descriptor, &inv->base);
-out:
-	ospay__v1__invoice__free_unpacked(inv, NULL);
-	return rc;
+	return kit_reply_one(r, &ospay__v1__billing_cancel_invoice_response__descriptor,
+			     &inv->base);
 }
 
 /* ------------------------------------------------------------------ List */
@@ -180,11 +164,10 @@ static int list_open(srv_req_t *r, store_txn_t *txn, const uint8_t *from, db_sca
 	*scan = NULL;
 	if (in->customer_id != 0) {
 		Ospay__V1__Customer *c = NULL;
-		rc = kit_load(txn, DB_CUSTOMERS, in->customer_id, &ospay__v1__customer__descriptor,
-			      &c);
+		rc = kit_read(r, txn, DB_CUSTOMERS, in->customer_id,
+			      &ospay__v1__customer__descriptor, &c);
 		bool visible = rc == 0 && kit_sees(r, c->organization_id, c->unit_id) &&
 			       (in->unit_id == 0 || in->unit_id == c->unit_id);
-		ospay__v1__customer__free_unpacked(c, NULL);
 		if (rc == -ENOENT)
 			rc = 0;
 		if (rc == 0 && visible) {

@@ -137,7 +137,7 @@ const char *booking_day_closed(const Ospay__V1__FieldSettingsRecord *fs, uint64_
 int booking_settings_get(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSettingsRecord **out)
 {
 	int rc = booking_settings_load(txn, r->sess->p.org_id, out);
-	return rc != 0 ? srv_store_fail(r, rc, "field settings") : 0;
+	return rc != 0 ? srv_store_fail(r, rc, "field settings") : srv_keep(r, out);
 }
 
 int booking_settings_for(srv_req_t *r, store_txn_t *txn, enum perm_action action, uint64_t unit,

@@ -66,11 +66,12 @@ int booking_settings_load(store_txn_t *txn, uint64_t org, Ospay__V1__FieldSettin
 const char *booking_day_closed(const Ospay__V1__FieldSettingsRecord *fs, uint64_t agenda_id,
 			       int64_t day, uint64_t *closure_id);
 
-/* booking_settings_load of the caller's organization, a store error in r->st. */
+/* booking_settings_load of the caller's organization, a store error in r->st; *out
+ * belongs to the request (srv_keep: do not free it). */
 int booking_settings_get(srv_req_t *r, store_txn_t *txn, Ospay__V1__FieldSettingsRecord **out);
 /* booking_settings_get for a caller who may do action in unit (0: the whole
- * organization; *out is the caller's to free); else *out stays NULL and r->st
- * says why (srv_check). */
+ * organization; *out belongs to the request, as booking_settings_get's); else
+ * *out stays NULL and r->st says why (srv_check). */
 int booking_settings_for(srv_req_t *r, store_txn_t *txn, enum perm_action action, uint64_t unit,
 			 Ospay__V1__FieldSettingsRecord **out);
 

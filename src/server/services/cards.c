@@ -512,7 +512,6 @@ out:
 	crypto_wipe(in->security_code, strlen(in->security_code));
 	crypto_wipe(in->number, strlen(in->number));
 	free(a);
-	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -549,7 +548,6 @@ int h_cards_list(srv_req_t *r, store_txn_t *txn)
 out:
 	free(cards);
 	cards_free(all, n);
-	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -656,7 +654,6 @@ int h_cards_remove(srv_req_t *r, store_txn_t *txn)
 		 c->customer_id, r->sess->p.token_id);
 out:
 	cards_free(all, n);
-	ospay__v1__card_record__free_unpacked(rec, NULL);
 	return rc;
 }
 
@@ -691,6 +688,5 @@ int h_cards_set_default(srv_req_t *r, store_txn_t *txn)
 	rc = kit_reply_one(r, &ospay__v1__cards_set_default_response__descriptor, &rec->card->base);
 out:
 	cards_free(all, n);
-	ospay__v1__card_record__free_unpacked(rec, NULL);
 	return rc;
 }

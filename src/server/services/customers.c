@@ -211,7 +211,7 @@ int h_customers_update(srv_req_t *r, store_txn_t *txn)
 	bool bad;
 	int rc = kit_get(r, txn, &kit_customers, "id", in->id, PERM_OPERATE, &old);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, cust_paths,
 				    OSPAY_ARRAY_LEN(cust_paths), &bad);
 	if (in->n_update_mask == 0) {
@@ -243,21 +243,14 @@ int h_customers_update(srv_req_t *r, store_txn_t *txn)
 		c.address = &n.addr;
 	}
 	if (!srv_ok(r) || bad)
-		goto out;
+		return rc;
 	c.updated_ms = r->now_ms;
 	rc = db_customer_put(txn, old, &c, &holder);
-	if (rc == -EEXIST) {
-		rc = doc_taken(r, holder);
-		goto out;
-	}
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "customer update");
-		goto out;
-	}
-	rc = kit_reply_one(r, &ospay__v1__customers_update_response__descriptor, &c.base);
-out:
-	ospay__v1__customer__free_unpacked(old, NULL);
-	return rc;
+	if (rc == -EEXIST)
+		return doc_taken(r, holder);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "customer update");
+	return kit_reply_one(r, &ospay__v1__customers_update_response__descriptor, &c.base);
 }
 
 /* ------------------------------------------------------------------ services */
@@ -284,10 +277,10 @@ static int check_service_card(srv_req_t *r, store_txn_t *txn, uint64_t customer_
 	Ospay__V1__CardRecord *card = NULL;
 	int rc = 0;
 	if (rp == NULL || rp->card_id == 0)
-		goto out;
-	rc = kit_load(txn, DB_CARDS, rp->card_id, &ospay__v1__card_record__descriptor, &card);
+		return rc;
+	rc = kit_read(r, txn, DB_CARDS, rp->card_id, &ospay__v1__card_record__descriptor, &card);
 	if (rc != 0 && rc != -ENOENT)
-		goto out;
+		return rc;
 	if (rc == 0 && card->card != NULL && card->card->customer_id == customer_id &&
 	    card->card->status == OSPAY__V1__CARD_STATUS__CARD_STATUS_REPLACED) {
 		/* The issuer replaced it: the billing run would pass it over. */
@@ -295,16 +288,14 @@ static int check_service_card(srv_req_t *r, store_txn_t *txn, uint64_t customer_
 				 "card %llu was replaced by card %llu; choose that one",
 				 (unsigned long long)card->card->id,
 				 (unsigned long long)card->card->replaced_by);
-		goto out;
+		return rc;
 	}
 	if (rc == 0 && card->card != NULL && card->card->customer_id == customer_id)
-		goto out;
+		return rc;
 	rc = 0;
 	status_violation(&r->st, "recurring_payment.card_id",
 			 "no card %llu among customer %llu's cards (0 = the default card)",
 			 (unsigned long long)rp->card_id, (unsigned long long)customer_id);
-out:
-	ospay__v1__card_record__free_unpacked(card, NULL);
 	return rc;
 }
 
@@ -344,23 +335,19 @@ int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
 	uint64_t id;
 	int rc = kit_get(r, txn, &kit_customers, "customer_id", in->customer_id, PERM_OPERATE, &c);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	kit_check_name(r, "plan_name", in->plan_name, PLAN_NAME_MAX);
 	check_amount(r, "monthly_amount", in->monthly_amount);
 	rc = check_service_card(r, txn, c->id, in->recurring_payment);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "card lookup");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "card lookup");
 	if (in->recurring_payment != NULL)
 		check_service_rail(r, NULL, in->recurring_payment);
 	if (!srv_ok(r))
-		goto out;
+		return rc;
 	rc = store_seq_next(txn, "service", &id);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "service id");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "service id");
 	Ospay__V1__RecurringPayment off = OSPAY__V1__RECURRING_PAYMENT__INIT;
 	Ospay__V1__CustomerService s = OSPAY__V1__CUSTOMER_SERVICE__INIT;
 	s.id = id;
@@ -373,14 +360,9 @@ int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
 	s.status = OSPAY__V1__SERVICE_STATUS__SERVICE_STATUS_ACTIVE;
 	s.created_ms = s.updated_ms = r->now_ms;
 	rc = db_service_insert(txn, &s);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "service insert");
-		goto out;
-	}
-	rc = kit_reply_one(r, &ospay__v1__customers_add_service_response__descriptor, &s.base);
-out:
-	ospay__v1__customer__free_unpacked(c, NULL);
-	return rc;
+	if (rc != 0)
+		return srv_store_fail(r, rc, "service insert");
+	return kit_reply_one(r, &ospay__v1__customers_add_service_response__descriptor, &s.base);
 }
 
 enum { SU_PLAN, SU_AMOUNT, SU_RECURRING, SU_STATUS };
@@ -394,7 +376,7 @@ int h_customers_update_service(srv_req_t *r, store_txn_t *txn)
 	bool bad;
 	int rc = kit_get(r, txn, &kit_services, "service_id", in->service_id, PERM_OPERATE, &old);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, svc_paths,
 				    OSPAY_ARRAY_LEN(svc_paths), &bad);
 	if (in->n_update_mask == 0)
@@ -416,10 +398,8 @@ int h_customers_update_service(srv_req_t *r, store_txn_t *txn)
 		/* A new choice supersedes the note of a removed card. */
 		s.card_fallback = NULL;
 		rc = check_service_card(r, txn, old->customer_id, s.recurring_payment);
-		if (rc != 0) {
-			rc = srv_store_fail(r, rc, "card lookup");
-			goto out;
-		}
+		if (rc != 0)
+			return srv_store_fail(r, rc, "card lookup");
 		check_service_rail(r, old, s.recurring_payment);
 	}
 	if (m & (1u << SU_STATUS)) {
@@ -430,17 +410,12 @@ int h_customers_update_service(srv_req_t *r, store_txn_t *txn)
 		s.status = in->status;
 	}
 	if (!srv_ok(r) || bad)
-		goto out;
+		return rc;
 	s.updated_ms = r->now_ms;
 	rc = db_put_by_id(txn, DB_SERVICES, s.id, &s.base);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "service update");
-		goto out;
-	}
-	rc = kit_reply_one(r, &ospay__v1__customers_update_service_response__descriptor, &s.base);
-out:
-	ospay__v1__customer_service__free_unpacked(old, NULL);
-	return rc;
+	if (rc != 0)
+		return srv_store_fail(r, rc, "service update");
+	return kit_reply_one(r, &ospay__v1__customers_update_service_response__descriptor, &s.base);
 }
 
 /* The customers a token sees, ascending (free *out): ListServices without a customer. */
@@ -520,6 +495,5 @@ int h_customers_list_services(srv_req_t *r, store_txn_t *txn)
 out:
 	kit_items_free(items, n);
 	free(ids);
-	ospay__v1__customer__free_unpacked(c, NULL);
 	return rc;
 }

@@ -48,7 +48,7 @@ static int check_closed(srv_req_t *r, store_txn_t *txn, uint64_t agenda_id, int6
 	int64_t day = date_local_day(start, offset);
 	int rc = booking_settings_get(r, txn, &fs);
 	if (rc != 0)
-		goto out;
+		return rc;
 	const char *why = booking_day_closed(fs, agenda_id, day, &closure);
 	if (why != NULL) {
 		char date[16];
@@ -56,8 +56,6 @@ static int check_closed(srv_req_t *r, store_txn_t *txn, uint64_t agenda_id, int6
 		rc = srv_fail(r, ST_FAILED_PRECONDITION, "agenda %llu: %s is closed: %s",
 			      (unsigned long long)agenda_id, date, why);
 	}
-out:
-	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }
 
@@ -142,7 +140,6 @@ static int check_agenda(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, boo
 		goto out;
 	}
 out:
-	ospay__v1__agenda__free_unpacked(a, NULL);
 	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
@@ -186,7 +183,6 @@ static int check_technician(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Ord
 			      from, to);
 	}
 out:
-	ospay__v1__technician__free_unpacked(t, NULL);
 	ospay__v1__order__free_unpacked(other, NULL);
 	return rc;
 }
@@ -237,21 +233,17 @@ static int check_service(srv_req_t *r, store_txn_t *txn, Ospay__V1__Order *o, ui
 	o->service_id = id;
 	o->service_plan = "";
 	if (id == 0)
-		goto out;
+		return rc;
 	rc = kit_get_seen(r, txn, &kit_services, id, &svc);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
-	if (svc->customer_id != o->customer_id) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "service %llu belongs to customer %llu, the order to customer %llu",
-			      (unsigned long long)id, (unsigned long long)svc->customer_id,
-			      (unsigned long long)o->customer_id);
-		goto out;
-	}
+		return rc;
+	if (svc->customer_id != o->customer_id)
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"service %llu belongs to customer %llu, the order to customer %llu",
+				(unsigned long long)id, (unsigned long long)svc->customer_id,
+				(unsigned long long)o->customer_id);
 	snprintf(plan, cap, "%s", svc->plan_name);
 	o->service_plan = plan;
-out:
-	ospay__v1__customer_service__free_unpacked(svc, NULL);
 	return rc;
 }
 
@@ -361,7 +353,6 @@ int h_orders_create(srv_req_t *r, store_txn_t *txn)
 			  (unsigned long long)r->sess->p.token_id);
 out:
 	free(hist);
-	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -400,15 +391,14 @@ int h_orders_get(srv_req_t *r, store_txn_t *txn)
 	bool served = false;
 	if (in->id == 0) {
 		status_violation(&r->st, "id", "required");
-		rc = 0;
-		goto out;
+		return 0;
 	}
 	rc = get_from_wire(r, txn, in->id, &served);
 	if (rc != 0 || served)
-		goto out;
+		return rc;
 	rc = kit_get(r, txn, &kit_orders, NULL, in->id, PERM_READ, &o);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	Ospay__V1__OrdersGetResponse resp = OSPAY__V1__ORDERS_GET_RESPONSE__INIT;
 	resp.order = o;
 	rc = outbox_list(txn, OUTBOX_OBJ_ORDER, o->id, &notes, &resp.n_notifications);
@@ -416,8 +406,6 @@ int h_orders_get(srv_req_t *r, store_txn_t *txn)
 	if (rc == 0)
 		rc = srv_reply_msg(r, &resp.base);
 	outbox_list_free(notes, resp.n_notifications);
-out:
-	ospay__v1__order__free_unpacked(o, NULL);
 	return rc;
 }
 
@@ -493,7 +481,7 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 	bool bad;
 	int rc = load_editable_order(r, txn, in->id, &old);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	uint32_t m = kit_mask_parse(r, in->update_mask, in->n_update_mask, order_paths,
 				    OSPAY_ARRAY_LEN(order_paths), &bad);
 	if (in->n_update_mask == 0)
@@ -535,14 +523,11 @@ int h_orders_update(srv_req_t *r, store_txn_t *txn)
 	if ((m & (1u << OU_SERVICE)) && srv_ok(r) && !bad) {
 		rc = check_service(r, txn, &o, in->service_id, plan, sizeof(plan));
 		if (rc != 0)
-			goto out;
+			return rc;
 	}
 	if (!srv_ok(r) || bad)
-		goto out;
-	rc = rebook(r, txn, old, &o, &ospay__v1__orders_update_response__descriptor);
-out:
-	ospay__v1__order__free_unpacked(old, NULL);
-	return rc;
+		return rc;
+	return rebook(r, txn, old, &o, &ospay__v1__orders_update_response__descriptor);
 }
 
 int h_orders_reschedule(srv_req_t *r, store_txn_t *txn)
@@ -551,13 +536,13 @@ int h_orders_reschedule(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__Order *old = NULL;
 	int rc = load_editable_order(r, txn, in->id, &old);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	if (in->scheduled_start_ms == 0)
 		status_violation(&r->st, "scheduled_start_ms", "required: the new start");
 	check_start(r, "scheduled_start_ms", in->scheduled_start_ms);
 	check_duration(r, in->duration_minutes, in->scheduled_start_ms);
 	if (!srv_ok(r))
-		goto out;
+		return rc;
 	Ospay__V1__Order o = *old;
 	o.scheduled_start_ms = in->scheduled_start_ms;
 	if (in->duration_minutes != 0)
@@ -567,10 +552,7 @@ int h_orders_reschedule(srv_req_t *r, store_txn_t *txn)
 		o.technician_id = in->technician_id;
 	if (in->agenda_id != 0)
 		o.agenda_id = in->agenda_id;
-	rc = rebook(r, txn, old, &o, &ospay__v1__orders_reschedule_response__descriptor);
-out:
-	ospay__v1__order__free_unpacked(old, NULL);
-	return rc;
+	return rebook(r, txn, old, &o, &ospay__v1__orders_reschedule_response__descriptor);
 }
 
 int h_orders_cancel(srv_req_t *r, store_txn_t *txn)
@@ -601,7 +583,6 @@ int h_orders_cancel(srv_req_t *r, store_txn_t *txn)
 			 (unsigned long long)r->sess->p.token_id);
 out:
 	free(hist);
-	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 

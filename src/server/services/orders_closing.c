@@ -51,20 +51,18 @@ int orders_closing_build(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Orders
 		goto fill;
 	rc = booking_settings_get(r, txn, &fs);
 	if (rc != 0)
-		goto out;
+		return rc;
 	const Ospay__V1__ClosingReason *reason = NULL;
 	for (size_t i = 0; i < fs->n_closing_reasons && reason == NULL; i++)
 		if (fs->closing_reasons[i]->id == in->closing_reason_id)
 			reason = fs->closing_reasons[i];
-	if (reason == NULL) {
-		rc = srv_fail(r, ST_NOT_FOUND, "no closing reason %llu",
-			      (unsigned long long)in->closing_reason_id);
-		goto out;
-	}
+	if (reason == NULL)
+		return srv_fail(r, ST_NOT_FOUND, "no closing reason %llu",
+				(unsigned long long)in->closing_reason_id);
 	if (reason->outcome != 0 && (int)reason->outcome != outcome) {
 		status_violation(&r->st, "closing_reason_id", "\"%s\" explains the other outcome",
 				 reason->name);
-		goto out;
+		return rc;
 	}
 	snprintf(name, cap, "%s", reason->name);
 fill:
@@ -75,8 +73,6 @@ fill:
 	c->executed_end_ms = in->executed_end_ms;
 	c->recorded_ms = r->now_ms;
 	c->by_token_id = r->sess->p.token_id;
-out:
-	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
 	return rc;
 }
 
@@ -87,42 +83,36 @@ int h_orders_create_closing_reason(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__ClosingReason c = OSPAY__V1__CLOSING_REASON__INIT;
 	int rc = 0;
 	if (!srv_check(r, PERM_CONFIGURE, 0))
-		goto out;
+		return rc;
 	kit_check_name(r, "name", in->name, KIT_NAME_MAX);
 	if ((int)in->outcome < 0 ||
 	    in->outcome > OSPAY__V1__CLOSING_OUTCOME__CLOSING_OUTCOME_NOT_CONCLUDED)
 		status_violation(&r->st, "outcome", "a ClosingOutcome");
 	if (!srv_ok(r))
-		goto out;
+		return rc;
 	rc = booking_settings_get(r, txn, &fs);
 	if (rc != 0)
-		goto out;
+		return rc;
 	for (size_t i = 0; i < fs->n_closing_reasons; i++) {
-		if (text_cmp_folded(fs->closing_reasons[i]->name, in->name) == 0) {
-			rc = srv_fail(r, ST_ALREADY_EXISTS, "closing reason %llu is \"%s\"",
-				      (unsigned long long)fs->closing_reasons[i]->id,
-				      fs->closing_reasons[i]->name);
-			goto out;
-		}
+		if (text_cmp_folded(fs->closing_reasons[i]->name, in->name) == 0)
+			return srv_fail(r, ST_ALREADY_EXISTS, "closing reason %llu is \"%s\"",
+					(unsigned long long)fs->closing_reasons[i]->id,
+					fs->closing_reasons[i]->name);
 	}
-	if (fs->n_closing_reasons >= REASONS_MAX) {
-		rc = srv_fail(r, ST_RESOURCE_EXHAUSTED, "at most %d closing reasons", REASONS_MAX);
-		goto out;
-	}
+	if (fs->n_closing_reasons >= REASONS_MAX)
+		return srv_fail(r, ST_RESOURCE_EXHAUSTED, "at most %d closing reasons",
+				REASONS_MAX);
 	rc = kit_new_id(r, txn, "closing_reason", &c.id);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	c.name = in->name;
 	c.outcome = in->outcome;
 	c.created_ms = r->now_ms;
 	rc = booking_settings_put(r, txn, fs, "closing_reasons", &c.base);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
-	rc = kit_reply_one(r, &ospay__v1__orders_create_closing_reason_response__descriptor,
-			   &c.base);
-out:
-	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	return rc;
+		return rc;
+	return kit_reply_one(r, &ospay__v1__orders_create_closing_reason_response__descriptor,
+			     &c.base);
 }
 
 int h_orders_remove_closing_reason(srv_req_t *r, store_txn_t *txn)
@@ -132,24 +122,19 @@ int h_orders_remove_closing_reason(srv_req_t *r, store_txn_t *txn)
 	size_t i = 0;
 	int rc = booking_settings_for(r, txn, PERM_CONFIGURE, 0, &fs);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	while (i < fs->n_closing_reasons && fs->closing_reasons[i]->id != in->id)
 		i++;
-	if (in->id == 0 || i == fs->n_closing_reasons) {
-		rc = srv_fail(r, ST_NOT_FOUND, "no closing reason %llu",
-			      (unsigned long long)in->id);
-		goto out;
-	}
+	if (in->id == 0 || i == fs->n_closing_reasons)
+		return srv_fail(r, ST_NOT_FOUND, "no closing reason %llu",
+				(unsigned long long)in->id);
 	/* Closed orders keep the reason's name (OrderClosing.reason), not a reference. */
 	rc = booking_settings_drop(r, txn, fs, "closing_reasons", i);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	Ospay__V1__OrdersRemoveClosingReasonResponse resp =
 		OSPAY__V1__ORDERS_REMOVE_CLOSING_REASON_RESPONSE__INIT;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	return rc;
+	return srv_reply_msg(r, &resp.base);
 }
 
 int h_orders_list_closing_reasons(srv_req_t *r, store_txn_t *txn)
@@ -157,15 +142,12 @@ int h_orders_list_closing_reasons(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__FieldSettingsRecord *fs = NULL;
 	int rc = booking_settings_for(r, txn, PERM_READ, 0, &fs);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	Ospay__V1__OrdersListClosingReasonsResponse resp =
 		OSPAY__V1__ORDERS_LIST_CLOSING_REASONS_RESPONSE__INIT;
 	resp.reasons = fs->closing_reasons;
 	resp.n_reasons = fs->n_closing_reasons;
-	rc = srv_reply_msg(r, &resp.base);
-out:
-	ospay__v1__field_settings_record__free_unpacked(fs, NULL);
-	return rc;
+	return srv_reply_msg(r, &resp.base);
 }
 
 /* The calling token's name, into name (empty when it cannot be read). */
@@ -173,11 +155,10 @@ static void token_name(srv_req_t *r, store_txn_t *txn, char *name, size_t cap)
 {
 	Ospay__V1__TokenRecord *t = NULL;
 	name[0] = '\0';
-	if (kit_load(txn, DB_TOKENS, r->sess->p.token_id, &ospay__v1__token_record__descriptor,
+	if (kit_read(r, txn, DB_TOKENS, r->sess->p.token_id, &ospay__v1__token_record__descriptor,
 		     &t) == 0 &&
 	    t->token != NULL)
 		snprintf(name, cap, "%s", t->token->name);
-	ospay__v1__token_record__free_unpacked(t, NULL);
 }
 
 int h_orders_add_note(srv_req_t *r, store_txn_t *txn)
@@ -223,6 +204,5 @@ int h_orders_add_note(srv_req_t *r, store_txn_t *txn)
 	rc = kit_reply_one(r, &ospay__v1__orders_add_note_response__descriptor, &o.base);
 out:
 	free(notes);
-	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }

@@ -143,7 +143,6 @@ static int fin_commit(srv_req_t *r, store_txn_t *txn)
 			 (unsigned long long)r->sess->p.token_id);
 out:
 	free(hist);
-	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -235,7 +234,7 @@ static int fin_method(srv_req_t *r, store_txn_t *txn, const Ospay__V1__OrdersFin
 	*integrated = *method == ORDER_METHOD_RECURRING_CREDIT;
 	if (in->payment_method_id == 0)
 		return 0;
-	int rc = kit_load(txn, DB_PAYMENT_METHODS, in->payment_method_id,
+	int rc = kit_read(r, txn, DB_PAYMENT_METHODS, in->payment_method_id,
 			  &ospay__v1__payment_method__descriptor, &pm);
 	if (rc == 0 && pm->organization_id != org)
 		rc = -ENOENT;
@@ -248,7 +247,6 @@ static int fin_method(srv_req_t *r, store_txn_t *txn, const Ospay__V1__OrdersFin
 		status_violation(&r->st, "method_type", "differs from the payment method's type");
 	*method = (int)pm->type;
 	*integrated = pm->operation_mode == OSPAY__V1__OPERATION_MODE__OPERATION_MODE_INTEGRATED;
-	ospay__v1__payment_method__free_unpacked(pm, NULL);
 	return 0;
 }
 
@@ -259,31 +257,26 @@ static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order
 	Ospay__V1__GatewayRecord *cfg = NULL;
 	gw_t *gw = NULL;
 	int rc;
-	if (o->amount <= 0) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION, "order %llu has no amount to charge",
-			      (unsigned long long)o->id);
-		goto out;
-	}
-	rc = kit_load(txn, DB_CUSTOMERS, o->customer_id, &ospay__v1__customer__descriptor, &cust);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "customer lookup");
-		goto out;
-	}
-	if (cust->phone[0] == '\0') {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "customer %llu has no phone: the payment link is sent by SMS",
-			      (unsigned long long)cust->id);
-		goto out;
-	}
+	if (o->amount <= 0)
+		return srv_fail(r, ST_FAILED_PRECONDITION, "order %llu has no amount to charge",
+				(unsigned long long)o->id);
+	rc = kit_read(r, txn, DB_CUSTOMERS, o->customer_id, &ospay__v1__customer__descriptor,
+		      &cust);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "customer lookup");
+	if (cust->phone[0] == '\0')
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"customer %llu has no phone: the payment link is sent by SMS",
+				(unsigned long long)cust->id);
 	rc = prov_settings_get(txn, o->organization_id, SRV_SERVICE_PAGOLIVRE, &cfg);
-	if (rc == -ENOENT) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "integrated recurring credit needs PagoLivre: set it first");
-		goto out;
-	}
+	/* Only whether PagoLivre is set and readable matters here. */
+	ospay__v1__gateway_record__free_unpacked(cfg, NULL);
+	if (rc == -ENOENT)
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"integrated recurring credit needs PagoLivre: set it first");
 	rc = rc != 0 ? pl_unusable(r, rc) : pl_gateway(r, txn, o->organization_id, &gw);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	f->attempt = (o->payment != NULL ? o->payment->attempt : 0) + 1;
 	f->amount = o->amount;
 	/* Deterministic per order and attempt: a lost answer is found again by key. */
@@ -314,18 +307,14 @@ static int fin_start_link(srv_req_t *r, store_txn_t *txn, const Ospay__V1__Order
 	if (rc != 0) {
 		log_error("payment link not started", "order_id=%llu err=%d",
 			  (unsigned long long)o->id, rc);
-		rc = rc == -EINVAL
-			     ? srv_fail(r, ST_FAILED_PRECONDITION,
-					"PagoLivre does not accept this customer's data (name, "
-					"document, phone or e-mail)")
-			     : pl_not_started(r, rc, ST_INTERNAL,
-					      "the payment link could not be sent");
-		goto out;
+		return rc == -EINVAL
+			       ? srv_fail(r, ST_FAILED_PRECONDITION,
+					  "PagoLivre does not accept this customer's data (name, "
+					  "document, phone or e-mail)")
+			       : pl_not_started(r, rc, ST_INTERNAL,
+						"the payment link could not be sent");
 	}
 	srv_pend(r);
-out:
-	ospay__v1__gateway_record__free_unpacked(cfg, NULL);
-	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -394,7 +383,6 @@ int h_orders_finalize(srv_req_t *r, store_txn_t *txn)
 	}
 out:
 	free(f);
-	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -424,13 +412,11 @@ static int cpa_commit(srv_req_t *r, store_txn_t *txn)
 	Ospay__V1__OrderInstallment ins[ORDER_MAX_INSTALLMENTS], *insp[ORDER_MAX_INSTALLMENTS];
 	int rc = orders_load_open_order(r, txn, c->order_id, &old);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	if (!cpa_cancelable(old) || old->payment->attempt != c->attempt ||
-	    old->payment->n_schedule > ORDER_MAX_INSTALLMENTS) {
-		rc = srv_fail(r, ST_ABORTED, "order %llu's payment changed meanwhile; try again",
-			      (unsigned long long)old->id);
-		goto out;
-	}
+	    old->payment->n_schedule > ORDER_MAX_INSTALLMENTS)
+		return srv_fail(r, ST_ABORTED, "order %llu's payment changed meanwhile; try again",
+				(unsigned long long)old->id);
 	Ospay__V1__Order o = *old;
 	Ospay__V1__OrderPayment p = *old->payment;
 	for (size_t i = 0; i < p.n_schedule; i++) {
@@ -450,15 +436,13 @@ static int cpa_commit(srv_req_t *r, store_txn_t *txn)
 	o.closing = NULL;
 	rc = orders_put_order(r, txn, old, &o);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
+		return rc;
 	rc = kit_reply_one(r, &ospay__v1__orders_cancel_payment_attempt_response__descriptor,
 			   &o.base);
 	if (rc == 0)
 		log_info("order payment attempt canceled", "order_id=%llu attempt=%u by=%llu",
 			 (unsigned long long)o.id, c->attempt,
 			 (unsigned long long)r->sess->p.token_id);
-out:
-	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -540,7 +524,6 @@ keep:
 	c = NULL;
 out:
 	free(c);
-	ospay__v1__order__free_unpacked(old, NULL);
 	return rc;
 }
 
@@ -567,17 +550,12 @@ static int refresh_commit(srv_req_t *r, store_txn_t *txn)
 	refresh_t *f = r->async_arg;
 	Ospay__V1__Order *o = NULL;
 	int rc = webhooks_link_answer_store(txn, f->answer, r->now_ms);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "payment link store");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "payment link store");
 	rc = kit_get(r, txn, &kit_orders, NULL, f->order_id, PERM_OPERATE, &o);
 	if (rc != 0 || !srv_ok(r))
-		goto out;
-	rc = kit_reply_one(r, &ospay__v1__orders_refresh_payment_response__descriptor, &o->base);
-out:
-	ospay__v1__order__free_unpacked(o, NULL);
-	return rc;
+		return rc;
+	return kit_reply_one(r, &ospay__v1__orders_refresh_payment_response__descriptor, &o->base);
 }
 
 static void on_link_refreshed(const gw_link_result_t *res, void *arg)
@@ -637,6 +615,5 @@ int h_orders_refresh_payment(srv_req_t *r, store_txn_t *txn)
 	f = NULL;
 out:
 	free(f);
-	ospay__v1__order__free_unpacked(o, NULL);
 	return rc;
 }

@@ -162,12 +162,10 @@ static int reply_service(srv_req_t *r, store_txn_t *txn, uint64_t id,
 			 const ProtobufCMessageDescriptor *resp)
 {
 	Ospay__V1__CustomerService *svc = NULL;
-	int rc = kit_load(txn, DB_SERVICES, id, &ospay__v1__customer_service__descriptor, &svc);
+	int rc = kit_read(r, txn, DB_SERVICES, id, &ospay__v1__customer_service__descriptor, &svc);
 	if (rc != 0)
 		return srv_store_fail(r, rc, "service lookup");
-	rc = kit_reply_one(r, resp, &svc->base);
-	ospay__v1__customer_service__free_unpacked(svc, NULL);
-	return rc;
+	return kit_reply_one(r, resp, &svc->base);
 }
 
 /* ------------------------------------------------------------------ AuthorizePix */
@@ -182,19 +180,15 @@ static int auth_commit(srv_req_t *r, store_txn_t *txn)
 	pixc_t *a = r->async_arg;
 	Ospay__V1__CustomerService *old = NULL;
 	bool queued = false;
-	int rc = kit_load(txn, DB_SERVICES, a->service_id, &ospay__v1__customer_service__descriptor,
-			  &old);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "service lookup");
-		goto out;
-	}
-	if (old->pix == NULL || old->pix->loc_id != a->loc_id || auth_live(old->pix)) {
-		rc = srv_fail(r, ST_ABORTED,
-			      "another AuthorizePix of service %" PRIu64 " went first (its "
-			      "authorization is %s)",
-			      a->service_id, state_name(old->pix));
-		goto out;
-	}
+	int rc = kit_read(r, txn, DB_SERVICES, a->service_id,
+			  &ospay__v1__customer_service__descriptor, &old);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "service lookup");
+	if (old->pix == NULL || old->pix->loc_id != a->loc_id || auth_live(old->pix))
+		return srv_fail(r, ST_ABORTED,
+				"another AuthorizePix of service %" PRIu64 " went first (its "
+				"authorization is %s)",
+				a->service_id, state_name(old->pix));
 	Ospay__V1__CustomerService s = *old;
 	Ospay__V1__PixAuthorization p = *old->pix;
 	s.pix = &p;
@@ -221,17 +215,13 @@ static int auth_commit(srv_req_t *r, store_txn_t *txn)
 	s.updated_ms = r->now_ms;
 	if (rc == 0)
 		rc = db_put_by_id(txn, DB_SERVICES, s.id, &s.base);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "service update");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "service update");
 	log_info("pix authorization created",
 		 "service_id=%" PRIu64 " journey=%d state=%s by=%" PRIu64, s.id, a->journey,
 		 state_name(&p), r->sess->p.token_id);
-	rc = reply_service(r, txn, s.id, &ospay__v1__customers_authorize_pix_response__descriptor);
-out:
-	ospay__v1__customer_service__free_unpacked(old, NULL);
-	return rc;
+	return reply_service(r, txn, s.id,
+			     &ospay__v1__customers_authorize_pix_response__descriptor);
 }
 
 static void on_qr(const gw_pix_result_t *res, void *arg)
@@ -552,29 +542,23 @@ done:
 static int check_invoice(srv_req_t *r, store_txn_t *txn, pixc_t *a, int64_t *due)
 {
 	Ospay__V1__Invoice *inv = NULL;
-	int rc = kit_load(txn, DB_INVOICES, a->invoice_id, &ospay__v1__invoice__descriptor, &inv);
+	int rc =
+		kit_read(r, txn, DB_INVOICES, a->invoice_id, &ospay__v1__invoice__descriptor, &inv);
 	if (rc != 0 && rc != -ENOENT)
 		return srv_store_fail(r, rc, "invoice lookup");
 	if (rc == -ENOENT || inv->service_id != a->service_id) {
 		status_violation(&r->st, "invoice_id", "no invoice %" PRIu64 " of service %" PRIu64,
 				 a->invoice_id, a->service_id);
-		rc = 0;
-		goto out;
+		return 0;
 	}
-	if (inv->status != OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "invoice %" PRIu64 " is not OPEN: the first payment needs one",
-			      a->invoice_id);
-		goto out;
-	}
-	if (date_parse(inv->due_date, due) != 0) {
-		rc = srv_store_fail(r, -EBADMSG, "invoice lookup");
-		goto out;
-	}
+	if (inv->status != OSPAY__V1__INVOICE_STATUS__INVOICE_STATUS_OPEN)
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"invoice %" PRIu64 " is not OPEN: the first payment needs one",
+				a->invoice_id);
+	if (date_parse(inv->due_date, due) != 0)
+		return srv_store_fail(r, -EBADMSG, "invoice lookup");
 	a->inv_amount = inv->amount;
 	snprintf(a->inv_due, sizeof(a->inv_due), "%s", inv->due_date);
-out:
-	ospay__v1__invoice__free_unpacked(inv, NULL);
 	return rc;
 }
 
@@ -612,7 +596,7 @@ static int authorize_check(srv_req_t *r, store_txn_t *txn,
 		status_violation(&r->st, "payer_max_amount",
 				 "below the fixed monthly amount: no charge could pass");
 	if (!srv_ok(r))
-		goto out;
+		return rc;
 	a->service_id = svc->id;
 	a->org = svc->organization_id;
 	a->invoice_id = in->invoice_id;
@@ -624,44 +608,34 @@ static int authorize_check(srv_req_t *r, store_txn_t *txn,
 	if (a->invoice_id != 0) {
 		rc = check_invoice(r, txn, a, &inv_due);
 		if (rc != 0 || !srv_ok(r))
-			goto out;
+			return rc;
 	}
-	rc = kit_load(txn, DB_CUSTOMERS, svc->customer_id, &ospay__v1__customer__descriptor, &cust);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "customer lookup");
-		goto out;
-	}
-	if (cust->document[0] == '\0' || strlen(cust->document) >= sizeof(a->doc)) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "customer %" PRIu64 " has no CPF/CNPJ for the authorization",
-			      cust->id);
-		goto out;
-	}
+	rc = kit_read(r, txn, DB_CUSTOMERS, svc->customer_id, &ospay__v1__customer__descriptor,
+		      &cust);
+	if (rc != 0)
+		return srv_store_fail(r, rc, "customer lookup");
+	if (cust->document[0] == '\0' || strlen(cust->document) >= sizeof(a->doc))
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"customer %" PRIu64 " has no CPF/CNPJ for the authorization",
+				cust->id);
 	snprintf(a->doc, sizeof(a->doc), "%s", cust->document);
 	utf8_cut(cust->name, PIX_NAME_MAX, a->name);
 	utf8_cut(svc->plan_name, PIX_CONTRACT_MAX, a->object);
 	snprintf(a->contract, sizeof(a->contract), "ospay-service-%" PRIu64, svc->id);
 	rc = prov_settings_get(txn, a->org, PIX_KIND, &g);
-	if (rc == -ENOENT) {
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "no Pix Automático gateway is configured: set it first");
-		goto out;
-	}
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "gateway lookup");
-		goto out;
-	}
+	if (rc == -ENOENT)
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"no Pix Automático gateway is configured: set it first");
+	if (rc != 0)
+		return srv_store_fail(r, rc, "gateway lookup");
 	a->retries = prov_pix_policy(g->pix) == PIX_RETRY_3R_7D;
+	ospay__v1__gateway_record__free_unpacked(g, NULL);
 	rc = kit_org_offset(r, txn, &off);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "organization lookup");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "organization lookup");
 	rc = first_date(txn, svc, inv_due, date_local_day(r->now_ms, off), a->first_date);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "invoices lookup");
-		goto out;
-	}
+	if (rc != 0)
+		return srv_store_fail(r, rc, "invoices lookup");
 	if (a->journey != JOURNEY(QR)) {
 		/* Our own txid of the first payment: resending the PUT names the same charge. */
 		snprintf(org, sizeof(org), "%" PRIu64, a->org);
@@ -670,9 +644,6 @@ static int authorize_check(srv_req_t *r, store_txn_t *txn,
 		if (pix_txid(org, inv, inv_due, a->txid) != 0)
 			rc = srv_fail(r, ST_INTERNAL, "the first payment's txid");
 	}
-out:
-	ospay__v1__gateway_record__free_unpacked(g, NULL);
-	ospay__v1__customer__free_unpacked(cust, NULL);
 	return rc;
 }
 
@@ -747,7 +718,6 @@ static int pix_run(srv_req_t *r, store_txn_t *txn, uint64_t id, const pix_method
 	a = NULL;
 out:
 	free(a);
-	ospay__v1__customer_service__free_unpacked(svc, NULL);
 	return rc;
 }
 
@@ -794,20 +764,16 @@ int h_customers_authorize_pix(srv_req_t *r, store_txn_t *txn)
 static int cancel_reply(srv_req_t *r, store_txn_t *txn, const pixc_t *a)
 {
 	Ospay__V1__CustomerService *svc = NULL;
-	int rc = kit_load(txn, DB_SERVICES, a->service_id, &ospay__v1__customer_service__descriptor,
-			  &svc);
+	int rc = kit_read(r, txn, DB_SERVICES, a->service_id,
+			  &ospay__v1__customer_service__descriptor, &svc);
 	if (rc != 0)
 		return srv_store_fail(r, rc, "service lookup");
 	if (auth_live(svc->pix))
-		rc = srv_fail(r, ST_FAILED_PRECONDITION,
-			      "the PSP did not cancel the authorization (it says %s: %s); try "
-			      "again",
-			      a->rec.status, state_name(svc->pix));
-	else
-		rc = kit_reply_one(r, &ospay__v1__customers_cancel_pix_response__descriptor,
-				   &svc->base);
-	ospay__v1__customer_service__free_unpacked(svc, NULL);
-	return rc;
+		return srv_fail(r, ST_FAILED_PRECONDITION,
+				"the PSP did not cancel the authorization (it says %s: %s); try "
+				"again",
+				a->rec.status, state_name(svc->pix));
+	return kit_reply_one(r, &ospay__v1__customers_cancel_pix_response__descriptor, &svc->base);
 }
 
 /* The last write of both: the PSP's answers applied as the webhook inbox applies them. */

@@ -70,6 +70,8 @@ static int create_orders(store_txn_t *txn, void *arg)
 			Ospay__V1__OrdersCancelRequest c = OSPAY__V1__ORDERS_CANCEL_REQUEST__INIT;
 			c.id = resp->order->id;
 			ospay__v1__orders_create_response__free_unpacked(resp, NULL);
+			/* The Create call ends here; the Cancel is another call. */
+			srv_release_kept(&r, 0);
 			r.method = services_method_find("ospay.v1.Orders/Cancel");
 			r.in = &c.base;
 			r.out.len = 0;
@@ -77,6 +79,7 @@ static int create_orders(store_txn_t *txn, void *arg)
 			if (rc == 0)
 				rc = r.st.code;
 		}
+		srv_release_kept(&r, 0);
 		buf_free(&r.out);
 		srv.clock_ms += 1000;
 	}
