@@ -375,13 +375,21 @@ Test(outbox, sms_through_zapme_is_refused_and_nothing_is_stored)
 
 /* ------------------------------------------------------------------ failures */
 
+/* ZapMe set with a fault on its message route, then an order of a new customer n whose link is
+ * queued for it. */
+static uint64_t order_under_fault(uint32_t n, const char *fault)
+{
+	char link[2100];
+	tsg_set_zapme(fd, &sbx, "ob");
+	tsg_fault(&sbx, fault);
+	return linked_order(customer(n, 1), link);
+}
+
 Test(outbox, http_500s_are_retried_with_backoff_through_the_test_clock)
 {
-	tsg_set_zapme(fd, &sbx, "ob");
-	tsg_fault(&sbx, "{\"service\":\"zapme\",\"route\":\"message_create\",\"kind\":\"http500\","
-			"\"count\":2}");
-	char link[2100], out[65536];
-	uint64_t id = linked_order(customer(5, 1), link);
+	uint64_t id = order_under_fault(5, "{\"service\":\"zapme\",\"route\":\"message_create\","
+					   "\"kind\":\"http500\",\"count\":2}");
+	char out[65536];
 	Ospay__V1__Notification *n = wait_note(id, NST(QUEUED), 1);
 	cr_assert(strstr(n->last_error, "500") != NULL, "%s", n->last_error);
 	cr_assert_eq(n->next_attempt_ms, n->updated_ms + 30000);
@@ -403,11 +411,9 @@ Test(outbox, http_500s_are_retried_with_backoff_through_the_test_clock)
 
 Test(outbox, after_six_tries_the_message_fails_with_the_reason)
 {
-	tsg_set_zapme(fd, &sbx, "ob");
-	tsg_fault(&sbx,
-		  "{\"service\":\"zapme\",\"route\":\"message_create\",\"kind\":\"http500\"}");
-	char link[2100], out[65536];
-	uint64_t id = linked_order(customer(6, 1), link);
+	uint64_t id = order_under_fault(
+		6, "{\"service\":\"zapme\",\"route\":\"message_create\",\"kind\":\"http500\"}");
+	char out[65536];
 	int64_t delay = 30000;
 	for (uint32_t k = 1; k < 6; k++, delay *= 2) {
 		Ospay__V1__Notification *n = wait_note(id, NST(QUEUED), k);
@@ -429,12 +435,10 @@ Test(outbox, after_six_tries_the_message_fails_with_the_reason)
 
 Test(outbox, kill_while_sending_never_sends_twice)
 {
-	tsg_set_zapme(fd, &sbx, "ob");
 	/* ZapMe takes the message and never answers. */
-	tsg_fault(&sbx, "{\"service\":\"zapme\",\"route\":\"message_create\",\"kind\":\"timeout\","
-			"\"process\":true,\"count\":1}");
-	char link[2100], out[65536];
-	uint64_t id = linked_order(customer(7, 1), link);
+	uint64_t id = order_under_fault(7, "{\"service\":\"zapme\",\"route\":\"message_create\","
+					   "\"kind\":\"timeout\",\"process\":true,\"count\":1}");
+	char out[65536];
 	Ospay__V1__Notification *n = wait_note(id, NST(SENDING), 1);
 	ospay__v1__notification__free_unpacked(n, NULL);
 	TSP_AWAIT(zapme_messages("5511987654321", out, sizeof(out)) > 0, "ZapMe never got it");
