@@ -75,26 +75,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool mutating = sel & 0x40;
 	switch (sel & 7) {
 	case 0: {
-		gw_charge_result_t out;
-		memset(&out, 0, sizeof(out));
+		gw_charge_result_t out = {0};
 		gw_cielo_parse_sale(gws[0], &res, mutating, GW_BRAND_VISA, &out);
 		break;
 	}
 	case 1: {
-		gw_charge_result_t out;
-		memset(&out, 0, sizeof(out));
+		gw_charge_result_t out = {0};
 		gw_getnet_parse_payment(gws[1], &res, mutating, &out);
 		break;
 	}
 	case 2: {
-		gw_link_result_t out;
-		memset(&out, 0, sizeof(out));
+		gw_link_result_t out = {0};
 		gw_pagolivre_parse_order(gws[2], &res, mutating, &out);
 		break;
 	}
 	case 3: {
-		gw_message_result_t out;
-		memset(&out, 0, sizeof(out));
+		gw_message_result_t out = {0};
 		gw_zapme_parse(gws[3], &res, mutating, &out);
 		break;
 	}
@@ -110,8 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				       .n_headers = 2,
 				       .body = body,
 				       .body_len = size};
-		gw_event_t ev;
-		memset(&ev, 0, sizeof(ev));
+		gw_event_t ev = {0};
 		if (gw_verify_webhook(gws[k], &wr) == 0)
 			gw_parse_webhook(gws[k], &wr, &ev);
 		break;
