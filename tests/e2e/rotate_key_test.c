@@ -90,8 +90,10 @@ typedef struct sealed_census {
 	uint32_t current;
 } sealed_census_t;
 
-static void count_table(store_txn_t *txn, unsigned table, sealed_census_t *c)
+/* Counts the table's records under each key id in c->under; returns how many it read. */
+static size_t count_table(store_txn_t *txn, unsigned table, sealed_census_t *c)
 {
+	size_t n = 0;
 	store_cursor_t *cur = NULL;
 	store_val_t k, v;
 	cr_assert_eq(store_cursor_open(txn, table, &cur), 0);
@@ -105,24 +107,24 @@ static void count_table(store_txn_t *txn, unsigned table, sealed_census_t *c)
 			cr_assert_not_null(r);
 			sealed = &r->sealed_token;
 			m = &r->base;
-			c->cards++;
 		} else {
 			Ospay__V1__GatewayRecord *r =
 				ospay__v1__gateway_record__unpack(NULL, v.len, v.data);
 			cr_assert_not_null(r);
 			sealed = &r->sealed_credentials;
 			m = &r->base;
-			c->gateways++;
 		}
 		uint32_t id = 0;
 		cr_assert_eq(vault_sealed_key_id(sealed->data, sealed->len, &id), 0);
 		cr_assert_lt(id, 8);
 		c->under[id]++;
+		n++;
 		protobuf_c_message_free_unpacked(m, NULL);
 		rc = store_cursor_next(cur, &k, &v);
 	}
 	cr_assert_eq(rc, -ENOENT);
 	store_cursor_close(cur);
+	return n;
 }
 
 static void census(sealed_census_t *c)
@@ -136,8 +138,8 @@ static void census(sealed_census_t *c)
 		.path = path, .read_only = true, .tables = db_tables, .n_tables = DB_N_TABLES};
 	cr_assert_eq(store_open(&st, &so), 0);
 	cr_assert_eq(store_read_begin(st, &txn), 0);
-	count_table(txn, DB_CARDS, c);
-	count_table(txn, DB_GATEWAYS, c);
+	c->cards = count_table(txn, DB_CARDS, c);
+	c->gateways = count_table(txn, DB_GATEWAYS, c);
 	store_cursor_t *cur = NULL;
 	store_val_t k, v;
 	c->current = 1;
