@@ -41,15 +41,11 @@ static void listener_assert_untouched(int fd)
 static int set_cielo(const char *base, const char *query, bool with_creds, status_t *st)
 {
 	Ospay__V1__SetGatewayRequest req = OSPAY__V1__SET_GATEWAY_REQUEST__INIT;
-	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	Ospay__V1__HeaderPair hook, *slot;
-	cred.merchant_id = "mid-e2e";
-	cred.merchant_key = "mkey-e2e";
-	tsg_one_hook(&cred, &hook, &slot, "X-Cielo-Hook", "hook-e2e");
+	tsg_creds_t c;
 	req.kind = OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO;
 	req.base_url = (char *)base;
 	req.query_base_url = (char *)(query != NULL ? query : "");
-	req.credentials = with_creds ? &cred : NULL;
+	req.credentials = with_creds ? tsg_cielo_creds(&c, "e2e") : NULL;
 	return tsp_call(adm, "ospay.v1.Admin/SetGateway", &req.base, NULL, NULL, NULL, st);
 }
 
@@ -57,14 +53,10 @@ static int set_cielo(const char *base, const char *query, bool with_creds, statu
 static int set_zapme(const char *base, bool with_creds, status_t *st)
 {
 	Ospay__V1__SetNotifierRequest req = OSPAY__V1__SET_NOTIFIER_REQUEST__INIT;
-	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	Ospay__V1__HeaderPair hook, *slot;
-	cred.api_key = "zapi-e2e";
-	cred.api_secret = "zsecret-e2e";
-	tsg_one_hook(&cred, &hook, &slot, "X-ZapMe-Secret", "zhook-e2e");
+	tsg_creds_t c;
 	req.base_url = (char *)base;
 	req.channel = OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_WHATSAPP;
-	req.credentials = with_creds ? &cred : NULL;
+	req.credentials = with_creds ? tsg_zapme_creds(&c, "e2e") : NULL;
 	return tsp_call(adm, "ospay.v1.Admin/SetNotifier", &req.base, NULL, NULL, NULL, st);
 }
 

@@ -66,18 +66,6 @@ void tsg_set_gateway_with(int fd, const tsp_sandbox_t *sb, Ospay__V1__GatewayKin
 		     st.n_violations ? st.violations[0].field : "");
 }
 
-/* cred's one webhook header, name: value; hook and slot are the caller's storage. */
-void tsg_one_hook(Ospay__V1__GatewayCredentials *cred, Ospay__V1__HeaderPair *hook,
-		  Ospay__V1__HeaderPair **slot, const char *name, const char *value)
-{
-	*hook = (Ospay__V1__HeaderPair)OSPAY__V1__HEADER_PAIR__INIT;
-	hook->name = (char *)name;
-	hook->value = (char *)value;
-	*slot = hook;
-	cred->webhook_headers = slot;
-	cred->n_webhook_headers = 1;
-}
-
 /* prefix and tag in out: the credentials a test's account is known by at both ends. */
 static char *tagged(char out[64], const char *prefix, const char *tag)
 {
@@ -85,17 +73,40 @@ static char *tagged(char out[64], const char *prefix, const char *tag)
 	return out;
 }
 
+/* c's one webhook header, name: value. */
+static void one_hook(tsg_creds_t *c, const char *name, const char *value)
+{
+	c->hook = (Ospay__V1__HeaderPair)OSPAY__V1__HEADER_PAIR__INIT;
+	c->hook.name = (char *)name;
+	c->hook.value = (char *)value;
+	c->slot = &c->hook;
+	c->cred.webhook_headers = &c->slot;
+	c->cred.n_webhook_headers = 1;
+}
+
+Ospay__V1__GatewayCredentials *tsg_cielo_creds(tsg_creds_t *c, const char *tag)
+{
+	*c = (tsg_creds_t){.cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT};
+	c->cred.merchant_id = tagged(c->id, "mid-", tag);
+	c->cred.merchant_key = tagged(c->secret, "mkey-", tag);
+	one_hook(c, "X-Cielo-Hook", tagged(c->hook_value, "hook-", tag));
+	return &c->cred;
+}
+
+Ospay__V1__GatewayCredentials *tsg_zapme_creds(tsg_creds_t *c, const char *tag)
+{
+	*c = (tsg_creds_t){.cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT};
+	c->cred.api_key = tagged(c->id, "zapi-", tag);
+	c->cred.api_secret = tagged(c->secret, "zsecret-", tag);
+	one_hook(c, "X-ZapMe-Secret", tagged(c->hook_value, "zhook-", tag));
+	return &c->cred;
+}
+
 void tsg_set_cielo(int fd, const tsp_sandbox_t *sb, const char *tag, bool automatic)
 {
-	char mid[64], mkey[64], hookv[64];
-	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	Ospay__V1__HeaderPair hook, *slot;
-
-	cred.merchant_id = tagged(mid, "mid-", tag);
-	cred.merchant_key = tagged(mkey, "mkey-", tag);
-	tsg_one_hook(&cred, &hook, &slot, "X-Cielo-Hook", tagged(hookv, "hook-", tag));
-	tsg_set_gateway(fd, sb, OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO, "cielo", &cred,
-			automatic);
+	tsg_creds_t c;
+	tsg_set_gateway(fd, sb, OSPAY__V1__GATEWAY_KIND__GATEWAY_KIND_CIELO, "cielo",
+			tsg_cielo_creds(&c, tag), automatic);
 }
 
 void tsg_set_getnet(int fd, const tsp_sandbox_t *sb, const char *tag, bool automatic)
@@ -137,18 +148,14 @@ void tsg_register_zapme(const tsp_sandbox_t *sb, uint64_t org, const char *tag)
 
 void tsg_set_zapme(int fd, const tsp_sandbox_t *sb, const char *tag)
 {
-	char key[64], secret[64], hookv[64], base[128];
-	Ospay__V1__GatewayCredentials cred = OSPAY__V1__GATEWAY_CREDENTIALS__INIT;
-	Ospay__V1__HeaderPair hook, *slot;
+	char base[128];
+	tsg_creds_t c;
 	Ospay__V1__SetNotifierRequest req = OSPAY__V1__SET_NOTIFIER_REQUEST__INIT;
 
-	cred.api_key = tagged(key, "zapi-", tag);
-	cred.api_secret = tagged(secret, "zsecret-", tag);
-	tsg_one_hook(&cred, &hook, &slot, "X-ZapMe-Secret", tagged(hookv, "zhook-", tag));
 	snprintf(base, sizeof(base), "%s/zapme", sb->base);
 	req.base_url = base;
 	req.channel = OSPAY__V1__NOTIFIER_CHANNEL__NOTIFIER_CHANNEL_WHATSAPP;
-	req.credentials = &cred;
+	req.credentials = tsg_zapme_creds(&c, tag);
 	tsp_call_ok(fd, "ospay.v1.Admin/SetNotifier", &req.base, NULL);
 }
 

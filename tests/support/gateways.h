@@ -86,9 +86,19 @@ int tsg_pagolivre_control(const tsp_sandbox_t *sb, const char *action, const cha
  */
 int tsg_pagolivre_events(const tsp_server_t *s, const char *token, const char *prefix, int n);
 
-/* cred's one webhook header name: value, in hook (slot holds the list's one pointer;
- * both outlive cred's use). */
-void tsg_one_hook(Ospay__V1__GatewayCredentials *cred, Ospay__V1__HeaderPair *hook,
-		  Ospay__V1__HeaderPair **slot, const char *name, const char *value);
+/*
+ * A tag's credentials as ospayd is given them (see the top of this file), with the
+ * strings and the one webhook header they point to: fill it in place with
+ * tsg_cielo_creds or tsg_zapme_creds and do not copy it.
+ */
+typedef struct tsg_creds {
+	Ospay__V1__GatewayCredentials cred;
+	Ospay__V1__HeaderPair hook, *slot;
+	char id[64], secret[64], hook_value[64];
+} tsg_creds_t;
+/* Cielo's credentials of tag (merchant id and key, X-Cielo-Hook) in *c; returns &c->cred. */
+Ospay__V1__GatewayCredentials *tsg_cielo_creds(tsg_creds_t *c, const char *tag);
+/* ZapMe's credentials of tag (API key and secret, X-ZapMe-Secret) in *c; returns &c->cred. */
+Ospay__V1__GatewayCredentials *tsg_zapme_creds(tsg_creds_t *c, const char *tag);
 
 #endif
