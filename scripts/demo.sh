@@ -74,6 +74,17 @@ wait_order() {
 	"$ospay_bin" orders get "$id" >&2
 	return 1
 }
+# Waits (5 s at most: the outbox sends on its own timer) until the sandbox's ZapMe recorded at
+# least $2 messages to phone $1, then shows them through the jq filter $3.
+zapme_messages() {
+	local url="$sb/control/messages?service=zapme&phone=${1#+}" n
+	for _ in $(seq 50); do
+		n=$(curl -fsS "$url" | jq '.messages | length')
+		[[ $n -ge $2 ]] && break
+		sleep 0.1
+	done
+	sandbox "$3" "$url"
+}
 die() {
 	echo "demo: $*" >&2
 	exit 1
@@ -95,6 +106,12 @@ cpf() {
 # in 9 fails as missing_number and one ending in 8 never hears back: docs/sandbox.md), so
 # every message the demo shows was delivered unless it says otherwise.
 phone() { printf '+55119%07d1' $(((RANDOM * 32768 + RANDOM) % 10000000)); }
+# A new customer of the unit, with a fresh CPF, at an address in São Paulo: name, street,
+# number, CEP and phone; prints its id.
+sp_customer() {
+	q .customer.id customers create --unit "$unit" --name "$1" --document "$(cpf)" \
+		--street "$2" --number "$3" --city "São Paulo" --state SP --cep "$4" --phone "$5"
+}
 
 "$ospay_bin" ping >/dev/null 2>&1 || die "ospayd does not answer at $OSPAY_ADDR: start \`make run\` first"
 curl -fsS "$sb/control/health" >/dev/null || die "the sandbox does not answer at $sb (make run starts it)"
@@ -178,12 +195,7 @@ link_key=$(q .order.payment.order_key orders get "$order")
 say "the SMS PagoLivre sent with the link (recorded by the sandbox):"
 sandbox '.messages[] | {service, channel, text}' "$sb/control/messages?service=pagolivre&phone=${cust_phone#+}"
 say "and the WhatsApp message from ospay's outbox through ZapMe:"
-for _ in $(seq 50); do
-	n=$(curl -fsS "$sb/control/messages?service=zapme&phone=${cust_phone#+}" | jq '.messages | length')
-	[[ $n -gt 0 ]] && break
-	sleep 0.1
-done
-sandbox '.messages[] | {service, channel, text}' "$sb/control/messages?service=zapme&phone=${cust_phone#+}"
+zapme_messages "$cust_phone" 1 '.messages[] | {service, channel, text}'
 
 step "The customer pays the link; PagoLivre's webhook closes the order"
 sandbox '{orderKey, status, paidAt}' -XPOST "$sb/control/pagolivre/orders/$link_key/pay" -d '{"outcome":"paid"}'
@@ -218,17 +230,13 @@ ospay gateways set cielo --base-url "$sb/cielo" --allow-automatic-recurrence >/d
 ospay suspension-profile set --days 5
 today=$(local_date 0)
 expiry=12/$((${today%%-*} + 4)) # cards must not be expired on the (test) clock
-good=$(q .customer.id customers create --unit "$unit" --name "Bruno Reis" --document "$(cpf)" \
-	--street "Av. Paulista" --number 1000 --city "São Paulo" --state SP --cep 01310-100 \
-	--phone "$(phone)")
+good=$(sp_customer "Bruno Reis" "Av. Paulista" 1000 01310-100 "$(phone)")
 good_svc=$(q .service.id customers add-service "$good" --plan "Fibra 500" --amount 99.90 --recurring on)
 say "the card number and security code go on standard input, never on the command line"
 printf '4111111111111111\n123\n' | ospay cards add --customer "$good" --holder "BRUNO REIS" --expiry "$expiry"
 ospay invoices create --customer "$good" --service "$good_svc" --amount 99,90 --due "$today" >/dev/null
 bad_phone=$(phone)
-bad=$(q .customer.id customers create --unit "$unit" --name "Carla Dias" --document "$(cpf)" \
-	--street "Rua da Consolação" --number 50 --city "São Paulo" --state SP --cep 01302-000 \
-	--phone "$bad_phone")
+bad=$(sp_customer "Carla Dias" "Rua da Consolação" 50 01302-000 "$bad_phone")
 bad_svc=$(q .service.id customers add-service "$bad" --plan "Fibra 300" --amount 79.90 --recurring on)
 say "a card ending in 2: the sandbox declines it (05, Not Authorized: a reversible decline)"
 printf '4111111111111152\n123\n' | ospay cards add --customer "$bad" --holder "CARLA DIAS" --expiry "$expiry"
@@ -255,12 +263,7 @@ ospay customers services "$bad"
 say "what the customer was told on WhatsApp (the outbox, through ZapMe):"
 # The outbox sends on its own timer, just after the write that queued the message: two failed
 # charges and the block are three messages.
-for _ in $(seq 50); do
-	n=$(curl -fsS "$sb/control/messages?service=zapme&phone=${bad_phone#+}" | jq '.messages | length')
-	[[ $n -ge 3 ]] && break
-	sleep 0.1
-done
-sandbox '.messages[] | {channel, text}' "$sb/control/messages?service=zapme&phone=${bad_phone#+}"
+zapme_messages "$bad_phone" 3 '.messages[] | {channel, text}'
 
 step "The customer brings a new card; the operator charges the invoice; the service is unblocked"
 printf '5555666677778884\n321\n' | ospay cards add --customer "$bad" --holder "CARLA DIAS" --expiry "$expiry"
@@ -274,9 +277,7 @@ ospay charges list --non-recurring --customer "$bad"
 step "Pix Automático: the customer authorizes once, by a QR code sent on WhatsApp"
 ospay gateways get pix
 pix_phone=$(phone)
-pixc=$(q .customer.id customers create --unit "$unit" --name "Diego Souza" --document "$(cpf)" \
-	--street "Rua Vergueiro" --number 2000 --city "São Paulo" --state SP --cep 04101-000 \
-	--phone "$pix_phone")
+pixc=$(sp_customer "Diego Souza" "Rua Vergueiro" 2000 04101-000 "$pix_phone")
 pix_svc=$(q .service.id customers add-service "$pixc" --plan "Fibra 700" --amount 119.90 --recurring on)
 today=$(local_date 0)
 # The sandbox's payer's bank settles what is due up to a day we name: ospayd's (test) today.
