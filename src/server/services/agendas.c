@@ -81,22 +81,17 @@ static void check_settings(srv_req_t *r, const char *name, char **cities, size_t
 int h_agendas_create(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasCreateRequest *in = (const void *)r->in;
-	uint64_t unit = 0, id = 0;
-	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &unit);
+	Ospay__V1__Agenda a = OSPAY__V1__AGENDA__INIT;
+	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &a.unit_id);
 	/* A bad unit_id is one violation among the others; not seeing it ends here. */
 	if (rc != 0 || (!srv_ok(r) && r->st.code != ST_INVALID_ARGUMENT))
 		return rc;
 	check_settings(r, in->name, in->cities, in->n_cities, in->windows, in->n_windows,
 		       in->daily_max, in->slot_minutes, 31u);
-	if (!srv_ok(r))
-		return rc;
-	rc = kit_new_id(r, txn, "agenda", &id);
+	rc = kit_new_id(r, txn, "agenda", &a.id);
 	if (rc != 0 || !srv_ok(r))
 		return rc;
-	Ospay__V1__Agenda a = OSPAY__V1__AGENDA__INIT;
-	a.id = id;
 	a.organization_id = r->sess->p.org_id;
-	a.unit_id = unit;
 	a.name = in->name;
 	a.cities = in->cities;
 	a.n_cities = in->n_cities;
@@ -109,8 +104,8 @@ int h_agendas_create(srv_req_t *r, store_txn_t *txn)
 	if (rc != 0)
 		return srv_store_fail(r, rc, "agenda insert");
 	rc = kit_reply_one(r, &ospay__v1__agendas_create_response__descriptor, &a.base);
-	log_info("agenda created", "agenda_id=%llu unit=%llu by=%llu", (unsigned long long)id,
-		 (unsigned long long)unit, (unsigned long long)r->sess->p.token_id);
+	log_info("agenda created", "agenda_id=%llu unit=%llu by=%llu", (unsigned long long)a.id,
+		 (unsigned long long)a.unit_id, (unsigned long long)r->sess->p.token_id);
 	return rc;
 }
 
