@@ -244,6 +244,14 @@ typedef struct cal_entry {
 	char date[16];
 } cal_entry_t;
 
+/* Whether n reached the cap max: the calendar then says it is truncated. */
+static bool cal_full(cal_t *c, size_t n, size_t max)
+{
+	if (n >= max)
+		c->truncated = true;
+	return n >= max;
+}
+
 static int cal_hold(cal_t *c, ProtobufCMessage *m)
 {
 	if (c->n_held == c->cap_held) {
@@ -362,10 +370,8 @@ static int cal_fill(srv_req_t *r, store_txn_t *txn, cal_t *c, Ospay__V1__Calenda
 		rc = db_scan_next(scan, &pos);
 		if (rc != 0 || db_pos_sort(pos) >= to_ms)
 			break;
-		if (c->n_entries == CALENDAR_MAX_ENTRIES) {
-			c->truncated = true;
+		if (cal_full(c, c->n_entries, CALENDAR_MAX_ENTRIES))
 			break;
-		}
 		Ospay__V1__Order *o = NULL;
 		rc = cal_order(c, txn, pos, &o);
 		if (rc != 0)
@@ -387,10 +393,8 @@ static int cal_fill(srv_req_t *r, store_txn_t *txn, cal_t *c, Ospay__V1__Calenda
 /* Adds a group for an agenda or technician record (held by c). */
 static int cal_group(cal_t *c, uint64_t id, const char *name)
 {
-	if (c->n_groups == CALENDAR_MAX_GROUPS) {
-		c->truncated = true;
+	if (cal_full(c, c->n_groups, CALENDAR_MAX_GROUPS))
 		return 0;
-	}
 	Ospay__V1__CalendarGroup *g = &c->groups[c->n_groups++];
 	ospay__v1__calendar_group__init(g);
 	g->id = id;
@@ -505,10 +509,8 @@ static int cal_awaiting(srv_req_t *r, store_txn_t *txn, cal_t *c, bool by_agenda
 			rc = db_scan_next(scan, &pos);
 			if (rc != 0)
 				break;
-			if (++examined > CALENDAR_MAX_ENTRIES) {
-				c->truncated = true;
+			if (cal_full(c, examined++, CALENDAR_MAX_ENTRIES))
 				break;
-			}
 			Ospay__V1__Order *o = NULL;
 			rc = cal_order(c, txn, pos, &o);
 			if (rc != 0)
