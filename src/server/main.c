@@ -125,6 +125,35 @@ static int num_opt_set(srv_opts_t *o, const char *a, const char *v)
 	return 0;
 }
 
+/* serve's options that take a string: the field of srv_opts_t each one points at the
+ * argument (argv outlives the server). */
+typedef struct str_opt {
+	const char *name;
+	size_t offset;
+} str_opt_t;
+
+static const str_opt_t str_opts[] = {
+	{"--data", offsetof(srv_opts_t, data_dir)},
+	{"--rpc", offsetof(srv_opts_t, rpc_listen)},
+	{"--https", offsetof(srv_opts_t, https_listen)},
+	{"--rpc-tls-cert", offsetof(srv_opts_t, rpc_tls_cert)},
+	{"--rpc-tls-key", offsetof(srv_opts_t, rpc_tls_key)},
+	{"--metrics-token-file", offsetof(srv_opts_t, metrics_token_file)},
+	{"--gateway-ca", offsetof(srv_opts_t, gateway_ca)},
+};
+
+/* Sets o's string option a to v: false when a is no string option. */
+static bool str_opt_set(srv_opts_t *o, const char *a, const char *v)
+{
+	for (size_t i = 0; i < OSPAY_ARRAY_LEN(str_opts); i++) {
+		if (strcmp(a, str_opts[i].name) == 0) {
+			memcpy((char *)o + str_opts[i].offset, &v, sizeof(v));
+			return true;
+		}
+	}
+	return false;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	srv_opts_t o = {0};
@@ -157,15 +186,9 @@ static int cmd_serve(int argc, char **argv)
 		int known = num_opt_set(&o, a, v);
 		if (known < 0)
 			return 2;
-		if (known > 0)
+		if (known > 0 || str_opt_set(&o, a, v))
 			continue;
-		if (strcmp(a, "--data") == 0) {
-			o.data_dir = v;
-		} else if (strcmp(a, "--rpc") == 0) {
-			o.rpc_listen = v;
-		} else if (strcmp(a, "--https") == 0) {
-			o.https_listen = v;
-		} else if (strcmp(a, "--test-clock") == 0) {
+		if (strcmp(a, "--test-clock") == 0) {
 			if (util_parse_rfc3339(v, &o.test_clock_ms) != 0) {
 				fprintf(stderr, "ospayd serve: --test-clock wants RFC 3339\n");
 				return 2;
@@ -178,14 +201,6 @@ static int cmd_serve(int argc, char **argv)
 				return 2;
 			}
 			log_set_level(l);
-		} else if (strcmp(a, "--rpc-tls-cert") == 0) {
-			o.rpc_tls_cert = v;
-		} else if (strcmp(a, "--rpc-tls-key") == 0) {
-			o.rpc_tls_key = v;
-		} else if (strcmp(a, "--metrics-token-file") == 0) {
-			o.metrics_token_file = v;
-		} else if (strcmp(a, "--gateway-ca") == 0) {
-			o.gateway_ca = v;
 		} else {
 			fprintf(stderr, "ospayd serve: unknown option %s\n", a);
 			usage(stderr);

@@ -565,8 +565,9 @@ void kit_owner(const ProtobufCMessage *m, uint64_t *org, uint64_t *unit)
 int kit_new_id(srv_req_t *r, store_txn_t *txn, const char *seq, uint64_t *id)
 {
 	char what[64];
+	if (!srv_ok(r))
+		return 0;
 	int rc = store_seq_next(txn, seq, id);
-
 	if (rc == 0)
 		return 0;
 	snprintf(what, sizeof(what), "%s id", seq);

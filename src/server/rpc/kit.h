@@ -202,7 +202,8 @@ int kit_read(srv_req_t *r, store_txn_t *txn, unsigned table, uint64_t id,
 
 /*
  * The id of a record the request creates: the next of store sequence seq. A store
- * error is srv_store_fail's ("<seq> id", underscores as spaces, in the log); go on
+ * error is srv_store_fail's ("<seq> id", underscores as spaces, in the log); a
+ * request already refused (its fields checked before) gets no id and 0. Go on
  * only when this returns 0 and srv_ok(r).
  */
 int kit_new_id(srv_req_t *r, store_txn_t *txn, const char *seq, uint64_t *id);

@@ -37,12 +37,10 @@ int h_admin_create_unit(srv_req_t *r, store_txn_t *txn)
 	const Ospay__V1__CreateUnitRequest *in = (const Ospay__V1__CreateUnitRequest *)r->in;
 	if (!srv_check(r, PERM_CONFIGURE, 0) || !check_name(r, "name", in->name))
 		return 0;
-	uint64_t id;
-	int rc = kit_new_id(r, txn, "unit", &id);
+	Ospay__V1__Unit unit = OSPAY__V1__UNIT__INIT;
+	int rc = kit_new_id(r, txn, "unit", &unit.id);
 	if (rc != 0 || !srv_ok(r))
 		return rc;
-	Ospay__V1__Unit unit = OSPAY__V1__UNIT__INIT;
-	unit.id = id;
 	unit.organization_id = r->sess->p.org_id;
 	unit.name = in->name;
 	unit.created_ms = r->now_ms;

@@ -36,8 +36,6 @@ int h_admin_create_payment_method(srv_req_t *r, store_txn_t *txn)
 	if (!recurring &&
 	    in->operation_mode != OSPAY__V1__OPERATION_MODE__OPERATION_MODE_UNSPECIFIED)
 		status_violation(&r->st, "operation_mode", "only RECURRING_CREDIT has one");
-	if (!srv_ok(r))
-		return 0;
 	int rc = kit_new_id(r, txn, "payment_method", &id);
 	if (rc != 0 || !srv_ok(r))
 		return rc;

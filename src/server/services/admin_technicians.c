@@ -14,9 +14,9 @@ int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CreateTechnicianRequest *in = (const void *)r->in;
 	char phone[CONTACT_PHONE_MAX + 1] = "";
-	uint64_t unit = 0, id = 0;
+	Ospay__V1__Technician t = OSPAY__V1__TECHNICIAN__INIT;
 	const char *why;
-	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &unit);
+	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &t.unit_id);
 	/* A bad unit_id is one violation among the others; not seeing it ends here. */
 	if (rc != 0 || (!srv_ok(r) && r->st.code != ST_INVALID_ARGUMENT))
 		return rc;
@@ -29,15 +29,10 @@ int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 	why = in->email[0] != '\0' ? contact_email_check(in->email) : NULL;
 	if (why != NULL)
 		status_violation(&r->st, "email", "%s", why);
-	if (!srv_ok(r))
-		return rc;
-	rc = kit_new_id(r, txn, "technician", &id);
+	rc = kit_new_id(r, txn, "technician", &t.id);
 	if (rc != 0 || !srv_ok(r))
 		return rc;
-	Ospay__V1__Technician t = OSPAY__V1__TECHNICIAN__INIT;
-	t.id = id;
 	t.organization_id = r->sess->p.org_id;
-	t.unit_id = unit;
 	t.name = in->name;
 	t.phone = phone;
 	t.email = in->email;
@@ -47,7 +42,7 @@ int h_admin_create_technician(srv_req_t *r, store_txn_t *txn)
 		return srv_store_fail(r, rc, "technician insert");
 	rc = kit_reply_one(r, &ospay__v1__create_technician_response__descriptor, &t.base);
 	log_info("technician created", "technician_id=%llu unit=%llu by=%llu",
-		 (unsigned long long)id, (unsigned long long)unit,
+		 (unsigned long long)t.id, (unsigned long long)t.unit_id,
 		 (unsigned long long)r->sess->p.token_id);
 	return rc;
 }

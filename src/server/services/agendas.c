@@ -81,22 +81,17 @@ static void check_settings(srv_req_t *r, const char *name, char **cities, size_t
 int h_agendas_create(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__AgendasCreateRequest *in = (const void *)r->in;
-	uint64_t unit = 0, id = 0;
-	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &unit);
+	Ospay__V1__Agenda a = OSPAY__V1__AGENDA__INIT;
+	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_CONFIGURE, &a.unit_id);
 	/* A bad unit_id is one violation among the others; not seeing it ends here. */
 	if (rc != 0 || (!srv_ok(r) && r->st.code != ST_INVALID_ARGUMENT))
 		return rc;
 	check_settings(r, in->name, in->cities, in->n_cities, in->windows, in->n_windows,
 		       in->daily_max, in->slot_minutes, 31u);
-	if (!srv_ok(r))
-		return rc;
-	rc = kit_new_id(r, txn, "agenda", &id);
+	rc = kit_new_id(r, txn, "agenda", &a.id);
 	if (rc != 0 || !srv_ok(r))
 		return rc;
-	Ospay__V1__Agenda a = OSPAY__V1__AGENDA__INIT;
-	a.id = id;
 	a.organization_id = r->sess->p.org_id;
-	a.unit_id = unit;
 	a.name = in->name;
 	a.cities = in->cities;
 	a.n_cities = in->n_cities;
@@ -109,8 +104,8 @@ int h_agendas_create(srv_req_t *r, store_txn_t *txn)
 	if (rc != 0)
 		return srv_store_fail(r, rc, "agenda insert");
 	rc = kit_reply_one(r, &ospay__v1__agendas_create_response__descriptor, &a.base);
-	log_info("agenda created", "agenda_id=%llu unit=%llu by=%llu", (unsigned long long)id,
-		 (unsigned long long)unit, (unsigned long long)r->sess->p.token_id);
+	log_info("agenda created", "agenda_id=%llu unit=%llu by=%llu", (unsigned long long)a.id,
+		 (unsigned long long)a.unit_id, (unsigned long long)r->sess->p.token_id);
 	return rc;
 }
 
@@ -249,6 +244,14 @@ typedef struct cal_entry {
 	char date[16];
 } cal_entry_t;
 
+/* Whether n reached the cap max: the calendar then says it is truncated. */
+static bool cal_full(cal_t *c, size_t n, size_t max)
+{
+	if (n >= max)
+		c->truncated = true;
+	return n >= max;
+}
+
 static int cal_hold(cal_t *c, ProtobufCMessage *m)
 {
 	if (c->n_held == c->cap_held) {
@@ -367,10 +370,8 @@ static int cal_fill(srv_req_t *r, store_txn_t *txn, cal_t *c, Ospay__V1__Calenda
 		rc = db_scan_next(scan, &pos);
 		if (rc != 0 || db_pos_sort(pos) >= to_ms)
 			break;
-		if (c->n_entries == CALENDAR_MAX_ENTRIES) {
-			c->truncated = true;
+		if (cal_full(c, c->n_entries, CALENDAR_MAX_ENTRIES))
 			break;
-		}
 		Ospay__V1__Order *o = NULL;
 		rc = cal_order(c, txn, pos, &o);
 		if (rc != 0)
@@ -392,10 +393,8 @@ static int cal_fill(srv_req_t *r, store_txn_t *txn, cal_t *c, Ospay__V1__Calenda
 /* Adds a group for an agenda or technician record (held by c). */
 static int cal_group(cal_t *c, uint64_t id, const char *name)
 {
-	if (c->n_groups == CALENDAR_MAX_GROUPS) {
-		c->truncated = true;
+	if (cal_full(c, c->n_groups, CALENDAR_MAX_GROUPS))
 		return 0;
-	}
 	Ospay__V1__CalendarGroup *g = &c->groups[c->n_groups++];
 	ospay__v1__calendar_group__init(g);
 	g->id = id;
@@ -510,10 +509,8 @@ static int cal_awaiting(srv_req_t *r, store_txn_t *txn, cal_t *c, bool by_agenda
 			rc = db_scan_next(scan, &pos);
 			if (rc != 0)
 				break;
-			if (++examined > CALENDAR_MAX_ENTRIES) {
-				c->truncated = true;
+			if (cal_full(c, examined++, CALENDAR_MAX_ENTRIES))
 				break;
-			}
 			Ospay__V1__Order *o = NULL;
 			rc = cal_order(c, txn, pos, &o);
 			if (rc != 0)

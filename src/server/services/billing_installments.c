@@ -394,6 +394,14 @@ static int rep_alloc(rep_rows_t *x, size_t n)
 	return x->rows != NULL && x->owners != NULL && x->days != NULL ? 0 : -ENOMEM;
 }
 
+/* Ends a report's walk with rc (its end, -ENOENT, is no error): the scan and its keys go. */
+static int rep_walk_end(db_scan_t *scan, uint8_t *keys, int rc)
+{
+	db_scan_close(scan);
+	free(keys);
+	return rc == -ENOENT ? 0 : rc;
+}
+
 /* The installments of the period. 0 or a negative errno; too many: r->st. */
 static int rep_installments(report_t *p, store_txn_t *txn, const uint64_t *units, size_t nu)
 {
@@ -430,11 +438,7 @@ static int rep_installments(report_t *p, store_txn_t *txn, const uint64_t *units
 		}
 		ospay__v1__order__free_unpacked(o, NULL);
 	}
-	if (rc == -ENOENT)
-		rc = 0;
-	db_scan_close(scan);
-	free(keys);
-	return rc;
+	return rep_walk_end(scan, keys, rc);
 }
 
 /* The billing run's recurring charges of the period (card and Pix Automático). */
@@ -507,11 +511,7 @@ static int rep_charges(report_t *p, store_txn_t *txn, const uint64_t *units, siz
 		}
 		ospay__v1__charge__free_unpacked(c, NULL);
 	}
-	if (rc == -ENOENT)
-		rc = 0;
-	db_scan_close(scan);
-	free(keys);
-	return rc;
+	return rep_walk_end(scan, keys, rc);
 }
 
 /* The period asked for, into p->from / p->to; violations on r->st. */

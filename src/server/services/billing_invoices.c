@@ -51,8 +51,6 @@ int h_billing_create_invoice(srv_req_t *r, store_txn_t *txn)
 		status_violation(&r->st, "amount", "centavos, 1 to %" PRId64, INVOICE_AMOUNT_MAX);
 	if (date_parse(in->due_date, &due) != 0)
 		status_violation(&r->st, "due_date", "required: a date \"YYYY-MM-DD\"");
-	if (!srv_ok(r))
-		return rc;
 	rc = kit_new_id(r, txn, "invoice", &id);
 	if (rc != 0 || !srv_ok(r))
 		return rc;

@@ -170,11 +170,9 @@ static int card_add_commit(srv_req_t *r, store_txn_t *txn)
 			      "a customer has at most %d cards; remove one first", CARDS_MAX);
 		goto out;
 	}
-	rc = store_seq_next(txn, "card", &id);
-	if (rc != 0) {
-		rc = srv_store_fail(r, rc, "card id");
+	rc = kit_new_id(r, txn, "card", &id);
+	if (rc != 0 || !srv_ok(r))
 		goto out;
-	}
 	Ospay__V1__Card c = a->card;
 	c.id = id;
 	c.is_default = n == 0;

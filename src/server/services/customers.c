@@ -89,8 +89,9 @@ int h_customers_create(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CustomersCreateRequest *in = (const void *)r->in;
 	cust_norm_t n;
-	uint64_t unit = 0, id = 0, holder = 0;
-	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_OPERATE, &unit);
+	Ospay__V1__Customer c = OSPAY__V1__CUSTOMER__INIT;
+	uint64_t holder = 0;
+	int rc = kit_unit_for_create(r, txn, "unit_id", in->unit_id, PERM_OPERATE, &c.unit_id);
 	/* A bad unit_id is one violation among the others; not seeing it ends here. */
 	if (rc != 0 || (!srv_ok(r) && r->st.code != ST_INVALID_ARGUMENT))
 		return rc;
@@ -99,15 +100,10 @@ int h_customers_create(srv_req_t *r, store_txn_t *txn)
 	check_phone(r, in->phone, &n);
 	check_email(r, in->email);
 	check_address(r, in->address, &n);
-	if (!srv_ok(r))
+	rc = kit_new_id(r, txn, "customer", &c.id);
+	if (rc != 0 || !srv_ok(r))
 		return rc;
-	rc = store_seq_next(txn, "customer", &id);
-	if (rc != 0)
-		return srv_store_fail(r, rc, "customer id");
-	Ospay__V1__Customer c = OSPAY__V1__CUSTOMER__INIT;
-	c.id = id;
 	c.organization_id = r->sess->p.org_id;
-	c.unit_id = unit;
 	c.name = in->name;
 	c.document = n.doc;
 	c.document_type = n.doc_type;
@@ -121,8 +117,8 @@ int h_customers_create(srv_req_t *r, store_txn_t *txn)
 	if (rc != 0)
 		return srv_store_fail(r, rc, "customer insert");
 	rc = kit_reply_one(r, &ospay__v1__customers_create_response__descriptor, &c.base);
-	log_info("customer created", "customer_id=%llu unit=%llu by=%llu", (unsigned long long)id,
-		 (unsigned long long)unit, (unsigned long long)r->sess->p.token_id);
+	log_info("customer created", "customer_id=%llu unit=%llu by=%llu", (unsigned long long)c.id,
+		 (unsigned long long)c.unit_id, (unsigned long long)r->sess->p.token_id);
 	return rc;
 }
 
@@ -332,7 +328,7 @@ int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
 {
 	const Ospay__V1__CustomersAddServiceRequest *in = (const void *)r->in;
 	Ospay__V1__Customer *c = NULL;
-	uint64_t id;
+	Ospay__V1__CustomerService s = OSPAY__V1__CUSTOMER_SERVICE__INIT;
 	int rc = kit_get(r, txn, &kit_customers, "customer_id", in->customer_id, PERM_OPERATE, &c);
 	if (rc != 0 || !srv_ok(r))
 		return rc;
@@ -343,14 +339,10 @@ int h_customers_add_service(srv_req_t *r, store_txn_t *txn)
 		return srv_store_fail(r, rc, "card lookup");
 	if (in->recurring_payment != NULL)
 		check_service_rail(r, NULL, in->recurring_payment);
-	if (!srv_ok(r))
+	rc = kit_new_id(r, txn, "service", &s.id);
+	if (rc != 0 || !srv_ok(r))
 		return rc;
-	rc = store_seq_next(txn, "service", &id);
-	if (rc != 0)
-		return srv_store_fail(r, rc, "service id");
 	Ospay__V1__RecurringPayment off = OSPAY__V1__RECURRING_PAYMENT__INIT;
-	Ospay__V1__CustomerService s = OSPAY__V1__CUSTOMER_SERVICE__INIT;
-	s.id = id;
 	s.organization_id = c->organization_id;
 	s.unit_id = c->unit_id;
 	s.customer_id = c->id;
