@@ -177,13 +177,11 @@ static void gw_oauth_on_token(const http_response_t *res, void *arg)
 	/* Callbacks below may start calls that queue for a new fetch: take the
 	 * current waiters out first so those are not mistaken for ours. */
 	list_init(&ready);
-	list_for_each_safe(n, tmp, &o->waiters)
-	{
+	list_for_each_safe(n, tmp, &o->waiters) {
 		list_remove(n);
 		list_insert_tail(&ready, n);
 	}
-	list_for_each_safe(n, tmp, &ready)
-	{
+	list_for_each_safe(n, tmp, &ready) {
 		gw_call_t *call = container_of(n, gw_call_t, wait_node);
 		int rc;
 

@@ -1560,7 +1560,8 @@ static void srv_close_all(https_server_t *s)
 {
 	list_node_t *n, *next;
 
-	list_for_each_safe(n, next, &s->conns) conn_close(container_of(n, https_conn_t, node));
+	list_for_each_safe(n, next, &s->conns)
+		conn_close(container_of(n, https_conn_t, node));
 }
 
 static void srv_on_drain_timeout(uv_timer_t *t)
@@ -1686,8 +1687,7 @@ void https_server_close(https_server_t *s, uint64_t drain_ms, https_closed_fn cb
 	s->closed_cb = cb;
 	s->closed_arg = arg;
 	uv_close((uv_handle_t *)&s->listener, srv_on_handle_close);
-	list_for_each_safe(n, next, &s->conns)
-	{
+	list_for_each_safe(n, next, &s->conns) {
 		https_conn_t *c = container_of(n, https_conn_t, node);
 		bool busy = c->phase == PH_HANDLER || c->phase == PH_DRAIN ||
 			    c->phase == PH_LINGER ||

@@ -806,8 +806,7 @@ static void conn_close(rpc_conn_t *c)
 	list_remove(&c->rlink);
 	/* Calls still being worked on stay alive; their replies go nowhere. */
 	list_node_t *pos, *tmp;
-	list_for_each_safe(pos, tmp, &c->calls)
-	{
+	list_for_each_safe(pos, tmp, &c->calls) {
 		rpc_call_t *call = container_of(pos, rpc_call_t, clink);
 		list_remove(&call->clink);
 		call->conn = NULL;
@@ -890,8 +889,7 @@ static void sweep_output(rpc_server_t *s, uint64_t now)
 	rpc_conn_t **v = NULL;
 	if (total > s->lim.out_total_max) {
 		v = calloc(s->stats.conns_open, sizeof(*v));
-		list_for_each_safe(pos, tmp, &s->conns)
-		{
+		list_for_each_safe(pos, tmp, &s->conns) {
 			rpc_conn_t *c = container_of(pos, rpc_conn_t, link);
 			if (v != NULL && n < s->stats.conns_open && c->paused &&
 			    conn_unsent(c) > RPC_OUT_FAIR &&
@@ -910,8 +908,7 @@ static void sweep_output(rpc_server_t *s, uint64_t now)
 		}
 		free(v);
 	}
-	list_for_each_safe(pos, tmp, &s->conns)
-	{
+	list_for_each_safe(pos, tmp, &s->conns) {
 		rpc_conn_t *c = container_of(pos, rpc_conn_t, link);
 		if (c->paused)
 			conn_check_backpressure(c);
@@ -923,8 +920,7 @@ static void on_sweep(uv_timer_t *t)
 	rpc_server_t *s = container_of(t, rpc_server_t, sweeper);
 	uint64_t now = util_mono_ms();
 	list_node_t *pos, *tmp;
-	list_for_each_safe(pos, tmp, &s->pending)
-	{
+	list_for_each_safe(pos, tmp, &s->pending) {
 		rpc_call_t *call = container_of(pos, rpc_call_t, plink);
 		if (call->answered || call->conn == NULL || now < call->deadline)
 			continue;
@@ -936,8 +932,7 @@ static void on_sweep(uv_timer_t *t)
 			s->stats.deadlines_expired++;
 		}
 	}
-	list_for_each_safe(pos, tmp, &s->conns)
-	{
+	list_for_each_safe(pos, tmp, &s->conns) {
 		rpc_conn_t *c = container_of(pos, rpc_conn_t, link);
 		if (!c->got_frame && now - c->accepted_ms >= s->lim.hello_ms) {
 			/* Silent clients must not hold slots: a Hello comes at once or never. */
@@ -1051,8 +1046,7 @@ void rpc_server_close(rpc_server_t *s, void (*closed)(void *arg), void *arg)
 	s->closed_arg = arg;
 	/* Detach every pending call first: their handlers may still reply later. */
 	list_node_t *pos, *tmp;
-	list_for_each_safe(pos, tmp, &s->conns)
-	{
+	list_for_each_safe(pos, tmp, &s->conns) {
 		conn_close(container_of(pos, rpc_conn_t, link));
 	}
 	if (s->listening) {

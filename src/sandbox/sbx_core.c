@@ -197,8 +197,7 @@ json_t *sbx_charges_json(sbx_t *s, const char *moid)
 {
 	json_t *arr = json_array();
 	list_node_t *n, *tmp;
-	list_for_each_safe(n, tmp, &s->charges.fifo)
-	{
+	list_for_each_safe(n, tmp, &s->charges.fifo) {
 		sbx_charge_t *c = container_of(n, sbx_charge_t, age);
 		char at[32];
 		if (moid != NULL && strcmp(moid, c->moid) != 0)
@@ -224,8 +223,7 @@ json_t *sbx_sent_json(sbx_t *s, const char *service, const char *phone)
 {
 	json_t *arr = json_array();
 	list_node_t *n, *tmp;
-	list_for_each_safe(n, tmp, &s->sent.fifo)
-	{
+	list_for_each_safe(n, tmp, &s->sent.fifo) {
 		sbx_sent_t *m = container_of(n, sbx_sent_t, age);
 		char at[32];
 		if ((service != NULL && strcmp(service, m->service) != 0) ||
@@ -244,8 +242,7 @@ json_t *sbx_hooklog_json(sbx_t *s, const char *service)
 {
 	json_t *arr = json_array();
 	list_node_t *n, *tmp;
-	list_for_each_safe(n, tmp, &s->hooklog.fifo)
-	{
+	list_for_each_safe(n, tmp, &s->hooklog.fifo) {
 		sbx_hooklog_t *l = container_of(n, sbx_hooklog_t, age);
 		char at[32];
 		if (service != NULL && strcmp(service, l->service) != 0)

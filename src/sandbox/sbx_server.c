@@ -392,8 +392,7 @@ void sbx_server_stop(sbx_server_t *srv)
 	srv->stopping = true;
 	uv_timer_stop(&srv->tick);
 	uv_close((uv_handle_t *)&srv->tick, sbx_srv_on_handle_closed);
-	list_for_each_safe(n, tmp, &srv->pending)
-	{
+	list_for_each_safe(n, tmp, &srv->pending) {
 		sbx_pending_t *p = container_of(n, sbx_pending_t, node);
 		uv_timer_stop(&p->timer);
 		/* The server is closing: answering only releases the request. */
@@ -404,8 +403,7 @@ void sbx_server_stop(sbx_server_t *srv)
 	https_server_close(srv->http, 0, sbx_srv_on_sub_closed, srv);
 	if (srv->mtls != NULL)
 		https_server_close(srv->mtls, 0, sbx_srv_on_sub_closed, srv);
-	list_for_each_safe(n, tmp, &srv->deliveries)
-	{
+	list_for_each_safe(n, tmp, &srv->deliveries) {
 		sbx_delivery_t *d = container_of(n, sbx_delivery_t, node);
 		/* In-flight deliveries are closed from their -ECANCELED callback. */
 		if (!d->in_flight)

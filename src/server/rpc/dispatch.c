@@ -378,8 +378,7 @@ void srv_async_fail(srv_req_t *r, int code, const char *fmt, ...)
 static bool async_in_progress(const srv_req_t *r)
 {
 	list_node_t *pos, *tmp;
-	list_for_each_safe(pos, tmp, &r->srv->async_reqs)
-	{
+	list_for_each_safe(pos, tmp, &r->srv->async_reqs) {
 		const srv_req_t *o = container_of(pos, srv_req_t, async_link);
 		if (o->sess->p.token_id == r->sess->p.token_id && o->idem_len == r->idem_len &&
 		    memcmp(o->idem_key, r->idem_key, r->idem_len) == 0)
