@@ -183,13 +183,10 @@ int cli_cmd_agendas_update(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
 	agenda_lists_t l;
-	int first;
 	char *mask[5];
 	size_t nm = 0;
 	Ospay__V1__AgendasUpdateRequest req = OSPAY__V1__AGENDAS_UPDATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, agenda_flags, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	int rc = dom_parse_id(ctx, argc, argv, agenda_flags, &o, "ID", &req.id);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_opt_u32(ctx, &o, 'd', &req.daily_max);
 	if (rc == CLI_EXIT_OK)
@@ -231,16 +228,13 @@ const dom_cmd_t cli_dom_agendas_get = {
 int cli_cmd_agendas_delete(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
-	int first;
 	ProtobufCMessage *resp = NULL;
 	static const dom_flag_t flags[] = {
 		DOM_OPT("release-orders", 'r', DOM_SWITCH, NULL),
 		{NULL},
 	};
 	Ospay__V1__AgendasDeleteRequest req = OSPAY__V1__AGENDAS_DELETE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	int rc = dom_parse_id(ctx, argc, argv, flags, &o, "ID", &req.id);
 	req.release_orders = o.seen['r'];
 	if (rc == CLI_EXIT_OK)
 		rc = cli_call(ctx, "ospay.v1.Agendas/Delete", &req.base,

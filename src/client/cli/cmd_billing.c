@@ -141,12 +141,9 @@ int cli_cmd_cards_list(cli_ctx_t *ctx, int argc, char **argv)
 int cli_cmd_cards_remove(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
-	int first;
 	Ospay__V1__CardsRemoveResponse *resp = NULL;
 	Ospay__V1__CardsRemoveRequest req = OSPAY__V1__CARDS_REMOVE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, NULL, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.card_id);
+	int rc = dom_parse_id(ctx, argc, argv, NULL, &o, "ID", &req.card_id);
 	if (rc == CLI_EXIT_OK)
 		rc = cli_call(ctx, "ospay.v1.Cards/Remove", &req.base,
 			      &ospay__v1__cards_remove_response__descriptor, CLI_CALL_MUTATING,
@@ -417,12 +414,9 @@ int cli_cmd_charges_resolve(cli_ctx_t *ctx, int argc, char **argv)
 		{NULL},
 	};
 	dom_opts_t o;
-	int first;
 	Ospay__V1__BillingResolveChargeRequest req =
 		OSPAY__V1__BILLING_RESOLVE_CHARGE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.charge_id);
+	int rc = dom_parse_id(ctx, argc, argv, flags, &o, "ID", &req.charge_id);
 	if (rc == CLI_EXIT_OK && (int)o.seen['a'] + (int)o.seen['d'] + (int)o.seen['n'] != 1)
 		rc = cli_usage_error(ctx, "give one of --approved, --declined or --not-charged: "
 					  "what the gateway's portal shows");

@@ -95,15 +95,12 @@ const dom_cmd_t cli_dom_customers_list = {
 int cli_cmd_customers_update(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
-	int first;
 	char *mask[8];
 	size_t nm = 0;
 	ProtobufCMessage *cur = NULL;
 	Ospay__V1__CustomersUpdateRequest req = OSPAY__V1__CUSTOMERS_UPDATE_REQUEST__INIT;
 	Ospay__V1__Address a = OSPAY__V1__ADDRESS__INIT;
-	int rc = dom_parse(ctx, argc, argv, customer_flags, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	int rc = dom_parse_id(ctx, argc, argv, customer_flags, &o, "ID", &req.id);
 	if (rc == CLI_EXIT_OK && o.v['U'] != NULL)
 		rc = cli_usage_error(ctx, "a customer's unit does not change");
 	if (rc == CLI_EXIT_OK)
@@ -185,12 +182,9 @@ static int service_values(cli_ctx_t *ctx, const dom_opts_t *o, int64_t *amount,
 int cli_cmd_customers_add_service(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
-	int first;
 	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
 	Ospay__V1__CustomersAddServiceRequest req = OSPAY__V1__CUSTOMERS_ADD_SERVICE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, service_flags, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "CUSTOMER_ID", &req.customer_id);
+	int rc = dom_parse_id(ctx, argc, argv, service_flags, &o, "CUSTOMER_ID", &req.customer_id);
 	if (rc == CLI_EXIT_OK)
 		rc = service_values(ctx, &o, &req.monthly_amount, &rp);
 	if (rc == CLI_EXIT_OK && o.v['s'] != NULL)
@@ -211,15 +205,12 @@ out:
 int cli_cmd_customers_update_service(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
-	int first;
 	char *mask[4];
 	size_t nm = 0;
 	Ospay__V1__RecurringPayment rp = OSPAY__V1__RECURRING_PAYMENT__INIT;
 	Ospay__V1__CustomersUpdateServiceRequest req =
 		OSPAY__V1__CUSTOMERS_UPDATE_SERVICE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, service_flags, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "SERVICE_ID", &req.service_id);
+	int rc = dom_parse_id(ctx, argc, argv, service_flags, &o, "SERVICE_ID", &req.service_id);
 	if (rc == CLI_EXIT_OK)
 		rc = service_values(ctx, &o, &req.monthly_amount, &rp);
 	if (rc == CLI_EXIT_OK)
@@ -370,12 +361,9 @@ int cli_cmd_services_pix_authorize(cli_ctx_t *ctx, int argc, char **argv)
 		{NULL},
 	};
 	dom_opts_t o;
-	int first;
 	Ospay__V1__CustomersAuthorizePixRequest req =
 		OSPAY__V1__CUSTOMERS_AUTHORIZE_PIX_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "SERVICE", &req.service_id);
+	int rc = dom_parse_id(ctx, argc, argv, flags, &o, "SERVICE", &req.service_id);
 	if (rc == CLI_EXIT_OK && o.v['j'] != NULL && journey_parse(o.v['j'], &req.journey) != 0)
 		rc = cli_usage_error(ctx, "--journey is qr, qr-payment or invoice");
 	if (rc == CLI_EXIT_OK)

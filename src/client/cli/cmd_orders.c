@@ -243,13 +243,10 @@ const dom_cmd_t cli_dom_orders_get = {
 int cli_cmd_orders_update(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
-	int first;
 	char *mask[8];
 	size_t nm = 0;
 	Ospay__V1__OrdersUpdateRequest req = OSPAY__V1__ORDERS_UPDATE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, order_flags, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	int rc = dom_parse_id(ctx, argc, argv, order_flags, &o, "ID", &req.id);
 	if (rc == CLI_EXIT_OK && o.v['c'] != NULL)
 		rc = cli_usage_error(ctx, "an order's customer does not change");
 	if (rc == CLI_EXIT_OK)
@@ -274,11 +271,8 @@ out:
 int cli_cmd_orders_reschedule(cli_ctx_t *ctx, int argc, char **argv)
 {
 	dom_opts_t o;
-	int first;
 	Ospay__V1__OrdersRescheduleRequest req = OSPAY__V1__ORDERS_RESCHEDULE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, order_flags, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	int rc = dom_parse_id(ctx, argc, argv, order_flags, &o, "ID", &req.id);
 	if (rc == CLI_EXIT_OK && (o.v['s'] == NULL || strcmp(o.v['s'], "none") == 0))
 		rc = cli_usage_error(ctx, "--start \"YYYY-MM-DD HH:MM\" is required");
 	for (const char *p = "ckdAS"; rc == CLI_EXIT_OK && *p != '\0'; p++)
@@ -315,11 +309,9 @@ int cli_cmd_orders_finalize(cli_ctx_t *ctx, int argc, char **argv)
 		{NULL},
 	};
 	dom_opts_t o;
-	int first, offset = 0;
+	int offset = 0;
 	Ospay__V1__OrdersFinalizeRequest req = OSPAY__V1__ORDERS_FINALIZE_REQUEST__INIT;
-	int rc = dom_parse(ctx, argc, argv, flags, 1, &o, &first);
-	if (rc == CLI_EXIT_OK)
-		rc = dom_id(ctx, argv[first], "ID", &req.id);
+	int rc = dom_parse_id(ctx, argc, argv, flags, &o, "ID", &req.id);
 	if (rc == CLI_EXIT_OK)
 		rc = dom_fill(ctx, &o, &req.base);
 	if (rc == CLI_EXIT_OK && o.v['m'] == NULL && o.v['p'] == NULL &&

@@ -87,6 +87,9 @@ int dom_fill(cli_ctx_t *ctx, dom_opts_t *o, ProtobufCMessage *req);
 /* The start of a command of options only (no positional): dom_parse, then dom_fill. */
 int dom_parse_fill(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flags, dom_opts_t *o,
 		   ProtobufCMessage *req);
+/* The start of a command of one id and options: dom_parse, then dom_id of the id (what names it). */
+int dom_parse_id(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flags, dom_opts_t *o,
+		 const char *what, uint64_t *id);
 
 /*
  * Where a value for req's field name goes, checked to be a single field of

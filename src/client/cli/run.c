@@ -67,6 +67,14 @@ int dom_parse_fill(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flag
 	return rc == CLI_EXIT_OK ? dom_fill(ctx, o, req) : rc;
 }
 
+int dom_parse_id(cli_ctx_t *ctx, int argc, char **argv, const dom_flag_t *flags, dom_opts_t *o,
+		 const char *what, uint64_t *id)
+{
+	int first = 0;
+	int rc = dom_parse(ctx, argc, argv, flags, 1, o, &first);
+	return rc == CLI_EXIT_OK ? dom_id(ctx, argv[first], what, id) : rc;
+}
+
 int dom_run(cli_ctx_t *ctx, int argc, char **argv, const dom_cmd_t *c)
 {
 	/* The method's own types unless the command names them. */
